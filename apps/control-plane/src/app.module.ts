@@ -1,0 +1,24 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { createValidationPipe, ProblemDetailsFilter } from '@app/common';
+import { type AppConfig, ConfigModule } from '@app/config';
+import { ObservabilityModule } from '@app/observability';
+import { HealthModule } from './health/health.module';
+
+/**
+ * The control plane: one Nest application composed of the libraries' modules. The configuration is
+ * validated before this module is built and passed in.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forConfig(config), ObservabilityModule, HealthModule],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+    };
+  }
+}

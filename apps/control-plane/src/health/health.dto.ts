@@ -1,0 +1,25 @@
+/** Liveness: the process is up and serving. */
+export class LivenessDto {
+  /** Always "ok" when the process answers. */
+  status!: 'ok';
+}
+
+/** The state of one dependency of the service. */
+export class DependencyStatusDto {
+  /** ok: working; degraded: configured but failing; disabled: turned off by config; unconfigured: no credentials. */
+  status!: 'ok' | 'degraded' | 'disabled' | 'unconfigured';
+  /** What was checked, in words. */
+  detail!: string;
+}
+
+/** Readiness: each dependency reported separately. Degraded telemetry does not make the service unready. */
+export class ReadinessDto {
+  /** ready unless a dependency the request path needs is down; telemetry problems only degrade. */
+  status!: 'ready' | 'degraded';
+  service!: string;
+  env!: string;
+  version!: string;
+  /** Seconds since the process started. */
+  uptimeSeconds!: number;
+  dependencies!: Record<string, DependencyStatusDto>;
+}

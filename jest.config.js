@@ -1,0 +1,26 @@
+/** Jest 30 + ts-jest (transpile only; `npm run typecheck` type-checks). Run with --experimental-vm-modules
+ * so CommonJS test files can require the ESM-only Nest 12 packages (Node >= 24.9). */
+const moduleNameMapper = {
+  '^@app/(config|common|observability|llm|ml|ledger|telemetry|health-score|insights|incidents)$':
+    '<rootDir>/libs/$1/src',
+};
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }] };
+const common = {
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper,
+  transform,
+  setupFiles: ['<rootDir>/test/support/loopback-only.ts'],
+};
+
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+    },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], slowTestThreshold: 30 },
+  ],
+  testTimeout: 30000,
+};

@@ -1,0 +1,163 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger, Optional } from '@nestjs/common';
+import { DomainError, type ProblemExtensions } from './domain-error';
+import { codeForStatus, ERROR_TITLES, type ErrorCode, problemType } from './error-codes';
+import { RequestOutcomeRecorder } from './request-outcome.recorder';
+import { TraceIdProvider } from './trace-id.provider';
+import { ROUTED_MARK } from './routed-mark';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+/** Fastify's own request errors carry a code and a 4xx status (body too large, bad JSON, media type). */
+interface FrameworkError {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}
+
+interface MinimalRequest {
+  method: string;
+  url: string;
+  routeOptions?: { url?: string };
+  [ROUTED_MARK]?: boolean;
+}
+
+interface MinimalReply {
+  sent?: boolean;
+  raw?: { headersSent?: boolean; writableEnded?: boolean; end?: () => void };
+  elapsedTime?: number;
+  status(code: number): MinimalReply;
+  header(name: string, value: string): MinimalReply;
+  send(payload: string): unknown;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  code: string;
+  traceId?: string;
+  [extension: string]: unknown;
+}
+
+const FRAMEWORK_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'MALFORMED_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_REQUEST',
+};
+
+/**
+ * The one global exception filter. Every error leaves as RFC 9457 problem details with `code` and
+ * `traceId`; unknown errors become a generic 500 whose detail reveals nothing internal.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetailsFilter');
+
+  constructor(
+    @Optional() private readonly traceIds?: TraceIdProvider,
+    @Optional() private readonly recorder?: RequestOutcomeRecorder,
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const http = host.switchToHttp();
+    const request = http.getRequest<MinimalRequest>();
+    const reply = http.getResponse<MinimalReply>();
+
+    const problem = this.toProblem(exception, request);
+    if (problem.status >= 500 && !(exception instanceof DomainError)) {
+      this.logger.error(
+        {
+          err:
+            exception instanceof Error
+              ? { name: exception.name, message: exception.message, stack: exception.stack }
+              : exception,
+        },
+        'unhandled error',
+      );
+    }
+    if (!request[ROUTED_MARK]) {
+      this.recorder?.recordUnrouted({
+        method: request.method,
+        route: request.routeOptions?.url,
+        status: problem.status,
+        code: problem.code,
+        durationMs: reply.elapsedTime,
+      });
+    }
+    if (reply.sent || reply.raw?.headersSent) {
+      // A stream already started (SSE); the error was reported in-band. Close the connection.
+      if (!reply.raw?.writableEnded) reply.raw?.end?.();
+      return;
+    }
+    reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE);
+    if (exception instanceof DomainError) {
+      for (const [name, value] of Object.entries(exception.headers)) reply.header(name, value);
+    }
+    reply.send(JSON.stringify(problem));
+  }
+
+  toProblem(exception: unknown, request: { url: string }): Problem {
+    const instance = request.url.split('?')[0];
+    const traceId = this.traceIds?.currentTraceId();
+    const build = (
+      code: string,
+      status: number,
+      title: string,
+      detail: string,
+      ext: ProblemExtensions = {},
+    ): Problem => ({
+      type: code in ERROR_TITLES ? problemType(code as ErrorCode) : 'about:blank',
+      title,
+      status,
+      detail,
+      instance,
+      code,
+      ...(traceId ? { traceId } : {}),
+      ...ext,
+    });
+
+    if (exception instanceof DomainError) {
+      return build(
+        exception.code,
+        exception.status,
+        ERROR_TITLES[exception.code],
+        exception.detail,
+        exception.extensions,
+      );
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const code = codeForStatus(status);
+      const response = exception.getResponse();
+      const message =
+        typeof response === 'string'
+          ? response
+          : typeof (response as { message?: unknown }).message === 'string'
+            ? (response as { message: string }).message
+            : exception.message;
+      return build(code, status, ERROR_TITLES[code], status >= 500 ? ERROR_TITLES[code] : message);
+    }
+    const framework = exception as FrameworkError | null;
+    if (
+      framework &&
+      typeof framework.statusCode === 'number' &&
+      framework.statusCode >= 400 &&
+      framework.statusCode < 500
+    ) {
+      const code: ErrorCode =
+        (framework.code ? FRAMEWORK_CODES[framework.code] : undefined) ?? codeForStatus(framework.statusCode);
+      return build(code, framework.statusCode, ERROR_TITLES[code], framework.message ?? ERROR_TITLES[code]);
+    }
+    return build(
+      'INTERNAL',
+      500,
+      ERROR_TITLES.INTERNAL,
+      'An unexpected error occurred. Quote the traceId when reporting it.',
+    );
+  }
+}

@@ -1,0 +1,39 @@
+import { truncate } from './truncate';
+
+const SECRET_KEY =
+  /authorization|cookie|api[-_]?key|apikey|app[-_]?key|secret|password|passwd|token|credential|private[-_]?key|set-cookie/i;
+const MAX_DEPTH = 4;
+const MAX_ARRAY = 20;
+const MAX_KEYS = 50;
+
+export interface SanitizeOptions {
+  /** Strings longer than this are truncated. */
+  maxChars: number;
+  /** Applied to every string before truncation (PII and secret redaction). */
+  redact?: (text: string) => string;
+}
+
+/**
+ * Makes a value safe and small enough to log: secret-looking keys masked, strings redacted and truncated,
+ * arrays cut to 20 items, objects to 50 keys and 4 levels.
+ */
+export function sanitizeForLog(value: unknown, options: SanitizeOptions, depth = 0): unknown {
+  if (typeof value === 'string') return truncate(options.redact ? options.redact(value) : value, options.maxChars);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return '[depth limit]';
+  if (Array.isArray(value)) {
+    const head = value.slice(0, MAX_ARRAY).map((item) => sanitizeForLog(item, options, depth + 1));
+    if (value.length > MAX_ARRAY) head.push(`[+${value.length - MAX_ARRAY} items]`);
+    return head;
+  }
+  const out: Record<string, unknown> = {};
+  let count = 0;
+  for (const [key, item] of Object.entries(value)) {
+    if (count++ >= MAX_KEYS) {
+      out['…'] = '[more keys]';
+      break;
+    }
+    out[key] = SECRET_KEY.test(key) ? '[redacted]' : sanitizeForLog(item, options, depth + 1);
+  }
+  return out;
+}

@@ -1,0 +1,28 @@
+/**
+ * Port: removes personal data and secrets from text before the service writes it anywhere (logs, spans,
+ * LLM Observability, incidents). The default implementation masks secrets and obvious contact data; the
+ * ML library binds a full PII detector in its place.
+ */
+export abstract class TextRedactor {
+  abstract redact(text: string): string;
+}
+
+const BASIC_PATTERNS: ReadonlyArray<[RegExp, string]> = [
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '[REDACTED:PRIVATE_KEY]'],
+  [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g, '[REDACTED:JWT]'],
+  [/\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, '$1 [REDACTED:TOKEN]'],
+  [/\b(AKIA|ASIA)[A-Z0-9]{16}\b/g, '[REDACTED:AWS_KEY]'],
+  [/\bAIza[0-9A-Za-z_-]{35}\b/g, '[REDACTED:GOOGLE_API_KEY]'],
+  [/\b(sk|pk|rk)-[A-Za-z0-9_-]{16,}\b/g, '[REDACTED:API_KEY]'],
+  [/\b(gh[pousr]_[A-Za-z0-9]{30,}|xox[baprs]-[A-Za-z0-9-]{10,})\b/g, '[REDACTED:TOKEN]'],
+  [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, '[REDACTED:EMAIL]'],
+];
+
+/** Masks secrets (keys, tokens, JWTs, private keys) and e-mail addresses with fixed patterns. */
+export class BasicTextRedactor extends TextRedactor {
+  redact(text: string): string {
+    let out = text;
+    for (const [pattern, replacement] of BASIC_PATTERNS) out = out.replace(pattern, replacement);
+    return out;
+  }
+}

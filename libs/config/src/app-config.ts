@@ -1,0 +1,90 @@
+import type { LlmProviderName } from './env.dto';
+import type { Secret } from './secret';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/**
+ * The validated, typed, read-only configuration. Injected everywhere as a class token; nothing else in
+ * the code base reads `process.env`.
+ */
+export abstract class AppConfig {
+  abstract readonly http: {
+    readonly port: number;
+    readonly host: string;
+    readonly bodyLimitBytes: number;
+    readonly shutdownGraceMs: number;
+  };
+  abstract readonly log: { readonly level: LogLevel; readonly truncateChars: number; readonly pretty: boolean };
+  abstract readonly service: { readonly name: string; readonly env: string; readonly version: string };
+  abstract readonly statsd: {
+    readonly host: string;
+    readonly port: number;
+    readonly flushIntervalMs: number;
+    readonly maxBufferBytes: number;
+  };
+  abstract readonly tracing: {
+    readonly enabled: boolean;
+    readonly agentUrl: string;
+    readonly llmobsEnabled: boolean;
+    readonly mlApp: string;
+  };
+  abstract readonly datadog: {
+    readonly apiKey?: Secret;
+    readonly appKey?: Secret;
+    readonly site: string;
+    /** Base URL of the Datadog REST API: DATADOG_API_URL, else https://api.<DD_SITE>. */
+    readonly apiUrl: string;
+    readonly configured: boolean;
+  };
+  abstract readonly llm: {
+    readonly provider: LlmProviderName;
+    readonly model: string;
+    readonly fallbackModels: readonly string[];
+    readonly timeoutMs: number;
+    readonly maxRetries: number;
+    readonly retryBaseMs: number;
+    readonly retryMaxMs: number;
+    readonly maxConcurrency: number;
+    readonly queueTimeoutMs: number;
+    readonly breaker: {
+      readonly failureThreshold: number;
+      readonly failureRatio: number;
+      readonly minRequests: number;
+      readonly windowMs: number;
+      readonly cooldownMs: number;
+    };
+    readonly temperature: number;
+    readonly maxOutputTokens: number;
+    readonly baseUrl?: string;
+    readonly priceTablePath?: string;
+    readonly vertex: { readonly project?: string; readonly location: string };
+    readonly gemini: { readonly apiKey?: Secret };
+    readonly openai: { readonly baseUrl?: string; readonly apiKey?: Secret };
+    readonly simulated: {
+      readonly seed: number;
+      readonly latencyMedianMs: number;
+      readonly latencySigma: number;
+      readonly errorRate: number;
+      readonly rateLimitRate: number;
+      readonly timeoutRate: number;
+      readonly slowRate: number;
+      readonly emptyRate: number;
+      readonly safetyBlockRate: number;
+    };
+    readonly stress: { readonly maxInputChars: number; readonly maxCostUsd: number };
+  };
+  abstract readonly safety: {
+    readonly redactPrompts: boolean;
+    readonly injectionPolicy: 'flag' | 'block';
+    readonly tokenAbuseMaxInputTokens: number;
+  };
+  abstract readonly ledger: {
+    readonly dataDir: string;
+    readonly databaseUrl?: Secret;
+    readonly retentionDays: number;
+    readonly flushMs: number;
+    readonly storePreview: boolean;
+  };
+  abstract readonly budget: { readonly dailyUsd?: number; readonly policy: 'alert' | 'enforce' };
+  abstract readonly ml: { readonly modelsDir: string; readonly forecastRetrainHours: number };
+}

@@ -1,0 +1,145 @@
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
+
+/** Names of variables whose values are secrets: never printed, not even in a validation error. */
+export const SECRET_VARIABLES = new Set([
+  'DD_API_KEY',
+  'DD_APP_KEY',
+  'GEMINI_API_KEY',
+  'OPENAI_API_KEY',
+  'DATABASE_URL',
+]);
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const toNumber = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return value;
+};
+const blankToUndefined = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LLM_PROVIDERS = ['simulated', 'vertex', 'gemini', 'openai'] as const;
+export type LlmProviderName = (typeof LLM_PROVIDERS)[number];
+
+/**
+ * Every environment variable the service reads, with its rule and default. This class is the only
+ * description of the environment; `loadConfig` validates it once at boot and maps it to `AppConfig`.
+ */
+export class EnvDto {
+  // --- HTTP server ---
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
+  @IsString() @MinLength(1) HOST = '0.0.0.0';
+  @Transform(toInt) @IsInt() @Min(1024) @Max(100 * 1024 * 1024) BODY_LIMIT_BYTES = 1024 * 1024;
+  @Transform(toInt) @IsInt() @Min(0) @Max(600_000) SHUTDOWN_GRACE_MS = 10_000;
+
+  // --- logging ---
+  @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+  @Transform(toInt) @IsInt() @Min(16) @Max(100_000) LOG_TRUNCATE_CHARS = 200;
+  @Transform(toBool) @IsBoolean() LOG_PRETTY = false;
+
+  // --- Datadog unified service tagging and agent ---
+  @IsString() @Matches(/^[a-z0-9][a-z0-9_.\-/]*$/i) @MaxLength(100) DD_SERVICE = 'llm-reliability-control-plane';
+  @IsString() @Matches(/^[a-z0-9][a-z0-9_.\-/]*$/i) @MaxLength(100) DD_ENV = 'local';
+  @IsOptional() @Transform(blankToUndefined) @IsString() @MaxLength(100) DD_VERSION?: string;
+  @IsString() @MinLength(1) DD_AGENT_HOST = '127.0.0.1';
+  @Transform(toInt) @IsInt() @Min(1) @Max(65535) DD_DOGSTATSD_PORT = 8125;
+  @IsUrl(URL_OPTIONS) DD_TRACE_AGENT_URL = 'http://127.0.0.1:8126';
+  @Transform(toBool) @IsBoolean() DD_TRACE_ENABLED = true;
+  @Transform(toBool) @IsBoolean() DD_LLMOBS_ENABLED = true;
+  @IsOptional() @Transform(blankToUndefined) @IsString() @MaxLength(100) DD_LLMOBS_ML_APP?: string;
+  @Transform(toInt) @IsInt() @Min(0) @Max(60_000) STATSD_FLUSH_INTERVAL_MS = 1000;
+  @Transform(toInt) @IsInt() @Min(0) @Max(65_000) STATSD_MAX_BUFFER_BYTES = 8192;
+
+  // --- Datadog API ---
+  @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(8) DD_API_KEY?: string;
+  @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(8) DD_APP_KEY?: string;
+  @IsString() @Matches(/^[a-z0-9.-]+\.[a-z]{2,}$/i) DD_SITE = 'datadoghq.com';
+  @IsOptional() @Transform(blankToUndefined) @IsUrl(URL_OPTIONS) DATADOG_API_URL?: string;
+
+  // --- LLM providers ---
+  @IsIn(LLM_PROVIDERS) LLM_PROVIDER: LlmProviderName = 'simulated';
+  @IsString() @Matches(/^[\w.\-:/@]+$/) LLM_MODEL = 'gemini-2.5-flash';
+  @IsString() @Matches(/^([\w.\-:/@]+)?(\s*,\s*[\w.\-:/@]+)*$/) LLM_FALLBACK_MODELS = '';
+  @Transform(toInt) @IsInt() @Min(100) @Max(600_000) LLM_TIMEOUT_MS = 30_000;
+  @Transform(toInt) @IsInt() @Min(0) @Max(10) LLM_MAX_RETRIES = 2;
+  @Transform(toInt) @IsInt() @Min(1) @Max(60_000) LLM_RETRY_BASE_MS = 250;
+  @Transform(toInt) @IsInt() @Min(1) @Max(300_000) LLM_RETRY_MAX_MS = 8_000;
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000) LLM_MAX_CONCURRENCY = 64;
+  @Transform(toInt) @IsInt() @Min(0) @Max(60_000) LLM_QUEUE_TIMEOUT_MS = 2_000;
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000) LLM_BREAKER_FAILURE_THRESHOLD = 5;
+  @Transform(toNumber) @IsNumber() @Min(0.01) @Max(1) LLM_BREAKER_FAILURE_RATIO = 0.5;
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000) LLM_BREAKER_MIN_REQUESTS = 20;
+  @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000) LLM_BREAKER_WINDOW_MS = 60_000;
+  @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000) LLM_BREAKER_COOLDOWN_MS = 30_000;
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(2) LLM_TEMPERATURE = 0.7;
+  @Transform(toInt) @IsInt() @Min(1) @Max(65_536) LLM_MAX_OUTPUT_TOKENS = 2048;
+  @IsOptional() @Transform(blankToUndefined) @IsUrl(URL_OPTIONS) LLM_BASE_URL?: string;
+  @IsOptional() @Transform(blankToUndefined) @IsString() LLM_PRICE_TABLE_PATH?: string;
+  @ValidateIf((env: EnvDto) => env.LLM_PROVIDER === 'vertex')
+  @IsString()
+  @Matches(/^[a-z][a-z0-9-]{4,61}[a-z0-9]$/, { message: 'GOOGLE_CLOUD_PROJECT must be a Google Cloud project id' })
+  GOOGLE_CLOUD_PROJECT?: string;
+  @IsString() @Matches(/^[a-z0-9-]+$/) GOOGLE_CLOUD_LOCATION = 'us-central1';
+  @ValidateIf((env: EnvDto) => env.LLM_PROVIDER === 'gemini') @IsString() @MinLength(8) GEMINI_API_KEY?: string;
+  @ValidateIf((env: EnvDto) => env.LLM_PROVIDER === 'openai' || env.OPENAI_BASE_URL !== undefined)
+  @Transform(blankToUndefined)
+  @IsUrl(URL_OPTIONS)
+  OPENAI_BASE_URL?: string;
+  @IsOptional() @Transform(blankToUndefined) @IsString() OPENAI_API_KEY?: string;
+
+  // --- simulated provider ---
+  @Transform(toInt) @IsInt() @Min(0) SIM_SEED = 42;
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(600_000) SIM_LATENCY_MEDIAN_MS = 350;
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(3) SIM_LATENCY_SIGMA = 0.35;
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(1) SIM_ERROR_RATE = 0;
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(1) SIM_RATE_LIMIT_RATE = 0;
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(1) SIM_TIMEOUT_RATE = 0;
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(1) SIM_SLOW_RATE = 0;
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(1) SIM_EMPTY_RATE = 0;
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(1) SIM_SAFETY_BLOCK_RATE = 0;
+
+  // --- /stress guards ---
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) STRESS_MAX_INPUT_CHARS = 100_000;
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(1000) STRESS_MAX_COST_USD = 0.05;
+
+  // --- quality and safety ---
+  @Transform(toBool) @IsBoolean() PII_REDACT_PROMPTS = false;
+  @IsIn(['flag', 'block']) PROMPT_INJECTION_POLICY: 'flag' | 'block' = 'flag';
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) TOKEN_ABUSE_MAX_INPUT_TOKENS = 8000;
+
+  // --- ledger, forecasts, budgets ---
+  @IsString() @MinLength(1) DATA_DIR = './data';
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+  @Transform(toInt) @IsInt() @Min(1) @Max(3650) LEDGER_RETENTION_DAYS = 90;
+  @Transform(toInt) @IsInt() @Min(50) @Max(60_000) LEDGER_FLUSH_MS = 1000;
+  @Transform(toBool) @IsBoolean() LEDGER_STORE_PREVIEW = false;
+  @IsOptional() @Transform(toNumber) @IsNumber() @Min(0) DAILY_BUDGET_USD?: number;
+  @IsIn(['alert', 'enforce']) BUDGET_POLICY: 'alert' | 'enforce' = 'alert';
+  @IsString() @MinLength(1) MODELS_DIR = './models';
+  @Transform(toInt) @IsInt() @Min(0) @Max(24 * 30) FORECAST_RETRAIN_HOURS = 0;
+}

@@ -1,0 +1,200 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { plainToInstance } from 'class-transformer';
+import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
+import { AppConfig } from './app-config';
+import { EnvDto, SECRET_VARIABLES } from './env.dto';
+import { Secret } from './secret';
+
+/** Thrown when the environment is invalid; its message names every bad variable (never a secret's value). */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  /** The environment to read; defaults to `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** An optional dotenv file; variables already in `env` win. Defaults to `./.env` when it exists. */
+  envFile?: string | false;
+  /** The package version, the default of DD_VERSION. */
+  packageVersion?: string;
+}
+
+function readPackageVersion(): string {
+  for (const candidate of [resolve(process.cwd(), 'package.json'), resolve(__dirname, '../../../package.json')]) {
+    try {
+      const parsed = JSON.parse(readFileSync(candidate, 'utf8')) as { version?: unknown };
+      if (typeof parsed.version === 'string') return parsed.version;
+    } catch {
+      // try the next candidate
+    }
+  }
+  return '0.0.0';
+}
+
+function describe(errors: ValidationError[], raw: Record<string, string | undefined>): string[] {
+  return errors.flatMap((error) => {
+    const name = error.property;
+    const shown = SECRET_VARIABLES.has(name) ? '[redacted]' : JSON.stringify(raw[name] ?? null);
+    const reasons = Object.values(error.constraints ?? {}).join('; ');
+    return [`${name}: ${reasons} (got ${shown})`];
+  });
+}
+
+/** Every variable named in `EnvDto`, read from its validation metadata. */
+export function envVariableNames(): string[] {
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(EnvDto, '', true, false);
+  return [...new Set(metadata.map((m) => m.propertyName))];
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
+}
+
+/**
+ * Reads the environment (plus an optional .env file) once, validates every variable and returns the
+ * typed configuration. Throws `ConfigError` naming each bad variable.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
+  const baseEnv = options.env ?? process.env;
+  const envFile = options.envFile === undefined ? resolve(process.cwd(), '.env') : options.envFile;
+  const fromFile = envFile && existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
+  const raw: Record<string, string | undefined> = { ...fromFile, ...baseEnv };
+
+  // Blank values mean "use the default", as in most dotenv tooling.
+  const picked: Record<string, string> = {};
+  for (const key of envVariableNames()) {
+    const value = raw[key];
+    if (value !== undefined && value.trim() !== '') picked[key] = value;
+  }
+
+  const dto = plainToInstance(EnvDto, picked, { exposeDefaultValues: true });
+  const errors = validateSync(dto, { skipMissingProperties: false, forbidUnknownValues: false });
+  if (errors.length > 0) throw new ConfigError(describe(errors, raw));
+
+  const secret = (value: string | undefined): Secret | undefined => (value ? new Secret(value) : undefined);
+  const apiKey = secret(dto.DD_API_KEY);
+  const appKey = secret(dto.DD_APP_KEY);
+  const fallbackModels = list(dto.LLM_FALLBACK_MODELS).filter((m) => m !== dto.LLM_MODEL);
+
+  const config: AppConfig = {
+    http: {
+      port: dto.PORT,
+      host: dto.HOST,
+      bodyLimitBytes: dto.BODY_LIMIT_BYTES,
+      shutdownGraceMs: dto.SHUTDOWN_GRACE_MS,
+    },
+    log: { level: dto.LOG_LEVEL, truncateChars: dto.LOG_TRUNCATE_CHARS, pretty: dto.LOG_PRETTY },
+    service: {
+      name: dto.DD_SERVICE,
+      env: dto.DD_ENV,
+      version: dto.DD_VERSION ?? options.packageVersion ?? readPackageVersion(),
+    },
+    statsd: {
+      host: dto.DD_AGENT_HOST,
+      port: dto.DD_DOGSTATSD_PORT,
+      flushIntervalMs: dto.STATSD_FLUSH_INTERVAL_MS,
+      maxBufferBytes: dto.STATSD_MAX_BUFFER_BYTES,
+    },
+    tracing: {
+      enabled: dto.DD_TRACE_ENABLED,
+      agentUrl: dto.DD_TRACE_AGENT_URL,
+      llmobsEnabled: dto.DD_LLMOBS_ENABLED,
+      mlApp: dto.DD_LLMOBS_ML_APP ?? dto.DD_SERVICE,
+    },
+    datadog: {
+      apiKey,
+      appKey,
+      site: dto.DD_SITE,
+      apiUrl: (dto.DATADOG_API_URL ?? `https://api.${dto.DD_SITE}`).replace(/\/+$/, ''),
+      configured: apiKey !== undefined && appKey !== undefined,
+    },
+    llm: {
+      provider: dto.LLM_PROVIDER,
+      model: dto.LLM_MODEL,
+      fallbackModels,
+      timeoutMs: dto.LLM_TIMEOUT_MS,
+      maxRetries: dto.LLM_MAX_RETRIES,
+      retryBaseMs: dto.LLM_RETRY_BASE_MS,
+      retryMaxMs: dto.LLM_RETRY_MAX_MS,
+      maxConcurrency: dto.LLM_MAX_CONCURRENCY,
+      queueTimeoutMs: dto.LLM_QUEUE_TIMEOUT_MS,
+      breaker: {
+        failureThreshold: dto.LLM_BREAKER_FAILURE_THRESHOLD,
+        failureRatio: dto.LLM_BREAKER_FAILURE_RATIO,
+        minRequests: dto.LLM_BREAKER_MIN_REQUESTS,
+        windowMs: dto.LLM_BREAKER_WINDOW_MS,
+        cooldownMs: dto.LLM_BREAKER_COOLDOWN_MS,
+      },
+      temperature: dto.LLM_TEMPERATURE,
+      maxOutputTokens: dto.LLM_MAX_OUTPUT_TOKENS,
+      baseUrl: dto.LLM_BASE_URL?.replace(/\/+$/, ''),
+      priceTablePath: dto.LLM_PRICE_TABLE_PATH,
+      vertex: { project: dto.GOOGLE_CLOUD_PROJECT, location: dto.GOOGLE_CLOUD_LOCATION },
+      gemini: { apiKey: secret(dto.GEMINI_API_KEY) },
+      openai: { baseUrl: dto.OPENAI_BASE_URL?.replace(/\/+$/, ''), apiKey: secret(dto.OPENAI_API_KEY) },
+      simulated: {
+        seed: dto.SIM_SEED,
+        latencyMedianMs: dto.SIM_LATENCY_MEDIAN_MS,
+        latencySigma: dto.SIM_LATENCY_SIGMA,
+        errorRate: dto.SIM_ERROR_RATE,
+        rateLimitRate: dto.SIM_RATE_LIMIT_RATE,
+        timeoutRate: dto.SIM_TIMEOUT_RATE,
+        slowRate: dto.SIM_SLOW_RATE,
+        emptyRate: dto.SIM_EMPTY_RATE,
+        safetyBlockRate: dto.SIM_SAFETY_BLOCK_RATE,
+      },
+      stress: { maxInputChars: dto.STRESS_MAX_INPUT_CHARS, maxCostUsd: dto.STRESS_MAX_COST_USD },
+    },
+    safety: {
+      redactPrompts: dto.PII_REDACT_PROMPTS,
+      injectionPolicy: dto.PROMPT_INJECTION_POLICY,
+      tokenAbuseMaxInputTokens: dto.TOKEN_ABUSE_MAX_INPUT_TOKENS,
+    },
+    ledger: {
+      dataDir: dto.DATA_DIR,
+      databaseUrl: secret(dto.DATABASE_URL),
+      retentionDays: dto.LEDGER_RETENTION_DAYS,
+      flushMs: dto.LEDGER_FLUSH_MS,
+      storePreview: dto.LEDGER_STORE_PREVIEW,
+    },
+    budget: { dailyUsd: dto.DAILY_BUDGET_USD, policy: dto.BUDGET_POLICY },
+    ml: { modelsDir: dto.MODELS_DIR, forecastRetrainHours: dto.FORECAST_RETRAIN_HOURS },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !(value instanceof Secret) && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+let bootConfig: AppConfig | undefined;
+
+/**
+ * The process's configuration, validated once: the first call reads and validates the environment; on
+ * an invalid environment it prints every bad variable to stderr and exits with status 78 (EX_CONFIG).
+ */
+export function getBootConfig(): AppConfig {
+  if (bootConfig) return bootConfig;
+  try {
+    bootConfig = loadConfig();
+    return bootConfig;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,95 @@
+import type { LlmProviderName } from '@app/config';
+
+/** Token usage of one call. `inputTokens` includes `cachedTokens`; `outputTokens` excludes `reasoningTokens`. */
+export interface LlmUsage {
+  inputTokens: number;
+  outputTokens: number;
+  /** As reported by the provider; else input + output + reasoning. */
+  totalTokens: number;
+  /** Input tokens served from the provider's context cache (billed at the cached-input rate). */
+  cachedTokens: number;
+  /** Thinking/reasoning tokens (Gemini `thoughtsTokenCount`, OpenAI `completion_tokens_details.reasoning_tokens`), billed at the output rate. */
+  reasoningTokens: number;
+  /** True when the numbers are the service's estimate because the provider reported none. */
+  estimated: boolean;
+}
+
+/** Normalised finish reasons; `rawFinishReason` keeps the provider's own word. */
+export type FinishReason = 'stop' | 'length' | 'safety' | 'error' | 'other';
+
+export interface SafetyBlock {
+  /** `prompt`: the provider refused the prompt; `candidate`: it withheld the answer. */
+  stage: 'prompt' | 'candidate';
+  /** The provider's reason, e.g. SAFETY, PROHIBITED_CONTENT, content_filter. */
+  reason: string;
+}
+
+export interface LlmGenerateRequest {
+  /** The model to call for this request only (never stored on the adapter: requests do not share model state). */
+  model: string;
+  prompt: string;
+  systemInstruction?: string;
+  temperature: number;
+  maxOutputTokens: number;
+  /** Aborted on the per-attempt timeout or when the client goes away; adapters must pass it to the SDK. */
+  signal: AbortSignal;
+  /** Per-attempt timeout in ms (informational: `signal` enforces it). */
+  timeoutMs: number;
+}
+
+export interface LlmGenerateResult {
+  text: string;
+  /** The model that answered (the provider's response model/version when it reports one). */
+  model: string;
+  finishReason: FinishReason;
+  rawFinishReason?: string;
+  /** Undefined when the provider reported no usage: the caller estimates and marks it. */
+  usage?: LlmUsage;
+  /** Set when the prompt or the answer was blocked by the provider's safety system. */
+  safetyBlock?: SafetyBlock;
+}
+
+export type LlmStreamEvent = { type: 'delta'; text: string } | { type: 'done'; result: LlmGenerateResult };
+
+/** The kinds of provider failure; they decide retry, breaker and HTTP status. */
+export type LlmErrorKind =
+  | 'rate_limit' // 429
+  | 'timeout' // per-attempt timeout or upstream 504/408
+  | 'server' // 5xx
+  | 'connection' // refused, reset, DNS...
+  | 'auth' // 401/403
+  | 'not_found' // 404: unknown model
+  | 'bad_request' // other 4xx
+  | 'aborted' // the client went away
+  | 'invalid_response'; // a 200 the adapter could not read
+
+export const RETRYABLE_KINDS: ReadonlySet<LlmErrorKind> = new Set(['rate_limit', 'timeout', 'server', 'connection']);
+
+/** A provider failure, as every adapter reports it (never an SDK error type). */
+export class LlmProviderError extends Error {
+  readonly retryable: boolean;
+
+  constructor(
+    readonly kind: LlmErrorKind,
+    message: string,
+    readonly details: { provider: LlmProviderName; model: string; status?: number; retryAfterMs?: number },
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'LlmProviderError';
+    this.retryable = RETRYABLE_KINDS.has(kind);
+  }
+}
+
+/**
+ * Port: one model provider. Adapters (simulated, vertex, gemini, openai) implement it on the real SDK or
+ * protocol; they hold no per-request state, map every failure to `LlmProviderError`, and honour `signal`.
+ */
+export abstract class LlmProvider {
+  abstract readonly name: LlmProviderName;
+  /** True only for the simulated provider: responses say so. */
+  abstract readonly simulated: boolean;
+  abstract generate(request: LlmGenerateRequest): Promise<LlmGenerateResult>;
+  /** Streams text deltas, then exactly one `done` event with the full result (usage included when reported). */
+  abstract stream(request: LlmGenerateRequest): AsyncIterable<LlmStreamEvent>;
+}

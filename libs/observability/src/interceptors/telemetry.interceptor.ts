@@ -1,0 +1,141 @@
+import {
+  type CallHandler,
+  type ExecutionContext,
+  HttpStatus,
+  Injectable,
+  type NestInterceptor,
+  RequestMethod,
+} from '@nestjs/common';
+import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
+import { PinoLogger } from 'nestjs-pino';
+import { type Observable, tap } from 'rxjs';
+import { codeOfError, ROUTED_MARK, statusOfError } from '@app/common';
+import { LogSanitizer } from '../logging/log-sanitizer';
+import { TracerPort } from '../tracing/tracer.port';
+import { RequestTelemetry, round } from './request-telemetry.service';
+import { SKIP_TELEMETRY } from './skip-telemetry.decorator';
+
+interface HandlerInfo {
+  skip: boolean;
+  resource: string;
+  controller: string;
+  handler: string;
+  successStatus: number;
+}
+
+interface FastifyLikeRequest {
+  method: string;
+  url: string;
+  body?: unknown;
+  routeOptions?: { url?: string };
+  [ROUTED_MARK]?: boolean;
+}
+
+/**
+ * Adds to every controller call: the trace span (named after `Controller.handler`, tagged with route,
+ * method, status and error), the request metrics, and one truncated, redacted log line. One interceptor
+ * does all three, so each request pays for one rxjs operator and one clock read.
+ */
+@Injectable()
+export class TelemetryInterceptor implements NestInterceptor {
+  private readonly handlers = new WeakMap<object, HandlerInfo>();
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tracer: TracerPort,
+    private readonly requests: RequestTelemetry,
+    private readonly sanitizer: LogSanitizer,
+    private readonly logger: PinoLogger,
+  ) {
+    this.logger.setContext('Http');
+  }
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const info = this.describe(context);
+    if (info.skip) return next.handle();
+
+    const request = context.switchToHttp().getRequest<FastifyLikeRequest>();
+    request[ROUTED_MARK] = true;
+    const started = performance.now();
+    const route = request.routeOptions?.url ?? 'unmatched';
+    const method = request.method;
+    const span = this.tracer.requestSpan('nestjs.request', info.resource, {
+      'http.route': route,
+      'http.method': method,
+      'nest.controller': info.controller,
+      'nest.handler': info.handler,
+    });
+
+    const done = (status: number, error?: unknown): void => {
+      const durationMs = performance.now() - started;
+      span.setTag('http.status_code', String(status));
+      if (error !== undefined && status >= 500) span.setError(error);
+      if (error !== undefined) span.setTag('error.code', codeOfError(error));
+      span.finish();
+      this.requests.record({ route, method, status, durationMs });
+      const line = {
+        http: { method, route, status_code: status },
+        handler: info.resource,
+        duration_ms: round(durationMs),
+        ...(request.body !== undefined ? { body: this.sanitizer.value(request.body) } : {}),
+        ...(error !== undefined
+          ? { error: { code: codeOfError(error), message: this.sanitizer.text(errorMessage(error)) } }
+          : {}),
+      };
+      if (status >= 500) this.logger.error(line, 'request failed');
+      else if (status >= 400) this.logger.warn(line, 'request refused');
+      else this.logger.info(line, 'request completed');
+    };
+
+    let settled = false;
+    return next.handle().pipe(
+      tap({
+        complete: () => {
+          if (!settled) {
+            settled = true;
+            done(info.successStatus);
+          }
+        },
+        error: (error: unknown) => {
+          if (!settled) {
+            settled = true;
+            done(statusOfError(error), error);
+          }
+        },
+        finalize: () => {
+          // Unsubscribed before completion: the client went away (e.g. an SSE stream closed early).
+          if (!settled) {
+            settled = true;
+            done(499);
+          }
+        },
+      }),
+    );
+  }
+
+  private describe(context: ExecutionContext): HandlerInfo {
+    const handler = context.getHandler();
+    let info = this.handlers.get(handler);
+    if (!info) {
+      const controller = context.getClass();
+      const skip = this.reflector.getAllAndOverride<boolean>(SKIP_TELEMETRY, [handler, controller]) ?? false;
+      const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+      const explicit = Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined;
+      info = {
+        skip,
+        resource: `${controller.name}.${handler.name}`,
+        controller: controller.name,
+        handler: handler.name,
+        successStatus: explicit ?? (method === RequestMethod.POST ? HttpStatus.CREATED : HttpStatus.OK),
+      };
+      this.handlers.set(handler, info);
+    }
+    return info;
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

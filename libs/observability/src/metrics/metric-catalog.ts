@@ -1,0 +1,77 @@
+/**
+ * The catalogue of every metric the service emits: the one place metric and tag names are written.
+ * docs/telemetry.md mirrors it, and a test fails when the two differ or when a Datadog asset in
+ * datadog/ queries a metric that is not here.
+ *
+ * Tag values are bounded: route templates, methods, status classes, model ids from config, provider
+ * names, error codes. Never a trace id, a prompt, a user id or a raw URL.
+ */
+export type MetricType = 'count' | 'distribution' | 'gauge';
+
+export interface MetricDefinition {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly unit: string;
+  readonly tags: readonly string[];
+  readonly description: string;
+}
+
+/** Tag keys. Global tags env, service and version are added to every metric by the client. */
+export const TAG = {
+  route: 'route',
+  method: 'method',
+  statusClass: 'status_class',
+  endpoint: 'endpoint',
+  provider: 'provider',
+  model: 'model',
+  status: 'status',
+  errorType: 'error_type',
+  state: 'state',
+  piiType: 'pii_type',
+  action: 'action',
+  label: 'label',
+  store: 'store',
+  kind: 'kind',
+} as const;
+
+const HTTP_TAGS = [TAG.route, TAG.method, TAG.statusClass] as const;
+const LLM_TAGS = [TAG.endpoint, TAG.provider, TAG.model, TAG.status] as const;
+
+export const METRICS = {
+  httpRequestCount: {
+    name: 'http.request.count',
+    type: 'count',
+    unit: 'request',
+    tags: HTTP_TAGS,
+    description: 'Every HTTP request answered, including 404s and body errors that never reach a controller.',
+  },
+  httpRequestDuration: {
+    name: 'http.request.duration_ms',
+    type: 'distribution',
+    unit: 'millisecond',
+    tags: HTTP_TAGS,
+    description: 'Time from the controller call to the response (or to the error for unrouted requests).',
+  },
+  statsdErrors: {
+    name: 'telemetry.statsd.send_errors',
+    type: 'count',
+    unit: 'error',
+    tags: [],
+    description: 'DogStatsD send errors seen since the last report (sent once the socket works again).',
+  },
+} as const satisfies Record<string, MetricDefinition>;
+
+export type MetricKey = keyof typeof METRICS;
+
+/** Metric catalogues of other libraries register here so the docs test sees all of them. */
+const registry = new Map<string, MetricDefinition>(Object.values(METRICS).map((m) => [m.name, m]));
+
+export function registerMetrics(definitions: Record<string, MetricDefinition>): void {
+  for (const definition of Object.values(definitions)) registry.set(definition.name, definition);
+}
+
+export function allMetrics(): MetricDefinition[] {
+  return [...registry.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export { LLM_TAGS };

@@ -1,0 +1,44 @@
+import type { AppConfig } from '@app/config';
+import tracer from 'dd-trace';
+
+/**
+ * The dd-trace integrations kept on. Each adds information no other span gives: the HTTP server span
+ * (tagged with the controller by our interceptor), Fastify's route, and log/trace correlation in pino.
+ * Everything else (dns, net, fetch/undici per upstream call, middleware spans...) is off: the LLM attempt
+ * spans cover the upstream calls, and every extra integration costs CPU on each request.
+ */
+export const ENABLED_INTEGRATIONS = ['http', 'fastify', 'pino'] as const;
+
+let initialised = false;
+
+/**
+ * Initialises dd-trace from the validated config. Must run before the application's modules are loaded
+ * (see apps/control-plane/src/instrument.ts, loaded with `node --import`). Idempotent.
+ */
+export function initTracing(config: AppConfig, options: { registerEsmHooks?: boolean } = {}): boolean {
+  if (initialised || !config.tracing.enabled) return initialised;
+  initialised = true;
+  tracer.init({
+    service: config.service.name,
+    env: config.service.env,
+    version: config.service.version,
+    url: config.tracing.agentUrl,
+    logInjection: true,
+    startupLogs: false,
+    runtimeMetrics: false,
+    plugins: false,
+    // The service's own metrics go through hot-shots; the tracer must not open a second DogStatsD client.
+    dogstatsd: { hostname: config.statsd.host, port: config.statsd.port },
+    llmobs: config.tracing.llmobsEnabled ? { mlApp: config.tracing.mlApp, agentlessEnabled: false } : undefined,
+  });
+  for (const integration of ENABLED_INTEGRATIONS) {
+    if (integration === 'http') tracer.use('http', { server: true, client: false });
+    else tracer.use(integration);
+  }
+  if (options.registerEsmHooks !== false) {
+    // dd-trace's loader hooks, so that modules imported through ESM (Nest 12 is ESM-only) are instrumented.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('dd-trace/register.js');
+  }
+  return true;
+}

@@ -1,0 +1,102 @@
+import type { AppConfig } from '@app/config';
+import tracer from 'dd-trace';
+import type { SpanHandle, SpanOptions, SpanTags, SpanTagValue, TracerStatus } from './tracer.port';
+import { TracerPort } from './tracer.port';
+
+type DdSpan = ReturnType<typeof tracer.startSpan>;
+
+class DdSpanHandle implements SpanHandle {
+  constructor(
+    private readonly span: DdSpan,
+    readonly owned: boolean,
+  ) {}
+
+  setTag(key: string, value: SpanTagValue): void {
+    if (value !== undefined) this.span.setTag(key, value);
+  }
+
+  addTags(tags: SpanTags): void {
+    for (const key in tags) {
+      const value = tags[key];
+      if (value !== undefined) this.span.setTag(key, value);
+    }
+  }
+
+  setError(error: unknown): void {
+    if (error instanceof Error) {
+      this.span.addTags({
+        error: 1,
+        'error.type': error.name,
+        'error.message': error.message.slice(0, 500),
+        'error.stack': error.stack,
+      });
+    } else {
+      this.span.setTag('error', 1);
+    }
+  }
+
+  finish(): void {
+    if (this.owned) this.span.finish();
+  }
+}
+
+/**
+ * Tracing through dd-trace (initialised before the app by `initTracing`). The HTTP server span that the
+ * http/fastify integrations open is re-used: the interceptor names its resource after the controller
+ * handler instead of opening a second span per request.
+ */
+export class DdTracerAdapter extends TracerPort {
+  constructor(private readonly config: Pick<AppConfig, 'tracing'>) {
+    super();
+  }
+
+  status(): TracerStatus {
+    return { enabled: true, agentUrl: this.config.tracing.agentUrl, llmobsEnabled: this.config.tracing.llmobsEnabled };
+  }
+
+  currentTraceId(): string | undefined {
+    const context = tracer.scope().active()?.context() as { toTraceId(full128: boolean): string } | undefined;
+    // The 128-bit hex form, as injected into the logs (dd.trace_id), so one id finds both.
+    return context?.toTraceId(true);
+  }
+
+  requestSpan(operation: string, resource: string, tags: SpanTags): SpanHandle {
+    const active = tracer.scope().active();
+    const root = active ? serverSpanOf(active) : undefined;
+    if (root) {
+      const handle = new DdSpanHandle(root, false);
+      handle.setTag('resource.name', resource);
+      handle.addTags(tags);
+      return handle;
+    }
+    const span = tracer.startSpan(operation, {
+      childOf: active ?? undefined,
+      tags: { 'resource.name': resource, 'span.kind': 'server' },
+    });
+    const handle = new DdSpanHandle(span, true);
+    handle.addTags(tags);
+    return handle;
+  }
+
+  trace<T>(name: string, options: SpanOptions, fn: (span: SpanHandle) => Promise<T>): Promise<T> {
+    return tracer.trace(name, { resource: options.resource, type: options.type, tags: options.tags }, async (span) => {
+      const handle = new DdSpanHandle(span as DdSpan, false);
+      try {
+        return await fn(handle);
+      } catch (error) {
+        handle.setError(error);
+        throw error;
+      }
+    });
+  }
+}
+
+/** The local root span when it is the HTTP server span of the integrations, else undefined. */
+function serverSpanOf(span: DdSpan): DdSpan | undefined {
+  // The public API has no accessor for the local root; the trace's first started span is it.
+  const context = span.context() as unknown as { _trace?: { started?: DdSpan[] } };
+  const root = context._trace?.started?.[0];
+  if (!root) return undefined;
+  const rootContext = root.context() as unknown as { _name?: string; _tags?: Record<string, unknown> };
+  return rootContext._tags?.['span.kind'] === 'server' || rootContext._name === 'web.request' ? root : undefined;
+}

@@ -1,0 +1,66 @@
+export type SpanTagValue = string | number | boolean | undefined;
+export type SpanTags = Record<string, SpanTagValue>;
+
+/** A span the caller may tag and must finish (unless `owned` is false: then the framework finishes it). */
+export interface SpanHandle {
+  readonly owned: boolean;
+  setTag(key: string, value: SpanTagValue): void;
+  addTags(tags: SpanTags): void;
+  setError(error: unknown): void;
+  finish(): void;
+}
+
+export interface TracerStatus {
+  enabled: boolean;
+  agentUrl?: string;
+  llmobsEnabled: boolean;
+}
+
+/** Options of a span started with `TracerPort.trace`. */
+export interface SpanOptions {
+  resource?: string;
+  type?: string;
+  tags?: SpanTags;
+}
+
+/**
+ * Port: the service's own tracing. Interceptors and services depend on this, never on dd-trace.
+ */
+export abstract class TracerPort {
+  abstract status(): TracerStatus;
+  /** Trace id of the active span, decimal as Datadog shows it; undefined when tracing is off or no span is active. */
+  abstract currentTraceId(): string | undefined;
+  /**
+   * The span of the current HTTP request: the framework's own server span when the tracer instruments the
+   * server (it is tagged, not duplicated), else a new span that the caller finishes.
+   */
+  abstract requestSpan(operation: string, resource: string, tags: SpanTags): SpanHandle;
+  /** Runs `fn` inside a new active child span, finished (with error tags) when the promise settles. */
+  abstract trace<T>(name: string, options: SpanOptions, fn: (span: SpanHandle) => Promise<T>): Promise<T>;
+}
+
+class NoopSpan implements SpanHandle {
+  readonly owned = false;
+  setTag(): void {}
+  addTags(): void {}
+  setError(): void {}
+  finish(): void {}
+}
+
+export const NOOP_SPAN: SpanHandle = new NoopSpan();
+
+/** Used when DD_TRACE_ENABLED=false: every call is free and nothing is sent. */
+export class NoopTracer extends TracerPort {
+  status(): TracerStatus {
+    return { enabled: false, llmobsEnabled: false };
+  }
+  currentTraceId(): undefined {
+    return undefined;
+  }
+  requestSpan(): SpanHandle {
+    return NOOP_SPAN;
+  }
+  trace<T>(_name: string, _options: SpanOptions, fn: (span: SpanHandle) => Promise<T>): Promise<T> {
+    return fn(NOOP_SPAN);
+  }
+}

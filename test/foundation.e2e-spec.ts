@@ -1,0 +1,170 @@
+import { DogStatsdReceiver } from './support/dogstatsd-receiver';
+import { ServiceProcess } from './support/service-process';
+import { TraceAgentReceiver } from './support/trace-agent-receiver';
+
+describe('foundation: the built service with real DogStatsD and trace-agent receivers on loopback', () => {
+  let statsd: DogStatsdReceiver;
+  let agent: TraceAgentReceiver;
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    statsd = await new DogStatsdReceiver().start();
+    agent = await new TraceAgentReceiver().start();
+    service = await new ServiceProcess({
+      DD_DOGSTATSD_PORT: String(statsd.port),
+      DD_TRACE_AGENT_URL: agent.url,
+      DD_ENV: 'e2e',
+      DD_SERVICE: 'lrcp-e2e',
+      STATSD_FLUSH_INTERVAL_MS: '50',
+    }).start();
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await statsd?.close();
+    await agent?.close();
+  });
+
+  it('serves liveness without telemetry, and readiness with each dependency', async () => {
+    const live = await fetch(`${service.url}/health`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ status: 'ok' });
+
+    const ready = await fetch(`${service.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    const body = (await ready.json()) as { status: string; dependencies: Record<string, { status: string }> };
+    expect(body.status).toBe('ready');
+    expect(body.dependencies.metrics!.status).toBe('ok');
+    expect(body.dependencies.tracer!.status).toBe('ok');
+    expect(body.dependencies.datadogApi!.status).toBe('unconfigured');
+  });
+
+  it('emits the request metrics with bounded tags and the unified service tags', async () => {
+    await fetch(`${service.url}/health/ready`);
+    const lines = await statsd.waitFor((ls) =>
+      ls.some((l) => l.name === 'http.request.duration_ms' && l.tags.includes('route:/health/ready')),
+    );
+    const count = lines.find((l) => l.name === 'http.request.count' && l.tags.includes('route:/health/ready'))!;
+    expect(count.type).toBe('c');
+    expect(count.tags).toEqual(
+      expect.arrayContaining(['method:get', 'status_class:2xx', 'env:e2e', 'service:lrcp-e2e', 'version:0.1.0']),
+    );
+    const duration = lines.find((l) => l.name === 'http.request.duration_ms')!;
+    expect(duration.type).toBe('d');
+    // Liveness is opted out.
+    expect(lines.some((l) => l.tags.includes('route:/health'))).toBe(false);
+    // No tag carries a trace id, a raw URL with a query, or another unbounded value.
+    for (const line of lines.filter((l) => !l.name.startsWith('datadog.dogstatsd.client.'))) {
+      for (const tag of line.tags) {
+        expect(tag).toMatch(/^(env|service|version|route|method|status_class):/);
+        expect(tag).not.toMatch(/[?]|\d{12,}/);
+      }
+    }
+  });
+
+  it('sends a trace whose request span is named after Controller.handler', async () => {
+    await fetch(`${service.url}/health/ready`);
+    const span = await agent.waitForSpan((s) => s.resource === 'HealthController.readiness');
+    expect(span.service).toBe('lrcp-e2e');
+    expect(span.meta['http.route']).toBe('/health/ready');
+    expect(span.meta['http.method']).toBe('GET');
+    expect(span.meta['http.status_code']).toBe('200');
+    expect(span.meta.env).toBe('e2e');
+  });
+
+  it('writes one JSON log line per controller call with trace ids', async () => {
+    const before = service.logs().length;
+    await fetch(`${service.url}/health/ready`);
+    const line = await service.waitForLog((l) => l.handler === 'HealthController.readiness', 5000, before);
+    expect(line.message).toBe('request completed');
+    expect(line.dd?.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(line.dd?.span_id).toMatch(/^\d+$/);
+    expect(line.dd?.service).toBe('lrcp-e2e');
+    expect(line.http).toEqual({ method: 'GET', route: '/health/ready', status_code: 200 });
+  });
+
+  it('answers unknown routes with a 404 problem+json carrying the trace id, counted under route "unmatched"', async () => {
+    const res = await fetch(`${service.url}/no/such/route?user=42`, { method: 'POST' });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ status: 404, code: 'NOT_FOUND', title: 'Not found', instance: '/no/such/route' });
+    expect(body.type).toMatch(/^urn:lrcp:problem:not-found$/);
+    expect(body.traceId).toMatch(/^[0-9a-f]{32}$/);
+    await statsd.waitFor((ls) =>
+      ls.some(
+        (l) =>
+          l.name === 'http.request.count' && l.tags.includes('route:unmatched') && l.tags.includes('status_class:4xx'),
+      ),
+    );
+    expect(statsd.lines.some((l) => l.tags.some((t) => t.includes('no/such')))).toBe(false);
+  });
+
+  it('serves Swagger UI at /docs and the OpenAPI document at /docs-json', async () => {
+    const ui = await fetch(`${service.url}/docs`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toContain('swagger');
+    const doc = (await (await fetch(`${service.url}/docs-json`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { operationId?: string }>>;
+    };
+    expect(doc.openapi).toMatch(/^3\./);
+    for (const item of Object.values(doc.paths))
+      for (const op of Object.values(item)) expect(op.operationId).toBeTruthy();
+  });
+});
+
+describe('foundation: with nothing listening on the DogStatsD and trace-agent ports', () => {
+  it('still answers quickly and logs no error storm', async () => {
+    // Two ports that were just free: bind, read the port, close.
+    const statsd = await new DogStatsdReceiver().start();
+    const agent = await new TraceAgentReceiver().start();
+    const [statsdPort, agentUrl] = [statsd.port, agent.url];
+    await statsd.close();
+    await agent.close();
+    const service = await new ServiceProcess({
+      DD_DOGSTATSD_PORT: String(statsdPort),
+      DD_TRACE_AGENT_URL: agentUrl,
+      STATSD_FLUSH_INTERVAL_MS: '20',
+    }).start();
+    try {
+      const timings: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const t0 = performance.now();
+        const res = await fetch(`${service.url}/health/ready`);
+        timings.push(performance.now() - t0);
+        expect(res.status).toBe(200);
+        await res.arrayBuffer();
+      }
+      timings.sort((a, b) => a - b);
+      // Generous bound: a blocking send or a connect timeout would show up as hundreds of ms.
+      expect(timings[Math.floor(timings.length / 2)]).toBeLessThan(50);
+      await new Promise((r) => setTimeout(r, 2500)); // let the tracer try to flush to the closed port
+      const errorLines = service.logs().filter((l) => l.level === 'error' || l.level === 'warn');
+      expect(errorLines.length).toBeLessThanOrEqual(2);
+      expect(service.stderr.join('')).not.toMatch(/ECONNREFUSED.*\n.*ECONNREFUSED.*\n.*ECONNREFUSED/);
+    } finally {
+      await service.stop();
+    }
+  });
+});
+
+describe('foundation: configuration', () => {
+  it('exits non-zero naming the bad variable', async () => {
+    const proc = new ServiceProcess({ PORT: 'not-a-port', LOG_TRUNCATE_CHARS: '5' });
+    const code = await proc.exitCode();
+    expect(code).not.toBe(0);
+    const stderr = proc.stderr.join('');
+    expect(stderr).toContain('PORT');
+    expect(stderr).toContain('LOG_TRUNCATE_CHARS');
+  });
+
+  it('never prints a secret value in a config error', async () => {
+    const proc = new ServiceProcess({ DD_API_KEY: 'short', DD_TRACE_ENABLED: 'maybe' });
+    expect(await proc.exitCode()).not.toBe(0);
+    const stderr = proc.stderr.join('');
+    expect(stderr).toContain('DD_API_KEY');
+    expect(stderr).toContain('DD_TRACE_ENABLED');
+    expect(stderr).not.toContain('short');
+  });
+});

@@ -1,0 +1,129 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export const MAIN_JS = resolve(__dirname, '../../dist/apps/control-plane/src/main.js');
+
+export interface LogLine {
+  level?: string;
+  message?: string;
+  context?: string;
+  dd?: { trace_id?: string; span_id?: string; service?: string; env?: string; version?: string };
+  [key: string]: unknown;
+}
+
+/**
+ * The built service (`nest build` output) running as a child process, exactly as `npm start` runs it,
+ * with its environment set by the test. stdout is parsed as JSON log lines.
+ */
+export class ServiceProcess {
+  readonly stdout: string[] = [];
+  readonly stderr: string[] = [];
+  url = '';
+  private child?: ChildProcess;
+  private exited?: Promise<number | null>;
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  static assertBuilt(): void {
+    if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run "nest build" first (npm test does)`);
+  }
+
+  logs(): LogLine[] {
+    return this.stdout.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as LogLine];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** Starts the process and resolves once it logs its listening URL. */
+  async start(timeoutMs = 20_000): Promise<this> {
+    ServiceProcess.assertBuilt();
+    const child = spawn(process.execPath, [MAIN_JS], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DD_AGENT_HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        DATA_DIR: resolve(__dirname, '../../.cache/test-data', String(process.pid)),
+        ...this.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const parts = buffered.split('\n');
+      buffered = parts.pop() ?? '';
+      this.stdout.push(...parts.filter((p) => p.trim()));
+    });
+    child.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk.toString('utf8')));
+    const deadline = Date.now() + timeoutMs;
+    while (!this.url) {
+      const line = this.logs().find(
+        (l) => typeof l.message === 'string' && l.message.startsWith('control plane listening on '),
+      );
+      if (line) this.url = line.message!.slice('control plane listening on '.length).trim();
+      else if (child.exitCode !== null)
+        throw new Error(`service exited with ${child.exitCode}: ${this.stderr.join('')}`);
+      else if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`service did not start in ${timeoutMs} ms: ${this.stderr.join('')}${this.stdout.join('\n')}`);
+      } else await new Promise((r) => setTimeout(r, 25));
+    }
+    return this;
+  }
+
+  /** Resolves with the exit code of a process expected to stop by itself (bad configuration). */
+  async exitCode(timeoutMs = 20_000): Promise<number | null> {
+    ServiceProcess.assertBuilt();
+    if (!this.child) {
+      const child = spawn(process.execPath, [MAIN_JS], {
+        env: { PATH: process.env.PATH ?? '', ...this.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      this.child = child;
+      child.stdout.on('data', (c: Buffer) => this.stdout.push(c.toString('utf8')));
+      child.stderr.on('data', (c: Buffer) => this.stderr.push(c.toString('utf8')));
+      this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    }
+    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
+    const result = await Promise.race([this.exited!, timer]);
+    if (result === 'timeout') {
+      this.child.kill('SIGKILL');
+      throw new Error('process did not exit');
+    }
+    return result;
+  }
+
+  /** Waits for a log line matching `predicate` among the lines from index `from` on. */
+  async waitForLog(predicate: (line: LogLine) => boolean, timeoutMs = 5000, from = 0): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.logs().slice(from).find(predicate);
+      if (found) return found;
+      if (Date.now() > deadline)
+        throw new Error(`log line not seen in ${timeoutMs} ms; got:\n${this.stdout.slice(-20).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  async stop(): Promise<number | null> {
+    if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
+    this.child.kill('SIGTERM');
+    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref());
+    const result = await Promise.race([this.exited!, timer]);
+    if (result === 'timeout') {
+      this.child.kill('SIGKILL');
+      return null;
+    }
+    return result;
+  }
+}

@@ -1,0 +1,93 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decode } from '@msgpack/msgpack';
+
+export interface ReceivedSpan {
+  name: string;
+  resource: string;
+  service: string;
+  type?: string;
+  error: number;
+  meta: Record<string, string>;
+  metrics: Record<string, number>;
+  trace_id: unknown;
+  span_id: unknown;
+  parent_id: unknown;
+}
+
+export interface ReceivedPayload {
+  path: string;
+  body: Buffer;
+}
+
+/**
+ * A real HTTP server on 127.0.0.1 speaking the Datadog agent's trace intake: `PUT /v0.4/traces` (msgpack),
+ * `/info`, and the EVP proxy used by LLM Observability. Everything received is kept for assertions.
+ */
+export class TraceAgentReceiver {
+  readonly spans: ReceivedSpan[] = [];
+  readonly payloads: ReceivedPayload[] = [];
+  private server = http.createServer((req, res) => this.handle(req, res));
+  port = 0;
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  /** All received bytes as text (for "this value never left the process" checks). */
+  allText(): string {
+    return this.payloads.map((p) => p.body.toString('latin1')).join('\n');
+  }
+
+  async waitForSpan(predicate: (span: ReceivedSpan) => boolean, timeoutMs = 10_000): Promise<ReceivedSpan> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.spans.find(predicate);
+      if (found) return found;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `span not received in ${timeoutMs} ms; got: ${this.spans.map((s) => `${s.name}/${s.resource}`).join(', ')}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const path = (req.url ?? '').split('?')[0]!;
+      this.payloads.push({ path, body });
+      if (path === '/info') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            version: '7.60.0',
+            endpoints: ['/v0.4/traces', '/v0.5/traces', '/evp_proxy/v2/', '/evp_proxy/v4/'],
+            client_drop_p0s: false,
+          }),
+        );
+        return;
+      }
+      if (path === '/v0.4/traces' && body.length > 0) {
+        const traces = decode(body, { useBigInt64: true }) as ReceivedSpan[][];
+        for (const trace of traces) this.spans.push(...trace);
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ rate_by_service: {} }));
+    });
+  }
+}
