@@ -14,7 +14,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forConfig(config), ObservabilityModule, HealthModule],
+      imports: [ConfigModule.forConfig(config), ObservabilityModule.forRoot(), HealthModule],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -1,4 +1,4 @@
-import { Global, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { type DynamicModule, Global, Module, type OnApplicationShutdown, type Type } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
@@ -17,6 +17,11 @@ import { NoopTracer, TracerPort } from './tracing/tracer.port';
  * The service's self-instrumentation: DogStatsD metrics, dd-trace spans, pino logs and the global
  * telemetry interceptor. Adapters are chosen from config here; everything else depends on the ports.
  */
+export interface ObservabilityOptions {
+  /** The redactor applied to every text the service logs or traces; default: BasicTextRedactor. */
+  textRedactor?: Type<TextRedactor>;
+}
+
 @Global()
 @Module({
   imports: [
@@ -31,7 +36,6 @@ import { NoopTracer, TracerPort } from './tracing/tracer.port';
         config.tracing.enabled ? new DdTracerAdapter(config) : new NoopTracer(),
     },
     { provide: TraceIdProvider, useExisting: TracerPort },
-    { provide: TextRedactor, useClass: BasicTextRedactor },
     LogSanitizer,
     ReadinessRegistry,
     RequestTelemetry,
@@ -51,6 +55,14 @@ import { NoopTracer, TracerPort } from './tracing/tracer.port';
 })
 export class ObservabilityModule implements OnApplicationShutdown {
   constructor(private readonly metrics: MetricsPort) {}
+
+  static forRoot(options: ObservabilityOptions = {}): DynamicModule {
+    return {
+      module: ObservabilityModule,
+      providers: [{ provide: TextRedactor, useClass: options.textRedactor ?? BasicTextRedactor }],
+      exports: [TextRedactor],
+    };
+  }
 
   async onApplicationShutdown(): Promise<void> {
     await this.metrics.close();
