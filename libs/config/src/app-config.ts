@@ -86,5 +86,11 @@ export abstract class AppConfig {
     readonly storePreview: boolean;
   };
   abstract readonly budget: { readonly dailyUsd?: number; readonly policy: 'alert' | 'enforce' };
-  abstract readonly ml: { readonly modelsDir: string; readonly forecastRetrainHours: number };
+  abstract readonly ml: {
+    readonly modelsDir: string;
+    readonly forecastRetrainHours: number;
+    /** Refine quality with the provider's embeddings, asynchronously (vertex, gemini, openai only). */
+    readonly remoteEmbeddings: boolean;
+    readonly embeddingsModel?: string;
+  };
 }

@@ -142,4 +142,8 @@ export class EnvDto {
   @IsIn(['alert', 'enforce']) BUDGET_POLICY: 'alert' | 'enforce' = 'alert';
   @IsString() @MinLength(1) MODELS_DIR = './models';
   @Transform(toInt) @IsInt() @Min(0) @Max(24 * 30) FORECAST_RETRAIN_HOURS = 0;
+  /** Remote embeddings (provider's embedding API, off the response path) refine the quality score. */
+  @Transform(toBool) @IsBoolean() ML_REMOTE_EMBEDDINGS = true;
+  /** Embedding model for the remote refinement; default gemini-embedding-001 (vertex/gemini), text-embedding-3-small (openai). */
+  @IsOptional() @Transform(blankToUndefined) @IsString() @Matches(/^[\w.\-:/@]+$/) ML_EMBEDDINGS_MODEL?: string;
 }

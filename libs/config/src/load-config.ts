@@ -166,7 +166,12 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       storePreview: dto.LEDGER_STORE_PREVIEW,
     },
     budget: { dailyUsd: dto.DAILY_BUDGET_USD, policy: dto.BUDGET_POLICY },
-    ml: { modelsDir: dto.MODELS_DIR, forecastRetrainHours: dto.FORECAST_RETRAIN_HOURS },
+    ml: {
+      modelsDir: dto.MODELS_DIR,
+      forecastRetrainHours: dto.FORECAST_RETRAIN_HOURS,
+      remoteEmbeddings: dto.ML_REMOTE_EMBEDDINGS,
+      embeddingsModel: dto.ML_EMBEDDINGS_MODEL,
+    },
   };
   return deepFreeze(config);
 }
