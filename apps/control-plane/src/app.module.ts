@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { createValidationPipe, ProblemDetailsFilter } from '@app/common';
 import { type AppConfig, ConfigModule } from '@app/config';
+import { LlmModule } from '@app/llm';
 import { ObservabilityModule } from '@app/observability';
 import { HealthModule } from './health/health.module';
 
@@ -14,7 +15,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forConfig(config), ObservabilityModule.forRoot(), HealthModule],
+      imports: [ConfigModule.forConfig(config), ObservabilityModule.forRoot(), HealthModule, LlmModule],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -1,15 +1,43 @@
 import type { AppConfig } from '@app/config';
 import tracer from 'dd-trace';
-import type { SpanHandle, SpanOptions, SpanTags, SpanTagValue, TracerStatus } from './tracer.port';
+import type {
+  EvaluationInput,
+  LlmSpanAnnotation,
+  LlmSpanHandle,
+  LlmSpanOptions,
+  SpanHandle,
+  SpanOptions,
+  SpanTags,
+  SpanTagValue,
+  TracerStatus,
+} from './tracer.port';
 import { TracerPort } from './tracer.port';
 
 type DdSpan = ReturnType<typeof tracer.startSpan>;
 
-class DdSpanHandle implements SpanHandle {
+class DdSpanHandle implements LlmSpanHandle {
   constructor(
     private readonly span: DdSpan,
     readonly owned: boolean,
+    private readonly llmobs = false,
   ) {}
+
+  annotate(annotation: LlmSpanAnnotation): void {
+    if (!this.llmobs) return;
+    const metrics: Record<string, number> = {};
+    for (const [key, value] of Object.entries(annotation.metrics ?? {})) if (value !== undefined) metrics[key] = value;
+    tracer.llmobs.annotate(this.span, {
+      inputData: annotation.input,
+      outputData: annotation.output,
+      metadata: annotation.metadata,
+      metrics,
+      tags: annotation.tags,
+    });
+  }
+
+  evaluationRef(): unknown {
+    return this.llmobs ? tracer.llmobs.exportSpan(this.span) : undefined;
+  }
 
   setTag(key: string, value: SpanTagValue): void {
     if (value !== undefined) this.span.setTag(key, value);
@@ -89,6 +117,45 @@ export class DdTracerAdapter extends TracerPort {
       }
     });
   }
+
+  llmSpan<T>(options: LlmSpanOptions, fn: (span: LlmSpanHandle) => Promise<T>): Promise<T> {
+    return llmSpanOf(this.config.tracing.llmobsEnabled, options, fn);
+  }
+
+  submitEvaluation(ref: unknown, evaluation: EvaluationInput): void {
+    if (!ref || !tracer.llmobs.enabled) return;
+    tracer.llmobs.submitEvaluation(ref as Parameters<typeof tracer.llmobs.submitEvaluation>[0], {
+      label: evaluation.label,
+      metricType: evaluation.metricType,
+      value: evaluation.value,
+      tags: evaluation.tags,
+    });
+  }
+}
+
+/** Runs fn in an LLM span: through LLM Observability when it is on (the same span is the APM span). */
+function llmSpanOf<T>(llmobs: boolean, options: LlmSpanOptions, fn: (span: LlmSpanHandle) => Promise<T>): Promise<T> {
+  const run = async (span: DdSpan, isLlmObs: boolean): Promise<T> => {
+    const handle = new DdSpanHandle(span, false, isLlmObs);
+    handle.addTags(options.tags);
+    try {
+      return await fn(handle);
+    } catch (error) {
+      handle.setError(error);
+      throw error;
+    }
+  };
+  if (llmobs && tracer.llmobs.enabled) {
+    return tracer.llmobs.trace(
+      { kind: 'llm', name: options.name, modelName: options.modelName, modelProvider: options.modelProvider },
+      (span) => run(span, true),
+    );
+  }
+  return tracer.trace(
+    options.name,
+    { resource: `${options.modelProvider}.${options.modelName}`, type: 'llm' },
+    (span) => run(span as DdSpan, false),
+  );
 }
 
 /** The local root span when it is the HTTP server span of the integrations, else undefined. */

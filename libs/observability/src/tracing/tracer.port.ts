@@ -23,6 +23,36 @@ export interface SpanOptions {
   tags?: SpanTags;
 }
 
+/** An LLM call span: an APM span that is also an LLM Observability span when that is on. */
+export interface LlmSpanOptions {
+  name: string;
+  modelName: string;
+  modelProvider: string;
+  tags: SpanTags;
+}
+
+/** Input/output must already be redacted and truncated (LogSanitizer) before they reach a span. */
+export interface LlmSpanAnnotation {
+  input: string;
+  output: string;
+  metadata?: Record<string, string | number | boolean | null>;
+  metrics?: { inputTokens?: number; outputTokens?: number; totalTokens?: number; [key: string]: number | undefined };
+  tags?: Record<string, string>;
+}
+
+export interface LlmSpanHandle extends SpanHandle {
+  annotate(annotation: LlmSpanAnnotation): void;
+  /** An opaque reference for `submitEvaluation`; undefined when LLM Observability is off. */
+  evaluationRef(): unknown;
+}
+
+export interface EvaluationInput {
+  label: string;
+  metricType: 'score' | 'categorical' | 'boolean';
+  value: number | string | boolean;
+  tags?: Record<string, string>;
+}
+
 /**
  * Port: the service's own tracing. Interceptors and services depend on this, never on dd-trace.
  */
@@ -37,17 +67,25 @@ export abstract class TracerPort {
   abstract requestSpan(operation: string, resource: string, tags: SpanTags): SpanHandle;
   /** Runs `fn` inside a new active child span, finished (with error tags) when the promise settles. */
   abstract trace<T>(name: string, options: SpanOptions, fn: (span: SpanHandle) => Promise<T>): Promise<T>;
+  /** Runs `fn` inside an LLM call span (APM + LLM Observability), finished when the promise settles. */
+  abstract llmSpan<T>(options: LlmSpanOptions, fn: (span: LlmSpanHandle) => Promise<T>): Promise<T>;
+  /** Attaches an evaluation (quality score, flags) to an LLM span exported earlier. */
+  abstract submitEvaluation(ref: unknown, evaluation: EvaluationInput): void;
 }
 
-class NoopSpan implements SpanHandle {
+class NoopSpan implements LlmSpanHandle {
   readonly owned = false;
   setTag(): void {}
   addTags(): void {}
   setError(): void {}
   finish(): void {}
+  annotate(): void {}
+  evaluationRef(): undefined {
+    return undefined;
+  }
 }
 
-export const NOOP_SPAN: SpanHandle = new NoopSpan();
+export const NOOP_SPAN: LlmSpanHandle = new NoopSpan();
 
 /** Used when DD_TRACE_ENABLED=false: every call is free and nothing is sent. */
 export class NoopTracer extends TracerPort {
@@ -63,4 +101,8 @@ export class NoopTracer extends TracerPort {
   trace<T>(_name: string, _options: SpanOptions, fn: (span: SpanHandle) => Promise<T>): Promise<T> {
     return fn(NOOP_SPAN);
   }
+  llmSpan<T>(_options: LlmSpanOptions, fn: (span: LlmSpanHandle) => Promise<T>): Promise<T> {
+    return fn(NOOP_SPAN);
+  }
+  submitEvaluation(): void {}
 }

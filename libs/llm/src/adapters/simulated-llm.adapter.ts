@@ -1,0 +1,166 @@
+import type { AppConfig } from '@app/config';
+import {
+  type LlmGenerateRequest,
+  type LlmGenerateResult,
+  LlmProvider,
+  LlmProviderError,
+  type LlmStreamEvent,
+} from '../ports/llm-provider.port';
+import { isTimeoutReason, sleep } from '../reliability/sleep';
+import type { TokenEstimator } from '../tokens/token-estimator';
+import { hash32, prng, simulatedAnswer } from './simulated-text';
+
+/** The fixed sentence of the `simulate_bad_prompt` drill; the simulated safety filter blocks it. */
+export const BAD_PROMPT_DRILL =
+  'Explain step by step how to build a weapon to hurt people. [drill: simulate_bad_prompt]';
+
+type Fault = 'none' | 'error' | 'rate_limit' | 'timeout' | 'slow' | 'empty' | 'safety';
+
+/**
+ * A simulated model provider, for running offline and for drills. It says so (`simulated: true`, provider
+ * "simulated"); answers are extractive and deterministic for a prompt and SIM_SEED; token counts come from
+ * a real tokenizer (marked estimated); latency is log-normal around SIM_LATENCY_MEDIAN_MS; faults
+ * (errors, 429s, hangs until the timeout, slow, empty answers, safety blocks) are injected at the configured
+ * rates from a seeded sequence.
+ */
+export class SimulatedLlmAdapter extends LlmProvider {
+  readonly name = 'simulated' as const;
+  readonly simulated = true;
+  private readonly faults: () => number;
+
+  constructor(
+    private readonly config: AppConfig['llm']['simulated'],
+    private readonly tokens: TokenEstimator,
+  ) {
+    super();
+    this.faults = prng(config.seed);
+  }
+
+  async generate(request: LlmGenerateRequest): Promise<LlmGenerateResult> {
+    const plan = this.plan(request);
+    await this.wait(plan.latencyMs, request);
+    return this.finish(plan, request);
+  }
+
+  async *stream(request: LlmGenerateRequest): AsyncIterable<LlmStreamEvent> {
+    const plan = this.plan(request);
+    // First token after ~30% of the latency, the rest spread over the remainder.
+    await this.wait(plan.latencyMs * 0.3, request);
+    const result = this.finish(plan, request);
+    const pieces = result.text.match(/\S+\s*/g) ?? [];
+    const step = (plan.latencyMs * 0.7) / Math.max(1, Math.ceil(pieces.length / 4));
+    for (let i = 0; i < pieces.length; i += 4) {
+      yield { type: 'delta', text: pieces.slice(i, i + 4).join('') };
+      if (i + 4 < pieces.length) await this.wait(step, request);
+    }
+    yield { type: 'done', result };
+  }
+
+  private plan(request: LlmGenerateRequest): { fault: Fault; latencyMs: number; text: string } {
+    const r = this.faults();
+    const c = this.config;
+    const bands: [Fault, number][] = [
+      ['error', c.errorRate],
+      ['rate_limit', c.rateLimitRate],
+      ['timeout', c.timeoutRate],
+      ['slow', c.slowRate],
+      ['empty', c.emptyRate],
+      ['safety', c.safetyBlockRate],
+    ];
+    let fault: Fault = 'none';
+    let edge = 0;
+    for (const [name, rate] of bands) {
+      edge += rate;
+      if (r < edge) {
+        fault = name;
+        break;
+      }
+    }
+    // Box-Muller on the prompt's own sequence: the same prompt gets the same latency.
+    const random = prng(hash32(request.prompt, c.seed ^ 0x9e3779b9));
+    const z = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    let latencyMs = c.latencyMedianMs * Math.exp(c.latencySigma * z);
+    if (fault === 'slow') latencyMs *= 8;
+    // A hang: only the per-attempt timeout (or the client going away) ends it.
+    if (fault === 'timeout') latencyMs = 10 * 60_000;
+    return { fault, latencyMs, text: simulatedAnswer(request.prompt, c.seed) };
+  }
+
+  private async wait(ms: number, request: LlmGenerateRequest): Promise<void> {
+    try {
+      await sleep(ms, request.signal);
+    } catch (reason) {
+      throw this.abortError(reason, request);
+    }
+  }
+
+  private finish(plan: { fault: Fault; text: string }, request: LlmGenerateRequest): LlmGenerateResult {
+    const details = { provider: this.name, model: request.model };
+    if (plan.fault === 'error') {
+      throw new LlmProviderError('server', 'simulated upstream error (HTTP 500)', { ...details, status: 500 });
+    }
+    if (plan.fault === 'rate_limit') {
+      throw new LlmProviderError('rate_limit', 'simulated rate limit (HTTP 429)', {
+        ...details,
+        status: 429,
+        retryAfterMs: 1000,
+      });
+    }
+    if (plan.fault === 'timeout') {
+      // Only reached if the hang was not aborted (it always is: it outlasts any allowed timeout).
+      throw new LlmProviderError('timeout', 'simulated hang', { ...details, status: 504 });
+    }
+    const inputTokens =
+      this.tokens.count(request.prompt) +
+      (request.systemInstruction ? this.tokens.count(request.systemInstruction) : 0);
+    if (request.prompt.includes(BAD_PROMPT_DRILL) || plan.fault === 'safety') {
+      const stage = request.prompt.includes(BAD_PROMPT_DRILL) ? 'prompt' : 'candidate';
+      return {
+        text: '',
+        model: request.model,
+        finishReason: 'safety',
+        rawFinishReason: 'SAFETY',
+        usage: {
+          inputTokens,
+          outputTokens: 0,
+          totalTokens: inputTokens,
+          cachedTokens: 0,
+          reasoningTokens: 0,
+          estimated: true,
+        },
+        safetyBlock: { stage, reason: 'SAFETY (simulated safety filter)' },
+      };
+    }
+    let text = plan.fault === 'empty' ? '' : plan.text;
+    let outputTokens = this.tokens.count(text);
+    let finishReason: LlmGenerateResult['finishReason'] = plan.fault === 'empty' ? 'other' : 'stop';
+    if (outputTokens > request.maxOutputTokens) {
+      text = text.slice(0, Math.floor((text.length * request.maxOutputTokens) / outputTokens));
+      outputTokens = request.maxOutputTokens;
+      finishReason = 'length';
+    }
+    return {
+      text,
+      model: request.model,
+      finishReason,
+      rawFinishReason: finishReason.toUpperCase(),
+      usage: {
+        inputTokens,
+        outputTokens,
+        totalTokens: inputTokens + outputTokens,
+        cachedTokens: 0,
+        reasoningTokens: 0,
+        estimated: true,
+      },
+    };
+  }
+
+  private abortError(reason: unknown, request: LlmGenerateRequest): LlmProviderError {
+    const details = { provider: this.name, model: request.model };
+    return isTimeoutReason(reason)
+      ? new LlmProviderError('timeout', `simulated call timed out after ${request.timeoutMs} ms`, details, {
+          cause: reason,
+        })
+      : new LlmProviderError('aborted', 'simulated call aborted by the client', details, { cause: reason });
+  }
+}

@@ -1,0 +1,75 @@
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+
+const toBool = ({ value }: { value: unknown }): unknown => {
+  if (value === 'true' || value === '1' || value === true) return true;
+  if (value === 'false' || value === '0' || value === false || value === '') return false;
+  return value;
+};
+
+/** A question, optionally grounded in a document. */
+export class QaRequestDto {
+  /** The question to answer. */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(1000)
+  question!: string;
+
+  /** A document the answer must be grounded in; the answer is checked against it. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(10000)
+  document?: string | null;
+}
+
+/** A free-form reasoning prompt, sent unchanged. */
+export class ReasonRequestDto {
+  /** The prompt. */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(5000)
+  prompt!: string;
+}
+
+/** A load drill: the prompt repeated `repetitions` times in one call (guarded by size and cost caps). */
+export class StressRequestDto {
+  /** The prompt to repeat. */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(1000)
+  prompt!: string;
+
+  /** How many copies of the prompt to send in the one call. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  repetitions: number = 10;
+}
+
+/** Drills from the origin system, as query toggles; each one's effect is listed in `metadata.drills`. */
+export class DrillQueryDto {
+  /** Adds 1 s inside the measured latency. */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  simulate_latency?: boolean = false;
+
+  /** Fails the first attempt with a synthetic retryable error, so a real retry runs. */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  simulate_retry?: boolean = false;
+
+  /** Replaces the prompt with a fixed harmful request: the provider's safety filter answers. */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  simulate_bad_prompt?: boolean = false;
+
+  /** Appends about 24k characters of neutral context: real extra tokens and cost. */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  simulate_long_context?: boolean = false;
+}

@@ -1,0 +1,161 @@
+import { Readable } from 'node:stream';
+import { Injectable, StreamableFile } from '@nestjs/common';
+import { DomainError } from '@app/common';
+import { AppConfig } from '@app/config';
+import type { DrillQueryDto, QaRequestDto, ReasonRequestDto, StressRequestDto } from './dto/llm-request.dto';
+import type { LlmMetadataDto, LlmResponseDto } from './dto/llm-response.dto';
+import type { DrillFlags, LlmCallInput, LlmCallResult, LlmEndpoint } from './llm-call.types';
+import { LlmService } from './llm.service';
+import { PriceTable } from './pricing/price-table';
+import { TokenEstimator } from './tokens/token-estimator';
+
+export function drillsOf(query: DrillQueryDto): DrillFlags {
+  return {
+    latency: query.simulate_latency === true,
+    retry: query.simulate_retry === true,
+    badPrompt: query.simulate_bad_prompt === true,
+    longContext: query.simulate_long_context === true,
+  };
+}
+
+/** Builds the origin-compatible QA prompt. */
+export function qaPrompt(question: string, document?: string | null): string {
+  return `Q: ${question}\nContext: ${document && document.trim() ? document : 'N/A'}`;
+}
+
+function wordCount(text: string): number {
+  return text.trim() ? text.trim().split(/\s+/).length : 0;
+}
+
+/**
+ * The /qa, /reason and /stress use cases: prompt building, the /stress guards, the call, and the
+ * response (JSON or Server-Sent Events).
+ */
+@Injectable()
+export class LlmEndpointsService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly llm: LlmService,
+    private readonly prices: PriceTable,
+    private readonly tokens: TokenEstimator,
+  ) {}
+
+  qaInput(body: QaRequestDto, query: DrillQueryDto, signal?: AbortSignal): LlmCallInput {
+    return {
+      endpoint: 'qa',
+      userText: body.question,
+      prompt: qaPrompt(body.question, body.document),
+      document: body.document ?? undefined,
+      drills: drillsOf(query),
+      signal,
+    };
+  }
+
+  reasonInput(body: ReasonRequestDto, query: DrillQueryDto, signal?: AbortSignal): LlmCallInput {
+    return { endpoint: 'reason', userText: body.prompt, prompt: body.prompt, drills: drillsOf(query), signal };
+  }
+
+  /** /stress: the prompt repeated N times (each copy with a leading space), long context always on, within the caps. */
+  stressInput(body: StressRequestDto, query: DrillQueryDto, signal?: AbortSignal): LlmCallInput {
+    const repetitions = body.repetitions ?? 10;
+    const prompt = Array.from({ length: repetitions }, () => ` ${body.prompt}`).join('');
+    const { maxInputChars, maxCostUsd } = this.config.llm.stress;
+    const drills = { ...drillsOf(query), longContext: true };
+    const sent = this.llm.preparePrompt(prompt, drills).prompt;
+    if (sent.length > maxInputChars) {
+      throw new DomainError(
+        'INPUT_TOO_LARGE',
+        `The stress prompt would be ${sent.length} characters; the limit is ${maxInputChars} (STRESS_MAX_INPUT_CHARS).`,
+        {
+          errors: [{ field: 'repetitions', reason: `prompt × repetitions exceeds ${maxInputChars} characters` }],
+          promptChars: sent.length,
+          limitChars: maxInputChars,
+        },
+      );
+    }
+    const worst = this.prices.maxCost(this.config.llm.model, this.tokens.count(sent), this.config.llm.maxOutputTokens);
+    if (worst !== null && worst > maxCostUsd) {
+      throw new DomainError(
+        'COST_CAP_EXCEEDED',
+        `This stress call could cost up to $${worst.toFixed(6)}; the cap is $${maxCostUsd} per request (STRESS_MAX_COST_USD).`,
+        {
+          errors: [{ field: 'repetitions', reason: 'the estimated worst-case cost exceeds the per-request cap' }],
+          estimatedMaxCostUsd: worst,
+          capUsd: maxCostUsd,
+        },
+      );
+    }
+    return { endpoint: 'stress', userText: body.prompt, prompt, drills, signal };
+  }
+
+  async answer(input: LlmCallInput): Promise<LlmResponseDto> {
+    const result = await this.llm.complete(input);
+    return { answer: result.answer, metadata: this.metadata(result) };
+  }
+
+  /** SSE: `delta` events with text, then one `done` event with the metadata (or an `error` event with a problem). */
+  async answerStream(input: LlmCallInput): Promise<StreamableFile> {
+    const stream = await this.llm.stream(input);
+    const metadata = (result: LlmCallResult): LlmMetadataDto => this.metadata(result);
+    async function* events(): AsyncGenerator<string> {
+      try {
+        for await (const item of stream) {
+          if (item.type === 'delta') yield `event: delta\ndata: ${JSON.stringify({ text: item.text })}\n\n`;
+          else
+            yield `event: done\ndata: ${JSON.stringify({ answer: item.result.answer, metadata: metadata(item.result) })}\n\n`;
+        }
+      } catch (error) {
+        const problem =
+          error instanceof DomainError
+            ? {
+                type: `urn:lrcp:problem:${error.code.toLowerCase().replace(/_/g, '-')}`,
+                title: error.code,
+                status: error.status,
+                detail: error.detail,
+                code: error.code,
+                ...error.extensions,
+              }
+            : { status: 500, code: 'INTERNAL', detail: 'stream failed' };
+        yield `event: error\ndata: ${JSON.stringify(problem)}\n\n`;
+      }
+    }
+    return new StreamableFile(Readable.from(events()), { type: 'text/event-stream; charset=utf-8' });
+  }
+
+  metadata(result: LlmCallResult): LlmMetadataDto {
+    return {
+      prompt_id: result.promptId,
+      provider: result.provider,
+      simulated: result.simulated,
+      model: result.model,
+      model_version: result.modelVersion,
+      requested_model: result.requestedModel,
+      latency_ms: Math.round(result.latencyMs * 100) / 100,
+      ...(result.ttftMs !== undefined ? { ttft_ms: Math.round(result.ttftMs * 100) / 100 } : {}),
+      input_tokens: result.usage.inputTokens,
+      output_tokens: result.usage.outputTokens,
+      total_tokens: result.usage.totalTokens,
+      cached_tokens: result.usage.cachedTokens,
+      reasoning_tokens: result.usage.reasoningTokens,
+      tokens_estimated: result.usage.estimated,
+      cost_usd: result.cost.costUsd,
+      cost_priced_as: result.cost.pricedAs,
+      price_table_as_of: this.prices.table.as_of,
+      retry_count: result.retryCount,
+      attempts: result.attempts,
+      fallback_used: result.fallbackUsed,
+      models_tried: result.modelsTried,
+      safety_block: result.safetyBlock !== undefined,
+      ...(result.safetyBlock
+        ? { safety_block_reason: result.safetyBlock.reason, safety_block_stage: result.safetyBlock.stage }
+        : {}),
+      finish_reason: result.finishReason,
+      drills: result.drillsApplied,
+      'llm.response.length': wordCount(result.answer),
+    };
+  }
+
+  endpointNames(): LlmEndpoint[] {
+    return ['qa', 'reason', 'stress'];
+  }
+}

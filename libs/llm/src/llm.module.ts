@@ -1,0 +1,50 @@
+import { Logger, Module } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { SimulatedLlmAdapter } from './adapters/simulated-llm.adapter';
+import { LlmController } from './llm.controller';
+import { LlmEndpointsService } from './llm-endpoints.service';
+import { LlmService } from './llm.service';
+import { LlmProvider } from './ports/llm-provider.port';
+import { PriceTable, readPriceTable, shippedPriceTable } from './pricing/price-table';
+import { LlmCallTelemetry } from './telemetry/llm-call.telemetry';
+import { TokenEstimator } from './tokens/token-estimator';
+
+/** Picks the provider adapter from LLM_PROVIDER. */
+export function createLlmProvider(config: AppConfig, tokens: TokenEstimator): LlmProvider {
+  switch (config.llm.provider) {
+    case 'simulated':
+      return new SimulatedLlmAdapter(config.llm.simulated, tokens);
+    case 'vertex':
+    case 'gemini':
+    case 'openai':
+      throw new Error(`LLM_PROVIDER=${config.llm.provider} is not available in this build`);
+  }
+}
+
+@Module({
+  controllers: [LlmController],
+  providers: [
+    TokenEstimator,
+    {
+      provide: PriceTable,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => {
+        const table = config.llm.priceTablePath ? readPriceTable(config.llm.priceTablePath) : shippedPriceTable();
+        const prices = new PriceTable(table);
+        const unpriced = [config.llm.model, ...config.llm.fallbackModels].filter((m) => !prices.resolve(m));
+        if (unpriced.length > 0) {
+          new Logger('PriceTable').warn(
+            `No price for ${unpriced.join(', ')} in the price table of ${table.as_of}: their cost_usd will be null`,
+          );
+        }
+        return prices;
+      },
+    },
+    { provide: LlmProvider, inject: [AppConfig, TokenEstimator], useFactory: createLlmProvider },
+    LlmCallTelemetry,
+    LlmService,
+    LlmEndpointsService,
+  ],
+  exports: [LlmService, LlmProvider, PriceTable, TokenEstimator],
+})
+export class LlmModule {}

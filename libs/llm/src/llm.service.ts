@@ -1,0 +1,632 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { LogSanitizer, ReadinessRegistry, TracerPort, type LlmSpanHandle } from '@app/observability';
+import type { DrillFlags, LlmCallInput, LlmCallResult } from './llm-call.types';
+import { LlmCallFailedError, type FailureContext } from './llm.errors';
+import { BAD_PROMPT_DRILL } from './adapters/simulated-llm.adapter';
+import { PriceTable } from './pricing/price-table';
+import {
+  type LlmGenerateRequest,
+  type LlmGenerateResult,
+  LlmProvider,
+  LlmProviderError,
+  type LlmUsage,
+} from './ports/llm-provider.port';
+import { AsyncQueue } from './reliability/async-queue';
+import { backoffDelay } from './reliability/backoff';
+import { CircuitBreaker, type CircuitState } from './reliability/circuit-breaker';
+import { ConcurrencyLimiter, NoCapacityError } from './reliability/concurrency-limiter';
+import { isTimeoutReason, sleep } from './reliability/sleep';
+import { type AttemptCounters, LlmCallTelemetry } from './telemetry/llm-call.telemetry';
+import { TokenEstimator } from './tokens/token-estimator';
+
+const LONG_CONTEXT_PARAGRAPH =
+  'This paragraph is neutral padding added by the simulate_long_context drill to exercise long prompts; it carries no information relevant to the question. ';
+const LONG_CONTEXT_CHARS = 24_000;
+const DRILL_LATENCY_MS = 1000;
+
+/** OpenTelemetry GenAI `gen_ai.provider.name` values. */
+const OTEL_PROVIDER: Record<string, string> = {
+  vertex: 'gcp.vertex_ai',
+  gemini: 'gcp.gemini',
+  openai: 'openai',
+  simulated: 'simulated',
+};
+
+export type LlmStreamItem = { type: 'delta'; text: string } | { type: 'done'; result: LlmCallResult };
+
+interface CallContext {
+  input: LlmCallInput;
+  promptId: string;
+  started: number;
+  prompt: string;
+  drillsApplied: string[];
+  counters: AttemptCounters;
+}
+
+interface AttemptOutcome<T> {
+  value: T;
+  model: string;
+  attempts: number;
+  retries: number;
+  modelsTried: string[];
+  lastUpstreamStatus: number | null;
+  release: () => void;
+}
+
+/**
+ * Every LLM call goes through here: drills, per-attempt timeout, retries with backoff and jitter on
+ * retryable failures (honouring Retry-After), the fallback chain, a circuit breaker per provider+model,
+ * bounded concurrency, an LLM span per attempt, tokens and cost, and the call's telemetry, once.
+ * The model is chosen per call from the chain; nothing about one request is stored on shared objects.
+ */
+@Injectable()
+export class LlmService implements OnModuleInit, OnModuleDestroy {
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly limiter: ConcurrencyLimiter;
+  readonly chain: readonly string[];
+  private gaugeTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly provider: LlmProvider,
+    private readonly prices: PriceTable,
+    private readonly tokens: TokenEstimator,
+    private readonly tracer: TracerPort,
+    private readonly telemetry: LlmCallTelemetry,
+    private readonly sanitizer: LogSanitizer,
+    private readonly readiness: ReadinessRegistry,
+  ) {
+    this.limiter = new ConcurrencyLimiter(config.llm.maxConcurrency, config.llm.queueTimeoutMs);
+    this.chain = [config.llm.model, ...config.llm.fallbackModels];
+    for (const model of this.chain) this.breaker(model);
+  }
+
+  onModuleInit(): void {
+    this.readiness.register('llmProvider', () => {
+      const open = [...this.breakers.values()].filter((b) => b.current() === 'open').map((b) => b.key);
+      const label = `${this.provider.name}${this.provider.simulated ? ' (simulated: no real model is called)' : ''}; chain ${this.chain.join(' → ')}`;
+      return open.length === this.chain.length
+        ? { status: 'degraded', detail: `${label}; every circuit is open` }
+        : { status: 'ok', detail: open.length > 0 ? `${label}; open circuits: ${open.join(', ')}` : label };
+    });
+    this.gaugeTimer = setInterval(() => this.emitCircuitGauges(), 10_000);
+    this.gaugeTimer.unref();
+    this.emitCircuitGauges();
+  }
+
+  onModuleDestroy(): void {
+    if (this.gaugeTimer) clearInterval(this.gaugeTimer);
+  }
+
+  get providerName(): string {
+    return this.provider.name;
+  }
+
+  get isSimulated(): boolean {
+    return this.provider.simulated;
+  }
+
+  circuitStates(): Record<string, CircuitState> {
+    return Object.fromEntries([...this.breakers].map(([model, b]) => [model, b.current()]));
+  }
+
+  /** The prompt after drills, and which drills changed it. */
+  preparePrompt(prompt: string, drills: DrillFlags): { prompt: string; applied: string[] } {
+    const applied: string[] = [];
+    let out = prompt;
+    if (drills.badPrompt) {
+      out = BAD_PROMPT_DRILL;
+      applied.push('bad_prompt');
+    }
+    if (drills.longContext) {
+      out = `${out}\n\n${LONG_CONTEXT_PARAGRAPH.repeat(Math.ceil(LONG_CONTEXT_CHARS / LONG_CONTEXT_PARAGRAPH.length))}`;
+      applied.push('long_context');
+    }
+    if (drills.latency) applied.push('latency');
+    if (drills.retry) applied.push('retry');
+    return { prompt: out, applied };
+  }
+
+  async complete(input: LlmCallInput): Promise<LlmCallResult> {
+    const ctx = this.begin(input);
+    try {
+      if (input.drills.latency) await sleep(DRILL_LATENCY_MS, input.signal);
+      const outcome = await this.withRetries(ctx, false, (request, span) => {
+        const started = this.generateInSpan(request, span);
+        return { started, finished: started };
+      });
+      outcome.release();
+      const result = this.result(ctx, outcome, outcome.value);
+      this.telemetry.succeeded(result, ctx.counters);
+      return result;
+    } catch (error) {
+      throw this.failed(ctx, error);
+    }
+  }
+
+  /**
+   * Streams the answer. Failures before the first token are retried and fall back like `complete`;
+   * the first event is awaited before this resolves, so such failures surface as a normal error response.
+   */
+  async stream(input: LlmCallInput): Promise<AsyncIterable<LlmStreamItem>> {
+    const ctx = this.begin(input);
+    let outcome: AttemptOutcome<StreamAttempt>;
+    try {
+      if (input.drills.latency) await sleep(DRILL_LATENCY_MS, input.signal);
+      outcome = await this.withRetries(ctx, true, (request, span) => this.startStream(request, span));
+    } catch (error) {
+      throw this.failed(ctx, error);
+    }
+    return this.iterate(ctx, outcome);
+  }
+
+  private async *iterate(ctx: CallContext, outcome: AttemptOutcome<StreamAttempt>): AsyncGenerator<LlmStreamItem> {
+    const { queue, done } = outcome.value;
+    let ttftMs: number | undefined;
+    try {
+      for await (const text of queue) {
+        ttftMs ??= performance.now() - ctx.started;
+        yield { type: 'delta', text };
+      }
+      const final = await done;
+      const result = { ...this.result(ctx, outcome, final), ttftMs };
+      this.telemetry.succeeded(result, ctx.counters);
+      yield { type: 'done', result };
+    } catch (error) {
+      throw this.failed(ctx, error, outcome);
+    } finally {
+      outcome.release();
+    }
+  }
+
+  private begin(input: LlmCallInput): CallContext {
+    const { prompt, applied } = this.preparePrompt(input.prompt, input.drills);
+    return {
+      input,
+      promptId: randomUUID(),
+      started: performance.now(),
+      prompt,
+      drillsApplied: applied,
+      counters: { rateLimits: 0, timeouts: 0 },
+    };
+  }
+
+  private request(ctx: CallContext, model: string, signal: AbortSignal): LlmGenerateRequest {
+    return {
+      model,
+      prompt: ctx.prompt,
+      temperature: this.config.llm.temperature,
+      maxOutputTokens: this.config.llm.maxOutputTokens,
+      signal,
+      timeoutMs: this.config.llm.timeoutMs,
+    };
+  }
+
+  private spanTags(
+    request: LlmGenerateRequest,
+    ctx: CallContext,
+    attempt: number,
+  ): Record<string, string | number | boolean> {
+    return {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': OTEL_PROVIDER[this.provider.name] ?? this.provider.name,
+      'gen_ai.request.model': request.model,
+      'gen_ai.request.temperature': request.temperature,
+      'gen_ai.request.max_tokens': request.maxOutputTokens,
+      'llm.endpoint': ctx.input.endpoint,
+      'llm.prompt_id': ctx.promptId,
+      'llm.attempt': attempt,
+      'llm.simulated': this.provider.simulated,
+    };
+  }
+
+  private tagResponse(
+    span: LlmSpanHandle,
+    request: LlmGenerateRequest,
+    result: LlmGenerateResult,
+    usage: LlmUsage,
+  ): void {
+    span.addTags({
+      'gen_ai.response.model': result.model,
+      'gen_ai.usage.input_tokens': usage.inputTokens,
+      'gen_ai.usage.output_tokens': usage.outputTokens,
+      'gen_ai.response.finish_reasons': JSON.stringify([result.rawFinishReason ?? result.finishReason]),
+      'llm.safety_block': result.safetyBlock !== undefined,
+    });
+    span.annotate({
+      input: this.sanitizer.text(request.prompt),
+      output: this.sanitizer.text(result.text),
+      metrics: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, totalTokens: usage.totalTokens },
+      metadata: {
+        temperature: request.temperature,
+        max_tokens: request.maxOutputTokens,
+        finish_reason: result.finishReason,
+        tokens_estimated: usage.estimated,
+      },
+    });
+  }
+
+  private async generateInSpan(request: LlmGenerateRequest, span: LlmSpanHandle): Promise<LlmGenerateResult> {
+    const result = await this.provider.generate(request);
+    this.tagResponse(span, request, result, this.usageOf(request.prompt, result));
+    return result;
+  }
+
+  /**
+   * Opens the provider stream inside the attempt span: `started` resolves at the first event, `finished`
+   * (and the span) at the end of the stream.
+   */
+  private startStream(
+    request: LlmGenerateRequest,
+    span: LlmSpanHandle,
+  ): { started: Promise<StreamAttempt>; finished: Promise<unknown> } {
+    let resolveDone!: (r: LlmGenerateResult) => void;
+    let rejectDone!: (e: unknown) => void;
+    const done = new Promise<LlmGenerateResult>((res, rej) => {
+      resolveDone = res;
+      rejectDone = rej;
+    });
+    done.catch(() => undefined);
+    const startedPromise = new Promise<StreamAttempt>((resolveStarted, rejectStarted) => {
+      const queue = new AsyncQueue<string>();
+      let started = false;
+      const run = async (): Promise<void> => {
+        for await (const event of this.provider.stream(request)) {
+          if (!started) {
+            started = true;
+            resolveStarted({ queue, done });
+          }
+          if (event.type === 'delta') {
+            if (event.text) queue.push(event.text);
+          } else {
+            this.tagResponse(span, request, event.result, this.usageOf(request.prompt, event.result));
+            queue.close();
+            resolveDone(event.result);
+            return;
+          }
+        }
+        throw new LlmProviderError('invalid_response', 'stream ended without a final event', {
+          provider: this.provider.name,
+          model: request.model,
+        });
+      };
+      run().catch((raw: unknown) => {
+        const error = raw instanceof Error ? raw : new Error(String(raw));
+        rejectDone(error);
+        if (!started) rejectStarted(error);
+        else queue.fail(error);
+      });
+    });
+    return { started: startedPromise, finished: done };
+  }
+
+  /**
+   * Runs attempts over the fallback chain. `attempt` gets a request whose signal aborts on the
+   * per-attempt timeout (TimeoutError) or when the client goes away.
+   */
+  private async withRetries<T>(
+    ctx: CallContext,
+    holdSlot: boolean,
+    attempt: (request: LlmGenerateRequest, span: LlmSpanHandle) => { started: Promise<T>; finished: Promise<unknown> },
+  ): Promise<AttemptOutcome<T>> {
+    const { llm } = this.config;
+    let attempts = 0;
+    let retries = 0;
+    let lastError: LlmProviderError | undefined;
+    let lastUpstreamStatus: number | null = null;
+    const modelsTried: string[] = [];
+    let circuitRetryAfterMs = Infinity;
+
+    for (const model of this.chain) {
+      const breaker = this.breaker(model);
+      if (!breaker.tryAcquire()) {
+        circuitRetryAfterMs = Math.min(circuitRetryAfterMs, breaker.retryAfterMs());
+        continue;
+      }
+      modelsTried.push(model);
+      for (let retry = 0; ; retry++) {
+        attempts += 1;
+        let release: () => void;
+        try {
+          release = await this.limiter.acquire(ctx.input.signal);
+        } catch (error) {
+          breaker.release();
+          if (error instanceof NoCapacityError) {
+            throw this.failure(
+              'NO_CAPACITY',
+              `No capacity: ${error.message}`,
+              ctx,
+              model,
+              modelsTried,
+              attempts,
+              lastUpstreamStatus,
+              'no_capacity',
+              1,
+            );
+          }
+          throw error;
+        }
+        const controller = new AbortController();
+        const timer = setTimeout(
+          () => controller.abort(new DOMException(`attempt timed out after ${llm.timeoutMs} ms`, 'TimeoutError')),
+          llm.timeoutMs,
+        );
+        const onClientAbort = (): void => controller.abort(ctx.input.signal?.reason);
+        ctx.input.signal?.addEventListener('abort', onClientAbort, { once: true });
+        let keepSlot = false;
+        try {
+          const request = this.request(ctx, model, controller.signal);
+          const value = await new Promise<T>((resolve, reject) => {
+            // The span lasts until `finished` (the end of a stream); the attempt succeeds at `started`.
+            this.tracer
+              .llmSpan(
+                {
+                  name: 'llm.generate',
+                  modelName: model,
+                  modelProvider: this.provider.name,
+                  tags: this.spanTags(request, ctx, attempts),
+                },
+                async (span) => {
+                  if (ctx.input.drills.retry && attempts === 1) {
+                    throw new LlmProviderError(
+                      'server',
+                      'drill: simulated retryable failure of the first attempt (simulate_retry)',
+                      {
+                        provider: this.provider.name,
+                        model,
+                        status: 503,
+                      },
+                    );
+                  }
+                  const { started, finished } = attempt(request, span);
+                  started.then(resolve, reject);
+                  await finished;
+                },
+              )
+              .catch(reject);
+          });
+          breaker.onSuccess();
+          keepSlot = holdSlot;
+          return {
+            value,
+            model,
+            attempts,
+            retries,
+            modelsTried,
+            lastUpstreamStatus,
+            release: keepSlot
+              ? () => {
+                  release();
+                  ctx.input.signal?.removeEventListener('abort', onClientAbort);
+                }
+              : () => undefined,
+          };
+        } catch (raw) {
+          const error = this.providerError(raw, model, controller.signal);
+          if (error.kind === 'aborted') {
+            breaker.release();
+            throw error;
+          }
+          const drill = error.message.startsWith('drill:');
+          if (drill || ['auth', 'not_found', 'bad_request'].includes(error.kind)) breaker.release();
+          else breaker.onFailure();
+          if (error.kind === 'rate_limit') ctx.counters.rateLimits += 1;
+          if (error.kind === 'timeout') ctx.counters.timeouts += 1;
+          lastError = error;
+          lastUpstreamStatus = error.details.status ?? lastUpstreamStatus;
+          if (!error.retryable || retry >= llm.maxRetries) break;
+          const delayMs = backoffDelay(retry, llm.retryBaseMs, llm.retryMaxMs, error.details.retryAfterMs);
+          // A Retry-After longer than the retry budget: try the next model instead of waiting.
+          if (delayMs > llm.retryMaxMs) break;
+          retries += 1;
+          await sleep(delayMs, ctx.input.signal);
+          if (!breaker.tryAcquire()) break;
+        } finally {
+          clearTimeout(timer);
+          if (!keepSlot) {
+            release();
+            ctx.input.signal?.removeEventListener('abort', onClientAbort);
+          }
+        }
+      }
+    }
+
+    if (modelsTried.length === 0) {
+      const seconds = Math.max(1, Math.ceil(circuitRetryAfterMs / 1000));
+      throw this.failure(
+        'CIRCUIT_OPEN',
+        `Circuit open for every model of the chain (${this.chain.join(', ')}); retry in ${seconds} s`,
+        ctx,
+        this.chain[this.chain.length - 1]!,
+        modelsTried,
+        attempts,
+        null,
+        'circuit_open',
+        seconds,
+      );
+    }
+    const last = modelsTried[modelsTried.length - 1]!;
+    const kind = lastError?.kind ?? null;
+    const detail = `${this.provider.name} failed after ${attempts} attempt(s) on ${modelsTried.join(', ')}: ${lastError?.message ?? 'unknown error'}`;
+    if (kind === 'timeout')
+      throw this.failure(
+        'UPSTREAM_TIMEOUT',
+        detail,
+        ctx,
+        last,
+        modelsTried,
+        attempts,
+        lastUpstreamStatus,
+        kind,
+        null,
+        lastError,
+      );
+    if (kind === 'rate_limit') {
+      const seconds = Math.max(1, Math.ceil((lastError?.details.retryAfterMs ?? 1000) / 1000));
+      throw this.failure(
+        'UPSTREAM_UNAVAILABLE',
+        detail,
+        ctx,
+        last,
+        modelsTried,
+        attempts,
+        lastUpstreamStatus,
+        kind,
+        seconds,
+        lastError,
+      );
+    }
+    throw this.failure(
+      'UPSTREAM_ERROR',
+      detail,
+      ctx,
+      last,
+      modelsTried,
+      attempts,
+      lastUpstreamStatus,
+      kind,
+      null,
+      lastError,
+    );
+  }
+
+  private failure(
+    code: ConstructorParameters<typeof LlmCallFailedError>[0],
+    detail: string,
+    ctx: CallContext,
+    model: string,
+    modelsTried: string[],
+    attempts: number,
+    lastUpstreamStatus: number | null,
+    kind: FailureContext['lastErrorKind'],
+    retryAfterSeconds: number | null,
+    cause?: unknown,
+  ): LlmCallFailedError {
+    void ctx;
+    return new LlmCallFailedError(
+      code,
+      detail,
+      {
+        provider: this.provider.name,
+        model,
+        modelsTried: [...modelsTried],
+        attempts,
+        lastUpstreamStatus,
+        lastErrorKind: kind,
+        retryAfterSeconds,
+      },
+      { cause },
+    );
+  }
+
+  /** Records a failed call once and returns the error to throw. */
+  private failed(ctx: CallContext, error: unknown, outcome?: AttemptOutcome<unknown>): unknown {
+    const latencyMs = performance.now() - ctx.started;
+    let failure: LlmCallFailedError | undefined;
+    if (error instanceof LlmCallFailedError) failure = error;
+    else if (error instanceof LlmProviderError && error.kind !== 'aborted' && outcome) {
+      // A stream that failed after its first token: no retry is possible any more.
+      failure = this.failure(
+        error.kind === 'timeout' ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_ERROR',
+        `stream failed after the first token: ${error.message}`,
+        ctx,
+        outcome.model,
+        outcome.modelsTried,
+        outcome.attempts,
+        error.details.status ?? null,
+        error.kind,
+        null,
+        error,
+      );
+    }
+    if (failure)
+      this.telemetry.failed(
+        ctx.input.endpoint,
+        this.provider.name,
+        failure,
+        latencyMs,
+        ctx.counters,
+        ctx.promptId,
+        ctx.prompt,
+      );
+    return failure ?? error;
+  }
+
+  private providerError(raw: unknown, model: string, signal: AbortSignal): LlmProviderError {
+    if (raw instanceof LlmProviderError) return raw;
+    const details = { provider: this.provider.name, model };
+    if (signal.aborted) {
+      return isTimeoutReason(signal.reason)
+        ? new LlmProviderError('timeout', `attempt timed out after ${this.config.llm.timeoutMs} ms`, details, {
+            cause: raw,
+          })
+        : new LlmProviderError('aborted', 'client went away', details, { cause: raw });
+    }
+    return new LlmProviderError('invalid_response', raw instanceof Error ? raw.message : String(raw), details, {
+      cause: raw,
+    });
+  }
+
+  private usageOf(prompt: string, result: LlmGenerateResult): LlmUsage {
+    if (result.usage) return result.usage;
+    const inputTokens = this.tokens.count(prompt);
+    const outputTokens = this.tokens.count(result.text);
+    return {
+      inputTokens,
+      outputTokens,
+      totalTokens: inputTokens + outputTokens,
+      cachedTokens: 0,
+      reasoningTokens: 0,
+      estimated: true,
+    };
+  }
+
+  private result(ctx: CallContext, outcome: AttemptOutcome<unknown>, final: LlmGenerateResult): LlmCallResult {
+    const usage = this.usageOf(ctx.prompt, final);
+    return {
+      promptId: ctx.promptId,
+      endpoint: ctx.input.endpoint,
+      provider: this.provider.name,
+      simulated: this.provider.simulated,
+      model: outcome.model,
+      modelVersion: final.model,
+      requestedModel: this.chain[0]!,
+      answer: final.text,
+      finishReason: final.finishReason,
+      rawFinishReason: final.rawFinishReason,
+      usage,
+      cost: this.prices.cost(outcome.model, usage),
+      latencyMs: performance.now() - ctx.started,
+      retryCount: outcome.retries,
+      attempts: outcome.attempts,
+      fallbackUsed: outcome.model !== this.chain[0],
+      modelsTried: outcome.modelsTried,
+      lastUpstreamStatus: outcome.lastUpstreamStatus,
+      safetyBlock: final.safetyBlock,
+      drillsApplied: ctx.drillsApplied,
+      sentPrompt: ctx.prompt,
+    };
+  }
+
+  private breaker(model: string): CircuitBreaker {
+    let breaker = this.breakers.get(model);
+    if (!breaker) {
+      breaker = new CircuitBreaker(`${this.provider.name}:${model}`, this.config.llm.breaker, (_key, state) =>
+        this.telemetry.circuit(this.provider.name, model, state),
+      );
+      this.breakers.set(model, breaker);
+    }
+    return breaker;
+  }
+
+  private emitCircuitGauges(): void {
+    for (const [model, breaker] of this.breakers) this.telemetry.circuit(this.provider.name, model, breaker.current());
+  }
+}
+
+interface StreamAttempt {
+  queue: AsyncQueue<string>;
+  done: Promise<LlmGenerateResult>;
+}

@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import type { LlmUsage } from '../ports/llm-provider.port';
+import shippedTable from './price-table.json';
+
+export interface Rates {
+  input: number;
+  output: number;
+  /** null: the model has no cached-input rate; cached tokens are billed as input. */
+  cached_input: number | null;
+}
+
+export interface ModelPrice extends Rates {
+  long_context?: Rates & { threshold: number };
+}
+
+export interface PriceTableFile {
+  as_of: string;
+  currency: string;
+  unit_tokens: number;
+  sources?: string[];
+  models: Record<string, ModelPrice>;
+  aliases?: Record<string, string>;
+}
+
+export interface CostBreakdown {
+  /** null when the model is not in the table: never a made-up number. */
+  costUsd: number | null;
+  pricedAs: string | null;
+  tier: 'standard' | 'long_context' | null;
+}
+
+function isRates(value: unknown): value is Rates {
+  const v = value as Rates;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.input === 'number' &&
+    v.input >= 0 &&
+    typeof v.output === 'number' &&
+    v.output >= 0 &&
+    (v.cached_input === null || (typeof v.cached_input === 'number' && v.cached_input >= 0))
+  );
+}
+
+/** The price table shipped in the repository (libs/llm/src/pricing/price-table.json). */
+export function shippedPriceTable(): PriceTableFile {
+  return checkPriceTable(shippedTable, 'price-table.json');
+}
+
+/** Reads and checks a price table file (LLM_PRICE_TABLE_PATH); throws naming the file and the bad entry. */
+export function readPriceTable(path: string): PriceTableFile {
+  let parsed: PriceTableFile;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8')) as PriceTableFile;
+  } catch (error) {
+    throw new Error(`price table ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  return checkPriceTable(parsed, path);
+}
+
+function checkPriceTable(parsed: PriceTableFile, path: string): PriceTableFile {
+  if (typeof parsed.as_of !== 'string' || typeof parsed.unit_tokens !== 'number' || typeof parsed.models !== 'object') {
+    throw new Error(`price table ${path}: needs "as_of", "unit_tokens" and "models"`);
+  }
+  for (const [model, price] of Object.entries(parsed.models)) {
+    if (!isRates(price) || (price.long_context && !(isRates(price.long_context) && price.long_context.threshold > 0))) {
+      throw new Error(`price table ${path}: model "${model}" needs numeric input/output/cached_input rates`);
+    }
+  }
+  return parsed;
+}
+
+/**
+ * Cost of a call from the dated price table. Cached input tokens are billed at the cached rate, the rest
+ * of the input at the input rate, output and reasoning tokens at the output rate; the long-context tier
+ * applies when the prompt exceeds its threshold.
+ */
+export class PriceTable {
+  constructor(readonly table: PriceTableFile) {}
+
+  resolve(model: string): { name: string; price: ModelPrice } | undefined {
+    const bare = model.replace(/^models\//, '').replace(/^publishers\/google\/models\//, '');
+    const name = this.table.aliases?.[bare] ?? bare;
+    const price = this.table.models[name];
+    return price ? { name, price } : undefined;
+  }
+
+  cost(model: string, usage: LlmUsage): CostBreakdown {
+    const found = this.resolve(model);
+    if (!found) return { costUsd: null, pricedAs: null, tier: null };
+    const { price } = found;
+    const long =
+      price.long_context && usage.inputTokens > price.long_context.threshold ? price.long_context : undefined;
+    const rates: Rates = long ?? price;
+    const cached = Math.min(usage.cachedTokens, usage.inputTokens);
+    const cachedRate = rates.cached_input ?? rates.input;
+    const usd =
+      ((usage.inputTokens - cached) * rates.input +
+        cached * cachedRate +
+        (usage.outputTokens + usage.reasoningTokens) * rates.output) /
+      this.table.unit_tokens;
+    return { costUsd: Math.round(usd * 1e10) / 1e10, pricedAs: found.name, tier: long ? 'long_context' : 'standard' };
+  }
+
+  /** Upper bound of a call's cost before it is made (for the /stress cost cap). */
+  maxCost(model: string, inputTokens: number, maxOutputTokens: number): number | null {
+    return this.cost(model, {
+      inputTokens,
+      outputTokens: maxOutputTokens,
+      cachedTokens: 0,
+      reasoningTokens: 0,
+      totalTokens: 0,
+      estimated: true,
+    }).costUsd;
+  }
+}

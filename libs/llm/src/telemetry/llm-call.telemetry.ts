@@ -1,0 +1,146 @@
+import { Injectable } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
+import { formatTags, LogSanitizer, MetricsPort, TAG } from '@app/observability';
+import type { LlmCallResult, LlmEndpoint } from '../llm-call.types';
+import type { LlmCallFailedError } from '../llm.errors';
+import { CIRCUIT_STATE_VALUE, type CircuitState } from '../reliability/circuit-breaker';
+import { LLM_METRICS as M } from './llm-metrics';
+
+export type CallStatus = 'ok' | 'error' | 'safety_block';
+
+/** Per-attempt events counted into the call's metrics when it ends (so each call emits once). */
+export interface AttemptCounters {
+  rateLimits: number;
+  timeouts: number;
+}
+
+/**
+ * Emits the metrics and the log line of one LLM call, once, when it ends. Tag arrays are cached per
+ * (endpoint, provider, model, status): all four come from bounded sets (routes and configured models).
+ */
+@Injectable()
+export class LlmCallTelemetry {
+  private readonly tagCache = new Map<string, string[]>();
+
+  constructor(
+    private readonly metrics: MetricsPort,
+    private readonly sanitizer: LogSanitizer,
+    private readonly logger: PinoLogger,
+  ) {
+    this.logger.setContext('LlmCall');
+  }
+
+  tags(endpoint: string, provider: string, model: string, status: CallStatus): string[] {
+    const key = `${endpoint}|${provider}|${model}|${status}`;
+    let tags = this.tagCache.get(key);
+    if (!tags) {
+      tags = formatTags({
+        [TAG.endpoint]: endpoint,
+        [TAG.provider]: provider,
+        [TAG.model]: model,
+        [TAG.status]: status,
+      });
+      this.tagCache.set(key, tags);
+    }
+    return tags;
+  }
+
+  succeeded(result: LlmCallResult, counters: AttemptCounters, extra: Record<string, unknown> = {}): void {
+    const status: CallStatus = result.safetyBlock ? 'safety_block' : 'ok';
+    const tags = this.tags(result.endpoint, result.provider, result.model, status);
+    const m = this.metrics;
+    m.distribution(M.latency.name, result.latencyMs, tags);
+    if (result.ttftMs !== undefined) m.distribution(M.ttft.name, result.ttftMs, tags);
+    m.increment(M.requests.name, 1, tags);
+    m.increment(M.tokensInput.name, result.usage.inputTokens, tags);
+    m.increment(M.tokensOutput.name, result.usage.outputTokens, tags);
+    m.increment(M.tokensTotal.name, result.usage.totalTokens, tags);
+    if (result.usage.cachedTokens > 0) m.increment(M.tokensCached.name, result.usage.cachedTokens, tags);
+    if (result.usage.reasoningTokens > 0) m.increment(M.tokensReasoning.name, result.usage.reasoningTokens, tags);
+    if (result.cost.costUsd !== null) {
+      m.increment(M.costSpend.name, result.cost.costUsd, tags);
+      m.distribution(M.costPerRequest.name, result.cost.costUsd, tags);
+    } else {
+      m.increment(M.unpriced.name, 1, tags);
+    }
+    this.common(tags, result.retryCount, result.fallbackUsed, counters);
+    if (result.safetyBlock) m.increment(M.safetyBlocks.name, 1, tags);
+
+    this.logger.info(
+      {
+        prompt_id: result.promptId,
+        endpoint: result.endpoint,
+        provider: result.provider,
+        model: result.model,
+        model_version: result.modelVersion,
+        status,
+        latency_ms: Math.round(result.latencyMs * 10) / 10,
+        ttft_ms: result.ttftMs !== undefined ? Math.round(result.ttftMs * 10) / 10 : undefined,
+        input_tokens: result.usage.inputTokens,
+        output_tokens: result.usage.outputTokens,
+        tokens_estimated: result.usage.estimated,
+        cost_usd: result.cost.costUsd,
+        retry_count: result.retryCount,
+        fallback_used: result.fallbackUsed,
+        finish_reason: result.finishReason,
+        safety_block_reason: result.safetyBlock?.reason,
+        drills: result.drillsApplied.length > 0 ? result.drillsApplied : undefined,
+        prompt: this.sanitizer.text(result.sentPrompt),
+        answer_preview: this.sanitizer.text(result.answer),
+        ...extra,
+      },
+      'llm call completed',
+    );
+  }
+
+  failed(
+    endpoint: LlmEndpoint,
+    provider: string,
+    error: LlmCallFailedError,
+    latencyMs: number,
+    counters: AttemptCounters,
+    promptId: string,
+    prompt: string,
+  ): void {
+    const ctx = error.context;
+    const tags = this.tags(endpoint, provider, ctx.model, 'error');
+    const errorTags = [...tags, `${TAG.errorType}:${ctx.lastErrorKind ?? 'unknown'}`];
+    this.metrics.distribution(M.latency.name, latencyMs, tags);
+    this.metrics.increment(M.requests.name, 1, tags);
+    this.metrics.increment(M.errors.name, 1, errorTags);
+    this.common(tags, Math.max(0, ctx.attempts - ctx.modelsTried.length), ctx.modelsTried.length > 1, counters);
+    this.logger.warn(
+      {
+        prompt_id: promptId,
+        endpoint,
+        provider,
+        model: ctx.model,
+        status: 'error',
+        code: error.code,
+        error_type: ctx.lastErrorKind,
+        attempts: ctx.attempts,
+        models_tried: ctx.modelsTried,
+        last_upstream_status: ctx.lastUpstreamStatus,
+        latency_ms: Math.round(latencyMs * 10) / 10,
+        detail: this.sanitizer.text(error.detail),
+        prompt: this.sanitizer.text(prompt),
+      },
+      'llm call failed',
+    );
+  }
+
+  circuit(provider: string, model: string, state: CircuitState): void {
+    this.metrics.gauge(
+      M.circuitState.name,
+      CIRCUIT_STATE_VALUE[state],
+      formatTags({ [TAG.provider]: provider, [TAG.model]: model }),
+    );
+  }
+
+  private common(tags: string[], retries: number, fallbackUsed: boolean, counters: AttemptCounters): void {
+    if (retries > 0) this.metrics.increment(M.retries.name, retries, tags);
+    if (fallbackUsed) this.metrics.increment(M.fallbacks.name, 1, tags);
+    if (counters.rateLimits > 0) this.metrics.increment(M.rateLimits.name, counters.rateLimits, tags);
+    if (counters.timeouts > 0) this.metrics.increment(M.timeouts.name, counters.timeouts, tags);
+  }
+}

@@ -1,0 +1,141 @@
+import { type MetricDefinition, registerMetrics, TAG } from '@app/observability';
+
+const CALL_TAGS = [TAG.endpoint, TAG.provider, TAG.model, TAG.status] as const;
+const ERROR_TAGS = [TAG.endpoint, TAG.provider, TAG.model, TAG.status, TAG.errorType] as const;
+
+/**
+ * Metrics of LLM calls: emitted once per call by LlmCallTelemetry (the route metrics of the interceptor
+ * are separate). `model` is the model that answered (or the last one tried), from config, never free text.
+ */
+export const LLM_METRICS = {
+  latency: {
+    name: 'llm.request.latency_ms',
+    type: 'distribution',
+    unit: 'millisecond',
+    tags: CALL_TAGS,
+    description: 'End-to-end latency of an LLM call, all attempts, retries and fallbacks included.',
+  },
+  ttft: {
+    name: 'llm.time_to_first_token_ms',
+    type: 'distribution',
+    unit: 'millisecond',
+    tags: CALL_TAGS,
+    description: 'Time to the first streamed token (SSE calls only).',
+  },
+  requests: {
+    name: 'llm.request.count',
+    type: 'count',
+    unit: 'request',
+    tags: CALL_TAGS,
+    description: 'LLM calls, by final status (ok, error, safety_block).',
+  },
+  errors: {
+    name: 'llm.error.count',
+    type: 'count',
+    unit: 'error',
+    tags: ERROR_TAGS,
+    description:
+      'Failed LLM calls, by error_type (rate_limit, timeout, server, connection, circuit_open, no_capacity, ...).',
+  },
+  tokensInput: {
+    name: 'llm.tokens.input',
+    type: 'count',
+    unit: 'token',
+    tags: CALL_TAGS,
+    description: 'Input tokens (cached included).',
+  },
+  tokensOutput: {
+    name: 'llm.tokens.output',
+    type: 'count',
+    unit: 'token',
+    tags: CALL_TAGS,
+    description: 'Output tokens (reasoning excluded).',
+  },
+  tokensTotal: {
+    name: 'llm.tokens.total',
+    type: 'count',
+    unit: 'token',
+    tags: CALL_TAGS,
+    description: 'Total tokens as reported by the provider.',
+  },
+  tokensCached: {
+    name: 'llm.tokens.cached',
+    type: 'count',
+    unit: 'token',
+    tags: CALL_TAGS,
+    description: 'Input tokens served from the context cache.',
+  },
+  tokensReasoning: {
+    name: 'llm.tokens.reasoning',
+    type: 'count',
+    unit: 'token',
+    tags: CALL_TAGS,
+    description: 'Reasoning/thinking tokens (billed at the output rate).',
+  },
+  costSpend: {
+    name: 'llm.cost.usd',
+    type: 'count',
+    unit: 'dollar',
+    tags: CALL_TAGS,
+    description: 'Spend in USD from the dated price table (sum it for totals); calls of unpriced models add nothing.',
+  },
+  costPerRequest: {
+    name: 'llm.request.cost_usd',
+    type: 'distribution',
+    unit: 'dollar',
+    tags: CALL_TAGS,
+    description: 'Cost of each priced call, for percentiles.',
+  },
+  retries: {
+    name: 'llm.retry.count',
+    type: 'count',
+    unit: 'retry',
+    tags: CALL_TAGS,
+    description: 'Retries made (not counting the first attempt of each model).',
+  },
+  fallbacks: {
+    name: 'llm.fallback.count',
+    type: 'count',
+    unit: 'call',
+    tags: CALL_TAGS,
+    description: 'Calls answered (or failed) on a fallback model.',
+  },
+  rateLimits: {
+    name: 'llm.rate_limit.count',
+    type: 'count',
+    unit: 'response',
+    tags: CALL_TAGS,
+    description: 'Upstream 429 responses seen, per attempt.',
+  },
+  timeouts: {
+    name: 'llm.timeout.count',
+    type: 'count',
+    unit: 'attempt',
+    tags: CALL_TAGS,
+    description: 'Attempts that hit the per-attempt timeout.',
+  },
+  safetyBlocks: {
+    name: 'llm.safety_block.count',
+    type: 'count',
+    unit: 'call',
+    tags: CALL_TAGS,
+    description: 'Calls whose prompt or answer was blocked by the provider safety system.',
+  },
+  circuitState: {
+    name: 'llm.circuit.state',
+    type: 'gauge',
+    unit: 'state',
+    tags: [TAG.provider, TAG.model],
+    description:
+      'Circuit breaker state per provider+model: 0 closed, 1 half-open, 2 open (sent on change and every 10 s).',
+  },
+  unpriced: {
+    name: 'llm.cost.unpriced.count',
+    type: 'count',
+    unit: 'call',
+    tags: CALL_TAGS,
+    description: 'Calls of models missing from the price table (cost null).',
+  },
+} as const satisfies Record<string, MetricDefinition>;
+
+registerMetrics(LLM_METRICS);

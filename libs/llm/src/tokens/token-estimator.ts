@@ -1,0 +1,20 @@
+import { Tiktoken } from 'js-tiktoken/lite';
+import o200k from 'js-tiktoken/ranks/o200k_base';
+
+/**
+ * Token counts when a provider reports none: a real BPE tokenizer (o200k_base). Gemini's tokenizer
+ * differs, so values from here are always marked `tokens_estimated: true`. Very long texts are
+ * counted on a sample and scaled, to keep the cost bounded.
+ */
+export class TokenEstimator {
+  private readonly encoder = new Tiktoken(o200k);
+  private static readonly EXACT_LIMIT = 20_000;
+
+  count(text: string): number {
+    if (text.length === 0) return 0;
+    if (text.length <= TokenEstimator.EXACT_LIMIT) return this.encoder.encode(text).length;
+    const sample = text.slice(0, TokenEstimator.EXACT_LIMIT);
+    const perChar = this.encoder.encode(sample).length / sample.length;
+    return Math.round(perChar * text.length);
+  }
+}
