@@ -1,0 +1,259 @@
+import { Test } from '@nestjs/testing';
+import { LoggerModule } from 'nestjs-pino';
+import { BasicTextRedactor, TextRedactor } from '@app/common';
+import { AppConfig } from '@app/config';
+import {
+  InMemoryMetrics,
+  LogSanitizer,
+  MetricsPort,
+  NoopTracer,
+  ReadinessRegistry,
+  TracerPort,
+} from '@app/observability';
+import { ScriptedProvider } from '../../../test/support/scripted-provider';
+import { testConfig } from '../../../test/support/app-config';
+import { NO_DRILLS, type LlmCallInput } from './llm-call.types';
+import { LlmCallFailedError } from './llm.errors';
+import { LlmService } from './llm.service';
+import { LlmProvider } from './ports/llm-provider.port';
+import { PriceTable, shippedPriceTable } from './pricing/price-table';
+import { LlmCallTelemetry } from './telemetry/llm-call.telemetry';
+import { TokenEstimator } from './tokens/token-estimator';
+
+const input = (prompt = 'What is the capital of France?'): LlmCallInput => ({
+  endpoint: 'reason',
+  userText: prompt,
+  prompt,
+  drills: NO_DRILLS,
+});
+
+async function build(env: Record<string, string>, provider: ScriptedProvider) {
+  const config = testConfig({
+    LLM_PROVIDER: 'simulated',
+    LLM_MODEL: 'gemini-2.5-flash',
+    LLM_RETRY_BASE_MS: '5',
+    LLM_RETRY_MAX_MS: '50',
+    ...env,
+  });
+  const metrics = new InMemoryMetrics();
+  const moduleRef = await Test.createTestingModule({
+    imports: [LoggerModule.forRoot({ pinoHttp: { level: 'silent' } })],
+    providers: [
+      { provide: AppConfig, useValue: config },
+      { provide: LlmProvider, useValue: provider },
+      { provide: PriceTable, useValue: new PriceTable(shippedPriceTable()) },
+      { provide: MetricsPort, useValue: metrics },
+      { provide: TracerPort, useValue: new NoopTracer() },
+      { provide: TextRedactor, useClass: BasicTextRedactor },
+      TokenEstimator,
+      LogSanitizer,
+      ReadinessRegistry,
+      LlmCallTelemetry,
+      LlmService,
+    ],
+  }).compile();
+  return { service: moduleRef.get(LlmService), metrics };
+}
+
+const named = (metrics: InMemoryMetrics, name: string) => metrics.named(name);
+
+describe('LlmService', () => {
+  it('retries a retryable failure with backoff, then answers, and emits each metric once per call', async () => {
+    const provider = new ScriptedProvider().script(
+      'gemini-2.5-flash',
+      { fail: 'server', status: 500 },
+      { ok: 'Paris' },
+    );
+    const { service, metrics } = await build({ LLM_MAX_RETRIES: '2' }, provider);
+    const result = await service.complete(input());
+    expect(result.answer).toBe('Paris');
+    expect(result.retryCount).toBe(1);
+    expect(result.attempts).toBe(2);
+    expect(result.fallbackUsed).toBe(false);
+    expect(result.usage.estimated).toBe(true);
+    expect(named(metrics, 'llm.request.count')).toHaveLength(1);
+    expect(named(metrics, 'llm.request.latency_ms')).toHaveLength(1);
+    expect(named(metrics, 'llm.retry.count')[0]!.value).toBe(1);
+    expect(named(metrics, 'llm.request.count')[0]!.tags).toEqual([
+      'endpoint:reason',
+      'provider:openai',
+      'model:gemini-2.5-flash',
+      'status:ok',
+    ]);
+  });
+
+  it('does not retry a non-retryable failure and answers 502 with context', async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', { fail: 'bad_request', status: 400 });
+    const { service, metrics } = await build({ LLM_MAX_RETRIES: '3' }, provider);
+    const error = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(error).toBeInstanceOf(LlmCallFailedError);
+    expect(error.status).toBe(502);
+    expect(error.code).toBe('UPSTREAM_ERROR');
+    expect(error.context).toMatchObject({
+      attempts: 1,
+      lastUpstreamStatus: 400,
+      lastErrorKind: 'bad_request',
+      model: 'gemini-2.5-flash',
+    });
+    expect(provider.calls).toHaveLength(1);
+    expect(named(metrics, 'llm.error.count')[0]!.tags).toContain('error_type:bad_request');
+  });
+
+  it('honours Retry-After as the minimum delay before the retry', async () => {
+    const provider = new ScriptedProvider().script(
+      'gemini-2.5-flash',
+      { fail: 'rate_limit', status: 429, retryAfterMs: 40 },
+      { ok: 'ok' },
+    );
+    const { service, metrics } = await build({ LLM_MAX_RETRIES: '1', LLM_RETRY_MAX_MS: '1000' }, provider);
+    await service.complete(input());
+    expect(provider.calls[1]!.at - provider.calls[0]!.at).toBeGreaterThanOrEqual(39);
+    expect(named(metrics, 'llm.rate_limit.count')[0]!.value).toBe(1);
+  });
+
+  it('answers 503 with Retry-After when the upstream keeps rate-limiting', async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', {
+      fail: 'rate_limit',
+      status: 429,
+      retryAfterMs: 2000,
+    });
+    const { service } = await build({ LLM_MAX_RETRIES: '2', LLM_RETRY_MAX_MS: '100' }, provider);
+    const error = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(error.status).toBe(503);
+    expect(error.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(error.headers['retry-after']).toBe('2');
+    // The Retry-After exceeds the retry budget: no pointless wait, no retry.
+    expect(provider.calls).toHaveLength(1);
+  });
+
+  it('falls back to the next model of the chain and says so', async () => {
+    const provider = new ScriptedProvider()
+      .script('gemini-2.5-flash', { fail: 'server', status: 503 }, { fail: 'server', status: 503 })
+      .script('gemini-2.5-flash-lite', {
+        ok: 'from the fallback',
+        usage: {
+          inputTokens: 1000,
+          outputTokens: 100,
+          totalTokens: 1100,
+          cachedTokens: 0,
+          reasoningTokens: 0,
+          estimated: false,
+        },
+      });
+    const { service, metrics } = await build(
+      { LLM_MAX_RETRIES: '1', LLM_FALLBACK_MODELS: 'gemini-2.5-flash-lite' },
+      provider,
+    );
+    const result = await service.complete(input());
+    expect(result.answer).toBe('from the fallback');
+    expect(result.model).toBe('gemini-2.5-flash-lite');
+    expect(result.modelVersion).toBe('gemini-2.5-flash-lite-001');
+    expect(result.fallbackUsed).toBe(true);
+    expect(result.modelsTried).toEqual(['gemini-2.5-flash', 'gemini-2.5-flash-lite']);
+    expect(result.cost.costUsd).toBeCloseTo((1000 * 0.1 + 100 * 0.4) / 1e6, 12);
+    expect(named(metrics, 'llm.fallback.count')).toHaveLength(1);
+  });
+
+  it('answers 504 when every attempt times out, within the per-attempt timeouts', async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', { hang: true }, { hang: true });
+    const { service, metrics } = await build({ LLM_MAX_RETRIES: '1', LLM_TIMEOUT_MS: '100' }, provider);
+    const started = Date.now();
+    const error = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(error.status).toBe(504);
+    expect(error.code).toBe('UPSTREAM_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(named(metrics, 'llm.timeout.count')[0]!.value).toBe(2);
+  });
+
+  it('opens the circuit after consecutive failures, refuses with 503, then closes after a successful half-open probe', async () => {
+    const provider = new ScriptedProvider().script(
+      'gemini-2.5-flash',
+      { fail: 'server', status: 500 },
+      { fail: 'server', status: 500 },
+      { fail: 'server', status: 500 },
+      { ok: 'recovered' },
+    );
+    const { service, metrics } = await build(
+      { LLM_MAX_RETRIES: '0', LLM_BREAKER_FAILURE_THRESHOLD: '3', LLM_BREAKER_COOLDOWN_MS: '150' },
+      provider,
+    );
+    for (let i = 0; i < 3; i++) await expect(service.complete(input())).rejects.toMatchObject({ status: 502 });
+    expect(service.circuitStates()['gemini-2.5-flash']).toBe('open');
+    const refused = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(refused.code).toBe('CIRCUIT_OPEN');
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(provider.calls).toHaveLength(3);
+    await new Promise((r) => setTimeout(r, 170));
+    expect(service.circuitStates()['gemini-2.5-flash']).toBe('half_open');
+    expect((await service.complete(input())).answer).toBe('recovered');
+    expect(service.circuitStates()['gemini-2.5-flash']).toBe('closed');
+    const gauges = named(metrics, 'llm.circuit.state').map((m) => m.value);
+    expect(gauges).toEqual(expect.arrayContaining([0, 2, 1]));
+  });
+
+  it('returns a safety block as a distinct outcome and counts it', async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', { safety: 'prompt' });
+    const { service, metrics } = await build({}, provider);
+    const result = await service.complete(input());
+    expect(result.safetyBlock).toEqual({ stage: 'prompt', reason: 'SAFETY' });
+    expect(named(metrics, 'llm.safety_block.count')).toHaveLength(1);
+    expect(named(metrics, 'llm.request.count')[0]!.tags).toContain('status:safety_block');
+  });
+
+  it('never lets one request change another request’s model (concurrent calls, different chains)', async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', { fail: 'server' }, { fail: 'server' });
+    provider.script(
+      'gemini-2.5-flash-lite',
+      { ok: 'lite', delayMs: 20 },
+      { ok: 'lite', delayMs: 20 },
+      { ok: 'lite', delayMs: 20 },
+    );
+    provider.fallbackStep = { ok: 'primary', delayMs: 20 };
+    const { service } = await build(
+      { LLM_MAX_RETRIES: '0', LLM_FALLBACK_MODELS: 'gemini-2.5-flash-lite', LLM_BREAKER_FAILURE_THRESHOLD: '100' },
+      provider,
+    );
+    const results = await Promise.all([
+      service.complete(input('a')),
+      service.complete(input('b')),
+      service.complete(input('c')),
+    ]);
+    for (const r of results) expect(r.answer).toBe(r.model === 'gemini-2.5-flash' ? 'primary' : 'lite');
+    expect(results.map((r) => r.model).sort()).toEqual([
+      'gemini-2.5-flash',
+      'gemini-2.5-flash-lite',
+      'gemini-2.5-flash-lite',
+    ]);
+    for (const call of provider.calls) expect(['gemini-2.5-flash', 'gemini-2.5-flash-lite']).toContain(call.model);
+  });
+
+  it('applies the retry drill through the real retry path', async () => {
+    const provider = new ScriptedProvider();
+    const { service } = await build({ LLM_MAX_RETRIES: '1' }, provider);
+    const result = await service.complete({ ...input(), drills: { ...NO_DRILLS, retry: true } });
+    expect(result.retryCount).toBe(1);
+    expect(result.drillsApplied).toEqual(['retry']);
+    expect(provider.calls).toHaveLength(1);
+  });
+
+  it('streams deltas then the result with a time to first token', async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', { fail: 'server' }, { ok: 'one two three' });
+    const { service, metrics } = await build({ LLM_MAX_RETRIES: '1' }, provider);
+    const items = [];
+    for await (const item of await service.stream(input())) items.push(item);
+    expect(
+      items
+        .filter((i) => i.type === 'delta')
+        .map((i) => (i.type === 'delta' ? i.text : ''))
+        .join(''),
+    ).toBe('one two three ');
+    const done = items[items.length - 1]!;
+    expect(done.type).toBe('done');
+    if (done.type === 'done') {
+      expect(done.result.ttftMs).toBeGreaterThan(0);
+      expect(done.result.retryCount).toBe(1);
+    }
+    expect(named(metrics, 'llm.time_to_first_token_ms')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,70 @@
+import {
+  type LlmGenerateRequest,
+  type LlmGenerateResult,
+  LlmProvider,
+  LlmProviderError,
+  type LlmStreamEvent,
+} from '@app/llm';
+
+export type Step =
+  | { ok: string; usage?: LlmGenerateResult['usage']; delayMs?: number }
+  | { fail: 'server' | 'rate_limit' | 'timeout' | 'bad_request' | 'connection'; status?: number; retryAfterMs?: number }
+  | { hang: true }
+  | { safety: 'prompt' | 'candidate' };
+
+/**
+ * A port-level fake provider (no SDK involved): answers from a script, per model, and records every
+ * request. Used to drive the LlmService's retry, fallback and breaker logic deterministically.
+ */
+export class ScriptedProvider extends LlmProvider {
+  readonly name = 'openai' as const;
+  readonly simulated = false;
+  readonly calls: { model: string; at: number; prompt: string }[] = [];
+  private readonly scripts = new Map<string, Step[]>();
+  fallbackStep: Step = { ok: 'default answer' };
+
+  script(model: string, ...steps: Step[]): this {
+    this.scripts.set(model, steps);
+    return this;
+  }
+
+  async generate(request: LlmGenerateRequest): Promise<LlmGenerateResult> {
+    this.calls.push({ model: request.model, at: Date.now(), prompt: request.prompt });
+    const step = this.scripts.get(request.model)?.shift() ?? this.fallbackStep;
+    const details = { provider: this.name, model: request.model };
+    if ('hang' in step) {
+      await new Promise((_, reject) =>
+        request.signal.addEventListener('abort', () => reject(request.signal.reason as Error), { once: true }),
+      );
+    }
+    if ('fail' in step) {
+      throw new LlmProviderError(step.fail, `scripted ${step.fail}`, {
+        ...details,
+        status: step.status,
+        retryAfterMs: step.retryAfterMs,
+      });
+    }
+    if ('safety' in step) {
+      return {
+        text: '',
+        model: request.model,
+        finishReason: 'safety',
+        safetyBlock: { stage: step.safety, reason: 'SAFETY' },
+      };
+    }
+    if (step.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
+    return {
+      text: step.ok,
+      model: `${request.model}-001`,
+      finishReason: 'stop',
+      rawFinishReason: 'STOP',
+      usage: step.usage,
+    };
+  }
+
+  async *stream(request: LlmGenerateRequest): AsyncIterable<LlmStreamEvent> {
+    const result = await this.generate(request);
+    for (const word of result.text.split(' ')) yield { type: 'delta', text: `${word} ` };
+    yield { type: 'done', result };
+  }
+}
