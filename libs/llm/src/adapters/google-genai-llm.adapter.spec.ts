@@ -1,0 +1,441 @@
+import { OAuth2Client } from 'google-auth-library';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { testConfig } from '../../../../test/support/app-config';
+import { FakeGeminiServer } from '../../../../test/support/fake-gemini-server';
+import {
+  type LlmGenerateRequest,
+  type LlmGenerateResult,
+  LlmProviderError,
+  type LlmStreamEvent,
+} from '../ports/llm-provider.port';
+import { GoogleGenAiLlmAdapter, type GoogleGenAiMode } from './google-genai-llm.adapter';
+
+const PROJECT = 'test-project-42';
+const LOCATION = 'europe-west4';
+const ACCESS_TOKEN = 'ya29.test-access-token';
+const API_KEY = 'test-gemini-api-key';
+
+function request(overrides: Partial<LlmGenerateRequest> = {}): LlmGenerateRequest {
+  return {
+    model: 'gemini-2.5-flash',
+    prompt: 'What is two plus two?',
+    systemInstruction: 'Answer briefly.',
+    temperature: 0.2,
+    maxOutputTokens: 256,
+    signal: AbortSignal.timeout(5_000),
+    timeoutMs: 5_000,
+    ...overrides,
+  };
+}
+
+async function collect(
+  events: AsyncIterable<LlmStreamEvent>,
+): Promise<{ deltas: string[]; result: LlmGenerateResult }> {
+  const deltas: string[] = [];
+  let result: LlmGenerateResult | undefined;
+  for await (const event of events) {
+    if (event.type === 'delta') deltas.push(event.text);
+    else {
+      expect(result).toBeUndefined();
+      result = event.result;
+    }
+  }
+  if (result === undefined) throw new Error('the stream ended without a done event');
+  return { deltas, result };
+}
+
+async function failure(promise: Promise<unknown>): Promise<LlmProviderError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof LlmProviderError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** A port on 127.0.0.1 with nothing listening. */
+async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function tokenClient(): OAuth2Client {
+  const client = new OAuth2Client();
+  client.setCredentials({ access_token: ACCESS_TOKEN, expiry_date: Date.now() + 3_600_000 });
+  return client;
+}
+
+function makeAdapter(mode: GoogleGenAiMode, baseUrl: string | undefined): GoogleGenAiLlmAdapter {
+  const config = testConfig({
+    LLM_PROVIDER: mode,
+    ...(baseUrl !== undefined ? { LLM_BASE_URL: baseUrl } : {}),
+    GOOGLE_CLOUD_PROJECT: PROJECT,
+    GOOGLE_CLOUD_LOCATION: LOCATION,
+    GEMINI_API_KEY: API_KEY,
+    LLM_TIMEOUT_MS: '2000',
+  });
+  return new GoogleGenAiLlmAdapter(config, mode, mode === 'vertex' ? { authClient: tokenClient() } : {});
+}
+
+describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
+  'GoogleGenAiLlmAdapter (%s) against a loopback Gemini server',
+  (mode) => {
+    let server: FakeGeminiServer;
+    let adapter: GoogleGenAiLlmAdapter;
+    const pathFor = (model: string, verb: 'generateContent' | 'streamGenerateContent'): string =>
+      mode === 'vertex'
+        ? `/v1beta1/projects/${PROJECT}/locations/${LOCATION}/publishers/google/models/${model}:${verb}`
+        : `/v1beta/models/${model}:${verb}`;
+
+    beforeAll(async () => {
+      server = await new FakeGeminiServer().start();
+      adapter = makeAdapter(mode, server.url);
+    });
+
+    afterEach(() => {
+      server.reset();
+    });
+
+    afterAll(async () => {
+      await adapter.close();
+      await server.close();
+    });
+
+    it('is a real provider named after its mode', () => {
+      expect(adapter.name).toBe(mode);
+      expect(adapter.simulated).toBe(false);
+    });
+
+    it('answers, maps usage with cached and thinking tokens, and sends the generation config', async () => {
+      server.enqueue({
+        type: 'answer',
+        text: 'Four.',
+        thoughts: 'The user asks for a sum; 2 + 2 = 4.',
+        usage: { prompt: 120, cached: 48, output: 7, reasoning: 33 },
+        model: 'gemini-2.5-flash-001',
+      });
+
+      const result = await adapter.generate(request());
+
+      expect(result).toEqual({
+        text: 'Four.',
+        model: 'gemini-2.5-flash-001',
+        finishReason: 'stop',
+        rawFinishReason: 'STOP',
+        usage: {
+          inputTokens: 120,
+          outputTokens: 7,
+          reasoningTokens: 33,
+          cachedTokens: 48,
+          totalTokens: 160,
+          estimated: false,
+        },
+      });
+      expect(server.requests).toHaveLength(1);
+      const [sent] = server.requests;
+      expect(sent!.api).toBe(mode);
+      expect(sent!.path).toBe(pathFor('gemini-2.5-flash', 'generateContent'));
+      expect(sent!.body).toMatchObject({
+        contents: [{ role: 'user', parts: [{ text: 'What is two plus two?' }] }],
+        systemInstruction: { parts: [{ text: 'Answer briefly.' }] },
+        generationConfig: { temperature: 0.2, maxOutputTokens: 256 },
+      });
+    });
+
+    it(
+      mode === 'vertex'
+        ? 'authenticates with the OAuth bearer token and no API key'
+        : 'authenticates with the API key header and no bearer token',
+      async () => {
+        await adapter.generate(request());
+        const { headers } = server.requests[0]!;
+        if (mode === 'vertex') {
+          expect(headers.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
+          expect(headers['x-goog-api-key']).toBeUndefined();
+        } else {
+          expect(headers['x-goog-api-key']).toBe(API_KEY);
+          expect(headers.authorization).toBeUndefined();
+        }
+      },
+    );
+
+    it('reports no usage when the provider sends none (the service estimates)', async () => {
+      server.enqueue({ type: 'answer', text: 'ok', usage: null });
+      const result = await adapter.generate(request());
+      expect(result.usage).toBeUndefined();
+      expect(result.model).toBe('gemini-2.5-flash');
+    });
+
+    it('normalises MAX_TOKENS to length', async () => {
+      server.enqueue({ type: 'answer', text: 'The answer is', finishReason: 'MAX_TOKENS' });
+      const result = await adapter.generate(request());
+      expect(result.finishReason).toBe('length');
+      expect(result.rawFinishReason).toBe('MAX_TOKENS');
+    });
+
+    it('streams deltas over SSE, then one done event with the full text and the final usage', async () => {
+      server.enqueue({
+        type: 'answer',
+        chunks: ['The answer ', 'is ', 'four.'],
+        thoughts: 'thinking out loud',
+        usage: { prompt: 50, cached: 10, output: 4, reasoning: 12 },
+        model: 'gemini-2.5-flash-002',
+      });
+
+      const { deltas, result } = await collect(adapter.stream(request()));
+
+      expect(deltas).toEqual(['The answer ', 'is ', 'four.']);
+      expect(result).toEqual({
+        text: 'The answer is four.',
+        model: 'gemini-2.5-flash-002',
+        finishReason: 'stop',
+        rawFinishReason: 'STOP',
+        usage: {
+          inputTokens: 50,
+          outputTokens: 4,
+          reasoningTokens: 12,
+          cachedTokens: 10,
+          totalTokens: 66,
+          estimated: false,
+        },
+      });
+      const [sent] = server.requests;
+      expect(sent!.path).toBe(pathFor('gemini-2.5-flash', 'streamGenerateContent'));
+      expect(sent!.query.alt).toBe('sse');
+      expect(sent!.body).toMatchObject({ generationConfig: { temperature: 0.2, maxOutputTokens: 256 } });
+    });
+
+    it.each(['generate', 'stream'] as const)('reports a prompt blocked by safety (%s)', async (how) => {
+      server.enqueue({ type: 'prompt_block', reason: 'PROHIBITED_CONTENT' });
+      const result =
+        how === 'generate' ? await adapter.generate(request()) : (await collect(adapter.stream(request()))).result;
+      expect(result).toMatchObject({
+        text: '',
+        finishReason: 'safety',
+        safetyBlock: { stage: 'prompt', reason: 'PROHIBITED_CONTENT' },
+      });
+    });
+
+    it.each(['SAFETY', 'RECITATION', 'SPII', 'BLOCKLIST', 'PROHIBITED_CONTENT'])(
+      'reports an answer withheld with finish reason %s as a candidate safety block',
+      async (reason) => {
+        server.enqueue({ type: 'candidate_block', reason });
+        const result = await adapter.generate(request());
+        expect(result).toMatchObject({
+          finishReason: 'safety',
+          rawFinishReason: reason,
+          safetyBlock: { stage: 'candidate', reason },
+        });
+      },
+    );
+
+    it('streams the text sent before a candidate block, then reports the block', async () => {
+      server.enqueue({ type: 'candidate_block', reason: 'SAFETY', text: 'Here is how you' });
+      const { deltas, result } = await collect(adapter.stream(request()));
+      expect(deltas.join('')).toBe('Here is how you');
+      expect(result.safetyBlock).toEqual({ stage: 'candidate', reason: 'SAFETY' });
+      expect(result.finishReason).toBe('safety');
+    });
+
+    it('maps 429 with Retry-After in seconds to a retryable rate_limit with retryAfterMs, sent once (no SDK retry)', async () => {
+      server.enqueue({ type: 'error', status: 429, retryAfter: '7' });
+      const error = await failure(adapter.generate(request()));
+      expect(error).toMatchObject({
+        kind: 'rate_limit',
+        retryable: true,
+        details: { provider: mode, model: 'gemini-2.5-flash', status: 429, retryAfterMs: 7_000 },
+      });
+      expect(server.requests).toHaveLength(1);
+    });
+
+    it('reads Retry-After given as an HTTP date', async () => {
+      server.enqueue({ type: 'error', status: 429, retryAfter: new Date(Date.now() + 30_000).toUTCString() });
+      const error = await failure(adapter.generate(request()));
+      expect(error.kind).toBe('rate_limit');
+      expect(error.details.retryAfterMs).toBeGreaterThan(28_000);
+      expect(error.details.retryAfterMs).toBeLessThanOrEqual(30_000);
+    });
+
+    it("reads Google's RetryInfo.retryDelay from the error body when there is no Retry-After header", async () => {
+      server.enqueue({ type: 'error', status: 429, retryDelay: '17s' });
+      const error = await failure(adapter.generate(request()));
+      expect(error.details.retryAfterMs).toBe(17_000);
+    });
+
+    it('maps 429 on a stream request the same way', async () => {
+      server.enqueue({ type: 'error', status: 429, retryAfter: '2' });
+      const error = await failure(collect(adapter.stream(request())));
+      expect(error).toMatchObject({ kind: 'rate_limit', details: { status: 429, retryAfterMs: 2_000 } });
+    });
+
+    it.each([
+      [500, 'server', true],
+      [503, 'server', true],
+      [502, 'server', true],
+      [504, 'timeout', true],
+      [408, 'timeout', true],
+      [401, 'auth', false],
+      [403, 'auth', false],
+      [404, 'not_found', false],
+      [400, 'bad_request', false],
+    ] as const)('maps HTTP %i to %s (retryable: %s), sending it once', async (status, kind, retryable) => {
+      server.enqueue({ type: 'error', status });
+      const error = await failure(adapter.generate(request()));
+      expect(error).toMatchObject({ kind, retryable, details: { status, model: 'gemini-2.5-flash' } });
+      expect(error.details.retryAfterMs).toBeUndefined();
+      expect(server.requests).toHaveLength(1);
+    });
+
+    it('times out a slow answer through the AbortSignal, within a bounded time, and cancels the upstream call', async () => {
+      server.enqueue({ type: 'answer', delayMs: 10_000 });
+      const started = performance.now();
+      const error = await failure(adapter.generate(request({ signal: AbortSignal.timeout(250), timeoutMs: 250 })));
+      const elapsed = performance.now() - started;
+      expect(error).toMatchObject({ kind: 'timeout', retryable: true });
+      expect(elapsed).toBeLessThan(2_000);
+      await waitFor(() => server.requests[0]?.outcome === 'client_closed');
+    });
+
+    it('times out a stream that stalls after its first delta', async () => {
+      server.enqueue({ type: 'answer', chunks: ['first ', 'second'], chunkDelayMs: 10_000 });
+      const deltas: string[] = [];
+      const started = performance.now();
+      const error = await failure(
+        (async () => {
+          for await (const event of adapter.stream(request({ signal: AbortSignal.timeout(300), timeoutMs: 300 }))) {
+            if (event.type === 'delta') deltas.push(event.text);
+          }
+        })(),
+      );
+      expect(deltas).toEqual(['first ']);
+      expect(error.kind).toBe('timeout');
+      expect(performance.now() - started).toBeLessThan(2_000);
+    });
+
+    it('tells a caller abort (client gone) from a timeout', async () => {
+      server.enqueue({ type: 'hang' });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new Error('client disconnected')), 100);
+      const error = await failure(adapter.generate(request({ signal: controller.signal })));
+      expect(error).toMatchObject({ kind: 'aborted', retryable: false });
+    });
+
+    it('maps a 200 with an unreadable body to invalid_response', async () => {
+      server.enqueue({ type: 'malformed' });
+      expect((await failure(adapter.generate(request()))).kind).toBe('invalid_response');
+      server.enqueue({ type: 'malformed' });
+      expect((await failure(collect(adapter.stream(request())))).kind).toBe('invalid_response');
+    });
+
+    it('maps a dropped connection to connection', async () => {
+      server.enqueue({ type: 'reset' });
+      const error = await failure(adapter.generate(request()));
+      expect(error).toMatchObject({ kind: 'connection', retryable: true });
+    });
+
+    it('releases the upstream stream when the consumer stops early', async () => {
+      server.enqueue({ type: 'answer', chunks: ['a', 'b', 'c'], chunkDelayMs: 200 });
+      for await (const event of adapter.stream(request())) {
+        expect(event).toEqual({ type: 'delta', text: 'a' });
+        break;
+      }
+      await waitFor(() => server.requests[0]?.outcome === 'client_closed');
+    });
+
+    it('sends concurrent requests for different models to their own URLs (no shared model state)', async () => {
+      server.setDefault((req) => ({ type: 'answer', text: `answer from ${req.model}`, delayMs: 30 }));
+      const models = ['gemini-2.5-flash', 'gemini-2.5-pro', 'gemini-2.5-flash-lite'];
+      const calls = Array.from({ length: 12 }, (_, i) => models[i % models.length]!);
+
+      const results = await Promise.all(
+        calls.map((model, i) =>
+          i % 2 === 0
+            ? adapter.generate(request({ model }))
+            : collect(adapter.stream(request({ model }))).then(({ result }) => result),
+        ),
+      );
+
+      results.forEach((result, i) => {
+        expect(result.text).toBe(`answer from ${calls[i]}`);
+        expect(result.model).toBe(calls[i]);
+      });
+      for (const model of models) {
+        const paths = server.requests.filter((r) => r.model === model).map((r) => r.path);
+        expect(paths).toHaveLength(4);
+        for (const path of paths) expect(path).toMatch(new RegExp(`/models/${model.replace(/\./g, '\\.')}:`));
+      }
+    });
+
+    it('keeps connections alive across calls (sequential calls reuse pooled sockets, streams included)', async () => {
+      const fresh = makeAdapter(mode, server.url);
+      try {
+        await fresh.generate(request());
+        await collect(fresh.stream(request()));
+        await fresh.generate(request());
+        await collect(fresh.stream(request()));
+      } finally {
+        await fresh.close();
+      }
+      expect(server.requests).toHaveLength(4);
+      // undici may open a second socket when a call starts before the previous one's socket is released;
+      // the later calls must reuse those sockets rather than open new ones.
+      const ports = server.requests.map((r) => r.remotePort);
+      expect(new Set(ports.slice(0, 2)).has(ports[2])).toBe(true);
+      expect(new Set(ports.slice(0, 2)).has(ports[3])).toBe(true);
+    });
+
+    it('sends every request to loopback only', async () => {
+      await adapter.generate(request());
+      await collect(adapter.stream(request()));
+      for (const sent of server.requests) {
+        expect(sent.remoteAddress).toMatch(/^(127\.|::ffff:127\.|::1$)/);
+        expect(sent.headers.host).toBe(`127.0.0.1:${server.port}`);
+      }
+    });
+
+    it('maps a refused connection to connection', async () => {
+      const refused = makeAdapter(mode, `http://127.0.0.1:${await closedPort()}`);
+      try {
+        const error = await failure(refused.generate(request()));
+        expect(error).toMatchObject({ kind: 'connection', retryable: true, details: { provider: mode } });
+        expect(error.message).toContain('ECONNREFUSED');
+      } finally {
+        await refused.close();
+      }
+    });
+
+    it("without LLM_BASE_URL targets Google's endpoint, which the test guard refuses (nothing leaves loopback)", async () => {
+      const real = makeAdapter(mode, undefined);
+      try {
+        const error = await failure(real.generate(request()));
+        expect(error.kind).toBe('connection');
+        expect(JSON.stringify(error.cause, Object.getOwnPropertyNames(error.cause ?? {}))).toMatch(
+          mode === 'vertex' ? /europe-west4-aiplatform\.googleapis\.com/ : /generativelanguage\.googleapis\.com/,
+        );
+      } finally {
+        await real.close();
+      }
+    });
+  },
+);
+
+describe('GoogleGenAiLlmAdapter configuration', () => {
+  it('refuses vertex mode without a project and gemini mode without a key', () => {
+    const config = testConfig({ LLM_PROVIDER: 'simulated' });
+    expect(() => new GoogleGenAiLlmAdapter(config, 'vertex')).toThrow(/GOOGLE_CLOUD_PROJECT/);
+    expect(() => new GoogleGenAiLlmAdapter(config, 'gemini')).toThrow(/GEMINI_API_KEY/);
+  });
+});
+
+async function waitFor(predicate: () => boolean, timeoutMs = 2_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,273 @@
+import { AppConfig } from '@app/config';
+import {
+  type Candidate,
+  type GenerateContentConfig,
+  type GenerateContentParameters,
+  type GenerateContentResponse,
+  type GenerateContentResponseUsageMetadata,
+  GoogleGenAI,
+  type GoogleGenAIOptions,
+} from '@google/genai';
+import type { AuthClient } from 'google-auth-library';
+import { Agent } from 'undici';
+import {
+  type FinishReason,
+  type LlmGenerateRequest,
+  type LlmGenerateResult,
+  LlmProvider,
+  LlmProviderError,
+  type LlmStreamEvent,
+  type LlmUsage,
+  type SafetyBlock,
+} from '../ports/llm-provider.port';
+import { createUndiciFetch } from './undici-fetch';
+import { type ErrorContext, kindForStatus, toProviderError } from './upstream-errors';
+
+export type GoogleGenAiMode = 'vertex' | 'gemini';
+
+export interface GoogleGenAiAdapterOptions {
+  /**
+   * Vertex mode only: the credentials to use instead of Application Default Credentials (tests pass an
+   * OAuth2Client holding a fixed access token).
+   */
+  authClient?: AuthClient;
+}
+
+/** Candidate finish reasons that mean "the answer was withheld by a safety/policy filter". */
+const CANDIDATE_SAFETY_REASONS = new Set([
+  'SAFETY',
+  'PROHIBITED_CONTENT',
+  'BLOCKLIST',
+  'SPII',
+  'RECITATION',
+  'IMAGE_SAFETY',
+  'IMAGE_PROHIBITED_CONTENT',
+  'IMAGE_RECITATION',
+]);
+
+/** Vertex AI's pinned API version; the Gemini API's. Pinned so that GOOGLE_GENAI_API_VERSION cannot move them. */
+const API_VERSION: Record<GoogleGenAiMode, string> = { vertex: 'v1beta1', gemini: 'v1beta' };
+
+/**
+ * Gemini models through Google's `@google/genai` SDK, in Vertex AI mode (project + location, Application
+ * Default Credentials) or Gemini Developer API mode (API key). `LLM_BASE_URL` overrides the endpoint.
+ *
+ * - One SDK client per adapter; the model is passed per call, so concurrent requests never share model state.
+ * - HTTP goes through a keep-alive undici `Agent` via `httpOptions.fetch` (see `createUndiciFetch`), which also
+ *   recovers `Retry-After` on failures (the SDK's `ApiError` only keeps the status).
+ * - The SDK retries nothing here: `httpOptions.retryOptions` is left unset, which in @google/genai 3.x means a
+ *   single attempt. Retries, backoff and fallback belong to the LlmService.
+ */
+export class GoogleGenAiLlmAdapter extends LlmProvider {
+  readonly name: 'vertex' | 'gemini';
+  readonly simulated = false;
+  private readonly client: GoogleGenAI;
+  private readonly agent: Agent;
+
+  constructor(config: AppConfig, mode: GoogleGenAiMode, options: GoogleGenAiAdapterOptions = {}) {
+    super();
+    this.name = mode;
+    const { llm } = config;
+    this.agent = new Agent({
+      connections: llm.maxConcurrency,
+      keepAliveTimeout: 30_000,
+      // A backstop only: the caller's signal enforces the per-attempt timeout first.
+      headersTimeout: llm.timeoutMs + 5_000,
+      bodyTimeout: llm.timeoutMs + 5_000,
+    });
+    const httpOptions = {
+      fetch: createUndiciFetch(this.agent),
+      apiVersion: API_VERSION[mode],
+      ...(llm.baseUrl !== undefined ? { baseUrl: llm.baseUrl } : {}),
+    };
+    let clientOptions: GoogleGenAIOptions;
+    if (mode === 'vertex') {
+      if (llm.vertex.project === undefined) {
+        throw new Error('the vertex LLM provider needs GOOGLE_CLOUD_PROJECT');
+      }
+      clientOptions = {
+        vertexai: true,
+        project: llm.vertex.project,
+        location: llm.vertex.location,
+        httpOptions,
+        ...(options.authClient !== undefined
+          ? // google-auth-library 11's client, handed to the SDK's (v10) GoogleAuth: only getRequestHeaders is used.
+            { googleAuthOptions: { authClient: options.authClient as never } }
+          : {}),
+      };
+    } else {
+      const apiKey = llm.gemini.apiKey;
+      if (apiKey === undefined) throw new Error('the gemini LLM provider needs GEMINI_API_KEY');
+      clientOptions = { vertexai: false, apiKey: apiKey.reveal(), httpOptions };
+    }
+    this.client = new GoogleGenAI(clientOptions);
+  }
+
+  async generate(request: LlmGenerateRequest): Promise<LlmGenerateResult> {
+    const context = this.errorContext(request);
+    let response: GenerateContentResponse;
+    try {
+      response = await this.client.models.generateContent(this.parameters(request, request.signal));
+    } catch (error) {
+      throw toProviderError(error, context, sdkFailure);
+    }
+    const accumulator = new ResponseAccumulator(request.model);
+    accumulator.add(response);
+    return accumulator.result(context);
+  }
+
+  async *stream(request: LlmGenerateRequest): AsyncIterable<LlmStreamEvent> {
+    const context = this.errorContext(request);
+    // Our own abort joins the caller's: if the consumer stops early, the upstream body is released.
+    const stop = new AbortController();
+    const signal = AbortSignal.any([request.signal, stop.signal]);
+    const accumulator = new ResponseAccumulator(request.model);
+    let finished = false;
+    try {
+      let chunks: AsyncGenerator<GenerateContentResponse>;
+      try {
+        chunks = await this.client.models.generateContentStream(this.parameters(request, signal));
+      } catch (error) {
+        throw toProviderError(error, context, sdkFailure);
+      }
+      while (true) {
+        let next: IteratorResult<GenerateContentResponse>;
+        try {
+          next = await chunks.next();
+        } catch (error) {
+          throw toProviderError(error, context, sdkFailure);
+        }
+        if (next.done) break;
+        const delta = accumulator.add(next.value);
+        if (delta !== '') yield { type: 'delta', text: delta };
+      }
+      finished = true;
+      yield { type: 'done', result: accumulator.result(context) };
+    } finally {
+      if (!finished) stop.abort(new Error('stream consumer stopped'));
+    }
+  }
+
+  /** Releases the keep-alive connections (call on shutdown). */
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private parameters(request: LlmGenerateRequest, signal: AbortSignal): GenerateContentParameters {
+    const config: GenerateContentConfig = {
+      abortSignal: signal,
+      temperature: request.temperature,
+      maxOutputTokens: request.maxOutputTokens,
+    };
+    if (request.systemInstruction !== undefined) config.systemInstruction = request.systemInstruction;
+    return { model: request.model, contents: request.prompt, config };
+  }
+
+  private errorContext(request: LlmGenerateRequest): ErrorContext {
+    return { provider: this.name, model: request.model, signal: request.signal };
+  }
+}
+
+/** Folds one response, or the chunks of a stream, into a result. Streams repeat usage: the last one wins. */
+class ResponseAccumulator {
+  private text = '';
+  private model: string;
+  private usage: GenerateContentResponseUsageMetadata | undefined;
+  private rawFinishReason: string | undefined;
+  private promptBlockReason: string | undefined;
+  private sawCandidate = false;
+
+  constructor(requestedModel: string) {
+    this.model = requestedModel;
+  }
+
+  /** Returns the new answer text in this response/chunk. */
+  add(response: GenerateContentResponse): string {
+    if (response.modelVersion) this.model = response.modelVersion;
+    if (response.usageMetadata) this.usage = response.usageMetadata;
+    const blockReason = response.promptFeedback?.blockReason;
+    if (blockReason) this.promptBlockReason = String(blockReason);
+    const candidate: Candidate | undefined = response.candidates?.[0];
+    if (candidate === undefined) return '';
+    this.sawCandidate = true;
+    if (candidate.finishReason) this.rawFinishReason = String(candidate.finishReason);
+    let delta = '';
+    for (const part of candidate.content?.parts ?? []) {
+      if (typeof part.text === 'string' && part.thought !== true) delta += part.text;
+    }
+    this.text += delta;
+    return delta;
+  }
+
+  result(context: ErrorContext): LlmGenerateResult {
+    const usage = toUsage(this.usage);
+    let safetyBlock: SafetyBlock | undefined;
+    let finishReason: FinishReason;
+    let rawFinishReason = this.rawFinishReason;
+    if (this.promptBlockReason !== undefined) {
+      safetyBlock = { stage: 'prompt', reason: this.promptBlockReason };
+      finishReason = 'safety';
+      rawFinishReason ??= this.promptBlockReason;
+    } else if (!this.sawCandidate) {
+      throw new LlmProviderError(
+        'invalid_response',
+        `${context.provider} ${context.model}: the response had neither a candidate nor a prompt block`,
+        { provider: context.provider, model: context.model, status: 200 },
+      );
+    } else if (rawFinishReason !== undefined && CANDIDATE_SAFETY_REASONS.has(rawFinishReason)) {
+      safetyBlock = { stage: 'candidate', reason: rawFinishReason };
+      finishReason = 'safety';
+    } else {
+      finishReason = normaliseFinishReason(rawFinishReason);
+    }
+    return {
+      text: this.text,
+      model: this.model,
+      finishReason,
+      ...(rawFinishReason !== undefined ? { rawFinishReason } : {}),
+      ...(usage !== undefined ? { usage } : {}),
+      ...(safetyBlock !== undefined ? { safetyBlock } : {}),
+    };
+  }
+}
+
+function normaliseFinishReason(raw: string | undefined): FinishReason {
+  if (raw === 'STOP') return 'stop';
+  if (raw === 'MAX_TOKENS') return 'length';
+  return 'other';
+}
+
+/**
+ * Gemini usage → LlmUsage. `promptTokenCount` already includes `cachedContentTokenCount`; tool-use prompt
+ * tokens are input too. `candidatesTokenCount` excludes `thoughtsTokenCount` (billed at the output rate).
+ */
+export function toUsage(metadata: GenerateContentResponseUsageMetadata | undefined): LlmUsage | undefined {
+  if (metadata === undefined) return undefined;
+  const inputTokens = (metadata.promptTokenCount ?? 0) + (metadata.toolUsePromptTokenCount ?? 0);
+  const outputTokens = metadata.candidatesTokenCount ?? 0;
+  const reasoningTokens = metadata.thoughtsTokenCount ?? 0;
+  return {
+    inputTokens,
+    outputTokens,
+    reasoningTokens,
+    cachedTokens: metadata.cachedContentTokenCount ?? 0,
+    totalTokens: metadata.totalTokenCount ?? inputTokens + outputTokens + reasoningTokens,
+    estimated: false,
+  };
+}
+
+/** SDK failures that carry no HTTP status from our fetch: mid-stream error chunks (ApiError) and auth. */
+function sdkFailure(error: unknown): { kind: LlmProviderError['kind']; status?: number; message: string } | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const status = (error as { status?: unknown }).status;
+  if (error.name === 'ApiError' && typeof status === 'number') {
+    return { kind: kindForStatus(status), status, message: `the response carried an error (${status})` };
+  }
+  if (/default credentials|could not refresh access token|invalid_grant|unauthorized_client/i.test(error.message)) {
+    return { kind: 'auth', message: 'no usable Google credentials' };
+  }
+  if (/incomplete json segment|exception parsing stream chunk/i.test(error.message)) {
+    return { kind: 'invalid_response', message: 'unreadable response stream' };
+  }
+  return undefined;
+}

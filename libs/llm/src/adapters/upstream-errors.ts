@@ -1,0 +1,210 @@
+import type { LlmProviderName } from '@app/config';
+import type { IncomingHttpHeaders } from 'node:http';
+import { type LlmErrorKind, LlmProviderError } from '../ports/llm-provider.port';
+import { UpstreamConnectionError } from './upstream-connection.error';
+import { UpstreamHttpError } from './upstream-http.error';
+
+/** Upper bound on what is read from an error body (it only feeds a truncated message and RetryInfo). */
+export const MAX_ERROR_BODY_BYTES = 16 * 1024;
+const MAX_MESSAGE_CHARS = 300;
+/** A Retry-After beyond this is treated as this (a provider asking for a day is not waited for). */
+const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+]);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** The error kind for an HTTP status (only called for non-2xx). */
+export function kindForStatus(status: number): LlmErrorKind {
+  if (status === 429) return 'rate_limit';
+  if (status === 408 || status === 504) return 'timeout';
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 404) return 'not_found';
+  if (status >= 500) return 'server';
+  if (status >= 400) return 'bad_request';
+  return 'invalid_response'; // 1xx/3xx: nothing an LLM call should answer
+}
+
+/**
+ * Parses `Retry-After` (delta-seconds or an HTTP date) into milliseconds from `now`; undefined when absent
+ * or unreadable. A date in the past gives 0.
+ */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (trimmed === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return clampDelay(Number(trimmed) * 1000);
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : clampDelay(at - now);
+}
+
+/**
+ * The retry delay of a failed response: `retry-after-ms` (OpenAI), then `Retry-After`, then Google's
+ * `google.rpc.RetryInfo` detail in a JSON error body (`"retryDelay": "17s"`, what the Gemini API sends on 429).
+ */
+export function retryAfterFrom(headers: IncomingHttpHeaders, body: string, now = Date.now()): number | undefined {
+  const ms = firstHeader(headers['retry-after-ms']);
+  if (ms !== undefined && /^\d+(\.\d+)?$/.test(ms.trim())) return clampDelay(Number(ms.trim()));
+  const header = parseRetryAfter(firstHeader(headers['retry-after']), now);
+  if (header !== undefined) return header;
+  const match = body.includes('RetryInfo') ? /"retryDelay"\s*:\s*"(\d+(?:\.\d+)?)s"/.exec(body) : null;
+  return match?.[1] !== undefined ? clampDelay(Number(match[1]) * 1000) : undefined;
+}
+
+/** The human part of a provider's error body: `error.message` of a JSON body, else the text, truncated. */
+export function upstreamMessage(body: string): string {
+  let message = body;
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
+    if (typeof parsed.error === 'string') message = parsed.error;
+    else if (typeof parsed.error?.message === 'string') message = parsed.error.message;
+    else if (typeof parsed.message === 'string') message = parsed.message;
+  } catch {
+    // not JSON: keep the text
+  }
+  message = message.replace(/\s+/g, ' ').trim();
+  return message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message;
+}
+
+/**
+ * How the caller's signal was aborted: `timeout` when its reason is a `TimeoutError` (what
+ * `AbortSignal.timeout()` uses, also through `AbortSignal.any`) or an `LlmProviderError` of kind timeout;
+ * otherwise `aborted` (the client went away). Undefined when the signal is not aborted.
+ */
+export function abortKind(signal: AbortSignal): 'timeout' | 'aborted' | undefined {
+  if (!signal.aborted) return undefined;
+  const reason: unknown = signal.reason;
+  if (reason instanceof LlmProviderError) return reason.kind === 'timeout' ? 'timeout' : 'aborted';
+  return (reason as { name?: unknown } | undefined)?.name === 'TimeoutError' ? 'timeout' : 'aborted';
+}
+
+/** The first Node/undici error code found on the error or its `cause` chain. */
+export function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export interface ErrorContext {
+  provider: LlmProviderName;
+  model: string;
+  signal: AbortSignal;
+}
+
+/**
+ * Maps any failure of one call to an `LlmProviderError`. Order: an HTTP status wins (the upstream did answer);
+ * then the caller's abort (timeout vs client gone); then socket-level errors; `fallback` decides the rest.
+ */
+export function toProviderError(
+  error: unknown,
+  context: ErrorContext,
+  fallback: (error: unknown) => { kind: LlmErrorKind; status?: number; message: string } | undefined = () => undefined,
+): LlmProviderError {
+  if (error instanceof LlmProviderError) return error;
+  const { provider, model, signal } = context;
+  if (error instanceof UpstreamHttpError) {
+    return new LlmProviderError(
+      kindForStatus(error.status),
+      `${provider} ${model}: ${error.message}`,
+      { provider, model, status: error.status, retryAfterMs: error.retryAfterMs },
+      { cause: error },
+    );
+  }
+  const aborted = abortKind(signal);
+  if (aborted !== undefined) {
+    const message =
+      aborted === 'timeout' ? 'the attempt timed out (request aborted)' : 'the request was aborted by the caller';
+    return new LlmProviderError(aborted, `${provider} ${model}: ${message}`, { provider, model }, { cause: error });
+  }
+  const code = errorCode(error);
+  if (code !== undefined && TIMEOUT_CODES.has(code)) {
+    return new LlmProviderError(
+      'timeout',
+      `${provider} ${model}: upstream too slow (${code})`,
+      { provider, model },
+      {
+        cause: error,
+      },
+    );
+  }
+  if (code !== undefined && CONNECTION_CODES.has(code)) {
+    return new LlmProviderError(
+      'connection',
+      `${provider} ${model}: connection failed (${code})`,
+      { provider, model },
+      {
+        cause: error,
+      },
+    );
+  }
+  if (error instanceof UpstreamConnectionError) {
+    return new LlmProviderError(
+      'connection',
+      `${provider} ${model}: ${truncate(error.message)}`,
+      { provider, model },
+      {
+        cause: error,
+      },
+    );
+  }
+  const mapped = fallback(error);
+  if (mapped !== undefined) {
+    return new LlmProviderError(
+      mapped.kind,
+      `${provider} ${model}: ${mapped.message}`,
+      {
+        provider,
+        model,
+        status: mapped.status,
+      },
+      { cause: error },
+    );
+  }
+  if (error instanceof SyntaxError) {
+    return new LlmProviderError(
+      'invalid_response',
+      `${provider} ${model}: unreadable response body`,
+      { provider, model },
+      {
+        cause: error,
+      },
+    );
+  }
+  // Any other socket-level failure (it has a system or undici code) counts as a connection failure; a failure
+  // with no code at all is something the adapter could not make sense of.
+  const message = error instanceof Error ? error.message : String(error);
+  return new LlmProviderError(
+    code !== undefined ? 'connection' : 'invalid_response',
+    `${provider} ${model}: ${truncate(message)}`,
+    { provider, model },
+    { cause: error },
+  );
+}
+
+function clampDelay(ms: number): number {
+  return Math.min(Math.max(0, Math.round(ms)), MAX_RETRY_AFTER_MS);
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function truncate(text: string): string {
+  return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}…` : text;
+}
