@@ -164,6 +164,24 @@ export class FakeGeminiServer extends FakeLlmServer {
         });
         return;
       }
+      case 'stream_error': {
+        const status = reply.status ?? 500;
+        const error = {
+          error: { code: status, message: `fake upstream error ${status}`, status: STATUS_NAMES[status] ?? 'UNKNOWN' },
+        };
+        if (!request.stream) {
+          sendJson(res, status, error);
+          return;
+        }
+        const before = splitText(reply.text ?? 'partial answer');
+        await sendSse(res, [
+          ...before.map((chunk) =>
+            envelope({ candidates: [{ content: { role: 'model', parts: [{ text: chunk }] }, index: 0 }] }),
+          ),
+          JSON.stringify(error),
+        ]);
+        return;
+      }
       case 'malformed':
         if (request.stream) await sendSse(res, ['{"candidates": [ {"content": oops']);
         else sendJson(res, 200, '{"candidates": [ {"content": {"parts": [ oops');

@@ -59,6 +59,11 @@ export type FakeReply =
       body?: unknown;
       headers?: Record<string, string>;
     })
+  /**
+   * A stream that fails after it started: `text` streamed as deltas, then an error event
+   * (`data: {"error": {"code": status, ...}}`). A non-streaming request gets the plain HTTP error.
+   */
+  | (Delayed & { type: 'stream_error'; text?: string; status?: number })
   /** 200 with a body that is not valid JSON (or an SSE event that is not). */
   | (Delayed & { type: 'malformed' })
   /** Never answers; the connection stays open until the client gives up or the server closes. */
@@ -305,11 +310,14 @@ export function sendJson(
   res.end(text);
 }
 
-/** Writes an SSE body: one `data:` event per payload, with an optional pause before each event after the first. */
-export async function sendSse(res: ServerResponse, payloads: string[], chunkDelayMs = 0): Promise<void> {
+/**
+ * Writes an SSE body: one `data:` event per payload. The first `immediate` events go out at once; a pause of
+ * `chunkDelayMs` precedes each later one.
+ */
+export async function sendSse(res: ServerResponse, payloads: string[], chunkDelayMs = 0, immediate = 1): Promise<void> {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   for (const [index, payload] of payloads.entries()) {
-    if (index > 0 && chunkDelayMs > 0 && !(await pause(chunkDelayMs, res))) return;
+    if (index >= immediate && chunkDelayMs > 0 && !(await pause(chunkDelayMs, res))) return;
     if (res.destroyed) return;
     res.write(`data: ${payload}\n\n`);
   }

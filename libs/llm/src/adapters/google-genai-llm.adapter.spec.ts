@@ -291,6 +291,24 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
       expect(server.requests).toHaveLength(1);
     });
 
+    it.each([
+      [500, 'server'],
+      [429, 'rate_limit'],
+    ] as const)(
+      'maps an error event (code %i) in the middle of a stream to %s, after the deltas',
+      async (status, kind) => {
+        server.enqueue({ type: 'stream_error', text: 'partial answer', status });
+        const deltas: string[] = [];
+        const error = await failure(
+          (async () => {
+            for await (const event of adapter.stream(request())) if (event.type === 'delta') deltas.push(event.text);
+          })(),
+        );
+        expect(deltas.join('')).toBe('partial answer');
+        expect(error).toMatchObject({ kind, details: { status } });
+      },
+    );
+
     it('times out a slow answer through the AbortSignal, within a bounded time, and cancels the upstream call', async () => {
       server.enqueue({ type: 'answer', delayMs: 10_000 });
       const started = performance.now();

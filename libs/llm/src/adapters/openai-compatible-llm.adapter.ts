@@ -1,0 +1,314 @@
+import { AppConfig, type Secret } from '@app/config';
+import { type Dispatcher, Pool } from 'undici';
+import {
+  type FinishReason,
+  type LlmGenerateRequest,
+  type LlmGenerateResult,
+  LlmProvider,
+  LlmProviderError,
+  type LlmStreamEvent,
+  type LlmUsage,
+} from '../ports/llm-provider.port';
+import { sseData } from './sse-data';
+import { readBounded } from './undici-fetch';
+import {
+  type ErrorContext,
+  MAX_ERROR_BODY_BYTES,
+  kindForStatus,
+  retryAfterFrom,
+  toProviderError,
+  upstreamMessage,
+} from './upstream-errors';
+import { UpstreamConnectionError } from './upstream-connection.error';
+import { UpstreamHttpError } from './upstream-http.error';
+
+/** The parts of an OpenAI chat-completions usage object this adapter reads. */
+interface WireUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  total_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number } | null;
+  completion_tokens_details?: { reasoning_tokens?: number } | null;
+}
+
+interface WireChoice {
+  message?: { content?: string | null; refusal?: string | null };
+  delta?: { content?: string | null; refusal?: string | null };
+  finish_reason?: string | null;
+}
+
+interface WireCompletion {
+  model?: string;
+  choices?: WireChoice[];
+  usage?: WireUsage | null;
+  error?: { message?: string; code?: unknown; status?: unknown } | string;
+}
+
+/**
+ * Any OpenAI-compatible chat-completions server (Ollama, vLLM, llama.cpp server, OpenAI itself):
+ * `POST {base}/v1/chat/completions`, JSON or SSE (`stream: true` with `stream_options.include_usage`).
+ *
+ * - Base URL: `LLM_BASE_URL`, else `OPENAI_BASE_URL`. Both `http://host:11434` and `http://host:11434/v1`
+ *   (the OpenAI SDK convention) work: `/v1` is not doubled.
+ * - `Authorization: Bearer OPENAI_API_KEY` only when a key is configured.
+ * - One keep-alive undici `Pool` per adapter (size `LLM_MAX_CONCURRENCY`); `close()` releases it.
+ * - Sends `max_tokens` (what Ollama, vLLM and llama.cpp read), not OpenAI's newer `max_completion_tokens`.
+ * - Safety: `finish_reason: content_filter` (or a `refusal`) is a candidate block; an HTTP 400 whose error
+ *   code is `content_filter` (Azure OpenAI's prompt filter) is a prompt block.
+ */
+export class OpenAiCompatibleLlmAdapter extends LlmProvider {
+  readonly name = 'openai' as const;
+  readonly simulated = false;
+  private readonly pool: Pool;
+  private readonly path: string;
+  private readonly apiKey: Secret | undefined;
+
+  constructor(config: AppConfig) {
+    super();
+    const { llm } = config;
+    const base = llm.baseUrl ?? llm.openai.baseUrl;
+    if (base === undefined) throw new Error('the openai LLM provider needs OPENAI_BASE_URL (or LLM_BASE_URL)');
+    const url = new URL(base);
+    const prefix = url.pathname.replace(/\/+$/, '');
+    this.path = `${prefix.endsWith('/v1') ? prefix : `${prefix}/v1`}/chat/completions`;
+    this.apiKey = llm.openai.apiKey;
+    this.pool = new Pool(url.origin, {
+      connections: llm.maxConcurrency,
+      keepAliveTimeout: 30_000,
+      // A backstop only: the caller's signal enforces the per-attempt timeout first.
+      headersTimeout: llm.timeoutMs + 5_000,
+      bodyTimeout: llm.timeoutMs + 5_000,
+    });
+  }
+
+  async generate(request: LlmGenerateRequest): Promise<LlmGenerateResult> {
+    const context = this.errorContext(request);
+    try {
+      const response = await this.send(request, false);
+      const blocked = await this.failIfNotOk(response, request);
+      if (blocked !== undefined) return blocked;
+      return completionResult(parseJson(await response.body.text()), request.model, context);
+    } catch (error) {
+      throw toProviderError(error, context);
+    }
+  }
+
+  async *stream(request: LlmGenerateRequest): AsyncIterable<LlmStreamEvent> {
+    const context = this.errorContext(request);
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.send(request, true);
+      const blocked = await this.failIfNotOk(response, request);
+      if (blocked !== undefined) {
+        yield { type: 'done', result: blocked };
+        return;
+      }
+    } catch (error) {
+      throw toProviderError(error, context);
+    }
+    const contentType = String(response.headers['content-type'] ?? '');
+    if (!contentType.includes('text/event-stream')) {
+      // The server ignored `stream: true` and answered in one piece.
+      let result: LlmGenerateResult;
+      try {
+        result = completionResult(parseJson(await response.body.text()), request.model, context);
+      } catch (error) {
+        throw toProviderError(error, context);
+      }
+      if (result.text !== '') yield { type: 'delta', text: result.text };
+      yield { type: 'done', result };
+      return;
+    }
+
+    let text = '';
+    let model = request.model;
+    let usage: WireUsage | undefined;
+    let rawFinishReason: string | undefined;
+    let refused = false;
+    let sawDone = false;
+    let ended = false;
+    try {
+      for await (const data of sseData(response.body)) {
+        if (sawDone) continue; // keep reading to the end so the connection is reused
+        if (data === '[DONE]') {
+          sawDone = true;
+          continue;
+        }
+        const chunk = parseJson(data);
+        if (chunk.error !== undefined) throw streamError(chunk.error, context);
+        if (chunk.model) model = chunk.model;
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices?.[0];
+        if (choice === undefined) continue;
+        if (choice.finish_reason) rawFinishReason = choice.finish_reason;
+        if (choice.delta?.refusal) refused = true;
+        const delta = choice.delta?.content;
+        if (typeof delta === 'string' && delta !== '') {
+          text += delta;
+          yield { type: 'delta', text: delta };
+        }
+      }
+      ended = true;
+    } catch (error) {
+      throw toProviderError(error, context);
+    } finally {
+      if (!ended) response.body.destroy();
+    }
+    if (!sawDone && rawFinishReason === undefined) {
+      throw new LlmProviderError(
+        'invalid_response',
+        `openai ${request.model}: the stream ended before the answer finished`,
+        { provider: 'openai', model: request.model, status: response.statusCode },
+      );
+    }
+    yield { type: 'done', result: buildResult(text, model, rawFinishReason, usage, refused) };
+  }
+
+  /** Releases the keep-alive connections (call on shutdown). */
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private send(request: LlmGenerateRequest, stream: boolean): Promise<Dispatcher.ResponseData> {
+    const messages: { role: 'system' | 'user'; content: string }[] = [];
+    if (request.systemInstruction !== undefined) messages.push({ role: 'system', content: request.systemInstruction });
+    messages.push({ role: 'user', content: request.prompt });
+    const body = {
+      model: request.model,
+      messages,
+      temperature: request.temperature,
+      max_tokens: request.maxOutputTokens,
+      ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+    };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: stream ? 'text/event-stream' : 'application/json',
+    };
+    if (this.apiKey !== undefined) headers.authorization = `Bearer ${this.apiKey.reveal()}`;
+    return this.pool
+      .request({ path: this.path, method: 'POST', headers, body: JSON.stringify(body), signal: request.signal })
+      .catch((error: unknown) => {
+        throw request.signal.aborted ? error : new UpstreamConnectionError(error);
+      });
+  }
+
+  /** Throws `UpstreamHttpError` for a non-2xx answer; returns the result of a prompt blocked by a filter. */
+  private async failIfNotOk(
+    response: Dispatcher.ResponseData,
+    request: LlmGenerateRequest,
+  ): Promise<LlmGenerateResult | undefined> {
+    const { statusCode, headers, body } = response;
+    if (statusCode >= 200 && statusCode < 300) return undefined;
+    const text = await readBounded(body, MAX_ERROR_BODY_BYTES);
+    if (statusCode === 400 && isContentFilterError(text)) {
+      return {
+        text: '',
+        model: request.model,
+        finishReason: 'safety',
+        rawFinishReason: 'content_filter',
+        safetyBlock: { stage: 'prompt', reason: 'content_filter' },
+      };
+    }
+    throw new UpstreamHttpError(statusCode, upstreamMessage(text), retryAfterFrom(headers, text));
+  }
+
+  private errorContext(request: LlmGenerateRequest): ErrorContext {
+    return { provider: this.name, model: request.model, signal: request.signal };
+  }
+}
+
+function parseJson(text: string): WireCompletion {
+  const parsed: unknown = JSON.parse(text);
+  if (parsed === null || typeof parsed !== 'object') throw new SyntaxError('expected a JSON object');
+  return parsed;
+}
+
+function completionResult(
+  completion: WireCompletion,
+  requestedModel: string,
+  context: ErrorContext,
+): LlmGenerateResult {
+  if (completion.error !== undefined) throw streamError(completion.error, context);
+  const choice = completion.choices?.[0];
+  if (choice === undefined) {
+    throw new LlmProviderError('invalid_response', `openai ${requestedModel}: the response had no choices`, {
+      provider: 'openai',
+      model: requestedModel,
+      status: 200,
+    });
+  }
+  const content = choice.message?.content;
+  return buildResult(
+    typeof content === 'string' ? content : '',
+    completion.model || requestedModel,
+    choice.finish_reason ?? undefined,
+    completion.usage ?? undefined,
+    Boolean(choice.message?.refusal),
+  );
+}
+
+function buildResult(
+  text: string,
+  model: string,
+  rawFinishReason: string | undefined,
+  wireUsage: WireUsage | undefined,
+  refused: boolean,
+): LlmGenerateResult {
+  const usage = toUsage(wireUsage);
+  const filtered = rawFinishReason === 'content_filter';
+  let finishReason: FinishReason;
+  if (filtered || refused) finishReason = 'safety';
+  else if (rawFinishReason === 'stop') finishReason = 'stop';
+  else if (rawFinishReason === 'length') finishReason = 'length';
+  else finishReason = 'other';
+  return {
+    text,
+    model,
+    finishReason,
+    ...(rawFinishReason !== undefined ? { rawFinishReason } : {}),
+    ...(usage !== undefined ? { usage } : {}),
+    ...(filtered || refused
+      ? { safetyBlock: { stage: 'candidate', reason: filtered ? 'content_filter' : 'refusal' } }
+      : {}),
+  };
+}
+
+/**
+ * OpenAI usage → LlmUsage. `completion_tokens` includes `reasoning_tokens`, so output = completion − reasoning:
+ * reasoning is reported apart (and priced at the output rate) without being counted twice.
+ */
+export function toUsage(usage: WireUsage | undefined): LlmUsage | undefined {
+  if (usage === undefined) return undefined;
+  const inputTokens = usage.prompt_tokens ?? 0;
+  const completion = usage.completion_tokens ?? 0;
+  const reasoningTokens = Math.min(usage.completion_tokens_details?.reasoning_tokens ?? 0, completion);
+  return {
+    inputTokens,
+    outputTokens: completion - reasoningTokens,
+    reasoningTokens,
+    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+    totalTokens: usage.total_tokens ?? inputTokens + completion,
+    estimated: false,
+  };
+}
+
+function isContentFilterError(body: string): boolean {
+  try {
+    const parsed = JSON.parse(body) as { error?: { code?: unknown } };
+    return parsed.error?.code === 'content_filter';
+  } catch {
+    return false;
+  }
+}
+
+/** An error object inside a 200 body or an SSE event (vLLM and llama.cpp send these mid-stream). */
+function streamError(error: NonNullable<WireCompletion['error']>, context: ErrorContext): LlmProviderError {
+  const message = typeof error === 'string' ? error : (error.message ?? 'error in the response');
+  const code = typeof error === 'string' ? undefined : (error.code ?? error.status);
+  const status = typeof code === 'number' && code >= 400 && code < 600 ? code : undefined;
+  return new LlmProviderError(
+    status !== undefined ? kindForStatus(status) : 'server',
+    `${context.provider} ${context.model}: ${upstreamMessage(JSON.stringify({ error: { message } }))}`,
+    { provider: context.provider, model: context.model, ...(status !== undefined ? { status } : {}) },
+  );
+}
