@@ -1,0 +1,284 @@
+import { DogStatsdReceiver } from './support/dogstatsd-receiver';
+import { ServiceProcess } from './support/service-process';
+import { TraceAgentReceiver } from './support/trace-agent-receiver';
+
+interface LlmBody {
+  answer: string;
+  metadata: Record<string, unknown>;
+}
+
+const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+
+describe('LLM endpoints on the simulated provider (built service, loopback DogStatsD and trace agent)', () => {
+  let statsd: DogStatsdReceiver;
+  let agent: TraceAgentReceiver;
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    statsd = await new DogStatsdReceiver().start();
+    agent = await new TraceAgentReceiver().start();
+    service = await new ServiceProcess({
+      DD_DOGSTATSD_PORT: String(statsd.port),
+      DD_TRACE_AGENT_URL: agent.url,
+      STATSD_FLUSH_INTERVAL_MS: '20',
+      SIM_LATENCY_MEDIAN_MS: '20',
+      STRESS_MAX_COST_USD: '0.05',
+    }).start();
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await statsd?.close();
+    await agent?.close();
+  });
+
+  it('answers /qa from the simulated provider, saying so, with tokens and cost', async () => {
+    const res = await post(`${service.url}/qa`, {
+      question: 'What colour is the sky on Mars during the day?',
+      document: 'Mars has a thin atmosphere. The sky on Mars is butterscotch during the day. Sunsets on Mars are blue.',
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as LlmBody;
+    expect(body.answer).toContain('butterscotch');
+    expect(body.metadata).toMatchObject({
+      provider: 'simulated',
+      simulated: true,
+      model: 'gemini-2.5-flash',
+      tokens_estimated: true,
+      retry_count: 0,
+      fallback_used: false,
+      safety_block: false,
+      finish_reason: 'stop',
+      cached_tokens: 0,
+      reasoning_tokens: 0,
+    });
+    expect(body.metadata.prompt_id).toMatch(/^[0-9a-f-]{36}$/);
+    const m = body.metadata as { input_tokens: number; output_tokens: number; total_tokens: number; cost_usd: number };
+    expect(m.total_tokens).toBe(m.input_tokens + m.output_tokens);
+    expect(m.cost_usd).toBeCloseTo((m.input_tokens * 0.3 + m.output_tokens * 2.5) / 1e6, 12);
+  });
+
+  it('emits the LLM metrics once per call, with bounded tags only', async () => {
+    const before = statsd.lines.length;
+    const res = await post(`${service.url}/reason`, { prompt: 'Why do leaves change colour in autumn?' });
+    const body = (await res.json()) as LlmBody;
+    const lines = await statsd.waitFor((ls) =>
+      ls.slice(before).some((l) => l.name === 'llm.request.count' && l.tags.includes('endpoint:reason')),
+    );
+    const mine = lines.slice(before).filter((l) => l.tags.includes('endpoint:reason'));
+    const count = (name: string) => mine.filter((l) => l.name === name);
+    expect(count('llm.request.count')).toHaveLength(1);
+    expect(count('llm.request.latency_ms')).toHaveLength(1);
+    expect(count('llm.request.latency_ms')[0]!.type).toBe('d');
+    expect(count('llm.cost.usd')).toHaveLength(1);
+    expect(count('llm.cost.usd')[0]!.type).toBe('c');
+    expect(count('llm.cost.usd')[0]!.value).toBeCloseTo(body.metadata.cost_usd as number, 10);
+    expect(count('llm.request.cost_usd')[0]!.type).toBe('d');
+    expect(count('llm.tokens.input')[0]!.value).toBe(body.metadata.input_tokens);
+    expect(count('llm.tokens.output')[0]!.value).toBe(body.metadata.output_tokens);
+    expect(count('llm.tokens.total')[0]!.value).toBe(body.metadata.total_tokens);
+    expect(count('llm.request.count')[0]!.tags).toEqual(
+      expect.arrayContaining(['endpoint:reason', 'provider:simulated', 'model:gemini-2.5-flash', 'status:ok']),
+    );
+    for (const line of mine)
+      for (const tag of line.tags)
+        expect(tag).toMatch(/^(env|service|version|endpoint|provider|model|status|error_type):[a-z0-9_.\-/:]+$/);
+    expect(statsd.lines.some((l) => l.tags.some((t) => t.includes(String(body.metadata.prompt_id))))).toBe(false);
+  });
+
+  it('traces each attempt with OpenTelemetry GenAI attributes, under the Controller.handler request span', async () => {
+    const res = await post(`${service.url}/reason`, { prompt: 'Name three prime numbers.' });
+    const { metadata } = (await res.json()) as LlmBody;
+    const attempt = await agent.waitForSpan((s) => s.meta['llm.prompt_id'] === metadata.prompt_id);
+    expect(attempt.name).toMatch(/llm/);
+    // "chat" per OpenTelemetry; with LLM Observability on, dd-trace writes its span kind ("llm") there.
+    expect(['chat', 'llm']).toContain(attempt.meta['gen_ai.operation.name']);
+    expect(attempt.meta).toMatchObject({
+      'gen_ai.provider.name': 'simulated',
+      'gen_ai.request.model': 'gemini-2.5-flash',
+      'gen_ai.response.model': 'gemini-2.5-flash',
+      'gen_ai.response.finish_reasons': '["STOP"]',
+    });
+    expect(Number(attempt.metrics['gen_ai.usage.input_tokens'] ?? attempt.meta['gen_ai.usage.input_tokens'])).toBe(
+      metadata.input_tokens,
+    );
+    expect(Number(attempt.metrics['gen_ai.usage.output_tokens'] ?? attempt.meta['gen_ai.usage.output_tokens'])).toBe(
+      metadata.output_tokens,
+    );
+    const request = await agent.waitForSpan((s) => s.resource === 'LlmController.reason');
+    expect(request.meta['http.route']).toBe('/reason');
+  });
+
+  it('writes one log line per call with the prompt and answer truncated, never the full answer', async () => {
+    const before = service.stdout.length;
+    const question = `Please explain ${'the history of the transistor and its impact on computing '.repeat(12)}`;
+    const res = await post(`${service.url}/qa`, { question });
+    const body = (await res.json()) as LlmBody;
+    const line = await service.waitForLog(
+      (l) => l.prompt_id === body.metadata.prompt_id && l.message === 'llm call completed',
+      5000,
+      before,
+    );
+    expect(String(line.prompt).length).toBeLessThanOrEqual(200 + 20);
+    expect(String(line.prompt)).toMatch(/…\[\+\d+ chars\]$/);
+    expect(line.dd?.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    const all = service.stdout.slice(before).join('\n');
+    expect(all).not.toContain(question);
+    expect(
+      service
+        .logs()
+        .slice(before)
+        .filter((l) => l.prompt_id === body.metadata.prompt_id),
+    ).toHaveLength(1);
+  });
+
+  it('streams /qa as Server-Sent Events with a final metadata event and a time-to-first-token metric', async () => {
+    const res = await post(`${service.url}/qa`, { question: 'Why do cats purr?' }, { accept: 'text/event-stream' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const text = await res.text();
+    const events = text
+      .split('\n\n')
+      .filter(Boolean)
+      .map((chunk) => ({
+        event: /^event: (.*)$/m.exec(chunk)?.[1],
+        data: JSON.parse(/^data: (.*)$/m.exec(chunk)![1]!) as Record<string, unknown>,
+      }));
+    expect(events.filter((e) => e.event === 'delta').length).toBeGreaterThan(1);
+    const done = events[events.length - 1]!;
+    expect(done.event).toBe('done');
+    const streamed = events
+      .filter((e) => e.event === 'delta')
+      .map((e) => e.data.text)
+      .join('');
+    expect(streamed).toBe((done.data as unknown as LlmBody).answer);
+    expect((done.data as unknown as LlmBody).metadata.ttft_ms).toBeGreaterThan(0);
+    await statsd.waitFor((ls) =>
+      ls.some((l) => l.name === 'llm.time_to_first_token_ms' && l.tags.includes('endpoint:qa')),
+    );
+  });
+
+  it('runs the origin drills, each visible in the metadata', async () => {
+    const bad = (await (
+      await post(`${service.url}/reason?simulate_bad_prompt=true`, { prompt: 'hello' })
+    ).json()) as LlmBody;
+    expect(bad.metadata).toMatchObject({ safety_block: true, safety_block_stage: 'prompt', drills: ['bad_prompt'] });
+    expect(bad.answer).toBe('');
+    const plain = (await (await post(`${service.url}/reason`, { prompt: 'hello there' })).json()) as LlmBody;
+    const long = (await (
+      await post(`${service.url}/reason?simulate_long_context=true&simulate_retry=true`, { prompt: 'hello there' })
+    ).json()) as LlmBody;
+    expect(long.metadata.drills).toEqual(['long_context', 'retry']);
+    expect(long.metadata.input_tokens as number).toBeGreaterThan((plain.metadata.input_tokens as number) + 3000);
+    expect(long.metadata.retry_count).toBe(1);
+    const slow = (await (
+      await post(`${service.url}/reason?simulate_latency=true`, { prompt: 'hello there' })
+    ).json()) as LlmBody;
+    expect(slow.metadata.latency_ms as number).toBeGreaterThanOrEqual(1000);
+    await statsd.waitFor((ls) => ls.some((l) => l.name === 'llm.safety_block.count'));
+  });
+
+  it('guards /stress with the cost cap and the input size', async () => {
+    const ok = await post(`${service.url}/stress`, { prompt: 'short prompt', repetitions: 3 });
+    expect(ok.status).toBe(200);
+    const capped = await post(`${service.url}/stress`, { prompt: 'x'.repeat(1000), repetitions: 100 });
+    expect(capped.status).toBe(422);
+    expect(capped.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const problem = (await capped.json()) as Record<string, unknown>;
+    expect(['COST_CAP_EXCEEDED', 'INPUT_TOO_LARGE']).toContain(problem.code);
+    expect(problem.errors).toEqual([expect.objectContaining({ field: 'repetitions' })]);
+  });
+
+  it('answers bad input with 400 problem+json naming each field, and a too-large body with 413', async () => {
+    const bad = await post(`${service.url}/stress`, { prompt: '', repetitions: 0, extra: true });
+    expect(bad.status).toBe(400);
+    const problem = (await bad.json()) as { code: string; errors: { field: string; reason: string }[] };
+    expect(problem.code).toBe('VALIDATION_FAILED');
+    expect(problem.errors.map((e) => e.field).sort()).toEqual(['extra', 'prompt', 'repetitions']);
+    const notJson = await fetch(`${service.url}/qa`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"question": ',
+    });
+    expect(notJson.status).toBe(400);
+    expect(notJson.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const huge = await post(`${service.url}/qa`, { question: 'x', document: 'y'.repeat(1_100_000) });
+    expect(huge.status).toBe(413);
+    expect(huge.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(((await huge.json()) as { code: string }).code).toBe('PAYLOAD_TOO_LARGE');
+  });
+});
+
+describe('LLM failures answer with the right status and context, never 200 with an empty answer', () => {
+  const start = (env: Record<string, string>) =>
+    new ServiceProcess({
+      DD_TRACE_ENABLED: 'false',
+      SIM_LATENCY_MEDIAN_MS: '5',
+      LLM_RETRY_BASE_MS: '5',
+      LLM_RETRY_MAX_MS: '20',
+      ...env,
+    }).start();
+
+  it('502 after retries on upstream errors, then 503 CIRCUIT_OPEN once the breaker opens', async () => {
+    const service = await start({ SIM_ERROR_RATE: '1', LLM_MAX_RETRIES: '1', LLM_BREAKER_FAILURE_THRESHOLD: '4' });
+    try {
+      const res = await post(`${service.url}/reason`, { prompt: 'hi' });
+      expect(res.status).toBe(502);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await res.json()).toMatchObject({
+        code: 'UPSTREAM_ERROR',
+        provider: 'simulated',
+        model: 'gemini-2.5-flash',
+        attempts: 2,
+        lastUpstreamStatus: 500,
+        errorType: 'server',
+      });
+      await post(`${service.url}/reason`, { prompt: 'hi' });
+      const open = await post(`${service.url}/reason`, { prompt: 'hi' });
+      expect(open.status).toBe(503);
+      expect(open.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await open.json()).toMatchObject({ code: 'CIRCUIT_OPEN', attempts: 0 });
+      const ready = (await (await fetch(`${service.url}/health/ready`)).json()) as {
+        dependencies: Record<string, { status: string }>;
+      };
+      expect(ready.dependencies.llmProvider!.status).toBe('degraded');
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('504 when the upstream hangs past the per-attempt timeout', async () => {
+    const service = await start({ SIM_TIMEOUT_RATE: '1', LLM_MAX_RETRIES: '0', LLM_TIMEOUT_MS: '200' });
+    try {
+      const started = Date.now();
+      const res = await post(`${service.url}/qa`, { question: 'hi' });
+      expect(res.status).toBe(504);
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(await res.json()).toMatchObject({ code: 'UPSTREAM_TIMEOUT', errorType: 'timeout', attempts: 1 });
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('503 with Retry-After when the upstream keeps answering 429', async () => {
+    const service = await start({ SIM_RATE_LIMIT_RATE: '1', LLM_MAX_RETRIES: '1', LLM_RETRY_MAX_MS: '2000' });
+    try {
+      const res = await post(`${service.url}/qa`, { question: 'hi' });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(await res.json()).toMatchObject({
+        code: 'UPSTREAM_UNAVAILABLE',
+        errorType: 'rate_limit',
+        attempts: 2,
+        lastUpstreamStatus: 429,
+      });
+    } finally {
+      await service.stop();
+    }
+  });
+});
