@@ -149,7 +149,7 @@ export class GoogleGenAiLlmAdapter extends LlmProvider {
   }
 
   /** Releases the keep-alive connections (call on shutdown). */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await this.agent.close();
   }
 

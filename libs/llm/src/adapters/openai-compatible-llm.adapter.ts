@@ -165,7 +165,7 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
   }
 
   /** Releases the keep-alive connections (call on shutdown). */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await this.pool.close();
   }
 

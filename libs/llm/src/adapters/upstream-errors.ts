@@ -46,6 +46,9 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   const trimmed = value.trim();
   if (trimmed === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(trimmed)) return clampDelay(Number(trimmed) * 1000);
+  // An HTTP date always names its day and month ("Wed, 21 Oct 2015 07:28:00 GMT"); anything else, such as a
+  // negative number that Date.parse would read as a year, is not one.
+  if (!/^[a-z]{3},/i.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? undefined : clampDelay(at - now);
 }
