@@ -1,5 +1,7 @@
-import { Logger, Module } from '@nestjs/common';
+import { Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/config';
+import { GoogleGenAiLlmAdapter } from './adapters/google-genai-llm.adapter';
+import { OpenAiCompatibleLlmAdapter } from './adapters/openai-compatible-llm.adapter';
 import { SimulatedLlmAdapter } from './adapters/simulated-llm.adapter';
 import { LlmController } from './llm.controller';
 import { LlmEndpointsService } from './llm-endpoints.service';
@@ -16,8 +18,9 @@ export function createLlmProvider(config: AppConfig, tokens: TokenEstimator): Ll
       return new SimulatedLlmAdapter(config.llm.simulated, tokens);
     case 'vertex':
     case 'gemini':
+      return new GoogleGenAiLlmAdapter(config, config.llm.provider);
     case 'openai':
-      throw new Error(`LLM_PROVIDER=${config.llm.provider} is not available in this build`);
+      return new OpenAiCompatibleLlmAdapter(config);
   }
 }
 
@@ -47,4 +50,10 @@ export function createLlmProvider(config: AppConfig, tokens: TokenEstimator): Ll
   ],
   exports: [LlmService, LlmProvider, PriceTable, TokenEstimator],
 })
-export class LlmModule {}
+export class LlmModule implements OnApplicationShutdown {
+  constructor(private readonly provider: LlmProvider) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.provider.close();
+  }
+}

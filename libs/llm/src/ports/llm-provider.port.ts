@@ -92,4 +92,9 @@ export abstract class LlmProvider {
   abstract generate(request: LlmGenerateRequest): Promise<LlmGenerateResult>;
   /** Streams text deltas, then exactly one `done` event with the full result (usage included when reported). */
   abstract stream(request: LlmGenerateRequest): AsyncIterable<LlmStreamEvent>;
+
+  /** Releases connections (keep-alive pools) on shutdown. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }
