@@ -1,0 +1,60 @@
+import { GoogleGenAI } from '@google/genai';
+import { EmbeddingsError, EmbeddingsPort } from './embeddings.port';
+
+export interface GenAiEmbeddingsOptions {
+  model: string;
+  timeoutMs: number;
+  /** Gemini Developer API key (LLM_PROVIDER=gemini). */
+  apiKey?: string;
+  /** Vertex AI project and location (LLM_PROVIDER=vertex; credentials from Application Default Credentials). */
+  vertex?: { project?: string; location: string };
+  /** Override of the API base URL (LLM_BASE_URL; tests point it at a loopback server). */
+  baseUrl?: string;
+  /** Only for tests of Vertex mode: an auth client holding a fixed token. */
+  googleAuthOptions?: ConstructorParameters<typeof GoogleGenAI>[0]['googleAuthOptions'];
+}
+
+/** Vertex AI / Gemini embeddings through @google/genai (`models.embedContent`). */
+export class GenAiEmbeddingsAdapter extends EmbeddingsPort {
+  readonly remote = true;
+  readonly name: string;
+  private readonly client: GoogleGenAI;
+
+  constructor(private readonly options: GenAiEmbeddingsOptions) {
+    super();
+    this.name = `${options.vertex ? 'vertex' : 'gemini'}:${options.model}`;
+    const httpOptions = options.baseUrl ? { baseUrl: options.baseUrl } : undefined;
+    this.client = options.vertex
+      ? new GoogleGenAI({
+          vertexai: true,
+          project: options.vertex.project,
+          location: options.vertex.location,
+          googleAuthOptions: options.googleAuthOptions,
+          httpOptions,
+        })
+      : new GoogleGenAI({ apiKey: options.apiKey, httpOptions });
+  }
+
+  async embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    const abortSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      const response = await this.client.models.embedContent({
+        model: this.options.model,
+        contents: [...texts],
+        config: { abortSignal },
+      });
+      const embeddings = response.embeddings ?? [];
+      if (embeddings.length !== texts.length || embeddings.some((e) => !e.values?.length)) {
+        throw new EmbeddingsError(`expected ${texts.length} embeddings, got ${embeddings.length}`);
+      }
+      return embeddings.map((e) => Float32Array.from(e.values!));
+    } catch (error) {
+      if (error instanceof EmbeddingsError) throw error;
+      const status = (error as { status?: unknown }).status;
+      throw new EmbeddingsError(`${this.name} embeddings failed: ${(error as Error).message}`, typeof status === 'number' ? status : undefined, {
+        cause: error,
+      });
+    }
+  }
+}

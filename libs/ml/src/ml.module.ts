@@ -1,0 +1,65 @@
+import { Global, Logger, Module } from '@nestjs/common';
+import { join } from 'node:path';
+import { AppConfig } from '@app/config';
+import { DriftMonitor } from './drift/drift-monitor';
+import { createEmbeddingsPort } from './embeddings/embeddings.factory';
+import { EmbeddingsPort } from './embeddings/embeddings.port';
+import { OfflineEmbedder } from './embeddings/offline-embedder';
+import { createOfflineEmbedder } from './embeddings/offline-embedder.factory';
+import { PiiDetector } from './pii/pii-detector';
+import { PiiTextRedactor } from './pii/pii-text-redactor';
+import { QualityModelStore } from './quality/quality-model.store';
+import { QualityRefiner } from './quality/quality-refiner';
+import { QualityScorer } from './quality/quality-scorer';
+import { INJECTION_MODEL_DIR, InjectionClassifier } from './safety/injection-classifier';
+import { InjectionDetector } from './safety/injection-detector';
+import { SafetyService } from './safety/safety.service';
+import { QualityTelemetry } from './telemetry/quality-telemetry';
+
+function createInjectionDetector(config: AppConfig): InjectionDetector {
+  const dir = join(config.ml.modelsDir, INJECTION_MODEL_DIR);
+  try {
+    return new InjectionDetector(InjectionClassifier.load(dir));
+  } catch (error) {
+    new Logger('InjectionDetector').warn(
+      `injection classifier not loaded from ${dir} (${(error as Error).message}); patterns only`,
+    );
+    return new InjectionDetector();
+  }
+}
+
+const SERVICES = [
+  PiiDetector,
+  PiiTextRedactor,
+  SafetyService,
+  QualityModelStore,
+  QualityScorer,
+  QualityRefiner,
+  DriftMonitor,
+  QualityTelemetry,
+];
+
+/**
+ * Quality and safety of every answer: PII detection and redaction, prompt-injection and token-abuse checks,
+ * quality scoring (offline embeddings + TensorFlow.js model, rules fallback), drift, and their metrics.
+ * Global: the LLM pipeline, the observability redactor and the insights engine inject these directly.
+ */
+@Global()
+@Module({
+  providers: [
+    ...SERVICES,
+    {
+      provide: OfflineEmbedder,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig): OfflineEmbedder => createOfflineEmbedder(config.ml.modelsDir),
+    },
+    {
+      provide: EmbeddingsPort,
+      inject: [AppConfig, OfflineEmbedder],
+      useFactory: (config: AppConfig, offline: OfflineEmbedder): EmbeddingsPort => createEmbeddingsPort(config, offline),
+    },
+    { provide: InjectionDetector, inject: [AppConfig], useFactory: createInjectionDetector },
+  ],
+  exports: [...SERVICES, OfflineEmbedder, EmbeddingsPort, InjectionDetector],
+})
+export class MlModule {}

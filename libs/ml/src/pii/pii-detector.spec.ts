@@ -1,0 +1,156 @@
+import { PiiDetector, type PiiType } from './pii-detector';
+import { PiiTextRedactor } from './pii-text-redactor';
+import { ibanValid, luhnValid, spanishIdValid, ssnValid } from './checksums';
+
+const detector = new PiiDetector();
+const typesIn = (text: string): PiiType[] => detector.detect(text).map((f) => f.type);
+const valuesIn = (text: string): string[] => detector.detect(text).map((f) => text.slice(f.start, f.end));
+
+describe('checksums', () => {
+  it('Luhn accepts valid and rejects altered numbers', () => {
+    expect(luhnValid('4111111111111111')).toBe(true);
+    expect(luhnValid('4111111111111112')).toBe(false);
+    expect(luhnValid('79927398713')).toBe(true);
+  });
+  it('IBAN mod-97 and country length', () => {
+    expect(ibanValid('GB82WEST12345698765432')).toBe(true);
+    expect(ibanValid('DE89370400440532013000')).toBe(true);
+    expect(ibanValid('GB82WEST12345698765433')).toBe(false);
+    expect(ibanValid('DE8937040044053201300')).toBe(false); // one digit short for DE
+    expect(ibanValid('QQ82WEST12345698765432')).toBe(false); // no such country
+  });
+  it('SSN issuance rules and the Spanish mod-23 letter', () => {
+    expect(ssnValid('123', '45', '6789')).toBe(true);
+    expect(ssnValid('000', '45', '6789')).toBe(false);
+    expect(ssnValid('666', '45', '6789')).toBe(false);
+    expect(ssnValid('912', '45', '6789')).toBe(false);
+    expect(ssnValid('123', '00', '6789')).toBe(false);
+    expect(ssnValid('078', '05', '1120')).toBe(false);
+    expect(spanishIdValid('12345678Z')).toBe(true);
+    expect(spanishIdValid('12345678A')).toBe(false);
+    expect(spanishIdValid('X1234567L')).toBe(true);
+  });
+});
+
+describe('PiiDetector', () => {
+  describe('email', () => {
+    it('finds addresses', () => {
+      expect(valuesIn('mail jane.doe+llm@example.co.uk today')).toEqual(['jane.doe+llm@example.co.uk']);
+    });
+    it('ignores handles and decorators', () => {
+      expect(typesIn('ping @jane on chat, use @Injectable() and user@localhost')).toEqual([]);
+    });
+  });
+
+  describe('payment cards', () => {
+    it('finds Luhn-valid cards with known issuer prefixes, with or without separators', () => {
+      expect(typesIn('card 4111 1111 1111 1111 exp 12/29')).toEqual(['credit_card']);
+      expect(typesIn('card 5555-5555-5555-4444')).toEqual(['credit_card']);
+      expect(typesIn('amex 378282246310005')).toEqual(['credit_card']);
+    });
+    it('near miss: a 16-digit number failing Luhn is not a card', () => {
+      expect(typesIn('order 4111 1111 1111 1112 shipped')).toEqual([]);
+      expect(typesIn('id 1234567812345678')).toEqual([]);
+    });
+    it('near miss: a Luhn-valid number with no issuer prefix is not a card', () => {
+      expect(luhnValid('0000000000000000')).toBe(true);
+      expect(typesIn('trace 0000000000000000')).toEqual([]);
+    });
+  });
+
+  describe('IBAN', () => {
+    it('finds valid IBANs, grouped or compact', () => {
+      expect(typesIn('pay to GB82 WEST 1234 5698 7654 32 please')).toEqual(['iban']);
+      expect(typesIn('DE89370400440532013000')).toEqual(['iban']);
+    });
+    it('near miss: a bad checksum is not an IBAN', () => {
+      expect(typesIn('pay to GB82 WEST 1234 5698 7654 33 please')).toEqual([]);
+    });
+  });
+
+  describe('national ids', () => {
+    it('finds SSNs, SINs, DNI/NIE and NINOs', () => {
+      expect(typesIn('SSN 123-45-6789')).toEqual(['national_id']);
+      expect(typesIn('SIN 046 454 286')).toEqual(['national_id']);
+      expect(typesIn('DNI 12345678Z, NIE X1234567L')).toEqual(['national_id', 'national_id']);
+      expect(typesIn('NI number AB 12 34 56 C')).toEqual(['national_id']);
+    });
+    it('near misses: impossible SSNs, wrong check letters and wrong Luhn', () => {
+      expect(typesIn('SSN 000-45-6789 or 666-45-6789 or 987-65-4321')).toEqual([]);
+      expect(typesIn('DNI 12345678A')).toEqual([]);
+      expect(typesIn('SIN 046 454 287')).not.toContain('national_id'); // may still read as a phone number
+      expect(typesIn('prefix GB 12 34 56 C')).toEqual([]);
+    });
+  });
+
+  describe('IP addresses', () => {
+    it('finds IPv4 and IPv6', () => {
+      expect(valuesIn('from 192.168.10.24 and 2001:db8::8a2e:370:7334.')).toEqual([
+        '192.168.10.24',
+        '2001:db8::8a2e:370:7334',
+      ]);
+    });
+    it('ignores versions, times and out-of-range octets', () => {
+      expect(typesIn('node 24.1.0 at 12:30:45, bad 999.1.1.1, v1.2.3.4.5')).toEqual([]);
+    });
+  });
+
+  describe('phones', () => {
+    it('finds international, North American and European formats', () => {
+      expect(typesIn('call +1 415 555 0132')).toEqual(['phone']);
+      expect(typesIn('call (415) 555-0132')).toEqual(['phone']);
+      expect(typesIn('call +44 20 7946 0958')).toEqual(['phone']);
+      expect(typesIn('appelez 01 23 45 67 89')).toEqual(['phone']);
+    });
+    it('ignores dates, amounts and short numbers', () => {
+      expect(typesIn('on 2024-01-15 we sold 1,234,567 units for $12.50, order 55501')).toEqual([]);
+    });
+  });
+
+  describe('secrets', () => {
+    it('finds cloud keys, API keys, bearer tokens, JWTs and private keys', () => {
+      const jwt =
+        'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+      expect(valuesIn('key AKIAIOSFODNN7EXAMPLE')).toEqual(['AKIAIOSFODNN7EXAMPLE']);
+      expect(valuesIn('use sk-live-4f9a8b7c6d5e4f3a2b1c0d9e')).toEqual(['sk-live-4f9a8b7c6d5e4f3a2b1c0d9e']);
+      expect(valuesIn('Authorization: Bearer abc123.def456-ghi789')).toEqual(['abc123.def456-ghi789']);
+      expect(valuesIn(`token ${jwt}`)).toEqual([jwt]);
+      expect(typesIn('AIzaSyA-1234567890abcdefghijklmnopqrstu')).toEqual(['secret']);
+      expect(typesIn('-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----')).toEqual(['secret']);
+      expect(valuesIn('DD_API_KEY=0123456789abcdef0123')).toEqual(['0123456789abcdef0123']);
+      expect(valuesIn('{"password": "hunter2hunter2"}')).toEqual(['hunter2hunter2']);
+    });
+    it('ignores English words after bearer/basic and short credential values', () => {
+      expect(typesIn('a basic understanding; the bearer authentication scheme; token: abc')).toEqual([]);
+      expect(typesIn('the author: Shakespeare; skills and sk-short')).toEqual([]);
+    });
+  });
+
+  it('returns offsets only, sorted, never overlapping', () => {
+    const text = 'Email a@b.io, card 4111111111111111, key AKIAIOSFODNN7EXAMPLE';
+    const findings = detector.detect(text);
+    expect(findings.map((f) => Object.keys(f).sort())).toEqual([
+      ['end', 'start', 'type'],
+      ['end', 'start', 'type'],
+      ['end', 'start', 'type'],
+    ]);
+    expect(findings.map((f) => f.type)).toEqual(['email', 'credit_card', 'secret']);
+    expect(detector.types(text)).toEqual(['email', 'credit_card', 'secret']);
+  });
+
+  it('redacts every finding with its type and keeps the rest', () => {
+    const text = 'Hi, I am jane@example.com, card 4111-1111-1111-1111, key sk-live-4f9a8b7c6d5e4f3a2b1c0d9e.';
+    const redacted = detector.redact(text);
+    expect(redacted).toBe(
+      'Hi, I am [REDACTED:EMAIL], card [REDACTED:CREDIT_CARD], key [REDACTED:SECRET].',
+    );
+    expect(detector.redact('nothing to see here')).toBe('nothing to see here');
+  });
+
+  it('PiiTextRedactor catches fake API keys, emails and cards', () => {
+    const redactor = new PiiTextRedactor(detector);
+    const out = redactor.redact('AKIAIOSFODNN7EXAMPLE sk-live-abcdefghijklmnop1234 bob@corp.example 5555555555554444');
+    for (const leaked of ['AKIAIOSFODNN7EXAMPLE', 'sk-live-abcdefghijklmnop1234', 'bob@corp.example', '5555555555554444'])
+      expect(out).not.toContain(leaked);
+  });
+});

@@ -1,0 +1,200 @@
+import { Injectable } from '@nestjs/common';
+import { isIP } from 'node:net';
+import { ibanValid, luhnValid, paymentCardValid, spanishIdValid, ssnValid } from './checksums';
+
+export type PiiType = 'email' | 'phone' | 'credit_card' | 'iban' | 'national_id' | 'ip_address' | 'secret';
+
+export const PII_TYPES: readonly PiiType[] = [
+  'email',
+  'phone',
+  'credit_card',
+  'iban',
+  'national_id',
+  'ip_address',
+  'secret',
+];
+
+/** Where a piece of personal data or a secret sits in the text. Offsets only: never the value. */
+export interface PiiFinding {
+  type: PiiType;
+  start: number;
+  end: number;
+}
+
+interface Rule {
+  type: PiiType;
+  pattern: RegExp;
+  /** Quick pre-check: skip the regex when the text cannot contain a match. */
+  needs?: RegExp;
+  /** Index of the capture group to report instead of the whole match. */
+  group?: number;
+  validate?: (match: RegExpExecArray) => boolean;
+}
+
+const digitsOf = (text: string): string => text.replace(/\D/g, '');
+
+/**
+ * Rules in priority order: when two findings overlap, the earlier rule wins (a key inside a bearer header
+ * is one secret; an e-mail's digits are not a phone).
+ */
+const RULES: readonly Rule[] = [
+  // --- secrets ---
+  {
+    type: 'secret',
+    pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|$)/g,
+    needs: /PRIVATE KEY/,
+  },
+  { type: 'secret', pattern: /\beyJ[A-Za-z0-9_-]{6,}\.eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{4,}/g, needs: /eyJ/ },
+  {
+    // Authorization header values; the token must look like one (a digit or a symbol), not an English word.
+    type: 'secret',
+    pattern: /\b(?:bearer|basic)\s+((?=[A-Za-z0-9._~+/=-]*[0-9._~+/=])[A-Za-z0-9._~+/=-]{12,})/gi,
+    group: 1,
+  },
+  { type: 'secret', pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/g },
+  { type: 'secret', pattern: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g, needs: /AIza/ },
+  { type: 'secret', pattern: /\bya29\.[0-9A-Za-z_-]{20,}/g, needs: /ya29\./ },
+  { type: 'secret', pattern: /\b(?:sk|pk|rk)[-_][A-Za-z0-9_-]{16,}/g },
+  { type: 'secret', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})/g },
+  { type: 'secret', pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/g, needs: /xox/ },
+  { type: 'secret', pattern: /\b(?:glpat|npm)_[A-Za-z0-9_-]{20,}/g },
+  {
+    // key = value, key: "value" for anything named like a credential.
+    type: 'secret',
+    pattern:
+      /\b[A-Za-z0-9_.-]*(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|access[_-]?key|private[_-]?key|client[_-]?secret)[A-Za-z0-9_.-]*["']?\s*[:=]\s*["']?([A-Za-z0-9_\-./+=~!@#$%^&*]{8,})/gi,
+    group: 1,
+  },
+  // --- contact and financial data ---
+  {
+    type: 'email',
+    pattern: /[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}/g,
+    needs: /@/,
+  },
+  {
+    type: 'iban',
+    pattern: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/g,
+    validate: (m) => ibanValid(m[0].replace(/ /g, '')),
+  },
+  {
+    type: 'credit_card',
+    pattern: /(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d-])/g,
+    validate: (m) => paymentCardValid(digitsOf(m[0])),
+  },
+  {
+    // US SSN, dashed or spaced (a bare 9-digit number is too ambiguous).
+    type: 'national_id',
+    pattern: /(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])/g,
+    validate: (m) => ssnValid(m[1]!, m[3]!, m[4]!),
+  },
+  {
+    // Canadian SIN: 3-3-3 digits, Luhn.
+    type: 'national_id',
+    pattern: /(?<![\d-])[0-79]\d{2}([- ])\d{3}\1\d{3}(?![\d-])/g,
+    validate: (m) => luhnValid(digitsOf(m[0])),
+  },
+  {
+    // Spanish DNI / NIE: mod-23 check letter.
+    type: 'national_id',
+    pattern: /\b[XYZ\d]\d{7}-?[A-Z]\b/g,
+    validate: (m) => spanishIdValid(m[0].replace('-', '')),
+  },
+  {
+    // UK National Insurance number: prefix rules from HMRC (no checksum exists).
+    type: 'national_id',
+    pattern: /\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/g,
+  },
+  {
+    type: 'ip_address',
+    pattern: /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]*\d)/g,
+  },
+  {
+    type: 'ip_address',
+    pattern: /(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%[A-Za-z0-9]+)?(?![0-9A-Fa-f:])/g,
+    needs: /:.*:/,
+    validate: (m) => m[0].length >= 6 && isIP(m[0].replace(/%.*$/, '')) === 6,
+  },
+  {
+    // International (+CC ...) numbers, 8-15 digits.
+    type: 'phone',
+    pattern: /(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}(?!\d)/g,
+    needs: /\+/,
+    validate: (m) => {
+      const n = digitsOf(m[0]).length;
+      return n >= 8 && n <= 15;
+    },
+  },
+  {
+    // North American numbers: (NXX) NXX-XXXX, NXX-NXX-XXXX, NXX.NXX.XXXX.
+    type: 'phone',
+    pattern: /(?<![\d-])(?:\(([2-9]\d{2})\) ?|([2-9]\d{2})[-. ])[2-9]\d{2}[-. ]\d{4}(?![\d-])/g,
+  },
+  {
+    // European national formats with a trunk 0: 0X XX XX XX XX, 020 7946 0958, 030-1234567.
+    type: 'phone',
+    pattern: /(?<![\d-])0[1-9]\d{0,3}(?:[ .-]\d{2,4}){2,4}(?![\d-])/g,
+    validate: (m) => {
+      const n = digitsOf(m[0]).length;
+      return n >= 9 && n <= 12 && !/^\d{4}-\d{2}-\d{2}$/.test(m[0]);
+    },
+  },
+];
+
+/**
+ * Finds personal data and secrets in text: e-mails, phone numbers, payment cards (Luhn and issuer prefix),
+ * IBANs (country length and mod-97), national ids (US SSN issuance rules, Canadian SIN Luhn, Spanish
+ * DNI/NIE mod-23 letter, UK NINO prefix rules), IPv4/IPv6 addresses and secrets (cloud keys, bearer
+ * tokens, JWTs, private key blocks, credential assignments). Returns offsets only.
+ */
+@Injectable()
+export class PiiDetector {
+  detect(text: string): PiiFinding[] {
+    if (!text) return [];
+    const candidates: Array<PiiFinding & { rank: number }> = [];
+    RULES.forEach((rule, rank) => {
+      if (rule.needs && !rule.needs.test(text)) return;
+      rule.pattern.lastIndex = 0;
+      for (let m = rule.pattern.exec(text); m !== null; m = rule.pattern.exec(text)) {
+        if (m[0].length === 0) {
+          rule.pattern.lastIndex += 1;
+          continue;
+        }
+        if (rule.validate && !rule.validate(m)) continue;
+        let start = m.index;
+        let end = m.index + m[0].length;
+        if (rule.group !== undefined && m[rule.group] !== undefined) {
+          const value = m[rule.group]!;
+          start = m.index + m[0].lastIndexOf(value);
+          end = start + value.length;
+        }
+        candidates.push({ type: rule.type, start, end, rank });
+      }
+    });
+    candidates.sort((a, b) => a.rank - b.rank || a.start - b.start);
+    const accepted: PiiFinding[] = [];
+    for (const c of candidates) {
+      if (accepted.some((f) => c.start < f.end && f.start < c.end)) continue;
+      accepted.push({ type: c.type, start: c.start, end: c.end });
+    }
+    return accepted.sort((a, b) => a.start - b.start);
+  }
+
+  /** The distinct types found, in a stable order. */
+  types(text: string): PiiType[] {
+    const found = new Set(this.detect(text).map((f) => f.type));
+    return PII_TYPES.filter((t) => found.has(t));
+  }
+
+  /** The text with each finding replaced by `[REDACTED:TYPE]`. */
+  redact(text: string): string {
+    const findings = this.detect(text);
+    if (findings.length === 0) return text;
+    let out = '';
+    let at = 0;
+    for (const f of findings) {
+      out += `${text.slice(at, f.start)}[REDACTED:${f.type.toUpperCase()}]`;
+      at = f.end;
+    }
+    return out + text.slice(at);
+  }
+}

@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import { testConfig } from '../../../../test/support/app-config';
+import { GloveEmbedder, loadGloveTable } from '../embeddings/glove-embedder';
+import { loadTfjs } from '../tfjs';
+import { QualityModel } from './quality-model';
+import { QualityModelStore } from './quality-model.store';
+import { QualityScorer } from './quality-scorer';
+import { FEATURE_NAMES } from './quality-signals';
+import type { QualityInput } from './quality.types';
+
+const MODELS = join(__dirname, '../../../../models');
+const DOC =
+  'The Eiffel Tower was completed in 1889 for the World\'s Fair in Paris. It was designed by the engineering company of Gustave Eiffel. The tower is 330 metres tall.';
+
+const qa = (answer: string, extra: Partial<QualityInput> = {}): QualityInput => ({
+  endpoint: 'qa',
+  question: 'How tall is the Eiffel Tower?',
+  answer,
+  finishReason: 'stop',
+  safetyBlocked: false,
+  ...extra,
+});
+
+describe('QualityScorer', () => {
+  const embedder = new GloveEmbedder(loadGloveTable(join(MODELS, 'embeddings')));
+  let store: QualityModelStore;
+  let scorer: QualityScorer;
+
+  beforeAll(async () => {
+    store = new QualityModelStore(testConfig({ MODELS_DIR: MODELS }));
+    await store.onModuleInit();
+    scorer = new QualityScorer(embedder, store);
+  });
+
+  it('loads the committed model and says so', () => {
+    expect(store.status).toBe('loaded');
+    expect(scorer.score(qa('The tower stands 330 metres high.')).scorer).toBe('model');
+  });
+
+  it('scores a relevant answer above an off-topic one, with and without a document', () => {
+    const relevant = qa('The tower stands 330 metres high.');
+    const offTopic = qa('Photosynthesis takes place mainly in the chloroplasts of leaf cells.');
+    for (const document of [undefined, DOC]) {
+      const good = scorer.score({ ...relevant, document });
+      const bad = scorer.score({ ...offTopic, document });
+      expect(good.overall).toBeGreaterThan(bad.overall + 0.2);
+      expect(good.relevance).toBeGreaterThan(bad.relevance);
+      expect(bad.reasons).toContain('off_topic');
+    }
+  });
+
+  it('gives /reason answers a meaningful similarity (never the origin\'s constant 0)', () => {
+    const report = scorer.score({
+      endpoint: 'reason',
+      question: 'A shirt costs 40 dollars after a 20 percent discount. What was the original price?',
+      answer: 'The discounted price is 80 percent of the original, so the original price was 40 / 0.8 = 50 dollars.',
+      finishReason: 'stop',
+      safetyBlocked: false,
+    });
+    expect(report.semanticSimilarity).toBeGreaterThan(0.3);
+    expect(report.groundedness).toBeNull();
+    expect(report.label).toBe('good');
+  });
+
+  it('flags refusals, empty, truncated and blocked answers as failure to answer', () => {
+    const refusal = scorer.score(qa("I'm sorry, but I can't help with that request.", { document: DOC }));
+    expect(refusal.failureToAnswer).toBe(true);
+    expect(refusal.reasons).toContain('refusal');
+    expect(refusal.label).toBe('bad');
+    expect(scorer.score(qa("I don't know.")).failureToAnswer).toBe(true);
+    expect(scorer.score(qa('')).failureToAnswer).toBe(true);
+    expect(scorer.score(qa('The tower stands', { finishReason: 'length' })).reasons).toContain('truncated');
+    expect(scorer.score(qa('', { finishReason: 'safety', safetyBlocked: true })).reasons).toContain('blocked');
+    expect(scorer.score(qa('The tower stands 330 metres high.')).failureToAnswer).toBe(false);
+  });
+
+  it('marks an answer contradicting the document as ungrounded, and a supported one as grounded', () => {
+    const grounded = scorer.score(qa('The tower is 330 metres tall.', { document: DOC }));
+    const contradicting = scorer.score(qa('The tower is roughly 120 metres tall, smaller than most skyscrapers.', { document: DOC }));
+    expect(grounded.ungrounded).toBe(false);
+    expect(grounded.groundedness).toBeGreaterThan(0.6);
+    expect(contradicting.ungrounded).toBe(true);
+    expect(contradicting.reasons).toEqual(expect.arrayContaining(['ungrounded', 'contradicts_document']));
+    expect(contradicting.groundedness!).toBeLessThan(grounded.groundedness!);
+    expect(contradicting.overall).toBeLessThan(grounded.overall);
+
+    const negated = scorer.score(
+      qa('The tower was not designed by the engineering company of Gustave Eiffel.', {
+        question: 'Who designed the Eiffel Tower?',
+        document: DOC,
+      }),
+    );
+    expect(negated.ungrounded).toBe(true);
+  });
+
+  it('falls back to the rules, and says so, when no model is loaded', async () => {
+    const missing = new QualityModelStore(testConfig({ MODELS_DIR: '/nonexistent-models' }));
+    await missing.onModuleInit();
+    expect(missing.status).toBe('missing');
+    const rules = new QualityScorer(embedder, missing);
+    const good = rules.score(qa('The tower stands 330 metres high.'));
+    const bad = rules.score(qa('Photosynthesis takes place mainly in the chloroplasts of leaf cells.'));
+    expect(good.scorer).toBe('rules');
+    expect(good.overall).toBeGreaterThan(bad.overall);
+  });
+
+  it('falls back to the rules when the model fails at prediction time', async () => {
+    const { tf } = await loadTfjs();
+    const broken = tf.sequential({
+      layers: [tf.layers.dense({ units: 1, inputShape: [FEATURE_NAMES.length], kernelInitializer: 'zeros', biasInitializer: tf.initializers.constant({ value: Number.NaN }) })],
+    });
+    const failing = new QualityModelStore(testConfig({ MODELS_DIR: '/nonexistent-models' }));
+    failing.use(QualityModel.fromLayers(tf, broken));
+    const report = new QualityScorer(embedder, failing).score(qa('The tower stands 330 metres high.'));
+    expect(report.scorer).toBe('rules');
+    expect(Number.isFinite(report.overall)).toBe(true);
+    expect(failing.lastError).toMatch(/finite/);
+  });
+});

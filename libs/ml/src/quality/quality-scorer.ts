@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { OfflineEmbedder } from '../embeddings/offline-embedder';
+import { QualityModelStore } from './quality-model.store';
+import { computeSignals, featureVector, type QualitySignals } from './quality-signals';
+import { qualityLabel, type QualityInput, type QualityReport } from './quality.types';
+import { isFailureToAnswer, isUngrounded, qualityReasons, rulesScore } from './rules-quality';
+
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+
+/**
+ * Scores one answer synchronously on the request path: relevance, groundedness (with a document),
+ * failure to answer, and the overall score from the trained TensorFlow.js model (or the rules).
+ */
+@Injectable()
+export class QualityScorer {
+  constructor(
+    private readonly embedder: OfflineEmbedder,
+    private readonly models: QualityModelStore,
+  ) {}
+
+  score(input: QualityInput): QualityReport {
+    const signals = computeSignals(input, this.embedder);
+    return this.report(signals, input);
+  }
+
+  /** The signals behind a report (for diagnostics and the evaluation scripts). */
+  signals(input: QualityInput): QualitySignals {
+    return computeSignals(input, this.embedder);
+  }
+
+  private report(signals: QualitySignals, input: QualityInput): QualityReport {
+    let overall = rulesScore(signals);
+    let scorer: QualityReport['scorer'] = 'rules';
+    const model = this.models.current;
+    if (model) {
+      try {
+        overall = model.predict(featureVector(signals, input.endpoint));
+        scorer = 'model';
+        this.models.reportSuccess();
+      } catch (error) {
+        this.models.reportFailure(error);
+      }
+    }
+    const failureToAnswer = isFailureToAnswer(signals);
+    // A failed answer is never "good", whatever the model says.
+    if (failureToAnswer) overall = Math.min(overall, 0.25);
+    overall = Math.max(0, Math.min(1, overall));
+    return {
+      overall: round(overall),
+      label: qualityLabel(overall),
+      reasons: qualityReasons(signals),
+      relevance: round(signals.relevance),
+      groundedness: signals.groundedness === null ? null : round(signals.groundedness),
+      ungrounded: isUngrounded(signals),
+      failureToAnswer,
+      scorer,
+      semanticSimilarity: round(signals.semantic),
+    };
+  }
+}

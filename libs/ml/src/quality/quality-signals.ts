@@ -1,0 +1,254 @@
+import { contentWords, cosine, STOP_WORDS, tokenize } from '../embeddings/tokenize';
+import type { OfflineEmbedder, TokenVector } from '../embeddings/offline-embedder';
+import type { QualityInput } from './quality.types';
+
+/** Documents longer than this are scored on their first part (bounded request-path cost). */
+const MAX_DOCUMENT_CHARS = 20_000;
+const MAX_DOCUMENT_SENTENCES = 200;
+const MAX_ANSWER_SENTENCES = 40;
+
+const REFUSAL =
+  /\b(?:i(?:'m| am)? (?:sorry|afraid)\b[^.]{0,40}\b(?:can(?:no|')t|unable|not able)|i (?:can(?:no|')t|cannot|won't|am unable to|'m unable to|am not able to) (?:help|assist|answer|provide|comply|do that|share)|i (?:do not|don't) (?:know|have (?:enough )?(?:information|data|access))|as an ai(?: language model)?|(?:not|isn't) (?:mentioned|provided|specified|stated|covered|included) in the (?:provided )?(?:document|context|text|passage)|(?:document|context|text|passage) does not (?:contain|mention|say|provide|include)|unable to (?:answer|provide|help|assist)|cannot (?:help|assist) with|i'm not sure)/i;
+const HEDGES = /\b(?:might|maybe|perhaps|possibly|i think|i believe|it depends|not sure|unclear|generally speaking)\b/gi;
+const NEGATION = /\b(?:not|no|never|none|cannot|can't|isn't|aren't|wasn't|weren't|doesn't|don't|didn't|won't|neither|nor)\b/i;
+const NUMBER = /\d[\d,]*(?:\.\d+)?/g;
+
+/** What kind of answer a question asks for, and how to recognise one (classic QA answer-type matching). */
+const ANSWER_TYPES: ReadonlyArray<[RegExp, RegExp]> = [
+  [
+    /(?:^|[.?!]\s+)(?:when\b|(?:in )?what year\b|since when\b)/i,
+    /\b(?:1\d{3}|20\d{2}|\d{1,2}(?:st|nd|rd|th)|january|february|march|april|may|june|july|august|september|october|november|december|bc|ad|century|ago|today|yesterday|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d+\s*(?:am|pm))\b/i,
+  ],
+  [
+    /\bhow (?:many|much|long|tall|high|far|old|big|large|often|fast|deep|heavy|efficient)\b|\bwhat (?:percentage|percent|number|rate|temperature)\b/i,
+    /\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion|half|none|single|zero)\b/i,
+  ],
+  [/(?:^|[.?!]\s+)who\b/i, /(?:^|[^.!?]\s)[A-Z][a-z]+|\b(?:he|she|they|team|company|foundation)\b/],
+  [
+    /(?:^|[.?!]\s+)where\b|\bwhich (?:country|city|ocean|continent|region|state)\b/i,
+    /(?:^|[^.!?]\s)[A-Z][a-z]+|\b(?:in|inside|at|near|on|into)\s/,
+  ],
+  [/(?:^|[.?!]\s+)why\b/i, /\b(?:because|since|so|due to|as a result|therefore|thus|reason|which|keeps?|makes?)\b/i],
+  [
+    /(?:^|[.?!]\s+)(?:is|are|do|does|did|can|could|should|will|would|has|have)\b[^?]*\?/i,
+    /\b(?:yes|no|not|never|cannot|can't|probably|should|shouldn't|both|neither|same|cheaper|better|worse)\b/i,
+  ],
+];
+
+/** 1: the answer has the kind of content the question asks for; 0: it lacks it; 0.5: no expectation. */
+function answerTypeMatch(question: string, answer: string): number {
+  for (const [asks, looksLike] of ANSWER_TYPES) if (asks.test(question)) return looksLike.test(answer) ? 1 : 0;
+  return 0.5;
+}
+
+/** The signals every quality scorer works from. All in [0,1] unless said. */
+export interface QualitySignals {
+  /** Embedding cosine of question and answer, clipped to [0,1]. */
+  semantic: number;
+  /** Soft word alignment: weighted mean over the question's content words of their best cosine to an answer word. */
+  alignment: number;
+  /** Share of the question's content words (prefix-matched) found in the answer. */
+  lexical: number;
+  /** The answer has the kind of content the question asks for (a number for "how many"...): 1, 0 or 0.5. */
+  answerType: number;
+  /** Combined relevance. */
+  relevance: number;
+  hasDocument: boolean;
+  /** Mean support of the answer's sentences by the document; null without a document. */
+  groundedness: number | null;
+  /** Share of answer sentences not supported by the document (0 without a document). */
+  unsupported: number;
+  /** The answer states a number the document does not contain. */
+  numberMismatch: boolean;
+  /** The best-matching document sentence and the answer sentence differ in negation. */
+  negationMismatch: boolean;
+  refusal: boolean;
+  empty: boolean;
+  truncated: boolean;
+  blocked: boolean;
+  /** Hedging phrases per sentence, capped at 1. */
+  hedging: number;
+  /** log(1 + words) / log(1 + 200), capped at 1. */
+  length: number;
+  /** Share of the answer's content words that also appear in the question (echoing). */
+  echo: number;
+}
+
+function sentences(text: string, max: number): string[] {
+  const parts = text
+    .split(/(?<=[.!?])\s+|\n+/)
+    .map((s) => s.trim())
+    .filter((s) => tokenize(s).length > 0);
+  return parts.slice(0, max);
+}
+
+const stem = (w: string): string => (w.length > 4 ? w.slice(0, Math.max(4, w.length - 3)) : w);
+
+function coverage(words: string[], pool: ReadonlySet<string>): number {
+  if (words.length === 0) return 0;
+  let hit = 0;
+  for (const w of words) if (pool.has(stem(w))) hit += 1;
+  return hit / words.length;
+}
+
+/** For each content token of `from`, the best cosine to a content token of `to`; weighted mean. */
+function softAlignment(from: readonly TokenVector[], to: readonly TokenVector[]): number {
+  const targets = to.filter((t) => !STOP_WORDS.has(t.token));
+  let total = 0;
+  let weights = 0;
+  for (const source of from) {
+    if (STOP_WORDS.has(source.token)) continue;
+    let best = 0;
+    for (const target of targets) {
+      let dot = 0;
+      for (let d = 0; d < source.vector.length; d++) dot += source.vector[d]! * target.vector[d]!;
+      if (dot > best) best = dot;
+    }
+    total += source.weight * best;
+    weights += source.weight;
+  }
+  return weights === 0 ? 0 : total / weights;
+}
+
+const clip = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
+const numbersIn = (text: string): string[] => (text.match(NUMBER) ?? []).map((n) => n.replace(/,/g, ''));
+
+/** Computes the quality signals of one answer with a synchronous offline embedder. */
+export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): QualitySignals {
+  const answer = input.answer.trim();
+  const answerWords = tokenize(answer);
+  const empty = answerWords.length === 0;
+  const blocked = input.safetyBlocked || input.finishReason === 'safety' || input.finishReason === 'error';
+  const truncated = input.finishReason === 'length';
+  const refusal = !empty && REFUSAL.test(answer);
+  const answerSentences = empty ? [] : sentences(answer, MAX_ANSWER_SENTENCES);
+  const hedges = answer.match(HEDGES)?.length ?? 0;
+
+  const questionContent = contentWords(input.question);
+  const answerContent = contentWords(answer);
+  const answerStems = new Set(answerContent.map(stem));
+  const questionStems = new Set(questionContent.map(stem));
+  const questionTokens = embedder.tokenVectors(input.question);
+  const answerTokens = embedder.tokenVectors(answer);
+  const semantic = empty ? 0 : clip(cosine(embedder.pool(questionTokens), embedder.pool(answerTokens)));
+  const alignment = empty ? 0 : clip(softAlignment(questionTokens, answerTokens));
+  const lexical = coverage(questionContent, answerStems);
+  const echo = coverage(answerContent, questionStems);
+  const answerType = empty ? 0 : answerTypeMatch(input.question, answer);
+  const relevance = empty
+    ? 0
+    : clip(
+        0.3 * clip((semantic - 0.1) / 0.6) + 0.3 * clip((alignment - 0.2) / 0.6) + 0.15 * lexical + 0.25 * answerType,
+      );
+
+  const document = input.document?.trim() ? input.document.slice(0, MAX_DOCUMENT_CHARS) : undefined;
+  let groundedness: number | null = null;
+  let unsupported = 0;
+  let numberMismatch = false;
+  let negationMismatch = false;
+  if (document !== undefined) {
+    const docSentences = sentences(document, MAX_DOCUMENT_SENTENCES);
+    const docVectors = docSentences.map((s) => embedder.embed(s));
+    const docStems = new Set(contentWords(document).map(stem));
+    const docNumbers = new Set(numbersIn(document));
+    let total = 0;
+    let unsupportedCount = 0;
+    for (const sentence of answerSentences) {
+      const vector = embedder.embed(sentence);
+      let best = 0;
+      let bestIndex = -1;
+      docVectors.forEach((v, i) => {
+        const c = cosine(vector, v);
+        if (c > best) {
+          best = c;
+          bestIndex = i;
+        }
+      });
+      const words = contentWords(sentence);
+      let support = 0.5 * clip((best - 0.2) / 0.6) + 0.5 * coverage(words, docStems);
+      if (numbersIn(sentence).some((n) => !docNumbers.has(n))) {
+        numberMismatch = true;
+        support *= 0.3;
+      }
+      const bestSentence = bestIndex >= 0 ? docSentences[bestIndex]! : '';
+      if (best > 0.5 && NEGATION.test(sentence) !== NEGATION.test(bestSentence)) {
+        negationMismatch = true;
+        support *= 0.5;
+      }
+      total += support;
+      if (support < 0.45) unsupportedCount += 1;
+    }
+    groundedness = answerSentences.length === 0 ? 0 : clip(total / answerSentences.length);
+    unsupported = answerSentences.length === 0 ? 1 : unsupportedCount / answerSentences.length;
+  }
+
+  return {
+    semantic,
+    alignment,
+    lexical,
+    answerType,
+    relevance,
+    hasDocument: document !== undefined,
+    groundedness,
+    unsupported,
+    numberMismatch,
+    negationMismatch,
+    refusal,
+    empty,
+    truncated,
+    blocked,
+    hedging: clip(hedges / Math.max(1, answerSentences.length)),
+    length: clip(Math.log1p(answerWords.length) / Math.log1p(200)),
+    echo,
+  };
+}
+
+export const FEATURE_NAMES = [
+  'semantic',
+  'alignment',
+  'lexical',
+  'answer_type',
+  'relevance',
+  'has_document',
+  'groundedness',
+  'unsupported',
+  'number_mismatch',
+  'negation_mismatch',
+  'refusal',
+  'empty',
+  'truncated',
+  'blocked',
+  'hedging',
+  'length',
+  'echo',
+  'endpoint_qa',
+  'endpoint_reason',
+  'endpoint_stress',
+] as const;
+
+/** The model's input vector, in FEATURE_NAMES order. */
+export function featureVector(signals: QualitySignals, endpoint: QualityInput['endpoint']): number[] {
+  const b = (x: boolean): number => (x ? 1 : 0);
+  return [
+    signals.semantic,
+    signals.alignment,
+    signals.lexical,
+    signals.answerType,
+    signals.relevance,
+    b(signals.hasDocument),
+    signals.groundedness ?? 0,
+    signals.unsupported,
+    b(signals.numberMismatch),
+    b(signals.negationMismatch),
+    b(signals.refusal),
+    b(signals.empty),
+    b(signals.truncated),
+    b(signals.blocked),
+    signals.hedging,
+    signals.length,
+    signals.echo,
+    b(endpoint === 'qa'),
+    b(endpoint === 'reason'),
+    b(endpoint === 'stress'),
+  ];
+}

@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+import { loadTfjs } from '../tfjs';
+import { createOfflineEmbedder, type OfflineEmbedderKind } from '../embeddings/offline-embedder.factory';
+import { auroc } from './evaluation';
+import {
+  buildDataset,
+  evaluateScores,
+  isHeldOut,
+  predictAll,
+  readQualityExamples,
+  saveQualityModel,
+  trainQualityModel,
+} from './quality-training';
+import { QUALITY_MODEL_DIR } from './quality-model';
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+const round = (x: number): number => Math.round(x * 10_000) / 10_000;
+
+/**
+ * `npm run ml:train -- quality [--embedder glove|hashed] [--data file] [--models dir] [--no-save]`:
+ * trains on the training groups, reports AUROC and calibration on the held-out groups, writes
+ * models/quality/{model.json,weights.bin,meta.json}. `--compare` also trains with the other embedder
+ * and reports both (not saved).
+ */
+export async function trainQualityTask(args: string[]): Promise<void> {
+  const modelsDir = option(args, 'models') ?? 'models';
+  const dataFile = option(args, 'data') ?? join('data', 'quality', 'examples.jsonl');
+  const kinds: OfflineEmbedderKind[] = args.includes('--compare')
+    ? ['glove', 'hashed']
+    : [(option(args, 'embedder') as OfflineEmbedderKind | undefined) ?? 'glove'];
+  const { tf, backend } = await loadTfjs();
+  const examples = readQualityExamples(dataFile);
+  const report: Record<string, unknown> = { backend, examples: examples.length };
+  for (const [n, kind] of kinds.entries()) {
+    const embedder = createOfflineEmbedder(modelsDir, kind);
+    const train = buildDataset(
+      examples.filter((e) => !isHeldOut(e)),
+      embedder,
+    );
+    const test = buildDataset(examples.filter(isHeldOut), embedder);
+    const started = performance.now();
+    const model = await trainQualityModel(tf, train);
+    const trainSeconds = (performance.now() - started) / 1000;
+    const scores = predictAll(tf, model, test.x);
+    const evaluation = evaluateScores(scores, test);
+    // The embedder's own effect: relevance alone, on answers that are either correct or off-topic.
+    const relevant = test.examples
+      .map((e, i) => ({ e, relevance: test.x[i]![4]!, semantic: test.x[i]![0]!, alignment: test.x[i]![1]! }))
+      .filter(({ e }) => /good|off_topic/.test(e.kind));
+    const y = relevant.map(({ e }) => (e.kind.includes('off_topic') ? 0 : 1));
+    report[embedder.name] = {
+      trainExamples: train.x.length,
+      heldOutExamples: test.x.length,
+      trainSeconds: round(trainSeconds),
+      heldOutAuroc: round(evaluation.auroc),
+      rulesAuroc: round(evaluation.rulesAuroc),
+      ece: round(evaluation.calibration.ece),
+      brier: round(evaluation.calibration.brier),
+      relevanceOnlyAuroc: round(
+        auroc(
+          relevant.map((r) => r.relevance),
+          y,
+        ),
+      ),
+      alignmentOnlyAuroc: round(
+        auroc(
+          relevant.map((r) => r.alignment),
+          y,
+        ),
+      ),
+      semanticOnlyAuroc: round(
+        auroc(
+          relevant.map((r) => r.semantic),
+          y,
+        ),
+      ),
+      calibrationBins: evaluation.calibration.bins.map((b) => ({
+        bin: `${b.from.toFixed(1)}-${b.to.toFixed(1)}`,
+        n: b.count,
+        predicted: round(b.meanPredicted),
+        observed: round(b.observedRate),
+      })),
+      meanScoreByKind: Object.fromEntries(
+        Object.entries(evaluation.byKind).map(([k, v]) => [k, { n: v.count, mean: round(v.meanScore) }]),
+      ),
+    };
+    if (n === 0 && !args.includes('--no-save')) {
+      const dir = join(modelsDir, QUALITY_MODEL_DIR);
+      await saveQualityModel(model, dir, {
+        embedder: embedder.name,
+        trainedAt: new Date().toISOString(),
+        examples: train.x.length,
+        heldOut: {
+          auroc: round(evaluation.auroc),
+          ece: round(evaluation.calibration.ece),
+          brier: round(evaluation.calibration.brier),
+          examples: test.x.length,
+        },
+      });
+      report.saved = dir;
+    }
+    model.dispose();
+  }
+  console.log(JSON.stringify(report, null, 2));
+}

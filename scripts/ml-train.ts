@@ -1,0 +1,30 @@
+/**
+ * Trains the ML lib's models from the labelled data committed under data/ and writes their artifacts
+ * under models/.   npm run ml:train -- <task> [options]
+ *
+ *   quality      data/quality/examples.jsonl → models/quality/ (TensorFlow.js dense net), held-out report
+ *   injection    data/injection/examples.jsonl → models/injection/ (logistic regression), held-out report
+ *
+ * Each task prints its held-out metrics as JSON (docs/ml.md quotes them).
+ */
+import { trainInjectionTask, trainQualityTask } from '@app/ml';
+
+const TASKS: Record<string, (args: string[]) => Promise<void>> = {
+  quality: trainQualityTask,
+  injection: trainInjectionTask,
+};
+
+async function main(): Promise<void> {
+  const [task, ...args] = process.argv.slice(2);
+  const run = task ? TASKS[task] : undefined;
+  if (!run) {
+    console.error(`usage: npm run ml:train -- <${Object.keys(TASKS).join('|')}> [options]`);
+    process.exit(2);
+  }
+  await run(args);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
