@@ -12,3 +12,4 @@ export * from './tracing/dd-tracer.adapter';
 export * from './tracing/tracer.port';
 export * from './tracing/dd-trace.init';
 export * from './health/readiness.registry';
+export * from './metrics/metric-docs';

@@ -1,0 +1,10 @@
+/** Rewrites the generated metrics table of docs/telemetry.md from the metric catalogues of every library. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { withMetricsTable } from '../libs/observability/src/metrics/metric-docs';
+import { loadAllMetricCatalogues } from './metric-catalogues';
+
+loadAllMetricCatalogues();
+const file = resolve(process.cwd(), 'docs/telemetry.md');
+writeFileSync(file, withMetricsTable(readFileSync(file, 'utf8')));
+process.stdout.write(`updated ${file}\n`);
