@@ -81,7 +81,7 @@ export class EnvDto {
   // --- LLM providers ---
   @IsIn(LLM_PROVIDERS) LLM_PROVIDER: LlmProviderName = 'simulated';
   @IsString() @Matches(/^[\w.\-:/@]+$/) LLM_MODEL = 'gemini-2.5-flash';
-  @IsString() @Matches(/^([\w.\-:/@]+)?(\s*,\s*[\w.\-:/@]+)*$/) LLM_FALLBACK_MODELS = '';
+  @IsString() @Matches(/^[\w.\-:/@\s,]*$/, { message: 'LLM_FALLBACK_MODELS must be a comma-separated list of model ids' }) LLM_FALLBACK_MODELS = '';
   @Transform(toInt) @IsInt() @Min(100) @Max(600_000) LLM_TIMEOUT_MS = 30_000;
   @Transform(toInt) @IsInt() @Min(0) @Max(10) LLM_MAX_RETRIES = 2;
   @Transform(toInt) @IsInt() @Min(1) @Max(60_000) LLM_RETRY_BASE_MS = 250;
