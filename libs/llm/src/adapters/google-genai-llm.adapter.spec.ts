@@ -443,6 +443,27 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
 );
 
 describe('GoogleGenAiLlmAdapter configuration', () => {
+  it('uses Application Default Credentials without an authClient, and maps unusable ones to auth', async () => {
+    // GOOGLE_APPLICATION_CREDENTIALS is read by google-auth-library itself; a missing file is deterministic.
+    const saved = process.env.GOOGLE_APPLICATION_CREDENTIALS;
+    process.env.GOOGLE_APPLICATION_CREDENTIALS = '/nonexistent/application_default_credentials.json';
+    const server = await new FakeGeminiServer().start();
+    const adc = new GoogleGenAiLlmAdapter(
+      testConfig({ LLM_PROVIDER: 'vertex', GOOGLE_CLOUD_PROJECT: PROJECT, LLM_BASE_URL: server.url }),
+      'vertex',
+    );
+    try {
+      const error = await failure(adc.generate(request()));
+      expect(error).toMatchObject({ kind: 'auth', retryable: false, details: { provider: 'vertex' } });
+      expect(server.requests).toHaveLength(0);
+    } finally {
+      if (saved === undefined) delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+      else process.env.GOOGLE_APPLICATION_CREDENTIALS = saved;
+      await adc.close();
+      await server.close();
+    }
+  });
+
   it('refuses vertex mode without a project and gemini mode without a key', () => {
     const config = testConfig({ LLM_PROVIDER: 'simulated' });
     expect(() => new GoogleGenAiLlmAdapter(config, 'vertex')).toThrow(/GOOGLE_CLOUD_PROJECT/);

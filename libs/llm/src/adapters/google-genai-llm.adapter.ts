@@ -258,15 +258,29 @@ export function toUsage(metadata: GenerateContentResponseUsageMetadata | undefin
 
 /** SDK failures that carry no HTTP status from our fetch: mid-stream error chunks (ApiError) and auth. */
 function sdkFailure(error: unknown): { kind: LlmProviderError['kind']; status?: number; message: string } | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const status = (error as { status?: unknown }).status;
-  if (error.name === 'ApiError' && typeof status === 'number') {
+  // Duck-typed: errors from Node built-ins (fs, net) may come from another realm, where instanceof fails.
+  if (error === null || typeof error !== 'object') return undefined;
+  const {
+    name,
+    message = '',
+    status,
+    code,
+  } = error as { name?: unknown; message?: unknown; status?: unknown; code?: unknown };
+  if (typeof message !== 'string') return undefined;
+  if (name === 'ApiError' && typeof status === 'number') {
     return { kind: kindForStatus(status), status, message: `the response carried an error (${status})` };
   }
-  if (/default credentials|could not refresh access token|invalid_grant|unauthorized_client/i.test(error.message)) {
-    return { kind: 'auth', message: 'no usable Google credentials' };
+  // Application Default Credentials that cannot be found, read or refreshed (this runs before any request is
+  // sent: an unreadable GOOGLE_APPLICATION_CREDENTIALS file surfaces as a bare ENOENT/EACCES).
+  if (
+    /default credentials|could not refresh access token|invalid_grant|unauthorized_client/i.test(message) ||
+    code === 'ENOENT' ||
+    code === 'EACCES' ||
+    code === 'EISDIR'
+  ) {
+    return { kind: 'auth', message: `no usable Google credentials (${message.slice(0, 200)})` };
   }
-  if (/incomplete json segment|exception parsing stream chunk/i.test(error.message)) {
+  if (/incomplete json segment|exception parsing stream chunk/i.test(message)) {
     return { kind: 'invalid_response', message: 'unreadable response stream' };
   }
   return undefined;

@@ -72,14 +72,17 @@ export async function readBounded(body: Readable, limit: number): Promise<string
 function plainHeaders(headers: RequestInit['headers']): Record<string, string> {
   const out: Record<string, string> = {};
   if (headers === undefined) return out;
-  if (headers instanceof Headers) {
-    headers.forEach((value, key) => {
+  if (Array.isArray(headers)) {
+    for (const [key, value] of headers) if (key !== undefined && value !== undefined) out[key.toLowerCase()] = value;
+  } else if (typeof (headers as { forEach?: unknown }).forEach === 'function') {
+    // A Headers object (duck-typed: it may come from another realm or undici copy).
+    (headers as unknown as Headers).forEach((value, key) => {
       out[key] = value;
     });
-  } else if (Array.isArray(headers)) {
-    for (const [key, value] of headers) if (key !== undefined && value !== undefined) out[key.toLowerCase()] = value;
   } else {
-    for (const [key, value] of Object.entries(headers)) if (value !== undefined) out[key.toLowerCase()] = value;
+    for (const [key, value] of Object.entries(headers as Record<string, string | undefined>)) {
+      if (value !== undefined) out[key.toLowerCase()] = value;
+    }
   }
   return out;
 }

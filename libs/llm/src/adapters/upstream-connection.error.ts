@@ -4,7 +4,12 @@
  */
 export class UpstreamConnectionError extends Error {
   constructor(cause: unknown) {
-    super(`no answer from upstream: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`no answer from upstream: ${messageOf(cause)}`, { cause });
     this.name = 'UpstreamConnectionError';
   }
+}
+
+function messageOf(cause: unknown): string {
+  const message = (cause as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(cause);
 }

@@ -179,7 +179,7 @@ export function toProviderError(
       { cause: error },
     );
   }
-  if (error instanceof SyntaxError) {
+  if ((error as { name?: unknown } | null)?.name === 'SyntaxError') {
     return new LlmProviderError(
       'invalid_response',
       `${provider} ${model}: unreadable response body`,
