@@ -1,0 +1,123 @@
+/**
+ * An instant mock LLM upstream on 127.0.0.1 for the overhead benchmark (not a test fake: it has no
+ * scripting, no recording, and answers every call at once with a fixed, realistic body).
+ *
+ * - `POST /v1/chat/completions` (OpenAI-compatible): a `chat.completion` with `usage`.
+ * - `POST /{v1|v1beta}/models/{model}:generateContent` (Gemini API) and the Vertex AI form
+ *   `POST /{v1|v1beta1}/projects/{p}/locations/{l}/publishers/google/models/{model}:generateContent`:
+ *   a `GenerateContentResponse` with `usageMetadata` (cached and thoughts tokens included).
+ * - `GET /health`: 200.
+ *
+ * Bodies are built once per model and cached. The request body is drained but not parsed, except that
+ * the OpenAI route reads `"model"` with a regular expression so the answer names the requested model.
+ *
+ * Usage: `node bench/mock-upstream.ts [--port N]` (default 0: any free port). Prints one JSON line
+ * `{"port":N}` on stdout once listening; stops on SIGTERM/SIGINT.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+const ANSWER =
+  'The request was handled by the mock upstream. It answers instantly so that the benchmark measures the ' +
+  'overhead of the proxy in front of it, not the latency of a model.';
+
+const GEMINI_PATH =
+  /^\/(?:v1|v1beta|v1beta1)\/(?:projects\/[^/]+\/locations\/[^/]+\/publishers\/google\/)?models\/([^/:]+):generateContent$/;
+const MODEL_FIELD = /"model"\s*:\s*"([^"]{1,200})"/;
+
+const openAiBodies = new Map<string, Buffer>();
+const geminiBodies = new Map<string, Buffer>();
+let counter = 0;
+
+function openAiBody(model: string): Buffer {
+  let body = openAiBodies.get(model);
+  if (body === undefined) {
+    body = Buffer.from(
+      JSON.stringify({
+        id: 'chatcmpl-bench',
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model,
+        choices: [{ index: 0, message: { role: 'assistant', content: ANSWER }, finish_reason: 'stop' }],
+        usage: {
+          prompt_tokens: 42,
+          completion_tokens: 31,
+          total_tokens: 73,
+          prompt_tokens_details: { cached_tokens: 8 },
+          completion_tokens_details: { reasoning_tokens: 0 },
+        },
+      }),
+    );
+    if (openAiBodies.size < 100) openAiBodies.set(model, body);
+  }
+  return body;
+}
+
+function geminiBody(model: string): Buffer {
+  let body = geminiBodies.get(model);
+  if (body === undefined) {
+    body = Buffer.from(
+      JSON.stringify({
+        candidates: [{ content: { role: 'model', parts: [{ text: ANSWER }] }, finishReason: 'STOP', index: 0 }],
+        usageMetadata: {
+          promptTokenCount: 42,
+          cachedContentTokenCount: 8,
+          candidatesTokenCount: 27,
+          thoughtsTokenCount: 4,
+          totalTokenCount: 73,
+        },
+        modelVersion: model,
+        responseId: 'bench',
+      }),
+    );
+    if (geminiBodies.size < 100) geminiBodies.set(model, body);
+  }
+  return body;
+}
+
+function send(res: http.ServerResponse, status: number, body: Buffer): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length });
+  res.end(body);
+}
+
+const NOT_FOUND = Buffer.from(JSON.stringify({ error: { code: 404, message: 'not found' } }));
+const OK = Buffer.from('{"status":"ok"}');
+
+const server = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => {
+    counter++;
+    const path = req.url?.split('?', 1)[0] ?? '';
+    if (req.method === 'POST' && path === '/v1/chat/completions') {
+      const match = MODEL_FIELD.exec(Buffer.concat(chunks).toString('utf8'));
+      send(res, 200, openAiBody(match?.[1] ?? 'unknown'));
+      return;
+    }
+    const gemini = req.method === 'POST' ? GEMINI_PATH.exec(path) : null;
+    if (gemini) {
+      send(res, 200, geminiBody(decodeURIComponent(gemini[1]!)));
+      return;
+    }
+    if (req.method === 'GET' && path === '/health') {
+      send(res, 200, OK);
+      return;
+    }
+    send(res, 404, NOT_FOUND);
+  });
+});
+server.keepAliveTimeout = 60_000;
+
+const portIndex = process.argv.indexOf('--port');
+const port = portIndex > 0 ? Number(process.argv[portIndex + 1]) : 0;
+server.listen(port, '127.0.0.1', () => {
+  process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
+});
+
+const stop = (): void => {
+  process.stderr.write(`mock-upstream: ${counter} requests served\n`);
+  server.closeAllConnections();
+  server.close(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
