@@ -39,10 +39,7 @@ words.forEach((word, i) => {
 });
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'words.txt'), words.join('\n') + '\n');
-writeFileSync(
-  join(outDir, 'vectors.bin'),
-  Buffer.concat([Buffer.from(vectors.buffer), Buffer.from(scales.buffer)]),
-);
+writeFileSync(join(outDir, 'vectors.bin'), Buffer.concat([Buffer.from(vectors.buffer), Buffer.from(scales.buffer)]));
 writeFileSync(
   join(outDir, 'meta.json'),
   JSON.stringify(

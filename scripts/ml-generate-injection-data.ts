@@ -42,7 +42,12 @@ seeds.benign.forEach((text, i) => rows.push({ text, label: 0, family: 'benign_ha
 topics.forEach((t) =>
   t.qa.forEach(([q], i) => {
     rows.push({ text: q, label: 0, family: 'benign_question', template: `${t.id}-${i}` });
-    rows.push({ text: `${t.doc}\n\nQuestion: ${q}`, label: 0, family: 'benign_document', template: `${t.id}-doc-${i}` });
+    rows.push({
+      text: `${t.doc}\n\nQuestion: ${q}`,
+      label: 0,
+      family: 'benign_document',
+      template: `${t.id}-doc-${i}`,
+    });
   }),
 );
 reasoning.forEach(([q], i) => rows.push({ text: q, label: 0, family: 'benign_reasoning', template: `reason-${i}` }));

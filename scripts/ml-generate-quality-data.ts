@@ -51,7 +51,7 @@ const REFUSALS = [
   "I don't know the answer to that.",
   'I am unable to answer this question.',
   'The document does not contain information about that.',
-  "As an AI language model, I cannot provide that information.",
+  'As an AI language model, I cannot provide that information.',
   "I'm not sure. I don't have enough information to answer.",
   'Unfortunately I cannot assist with this.',
   'That is not mentioned in the provided context.',
@@ -64,11 +64,7 @@ const VAGUE = [
   'There are many possible answers and each situation is different.',
 ];
 const PREFIXES = ['', '', 'Sure. ', 'Good question. ', 'Here is what I found. '];
-const TOPIC_FILLERS = [
-  'This is well documented.',
-  'Many sources agree on this.',
-  'It is a commonly asked question.',
-];
+const TOPIC_FILLERS = ['This is well documented.', 'Many sources agree on this.', 'It is a commonly asked question.'];
 
 function truncate(answer: string): string {
   const words = answer.split(' ');
@@ -99,26 +95,85 @@ topics.forEach((topic, ti) => {
     // good answers
     add({ kind: 'good_with_doc', endpoint: 'qa', question, answer: prefix + good, document: doc, label: 1 });
     add({ kind: 'good_no_doc', endpoint, question, answer: good, label: 1 });
-    add({ kind: 'good_elaborated', endpoint: 'qa', question, answer: `${good} ${pick(TOPIC_FILLERS)}`, document: random() < 0.5 ? doc : undefined, label: 1 });
+    add({
+      kind: 'good_elaborated',
+      endpoint: 'qa',
+      question,
+      answer: `${good} ${pick(TOPIC_FILLERS)}`,
+      document: random() < 0.5 ? doc : undefined,
+      label: 1,
+    });
     // failures
     add({ kind: 'ungrounded', endpoint: 'qa', question, answer: contradicting, document: doc, label: 0 });
-    add({ kind: 'off_topic', endpoint, question, answer: other.good, document: random() < 0.5 ? doc : undefined, label: 0 });
-    add({ kind: 'off_topic_same_topic', endpoint: 'qa', question, answer: sibling[1], document: random() < 0.5 ? doc : undefined, label: 0 });
-    add({ kind: 'refusal', endpoint, question, answer: pick(REFUSALS), document: random() < 0.5 ? doc : undefined, label: 0 });
-    add({ kind: 'truncated', endpoint, question, answer: truncate(good), document: random() < 0.5 ? doc : undefined, finishReason: 'length', label: 0 });
+    add({
+      kind: 'off_topic',
+      endpoint,
+      question,
+      answer: other.good,
+      document: random() < 0.5 ? doc : undefined,
+      label: 0,
+    });
+    add({
+      kind: 'off_topic_same_topic',
+      endpoint: 'qa',
+      question,
+      answer: sibling[1],
+      document: random() < 0.5 ? doc : undefined,
+      label: 0,
+    });
+    add({
+      kind: 'refusal',
+      endpoint,
+      question,
+      answer: pick(REFUSALS),
+      document: random() < 0.5 ? doc : undefined,
+      label: 0,
+    });
+    add({
+      kind: 'truncated',
+      endpoint,
+      question,
+      answer: truncate(good),
+      document: random() < 0.5 ? doc : undefined,
+      finishReason: 'length',
+      label: 0,
+    });
     if ((ti + qi) % 2 === 0) add({ kind: 'vague', endpoint, question, answer: pick(VAGUE), label: 0 });
-    if ((ti + qi) % 6 === 0) add({ kind: 'empty', endpoint, question, answer: '', finishReason: pick(['stop', 'error'] as const), label: 0 });
-    if ((ti + qi) % 8 === 1) add({ kind: 'safety_blocked', endpoint, question, answer: '', finishReason: 'safety', safetyBlocked: true, label: 0 });
+    if ((ti + qi) % 6 === 0)
+      add({ kind: 'empty', endpoint, question, answer: '', finishReason: pick(['stop', 'error'] as const), label: 0 });
+    if ((ti + qi) % 8 === 1)
+      add({
+        kind: 'safety_blocked',
+        endpoint,
+        question,
+        answer: '',
+        finishReason: 'safety',
+        safetyBlocked: true,
+        label: 0,
+      });
   });
 });
 reasoning.forEach(([question, good], i) => {
   group = `reason-${i + 1}`;
   const other = reasoning[(i + 7) % reasoning.length]![1];
   add({ kind: 'reason_good', endpoint: 'reason', question, answer: good, label: 1 });
-  add({ kind: 'reason_good_framed', endpoint: 'reason', question, answer: `Let's think it through. ${good}`, label: 1 });
+  add({
+    kind: 'reason_good_framed',
+    endpoint: 'reason',
+    question,
+    answer: `Let's think it through. ${good}`,
+    label: 1,
+  });
   add({ kind: 'reason_off_topic', endpoint: 'reason', question, answer: other, label: 0 });
   add({ kind: 'reason_refusal', endpoint: 'reason', question, answer: pick(REFUSALS), label: 0 });
-  add({ kind: 'reason_truncated', endpoint: 'reason', question, answer: truncate(good), finishReason: 'length', label: 0 });
+  add({
+    kind: 'reason_truncated',
+    endpoint: 'reason',
+    question,
+    answer: truncate(good),
+    finishReason: 'length',
+    label: 0,
+  });
   if (i % 2 === 0) add({ kind: 'reason_vague', endpoint: 'reason', question, answer: pick(VAGUE), label: 0 });
 });
 

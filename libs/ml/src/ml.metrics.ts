@@ -9,7 +9,8 @@ export const ML_METRICS = {
     type: 'distribution',
     unit: 'fraction',
     tags: [...QUALITY_TAGS, TAG.label],
-    description: 'Overall answer quality in [0,1] per LLM call (trained model, or rules when the model is missing); label good/degraded/bad.',
+    description:
+      'Overall answer quality in [0,1] per LLM call (trained model, or rules when the model is missing); label good/degraded/bad.',
   },
   qualityRelevance: {
     name: 'llm.quality.relevance',
@@ -65,7 +66,8 @@ export const ML_METRICS = {
     type: 'distribution',
     unit: 'fraction',
     tags: QUALITY_TAGS,
-    description: "Question-answer cosine from the provider's embedding model, computed after the response (vertex, gemini, openai).",
+    description:
+      "Question-answer cosine from the provider's embedding model, computed after the response (vertex, gemini, openai).",
   },
   driftCurrent: {
     name: 'llm.quality.drift.current',

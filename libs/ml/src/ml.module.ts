@@ -56,7 +56,8 @@ const SERVICES = [
     {
       provide: EmbeddingsPort,
       inject: [AppConfig, OfflineEmbedder],
-      useFactory: (config: AppConfig, offline: OfflineEmbedder): EmbeddingsPort => createEmbeddingsPort(config, offline),
+      useFactory: (config: AppConfig, offline: OfflineEmbedder): EmbeddingsPort =>
+        createEmbeddingsPort(config, offline),
     },
     { provide: InjectionDetector, inject: [AppConfig], useFactory: createInjectionDetector },
   ],

@@ -1,4 +1,6 @@
-import { GoogleGenAI } from '@google/genai';
+import { GoogleGenAI, type HttpOptions } from '@google/genai';
+import type { AuthClient } from 'google-auth-library';
+import { fetch as undiciFetch } from 'undici';
 import { EmbeddingsError, EmbeddingsPort } from './embeddings.port';
 
 export interface GenAiEmbeddingsOptions {
@@ -10,8 +12,8 @@ export interface GenAiEmbeddingsOptions {
   vertex?: { project?: string; location: string };
   /** Override of the API base URL (LLM_BASE_URL; tests point it at a loopback server). */
   baseUrl?: string;
-  /** Only for tests of Vertex mode: an auth client holding a fixed token. */
-  googleAuthOptions?: ConstructorParameters<typeof GoogleGenAI>[0]['googleAuthOptions'];
+  /** Vertex mode: an auth client to use instead of Application Default Credentials (tests: a fixed token). */
+  authClient?: AuthClient;
 }
 
 /** Vertex AI / Gemini embeddings through @google/genai (`models.embedContent`). */
@@ -23,13 +25,19 @@ export class GenAiEmbeddingsAdapter extends EmbeddingsPort {
   constructor(private readonly options: GenAiEmbeddingsOptions) {
     super();
     this.name = `${options.vertex ? 'vertex' : 'gemini'}:${options.model}`;
-    const httpOptions = options.baseUrl ? { baseUrl: options.baseUrl } : undefined;
+    // undici's own fetch (a direct dependency) rather than the runtime's global one: same wire behaviour,
+    // and it also works inside test VMs where the global dispatcher is not exposed.
+    const httpOptions: HttpOptions = {
+      fetch: undiciFetch as unknown as NonNullable<HttpOptions['fetch']>,
+      ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+    };
     this.client = options.vertex
       ? new GoogleGenAI({
           vertexai: true,
           project: options.vertex.project,
           location: options.vertex.location,
-          googleAuthOptions: options.googleAuthOptions,
+          // @google/genai bundles its own google-auth-library copy: the client is structurally the same.
+          ...(options.authClient ? { googleAuthOptions: { authClient: options.authClient as never } } : {}),
           httpOptions,
         })
       : new GoogleGenAI({ apiKey: options.apiKey, httpOptions });
@@ -52,9 +60,13 @@ export class GenAiEmbeddingsAdapter extends EmbeddingsPort {
     } catch (error) {
       if (error instanceof EmbeddingsError) throw error;
       const status = (error as { status?: unknown }).status;
-      throw new EmbeddingsError(`${this.name} embeddings failed: ${(error as Error).message}`, typeof status === 'number' ? status : undefined, {
-        cause: error,
-      });
+      throw new EmbeddingsError(
+        `${this.name} embeddings failed: ${(error as Error).message}`,
+        typeof status === 'number' ? status : undefined,
+        {
+          cause: error,
+        },
+      );
     }
   }
 }

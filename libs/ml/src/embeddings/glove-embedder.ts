@@ -27,7 +27,9 @@ export function loadGloveTable(dir: string): GloveTable {
     throw new Error(`embedding table in ${dir} is inconsistent (${words.length} words, ${bin.byteLength} bytes)`);
   }
   const quantised = new Int8Array(bin.buffer, bin.byteOffset, words.length * dims);
-  const scales = new Float32Array(bin.buffer.slice(bin.byteOffset + words.length * dims, bin.byteOffset + bin.byteLength));
+  const scales = new Float32Array(
+    bin.buffer.slice(bin.byteOffset + words.length * dims, bin.byteOffset + bin.byteLength),
+  );
   const vectors = new Float32Array(words.length * dims);
   const index = new Map<string, number>();
   const mean = new Float32Array(dims);

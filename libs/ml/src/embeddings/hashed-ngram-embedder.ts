@@ -17,12 +17,12 @@ export class HashedNgramEmbedder extends OfflineEmbedder {
   }
 
   private wordVector(token: string): Float32Array {
-    let out = this.cache.get(token);
-    if (out) return out;
-    out = new Float32Array(DIMENSIONS);
+    const cached = this.cache.get(token);
+    if (cached) return cached;
+    const out = new Float32Array(DIMENSIONS);
     const add = (feature: string, weight: number): void => {
       const h = fnv1a(feature);
-      out![h % DIMENSIONS]! += h & 0x80000000 ? -weight : weight;
+      out[h % DIMENSIONS]! += h & 0x80000000 ? -weight : weight;
     };
     add(`w:${token}`, 1);
     const padded = `<${token}>`;

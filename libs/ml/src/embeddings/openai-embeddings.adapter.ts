@@ -38,7 +38,9 @@ export class OpenAiEmbeddingsAdapter extends EmbeddingsPort {
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
     } catch (error) {
-      throw new EmbeddingsError(`${this.name} embeddings failed: ${(error as Error).message}`, undefined, { cause: error });
+      throw new EmbeddingsError(`${this.name} embeddings failed: ${(error as Error).message}`, undefined, {
+        cause: error,
+      });
     }
     if (!response.ok) {
       await response.body?.cancel();

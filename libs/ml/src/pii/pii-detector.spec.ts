@@ -141,16 +141,19 @@ describe('PiiDetector', () => {
   it('redacts every finding with its type and keeps the rest', () => {
     const text = 'Hi, I am jane@example.com, card 4111-1111-1111-1111, key sk-live-4f9a8b7c6d5e4f3a2b1c0d9e.';
     const redacted = detector.redact(text);
-    expect(redacted).toBe(
-      'Hi, I am [REDACTED:EMAIL], card [REDACTED:CREDIT_CARD], key [REDACTED:SECRET].',
-    );
+    expect(redacted).toBe('Hi, I am [REDACTED:EMAIL], card [REDACTED:CREDIT_CARD], key [REDACTED:SECRET].');
     expect(detector.redact('nothing to see here')).toBe('nothing to see here');
   });
 
   it('PiiTextRedactor catches fake API keys, emails and cards', () => {
     const redactor = new PiiTextRedactor(detector);
     const out = redactor.redact('AKIAIOSFODNN7EXAMPLE sk-live-abcdefghijklmnop1234 bob@corp.example 5555555555554444');
-    for (const leaked of ['AKIAIOSFODNN7EXAMPLE', 'sk-live-abcdefghijklmnop1234', 'bob@corp.example', '5555555555554444'])
+    for (const leaked of [
+      'AKIAIOSFODNN7EXAMPLE',
+      'sk-live-abcdefghijklmnop1234',
+      'bob@corp.example',
+      '5555555555554444',
+    ])
       expect(out).not.toContain(leaked);
   });
 });

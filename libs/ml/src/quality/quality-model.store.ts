@@ -49,9 +49,12 @@ export class QualityModelStore implements OnModuleInit {
   reportFailure(error: unknown): void {
     this.lastError = (error as Error).message;
     this.consecutiveFailures += 1;
-    if (this.consecutiveFailures === 1) this.logger.warn(`quality model failed (${this.lastError}); rules used for this call`);
+    if (this.consecutiveFailures === 1)
+      this.logger.warn(`quality model failed (${this.lastError}); rules used for this call`);
     if (this.consecutiveFailures >= 10) {
-      this.logger.error(`quality model failed ${this.consecutiveFailures} times in a row; scoring with rules from now on`);
+      this.logger.error(
+        `quality model failed ${this.consecutiveFailures} times in a row; scoring with rules from now on`,
+      );
       this.model = undefined;
       this.status = 'failed';
     }

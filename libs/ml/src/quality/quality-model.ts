@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { fileLoadHandler, loadTfjs, type Tf } from '../tfjs';
 import { FEATURE_NAMES } from './quality-signals';
@@ -38,14 +40,14 @@ export class QualityModel {
     const model = await tf.loadLayersModel(fileLoadHandler(dir));
     let meta: QualityModelMeta | undefined;
     try {
-      const { readFile } = await import('node:fs/promises');
-      const { join } = await import('node:path');
       meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as QualityModelMeta;
     } catch {
       meta = undefined;
     }
     if (meta && meta.features.join(',') !== FEATURE_NAMES.join(',')) {
-      throw new Error('quality model was trained on a different feature list; retrain it (npm run ml:train -- quality)');
+      throw new Error(
+        'quality model was trained on a different feature list; retrain it (npm run ml:train -- quality)',
+      );
     }
     return QualityModel.fromLayers(tf, model, meta);
   }

@@ -84,7 +84,9 @@ export class QualityRefiner implements OnApplicationShutdown {
       const now = Date.now();
       if (now - this.lastErrorLog >= ERROR_LOG_INTERVAL_MS) {
         this.lastErrorLog = now;
-        this.logger.warn(`remote relevance failed (${this.failed} so far, logged once a minute): ${(error as Error).message}`);
+        this.logger.warn(
+          `remote relevance failed (${this.failed} so far, logged once a minute): ${(error as Error).message}`,
+        );
       }
     }
   }

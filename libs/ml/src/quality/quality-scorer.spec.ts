@@ -10,7 +10,7 @@ import type { QualityInput } from './quality.types';
 
 const MODELS = join(__dirname, '../../../../models');
 const DOC =
-  'The Eiffel Tower was completed in 1889 for the World\'s Fair in Paris. It was designed by the engineering company of Gustave Eiffel. The tower is 330 metres tall.';
+  "The Eiffel Tower was completed in 1889 for the World's Fair in Paris. It was designed by the engineering company of Gustave Eiffel. The tower is 330 metres tall.";
 
 const qa = (answer: string, extra: Partial<QualityInput> = {}): QualityInput => ({
   endpoint: 'qa',
@@ -49,7 +49,7 @@ describe('QualityScorer', () => {
     }
   });
 
-  it('gives /reason answers a meaningful similarity (never the origin\'s constant 0)', () => {
+  it("gives /reason answers a meaningful similarity (never the origin's constant 0)", () => {
     const report = scorer.score({
       endpoint: 'reason',
       question: 'A shirt costs 40 dollars after a 20 percent discount. What was the original price?',
@@ -76,7 +76,9 @@ describe('QualityScorer', () => {
 
   it('marks an answer contradicting the document as ungrounded, and a supported one as grounded', () => {
     const grounded = scorer.score(qa('The tower is 330 metres tall.', { document: DOC }));
-    const contradicting = scorer.score(qa('The tower is roughly 120 metres tall, smaller than most skyscrapers.', { document: DOC }));
+    const contradicting = scorer.score(
+      qa('The tower is roughly 120 metres tall, smaller than most skyscrapers.', { document: DOC }),
+    );
     expect(grounded.ungrounded).toBe(false);
     expect(grounded.groundedness).toBeGreaterThan(0.6);
     expect(contradicting.ungrounded).toBe(true);
@@ -107,7 +109,14 @@ describe('QualityScorer', () => {
   it('falls back to the rules when the model fails at prediction time', async () => {
     const { tf } = await loadTfjs();
     const broken = tf.sequential({
-      layers: [tf.layers.dense({ units: 1, inputShape: [FEATURE_NAMES.length], kernelInitializer: 'zeros', biasInitializer: tf.initializers.constant({ value: Number.NaN }) })],
+      layers: [
+        tf.layers.dense({
+          units: 1,
+          inputShape: [FEATURE_NAMES.length],
+          kernelInitializer: 'zeros',
+          biasInitializer: tf.initializers.constant({ value: Number.NaN }),
+        }),
+      ],
     });
     const failing = new QualityModelStore(testConfig({ MODELS_DIR: '/nonexistent-models' }));
     failing.use(QualityModel.fromLayers(tf, broken));

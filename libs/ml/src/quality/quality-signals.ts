@@ -9,8 +9,10 @@ const MAX_ANSWER_SENTENCES = 40;
 
 const REFUSAL =
   /\b(?:i(?:'m| am)? (?:sorry|afraid)\b[^.]{0,40}\b(?:can(?:no|')t|unable|not able)|i (?:can(?:no|')t|cannot|won't|am unable to|'m unable to|am not able to) (?:help|assist|answer|provide|comply|do that|share)|i (?:do not|don't) (?:know|have (?:enough )?(?:information|data|access))|as an ai(?: language model)?|(?:not|isn't) (?:mentioned|provided|specified|stated|covered|included) in the (?:provided )?(?:document|context|text|passage)|(?:document|context|text|passage) does not (?:contain|mention|say|provide|include)|unable to (?:answer|provide|help|assist)|cannot (?:help|assist) with|i'm not sure)/i;
-const HEDGES = /\b(?:might|maybe|perhaps|possibly|i think|i believe|it depends|not sure|unclear|generally speaking)\b/gi;
-const NEGATION = /\b(?:not|no|never|none|cannot|can't|isn't|aren't|wasn't|weren't|doesn't|don't|didn't|won't|neither|nor)\b/i;
+const HEDGES =
+  /\b(?:might|maybe|perhaps|possibly|i think|i believe|it depends|not sure|unclear|generally speaking)\b/gi;
+const NEGATION =
+  /\b(?:not|no|never|none|cannot|can't|isn't|aren't|wasn't|weren't|doesn't|don't|didn't|won't|neither|nor)\b/i;
 const NUMBER = /\d[\d,]*(?:\.\d+)?/g;
 
 /** What kind of answer a question asks for, and how to recognise one (classic QA answer-type matching). */

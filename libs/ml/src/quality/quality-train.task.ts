@@ -5,6 +5,7 @@ import { auroc } from './evaluation';
 import {
   buildDataset,
   evaluateScores,
+  foldOf,
   isHeldOut,
   predictAll,
   readQualityExamples,
@@ -88,6 +89,39 @@ export async function trainQualityTask(args: string[]): Promise<void> {
         Object.entries(evaluation.byKind).map(([k, v]) => [k, { n: v.count, mean: round(v.meanScore) }]),
       ),
     };
+    if (args.includes('--compare')) {
+      // Five-fold cross-validation by group: a steadier comparison of embedders than one held-out split.
+      const aurocs: number[] = [];
+      const relevanceAurocs: number[] = [];
+      for (let fold = 0; fold < 5; fold++) {
+        const foldTrain = buildDataset(
+          examples.filter((e) => foldOf(e) !== fold),
+          embedder,
+        );
+        const foldTest = buildDataset(
+          examples.filter((e) => foldOf(e) === fold),
+          embedder,
+        );
+        const foldModel = await trainQualityModel(tf, foldTrain);
+        aurocs.push(auroc(predictAll(tf, foldModel, foldTest.x), foldTest.y));
+        foldModel.dispose();
+        const pairs = foldTest.examples
+          .map((e, i) => ({ e, relevance: foldTest.x[i]![4]! }))
+          .filter(({ e }) => /good|off_topic/.test(e.kind));
+        relevanceAurocs.push(
+          auroc(
+            pairs.map((p) => p.relevance),
+            pairs.map(({ e }) => (e.kind.includes('off_topic') ? 0 : 1)),
+          ),
+        );
+      }
+      const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const sd = (xs: number[]): number => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
+      Object.assign(report[embedder.name] as object, {
+        cv5Auroc: { mean: round(mean(aurocs)), sd: round(sd(aurocs)), folds: aurocs.map(round) },
+        cv5RelevanceOnlyAuroc: { mean: round(mean(relevanceAurocs)), sd: round(sd(relevanceAurocs)) },
+      });
+    }
     if (n === 0 && !args.includes('--no-save')) {
       const dir = join(modelsDir, QUALITY_MODEL_DIR);
       await saveQualityModel(model, dir, {

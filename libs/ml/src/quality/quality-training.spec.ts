@@ -5,7 +5,14 @@ import { HashedNgramEmbedder } from '../embeddings/hashed-ngram-embedder';
 import { loadTfjs } from '../tfjs';
 import { auroc, calibration } from './evaluation';
 import { QualityModel } from './quality-model';
-import { buildDataset, isHeldOut, predictAll, readQualityExamples, saveQualityModel, trainQualityModel } from './quality-training';
+import {
+  buildDataset,
+  isHeldOut,
+  predictAll,
+  readQualityExamples,
+  saveQualityModel,
+  trainQualityModel,
+} from './quality-training';
 
 const DATA = join(__dirname, '../../../../data/quality/examples.jsonl');
 
@@ -22,7 +29,15 @@ describe('quality model training', () => {
     const examples = readQualityExamples(DATA);
     expect(examples.length).toBeGreaterThanOrEqual(400);
     const kinds = new Set(examples.map((e) => e.kind));
-    for (const kind of ['good_with_doc', 'good_no_doc', 'reason_good', 'refusal', 'off_topic', 'ungrounded', 'truncated'])
+    for (const kind of [
+      'good_with_doc',
+      'good_no_doc',
+      'reason_good',
+      'refusal',
+      'off_topic',
+      'ungrounded',
+      'truncated',
+    ])
       expect(kinds).toContain(kind);
     expect(examples.some((e) => e.document)).toBe(true);
     expect(examples.some((e) => !e.document)).toBe(true);

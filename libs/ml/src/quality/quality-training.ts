@@ -25,9 +25,14 @@ export function readQualityExamples(path: string): QualityExample[] {
     .map((line) => JSON.parse(line) as QualityExample);
 }
 
-/** Held-out split by group (topic or reasoning prompt): about one group in five, chosen by a hash. */
+/** Fold (0-4) of an example's group (topic or reasoning prompt), by a hash: groups never straddle folds. */
+export function foldOf(example: Pick<QualityExample, 'group'>): number {
+  return fnv1a(example.group) % 5;
+}
+
+/** Held-out split by group: fold 0, about one group in five. */
 export function isHeldOut(example: Pick<QualityExample, 'group'>): boolean {
-  return fnv1a(example.group) % 5 === 0;
+  return foldOf(example) === 0;
 }
 
 export interface QualityDataset {
@@ -97,7 +102,15 @@ export async function trainQualityModel(
   const xs = tf.tensor2d(order.map((i) => data.x[i]!));
   const ys = tf.tensor2d(order.map((i) => [data.y[i]!]));
   try {
-    await model.fit(xs, ys, { epochs, batchSize: 32, shuffle: false, verbose: 0 });
+    // Balanced class weights: the labelled set has about two failures per good answer, far more than real
+    // traffic; without this the model's P(good) for a plain correct answer sits near the set's base rate.
+    const positives = data.y.filter((y) => y === 1).length;
+    const negatives = data.y.length - positives;
+    const classWeight = {
+      0: data.y.length / (2 * Math.max(1, negatives)),
+      1: data.y.length / (2 * Math.max(1, positives)),
+    };
+    await model.fit(xs, ys, { epochs, batchSize: 32, shuffle: false, verbose: 0, classWeight });
   } finally {
     xs.dispose();
     ys.dispose();
@@ -130,7 +143,11 @@ export function evaluateScores(scores: number[], data: QualityDataset): QualityE
 }
 
 export function predictAll(tf: Tf, model: LayersModel, x: number[][]): number[] {
-  return tf.tidy(() => Array.from((model.predict(tf.tensor2d(x, [x.length, FEATURE_NAMES.length])) as ReturnType<Tf['tensor2d']>).dataSync()));
+  return tf.tidy(() =>
+    Array.from(
+      (model.predict(tf.tensor2d(x, [x.length, FEATURE_NAMES.length])) as ReturnType<Tf['tensor2d']>).dataSync(),
+    ),
+  );
 }
 
 export async function saveQualityModel(

@@ -40,7 +40,8 @@ export class InjectionClassifier {
     const meta = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as InjectionModelMeta;
     const bin = readFileSync(join(dir, 'weights.bin'));
     const weights = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
-    if (weights.length !== 1 << meta.bits) throw new Error(`injection weights in ${dir} do not match ${meta.bits} bits`);
+    if (weights.length !== 1 << meta.bits)
+      throw new Error(`injection weights in ${dir} do not match ${meta.bits} bits`);
     return new InjectionClassifier(weights, meta.bias, meta.bits);
   }
 
@@ -56,8 +57,14 @@ export class InjectionClassifier {
 
   async save(dir: string, meta: Omit<InjectionModelMeta, 'bits' | 'bias'>): Promise<void> {
     await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'weights.bin'), Buffer.from(this.weights.buffer, this.weights.byteOffset, this.weights.byteLength));
-    await writeFile(join(dir, 'model.json'), `${JSON.stringify({ bits: this.bits, bias: this.bias, ...meta }, null, 2)}\n`);
+    await writeFile(
+      join(dir, 'weights.bin'),
+      Buffer.from(this.weights.buffer, this.weights.byteOffset, this.weights.byteLength),
+    );
+    await writeFile(
+      join(dir, 'model.json'),
+      `${JSON.stringify({ bits: this.bits, bias: this.bias, ...meta }, null, 2)}\n`,
+    );
   }
 }
 

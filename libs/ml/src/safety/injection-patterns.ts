@@ -51,7 +51,7 @@ export const INJECTION_PATTERNS: readonly InjectionPattern[] = [
     signal: 'new_instructions',
     weight: 0.5,
     pattern:
-      /\b(?:new|updated|real|actual|override) (?:instructions?|policy|rules|task)\s*[:\-]|\b(?:note|instruction|message) (?:to|for) (?:the )?(?:ai|assistant|language model|llm)s?\b|\b(?:ai|assistant),? (?:ignore|forget|disregard)\b|\bthe assistant (?:must|will) now\b/i,
+      /\b(?:new|updated|real|actual|override) (?:instructions?|policy|rules|task)\s*[:-]|\b(?:note|instruction|message) (?:to|for) (?:the )?(?:ai|assistant|language model|llm)s?\b|\b(?:ai|assistant),? (?:ignore|forget|disregard)\b|\bthe assistant (?:must|will) now\b/i,
   },
   {
     signal: 'safety_override',
@@ -72,7 +72,16 @@ export const INJECTION_PATTERNS: readonly InjectionPattern[] = [
   },
 ];
 
-const LEET: Readonly<Record<string, string>> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's' };
+const LEET: Readonly<Record<string, string>> = {
+  '0': 'o',
+  '1': 'i',
+  '3': 'e',
+  '4': 'a',
+  '5': 's',
+  '7': 't',
+  '@': 'a',
+  $: 's',
+};
 
 /**
  * Undoes cheap obfuscation before matching: zero-width characters, leetspeak inside words, letters spaced or

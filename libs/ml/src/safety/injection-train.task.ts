@@ -38,7 +38,9 @@ export async function trainInjectionTask(args: string[]): Promise<void> {
   const rows = readInjectionRows(option(args, 'data') ?? join('data', 'injection', 'examples.jsonl'));
   const train = rows.filter((r) => !isInjectionHeldOut(r));
   const test = rows.filter(isInjectionHeldOut);
-  const classifier = trainInjectionClassifier(train.map((r) => ({ text: normaliseForInjection(r.text), label: r.label })));
+  const classifier = trainInjectionClassifier(
+    train.map((r) => ({ text: normaliseForInjection(r.text), label: r.label })),
+  );
   const detector = new InjectionDetector(classifier);
   const labels = test.map((r) => r.label);
   const normalised = test.map((r) => normaliseForInjection(r.text));
@@ -57,11 +59,30 @@ export async function trainInjectionTask(args: string[]): Promise<void> {
     train: train.length,
     heldOut: test.length,
     heldOutInjections: labels.filter((y) => y === 1).length,
-    patternsOnly: summary(confusion(normalised.map((t) => matchInjectionPatterns(t).score >= INJECTION_THRESHOLD), labels)),
-    classifierOnly: summary(confusion(normalised.map((t) => classifier.probability(t) >= INJECTION_THRESHOLD), labels)),
-    combined: summary(confusion(combined.map((a) => a.flagged), labels)),
-    missed: test.filter((r, i) => r.label === 1 && !combined[i]!.flagged).map((r) => `${r.family}: ${r.text.slice(0, 80)}`),
-    falseAlarms: test.filter((r, i) => r.label === 0 && combined[i]!.flagged).map((r) => `${r.family}: ${r.text.slice(0, 80)}`),
+    patternsOnly: summary(
+      confusion(
+        normalised.map((t) => matchInjectionPatterns(t).score >= INJECTION_THRESHOLD),
+        labels,
+      ),
+    ),
+    classifierOnly: summary(
+      confusion(
+        normalised.map((t) => classifier.probability(t) >= INJECTION_THRESHOLD),
+        labels,
+      ),
+    ),
+    combined: summary(
+      confusion(
+        combined.map((a) => a.flagged),
+        labels,
+      ),
+    ),
+    missed: test
+      .filter((r, i) => r.label === 1 && !combined[i]!.flagged)
+      .map((r) => `${r.family}: ${r.text.slice(0, 80)}`),
+    falseAlarms: test
+      .filter((r, i) => r.label === 0 && combined[i]!.flagged)
+      .map((r) => `${r.family}: ${r.text.slice(0, 80)}`),
   };
   // Generalisation to an unseen attack family: train without it, measure its recall (patterns + classifier).
   const families = [...new Set(rows.filter((r) => r.label === 1).map((r) => r.family))];
@@ -81,7 +102,9 @@ export async function trainInjectionTask(args: string[]): Promise<void> {
   }
   // Patterns are hand-written, not trained: every benign row is unseen by them.
   const benign = rows.filter((r) => r.label === 0);
-  const patternFalseAlarms = benign.filter((r) => matchInjectionPatterns(normaliseForInjection(r.text)).score >= INJECTION_THRESHOLD);
+  const patternFalseAlarms = benign.filter(
+    (r) => matchInjectionPatterns(normaliseForInjection(r.text)).score >= INJECTION_THRESHOLD,
+  );
   Object.assign(report, {
     leaveOneFamilyOut,
     patternsOnAllBenign: { n: benign.length, falseAlarms: patternFalseAlarms.map((r) => r.text.slice(0, 80)) },

@@ -36,7 +36,11 @@ export class SafetyService {
     const injection = this.injection.assess(bounded);
     return {
       piiTypes: this.pii.types(text),
-      injection: { score: Math.round(injection.score * 1000) / 1000, flagged: injection.flagged, signals: injection.signals },
+      injection: {
+        score: Math.round(injection.score * 1000) / 1000,
+        flagged: injection.flagged,
+        signals: injection.signals,
+      },
       tokenAbuse: inputTokens > this.maxInputTokens,
     };
   }

@@ -21,9 +21,13 @@ export class QualityTelemetry {
     injectionAction: InjectionAction,
   ): void {
     if (quality) {
-      this.metrics.distribution(ML_METRICS.qualityScore.name, quality.overall, [...tags, `${TAG.label}:${quality.label}`]);
+      this.metrics.distribution(ML_METRICS.qualityScore.name, quality.overall, [
+        ...tags,
+        `${TAG.label}:${quality.label}`,
+      ]);
       this.metrics.distribution(ML_METRICS.qualityRelevance.name, quality.relevance, tags);
-      if (quality.groundedness !== null) this.metrics.distribution(ML_METRICS.qualityGroundedness.name, quality.groundedness, tags);
+      if (quality.groundedness !== null)
+        this.metrics.distribution(ML_METRICS.qualityGroundedness.name, quality.groundedness, tags);
       if (quality.ungrounded) this.metrics.increment(ML_METRICS.ungroundedAnswers.name, 1, tags);
       if (quality.failureToAnswer) this.metrics.increment(ML_METRICS.failureToAnswer.name, 1, tags);
     }
