@@ -33,7 +33,7 @@ export class ScriptedProvider extends LlmProvider {
     const step = this.scripts.get(request.model)?.shift() ?? this.fallbackStep;
     const details = { provider: this.name, model: request.model };
     if ('hang' in step) {
-      await new Promise((_, reject) =>
+      return new Promise<never>((_, reject) =>
         request.signal.addEventListener('abort', () => reject(request.signal.reason as Error), { once: true }),
       );
     }

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { createValidationPipe, ProblemDetailsFilter } from '@app/common';
 import { type AppConfig, ConfigModule } from '@app/config';
 import { LlmModule } from '@app/llm';
+import { MlModule, PiiTextRedactor } from '@app/ml';
 import { ObservabilityModule } from '@app/observability';
 import { HealthModule } from './health/health.module';
 
@@ -15,7 +16,13 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forConfig(config), ObservabilityModule.forRoot(), HealthModule, LlmModule],
+      imports: [
+        ConfigModule.forConfig(config),
+        ObservabilityModule.forRoot({ textRedactor: PiiTextRedactor }),
+        MlModule,
+        HealthModule,
+        LlmModule,
+      ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },

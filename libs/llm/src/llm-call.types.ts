@@ -1,3 +1,5 @@
+import type { QualityReport } from '@app/ml';
+import type { PromptInspection } from './assessment/call-assessor';
 import type { CostBreakdown } from './pricing/price-table';
 import type { FinishReason, LlmUsage, SafetyBlock } from './ports/llm-provider.port';
 
@@ -27,6 +29,8 @@ export interface LlmCallInput {
   drills: DrillFlags;
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
+  /** The safety findings on the prompt (set by CallAssessor.inspect). */
+  inspection?: PromptInspection;
 }
 
 export interface LlmCallResult {
@@ -55,4 +59,9 @@ export interface LlmCallResult {
   drillsApplied: string[];
   /** The prompt actually sent (after drills); never returned to the client. */
   sentPrompt: string;
+  /** The LLM Observability reference of the answering attempt's span, for evaluations. */
+  evaluationRef?: unknown;
+  /** Quality and safety of the call (set by CallAssessor). */
+  quality?: QualityReport;
+  inspection?: PromptInspection;
 }

@@ -152,6 +152,34 @@ export class LlmEndpointsService {
       finish_reason: result.finishReason,
       drills: result.drillsApplied,
       'llm.response.length': wordCount(result.answer),
+      ...(result.quality
+        ? {
+            quality: {
+              score: result.quality.overall,
+              label: result.quality.label,
+              reasons: result.quality.reasons,
+              relevance: result.quality.relevance,
+              groundedness: result.quality.groundedness,
+              ungrounded: result.quality.ungrounded,
+              failure_to_answer: result.quality.failureToAnswer,
+              scorer: result.quality.scorer,
+            },
+            'llm.semantic_similarity_score': result.quality.semanticSimilarity,
+            'llm.ungrounded_answer_flag': result.quality.ungrounded,
+          }
+        : {}),
+      ...(result.inspection
+        ? {
+            safety: {
+              pii_types: result.inspection.report.piiTypes,
+              pii_redacted_before_provider: result.inspection.redacted,
+              prompt_injection_score: result.inspection.report.injection.score,
+              prompt_injection_flagged: result.inspection.report.injection.flagged,
+              prompt_injection_signals: result.inspection.report.injection.signals,
+              token_abuse: result.inspection.report.tokenAbuse,
+            },
+          }
+        : {}),
     };
   }
 

@@ -3,6 +3,7 @@ import { AppConfig } from '@app/config';
 import { GoogleGenAiLlmAdapter } from './adapters/google-genai-llm.adapter';
 import { OpenAiCompatibleLlmAdapter } from './adapters/openai-compatible-llm.adapter';
 import { SimulatedLlmAdapter } from './adapters/simulated-llm.adapter';
+import { CallAssessor } from './assessment/call-assessor';
 import { LlmController } from './llm.controller';
 import { LlmEndpointsService } from './llm-endpoints.service';
 import { LlmService } from './llm.service';
@@ -45,6 +46,7 @@ export function createLlmProvider(config: AppConfig, tokens: TokenEstimator): Ll
     },
     { provide: LlmProvider, inject: [AppConfig, TokenEstimator], useFactory: createLlmProvider },
     LlmCallTelemetry,
+    CallAssessor,
     LlmService,
     LlmEndpointsService,
   ],

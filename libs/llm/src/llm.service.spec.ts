@@ -1,7 +1,9 @@
+import { Global, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { LoggerModule } from 'nestjs-pino';
 import { BasicTextRedactor, TextRedactor } from '@app/common';
-import { AppConfig } from '@app/config';
+import { ConfigModule } from '@app/config';
+import { MlModule } from '@app/ml';
 import {
   InMemoryMetrics,
   LogSanitizer,
@@ -13,6 +15,7 @@ import {
 import { ScriptedProvider } from '../../../test/support/scripted-provider';
 import { testConfig } from '../../../test/support/app-config';
 import { NO_DRILLS, type LlmCallInput } from './llm-call.types';
+import { CallAssessor } from './assessment/call-assessor';
 import { LlmCallFailedError } from './llm.errors';
 import { LlmService } from './llm.service';
 import { LlmProvider } from './ports/llm-provider.port';
@@ -36,19 +39,31 @@ async function build(env: Record<string, string>, provider: ScriptedProvider) {
     ...env,
   });
   const metrics = new InMemoryMetrics();
-  const moduleRef = await Test.createTestingModule({
-    imports: [LoggerModule.forRoot({ pinoHttp: { level: 'silent' } })],
+  @Global()
+  @Module({
     providers: [
-      { provide: AppConfig, useValue: config },
-      { provide: LlmProvider, useValue: provider },
-      { provide: PriceTable, useValue: new PriceTable(shippedPriceTable()) },
       { provide: MetricsPort, useValue: metrics },
       { provide: TracerPort, useValue: new NoopTracer() },
       { provide: TextRedactor, useClass: BasicTextRedactor },
-      TokenEstimator,
       LogSanitizer,
       ReadinessRegistry,
+    ],
+    exports: [MetricsPort, TracerPort, TextRedactor, LogSanitizer, ReadinessRegistry],
+  })
+  class TestObservabilityModule {}
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      ConfigModule.forConfig(config),
+      TestObservabilityModule,
+      LoggerModule.forRoot({ pinoHttp: { level: 'silent' } }),
+      MlModule,
+    ],
+    providers: [
+      { provide: LlmProvider, useValue: provider },
+      { provide: PriceTable, useValue: new PriceTable(shippedPriceTable()) },
+      TokenEstimator,
       LlmCallTelemetry,
+      CallAssessor,
       LlmService,
     ],
   }).compile();

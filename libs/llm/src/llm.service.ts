@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { LogSanitizer, ReadinessRegistry, TracerPort, type LlmSpanHandle } from '@app/observability';
+import { CallAssessor } from './assessment/call-assessor';
 import type { DrillFlags, LlmCallInput, LlmCallResult } from './llm-call.types';
 import { LlmCallFailedError, type FailureContext } from './llm.errors';
 import { BAD_PROMPT_DRILL } from './adapters/simulated-llm.adapter';
@@ -53,6 +54,7 @@ interface AttemptOutcome<T> {
   modelsTried: string[];
   lastUpstreamStatus: number | null;
   release: () => void;
+  evaluationRef: unknown;
 }
 
 /**
@@ -77,6 +79,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
     private readonly telemetry: LlmCallTelemetry,
     private readonly sanitizer: LogSanitizer,
     private readonly readiness: ReadinessRegistry,
+    private readonly assessor: CallAssessor,
   ) {
     this.limiter = new ConcurrencyLimiter(config.llm.maxConcurrency, config.llm.queueTimeoutMs);
     this.chain = [config.llm.model, ...config.llm.fallbackModels];
@@ -129,18 +132,16 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
     return { prompt: out, applied };
   }
 
-  async complete(input: LlmCallInput): Promise<LlmCallResult> {
-    const ctx = this.begin(input);
+  async complete(raw: LlmCallInput): Promise<LlmCallResult> {
+    const ctx = this.begin(this.assessor.inspect(raw, this.provider.name));
     try {
-      if (input.drills.latency) await sleep(DRILL_LATENCY_MS, input.signal);
+      if (ctx.input.drills.latency) await sleep(DRILL_LATENCY_MS, ctx.input.signal);
       const outcome = await this.withRetries(ctx, false, (request, span) => {
         const started = this.generateInSpan(request, span);
         return { started, finished: started };
       });
       outcome.release();
-      const result = this.result(ctx, outcome, outcome.value);
-      this.telemetry.succeeded(result, ctx.counters);
-      return result;
+      return this.completed(ctx, this.result(ctx, outcome, outcome.value));
     } catch (error) {
       throw this.failed(ctx, error);
     }
@@ -150,8 +151,9 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
    * Streams the answer. Failures before the first token are retried and fall back like `complete`;
    * the first event is awaited before this resolves, so such failures surface as a normal error response.
    */
-  async stream(input: LlmCallInput): Promise<AsyncIterable<LlmStreamItem>> {
-    const ctx = this.begin(input);
+  async stream(raw: LlmCallInput): Promise<AsyncIterable<LlmStreamItem>> {
+    const ctx = this.begin(this.assessor.inspect(raw, this.provider.name));
+    const input = ctx.input;
     let outcome: AttemptOutcome<StreamAttempt>;
     try {
       if (input.drills.latency) await sleep(DRILL_LATENCY_MS, input.signal);
@@ -171,14 +173,27 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
         yield { type: 'delta', text };
       }
       const final = await done;
-      const result = { ...this.result(ctx, outcome, final), ttftMs };
-      this.telemetry.succeeded(result, ctx.counters);
-      yield { type: 'done', result };
+      yield { type: 'done', result: this.completed(ctx, { ...this.result(ctx, outcome, final), ttftMs }) };
     } catch (error) {
       throw this.failed(ctx, error, outcome);
     } finally {
       outcome.release();
     }
+  }
+
+  /** Scores the answer, then records the call once (metrics, log line with the quality). */
+  private completed(ctx: CallContext, result: LlmCallResult): LlmCallResult {
+    const assessment = this.assessor.assess(ctx.input, result);
+    const done = { ...result, quality: assessment.quality, inspection: assessment.inspection };
+    const q = assessment.quality;
+    this.telemetry.succeeded(
+      done,
+      ctx.counters,
+      q
+        ? { quality_score: q.overall, quality_label: q.label, quality_scorer: q.scorer, quality_reasons: q.reasons }
+        : {},
+    );
+    return done;
   }
 
   private begin(input: LlmCallInput): CallContext {
@@ -356,6 +371,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
         const onClientAbort = (): void => controller.abort(ctx.input.signal?.reason);
         ctx.input.signal?.addEventListener('abort', onClientAbort, { once: true });
         let keepSlot = false;
+        let evaluationRef: unknown;
         try {
           const request = this.request(ctx, model, controller.signal);
           const value = await new Promise<T>((resolve, reject) => {
@@ -369,6 +385,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
                   tags: this.spanTags(request, ctx, attempts),
                 },
                 async (span) => {
+                  evaluationRef = span.evaluationRef();
                   if (ctx.input.drills.retry && attempts === 1) {
                     throw new LlmProviderError(
                       'server',
@@ -396,6 +413,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
             retries,
             modelsTried,
             lastUpstreamStatus,
+            evaluationRef,
             release: keepSlot
               ? () => {
                   release();
@@ -607,6 +625,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
       safetyBlock: final.safetyBlock,
       drillsApplied: ctx.drillsApplied,
       sentPrompt: ctx.prompt,
+      evaluationRef: outcome.evaluationRef,
     };
   }
 

@@ -1,3 +1,36 @@
+/** Quality of the answer (see docs/ml.md). */
+export class QualityDto {
+  /** Overall quality in [0,1]. */
+  score!: number;
+  /** good (≥ 0.6), degraded (≥ 0.3) or bad. */
+  label!: 'good' | 'degraded' | 'bad';
+  /** Machine-readable reasons, e.g. off_topic, ungrounded, refusal, truncated. */
+  reasons!: string[];
+  /** Question ↔ answer semantic relevance in [0,1]. */
+  relevance!: number;
+  /** Share of the answer supported by the document in [0,1]; null without a document. */
+  groundedness!: number | null;
+  ungrounded!: boolean;
+  /** A refusal, "I don't know", an empty, truncated or blocked answer. */
+  failure_to_answer!: boolean;
+  /** model: the trained TensorFlow.js model; rules: the rule-based fallback (model missing or failed). */
+  scorer!: 'model' | 'rules';
+}
+
+/** What the safety checks found in the prompt: types and scores, never the values. */
+export class SafetyDto {
+  /** PII types found in the prompt (email, phone, credit_card, iban, national_id, ip_address, secret). */
+  pii_types!: string[];
+  /** True when PII_REDACT_PROMPTS replaced them before the prompt reached the provider. */
+  pii_redacted_before_provider!: boolean;
+  /** Prompt-injection score in [0,1]. */
+  prompt_injection_score!: number;
+  prompt_injection_flagged!: boolean;
+  prompt_injection_signals!: string[];
+  /** The prompt exceeded TOKEN_ABUSE_MAX_INPUT_TOKENS. */
+  token_abuse!: boolean;
+}
+
 /** What the call cost and used, and how it went. Keys are snake_case for compatibility with the origin API. */
 export class LlmMetadataDto {
   /** A UUIDv4 identifying this call in logs, spans and the ledger. */
@@ -51,6 +84,12 @@ export class LlmMetadataDto {
   drills!: string[];
   /** Word count of the answer (origin key). */
   'llm.response.length'!: number;
+  quality?: QualityDto;
+  /** Origin key: question ↔ answer embedding similarity in [0,1] (now semantic, and meaningful on every endpoint). */
+  'llm.semantic_similarity_score'?: number;
+  /** Origin key: the answer is not supported by the given document. */
+  'llm.ungrounded_answer_flag'?: boolean;
+  safety?: SafetyDto;
 }
 
 /** An answer and its metadata. */

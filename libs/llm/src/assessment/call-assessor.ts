@@ -1,0 +1,139 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '@app/common';
+import { AppConfig } from '@app/config';
+import {
+  DriftMonitor,
+  type PromptSafetyReport,
+  QualityRefiner,
+  type QualityReport,
+  QualityScorer,
+  QualityTelemetry,
+  SafetyService,
+} from '@app/ml';
+import { TracerPort } from '@app/observability';
+import type { LlmCallInput, LlmCallResult } from '../llm-call.types';
+import { LlmCallTelemetry } from '../telemetry/llm-call.telemetry';
+import { TokenEstimator } from '../tokens/token-estimator';
+
+/** What the safety check found before the call, carried to the assessment after it. */
+export interface PromptInspection {
+  report: PromptSafetyReport;
+  action: 'flagged' | 'blocked' | 'none';
+  /** True when PII_REDACT_PROMPTS replaced PII in the prompt before it reached the provider. */
+  redacted: boolean;
+}
+
+export interface CallAssessment {
+  quality?: QualityReport;
+  inspection?: PromptInspection;
+}
+
+/**
+ * Quality and safety around every LLM call. Before: PII, prompt injection (422 under
+ * PROMPT_INJECTION_POLICY=block) and token abuse, with optional PII redaction of the prompt. After: the
+ * quality score (synchronous, offline embedder), drift, the quality/security metrics once per call, LLM
+ * Observability evaluations on the call's span, and the remote-embedding refinement off the response path.
+ */
+@Injectable()
+export class CallAssessor {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly safety: SafetyService,
+    private readonly scorer: QualityScorer,
+    private readonly drift: DriftMonitor,
+    private readonly qualityTelemetry: QualityTelemetry,
+    private readonly refiner: QualityRefiner,
+    private readonly tracer: TracerPort,
+    private readonly callTelemetry: LlmCallTelemetry,
+    private readonly tokens: TokenEstimator,
+  ) {}
+
+  /** Inspects the prompt; returns the input to send (redacted when configured), or throws PROMPT_INJECTION. */
+  inspect(input: LlmCallInput, provider: string): LlmCallInput {
+    const report = this.safety.inspectPrompt(input.prompt, this.tokens.count(input.prompt));
+    const block = report.injection.flagged && this.config.safety.injectionPolicy === 'block';
+    const action = report.injection.flagged ? (block ? 'blocked' : 'flagged') : 'none';
+    const redact = this.config.safety.redactPrompts && report.piiTypes.length > 0;
+    const inspection: PromptInspection = { report, action, redacted: redact };
+    if (block) {
+      const tags = this.callTelemetry.tags(input.endpoint, provider, this.config.llm.model, 'error');
+      this.qualityTelemetry.record(undefined, report, tags, action);
+      throw new DomainError(
+        'PROMPT_INJECTION',
+        'The prompt was refused: it looks like a prompt-injection attempt (PROMPT_INJECTION_POLICY=block).',
+        {
+          injectionScore: report.injection.score,
+          signals: report.injection.signals,
+        },
+      );
+    }
+    return {
+      ...input,
+      prompt: redact ? this.safety.redact(input.prompt) : input.prompt,
+      document: redact && input.document ? this.safety.redact(input.document) : input.document,
+      inspection,
+    };
+  }
+
+  /** Scores the answer and records everything once; never throws into the response. */
+  assess(input: LlmCallInput, result: LlmCallResult): CallAssessment {
+    const status = result.safetyBlock ? 'safety_block' : 'ok';
+    const tags = this.callTelemetry.tags(result.endpoint, result.provider, result.model, status);
+    const quality = this.scorer.score({
+      endpoint: result.endpoint,
+      question: input.userText,
+      answer: result.answer,
+      document: input.document,
+      finishReason: result.finishReason,
+      safetyBlocked: result.safetyBlock !== undefined,
+    });
+    this.drift.record(result.endpoint, result.model, quality.overall);
+    if (input.inspection) this.qualityTelemetry.record(quality, input.inspection.report, tags, input.inspection.action);
+    const ref = result.evaluationRef;
+    if (ref !== undefined) {
+      this.tracer.submitEvaluation(ref, {
+        label: 'quality_score',
+        metricType: 'score',
+        value: quality.overall,
+        tags: { scorer: quality.scorer },
+      });
+      this.tracer.submitEvaluation(ref, { label: 'quality_label', metricType: 'categorical', value: quality.label });
+      this.tracer.submitEvaluation(ref, { label: 'relevance', metricType: 'score', value: quality.relevance });
+      if (quality.groundedness !== null)
+        this.tracer.submitEvaluation(ref, { label: 'groundedness', metricType: 'score', value: quality.groundedness });
+      this.tracer.submitEvaluation(ref, {
+        label: 'failure_to_answer',
+        metricType: 'boolean',
+        value: quality.failureToAnswer,
+      });
+      if (input.inspection) {
+        this.tracer.submitEvaluation(ref, {
+          label: 'prompt_injection_score',
+          metricType: 'score',
+          value: input.inspection.report.injection.score,
+        });
+      }
+    }
+    this.refiner.submit(input.userText, result.answer, tags, (remote) => {
+      if (ref !== undefined)
+        this.tracer.submitEvaluation(ref, {
+          label: 'relevance_remote',
+          metricType: 'score',
+          value: remote.relevance,
+          tags: { embedder: remote.embedder },
+        });
+    });
+    return { quality, inspection: input.inspection };
+  }
+
+  /** A failed call still counts its prompt's security findings. */
+  assessFailure(input: LlmCallInput, provider: string, model: string): void {
+    if (!input.inspection) return;
+    this.qualityTelemetry.record(
+      undefined,
+      input.inspection.report,
+      this.callTelemetry.tags(input.endpoint, provider, model, 'error'),
+      input.inspection.action,
+    );
+  }
+}
