@@ -1,0 +1,237 @@
+import { Logger } from '@nestjs/common';
+import { type TextRedactor, truncate } from '@app/common';
+import { formatTags, type MetricsPort } from '@app/observability';
+import { LEDGER_METRICS } from './ledger.metrics';
+import type { LedgerStore } from './store/ledger-store.port';
+import { type LedgerStatus, UsageLedger } from './usage-ledger';
+import {
+  DAY_MS,
+  emptyHourly,
+  type HourlyQuery,
+  type HourlyUsage,
+  HOUR_MS,
+  hourStart,
+  type UsageRecord,
+  utcDayStart,
+} from './usage-record';
+
+export interface BufferedLedgerOptions {
+  flushMs: number;
+  retentionDays: number;
+  storePreview: boolean;
+  /** Records kept while the store fails; beyond it the oldest are dropped (and counted). */
+  maxBuffer?: number;
+  /** Characters of the redacted preview kept. */
+  previewChars?: number;
+  now?: () => number;
+}
+
+const MAX_LABEL = 100;
+const label = (value: unknown, fallback: string): string =>
+  typeof value === 'string' && value.length > 0 ? value.slice(0, MAX_LABEL) : fallback;
+const count = (value: unknown): number =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value) : 0;
+const amount = (value: unknown): number =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
+const nullableAmount = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
+
+/**
+ * The ledger over a LedgerStore: `record` appends to an in-memory buffer; a timer writes it every flushMs
+ * in one batch (records + rollups in one transaction). A failing store never reaches a request: the batch
+ * stays buffered (up to maxBuffer) and is retried on the next tick.
+ */
+export class BufferedUsageLedger extends UsageLedger {
+  private readonly logger = new Logger('UsageLedger');
+  private buffer: UsageRecord[] = [];
+  private flushing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private dropped = 0;
+  private written = 0;
+  private lastFlushAt: number | null = null;
+  private lastError: string | null = null;
+  private lastPurgeAt = 0;
+  private readonly tags: string[];
+  private readonly now: () => number;
+  private readonly maxBuffer: number;
+  /** Store's figure for `spendDay`, as of the last refresh, and this instance's spend written since. */
+  private spendDay = 0;
+  private spendStored = 0;
+  private spendSinceRefresh = 0;
+
+  constructor(
+    private readonly store: LedgerStore,
+    private readonly metrics: MetricsPort,
+    private readonly redactor: TextRedactor,
+    private readonly options: BufferedLedgerOptions,
+  ) {
+    super();
+    this.tags = formatTags({ store: store.kind });
+    this.now = options.now ?? Date.now;
+    this.maxBuffer = options.maxBuffer ?? 50_000;
+  }
+
+  /** Opens the store, loads today's spend and starts the flush timer. */
+  async start(): Promise<void> {
+    await this.store.init();
+    await this.purgeIfDue();
+    await this.refreshSpend();
+    this.timer = setInterval(() => void this.flush(), this.options.flushMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and writes what is buffered. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  record(entry: UsageRecord): void {
+    try {
+      const record = this.normalise(entry);
+      this.buffer.push(record);
+      if (record.costUsd && utcDayStart(record.ts) === this.spendDay) this.spendSinceRefresh += record.costUsd;
+      if (this.buffer.length > this.maxBuffer) {
+        const excess = this.buffer.length - this.maxBuffer;
+        this.buffer.splice(0, excess);
+        this.dropped += excess;
+        this.metrics.increment(LEDGER_METRICS.recordsDropped.name, excess, this.tags);
+      }
+    } catch (error) {
+      // Never into the request: count it as dropped.
+      this.dropped += 1;
+      this.logger.warn(`usage record dropped: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private normalise(e: UsageRecord): UsageRecord {
+    const status = e.status === 'error' || e.status === 'safety_block' ? e.status : 'ok';
+    const preview =
+      this.options.storePreview && typeof e.preview === 'string' && e.preview.length > 0
+        ? truncate(this.redactor.redact(e.preview), this.options.previewChars ?? 200)
+        : null;
+    return {
+      ts: typeof e.ts === 'number' && Number.isFinite(e.ts) ? Math.round(e.ts) : this.now(),
+      endpoint: label(e.endpoint, 'unknown'),
+      provider: label(e.provider, 'unknown'),
+      model: label(e.model, 'unknown'),
+      status,
+      errorType: typeof e.errorType === 'string' ? e.errorType.slice(0, MAX_LABEL) : null,
+      latencyMs: amount(e.latencyMs),
+      inputTokens: count(e.inputTokens),
+      outputTokens: count(e.outputTokens),
+      cachedTokens: count(e.cachedTokens),
+      reasoningTokens: count(e.reasoningTokens),
+      tokensEstimated: e.tokensEstimated === true,
+      costUsd: nullableAmount(e.costUsd),
+      qualityScore: nullableAmount(e.qualityScore),
+      flags: Array.isArray(e.flags) ? e.flags.filter((f) => typeof f === 'string').map((f) => f.slice(0, 50)) : [],
+      retryCount: count(e.retryCount),
+      fallbackUsed: e.fallbackUsed === true,
+      routerDecision: typeof e.routerDecision === 'string' ? e.routerDecision.slice(0, 200) : null,
+      promptHash: label(e.promptHash, ''),
+      promptChars: count(e.promptChars),
+      answerChars: count(e.answerChars),
+      preview,
+    };
+  }
+
+  flush(): Promise<void> {
+    // One flush at a time; a caller arriving during a flush waits for it and then flushes what is left.
+    const run = async (): Promise<void> => {
+      if (this.flushing) await this.flushing.catch(() => undefined);
+      await this.writeBuffer();
+    };
+    const next = run();
+    this.flushing = next;
+    return next;
+  }
+
+  private async writeBuffer(): Promise<void> {
+    if (this.buffer.length > 0) {
+      const batch = this.buffer;
+      this.buffer = [];
+      const started = performance.now();
+      try {
+        await this.store.append(batch);
+        this.written += batch.length;
+        this.lastFlushAt = this.now();
+        this.lastError = null;
+        this.metrics.increment(LEDGER_METRICS.recordsWritten.name, batch.length, this.tags);
+        this.metrics.distribution(LEDGER_METRICS.flushDuration.name, performance.now() - started, this.tags);
+      } catch (error) {
+        this.buffer = batch.concat(this.buffer).slice(-this.maxBuffer);
+        this.lastError = error instanceof Error ? error.message : String(error);
+        this.metrics.increment(LEDGER_METRICS.flushErrors.name, 1, this.tags);
+        this.logger.warn(`ledger flush failed (${batch.length} records kept for retry): ${this.lastError}`);
+        return;
+      }
+      this.metrics.gauge(LEDGER_METRICS.bufferSize.name, this.buffer.length, this.tags);
+    }
+    try {
+      await this.refreshSpend();
+      await this.purgeIfDue();
+    } catch (error) {
+      this.lastError = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  private async refreshSpend(): Promise<void> {
+    const now = this.now();
+    const day = utcDayStart(now);
+    const stored = await this.store.costBetween(day, day + DAY_MS);
+    // After the read: what is still buffered now is certainly not in the store's figure.
+    const pending = this.buffer.reduce((sum, r) => (utcDayStart(r.ts) === day ? sum + (r.costUsd ?? 0) : sum), 0);
+    this.spendDay = day;
+    this.spendStored = stored;
+    this.spendSinceRefresh = pending;
+  }
+
+  private async purgeIfDue(): Promise<void> {
+    const now = this.now();
+    if (now - this.lastPurgeAt < HOUR_MS) return;
+    this.lastPurgeAt = now;
+    const result = await this.store.purgeBefore(now - this.options.retentionDays * DAY_MS);
+    if (result.records + result.hours > 0) {
+      this.logger.log(`retention: purged ${result.records} records and ${result.hours} hourly rows`);
+    }
+  }
+
+  spendToday(now = this.now()): number {
+    return utcDayStart(now) === this.spendDay ? this.spendStored + this.spendSinceRefresh : 0;
+  }
+
+  hourly(query: HourlyQuery): Promise<HourlyUsage[]> {
+    return this.store.hourly(query);
+  }
+
+  async hourlySeries(from: number, to: number): Promise<HourlyUsage[]> {
+    const start = hourStart(from);
+    const rows = await this.store.hourly({ from: start, to });
+    const byHour = new Map(rows.map((r) => [r.hour, r]));
+    const series: HourlyUsage[] = [];
+    for (let hour = start; hour < to; hour += HOUR_MS) series.push(byHour.get(hour) ?? emptyHourly(hour));
+    return series;
+  }
+
+  async spendBetween(from: number, to: number): Promise<number> {
+    const pending = this.buffer.reduce((sum, r) => (r.ts >= from && r.ts < to ? sum + (r.costUsd ?? 0) : sum), 0);
+    return (await this.store.costBetween(hourStart(from), to)) + pending;
+  }
+
+  importHourly(rows: readonly HourlyUsage[]): Promise<void> {
+    return this.store.putHourly(rows);
+  }
+
+  status(): LedgerStatus {
+    return {
+      store: this.store.kind,
+      buffered: this.buffer.length,
+      dropped: this.dropped,
+      written: this.written,
+      lastFlushAt: this.lastFlushAt,
+      lastError: this.lastError,
+    };
+  }
+}

@@ -1,0 +1,47 @@
+import { readFile } from 'node:fs/promises';
+import type { UsageLedger } from '../usage-ledger';
+import { DAY_MS, hourStart, type HourlyUsage } from '../usage-record';
+import { formatFromPath, parseUsageFile } from './usage-file.parser';
+import type { UsageMetricsSource } from './usage-metrics-source.port';
+
+export interface ImportSummary {
+  source: string;
+  rows: number;
+  /** First and last hour imported (ISO 8601), null when nothing was imported. */
+  from: string | null;
+  to: string | null;
+  costUsd: number;
+}
+
+function summarise(source: string, rows: readonly HourlyUsage[]): ImportSummary {
+  const hours = rows.map((r) => r.hour);
+  return {
+    source,
+    rows: rows.length,
+    from: hours.length ? new Date(Math.min(...hours)).toISOString() : null,
+    to: hours.length ? new Date(Math.max(...hours)).toISOString() : null,
+    costUsd: Math.round(rows.reduce((sum, r) => sum + r.costUsd, 0) * 1e6) / 1e6,
+  };
+}
+
+/** Imports hourly usage into the ledger: from a CSV/JSONL file, or pulled from the metrics backend. */
+export class UsageImportService {
+  constructor(
+    private readonly ledger: UsageLedger,
+    private readonly metricsSource: UsageMetricsSource,
+  ) {}
+
+  async importFile(path: string): Promise<ImportSummary> {
+    const rows = parseUsageFile(await readFile(path, 'utf8'), formatFromPath(path));
+    await this.ledger.importHourly(rows);
+    return summarise(path, rows);
+  }
+
+  /** Pulls the last `days` full hours from the metrics backend (Datadog when keys are configured). */
+  async pullFromMetrics(days: number, now = Date.now()): Promise<ImportSummary> {
+    const to = hourStart(now);
+    const rows = await this.metricsSource.hourlyUsage(to - days * DAY_MS, to);
+    await this.ledger.importHourly(rows);
+    return summarise(this.metricsSource.name, rows);
+  }
+}

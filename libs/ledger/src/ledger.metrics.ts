@@ -1,0 +1,77 @@
+import { type MetricDefinition, registerMetrics, TAG } from '@app/observability';
+
+/** Metrics of the usage ledger and budgets (docs/telemetry.md, "Ledger and budgets"). */
+export const LEDGER_METRICS = {
+  recordsWritten: {
+    name: 'ledger.records.written',
+    type: 'count',
+    unit: 'record',
+    tags: [TAG.store],
+    description: 'Usage records written to the ledger store (per flush).',
+  },
+  recordsDropped: {
+    name: 'ledger.records.dropped',
+    type: 'count',
+    unit: 'record',
+    tags: [TAG.store],
+    description: 'Usage records dropped because the buffer was full while the store kept failing.',
+  },
+  flushErrors: {
+    name: 'ledger.flush.errors',
+    type: 'count',
+    unit: 'error',
+    tags: [TAG.store],
+    description: 'Failed ledger flushes (the batch stays buffered and is retried).',
+  },
+  flushDuration: {
+    name: 'ledger.flush.duration_ms',
+    type: 'distribution',
+    unit: 'millisecond',
+    tags: [TAG.store],
+    description: 'Time to write one batch of usage records and their hourly rollups.',
+  },
+  bufferSize: {
+    name: 'ledger.buffer.size',
+    type: 'gauge',
+    unit: 'record',
+    tags: [TAG.store],
+    description: 'Usage records accepted but not yet written, after each flush.',
+  },
+  budgetUtilization: {
+    name: 'llm.budget.utilization',
+    type: 'gauge',
+    unit: 'percent',
+    tags: [TAG.state],
+    description: "Today's LLM spend (UTC day) as a percentage of DAILY_BUDGET_USD; state is ok, warning or exceeded.",
+  },
+  budgetSpendToday: {
+    name: 'llm.budget.spend_today_usd',
+    type: 'gauge',
+    unit: 'dollar',
+    tags: [],
+    description: "Today's LLM spend in USD (UTC day), from the ledger.",
+  },
+  costForecast24h: {
+    name: 'llm.cost.forecast_24h_usd',
+    type: 'gauge',
+    unit: 'dollar',
+    tags: [TAG.kind],
+    description: 'Forecast LLM cost of the next 24 hours; kind is ml or the baseline that served the forecast.',
+  },
+  budgetPredictedBreach: {
+    name: 'llm.budget.predicted_breach',
+    type: 'gauge',
+    unit: 'flag',
+    tags: [],
+    description: '1 when spend so far plus the forecast for the rest of the UTC day exceeds the budget, else 0.',
+  },
+  budgetRejected: {
+    name: 'llm.budget.rejected',
+    type: 'count',
+    unit: 'request',
+    tags: [],
+    description: 'LLM requests refused with 429 BUDGET_EXCEEDED (BUDGET_POLICY=enforce).',
+  },
+} as const satisfies Record<string, MetricDefinition>;
+
+registerMetrics(LEDGER_METRICS);

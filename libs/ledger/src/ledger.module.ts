@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+import { Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Pool } from 'pg';
+import { TextRedactor } from '@app/common';
+import { AppConfig } from '@app/config';
+import { MetricsPort, ReadinessRegistry } from '@app/observability';
+import { BudgetService } from './budget/budget.service';
+import { BufferedUsageLedger } from './buffered-usage-ledger';
+import { DatadogUsageMetricsAdapter } from './import/datadog-usage-metrics.adapter';
+import { UsageImportService } from './import/usage-import.service';
+import { UnconfiguredUsageMetricsSource, UsageMetricsSource } from './import/usage-metrics-source.port';
+import './ledger.metrics';
+import { LedgerStore } from './store/ledger-store.port';
+import { PostgresLedgerStore } from './store/postgres-ledger.store';
+import { SqliteLedgerStore } from './store/sqlite-ledger.store';
+import { UsageLedger } from './usage-ledger';
+
+/** The embedded store's file under DATA_DIR. */
+export const LEDGER_SQLITE_FILE = 'ledger.sqlite';
+
+export function createLedgerStore(config: AppConfig): LedgerStore {
+  const url = config.ledger.databaseUrl;
+  if (url) {
+    return new PostgresLedgerStore(
+      new Pool({ connectionString: url.reveal(), max: 5, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 }),
+    );
+  }
+  return new SqliteLedgerStore(join(config.ledger.dataDir, LEDGER_SQLITE_FILE));
+}
+
+/**
+ * Usage ledger, budgets and usage import. Global: the LLM pipeline records into `UsageLedger` and asks
+ * `BudgetService` before each call; forecasting, routing, health and insights read the ledger.
+ */
+@Global()
+@Module({
+  providers: [
+    { provide: LedgerStore, inject: [AppConfig], useFactory: createLedgerStore },
+    {
+      provide: BufferedUsageLedger,
+      inject: [LedgerStore, MetricsPort, TextRedactor, AppConfig],
+      useFactory: (store: LedgerStore, metrics: MetricsPort, redactor: TextRedactor, config: AppConfig) =>
+        new BufferedUsageLedger(store, metrics, redactor, {
+          flushMs: config.ledger.flushMs,
+          retentionDays: config.ledger.retentionDays,
+          storePreview: config.ledger.storePreview,
+        }),
+    },
+    { provide: UsageLedger, useExisting: BufferedUsageLedger },
+    {
+      provide: BudgetService,
+      inject: [UsageLedger, MetricsPort, AppConfig],
+      useFactory: (ledger: UsageLedger, metrics: MetricsPort, config: AppConfig) =>
+        new BudgetService(ledger, metrics, { dailyUsd: config.budget.dailyUsd, policy: config.budget.policy }),
+    },
+    {
+      provide: UsageMetricsSource,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig): UsageMetricsSource =>
+        config.datadog.configured ? new DatadogUsageMetricsAdapter(config) : new UnconfiguredUsageMetricsSource(),
+    },
+    {
+      provide: UsageImportService,
+      inject: [UsageLedger, UsageMetricsSource],
+      useFactory: (ledger: UsageLedger, source: UsageMetricsSource) => new UsageImportService(ledger, source),
+    },
+  ],
+  exports: [UsageLedger, BudgetService, LedgerStore, UsageImportService, UsageMetricsSource],
+})
+export class LedgerModule implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(BufferedUsageLedger) private readonly ledger: BufferedUsageLedger,
+    private readonly store: LedgerStore,
+    private readonly budget: BudgetService,
+    private readonly readiness: ReadinessRegistry,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.ledger.start();
+    this.budget.start();
+    this.readiness.register('ledger', async () => {
+      const status = this.ledger.status();
+      try {
+        await this.store.ping();
+      } catch (error) {
+        return {
+          status: 'degraded',
+          detail: `${status.store}: ${error instanceof Error ? error.message : String(error)}`,
+        };
+      }
+      if (status.lastError) {
+        return {
+          status: 'degraded',
+          detail: `${status.store}: ${status.buffered} buffered, last error: ${status.lastError}`,
+        };
+      }
+      return { status: 'ok', detail: `${status.store}: ${status.written} written, ${status.buffered} buffered` };
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.budget.stop();
+    await this.ledger.stop().catch(() => undefined);
+    await this.store.close();
+  }
+}

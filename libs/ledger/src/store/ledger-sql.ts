@@ -1,0 +1,210 @@
+import {
+  ANY,
+  HOURLY_MEASURES,
+  type HourlyMeasure,
+  type HourlyQuery,
+  type HourlyUsage,
+  hourStart,
+  USAGE_DIMENSIONS,
+  type UsageRecord,
+  type UsageStatus,
+} from '../usage-record';
+
+/** SQL shared by the SQLite and PostgreSQL stores (both speak this dialect subset). */
+
+export const RECORD_COLUMNS = [
+  'ts',
+  'endpoint',
+  'provider',
+  'model',
+  'status',
+  'error_type',
+  'latency_ms',
+  'input_tokens',
+  'output_tokens',
+  'cached_tokens',
+  'reasoning_tokens',
+  'tokens_estimated',
+  'cost_usd',
+  'quality_score',
+  'flags',
+  'retry_count',
+  'fallback_used',
+  'router_decision',
+  'prompt_hash',
+  'prompt_chars',
+  'answer_chars',
+  'preview',
+] as const;
+
+export const MEASURE_COLUMNS: Record<HourlyMeasure, string> = {
+  requests: 'requests',
+  errors: 'errors',
+  safetyBlocks: 'safety_blocks',
+  inputTokens: 'input_tokens',
+  outputTokens: 'output_tokens',
+  cachedTokens: 'cached_tokens',
+  reasoningTokens: 'reasoning_tokens',
+  costUsd: 'cost_usd',
+  latencyMsSum: 'latency_ms_sum',
+  qualitySum: 'quality_sum',
+  qualityCount: 'quality_count',
+  retries: 'retries',
+  fallbacks: 'fallbacks',
+  flagged: 'flagged',
+};
+
+const FLOAT_MEASURES = new Set<HourlyMeasure>(['costUsd', 'latencyMsSum', 'qualitySum']);
+
+/** DDL; `serial`/`float`/`bigint` are spelled per dialect. */
+export function schema(dialect: 'sqlite' | 'postgres'): string[] {
+  const id = dialect === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'BIGSERIAL PRIMARY KEY';
+  const float = dialect === 'sqlite' ? 'REAL' : 'DOUBLE PRECISION';
+  const measures = HOURLY_MEASURES.map(
+    (m) => `${MEASURE_COLUMNS[m]} ${FLOAT_MEASURES.has(m) ? float : 'BIGINT'} NOT NULL DEFAULT 0`,
+  ).join(',\n  ');
+  return [
+    `CREATE TABLE IF NOT EXISTS usage_records (
+  id ${id},
+  ts BIGINT NOT NULL,
+  endpoint TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  status TEXT NOT NULL,
+  error_type TEXT,
+  latency_ms ${float} NOT NULL,
+  input_tokens BIGINT NOT NULL,
+  output_tokens BIGINT NOT NULL,
+  cached_tokens BIGINT NOT NULL,
+  reasoning_tokens BIGINT NOT NULL,
+  tokens_estimated INTEGER NOT NULL,
+  cost_usd ${float},
+  quality_score ${float},
+  flags TEXT NOT NULL,
+  retry_count INTEGER NOT NULL,
+  fallback_used INTEGER NOT NULL,
+  router_decision TEXT,
+  prompt_hash TEXT NOT NULL,
+  prompt_chars INTEGER NOT NULL,
+  answer_chars INTEGER NOT NULL,
+  preview TEXT
+)`,
+    'CREATE INDEX IF NOT EXISTS usage_records_ts ON usage_records (ts)',
+    `CREATE TABLE IF NOT EXISTS usage_hourly (
+  hour BIGINT NOT NULL,
+  endpoint TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  ${measures},
+  PRIMARY KEY (hour, endpoint, provider, model)
+)`,
+  ];
+}
+
+export type SqlValue = string | number | null;
+
+export function recordValues(r: UsageRecord): SqlValue[] {
+  return [
+    r.ts,
+    r.endpoint,
+    r.provider,
+    r.model,
+    r.status,
+    r.errorType,
+    r.latencyMs,
+    r.inputTokens,
+    r.outputTokens,
+    r.cachedTokens,
+    r.reasoningTokens,
+    r.tokensEstimated ? 1 : 0,
+    r.costUsd,
+    r.qualityScore,
+    JSON.stringify(r.flags),
+    r.retryCount,
+    r.fallbackUsed ? 1 : 0,
+    r.routerDecision,
+    r.promptHash,
+    r.promptChars,
+    r.answerChars,
+    r.preview,
+  ];
+}
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const str = (v: unknown): string => (typeof v === 'string' ? v : String(v));
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : str(v));
+
+export function toRecord(row: Record<string, unknown>): UsageRecord {
+  return {
+    ts: num(row.ts),
+    endpoint: str(row.endpoint),
+    provider: str(row.provider),
+    model: str(row.model),
+    status: str(row.status) as UsageStatus,
+    errorType: strOrNull(row.error_type),
+    latencyMs: num(row.latency_ms),
+    inputTokens: num(row.input_tokens),
+    outputTokens: num(row.output_tokens),
+    cachedTokens: num(row.cached_tokens),
+    reasoningTokens: num(row.reasoning_tokens),
+    tokensEstimated: num(row.tokens_estimated) === 1,
+    costUsd: numOrNull(row.cost_usd),
+    qualityScore: numOrNull(row.quality_score),
+    flags: JSON.parse(str(row.flags)) as string[],
+    retryCount: num(row.retry_count),
+    fallbackUsed: num(row.fallback_used) === 1,
+    routerDecision: strOrNull(row.router_decision),
+    promptHash: str(row.prompt_hash),
+    promptChars: num(row.prompt_chars),
+    answerChars: num(row.answer_chars),
+    preview: strOrNull(row.preview),
+  };
+}
+
+export function hourlyValues(row: HourlyUsage): SqlValue[] {
+  return [row.hour, row.endpoint, row.provider, row.model, ...HOURLY_MEASURES.map((m) => row[m])];
+}
+
+export const HOURLY_COLUMNS = [
+  'hour',
+  'endpoint',
+  'provider',
+  'model',
+  ...HOURLY_MEASURES.map((m) => MEASURE_COLUMNS[m]),
+];
+
+/** `INSERT ... ON CONFLICT DO UPDATE` adding (`add`) or replacing (`replace`) the measures. */
+export function hourlyUpsert(placeholders: string, mode: 'add' | 'replace'): string {
+  const updates = HOURLY_MEASURES.map((m) => {
+    const c = MEASURE_COLUMNS[m];
+    return mode === 'add' ? `${c} = usage_hourly.${c} + excluded.${c}` : `${c} = excluded.${c}`;
+  }).join(', ');
+  return `INSERT INTO usage_hourly (${HOURLY_COLUMNS.join(', ')}) VALUES ${placeholders}
+ON CONFLICT (hour, endpoint, provider, model) DO UPDATE SET ${updates}`;
+}
+
+/** The grouped rollup query; dimensions come from a whitelist, never from input. `$1`/`$2`: from, to. */
+export function hourlySelect(query: HourlyQuery, param: (i: number) => string): string {
+  const keep = USAGE_DIMENSIONS.filter((d) => query.groupBy?.includes(d));
+  const dims = USAGE_DIMENSIONS.map((d) => (keep.includes(d) ? d : `'${ANY}' AS ${d}`)).join(', ');
+  const sums = HOURLY_MEASURES.map((m) => `SUM(${MEASURE_COLUMNS[m]}) AS ${MEASURE_COLUMNS[m]}`).join(', ');
+  const group = ['hour', ...keep].join(', ');
+  return `SELECT hour, ${dims}, ${sums} FROM usage_hourly WHERE hour >= ${param(1)} AND hour < ${param(2)}
+GROUP BY ${group} ORDER BY ${group}`;
+}
+
+export function hourlyRange(query: HourlyQuery): [number, number] {
+  return [hourStart(query.from), query.to];
+}
+
+export function toHourly(row: Record<string, unknown>): HourlyUsage {
+  const out = {
+    hour: num(row.hour),
+    endpoint: str(row.endpoint),
+    provider: str(row.provider),
+    model: str(row.model),
+  } as HourlyUsage;
+  for (const m of HOURLY_MEASURES) out[m] = num(row[MEASURE_COLUMNS[m]]);
+  return out;
+}

@@ -1,0 +1,38 @@
+import type { HourlyQuery, HourlyUsage, UsageRecord } from '../usage-record';
+
+export type LedgerStoreKind = 'sqlite' | 'postgres';
+
+export interface PurgeResult {
+  records: number;
+  hours: number;
+}
+
+/**
+ * Port: where the ledger persists. One interface, two stores (embedded node:sqlite by default, PostgreSQL
+ * when DATABASE_URL is set); `ledger-store.contract.ts` runs the same suite against both.
+ *
+ * Writes are batches: records are inserted and their hourly rollups incremented in one transaction, so the
+ * rollups always match the records, also with several writers (instances) on one database.
+ */
+export abstract class LedgerStore {
+  abstract readonly kind: LedgerStoreKind;
+  /** Creates the schema when missing (idempotent). */
+  abstract init(): Promise<void>;
+  /** Inserts records and adds them to the hourly rollups, atomically. */
+  abstract append(records: readonly UsageRecord[]): Promise<void>;
+  /** Imported hourly rows (no raw records): each row replaces the stored one with the same key (idempotent). */
+  abstract putHourly(rows: readonly HourlyUsage[]): Promise<void>;
+  /** Hourly sums in [from, to), grouped by the requested dimensions, ordered by hour then dimensions. */
+  abstract hourly(query: HourlyQuery): Promise<HourlyUsage[]>;
+  /** Sum of the hourly rollups' cost for hours in [from, to) (recorded and imported usage alike). */
+  abstract costBetween(from: number, to: number): Promise<number>;
+  /** Number of raw records with ts in [from, to). */
+  abstract countRecords(from: number, to: number): Promise<number>;
+  /** The raw records in [from, to), oldest first, at most `limit`. */
+  abstract records(from: number, to: number, limit: number): Promise<UsageRecord[]>;
+  /** Deletes raw records and hourly rows older than `before` (epoch ms). */
+  abstract purgeBefore(before: number): Promise<PurgeResult>;
+  /** Throws when the store cannot answer. */
+  abstract ping(): Promise<void>;
+  abstract close(): Promise<void>;
+}

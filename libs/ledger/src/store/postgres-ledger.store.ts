@@ -1,0 +1,153 @@
+import type { Pool, PoolClient } from 'pg';
+import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
+import { LedgerStore, type PurgeResult } from './ledger-store.port';
+import {
+  HOURLY_COLUMNS,
+  hourlyRange,
+  hourlySelect,
+  hourlyUpsert,
+  hourlyValues,
+  RECORD_COLUMNS,
+  recordValues,
+  schema,
+  type SqlValue,
+  toHourly,
+  toRecord,
+} from './ledger-sql';
+
+/** Rows per multi-row INSERT (PostgreSQL allows 65535 parameters per statement). */
+const CHUNK = 500;
+
+function placeholders(rows: number, columns: number): string {
+  const out: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    out.push(`(${Array.from({ length: columns }, (_, c) => `$${r * columns + c + 1}`).join(', ')})`);
+  }
+  return out.join(', ');
+}
+
+/**
+ * The shared store for several instances behind a load balancer (DATABASE_URL). Each batch is one
+ * transaction; rollup rows are upserted in key order so concurrent writers never deadlock.
+ */
+export class PostgresLedgerStore extends LedgerStore {
+  readonly kind = 'postgres' as const;
+
+  /** The pool is built by the module's factory (the only place the `pg` SDK is configured). */
+  constructor(private readonly pool: Pool) {
+    super();
+  }
+
+  async init(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      // Serialise schema creation between instances starting together.
+      await client.query('SELECT pg_advisory_lock(7349001)');
+      for (const statement of schema('postgres')) await client.query(statement);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(7349001)').catch(() => undefined);
+      client.release();
+    }
+  }
+
+  private async transaction(work: (client: PoolClient) => Promise<void>): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await work(client);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async upsertHourly(client: PoolClient, rows: readonly HourlyUsage[], mode: 'add' | 'replace'): Promise<void> {
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const chunk = rows.slice(i, i + CHUNK);
+      await client.query(
+        hourlyUpsert(placeholders(chunk.length, HOURLY_COLUMNS.length), mode),
+        chunk.flatMap(hourlyValues),
+      );
+    }
+  }
+
+  async append(records: readonly UsageRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.transaction(async (client) => {
+      for (let i = 0; i < records.length; i += CHUNK) {
+        const chunk = records.slice(i, i + CHUNK);
+        const values: SqlValue[] = chunk.flatMap(recordValues);
+        await client.query(
+          `INSERT INTO usage_records (${RECORD_COLUMNS.join(', ')}) VALUES ${placeholders(chunk.length, RECORD_COLUMNS.length)}`,
+          values,
+        );
+      }
+      await this.upsertHourly(client, rollUp(records), 'add');
+    });
+  }
+
+  async putHourly(rows: readonly HourlyUsage[]): Promise<void> {
+    if (rows.length === 0) return;
+    const sorted = [...rows].sort(
+      (a, b) =>
+        a.hour - b.hour ||
+        a.endpoint.localeCompare(b.endpoint) ||
+        a.provider.localeCompare(b.provider) ||
+        a.model.localeCompare(b.model),
+    );
+    await this.transaction((client) => this.upsertHourly(client, sorted, 'replace'));
+  }
+
+  async hourly(query: HourlyQuery): Promise<HourlyUsage[]> {
+    const result = await this.pool.query(
+      hourlySelect(query, (i) => `$${i}`),
+      hourlyRange(query),
+    );
+    return result.rows.map((r) => toHourly(r as Record<string, unknown>));
+  }
+
+  async costBetween(from: number, to: number): Promise<number> {
+    const result = await this.pool.query<{ cost: string | number | null }>(
+      'SELECT COALESCE(SUM(cost_usd), 0) AS cost FROM usage_hourly WHERE hour >= $1 AND hour < $2',
+      [from, to],
+    );
+    return Number(result.rows[0]?.cost ?? 0);
+  }
+
+  async countRecords(from: number, to: number): Promise<number> {
+    const result = await this.pool.query<{ n: string }>(
+      'SELECT COUNT(*) AS n FROM usage_records WHERE ts >= $1 AND ts < $2',
+      [from, to],
+    );
+    return Number(result.rows[0]?.n ?? 0);
+  }
+
+  async records(from: number, to: number, limit: number): Promise<UsageRecord[]> {
+    const result = await this.pool.query(
+      `SELECT ${RECORD_COLUMNS.join(', ')} FROM usage_records WHERE ts >= $1 AND ts < $2 ORDER BY ts, id LIMIT $3`,
+      [from, to, limit],
+    );
+    return result.rows.map((r) => toRecord(r as Record<string, unknown>));
+  }
+
+  async purgeBefore(before: number): Promise<PurgeResult> {
+    let result: PurgeResult = { records: 0, hours: 0 };
+    await this.transaction(async (client) => {
+      const records = await client.query('DELETE FROM usage_records WHERE ts < $1', [before]);
+      const hours = await client.query('DELETE FROM usage_hourly WHERE hour < $1', [before]);
+      result = { records: records.rowCount ?? 0, hours: hours.rowCount ?? 0 };
+    });
+    return result;
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,159 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
+import { LedgerStore, type PurgeResult } from './ledger-store.port';
+import {
+  HOURLY_COLUMNS,
+  hourlyRange,
+  hourlySelect,
+  hourlyUpsert,
+  hourlyValues,
+  RECORD_COLUMNS,
+  recordValues,
+  schema,
+  toHourly,
+  toRecord,
+} from './ledger-sql';
+
+/**
+ * The embedded store: Node 24's built-in `node:sqlite` on one file (WAL mode, so readers never wait for the
+ * writer; a busy timeout lets several processes share the file). Calls are synchronous inside; each batch is
+ * one short transaction.
+ */
+/** Runs synchronous store work, turning a throw into a rejected promise. */
+function settle<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+export class SqliteLedgerStore extends LedgerStore {
+  readonly kind = 'sqlite' as const;
+  private db: DatabaseSync | undefined;
+  private insertRecord: StatementSync | undefined;
+  private addHourly: StatementSync | undefined;
+  private replaceHourly: StatementSync | undefined;
+
+  constructor(private readonly file: string) {
+    super();
+  }
+
+  init(): Promise<void> {
+    if (this.db) return Promise.resolve();
+    if (this.file !== ':memory:') mkdirSync(dirname(this.file), { recursive: true });
+    const db = new DatabaseSync(this.file, { timeout: 10_000 });
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = NORMAL');
+    for (const statement of schema('sqlite')) db.exec(statement);
+    const row = (n: number): string => `(${Array.from({ length: n }, () => '?').join(', ')})`;
+    this.insertRecord = db.prepare(
+      `INSERT INTO usage_records (${RECORD_COLUMNS.join(', ')}) VALUES ${row(RECORD_COLUMNS.length)}`,
+    );
+    this.addHourly = db.prepare(hourlyUpsert(row(HOURLY_COLUMNS.length), 'add'));
+    this.replaceHourly = db.prepare(hourlyUpsert(row(HOURLY_COLUMNS.length), 'replace'));
+    this.db = db;
+    return Promise.resolve();
+  }
+
+  private open(): DatabaseSync {
+    if (!this.db) throw new Error('SQLite ledger store is not initialised (or closed)');
+    return this.db;
+  }
+
+  private transaction(work: () => void): void {
+    const db = this.open();
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      work();
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  append(records: readonly UsageRecord[]): Promise<void> {
+    return settle(() => {
+      if (records.length === 0) return;
+      this.transaction(() => {
+        for (const r of records) this.insertRecord!.run(...(recordValues(r) as SQLInputValue[]));
+        for (const h of rollUp(records)) this.addHourly!.run(...(hourlyValues(h) as SQLInputValue[]));
+      });
+    });
+  }
+
+  putHourly(rows: readonly HourlyUsage[]): Promise<void> {
+    return settle(() => {
+      if (rows.length === 0) return;
+      this.transaction(() => {
+        for (const h of rows) this.replaceHourly!.run(...(hourlyValues(h) as SQLInputValue[]));
+      });
+    });
+  }
+
+  hourly(query: HourlyQuery): Promise<HourlyUsage[]> {
+    return settle(() => {
+      const rows = this.open()
+        .prepare(hourlySelect(query, () => '?'))
+        .all(...hourlyRange(query));
+      return rows.map((r) => toHourly(r as Record<string, unknown>));
+    });
+  }
+
+  costBetween(from: number, to: number): Promise<number> {
+    return settle(() => {
+      const row = this.open()
+        .prepare('SELECT COALESCE(SUM(cost_usd), 0) AS cost FROM usage_hourly WHERE hour >= ? AND hour < ?')
+        .get(from, to) as { cost: number } | undefined;
+      return Number(row?.cost ?? 0);
+    });
+  }
+
+  countRecords(from: number, to: number): Promise<number> {
+    return settle(() => {
+      const row = this.open()
+        .prepare('SELECT COUNT(*) AS n FROM usage_records WHERE ts >= ? AND ts < ?')
+        .get(from, to) as { n: number } | undefined;
+      return Number(row?.n ?? 0);
+    });
+  }
+
+  records(from: number, to: number, limit: number): Promise<UsageRecord[]> {
+    return settle(() => {
+      const rows = this.open()
+        .prepare(
+          `SELECT ${RECORD_COLUMNS.join(', ')} FROM usage_records WHERE ts >= ? AND ts < ? ORDER BY ts, id LIMIT ?`,
+        )
+        .all(from, to, limit);
+      return rows.map((r) => toRecord(r as Record<string, unknown>));
+    });
+  }
+
+  purgeBefore(before: number): Promise<PurgeResult> {
+    return settle(() => {
+      let result: PurgeResult = { records: 0, hours: 0 };
+      this.transaction(() => {
+        const db = this.open();
+        const records = db.prepare('DELETE FROM usage_records WHERE ts < ?').run(before).changes;
+        const hours = db.prepare('DELETE FROM usage_hourly WHERE hour < ?').run(before).changes;
+        result = { records: Number(records), hours: Number(hours) };
+      });
+      return result;
+    });
+  }
+
+  ping(): Promise<void> {
+    return settle(() => {
+      this.open().prepare('SELECT 1').get();
+    });
+  }
+
+  close(): Promise<void> {
+    this.db?.close();
+    this.db = undefined;
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,42 @@
+import type { HourlyQuery, HourlyUsage, UsageRecord } from './usage-record';
+import type { LedgerStoreKind } from './store/ledger-store.port';
+
+export interface LedgerStatus {
+  store: LedgerStoreKind;
+  /** Records accepted but not yet written. */
+  buffered: number;
+  /** Records dropped because the buffer was full while the store was failing (since start). */
+  dropped: number;
+  written: number;
+  lastFlushAt: number | null;
+  lastError: string | null;
+}
+
+/**
+ * The usage ledger: every LLM call is `record`ed here. `record` never blocks or throws into a request:
+ * records are buffered and written in batches every LEDGER_FLUSH_MS (default 1 s), so a crash loses at most
+ * the last flush interval. Queries read the store (recorded and imported usage).
+ */
+export abstract class UsageLedger {
+  /** Buffers one record; returns at once. Invalid input is normalised, never thrown. */
+  abstract record(entry: UsageRecord): void;
+  /** Writes the buffer now (tests, shutdown, CLI tools). */
+  abstract flush(): Promise<void>;
+  /** Hourly rollups in [from, to), grouped by the requested dimensions (default: one row per hour). */
+  abstract hourly(query: HourlyQuery): Promise<HourlyUsage[]>;
+  /**
+   * One total row per hour for every hour in [from, to), zero-filled where nothing was recorded: the input
+   * series of the cost forecaster.
+   */
+  abstract hourlySeries(from: number, to: number): Promise<HourlyUsage[]>;
+  /** Cost in [from, to) per the rollups, plus buffered records in that window not yet written. */
+  abstract spendBetween(from: number, to: number): Promise<number>;
+  /**
+   * Today's spend (UTC day), synchronous: the store's figure refreshed after every flush (all instances'
+   * writes with PostgreSQL) plus this instance's records since. Used on the request path by budgets.
+   */
+  abstract spendToday(now?: number): number;
+  /** Stores imported hourly rows (CSV/JSONL files, Datadog); re-importing the same hours replaces them. */
+  abstract importHourly(rows: readonly HourlyUsage[]): Promise<void>;
+  abstract status(): LedgerStatus;
+}

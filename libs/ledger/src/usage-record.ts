@@ -1,0 +1,160 @@
+/** Outcome of one LLM call as the ledger stores it. */
+export type UsageStatus = 'ok' | 'error' | 'safety_block';
+
+/**
+ * One LLM call. No raw prompt or answer: a hash and lengths, plus an optional redacted preview that is only
+ * kept when LEDGER_STORE_PREVIEW=true.
+ */
+export interface UsageRecord {
+  /** Epoch milliseconds of the call's start. */
+  ts: number;
+  endpoint: string;
+  provider: string;
+  model: string;
+  status: UsageStatus;
+  errorType: string | null;
+  latencyMs: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedTokens: number;
+  reasoningTokens: number;
+  /** True when the token counts are estimates (the provider did not report usage). */
+  tokensEstimated: boolean;
+  /** Null when the model has no known price. */
+  costUsd: number | null;
+  qualityScore: number | null;
+  /** e.g. ungrounded, failure_to_answer, pii, prompt_injection, token_abuse */
+  flags: string[];
+  retryCount: number;
+  fallbackUsed: boolean;
+  routerDecision: string | null;
+  promptHash: string;
+  promptChars: number;
+  answerChars: number;
+  /** Redacted, only when LEDGER_STORE_PREVIEW. */
+  preview: string | null;
+}
+
+/** Dimensions an hourly rollup can be grouped by. */
+export type UsageDimension = 'endpoint' | 'provider' | 'model';
+export const USAGE_DIMENSIONS: readonly UsageDimension[] = ['endpoint', 'provider', 'model'];
+
+/** Sums over one hour (and, unless grouped away, one endpoint/provider/model). */
+export interface HourlyUsage {
+  /** Epoch milliseconds of the hour's start (UTC). */
+  hour: number;
+  endpoint: string;
+  provider: string;
+  model: string;
+  requests: number;
+  errors: number;
+  safetyBlocks: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedTokens: number;
+  reasoningTokens: number;
+  costUsd: number;
+  latencyMsSum: number;
+  qualitySum: number;
+  qualityCount: number;
+  retries: number;
+  fallbacks: number;
+  flagged: number;
+}
+
+/** The numeric members of HourlyUsage, in storage order. */
+export const HOURLY_MEASURES = [
+  'requests',
+  'errors',
+  'safetyBlocks',
+  'inputTokens',
+  'outputTokens',
+  'cachedTokens',
+  'reasoningTokens',
+  'costUsd',
+  'latencyMsSum',
+  'qualitySum',
+  'qualityCount',
+  'retries',
+  'fallbacks',
+  'flagged',
+] as const satisfies readonly (keyof HourlyUsage)[];
+export type HourlyMeasure = (typeof HOURLY_MEASURES)[number];
+
+/** Value of a dimension that was grouped away, or unknown on imported data. */
+export const ANY = '*';
+
+export interface HourlyQuery {
+  /** Inclusive, epoch ms (rounded down to the hour). */
+  from: number;
+  /** Exclusive, epoch ms. */
+  to: number;
+  /** Dimensions to keep; the others are summed over and reported as `*`. Default: none (one row per hour). */
+  groupBy?: readonly UsageDimension[];
+}
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+
+export function hourStart(ts: number): number {
+  return Math.floor(ts / HOUR_MS) * HOUR_MS;
+}
+
+/** Start of the UTC day holding `ts`; budgets reset at UTC midnight. */
+export function utcDayStart(ts: number): number {
+  return Math.floor(ts / DAY_MS) * DAY_MS;
+}
+
+export function emptyHourly(hour: number, endpoint = ANY, provider = ANY, model = ANY): HourlyUsage {
+  return {
+    hour,
+    endpoint,
+    provider,
+    model,
+    requests: 0,
+    errors: 0,
+    safetyBlocks: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    cachedTokens: 0,
+    reasoningTokens: 0,
+    costUsd: 0,
+    latencyMsSum: 0,
+    qualitySum: 0,
+    qualityCount: 0,
+    retries: 0,
+    fallbacks: 0,
+    flagged: 0,
+  };
+}
+
+/** Folds records into hourly rows keyed by hour/endpoint/provider/model, sorted by key (stable lock order). */
+export function rollUp(records: readonly UsageRecord[]): HourlyUsage[] {
+  const rows = new Map<string, HourlyUsage>();
+  for (const r of records) {
+    const hour = hourStart(r.ts);
+    const key = `${hour}\u0000${r.endpoint}\u0000${r.provider}\u0000${r.model}`;
+    let row = rows.get(key);
+    if (!row) {
+      row = emptyHourly(hour, r.endpoint, r.provider, r.model);
+      rows.set(key, row);
+    }
+    row.requests += 1;
+    if (r.status === 'error') row.errors += 1;
+    if (r.status === 'safety_block') row.safetyBlocks += 1;
+    row.inputTokens += r.inputTokens;
+    row.outputTokens += r.outputTokens;
+    row.cachedTokens += r.cachedTokens;
+    row.reasoningTokens += r.reasoningTokens;
+    row.costUsd += r.costUsd ?? 0;
+    row.latencyMsSum += r.latencyMs;
+    if (r.qualityScore !== null) {
+      row.qualitySum += r.qualityScore;
+      row.qualityCount += 1;
+    }
+    row.retries += r.retryCount;
+    row.fallbacks += r.fallbackUsed ? 1 : 0;
+    row.flagged += r.flags.length > 0 ? 1 : 0;
+  }
+  return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+}

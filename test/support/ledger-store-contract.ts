@@ -1,0 +1,191 @@
+import { emptyHourly, HOUR_MS, type LedgerStore, type UsageRecord } from '@app/ledger';
+
+export interface LedgerStoreHarness {
+  /** Opens a new connection (a new store instance) to the same database; `init()` already called. */
+  open(): Promise<LedgerStore>;
+  /** Restarts the database itself where that means something (PostgreSQL); the SQLite harness reopens the file. */
+  restartDatabase(): Promise<void>;
+}
+
+const T0 = Date.UTC(2026, 10, 2, 0, 0, 0); // a Monday, 00:00 UTC
+
+export function usageRecord(overrides: Partial<UsageRecord> = {}): UsageRecord {
+  return {
+    ts: T0,
+    endpoint: '/qa',
+    provider: 'simulated',
+    model: 'gemini-2.5-flash',
+    status: 'ok',
+    errorType: null,
+    latencyMs: 100,
+    inputTokens: 1000,
+    outputTokens: 200,
+    cachedTokens: 0,
+    reasoningTokens: 0,
+    tokensEstimated: false,
+    costUsd: 0.001,
+    qualityScore: 0.9,
+    flags: [],
+    retryCount: 0,
+    fallbackUsed: false,
+    routerDecision: null,
+    promptHash: 'sha256:abc',
+    promptChars: 42,
+    answerChars: 420,
+    preview: null,
+    ...overrides,
+  };
+}
+
+/** The one suite every LedgerStore must pass. */
+export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarness): void {
+  describe(`${name}: LedgerStore contract`, () => {
+    const opened: LedgerStore[] = [];
+    const open = async (): Promise<LedgerStore> => {
+      const store = await harness().open();
+      opened.push(store);
+      return store;
+    };
+    let store: LedgerStore;
+    // Every test uses its own time window so the tests share one database without clearing it.
+    let window = 0;
+    const base = (): number => T0 + window * 30 * 24 * HOUR_MS;
+
+    beforeEach(async () => {
+      window += 1;
+      store = await open();
+    });
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close().catch(() => undefined)));
+    });
+
+    it('stores every field of a record and reads it back unchanged', async () => {
+      const record = usageRecord({
+        ts: base() + 1234,
+        status: 'error',
+        errorType: 'UPSTREAM_TIMEOUT',
+        costUsd: null,
+        qualityScore: null,
+        flags: ['pii', 'token_abuse'],
+        retryCount: 2,
+        fallbackUsed: true,
+        routerDecision: 'flash:cheapest',
+        tokensEstimated: true,
+        cachedTokens: 5,
+        reasoningTokens: 7,
+        latencyMs: 12.5,
+        preview: 'what is [EMAIL]?',
+      });
+      await store.append([record]);
+      expect(await store.records(base(), base() + HOUR_MS, 10)).toEqual([record]);
+      expect(await store.countRecords(base(), base() + HOUR_MS)).toBe(1);
+    });
+
+    it('rolls records up by hour, and by model and endpoint on request', async () => {
+      const t = base();
+      await store.append([
+        usageRecord({ ts: t + 10, model: 'flash', endpoint: '/qa', costUsd: 0.5, latencyMs: 100 }),
+        usageRecord({ ts: t + 20, model: 'pro', endpoint: '/qa', costUsd: 1.25, status: 'error', errorType: 'X' }),
+        usageRecord({ ts: t + 30, model: 'flash', endpoint: '/reason', costUsd: 0.25, status: 'safety_block' }),
+        usageRecord({
+          ts: t + HOUR_MS + 5,
+          model: 'flash',
+          endpoint: '/qa',
+          costUsd: 2,
+          flags: ['pii'],
+          qualityScore: null,
+        }),
+      ]);
+      const totals = await store.hourly({ from: t, to: t + 2 * HOUR_MS });
+      expect(totals.map((h) => [h.hour - t, h.model, h.endpoint, h.requests, h.costUsd])).toEqual([
+        [0, '*', '*', 3, 2],
+        [HOUR_MS, '*', '*', 1, 2],
+      ]);
+      expect(totals[0]).toMatchObject({ errors: 1, safetyBlocks: 1, inputTokens: 3000, qualityCount: 3 });
+      expect(totals[1]).toMatchObject({ flagged: 1, qualityCount: 0, qualitySum: 0 });
+
+      const byModel = await store.hourly({ from: t, to: t + HOUR_MS, groupBy: ['model'] });
+      expect(byModel.map((h) => [h.model, h.endpoint, h.requests, h.costUsd])).toEqual([
+        ['flash', '*', 2, 0.75],
+        ['pro', '*', 1, 1.25],
+      ]);
+      const byEndpoint = await store.hourly({ from: t, to: t + HOUR_MS, groupBy: ['endpoint', 'model'] });
+      expect(byEndpoint.map((h) => [h.endpoint, h.model, h.requests])).toEqual([
+        ['/qa', 'flash', 1],
+        ['/qa', 'pro', 1],
+        ['/reason', 'flash', 1],
+      ]);
+      expect(await store.costBetween(t, t + HOUR_MS)).toBeCloseTo(2, 10);
+      expect(await store.costBetween(t, t + 2 * HOUR_MS)).toBeCloseTo(4, 10);
+    });
+
+    it('imports hourly rows idempotently (a re-import replaces, never doubles)', async () => {
+      const t = base();
+      const row = { ...emptyHourly(t), model: 'imported', requests: 10, costUsd: 3.5 };
+      await store.putHourly([row, { ...row, hour: t + HOUR_MS, costUsd: 1 }]);
+      await store.putHourly([row]);
+      const hours = await store.hourly({ from: t, to: t + 2 * HOUR_MS });
+      expect(hours.map((h) => [h.requests, h.costUsd])).toEqual([
+        [10, 3.5],
+        [10, 1],
+      ]);
+    });
+
+    it('keeps exact totals with several concurrent writers on one database', async () => {
+      const t = base();
+      const writers = await Promise.all([open(), open(), open(), open()]);
+      const batches = 10;
+      const perBatch = 25;
+      await Promise.all(
+        writers.map(async (writer, w) => {
+          for (let b = 0; b < batches; b++) {
+            const batch = Array.from({ length: perBatch }, (_, i) =>
+              usageRecord({ ts: t + ((w * 7 + b * 3 + i) % 3) * HOUR_MS + i, model: i % 2 ? 'a' : 'b', costUsd: 0.01 }),
+            );
+            await writer.append(batch);
+          }
+        }),
+      );
+      const expected = writers.length * batches * perBatch;
+      expect(await store.countRecords(t, t + 3 * HOUR_MS)).toBe(expected);
+      const hours = await store.hourly({ from: t, to: t + 3 * HOUR_MS, groupBy: ['model'] });
+      expect(hours.reduce((sum, h) => sum + h.requests, 0)).toBe(expected);
+      expect(await store.costBetween(t, t + 3 * HOUR_MS)).toBeCloseTo(expected * 0.01, 6);
+    });
+
+    it('keeps committed data across a restart', async () => {
+      const t = base();
+      await store.append([usageRecord({ ts: t, costUsd: 0.75 }), usageRecord({ ts: t + 1, costUsd: 0.25 })]);
+      await store.close();
+      await harness().restartDatabase();
+      const reopened = await open();
+      expect(await reopened.countRecords(t, t + HOUR_MS)).toBe(2);
+      expect(await reopened.costBetween(t, t + HOUR_MS)).toBeCloseTo(1, 10);
+      await reopened.append([usageRecord({ ts: t + 2, costUsd: 1 })]);
+      expect(await reopened.costBetween(t, t + HOUR_MS)).toBeCloseTo(2, 10);
+    });
+
+    it('purges records and rollups older than the retention cut-off', async () => {
+      const t = base();
+      await store.append([
+        usageRecord({ ts: t }),
+        usageRecord({ ts: t + 5 * HOUR_MS }),
+        usageRecord({ ts: t + 6 * HOUR_MS }),
+      ]);
+      const purged = await store.purgeBefore(t + 5 * HOUR_MS);
+      expect(purged.records).toBeGreaterThanOrEqual(1);
+      expect(purged.hours).toBeGreaterThanOrEqual(1);
+      expect(await store.countRecords(t, t + 7 * HOUR_MS)).toBe(2);
+      expect((await store.hourly({ from: t, to: t + 7 * HOUR_MS })).map((h) => h.hour - t)).toEqual([
+        5 * HOUR_MS,
+        6 * HOUR_MS,
+      ]);
+    });
+
+    it('answers ping while open and fails after close', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+      await store.close();
+      await expect(store.ping()).rejects.toThrow();
+    });
+  });
+}

@@ -1,0 +1,122 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A throwaway PostgreSQL server from the machine's binaries (PostgreSQL 15 under /usr/lib/postgresql, or
+ * PG_BIN_DIR, or initdb on PATH): initdb into a temp dir, start on a free loopback port with its unix
+ * socket in the temp dir, stop and delete after. PostgreSQL refuses to run as root, so under root (CI)
+ * the server runs as the `postgres` user, else `nobody`, with the temp dir handed to that user.
+ * Never skips: when it cannot start, `start()` throws with the reason and the server log.
+ */
+export class PostgresTestServer {
+  private dir = '';
+  private port = 0;
+  private runAs: { uid: number; gid: number } | undefined;
+  private bin = '';
+
+  get url(): string {
+    return `postgres://ledger@127.0.0.1:${this.port}/postgres`;
+  }
+
+  async start(): Promise<void> {
+    this.bin = findBinDir();
+    this.dir = mkdtempSync(join(tmpdir(), 'ledger-pg-'));
+    this.runAs = process.getuid?.() === 0 ? unprivilegedUser() : undefined;
+    if (this.runAs) {
+      chmodSync(this.dir, 0o700);
+      chownSync(this.dir, this.runAs.uid, this.runAs.gid);
+    }
+    this.port = await freePort();
+    const data = join(this.dir, 'data');
+    this.run('initdb', ['-D', data, '-U', 'ledger', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
+    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50`;
+    try {
+      this.run('pg_ctl', ['-D', data, '-o', options, '-l', join(this.dir, 'server.log'), '-w', '-t', '30', 'start']);
+    } catch (error) {
+      const logFile = join(this.dir, 'server.log');
+      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '(no log)';
+      throw new Error(`${(error as Error).message}\n--- server.log ---\n${log}`, { cause: error });
+    }
+  }
+
+  /** Stops immediately (a crash, as far as clients can tell) and starts again on the same port and data. */
+  restart(): void {
+    const data = join(this.dir, 'data');
+    this.run('pg_ctl', ['-D', data, '-m', 'fast', '-l', join(this.dir, 'server.log'), '-w', '-t', '30', 'restart']);
+  }
+
+  stop(): void {
+    if (!this.dir) return;
+    try {
+      this.run('pg_ctl', ['-D', join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']);
+    } catch {
+      // already stopped
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+    this.dir = '';
+  }
+
+  private run(tool: string, args: string[]): void {
+    const command = join(this.bin, tool);
+    const result = this.runAs
+      ? spawnSync(
+          'setpriv',
+          [`--reuid=${this.runAs.uid}`, `--regid=${this.runAs.gid}`, '--clear-groups', command, ...args],
+          {
+            encoding: 'utf8',
+            cwd: this.dir,
+          },
+        )
+      : spawnSync(command, args, { encoding: 'utf8', cwd: this.dir, timeout: 60_000 });
+    if (result.error || result.status !== 0) {
+      throw new Error(
+        `PostgreSQL test server: ${tool} failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr}${result.stdout}`,
+      );
+    }
+  }
+}
+
+function findBinDir(): string {
+  const candidates = [process.env.PG_BIN_DIR, '/usr/lib/postgresql/15/bin'];
+  try {
+    const versions = execFileSync('ls', ['/usr/lib/postgresql'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    for (const v of versions.sort().reverse()) candidates.push(`/usr/lib/postgresql/${v}/bin`);
+  } catch {
+    // no Debian layout
+  }
+  for (const dir of candidates)
+    if (dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl'))) return dir;
+  const which = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
+  if (which.status === 0 && which.stdout.trim()) return join(which.stdout.trim(), '..');
+  throw new Error(
+    'PostgreSQL server binaries (initdb, pg_ctl) not found: install PostgreSQL 15 or set PG_BIN_DIR. ' +
+      'The ledger contract suite needs them and never skips.',
+  );
+}
+
+function unprivilegedUser(): { uid: number; gid: number } {
+  for (const name of ['postgres', 'nobody']) {
+    const result = spawnSync('id', ['-u', name], { encoding: 'utf8' });
+    if (result.status === 0) {
+      const uid = Number(result.stdout.trim());
+      const gid = Number(spawnSync('id', ['-g', name], { encoding: 'utf8' }).stdout.trim());
+      return { uid, gid };
+    }
+  }
+  throw new Error('Running as root and neither a `postgres` nor a `nobody` user exists to run PostgreSQL');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
