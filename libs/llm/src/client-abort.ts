@@ -1,5 +1,6 @@
 /** Minimal view of the Fastify request: its raw Node request and socket. */
 export interface RawRequestLike {
+  headers: { accept?: string };
   raw: { socket: { once(event: 'close', fn: () => void): unknown; off(event: 'close', fn: () => void): unknown } };
 }
 

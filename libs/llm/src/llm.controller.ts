@@ -1,5 +1,5 @@
-import { Body, Controller, Header, Headers, HttpCode, Post, Query, Req, StreamableFile } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Header, HttpCode, Post, Query, Req, StreamableFile } from '@nestjs/common';
+import { ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '@app/common';
 import { DrillQueryDto, QaRequestDto, ReasonRequestDto, StressRequestDto } from './dto/llm-request.dto';
 import { LlmResponseDto } from './dto/llm-response.dto';
@@ -17,6 +17,14 @@ const LLM_PROBLEMS = [
   'NO_CAPACITY',
   'UPSTREAM_TIMEOUT',
 ] as const;
+
+const STREAM_HEADER = {
+  name: 'accept',
+  required: false,
+  description: '`text/event-stream` streams the answer as Server-Sent Events; anything else answers JSON.',
+};
+const STREAM_DESCRIPTION =
+  'The answer and its metadata. As `text/event-stream`: `delta` events `{text}`, then one `done` event `{answer, metadata}` (or an `error` event with a problem).';
 
 function wantsStream(accept: string | undefined): boolean {
   return accept !== undefined && accept.includes('text/event-stream');
@@ -37,15 +45,15 @@ export class LlmController {
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Answer a question (optionally grounded in a document)' })
   @ApiProduces('application/json', 'text/event-stream')
-  @ApiOkResponse({ type: LlmResponseDto })
+  @ApiHeader(STREAM_HEADER)
+  @ApiOkResponse({ type: LlmResponseDto, description: STREAM_DESCRIPTION })
   @ApiProblems(...LLM_PROBLEMS)
   async qa(
     @Body() body: QaRequestDto,
     @Query() drills: DrillQueryDto,
     @Req() request: RawRequestLike,
-    @Headers('accept') accept?: string,
   ): Promise<LlmResponseDto | StreamableFile> {
-    return this.run(request, accept, (signal) => this.endpoints.qaInput(body, drills, signal));
+    return this.run(request, (signal) => this.endpoints.qaInput(body, drills, signal));
   }
 
   /** Sends a reasoning prompt unchanged. Streams with `Accept: text/event-stream`. */
@@ -54,15 +62,15 @@ export class LlmController {
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Answer a free-form reasoning prompt' })
   @ApiProduces('application/json', 'text/event-stream')
-  @ApiOkResponse({ type: LlmResponseDto })
+  @ApiHeader(STREAM_HEADER)
+  @ApiOkResponse({ type: LlmResponseDto, description: STREAM_DESCRIPTION })
   @ApiProblems(...LLM_PROBLEMS)
   async reason(
     @Body() body: ReasonRequestDto,
     @Query() drills: DrillQueryDto,
     @Req() request: RawRequestLike,
-    @Headers('accept') accept?: string,
   ): Promise<LlmResponseDto | StreamableFile> {
-    return this.run(request, accept, (signal) => this.endpoints.reasonInput(body, drills, signal));
+    return this.run(request, (signal) => this.endpoints.reasonInput(body, drills, signal));
   }
 
   /** A load drill: the prompt repeated `repetitions` times in one call, long context on, within the size and cost caps. */
@@ -70,7 +78,7 @@ export class LlmController {
   @HttpCode(200)
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Send one large repeated prompt (load drill, capped)' })
-  @ApiOkResponse({ type: LlmResponseDto })
+  @ApiOkResponse({ type: LlmResponseDto, description: 'The answer and its metadata.' })
   @ApiProblems(...LLM_PROBLEMS, 'INPUT_TOO_LARGE', 'COST_CAP_EXCEEDED')
   async stress(
     @Body() body: StressRequestDto,
@@ -87,9 +95,9 @@ export class LlmController {
 
   private async run(
     request: RawRequestLike,
-    accept: string | undefined,
     build: (signal: AbortSignal) => LlmCallInput,
   ): Promise<LlmResponseDto | StreamableFile> {
+    const accept = request.headers.accept;
     const { signal, dispose } = clientAbortSignal(request);
     try {
       const input = build(signal);

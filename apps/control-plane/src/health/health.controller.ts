@@ -18,7 +18,7 @@ export class HealthController {
   @Get()
   @SkipTelemetry()
   @ApiOperation({ summary: 'Liveness probe' })
-  @ApiOkResponse({ type: LivenessDto })
+  @ApiOkResponse({ type: LivenessDto, description: 'The process is up.' })
   liveness(): LivenessDto {
     return { status: 'ok' };
   }
@@ -26,7 +26,7 @@ export class HealthController {
   /** Readiness probe: the state of each dependency (metrics socket, tracer, Datadog API, model provider...). */
   @Get('ready')
   @ApiOperation({ summary: 'Readiness probe with the state of each dependency' })
-  @ApiOkResponse({ type: ReadinessDto })
+  @ApiOkResponse({ type: ReadinessDto, description: 'Each dependency and its state.' })
   async readiness(): Promise<ReadinessDto> {
     const metrics = this.metrics.health();
     const tracer = this.tracer.status();
