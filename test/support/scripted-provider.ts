@@ -10,7 +10,9 @@ export type Step =
   | { ok: string; usage?: LlmGenerateResult['usage']; delayMs?: number }
   | { fail: 'server' | 'rate_limit' | 'timeout' | 'bad_request' | 'connection'; status?: number; retryAfterMs?: number }
   | { hang: true }
-  | { safety: 'prompt' | 'candidate' };
+  | { safety: 'prompt' | 'candidate' }
+  /** Streams `stall` as a first delta, then goes silent until aborted (generate treats it as a hang). */
+  | { stall: string };
 
 /**
  * A port-level fake provider (no SDK involved): answers from a script, per model, and records every
@@ -32,7 +34,7 @@ export class ScriptedProvider extends LlmProvider {
     this.calls.push({ model: request.model, at: Date.now(), prompt: request.prompt });
     const step = this.scripts.get(request.model)?.shift() ?? this.fallbackStep;
     const details = { provider: this.name, model: request.model };
-    if ('hang' in step) {
+    if ('hang' in step || 'stall' in step) {
       return new Promise<never>((_, reject) =>
         request.signal.addEventListener('abort', () => reject(request.signal.reason as Error), { once: true }),
       );
@@ -63,6 +65,22 @@ export class ScriptedProvider extends LlmProvider {
   }
 
   async *stream(request: LlmGenerateRequest): AsyncIterable<LlmStreamEvent> {
+    const next = this.scripts.get(request.model)?.[0];
+    if (next && 'stall' in next) {
+      this.scripts.get(request.model)?.shift();
+      this.calls.push({ model: request.model, at: Date.now(), prompt: request.prompt });
+      yield { type: 'delta', text: next.stall };
+      await new Promise<never>((_, reject) =>
+        request.signal.addEventListener(
+          'abort',
+          () =>
+            reject(
+              new LlmProviderError('timeout', 'stalled stream aborted', { provider: this.name, model: request.model }),
+            ),
+          { once: true },
+        ),
+      );
+    }
     const result = await this.generate(request);
     for (const word of result.text.split(' ')) yield { type: 'delta', text: `${word} ` };
     yield { type: 'done', result };

@@ -271,4 +271,19 @@ describe('LlmService', () => {
     }
     expect(named(metrics, 'llm.time_to_first_token_ms')).toHaveLength(1);
   });
+
+  it('ends a stream that goes silent after its first token with a timeout, not a hang', async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', { stall: 'first words ' });
+    const { service, metrics } = await build({ LLM_TIMEOUT_MS: '150' }, provider);
+    const started = Date.now();
+    const seen: string[] = [];
+    const error = await (async () => {
+      for await (const item of await service.stream(input())) if (item.type === 'delta') seen.push(item.text);
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(['first words ']);
+    expect(error).toBeInstanceOf(LlmCallFailedError);
+    expect((error as LlmCallFailedError).code).toBe('UPSTREAM_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(named(metrics, 'llm.error.count')[0]!.tags).toContain('error_type:timeout');
+  });
 });

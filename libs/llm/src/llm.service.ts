@@ -157,7 +157,9 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
     let outcome: AttemptOutcome<StreamAttempt>;
     try {
       if (input.drills.latency) await sleep(DRILL_LATENCY_MS, input.signal);
-      outcome = await this.withRetries(ctx, true, (request, span) => this.startStream(request, span));
+      outcome = await this.withRetries(ctx, true, (request, span, heartbeat) =>
+        this.startStream(request, span, heartbeat),
+      );
     } catch (error) {
       throw this.failed(ctx, error);
     }
@@ -276,6 +278,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
   private startStream(
     request: LlmGenerateRequest,
     span: LlmSpanHandle,
+    heartbeat: () => void,
   ): { started: Promise<StreamAttempt>; finished: Promise<unknown> } {
     let resolveDone!: (r: LlmGenerateResult) => void;
     let rejectDone!: (e: unknown) => void;
@@ -289,6 +292,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
       let started = false;
       const run = async (): Promise<void> => {
         for await (const event of this.provider.stream(request)) {
+          heartbeat();
           if (!started) {
             started = true;
             resolveStarted({ queue, done });
@@ -324,7 +328,11 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
   private async withRetries<T>(
     ctx: CallContext,
     holdSlot: boolean,
-    attempt: (request: LlmGenerateRequest, span: LlmSpanHandle) => { started: Promise<T>; finished: Promise<unknown> },
+    attempt: (
+      request: LlmGenerateRequest,
+      span: LlmSpanHandle,
+      heartbeat: () => void,
+    ) => { started: Promise<T>; finished: Promise<unknown> },
   ): Promise<AttemptOutcome<T>> {
     const { llm } = this.config;
     let attempts = 0;
@@ -397,7 +405,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
                       },
                     );
                   }
-                  const { started, finished } = attempt(request, span);
+                  const { started, finished } = attempt(request, span, () => timer.refresh());
                   started.then(resolve, reject);
                   await finished;
                 },
@@ -416,6 +424,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
             evaluationRef,
             release: keepSlot
               ? () => {
+                  clearTimeout(timer);
                   release();
                   ctx.input.signal?.removeEventListener('abort', onClientAbort);
                 }
@@ -442,8 +451,9 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
           await sleep(delayMs, ctx.input.signal);
           if (!breaker.tryAcquire()) break;
         } finally {
-          clearTimeout(timer);
+          // A stream keeps its timer as an idle timeout between events (refreshed by the heartbeat).
           if (!keepSlot) {
+            clearTimeout(timer);
             release();
             ctx.input.signal?.removeEventListener('abort', onClientAbort);
           }
