@@ -284,3 +284,24 @@ describe('LLM failures answer with the right status and context, never 200 with 
     }
   });
 });
+
+describe('graceful shutdown', () => {
+  it('finishes the calls in flight on SIGTERM, then exits', async () => {
+    const service = await new ServiceProcess({
+      DD_TRACE_ENABLED: 'false',
+      SIM_LATENCY_MEDIAN_MS: '600',
+      SIM_LATENCY_SIGMA: '0',
+    }).start();
+    const inFlight = post(`${service.url}/reason`, { prompt: 'a slow answer' });
+    await new Promise((r) => setTimeout(r, 150));
+    const stopping = Date.now();
+    const exited = service.stop();
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as LlmBody).answer.length).toBeGreaterThan(0);
+    // Nest closes the app, then re-raises SIGTERM: the conventional 128 + 15.
+    expect(await exited).toBe(143);
+    expect(Date.now() - stopping).toBeLessThan(5000);
+    expect(service.stderr.join('')).not.toMatch(/Error/);
+  });
+});

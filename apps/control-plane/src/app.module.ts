@@ -2,8 +2,9 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { createValidationPipe, ProblemDetailsFilter } from '@app/common';
 import { type AppConfig, ConfigModule } from '@app/config';
+import { LedgerModule } from '@app/ledger';
 import { LlmModule } from '@app/llm';
-import { MlModule, PiiTextRedactor } from '@app/ml';
+import { ForecastModule, MlModule, PiiTextRedactor } from '@app/ml';
 import { ObservabilityModule } from '@app/observability';
 import { HealthModule } from './health/health.module';
 
@@ -20,6 +21,8 @@ export class AppModule {
         ConfigModule.forConfig(config),
         ObservabilityModule.forRoot({ textRedactor: PiiTextRedactor }),
         MlModule,
+        LedgerModule,
+        ForecastModule,
         HealthModule,
         LlmModule,
       ],

@@ -23,6 +23,28 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   if (!options.quiet) app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
+  drainOnShutdown(app, config.http.shutdownGraceMs);
   setupOpenApi(app, config);
   return app;
+}
+
+/**
+ * Graceful shutdown: on SIGTERM/SIGINT, Nest closes the app (new requests get 503, in-flight ones finish).
+ * Responses sent from then on carry `Connection: close`, so keep-alive clients do not hold the server open;
+ * connections still open after SHUTDOWN_GRACE_MS are cut.
+ */
+function drainOnShutdown(app: NestFastifyApplication, graceMs: number): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  let closing = false;
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+  const onSignal = (): void => {
+    closing = true;
+    fastify.server.closeIdleConnections();
+    setTimeout(() => fastify.server.closeAllConnections(), graceMs).unref();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
 }
