@@ -3,6 +3,7 @@
  * and the catalogue test see all metrics. Add a library here when it defines metrics.
  */
 import '../libs/llm/src/telemetry/llm-metrics';
+import '../libs/ml/src/forecast/forecast.metrics';
 
 export function loadAllMetricCatalogues(): void {
   // Importing this module is enough; the function makes the intent explicit at call sites.

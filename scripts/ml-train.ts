@@ -4,14 +4,16 @@
  *
  *   quality      data/quality/examples.jsonl → models/quality/ (TensorFlow.js dense net), held-out report
  *   injection    data/injection/examples.jsonl → models/injection/ (logistic regression), held-out report
+ *   cost         ledger (or --from file|datadog|synthetic) → models/cost-forecaster/ (TensorFlow.js), metrics table vs baselines
  *
  * Each task prints its held-out metrics as JSON (docs/ml.md quotes them).
  */
-import { trainInjectionTask, trainQualityTask } from '@app/ml';
+import { trainCostTask, trainInjectionTask, trainQualityTask } from '@app/ml';
 
 const TASKS: Record<string, (args: string[]) => Promise<void>> = {
   quality: trainQualityTask,
   injection: trainInjectionTask,
+  cost: trainCostTask,
 };
 
 async function main(): Promise<void> {

@@ -23,3 +23,4 @@ export * from './quality/quality-refiner';
 export * from './quality/quality-train.task';
 export * from './drift/drift-monitor';
 export * from './telemetry/quality-telemetry';
+export * from './forecast';

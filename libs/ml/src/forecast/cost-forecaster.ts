@@ -1,0 +1,364 @@
+import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HOUR_MS } from '@app/ledger';
+import type { LayersModel } from '@tensorflow/tfjs';
+import { fileLoadHandler, fileSaveHandler } from '../tfjs/file-io-handler';
+import type { TfjsRuntime } from '../tfjs/tfjs-runtime';
+import {
+  BASELINES,
+  baselineForecast,
+  baselineUsable,
+  FEATURE_NAMES,
+  MAX_HORIZON,
+  MIN_HISTORY,
+  writeFeatures,
+} from './forecast-features';
+import { errorMetrics, intervalFromResiduals, naiveScale } from './forecast-metrics';
+import { mulberry32 } from './synthetic-usage';
+import type {
+  BaselineName,
+  CostForecast,
+  ForecasterCard,
+  ForecastMethod,
+  HourlySeries,
+  MethodReport,
+} from './forecast.types';
+
+export const SCALER_JSON = 'scaler.json';
+export const CARD_JSON = 'card.json';
+const F = FEATURE_NAMES.length;
+
+export interface Scaler {
+  featureMean: number[];
+  featureStd: number[];
+  targetMean: number;
+  targetStd: number;
+}
+
+export interface TrainCostOptions {
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  /** Held-out tail, in hours (default 14 days). */
+  validationHours?: number;
+  /** Cap on training rows (origins are strided to fit). */
+  maxRows?: number;
+  seed?: number;
+  onEpoch?: (epoch: number, epochs: number, loss: number) => void;
+}
+
+/** Thrown when the series is too short to train and validate. */
+export class NotEnoughHistoryError extends Error {}
+
+function standardise(x: Float32Array, rows: number, scaler: Scaler): void {
+  for (let r = 0; r < rows; r++) {
+    for (let f = 0; f < F; f++) x[r * F + f] = (x[r * F + f]! - scaler.featureMean[f]!) / scaler.featureStd[f]!;
+  }
+}
+
+function fitScaler(x: Float32Array, y: Float32Array, rows: number): Scaler {
+  const featureMean = new Array<number>(F).fill(0);
+  const featureStd = new Array<number>(F).fill(0);
+  for (let r = 0; r < rows; r++) for (let f = 0; f < F; f++) featureMean[f]! += x[r * F + f]! / rows;
+  for (let r = 0; r < rows; r++)
+    for (let f = 0; f < F; f++) featureStd[f]! += (x[r * F + f]! - featureMean[f]!) ** 2 / rows;
+  let targetMean = 0;
+  for (let r = 0; r < rows; r++) targetMean += y[r]! / rows;
+  let targetVar = 0;
+  for (let r = 0; r < rows; r++) targetVar += (y[r]! - targetMean) ** 2 / rows;
+  return {
+    featureMean,
+    featureStd: featureStd.map((v) => (v > 1e-12 ? Math.sqrt(v) : 1)),
+    targetMean,
+    targetStd: targetVar > 1e-12 ? Math.sqrt(targetVar) : 1,
+  };
+}
+
+/** Builds the (origin, horizon) rows for origins in `origins` (all horizons 1..24). */
+function buildRows(
+  series: HourlySeries,
+  origins: readonly number[],
+): { x: Float32Array; levels: Float64Array; rows: number } {
+  const rows = origins.length * MAX_HORIZON;
+  const x = new Float32Array(rows * F);
+  const levels = new Float64Array(rows);
+  let r = 0;
+  for (const o of origins) {
+    for (let h = 1; h <= MAX_HORIZON; h++) {
+      levels[r] = writeFeatures(series, o, h, x, r * F);
+      r += 1;
+    }
+  }
+  return { x, levels, rows };
+}
+
+function confidenceOf(report: MethodReport): number {
+  return Math.max(0, Math.min(1, 1 - report.metrics.mape / 100));
+}
+
+/**
+ * A trained cost forecaster: a direct multi-horizon dense network (one call predicts the next 24 hours),
+ * its scaler, its card (validation metrics of the model and of every baseline), and the choice of what
+ * serves: the model only when it beat the best baseline on the held-out tail.
+ */
+export class CostForecaster {
+  constructor(
+    private readonly runtime: TfjsRuntime,
+    readonly model: LayersModel | null,
+    readonly scaler: Scaler,
+    readonly card: ForecasterCard,
+  ) {}
+
+  /** Predicts the model's output for prepared feature rows (raw features; standardised here). */
+  predictRows(x: Float32Array, levels: Float64Array, rows: number): number[] {
+    if (!this.model) throw new Error('no model');
+    const { tf } = this.runtime;
+    const scaled = new Float32Array(x);
+    standardise(scaled, rows, this.scaler);
+    const out = tf.tidy(() =>
+      (this.model!.predict(tf.tensor2d(scaled, [rows, F])) as ReturnType<typeof tf.tensor2d>).dataSync(),
+    );
+    const result = new Array<number>(rows);
+    for (let r = 0; r < rows; r++) {
+      result[r] = Math.max(0, (out[r]! * this.scaler.targetStd + this.scaler.targetMean) * levels[r]!);
+    }
+    return result;
+  }
+
+  /** The next `hours` (1..24) hourly costs after the series' last hour, with 80 % intervals. */
+  forecast(series: HourlySeries, hours: number, override?: ForecastMethod): CostForecast {
+    const n = series.cost.length;
+    const origin = n - 1;
+    const horizon = Math.max(1, Math.min(MAX_HORIZON, Math.floor(hours)));
+    let method: ForecastMethod = override ?? this.card.served;
+    let reason =
+      method === 'ml'
+        ? `model beat the best baseline (${this.card.bestBaseline}) on validation`
+        : `model did not beat ${this.card.bestBaseline} on validation; serving that baseline`;
+    if (method === 'ml' && (!this.model || n < MIN_HISTORY)) {
+      method = this.card.bestBaseline;
+      reason = `${n} hours of history, the model needs ${MIN_HISTORY}; serving ${method}`;
+    }
+    if (method !== 'ml' && !baselineUsable(method, n)) {
+      const usable = BASELINES.filter((b) => baselineUsable(b, n));
+      method = usable.includes('seasonal_naive_24') ? 'seasonal_naive_24' : 'ewma';
+      reason = `${n} hours of history; serving ${method}`;
+    }
+    const report = method === 'ml' ? this.card.model : (this.card.baselines.find((b) => b.method === method) ?? null);
+    let points: number[];
+    if (method === 'ml') {
+      const x = new Float32Array(horizon * F);
+      const levels = new Float64Array(horizon);
+      for (let h = 1; h <= horizon; h++) levels[h - 1] = writeFeatures(series, origin, h, x, (h - 1) * F);
+      points = this.predictRows(x, levels, horizon);
+    } else {
+      const m = method;
+      points = Array.from({ length: horizon }, (_, i) =>
+        baselineForecast(m, series.cost, origin, i + 1, this.card.ewmaAlpha),
+      );
+    }
+    const lower = report?.interval.lower ?? 0;
+    const upper = report?.interval.upper ?? 0;
+    return {
+      method,
+      hours: points.map((p, i) => ({
+        hour: series.start + (origin + 1 + i) * HOUR_MS,
+        costUsd: p,
+        lowerUsd: Math.max(0, p * (1 + lower)),
+        upperUsd: p * (1 + upper),
+      })),
+      validation: report,
+      confidence: report ? confidenceOf(report) : 0,
+      reason,
+    };
+  }
+
+  /** Writes model.json + weights.bin (file IO handler), scaler.json and, last, card.json. */
+  async save(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    if (this.model) await this.model.save(fileSaveHandler(dir));
+    await writeJson(join(dir, SCALER_JSON), this.scaler);
+    await writeJson(join(dir, CARD_JSON), this.card);
+  }
+
+  static async load(runtime: TfjsRuntime, dir: string): Promise<CostForecaster> {
+    const card = JSON.parse(await readFile(join(dir, CARD_JSON), 'utf8')) as ForecasterCard;
+    if (card.kind !== 'cost-forecaster' || card.version !== 1) throw new Error(`${dir}: not a cost-forecaster v1 card`);
+    const scaler = JSON.parse(await readFile(join(dir, SCALER_JSON), 'utf8')) as Scaler;
+    const model = await runtime.tf.loadLayersModel(fileLoadHandler(dir));
+    return new CostForecaster(runtime, model, scaler, card);
+  }
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(temp, path);
+}
+
+/**
+ * Trains on the series minus its held-out tail, evaluates the model and the baselines on the tail
+ * (rolling origins, every hour, all 24 horizons), and returns the forecaster with its card.
+ */
+export async function trainCostForecaster(
+  runtime: TfjsRuntime,
+  series: HourlySeries,
+  options: TrainCostOptions = {},
+): Promise<CostForecaster> {
+  const started = performance.now();
+  const { tf } = runtime;
+  const n = series.cost.length;
+  const validationHours = options.validationHours ?? 14 * 24;
+  const trainEnd = n - validationHours; // first validation target
+  const firstOrigin = MIN_HISTORY - 1;
+  if (trainEnd - MAX_HORIZON - firstOrigin < 7 * 24) {
+    throw new NotEnoughHistoryError(
+      `${n} hours of data: training needs at least ${firstOrigin + MAX_HORIZON + 7 * 24 + validationHours} ` +
+        `(7 days of lags, 7 days to learn from, ${validationHours / 24} days held out)`,
+    );
+  }
+  // Training origins: every target inside the training part. Strided to cap the row count.
+  const lastTrainOrigin = trainEnd - 1 - MAX_HORIZON;
+  const maxRows = options.maxRows ?? 10_000;
+  const available = lastTrainOrigin - firstOrigin + 1;
+  const stride = Math.max(1, Math.ceil((available * MAX_HORIZON) / maxRows));
+  const trainOrigins: number[] = [];
+  for (let o = lastTrainOrigin; o >= firstOrigin; o -= stride) trainOrigins.push(o);
+  const train = buildRows(series, trainOrigins);
+  const y = new Float32Array(train.rows);
+  let r = 0;
+  for (const o of trainOrigins) for (let h = 1; h <= MAX_HORIZON; h++) y[r] = series.cost[o + h]! / train.levels[r++]!;
+  const scaler = fitScaler(train.x, y, train.rows);
+  standardise(train.x, train.rows, scaler);
+  const yScaled = y.map((v) => (v - scaler.targetMean) / scaler.targetStd);
+
+  const seed = options.seed ?? 7;
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({
+        units: 48,
+        activation: 'relu',
+        inputShape: [F],
+        kernelInitializer: tf.initializers.heNormal({ seed }),
+      }),
+      tf.layers.dense({
+        units: 24,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.heNormal({ seed: seed + 1 }),
+      }),
+      tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }) }),
+    ],
+  });
+  const learningRate = options.learningRate ?? 0.003;
+  const optimizer = tf.train.adam(learningRate);
+  model.compile({ optimizer, loss: 'meanAbsoluteError' });
+  const epochs = options.epochs ?? 30;
+  const batchSize = options.batchSize ?? 256;
+  // Seeded shuffling and a step learning-rate decay make training reproducible and stable.
+  const random = mulberry32(seed);
+  const order = Array.from({ length: train.rows }, (_, i) => i);
+  const bx = new Float32Array(train.rows * F);
+  const by = new Float32Array(train.rows);
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    order.forEach((row, i) => {
+      bx.set(train.x.subarray(row * F, row * F + F), i * F);
+      by[i] = yScaled[row]!;
+    });
+    // AdamOptimizer reads its (protected) learningRate on every step.
+    (optimizer as unknown as { learningRate: number }).learningRate =
+      learningRate * (epoch < epochs * 0.6 ? 1 : epoch < epochs * 0.85 ? 0.3 : 0.1);
+    const xs = tf.tensor2d(bx, [train.rows, F]);
+    const ys = tf.tensor2d(by, [train.rows, 1]);
+    try {
+      const history = await model.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
+      options.onEpoch?.(epoch + 1, epochs, Number(history.history.loss?.[0] ?? NaN));
+    } finally {
+      xs.dispose();
+      ys.dispose();
+    }
+  }
+
+  // Validation: every origin whose 24 targets all fall in the held-out tail.
+  const validOrigins: number[] = [];
+  for (let o = trainEnd - 1; o + MAX_HORIZON <= n - 1; o++) validOrigins.push(o);
+  const valid = buildRows(series, validOrigins);
+  const actual: number[] = [];
+  for (const o of validOrigins) for (let h = 1; h <= MAX_HORIZON; h++) actual.push(series.cost[o + h]!);
+  const scale = naiveScale(series.cost.slice(0, trainEnd), 24);
+  const ewmaAlpha = chooseEwmaAlpha(series.cost, firstOrigin, lastTrainOrigin);
+
+  const draft: ForecasterCard = {
+    kind: 'cost-forecaster',
+    version: 1,
+    trainedAt: new Date().toISOString(),
+    dataSource: series.source,
+    synthetic: series.source === 'synthetic',
+    dataSpan: iso(series.start, 0, n),
+    validation: { ...iso(series.start, trainEnd, n), origins: validOrigins.length },
+    backend: runtime.backend,
+    trainingMs: 0,
+    epochs,
+    trainingRows: train.rows,
+    features: [...FEATURE_NAMES],
+    ewmaAlpha,
+    model: { method: 'ml', metrics: errorMetrics([], [], 1), interval: { lower: 0, upper: 0, coverage: 0 } },
+    baselines: [],
+    bestBaseline: 'seasonal_naive_24',
+    served: 'ml',
+    confidence: 0,
+  };
+  const forecaster = new CostForecaster(runtime, model, scaler, draft);
+  const mlPred = forecaster.predictRows(valid.x, valid.levels, valid.rows);
+  const report = (method: ForecastMethod, predicted: number[]): MethodReport => ({
+    method,
+    metrics: errorMetrics(actual, predicted, scale),
+    interval: intervalFromResiduals(actual, predicted),
+  });
+  draft.model = report('ml', mlPred);
+  draft.baselines = BASELINES.map((b) => {
+    const predicted: number[] = [];
+    for (const o of validOrigins)
+      for (let h = 1; h <= MAX_HORIZON; h++) predicted.push(baselineForecast(b, series.cost, o, h, ewmaAlpha));
+    return report(b, predicted);
+  });
+  const best = [...draft.baselines].sort((a, b) => a.metrics.mape - b.metrics.mape)[0]!;
+  draft.bestBaseline = best.method as BaselineName;
+  draft.served = draft.model.metrics.mape < best.metrics.mape ? 'ml' : draft.bestBaseline;
+  draft.confidence = confidenceOf(draft.served === 'ml' ? draft.model : best);
+  draft.trainingMs = Math.round(performance.now() - started);
+  return forecaster;
+}
+
+function iso(start: number, from: number, to: number): { from: string; to: string; hours: number } {
+  return {
+    from: new Date(start + from * HOUR_MS).toISOString(),
+    to: new Date(start + to * HOUR_MS).toISOString(),
+    hours: to - from,
+  };
+}
+
+/** The EWMA smoothing factor with the lowest 1..24 h-ahead MAE on the training part. */
+function chooseEwmaAlpha(cost: readonly number[], from: number, to: number): number {
+  let best = { alpha: 0.1, mae: Infinity };
+  for (const alpha of [0.02, 0.05, 0.1, 0.2, 0.3, 0.5]) {
+    let level = cost[0]!;
+    let sum = 0;
+    let count = 0;
+    for (let i = 1; i <= to; i++) {
+      level = alpha * cost[i]! + (1 - alpha) * level;
+      if (i >= from && i % 6 === 0) {
+        for (let h = 1; h <= MAX_HORIZON; h++) {
+          sum += Math.abs(cost[i + h]! - level);
+          count += 1;
+        }
+      }
+    }
+    const mae = sum / Math.max(1, count);
+    if (mae < best.mae) best = { alpha, mae };
+  }
+  return best.alpha;
+}

@@ -1,0 +1,61 @@
+import type { ErrorMetrics, IntervalSpec } from './forecast.types';
+
+/** MAPE/sMAPE/MASE of predictions against actuals. `scale`: in-sample MAE of the 24 h seasonal-naive forecast. */
+export function errorMetrics(actual: readonly number[], predicted: readonly number[], scale: number): ErrorMetrics {
+  const mean = actual.reduce((a, b) => a + b, 0) / Math.max(1, actual.length);
+  const floor = 0.01 * mean;
+  let ape = 0;
+  let apeN = 0;
+  let sape = 0;
+  let ae = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i]!;
+    const p = predicted[i]!;
+    const err = Math.abs(a - p);
+    ae += err;
+    if (a > floor) {
+      ape += err / a;
+      apeN += 1;
+    }
+    sape += a + p === 0 ? 0 : (2 * err) / (Math.abs(a) + Math.abs(p));
+  }
+  const n = actual.length;
+  const mae = ae / Math.max(1, n);
+  return {
+    mape: (100 * ape) / Math.max(1, apeN),
+    smape: (100 * sape) / Math.max(1, n),
+    mase: scale > 0 ? mae / scale : Number.NaN,
+    mae,
+    n,
+  };
+}
+
+/** In-sample MAE of the seasonal-naive forecast with period m (the MASE denominator). */
+export function naiveScale(series: readonly number[], m = 24): number {
+  let sum = 0;
+  let n = 0;
+  for (let i = m; i < series.length; i++) {
+    sum += Math.abs(series[i]! - series[i - m]!);
+    n += 1;
+  }
+  return n > 0 ? sum / n : 0;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+/** The 80 % interval from relative validation residuals (10th and 90th percentiles). */
+export function intervalFromResiduals(actual: readonly number[], predicted: readonly number[]): IntervalSpec {
+  const rel: number[] = [];
+  for (let i = 0; i < actual.length; i++) if (predicted[i]! > 0) rel.push(actual[i]! / predicted[i]! - 1);
+  rel.sort((a, b) => a - b);
+  const lower = Math.max(-1, quantile(rel, 0.1));
+  const upper = quantile(rel, 0.9);
+  const inside = rel.filter((r) => r >= lower && r <= upper).length;
+  return { lower, upper, coverage: rel.length ? inside / rel.length : 0 };
+}
