@@ -1,0 +1,114 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HOUR_MS } from '@app/ledger';
+import { loadTfjs, type TfjsRuntime } from '../tfjs/tfjs-runtime';
+import { CostForecaster, NotEnoughHistoryError, trainCostForecaster } from './cost-forecaster';
+import { errorMetrics, intervalFromResiduals, naiveScale } from './forecast-metrics';
+import type { HourlySeries } from './forecast.types';
+import { dailyProfile, generateSyntheticUsage } from './synthetic-usage';
+
+const START = Date.UTC(2026, 0, 5);
+
+describe('cost forecaster', () => {
+  let runtime: TfjsRuntime;
+  let dir: string;
+  beforeAll(async () => {
+    runtime = await loadTfjs();
+    dir = await mkdtemp(join(tmpdir(), 'cost-forecaster-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('train → save → load gives an identical forecast, and the card carries every metric', async () => {
+    const series = generateSyntheticUsage({ days: 40, seed: 3, start: START });
+    const trained = await trainCostForecaster(runtime, series, { epochs: 4 });
+    await trained.save(dir);
+    expect((await readdir(dir)).sort()).toEqual(['card.json', 'model.json', 'scaler.json', 'weights.bin']);
+
+    const loaded = await CostForecaster.load(runtime, dir);
+    const before = trained.forecast(series, 24, 'ml');
+    const after = loaded.forecast(series, 24, 'ml');
+    expect(after).toEqual(before);
+    expect(after.hours).toHaveLength(24);
+    expect(after.hours[0]!.hour).toBe(START + 40 * 24 * HOUR_MS);
+    for (const h of after.hours) expect(h.lowerUsd).toBeLessThanOrEqual(h.costUsd);
+
+    const card = loaded.card;
+    expect(card).toMatchObject({
+      kind: 'cost-forecaster',
+      dataSource: 'synthetic',
+      synthetic: true,
+      backend: runtime.backend,
+    });
+    expect(card.baselines.map((b) => b.method)).toEqual(['seasonal_naive_24', 'seasonal_naive_168', 'ewma']);
+    for (const report of [card.model, ...card.baselines]) {
+      expect(report.metrics.mape).toBeGreaterThan(0);
+      expect(report.metrics.smape).toBeGreaterThan(0);
+      expect(report.metrics.mase).toBeGreaterThan(0);
+    }
+    // Confidence comes from the served method's validation error, never a constant.
+    const served = card.served === 'ml' ? card.model : card.baselines.find((b) => b.method === card.served)!;
+    expect(card.confidence).toBeCloseTo(1 - served.metrics.mape / 100, 10);
+  });
+
+  it('serves the best baseline, and says so, when the model does not beat it', async () => {
+    // A perfectly periodic series: the 24 h seasonal-naive forecast is exact, no model can beat it.
+    const hours = 40 * 24;
+    const cost = Array.from({ length: hours }, (_, i) => 0.5 * dailyProfile(i % 24));
+    const series: HourlySeries = { start: START, cost, requests: cost.map((c) => c * 400), source: 'test' };
+    const trained = await trainCostForecaster(runtime, series, { epochs: 2 });
+    expect(trained.card.bestBaseline).toBe('seasonal_naive_24');
+    expect(trained.card.baselines[0]!.metrics.mape).toBe(0);
+    expect(trained.card.served).toBe('seasonal_naive_24');
+    const forecast = trained.forecast(series, 6);
+    expect(forecast.method).toBe('seasonal_naive_24');
+    expect(forecast.reason).toMatch(/did not beat seasonal_naive_24/);
+    expect(forecast.hours.map((h) => h.costUsd)).toEqual(cost.slice(hours - 24, hours - 18));
+    expect(forecast.confidence).toBe(1);
+  });
+
+  it('falls back to a usable baseline when the serving history is shorter than the model needs', async () => {
+    const trained = await CostForecaster.load(runtime, dir);
+    const short: HourlySeries = { start: START, cost: [1, 2, 3, 4], requests: [1, 1, 1, 1], source: 'ledger' };
+    const forecast = trained.forecast(short, 3);
+    expect(forecast.method).toBe('ewma');
+    expect(forecast.reason).toMatch(/4 hours of history/);
+  });
+
+  it('refuses to train on too little history, saying how much it needs', async () => {
+    const series = generateSyntheticUsage({ days: 20, seed: 1, start: START });
+    await expect(trainCostForecaster(runtime, series)).rejects.toThrow(NotEnoughHistoryError);
+  });
+});
+
+describe('forecast metrics', () => {
+  it('computes MAPE, sMAPE and MASE', () => {
+    const m = errorMetrics([100, 200, 0.0001], [110, 180, 0.0001], 10);
+    expect(m.mape).toBeCloseTo(10, 10); // (10 % + 10 %) / 2; the near-zero actual is excluded
+    expect(m.smape).toBeCloseTo((100 * (20 / 210 + 40 / 380 + 0)) / 3, 10);
+    expect(m.mae).toBeCloseTo(10, 10);
+    expect(m.mase).toBeCloseTo(1, 10);
+    expect(naiveScale([1, 2, 3, 4], 2)).toBe(2);
+  });
+
+  it('derives the 80 % interval from relative residuals', () => {
+    const actual = Array.from({ length: 101 }, (_, i) => 100 + i - 50);
+    const spec = intervalFromResiduals(actual, new Array<number>(101).fill(100));
+    expect(spec.lower).toBeCloseTo(-0.4, 10);
+    expect(spec.upper).toBeCloseTo(0.4, 10);
+    expect(spec.coverage).toBeCloseTo(81 / 101, 10);
+  });
+});
+
+describe('synthetic generator', () => {
+  it('is deterministic per seed, labelled synthetic, with daily and weekly seasonality', () => {
+    const a = generateSyntheticUsage({ days: 28, seed: 9, start: START });
+    expect(generateSyntheticUsage({ days: 28, seed: 9, start: START })).toEqual(a);
+    expect(a.source).toBe('synthetic');
+    expect(a.cost).toHaveLength(28 * 24);
+    const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    const at = (pred: (d: Date) => boolean) => mean(a.cost.filter((_, i) => pred(new Date(START + i * HOUR_MS))));
+    expect(at((d) => d.getUTCHours() === 14)).toBeGreaterThan(2 * at((d) => d.getUTCHours() === 4));
+    expect(at((d) => d.getUTCDay() === 3)).toBeGreaterThan(1.5 * at((d) => d.getUTCDay() === 0));
+  });
+});
