@@ -3,6 +3,8 @@
  * and the catalogue test see all metrics. Add a library here when it defines metrics.
  */
 import '../libs/llm/src/telemetry/llm-metrics';
+import '../libs/ml/src/ml.metrics';
+import '../libs/ledger/src/ledger.metrics';
 import '../libs/ml/src/forecast/forecast.metrics';
 
 export function loadAllMetricCatalogues(): void {

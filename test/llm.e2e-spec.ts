@@ -267,6 +267,18 @@ describe('LLM failures answer with the right status and context, never 200 with 
     }
   });
 
+  it('429 BUDGET_EXCEEDED with Retry-After once an enforced daily budget is spent', async () => {
+    const service = await start({ BUDGET_POLICY: 'enforce', DAILY_BUDGET_USD: '0' });
+    try {
+      const res = await post(`${service.url}/qa`, { question: 'hi' });
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await res.json()).toMatchObject({ code: 'BUDGET_EXCEEDED', dailyBudgetUsd: 0 });
+    } finally {
+      await service.stop();
+    }
+  });
+
   it('503 with Retry-After when the upstream keeps answering 429', async () => {
     const service = await start({ SIM_RATE_LIMIT_RATE: '1', LLM_MAX_RETRIES: '1', LLM_RETRY_MAX_MS: '2000' });
     try {

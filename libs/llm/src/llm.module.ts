@@ -4,6 +4,7 @@ import { GoogleGenAiLlmAdapter } from './adapters/google-genai-llm.adapter';
 import { OpenAiCompatibleLlmAdapter } from './adapters/openai-compatible-llm.adapter';
 import { SimulatedLlmAdapter } from './adapters/simulated-llm.adapter';
 import { CallAssessor } from './assessment/call-assessor';
+import { UsageRecorder } from './assessment/usage-recorder';
 import { LlmController } from './llm.controller';
 import { LlmEndpointsService } from './llm-endpoints.service';
 import { LlmService } from './llm.service';
@@ -47,6 +48,7 @@ export function createLlmProvider(config: AppConfig, tokens: TokenEstimator): Ll
     { provide: LlmProvider, inject: [AppConfig, TokenEstimator], useFactory: createLlmProvider },
     LlmCallTelemetry,
     CallAssessor,
+    UsageRecorder,
     LlmService,
     LlmEndpointsService,
   ],

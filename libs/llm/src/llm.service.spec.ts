@@ -1,8 +1,12 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Global, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { LoggerModule } from 'nestjs-pino';
 import { BasicTextRedactor, TextRedactor } from '@app/common';
 import { ConfigModule } from '@app/config';
+import { LedgerModule, UsageLedger } from '@app/ledger';
 import { MlModule } from '@app/ml';
 import {
   InMemoryMetrics,
@@ -16,6 +20,7 @@ import { ScriptedProvider } from '../../../test/support/scripted-provider';
 import { testConfig } from '../../../test/support/app-config';
 import { NO_DRILLS, type LlmCallInput } from './llm-call.types';
 import { CallAssessor } from './assessment/call-assessor';
+import { UsageRecorder } from './assessment/usage-recorder';
 import { LlmCallFailedError } from './llm.errors';
 import { LlmService } from './llm.service';
 import { LlmProvider } from './ports/llm-provider.port';
@@ -36,6 +41,7 @@ async function build(env: Record<string, string>, provider: ScriptedProvider) {
     LLM_MODEL: 'gemini-2.5-flash',
     LLM_RETRY_BASE_MS: '5',
     LLM_RETRY_MAX_MS: '50',
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'lrcp-llm-spec-')),
     ...env,
   });
   const metrics = new InMemoryMetrics();
@@ -57,6 +63,7 @@ async function build(env: Record<string, string>, provider: ScriptedProvider) {
       TestObservabilityModule,
       LoggerModule.forRoot({ pinoHttp: { level: 'silent' } }),
       MlModule,
+      LedgerModule,
     ],
     providers: [
       { provide: LlmProvider, useValue: provider },
@@ -64,10 +71,12 @@ async function build(env: Record<string, string>, provider: ScriptedProvider) {
       TokenEstimator,
       LlmCallTelemetry,
       CallAssessor,
+      UsageRecorder,
       LlmService,
     ],
   }).compile();
-  return { service: moduleRef.get(LlmService), metrics };
+  await moduleRef.init();
+  return { service: moduleRef.get(LlmService), metrics, ledger: moduleRef.get(UsageLedger) };
 }
 
 const named = (metrics: InMemoryMetrics, name: string) => metrics.named(name);
@@ -285,5 +294,47 @@ describe('LlmService', () => {
     expect((error as LlmCallFailedError).code).toBe('UPSTREAM_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(1500);
     expect(named(metrics, 'llm.error.count')[0]!.tags).toContain('error_type:timeout');
+  });
+
+  it('records every call in the ledger and enforces the daily budget at its boundary (429 with Retry-After)', async () => {
+    const usage = {
+      inputTokens: 1_000_000,
+      outputTokens: 0,
+      totalTokens: 1_000_000,
+      cachedTokens: 0,
+      reasoningTokens: 0,
+      estimated: false,
+    };
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', { ok: 'first', usage }, { ok: 'second', usage });
+    // 1M input tokens of gemini-2.5-flash cost exactly $0.30: the budget is reached after the first call.
+    const { service, ledger } = await build({ DAILY_BUDGET_USD: '0.3', BUDGET_POLICY: 'enforce' }, provider);
+    const first = await service.complete(input());
+    expect(first.cost.costUsd).toBeCloseTo(0.3, 10);
+    expect(ledger.spendToday(Date.now())).toBeCloseTo(0.3, 10);
+    const refused = (await service.complete(input()).catch((e: unknown) => e)) as {
+      code: string;
+      status: number;
+      headers: Record<string, string>;
+    };
+    expect(refused.code).toBe('BUDGET_EXCEEDED');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(provider.calls).toHaveLength(1);
+  });
+
+  it('under the alert policy, records but never refuses', async () => {
+    const usage = {
+      inputTokens: 1_000_000,
+      outputTokens: 0,
+      totalTokens: 1_000_000,
+      cachedTokens: 0,
+      reasoningTokens: 0,
+      estimated: false,
+    };
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', { ok: 'a', usage }, { ok: 'b', usage });
+    const { service, ledger } = await build({ DAILY_BUDGET_USD: '0.3', BUDGET_POLICY: 'alert' }, provider);
+    await service.complete(input());
+    await service.complete(input());
+    expect(ledger.spendToday(Date.now())).toBeCloseTo(0.6, 10);
   });
 });

@@ -3,6 +3,7 @@ import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/com
 import { AppConfig } from '@app/config';
 import { LogSanitizer, ReadinessRegistry, TracerPort, type LlmSpanHandle } from '@app/observability';
 import { CallAssessor } from './assessment/call-assessor';
+import { UsageRecorder } from './assessment/usage-recorder';
 import type { DrillFlags, LlmCallInput, LlmCallResult } from './llm-call.types';
 import { LlmCallFailedError, type FailureContext } from './llm.errors';
 import { BAD_PROMPT_DRILL } from './adapters/simulated-llm.adapter';
@@ -40,7 +41,10 @@ export type LlmStreamItem = { type: 'delta'; text: string } | { type: 'done'; re
 interface CallContext {
   input: LlmCallInput;
   promptId: string;
+  /** performance.now() at the start, for durations. */
   started: number;
+  /** Wall clock at the start, for the ledger. */
+  startedAtMs: number;
   prompt: string;
   drillsApplied: string[];
   counters: AttemptCounters;
@@ -80,6 +84,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
     private readonly sanitizer: LogSanitizer,
     private readonly readiness: ReadinessRegistry,
     private readonly assessor: CallAssessor,
+    private readonly usage: UsageRecorder,
   ) {
     this.limiter = new ConcurrencyLimiter(config.llm.maxConcurrency, config.llm.queueTimeoutMs);
     this.chain = [config.llm.model, ...config.llm.fallbackModels];
@@ -133,6 +138,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
   }
 
   async complete(raw: LlmCallInput): Promise<LlmCallResult> {
+    this.usage.assertWithinBudget();
     const ctx = this.begin(this.assessor.inspect(raw, this.provider.name));
     try {
       if (ctx.input.drills.latency) await sleep(DRILL_LATENCY_MS, ctx.input.signal);
@@ -152,6 +158,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
    * the first event is awaited before this resolves, so such failures surface as a normal error response.
    */
   async stream(raw: LlmCallInput): Promise<AsyncIterable<LlmStreamItem>> {
+    this.usage.assertWithinBudget();
     const ctx = this.begin(this.assessor.inspect(raw, this.provider.name));
     const input = ctx.input;
     let outcome: AttemptOutcome<StreamAttempt>;
@@ -195,6 +202,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
         ? { quality_score: q.overall, quality_label: q.label, quality_scorer: q.scorer, quality_reasons: q.reasons }
         : {},
     );
+    this.usage.succeeded(ctx.input, done, ctx.startedAtMs);
     return done;
   }
 
@@ -204,6 +212,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
       input,
       promptId: randomUUID(),
       started: performance.now(),
+      startedAtMs: Date.now(),
       prompt,
       drillsApplied: applied,
       counters: { rateLimits: 0, timeouts: 0 },
@@ -569,7 +578,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
         error,
       );
     }
-    if (failure)
+    if (failure) {
       this.telemetry.failed(
         ctx.input.endpoint,
         this.provider.name,
@@ -579,6 +588,9 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
         ctx.promptId,
         ctx.prompt,
       );
+      this.assessor.assessFailure(ctx.input, this.provider.name, failure.context.model);
+      this.usage.failed(ctx.input, ctx.prompt, this.provider.name, failure, latencyMs, ctx.startedAtMs);
+    }
     return failure ?? error;
   }
 

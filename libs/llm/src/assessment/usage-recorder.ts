@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { BudgetService, UsageLedger, type UsageRecord } from '@app/ledger';
+import { LogSanitizer } from '@app/observability';
+import type { LlmCallInput, LlmCallResult } from '../llm-call.types';
+import type { LlmCallFailedError } from '../llm.errors';
+
+/**
+ * Connects the LLM pipeline to the usage ledger and the daily budget: refuses calls once an enforced
+ * budget is spent (429), and records every call (success, safety block or failure) without blocking:
+ * the ledger buffers and batches. No raw prompt or answer is stored: a hash, lengths, and a redacted
+ * preview only when LEDGER_STORE_PREVIEW=true.
+ */
+@Injectable()
+export class UsageRecorder {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly ledger: UsageLedger,
+    private readonly budget: BudgetService,
+    private readonly sanitizer: LogSanitizer,
+  ) {}
+
+  /** Throws BUDGET_EXCEEDED (429) under BUDGET_POLICY=enforce once today's spend reached the budget. */
+  assertWithinBudget(): void {
+    this.budget.assertCanSpend();
+  }
+
+  succeeded(input: LlmCallInput, result: LlmCallResult, startedAt: number): void {
+    const flags: string[] = [];
+    if (result.quality?.ungrounded) flags.push('ungrounded');
+    if (result.quality?.failureToAnswer) flags.push('failure_to_answer');
+    this.inspectionFlags(input, flags);
+    this.ledger.record({
+      ...this.base(input, result.sentPrompt, startedAt),
+      provider: result.provider,
+      model: result.model,
+      status: result.safetyBlock ? 'safety_block' : 'ok',
+      errorType: null,
+      latencyMs: Math.round(result.latencyMs * 100) / 100,
+      inputTokens: result.usage.inputTokens,
+      outputTokens: result.usage.outputTokens,
+      cachedTokens: result.usage.cachedTokens,
+      reasoningTokens: result.usage.reasoningTokens,
+      tokensEstimated: result.usage.estimated,
+      costUsd: result.cost.costUsd,
+      qualityScore: result.quality?.overall ?? null,
+      flags,
+      retryCount: result.retryCount,
+      fallbackUsed: result.fallbackUsed,
+      answerChars: result.answer.length,
+    });
+  }
+
+  failed(
+    input: LlmCallInput,
+    prompt: string,
+    provider: string,
+    error: LlmCallFailedError,
+    latencyMs: number,
+    startedAt: number,
+  ): void {
+    const flags: string[] = [];
+    this.inspectionFlags(input, flags);
+    const ctx = error.context;
+    this.ledger.record({
+      ...this.base(input, prompt, startedAt),
+      provider,
+      model: ctx.model,
+      status: 'error',
+      errorType: ctx.lastErrorKind ?? 'unknown',
+      latencyMs: Math.round(latencyMs * 100) / 100,
+      inputTokens: 0,
+      outputTokens: 0,
+      cachedTokens: 0,
+      reasoningTokens: 0,
+      tokensEstimated: false,
+      costUsd: 0,
+      qualityScore: null,
+      flags,
+      retryCount: Math.max(0, ctx.attempts - ctx.modelsTried.length),
+      fallbackUsed: ctx.modelsTried.length > 1,
+      answerChars: 0,
+    });
+  }
+
+  private base(
+    input: LlmCallInput,
+    prompt: string,
+    startedAt: number,
+  ): Pick<UsageRecord, 'ts' | 'endpoint' | 'routerDecision' | 'promptHash' | 'promptChars' | 'preview'> {
+    return {
+      ts: startedAt,
+      endpoint: input.endpoint,
+      routerDecision: null,
+      promptHash: createHash('sha256').update(prompt).digest('hex').slice(0, 32),
+      promptChars: prompt.length,
+      preview: this.config.ledger.storePreview ? this.sanitizer.text(prompt) : null,
+    };
+  }
+
+  private inspectionFlags(input: LlmCallInput, flags: string[]): void {
+    const report = input.inspection?.report;
+    if (!report) return;
+    if (report.piiTypes.length > 0) flags.push('pii');
+    if (report.injection.flagged) flags.push('prompt_injection');
+    if (report.tokenAbuse) flags.push('token_abuse');
+  }
+}
