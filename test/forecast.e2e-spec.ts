@@ -16,6 +16,31 @@ async function startApp(env: Record<string, string>): Promise<{ app: NestFastify
   return { app, ledger: app.get(UsageLedger) };
 }
 
+interface HourBody {
+  hour: string;
+  costUsd: number;
+  lowerUsd: number;
+  upperUsd: number;
+}
+interface ForecastBody {
+  method: string;
+  reason: string;
+  confidence: number;
+  validation: { mape: number };
+  model: { bestBaselineMape: number };
+  hourly: HourBody[];
+  totalUsd: number;
+  peakHour: { hour: string; costUsd: number };
+  budget: { forecastUtilizationPct: number; risk: string };
+}
+interface ProblemBody {
+  code: string;
+  errors: { field: string }[];
+}
+interface ReadyBody {
+  dependencies: Record<string, { status: string; detail: string }>;
+}
+
 async function importHistory(ledger: UsageLedger, days: number): Promise<void> {
   const to = hourStart(Date.now());
   const series = generateSyntheticUsage({ days, seed: 5, start: to - days * DAY_MS });
@@ -44,24 +69,22 @@ describe('GET /forecast/cost', () => {
   it('serves the committed trained model: hourly breakdown with intervals, total, peak, budget, validation', async () => {
     const res = await app.inject({ method: 'GET', url: '/forecast/cost?hours=24' });
     expect(res.statusCode).toBe(200);
-    const body = res.json();
+    const body = res.json<ForecastBody>();
     expect(body).toMatchObject({ method: 'ml', servedBy: 'ml', historyHours: 21 * 24 });
     expect(body.model).toMatchObject({ dataSource: expect.any(String), backend: expect.any(String) });
     expect(body.validation.mape).toBeLessThan(body.model.bestBaselineMape);
     expect(body.confidence).toBeCloseTo(1 - body.validation.mape / 100, 3);
     expect(body.hourly).toHaveLength(24);
-    expect(body.hourly[0].hour).toBe(new Date(hourStart(Date.now())).toISOString());
+    expect(body.hourly[0]!.hour).toBe(new Date(hourStart(Date.now())).toISOString());
     for (const h of body.hourly) {
       expect(h.costUsd).toBeGreaterThan(0);
       expect(h.lowerUsd).toBeLessThanOrEqual(h.costUsd);
       expect(h.upperUsd).toBeGreaterThanOrEqual(h.costUsd);
     }
-    const total = body.hourly.reduce((s: number, h: { costUsd: number }) => s + h.costUsd, 0);
+    const total = body.hourly.reduce((s, h) => s + h.costUsd, 0);
     expect(body.totalUsd).toBeCloseTo(total, 4);
-    const peak = body.hourly.reduce((a: { costUsd: number }, b: { costUsd: number }) =>
-      b.costUsd > a.costUsd ? b : a,
-    );
-    expect(body.peakHour).toEqual({ hour: (peak as { hour: string }).hour, costUsd: peak.costUsd });
+    const peak = body.hourly.reduce((a, b) => (b.costUsd > a.costUsd ? b : a));
+    expect(body.peakHour).toEqual({ hour: peak.hour, costUsd: peak.costUsd });
     expect(body.budget).toMatchObject({ dailyBudgetUsd: 10, policy: 'alert', resetAt: expect.any(String) });
     expect(body.budget.forecastUtilizationPct).toBeCloseTo((100 * body.totalUsd) / 10, 1);
     expect(['low', 'medium', 'high', 'critical']).toContain(body.budget.risk);
@@ -70,7 +93,7 @@ describe('GET /forecast/cost', () => {
   it('answers shorter horizons', async () => {
     const res = await app.inject({ method: 'GET', url: '/forecast/cost?hours=3' });
     expect(res.statusCode).toBe(200);
-    expect(res.json().hourly).toHaveLength(3);
+    expect(res.json<ForecastBody>().hourly).toHaveLength(3);
   });
 
   it.each([
@@ -83,14 +106,14 @@ describe('GET /forecast/cost', () => {
     const res = await app.inject({ method: 'GET', url: `/forecast/cost?${query}` });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    const body = res.json();
+    const body = res.json<ProblemBody>();
     expect(body.code).toBe('VALIDATION_FAILED');
-    expect(body.errors.map((e: { field: string }) => e.field)).toContain(field);
+    expect(body.errors.map((e) => e.field)).toContain(field);
   });
 
   it('reports the ledger and the forecaster in readiness', async () => {
     const res = await app.inject({ method: 'GET', url: '/health/ready' });
-    const deps = res.json().dependencies;
+    const deps = res.json<ReadyBody>().dependencies;
     expect(deps.ledger).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^sqlite/) });
     expect(deps['cost-forecaster']).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^serving ml/) });
   });
@@ -110,7 +133,7 @@ describe('GET /forecast/cost without trained artifacts', () => {
     let ledger: UsageLedger;
     ({ app, ledger } = await startApp({ DATA_DIR: dataDir, MODELS_DIR: modelsDir }));
     await importHistory(ledger, 3);
-    const body = (await app.inject({ method: 'GET', url: '/forecast/cost' })).json();
+    const body = (await app.inject({ method: 'GET', url: '/forecast/cost' })).json<ForecastBody>();
     expect(body).toMatchObject({
       method: 'seasonal_naive_24',
       servedBy: 'baseline',
