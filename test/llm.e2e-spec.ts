@@ -116,6 +116,21 @@ describe('LLM endpoints on the simulated provider (built service, loopback DogSt
     expect(request.meta['http.route']).toBe('/reason');
   });
 
+  it('sends an LLM Observability span and quality evaluations for the call through the agent', async () => {
+    const prompt = 'Which planet is known as the red planet?';
+    await post(`${service.url}/reason`, { prompt });
+    const span = await agent.waitForPayload(
+      (p) => p.path.endsWith('/api/v2/llmobs') && p.body.toString('utf8').includes(prompt),
+    );
+    const body = span.body.toString('utf8');
+    expect(body).toContain('"name":"llm.generate"');
+    expect(body).toContain('gemini-2.5-flash');
+    const evaluation = await agent.waitForPayload(
+      (p) => p.path.includes('eval-metric') && p.body.toString('utf8').includes('"label":"quality_score"'),
+    );
+    expect(evaluation.body.toString('utf8')).toMatch(/"score_value":[0-9.]+/);
+  });
+
   it('writes one log line per call with the prompt and answer truncated, never the full answer', async () => {
     const before = service.stdout.length;
     const question = `Please explain ${'the history of the transistor and its impact on computing '.repeat(12)}`;

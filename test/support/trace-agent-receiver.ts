@@ -59,6 +59,17 @@ export class TraceAgentReceiver {
     }
   }
 
+  async waitForPayload(predicate: (payload: ReceivedPayload) => boolean, timeoutMs = 10_000): Promise<ReceivedPayload> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.payloads.find(predicate);
+      if (found) return found;
+      if (Date.now() > deadline)
+        throw new Error(`payload not received in ${timeoutMs} ms; got: ${this.payloads.map((p) => p.path).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   close(): Promise<void> {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
