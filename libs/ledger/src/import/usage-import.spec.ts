@@ -1,0 +1,156 @@
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BasicTextRedactor } from '@app/common';
+import { InMemoryMetrics } from '@app/observability';
+import { testConfig } from '../../../../test/support/app-config';
+import { BufferedUsageLedger } from '../buffered-usage-ledger';
+import { SqliteLedgerStore } from '../store/sqlite-ledger.store';
+import { HOUR_MS } from '../usage-record';
+import { DatadogUsageMetricsAdapter } from './datadog-usage-metrics.adapter';
+import { parseUsageFile, UsageImportError } from './usage-file.parser';
+import { UsageImportService } from './usage-import.service';
+import { UnconfiguredUsageMetricsSource } from './usage-metrics-source.port';
+
+const H0 = Date.UTC(2026, 10, 1, 0, 0, 0);
+
+describe('usage file parser', () => {
+  it('reads CSV (ISO or epoch times, floored to the hour, same hours summed)', () => {
+    const rows = parseUsageFile(
+      [
+        'hour,cost_usd,requests,input_tokens,output_tokens,model',
+        `2026-11-01T00:00:00Z,1.5,10,1000,100,flash`,
+        `2026-11-01T00:30:00Z,0.5,5,500,50,flash`,
+        `${(H0 + HOUR_MS) / 1000},2,20,2000,200,"pro"`,
+      ].join('\n'),
+      'csv',
+    );
+    expect(rows.map((r) => [r.hour - H0, r.model, r.costUsd, r.requests, r.inputTokens])).toEqual([
+      [0, 'flash', 2, 15, 1500],
+      [HOUR_MS, 'pro', 2, 20, 2000],
+    ]);
+  });
+
+  it('reads JSONL with Datadog metric names as keys', () => {
+    const rows = parseUsageFile(
+      `{"timestamp": ${H0}, "llm.cost.usd": 0.25, "llm.request.count": 3}\n\n{"ts": "2026-11-01T01:00:00Z", "cost": 1}\n`,
+      'jsonl',
+    );
+    expect(rows.map((r) => [r.hour - H0, r.costUsd, r.requests, r.model])).toEqual([
+      [0, 0.25, 3, '*'],
+      [HOUR_MS, 1, 0, '*'],
+    ]);
+  });
+
+  it('lists every bad line', () => {
+    const text = ['hour,cost_usd', 'yesterday,1', '2026-11-01T00:00:00Z,-3', '2026-11-01T00:00:00Z,1,extra'].join('\n');
+    expect(() => parseUsageFile(text, 'csv')).toThrow(UsageImportError);
+    try {
+      parseUsageFile(text, 'csv');
+    } catch (error) {
+      expect((error as UsageImportError).problems).toEqual([
+        'line 4: 3 columns, the header has 2',
+        'line 2: hour/timestamp is missing or not a date',
+        'line 3: cost_usd must be a non-negative number (got "-3")',
+      ]);
+    }
+  });
+});
+
+describe('Datadog usage import (real @datadog/datadog-api-client against a loopback server)', () => {
+  let server: Server;
+  const requests: { url: URL; apiKey?: string; appKey?: string }[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-import-'));
+
+  beforeAll(async () => {
+    server = createServer((req: IncomingMessage, res) => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      requests.push({
+        url,
+        apiKey: req.headers['dd-api-key'] as string | undefined,
+        appKey: req.headers['dd-application-key'] as string | undefined,
+      });
+      const query = url.searchParams.get('query') ?? '';
+      const metric = /^sum:([\w.]+)\{/.exec(query)?.[1];
+      const value = metric === 'llm.cost.usd' ? 0.5 : metric === 'llm.request.count' ? 10 : 100;
+      const series = ['flash', 'pro'].map((model) => ({
+        metric,
+        scope: `env:test,model:${model},service:lrcp`,
+        tagSet: [`model:${model}`],
+        pointlist: [
+          [H0, value],
+          [H0 + HOUR_MS, model === 'pro' ? value * 2 : value],
+        ],
+      }));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'ok', res_type: 'time_series', series }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+  });
+  afterAll(() => {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('pulls hourly cost/request/token series per model into the ledger, idempotently', async () => {
+    const port = (server.address() as AddressInfo).port;
+    const config = testConfig({
+      DD_API_KEY: 'api-key-0123456789',
+      DD_APP_KEY: 'app-key-0123456789',
+      DATADOG_API_URL: `http://127.0.0.1:${port}`,
+      DD_SERVICE: 'lrcp',
+      DD_ENV: 'test',
+    });
+    const store = new SqliteLedgerStore(join(dir, 'ledger.sqlite'));
+    const ledger = new BufferedUsageLedger(store, new InMemoryMetrics(), new BasicTextRedactor(), {
+      flushMs: 60_000,
+      retentionDays: 3650,
+      storePreview: false,
+    });
+    await ledger.start();
+    const service = new UsageImportService(ledger, new DatadogUsageMetricsAdapter(config));
+    const now = H0 + 2 * HOUR_MS;
+    const summary = await service.pullFromMetrics(1, now);
+    await service.pullFromMetrics(1, now); // a second pull replaces, never doubles
+
+    expect(summary).toMatchObject({ source: 'datadog', rows: 4, costUsd: 2.5 });
+    expect(requests[0]).toMatchObject({ apiKey: 'api-key-0123456789', appKey: 'app-key-0123456789' });
+    expect(requests[0]!.url.pathname).toBe('/api/v1/query');
+    expect(requests.map((r) => r.url.searchParams.get('query'))).toContain(
+      'sum:llm.cost.usd{service:lrcp,env:test} by {model}.as_count().rollup(sum, 3600)',
+    );
+    const rows = await ledger.hourly({ from: H0, to: now, groupBy: ['model'] });
+    expect(rows.map((r) => [r.hour - H0, r.model, r.costUsd, r.requests, r.inputTokens])).toEqual([
+      [0, 'flash', 0.5, 10, 100],
+      [0, 'pro', 0.5, 10, 100],
+      [HOUR_MS, 'flash', 0.5, 10, 100],
+      [HOUR_MS, 'pro', 1, 20, 200],
+    ]);
+    await ledger.stop();
+    await store.close();
+  });
+
+  it('without Datadog keys, says what is missing', async () => {
+    await expect(new UnconfiguredUsageMetricsSource().hourlyUsage()).rejects.toThrow(/DD_API_KEY and DD_APP_KEY/);
+  });
+
+  it('imports a file through the service', async () => {
+    const file = join(dir, 'usage.csv');
+    writeFileSync(file, 'hour,cost_usd,requests\n2026-11-01T00:00:00Z,3,30\n');
+    const store = new SqliteLedgerStore(':memory:');
+    const ledger = new BufferedUsageLedger(store, new InMemoryMetrics(), new BasicTextRedactor(), {
+      flushMs: 60_000,
+      retentionDays: 3650,
+      storePreview: false,
+    });
+    await ledger.start();
+    const summary = await new UsageImportService(ledger, new UnconfiguredUsageMetricsSource()).importFile(file);
+    expect(summary).toMatchObject({ rows: 1, costUsd: 3, from: '2026-11-01T00:00:00.000Z' });
+    expect(await ledger.spendBetween(H0, H0 + HOUR_MS)).toBe(3);
+    await ledger.stop();
+  });
+});
