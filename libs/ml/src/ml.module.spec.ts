@@ -45,7 +45,7 @@ describe('MlModule', () => {
       const report = moduleRef.get(QualityScorer).score({
         endpoint: 'qa',
         question: 'Who created Python?',
-        answer: 'Guido van Rossum designed it; the first release came out in 1991.',
+        answer: 'Python was created by Guido van Rossum.',
         finishReason: 'stop',
         safetyBlocked: false,
       });

@@ -83,6 +83,25 @@ export class GloveEmbedder extends OfflineEmbedder {
     });
   }
 
+  /** Same as pooling `tokenVectors`, without allocating per token (documents are embedded sentence by sentence). */
+  override embed(text: string): Float32Array {
+    const dims = this.dimensions;
+    const out = new Float32Array(dims);
+    const vectors = this.table.vectors;
+    for (const token of tokenize(text)) {
+      const rank = this.table.index.get(token);
+      if (rank === undefined) {
+        const vector = this.oovVector(token);
+        for (let d = 0; d < dims; d++) out[d]! += vector[d]!;
+        continue;
+      }
+      const weight = SIF_A / (SIF_A + 0.1 / (rank + 1));
+      const base = rank * dims;
+      for (let d = 0; d < dims; d++) out[d]! += weight * vectors[base + d]!;
+    }
+    return out;
+  }
+
   private oovVector(token: string): Float32Array {
     let vector = this.oovCache.get(token);
     if (vector) return vector;

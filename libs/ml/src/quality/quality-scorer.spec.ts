@@ -7,6 +7,7 @@ import { QualityModelStore } from './quality-model.store';
 import { QualityScorer } from './quality-scorer';
 import { FEATURE_NAMES } from './quality-signals';
 import type { QualityInput } from './quality.types';
+import { readQualityExamples } from './quality-training';
 
 const MODELS = join(__dirname, '../../../../models');
 const DOC =
@@ -93,6 +94,21 @@ describe('QualityScorer', () => {
       }),
     );
     expect(negated.ungrounded).toBe(true);
+  });
+
+  it('ranks every hand-written good answer above every bad one to the same question (data/quality/sanity.jsonl)', () => {
+    const sanity = readQualityExamples(join(__dirname, '../../../../data/quality/sanity.jsonl'));
+    const byQuestion = new Map<string, { good: number[]; bad: number[] }>();
+    for (const e of sanity) {
+      const entry = byQuestion.get(e.question) ?? { good: [], bad: [] };
+      (e.label === 1 ? entry.good : entry.bad).push(scorer.score(e).overall);
+      byQuestion.set(e.question, entry);
+    }
+    expect(byQuestion.size).toBeGreaterThanOrEqual(8);
+    for (const [question, { good, bad }] of byQuestion) {
+      if (good.length === 0 || bad.length === 0) continue;
+      expect({ question, ordered: Math.min(...good) > Math.max(...bad) }).toEqual({ question, ordered: true });
+    }
   });
 
   it('falls back to the rules, and says so, when no model is loaded', async () => {

@@ -43,7 +43,7 @@ export class QualityScorer {
     }
     const failureToAnswer = isFailureToAnswer(signals);
     // A failed answer is never "good", whatever the model says.
-    if (failureToAnswer) overall = Math.min(overall, 0.25);
+    if (failureToAnswer) overall = Math.min(overall, 0.2);
     overall = Math.max(0, Math.min(1, overall));
     return {
       overall: round(overall),

@@ -6,13 +6,14 @@ import type { QualityInput } from './quality.types';
 const MAX_DOCUMENT_CHARS = 20_000;
 const MAX_DOCUMENT_SENTENCES = 200;
 const MAX_ANSWER_SENTENCES = 40;
+const MAX_CANDIDATES = 40;
 
 const REFUSAL =
   /\b(?:i(?:'m| am)? (?:sorry|afraid)\b[^.]{0,40}\b(?:can(?:no|')t|unable|not able)|i (?:can(?:no|')t|cannot|won't|am unable to|'m unable to|am not able to) (?:help|assist|answer|provide|comply|do that|share)|i (?:do not|don't) (?:know|have (?:enough )?(?:information|data|access))|as an ai(?: language model)?|(?:not|isn't) (?:mentioned|provided|specified|stated|covered|included) in the (?:provided )?(?:document|context|text|passage)|(?:document|context|text|passage) does not (?:contain|mention|say|provide|include)|unable to (?:answer|provide|help|assist)|cannot (?:help|assist) with|i'm not sure)/i;
 const HEDGES =
   /\b(?:might|maybe|perhaps|possibly|i think|i believe|it depends|not sure|unclear|generally speaking)\b/gi;
 const NEGATION =
-  /\b(?:not|no|never|none|cannot|can't|isn't|aren't|wasn't|weren't|doesn't|don't|didn't|won't|neither|nor)\b/i;
+  /\b(?:not|no|never|none|without|cannot|can't|isn't|aren't|wasn't|weren't|doesn't|don't|didn't|won't|neither|nor)\b/i;
 const NUMBER = /\d[\d,]*(?:\.\d+)?/g;
 
 /** What kind of answer a question asks for, and how to recognise one (classic QA answer-type matching). */
@@ -60,6 +61,11 @@ export interface QualitySignals {
   groundedness: number | null;
   /** Share of answer sentences not supported by the document (0 without a document). */
   unsupported: number;
+  /**
+   * Share (weighted towards rare words) of the answer's content words found in neither the document nor the
+   * question: names, places and terms the answer brings in unsupported. 0 without a document.
+   */
+  novelty: number;
   /** The answer states a number the document does not contain. */
   numberMismatch: boolean;
   /** The best-matching document sentence and the answer sentence differ in negation. */
@@ -148,11 +154,27 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): 
   let unsupported = 0;
   let numberMismatch = false;
   let negationMismatch = false;
+  let novelty = 0;
   if (document !== undefined) {
     const docSentences = sentences(document, MAX_DOCUMENT_SENTENCES);
-    const docVectors = docSentences.map((s) => embedder.embed(s));
-    const docStems = new Set(contentWords(document).map(stem));
+    const docSentenceStems = docSentences.map((sentence) => new Set(contentWords(sentence).map(stem)));
+    const docStems = new Set<string>();
+    for (const stems of docSentenceStems) for (const w of stems) docStems.add(w);
     const docNumbers = new Set(numbersIn(document));
+    // Only document sentences sharing a content word with the answer can be its best support: embed those
+    // (at most MAX_CANDIDATES, the most overlapping first), so long documents stay cheap. With no overlap
+    // at all, the first sentences are compared (paraphrases).
+    const overlap = docSentenceStems.map((stems, i) => {
+      let n = 0;
+      for (const w of answerStems) if (stems.has(w)) n += 1;
+      return { i, n };
+    });
+    let candidates = overlap.filter((o) => o.n > 0);
+    candidates = (candidates.length > 0 ? candidates : overlap)
+      .sort((a, b) => b.n - a.n || a.i - b.i)
+      .slice(0, MAX_CANDIDATES);
+    const candidateSentences = candidates.map((c) => docSentences[c.i]!);
+    const docVectors = candidateSentences.map((sentence) => embedder.embed(sentence));
     let total = 0;
     let unsupportedCount = 0;
     for (const sentence of answerSentences) {
@@ -172,7 +194,7 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): 
         numberMismatch = true;
         support *= 0.3;
       }
-      const bestSentence = bestIndex >= 0 ? docSentences[bestIndex]! : '';
+      const bestSentence = bestIndex >= 0 ? candidateSentences[bestIndex]! : '';
       if (best > 0.5 && NEGATION.test(sentence) !== NEGATION.test(bestSentence)) {
         negationMismatch = true;
         support *= 0.5;
@@ -180,6 +202,15 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): 
       total += support;
       if (support < 0.45) unsupportedCount += 1;
     }
+    let novel = 0;
+    let weights = 0;
+    for (const t of answerTokens) {
+      if (STOP_WORDS.has(t.token)) continue;
+      const w = stem(t.token);
+      weights += t.weight;
+      if (!docStems.has(w) && !questionStems.has(w)) novel += t.weight;
+    }
+    novelty = weights === 0 ? 0 : novel / weights;
     groundedness = answerSentences.length === 0 ? 0 : clip(total / answerSentences.length);
     unsupported = answerSentences.length === 0 ? 1 : unsupportedCount / answerSentences.length;
   }
@@ -193,6 +224,7 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): 
     hasDocument: document !== undefined,
     groundedness,
     unsupported,
+    novelty,
     numberMismatch,
     negationMismatch,
     refusal,
@@ -214,6 +246,7 @@ export const FEATURE_NAMES = [
   'has_document',
   'groundedness',
   'unsupported',
+  'novelty',
   'number_mismatch',
   'negation_mismatch',
   'refusal',
@@ -221,15 +254,13 @@ export const FEATURE_NAMES = [
   'truncated',
   'blocked',
   'hedging',
-  'length',
-  'echo',
-  'endpoint_qa',
-  'endpoint_reason',
-  'endpoint_stress',
 ] as const;
 
-/** The model's input vector, in FEATURE_NAMES order. */
-export function featureVector(signals: QualitySignals, endpoint: QualityInput['endpoint']): number[] {
+/**
+ * The model's input vector, in FEATURE_NAMES order. Length, echo and the endpoint are left out on purpose:
+ * in the synthetic training set they correlate with the label by construction, not in real traffic.
+ */
+export function featureVector(signals: QualitySignals, _endpoint?: QualityInput['endpoint']): number[] {
   const b = (x: boolean): number => (x ? 1 : 0);
   return [
     signals.semantic,
@@ -240,6 +271,7 @@ export function featureVector(signals: QualitySignals, endpoint: QualityInput['e
     b(signals.hasDocument),
     signals.groundedness ?? 0,
     signals.unsupported,
+    signals.novelty,
     b(signals.numberMismatch),
     b(signals.negationMismatch),
     b(signals.refusal),
@@ -247,10 +279,5 @@ export function featureVector(signals: QualitySignals, endpoint: QualityInput['e
     b(signals.truncated),
     b(signals.blocked),
     signals.hedging,
-    signals.length,
-    signals.echo,
-    b(endpoint === 'qa'),
-    b(endpoint === 'reason'),
-    b(endpoint === 'stress'),
   ];
 }

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { loadTfjs } from '../tfjs';
 import { createOfflineEmbedder, type OfflineEmbedderKind } from '../embeddings/offline-embedder.factory';
 import { auroc } from './evaluation';
@@ -44,7 +45,8 @@ export async function trainQualityTask(args: string[]): Promise<void> {
     );
     const test = buildDataset(examples.filter(isHeldOut), embedder);
     const started = performance.now();
-    const model = await trainQualityModel(tf, train);
+    const hidden = option(args, 'hidden');
+    const model = await trainQualityModel(tf, train, hidden ? { hidden: Number(hidden) } : {});
     const trainSeconds = (performance.now() - started) / 1000;
     const scores = predictAll(tf, model, test.x);
     const evaluation = evaluateScores(scores, test);
@@ -53,7 +55,23 @@ export async function trainQualityTask(args: string[]): Promise<void> {
       .map((e, i) => ({ e, relevance: test.x[i]![4]!, semantic: test.x[i]![0]!, alignment: test.x[i]![1]! }))
       .filter(({ e }) => /good|off_topic/.test(e.kind));
     const y = relevant.map(({ e }) => (e.kind.includes('off_topic') ? 0 : 1));
+    // Hand-written answers outside the generator's templates (data/quality/sanity.jsonl): does it extrapolate?
+    const sanityFile = join(dirname(dataFile), 'sanity.jsonl');
+    let sanity: Record<string, unknown> | undefined;
+    if (existsSync(sanityFile)) {
+      const set = buildDataset(readQualityExamples(sanityFile), embedder);
+      const scores = predictAll(tf, model, set.x);
+      sanity = {
+        examples: scores.length,
+        auroc: round(auroc(scores, set.y)),
+        rulesAuroc: round(auroc(set.rules, set.y)),
+        scores: set.examples.map(
+          (e, i) => `${e.label} ${round(scores[i]!)} ${e.question.slice(0, 30)} / ${e.answer.slice(0, 30)}`,
+        ),
+      };
+    }
     report[embedder.name] = {
+      sanity,
       trainExamples: train.x.length,
       heldOutExamples: test.x.length,
       trainSeconds: round(trainSeconds),
@@ -102,7 +120,7 @@ export async function trainQualityTask(args: string[]): Promise<void> {
           examples.filter((e) => foldOf(e) === fold),
           embedder,
         );
-        const foldModel = await trainQualityModel(tf, foldTrain);
+        const foldModel = await trainQualityModel(tf, foldTrain, hidden ? { hidden: Number(hidden) } : {});
         aurocs.push(auroc(predictAll(tf, foldModel, foldTest.x), foldTest.y));
         foldModel.dispose();
         const pairs = foldTest.examples

@@ -33,8 +33,8 @@ export interface QualityReport {
   semanticSimilarity: number;
 }
 
-export const GOOD_THRESHOLD = 0.6;
-export const DEGRADED_THRESHOLD = 0.3;
+export const GOOD_THRESHOLD = 0.5;
+export const DEGRADED_THRESHOLD = 0.25;
 
 export function qualityLabel(overall: number): QualityLabel {
   if (overall >= GOOD_THRESHOLD) return 'good';

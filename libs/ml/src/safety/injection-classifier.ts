@@ -6,17 +6,35 @@ import { fnv1a, tokenize } from '../embeddings/tokenize';
 export const INJECTION_MODEL_DIR = 'injection';
 export const INJECTION_FEATURE_BITS = 14;
 
+/** The classifier reads the head and tail of long prompts (the user's own words; patterns read everything). */
+export const CLASSIFIER_HEAD_CHARS = 2_000;
+export const CLASSIFIER_TAIL_CHARS = 1_000;
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a of a prefix tag followed by `text[start, end)`, without building the substring. */
+function hashRange(tag: number, text: string, start: number, end: number): number {
+  let h = Math.imul(FNV_OFFSET ^ tag, FNV_PRIME) >>> 0;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME) >>> 0;
+  return h;
+}
+
 /** Hashed binary features: word unigrams, bigrams and character 4-grams of the normalised text. */
 export function injectionFeatures(normalised: string, bits = INJECTION_FEATURE_BITS): number[] {
+  const text =
+    normalised.length > CLASSIFIER_HEAD_CHARS + CLASSIFIER_TAIL_CHARS
+      ? `${normalised.slice(0, CLASSIFIER_HEAD_CHARS)} ${normalised.slice(-CLASSIFIER_TAIL_CHARS)}`
+      : normalised;
   const mask = (1 << bits) - 1;
   const out = new Set<number>();
-  const words = tokenize(normalised);
+  const words = tokenize(text);
   words.forEach((w, i) => {
     out.add(fnv1a(`u:${w}`) & mask);
     if (i + 1 < words.length) out.add(fnv1a(`b:${w} ${words[i + 1]}`) & mask);
   });
   const squashed = ` ${words.join(' ')} `;
-  for (let i = 0; i + 4 <= squashed.length; i++) out.add(fnv1a(`c:${squashed.slice(i, i + 4)}`) & mask);
+  for (let i = 0; i + 4 <= squashed.length; i++) out.add(hashRange(0x63, squashed, i, i + 4) & mask);
   return [...out];
 }
 

@@ -83,19 +83,34 @@ const LEET: Readonly<Record<string, string>> = {
   $: 's',
 };
 
+const MIXED = /[a-z][0-9@$]|[0-9@$][a-z]/gi;
+const WORD_CHAR = /[a-z0-9@$]/i;
+
+/** Leetspeak back to letters, only inside words that mix letters with digits or @/$ (rare in prose). */
+function deLeet(text: string): string {
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(MIXED)) {
+    if (m.index < last) continue;
+    let start = m.index;
+    while (start > 0 && WORD_CHAR.test(text[start - 1]!)) start -= 1;
+    let end = m.index + 2;
+    while (end < text.length && WORD_CHAR.test(text[end]!)) end += 1;
+    out += text.slice(last, start) + text.slice(start, end).replace(/[013457@$]/g, (c) => LEET[c] ?? c);
+    last = end;
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
 /**
  * Undoes cheap obfuscation before matching: zero-width characters, leetspeak inside words, letters spaced or
- * dotted apart ("i g n o r e", "i.g.n.o.r.e"), hyphens splitting words ("ign-ore").
+ * dotted apart ("i g n o r e", "i.g.n.o.r.e"), hyphens splitting trigger words ("ign-ore"). Linear time.
  */
 export function normaliseForInjection(text: string): string {
-  let out = text.normalize('NFKC').replace(/[\u200b-\u200f\u2060\ufeff]/g, '');
+  let out = /[^\t\n\r\x20-\x7e]/.test(text) ? text.normalize('NFKC').replace(/[\u200b-\u200f\u2060\ufeff]/g, '') : text;
   out = out.replace(/\b(?:[a-z][ .](?=[a-z](?:[ .]|\b))){3,}[a-z]\b/gi, (m) => m.replace(/[ .]/g, ''));
-  out = out.replace(/\b[a-z0-9@$]*[a-z][a-z0-9@$]*\b/gi, (word) =>
-    /[0-9@$]/.test(word) && /[a-z]/i.test(word) ? word.replace(/[013457@$]/g, (c) => LEET[c] ?? c) : word,
-  );
-  out = out.replace(/([a-z]{2,})-([a-z]{2,})/gi, (m, a: string, b: string) =>
-    /^(?:ign|pri|instruc|prev|disre|sys)/i.test(a) ? a + b : m,
-  );
+  out = deLeet(out);
+  out = out.replace(/\b(ign|pri|instruc|prev|disre|sys)([a-z]*)-([a-z]{2,})/gi, '$1$2$3');
   return out;
 }
 
