@@ -27,6 +27,11 @@ import type {
 export const SCALER_JSON = 'scaler.json';
 export const CARD_JSON = 'card.json';
 const F = FEATURE_NAMES.length;
+/**
+ * The network predicts log(cost / level + offset): errors become relative, so night hours (small costs, large
+ * weight in MAPE) count as much as peak hours; the offset keeps hours without usage finite.
+ */
+const TARGET_OFFSET = 0.01;
 
 export interface Scaler {
   featureMean: number[];
@@ -120,7 +125,8 @@ export class CostForecaster {
     );
     const result = new Array<number>(rows);
     for (let r = 0; r < rows; r++) {
-      result[r] = Math.max(0, (out[r]! * this.scaler.targetStd + this.scaler.targetMean) * levels[r]!);
+      const logRatio = out[r]! * this.scaler.targetStd + this.scaler.targetMean;
+      result[r] = Math.max(0, (Math.exp(logRatio) - TARGET_OFFSET) * levels[r]!);
     }
     return result;
   }
@@ -227,7 +233,9 @@ export async function trainCostForecaster(
   const train = buildRows(series, trainOrigins);
   const y = new Float32Array(train.rows);
   let r = 0;
-  for (const o of trainOrigins) for (let h = 1; h <= MAX_HORIZON; h++) y[r] = series.cost[o + h]! / train.levels[r++]!;
+  for (const o of trainOrigins) {
+    for (let h = 1; h <= MAX_HORIZON; h++) y[r] = Math.log(series.cost[o + h]! / train.levels[r++]! + TARGET_OFFSET);
+  }
   const scaler = fitScaler(train.x, y, train.rows);
   standardise(train.x, train.rows, scaler);
   const yScaled = y.map((v) => (v - scaler.targetMean) / scaler.targetStd);

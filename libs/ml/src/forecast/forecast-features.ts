@@ -32,8 +32,26 @@ export function mean(values: readonly number[], from: number, to: number): numbe
   return sum / (to - from + 1);
 }
 
+/** Hours of the level window left out as outliers (the largest 5 %: bursts should not move the level). */
+const TRIM = Math.round(MIN_HISTORY * 0.05);
+
+/** The level at `origin`: mean of the last 168 h without the largest 5 % (a trimmed, burst-robust mean). */
+const lastLevel = new WeakMap<readonly number[], { origin: number; level: number }>();
+
 export function levelAt(values: readonly number[], origin: number): number {
-  return mean(values, origin - MIN_HISTORY + 1, origin);
+  // The 24 horizons of one origin share the level: remember the last one per (never mutated) series array.
+  const last = lastLevel.get(values);
+  if (last?.origin === origin) return last.level;
+  const level = trimmedLevel(values, origin);
+  lastLevel.set(values, { origin, level });
+  return level;
+}
+
+function trimmedLevel(values: readonly number[], origin: number): number {
+  const window = values.slice(origin - MIN_HISTORY + 1, origin + 1).sort((a, b) => a - b);
+  let sum = 0;
+  for (let i = 0; i < window.length - TRIM; i++) sum += window[i]!;
+  return sum / (window.length - TRIM);
 }
 
 /** Writes the features of (origin, h) into `out` at `offset`; returns the cost level used for scaling. */
