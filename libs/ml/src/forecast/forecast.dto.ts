@@ -90,12 +90,16 @@ export class CostForecastResponseDto {
   model!: ForecastModelInfoDto | null;
   /** Hours of ledger history the forecast was computed from (with any usage). */
   historyHours!: number;
+  /** One entry per forecast hour, from the current hour on. */
   hourly!: HourlyCostForecastDto[];
+  /** Sum of the hourly point forecasts, USD. */
   totalUsd!: number;
   /** Sum of the hourly lower bounds, USD. */
   totalLowerUsd!: number;
   /** Sum of the hourly upper bounds, USD. */
   totalUpperUsd!: number;
+  /** The most expensive forecast hour. */
   peakHour!: PeakHourDto;
+  /** Daily budget utilisation and risk with this forecast. */
   budget!: ForecastBudgetDto;
 }
