@@ -6,10 +6,14 @@
  * - `POST /{v1|v1beta}/models/{model}:generateContent` (Gemini API) and the Vertex AI form
  *   `POST /{v1|v1beta1}/projects/{p}/locations/{l}/publishers/google/models/{model}:generateContent`:
  *   a `GenerateContentResponse` with `usageMetadata` (cached and thoughts tokens included).
+ * - Embeddings, as the service's off-path quality refinement calls them: `POST /v1/embeddings` (OpenAI) and
+ *   `...models/{model}:batchEmbedContents|embedContent|predict` (Gemini API / Vertex), one vector per input
+ *   text, with each model's default size (gemini-embedding-001: 3072, text-embedding-3-small: 1536).
  * - `GET /health`: 200.
  *
- * Bodies are built once per model and cached. The request body is drained but not parsed, except that
- * the OpenAI route reads `"model"` with a regular expression so the answer names the requested model.
+ * Bodies are built once per model and cached. Chat request bodies are drained but not parsed (the OpenAI
+ * route reads `"model"` with a regular expression so the answer names the requested model); embeddings
+ * requests are parsed to count their texts.
  *
  * Usage: `node bench/mock-upstream.ts [--port N]` (default 0: any free port). Prints one JSON line
  * `{"port":N}` on stdout once listening; stops on SIGTERM/SIGINT.
@@ -23,7 +27,71 @@ const ANSWER =
 
 const GEMINI_PATH =
   /^\/(?:v1|v1beta|v1beta1)\/(?:projects\/[^/]+\/locations\/[^/]+\/publishers\/google\/)?models\/([^/:]+):generateContent$/;
+const EMBED_PATH =
+  /^\/(?:v1|v1beta|v1beta1)\/(?:projects\/[^/]+\/locations\/[^/]+\/publishers\/google\/)?models\/([^/:]+):(embedContent|batchEmbedContents|predict)$/;
 const MODEL_FIELD = /"model"\s*:\s*"([^"]{1,200})"/;
+
+/** The default output size of the embedding models the service uses, as the real APIs return them. */
+function dimensionsOf(model: string): number {
+  if (model.includes('gemini-embedding')) return 3072;
+  if (model.includes('text-embedding-3-large')) return 3072;
+  if (model.includes('text-embedding-3-small') || model.includes('ada-002')) return 1536;
+  return 768;
+}
+
+/** A deterministic unit-ish vector printed with 9 decimals, about the size of a real API's JSON. */
+const vectorCache = new Map<string, string>();
+function vectorJson(model: string, index: number): string {
+  const key = `${model}#${index % 8}`;
+  let json = vectorCache.get(key);
+  if (json === undefined) {
+    const dims = dimensionsOf(model);
+    const values: string[] = [];
+    for (let i = 0; i < dims; i++) values.push((Math.sin(i * 12.9898 + index * 78.233) * 0.05).toFixed(9));
+    json = `[${values.join(',')}]`;
+    if (vectorCache.size < 200) vectorCache.set(key, json);
+  }
+  return json;
+}
+
+const embedBodies = new Map<string, Buffer>();
+function embeddingBody(kind: string, model: string, count: number): Buffer {
+  const key = `${kind}|${model}|${count}`;
+  let body = embedBodies.get(key);
+  if (body === undefined) {
+    const vectors = Array.from({ length: count }, (_, i) => vectorJson(model, i));
+    let json: string;
+    if (kind === 'openai') {
+      const data = vectors.map((v, i) => `{"object":"embedding","index":${i},"embedding":${v}}`).join(',');
+      json = `{"object":"list","data":[${data}],"model":${JSON.stringify(model)},"usage":{"prompt_tokens":${12 * count},"total_tokens":${12 * count}}}`;
+    } else if (kind === 'batchEmbedContents') {
+      json = `{"embeddings":[${vectors.map((v) => `{"values":${v}}`).join(',')}]}`;
+    } else if (kind === 'embedContent') {
+      json = `{"embedding":{"values":${vectors[0] ?? '[]'}}}`;
+    } else {
+      const predictions = vectors.map(
+        (v) => `{"embeddings":{"values":${v},"statistics":{"token_count":12,"truncated":false}}}`,
+      );
+      json = `{"predictions":[${predictions.join(',')}]}`;
+    }
+    body = Buffer.from(json);
+    if (embedBodies.size < 200) embedBodies.set(key, body);
+  }
+  return body;
+}
+
+/** How many texts an embeddings request carries (OpenAI `input`, Gemini `requests`, Vertex `instances`). */
+function embedCount(raw: string): number {
+  try {
+    const body = JSON.parse(raw) as { input?: unknown; requests?: unknown[]; instances?: unknown[] };
+    if (Array.isArray(body.input)) return Math.max(1, body.input.length);
+    if (Array.isArray(body.requests)) return Math.max(1, body.requests.length);
+    if (Array.isArray(body.instances)) return Math.max(1, body.instances.length);
+  } catch {
+    // fall through: one embedding
+  }
+  return 1;
+}
 
 const openAiBodies = new Map<string, Buffer>();
 const geminiBodies = new Map<string, Buffer>();
@@ -92,6 +160,18 @@ const server = http.createServer((req, res) => {
     if (req.method === 'POST' && path === '/v1/chat/completions') {
       const match = MODEL_FIELD.exec(Buffer.concat(chunks).toString('utf8'));
       send(res, 200, openAiBody(match?.[1] ?? 'unknown'));
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/embeddings') {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const model = MODEL_FIELD.exec(raw)?.[1] ?? 'unknown';
+      send(res, 200, embeddingBody('openai', model, embedCount(raw)));
+      return;
+    }
+    const embed = req.method === 'POST' ? EMBED_PATH.exec(path) : null;
+    if (embed) {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      send(res, 200, embeddingBody(embed[2]!, decodeURIComponent(embed[1]!), embedCount(raw)));
       return;
     }
     const gemini = req.method === 'POST' ? GEMINI_PATH.exec(path) : null;

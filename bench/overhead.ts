@@ -5,6 +5,9 @@
  *   npm run bench                         # full run (about 6 minutes), appends a section to bench/RESULTS.md
  *   npm run bench -- --rounds 2 --slice 2 --no-write          # a quick look, nothing written
  *   npm run bench -- --profile openai-on,gemini-on            # CPU profiles of the service under load
+ *   npm run bench -- --variants bare,openai-on,openai-exp --connections 10 --rounds 3 --cold-runs 1 \
+ *     --exp 'DD_TRACE_DISABLED_INSTRUMENTATIONS=fetch,fs;NODE_ARGS=--max-semi-space-size=8' --no-write
+ *                                         # A/B of a setting: `openai-on` plus env/node flags, interleaved
  *
  * Variants (each a separate process; the server under test is pinned to core 1, the load generator, the
  * mock upstream and the telemetry receivers to core 0):
@@ -14,7 +17,9 @@
  *   OpenAI-compatible / @google/genai adapter pointed at the mock, telemetry on and its receivers listening
  *   (a dgram socket for DogStatsD, an HTTP trace intake with /info, /v0.4/traces and /evp_proxy/v2/...);
  * - `openai-absent`, `gemini-absent`: (d) the same with the receivers' ports closed;
- * - `openai-notrace`: diagnostic, DD_TRACE_ENABLED=false (metrics and logs still on), to size dd-trace's share.
+ * - `openai-notrace`: diagnostic, DD_TRACE_ENABLED=false (metrics and logs still on), to size dd-trace's share;
+ * - `openai-exp`, `openai-exp2`, `openai-exp3` (only when listed): `openai-on` plus the environment and node
+ *   flags given by --exp/--exp2/--exp3 `KEY=VALUE;...;NODE_ARGS=--flag ...`, to measure a proposed change.
  *
  * Every load slice is bounded (autocannon with a fixed duration, bench/load.ts) and the variants are
  * rotated in short interleaved slices so that the machine's drift hits them all alike; the tables report
@@ -32,6 +37,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import http from 'node:http';
@@ -65,6 +71,31 @@ interface Options {
   write: boolean;
   profile: VariantKey[];
   profileS: number;
+  /** Extra node flags for the control-plane variants (e.g. `--max-semi-space-size=8`), to try a change. */
+  serverNodeArgs: string[];
+  /** Environment (and node flags) of the experiment variants: `openai-on` plus these. */
+  experiments: Partial<Record<ExpKey, Experiment>>;
+}
+
+interface Experiment {
+  spec: string;
+  env: Record<string, string>;
+  nodeArgs: string[];
+}
+
+/** `K=V;K=V`, where the key NODE_ARGS holds node flags separated by spaces. */
+function parseExperiment(spec: string): Experiment {
+  const env: Record<string, string> = {};
+  let nodeArgs: string[] = [];
+  for (const part of spec.split(';').filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new Error(`experiment: "${part}" is not KEY=VALUE`);
+    const key = part.slice(0, eq).trim();
+    const value = part.slice(eq + 1);
+    if (key === 'NODE_ARGS') nodeArgs = value.split(/\s+/).filter(Boolean);
+    else env[key] = value;
+  }
+  return { spec, env, nodeArgs };
 }
 
 const ALL_VARIANTS = [
@@ -75,7 +106,13 @@ const ALL_VARIANTS = [
   'openai-absent',
   'gemini-absent',
   'openai-notrace',
+  'openai-exp',
+  'openai-exp2',
+  'openai-exp3',
 ] as const;
+type ExpKey = 'openai-exp' | 'openai-exp2' | 'openai-exp3';
+/** Variants run by default; the `openai-exp*` ones only when named in --variants. */
+const DEFAULT_VARIANTS = ALL_VARIANTS.filter((v) => !v.startsWith('openai-exp'));
 type VariantKey = (typeof ALL_VARIANTS)[number];
 
 function parseOptions(argv: string[]): Options {
@@ -84,12 +121,14 @@ function parseOptions(argv: string[]): Options {
     sliceS: 3,
     warmupS: 2,
     connections: [1, 10, 50],
-    variants: [...ALL_VARIANTS],
+    variants: [...DEFAULT_VARIANTS],
     coldRuns: 5,
     coldVariants: ['bare', 'openai-on', 'gemini-on'],
     write: true,
     profile: [],
     profileS: 15,
+    serverNodeArgs: [],
+    experiments: {},
   };
   const variantList = (value: string): VariantKey[] =>
     value.split(',').map((v) => {
@@ -139,11 +178,29 @@ function parseOptions(argv: string[]): Options {
       case '--profile-seconds':
         options.profileS = positive();
         break;
+      case '--exp':
+        options.experiments['openai-exp'] = parseExperiment(value());
+        break;
+      case '--exp2':
+        options.experiments['openai-exp2'] = parseExperiment(value());
+        break;
+      case '--exp3':
+        options.experiments['openai-exp3'] = parseExperiment(value());
+        break;
+      case '--server-node-args':
+        options.serverNodeArgs = value().split(/\s+/).filter(Boolean);
+        break;
       default:
         throw new Error(`unknown option ${flag}`);
     }
   }
   if (options.connections.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('--connections: integers >= 1');
+  for (const v of [...options.variants, ...options.profile, ...options.coldVariants]) {
+    if (v.startsWith('openai-exp') && options.experiments[v as ExpKey] === undefined) {
+      throw new Error(`${v} needs --${v.slice('openai-'.length)} 'KEY=VALUE;...'`);
+    }
+  }
+  experiments = options.experiments;
   return options;
 }
 
@@ -182,6 +239,26 @@ function peakRssMiB(pid: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------- processes
+
+/** Set from --server-node-args: extra node flags for the control-plane processes. */
+let serverNodeArgs: string[] = [];
+/** Set from --exp/--exp2/--exp3. */
+let experiments: Options['experiments'] = {};
+
+/** Which code the snapshot of dist/ was built from: HEAD, the build time, and uncommitted source files. */
+function buildInfo(): string {
+  const git = (args: string[]): string => {
+    try {
+      return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return '';
+    }
+  };
+  const head = git(['rev-parse', '--short', 'HEAD']) || 'unknown';
+  const dirty = git(['status', '--porcelain', '--', 'apps', 'libs']).split('\n').filter(Boolean).length;
+  const built = statSync(DIST_MAIN).mtime.toISOString();
+  return `git ${head}${dirty > 0 ? ` + ${dirty} uncommitted paths under apps/ libs/` : ''}, dist/ built ${built}`;
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -428,7 +505,27 @@ const VARIANTS: Record<VariantKey, VariantDef> = {
     telemetry: 'no-trace',
     expectProvider: 'openai',
   },
+  'openai-exp': experimentDef('--exp'),
+  'openai-exp2': experimentDef('--exp2'),
+  'openai-exp3': experimentDef('--exp3'),
 };
+
+function experimentDef(flag: string): VariantDef {
+  return {
+    label: `\`openai-on\` + ${flag} (experiment)`,
+    path: '/reason',
+    body: REASON_BODY,
+    provider: 'openai',
+    telemetry: 'listening',
+    expectProvider: 'openai',
+  };
+}
+
+/** The label of a variant, with an experiment's settings spelled out. */
+function labelOf(key: VariantKey): string {
+  const exp = key.startsWith('openai-exp') ? experiments[key as ExpKey] : undefined;
+  return exp ? `\`openai-on\` + \`${exp.spec}\` (experiment)` : VARIANTS[key].label;
+}
 
 interface Upstreams {
   /** The mock the proxies call (core 0). */
@@ -478,6 +575,7 @@ async function controlPlaneEnv(
     ...(def.provider === 'openai'
       ? { OPENAI_BASE_URL: upstreamUrl }
       : { GEMINI_API_KEY: 'bench-not-a-real-key', LLM_BASE_URL: upstreamUrl }),
+    ...(experiments[key as ExpKey]?.env ?? {}),
   };
 }
 
@@ -501,7 +599,8 @@ async function startVariant(key: VariantKey, upstreams: Upstreams, extraNodeArgs
   }
   const receivers = def.telemetry === 'absent' ? undefined : await new Receivers().start();
   const env = await controlPlaneEnv(key, def, port, upstreams.shared.url, receivers);
-  const proc = new Proc(key, SERVER_CORE, [...extraNodeArgs, SNAPSHOT_MAIN], env);
+  const expArgs = experiments[key as ExpKey]?.nodeArgs ?? [];
+  const proc = new Proc(key, SERVER_CORE, [...serverNodeArgs, ...expArgs, ...extraNodeArgs, SNAPSHOT_MAIN], env);
   await waitHealthy(proc, url);
   return { key, def, proc, url, receivers };
 }
@@ -542,6 +641,12 @@ async function slice(running: Running, connections: number, durationS: number, r
   if (!running.proc.alive) throw new Error(`${running.key} died: ${running.proc.stderr()}`);
   const before = cpuMs(running.proc.pid);
   const result = await runLoad(`${running.url}${running.def.path}`, running.def.body, connections, durationS);
+  if (!running.proc.alive) {
+    const { exitCode, signalCode } = running.proc.child;
+    throw new Error(
+      `${running.key} died under load (exit ${exitCode}, signal ${signalCode}): ${running.proc.stderr()}`,
+    );
+  }
   const after = cpuMs(running.proc.pid);
   return {
     ...result,
@@ -573,7 +678,7 @@ async function coldStart(key: VariantKey, upstreams: Upstreams, runs: number): P
       const args =
         key === 'bare'
           ? [...NODE_FLAGS, join(BENCH, 'bare-proxy.ts'), '--port', String(port), '--upstream', upstreams.shared.url]
-          : [SNAPSHOT_MAIN];
+          : [...serverNodeArgs, ...(experiments[key as ExpKey]?.nodeArgs ?? []), SNAPSHOT_MAIN];
       const env = key === 'bare' ? {} : await controlPlaneEnv(key, def, port, upstreams.shared.url, receivers);
       const started = performance.now();
       const proc = new Proc(`cold-${key}`, SERVER_CORE, args, env);
@@ -632,6 +737,7 @@ function summarise(samples: Sample[], variants: VariantKey[], connections: numbe
 interface RunReport {
   options: Options;
   command: string;
+  build: string;
   machine: ReturnType<typeof machine>;
   loadavgEnd: string;
   date: string;
@@ -666,7 +772,10 @@ function markdown(report: RunReport): string {
       `(load average ${m.loadavg} at start, ${report.loadavgEnd} at end). Date: ${report.date}. Wall time ${fmt(report.wallS, 0)} s.`,
   );
   lines.push('');
-  lines.push(`Command: \`${report.command}\` (after \`nest build\`; runs a copy of dist/ taken at start).`);
+  lines.push(
+    `Command: \`${report.command}\` (after \`nest build\`; runs a copy of dist/ taken at start). Build measured: ${report.build}.` +
+      `${options.serverNodeArgs.length > 0 ? ` Control-plane node flags: \`${options.serverNodeArgs.join(' ')}\`.` : ''}`,
+  );
   lines.push(
     `Setup: instant mock upstream (bench/mock-upstream.ts); ${PIN ? `server under test pinned to core ${SERVER_CORE}, load generator (autocannon, bench/load.ts), upstream and telemetry receivers to core ${LOAD_CORE}` : 'no pinning (fewer than 2 cores or no taskset)'}; ` +
       `${options.rounds} interleaved rounds of ${options.sliceS} s slices per variant and connection count (order rotated each round), medians shown; ` +
@@ -685,7 +794,7 @@ function markdown(report: RunReport): string {
       const cpuX = bare ? s.cpuMsPerReq / bare.cpuMsPerReq : Number.NaN;
       const rpsX = bare ? s.rps / bare.rps : Number.NaN;
       lines.push(
-        `| \`${v}\` ${VARIANTS[v].label} | ${fmtInt(s.rps)} | ${fmt(s.p50, 3)} | ${fmt(s.p99, 2)} | ${fmt(s.cpuMsPerReq, 3)} | ${fmt(cpuX, 2)} | ${fmt(rpsX, 2)} | ${s.errors} |`,
+        `| \`${v}\` ${labelOf(v)} | ${fmtInt(s.rps)} | ${fmt(s.p50, 3)} | ${fmt(s.p99, 2)} | ${fmt(s.cpuMsPerReq, 3)} | ${fmt(cpuX, 2)} | ${fmt(rpsX, 2)} | ${s.errors} |`,
       );
     }
     lines.push('');
@@ -705,7 +814,8 @@ function markdown(report: RunReport): string {
   lines.push('Targets of issue 3, with full telemetry on (`openai-on`, `gemini-on`):');
   lines.push('');
   const verdict = (ok: boolean): string => (ok ? '**met**' : '**NOT met**');
-  for (const v of TELEMETRY_ON.filter((x) => options.variants.includes(x))) {
+  const judged = [...TELEMETRY_ON, 'openai-exp', 'openai-exp2', 'openai-exp3'] as VariantKey[];
+  for (const v of judged.filter((x) => options.variants.includes(x))) {
     const parts: string[] = [];
     for (const c of options.connections) {
       const s = get(v, c);
@@ -1019,8 +1129,17 @@ async function profileRun(options: Options, upstreams: Upstreams): Promise<Profi
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const startedAt = performance.now();
-  if (!existsSync(DIST_MAIN)) throw new Error(`${DIST_MAIN} is missing: run "nest build" first`);
+  // Another `nest build` may be running (it empties dist/ first): wait for it rather than copy half a tree.
+  for (let waited = 0; !existsSync(DIST_MAIN); waited += 2) {
+    if (waited >= 120) throw new Error(`${DIST_MAIN} is missing: run "nest build" first`);
+    if (waited === 0) console.log('waiting for dist/ (a build is running?)');
+    await sleep(2000);
+  }
+  while (Date.now() - statSync(DIST_MAIN).mtimeMs < 5000) await sleep(1000);
   mkdirSync(OUT, { recursive: true });
+  serverNodeArgs = options.serverNodeArgs;
+  const build = buildInfo();
+  console.log(`build: ${build}`);
   rmSync(SNAPSHOT, { recursive: true, force: true });
   cpSync(join(ROOT, 'dist'), SNAPSHOT, { recursive: true });
   rmSync(join(OUT, 'data'), { recursive: true, force: true });
@@ -1100,6 +1219,7 @@ async function main(): Promise<void> {
     }
     const report: RunReport = {
       options,
+      build,
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
       machine: info,
       loadavgEnd: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
