@@ -248,11 +248,13 @@ export async function trainCostForecaster(
         activation: 'relu',
         inputShape: [F],
         kernelInitializer: tf.initializers.heNormal({ seed }),
+        kernelRegularizer: tf.regularizers.l2({ l2: 1e-3 }),
       }),
       tf.layers.dense({
         units: 24,
         activation: 'relu',
         kernelInitializer: tf.initializers.heNormal({ seed: seed + 1 }),
+        kernelRegularizer: tf.regularizers.l2({ l2: 1e-3 }),
       }),
       tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }) }),
     ],
@@ -260,7 +262,7 @@ export async function trainCostForecaster(
   const learningRate = options.learningRate ?? 0.003;
   const optimizer = tf.train.adam(learningRate);
   model.compile({ optimizer, loss: 'meanAbsoluteError' });
-  const epochs = options.epochs ?? 30;
+  const epochs = options.epochs ?? 40;
   const batchSize = options.batchSize ?? 256;
   // Seeded shuffling and a step learning-rate decay make training reproducible and stable.
   const random = mulberry32(seed);
