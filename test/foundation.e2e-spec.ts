@@ -41,8 +41,10 @@ describe('foundation: the built service with real DogStatsD and trace-agent rece
 
   it('emits the request metrics with bounded tags and the unified service tags', async () => {
     await fetch(`${service.url}/health/ready`);
-    const lines = await statsd.waitFor((ls) =>
-      ls.some((l) => l.name === 'http.request.duration_ms' && l.tags.includes('route:/health/ready')),
+    const lines = await statsd.waitFor(
+      (ls) =>
+        ls.some((l) => l.name === 'http.request.duration_ms' && l.tags.includes('route:/health/ready')) &&
+        ls.some((l) => l.name === 'http.request.count' && l.tags.includes('route:/health/ready')),
     );
     const count = lines.find((l) => l.name === 'http.request.count' && l.tags.includes('route:/health/ready'))!;
     expect(count.type).toBe('c');
@@ -174,7 +176,7 @@ describe('foundation: the committed OpenAPI document', () => {
     const committed = JSON.parse(readFileSync(resolve(__dirname, '../openapi/control-plane.json'), 'utf8')) as unknown;
     const service = await new ServiceProcess({ DD_TRACE_ENABLED: 'false' }).start();
     try {
-      const served = (await (await fetch(`${service.url}/docs-json`)).json());
+      const served = await (await fetch(`${service.url}/docs-json`)).json();
       expect(served).toEqual(committed);
     } finally {
       await service.stop();

@@ -91,6 +91,8 @@ export abstract class AppConfig {
     readonly forecastRetrainHours: number;
     /** Refine quality with the provider's embeddings, asynchronously (vertex, gemini, openai only). */
     readonly remoteEmbeddings: boolean;
+    /** Share of answers re-scored with the remote embeddings (off the response path). */
+    readonly remoteEmbeddingsSampleRate: number;
     readonly embeddingsModel?: string;
   };
 }

@@ -81,7 +81,9 @@ export class EnvDto {
   // --- LLM providers ---
   @IsIn(LLM_PROVIDERS) LLM_PROVIDER: LlmProviderName = 'simulated';
   @IsString() @Matches(/^[\w.\-:/@]+$/) LLM_MODEL = 'gemini-2.5-flash';
-  @IsString() @Matches(/^[\w.\-:/@\s,]*$/, { message: 'LLM_FALLBACK_MODELS must be a comma-separated list of model ids' }) LLM_FALLBACK_MODELS = '';
+  @IsString()
+  @Matches(/^[\w.\-:/@\s,]*$/, { message: 'LLM_FALLBACK_MODELS must be a comma-separated list of model ids' })
+  LLM_FALLBACK_MODELS = '';
   @Transform(toInt) @IsInt() @Min(100) @Max(600_000) LLM_TIMEOUT_MS = 30_000;
   @Transform(toInt) @IsInt() @Min(0) @Max(10) LLM_MAX_RETRIES = 2;
   @Transform(toInt) @IsInt() @Min(1) @Max(60_000) LLM_RETRY_BASE_MS = 250;
@@ -144,6 +146,7 @@ export class EnvDto {
   @Transform(toInt) @IsInt() @Min(0) @Max(24 * 30) FORECAST_RETRAIN_HOURS = 0;
   /** Remote embeddings (provider's embedding API, off the response path) refine the quality score. */
   @Transform(toBool) @IsBoolean() ML_REMOTE_EMBEDDINGS = true;
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(1) ML_REMOTE_EMBEDDINGS_SAMPLE_RATE = 0.05;
   /** Embedding model for the remote refinement; default gemini-embedding-001 (vertex/gemini), text-embedding-3-small (openai). */
   @IsOptional() @Transform(blankToUndefined) @IsString() @Matches(/^[\w.\-:/@]+$/) ML_EMBEDDINGS_MODEL?: string;
 }

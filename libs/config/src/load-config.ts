@@ -170,6 +170,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       modelsDir: dto.MODELS_DIR,
       forecastRetrainHours: dto.FORECAST_RETRAIN_HOURS,
       remoteEmbeddings: dto.ML_REMOTE_EMBEDDINGS,
+      remoteEmbeddingsSampleRate: dto.ML_REMOTE_EMBEDDINGS_SAMPLE_RATE,
       embeddingsModel: dto.ML_EMBEDDINGS_MODEL,
     },
   };

@@ -1,6 +1,7 @@
 import { Global, Logger, Module } from '@nestjs/common';
 import { join } from 'node:path';
 import { AppConfig } from '@app/config';
+import { MetricsPort } from '@app/observability';
 import { DriftMonitor } from './drift/drift-monitor';
 import { createEmbeddingsPort } from './embeddings/embeddings.factory';
 import { EmbeddingsPort } from './embeddings/embeddings.port';
@@ -34,7 +35,6 @@ const SERVICES = [
   SafetyService,
   QualityModelStore,
   QualityScorer,
-  QualityRefiner,
   DriftMonitor,
   QualityTelemetry,
 ];
@@ -60,7 +60,13 @@ const SERVICES = [
         createEmbeddingsPort(config, offline),
     },
     { provide: InjectionDetector, inject: [AppConfig], useFactory: createInjectionDetector },
+    {
+      provide: QualityRefiner,
+      inject: [EmbeddingsPort, MetricsPort, AppConfig],
+      useFactory: (embeddings: EmbeddingsPort, metrics: MetricsPort, config: AppConfig) =>
+        new QualityRefiner(embeddings, metrics, config.ml.remoteEmbeddingsSampleRate),
+    },
   ],
-  exports: [...SERVICES, OfflineEmbedder, EmbeddingsPort, InjectionDetector],
+  exports: [...SERVICES, QualityRefiner, OfflineEmbedder, EmbeddingsPort, InjectionDetector],
 })
 export class MlModule {}

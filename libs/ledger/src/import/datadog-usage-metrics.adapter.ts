@@ -1,4 +1,4 @@
-import { client, v1 } from '@datadog/datadog-api-client';
+import type { v1 } from '@datadog/datadog-api-client';
 import type { AppConfig } from '@app/config';
 import { ANY, emptyHourly, HOUR_MS, hourStart, type HourlyMeasure, type HourlyUsage } from '../usage-record';
 import { UsageMetricsSource } from './usage-metrics-source.port';
@@ -23,30 +23,40 @@ const WINDOW_MS = 30 * 24 * HOUR_MS;
  */
 export class DatadogUsageMetricsAdapter extends UsageMetricsSource {
   readonly name = 'datadog';
-  private readonly api: v1.MetricsApi;
+  private api?: v1.MetricsApi;
   private readonly scope: string;
 
-  constructor(config: AppConfig) {
+  constructor(private readonly config: AppConfig) {
     super();
-    const { apiKey, appKey, apiUrl } = config.datadog;
-    if (!apiKey || !appKey) throw new Error('DatadogUsageMetricsAdapter needs DD_API_KEY and DD_APP_KEY');
+    if (!config.datadog.apiKey || !config.datadog.appKey) {
+      throw new Error('DatadogUsageMetricsAdapter needs DD_API_KEY and DD_APP_KEY');
+    }
+    this.scope = `service:${config.service.name},env:${config.service.env}`;
+  }
+
+  /** The SDK is loaded on first use, not at boot (it is large: about 40% of the boot CPU when eager). */
+  private async metricsApi(): Promise<v1.MetricsApi> {
+    if (this.api) return this.api;
+    const { client, v1: api } = await import('@datadog/datadog-api-client');
+    const { apiKey, appKey, apiUrl } = this.config.datadog;
     const configuration = client.createConfiguration({
-      authMethods: { apiKeyAuth: apiKey.reveal(), appKeyAuth: appKey.reveal() },
+      authMethods: { apiKeyAuth: apiKey?.reveal() ?? '', appKeyAuth: appKey?.reveal() ?? '' },
       baseServer: new client.BaseServerConfiguration(apiUrl, {}),
       enableRetry: true,
       maxRetries: 2,
     });
-    this.api = new v1.MetricsApi(configuration);
-    this.scope = `service:${config.service.name},env:${config.service.env}`;
+    this.api = new api.MetricsApi(configuration);
+    return this.api;
   }
 
   async hourlyUsage(from: number, to: number): Promise<HourlyUsage[]> {
+    const metricsApi = await this.metricsApi();
     const rows = new Map<string, HourlyUsage>();
     for (let start = hourStart(from); start < to; start += WINDOW_MS) {
       const end = Math.min(to, start + WINDOW_MS);
       for (const { metric, measure } of DATADOG_USAGE_SERIES) {
         const query = `sum:${metric}{${this.scope}} by {model}.as_count().rollup(sum, 3600)`;
-        const response = await this.api.queryMetrics({
+        const response = await metricsApi.queryMetrics({
           from: Math.floor(start / 1000),
           to: Math.floor(end / 1000) - 1,
           query,

@@ -50,7 +50,11 @@ export class CallAssessor {
 
   /** Inspects the prompt; returns the input to send (redacted when configured), or throws PROMPT_INJECTION. */
   inspect(input: LlmCallInput, provider: string): LlmCallInput {
-    const report = this.safety.inspectPrompt(input.prompt, this.tokens.count(input.prompt));
+    // A BPE token is at least one byte: a prompt of at most N bytes cannot exceed N tokens, so short
+    // prompts skip the tokenizer (it is the costliest part of the check).
+    const limit = this.config.safety.tokenAbuseMaxInputTokens;
+    const inputTokens = Buffer.byteLength(input.prompt) <= limit ? 0 : this.tokens.count(input.prompt);
+    const report = this.safety.inspectPrompt(input.prompt, inputTokens);
     const block = report.injection.flagged && this.config.safety.injectionPolicy === 'block';
     const action = report.injection.flagged ? (block ? 'blocked' : 'flagged') : 'none';
     const redact = this.config.safety.redactPrompts && report.piiTypes.length > 0;
@@ -91,24 +95,22 @@ export class CallAssessor {
     if (input.inspection) this.qualityTelemetry.record(quality, input.inspection.report, tags, input.inspection.action);
     const ref = result.evaluationRef;
     if (ref !== undefined) {
+      // One evaluation per ordinary call (each costs an event to the agent); the others only when they say something.
       this.tracer.submitEvaluation(ref, {
         label: 'quality_score',
         metricType: 'score',
         value: quality.overall,
-        tags: { scorer: quality.scorer },
+        tags: { label: quality.label, scorer: quality.scorer },
       });
-      this.tracer.submitEvaluation(ref, { label: 'quality_label', metricType: 'categorical', value: quality.label });
-      this.tracer.submitEvaluation(ref, { label: 'relevance', metricType: 'score', value: quality.relevance });
-      if (quality.groundedness !== null)
+      if (quality.groundedness !== null) {
         this.tracer.submitEvaluation(ref, { label: 'groundedness', metricType: 'score', value: quality.groundedness });
-      this.tracer.submitEvaluation(ref, {
-        label: 'failure_to_answer',
-        metricType: 'boolean',
-        value: quality.failureToAnswer,
-      });
-      if (input.inspection) {
+      }
+      if (quality.failureToAnswer) {
+        this.tracer.submitEvaluation(ref, { label: 'failure_to_answer', metricType: 'boolean', value: true });
+      }
+      if (input.inspection?.report.injection.flagged) {
         this.tracer.submitEvaluation(ref, {
-          label: 'prompt_injection_score',
+          label: 'prompt_injection',
           metricType: 'score',
           value: input.inspection.report.injection.score,
         });

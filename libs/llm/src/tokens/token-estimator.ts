@@ -7,7 +7,13 @@ import o200k from 'js-tiktoken/ranks/o200k_base';
  * counted on a sample and scaled, to keep the cost bounded.
  */
 export class TokenEstimator {
-  private readonly encoder = new Tiktoken(o200k);
+  private encoderInstance?: Tiktoken;
+
+  /** Built on first use: building the BPE ranks costs about 0.4 s, off the boot path. */
+  private get encoder(): Tiktoken {
+    this.encoderInstance ??= new Tiktoken(o200k);
+    return this.encoderInstance;
+  }
   private static readonly EXACT_LIMIT = 20_000;
 
   count(text: string): number {

@@ -29,9 +29,15 @@ export class QualityRefiner implements OnApplicationShutdown {
   failed = 0;
   completed = 0;
 
+  /**
+   * @param sampleRate share of answers refined (ML_REMOTE_EMBEDDINGS_SAMPLE_RATE): each refinement is a
+   *   second upstream call, so a small sample keeps the cost bounded while the metric stays representative.
+   */
   constructor(
     private readonly embeddings: EmbeddingsPort,
     private readonly metrics: MetricsPort,
+    private readonly sampleRate = 1,
+    private readonly random: () => number = Math.random,
   ) {}
 
   /** True when a remote embedder is configured. */
@@ -47,6 +53,7 @@ export class QualityRefiner implements OnApplicationShutdown {
     onResult?: (result: RemoteRelevance) => void,
   ): boolean {
     if (!this.enabled || !answer.trim()) return false;
+    if (this.sampleRate < 1 && this.random() >= this.sampleRate) return false;
     if (this.inFlight.size >= MAX_PENDING) {
       this.dropped += 1;
       return false;

@@ -11,11 +11,9 @@ export const REDACTED_LOG_PATHS = [
   'req.headers["dd-application-key"]',
   'req.headers["x-goog-api-key"]',
   'res.headers["set-cookie"]',
-  '*.apiKey',
-  '*.appKey',
-  '*.password',
-  '*.token',
 ];
+// Bodies and metadata are masked before they are logged (sanitizeForLog masks secret-like keys at any depth),
+// so no wildcard paths here: pino's redaction cost grows with them on every line.
 
 /**
  * nestjs-pino options: JSON lines with unified service tags, trace ids injected by dd-trace

@@ -20,6 +20,10 @@ export class StatsdMetricsAdapter extends MetricsPort {
   private lastErrorAt = 0;
   private lastLoggedAt = 0;
   private closed = false;
+  /** Counters summed per series until the next flush (keyed by the tag array, then the name). */
+  private readonly counts = new Map<Tags | undefined, Map<string, number>>();
+  private readonly aggregate: boolean;
+  private readonly flushTimer?: NodeJS.Timeout;
 
   constructor(config: Pick<AppConfig, 'statsd' | 'service'>) {
     super();
@@ -38,10 +42,35 @@ export class StatsdMetricsAdapter extends MetricsPort {
       bufferFlushInterval: config.statsd.flushIntervalMs,
       errorHandler: (error: Error) => this.onError(error),
     });
+    // Counters are summed in process and sent once per flush interval: one line per series instead of one
+    // per request (Datadog aggregates counts per 10 s anyway, so nothing is lost). Tag arrays are built once
+    // per combination by the callers, so the array itself is the key.
+    this.aggregate = config.statsd.flushIntervalMs > 0;
+    if (this.aggregate) {
+      this.flushTimer = setInterval(() => this.flushCounts(), config.statsd.flushIntervalMs);
+      this.flushTimer.unref();
+    }
   }
 
   increment(name: string, value: number, tags?: Tags): void {
-    this.client.increment(name, value, tags as string[] | undefined);
+    if (!this.aggregate) {
+      this.client.increment(name, value, tags as string[] | undefined);
+      return;
+    }
+    let byName = this.counts.get(tags);
+    if (!byName) {
+      byName = new Map();
+      this.counts.set(tags, byName);
+    }
+    byName.set(name, (byName.get(name) ?? 0) + value);
+  }
+
+  /** Sends the summed counters (also on close). */
+  flushCounts(): void {
+    for (const [tags, byName] of this.counts) {
+      for (const [name, value] of byName) this.client.increment(name, value, tags as string[] | undefined);
+    }
+    this.counts.clear();
     this.reportErrorsIfRecovered();
   }
 
@@ -65,6 +94,8 @@ export class StatsdMetricsAdapter extends MetricsPort {
 
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.flushCounts();
     this.closed = true;
     return new Promise((resolve) => this.client.close(() => resolve()));
   }

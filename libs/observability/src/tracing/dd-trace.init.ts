@@ -18,6 +18,9 @@ let initialised = false;
 export function initTracing(config: AppConfig, options: { registerEsmHooks?: boolean } = {}): boolean {
   if (initialised || !config.tracing.enabled) return initialised;
   initialised = true;
+  // With `plugins: false` the integrations' hooks are still installed; these three wrap calls on every
+  // request (fetch in the SDKs, fs under pino's writes, crypto) and dd-trace only reads this from the env.
+  process.env.DD_TRACE_DISABLED_INSTRUMENTATIONS ??= 'fetch,fs,crypto';
   tracer.init({
     service: config.service.name,
     env: config.service.env,

@@ -1,0 +1,58 @@
+import { DogStatsdReceiver } from '../../../../test/support/dogstatsd-receiver';
+import { testConfig } from '../../../../test/support/app-config';
+import { formatTags } from './metrics.port';
+import { StatsdMetricsAdapter } from './statsd-metrics.adapter';
+
+describe('StatsdMetricsAdapter (hot-shots against a real UDP socket)', () => {
+  let receiver: DogStatsdReceiver;
+  beforeEach(async () => (receiver = await new DogStatsdReceiver().start()));
+  afterEach(() => receiver.close());
+
+  it('sums counters per series and sends one line per flush; distributions and gauges go as they come', async () => {
+    const metrics = new StatsdMetricsAdapter(
+      testConfig({ DD_DOGSTATSD_PORT: String(receiver.port), STATSD_FLUSH_INTERVAL_MS: '30', DD_ENV: 'unit' }),
+    );
+    const a = formatTags({ route: '/qa', method: 'post' });
+    const b = formatTags({ route: '/reason', method: 'post' });
+    for (let i = 0; i < 100; i++) metrics.increment('test.count', 1, a);
+    metrics.increment('test.count', 5, b);
+    metrics.increment('test.other', 2.5, a);
+    metrics.distribution('test.latency', 12.5, a);
+    metrics.distribution('test.latency', 7, a);
+    metrics.gauge('test.state', 2, b);
+    await receiver.waitFor((ls) => ls.filter((l) => l.name.startsWith('test.')).length >= 6);
+    await new Promise((r) => setTimeout(r, 100));
+    const mine = receiver.lines.filter((l) => l.name.startsWith('test.'));
+    const counts = mine.filter((l) => l.name === 'test.count');
+    expect(counts).toHaveLength(2);
+    expect(counts.find((l) => l.tags.includes('route:/qa'))).toMatchObject({ value: 100, type: 'c' });
+    expect(counts.find((l) => l.tags.includes('route:/reason'))).toMatchObject({ value: 5, type: 'c' });
+    expect(mine.find((l) => l.name === 'test.other')).toMatchObject({ value: 2.5, type: 'c' });
+    expect(mine.filter((l) => l.name === 'test.latency').map((l) => l.value)).toEqual([12.5, 7]);
+    expect(mine.find((l) => l.name === 'test.state')).toMatchObject({ value: 2, type: 'g' });
+    for (const line of mine)
+      expect(line.tags).toEqual(expect.arrayContaining(['env:unit', 'service:llm-reliability-control-plane']));
+    await metrics.close();
+  });
+
+  it('flushes pending counters on close and never throws when nothing listens', async () => {
+    const port = receiver.port;
+    const metrics = new StatsdMetricsAdapter(
+      testConfig({ DD_DOGSTATSD_PORT: String(port), STATSD_FLUSH_INTERVAL_MS: '60000' }),
+    );
+    metrics.increment('test.closing', 3);
+    await metrics.close();
+    await receiver.waitFor((ls) => ls.some((l) => l.name === 'test.closing' && l.value === 3));
+    await receiver.close();
+    const orphan = new StatsdMetricsAdapter(
+      testConfig({ DD_DOGSTATSD_PORT: String(port), STATSD_FLUSH_INTERVAL_MS: '10' }),
+    );
+    expect(() => {
+      for (let i = 0; i < 1000; i++) orphan.increment('test.nobody', 1, [`i:${i % 3}`]);
+    }).not.toThrow();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(orphan.health().target).toBe(`udp://127.0.0.1:${port}`);
+    await orphan.close();
+    receiver = await new DogStatsdReceiver().start();
+  });
+});
