@@ -12,7 +12,10 @@ describe('configuration', () => {
   it('lists every bad variable at once, never a secret value', () => {
     let error: unknown;
     try {
-      loadConfig({ envFile: false, env: { PORT: '70000', LLM_PROVIDER: 'gemini', GEMINI_API_KEY: 'sh', DD_TRACE_ENABLED: 'perhaps' } });
+      loadConfig({
+        envFile: false,
+        env: { PORT: '70000', LLM_PROVIDER: 'gemini', GEMINI_API_KEY: 'sh', DD_TRACE_ENABLED: 'perhaps' },
+      });
     } catch (e) {
       error = e;
     }
@@ -25,7 +28,14 @@ describe('configuration', () => {
   });
 
   it('applies defaults, parses lists and keeps secrets out of JSON', () => {
-    const config = loadConfig({ envFile: false, env: { LLM_FALLBACK_MODELS: ' a , b,,gemini-2.5-flash ', DD_API_KEY: 'abcdefgh12345', DD_APP_KEY: 'abcdefgh12345' } });
+    const config = loadConfig({
+      envFile: false,
+      env: {
+        LLM_FALLBACK_MODELS: ' a , b,,gemini-2.5-flash ',
+        DD_API_KEY: 'abcdefgh12345',
+        DD_APP_KEY: 'abcdefgh12345',
+      },
+    });
     expect(config.http.port).toBe(3000);
     expect(config.llm.fallbackModels).toEqual(['a', 'b']);
     expect(config.datadog.configured).toBe(true);
@@ -37,6 +47,9 @@ describe('configuration', () => {
   it('requires the provider-specific variables only for that provider', () => {
     expect(() => loadConfig({ envFile: false, env: { LLM_PROVIDER: 'vertex' } })).toThrow(/GOOGLE_CLOUD_PROJECT/);
     expect(() => loadConfig({ envFile: false, env: { LLM_PROVIDER: 'openai' } })).toThrow(/OPENAI_BASE_URL/);
-    expect(loadConfig({ envFile: false, env: { LLM_PROVIDER: 'vertex', GOOGLE_CLOUD_PROJECT: 'my-project-1' } }).llm.vertex.project).toBe('my-project-1');
+    expect(
+      loadConfig({ envFile: false, env: { LLM_PROVIDER: 'vertex', GOOGLE_CLOUD_PROJECT: 'my-project-1' } }).llm.vertex
+        .project,
+    ).toBe('my-project-1');
   });
 });

@@ -1,29 +1,24 @@
 import { DogStatsdReceiver } from './support/dogstatsd-receiver';
+import { startWithTelemetry, type TelemetryStack } from './support/http';
 import { ServiceProcess } from './support/service-process';
 import { TraceAgentReceiver } from './support/trace-agent-receiver';
 
 describe('foundation: the built service with real DogStatsD and trace-agent receivers on loopback', () => {
+  let stack: TelemetryStack;
   let statsd: DogStatsdReceiver;
   let agent: TraceAgentReceiver;
   let service: ServiceProcess;
 
   beforeAll(async () => {
-    statsd = await new DogStatsdReceiver().start();
-    agent = await new TraceAgentReceiver().start();
-    service = await new ServiceProcess({
-      DD_DOGSTATSD_PORT: String(statsd.port),
-      DD_TRACE_AGENT_URL: agent.url,
+    stack = await startWithTelemetry({
       DD_ENV: 'e2e',
       DD_SERVICE: 'lrcp-e2e',
       STATSD_FLUSH_INTERVAL_MS: '50',
-    }).start();
+    });
+    ({ statsd, agent, service } = stack);
   });
 
-  afterAll(async () => {
-    await service?.stop();
-    await statsd?.close();
-    await agent?.close();
-  });
+  afterAll(() => stack?.stop());
 
   it('serves liveness without telemetry, and readiness with each dependency', async () => {
     const live = await fetch(`${service.url}/health`);

@@ -1,41 +1,24 @@
-import { DogStatsdReceiver } from './support/dogstatsd-receiver';
+import type { DogStatsdReceiver } from './support/dogstatsd-receiver';
+import { type LlmBody, post, startWithTelemetry, type TelemetryStack } from './support/http';
 import { ServiceProcess } from './support/service-process';
-import { TraceAgentReceiver } from './support/trace-agent-receiver';
-
-interface LlmBody {
-  answer: string;
-  metadata: Record<string, unknown>;
-}
-
-const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
+import type { TraceAgentReceiver } from './support/trace-agent-receiver';
 
 describe('LLM endpoints on the simulated provider (built service, loopback DogStatsD and trace agent)', () => {
+  let stack: TelemetryStack;
   let statsd: DogStatsdReceiver;
   let agent: TraceAgentReceiver;
   let service: ServiceProcess;
 
   beforeAll(async () => {
-    statsd = await new DogStatsdReceiver().start();
-    agent = await new TraceAgentReceiver().start();
-    service = await new ServiceProcess({
-      DD_DOGSTATSD_PORT: String(statsd.port),
-      DD_TRACE_AGENT_URL: agent.url,
+    stack = await startWithTelemetry({
       STATSD_FLUSH_INTERVAL_MS: '20',
       SIM_LATENCY_MEDIAN_MS: '20',
       STRESS_MAX_COST_USD: '0.05',
-    }).start();
+    });
+    ({ statsd, agent, service } = stack);
   });
 
-  afterAll(async () => {
-    await service?.stop();
-    await statsd?.close();
-    await agent?.close();
-  });
+  afterAll(() => stack?.stop());
 
   it('answers /qa from the simulated provider, saying so, with tokens and cost', async () => {
     const res = await post(`${service.url}/qa`, {

@@ -1,18 +1,7 @@
 import { FakeGeminiServer } from './support/fake-gemini-server';
 import { FakeOpenAiServer } from './support/fake-openai-server';
+import { type LlmBody, post } from './support/http';
 import { ServiceProcess } from './support/service-process';
-
-interface LlmBody {
-  answer: string;
-  metadata: Record<string, unknown>;
-}
-
-const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
 
 describe('the built service on the Gemini API adapter (@google/genai) against a loopback Gemini server', () => {
   let gemini: FakeGeminiServer;

@@ -1,18 +1,7 @@
-import { DogStatsdReceiver } from './support/dogstatsd-receiver';
+import type { DogStatsdReceiver } from './support/dogstatsd-receiver';
+import { type LlmBody, post, startWithTelemetry, type TelemetryStack } from './support/http';
 import { ServiceProcess } from './support/service-process';
-import { TraceAgentReceiver } from './support/trace-agent-receiver';
-
-interface LlmBody {
-  answer: string;
-  metadata: Record<string, unknown> & { quality?: Record<string, unknown>; safety?: Record<string, unknown> };
-}
-
-const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
+import type { TraceAgentReceiver } from './support/trace-agent-receiver';
 
 const EMAIL = 'jane.roe.4711@example.org';
 const CARD = '4111 1111 1111 1111';
@@ -20,27 +9,21 @@ const AWS_KEY = 'AKIAIOSFODNN7EXAMPLE';
 const OPENAI_KEY = 'sk-live-9f8e7d6c5b4a39281706f5e4d3c2b1a0';
 
 describe('PII and secrets never leave the process: logs, spans, LLM Observability and DogStatsD', () => {
+  let stack: TelemetryStack;
   let statsd: DogStatsdReceiver;
   let agent: TraceAgentReceiver;
   let service: ServiceProcess;
 
   beforeAll(async () => {
-    statsd = await new DogStatsdReceiver().start();
-    agent = await new TraceAgentReceiver().start();
-    service = await new ServiceProcess({
-      DD_DOGSTATSD_PORT: String(statsd.port),
-      DD_TRACE_AGENT_URL: agent.url,
+    stack = await startWithTelemetry({
       STATSD_FLUSH_INTERVAL_MS: '20',
       SIM_LATENCY_MEDIAN_MS: '5',
       LOG_LEVEL: 'debug',
-    }).start();
+    });
+    ({ statsd, agent, service } = stack);
   });
 
-  afterAll(async () => {
-    await service?.stop();
-    await statsd?.close();
-    await agent?.close();
-  });
+  afterAll(() => stack?.stop());
 
   it('redacts the values everywhere, while the metadata names the PII types', async () => {
     const question = `My email is ${EMAIL}, my card is ${CARD} and my key is ${AWS_KEY}; also ${OPENAI_KEY}. Why is my invoice late?`;
