@@ -1,3 +1,4 @@
+import type { OnApplicationBootstrap } from '@nestjs/common';
 import { Tiktoken } from 'js-tiktoken/lite';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 
@@ -6,15 +7,21 @@ import o200k from 'js-tiktoken/ranks/o200k_base';
  * differs, so values from here are always marked `tokens_estimated: true`. Very long texts are
  * counted on a sample and scaled, to keep the cost bounded.
  */
-export class TokenEstimator {
+export class TokenEstimator implements OnApplicationBootstrap {
+  private static readonly EXACT_LIMIT = 20_000;
+  private static readonly WARM_UP_DELAY_MS = 2000;
   private encoderInstance?: Tiktoken;
 
-  /** Built on first use: building the BPE ranks costs about 0.4 s, off the boot path. */
+  /** Built lazily: building the BPE ranks costs about 0.4 s, kept off the boot path (cold start). */
   private get encoder(): Tiktoken {
     this.encoderInstance ??= new Tiktoken(o200k);
     return this.encoderInstance;
   }
-  private static readonly EXACT_LIMIT = 20_000;
+
+  /** Builds the encoder shortly after start, so that neither the boot nor a request pays for it. */
+  onApplicationBootstrap(): void {
+    setTimeout(() => this.count('warm up'), TokenEstimator.WARM_UP_DELAY_MS).unref();
+  }
 
   count(text: string): number {
     if (text.length === 0) return 0;
