@@ -366,17 +366,14 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
         } catch (error) {
           breaker.release();
           if (error instanceof NoCapacityError) {
-            throw this.failure(
-              'NO_CAPACITY',
-              `No capacity: ${error.message}`,
-              ctx,
+            throw this.failure('NO_CAPACITY', `No capacity: ${error.message}`, {
               model,
               modelsTried,
               attempts,
               lastUpstreamStatus,
-              'no_capacity',
-              1,
-            );
+              lastErrorKind: 'no_capacity',
+              retryAfterSeconds: 1,
+            });
           }
           throw error;
         }
@@ -475,85 +472,39 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
       throw this.failure(
         'CIRCUIT_OPEN',
         `Circuit open for every model of the chain (${this.chain.join(', ')}); retry in ${seconds} s`,
-        ctx,
-        this.chain[this.chain.length - 1]!,
-        modelsTried,
-        attempts,
-        null,
-        'circuit_open',
-        seconds,
+        {
+          model: this.chain[this.chain.length - 1]!,
+          modelsTried,
+          attempts,
+          lastUpstreamStatus: null,
+          lastErrorKind: 'circuit_open',
+          retryAfterSeconds: seconds,
+        },
       );
     }
     const last = modelsTried[modelsTried.length - 1]!;
     const kind = lastError?.kind ?? null;
     const detail = `${this.provider.name} failed after ${attempts} attempt(s) on ${modelsTried.join(', ')}: ${lastError?.message ?? 'unknown error'}`;
+    const context = { model: last, modelsTried, attempts, lastUpstreamStatus, lastErrorKind: kind };
     if (kind === 'timeout')
-      throw this.failure(
-        'UPSTREAM_TIMEOUT',
-        detail,
-        ctx,
-        last,
-        modelsTried,
-        attempts,
-        lastUpstreamStatus,
-        kind,
-        null,
-        lastError,
-      );
+      throw this.failure('UPSTREAM_TIMEOUT', detail, { ...context, retryAfterSeconds: null }, lastError);
     if (kind === 'rate_limit') {
-      const seconds = Math.max(1, Math.ceil((lastError?.details.retryAfterMs ?? 1000) / 1000));
-      throw this.failure(
-        'UPSTREAM_UNAVAILABLE',
-        detail,
-        ctx,
-        last,
-        modelsTried,
-        attempts,
-        lastUpstreamStatus,
-        kind,
-        seconds,
-        lastError,
-      );
+      const retryAfterSeconds = Math.max(1, Math.ceil((lastError?.details.retryAfterMs ?? 1000) / 1000));
+      throw this.failure('UPSTREAM_UNAVAILABLE', detail, { ...context, retryAfterSeconds }, lastError);
     }
-    throw this.failure(
-      'UPSTREAM_ERROR',
-      detail,
-      ctx,
-      last,
-      modelsTried,
-      attempts,
-      lastUpstreamStatus,
-      kind,
-      null,
-      lastError,
-    );
+    throw this.failure('UPSTREAM_ERROR', detail, { ...context, retryAfterSeconds: null }, lastError);
   }
 
   private failure(
     code: ConstructorParameters<typeof LlmCallFailedError>[0],
     detail: string,
-    ctx: CallContext,
-    model: string,
-    modelsTried: string[],
-    attempts: number,
-    lastUpstreamStatus: number | null,
-    kind: FailureContext['lastErrorKind'],
-    retryAfterSeconds: number | null,
+    context: Omit<FailureContext, 'provider'>,
     cause?: unknown,
   ): LlmCallFailedError {
-    void ctx;
     return new LlmCallFailedError(
       code,
       detail,
-      {
-        provider: this.provider.name,
-        model,
-        modelsTried: [...modelsTried],
-        attempts,
-        lastUpstreamStatus,
-        lastErrorKind: kind,
-        retryAfterSeconds,
-      },
+      { provider: this.provider.name, ...context, modelsTried: [...context.modelsTried] },
       { cause },
     );
   }
@@ -568,13 +519,14 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
       failure = this.failure(
         error.kind === 'timeout' ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_ERROR',
         `stream failed after the first token: ${error.message}`,
-        ctx,
-        outcome.model,
-        outcome.modelsTried,
-        outcome.attempts,
-        error.details.status ?? null,
-        error.kind,
-        null,
+        {
+          model: outcome.model,
+          modelsTried: outcome.modelsTried,
+          attempts: outcome.attempts,
+          lastUpstreamStatus: error.details.status ?? null,
+          lastErrorKind: error.kind,
+          retryAfterSeconds: null,
+        },
         error,
       );
     }
