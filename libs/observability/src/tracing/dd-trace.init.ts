@@ -3,11 +3,12 @@ import type Tracer from 'dd-trace';
 
 /**
  * The dd-trace integrations kept on. Each adds information no other span gives: the HTTP server span
- * (tagged with the controller by our interceptor), Fastify's route, and log/trace correlation in pino.
- * Everything else (dns, net, fetch/undici per upstream call, middleware spans...) is off: the LLM attempt
- * spans cover the upstream calls, and every extra integration costs CPU on each request.
+ * (named `Controller.handler` and tagged with the route template by our interceptor) and log/trace
+ * correlation in pino. Everything else is off: the fastify integration (its hooks on every request added
+ * about 0.1 ms and nothing the interceptor does not set), dns, net, fetch/undici per upstream call
+ * (the LLM attempt spans cover those)... Every integration costs CPU on each request (bench/RESULTS.md).
  */
-export const ENABLED_INTEGRATIONS = ['http', 'fastify', 'pino'] as const;
+export const ENABLED_INTEGRATIONS = ['http', 'pino'] as const;
 
 let initialised = false;
 
