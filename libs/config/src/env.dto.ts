@@ -57,7 +57,6 @@ export class EnvDto {
   // --- logging ---
   @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
   @Transform(toInt) @IsInt() @Min(16) @Max(100_000) LOG_TRUNCATE_CHARS = 200;
-  @Transform(toBool) @IsBoolean() LOG_PRETTY = false;
 
   // --- Datadog unified service tagging and agent ---
   @IsString() @Matches(/^[a-z0-9][a-z0-9_.\-/]*$/i) @MaxLength(100) DD_SERVICE = 'llm-reliability-control-plane';
