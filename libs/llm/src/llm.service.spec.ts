@@ -80,8 +80,6 @@ async function build(env: Record<string, string>, provider: ScriptedProvider) {
 }
 
 const named = (metrics: InMemoryMetrics, name: string) => metrics.named(name);
-/** Lets the work the service defers past the response (metrics, ledger) run. */
-const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('LlmService', () => {
   it('retries a retryable failure with backoff, then answers, and emits each metric once per call', async () => {
@@ -92,7 +90,6 @@ describe('LlmService', () => {
     );
     const { service, metrics } = await build({ LLM_MAX_RETRIES: '2' }, provider);
     const result = await service.complete(input());
-    await settle();
     expect(result.answer).toBe('Paris');
     expect(result.retryCount).toBe(1);
     expect(result.attempts).toBe(2);
@@ -134,7 +131,6 @@ describe('LlmService', () => {
     );
     const { service, metrics } = await build({ LLM_MAX_RETRIES: '1', LLM_RETRY_MAX_MS: '1000' }, provider);
     await service.complete(input());
-    await settle();
     expect(provider.calls[1]!.at - provider.calls[0]!.at).toBeGreaterThanOrEqual(39);
     expect(named(metrics, 'llm.rate_limit.count')[0]!.value).toBe(1);
   });
@@ -173,7 +169,6 @@ describe('LlmService', () => {
       provider,
     );
     const result = await service.complete(input());
-    await settle();
     expect(result.answer).toBe('from the fallback');
     expect(result.model).toBe('gemini-2.5-flash-lite');
     expect(result.modelVersion).toBe('gemini-2.5-flash-lite-001');
@@ -225,7 +220,6 @@ describe('LlmService', () => {
     const provider = new ScriptedProvider().script('gemini-2.5-flash', { safety: 'prompt' });
     const { service, metrics } = await build({}, provider);
     const result = await service.complete(input());
-    await settle();
     expect(result.safetyBlock).toEqual({ stage: 'prompt', reason: 'SAFETY' });
     expect(named(metrics, 'llm.safety_block.count')).toHaveLength(1);
     expect(named(metrics, 'llm.request.count')[0]!.tags).toContain('status:safety_block');
@@ -262,7 +256,6 @@ describe('LlmService', () => {
     const provider = new ScriptedProvider();
     const { service } = await build({ LLM_MAX_RETRIES: '1' }, provider);
     const result = await service.complete({ ...input(), drills: { ...NO_DRILLS, retry: true } });
-    await settle();
     expect(result.retryCount).toBe(1);
     expect(result.drillsApplied).toEqual(['retry']);
     expect(provider.calls).toHaveLength(1);
@@ -285,7 +278,6 @@ describe('LlmService', () => {
       expect(done.result.ttftMs).toBeGreaterThan(0);
       expect(done.result.retryCount).toBe(1);
     }
-    await settle();
     expect(named(metrics, 'llm.time_to_first_token_ms')).toHaveLength(1);
   });
 
@@ -317,7 +309,6 @@ describe('LlmService', () => {
     // 1M input tokens of gemini-2.5-flash cost exactly $0.30: the budget is reached after the first call.
     const { service, ledger } = await build({ DAILY_BUDGET_USD: '0.3', BUDGET_POLICY: 'enforce' }, provider);
     const first = await service.complete(input());
-    await settle();
     expect(first.cost.costUsd).toBeCloseTo(0.3, 10);
     expect(ledger.spendToday(Date.now())).toBeCloseTo(0.3, 10);
     const refused = (await service.complete(input()).catch((e: unknown) => e)) as {
@@ -343,9 +334,7 @@ describe('LlmService', () => {
     const provider = new ScriptedProvider().script('gemini-2.5-flash', { ok: 'a', usage }, { ok: 'b', usage });
     const { service, ledger } = await build({ DAILY_BUDGET_USD: '0.3', BUDGET_POLICY: 'alert' }, provider);
     await service.complete(input());
-    await settle();
     await service.complete(input());
-    await settle();
     expect(ledger.spendToday(Date.now())).toBeCloseTo(0.6, 10);
   });
 });

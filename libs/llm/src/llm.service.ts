@@ -190,22 +190,19 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Scores the answer (returned with it), then records the call once (metrics, log line, ledger). */
+  /** Scores the answer, then records the call once (metrics, log line with the quality). */
   private completed(ctx: CallContext, result: LlmCallResult): LlmCallResult {
     const assessment = this.assessor.assess(ctx.input, result);
     const done = { ...result, quality: assessment.quality, inspection: assessment.inspection };
     const q = assessment.quality;
-    // The call's metrics, log line and ledger record are written once the answer is on its way.
-    setImmediate(() => {
-      this.telemetry.succeeded(
-        done,
-        ctx.counters,
-        q
-          ? { quality_score: q.overall, quality_label: q.label, quality_scorer: q.scorer, quality_reasons: q.reasons }
-          : {},
-      );
-      this.usage.succeeded(ctx.input, done, ctx.startedAtMs);
-    });
+    this.telemetry.succeeded(
+      done,
+      ctx.counters,
+      q
+        ? { quality_score: q.overall, quality_label: q.label, quality_scorer: q.scorer, quality_reasons: q.reasons }
+        : {},
+    );
+    this.usage.succeeded(ctx.input, done, ctx.startedAtMs);
     return done;
   }
 

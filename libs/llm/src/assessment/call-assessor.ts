@@ -79,7 +79,7 @@ export class CallAssessor {
     };
   }
 
-  /** Scores the answer (synchronously: it is returned), then records everything once, after the response. */
+  /** Scores the answer and records everything once; never throws into the response. */
   assess(input: LlmCallInput, result: LlmCallResult): CallAssessment {
     const status = result.safetyBlock ? 'safety_block' : 'ok';
     const tags = this.callTelemetry.tags(result.endpoint, result.provider, result.model, status);
@@ -91,47 +91,39 @@ export class CallAssessor {
       finishReason: result.finishReason,
       safetyBlocked: result.safetyBlock !== undefined,
     });
-    // Drift, metrics, evaluations and the remote refinement after the response: off the latency path.
-    setImmediate(() => {
-      this.drift.record(result.endpoint, result.model, quality.overall);
-      if (input.inspection)
-        this.qualityTelemetry.record(quality, input.inspection.report, tags, input.inspection.action);
-      const ref = result.evaluationRef;
-      if (ref !== undefined) {
-        // One evaluation per ordinary call (each costs an event to the agent); the others only when they say something.
-        this.tracer.submitEvaluation(ref, {
-          label: 'quality_score',
-          metricType: 'score',
-          value: quality.overall,
-          tags: { label: quality.label, scorer: quality.scorer },
-        });
-        if (quality.groundedness !== null) {
-          this.tracer.submitEvaluation(ref, {
-            label: 'groundedness',
-            metricType: 'score',
-            value: quality.groundedness,
-          });
-        }
-        if (quality.failureToAnswer) {
-          this.tracer.submitEvaluation(ref, { label: 'failure_to_answer', metricType: 'boolean', value: true });
-        }
-        if (input.inspection?.report.injection.flagged) {
-          this.tracer.submitEvaluation(ref, {
-            label: 'prompt_injection',
-            metricType: 'score',
-            value: input.inspection.report.injection.score,
-          });
-        }
-      }
-      this.refiner.submit(input.userText, result.answer, tags, (remote) => {
-        if (ref !== undefined)
-          this.tracer.submitEvaluation(ref, {
-            label: 'relevance_remote',
-            metricType: 'score',
-            value: remote.relevance,
-            tags: { embedder: remote.embedder },
-          });
+    this.drift.record(result.endpoint, result.model, quality.overall);
+    if (input.inspection) this.qualityTelemetry.record(quality, input.inspection.report, tags, input.inspection.action);
+    const ref = result.evaluationRef;
+    if (ref !== undefined) {
+      // One evaluation per ordinary call (each costs an event to the agent); the others only when they say something.
+      this.tracer.submitEvaluation(ref, {
+        label: 'quality_score',
+        metricType: 'score',
+        value: quality.overall,
+        tags: { label: quality.label, scorer: quality.scorer },
       });
+      if (quality.groundedness !== null) {
+        this.tracer.submitEvaluation(ref, { label: 'groundedness', metricType: 'score', value: quality.groundedness });
+      }
+      if (quality.failureToAnswer) {
+        this.tracer.submitEvaluation(ref, { label: 'failure_to_answer', metricType: 'boolean', value: true });
+      }
+      if (input.inspection?.report.injection.flagged) {
+        this.tracer.submitEvaluation(ref, {
+          label: 'prompt_injection',
+          metricType: 'score',
+          value: input.inspection.report.injection.score,
+        });
+      }
+    }
+    this.refiner.submit(input.userText, result.answer, tags, (remote) => {
+      if (ref !== undefined)
+        this.tracer.submitEvaluation(ref, {
+          label: 'relevance_remote',
+          metricType: 'score',
+          value: remote.relevance,
+          tags: { embedder: remote.embedder },
+        });
     });
     return { quality, inspection: input.inspection };
   }

@@ -74,22 +74,19 @@ export class TelemetryInterceptor implements NestInterceptor {
       if (error !== undefined && status >= 500) span.setError(error);
       if (error !== undefined) span.setTag('error.code', codeOfError(error));
       span.finish();
-      // Metrics and the log line after the response is on its way: they are not on the caller's latency path.
-      setImmediate(() => {
-        this.requests.record({ route, method, status, durationMs });
-        const line = {
-          http: { method, route, status_code: status },
-          handler: info.resource,
-          duration_ms: round(durationMs),
-          ...(request.body !== undefined ? { body: this.sanitizer.value(request.body) } : {}),
-          ...(error !== undefined
-            ? { error: { code: codeOfError(error), message: this.sanitizer.text(errorMessage(error)) } }
-            : {}),
-        };
-        if (status >= 500) this.logger.error(line, 'request failed');
-        else if (status >= 400) this.logger.warn(line, 'request refused');
-        else this.logger.info(line, 'request completed');
-      });
+      this.requests.record({ route, method, status, durationMs });
+      const line = {
+        http: { method, route, status_code: status },
+        handler: info.resource,
+        duration_ms: round(durationMs),
+        ...(request.body !== undefined ? { body: this.sanitizer.value(request.body) } : {}),
+        ...(error !== undefined
+          ? { error: { code: codeOfError(error), message: this.sanitizer.text(errorMessage(error)) } }
+          : {}),
+      };
+      if (status >= 500) this.logger.error(line, 'request failed');
+      else if (status >= 400) this.logger.warn(line, 'request refused');
+      else this.logger.info(line, 'request completed');
     };
 
     let settled = false;
