@@ -53,3 +53,10 @@ describe('configuration', () => {
     ).toBe('my-project-1');
   });
 });
+
+describe('.env.example', () => {
+  it('lists every environment variable', () => {
+    const example = readFileSync(resolve(__dirname, '../.env.example'), 'utf8');
+    expect(envVariableNames().filter((name) => !new RegExp(`^# ${name}=`, 'm').test(example))).toEqual([]);
+  });
+});
