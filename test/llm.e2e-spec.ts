@@ -135,6 +135,15 @@ describe('LLM endpoints on the simulated provider (built service, loopback DogSt
         .slice(before)
         .filter((l) => l.prompt_id === body.metadata.prompt_id),
     ).toHaveLength(1);
+    // One line per successful call: the interceptor leaves it to the LLM call line, which carries the HTTP fields.
+    expect(line.http).toEqual({ method: 'POST', route: '/qa', status_code: 200 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(
+      service
+        .logs()
+        .slice(before)
+        .filter((l) => l.handler === 'LlmController.qa'),
+    ).toHaveLength(0);
   });
 
   it('streams /qa as Server-Sent Events with a final metadata event and a time-to-first-token metric', async () => {

@@ -1,6 +1,7 @@
 import { Body, Controller, Header, HttpCode, Post, Query, Req, StreamableFile } from '@nestjs/common';
 import { ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '@app/common';
+import { OwnCallLogLine } from '@app/observability';
 import { DrillQueryDto, QaRequestDto, ReasonRequestDto, StressRequestDto } from './dto/llm-request.dto';
 import { LlmResponseDto } from './dto/llm-response.dto';
 import { clientAbortSignal, type RawRequestLike } from './client-abort';
@@ -32,6 +33,7 @@ function wantsStream(accept: string | undefined): boolean {
 
 @ApiTags('llm')
 @ApiExtraModels(LlmResponseDto)
+@OwnCallLogLine()
 @Controller()
 export class LlmController {
   constructor(private readonly endpoints: LlmEndpointsService) {}

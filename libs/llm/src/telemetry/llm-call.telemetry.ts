@@ -68,6 +68,8 @@ export class LlmCallTelemetry {
 
     this.logger.info(
       {
+        // The HTTP fields too: on success this is the only line of the request (@OwnCallLogLine).
+        http: { method: 'POST', route: `/${result.endpoint}`, status_code: 200 },
         prompt_id: result.promptId,
         endpoint: result.endpoint,
         provider: result.provider,

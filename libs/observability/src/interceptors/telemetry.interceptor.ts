@@ -14,10 +14,11 @@ import { codeOfError, ROUTED_MARK, statusOfError } from '@app/common';
 import { LogSanitizer } from '../logging/log-sanitizer';
 import { TracerPort } from '../tracing/tracer.port';
 import { RequestTelemetry, round } from './request-telemetry.service';
-import { SKIP_TELEMETRY } from './skip-telemetry.decorator';
+import { OWN_CALL_LOG_LINE, SKIP_TELEMETRY } from './skip-telemetry.decorator';
 
 interface HandlerInfo {
   skip: boolean;
+  ownLogLine: boolean;
   resource: string;
   controller: string;
   handler: string;
@@ -75,6 +76,7 @@ export class TelemetryInterceptor implements NestInterceptor {
       if (error !== undefined) span.setTag('error.code', codeOfError(error));
       span.finish();
       this.requests.record({ route, method, status, durationMs });
+      if (info.ownLogLine && status < 400) return;
       const line = {
         http: { method, route, status_code: status },
         handler: info.resource,
@@ -121,10 +123,12 @@ export class TelemetryInterceptor implements NestInterceptor {
     if (!info) {
       const controller = context.getClass();
       const skip = this.reflector.getAllAndOverride<boolean>(SKIP_TELEMETRY, [handler, controller]) ?? false;
+      const ownLogLine = this.reflector.getAllAndOverride<boolean>(OWN_CALL_LOG_LINE, [handler, controller]) ?? false;
       const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
       const explicit = Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined;
       info = {
         skip,
+        ownLogLine,
         resource: `${controller.name}.${handler.name}`,
         controller: controller.name,
         handler: handler.name,
