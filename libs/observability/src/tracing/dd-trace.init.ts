@@ -26,6 +26,10 @@ export function initTracing(config: AppConfig, options: { registerEsmHooks?: boo
   // The tracer's own instrumentation telemetry (counters on every span, a 50 KB report of the app's
   // dependencies at start) costs about 2 % of CPU under load and tells nothing about the LLM calls.
   process.env.DD_INSTRUMENTATION_TELEMETRY_ENABLED ??= 'false';
+  // LLM Observability goes through the agent only. Left unset, dd-trace switches to agentless mode when
+  // the agent does not answer at start: it then sends to Datadog's intake directly (no key here, and
+  // traffic that must not leave the host) and, in our measurements, held ~1 GB of failed payloads under load.
+  process.env.DD_LLMOBS_AGENTLESS_ENABLED = 'false';
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tracer = require('dd-trace') as typeof Tracer;
   tracer.init({
