@@ -1,14 +1,8 @@
 import { OAuth2Client } from 'google-auth-library';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { testConfig } from '../../../../test/support/app-config';
+import { closedPort, collectStream, llmRequest, providerFailure } from '../../../../test/support/llm-adapter-helpers';
 import { FakeGeminiServer } from '../../../../test/support/fake-gemini-server';
-import {
-  type LlmGenerateRequest,
-  type LlmGenerateResult,
-  LlmProviderError,
-  type LlmStreamEvent,
-} from '../ports/llm-provider.port';
+import { type LlmGenerateRequest } from '../ports/llm-provider.port';
 import { GoogleGenAiLlmAdapter, type GoogleGenAiMode } from './google-genai-llm.adapter';
 
 const PROJECT = 'test-project-42';
@@ -16,53 +10,8 @@ const LOCATION = 'europe-west4';
 const ACCESS_TOKEN = 'ya29.test-access-token';
 const API_KEY = 'test-gemini-api-key';
 
-function request(overrides: Partial<LlmGenerateRequest> = {}): LlmGenerateRequest {
-  return {
-    model: 'gemini-2.5-flash',
-    prompt: 'What is two plus two?',
-    systemInstruction: 'Answer briefly.',
-    temperature: 0.2,
-    maxOutputTokens: 256,
-    signal: AbortSignal.timeout(5_000),
-    timeoutMs: 5_000,
-    ...overrides,
-  };
-}
-
-async function collect(
-  events: AsyncIterable<LlmStreamEvent>,
-): Promise<{ deltas: string[]; result: LlmGenerateResult }> {
-  const deltas: string[] = [];
-  let result: LlmGenerateResult | undefined;
-  for await (const event of events) {
-    if (event.type === 'delta') deltas.push(event.text);
-    else {
-      expect(result).toBeUndefined();
-      result = event.result;
-    }
-  }
-  if (result === undefined) throw new Error('the stream ended without a done event');
-  return { deltas, result };
-}
-
-async function failure(promise: Promise<unknown>): Promise<LlmProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof LlmProviderError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
-
-/** A port on 127.0.0.1 with nothing listening. */
-async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+const request = (overrides: Partial<LlmGenerateRequest> = {}): LlmGenerateRequest =>
+  llmRequest('gemini-2.5-flash', overrides);
 
 function tokenClient(): OAuth2Client {
   const client = new OAuth2Client();
@@ -187,7 +136,7 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
         model: 'gemini-2.5-flash-002',
       });
 
-      const { deltas, result } = await collect(adapter.stream(request()));
+      const { deltas, result } = await collectStream(adapter.stream(request()));
 
       expect(deltas).toEqual(['The answer ', 'is ', 'four.']);
       expect(result).toEqual({
@@ -213,7 +162,9 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
     it.each(['generate', 'stream'] as const)('reports a prompt blocked by safety (%s)', async (how) => {
       server.enqueue({ type: 'prompt_block', reason: 'PROHIBITED_CONTENT' });
       const result =
-        how === 'generate' ? await adapter.generate(request()) : (await collect(adapter.stream(request()))).result;
+        how === 'generate'
+          ? await adapter.generate(request())
+          : (await collectStream(adapter.stream(request()))).result;
       expect(result).toMatchObject({
         text: '',
         finishReason: 'safety',
@@ -236,7 +187,7 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
 
     it('streams the text sent before a candidate block, then reports the block', async () => {
       server.enqueue({ type: 'candidate_block', reason: 'SAFETY', text: 'Here is how you' });
-      const { deltas, result } = await collect(adapter.stream(request()));
+      const { deltas, result } = await collectStream(adapter.stream(request()));
       expect(deltas.join('')).toBe('Here is how you');
       expect(result.safetyBlock).toEqual({ stage: 'candidate', reason: 'SAFETY' });
       expect(result.finishReason).toBe('safety');
@@ -244,7 +195,7 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
 
     it('maps 429 with Retry-After in seconds to a retryable rate_limit with retryAfterMs, sent once (no SDK retry)', async () => {
       server.enqueue({ type: 'error', status: 429, retryAfter: '7' });
-      const error = await failure(adapter.generate(request()));
+      const error = await providerFailure(adapter.generate(request()));
       expect(error).toMatchObject({
         kind: 'rate_limit',
         retryable: true,
@@ -255,7 +206,7 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
 
     it('reads Retry-After given as an HTTP date', async () => {
       server.enqueue({ type: 'error', status: 429, retryAfter: new Date(Date.now() + 30_000).toUTCString() });
-      const error = await failure(adapter.generate(request()));
+      const error = await providerFailure(adapter.generate(request()));
       expect(error.kind).toBe('rate_limit');
       expect(error.details.retryAfterMs).toBeGreaterThan(28_000);
       expect(error.details.retryAfterMs).toBeLessThanOrEqual(30_000);
@@ -263,13 +214,13 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
 
     it("reads Google's RetryInfo.retryDelay from the error body when there is no Retry-After header", async () => {
       server.enqueue({ type: 'error', status: 429, retryDelay: '17s' });
-      const error = await failure(adapter.generate(request()));
+      const error = await providerFailure(adapter.generate(request()));
       expect(error.details.retryAfterMs).toBe(17_000);
     });
 
     it('maps 429 on a stream request the same way', async () => {
       server.enqueue({ type: 'error', status: 429, retryAfter: '2' });
-      const error = await failure(collect(adapter.stream(request())));
+      const error = await providerFailure(collectStream(adapter.stream(request())));
       expect(error).toMatchObject({ kind: 'rate_limit', details: { status: 429, retryAfterMs: 2_000 } });
     });
 
@@ -285,7 +236,7 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
       [400, 'bad_request', false],
     ] as const)('maps HTTP %i to %s (retryable: %s), sending it once', async (status, kind, retryable) => {
       server.enqueue({ type: 'error', status });
-      const error = await failure(adapter.generate(request()));
+      const error = await providerFailure(adapter.generate(request()));
       expect(error).toMatchObject({ kind, retryable, details: { status, model: 'gemini-2.5-flash' } });
       expect(error.details.retryAfterMs).toBeUndefined();
       expect(server.requests).toHaveLength(1);
@@ -299,7 +250,7 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
       async (status, kind) => {
         server.enqueue({ type: 'stream_error', text: 'partial answer', status });
         const deltas: string[] = [];
-        const error = await failure(
+        const error = await providerFailure(
           (async () => {
             for await (const event of adapter.stream(request())) if (event.type === 'delta') deltas.push(event.text);
           })(),
@@ -312,7 +263,9 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
     it('times out a slow answer through the AbortSignal, within a bounded time, and cancels the upstream call', async () => {
       server.enqueue({ type: 'answer', delayMs: 10_000 });
       const started = performance.now();
-      const error = await failure(adapter.generate(request({ signal: AbortSignal.timeout(250), timeoutMs: 250 })));
+      const error = await providerFailure(
+        adapter.generate(request({ signal: AbortSignal.timeout(250), timeoutMs: 250 })),
+      );
       const elapsed = performance.now() - started;
       expect(error).toMatchObject({ kind: 'timeout', retryable: true });
       expect(elapsed).toBeLessThan(2_000);
@@ -323,7 +276,7 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
       server.enqueue({ type: 'answer', chunks: ['first ', 'second'], chunkDelayMs: 10_000 });
       const deltas: string[] = [];
       const started = performance.now();
-      const error = await failure(
+      const error = await providerFailure(
         (async () => {
           for await (const event of adapter.stream(request({ signal: AbortSignal.timeout(300), timeoutMs: 300 }))) {
             if (event.type === 'delta') deltas.push(event.text);
@@ -339,20 +292,20 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
       server.enqueue({ type: 'hang' });
       const controller = new AbortController();
       setTimeout(() => controller.abort(new Error('client disconnected')), 100);
-      const error = await failure(adapter.generate(request({ signal: controller.signal })));
+      const error = await providerFailure(adapter.generate(request({ signal: controller.signal })));
       expect(error).toMatchObject({ kind: 'aborted', retryable: false });
     });
 
     it('maps a 200 with an unreadable body to invalid_response', async () => {
       server.enqueue({ type: 'malformed' });
-      expect((await failure(adapter.generate(request()))).kind).toBe('invalid_response');
+      expect((await providerFailure(adapter.generate(request()))).kind).toBe('invalid_response');
       server.enqueue({ type: 'malformed' });
-      expect((await failure(collect(adapter.stream(request())))).kind).toBe('invalid_response');
+      expect((await providerFailure(collectStream(adapter.stream(request())))).kind).toBe('invalid_response');
     });
 
     it('maps a dropped connection to connection', async () => {
       server.enqueue({ type: 'reset' });
-      const error = await failure(adapter.generate(request()));
+      const error = await providerFailure(adapter.generate(request()));
       expect(error).toMatchObject({ kind: 'connection', retryable: true });
     });
 
@@ -374,7 +327,7 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
         calls.map((model, i) =>
           i % 2 === 0
             ? adapter.generate(request({ model }))
-            : collect(adapter.stream(request({ model }))).then(({ result }) => result),
+            : collectStream(adapter.stream(request({ model }))).then(({ result }) => result),
         ),
       );
 
@@ -393,9 +346,9 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
       const fresh = makeAdapter(mode, server.url);
       try {
         await fresh.generate(request());
-        await collect(fresh.stream(request()));
+        await collectStream(fresh.stream(request()));
         await fresh.generate(request());
-        await collect(fresh.stream(request()));
+        await collectStream(fresh.stream(request()));
       } finally {
         await fresh.close();
       }
@@ -409,7 +362,7 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
 
     it('sends every request to loopback only', async () => {
       await adapter.generate(request());
-      await collect(adapter.stream(request()));
+      await collectStream(adapter.stream(request()));
       for (const sent of server.requests) {
         expect(sent.remoteAddress).toMatch(/^(127\.|::ffff:127\.|::1$)/);
         expect(sent.headers.host).toBe(`127.0.0.1:${server.port}`);
@@ -419,7 +372,7 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
     it('maps a refused connection to connection', async () => {
       const refused = makeAdapter(mode, `http://127.0.0.1:${await closedPort()}`);
       try {
-        const error = await failure(refused.generate(request()));
+        const error = await providerFailure(refused.generate(request()));
         expect(error).toMatchObject({ kind: 'connection', retryable: true, details: { provider: mode } });
         expect(error.message).toContain('ECONNREFUSED');
       } finally {
@@ -430,7 +383,7 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
     it("without LLM_BASE_URL targets Google's endpoint, which the test guard refuses (nothing leaves loopback)", async () => {
       const real = makeAdapter(mode, undefined);
       try {
-        const error = await failure(real.generate(request()));
+        const error = await providerFailure(real.generate(request()));
         expect(error.kind).toBe('connection');
         expect(JSON.stringify(error.cause, Object.getOwnPropertyNames(error.cause ?? {}))).toMatch(
           mode === 'vertex' ? /europe-west4-aiplatform\.googleapis\.com/ : /generativelanguage\.googleapis\.com/,
@@ -453,7 +406,7 @@ describe('GoogleGenAiLlmAdapter configuration', () => {
       'vertex',
     );
     try {
-      const error = await failure(adc.generate(request()));
+      const error = await providerFailure(adc.generate(request()));
       expect(error).toMatchObject({ kind: 'auth', retryable: false, details: { provider: 'vertex' } });
       expect(server.requests).toHaveLength(0);
     } finally {

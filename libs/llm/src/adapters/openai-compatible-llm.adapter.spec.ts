@@ -1,63 +1,13 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { testConfig } from '../../../../test/support/app-config';
+import { closedPort, collectStream, llmRequest, providerFailure } from '../../../../test/support/llm-adapter-helpers';
 import { FakeOpenAiServer } from '../../../../test/support/fake-openai-server';
-import {
-  type LlmGenerateRequest,
-  type LlmGenerateResult,
-  LlmProviderError,
-  type LlmStreamEvent,
-} from '../ports/llm-provider.port';
+import { type LlmGenerateRequest } from '../ports/llm-provider.port';
 import { OpenAiCompatibleLlmAdapter } from './openai-compatible-llm.adapter';
 
 const API_KEY = 'sk-test-openai-compatible';
 
-function request(overrides: Partial<LlmGenerateRequest> = {}): LlmGenerateRequest {
-  return {
-    model: 'llama3.2:3b',
-    prompt: 'What is two plus two?',
-    systemInstruction: 'Answer briefly.',
-    temperature: 0.2,
-    maxOutputTokens: 256,
-    signal: AbortSignal.timeout(5_000),
-    timeoutMs: 5_000,
-    ...overrides,
-  };
-}
-
-async function collect(
-  events: AsyncIterable<LlmStreamEvent>,
-): Promise<{ deltas: string[]; result: LlmGenerateResult }> {
-  const deltas: string[] = [];
-  let result: LlmGenerateResult | undefined;
-  for await (const event of events) {
-    if (event.type === 'delta') deltas.push(event.text);
-    else {
-      expect(result).toBeUndefined();
-      result = event.result;
-    }
-  }
-  if (result === undefined) throw new Error('the stream ended without a done event');
-  return { deltas, result };
-}
-
-async function failure(promise: Promise<unknown>): Promise<LlmProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof LlmProviderError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
-
-async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+const request = (overrides: Partial<LlmGenerateRequest> = {}): LlmGenerateRequest =>
+  llmRequest('llama3.2:3b', overrides);
 
 async function waitFor(predicate: () => boolean, timeoutMs = 2_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -160,7 +110,7 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
       model: 'qwen3:8b',
     });
 
-    const { deltas, result } = await collect(adapter.stream(request()));
+    const { deltas, result } = await collectStream(adapter.stream(request()));
 
     expect(deltas).toEqual(['The answer ', 'is ', 'four.']);
     expect(result).toEqual({
@@ -185,7 +135,7 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
   it.each(['generate', 'stream'] as const)('reports a prompt rejected by a content filter (%s)', async (how) => {
     server.enqueue({ type: 'prompt_block' });
     const result =
-      how === 'generate' ? await adapter.generate(request()) : (await collect(adapter.stream(request()))).result;
+      how === 'generate' ? await adapter.generate(request()) : (await collectStream(adapter.stream(request()))).result;
     expect(result).toMatchObject({
       text: '',
       finishReason: 'safety',
@@ -198,7 +148,9 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
     async (how) => {
       server.enqueue({ type: 'candidate_block', text: 'Here is how' });
       const result =
-        how === 'generate' ? await adapter.generate(request()) : (await collect(adapter.stream(request()))).result;
+        how === 'generate'
+          ? await adapter.generate(request())
+          : (await collectStream(adapter.stream(request()))).result;
       expect(result).toMatchObject({
         text: 'Here is how',
         finishReason: 'safety',
@@ -210,7 +162,7 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
 
   it('maps 429 with Retry-After seconds to a retryable rate_limit with retryAfterMs', async () => {
     server.enqueue({ type: 'error', status: 429, retryAfter: '7' });
-    const error = await failure(adapter.generate(request()));
+    const error = await providerFailure(adapter.generate(request()));
     expect(error).toMatchObject({
       kind: 'rate_limit',
       retryable: true,
@@ -222,17 +174,17 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
 
   it('reads Retry-After given as an HTTP date, and retry-after-ms first when both are sent', async () => {
     server.enqueue({ type: 'error', status: 429, retryAfter: new Date(Date.now() + 30_000).toUTCString() });
-    const dated = await failure(adapter.generate(request()));
+    const dated = await providerFailure(adapter.generate(request()));
     expect(dated.details.retryAfterMs).toBeGreaterThan(28_000);
     expect(dated.details.retryAfterMs).toBeLessThanOrEqual(30_000);
 
     server.enqueue({ type: 'error', status: 429, retryAfter: '9', headers: { 'retry-after-ms': '1500' } });
-    expect((await failure(adapter.generate(request()))).details.retryAfterMs).toBe(1_500);
+    expect((await providerFailure(adapter.generate(request()))).details.retryAfterMs).toBe(1_500);
   });
 
   it('maps 429 on a stream request the same way', async () => {
     server.enqueue({ type: 'error', status: 429, retryAfter: '2' });
-    const error = await failure(collect(adapter.stream(request())));
+    const error = await providerFailure(collectStream(adapter.stream(request())));
     expect(error).toMatchObject({ kind: 'rate_limit', details: { status: 429, retryAfterMs: 2_000 } });
   });
 
@@ -249,7 +201,7 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
     [422, 'bad_request', false],
   ] as const)('maps HTTP %i to %s (retryable: %s)', async (status, kind, retryable) => {
     server.enqueue({ type: 'error', status });
-    const error = await failure(adapter.generate(request()));
+    const error = await providerFailure(adapter.generate(request()));
     expect(error).toMatchObject({ kind, retryable, details: { status, model: 'llama3.2:3b' } });
     expect(error.details.retryAfterMs).toBeUndefined();
   });
@@ -262,7 +214,7 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
     async (status, kind) => {
       server.enqueue({ type: 'stream_error', text: 'partial answer', status });
       const deltas: string[] = [];
-      const error = await failure(
+      const error = await providerFailure(
         (async () => {
           for await (const event of adapter.stream(request())) if (event.type === 'delta') deltas.push(event.text);
         })(),
@@ -275,7 +227,9 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
   it('times out a slow answer through the AbortSignal, within a bounded time, and cancels the upstream call', async () => {
     server.enqueue({ type: 'answer', delayMs: 10_000 });
     const started = performance.now();
-    const error = await failure(adapter.generate(request({ signal: AbortSignal.timeout(250), timeoutMs: 250 })));
+    const error = await providerFailure(
+      adapter.generate(request({ signal: AbortSignal.timeout(250), timeoutMs: 250 })),
+    );
     expect(error).toMatchObject({ kind: 'timeout', retryable: true });
     expect(performance.now() - started).toBeLessThan(2_000);
     await waitFor(() => server.requests[0]?.outcome === 'client_closed');
@@ -285,7 +239,7 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
     server.enqueue({ type: 'answer', chunks: ['first ', 'second'], chunkDelayMs: 10_000 });
     const deltas: string[] = [];
     const started = performance.now();
-    const error = await failure(
+    const error = await providerFailure(
       (async () => {
         for await (const event of adapter.stream(request({ signal: AbortSignal.timeout(300), timeoutMs: 300 }))) {
           if (event.type === 'delta') deltas.push(event.text);
@@ -301,20 +255,20 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
     server.enqueue({ type: 'hang' });
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('client disconnected')), 100);
-    const error = await failure(adapter.generate(request({ signal: controller.signal })));
+    const error = await providerFailure(adapter.generate(request({ signal: controller.signal })));
     expect(error).toMatchObject({ kind: 'aborted', retryable: false });
   });
 
   it('maps a 200 with an unreadable body to invalid_response (JSON and SSE)', async () => {
     server.enqueue({ type: 'malformed' });
-    expect((await failure(adapter.generate(request()))).kind).toBe('invalid_response');
+    expect((await providerFailure(adapter.generate(request()))).kind).toBe('invalid_response');
     server.enqueue({ type: 'malformed' });
-    expect((await failure(collect(adapter.stream(request())))).kind).toBe('invalid_response');
+    expect((await providerFailure(collectStream(adapter.stream(request())))).kind).toBe('invalid_response');
   });
 
   it('maps a dropped connection to connection', async () => {
     server.enqueue({ type: 'reset' });
-    expect(await failure(adapter.generate(request()))).toMatchObject({ kind: 'connection', retryable: true });
+    expect(await providerFailure(adapter.generate(request()))).toMatchObject({ kind: 'connection', retryable: true });
   });
 
   it('releases the upstream stream when the consumer stops early', async () => {
@@ -335,7 +289,7 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
       calls.map((model, i) =>
         i % 2 === 0
           ? adapter.generate(request({ model }))
-          : collect(adapter.stream(request({ model }))).then(({ result }) => result),
+          : collectStream(adapter.stream(request({ model }))).then(({ result }) => result),
       ),
     );
 
@@ -350,9 +304,9 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
     const fresh = makeAdapter({ OPENAI_BASE_URL: server.url });
     try {
       await fresh.generate(request());
-      await collect(fresh.stream(request()));
+      await collectStream(fresh.stream(request()));
       await fresh.generate(request());
-      await collect(fresh.stream(request()));
+      await collectStream(fresh.stream(request()));
     } finally {
       await fresh.close();
     }
@@ -364,7 +318,7 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
 
   it('sends every request to loopback only', async () => {
     await adapter.generate(request());
-    await collect(adapter.stream(request()));
+    await collectStream(adapter.stream(request()));
     for (const sent of server.requests) {
       expect(sent.remoteAddress).toMatch(/^(127\.|::ffff:127\.|::1$)/);
       expect(sent.headers.host).toBe(`127.0.0.1:${server.port}`);
@@ -385,10 +339,10 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
   it('maps a refused connection to connection', async () => {
     const refused = makeAdapter({ OPENAI_BASE_URL: `http://127.0.0.1:${await closedPort()}` });
     try {
-      const error = await failure(refused.generate(request()));
+      const error = await providerFailure(refused.generate(request()));
       expect(error).toMatchObject({ kind: 'connection', retryable: true, details: { provider: 'openai' } });
       expect(error.message).toContain('ECONNREFUSED');
-      expect((await failure(collect(refused.stream(request())))).kind).toBe('connection');
+      expect((await providerFailure(collectStream(refused.stream(request())))).kind).toBe('connection');
     } finally {
       await refused.close();
     }
