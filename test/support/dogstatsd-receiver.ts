@@ -8,19 +8,21 @@ export interface StatsdLine {
   tags: string[];
 }
 
-export function parseStatsdLine(raw: string): StatsdLine | undefined {
-  // name:value|type[|@rate][|#tags][|c:container][|T:timestamp]
+/**
+ * Parses one DogStatsD line into one sample per value: `name:value|type[|@rate][|#tags][|c:container][|T:ts]`,
+ * and the 1.1 packed form `name:v1:v2:v3|type|...` (several samples of one series), as the agent reads them.
+ */
+export function parseStatsdLines(raw: string): StatsdLine[] {
   const [head, type, ...fields] = raw.split('|');
-  const colon = head?.lastIndexOf(':') ?? -1;
-  if (!head || !type || colon <= 0) return undefined;
+  const colon = head?.indexOf(':') ?? -1;
+  if (!head || !type || colon <= 0) return [];
   const tagField = fields.find((f) => f.startsWith('#'));
-  return {
-    raw,
-    name: head.slice(0, colon),
-    value: Number(head.slice(colon + 1)),
-    type,
-    tags: tagField ? tagField.slice(1).split(',') : [],
-  };
+  const tags = tagField ? tagField.slice(1).split(',') : [];
+  const name = head.slice(0, colon);
+  return head
+    .slice(colon + 1)
+    .split(':')
+    .map((value) => ({ raw, name, value: Number(value), type, tags }));
 }
 
 /** A real UDP socket on 127.0.0.1 collecting the DogStatsD lines the service sends. */
@@ -32,8 +34,7 @@ export class DogStatsdReceiver {
   async start(): Promise<this> {
     this.socket.on('message', (message) => {
       for (const raw of message.toString('utf8').split('\n')) {
-        const line = raw.trim() ? parseStatsdLine(raw.trim()) : undefined;
-        if (line) this.lines.push(line);
+        if (raw.trim()) this.lines.push(...parseStatsdLines(raw.trim()));
       }
     });
     await new Promise<void>((resolve) => this.socket.bind(0, '127.0.0.1', resolve));

@@ -1,14 +1,14 @@
 import { DogStatsdReceiver } from '../../../../test/support/dogstatsd-receiver';
 import { testConfig } from '../../../../test/support/app-config';
 import { formatTags } from './metrics.port';
-import { StatsdMetricsAdapter } from './statsd-metrics.adapter';
+import { packValues, StatsdMetricsAdapter } from './statsd-metrics.adapter';
 
 describe('StatsdMetricsAdapter (hot-shots against a real UDP socket)', () => {
   let receiver: DogStatsdReceiver;
   beforeEach(async () => (receiver = await new DogStatsdReceiver().start()));
   afterEach(() => receiver.close());
 
-  it('sums counters per series and sends one line per flush; distributions and gauges go as they come', async () => {
+  it('sums counters, keeps the last gauge and packs distribution samples per series, sent once per flush', async () => {
     const metrics = new StatsdMetricsAdapter(
       testConfig({ DD_DOGSTATSD_PORT: String(receiver.port), STATSD_FLUSH_INTERVAL_MS: '30', DD_ENV: 'unit' }),
     );
@@ -19,7 +19,9 @@ describe('StatsdMetricsAdapter (hot-shots against a real UDP socket)', () => {
     metrics.increment('test.other', 2.5, a);
     metrics.distribution('test.latency', 12.5, a);
     metrics.distribution('test.latency', 7, a);
+    metrics.gauge('test.state', 1, b);
     metrics.gauge('test.state', 2, b);
+    expect(receiver.lines).toHaveLength(0); // nothing leaves on the request path
     await receiver.waitFor((ls) => ls.filter((l) => l.name.startsWith('test.')).length >= 6);
     await new Promise((r) => setTimeout(r, 100));
     const mine = receiver.lines.filter((l) => l.name.startsWith('test.'));
@@ -28,11 +30,36 @@ describe('StatsdMetricsAdapter (hot-shots against a real UDP socket)', () => {
     expect(counts.find((l) => l.tags.includes('route:/qa'))).toMatchObject({ value: 100, type: 'c' });
     expect(counts.find((l) => l.tags.includes('route:/reason'))).toMatchObject({ value: 5, type: 'c' });
     expect(mine.find((l) => l.name === 'test.other')).toMatchObject({ value: 2.5, type: 'c' });
-    expect(mine.filter((l) => l.name === 'test.latency').map((l) => l.value)).toEqual([12.5, 7]);
-    expect(mine.find((l) => l.name === 'test.state')).toMatchObject({ value: 2, type: 'g' });
+    const latency = mine.filter((l) => l.name === 'test.latency');
+    expect(latency.map((l) => l.value)).toEqual([12.5, 7]);
+    expect(latency.every((l) => l.type === 'd' && l.raw.startsWith('test.latency:12.5:7|d|#'))).toBe(true);
+    expect(mine.filter((l) => l.name === 'test.state')).toEqual([expect.objectContaining({ value: 2, type: 'g' })]);
     for (const line of mine)
       expect(line.tags).toEqual(expect.arrayContaining(['env:unit', 'service:llm-reliability-control-plane']));
     await metrics.close();
+  });
+
+  it('splits many samples into packed lines the agent can read, every value kept', async () => {
+    const metrics = new StatsdMetricsAdapter(
+      testConfig({ DD_DOGSTATSD_PORT: String(receiver.port), STATSD_FLUSH_INTERVAL_MS: '60000' }),
+    );
+    const tags = formatTags({ route: '/reason' });
+    const values = Array.from({ length: 3000 }, (_, i) => i / 7);
+    for (const value of values) metrics.distribution('test.many', value, tags);
+    metrics.distribution('test.many', Number.NaN, tags); // never sent: DogStatsD cannot read it
+    await metrics.close();
+    await receiver.waitFor((ls) => ls.filter((l) => l.name === 'test.many').length >= values.length);
+    const got = receiver.lines.filter((l) => l.name === 'test.many');
+    expect(got).toHaveLength(values.length);
+    got.forEach((line, i) => expect(Math.abs(line.value - values[i]!)).toBeLessThanOrEqual(values[i]! * 5e-6)); // 6 digits
+    const rawLines = new Set(got.map((l) => l.raw));
+    expect(rawLines.size).toBeGreaterThan(10);
+    for (const raw of rawLines) expect(raw.length).toBeLessThan(1_300);
+  });
+
+  it('formats packed values compactly and keeps small costs exact to 6 digits', () => {
+    expect(packValues('m', 'd', [1, 2.5, 0.1 + 0.2, 0.0000123456789])).toEqual(['m:1:2.5:0.3:0.0000123457|d']);
+    expect(packValues('m', 'd', [])).toEqual([]);
   });
 
   it('flushes pending counters on close and never throws when nothing listens', async () => {

@@ -5,14 +5,65 @@ import { METRICS } from './metric-catalog';
 import { formatTags, type MetricsHealth, MetricsPort, type Tags } from './metrics.port';
 
 const ERROR_LOG_INTERVAL_MS = 60_000;
+/** Values held between flushes before an early flush (bounds memory under any traffic). */
+const MAX_PENDING_VALUES = 20_000;
+/** The most bytes of values in one packed line: well under the agent's default 8 KB read buffer with tags. */
+const MAX_PACKED_VALUE_BYTES = 1_024;
+
+/** hot-shots' raw send: the message without tags; the client adds the global tags, the tags and the prefix. */
+interface RawSender {
+  send(message: string, tags?: string[]): void;
+}
+
+type Series<V> = Map<Tags | undefined, Map<string, V>>;
+
+function byNameOf<V>(series: Series<V>, tags: Tags | undefined): Map<string, V> {
+  let byName = series.get(tags);
+  if (!byName) {
+    byName = new Map();
+    series.set(tags, byName);
+  }
+  return byName;
+}
+
+/** A value as DogStatsD reads it, with at most 6 significant digits (shorter lines, no float noise). */
+export function formatValue(value: number): string {
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
+}
+
+/**
+ * Packs values of one series into DogStatsD 1.1 multi-value messages (`name:v1:v2:v3|d`), each at most
+ * MAX_PACKED_VALUE_BYTES of values. The Datadog agent (≥ 6.25 / 7.25) reads each value as one sample,
+ * exactly as if they had come one line each.
+ */
+export function packValues(name: string, type: string, values: readonly number[]): string[] {
+  const messages: string[] = [];
+  let current = '';
+  for (const value of values) {
+    const text = formatValue(value);
+    if (current.length > 0 && current.length + text.length + 1 > MAX_PACKED_VALUE_BYTES) {
+      messages.push(`${name}${current}|${type}`);
+      current = '';
+    }
+    current += `:${text}`;
+  }
+  if (current.length > 0) messages.push(`${name}${current}|${type}`);
+  return messages;
+}
 
 /**
  * DogStatsD through hot-shots: explicit host and port from config (never hot-shots' own env fallback),
  * buffered sends, global unified-service tags. Send errors are counted and logged at most once a minute.
+ *
+ * With STATSD_FLUSH_INTERVAL_MS > 0 (the default, 1 s) nothing is formatted or sent on the request path:
+ * counters are summed per series, gauges keep their last value, distribution samples are collected per
+ * series, and all of it goes out once per interval, distributions packed several values to a line. Datadog
+ * aggregates per 10 s, so nothing is lost; the request pays for a map lookup and an array push.
  */
 export class StatsdMetricsAdapter extends MetricsPort {
   private readonly logger = new Logger('StatsdMetrics');
   private readonly client: StatsD;
+  private readonly raw: RawSender;
   private readonly target: string;
   private sendErrors = 0;
   private unreportedErrors = 0;
@@ -20,8 +71,11 @@ export class StatsdMetricsAdapter extends MetricsPort {
   private lastErrorAt = 0;
   private lastLoggedAt = 0;
   private closed = false;
-  /** Counters summed per series until the next flush (keyed by the tag array, then the name). */
-  private readonly counts = new Map<Tags | undefined, Map<string, number>>();
+  /** Per series (keyed by the tag array, built once per combination by the callers, then the name). */
+  private readonly counts: Series<number> = new Map();
+  private readonly gauges: Series<number> = new Map();
+  private readonly samples: Series<number[]> = new Map();
+  private pendingValues = 0;
   private readonly aggregate: boolean;
   private readonly flushTimer?: NodeJS.Timeout;
 
@@ -42,12 +96,12 @@ export class StatsdMetricsAdapter extends MetricsPort {
       bufferFlushInterval: config.statsd.flushIntervalMs,
       errorHandler: (error: Error) => this.onError(error),
     });
-    // Counters are summed in process and sent once per flush interval: one line per series instead of one
-    // per request (Datadog aggregates counts per 10 s anyway, so nothing is lost). Tag arrays are built once
-    // per combination by the callers, so the array itself is the key.
+    const raw = this.client as unknown as Partial<RawSender>;
+    if (typeof raw.send !== 'function') throw new Error('hot-shots: Client.send(message, tags) is missing');
+    this.raw = raw as RawSender;
     this.aggregate = config.statsd.flushIntervalMs > 0;
     if (this.aggregate) {
-      this.flushTimer = setInterval(() => this.flushCounts(), config.statsd.flushIntervalMs);
+      this.flushTimer = setInterval(() => this.flush(), config.statsd.flushIntervalMs);
       this.flushTimer.unref();
     }
   }
@@ -57,29 +111,48 @@ export class StatsdMetricsAdapter extends MetricsPort {
       this.client.increment(name, value, tags as string[] | undefined);
       return;
     }
-    let byName = this.counts.get(tags);
-    if (!byName) {
-      byName = new Map();
-      this.counts.set(tags, byName);
-    }
+    const byName = byNameOf(this.counts, tags);
     byName.set(name, (byName.get(name) ?? 0) + value);
   }
 
-  /** Sends the summed counters (also on close). */
-  flushCounts(): void {
+  distribution(name: string, value: number, tags?: Tags): void {
+    if (!this.aggregate || !Number.isFinite(value)) {
+      if (Number.isFinite(value)) this.client.distribution(name, value, tags as string[] | undefined);
+      return;
+    }
+    const byName = byNameOf(this.samples, tags);
+    const values = byName.get(name);
+    if (values) values.push(value);
+    else byName.set(name, [value]);
+    if (++this.pendingValues >= MAX_PENDING_VALUES) this.flush();
+  }
+
+  gauge(name: string, value: number, tags?: Tags): void {
+    if (!this.aggregate) {
+      this.client.gauge(name, value, tags as string[] | undefined);
+      return;
+    }
+    byNameOf(this.gauges, tags).set(name, value);
+  }
+
+  /** Sends everything held since the last flush (also on close). */
+  flush(): void {
     for (const [tags, byName] of this.counts) {
       for (const [name, value] of byName) this.client.increment(name, value, tags as string[] | undefined);
     }
     this.counts.clear();
+    for (const [tags, byName] of this.gauges) {
+      for (const [name, value] of byName) this.client.gauge(name, value, tags as string[] | undefined);
+    }
+    this.gauges.clear();
+    for (const [tags, byName] of this.samples) {
+      for (const [name, values] of byName) {
+        for (const message of packValues(name, 'd', values)) this.raw.send(message, tags as string[] | undefined);
+      }
+    }
+    this.samples.clear();
+    this.pendingValues = 0;
     this.reportErrorsIfRecovered();
-  }
-
-  distribution(name: string, value: number, tags?: Tags): void {
-    this.client.distribution(name, value, tags as string[] | undefined);
-  }
-
-  gauge(name: string, value: number, tags?: Tags): void {
-    this.client.gauge(name, value, tags as string[] | undefined);
   }
 
   health(): MetricsHealth {
@@ -95,7 +168,7 @@ export class StatsdMetricsAdapter extends MetricsPort {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     if (this.flushTimer) clearInterval(this.flushTimer);
-    this.flushCounts();
+    this.flush();
     this.closed = true;
     return new Promise((resolve) => this.client.close(() => resolve()));
   }
