@@ -1,0 +1,58 @@
+import { BasicTextRedactor } from '@app/common';
+import { PiiDetector, PiiTextRedactor } from '@app/ml';
+import { testConfig } from '../../../../test/support/app-config';
+import { LogSanitizer, REDACTION_MARGIN_CHARS } from './log-sanitizer';
+
+describe('LogSanitizer', () => {
+  const config = testConfig({ LOG_TRUNCATE_CHARS: '200' });
+
+  it('redacts and truncates, counting every character cut', () => {
+    const sanitizer = new LogSanitizer(config, new PiiTextRedactor(new PiiDetector()));
+    const long = `mail me at jane.doe@example.com ${'x'.repeat(5000)}`;
+    const out = sanitizer.text(long);
+    expect(out).not.toContain('jane.doe@example.com');
+    expect(out.startsWith('mail me at ')).toBe(true);
+    const [kept, marker] = out.split('…[+');
+    expect(kept!.length).toBe(200);
+    // kept + cut = the redacted length of the whole text (the e-mail replaced by its mask)
+    const redactedWhole = new PiiTextRedactor(new PiiDetector()).redact(long);
+    expect(kept!.length + Number(marker!.replace(' chars]', ''))).toBe(redactedWhole.length);
+  });
+
+  it('recognises an item crossing the truncation point whole, never half-masked', () => {
+    const sanitizer = new LogSanitizer(config, new PiiTextRedactor(new PiiDetector()));
+    const card = '4111 1111 1111 1111';
+    const text = `${'a '.repeat(96)}card ${card} ${'b'.repeat(REDACTION_MARGIN_CHARS * 4)}`;
+    const out = sanitizer.text(text);
+    expect(out.split('…[+')[0]).not.toMatch(/\d/); // not even the first digits of the number
+  });
+
+  it('reads only the window: the redactor never sees the part that is cut', () => {
+    const seen: number[] = [];
+    const counting = new (class extends BasicTextRedactor {
+      override redact(text: string): string {
+        seen.push(text.length);
+        return super.redact(text);
+      }
+    })();
+    const sanitizer = new LogSanitizer(config, counting);
+    sanitizer.text('y'.repeat(100_000));
+    expect(seen).toEqual([200 + REDACTION_MARGIN_CHARS]);
+  });
+
+  it('redacts the same text once when the span and the log line both take it', () => {
+    let calls = 0;
+    const counting = new (class extends BasicTextRedactor {
+      override redact(text: string): string {
+        calls += 1;
+        return super.redact(text);
+      }
+    })();
+    const sanitizer = new LogSanitizer(config, counting);
+    const prompt = 'what is the capital of France?';
+    expect(sanitizer.text(prompt)).toBe(sanitizer.text(prompt));
+    expect(calls).toBe(1);
+    sanitizer.text(prompt, 10);
+    expect(calls).toBe(2);
+  });
+});
