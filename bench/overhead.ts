@@ -13,6 +13,9 @@
  * mock upstream and the telemetry receivers to core 0):
  * - `direct`: (a) the instant mock upstream (bench/mock-upstream.ts) called directly;
  * - `bare`: (b) bench/bare-proxy.ts, node:http + an undici Pool in front of the mock: the floor;
+ * - `nest-min`, `nest-naive`: calibration (bench/nest-reference.ts): NestJS + Fastify + a validated DTO with
+ *   no telemetry, and the same with the issue's naive telemetry, to see whether its reference ratios (1.4x
+ *   and 6.4-7x the bare proxy) hold on this machine;
  * - `openai-on`, `gemini-on`: (c) `POST /reason` through the built control plane (dist/) with the real
  *   OpenAI-compatible / @google/genai adapter pointed at the mock, telemetry on and its receivers listening
  *   (a dgram socket for DogStatsD, an HTTP trace intake with /info, /v0.4/traces and /evp_proxy/v2/...);
@@ -101,6 +104,8 @@ function parseExperiment(spec: string): Experiment {
 const ALL_VARIANTS = [
   'direct',
   'bare',
+  'nest-min',
+  'nest-naive',
   'openai-on',
   'gemini-on',
   'openai-absent',
@@ -465,6 +470,19 @@ const VARIANTS: Record<VariantKey, VariantDef> = {
     body: REASON_BODY,
     expectProvider: 'openai',
   },
+  'nest-min': {
+    label: 'reference: NestJS 12 + Fastify + validated DTO + undici Pool, no telemetry (bench/nest-reference.ts)',
+    path: '/reason',
+    body: REASON_BODY,
+    expectProvider: 'openai',
+  },
+  'nest-naive': {
+    label:
+      'reference: `nest-min` + naive telemetry (dd-trace default integrations + a custom span, 10 unbuffered DogStatsD sends, pino)',
+    path: '/reason',
+    body: REASON_BODY,
+    expectProvider: 'openai',
+  },
   'openai-on': {
     label: '(c) control plane, openai adapter, telemetry on',
     path: '/reason',
@@ -597,10 +615,45 @@ async function startVariant(key: VariantKey, upstreams: Upstreams, extraNodeArgs
     await waitHealthy(proc, url);
     return { key, def, proc, url };
   }
+  if (key === 'nest-min' || key === 'nest-naive') return startNestReference(key, def, port, upstreams);
   const receivers = def.telemetry === 'absent' ? undefined : await new Receivers().start();
   const env = await controlPlaneEnv(key, def, port, upstreams.shared.url, receivers);
   const expArgs = experiments[key as ExpKey]?.nodeArgs ?? [];
   const proc = new Proc(key, SERVER_CORE, [...serverNodeArgs, ...expArgs, ...extraNodeArgs, SNAPSHOT_MAIN], env);
+  await waitHealthy(proc, url);
+  return { key, def, proc, url, receivers };
+}
+
+/** The calibration points of bench/nest-reference.ts (naive: with its receivers listening, like `openai-on`). */
+async function startNestReference(
+  key: 'nest-min' | 'nest-naive',
+  def: VariantDef,
+  port: number,
+  upstreams: Upstreams,
+): Promise<Running> {
+  const naive = key === 'nest-naive';
+  const receivers = naive ? await new Receivers().start() : undefined;
+  const args = [
+    ...NODE_FLAGS,
+    ...(naive ? ['--import', 'dd-trace/initialize.mjs'] : []),
+    join(BENCH, 'nest-reference.ts'),
+    '--port',
+    String(port),
+    '--upstream',
+    upstreams.shared.url,
+    ...(naive ? ['--naive', '--statsd-port', String(receivers!.statsdPort)] : []),
+  ];
+  const env: Record<string, string> = naive
+    ? {
+        DD_SERVICE: 'nest-naive',
+        DD_ENV: 'bench',
+        DD_TRACE_AGENT_URL: `http://127.0.0.1:${receivers!.tracePort}`,
+        DD_DOGSTATSD_PORT: String(receivers!.statsdPort),
+        DD_TRACE_STARTUP_LOGS: 'false',
+      }
+    : {};
+  const proc = new Proc(key, SERVER_CORE, args, env);
+  const url = `http://127.0.0.1:${port}`;
   await waitHealthy(proc, url);
   return { key, def, proc, url, receivers };
 }
@@ -852,6 +905,35 @@ function markdown(report: RunReport): string {
       const med = median(cold);
       lines.push(`- \`${v}\` cold start ≤ ${COLD_TARGET_MS} ms: ${fmt(med, 0)} ms ${verdict(med <= COLD_TARGET_MS)}.`);
     }
+  }
+  // How the issue's reference points come out on this machine: the ratios only transfer if these do.
+  const references: [VariantKey, string][] = [
+    ['nest-min', 'about 1.4x'],
+    ['nest-naive', '6.4-7x'],
+  ];
+  const calibration: string[] = [];
+  for (const [v, issueSaid] of references) {
+    if (!options.variants.includes(v)) continue;
+    const parts: string[] = [];
+    for (const c of options.connections) {
+      const s = get(v, c);
+      const bare = get('bare', c);
+      if (s && bare) parts.push(`${c} conn: ${fmt(s.cpuMsPerReq / bare.cpuMsPerReq, 2)}x`);
+    }
+    calibration.push(
+      `- \`${v}\` CPU per request vs the bare proxy: ${parts.join('; ')} (the issue measured ${issueSaid}).`,
+    );
+  }
+  if (calibration.length > 0) {
+    lines.push('', "Calibration: the issue's reference points measured on this machine in the same run:", '');
+    lines.push(...calibration);
+    const on10 = get('openai-on', 10);
+    const naive10 = get('nest-naive', 10);
+    if (on10 && naive10)
+      lines.push(
+        `- \`openai-on\` at 10 connections uses ${fmt(on10.cpuMsPerReq / naive10.cpuMsPerReq, 2)}x the CPU per request of \`nest-naive\` ` +
+          `(the issue's target, 4x against naive's 6.4-7x, is about 0.6x of naive).`,
+      );
   }
   lines.push('');
   return lines.join('\n');
