@@ -35,6 +35,15 @@ const input = (prompt = 'What is the capital of France?'): LlmCallInput => ({
   drills: NO_DRILLS,
 });
 
+/** The call's records are made just after its answer (next turn of the event loop). */
+const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function answered<T>(call: Promise<T>): Promise<T> {
+  const result = await call;
+  await settled();
+  return result;
+}
+
 async function build(env: Record<string, string>, provider: ScriptedProvider) {
   const config = testConfig({
     LLM_PROVIDER: 'simulated',
@@ -82,6 +91,19 @@ async function build(env: Record<string, string>, provider: ScriptedProvider) {
 const named = (metrics: InMemoryMetrics, name: string) => metrics.named(name);
 
 describe('LlmService', () => {
+  it('records a call just after its answer, and whatever is pending at shutdown', async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', { ok: 'Paris' }, { ok: 'Lyon' });
+    const { service, metrics } = await build({}, provider);
+    const result = await service.complete(input());
+    expect(result.quality?.overall).toEqual(expect.any(Number)); // the answer carries its score
+    expect(named(metrics, 'llm.request.count')).toHaveLength(0); // not recorded before the answer is out
+    await settled();
+    expect(named(metrics, 'llm.request.count')).toHaveLength(1);
+    await service.complete(input());
+    service.onModuleDestroy();
+    expect(named(metrics, 'llm.request.count')).toHaveLength(2);
+  });
+
   it('retries a retryable failure with backoff, then answers, and emits each metric once per call', async () => {
     const provider = new ScriptedProvider().script(
       'gemini-2.5-flash',
@@ -89,7 +111,7 @@ describe('LlmService', () => {
       { ok: 'Paris' },
     );
     const { service, metrics } = await build({ LLM_MAX_RETRIES: '2' }, provider);
-    const result = await service.complete(input());
+    const result = await answered(service.complete(input()));
     expect(result.answer).toBe('Paris');
     expect(result.retryCount).toBe(1);
     expect(result.attempts).toBe(2);
@@ -130,7 +152,7 @@ describe('LlmService', () => {
       { ok: 'ok' },
     );
     const { service, metrics } = await build({ LLM_MAX_RETRIES: '1', LLM_RETRY_MAX_MS: '1000' }, provider);
-    await service.complete(input());
+    await answered(service.complete(input()));
     expect(provider.calls[1]!.at - provider.calls[0]!.at).toBeGreaterThanOrEqual(39);
     expect(named(metrics, 'llm.rate_limit.count')[0]!.value).toBe(1);
   });
@@ -168,7 +190,7 @@ describe('LlmService', () => {
       { LLM_MAX_RETRIES: '1', LLM_FALLBACK_MODELS: 'gemini-2.5-flash-lite' },
       provider,
     );
-    const result = await service.complete(input());
+    const result = await answered(service.complete(input()));
     expect(result.answer).toBe('from the fallback');
     expect(result.model).toBe('gemini-2.5-flash-lite');
     expect(result.modelVersion).toBe('gemini-2.5-flash-lite-001');
@@ -210,7 +232,7 @@ describe('LlmService', () => {
     expect(provider.calls).toHaveLength(3);
     await new Promise((r) => setTimeout(r, 170));
     expect(service.circuitStates()['gemini-2.5-flash']).toBe('half_open');
-    expect((await service.complete(input())).answer).toBe('recovered');
+    expect((await answered(service.complete(input()))).answer).toBe('recovered');
     expect(service.circuitStates()['gemini-2.5-flash']).toBe('closed');
     const gauges = named(metrics, 'llm.circuit.state').map((m) => m.value);
     expect(gauges).toEqual(expect.arrayContaining([0, 2, 1]));
@@ -219,7 +241,7 @@ describe('LlmService', () => {
   it('returns a safety block as a distinct outcome and counts it', async () => {
     const provider = new ScriptedProvider().script('gemini-2.5-flash', { safety: 'prompt' });
     const { service, metrics } = await build({}, provider);
-    const result = await service.complete(input());
+    const result = await answered(service.complete(input()));
     expect(result.safetyBlock).toEqual({ stage: 'prompt', reason: 'SAFETY' });
     expect(named(metrics, 'llm.safety_block.count')).toHaveLength(1);
     expect(named(metrics, 'llm.request.count')[0]!.tags).toContain('status:safety_block');
@@ -255,7 +277,7 @@ describe('LlmService', () => {
   it('applies the retry drill through the real retry path', async () => {
     const provider = new ScriptedProvider();
     const { service } = await build({ LLM_MAX_RETRIES: '1' }, provider);
-    const result = await service.complete({ ...input(), drills: { ...NO_DRILLS, retry: true } });
+    const result = await answered(service.complete({ ...input(), drills: { ...NO_DRILLS, retry: true } }));
     expect(result.retryCount).toBe(1);
     expect(result.drillsApplied).toEqual(['retry']);
     expect(provider.calls).toHaveLength(1);
@@ -266,6 +288,7 @@ describe('LlmService', () => {
     const { service, metrics } = await build({ LLM_MAX_RETRIES: '1' }, provider);
     const items = [];
     for await (const item of await service.stream(input())) items.push(item);
+    await settled();
     expect(
       items
         .filter((i) => i.type === 'delta')
@@ -308,7 +331,7 @@ describe('LlmService', () => {
     const provider = new ScriptedProvider().script('gemini-2.5-flash', { ok: 'first', usage }, { ok: 'second', usage });
     // 1M input tokens of gemini-2.5-flash cost exactly $0.30: the budget is reached after the first call.
     const { service, ledger } = await build({ DAILY_BUDGET_USD: '0.3', BUDGET_POLICY: 'enforce' }, provider);
-    const first = await service.complete(input());
+    const first = await answered(service.complete(input()));
     expect(first.cost.costUsd).toBeCloseTo(0.3, 10);
     expect(ledger.spendToday(Date.now())).toBeCloseTo(0.3, 10);
     const refused = (await service.complete(input()).catch((e: unknown) => e)) as {
@@ -333,8 +356,8 @@ describe('LlmService', () => {
     };
     const provider = new ScriptedProvider().script('gemini-2.5-flash', { ok: 'a', usage }, { ok: 'b', usage });
     const { service, ledger } = await build({ DAILY_BUDGET_USD: '0.3', BUDGET_POLICY: 'alert' }, provider);
-    await service.complete(input());
-    await service.complete(input());
+    await answered(service.complete(input()));
+    await answered(service.complete(input()));
     expect(ledger.spendToday(Date.now())).toBeCloseTo(0.6, 10);
   });
 });

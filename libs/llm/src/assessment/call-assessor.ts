@@ -23,11 +23,6 @@ export interface PromptInspection {
   redacted: boolean;
 }
 
-export interface CallAssessment {
-  quality?: QualityReport;
-  inspection?: PromptInspection;
-}
-
 /**
  * Quality and safety around every LLM call. Before: PII, prompt injection (422 under
  * PROMPT_INJECTION_POLICY=block) and token abuse, with optional PII redaction of the prompt. After: the
@@ -79,11 +74,9 @@ export class CallAssessor {
     };
   }
 
-  /** Scores the answer and records everything once; never throws into the response. */
-  assess(input: LlmCallInput, result: LlmCallResult): CallAssessment {
-    const status = result.safetyBlock ? 'safety_block' : 'ok';
-    const tags = this.callTelemetry.tags(result.endpoint, result.provider, result.model, status);
-    const quality = this.scorer.score({
+  /** Scores the answer: what the response carries. */
+  score(input: LlmCallInput, result: LlmCallResult): QualityReport {
+    return this.scorer.score({
       endpoint: result.endpoint,
       question: input.userText,
       answer: result.answer,
@@ -91,6 +84,12 @@ export class CallAssessor {
       finishReason: result.finishReason,
       safetyBlocked: result.safetyBlock !== undefined,
     });
+  }
+
+  /** Records what the scores and the inspection say (drift, metrics, evaluations, sampled refinement), once. */
+  record(input: LlmCallInput, result: LlmCallResult, quality: QualityReport): void {
+    const status = result.safetyBlock ? 'safety_block' : 'ok';
+    const tags = this.callTelemetry.tags(result.endpoint, result.provider, result.model, status);
     this.drift.record(result.endpoint, result.model, quality.overall);
     if (input.inspection) this.qualityTelemetry.record(quality, input.inspection.report, tags, input.inspection.action);
     const ref = result.evaluationRef;
@@ -125,7 +124,6 @@ export class CallAssessor {
           tags: { embedder: remote.embedder },
         });
     });
-    return { quality, inspection: input.inspection };
   }
 
   /** A failed call still counts its prompt's security findings. */
