@@ -132,7 +132,8 @@ function parseOptions(argv: string[]): Options {
     write: true,
     profile: [],
     profileS: 15,
-    serverNodeArgs: [],
+    // The flags `npm start` runs the service with (scripts/start.sh); --server-node-args replaces them.
+    serverNodeArgs: ['--max-semi-space-size=8', '--max-old-space-size=320'],
     experiments: {},
   };
   const variantList = (value: string): VariantKey[] =>
