@@ -1,4 +1,4 @@
-import { Global, Logger, Module } from '@nestjs/common';
+import { Global, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
 import { AppConfig } from '@app/config';
 import { MetricsPort } from '@app/observability';
@@ -69,4 +69,11 @@ const SERVICES = [
   ],
   exports: [...SERVICES, QualityRefiner, OfflineEmbedder, EmbeddingsPort, InjectionDetector],
 })
-export class MlModule {}
+export class MlModule implements OnApplicationShutdown {
+  constructor(private readonly embeddings: EmbeddingsPort) {}
+
+  /** Closes the remote embeddings client's connections (in-flight refinements finish first). */
+  onApplicationShutdown(): Promise<void> {
+    return this.embeddings.close();
+  }
+}

@@ -95,6 +95,7 @@ describe('embedding adapters', () => {
     });
     expect(server.seen[0]!.headers.authorization).toBe('Bearer sk-test-abcdefghijklmnop');
     expect(adapter.remote).toBe(true);
+    await adapter.close();
   });
 
   it('OpenAI-compatible: HTTP errors become EmbeddingsError with the status', async () => {
@@ -102,6 +103,7 @@ describe('embedding adapters', () => {
     const adapter = new OpenAiEmbeddingsAdapter({ baseUrl: server.url, model: 'm', timeoutMs: 2000 });
     await expect(adapter.embed(['a'])).rejects.toMatchObject({ name: 'EmbeddingsError', status: 429 });
     expect(server.seen[0]!.url).toBe('/v1/embeddings');
+    await adapter.close();
   });
 
   it('Gemini through @google/genai: batchEmbedContents with the API key', async () => {

@@ -7,6 +7,11 @@ export abstract class EmbeddingsPort {
   /** True when `embed` makes a network call (and may cost money). */
   abstract readonly remote: boolean;
   abstract embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]>;
+
+  /** Releases connections (at shutdown). */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /** The offline embedder behind the port (the default when no remote provider is configured). */
