@@ -324,3 +324,30 @@ describe('graceful shutdown', () => {
     expect(service.stderr.join('')).not.toMatch(/Error/);
   });
 });
+
+describe('LLMOBS_SAMPLE_RATE=0 (built service, real dd-trace, loopback agent)', () => {
+  let stack: TelemetryStack;
+
+  beforeAll(async () => {
+    stack = await startWithTelemetry({
+      STATSD_FLUSH_INTERVAL_MS: '20',
+      SIM_LATENCY_MEDIAN_MS: '5',
+      LLMOBS_SAMPLE_RATE: '0',
+    });
+  });
+
+  afterAll(() => stack?.stop());
+
+  it('keeps the APM attempt span with its GenAI attributes and sends nothing to LLM Observability', async () => {
+    const prompt = 'Which moon of Jupiter is the largest?';
+    const res = await post(`${stack.service.url}/reason`, { prompt });
+    const { metadata } = (await res.json()) as LlmBody;
+    const attempt = await stack.agent.waitForSpan((s) => s.meta['llm.prompt_id'] === metadata.prompt_id);
+    expect(attempt.meta).toMatchObject({ 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gemini-2.5-flash' });
+    // The LLM Observability writer flushes every second: wait past two flushes.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const llmobs = stack.agent.payloads.filter((p) => p.path.includes('llmobs') || p.path.includes('eval-metric'));
+    expect(llmobs.filter((p) => p.body.toString('utf8').includes(prompt))).toEqual([]);
+    expect(llmobs.filter((p) => p.body.toString('utf8').includes(String(metadata.prompt_id)))).toEqual([]);
+  });
+});

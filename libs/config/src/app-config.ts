@@ -27,6 +27,8 @@ export abstract class AppConfig {
     readonly agentUrl: string;
     readonly llmobsEnabled: boolean;
     readonly mlApp: string;
+    /** Share of LLM calls recorded in LLM Observability, 0..1. */
+    readonly llmobsSampleRate: number;
   };
   abstract readonly datadog: {
     readonly apiKey?: Secret;

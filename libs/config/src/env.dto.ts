@@ -70,6 +70,8 @@ export class EnvDto {
   @Transform(toBool) @IsBoolean() DD_TRACE_ENABLED = true;
   @Transform(toBool) @IsBoolean() DD_LLMOBS_ENABLED = true;
   @IsOptional() @Transform(blankToUndefined) @IsString() @MaxLength(100) DD_LLMOBS_ML_APP?: string;
+  /** Share of LLM calls recorded in LLM Observability (their spans and evaluations); the rest keep APM spans. */
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(1) LLMOBS_SAMPLE_RATE = 1;
   @Transform(toInt) @IsInt() @Min(0) @Max(60_000) STATSD_FLUSH_INTERVAL_MS = 1000;
   @Transform(toInt) @IsInt() @Min(0) @Max(65_000) STATSD_MAX_BUFFER_BYTES = 8192;
 

@@ -108,6 +108,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       agentUrl: dto.DD_TRACE_AGENT_URL,
       llmobsEnabled: dto.DD_LLMOBS_ENABLED,
       mlApp: dto.DD_LLMOBS_ML_APP ?? dto.DD_SERVICE,
+      llmobsSampleRate: dto.LLMOBS_SAMPLE_RATE,
     },
     datadog: {
       apiKey,

@@ -13,6 +13,8 @@ import {
   LogSanitizer,
   MetricsPort,
   NoopTracer,
+  type LlmSpanHandle,
+  type LlmSpanOptions,
   ReadinessRegistry,
   TracerPort,
 } from '@app/observability';
@@ -44,6 +46,16 @@ async function answered<T>(call: Promise<T>): Promise<T> {
   return result;
 }
 
+/** A tracer that remembers the LLM spans asked for (whether each goes to LLM Observability). */
+class RecordingTracer extends NoopTracer {
+  readonly llmSpans: LlmSpanOptions[] = [];
+
+  override llmSpan<T>(options: LlmSpanOptions, fn: (span: LlmSpanHandle) => Promise<T>): Promise<T> {
+    this.llmSpans.push(options);
+    return super.llmSpan(options, fn);
+  }
+}
+
 async function build(env: Record<string, string>, provider: ScriptedProvider) {
   const config = testConfig({
     LLM_PROVIDER: 'simulated',
@@ -54,11 +66,12 @@ async function build(env: Record<string, string>, provider: ScriptedProvider) {
     ...env,
   });
   const metrics = new InMemoryMetrics();
+  const tracer = new RecordingTracer();
   @Global()
   @Module({
     providers: [
       { provide: MetricsPort, useValue: metrics },
-      { provide: TracerPort, useValue: new NoopTracer() },
+      { provide: TracerPort, useValue: tracer },
       { provide: TextRedactor, useClass: BasicTextRedactor },
       LogSanitizer,
       ReadinessRegistry,
@@ -85,7 +98,7 @@ async function build(env: Record<string, string>, provider: ScriptedProvider) {
     ],
   }).compile();
   await moduleRef.init();
-  return { service: moduleRef.get(LlmService), metrics, ledger: moduleRef.get(UsageLedger) };
+  return { service: moduleRef.get(LlmService), metrics, tracer, ledger: moduleRef.get(UsageLedger) };
 }
 
 const named = (metrics: InMemoryMetrics, name: string) => metrics.named(name);
@@ -102,6 +115,20 @@ describe('LlmService', () => {
     await service.complete(input());
     service.onModuleDestroy();
     expect(named(metrics, 'llm.request.count')).toHaveLength(2);
+  });
+
+  it('records every call in LLM Observability by default, a sample of them under LLMOBS_SAMPLE_RATE', async () => {
+    const steps = Array.from({ length: 4 }, () => ({ ok: 'fine' }));
+    const all = await build(
+      { LLM_MAX_RETRIES: '1' },
+      new ScriptedProvider().script('gemini-2.5-flash', { fail: 'server' }, ...steps),
+    );
+    for (let i = 0; i < 3; i++) await answered(all.service.complete(input()));
+    expect(all.tracer.llmSpans.map((s) => s.llmobs)).toEqual([true, true, true, true]); // a retried call: both attempts
+    const none = await build({ LLMOBS_SAMPLE_RATE: '0' }, new ScriptedProvider().script('gemini-2.5-flash', ...steps));
+    for (let i = 0; i < 3; i++) await answered(none.service.complete(input()));
+    expect(none.tracer.llmSpans.map((s) => s.llmobs)).toEqual([false, false, false]);
+    expect(named(none.metrics, 'llm.request.count').reduce((sum, m) => sum + m.value, 0)).toBe(3); // metrics unchanged
   });
 
   it('retries a retryable failure with backoff, then answers, and emits each metric once per call', async () => {

@@ -48,6 +48,8 @@ interface CallContext {
   prompt: string;
   drillsApplied: string[];
   counters: AttemptCounters;
+  /** This call is recorded in LLM Observability (LLMOBS_SAMPLE_RATE), all its attempts alike. */
+  llmobs: boolean;
 }
 
 interface AttemptOutcome<T> {
@@ -249,6 +251,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
       prompt,
       drillsApplied: applied,
       counters: { rateLimits: 0, timeouts: 0 },
+      llmobs: sampled(this.config.tracing.llmobsSampleRate),
     };
   }
 
@@ -430,6 +433,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
                   modelName: model,
                   modelProvider: this.provider.name,
                   tags: this.spanTags(request, ctx, attempts),
+                  llmobs: ctx.llmobs,
                 },
                 async (span) => {
                   evaluationRef = span.evaluationRef();
@@ -655,4 +659,9 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
 interface StreamAttempt {
   queue: AsyncQueue<string>;
   done: Promise<LlmGenerateResult>;
+}
+
+/** True with probability `rate` (0: never, 1: always). */
+function sampled(rate: number): boolean {
+  return rate >= 1 || (rate > 0 && Math.random() < rate);
 }

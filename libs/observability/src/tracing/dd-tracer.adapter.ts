@@ -145,7 +145,7 @@ function llmSpanOf<T>(llmobs: boolean, options: LlmSpanOptions, fn: (span: LlmSp
       throw error;
     }
   };
-  if (llmobs && tracer.llmobs.enabled) {
+  if (llmobs && options.llmobs !== false && tracer.llmobs.enabled) {
     return tracer.llmobs.trace(
       { kind: 'llm', name: options.name, modelName: options.modelName, modelProvider: options.modelProvider },
       (span) => run(span, true),

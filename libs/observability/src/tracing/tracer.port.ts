@@ -29,6 +29,8 @@ export interface LlmSpanOptions {
   modelName: string;
   modelProvider: string;
   tags: SpanTags;
+  /** Record this span in LLM Observability (when it is on); false: an APM span only. Default true. */
+  llmobs?: boolean;
 }
 
 /** Input/output must already be redacted and truncated (LogSanitizer) before they reach a span. */
