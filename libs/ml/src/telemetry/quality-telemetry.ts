@@ -12,7 +12,25 @@ export type InjectionAction = 'flagged' | 'blocked' | 'none';
  */
 @Injectable()
 export class QualityTelemetry {
+  /** Tag arrays with one extra tag, built once per base array (cached by the caller) and value: the metrics
+   * adapter keys series by array, so a fresh array per call would make one series per call. */
+  private readonly extended = new WeakMap<readonly string[], Map<string, string[]>>();
+
   constructor(private readonly metrics: MetricsPort) {}
+
+  private with(tags: readonly string[], extra: string): string[] {
+    let byExtra = this.extended.get(tags);
+    if (!byExtra) {
+      byExtra = new Map();
+      this.extended.set(tags, byExtra);
+    }
+    let out = byExtra.get(extra);
+    if (!out) {
+      out = [...tags, extra];
+      byExtra.set(extra, out);
+    }
+    return out;
+  }
 
   record(
     quality: QualityReport | undefined,
@@ -21,10 +39,11 @@ export class QualityTelemetry {
     injectionAction: InjectionAction,
   ): void {
     if (quality) {
-      this.metrics.distribution(ML_METRICS.qualityScore.name, quality.overall, [
-        ...tags,
-        `${TAG.label}:${quality.label}`,
-      ]);
+      this.metrics.distribution(
+        ML_METRICS.qualityScore.name,
+        quality.overall,
+        this.with(tags, `${TAG.label}:${quality.label}`),
+      );
       this.metrics.distribution(ML_METRICS.qualityRelevance.name, quality.relevance, tags);
       if (quality.groundedness !== null)
         this.metrics.distribution(ML_METRICS.qualityGroundedness.name, quality.groundedness, tags);
@@ -32,10 +51,10 @@ export class QualityTelemetry {
       if (quality.failureToAnswer) this.metrics.increment(ML_METRICS.failureToAnswer.name, 1, tags);
     }
     for (const type of safety.piiTypes) {
-      this.metrics.increment(ML_METRICS.piiDetected.name, 1, [...tags, `${TAG.piiType}:${tagValue(type)}`]);
+      this.metrics.increment(ML_METRICS.piiDetected.name, 1, this.with(tags, `${TAG.piiType}:${tagValue(type)}`));
     }
     if (injectionAction !== 'none') {
-      this.metrics.increment(ML_METRICS.promptInjection.name, 1, [...tags, `${TAG.action}:${injectionAction}`]);
+      this.metrics.increment(ML_METRICS.promptInjection.name, 1, this.with(tags, `${TAG.action}:${injectionAction}`));
     }
     if (safety.tokenAbuse) this.metrics.increment(ML_METRICS.tokenAbuse.name, 1, tags);
   }

@@ -14,7 +14,8 @@ describe('StatsdMetricsAdapter (hot-shots against a real UDP socket)', () => {
     );
     const a = formatTags({ route: '/qa', method: 'post' });
     const b = formatTags({ route: '/reason', method: 'post' });
-    for (let i = 0; i < 100; i++) metrics.increment('test.count', 1, a);
+    for (let i = 0; i < 99; i++) metrics.increment('test.count', 1, a);
+    metrics.increment('test.count', 1, [...a]); // equal tags in another array: the same series
     metrics.increment('test.count', 5, b);
     metrics.increment('test.other', 2.5, a);
     metrics.distribution('test.latency', 12.5, a);

@@ -15,15 +15,17 @@ interface RawSender {
   send(message: string, tags?: string[]): void;
 }
 
-type Series<V> = Map<Tags | undefined, Map<string, V>>;
+/** Per tag set (keyed by the joined tags: equal tags share a series whatever array carries them), per name. */
+type Series<V> = Map<string, { tags: Tags | undefined; byName: Map<string, V> }>;
 
 function byNameOf<V>(series: Series<V>, tags: Tags | undefined): Map<string, V> {
-  let byName = series.get(tags);
-  if (!byName) {
-    byName = new Map();
-    series.set(tags, byName);
+  const key = tags === undefined ? '' : tags.join(',');
+  let entry = series.get(key);
+  if (!entry) {
+    entry = { tags, byName: new Map() };
+    series.set(key, entry);
   }
-  return byName;
+  return entry.byName;
 }
 
 /** A value as DogStatsD reads it, with at most 6 significant digits (shorter lines, no float noise). */
@@ -71,7 +73,7 @@ export class StatsdMetricsAdapter extends MetricsPort {
   private lastErrorAt = 0;
   private lastLoggedAt = 0;
   private closed = false;
-  /** Per series (keyed by the tag array, built once per combination by the callers, then the name). */
+  /** What is held until the next flush, per series. */
   private readonly counts: Series<number> = new Map();
   private readonly gauges: Series<number> = new Map();
   private readonly samples: Series<number[]> = new Map();
@@ -137,15 +139,15 @@ export class StatsdMetricsAdapter extends MetricsPort {
 
   /** Sends everything held since the last flush (also on close). */
   flush(): void {
-    for (const [tags, byName] of this.counts) {
+    for (const { tags, byName } of this.counts.values()) {
       for (const [name, value] of byName) this.client.increment(name, value, tags as string[] | undefined);
     }
     this.counts.clear();
-    for (const [tags, byName] of this.gauges) {
+    for (const { tags, byName } of this.gauges.values()) {
       for (const [name, value] of byName) this.client.gauge(name, value, tags as string[] | undefined);
     }
     this.gauges.clear();
-    for (const [tags, byName] of this.samples) {
+    for (const { tags, byName } of this.samples.values()) {
       for (const [name, values] of byName) {
         for (const message of packValues(name, 'd', values)) this.raw.send(message, tags as string[] | undefined);
       }
