@@ -10,7 +10,7 @@ import { MIN_HISTORY } from './forecast-features';
 import type { CostForecastResponseDto } from './forecast.dto';
 import { FORECAST_METRICS } from './forecast.metrics';
 import type { CostForecast, HourlySeries } from './forecast.types';
-import { seriesFromHourly } from './forecast-series';
+import { seriesFromHourly, trimLeadingEmpty } from './forecast-series';
 
 export const COST_FORECASTER_DIR = 'cost-forecaster';
 /** Ledger history read for a forecast (lags reach 168 h + 24 h back). */
@@ -100,7 +100,8 @@ export class ForecastService implements OnModuleInit, OnApplicationShutdown {
       try {
         const to = hourStart(Date.now());
         const rows = await this.ledger.hourlySeries(to - 90 * DAY_MS, to);
-        const series = seriesFromHourly(rows, to - 90 * DAY_MS, to, 'ledger');
+        // Hours before the ledger's first usage are not zero-cost history (as in `ml:train cost`).
+        const series = trimLeadingEmpty(seriesFromHourly(rows, to - 90 * DAY_MS, to, 'ledger'));
         this.runtime ??= await loadTfjs();
         const trained = await trainCostForecaster(this.runtime, series);
         await trained.save(this.artifactsDir);
