@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { HOUR_MS } from '@app/ledger';
 import { loadTfjs, type TfjsRuntime } from '../tfjs/tfjs-runtime';
 import { CostForecaster, NotEnoughHistoryError, trainCostForecaster } from './cost-forecaster';
+import { costLevel, FLAT_PROFILE, fitSeasonalProfile, MAX_HORIZON, profileFactor } from './forecast-features';
 import { errorMetrics, intervalFromResiduals, naiveScale } from './forecast-metrics';
 import type { HourlySeries } from './forecast.types';
-import { dailyProfile, generateSyntheticUsage } from './synthetic-usage';
+import { dailyProfile, generateSyntheticUsage, weeklyProfile } from './synthetic-usage';
 
 const START = Date.UTC(2026, 0, 5);
 
@@ -49,6 +50,14 @@ describe('cost forecaster', () => {
     // Confidence comes from the served method's validation error, never a constant.
     const served = card.served === 'ml' ? card.model : card.baselines.find((b) => b.method === card.served)!;
     expect(card.confidence).toBeCloseTo(1 - served.metrics.mape / 100, 10);
+  });
+
+  it('beats the best baseline by a wide margin on the synthetic generator (held-out 14 days)', async () => {
+    const series = generateSyntheticUsage({ days: 60, seed: 8, start: START });
+    const { card } = await trainCostForecaster(runtime, series, { epochs: 10 });
+    const best = card.baselines.find((b) => b.method === card.bestBaseline)!;
+    expect(card.served).toBe('ml');
+    expect(card.model.metrics.mape).toBeLessThan(0.75 * best.metrics.mape);
   });
 
   it('serves the best baseline, and says so, when the model does not beat it', async () => {
@@ -110,5 +119,47 @@ describe('synthetic generator', () => {
     const at = (pred: (d: Date) => boolean) => mean(a.cost.filter((_, i) => pred(new Date(START + i * HOUR_MS))));
     expect(at((d) => d.getUTCHours() === 14)).toBeGreaterThan(2 * at((d) => d.getUTCHours() === 4));
     expect(at((d) => d.getUTCDay() === 3)).toBeGreaterThan(1.5 * at((d) => d.getUTCDay() === 0));
+  });
+});
+
+describe('seasonal profile and level', () => {
+  // Noise-, burst- and trend-free, large volumes (request rounding negligible): only the profile remains.
+  const clean = generateSyntheticUsage({
+    days: 28,
+    seed: 4,
+    start: START + 5 * HOUR_MS,
+    noise: 0,
+    spikeRate: 0,
+    trendPerDay: 0,
+    regimeAt: 2,
+    baseRequestsPerHour: 1e6,
+  });
+  const origins = Array.from({ length: 28 * 24 - 168 - MAX_HORIZON }, (_, i) => 167 + i);
+
+  it('recovers the hour-of-day and day-of-week factors (UTC), and level × profile gives the expected cost', () => {
+    const profile = fitSeasonalProfile(clean, origins);
+    expect(Math.exp(profile.hour[14]! - profile.hour[4]!)).toBeCloseTo(dailyProfile(14) / dailyProfile(4), 3);
+    expect(Math.exp(profile.hour[20]! - profile.hour[9]!)).toBeCloseTo(dailyProfile(20) / dailyProfile(9), 3);
+    expect(Math.exp(profile.dow[0]! - profile.dow[3]!)).toBeCloseTo(weeklyProfile(0) / weeklyProfile(3), 3);
+    expect(Math.exp(profile.dow[5]! - profile.dow[2]!)).toBeCloseTo(weeklyProfile(5) / weeklyProfile(2), 3);
+    for (const t of [200, 333, 500, 640]) {
+      const expected = costLevel(clean, profile, t - 5) * profileFactor(profile, clean, t);
+      expect(expected / clean.cost[t]!).toBeCloseTo(1, 3);
+    }
+  });
+
+  it('the level ignores a short burst and follows the scale of the series', () => {
+    const profile = fitSeasonalProfile(clean, origins);
+    const origin = 400;
+    const level = costLevel(clean, profile, origin);
+    const burst = { ...clean, cost: clean.cost.map((c, i) => (i >= 380 && i < 383 ? 4 * c : c)) };
+    expect(costLevel(burst, profile, origin) / level).toBeCloseTo(1, 3);
+    const doubled = { ...clean, cost: clean.cost.map((c) => 2 * c) };
+    expect(costLevel(doubled, profile, origin) / level).toBeCloseTo(2, 10);
+    // Without a profile, the level is the burst-trimmed mean of the raw costs of the last 168 h.
+    const raw = costLevel(clean, FLAT_PROFILE, origin);
+    const window = clean.cost.slice(origin - 167, origin + 1);
+    expect(raw).toBeGreaterThan(Math.min(...window));
+    expect(raw).toBeLessThan(window.reduce((a, b) => a + b, 0) / 168);
   });
 });

@@ -1,7 +1,7 @@
 import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HOUR_MS } from '@app/ledger';
-import type { LayersModel } from '@tensorflow/tfjs';
+import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { fileLoadHandler, fileSaveHandler } from '../tfjs/file-io-handler';
 import type { TfjsRuntime } from '../tfjs/tfjs-runtime';
 import {
@@ -9,8 +9,13 @@ import {
   baselineForecast,
   baselineUsable,
   FEATURE_NAMES,
+  fitSeasonalProfile,
+  LOG_OFFSET,
+  logRatio,
   MAX_HORIZON,
+  median,
   MIN_HISTORY,
+  type SeasonalProfile,
   writeFeatures,
 } from './forecast-features';
 import { errorMetrics, intervalFromResiduals, naiveScale } from './forecast-metrics';
@@ -27,17 +32,21 @@ import type {
 export const SCALER_JSON = 'scaler.json';
 export const CARD_JSON = 'card.json';
 const F = FEATURE_NAMES.length;
-/**
- * The network predicts log(cost / level + offset): errors become relative, so night hours (small costs, large
- * weight in MAPE) count as much as peak hours; the offset keeps hours without usage finite.
- */
-const TARGET_OFFSET = 0.01;
 
+/**
+ * Standardisation statistics and the seasonal profile. The network predicts log(cost / E + offset), E the
+ * seasonal expectation (level × profile), i.e. the residual around the seasonal expectation: errors are relative,
+ * so night hours (small costs, large weight in MAPE) count as much as peak hours; the offset keeps hours without
+ * usage finite.
+ */
 export interface Scaler {
   featureMean: number[];
   featureStd: number[];
-  targetMean: number;
-  targetStd: number;
+  /** Median of the training targets. */
+  targetCentre: number;
+  /** Root mean square deviation of the training targets from the centre. */
+  targetScale: number;
+  profile: SeasonalProfile;
 }
 
 export interface TrainCostOptions {
@@ -61,40 +70,93 @@ function standardise(x: Float32Array, rows: number, scaler: Scaler): void {
   }
 }
 
-function fitScaler(x: Float32Array, y: Float32Array, rows: number): Scaler {
+function fitScaler(x: Float32Array, y: Float32Array, rows: number, profile: SeasonalProfile): Scaler {
   const featureMean = new Array<number>(F).fill(0);
   const featureStd = new Array<number>(F).fill(0);
   for (let r = 0; r < rows; r++) for (let f = 0; f < F; f++) featureMean[f]! += x[r * F + f]! / rows;
   for (let r = 0; r < rows; r++)
     for (let f = 0; f < F; f++) featureStd[f]! += (x[r * F + f]! - featureMean[f]!) ** 2 / rows;
-  let targetMean = 0;
-  for (let r = 0; r < rows; r++) targetMean += y[r]! / rows;
+  // Centre: the median. The network's output starts there (zero output weights), close to where the relative-error
+  // fit ends; the mean would start it off by the bursts and the weeks after a level shift.
+  const targetCentre = median(Array.from(y));
   let targetVar = 0;
-  for (let r = 0; r < rows; r++) targetVar += (y[r]! - targetMean) ** 2 / rows;
+  for (let r = 0; r < rows; r++) targetVar += (y[r]! - targetCentre) ** 2 / rows;
   return {
     featureMean,
     featureStd: featureStd.map((v) => (v > 1e-12 ? Math.sqrt(v) : 1)),
-    targetMean,
-    targetStd: targetVar > 1e-12 ? Math.sqrt(targetVar) : 1,
+    targetCentre,
+    targetScale: targetVar > 1e-12 ? Math.sqrt(targetVar) : 1,
+    profile,
   };
 }
 
 /** Builds the (origin, horizon) rows for origins in `origins` (all horizons 1..24). */
 function buildRows(
   series: HourlySeries,
+  profile: SeasonalProfile,
   origins: readonly number[],
-): { x: Float32Array; levels: Float64Array; rows: number } {
+): { x: Float32Array; levels: Float64Array; rows: number; origins: readonly number[] } {
   const rows = origins.length * MAX_HORIZON;
   const x = new Float32Array(rows * F);
   const levels = new Float64Array(rows);
   let r = 0;
   for (const o of origins) {
     for (let h = 1; h <= MAX_HORIZON; h++) {
-      levels[r] = writeFeatures(series, o, h, x, r * F);
+      levels[r] = writeFeatures(series, profile, o, h, x, r * F);
       r += 1;
     }
   }
-  return { x, levels, rows };
+  return { x, levels, rows, origins };
+}
+
+/** Origins from..to, every `stride` hours, counted back from `to` (the latest origin is always in). */
+function stridedOrigins(from: number, to: number, stride: number): number[] {
+  const origins: number[] = [];
+  for (let o = to; o >= from; o -= stride) origins.push(o);
+  return origins;
+}
+
+interface Prepared {
+  scaler: Scaler;
+  /** Standardised features and targets. */
+  x: Float32Array;
+  y: Float32Array;
+  rows: number;
+}
+
+/** Profile fitted on every origin from..to, rows on the strided origins, scaler fitted on the rows. */
+function prepare(series: HourlySeries, from: number, to: number, stride: number): Prepared {
+  const all: number[] = [];
+  for (let o = from; o <= to; o++) all.push(o);
+  const profile = fitSeasonalProfile(series, all);
+  const rows = buildRows(series, profile, stridedOrigins(from, to, stride));
+  const y = new Float32Array(rows.rows);
+  let r = 0;
+  for (const o of rows.origins) {
+    for (let h = 1; h <= MAX_HORIZON; h++) y[r] = logRatio(series.cost[o + h]!, rows.levels[r++]!);
+  }
+  const scaler = fitScaler(rows.x, y, rows.rows, profile);
+  standardise(rows.x, rows.rows, scaler);
+  return { scaler, x: rows.x, y: y.map((v) => (v - scaler.targetCentre) / scaler.targetScale), rows: rows.rows };
+}
+
+/** Costs predicted from standardised rows. */
+function predictScaled(
+  runtime: TfjsRuntime,
+  model: LayersModel,
+  scaler: Scaler,
+  x: Float32Array,
+  levels: Float64Array,
+  rows: number,
+): number[] {
+  const { tf } = runtime;
+  const out = tf.tidy(() => (model.predict(tf.tensor2d(x, [rows, F])) as ReturnType<typeof tf.tensor2d>).dataSync());
+  const result = new Array<number>(rows);
+  for (let r = 0; r < rows; r++) {
+    const predicted = out[r]! * scaler.targetScale + scaler.targetCentre;
+    result[r] = Math.max(0, (Math.exp(predicted) - LOG_OFFSET) * levels[r]!);
+  }
+  return result;
 }
 
 function confidenceOf(report: MethodReport): number {
@@ -117,18 +179,9 @@ export class CostForecaster {
   /** Predicts the model's output for prepared feature rows (raw features; standardised here). */
   predictRows(x: Float32Array, levels: Float64Array, rows: number): number[] {
     if (!this.model) throw new Error('no model');
-    const { tf } = this.runtime;
     const scaled = new Float32Array(x);
     standardise(scaled, rows, this.scaler);
-    const out = tf.tidy(() =>
-      (this.model!.predict(tf.tensor2d(scaled, [rows, F])) as ReturnType<typeof tf.tensor2d>).dataSync(),
-    );
-    const result = new Array<number>(rows);
-    for (let r = 0; r < rows; r++) {
-      const logRatio = out[r]! * this.scaler.targetStd + this.scaler.targetMean;
-      result[r] = Math.max(0, (Math.exp(logRatio) - TARGET_OFFSET) * levels[r]!);
-    }
-    return result;
+    return predictScaled(this.runtime, this.model, this.scaler, scaled, levels, rows);
   }
 
   /** The next `hours` (1..24) hourly costs after the series' last hour, with 80 % intervals. */
@@ -155,7 +208,8 @@ export class CostForecaster {
     if (method === 'ml') {
       const x = new Float32Array(horizon * F);
       const levels = new Float64Array(horizon);
-      for (let h = 1; h <= horizon; h++) levels[h - 1] = writeFeatures(series, origin, h, x, (h - 1) * F);
+      for (let h = 1; h <= horizon; h++)
+        levels[h - 1] = writeFeatures(series, this.scaler.profile, origin, h, x, (h - 1) * F);
       points = this.predictRows(x, levels, horizon);
     } else {
       const m = method;
@@ -189,7 +243,7 @@ export class CostForecaster {
 
   static async load(runtime: TfjsRuntime, dir: string): Promise<CostForecaster> {
     const card = JSON.parse(await readFile(join(dir, CARD_JSON), 'utf8')) as ForecasterCard;
-    if (card.kind !== 'cost-forecaster' || card.version !== 1) throw new Error(`${dir}: not a cost-forecaster v1 card`);
+    if (card.kind !== 'cost-forecaster' || card.version !== 2) throw new Error(`${dir}: not a cost-forecaster v2 card`);
     const scaler = JSON.parse(await readFile(join(dir, SCALER_JSON), 'utf8')) as Scaler;
     const model = await runtime.tf.loadLayersModel(fileLoadHandler(dir));
     return new CostForecaster(runtime, model, scaler, card);
@@ -212,7 +266,6 @@ export async function trainCostForecaster(
   options: TrainCostOptions = {},
 ): Promise<CostForecaster> {
   const started = performance.now();
-  const { tf } = runtime;
   const n = series.cost.length;
   const validationHours = options.validationHours ?? 14 * 24;
   const trainEnd = n - validationHours; // first validation target
@@ -228,74 +281,16 @@ export async function trainCostForecaster(
   const maxRows = options.maxRows ?? 10_000;
   const available = lastTrainOrigin - firstOrigin + 1;
   const stride = Math.max(1, Math.ceil((available * MAX_HORIZON) / maxRows));
-  const trainOrigins: number[] = [];
-  for (let o = lastTrainOrigin; o >= firstOrigin; o -= stride) trainOrigins.push(o);
-  const train = buildRows(series, trainOrigins);
-  const y = new Float32Array(train.rows);
-  let r = 0;
-  for (const o of trainOrigins) {
-    for (let h = 1; h <= MAX_HORIZON; h++) y[r] = Math.log(series.cost[o + h]! / train.levels[r++]! + TARGET_OFFSET);
-  }
-  const scaler = fitScaler(train.x, y, train.rows);
-  standardise(train.x, train.rows, scaler);
-  const yScaled = y.map((v) => (v - scaler.targetMean) / scaler.targetStd);
-
-  const seed = options.seed ?? 7;
-  const model = tf.sequential({
-    layers: [
-      tf.layers.dense({
-        units: 48,
-        activation: 'relu',
-        inputShape: [F],
-        kernelInitializer: tf.initializers.heNormal({ seed }),
-        kernelRegularizer: tf.regularizers.l2({ l2: 1e-3 }),
-      }),
-      tf.layers.dense({
-        units: 24,
-        activation: 'relu',
-        kernelInitializer: tf.initializers.heNormal({ seed: seed + 1 }),
-        kernelRegularizer: tf.regularizers.l2({ l2: 1e-3 }),
-      }),
-      tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }) }),
-    ],
-  });
-  const learningRate = options.learningRate ?? 0.003;
-  const optimizer = tf.train.adam(learningRate);
-  model.compile({ optimizer, loss: 'meanAbsoluteError' });
+  const train = prepare(series, firstOrigin, lastTrainOrigin, stride);
+  const { scaler } = train;
+  const profile = scaler.profile;
   const epochs = options.epochs ?? 40;
-  const batchSize = options.batchSize ?? 256;
-  // Seeded shuffling and a step learning-rate decay make training reproducible and stable.
-  const random = mulberry32(seed);
-  const order = Array.from({ length: train.rows }, (_, i) => i);
-  const bx = new Float32Array(train.rows * F);
-  const by = new Float32Array(train.rows);
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    order.forEach((row, i) => {
-      bx.set(train.x.subarray(row * F, row * F + F), i * F);
-      by[i] = yScaled[row]!;
-    });
-    // AdamOptimizer reads its (protected) learningRate on every step.
-    (optimizer as unknown as { learningRate: number }).learningRate =
-      learningRate * (epoch < epochs * 0.6 ? 1 : epoch < epochs * 0.85 ? 0.3 : 0.1);
-    const xs = tf.tensor2d(bx, [train.rows, F]);
-    const ys = tf.tensor2d(by, [train.rows, 1]);
-    try {
-      const history = await model.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
-      options.onEpoch?.(epoch + 1, epochs, Number(history.history.loss?.[0] ?? NaN));
-    } finally {
-      xs.dispose();
-      ys.dispose();
-    }
-  }
+  const model = await trainNetwork(runtime, train, options.seed ?? 7, epochs, options);
 
   // Validation: every origin whose 24 targets all fall in the held-out tail.
   const validOrigins: number[] = [];
   for (let o = trainEnd - 1; o + MAX_HORIZON <= n - 1; o++) validOrigins.push(o);
-  const valid = buildRows(series, validOrigins);
+  const valid = buildRows(series, profile, validOrigins);
   const actual: number[] = [];
   for (const o of validOrigins) for (let h = 1; h <= MAX_HORIZON; h++) actual.push(series.cost[o + h]!);
   const scale = naiveScale(series.cost.slice(0, trainEnd), 24);
@@ -303,7 +298,7 @@ export async function trainCostForecaster(
 
   const draft: ForecasterCard = {
     kind: 'cost-forecaster',
-    version: 1,
+    version: 2,
     trainedAt: new Date().toISOString(),
     dataSource: series.source,
     synthetic: series.source === 'synthetic',
@@ -341,6 +336,71 @@ export async function trainCostForecaster(
   draft.confidence = confidenceOf(draft.served === 'ml' ? draft.model : best);
   draft.trainingMs = Math.round(performance.now() - started);
   return forecaster;
+}
+
+/**
+ * The network: 12 inputs → 16 ReLU → 8 ReLU → 1, L2 weight decay (1e-2) on the hidden layers, Adam at a constant
+ * rate, seeded initialisers and shuffling (reproducible). The output weights start at zero: an untrained network
+ * predicts the centre, i.e. the seasonal expectation.
+ */
+async function trainNetwork(
+  runtime: TfjsRuntime,
+  data: Prepared,
+  seed: number,
+  epochs: number,
+  options: TrainCostOptions,
+): Promise<LayersModel> {
+  const { tf } = runtime;
+  const { x, y, rows } = data;
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({
+        units: 16,
+        activation: 'relu',
+        inputShape: [F],
+        kernelInitializer: tf.initializers.heNormal({ seed }),
+        kernelRegularizer: tf.regularizers.l2({ l2: 1e-2 }),
+      }),
+      tf.layers.dense({
+        units: 8,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.heNormal({ seed: seed + 1 }),
+        kernelRegularizer: tf.regularizers.l2({ l2: 1e-2 }),
+      }),
+      tf.layers.dense({ units: 1, kernelInitializer: 'zeros' }),
+    ],
+  });
+  // The loss is the relative error of the cost, |predicted − actual| / (actual + offset · E): the metric the
+  // forecaster is judged by (MAPE), so the fit lands on its optimum, a little below the median.
+  const scale = data.scaler.targetScale;
+  const relativeError = (yTrue: Tensor, yPred: Tensor): Tensor =>
+    tf.mean(tf.abs(tf.sub(tf.exp(tf.mul(tf.sub(yPred, yTrue), scale)), 1)));
+  model.compile({ optimizer: tf.train.adam(options.learningRate ?? 0.003), loss: relativeError });
+  const batchSize = options.batchSize ?? 256;
+  const random = mulberry32(seed);
+  const order = Array.from({ length: rows }, (_, i) => i);
+  const bx = new Float32Array(rows * F);
+  const by = new Float32Array(rows);
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    order.forEach((row, i) => {
+      bx.set(x.subarray(row * F, row * F + F), i * F);
+      by[i] = y[row]!;
+    });
+    const xs = tf.tensor2d(bx, [rows, F]);
+    const ys = tf.tensor2d(by, [rows, 1]);
+    try {
+      const history = await model.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
+      options.onEpoch?.(epoch, epochs, Number(history.history.loss?.[0] ?? NaN));
+    } finally {
+      xs.dispose();
+      ys.dispose();
+    }
+  }
+  return model;
 }
 
 function iso(start: number, from: number, to: number): { from: string; to: string; hours: number } {

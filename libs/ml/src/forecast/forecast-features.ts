@@ -7,29 +7,63 @@ export const MIN_HISTORY = 168;
 export const MAX_HORIZON = 24;
 
 /**
+ * The seasonal profile: multiplicative factors of the hour of day and of the day of week (UTC), stored as logs.
+ * Fitted on the training part (robustly, by median polish) and saved with the scaler; the network forecasts
+ * the residual around level × profile.
+ */
+export interface SeasonalProfile {
+  hour: number[];
+  dow: number[];
+}
+
+/** Smallest profile factor (a share of the level): hours without usage do not make the expectation 0. */
+const PROFILE_FLOOR = 0.01;
+
+/** No seasonality (every factor 1). */
+export const FLAT_PROFILE: SeasonalProfile = { hour: new Array<number>(24).fill(0), dow: new Array<number>(7).fill(0) };
+
+/**
  * Features of one (origin, horizon) pair: origin o is the last observed hour, the target is o + h.
- * Cost features are divided by the origin's 168 h mean cost (the level), request features by the 168 h
- * mean request count, so one model serves any scale, trend and regime; the prediction is multiplied back.
+ * Every cost feature is a log ratio to the seasonal expectation E(t) = level(o) · profile(t), where the level is
+ * the origin's deseasonalised, burst-trimmed 168 h mean cost: 0 means "as the profile expects". Recent hours
+ * enter as medians (a 1–3 h burst does not move them). The model predicts the same log ratio for the target, so
+ * one model serves any scale, trend and regime; the prediction is multiplied back. Calendar inputs (hour as
+ * sine/cosine, weekend, the profile's log factor) let it correct the profile where it does not fit.
  */
 export const FEATURE_NAMES = [
-  ...Array.from({ length: 24 }, (_, h) => `hour_${h}`),
-  ...Array.from({ length: 7 }, (_, d) => `dow_${d}`),
   'horizon',
+  'hour_sin',
+  'hour_cos',
+  'weekend',
+  'profile',
   'lag_1',
-  'lag_2',
   'lag_24',
   'lag_168',
-  'rolling_mean_24',
-  'same_hour_mean_7d',
-  'requests_lag_24',
-  'requests_lag_168',
-  'requests_rolling_mean_24',
+  'rolling_median_6',
+  'rolling_median_24',
+  'same_hour_median_7d',
+  'requests_rolling_median_24',
 ];
+
+/** Offset of the log ratios: keeps hours without usage finite. */
+export const LOG_OFFSET = 0.01;
+
+export function logRatio(value: number, expected: number): number {
+  return Math.log(Math.max(0, value) / expected + LOG_OFFSET);
+}
 
 export function mean(values: readonly number[], from: number, to: number): number {
   let sum = 0;
   for (let i = from; i <= to; i++) sum += values[i]!;
   return sum / (to - from + 1);
+}
+
+/** Median; sorts `values` in place. */
+export function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = values.sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Hours of the level window left out as outliers (the largest 5 %: bursts should not move the level). */
@@ -54,39 +88,124 @@ function trimmedLevel(values: readonly number[], origin: number): number {
   return sum / (window.length - TRIM);
 }
 
-/** Writes the features of (origin, h) into `out` at `offset`; returns the cost level used for scaling. */
+/** Hour of day and day of week (UTC, 0 = Sunday) of hour index i (epoch hours: 1970-01-01 was a Thursday). */
+function calendar(series: HourlySeries, i: number): { hour: number; dow: number } {
+  const epochHour = Math.floor(series.start / HOUR_MS) + i;
+  return { hour: epochHour % 24, dow: (Math.floor(epochHour / 24) + 4) % 7 };
+}
+
+/** The profile's factor for hour index i of the series. */
+export function profileFactor(profile: SeasonalProfile, series: HourlySeries, i: number): number {
+  const { hour, dow } = calendar(series, i);
+  return Math.exp(profile.hour[hour]! + profile.dow[dow]!);
+}
+
+const lastCostLevel = new WeakMap<readonly number[], { profile: SeasonalProfile; origin: number; level: number }>();
+
+/**
+ * The cost level at `origin`: mean of the last 168 h of cost / profile factor (deseasonalised), without the
+ * largest 5 % (bursts should not move it). With the flat profile this is the trimmed mean of the raw costs.
+ */
+export function costLevel(series: HourlySeries, profile: SeasonalProfile, origin: number): number {
+  // The 24 horizons of one origin share the level: remember the last one per (never mutated) series array.
+  const last = lastCostLevel.get(series.cost);
+  if (last?.origin === origin && last.profile === profile) return last.level;
+  const window: number[] = [];
+  for (let i = origin - MIN_HISTORY + 1; i <= origin; i++)
+    window.push(series.cost[i]! / profileFactor(profile, series, i));
+  window.sort((a, b) => a - b);
+  let sum = 0;
+  for (let i = 0; i < window.length - TRIM; i++) sum += window[i]!;
+  const level = Math.max(sum / (window.length - TRIM), 1e-9);
+  lastCostLevel.set(series.cost, { profile, origin, level });
+  return level;
+}
+
+/** Profile fits: the first against the raw level, the next ones against the level deseasonalised by the last. */
+const PROFILE_PASSES = 2;
+
+/**
+ * Fits the seasonal profile on the (origin, horizon) pairs of `origins`: log(cost(o + h) / level(o)) =
+ * hour effect + day-of-week effect, by median polish (medians, so bursts and the week after a regime change
+ * do not pull it). Centred: the mean hour effect is 0, the level's ratio to the hourly mean goes to the days.
+ * Refitted against the level deseasonalised by the previous fit (a more precise level than raw costs give).
+ */
+export function fitSeasonalProfile(series: HourlySeries, origins: readonly number[]): SeasonalProfile {
+  let profile = FLAT_PROFILE;
+  const hours: number[] = [];
+  const days: number[] = [];
+  for (const o of origins) {
+    for (let h = 1; h <= MAX_HORIZON; h++) {
+      const { hour, dow } = calendar(series, o + h);
+      hours.push(hour);
+      days.push(dow);
+    }
+  }
+  for (let pass = 0; pass < PROFILE_PASSES; pass++) {
+    const y: number[] = [];
+    for (const o of origins) {
+      const level = costLevel(series, profile, o);
+      for (let h = 1; h <= MAX_HORIZON; h++) y.push(Math.log(Math.max(series.cost[o + h]! / level, PROFILE_FLOOR)));
+    }
+    const hour = new Array<number>(24).fill(0);
+    const dow = new Array<number>(7).fill(0);
+    for (let iteration = 0; iteration < 4; iteration++) {
+      const byHour = Array.from({ length: 24 }, () => [] as number[]);
+      for (let i = 0; i < y.length; i++) byHour[hours[i]!]!.push(y[i]! - dow[days[i]!]!);
+      for (let k = 0; k < 24; k++) hour[k] = median(byHour[k]!);
+      const byDay = Array.from({ length: 7 }, () => [] as number[]);
+      for (let i = 0; i < y.length; i++) byDay[days[i]!]!.push(y[i]! - hour[hours[i]!]!);
+      for (let k = 0; k < 7; k++) dow[k] = median(byDay[k]!);
+    }
+    const shift = hour.reduce((a, b) => a + b, 0) / 24;
+    profile = { hour: hour.map((v) => v - shift), dow: dow.map((v) => v + shift) };
+  }
+  return profile;
+}
+
+/**
+ * Writes the features of (origin, h) into `out` at `offset`; returns the seasonal expectation of the target
+ * (level × profile), the scale of the prediction.
+ */
 export function writeFeatures(
   series: HourlySeries,
+  profile: SeasonalProfile,
   origin: number,
   h: number,
   out: Float32Array,
   offset: number,
 ): number {
   const { cost, requests } = series;
-  const level = Math.max(levelAt(cost, origin), 1e-9);
+  const level = costLevel(series, profile, origin);
   const reqLevel = Math.max(levelAt(requests, origin), 1e-9);
+  const expected = (i: number): number => level * profileFactor(profile, series, i);
   const target = origin + h;
-  const date = new Date(series.start + target * HOUR_MS);
-  const hour = date.getUTCHours();
-  const dow = date.getUTCDay();
-  let sameHour = 0;
-  for (let k = 1; k <= 7; k++) sameHour += cost[target - 24 * k]!;
+  const { hour, dow } = calendar(series, target);
+  const recent: number[] = [];
+  const recentRequests: number[] = [];
+  for (let i = origin - 23; i <= origin; i++) {
+    const e = expected(i);
+    recent.push(logRatio(cost[i]!, e));
+    recentRequests.push(logRatio(requests[i]! / reqLevel, e / level));
+  }
+  const sameHour: number[] = [];
+  for (let k = 1; k <= 7; k++) sameHour.push(logRatio(cost[target - 24 * k]!, expected(target - 24 * k)));
   const values = [
-    ...Array.from({ length: 24 }, (_, i) => (i === hour ? 1 : 0)),
-    ...Array.from({ length: 7 }, (_, i) => (i === dow ? 1 : 0)),
     h / MAX_HORIZON,
-    cost[origin]! / level,
-    cost[origin - 1]! / level,
-    cost[target - 24]! / level,
-    cost[target - 168]! / level,
-    mean(cost, origin - 23, origin) / level,
-    sameHour / 7 / level,
-    requests[target - 24]! / reqLevel,
-    requests[target - 168]! / reqLevel,
-    mean(requests, origin - 23, origin) / reqLevel,
+    Math.sin((2 * Math.PI * hour) / 24),
+    Math.cos((2 * Math.PI * hour) / 24),
+    dow === 0 || dow === 6 ? 1 : 0,
+    profile.hour[hour]! + profile.dow[dow]!,
+    logRatio(cost[origin]!, expected(origin)),
+    logRatio(cost[target - 24]!, expected(target - 24)),
+    logRatio(cost[target - 168]!, expected(target - 168)),
+    median(recent.slice(18)),
+    median(recent),
+    median(sameHour),
+    median(recentRequests),
   ];
   for (let i = 0; i < values.length; i++) out[offset + i] = values[i]!;
-  return level;
+  return expected(target);
 }
 
 /** EWMA level of the cost up to and including `origin`. */

@@ -40,7 +40,7 @@ export interface MethodReport {
 /** `models/cost-forecaster/card.json`. */
 export interface ForecasterCard {
   kind: 'cost-forecaster';
-  version: 1;
+  version: 2;
   trainedAt: string;
   dataSource: string;
   synthetic: boolean;
