@@ -5,8 +5,9 @@ if [ ! -f dist/apps/control-plane/src/main.js ] || [ -n "$(find apps libs -name 
   nest build
 fi
 # A smaller young generation and an old-space cap: V8 otherwise lets the heap grow to about 4x the live set
-# before collecting (RSS 0.4-0.5 GB under load here); capped, the peak stays under 300 MiB for no measured CPU
-# cost (bench/RESULTS.md). A --max-old-space-size in NODE_OPTIONS wins over this default.
+# before collecting (RSS 0.4-0.5 GB under load here); capped, the peak stays under 300 MiB, at the price of more
+# full collections (CPU per request +2-7 % at 10 connections, up to +25 % at 50; bench/RESULTS.md).
+# A --max-old-space-size in NODE_OPTIONS wins over this default.
 case "${NODE_OPTIONS:-}" in
   *max-old-space-size*) exec node --max-semi-space-size=8 dist/apps/control-plane/src/main.js ;;
   *) exec node --max-semi-space-size=8 --max-old-space-size=320 dist/apps/control-plane/src/main.js ;;
