@@ -9,7 +9,6 @@ export * from './safety/injection-classifier';
 export * from './safety/injection-train.task';
 export * from './embeddings/embeddings.port';
 export * from './embeddings/embeddings.factory';
-export * from './embeddings/genai-embeddings.adapter';
 export * from './embeddings/openai-embeddings.adapter';
 export * from './embeddings/offline-embedder';
 export * from './embeddings/offline-embedder.factory';

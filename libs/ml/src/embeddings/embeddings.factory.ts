@@ -1,12 +1,19 @@
 import type { AppConfig } from '@app/config';
 import { EmbeddingsPort, OfflineEmbeddingsAdapter } from './embeddings.port';
-import { GenAiEmbeddingsAdapter } from './genai-embeddings.adapter';
 import type { OfflineEmbedder } from './offline-embedder';
 import { OpenAiEmbeddingsAdapter } from './openai-embeddings.adapter';
 
 export const DEFAULT_GOOGLE_EMBEDDINGS_MODEL = 'gemini-embedding-001';
 export const DEFAULT_OPENAI_EMBEDDINGS_MODEL = 'text-embedding-3-small';
 const EMBEDDINGS_TIMEOUT_MS = 10_000;
+
+type GenAiEmbeddingsModule = typeof import('./genai-embeddings.adapter');
+
+/** Loaded only for the Google providers: @google/genai adds about 75 ms to every start otherwise. */
+function genAiEmbeddings(): GenAiEmbeddingsModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./genai-embeddings.adapter') as GenAiEmbeddingsModule;
+}
 
 /**
  * The embeddings adapter for the configured LLM provider: Vertex AI or Gemini through @google/genai, an
@@ -18,14 +25,14 @@ export function createEmbeddingsPort(config: AppConfig, offline: OfflineEmbedder
   const timeoutMs = Math.min(llm.timeoutMs, EMBEDDINGS_TIMEOUT_MS);
   switch (llm.provider) {
     case 'vertex':
-      return new GenAiEmbeddingsAdapter({
+      return new (genAiEmbeddings().GenAiEmbeddingsAdapter)({
         model: ml.embeddingsModel ?? DEFAULT_GOOGLE_EMBEDDINGS_MODEL,
         timeoutMs,
         vertex: { project: llm.vertex.project, location: llm.vertex.location },
         baseUrl: llm.baseUrl,
       });
     case 'gemini':
-      return new GenAiEmbeddingsAdapter({
+      return new (genAiEmbeddings().GenAiEmbeddingsAdapter)({
         model: ml.embeddingsModel ?? DEFAULT_GOOGLE_EMBEDDINGS_MODEL,
         timeoutMs,
         apiKey: llm.gemini.apiKey?.reveal(),
