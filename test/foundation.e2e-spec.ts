@@ -65,6 +65,10 @@ describe('foundation: the built service with real DogStatsD and trace-agent rece
     expect(span.meta['http.method']).toBe('GET');
     expect(span.meta['http.status_code']).toBe('200');
     expect(span.meta.env).toBe('e2e');
+    // The http integration's own server span, tagged by the interceptor (not a second span opened by us).
+    expect(span.name).toBe('web.request');
+    expect(span.meta['span.kind']).toBe('server');
+    expect(span.meta['http.url']).toContain('/health/ready');
   });
 
   it('writes one JSON log line per controller call with trace ids', async () => {
