@@ -12,8 +12,8 @@ export type InjectionAction = 'flagged' | 'blocked' | 'none';
  */
 @Injectable()
 export class QualityTelemetry {
-  /** Tag arrays with one extra tag, built once per base array (cached by the caller) and value: the metrics
-   * adapter keys series by array, so a fresh array per call would make one series per call. */
+  /** Tag arrays with one extra tag, built once per base array (cached by the caller) and value, so that a
+   * call allocates no new array. */
   private readonly extended = new WeakMap<readonly string[], Map<string, string[]>>();
 
   constructor(private readonly metrics: MetricsPort) {}
