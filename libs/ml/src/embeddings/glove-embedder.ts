@@ -64,23 +64,39 @@ export class GloveEmbedder extends OfflineEmbedder {
   readonly name = 'glove-100d-30k';
   readonly dimensions: number;
   private readonly oovCache = new Map<string, Float32Array>();
+  /** The token vector of each vocabulary word, made on first use (bounded by the vocabulary). */
+  private readonly known: (TokenVector | undefined)[];
 
   constructor(private readonly table: GloveTable) {
     super();
     this.dimensions = table.dimensions;
+    this.known = new Array<TokenVector | undefined>(table.index.size).fill(undefined);
   }
 
-  tokenVectors(text: string): TokenVector[] {
-    const dims = this.dimensions;
-    return tokenize(text).map((token) => {
+  vectorsOfTokens(tokens: readonly string[]): TokenVector[] {
+    const out: TokenVector[] = [];
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i]!;
       const rank = this.table.index.get(token);
-      if (rank === undefined) return { token, vector: this.oovVector(token), weight: 1 };
-      return {
+      out.push(
+        rank === undefined ? { token, vector: this.oovVector(token), weight: 1 } : this.knownVector(rank, token),
+      );
+    }
+    return out;
+  }
+
+  private knownVector(rank: number, token: string): TokenVector {
+    let vector = this.known[rank];
+    if (vector === undefined) {
+      const dims = this.dimensions;
+      vector = {
         token,
         vector: this.table.vectors.subarray(rank * dims, (rank + 1) * dims),
         weight: SIF_A / (SIF_A + 0.1 / (rank + 1)),
       };
-    });
+      this.known[rank] = vector;
+    }
+    return vector;
   }
 
   /** Same as pooling `tokenVectors`, without allocating per token (documents are embedded sentence by sentence). */

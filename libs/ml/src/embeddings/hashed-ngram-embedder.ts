@@ -1,4 +1,4 @@
-import { fnv1a, tokenize } from './tokenize';
+import { fnv1a } from './tokenize';
 import { OfflineEmbedder, type TokenVector } from './offline-embedder';
 
 const DIMENSIONS = 512;
@@ -12,8 +12,8 @@ export class HashedNgramEmbedder extends OfflineEmbedder {
   readonly dimensions = DIMENSIONS;
   private readonly cache = new Map<string, Float32Array>();
 
-  tokenVectors(text: string): TokenVector[] {
-    return tokenize(text).map((token) => ({ token, vector: this.wordVector(token), weight: 1 }));
+  vectorsOfTokens(tokens: readonly string[]): TokenVector[] {
+    return tokens.map((token) => ({ token, vector: this.wordVector(token), weight: 1 }));
   }
 
   private wordVector(token: string): Float32Array {

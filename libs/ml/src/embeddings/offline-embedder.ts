@@ -1,8 +1,10 @@
+import { tokenize } from './tokenize';
+
 /** One token's vector and its weight in the sentence (frequent words weigh less). */
 export interface TokenVector {
-  token: string;
-  vector: Float32Array;
-  weight: number;
+  readonly token: string;
+  readonly vector: Float32Array;
+  readonly weight: number;
 }
 
 /**
@@ -14,8 +16,13 @@ export abstract class OfflineEmbedder {
   abstract readonly name: string;
   abstract readonly dimensions: number;
 
+  /** Unit vectors of tokens (as `tokenize` makes them) with their weights (shared objects: never mutate them). */
+  abstract vectorsOfTokens(tokens: readonly string[]): TokenVector[];
+
   /** Unit vectors of the text's tokens with their weights. */
-  abstract tokenVectors(text: string): TokenVector[];
+  tokenVectors(text: string): TokenVector[] {
+    return this.vectorsOfTokens(tokenize(text));
+  }
 
   /** The sentence vector: the weighted sum of the token vectors (not normalised; compare with cosine). */
   embed(text: string): Float32Array {

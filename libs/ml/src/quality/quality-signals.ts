@@ -82,11 +82,14 @@ export interface QualitySignals {
   echo: number;
 }
 
+/** A text has a token (see `tokenize`) when its lower-cased form has one of these. */
+const WORD_CHAR = /[a-z0-9]/;
+
 function sentences(text: string, max: number): string[] {
   const parts = text
     .split(/(?<=[.!?])\s+|\n+/)
     .map((s) => s.trim())
-    .filter((s) => tokenize(s).length > 0);
+    .filter((s) => WORD_CHAR.test(s.toLowerCase()));
   return parts.slice(0, max);
 }
 
@@ -118,6 +121,7 @@ function softAlignment(from: readonly TokenVector[], to: readonly TokenVector[])
   return weights === 0 ? 0 : total / weights;
 }
 
+const isContentWord = (token: string): boolean => !STOP_WORDS.has(token);
 const clip = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
 const numbersIn = (text: string): string[] => (text.match(NUMBER) ?? []).map((n) => n.replace(/,/g, ''));
 
@@ -132,12 +136,14 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): 
   const answerSentences = empty ? [] : sentences(answer, MAX_ANSWER_SENTENCES);
   const hedges = answer.match(HEDGES)?.length ?? 0;
 
-  const questionContent = contentWords(input.question);
-  const answerContent = contentWords(answer);
+  // Each text is tokenized once: content words and token vectors come from the same tokens.
+  const questionWords = tokenize(input.question);
+  const questionContent = questionWords.filter(isContentWord);
+  const answerContent = answerWords.filter(isContentWord);
   const answerStems = new Set(answerContent.map(stem));
   const questionStems = new Set(questionContent.map(stem));
-  const questionTokens = embedder.tokenVectors(input.question);
-  const answerTokens = embedder.tokenVectors(answer);
+  const questionTokens = embedder.vectorsOfTokens(questionWords);
+  const answerTokens = embedder.vectorsOfTokens(answerWords);
   const semantic = empty ? 0 : clip(cosine(embedder.pool(questionTokens), embedder.pool(answerTokens)));
   const alignment = empty ? 0 : clip(softAlignment(questionTokens, answerTokens));
   const lexical = coverage(questionContent, answerStems);

@@ -20,22 +20,88 @@ function hashRange(tag: number, text: string, start: number, end: number): numbe
   return h;
 }
 
-/** Hashed binary features: word unigrams, bigrams and character 4-grams of the normalised text. */
-export function injectionFeatures(normalised: string, bits = INJECTION_FEATURE_BITS): number[] {
+/** Continues an FNV-1a hash over `text`: fnv1a(a + b) === fnvContinue(fnv1a(a), b). */
+function fnvContinue(h: number, text: string): number {
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME) >>> 0;
+  return h;
+}
+
+const UNIGRAM_PREFIX = fnv1a('u:');
+const BIGRAM_PREFIX = fnv1a('b:');
+const SPACE = 0x20;
+
+/**
+ * The distinct features of one text in first-seen order, collected without allocating: a mark per hash
+ * bucket and the list of marked buckets, both reused from call to call (request-path code is synchronous).
+ */
+class FeatureCollector {
+  private readonly marks: Uint8Array;
+  private list = new Int32Array(256);
+  private size = 0;
+
+  constructor(readonly bits: number) {
+    this.marks = new Uint8Array(1 << bits);
+  }
+
+  add(feature: number): void {
+    if (this.marks[feature] === 1) return;
+    this.marks[feature] = 1;
+    if (this.size === this.list.length) {
+      const grown = new Int32Array(this.list.length * 2);
+      grown.set(this.list);
+      this.list = grown;
+    }
+    this.list[this.size++] = feature;
+  }
+
+  /** The features collected since the last reset (a view, valid until the next reset). */
+  features(): Int32Array {
+    return this.list.subarray(0, this.size);
+  }
+
+  reset(): void {
+    for (let i = 0; i < this.size; i++) this.marks[this.list[i]!] = 0;
+    this.size = 0;
+  }
+}
+
+const collectors = new Map<number, FeatureCollector>();
+
+/**
+ * Collects the hashed binary features of a normalised text (word unigrams, bigrams and character 4-grams)
+ * into the shared collector for `bits`, reset first. The hashes equal fnv1a(`u:${word}`),
+ * fnv1a(`b:${word} ${next}`) and the 4-grams of ` ${words.join(' ')} `: what the weights were trained on.
+ */
+function collectFeatures(normalised: string, bits: number): FeatureCollector {
+  let collector = collectors.get(bits);
+  if (!collector) {
+    collector = new FeatureCollector(bits);
+    collectors.set(bits, collector);
+  }
+  collector.reset();
   const text =
     normalised.length > CLASSIFIER_HEAD_CHARS + CLASSIFIER_TAIL_CHARS
       ? `${normalised.slice(0, CLASSIFIER_HEAD_CHARS)} ${normalised.slice(-CLASSIFIER_TAIL_CHARS)}`
       : normalised;
   const mask = (1 << bits) - 1;
-  const out = new Set<number>();
   const words = tokenize(text);
-  words.forEach((w, i) => {
-    out.add(fnv1a(`u:${w}`) & mask);
-    if (i + 1 < words.length) out.add(fnv1a(`b:${w} ${words[i + 1]}`) & mask);
-  });
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    collector.add(fnvContinue(UNIGRAM_PREFIX, word) & mask);
+    const next = words[i + 1];
+    if (next !== undefined) {
+      const h = Math.imul(fnvContinue(BIGRAM_PREFIX, word) ^ SPACE, FNV_PRIME) >>> 0;
+      collector.add(fnvContinue(h, next) & mask);
+    }
+  }
   const squashed = ` ${words.join(' ')} `;
-  for (let i = 0; i + 4 <= squashed.length; i++) out.add(hashRange(0x63, squashed, i, i + 4) & mask);
-  return [...out];
+  for (let i = 0; i + 4 <= squashed.length; i++) collector.add(hashRange(0x63, squashed, i, i + 4) & mask);
+  return collector;
+}
+
+/** Hashed binary features: word unigrams, bigrams and character 4-grams of the normalised text. */
+export function injectionFeatures(normalised: string, bits = INJECTION_FEATURE_BITS): number[] {
+  return Array.from(collectFeatures(normalised, bits).features());
 }
 
 export interface InjectionModelMeta {
@@ -65,7 +131,7 @@ export class InjectionClassifier {
 
   /** P(injection) for already-normalised text. */
   probability(normalised: string): number {
-    const features = injectionFeatures(normalised, this.bits);
+    const features = collectFeatures(normalised, this.bits).features();
     if (features.length === 0) return 0;
     const scale = 1 / Math.sqrt(features.length);
     let z = this.bias;
