@@ -5,6 +5,7 @@
  *   npm run bench                         # full run (about 6 minutes), appends a section to bench/RESULTS.md
  *   npm run bench -- --rounds 2 --slice 2 --no-write          # a quick look, nothing written
  *   npm run bench -- --profile openai-on,gemini-on            # CPU profiles of the service under load
+ *   npm run bench -- --profile openai-on --profile-connections 1   # the same at one connection (default 10)
  *   npm run bench -- --variants bare,openai-on,openai-exp --connections 10 --rounds 3 --cold-runs 1 \
  *     --exp 'DD_TRACE_DISABLED_INSTRUMENTATIONS=fetch,fs;NODE_ARGS=--max-semi-space-size=8' --no-write
  *                                         # A/B of a setting: `openai-on` plus env/node flags, interleaved
@@ -74,6 +75,7 @@ interface Options {
   write: boolean;
   profile: VariantKey[];
   profileS: number;
+  profileConnections: number;
   /** Extra node flags for the control-plane variants (e.g. `--max-semi-space-size=8`), to try a change. */
   serverNodeArgs: string[];
   /** Environment (and node flags) of the experiment variants: `openai-on` plus these. */
@@ -132,6 +134,7 @@ function parseOptions(argv: string[]): Options {
     write: true,
     profile: [],
     profileS: 15,
+    profileConnections: 10,
     // The flags `npm start` runs the service with (scripts/start.sh); --server-node-args replaces them.
     serverNodeArgs: ['--max-semi-space-size=8', '--max-old-space-size=320'],
     experiments: {},
@@ -183,6 +186,9 @@ function parseOptions(argv: string[]): Options {
         break;
       case '--profile-seconds':
         options.profileS = positive();
+        break;
+      case '--profile-connections':
+        options.profileConnections = Math.round(positive());
         break;
       case '--exp':
         options.experiments['openai-exp'] = parseExperiment(value());
@@ -1128,7 +1134,7 @@ function profileMarkdown(summaries: ProfileSummary[], options: Options): string 
   const lines: string[] = [];
   for (const s of summaries) {
     lines.push(
-      `#### CPU profile of \`${s.variant}\` under load (10 connections, ${options.profileS} s, ${s.requests} requests, ` +
+      `#### CPU profile of \`${s.variant}\` under load (${options.profileConnections} connection(s), ${options.profileS} s, ${s.requests} requests, ` +
         `${fmt(s.cpuMsPerReq, 3)} ms CPU/request with the profiler on)`,
     );
     lines.push('');
@@ -1182,9 +1188,9 @@ async function profileRun(options: Options, upstreams: Upstreams): Promise<Profi
     ]);
     try {
       console.log(`profile ${key}: ${await sanityCheck(running)}`);
-      await slice(running, 10, 3, -1);
+      await slice(running, options.profileConnections, 3, -1);
       const fromUs = Number(process.hrtime.bigint() / 1000n);
-      const sample = await slice(running, 10, options.profileS, -1);
+      const sample = await slice(running, options.profileConnections, options.profileS, -1);
       const toUs = Number(process.hrtime.bigint() / 1000n);
       await running.proc.stop();
       const file = readdirSync(variantDir).find((f) => f.endsWith('.cpuprofile'));

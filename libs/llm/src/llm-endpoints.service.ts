@@ -8,6 +8,7 @@ import type { DrillFlags, LlmCallInput, LlmCallResult, LlmEndpoint } from './llm
 import { LlmService } from './llm.service';
 import { PriceTable } from './pricing/price-table';
 import { TokenEstimator } from './tokens/token-estimator';
+import { wordCount } from './tokens/word-count';
 
 export function drillsOf(query: DrillQueryDto): DrillFlags {
   return {
@@ -21,10 +22,6 @@ export function drillsOf(query: DrillQueryDto): DrillFlags {
 /** Builds the origin-compatible QA prompt. */
 export function qaPrompt(question: string, document?: string | null): string {
   return `Q: ${question}\nContext: ${document && document.trim() ? document : 'N/A'}`;
-}
-
-function wordCount(text: string): number {
-  return text.trim() ? text.trim().split(/\s+/).length : 0;
 }
 
 /**
