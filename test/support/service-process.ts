@@ -83,6 +83,15 @@ export class ServiceProcess {
     return this;
   }
 
+  /** Stops reading the service's stdout: the pipe fills and its writes wait, as with a stalled log collector. */
+  pauseStdout(): void {
+    this.child?.stdout?.pause();
+  }
+
+  resumeStdout(): void {
+    this.child?.stdout?.resume();
+  }
+
   /** Resolves with the exit code of a process expected to stop by itself (bad configuration). */
   async exitCode(timeoutMs = 20_000): Promise<number | null> {
     ServiceProcess.assertBuilt();

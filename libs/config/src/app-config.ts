@@ -14,7 +14,12 @@ export abstract class AppConfig {
     readonly bodyLimitBytes: number;
     readonly shutdownGraceMs: number;
   };
-  abstract readonly log: { readonly level: LogLevel; readonly truncateChars: number; readonly bufferBytes: number };
+  abstract readonly log: {
+    readonly level: LogLevel;
+    readonly truncateChars: number;
+    readonly bufferBytes: number;
+    readonly maxBacklogBytes: number;
+  };
   abstract readonly service: { readonly name: string; readonly env: string; readonly version: string };
   abstract readonly statsd: {
     readonly host: string;

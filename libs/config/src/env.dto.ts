@@ -59,6 +59,8 @@ export class EnvDto {
   @Transform(toInt) @IsInt() @Min(16) @Max(100_000) LOG_TRUNCATE_CHARS = 200;
   /** Log bytes gathered before one write to stdout (0: each line as it comes); flushed every 250 ms anyway. */
   @Transform(toInt) @IsInt() @Min(0) @Max(16_000) LOG_BUFFER_BYTES = 8192;
+  /** Log bytes held while stdout is not keeping up; lines beyond are dropped and counted (log.dropped.count). */
+  @Transform(toInt) @IsInt() @Min(65_536) @Max(1_073_741_824) LOG_MAX_BACKLOG_BYTES = 16_777_216;
 
   // --- Datadog unified service tagging and agent ---
   @IsString() @Matches(/^[a-z0-9][a-z0-9_.\-/]*$/i) @MaxLength(100) DD_SERVICE = 'llm-reliability-control-plane';

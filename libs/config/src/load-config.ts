@@ -91,7 +91,12 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       bodyLimitBytes: dto.BODY_LIMIT_BYTES,
       shutdownGraceMs: dto.SHUTDOWN_GRACE_MS,
     },
-    log: { level: dto.LOG_LEVEL, truncateChars: dto.LOG_TRUNCATE_CHARS, bufferBytes: dto.LOG_BUFFER_BYTES },
+    log: {
+      level: dto.LOG_LEVEL,
+      truncateChars: dto.LOG_TRUNCATE_CHARS,
+      bufferBytes: dto.LOG_BUFFER_BYTES,
+      maxBacklogBytes: dto.LOG_MAX_BACKLOG_BYTES,
+    },
     service: {
       name: dto.DD_SERVICE,
       env: dto.DD_ENV,

@@ -3,6 +3,7 @@ export * from './interceptors/skip-telemetry.decorator';
 export * from './interceptors/telemetry.interceptor';
 export * from './logging/log-sanitizer';
 export * from './logging/logger-options';
+export * from './logging/log-destination';
 export * from './metrics/in-memory-metrics';
 export * from './metrics/metric-catalog';
 export * from './metrics/metrics.port';

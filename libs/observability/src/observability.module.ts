@@ -1,4 +1,11 @@
-import { type DynamicModule, Global, Module, type OnApplicationShutdown, type Type } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Global,
+  Module,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+  type Type,
+} from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
@@ -6,8 +13,10 @@ import { BasicTextRedactor, RequestOutcomeRecorder, TextRedactor, TraceIdProvide
 import { TelemetryInterceptor } from './interceptors/telemetry.interceptor';
 import { RequestTelemetry } from './interceptors/request-telemetry.service';
 import { ReadinessRegistry } from './health/readiness.registry';
+import { LogDestination, LogDestinationModule } from './logging/log-destination';
 import { loggerOptions } from './logging/logger-options';
 import { LogSanitizer } from './logging/log-sanitizer';
+import { METRICS } from './metrics/metric-catalog';
 import { MetricsPort } from './metrics/metrics.port';
 import { StatsdMetricsAdapter } from './metrics/statsd-metrics.adapter';
 import { DdTracerAdapter } from './tracing/dd-tracer.adapter';
@@ -22,10 +31,18 @@ export interface ObservabilityOptions {
   textRedactor?: Type<TextRedactor>;
 }
 
+/** Drops within this window mark the logs as degraded on /health/ready. */
+const LOG_DROPS_RECENT_MS = 60_000;
+
 @Global()
 @Module({
   imports: [
-    LoggerModule.forRootAsync({ inject: [AppConfig], useFactory: (config: AppConfig) => loggerOptions(config) }),
+    LoggerModule.forRootAsync({
+      imports: [LogDestinationModule],
+      inject: [AppConfig, LogDestination],
+      useFactory: (config: AppConfig, destination: LogDestination) => loggerOptions(config, destination.stream),
+    }),
+    LogDestinationModule,
   ],
   providers: [
     { provide: MetricsPort, inject: [AppConfig], useFactory: (config: AppConfig) => new StatsdMetricsAdapter(config) },
@@ -53,8 +70,12 @@ export interface ObservabilityOptions {
     RequestOutcomeRecorder,
   ],
 })
-export class ObservabilityModule implements OnApplicationShutdown {
-  constructor(private readonly metrics: MetricsPort) {}
+export class ObservabilityModule implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    private readonly metrics: MetricsPort,
+    private readonly logDestination: LogDestination,
+    private readonly readiness: ReadinessRegistry,
+  ) {}
 
   static forRoot(options: ObservabilityOptions = {}): DynamicModule {
     return {
@@ -62,6 +83,19 @@ export class ObservabilityModule implements OnApplicationShutdown {
       providers: [{ provide: TextRedactor, useClass: options.textRedactor ?? BasicTextRedactor }],
       exports: [TextRedactor],
     };
+  }
+
+  onModuleInit(): void {
+    this.logDestination.onDrop((lines) => this.metrics.increment(METRICS.logDropped.name, lines));
+    this.readiness.register('logs', () => {
+      const { lines, lastAt } = this.logDestination.drops();
+      if (lines === 0) return { status: 'ok', detail: 'stdout keeps up; no line dropped' };
+      const recent = lastAt !== undefined && Date.now() - lastAt < LOG_DROPS_RECENT_MS;
+      return {
+        status: recent ? 'degraded' : 'ok',
+        detail: `${lines} log lines dropped since start (stdout did not keep up; LOG_MAX_BACKLOG_BYTES)${recent ? ', some in the last minute' : ''}`,
+      };
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -2,9 +2,6 @@ import type { AppConfig } from '@app/config';
 import type { Params } from 'nestjs-pino';
 import pino from 'pino';
 
-/** The longest a buffered log line waits before it is written (LOG_BUFFER_BYTES > 0). */
-export const LOG_FLUSH_EVERY_MS = 250;
-
 /** Header and field paths that never reach a log line. */
 export const REDACTED_LOG_PATHS = [
   'req.headers.authorization',
@@ -20,21 +17,11 @@ export const REDACTED_LOG_PATHS = [
 
 /**
  * nestjs-pino options: JSON lines with unified service tags, trace ids injected by dd-trace
- * (logInjection: `dd.trace_id`, `dd.span_id`), secrets redacted, an asynchronous destination.
+ * (logInjection: `dd.trace_id`, `dd.span_id`), secrets redacted, written to `destination` (the service's
+ * is LogDestination: asynchronous, batched, bounded).
  * pino-http's own per-request line is off: the telemetry interceptor writes one line per call.
  */
-export function loggerOptions(config: AppConfig, destination?: pino.DestinationStream): Params {
-  const buffered = config.log.bufferBytes > 0;
-  // Asynchronous writes, gathered up to LOG_BUFFER_BYTES and flushed every LOG_FLUSH_EVERY_MS; pino writes
-  // what is left synchronously on exit (its on-exit hook for destinations it builds).
-  const stream =
-    destination ??
-    pino.destination({
-      dest: 1,
-      sync: false,
-      minLength: buffered ? config.log.bufferBytes : 0,
-      periodicFlush: buffered ? LOG_FLUSH_EVERY_MS : 0,
-    });
+export function loggerOptions(config: AppConfig, destination: pino.DestinationStream): Params {
   return {
     pinoHttp: [
       {
@@ -52,7 +39,7 @@ export function loggerOptions(config: AppConfig, destination?: pino.DestinationS
           res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
         },
       },
-      stream,
+      destination,
     ],
   };
 }

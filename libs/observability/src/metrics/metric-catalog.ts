@@ -52,6 +52,14 @@ export const METRICS = {
     tags: HTTP_TAGS,
     description: 'Time from the controller call to the response (or to the error for unrouted requests).',
   },
+  logDropped: {
+    name: 'log.dropped.count',
+    type: 'count',
+    unit: 'line',
+    tags: [],
+    description:
+      'Log lines dropped because stdout did not keep up and LOG_MAX_BACKLOG_BYTES of lines were already waiting.',
+  },
   statsdErrors: {
     name: 'telemetry.statsd.send_errors',
     type: 'count',

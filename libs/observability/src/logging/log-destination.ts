@@ -1,0 +1,79 @@
+import { Module } from '@nestjs/common';
+import pino from 'pino';
+import { AppConfig } from '@app/config';
+
+/** The longest a buffered log line waits before it is written (LOG_BUFFER_BYTES > 0). */
+export const LOG_FLUSH_EVERY_MS = 250;
+
+/** Where a warning about dropped lines goes: the log stream is what is failing. */
+export type DropWarning = (message: string) => void;
+
+const WARN_EVERY_MS = 60_000;
+
+/**
+ * stdout for the JSON logs: asynchronous, gathered up to LOG_BUFFER_BYTES and flushed every
+ * LOG_FLUSH_EVERY_MS (pino writes what is left synchronously on exit), and bounded. When stdout does not keep
+ * up (a slow log collector, a full pipe) lines wait in memory up to LOG_MAX_BACKLOG_BYTES; beyond that new
+ * lines are dropped and counted instead of growing the heap until the process is killed. Drops are reported
+ * as `log.dropped.count`, on /health/ready and, at most once a minute, on stderr. Built by LogDestinationModule
+ * (one instance shared by the logger and the module that reports drops).
+ */
+export class LogDestination {
+  readonly stream: pino.DestinationStream;
+  private droppedLines = 0;
+  private droppedBytes = 0;
+  private lastDropAt: number | undefined;
+  private lastWarnAt = -Infinity;
+  private readonly listeners: ((lines: number) => void)[] = [];
+
+  constructor(
+    config: AppConfig,
+    private readonly warn: DropWarning = (message) => process.stderr.write(`${message}\n`),
+  ) {
+    const buffered = config.log.bufferBytes > 0;
+    const stream = pino.destination({
+      dest: 1,
+      sync: false,
+      minLength: buffered ? config.log.bufferBytes : 0,
+      periodicFlush: buffered ? LOG_FLUSH_EVERY_MS : 0,
+      maxLength: config.log.maxBacklogBytes,
+    });
+    stream.on('drop', (data: string | Buffer) =>
+      this.dropped(typeof data === 'string' ? Buffer.byteLength(data) : data.length),
+    );
+    this.stream = stream;
+  }
+
+  /** Calls `listener` with the number of lines each time lines are dropped. */
+  onDrop(listener: (lines: number) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Lines and bytes dropped since start, and when the last drop happened (epoch ms). */
+  drops(): { lines: number; bytes: number; lastAt: number | undefined } {
+    return { lines: this.droppedLines, bytes: this.droppedBytes, lastAt: this.lastDropAt };
+  }
+
+  private dropped(bytes: number): void {
+    this.droppedLines += 1;
+    this.droppedBytes += bytes;
+    const now = Date.now();
+    this.lastDropAt = now;
+    for (const listener of this.listeners) listener(1);
+    if (now - this.lastWarnAt >= WARN_EVERY_MS) {
+      this.lastWarnAt = now;
+      this.warn(
+        `log lines dropped: stdout is not keeping up and LOG_MAX_BACKLOG_BYTES is reached (${this.droppedLines} lines dropped since start)`,
+      );
+    }
+  }
+}
+
+/** Provides the one LogDestination of the process, to the logger and to ObservabilityModule. */
+@Module({
+  providers: [
+    { provide: LogDestination, inject: [AppConfig], useFactory: (config: AppConfig) => new LogDestination(config) },
+  ],
+  exports: [LogDestination],
+})
+export class LogDestinationModule {}
