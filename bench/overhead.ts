@@ -35,9 +35,11 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import {
   appendFileSync,
+  closeSync,
   cpSync,
   existsSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -274,12 +276,14 @@ function buildInfo(): string {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A child process pinned to a core (when the machine has two), with stdout counted and stderr's tail kept. */
+/**
+ * A child process pinned to a core (when the machine has two), its stdout written to a file under
+ * bench/out/logs (a reader on the busy load core could not keep up with the service's log rate, and a slow
+ * reader makes the service hold or drop lines: not what is measured here), stderr's tail kept.
+ */
 class Proc {
   readonly child: ChildProcess;
-  stdoutBytes = 0;
-  stdoutLines = 0;
-  firstLine?: string;
+  private readonly stdoutFile: string;
   private stderrTail = '';
   readonly exited: Promise<number | null>;
   readonly name: string;
@@ -288,26 +292,33 @@ class Proc {
     this.name = name;
     const command = PIN ? 'taskset' : process.execPath;
     const args = PIN ? ['-c', String(core), process.execPath, ...nodeArgs] : nodeArgs;
+    const logs = join(OUT, 'logs');
+    mkdirSync(logs, { recursive: true });
+    this.stdoutFile = join(logs, `${name}-${Date.now()}.log`);
+    const stdout = openSync(this.stdoutFile, 'w');
     // taskset execs node: the pid is the server's own.
     this.child = spawn(command, args, {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', stdout, 'pipe'],
     });
+    closeSync(stdout);
     this.exited = new Promise((r) => this.child.on('exit', (code) => r(code)));
-    let pending = '';
-    this.child.stdout!.on('data', (chunk: Buffer) => {
-      this.stdoutBytes += chunk.length;
-      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.stdoutLines++;
-      if (this.firstLine === undefined) {
-        pending += chunk.toString('utf8');
-        const nl = pending.indexOf('\n');
-        if (nl !== -1) this.firstLine = pending.slice(0, nl);
-      }
-    });
     this.child.stderr!.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-4000);
     });
+  }
+
+  stdoutText(): string {
+    return readFileSync(this.stdoutFile, 'utf8');
+  }
+
+  /** Lines written to stdout so far. */
+  stdoutLines(): number {
+    const data = readFileSync(this.stdoutFile);
+    let lines = 0;
+    for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) lines++;
+    return lines;
   }
 
   get pid(): number {
@@ -689,11 +700,9 @@ interface Sample extends LoadResult {
 function runLoad(url: string, body: string, connections: number, durationS: number): Promise<LoadResult> {
   const spec = JSON.stringify({ url, body, connections, durationS });
   const proc = new Proc('load', LOAD_CORE, [...NODE_FLAGS, join(BENCH, 'load.ts'), spec], {});
-  let out = '';
-  proc.child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
   return proc.exited.then((code) => {
     if (code !== 0) throw new Error(`load generator failed (${code}): ${proc.stderr()}`);
-    return JSON.parse(out.trim()) as LoadResult;
+    return JSON.parse(proc.stdoutText().trim()) as LoadResult;
   });
 }
 
@@ -1226,6 +1235,7 @@ async function main(): Promise<void> {
   }
   while (Date.now() - statSync(DIST_MAIN).mtimeMs < 5000) await sleep(1000);
   mkdirSync(OUT, { recursive: true });
+  rmSync(join(OUT, 'logs'), { recursive: true, force: true }); // the previous run's server stdout (tens of MB)
   serverNodeArgs = options.serverNodeArgs;
   const build = buildInfo();
   console.log(`build: ${build}`);
@@ -1302,7 +1312,7 @@ async function main(): Promise<void> {
           statsdLines: r.receivers?.statsdLines ?? 0,
           tracePayloads: r.receivers?.tracePayloads ?? 0,
           llmobsPayloads: r.receivers?.llmobsPayloads ?? 0,
-          logLines: r.proc.stdoutLines,
+          logLines: r.proc.stdoutLines(),
         };
       }
     }
