@@ -318,10 +318,14 @@ describe('graceful shutdown', () => {
     const res = await inFlight;
     expect(res.status).toBe(200);
     expect(((await res.json()) as LlmBody).answer.length).toBeGreaterThan(0);
-    // Nest closes the app, then re-raises SIGTERM: the conventional 128 + 15.
+    // The app is closed, then the process exits with the conventional 128 + 15.
     expect(await exited).toBe(143);
     expect(Date.now() - stopping).toBeLessThan(5000);
     expect(service.stderr.join('')).not.toMatch(/Error/);
+    // The call's log line is written while the app closes, into the asynchronous buffer: it reaches stdout
+    // before the process exits (a re-raised SIGTERM used to kill it with the buffer unwritten).
+    const line = service.logs().find((l) => l.message === 'llm call completed');
+    expect(line).toMatchObject({ endpoint: 'reason', status: 'ok' });
   });
 });
 

@@ -22,6 +22,7 @@ export class ServiceProcess {
   url = '';
   private child?: ChildProcess;
   private exited?: Promise<number | null>;
+  private stdoutClosed?: Promise<void>;
 
   constructor(private readonly env: Record<string, string>) {}
 
@@ -59,6 +60,7 @@ export class ServiceProcess {
     this.exited = new Promise((resolve) =>
       child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (signal === 'SIGTERM' ? 15 : 9) : null))),
     );
+    this.stdoutClosed = new Promise((resolve) => child.stdout.once('close', () => resolve()));
     let buffered = '';
     child.stdout.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
@@ -135,6 +137,8 @@ export class ServiceProcess {
       this.child.kill('SIGKILL');
       return null;
     }
+    // Everything the process wrote before it exited has been read once its stdout closes.
+    await Promise.race([this.stdoutClosed, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     return result;
   }
 }
