@@ -31,11 +31,17 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
 /** The signals that stop the service cleanly, with their numbers (the exit code is 128 + the number). */
 const STOP_SIGNALS = { SIGTERM: 15, SIGINT: 2, SIGHUP: 1 } as const;
 
+/** How long a stopping process waits for its last telemetry to leave before it exits anyway. */
+const EXIT_DRAIN_MS = 3000;
+
 /**
  * On SIGTERM, SIGINT or SIGHUP: close the app (every shutdown hook runs: in-flight calls finish, the ledger, the
- * metrics and the upstream pools are flushed and closed), then exit with the conventional 128 + signal number.
- * `process.exit` runs the 'exit' handlers, so the log lines still in the asynchronous buffer are written; Nest's
- * own shutdown hooks re-raise the signal instead, which killed the process with up to 250 ms of lines unwritten.
+ * metrics and the upstream pools are flushed and closed), then let the process end by itself with the
+ * conventional exit code 128 + signal number. Ending by itself, it emits 'beforeExit', on which dd-trace sends
+ * the traces and LLM Observability events it still holds, then 'exit', on which the asynchronous log buffer is
+ * written. If something still holds the event loop, it exits after EXIT_DRAIN_MS anyway ('exit' handlers run
+ * then too). Nest's own shutdown hooks re-raise the signal instead, which killed the process with up to 250 ms of
+ * log lines and up to 2 s of traces unsent.
  */
 function exitOnSignal(app: NestFastifyApplication): void {
   let stopping = false;
@@ -44,7 +50,10 @@ function exitOnSignal(app: NestFastifyApplication): void {
       if (stopping) return;
       stopping = true;
       app.close().then(
-        () => process.exit(128 + number),
+        () => {
+          process.exitCode = 128 + number;
+          setTimeout(() => process.exit(128 + number), EXIT_DRAIN_MS).unref();
+        },
         (error: unknown) => {
           process.stderr.write(
             `shutdown failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
