@@ -142,6 +142,16 @@ describe('foundation: with nothing listening on the DogStatsD and trace-agent po
       const errorLines = service.logs().filter((l) => l.level === 'error' || l.level === 'warn');
       expect(errorLines.length).toBeLessThanOrEqual(2);
       expect(service.stderr.join('')).not.toMatch(/ECONNREFUSED.*\n.*ECONNREFUSED.*\n.*ECONNREFUSED/);
+      // Readiness says the traces go nowhere (dd-trace itself stays silent), without failing the probe.
+      const ready = (await (await fetch(`${service.url}/health/ready`)).json()) as {
+        status: string;
+        dependencies: Record<string, { status: string; detail: string }>;
+      };
+      expect(ready.status).toBe('degraded');
+      expect(ready.dependencies.tracer).toEqual({
+        status: 'degraded',
+        detail: expect.stringMatching(/^cannot reach the agent at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED: traces/),
+      });
     } finally {
       await service.stop();
     }

@@ -30,6 +30,8 @@ export class HealthController {
   async readiness(): Promise<ReadinessDto> {
     const metrics = this.metrics.health();
     const tracer = this.tracer.status();
+    const agent = await this.tracer.probeAgent();
+    const llmobs = `LLM Observability ${tracer.llmobsEnabled ? 'on' : 'off'}`;
     const dependencies: Record<string, DependencyStatusDto> = {
       metrics: metrics.ok
         ? { status: 'ok', detail: `DogStatsD ${metrics.target}` }
@@ -37,12 +39,14 @@ export class HealthController {
             status: 'degraded',
             detail: `DogStatsD ${metrics.target}: ${metrics.sendErrors} send errors, last: ${metrics.lastError ?? 'n/a'}`,
           },
-      tracer: tracer.enabled
-        ? {
-            status: 'ok',
-            detail: `dd-trace sending to ${tracer.agentUrl ?? 'agent'}; LLM Observability ${tracer.llmobsEnabled ? 'on' : 'off'}`,
-          }
-        : { status: 'disabled', detail: 'DD_TRACE_ENABLED=false' },
+      tracer: !tracer.enabled
+        ? { status: 'disabled', detail: 'DD_TRACE_ENABLED=false' }
+        : agent === undefined || agent.reachable
+          ? { status: 'ok', detail: `dd-trace sending to ${tracer.agentUrl ?? 'agent'}; ${llmobs}` }
+          : {
+              status: 'degraded',
+              detail: `${agent.detail}: traces and LLM Observability events are dropped until it answers; ${llmobs}`,
+            },
       datadogApi: this.config.datadog.configured
         ? { status: 'ok', detail: `keys configured for ${this.config.datadog.apiUrl}` }
         : {

@@ -1,6 +1,9 @@
+import http from 'node:http';
+import https from 'node:https';
 import type { AppConfig } from '@app/config';
 import tracer from 'dd-trace';
 import type {
+  AgentProbe,
   EvaluationInput,
   LlmSpanAnnotation,
   LlmSpanHandle,
@@ -74,8 +77,23 @@ class DdSpanHandle implements LlmSpanHandle {
  * handler instead of opening a second span per request.
  */
 export class DdTracerAdapter extends TracerPort {
+  private probe?: { at: number; result: Promise<AgentProbe> };
+
   constructor(private readonly config: Pick<AppConfig, 'tracing'>) {
     super();
+  }
+
+  /**
+   * GET {agent}/info with a short timeout, at most once per AGENT_PROBE_CACHE_MS (readiness probes may come
+   * every second). dd-trace itself says nothing when its sends fail; this is what tells the operator that
+   * traces and LLM Observability events are being dropped.
+   */
+  probeAgent(): Promise<AgentProbe> {
+    const now = Date.now();
+    if (this.probe && now - this.probe.at < AGENT_PROBE_CACHE_MS) return this.probe.result;
+    const result = getInfo(this.config.tracing.agentUrl);
+    this.probe = { at: now, result };
+    return result;
   }
 
   status(): TracerStatus {
@@ -166,4 +184,27 @@ function serverSpanOf(span: DdSpan): DdSpan | undefined {
   if (!root) return undefined;
   const rootContext = root.context() as unknown as { _name?: string; _tags?: Record<string, unknown> };
   return rootContext._tags?.['span.kind'] === 'server' || rootContext._name === 'web.request' ? root : undefined;
+}
+
+const AGENT_PROBE_TIMEOUT_MS = 1000;
+const AGENT_PROBE_CACHE_MS = 5000;
+
+function getInfo(agentUrl: string): Promise<AgentProbe> {
+  return new Promise((resolve) => {
+    const url = new URL('/info', agentUrl);
+    const client = url.protocol === 'https:' ? https : http;
+    const request = client.get(url, { timeout: AGENT_PROBE_TIMEOUT_MS }, (response) => {
+      response.resume();
+      const status = response.statusCode ?? 0;
+      resolve(
+        status >= 200 && status < 300
+          ? { reachable: true, detail: `agent at ${url.origin} answers` }
+          : { reachable: false, detail: `agent at ${url.origin} answered ${status} to /info` },
+      );
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer in ${AGENT_PROBE_TIMEOUT_MS} ms`)));
+    request.on('error', (error: NodeJS.ErrnoException) =>
+      resolve({ reachable: false, detail: `cannot reach the agent at ${url.origin}: ${error.code ?? error.message}` }),
+    );
+  });
 }

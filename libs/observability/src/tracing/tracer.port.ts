@@ -16,6 +16,12 @@ export interface TracerStatus {
   llmobsEnabled: boolean;
 }
 
+/** Whether the trace agent answers (its `/info`), checked on demand and cached for a few seconds. */
+export interface AgentProbe {
+  reachable: boolean;
+  detail: string;
+}
+
 /** Options of a span started with `TracerPort.trace`. */
 export interface SpanOptions {
   resource?: string;
@@ -60,6 +66,8 @@ export interface EvaluationInput {
  */
 export abstract class TracerPort {
   abstract status(): TracerStatus;
+  /** Asks the trace agent whether it is there; undefined when tracing is off. Never throws. */
+  abstract probeAgent(): Promise<AgentProbe | undefined>;
   /** Trace id of the active span, decimal as Datadog shows it; undefined when tracing is off or no span is active. */
   abstract currentTraceId(): string | undefined;
   /**
@@ -93,6 +101,9 @@ export const NOOP_SPAN: LlmSpanHandle = new NoopSpan();
 export class NoopTracer extends TracerPort {
   status(): TracerStatus {
     return { enabled: false, llmobsEnabled: false };
+  }
+  probeAgent(): Promise<undefined> {
+    return Promise.resolve(undefined);
   }
   currentTraceId(): undefined {
     return undefined;
