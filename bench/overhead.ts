@@ -6,6 +6,7 @@
  *   npm run bench -- --rounds 2 --slice 2 --no-write          # a quick look, nothing written
  *   npm run bench -- --profile openai-on,gemini-on            # CPU profiles of the service under load
  *   npm run bench -- --profile openai-on --profile-connections 1   # the same at one connection (default 10)
+ *   npm run bench -- --replicas 3 ...     # 3 processes per variant, medians over all their slices (A/A spread ~6 %)
  *   npm run bench -- --variants bare,openai-on,openai-exp --connections 10 --rounds 3 --cold-runs 1 \
  *     --exp 'DD_TRACE_DISABLED_INSTRUMENTATIONS=fetch,fs;NODE_ARGS=--max-semi-space-size=8' --no-write
  *                                         # A/B of a setting: `openai-on` plus env/node flags, interleaved
@@ -78,6 +79,8 @@ interface Options {
   profile: VariantKey[];
   profileS: number;
   profileConnections: number;
+  /** Processes started per variant (separate processes of one build differ by a few percent). */
+  replicas: number;
   /** Extra node flags for the control-plane variants (e.g. `--max-semi-space-size=8`), to try a change. */
   serverNodeArgs: string[];
   /** Environment (and node flags) of the experiment variants: `openai-on` plus these. */
@@ -137,6 +140,7 @@ function parseOptions(argv: string[]): Options {
     profile: [],
     profileS: 15,
     profileConnections: 10,
+    replicas: 1,
     // The flags `npm start` runs the service with (scripts/start.sh); --server-node-args replaces them.
     serverNodeArgs: ['--max-semi-space-size=8', '--max-old-space-size=320'],
     experiments: {},
@@ -188,6 +192,9 @@ function parseOptions(argv: string[]): Options {
         break;
       case '--profile-seconds':
         options.profileS = positive();
+        break;
+      case '--replicas':
+        options.replicas = Math.round(positive());
         break;
       case '--profile-connections':
         options.profileConnections = Math.round(positive());
@@ -847,7 +854,7 @@ function markdown(report: RunReport): string {
   );
   lines.push(
     `Setup: instant mock upstream (bench/mock-upstream.ts); ${PIN ? `server under test pinned to core ${SERVER_CORE}, load generator (autocannon, bench/load.ts), upstream and telemetry receivers to core ${LOAD_CORE}` : 'no pinning (fewer than 2 cores or no taskset)'}; ` +
-      `${options.rounds} interleaved rounds of ${options.sliceS} s slices per variant and connection count (order rotated each round), medians shown; ` +
+      `${options.rounds} interleaved rounds of ${options.sliceS} s slices per variant and connection count (order rotated each round)${options.replicas > 1 ? `, ${options.replicas} processes per variant` : ''}, medians shown; ` +
       `CPU per request = utime+stime of the server under test over the slice / 2xx responses; latencies exact (every response timed).`,
   );
   lines.push('');
@@ -1279,7 +1286,9 @@ async function main(): Promise<void> {
       console.log(`cold start ${key}: ${cold[key].map((t) => t.toFixed(0)).join(', ')} ms`);
     }
 
-    for (const key of options.variants) running.push(await startVariant(key, upstreams));
+    for (let replica = 0; replica < options.replicas; replica++) {
+      for (const key of options.variants) running.push(await startVariant(key, upstreams));
+    }
     const sanity: RunReport['sanity'] = {};
     for (const r of running) {
       sanity[r.key] = await sanityCheck(r);
@@ -1296,7 +1305,7 @@ async function main(): Promise<void> {
           const s = await slice(r, c, options.sliceS, round);
           samples.push(s);
           console.log(
-            `round ${round} c=${c} ${r.key.padEnd(15)} ${fmtInt(s.rps).padStart(6)} req/s  p50 ${fmt(s.p50, 3)}  p99 ${fmt(s.p99, 2)}  cpu ${fmt(s.cpuMsPerReq, 3)} ms/req${s.errors + s.non2xx > 0 ? `  ERRORS ${s.errors + s.non2xx}` : ''}`,
+            `round ${round} c=${c} ${r.key.padEnd(15)} pid ${r.proc.pid} ${fmtInt(s.rps).padStart(6)} req/s  p50 ${fmt(s.p50, 3)}  p99 ${fmt(s.p99, 2)}  cpu ${fmt(s.cpuMsPerReq, 3)} ms/req${s.errors + s.non2xx > 0 ? `  ERRORS ${s.errors + s.non2xx}` : ''}`,
           );
         }
       }
@@ -1306,13 +1315,15 @@ async function main(): Promise<void> {
     const telemetry: RunReport['telemetry'] = {};
     await sleep(2500); // let the last trace and metric flushes land
     for (const r of running) {
-      rssMiB[r.key] = peakRssMiB(r.proc.pid);
+      // With replicas: the highest peak, and the telemetry of all of them.
+      rssMiB[r.key] = Math.max(rssMiB[r.key] ?? 0, peakRssMiB(r.proc.pid));
       if (r.def.provider !== undefined) {
+        const sum = telemetry[r.key];
         telemetry[r.key] = {
-          statsdLines: r.receivers?.statsdLines ?? 0,
-          tracePayloads: r.receivers?.tracePayloads ?? 0,
-          llmobsPayloads: r.receivers?.llmobsPayloads ?? 0,
-          logLines: r.proc.stdoutLines(),
+          statsdLines: (sum?.statsdLines ?? 0) + (r.receivers?.statsdLines ?? 0),
+          tracePayloads: (sum?.tracePayloads ?? 0) + (r.receivers?.tracePayloads ?? 0),
+          llmobsPayloads: (sum?.llmobsPayloads ?? 0) + (r.receivers?.llmobsPayloads ?? 0),
+          logLines: (sum?.logLines ?? 0) + r.proc.stdoutLines(),
         };
       }
     }
