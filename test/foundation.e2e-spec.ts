@@ -14,6 +14,7 @@ describe('foundation: the built service with real DogStatsD and trace-agent rece
       DD_ENV: 'e2e',
       DD_SERVICE: 'lrcp-e2e',
       STATSD_FLUSH_INTERVAL_MS: '50',
+      RUNTIME_METRICS_INTERVAL_MS: '200',
     });
     ({ statsd, agent, service } = stack);
   });
@@ -55,6 +56,26 @@ describe('foundation: the built service with real DogStatsD and trace-agent rece
       for (const tag of line.tags) expect(tag).toMatch(/^(env|service|version|route|method|status_class):/);
     }
     for (const line of lines) for (const tag of line.tags) expect(tag).not.toMatch(/[?]|\d{12,}/);
+  });
+
+  it("sends the process's runtime gauges: event loop, memory, GC", async () => {
+    const names = [
+      'runtime.event_loop.utilization',
+      'runtime.event_loop.delay.p99_ms',
+      'runtime.event_loop.delay.max_ms',
+      'runtime.memory.heap_used_bytes',
+      'runtime.memory.rss_bytes',
+    ];
+    const lines = await statsd.waitFor((ls) => names.every((n) => ls.some((l) => l.name === n)));
+    for (const name of names) {
+      const line = lines.find((l) => l.name === name)!;
+      expect(line.type).toBe('g');
+      expect(line.value).toBeGreaterThanOrEqual(0);
+      expect(line.tags).toEqual(expect.arrayContaining(['env:e2e', 'service:lrcp-e2e']));
+    }
+    const utilization = lines.filter((l) => l.name === 'runtime.event_loop.utilization').map((l) => l.value);
+    for (const u of utilization) expect(u).toBeLessThanOrEqual(1);
+    expect(lines.find((l) => l.name === 'runtime.memory.rss_bytes')!.value).toBeGreaterThan(50 * 2 ** 20);
   });
 
   it('sends a trace whose request span is named after Controller.handler', async () => {

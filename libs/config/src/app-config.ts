@@ -26,6 +26,8 @@ export abstract class AppConfig {
     readonly port: number;
     readonly flushIntervalMs: number;
     readonly maxBufferBytes: number;
+    /** Runtime gauges (event loop, memory, GC) every this many ms; 0: off. */
+    readonly runtimeIntervalMs: number;
   };
   abstract readonly tracing: {
     readonly enabled: boolean;

@@ -76,6 +76,8 @@ export class EnvDto {
   @Transform(toNumber) @IsNumber() @Min(0) @Max(1) LLMOBS_SAMPLE_RATE = 1;
   @Transform(toInt) @IsInt() @Min(0) @Max(60_000) STATSD_FLUSH_INTERVAL_MS = 1000;
   @Transform(toInt) @IsInt() @Min(0) @Max(65_000) STATSD_MAX_BUFFER_BYTES = 8192;
+  /** How often the process's own gauges (event loop, memory, GC) are sent; 0 turns them off. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(600_000) RUNTIME_METRICS_INTERVAL_MS = 10_000;
 
   // --- Datadog API ---
   @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(8) DD_API_KEY?: string;

@@ -107,6 +107,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       port: dto.DD_DOGSTATSD_PORT,
       flushIntervalMs: dto.STATSD_FLUSH_INTERVAL_MS,
       maxBufferBytes: dto.STATSD_MAX_BUFFER_BYTES,
+      runtimeIntervalMs: dto.RUNTIME_METRICS_INTERVAL_MS,
     },
     tracing: {
       enabled: dto.DD_TRACE_ENABLED,

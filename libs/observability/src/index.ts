@@ -7,6 +7,7 @@ export * from './logging/log-destination';
 export * from './metrics/in-memory-metrics';
 export * from './metrics/metric-catalog';
 export * from './metrics/metrics.port';
+export * from './metrics/runtime-metrics';
 export * from './metrics/statsd-metrics.adapter';
 export * from './observability.module';
 export * from './tracing/dd-tracer.adapter';

@@ -18,6 +18,7 @@ import { loggerOptions } from './logging/logger-options';
 import { LogSanitizer } from './logging/log-sanitizer';
 import { METRICS } from './metrics/metric-catalog';
 import { MetricsPort } from './metrics/metrics.port';
+import { RuntimeMetrics } from './metrics/runtime-metrics';
 import { StatsdMetricsAdapter } from './metrics/statsd-metrics.adapter';
 import { DdTracerAdapter } from './tracing/dd-tracer.adapter';
 import { NoopTracer, TracerPort } from './tracing/tracer.port';
@@ -55,6 +56,7 @@ const LOG_DROPS_RECENT_MS = 60_000;
     { provide: TraceIdProvider, useExisting: TracerPort },
     LogSanitizer,
     ReadinessRegistry,
+    RuntimeMetrics,
     RequestTelemetry,
     { provide: RequestOutcomeRecorder, useExisting: RequestTelemetry },
     { provide: APP_INTERCEPTOR, useClass: TelemetryInterceptor },

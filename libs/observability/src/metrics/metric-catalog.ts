@@ -60,6 +60,50 @@ export const METRICS = {
     description:
       'Log lines dropped because stdout did not keep up and LOG_MAX_BACKLOG_BYTES of lines were already waiting.',
   },
+  eventLoopUtilization: {
+    name: 'runtime.event_loop.utilization',
+    type: 'gauge',
+    unit: 'fraction',
+    tags: [],
+    description:
+      'Share of the last interval (RUNTIME_METRICS_INTERVAL_MS) the event loop was busy, 0–1: near 1 the process is saturated and latency climbs.',
+  },
+  eventLoopDelayP99: {
+    name: 'runtime.event_loop.delay.p99_ms',
+    type: 'gauge',
+    unit: 'millisecond',
+    tags: [],
+    description:
+      'p99 of how late the event loop ran a 20 ms timer over the last interval: how long a request can wait to be read.',
+  },
+  eventLoopDelayMax: {
+    name: 'runtime.event_loop.delay.max_ms',
+    type: 'gauge',
+    unit: 'millisecond',
+    tags: [],
+    description: 'The longest event-loop stall of the last interval.',
+  },
+  heapUsed: {
+    name: 'runtime.memory.heap_used_bytes',
+    type: 'gauge',
+    unit: 'byte',
+    tags: [],
+    description: 'V8 heap in use at the end of the interval.',
+  },
+  rss: {
+    name: 'runtime.memory.rss_bytes',
+    type: 'gauge',
+    unit: 'byte',
+    tags: [],
+    description: 'Resident set size of the process at the end of the interval.',
+  },
+  gcPause: {
+    name: 'runtime.gc.pause_ms',
+    type: 'count',
+    unit: 'millisecond',
+    tags: [TAG.kind],
+    description: 'Time spent in garbage collection over the interval, by kind (minor, major, incremental, weakcb).',
+  },
   statsdErrors: {
     name: 'telemetry.statsd.send_errors',
     type: 'count',

@@ -1,0 +1,62 @@
+import { testConfig } from '../../../../test/support/app-config';
+import { InMemoryMetrics } from './in-memory-metrics';
+import { RuntimeMetrics } from './runtime-metrics';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('RuntimeMetrics', () => {
+  it('reports event-loop utilization and stalls, memory and GC time for the interval', async () => {
+    const metrics = new InMemoryMetrics();
+    const runtime = new RuntimeMetrics(testConfig({ RUNTIME_METRICS_INTERVAL_MS: '600000' }), metrics);
+    runtime.onModuleInit();
+    try {
+      await sleep(60);
+      // A 120 ms stall and enough short-lived garbage for young-generation collections.
+      const until = Date.now() + 120;
+      let garbage: number[][] = [];
+      while (Date.now() < until) {
+        garbage.push(new Array<number>(64).fill(1));
+        if (garbage.length > 10_000) garbage = [];
+      }
+      await sleep(60);
+      runtime.report();
+
+      const gauge = (name: string): number => {
+        const found = metrics.named(name);
+        expect(found).toHaveLength(1);
+        expect(found[0]!.type).toBe('gauge');
+        return found[0]!.value;
+      };
+      expect(gauge('runtime.event_loop.utilization')).toBeGreaterThan(0.3);
+      expect(gauge('runtime.event_loop.utilization')).toBeLessThanOrEqual(1);
+      expect(gauge('runtime.event_loop.delay.max_ms')).toBeGreaterThan(80);
+      expect(gauge('runtime.event_loop.delay.p99_ms')).toBeGreaterThan(0);
+      expect(gauge('runtime.memory.heap_used_bytes')).toBeGreaterThan(1e6);
+      expect(gauge('runtime.memory.rss_bytes')).toBeGreaterThan(gauge('runtime.memory.heap_used_bytes'));
+      await sleep(20); // GC entries reach the observer asynchronously
+      runtime.report();
+      const gc = metrics.named('runtime.gc.pause_ms');
+      expect(gc.length).toBeGreaterThan(0);
+      for (const g of gc) {
+        expect(g.type).toBe('count');
+        expect(g.tags).toEqual([expect.stringMatching(/^kind:(minor|major|incremental|weakcb|other)$/)]);
+      }
+
+      // The next interval starts empty: a quiet interval reports a small stall and utilization.
+      metrics.recorded.length = 0;
+      await sleep(100);
+      runtime.report();
+      expect(gauge('runtime.event_loop.delay.max_ms')).toBeLessThan(80);
+    } finally {
+      runtime.onApplicationShutdown();
+    }
+  });
+
+  it('is off with RUNTIME_METRICS_INTERVAL_MS=0', () => {
+    const metrics = new InMemoryMetrics();
+    const runtime = new RuntimeMetrics(testConfig({ RUNTIME_METRICS_INTERVAL_MS: '0' }), metrics);
+    runtime.onModuleInit();
+    runtime.onApplicationShutdown();
+    expect(metrics.recorded).toEqual([]);
+  });
+});
