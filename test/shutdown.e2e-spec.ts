@@ -1,3 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../apps/control-plane/src/create-app';
+import { testConfig } from './support/app-config';
 import { post, startWithTelemetry } from './support/http';
 
 /**
@@ -27,6 +32,25 @@ describe('shutdown: SIGTERM right after a call', () => {
       expect(evaluations.some((p) => p.body.toString('utf8').includes('quality_score'))).toBe(true);
     } finally {
       await stack.stop();
+    }
+  });
+});
+
+describe('shutdown: an app closed without a signal (tests, tools)', () => {
+  it('leaves no signal listener behind', async () => {
+    const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+    const before = signals.map((s) => process.listenerCount(s));
+    const dataDir = mkdtempSync(join(tmpdir(), 'lrcp-close-'));
+    try {
+      const app = await createApp(testConfig({ DATA_DIR: dataDir, MODELS_DIR: join(__dirname, '..', 'models') }), {
+        quiet: true,
+      });
+      await app.init();
+      expect(signals.map((s) => process.listenerCount(s))).not.toEqual(before);
+      await app.close();
+      expect(signals.map((s) => process.listenerCount(s))).toEqual(before);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -45,8 +45,8 @@ const EXIT_DRAIN_MS = 3000;
  */
 function exitOnSignal(app: NestFastifyApplication): void {
   let stopping = false;
-  for (const [signal, number] of Object.entries(STOP_SIGNALS)) {
-    process.once(signal, () => {
+  const handlers = Object.entries(STOP_SIGNALS).map(([signal, number]) => {
+    const handler = (): void => {
       if (stopping) return;
       stopping = true;
       app.close().then(
@@ -61,8 +61,22 @@ function exitOnSignal(app: NestFastifyApplication): void {
           process.exit(1);
         },
       );
+    };
+    process.once(signal, handler);
+    return [signal, handler] as const;
+  });
+  removeOnClose(app, handlers);
+}
+
+/** An app closed some other way (tests, tools) leaves no signal listener behind. */
+function removeOnClose(app: NestFastifyApplication, handlers: readonly (readonly [string, () => void])[]): void {
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onClose', (_instance, done) => {
+      for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+      done();
     });
-  }
 }
 
 /**
@@ -84,4 +98,8 @@ function drainOnShutdown(app: NestFastifyApplication, graceMs: number): void {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  removeOnClose(app, [
+    ['SIGTERM', onSignal],
+    ['SIGINT', onSignal],
+  ]);
 }
