@@ -5,9 +5,6 @@ import { AppConfig } from '@app/config';
 /** The longest a buffered log line waits before it is written (LOG_BUFFER_BYTES > 0). */
 export const LOG_FLUSH_EVERY_MS = 250;
 
-/** Where a warning about dropped lines goes: the log stream is what is failing. */
-export type DropWarning = (message: string) => void;
-
 const WARN_EVERY_MS = 60_000;
 
 /**
@@ -20,24 +17,19 @@ export const LOG_MAX_WRITE_BYTES = 256 * 1024;
 /**
  * stdout for the JSON logs: asynchronous, gathered up to LOG_BUFFER_BYTES and flushed every
  * LOG_FLUSH_EVERY_MS (pino writes what is left synchronously on exit), written up to LOG_MAX_WRITE_BYTES at a
- * time, and bounded. When stdout does not keep
- * up (a slow log collector, a full pipe) lines wait in memory up to LOG_MAX_BACKLOG_BYTES; beyond that new
- * lines are dropped and counted instead of growing the heap until the process is killed. Drops are reported
+ * time, and bounded. When stdout does not keep up (a slow log collector, a full pipe) lines wait in memory up
+ * to LOG_MAX_BACKLOG_BYTES; beyond that new lines are dropped and counted instead of growing the heap until the process is killed. Drops are reported
  * as `log.dropped.count`, on /health/ready and, at most once a minute, on stderr. Built by LogDestinationModule
  * (one instance shared by the logger and the module that reports drops).
  */
 export class LogDestination {
   readonly stream: pino.DestinationStream;
   private droppedLines = 0;
-  private droppedBytes = 0;
   private lastDropAt: number | undefined;
   private lastWarnAt = -Infinity;
   private readonly listeners: ((lines: number) => void)[] = [];
 
-  constructor(
-    config: AppConfig,
-    private readonly warn: DropWarning = (message) => process.stderr.write(`${message}\n`),
-  ) {
+  constructor(config: AppConfig) {
     const buffered = config.log.bufferBytes > 0;
     const boom = pino.destination({
       dest: 1,
@@ -48,9 +40,7 @@ export class LogDestination {
       maxWrite: LOG_MAX_WRITE_BYTES,
       contentMode: 'buffer',
     });
-    boom.on('drop', (data: string | Buffer) =>
-      this.dropped(typeof data === 'string' ? Buffer.byteLength(data) : data.length),
-    );
+    boom.on('drop', () => this.dropped());
     // pino writes strings; the destination takes each line as a Buffer: in its utf8 mode it appends every line
     // to one growing string and measures that string again on each line (a copy of up to maxWrite bytes per
     // line), which made large writes too dear. In buffer mode a line costs its own encoding and each write
@@ -67,21 +57,21 @@ export class LogDestination {
     this.listeners.push(listener);
   }
 
-  /** Lines and bytes dropped since start, and when the last drop happened (epoch ms). */
-  drops(): { lines: number; bytes: number; lastAt: number | undefined } {
-    return { lines: this.droppedLines, bytes: this.droppedBytes, lastAt: this.lastDropAt };
+  /** Lines dropped since start, and when the last drop happened (epoch ms). */
+  drops(): { lines: number; lastAt: number | undefined } {
+    return { lines: this.droppedLines, lastAt: this.lastDropAt };
   }
 
-  private dropped(bytes: number): void {
+  private dropped(): void {
     this.droppedLines += 1;
-    this.droppedBytes += bytes;
     const now = Date.now();
     this.lastDropAt = now;
     for (const listener of this.listeners) listener(1);
     if (now - this.lastWarnAt >= WARN_EVERY_MS) {
       this.lastWarnAt = now;
-      this.warn(
-        `log lines dropped: stdout is not keeping up and LOG_MAX_BACKLOG_BYTES is reached (${this.droppedLines} lines dropped since start)`,
+      // On stderr: stdout is what is failing.
+      process.stderr.write(
+        `log lines dropped: stdout is not keeping up and LOG_MAX_BACKLOG_BYTES is reached (${this.droppedLines} lines dropped since start)\n`,
       );
     }
   }

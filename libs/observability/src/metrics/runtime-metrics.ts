@@ -21,7 +21,8 @@ const GC_KINDS: Readonly<Record<number, string>> = {
 /**
  * The process's own health as gauges, every RUNTIME_METRICS_INTERVAL_MS: event-loop utilization and delay (the
  * saturation signals of a Node process), heap and RSS, and GC time by kind. dd-trace's runtime metrics are off
- * (they cost CPU on every request); these cost one timer tick per interval and one observer call per GC.
+ * (they cost CPU on every request); these cost a 20 ms sampling timer for the delay histogram, one observer call
+ * per GC and one report per interval (measured in bench/RESULTS.md, "Runtime gauges").
  */
 @Injectable()
 export class RuntimeMetrics implements OnModuleInit, OnApplicationShutdown {
