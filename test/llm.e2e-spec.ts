@@ -203,7 +203,14 @@ describe('LLM endpoints on the simulated provider (built service, loopback DogSt
     expect(problem.errors).toEqual([expect.objectContaining({ field: 'repetitions' })]);
   });
 
-  it('answers bad input with 400 problem+json naming each field, and a too-large body with 413', async () => {
+  const rawPost = (path: string, body: string, headers: Record<string, string> = {}): Promise<Response> =>
+    fetch(`${service.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+
+  it('answers bad input with 4xx problem+json naming the field and the reason, and a too-large body with 413', async () => {
     const bad = await post(`${service.url}/stress`, { prompt: '', repetitions: 0, extra: true });
     expect(bad.status).toBe(400);
     const problem = (await bad.json()) as { code: string; errors: { field: string; reason: string }[] };
@@ -216,6 +223,36 @@ describe('LLM endpoints on the simulated provider (built service, loopback DogSt
     });
     expect(notJson.status).toBe(400);
     expect(notJson.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const missing = await post(`${service.url}/reason`, {});
+    expect(await missing.json()).toMatchObject({ errors: [{ field: 'prompt', reason: 'prompt is required' }] });
+    const wrongType = await post(`${service.url}/reason`, { prompt: 42 });
+    expect(await wrongType.json()).toMatchObject({ errors: [{ field: 'prompt', reason: 'prompt must be a string' }] });
+    const array = await post(`${service.url}/reason`, [{ prompt: 'hi' }]);
+    expect(array.status).toBe(400);
+    expect(await array.json()).toMatchObject({
+      errors: [{ field: 'body', reason: 'must be a JSON object, not an array' }],
+    });
+    const poisoned = await rawPost('/reason', '{"prompt":"hi","__proto__":{"admin":true}}');
+    expect(poisoned.status).toBe(400);
+    expect(await poisoned.json()).toMatchObject({ code: 'MALFORMED_REQUEST', errors: [{ field: 'body' }] });
+    const broken = await rawPost('/reason', '{"prompt":"sk-live-0123456789abcdef" "x"}');
+    const brokenText = await broken.text();
+    expect(brokenText).toContain("expected ',' or '}' after property value at position 37");
+    expect(brokenText).not.toContain('0123456789');
+    // `curl -d` sends form-encoded bodies: a 415 naming the type, not a list of odd fields.
+    const form = await rawPost('/reason', '{"prompt":"hi"}', { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(form.status).toBe(415);
+    expect(form.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await form.json()).toMatchObject({
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      detail: expect.stringContaining("'application/x-www-form-urlencoded'") as string,
+      errors: [{ field: 'content-type' }],
+    });
+    const text = await rawPost('/qa', 'what is 2+2?', { 'content-type': 'text/plain' });
+    expect(text.status).toBe(415);
+    const gzip = await rawPost('/reason', '{"prompt":"hi"}', { 'content-encoding': 'gzip' });
+    expect(gzip.status).toBe(415);
+    expect(await gzip.json()).toMatchObject({ errors: [{ field: 'content-encoding' }] });
     const huge = await post(`${service.url}/qa`, { question: 'x', document: 'y'.repeat(1_100_000) });
     expect(huge.status).toBe(413);
     expect(huge.headers.get('content-type')).toMatch(/^application\/problem\+json/);

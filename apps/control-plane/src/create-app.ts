@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { JSON_MEDIA_TYPE, parseJsonBody } from '@app/common';
 import type { AppConfig } from '@app/config';
 import { AppModule } from './app.module';
 import { setupOpenApi } from './openapi/openapi';
@@ -10,7 +11,7 @@ export interface CreateAppOptions {
   quiet?: boolean;
 }
 
-/** Builds the application (not listening): Fastify with the body limit, JSON logs, OpenAPI at /docs. */
+/** Builds the application (not listening): Fastify with JSON bodies only, JSON logs, OpenAPI at /docs. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
@@ -20,12 +21,32 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bufferLogs: !options.quiet,
     logger: options.quiet ? false : undefined,
     abortOnError: false,
+    // Nest's parsers (JSON, and form-encoded bodies nothing here takes) are replaced by `acceptJsonBodiesOnly`.
+    bodyParser: false,
   });
   if (!options.quiet) app.useLogger(app.get(Logger));
+  acceptJsonBodiesOnly(app, config.http.bodyLimitBytes);
   exitOnSignal(app);
   drainOnShutdown(app, config.http.shutdownGraceMs);
   setupOpenApi(app, config);
   return app;
+}
+
+/**
+ * Every body the API takes is JSON. Fastify's other built-in parser (text/plain) goes, so a body of any other
+ * type (`curl -d` sends form-encoded) is a 415 naming the type sent, not a confusing list of invalid fields;
+ * JSON errors say what is wrong and where (`parseJsonBody`).
+ */
+function acceptJsonBodiesOnly(app: NestFastifyApplication, bodyLimit: number): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'string', bodyLimit }, (request, body, done) => {
+    try {
+      done(null, parseJsonBody(request, body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
 }
 
 /** The signals that stop the service cleanly, with their numbers (the exit code is 128 + the number). */

@@ -6,6 +6,7 @@ export * from './errors/problem-details.filter';
 export * from './errors/request-outcome.recorder';
 export * from './errors/routed-mark';
 export * from './errors/trace-id.provider';
+export * from './http/json-body';
 export * from './text/sanitize';
 export * from './text/text-redactor';
 export * from './text/truncate';

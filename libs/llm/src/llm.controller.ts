@@ -10,6 +10,9 @@ import { LlmEndpointsService } from './llm-endpoints.service';
 
 const LLM_PROBLEMS = [
   'VALIDATION_FAILED',
+  'MALFORMED_REQUEST',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
   'PROMPT_INJECTION',
   'BUDGET_EXCEEDED',
   'UPSTREAM_ERROR',

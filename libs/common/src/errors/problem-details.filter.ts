@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger, Optional } from '@nestjs/common';
 import { DomainError, type ProblemExtensions } from './domain-error';
 import { codeForStatus, ERROR_TITLES, type ErrorCode, problemType } from './error-codes';
+import { unsupportedMediaType } from '../http/json-body';
 import { RequestOutcomeRecorder } from './request-outcome.recorder';
 import { TraceIdProvider } from './trace-id.provider';
 import { ROUTED_MARK } from './routed-mark';
@@ -17,6 +18,7 @@ interface FrameworkError {
 interface MinimalRequest {
   method: string;
   url: string;
+  headers?: Record<string, string | string[] | undefined>;
   routeOptions?: { url?: string };
   [ROUTED_MARK]?: boolean;
 }
@@ -101,7 +103,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     reply.send(JSON.stringify(problem));
   }
 
-  toProblem(exception: unknown, request: { url: string }): Problem {
+  toProblem(thrown: unknown, request: Pick<MinimalRequest, 'url' | 'headers'>): Problem {
     const instance = request.url.split('?')[0];
     const traceId = this.traceIds?.currentTraceId();
     const build = (
@@ -121,6 +123,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       ...ext,
     });
 
+    // Fastify found no parser for the body's type: say which type came and which one is accepted.
+    const contentType = request.headers?.['content-type'];
+    const exception =
+      frameworkCodeOf(thrown) === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+        ? unsupportedMediaType(Array.isArray(contentType) ? contentType.join(', ') : contentType)
+        : thrown;
     if (exception instanceof DomainError) {
       return build(
         exception.code,
@@ -132,7 +140,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      const code = codeForStatus(status);
+      const framework = frameworkCodeOf(exception);
+      const code = (framework ? FRAMEWORK_CODES[framework] : undefined) ?? codeForStatus(status);
       const response = exception.getResponse();
       const message =
         typeof response === 'string'
@@ -160,4 +169,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       'An unexpected error occurred. Quote the traceId when reporting it.',
     );
   }
+}
+
+/** The code of a Fastify request error, thrown as is or wrapped by Nest's adapter in an HttpException (its cause). */
+function frameworkCodeOf(thrown: unknown): string | undefined {
+  if (thrown instanceof HttpException) return (thrown.cause as FrameworkError | undefined)?.code;
+  return (thrown as FrameworkError | null)?.code;
 }
