@@ -37,8 +37,8 @@ const input = (prompt = 'What is the capital of France?'): LlmCallInput => ({
   drills: NO_DRILLS,
 });
 
-/** The call's records are made just after its answer (next turn of the event loop). */
-const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** The call's records are made at the latest 2 ms after its answer (BOOKKEEPING_MAX_DELAY_MS). */
+const settled = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
 
 async function answered<T>(call: Promise<T>): Promise<T> {
   const result = await call;
@@ -114,6 +114,25 @@ describe('LlmService', () => {
     expect(named(metrics, 'llm.request.count')).toHaveLength(1);
     await service.complete(input());
     service.onModuleDestroy();
+    expect(named(metrics, 'llm.request.count')).toHaveLength(2);
+  });
+
+  it("makes a call's records while the next call waits for its provider, not in front of it", async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', { ok: 'Paris' }, { ok: 'Lyon', delayMs: 50 });
+    const { service, metrics } = await build({}, provider);
+    await service.complete(input());
+    expect(named(metrics, 'llm.request.count')).toHaveLength(0);
+    const second = service.complete(input('And of Italy?'));
+    // The second call's request goes out first, then the first call's records run, long before the second
+    // answer (50 ms away).
+    const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    await nextTurn(); // queued before the second call got to its provider
+    expect(provider.calls).toHaveLength(2);
+    await nextTurn();
+    expect(named(metrics, 'llm.request.count')).toHaveLength(1);
+    await second;
+    expect(named(metrics, 'llm.request.count')).toHaveLength(1);
+    await settled();
     expect(named(metrics, 'llm.request.count')).toHaveLength(2);
   });
 
