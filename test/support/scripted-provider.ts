@@ -8,7 +8,13 @@ import {
 
 export type Step =
   | { ok: string; usage?: LlmGenerateResult['usage']; delayMs?: number }
-  | { fail: 'server' | 'rate_limit' | 'timeout' | 'bad_request' | 'connection'; status?: number; retryAfterMs?: number }
+  | {
+      fail: 'server' | 'rate_limit' | 'timeout' | 'bad_request' | 'connection' | 'auth';
+      status?: number;
+      retryAfterMs?: number;
+      /** The error's message (default `scripted <kind>`). */
+      message?: string;
+    }
   | { hang: true }
   | { safety: 'prompt' | 'candidate' }
   /** Streams `stall` as a first delta, then goes silent until aborted (generate treats it as a hang). */
@@ -40,7 +46,7 @@ export class ScriptedProvider extends LlmProvider {
       );
     }
     if ('fail' in step) {
-      throw new LlmProviderError(step.fail, `scripted ${step.fail}`, {
+      throw new LlmProviderError(step.fail, step.message ?? `scripted ${step.fail}`, {
         ...details,
         status: step.status,
         retryAfterMs: step.retryAfterMs,

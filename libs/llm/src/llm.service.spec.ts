@@ -49,10 +49,17 @@ async function answered<T>(call: Promise<T>): Promise<T> {
 /** A tracer that remembers the LLM spans asked for (whether each goes to LLM Observability). */
 class RecordingTracer extends NoopTracer {
   readonly llmSpans: LlmSpanOptions[] = [];
+  /** The messages of the errors that ended an LLM span (what the dd-trace adapter puts on it). */
+  readonly spanErrors: string[] = [];
 
-  override llmSpan<T>(options: LlmSpanOptions, fn: (span: LlmSpanHandle) => Promise<T>): Promise<T> {
+  override async llmSpan<T>(options: LlmSpanOptions, fn: (span: LlmSpanHandle) => Promise<T>): Promise<T> {
     this.llmSpans.push(options);
-    return super.llmSpan(options, fn);
+    try {
+      return await super.llmSpan(options, fn);
+    } catch (error) {
+      this.spanErrors.push(error instanceof Error ? error.message : String(error));
+      throw error;
+    }
   }
 }
 
@@ -189,6 +196,40 @@ describe('LlmService', () => {
     });
     expect(provider.calls).toHaveLength(1);
     expect(named(metrics, 'llm.error.count')[0]!.tags).toContain('error_type:bad_request');
+  });
+
+  it('redacts what an upstream error echoes (a key, an e-mail) before the client, the span or the log sees it', async () => {
+    const key = 'sk-proj-AbCdEf0123456789xyzXYZ';
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', {
+      fail: 'auth',
+      status: 401,
+      message: `openai gemini-2.5-flash: upstream answered HTTP 401: Incorrect API key provided: ${key}. Ask ops@example.com`,
+    });
+    const { service, tracer } = await build({}, provider);
+    const error = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(error.code).toBe('UPSTREAM_ERROR');
+    expect(error.detail).toContain('upstream answered HTTP 401: Incorrect API key provided: [REDACTED');
+    expect(tracer.spanErrors).toHaveLength(1);
+    for (const text of [error.detail, error.message, ...tracer.spanErrors]) {
+      expect(text).not.toContain('AbCdEf0123456789');
+      expect(text).not.toContain('ops@example.com');
+    }
+  });
+
+  it("answers 503 with the provider's Retry-After when it answered 503 with one, 502 without", async () => {
+    const provider = new ScriptedProvider().script(
+      'gemini-2.5-flash',
+      { fail: 'server', status: 503, retryAfterMs: 30_000 },
+      { fail: 'server', status: 503 },
+    );
+    const { service } = await build({ LLM_MAX_RETRIES: '0' }, provider);
+    const unavailable = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(unavailable.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(unavailable.status).toBe(503);
+    expect(unavailable.context).toMatchObject({ retryAfterSeconds: 30, lastUpstreamStatus: 503 });
+    const failed = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(failed.code).toBe('UPSTREAM_ERROR');
+    expect(failed.context.retryAfterSeconds).toBeNull();
   });
 
   it('honours Retry-After as the minimum delay before the retry', async () => {

@@ -27,6 +27,8 @@ const LONG_CONTEXT_PARAGRAPH =
   'This paragraph is neutral padding added by the simulate_long_context drill to exercise long prompts; it carries no information relevant to the question. ';
 const LONG_CONTEXT_CHARS = 24_000;
 const DRILL_LATENCY_MS = 1000;
+/** Provider error messages are cut to this (they end up in the problem detail, the span and the log line). */
+const MAX_PROVIDER_MESSAGE_CHARS = 500;
 /** The longest a call's records wait for the next upstream call to go out (see `afterAnswer`). */
 const BOOKKEEPING_MAX_DELAY_MS = 2;
 
@@ -322,7 +324,9 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async generateInSpan(request: LlmGenerateRequest, span: LlmSpanHandle): Promise<LlmGenerateResult> {
-    const result = await this.provider.generate(request);
+    const result = await this.provider.generate(request).catch((error: unknown) => {
+      throw this.redacted(error);
+    });
     this.tagResponse(span, request, result, this.usageOf(request.prompt, result));
     return result;
   }
@@ -368,7 +372,8 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
         });
       };
       run().catch((raw: unknown) => {
-        const error = raw instanceof Error ? raw : new Error(String(raw));
+        const redacted = this.redacted(raw);
+        const error = redacted instanceof Error ? redacted : new Error(String(redacted));
         rejectDone(error);
         if (!started) rejectStarted(error);
         else queue.fail(error);
@@ -537,8 +542,11 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
     const context = { model: last, modelsTried, attempts, lastUpstreamStatus, lastErrorKind: kind };
     if (kind === 'timeout')
       throw this.failure('UPSTREAM_TIMEOUT', detail, { ...context, retryAfterSeconds: null }, lastError);
-    if (kind === 'rate_limit') {
-      const retryAfterSeconds = Math.max(1, Math.ceil((lastError?.details.retryAfterMs ?? 1000) / 1000));
+    // Rate limited, or unavailable with a Retry-After (an upstream 503 saying when to come back): the client gets
+    // the provider's Retry-After on a 503 of its own.
+    const retryAfterMs = lastError?.details.retryAfterMs;
+    if (kind === 'rate_limit' || (lastError?.details.status === 503 && retryAfterMs !== undefined)) {
+      const retryAfterSeconds = Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000));
       throw this.failure('UPSTREAM_UNAVAILABLE', detail, { ...context, retryAfterSeconds }, lastError);
     }
     throw this.failure('UPSTREAM_ERROR', detail, { ...context, retryAfterSeconds: null }, lastError);
@@ -608,6 +616,19 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
     return new LlmProviderError('invalid_response', raw instanceof Error ? raw.message : String(raw), details, {
       cause: raw,
     });
+  }
+
+  /**
+   * A provider failure whose message is redacted (PII, secrets) and bounded before it reaches the attempt span,
+   * the log line or the client's problem detail: upstream error bodies may echo the prompt or part of a key
+   * ("Incorrect API key provided: sk-…").
+   */
+  private redacted(error: unknown): unknown {
+    if (!(error instanceof LlmProviderError)) return error;
+    const message = this.sanitizer.text(error.message, MAX_PROVIDER_MESSAGE_CHARS);
+    return message === error.message
+      ? error
+      : new LlmProviderError(error.kind, message, error.details, { cause: error });
   }
 
   private usageOf(prompt: string, result: LlmGenerateResult): LlmUsage {

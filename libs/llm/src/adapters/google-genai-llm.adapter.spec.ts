@@ -3,7 +3,7 @@ import { testConfig } from '../../../../test/support/app-config';
 import { closedPort, collectStream, llmRequest, providerFailure } from '../../../../test/support/llm-adapter-helpers';
 import { FakeGeminiServer } from '../../../../test/support/fake-gemini-server';
 import { type LlmGenerateRequest } from '../ports/llm-provider.port';
-import { GoogleGenAiLlmAdapter, type GoogleGenAiMode } from './google-genai-llm.adapter';
+import { GoogleGenAiLlmAdapter, type GoogleGenAiMode, toUsage } from './google-genai-llm.adapter';
 
 const PROJECT = 'test-project-42';
 const LOCATION = 'europe-west4';
@@ -431,3 +431,29 @@ async function waitFor(predicate: () => boolean, timeoutMs = 2_000): Promise<voi
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('Gemini usage metadata', () => {
+  it('reads the counts, 0 for the ones Gemini leaves out, and nothing (estimate) for any unreadable one', () => {
+    expect(
+      toUsage({ promptTokenCount: 100, cachedContentTokenCount: 40, candidatesTokenCount: 7, thoughtsTokenCount: 30 }),
+    ).toEqual({
+      inputTokens: 100,
+      outputTokens: 7,
+      reasoningTokens: 30,
+      cachedTokens: 40,
+      totalTokens: 137,
+      estimated: false,
+    });
+    // A blocked prompt: no candidates count.
+    expect(toUsage({ promptTokenCount: 9, totalTokenCount: 9 })).toMatchObject({ outputTokens: 0, totalTokens: 9 });
+    for (const odd of [
+      { candidatesTokenCount: 3 },
+      { promptTokenCount: '9', candidatesTokenCount: 3 },
+      { promptTokenCount: 9, candidatesTokenCount: -3 },
+      { promptTokenCount: 9, candidatesTokenCount: 3, thoughtsTokenCount: 1.5 },
+      { promptTokenCount: 9, candidatesTokenCount: 3, totalTokenCount: Number.POSITIVE_INFINITY },
+    ]) {
+      expect(toUsage(odd as Parameters<typeof toUsage>[0])).toBeUndefined();
+    }
+  });
+});

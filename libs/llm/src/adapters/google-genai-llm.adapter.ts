@@ -22,6 +22,7 @@ import {
 } from '../ports/llm-provider.port';
 import { createUndiciFetch } from './undici-fetch';
 import { type ErrorContext, kindForStatus, toProviderError } from './upstream-errors';
+import { responseModel, tokenCount, UNREADABLE } from './wire-values';
 
 export type GoogleGenAiMode = 'vertex' | 'gemini';
 
@@ -183,7 +184,7 @@ class ResponseAccumulator {
 
   /** Returns the new answer text in this response/chunk. */
   add(response: GenerateContentResponse): string {
-    if (response.modelVersion) this.model = response.modelVersion;
+    if (response.modelVersion !== undefined) this.model = responseModel(response.modelVersion, this.model);
     if (response.usageMetadata) this.usage = response.usageMetadata;
     const blockReason = response.promptFeedback?.blockReason;
     if (blockReason) this.promptBlockReason = String(blockReason);
@@ -239,19 +240,36 @@ function normaliseFinishReason(raw: string | undefined): FinishReason {
 
 /**
  * Gemini usage → LlmUsage. `promptTokenCount` already includes `cachedContentTokenCount`; tool-use prompt
- * tokens are input too. `candidatesTokenCount` excludes `thoughtsTokenCount` (billed at the output rate).
+ * tokens are input too. `candidatesTokenCount` excludes `thoughtsTokenCount` (billed at the output rate), and
+ * is left out when there is no answer (a blocked prompt): 0 then. Undefined (the service then estimates, and
+ * says so) when `promptTokenCount` is missing or any count is not a non-negative integer.
  */
 export function toUsage(metadata: GenerateContentResponseUsageMetadata | undefined): LlmUsage | undefined {
-  if (metadata === undefined) return undefined;
-  const inputTokens = (metadata.promptTokenCount ?? 0) + (metadata.toolUsePromptTokenCount ?? 0);
-  const outputTokens = metadata.candidatesTokenCount ?? 0;
-  const reasoningTokens = metadata.thoughtsTokenCount ?? 0;
+  if (metadata === undefined || metadata === null || typeof metadata !== 'object') return undefined;
+  const prompt = tokenCount(metadata.promptTokenCount, undefined);
+  const toolUse = tokenCount(metadata.toolUsePromptTokenCount, 0);
+  const candidates = tokenCount(metadata.candidatesTokenCount, 0);
+  const thoughts = tokenCount(metadata.thoughtsTokenCount, 0);
+  const cached = tokenCount(metadata.cachedContentTokenCount, 0);
+  const total = tokenCount(metadata.totalTokenCount, undefined);
+  if (
+    prompt === undefined ||
+    prompt === UNREADABLE ||
+    toolUse === UNREADABLE ||
+    candidates === UNREADABLE ||
+    thoughts === UNREADABLE ||
+    cached === UNREADABLE ||
+    total === UNREADABLE
+  ) {
+    return undefined;
+  }
+  const inputTokens = prompt + toolUse;
   return {
     inputTokens,
-    outputTokens,
-    reasoningTokens,
-    cachedTokens: metadata.cachedContentTokenCount ?? 0,
-    totalTokens: metadata.totalTokenCount ?? inputTokens + outputTokens + reasoningTokens,
+    outputTokens: candidates,
+    reasoningTokens: thoughts,
+    cachedTokens: Math.min(cached, prompt),
+    totalTokens: total ?? inputTokens + candidates + thoughts,
     estimated: false,
   };
 }

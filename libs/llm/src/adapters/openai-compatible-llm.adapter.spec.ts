@@ -97,6 +97,49 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
     expect(result.rawFinishReason).toBe('tool_calls');
   });
 
+  it('does not trust the types of a response: odd counts are estimated instead, a non-text answer fails', async () => {
+    const completion = (message: unknown, extra: Record<string, unknown>): Record<string, unknown> => ({
+      id: 'chatcmpl-odd',
+      object: 'chat.completion',
+      choices: [{ index: 0, message, finish_reason: 'stop' }],
+      ...extra,
+    });
+    const text = { role: 'assistant', content: 'fine' };
+    server.enqueue({
+      type: 'error',
+      status: 200,
+      body: completion(text, {
+        model: 12345,
+        usage: { prompt_tokens: 'a', completion_tokens: -5, total_tokens: 'a-5' },
+      }),
+    });
+    const odd = await adapter.generate(request());
+    expect(odd).toMatchObject({ text: 'fine', model: 'llama3.2:3b', finishReason: 'stop' });
+    expect(odd.usage).toBeUndefined(); // the service estimates and marks it
+    for (const usage of [
+      { prompt_tokens: 10, completion_tokens: 2.5 },
+      { prompt_tokens: 10 },
+      { prompt_tokens: 10, completion_tokens: 2, completion_tokens_details: { reasoning_tokens: '1' } },
+    ]) {
+      server.enqueue({ type: 'error', status: 200, body: completion(text, { model: ' ', usage }) });
+      const result = await adapter.generate(request());
+      expect(result.usage).toBeUndefined();
+      expect(result.model).toBe('llama3.2:3b');
+    }
+    server.enqueue({
+      type: 'error',
+      status: 200,
+      body: completion(text, { usage: { prompt_tokens: 10, completion_tokens: 2, prompt_tokens_details: null } }),
+    });
+    expect((await adapter.generate(request())).usage).toMatchObject({
+      inputTokens: 10,
+      outputTokens: 2,
+      cachedTokens: 0,
+    });
+    server.enqueue({ type: 'error', status: 200, body: completion({ role: 'assistant', content: 42 }, {}) });
+    expect(await providerFailure(adapter.generate(request()))).toMatchObject({ kind: 'invalid_response' });
+  });
+
   it('normalises length', async () => {
     server.enqueue({ type: 'answer', text: 'The answer is', finishReason: 'length' });
     expect((await adapter.generate(request())).finishReason).toBe('length');

@@ -21,6 +21,7 @@ import {
 } from './upstream-errors';
 import { UpstreamConnectionError } from './upstream-connection.error';
 import { UpstreamHttpError } from './upstream-http.error';
+import { responseModel, tokenCount, UNREADABLE } from './wire-values';
 
 /** The parts of an OpenAI chat-completions usage object this adapter reads. */
 interface WireUsage {
@@ -136,7 +137,7 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
         }
         const chunk = parseJson(data);
         if (chunk.error !== undefined) throw streamError(chunk.error, context);
-        if (chunk.model) model = chunk.model;
+        if (chunk.model !== undefined) model = responseModel(chunk.model, model);
         if (chunk.usage) usage = chunk.usage;
         const choice = chunk.choices?.[0];
         if (choice === undefined) continue;
@@ -237,10 +238,17 @@ function completionResult(
       status: 200,
     });
   }
-  const content = choice.message?.content;
+  const content: unknown = choice.message?.content;
+  if (content !== undefined && content !== null && typeof content !== 'string') {
+    throw new LlmProviderError('invalid_response', `openai ${requestedModel}: the answer's content is not text`, {
+      provider: 'openai',
+      model: requestedModel,
+      status: 200,
+    });
+  }
   return buildResult(
-    typeof content === 'string' ? content : '',
-    completion.model || requestedModel,
+    content ?? '',
+    responseModel(completion.model, requestedModel),
     choice.finish_reason ?? undefined,
     completion.usage ?? undefined,
     Boolean(choice.message?.refusal),
@@ -275,19 +283,35 @@ function buildResult(
 
 /**
  * OpenAI usage → LlmUsage. `completion_tokens` includes `reasoning_tokens`, so output = completion − reasoning:
- * reasoning is reported apart (and priced at the output rate) without being counted twice.
+ * reasoning is reported apart (and priced at the output rate) without being counted twice. Undefined (the
+ * service then estimates, and says so) when the prompt or completion count is missing or any count is not a
+ * non-negative integer.
  */
-export function toUsage(usage: WireUsage | undefined): LlmUsage | undefined {
-  if (usage === undefined) return undefined;
-  const inputTokens = usage.prompt_tokens ?? 0;
-  const completion = usage.completion_tokens ?? 0;
-  const reasoningTokens = Math.min(usage.completion_tokens_details?.reasoning_tokens ?? 0, completion);
+export function toUsage(usage: WireUsage | null | undefined): LlmUsage | undefined {
+  if (usage === undefined || usage === null || typeof usage !== 'object') return undefined;
+  const input = tokenCount(usage.prompt_tokens, undefined);
+  const completion = tokenCount(usage.completion_tokens, undefined);
+  const reasoning = tokenCount(usage.completion_tokens_details?.reasoning_tokens, 0);
+  const cached = tokenCount(usage.prompt_tokens_details?.cached_tokens, 0);
+  const total = tokenCount(usage.total_tokens, undefined);
+  if (
+    input === undefined ||
+    completion === undefined ||
+    input === UNREADABLE ||
+    completion === UNREADABLE ||
+    reasoning === UNREADABLE ||
+    cached === UNREADABLE ||
+    total === UNREADABLE
+  ) {
+    return undefined;
+  }
+  const reasoningTokens = Math.min(reasoning, completion);
   return {
-    inputTokens,
+    inputTokens: input,
     outputTokens: completion - reasoningTokens,
     reasoningTokens,
-    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
-    totalTokens: usage.total_tokens ?? inputTokens + completion,
+    cachedTokens: Math.min(cached, input),
+    totalTokens: total ?? input + completion,
     estimated: false,
   };
 }
