@@ -22,7 +22,7 @@ import {
 } from '../ports/llm-provider.port';
 import { createUndiciFetch } from './undici-fetch';
 import { type ErrorContext, kindForStatus, toProviderError } from './upstream-errors';
-import { responseModel, tokenCount, UNREADABLE } from './wire-values';
+import { readUsage, responseModel } from './wire-values';
 
 export type GoogleGenAiMode = 'vertex' | 'gemini';
 
@@ -246,32 +246,20 @@ function normaliseFinishReason(raw: string | undefined): FinishReason {
  */
 export function toUsage(metadata: GenerateContentResponseUsageMetadata | undefined): LlmUsage | undefined {
   if (metadata === undefined || metadata === null || typeof metadata !== 'object') return undefined;
-  const prompt = tokenCount(metadata.promptTokenCount, undefined);
-  const toolUse = tokenCount(metadata.toolUsePromptTokenCount, 0);
-  const candidates = tokenCount(metadata.candidatesTokenCount, 0);
-  const thoughts = tokenCount(metadata.thoughtsTokenCount, 0);
-  const cached = tokenCount(metadata.cachedContentTokenCount, 0);
-  const total = tokenCount(metadata.totalTokenCount, undefined);
-  if (
-    prompt === undefined ||
-    prompt === UNREADABLE ||
-    toolUse === UNREADABLE ||
-    candidates === UNREADABLE ||
-    thoughts === UNREADABLE ||
-    cached === UNREADABLE ||
-    total === UNREADABLE
-  ) {
-    return undefined;
-  }
-  const inputTokens = prompt + toolUse;
-  return {
-    inputTokens,
-    outputTokens: candidates,
-    reasoningTokens: thoughts,
-    cachedTokens: Math.min(cached, prompt),
-    totalTokens: total ?? inputTokens + candidates + thoughts,
-    estimated: false,
-  };
+  return readUsage((count) => {
+    const prompt = count(metadata.promptTokenCount);
+    const inputTokens = prompt + count(metadata.toolUsePromptTokenCount, 0);
+    const outputTokens = count(metadata.candidatesTokenCount, 0);
+    const reasoningTokens = count(metadata.thoughtsTokenCount, 0);
+    return {
+      inputTokens,
+      outputTokens,
+      reasoningTokens,
+      cachedTokens: Math.min(count(metadata.cachedContentTokenCount, 0), prompt),
+      totalTokens: count(metadata.totalTokenCount, inputTokens + outputTokens + reasoningTokens),
+      estimated: false,
+    };
+  });
 }
 
 /** SDK failures that carry no HTTP status from our fetch: mid-stream error chunks (ApiError) and auth. */

@@ -21,7 +21,7 @@ import {
 } from './upstream-errors';
 import { UpstreamConnectionError } from './upstream-connection.error';
 import { UpstreamHttpError } from './upstream-http.error';
-import { responseModel, tokenCount, UNREADABLE } from './wire-values';
+import { readUsage, responseModel } from './wire-values';
 
 /** The parts of an OpenAI chat-completions usage object this adapter reads. */
 interface WireUsage {
@@ -289,31 +289,19 @@ function buildResult(
  */
 export function toUsage(usage: WireUsage | null | undefined): LlmUsage | undefined {
   if (usage === undefined || usage === null || typeof usage !== 'object') return undefined;
-  const input = tokenCount(usage.prompt_tokens, undefined);
-  const completion = tokenCount(usage.completion_tokens, undefined);
-  const reasoning = tokenCount(usage.completion_tokens_details?.reasoning_tokens, 0);
-  const cached = tokenCount(usage.prompt_tokens_details?.cached_tokens, 0);
-  const total = tokenCount(usage.total_tokens, undefined);
-  if (
-    input === undefined ||
-    completion === undefined ||
-    input === UNREADABLE ||
-    completion === UNREADABLE ||
-    reasoning === UNREADABLE ||
-    cached === UNREADABLE ||
-    total === UNREADABLE
-  ) {
-    return undefined;
-  }
-  const reasoningTokens = Math.min(reasoning, completion);
-  return {
-    inputTokens: input,
-    outputTokens: completion - reasoningTokens,
-    reasoningTokens,
-    cachedTokens: Math.min(cached, input),
-    totalTokens: total ?? input + completion,
-    estimated: false,
-  };
+  return readUsage((count) => {
+    const input = count(usage.prompt_tokens);
+    const completion = count(usage.completion_tokens);
+    const reasoning = Math.min(count(usage.completion_tokens_details?.reasoning_tokens, 0), completion);
+    return {
+      inputTokens: input,
+      outputTokens: completion - reasoning,
+      reasoningTokens: reasoning,
+      cachedTokens: Math.min(count(usage.prompt_tokens_details?.cached_tokens, 0), input),
+      totalTokens: count(usage.total_tokens, input + completion),
+      estimated: false,
+    };
+  });
 }
 
 function isContentFilterError(body: string): boolean {

@@ -4,16 +4,33 @@
  * the cost or the ledger.
  */
 
-/** Marks a usage report that has a count it cannot read: the whole report is then ignored (and estimated). */
-export const UNREADABLE = Symbol('unreadable');
+/** Thrown by the count reader, caught by `readUsage`: never leaves this module. */
+class UnreadableUsage extends Error {}
 
 /**
- * One token count of a usage report: the number when it is a non-negative safe integer, `fallback` when it is
- * absent (undefined or null), UNREADABLE otherwise.
+ * Reads one token count of a usage report: the number when it is a non-negative safe integer; `absent` when it
+ * is left out (undefined or null). A count that is required (no `absent` given) and left out, or that is not
+ * such a number, makes the whole report unreadable (see `readUsage`).
  */
-export function tokenCount<F extends number | undefined>(value: unknown, fallback: F): number | F | typeof UNREADABLE {
-  if (value === undefined || value === null) return fallback;
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : UNREADABLE;
+export type CountReader = (value: unknown, absent?: number) => number;
+
+const count: CountReader = (value, absent) => {
+  if (value === undefined || value === null) {
+    if (absent === undefined) throw new UnreadableUsage('a required count is missing');
+    return absent;
+  }
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  throw new UnreadableUsage('a count is not a non-negative integer');
+};
+
+/** Runs `read` over a usage report; undefined (the service then estimates, and says so) if a count is unreadable. */
+export function readUsage<T>(read: (count: CountReader) => T): T | undefined {
+  try {
+    return read(count);
+  } catch (error) {
+    if (error instanceof UnreadableUsage) return undefined;
+    throw error;
+  }
 }
 
 /** The largest model name kept from a response (it appears in the metadata, the span and the log line). */
