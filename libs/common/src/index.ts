@@ -7,6 +7,8 @@ export * from './errors/request-outcome.recorder';
 export * from './errors/routed-mark';
 export * from './errors/trace-id.provider';
 export * from './http/json-body';
+export * from './http/undici-fetch';
+export * from './http/upstream-connection.error';
 export * from './text/sanitize';
 export * from './text/text-redactor';
 export * from './text/truncate';

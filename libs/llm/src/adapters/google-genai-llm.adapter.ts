@@ -1,3 +1,4 @@
+import { createUndiciFetch } from '@app/common';
 import { AppConfig } from '@app/config';
 import {
   type Candidate,
@@ -20,8 +21,7 @@ import {
   type LlmUsage,
   type SafetyBlock,
 } from '../ports/llm-provider.port';
-import { createUndiciFetch } from './undici-fetch';
-import { type ErrorContext, kindForStatus, toProviderError } from './upstream-errors';
+import { type ErrorContext, kindForStatus, toProviderError, upstreamHttpError } from './upstream-errors';
 import { readUsage, responseModel } from './wire-values';
 
 export type GoogleGenAiMode = 'vertex' | 'gemini';
@@ -77,7 +77,7 @@ export class GoogleGenAiLlmAdapter extends LlmProvider {
       bodyTimeout: llm.timeoutMs + 5_000,
     });
     const httpOptions = {
-      fetch: createUndiciFetch(this.agent),
+      fetch: createUndiciFetch(this.agent, upstreamHttpError),
       apiVersion: API_VERSION[mode],
       ...(llm.baseUrl !== undefined ? { baseUrl: llm.baseUrl } : {}),
     };

@@ -1,3 +1,4 @@
+import { MAX_ERROR_BODY_BYTES, readBounded, UpstreamConnectionError } from '@app/common';
 import { AppConfig, type Secret } from '@app/config';
 import { type Dispatcher, Pool } from 'undici';
 import {
@@ -10,17 +11,13 @@ import {
   type LlmUsage,
 } from '../ports/llm-provider.port';
 import { sseData } from './sse-data';
-import { readBounded } from './undici-fetch';
 import {
   type ErrorContext,
-  MAX_ERROR_BODY_BYTES,
   kindForStatus,
-  retryAfterFrom,
   toProviderError,
+  upstreamHttpError,
   upstreamMessage,
 } from './upstream-errors';
-import { UpstreamConnectionError } from './upstream-connection.error';
-import { UpstreamHttpError } from './upstream-http.error';
 import { readUsage, responseModel } from './wire-values';
 
 /** The parts of an OpenAI chat-completions usage object this adapter reads. */
@@ -210,7 +207,7 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
         safetyBlock: { stage: 'prompt', reason: 'content_filter' },
       };
     }
-    throw new UpstreamHttpError(statusCode, upstreamMessage(text), retryAfterFrom(headers, text));
+    throw upstreamHttpError(statusCode, headers, text);
   }
 
   private errorContext(request: LlmGenerateRequest): ErrorContext {

@@ -1,6 +1,6 @@
 import { LlmProviderError } from '../ports/llm-provider.port';
 import { abortKind, parseRetryAfter, retryAfterFrom, toProviderError, upstreamMessage } from './upstream-errors';
-import { UpstreamConnectionError } from './upstream-connection.error';
+import { UpstreamConnectionError } from '@app/common';
 import { UpstreamHttpError } from './upstream-http.error';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');

@@ -1,11 +1,9 @@
+import { UpstreamConnectionError } from '@app/common';
 import type { LlmProviderName } from '@app/config';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type LlmErrorKind, LlmProviderError } from '../ports/llm-provider.port';
-import { UpstreamConnectionError } from './upstream-connection.error';
 import { UpstreamHttpError } from './upstream-http.error';
 
-/** Upper bound on what is read from an error body (it only feeds a truncated message and RetryInfo). */
-export const MAX_ERROR_BODY_BYTES = 16 * 1024;
 const MAX_MESSAGE_CHARS = 300;
 /** A Retry-After beyond this is treated as this (a provider asking for a day is not waited for). */
 const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
@@ -210,4 +208,9 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 
 function truncate(text: string): string {
   return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}…` : text;
+}
+
+/** The LLM adapters' error for a non-2xx answer: the provider's message and its retry delay kept. */
+export function upstreamHttpError(status: number, headers: IncomingHttpHeaders, body: string): UpstreamHttpError {
+  return new UpstreamHttpError(status, upstreamMessage(body), retryAfterFrom(headers, body));
 }

@@ -1,6 +1,7 @@
+import { createUndiciFetch } from '@app/common';
 import { GoogleGenAI, type HttpOptions } from '@google/genai';
 import type { AuthClient } from 'google-auth-library';
-import { fetch as undiciFetch } from 'undici';
+import { Agent } from 'undici';
 import { EmbeddingsError, EmbeddingsPort } from './embeddings.port';
 
 export interface GenAiEmbeddingsOptions {
@@ -21,14 +22,18 @@ export class GenAiEmbeddingsAdapter extends EmbeddingsPort {
   readonly remote = true;
   readonly name: string;
   private readonly client: GoogleGenAI;
+  private readonly agent = new Agent({ keepAliveTimeout: 30_000, connections: 8 });
 
   constructor(private readonly options: GenAiEmbeddingsOptions) {
     super();
     this.name = `${options.vertex ? 'vertex' : 'gemini'}:${options.model}`;
-    // undici's own fetch (a direct dependency) rather than the runtime's global one: same wire behaviour,
-    // and it also works inside test VMs where the global dispatcher is not exposed.
+    // undici's request() behind the SDK's fetch hook, as the LLM adapter does: WHATWG fetch costs several times
+    // the CPU per call (bench/RESULTS.md). A non-2xx answer becomes an EmbeddingsError with its status.
     const httpOptions: HttpOptions = {
-      fetch: undiciFetch as unknown as NonNullable<HttpOptions['fetch']>,
+      fetch: createUndiciFetch(
+        this.agent,
+        (status) => new EmbeddingsError(`${this.name} embeddings failed: upstream answered HTTP ${status}`, status),
+      ),
       ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
     };
     this.client = options.vertex
@@ -41,6 +46,10 @@ export class GenAiEmbeddingsAdapter extends EmbeddingsPort {
           httpOptions,
         })
       : new GoogleGenAI({ apiKey: options.apiKey, httpOptions });
+  }
+
+  override close(): Promise<void> {
+    return this.agent.close();
   }
 
   async embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {

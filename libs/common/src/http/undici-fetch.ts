@@ -2,11 +2,15 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { UpstreamConnectionError } from './upstream-connection.error';
-import { MAX_ERROR_BODY_BYTES, retryAfterFrom, upstreamMessage } from './upstream-errors';
-import { UpstreamHttpError } from './upstream-http.error';
 
 /** The `fetch` signature `@google/genai` accepts in `httpOptions.fetch`. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** How the caller's adapter turns a non-2xx answer into its own error type. */
+export type StatusErrorFactory = (status: number, headers: IncomingHttpHeaders, body: string) => Error;
+
+/** Upper bound on what is read from an error body (it only feeds a truncated message and retry hints). */
+export const MAX_ERROR_BODY_BYTES = 16 * 1024;
 
 /**
  * A minimal `fetch` for SDKs that accept one (`@google/genai` `httpOptions.fetch`), built on an undici
@@ -14,12 +18,13 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
  * costs about twice the CPU per call of this one.
  *
  * Differences from fetch, on purpose:
- * - a non-2xx answer is not returned: its body is read (bounded) and an `UpstreamHttpError` carrying the
- *   status and the `Retry-After` delay is thrown (the SDK's own `ApiError` keeps only the status);
+ * - a non-2xx answer is not returned: its body is read (bounded) and the error `errorForStatus` makes of it is
+ *   thrown (the SDK's own `ApiError` keeps only the status; the LLM adapter keeps the `Retry-After` delay too);
+ * - a request that gets no answer at all rejects with `UpstreamConnectionError` (the transport error as cause);
  * - a `text/event-stream` body is handed over as a stream; any other body is read fully first;
  * - no redirects, no cookies, no CORS: it talks to one API.
  */
-export function createUndiciFetch(dispatcher: Dispatcher): FetchLike {
+export function createUndiciFetch(dispatcher: Dispatcher, errorForStatus: StatusErrorFactory): FetchLike {
   return async (input, init = {}) => {
     const url = typeof input === 'string' ? new URL(input) : input instanceof URL ? input : new URL(input.url);
     let response: Dispatcher.ResponseData;
@@ -37,8 +42,7 @@ export function createUndiciFetch(dispatcher: Dispatcher): FetchLike {
     }
     const { statusCode, headers, body } = response;
     if (statusCode < 200 || statusCode >= 300) {
-      const text = await readBounded(body, MAX_ERROR_BODY_BYTES);
-      throw new UpstreamHttpError(statusCode, upstreamMessage(text), retryAfterFrom(headers, text));
+      throw errorForStatus(statusCode, headers, await readBounded(body, MAX_ERROR_BODY_BYTES));
     }
     const responseHeaders = webHeaders(headers);
     if (statusCode === 204 || statusCode === 205) {
