@@ -150,7 +150,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
   }
 
   async complete(raw: LlmCallInput): Promise<LlmCallResult> {
-    this.usage.assertWithinBudget();
+    this.checkBudget();
     const ctx = this.begin(this.assessor.inspect(raw, this.provider.name));
     try {
       if (ctx.input.drills.latency) await sleep(DRILL_LATENCY_MS, ctx.input.signal);
@@ -170,7 +170,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
    * the first event is awaited before this resolves, so such failures surface as a normal error response.
    */
   async stream(raw: LlmCallInput): Promise<AsyncIterable<LlmStreamItem>> {
-    this.usage.assertWithinBudget();
+    this.checkBudget();
     const ctx = this.begin(this.assessor.inspect(raw, this.provider.name));
     const input = ctx.input;
     let outcome: AttemptOutcome<StreamAttempt>;
@@ -204,7 +204,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Scores the answer (the response carries the score); the call's records (metrics, log line, ledger,
-   * evaluations, drift) are made once, just after the answer is written.
+   * evaluations, drift) are made once, soon after the answer is written (see `afterAnswer`).
    */
   private completed(ctx: CallContext, result: LlmCallResult): LlmCallResult {
     const quality = this.assessor.score(ctx.input, result);
@@ -252,6 +252,16 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
         this.logger.error(`recording an LLM call failed: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
+  }
+
+  /**
+   * Refuses the call once an enforced daily budget is spent. Under BUDGET_POLICY=enforce the records still
+   * pending are made first, so the spend of every call already answered counts (the overshoot stays what the calls
+   * in flight cost); under `alert` they keep waiting for the next upstream call.
+   */
+  private checkBudget(): void {
+    if (this.config.budget.policy === 'enforce' && this.pendingBookkeeping.length > 0) this.runBookkeeping();
+    this.usage.assertWithinBudget();
   }
 
   private begin(input: LlmCallInput): CallContext {
