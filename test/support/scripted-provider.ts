@@ -7,7 +7,13 @@ import {
 } from '@app/llm';
 
 export type Step =
-  | { ok: string; usage?: LlmGenerateResult['usage']; delayMs?: number }
+  | {
+      ok: string;
+      usage?: LlmGenerateResult['usage'];
+      delayMs?: number;
+      /** Streams only: the pause between two words. */
+      chunkDelayMs?: number;
+    }
   | {
       fail: 'server' | 'rate_limit' | 'timeout' | 'bad_request' | 'connection' | 'auth';
       status?: number;
@@ -87,8 +93,15 @@ export class ScriptedProvider extends LlmProvider {
         ),
       );
     }
+    const chunkDelayMs = next && 'ok' in next ? next.chunkDelayMs : undefined;
     const result = await this.generate(request);
-    for (const word of result.text.split(' ')) yield { type: 'delta', text: `${word} ` };
+    for (const word of result.text.split(' ')) {
+      if (request.signal.aborted) {
+        throw new LlmProviderError('timeout', 'stream aborted', { provider: this.name, model: request.model });
+      }
+      yield { type: 'delta', text: `${word} ` };
+      if (chunkDelayMs) await new Promise((r) => setTimeout(r, chunkDelayMs));
+    }
     yield { type: 'done', result };
   }
 }

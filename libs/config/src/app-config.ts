@@ -50,6 +50,8 @@ export abstract class AppConfig {
     readonly model: string;
     readonly fallbackModels: readonly string[];
     readonly timeoutMs: number;
+    /** The whole call's time budget: attempts, backoffs and fallbacks (until the first token for streams). */
+    readonly deadlineMs: number;
     readonly maxRetries: number;
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;

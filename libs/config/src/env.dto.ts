@@ -92,6 +92,7 @@ export class EnvDto {
   @Matches(/^[\w.\-:/@\s,]*$/, { message: 'LLM_FALLBACK_MODELS must be a comma-separated list of model ids' })
   LLM_FALLBACK_MODELS = '';
   @Transform(toInt) @IsInt() @Min(100) @Max(600_000) LLM_TIMEOUT_MS = 30_000;
+  @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000) LLM_DEADLINE_MS = 120_000;
   @Transform(toInt) @IsInt() @Min(0) @Max(10) LLM_MAX_RETRIES = 2;
   @Transform(toInt) @IsInt() @Min(1) @Max(60_000) LLM_RETRY_BASE_MS = 250;
   @Transform(toInt) @IsInt() @Min(1) @Max(300_000) LLM_RETRY_MAX_MS = 8_000;

@@ -128,6 +128,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       model: dto.LLM_MODEL,
       fallbackModels,
       timeoutMs: dto.LLM_TIMEOUT_MS,
+      deadlineMs: dto.LLM_DEADLINE_MS,
       maxRetries: dto.LLM_MAX_RETRIES,
       retryBaseMs: dto.LLM_RETRY_BASE_MS,
       retryMaxMs: dto.LLM_RETRY_MAX_MS,

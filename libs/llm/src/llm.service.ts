@@ -47,6 +47,8 @@ interface CallContext {
   promptId: string;
   /** performance.now() at the start, for durations. */
   started: number;
+  /** performance.now() past which no attempt starts and no backoff waits (LLM_DEADLINE_MS). */
+  deadline: number;
   /** Wall clock at the start, for the ledger. */
   startedAtMs: number;
   prompt: string;
@@ -266,10 +268,12 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
 
   private begin(input: LlmCallInput): CallContext {
     const { prompt, applied } = this.preparePrompt(input.prompt, input.drills);
+    const started = performance.now();
     return {
       input,
       promptId: randomUUID(),
-      started: performance.now(),
+      started,
+      deadline: started + this.config.llm.deadlineMs,
       startedAtMs: Date.now(),
       prompt,
       drillsApplied: applied,
@@ -412,8 +416,14 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
     let lastUpstreamStatus: number | null = null;
     const modelsTried: string[] = [];
     let circuitRetryAfterMs = Infinity;
+    /** Set when the deadline (LLM_DEADLINE_MS) stopped a retry or a fallback. */
+    let deadlineReached = false;
 
     for (const model of this.chain) {
+      if (performance.now() >= ctx.deadline) {
+        deadlineReached = true;
+        break;
+      }
       const breaker = this.breaker(model);
       if (!breaker.tryAcquire()) {
         circuitRetryAfterMs = Math.min(circuitRetryAfterMs, breaker.retryAfterMs());
@@ -440,10 +450,33 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
           throw error;
         }
         const controller = new AbortController();
-        const timer = setTimeout(
-          () => controller.abort(new DOMException(`attempt timed out after ${llm.timeoutMs} ms`, 'TimeoutError')),
-          llm.timeoutMs,
+        // The attempt's timeout, cut to what is left of the call's deadline.
+        const left = Math.max(1, Math.ceil(ctx.deadline - performance.now()));
+        const cut = left < llm.timeoutMs;
+        const timeout =
+          (reason: string): (() => void) =>
+          () =>
+            controller.abort(new DOMException(reason, 'TimeoutError'));
+        let timer = setTimeout(
+          timeout(
+            cut
+              ? `the call's deadline of ${llm.deadlineMs} ms (LLM_DEADLINE_MS) was reached`
+              : `attempt timed out after ${llm.timeoutMs} ms`,
+          ),
+          cut ? left : llm.timeoutMs,
         );
+        // A stream's first event ends the deadline's hold on it: from then on the timer is the idle timeout
+        // between events (LLM_TIMEOUT_MS), refreshed by each event.
+        let streaming = false;
+        const heartbeat = (): void => {
+          if (streaming) {
+            timer.refresh();
+            return;
+          }
+          streaming = true;
+          clearTimeout(timer);
+          timer = setTimeout(timeout(`no stream event for ${llm.timeoutMs} ms`), llm.timeoutMs);
+        };
         const onClientAbort = (): void => controller.abort(ctx.input.signal?.reason);
         ctx.input.signal?.addEventListener('abort', onClientAbort, { once: true });
         let keepSlot = false;
@@ -474,7 +507,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
                       },
                     );
                   }
-                  const { started, finished } = attempt(request, span, () => timer.refresh());
+                  const { started, finished } = attempt(request, span, heartbeat);
                   this.upstreamDispatched();
                   started.then(resolve, reject);
                   await finished;
@@ -517,6 +550,11 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
           const delayMs = backoffDelay(retry, llm.retryBaseMs, llm.retryMaxMs, error.details.retryAfterMs);
           // A Retry-After longer than the retry budget: try the next model instead of waiting.
           if (delayMs > llm.retryMaxMs) break;
+          // No backoff waits past the deadline: the next model gets whatever time is left (usually none).
+          if (performance.now() + delayMs >= ctx.deadline) {
+            deadlineReached = true;
+            break;
+          }
           retries += 1;
           await sleep(delayMs, ctx.input.signal);
           if (!breaker.tryAcquire()) break;
@@ -531,6 +569,20 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
       }
     }
 
+    if (attempts === 0 && deadlineReached) {
+      throw this.failure(
+        'UPSTREAM_TIMEOUT',
+        `The call's deadline of ${llm.deadlineMs} ms (LLM_DEADLINE_MS) passed before any attempt`,
+        {
+          model: this.chain[0]!,
+          modelsTried,
+          attempts,
+          lastUpstreamStatus: null,
+          lastErrorKind: 'timeout',
+          retryAfterSeconds: null,
+        },
+      );
+    }
     if (modelsTried.length === 0) {
       const seconds = Math.max(1, Math.ceil(circuitRetryAfterMs / 1000));
       throw this.failure(
@@ -548,7 +600,10 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
     }
     const last = modelsTried[modelsTried.length - 1]!;
     const kind = lastError?.kind ?? null;
-    const detail = `${this.provider.name} failed after ${attempts} attempt(s) on ${modelsTried.join(', ')}: ${lastError?.message ?? 'unknown error'}`;
+    const stopped = deadlineReached
+      ? ` (no more attempts: the call's deadline of ${llm.deadlineMs} ms was reached)`
+      : '';
+    const detail = `${this.provider.name} failed after ${attempts} attempt(s) on ${modelsTried.join(', ')}: ${lastError?.message ?? 'unknown error'}${stopped}`;
     const context = { model: last, modelsTried, attempts, lastUpstreamStatus, lastErrorKind: kind };
     if (kind === 'timeout')
       throw this.failure('UPSTREAM_TIMEOUT', detail, { ...context, retryAfterSeconds: null }, lastError);
@@ -618,9 +673,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
     const details = { provider: this.provider.name, model };
     if (signal.aborted) {
       return isTimeoutReason(signal.reason)
-        ? new LlmProviderError('timeout', `attempt timed out after ${this.config.llm.timeoutMs} ms`, details, {
-            cause: raw,
-          })
+        ? new LlmProviderError('timeout', (signal.reason as Error).message, details, { cause: raw })
         : new LlmProviderError('aborted', 'client went away', details, { cause: raw });
     }
     return new LlmProviderError('invalid_response', raw instanceof Error ? raw.message : String(raw), details, {
