@@ -120,6 +120,21 @@ describe('foundation: the built service with real DogStatsD and trace-agent rece
     expect(statsd.lines.some((l) => l.tags.some((t) => t.includes('no/such')))).toBe(false);
   });
 
+  it('answers a known path with the wrong method with 405 and Allow, not 404', async () => {
+    const wrong = await fetch(`${service.url}/reason?simulate_retry=true`);
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('POST');
+    expect(wrong.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await wrong.json()).toMatchObject({
+      code: 'METHOD_NOT_ALLOWED',
+      detail: 'GET is not allowed on /reason: use POST.',
+      allow: ['POST'],
+    });
+    const health = await fetch(`${service.url}/health`, { method: 'DELETE' });
+    expect(health.status).toBe(405);
+    expect(health.headers.get('allow')).toBe('GET, HEAD');
+  });
+
   it('serves Swagger UI at /docs and the OpenAPI document at /docs-json', async () => {
     const ui = await fetch(`${service.url}/docs`);
     expect(ui.status).toBe(200);

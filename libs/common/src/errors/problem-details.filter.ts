@@ -19,6 +19,8 @@ interface MinimalRequest {
   method: string;
   url: string;
   headers?: Record<string, string | string[] | undefined>;
+  /** Fastify's instance: its router tells whether the path exists for another method (405 rather than 404). */
+  server?: { findRoute?(options: { method: string; url: string }): unknown };
   routeOptions?: { url?: string };
   [ROUTED_MARK]?: boolean;
 }
@@ -64,12 +66,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     @Optional() private readonly recorder?: RequestOutcomeRecorder,
   ) {}
 
-  catch(exception: unknown, host: ArgumentsHost): void {
-    if (host.getType() !== 'http') throw exception;
+  catch(thrown: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw thrown;
     const http = host.switchToHttp();
     const request = http.getRequest<MinimalRequest>();
     const reply = http.getResponse<MinimalReply>();
 
+    const exception = methodNotAllowed(thrown, request) ?? thrown;
     const problem = this.toProblem(exception, request);
     if (problem.status >= 500 && !(exception instanceof DomainError)) {
       this.logger.error(
@@ -175,4 +178,25 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 function frameworkCodeOf(thrown: unknown): string | undefined {
   if (thrown instanceof HttpException) return (thrown.cause as FrameworkError | undefined)?.code;
   return (thrown as FrameworkError | null)?.code;
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * A request that matched no route (Nest's 404) on a path that exists for other methods: 405 with `Allow`
+ * (`GET /reason` answers "use POST", not "no such route"). Undefined otherwise.
+ */
+function methodNotAllowed(thrown: unknown, request: MinimalRequest): DomainError | undefined {
+  const router = request.server;
+  if (request[ROUTED_MARK] || !(thrown instanceof HttpException) || thrown.getStatus() !== 404) return undefined;
+  if (typeof router?.findRoute !== 'function') return undefined;
+  const path = request.url.split('?')[0] ?? '/';
+  const allowed = METHODS.filter((method) => method !== request.method && router.findRoute!({ method, url: path }));
+  if (allowed.length === 0) return undefined;
+  return new DomainError(
+    'METHOD_NOT_ALLOWED',
+    `${request.method} is not allowed on ${path}: use ${allowed.join(' or ')}.`,
+    { allow: allowed },
+    { allow: allowed.join(', ') },
+  );
 }
