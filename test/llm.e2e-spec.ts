@@ -298,6 +298,20 @@ describe('LLM failures answer with the right status and context, never 200 with 
     }
   });
 
+  it('502 empty_response when every answer is empty, on JSON and on SSE', async () => {
+    const service = await start({ SIM_EMPTY_RATE: '1', LLM_MAX_RETRIES: '1' });
+    try {
+      const res = await post(`${service.url}/qa`, { question: 'Anything?' });
+      expect(res.status).toBe(502);
+      expect(await res.json()).toMatchObject({ code: 'UPSTREAM_ERROR', attempts: 2, errorType: 'empty_response' });
+      const sse = await post(`${service.url}/reason`, { prompt: 'Anything?' }, { accept: 'text/event-stream' });
+      expect(sse.status).toBe(502);
+      expect(sse.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    } finally {
+      await service.stop();
+    }
+  });
+
   it('504 when the upstream hangs past the per-attempt timeout', async () => {
     const service = await start({ SIM_TIMEOUT_RATE: '1', LLM_MAX_RETRIES: '0', LLM_TIMEOUT_MS: '200' });
     try {

@@ -95,7 +95,7 @@ export class ScriptedProvider extends LlmProvider {
     }
     const chunkDelayMs = next && 'ok' in next ? next.chunkDelayMs : undefined;
     const result = await this.generate(request);
-    for (const word of result.text.split(' ')) {
+    for (const word of result.text.split(' ').filter((w) => w !== '')) {
       if (request.signal.aborted) {
         throw new LlmProviderError('timeout', 'stream aborted', { provider: this.name, model: request.model });
       }

@@ -232,6 +232,32 @@ describe('LlmService', () => {
     expect(failed.context.retryAfterSeconds).toBeNull();
   });
 
+  it('never answers 200 with an empty answer: an empty one is a failed attempt, retried, then 502', async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', { ok: '' }, { ok: 'Paris' });
+    const { service, metrics } = await build({ LLM_MAX_RETRIES: '2' }, provider);
+    const recovered = await answered(service.complete(input()));
+    expect(recovered).toMatchObject({ answer: 'Paris', retryCount: 1, attempts: 2 });
+    expect(named(metrics, 'llm.retry.count')[0]!.value).toBe(1);
+
+    provider.script('gemini-2.5-flash', { ok: ' ' }, { ok: '' }, { ok: '\n' });
+    const error = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(error.code).toBe('UPSTREAM_ERROR');
+    expect(error.status).toBe(502);
+    expect(error.context).toMatchObject({ attempts: 3, lastErrorKind: 'empty_response', lastUpstreamStatus: 200 });
+    expect(error.detail).toContain('empty answer');
+    await settled();
+    expect(named(metrics, 'llm.error.count')[0]!.tags).toContain('error_type:empty_response');
+  });
+
+  it('retries a stream that ends without any text before its first token, so the client sees no empty answer', async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', { ok: '' }, { ok: 'Lyon' });
+    const { service } = await build({ LLM_MAX_RETRIES: '1' }, provider);
+    const items = [];
+    for await (const item of await service.stream(input())) items.push(item);
+    expect(items.at(-1)).toMatchObject({ type: 'done', result: { answer: 'Lyon', retryCount: 1 } });
+    expect(provider.calls).toHaveLength(2);
+  });
+
   it('honours Retry-After as the minimum delay before the retry', async () => {
     const provider = new ScriptedProvider().script(
       'gemini-2.5-flash',
@@ -344,12 +370,12 @@ describe('LlmService', () => {
       { ok: 'fine' },
     );
     const { service } = await build(
-      { LLM_MAX_RETRIES: '2', LLM_RETRY_BASE_MS: '400', LLM_RETRY_MAX_MS: '1000', LLM_DEADLINE_MS: '250' },
+      { LLM_MAX_RETRIES: '2', LLM_RETRY_BASE_MS: '1000', LLM_RETRY_MAX_MS: '2000', LLM_DEADLINE_MS: '250' },
       provider,
     );
     const started = Date.now();
     const error = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
-    // One attempt, and its 200-400 ms backoff not slept: without the deadline, two retries would have run.
+    // One attempt, and its 500-1000 ms backoff not slept: without the deadline, two retries would have run.
     expect(provider.calls).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(1000);
     expect(error.code).toBe('UPSTREAM_ERROR');

@@ -342,7 +342,26 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
       throw this.redacted(error);
     });
     this.tagResponse(span, request, result, this.usageOf(request.prompt, result));
+    this.failIfEmpty(request, result);
     return result;
+  }
+
+  /**
+   * An answer with no text that is not a safety block is a failed attempt (`empty_response`: retried, then a
+   * fallback, then 502), never a 200 with an empty answer. It happens when a reasoning model spends the whole
+   * output budget thinking (finish reason `length`) or a server answers `content: null`.
+   */
+  private failIfEmpty(request: LlmGenerateRequest, result: LlmGenerateResult): void {
+    if (result.safetyBlock !== undefined || result.text.trim() !== '') return;
+    const why =
+      result.finishReason === 'length'
+        ? `the output budget (LLM_MAX_OUTPUT_TOKENS=${request.maxOutputTokens}) ran out before any answer text`
+        : `finish reason ${result.rawFinishReason ?? result.finishReason}`;
+    throw new LlmProviderError('empty_response', `${this.provider.name} ${request.model}: empty answer (${why})`, {
+      provider: this.provider.name,
+      model: request.model,
+      status: 200,
+    });
   }
 
   /**
@@ -365,16 +384,23 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
       const queue = new AsyncQueue<string>();
       let started = false;
       const run = async (): Promise<void> => {
+        // The attempt has started (and can no longer be retried) at its first text, or at its final event.
+        const start = (): void => {
+          if (started) return;
+          started = true;
+          resolveStarted({ queue, done });
+        };
         for await (const event of this.provider.stream(request)) {
           heartbeat();
-          if (!started) {
-            started = true;
-            resolveStarted({ queue, done });
-          }
           if (event.type === 'delta') {
-            if (event.text) queue.push(event.text);
+            if (event.text) {
+              start();
+              queue.push(event.text);
+            }
           } else {
             this.tagResponse(span, request, event.result, this.usageOf(request.prompt, event.result));
+            this.failIfEmpty(request, event.result);
+            start();
             queue.close();
             resolveDone(event.result);
             return;

@@ -61,9 +61,16 @@ export type LlmErrorKind =
   | 'not_found' // 404: unknown model
   | 'bad_request' // other 4xx
   | 'aborted' // the client went away
-  | 'invalid_response'; // a 200 the adapter could not read
+  | 'invalid_response' // a 200 the adapter could not read
+  | 'empty_response'; // a 200 with no answer text and no safety block (the service's check, for every provider)
 
-export const RETRYABLE_KINDS: ReadonlySet<LlmErrorKind> = new Set(['rate_limit', 'timeout', 'server', 'connection']);
+export const RETRYABLE_KINDS: ReadonlySet<LlmErrorKind> = new Set([
+  'rate_limit',
+  'timeout',
+  'server',
+  'connection',
+  'empty_response',
+]);
 
 /** A provider failure, as every adapter reports it (never an SDK error type). */
 export class LlmProviderError extends Error {
