@@ -486,7 +486,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
         let timer = setTimeout(
           timeout(
             cut
-              ? `the call's deadline of ${llm.deadlineMs} ms (LLM_DEADLINE_MS) was reached`
+              ? `the call's deadline of ${llm.deadlineMs} ms was reached (LLM_DEADLINE_MS)`
               : `attempt timed out after ${llm.timeoutMs} ms`,
           ),
           cut ? left : llm.timeoutMs,
@@ -626,9 +626,11 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
     }
     const last = modelsTried[modelsTried.length - 1]!;
     const kind = lastError?.kind ?? null;
-    const stopped = deadlineReached
-      ? ` (no more attempts: the call's deadline of ${llm.deadlineMs} ms was reached)`
-      : '';
+    // Said once: an attempt cut by the deadline already names it in its own message.
+    const stopped =
+      deadlineReached && !lastError?.message.includes('LLM_DEADLINE_MS')
+        ? ` (no more attempts: the call's deadline of ${llm.deadlineMs} ms was reached)`
+        : '';
     const detail = `${this.provider.name} failed after ${attempts} attempt(s) on ${modelsTried.join(', ')}: ${lastError?.message ?? 'unknown error'}${stopped}`;
     const context = { model: last, modelsTried, attempts, lastUpstreamStatus, lastErrorKind: kind };
     if (kind === 'timeout')

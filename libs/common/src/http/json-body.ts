@@ -24,14 +24,15 @@ export function parseJsonBody(request: BodyRequestLike, body: string): unknown {
       { errors: [{ field: 'content-encoding', reason: 'only an uncompressed (identity) body is accepted' }] },
     );
   }
-  if (body.trim().length === 0) {
-    throw new DomainError('MALFORMED_REQUEST', 'The body is empty: send a JSON object.', {
-      errors: [{ field: 'body', reason: 'is empty' }],
-    });
-  }
   try {
     return secureJson.parse(body, { protoAction: 'error', constructorAction: 'error' });
   } catch (error) {
+    // Told apart only once parsing failed: the request path does not scan every body for it.
+    if (body.trim().length === 0) {
+      throw new DomainError('MALFORMED_REQUEST', 'The body is empty: send a JSON object.', {
+        errors: [{ field: 'body', reason: 'is empty' }],
+      });
+    }
     const reason = invalidJsonReason(error, body.length);
     throw new DomainError('MALFORMED_REQUEST', `The body is not valid JSON: ${reason}.`, {
       errors: [{ field: 'body', reason }],
