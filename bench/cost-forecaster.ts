@@ -11,12 +11,12 @@ import { appendFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import {
   CostForecaster,
-  errorMetrics,
   generateSyntheticUsage,
   loadTfjs,
   trainCostForecaster,
   type TfjsBackendName,
 } from '@app/ml';
+import { errorMetrics } from '../libs/ml/src/cost-forecaster/forecast-accuracy';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

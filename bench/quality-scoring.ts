@@ -8,12 +8,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '@app/config';
+import { createOfflineEmbedder } from '../libs/ml/src/embeddings/offline-embedder.factory';
+import { QualityModelStore } from '../libs/ml/src/quality/quality-model.store';
+import { InjectionClassifier } from '../libs/ml/src/safety/injection-classifier';
+import { InjectionDetector } from '../libs/ml/src/safety/injection-detector';
 import {
-  createOfflineEmbedder,
-  InjectionClassifier,
-  InjectionDetector,
   PiiDetector,
-  QualityModelStore,
   QualityScorer,
   SafetyService,
   type QualityInput,

@@ -8,7 +8,9 @@
  *
  * Each task prints its held-out metrics as JSON (docs/ml.md quotes them).
  */
-import { trainCostTask, trainInjectionTask, trainQualityTask } from '@app/ml';
+import { trainCostTask } from '../libs/forecast/src/cost-train.task';
+import { trainInjectionTask } from '../libs/ml/src/safety/injection-train.task';
+import { trainQualityTask } from '../libs/ml/src/quality/quality-train.task';
 
 const TASKS: Record<string, (args: string[]) => Promise<void>> = {
   quality: trainQualityTask,

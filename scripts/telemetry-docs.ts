@@ -1,7 +1,7 @@
 /** Rewrites the generated metrics table of docs/telemetry.md from the metric catalogues of every library. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { withMetricsTable } from '../libs/observability/src/metrics/metric-docs';
+import { withMetricsTable } from '../libs/telemetry/src/metrics/metric-docs';
 import { loadAllMetricCatalogues } from './metric-catalogues';
 
 loadAllMetricCatalogues();

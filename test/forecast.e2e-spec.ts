@@ -1,8 +1,9 @@
+import { DAY_MS, HOUR_MS, hourStart } from '@app/common';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DAY_MS, emptyHourly, HOUR_MS, hourStart, UsageLedger } from '@app/ledger';
+import { emptyHourly, UsageLedger } from '@app/ledger';
 import { generateSyntheticUsage } from '@app/ml';
 import { createApp } from '../apps/control-plane/src/create-app';
 import { testConfig } from './support/app-config';

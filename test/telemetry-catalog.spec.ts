@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { allMetrics, renderMetricsTable } from '@app/observability';
+import { allMetrics, renderMetricsTable } from '@app/telemetry';
 import { loadAllMetricCatalogues } from '../scripts/metric-catalogues';
 
 const root = resolve(__dirname, '..');

@@ -1,4 +1,5 @@
-import { emptyHourly, HOUR_MS, type LedgerStore, type UsageRecord } from '@app/ledger';
+import { HOUR_MS } from '@app/common';
+import { emptyHourly, type LedgerStore, type UsageRecord } from '@app/ledger';
 
 export interface LedgerStoreHarness {
   /** Opens a new connection (a new store instance) to the same database; `init()` already called. */

@@ -4,8 +4,9 @@ import { createValidationPipe, ProblemDetailsFilter } from '@app/common';
 import { type AppConfig, ConfigModule } from '@app/config';
 import { LedgerModule } from '@app/ledger';
 import { LlmModule } from '@app/llm';
-import { ForecastModule, MlModule, PiiTextRedactor } from '@app/ml';
-import { ObservabilityModule } from '@app/observability';
+import { ForecastModule } from '@app/forecast';
+import { MlModule, PiiTextRedactor } from '@app/ml';
+import { TelemetryModule } from '@app/telemetry';
 import { HealthModule } from './health/health.module';
 
 /**
@@ -19,7 +20,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forConfig(config),
-        ObservabilityModule.forRoot({ textRedactor: PiiTextRedactor }),
+        TelemetryModule.forRoot({ textRedactor: PiiTextRedactor }),
         MlModule,
         LedgerModule,
         ForecastModule,

@@ -3,6 +3,6 @@
  * dd-trace before any instrumented module (http, pino) is loaded. Imports nothing else of the app.
  */
 import { getBootConfig } from '../../../libs/config/src/load-config';
-import { initTracing } from '../../../libs/observability/src/tracing/dd-trace.init';
+import { initTracing } from '../../../libs/telemetry/src/tracing/dd-trace.init';
 
 initTracing(getBootConfig());

@@ -14,3 +14,4 @@ export * from './text/text-redactor';
 export * from './text/truncate';
 export * from './validation/validation';
 export * from './errors/api-problems.decorator';
+export * from './time/time';

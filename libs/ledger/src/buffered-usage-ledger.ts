@@ -1,19 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { type TextRedactor, truncate } from '@app/common';
-import { formatTags, type MetricsPort } from '@app/observability';
+import { DAY_MS, HOUR_MS, hourStart, type TextRedactor, truncate, utcDayStart } from '@app/common';
+import { formatTags, type MetricsPort } from '@app/telemetry';
 import { LEDGER_METRICS } from './ledger.metrics';
 import type { LedgerStore } from './store/ledger-store.port';
 import { type LedgerStatus, UsageLedger } from './usage-ledger';
-import {
-  DAY_MS,
-  emptyHourly,
-  type HourlyQuery,
-  type HourlyUsage,
-  HOUR_MS,
-  hourStart,
-  type UsageRecord,
-  utcDayStart,
-} from './usage-record';
+import { emptyHourly, type HourlyQuery, type HourlyUsage, type UsageRecord } from './usage-record';
 
 export interface BufferedLedgerOptions {
   flushMs: number;

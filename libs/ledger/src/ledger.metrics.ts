@@ -1,4 +1,4 @@
-import { type MetricDefinition, registerMetrics, TAG } from '@app/observability';
+import { type MetricDefinition, registerMetrics, TAG } from '@app/telemetry';
 
 /** Metrics of the usage ledger and budgets (docs/telemetry.md, "Ledger and budgets"). */
 export const LEDGER_METRICS = {

@@ -3,7 +3,7 @@ import { Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit }
 import { Pool } from 'pg';
 import { TextRedactor } from '@app/common';
 import { AppConfig } from '@app/config';
-import { MetricsPort, ReadinessRegistry } from '@app/observability';
+import { MetricsPort, ReadinessRegistry } from '@app/telemetry';
 import { BudgetService } from './budget/budget.service';
 import { BufferedUsageLedger } from './buffered-usage-ledger';
 import { DatadogUsageMetricsAdapter } from './import/datadog-usage-metrics.adapter';

@@ -1,3 +1,4 @@
+import { hourStart } from '@app/common';
 /** Outcome of one LLM call as the ledger stores it. */
 export type UsageStatus = 'ok' | 'error' | 'safety_block';
 
@@ -91,18 +92,6 @@ export interface HourlyQuery {
   to: number;
   /** Dimensions to keep; the others are summed over and reported as `*`. Default: none (one row per hour). */
   groupBy?: readonly UsageDimension[];
-}
-
-export const HOUR_MS = 3_600_000;
-export const DAY_MS = 24 * HOUR_MS;
-
-export function hourStart(ts: number): number {
-  return Math.floor(ts / HOUR_MS) * HOUR_MS;
-}
-
-/** Start of the UTC day holding `ts`; budgets reset at UTC midnight. */
-export function utcDayStart(ts: number): number {
-  return Math.floor(ts / DAY_MS) * DAY_MS;
 }
 
 export function emptyHourly(hour: number, endpoint = ANY, provider = ANY, model = ANY): HourlyUsage {

@@ -8,5 +8,5 @@ export * from './llm.module';
 export * from './llm.service';
 export * from './ports/llm-provider.port';
 export * from './pricing/price-table';
-export * from './telemetry/llm-metrics';
+export * from './instrumentation/llm-metrics';
 export * from './tokens/token-estimator';

@@ -1,7 +1,7 @@
 import { Body, Controller, Header, HttpCode, Post, Query, Req, StreamableFile } from '@nestjs/common';
 import { ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '@app/common';
-import { OwnCallLogLine } from '@app/observability';
+import { OwnCallLogLine } from '@app/telemetry';
 import { DrillQueryDto, QaRequestDto, ReasonRequestDto, StressRequestDto } from './dto/llm-request.dto';
 import { LlmResponseDto } from './dto/llm-response.dto';
 import { clientAbortSignal, type RawRequestLike } from './client-abort';

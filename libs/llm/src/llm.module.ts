@@ -9,7 +9,7 @@ import { LlmEndpointsService } from './llm-endpoints.service';
 import { LlmService } from './llm.service';
 import { LlmProvider } from './ports/llm-provider.port';
 import { PriceTable, readPriceTable, shippedPriceTable } from './pricing/price-table';
-import { LlmCallTelemetry } from './telemetry/llm-call.telemetry';
+import { LlmCallInstrumentation } from './instrumentation/llm-call.instrumentation';
 import { TokenEstimator } from './tokens/token-estimator';
 
 type GoogleAdapterModule = typeof import('./adapters/google-genai-llm.adapter');
@@ -51,7 +51,7 @@ export function createLlmProvider(config: AppConfig, tokens: TokenEstimator): Ll
       },
     },
     { provide: LlmProvider, inject: [AppConfig, TokenEstimator], useFactory: createLlmProvider },
-    LlmCallTelemetry,
+    LlmCallInstrumentation,
     CallAssessor,
     UsageRecorder,
     LlmService,

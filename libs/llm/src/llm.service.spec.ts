@@ -17,7 +17,7 @@ import {
   type LlmSpanOptions,
   ReadinessRegistry,
   TracerPort,
-} from '@app/observability';
+} from '@app/telemetry';
 import { ScriptedProvider } from '../../../test/support/scripted-provider';
 import { testConfig } from '../../../test/support/app-config';
 import { NO_DRILLS, type LlmCallInput } from './llm-call.types';
@@ -27,7 +27,7 @@ import { LlmCallFailedError } from './llm.errors';
 import { LlmService } from './llm.service';
 import { LlmProvider } from './ports/llm-provider.port';
 import { PriceTable, shippedPriceTable } from './pricing/price-table';
-import { LlmCallTelemetry } from './telemetry/llm-call.telemetry';
+import { LlmCallInstrumentation } from './instrumentation/llm-call.instrumentation';
 import { TokenEstimator } from './tokens/token-estimator';
 
 const input = (prompt = 'What is the capital of France?'): LlmCallInput => ({
@@ -85,11 +85,11 @@ async function build(env: Record<string, string>, provider: ScriptedProvider) {
     ],
     exports: [MetricsPort, TracerPort, TextRedactor, LogSanitizer, ReadinessRegistry],
   })
-  class TestObservabilityModule {}
+  class TestTelemetryModule {}
   const moduleRef = await Test.createTestingModule({
     imports: [
       ConfigModule.forConfig(config),
-      TestObservabilityModule,
+      TestTelemetryModule,
       LoggerModule.forRoot({ pinoHttp: { level: 'silent' } }),
       MlModule,
       LedgerModule,
@@ -98,7 +98,7 @@ async function build(env: Record<string, string>, provider: ScriptedProvider) {
       { provide: LlmProvider, useValue: provider },
       { provide: PriceTable, useValue: new PriceTable(shippedPriceTable()) },
       TokenEstimator,
-      LlmCallTelemetry,
+      LlmCallInstrumentation,
       CallAssessor,
       UsageRecorder,
       LlmService,

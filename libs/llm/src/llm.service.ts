@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import { LogSanitizer, ReadinessRegistry, TracerPort, type LlmSpanHandle } from '@app/observability';
+import { LogSanitizer, ReadinessRegistry, TracerPort, type LlmSpanHandle } from '@app/telemetry';
 import { CallAssessor } from './assessment/call-assessor';
 import { UsageRecorder } from './assessment/usage-recorder';
 import type { DrillFlags, LlmCallInput, LlmCallResult } from './llm-call.types';
@@ -20,7 +20,7 @@ import { backoffDelay } from './reliability/backoff';
 import { CircuitBreaker, type CircuitState } from './reliability/circuit-breaker';
 import { ConcurrencyLimiter, NoCapacityError } from './reliability/concurrency-limiter';
 import { isTimeoutReason, sleep } from './reliability/sleep';
-import { type AttemptCounters, LlmCallTelemetry } from './telemetry/llm-call.telemetry';
+import { type AttemptCounters, LlmCallInstrumentation } from './instrumentation/llm-call.instrumentation';
 import { TokenEstimator } from './tokens/token-estimator';
 
 const LONG_CONTEXT_PARAGRAPH =
@@ -93,7 +93,7 @@ export class LlmService implements OnModuleInit, OnModuleDestroy {
     private readonly prices: PriceTable,
     private readonly tokens: TokenEstimator,
     private readonly tracer: TracerPort,
-    private readonly telemetry: LlmCallTelemetry,
+    private readonly telemetry: LlmCallInstrumentation,
     private readonly sanitizer: LogSanitizer,
     private readonly readiness: ReadinessRegistry,
     private readonly assessor: CallAssessor,

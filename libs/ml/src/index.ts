@@ -1,25 +1,13 @@
-export * from './tfjs';
-export * from './ml.module';
-export * from './ml.metrics';
-export * from './pii/pii-detector';
-export * from './pii/pii-text-redactor';
-export * from './safety/safety.service';
-export * from './safety/injection-detector';
-export * from './safety/injection-classifier';
-export * from './safety/injection-train.task';
-export * from './embeddings/embeddings.port';
-export * from './embeddings/embeddings.factory';
-export * from './embeddings/openai-embeddings.adapter';
-export * from './embeddings/offline-embedder';
-export * from './embeddings/offline-embedder.factory';
-export * from './embeddings/glove-embedder';
-export * from './embeddings/hashed-ngram-embedder';
+// The ML lib's public surface: its module, the services other libs inject, and the types they exchange.
+// Adapters, training tasks and model internals stay inside (scripts and benchmarks reach them by path).
+export { MlModule } from './ml.module';
+export { PiiDetector, type PiiFinding, type PiiType } from './pii/pii-detector';
+export { PiiTextRedactor } from './pii/pii-text-redactor';
+export { SafetyService, type PromptSafetyReport } from './safety/safety.service';
 export * from './quality/quality.types';
-export * from './quality/quality-scorer';
-export * from './quality/quality-model';
-export * from './quality/quality-model.store';
-export * from './quality/quality-refiner';
-export * from './quality/quality-train.task';
-export * from './drift/drift-monitor';
-export * from './telemetry/quality-telemetry';
-export * from './forecast';
+export { QualityScorer } from './quality/quality-scorer';
+export { QualityRefiner } from './quality/quality-refiner';
+export { DriftMonitor } from './drift/drift-monitor';
+export { QualityInstrumentation } from './instrumentation/quality-instrumentation';
+export { loadTfjs, type TfjsBackendName, type TfjsRuntime } from './tfjs/tfjs-runtime';
+export * from './cost-forecaster';

@@ -1,8 +1,8 @@
-import { type MetricDefinition, registerMetrics, TAG } from '@app/observability';
+import { type MetricDefinition, registerMetrics, TAG } from '@app/telemetry';
 
 const QUALITY_TAGS = [TAG.endpoint, TAG.provider, TAG.model] as const;
 
-/** Metrics of the ML lib (quality, security, drift), registered with the observability catalogue. */
+/** Metrics of the ML lib (quality, security, drift), registered with the telemetry catalogue. */
 export const ML_METRICS = {
   qualityScore: {
     name: 'llm.quality.score',

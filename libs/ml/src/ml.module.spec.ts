@@ -1,16 +1,16 @@
 import { Test } from '@nestjs/testing';
 import { ConfigModule } from '@app/config';
-import { allMetrics, InMemoryMetrics, LogSanitizer, MetricsPort, ObservabilityModule } from '@app/observability';
+import { allMetrics, InMemoryMetrics, LogSanitizer, MetricsPort, TelemetryModule } from '@app/telemetry';
 import { TextRedactor } from '@app/common';
 import { testConfig } from '../../../test/support/app-config';
 import { join } from 'node:path';
+import { EmbeddingsPort } from './embeddings/embeddings.port';
 import {
   DriftMonitor,
-  EmbeddingsPort,
   MlModule,
   PiiTextRedactor,
   QualityScorer,
-  QualityTelemetry,
+  QualityInstrumentation,
   SafetyService,
 } from './index';
 
@@ -19,7 +19,7 @@ describe('MlModule', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         ConfigModule.forConfig(testConfig({ MODELS_DIR: join(__dirname, '../../../models') })),
-        ObservabilityModule.forRoot({ textRedactor: PiiTextRedactor }),
+        TelemetryModule.forRoot({ textRedactor: PiiTextRedactor }),
         MlModule,
       ],
     })
@@ -56,13 +56,13 @@ describe('MlModule', () => {
       );
       expect(moduleRef.get(EmbeddingsPort).remote).toBe(false);
       expect(moduleRef.get(DriftMonitor)).toBeDefined();
-      expect(moduleRef.get(QualityTelemetry)).toBeDefined();
+      expect(moduleRef.get(QualityInstrumentation)).toBeDefined();
     } finally {
       await moduleRef.close();
     }
   });
 
-  it('registers its metrics in the observability catalogue', () => {
+  it('registers its metrics in the telemetry catalogue', () => {
     const names = allMetrics().map((m) => m.name);
     for (const name of [
       'llm.quality.score',

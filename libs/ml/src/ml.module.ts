@@ -1,7 +1,7 @@
 import { Global, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
 import { AppConfig } from '@app/config';
-import { MetricsPort } from '@app/observability';
+import { MetricsPort } from '@app/telemetry';
 import { DriftMonitor } from './drift/drift-monitor';
 import { createEmbeddingsPort } from './embeddings/embeddings.factory';
 import { EmbeddingsPort } from './embeddings/embeddings.port';
@@ -15,7 +15,7 @@ import { QualityScorer } from './quality/quality-scorer';
 import { INJECTION_MODEL_DIR, InjectionClassifier } from './safety/injection-classifier';
 import { InjectionDetector } from './safety/injection-detector';
 import { SafetyService } from './safety/safety.service';
-import { QualityTelemetry } from './telemetry/quality-telemetry';
+import { QualityInstrumentation } from './instrumentation/quality-instrumentation';
 
 function createInjectionDetector(config: AppConfig): InjectionDetector {
   const dir = join(config.ml.modelsDir, INJECTION_MODEL_DIR);
@@ -36,7 +36,7 @@ const SERVICES = [
   QualityModelStore,
   QualityScorer,
   DriftMonitor,
-  QualityTelemetry,
+  QualityInstrumentation,
 ];
 
 /**

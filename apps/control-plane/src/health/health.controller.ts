@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppConfig } from '@app/config';
-import { MetricsPort, ReadinessRegistry, SkipTelemetry, TracerPort } from '@app/observability';
+import { MetricsPort, ReadinessRegistry, SkipTelemetry, TracerPort } from '@app/telemetry';
 import { LivenessDto, ReadinessDto, type DependencyStatusDto } from './health.dto';
 
 @ApiTags('health')

@@ -10,7 +10,7 @@ export interface UnroutedOutcome {
 
 /**
  * Port: records the metrics and the log line of requests that never reached a controller, so that every
- * request is counted even when no interceptor ran. Implemented by the observability library.
+ * request is counted even when no interceptor ran. Implemented by the telemetry library.
  */
 export abstract class RequestOutcomeRecorder {
   abstract recordUnrouted(outcome: UnroutedOutcome): void;

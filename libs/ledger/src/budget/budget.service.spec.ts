@@ -1,9 +1,8 @@
-import { BasicTextRedactor, DomainError } from '@app/common';
-import { InMemoryMetrics } from '@app/observability';
+import { BasicTextRedactor, DAY_MS, DomainError, HOUR_MS } from '@app/common';
+import { InMemoryMetrics } from '@app/telemetry';
 import { usageRecord } from '../../../../test/support/ledger-store-contract';
 import { BufferedUsageLedger } from '../buffered-usage-ledger';
 import { SqliteLedgerStore } from '../store/sqlite-ledger.store';
-import { DAY_MS, HOUR_MS } from '../usage-record';
 import { BudgetService, type BudgetPolicy } from './budget.service';
 
 const NOON = Date.UTC(2026, 10, 28, 12, 0, 0);

@@ -1,9 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { DomainError } from '@app/common';
-import { formatTags, type MetricsPort } from '@app/observability';
+import { DAY_MS, DomainError, HOUR_MS, utcDayStart } from '@app/common';
+import { formatTags, type MetricsPort } from '@app/telemetry';
 import { LEDGER_METRICS } from '../ledger.metrics';
 import type { UsageLedger } from '../usage-ledger';
-import { DAY_MS, HOUR_MS, utcDayStart } from '../usage-record';
 
 export type BudgetPolicy = 'alert' | 'enforce';
 export type BudgetRisk = 'none' | 'low' | 'medium' | 'high' | 'critical' | 'exceeded';

@@ -1,6 +1,7 @@
+import { HOUR_MS, hourStart } from '@app/common';
 import type { v1 } from '@datadog/datadog-api-client';
 import type { AppConfig } from '@app/config';
-import { ANY, emptyHourly, HOUR_MS, hourStart, type HourlyMeasure, type HourlyUsage } from '../usage-record';
+import { ANY, emptyHourly, type HourlyMeasure, type HourlyUsage } from '../usage-record';
 import { UsageMetricsSource } from './usage-metrics-source.port';
 
 /** The series pulled, and the hourly measure each fills. All are counts, summed per hour. */

@@ -1,4 +1,5 @@
-import { ANY, emptyHourly, hourStart, type HourlyUsage } from '../usage-record';
+import { hourStart } from '@app/common';
+import { ANY, emptyHourly, type HourlyUsage } from '../usage-record';
 
 /** Thrown for a file that cannot be imported; lists each bad line (at most 20). */
 export class UsageImportError extends Error {

@@ -1,6 +1,7 @@
+import { DAY_MS, hourStart } from '@app/common';
 import { readFile } from 'node:fs/promises';
 import type { UsageLedger } from '../usage-ledger';
-import { DAY_MS, hourStart, type HourlyUsage } from '../usage-record';
+import { type HourlyUsage } from '../usage-record';
 import { formatFromPath, parseUsageFile } from './usage-file.parser';
 import type { UsageMetricsSource } from './usage-metrics-source.port';
 

@@ -7,12 +7,12 @@ import {
   QualityRefiner,
   type QualityReport,
   QualityScorer,
-  QualityTelemetry,
+  QualityInstrumentation,
   SafetyService,
 } from '@app/ml';
-import { TracerPort } from '@app/observability';
+import { TracerPort } from '@app/telemetry';
 import type { LlmCallInput, LlmCallResult } from '../llm-call.types';
-import { LlmCallTelemetry } from '../telemetry/llm-call.telemetry';
+import { LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
 import { TokenEstimator } from '../tokens/token-estimator';
 
 /** What the safety check found before the call, carried to the assessment after it. */
@@ -36,10 +36,10 @@ export class CallAssessor {
     private readonly safety: SafetyService,
     private readonly scorer: QualityScorer,
     private readonly drift: DriftMonitor,
-    private readonly qualityTelemetry: QualityTelemetry,
+    private readonly qualityTelemetry: QualityInstrumentation,
     private readonly refiner: QualityRefiner,
     private readonly tracer: TracerPort,
-    private readonly callTelemetry: LlmCallTelemetry,
+    private readonly callTelemetry: LlmCallInstrumentation,
     private readonly tokens: TokenEstimator,
   ) {}
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { BudgetService, UsageLedger, type UsageRecord } from '@app/ledger';
-import { LogSanitizer } from '@app/observability';
+import { LogSanitizer } from '@app/telemetry';
 import type { LlmCallInput, LlmCallResult } from '../llm-call.types';
 import type { LlmCallFailedError } from '../llm.errors';
 

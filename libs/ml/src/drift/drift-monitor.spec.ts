@@ -1,4 +1,4 @@
-import { InMemoryMetrics } from '@app/observability';
+import { InMemoryMetrics } from '@app/telemetry';
 import { DRIFT_MAX_SAMPLES, DriftMonitor } from './drift-monitor';
 
 const HOUR = 3_600_000;

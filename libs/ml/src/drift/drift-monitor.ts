@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { formatTags, MetricsPort } from '@app/observability';
+import { formatTags, MetricsPort } from '@app/telemetry';
 import { ML_METRICS } from '../ml.metrics';
 import { DEGRADED_THRESHOLD, GOOD_THRESHOLD } from '../quality/quality.types';
 

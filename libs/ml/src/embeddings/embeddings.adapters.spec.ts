@@ -1,7 +1,7 @@
 import { OAuth2Client } from 'google-auth-library';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InMemoryMetrics } from '@app/observability';
+import { InMemoryMetrics } from '@app/telemetry';
 import { testConfig } from '../../../../test/support/app-config';
 import { QualityRefiner } from '../quality/quality-refiner';
 import { createEmbeddingsPort } from './embeddings.factory';

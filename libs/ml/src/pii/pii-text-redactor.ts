@@ -4,7 +4,7 @@ import { PiiDetector } from './pii-detector';
 
 /**
  * The service-wide TextRedactor: every log line, span tag, LLM Observability record and incident text
- * goes through it (ObservabilityModule.forRoot({ textRedactor: PiiTextRedactor })).
+ * goes through it (TelemetryModule.forRoot({ textRedactor: PiiTextRedactor })).
  */
 @Injectable()
 export class PiiTextRedactor extends TextRedactor {

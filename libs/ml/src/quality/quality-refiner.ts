@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { MetricsPort } from '@app/observability';
+import { MetricsPort } from '@app/telemetry';
 import { EmbeddingsPort } from '../embeddings/embeddings.port';
 import { cosine } from '../embeddings/tokenize';
 import { ML_METRICS } from '../ml.metrics';

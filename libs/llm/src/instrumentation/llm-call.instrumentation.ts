@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { formatTags, LogSanitizer, MetricsPort, TAG } from '@app/observability';
+import { formatTags, LogSanitizer, MetricsPort, TAG } from '@app/telemetry';
 import type { LlmCallResult, LlmEndpoint } from '../llm-call.types';
 import type { LlmCallFailedError } from '../llm.errors';
 import { CIRCUIT_STATE_VALUE, type CircuitState } from '../reliability/circuit-breaker';
@@ -19,7 +19,7 @@ export interface AttemptCounters {
  * (endpoint, provider, model, status): all four come from bounded sets (routes and configured models).
  */
 @Injectable()
-export class LlmCallTelemetry {
+export class LlmCallInstrumentation {
   private readonly tagCache = new Map<string, string[]>();
 
   constructor(

@@ -77,7 +77,7 @@ export class LogDestination {
   }
 }
 
-/** Provides the one LogDestination of the process, to the logger and to ObservabilityModule. */
+/** Provides the one LogDestination of the process, to the logger and to TelemetryModule. */
 @Module({
   providers: [
     { provide: LogDestination, inject: [AppConfig], useFactory: (config: AppConfig) => new LogDestination(config) },

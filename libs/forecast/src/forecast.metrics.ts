@@ -1,4 +1,4 @@
-import { type MetricDefinition, registerMetrics, TAG } from '@app/observability';
+import { type MetricDefinition, registerMetrics, TAG } from '@app/telemetry';
 
 /** Metrics of the cost forecaster (docs/telemetry.md, "Ledger and budgets"). */
 export const FORECAST_METRICS = {

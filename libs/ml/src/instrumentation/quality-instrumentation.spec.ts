@@ -1,9 +1,9 @@
-import { formatTags, InMemoryMetrics, StatsdMetricsAdapter } from '@app/observability';
+import { formatTags, InMemoryMetrics, StatsdMetricsAdapter } from '@app/telemetry';
 import { testConfig } from '../../../../test/support/app-config';
 import { DogStatsdReceiver } from '../../../../test/support/dogstatsd-receiver';
 import type { QualityReport } from '../quality/quality.types';
 import type { PromptSafetyReport } from '../safety/safety.service';
-import { QualityTelemetry } from './quality-telemetry';
+import { QualityInstrumentation } from './quality-instrumentation';
 
 const TAGS = formatTags({ endpoint: 'qa', provider: 'simulated', model: 'gemini-2.5-flash' });
 const quality: QualityReport = {
@@ -28,10 +28,10 @@ const clean: PromptSafetyReport = {
   tokenAbuse: false,
 };
 
-describe('QualityTelemetry', () => {
+describe('QualityInstrumentation', () => {
   it('emits every quality and security metric once per call, with bounded tags', () => {
     const metrics = new InMemoryMetrics();
-    new QualityTelemetry(metrics).record(quality, safety, TAGS, 'blocked');
+    new QualityInstrumentation(metrics).record(quality, safety, TAGS, 'blocked');
     expect(metrics.recorded.map((m) => `${m.type} ${m.name}=${m.value} ${m.tags.join(',')}`).sort()).toEqual(
       [
         'count llm.failure_to_answer.count=1 endpoint:qa,provider:simulated,model:gemini-2.5-flash',
@@ -49,7 +49,7 @@ describe('QualityTelemetry', () => {
 
   it('emits only the quality distributions for a clean, good answer without a document', () => {
     const metrics = new InMemoryMetrics();
-    new QualityTelemetry(metrics).record(
+    new QualityInstrumentation(metrics).record(
       { ...quality, overall: 0.9, label: 'good', groundedness: null, ungrounded: false, failureToAnswer: false },
       clean,
       TAGS,
@@ -60,7 +60,7 @@ describe('QualityTelemetry', () => {
 
   it('emits the security metrics when the call was blocked before any answer', () => {
     const metrics = new InMemoryMetrics();
-    new QualityTelemetry(metrics).record(
+    new QualityInstrumentation(metrics).record(
       undefined,
       { ...clean, injection: { score: 0.8, flagged: true, signals: [] } },
       TAGS,
@@ -77,7 +77,7 @@ describe('QualityTelemetry', () => {
       testConfig({ DD_DOGSTATSD_PORT: String(receiver.port), STATSD_FLUSH_INTERVAL_MS: '10', DD_ENV: 'test' }),
     );
     try {
-      new QualityTelemetry(adapter).record(quality, safety, TAGS, 'flagged');
+      new QualityInstrumentation(adapter).record(quality, safety, TAGS, 'flagged');
       const lines = await receiver.waitFor((l) => l.length >= 9);
       const score = lines.find((l) => l.name === 'llm.quality.score')!;
       expect(score.type).toBe('d');

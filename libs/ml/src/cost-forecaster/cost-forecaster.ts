@@ -1,6 +1,6 @@
+import { HOUR_MS } from '@app/common';
 import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HOUR_MS } from '@app/ledger';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { fileLoadHandler, fileSaveHandler } from '../tfjs/file-io-handler';
 import type { TfjsRuntime } from '../tfjs/tfjs-runtime';
@@ -18,7 +18,7 @@ import {
   type SeasonalProfile,
   writeFeatures,
 } from './forecast-features';
-import { errorMetrics, intervalFromResiduals, naiveScale } from './forecast-metrics';
+import { errorMetrics, intervalFromResiduals, naiveScale } from './forecast-accuracy';
 import { mulberry32 } from './synthetic-usage';
 import type {
   BaselineName,

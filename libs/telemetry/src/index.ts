@@ -9,7 +9,7 @@ export * from './metrics/metric-catalog';
 export * from './metrics/metrics.port';
 export * from './metrics/runtime-metrics';
 export * from './metrics/statsd-metrics.adapter';
-export * from './observability.module';
+export * from './telemetry.module';
 export * from './tracing/dd-tracer.adapter';
 export * from './tracing/tracer.port';
 export * from './tracing/dd-trace.init';

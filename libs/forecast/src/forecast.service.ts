@@ -1,15 +1,12 @@
+import { DAY_MS, HOUR_MS, hourStart, utcDayStart } from '@app/common';
 import { join } from 'node:path';
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import { BudgetService, budgetRisk, DAY_MS, HOUR_MS, hourStart, UsageLedger, utcDayStart } from '@app/ledger';
-import { formatTags, MetricsPort, ReadinessRegistry } from '@app/observability';
-import { loadTfjs, type TfjsRuntime } from '../tfjs/tfjs-runtime';
-import { untrainedForecast } from './baseline-forecast';
-import { CostForecaster, trainCostForecaster } from './cost-forecaster';
-import { MIN_HISTORY } from './forecast-features';
+import { BudgetService, budgetRisk, UsageLedger } from '@app/ledger';
+import { formatTags, MetricsPort, ReadinessRegistry } from '@app/telemetry';
+import { loadTfjs, type TfjsRuntime, untrainedForecast, CostForecaster, trainCostForecaster, MIN_HISTORY, type CostForecast, type HourlySeries } from '@app/ml';
 import type { CostForecastResponseDto } from './forecast.dto';
 import { FORECAST_METRICS } from './forecast.metrics';
-import type { CostForecast, HourlySeries } from './forecast.types';
 import { seriesFromHourly, trimLeadingEmpty } from './forecast-series';
 
 export const COST_FORECASTER_DIR = 'cost-forecaster';

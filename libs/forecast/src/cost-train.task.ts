@@ -1,21 +1,10 @@
+import { DAY_MS, hourStart } from '@app/common';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { loadConfig } from '@app/config';
-import {
-  createLedgerStore,
-  DAY_MS,
-  DatadogUsageMetricsAdapter,
-  formatFromPath,
-  hourStart,
-  type HourlyUsage,
-  parseUsageFile,
-} from '@app/ledger';
-import { loadTfjs } from '../tfjs/tfjs-runtime';
-import { type CostForecaster, trainCostForecaster } from './cost-forecaster';
-import { MAX_HORIZON, MIN_HISTORY } from './forecast-features';
-import type { HourlySeries } from './forecast.types';
+import { createLedgerStore, DatadogUsageMetricsAdapter, formatFromPath, type HourlyUsage, parseUsageFile } from '@app/ledger';
+import { loadTfjs, type CostForecaster, trainCostForecaster, MAX_HORIZON, MIN_HISTORY, type HourlySeries, generateSyntheticUsage } from '@app/ml';
 import { seriesFromHourly, trimLeadingEmpty } from './forecast-series';
-import { generateSyntheticUsage } from './synthetic-usage';
 import { COST_FORECASTER_DIR } from './forecast.service';
 
 type Source = 'auto' | 'ledger' | 'file' | 'datadog' | 'synthetic';

@@ -1,20 +1,12 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BasicTextRedactor } from '@app/common';
-import {
-  BudgetService,
-  BufferedUsageLedger,
-  DAY_MS,
-  emptyHourly,
-  HOUR_MS,
-  hourStart,
-  SqliteLedgerStore,
-} from '@app/ledger';
-import { InMemoryMetrics, ReadinessRegistry } from '@app/observability';
-import { testConfig } from '../../../../test/support/app-config';
+import { BasicTextRedactor, DAY_MS, HOUR_MS, hourStart } from '@app/common';
+import { BudgetService, BufferedUsageLedger, emptyHourly, SqliteLedgerStore } from '@app/ledger';
+import { InMemoryMetrics, ReadinessRegistry } from '@app/telemetry';
+import { testConfig } from '../../../test/support/app-config';
 import { ForecastService } from './forecast.service';
-import { generateSyntheticUsage } from './synthetic-usage';
+import { generateSyntheticUsage } from '@app/ml';
 
 describe('ForecastService', () => {
   const models = mkdtempSync(join(tmpdir(), 'forecast-service-'));

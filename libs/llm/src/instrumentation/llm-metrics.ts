@@ -1,10 +1,10 @@
-import { type MetricDefinition, registerMetrics, TAG } from '@app/observability';
+import { type MetricDefinition, registerMetrics, TAG } from '@app/telemetry';
 
 const CALL_TAGS = [TAG.endpoint, TAG.provider, TAG.model, TAG.status] as const;
 const ERROR_TAGS = [TAG.endpoint, TAG.provider, TAG.model, TAG.status, TAG.errorType] as const;
 
 /**
- * Metrics of LLM calls: emitted once per call by LlmCallTelemetry (the route metrics of the interceptor
+ * Metrics of LLM calls: emitted once per call by LlmCallInstrumentation (the route metrics of the interceptor
  * are separate). `model` is the model that answered (or the last one tried), from config, never free text.
  */
 export const LLM_METRICS = {

@@ -27,7 +27,7 @@ import { NoopTracer, TracerPort } from './tracing/tracer.port';
  * The service's self-instrumentation: DogStatsD metrics, dd-trace spans, pino logs and the global
  * telemetry interceptor. Adapters are chosen from config here; everything else depends on the ports.
  */
-export interface ObservabilityOptions {
+export interface TelemetryOptions {
   /** The redactor applied to every text the service logs or traces; default: BasicTextRedactor. */
   textRedactor?: Type<TextRedactor>;
 }
@@ -72,16 +72,16 @@ const LOG_DROPS_RECENT_MS = 60_000;
     RequestOutcomeRecorder,
   ],
 })
-export class ObservabilityModule implements OnModuleInit, OnApplicationShutdown {
+export class TelemetryModule implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly metrics: MetricsPort,
     private readonly logDestination: LogDestination,
     private readonly readiness: ReadinessRegistry,
   ) {}
 
-  static forRoot(options: ObservabilityOptions = {}): DynamicModule {
+  static forRoot(options: TelemetryOptions = {}): DynamicModule {
     return {
-      module: ObservabilityModule,
+      module: TelemetryModule,
       providers: [{ provide: TextRedactor, useClass: options.textRedactor ?? BasicTextRedactor }],
       exports: [TextRedactor],
     };

@@ -1,4 +1,4 @@
-import { HOUR_MS } from '@app/ledger';
+import { HOUR_MS } from '@app/common';
 import type { BaselineName, HourlySeries } from './forecast.types';
 
 /** Hours of history needed before a forecast origin (the 168 h lag and weekly level). */

@@ -1,4 +1,4 @@
-import { HOUR_MS } from '@app/ledger';
+import { HOUR_MS } from '@app/common';
 import { baselineForecast, MAX_HORIZON } from './forecast-features';
 import type { CostForecast, HourlySeries } from './forecast.types';
 

@@ -1,4 +1,4 @@
-import { DAY_MS, HOUR_MS } from '@app/ledger';
+import { DAY_MS, HOUR_MS } from '@app/common';
 import type { HourlySeries } from './forecast.types';
 
 /**

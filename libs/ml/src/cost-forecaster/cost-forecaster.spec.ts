@@ -1,11 +1,11 @@
+import { HOUR_MS } from '@app/common';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HOUR_MS } from '@app/ledger';
 import { loadTfjs, type TfjsRuntime } from '../tfjs/tfjs-runtime';
 import { CostForecaster, NotEnoughHistoryError, trainCostForecaster } from './cost-forecaster';
 import { costLevel, FLAT_PROFILE, fitSeasonalProfile, MAX_HORIZON, profileFactor } from './forecast-features';
-import { errorMetrics, intervalFromResiduals, naiveScale } from './forecast-metrics';
+import { errorMetrics, intervalFromResiduals, naiveScale } from './forecast-accuracy';
 import type { HourlySeries } from './forecast.types';
 import { dailyProfile, generateSyntheticUsage, weeklyProfile } from './synthetic-usage';
 

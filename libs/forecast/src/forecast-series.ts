@@ -1,5 +1,6 @@
-import { HOUR_MS, hourStart, type HourlyUsage } from '@app/ledger';
-import type { HourlySeries } from './forecast.types';
+import { HOUR_MS, hourStart } from '@app/common';
+import { type HourlyUsage } from '@app/ledger';
+import type { HourlySeries } from '@app/ml';
 
 /** Sums hourly rows (any grouping) into a zero-filled series over [from, to). */
 export function seriesFromHourly(rows: readonly HourlyUsage[], from: number, to: number, source: string): HourlySeries {

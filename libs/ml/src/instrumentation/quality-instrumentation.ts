@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { MetricsPort, TAG, tagValue } from '@app/observability';
+import { MetricsPort, TAG, tagValue } from '@app/telemetry';
 import { ML_METRICS } from '../ml.metrics';
 import type { QualityReport } from '../quality/quality.types';
 import type { PromptSafetyReport } from '../safety/safety.service';
@@ -11,7 +11,7 @@ export type InjectionAction = 'flagged' | 'blocked' | 'none';
  * the caller's preformatted bounded tags (endpoint, provider, model).
  */
 @Injectable()
-export class QualityTelemetry {
+export class QualityInstrumentation {
   /** Tag arrays with one extra tag, built once per base array (cached by the caller) and value, so that a
    * call allocates no new array. */
   private readonly extended = new WeakMap<readonly string[], Map<string, string[]>>();
