@@ -7,7 +7,8 @@
  * Re-importing the same hours replaces them (never doubles).
  */
 import { loadConfig } from '@app/config';
-import { createLedgerStore, DatadogUsageMetricsAdapter, formatFromPath, parseUsageFile } from '@app/ledger';
+import { createDatadogApi } from '@app/datadog';
+import { createLedgerStore, DatadogUsageMetricsSource, formatFromPath, parseUsageFile } from '@app/ledger';
 import { readFile } from 'node:fs/promises';
 
 async function main(): Promise<void> {
@@ -22,7 +23,10 @@ async function main(): Promise<void> {
       const days = i >= 0 ? Number(args[i + 1]) : 30;
       if (!Number.isInteger(days) || days < 1) throw new Error('--days must be a positive integer');
       const to = Math.floor(Date.now() / 3_600_000) * 3_600_000;
-      const rows = await new DatadogUsageMetricsAdapter(config).hourlyUsage(to - days * 86_400_000, to);
+      const rows = await new DatadogUsageMetricsSource(createDatadogApi(config), config).hourlyUsage(
+        to - days * 86_400_000,
+        to,
+      );
       await store.putHourly(rows);
       console.log(`imported ${rows.length} hourly rows from Datadog (${days} days) into the ${store.kind} ledger`);
       return;

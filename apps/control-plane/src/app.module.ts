@@ -20,7 +20,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forConfig(config),
-        TelemetryModule.forRoot({ textRedactor: PiiTextRedactor }),
+        TelemetryModule.forRoot({ textRedactor: { imports: [MlModule], useExisting: PiiTextRedactor } }),
         MlModule,
         LedgerModule,
         ForecastModule,

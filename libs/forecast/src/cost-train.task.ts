@@ -2,8 +2,23 @@ import { DAY_MS, hourStart } from '@app/common';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { loadConfig } from '@app/config';
-import { createLedgerStore, DatadogUsageMetricsAdapter, formatFromPath, type HourlyUsage, parseUsageFile } from '@app/ledger';
-import { loadTfjs, type CostForecaster, trainCostForecaster, MAX_HORIZON, MIN_HISTORY, type HourlySeries, generateSyntheticUsage } from '@app/ml';
+import { createDatadogApi } from '@app/datadog';
+import {
+  createLedgerStore,
+  DatadogUsageMetricsSource,
+  formatFromPath,
+  type HourlyUsage,
+  parseUsageFile,
+} from '@app/ledger';
+import {
+  loadTfjs,
+  type CostForecaster,
+  trainCostForecaster,
+  MAX_HORIZON,
+  MIN_HISTORY,
+  type HourlySeries,
+  generateSyntheticUsage,
+} from '@app/ml';
 import { seriesFromHourly, trimLeadingEmpty } from './forecast-series';
 import { COST_FORECASTER_DIR } from './forecast.service';
 
@@ -55,7 +70,10 @@ export async function loadTrainingSeries(source: Source, args: string[], days: n
       const config = loadConfig();
       if (!config.datadog.configured) throw new Error('--from datadog needs DD_API_KEY and DD_APP_KEY');
       const to = hourStart(Date.now());
-      const rows = await new DatadogUsageMetricsAdapter(config).hourlyUsage(to - days * DAY_MS, to);
+      const rows = await new DatadogUsageMetricsSource(createDatadogApi(config), config).hourlyUsage(
+        to - days * DAY_MS,
+        to,
+      );
       return seriesFromHourly(rows, to - days * DAY_MS, to, 'datadog');
     }
     case 'auto': {

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
+import { LedgerModule } from '@app/ledger';
 import { ForecastController } from './forecast.controller';
 import { ForecastService } from './forecast.service';
 
-/** 24 h cost forecast (`GET /forecast/cost`) over the usage ledger; needs LedgerModule (global). */
+/** 24 h cost forecast (`GET /forecast/cost`) over the usage ledger. */
 @Module({
+  imports: [LedgerModule],
   controllers: [ForecastController],
   providers: [ForecastService],
   exports: [ForecastService],

@@ -1,13 +1,11 @@
+// The ledger lib's public surface: its module, the services and ports other libs inject, the usage types,
+// and what the command-line tools use (the store factory, the usage file parser, the Datadog usage source).
+export { LedgerModule, createLedgerStore } from './ledger.module';
+export { UsageLedger, type LedgerStatus } from './usage-ledger';
 export * from './usage-record';
-export * from './usage-ledger';
-export * from './buffered-usage-ledger';
-export * from './ledger.metrics';
-export * from './ledger.module';
 export * from './budget/budget.service';
-export * from './store/ledger-store.port';
-export * from './store/sqlite-ledger.store';
-export * from './store/postgres-ledger.store';
-export * from './import/usage-file.parser';
-export * from './import/usage-import.service';
-export * from './import/usage-metrics-source.port';
-export * from './import/datadog-usage-metrics.adapter';
+export { LedgerStore, type LedgerStoreKind, type PurgeResult } from './store/ledger-store.port';
+export { UsageMetricsSource } from './import/usage-metrics-source.port';
+export { DatadogUsageMetricsSource } from './import/datadog-usage-metrics.source';
+export { UsageImportService, type ImportSummary } from './import/usage-import.service';
+export { parseUsageFile, formatFromPath, UsageImportError } from './import/usage-file.parser';

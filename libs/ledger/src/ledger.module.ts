@@ -1,15 +1,15 @@
 import { join } from 'node:path';
-import { Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Pool } from 'pg';
 import { TextRedactor } from '@app/common';
 import { AppConfig } from '@app/config';
 import { MetricsPort, ReadinessRegistry } from '@app/telemetry';
 import { BudgetService } from './budget/budget.service';
 import { BufferedUsageLedger } from './buffered-usage-ledger';
-import { DatadogUsageMetricsAdapter } from './import/datadog-usage-metrics.adapter';
+import { DatadogApiPort, DatadogModule } from '@app/datadog';
+import { DatadogUsageMetricsSource } from './import/datadog-usage-metrics.source';
 import { UsageImportService } from './import/usage-import.service';
-import { UnconfiguredUsageMetricsSource, UsageMetricsSource } from './import/usage-metrics-source.port';
-import './ledger.metrics';
+import { UsageMetricsSource } from './import/usage-metrics-source.port';
 import { LedgerStore } from './store/ledger-store.port';
 import { PostgresLedgerStore } from './store/postgres-ledger.store';
 import { SqliteLedgerStore } from './store/sqlite-ledger.store';
@@ -29,11 +29,11 @@ export function createLedgerStore(config: AppConfig): LedgerStore {
 }
 
 /**
- * Usage ledger, budgets and usage import. Global: the LLM pipeline records into `UsageLedger` and asks
- * `BudgetService` before each call; forecasting, routing, health and insights read the ledger.
+ * Usage ledger, budgets and usage import. The LLM pipeline records into `UsageLedger` and asks `BudgetService`
+ * before each call; the forecast reads the ledger. Modules that inject these import `LedgerModule`.
  */
-@Global()
 @Module({
+  imports: [DatadogModule],
   providers: [
     { provide: LedgerStore, inject: [AppConfig], useFactory: createLedgerStore },
     {
@@ -55,9 +55,9 @@ export function createLedgerStore(config: AppConfig): LedgerStore {
     },
     {
       provide: UsageMetricsSource,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig): UsageMetricsSource =>
-        config.datadog.configured ? new DatadogUsageMetricsAdapter(config) : new UnconfiguredUsageMetricsSource(),
+      inject: [DatadogApiPort, AppConfig],
+      useFactory: (datadog: DatadogApiPort, config: AppConfig): UsageMetricsSource =>
+        new DatadogUsageMetricsSource(datadog, config),
     },
     {
       provide: UsageImportService,

@@ -1,5 +1,7 @@
 import { Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/config';
+import { LedgerModule } from '@app/ledger';
+import { MlModule } from '@app/ml';
 import { OpenAiCompatibleLlmAdapter } from './adapters/openai-compatible-llm.adapter';
 import { SimulatedLlmAdapter } from './adapters/simulated-llm.adapter';
 import { CallAssessor } from './assessment/call-assessor';
@@ -32,6 +34,7 @@ export function createLlmProvider(config: AppConfig, tokens: TokenEstimator): Ll
 }
 
 @Module({
+  imports: [MlModule, LedgerModule],
   controllers: [LlmController],
   providers: [
     TokenEstimator,

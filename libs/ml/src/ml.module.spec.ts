@@ -5,21 +5,14 @@ import { TextRedactor } from '@app/common';
 import { testConfig } from '../../../test/support/app-config';
 import { join } from 'node:path';
 import { EmbeddingsPort } from './embeddings/embeddings.port';
-import {
-  DriftMonitor,
-  MlModule,
-  PiiTextRedactor,
-  QualityScorer,
-  QualityInstrumentation,
-  SafetyService,
-} from './index';
+import { DriftMonitor, MlModule, PiiTextRedactor, QualityScorer, QualityInstrumentation, SafetyService } from './index';
 
 describe('MlModule', () => {
   it('provides the quality and safety services and is the service-wide text redactor', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         ConfigModule.forConfig(testConfig({ MODELS_DIR: join(__dirname, '../../../models') })),
-        TelemetryModule.forRoot({ textRedactor: PiiTextRedactor }),
+        TelemetryModule.forRoot({ textRedactor: { imports: [MlModule], useExisting: PiiTextRedactor } }),
         MlModule,
       ],
     })

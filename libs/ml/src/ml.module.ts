@@ -1,4 +1,4 @@
-import { Global, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
 import { AppConfig } from '@app/config';
 import { MetricsPort } from '@app/telemetry';
@@ -42,9 +42,8 @@ const SERVICES = [
 /**
  * Quality and safety of every answer: PII detection and redaction, prompt-injection and token-abuse checks,
  * quality scoring (offline embeddings + TensorFlow.js model, rules fallback), drift, and their metrics.
- * Global: the LLM pipeline, the observability redactor and the insights engine inject these directly.
+ * Modules that inject these import `MlModule` (the LLM pipeline does; the app hands the PII redactor to telemetry).
  */
-@Global()
 @Module({
   providers: [
     ...SERVICES,

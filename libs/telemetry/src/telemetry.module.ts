@@ -1,5 +1,6 @@
 import {
   type DynamicModule,
+  type ModuleMetadata,
   Global,
   Module,
   type OnApplicationShutdown,
@@ -28,13 +29,18 @@ import { NoopTracer, TracerPort } from './tracing/tracer.port';
  * telemetry interceptor. Adapters are chosen from config here; everything else depends on the ports.
  */
 export interface TelemetryOptions {
-  /** The redactor applied to every text the service logs or traces; default: BasicTextRedactor. */
-  textRedactor?: Type<TextRedactor>;
+  /**
+   * The redactor applied to every text the service logs or traces, and the modules that provide it (the app
+   * passes the ML lib's PII redactor: a lower lib receives what it needs and never imports upward).
+   * Default: BasicTextRedactor (secrets and e-mails).
+   */
+  textRedactor?: { imports: NonNullable<ModuleMetadata['imports']>; useExisting: Type<TextRedactor> };
 }
 
 /** Drops within this window mark the logs as degraded on /health/ready. */
 const LOG_DROPS_RECENT_MS = 60_000;
 
+/** Global, like config: every module emits metrics, spans and logs. Domain modules are not global. */
 @Global()
 @Module({
   imports: [
@@ -82,7 +88,12 @@ export class TelemetryModule implements OnModuleInit, OnApplicationShutdown {
   static forRoot(options: TelemetryOptions = {}): DynamicModule {
     return {
       module: TelemetryModule,
-      providers: [{ provide: TextRedactor, useClass: options.textRedactor ?? BasicTextRedactor }],
+      imports: options.textRedactor?.imports ?? [],
+      providers: [
+        options.textRedactor
+          ? { provide: TextRedactor, useExisting: options.textRedactor.useExisting }
+          : { provide: TextRedactor, useClass: BasicTextRedactor },
+      ],
       exports: [TextRedactor],
     };
   }

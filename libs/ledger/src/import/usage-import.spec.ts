@@ -9,10 +9,10 @@ import { InMemoryMetrics } from '@app/telemetry';
 import { testConfig } from '../../../../test/support/app-config';
 import { BufferedUsageLedger } from '../buffered-usage-ledger';
 import { SqliteLedgerStore } from '../store/sqlite-ledger.store';
-import { DatadogUsageMetricsAdapter } from './datadog-usage-metrics.adapter';
+import { createDatadogApi } from '@app/datadog';
+import { DatadogUsageMetricsSource } from './datadog-usage-metrics.source';
 import { parseUsageFile, UsageImportError } from './usage-file.parser';
 import { UsageImportService } from './usage-import.service';
-import { UnconfiguredUsageMetricsSource } from './usage-metrics-source.port';
 
 const H0 = Date.UTC(2026, 10, 1, 0, 0, 0);
 
@@ -111,7 +111,7 @@ describe('Datadog usage import (real @datadog/datadog-api-client against a loopb
       storePreview: false,
     });
     await ledger.start();
-    const service = new UsageImportService(ledger, new DatadogUsageMetricsAdapter(config));
+    const service = new UsageImportService(ledger, new DatadogUsageMetricsSource(createDatadogApi(config), config));
     const now = H0 + 2 * HOUR_MS;
     const summary = await service.pullFromMetrics(1, now);
     await service.pullFromMetrics(1, now); // a second pull replaces, never doubles
@@ -134,7 +134,9 @@ describe('Datadog usage import (real @datadog/datadog-api-client against a loopb
   });
 
   it('without Datadog keys, says what is missing', async () => {
-    await expect(new UnconfiguredUsageMetricsSource().hourlyUsage()).rejects.toThrow(/DD_API_KEY and DD_APP_KEY/);
+    const config = testConfig({});
+    const source = new DatadogUsageMetricsSource(createDatadogApi(config), config);
+    await expect(source.hourlyUsage(H0, H0 + HOUR_MS)).rejects.toThrow(/DD_API_KEY and DD_APP_KEY/);
   });
 
   it('imports a file through the service', async () => {
@@ -147,7 +149,10 @@ describe('Datadog usage import (real @datadog/datadog-api-client against a loopb
       storePreview: false,
     });
     await ledger.start();
-    const summary = await new UsageImportService(ledger, new UnconfiguredUsageMetricsSource()).importFile(file);
+    const summary = await new UsageImportService(
+      ledger,
+      new DatadogUsageMetricsSource(createDatadogApi(testConfig({})), testConfig({})),
+    ).importFile(file);
     expect(summary).toMatchObject({ rows: 1, costUsd: 3, from: '2026-11-01T00:00:00.000Z' });
     expect(await ledger.spendBetween(H0, H0 + HOUR_MS)).toBe(3);
     await ledger.stop();

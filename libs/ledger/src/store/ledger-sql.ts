@@ -1,5 +1,14 @@
 import { hourStart } from '@app/common';
-import { ANY, HOURLY_MEASURES, type HourlyMeasure, type HourlyQuery, type HourlyUsage, USAGE_DIMENSIONS, type UsageRecord, type UsageStatus } from '../usage-record';
+import {
+  ANY,
+  HOURLY_MEASURES,
+  type HourlyMeasure,
+  type HourlyQuery,
+  type HourlyUsage,
+  USAGE_DIMENSIONS,
+  type UsageRecord,
+  type UsageStatus,
+} from '../usage-record';
 
 /** SQL shared by the SQLite and PostgreSQL stores (both speak this dialect subset). */
 

@@ -1,4 +1,5 @@
-import { formatTags, InMemoryMetrics, StatsdMetricsAdapter } from '@app/telemetry';
+import { formatTags, InMemoryMetrics } from '@app/telemetry';
+import { StatsdMetricsAdapter } from '../../../telemetry/src/metrics/statsd-metrics.adapter';
 import { testConfig } from '../../../../test/support/app-config';
 import { DogStatsdReceiver } from '../../../../test/support/dogstatsd-receiver';
 import type { QualityReport } from '../quality/quality.types';

@@ -1,6 +1,6 @@
 import { HOUR_MS, hourStart } from '@app/common';
-import type { v1 } from '@datadog/datadog-api-client';
 import type { AppConfig } from '@app/config';
+import type { DatadogApiPort } from '@app/datadog';
 import { ANY, emptyHourly, type HourlyMeasure, type HourlyUsage } from '../usage-record';
 import { UsageMetricsSource } from './usage-metrics-source.port';
 
@@ -19,58 +19,32 @@ export const DATADOG_USAGE_SERIES: readonly { metric: string; measure: HourlyMea
 const WINDOW_MS = 30 * 24 * HOUR_MS;
 
 /**
- * Pulls hourly usage from Datadog's v1 metrics query API (`GET /api/v1/query`), per model, scoped to this
- * service and env. Queries: `sum:<metric>{service:S,env:E} by {model}.as_count().rollup(sum, 3600)`.
+ * Hourly usage from the service's own metrics in Datadog, per model, scoped to this service and env, through
+ * `DatadogApiPort` (libs/datadog). Queries: `sum:<metric>{service:S,env:E} by {model}.as_count().rollup(sum, 3600)`.
+ * Without Datadog keys the port refuses, saying which keys are missing.
  */
-export class DatadogUsageMetricsAdapter extends UsageMetricsSource {
+export class DatadogUsageMetricsSource extends UsageMetricsSource {
   readonly name = 'datadog';
-  private api?: v1.MetricsApi;
   private readonly scope: string;
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly datadog: DatadogApiPort,
+    config: AppConfig,
+  ) {
     super();
-    if (!config.datadog.apiKey || !config.datadog.appKey) {
-      throw new Error('DatadogUsageMetricsAdapter needs DD_API_KEY and DD_APP_KEY');
-    }
     this.scope = `service:${config.service.name},env:${config.service.env}`;
   }
 
-  /** The SDK is loaded on first use, not at boot (it is large: about 40% of the boot CPU when eager). */
-  private async metricsApi(): Promise<v1.MetricsApi> {
-    if (this.api) return this.api;
-    const { client, v1: api } = await import('@datadog/datadog-api-client');
-    const { apiKey, appKey, apiUrl } = this.config.datadog;
-    const configuration = client.createConfiguration({
-      authMethods: { apiKeyAuth: apiKey?.reveal() ?? '', appKeyAuth: appKey?.reveal() ?? '' },
-      baseServer: new client.BaseServerConfiguration(apiUrl, {}),
-      enableRetry: true,
-      maxRetries: 2,
-    });
-    this.api = new api.MetricsApi(configuration);
-    return this.api;
-  }
-
   async hourlyUsage(from: number, to: number): Promise<HourlyUsage[]> {
-    const metricsApi = await this.metricsApi();
     const rows = new Map<string, HourlyUsage>();
     for (let start = hourStart(from); start < to; start += WINDOW_MS) {
       const end = Math.min(to, start + WINDOW_MS);
       for (const { metric, measure } of DATADOG_USAGE_SERIES) {
         const query = `sum:${metric}{${this.scope}} by {model}.as_count().rollup(sum, 3600)`;
-        const response = await metricsApi.queryMetrics({
-          from: Math.floor(start / 1000),
-          to: Math.floor(end / 1000) - 1,
-          query,
-        });
-        if (response.status && response.status !== 'ok') {
-          throw new Error(`Datadog metrics query failed for ${metric}: ${response.error ?? response.status}`);
-        }
-        for (const series of response.series ?? []) {
-          const modelTag = (series.tagSet ?? series.scope?.split(',') ?? []).find((t) => t.startsWith('model:'));
+        for (const series of await this.datadog.queryMetrics({ query, from: start, to: end })) {
+          const modelTag = series.tags.find((t) => t.startsWith('model:'));
           const model = modelTag ? modelTag.slice('model:'.length) : ANY;
-          for (const point of series.pointlist ?? []) {
-            const [ts, value] = point;
-            if (typeof ts !== 'number' || typeof value !== 'number' || !Number.isFinite(value)) continue;
+          for (const { ts, value } of series.points) {
             const hour = hourStart(ts);
             if (hour < from || hour >= to) continue;
             const key = `${hour}|${model}`;

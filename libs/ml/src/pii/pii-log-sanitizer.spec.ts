@@ -1,7 +1,8 @@
 import { BasicTextRedactor } from '@app/common';
-import { PiiDetector, PiiTextRedactor } from '@app/ml';
+import { LogSanitizer, REDACTION_MARGIN_CHARS } from '@app/telemetry';
 import { testConfig } from '../../../../test/support/app-config';
-import { LogSanitizer, REDACTION_MARGIN_CHARS } from './log-sanitizer';
+import { PiiDetector } from './pii-detector';
+import { PiiTextRedactor } from './pii-text-redactor';
 
 describe('LogSanitizer', () => {
   const config = testConfig({ LOG_TRUNCATE_CHARS: '200' });
