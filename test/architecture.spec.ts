@@ -1,0 +1,159 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+
+/**
+ * The module boundaries are checked, not kept by habit: the ESLint rule (tools/eslint/lib-boundaries.mjs) fails
+ * `npm run lint` on an import across a forbidden boundary, docs/architecture.md draws the same graph, no domain
+ * module is global, and no file of the LLM pipeline grows past what a reader can follow.
+ */
+const ROOT = resolve(__dirname, '..');
+const ESLINT = join(ROOT, 'node_modules/eslint/bin/eslint.js');
+
+type Graph = Record<string, string[]>;
+
+function ruleGraph(): Graph {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "import('./tools/eslint/lib-boundaries.mjs').then((m) => console.log(JSON.stringify(m.LIB_GRAPH)))",
+    ],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  return JSON.parse(out) as Graph;
+}
+
+/** The "may import" table of docs/architecture.md: `| `lib` | `a`, `b` |` rows between the graph markers. */
+function docGraph(): Graph {
+  const doc = readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8');
+  const start = doc.indexOf('<!-- lib-graph:start -->');
+  const end = doc.indexOf('<!-- lib-graph:end -->');
+  expect(start).toBeGreaterThan(-1);
+  expect(end).toBeGreaterThan(start);
+  const graph: Graph = {};
+  for (const line of doc.slice(start, end).split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    const lib = /^`([\w-]+)`/.exec(cells[1] ?? '')?.[1];
+    if (!lib) continue;
+    graph[lib] = [...(cells[2] ?? '').matchAll(/`([\w-]+)`/g)].map((m) => m[1]!).sort();
+  }
+  return graph;
+}
+
+interface LintMessage {
+  ruleId: string | null;
+  message: string;
+  line: number;
+}
+
+/** Lints files with the project's own configuration (as `npm run lint` does) and returns each file's messages. */
+function lint(files: string[]): Map<string, LintMessage[]> {
+  const result = spawnSync(process.execPath, [ESLINT, '--format', 'json', '--no-warn-ignored', ...files], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const reports = JSON.parse(result.stdout) as { filePath: string; messages: LintMessage[] }[];
+  return new Map(reports.map((r) => [relative(ROOT, r.filePath), r.messages]));
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+describe('architecture', () => {
+  it('docs/architecture.md draws the graph the lint rule enforces, and it has no circle', () => {
+    const graph = ruleGraph();
+    const sorted = Object.fromEntries(Object.entries(graph).map(([lib, deps]) => [lib, [...deps].sort()]));
+    expect(docGraph()).toEqual(sorted);
+
+    const visiting = new Set<string>();
+    const done = new Set<string>();
+    const visit = (lib: string, path: string[]): void => {
+      if (done.has(lib)) return;
+      if (visiting.has(lib)) throw new Error(`circle: ${[...path, lib].join(' -> ')}`);
+      visiting.add(lib);
+      for (const dep of graph[lib] ?? []) visit(dep, [...path, lib]);
+      visiting.delete(lib);
+      done.add(lib);
+    };
+    for (const lib of Object.keys(graph)) visit(lib, []);
+    // Every library of the repository is in the graph.
+    const libs = readdirSync(join(ROOT, 'libs')).filter((d) => statSync(join(ROOT, 'libs', d)).isDirectory());
+    expect(libs.filter((lib) => !(lib in graph))).toEqual([]);
+  });
+
+  it('npm run lint fails on imports planted across forbidden boundaries, relative paths included', () => {
+    const planted = {
+      // telemetry sits below llm: an upward import by alias and by relative path.
+      'libs/telemetry/src/zz-planted-upward.ts': [
+        "import { LlmModule } from '@app/llm';",
+        "import { LlmService } from '../../llm/src/llm.service';",
+        'export const planted = [LlmModule, LlmService];',
+      ],
+      // ledger may not import forecast (forecast depends on ledger: a circle).
+      'libs/ledger/src/zz-planted-circle.ts': [
+        "import { ForecastModule } from '@app/forecast';",
+        'export const planted = ForecastModule;',
+      ],
+      // llm may import ml, but only through its barrel.
+      'libs/llm/src/zz-planted-deep.ts': [
+        "import { QualityScorer } from '@app/ml/quality/quality-scorer';",
+        "import { PiiDetector } from '../../ml/src/pii/pii-detector';",
+        'export const planted = [QualityScorer, PiiDetector];',
+      ],
+      // An allowed import through the barrel passes.
+      'libs/forecast/src/zz-planted-allowed.ts': [
+        "import { UsageLedger } from '@app/ledger';",
+        'export const planted = UsageLedger;',
+      ],
+    };
+    try {
+      for (const [file, lines] of Object.entries(planted)) writeFileSync(join(ROOT, file), `${lines.join('\n')}\n`);
+      const reports = lint(Object.keys(planted));
+      const boundary = (file: string): LintMessage[] =>
+        (reports.get(file) ?? []).filter((m) => m.ruleId === 'boundaries/lib-imports');
+
+      const upward = boundary('libs/telemetry/src/zz-planted-upward.ts');
+      expect(upward.map((m) => m.line)).toEqual([1, 2]);
+      expect(upward[0]!.message).toMatch(/'telemetry' may not import 'llm'/);
+      expect(boundary('libs/ledger/src/zz-planted-circle.ts')[0]?.message).toMatch(
+        /'ledger' may not import 'forecast'/,
+      );
+      const deep = boundary('libs/llm/src/zz-planted-deep.ts');
+      expect(deep.map((m) => m.line)).toEqual([1, 2]);
+      expect(deep[0]!.message).toMatch(/through its barrel '@app\/ml'/);
+      expect(boundary('libs/forecast/src/zz-planted-allowed.ts')).toEqual([]);
+
+      // And the command itself exits non-zero on it.
+      const run = spawnSync(process.execPath, [ESLINT, '--max-warnings', '0', 'libs/ledger/src/zz-planted-circle.ts'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      expect(run.status).not.toBe(0);
+    } finally {
+      for (const file of Object.keys(planted)) rmSync(join(ROOT, file), { force: true });
+    }
+  }, 120_000);
+
+  it('no domain module is global: only config and telemetry, which every module uses', () => {
+    const global = filesUnder(join(ROOT, 'libs'))
+      .filter((f) => f.endsWith('.module.ts') && /@Global\(\)/.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(ROOT, f))
+      .sort();
+    expect(global).toEqual(['libs/config/src/config.module.ts', 'libs/telemetry/src/telemetry.module.ts']);
+  });
+
+  it('no file of the LLM pipeline is longer than a reader can follow (about 350 lines)', () => {
+    const long = filesUnder(join(ROOT, 'libs/llm/src'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => [relative(ROOT, f), readFileSync(f, 'utf8').split('\n').length] as const)
+      .filter(([, lines]) => lines > 360);
+    expect(long).toEqual([]);
+  });
+});
