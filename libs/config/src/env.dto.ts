@@ -140,7 +140,7 @@ export class EnvDto {
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) TOKEN_ABUSE_MAX_INPUT_TOKENS = 8000;
 
   // --- ledger, forecasts, budgets ---
-  @IsString() @MinLength(1) DATA_DIR = './data';
+  @IsString() @MinLength(1) DATA_DIR = './var';
   @IsOptional()
   @Transform(blankToUndefined)
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })

@@ -1,5 +1,6 @@
-import { join } from 'node:path';
-import { Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Pool } from 'pg';
 import { TextRedactor } from '@app/common';
 import { AppConfig } from '@app/config';
@@ -18,6 +19,27 @@ import { UsageLedger } from './usage-ledger';
 /** The embedded store's file under DATA_DIR. */
 export const LEDGER_SQLITE_FILE = 'ledger.sqlite';
 
+/** Where the embedded ledger lived before runtime state got its own folder (`./var`). */
+const FORMER_DATA_DIR = './data';
+
+/**
+ * The ledger file a user of an earlier version still has under ./data when DATA_DIR is left at its new default
+ * (./var) and ./var holds none: nothing is moved; the boot says how to keep using it. Undefined otherwise.
+ */
+export function formerLedgerNotice(
+  dataDir: string,
+  exists: (path: string) => boolean = existsSync,
+): string | undefined {
+  const current = join(dataDir, LEDGER_SQLITE_FILE);
+  const former = join(FORMER_DATA_DIR, LEDGER_SQLITE_FILE);
+  if (resolve(dataDir) === resolve(FORMER_DATA_DIR) || exists(current) || !exists(former)) return undefined;
+  return (
+    `A ledger from an earlier version is at ${former}, but runtime state now defaults to ${dataDir} (DATA_DIR), ` +
+    `which holds none: a new, empty ledger is used. To keep the old one, stop the service and move it ` +
+    `(mv ${former}* ${dataDir}/), or set DATA_DIR=${FORMER_DATA_DIR}. Nothing was moved.`
+  );
+}
+
 export function createLedgerStore(config: AppConfig): LedgerStore {
   const url = config.ledger.databaseUrl;
   if (url) {
@@ -25,6 +47,8 @@ export function createLedgerStore(config: AppConfig): LedgerStore {
       new Pool({ connectionString: url.reveal(), max: 5, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 }),
     );
   }
+  const notice = formerLedgerNotice(config.ledger.dataDir);
+  if (notice) new Logger('LedgerModule').warn(notice);
   return new SqliteLedgerStore(join(config.ledger.dataDir, LEDGER_SQLITE_FILE));
 }
 
