@@ -48,9 +48,13 @@ interface LintMessage {
   line: number;
 }
 
-/** Lints files with the project's own configuration (as `npm run lint` does) and returns each file's messages. */
+/**
+ * Lints files with the project's own configuration (the rules `npm run lint` applies; `--no-ignore` because the
+ * configuration skips `*.planted.ts`, so that a lint run at the same time never sees these files) and returns each
+ * file's messages.
+ */
 function lint(files: string[]): Map<string, LintMessage[]> {
-  const result = spawnSync(process.execPath, [ESLINT, '--format', 'json', '--no-warn-ignored', ...files], {
+  const result = spawnSync(process.execPath, [ESLINT, '--no-ignore', '--format', 'json', ...files], {
     cwd: ROOT,
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
@@ -91,24 +95,24 @@ describe('architecture', () => {
   it('npm run lint fails on imports planted across forbidden boundaries, relative paths included', () => {
     const planted = {
       // telemetry sits below llm: an upward import by alias and by relative path.
-      'libs/telemetry/src/zz-planted-upward.ts': [
+      'libs/telemetry/src/upward.planted.ts': [
         "import { LlmModule } from '@app/llm';",
         "import { LlmService } from '../../llm/src/llm.service';",
         'export const planted = [LlmModule, LlmService];',
       ],
       // ledger may not import forecast (forecast depends on ledger: a circle).
-      'libs/ledger/src/zz-planted-circle.ts': [
+      'libs/ledger/src/circle.planted.ts': [
         "import { ForecastModule } from '@app/forecast';",
         'export const planted = ForecastModule;',
       ],
       // llm may import ml, but only through its barrel.
-      'libs/llm/src/zz-planted-deep.ts': [
+      'libs/llm/src/deep.planted.ts': [
         "import { QualityScorer } from '@app/ml/quality/quality-scorer';",
         "import { PiiDetector } from '../../ml/src/pii/pii-detector';",
         'export const planted = [QualityScorer, PiiDetector];',
       ],
       // An allowed import through the barrel passes.
-      'libs/forecast/src/zz-planted-allowed.ts': [
+      'libs/forecast/src/allowed.planted.ts': [
         "import { UsageLedger } from '@app/ledger';",
         'export const planted = UsageLedger;',
       ],
@@ -119,22 +123,24 @@ describe('architecture', () => {
       const boundary = (file: string): LintMessage[] =>
         (reports.get(file) ?? []).filter((m) => m.ruleId === 'boundaries/lib-imports');
 
-      const upward = boundary('libs/telemetry/src/zz-planted-upward.ts');
+      const upward = boundary('libs/telemetry/src/upward.planted.ts');
       expect(upward.map((m) => m.line)).toEqual([1, 2]);
       expect(upward[0]!.message).toMatch(/'telemetry' may not import 'llm'/);
-      expect(boundary('libs/ledger/src/zz-planted-circle.ts')[0]?.message).toMatch(
-        /'ledger' may not import 'forecast'/,
-      );
-      const deep = boundary('libs/llm/src/zz-planted-deep.ts');
+      expect(boundary('libs/ledger/src/circle.planted.ts')[0]?.message).toMatch(/'ledger' may not import 'forecast'/);
+      const deep = boundary('libs/llm/src/deep.planted.ts');
       expect(deep.map((m) => m.line)).toEqual([1, 2]);
       expect(deep[0]!.message).toMatch(/through its barrel '@app\/ml'/);
-      expect(boundary('libs/forecast/src/zz-planted-allowed.ts')).toEqual([]);
+      expect(boundary('libs/forecast/src/allowed.planted.ts')).toEqual([]);
 
       // And the command itself exits non-zero on it.
-      const run = spawnSync(process.execPath, [ESLINT, '--max-warnings', '0', 'libs/ledger/src/zz-planted-circle.ts'], {
-        cwd: ROOT,
-        encoding: 'utf8',
-      });
+      const run = spawnSync(
+        process.execPath,
+        [ESLINT, '--no-ignore', '--max-warnings', '0', 'libs/ledger/src/circle.planted.ts'],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+        },
+      );
       expect(run.status).not.toBe(0);
     } finally {
       for (const file of Object.keys(planted)) rmSync(join(ROOT, file), { force: true });

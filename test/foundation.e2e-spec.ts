@@ -146,6 +146,10 @@ describe('foundation: the built service with real DogStatsD and trace-agent rece
     expect(doc.openapi).toMatch(/^3\./);
     for (const item of Object.values(doc.paths))
       for (const op of Object.values(item)) expect(op.operationId).toBeTruthy();
+    // The origin service's path for the same document (clients generated against it fetch it there).
+    const alias = await fetch(`${service.url}/openapi.json`);
+    expect(alias.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await alias.json()).toEqual(doc);
   });
 });
 

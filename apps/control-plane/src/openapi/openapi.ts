@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ProblemDetailsDto, PROBLEM_CONTENT_TYPE } from '@app/common';
 import type { AppConfig } from '@app/config';
@@ -53,9 +54,16 @@ export function createOpenApiDocument(app: INestApplication, config: AppConfig):
   return document;
 }
 
-/** Serves Swagger UI at /docs and the document at /docs-json (and /docs-yaml). */
-export function setupOpenApi(app: INestApplication, config: AppConfig): OpenAPIObject {
+/**
+ * Serves Swagger UI at /docs and the document at /docs-json (and /docs-yaml), and at /openapi.json, where clients
+ * generated against the origin service look for it (docs/compatibility.md).
+ */
+export function setupOpenApi(app: NestFastifyApplication, config: AppConfig): OpenAPIObject {
   const document = createOpenApiDocument(app, config);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .get('/openapi.json', (_request, reply) => reply.type('application/json').send(document));
   return document;
 }
