@@ -1,6 +1,6 @@
 /**
  * Port: removes personal data and secrets from text before the service writes it anywhere (logs, spans,
- * LLM Observability, incidents). The default implementation masks secrets and obvious contact data; the
+ * LLM Observability). The default implementation masks secrets and obvious contact data; the
  * ML library binds a full PII detector in its place.
  */
 export abstract class TextRedactor {

@@ -40,8 +40,8 @@ interface Series {
 
 /**
  * Rolling quality window per endpoint and model (24 h, at most 1000 answers): current quality, trend by
- * regression slope, 24 h projection and degradation risk. Reported as gauges every 10 s; read by the
- * insights engine through `snapshot`/`all`.
+ * regression slope, 24 h projection and degradation risk. Reported as gauges every 10 s; readable through
+ * `snapshot`/`all` (for the planned insights engine, issue 14).
  */
 @Injectable()
 export class DriftMonitor implements OnModuleInit, OnModuleDestroy {
