@@ -1,7 +1,8 @@
 /**
  * Request-path cost of the ML lib: QualityScorer.score and SafetyService.inspectPrompt on realistic
  * inputs from the committed labelled sets (answers with and without documents, reasoning prompts,
- * injections, prompts with PII), plus a long-document /qa case. Prints p50/p99 per operation.
+ * injections, prompts with PII), the hand-written evaluation set (data/quality-eval), plus a long-document /qa
+ * case. Prints p50/p99 per operation.
  *
  *   sh scripts/ts-run.sh bench/quality-scoring.ts [iterations=3000]
  */
@@ -12,12 +13,7 @@ import { createOfflineEmbedder } from '../libs/ml/src/embeddings/offline-embedde
 import { QualityModelStore } from '../libs/ml/src/quality/quality-model.store';
 import { InjectionClassifier } from '../libs/ml/src/safety/injection-classifier';
 import { InjectionDetector } from '../libs/ml/src/safety/injection-detector';
-import {
-  PiiDetector,
-  QualityScorer,
-  SafetyService,
-  type QualityInput,
-} from '@app/ml';
+import { PiiDetector, QualityScorer, SafetyService, type QualityInput } from '@app/ml';
 
 const iterations = Number(process.argv[2] ?? 3000);
 const root = process.cwd();
@@ -49,6 +45,16 @@ async function main(): Promise<void> {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as QualityInput);
+  // Hand-written rows omit what they share (endpoint qa, finish reason stop, not blocked).
+  const evalSet = readFileSync(join(root, 'data/quality-eval/eval.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l): QualityInput => ({
+      endpoint: 'qa',
+      finishReason: 'stop',
+      safetyBlocked: false,
+      ...(JSON.parse(l) as Partial<QualityInput> & Pick<QualityInput, 'question' | 'answer'>),
+    }));
   const prompts = readFileSync(join(root, 'data/injection/examples.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean)
@@ -88,6 +94,9 @@ async function main(): Promise<void> {
 
   const results = [
     measure('QualityScorer.score (model, GloVe)', examples.length, (i) => scorer.score(examples[i]!)),
+    measure('QualityScorer.score (model, GloVe), hand-written eval set', evalSet.length, (i) =>
+      scorer.score(evalSet[i]!),
+    ),
     measure('QualityScorer.score (rules only, GloVe)', examples.length, (i) => rulesScorer.score(examples[i]!)),
     measure('QualityScorer.score (model, hashed n-grams)', examples.length, (i) => hashedScorer.score(examples[i]!)),
     measure('SafetyService.inspectPrompt', prompts.length, (i) =>

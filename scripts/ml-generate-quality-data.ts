@@ -5,9 +5,12 @@
  * correct answer). It is synthetic: every answer variant is built from those texts by fixed rules, so the
  * set measures whether the signals separate the failure kinds below, not how real LLM answers behave.
  *
- * Label 1 (good): a correct, complete answer, with or without the document.
- * Label 0 (not good): refusal / "I don't know", off-topic (another question's answer, same topic or not),
- * ungrounded (contradicts the document), truncated (finish reason length), empty, vague, blocked by safety.
+ * Label 1 (good): a correct, complete answer, with or without the document, including answers that copy the
+ * document's answering sentence (with or without "According to the document, ...") or the whole document.
+ * Label 0 (not good): refusal / "I don't know", off-topic (another question's answer, same topic or not, or
+ * the document's sentence that answers the other question), ungrounded (contradicts the document, or copies its
+ * answering sentence with a number changed), truncated (finish reason length), empty, vague or hedged
+ * non-answers, blocked by safety.
  *
  *   node scripts/ml-generate-quality-data.ts      (deterministic: seed 7)
  */
@@ -63,7 +66,36 @@ const VAGUE = [
   'Yes.',
   'There are many possible answers and each situation is different.',
 ];
+const HEDGED = [
+  'It might be one thing or another; it is hard to say without more context.',
+  'I think it could depend on the situation, so I am not sure.',
+  'Perhaps. There is probably no single answer to that.',
+];
 const PREFIXES = ['', '', 'Sure. ', 'Good question. ', 'Here is what I found. '];
+const FRAMES = ['According to the document, ', 'According to the provided document, ', 'The document says: ', ''];
+
+/** The document's sentences; the one that answers a question shares the most words with its answer. */
+const docSentences = (doc: string): string[] => doc.split(/(?<=[.!?])\s+/).filter(Boolean);
+const longWords = (text: string): Set<string> =>
+  new Set((text.toLowerCase().match(/[a-z0-9]+/g) ?? []).filter((w) => w.length > 3 || /\d/.test(w)));
+function answeringSentence(doc: string, question: string, answer: string): string {
+  const wanted = new Set([...longWords(question), ...longWords(answer)]);
+  let best = '';
+  let bestScore = -1;
+  for (const sentence of docSentences(doc)) {
+    const score = [...longWords(sentence)].filter((w) => wanted.has(w)).length;
+    if (score > bestScore) [best, bestScore] = [sentence, score];
+  }
+  return best;
+}
+/** The sentence with its first number changed (a year moves by 7-36, other numbers roughly double), or undefined. */
+function changeNumber(sentence: string): string | undefined {
+  const match = /\d[\d,]*/.exec(sentence);
+  if (!match) return undefined;
+  const n = Number(match[0].replace(/,/g, ''));
+  const changed = n >= 1000 && n <= 2100 ? n + (random() < 0.5 ? -1 : 1) * (7 + Math.floor(random() * 30)) : n * 2 + 1;
+  return sentence.slice(0, match.index) + String(changed) + sentence.slice(match.index + match[0].length);
+}
 const TOPIC_FILLERS = ['This is well documented.', 'Many sources agree on this.', 'It is a commonly asked question.'];
 
 function truncate(answer: string): string {
@@ -139,6 +171,25 @@ topics.forEach((topic, ti) => {
       label: 0,
     });
     if ((ti + qi) % 2 === 0) add({ kind: 'vague', endpoint, question, answer: pick(VAGUE), label: 0 });
+    // extractive answers: the document's own words are the most grounded answer there is
+    const own = answeringSentence(doc, question, good);
+    const siblingSentence = answeringSentence(doc, sibling[0], sibling[1]);
+    add({ kind: 'good_extractive', endpoint: 'qa', question, answer: pick(FRAMES) + own, document: doc, label: 1 });
+    add({ kind: 'good_extractive_no_doc', endpoint, question, answer: own, label: 1 });
+    if (qi === 0) add({ kind: 'good_document_copy', endpoint: 'qa', question, answer: doc, document: doc, label: 1 });
+    if (siblingSentence !== own)
+      add({ kind: 'off_question_extract', endpoint: 'qa', question, answer: siblingSentence, document: doc, label: 0 });
+    const changed = changeNumber(own);
+    if (changed) add({ kind: 'number_changed', endpoint: 'qa', question, answer: changed, document: doc, label: 0 });
+    if ((ti + qi) % 2 === 1)
+      add({
+        kind: 'hedged',
+        endpoint,
+        question,
+        answer: pick(HEDGED),
+        document: random() < 0.5 ? doc : undefined,
+        label: 0,
+      });
     if ((ti + qi) % 6 === 0)
       add({ kind: 'empty', endpoint, question, answer: '', finishReason: pick(['stop', 'error'] as const), label: 0 });
     if ((ti + qi) % 8 === 1)

@@ -2,7 +2,8 @@
  * Trains the ML lib's models from the labelled data committed under data/ and writes their artifacts
  * under models/.   npm run ml:train -- <task> [options]
  *
- *   quality      data/quality/examples.jsonl → models/quality/ (TensorFlow.js dense net), held-out report
+ *   quality      data/quality/examples.jsonl → models/quality/ (monotone TensorFlow.js dense net), held-out report
+ *                and the hand-written evaluation set's (data/quality-eval/eval.jsonl, never trained on)
  *   injection    data/injection/examples.jsonl → models/injection/ (logistic regression), held-out report
  *   cost         ledger (or --from file|datadog|synthetic) → models/cost-forecaster/ (TensorFlow.js), metrics table vs baselines
  *

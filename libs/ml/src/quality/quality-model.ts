@@ -13,6 +13,18 @@ export interface QualityModelMeta {
   trainedAt: string;
   examples: number;
   heldOut: { auroc: number; ece: number; brier: number; examples: number };
+  /** Non-negative kernels: the score never falls when a signal improves. */
+  monotone?: boolean;
+  /** The hand-written evaluation set (data/quality-eval), never trained on: AUROC and mean scores. */
+  evaluation?: {
+    examples: number;
+    auroc: number;
+    /** Without the rows no offline check can catch (a wrong fact and no document). */
+    aurocInScope: number;
+    meanGoodWithDocument: number;
+    meanGoodWithoutDocument: number;
+    meanBad: number;
+  };
 }
 
 /**

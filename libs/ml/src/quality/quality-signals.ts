@@ -11,10 +11,22 @@ const MAX_CANDIDATES = 40;
 const REFUSAL =
   /\b(?:i(?:'m| am)? (?:sorry|afraid)\b[^.]{0,40}\b(?:can(?:no|')t|unable|not able)|i (?:can(?:no|')t|cannot|won't|am unable to|'m unable to|am not able to) (?:help|assist|answer|provide|comply|do that|share)|i (?:do not|don't) (?:know|have (?:enough )?(?:information|data|access))|as an ai(?: language model)?|(?:not|isn't) (?:mentioned|provided|specified|stated|covered|included) in the (?:provided )?(?:document|context|text|passage)|(?:document|context|text|passage) does not (?:contain|mention|say|provide|include)|unable to (?:answer|provide|help|assist)|cannot (?:help|assist) with|i'm not sure)/i;
 const HEDGES =
-  /\b(?:might|maybe|perhaps|possibly|i think|i believe|it depends|not sure|unclear|generally speaking)\b/gi;
+  /\b(?:might|maybe|perhaps|possibly|i think|i believe|it depends|depends on|not sure|unclear|generally speaking|hard to (?:say|tell)|could be|it varies|varies from|no single answer|not really a single|many (?:opinions|possible answers|factors|things to consider)|(?:every|each) (?:situation|case|person) is different|everybody is different)\b/gi;
 const NEGATION =
   /\b(?:not|no|never|none|without|cannot|can't|isn't|aren't|wasn't|weren't|doesn't|don't|didn't|won't|neither|nor)\b/i;
-const NUMBER = /\d[\d,]*(?:\.\d+)?/g;
+/** A number standing alone (not the digit of a word such as CO2, H2O or mp3). */
+const NUMBER = /(?<![a-z\d])\d[\d,]*(?:\.\d+)?/gi;
+/** A list item's marker at the start of a line ("1. ", "2) ", "- ", "* ", "• "): not content, and no number. */
+const LIST_MARKER = /(^|\n)[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]+/g;
+/**
+ * Words an answer uses to frame what it takes from the document ("According to the provided document, ...").
+ * They are not claims, so they count neither as unsupported (novelty) nor as support.
+ */
+const FRAMING_WORDS: ReadonlySet<string> = new Set(
+  'according provided document documents context passage text source based states stated says mentions mentioned'.split(
+    ' ',
+  ),
+);
 
 /** What kind of answer a question asks for, and how to recognise one (classic QA answer-type matching). */
 const ANSWER_TYPES: ReadonlyArray<[RegExp, RegExp]> = [
@@ -66,7 +78,19 @@ export interface QualitySignals {
    * question: names, places and terms the answer brings in unsupported. 0 without a document.
    */
   novelty: number;
-  /** The answer states a number the document does not contain. */
+  /**
+   * How well the document passage the answer draws on matches the question, relative to the passage that
+   * matches the question best: 1 when the answer is taken from the part of the document the question is about,
+   * lower when it restates another part (grounded but off-question). 1 without a document.
+   */
+  anchoring: number;
+  /**
+   * Relevance through the document: how well the document passage that supports the answer matches the
+   * question (a short "Canberra." is relevant because the sentence it comes from is about the question).
+   * Equal to `relevance` without a document.
+   */
+  passageRelevance: number;
+  /** The answer states a number that neither the document nor the question contains. */
   numberMismatch: boolean;
   /** The best-matching document sentence and the answer sentence differ in negation. */
   negationMismatch: boolean;
@@ -85,8 +109,10 @@ export interface QualitySignals {
 /** A text has a token (see `tokenize`) when its lower-cased form has one of these. */
 const WORD_CHAR = /[a-z0-9]/;
 
+/** Sentences (and list items, one per line, without their markers). */
 function sentences(text: string, max: number): string[] {
   const parts = text
+    .replace(LIST_MARKER, '$1')
     .split(/(?<=[.!?])\s+|\n+/)
     .map((s) => s.trim())
     .filter((s) => WORD_CHAR.test(s.toLowerCase()));
@@ -122,8 +148,11 @@ function softAlignment(from: readonly TokenVector[], to: readonly TokenVector[])
 }
 
 const isContentWord = (token: string): boolean => !STOP_WORDS.has(token);
+/** Content words that make a claim: not stop words, not the answer's framing ("according to the document"). */
+const isClaimWord = (token: string): boolean => !STOP_WORDS.has(token) && !FRAMING_WORDS.has(token);
 const clip = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
-const numbersIn = (text: string): string[] => (text.match(NUMBER) ?? []).map((n) => n.replace(/,/g, ''));
+const numbersIn = (text: string): string[] =>
+  (text.replace(LIST_MARKER, '$1').match(NUMBER) ?? []).map((n) => n.replace(/,/g, ''));
 
 /** Computes the quality signals of one answer with a synchronous offline embedder. */
 export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): QualitySignals {
@@ -144,7 +173,8 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): 
   const questionStems = new Set(questionContent.map(stem));
   const questionTokens = embedder.vectorsOfTokens(questionWords);
   const answerTokens = embedder.vectorsOfTokens(answerWords);
-  const semantic = empty ? 0 : clip(cosine(embedder.pool(questionTokens), embedder.pool(answerTokens)));
+  const questionVector = embedder.pool(questionTokens);
+  const semantic = empty ? 0 : clip(cosine(questionVector, embedder.pool(answerTokens)));
   const alignment = empty ? 0 : clip(softAlignment(questionTokens, answerTokens));
   const lexical = coverage(questionContent, answerStems);
   const echo = coverage(answerContent, questionStems);
@@ -161,19 +191,24 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): 
   let numberMismatch = false;
   let negationMismatch = false;
   let novelty = 0;
+  let anchoring = 1;
+  let passageRelevance = relevance;
   if (document !== undefined) {
     const docSentences = sentences(document, MAX_DOCUMENT_SENTENCES);
     const docSentenceStems = docSentences.map((sentence) => new Set(contentWords(sentence).map(stem)));
     const docStems = new Set<string>();
     for (const stems of docSentenceStems) for (const w of stems) docStems.add(w);
-    const docNumbers = new Set(numbersIn(document));
-    // Only document sentences sharing a content word with the answer can be its best support: embed those
-    // (at most MAX_CANDIDATES, the most overlapping first), so long documents stay cheap. With no overlap
-    // at all, the first sentences are compared (paraphrases).
+    // Numbers the answer may state: the document's, and the question's (restating them is not a claim).
+    const knownNumbers = new Set([...numbersIn(document), ...numbersIn(input.question)]);
+    // Only document sentences sharing a content word with the answer or the question can be the answer's
+    // support or the question's passage: embed those (at most MAX_CANDIDATES, the most overlapping first), so
+    // long documents stay cheap. With no overlap at all, the first sentences are compared (paraphrases).
     const overlap = docSentenceStems.map((stems, i) => {
       let n = 0;
       for (const w of answerStems) if (stems.has(w)) n += 1;
-      return { i, n };
+      let q = 0;
+      for (const w of questionStems) if (stems.has(w)) q += 1;
+      return { i, n: n + q, q };
     });
     let candidates = overlap.filter((o) => o.n > 0);
     candidates = (candidates.length > 0 ? candidates : overlap)
@@ -181,6 +216,12 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): 
       .slice(0, MAX_CANDIDATES);
     const candidateSentences = candidates.map((c) => docSentences[c.i]!);
     const docVectors = candidateSentences.map((sentence) => embedder.embed(sentence));
+    // How much each candidate passage is about the question: embedding cosine and question-word coverage.
+    const questionFit = candidates.map(
+      (c, i) => 0.5 * clip(cosine(questionVector, docVectors[i]!)) + 0.5 * (c.q / Math.max(1, questionStems.size)),
+    );
+    const bestQuestionFit = Math.max(0, ...questionFit);
+    let anchorFit = 0;
     let total = 0;
     let unsupportedCount = 0;
     for (const sentence of answerSentences) {
@@ -194,9 +235,9 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): 
           bestIndex = i;
         }
       });
-      const words = contentWords(sentence);
+      const words = contentWords(sentence).filter((w) => !FRAMING_WORDS.has(w));
       let support = 0.5 * clip((best - 0.2) / 0.6) + 0.5 * coverage(words, docStems);
-      if (numbersIn(sentence).some((n) => !docNumbers.has(n))) {
+      if (numbersIn(sentence).some((n) => !knownNumbers.has(n))) {
         numberMismatch = true;
         support *= 0.3;
       }
@@ -205,13 +246,14 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): 
         negationMismatch = true;
         support *= 0.5;
       }
+      if (bestIndex >= 0 && support >= 0.45) anchorFit = Math.max(anchorFit, questionFit[bestIndex]!);
       total += support;
       if (support < 0.45) unsupportedCount += 1;
     }
     let novel = 0;
     let weights = 0;
     for (const t of answerTokens) {
-      if (STOP_WORDS.has(t.token)) continue;
+      if (!isClaimWord(t.token)) continue;
       const w = stem(t.token);
       weights += t.weight;
       if (!docStems.has(w) && !questionStems.has(w)) novel += t.weight;
@@ -219,6 +261,8 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): 
     novelty = weights === 0 ? 0 : novel / weights;
     groundedness = answerSentences.length === 0 ? 0 : clip(total / answerSentences.length);
     unsupported = answerSentences.length === 0 ? 1 : unsupportedCount / answerSentences.length;
+    anchoring = bestQuestionFit <= 0 ? 1 : clip(anchorFit / bestQuestionFit);
+    passageRelevance = Math.max(relevance, anchorFit);
   }
 
   return {
@@ -231,6 +275,8 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): 
     groundedness,
     unsupported,
     novelty,
+    anchoring,
+    passageRelevance,
     numberMismatch,
     negationMismatch,
     refusal,
@@ -243,47 +289,57 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): 
   };
 }
 
+/**
+ * The model's inputs, every one oriented so that higher is better (the model is monotone: non-negative
+ * weights, so no signal can lower the score by improving). Without a document the document checks cannot
+ * fail, so they take their best value: the score then rests on relevance and on answering at all, and a
+ * correct answer scores the same with a document it restates as without one.
+ */
 export const FEATURE_NAMES = [
   'semantic',
   'alignment',
   'lexical',
   'answer_type',
   'relevance',
-  'has_document',
   'groundedness',
-  'unsupported',
-  'novelty',
-  'number_mismatch',
-  'negation_mismatch',
-  'refusal',
-  'empty',
-  'truncated',
-  'blocked',
-  'hedging',
+  'supported',
+  'known_words',
+  'anchoring',
+  'passage_relevance',
+  'no_number_mismatch',
+  'no_negation_mismatch',
+  'not_refusal',
+  'not_empty',
+  'not_truncated',
+  'not_blocked',
+  'not_hedging',
 ] as const;
 
 /**
- * The model's input vector, in FEATURE_NAMES order. Length, echo and the endpoint are left out on purpose:
- * in the synthetic training set they correlate with the label by construction, not in real traffic.
+ * The model's input vector, in FEATURE_NAMES order. Length, echo, the endpoint and whether a document was
+ * given are left out on purpose: in the synthetic training set they correlate with the label by construction,
+ * not in real traffic.
  */
 export function featureVector(signals: QualitySignals, _endpoint?: QualityInput['endpoint']): number[] {
-  const b = (x: boolean): number => (x ? 1 : 0);
+  const not = (x: boolean): number => (x ? 0 : 1);
+  const doc = signals.hasDocument;
   return [
     signals.semantic,
     signals.alignment,
     signals.lexical,
     signals.answerType,
     signals.relevance,
-    b(signals.hasDocument),
-    signals.groundedness ?? 0,
-    signals.unsupported,
-    signals.novelty,
-    b(signals.numberMismatch),
-    b(signals.negationMismatch),
-    b(signals.refusal),
-    b(signals.empty),
-    b(signals.truncated),
-    b(signals.blocked),
-    signals.hedging,
+    doc ? (signals.groundedness ?? 0) : 1,
+    doc ? 1 - signals.unsupported : 1,
+    doc ? 1 - signals.novelty : 1,
+    doc ? signals.anchoring : 1,
+    signals.passageRelevance,
+    not(signals.numberMismatch),
+    not(signals.negationMismatch),
+    not(signals.refusal),
+    not(signals.empty),
+    not(signals.truncated),
+    not(signals.blocked),
+    1 - signals.hedging,
   ];
 }

@@ -6,6 +6,10 @@ import { auroc } from './evaluation';
 import {
   buildDataset,
   evaluateScores,
+  evaluateSet,
+  readQualityEvalSet,
+  servedScores,
+  type SetEvaluation,
   foldOf,
   isHeldOut,
   predictAll,
@@ -22,15 +26,38 @@ function option(args: string[], name: string): string | undefined {
 
 const round = (x: number): number => Math.round(x * 10_000) / 10_000;
 
+function roundedSet(e: SetEvaluation): Record<string, unknown> {
+  return {
+    examples: e.examples,
+    auroc: round(e.auroc),
+    aurocInScope: round(e.aurocInScope),
+    meanGoodWithDocument: round(e.meanGoodWithDocument),
+    meanGoodWithoutDocument: round(e.meanGoodWithoutDocument),
+    meanBad: round(e.meanBad),
+    signalAuroc: Object.fromEntries(Object.entries(e.signals).map(([k, v]) => [k, round(v)])),
+    meanScoreByKind: Object.fromEntries(
+      Object.entries(e.byKind)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, `label ${v.label}, n ${v.n}, mean ${round(v.mean)}`]),
+    ),
+  };
+}
+
 /**
- * `npm run ml:train -- quality [--embedder glove|hashed] [--data file] [--models dir] [--no-save]`:
- * trains on the training groups, reports AUROC and calibration on the held-out groups, writes
+ * `npm run ml:train -- quality [--embedder glove|hashed] [--data file] [--eval file] [--models dir] [--no-save]
+ * [--hidden N] [--unconstrained]`: trains on the training groups, reports AUROC and calibration on the held-out
+ * groups and on the hand-written evaluation set (data/quality-eval/eval.jsonl, never trained on), writes
  * models/quality/{model.json,weights.bin,meta.json}. `--compare` also trains with the other embedder
  * and reports both (not saved).
  */
 export async function trainQualityTask(args: string[]): Promise<void> {
   const modelsDir = option(args, 'models') ?? 'models';
   const dataFile = option(args, 'data') ?? join('data', 'quality', 'examples.jsonl');
+  const evalFile = option(args, 'eval') ?? join('data', 'quality-eval', 'eval.jsonl');
+  const trainOptions = {
+    ...(option(args, 'hidden') ? { hidden: Number(option(args, 'hidden')) } : {}),
+    monotone: !args.includes('--unconstrained'),
+  };
   const kinds: OfflineEmbedderKind[] = args.includes('--compare')
     ? ['glove', 'hashed']
     : [(option(args, 'embedder') as OfflineEmbedderKind | undefined) ?? 'glove'];
@@ -45,11 +72,17 @@ export async function trainQualityTask(args: string[]): Promise<void> {
     );
     const test = buildDataset(examples.filter(isHeldOut), embedder);
     const started = performance.now();
-    const hidden = option(args, 'hidden');
-    const model = await trainQualityModel(tf, train, hidden ? { hidden: Number(hidden) } : {});
+    const model = await trainQualityModel(tf, train, trainOptions);
     const trainSeconds = (performance.now() - started) / 1000;
     const scores = predictAll(tf, model, test.x);
     const evaluation = evaluateScores(scores, test);
+    const heldOutSet = evaluateSet(servedScores(scores, test), test);
+    // The hand-written evaluation set: outside the generator's templates, never trained on.
+    let evalSet: SetEvaluation | undefined;
+    if (existsSync(evalFile)) {
+      const set = buildDataset(readQualityEvalSet(evalFile), embedder);
+      evalSet = evaluateSet(servedScores(predictAll(tf, model, set.x), set), set);
+    }
     // The embedder's own effect: relevance alone, on answers that are either correct or off-topic.
     const relevant = test.examples
       .map((e, i) => ({ e, relevance: test.x[i]![4]!, semantic: test.x[i]![0]!, alignment: test.x[i]![1]! }))
@@ -71,6 +104,8 @@ export async function trainQualityTask(args: string[]): Promise<void> {
       };
     }
     report[embedder.name] = {
+      evaluationSet: evalSet ? roundedSet(evalSet) : `missing: ${evalFile}`,
+      heldOutSet: roundedSet(heldOutSet),
       sanity,
       trainExamples: train.x.length,
       heldOutExamples: test.x.length,
@@ -120,7 +155,7 @@ export async function trainQualityTask(args: string[]): Promise<void> {
           examples.filter((e) => foldOf(e) === fold),
           embedder,
         );
-        const foldModel = await trainQualityModel(tf, foldTrain, hidden ? { hidden: Number(hidden) } : {});
+        const foldModel = await trainQualityModel(tf, foldTrain, trainOptions);
         aurocs.push(auroc(predictAll(tf, foldModel, foldTest.x), foldTest.y));
         foldModel.dispose();
         const pairs = foldTest.examples
@@ -152,6 +187,19 @@ export async function trainQualityTask(args: string[]): Promise<void> {
           brier: round(evaluation.calibration.brier),
           examples: test.x.length,
         },
+        monotone: trainOptions.monotone,
+        ...(evalSet
+          ? {
+              evaluation: {
+                examples: evalSet.examples,
+                auroc: round(evalSet.auroc),
+                aurocInScope: round(evalSet.aurocInScope),
+                meanGoodWithDocument: round(evalSet.meanGoodWithDocument),
+                meanGoodWithoutDocument: round(evalSet.meanGoodWithoutDocument),
+                meanBad: round(evalSet.meanBad),
+              },
+            }
+          : {}),
       });
       report.saved = dir;
     }

@@ -9,7 +9,7 @@ import { auroc, calibration, type Calibration } from './evaluation';
 import type { QualityModelMeta } from './quality-model';
 import { computeSignals, FEATURE_NAMES, featureVector } from './quality-signals';
 import type { QualityInput } from './quality.types';
-import { rulesScore } from './rules-quality';
+import { isFailureToAnswer, rulesScore } from './rules-quality';
 
 export interface QualityExample extends QualityInput {
   id: string;
@@ -23,6 +23,28 @@ export function readQualityExamples(path: string): QualityExample[] {
     .split('\n')
     .filter((line) => line.trim())
     .map((line) => JSON.parse(line) as QualityExample);
+}
+
+/**
+ * The hand-written evaluation set (data/quality-eval/eval.jsonl): rows omit what they share (endpoint `qa`,
+ * finish reason `stop`, not blocked) and carry no id; never used for training.
+ */
+export function readQualityEvalSet(path: string): QualityExample[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line, i) => {
+      const row = JSON.parse(line) as Partial<QualityExample> & Pick<QualityExample, 'question' | 'answer' | 'label'>;
+      return {
+        ...row,
+        id: `eval-${i + 1}`,
+        group: row.group ?? 'eval',
+        kind: row.kind ?? 'unknown',
+        endpoint: row.endpoint ?? 'qa',
+        finishReason: row.finishReason ?? 'stop',
+        safetyBlocked: row.safetyBlocked ?? false,
+      };
+    });
 }
 
 /** Fold (0-4) of an example's group (topic or reasoning prompt), by a hash: groups never straddle folds. */
@@ -39,18 +61,27 @@ export interface QualityDataset {
   x: number[][];
   y: number[];
   rules: number[];
+  /** Failure to answer (refusal, empty, truncated, blocked): the scorer caps these at 0.2. */
+  failure: boolean[];
   examples: QualityExample[];
 }
 
 export function buildDataset(examples: QualityExample[], embedder: OfflineEmbedder): QualityDataset {
   const x: number[][] = [];
   const rules: number[] = [];
+  const failure: boolean[] = [];
   for (const e of examples) {
     const signals = computeSignals(e, embedder);
     x.push(featureVector(signals, e.endpoint));
     rules.push(rulesScore(signals));
+    failure.push(isFailureToAnswer(signals));
   }
-  return { x, y: examples.map((e) => e.label), rules, examples };
+  return { x, y: examples.map((e) => e.label), rules, failure, examples };
+}
+
+/** The scores the scorer serves: the model's, capped at 0.2 for a failure to answer (as QualityScorer does). */
+export function servedScores(scores: readonly number[], data: Pick<QualityDataset, 'failure'>): number[] {
+  return scores.map((s, i) => (data.failure[i] ? Math.min(s, 0.2) : s));
 }
 
 export interface TrainOptions {
@@ -58,6 +89,12 @@ export interface TrainOptions {
   hidden?: number;
   seed?: number;
   learningRate?: number;
+  /**
+   * Non-negative kernels (default true): every feature is oriented higher-is-better, so the score can only
+   * rise when a signal improves (more grounded, more relevant...), in every region of the input space,
+   * including the regions the synthetic training set never visits.
+   */
+  monotone?: boolean;
 }
 
 function seededShuffle<T>(items: T[], seed: number): T[] {
@@ -77,18 +114,21 @@ export async function trainQualityModel(
   data: Pick<QualityDataset, 'x' | 'y'>,
   options: TrainOptions = {},
 ): Promise<LayersModel> {
-  const { epochs = 200, hidden = 8, seed = 42, learningRate = 0.05 } = options;
+  const { epochs = 200, hidden = 8, seed = 42, learningRate = 0.05, monotone = true } = options;
+  const kernelConstraint = monotone ? tf.constraints.nonNeg() : undefined;
   const order = seededShuffle(
     data.x.map((_, i) => i),
     seed,
   );
-  // Default: one hidden ReLU layer of 8 (hidden: 0 gives logistic regression). The hidden layer is needed for
-  // "relevant but contradicting the document" (a linear model scores those like good answers); it generalises
-  // to the hand-written sanity set only since the spurious features (length, echo, endpoint) were removed.
+  // Default: one hidden ReLU layer of 8 (hidden: 0 gives logistic regression), both layers with non-negative
+  // kernels (monotone; the biases are free, so a unit can still act as a soft AND: "relevant and not
+  // contradicting the document"). The unconstrained network of v1 learned shapes the templates never tested:
+  // it scored an answer restating its document 0.06 and the same answer without the document 0.96.
   const output = {
     units: 1,
     activation: 'sigmoid' as const,
     kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+    kernelConstraint,
   };
   const model = tf.sequential({
     layers:
@@ -100,6 +140,7 @@ export async function trainQualityModel(
               inputShape: [FEATURE_NAMES.length],
               kernelInitializer: tf.initializers.glorotUniform({ seed }),
               kernelRegularizer: tf.regularizers.l2({ l2: 1e-3 }),
+              kernelConstraint,
             }),
             tf.layers.dense(output),
           ]
@@ -123,7 +164,28 @@ export async function trainQualityModel(
       0: data.y.length / (2 * Math.max(1, negatives)),
       1: data.y.length / (2 * Math.max(1, positives)),
     };
-    await model.fit(xs, ys, { epochs, batchSize: 32, shuffle: false, verbose: 0, classWeight });
+    // tfjs applies a kernel constraint only when a weight is written (setWeights, loading), not after the
+    // optimizer's updates: project the kernels after every batch (projected gradient descent), so the trained
+    // model is the one that is saved and loaded.
+    const project = (): void => {
+      if (!monotone) return;
+      for (const layer of model.layers) {
+        const [kernel, ...rest] = layer.getWeights();
+        if (!kernel) continue;
+        const projected = tf.relu(kernel);
+        layer.setWeights([projected, ...rest]);
+        projected.dispose();
+      }
+    };
+    project();
+    await model.fit(xs, ys, {
+      epochs,
+      batchSize: 32,
+      shuffle: false,
+      verbose: 0,
+      classWeight,
+      callbacks: { onBatchEnd: () => Promise.resolve(project()) },
+    });
   } finally {
     xs.dispose();
     ys.dispose();
@@ -171,4 +233,68 @@ export async function saveQualityModel(
   await mkdir(dir, { recursive: true });
   await model.save(fileSaveHandler(dir));
   await writeFile(join(dir, 'meta.json'), `${JSON.stringify({ features: FEATURE_NAMES, ...meta }, null, 2)}\n`);
+}
+
+/** Rows no offline scorer can judge: a wrong fact without a document to check it against. */
+export const OUT_OF_SCOPE_KINDS: ReadonlySet<string> = new Set(['wrong_no_doc']);
+
+export interface SetEvaluation {
+  examples: number;
+  /** AUROC of the served score on every row. */
+  auroc: number;
+  /** AUROC without the out-of-scope rows (OUT_OF_SCOPE_KINDS). */
+  aurocInScope: number;
+  /** AUROC of each model input alone, and of the rules fallback, on the in-scope rows. */
+  signals: Record<string, number>;
+  meanGoodWithDocument: number;
+  meanGoodWithoutDocument: number;
+  /** Mean served score of the in-scope bad rows. */
+  meanBad: number;
+  /** Mean served score by kind, "kind" or "kind +doc". */
+  byKind: Record<string, { label: number; n: number; mean: number }>;
+}
+
+const mean = (xs: readonly number[]): number =>
+  xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** AUROC, calibration levels and per-kind means of served scores on a labelled set (held-out or evaluation). */
+export function evaluateSet(served: readonly number[], data: QualityDataset): SetEvaluation {
+  const rows = data.examples.map((e, i) => ({ e, score: served[i]!, x: data.x[i]!, rules: data.rules[i]! }));
+  const inScope = rows.filter((r) => !OUT_OF_SCOPE_KINDS.has(r.e.kind));
+  const y = inScope.map((r) => r.e.label);
+  const signals: Record<string, number> = {};
+  FEATURE_NAMES.forEach(
+    (name, j) =>
+      (signals[name] = auroc(
+        inScope.map((r) => r.x[j]!),
+        y,
+      )),
+  );
+  signals.rules_fallback = auroc(
+    inScope.map((r) => r.rules),
+    y,
+  );
+  const byKind: SetEvaluation['byKind'] = {};
+  for (const r of rows) {
+    const key = `${r.e.kind}${r.e.document ? ' +doc' : ''}`;
+    const k = (byKind[key] ??= { label: r.e.label, n: 0, mean: 0 });
+    k.mean = (k.mean * k.n + r.score) / (k.n + 1);
+    k.n += 1;
+  }
+  return {
+    examples: rows.length,
+    auroc: auroc(
+      rows.map((r) => r.score),
+      rows.map((r) => r.e.label),
+    ),
+    aurocInScope: auroc(
+      inScope.map((r) => r.score),
+      y,
+    ),
+    signals,
+    meanGoodWithDocument: mean(inScope.filter((r) => r.e.label === 1 && r.e.document).map((r) => r.score)),
+    meanGoodWithoutDocument: mean(inScope.filter((r) => r.e.label === 1 && !r.e.document).map((r) => r.score)),
+    meanBad: mean(inScope.filter((r) => r.e.label === 0).map((r) => r.score)),
+    byKind,
+  };
 }
