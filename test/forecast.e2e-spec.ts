@@ -20,19 +20,21 @@ async function startApp(env: Record<string, string>): Promise<{ app: NestFastify
 interface HourBody {
   hour: string;
   costUsd: number;
-  lowerUsd: number;
-  upperUsd: number;
+  lowerUsd: number | null;
+  upperUsd: number | null;
 }
 interface ForecastBody {
   method: string;
+  servedBy: string;
   reason: string;
   confidence: number;
-  validation: { mape: number };
-  model: { bestBaselineMape: number };
+  validation: { basis: string; mape: number } | null;
+  model: { bestBaselineMape: number } | null;
+  historyHours: number;
   hourly: HourBody[];
-  totalUsd: number;
-  peakHour: { hour: string; costUsd: number };
-  budget: { forecastUtilizationPct: number; risk: string };
+  totalUsd: number | null;
+  peakHour: { hour: string; costUsd: number } | null;
+  budget: { forecastUtilizationPct: number | null; projectedTodayPct: number | null; risk: string };
 }
 interface ProblemBody {
   code: string;
@@ -73,21 +75,22 @@ describe('GET /forecast/cost', () => {
     const body = res.json<ForecastBody>();
     expect(body).toMatchObject({ method: 'ml', servedBy: 'ml', historyHours: 21 * 24 });
     expect(body.model).toMatchObject({ dataSource: expect.any(String), backend: expect.any(String) });
-    expect(body.validation.mape).toBeLessThan(body.model.bestBaselineMape);
-    expect(body.confidence).toBeCloseTo(1 - body.validation.mape / 100, 3);
+    expect(body.validation).toMatchObject({ basis: 'holdout' });
+    expect(body.validation!.mape).toBeLessThan(body.model!.bestBaselineMape);
+    expect(body.confidence).toBeCloseTo(1 - body.validation!.mape / 100, 3);
     expect(body.hourly).toHaveLength(24);
     expect(body.hourly[0]!.hour).toBe(new Date(hourStart(Date.now())).toISOString());
     for (const h of body.hourly) {
       expect(h.costUsd).toBeGreaterThan(0);
-      expect(h.lowerUsd).toBeLessThanOrEqual(h.costUsd);
-      expect(h.upperUsd).toBeGreaterThanOrEqual(h.costUsd);
+      expect(h.lowerUsd!).toBeLessThanOrEqual(h.costUsd);
+      expect(h.upperUsd!).toBeGreaterThanOrEqual(h.costUsd);
     }
     const total = body.hourly.reduce((s, h) => s + h.costUsd, 0);
     expect(body.totalUsd).toBeCloseTo(total, 4);
     const peak = body.hourly.reduce((a, b) => (b.costUsd > a.costUsd ? b : a));
     expect(body.peakHour).toEqual({ hour: peak.hour, costUsd: peak.costUsd });
     expect(body.budget).toMatchObject({ dailyBudgetUsd: 10, policy: 'alert', resetAt: expect.any(String) });
-    expect(body.budget.forecastUtilizationPct).toBeCloseTo((100 * body.totalUsd) / 10, 1);
+    expect(body.budget.forecastUtilizationPct).toBeCloseTo((100 * body.totalUsd!) / 10, 1);
     expect(['low', 'medium', 'high', 'critical']).toContain(body.budget.risk);
   });
 
@@ -116,7 +119,49 @@ describe('GET /forecast/cost', () => {
     const res = await app.inject({ method: 'GET', url: '/health/ready' });
     const deps = res.json<ReadyBody>().dependencies;
     expect(deps.ledger).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^sqlite/) });
-    expect(deps['cost-forecaster']).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^serving ml/) });
+    expect(deps['cost-forecaster']).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^card serves ml/) });
+  });
+});
+
+describe('GET /forecast/cost on a fresh start (committed card, empty ledger)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'forecast-e2e-'));
+  let app: NestFastifyApplication;
+  beforeAll(async () => {
+    ({ app } = await startApp({ DATA_DIR: dataDir, DAILY_BUDGET_USD: '10' }));
+  });
+  afterAll(async () => {
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('does not claim the model: no history, so no forecast, confidence 0 (the served method has none), no interval', async () => {
+    const res = await app.inject({ method: 'GET', url: '/forecast/cost' });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<ForecastBody>();
+    expect(body.method).not.toBe('ml');
+    expect(body).toMatchObject({
+      method: 'none',
+      servedBy: 'none',
+      confidence: 0,
+      validation: null,
+      historyHours: 0,
+      hourly: [],
+      totalUsd: null,
+      peakHour: null,
+    });
+    expect(body.reason).toMatch(/no usage in the ledger yet/);
+    expect(body.budget).toMatchObject({ forecastUtilizationPct: null, projectedTodayPct: null, risk: 'low' });
+  });
+
+  it("with the first hours of usage, serves a baseline whose confidence is its own on that history, never the card's", async () => {
+    await importHistory(app.get(UsageLedger), 2);
+    const body = (await app.inject({ method: 'GET', url: '/forecast/cost' })).json<ForecastBody>();
+    expect(body).toMatchObject({ servedBy: 'baseline', historyHours: 48, validation: { basis: 'backtest' } });
+    expect(body.confidence).toBeCloseTo(Math.max(0, 1 - body.validation!.mape / 100), 3);
+    expect(body.reason).toMatch(
+      /^48 hours of history, the model needs 168; serving \w+, the lowest error in a backtest/,
+    );
+    expect(body.hourly).toHaveLength(24);
   });
 });
 
@@ -130,7 +175,7 @@ describe('GET /forecast/cost without trained artifacts', () => {
     rmSync(modelsDir, { recursive: true, force: true });
   });
 
-  it('serves an untrained baseline and says so (no interval, confidence 0)', async () => {
+  it('serves the baseline a backtest on the ledger history favours, with that confidence and interval, and says so', async () => {
     let ledger: UsageLedger;
     ({ app, ledger } = await startApp({ DATA_DIR: dataDir, MODELS_DIR: modelsDir }));
     await importHistory(ledger, 3);
@@ -139,10 +184,14 @@ describe('GET /forecast/cost without trained artifacts', () => {
       method: 'seasonal_naive_24',
       servedBy: 'baseline',
       model: null,
-      validation: null,
-      confidence: 0,
+      validation: { basis: 'backtest' },
+      historyHours: 72,
     });
-    expect(body.reason).toMatch(/no trained artifacts/);
+    expect(body.confidence).toBeCloseTo(1 - body.validation!.mape / 100, 3);
+    expect(body.reason).toMatch(
+      /^no trained artifacts under .*; serving seasonal_naive_24, the lowest error in a backtest/,
+    );
+    for (const h of body.hourly) expect(h.upperUsd!).toBeGreaterThanOrEqual(h.costUsd);
     expect(body.budget).toMatchObject({ dailyBudgetUsd: null, risk: 'none' });
   });
 });

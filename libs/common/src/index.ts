@@ -2,6 +2,7 @@ export * from './errors/domain-error';
 export * from './errors/error-codes';
 export * from './errors/error-status';
 export * from './errors/problem-details.dto';
+export * from './errors/problem';
 export * from './errors/problem-details.filter';
 export * from './errors/request-outcome.recorder';
 export * from './errors/routed-mark';

@@ -16,20 +16,31 @@ export class HourlyCostForecastDto {
   hour!: string;
   /** Point forecast, USD. */
   costUsd!: number;
-  /** Lower bound of the 80 % prediction interval (from validation residuals), USD. */
-  lowerUsd!: number;
-  /** Upper bound of the 80 % prediction interval, USD. */
-  upperUsd!: number;
+  /**
+   * Lower bound of the 80 % prediction interval (from the served method's validation residuals), USD; null
+   * when the method has no residuals to base an interval on (history too short to backtest).
+   */
+  lowerUsd!: number | null;
+  /** Upper bound of the 80 % prediction interval, USD; null when there is no interval. */
+  upperUsd!: number | null;
 }
 
 export class ForecastValidationDto {
-  /** Mean absolute percentage error on the held-out tail, percent. */
+  /**
+   * Where these errors come from: `holdout`, the trained card's held-out last 14 days (the model, or the
+   * baseline the card chose, with at least 168 h of history); `backtest`, the served baseline run over the
+   * ledger history this forecast was computed from (every hourly origin, horizons 1..24 inside it).
+   */
+  basis!: 'holdout' | 'backtest';
+  /** Forecast/actual pairs the errors are computed from. */
+  samples!: number;
+  /** Mean absolute percentage error, percent. */
   mape!: number;
   /** Symmetric MAPE, percent. */
   smape!: number;
-  /** Mean absolute scaled error (vs in-sample 24 h seasonal naive). */
-  mase!: number;
-  /** Share of held-out actuals inside the 80 % interval. */
+  /** Mean absolute scaled error (vs the in-sample 24 h seasonal naive); null with 24 h of history or less. */
+  mase!: number | null;
+  /** Share of the actuals inside the 80 % interval. */
   intervalCoverage!: number;
 }
 
@@ -63,11 +74,14 @@ export class ForecastBudgetDto {
   policy!: string;
   /** Spend so far today (UTC day), USD. */
   spentTodayUsd!: number;
-  /** Forecast total as a percentage of the daily budget; null without a budget. */
+  /** Forecast total as a percentage of the daily budget; null without a budget or a forecast. */
   forecastUtilizationPct!: number | null;
-  /** Spend so far plus the forecast for the rest of today, as a percentage of the budget. */
+  /** Spend so far plus the forecast for the rest of today, as a percentage of the budget; null without either. */
   projectedTodayPct!: number | null;
-  /** none, low, medium (≥ 70 %), high (≥ 90 %), critical (≥ 100 %) or exceeded (spend reached the budget). */
+  /**
+   * none, low, medium (≥ 70 %), high (≥ 90 %), critical (≥ 100 %) or exceeded (spend reached the budget); of the
+   * projection, or of today's spend alone when there is no forecast.
+   */
   risk!: string;
   /** Next reset of the daily spend (UTC midnight, ISO 8601). */
   resetAt!: string;
@@ -76,30 +90,40 @@ export class ForecastBudgetDto {
 export class CostForecastResponseDto {
   /** When this forecast was made (ISO 8601). */
   generatedAt!: string;
-  /** ml, or the baseline that served: seasonal_naive_24, seasonal_naive_168, ewma. */
+  /**
+   * What served: `ml` (the trained model: the card promoted it and there are at least 168 h of history), a
+   * baseline (`seasonal_naive_24`, `seasonal_naive_168`, `ewma`), or `none` when the ledger holds no usage yet
+   * (no forecast: `hourly` is empty and the totals null).
+   */
   method!: string;
-  /** ml or baseline. */
-  servedBy!: 'ml' | 'baseline';
-  /** Why this method served. */
+  /** ml, baseline or none. */
+  servedBy!: 'ml' | 'baseline' | 'none';
+  /** Why this method served, with how much history there was. */
   reason!: string;
-  /** 1 − validation MAPE of the served method (0 without validation). */
+  /**
+   * 1 − MAPE / 100 of the served method, from `validation` (the card's hold-out, or a backtest on this
+   * history); 0 when there is no validation (nothing served, or too little history to backtest).
+   */
   confidence!: number;
-  /** Validation error of the served method; null when no trained card exists. */
+  /** Error of the served method, and where it was measured; null when there is none (confidence 0). */
   validation!: ForecastValidationDto | null;
   /** The trained card; null when no artifacts were found. */
   model!: ForecastModelInfoDto | null;
-  /** Hours of ledger history the forecast was computed from (with any usage). */
+  /**
+   * Hours of ledger history the forecast was computed from: from the ledger's first hour with usage (within the
+   * last 21 days) to the current hour; 0 on a fresh start.
+   */
   historyHours!: number;
-  /** One entry per forecast hour, from the current hour on. */
+  /** One entry per forecast hour, from the current hour on; empty when method is none. */
   hourly!: HourlyCostForecastDto[];
-  /** Sum of the hourly point forecasts, USD. */
-  totalUsd!: number;
-  /** Sum of the hourly lower bounds, USD. */
-  totalLowerUsd!: number;
-  /** Sum of the hourly upper bounds, USD. */
-  totalUpperUsd!: number;
-  /** The most expensive forecast hour. */
-  peakHour!: PeakHourDto;
+  /** Sum of the hourly point forecasts, USD; null when method is none. */
+  totalUsd!: number | null;
+  /** Sum of the hourly lower bounds, USD; null without an interval. */
+  totalLowerUsd!: number | null;
+  /** Sum of the hourly upper bounds, USD; null without an interval. */
+  totalUpperUsd!: number | null;
+  /** The most expensive forecast hour; null when method is none. */
+  peakHour!: PeakHourDto | null;
   /** Daily budget utilisation and risk with this forecast. */
   budget!: ForecastBudgetDto;
 }

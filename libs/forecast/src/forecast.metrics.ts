@@ -1,6 +1,6 @@
 import { type MetricDefinition, registerMetrics, TAG } from '@app/telemetry';
 
-/** Metrics of the cost forecaster (docs/telemetry.md, "Ledger and budgets"). */
+/** Metrics of the cost forecast and the budget outlook (docs/telemetry.md, "Ledger, budgets and forecasts"). */
 export const FORECAST_METRICS = {
   forecastLatency: {
     name: 'ml.cost_forecast.latency_ms',
@@ -8,7 +8,21 @@ export const FORECAST_METRICS = {
     unit: 'millisecond',
     tags: [TAG.kind],
     description:
-      'Time to compute one cost forecast (features + model or baseline), ledger read excluded; kind: ml or baseline.',
+      'Time to compute one cost forecast (features + model or baseline), ledger read excluded; kind: the method served (ml or a baseline).',
+  },
+  costForecast24h: {
+    name: 'llm.cost.forecast_24h_usd',
+    type: 'gauge',
+    unit: 'dollar',
+    tags: [TAG.kind],
+    description: 'Forecast LLM cost of the next 24 hours; kind is ml or the baseline that served the forecast.',
+  },
+  budgetPredictedBreach: {
+    name: 'llm.budget.predicted_breach',
+    type: 'gauge',
+    unit: 'flag',
+    tags: [],
+    description: '1 when spend so far plus the forecast for the rest of the UTC day exceeds the budget, else 0.',
   },
 } as const satisfies Record<string, MetricDefinition>;
 

@@ -1,30 +1,31 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BasicTextRedactor, DAY_MS, HOUR_MS, hourStart } from '@app/common';
+import { BasicTextRedactor, HOUR_MS, hourStart } from '@app/common';
 import { BudgetService, emptyHourly } from '@app/ledger';
 import { BufferedUsageLedger } from '../../ledger/src/buffered-usage-ledger';
 import { SqliteLedgerStore } from '../../ledger/src/store/sqlite-ledger.store';
+import { generateSyntheticUsage, MIN_HISTORY } from '@app/ml';
 import { InMemoryMetrics, ReadinessRegistry } from '@app/telemetry';
 import { testConfig } from '../../../test/support/app-config';
+import { BudgetOutlook } from './budget-outlook.service';
 import { ForecastService } from './forecast.service';
-import { generateSyntheticUsage } from '@app/ml';
 
-describe('ForecastService', () => {
-  const models = mkdtempSync(join(tmpdir(), 'forecast-service-'));
-  afterAll(() => rmSync(models, { recursive: true, force: true }));
+/** The committed artifacts: a card that promoted the model (`served: ml`). */
+const COMMITTED_MODELS = join(__dirname, '..', '..', '..', 'models');
 
-  it('starts without artifacts (untrained baseline), retrains from the ledger in the background, then serves the new card', async () => {
-    const config = testConfig({ MODELS_DIR: models, DAILY_BUDGET_USD: '50' });
-    const metrics = new InMemoryMetrics();
-    const ledger = new BufferedUsageLedger(new SqliteLedgerStore(':memory:'), metrics, new BasicTextRedactor(), {
-      flushMs: 60_000,
-      retentionDays: 365,
-      storePreview: false,
-    });
-    await ledger.start();
-    const to = hourStart(Date.now());
-    const series = generateSyntheticUsage({ days: 35, seed: 11, start: to - 35 * DAY_MS });
+/** A ForecastService over an in-memory ledger holding `hours` of synthetic usage that ends at `now`'s hour. */
+async function serviceWithHistory(hours: number, now: number, env: Record<string, string> = {}) {
+  const config = testConfig({ MODELS_DIR: COMMITTED_MODELS, DAILY_BUDGET_USD: '50', ...env });
+  const metrics = new InMemoryMetrics();
+  const ledger = new BufferedUsageLedger(new SqliteLedgerStore(':memory:'), metrics, new BasicTextRedactor(), {
+    flushMs: 60_000,
+    retentionDays: 365,
+    storePreview: false,
+  });
+  await ledger.start();
+  if (hours > 0) {
+    const series = generateSyntheticUsage({ days: hours / 24, seed: 11, start: hourStart(now) - hours * HOUR_MS });
     await ledger.importHourly(
       series.cost.map((cost, i) => ({
         ...emptyHourly(series.start + i * HOUR_MS),
@@ -32,13 +33,128 @@ describe('ForecastService', () => {
         requests: series.requests[i]!,
       })),
     );
-    const budget = new BudgetService(ledger, metrics, { policy: 'alert', dailyUsd: 50 });
-    const readiness = new ReadinessRegistry();
-    const service = new ForecastService(config, ledger, budget, metrics, readiness);
-    await service.onModuleInit();
+  }
+  const budget = new BudgetService(ledger, metrics, { policy: 'alert', dailyUsd: 50, now: () => now });
+  const readiness = new ReadinessRegistry();
+  const service = new ForecastService(config, ledger, budget, metrics, readiness);
+  await service.onModuleInit();
+  const close = async (): Promise<void> => {
+    service.onApplicationShutdown();
+    await ledger.stop();
+  };
+  return { service, budget, metrics, readiness, close };
+}
 
-    const before = await service.costForecast(24);
-    expect(before).toMatchObject({ servedBy: 'baseline', model: null, confidence: 0 });
+describe('ForecastService: what serves with how much history (committed card: served ml)', () => {
+  const now = Date.now();
+
+  it('0 h (a fresh start): no forecast, method none, confidence 0, no interval, and the budget outlook has none', async () => {
+    const { service, budget, metrics, close } = await serviceWithHistory(0, now);
+    const body = await service.costForecast(24, now);
+    expect(body).toMatchObject({
+      method: 'none',
+      servedBy: 'none',
+      confidence: 0,
+      validation: null,
+      historyHours: 0,
+      hourly: [],
+      totalUsd: null,
+      totalLowerUsd: null,
+      totalUpperUsd: null,
+      peakHour: null,
+    });
+    expect(body.model).toMatchObject({ bestBaseline: expect.any(String) }); // the card is loaded, yet not claimed
+    expect(body.reason).toMatch(/no usage in the ledger yet/);
+    expect(body.budget).toMatchObject({ forecastUtilizationPct: null, projectedTodayPct: null, risk: 'low' });
+
+    expect(await service.spendForecast(24)).toBeNull();
+    const outlook = await new BudgetOutlook(budget, service, metrics).report(now);
+    expect(outlook).toMatchObject({ forecast24hUsd: null, forecastServedBy: null, predictedBreach: null });
+    expect(metrics.named('llm.cost.forecast_24h_usd')).toHaveLength(0);
+    expect(metrics.named('llm.budget.predicted_breach').map((m) => m.value)).toEqual([0]);
+    await close();
+  });
+
+  it('5 h: EWMA, too short to backtest: confidence 0 and no interval, and it says why', async () => {
+    const { service, close } = await serviceWithHistory(5, now);
+    const body = await service.costForecast(24, now);
+    expect(body).toMatchObject({
+      method: 'ewma',
+      servedBy: 'baseline',
+      confidence: 0,
+      validation: null,
+      historyHours: 5,
+      totalLowerUsd: null,
+      totalUpperUsd: null,
+    });
+    expect(body.reason).toMatch(/^5 hours of history, the model needs 168; serving ewma .*too few to backtest/);
+    expect(body.hourly).toHaveLength(24);
+    for (const h of body.hourly)
+      expect(h).toMatchObject({ costUsd: expect.any(Number), lowerUsd: null, upperUsd: null });
+    expect(body.totalUsd).toBeGreaterThan(0);
+    await close();
+  });
+
+  it('30 h: the baseline a backtest on those 30 h favours (EWMA: t−24 has 6 target hours), its confidence and interval', async () => {
+    const { service, close } = await serviceWithHistory(30, now);
+    const body = await service.costForecast(24, now);
+    expect(body).toMatchObject({ method: 'ewma', servedBy: 'baseline', historyHours: 30 });
+    expect(body.validation).toMatchObject({ basis: 'backtest', mase: expect.any(Number) });
+    expect(body.validation!.samples).toBeGreaterThan(0);
+    expect(body.confidence).toBeCloseTo(Math.max(0, 1 - body.validation!.mape / 100), 3);
+    expect(body.confidence).toBeGreaterThan(0);
+    expect(body.confidence).not.toBeCloseTo(0.906, 2); // not the card's (the model's) confidence
+    expect(body.reason).toMatch(
+      /^30 hours of history, the model needs 168; serving ewma, the lowest error in a backtest/,
+    );
+    expect(body.reason).toMatch(/seasonal_naive_24 too short to backtest/);
+    for (const h of body.hourly) {
+      expect(h.lowerUsd!).toBeLessThanOrEqual(h.costUsd);
+      expect(h.upperUsd!).toBeGreaterThanOrEqual(h.costUsd);
+    }
+    await close();
+  });
+
+  it('100 h: seasonal naive t−24 beats EWMA in the backtest on this history, and serves with that confidence', async () => {
+    const { service, close } = await serviceWithHistory(100, now);
+    const body = await service.costForecast(24, now);
+    expect(body).toMatchObject({ method: 'seasonal_naive_24', servedBy: 'baseline', historyHours: 100 });
+    expect(body.validation).toMatchObject({ basis: 'backtest' });
+    expect(body.confidence).toBeCloseTo(1 - body.validation!.mape / 100, 3);
+    expect(body.reason).toMatch(/serving seasonal_naive_24, the lowest error in a backtest on the 100 hours .*ewma/);
+    expect(body.totalLowerUsd!).toBeLessThanOrEqual(body.totalUsd!);
+    await close();
+  });
+
+  it(`≥ ${MIN_HISTORY} h: the model the card promoted, with the card's held-out validation`, async () => {
+    const { service, readiness, close } = await serviceWithHistory(200, now);
+    const body = await service.costForecast(24, now);
+    expect(body).toMatchObject({ method: 'ml', servedBy: 'ml', historyHours: 200 });
+    expect(body.validation).toMatchObject({ basis: 'holdout' });
+    expect(body.confidence).toBeCloseTo(1 - body.validation!.mape / 100, 3);
+    expect(body.validation!.mape).toBeLessThan(body.model!.bestBaselineMape);
+    expect((await readiness.run())['cost-forecaster']).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/^card serves ml/),
+    });
+    await close();
+  });
+});
+
+describe('ForecastService without artifacts', () => {
+  const models = mkdtempSync(join(tmpdir(), 'forecast-service-'));
+  afterAll(() => rmSync(models, { recursive: true, force: true }));
+
+  it('serves a backtested baseline, retrains from the ledger in the background, then serves the new card', async () => {
+    const now = Date.now();
+    const { service, budget, metrics, readiness, close } = await serviceWithHistory(35 * 24, now, {
+      MODELS_DIR: models,
+    });
+
+    const before = await service.costForecast(24, now);
+    expect(before).toMatchObject({ servedBy: 'baseline', model: null, validation: { basis: 'backtest' } });
+    expect(before.confidence).toBeCloseTo(1 - before.validation!.mape / 100, 3);
+    expect(before.reason).toMatch(/^no trained artifacts under .*; serving \w+, the lowest error in a backtest/);
     expect((await readiness.run())['cost-forecaster']!.status).toBe('degraded');
 
     await service.retrain();
@@ -48,17 +164,17 @@ describe('ForecastService', () => {
       'scaler.json',
       'weights.bin',
     ]);
-    const after = await service.costForecast(24);
+    const after = await service.costForecast(24, now);
     expect(after.model).toMatchObject({ dataSource: 'ledger', synthetic: false });
-    expect(after.validation).not.toBeNull();
+    expect(after.validation).toMatchObject({ basis: 'holdout' });
     expect(after.confidence).toBeGreaterThan(0);
     expect((await readiness.run())['cost-forecaster']!.status).toBe('ok');
 
-    // The budget reads the forecast through the registered source.
-    const status = await budget.report();
-    expect(status.forecast24hUsd).toBeCloseTo(after.totalUsd, 4);
+    // The budget outlook reads the forecast through SpendForecastPort (ForecastService implements it).
+    const status = await new BudgetOutlook(budget, service, metrics).report(now);
+    expect(status.forecast24hUsd).toBeCloseTo(after.totalUsd!, 4);
+    expect(status.forecastServedBy).toBe(after.method);
     expect(metrics.named('llm.cost.forecast_24h_usd')).toHaveLength(1);
-    service.onApplicationShutdown();
-    await ledger.stop();
+    await close();
   });
 });

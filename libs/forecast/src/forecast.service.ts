@@ -4,25 +4,43 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import { AppConfig } from '@app/config';
 import { BudgetService, budgetRisk, UsageLedger } from '@app/ledger';
 import { formatTags, MetricsPort, ReadinessRegistry } from '@app/telemetry';
-import { loadTfjs, type TfjsRuntime, untrainedForecast, CostForecaster, trainCostForecaster, MIN_HISTORY, type CostForecast, type HourlySeries } from '@app/ml';
+import {
+  baselineFromHistory,
+  type CostForecast,
+  CostForecaster,
+  DEFAULT_EWMA_ALPHA,
+  type HourlySeries,
+  loadTfjs,
+  MIN_HISTORY,
+  trainCostForecaster,
+  type TfjsRuntime,
+} from '@app/ml';
 import type { CostForecastResponseDto } from './forecast.dto';
 import { FORECAST_METRICS } from './forecast.metrics';
 import { seriesFromHourly, trimLeadingEmpty } from './forecast-series';
+import { type SpendForecast, SpendForecastPort } from './spend-forecast.port';
 
 export const COST_FORECASTER_DIR = 'cost-forecaster';
 /** Ledger history read for a forecast (lags reach 168 h + 24 h back). */
 const HISTORY_DAYS = 21;
 
 const round = (x: number, digits = 6): number => Math.round(x * 10 ** digits) / 10 ** digits;
+/** Rounded, or null for a missing or non-finite figure (MASE without a 24 h scale). */
+const roundOrNull = (x: number | null, digits = 6): number | null =>
+  x === null || !Number.isFinite(x) ? null : round(x, digits);
+const sumOrNull = (xs: readonly (number | null)[]): number | null =>
+  xs.some((x) => x === null) ? null : round(xs.reduce<number>((s, x) => s + x!, 0));
 
 /**
- * Serves the 24 h cost forecast from the trained artifacts under MODELS_DIR/cost-forecaster (the model,
- * or the baseline the card chose), on the ledger's hourly history. Feeds the budget's forecast gauge and
- * breach prediction. Optional in-process retraining every FORECAST_RETRAIN_HOURS runs in the background
- * (asynchronous, one at a time; training yields to requests between batches).
+ * Serves the 24 h cost forecast on the ledger's hourly history since its first usage: with at least 168 h, what
+ * the trained card under MODELS_DIR/cost-forecaster chose (the model, or a baseline); with less, or without a
+ * card, the baseline a backtest on that history favours, with that backtest's confidence; with no usage at all,
+ * no forecast (`none`). Feeds the budget outlook (`SpendForecastPort`). Optional in-process retraining every
+ * FORECAST_RETRAIN_HOURS runs in the background (asynchronous, one at a time; training yields to requests
+ * between batches).
  */
 @Injectable()
-export class ForecastService implements OnModuleInit, OnApplicationShutdown {
+export class ForecastService extends SpendForecastPort implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('ForecastService');
   private runtime: TfjsRuntime | undefined;
   private forecaster: CostForecaster | null = null;
@@ -36,7 +54,9 @@ export class ForecastService implements OnModuleInit, OnApplicationShutdown {
     private readonly budget: BudgetService,
     private readonly metrics: MetricsPort,
     private readonly readiness: ReadinessRegistry,
-  ) {}
+  ) {
+    super();
+  }
 
   get artifactsDir(): string {
     return join(this.config.ml.modelsDir, COST_FORECASTER_DIR);
@@ -44,23 +64,15 @@ export class ForecastService implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     await this.reload();
-    this.budget.useForecast(async (hours) => {
-      const forecast = await this.forecastFromLedger(hours);
-      return {
-        hourly: forecast.hours.map((h) => h.costUsd),
-        startHour: forecast.hours[0]?.hour ?? hourStart(Date.now()),
-        servedBy: forecast.method,
-      };
-    });
     this.readiness.register('cost-forecaster', () =>
       this.forecaster
         ? {
             status: 'ok',
-            detail: `serving ${this.forecaster.card.served} (trained ${this.forecaster.card.trainedAt} on ${this.forecaster.card.dataSource}, backend ${this.runtime?.backend ?? '?'})`,
+            detail: `card serves ${this.forecaster.card.served} from ${MIN_HISTORY} h of ledger history, a backtested baseline before (trained ${this.forecaster.card.trainedAt} on ${this.forecaster.card.dataSource}, backend ${this.runtime?.backend ?? '?'})`,
           }
         : {
             status: 'degraded',
-            detail: `no trained artifacts (${this.loadError ?? 'not loaded'}); serving an untrained baseline`,
+            detail: `no trained artifacts (${this.loadError ?? 'not loaded'}); serving a baseline backtested on the ledger's history`,
           },
     );
     const every = this.config.ml.forecastRetrainHours;
@@ -74,7 +86,7 @@ export class ForecastService implements OnModuleInit, OnApplicationShutdown {
     if (this.retrainTimer) clearInterval(this.retrainTimer);
   }
 
-  /** (Re)loads the artifacts; on failure serving falls back to an untrained baseline, and says so. */
+  /** (Re)loads the artifacts; on failure a baseline backtested on the history serves, and says so. */
   async reload(): Promise<void> {
     try {
       this.runtime ??= await loadTfjs();
@@ -82,7 +94,7 @@ export class ForecastService implements OnModuleInit, OnApplicationShutdown {
       this.loadError = null;
       const card = this.forecaster.card;
       this.logger.log(
-        `cost forecaster: serving ${card.served} (model MAPE ${card.model.metrics.mape.toFixed(2)} %, best baseline ${card.bestBaseline}; trained on ${card.dataSource})`,
+        `cost forecaster card loaded: it serves ${card.served} from ${MIN_HISTORY} h of ledger history (model MAPE ${card.model.metrics.mape.toFixed(2)} %, best baseline ${card.bestBaseline}; trained on ${card.dataSource}), a backtested baseline before`,
       );
     } catch (error) {
       this.forecaster = null;
@@ -103,7 +115,9 @@ export class ForecastService implements OnModuleInit, OnApplicationShutdown {
         const trained = await trainCostForecaster(this.runtime, series);
         await trained.save(this.artifactsDir);
         this.forecaster = trained;
-        this.logger.log(`cost forecaster retrained: serving ${trained.card.served}`);
+        this.logger.log(
+          `cost forecaster retrained: the card serves ${trained.card.served} from ${MIN_HISTORY} h of history`,
+        );
       } catch (error) {
         this.logger.warn(
           `cost forecaster retraining skipped: ${error instanceof Error ? error.message : String(error)}`,
@@ -115,28 +129,40 @@ export class ForecastService implements OnModuleInit, OnApplicationShutdown {
     return this.retraining;
   }
 
-  private async history(now: number): Promise<{ series: HourlySeries; withUsage: number }> {
+  /**
+   * The ledger's complete hours of the last HISTORY_DAYS days, from its first hour with usage on: the hours
+   * before a ledger's first call are no history (a fresh start has none), not hours that cost $0.
+   */
+  private async history(now: number): Promise<HourlySeries> {
     const to = hourStart(now);
     const from = to - HISTORY_DAYS * DAY_MS;
     const rows = await this.ledger.hourlySeries(from, to);
-    const series = seriesFromHourly(rows, from, to, 'ledger');
-    return { series, withUsage: series.cost.filter((c) => c > 0).length };
+    return trimLeadingEmpty(seriesFromHourly(rows, from, to, 'ledger'));
   }
 
   private async forecastFromLedger(hours: number, now = Date.now()): Promise<CostForecast & { historyHours: number }> {
-    const { series, withUsage } = await this.history(now);
+    const series = await this.history(now);
     const started = performance.now();
     const forecast = this.forecaster
       ? this.forecaster.forecast(series, hours)
-      : untrainedForecast(series, hours, `no trained artifacts under ${this.artifactsDir}`);
+      : baselineFromHistory(series, hours, DEFAULT_EWMA_ALPHA, `no trained artifacts under ${this.artifactsDir}`);
     this.metrics.distribution(
       FORECAST_METRICS.forecastLatency.name,
       performance.now() - started,
       formatTags({ kind: forecast.method }),
     );
-    if (withUsage < MIN_HISTORY)
-      forecast.reason += ` (ledger: ${withUsage} hours with usage in the last ${HISTORY_DAYS} days)`;
-    return { ...forecast, historyHours: withUsage };
+    return { ...forecast, historyHours: series.cost.length };
+  }
+
+  /** SpendForecastPort: the next hours' point forecasts for the budget outlook; null when nothing serves. */
+  async spendForecast(hours: number): Promise<SpendForecast | null> {
+    const forecast = await this.forecastFromLedger(hours);
+    if (forecast.method === 'none') return null;
+    return {
+      hourly: forecast.hours.map((h) => h.costUsd),
+      startHour: forecast.hours[0]!.hour,
+      servedBy: forecast.method,
+    };
   }
 
   /** GET /forecast/cost. */
@@ -146,32 +172,39 @@ export class ForecastService implements OnModuleInit, OnApplicationShutdown {
     const hourly = forecast.hours.map((h) => ({
       hour: new Date(h.hour).toISOString(),
       costUsd: round(h.costUsd),
-      lowerUsd: round(h.lowerUsd),
-      upperUsd: round(h.upperUsd),
+      lowerUsd: roundOrNull(h.lowerUsd),
+      upperUsd: roundOrNull(h.upperUsd),
     }));
+    const served = forecast.method !== 'none';
     const total = forecast.hours.reduce((s, h) => s + h.costUsd, 0);
-    const peak = forecast.hours.reduce((a, b) => (b.costUsd > a.costUsd ? b : a), forecast.hours[0]!);
+    const peak = forecast.hours.reduce<(typeof forecast.hours)[number] | null>(
+      (a, b) => (a === null || b.costUsd > a.costUsd ? b : a),
+      null,
+    );
     const status = this.budget.status(now);
     const budget = status.dailyBudgetUsd;
     const dayEnd = utcDayStart(now) + DAY_MS;
     const restOfToday = forecast.hours.filter((h) => h.hour < dayEnd).reduce((s, h) => s + h.costUsd, 0);
-    const forecastPct = budget ? (100 * total) / budget : null;
-    const projectedPct = budget ? (100 * (status.spentTodayUsd + restOfToday)) / budget : null;
+    const forecastPct = budget && served ? (100 * total) / budget : null;
+    const projectedPct = budget && served ? (100 * (status.spentTodayUsd + restOfToday)) / budget : null;
     const v = forecast.validation;
     return {
       generatedAt: new Date(now).toISOString(),
       method: forecast.method,
-      servedBy: forecast.method === 'ml' ? 'ml' : 'baseline',
+      servedBy: forecast.method === 'none' ? 'none' : forecast.method === 'ml' ? 'ml' : 'baseline',
       reason: forecast.reason,
       confidence: round(forecast.confidence, 4),
-      validation: v
-        ? {
-            mape: round(v.metrics.mape, 3),
-            smape: round(v.metrics.smape, 3),
-            mase: round(v.metrics.mase, 4),
-            intervalCoverage: round(v.interval.coverage, 4),
-          }
-        : null,
+      validation:
+        v && forecast.validationBasis
+          ? {
+              basis: forecast.validationBasis,
+              samples: v.metrics.n,
+              mape: round(v.metrics.mape, 3),
+              smape: round(v.metrics.smape, 3),
+              mase: roundOrNull(v.metrics.mase, 4),
+              intervalCoverage: round(v.interval.coverage, 4),
+            }
+          : null,
       model: card
         ? {
             trainedAt: card.trainedAt,
@@ -185,10 +218,10 @@ export class ForecastService implements OnModuleInit, OnApplicationShutdown {
         : null,
       historyHours: forecast.historyHours,
       hourly,
-      totalUsd: round(total),
-      totalLowerUsd: round(forecast.hours.reduce((s, h) => s + h.lowerUsd, 0)),
-      totalUpperUsd: round(forecast.hours.reduce((s, h) => s + h.upperUsd, 0)),
-      peakHour: { hour: new Date(peak.hour).toISOString(), costUsd: round(peak.costUsd) },
+      totalUsd: served ? round(total) : null,
+      totalLowerUsd: served ? sumOrNull(forecast.hours.map((h) => h.lowerUsd)) : null,
+      totalUpperUsd: served ? sumOrNull(forecast.hours.map((h) => h.upperUsd)) : null,
+      peakHour: peak ? { hour: new Date(peak.hour).toISOString(), costUsd: round(peak.costUsd) } : null,
       budget: {
         dailyBudgetUsd: budget,
         policy: status.policy,
@@ -197,7 +230,9 @@ export class ForecastService implements OnModuleInit, OnApplicationShutdown {
         projectedTodayPct: projectedPct === null ? null : round(projectedPct, 2),
         risk: status.exceeded
           ? 'exceeded'
-          : budgetRisk(projectedPct === null ? null : Math.max(projectedPct, forecastPct ?? 0)),
+          : projectedPct === null
+            ? status.risk
+            : budgetRisk(Math.max(projectedPct, forecastPct ?? 0)),
         resetAt: status.resetAt,
       },
     };

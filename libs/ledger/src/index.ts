@@ -4,6 +4,7 @@ export { LedgerModule, createLedgerStore } from './ledger.module';
 export { UsageLedger, type LedgerStatus } from './usage-ledger';
 export * from './usage-record';
 export * from './budget/budget.service';
+export { LEDGER_ERRORS } from './ledger.errors';
 export { LedgerStore, type LedgerStoreKind, type PurgeResult } from './store/ledger-store.port';
 export { UsageMetricsSource } from './import/usage-metrics-source.port';
 export { DatadogUsageMetricsSource } from './import/datadog-usage-metrics.source';

@@ -51,20 +51,6 @@ export const LEDGER_METRICS = {
     tags: [],
     description: "Today's LLM spend in USD (UTC day), from the ledger.",
   },
-  costForecast24h: {
-    name: 'llm.cost.forecast_24h_usd',
-    type: 'gauge',
-    unit: 'dollar',
-    tags: [TAG.kind],
-    description: 'Forecast LLM cost of the next 24 hours; kind is ml or the baseline that served the forecast.',
-  },
-  budgetPredictedBreach: {
-    name: 'llm.budget.predicted_breach',
-    type: 'gauge',
-    unit: 'flag',
-    tags: [],
-    description: '1 when spend so far plus the forecast for the rest of the UTC day exceeds the budget, else 0.',
-  },
   budgetRejected: {
     name: 'llm.budget.rejected',
     type: 'count',

@@ -1,16 +1,17 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
-import { ERROR_TITLES, type ErrorCode, ERROR_STATUS } from './error-codes';
+import { type ErrorCodeDef, HTTP_ERRORS, type HttpErrorCode } from './error-codes';
 
 /**
- * Declares the problem+json error responses of an operation, by error code; codes with the same status
- * are listed together in one response description.
+ * Declares the problem+json error responses of an operation, by error code: a generic HTTP code by name or a
+ * lib's code from its table (`LLM_ERRORS.PROMPT_INJECTION`). Codes with the same status are listed together in
+ * one response description.
  */
-export function ApiProblems(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {
+export function ApiProblems(...codes: (ErrorCodeDef | HttpErrorCode)[]): MethodDecorator & ClassDecorator {
   const byStatus = new Map<number, string[]>();
   for (const code of codes) {
-    const status = ERROR_STATUS[code];
-    byStatus.set(status, [...(byStatus.get(status) ?? []), `${code} (${ERROR_TITLES[code]})`]);
+    const def: ErrorCodeDef = typeof code === 'string' ? HTTP_ERRORS[code] : code;
+    byStatus.set(def.status, [...(byStatus.get(def.status) ?? []), `${def.code} (${def.title})`]);
   }
   return applyDecorators(
     ...[...byStatus].map(([status, labels]) =>

@@ -1,4 +1,4 @@
-import { ERROR_STATUS, type ErrorCode } from './error-codes';
+import { type ErrorCodeDef, HTTP_ERRORS, type HttpErrorCode } from './error-codes';
 
 /** One invalid field of a request and why. */
 export interface FieldProblem {
@@ -10,14 +10,18 @@ export interface FieldProblem {
 export type ProblemExtensions = Record<string, string | number | boolean | null | readonly unknown[] | object>;
 
 /**
- * The base of every error the domain raises on purpose. The global filter maps its code to an HTTP status
- * and renders it as application/problem+json; `extensions` become extra members of the body.
+ * The base of every error the domain raises on purpose: a code from a lib's table (`defineErrorCodes`) or a
+ * generic HTTP code by name, which brings its status, title and type. The global filter renders it as
+ * application/problem+json; `extensions` become extra members of the body and `headers` response headers.
  */
 export class DomainError extends Error {
+  readonly code: string;
   readonly status: number;
+  readonly title: string;
+  readonly type: string;
 
   constructor(
-    readonly code: ErrorCode,
+    code: ErrorCodeDef | HttpErrorCode,
     readonly detail: string,
     readonly extensions: ProblemExtensions = {},
     readonly headers: Readonly<Record<string, string>> = {},
@@ -25,7 +29,11 @@ export class DomainError extends Error {
   ) {
     super(detail, options);
     this.name = new.target.name;
-    this.status = ERROR_STATUS[code];
+    const def: ErrorCodeDef = typeof code === 'string' ? HTTP_ERRORS[code] : code;
+    this.code = def.code;
+    this.status = def.status;
+    this.title = def.title;
+    this.type = def.type;
   }
 }
 

@@ -1,8 +1,8 @@
 import { HttpException } from '@nestjs/common';
 import { DomainError } from './domain-error';
-import { codeForStatus, type ErrorCode } from './error-codes';
+import { codeForStatus } from './error-codes';
 
-/** The HTTP status an error will be answered with (same rules as the global filter). */
+/** The HTTP status an error will be answered with (same rules as the problem builder). */
 export function statusOfError(error: unknown): number {
   if (error instanceof DomainError) return error.status;
   if (error instanceof HttpException) return error.getStatus();
@@ -11,8 +11,11 @@ export function statusOfError(error: unknown): number {
   return 500;
 }
 
-/** A bounded error code for tags: the domain code, or the code of the status class. */
-export function codeOfError(error: unknown): ErrorCode {
+/**
+ * A bounded error code for tags: the domain code (from a lib's declared table), or the generic code of the
+ * status class.
+ */
+export function codeOfError(error: unknown): string {
   if (error instanceof DomainError) return error.code;
   return codeForStatus(statusOfError(error));
 }

@@ -1,19 +1,10 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger, Optional } from '@nestjs/common';
-import { DomainError, type ProblemExtensions } from './domain-error';
-import { codeForStatus, ERROR_TITLES, type ErrorCode, problemType } from './error-codes';
+import { DomainError } from './domain-error';
 import { unsupportedMediaType } from '../http/json-body';
+import { buildProblem, PROBLEM_CONTENT_TYPE, problemInstance } from './problem';
 import { RequestOutcomeRecorder } from './request-outcome.recorder';
 import { TraceIdProvider } from './trace-id.provider';
 import { ROUTED_MARK } from './routed-mark';
-
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
-
-/** Fastify's own request errors carry a code and a 4xx status (body too large, bad JSON, media type). */
-interface FrameworkError {
-  statusCode?: number;
-  code?: string;
-  message?: string;
-}
 
 interface MinimalRequest {
   method: string;
@@ -34,28 +25,10 @@ interface MinimalReply {
   send(payload: string): unknown;
 }
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance?: string;
-  code: string;
-  traceId?: string;
-  [extension: string]: unknown;
-}
-
-const FRAMEWORK_CODES: Record<string, ErrorCode> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'MALFORMED_REQUEST',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_REQUEST',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_REQUEST',
-};
-
 /**
- * The one global exception filter. Every error leaves as RFC 9457 problem details with `code` and
- * `traceId`; unknown errors become a generic 500 whose detail reveals nothing internal.
+ * The one global exception filter. Every error leaves as RFC 9457 problem details with `code` and `traceId`,
+ * built by `buildProblem` (as the SSE `error` event is); unknown errors become a generic 500 whose detail
+ * reveals nothing internal, and their stack is logged.
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
@@ -72,8 +45,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = http.getRequest<MinimalRequest>();
     const reply = http.getResponse<MinimalReply>();
 
-    const exception = methodNotAllowed(thrown, request) ?? thrown;
-    const problem = this.toProblem(exception, request);
+    const exception = methodNotAllowed(thrown, request) ?? mediaTypeRefused(thrown, request) ?? thrown;
+    const problem = buildProblem(exception, {
+      instance: problemInstance(request.url),
+      traceId: this.traceIds?.currentTraceId(),
+    });
     if (problem.status >= 500 && !(exception instanceof DomainError)) {
       this.logger.error(
         {
@@ -90,7 +66,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         method: request.method,
         route: request.routeOptions?.url,
         status: problem.status,
-        code: problem.code,
+        code: problem.body.code,
         durationMs: reply.elapsedTime,
       });
     }
@@ -100,84 +76,22 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       return;
     }
     reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE);
-    if (exception instanceof DomainError) {
-      for (const [name, value] of Object.entries(exception.headers)) reply.header(name, value);
-    }
-    reply.send(JSON.stringify(problem));
-  }
-
-  toProblem(thrown: unknown, request: Pick<MinimalRequest, 'url' | 'headers'>): Problem {
-    const instance = request.url.split('?')[0];
-    const traceId = this.traceIds?.currentTraceId();
-    const build = (
-      code: string,
-      status: number,
-      title: string,
-      detail: string,
-      ext: ProblemExtensions = {},
-    ): Problem => ({
-      type: code in ERROR_TITLES ? problemType(code as ErrorCode) : 'about:blank',
-      title,
-      status,
-      detail,
-      instance,
-      code,
-      ...(traceId ? { traceId } : {}),
-      ...ext,
-    });
-
-    // Fastify found no parser for the body's type: say which type came and which one is accepted.
-    const contentType = request.headers?.['content-type'];
-    const exception =
-      frameworkCodeOf(thrown) === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-        ? unsupportedMediaType(Array.isArray(contentType) ? contentType.join(', ') : contentType)
-        : thrown;
-    if (exception instanceof DomainError) {
-      return build(
-        exception.code,
-        exception.status,
-        ERROR_TITLES[exception.code],
-        exception.detail,
-        exception.extensions,
-      );
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const framework = frameworkCodeOf(exception);
-      const code = (framework ? FRAMEWORK_CODES[framework] : undefined) ?? codeForStatus(status);
-      const response = exception.getResponse();
-      const message =
-        typeof response === 'string'
-          ? response
-          : typeof (response as { message?: unknown }).message === 'string'
-            ? (response as { message: string }).message
-            : exception.message;
-      return build(code, status, ERROR_TITLES[code], status >= 500 ? ERROR_TITLES[code] : message);
-    }
-    const framework = exception as FrameworkError | null;
-    if (
-      framework &&
-      typeof framework.statusCode === 'number' &&
-      framework.statusCode >= 400 &&
-      framework.statusCode < 500
-    ) {
-      const code: ErrorCode =
-        (framework.code ? FRAMEWORK_CODES[framework.code] : undefined) ?? codeForStatus(framework.statusCode);
-      return build(code, framework.statusCode, ERROR_TITLES[code], framework.message ?? ERROR_TITLES[code]);
-    }
-    return build(
-      'INTERNAL',
-      500,
-      ERROR_TITLES.INTERNAL,
-      'An unexpected error occurred. Quote the traceId when reporting it.',
-    );
+    for (const [name, value] of Object.entries(problem.headers)) reply.header(name, value);
+    reply.send(JSON.stringify(problem.body));
   }
 }
 
 /** The code of a Fastify request error, thrown as is or wrapped by Nest's adapter in an HttpException (its cause). */
 function frameworkCodeOf(thrown: unknown): string | undefined {
-  if (thrown instanceof HttpException) return (thrown.cause as FrameworkError | undefined)?.code;
-  return (thrown as FrameworkError | null)?.code;
+  if (thrown instanceof HttpException) return (thrown.cause as { code?: string } | undefined)?.code;
+  return (thrown as { code?: string } | null)?.code;
+}
+
+/** Fastify found no parser for the body's type: say which type came and which one is accepted. */
+function mediaTypeRefused(thrown: unknown, request: Pick<MinimalRequest, 'headers'>): DomainError | undefined {
+  if (frameworkCodeOf(thrown) !== 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return undefined;
+  const contentType = request.headers?.['content-type'];
+  return unsupportedMediaType(Array.isArray(contentType) ? contentType.join(', ') : contentType);
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -186,11 +100,14 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
  * A request that matched no route (Nest's 404) on a path that exists for other methods: 405 with `Allow`
  * (`GET /reason` answers "use POST", not "no such route"). Undefined otherwise.
  */
-function methodNotAllowed(thrown: unknown, request: MinimalRequest): DomainError | undefined {
+function methodNotAllowed(
+  thrown: unknown,
+  request: Pick<MinimalRequest, 'method' | 'url' | 'server' | typeof ROUTED_MARK>,
+): DomainError | undefined {
   const router = request.server;
   if (request[ROUTED_MARK] || !(thrown instanceof HttpException) || thrown.getStatus() !== 404) return undefined;
   if (typeof router?.findRoute !== 'function') return undefined;
-  const path = request.url.split('?')[0] ?? '/';
+  const path = problemInstance(request.url);
   const allowed = METHODS.filter((method) => method !== request.method && router.findRoute!({ method, url: path }));
   if (allowed.length === 0) return undefined;
   return new DomainError(

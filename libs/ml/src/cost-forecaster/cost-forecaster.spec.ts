@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTfjs, type TfjsRuntime } from '../tfjs/tfjs-runtime';
+import { backtestBaseline, baselineFromHistory, MIN_BACKTEST_HOURS } from './baseline-forecast';
 import { CostForecaster, NotEnoughHistoryError, trainCostForecaster } from './cost-forecaster';
 import { costLevel, FLAT_PROFILE, fitSeasonalProfile, MAX_HORIZON, profileFactor } from './forecast-features';
 import { errorMetrics, intervalFromResiduals, naiveScale } from './forecast-accuracy';
@@ -82,6 +83,7 @@ describe('cost forecaster', () => {
     const forecast = trained.forecast(short, 3);
     expect(forecast.method).toBe('ewma');
     expect(forecast.reason).toMatch(/4 hours of history/);
+    expect(forecast).toMatchObject({ confidence: 0, validation: null }); // not the card's confidence
   });
 
   it('refuses to train on too little history, saying how much it needs', async () => {
@@ -90,7 +92,45 @@ describe('cost forecaster', () => {
   });
 });
 
-describe('forecast metrics', () => {
+describe('forecast from the history alone (shorter than the model needs, or no card)', () => {
+  const periodic = (hours: number): HourlySeries => {
+    const cost = Array.from({ length: hours }, (_, i) => 0.5 * dailyProfile(i % 24));
+    return { start: START, cost, requests: cost.map((c) => c * 400), source: 'test' };
+  };
+
+  it('serves nothing without history: method none, no hours, confidence 0', () => {
+    const forecast = baselineFromHistory({ start: START, cost: [], requests: [], source: 'ledger' }, 24, 0.3, 'x');
+    expect(forecast).toMatchObject({
+      method: 'none',
+      hours: [],
+      validation: null,
+      validationBasis: null,
+      confidence: 0,
+    });
+    expect(forecast.reason).toMatch(/no usage in the ledger yet/);
+  });
+
+  it('serves the baseline with the lowest backtest error on the history, with its confidence and interval', () => {
+    const series = periodic(100);
+    const forecast = baselineFromHistory(series, 6, 0.3, '100 hours of history');
+    expect(forecast).toMatchObject({ method: 'seasonal_naive_24', validationBasis: 'backtest', confidence: 1 });
+    expect(forecast.validation!.metrics.mape).toBe(0);
+    expect(forecast.hours.map((h) => h.costUsd)).toEqual(series.cost.slice(100 - 24, 100 - 18));
+    expect(forecast.hours[0]!.hour).toBe(START + 100 * HOUR_MS);
+    expect(forecast.reason).toMatch(/^100 hours of history; serving seasonal_naive_24, .*ewma \d/);
+  });
+
+  it('cannot backtest without enough hours with spend: confidence 0, no interval', () => {
+    expect(backtestBaseline('seasonal_naive_24', periodic(24 + MIN_BACKTEST_HOURS).cost, 0.3)).not.toBeNull();
+    expect(backtestBaseline('seasonal_naive_24', periodic(23 + MIN_BACKTEST_HOURS).cost, 0.3)).toBeNull();
+    const idle: HourlySeries = { start: START, cost: new Array<number>(60).fill(0), requests: [], source: 'ledger' };
+    const forecast = baselineFromHistory(idle, 3, 0.3, '60 hours of history');
+    expect(forecast).toMatchObject({ method: 'seasonal_naive_24', validation: null, confidence: 0 });
+    expect(forecast.hours[0]).toMatchObject({ costUsd: 0, lowerUsd: null, upperUsd: null });
+  });
+});
+
+describe('forecast accuracy', () => {
   it('computes MAPE, sMAPE and MASE', () => {
     const m = errorMetrics([100, 200, 0.0001], [110, 180, 0.0001], 10);
     expect(m.mape).toBeCloseTo(10, 10); // (10 % + 10 %) / 2; the near-zero actual is excluded

@@ -7,7 +7,6 @@ import type { TfjsRuntime } from '../tfjs/tfjs-runtime';
 import {
   BASELINES,
   baselineForecast,
-  baselineUsable,
   FEATURE_NAMES,
   fitSeasonalProfile,
   LOG_OFFSET,
@@ -18,7 +17,8 @@ import {
   type SeasonalProfile,
   writeFeatures,
 } from './forecast-features';
-import { errorMetrics, intervalFromResiduals, naiveScale } from './forecast-accuracy';
+import { baselineFromHistory } from './baseline-forecast';
+import { confidenceOf, errorMetrics, intervalFromResiduals, naiveScale } from './forecast-accuracy';
 import { mulberry32 } from './synthetic-usage';
 import type {
   BaselineName,
@@ -159,10 +159,6 @@ function predictScaled(
   return result;
 }
 
-function confidenceOf(report: MethodReport): number {
-  return Math.max(0, Math.min(1, 1 - report.metrics.mape / 100));
-}
-
 /**
  * A trained cost forecaster: a direct multi-horizon dense network (one call predicts the next 24 hours),
  * its scaler, its card (validation metrics of the model and of every baseline), and the choice of what
@@ -184,26 +180,35 @@ export class CostForecaster {
     return predictScaled(this.runtime, this.model, this.scaler, scaled, levels, rows);
   }
 
-  /** The next `hours` (1..24) hourly costs after the series' last hour, with 80 % intervals. */
+  /**
+   * The next `hours` (1..24) hourly costs after the series' last hour, with 80 % intervals. With at least
+   * MIN_HISTORY hours the card's choice serves (the model only when it beat the best baseline), with its
+   * held-out validation; with less, or without a model, the baseline that a backtest on this history favours
+   * serves, with the confidence and interval of that backtest (`baselineFromHistory`).
+   */
   forecast(series: HourlySeries, hours: number, override?: ForecastMethod): CostForecast {
     const n = series.cost.length;
     const origin = n - 1;
     const horizon = Math.max(1, Math.min(MAX_HORIZON, Math.floor(hours)));
-    let method: ForecastMethod = override ?? this.card.served;
-    let reason =
+    const method: ForecastMethod = override ?? this.card.served;
+    if (n < MIN_HISTORY) {
+      const what = method === 'ml' ? 'the model' : `the card's ${method}`;
+      return baselineFromHistory(
+        series,
+        hours,
+        this.card.ewmaAlpha,
+        `${n} hours of history, ${what} needs ${MIN_HISTORY}`,
+      );
+    }
+    if (method === 'ml' && !this.model) {
+      return baselineFromHistory(series, hours, this.card.ewmaAlpha, 'the trained network is missing');
+    }
+    const reason =
       method === 'ml'
         ? `model beat the best baseline (${this.card.bestBaseline}) on validation`
         : `model did not beat ${this.card.bestBaseline} on validation; serving that baseline`;
-    if (method === 'ml' && (!this.model || n < MIN_HISTORY)) {
-      method = this.card.bestBaseline;
-      reason = `${n} hours of history, the model needs ${MIN_HISTORY}; serving ${method}`;
-    }
-    if (method !== 'ml' && !baselineUsable(method, n)) {
-      const usable = BASELINES.filter((b) => baselineUsable(b, n));
-      method = usable.includes('seasonal_naive_24') ? 'seasonal_naive_24' : 'ewma';
-      reason = `${n} hours of history; serving ${method}`;
-    }
-    const report = method === 'ml' ? this.card.model : (this.card.baselines.find((b) => b.method === method) ?? null);
+    const report = method === 'ml' ? this.card.model : this.card.baselines.find((b) => b.method === method);
+    if (!report) throw new Error(`card.json has no validation report for ${method}`);
     let points: number[];
     if (method === 'ml') {
       const x = new Float32Array(horizon * F);
@@ -212,13 +217,11 @@ export class CostForecaster {
         levels[h - 1] = writeFeatures(series, this.scaler.profile, origin, h, x, (h - 1) * F);
       points = this.predictRows(x, levels, horizon);
     } else {
-      const m = method;
       points = Array.from({ length: horizon }, (_, i) =>
-        baselineForecast(m, series.cost, origin, i + 1, this.card.ewmaAlpha),
+        baselineForecast(method, series.cost, origin, i + 1, this.card.ewmaAlpha),
       );
     }
-    const lower = report?.interval.lower ?? 0;
-    const upper = report?.interval.upper ?? 0;
+    const { lower, upper } = report.interval;
     return {
       method,
       hours: points.map((p, i) => ({
@@ -228,7 +231,8 @@ export class CostForecaster {
         upperUsd: p * (1 + upper),
       })),
       validation: report,
-      confidence: report ? confidenceOf(report) : 0,
+      validationBasis: 'holdout',
+      confidence: confidenceOf(report.metrics),
       reason,
     };
   }
@@ -333,7 +337,7 @@ export async function trainCostForecaster(
   const best = [...draft.baselines].sort((a, b) => a.metrics.mape - b.metrics.mape)[0]!;
   draft.bestBaseline = best.method as BaselineName;
   draft.served = draft.model.metrics.mape < best.metrics.mape ? 'ml' : draft.bestBaseline;
-  draft.confidence = confidenceOf(draft.served === 'ml' ? draft.model : best);
+  draft.confidence = confidenceOf((draft.served === 'ml' ? draft.model : best).metrics);
   draft.trainingMs = Math.round(performance.now() - started);
   return forecaster;
 }

@@ -59,3 +59,8 @@ export function intervalFromResiduals(actual: readonly number[], predicted: read
   const inside = rel.filter((r) => r >= lower && r <= upper).length;
   return { lower, upper, coverage: rel.length ? inside / rel.length : 0 };
 }
+
+/** Confidence of a method: 1 − its MAPE / 100, clamped to [0, 1] (from its measured error, never a constant). */
+export function confidenceOf(metrics: ErrorMetrics): number {
+  return Math.max(0, Math.min(1, 1 - metrics.mape / 100));
+}

@@ -11,6 +11,8 @@ export interface HourlySeries {
 
 export type BaselineName = 'seasonal_naive_24' | 'seasonal_naive_168' | 'ewma';
 export type ForecastMethod = 'ml' | BaselineName;
+/** What a forecast was served by: a method, or `none` when the history is too short for any (no usage yet). */
+export type ServedMethod = ForecastMethod | 'none';
 
 export interface ErrorMetrics {
   /** Mean absolute percentage error, percent, over actuals ≥ 1 % of the series mean. */
@@ -64,15 +66,26 @@ export interface ForecasterCard {
 export interface HourForecast {
   hour: number;
   costUsd: number;
-  lowerUsd: number;
-  upperUsd: number;
+  /** The 80 % interval from the served method's residuals; null when it has none (too short to backtest). */
+  lowerUsd: number | null;
+  upperUsd: number | null;
 }
 
+/**
+ * Where the served method's error (and so its confidence and interval) comes from: the card's held-out
+ * 14 days (`holdout`), or a backtest of the baseline on the serving history itself (`backtest`).
+ */
+export type ValidationBasis = 'holdout' | 'backtest';
+
 export interface CostForecast {
-  method: ForecastMethod;
+  method: ServedMethod;
+  /** One entry per forecast hour; empty when method is `none`. */
   hours: HourForecast[];
-  /** The served method's validation report (null when serving without a trained card). */
+  /** The served method's error report; null when there is none (nothing served, or too short to backtest). */
   validation: MethodReport | null;
+  /** Null exactly when `validation` is. */
+  validationBasis: ValidationBasis | null;
+  /** 1 − the validation MAPE / 100, clamped to [0, 1]; 0 without validation. */
   confidence: number;
   reason: string;
 }

@@ -2,4 +2,4 @@ export * from './forecast.types';
 export { MAX_HORIZON, MIN_HISTORY } from './forecast-features';
 export { generateSyntheticUsage, type SyntheticUsageOptions } from './synthetic-usage';
 export { CostForecaster, NotEnoughHistoryError, trainCostForecaster } from './cost-forecaster';
-export { untrainedForecast } from './baseline-forecast';
+export { baselineFromHistory, DEFAULT_EWMA_ALPHA, MIN_BACKTEST_HOURS } from './baseline-forecast';

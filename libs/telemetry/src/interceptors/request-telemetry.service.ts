@@ -17,6 +17,24 @@ export interface RequestOutcome {
   durationMs: number;
 }
 
+/** The HTTP fields of a request's log line (`http` in the line). */
+export interface HttpLogFields {
+  readonly method: string;
+  /** The matched route template, never the raw path. */
+  readonly route: string;
+  readonly status_code: number;
+}
+
+const LOG_LINE = Symbol('lrcp.requestLogLine');
+
+/** The log line of a controller call the interceptor records: its HTTP fields on success, and who writes it. */
+interface LogLineState {
+  readonly http: HttpLogFields;
+  owner?: string;
+}
+
+type WithLogLine = { [LOG_LINE]?: LogLineState };
+
 /**
  * Records the request metrics (counter + duration distribution). Tag arrays are built once per
  * route/method/status-class combination and reused; the combinations are bounded by the route table.
@@ -37,6 +55,29 @@ export class RequestTelemetry extends RequestOutcomeRecorder {
     const tags = this.tags(outcome.route, outcome.method, outcome.status);
     this.metrics.increment(METRICS.httpRequestCount.name, 1, tags);
     this.metrics.distribution(METRICS.httpRequestDuration.name, outcome.durationMs, tags);
+  }
+
+  /** Called by the interceptor as it starts recording a controller call: the HTTP fields of its line on success. */
+  openLogLine(request: object, http: HttpLogFields): void {
+    (request as WithLogLine)[LOG_LINE] = { http };
+  }
+
+  /**
+   * Hands the request's success log line to `owner`, which writes it with the returned HTTP fields (one line per
+   * request, not two): the interceptor then writes none when the call succeeds; a failure (4xx/5xx) still gets
+   * the interceptor's line. Undefined when no line is recorded for this request (`@SkipTelemetry`, not a
+   * controller call): there is nothing to hand off, and the owner's line carries no HTTP fields.
+   */
+  handOffLogLine(request: object, owner: string): HttpLogFields | undefined {
+    const line = (request as WithLogLine)[LOG_LINE];
+    if (!line) return undefined;
+    line.owner = owner;
+    return line.http;
+  }
+
+  /** Who took the request's success log line (`handOffLogLine`), if anyone. */
+  logLineOwner(request: object): string | undefined {
+    return (request as WithLogLine)[LOG_LINE]?.owner;
   }
 
   /** Requests that never reached a controller (unknown route, body too large, bad JSON): metrics and one log line. */

@@ -14,11 +14,10 @@ import { codeOfError, ROUTED_MARK, statusOfError } from '@app/common';
 import { LogSanitizer } from '../logging/log-sanitizer';
 import { TracerPort } from '../tracing/tracer.port';
 import { RequestTelemetry, round } from './request-telemetry.service';
-import { OWN_CALL_LOG_LINE, SKIP_TELEMETRY } from './skip-telemetry.decorator';
+import { SKIP_TELEMETRY } from './skip-telemetry.decorator';
 
 interface HandlerInfo {
   skip: boolean;
-  ownLogLine: boolean;
   resource: string;
   controller: string;
   handler: string;
@@ -36,7 +35,9 @@ interface FastifyLikeRequest {
 /**
  * Adds to every controller call: the trace span (named after `Controller.handler`, tagged with route,
  * method, status and error), the request metrics, and one truncated, redacted log line. One interceptor
- * does all three, so each request pays for one rxjs operator and one clock read.
+ * does all three, so each request pays for one rxjs operator and one clock read. A handler whose work writes the
+ * request's line itself takes it over explicitly (`RequestTelemetry.handOffLogLine`): then the interceptor writes
+ * none on success.
  */
 @Injectable()
 export class TelemetryInterceptor implements NestInterceptor {
@@ -62,6 +63,7 @@ export class TelemetryInterceptor implements NestInterceptor {
     const started = performance.now();
     const route = request.routeOptions?.url ?? 'unmatched';
     const method = request.method;
+    this.requests.openLogLine(request, { method, route, status_code: info.successStatus });
     const span = this.tracer.requestSpan('nestjs.request', info.resource, {
       'http.route': route,
       'http.method': method,
@@ -76,7 +78,8 @@ export class TelemetryInterceptor implements NestInterceptor {
       if (error !== undefined) span.setTag('error.code', codeOfError(error));
       span.finish();
       this.requests.record({ route, method, status, durationMs });
-      if (info.ownLogLine && status < 400) return;
+      // Handed off (RequestTelemetry.handOffLogLine): the owner writes the success line, with these HTTP fields.
+      if (status < 400 && this.requests.logLineOwner(request) !== undefined) return;
       const line = {
         http: { method, route, status_code: status },
         handler: info.resource,
@@ -123,12 +126,10 @@ export class TelemetryInterceptor implements NestInterceptor {
     if (!info) {
       const controller = context.getClass();
       const skip = this.reflector.getAllAndOverride<boolean>(SKIP_TELEMETRY, [handler, controller]) ?? false;
-      const ownLogLine = this.reflector.getAllAndOverride<boolean>(OWN_CALL_LOG_LINE, [handler, controller]) ?? false;
       const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
       const explicit = Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined;
       info = {
         skip,
-        ownLogLine,
         resource: `${controller.name}.${handler.name}`,
         controller: controller.name,
         handler: handler.name,

@@ -1,0 +1,116 @@
+import { HttpException } from '@nestjs/common';
+import { DomainError, type ProblemExtensions } from './domain-error';
+import { codeForStatus, HTTP_ERRORS, type HttpErrorCode } from './error-codes';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+/** An RFC 9457 problem details body, with the service's `code` and the request's `traceId`. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  code: string;
+  traceId?: string;
+  [extension: string]: unknown;
+}
+
+/** What the builder needs to know of the request a problem answers. */
+export interface ProblemContext {
+  /** The request path (without the query string). */
+  instance?: string;
+  /** The request's trace id (TraceIdProvider); left out when tracing is off. */
+  traceId?: string;
+}
+
+/** A problem and how to send it: the HTTP status and the response headers it needs (e.g. Retry-After, Allow). */
+export interface ProblemResponse {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  body: Problem;
+}
+
+/** Fastify's own request errors carry a code and a 4xx status (body too large, bad JSON, media type). */
+interface FrameworkError {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}
+
+const FRAMEWORK_CODES: Readonly<Record<string, HttpErrorCode>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'MALFORMED_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_REQUEST',
+};
+
+const INTERNAL_DETAIL = 'An unexpected error occurred. Quote the traceId when reporting it.';
+
+/**
+ * The one problem+json builder: the JSON error response (ProblemDetailsFilter) and the SSE `error` event are both
+ * made by it, so they carry the same `type`, `title`, `status`, `detail`, `instance`, `code` and `traceId`.
+ * - A DomainError brings its code's status, title and type, its detail, extensions and headers.
+ * - An HttpException keeps its status (and its message below 500) with the generic code of that status.
+ * - A framework request error (4xx with a Fastify code) gets its generic code.
+ * - Anything else is a generic 500 whose detail reveals nothing internal.
+ */
+export function buildProblem(error: unknown, context: ProblemContext = {}): ProblemResponse {
+  if (error instanceof DomainError) {
+    return problem(error, error.detail, context, error.extensions, error.headers);
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const framework = (error.cause as FrameworkError | undefined)?.code;
+    const def = HTTP_ERRORS[(framework ? FRAMEWORK_CODES[framework] : undefined) ?? codeForStatus(status)];
+    const response = error.getResponse();
+    const message =
+      typeof response === 'string'
+        ? response
+        : typeof (response as { message?: unknown }).message === 'string'
+          ? (response as { message: string }).message
+          : error.message;
+    return problem({ ...def, status }, status >= 500 ? def.title : message, context);
+  }
+  const framework = error as FrameworkError | null;
+  if (
+    framework &&
+    typeof framework.statusCode === 'number' &&
+    framework.statusCode >= 400 &&
+    framework.statusCode < 500
+  ) {
+    const status = framework.statusCode;
+    const def = HTTP_ERRORS[(framework.code ? FRAMEWORK_CODES[framework.code] : undefined) ?? codeForStatus(status)];
+    return problem({ ...def, status }, framework.message ?? def.title, context);
+  }
+  return problem(HTTP_ERRORS.INTERNAL, INTERNAL_DETAIL, context);
+}
+
+function problem(
+  kind: { type: string; title: string; status: number; code: string },
+  detail: string,
+  context: ProblemContext,
+  extensions: ProblemExtensions = {},
+  headers: Readonly<Record<string, string>> = {},
+): ProblemResponse {
+  return {
+    status: kind.status,
+    headers,
+    body: {
+      type: kind.type,
+      title: kind.title,
+      status: kind.status,
+      detail,
+      instance: context.instance,
+      code: kind.code,
+      ...(context.traceId ? { traceId: context.traceId } : {}),
+      ...extensions,
+    },
+  };
+}
+
+/** The `instance` of a request's problem: its path, without the query string. */
+export function problemInstance(url: string): string {
+  return url.split('?')[0] ?? url;
+}
