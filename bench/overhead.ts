@@ -10,6 +10,10 @@
  *   npm run bench -- --variants bare,openai-on,openai-exp --connections 10 --rounds 3 --cold-runs 1 \
  *     --exp 'DD_TRACE_DISABLED_INSTRUMENTATIONS=fetch,fs;NODE_ARGS=--max-semi-space-size=8' --no-write
  *                                         # A/B of a setting: `openai-on` plus env/node flags, interleaved
+ *   npm run bench -- --variants bare,openai-before,openai-on --connections 1,10 --rounds 4 --replicas 2 \
+ *     --cold-runs 1 --cold-variants openai-before,openai-on --baseline-dist bench/out/dist-before --no-write
+ *                                         # before/after of a code change: `openai-on` from another build, interleaved
+ *   npm run bench -- ... --dist DIR       # the build under test from DIR instead of dist/ (e.g. a clean tree's build)
  *
  * Variants (each a separate process; the server under test is pinned to core 1, the load generator, the
  * mock upstream and the telemetry receivers to core 0):
@@ -24,7 +28,9 @@
  * - `openai-absent`, `gemini-absent`: (d) the same with the receivers' ports closed;
  * - `openai-notrace`: diagnostic, DD_TRACE_ENABLED=false (metrics and logs still on), to size dd-trace's share;
  * - `openai-exp`, `openai-exp2`, `openai-exp3` (only when listed): `openai-on` plus the environment and node
- *   flags given by --exp/--exp2/--exp3 `KEY=VALUE;...;NODE_ARGS=--flag ...`, to measure a proposed change.
+ *   flags given by --exp/--exp2/--exp3 `KEY=VALUE;...;NODE_ARGS=--flag ...`, to measure a proposed change;
+ * - `openai-before` (only when listed): `openai-on` served from another build, the dist/ directory given by
+ *   --baseline-dist (e.g. one built from an earlier commit), to measure a code change before vs after.
  *
  * Every load slice is bounded (autocannon with a fixed duration, bench/load.ts) and the variants are
  * rotated in short interleaved slices so that the machine's drift hits them all alike; the tables report
@@ -58,10 +64,10 @@ import type { LoadResult } from './load';
 const ROOT = process.cwd();
 const BENCH = join(ROOT, 'bench');
 const OUT = join(BENCH, 'out');
-const DIST_MAIN = join(ROOT, 'dist/apps/control-plane/src/main.js');
+const MAIN_IN_DIST = 'apps/control-plane/src/main.js';
 /** A copy of dist/ taken at start, so that a `nest build` by someone else mid-run cannot pull it away. */
 const SNAPSHOT = join(OUT, 'dist');
-const SNAPSHOT_MAIN = join(SNAPSHOT, 'apps/control-plane/src/main.js');
+const SNAPSHOT_MAIN = join(SNAPSHOT, MAIN_IN_DIST);
 const NODE_FLAGS = ['--disable-warning=MODULE_TYPELESS_PACKAGE_JSON'];
 const PROMPT =
   'Explain in two sentences why retries with exponential backoff and jitter help an overloaded upstream service.';
@@ -85,6 +91,10 @@ interface Options {
   serverNodeArgs: string[];
   /** Environment (and node flags) of the experiment variants: `openai-on` plus these. */
   experiments: Partial<Record<ExpKey, Experiment>>;
+  /** The dist/ directory `openai-before` is served from (--baseline-dist). */
+  baselineDist?: string;
+  /** The build under test (--dist; default dist/): what the control-plane variants other than `openai-before` run. */
+  dist: string;
 }
 
 interface Experiment {
@@ -121,10 +131,11 @@ const ALL_VARIANTS = [
   'openai-exp',
   'openai-exp2',
   'openai-exp3',
+  'openai-before',
 ] as const;
 type ExpKey = 'openai-exp' | 'openai-exp2' | 'openai-exp3';
-/** Variants run by default; the `openai-exp*` ones only when named in --variants. */
-const DEFAULT_VARIANTS = ALL_VARIANTS.filter((v) => !v.startsWith('openai-exp'));
+/** Variants run by default; the `openai-exp*` ones and `openai-before` only when named in --variants. */
+const DEFAULT_VARIANTS = ALL_VARIANTS.filter((v) => !v.startsWith('openai-exp') && v !== 'openai-before');
 type VariantKey = (typeof ALL_VARIANTS)[number];
 
 function parseOptions(argv: string[]): Options {
@@ -144,6 +155,7 @@ function parseOptions(argv: string[]): Options {
     // The flags `npm start` runs the service with (scripts/start.sh); --server-node-args replaces them.
     serverNodeArgs: ['--max-semi-space-size=8', '--max-old-space-size=320'],
     experiments: {},
+    dist: join(ROOT, 'dist'),
   };
   const variantList = (value: string): VariantKey[] =>
     value.split(',').map((v) => {
@@ -211,6 +223,12 @@ function parseOptions(argv: string[]): Options {
       case '--server-node-args':
         options.serverNodeArgs = value().split(/\s+/).filter(Boolean);
         break;
+      case '--baseline-dist':
+        options.baselineDist = resolve(ROOT, value());
+        break;
+      case '--dist':
+        options.dist = resolve(ROOT, value());
+        break;
       default:
         throw new Error(`unknown option ${flag}`);
     }
@@ -220,6 +238,12 @@ function parseOptions(argv: string[]): Options {
     if (v.startsWith('openai-exp') && options.experiments[v as ExpKey] === undefined) {
       throw new Error(`${v} needs --${v.slice('openai-'.length)} 'KEY=VALUE;...'`);
     }
+  }
+  const wantsBaseline = [...options.variants, ...options.profile, ...options.coldVariants].includes('openai-before');
+  if (wantsBaseline && options.baselineDist === undefined) throw new Error('openai-before needs --baseline-dist DIR');
+  if (options.baselineDist !== undefined) {
+    baselineMain = join(options.baselineDist, MAIN_IN_DIST);
+    if (!existsSync(baselineMain)) throw new Error(`--baseline-dist: ${baselineMain} does not exist`);
   }
   experiments = options.experiments;
   return options;
@@ -265,9 +289,25 @@ function peakRssMiB(pid: number): number {
 let serverNodeArgs: string[] = [];
 /** Set from --exp/--exp2/--exp3. */
 let experiments: Options['experiments'] = {};
+/** Set from --baseline-dist: the main of the build `openai-before` runs. */
+let baselineMain = '';
+
+/** The control plane's main a variant runs: the snapshot of dist/, or the baseline build for `openai-before`. */
+function mainOf(key: VariantKey): string {
+  return key === 'openai-before' ? baselineMain : SNAPSHOT_MAIN;
+}
+
+/** Which build a dist/ directory other than the working tree's is: its BUILD file (what it was built from), its build time. */
+function distInfo(dist: string): string {
+  const buildFile = join(dist, 'BUILD');
+  const from = existsSync(buildFile) ? readFileSync(buildFile, 'utf8').trim() : 'no BUILD file';
+  const built = statSync(join(dist, MAIN_IN_DIST)).mtime.toISOString();
+  return `${dist.startsWith(ROOT) ? dist.slice(ROOT.length + 1) : dist} (${from}, built ${built})`;
+}
 
 /** Which code the snapshot of dist/ was built from: HEAD, the build time, and uncommitted source files. */
-function buildInfo(): string {
+function buildInfo(dist: string): string {
+  if (dist !== join(ROOT, 'dist')) return distInfo(dist);
   const git = (args: string[]): string => {
     try {
       return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -277,7 +317,7 @@ function buildInfo(): string {
   };
   const head = git(['rev-parse', '--short', 'HEAD']) || 'unknown';
   const dirty = git(['status', '--porcelain', '--', 'apps', 'libs']).split('\n').filter(Boolean).length;
-  const built = statSync(DIST_MAIN).mtime.toISOString();
+  const built = statSync(join(dist, MAIN_IN_DIST)).mtime.toISOString();
   return `git ${head}${dirty > 0 ? ` + ${dirty} uncommitted paths under apps/ libs/` : ''}, dist/ built ${built}`;
 }
 
@@ -551,6 +591,14 @@ const VARIANTS: Record<VariantKey, VariantDef> = {
   'openai-exp': experimentDef('--exp'),
   'openai-exp2': experimentDef('--exp2'),
   'openai-exp3': experimentDef('--exp3'),
+  'openai-before': {
+    label: '`openai-on` served from the baseline build (--baseline-dist)',
+    path: '/reason',
+    body: REASON_BODY,
+    provider: 'openai',
+    telemetry: 'listening',
+    expectProvider: 'openai',
+  },
 };
 
 function experimentDef(flag: string): VariantDef {
@@ -644,7 +692,7 @@ async function startVariant(key: VariantKey, upstreams: Upstreams, extraNodeArgs
   const receivers = def.telemetry === 'absent' ? undefined : await new Receivers().start();
   const env = await controlPlaneEnv(key, def, port, upstreams.shared.url, receivers);
   const expArgs = experiments[key as ExpKey]?.nodeArgs ?? [];
-  const proc = new Proc(key, SERVER_CORE, [...serverNodeArgs, ...expArgs, ...extraNodeArgs, SNAPSHOT_MAIN], env);
+  const proc = new Proc(key, SERVER_CORE, [...serverNodeArgs, ...expArgs, ...extraNodeArgs, mainOf(key)], env);
   await waitHealthy(proc, url);
   return { key, def, proc, url, receivers };
 }
@@ -754,7 +802,7 @@ async function coldStart(key: VariantKey, upstreams: Upstreams, runs: number): P
       const args =
         key === 'bare'
           ? [...NODE_FLAGS, join(BENCH, 'bare-proxy.ts'), '--port', String(port), '--upstream', upstreams.shared.url]
-          : [...serverNodeArgs, ...(experiments[key as ExpKey]?.nodeArgs ?? []), SNAPSHOT_MAIN];
+          : [...serverNodeArgs, ...(experiments[key as ExpKey]?.nodeArgs ?? []), mainOf(key)];
       const env = key === 'bare' ? {} : await controlPlaneEnv(key, def, port, upstreams.shared.url, receivers);
       const started = performance.now();
       const proc = new Proc(`cold-${key}`, SERVER_CORE, args, env);
@@ -814,6 +862,8 @@ interface RunReport {
   options: Options;
   command: string;
   build: string;
+  /** The build `openai-before` ran (--baseline-dist). */
+  baseline?: string;
   machine: ReturnType<typeof machine>;
   loadavgEnd: string;
   date: string;
@@ -850,6 +900,7 @@ function markdown(report: RunReport): string {
   lines.push('');
   lines.push(
     `Command: \`${report.command}\` (after \`nest build\`; runs a copy of dist/ taken at start). Build measured: ${report.build}.` +
+      `${report.baseline ? ` Baseline build (\`openai-before\`): ${report.baseline}.` : ''}` +
       `${options.serverNodeArgs.length > 0 ? ` Control-plane node flags: \`${options.serverNodeArgs.join(' ')}\`.` : ''}`,
   );
   lines.push(
@@ -875,6 +926,7 @@ function markdown(report: RunReport): string {
     }
     lines.push('');
   }
+  lines.push(...beforeAfter(options, get));
   lines.push(
     '| variant | peak RSS (VmHWM) MiB | cold start to first /health 200, median ms (runs) | telemetry received (statsd lines / trace payloads / LLMObs payloads / log lines) |',
   );
@@ -960,6 +1012,29 @@ function markdown(report: RunReport): string {
   }
   lines.push('');
   return lines.join('\n');
+}
+
+/** With `openai-before` and `openai-on` in the run: each measure of the build under test over the baseline's. */
+function beforeAfter(options: Options, get: (v: VariantKey, c: number) => Summary | undefined): string[] {
+  if (!options.variants.includes('openai-before') || !options.variants.includes('openai-on')) return [];
+  const lines = [
+    '**Before vs after** (`openai-before`: the baseline build; `openai-on`: the build under test; ratio = after / before)',
+    '',
+    '| connections | p50 ms before → after (ratio) | p99 ms before → after (ratio) | req/s before → after (ratio) | CPU ms/req before → after (ratio) |',
+    '|---:|---|---|---|---|',
+  ];
+  const cell = (before: number, after: number, digits: number): string =>
+    `${fmt(before, digits)} → ${fmt(after, digits)} (${fmt(after / before, 3)})`;
+  for (const c of options.connections) {
+    const before = get('openai-before', c);
+    const after = get('openai-on', c);
+    if (!before || !after) continue;
+    lines.push(
+      `| ${c} | ${cell(before.p50, after.p50, 3)} | ${cell(before.p99, after.p99, 2)} | ${cell(before.rps, after.rps, 0)} | ${cell(before.cpuMsPerReq, after.cpuMsPerReq, 3)} |`,
+    );
+  }
+  lines.push('');
+  return lines;
 }
 
 // ---------------------------------------------------------------------------------------------- profile
@@ -1235,19 +1310,21 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const startedAt = performance.now();
   // Another `nest build` may be running (it empties dist/ first): wait for it rather than copy half a tree.
-  for (let waited = 0; !existsSync(DIST_MAIN); waited += 2) {
-    if (waited >= 120) throw new Error(`${DIST_MAIN} is missing: run "nest build" first`);
+  const distMain = join(options.dist, MAIN_IN_DIST);
+  for (let waited = 0; !existsSync(distMain); waited += 2) {
+    if (waited >= 120) throw new Error(`${distMain} is missing: run "nest build" first`);
     if (waited === 0) console.log('waiting for dist/ (a build is running?)');
     await sleep(2000);
   }
-  while (Date.now() - statSync(DIST_MAIN).mtimeMs < 5000) await sleep(1000);
+  while (Date.now() - statSync(distMain).mtimeMs < 5000) await sleep(1000);
   mkdirSync(OUT, { recursive: true });
   rmSync(join(OUT, 'logs'), { recursive: true, force: true }); // the previous run's server stdout (tens of MB)
   serverNodeArgs = options.serverNodeArgs;
-  const build = buildInfo();
+  const build = buildInfo(options.dist);
   console.log(`build: ${build}`);
+  if (options.baselineDist !== undefined) console.log(`baseline (openai-before): ${distInfo(options.baselineDist)}`);
   rmSync(SNAPSHOT, { recursive: true, force: true });
-  cpSync(join(ROOT, 'dist'), SNAPSHOT, { recursive: true });
+  cpSync(options.dist, SNAPSHOT, { recursive: true });
   rmSync(join(OUT, 'data'), { recursive: true, force: true });
   if (PIN) execFileSync('taskset', ['-pc', String(LOAD_CORE), String(process.pid)], { stdio: 'ignore' });
   else console.warn('overhead: fewer than 2 cores or no taskset: running unpinned');
@@ -1330,6 +1407,7 @@ async function main(): Promise<void> {
     const report: RunReport = {
       options,
       build,
+      baseline: options.baselineDist === undefined ? undefined : distInfo(options.baselineDist),
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
       machine: info,
       loadavgEnd: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),

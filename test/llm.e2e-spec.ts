@@ -1,7 +1,8 @@
 import type { DogStatsdReceiver } from './support/dogstatsd-receiver';
+import { FakeGeminiServer } from './support/fake-gemini-server';
 import { type LlmBody, post, startWithTelemetry, type TelemetryStack } from './support/http';
 import { ServiceProcess } from './support/service-process';
-import type { TraceAgentReceiver } from './support/trace-agent-receiver';
+import { TraceAgentReceiver } from './support/trace-agent-receiver';
 
 describe('LLM endpoints on the simulated provider (built service, loopback DogStatsD and trace agent)', () => {
   let stack: TelemetryStack;
@@ -352,6 +353,64 @@ describe('LLM failures answer with the right status and context, never 200 with 
     } finally {
       await service.stop();
     }
+  });
+});
+
+describe('one error contract: the SSE error event and the JSON error response come from one builder', () => {
+  let gemini: FakeGeminiServer;
+  let agent: TraceAgentReceiver;
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    gemini = await new FakeGeminiServer().start();
+    agent = await new TraceAgentReceiver().start();
+    service = await new ServiceProcess({
+      DD_TRACE_AGENT_URL: agent.url,
+      LLM_PROVIDER: 'gemini',
+      GEMINI_API_KEY: 'test-gemini-key-123',
+      LLM_BASE_URL: gemini.url,
+      LLM_MODEL: 'gemini-2.5-flash',
+      LLM_MAX_RETRIES: '0',
+    }).start();
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await gemini?.close();
+    await agent?.close();
+  });
+
+  it('answers the same upstream failure with the same problem over JSON and as the SSE error event', async () => {
+    // The upstream fails with a 500: before any text for the JSON call, after the first text for the stream.
+    gemini.enqueue({ type: 'stream_error', status: 500 });
+    const json = await post(`${service.url}/qa`, { question: 'Why?' });
+    expect(json.status).toBe(502);
+    const viaJson = (await json.json()) as Record<string, unknown>;
+
+    gemini.enqueue({ type: 'stream_error', status: 500, text: 'The answer begins and' });
+    const sse = await post(`${service.url}/qa`, { question: 'Why?' }, { accept: 'text/event-stream' });
+    expect(sse.status).toBe(200);
+    const text = await sse.text();
+    expect(text).toContain('event: delta');
+    const viaSse = JSON.parse(/event: error\ndata: (.*)/.exec(text)![1]!) as Record<string, unknown>;
+
+    const shared = ['type', 'title', 'status', 'code', 'instance'] as const;
+    const pick = (p: Record<string, unknown>) => Object.fromEntries(shared.map((k) => [k, p[k]]));
+    expect(pick(viaJson)).toEqual({
+      type: 'urn:lrcp:problem:upstream-error',
+      title: 'Upstream model provider failed',
+      status: 502,
+      code: 'UPSTREAM_ERROR',
+      instance: '/qa',
+    });
+    expect(pick(viaSse)).toEqual(pick(viaJson));
+    // Each carries its own request's trace id, in the same form; and the same members, in the same order.
+    expect(viaJson.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(viaSse.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(viaSse.traceId).not.toBe(viaJson.traceId);
+    expect(Object.keys(viaSse)).toEqual(Object.keys(viaJson));
+    expect(viaSse).toMatchObject({ provider: 'gemini', errorType: 'server', lastUpstreamStatus: 500 });
+    expect(viaSse.detail).toMatch(/^stream failed after the first token: /);
   });
 });
 

@@ -1,10 +1,11 @@
 import { Readable } from 'node:stream';
 import { Injectable, StreamableFile } from '@nestjs/common';
-import { DomainError } from '@app/common';
+import { DomainError, type Problem } from '@app/common';
 import { AppConfig } from '@app/config';
 import type { DrillQueryDto, QaRequestDto, ReasonRequestDto, StressRequestDto } from './dto/llm-request.dto';
 import type { LlmMetadataDto, LlmResponseDto } from './dto/llm-response.dto';
 import type { DrillFlags, LlmCallInput, LlmCallResult, LlmEndpoint } from './llm-call.types';
+import { LLM_ERRORS } from './llm.errors';
 import { LlmService } from './llm.service';
 import { PriceTable } from './pricing/price-table';
 import { TokenEstimator } from './tokens/token-estimator';
@@ -22,6 +23,14 @@ export function drillsOf(query: DrillQueryDto): DrillFlags {
 /** Builds the origin-compatible QA prompt. */
 export function qaPrompt(question: string, document?: string | null): string {
   return `Q: ${question}\nContext: ${document && document.trim() ? document : 'N/A'}`;
+}
+
+/** What a streamed answer needs from the HTTP layer. */
+export interface StreamHooks {
+  /** The problem body of a failure after the first event (the `error` event's data). */
+  problem(error: unknown): Problem;
+  /** The call answered; its `done` event is sent next. */
+  answered?(result: LlmCallResult): void;
 }
 
 /**
@@ -61,7 +70,7 @@ export class LlmEndpointsService {
     const sent = this.llm.preparePrompt(prompt, drills).prompt;
     if (sent.length > maxInputChars) {
       throw new DomainError(
-        'INPUT_TOO_LARGE',
+        LLM_ERRORS.INPUT_TOO_LARGE,
         `The stress prompt would be ${sent.length} characters; the limit is ${maxInputChars} (STRESS_MAX_INPUT_CHARS).`,
         {
           errors: [{ field: 'repetitions', reason: `prompt × repetitions exceeds ${maxInputChars} characters` }],
@@ -73,7 +82,7 @@ export class LlmEndpointsService {
     const worst = this.prices.maxCost(this.config.llm.model, this.tokens.count(sent), this.config.llm.maxOutputTokens);
     if (worst !== null && worst > maxCostUsd) {
       throw new DomainError(
-        'COST_CAP_EXCEEDED',
+        LLM_ERRORS.COST_CAP_EXCEEDED,
         `This stress call could cost up to $${worst.toFixed(6)}; the cap is $${maxCostUsd} per request (STRESS_MAX_COST_USD).`,
         {
           errors: [{ field: 'repetitions', reason: 'the estimated worst-case cost exceeds the per-request cap' }],
@@ -90,30 +99,24 @@ export class LlmEndpointsService {
     return { answer: result.answer, metadata: this.metadata(result) };
   }
 
-  /** SSE: `delta` events with text, then one `done` event with the metadata (or an `error` event with a problem). */
-  async answerStream(input: LlmCallInput): Promise<StreamableFile> {
+  /**
+   * SSE: `delta` events with text, then one `done` event with the metadata, or an `error` event whose data is the
+   * problem the HTTP layer builds for the failure (the same builder as its JSON error responses).
+   */
+  async answerStream(input: LlmCallInput, hooks: StreamHooks): Promise<StreamableFile> {
     const stream = await this.llm.stream(input);
     const metadata = (result: LlmCallResult): LlmMetadataDto => this.metadata(result);
     async function* events(): AsyncGenerator<string> {
       try {
         for await (const item of stream) {
           if (item.type === 'delta') yield `event: delta\ndata: ${JSON.stringify({ text: item.text })}\n\n`;
-          else
+          else {
+            hooks.answered?.(item.result);
             yield `event: done\ndata: ${JSON.stringify({ answer: item.result.answer, metadata: metadata(item.result) })}\n\n`;
+          }
         }
       } catch (error) {
-        const problem =
-          error instanceof DomainError
-            ? {
-                type: `urn:lrcp:problem:${error.code.toLowerCase().replace(/_/g, '-')}`,
-                title: error.code,
-                status: error.status,
-                detail: error.detail,
-                code: error.code,
-                ...error.extensions,
-              }
-            : { status: 500, code: 'INTERNAL', detail: 'stream failed' };
-        yield `event: error\ndata: ${JSON.stringify(problem)}\n\n`;
+        yield `event: error\ndata: ${JSON.stringify(hooks.problem(error))}\n\n`;
       }
     }
     return new StreamableFile(Readable.from(events()), { type: 'text/event-stream; charset=utf-8' });

@@ -1,26 +1,35 @@
-import { Body, Controller, Header, HttpCode, Post, Query, Req, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Header, HttpCode, Optional, Post, Query, Req, StreamableFile } from '@nestjs/common';
 import { ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { ApiProblems } from '@app/common';
-import { OwnCallLogLine } from '@app/telemetry';
+import { ApiProblems, buildProblem, type Problem, problemInstance, TraceIdProvider } from '@app/common';
+import { LEDGER_ERRORS } from '@app/ledger';
+import { RequestTelemetry } from '@app/telemetry';
 import { DrillQueryDto, QaRequestDto, ReasonRequestDto, StressRequestDto } from './dto/llm-request.dto';
 import { LlmResponseDto } from './dto/llm-response.dto';
 import { clientAbortSignal, type RawRequestLike } from './client-abort';
+import { LlmCallInstrumentation } from './instrumentation/llm-call.instrumentation';
 import type { LlmCallInput } from './llm-call.types';
 import { LlmEndpointsService } from './llm-endpoints.service';
+import { LLM_ERRORS } from './llm.errors';
 
 const LLM_PROBLEMS = [
   'VALIDATION_FAILED',
   'MALFORMED_REQUEST',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
-  'PROMPT_INJECTION',
-  'BUDGET_EXCEEDED',
+  LLM_ERRORS.PROMPT_INJECTION,
+  LEDGER_ERRORS.BUDGET_EXCEEDED,
   'UPSTREAM_ERROR',
-  'UPSTREAM_UNAVAILABLE',
-  'CIRCUIT_OPEN',
-  'NO_CAPACITY',
+  LLM_ERRORS.UPSTREAM_UNAVAILABLE,
+  LLM_ERRORS.CIRCUIT_OPEN,
+  LLM_ERRORS.NO_CAPACITY,
   'UPSTREAM_TIMEOUT',
 ] as const;
+
+/** Who writes the log line of a request answered by an LLM call (RequestTelemetry.handOffLogLine). */
+const CALL_LOG_LINE = 'LlmCallInstrumentation';
+
+/** The request as the controller reads it: headers, path, and the socket (client abort). */
+type LlmRequest = RawRequestLike & { url: string };
 
 const STREAM_HEADER = {
   name: 'accept',
@@ -36,10 +45,14 @@ function wantsStream(accept: string | undefined): boolean {
 
 @ApiTags('llm')
 @ApiExtraModels(LlmResponseDto)
-@OwnCallLogLine()
 @Controller()
 export class LlmController {
-  constructor(private readonly endpoints: LlmEndpointsService) {}
+  constructor(
+    private readonly endpoints: LlmEndpointsService,
+    private readonly requests: RequestTelemetry,
+    private readonly callLog: LlmCallInstrumentation,
+    @Optional() private readonly traceIds?: TraceIdProvider,
+  ) {}
 
   /**
    * Answers a question, grounded in `document` when one is given. With `Accept: text/event-stream` the
@@ -56,7 +69,7 @@ export class LlmController {
   async qa(
     @Body() body: QaRequestDto,
     @Query() drills: DrillQueryDto,
-    @Req() request: RawRequestLike,
+    @Req() request: LlmRequest,
   ): Promise<LlmResponseDto | StreamableFile> {
     return this.run(request, (signal) => this.endpoints.qaInput(body, drills, signal));
   }
@@ -73,7 +86,7 @@ export class LlmController {
   async reason(
     @Body() body: ReasonRequestDto,
     @Query() drills: DrillQueryDto,
-    @Req() request: RawRequestLike,
+    @Req() request: LlmRequest,
   ): Promise<LlmResponseDto | StreamableFile> {
     return this.run(request, (signal) => this.endpoints.reasonInput(body, drills, signal));
   }
@@ -84,30 +97,46 @@ export class LlmController {
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Send one large repeated prompt (load drill, capped)' })
   @ApiOkResponse({ type: LlmResponseDto, description: 'The answer and its metadata.' })
-  @ApiProblems(...LLM_PROBLEMS, 'INPUT_TOO_LARGE', 'COST_CAP_EXCEEDED')
+  @ApiProblems(...LLM_PROBLEMS, LLM_ERRORS.INPUT_TOO_LARGE, LLM_ERRORS.COST_CAP_EXCEEDED)
   async stress(
     @Body() body: StressRequestDto,
     @Query() drills: DrillQueryDto,
-    @Req() request: RawRequestLike,
+    @Req() request: LlmRequest,
   ): Promise<LlmResponseDto> {
     const { signal, dispose } = clientAbortSignal(request);
     try {
-      return await this.endpoints.answer(this.endpoints.stressInput(body, drills, signal));
+      const response = await this.endpoints.answer(this.endpoints.stressInput(body, drills, signal));
+      this.handOffLogLine(request, response.metadata.prompt_id);
+      return response;
     } finally {
       dispose();
     }
   }
 
   private async run(
-    request: RawRequestLike,
+    request: LlmRequest,
     build: (signal: AbortSignal) => LlmCallInput,
   ): Promise<LlmResponseDto | StreamableFile> {
     const accept = request.headers.accept;
     const { signal, dispose } = clientAbortSignal(request);
     try {
       const input = build(signal);
-      if (!wantsStream(accept)) return await this.endpoints.answer(input);
-      const file = await this.endpoints.answerStream(input);
+      if (!wantsStream(accept)) {
+        const response = await this.endpoints.answer(input);
+        this.handOffLogLine(request, response.metadata.prompt_id);
+        return response;
+      }
+      // Read while the request's span is active: the events are written after the handler returned.
+      const problemContext = { instance: problemInstance(request.url), traceId: this.traceIds?.currentTraceId() };
+      // The call's line, written when the stream ends, is the request's line; a failure before the first event
+      // is a 4xx/5xx response, which keeps the interceptor's own line.
+      const http = this.requests.handOffLogLine(request, CALL_LOG_LINE);
+      const file = await this.endpoints.answerStream(input, {
+        problem: (error): Problem => buildProblem(error, problemContext).body,
+        answered: (result) => {
+          if (http) this.callLog.answeredRequest(result.promptId, http);
+        },
+      });
       file.getStream().once('close', dispose);
       return file;
     } catch (error) {
@@ -116,5 +145,11 @@ export class LlmController {
     } finally {
       if (!wantsStream(accept)) dispose();
     }
+  }
+
+  /** The answered call's log line is the request's only line on success, with the request's HTTP fields. */
+  private handOffLogLine(request: LlmRequest, promptId: string): void {
+    const http = this.requests.handOffLogLine(request, CALL_LOG_LINE);
+    if (http) this.callLog.answeredRequest(promptId, http);
   }
 }

@@ -1,5 +1,35 @@
-import { DomainError, type ErrorCode } from '@app/common';
+import { defineErrorCodes, DomainError, HTTP_ERRORS } from '@app/common';
 import type { LlmErrorKind } from './ports/llm-provider.port';
+
+/**
+ * The LLM lib's error codes (see docs/errors.md). A failed model call is also answered with the generic gateway
+ * codes UPSTREAM_ERROR (502) and UPSTREAM_TIMEOUT (504) of `HTTP_ERRORS`.
+ */
+export const LLM_ERRORS = defineErrorCodes({
+  /** PROMPT_INJECTION_POLICY=block and the prompt scored as an injection. */
+  PROMPT_INJECTION: { status: 422, title: 'Prompt injection detected' },
+  /** /stress: prompt × repetitions exceeds STRESS_MAX_INPUT_CHARS. */
+  INPUT_TOO_LARGE: { status: 422, title: 'Input too large' },
+  /** /stress: the worst-case cost exceeds STRESS_MAX_COST_USD. */
+  COST_CAP_EXCEEDED: { status: 422, title: 'Cost cap exceeded' },
+  /** The provider kept rate-limiting, or answered 503 with a Retry-After. */
+  UPSTREAM_UNAVAILABLE: { status: 503, title: 'Upstream model provider unavailable' },
+  /** Every model of the chain has its circuit open. */
+  CIRCUIT_OPEN: { status: 503, title: 'Circuit breaker open' },
+  /** No upstream slot freed within LLM_QUEUE_TIMEOUT_MS. */
+  NO_CAPACITY: { status: 503, title: 'No capacity' },
+});
+
+/** The codes a failed call is answered with. */
+const CALL_FAILURES = {
+  UPSTREAM_ERROR: HTTP_ERRORS.UPSTREAM_ERROR,
+  UPSTREAM_TIMEOUT: HTTP_ERRORS.UPSTREAM_TIMEOUT,
+  UPSTREAM_UNAVAILABLE: LLM_ERRORS.UPSTREAM_UNAVAILABLE,
+  CIRCUIT_OPEN: LLM_ERRORS.CIRCUIT_OPEN,
+  NO_CAPACITY: LLM_ERRORS.NO_CAPACITY,
+} as const;
+
+export type CallFailureCode = keyof typeof CALL_FAILURES;
 
 /** Context every failed-call problem carries (RFC 9457 extension members). */
 export interface FailureContext {
@@ -18,17 +48,16 @@ export interface FailureContext {
  * for any other upstream failure.
  */
 export class LlmCallFailedError extends DomainError {
+  declare readonly code: CallFailureCode;
+
   constructor(
-    code: Extract<
-      ErrorCode,
-      'UPSTREAM_ERROR' | 'UPSTREAM_TIMEOUT' | 'UPSTREAM_UNAVAILABLE' | 'CIRCUIT_OPEN' | 'NO_CAPACITY'
-    >,
+    code: CallFailureCode,
     detail: string,
     readonly context: FailureContext,
     options?: { cause?: unknown },
   ) {
     super(
-      code,
+      CALL_FAILURES[code],
       detail,
       {
         provider: context.provider,

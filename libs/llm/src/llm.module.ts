@@ -4,23 +4,21 @@ import { LedgerModule } from '@app/ledger';
 import { MlModule } from '@app/ml';
 import { OpenAiCompatibleLlmAdapter } from './adapters/openai-compatible-llm.adapter';
 import { SimulatedLlmAdapter } from './adapters/simulated-llm.adapter';
-import { CallAssessor } from './assessment/call-assessor';
-import { UsageRecorder } from './assessment/usage-recorder';
 import { LlmController } from './llm.controller';
 import { LlmEndpointsService } from './llm-endpoints.service';
-import { LlmService } from './llm.service';
+import { DEFAULT_LLM_DRILLS, LlmDrillsOptions } from './pipeline/llm-drills';
+import { LLM_PIPELINE_PROVIDERS } from './pipeline/llm-pipeline.providers';
 import { LlmProvider } from './ports/llm-provider.port';
 import { PriceTable, readPriceTable, shippedPriceTable } from './pricing/price-table';
-import { LlmCallInstrumentation } from './instrumentation/llm-call.instrumentation';
 import { TokenEstimator } from './tokens/token-estimator';
 
 type GoogleAdapterModule = typeof import('./adapters/google-genai-llm.adapter');
 
 /** Picks the provider adapter from LLM_PROVIDER. */
-export function createLlmProvider(config: AppConfig, tokens: TokenEstimator): LlmProvider {
+export function createLlmProvider(config: AppConfig, tokens: TokenEstimator, drills: LlmDrillsOptions): LlmProvider {
   switch (config.llm.provider) {
     case 'simulated':
-      return new SimulatedLlmAdapter(config.llm.simulated, tokens);
+      return new SimulatedLlmAdapter(config.llm.simulated, tokens, drills.badPrompt);
     case 'vertex':
     case 'gemini': {
       // Loaded only for the Google providers: @google/genai adds about 75 ms to every start otherwise.
@@ -33,34 +31,31 @@ export function createLlmProvider(config: AppConfig, tokens: TokenEstimator): Ll
   }
 }
 
+/** The price table (PRICE_TABLE_PATH, else the shipped one); warns about the models of the chain it has no price for. */
+function createPriceTable(config: AppConfig): PriceTable {
+  const table = config.llm.priceTablePath ? readPriceTable(config.llm.priceTablePath) : shippedPriceTable();
+  const prices = new PriceTable(table);
+  const unpriced = [config.llm.model, ...config.llm.fallbackModels].filter((m) => !prices.resolve(m));
+  if (unpriced.length > 0) {
+    new Logger('PriceTable').warn(
+      `No price for ${unpriced.join(', ')} in the price table of ${table.as_of}: their cost_usd will be null`,
+    );
+  }
+  return prices;
+}
+
+/** `/qa`, `/reason` and `/stress`, and the LLM call pipeline behind them (see `LlmService`). */
 @Module({
   imports: [MlModule, LedgerModule],
   controllers: [LlmController],
   providers: [
     TokenEstimator,
-    {
-      provide: PriceTable,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => {
-        const table = config.llm.priceTablePath ? readPriceTable(config.llm.priceTablePath) : shippedPriceTable();
-        const prices = new PriceTable(table);
-        const unpriced = [config.llm.model, ...config.llm.fallbackModels].filter((m) => !prices.resolve(m));
-        if (unpriced.length > 0) {
-          new Logger('PriceTable').warn(
-            `No price for ${unpriced.join(', ')} in the price table of ${table.as_of}: their cost_usd will be null`,
-          );
-        }
-        return prices;
-      },
-    },
-    { provide: LlmProvider, inject: [AppConfig, TokenEstimator], useFactory: createLlmProvider },
-    LlmCallInstrumentation,
-    CallAssessor,
-    UsageRecorder,
-    LlmService,
+    { provide: PriceTable, inject: [AppConfig], useFactory: createPriceTable },
+    { provide: LlmDrillsOptions, useValue: DEFAULT_LLM_DRILLS },
+    { provide: LlmProvider, inject: [AppConfig, TokenEstimator, LlmDrillsOptions], useFactory: createLlmProvider },
+    ...LLM_PIPELINE_PROVIDERS,
     LlmEndpointsService,
   ],
-  exports: [LlmService, LlmProvider, PriceTable, TokenEstimator],
 })
 export class LlmModule implements OnApplicationShutdown {
   constructor(private readonly provider: LlmProvider) {}

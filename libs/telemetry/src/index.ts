@@ -10,5 +10,5 @@ export * from './tracing/tracer.port';
 export { LogSanitizer, REDACTION_MARGIN_CHARS } from './logging/log-sanitizer';
 export { ReadinessRegistry, type DependencyStatus, type ReadinessCheckFn } from './health/readiness.registry';
 export * from './interceptors/skip-telemetry.decorator';
-export { RequestTelemetry, type RequestOutcome } from './interceptors/request-telemetry.service';
+export { RequestTelemetry, type HttpLogFields, type RequestOutcome } from './interceptors/request-telemetry.service';
 export { TelemetryInterceptor } from './interceptors/telemetry.interceptor';

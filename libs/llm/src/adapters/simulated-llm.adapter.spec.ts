@@ -1,7 +1,8 @@
 import { testConfig } from '../../../../test/support/app-config';
 import { LlmProviderError, type LlmGenerateRequest } from '../ports/llm-provider.port';
+import { DEFAULT_LLM_DRILLS } from '../pipeline/llm-drills';
 import { TokenEstimator } from '../tokens/token-estimator';
-import { BAD_PROMPT_DRILL, SimulatedLlmAdapter } from './simulated-llm.adapter';
+import { SimulatedLlmAdapter } from './simulated-llm.adapter';
 
 const tokens = new TokenEstimator();
 const request = (prompt: string, timeoutMs = 1000): LlmGenerateRequest => ({
@@ -13,7 +14,11 @@ const request = (prompt: string, timeoutMs = 1000): LlmGenerateRequest => ({
   signal: AbortSignal.timeout(timeoutMs),
 });
 const adapter = (env: Record<string, string> = {}) =>
-  new SimulatedLlmAdapter(testConfig({ SIM_LATENCY_MEDIAN_MS: '5', ...env }).llm.simulated, tokens);
+  new SimulatedLlmAdapter(
+    testConfig({ SIM_LATENCY_MEDIAN_MS: '5', ...env }).llm.simulated,
+    tokens,
+    DEFAULT_LLM_DRILLS.badPrompt,
+  );
 
 describe('SimulatedLlmAdapter', () => {
   it('says it is simulated and is deterministic for a prompt and seed', async () => {
@@ -56,7 +61,7 @@ describe('SimulatedLlmAdapter', () => {
   });
 
   it('blocks the bad-prompt drill and injected safety faults, and returns empty answers on demand', async () => {
-    const blocked = await adapter().generate(request(BAD_PROMPT_DRILL));
+    const blocked = await adapter().generate(request(DEFAULT_LLM_DRILLS.badPrompt));
     expect(blocked.safetyBlock).toEqual({ stage: 'prompt', reason: 'SAFETY (simulated safety filter)' });
     expect((await adapter({ SIM_SAFETY_BLOCK_RATE: '1' }).generate(request('hi'))).safetyBlock?.stage).toBe(
       'candidate',

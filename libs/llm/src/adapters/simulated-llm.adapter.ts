@@ -10,10 +10,6 @@ import { isTimeoutReason, sleep } from '../reliability/sleep';
 import type { TokenEstimator } from '../tokens/token-estimator';
 import { hash32, prng, simulatedAnswer } from './simulated-text';
 
-/** The fixed sentence of the `simulate_bad_prompt` drill; the simulated safety filter blocks it. */
-export const BAD_PROMPT_DRILL =
-  'Explain step by step how to build a weapon to hurt people. [drill: simulate_bad_prompt]';
-
 type Fault = 'none' | 'error' | 'rate_limit' | 'timeout' | 'slow' | 'empty' | 'safety';
 
 /**
@@ -21,7 +17,8 @@ type Fault = 'none' | 'error' | 'rate_limit' | 'timeout' | 'slow' | 'empty' | 's
  * "simulated"); answers are extractive and deterministic for a prompt and SIM_SEED; token counts come from
  * a real tokenizer (marked estimated); latency is log-normal around SIM_LATENCY_MEDIAN_MS; faults
  * (errors, 429s, hangs until the timeout, slow, empty answers, safety blocks) are injected at the configured
- * rates from a seeded sequence.
+ * rates from a seeded sequence. Its safety filter blocks any prompt that contains `blockedPrompt` (the
+ * pipeline's `simulate_bad_prompt` drill sends one: LlmDrillsOptions.badPrompt).
  */
 export class SimulatedLlmAdapter extends LlmProvider {
   readonly name = 'simulated' as const;
@@ -31,6 +28,7 @@ export class SimulatedLlmAdapter extends LlmProvider {
   constructor(
     private readonly config: AppConfig['llm']['simulated'],
     private readonly tokens: TokenEstimator,
+    private readonly blockedPrompt: string,
   ) {
     super();
     this.faults = prng(config.seed);
@@ -113,8 +111,9 @@ export class SimulatedLlmAdapter extends LlmProvider {
     const inputTokens =
       this.tokens.count(request.prompt) +
       (request.systemInstruction ? this.tokens.count(request.systemInstruction) : 0);
-    if (request.prompt.includes(BAD_PROMPT_DRILL) || plan.fault === 'safety') {
-      const stage = request.prompt.includes(BAD_PROMPT_DRILL) ? 'prompt' : 'candidate';
+    const blocked = request.prompt.includes(this.blockedPrompt);
+    if (blocked || plan.fault === 'safety') {
+      const stage = blocked ? 'prompt' : 'candidate';
       return {
         text: '',
         model: request.model,

@@ -13,6 +13,7 @@ import {
 import { TracerPort } from '@app/telemetry';
 import type { LlmCallInput, LlmCallResult } from '../llm-call.types';
 import { LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
+import { LLM_ERRORS } from '../llm.errors';
 import { TokenEstimator } from '../tokens/token-estimator';
 
 /** What the safety check found before the call, carried to the assessment after it. */
@@ -58,7 +59,7 @@ export class CallAssessor {
       const tags = this.callTelemetry.tags(input.endpoint, provider, this.config.llm.model, 'error');
       this.qualityTelemetry.record(undefined, report, tags, action);
       throw new DomainError(
-        'PROMPT_INJECTION',
+        LLM_ERRORS.PROMPT_INJECTION,
         'The prompt was refused: it looks like a prompt-injection attempt (PROMPT_INJECTION_POLICY=block).',
         {
           injectionScore: report.injection.score,

@@ -1,12 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { formatTags, LogSanitizer, MetricsPort, TAG } from '@app/telemetry';
+import { formatTags, LogSanitizer, MetricsPort, type RequestTelemetry, TAG } from '@app/telemetry';
 import type { LlmCallResult, LlmEndpoint } from '../llm-call.types';
 import type { LlmCallFailedError } from '../llm.errors';
 import { CIRCUIT_STATE_VALUE, type CircuitState } from '../reliability/circuit-breaker';
 import { LLM_METRICS as M } from './llm-metrics';
 
 export type CallStatus = 'ok' | 'error' | 'safety_block';
+
+/** The HTTP fields of the request whose log line a call's line is (RequestTelemetry.handOffLogLine). */
+export type RequestLineFields = NonNullable<ReturnType<RequestTelemetry['handOffLogLine']>>;
+
+/** Calls whose request line was handed over but not yet written; bounds what a line written first would leave. */
+const MAX_PENDING_REQUEST_LINES = 1024;
 
 /** Per-attempt events counted into the call's metrics when it ends (so each call emits once). */
 export interface AttemptCounters {
@@ -21,6 +27,7 @@ export interface AttemptCounters {
 @Injectable()
 export class LlmCallInstrumentation {
   private readonly tagCache = new Map<string, string[]>();
+  private readonly requestLines = new Map<string, RequestLineFields>();
 
   constructor(
     private readonly metrics: MetricsPort,
@@ -45,6 +52,17 @@ export class LlmCallInstrumentation {
     return tags;
   }
 
+  /**
+   * The call `promptId` answered an HTTP request that handed its log line over (RequestTelemetry.handOffLogLine):
+   * the call's line is that request's only line on success, and carries the request's HTTP fields.
+   */
+  answeredRequest(promptId: string, http: RequestLineFields): void {
+    if (this.requestLines.size >= MAX_PENDING_REQUEST_LINES) {
+      this.requestLines.delete(this.requestLines.keys().next().value!);
+    }
+    this.requestLines.set(promptId, http);
+  }
+
   succeeded(result: LlmCallResult, counters: AttemptCounters, extra: Record<string, unknown> = {}): void {
     const status: CallStatus = result.safetyBlock ? 'safety_block' : 'ok';
     const tags = this.tags(result.endpoint, result.provider, result.model, status);
@@ -66,10 +84,11 @@ export class LlmCallInstrumentation {
     this.common(tags, result.retryCount, result.fallbackUsed, counters);
     if (result.safetyBlock) m.increment(M.safetyBlocks.name, 1, tags);
 
+    const http = this.requestLines.get(result.promptId);
+    this.requestLines.delete(result.promptId);
     this.logger.info(
       {
-        // The HTTP fields too: on success this is the only line of the request (@OwnCallLogLine).
-        http: { method: 'POST', route: `/${result.endpoint}`, status_code: 200 },
+        ...(http ? { http } : {}),
         prompt_id: result.promptId,
         endpoint: result.endpoint,
         provider: result.provider,

@@ -1,0 +1,143 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { type LlmSpanHandle, TracerPort } from '@app/telemetry';
+import type { LlmGenerateRequest } from '../ports/llm-provider.port';
+import { ConcurrencyLimiter } from '../reliability/concurrency-limiter';
+import { AttemptSpans } from './attempt-spans';
+import { type CallContext, deadlineLeftMs } from './call-context';
+import { LlmDrills } from './llm-drills';
+
+/** How an attempt talks to the provider: a whole answer (generate) or a stream. */
+export interface AttemptKind<T> {
+  /** A stream keeps its slot, and its timer as an idle timeout between events, until it ends (`Attempt.release`). */
+  readonly holdsSlot: boolean;
+  /**
+   * Sends the request inside the attempt's span. The attempt succeeds when `started` resolves; the span lasts
+   * until `finished` (the end of a stream).
+   */
+  start(
+    request: LlmGenerateRequest,
+    span: LlmSpanHandle,
+    attempt: Attempt,
+  ): { started: Promise<T>; finished: Promise<unknown> };
+}
+
+function abortOnTimeout(controller: AbortController, reason: string): void {
+  controller.abort(new DOMException(reason, 'TimeoutError'));
+}
+
+/**
+ * One attempt's abort wiring. Its signal aborts on its timeout (TimeoutError: LLM_TIMEOUT_MS, cut to what is
+ * left of the call's deadline) or when the client goes away; `release` frees its concurrency slot.
+ */
+export class Attempt {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout;
+  private streaming = false;
+  /** The LLM Observability reference of the attempt's span, for evaluations. */
+  evaluationRef: unknown;
+
+  constructor(
+    private readonly timeoutMs: number,
+    deadlineMs: number,
+    leftMs: number,
+    private readonly clientSignal: AbortSignal | undefined,
+    private readonly releaseSlot: () => void,
+  ) {
+    const cut = leftMs < timeoutMs;
+    this.timer = setTimeout(
+      abortOnTimeout,
+      cut ? leftMs : timeoutMs,
+      this.controller,
+      cut
+        ? `the call's deadline of ${deadlineMs} ms was reached (LLM_DEADLINE_MS)`
+        : `attempt timed out after ${timeoutMs} ms`,
+    );
+    clientSignal?.addEventListener('abort', this, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** The client went away (an EventListener object: no closure per attempt). */
+  handleEvent(): void {
+    this.controller.abort(this.clientSignal?.reason);
+  }
+
+  /**
+   * A stream event arrived. The first ends the deadline's hold on the stream: from then on the timer is the idle
+   * timeout between events (LLM_TIMEOUT_MS), refreshed by each event.
+   */
+  heartbeat(): void {
+    if (this.streaming) {
+      this.timer.refresh();
+      return;
+    }
+    this.streaming = true;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(
+      abortOnTimeout,
+      this.timeoutMs,
+      this.controller,
+      `no stream event for ${this.timeoutMs} ms`,
+    );
+  }
+
+  release(): void {
+    clearTimeout(this.timer);
+    this.releaseSlot();
+    this.clientSignal?.removeEventListener('abort', this);
+  }
+}
+
+/**
+ * Runs one attempt: takes a concurrency slot (LLM_MAX_CONCURRENCY, FIFO up to LLM_QUEUE_TIMEOUT_MS), wires its
+ * timeout and the client's abort (`Attempt`), and sends the request inside an `llm.generate` span.
+ */
+@Injectable()
+export class AttemptRunner {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly tracer: TracerPort,
+    private readonly limiter: ConcurrencyLimiter,
+    private readonly spans: AttemptSpans,
+    private readonly drills: LlmDrills,
+  ) {}
+
+  /** Waits for a concurrency slot; NoCapacityError past the queue timeout, the abort reason if the client goes. */
+  slot(ctx: CallContext): Promise<() => void> {
+    return this.limiter.acquire(ctx.input.signal);
+  }
+
+  /** Starts the attempt's clock once it holds a slot. */
+  begin(ctx: CallContext, releaseSlot: () => void): Attempt {
+    const { timeoutMs, deadlineMs } = this.config.llm;
+    return new Attempt(timeoutMs, deadlineMs, deadlineLeftMs(ctx), ctx.input.signal, releaseSlot);
+  }
+
+  /** Resolves when the attempt has started (`AttemptKind.start`); rejects with whatever ended it before. */
+  run<T>(ctx: CallContext, attempt: Attempt, model: string, attemptNumber: number, kind: AttemptKind<T>): Promise<T> {
+    const { llm } = this.config;
+    const request: LlmGenerateRequest = {
+      model,
+      prompt: ctx.prompt,
+      temperature: llm.temperature,
+      maxOutputTokens: llm.maxOutputTokens,
+      signal: attempt.signal,
+      timeoutMs: llm.timeoutMs,
+    };
+    return new Promise<T>((resolve, reject) => {
+      this.tracer
+        .llmSpan(this.spans.options(request, ctx, attemptNumber), async (span) => {
+          attempt.evaluationRef = span.evaluationRef();
+          const drill = this.drills.retryFailure(ctx.input.drills, attemptNumber, model);
+          if (drill) throw drill;
+          const { started, finished } = kind.start(request, span, attempt);
+          started.then(resolve, reject);
+          await finished;
+        })
+        .catch(reject);
+    });
+  }
+}

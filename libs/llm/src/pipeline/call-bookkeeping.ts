@@ -1,0 +1,67 @@
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { UsageRecorder } from '../assessment/usage-recorder';
+
+/** The longest a call's records wait for the next upstream call to go out (see `defer`). */
+const BOOKKEEPING_MAX_DELAY_MS = 2;
+
+/**
+ * The records of answered calls (metrics, log line, ledger, evaluations, drift), made off the request path:
+ * queued when the answer is written, run just after the next upstream request goes out (`upstreamDispatched`),
+ * while the process waits for the provider instead of in front of the next request (−0.1 ms p50 at one
+ * connection against running them as soon as the answer is written, bench/RESULTS.md), or after
+ * BOOKKEEPING_MAX_DELAY_MS when no call comes. Calls answered meanwhile are recorded together, in order; a
+ * failing task is logged and never reaches a request; anything pending runs at shutdown.
+ */
+@Injectable()
+export class CallBookkeeping implements OnModuleDestroy {
+  private readonly logger = new Logger('LlmService');
+  private readonly pending: (() => void)[] = [];
+  private timer?: NodeJS.Timeout;
+  private immediate = false;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly usage: UsageRecorder,
+  ) {}
+
+  /**
+   * Refuses a call once an enforced daily budget is spent. Under BUDGET_POLICY=enforce the records still
+   * pending are made first, so the spend of every call already answered counts (the overshoot stays what the
+   * calls in flight cost); under `alert` they keep waiting for the next upstream call.
+   */
+  admit(): void {
+    if (this.config.budget.policy === 'enforce' && this.pending.length > 0) this.run();
+    this.usage.assertWithinBudget();
+  }
+
+  /** Queues a call's records. */
+  defer(task: () => void): void {
+    this.pending.push(task);
+    this.timer ??= setTimeout(() => this.run(), BOOKKEEPING_MAX_DELAY_MS);
+  }
+
+  /** An attempt's request has been handed to the provider: pending records are made once it is on its way. */
+  upstreamDispatched(): void {
+    if (this.pending.length === 0 || this.immediate) return;
+    this.immediate = true;
+    setImmediate(() => this.run());
+  }
+
+  onModuleDestroy(): void {
+    this.run();
+  }
+
+  private run(): void {
+    this.immediate = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const task of this.pending.splice(0)) {
+      try {
+        task();
+      } catch (error) {
+        this.logger.error(`recording an LLM call failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+}

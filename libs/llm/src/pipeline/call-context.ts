@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { CallAssessor } from '../assessment/call-assessor';
+import type { AttemptCounters } from '../instrumentation/llm-call.instrumentation';
+import type { LlmCallInput } from '../llm-call.types';
+import { LlmProvider } from '../ports/llm-provider.port';
+import { CallBookkeeping } from './call-bookkeeping';
+import { LlmDrills } from './llm-drills';
+
+/** One call, from its admission to its records. Nothing about a call is stored on shared objects. */
+export interface CallContext {
+  input: LlmCallInput;
+  promptId: string;
+  /** performance.now() at the start, for durations. */
+  started: number;
+  /** performance.now() past which no attempt starts and no backoff waits (LLM_DEADLINE_MS). */
+  deadline: number;
+  /** Wall clock at the start, for the ledger. */
+  startedAtMs: number;
+  /** The prompt sent (after drills). */
+  prompt: string;
+  drillsApplied: string[];
+  counters: AttemptCounters;
+  /** This call is recorded in LLM Observability (LLMOBS_SAMPLE_RATE), all its attempts alike. */
+  llmobs: boolean;
+}
+
+/** Opens calls: admission (budget), the prompt's safety inspection, drills, and the deadline's clock. */
+@Injectable()
+export class CallContexts {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly bookkeeping: CallBookkeeping,
+    private readonly assessor: CallAssessor,
+    private readonly drills: LlmDrills,
+    private readonly provider: LlmProvider,
+  ) {}
+
+  /** Throws BUDGET_EXCEEDED or PROMPT_INJECTION before anything is sent (such a call is not an LLM call). */
+  open(raw: LlmCallInput): CallContext {
+    this.bookkeeping.admit();
+    const input = this.assessor.inspect(raw, this.provider.name);
+    const { prompt, applied } = this.drills.preparePrompt(input.prompt, input.drills);
+    const started = performance.now();
+    return {
+      input,
+      promptId: randomUUID(),
+      started,
+      deadline: started + this.config.llm.deadlineMs,
+      startedAtMs: Date.now(),
+      prompt,
+      drillsApplied: applied,
+      counters: { rateLimits: 0, timeouts: 0 },
+      llmobs: sampled(this.config.tracing.llmobsSampleRate),
+    };
+  }
+}
+
+/** The call's deadline has passed: no attempt starts. */
+export function deadlinePassed(ctx: CallContext): boolean {
+  return performance.now() >= ctx.deadline;
+}
+
+/** A wait of `ms` would end at or past the deadline: no backoff waits past it. */
+export function waitPassesDeadline(ctx: CallContext, ms: number): boolean {
+  return performance.now() + ms >= ctx.deadline;
+}
+
+/** What is left of the call's deadline, in whole milliseconds (at least 1). */
+export function deadlineLeftMs(ctx: CallContext): number {
+  return Math.max(1, Math.ceil(ctx.deadline - performance.now()));
+}
+
+/** True with probability `rate` (0: never, 1: always). */
+function sampled(rate: number): boolean {
+  return rate >= 1 || (rate > 0 && Math.random() < rate);
+}

@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import type { LlmCallResult } from '../llm-call.types';
+import { type LlmGenerateResult, LlmProvider, type LlmUsage } from '../ports/llm-provider.port';
+import { PriceTable } from '../pricing/price-table';
+import { TokenEstimator } from '../tokens/token-estimator';
+import type { CallContext } from './call-context';
+
+/** How the chain got its answer (see `FallbackChain.run`). */
+export interface Answered {
+  model: string;
+  attempts: number;
+  retries: number;
+  modelsTried: string[];
+  lastUpstreamStatus: number | null;
+  evaluationRef: unknown;
+}
+
+/** The provider's usage, or the service's estimate with a real tokenizer (marked so) when it reported none. */
+export function usageOf(tokens: TokenEstimator, prompt: string, result: LlmGenerateResult): LlmUsage {
+  if (result.usage) return result.usage;
+  const inputTokens = tokens.count(prompt);
+  const outputTokens = tokens.count(result.text);
+  return {
+    inputTokens,
+    outputTokens,
+    totalTokens: inputTokens + outputTokens,
+    cachedTokens: 0,
+    reasoningTokens: 0,
+    estimated: true,
+  };
+}
+
+/** The result of an answered call: tokens, cost (dated price table), retries, fallback, drills. */
+@Injectable()
+export class CallResults {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly provider: LlmProvider,
+    private readonly prices: PriceTable,
+    private readonly tokens: TokenEstimator,
+  ) {}
+
+  of(ctx: CallContext, answered: Answered, final: LlmGenerateResult): LlmCallResult {
+    const usage = usageOf(this.tokens, ctx.prompt, final);
+    const requestedModel = this.config.llm.model;
+    return {
+      promptId: ctx.promptId,
+      endpoint: ctx.input.endpoint,
+      provider: this.provider.name,
+      simulated: this.provider.simulated,
+      model: answered.model,
+      modelVersion: final.model,
+      requestedModel,
+      answer: final.text,
+      finishReason: final.finishReason,
+      rawFinishReason: final.rawFinishReason,
+      usage,
+      cost: this.prices.cost(answered.model, usage),
+      latencyMs: performance.now() - ctx.started,
+      retryCount: answered.retries,
+      attempts: answered.attempts,
+      fallbackUsed: answered.model !== requestedModel,
+      modelsTried: answered.modelsTried,
+      lastUpstreamStatus: answered.lastUpstreamStatus,
+      safetyBlock: final.safetyBlock,
+      drillsApplied: ctx.drillsApplied,
+      sentPrompt: ctx.prompt,
+      evaluationRef: answered.evaluationRef,
+    };
+  }
+}

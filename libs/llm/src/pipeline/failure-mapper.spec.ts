@@ -1,0 +1,79 @@
+import {
+  answered,
+  buildLlmPipeline as build,
+  input,
+  named,
+  settled,
+} from '../../../../test/support/llm-pipeline-harness';
+import { ScriptedProvider } from '../../../../test/support/scripted-provider';
+import { LlmCallFailedError } from '../llm.errors';
+
+describe('FailureMapper: the 502/503 of a failed call, redaction, empty answers', () => {
+  it('does not retry a non-retryable failure and answers 502 with context', async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', { fail: 'bad_request', status: 400 });
+    const { service, metrics } = await build({ LLM_MAX_RETRIES: '3' }, provider);
+    const error = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(error).toBeInstanceOf(LlmCallFailedError);
+    expect(error.status).toBe(502);
+    expect(error.code).toBe('UPSTREAM_ERROR');
+    expect(error.context).toMatchObject({
+      attempts: 1,
+      lastUpstreamStatus: 400,
+      lastErrorKind: 'bad_request',
+      model: 'gemini-2.5-flash',
+    });
+    expect(provider.calls).toHaveLength(1);
+    expect(named(metrics, 'llm.error.count')[0]!.tags).toContain('error_type:bad_request');
+  });
+
+  it('redacts what an upstream error echoes (a key, an e-mail) before the client, the span or the log sees it', async () => {
+    const key = 'sk-proj-AbCdEf0123456789xyzXYZ';
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', {
+      fail: 'auth',
+      status: 401,
+      message: `openai gemini-2.5-flash: upstream answered HTTP 401: Incorrect API key provided: ${key}. Ask ops@example.com`,
+    });
+    const { service, tracer } = await build({}, provider);
+    const error = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(error.code).toBe('UPSTREAM_ERROR');
+    expect(error.detail).toContain('upstream answered HTTP 401: Incorrect API key provided: [REDACTED');
+    expect(tracer.spanErrors).toHaveLength(1);
+    for (const text of [error.detail, error.message, ...tracer.spanErrors]) {
+      expect(text).not.toContain('AbCdEf0123456789');
+      expect(text).not.toContain('ops@example.com');
+    }
+  });
+
+  it("answers 503 with the provider's Retry-After when it answered 503 with one, 502 without", async () => {
+    const provider = new ScriptedProvider().script(
+      'gemini-2.5-flash',
+      { fail: 'server', status: 503, retryAfterMs: 30_000 },
+      { fail: 'server', status: 503 },
+    );
+    const { service } = await build({ LLM_MAX_RETRIES: '0' }, provider);
+    const unavailable = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(unavailable.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(unavailable.status).toBe(503);
+    expect(unavailable.context).toMatchObject({ retryAfterSeconds: 30, lastUpstreamStatus: 503 });
+    const failed = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(failed.code).toBe('UPSTREAM_ERROR');
+    expect(failed.context.retryAfterSeconds).toBeNull();
+  });
+
+  it('never answers 200 with an empty answer: an empty one is a failed attempt, retried, then 502', async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', { ok: '' }, { ok: 'Paris' });
+    const { service, metrics } = await build({ LLM_MAX_RETRIES: '2' }, provider);
+    const recovered = await answered(service.complete(input()));
+    expect(recovered).toMatchObject({ answer: 'Paris', retryCount: 1, attempts: 2 });
+    expect(named(metrics, 'llm.retry.count')[0]!.value).toBe(1);
+
+    provider.script('gemini-2.5-flash', { ok: ' ' }, { ok: '' }, { ok: '\n' });
+    const error = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(error.code).toBe('UPSTREAM_ERROR');
+    expect(error.status).toBe(502);
+    expect(error.context).toMatchObject({ attempts: 3, lastErrorKind: 'empty_response', lastUpstreamStatus: 200 });
+    expect(error.detail).toContain('empty answer');
+    await settled();
+    expect(named(metrics, 'llm.error.count')[0]!.tags).toContain('error_type:empty_response');
+  });
+});

@@ -1,0 +1,192 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { LogSanitizer } from '@app/telemetry';
+import { LlmCallFailedError, type FailureContext } from '../llm.errors';
+import {
+  type LlmGenerateRequest,
+  type LlmGenerateResult,
+  LlmProvider,
+  LlmProviderError,
+} from '../ports/llm-provider.port';
+import type { NoCapacityError } from '../reliability/concurrency-limiter';
+import { isTimeoutReason } from '../reliability/sleep';
+
+/** Provider error messages are cut to this (they end up in the problem detail, the span and the log line). */
+const MAX_PROVIDER_MESSAGE_CHARS = 500;
+
+type FailureCode = ConstructorParameters<typeof LlmCallFailedError>[0];
+
+/** Where the fallback chain stood when it gave up (see `FailureMapper.exhausted`). */
+export interface ChainFailure {
+  chain: readonly string[];
+  attempts: number;
+  modelsTried: string[];
+  lastError: LlmProviderError | undefined;
+  lastUpstreamStatus: number | null;
+  /** Set when the deadline (LLM_DEADLINE_MS) stopped a retry or a fallback. */
+  deadlineReached: boolean;
+  /** The soonest an open circuit of the chain lets a probe through. */
+  circuitRetryAfterMs: number;
+}
+
+/**
+ * Provider failures, normalised to `LlmProviderError` with a redacted, bounded message, and the call's
+ * failure, `LlmCallFailedError`: 504 after a timeout, 503 for open circuits, no capacity or upstream rate
+ * limiting (with Retry-After), 502 for anything else.
+ */
+@Injectable()
+export class FailureMapper {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly provider: LlmProvider,
+    private readonly sanitizer: LogSanitizer,
+  ) {}
+
+  /** Any error of an attempt as a provider failure: a timeout or the client going away when its signal fired. */
+  providerError(raw: unknown, model: string, signal: AbortSignal): LlmProviderError {
+    if (raw instanceof LlmProviderError) return raw;
+    const details = { provider: this.provider.name, model };
+    if (signal.aborted) {
+      return isTimeoutReason(signal.reason)
+        ? new LlmProviderError('timeout', (signal.reason as Error).message, details, { cause: raw })
+        : new LlmProviderError('aborted', 'client went away', details, { cause: raw });
+    }
+    return new LlmProviderError('invalid_response', raw instanceof Error ? raw.message : String(raw), details, {
+      cause: raw,
+    });
+  }
+
+  /**
+   * A provider failure whose message is redacted (PII, secrets) and bounded before it reaches the attempt span,
+   * the log line or the client's problem detail: upstream error bodies may echo the prompt or part of a key
+   * ("Incorrect API key provided: sk-…").
+   */
+  redacted(error: unknown): unknown {
+    if (!(error instanceof LlmProviderError)) return error;
+    const message = this.sanitizer.text(error.message, MAX_PROVIDER_MESSAGE_CHARS);
+    return message === error.message
+      ? error
+      : new LlmProviderError(error.kind, message, error.details, { cause: error });
+  }
+
+  /**
+   * An answer with no text that is not a safety block is a failed attempt (`empty_response`: retried, then a
+   * fallback, then 502), never a 200 with an empty answer. It happens when a reasoning model spends the whole
+   * output budget thinking (finish reason `length`) or a server answers `content: null`.
+   */
+  failIfEmpty(request: LlmGenerateRequest, result: LlmGenerateResult): void {
+    if (result.safetyBlock !== undefined || result.text.trim() !== '') return;
+    const why =
+      result.finishReason === 'length'
+        ? `the output budget (LLM_MAX_OUTPUT_TOKENS=${request.maxOutputTokens}) ran out before any answer text`
+        : `finish reason ${result.rawFinishReason ?? result.finishReason}`;
+    throw new LlmProviderError('empty_response', `${this.provider.name} ${request.model}: empty answer (${why})`, {
+      provider: this.provider.name,
+      model: request.model,
+      status: 200,
+    });
+  }
+
+  /** No concurrency slot freed within LLM_QUEUE_TIMEOUT_MS: 503, retry in a second. */
+  noCapacity(
+    error: NoCapacityError,
+    context: Omit<FailureContext, 'provider' | 'lastErrorKind' | 'retryAfterSeconds'>,
+  ): LlmCallFailedError {
+    return this.failure('NO_CAPACITY', `No capacity: ${error.message}`, {
+      ...context,
+      lastErrorKind: 'no_capacity',
+      retryAfterSeconds: 1,
+    });
+  }
+
+  /** The call's failure once the chain gave up: no attempt possible, or the last attempt's failure. */
+  exhausted(state: ChainFailure): LlmCallFailedError {
+    const { chain, attempts, modelsTried, lastError, lastUpstreamStatus } = state;
+    const { deadlineMs } = this.config.llm;
+    if (attempts === 0 && state.deadlineReached) {
+      return this.failure(
+        'UPSTREAM_TIMEOUT',
+        `The call's deadline of ${deadlineMs} ms (LLM_DEADLINE_MS) passed before any attempt`,
+        {
+          model: chain[0]!,
+          modelsTried,
+          attempts,
+          lastUpstreamStatus: null,
+          lastErrorKind: 'timeout',
+          retryAfterSeconds: null,
+        },
+      );
+    }
+    if (modelsTried.length === 0) {
+      const seconds = Math.max(1, Math.ceil(state.circuitRetryAfterMs / 1000));
+      return this.failure(
+        'CIRCUIT_OPEN',
+        `Circuit open for every model of the chain (${chain.join(', ')}); retry in ${seconds} s`,
+        {
+          model: chain[chain.length - 1]!,
+          modelsTried,
+          attempts,
+          lastUpstreamStatus: null,
+          lastErrorKind: 'circuit_open',
+          retryAfterSeconds: seconds,
+        },
+      );
+    }
+    const kind = lastError?.kind ?? null;
+    // Said once: an attempt cut by the deadline already names it in its own message.
+    const stopped =
+      state.deadlineReached && !lastError?.message.includes('LLM_DEADLINE_MS')
+        ? ` (no more attempts: the call's deadline of ${deadlineMs} ms was reached)`
+        : '';
+    const detail = `${this.provider.name} failed after ${attempts} attempt(s) on ${modelsTried.join(', ')}: ${lastError?.message ?? 'unknown error'}${stopped}`;
+    const context = {
+      model: modelsTried[modelsTried.length - 1]!,
+      modelsTried,
+      attempts,
+      lastUpstreamStatus,
+      lastErrorKind: kind,
+    };
+    if (kind === 'timeout')
+      return this.failure('UPSTREAM_TIMEOUT', detail, { ...context, retryAfterSeconds: null }, lastError);
+    // Rate limited, or unavailable with a Retry-After (an upstream 503 saying when to come back): the client gets
+    // the provider's Retry-After on a 503 of its own.
+    const retryAfterMs = lastError?.details.retryAfterMs;
+    if (kind === 'rate_limit' || (lastError?.details.status === 503 && retryAfterMs !== undefined)) {
+      const retryAfterSeconds = Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000));
+      return this.failure('UPSTREAM_UNAVAILABLE', detail, { ...context, retryAfterSeconds }, lastError);
+    }
+    return this.failure('UPSTREAM_ERROR', detail, { ...context, retryAfterSeconds: null }, lastError);
+  }
+
+  /** A stream that failed after its first token (no retry is possible any more); other errors pass unchanged. */
+  afterFirstToken(error: unknown, answered: { model: string; modelsTried: string[]; attempts: number }): unknown {
+    if (!(error instanceof LlmProviderError) || error.kind === 'aborted') return error;
+    return this.failure(
+      error.kind === 'timeout' ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_ERROR',
+      `stream failed after the first token: ${error.message}`,
+      {
+        model: answered.model,
+        modelsTried: answered.modelsTried,
+        attempts: answered.attempts,
+        lastUpstreamStatus: error.details.status ?? null,
+        lastErrorKind: error.kind,
+        retryAfterSeconds: null,
+      },
+      error,
+    );
+  }
+
+  private failure(
+    code: FailureCode,
+    detail: string,
+    context: Omit<FailureContext, 'provider'>,
+    cause?: unknown,
+  ): LlmCallFailedError {
+    return new LlmCallFailedError(
+      code,
+      detail,
+      { provider: this.provider.name, ...context, modelsTried: [...context.modelsTried] },
+      { cause },
+    );
+  }
+}

@@ -1,0 +1,121 @@
+import { answered, buildLlmPipeline as build, input, named } from '../../../../test/support/llm-pipeline-harness';
+import { ScriptedProvider } from '../../../../test/support/scripted-provider';
+import { NO_DRILLS } from '../llm-call.types';
+import { LlmCallFailedError } from '../llm.errors';
+
+describe('FallbackChain: retries, backoff, fallback, circuit breakers, the retry drill', () => {
+  it('retries a retryable failure with backoff, then answers, and emits each metric once per call', async () => {
+    const provider = new ScriptedProvider().script(
+      'gemini-2.5-flash',
+      { fail: 'server', status: 500 },
+      { ok: 'Paris' },
+    );
+    const { service, metrics } = await build({ LLM_MAX_RETRIES: '2' }, provider);
+    const result = await answered(service.complete(input()));
+    expect(result.answer).toBe('Paris');
+    expect(result.retryCount).toBe(1);
+    expect(result.attempts).toBe(2);
+    expect(result.fallbackUsed).toBe(false);
+    expect(result.usage.estimated).toBe(true);
+    expect(named(metrics, 'llm.request.count')).toHaveLength(1);
+    expect(named(metrics, 'llm.request.latency_ms')).toHaveLength(1);
+    expect(named(metrics, 'llm.retry.count')[0]!.value).toBe(1);
+    expect(named(metrics, 'llm.request.count')[0]!.tags).toEqual([
+      'endpoint:reason',
+      'provider:openai',
+      'model:gemini-2.5-flash',
+      'status:ok',
+    ]);
+  });
+
+  it('honours Retry-After as the minimum delay before the retry', async () => {
+    const provider = new ScriptedProvider().script(
+      'gemini-2.5-flash',
+      { fail: 'rate_limit', status: 429, retryAfterMs: 40 },
+      { ok: 'ok' },
+    );
+    const { service, metrics } = await build({ LLM_MAX_RETRIES: '1', LLM_RETRY_MAX_MS: '1000' }, provider);
+    await answered(service.complete(input()));
+    expect(provider.calls[1]!.at - provider.calls[0]!.at).toBeGreaterThanOrEqual(39);
+    expect(named(metrics, 'llm.rate_limit.count')[0]!.value).toBe(1);
+  });
+
+  it('answers 503 with Retry-After when the upstream keeps rate-limiting', async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', {
+      fail: 'rate_limit',
+      status: 429,
+      retryAfterMs: 2000,
+    });
+    const { service } = await build({ LLM_MAX_RETRIES: '2', LLM_RETRY_MAX_MS: '100' }, provider);
+    const error = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(error.status).toBe(503);
+    expect(error.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(error.headers['retry-after']).toBe('2');
+    // The Retry-After exceeds the retry budget: no pointless wait, no retry.
+    expect(provider.calls).toHaveLength(1);
+  });
+
+  it('falls back to the next model of the chain and says so', async () => {
+    const provider = new ScriptedProvider()
+      .script('gemini-2.5-flash', { fail: 'server', status: 503 }, { fail: 'server', status: 503 })
+      .script('gemini-2.5-flash-lite', {
+        ok: 'from the fallback',
+        usage: {
+          inputTokens: 1000,
+          outputTokens: 100,
+          totalTokens: 1100,
+          cachedTokens: 0,
+          reasoningTokens: 0,
+          estimated: false,
+        },
+      });
+    const { service, metrics } = await build(
+      { LLM_MAX_RETRIES: '1', LLM_FALLBACK_MODELS: 'gemini-2.5-flash-lite' },
+      provider,
+    );
+    const result = await answered(service.complete(input()));
+    expect(result.answer).toBe('from the fallback');
+    expect(result.model).toBe('gemini-2.5-flash-lite');
+    expect(result.modelVersion).toBe('gemini-2.5-flash-lite-001');
+    expect(result.fallbackUsed).toBe(true);
+    expect(result.modelsTried).toEqual(['gemini-2.5-flash', 'gemini-2.5-flash-lite']);
+    expect(result.cost.costUsd).toBeCloseTo((1000 * 0.1 + 100 * 0.4) / 1e6, 12);
+    expect(named(metrics, 'llm.fallback.count')).toHaveLength(1);
+  });
+
+  it('opens the circuit after consecutive failures, refuses with 503, then closes after a successful half-open probe', async () => {
+    const provider = new ScriptedProvider().script(
+      'gemini-2.5-flash',
+      { fail: 'server', status: 500 },
+      { fail: 'server', status: 500 },
+      { fail: 'server', status: 500 },
+      { ok: 'recovered' },
+    );
+    const { service, metrics, breakers } = await build(
+      { LLM_MAX_RETRIES: '0', LLM_BREAKER_FAILURE_THRESHOLD: '3', LLM_BREAKER_COOLDOWN_MS: '150' },
+      provider,
+    );
+    for (let i = 0; i < 3; i++) await expect(service.complete(input())).rejects.toMatchObject({ status: 502 });
+    expect(breakers.states()['gemini-2.5-flash']).toBe('open');
+    const refused = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(refused.code).toBe('CIRCUIT_OPEN');
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(provider.calls).toHaveLength(3);
+    await new Promise((r) => setTimeout(r, 170));
+    expect(breakers.states()['gemini-2.5-flash']).toBe('half_open');
+    expect((await answered(service.complete(input()))).answer).toBe('recovered');
+    expect(breakers.states()['gemini-2.5-flash']).toBe('closed');
+    const gauges = named(metrics, 'llm.circuit.state').map((m) => m.value);
+    expect(gauges).toEqual(expect.arrayContaining([0, 2, 1]));
+  });
+
+  it('applies the retry drill through the real retry path', async () => {
+    const provider = new ScriptedProvider();
+    const { service } = await build({ LLM_MAX_RETRIES: '1' }, provider);
+    const result = await answered(service.complete({ ...input(), drills: { ...NO_DRILLS, retry: true } }));
+    expect(result.retryCount).toBe(1);
+    expect(result.drillsApplied).toEqual(['retry']);
+    expect(provider.calls).toHaveLength(1);
+  });
+});

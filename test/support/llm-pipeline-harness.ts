@@ -1,0 +1,118 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Global, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { LoggerModule } from 'nestjs-pino';
+import { BasicTextRedactor, TextRedactor } from '@app/common';
+import { ConfigModule } from '@app/config';
+import { LedgerModule, UsageLedger } from '@app/ledger';
+import { MlModule } from '@app/ml';
+import {
+  InMemoryMetrics,
+  LogSanitizer,
+  MetricsPort,
+  NoopTracer,
+  type LlmSpanHandle,
+  type LlmSpanOptions,
+  ReadinessRegistry,
+  TracerPort,
+} from '@app/telemetry';
+import { NO_DRILLS, type LlmCallInput } from '../../libs/llm/src/llm-call.types';
+import { LlmService } from '../../libs/llm/src/llm.service';
+import { CallBookkeeping } from '../../libs/llm/src/pipeline/call-bookkeeping';
+import { CircuitBreakers } from '../../libs/llm/src/pipeline/circuit-breakers';
+import { DEFAULT_LLM_DRILLS, LlmDrillsOptions } from '../../libs/llm/src/pipeline/llm-drills';
+import { LLM_PIPELINE_PROVIDERS } from '../../libs/llm/src/pipeline/llm-pipeline.providers';
+import { LlmProvider } from '../../libs/llm/src/ports/llm-provider.port';
+import { PriceTable, shippedPriceTable } from '../../libs/llm/src/pricing/price-table';
+import { TokenEstimator } from '../../libs/llm/src/tokens/token-estimator';
+import { testConfig } from './app-config';
+import type { ScriptedProvider } from './scripted-provider';
+
+/** The LLM pipeline's unit specs: LlmService and its parts in a Nest testing module, on a scripted provider. */
+
+export const input = (prompt = 'What is the capital of France?'): LlmCallInput => ({
+  endpoint: 'reason',
+  userText: prompt,
+  prompt,
+  drills: NO_DRILLS,
+});
+
+/** The call's records are made at the latest 2 ms after its answer (BOOKKEEPING_MAX_DELAY_MS). */
+export const settled = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
+
+export async function answered<T>(call: Promise<T>): Promise<T> {
+  const result = await call;
+  await settled();
+  return result;
+}
+
+/** A tracer that remembers the LLM spans asked for (whether each goes to LLM Observability). */
+export class RecordingTracer extends NoopTracer {
+  readonly llmSpans: LlmSpanOptions[] = [];
+  /** The messages of the errors that ended an LLM span (what the dd-trace adapter puts on it). */
+  readonly spanErrors: string[] = [];
+
+  override async llmSpan<T>(options: LlmSpanOptions, fn: (span: LlmSpanHandle) => Promise<T>): Promise<T> {
+    this.llmSpans.push(options);
+    try {
+      return await super.llmSpan(options, fn);
+    } catch (error) {
+      this.spanErrors.push(error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  }
+}
+
+export async function buildLlmPipeline(env: Record<string, string>, provider: ScriptedProvider) {
+  const config = testConfig({
+    LLM_PROVIDER: 'simulated',
+    LLM_MODEL: 'gemini-2.5-flash',
+    LLM_RETRY_BASE_MS: '5',
+    LLM_RETRY_MAX_MS: '50',
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'lrcp-llm-spec-')),
+    ...env,
+  });
+  const metrics = new InMemoryMetrics();
+  const tracer = new RecordingTracer();
+  @Global()
+  @Module({
+    providers: [
+      { provide: MetricsPort, useValue: metrics },
+      { provide: TracerPort, useValue: tracer },
+      { provide: TextRedactor, useClass: BasicTextRedactor },
+      LogSanitizer,
+      ReadinessRegistry,
+    ],
+    exports: [MetricsPort, TracerPort, TextRedactor, LogSanitizer, ReadinessRegistry],
+  })
+  class TestTelemetryModule {}
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      ConfigModule.forConfig(config),
+      TestTelemetryModule,
+      LoggerModule.forRoot({ pinoHttp: { level: 'silent' } }),
+      MlModule,
+      LedgerModule,
+    ],
+    providers: [
+      { provide: LlmProvider, useValue: provider },
+      { provide: PriceTable, useValue: new PriceTable(shippedPriceTable()) },
+      { provide: LlmDrillsOptions, useValue: DEFAULT_LLM_DRILLS },
+      TokenEstimator,
+      ...LLM_PIPELINE_PROVIDERS,
+    ],
+  }).compile();
+  await moduleRef.init();
+  return {
+    service: moduleRef.get(LlmService),
+    breakers: moduleRef.get(CircuitBreakers),
+    bookkeeping: moduleRef.get(CallBookkeeping),
+    metrics,
+    tracer,
+    ledger: moduleRef.get(UsageLedger),
+  };
+}
+
+export const named = (metrics: InMemoryMetrics, name: string) => metrics.named(name);
