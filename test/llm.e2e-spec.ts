@@ -115,6 +115,27 @@ describe('LLM endpoints on the simulated provider (built service, loopback DogSt
     expect(evaluation.body.toString('utf8')).toMatch(/"score_value":[0-9.]+/);
   });
 
+  it("links each call's deferred log line to its own trace, not to the next call's", async () => {
+    // The records of a call are made while the next call's upstream request is in flight: back-to-back calls.
+    const before = service.stdout.length;
+    const bodies: LlmBody[] = [];
+    for (const prompt of ['Why is the sea salty?', 'Why is the sky blue?', 'Why do cats purr?']) {
+      bodies.push((await (await post(`${service.url}/reason`, { prompt })).json()) as LlmBody);
+    }
+    for (const body of bodies) {
+      const id = body.metadata.prompt_id;
+      const line = await service.waitForLog(
+        (l) => l.prompt_id === id && l.message === 'llm call completed',
+        5000,
+        before,
+      );
+      const span = await agent.waitForSpan((s) => s.name === 'llm.generate' && s.meta['llm.prompt_id'] === id);
+      // dd-trace logs the 128-bit trace id in hex; a span carries its low 64 bits.
+      const lowBits = BigInt(`0x${String(line.dd?.trace_id).slice(-16)}`);
+      expect(lowBits).toBe(BigInt(String(span.trace_id)));
+    }
+  });
+
   it('writes one log line per call with the prompt and answer truncated, never the full answer', async () => {
     const before = service.stdout.length;
     const question = `Please explain ${'the history of the transistor and its impact on computing '.repeat(12)}`;

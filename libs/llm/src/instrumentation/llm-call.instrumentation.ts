@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { formatTags, LogSanitizer, MetricsPort, type RequestTelemetry, TAG } from '@app/telemetry';
+import { formatTags, type HttpLogFields, LogSanitizer, MetricsPort, TAG } from '@app/telemetry';
 import type { LlmCallResult, LlmEndpoint } from '../llm-call.types';
 import type { LlmCallFailedError } from '../llm.errors';
 import { CIRCUIT_STATE_VALUE, type CircuitState } from '../reliability/circuit-breaker';
@@ -9,7 +9,7 @@ import { LLM_METRICS as M } from './llm-metrics';
 export type CallStatus = 'ok' | 'error' | 'safety_block';
 
 /** The HTTP fields of the request whose log line a call's line is (RequestTelemetry.handOffLogLine). */
-export type RequestLineFields = NonNullable<ReturnType<RequestTelemetry['handOffLogLine']>>;
+export type RequestLineFields = HttpLogFields;
 
 /** Calls whose request line was handed over but not yet written; bounds what a line written first would leave. */
 const MAX_PENDING_REQUEST_LINES = 1024;

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { UsageRecorder } from '../assessment/usage-recorder';
@@ -12,6 +13,10 @@ const BOOKKEEPING_MAX_DELAY_MS = 2;
  * connection against running them as soon as the answer is written, bench/RESULTS.md), or after
  * BOOKKEEPING_MAX_DELAY_MS when no call comes. Calls answered meanwhile are recorded together, in order; a
  * failing task is logged and never reaches a request; anything pending runs at shutdown.
+ *
+ * Each task runs in the async context of the call that queued it (`AsyncResource.bind`), not in that of the call
+ * whose upstream request or timer happens to run it: its log line carries its own request's `dd.trace_id` and
+ * `dd.span_id` (dd-trace's log injection reads the active span), so the line still links to its trace.
  */
 @Injectable()
 export class CallBookkeeping implements OnModuleDestroy {
@@ -35,9 +40,9 @@ export class CallBookkeeping implements OnModuleDestroy {
     this.usage.assertWithinBudget();
   }
 
-  /** Queues a call's records. */
+  /** Queues a call's records, to run later in this call's async context. */
   defer(task: () => void): void {
-    this.pending.push(task);
+    this.pending.push(AsyncResource.bind(task));
     this.timer ??= setTimeout(() => this.run(), BOOKKEEPING_MAX_DELAY_MS);
   }
 
