@@ -2,9 +2,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { withMetricsTable } from '../libs/telemetry/src/metrics/metric-docs';
-import { loadAllMetricCatalogues } from './metric-catalogues';
+import { allMetrics } from './metric-catalogues';
 
-loadAllMetricCatalogues();
 const file = resolve(process.cwd(), 'docs/telemetry.md');
-writeFileSync(file, withMetricsTable(readFileSync(file, 'utf8')));
+writeFileSync(file, withMetricsTable(readFileSync(file, 'utf8'), allMetrics()));
 process.stdout.write(`updated ${file}\n`);

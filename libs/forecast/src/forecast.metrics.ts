@@ -1,4 +1,4 @@
-import { type MetricDefinition, registerMetrics, TAG } from '@app/telemetry';
+import { type MetricDefinition, TAG } from '@app/telemetry';
 
 /** Metrics of the cost forecast and the budget outlook (docs/telemetry.md, "Ledger, budgets and forecasts"). */
 export const FORECAST_METRICS = {
@@ -25,5 +25,3 @@ export const FORECAST_METRICS = {
     description: '1 when spend so far plus the forecast for the rest of the UTC day exceeds the budget, else 0.',
   },
 } as const satisfies Record<string, MetricDefinition>;
-
-registerMetrics(FORECAST_METRICS);

@@ -1,4 +1,4 @@
-import { type MetricDefinition, registerMetrics, TAG } from '@app/telemetry';
+import { type MetricDefinition, TAG } from '@app/telemetry';
 
 /** Metrics of the usage ledger and budgets (docs/telemetry.md, "Ledger and budgets"). */
 export const LEDGER_METRICS = {
@@ -59,5 +59,3 @@ export const LEDGER_METRICS = {
     description: 'LLM requests refused with 429 BUDGET_EXCEEDED (BUDGET_POLICY=enforce).',
   },
 } as const satisfies Record<string, MetricDefinition>;
-
-registerMetrics(LEDGER_METRICS);

@@ -1,4 +1,4 @@
-import { type MetricDefinition, registerMetrics, TAG } from '@app/telemetry';
+import { type MetricDefinition, TAG } from '@app/telemetry';
 
 const QUALITY_TAGS = [TAG.endpoint, TAG.provider, TAG.model] as const;
 
@@ -91,5 +91,3 @@ export const ML_METRICS = {
     description: 'Quality degradation risk: 0 low, 1 medium, 2 high, 3 critical.',
   },
 } as const satisfies Record<string, MetricDefinition>;
-
-registerMetrics(ML_METRICS);

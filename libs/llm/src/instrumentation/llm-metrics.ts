@@ -1,4 +1,4 @@
-import { type MetricDefinition, registerMetrics, TAG } from '@app/telemetry';
+import { type MetricDefinition, TAG } from '@app/telemetry';
 
 const CALL_TAGS = [TAG.endpoint, TAG.provider, TAG.model, TAG.status] as const;
 const ERROR_TAGS = [TAG.endpoint, TAG.provider, TAG.model, TAG.status, TAG.errorType] as const;
@@ -137,5 +137,3 @@ export const LLM_METRICS = {
     description: 'Calls of models missing from the price table (cost null).',
   },
 } as const satisfies Record<string, MetricDefinition>;
-
-registerMetrics(LLM_METRICS);

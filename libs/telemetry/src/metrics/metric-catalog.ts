@@ -115,15 +115,12 @@ export const METRICS = {
 
 export type MetricKey = keyof typeof METRICS;
 
-/** Metric catalogues of other libraries register here so the docs test sees all of them. */
-const registry = new Map<string, MetricDefinition>(Object.values(METRICS).map((m) => [m.name, m]));
-
-export function registerMetrics(definitions: Record<string, MetricDefinition>): void {
-  for (const definition of Object.values(definitions)) registry.set(definition.name, definition);
-}
-
-export function allMetrics(): MetricDefinition[] {
-  return [...registry.values()].sort((a, b) => a.name.localeCompare(b.name));
+/**
+ * Every metric of the given catalogues (each library keeps one, e.g. `LLM_METRICS`; scripts/metric-catalogues.ts
+ * lists them all), sorted by name. A name defined in two catalogues appears twice: the catalogue test refuses it.
+ */
+export function metricsOf(catalogues: readonly Record<string, MetricDefinition>[]): MetricDefinition[] {
+  return catalogues.flatMap((c) => Object.values(c)).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 export { LLM_TAGS };
