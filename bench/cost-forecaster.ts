@@ -5,17 +5,11 @@
  * - forecast latency of the next 24 h from a loaded model (target ≤ 5 ms, p50 and p99 of many calls).
  *
  *   sh scripts/ts-run.sh bench/cost-forecaster.ts [--seeds 1,2,3] [--backend wasm|cpu] [--append]
- * --append adds the results to bench/RESULTS.md (machine, date, command).
+ * --append adds the results to bench/history/<YYYY-MM>.md (machine, date, command).
  */
 import { appendFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import {
-  CostForecaster,
-  generateSyntheticUsage,
-  loadTfjs,
-  trainCostForecaster,
-  type TfjsBackendName,
-} from '@app/ml';
+import { CostForecaster, generateSyntheticUsage, loadTfjs, trainCostForecaster, type TfjsBackendName } from '@app/ml';
 import { errorMetrics } from '../libs/ml/src/cost-forecaster/forecast-accuracy';
 
 function arg(name: string): string | undefined {
@@ -80,7 +74,8 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(lines.join('\n'));
-  if (process.argv.includes('--append')) appendFileSync('bench/RESULTS.md', lines.join('\n'));
+  if (process.argv.includes('--append'))
+    appendFileSync(`bench/history/${new Date().toISOString().slice(0, 7)}.md`, `\n${lines.join('\n')}`);
 }
 
 main().catch((error: unknown) => {

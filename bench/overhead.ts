@@ -2,7 +2,7 @@
  * The LLM overhead benchmark of issue 3: what the control plane costs per `/reason` call, compared with
  * the upstream called directly and with the least a Node proxy can do.
  *
- *   npm run bench                         # full run (about 6 minutes), appends a section to bench/RESULTS.md
+ *   npm run bench                         # full run (about 6 minutes), appends a section to bench/history/<YYYY-MM>.md
  *   npm run bench -- --rounds 2 --slice 2 --no-write          # a quick look, nothing written
  *   npm run bench -- --profile openai-on,gemini-on            # CPU profiles of the service under load
  *   npm run bench -- --profile openai-on --profile-connections 1   # the same at one connection (default 10)
@@ -1426,7 +1426,8 @@ async function main(): Promise<void> {
     writeFileSync(raw, JSON.stringify(report, null, 2));
     console.log(`raw samples: ${raw}`);
     if (options.write) {
-      const results = resolve(BENCH, 'RESULTS.md');
+      // The dated run goes to the month's history file; bench/RESULTS.md keeps the current tables (edited by hand).
+      const results = resolve(BENCH, 'history', `${report.date.slice(0, 7)}.md`);
       const existing = existsSync(results) ? readFileSync(results, 'utf8') : '';
       appendFileSync(
         results,
