@@ -1,11 +1,17 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { OAuth2Client } from 'google-auth-library';
+import { GoogleGenAiLlmAdapter, type GoogleGenAiMode } from '../../libs/llm/src/adapters/google-genai-llm.adapter';
+import { OpenAiCompatibleLlmAdapter } from '../../libs/llm/src/adapters/openai-compatible-llm.adapter';
 import {
   type LlmGenerateRequest,
   type LlmGenerateResult,
+  type LlmProvider,
   LlmProviderError,
   type LlmStreamEvent,
 } from '../../libs/llm/src/ports/llm-provider.port';
+import { testConfig } from './app-config';
+import type { FakeLlmServer } from './fake-llm-server';
 
 /** A generate request for adapter tests, with a 5 s timeout signal. */
 export function llmRequest(model: string, overrides: Partial<LlmGenerateRequest> = {}): LlmGenerateRequest {
@@ -19,6 +25,20 @@ export function llmRequest(model: string, overrides: Partial<LlmGenerateRequest>
     timeoutMs: 5_000,
     ...overrides,
   };
+}
+
+/** A request builder for one model: `requestFor('llama3.2:3b')({ signal })`. */
+export function requestFor(model: string): (overrides?: Partial<LlmGenerateRequest>) => LlmGenerateRequest {
+  return (overrides = {}) => llmRequest(model, overrides);
+}
+
+/** Polls `predicate` every 10 ms until it holds (throws after `timeoutMs`). */
+export async function waitFor(predicate: () => boolean, timeoutMs = 2_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** Reads a provider stream: its deltas, and its one `done` result (fails on a second or a missing one). */
@@ -56,4 +76,65 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** The server and adapter of a describe block; read them inside tests (they are set in `beforeAll`). */
+export interface LoopbackAdapter<S extends FakeLlmServer, A extends LlmProvider> {
+  readonly server: S;
+  readonly adapter: A;
+}
+
+/**
+ * Starts a fake server and an adapter pointed at it for the enclosing describe block: the server's queue and
+ * recorded requests are reset after each test, both are closed after the block.
+ */
+export function useLoopbackAdapter<S extends FakeLlmServer, A extends LlmProvider>(
+  startServer: () => Promise<S>,
+  makeAdapter: (baseUrl: string) => A,
+): LoopbackAdapter<S, A> {
+  const context = {} as { server: S; adapter: A };
+  beforeAll(async () => {
+    context.server = await startServer();
+    context.adapter = makeAdapter(context.server.url);
+  });
+  afterEach(() => {
+    context.server.reset();
+  });
+  afterAll(async () => {
+    await context.adapter.close();
+    await context.server.close();
+  });
+  return context;
+}
+
+/** The settings the Google GenAI adapter tests run with. */
+export const GEMINI_TEST = {
+  project: 'test-project-42',
+  location: 'europe-west4',
+  accessToken: 'ya29.test-access-token',
+  apiKey: 'test-gemini-api-key',
+} as const;
+
+/** A Google GenAI adapter (vertex with a fixed OAuth token, gemini with an API key); no baseUrl = Google's endpoint. */
+export function geminiAdapter(mode: GoogleGenAiMode, baseUrl: string | undefined): GoogleGenAiLlmAdapter {
+  const config = testConfig({
+    LLM_PROVIDER: mode,
+    ...(baseUrl !== undefined ? { LLM_BASE_URL: baseUrl } : {}),
+    GOOGLE_CLOUD_PROJECT: GEMINI_TEST.project,
+    GOOGLE_CLOUD_LOCATION: GEMINI_TEST.location,
+    GEMINI_API_KEY: GEMINI_TEST.apiKey,
+    LLM_TIMEOUT_MS: '2000',
+  });
+  if (mode !== 'vertex') return new GoogleGenAiLlmAdapter(config, mode, {});
+  const authClient = new OAuth2Client();
+  authClient.setCredentials({ access_token: GEMINI_TEST.accessToken, expiry_date: Date.now() + 3_600_000 });
+  return new GoogleGenAiLlmAdapter(config, mode, { authClient });
+}
+
+/** The bearer key the OpenAI-compatible adapter tests send. */
+export const OPENAI_TEST_API_KEY = 'sk-test-openai-compatible';
+
+/** An OpenAI-compatible adapter (LLM_PROVIDER=openai, 2 s timeout) with these settings on top. */
+export function openAiAdapter(env: Record<string, string>): OpenAiCompatibleLlmAdapter {
+  return new OpenAiCompatibleLlmAdapter(testConfig({ LLM_PROVIDER: 'openai', LLM_TIMEOUT_MS: '2000', ...env }));
 }

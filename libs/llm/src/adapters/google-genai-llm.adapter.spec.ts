@@ -1,67 +1,37 @@
-import { OAuth2Client } from 'google-auth-library';
 import { testConfig } from '../../../../test/support/app-config';
-import { collectStream, llmRequest, providerFailure } from '../../../../test/support/llm-adapter-helpers';
+import {
+  collectStream,
+  GEMINI_TEST,
+  geminiAdapter,
+  providerFailure,
+  requestFor,
+  useLoopbackAdapter,
+} from '../../../../test/support/llm-adapter-helpers';
 import { FakeGeminiServer } from '../../../../test/support/fake-gemini-server';
-import { type LlmGenerateRequest } from '../ports/llm-provider.port';
 import { GoogleGenAiLlmAdapter, type GoogleGenAiMode, toUsage } from './google-genai-llm.adapter';
 
-const PROJECT = 'test-project-42';
-const LOCATION = 'europe-west4';
-const ACCESS_TOKEN = 'ya29.test-access-token';
-const API_KEY = 'test-gemini-api-key';
-
-const request = (overrides: Partial<LlmGenerateRequest> = {}): LlmGenerateRequest =>
-  llmRequest('gemini-2.5-flash', overrides);
-
-function tokenClient(): OAuth2Client {
-  const client = new OAuth2Client();
-  client.setCredentials({ access_token: ACCESS_TOKEN, expiry_date: Date.now() + 3_600_000 });
-  return client;
-}
-
-function makeAdapter(mode: GoogleGenAiMode, baseUrl: string | undefined): GoogleGenAiLlmAdapter {
-  const config = testConfig({
-    LLM_PROVIDER: mode,
-    ...(baseUrl !== undefined ? { LLM_BASE_URL: baseUrl } : {}),
-    GOOGLE_CLOUD_PROJECT: PROJECT,
-    GOOGLE_CLOUD_LOCATION: LOCATION,
-    GEMINI_API_KEY: API_KEY,
-    LLM_TIMEOUT_MS: '2000',
-  });
-  return new GoogleGenAiLlmAdapter(config, mode, mode === 'vertex' ? { authClient: tokenClient() } : {});
-}
+const { project: PROJECT, location: LOCATION, accessToken: ACCESS_TOKEN, apiKey: API_KEY } = GEMINI_TEST;
+const request = requestFor('gemini-2.5-flash');
 
 describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
   'GoogleGenAiLlmAdapter (%s) against a loopback Gemini server',
   (mode) => {
-    let server: FakeGeminiServer;
-    let adapter: GoogleGenAiLlmAdapter;
+    const context = useLoopbackAdapter(
+      () => new FakeGeminiServer().start(),
+      (baseUrl) => geminiAdapter(mode, baseUrl),
+    );
     const pathFor = (model: string, verb: 'generateContent' | 'streamGenerateContent'): string =>
       mode === 'vertex'
         ? `/v1beta1/projects/${PROJECT}/locations/${LOCATION}/publishers/google/models/${model}:${verb}`
         : `/v1beta/models/${model}:${verb}`;
 
-    beforeAll(async () => {
-      server = await new FakeGeminiServer().start();
-      adapter = makeAdapter(mode, server.url);
-    });
-
-    afterEach(() => {
-      server.reset();
-    });
-
-    afterAll(async () => {
-      await adapter.close();
-      await server.close();
-    });
-
     it('is a real provider named after its mode', () => {
-      expect(adapter.name).toBe(mode);
-      expect(adapter.simulated).toBe(false);
+      expect(context.adapter.name).toBe(mode);
+      expect(context.adapter.simulated).toBe(false);
     });
 
     it('answers, maps usage with cached and thinking tokens, and sends the generation config', async () => {
-      server.enqueue({
+      context.server.enqueue({
         type: 'answer',
         text: 'Four.',
         thoughts: 'The user asks for a sum; 2 + 2 = 4.',
@@ -69,7 +39,7 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
         model: 'gemini-2.5-flash-001',
       });
 
-      const result = await adapter.generate(request());
+      const result = await context.adapter.generate(request());
 
       expect(result).toEqual({
         text: 'Four.',
@@ -85,8 +55,8 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
           estimated: false,
         },
       });
-      expect(server.requests).toHaveLength(1);
-      const [sent] = server.requests;
+      expect(context.server.requests).toHaveLength(1);
+      const [sent] = context.server.requests;
       expect(sent!.api).toBe(mode);
       expect(sent!.path).toBe(pathFor('gemini-2.5-flash', 'generateContent'));
       expect(sent!.body).toMatchObject({
@@ -101,8 +71,8 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
         ? 'authenticates with the OAuth bearer token and no API key'
         : 'authenticates with the API key header and no bearer token',
       async () => {
-        await adapter.generate(request());
-        const { headers } = server.requests[0]!;
+        await context.adapter.generate(request());
+        const { headers } = context.server.requests[0]!;
         if (mode === 'vertex') {
           expect(headers.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
           expect(headers['x-goog-api-key']).toBeUndefined();
@@ -114,21 +84,21 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
     );
 
     it('reports no usage when the provider sends none (the service estimates)', async () => {
-      server.enqueue({ type: 'answer', text: 'ok', usage: null });
-      const result = await adapter.generate(request());
+      context.server.enqueue({ type: 'answer', text: 'ok', usage: null });
+      const result = await context.adapter.generate(request());
       expect(result.usage).toBeUndefined();
       expect(result.model).toBe('gemini-2.5-flash');
     });
 
     it('normalises MAX_TOKENS to length', async () => {
-      server.enqueue({ type: 'answer', text: 'The answer is', finishReason: 'MAX_TOKENS' });
-      const result = await adapter.generate(request());
+      context.server.enqueue({ type: 'answer', text: 'The answer is', finishReason: 'MAX_TOKENS' });
+      const result = await context.adapter.generate(request());
       expect(result.finishReason).toBe('length');
       expect(result.rawFinishReason).toBe('MAX_TOKENS');
     });
 
     it('streams deltas over SSE, then one done event with the full text and the final usage', async () => {
-      server.enqueue({
+      context.server.enqueue({
         type: 'answer',
         chunks: ['The answer ', 'is ', 'four.'],
         thoughts: 'thinking out loud',
@@ -136,7 +106,7 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
         model: 'gemini-2.5-flash-002',
       });
 
-      const { deltas, result } = await collectStream(adapter.stream(request()));
+      const { deltas, result } = await collectStream(context.adapter.stream(request()));
 
       expect(deltas).toEqual(['The answer ', 'is ', 'four.']);
       expect(result).toEqual({
@@ -153,18 +123,18 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
           estimated: false,
         },
       });
-      const [sent] = server.requests;
+      const [sent] = context.server.requests;
       expect(sent!.path).toBe(pathFor('gemini-2.5-flash', 'streamGenerateContent'));
       expect(sent!.query.alt).toBe('sse');
       expect(sent!.body).toMatchObject({ generationConfig: { temperature: 0.2, maxOutputTokens: 256 } });
     });
 
     it.each(['generate', 'stream'] as const)('reports a prompt blocked by safety (%s)', async (how) => {
-      server.enqueue({ type: 'prompt_block', reason: 'PROHIBITED_CONTENT' });
+      context.server.enqueue({ type: 'prompt_block', reason: 'PROHIBITED_CONTENT' });
       const result =
         how === 'generate'
-          ? await adapter.generate(request())
-          : (await collectStream(adapter.stream(request()))).result;
+          ? await context.adapter.generate(request())
+          : (await collectStream(context.adapter.stream(request()))).result;
       expect(result).toMatchObject({
         text: '',
         finishReason: 'safety',
@@ -175,8 +145,8 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
     it.each(['SAFETY', 'RECITATION', 'SPII', 'BLOCKLIST', 'PROHIBITED_CONTENT'])(
       'reports an answer withheld with finish reason %s as a candidate safety block',
       async (reason) => {
-        server.enqueue({ type: 'candidate_block', reason });
-        const result = await adapter.generate(request());
+        context.server.enqueue({ type: 'candidate_block', reason });
+        const result = await context.adapter.generate(request());
         expect(result).toMatchObject({
           finishReason: 'safety',
           rawFinishReason: reason,
@@ -186,8 +156,8 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
     );
 
     it('streams the text sent before a candidate block, then reports the block', async () => {
-      server.enqueue({ type: 'candidate_block', reason: 'SAFETY', text: 'Here is how you' });
-      const { deltas, result } = await collectStream(adapter.stream(request()));
+      context.server.enqueue({ type: 'candidate_block', reason: 'SAFETY', text: 'Here is how you' });
+      const { deltas, result } = await collectStream(context.adapter.stream(request()));
       expect(deltas.join('')).toBe('Here is how you');
       expect(result.safetyBlock).toEqual({ stage: 'candidate', reason: 'SAFETY' });
       expect(result.finishReason).toBe('safety');

@@ -1,50 +1,35 @@
-import { testConfig } from '../../../../test/support/app-config';
-import { collectStream, llmRequest, providerFailure } from '../../../../test/support/llm-adapter-helpers';
+import {
+  collectStream,
+  OPENAI_TEST_API_KEY as API_KEY,
+  openAiAdapter,
+  providerFailure,
+  requestFor,
+  useLoopbackAdapter,
+} from '../../../../test/support/llm-adapter-helpers';
 import { FakeOpenAiServer } from '../../../../test/support/fake-openai-server';
-import { type LlmGenerateRequest } from '../ports/llm-provider.port';
-import { OpenAiCompatibleLlmAdapter } from './openai-compatible-llm.adapter';
 
-const API_KEY = 'sk-test-openai-compatible';
-
-const request = (overrides: Partial<LlmGenerateRequest> = {}): LlmGenerateRequest =>
-  llmRequest('llama3.2:3b', overrides);
-
-function makeAdapter(env: Record<string, string>): OpenAiCompatibleLlmAdapter {
-  return new OpenAiCompatibleLlmAdapter(testConfig({ LLM_PROVIDER: 'openai', LLM_TIMEOUT_MS: '2000', ...env }));
-}
+const request = requestFor('llama3.2:3b');
 
 describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server', () => {
-  let server: FakeOpenAiServer;
-  let adapter: OpenAiCompatibleLlmAdapter;
-
-  beforeAll(async () => {
-    server = await new FakeOpenAiServer().start();
-    adapter = makeAdapter({ OPENAI_BASE_URL: server.url, OPENAI_API_KEY: API_KEY });
-  });
-
-  afterEach(() => {
-    server.reset();
-  });
-
-  afterAll(async () => {
-    await adapter.close();
-    await server.close();
-  });
+  const context = useLoopbackAdapter(
+    () => new FakeOpenAiServer().start(),
+    (baseUrl) => openAiAdapter({ OPENAI_BASE_URL: baseUrl, OPENAI_API_KEY: API_KEY }),
+  );
 
   it('is a real provider named openai', () => {
-    expect(adapter.name).toBe('openai');
-    expect(adapter.simulated).toBe(false);
+    expect(context.adapter.name).toBe('openai');
+    expect(context.adapter.simulated).toBe(false);
   });
 
   it('answers and maps usage: cached input, and reasoning taken out of completion tokens', async () => {
-    server.enqueue({
+    context.server.enqueue({
       type: 'answer',
       text: 'Four.',
       usage: { prompt: 120, cached: 48, output: 7, reasoning: 33 },
       model: 'llama3.2:3b-instruct-q4',
     });
 
-    const result = await adapter.generate(request());
+    const result = await context.adapter.generate(request());
 
     // The wire said completion_tokens = 40 (7 visible + 33 reasoning), total_tokens = 160.
     expect(result).toEqual({
@@ -64,8 +49,8 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
   });
 
   it('posts the chat-completions body with the model, messages and generation settings, and the bearer key', async () => {
-    await adapter.generate(request());
-    const [sent] = server.requests;
+    await context.adapter.generate(request());
+    const [sent] = context.server.requests;
     expect(sent!.method).toBe('POST');
     expect(sent!.path).toBe('/v1/chat/completions');
     expect(sent!.headers.authorization).toBe(`Bearer ${API_KEY}`);
@@ -82,8 +67,8 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
   });
 
   it('reports no usage when the server sends none, and no finish reason as other', async () => {
-    server.enqueue({ type: 'answer', text: 'ok', usage: null, finishReason: 'tool_calls' });
-    const result = await adapter.generate(request());
+    context.server.enqueue({ type: 'answer', text: 'ok', usage: null, finishReason: 'tool_calls' });
+    const result = await context.adapter.generate(request());
     expect(result.usage).toBeUndefined();
     expect(result.finishReason).toBe('other');
     expect(result.rawFinishReason).toBe('tool_calls');
@@ -97,7 +82,7 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
       ...extra,
     });
     const text = { role: 'assistant', content: 'fine' };
-    server.enqueue({
+    context.server.enqueue({
       type: 'error',
       status: 200,
       body: completion(text, {
@@ -105,7 +90,7 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
         usage: { prompt_tokens: 'a', completion_tokens: -5, total_tokens: 'a-5' },
       }),
     });
-    const odd = await adapter.generate(request());
+    const odd = await context.adapter.generate(request());
     expect(odd).toMatchObject({ text: 'fine', model: 'llama3.2:3b', finishReason: 'stop' });
     expect(odd.usage).toBeUndefined(); // the service estimates and marks it
     for (const usage of [
@@ -113,39 +98,39 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
       { prompt_tokens: 10 },
       { prompt_tokens: 10, completion_tokens: 2, completion_tokens_details: { reasoning_tokens: '1' } },
     ]) {
-      server.enqueue({ type: 'error', status: 200, body: completion(text, { model: ' ', usage }) });
-      const result = await adapter.generate(request());
+      context.server.enqueue({ type: 'error', status: 200, body: completion(text, { model: ' ', usage }) });
+      const result = await context.adapter.generate(request());
       expect(result.usage).toBeUndefined();
       expect(result.model).toBe('llama3.2:3b');
     }
-    server.enqueue({
+    context.server.enqueue({
       type: 'error',
       status: 200,
       body: completion(text, { usage: { prompt_tokens: 10, completion_tokens: 2, prompt_tokens_details: null } }),
     });
-    expect((await adapter.generate(request())).usage).toMatchObject({
+    expect((await context.adapter.generate(request())).usage).toMatchObject({
       inputTokens: 10,
       outputTokens: 2,
       cachedTokens: 0,
     });
-    server.enqueue({ type: 'error', status: 200, body: completion({ role: 'assistant', content: 42 }, {}) });
-    expect(await providerFailure(adapter.generate(request()))).toMatchObject({ kind: 'invalid_response' });
+    context.server.enqueue({ type: 'error', status: 200, body: completion({ role: 'assistant', content: 42 }, {}) });
+    expect(await providerFailure(context.adapter.generate(request()))).toMatchObject({ kind: 'invalid_response' });
   });
 
   it('normalises length', async () => {
-    server.enqueue({ type: 'answer', text: 'The answer is', finishReason: 'length' });
-    expect((await adapter.generate(request())).finishReason).toBe('length');
+    context.server.enqueue({ type: 'answer', text: 'The answer is', finishReason: 'length' });
+    expect((await context.adapter.generate(request())).finishReason).toBe('length');
   });
 
   it('streams SSE deltas, then one done event with the full text and the usage chunk', async () => {
-    server.enqueue({
+    context.server.enqueue({
       type: 'answer',
       chunks: ['The answer ', 'is ', 'four.'],
       usage: { prompt: 50, cached: 10, output: 4, reasoning: 12 },
       model: 'qwen3:8b',
     });
 
-    const { deltas, result } = await collectStream(adapter.stream(request()));
+    const { deltas, result } = await collectStream(context.adapter.stream(request()));
 
     expect(deltas).toEqual(['The answer ', 'is ', 'four.']);
     expect(result).toEqual({
@@ -162,15 +147,17 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
         estimated: false,
       },
     });
-    const [sent] = server.requests;
+    const [sent] = context.server.requests;
     expect(sent!.headers.accept).toBe('text/event-stream');
     expect(sent!.body).toMatchObject({ stream: true, stream_options: { include_usage: true }, max_tokens: 256 });
   });
 
   it.each(['generate', 'stream'] as const)('reports a prompt rejected by a content filter (%s)', async (how) => {
-    server.enqueue({ type: 'prompt_block' });
+    context.server.enqueue({ type: 'prompt_block' });
     const result =
-      how === 'generate' ? await adapter.generate(request()) : (await collectStream(adapter.stream(request()))).result;
+      how === 'generate'
+        ? await context.adapter.generate(request())
+        : (await collectStream(context.adapter.stream(request()))).result;
     expect(result).toMatchObject({
       text: '',
       finishReason: 'safety',
@@ -181,11 +168,11 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
   it.each(['generate', 'stream'] as const)(
     'reports finish_reason content_filter as a candidate block (%s)',
     async (how) => {
-      server.enqueue({ type: 'candidate_block', text: 'Here is how' });
+      context.server.enqueue({ type: 'candidate_block', text: 'Here is how' });
       const result =
         how === 'generate'
-          ? await adapter.generate(request())
-          : (await collectStream(adapter.stream(request()))).result;
+          ? await context.adapter.generate(request())
+          : (await collectStream(context.adapter.stream(request()))).result;
       expect(result).toMatchObject({
         text: 'Here is how',
         finishReason: 'safety',
