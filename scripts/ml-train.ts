@@ -2,8 +2,8 @@
  * Trains the ML lib's models from the labelled data committed under data/ and writes their artifacts
  * under models/.   npm run ml:train -- <task> [options]
  *
- *   quality      data/quality/examples.jsonl → models/quality/ (monotone TensorFlow.js dense net), held-out report
- *                and the hand-written evaluation set's (data/quality-eval/eval.jsonl, never trained on)
+ *   quality      data/quality/examples.jsonl + data/quality-dev/dev.jsonl → models/quality/ (monotone TensorFlow.js
+ *                model), held-out and dev cross-validation report; the test set (data/quality-eval) only with --eval-test
  *   injection    data/injection/examples.jsonl → models/injection/ (logistic regression), held-out report
  *   cost         ledger (or --from file|datadog|synthetic) → models/cost-forecaster/ (TensorFlow.js), metrics table vs baselines
  *

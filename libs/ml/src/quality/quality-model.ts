@@ -15,6 +15,17 @@ export interface QualityModelMeta {
   heldOut: { auroc: number; ece: number; brier: number; examples: number };
   /** Non-negative kernels: the score never falls when a signal improves. */
   monotone?: boolean;
+  /** Platt calibration folded into the output layer (fit on out-of-fold development-set scores). */
+  calibration?: { method: 'platt'; a: number; b: number };
+  /** The hand-written development set (data/quality-dev), grouped 5-fold cross-validated. */
+  development?: {
+    examples: number;
+    aurocCrossValidated: number;
+    aurocInScope: number;
+    meanGoodWithDocument: number;
+    meanGoodWithoutDocument: number;
+    meanBad: number;
+  };
   /** The hand-written evaluation set (data/quality-eval), never trained on: AUROC and mean scores. */
   evaluation?: {
     examples: number;

@@ -11,7 +11,7 @@ const MAX_CANDIDATES = 40;
 const REFUSAL =
   /\b(?:i(?:'m| am)? (?:sorry|afraid)\b[^.]{0,40}\b(?:can(?:no|')t|unable|not able)|i (?:can(?:no|')t|cannot|won't|am unable to|'m unable to|am not able to) (?:help|assist|answer|provide|comply|do that|share)|i (?:do not|don't) (?:know|have (?:enough )?(?:information|data|access))|as an ai(?: language model)?|(?:not|isn't) (?:mentioned|provided|specified|stated|covered|included) in the (?:provided )?(?:document|context|text|passage)|(?:document|context|text|passage) does not (?:contain|mention|say|provide|include)|unable to (?:answer|provide|help|assist)|cannot (?:help|assist) with|i'm not sure)/i;
 const HEDGES =
-  /\b(?:might|maybe|perhaps|possibly|i think|i believe|it depends|depends on|not sure|unclear|generally speaking|hard to (?:say|tell)|could be|it varies|varies from|no single answer|not really a single|many (?:opinions|possible answers|factors|things to consider)|(?:every|each) (?:situation|case|person) is different|everybody is different)\b/gi;
+  /\b(?:might|maybe|perhaps|possibly|it depends|depends on|not sure|unclear|generally speaking|hard to (?:say|tell)|could be|it varies|varies from|no single answer|not really a single|many (?:opinions|possible answers|factors|things to consider)|(?:every|each) (?:situation|case|person) is different|everybody is different)\b/gi;
 const NEGATION =
   /\b(?:not|no|never|none|without|cannot|can't|isn't|aren't|wasn't|weren't|doesn't|don't|didn't|won't|neither|nor)\b/i;
 /** A number standing alone (not the digit of a word such as CO2, H2O or mp3). */
@@ -50,10 +50,34 @@ const ANSWER_TYPES: ReadonlyArray<[RegExp, RegExp]> = [
   ],
 ];
 
-/** 1: the answer has the kind of content the question asks for; 0: it lacks it; 0.5: no expectation. */
+/** A second question word after "and" ("Where and when...", "Who built it, and when?"): a two-part question. */
+const SECOND_ASK: ReadonlyArray<[RegExp, RegExp]> = [
+  [/\band (?:in )?(?:when|what year)\b/i, ANSWER_TYPES[0]![1]],
+  [/\band how (?:many|much|long|tall|high|far|old)\b/i, ANSWER_TYPES[1]![1]],
+  [/\band (?:by )?whom?\b/i, ANSWER_TYPES[2]![1]],
+  [/\band where\b/i, ANSWER_TYPES[3]![1]],
+  [/\band why\b/i, ANSWER_TYPES[4]![1]],
+];
+
+/**
+ * 1: the answer has the kind of content the question asks for; 0: it lacks it; 0.5: no expectation. A
+ * two-part question ("Where and when was it signed?") asks for both: the share of the parts answered.
+ */
 function answerTypeMatch(question: string, answer: string): number {
-  for (const [asks, looksLike] of ANSWER_TYPES) if (asks.test(question)) return looksLike.test(answer) ? 1 : 0;
-  return 0.5;
+  let asked = 0;
+  let found = 0;
+  for (const [asks, looksLike] of ANSWER_TYPES)
+    if (asks.test(question)) {
+      asked += 1;
+      if (looksLike.test(answer)) found += 1;
+      break;
+    }
+  for (const [asks, looksLike] of SECOND_ASK)
+    if (asks.test(question)) {
+      asked += 1;
+      if (looksLike.test(answer)) found += 1;
+    }
+  return asked === 0 ? 0.5 : found / asked;
 }
 
 /** The signals every quality scorer works from. All in [0,1] unless said. */
@@ -100,6 +124,25 @@ export interface QualitySignals {
   blocked: boolean;
   /** Hedging phrases per sentence, capped at 1. */
   hedging: number;
+  /**
+   * Evidence: the document sentence(s) that best match the question. Share (weighted towards rare words) of
+   * the answer's new words (not in the question) found in the evidence: low when the answer takes its words
+   * from another part of the document or from nowhere. 1 without a document (nothing to check).
+   */
+  evidenceSupport: number;
+  /** The answer names someone or something (capitalised) the evidence does not, while the evidence names another. */
+  nameConflict: boolean;
+  /** The answer states a number the evidence does not, while the evidence states another (same slot). */
+  numberConflict: boolean;
+  /** The answer uses a word whose opposite the evidence uses (and not the word itself): "north" for "south". */
+  antonymConflict: boolean;
+  /** Share of the answer's word pairs shared with the evidence that keep the evidence's order (role swaps). */
+  orderAgreement: number;
+  /**
+   * For a question asking for several items: share of the evidence's items the answer names (with a document),
+   * or items given over items asked ("Name three..."). 1 for other questions.
+   */
+  listCoverage: number;
   /** log(1 + words) / log(1 + 200), capped at 1. */
   length: number;
   /** Share of the answer's content words that also appear in the question (echoing). */
@@ -151,8 +194,106 @@ const isContentWord = (token: string): boolean => !STOP_WORDS.has(token);
 /** Content words that make a claim: not stop words, not the answer's framing ("according to the document"). */
 const isClaimWord = (token: string): boolean => !STOP_WORDS.has(token) && !FRAMING_WORDS.has(token);
 const clip = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
-const numbersIn = (text: string): string[] =>
-  (text.replace(LIST_MARKER, '$1').match(NUMBER) ?? []).map((n) => n.replace(/,/g, ''));
+const NUMBER_WORDS: Record<string, string> = {
+  two: '2',
+  three: '3',
+  four: '4',
+  five: '5',
+  six: '6',
+  seven: '7',
+  eight: '8',
+  nine: '9',
+  ten: '10',
+  eleven: '11',
+  twelve: '12',
+  twenty: '20',
+  hundred: '100',
+};
+const NUMBER_WORD = /\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred)\b/gi;
+/** The numbers a text states, in digits or as a word ("three" is 3). */
+const numbersIn = (text: string): string[] => [
+  ...(text.replace(LIST_MARKER, '$1').match(NUMBER) ?? []).map((n) => n.replace(/,/g, '')),
+  ...(text.match(NUMBER_WORD) ?? []).map((w) => NUMBER_WORDS[w.toLowerCase()]!),
+];
+
+/**
+ * Antonyms and opposite directions (both ways): an answer that keeps the document's words but turns one into
+ * its opposite ("speeds up" for "slows down", "north" for "south") contradicts it. Hand-written, general.
+ */
+const ANTONYMS: ReadonlyMap<string, readonly string[]> = (() => {
+  const pairs =
+    'increase decrease|increases decreases|increased decreased|rise fall|rises falls|raise lower|raises lowers|' +
+    'raising lowering|higher lower|more less|most least|larger smaller|largest smallest|bigger smaller|' +
+    'biggest smallest|longer shorter|longest shortest|faster slower|fastest slowest|speed slow|north south|' +
+    'east west|northern southern|eastern western|northward southward|before after|above below|first last|' +
+    'hot cold|warm cold|warmer colder|heat cold|wet dry|heavier lighter|high low|maximum minimum|' +
+    'acidic basic|acid base|positive negative|inside outside|import export|imports exports|open closed|' +
+    'win lose|won lost|early late|earlier later|start end|begin end|sink float|sinks floats|expand contract|' +
+    'expands contracts|absorb reflect|absorbs reflect|absorbing reflecting|same different|always never|' +
+    'true false|accept reject|allowed forbidden|legal illegal|possible impossible|' +
+    'visible invisible|gain loss|profit loss|buy sell|mutable immutable|sorted unsorted|reads writes|' +
+    'read write|input output|left right|male female|inner outer|upper lower|add remove|adds removes|' +
+    'denser lighter|dense light|strong weak|stronger weaker|cheap expensive|cheaper dearer|safe dangerous|' +
+    'internal external|minimum maximum|solid liquid|lowest highest|many few|plus minus|' +
+    'lose keep|loses keeps|enter leave|arrive depart|clockwise anticlockwise|odd even|ancient modern|' +
+    'dormant active|acquired inherited|connected disconnected|encrypt decrypt';
+  const map = new Map<string, string[]>();
+  for (const pair of pairs.split('|')) {
+    const [a, b] = pair.split(' ') as [string, string];
+    map.set(a, [...(map.get(a) ?? []), b]);
+    map.set(b, [...(map.get(b) ?? []), a]);
+  }
+  return map;
+})();
+
+/** Capitalised words (names, places) of a text, lower-cased; sentence-initial words are left out. */
+function namesIn(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const m of text.matchAll(/[A-Z\u00c0-\u00de][A-Za-z\u00c0-\u017f]+/g)) {
+    let k = m.index - 1;
+    while (k >= 0 && (text[k] === ' ' || text[k] === '\t')) k -= 1;
+    if (k < 0 || /[.!?:\n"'(\-*•]/.test(text[k]!)) continue;
+    if (k === m.index - 1) continue; // inside a word (McDonald) or after punctuation without a space
+    const w = m[0].toLowerCase();
+    if (!STOP_WORDS.has(w) && !FRAMING_WORDS.has(w)) names.add(w);
+  }
+  return names;
+}
+
+/** Values derivable from the known numbers by one arithmetic step (sum, difference, product, ratio). */
+function derivedNumbers(known: readonly number[]): Set<number> {
+  const out = new Set<number>(known);
+  const xs = known.slice(0, 12);
+  for (let i = 0; i < xs.length; i++)
+    for (let j = 0; j < xs.length; j++) {
+      const a = xs[i]!;
+      const b = xs[j]!;
+      out.add(Math.round((a + b) * 1e6) / 1e6);
+      out.add(Math.round((a - b) * 1e6) / 1e6);
+      out.add(Math.round(a * b * 1e6) / 1e6);
+      if (b !== 0) out.add(Math.round((a / b) * 1e6) / 1e6);
+      if (b !== 0) out.add(Math.round((a / b) * 100 * 1e6) / 1e6);
+    }
+  return out;
+}
+
+/** A question that asks for several items ("Name three...", "Which ... are", "List..."): how many, or 0 (some). */
+const LIST_QUESTION =
+  /\b(?:name|list|what are|which are|which (?:\w+ ){0,3}(?:are|were|share)|who (?:\w+ ){0,3}(?:are|were)|what (?:\w+ ){1,3}(?:are|were)|costs|benefits|ingredients)\b/i;
+const COUNT_WORDS: Record<string, number> = { two: 2, three: 3, four: 4, five: 5, both: 2 };
+
+/** The items of a list in a text: comma, semicolon, "and" or line separated, with a content word. */
+function listItems(text: string): string[][] {
+  return text
+    .replace(LIST_MARKER, '$1')
+    .split(/,|;|\n|\band\b|\bor\b|\bplus\b/i)
+    .map((part) =>
+      contentWords(part)
+        .filter((w) => !FRAMING_WORDS.has(w))
+        .map(stem),
+    )
+    .filter((words) => words.length > 0);
+}
 
 /** Computes the quality signals of one answer with a synchronous offline embedder. */
 export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): QualitySignals {
@@ -193,13 +334,24 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): 
   let novelty = 0;
   let anchoring = 1;
   let passageRelevance = relevance;
+  let evidenceSupport = 1;
+  let nameConflict = false;
+  let numberConflict = false;
+  let antonymConflict = false;
+  let orderAgreement = 1;
+  let listCoverage = 1;
+  if (!empty && LIST_QUESTION.test(input.question)) {
+    const count = /\b(two|three|four|five|both)\b/i.exec(input.question)?.[1]?.toLowerCase();
+    const asked = count ? COUNT_WORDS[count]! : 2;
+    listCoverage = clip(listItems(answer).length / asked);
+  }
   if (document !== undefined) {
     const docSentences = sentences(document, MAX_DOCUMENT_SENTENCES);
     const docSentenceStems = docSentences.map((sentence) => new Set(contentWords(sentence).map(stem)));
     const docStems = new Set<string>();
     for (const stems of docSentenceStems) for (const w of stems) docStems.add(w);
     // Numbers the answer may state: the document's, and the question's (restating them is not a claim).
-    const knownNumbers = new Set([...numbersIn(document), ...numbersIn(input.question)]);
+    const knownNumbers = derivedNumbers([...numbersIn(document), ...numbersIn(input.question)].map(Number));
     // Only document sentences sharing a content word with the answer or the question can be the answer's
     // support or the question's passage: embed those (at most MAX_CANDIDATES, the most overlapping first), so
     // long documents stay cheap. With no overlap at all, the first sentences are compared (paraphrases).
@@ -237,7 +389,7 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): 
       });
       const words = contentWords(sentence).filter((w) => !FRAMING_WORDS.has(w));
       let support = 0.5 * clip((best - 0.2) / 0.6) + 0.5 * coverage(words, docStems);
-      if (numbersIn(sentence).some((n) => !knownNumbers.has(n))) {
+      if (numbersIn(sentence).some((n) => !knownNumbers.has(Number(n)))) {
         numberMismatch = true;
         support *= 0.3;
       }
@@ -259,6 +411,84 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): 
       if (!docStems.has(w) && !questionStems.has(w)) novel += t.weight;
     }
     novelty = weights === 0 ? 0 : novel / weights;
+
+    // Evidence: among the candidate sentences about the question (fit at least 60 % of the best one), the
+    // one that covers most of the answer's new words (not in the question), with the next one when it adds.
+    const newWords: { stem: string; weight: number }[] = [];
+    for (const t of answerTokens) {
+      if (!isClaimWord(t.token) || questionStems.has(stem(t.token))) continue;
+      newWords.push({ stem: stem(t.token), weight: t.weight });
+    }
+    const newWeight = newWords.reduce((a, w) => a + w.weight, 0);
+    const coverageOf = (stems: ReadonlySet<string>): number =>
+      newWeight === 0 ? 1 : newWords.reduce((a, w) => a + (stems.has(w.stem) ? w.weight : 0), 0) / newWeight;
+    const eligible = candidates
+      .map((c, i) => ({ i, fit: questionFit[i]!, stems: docSentenceStems[c.i]! }))
+      .filter(({ fit }) => fit >= 0.6 * bestQuestionFit)
+      .map((e) => ({ ...e, cover: coverageOf(e.stems) }))
+      .sort((a, b) => b.cover - a.cover || b.fit - a.fit);
+    const evidenceText = eligible.length > 0 ? candidateSentences[eligible[0]!.i]! : '';
+    const evidenceWords = tokenize(evidenceText);
+    const evidenceStems = new Set(evidenceWords.filter(isContentWord).map(stem));
+    const twoStems = new Set([...evidenceStems, ...(eligible[1]?.stems ?? [])]);
+    evidenceSupport = coverageOf(twoStems);
+    // Slot conflicts against the evidence: a name, a number or an opposite in place of the evidence's own.
+    const questionNames = namesIn(input.question);
+    const evidenceNames = namesIn(evidenceText);
+    const answerNames = namesIn(answer);
+    const answerWordSet = new Set(answerWords);
+    const evidenceWordSet = new Set(evidenceWords);
+    const isKnownName = (n: string): boolean => evidenceStems.has(stem(n)) || questionStems.has(stem(n));
+    nameConflict =
+      [...answerNames].some((n) => !isKnownName(n)) &&
+      [...evidenceNames].some((n) => !answerStems.has(stem(n)) && !questionNames.has(n) && !questionStems.has(stem(n)));
+    const evidenceNumbers = new Set(numbersIn(evidenceText).map(Number));
+    const questionNumbers = new Set(numbersIn(input.question).map(Number));
+    const answerNumbers = numbersIn(answer).map(Number);
+    numberConflict =
+      answerNumbers.some((n) => !evidenceNumbers.has(n) && !questionNumbers.has(n)) &&
+      [...evidenceNumbers].some((n) => !answerNumbers.includes(n) && !questionNumbers.has(n));
+    for (const w of answerWordSet) {
+      const opposites = ANTONYMS.get(w) ?? [];
+      if (
+        !evidenceWordSet.has(w) &&
+        opposites.some((opposite) => evidenceWordSet.has(opposite) && !answerWordSet.has(opposite))
+      ) {
+        antonymConflict = true;
+        break;
+      }
+    }
+    // Order: pairs of shared words in the answer that keep the evidence's order.
+    const position = new Map<string, number>();
+    evidenceWords.forEach((w, i) => {
+      if (isContentWord(w) && !position.has(stem(w))) position.set(stem(w), i);
+    });
+    const shared: number[] = [];
+    const seen = new Set<string>();
+    for (const w of answerWords) {
+      const p = position.get(stem(w));
+      if (p !== undefined && isContentWord(w) && !seen.has(stem(w))) {
+        seen.add(stem(w));
+        shared.push(p);
+      }
+    }
+    let concordant = 0;
+    let pairs = 0;
+    for (let i = 0; i < shared.length; i++)
+      for (let j = i + 1; j < shared.length; j++) {
+        pairs += 1;
+        if (shared[j]! > shared[i]!) concordant += 1;
+      }
+    orderAgreement = pairs < 3 ? 1 : concordant / pairs;
+    if (LIST_QUESTION.test(input.question)) {
+      const items = listItems(evidenceText)
+        .map((words) => words.filter((w) => !questionStems.has(w)))
+        .filter((words) => words.length > 0);
+      if (items.length >= 2) {
+        const named = items.filter((words) => words.some((w) => answerStems.has(w))).length;
+        listCoverage = named / items.length;
+      }
+    }
     groundedness = answerSentences.length === 0 ? 0 : clip(total / answerSentences.length);
     unsupported = answerSentences.length === 0 ? 1 : unsupportedCount / answerSentences.length;
     anchoring = bestQuestionFit <= 0 ? 1 : clip(anchorFit / bestQuestionFit);
@@ -279,6 +509,12 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): 
     passageRelevance,
     numberMismatch,
     negationMismatch,
+    evidenceSupport,
+    nameConflict,
+    numberConflict,
+    antonymConflict,
+    orderAgreement,
+    listCoverage,
     refusal,
     empty,
     truncated,
@@ -308,6 +544,12 @@ export const FEATURE_NAMES = [
   'passage_relevance',
   'no_number_mismatch',
   'no_negation_mismatch',
+  'evidence_support',
+  'no_name_conflict',
+  'no_number_conflict',
+  'no_antonym_conflict',
+  'order_agreement',
+  'list_coverage',
   'not_refusal',
   'not_empty',
   'not_truncated',
@@ -336,6 +578,12 @@ export function featureVector(signals: QualitySignals, _endpoint?: QualityInput[
     signals.passageRelevance,
     not(signals.numberMismatch),
     not(signals.negationMismatch),
+    doc ? signals.evidenceSupport : 1,
+    not(signals.nameConflict),
+    not(signals.numberConflict),
+    not(signals.antonymConflict),
+    signals.orderAgreement,
+    signals.listCoverage,
     not(signals.refusal),
     not(signals.empty),
     not(signals.truncated),

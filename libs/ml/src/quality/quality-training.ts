@@ -116,6 +116,12 @@ export async function trainQualityModel(
 ): Promise<LayersModel> {
   const { epochs = 200, hidden = 8, seed = 42, learningRate = 0.05, monotone = true } = options;
   const kernelConstraint = monotone ? tf.constraints.nonNeg() : undefined;
+  // Monotone: start from small non-negative kernels (a Glorot start projected onto w >= 0 zeroes half the
+  // weights and, with 20+ inputs, can leave every hidden unit dead: a constant model).
+  const initializer = (s: number): ReturnType<Tf['initializers']['glorotUniform']> =>
+    monotone
+      ? tf.initializers.randomUniform({ minval: 0, maxval: 2 / FEATURE_NAMES.length, seed: s })
+      : tf.initializers.glorotUniform({ seed: s });
   const order = seededShuffle(
     data.x.map((_, i) => i),
     seed,
@@ -127,7 +133,7 @@ export async function trainQualityModel(
   const output = {
     units: 1,
     activation: 'sigmoid' as const,
-    kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+    kernelInitializer: initializer(seed + 1),
     kernelConstraint,
   };
   const model = tf.sequential({
@@ -138,7 +144,7 @@ export async function trainQualityModel(
               units: hidden,
               activation: 'relu',
               inputShape: [FEATURE_NAMES.length],
-              kernelInitializer: tf.initializers.glorotUniform({ seed }),
+              kernelInitializer: initializer(seed),
               kernelRegularizer: tf.regularizers.l2({ l2: 1e-3 }),
               kernelConstraint,
             }),
