@@ -33,12 +33,24 @@ async function main(): Promise<void> {
     }
     const file = args.find((a) => !a.startsWith('--'));
     if (!file) throw new Error('usage: npm run ledger:import -- FILE.csv|FILE.jsonl   or   -- --datadog [--days N]');
-    const rows = parseUsageFile(await readFile(file, 'utf8'), formatFromPath(file));
+    const rows = parseUsageFile(await readFile(file, 'utf8'), formatFromPath(file), (warning) =>
+      console.warn(`ledger:import: ${file}: ${warning}`),
+    );
     await store.putHourly(rows);
     const cost = rows.reduce((s, r) => s + r.costUsd, 0);
+    const last = rows[rows.length - 1]!.hour;
     console.log(
-      `imported ${rows.length} hourly rows (${new Date(rows[0]!.hour).toISOString()} → ${new Date(rows[rows.length - 1]!.hour).toISOString()}, $${cost.toFixed(2)}) into the ${store.kind} ledger`,
+      `imported ${rows.length} hourly rows (${new Date(rows[0]!.hour).toISOString()} → ${new Date(last).toISOString()}, $${cost.toFixed(2)}) into the ${store.kind} ledger`,
     );
+    const gapHours = Math.floor((Date.now() - last) / 3_600_000) - 1;
+    if (gapHours >= 24) {
+      console.warn(
+        `ledger:import: the file has no usage after the hour of ${new Date(last).toISOString()}: the ${gapHours} complete ` +
+          `hours (${(gapHours / 24).toFixed(1)} days) up to now hold none from it. Unless the ledger has later usage, ` +
+          'forecasts say their input is stale and ml:train cost trains on the span the data covers, not on the gap; ' +
+          'import the missing hours for a current forecast.',
+      );
+    }
   } finally {
     await store.close();
   }

@@ -1,9 +1,9 @@
 import { DAY_MS, HOUR_MS, hourStart } from '@app/common';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { emptyHourly, UsageLedger } from '@app/ledger';
+import { emptyHourly, parseUsageFile, UsageLedger } from '@app/ledger';
 import { generateSyntheticUsage } from '@app/ml';
 import { createApp } from '../apps/control-plane/src/create-app';
 import { testConfig } from './support/app-config';
@@ -31,7 +31,11 @@ interface ForecastBody {
   validation: { basis: string; mape: number } | null;
   model: { bestBaselineMape: number } | null;
   historyHours: number;
+  lastObservedHour: string | null;
+  staleHours: number | null;
+  stale: boolean;
   hourly: HourBody[];
+  totalLowerUsd: number | null;
   totalUsd: number | null;
   peakHour: { hour: string; costUsd: number } | null;
   budget: { forecastUtilizationPct: number | null; projectedTodayPct: number | null; risk: string };
@@ -73,7 +77,7 @@ describe('GET /forecast/cost', () => {
     const res = await app.inject({ method: 'GET', url: '/forecast/cost?hours=24' });
     expect(res.statusCode).toBe(200);
     const body = res.json<ForecastBody>();
-    expect(body).toMatchObject({ method: 'ml', servedBy: 'ml', historyHours: 21 * 24 });
+    expect(body).toMatchObject({ method: 'ml', servedBy: 'ml', historyHours: 21 * 24, staleHours: 0, stale: false });
     expect(body.model).toMatchObject({ dataSource: expect.any(String), backend: expect.any(String) });
     expect(body.validation).toMatchObject({ basis: 'holdout' });
     expect(body.validation!.mape).toBeLessThan(body.model!.bestBaselineMape);
@@ -193,6 +197,63 @@ describe('GET /forecast/cost without trained artifacts', () => {
     );
     for (const h of body.hourly) expect(h.upperUsd!).toBeGreaterThanOrEqual(h.costUsd);
     expect(body.budget).toMatchObject({ dailyBudgetUsd: null, risk: 'none' });
+  });
+});
+
+/** Writes `days` of synthetic usage ending `endsDaysAgo` days before now's hour as a CSV with an hour_start column. */
+function writeUsageCsv(dir: string, days: number, endsDaysAgo: number): string {
+  const end = hourStart(Date.now()) - endsDaysAgo * DAY_MS;
+  const series = generateSyntheticUsage({ days, seed: 5, start: end - days * DAY_MS });
+  const file = join(dir, `usage-${days}d-ending-${endsDaysAgo}d-ago.csv`);
+  const lines = series.cost.map(
+    (cost, i) => `${new Date(series.start + i * HOUR_MS).toISOString()},${cost},${series.requests[i]}`,
+  );
+  writeFileSync(file, ['hour_start,cost_usd,requests', ...lines].join('\n'));
+  return file;
+}
+
+describe('GET /forecast/cost on a ledger imported from a file that stops in the past', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'forecast-e2e-'));
+  let app: NestFastifyApplication;
+  let ledger: UsageLedger;
+  beforeAll(async () => {
+    ({ app, ledger } = await startApp({ DATA_DIR: dataDir, DAILY_BUDGET_USD: '10' }));
+  });
+  afterAll(async () => {
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('49 days ending 6 weeks ago: no forecast, and it says how stale the ledger is (not "no usage yet")', async () => {
+    const file = writeUsageCsv(dataDir, 49, 42);
+    await ledger.importHourly(parseUsageFile(readFileSync(file, 'utf8'), 'csv'));
+    const body = (await app.inject({ method: 'GET', url: '/forecast/cost' })).json<ForecastBody>();
+    expect(body).toMatchObject({
+      method: 'none',
+      confidence: 0,
+      historyHours: 0,
+      hourly: [],
+      lastObservedHour: new Date(hourStart(Date.now()) - 42 * DAY_MS - HOUR_MS).toISOString(),
+      staleHours: 42 * 24,
+      stale: true,
+    });
+    expect(body.reason).toMatch(/^stale input: no usage in the ledger's last 21 days, so no forecast .* 1008 hours/);
+  });
+
+  it('usage up to 3 days ago: the model serves, but with confidence 0 and no interval, and says how stale its input is', async () => {
+    await ledger.importHourly(parseUsageFile(readFileSync(writeUsageCsv(dataDir, 14, 3), 'utf8'), 'csv'));
+    const body = (await app.inject({ method: 'GET', url: '/forecast/cost' })).json<ForecastBody>();
+    expect(body).toMatchObject({
+      method: 'ml',
+      staleHours: 72,
+      stale: true,
+      confidence: 0,
+      totalLowerUsd: null,
+      validation: { basis: 'holdout' },
+    });
+    expect(body.reason).toMatch(/^stale input: no usage in the last 72 hours/);
+    expect(body.hourly).toHaveLength(24);
+    for (const h of body.hourly) expect(h).toMatchObject({ lowerUsd: null, upperUsd: null });
   });
 });
 

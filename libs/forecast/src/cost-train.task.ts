@@ -1,7 +1,7 @@
-import { DAY_MS, hourStart } from '@app/common';
+import { DAY_MS, HOUR_MS, hourStart } from '@app/common';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { loadConfig } from '@app/config';
+import { type AppConfig, loadConfig } from '@app/config';
 import { createDatadogApi } from '@app/datadog';
 import {
   createLedgerStore,
@@ -19,7 +19,13 @@ import {
   type HourlySeries,
   generateSyntheticUsage,
 } from '@app/ml';
-import { seriesFromHourly, trimLeadingEmpty } from './forecast-series';
+import {
+  describeCoverage,
+  lastHourWithUsage,
+  seriesFromHourly,
+  STALE_AFTER_HOURS,
+  trimEmptyEnds,
+} from './forecast-series';
 import { COST_FORECASTER_DIR } from './forecast.service';
 
 type Source = 'auto' | 'ledger' | 'file' | 'datadog' | 'synthetic';
@@ -32,55 +38,87 @@ function option(args: string[], name: string): string | undefined {
 /** Hours a training run needs: 7 days of lags, 7 days to learn from, 14 days held out, one horizon. */
 export const MIN_TRAINING_HOURS = MIN_HISTORY + 7 * 24 + 14 * 24 + MAX_HORIZON;
 
-async function fromLedger(days: number): Promise<HourlySeries> {
-  const store = createLedgerStore(loadConfig());
+/** What a training run reads besides its arguments (tests pass their own; the CLI the environment's). */
+export interface TrainingContext {
+  config?: AppConfig;
+  /** Epoch ms of "now" (default Date.now()). */
+  now?: number;
+  /** Where progress and warnings go (default stderr). */
+  write?: (text: string) => void;
+  /** Where the metrics table goes (default stdout). */
+  print?: (text: string) => void;
+}
+
+/**
+ * The ledger's usage: the `days` days up to its last hour with usage (not up to now: the hours after a ledger's
+ * last usage, e.g. an import that stops weeks ago, are a gap, not hours that cost $0), without the empty hours
+ * at either end.
+ */
+async function fromLedger(days: number, config: AppConfig, now: number): Promise<HourlySeries> {
+  const store = createLedgerStore(config);
   try {
     await store.init();
-    const to = hourStart(Date.now());
-    const rows = await store.hourly({ from: to - days * DAY_MS, to });
-    return trimLeadingEmpty(seriesFromHourly(rows, to - days * DAY_MS, to, 'ledger'));
+    const to = hourStart(now);
+    const rows = await store.hourly({ from: 0, to });
+    const last = lastHourWithUsage(rows);
+    if (last === null) return { start: to, cost: [], requests: [], source: 'ledger' };
+    const end = last + HOUR_MS;
+    return trimEmptyEnds(seriesFromHourly(rows, end - days * DAY_MS, end, 'ledger'));
   } finally {
     await store.close();
   }
 }
 
+/** A file's usage: the `days` days up to its last hour with usage, without the empty hours at either end. */
 function fromRows(rows: readonly HourlyUsage[], source: string, days?: number): HourlySeries {
-  if (rows.length === 0) return { start: 0, cost: [], requests: [], source };
-  const last = Math.max(...rows.map((r) => r.hour)) + 1;
-  const first = days ? last - days * DAY_MS : Math.min(...rows.map((r) => r.hour));
-  return trimLeadingEmpty(seriesFromHourly(rows, first, last, source));
+  const last = lastHourWithUsage(rows);
+  if (last === null) return { start: 0, cost: [], requests: [], source };
+  const end = last + HOUR_MS;
+  const first = days ? end - days * DAY_MS : Math.min(...rows.map((r) => r.hour));
+  return trimEmptyEnds(seriesFromHourly(rows, first, end, source));
 }
 
-export async function loadTrainingSeries(source: Source, args: string[], days: number): Promise<HourlySeries> {
+/**
+ * The training series of a source. Real sources (ledger, file, Datadog) give the span their data covers: the
+ * hours before the first usage and after the last are trimmed (never trained on as $0 hours); `trainCost` names
+ * that span, and the gap from its end to now.
+ */
+export async function loadTrainingSeries(
+  source: Source,
+  args: string[],
+  days: number,
+  context: TrainingContext = {},
+): Promise<HourlySeries> {
+  const now = context.now ?? Date.now();
+  const write = context.write ?? ((text: string) => process.stderr.write(text));
   switch (source) {
     case 'synthetic':
       return generateSyntheticUsage({ days, seed: Number(option(args, 'seed') ?? 42) });
     case 'ledger':
-      return fromLedger(days);
+      return fromLedger(days, context.config ?? loadConfig(), now);
     case 'file': {
       const file = option(args, 'file') ?? args.find((a) => /\.(csv|jsonl|ndjson)$/i.test(a));
       if (!file) throw new Error('--from file needs --file PATH (a .csv or .jsonl of hourly usage)');
-      return fromRows(
-        parseUsageFile(await readFile(file, 'utf8'), formatFromPath(file)),
-        `file:${basename(file)}`,
-        days,
+      const rows = parseUsageFile(await readFile(file, 'utf8'), formatFromPath(file), (warning) =>
+        write(`ml:train cost: ${file}: ${warning}\n`),
       );
+      return fromRows(rows, `file:${basename(file)}`, days);
     }
     case 'datadog': {
-      const config = loadConfig();
+      const config = context.config ?? loadConfig();
       if (!config.datadog.configured) throw new Error('--from datadog needs DD_API_KEY and DD_APP_KEY');
-      const to = hourStart(Date.now());
+      const to = hourStart(now);
       const rows = await new DatadogUsageMetricsSource(createDatadogApi(config), config).hourlyUsage(
         to - days * DAY_MS,
         to,
       );
-      return seriesFromHourly(rows, to - days * DAY_MS, to, 'datadog');
+      return trimEmptyEnds(seriesFromHourly(rows, to - days * DAY_MS, to, 'datadog'));
     }
     case 'auto': {
-      const ledger = await fromLedger(days);
+      const ledger = await fromLedger(days, context.config ?? loadConfig(), now);
       if (ledger.cost.length >= MIN_TRAINING_HOURS) return ledger;
-      process.stderr.write(
-        `ml:train cost: the ledger holds ${ledger.cost.length} hours of usage (< ${MIN_TRAINING_HOURS}); ` +
+      write(
+        `ml:train cost: the ledger's ${describeCoverage(ledger, now).text} (< ${MIN_TRAINING_HOURS} hours); ` +
           'training on the SYNTHETIC generator instead (the card says so). Use --from ledger|file|datadog for real data.\n',
       );
       return generateSyntheticUsage({ days, seed: Number(option(args, 'seed') ?? 42) });
@@ -117,6 +155,18 @@ export function metricsTable(forecaster: CostForecaster): string {
  * generator, and says which.
  */
 export async function trainCostTask(args: string[]): Promise<void> {
+  await trainCost(args);
+}
+
+/**
+ * `trainCostTask`, returning the trained forecaster. Real data is trained on the span it covers: too short a span
+ * is refused (naming it, the gap to now and MIN_TRAINING_HOURS); a span that ends STALE_AFTER_HOURS or more
+ * before now is trained on with a warning naming the span and the gap.
+ */
+export async function trainCost(args: string[], context: TrainingContext = {}): Promise<CostForecaster> {
+  const now = context.now ?? Date.now();
+  const write = context.write ?? ((text: string) => process.stderr.write(text));
+  const print = context.print ?? ((text: string) => process.stdout.write(text));
   const source = (option(args, 'from') ?? 'auto') as Source;
   if (!['auto', 'ledger', 'file', 'datadog', 'synthetic'].includes(source)) {
     throw new Error(`--from must be auto, ledger, file, datadog or synthetic (got ${source})`);
@@ -124,32 +174,44 @@ export async function trainCostTask(args: string[]): Promise<void> {
   const days = Number(option(args, 'days') ?? 90);
   if (!Number.isInteger(days) || days < 1)
     throw new Error(`--days must be a positive integer (got ${option(args, 'days')})`);
-  const series = await loadTrainingSeries(source, args, days);
+  const series = await loadTrainingSeries(source, args, days, { ...context, now, write });
+  const synthetic = series.source === 'synthetic';
+  const coverage = synthetic ? null : describeCoverage(series, now);
   if (series.cost.length < MIN_TRAINING_HOURS) {
     throw new Error(
-      `${series.source}: ${series.cost.length} hours of usage; training needs at least ${MIN_TRAINING_HOURS} ` +
-        `(${Math.ceil(MIN_TRAINING_HOURS / 24)} days). Import history (npm run ledger:import -- FILE) or use --from synthetic.`,
+      `${series.source}: ${coverage?.text ?? `${series.cost.length} hours`}; training needs at least ` +
+        `${MIN_TRAINING_HOURS} hours (MIN_TRAINING_HOURS, ${Math.ceil(MIN_TRAINING_HOURS / 24)} days) of usage, and ` +
+        'hours without usage after the last are a gap, not $0 hours to train on. Import history ' +
+        '(npm run ledger:import -- FILE) or use --from synthetic.',
+    );
+  }
+  if (coverage && coverage.gapHours >= STALE_AFTER_HOURS) {
+    write(
+      `ml:train cost: WARNING ${series.source}: ${coverage.text}. Training on that span only (the gap is not ` +
+        '$0 hours); the card validates on its last 14 days. Until recent usage is in the ledger, GET /forecast/cost ' +
+        'says its input is stale.\n',
     );
   }
   const runtime = await loadTfjs();
-  process.stderr.write(
-    `ml:train cost: ${series.cost.length} hours from ${series.source}${series.source === 'synthetic' ? ' (SYNTHETIC data)' : ''}, backend ${runtime.backend}\n`,
+  write(
+    `ml:train cost: ${series.cost.length} hours from ${series.source}${synthetic ? ' (SYNTHETIC data)' : ''}, backend ${runtime.backend}\n`,
   );
   const epochs = option(args, 'epochs');
   const forecaster = await trainCostForecaster(runtime, series, {
     epochs: epochs ? Number(epochs) : undefined,
     seed: option(args, 'seed') ? Number(option(args, 'seed')) : undefined,
-    onEpoch: progressBar,
+    onEpoch: context.write ? undefined : progressBar,
   });
   const card = forecaster.card;
-  process.stdout.write(`\n${metricsTable(forecaster)}\n\n`);
-  process.stdout.write(
+  print(`\n${metricsTable(forecaster)}\n\n`);
+  print(
     `served: ${card.served} (${card.served === 'ml' ? `beats ${card.bestBaseline}` : `the model did not beat ${card.bestBaseline}`}), ` +
       `confidence ${card.confidence.toFixed(3)}, training ${(card.trainingMs / 1000).toFixed(2)} s on ${card.trainingRows} rows, ` +
       `validation ${card.validation.from} → ${card.validation.to}\n`,
   );
-  if (args.includes('--no-save')) return;
-  const dir = join(option(args, 'models') ?? loadConfig().ml.modelsDir, COST_FORECASTER_DIR);
+  if (args.includes('--no-save')) return forecaster;
+  const dir = join(option(args, 'models') ?? (context.config ?? loadConfig()).ml.modelsDir, COST_FORECASTER_DIR);
   await forecaster.save(dir);
-  process.stdout.write(`saved ${dir}/{model.json,weights.bin,scaler.json,card.json}\n`);
+  print(`saved ${dir}/{model.json,weights.bin,scaler.json,card.json}\n`);
+  return forecaster;
 }

@@ -18,7 +18,8 @@ export class HourlyCostForecastDto {
   costUsd!: number;
   /**
    * Lower bound of the 80 % prediction interval (from the served method's validation residuals), USD; null
-   * when the method has no residuals to base an interval on (history too short to backtest).
+   * when the method has no residuals to base an interval on (history too short to backtest) or the input is
+   * stale.
    */
   lowerUsd!: number | null;
   /** Upper bound of the 80 % prediction interval, USD; null when there is no interval. */
@@ -102,10 +103,14 @@ export class CostForecastResponseDto {
   reason!: string;
   /**
    * 1 − MAPE / 100 of the served method, from `validation` (the card's hold-out, or a backtest on this
-   * history); 0 when there is no validation (nothing served, or too little history to backtest).
+   * history); 0 when there is no validation (nothing served, or too little history to backtest), and 0 when
+   * the input is `stale` (the validated error does not describe a forecast from hours without usage).
    */
   confidence!: number;
-  /** Error of the served method, and where it was measured; null when there is none (confidence 0). */
+  /**
+   * Error of the served method, and where it was measured; null when there is none (confidence 0). Still given
+   * when the input is stale, though confidence is then 0.
+   */
   validation!: ForecastValidationDto | null;
   /** The trained card; null when no artifacts were found. */
   model!: ForecastModelInfoDto | null;
@@ -114,11 +119,24 @@ export class CostForecastResponseDto {
    * last 21 days) to the current hour; 0 on a fresh start.
    */
   historyHours!: number;
+  /** Start of the ledger's last hour with usage (ISO 8601); null when the ledger holds no usage at all. */
+  lastObservedHour!: string | null;
+  /**
+   * Complete hours without usage from `lastObservedHour` to the current hour (0: the last complete hour had
+   * usage); null when the ledger holds no usage at all.
+   */
+  staleHours!: number | null;
+  /**
+   * True when `staleHours` ≥ 24 (a full day without usage: a service idle that long, or a ledger whose import
+   * stops in the past). The forecast is then served without its validated confidence (0) or interval, and
+   * `reason` says so; with no usage in the last 21 days there is no forecast.
+   */
+  stale!: boolean;
   /** One entry per forecast hour, from the current hour on; empty when method is none. */
   hourly!: HourlyCostForecastDto[];
   /** Sum of the hourly point forecasts, USD; null when method is none. */
   totalUsd!: number | null;
-  /** Sum of the hourly lower bounds, USD; null without an interval. */
+  /** Sum of the hourly lower bounds, USD; null without an interval (also when the input is stale). */
   totalLowerUsd!: number | null;
   /** Sum of the hourly upper bounds, USD; null without an interval. */
   totalUpperUsd!: number | null;

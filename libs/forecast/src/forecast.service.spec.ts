@@ -65,6 +65,7 @@ describe('ForecastService: what serves with how much history (committed card: se
     });
     expect(body.model).toMatchObject({ bestBaseline: expect.any(String) }); // the card is loaded, yet not claimed
     expect(body.reason).toMatch(/no usage in the ledger yet/);
+    expect(body).toMatchObject({ lastObservedHour: null, staleHours: null, stale: false });
     expect(body.budget).toMatchObject({ forecastUtilizationPct: null, projectedTodayPct: null, risk: 'low' });
 
     expect(await service.spendForecast(24)).toBeNull();
@@ -130,6 +131,11 @@ describe('ForecastService: what serves with how much history (committed card: se
     const { service, readiness, close } = await serviceWithHistory(200, now);
     const body = await service.costForecast(24, now);
     expect(body).toMatchObject({ method: 'ml', servedBy: 'ml', historyHours: 200 });
+    expect(body).toMatchObject({
+      lastObservedHour: new Date(hourStart(now) - HOUR_MS).toISOString(),
+      staleHours: 0,
+      stale: false,
+    });
     expect(body.validation).toMatchObject({ basis: 'holdout' });
     expect(body.confidence).toBeCloseTo(1 - body.validation!.mape / 100, 3);
     expect(body.validation!.mape).toBeLessThan(body.model!.bestBaselineMape);
@@ -137,6 +143,52 @@ describe('ForecastService: what serves with how much history (committed card: se
       status: 'ok',
       detail: expect.stringMatching(/^card serves ml/),
     });
+    await close();
+  });
+});
+
+describe('ForecastService on a ledger whose usage stops in the past (committed card: served ml)', () => {
+  const now = Date.now();
+
+  it("usage up to 3 days ago: the forecast says how stale its input is, with confidence 0 and no interval, not the card's", async () => {
+    // 200 h of usage ending 72 h before now's hour: the served input ends in 72 hours without usage.
+    const { service, close } = await serviceWithHistory(200, now - 72 * HOUR_MS);
+    const body = await service.costForecast(24, now);
+    expect(body).toMatchObject({
+      method: 'ml',
+      historyHours: 272,
+      lastObservedHour: new Date(hourStart(now) - 73 * HOUR_MS).toISOString(),
+      staleHours: 72,
+      stale: true,
+      confidence: 0,
+      totalLowerUsd: null,
+      totalUpperUsd: null,
+      validation: { basis: 'holdout' }, // the method's error on fresh input, still reported
+    });
+    expect(body.reason).toMatch(
+      /^stale input: no usage in the last 72 hours \(the last was in the hour of .*\); ml forecasts from them as hours that cost \$0, without its validated confidence or interval \(confidence 0\)\. model beat/,
+    );
+    for (const h of body.hourly) expect(h).toMatchObject({ lowerUsd: null, upperUsd: null });
+    await close();
+  });
+
+  it('49 days of usage ending 6 weeks ago: no forecast, and it names the last hour with usage and the gap (not "no usage yet")', async () => {
+    const { service, close } = await serviceWithHistory(49 * 24, now - 42 * 24 * HOUR_MS);
+    const body = await service.costForecast(24, now);
+    expect(body).toMatchObject({
+      method: 'none',
+      servedBy: 'none',
+      historyHours: 0,
+      hourly: [],
+      confidence: 0,
+      lastObservedHour: new Date(hourStart(now) - 1009 * HOUR_MS).toISOString(),
+      staleHours: 1008,
+      stale: true,
+    });
+    expect(body.reason).toMatch(
+      /^stale input: no usage in the ledger's last 21 days, so no forecast \(the last was in the hour of .*, 1008 hours without usage since/,
+    );
+    expect(body.reason).not.toMatch(/no usage in the ledger yet/);
     await close();
   });
 });
@@ -176,5 +228,20 @@ describe('ForecastService without artifacts', () => {
     expect(status.forecastServedBy).toBe(after.method);
     expect(metrics.named('llm.cost.forecast_24h_usd')).toHaveLength(1);
     await close();
+  });
+
+  it('retrains on the span a stale ledger covers, never on zero-cost hours padded up to now', async () => {
+    const now = Date.now();
+    const dir = mkdtempSync(join(tmpdir(), 'forecast-service-'));
+    // 30 days of usage ending 10 days ago.
+    const { service, close } = await serviceWithHistory(30 * 24, now - 10 * 24 * HOUR_MS, { MODELS_DIR: dir });
+    await service.retrain();
+    const body = await service.costForecast(24, now);
+    expect(body.model).toMatchObject({ dataSource: 'ledger' });
+    expect(body.model!.modelMape).toBeGreaterThan(1); // padded zeros scored 0.00
+    expect(body.model!.bestBaselineMape).toBeGreaterThan(1);
+    expect(body).toMatchObject({ staleHours: 240, stale: true, confidence: 0 });
+    await close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -17,7 +17,15 @@ import {
 } from '@app/ml';
 import type { CostForecastResponseDto } from './forecast.dto';
 import { FORECAST_METRICS } from './forecast.metrics';
-import { seriesFromHourly, trimLeadingEmpty } from './forecast-series';
+import {
+  hoursWithoutUsage,
+  lastHourWithUsage,
+  lastObservedHour,
+  seriesFromHourly,
+  STALE_AFTER_HOURS,
+  trimEmptyEnds,
+  trimLeadingEmpty,
+} from './forecast-series';
 import { type SpendForecast, SpendForecastPort } from './spend-forecast.port';
 
 export const COST_FORECASTER_DIR = 'cost-forecaster';
@@ -109,8 +117,8 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
       try {
         const to = hourStart(Date.now());
         const rows = await this.ledger.hourlySeries(to - 90 * DAY_MS, to);
-        // Hours before the ledger's first usage are not zero-cost history (as in `ml:train cost`).
-        const series = trimLeadingEmpty(seriesFromHourly(rows, to - 90 * DAY_MS, to, 'ledger'));
+        // Hours before the ledger's first usage and after its last are not zero-cost history (as in `ml:train cost`).
+        const series = trimEmptyEnds(seriesFromHourly(rows, to - 90 * DAY_MS, to, 'ledger'));
         this.runtime ??= await loadTfjs();
         const trained = await trainCostForecaster(this.runtime, series);
         await trained.save(this.artifactsDir);
@@ -131,17 +139,24 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
 
   /**
    * The ledger's complete hours of the last HISTORY_DAYS days, from its first hour with usage on: the hours
-   * before a ledger's first call are no history (a fresh start has none), not hours that cost $0.
+   * before a ledger's first call are no history (a fresh start has none), not hours that cost $0. With the
+   * start of the last hour with usage (looked up before the window when the window holds none; null when the
+   * ledger holds no usage at all).
    */
-  private async history(now: number): Promise<HourlySeries> {
+  private async history(now: number): Promise<{ series: HourlySeries; lastObserved: number | null }> {
     const to = hourStart(now);
     const from = to - HISTORY_DAYS * DAY_MS;
     const rows = await this.ledger.hourlySeries(from, to);
-    return trimLeadingEmpty(seriesFromHourly(rows, from, to, 'ledger'));
+    const series = trimLeadingEmpty(seriesFromHourly(rows, from, to, 'ledger'));
+    const lastObserved = lastObservedHour(series) ?? lastHourWithUsage(await this.ledger.hourly({ from: 0, to: from }));
+    return { series, lastObserved };
   }
 
-  private async forecastFromLedger(hours: number, now = Date.now()): Promise<CostForecast & { historyHours: number }> {
-    const series = await this.history(now);
+  private async forecastFromLedger(
+    hours: number,
+    now = Date.now(),
+  ): Promise<CostForecast & { historyHours: number; lastObserved: number | null; staleHours: number | null }> {
+    const { series, lastObserved } = await this.history(now);
     const started = performance.now();
     const forecast = this.forecaster
       ? this.forecaster.forecast(series, hours)
@@ -151,7 +166,29 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
       performance.now() - started,
       formatTags({ kind: forecast.method }),
     );
-    return { ...forecast, historyHours: series.cost.length };
+    const staleHours = lastObserved === null ? null : hoursWithoutUsage(lastObserved, now);
+    const result = { ...forecast, historyHours: series.cost.length, lastObserved, staleHours };
+    if (lastObserved === null || staleHours === null || staleHours < STALE_AFTER_HOURS) return result;
+    const since = `the last was in the hour of ${new Date(lastObserved).toISOString()}`;
+    if (forecast.method === 'none') {
+      return {
+        ...result,
+        reason:
+          `stale input: no usage in the ledger's last ${HISTORY_DAYS} days, so no forecast (${since}, ${staleHours} ` +
+          'hours without usage since: a service idle since, or usage imported only up to then); import recent usage',
+      };
+    }
+    // The served method's error was measured on input that ends in usage; this input ends in a day or more the
+    // ledger holds no usage for. Its forecast is served (the points, for the budget outlook), but not with
+    // that method's validated confidence and interval.
+    return {
+      ...result,
+      hours: forecast.hours.map((h) => ({ ...h, lowerUsd: null, upperUsd: null })),
+      confidence: 0,
+      reason:
+        `stale input: no usage in the last ${staleHours} hours (${since}); ${forecast.method} forecasts from them as ` +
+        `hours that cost $0, without its validated confidence or interval (confidence 0). ${forecast.reason}`,
+    };
   }
 
   /** SpendForecastPort: the next hours' point forecasts for the budget outlook; null when nothing serves. */
@@ -217,6 +254,9 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
           }
         : null,
       historyHours: forecast.historyHours,
+      lastObservedHour: forecast.lastObserved === null ? null : new Date(forecast.lastObserved).toISOString(),
+      staleHours: forecast.staleHours,
+      stale: forecast.staleHours !== null && forecast.staleHours >= STALE_AFTER_HOURS,
       hourly,
       totalUsd: served ? round(total) : null,
       totalLowerUsd: served ? sumOrNull(forecast.hours.map((h) => h.lowerUsd)) : null,

@@ -8,15 +8,18 @@ export class UsageImportError extends Error {
       `Cannot import usage file:\n${problems
         .slice(0, 20)
         .map((p) => `  - ${p}`)
-        .join('\n')}`,
+        .join('\n')}${problems.length > 20 ? `\n  (and ${problems.length - 20} more)` : ''}`,
     );
     this.name = 'UsageImportError';
   }
 }
 
-/** Accepted column names (case-insensitive) for each field of an hourly usage row. */
-const ALIASES: Record<string, readonly string[]> = {
-  hour: ['hour', 'timestamp', 'ts', 'time'],
+type Field =
+  'hour' | 'costUsd' | 'requests' | 'inputTokens' | 'outputTokens' | 'errors' | 'endpoint' | 'provider' | 'model';
+
+/** Accepted column names (JSONL: keys), case-insensitive, for each field of an hourly usage row. */
+export const USAGE_FILE_COLUMNS: Readonly<Record<Field, readonly string[]>> = {
+  hour: ['hour_start', 'hour', 'timestamp', 'ts', 'time'],
   costUsd: ['cost_usd', 'cost', 'llm.cost.usd'],
   requests: ['requests', 'request_count', 'llm.request.count'],
   inputTokens: ['input_tokens', 'llm.tokens.input'],
@@ -26,12 +29,61 @@ const ALIASES: Record<string, readonly string[]> = {
   provider: ['provider'],
   model: ['model'],
 };
+/** A file without these cannot be imported: a missing (or misspelt) one is an error, never read as 0. */
+const REQUIRED: readonly Field[] = ['hour', 'costUsd'];
+const LABEL: Readonly<Record<Field, string>> = {
+  hour: 'hour',
+  costUsd: 'cost',
+  requests: 'requests',
+  inputTokens: 'input tokens',
+  outputTokens: 'output tokens',
+  errors: 'errors',
+  endpoint: 'endpoint',
+  provider: 'provider',
+  model: 'model',
+};
+const FIELD_OF = new Map<string, Field>(
+  (Object.entries(USAGE_FILE_COLUMNS) as [Field, readonly string[]][]).flatMap(([field, names]) =>
+    names.map((name) => [name, field] as const),
+  ),
+);
+const quoted = (names: readonly string[]): string => names.map((n) => JSON.stringify(n)).join(', ');
 
-function pick(row: Record<string, unknown>, field: string): unknown {
-  for (const alias of ALIASES[field] ?? []) {
-    for (const [key, value] of Object.entries(row)) if (key.trim().toLowerCase() === alias) return value;
+/** Which column (key) gives each field, the ones that give none, and two columns giving one field. */
+interface ColumnMap {
+  fields: Map<Field, string>;
+  unrecognised: string[];
+  problems: string[];
+}
+
+function mapColumns(names: readonly string[], noun: 'column' | 'key'): ColumnMap {
+  const fields = new Map<Field, string>();
+  const unrecognised: string[] = [];
+  const problems: string[] = [];
+  for (const name of names) {
+    const field = FIELD_OF.get(name.trim().toLowerCase());
+    if (!field) unrecognised.push(name);
+    else if (fields.has(field))
+      problems.push(`${noun}s "${fields.get(field)}" and "${name}" both give the ${LABEL[field]}: keep one`);
+    else fields.set(field, name);
   }
-  return undefined;
+  for (const field of REQUIRED) {
+    if (fields.has(field)) continue;
+    problems.push(
+      `no ${LABEL[field]} ${noun} (one of ${USAGE_FILE_COLUMNS[field].join(', ')})` +
+        (unrecognised.length ? `; ${noun}s not recognised: ${quoted(unrecognised)}` : ''),
+    );
+  }
+  return { fields, unrecognised, problems };
+}
+
+function unrecognisedWarning(noun: 'column' | 'key', names: readonly string[]): string {
+  return (
+    `${noun}s not recognised, not imported: ${names.join(', ')} (recognised, case-insensitive: ` +
+    `${Object.values(USAGE_FILE_COLUMNS)
+      .map((aliases) => aliases.join('|'))
+      .join(', ')})`
+  );
 }
 
 function parseTime(value: unknown): number | null {
@@ -79,30 +131,56 @@ function splitCsvLine(line: string): string[] {
 }
 
 /**
- * Parses hourly usage from CSV (header row; columns hour|timestamp, cost_usd, requests, input_tokens,
- * output_tokens, errors, and optional endpoint/provider/model) or JSONL (one object per line with the same
- * keys). Times are ISO 8601 or epoch seconds/milliseconds and are floored to the hour; rows of the same hour
- * and dimensions are summed.
+ * Parses hourly usage from CSV (header row) or JSONL (one object per line) with the columns (keys) of
+ * USAGE_FILE_COLUMNS, case-insensitive: the hour (`hour_start`, `hour`, `timestamp`, `ts` or `time`) and the cost
+ * are required, the counts and dimensions optional. Times are ISO 8601 or epoch seconds/milliseconds and are
+ * floored to the hour; rows of the same hour and dimensions are summed.
+ *
+ * Nothing is imported when a required column is missing (the error names it, with the accepted names and the
+ * columns that were not recognised, e.g. a misspelt cost column), when two columns give the same field, or when
+ * any line is bad (each is listed). Columns that are not recognised but not needed are not imported, and
+ * `onWarning` is told their names (once per file).
  */
-export function parseUsageFile(text: string, format: 'csv' | 'jsonl'): HourlyUsage[] {
+export function parseUsageFile(
+  text: string,
+  format: 'csv' | 'jsonl',
+  onWarning: (warning: string) => void = () => undefined,
+): HourlyUsage[] {
   const lines = text.split(/\r?\n/);
   const problems: string[] = [];
-  const objects: { line: number; row: Record<string, unknown> }[] = [];
+  const objects: { line: number; row: Record<string, unknown>; columns: ColumnMap }[] = [];
   if (format === 'jsonl') {
+    const unrecognised = new Map<string, number>();
     lines.forEach((line, i) => {
       if (line.trim() === '') return;
+      let row: Record<string, unknown>;
       try {
         const parsed: unknown = JSON.parse(line);
         if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-        objects.push({ line: i + 1, row: parsed as Record<string, unknown> });
+        row = parsed as Record<string, unknown>;
       } catch (error) {
         problems.push(`line ${i + 1}: invalid JSON (${error instanceof Error ? error.message : String(error)})`);
+        return;
       }
+      const columns = mapColumns(Object.keys(row), 'key');
+      if (columns.problems.length > 0) {
+        for (const p of columns.problems) problems.push(`line ${i + 1}: ${p}`);
+        return;
+      }
+      for (const key of columns.unrecognised) unrecognised.set(key, (unrecognised.get(key) ?? 0) + 1);
+      objects.push({ line: i + 1, row, columns });
     });
+    if (unrecognised.size > 0 && problems.length === 0) {
+      const names = [...unrecognised].map(([key, n]) => `${JSON.stringify(key)} (${n} line${n === 1 ? '' : 's'})`);
+      onWarning(unrecognisedWarning('key', names));
+    }
   } else {
     const headerIndex = lines.findIndex((l) => l.trim() !== '');
     if (headerIndex < 0) throw new UsageImportError(['the file is empty']);
     const header = splitCsvLine(lines[headerIndex]!).map((h) => h.trim());
+    const columns = mapColumns(header, 'column');
+    if (columns.problems.length > 0)
+      throw new UsageImportError(columns.problems.map((p) => `header (line ${headerIndex + 1}): ${p}`));
     for (let i = headerIndex + 1; i < lines.length; i++) {
       const line = lines[i]!;
       if (line.trim() === '') continue;
@@ -111,29 +189,48 @@ export function parseUsageFile(text: string, format: 'csv' | 'jsonl'): HourlyUsa
         problems.push(`line ${i + 1}: ${cells.length} columns, the header has ${header.length}`);
         continue;
       }
-      objects.push({ line: i + 1, row: Object.fromEntries(header.map((h, c) => [h, cells[c]])) });
+      objects.push({ line: i + 1, row: Object.fromEntries(header.map((h, c) => [h, cells[c]])), columns });
     }
+    if (columns.unrecognised.length > 0 && problems.length === 0)
+      onWarning(
+        unrecognisedWarning(
+          'column',
+          columns.unrecognised.map((n) => JSON.stringify(n)),
+        ),
+      );
   }
   const rows = new Map<string, HourlyUsage>();
-  for (const { line, row } of objects) {
+  for (const { line, row, columns } of objects) {
     const where = `line ${line}`;
-    const time = parseTime(pick(row, 'hour'));
+    const value = (field: Field): unknown => {
+      const name = columns.fields.get(field);
+      return name === undefined ? undefined : row[name];
+    };
+    const name = (field: Field): string => columns.fields.get(field) ?? USAGE_FILE_COLUMNS[field][0]!;
+    const rawTime = value('hour');
+    const time = parseTime(rawTime);
     if (time === null) {
-      problems.push(`${where}: hour/timestamp is missing or not a date`);
+      problems.push(
+        rawTime === undefined || rawTime === null || rawTime === ''
+          ? `${where}: ${name('hour')} is empty`
+          : `${where}: ${name('hour')} is not a date (got ${JSON.stringify(rawTime).slice(0, 40)})`,
+      );
       continue;
     }
-    const dim = (field: string): string => {
-      const v = pick(row, field);
+    const dim = (field: Field): string => {
+      const v = value(field);
       return typeof v === 'string' && v.trim() !== '' ? v.trim().slice(0, 100) : ANY;
     };
+    const amount = (field: Field, required = false): number =>
+      parseAmount(value(field), name(field), problems, where, required);
     const hour = hourStart(time);
     const key = `${hour}|${dim('endpoint')}|${dim('provider')}|${dim('model')}`;
     const target = rows.get(key) ?? emptyHourly(hour, dim('endpoint'), dim('provider'), dim('model'));
-    target.costUsd += parseAmount(pick(row, 'costUsd'), 'cost_usd', problems, where, true);
-    target.requests += Math.round(parseAmount(pick(row, 'requests'), 'requests', problems, where, false));
-    target.inputTokens += Math.round(parseAmount(pick(row, 'inputTokens'), 'input_tokens', problems, where, false));
-    target.outputTokens += Math.round(parseAmount(pick(row, 'outputTokens'), 'output_tokens', problems, where, false));
-    target.errors += Math.round(parseAmount(pick(row, 'errors'), 'errors', problems, where, false));
+    target.costUsd += amount('costUsd', true);
+    target.requests += Math.round(amount('requests'));
+    target.inputTokens += Math.round(amount('inputTokens'));
+    target.outputTokens += Math.round(amount('outputTokens'));
+    target.errors += Math.round(amount('errors'));
     rows.set(key, target);
   }
   if (problems.length > 0) throw new UsageImportError(problems);

@@ -52,10 +52,82 @@ describe('usage file parser', () => {
     } catch (error) {
       expect((error as UsageImportError).problems).toEqual([
         'line 4: 3 columns, the header has 2',
-        'line 2: hour/timestamp is missing or not a date',
+        'line 2: hour is not a date (got "yesterday")',
         'line 3: cost_usd must be a non-negative number (got "-3")',
       ]);
     }
+  });
+});
+
+describe('usage file columns', () => {
+  const problemsOf = (text: string, format: 'csv' | 'jsonl'): readonly string[] => {
+    try {
+      parseUsageFile(text, format);
+    } catch (error) {
+      expect(error).toBeInstanceOf(UsageImportError);
+      return (error as UsageImportError).problems;
+    }
+    throw new Error('expected the import to be refused');
+  };
+
+  it.each(['hour_start', 'hour', 'timestamp', 'ts', 'time', 'Hour_Start', 'TIMESTAMP'])(
+    'accepts %s as the hour column (CSV and JSONL)',
+    (column) => {
+      const csv = parseUsageFile(`${column},cost_usd\n2026-11-01T00:10:00Z,1.5\n`, 'csv');
+      const jsonl = parseUsageFile(`{"${column}": "2026-11-01T01:00:00Z", "cost": 2}\n`, 'jsonl');
+      expect([...csv, ...jsonl].map((r) => [r.hour - H0, r.costUsd])).toEqual([
+        [0, 1.5],
+        [HOUR_MS, 2],
+      ]);
+    },
+  );
+
+  it('refuses a file whose cost column is misspelt, naming the column it did not recognise (never reads it as $0)', () => {
+    expect(problemsOf('hour_start,cost_dollars,requests\n2026-11-01T00:00:00Z,1.5,10\n', 'csv')).toEqual([
+      'header (line 1): no cost column (one of cost_usd, cost, llm.cost.usd); columns not recognised: "cost_dollars"',
+    ]);
+    expect(problemsOf('{"hour": "2026-11-01T00:00:00Z", "costs": 1.5}\n', 'jsonl')).toEqual([
+      'line 1: no cost key (one of cost_usd, cost, llm.cost.usd); keys not recognised: "costs"',
+    ]);
+  });
+
+  it('refuses a file without an hour column it knows, naming the column and the accepted names', () => {
+    expect(problemsOf('period_start,cost_usd\n2026-11-01T00:00:00Z,1.5\n', 'csv')).toEqual([
+      'header (line 1): no hour column (one of hour_start, hour, timestamp, ts, time); columns not recognised: "period_start"',
+    ]);
+  });
+
+  it('refuses two columns that give the same field', () => {
+    expect(problemsOf('hour,timestamp,cost_usd\n2026-11-01T00:00:00Z,2026-11-01T05:00:00Z,1\n', 'csv')).toEqual([
+      'header (line 1): columns "hour" and "timestamp" both give the hour: keep one',
+    ]);
+  });
+
+  it('imports a file with extra columns and names them in one warning', () => {
+    const warnings: string[] = [];
+    const rows = parseUsageFile(
+      'hour_start,cost_usd,region,requets\n2026-11-01T00:00:00Z,1.5,eu,10\n2026-11-01T01:00:00Z,1,eu,5\n',
+      'csv',
+      (w) => warnings.push(w),
+    );
+    expect(rows.map((r) => [r.hour - H0, r.costUsd, r.requests])).toEqual([
+      [0, 1.5, 0],
+      [HOUR_MS, 1, 0],
+    ]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^columns not recognised, not imported: "region", "requets" \(recognised, case-insensitive: hour_start\|hour\|timestamp\|ts\|time, cost_usd\|cost\|llm\.cost\.usd, requests\|/,
+    );
+
+    const jsonlWarnings: string[] = [];
+    parseUsageFile(
+      '{"ts": 1793491200, "cost": 1, "env": "prod"}\n{"ts": 1793494800, "cost": 1, "env": "prod", "svc": "a"}\n',
+      'jsonl',
+      (w) => jsonlWarnings.push(w),
+    );
+    expect(jsonlWarnings).toEqual([
+      expect.stringMatching(/^keys not recognised, not imported: "env" \(2 lines\), "svc" \(1 line\) /),
+    ]);
   });
 });
 

@@ -90,6 +90,19 @@ describe('cost forecaster', () => {
     const series = generateSyntheticUsage({ days: 20, seed: 1, start: START });
     await expect(trainCostForecaster(runtime, series)).rejects.toThrow(NotEnoughHistoryError);
   });
+
+  it('refuses a series padded with zero-cost hours after its data stops (no MAPE 0 % / confidence 1 card)', async () => {
+    const data = generateSyntheticUsage({ days: 49, seed: 3, start: START });
+    const pad = 42 * 24; // the data stops six weeks before "now"
+    const padded: HourlySeries = {
+      ...data,
+      cost: [...data.cost, ...new Array<number>(pad).fill(0)],
+      requests: [...data.requests, ...new Array<number>(pad).fill(0)],
+    };
+    await expect(trainCostForecaster(runtime, padded, { epochs: 1 })).rejects.toThrow(
+      /held-out last 14 days of the 2184 hours .* hold 0 hours with cost; validation needs at least 24/,
+    );
+  });
 });
 
 describe('forecast from the history alone (shorter than the model needs, or no card)', () => {

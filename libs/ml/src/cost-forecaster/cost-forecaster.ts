@@ -61,8 +61,11 @@ export interface TrainCostOptions {
   onEpoch?: (epoch: number, epochs: number, loss: number) => void;
 }
 
-/** Thrown when the series is too short to train and validate. */
+/** Thrown when the series is too short to train and validate, or its held-out tail holds (almost) no cost. */
 export class NotEnoughHistoryError extends Error {}
+
+/** Fewest held-out hours with cost a card's validation (its MAPE, so its confidence) is computed from. */
+export const MIN_HELD_OUT_HOURS_WITH_SPEND = MAX_HORIZON;
 
 function standardise(x: Float32Array, rows: number, scaler: Scaler): void {
   for (let r = 0; r < rows; r++) {
@@ -278,6 +281,16 @@ export async function trainCostForecaster(
     throw new NotEnoughHistoryError(
       `${n} hours of data: training needs at least ${firstOrigin + MAX_HORIZON + 7 * 24 + validationHours} ` +
         `(7 days of lags, 7 days to learn from, ${validationHours / 24} days held out)`,
+    );
+  }
+  // A held-out tail without usage (hours padded with zeros after the data stops) would score every method
+  // 0 % MAPE and give confidence 1: there is nothing to validate on, so no card.
+  const heldOutWithSpend = series.cost.slice(trainEnd).filter((c) => c > 0).length;
+  if (heldOutWithSpend < MIN_HELD_OUT_HOURS_WITH_SPEND) {
+    throw new NotEnoughHistoryError(
+      `the held-out last ${validationHours / 24} days of the ${n} hours (from ${new Date(series.start + trainEnd * HOUR_MS).toISOString()}) ` +
+        `hold ${heldOutWithSpend} hours with cost; validation needs at least ${MIN_HELD_OUT_HOURS_WITH_SPEND} ` +
+        '(are hours after the data stops padded with zeros? Train on the span the data covers)',
     );
   }
   // Training origins: every target inside the training part. Strided to cap the row count.
