@@ -6,6 +6,28 @@ export interface LedgerStoreHarness {
   open(): Promise<LedgerStore>;
   /** Restarts the database itself where that means something (PostgreSQL); the SQLite harness reopens the file. */
   restartDatabase(): Promise<void>;
+  /**
+   * Opens a store on a new, empty database after running `setup(id)` on it (`id`: the dialect's spelling of an
+   * auto-increment primary key column), e.g. a schema of an earlier version; `init()` already called.
+   */
+  openFresh(setup: (id: string) => string[]): Promise<LedgerStore>;
+}
+
+/** `usage_records` as the first release created it (before `prompt_id` and `trace_id`), with one row. */
+function legacySchema(id: string): string[] {
+  return [
+    `CREATE TABLE usage_records (id ${id}, ts BIGINT NOT NULL, endpoint TEXT NOT NULL, provider TEXT NOT NULL,
+  model TEXT NOT NULL, status TEXT NOT NULL, error_type TEXT, latency_ms DOUBLE PRECISION NOT NULL,
+  input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, cached_tokens BIGINT NOT NULL,
+  reasoning_tokens BIGINT NOT NULL, tokens_estimated INTEGER NOT NULL, cost_usd DOUBLE PRECISION,
+  quality_score DOUBLE PRECISION, flags TEXT NOT NULL, retry_count INTEGER NOT NULL, fallback_used INTEGER NOT NULL,
+  router_decision TEXT, prompt_hash TEXT NOT NULL, prompt_chars INTEGER NOT NULL, answer_chars INTEGER NOT NULL,
+  preview TEXT)`,
+    `INSERT INTO usage_records (ts, endpoint, provider, model, status, error_type, latency_ms, input_tokens,
+  output_tokens, cached_tokens, reasoning_tokens, tokens_estimated, cost_usd, quality_score, flags, retry_count,
+  fallback_used, router_decision, prompt_hash, prompt_chars, answer_chars, preview)
+  VALUES (${T0}, '/qa', 'simulated', 'flash', 'ok', NULL, 10, 100, 20, 0, 0, 0, 0.5, NULL, '[]', 0, 0, NULL, 'h', 5, 7, NULL)`,
+  ];
 }
 
 const T0 = Date.UTC(2026, 10, 2, 0, 0, 0); // a Monday, 00:00 UTC
@@ -34,6 +56,8 @@ export function usageRecord(overrides: Partial<UsageRecord> = {}): UsageRecord {
     promptChars: 42,
     answerChars: 420,
     preview: null,
+    promptId: null,
+    traceId: null,
     ...overrides,
   };
 }
@@ -76,6 +100,8 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
         reasoningTokens: 7,
         latencyMs: 12.5,
         preview: 'what is [EMAIL]?',
+        promptId: '0b6f3a52-5d0e-4d4f-9a57-7c7f3e0b9c11',
+        traceId: '6b0b4fc40000000046dd909b029c389c',
       });
       await store.append([record]);
       expect(await store.records(base(), base() + HOUR_MS, 10)).toEqual([record]);
@@ -118,6 +144,35 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       ]);
       expect(await store.costBetween(t, t + HOUR_MS)).toBeCloseTo(2, 10);
       expect(await store.costBetween(t, t + 2 * HOUR_MS)).toBeCloseTo(4, 10);
+    });
+
+    it('counts an aborted call as a request with its tokens and cost, not as an error', async () => {
+      const t = base();
+      const aborted = usageRecord({
+        ts: t + 1,
+        status: 'aborted',
+        errorType: 'client_abort',
+        tokensEstimated: true,
+        outputTokens: 30,
+        costUsd: 0.2,
+        promptId: 'aborted-call',
+      });
+      await store.append([usageRecord({ ts: t, costUsd: 0.1 }), aborted]);
+      const [hour] = await store.hourly({ from: t, to: t + HOUR_MS });
+      expect(hour).toMatchObject({ requests: 2, errors: 0, safetyBlocks: 0, outputTokens: 230 });
+      expect(hour!.costUsd).toBeCloseTo(0.3, 10);
+      expect((await store.records(t, t + HOUR_MS, 10))[1]).toEqual(aborted);
+    });
+
+    it('adds the columns a ledger of an earlier version lacks, once, keeping its rows', async () => {
+      const upgraded = await harness().openFresh(legacySchema);
+      opened.push(upgraded);
+      const [old] = await upgraded.records(T0, T0 + HOUR_MS, 10);
+      expect(old).toMatchObject({ model: 'flash', costUsd: 0.5, promptId: null, traceId: null });
+      const record = usageRecord({ ts: T0 + 1, promptId: 'after-upgrade', traceId: 'abc123' });
+      await upgraded.append([record]);
+      await upgraded.init();
+      expect((await upgraded.records(T0, T0 + HOUR_MS, 10))[1]).toEqual(record);
     });
 
     it('imports hourly rows idempotently (a re-import replaces, never doubles)', async () => {

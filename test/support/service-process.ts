@@ -128,6 +128,13 @@ export class ServiceProcess {
     }
   }
 
+  /** Kills the process at once (SIGKILL: a crash, nothing of its shutdown runs) and waits for it to exit. */
+  async kill(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
   async stop(): Promise<number | null> {
     if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
     this.child.kill('SIGTERM');

@@ -20,6 +20,8 @@ export interface BufferedLedgerOptions {
 const MAX_LABEL = 100;
 const label = (value: unknown, fallback: string): string =>
   typeof value === 'string' && value.length > 0 ? value.slice(0, MAX_LABEL) : fallback;
+const optionalLabel = (value: unknown): string | null =>
+  typeof value === 'string' && value.length > 0 ? value.slice(0, MAX_LABEL) : null;
 const count = (value: unknown): number =>
   typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value) : 0;
 const amount = (value: unknown): number =>
@@ -97,7 +99,7 @@ export class BufferedUsageLedger extends UsageLedger {
   }
 
   private normalise(e: UsageRecord): UsageRecord {
-    const status = e.status === 'error' || e.status === 'safety_block' ? e.status : 'ok';
+    const status = e.status === 'error' || e.status === 'safety_block' || e.status === 'aborted' ? e.status : 'ok';
     const preview =
       this.options.storePreview && typeof e.preview === 'string' && e.preview.length > 0
         ? truncate(this.redactor.redact(e.preview), this.options.previewChars ?? 200)
@@ -125,6 +127,8 @@ export class BufferedUsageLedger extends UsageLedger {
       promptChars: count(e.promptChars),
       answerChars: count(e.answerChars),
       preview,
+      promptId: optionalLabel(e.promptId),
+      traceId: optionalLabel(e.traceId),
     };
   }
 

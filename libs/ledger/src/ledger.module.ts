@@ -6,6 +6,9 @@ import { TextRedactor } from '@app/common';
 import { AppConfig } from '@app/config';
 import { MetricsPort, ReadinessRegistry } from '@app/telemetry';
 import { BudgetService } from './budget/budget.service';
+import { MemoryReservationStore } from './budget/memory-reservation.store';
+import { PostgresReservationStore } from './budget/postgres-reservation.store';
+import { ReservationStore } from './budget/reservation-store.port';
 import { BufferedUsageLedger } from './buffered-usage-ledger';
 import { DatadogApiPort, DatadogModule } from '@app/datadog';
 import { DatadogUsageMetricsSource } from './import/datadog-usage-metrics.source';
@@ -52,6 +55,34 @@ export function createLedgerStore(config: AppConfig): LedgerStore {
   return new SqliteLedgerStore(join(config.ledger.dataDir, LEDGER_SQLITE_FILE));
 }
 
+/** Margin on a reservation's time to live past the call deadline and a ledger flush. */
+const RESERVATION_MARGIN_MS = 1000;
+
+/**
+ * How long a reservation counts at most: the call deadline (no attempt starts past it and each attempt's timeout
+ * is cut to it), plus one ledger flush interval (a settled reservation counts until the call's record is
+ * flushed), plus a margin.
+ */
+export function reservationTtlMs(config: AppConfig): number {
+  return config.llm.deadlineMs + config.ledger.flushMs + RESERVATION_MARGIN_MS;
+}
+
+/**
+ * Budget reservations: shared in PostgreSQL with DATABASE_URL (a pool of their own, 5 connections), else per
+ * process in memory. Without a budget the store is never used.
+ */
+export function createReservationStore(config: AppConfig, ledger: UsageLedger): ReservationStore {
+  const url = config.ledger.databaseUrl;
+  if (!url || config.budget.dailyUsd === undefined) return new MemoryReservationStore();
+  const pool = new Pool({
+    connectionString: url.reveal(),
+    max: 5,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+  });
+  return new PostgresReservationStore(pool, ledger, config.ledger.flushMs);
+}
+
 /**
  * Usage ledger, budgets and usage import. The LLM pipeline records into `UsageLedger` and asks `BudgetService`
  * before each call; the forecast reads the ledger. Modules that inject these import `LedgerModule`.
@@ -71,11 +102,21 @@ export function createLedgerStore(config: AppConfig): LedgerStore {
         }),
     },
     { provide: UsageLedger, useExisting: BufferedUsageLedger },
+    { provide: ReservationStore, inject: [AppConfig, UsageLedger], useFactory: createReservationStore },
     {
       provide: BudgetService,
-      inject: [UsageLedger, MetricsPort, AppConfig],
-      useFactory: (ledger: UsageLedger, metrics: MetricsPort, config: AppConfig) =>
-        new BudgetService(ledger, metrics, { dailyUsd: config.budget.dailyUsd, policy: config.budget.policy }),
+      inject: [UsageLedger, MetricsPort, AppConfig, ReservationStore],
+      useFactory: (ledger: UsageLedger, metrics: MetricsPort, config: AppConfig, reservations: ReservationStore) =>
+        new BudgetService(
+          ledger,
+          metrics,
+          {
+            dailyUsd: config.budget.dailyUsd,
+            policy: config.budget.policy,
+            reservationTtlMs: reservationTtlMs(config),
+          },
+          reservations,
+        ),
     },
     {
       provide: UsageMetricsSource,
@@ -89,7 +130,7 @@ export function createLedgerStore(config: AppConfig): LedgerStore {
       useFactory: (ledger: UsageLedger, source: UsageMetricsSource) => new UsageImportService(ledger, source),
     },
   ],
-  exports: [UsageLedger, BudgetService, LedgerStore, UsageImportService, UsageMetricsSource],
+  exports: [UsageLedger, BudgetService, ReservationStore, LedgerStore, UsageImportService, UsageMetricsSource],
 })
 export class LedgerModule implements OnModuleInit, OnApplicationShutdown {
   constructor(
@@ -101,7 +142,7 @@ export class LedgerModule implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     await this.ledger.start();
-    this.budget.start();
+    await this.budget.init();
     this.readiness.register('ledger', async () => {
       const status = this.ledger.status();
       try {
@@ -125,6 +166,7 @@ export class LedgerModule implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.budget.stop();
     await this.ledger.stop().catch(() => undefined);
+    await this.budget.close().catch(() => undefined);
     await this.store.close();
   }
 }

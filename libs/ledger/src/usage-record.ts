@@ -1,6 +1,9 @@
 import { hourStart } from '@app/common';
-/** Outcome of one LLM call as the ledger stores it. */
-export type UsageStatus = 'ok' | 'error' | 'safety_block';
+/**
+ * Outcome of one LLM call as the ledger stores it. `aborted`: the client went away before the answer was
+ * complete; what the provider was asked for and generated is still paid (its tokens and cost are recorded).
+ */
+export type UsageStatus = 'ok' | 'error' | 'safety_block' | 'aborted';
 
 /**
  * One LLM call. No raw prompt or answer: a hash and lengths, plus an optional redacted preview that is only
@@ -34,6 +37,10 @@ export interface UsageRecord {
   answerChars: number;
   /** Redacted, only when LEDGER_STORE_PREVIEW. */
   preview: string | null;
+  /** The response's `metadata.prompt_id`: how a caller finds the record of a call it holds. Null on older rows. */
+  promptId?: string | null;
+  /** The 128-bit hex trace id (`dd.trace_id` of the call's log line); null when tracing is off. */
+  traceId?: string | null;
 }
 
 /** Dimensions an hourly rollup can be grouped by. */
@@ -128,6 +135,7 @@ export function rollUp(records: readonly UsageRecord[]): HourlyUsage[] {
       row = emptyHourly(hour, r.endpoint, r.provider, r.model);
       rows.set(key, row);
     }
+    // An aborted call is a request (its tokens and cost were spent), not an error.
     row.requests += 1;
     if (r.status === 'error') row.errors += 1;
     if (r.status === 'safety_block') row.safetyBlocks += 1;

@@ -1,4 +1,5 @@
 import type { QualityReport } from '@app/ml';
+import type { HttpLogFields } from '@app/telemetry';
 import type { PromptInspection } from './assessment/call-assessor';
 import type { CostBreakdown } from './pricing/price-table';
 import type { FinishReason, LlmUsage, SafetyBlock } from './ports/llm-provider.port';
@@ -31,6 +32,11 @@ export interface LlmCallInput {
   signal?: AbortSignal;
   /** The safety findings on the prompt (set by CallAssessor.inspect). */
   inspection?: PromptInspection;
+  /**
+   * The HTTP fields of the request line a stream handed over before its call ran (RequestTelemetry.handOffLogLine):
+   * the line of a stream its client abandons is the call's, with them.
+   */
+  requestLine?: HttpLogFields;
 }
 
 export interface LlmCallResult {

@@ -131,6 +131,8 @@ export class LlmController {
       // The call's line, written when the stream ends, is the request's line; a failure before the first event
       // is a 4xx/5xx response, which keeps the interceptor's own line.
       const http = this.requests.handOffLogLine(request, CALL_LOG_LINE);
+      // A stream its client abandons after the headers went out gets the call's line too, with these fields (499).
+      input.requestLine = http;
       const file = await this.endpoints.answerStream(input, {
         problem: (error): Problem => buildProblem(error, problemContext).body,
         answered: (result) => {

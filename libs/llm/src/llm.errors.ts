@@ -18,6 +18,8 @@ export const LLM_ERRORS = defineErrorCodes({
   CIRCUIT_OPEN: { status: 503, title: 'Circuit breaker open' },
   /** No upstream slot freed within LLM_QUEUE_TIMEOUT_MS. */
   NO_CAPACITY: { status: 503, title: 'No capacity' },
+  /** The client closed the connection before the answer was complete (nginx's 499: nobody reads the answer). */
+  CLIENT_CLOSED_REQUEST: { status: 499, title: 'Client closed request' },
 });
 
 /** The codes a failed call is answered with. */
@@ -69,6 +71,42 @@ export class LlmCallFailedError extends DomainError {
         retryAfterSeconds: context.retryAfterSeconds,
       },
       context.retryAfterSeconds !== null ? { 'retry-after': String(context.retryAfterSeconds) } : {},
+      options,
+    );
+  }
+}
+
+/** Where a call stood when its client went away (see `LlmCallAbandonedError`). */
+export interface AbandonedContext {
+  provider: string;
+  /** The model of the attempt in flight, or the last one tried (the first of the chain when none was). */
+  model: string;
+  modelsTried: string[];
+  attempts: number;
+  retries: number;
+  /** A request was with the provider when the client went away: its prompt (and any output) is billed. */
+  inFlight: boolean;
+  /** The text streamed to the client before it went away (SSE), else empty. */
+  streamedText: string;
+}
+
+/**
+ * A call its client abandoned (closed the connection) before the answer was complete: 499, neither a server error
+ * nor free. Recorded with `error_type:client_abort` and a ledger row (`aborted`) with what the provider was asked
+ * for and generated. Nobody reads its problem body.
+ */
+export class LlmCallAbandonedError extends DomainError {
+  declare readonly code: 'CLIENT_CLOSED_REQUEST';
+
+  constructor(
+    readonly context: AbandonedContext,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      LLM_ERRORS.CLIENT_CLOSED_REQUEST,
+      `The client closed the connection ${context.inFlight ? `while ${context.provider} ${context.model} was answering` : 'before any attempt was sent'}`,
+      { provider: context.provider, model: context.model, attempts: context.attempts },
+      {},
       options,
     );
   }

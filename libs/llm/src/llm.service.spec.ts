@@ -1,5 +1,6 @@
 import { answered, buildLlmPipeline as build, input, named, settled } from '../../../test/support/llm-pipeline-harness';
 import { ScriptedProvider } from '../../../test/support/scripted-provider';
+import { LlmCallAbandonedError } from './llm.errors';
 
 describe("LlmService: a call's records, sampling, safety blocks, concurrent calls, the budget", () => {
   it('records a call just after its answer, and whatever is pending at shutdown', async () => {
@@ -125,5 +126,46 @@ describe("LlmService: a call's records, sampling, safety blocks, concurrent call
     await answered(service.complete(input()));
     await answered(service.complete(input()));
     expect(ledger.spendToday(Date.now())).toBeCloseTo(0.6, 10);
+  });
+
+  it('records a call its client abandons while the provider works: 499, client_abort, priced and spent', async () => {
+    const { service, metrics, ledger } = await build(
+      {},
+      new ScriptedProvider().script('gemini-2.5-flash', { hang: true }),
+    );
+    const client = new AbortController();
+    const call = service.complete({ ...input(), signal: client.signal });
+    setTimeout(() => client.abort(new DOMException('client closed the connection', 'AbortError')), 10);
+    const error = (await call.catch((e: unknown) => e)) as LlmCallAbandonedError;
+    expect(error).toBeInstanceOf(LlmCallAbandonedError);
+    expect(error.status).toBe(499);
+    expect(error.context).toMatchObject({ inFlight: true, model: 'gemini-2.5-flash', attempts: 1 });
+    expect(named(metrics, 'llm.request.count')[0]!.tags).toEqual(
+      expect.arrayContaining(['status:aborted', 'error_type:client_abort']),
+    );
+    expect(named(metrics, 'llm.error.count')).toEqual([]);
+    expect(named(metrics, 'llm.tokens.input')[0]!.value).toBeGreaterThan(0);
+    expect(ledger.spendToday()).toBeGreaterThan(0); // the prompt is billed: it counts against the budget
+  });
+
+  it('records a stream its consumer stops reading: the text streamed so far, and cancels the provider', async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', {
+      ok: 'one two three four five six seven eight',
+      chunkDelayMs: 5,
+    });
+    const { service, metrics, ledger, tracer } = await build({}, provider);
+    const stream = await service.stream(input());
+    let deltas = 0;
+    for await (const item of stream) {
+      if (item.type === 'delta') deltas += 1;
+      if (deltas === 3) break; // the client closed the stream
+    }
+    await settled();
+    expect(named(metrics, 'llm.request.count').map((m) => m.tags)).toEqual([
+      expect.arrayContaining(['status:aborted', 'error_type:client_abort']),
+    ]);
+    expect(named(metrics, 'llm.tokens.output')[0]!.value).toBeGreaterThan(0);
+    expect(ledger.spendToday()).toBeGreaterThan(0);
+    expect(tracer.spanErrors).toEqual([]); // cancelled for the client, not failed
   });
 });

@@ -31,7 +31,7 @@ export class LlmService {
   }
 
   async complete(raw: LlmCallInput): Promise<LlmCallResult> {
-    const ctx = this.contexts.open(raw);
+    const ctx = await this.contexts.open(raw);
     try {
       if (ctx.input.drills.latency) await this.drills.latency(ctx.input.signal);
       const outcome = await this.chain.run(ctx, this.attempts.generate);
@@ -46,7 +46,7 @@ export class LlmService {
    * the first event is awaited before this resolves, so such failures surface as a normal error response.
    */
   async stream(raw: LlmCallInput): Promise<AsyncIterable<LlmStreamItem>> {
-    const ctx = this.contexts.open(raw);
+    const ctx = await this.contexts.open(raw);
     let outcome: ChainOutcome<StreamedAnswer>;
     try {
       if (ctx.input.drills.latency) await this.drills.latency(ctx.input.signal);
@@ -60,16 +60,28 @@ export class LlmService {
   private async *iterate(ctx: CallContext, outcome: ChainOutcome<StreamedAnswer>): AsyncGenerator<LlmStreamItem> {
     const { queue, done } = outcome.value;
     let ttftMs: number | undefined;
+    // The text sent so far: what an abandoned stream generated (and is billed for).
+    const streamed: string[] = [];
+    let ended = false;
     try {
       for await (const text of queue) {
         ttftMs ??= performance.now() - ctx.started;
+        streamed.push(text);
         yield { type: 'delta', text };
       }
       const final = await done;
+      ended = true;
       yield { type: 'done', result: this.recorder.streamed(ctx, outcome, final, ttftMs) };
     } catch (error) {
+      ended = true;
+      if (ctx.input.signal?.aborted) throw this.recorder.streamAbandoned(ctx, outcome, streamed, error);
       throw this.recorder.failed(ctx, this.chain.failedAfterFirstToken(error, outcome));
     } finally {
+      if (!ended) {
+        // The consumer stopped reading before the end (the client closed the stream): the provider stops too.
+        outcome.attempt.abandon();
+        this.recorder.streamAbandoned(ctx, outcome, streamed);
+      }
       outcome.attempt.release();
     }
   }

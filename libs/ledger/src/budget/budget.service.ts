@@ -3,6 +3,8 @@ import { formatTags, type MetricsPort } from '@app/telemetry';
 import { LEDGER_METRICS } from '../ledger.metrics';
 import type { UsageLedger } from '../usage-ledger';
 import { LEDGER_ERRORS } from '../ledger.errors';
+import { MemoryReservationStore } from './memory-reservation.store';
+import type { Admission, ReservationStore } from './reservation-store.port';
 
 export type BudgetPolicy = 'alert' | 'enforce';
 export type BudgetRisk = 'none' | 'low' | 'medium' | 'high' | 'critical' | 'exceeded';
@@ -16,9 +18,11 @@ export interface BudgetStatus {
   /** Null when no DAILY_BUDGET_USD is set (budgets off). */
   dailyBudgetUsd: number | null;
   spentTodayUsd: number;
-  /** Percent of the daily budget spent today; null without a budget. */
+  /** Held by calls in flight (their worst-case cost) and not yet spent; 0 without a budget. */
+  reservedUsd: number;
+  /** Percent of the daily budget spent or reserved today; null without a budget. */
   utilizationPct: number | null;
-  /** From today's spend alone. */
+  /** From today's spend and reservations. */
   risk: BudgetRisk;
   exceeded: boolean;
   /** Next UTC midnight, when today's spend resets (ISO 8601). */
@@ -30,6 +34,11 @@ export interface BudgetOptions {
   policy: BudgetPolicy;
   /** How often the spend gauges are emitted. */
   reportEveryMs?: number;
+  /**
+   * How long a reservation counts unless settled or released first: the call deadline plus the ledger's flush
+   * interval plus a margin (default 2 min + 2 s).
+   */
+  reservationTtlMs?: number;
   now?: () => number;
 }
 
@@ -42,27 +51,109 @@ export function budgetRisk(pct: number | null): BudgetRisk {
   return 'low';
 }
 
+/** The figures of a BUDGET_EXCEEDED refusal (the 429's extension members). */
+interface Refusal {
+  spentUsd: number;
+  reservedUsd: number;
+  /** Null when refused before the call's worst case was computed (spend alone reached the budget). */
+  worstCaseUsd: number | null;
+}
+
 /**
- * Daily budget (UTC day) over the usage ledger: spend and enforcement. `assertCanSpend` runs on the LLM request
- * path and is synchronous (the ledger keeps today's spend in memory). With BUDGET_POLICY=enforce, once today's
- * spend reaches DAILY_BUDGET_USD, LLM endpoints answer 429 BUDGET_EXCEEDED until the reset at UTC midnight.
+ * Daily budget (UTC day) over the usage ledger: spend, reservations and enforcement. Each LLM call reserves
+ * its worst-case cost before it starts (`reserve`) and the reservation stops counting when the call's spend
+ * counts (`settle`) or when the call failed (`release`), or expires after the call deadline. With
+ * BUDGET_POLICY=enforce a call that does not fit (spend + live reservations + its worst case > DAILY_BUDGET_USD)
+ * is refused with 429 BUDGET_EXCEEDED; under `alert` it is reserved all the same and the gauges count it.
+ * Reservations are per process in memory (embedded ledger: no I/O on the request path) or shared by every
+ * instance in PostgreSQL (one round trip per call). Without a budget nothing runs per call.
  * It knows nothing of forecasts: the forecast lib's `BudgetOutlook` reads `status()` and adds them.
  */
 export class BudgetService {
   private readonly now: () => number;
+  private readonly reservations: ReservationStore;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ledger: UsageLedger,
     private readonly metrics: MetricsPort,
     private readonly options: BudgetOptions,
+    reservations?: ReservationStore,
   ) {
     this.now = options.now ?? Date.now;
+    this.reservations = reservations ?? new MemoryReservationStore();
+  }
+
+  /** Creates the reservations' schema (PostgreSQL) and starts the gauges. */
+  async init(): Promise<void> {
+    if (this.reserving) await this.reservations.init();
+    this.start();
   }
 
   start(): void {
-    this.timer = setInterval(() => this.report(), this.options.reportEveryMs ?? 60_000);
+    this.timer = setInterval(() => {
+      if (this.reserving) void this.reservations.refresh().finally(() => this.report());
+      else this.report();
+    }, this.options.reportEveryMs ?? 60_000);
     this.timer.unref();
+  }
+
+  /** Closes the reservations' store, releasing what this process holds. */
+  async close(): Promise<void> {
+    this.stop();
+    await this.reservations.close();
+  }
+
+  /** A daily budget is set: calls reserve their worst case (`reserve`, `settle`, `release`). */
+  get reserving(): boolean {
+    return this.options.dailyUsd !== undefined;
+  }
+
+  /** Where reservations live: `memory` (per process) or `postgres` (shared). */
+  get reservationStore(): 'memory' | 'postgres' {
+    return this.reservations.kind;
+  }
+
+  /**
+   * Reserves a call's worst-case cost (`id`: its prompt id) before it starts. Under enforce, throws
+   * BUDGET_EXCEEDED (429) when it does not fit. Synchronous (returns nothing) with the in-memory store; a promise
+   * (one round trip) with PostgreSQL. Does nothing without a budget.
+   */
+  reserve(id: string, amountUsd: number, now = this.now()): void | Promise<void> {
+    const budget = this.options.dailyUsd;
+    if (budget === undefined) return;
+    const amount = Number.isFinite(amountUsd) && amountUsd > 0 ? amountUsd : 0;
+    const admission = this.reservations.reserve({
+      id,
+      amountUsd: amount,
+      ttlMs: this.options.reservationTtlMs ?? 122_000,
+      budgetUsd: budget,
+      enforce: this.options.policy === 'enforce',
+      dayStart: utcDayStart(now),
+      spentTodayUsd: this.ledger.spendToday(now),
+      now,
+    });
+    if (admission instanceof Promise) return admission.then((a) => this.decide(a, amount, now));
+    this.decide(admission, amount, now);
+  }
+
+  /** The call's ledger record has been made: its reservation stops counting once its spend does. */
+  settle(id: string, now = this.now()): void {
+    if (this.reserving) this.reservations.settle(id, now);
+  }
+
+  /** The call failed or was abandoned: its reservation stops counting. */
+  release(id: string, now = this.now()): void {
+    if (this.reserving) this.reservations.release(id, now);
+  }
+
+  private decide(admission: Admission, amountUsd: number, now: number): void {
+    if (admission.admitted) return;
+    this.refuse(now, {
+      spentUsd: admission.spentTodayUsd,
+      reservedUsd: admission.reservedUsd,
+      worstCaseUsd: amountUsd,
+    });
   }
 
   stop(): void {
@@ -79,13 +170,30 @@ export class BudgetService {
     if (this.options.policy !== 'enforce' || budget === undefined) return;
     const spent = this.ledger.spendToday(now);
     if (spent < budget) return;
+    this.refuse(now, { spentUsd: spent, reservedUsd: this.reservations.reservedUsd(now), worstCaseUsd: null });
+  }
+
+  private refuse(now: number, refusal: Refusal): never {
+    const budget = this.options.dailyUsd ?? 0;
+    const { spentUsd, reservedUsd, worstCaseUsd } = refusal;
     const reset = utcDayStart(now) + DAY_MS;
     const retryAfter = Math.max(1, Math.ceil((reset - now) / 1000));
     this.metrics.increment(LEDGER_METRICS.budgetRejected.name, 1);
+    const why =
+      spentUsd >= budget
+        ? `Today's LLM spend ($${spentUsd.toFixed(4)}) has reached the daily budget of $${budget.toFixed(2)}`
+        : `This call could cost up to $${(worstCaseUsd ?? 0).toFixed(6)}, more than is left of the daily budget of ` +
+          `$${budget.toFixed(2)} ($${spentUsd.toFixed(4)} spent, $${reservedUsd.toFixed(4)} reserved by calls in flight)`;
     throw new DomainError(
       LEDGER_ERRORS.BUDGET_EXCEEDED,
-      `Today's LLM spend ($${spent.toFixed(4)}) has reached the daily budget of $${budget.toFixed(2)}; it resets at ${new Date(reset).toISOString()}.`,
-      { resetAt: new Date(reset).toISOString(), dailyBudgetUsd: budget, spentTodayUsd: round(spent) },
+      `${why}; it resets at ${new Date(reset).toISOString()}.`,
+      {
+        resetAt: new Date(reset).toISOString(),
+        dailyBudgetUsd: budget,
+        spentTodayUsd: round(spentUsd),
+        reservedUsd: round(reservedUsd),
+        callWorstCaseUsd: worstCaseUsd === null ? null : round(worstCaseUsd),
+      },
       { 'retry-after': String(retryAfter) },
     );
   }
@@ -93,12 +201,15 @@ export class BudgetService {
   status(now = this.now()): BudgetStatus {
     const budget = this.options.dailyUsd ?? null;
     const spent = this.ledger.spendToday(now);
-    const pct = budget === null ? null : budget === 0 ? (spent > 0 ? Infinity : 0) : (100 * spent) / budget;
+    const reserved = budget === null ? 0 : this.reservations.reservedUsd(now);
+    const used = spent + reserved;
+    const pct = budget === null ? null : budget === 0 ? (used > 0 ? Infinity : 0) : (100 * used) / budget;
     const exceeded = budget !== null && spent >= budget;
     return {
       policy: this.options.policy,
       dailyBudgetUsd: budget,
       spentTodayUsd: round(spent),
+      reservedUsd: round(reserved),
       utilizationPct: pct === null ? null : round(Math.min(pct, 1e6)),
       risk: exceeded ? 'exceeded' : budgetRisk(pct),
       exceeded,

@@ -35,6 +35,22 @@ export const RECORD_COLUMNS = [
   'prompt_chars',
   'answer_chars',
   'preview',
+  'prompt_id',
+  'trace_id',
+] as const;
+
+/**
+ * Columns added to `usage_records` after its first release, with their type: a ledger created earlier gets them on
+ * start (`ALTER TABLE ... ADD COLUMN`, nullable, so its old rows read null). Each store adds the missing ones.
+ */
+export const ADDED_RECORD_COLUMNS: readonly (readonly [column: string, type: string])[] = [
+  ['prompt_id', 'TEXT'],
+  ['trace_id', 'TEXT'],
+];
+
+/** Indexes over the added columns, created once the columns exist (a caller finds its call by `prompt_id`). */
+export const ADDED_RECORD_INDEXES = [
+  'CREATE INDEX IF NOT EXISTS usage_records_prompt_id ON usage_records (prompt_id)',
 ] as const;
 
 export const MEASURE_COLUMNS: Record<HourlyMeasure, string> = {
@@ -87,7 +103,9 @@ export function schema(dialect: 'sqlite' | 'postgres'): string[] {
   prompt_hash TEXT NOT NULL,
   prompt_chars INTEGER NOT NULL,
   answer_chars INTEGER NOT NULL,
-  preview TEXT
+  preview TEXT,
+  prompt_id TEXT,
+  trace_id TEXT
 )`,
     'CREATE INDEX IF NOT EXISTS usage_records_ts ON usage_records (ts)',
     `CREATE TABLE IF NOT EXISTS usage_hourly (
@@ -127,6 +145,8 @@ export function recordValues(r: UsageRecord): SqlValue[] {
     r.promptChars,
     r.answerChars,
     r.preview,
+    r.promptId ?? null,
+    r.traceId ?? null,
   ];
 }
 
@@ -159,6 +179,8 @@ export function toRecord(row: Record<string, unknown>): UsageRecord {
     promptChars: num(row.prompt_chars),
     answerChars: num(row.answer_chars),
     preview: strOrNull(row.preview),
+    promptId: strOrNull(row.prompt_id),
+    traceId: strOrNull(row.trace_id),
   };
 }
 

@@ -7,6 +7,7 @@ import { PostgresLedgerStore } from './postgres-ledger.store';
 const server = new PostgresTestServer();
 beforeAll(() => server.start(), 60_000);
 afterAll(() => server.stop());
+let fresh = 0;
 
 ledgerStoreContract('PostgresLedgerStore', () => ({
   open: async () => {
@@ -17,5 +18,25 @@ ledgerStoreContract('PostgresLedgerStore', () => ({
   restartDatabase: () => {
     server.restart();
     return Promise.resolve();
+  },
+  openFresh: async (setup) => {
+    fresh += 1;
+    const name = `fresh_${fresh}`;
+    const admin = new Pool({ connectionString: server.url, max: 1 });
+    try {
+      await admin.query(`CREATE DATABASE ${name}`);
+    } finally {
+      await admin.end();
+    }
+    const url = server.url.replace(/\/postgres$/, `/${name}`);
+    const setupPool = new Pool({ connectionString: url, max: 1 });
+    try {
+      for (const statement of setup('BIGSERIAL PRIMARY KEY')) await setupPool.query(statement);
+    } finally {
+      await setupPool.end();
+    }
+    const store = new PostgresLedgerStore(new Pool({ connectionString: url, max: 2 }));
+    await store.init();
+    return store;
   },
 }));

@@ -2,6 +2,8 @@ import type { Pool, PoolClient } from 'pg';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
 import { LedgerStore, type PurgeResult } from './ledger-store.port';
 import {
+  ADDED_RECORD_COLUMNS,
+  ADDED_RECORD_INDEXES,
   HOURLY_COLUMNS,
   hourlyRange,
   hourlySelect,
@@ -44,6 +46,11 @@ export class PostgresLedgerStore extends LedgerStore {
       // Serialise schema creation between instances starting together.
       await client.query('SELECT pg_advisory_lock(7349001)');
       for (const statement of schema('postgres')) await client.query(statement);
+      // A ledger created by an earlier version gets the columns added since (idempotent).
+      for (const [column, type] of ADDED_RECORD_COLUMNS) {
+        await client.query(`ALTER TABLE usage_records ADD COLUMN IF NOT EXISTS ${column} ${type}`);
+      }
+      for (const statement of ADDED_RECORD_INDEXES) await client.query(statement);
     } finally {
       await client.query('SELECT pg_advisory_unlock(7349001)').catch(() => undefined);
       client.release();

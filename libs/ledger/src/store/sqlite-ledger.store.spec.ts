@@ -1,12 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { ledgerStoreContract } from '../../../../test/support/ledger-store-contract';
 import { SqliteLedgerStore } from './sqlite-ledger.store';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-sqlite-'));
 const file = join(dir, 'nested', 'ledger.sqlite');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let fresh = 0;
 
 ledgerStoreContract('SqliteLedgerStore', () => ({
   open: async () => {
@@ -15,4 +17,15 @@ ledgerStoreContract('SqliteLedgerStore', () => ({
     return store;
   },
   restartDatabase: () => Promise.resolve(),
+  openFresh: async (setup) => {
+    fresh += 1;
+    const freshFile = join(dir, `fresh-${fresh}`, 'ledger.sqlite');
+    mkdirSync(join(dir, `fresh-${fresh}`));
+    const db = new DatabaseSync(freshFile);
+    for (const statement of setup('INTEGER PRIMARY KEY AUTOINCREMENT')) db.exec(statement);
+    db.close();
+    const store = new SqliteLedgerStore(freshFile);
+    await store.init();
+    return store;
+  },
 }));

@@ -4,6 +4,8 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
 import { LedgerStore, type PurgeResult } from './ledger-store.port';
 import {
+  ADDED_RECORD_COLUMNS,
+  ADDED_RECORD_INDEXES,
   HOURLY_COLUMNS,
   hourlyRange,
   hourlySelect,
@@ -48,6 +50,17 @@ export class SqliteLedgerStore extends LedgerStore {
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = NORMAL');
     for (const statement of schema('sqlite')) db.exec(statement);
+    // SQLite has no ADD COLUMN IF NOT EXISTS: add the columns a ledger created by an earlier version lacks.
+    const present = new Set(
+      db
+        .prepare('PRAGMA table_info(usage_records)')
+        .all()
+        .map((c) => String((c as { name: unknown }).name)),
+    );
+    for (const [column, type] of ADDED_RECORD_COLUMNS) {
+      if (!present.has(column)) db.exec(`ALTER TABLE usage_records ADD COLUMN ${column} ${type}`);
+    }
+    for (const statement of ADDED_RECORD_INDEXES) db.exec(statement);
     const row = (n: number): string => `(${Array.from({ length: n }, () => '?').join(', ')})`;
     this.insertRecord = db.prepare(
       `INSERT INTO usage_records (${RECORD_COLUMNS.join(', ')}) VALUES ${row(RECORD_COLUMNS.length)}`,

@@ -2,9 +2,12 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { BudgetService, UsageLedger, type UsageRecord } from '@app/ledger';
-import { LogSanitizer } from '@app/telemetry';
+import { LogSanitizer, TracerPort } from '@app/telemetry';
+import { CLIENT_ABORT } from '../instrumentation/llm-call.instrumentation';
 import type { LlmCallInput, LlmCallResult } from '../llm-call.types';
-import type { LlmCallFailedError } from '../llm.errors';
+import type { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
+import type { LlmUsage } from '../ports/llm-provider.port';
+import type { CostBreakdown } from '../pricing/price-table';
 
 /**
  * Connects the LLM pipeline to the usage ledger and the daily budget: refuses calls once an enforced
@@ -19,6 +22,7 @@ export class UsageRecorder {
     private readonly ledger: UsageLedger,
     private readonly budget: BudgetService,
     private readonly sanitizer: LogSanitizer,
+    private readonly tracer: TracerPort,
   ) {}
 
   /** Throws BUDGET_EXCEEDED (429) under BUDGET_POLICY=enforce once today's spend reached the budget. */
@@ -32,7 +36,7 @@ export class UsageRecorder {
     if (result.quality?.failureToAnswer) flags.push('failure_to_answer');
     this.inspectionFlags(input, flags);
     this.ledger.record({
-      ...this.base(input, result.sentPrompt, startedAt),
+      ...this.base(input, result.sentPrompt, startedAt, result.promptId),
       provider: result.provider,
       model: result.model,
       status: result.safetyBlock ? 'safety_block' : 'ok',
@@ -59,12 +63,13 @@ export class UsageRecorder {
     error: LlmCallFailedError,
     latencyMs: number,
     startedAt: number,
+    promptId: string,
   ): void {
     const flags: string[] = [];
     this.inspectionFlags(input, flags);
     const ctx = error.context;
     this.ledger.record({
-      ...this.base(input, prompt, startedAt),
+      ...this.base(input, prompt, startedAt, promptId),
       provider,
       model: ctx.model,
       status: 'error',
@@ -84,12 +89,56 @@ export class UsageRecorder {
     });
   }
 
+  /**
+   * A call its client abandoned (`aborted`): what the provider was asked for and generated, estimated when no usage
+   * arrived, and priced, so it counts in today's spend like any call.
+   */
+  abandoned(
+    input: LlmCallInput,
+    prompt: string,
+    error: LlmCallAbandonedError,
+    spent: { usage: LlmUsage; cost: CostBreakdown },
+    latencyMs: number,
+    startedAt: number,
+    promptId: string,
+  ): void {
+    const flags: string[] = [];
+    this.inspectionFlags(input, flags);
+    const ctx = error.context;
+    this.ledger.record({
+      ...this.base(input, prompt, startedAt, promptId),
+      provider: ctx.provider,
+      model: ctx.model,
+      status: 'aborted',
+      errorType: CLIENT_ABORT,
+      latencyMs: Math.round(latencyMs * 100) / 100,
+      inputTokens: spent.usage.inputTokens,
+      outputTokens: spent.usage.outputTokens,
+      cachedTokens: spent.usage.cachedTokens,
+      reasoningTokens: spent.usage.reasoningTokens,
+      tokensEstimated: spent.usage.estimated,
+      costUsd: spent.cost.costUsd,
+      qualityScore: null,
+      flags,
+      retryCount: ctx.retries,
+      fallbackUsed: ctx.modelsTried.length > 1,
+      answerChars: ctx.streamedText.length,
+    });
+  }
+
+  /** What every row has; the trace id is the active span's: records are made in their call's async context. */
   private base(
     input: LlmCallInput,
     prompt: string,
     startedAt: number,
-  ): Pick<UsageRecord, 'ts' | 'endpoint' | 'routerDecision' | 'promptHash' | 'promptChars' | 'preview'> {
+    promptId: string,
+  ): Pick<
+    UsageRecord,
+    'ts' | 'endpoint' | 'routerDecision' | 'promptHash' | 'promptChars' | 'preview' | 'promptId' | 'traceId'
+  > {
     return {
+      promptId,
+      traceId: this.tracer.currentTraceId() ?? null,
       ts: startedAt,
       endpoint: input.endpoint,
       routerDecision: null,

@@ -1,12 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { formatTags, type HttpLogFields, LogSanitizer, MetricsPort, TAG } from '@app/telemetry';
-import type { LlmCallResult, LlmEndpoint } from '../llm-call.types';
-import type { LlmCallFailedError } from '../llm.errors';
+import type { LlmCallInput, LlmCallResult, LlmEndpoint } from '../llm-call.types';
+import type { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
+import type { LlmUsage } from '../ports/llm-provider.port';
+import type { CostBreakdown } from '../pricing/price-table';
 import { CIRCUIT_STATE_VALUE, type CircuitState } from '../reliability/circuit-breaker';
 import { LLM_METRICS as M } from './llm-metrics';
 
-export type CallStatus = 'ok' | 'error' | 'safety_block';
+export type CallStatus = 'ok' | 'error' | 'safety_block' | 'aborted';
+
+/** The `error_type` of a call its client abandoned (`status:aborted`). */
+export const CLIENT_ABORT = 'client_abort';
 
 /** The HTTP fields of the request whose log line a call's line is (RequestTelemetry.handOffLogLine). */
 export type RequestLineFields = HttpLogFields;
@@ -147,6 +152,56 @@ export class LlmCallInstrumentation {
         prompt: this.sanitizer.text(prompt),
       },
       'llm call failed',
+    );
+  }
+
+  /**
+   * A call its client abandoned: `llm.request.count` with `status:aborted` and `error_type:client_abort` (a request,
+   * not an error: the error-rate monitor ignores it), its tokens and cost (it was paid), no latency (the client's
+   * patience, not the provider's speed), and an `info` line. For a stream, whose request line was handed over, the
+   * line is the request's line, with `http.status_code` 499.
+   */
+  abandoned(
+    input: LlmCallInput,
+    error: LlmCallAbandonedError,
+    spent: { usage: LlmUsage; cost: CostBreakdown },
+    latencyMs: number,
+    counters: AttemptCounters,
+    promptId: string,
+  ): void {
+    const ctx = error.context;
+    const tags = this.tags(input.endpoint, ctx.provider, ctx.model, 'aborted');
+    const m = this.metrics;
+    m.increment(M.requests.name, 1, [...tags, `${TAG.errorType}:${CLIENT_ABORT}`]);
+    if (spent.usage.totalTokens > 0) {
+      m.increment(M.tokensInput.name, spent.usage.inputTokens, tags);
+      m.increment(M.tokensOutput.name, spent.usage.outputTokens, tags);
+      m.increment(M.tokensTotal.name, spent.usage.totalTokens, tags);
+      if (spent.cost.costUsd !== null) m.increment(M.costSpend.name, spent.cost.costUsd, tags);
+      else m.increment(M.unpriced.name, 1, tags);
+    }
+    this.common(tags, ctx.retries, ctx.modelsTried.length > 1, counters);
+    const http = input.requestLine;
+    this.logger.info(
+      {
+        ...(http ? { http: { ...http, status_code: 499 } } : {}),
+        prompt_id: promptId,
+        endpoint: input.endpoint,
+        provider: ctx.provider,
+        model: ctx.model,
+        status: 'aborted',
+        code: error.code,
+        error_type: CLIENT_ABORT,
+        in_flight: ctx.inFlight,
+        attempts: ctx.attempts,
+        latency_ms: Math.round(latencyMs * 10) / 10,
+        input_tokens: spent.usage.inputTokens,
+        output_tokens: spent.usage.outputTokens,
+        tokens_estimated: spent.usage.estimated,
+        cost_usd: spent.cost.costUsd,
+        prompt: this.sanitizer.text(input.prompt),
+      },
+      'llm call abandoned by the client',
     );
   }
 

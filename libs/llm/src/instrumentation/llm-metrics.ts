@@ -26,8 +26,9 @@ export const LLM_METRICS = {
     name: 'llm.request.count',
     type: 'count',
     unit: 'request',
-    tags: CALL_TAGS,
-    description: 'LLM calls, by final status (ok, error, safety_block).',
+    tags: ERROR_TAGS,
+    description:
+      'LLM calls, by final status (ok, error, safety_block, aborted). A call its client abandoned is `status:aborted` with `error_type:client_abort` (the only calls with an error_type here); it is not an error.',
   },
   errors: {
     name: 'llm.error.count',

@@ -34,6 +34,8 @@ export class Attempt {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout;
   private streaming = false;
+  /** The client went away (its signal, or `abandon`): the attempt ended because nobody waits for it. */
+  clientGone = false;
   /** The LLM Observability reference of the attempt's span, for evaluations. */
   evaluationRef: unknown;
 
@@ -62,7 +64,14 @@ export class Attempt {
 
   /** The client went away (an EventListener object: no closure per attempt). */
   handleEvent(): void {
+    this.clientGone = true;
     this.controller.abort(this.clientSignal?.reason);
+  }
+
+  /** The client stopped reading a started stream: its request is cancelled like on the client's own signal. */
+  abandon(): void {
+    this.clientGone = true;
+    this.controller.abort(new DOMException('the client stopped reading the stream', 'AbortError'));
   }
 
   /**
@@ -135,7 +144,11 @@ export class AttemptRunner {
           if (drill) throw drill;
           const { started, finished } = kind.start(request, span, attempt);
           started.then(resolve, reject);
-          await finished;
+          await finished.catch((error: unknown) => {
+            // Cancelled because the client went away: not the provider's failure, so not a span error.
+            if (!attempt.clientGone) throw error;
+            span.setTag('llm.client_abort', true);
+          });
         })
         .catch(reject);
     });

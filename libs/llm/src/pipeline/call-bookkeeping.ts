@@ -1,5 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { UsageRecorder } from '../assessment/usage-recorder';
 
@@ -19,7 +19,7 @@ const BOOKKEEPING_MAX_DELAY_MS = 2;
  * `dd.span_id` (dd-trace's log injection reads the active span), so the line still links to its trace.
  */
 @Injectable()
-export class CallBookkeeping implements OnModuleDestroy {
+export class CallBookkeeping implements OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger('LlmService');
   private readonly pending: (() => void)[] = [];
   private timer?: NodeJS.Timeout;
@@ -54,6 +54,15 @@ export class CallBookkeeping implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.run();
+  }
+
+  /**
+   * The calls answered while the server drained (Nest closes it after `onModuleDestroy`) queued their records
+   * just before their answers went out: they are made now, before the ledger's own shutdown hook writes its buffer
+   * (LedgerModule, imported by LlmModule, shuts down after it), so a graceful stop records every answered call.
+   */
+  onApplicationShutdown(): void {
     this.run();
   }
 

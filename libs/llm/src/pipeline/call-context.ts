@@ -6,6 +6,7 @@ import type { AttemptCounters } from '../instrumentation/llm-call.instrumentatio
 import type { LlmCallInput } from '../llm-call.types';
 import { LlmProvider } from '../ports/llm-provider.port';
 import { CallBookkeeping } from './call-bookkeeping';
+import { CallBudget } from './call-budget';
 import { LlmDrills } from './llm-drills';
 
 /** One call, from its admission to its records. Nothing about a call is stored on shared objects. */
@@ -35,15 +36,19 @@ export class CallContexts {
     private readonly assessor: CallAssessor,
     private readonly drills: LlmDrills,
     private readonly provider: LlmProvider,
+    private readonly budget: CallBudget,
   ) {}
 
-  /** Throws BUDGET_EXCEEDED or PROMPT_INJECTION before anything is sent (such a call is not an LLM call). */
-  open(raw: LlmCallInput): CallContext {
+  /**
+   * Throws BUDGET_EXCEEDED or PROMPT_INJECTION before anything is sent (such a call is not an LLM call). With a
+   * daily budget the call's worst case is reserved last (`CallBudget`): a promise only with PostgreSQL.
+   */
+  open(raw: LlmCallInput): CallContext | Promise<CallContext> {
     this.bookkeeping.admit();
     const input = this.assessor.inspect(raw, this.provider.name);
     const { prompt, applied } = this.drills.preparePrompt(input.prompt, input.drills);
     const started = performance.now();
-    return {
+    const ctx: CallContext = {
       input,
       promptId: randomUUID(),
       started,
@@ -54,6 +59,8 @@ export class CallContexts {
       counters: { rateLimits: 0, timeouts: 0 },
       llmobs: sampled(this.config.tracing.llmobsSampleRate),
     };
+    const reserved = this.budget.reserve(ctx);
+    return reserved ? reserved.then(() => ctx) : ctx;
   }
 }
 

@@ -3,11 +3,13 @@ import { CallAssessor } from '../assessment/call-assessor';
 import { UsageRecorder } from '../assessment/usage-recorder';
 import { LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
 import type { LlmCallResult } from '../llm-call.types';
-import { LlmCallFailedError } from '../llm.errors';
+import { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
 import type { LlmGenerateResult } from '../ports/llm-provider.port';
 import { CallBookkeeping } from './call-bookkeeping';
+import { CallBudget } from './call-budget';
 import type { CallContext } from './call-context';
 import { type Answered, CallResults } from './call-results';
+import { FailureMapper } from './failure-mapper';
 
 /**
  * A call's end: the answered call is scored (the response carries the score) and its records (metrics, log
@@ -22,6 +24,8 @@ export class CallRecorder {
     private readonly telemetry: LlmCallInstrumentation,
     private readonly usage: UsageRecorder,
     private readonly bookkeeping: CallBookkeeping,
+    private readonly failures: FailureMapper,
+    private readonly budget: CallBudget,
   ) {}
 
   answered(ctx: CallContext, answered: Answered, final: LlmGenerateResult): LlmCallResult {
@@ -33,14 +37,45 @@ export class CallRecorder {
     return this.completed(ctx, { ...this.results.of(ctx, answered, final), ttftMs });
   }
 
-  /** Records a failed call once (an `LlmCallFailedError`; anything else is not a model call's failure) and returns the error to throw. */
+  /**
+   * Records a failed call once (an `LlmCallFailedError`), or an abandoned one (`LlmCallAbandonedError`, or anything
+   * that ended the call once its client had gone: the client left while it queued or backed off), and returns the
+   * error to throw. Anything else is not a model call's failure.
+   */
   failed(ctx: CallContext, error: unknown): unknown {
-    if (!(error instanceof LlmCallFailedError)) return error;
+    if (error instanceof LlmCallAbandonedError) return this.abandoned(ctx, error);
+    if (!(error instanceof LlmCallFailedError)) {
+      if (!ctx.input.signal?.aborted) this.budget.release(ctx);
+      return ctx.input.signal?.aborted
+        ? this.abandoned(ctx, this.failures.abandoned({ inFlight: false }, error))
+        : error;
+    }
     const latencyMs = performance.now() - ctx.started;
     const { provider, model } = error.context;
     this.telemetry.failed(ctx.input.endpoint, provider, error, latencyMs, ctx.counters, ctx.promptId, ctx.prompt);
     this.assessor.assessFailure(ctx.input, provider, model);
-    this.usage.failed(ctx.input, ctx.prompt, provider, error, latencyMs, ctx.startedAtMs);
+    this.usage.failed(ctx.input, ctx.prompt, provider, error, latencyMs, ctx.startedAtMs, ctx.promptId);
+    this.budget.release(ctx);
+    return error;
+  }
+
+  /**
+   * A stream its client abandoned after its first token (the consumer stopped reading, or the client's signal
+   * ended it): recorded with the text streamed so far; returns the error to throw.
+   */
+  streamAbandoned(ctx: CallContext, answered: Answered, streamed: readonly string[], cause?: unknown): unknown {
+    const { model, modelsTried, attempts, retries } = answered;
+    const at = { model, modelsTried, attempts, retries, inFlight: true, streamedText: streamed.join('') };
+    return this.abandoned(ctx, this.failures.abandoned(at, cause));
+  }
+
+  /** An abandoned call: 499 in its records, `error_type:client_abort`, and a ledger row with what it spent. */
+  private abandoned(ctx: CallContext, error: LlmCallAbandonedError): LlmCallAbandonedError {
+    const latencyMs = performance.now() - ctx.started;
+    const spent = this.results.abandoned(ctx, error.context);
+    this.telemetry.abandoned(ctx.input, error, spent, latencyMs, ctx.counters, ctx.promptId);
+    this.usage.abandoned(ctx.input, ctx.prompt, error, spent, latencyMs, ctx.startedAtMs, ctx.promptId);
+    this.budget.settle(ctx);
     return error;
   }
 
@@ -56,6 +91,7 @@ export class CallRecorder {
         quality_reasons: quality.reasons,
       });
       this.usage.succeeded(ctx.input, done, ctx.startedAtMs);
+      this.budget.settle(ctx);
     });
     return done;
   }

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import type { LlmCallResult } from '../llm-call.types';
+import type { AbandonedContext } from '../llm.errors';
+import type { CostBreakdown } from '../pricing/price-table';
 import { type LlmGenerateResult, LlmProvider, type LlmUsage } from '../ports/llm-provider.port';
 import { PriceTable } from '../pricing/price-table';
 import { TokenEstimator } from '../tokens/token-estimator';
@@ -40,6 +42,25 @@ export class CallResults {
     private readonly prices: PriceTable,
     private readonly tokens: TokenEstimator,
   ) {}
+
+  /**
+   * What an abandoned call spent. No provider usage arrived (it comes with the whole answer, or a stream's final
+   * event): with a request in flight, the prompt's tokens and the text streamed so far, counted with the tokenizer
+   * (marked estimated) and priced; with none (the client left while the call queued or backed off), nothing.
+   */
+  abandoned(ctx: CallContext, at: AbandonedContext): { usage: LlmUsage; cost: CostBreakdown } {
+    const inputTokens = at.inFlight ? this.tokens.count(ctx.prompt) : 0;
+    const outputTokens = at.streamedText ? this.tokens.count(at.streamedText) : 0;
+    const usage: LlmUsage = {
+      inputTokens,
+      outputTokens,
+      totalTokens: inputTokens + outputTokens,
+      cachedTokens: 0,
+      reasoningTokens: 0,
+      estimated: at.inFlight,
+    };
+    return { usage, cost: this.prices.cost(at.model, usage) };
+  }
 
   of(ctx: CallContext, answered: Answered, final: LlmGenerateResult): LlmCallResult {
     const usage = usageOf(this.tokens, ctx.prompt, final);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { LogSanitizer } from '@app/telemetry';
-import { LlmCallFailedError, type FailureContext } from '../llm.errors';
+import { type AbandonedContext, LlmCallAbandonedError, LlmCallFailedError, type FailureContext } from '../llm.errors';
 import {
   type LlmGenerateRequest,
   type LlmGenerateResult,
@@ -156,6 +156,29 @@ export class FailureMapper {
       return this.failure('UPSTREAM_UNAVAILABLE', detail, { ...context, retryAfterSeconds }, lastError);
     }
     return this.failure('UPSTREAM_ERROR', detail, { ...context, retryAfterSeconds: null }, lastError);
+  }
+
+  /**
+   * The client went away (its signal fired): the call is abandoned, 499. `inFlight` when an attempt's request was
+   * with the provider then (its prompt is billed); `model` defaults to the chain's first.
+   */
+  abandoned(
+    at: Partial<Omit<AbandonedContext, 'provider'>> & { inFlight: boolean },
+    cause?: unknown,
+  ): LlmCallAbandonedError {
+    if (cause instanceof LlmCallAbandonedError) return cause;
+    return new LlmCallAbandonedError(
+      {
+        provider: this.provider.name,
+        model: at.model ?? this.config.llm.model,
+        modelsTried: at.modelsTried ? [...at.modelsTried] : [],
+        attempts: at.attempts ?? 0,
+        retries: at.retries ?? 0,
+        inFlight: at.inFlight,
+        streamedText: at.streamedText ?? '',
+      },
+      { cause },
+    );
   }
 
   /** A stream that failed after its first token (no retry is possible any more); other errors pass unchanged. */

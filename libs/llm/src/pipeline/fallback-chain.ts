@@ -75,9 +75,10 @@ export class FallbackChain {
           return { value, model, attempts, retries, modelsTried, lastUpstreamStatus, evaluationRef, attempt };
         } catch (raw) {
           const error = this.failures.providerError(raw, model, attempt.signal);
-          if (error.kind === 'aborted') {
+          if (error.kind === 'aborted' || ctx.input.signal?.aborted) {
+            // The client went away with this attempt's request at the provider: abandoned, not a failure.
             breaker.release();
-            throw error;
+            throw this.failures.abandoned({ model, modelsTried, attempts, retries, inFlight: true }, error);
           }
           this.count(ctx, breaker, error);
           lastError = error;

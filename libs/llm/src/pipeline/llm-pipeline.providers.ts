@@ -8,6 +8,7 @@ import { ConcurrencyLimiter } from '../reliability/concurrency-limiter';
 import { AttemptRunner } from './attempt-runner';
 import { AttemptSpans } from './attempt-spans';
 import { CallBookkeeping } from './call-bookkeeping';
+import { CallBudget } from './call-budget';
 import { CallContexts } from './call-context';
 import { CallRecorder } from './call-recorder';
 import { CallResults } from './call-results';
@@ -32,6 +33,7 @@ export const LLM_PIPELINE_PROVIDERS: Provider[] = [
   UsageRecorder,
   LlmDrills,
   CallBookkeeping,
+  CallBudget,
   CallContexts,
   CircuitBreakers,
   FailureMapper,

@@ -280,7 +280,7 @@ describe('TelemetryInterceptor', () => {
     expect(tracer.spans[0]!.tags['http.status_code']).toBe('499');
     expect(metrics.named('http.request.count')[0]!.tags).toContain('status_class:4xx');
     expect(lines.map((l) => [l.level, (l.fields.http as { status_code: number }).status_code])).toEqual([
-      ['warn', 499],
+      ['info', 499],
     ]);
   });
 

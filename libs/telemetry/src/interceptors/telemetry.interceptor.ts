@@ -16,6 +16,9 @@ import { TracerPort } from '../tracing/tracer.port';
 import { RequestTelemetry, round } from './request-telemetry.service';
 import { SKIP_TELEMETRY } from './skip-telemetry.decorator';
 
+/** The status of a request whose client closed the connection before the answer (nginx's convention). */
+const CLIENT_CLOSED_REQUEST = 499;
+
 interface HandlerInfo {
   skip: boolean;
   resource: string;
@@ -90,6 +93,8 @@ export class TelemetryInterceptor implements NestInterceptor {
           : {}),
       };
       if (status >= 500) this.logger.error(line, 'request failed');
+      // The client went away (499): routine (timeouts, closed tabs), neither the server's fault nor a refusal.
+      else if (status === CLIENT_CLOSED_REQUEST) this.logger.info(line, 'client closed request');
       else if (status >= 400) this.logger.warn(line, 'request refused');
       else this.logger.info(line, 'request completed');
     };
@@ -113,7 +118,7 @@ export class TelemetryInterceptor implements NestInterceptor {
           // Unsubscribed before completion: the client went away (e.g. an SSE stream closed early).
           if (!settled) {
             settled = true;
-            done(499);
+            done(CLIENT_CLOSED_REQUEST);
           }
         },
       }),

@@ -1,0 +1,137 @@
+import { BasicTextRedactor, DomainError } from '@app/common';
+import { InMemoryMetrics } from '@app/telemetry';
+import { usageRecord } from '../../../../test/support/ledger-store-contract';
+import { BufferedUsageLedger } from '../buffered-usage-ledger';
+import { SqliteLedgerStore } from '../store/sqlite-ledger.store';
+import { BudgetService, type BudgetPolicy } from './budget.service';
+import { MemoryReservationStore } from './memory-reservation.store';
+import { admits } from './reservation-store.port';
+
+const NOON = Date.UTC(2026, 10, 28, 12, 0, 0);
+const TTL = 3000;
+
+async function setup(policy: BudgetPolicy, dailyUsd: number | undefined) {
+  const clock = { now: NOON };
+  const metrics = new InMemoryMetrics();
+  const ledger = new BufferedUsageLedger(new SqliteLedgerStore(':memory:'), metrics, new BasicTextRedactor(), {
+    flushMs: 60_000,
+    retentionDays: 90,
+    storePreview: false,
+    now: () => clock.now,
+  });
+  await ledger.start();
+  const store = new MemoryReservationStore();
+  const budget = new BudgetService(
+    ledger,
+    metrics,
+    { policy, dailyUsd, reservationTtlMs: TTL, now: () => clock.now },
+    store,
+  );
+  return { clock, metrics, ledger, store, budget };
+}
+
+function refusal(run: () => unknown): DomainError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof DomainError) return error;
+    throw error;
+  }
+  throw new Error('not refused');
+}
+
+describe('admits (the admission rule)', () => {
+  it('admits while spend + reservations + the call fit, never once spend reached the budget', () => {
+    expect(admits(0, 0, 0.2, 1)).toBe(true);
+    expect(admits(0.4, 0.4, 0.2, 1)).toBe(true); // exactly the budget
+    expect(admits(0.4, 0.41, 0.2, 1)).toBe(false);
+    expect(admits(1, 0, 0, 1)).toBe(false); // spent: even a call that reserves nothing
+    expect(admits(0.99, 0, 0, 1)).toBe(true);
+  });
+});
+
+describe('BudgetService reservations (in memory, fake clock)', () => {
+  it('enforce: admits 5 calls of a budget that fits 5, refuses the 6th with the figures, frees on release', async () => {
+    const { budget, store, metrics, ledger } = await setup('enforce', 1);
+    for (let i = 0; i < 5; i++) expect(budget.reserve(`call-${i}`, 0.2)).toBeUndefined(); // synchronous
+    expect(store.size).toBe(5);
+    const problem = refusal(() => budget.reserve('call-5', 0.2));
+    expect(problem.status).toBe(429);
+    expect(problem.code).toBe('BUDGET_EXCEEDED');
+    expect(problem.extensions).toMatchObject({
+      dailyBudgetUsd: 1,
+      spentTodayUsd: 0,
+      reservedUsd: 1,
+      callWorstCaseUsd: 0.2,
+      resetAt: '2026-11-29T00:00:00.000Z',
+    });
+    expect(problem.headers).toEqual({ 'retry-after': String(12 * 3600) });
+    expect(metrics.named('llm.budget.rejected')).toHaveLength(1);
+
+    budget.release('call-0');
+    expect(() => budget.reserve('call-5', 0.2)).not.toThrow();
+    expect(budget.status().reservedUsd).toBeCloseTo(1, 9);
+    await ledger.stop();
+  });
+
+  it('settle: the spend counts instead of the reservation, with no moment when neither does', async () => {
+    const { budget, ledger } = await setup('enforce', 1);
+    expect(budget.reserve('a', 0.5)).toBeUndefined();
+    expect(budget.reserve('b', 0.5)).toBeUndefined();
+    expect(() => budget.reserve('c', 0.1)).toThrow(DomainError);
+    // The call's record (its real cost, 0.3) is made, then it settles: 0.3 spent + 0.5 reserved.
+    ledger.record(usageRecord({ ts: NOON, costUsd: 0.3 }));
+    budget.settle('a');
+    expect(budget.status()).toMatchObject({ spentTodayUsd: 0.3, reservedUsd: 0.5, utilizationPct: 80 });
+    expect(() => budget.reserve('c', 0.2)).not.toThrow();
+    const problem = refusal(() => budget.reserve('d', 0.01));
+    expect(problem.extensions).toMatchObject({ spentTodayUsd: 0.3, reservedUsd: 0.7, callWorstCaseUsd: 0.01 });
+    // Releasing or settling twice changes nothing.
+    budget.release('a');
+    budget.settle('a');
+    expect(budget.status().reservedUsd).toBeCloseTo(0.7, 9);
+    await ledger.stop();
+  });
+
+  it('expires reservations after their time to live (a call that never ended: a crash, a lost settle)', async () => {
+    const { budget, clock, ledger } = await setup('enforce', 1);
+    expect(budget.reserve('stuck-1', 0.6)).toBeUndefined();
+    clock.now += 1000;
+    expect(budget.reserve('stuck-2', 0.4)).toBeUndefined();
+    expect(() => budget.reserve('x', 0.1)).toThrow(DomainError);
+    clock.now = NOON + TTL - 1;
+    expect(budget.status().reservedUsd).toBeCloseTo(1, 9);
+    clock.now = NOON + TTL; // the first expires
+    expect(budget.status().reservedUsd).toBeCloseTo(0.4, 9);
+    expect(() => budget.reserve('x', 0.5)).not.toThrow();
+    clock.now = NOON + 1000 + TTL + 1; // the second too
+    expect(budget.status().reservedUsd).toBeCloseTo(0.5, 9);
+    await ledger.stop();
+  });
+
+  it('alert: never refuses, but reservations count in utilisation and the gauges', async () => {
+    const { budget, metrics, ledger } = await setup('alert', 1);
+    for (let i = 0; i < 8; i++) expect(() => budget.reserve(`c${i}`, 0.2)).not.toThrow();
+    const status = budget.report();
+    expect(status).toMatchObject({ spentTodayUsd: 0, reservedUsd: 1.6, utilizationPct: 160, exceeded: false });
+    expect(metrics.named('llm.budget.utilization')[0]).toMatchObject({ value: 160, tags: ['state:warning'] });
+    await ledger.stop();
+  });
+
+  it('without a budget, reserves nothing and refuses nothing', async () => {
+    const { budget, store, ledger } = await setup('enforce', undefined);
+    expect(budget.reserving).toBe(false);
+    expect(budget.reserve('a', 1000)).toBeUndefined();
+    expect(store.size).toBe(0);
+    expect(budget.status()).toMatchObject({ reservedUsd: 0, utilizationPct: null });
+    await ledger.stop();
+  });
+
+  it('a spend that reached the budget refuses with callWorstCaseUsd null (assertCanSpend, before the prompt is counted)', async () => {
+    const { budget, ledger } = await setup('enforce', 1);
+    ledger.record(usageRecord({ ts: NOON, costUsd: 1 }));
+    const problem = refusal(() => budget.assertCanSpend());
+    expect(problem.extensions).toMatchObject({ spentTodayUsd: 1, reservedUsd: 0, callWorstCaseUsd: null });
+    await ledger.stop();
+  });
+});

@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { BudgetService } from '@app/ledger';
+import { PriceTable } from '../pricing/price-table';
+import { worstCaseCostUsd } from '../pricing/worst-case-cost';
+import { TokenEstimator } from '../tokens/token-estimator';
+import type { CallContext } from './call-context';
+
+/**
+ * A call's budget reservation: its worst-case cost (the prompt sent, counted by `TokenEstimator`, at the input
+ * rate, plus LLM_MAX_OUTPUT_TOKENS at the output rate, for the most expensive priced model of the chain) is
+ * reserved before anything is sent (`reserve`: 429 BUDGET_EXCEEDED under enforce when it does not fit), settled
+ * once the call's ledger record is made (`settle`) and released when the call fails or is abandoned
+ * (`release`). Without DAILY_BUDGET_USD none of it runs: `reserve` returns at once, nothing is counted.
+ */
+@Injectable()
+export class CallBudget {
+  private readonly chain: readonly string[];
+  readonly active: boolean;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly budget: BudgetService,
+    private readonly prices: PriceTable,
+    private readonly tokens: TokenEstimator,
+  ) {
+    this.chain = [config.llm.model, ...config.llm.fallbackModels];
+    this.active = budget.reserving;
+  }
+
+  /** The call's worst-case cost (USD) for the prompt it sends. */
+  worstCaseUsd(prompt: string): number {
+    return worstCaseCostUsd(this.prices, this.chain, this.tokens.count(prompt), this.config.llm.maxOutputTokens);
+  }
+
+  /** Undefined when admitted at once (no budget, or the in-memory store); else a promise (PostgreSQL). */
+  reserve(ctx: CallContext): void | Promise<void> {
+    if (!this.active) return;
+    return this.budget.reserve(ctx.promptId, this.worstCaseUsd(ctx.prompt));
+  }
+
+  settle(ctx: CallContext): void {
+    if (this.active) this.budget.settle(ctx.promptId);
+  }
+
+  release(ctx: CallContext): void {
+    if (this.active) this.budget.release(ctx.promptId);
+  }
+}
