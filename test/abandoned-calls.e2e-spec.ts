@@ -115,6 +115,13 @@ describe('calls the client abandons (built service, simulated provider, loopback
         (l) => l.name === 'http.request.count' && l.tags.includes('route:/qa') && l.tags.includes('status_class:4xx'),
       ),
     );
+    // The dropped stream's request too: 499 when the stream closed early, not the 200 its headers carried.
+    await statsd.waitFor((ls) =>
+      ls.some(
+        (l) =>
+          l.name === 'http.request.count' && l.tags.includes('route:/reason') && l.tags.includes('status_class:4xx'),
+      ),
+    );
     const aborted = statsd.named('llm.request.count').filter((l) => l.tags.includes('error_type:client_abort'));
     expect(aborted.every((l) => l.tags.includes('status:aborted'))).toBe(true);
     expect(statsd.named('llm.error.count')).toEqual([]);

@@ -1,4 +1,6 @@
-import { Controller, type ExecutionContext, Get, HttpCode, HttpException, Post } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+import { Readable } from 'node:stream';
+import { Controller, type ExecutionContext, Get, HttpCode, HttpException, Post, StreamableFile } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { PinoLogger } from 'nestjs-pino';
@@ -137,12 +139,12 @@ interface FakeRequest {
   [ROUTED_MARK]?: boolean;
 }
 
-function contextFor(handler: keyof ProbeController, request: FakeRequest): ExecutionContext {
+function contextFor(handler: keyof ProbeController, request: FakeRequest, response: object = {}): ExecutionContext {
   return {
     getType: () => 'http',
     getClass: () => ProbeController,
     getHandler: () => ProbeController.prototype[handler],
-    switchToHttp: () => ({ getRequest: () => request, getResponse: () => ({}), getNext: () => undefined }),
+    switchToHttp: () => ({ getRequest: () => request, getResponse: () => response, getNext: () => undefined }),
     getArgs: () => [request],
     getArgByIndex: () => request,
     switchToRpc: () => {
@@ -282,6 +284,46 @@ describe('TelemetryInterceptor', () => {
     expect(lines.map((l) => [l.level, (l.fields.http as { status_code: number }).status_code])).toEqual([
       ['info', 499],
     ]);
+  });
+
+  describe('a streamed answer (SSE)', () => {
+    /** Fastify's reply with the raw response a stream is written to. */
+    const streamingReply = () => {
+      const raw = Object.assign(new EventEmitter(), { writableFinished: false, destroyed: false });
+      return { raw };
+    };
+
+    it('ends the request when the stream ends: success status, the whole duration', async () => {
+      const reply = streamingReply();
+      await run(contextFor('answer', post('/answer'), reply), of(new StreamableFile(Readable.from(['a']))));
+      expect(tracer.spans[0]!.finished).toBe(0);
+      expect(metrics.named('http.request.count')).toEqual([]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      reply.raw.writableFinished = true;
+      reply.raw.emit('close');
+      expect(tracer.spans[0]!.tags['http.status_code']).toBe('200');
+      expect(metrics.named('http.request.count')[0]!.tags).toContain('status_class:2xx');
+      expect(metrics.named('http.request.duration_ms')[0]!.value).toBeGreaterThanOrEqual(15);
+    });
+
+    it('records 499 when the client closes the stream before its end; an owner of the line writes it', async () => {
+      const reply = streamingReply();
+      const request = post('/answer');
+      await run(
+        contextFor('answer', request, reply),
+        new Observable((subscriber) => {
+          requests.handOffLogLine(request, 'LlmCallInstrumentation');
+          subscriber.next(new StreamableFile(Readable.from(['a'])));
+          subscriber.complete();
+        }),
+      );
+      reply.raw.destroyed = true;
+      reply.raw.emit('close');
+      expect(tracer.spans[0]!.tags['http.status_code']).toBe('499');
+      expect(metrics.named('http.request.count')[0]!.tags).toContain('status_class:4xx');
+      // The call that owns the request's line writes it (with 499); the interceptor adds none.
+      expect(lines).toEqual([]);
+    });
   });
 
   it('honours @SkipTelemetry: no span, no metric, no line, and the request is not marked as routed', async () => {

@@ -5,6 +5,7 @@ import {
   Injectable,
   type NestInterceptor,
   RequestMethod,
+  StreamableFile,
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
@@ -25,6 +26,13 @@ interface HandlerInfo {
   controller: string;
   handler: string;
   successStatus: number;
+}
+
+/** The raw Node response under Fastify's reply: a stream's request ends when it closes. */
+interface RawResponseLike {
+  writableFinished: boolean;
+  destroyed: boolean;
+  once(event: 'close', listener: () => void): unknown;
 }
 
 interface FastifyLikeRequest {
@@ -81,8 +89,10 @@ export class TelemetryInterceptor implements NestInterceptor {
       if (error !== undefined) span.setTag('error.code', codeOfError(error));
       span.finish();
       this.requests.record({ route, method, status, durationMs });
-      // Handed off (RequestTelemetry.handOffLogLine): the owner writes the success line, with these HTTP fields.
-      if (status < 400 && this.requests.logLineOwner(request) !== undefined) return;
+      // Handed off (RequestTelemetry.handOffLogLine): the owner writes the success line, with these HTTP fields, and
+      // the line of a stream its client abandoned (499); refusals and failures keep the interceptor's own line.
+      const handedOff = this.requests.logLineOwner(request) !== undefined;
+      if (handedOff && (status < 400 || status === CLIENT_CLOSED_REQUEST)) return;
       const line = {
         http: { method, route, status_code: status },
         handler: info.resource,
@@ -100,13 +110,27 @@ export class TelemetryInterceptor implements NestInterceptor {
     };
 
     let settled = false;
+    let stream: RawResponseLike | undefined;
     return next.handle().pipe(
       tap({
-        complete: () => {
-          if (!settled) {
-            settled = true;
-            done(info.successStatus);
+        next: (value: unknown) => {
+          if (value instanceof StreamableFile) {
+            stream = context.switchToHttp().getResponse<{ raw?: RawResponseLike }>().raw;
           }
+        },
+        complete: () => {
+          if (settled) return;
+          settled = true;
+          const raw = stream;
+          if (!raw) {
+            done(info.successStatus);
+            return;
+          }
+          // A streamed answer (SSE): the request ends when the stream does. Its span, metrics and line say how it
+          // ended (closed before the end: the client went away, 499) and how long the whole stream took.
+          const ended = (): void => done(raw.writableFinished ? info.successStatus : CLIENT_CLOSED_REQUEST);
+          if (raw.writableFinished || raw.destroyed) ended();
+          else raw.once('close', ended);
         },
         error: (error: unknown) => {
           if (!settled) {
