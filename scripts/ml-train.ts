@@ -4,7 +4,8 @@
  *
  *   quality      data/quality/examples.jsonl + data/quality-dev/dev.jsonl → models/quality/ (monotone TensorFlow.js
  *                model), held-out and dev cross-validation report; the test set (data/quality-eval) only with --eval-test
- *   injection    data/injection/examples.jsonl → models/injection/ (logistic regression), held-out report
+ *   injection    data/injection/examples.jsonl + data/injection-dev/dev.jsonl → models/injection/ (logistic regression,
+ *                flag threshold chosen on dev 5-fold CV); the test set (data/injection-eval) only with --eval-test
  *   cost         ledger (or --from file|datadog|synthetic) → models/cost-forecaster/ (TensorFlow.js), metrics table vs baselines
  *
  * Each task prints its held-out metrics as JSON (docs/ml.md quotes them).

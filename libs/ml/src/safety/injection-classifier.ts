@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fnv1a, tokenize } from '../embeddings/tokenize';
+import { fnv1a } from '../embeddings/tokenize';
 
 export const INJECTION_MODEL_DIR = 'injection';
 export const INJECTION_FEATURE_BITS = 14;
@@ -9,6 +9,17 @@ export const INJECTION_FEATURE_BITS = 14;
 /** The classifier reads the head and tail of long prompts (the user's own words; patterns read everything). */
 export const CLASSIFIER_HEAD_CHARS = 2_000;
 export const CLASSIFIER_TAIL_CHARS = 1_000;
+
+/**
+ * Word tokens in any script, lower-cased: runs of letters, marks and digits (inner apostrophes and hyphens kept);
+ * each Han, kana or Hangul character is a token of its own (bigrams and 4-grams then cover words).
+ */
+const TOKEN =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]|[\p{L}\p{M}\p{N}]+(?:['’-][\p{L}\p{M}\p{N}]+)*/gu;
+
+export function injectionTokens(text: string): string[] {
+  return text.toLowerCase().match(TOKEN) ?? [];
+}
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -84,7 +95,7 @@ function collectFeatures(normalised: string, bits: number): FeatureCollector {
       ? `${normalised.slice(0, CLASSIFIER_HEAD_CHARS)} ${normalised.slice(-CLASSIFIER_TAIL_CHARS)}`
       : normalised;
   const mask = (1 << bits) - 1;
-  const words = tokenize(text);
+  const words = injectionTokens(text);
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
     collector.add(fnvContinue(UNIGRAM_PREFIX, word) & mask);
@@ -110,6 +121,8 @@ export interface InjectionModelMeta {
   trainedAt: string;
   examples: number;
   heldOut: Record<string, unknown>;
+  /** Flag threshold on the combined score, chosen on the development set (0.5 when absent). */
+  threshold?: number;
 }
 
 /** Logistic regression over hashed features; weights trained by `trainInjectionClassifier`. */
@@ -118,6 +131,7 @@ export class InjectionClassifier {
     private readonly weights: Float32Array,
     private readonly bias: number,
     readonly bits: number,
+    readonly threshold = 0.5,
   ) {}
 
   static load(dir: string): InjectionClassifier {
@@ -126,7 +140,7 @@ export class InjectionClassifier {
     const weights = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
     if (weights.length !== 1 << meta.bits)
       throw new Error(`injection weights in ${dir} do not match ${meta.bits} bits`);
-    return new InjectionClassifier(weights, meta.bias, meta.bits);
+    return new InjectionClassifier(weights, meta.bias, meta.bits, meta.threshold ?? 0.5);
   }
 
   /** P(injection) for already-normalised text. */
@@ -139,7 +153,12 @@ export class InjectionClassifier {
     return 1 / (1 + Math.exp(-z));
   }
 
-  async save(dir: string, meta: Omit<InjectionModelMeta, 'bits' | 'bias'>): Promise<void> {
+  /** The same weights with another flag threshold. */
+  withThreshold(threshold: number): InjectionClassifier {
+    return new InjectionClassifier(this.weights, this.bias, this.bits, threshold);
+  }
+
+  async save(dir: string, meta: Omit<InjectionModelMeta, 'bits' | 'bias' | 'threshold'>): Promise<void> {
     await mkdir(dir, { recursive: true });
     await writeFile(
       join(dir, 'weights.bin'),
@@ -147,7 +166,7 @@ export class InjectionClassifier {
     );
     await writeFile(
       join(dir, 'model.json'),
-      `${JSON.stringify({ bits: this.bits, bias: this.bias, ...meta }, null, 2)}\n`,
+      `${JSON.stringify({ bits: this.bits, bias: this.bias, threshold: this.threshold, ...meta }, null, 2)}\n`,
     );
   }
 }

@@ -1,6 +1,7 @@
 import type { InjectionClassifier } from './injection-classifier';
 import { matchInjectionPatterns, normaliseForInjection } from './injection-patterns';
 
+/** Default flag threshold (patterns only); a loaded model carries its own, chosen on the development set. */
 export const INJECTION_THRESHOLD = 0.5;
 
 export interface InjectionAssessment {
@@ -18,6 +19,11 @@ export interface InjectionAssessment {
 export class InjectionDetector {
   constructor(private readonly classifier?: InjectionClassifier) {}
 
+  /** The classifier probability at or above which the classifier alone flags a prompt (chosen on dev). */
+  get threshold(): number {
+    return this.classifier?.threshold ?? INJECTION_THRESHOLD;
+  }
+
   get hasClassifier(): boolean {
     return this.classifier !== undefined;
   }
@@ -28,7 +34,10 @@ export class InjectionDetector {
     const classifierScore = this.classifier?.probability(normalised);
     const score = 1 - (1 - patterns.score) * (1 - (classifierScore ?? 0));
     const signals = [...patterns.signals];
-    if (classifierScore !== undefined && classifierScore >= INJECTION_THRESHOLD) signals.push('classifier');
-    return { score, flagged: score >= INJECTION_THRESHOLD, signals, patternScore: patterns.score, classifierScore };
+    const classifierFlags = classifierScore !== undefined && classifierScore >= this.threshold;
+    if (classifierFlags) signals.push('classifier');
+    // The hand-written patterns flag on their own (score 0.5); the classifier alone only above its threshold.
+    const flagged = patterns.score >= INJECTION_THRESHOLD || classifierFlags;
+    return { score, flagged, signals, patternScore: patterns.score, classifierScore };
   }
 }

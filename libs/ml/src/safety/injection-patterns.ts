@@ -5,18 +5,78 @@ export interface InjectionPattern {
   pattern: RegExp;
 }
 
+/*
+ * Vocabulary shared by the multilingual patterns (en, es, fr, de, it, pt, nl, ru, zh, ja, pl, tr, sv, ko). Latin
+ * words are matched between letter boundaries (`(?<!\p{L})`, `(?!\p{L})`: `\b` is ASCII-only), CJK without.
+ */
+const L = '(?<![\\p{L}\\p{N}])';
+const R = '(?![\\p{L}\\p{N}])';
+/** Verbs of disregard (imperative and infinitive). */
+const DISREGARD =
+  'ignore|ignoring|disregard|forget|skip|override|bypass|drop|discard|abandon|neglect|erase|cancel|scrap|set aside|throw away|stop following|quit following|' +
+  "(?:do not|don't|never) (?:follow|obey|use)|" +
+  'ignora|ignorá|ignore|ignorar|olvida|olvídate de|olvidate de|haz caso omiso (?:a|de)|no sigas|deja de seguir|desconsidera|no hagas caso (?:a|de)|' +
+  'ignorez|oublie|oubliez|ne tiens plus compte (?:des?|du)|ne suis plus|ne respecte plus|' +
+  'ignoriere|ignorier|vergiss|vergessen sie|missachte|' +
+  'dimentica|dimenticati|non seguire più|non seguire|non obbedire(?: più)?(?: al)?|' +
+  'esqueça|esqueca|desconsidere|pare de seguir|' +
+  'negeer|vergeet|ignorera|glöm|zignoruj|zapomnij|ignoruj|yok say|unut|' +
+  'игнорируй|забудь|отбрось|не обращай внимания на|не слушай|пропусти';
+const DISREGARD_CJK = '忽略|无视|無視|忘记|忘掉|不要再?遵守|不要再?遵循|忘れ|従わない|무시';
+/** What the attacker wants dropped: the instructions, rules, prompt... */
+const TARGET =
+  "instructions?|rules|prompts?|directions|directives|guidelines|guidance|programming|configuration|setup|commands|constraints|context|restrictions|policy|policies|everything|what you were told|what (?:you've|you have) been told|" +
+  'instrucciones|reglas|directrices|indicaciones|normas|lo que te (?:indicaron|dijeron)|todo lo anterior|' +
+  'consignes|règles|regles|directives|ce qu.on t.a dit|' +
+  'anweisungen|regeln|richtlinien|befehle|vorgaben|was man dir|' +
+  'istruzioni|regole|direttive|' +
+  'instruções|instrucoes|regras|diretrizes|' +
+  'instructies|regels|instruktioner|regler|instrukcje|zasady|talimat\\p{L}*|kural\\p{L}*|' +
+  'инструкци\\p{L}*|указани\\p{L}*|правил\\p{L}*';
+const TARGET_CJK = '指令|指示|规则|規則|提示|ルール|命令|지시|규칙';
+/** Names of the hidden prompt. */
+const PROMPT_NAME =
+  'system prompt|system message|system instructions|initial instructions|original instructions|hidden instructions|secret instructions|hidden prompt|hidden rules|' +
+  'initial prompt|developer message|initialization text|initialisation text|preamble|setup text|initial configuration|' +
+  'prompt (?:de|del) sistema|mensaje de sistema|instrucciones (?:ocultas|iniciales)|prompt système|prompt systeme|instructions cachées|' +
+  'systemprompt|systemanweisungen|prompt di sistema|istruzioni nascoste|prompt do sistema|instruções (?:secretas|iniciais)|' +
+  'systeemprompt|verborgen prompt|prompt systemowy|sistem istemi\\p{L}*|gizli talimat\\p{L}*|systemprompt|' +
+  'системн\\p{L}* промпт\\p{L}*|скрыт\\p{L}* инструкци\\p{L}*';
+const PROMPT_NAME_CJK = '系统提示|系統提示|システムプロンプト|隠された指示|시스템 프롬프트|숨겨진 지시';
+/** Verbs asking to show text. */
+const REVEAL =
+  'reveal|show|print|repeat|display|output|leak|dump|paste|copy|quote|recite|echo|spell out|write out|give me|tell me|list|share|translate|convert|' +
+  'muestra|revela|repite|dime|affiche|révèle|revele|recopie|répète|montre|zeig|zeige|gib|nenne|wiederhole|mostra|rivela|ripeti|mostre|repita|' +
+  'toon|laat|pokaż|göster|visa|покажи|выведи|повтори|раскрой|назови';
+const REVEAL_CJK = '输出|告诉我|重复|显示|表示|教えて|書き出|출력|보여';
+/** AI names, for "AI with no rules" and "note to the AI". */
+const AI = 'ai|a\\.i\\.|llm|assistant|model|bot|chatbot|gpt|language model|ia|ki|ии|ai model|ai agents?|ai assistants?';
+
+const re = (source: string, flags = 'iu'): RegExp => new RegExp(source, flags);
+
 export const INJECTION_PATTERNS: readonly InjectionPattern[] = [
   {
     signal: 'ignore_instructions',
     weight: 0.8,
-    pattern:
-      /\b(?:ignore|disregard|forget|skip|override|bypass|drop)\b[^.!?\n]{0,40}\b(?:previous|prior|above|earlier|preceding|all|your|the|system|original|initial)\b[^.!?\n]{0,30}\b(?:instructions?|rules|prompts?|directions|guidelines|context|messages?|constraints|everything)\b/i,
+    pattern: re(
+      `${L}(?:${DISREGARD})${R}[^.!?\\n]{0,50}?${L}(?:previous|prior|above|earlier|preceding|all|your|the|system|original|initial|old|any|every|these|those|developer|todas?|todos|tus|tes|toutes|tous|les|las|los|deine|deinen|alle|sämtliche|bisherigen|vorherigen|le|tutte|tue|as|suas|seus|je|alle|все|свои|твои|предыдущ\\p{L}*|прежн\\p{L}*|svoje|swoich|poprzednie|wszystkie)${R}[^.!?\\n]{0,40}?${L}(?:${TARGET})${R}` +
+        `|${L}(?:${DISREGARD})${R}\\s*(?:${TARGET})${R}` +
+        `|${L}(?:kural|talimat)\\p{L}*\\s+(?:unut|yok say)` +
+        `|(?:${DISREGARD_CJK})[^。！？\\n]{0,20}(?:${TARGET_CJK})` +
+        `|(?:${TARGET_CJK})[^。！？\\n]{0,10}(?:无视|無視|忽略|무시)`,
+    ),
   },
   {
-    signal: 'ignore_instructions_translated',
-    weight: 0.8,
-    pattern:
-      /\b(?:ignora|ignorez|ignoriere|ignorar|negeer|ignorera|ignoruj)\b[^.!?\n]{0,40}\b(?:instrucciones|instructions|anweisungen|instruções|instrucoes|istruzioni|instructies|instruktioner|instrukcje)\b/i,
+    signal: 'instructions_revoked',
+    weight: 0.7,
+    pattern: re(
+      `${L}(?:previous|prior|earlier|original|above|initial|preceding|your)\\s+(?:instructions|directives|rules|prompt|configuration|programming|commands|guidelines|setup|context)${R}[^.!?\\n]{0,30}${L}(?:are|is|have been|were)?\\s*(?:now\\s+)?(?:cancel+ed|void|deleted|revoked|deprecated|no longer valid|no longer apply|irrelevant|wrong|outdated|replaced|overridden|suspended|null)${R}` +
+        `|${L}(?:everything|anything|all)\\s+(?:before|above)\\s+(?:this|my)\\s+(?:line|message)\\s+(?:is|was)\\s+(?:irrelevant|void|cancel+ed)` +
+        `|${L}(?:none of )?the rules you (?:got|were given|received) (?:earlier|before)\\s+(?:apply|matter)` +
+        `|${L}(?:your|the) (?:earlier|previous|prior|original) (?:directives|instructions|rules|prompt) (?:are|is) (?:cancel+ed|void|revoked)` +
+        `|${L}(?:instructions|prompt|rules) (?:say|said),? they are now replaced` +
+        `|${L}(?:reset yourself|erase your (?:previous )?context|begin again with no restrictions)`,
+    ),
   },
   {
     signal: 'forget_everything',
@@ -26,49 +86,105 @@ export const INJECTION_PATTERNS: readonly InjectionPattern[] = [
   {
     signal: 'system_prompt_leak',
     weight: 0.8,
-    pattern:
-      /\b(?:reveal|show|print|repeat|display|output|leak|tell me|what(?:'s| is| are| were)|give me|list)\b[^.!?\n]{0,40}\b(?:your (?:system|hidden|initial|original|secret|developer|configured)\s+(?:prompts?|instructions?|messages?|rules)|(?:system|hidden|secret|developer)\s+(?:prompts?|instructions?|messages?))\b|\b(?:prompt|instructions) you (?:were|have been) given\b|\b(?:your|the) (?:system|initial|original|hidden) (?:prompt|instructions)\b[^.!?\n]{0,30}\b(?:verbatim|word for word)\b|\beverything above this line\b|\bwhat were you told not to\b/i,
+    pattern: re(
+      `${L}(?:${REVEAL})${R}[^.!?\\n]{0,40}?(?:${L}(?:your|the|tu|tus|ton|tes|deinen|deine|il tuo|le tue|seu|suas|je|свой|свои|твой)\\s+(?:full\\s+|complete\\s+|entire\\s+|exact\\s+|completo\\s+|complet\\s+|kompletten\\s+)?)(?:${PROMPT_NAME})${R}` +
+        `|${L}(?:${REVEAL})${R}[^.!?\\n]{0,30}?(?:${PROMPT_NAME})${R}[^.!?\\n]{0,30}(?:verbatim|word for word|exactly|in full|completo|complet|komplett|palabra por palabra|mot pour mot|wörtlich|parola per parola|дословно)` +
+        `|${L}(?:${REVEAL})${R}\\s+(?:${PROMPT_NAME})${R}` +
+        `|${L}(?:(?:what|which) (?:is|are|were|was)|what's) (?:in |written in )?your (?:system |initial |original |hidden |secret )?(?:prompt|instructions|rules|system message|configuration)${R}` +
+        `|${L}(?:prompt|instructions|rules|text) you (?:were|have been|are) (?:given|initiali[sz]ed with|configured with|operating under)` +
+        `|${L}(?:what|which)\\s+(?:exactly\\s+)?(?:were|was|have)\\s+you\\s+(?:been\\s+)?(?:told|instructed|given|asked)[^.!?\\n]{0,30}(?:before|at the (?:start|beginning)|prior to)` +
+        `|${L}(?:instructions|prompt|rules|text)\\s+(?:did\\s+(?:the\\s+)?(?:developers?|they|openai|someone)\\s+give\\s+you|you\\s+received)` +
+        `|${L}(?:repeat|output|print|copy|echo|recite|quote|paste|write out)\\s+(?:all\\s+|back\\s+)?(?:the\\s+)?(?:words|text|everything|all|content|instructions|lines|message)\\s+(?:written\\s+)?(?:above|before|preceding|at the top|that came before)` +
+        `|${L}(?:words|text|everything|instructions) (?:above|before (?:this|my first))[^.!?\\n]{0,30}(?:starting|beginning) (?:with|from)` +
+        `|${L}(?:begin|start) your (?:answer|reply|response) with (?:the words |the phrase )?["'‘“]?you are` +
+        `|${L}(?:everything|all) (?:in your context )?before (?:the|my) first (?:user )?(?:turn|message)` +
+        `|${L}(?:first \\d+ lines|contents?) of your (?:context|prompt|context window)` +
+        `|${L}everything above this line${R}|${L}what were you told not to${R}` +
+        `|${L}(?:te dijeron|recibiste|as-tu reçues|wurde dir|ti sono state date|você recebeu)[^.!?\\n]{0,40}(?:antes de|avant|vor|prima di|al principio|au début)` +
+        `|${L}(?:repite|répète|ripeti|repita|recopie|wiederhole|gib)[^.!?\\n]{0,40}(?:palabra por palabra|mot pour mot|wörtlich|parola per parola|exatamente|el texto|le texte|den text|il testo|o texto|las palabras|as palavras)[^.!?\\n]{0,40}(?:arriba|acima|sopra|ci-dessus|qui précède|vor dieser|al principio|recibiste|inicial)` +
+        `|${L}(?:repite|répète|ripeti|repita|wiederhole)[^.!?\\n]{0,30}(?:arriba|acima|sopra|ci-dessus|oben)[^.!?\\n]{0,30}(?:empezando|começando|a partire|commençant|beginnend)` +
+        `|(?:${REVEAL_CJK})[^。！？\\n]{0,20}(?:${PROMPT_NAME_CJK})|(?:${PROMPT_NAME_CJK})[^。！？\\n]{0,20}(?:${REVEAL_CJK})` +
+        `|(?:对话之前|会話の前|이전 대화)[^。！？\\n]{0,30}(?:重复|表示|書き出|出力|输出)|(?:逐字|一字一句)` +
+        `|(?:дословно|полностью)[^.!?\\n]{0,60}(?:перед|промпт|инструкци)|(?:перед моим первым сообщением)`,
+    ),
+  },
+  {
+    signal: 'policy_bypass',
+    weight: 0.7,
+    pattern: re(
+      `${L}(?:pretend|act (?:like|as if|as though)|assume|imagine|suppose|treat|consider|as if|behave as if)${R}[^.!?\\n]{0,50}?${L}(?:polic(?:y|ies)|rules|guidelines|restrictions|filters|ethics|safety|moderation|limits|principles)${R}[^.!?\\n]{0,40}?(?:${L}(?:do(?:es)?n't|do(?:es)? not|did(?:n't| not)|never|no longer)\\s+(?:exist|apply|matter|written)|(?:was|were) never written|(?:are|is|were|was|as) (?:switched |turned )?(?:off|disabled|suspended|lifted|void|gone)|didn't apply|disabled${R})` +
+        `|${L}(?:your|the|my)\\s+(?:safety |usage |content |refusal |moderation |ethics? |ethical )?(?:rules|restrictions|filters|guidelines|polic(?:y|ies)|settings|guardrails)\\s+(?:are|is)\\s+(?:now\\s+)?(?:off|disabled|suspended|lifted|void|switched off|turned off|not active)` +
+        `|${L}(?:safety guidelines|usage policies|restrictions|rules|filters|policy) (?:are|is) (?:suspended|lifted|disabled|off|void)` +
+        `|${L}(?:your |the usual |these )?(?:restrictions|rules|guidelines|policies|filters) (?:do not|don't|doesn't|does not|no longer) (?:apply|matter)` +
+        `|${L}there is no (?:policy|rules|content policy)${R}` +
+        `|${L}(?:no|without) (?:usage |content )?polic(?:y|ies)${R}[^.!?\\n]{0,40}(?:${L}(?:how|tell|explain|write|give|describe|answer))` +
+        `|${L}(?:forget|ignore|skip|set aside) (?:about )?(?:ethics|being safe|safety|morals|your ethics|your morals|the rules|your guidelines|your usage policy|your content policy|your safety)${R}` +
+        `|${L}(?:i )?(?:authori[sz]e|permit|allow) you to (?:ignore|skip|bypass|break)` +
+        `|${L}(?:permission|authori[sz]ed|authori[sz]ation)[^.!?\\n]{0,40}(?:skip|bypass|ignore|disable|restrictions do not apply|rules do not apply)` +
+        `|${L}(?:haz como si|haz de cuenta que|finge que|imagina que|fais comme si|imagine que|tu so,? als|stell dir vor|fai finta che|immagina (?:di|che)|finja que|сделай вид|представь)${R}[^.!?\\n]{0,60}?(?:política|politique|richtlinien|regeln|regole|regras|reglas|règles|norme|políticas|politiche|ограничени\\p{L}*|политик\\p{L}*|правил\\p{L}*)[^.!?\\n]{0,40}?(?:no exist|n'exist|nicht|non exist|não exist|no tienes|n'as aucune|keine|non avere|не существует|нет)` +
+        `|${L}(?:haz como si|finge que|imagina que|fais comme si|imagine que|tu so,? als|stell dir vor|fai finta|immagina|finja|сделай вид|представь)${R}[^.!?\\n]{0,40}?(?:no tienes|n'as aucune|keine|non avere|não tem|нет|без)\\s*(?:ninguna |aucune |никаких )?(?:política|politique|richtlinien|regeln|regole|regras|reglas|règles|politiche|polític|ограничени\\p{L}*|политик\\p{L}*)` +
+        `|(?:假装|假设|假如)[^。！？\\n]{0,20}(?:政策|规则|規則|限制)[^。！？\\n]{0,10}(?:不存在|没有)|(?:没有任何|没有)(?:安全)?(?:规则|限制)[^。！？\\n]{0,10}(?:告诉|回答)` +
+        `|(?:ポリシー|ルール|規則|制限)[^。！？\\n]{0,10}(?:存在しない|無い|ないと仮定|が無いふり)`,
+    ),
   },
   {
     signal: 'role_override',
     weight: 0.6,
-    pattern:
-      /\byou are (?:now|no longer)\b[^.!?\n]{0,40}\b(?:dan|unfiltered|unrestricted|jailbroken|evil|without|bound|free|no (?:rules|restrictions))|\bfrom now on,? you are\b[^.!?\n]{0,40}\b(?:unfiltered|unrestricted|no rules|without)|\b(?:pretend|act as|roleplay as|imagine) (?:you are |to be |as )?(?:an? )?(?:ai|assistant|model|bot)?[^.!?\n]{0,20}\b(?:no|without)\b[^.!?\n]{0,15}\b(?:restrictions|rules|limits|limitations|filters|guardrails)\b|\bwho never refuses\b|\bno longer bound by\b/i,
+    pattern: re(
+      `${L}you are (?:now|no longer)${R}[^.!?\\n]{0,40}(?:${L}(?:dan|stan|unfiltered|unrestricted|jailbroken|evil|without|bound|free|no (?:rules|restrictions)))` +
+        `|${L}from now on,? you (?:are|have)${R}[^.!?\\n]{0,40}(?:unfiltered|unrestricted|no rules|without|personalities|no limits)` +
+        `|${L}(?:pretend|act as|roleplay as|role-play as|imagine|simulate|play|become|be)${R}[^.!?\\n]{0,40}?${L}(?:${AI})${R}[^.!?\\n]{0,40}?(?:${L}(?:no|without|zero|removed all|free of|broken? (?:out|free) of|ignores? every|has no)${R})[^.!?\\n]{0,25}?${L}(?:restrictions|rules|limits|limitations|filters|guardrails|censorship|moral|ethical|ethics|safety|policy|policies)` +
+        `|${L}(?:${AI})${R}[^.!?\\n]{0,30}?${L}(?:that|who|which)${R}[^.!?\\n]{0,20}(?:has|have) (?:no|zero|broken out of its|removed (?:all|its)) (?:restrictions|rules|limits|filters|ethical guidelines|moral limits|safety training)` +
+        `|${L}(?:who|that|which) never refuses${R}|${L}no longer bound by${R}|${L}never refuses and${R}|${L}has no (?:rules|restrictions|moral limits|ethical guidelines|filters)${R}|${L}without (?:any )?(?:filters|limits|restrictions|rules)${R}[^.!?\\n]{0,20}(?:answer|respond|reply)` +
+        `|${L}(?:stay|remain) in character${R}|${L}(?:two|dual) personalit(?:y|ies)${R}|${L}respond twice${R}|${L}(?:enter|activate|enable) developer mode${R}` +
+        `|${L}(?:grandma|grandmother|late grandmother|deceased (?:\\p{L}+))${R}[^.!?\\n]{0,60}(?:used to|would)${R}` +
+        `|${L}(?:(?:una? |an? )?(?:ia|ki|ai|intelligenza artificiale|inteligencia artificial)|ии)(?:\\s+\\p{L}+)?\\s+(?:sin|sans|ohne|senza|sem|без|with no|without)\\s+(?:ninguna |aucune |alcuna |nenhuma |any )?(?:reglas|restricciones|límites|limites|filtros?|censura|règles?|limite|filtres?|regeln|einschränkungen|filter|limiti|regole|regras|ограничений|фильтров|правил|rules|restrictions|limits|filters)` +
+        `|(?:没有任何|没有)(?:限制|规则)的\\s*AI|(?:制限|ルール)の(?:ない|無い)(?:悪い)?AI|邪恶AI`,
+    ),
   },
   {
     signal: 'jailbreak_terms',
-    weight: 0.6,
+    weight: 0.4,
     pattern:
-      /\b(?:dan|do anything now|developer mode|jailbreak|jailbroken|god mode|evilbot|uncensored assistant|unfiltered ai)\b(?![^.!?\n]{0,40}\b(?:phone|android|iphone|ios|protocol|network|legal)\b)/i,
+      /\b(?:dan|do anything now|developer mode|jailbreak|jailbroken|god mode|evilbot|betterdan|mongo tom|uncensored assistant|unfiltered ai)\b(?![^.!?\n]{0,40}\b(?:phone|android|iphone|ios|protocol|network|legal|windows|chrome|extensions?|options|menu|safe|prompts?|attacks?|context|course|class|works?|worked|categories|style)\b)(?<!\b(?:what is|what's|what are|explain|explain how|explain what|is|in|of|about) (?:a |an |the )?(?:dan|stan|developer mode|jailbreak|jailbreaks))/i,
   },
   {
     signal: 'delimiter_injection',
     weight: 0.7,
     pattern:
-      /<\|?(?:im_start|im_end|system|endoftext)\|?>|\[\/?inst\]|<<\/?sys>>|^\s*#{2,}\s*(?:system|instructions?)\b|\bbegin (?:system|admin) (?:prompt|message)\b|"role"\s*:\s*"system"|<\/?system>|\bend of user input\b|^\s*-{3,}\s*\n\s*new instructions\b/im,
+      /<\|?(?:im[_ ]start|im[_ ]end|system|endoftext)\|?>|\[\/?inst\]|<<\/?sys>>|^\s*#{1,6}\s*(?:system|sistema|système|systeme|instructions? système|new instructions|nuevas instrucciones|neue regeln|new rules|system instructions)\b|\bbegin (?:system|admin) (?:prompt|message)\b|"role"\s*:\s*"system"|^\s*role\s*:\s*system\b|^\s*system\s*:\s*true\b|<\/?system>|\bend of user input\b|^\s*-{3,}\s*\n\s*new instructions\b|^\s*\[?(?:system|admin)\]?\s*(?:override|command)?\s*:|\[(?:system|admin)\]|```system\b|\b(?:system|admin) (?:override|command)\s*:|-- end of (?:ticket|document|email|input) --|###\s*new system instructions/im,
   },
   {
     signal: 'new_instructions',
     weight: 0.5,
-    pattern:
-      /\b(?:new|updated|real|actual|override) (?:instructions?|policy|rules|task)\s*[:-]|\b(?:note|instruction|message) (?:to|for) (?:the )?(?:ai|assistant|language model|llm)s?\b|\b(?:ai|assistant),? (?:ignore|forget|disregard)\b|\bthe assistant (?:must|will) now\b/i,
+    pattern: re(
+      `${L}(?:new|updated|real|actual|override) (?:instructions?|policy|rules|task|directive|goal)\\s*[:-]` +
+        `|${L}(?:your|the) new (?:goal|task|job|instructions?|directive) (?:is|are)${R}` +
+        `|${L}(?:note|instruction|message|attention|important|hinweis|nota|instrucción|instruccion|instruction|instrução|istruzione|anweisung|mensaje|message)\\s+(?:to|for|an|para|pour|per|para a|para el|für)\\s+(?:the |any |all |die |das |el |la |l'|a |le |os |gli )?(?:${AI}|ki-systeme|assistente|asistente|l.ia|l.assistant|sprachmodell|language models?|ai assistants|ai screening tools|ai reviewer|ai models?)` +
+        `|${L}(?:to any|to all|if you are an?|if you're an?|any|attention|@)\\s*(?:${AI})s?${R}\\s*(?:reading|processing|summari[sz]ing|if you read)` +
+        `|${L}(?:${AI})s?,? (?:ignore|forget|disregard|stop)${R}` +
+        `|${L}(?:ai|llm|assistant|ai agents?|ai models?|ai code assistant|language model)\\s*:\\s*(?:ignore|forget|disregard|you must|stop|insert|your new|when you answer|reply|respond|from now on)` +
+        `|${L}the (?:assistant|model|ai) (?:must|will|should) now${R}|${L}(?:ai|assistant|language model)s? (?:processing|reading|summari[sz]ing) this (?:page|document|email|text) must${R}` +
+        `|${L}hidden (?:instruction|text) for the (?:model|ai)|${L}instruction for the (?:language model|ai|assistant|model)` +
+        `|(?:给AI的指令|致人工智能|AIへの指示|AIへ：|для ИИ|инструкция для ИИ)`,
+    ),
   },
   {
     signal: 'safety_override',
     weight: 0.6,
     pattern:
-      /\b(?:disable|turn off|ignore|bypass|without)\b[^.!?\n]{0,30}\b(?:safety filters?|content (?:policy|moderation|filters?)|ethical guidelines|guardrails|moderation|your filters|any filters)\b|\bif you had no (?:guardrails|restrictions|rules)\b/i,
+      /\b(?:disable|turn off|ignore|bypass|without|switch off|skip)\b[^.!?\n]{0,30}\b(?:safety filters?|safety checks?|safety rules|content (?:policy|moderation|filters?)|ethical guidelines|guardrails|moderation(?: step)?|your filters|any filters|your restrictions)\b|\bif you had no (?:guardrails|restrictions|rules)\b|\brefusal rules are disabled\b|\bwithout any (?:moral|legal) (?:or (?:moral|legal) )?disclaimers\b/i,
   },
   {
     signal: 'secret_exfiltration',
     weight: 0.5,
     pattern:
-      /\b(?:output|print|reveal|show|give me|list|send)\b[^.!?\n]{0,30}\b(?:api keys?|passwords?|credentials|secrets|tokens|user emails)\b[^.!?\n]{0,30}\b(?:you have|in your|access|context|stored)\b|\b(?:send|post|upload|forward)\b[^.!?\n]{0,40}\bto https?:\/\//i,
+      /\b(?:output|print|reveal|show|give me|list|send|forward|dump)\b[^.!?\n]{0,30}\b(?:api keys?|passwords?|credentials|secrets|tokens|user emails|stored secrets|customer records?|inbox|chat history|conversation)\b[^.!?\n]{0,30}\b(?:you have|in your|access|context|stored|can see|to \S+@|to https?:)|\b(?:send|post|upload|forward)\b[^.!?\n]{0,40}\bto (?:https?:\/\/|\S+@\S+\.\w+)/i,
   },
   {
     signal: 'encoded_payload',
     weight: 0.4,
-    pattern: /\b(?:decode|base64|rot13)\b[^.!?\n]{0,40}\b(?:and (?:follow|execute|obey|do)|follow it|then)\b/i,
+    pattern: /\b(?:decode|base64|rot13)\b[^.!?\n]{0,40}\b(?:and (?:follow|execute|obey|do|act)|follow it|then)\b/i,
   },
 ];
 
@@ -102,16 +218,131 @@ function deLeet(text: string): string {
   return last === 0 ? text : out + text.slice(last);
 }
 
+/** Cyrillic and Greek letters that look like Latin ones, folded inside words that mix scripts. */
+const HOMOGLYPHS: Readonly<Record<string, string>> = {
+  а: 'a',
+  в: 'b',
+  е: 'e',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  т: 't',
+  у: 'y',
+  х: 'x',
+  і: 'i',
+  ј: 'j',
+  ѕ: 's',
+  ԁ: 'd',
+  ӏ: 'l',
+  ү: 'y',
+  А: 'A',
+  В: 'B',
+  Е: 'E',
+  К: 'K',
+  М: 'M',
+  Н: 'H',
+  О: 'O',
+  Р: 'P',
+  С: 'C',
+  Т: 'T',
+  У: 'Y',
+  Х: 'X',
+  І: 'I',
+  Ј: 'J',
+  Ѕ: 'S',
+  α: 'a',
+  ε: 'e',
+  ι: 'i',
+  ο: 'o',
+  ρ: 'p',
+  ν: 'v',
+  τ: 't',
+  κ: 'k',
+  υ: 'u',
+  Α: 'A',
+  Β: 'B',
+  Ε: 'E',
+  Ι: 'I',
+  Κ: 'K',
+  Μ: 'M',
+  Ν: 'N',
+  Ο: 'O',
+  Ρ: 'P',
+  Τ: 'T',
+  Χ: 'X',
+  Υ: 'Y',
+  Ζ: 'Z',
+};
+/** Words (letters and marks); a word mixing Latin with Cyrillic or Greek letters is folded. */
+const WORD = /[\p{L}\p{M}]+/gu;
+const LATIN = /[a-z]/i;
+const CYRILLIC_OR_GREEK = /[\u0370-\u03ff\u0400-\u04ff]/;
+/** Letters spaced, dotted, hyphenated or underscored apart: "i g n o r e", "i.g.n.o.r.e", "i-g-n-o-r-e". */
+const SPACED_LETTERS =
+  /(?<![\p{L}\p{N}])(?:\p{L}[ ._-](?=\p{L}(?:[ ._-]|(?![\p{L}\p{N}])))){3,}\p{L}(?![\p{L}\p{N}])/gu;
+/** Invisible characters: zero-width, soft hyphen, bidi controls, word joiner, BOM. */
+const INVISIBLE = /[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g;
+/** Markdown emphasis, code and quote marks, and snake_case joins, which split trigger phrases. */
+const MARKUP = /[*~`]+|(?<=\p{L})_+(?=\p{L})|^\s*>+\s?/gmu;
+
+/** Base64 runs worth decoding: 16–4,096 characters, at most this many per prompt. */
+const BASE64_RUN = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{16,4096}={0,2}(?![A-Za-z0-9+/=])/g;
+export const MAX_DECODED_SEGMENTS = 4;
+
 /**
- * Undoes cheap obfuscation before matching: zero-width characters, leetspeak inside words, letters spaced or
- * dotted apart ("i g n o r e", "i.g.n.o.r.e"), hyphens splitting trigger words ("ign-ore"). Linear time.
+ * Decodes base64 segments that hold text (printable UTF-8 with at least one space) and returns them, one per
+ * line; at most MAX_DECODED_SEGMENTS segments, each at most 4 KB. Identifiers, hashes and binary data decode
+ * to non-text and are skipped.
+ */
+export function decodeEmbeddedBase64(text: string): string {
+  if (text.length < 16) return '';
+  let out = '';
+  let decoded = 0;
+  let tried = 0;
+  for (const m of text.matchAll(BASE64_RUN)) {
+    if (++tried > 4 * MAX_DECODED_SEGMENTS) break;
+    const run = m[0];
+    if (!/[0-9+/=]|[a-z][A-Z]|[A-Z]{2}[a-z]/.test(run)) continue; // plain words are not base64
+    const body = run.replace(/=+$/, '');
+    if (body.length % 4 === 1) continue;
+    const value = Buffer.from(body, 'base64').toString('utf8');
+    if (value.includes('\ufffd') || !value.includes(' ')) continue;
+    let printable = 0;
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 0x20 || c === 0x0a || c === 0x0d || c === 0x09) printable += 1;
+    }
+    if (printable < value.length * 0.95) continue;
+    out += `\n${value}`;
+    if (++decoded >= MAX_DECODED_SEGMENTS) break;
+  }
+  return out;
+}
+
+/**
+ * Undoes cheap obfuscation before matching: NFKC (full-width letters, ligatures), invisible characters,
+ * Cyrillic/Greek homoglyphs inside Latin words, markdown emphasis, leetspeak inside words, letters spaced or
+ * dotted apart ("i g n o r e", "i.g.n.o.r.e"), hyphens splitting trigger words ("ign-ore"), and appends the
+ * text of embedded base64 segments (bounded). Linear time.
  */
 export function normaliseForInjection(text: string): string {
-  let out = /[^\t\n\r\x20-\x7e]/.test(text) ? text.normalize('NFKC').replace(/[\u200b-\u200f\u2060\ufeff]/g, '') : text;
-  out = out.replace(/\b(?:[a-z][ .](?=[a-z](?:[ .]|\b))){3,}[a-z]\b/gi, (m) => m.replace(/[ .]/g, ''));
+  let out = text;
+  if (/[^\t\n\r\x20-\x7e]/.test(out)) {
+    out = out.normalize('NFKC').replace(INVISIBLE, '');
+    if (/[\u0370-\u03ff\u0400-\u04ff]/.test(out))
+      out = out.replace(WORD, (w) =>
+        LATIN.test(w) && CYRILLIC_OR_GREEK.test(w) ? w.replace(/./gu, (c) => HOMOGLYPHS[c] ?? c) : w,
+      );
+  }
+  if (/[*~`_>]/.test(out)) out = out.replace(MARKUP, ' ');
+  out = out.replace(SPACED_LETTERS, (m) => m.replace(/[ ._-]/g, ''));
   out = deLeet(out);
   out = out.replace(/\b(ign|pri|instruc|prev|disre|sys)([a-z]*)-([a-z]{2,})/gi, '$1$2$3');
-  return out;
+  const decoded = decodeEmbeddedBase64(text);
+  return decoded ? `${out}${decoded === '' ? '' : normaliseForInjection(decoded.slice(0, 8_192))}` : out;
 }
 
 export interface PatternMatch {
@@ -119,15 +350,49 @@ export interface PatternMatch {
   signals: string[];
 }
 
-/** Noisy-OR of the matching patterns' weights, and their names. */
+/** Quoted spans: '...', "...", “...”, ‘...’, «...», „...“, 「...」, 『...』 (one line, at most 300 characters). */
+const QUOTED =
+  /(?<![\p{L}\p{N}])'[^'\n]{3,300}'(?![\p{L}\p{N}])|"[^"\n]{3,300}"|“[^”\n]{3,300}”|‘[^’\n]{3,300}’|«[^»\n]{3,300}»|„[^“”\n]{3,300}[“”]|「[^」\n]{1,300}」|『[^』\n]{1,300}』/gu;
+/**
+ * Words that say the quoted text is being talked about, not addressed to the model: a translation request, a
+ * report of what someone typed, a title, an example. Outside the quotes only.
+ */
+const MENTION_CUE = new RegExp(
+  '(?<![\\p{L}\\p{N}])(?:translate|translation|traduce|traduci|traduis|traduza|traduzir|traducir|übersetze|übersetzen|vertaal|переведи|перевод|phrases?|wrote|typed|pasted|says?|said|called|titled|quoted?|log|report|ticket|answers|such as|like|example|string|sentence|mean|means|meaning|filters?|look for|detect|blocked|attack|slides?)(?![\\p{L}\\p{N}])|翻译|翻訳|英語に|英文|日语',
+  'iu',
+);
+/** Signals that name an intent (dampened when only quoted); markup and addresses to the AI never are. */
+const MENTIONABLE = new Set([
+  'ignore_instructions',
+  'instructions_revoked',
+  'forget_everything',
+  'system_prompt_leak',
+  'policy_bypass',
+  'role_override',
+  'jailbreak_terms',
+  'safety_override',
+]);
+/** Weight kept by a mentionable signal found only inside quotes that the prompt talks about. */
+export const QUOTED_MENTION_FACTOR = 0.25;
+
+/**
+ * Noisy-OR of the matching patterns' weights, and their names. A trigger phrase that appears only inside
+ * quotes, in a prompt that talks about the quoted text (translate it, someone typed it, a filter looks for it),
+ * counts for a quarter of its weight: "Translate 'ignore previous instructions' into Spanish" is a mention.
+ */
 export function matchInjectionPatterns(normalised: string): PatternMatch {
   let keep = 1;
   const signals: string[] = [];
+  let outside: string | undefined;
   for (const { signal, weight, pattern } of INJECTION_PATTERNS) {
-    if (pattern.test(normalised)) {
-      keep *= 1 - weight;
-      signals.push(signal);
+    if (!pattern.test(normalised)) continue;
+    let w = weight;
+    if (MENTIONABLE.has(signal)) {
+      outside ??= normalised.replace(QUOTED, ' "" ');
+      if (outside !== normalised && !pattern.test(outside) && MENTION_CUE.test(outside)) w *= QUOTED_MENTION_FACTOR;
     }
+    keep *= 1 - w;
+    signals.push(signal);
   }
   return { score: 1 - keep, signals };
 }
