@@ -35,14 +35,16 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
 /**
  * Every body the API takes is JSON. Fastify's other built-in parser (text/plain) goes, so a body of any other
  * type (`curl -d` sends form-encoded) is a 415 naming the type sent, not a confusing list of invalid fields;
- * JSON errors say what is wrong and where (`parseJsonBody`).
+ * JSON errors say what is wrong and where, and a body too deep or too wide for its purpose is refused before it
+ * is parsed (`parseJsonBody`).
  */
 function acceptJsonBodiesOnly(app: NestFastifyApplication, bodyLimit: number): void {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'string', bodyLimit }, (request, body, done) => {
+  // Read as bytes: `parseJsonBody` refuses a body that is not UTF-8 instead of decoding it with U+FFFD in place.
+  fastify.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
     try {
-      done(null, parseJsonBody(request, body as string));
+      done(null, parseJsonBody(request, body));
     } catch (error) {
       done(error as Error, undefined);
     }

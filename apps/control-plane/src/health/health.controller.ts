@@ -1,10 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppConfig } from '@app/config';
-import { MetricsPort, ReadinessRegistry, SkipTelemetry, TracerPort } from '@app/telemetry';
-import { LivenessDto, ReadinessDto, type DependencyStatusDto } from './health.dto';
+import { type MetricsHealth, MetricsPort, ReadinessRegistry, SkipTelemetry, TracerPort } from '@app/telemetry';
+import { DependencyStatusDto, LivenessDto, ReadinessDto } from './health.dto';
 
 @ApiTags('health')
+@ApiExtraModels(DependencyStatusDto)
 @Controller('health')
 export class HealthController {
   constructor(
@@ -28,27 +29,27 @@ export class HealthController {
   @ApiOperation({ summary: 'Readiness probe with the state of each dependency' })
   @ApiOkResponse({ type: ReadinessDto, description: 'Each dependency and its state.' })
   async readiness(): Promise<ReadinessDto> {
-    const metrics = this.metrics.health();
     const tracer = this.tracer.status();
     const agent = await this.tracer.probeAgent();
     const llmobs = `LLM Observability ${tracer.llmobsEnabled ? 'on' : 'off'}`;
+    // `ok` only for what was checked.
     const dependencies: Record<string, DependencyStatusDto> = {
-      metrics: metrics.ok
-        ? { status: 'ok', detail: `DogStatsD ${metrics.target}` }
-        : {
-            status: 'degraded',
-            detail: `DogStatsD ${metrics.target}: ${metrics.sendErrors} send errors, last: ${metrics.lastError ?? 'n/a'}`,
-          },
+      metrics: metricsStatus(this.metrics.health()),
       tracer: !tracer.enabled
         ? { status: 'disabled', detail: 'DD_TRACE_ENABLED=false' }
-        : agent === undefined || agent.reachable
-          ? { status: 'ok', detail: `dd-trace sending to ${tracer.agentUrl ?? 'agent'}; ${llmobs}` }
-          : {
-              status: 'degraded',
-              detail: `${agent.detail}: traces and LLM Observability events are dropped until it answers; ${llmobs}`,
-            },
+        : agent === undefined
+          ? { status: 'unverified', detail: `dd-trace sending to ${tracer.agentUrl ?? 'agent'}, not probed; ${llmobs}` }
+          : agent.reachable
+            ? { status: 'ok', detail: `dd-trace sending to ${tracer.agentUrl ?? 'agent'}, /info answers; ${llmobs}` }
+            : {
+                status: 'degraded',
+                detail: `${agent.detail}: traces and LLM Observability events are dropped until it answers; ${llmobs}`,
+              },
       datadogApi: this.config.datadog.configured
-        ? { status: 'ok', detail: `keys configured for ${this.config.datadog.apiUrl}` }
+        ? {
+            status: 'unverified',
+            detail: `keys configured for ${this.config.datadog.apiUrl}; not checked (readiness does not call the API)`,
+          }
         : {
             status: 'unconfigured',
             detail: 'DD_API_KEY and DD_APP_KEY not both set; Datadog API features use local fallbacks',
@@ -65,4 +66,24 @@ export class HealthController {
       dependencies,
     };
   }
+}
+
+/**
+ * DogStatsD goes over UDP: a datagram sent to a port nobody listens on fails nowhere the client can see, so the
+ * best it can say is `unverified` (no send error); `degraded` when sends did fail in the last minute.
+ */
+function metricsStatus(metrics: MetricsHealth): DependencyStatusDto {
+  if (!metrics.ok) {
+    return {
+      status: 'degraded',
+      detail: `DogStatsD ${metrics.target}: ${metrics.sendErrors} send errors, last: ${metrics.lastError ?? 'n/a'}`,
+    };
+  }
+  if (metrics.target.startsWith('udp://')) {
+    return {
+      status: 'unverified',
+      detail: `DogStatsD ${metrics.target}: no send error in the last minute, but over UDP nothing says whether anything listens`,
+    };
+  }
+  return { status: 'ok', detail: `metrics to ${metrics.target}` };
 }

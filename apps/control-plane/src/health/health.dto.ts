@@ -1,3 +1,5 @@
+import { ApiProperty, getSchemaPath } from '@nestjs/swagger';
+
 /** Liveness: the process is up and serving. */
 export class LivenessDto {
   /** Always "ok" when the process answers. */
@@ -6,8 +8,12 @@ export class LivenessDto {
 
 /** The state of one dependency of the service. */
 export class DependencyStatusDto {
-  /** ok: working; degraded: configured but failing; disabled: turned off by config; unconfigured: no credentials. */
-  status!: 'ok' | 'degraded' | 'disabled' | 'unconfigured';
+  /**
+   * ok: checked and working; unverified: configured, no failure seen, but nothing could check it (DogStatsD over
+   * UDP: nothing answers a datagram); degraded: configured but failing; disabled: turned off by config;
+   * unconfigured: no credentials.
+   */
+  status!: 'ok' | 'unverified' | 'degraded' | 'disabled' | 'unconfigured';
   /** What was checked, in words. */
   detail!: string;
 }
@@ -21,5 +27,7 @@ export class ReadinessDto {
   version!: string;
   /** Seconds since the process started. */
   uptimeSeconds!: number;
+  /** Each dependency by name (metrics, tracer, datadogApi, logs, ledger, llmProvider...). */
+  @ApiProperty({ type: 'object', additionalProperties: { $ref: getSchemaPath(DependencyStatusDto) } })
   dependencies!: Record<string, DependencyStatusDto>;
 }

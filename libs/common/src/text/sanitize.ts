@@ -5,12 +5,19 @@ const SECRET_KEY =
 const MAX_DEPTH = 4;
 const MAX_ARRAY = 20;
 const MAX_KEYS = 50;
+/** Object keys are cut to this: a body can carry a key of any length. */
+const MAX_KEY_CHARS = 100;
 
 export interface SanitizeOptions {
   /** Strings longer than this are truncated. */
   maxChars: number;
   /** Applied to every string before truncation (PII and secret redaction). */
   redact?: (text: string) => string;
+  /**
+   * Replaces redact-then-truncate for strings: a function that reads only what it keeps (LogSanitizer's), so a
+   * megabyte string costs what its first characters cost.
+   */
+  text?: (text: string) => string;
 }
 
 /**
@@ -18,7 +25,10 @@ export interface SanitizeOptions {
  * arrays cut to 20 items, objects to 50 keys and 4 levels.
  */
 export function sanitizeForLog(value: unknown, options: SanitizeOptions, depth = 0): unknown {
-  if (typeof value === 'string') return truncate(options.redact ? options.redact(value) : value, options.maxChars);
+  if (typeof value === 'string') {
+    if (options.text) return options.text(value);
+    return truncate(options.redact ? options.redact(value) : value, options.maxChars);
+  }
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH) return '[depth limit]';
   if (Array.isArray(value)) {
@@ -33,7 +43,8 @@ export function sanitizeForLog(value: unknown, options: SanitizeOptions, depth =
       out['…'] = '[more keys]';
       break;
     }
-    out[key] = SECRET_KEY.test(key) ? '[redacted]' : sanitizeForLog(item, options, depth + 1);
+    const name = key.length > MAX_KEY_CHARS ? truncate(key, MAX_KEY_CHARS) : key;
+    out[name] = SECRET_KEY.test(name) ? '[redacted]' : sanitizeForLog(item, options, depth + 1);
   }
   return out;
 }

@@ -1,5 +1,11 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
 import { RequestValidationError, type FieldProblem } from '../errors/domain-error';
+
+/** The most unknown fields named one by one in a refusal; the rest are counted. */
+const MAX_UNKNOWN_LISTED = 20;
+/** The most characters of an unknown field's name quoted back. */
+const MAX_FIELD_NAME_CHARS = 100;
 
 /**
  * Constraints on a value's presence or type. When one of them fails, the length and range constraints of the
@@ -50,6 +56,11 @@ function kindOf(value: unknown): string {
  * The global pipe: strips nothing silently (unknown fields are refused), converts types, lists every bad field,
  * and answers a body that is not a JSON object (missing, an array, a bare string...) with one clear `body` error
  * instead of one error per array index or per missing field.
+ *
+ * Unknown top-level fields of a body or query are taken out before class-transformer and class-validator see
+ * the value, so whatever they hold is never walked; they are refused along with the other fields' problems,
+ * first, as class-validator's `forbidNonWhitelisted` would list them (at most MAX_UNKNOWN_LISTED by name, each
+ * name cut to MAX_FIELD_NAME_CHARS).
  */
 export class RequestValidationPipe extends ValidationPipe {
   constructor() {
@@ -75,8 +86,44 @@ export class RequestValidationPipe extends ValidationPipe {
         },
       ]);
     }
-    return super.transform(value, metadata) as Promise<unknown>;
+    const known = metadata.type === 'body' || metadata.type === 'query' ? knownFields(metadata.metatype) : undefined;
+    if (known === undefined || !isJsonObject(value)) return super.transform(value, metadata) as Promise<unknown>;
+    const unknown = Object.keys(value).filter((key) => !known.has(key));
+    if (unknown.length === 0) return super.transform(value, metadata) as Promise<unknown>;
+    const problems = unknownFieldProblems(unknown, metadata.type === 'body' ? 'body' : 'query');
+    const rest = Object.fromEntries(Object.entries(value).filter(([key]) => known.has(key)));
+    try {
+      await super.transform(rest, metadata);
+    } catch (error) {
+      if (!(error instanceof RequestValidationError)) throw error;
+      problems.push(...error.errors);
+    }
+    throw new RequestValidationError(problems);
   }
+}
+
+/** The properties a DTO class declares through class-validator decorators (undefined: not a validated class). */
+const knownFieldsCache = new WeakMap<object, ReadonlySet<string> | undefined>();
+
+function knownFields(metatype: ArgumentMetadata['metatype']): ReadonlySet<string> | undefined {
+  if (typeof metatype !== 'function') return undefined;
+  if (knownFieldsCache.has(metatype)) return knownFieldsCache.get(metatype);
+  const names = getMetadataStorage()
+    .getTargetValidationMetadatas(metatype, '', false, false)
+    .map((m) => m.propertyName);
+  const known = names.length > 0 ? new Set(names) : undefined;
+  knownFieldsCache.set(metatype, known);
+  return known;
+}
+
+function unknownFieldProblems(unknown: string[], where: 'body' | 'query'): FieldProblem[] {
+  const problems = unknown.slice(0, MAX_UNKNOWN_LISTED).map((key) => {
+    const field = key.length > MAX_FIELD_NAME_CHARS ? `${key.slice(0, MAX_FIELD_NAME_CHARS)}…` : key;
+    return { field, reason: `property ${field} should not exist` };
+  });
+  const more = unknown.length - problems.length;
+  if (more > 0) problems.push({ field: where, reason: `${more} more unknown fields` });
+  return problems;
 }
 
 function isJsonObject(value: unknown): value is Record<string, unknown> {

@@ -41,6 +41,24 @@ describe('LogSanitizer', () => {
     expect(seen).toEqual([200 + REDACTION_MARGIN_CHARS]);
   });
 
+  it('reads only the window of every string of a logged body too, and cuts long keys', () => {
+    const seen: number[] = [];
+    const counting = new (class extends BasicTextRedactor {
+      override redact(text: string): string {
+        seen.push(text.length);
+        return super.redact(text);
+      }
+    })();
+    const sanitizer = new LogSanitizer(config, counting);
+    const body = { question: 'y'.repeat(1_000_000), nested: { ['k'.repeat(5000)]: 'short' } };
+    const logged = sanitizer.value(body) as { question: string; nested: Record<string, string> };
+    expect(Math.max(...seen)).toBeLessThanOrEqual(200 + REDACTION_MARGIN_CHARS);
+    expect(logged.question).toMatch(/…\[\+999800 chars\]$/);
+    const [key] = Object.keys(logged.nested);
+    expect(key!.length).toBeLessThan(130);
+    expect(logged.nested[key!]).toBe('short');
+  });
+
   it('redacts the same text once when the span and the log line both take it', () => {
     let calls = 0;
     const counting = new (class extends BasicTextRedactor {

@@ -18,7 +18,7 @@ const MEMO_SIZE = 64;
 @Injectable()
 export class LogSanitizer {
   readonly maxChars: number;
-  private readonly redactFn: (text: string) => string;
+  private readonly textFn: (text: string) => string;
   private readonly memo = new Map<string, string>();
 
   constructor(
@@ -26,7 +26,7 @@ export class LogSanitizer {
     private readonly redactor: TextRedactor,
   ) {
     this.maxChars = config.log.truncateChars;
-    this.redactFn = (text) => this.redactor.redact(text);
+    this.textFn = (text) => this.redactHead(text, this.maxChars);
   }
 
   /** Redacted and truncated text; only the first maxChars + REDACTION_MARGIN_CHARS are ever read. */
@@ -43,7 +43,7 @@ export class LogSanitizer {
 
   /** A redacted, truncated, size-bounded copy of any value (request bodies, metadata). */
   value(value: unknown): unknown {
-    return sanitizeForLog(value, { maxChars: this.maxChars, redact: this.redactFn });
+    return sanitizeForLog(value, { maxChars: this.maxChars, text: this.textFn });
   }
 
   private redactHead(value: string, maxChars: number): string {

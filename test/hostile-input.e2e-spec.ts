@@ -1,0 +1,301 @@
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { ServiceProcess } from './support/service-process';
+
+/**
+ * Hostile request input against the built service: bodies nested 10 to 500,000 deep, 100,000 keys wide, long
+ * strings in every field, bytes that are not UTF-8 and lone surrogates in bodies and query strings, then a few
+ * hundred seeded random mutations of valid bodies. Never a 5xx; a body refused for its shape costs the server a
+ * few milliseconds of CPU (it cost 0.75 s for 1 MB nested and 4 s for 1 MB of keys, and 500 INTERNAL from 3,500
+ * levels on).
+ */
+
+const DEPTH_LIMIT = 64;
+const KEY_LIMIT = 1000;
+const ITEM_LIMIT = 1000;
+/** Mean server CPU per refused deep or wide body (measured: about 1 ms, 5 ms for 1 MB; generous for slow CI). */
+const MAX_CPU_MS_PER_REFUSAL = 25;
+
+interface Answer {
+  status: number;
+  code?: string;
+  reasons: string[];
+  text: string;
+}
+
+/** utime + stime of the service process, in ms (Linux: /proc/<pid>/stat, in clock ticks of 10 ms). */
+function serverCpuMs(service: ServiceProcess): number {
+  const pid = (service as unknown as { child?: ChildProcess }).child?.pid;
+  if (pid === undefined) throw new Error('the service has no process');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function answerOf(response: Response): Promise<Answer> {
+  const text = await response.text();
+  let problem: { code?: string; errors?: { reason: string }[] } = {};
+  try {
+    problem = JSON.parse(text) as typeof problem;
+  } catch {
+    // not JSON (a bare Node 400 for a request line it cannot read)
+  }
+  return { status: response.status, code: problem.code, reasons: (problem.errors ?? []).map((e) => e.reason), text };
+}
+
+function postRaw(url: string, body: string | Buffer): Promise<Answer> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : new Uint8Array(body),
+  }).then(answerOf);
+}
+
+/** A request line sent byte for byte (fetch and node:http refuse to send raw non-ASCII in a URL). */
+function rawRequest(base: string, requestLine: Buffer): Promise<number> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: hostname, port: Number(port) }, () => {
+      socket.end(
+        Buffer.concat([requestLine, Buffer.from(`\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`, 'latin1')]),
+      );
+    });
+    let head = '';
+    socket.on('data', (chunk: Buffer) => (head += chunk.toString('latin1')));
+    socket.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0)));
+    socket.on('error', reject);
+  });
+}
+
+const deepArray = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+const deepObject = (depth: number): string => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+const wideObject = (keys: number): string => `{${Array.from({ length: keys }, (_, i) => `"k${i}":${i}`).join(',')}}`;
+
+/** A small seeded generator (mulberry32): the same mutations on every run. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('hostile input: never a 5xx, and a body refused for its shape costs a few ms of CPU', () => {
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    service = await new ServiceProcess({ DD_TRACE_ENABLED: 'false', SIM_LATENCY_MEDIAN_MS: '2' }).start();
+  });
+
+  afterAll(() => service?.stop());
+
+  /** Sends each body, checks it with `expectation`, and returns the mean server CPU per request. */
+  async function cpuPerRequest(
+    requests: { path: string; body: string | Buffer }[],
+    expectation: (answer: Answer, request: { path: string; body: string | Buffer }) => void,
+  ): Promise<number> {
+    const before = serverCpuMs(service);
+    for (const request of requests) {
+      const answer = await postRaw(`${service.url}${request.path}`, request.body);
+      expect(answer.status).toBeLessThan(500);
+      expectation(answer, request);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return (serverCpuMs(service) - before) / requests.length;
+  }
+
+  it('refuses nesting 1,000 to 500,000 deep (arrays or objects, in any field or as the body) with 400', async () => {
+    const requests: { path: string; body: string; depth: number }[] = [];
+    for (const depth of [10, 1000, 10_000, 100_000, 500_000]) {
+      // 500,000 objects would be 3 MB: past the body limit, a 413.
+      for (const value of depth > 100_000 ? [deepArray(depth)] : [deepArray(depth), deepObject(depth)]) {
+        requests.push(
+          { path: '/qa', body: `{"question":"hi","x":${value}}`, depth },
+          { path: '/qa', body: `{"question":${value}}`, depth },
+          { path: '/reason', body: `{"prompt":${value}}`, depth },
+          { path: '/stress', body: `{"prompt":"hi","repetitions":${value}}`, depth },
+          { path: '/reason', body: value, depth },
+        );
+      }
+    }
+    const cpu = await cpuPerRequest(requests, (answer, request) => {
+      const { depth } = request as (typeof requests)[number];
+      expect(answer.status).toBe(400);
+      if (depth > DEPTH_LIMIT) {
+        expect(answer.code).toBe('MALFORMED_REQUEST');
+        expect(answer.reasons).toEqual([`nesting deeper than ${DEPTH_LIMIT} levels`]);
+      } else {
+        expect(answer.code).toBe('VALIDATION_FAILED');
+      }
+      expect(answer.text.length).toBeLessThan(1000);
+    });
+    expect(cpu).toBeLessThan(MAX_CPU_MS_PER_REFUSAL);
+  });
+
+  it('refuses 100,000 keys (413 past the body limit) and a body of more than 1,000 keys or items with 400', async () => {
+    const requests = [
+      { path: '/qa', body: `{"question":"hi","x":${wideObject(60_000)}}`, want: `more than ${KEY_LIMIT} object keys` },
+      { path: '/qa', body: wideObject(60_000), want: `more than ${KEY_LIMIT} object keys` },
+      { path: '/reason', body: `{"prompt":"hi","x":[${'{},'.repeat(300_000)}{}]}`, want: 'more than 1000' },
+      { path: '/stress', body: `{"prompt":"hi","x":[${'1,'.repeat(400_000)}1]}`, want: `more than ${ITEM_LIMIT}` },
+      { path: '/qa', body: `{"question":[${'"a",'.repeat(200_000)}"a"]}`, want: `more than ${ITEM_LIMIT}` },
+    ];
+    const cpu = await cpuPerRequest(requests, (answer, request) => {
+      expect(answer.status).toBe(400);
+      expect(answer.code).toBe('MALFORMED_REQUEST');
+      expect(answer.reasons[0]).toContain((request as (typeof requests)[number]).want);
+    });
+    expect(cpu).toBeLessThan(MAX_CPU_MS_PER_REFUSAL);
+
+    const tooLarge = await postRaw(`${service.url}/qa`, `{"question":"hi","x":${wideObject(100_000)}}`);
+    expect(tooLarge.status).toBe(413);
+
+    // Within the bounds, unknown fields are refused without walking what they hold, at most 20 by name.
+    const unknown = await postRaw(`${service.url}/qa`, wideObject(KEY_LIMIT));
+    expect(unknown.status).toBe(400);
+    expect(unknown.code).toBe('VALIDATION_FAILED');
+    expect(unknown.reasons).toHaveLength(22);
+    expect(unknown.reasons).toContain(`${KEY_LIMIT - 20} more unknown fields`);
+    expect(unknown.reasons).toContain('question is required');
+  });
+
+  it('answers long strings in every field, and as a key, with 400 or 413', async () => {
+    for (const size of [10_002, 100_000, 1_000_000]) {
+      const long = 'é'.repeat(size / 2) + 'a'.repeat(size / 2);
+      const bodies: [string, unknown][] = [
+        ['/qa', { question: long }],
+        ['/qa', { question: 'hi', document: long }],
+        ['/qa', { question: 'hi', [long]: 1 }],
+        ['/reason', { prompt: long }],
+        ['/reason', { prompt: 'hi', x: long }],
+        ['/stress', { prompt: long }],
+        ['/stress', { prompt: 'hi', repetitions: long }],
+      ];
+      for (const [path, body] of bodies) {
+        const answer = await postRaw(`${service.url}${path}`, JSON.stringify(body));
+        expect([400, 413]).toContain(answer.status);
+        expect(answer.text.length).toBeLessThan(2000);
+      }
+    }
+  });
+
+  it('refuses a body that is not UTF-8, or holds a lone surrogate, with 400; takes a surrogate pair', async () => {
+    const bytes = (...parts: (string | number[])[]): Buffer => Buffer.concat(parts.map((p) => Buffer.from(p)));
+    const invalid = [[0xc3, 0x28], [0xff], [0xfe, 0xff], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xf4, 0x90, 0x80, 0x80]];
+    const requests: { path: string; body: string | Buffer; want: string }[] = [];
+    for (const bad of invalid) {
+      requests.push(
+        { path: '/qa', body: bytes('{"question":"hi ', bad, '"}'), want: 'is not valid UTF-8' },
+        { path: '/reason', body: bytes('{"prompt":"hi","', bad, '":1}'), want: 'is not valid UTF-8' },
+        { path: '/stress', body: bytes('{"prompt":"hi"', bad, '}'), want: 'is not valid UTF-8' },
+      );
+    }
+    for (const escape of ['\\ud800', '\\udfff', '\\uDBFF\\u0041', '\\ude00\\ud83d']) {
+      requests.push(
+        { path: '/qa', body: `{"question":"hi ${escape}"}`, want: 'lone UTF-16 surrogate' },
+        { path: '/reason', body: `{"prompt":"hi","${escape}":1}`, want: 'lone UTF-16 surrogate' },
+      );
+    }
+    await cpuPerRequest(requests, (answer, request) => {
+      expect(answer.status).toBe(400);
+      expect(answer.code).toBe('MALFORMED_REQUEST');
+      expect(answer.reasons[0]).toContain((request as (typeof requests)[number]).want);
+    });
+    const pair = await postRaw(`${service.url}/reason`, '{"prompt":"Why is \\ud83d\\ude00 a smile?"}');
+    expect(pair.status).toBe(200);
+  });
+
+  it('answers invalid UTF-8, lone surrogates and malformed escapes in query strings with a 4xx, never a 5xx', async () => {
+    const values = ['%FF', '%C3%28', '%ED%A0%80', '%uD800', '%', '%zz', '%00', '%F0%9F%98', 'x'.repeat(8000)];
+    for (const value of values) {
+      for (const query of [`hours=${value}`, `${value}=1`, `hours=1&hours=${value}`]) {
+        const forecast = await fetch(`${service.url}/forecast/cost?${query}`).then(answerOf);
+        expect(forecast.status).toBe(400);
+        expect(forecast.text.length).toBeLessThan(4000);
+        const qa = await fetch(`${service.url}/reason?simulate_retry=${value}&${query}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"prompt":"hi"}',
+        }).then(answerOf);
+        expect(qa.status).toBe(400);
+        expect(qa.code).toBe('VALIDATION_FAILED');
+        expect((await fetch(`${service.url}/health/ready?${query}`)).status).toBe(200);
+      }
+    }
+    // 1,000 unknown query keys: refused, 20 named; 2,000 pass Node's 16 KB header limit: 431.
+    const many = (n: number): string => Array.from({ length: n }, (_, i) => `k${i}=%FF`).join('&');
+    const crowd = await fetch(`${service.url}/forecast/cost?${many(1000)}`).then(answerOf);
+    expect(crowd.status).toBe(400);
+    expect(crowd.reasons).toContain('980 more unknown fields');
+    expect((await fetch(`${service.url}/forecast/cost?${many(2000)}`)).status).toBe(431);
+    // Raw bytes that are not UTF-8 in the request line itself.
+    for (const raw of [[0xff], [0xc3, 0x28], [0xed, 0xa0, 0x80]]) {
+      const line = Buffer.concat([
+        Buffer.from('GET /forecast/cost?hours='),
+        Buffer.from(raw),
+        Buffer.from(' HTTP/1.1'),
+      ]);
+      const status = await rawRequest(service.url, line);
+      expect(status).toBeGreaterThanOrEqual(400);
+      expect(status).toBeLessThan(500);
+    }
+  });
+
+  it('answers 400 seeded random mutations of valid bodies without a 5xx', async () => {
+    const next = random(13);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+    const valid: [string, string][] = [
+      ['/qa', '{"question":"What colour is the sky on Mars?","document":"The sky on Mars is butterscotch."}'],
+      ['/reason', '{"prompt":"Why do leaves change colour?"}'],
+      ['/stress', '{"prompt":"hi","repetitions":2}'],
+    ];
+    const inserts = [
+      '[',
+      '{',
+      '"',
+      '\\',
+      '\\u',
+      '\\ud800',
+      ':',
+      ',',
+      '[[[[[[[[',
+      '{"a":',
+      '\u0000',
+      'null',
+      '1e999',
+      '-',
+    ];
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 300; i++) {
+      const [path, body] = pick(valid);
+      let bytes = Buffer.from(body);
+      for (let m = 1 + Math.floor(next() * 3); m > 0; m--) {
+        const at = Math.floor(next() * bytes.length);
+        const op = Math.floor(next() * 4);
+        if (op === 0) bytes[at] = Math.floor(next() * 256);
+        else if (op === 1)
+          bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(pick(inserts)), bytes.subarray(at)]);
+        else if (op === 2) bytes = bytes.subarray(0, at);
+        else
+          bytes = Buffer.concat([
+            bytes.subarray(0, at),
+            ...Array(50).fill(bytes.subarray(at, at + 20)),
+            bytes.subarray(at),
+          ]);
+      }
+      const answer = await postRaw(`${service.url}${path}`, bytes);
+      statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+      if (answer.status >= 500) throw new Error(`${answer.status} for ${JSON.stringify(bytes.toString('latin1'))}`);
+    }
+    expect([...statuses.keys()].every((status) => status < 500)).toBe(true);
+    expect(statuses.get(400)).toBeGreaterThan(100);
+  });
+
+  it('is still up, and logged no request as failed', async () => {
+    expect((await fetch(`${service.url}/health`)).status).toBe(200);
+    expect(service.logs().filter((line) => line.level === 'error')).toEqual([]);
+  });
+});
