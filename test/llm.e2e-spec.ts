@@ -77,10 +77,13 @@ describe('LLM endpoints on the simulated provider (built service, loopback DogSt
     expect(statsd.lines.some((l) => l.tags.some((t) => t.includes(String(body.metadata.prompt_id))))).toBe(false);
   });
 
-  it('traces each attempt with OpenTelemetry GenAI attributes, under the Controller.handler request span', async () => {
+  it('traces each attempt with OpenTelemetry GenAI attributes, under the POST /reason request span', async () => {
     const res = await post(`${service.url}/reason`, { prompt: 'Name three prime numbers.' });
     const { metadata } = (await res.json()) as LlmBody;
-    const attempt = await agent.waitForSpan((s) => s.meta['llm.prompt_id'] === metadata.prompt_id);
+    // The attempt span, not the call's workflow span (`llm.call`), which carries the prompt id too.
+    const attempt = await agent.waitForSpan(
+      (s) => s.name === 'llm.generate' && s.meta['llm.prompt_id'] === metadata.prompt_id,
+    );
     expect(attempt.name).toMatch(/llm/);
     // "chat" per OpenTelemetry; with LLM Observability on, dd-trace writes its span kind ("llm") there.
     expect(['chat', 'llm']).toContain(attempt.meta['gen_ai.operation.name']);
@@ -96,7 +99,7 @@ describe('LLM endpoints on the simulated provider (built service, loopback DogSt
     expect(Number(attempt.metrics['gen_ai.usage.output_tokens'] ?? attempt.meta['gen_ai.usage.output_tokens'])).toBe(
       metadata.output_tokens,
     );
-    const request = await agent.waitForSpan((s) => s.resource === 'LlmController.reason');
+    const request = await agent.waitForSpan((s) => s.resource === 'POST /reason');
     expect(request.meta['http.route']).toBe('/reason');
   });
 

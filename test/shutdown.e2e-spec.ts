@@ -24,7 +24,7 @@ describe('shutdown: SIGTERM right after a call', () => {
 
       const line = stack.service.logs().find((l) => l.message === 'llm call completed');
       expect(line).toMatchObject({ prompt_id: promptId, endpoint: 'reason' });
-      const span = stack.agent.spans.find((s) => s.resource === 'LlmController.reason');
+      const span = stack.agent.spans.find((s) => s.resource === 'POST /reason');
       expect(span?.meta['http.status_code']).toBe('200');
       const llmobs = stack.agent.payloads.filter((p) => p.path.endsWith('/api/v2/llmobs'));
       expect(llmobs.some((p) => p.body.toString('utf8').includes(prompt))).toBe(true);

@@ -15,6 +15,37 @@ export interface ReceivedSpan {
   parent_id: unknown;
 }
 
+/** A span as LLM Observability receives it (the JSON events of `/evp_proxy/v2/api/v2/llmobs`). */
+export interface LlmObsSpan {
+  trace_id: string;
+  span_id: string;
+  parent_id: string;
+  name: string;
+  status: 'ok' | 'error';
+  tags: string[];
+  meta: {
+    'span.kind': string;
+    model_provider?: string;
+    model_name?: string;
+    input: { value?: string; messages?: { role: string; content: string }[] };
+    output: { value?: string; messages?: { role: string; content: string }[] };
+    metadata?: Record<string, unknown>;
+    'error.message'?: string;
+    'error.type'?: string;
+  };
+  metrics?: Record<string, number>;
+  _dd?: { apm_trace_id?: string; span_id?: string; trace_id?: string };
+}
+
+/** An evaluation as LLM Observability receives it, joined to a span. */
+export interface LlmObsEvaluation {
+  label: string;
+  metric_type: string;
+  join_on: { span: { span_id: string; trace_id: string } };
+  score_value?: number;
+  boolean_value?: boolean;
+}
+
 export interface ReceivedPayload {
   path: string;
   body: Buffer;
@@ -70,6 +101,36 @@ export class TraceAgentReceiver {
     }
   }
 
+  /** Every LLM Observability span received so far. */
+  llmobsSpans(): LlmObsSpan[] {
+    return this.jsonOf((p) => p.path.endsWith('/api/v2/llmobs')).flatMap((event) =>
+      collect<LlmObsSpan>(event, (o) => typeof o.span_id === 'string' && typeof o.meta === 'object'),
+    );
+  }
+
+  /** Every LLM Observability evaluation received so far. */
+  evaluations(): LlmObsEvaluation[] {
+    return this.jsonOf((p) => p.path.includes('eval-metric')).flatMap((event) =>
+      collect<LlmObsEvaluation>(event, (o) => typeof o.label === 'string' && typeof o.join_on === 'object'),
+    );
+  }
+
+  /** Waits until `predicate` holds for what LLM Observability received (its writer flushes every second). */
+  async waitForLlmObs(predicate: (spans: LlmObsSpan[]) => boolean, timeoutMs = 10_000): Promise<LlmObsSpan[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const spans = this.llmobsSpans();
+      if (predicate(spans)) return spans;
+      if (Date.now() > deadline)
+        throw new Error(`LLM Observability spans not received in ${timeoutMs} ms; got: ${JSON.stringify(spans)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private jsonOf(predicate: (payload: ReceivedPayload) => boolean): unknown[] {
+    return this.payloads.filter(predicate).map((p) => JSON.parse(p.body.toString('utf8')) as unknown);
+  }
+
   close(): Promise<void> {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
@@ -101,4 +162,13 @@ export class TraceAgentReceiver {
       res.end(JSON.stringify({ rate_by_service: {} }));
     });
   }
+}
+
+/** The objects of a decoded JSON payload (at any depth) that `is` recognises, not looking inside those. */
+function collect<T>(value: unknown, is: (o: Record<string, unknown>) => boolean): T[] {
+  if (Array.isArray(value)) return value.flatMap((v) => collect(v, is));
+  if (value === null || typeof value !== 'object') return [];
+  const object = value as Record<string, unknown>;
+  if (is(object)) return [object as T];
+  return Object.values(object).flatMap((v) => collect(v, is));
 }

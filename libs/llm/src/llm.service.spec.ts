@@ -37,13 +37,17 @@ describe("LlmService: a call's records, sampling, safety blocks, concurrent call
 
   it('records every call in LLM Observability by default, a sample of them under LLMOBS_SAMPLE_RATE', async () => {
     const steps = Array.from({ length: 4 }, () => ({ ok: 'fine' }));
+    // LLM Observability is on only with tracing (the unit config turns tracing off).
     const all = await build(
-      { LLM_MAX_RETRIES: '1' },
+      { LLM_MAX_RETRIES: '1', DD_TRACE_ENABLED: 'true' },
       new ScriptedProvider().script('gemini-2.5-flash', { fail: 'server' }, ...steps),
     );
     for (let i = 0; i < 3; i++) await answered(all.service.complete(input()));
     expect(all.tracer.llmSpans.map((s) => s.llmobs)).toEqual([true, true, true, true]); // a retried call: both attempts
-    const none = await build({ LLMOBS_SAMPLE_RATE: '0' }, new ScriptedProvider().script('gemini-2.5-flash', ...steps));
+    const none = await build(
+      { LLMOBS_SAMPLE_RATE: '0', DD_TRACE_ENABLED: 'true' },
+      new ScriptedProvider().script('gemini-2.5-flash', ...steps),
+    );
     for (let i = 0; i < 3; i++) await answered(none.service.complete(input()));
     expect(none.tracer.llmSpans.map((s) => s.llmobs)).toEqual([false, false, false]);
     expect(named(none.metrics, 'llm.request.count').reduce((sum, m) => sum + m.value, 0)).toBe(3); // metrics unchanged

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import type { LlmSpanHandle } from '@app/telemetry';
 import type { DrillFlags, LlmCallInput, LlmCallResult } from './llm-call.types';
 import type { CallContext } from './pipeline/call-context';
 import { CallContexts } from './pipeline/call-context';
 import { CallRecorder } from './pipeline/call-recorder';
+import { CallSpans } from './pipeline/call-spans';
 import { type ChainOutcome, FallbackChain } from './pipeline/fallback-chain';
 import { LlmDrills } from './pipeline/llm-drills';
 import { ProviderAttempts, type StreamedAnswer } from './pipeline/provider-attempts';
@@ -13,7 +15,8 @@ export type LlmStreamItem = { type: 'delta'; text: string } | { type: 'done'; re
  * Every LLM call goes through here. A call is opened (`CallContexts`: budget, safety inspection, drills,
  * deadline), its attempts run over the model chain (`FallbackChain`: circuit breakers, retries with backoff,
  * fallback; each attempt by `AttemptRunner`: concurrency slot, timeout, span), and it ends once
- * (`CallRecorder`: result, score, records; `FailureMapper` for the 502/503/504).
+ * (`CallRecorder`: result, score, records; `FailureMapper` for the 502/503/504). A call recorded in LLM
+ * Observability is one `workflow` span there, its attempts under it (`CallSpans`).
  */
 @Injectable()
 export class LlmService {
@@ -23,6 +26,7 @@ export class LlmService {
     private readonly chain: FallbackChain,
     private readonly attempts: ProviderAttempts,
     private readonly recorder: CallRecorder,
+    private readonly spans: CallSpans,
   ) {}
 
   /** The prompt after drills, and which drills changed it. */
@@ -32,13 +36,20 @@ export class LlmService {
 
   async complete(raw: LlmCallInput): Promise<LlmCallResult> {
     const ctx = await this.contexts.open(raw);
-    try {
-      if (ctx.input.drills.latency) await this.drills.latency(ctx.input.signal);
-      const outcome = await this.chain.run(ctx, this.attempts.generate);
-      return this.recorder.answered(ctx, outcome, outcome.value);
-    } catch (error) {
-      throw this.recorder.failed(ctx, error);
-    }
+    return this.spans.run(ctx, async (span) => {
+      try {
+        if (ctx.input.drills.latency) await this.drills.latency(ctx.input.signal);
+        const outcome = await this.chain.run(ctx, this.attempts.generate);
+        outcome.evaluationRef = this.spans.evaluationRef(span, outcome);
+        const result = this.recorder.answered(ctx, outcome, outcome.value);
+        this.spans.answered(span, ctx, result);
+        return result;
+      } catch (error) {
+        const failure = this.recorder.failed(ctx, error);
+        this.spans.failed(span, ctx, failure);
+        throw failure;
+      }
+    });
   }
 
   /**
@@ -47,17 +58,27 @@ export class LlmService {
    */
   async stream(raw: LlmCallInput): Promise<AsyncIterable<LlmStreamItem>> {
     const ctx = await this.contexts.open(raw);
-    let outcome: ChainOutcome<StreamedAnswer>;
-    try {
-      if (ctx.input.drills.latency) await this.drills.latency(ctx.input.signal);
-      outcome = await this.chain.run(ctx, this.attempts.stream);
-    } catch (error) {
-      throw this.recorder.failed(ctx, error);
-    }
-    return this.iterate(ctx, outcome);
+    // The workflow span lasts until the stream ends (`iterate`), not until its first event.
+    return this.spans.run(ctx, async (span) => {
+      let outcome: ChainOutcome<StreamedAnswer>;
+      try {
+        if (ctx.input.drills.latency) await this.drills.latency(ctx.input.signal);
+        outcome = await this.chain.run(ctx, this.attempts.stream);
+      } catch (error) {
+        const failure = this.recorder.failed(ctx, error);
+        this.spans.failed(span, ctx, failure);
+        throw failure;
+      }
+      outcome.evaluationRef = this.spans.evaluationRef(span, outcome);
+      return this.iterate(ctx, outcome, span);
+    });
   }
 
-  private async *iterate(ctx: CallContext, outcome: ChainOutcome<StreamedAnswer>): AsyncGenerator<LlmStreamItem> {
+  private async *iterate(
+    ctx: CallContext,
+    outcome: ChainOutcome<StreamedAnswer>,
+    span: LlmSpanHandle,
+  ): AsyncGenerator<LlmStreamItem> {
     const { queue, done } = outcome.value;
     let ttftMs: number | undefined;
     // The text sent so far: what an abandoned stream generated (and is billed for).
@@ -71,16 +92,21 @@ export class LlmService {
       }
       const final = await done;
       ended = true;
-      yield { type: 'done', result: this.recorder.streamed(ctx, outcome, final, ttftMs) };
+      const result = this.recorder.streamed(ctx, outcome, final, ttftMs);
+      this.spans.answered(span, ctx, result);
+      yield { type: 'done', result };
     } catch (error) {
       ended = true;
-      if (ctx.input.signal?.aborted) throw this.recorder.streamAbandoned(ctx, outcome, streamed, error);
-      throw this.recorder.failed(ctx, this.chain.failedAfterFirstToken(error, outcome));
+      const failure = ctx.input.signal?.aborted
+        ? this.recorder.streamAbandoned(ctx, outcome, streamed, error)
+        : this.recorder.failed(ctx, this.chain.failedAfterFirstToken(error, outcome));
+      this.spans.failed(span, ctx, failure);
+      throw failure;
     } finally {
       if (!ended) {
         // The consumer stopped reading before the end (the client closed the stream): the provider stops too.
         outcome.attempt.abandon();
-        this.recorder.streamAbandoned(ctx, outcome, streamed);
+        this.spans.failed(span, ctx, this.recorder.streamAbandoned(ctx, outcome, streamed));
       }
       outcome.attempt.release();
     }

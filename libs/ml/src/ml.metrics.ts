@@ -1,6 +1,7 @@
 import { type MetricDefinition, TAG } from '@app/telemetry';
 
-const QUALITY_TAGS = [TAG.endpoint, TAG.provider, TAG.model] as const;
+/** The call's tags; `status` is the call's (ok, safety_block, or error for a failed call's security findings). */
+const QUALITY_TAGS = [TAG.endpoint, TAG.provider, TAG.model, TAG.status] as const;
 
 /** Metrics of the ML lib (quality, security, drift), registered with the telemetry catalogue. */
 export const ML_METRICS = {
@@ -38,7 +39,8 @@ export const ML_METRICS = {
     type: 'count',
     unit: 'response',
     tags: QUALITY_TAGS,
-    description: 'Refusals, "I don\'t know", empty, truncated, blocked or failed answers.',
+    description:
+      'Refusals, "I don\'t know", empty, truncated or blocked answers, and failed calls (502/503/504, `status:error`).',
   },
   piiDetected: {
     name: 'llm.security.pii_detected.count',

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
+import { QualityInstrumentation } from '@app/ml';
 import { formatTags, type HttpLogFields, LogSanitizer, MetricsPort, TAG } from '@app/telemetry';
 import type { LlmCallInput, LlmCallResult, LlmEndpoint } from '../llm-call.types';
 import type { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
@@ -38,6 +39,7 @@ export class LlmCallInstrumentation {
     private readonly metrics: MetricsPort,
     private readonly sanitizer: LogSanitizer,
     private readonly logger: PinoLogger,
+    private readonly quality: QualityInstrumentation,
   ) {
     this.logger.setContext('LlmCall');
   }
@@ -134,6 +136,8 @@ export class LlmCallInstrumentation {
     this.metrics.distribution(M.latency.name, latencyMs, tags);
     this.metrics.increment(M.requests.name, 1, tags);
     this.metrics.increment(M.errors.name, 1, errorTags);
+    // The user got no answer (502/503/504): a failed answer (`llm.failure_to_answer.count`, status:error).
+    this.quality.failedAnswer(tags);
     this.common(tags, Math.max(0, ctx.attempts - ctx.modelsTried.length), ctx.modelsTried.length > 1, counters);
     this.logger.warn(
       {

@@ -5,6 +5,7 @@ import type { LlmGenerateRequest } from '../ports/llm-provider.port';
 import { ConcurrencyLimiter } from '../reliability/concurrency-limiter';
 import { AttemptSpans } from './attempt-spans';
 import { type CallContext, deadlineLeftMs } from './call-context';
+import { FailureMapper } from './failure-mapper';
 import { LlmDrills } from './llm-drills';
 
 /** How an attempt talks to the provider: a whole answer (generate) or a stream. */
@@ -19,6 +20,7 @@ export interface AttemptKind<T> {
     request: LlmGenerateRequest,
     span: LlmSpanHandle,
     attempt: Attempt,
+    ctx: CallContext,
   ): { started: Promise<T>; finished: Promise<unknown> };
 }
 
@@ -112,6 +114,7 @@ export class AttemptRunner {
     private readonly limiter: ConcurrencyLimiter,
     private readonly spans: AttemptSpans,
     private readonly drills: LlmDrills,
+    private readonly failures: FailureMapper,
   ) {}
 
   /** Waits for a concurrency slot; NoCapacityError past the queue timeout, the abort reason if the client goes. */
@@ -140,15 +143,25 @@ export class AttemptRunner {
       this.tracer
         .llmSpan(this.spans.options(request, ctx, attemptNumber), async (span) => {
           attempt.evaluationRef = span.evaluationRef();
-          const drill = this.drills.retryFailure(ctx.input.drills, attemptNumber, model);
-          if (drill) throw drill;
-          const { started, finished } = kind.start(request, span, attempt);
-          started.then(resolve, reject);
-          await finished.catch((error: unknown) => {
+          // The input as the attempt starts: a failed attempt shows what it sent.
+          this.spans.tagRequest(span, request, ctx);
+          try {
+            const drill = this.drills.retryFailure(ctx.input.drills, attemptNumber, model);
+            if (drill) throw drill;
+            const { started, finished } = kind.start(request, span, attempt, ctx);
+            started.then(resolve, reject);
+            await finished;
+          } catch (raw) {
             // Cancelled because the client went away: not the provider's failure, so not a span error.
-            if (!attempt.clientGone) throw error;
-            span.setTag('llm.client_abort', true);
-          });
+            if (attempt.clientGone) {
+              span.setTag('llm.client_abort', true);
+              return;
+            }
+            // The span says what kind of failure ended the attempt (the chain maps the same error: the same instance).
+            const error = this.failures.providerError(raw, model, attempt.signal);
+            this.spans.tagFailure(span, error, ctx);
+            throw error;
+          }
         })
         .catch(reject);
     });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
+import type { LlmMessage } from '@app/telemetry';
 import { CallAssessor } from '../assessment/call-assessor';
 import type { AttemptCounters } from '../instrumentation/llm-call.instrumentation';
 import type { LlmCallInput } from '../llm-call.types';
@@ -23,13 +24,23 @@ export interface CallContext {
   prompt: string;
   drillsApplied: string[];
   counters: AttemptCounters;
-  /** This call is recorded in LLM Observability (LLMOBS_SAMPLE_RATE), all its attempts alike. */
+  /**
+   * This call is recorded in LLM Observability (on, and sampled by LLMOBS_SAMPLE_RATE): its workflow span and all its
+   * attempts alike.
+   */
   llmobs: boolean;
+  /** The input messages of its LLM Observability spans, redacted and truncated once for all its attempts. */
+  spanInput?: readonly LlmMessage[];
+  /** The answering attempt's output, redacted and truncated, for the workflow span too. */
+  spanOutput?: string;
 }
 
 /** Opens calls: admission (budget), the prompt's safety inspection, drills, and the deadline's clock. */
 @Injectable()
 export class CallContexts {
+  /** LLM Observability is on: otherwise no call prepares anything for it. */
+  private readonly llmobs: boolean;
+
   constructor(
     private readonly config: AppConfig,
     private readonly bookkeeping: CallBookkeeping,
@@ -37,7 +48,9 @@ export class CallContexts {
     private readonly drills: LlmDrills,
     private readonly provider: LlmProvider,
     private readonly budget: CallBudget,
-  ) {}
+  ) {
+    this.llmobs = config.tracing.enabled && config.tracing.llmobsEnabled;
+  }
 
   /**
    * Throws BUDGET_EXCEEDED or PROMPT_INJECTION before anything is sent (such a call is not an LLM call). With a
@@ -57,7 +70,7 @@ export class CallContexts {
       prompt,
       drillsApplied: applied,
       counters: { rateLimits: 0, timeouts: 0 },
-      llmobs: sampled(this.config.tracing.llmobsSampleRate),
+      llmobs: this.llmobs && sampled(this.config.tracing.llmobsSampleRate),
     };
     const reserved = this.budget.reserve(ctx);
     return reserved ? reserved.then(() => ctx) : ctx;

@@ -12,6 +12,7 @@ import { CallBudget } from './call-budget';
 import { CallContexts } from './call-context';
 import { CallRecorder } from './call-recorder';
 import { CallResults } from './call-results';
+import { CallSpans } from './call-spans';
 import { CircuitBreakers } from './circuit-breakers';
 import { FailureMapper } from './failure-mapper';
 import { FallbackChain } from './fallback-chain';
@@ -43,5 +44,6 @@ export const LLM_PIPELINE_PROVIDERS: Provider[] = [
   FallbackChain,
   CallResults,
   CallRecorder,
+  CallSpans,
   LlmService,
 ];

@@ -10,6 +10,7 @@ import { AsyncQueue } from '../reliability/async-queue';
 import type { Attempt, AttemptKind } from './attempt-runner';
 import { AttemptSpans } from './attempt-spans';
 import { CallBookkeeping } from './call-bookkeeping';
+import type { CallContext } from './call-context';
 import { FailureMapper } from './failure-mapper';
 
 /** A stream that has started: its text as it comes, and its final result. */
@@ -28,8 +29,8 @@ export class ProviderAttempts {
   /** A whole answer: the attempt succeeds, and its span ends, with it. */
   readonly generate: AttemptKind<LlmGenerateResult> = {
     holdsSlot: false,
-    start: (request, span) => {
-      const started = this.generateInSpan(request, span);
+    start: (request, span, _attempt, ctx) => {
+      const started = this.generateInSpan(request, span, ctx);
       this.bookkeeping.upstreamDispatched();
       return { started, finished: started };
     },
@@ -38,8 +39,8 @@ export class ProviderAttempts {
   /** A stream: the attempt succeeds at its first text (or its final event); its span lasts until its end. */
   readonly stream: AttemptKind<StreamedAnswer> = {
     holdsSlot: true,
-    start: (request, span, attempt) => {
-      const started = this.startStream(request, span, attempt);
+    start: (request, span, attempt, ctx) => {
+      const started = this.startStream(request, span, attempt, ctx);
       this.bookkeeping.upstreamDispatched();
       return started;
     },
@@ -52,11 +53,15 @@ export class ProviderAttempts {
     private readonly bookkeeping: CallBookkeeping,
   ) {}
 
-  private async generateInSpan(request: LlmGenerateRequest, span: LlmSpanHandle): Promise<LlmGenerateResult> {
+  private async generateInSpan(
+    request: LlmGenerateRequest,
+    span: LlmSpanHandle,
+    ctx: CallContext,
+  ): Promise<LlmGenerateResult> {
     const result = await this.provider.generate(request).catch((error: unknown) => {
       throw this.failures.redacted(error);
     });
-    this.spans.tagResponse(span, request, result);
+    this.spans.tagResponse(span, request, result, ctx);
     this.failures.failIfEmpty(request, result);
     return result;
   }
@@ -69,6 +74,7 @@ export class ProviderAttempts {
     request: LlmGenerateRequest,
     span: LlmSpanHandle,
     attempt: Attempt,
+    ctx: CallContext,
   ): { started: Promise<StreamedAnswer>; finished: Promise<unknown> } {
     let resolveDone!: (r: LlmGenerateResult) => void;
     let rejectDone!: (e: unknown) => void;
@@ -95,7 +101,7 @@ export class ProviderAttempts {
               queue.push(event.text);
             }
           } else {
-            this.spans.tagResponse(span, request, event.result);
+            this.spans.tagResponse(span, request, event.result, ctx);
             this.failures.failIfEmpty(request, event.result);
             start();
             queue.close();

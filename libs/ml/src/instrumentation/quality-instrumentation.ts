@@ -58,4 +58,9 @@ export class QualityInstrumentation {
     }
     if (safety.tokenAbuse) this.metrics.increment(ML_METRICS.tokenAbuse.name, 1, tags);
   }
+
+  /** A call that failed (502/503/504): the user got no answer, a failure to answer like a refusal or an empty one. */
+  failedAnswer(tags: readonly string[]): void {
+    this.metrics.increment(ML_METRICS.failureToAnswer.name, 1, tags);
+  }
 }

@@ -21,6 +21,7 @@ import {
   type SpanTagValue,
   TracerPort,
   type TracerStatus,
+  type WorkflowSpanOptions,
 } from '../tracing/tracer.port';
 import { RequestTelemetry } from './request-telemetry.service';
 import { SkipTelemetry } from './skip-telemetry.decorator';
@@ -57,6 +58,8 @@ class RecordedSpan implements SpanHandle {
 /** A TracerPort that records request spans; everything else is the no-op tracer's. */
 class RecordingTracer extends TracerPort {
   readonly spans: RecordedSpan[] = [];
+  /** The server spans named without a span of the interceptor's own (`nameRequest`). */
+  readonly named: { resource: string; tags: SpanTags }[] = [];
   private readonly noop = new NoopTracer();
   status(): TracerStatus {
     return this.noop.status();
@@ -72,11 +75,17 @@ class RecordingTracer extends TracerPort {
     this.spans.push(span);
     return span;
   }
+  nameRequest(resource: string, tags: SpanTags): void {
+    this.named.push({ resource, tags });
+  }
   trace<T>(name: string, options: SpanOptions, fn: (span: SpanHandle) => Promise<T>): Promise<T> {
     return this.noop.trace(name, options, fn);
   }
   llmSpan<T>(options: LlmSpanOptions, fn: (span: LlmSpanHandle) => Promise<T>): Promise<T> {
     return this.noop.llmSpan(options, fn);
+  }
+  workflowSpan<T>(options: WorkflowSpanOptions, fn: (span: LlmSpanHandle) => T): T {
+    return this.noop.workflowSpan(options, fn);
   }
   submitEvaluation(): void {}
 }
@@ -191,11 +200,14 @@ describe('TelemetryInterceptor', () => {
   const run = (context: ExecutionContext, result: Observable<unknown>): Promise<unknown> =>
     lastValueFrom(interceptor.intercept(context, { handle: () => result }));
 
-  it('names the span Controller.handler and tags it with route, method and the success status', async () => {
+  it('names the span METHOD /route, keeps Controller.handler in nest.* tags, with route, method and status', async () => {
     await run(contextFor('answer', post('/answer')), of('ok'));
-    expect(tracer.spans).toHaveLength(1);
+    await run(contextFor('create', post('/things')), of('created'));
+    expect(tracer.spans).toHaveLength(2);
     const span = tracer.spans[0]!;
-    expect(span.resource).toBe('ProbeController.answer');
+    // What Datadog users search APM by (and what dd-trace's web integrations name it), not the class and method.
+    expect(span.resource).toBe('POST /answer');
+    expect(tracer.spans[1]!.resource).toBe('POST /things');
     expect(span.tags).toMatchObject({
       'http.route': '/answer',
       'http.method': 'POST',
@@ -330,6 +342,8 @@ describe('TelemetryInterceptor', () => {
     const request: FakeRequest = { method: 'GET', url: '/health', routeOptions: { url: '/health' } };
     await run(contextFor('health', request), of('ok'));
     expect(tracer.spans).toEqual([]);
+    // The server span, if the tracer has one, is still named after the route (not a bare `GET`).
+    expect(tracer.named).toEqual([{ resource: 'GET /health', tags: { 'http.route': '/health' } }]);
     expect(metrics.recorded).toEqual([]);
     expect(lines).toEqual([]);
     expect(request[ROUTED_MARK]).toBeUndefined();

@@ -22,10 +22,15 @@ const CLIENT_CLOSED_REQUEST = 499;
 
 interface HandlerInfo {
   skip: boolean;
+  /** `Controller.handler`: the log line's `handler` and the span's `nest.*` tags. */
   resource: string;
   controller: string;
   handler: string;
   successStatus: number;
+  /** The span resource, `METHOD /route` as Datadog users search for it, built for the first route seen. */
+  method?: string;
+  route?: string;
+  spanResource?: string;
 }
 
 /** The raw Node response under Fastify's reply: a stream's request ends when it closes. */
@@ -44,8 +49,8 @@ interface FastifyLikeRequest {
 }
 
 /**
- * Adds to every controller call: the trace span (named after `Controller.handler`, tagged with route,
- * method, status and error), the request metrics, and one truncated, redacted log line. One interceptor
+ * Adds to every controller call: the trace span (its resource `METHOD /route`, tagged with route, method,
+ * `Controller.handler` as `nest.controller`/`nest.handler`, status and error), the request metrics, and one truncated, redacted log line. One interceptor
  * does all three, so each request pays for one rxjs operator and one clock read. A handler whose work writes the
  * request's line itself takes it over explicitly (`RequestTelemetry.handOffLogLine`): then the interceptor writes
  * none on success.
@@ -67,7 +72,13 @@ export class TelemetryInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const info = this.describe(context);
-    if (info.skip) return next.handle();
+    if (info.skip) {
+      // No span, metrics or line of its own (probes come every second), but the server span is found by its route.
+      const request = context.switchToHttp().getRequest<FastifyLikeRequest>();
+      const route = request.routeOptions?.url ?? 'unmatched';
+      this.tracer.nameRequest(spanResource(info, request.method, route), { 'http.route': route });
+      return next.handle();
+    }
 
     const request = context.switchToHttp().getRequest<FastifyLikeRequest>();
     request[ROUTED_MARK] = true;
@@ -75,7 +86,7 @@ export class TelemetryInterceptor implements NestInterceptor {
     const route = request.routeOptions?.url ?? 'unmatched';
     const method = request.method;
     this.requests.openLogLine(request, { method, route, status_code: info.successStatus });
-    const span = this.tracer.requestSpan('nestjs.request', info.resource, {
+    const span = this.tracer.requestSpan('nestjs.request', spanResource(info, method, route), {
       'http.route': route,
       'http.method': method,
       'nest.controller': info.controller,
@@ -168,6 +179,19 @@ export class TelemetryInterceptor implements NestInterceptor {
     }
     return info;
   }
+}
+
+/**
+ * The span resource of a routed request, `POST /qa` (what dd-trace's own web integrations use, and what Datadog
+ * users search APM by), built once per handler; the handler stays in the `nest.controller`/`nest.handler` tags.
+ */
+function spanResource(info: HandlerInfo, method: string, route: string): string {
+  if (info.spanResource !== undefined && info.route === route && info.method === method) return info.spanResource;
+  const resource = `${method} ${route}`;
+  info.method = method;
+  info.route = route;
+  info.spanResource = resource;
+  return resource;
 }
 
 function errorMessage(error: unknown): string {

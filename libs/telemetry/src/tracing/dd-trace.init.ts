@@ -3,7 +3,7 @@ import type Tracer from 'dd-trace';
 
 /**
  * The dd-trace integrations kept on. Each adds information no other span gives: the HTTP server span
- * (named `Controller.handler` and tagged with the route template by our interceptor) and log/trace
+ * (named `METHOD /route` and tagged with the route template by our interceptor) and log/trace
  * correlation in pino. Everything else is off: the fastify integration (its hooks on every request added
  * about 0.1 ms and nothing the interceptor does not set), dns, net, fetch/undici per upstream call
  * (the LLM attempt spans cover those)... Every integration costs CPU on each request (bench/RESULTS.md).
@@ -11,6 +11,22 @@ import type Tracer from 'dd-trace';
 export const ENABLED_INTEGRATIONS = ['http', 'pino'] as const;
 
 let initialised = false;
+
+type ServerSpan = ReturnType<typeof Tracer.startSpan>;
+
+/**
+ * dd-trace's http integration names a server span after its method alone (`GET`) when nothing sets its route. The
+ * interceptor names routed requests (`POST /qa`, and `GET /health` for the routes it skips); a request no route
+ * matched (404, 405), or that was refused before its handler (413 on a body too large), is named after its method
+ * and status: `GET 404`, `POST 413`. Bounded (the raw path never is the resource) and searchable. Runs at the
+ * span's end, before dd-trace's own naming.
+ */
+export function nameUnroutedRequest(span?: ServerSpan, req?: { method?: string }, res?: { statusCode?: number }): void {
+  if (!span || !req || !res) return;
+  const tags = (span.context() as unknown as { _tags?: Record<string, unknown> })._tags;
+  if (!tags || tags['resource.name'] !== undefined || tags['http.route'] !== undefined) return;
+  span.setTag('resource.name', `${req.method ?? 'GET'} ${res.statusCode ?? 0}`);
+}
 
 /**
  * Initialises dd-trace from the validated config. Must run before the application's modules are loaded
@@ -46,7 +62,8 @@ export function initTracing(config: AppConfig, options: { registerEsmHooks?: boo
     llmobs: config.tracing.llmobsEnabled ? { mlApp: config.tracing.mlApp, agentlessEnabled: false } : undefined,
   });
   for (const integration of ENABLED_INTEGRATIONS) {
-    if (integration === 'http') tracer.use('http', { server: true, client: false });
+    if (integration === 'http')
+      tracer.use('http', { server: { hooks: { request: nameUnroutedRequest } }, client: false });
     else tracer.use(integration);
   }
   if (options.registerEsmHooks === true) {

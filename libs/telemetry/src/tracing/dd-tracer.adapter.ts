@@ -13,8 +13,9 @@ import type {
   SpanTags,
   SpanTagValue,
   TracerStatus,
+  WorkflowSpanOptions,
 } from './tracer.port';
-import { TracerPort } from './tracer.port';
+import { NOOP_SPAN, TracerPort } from './tracer.port';
 
 type DdSpan = ReturnType<typeof tracer.startSpan>;
 
@@ -23,12 +24,21 @@ class DdSpanHandle implements LlmSpanHandle {
     private readonly span: DdSpan,
     readonly owned: boolean,
     private readonly llmobs = false,
+    /** dd-trace's own end of a span opened with a callback (a workflow span): it finishes the span. */
+    private readonly done?: () => void,
   ) {}
 
   annotate(annotation: LlmSpanAnnotation): void {
     if (!this.llmobs) return;
-    const metrics: Record<string, number> = {};
-    for (const [key, value] of Object.entries(annotation.metrics ?? {})) if (value !== undefined) metrics[key] = value;
+    let metrics: Record<string, number> | undefined;
+    if (annotation.metrics) {
+      metrics = {};
+      for (const key in annotation.metrics) {
+        const value = annotation.metrics[key];
+        if (value !== undefined) metrics[key] = value;
+      }
+    }
+    // Each part only when given: the input is annotated when an attempt starts, its output when it ends.
     tracer.llmobs.annotate(this.span, {
       inputData: annotation.input,
       outputData: annotation.output,
@@ -67,14 +77,16 @@ class DdSpanHandle implements LlmSpanHandle {
   }
 
   finish(): void {
-    if (this.owned) this.span.finish();
+    if (!this.owned) return;
+    if (this.done) this.done();
+    else this.span.finish();
   }
 }
 
 /**
  * Tracing through dd-trace (initialised before the app by `initTracing`). The HTTP server span that the
- * http/fastify integrations open is re-used: the interceptor names its resource after the controller
- * handler instead of opening a second span per request.
+ * http/fastify integrations open is re-used: the interceptor names its resource after the route
+ * (`POST /qa`) instead of opening a second span per request.
  */
 export class DdTracerAdapter extends TracerPort {
   private probe?: { at: number; result: Promise<AgentProbe> };
@@ -124,6 +136,17 @@ export class DdTracerAdapter extends TracerPort {
     return handle;
   }
 
+  nameRequest(resource: string, tags: SpanTags): void {
+    const active = tracer.scope().active();
+    const root = active ? serverSpanOf(active) : undefined;
+    if (!root) return;
+    root.setTag('resource.name', resource);
+    for (const key in tags) {
+      const value = tags[key];
+      if (value !== undefined) root.setTag(key, value);
+    }
+  }
+
   trace<T>(name: string, options: SpanOptions, fn: (span: SpanHandle) => Promise<T>): Promise<T> {
     return tracer.trace(name, { resource: options.resource, type: options.type, tags: options.tags }, async (span) => {
       const handle = new DdSpanHandle(span as DdSpan, false);
@@ -140,8 +163,29 @@ export class DdTracerAdapter extends TracerPort {
     return llmSpanOf(this.config.tracing.llmobsEnabled, options, fn);
   }
 
+  /**
+   * The call's `workflow` span (LLM Observability and APM), opened with dd-trace's callback form so that it ends
+   * when the caller finishes it (a stream's end), not when `fn` returns. Its LLM Observability name is the
+   * endpoint; its APM operation name is `options.operation`, so that APM trace metrics stay grouped under one name.
+   */
+  workflowSpan<T>(options: WorkflowSpanOptions, fn: (span: LlmSpanHandle) => T): T {
+    if (!options.llmobs || !this.config.tracing.llmobsEnabled || !tracer.llmobs.enabled) return fn(NOOP_SPAN);
+    return tracer.llmobs.trace({ kind: 'workflow', name: options.name }, (span, done) => {
+      // OpenTracing's Span#setOperationName (dd-trace's typings omit it); the LLM Observability name stays `name`.
+      (span as unknown as { setOperationName(name: string): void }).setOperationName(options.operation);
+      span.setTag('resource.name', options.resource);
+      const handle = new DdSpanHandle(span, true, true, done);
+      handle.addTags(options.tags);
+      return fn(handle);
+    });
+  }
+
   submitEvaluation(ref: unknown, evaluation: EvaluationInput): void {
     if (!ref || !tracer.llmobs.enabled) return;
+    if (Array.isArray(ref)) {
+      for (const each of ref) this.submitEvaluation(each, evaluation);
+      return;
+    }
     tracer.llmobs.submitEvaluation(ref as Parameters<typeof tracer.llmobs.submitEvaluation>[0], {
       label: evaluation.label,
       metricType: evaluation.metricType,
@@ -163,17 +207,18 @@ function llmSpanOf<T>(llmobs: boolean, options: LlmSpanOptions, fn: (span: LlmSp
       throw error;
     }
   };
+  const resource = options.resource ?? options.name;
   if (llmobs && options.llmobs !== false && tracer.llmobs.enabled) {
     return tracer.llmobs.trace(
       { kind: 'llm', name: options.name, modelName: options.modelName, modelProvider: options.modelProvider },
-      (span) => run(span, true),
+      (span) => {
+        // dd-trace names the span's resource after the span unless told: APM trace metrics could not be split by model.
+        span.setTag('resource.name', resource);
+        return run(span, true);
+      },
     );
   }
-  return tracer.trace(
-    options.name,
-    { resource: `${options.modelProvider}.${options.modelName}`, type: 'llm' },
-    (span) => run(span as DdSpan, false),
-  );
+  return tracer.trace(options.name, { resource, type: 'llm' }, (span) => run(span as DdSpan, false));
 }
 
 /** The local root span when it is the HTTP server span of the integrations, else undefined. */

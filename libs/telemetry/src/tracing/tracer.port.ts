@@ -32,18 +32,46 @@ export interface SpanOptions {
 /** An LLM call span: an APM span that is also an LLM Observability span when that is on. */
 export interface LlmSpanOptions {
   name: string;
+  /** The APM resource (trace metrics are split by it); the span name when absent. */
+  resource?: string;
   modelName: string;
+  /** The provider as LLM Observability names it for its cost estimation (`google`, `openai`...). */
   modelProvider: string;
   tags: SpanTags;
   /** Record this span in LLM Observability (when it is on); false: an APM span only. Default true. */
   llmobs?: boolean;
 }
 
-/** Input/output must already be redacted and truncated (LogSanitizer) before they reach a span. */
+/**
+ * The span of a whole call (its attempts are its children): an LLM Observability `workflow` span. Only when
+ * LLM Observability is on and `llmobs` is true; otherwise there is none (the HTTP request span is the call's APM
+ * span), so a call not recorded in LLM Observability pays nothing for it.
+ */
+export interface WorkflowSpanOptions {
+  /** The LLM Observability span name (the endpoint). */
+  name: string;
+  /** The APM operation name. */
+  operation: string;
+  resource: string;
+  tags: SpanTags;
+  llmobs: boolean;
+}
+
+/** A chat message of an LLM span's input or output. */
+export interface LlmMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/**
+ * Input/output must already be redacted and truncated (LogSanitizer) before they reach a span. Each is optional:
+ * the input is annotated when an attempt starts, its output when it ends (a failed attempt keeps its input). An
+ * `llm` span takes messages; a `workflow` span takes text.
+ */
 export interface LlmSpanAnnotation {
-  input: string;
-  output: string;
-  metadata?: Record<string, string | number | boolean | null>;
+  input?: string | readonly LlmMessage[];
+  output?: string | readonly LlmMessage[];
+  metadata?: Record<string, string | number | boolean | null | readonly string[]>;
   metrics?: { inputTokens?: number; outputTokens?: number; totalTokens?: number; [key: string]: number | undefined };
   tags?: Record<string, string>;
 }
@@ -75,11 +103,25 @@ export abstract class TracerPort {
    * server (it is tagged, not duplicated), else a new span that the caller finishes.
    */
   abstract requestSpan(operation: string, resource: string, tags: SpanTags): SpanHandle;
+  /**
+   * Names the framework's HTTP server span, when there is one, without opening a span otherwise: for routes whose
+   * telemetry is skipped (`@SkipTelemetry`), so that they are still found by their route in APM.
+   */
+  abstract nameRequest(resource: string, tags: SpanTags): void;
   /** Runs `fn` inside a new active child span, finished (with error tags) when the promise settles. */
   abstract trace<T>(name: string, options: SpanOptions, fn: (span: SpanHandle) => Promise<T>): Promise<T>;
   /** Runs `fn` inside an LLM call span (APM + LLM Observability), finished when the promise settles. */
   abstract llmSpan<T>(options: LlmSpanOptions, fn: (span: LlmSpanHandle) => Promise<T>): Promise<T>;
-  /** Attaches an evaluation (quality score, flags) to an LLM span exported earlier. */
+  /**
+   * Runs `fn` inside a call's workflow span (`WorkflowSpanOptions`), active for everything `fn` starts (the attempt
+   * spans become its children). The caller finishes it (`owned`), after a stream's end if need be; with no
+   * workflow span (LLM Observability off, or the call not sampled) `fn` gets a no-op span.
+   */
+  abstract workflowSpan<T>(options: WorkflowSpanOptions, fn: (span: LlmSpanHandle) => T): T;
+  /**
+   * Attaches an evaluation (quality score, flags) to an LLM span exported earlier (`evaluationRef`), or to each
+   * span of an array of such references.
+   */
   abstract submitEvaluation(ref: unknown, evaluation: EvaluationInput): void;
 }
 
@@ -114,7 +156,11 @@ export class NoopTracer extends TracerPort {
   trace<T>(_name: string, _options: SpanOptions, fn: (span: SpanHandle) => Promise<T>): Promise<T> {
     return fn(NOOP_SPAN);
   }
+  nameRequest(): void {}
   llmSpan<T>(_options: LlmSpanOptions, fn: (span: LlmSpanHandle) => Promise<T>): Promise<T> {
+    return fn(NOOP_SPAN);
+  }
+  workflowSpan<T>(_options: WorkflowSpanOptions, fn: (span: LlmSpanHandle) => T): T {
     return fn(NOOP_SPAN);
   }
   submitEvaluation(): void {}
