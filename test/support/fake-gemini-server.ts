@@ -9,6 +9,18 @@ import {
   sendSse,
   splitText,
 } from './fake-llm-server';
+import type { FloodFormat } from './llm-adapter-helpers';
+
+/** The Gemini / Vertex wire format of a `HostileUpstream` flood (a huge answer, an endless stream). */
+export const GEMINI_FLOOD_FORMAT: FloodFormat = {
+  jsonHead: '{"candidates":[{"content":{"role":"model","parts":[{"text":"',
+  jsonTail: '"}]},"finishReason":"STOP","index":0}],"modelVersion":"flood"}',
+  sseEvent: (text) =>
+    JSON.stringify({
+      candidates: [{ content: { role: 'model', parts: [{ text }] }, index: 0 }],
+      modelVersion: 'flood',
+    }),
+};
 
 const VERTEX_PATH =
   /^\/(v1|v1beta1)\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/google\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;

@@ -9,6 +9,21 @@ import {
   sendSse,
   splitText,
 } from './fake-llm-server';
+import type { FloodFormat } from './llm-adapter-helpers';
+
+/** The chat-completions wire format of a `HostileUpstream` flood (a huge answer, an endless stream). */
+export const OPENAI_FLOOD_FORMAT: FloodFormat = {
+  jsonHead:
+    '{"id":"chatcmpl-flood","object":"chat.completion","model":"flood","choices":[{"index":0,"message":{"role":"assistant","content":"',
+  jsonTail: '"},"finish_reason":"stop"}]}',
+  sseEvent: (text) =>
+    JSON.stringify({
+      id: 'chatcmpl-flood',
+      object: 'chat.completion.chunk',
+      model: 'flood',
+      choices: [{ index: 0, delta: { content: text }, finish_reason: null }],
+    }),
+};
 
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',

@@ -3,6 +3,8 @@ import type { FakeLlmServer } from './fake-llm-server';
 import {
   closedPort,
   collectStream,
+  type FloodFormat,
+  HostileUpstream,
   type LoopbackAdapter,
   providerFailure,
   requestFor,
@@ -28,7 +30,11 @@ export interface AdapterFailureSetup<S extends FakeLlmServer, A extends LlmProvi
   makeAdapter(baseUrl: string): A;
   /** Statuses this adapter maps on top of the common table. */
   extraStatuses?: readonly StatusCase[];
+  /** The adapter's wire format, for the flood of a hostile upstream (a huge answer, an endless stream). */
+  floodFormat: FloodFormat;
 }
+
+const MIB = 1024 * 1024;
 
 const COMMON_STATUSES: readonly StatusCase[] = [
   [500, 'server', true],
@@ -230,6 +236,95 @@ export function describeAdapterFailureContract<S extends FakeLlmServer, A extend
       } finally {
         await refused.close();
       }
+    });
+
+    describe('an upstream that answers without end (a runaway generation, a base URL on the wrong host)', () => {
+      // The default request asks for 256 output tokens: its limit is the 1 MiB floor.
+      const limit = MIB;
+      let hostile: HostileUpstream;
+      let adapter: A;
+      beforeAll(async () => {
+        hostile = await new HostileUpstream(setup.floodFormat).start();
+        adapter = setup.makeAdapter(hostile.url);
+      });
+      afterEach(() => {
+        hostile.requests.length = 0;
+      });
+      afterAll(async () => {
+        await adapter.close();
+        await hostile.close();
+      });
+
+      /** The flood's one request was cut short by the adapter, long before its end. */
+      async function expectCutShort(): Promise<void> {
+        await waitFor(() => hostile.requests[0]?.outcome === 'client_closed');
+        expect(hostile.requests).toHaveLength(1);
+        // What the adapter read (≤ its limit) plus what the two sockets' buffers held when it closed.
+        expect(hostile.requests[0]!.sentBytes).toBeLessThan(limit + 16 * MIB);
+      }
+
+      it('fails a 200 MB JSON answer as invalid_response at its limit, within a bounded time, and closes the connection', async () => {
+        hostile.serve({ kind: 'json', bytes: 200 * MIB });
+        const started = performance.now();
+        const error = await providerFailure(adapter.generate(request()));
+        expect(error).toMatchObject({ kind: 'invalid_response', retryable: false, details: { provider, model } });
+        expect(error.message).toMatch(/exceeded 1048576 bytes.*LLM_MAX_RESPONSE_BYTES/);
+        expect(performance.now() - started).toBeLessThan(5_000);
+        await expectCutShort();
+      });
+
+      it('fails a JSON answer whose content-length is over the limit before reading it', async () => {
+        hostile.serve({ kind: 'json', bytes: 200 * MIB, declareLength: true });
+        const error = await providerFailure(adapter.generate(request()));
+        expect(error.kind).toBe('invalid_response');
+        await expectCutShort();
+      });
+
+      it('fails an endless stream as invalid_response after the deltas within the limit, and closes the connection', async () => {
+        hostile.serve({ kind: 'sse' });
+        let text = 0;
+        const started = performance.now();
+        const error = await providerFailure(
+          (async () => {
+            for await (const event of adapter.stream(request())) if (event.type === 'delta') text += event.text.length;
+          })(),
+        );
+        expect(error).toMatchObject({ kind: 'invalid_response', retryable: false, details: { provider, model } });
+        expect(error.message).toMatch(/exceeded 1048576 bytes.*LLM_MAX_RESPONSE_BYTES/);
+        expect(text).toBeGreaterThan(0);
+        expect(text).toBeLessThanOrEqual(limit);
+        expect(performance.now() - started).toBeLessThan(5_000);
+        await expectCutShort();
+      });
+
+      it('fails an endless stream whose one event never ends (no line break) the same way', async () => {
+        hostile.serve({ kind: 'sse', unterminated: true });
+        const error = await providerFailure(collectStream(adapter.stream(request())));
+        expect(error.kind).toBe('invalid_response');
+        await expectCutShort();
+      });
+
+      it('fails a stream request answered with a 200 MB JSON body the same way', async () => {
+        hostile.serve({ kind: 'json', bytes: 200 * MIB });
+        const error = await providerFailure(collectStream(adapter.stream(request())));
+        expect(error.kind).toBe('invalid_response');
+        await expectCutShort();
+      });
+
+      it('scales the limit with the call: more max output tokens read more (1 KiB per token)', async () => {
+        hostile.serve({ kind: 'json', bytes: 200 * MIB });
+        const error = await providerFailure(adapter.generate(request({ maxOutputTokens: 4096 })));
+        expect(error.message).toContain(`exceeded ${4 * MIB} bytes`);
+      });
+
+      it('answers the next call normally: an answer within the limit is read whole', async () => {
+        hostile.serve({ kind: 'json', bytes: 200 * MIB });
+        await providerFailure(adapter.generate(request()));
+        hostile.serve({ kind: 'json', bytes: limit - 1024 });
+        const result = await adapter.generate(request());
+        expect(result.text).toMatch(/^a+$/);
+        expect(result.text.length).toBeGreaterThan(limit - 2048);
+      });
     });
 
     adapterSpecific?.(context);

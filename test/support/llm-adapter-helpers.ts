@@ -138,3 +138,127 @@ export const OPENAI_TEST_API_KEY = 'sk-test-openai-compatible';
 export function openAiAdapter(env: Record<string, string>): OpenAiCompatibleLlmAdapter {
   return new OpenAiCompatibleLlmAdapter(testConfig({ LLM_PROVIDER: 'openai', LLM_TIMEOUT_MS: '2000', ...env }));
 }
+
+/** How a hostile upstream dresses its flood in one provider's wire format. */
+export interface FloodFormat {
+  /** A JSON answer is `jsonHead`, then filler text (`a`...), then `jsonTail`: valid JSON of any size. */
+  jsonHead: string;
+  jsonTail: string;
+  /** One streamed chunk carrying `text` as answer text (the `data:` payload of one SSE event). */
+  sseEvent(text: string): string;
+}
+
+/**
+ * What a `HostileUpstream` answers every request with:
+ * - `json`: a 200 JSON answer of `bytes` bytes (chunked, or with its `content-length` when `declareLength`);
+ * - `sse`: a 200 event stream that never ends, 1000 characters of answer text per event (with `unterminated`:
+ *   one `data:` line that never ends, no event is ever complete).
+ */
+export type Flood = { kind: 'json'; bytes: number; declareLength?: boolean } | { kind: 'sse'; unterminated?: boolean };
+
+/** One request a hostile upstream answered. */
+export interface FloodRecord {
+  path: string;
+  /** Body bytes written so far (accepted by the socket; the client may not have read them all). */
+  sentBytes: number;
+  /** `client_closed` once the client closed the connection before the answer was complete. */
+  outcome: 'pending' | 'completed' | 'client_closed';
+}
+
+const FILLER = Buffer.alloc(64 * 1024, 'a');
+
+/**
+ * A loopback upstream that answers every request (any path, any method) with a flood: a huge JSON body or an endless
+ * stream, generated lazily with back-pressure (nothing of it is held in memory: one 64 KiB filler buffer is written
+ * again and again, and only while the socket drains). It stops when the client closes the connection.
+ */
+export class HostileUpstream {
+  readonly requests: FloodRecord[] = [];
+  private flood: Flood = { kind: 'sse' };
+  private readonly server = http.createServer((req, res) => {
+    req.resume();
+    req.once('end', () => this.answer(req.url ?? '/', res));
+  });
+
+  constructor(private readonly format: FloodFormat) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  /** Sets what the next requests get. */
+  serve(flood: Flood): this {
+    this.flood = flood;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private answer(path: string, res: http.ServerResponse): void {
+    const record: FloodRecord = { path, sentBytes: 0, outcome: 'pending' };
+    this.requests.push(record);
+    res.once('finish', () => (record.outcome = 'completed'));
+    res.once('close', () => {
+      if (record.outcome === 'pending') record.outcome = 'client_closed';
+    });
+    const flood = this.flood;
+    // The pieces come from a generator: nothing is built before the socket wants it.
+    let pieces: Iterator<Buffer>;
+    if (flood.kind === 'json') {
+      const head = Buffer.from(this.format.jsonHead);
+      const tail = Buffer.from(this.format.jsonTail);
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        ...(flood.declareLength === true ? { 'content-length': String(flood.bytes) } : {}),
+      });
+      pieces = jsonPieces(head, tail, flood.bytes);
+    } else {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      pieces = flood.unterminated === true ? endless(Buffer.from('data: '), FILLER) : endless(sseEvent(this.format));
+    }
+    const pump = (): void => {
+      for (;;) {
+        if (res.destroyed) return;
+        const next = pieces.next();
+        if (next.done === true) {
+          res.end();
+          return;
+        }
+        record.sentBytes += next.value.length;
+        if (!res.write(next.value)) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
+  }
+}
+
+function sseEvent(format: FloodFormat): Buffer {
+  return Buffer.from(`data: ${format.sseEvent('a'.repeat(1000))}\n\n`);
+}
+
+function* jsonPieces(head: Buffer, tail: Buffer, bytes: number): Iterator<Buffer> {
+  yield head;
+  let left = bytes - head.length - tail.length;
+  while (left > 0) {
+    const piece = left >= FILLER.length ? FILLER : FILLER.subarray(0, left);
+    left -= piece.length;
+    yield piece;
+  }
+  yield tail;
+}
+
+function* endless(first: Buffer, repeated: Buffer = first): Iterator<Buffer> {
+  yield first;
+  for (;;) yield repeated;
+}

@@ -128,6 +128,11 @@ export class ServiceProcess {
     }
   }
 
+  /** The service's process id, while it runs (for /proc readings). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Kills the process at once (SIGKILL: a crash, nothing of its shutdown runs) and waits for it to exit. */
   async kill(): Promise<void> {
     if (!this.child || this.child.exitCode !== null) return;

@@ -66,6 +66,11 @@ export abstract class AppConfig {
     };
     readonly temperature: number;
     readonly maxOutputTokens: number;
+    /**
+     * Ceiling on what is read from the provider for one attempt (a JSON body, or a whole stream); each call's own
+     * limit is derived from its max output tokens and capped by this.
+     */
+    readonly maxResponseBytes: number;
     readonly baseUrl?: string;
     readonly priceTablePath?: string;
     readonly vertex: { readonly project?: string; readonly location: string };

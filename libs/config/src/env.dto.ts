@@ -105,6 +105,7 @@ export class EnvDto {
   @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000) LLM_BREAKER_COOLDOWN_MS = 30_000;
   @Transform(toNumber) @IsNumber() @Min(0) @Max(2) LLM_TEMPERATURE = 0.7;
   @Transform(toInt) @IsInt() @Min(1) @Max(65_536) LLM_MAX_OUTPUT_TOKENS = 2048;
+  @Transform(toInt) @IsInt() @Min(65_536) @Max(1_073_741_824) LLM_MAX_RESPONSE_BYTES = 8_388_608;
   @IsOptional() @Transform(blankToUndefined) @IsUrl(URL_OPTIONS) LLM_BASE_URL?: string;
   @IsOptional() @Transform(blankToUndefined) @IsString() LLM_PRICE_TABLE_PATH?: string;
   @ValidateIf((env: EnvDto) => env.LLM_PROVIDER === 'vertex')

@@ -143,6 +143,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       },
       temperature: dto.LLM_TEMPERATURE,
       maxOutputTokens: dto.LLM_MAX_OUTPUT_TOKENS,
+      maxResponseBytes: dto.LLM_MAX_RESPONSE_BYTES,
       baseUrl: dto.LLM_BASE_URL?.replace(/\/+$/, ''),
       priceTablePath: dto.LLM_PRICE_TABLE_PATH,
       vertex: { project: dto.GOOGLE_CLOUD_PROJECT, location: dto.GOOGLE_CLOUD_LOCATION },

@@ -1,6 +1,12 @@
 import { describeAdapterFailureContract } from '../../../../test/support/llm-adapter-contract';
-import { geminiAdapter, providerFailure, requestFor } from '../../../../test/support/llm-adapter-helpers';
-import { FakeGeminiServer } from '../../../../test/support/fake-gemini-server';
+import { RESPONSE_LIMIT_HEADER } from '@app/common';
+import {
+  collectStream,
+  geminiAdapter,
+  providerFailure,
+  requestFor,
+} from '../../../../test/support/llm-adapter-helpers';
+import { FakeGeminiServer, GEMINI_FLOOD_FORMAT } from '../../../../test/support/fake-gemini-server';
 import { type GoogleGenAiMode } from './google-genai-llm.adapter';
 
 const request = requestFor('gemini-2.5-flash');
@@ -15,9 +21,19 @@ for (const mode of ['vertex', 'gemini'] as const satisfies readonly GoogleGenAiM
       concurrentModels: ['gemini-2.5-flash', 'gemini-2.5-pro', 'gemini-2.5-flash-lite'],
       requestPath: (model) => new RegExp(`/models/${escaped(model)}:`),
       startServer: () => new FakeGeminiServer().start(),
+      floodFormat: GEMINI_FLOOD_FORMAT,
       makeAdapter: (baseUrl) => geminiAdapter(mode, baseUrl),
     },
     (context) => {
+      it('hands its response limit to the fetch only: the limit header is never sent, nor the option in the body', async () => {
+        await context.adapter.generate(request());
+        await collectStream(context.adapter.stream(request()));
+        for (const sent of context.server.requests) {
+          expect(sent.headers[RESPONSE_LIMIT_HEADER]).toBeUndefined();
+          expect(sent.rawBody).not.toMatch(/httpOptions|x-lrcp/i);
+        }
+      });
+
       it("reads Google's RetryInfo.retryDelay from the error body when there is no Retry-After header", async () => {
         context.server.enqueue({ type: 'error', status: 429, retryDelay: '17s' });
         const error = await providerFailure(context.adapter.generate(request()));

@@ -1,4 +1,4 @@
-import { createUndiciFetch } from '@app/common';
+import { createUndiciFetch, RESPONSE_LIMIT_HEADER } from '@app/common';
 import { AppConfig } from '@app/config';
 import {
   type Candidate,
@@ -21,6 +21,7 @@ import {
   type LlmUsage,
   type SafetyBlock,
 } from '../ports/llm-provider.port';
+import { responseByteLimit } from './response-limit';
 import { type ErrorContext, kindForStatus, toProviderError, upstreamHttpError } from './upstream-errors';
 import { readUsage, responseModel } from './wire-values';
 
@@ -58,17 +59,22 @@ const API_VERSION: Record<GoogleGenAiMode, string> = { vertex: 'v1beta1', gemini
  *   recovers `Retry-After` on failures (the SDK's `ApiError` only keeps the status).
  * - The SDK retries nothing here: `httpOptions.retryOptions` is left unset, which in @google/genai 3.x means a
  *   single attempt. Retries, backoff and fallback belong to the LlmService.
+ * - What is read of an answer is bounded by that fetch: each call sends its own limit (`responseByteLimit`, from
+ *   its max output tokens, at most `LLM_MAX_RESPONSE_BYTES`) in the per-request `RESPONSE_LIMIT_HEADER`, which the
+ *   fetch reads and never sends. Past it the connection is closed and the attempt fails as `invalid_response`.
  */
 export class GoogleGenAiLlmAdapter extends LlmProvider {
   readonly name: 'vertex' | 'gemini';
   readonly simulated = false;
   private readonly client: GoogleGenAI;
   private readonly agent: Agent;
+  private readonly maxResponseBytes: number;
 
   constructor(config: AppConfig, mode: GoogleGenAiMode, options: GoogleGenAiAdapterOptions = {}) {
     super();
     this.name = mode;
     const { llm } = config;
+    this.maxResponseBytes = llm.maxResponseBytes;
     this.agent = new Agent({
       connections: llm.maxConcurrency,
       keepAliveTimeout: 30_000,
@@ -77,7 +83,7 @@ export class GoogleGenAiLlmAdapter extends LlmProvider {
       bodyTimeout: llm.timeoutMs + 5_000,
     });
     const httpOptions = {
-      fetch: createUndiciFetch(this.agent, upstreamHttpError),
+      fetch: createUndiciFetch(this.agent, upstreamHttpError, { maxResponseBytes: llm.maxResponseBytes }),
       apiVersion: API_VERSION[mode],
       ...(llm.baseUrl !== undefined ? { baseUrl: llm.baseUrl } : {}),
     };
@@ -159,6 +165,9 @@ export class GoogleGenAiLlmAdapter extends LlmProvider {
       abortSignal: signal,
       temperature: request.temperature,
       maxOutputTokens: request.maxOutputTokens,
+      httpOptions: {
+        headers: { [RESPONSE_LIMIT_HEADER]: String(responseByteLimit(request.maxOutputTokens, this.maxResponseBytes)) },
+      },
     };
     if (request.systemInstruction !== undefined) config.systemInstruction = request.systemInstruction;
     return { model: request.model, contents: request.prompt, config };

@@ -1,4 +1,4 @@
-import { MAX_ERROR_BODY_BYTES, readBounded, UpstreamConnectionError } from '@app/common';
+import { MAX_ERROR_BODY_BYTES, readBounded, readLimited, UpstreamConnectionError } from '@app/common';
 import { AppConfig, type Secret } from '@app/config';
 import { type Dispatcher, Pool } from 'undici';
 import {
@@ -10,6 +10,7 @@ import {
   type LlmStreamEvent,
   type LlmUsage,
 } from '../ports/llm-provider.port';
+import { responseByteLimit } from './response-limit';
 import { sseData } from './sse-data';
 import {
   type ErrorContext,
@@ -53,6 +54,9 @@ interface WireCompletion {
  * - Sends `max_tokens` (what Ollama, vLLM and llama.cpp read), not OpenAI's newer `max_completion_tokens`.
  * - Safety: `finish_reason: content_filter` (or a `refusal`) is a candidate block; an HTTP 400 whose error
  *   code is `content_filter` (Azure OpenAI's prompt filter) is a prompt block.
+ * - What is read of an answer is bounded (`responseByteLimit`: from the call's max output tokens, at most
+ *   `LLM_MAX_RESPONSE_BYTES`), a JSON body and a whole stream alike: past it the connection is closed and the
+ *   attempt fails as `invalid_response`.
  */
 export class OpenAiCompatibleLlmAdapter extends LlmProvider {
   readonly name = 'openai' as const;
@@ -60,6 +64,7 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
   private readonly pool: Pool;
   private readonly path: string;
   private readonly apiKey: Secret | undefined;
+  private readonly maxResponseBytes: number;
 
   constructor(config: AppConfig) {
     super();
@@ -70,6 +75,7 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
     const prefix = url.pathname.replace(/\/+$/, '');
     this.path = `${prefix.endsWith('/v1') ? prefix : `${prefix}/v1`}/chat/completions`;
     this.apiKey = llm.openai.apiKey;
+    this.maxResponseBytes = llm.maxResponseBytes;
     this.pool = new Pool(url.origin, {
       connections: llm.maxConcurrency,
       keepAliveTimeout: 30_000,
@@ -85,7 +91,8 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
       const response = await this.send(request, false);
       const blocked = await this.failIfNotOk(response, request);
       if (blocked !== undefined) return blocked;
-      return completionResult(parseJson(await response.body.text()), request.model, context);
+      const text = await readLimited(response.body, this.responseLimit(request), response.headers);
+      return completionResult(parseJson(text), request.model, context);
     } catch (error) {
       throw toProviderError(error, context);
     }
@@ -109,7 +116,8 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
       // The server ignored `stream: true` and answered in one piece.
       let result: LlmGenerateResult;
       try {
-        result = completionResult(parseJson(await response.body.text()), request.model, context);
+        const body = await readLimited(response.body, this.responseLimit(request), response.headers);
+        result = completionResult(parseJson(body), request.model, context);
       } catch (error) {
         throw toProviderError(error, context);
       }
@@ -126,7 +134,7 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
     let sawDone = false;
     let ended = false;
     try {
-      for await (const data of sseData(response.body)) {
+      for await (const data of sseData(response.body, this.responseLimit(request))) {
         if (sawDone) continue; // keep reading to the end so the connection is reused
         if (data === '[DONE]') {
           sawDone = true;
@@ -208,6 +216,10 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
       };
     }
     throw upstreamHttpError(statusCode, headers, text);
+  }
+
+  private responseLimit(request: LlmGenerateRequest): number {
+    return responseByteLimit(request.maxOutputTokens, this.maxResponseBytes);
   }
 
   private errorContext(request: LlmGenerateRequest): ErrorContext {

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { UpstreamResponseTooLargeError } from '@app/common';
 import { sseData } from './sse-data';
 
 async function events(...chunks: (string | Buffer)[]): Promise<string[]> {
@@ -22,6 +23,24 @@ describe('sseData', () => {
       'line one\nline two',
       'tail',
     ]);
+  });
+
+  it('throws UpstreamResponseTooLargeError once the body passes its byte limit, framing and comments included', async () => {
+    const chunk = Buffer.from(': keep-alive\n\ndata: {"a":1}\n\n'); // 27 bytes
+    const out: string[] = [];
+    const reading = (async () => {
+      for await (const data of sseData(Readable.from([chunk, chunk, chunk]), 60)) out.push(data);
+    })();
+    await expect(reading).rejects.toBeInstanceOf(UpstreamResponseTooLargeError);
+    await expect(reading).rejects.toThrow('the upstream stream exceeded 60 bytes');
+    expect(out).toEqual(['{"a":1}', '{"a":1}']);
+  });
+
+  it('reads a body of exactly its limit', async () => {
+    const chunk = Buffer.from('data: {"a":1}\n\n');
+    const out: string[] = [];
+    for await (const data of sseData(Readable.from([chunk, chunk]), 2 * chunk.length)) out.push(data);
+    expect(out).toHaveLength(2);
   });
 
   it('decodes a multi-byte character split between two chunks', async () => {

@@ -1,4 +1,4 @@
-import { UpstreamConnectionError } from '@app/common';
+import { UpstreamConnectionError, UpstreamResponseTooLargeError } from '@app/common';
 import type { LlmProviderName } from '@app/config';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type LlmErrorKind, LlmProviderError } from '../ports/llm-provider.port';
@@ -127,6 +127,16 @@ export function toProviderError(
       { cause: error },
     );
   }
+  const tooLarge = responseTooLarge(error);
+  if (tooLarge !== undefined) {
+    return new LlmProviderError(
+      'invalid_response',
+      `${provider} ${model}: ${tooLarge.message}, the limit of this call (1 KiB per max output token, at least 1 MiB, ` +
+        'at most LLM_MAX_RESPONSE_BYTES); the connection was closed',
+      { provider, model, status: 200 },
+      { cause: error },
+    );
+  }
   const aborted = abortKind(signal);
   if (aborted !== undefined) {
     const message =
@@ -196,6 +206,13 @@ export function toProviderError(
     { provider, model },
     { cause: error },
   );
+}
+
+/** The response-limit failure, thrown as is or wrapped once (an SDK may keep it as `cause`). */
+function responseTooLarge(error: unknown): UpstreamResponseTooLargeError | undefined {
+  if (error instanceof UpstreamResponseTooLargeError) return error;
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return cause instanceof UpstreamResponseTooLargeError ? cause : undefined;
 }
 
 function clampDelay(ms: number): number {

@@ -3,12 +3,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InMemoryMetrics } from '@app/telemetry';
 import { testConfig } from '../../../../test/support/app-config';
+import { OPENAI_FLOOD_FORMAT } from '../../../../test/support/fake-openai-server';
+import { HostileUpstream, waitFor } from '../../../../test/support/llm-adapter-helpers';
 import { QualityRefiner } from '../quality/quality-refiner';
 import { createEmbeddingsPort } from './embeddings.factory';
 import { EmbeddingsError, OfflineEmbeddingsAdapter } from './embeddings.port';
 import { GenAiEmbeddingsAdapter } from './genai-embeddings.adapter';
 import { HashedNgramEmbedder } from './hashed-ngram-embedder';
-import { OpenAiEmbeddingsAdapter } from './openai-embeddings.adapter';
+import { MAX_EMBEDDINGS_RESPONSE_BYTES, OpenAiEmbeddingsAdapter } from './openai-embeddings.adapter';
 
 interface Seen {
   method: string;
@@ -153,6 +155,54 @@ describe('embedding adapters', () => {
     expect(error).toBeInstanceOf(EmbeddingsError);
     expect((error as EmbeddingsError).status).toBe(503);
     expect(server.seen).toHaveLength(1);
+  });
+
+  describe('an upstream answering 200 MB (a runaway or misrouted server)', () => {
+    let hostile: HostileUpstream;
+    beforeAll(async () => {
+      hostile = (await new HostileUpstream(OPENAI_FLOOD_FORMAT).start()).serve({
+        kind: 'json',
+        bytes: 200 * 1024 * 1024,
+      });
+    });
+    afterEach(() => {
+      hostile.requests.length = 0;
+    });
+    afterAll(() => hostile.close());
+
+    async function expectCutShort(): Promise<void> {
+      await waitFor(() => hostile.requests[0]?.outcome === 'client_closed');
+      expect(hostile.requests[0]!.sentBytes).toBeLessThan(MAX_EMBEDDINGS_RESPONSE_BYTES + 16 * 1024 * 1024);
+    }
+
+    it('OpenAI-compatible: fails with EmbeddingsError at the limit and closes the connection', async () => {
+      const adapter = new OpenAiEmbeddingsAdapter({ baseUrl: hostile.url, model: 'm', timeoutMs: 5000 });
+      try {
+        const error = await adapter.embed(['a']).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(EmbeddingsError);
+        expect((error as Error).message).toContain(`exceeded ${MAX_EMBEDDINGS_RESPONSE_BYTES} bytes`);
+        await expectCutShort();
+      } finally {
+        await adapter.close();
+      }
+    });
+
+    it('Gemini through @google/genai: the same', async () => {
+      const adapter = new GenAiEmbeddingsAdapter({
+        model: 'gemini-embedding-001',
+        timeoutMs: 5000,
+        apiKey: 'test-gemini-key',
+        baseUrl: hostile.url,
+      });
+      try {
+        const error = await adapter.embed(['a']).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(EmbeddingsError);
+        expect((error as Error).message).toContain(`exceeded ${MAX_EMBEDDINGS_RESPONSE_BYTES} bytes`);
+        await expectCutShort();
+      } finally {
+        await adapter.close();
+      }
+    });
   });
 
   it('picks the adapter from the configured provider; offline by default or when disabled', () => {

@@ -3,6 +3,7 @@ import { GoogleGenAI, type HttpOptions } from '@google/genai';
 import type { AuthClient } from 'google-auth-library';
 import { Agent } from 'undici';
 import { EmbeddingsError, EmbeddingsPort } from './embeddings.port';
+import { MAX_EMBEDDINGS_RESPONSE_BYTES } from './openai-embeddings.adapter';
 
 export interface GenAiEmbeddingsOptions {
   model: string;
@@ -28,11 +29,13 @@ export class GenAiEmbeddingsAdapter extends EmbeddingsPort {
     super();
     this.name = `${options.vertex ? 'vertex' : 'gemini'}:${options.model}`;
     // undici's request() behind the SDK's fetch hook, as the LLM adapter does: WHATWG fetch costs several times
-    // the CPU per call (bench/RESULTS.md). A non-2xx answer becomes an EmbeddingsError with its status.
+    // the CPU per call (bench/RESULTS.md). A non-2xx answer becomes an EmbeddingsError with its status; what is read
+    // of an answer is bounded (past the limit the connection is closed and the call fails).
     const httpOptions: HttpOptions = {
       fetch: createUndiciFetch(
         this.agent,
         (status) => new EmbeddingsError(`${this.name} embeddings failed: upstream answered HTTP ${status}`, status),
+        { maxResponseBytes: MAX_EMBEDDINGS_RESPONSE_BYTES },
       ),
       ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
     };

@@ -1,3 +1,4 @@
+import { readLimited, UpstreamResponseTooLargeError } from '@app/common';
 import { type Dispatcher, Pool } from 'undici';
 import { EmbeddingsError, EmbeddingsPort } from './embeddings.port';
 
@@ -8,6 +9,12 @@ export interface OpenAiEmbeddingsOptions {
   model: string;
   timeoutMs: number;
 }
+
+/**
+ * The most read of one embeddings answer (it is parsed whole). A few texts of a few thousand dimensions are a few
+ * hundred KB of JSON; past this the answer is not one (a runaway or misrouted upstream) and the connection is closed.
+ */
+export const MAX_EMBEDDINGS_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 interface EmbeddingsResponse {
   data?: Array<{ index?: number; embedding?: number[] }>;
@@ -62,8 +69,15 @@ export class OpenAiEmbeddingsAdapter extends EmbeddingsPort {
     }
     let body: EmbeddingsResponse;
     try {
-      body = (await response.body.json()) as EmbeddingsResponse;
+      body = JSON.parse(
+        await readLimited(response.body, MAX_EMBEDDINGS_RESPONSE_BYTES, response.headers),
+      ) as EmbeddingsResponse;
     } catch (error) {
+      if (error instanceof UpstreamResponseTooLargeError) {
+        throw new EmbeddingsError(`${this.name} embeddings: ${error.message}; the connection was closed`, undefined, {
+          cause: error,
+        });
+      }
       throw new EmbeddingsError(`${this.name} embeddings: unreadable answer: ${(error as Error).message}`);
     }
     const data = [...(body.data ?? [])].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));

@@ -50,7 +50,8 @@ export const METRICS = {
     type: 'distribution',
     unit: 'millisecond',
     tags: HTTP_TAGS,
-    description: 'Time from the controller call to the end of the response (of the stream, for SSE), or to the error for unrouted requests.',
+    description:
+      'Time from the controller call to the end of the response (of the stream, for SSE), or to the error for unrouted requests.',
   },
   logDropped: {
     name: 'log.dropped.count',
