@@ -1,3 +1,4 @@
+import { seededRandom } from '@app/common';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -70,18 +71,6 @@ function rawRequest(base: string, requestLine: Buffer): Promise<number> {
 const deepArray = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 const deepObject = (depth: number): string => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 const wideObject = (keys: number): string => `{${Array.from({ length: keys }, (_, i) => `"k${i}":${i}`).join(',')}}`;
-
-/** A small seeded generator (mulberry32): the same mutations on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('hostile input: never a 5xx, and a body refused for its shape costs a few ms of CPU', () => {
   let service: ServiceProcess;
@@ -245,7 +234,7 @@ describe('hostile input: never a 5xx, and a body refused for its shape costs a f
   });
 
   it('answers 400 seeded random mutations of valid bodies without a 5xx', async () => {
-    const next = random(13);
+    const next = seededRandom(13);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
     const valid: [string, string][] = [
       ['/qa', '{"question":"What colour is the sky on Mars?","document":"The sky on Mars is butterscotch."}'],

@@ -16,3 +16,4 @@ export * from './text/truncate';
 export * from './validation/validation';
 export * from './errors/api-problems.decorator';
 export * from './time/time';
+export * from './random/seeded-random';

@@ -1,3 +1,4 @@
+import { seededRandom } from '@app/common';
 import type { AppConfig } from '@app/config';
 import {
   type LlmGenerateRequest,
@@ -8,7 +9,7 @@ import {
 } from '../ports/llm-provider.port';
 import { isTimeoutReason, sleep } from '../reliability/sleep';
 import type { TokenEstimator } from '../tokens/token-estimator';
-import { hash32, prng, simulatedAnswer } from './simulated-text';
+import { hash32, simulatedAnswer } from './simulated-text';
 
 type Fault = 'none' | 'error' | 'rate_limit' | 'timeout' | 'slow' | 'empty' | 'safety';
 
@@ -31,7 +32,7 @@ export class SimulatedLlmAdapter extends LlmProvider {
     private readonly blockedPrompt: string,
   ) {
     super();
-    this.faults = prng(config.seed);
+    this.faults = seededRandom(config.seed);
   }
 
   async generate(request: LlmGenerateRequest): Promise<LlmGenerateResult> {
@@ -75,7 +76,7 @@ export class SimulatedLlmAdapter extends LlmProvider {
       }
     }
     // Box-Muller on the prompt's own sequence: the same prompt gets the same latency.
-    const random = prng(hash32(request.prompt, c.seed ^ 0x9e3779b9));
+    const random = seededRandom(hash32(request.prompt, c.seed ^ 0x9e3779b9));
     const z = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
     let latencyMs = c.latencyMedianMs * Math.exp(c.latencySigma * z);
     if (fault === 'slow') latencyMs *= 8;

@@ -1,3 +1,4 @@
+import { seededRandom } from '@app/common';
 /** Deterministic text for the simulated provider: extractive answers from the prompt, never lorem ipsum. */
 
 const STOPWORDS = new Set(
@@ -26,18 +27,6 @@ export function hash32(text: string, seed = 0): number {
   return h;
 }
 
-/** mulberry32: a small, fast, seedable PRNG. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function sentences(text: string): string[] {
   return text
     .split(/(?<=[.!?])\s+|\n+/)
@@ -55,7 +44,7 @@ export function parseQaPrompt(prompt: string): { question: string; context?: str
 
 /** Builds the simulated answer for a prompt: deterministic for (prompt, seed). */
 export function simulatedAnswer(prompt: string, seed: number): string {
-  const random = prng(hash32(prompt, seed));
+  const random = seededRandom(hash32(prompt, seed));
   const { question, context } = parseQaPrompt(prompt);
   const keys = keywords(question);
   const topic = keys.length > 0 ? keys.slice(0, 3).join(', ') : 'the request';

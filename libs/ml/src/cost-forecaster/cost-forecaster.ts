@@ -1,4 +1,4 @@
-import { HOUR_MS } from '@app/common';
+import { HOUR_MS, seededRandom } from '@app/common';
 import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
@@ -19,7 +19,6 @@ import {
 } from './forecast-features';
 import { baselineFromHistory } from './baseline-forecast';
 import { confidenceOf, errorMetrics, intervalFromResiduals, naiveScale } from './forecast-accuracy';
-import { mulberry32 } from './synthetic-usage';
 import type {
   BaselineName,
   CostForecast,
@@ -394,7 +393,7 @@ async function trainNetwork(
     tf.mean(tf.abs(tf.sub(tf.exp(tf.mul(tf.sub(yPred, yTrue), scale)), 1)));
   model.compile({ optimizer: tf.train.adam(options.learningRate ?? 0.003), loss: relativeError });
   const batchSize = options.batchSize ?? 256;
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const order = Array.from({ length: rows }, (_, i) => i);
   const bx = new Float32Array(rows * F);
   const by = new Float32Array(rows);

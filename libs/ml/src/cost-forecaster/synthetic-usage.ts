@@ -1,4 +1,4 @@
-import { DAY_MS, HOUR_MS } from '@app/common';
+import { DAY_MS, HOUR_MS, seededRandom } from '@app/common';
 import type { HourlySeries } from './forecast.types';
 
 /**
@@ -15,7 +15,7 @@ import type { HourlySeries } from './forecast.types';
  * - spikes: each hour starts a burst with probability `spikeRate` (default 0.6 %), ×2–4 for 1–3 hours;
  * - regime change: at `regimeAt` (fraction of the span, default 0.7) volume steps ×1.3 and the cost per
  *   request ×1.15 (a new feature launched on a pricier model).
- * Deterministic for a given seed (mulberry32).
+ * Deterministic for a given seed (`seededRandom`, mulberry32).
  */
 export interface SyntheticUsageOptions {
   days: number;
@@ -28,17 +28,6 @@ export interface SyntheticUsageOptions {
   noise?: number;
   spikeRate?: number;
   regimeAt?: number;
-}
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function gaussian(random: () => number): number {
@@ -59,7 +48,7 @@ export function weeklyProfile(dayOfWeek: number): number {
 export function generateSyntheticUsage(options: SyntheticUsageOptions): HourlySeries {
   const hours = Math.round(options.days * 24);
   const start = Math.floor((options.start ?? Date.now() - options.days * DAY_MS) / HOUR_MS) * HOUR_MS;
-  const random = mulberry32(options.seed ?? 42);
+  const random = seededRandom(options.seed ?? 42);
   const base = options.baseRequestsPerHour ?? 220;
   const costPerRequest = options.costPerRequestUsd ?? 0.0021;
   const trend = options.trendPerDay ?? 0.004;
