@@ -4,6 +4,7 @@
  * list; the test fails when a `*_METRICS` catalogue under libs/ is missing from it.
  */
 import { FORECAST_METRICS } from '../libs/forecast/src/forecast.metrics';
+import { HEALTH_METRICS } from '../libs/health-score/src/health-score.metrics';
 import { LEDGER_METRICS } from '../libs/ledger/src/ledger.metrics';
 import { LLM_METRICS } from '../libs/llm/src/instrumentation/llm-metrics';
 import { ML_METRICS } from '../libs/ml/src/ml.metrics';
@@ -15,6 +16,7 @@ export const METRIC_CATALOGUES = {
   ML_METRICS,
   LEDGER_METRICS,
   FORECAST_METRICS,
+  HEALTH_METRICS,
 } as const satisfies Record<string, Record<string, MetricDefinition>>;
 
 /** Every metric the service emits, sorted by name. */

@@ -146,6 +146,51 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       expect(await store.costBetween(t, t + 2 * HOUR_MS)).toBeCloseTo(4, 10);
     });
 
+    it('sums the raw records of a window [from, to), with latency buckets, flags and statuses', async () => {
+      const t = base() + 60_000;
+      await store.append([
+        usageRecord({ ts: t - 1, latencyMs: 1 }), // before the window
+        usageRecord({ ts: t, model: 'flash', latencyMs: 100, costUsd: 0.5, qualityScore: 0.5, retryCount: 2 }),
+        usageRecord({ ts: t + 1, model: 'flash', latencyMs: 300, flags: ['ungrounded', 'pii'], qualityScore: 1 }),
+        usageRecord({ ts: t + 2, model: 'pro', status: 'error', errorType: 'timeout', latencyMs: 900 }),
+        usageRecord({ ts: t + 3, model: 'pro', status: 'safety_block', flags: ['prompt_injection'], costUsd: null }),
+        usageRecord({ ts: t + 4, model: 'pro', status: 'aborted', errorType: 'client_abort', latencyMs: 5000 }),
+        usageRecord({ ts: t + 5, model: 'pro', flags: ['failure_to_answer', 'token_abuse'], qualityScore: null }),
+        usageRecord({ ts: t + 10, latencyMs: 1 }), // at `to`: excluded
+      ]);
+      const bounds = [100, 500, 1000];
+      const [all] = await store.window({ from: t, to: t + 10, latencyBoundsMs: bounds });
+      expect(all).toMatchObject({
+        endpoint: '*',
+        model: '*',
+        requests: 6,
+        answered: 3,
+        errors: 1,
+        timeouts: 1,
+        safetyBlocks: 1,
+        aborted: 1,
+        retries: 2,
+        pricedRequests: 5,
+        latencyCount: 5,
+        latencyMsSum: 100 + 300 + 900 + 100 + 100,
+        latencyAtMost: [3, 4, 5],
+        ungrounded: 1,
+        failureToAnswer: 1,
+        pii: 1,
+        promptInjection: 1,
+        tokenAbuse: 1,
+      });
+      expect(all!.costUsd).toBeCloseTo(0.5 + 0.001 * 4, 10);
+      expect(all!.qualitySum).toBeCloseTo(0.5 + 1 + 0.9 * 3, 10);
+      expect(all!.qualityCount).toBe(5);
+      const byModel = await store.window({ from: t, to: t + 10, groupBy: ['model'] });
+      expect(byModel.map((w) => [w.model, w.endpoint, w.requests, w.latencyAtMost])).toEqual([
+        ['flash', '*', 2, []],
+        ['pro', '*', 4, []],
+      ]);
+      expect(await store.window({ from: t + 20, to: t + 30 })).toEqual([]);
+    });
+
     it('counts an aborted call as a request with its tokens and cost, not as an error', async () => {
       const t = base();
       const aborted = usageRecord({

@@ -1,6 +1,10 @@
 import type { LlmProviderName } from './env.dto';
 import type { Secret } from './secret';
 
+/** The components of the health score. */
+export const HEALTH_COMPONENTS = ['performance', 'reliability', 'cost', 'quality', 'security'] as const;
+export type HealthComponentName = (typeof HEALTH_COMPONENTS)[number];
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /**
@@ -102,6 +106,19 @@ export abstract class AppConfig {
     readonly storePreview: boolean;
   };
   abstract readonly budget: { readonly dailyUsd?: number; readonly policy: 'alert' | 'enforce' };
+  abstract readonly health: {
+    readonly latencySloMs: number;
+    readonly costPerRequestUsd: number;
+    /** Weight per component (performance, reliability, cost, quality, security); they sum to more than 0. */
+    readonly weights: Readonly<Record<HealthComponentName, number>>;
+    /** Length of the `5m` and `1h` windows (shorter in tests). */
+    readonly windowShortMs: number;
+    readonly windowLongMs: number;
+    /** Window ends are multiples of this step, so every replica computes the same windows. */
+    readonly windowStepMs: number;
+    /** Gauges every this many ms; 0: off. */
+    readonly intervalMs: number;
+  };
   abstract readonly ml: {
     readonly modelsDir: string;
     readonly forecastRetrainHours: number;

@@ -151,6 +151,22 @@ export class EnvDto {
   @Transform(toBool) @IsBoolean() LEDGER_STORE_PREVIEW = false;
   @IsOptional() @Transform(toNumber) @IsNumber() @Min(0) DAILY_BUDGET_USD?: number;
   @IsIn(['alert', 'enforce']) BUDGET_POLICY: 'alert' | 'enforce' = 'alert';
+  // --- health score ---
+  /** p95 latency objective of the performance component. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(600_000) HEALTH_LATENCY_SLO_MS = 2000;
+  /** Spend per request the cost component calls fine (its curve starts falling at half of it). */
+  @Transform(toNumber) @IsNumber() @Min(0.000001) HEALTH_COST_PER_REQUEST_USD = 0.01;
+  /** `component=weight` pairs; a component left out keeps its default weight. */
+  @Matches(/^\s*((performance|reliability|cost|quality|security)\s*=\s*\d+(\.\d+)?\s*(,\s*|$))*$/, {
+    message: 'HEALTH_WEIGHTS must be component=weight pairs (performance, reliability, cost, quality, security)',
+  })
+  HEALTH_WEIGHTS = 'performance=0.25,reliability=0.25,cost=0.2,quality=0.2,security=0.1';
+  /** The short and long windows (the API's `5m` and `1h`), and the step their end is aligned to. */
+  @Transform(toInt) @IsInt() @Min(1000) @Max(86_400_000) HEALTH_WINDOW_SHORT_MS = 300_000;
+  @Transform(toInt) @IsInt() @Min(1000) @Max(86_400_000) HEALTH_WINDOW_LONG_MS = 3_600_000;
+  @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000) HEALTH_WINDOW_STEP_MS = 10_000;
+  /** The health gauges are computed and sent this often; 0: never (the endpoint still answers). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000) HEALTH_INTERVAL_MS = 5000;
   @IsString() @MinLength(1) MODELS_DIR = './models';
   @Transform(toInt) @IsInt() @Min(0) @Max(24 * 30) FORECAST_RETRAIN_HOURS = 0;
   /** Remote embeddings (provider's embedding API, off the response path) refine the quality score. */

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
-import { AppConfig } from './app-config';
+import { AppConfig, HEALTH_COMPONENTS, type HealthComponentName } from './app-config';
 import { EnvDto, SECRET_VARIABLES } from './env.dto';
 import { Secret } from './secret';
 
@@ -51,6 +51,24 @@ export function envVariableNames(): string[] {
   return [...new Set(metadata.map((m) => m.propertyName))];
 }
 
+const DEFAULT_HEALTH_WEIGHTS: Record<HealthComponentName, number> = {
+  performance: 0.25,
+  reliability: 0.25,
+  cost: 0.2,
+  quality: 0.2,
+  security: 0.1,
+};
+
+/** `component=weight` pairs over the defaults (the format is already validated); null when they sum to 0. */
+function parseHealthWeights(value: string): Record<HealthComponentName, number> | null {
+  const weights = { ...DEFAULT_HEALTH_WEIGHTS };
+  for (const pair of list(value)) {
+    const [name, weight] = pair.split('=').map((p) => p.trim());
+    if (HEALTH_COMPONENTS.includes(name as HealthComponentName)) weights[name as HealthComponentName] = Number(weight);
+  }
+  return HEALTH_COMPONENTS.reduce((sum, c) => sum + weights[c], 0) > 0 ? weights : null;
+}
+
 function list(value: string): string[] {
   return value
     .split(',')
@@ -78,6 +96,8 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const dto = plainToInstance(EnvDto, picked, { exposeDefaultValues: true });
   const errors = validateSync(dto, { skipMissingProperties: false, forbidUnknownValues: false });
   if (errors.length > 0) throw new ConfigError(describe(errors, raw));
+  const healthWeights = parseHealthWeights(dto.HEALTH_WEIGHTS);
+  if (!healthWeights) throw new ConfigError(['HEALTH_WEIGHTS: the weights must sum to more than 0']);
 
   const secret = (value: string | undefined): Secret | undefined => (value ? new Secret(value) : undefined);
   const apiKey = secret(dto.DD_API_KEY);
@@ -175,6 +195,15 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       storePreview: dto.LEDGER_STORE_PREVIEW,
     },
     budget: { dailyUsd: dto.DAILY_BUDGET_USD, policy: dto.BUDGET_POLICY },
+    health: {
+      latencySloMs: dto.HEALTH_LATENCY_SLO_MS,
+      costPerRequestUsd: dto.HEALTH_COST_PER_REQUEST_USD,
+      weights: healthWeights,
+      windowShortMs: dto.HEALTH_WINDOW_SHORT_MS,
+      windowLongMs: dto.HEALTH_WINDOW_LONG_MS,
+      windowStepMs: dto.HEALTH_WINDOW_STEP_MS,
+      intervalMs: dto.HEALTH_INTERVAL_MS,
+    },
     ml: {
       modelsDir: dto.MODELS_DIR,
       forecastRetrainHours: dto.FORECAST_RETRAIN_HOURS,

@@ -5,6 +5,7 @@ import { LEDGER_METRICS } from './ledger.metrics';
 import type { LedgerStore } from './store/ledger-store.port';
 import { type LedgerStatus, UsageLedger } from './usage-ledger';
 import { emptyHourly, type HourlyQuery, type HourlyUsage, type UsageRecord } from './usage-record';
+import type { WindowQuery, WindowUsage } from './window-usage';
 
 export interface BufferedLedgerOptions {
   flushMs: number;
@@ -199,6 +200,10 @@ export class BufferedUsageLedger extends UsageLedger {
 
   hourly(query: HourlyQuery): Promise<HourlyUsage[]> {
     return this.store.hourly(query);
+  }
+
+  window(query: WindowQuery): Promise<WindowUsage[]> {
+    return this.store.window(query);
   }
 
   async hourlySeries(from: number, to: number): Promise<HourlyUsage[]> {

@@ -3,6 +3,14 @@
 export { LedgerModule, createLedgerStore } from './ledger.module';
 export { UsageLedger, type LedgerStatus } from './usage-ledger';
 export * from './usage-record';
+export {
+  addWindow,
+  emptyWindow,
+  WINDOW_MEASURES,
+  type WindowMeasure,
+  type WindowQuery,
+  type WindowUsage,
+} from './window-usage';
 export * from './budget/budget.service';
 export { ReservationStore, admits, type Admission, type ReservationRequest } from './budget/reservation-store.port';
 export { MemoryReservationStore } from './budget/memory-reservation.store';

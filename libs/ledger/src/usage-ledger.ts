@@ -1,5 +1,6 @@
 import type { HourlyQuery, HourlyUsage, UsageRecord } from './usage-record';
 import type { LedgerStoreKind } from './store/ledger-store.port';
+import type { WindowQuery, WindowUsage } from './window-usage';
 
 export interface LedgerStatus {
   store: LedgerStoreKind;
@@ -29,6 +30,11 @@ export abstract class UsageLedger {
    * series of the cost forecaster.
    */
   abstract hourlySeries(from: number, to: number): Promise<HourlyUsage[]>;
+  /**
+   * Sums over the raw records in [from, to) as the store holds them (written records only, not this instance's
+   * buffer): every instance on one PostgreSQL ledger reads the same figures for the same window.
+   */
+  abstract window(query: WindowQuery): Promise<WindowUsage[]>;
   /** Cost in [from, to) per the rollups, plus buffered records in that window not yet written. */
   abstract spendBetween(from: number, to: number): Promise<number>;
   /**

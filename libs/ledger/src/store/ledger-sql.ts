@@ -9,6 +9,7 @@ import {
   type UsageRecord,
   type UsageStatus,
 } from '../usage-record';
+import { WINDOW_MEASURES, type WindowMeasure, type WindowQuery, type WindowUsage } from '../window-usage';
 
 /** SQL shared by the SQLite and PostgreSQL stores (both speak this dialect subset). */
 
@@ -228,5 +229,59 @@ export function toHourly(row: Record<string, unknown>): HourlyUsage {
     model: str(row.model),
   } as HourlyUsage;
   for (const m of HOURLY_MEASURES) out[m] = num(row[MEASURE_COLUMNS[m]]);
+  return out;
+}
+
+/** SQL of each window measure over `usage_records` (flags are a JSON array of fixed names). */
+const WINDOW_SQL: Record<WindowMeasure, string> = {
+  requests: 'COUNT(*)',
+  answered: `SUM(CASE WHEN status = 'ok' THEN 1 ELSE 0 END)`,
+  errors: `SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END)`,
+  timeouts: `SUM(CASE WHEN status = 'error' AND error_type = 'timeout' THEN 1 ELSE 0 END)`,
+  safetyBlocks: `SUM(CASE WHEN status = 'safety_block' THEN 1 ELSE 0 END)`,
+  aborted: `SUM(CASE WHEN status = 'aborted' THEN 1 ELSE 0 END)`,
+  retries: 'COALESCE(SUM(retry_count), 0)',
+  costUsd: 'COALESCE(SUM(cost_usd), 0)',
+  pricedRequests: 'COUNT(cost_usd)',
+  inputTokens: 'COALESCE(SUM(input_tokens), 0)',
+  outputTokens: 'COALESCE(SUM(output_tokens), 0)',
+  latencyCount: `SUM(CASE WHEN status <> 'aborted' THEN 1 ELSE 0 END)`,
+  latencyMsSum: `COALESCE(SUM(CASE WHEN status <> 'aborted' THEN latency_ms ELSE 0 END), 0)`,
+  qualitySum: 'COALESCE(SUM(quality_score), 0)',
+  qualityCount: 'COUNT(quality_score)',
+  ungrounded: `SUM(CASE WHEN status = 'ok' AND flags LIKE '%"ungrounded"%' THEN 1 ELSE 0 END)`,
+  failureToAnswer: `SUM(CASE WHEN status = 'ok' AND flags LIKE '%"failure_to_answer"%' THEN 1 ELSE 0 END)`,
+  pii: `SUM(CASE WHEN flags LIKE '%"pii"%' THEN 1 ELSE 0 END)`,
+  promptInjection: `SUM(CASE WHEN flags LIKE '%"prompt_injection"%' THEN 1 ELSE 0 END)`,
+  tokenAbuse: `SUM(CASE WHEN flags LIKE '%"token_abuse"%' THEN 1 ELSE 0 END)`,
+};
+
+const windowColumn = (m: WindowMeasure): string => `w_${m.toLowerCase()}`;
+
+/**
+ * The window aggregate over raw records; dimensions come from a whitelist, bucket bounds are checked finite numbers
+ * (inlined as numeric literals, never input text). `$1`/`$2`: from, to.
+ */
+export function windowSelect(query: WindowQuery, param: (i: number) => string): string {
+  const keep = USAGE_DIMENSIONS.filter((d) => query.groupBy?.includes(d));
+  const dims = USAGE_DIMENSIONS.map((d) => (keep.includes(d) ? d : `'${ANY}' AS ${d}`)).join(', ');
+  const sums = WINDOW_MEASURES.map((m) => `${WINDOW_SQL[m]} AS ${windowColumn(m)}`);
+  const buckets = (query.latencyBoundsMs ?? []).map((bound, i) => {
+    if (!Number.isFinite(bound)) throw new Error(`latency bound ${String(bound)} is not a finite number`);
+    return `SUM(CASE WHEN status <> 'aborted' AND latency_ms <= ${Number(bound)} THEN 1 ELSE 0 END) AS w_le_${i}`;
+  });
+  const group = keep.length > 0 ? `GROUP BY ${keep.join(', ')} ORDER BY ${keep.join(', ')}` : '';
+  return `SELECT ${dims}, ${[...sums, ...buckets].join(', ')} FROM usage_records
+WHERE ts >= ${param(1)} AND ts < ${param(2)} ${group}`;
+}
+
+export function toWindow(row: Record<string, unknown>, buckets: number): WindowUsage {
+  const out = {
+    endpoint: str(row.endpoint),
+    provider: str(row.provider),
+    model: str(row.model),
+    latencyAtMost: Array.from({ length: buckets }, (_, i) => num(row[`w_le_${i}`])),
+  } as WindowUsage;
+  for (const m of WINDOW_MEASURES) out[m] = num(row[windowColumn(m)]);
   return out;
 }

@@ -1,4 +1,5 @@
 import type { HourlyQuery, HourlyUsage, UsageRecord } from '../usage-record';
+import type { WindowQuery, WindowUsage } from '../window-usage';
 
 export type LedgerStoreKind = 'sqlite' | 'postgres';
 
@@ -26,6 +27,11 @@ export abstract class LedgerStore {
   abstract hourly(query: HourlyQuery): Promise<HourlyUsage[]>;
   /** Sum of the hourly rollups' cost for hours in [from, to) (recorded and imported usage alike). */
   abstract costBetween(from: number, to: number): Promise<number>;
+  /**
+   * Sums over the raw records with ts in [from, to), grouped by the requested dimensions (ordered by them), with
+   * latency bucket counts; no row when the window holds no record. What the health score reads.
+   */
+  abstract window(query: WindowQuery): Promise<WindowUsage[]>;
   /** Number of raw records with ts in [from, to). */
   abstract countRecords(from: number, to: number): Promise<number>;
   /** The raw records in [from, to), oldest first, at most `limit`. */

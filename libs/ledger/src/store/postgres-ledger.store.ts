@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
+import type { WindowQuery, WindowUsage } from '../window-usage';
 import { LedgerStore, type PurgeResult } from './ledger-store.port';
 import {
   ADDED_RECORD_COLUMNS,
@@ -15,6 +16,8 @@ import {
   type SqlValue,
   toHourly,
   toRecord,
+  toWindow,
+  windowSelect,
 } from './ledger-sql';
 
 /** Rows per multi-row INSERT (PostgreSQL allows 65535 parameters per statement). */
@@ -122,6 +125,15 @@ export class PostgresLedgerStore extends LedgerStore {
       [from, to],
     );
     return Number(result.rows[0]?.cost ?? 0);
+  }
+
+  async window(query: WindowQuery): Promise<WindowUsage[]> {
+    const buckets = query.latencyBoundsMs?.length ?? 0;
+    const result = await this.pool.query(
+      windowSelect(query, (i) => `$${i}`),
+      [query.from, query.to],
+    );
+    return result.rows.map((r) => toWindow(r as Record<string, unknown>, buckets)).filter((w) => w.requests > 0);
   }
 
   async countRecords(from: number, to: number): Promise<number> {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
+import type { WindowQuery, WindowUsage } from '../window-usage';
 import { LedgerStore, type PurgeResult } from './ledger-store.port';
 import {
   ADDED_RECORD_COLUMNS,
@@ -16,6 +17,8 @@ import {
   schema,
   toHourly,
   toRecord,
+  toWindow,
+  windowSelect,
 } from './ledger-sql';
 
 /**
@@ -122,6 +125,16 @@ export class SqliteLedgerStore extends LedgerStore {
         .prepare('SELECT COALESCE(SUM(cost_usd), 0) AS cost FROM usage_hourly WHERE hour >= ? AND hour < ?')
         .get(from, to) as { cost: number } | undefined;
       return Number(row?.cost ?? 0);
+    });
+  }
+
+  window(query: WindowQuery): Promise<WindowUsage[]> {
+    return settle(() => {
+      const buckets = query.latencyBoundsMs?.length ?? 0;
+      const rows = this.open()
+        .prepare(windowSelect(query, () => '?'))
+        .all(query.from, query.to);
+      return rows.map((r) => toWindow(r as Record<string, unknown>, buckets)).filter((w) => w.requests > 0);
     });
   }
 

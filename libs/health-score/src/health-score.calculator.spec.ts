@@ -1,0 +1,88 @@
+import { emptyWindow, type WindowUsage } from '@app/ledger';
+import { assess, combine, latencyBounds, p95FromBuckets, statusOf } from './health-score.calculator';
+
+const WEIGHTS = { performance: 0.25, reliability: 0.25, cost: 0.2, quality: 0.2, security: 0.1 };
+const SETTINGS = { latencySloMs: 2000, costPerRequestUsd: 0.01, weights: WEIGHTS };
+const BOUNDS = latencyBounds(2000);
+
+/** A window of `n` calls all taking `latencyMs`, answered with quality 0.9 at $0.001, with overrides. */
+function usage(n: number, latencyMs: number, overrides: Partial<WindowUsage> = {}): WindowUsage {
+  const w = emptyWindow(BOUNDS.length);
+  Object.assign(w, {
+    requests: n,
+    answered: n,
+    latencyCount: n,
+    latencyMsSum: n * latencyMs,
+    latencyAtMost: BOUNDS.map((b) => (latencyMs <= b ? n : 0)),
+    costUsd: n * 0.001,
+    pricedRequests: n,
+    qualitySum: n * 0.9,
+    qualityCount: n,
+    ...overrides,
+  });
+  return w;
+}
+
+describe('health score composition', () => {
+  it('scores a healthy window 100 and says healthy', () => {
+    const a = assess(usage(100, 300), BOUNDS, 300_000, SETTINGS);
+    expect(a.score).toBeCloseTo(100, 6);
+    expect(a.status).toBe('healthy');
+    expect(a.signals.p95LatencyMs).toBeLessThanOrEqual(500);
+  });
+
+  it('says no_data (score null), never invents, for an empty window', () => {
+    const a = assess(null, BOUNDS, 300_000, SETTINGS);
+    expect(a).toMatchObject({ score: null, status: 'no_data' });
+    expect(Object.values(a.components).every((c) => c === null)).toBe(true);
+  });
+
+  it('falls to critical when every call fails (quality has no answer: left out, weights renormalised)', () => {
+    const a = assess(usage(50, 300, { errors: 50, answered: 0, qualitySum: 0, qualityCount: 0 }), BOUNDS, 1, SETTINGS);
+    expect(a.components.reliability).toBe(0);
+    expect(a.components.quality).toBeNull();
+    expect(a.score).toBe(50); // weighted mean 68.75, capped at the weakest component + 50
+    expect(a.status).toBe('critical');
+  });
+
+  it('falls to critical on a latency fault alone (p95 at 3 × the SLO)', () => {
+    const a = assess(usage(50, 6000), BOUNDS, 300_000, SETTINGS);
+    expect(a.components.performance).toBe(0);
+    expect(a.score).toBeLessThan(60);
+  });
+
+  it('weighs the budget pace into cost when a budget is set', () => {
+    // $0.1 in 5 minutes = $28.8 a day against a $10 budget.
+    const a = assess(usage(100, 300), BOUNDS, 300_000, { ...SETTINGS, dailyBudgetUsd: 10 });
+    expect(a.signals.budgetPace).toBeCloseTo(2.88, 6);
+    expect(a.components.cost).toBe(0);
+  });
+
+  it('interpolates the p95 inside its bucket', () => {
+    expect(p95FromBuckets([100, 200], [50, 100], 100)).toBeCloseTo(190, 9);
+    expect(p95FromBuckets([100, 200], [0, 0], 10)).toBe(200);
+    expect(p95FromBuckets([100], [0], 0)).toBeNull();
+  });
+
+  it('combines monotonically and continuously: raising any component never lowers the score', () => {
+    const names = Object.keys(WEIGHTS) as (keyof typeof WEIGHTS)[];
+    for (let trial = 0; trial < 20_000; trial++) {
+      const c = Object.fromEntries(names.map((n) => [n, Math.random() * 100])) as Record<keyof typeof WEIGHTS, number>;
+      const name = names[trial % names.length]!;
+      const up = { ...c, [name]: Math.min(100, c[name] + Math.random() * 10) };
+      expect(combine(up, WEIGHTS)!).toBeGreaterThanOrEqual(combine(c, WEIGHTS)! - 1e-9);
+      const nudged = { ...c, [name]: c[name] + 1e-6 };
+      expect(Math.abs(combine(nudged, WEIGHTS)! - combine(c, WEIGHTS)!)).toBeLessThanOrEqual(1e-6 + 1e-12);
+    }
+  });
+
+  it('maps scores to statuses at 80 and 60', () => {
+    expect([statusOf(80), statusOf(79.99), statusOf(60), statusOf(59.99), statusOf(null)]).toEqual([
+      'healthy',
+      'degraded',
+      'degraded',
+      'critical',
+      'no_data',
+    ]);
+  });
+});

@@ -1,0 +1,155 @@
+import { DAY_MS } from '@app/common';
+import { HEALTH_COMPONENTS, type HealthComponentName } from '@app/config';
+import { emptyWindow, type WindowUsage } from '@app/ledger';
+import {
+  answerFlagCurve,
+  budgetCurve,
+  costPerRequestCurve,
+  meanQualityCurve,
+  performanceCurve,
+  reliabilityCurve,
+  securityCurve,
+  WEAKEST_LINK_MARGIN,
+} from './curves';
+import type { HealthAssessment, HealthSignals, HealthStatus } from './health-score.types';
+
+export interface HealthScoreSettings {
+  latencySloMs: number;
+  costPerRequestUsd: number;
+  weights: Readonly<Record<HealthComponentName, number>>;
+  /** DAILY_BUDGET_USD, when set. */
+  dailyBudgetUsd?: number;
+}
+
+/** Latency bucket bounds asked of the ledger: 1/8 of the SLO to 4 × the SLO (the curve is flat beyond 2.5 ×). */
+export function latencyBounds(latencySloMs: number): number[] {
+  return Array.from({ length: 32 }, (_, i) => Math.round(((i + 1) * latencySloMs) / 8) || i + 1);
+}
+
+/**
+ * The p95 of the window's latencies from bucket counts, interpolated linearly inside its bucket (from 0 below the
+ * first bound); above the last bound it is reported as that bound (at least 4 × the SLO: the curve is 0 there).
+ */
+export function p95FromBuckets(bounds: readonly number[], atMost: readonly number[], count: number): number | null {
+  if (count <= 0) return null;
+  const target = 0.95 * count;
+  let lowerBound = 0;
+  let lowerCount = 0;
+  for (let i = 0; i < bounds.length; i++) {
+    const n = atMost[i] ?? 0;
+    if (n >= target) {
+      const share = n === lowerCount ? 1 : (target - lowerCount) / (n - lowerCount);
+      return lowerBound + share * (bounds[i]! - lowerBound);
+    }
+    lowerBound = bounds[i]!;
+    lowerCount = n;
+  }
+  return bounds[bounds.length - 1] ?? null;
+}
+
+const rate = (part: number, whole: number): number | null => (whole > 0 ? part / whole : null);
+
+export function statusOf(score: number | null): HealthStatus {
+  if (score === null) return 'no_data';
+  return score >= 80 ? 'healthy' : score >= 60 ? 'degraded' : 'critical';
+}
+
+/**
+ * The overall score from the components: the weighted mean of those with data (weights renormalised over them),
+ * capped at the weakest component + 50. Null when no component has data.
+ */
+export function combine(
+  components: Readonly<Record<HealthComponentName, number | null>>,
+  weights: Readonly<Record<HealthComponentName, number>>,
+): number | null {
+  let weighted = 0;
+  let weightSum = 0;
+  let weakest = Infinity;
+  for (const name of HEALTH_COMPONENTS) {
+    const score = components[name];
+    if (score === null) continue;
+    weakest = Math.min(weakest, score);
+    weighted += weights[name] * score;
+    weightSum += weights[name];
+  }
+  if (weightSum <= 0) return null;
+  return Math.min(weighted / weightSum, weakest + WEAKEST_LINK_MARGIN);
+}
+
+/** The signals of one window's usage. */
+export function signalsOf(
+  usage: WindowUsage,
+  bounds: readonly number[],
+  windowMs: number,
+  budget?: number,
+): HealthSignals {
+  const n = usage.requests;
+  const signals: HealthSignals = {
+    requests: n,
+    p95LatencyMs: p95FromBuckets(bounds, usage.latencyAtMost, usage.latencyCount),
+    meanLatencyMs: rate(usage.latencyMsSum, usage.latencyCount),
+    errorRate: rate(usage.errors, n),
+    timeoutRate: rate(usage.timeouts, n),
+    retriesPerRequest: rate(usage.retries, n),
+    costPerRequestUsd: rate(usage.costUsd, usage.pricedRequests),
+    budgetPace: budget && budget > 0 && n > 0 ? (usage.costUsd * (DAY_MS / windowMs)) / budget : null,
+    meanQuality: rate(usage.qualitySum, usage.qualityCount),
+    ungroundedRate: rate(usage.ungrounded, usage.answered),
+    failureToAnswerRate: rate(usage.failureToAnswer, usage.answered),
+    safetyBlockRate: rate(usage.safetyBlocks, n),
+    promptInjectionRate: rate(usage.promptInjection, n),
+    piiRate: rate(usage.pii, n),
+    tokenAbuseRate: rate(usage.tokenAbuse, n),
+  };
+  return signals;
+}
+
+const minOf = (...scores: (number | null)[]): number | null => {
+  const present = scores.filter((s): s is number => s !== null);
+  return present.length > 0 ? Math.min(...present) : null;
+};
+
+/** The five components from the signals (docs/health-score.md, "Components"). */
+export function componentsOf(
+  s: HealthSignals,
+  settings: HealthScoreSettings,
+): Record<HealthComponentName, number | null> {
+  const has = s.requests > 0;
+  return {
+    performance: s.p95LatencyMs === null ? null : performanceCurve(s.p95LatencyMs / settings.latencySloMs),
+    reliability: has
+      ? reliabilityCurve((s.errorRate ?? 0) + 0.5 * (s.timeoutRate ?? 0) + 0.1 * (s.retriesPerRequest ?? 0))
+      : null,
+    cost: minOf(
+      s.costPerRequestUsd === null ? null : costPerRequestCurve(s.costPerRequestUsd / settings.costPerRequestUsd),
+      s.budgetPace === null ? null : budgetCurve(s.budgetPace),
+    ),
+    quality: minOf(
+      s.meanQuality === null ? null : meanQualityCurve(s.meanQuality),
+      s.ungroundedRate === null ? null : answerFlagCurve(s.ungroundedRate),
+      s.failureToAnswerRate === null ? null : answerFlagCurve(s.failureToAnswerRate),
+    ),
+    security: has
+      ? securityCurve(
+          (s.safetyBlockRate ?? 0) +
+            (s.promptInjectionRate ?? 0) +
+            0.5 * (s.piiRate ?? 0) +
+            0.5 * (s.tokenAbuseRate ?? 0),
+        )
+      : null,
+  };
+}
+
+/** The health of one window's usage (null usage: the window holds no call). */
+export function assess(
+  usage: WindowUsage | null,
+  bounds: readonly number[],
+  windowMs: number,
+  settings: HealthScoreSettings,
+): HealthAssessment {
+  const empty = usage === null || usage.requests === 0;
+  const signals = signalsOf(usage ?? emptyWindow(bounds.length), bounds, windowMs, settings.dailyBudgetUsd);
+  const components = componentsOf(signals, settings);
+  const score = empty ? null : combine(components, settings.weights);
+  return { score, status: statusOf(score), components, signals };
+}

@@ -1,0 +1,163 @@
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { AppConfig, HEALTH_COMPONENTS } from '@app/config';
+import { addWindow, ANY, emptyWindow, UsageLedger, type WindowUsage } from '@app/ledger';
+import { formatTags, MetricsPort } from '@app/telemetry';
+import { assess, type HealthScoreSettings, latencyBounds } from './health-score.calculator';
+import { HEALTH_METRICS } from './health-score.metrics';
+import { type HealthAssessment, HEALTH_WINDOWS, type HealthWindowName } from './health-score.types';
+
+/** One window's health: overall, per model and per endpoint. */
+export interface HealthReport {
+  window: HealthWindowName;
+  /** [from, to) in epoch ms; `to` is a multiple of HEALTH_WINDOW_STEP_MS. */
+  from: number;
+  to: number;
+  overall: HealthAssessment;
+  models: (HealthAssessment & { model: string })[];
+  endpoints: (HealthAssessment & { endpoint: string })[];
+}
+
+/** The LLM endpoints: the only endpoint tag values the gauges send. */
+const ENDPOINTS = new Set(['qa', 'reason', 'stress']);
+
+const round2 = (value: number | null): number | null => (value === null ? null : Math.round(value * 100) / 100);
+
+/**
+ * The live health score: reads a window of the usage ledger's raw records (the store, shared by every replica on one
+ * PostgreSQL ledger), scores it (`health-score.calculator.ts`) and emits the `llm.health.*` gauges every
+ * HEALTH_INTERVAL_MS. Windows end on a multiple of HEALTH_WINDOW_STEP_MS, so replicas score the same window.
+ */
+@Injectable()
+export class HealthScoreService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('HealthScore');
+  private readonly bounds: number[];
+  private readonly settings: HealthScoreSettings;
+  private timer: NodeJS.Timeout | undefined;
+  private reporting = false;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly ledger: UsageLedger,
+    private readonly metrics: MetricsPort,
+  ) {
+    const health = config.health;
+    this.bounds = latencyBounds(health.latencySloMs);
+    this.settings = {
+      latencySloMs: health.latencySloMs,
+      costPerRequestUsd: health.costPerRequestUsd,
+      weights: health.weights,
+      dailyBudgetUsd: config.budget.dailyUsd,
+    };
+  }
+
+  onModuleInit(): void {
+    if (this.config.health.intervalMs <= 0) return;
+    this.timer = setInterval(() => void this.report(), this.config.health.intervalMs);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The window's length (the `5m` and `1h` names are the defaults' lengths; tests shorten them). */
+  windowMs(window: HealthWindowName): number {
+    return window === '5m' ? this.config.health.windowShortMs : this.config.health.windowLongMs;
+  }
+
+  /** The health of the last complete window ending on a step boundary at or before `now`. */
+  async score(window: HealthWindowName, now = Date.now()): Promise<HealthReport> {
+    const step = this.config.health.windowStepMs;
+    const to = Math.floor(now / step) * step;
+    const length = this.windowMs(window);
+    const from = to - length;
+    const rows = await this.ledger.window({
+      from,
+      to,
+      groupBy: ['endpoint', 'model'],
+      latencyBoundsMs: this.bounds,
+    });
+    const overall = emptyWindow(this.bounds.length);
+    const byModel = new Map<string, WindowUsage>();
+    const byEndpoint = new Map<string, WindowUsage>();
+    for (const row of rows) {
+      addWindow(overall, row);
+      addWindow(
+        this.group(byModel, row.model, (k) => emptyWindow(this.bounds.length, ANY, ANY, k)),
+        row,
+      );
+      addWindow(
+        this.group(byEndpoint, row.endpoint, (k) => emptyWindow(this.bounds.length, k)),
+        row,
+      );
+    }
+    const judge = (usage: WindowUsage | null): HealthAssessment => {
+      const a = assess(usage, this.bounds, length, this.settings);
+      const components = { ...a.components };
+      for (const c of HEALTH_COMPONENTS) components[c] = round2(components[c]);
+      return { ...a, score: round2(a.score), components };
+    };
+    return {
+      window,
+      from,
+      to,
+      overall: judge(rows.length > 0 ? overall : null),
+      models: [...byModel.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([model, u]) => ({ model, ...judge(u) })),
+      endpoints: [...byEndpoint.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([endpoint, u]) => ({ endpoint, ...judge(u) })),
+    };
+  }
+
+  /** Scores both windows and sends the gauges (periodically; also callable from tests). Never throws. */
+  async report(now = Date.now()): Promise<HealthReport[]> {
+    if (this.reporting) return [];
+    this.reporting = true;
+    try {
+      const reports: HealthReport[] = [];
+      for (const window of HEALTH_WINDOWS) {
+        const report = await this.score(window, now);
+        this.emit(report);
+        reports.push(report);
+      }
+      return reports;
+    } catch (error) {
+      this.logger.warn(`health score unavailable: ${error instanceof Error ? error.message : String(error)}`);
+      return [];
+    } finally {
+      this.reporting = false;
+    }
+  }
+
+  private emit(report: HealthReport): void {
+    const { window, overall } = report;
+    const gauge = (
+      value: number | null,
+      tags: Record<string, string>,
+      name: string = HEALTH_METRICS.score.name,
+    ): void => {
+      if (value !== null) this.metrics.gauge(name, value, formatTags(tags));
+    };
+    gauge(overall.score, { window, scope: 'overall' });
+    for (const c of HEALTH_COMPONENTS) {
+      gauge(overall.components[c], { window, component: c }, HEALTH_METRICS.componentScore.name);
+    }
+    const chain = new Set([this.config.llm.model, ...this.config.llm.fallbackModels]);
+    for (const m of report.models) if (chain.has(m.model)) gauge(m.score, { window, scope: 'model', model: m.model });
+    for (const e of report.endpoints) {
+      if (ENDPOINTS.has(e.endpoint)) gauge(e.score, { window, scope: 'endpoint', endpoint: e.endpoint });
+    }
+  }
+
+  private group(map: Map<string, WindowUsage>, key: string, create: (key: string) => WindowUsage): WindowUsage {
+    let row = map.get(key);
+    if (!row) {
+      row = create(key);
+      map.set(key, row);
+    }
+    return row;
+  }
+}

@@ -1,0 +1,90 @@
+import { ANY, type UsageDimension } from './usage-record';
+
+/** A window of raw usage records to aggregate: [from, to), grouped by some dimensions. */
+export interface WindowQuery {
+  /** Inclusive, epoch ms. */
+  from: number;
+  /** Exclusive, epoch ms. */
+  to: number;
+  /** Dimensions to keep; the others are summed over and reported as `*`. Default: none (one row). */
+  groupBy?: readonly UsageDimension[];
+  /**
+   * Latency bucket bounds (ms, ascending, finite): `latencyAtMost[i]` counts the calls whose latency is at most
+   * `latencyBoundsMs[i]`, enough to interpolate a percentile without reading every record.
+   */
+  latencyBoundsMs?: readonly number[];
+}
+
+/** Sums over the raw records of one window (and, unless grouped away, one endpoint/provider/model). */
+export interface WindowUsage {
+  endpoint: string;
+  provider: string;
+  model: string;
+  /** Every call, aborted ones included. */
+  requests: number;
+  /** Calls that were answered (`ok`). */
+  answered: number;
+  errors: number;
+  /** Failed calls whose error type is `timeout`. */
+  timeouts: number;
+  safetyBlocks: number;
+  aborted: number;
+  retries: number;
+  /** Spend of the window (unpriced calls add nothing), and how many calls were priced. */
+  costUsd: number;
+  pricedRequests: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Calls with a latency (every call but the aborted ones: their latency measures the client's patience). */
+  latencyCount: number;
+  latencyMsSum: number;
+  /** Per bound of the query, the calls (aborted ones excluded) with latency at most that bound. */
+  latencyAtMost: number[];
+  qualitySum: number;
+  qualityCount: number;
+  /** Answered calls flagged `ungrounded` or `failure_to_answer`. */
+  ungrounded: number;
+  failureToAnswer: number;
+  /** Calls (any status) whose prompt was flagged: personal data, prompt injection, token abuse. */
+  pii: number;
+  promptInjection: number;
+  tokenAbuse: number;
+}
+
+/** The counted members of WindowUsage (all but the dimensions and the latency buckets), in storage order. */
+export const WINDOW_MEASURES = [
+  'requests',
+  'answered',
+  'errors',
+  'timeouts',
+  'safetyBlocks',
+  'aborted',
+  'retries',
+  'costUsd',
+  'pricedRequests',
+  'inputTokens',
+  'outputTokens',
+  'latencyCount',
+  'latencyMsSum',
+  'qualitySum',
+  'qualityCount',
+  'ungrounded',
+  'failureToAnswer',
+  'pii',
+  'promptInjection',
+  'tokenAbuse',
+] as const satisfies readonly (keyof WindowUsage)[];
+export type WindowMeasure = (typeof WINDOW_MEASURES)[number];
+
+export function emptyWindow(buckets: number, endpoint = ANY, provider = ANY, model = ANY): WindowUsage {
+  const row = { endpoint, provider, model, latencyAtMost: new Array<number>(buckets).fill(0) } as WindowUsage;
+  for (const m of WINDOW_MEASURES) row[m] = 0;
+  return row;
+}
+
+/** Adds `b` into `a` (same bucket bounds). */
+export function addWindow(a: WindowUsage, b: WindowUsage): WindowUsage {
+  for (const m of WINDOW_MEASURES) a[m] += b[m];
+  b.latencyAtMost.forEach((n, i) => (a.latencyAtMost[i] = (a.latencyAtMost[i] ?? 0) + n));
+  return a;
+}
