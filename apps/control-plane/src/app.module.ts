@@ -5,6 +5,8 @@ import { type AppConfig, ConfigModule } from '@app/config';
 import { LedgerModule } from '@app/ledger';
 import { LlmModule } from '@app/llm';
 import { ForecastModule } from '@app/forecast';
+import { HealthScoreModule } from '@app/health-score';
+import { InsightsModule } from '@app/insights';
 import { MlModule, PiiTextRedactor } from '@app/ml';
 import { TelemetryModule } from '@app/telemetry';
 import { HealthModule } from './health/health.module';
@@ -24,6 +26,8 @@ export class AppModule {
         MlModule,
         LedgerModule,
         ForecastModule,
+        HealthScoreModule,
+        InsightsModule,
         HealthModule,
         LlmModule,
       ],
