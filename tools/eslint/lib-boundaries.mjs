@@ -4,7 +4,7 @@ import path from 'node:path';
 
 /**
  * Each library and the libraries it may import. Anything not listed is forbidden, including relative paths
- * into another library's folder. health-score, insights and incidents are planned (issues 14 and 15).
+ * into another library's folder. incidents is planned (issue 15).
  */
 export const LIB_GRAPH = {
   config: [],
