@@ -1,5 +1,5 @@
 import { emptyWindow, type WindowUsage } from '@app/ledger';
-import { assess, combine, latencyBounds, p95FromBuckets, statusOf } from './health-score.calculator';
+import { assess, assessAggregates, combine, latencyBounds, p95FromBuckets, statusOf } from './health-score.calculator';
 
 const WEIGHTS = { performance: 0.25, reliability: 0.25, cost: 0.2, quality: 0.2, security: 0.1 };
 const SETTINGS = { latencySloMs: 2000, costPerRequestUsd: 0.01, weights: WEIGHTS };
@@ -84,5 +84,16 @@ describe('health score composition', () => {
       'critical',
       'no_data',
     ]);
+  });
+});
+
+describe('caller-supplied aggregates (POST /insights, the origin body)', () => {
+  it('scores the given inputs with the same curves, leaving out components with no input', () => {
+    const a = assessAggregates({ errorRate: 0.2, p95LatencyMs: 500 }, SETTINGS);
+    expect(a.components.reliability).toBe(0);
+    expect(a.components.performance).toBeCloseTo(100, 6);
+    expect([a.components.cost, a.components.quality, a.components.security]).toEqual([null, null, null]);
+    expect(a.score).toBeCloseTo(50, 6); // mean 50, capped at the weakest + 50 = 50
+    expect(assessAggregates({}, SETTINGS)).toMatchObject({ score: null, status: 'no_data' });
   });
 });

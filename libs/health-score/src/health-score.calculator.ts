@@ -153,3 +153,33 @@ export function assess(
   const score = empty ? null : combine(components, settings.weights);
   return { score, status: statusOf(score), components, signals };
 }
+
+/** The signals each component is computed from: a component none of whose inputs is given has no data. */
+const COMPONENT_INPUTS: Record<HealthComponentName, readonly (keyof HealthSignals)[]> = {
+  performance: ['p95LatencyMs'],
+  reliability: ['errorRate', 'timeoutRate', 'retriesPerRequest'],
+  cost: ['costPerRequestUsd', 'budgetPace'],
+  quality: ['meanQuality', 'ungroundedRate', 'failureToAnswerRate'],
+  security: ['safetyBlockRate', 'promptInjectionRate', 'piiRate', 'tokenAbuseRate'],
+};
+
+/**
+ * Scores caller-supplied aggregates (rates and means, no window) with the same curves, weights and cap: a component
+ * none of whose inputs is given is null and left out of the overall score.
+ */
+export function assessAggregates(given: Partial<HealthSignals>, settings: HealthScoreSettings): HealthAssessment {
+  const present = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined && v !== null));
+  const signals: HealthSignals = {
+    ...signalsOf(emptyWindow(0), [], DAY_MS),
+    ...present,
+    requests: given.requests ?? 1,
+  };
+  const computed = componentsOf(signals, settings);
+  const components = { ...computed };
+  for (const name of HEALTH_COMPONENTS) {
+    const known = COMPONENT_INPUTS[name].some((key) => given[key] !== undefined && given[key] !== null);
+    if (!known) components[name] = null;
+  }
+  const score = combine(components, settings.weights);
+  return { score, status: statusOf(score), components, signals };
+}

@@ -2,9 +2,9 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import { AppConfig, HEALTH_COMPONENTS } from '@app/config';
 import { addWindow, ANY, emptyWindow, UsageLedger, type WindowUsage } from '@app/ledger';
 import { formatTags, MetricsPort } from '@app/telemetry';
-import { assess, type HealthScoreSettings, latencyBounds } from './health-score.calculator';
+import { assess, assessAggregates, type HealthScoreSettings, latencyBounds } from './health-score.calculator';
 import { HEALTH_METRICS } from './health-score.metrics';
-import { type HealthAssessment, HEALTH_WINDOWS, type HealthWindowName } from './health-score.types';
+import { type HealthAssessment, type HealthSignals, HEALTH_WINDOWS, type HealthWindowName } from './health-score.types';
 
 /** One window's health: overall, per model and per endpoint. */
 export interface HealthReport {
@@ -110,6 +110,17 @@ export class HealthScoreService implements OnModuleInit, OnApplicationShutdown {
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([endpoint, u]) => ({ endpoint, ...judge(u) })),
     };
+  }
+
+  /**
+   * Scores caller-supplied aggregates (the origin's `POST /insights` body) with the same curves and weights; a
+   * component none of whose inputs is given is null. Rounded like `score`; sends no gauge.
+   */
+  assessAggregates(signals: Partial<HealthSignals>): HealthAssessment {
+    const a = assessAggregates(signals, this.settings);
+    const components = { ...a.components };
+    for (const c of HEALTH_COMPONENTS) components[c] = round2(components[c]);
+    return { ...a, score: round2(a.score), components };
   }
 
   /** Scores both windows and sends the gauges (periodically; also callable from tests). Never throws. */

@@ -1,0 +1,244 @@
+import type { AppConfig } from '@app/config';
+import type { BudgetOutlookStatus } from '@app/forecast';
+import { type HealthAssessment, type HealthReport, HealthScoreService, type HealthSignals } from '@app/health-score';
+import type { UsageLedger } from '@app/ledger';
+import type { MetricsPort } from '@app/telemetry';
+import {
+  confidenceOf,
+  type DriftSnapshot,
+  type LiveFacts,
+  livePredictions,
+  liveRecommendations,
+  requestPredictions,
+  requestRecommendations,
+  windowOf,
+} from './insights-rules';
+
+const SLO = 400;
+const NOW = Date.UTC(2026, 2, 10, 14, 30);
+const CONFIG = {
+  health: {
+    latencySloMs: SLO,
+    costPerRequestUsd: 0.01,
+    weights: { performance: 0.25, reliability: 0.25, cost: 0.2, quality: 0.2, security: 0.1 },
+  },
+  budget: { dailyUsd: undefined },
+} as unknown as AppConfig;
+/** The real calculator (through the service's public method), so components match the signals. */
+const health = new HealthScoreService(CONFIG, {} as UsageLedger, {} as MetricsPort);
+
+const HEALTHY: Partial<HealthSignals> = {
+  p95LatencyMs: 120,
+  meanLatencyMs: 80,
+  errorRate: 0,
+  timeoutRate: 0,
+  retriesPerRequest: 0,
+  costPerRequestUsd: 0.001,
+  meanQuality: 0.85,
+  ungroundedRate: 0,
+  failureToAnswerRate: 0,
+  safetyBlockRate: 0,
+  promptInjectionRate: 0,
+  piiRate: 0,
+  tokenAbuseRate: 0,
+};
+
+const assessment = (requests: number, s: Partial<HealthSignals> = {}): HealthAssessment =>
+  health.assessAggregates({ ...HEALTHY, ...s, requests });
+
+function report(
+  window: '5m' | '1h',
+  models: Record<string, HealthAssessment>,
+  overall?: HealthAssessment,
+): HealthReport {
+  const length = window === '5m' ? 300_000 : 3_600_000;
+  const list = Object.entries(models).map(([model, a]) => ({ model, ...a }));
+  return {
+    window,
+    from: NOW - length,
+    to: NOW,
+    overall: overall ?? list[0] ?? assessment(0),
+    models: list,
+    endpoints: [],
+  };
+}
+
+function facts(
+  short: Record<string, HealthAssessment>,
+  long: Record<string, HealthAssessment> = short,
+  extra: Partial<LiveFacts> = {},
+): LiveFacts {
+  return {
+    short: report('5m', short),
+    long: report('1h', long),
+    prompts: [],
+    promptsWindow: windowOf('24h', NOW - 86_400_000, NOW),
+    budget: null,
+    drift: [],
+    latencySloMs: SLO,
+    costPerRequestUsd: 0.01,
+    ...extra,
+  };
+}
+
+describe('insights rules: live recommendations', () => {
+  it('names the model with rising errors, with the numbers and the window, and says nothing of the healthy one', () => {
+    const recs = liveRecommendations(
+      facts(
+        { 'model-a': assessment(100), 'model-b': assessment(60, { errorRate: 0.4 }) },
+        { 'model-a': assessment(1200), 'model-b': assessment(600, { errorRate: (0.4 * 60 + 0.01 * 540) / 600 }) },
+      ),
+    );
+    expect(recs).toHaveLength(1);
+    const [rec] = recs;
+    expect(rec).toMatchObject({ category: 'reliability', model: 'model-b', priority: 'critical' });
+    expect(rec!.title).toContain('model-b');
+    expect(rec!.title).toContain('rose from 1% to 40%');
+    expect(rec!.evidence.figures).toMatchObject({ error_rate: 0.4, baseline_error_rate: 0.01 });
+    expect(rec!.evidence.requests).toBe(60);
+    expect(rec!.evidence.window).toMatchObject({ name: '5m', duration_ms: 300_000 });
+    expect(rec!.evidence.baseline_window).toMatchObject({ name: '1h' });
+    expect(rec!.evidence.summary).toContain('24 of 60 calls to model-b failed');
+    expect(rec!.confidence).toBeGreaterThan(0);
+    expect(rec!.confidence).toBeLessThan(1);
+  });
+
+  it('names a slow model against the latency objective (performance)', () => {
+    const recs = liveRecommendations(
+      facts({ fast: assessment(80), slow: assessment(80, { p95LatencyMs: 1500, meanLatencyMs: 1200 }) }),
+    );
+    expect(recs.map((r) => [r.category, r.model])).toEqual([['performance', 'slow']]);
+    expect(recs[0]!.title).toContain('p95 latency 1500 ms');
+    expect(recs[0]!.evidence.figures).toMatchObject({ p95_latency_ms: 1500, latency_slo_ms: SLO });
+  });
+
+  it('says nothing on healthy traffic, and nothing on too few calls', () => {
+    expect(liveRecommendations(facts({ a: assessment(500), b: assessment(50) }))).toEqual([]);
+    expect(liveRecommendations(facts({ a: assessment(4, { errorRate: 1 }) }))).toEqual([]);
+    expect(livePredictions(facts({ a: assessment(500) }))).toEqual([]);
+  });
+
+  it('derives confidence from volume and effect size: more calls or a larger effect, more confidence', () => {
+    const conf = (n: number, errorRate: number): number =>
+      liveRecommendations(facts({ m: assessment(n, { errorRate }) }))[0]!.confidence;
+    expect(conf(10, 0.3)).toBeLessThan(conf(100, 0.3));
+    expect(conf(100, 0.3)).toBeLessThan(conf(1000, 0.3));
+    expect(conf(100, 0.06)).toBeLessThan(conf(100, 0.09));
+    expect(confidenceOf(30, 1)).toBe(0.5);
+    expect(confidenceOf(0, 1)).toBe(0);
+  });
+
+  it('flags long prompts per endpoint from the hourly rollups, not short ones', () => {
+    const recs = liveRecommendations(
+      facts({ m: assessment(50) }, undefined, {
+        prompts: [
+          { endpoint: 'qa', requests: 100, inputTokens: 100 * 6000 },
+          { endpoint: 'reason', requests: 100, inputTokens: 100 * 300 },
+        ],
+      }),
+    );
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({ category: 'cost', endpoint: 'qa', priority: 'high' });
+    expect(recs[0]!.title).toContain('6000 tokens');
+  });
+
+  it('reports a security signal only with enough flagged calls', () => {
+    const flagged = facts({ m: assessment(100, { promptInjectionRate: 0.1 }) });
+    const recs = liveRecommendations(flagged);
+    expect(recs.map((r) => r.category)).toEqual(['security']);
+    expect(recs[0]!.evidence.figures).toMatchObject({ prompt_injection_rate: 0.1, flagged_calls: 10 });
+    expect(liveRecommendations(facts({ m: assessment(50, { piiRate: 0.04 }) }))).toEqual([]);
+  });
+
+  it('sorts by priority, then confidence', () => {
+    const recs = liveRecommendations(
+      facts({
+        a: assessment(200, { errorRate: 0.06 }),
+        b: assessment(200, { errorRate: 0.5 }),
+        c: assessment(200, { p95LatencyMs: 450 }),
+      }),
+    );
+    expect(recs.map((r) => [r.priority, r.model])).toEqual([
+      ['critical', 'b'],
+      ['high', 'a'],
+      ['low', 'c'],
+    ]);
+  });
+});
+
+describe('insights rules: predictive insights', () => {
+  it('budget breach from the outlook, quality degradation from drift, latency trend per model', () => {
+    const drift: DriftSnapshot[] = [
+      {
+        endpoint: 'qa',
+        model: 'm',
+        samples: 200,
+        currentQuality: 0.7,
+        trend: 'degrading',
+        slopePerHour: -0.01,
+        projected24h: 0.46,
+        risk: 'medium',
+      },
+      {
+        endpoint: 'reason',
+        model: 'm',
+        samples: 200,
+        currentQuality: 0.8,
+        trend: 'stable',
+        slopePerHour: 0,
+        projected24h: 0.8,
+        risk: 'low',
+      },
+    ];
+    const budget = {
+      dailyBudgetUsd: 10,
+      spentTodayUsd: 6,
+      forecast24hUsd: 12,
+      predictedBreach: { projectedDayUsd: 14, dailyBudgetUsd: 10, breachAt: '2026-03-10T18:00:00.000Z', servedBy: 'x' },
+    } as BudgetOutlookStatus;
+    const out = livePredictions(
+      facts(
+        { m: assessment(100, { p95LatencyMs: 900 }) },
+        { m: assessment(1000, { p95LatencyMs: 300 }) },
+        {
+          drift,
+          budget,
+        },
+      ),
+    );
+    expect(out.map((p) => [p.type, p.model, p.endpoint])).toEqual([
+      ['budget_breach', null, null],
+      ['quality_degradation', 'm', 'qa'],
+      ['latency_trend', 'm', null],
+    ]);
+    for (const p of out) {
+      expect(p.confidence).toBeGreaterThan(0);
+      expect(p.confidence).toBeLessThanOrEqual(1);
+    }
+    expect(out[0]!.evidence.figures).toMatchObject({ projected_day_usd: 14, daily_budget_usd: 10 });
+  });
+});
+
+describe('insights rules: the origin body', () => {
+  it('recommends on the components the posted aggregates leave unhealthy, naming the posted numbers', () => {
+    const a = health.assessAggregates({ errorRate: 0.2, p95LatencyMs: 100, meanQuality: 0.9 });
+    const recs = requestRecommendations(
+      { error_rate: 0.2, avg_latency_ms: 100, avg_quality_score: 0.9 },
+      a.components,
+      SLO,
+    );
+    expect(recs.map((r) => r.category)).toEqual(['reliability']);
+    expect(recs[0]!.evidence.figures).toMatchObject({ error_rate: 0.2, reliability_score: 0 });
+    expect(recs[0]!.evidence.window).toBeNull();
+    expect(recs[0]!.confidence).toBe(0.5);
+    const mild = health.assessAggregates({ errorRate: 0.04 });
+    expect(requestRecommendations({ error_rate: 0.04 }, mild.components, SLO)[0]!.confidence).toBeLessThan(0.5);
+  });
+
+  it('turns a worsening reported trend into a reported_trend insight, not a stable one', () => {
+    const a = health.assessAggregates({ p95LatencyMs: 700 });
+    const out = requestPredictions({ latency_trend: 'increasing', cost_trend: 'stable' }, a.components);
+    expect(out.map((p) => p.type)).toEqual(['reported_trend']);
+    expect(out[0]!.title).toContain('latency');
+  });
+});

@@ -1,0 +1,570 @@
+import type { BudgetOutlookStatus } from '@app/forecast';
+import type { HealthAssessment, HealthReport } from '@app/health-score';
+import type { DriftMonitor } from '@app/ml';
+import {
+  type InsightEvidenceDto,
+  type InsightPriority,
+  INSIGHT_PRIORITIES,
+  type InsightRecommendationDto,
+  type InsightsWindowDto,
+  type PredictiveInsightDto,
+} from './insights-report.dto';
+
+export type DriftSnapshot = ReturnType<DriftMonitor['all']>[number];
+
+/** One endpoint's prompt volume over a window of hourly rollups. */
+export interface EndpointPrompts {
+  endpoint: string;
+  requests: number;
+  inputTokens: number;
+}
+
+/** Everything the live rules read, gathered by `InsightsReportService` (or built by hand in tests). */
+export interface LiveFacts {
+  /** The health score of the short (`5m`) and long (`1h`) windows, ending at the same `to`. */
+  short: HealthReport;
+  long: HealthReport;
+  /** Prompt sizes per endpoint over `promptsWindow` (the ledger's hourly rollups). */
+  prompts: EndpointPrompts[];
+  promptsWindow: InsightsWindowDto;
+  /** The budget outlook; null when no budget is set. */
+  budget: BudgetOutlookStatus | null;
+  drift: DriftSnapshot[];
+  latencySloMs: number;
+  costPerRequestUsd: number;
+}
+
+/** Fewest calls of a model in a window for a rule to speak about it. */
+export const MIN_CALLS = 5;
+/** Fewest calls in the rest of the long window for it to serve as a baseline. */
+export const MIN_BASELINE_CALLS = 5;
+/** The volume at which confidence reaches half its effect factor: n / (n + VOLUME_HALF). */
+export const VOLUME_HALF = 30;
+/** An error rate from which reliability is flagged (the reliability curve is at 50 there). */
+export const ERROR_RATE_TRIGGER = 0.05;
+/** Prompts above this many tokens on average are long (the origin's router used the same boundary). */
+export const LONG_PROMPT_TOKENS = 2000;
+/** A flagged share of calls from which a security signal is reported, and the fewest flagged calls. */
+export const SECURITY_RATE_TRIGGER = 0.02;
+export const SECURITY_MIN_FLAGGED = 3;
+/** p95 of the short window over p95 of the long one from which latency is rising. */
+export const LATENCY_RISE_RATIO = 1.25;
+
+const clamp01 = (x: number): number => (Number.isFinite(x) ? Math.max(0, Math.min(1, x)) : 0);
+const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
+const pct = (rate: number): string => `${round(rate * 100, 1)}%`;
+
+/** How much data stands behind a figure: 0 with none, 0.5 at VOLUME_HALF, towards 1 beyond. */
+export const volumeFactor = (n: number): number => (n > 0 ? n / (n + VOLUME_HALF) : 0);
+/** Confidence = volume factor × effect factor (both 0-1), 2 decimals. */
+export const confidenceOf = (n: number, effect: number): number => round(volumeFactor(n) * clamp01(effect));
+
+/** Priority from a 0-100 component score: < 25 critical, < 50 high, < 80 medium, else low. */
+export function priorityFromScore(score: number | null): InsightPriority {
+  if (score === null) return 'low';
+  return score < 25 ? 'critical' : score < 50 ? 'high' : score < 80 ? 'medium' : 'low';
+}
+
+export const windowOf = (name: string, from: number, to: number): InsightsWindowDto => ({
+  name,
+  from: new Date(from).toISOString(),
+  to: new Date(to).toISOString(),
+  duration_ms: to - from,
+});
+
+const reportWindow = (r: HealthReport): InsightsWindowDto => windowOf(r.window, r.from, r.to);
+
+/** A rate over the part of the long window before the short one: (rate_L × n_L − rate_S × n_S) / (n_L − n_S). */
+function restRate(long: HealthAssessment, short: HealthAssessment, pick: (a: HealthAssessment) => number | null) {
+  const nRest = long.signals.requests - short.signals.requests;
+  const l = pick(long);
+  const s = pick(short) ?? 0;
+  if (nRest < MIN_BASELINE_CALLS || l === null) return null;
+  return clamp01((l * long.signals.requests - s * short.signals.requests) / nRest);
+}
+
+const byPriority = (a: { priority: InsightPriority }, b: { priority: InsightPriority }): number =>
+  INSIGHT_PRIORITIES.indexOf(a.priority) - INSIGHT_PRIORITIES.indexOf(b.priority);
+
+/** Priority, then confidence (descending), then title: a stable order. */
+export function sortRecommendations(list: InsightRecommendationDto[]): InsightRecommendationDto[] {
+  return [...list].sort((a, b) => byPriority(a, b) || b.confidence - a.confidence || a.title.localeCompare(b.title));
+}
+
+/** The live recommendations (docs/insights.md, "Insights report"). Only what the data supports. */
+export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[] {
+  const out: InsightRecommendationDto[] = [];
+  const shortW = reportWindow(facts.short);
+  const longW = reportWindow(facts.long);
+  const longByModel = new Map(facts.long.models.map((m) => [m.model, m]));
+  for (const m of facts.short.models) {
+    const n = m.signals.requests;
+    if (n < MIN_CALLS) continue;
+    const long = longByModel.get(m.model);
+    const s = m.signals;
+
+    // Reliability: errors (timeouts and retries weigh in as in the health score).
+    const e = s.errorRate ?? 0;
+    if (e >= ERROR_RATE_TRIGGER) {
+      const before = long ? restRate(long, m, (a) => a.signals.errorRate) : null;
+      const x = e + 0.5 * (s.timeoutRate ?? 0) + 0.1 * (s.retriesPerRequest ?? 0);
+      const rose = before !== null && e > before + 0.01;
+      const change = rose
+        ? `rose from ${pct(before)} to ${pct(e)}`
+        : `is ${pct(e)}${before !== null ? ` (${pct(before)} earlier in the ${facts.long.window} window)` : ''}`;
+      out.push({
+        title: `Model ${m.model}: error rate ${change} in the last ${facts.short.window}`,
+        category: 'reliability',
+        priority: priorityFromScore(m.components.reliability),
+        confidence: confidenceOf(n, x / 0.1),
+        description:
+          `Calls to ${m.model} are failing (${Math.round(e * n)} of ${n}). Check the provider's status for it, ` +
+          `add or move traffic to a fallback model (LLM_FALLBACK_MODELS), or reduce its share until it recovers.`,
+        evidence: {
+          summary:
+            `${Math.round(e * n)} of ${n} calls to ${m.model} failed (${pct(e)}) in the ${facts.short.window} window ` +
+            `${shortW.from} – ${shortW.to}` +
+            (before !== null ? `; ${pct(before)} in the rest of the ${facts.long.window} window` : '') +
+            `; timeouts ${pct(s.timeoutRate ?? 0)}, retries per call ${round(s.retriesPerRequest ?? 0, 3)}.`,
+          window: shortW,
+          baseline_window: before !== null ? longW : null,
+          requests: n,
+          figures: {
+            error_rate: round(e, 4),
+            baseline_error_rate: before === null ? null : round(before, 4),
+            timeout_rate: round(s.timeoutRate ?? 0, 4),
+            retries_per_request: round(s.retriesPerRequest ?? 0, 4),
+            reliability_score: m.components.reliability,
+          },
+        },
+        expected_impact:
+          `Bringing ${m.model}'s error rate back to ${pct(before !== null && before < e ? before : 0)} would avoid ` +
+          `about ${Math.round((e - (before !== null && before < e ? before : 0)) * n)} failed calls per ` +
+          `${facts.short.window} at this volume and lift its reliability score from ${m.components.reliability}.`,
+        model: m.model,
+        endpoint: null,
+      });
+    }
+
+    // Performance: p95 latency against the objective.
+    const p95 = s.p95LatencyMs;
+    if (p95 !== null && p95 >= facts.latencySloMs) {
+      const ratio = p95 / facts.latencySloMs;
+      const longP95 = long?.signals.p95LatencyMs ?? null;
+      out.push({
+        title: `Model ${m.model}: p95 latency ${Math.round(p95)} ms in the last ${facts.short.window}, ${round(ratio, 1)} × the ${facts.latencySloMs} ms objective`,
+        category: 'performance',
+        priority: priorityFromScore(m.components.performance),
+        confidence: confidenceOf(n, (ratio - 0.75) / 1.75),
+        description:
+          `Answers from ${m.model} are slow. Check the provider's latency for it, move latency-sensitive traffic to ` +
+          `a faster model, or cap output tokens (LLM_MAX_OUTPUT_TOKENS) for the slowest endpoints.`,
+        evidence: {
+          summary:
+            `p95 latency of ${m.model} was ${Math.round(p95)} ms (mean ${Math.round(s.meanLatencyMs ?? 0)} ms) over ` +
+            `${n} calls in the ${facts.short.window} window ${shortW.from} – ${shortW.to}` +
+            (longP95 !== null ? `; ${Math.round(longP95)} ms over the ${facts.long.window} window` : '') +
+            `; objective (HEALTH_LATENCY_SLO_MS) ${facts.latencySloMs} ms.`,
+          window: shortW,
+          baseline_window: longP95 !== null ? longW : null,
+          requests: n,
+          figures: {
+            p95_latency_ms: Math.round(p95),
+            mean_latency_ms: s.meanLatencyMs === null ? null : Math.round(s.meanLatencyMs),
+            p95_latency_ms_long_window: longP95 === null ? null : Math.round(longP95),
+            latency_slo_ms: facts.latencySloMs,
+            performance_score: m.components.performance,
+          },
+        },
+        expected_impact:
+          `Bringing ${m.model}'s p95 under ${facts.latencySloMs} ms would cut the slowest 5% of its answers by at ` +
+          `least ${Math.round(p95 - facts.latencySloMs)} ms and lift its performance score from ${m.components.performance}.`,
+        model: m.model,
+        endpoint: null,
+      });
+    }
+
+    // Cost: spend per call against the target.
+    const cpr = s.costPerRequestUsd;
+    if (cpr !== null && cpr >= facts.costPerRequestUsd) {
+      const ratio = cpr / facts.costPerRequestUsd;
+      out.push({
+        title: `Model ${m.model}: $${round(cpr, 5)} per call in the last ${facts.short.window}, ${round(ratio, 1)} × the $${facts.costPerRequestUsd} target`,
+        category: 'cost',
+        priority: priorityFromScore(m.components.cost),
+        confidence: confidenceOf(n, (ratio - 0.5) / 2.5),
+        description:
+          `Calls to ${m.model} cost more than HEALTH_COST_PER_REQUEST_USD. Shorten prompts, cap output tokens, or ` +
+          `send the endpoints that do not need it to a cheaper model.`,
+        evidence: {
+          summary:
+            `${n} calls to ${m.model} cost $${round(cpr * n, 5)} ($${round(cpr, 5)} each) in the ` +
+            `${facts.short.window} window ${shortW.from} – ${shortW.to}; target $${facts.costPerRequestUsd} per call.`,
+          window: shortW,
+          baseline_window: null,
+          requests: n,
+          figures: {
+            cost_per_request_usd: round(cpr, 6),
+            target_cost_per_request_usd: facts.costPerRequestUsd,
+            cost_score: m.components.cost,
+          },
+        },
+        expected_impact: `Meeting the target would save about $${round((cpr - facts.costPerRequestUsd) * n, 5)} per ${facts.short.window} at this volume.`,
+        model: m.model,
+        endpoint: null,
+      });
+    }
+
+    // Quality: the quality component of the model's answers.
+    const q = m.components.quality;
+    if (q !== null && q < 60) {
+      out.push({
+        title: `Model ${m.model}: answer quality score ${q} in the last ${facts.short.window}`,
+        category: 'quality',
+        priority: priorityFromScore(q),
+        confidence: confidenceOf(n, (60 - q) / 60),
+        description:
+          `Answers from ${m.model} score low (mean quality, ungrounded or failure-to-answer rate). Check its ` +
+          `prompts and grounding documents, or route quality-sensitive endpoints to a stronger model.`,
+        evidence: {
+          summary:
+            `Over ${n} calls to ${m.model} in the ${facts.short.window} window ${shortW.from} – ${shortW.to}: mean ` +
+            `quality ${s.meanQuality === null ? 'not scored' : round(s.meanQuality, 3)}, ungrounded ` +
+            `${pct(s.ungroundedRate ?? 0)}, failure to answer ${pct(s.failureToAnswerRate ?? 0)} of answers.`,
+          window: shortW,
+          baseline_window: null,
+          requests: n,
+          figures: {
+            mean_quality: s.meanQuality === null ? null : round(s.meanQuality, 4),
+            ungrounded_rate: s.ungroundedRate === null ? null : round(s.ungroundedRate, 4),
+            failure_to_answer_rate: s.failureToAnswerRate === null ? null : round(s.failureToAnswerRate, 4),
+            quality_score: q,
+          },
+        },
+        expected_impact: `Bringing ${m.model}'s quality score from ${q} to 80 (healthy) would lift the overall score.`,
+        model: m.model,
+        endpoint: null,
+      });
+    }
+  }
+
+  out.push(...securityRecommendations(facts, shortW, longW));
+  out.push(...promptRecommendations(facts));
+  return sortRecommendations(out);
+}
+
+const SECURITY_SIGNALS = [
+  { key: 'promptInjectionRate', name: 'prompt injection', figure: 'prompt_injection_rate' },
+  { key: 'piiRate', name: 'personal data (PII) in prompts', figure: 'pii_rate' },
+  { key: 'tokenAbuseRate', name: 'token abuse', figure: 'token_abuse_rate' },
+  { key: 'safetyBlockRate', name: 'safety blocks', figure: 'safety_block_rate' },
+] as const;
+
+function securityRecommendations(
+  facts: LiveFacts,
+  shortW: InsightsWindowDto,
+  longW: InsightsWindowDto,
+): InsightRecommendationDto[] {
+  const out: InsightRecommendationDto[] = [];
+  const short = facts.short.overall;
+  const n = short.signals.requests;
+  for (const sig of SECURITY_SIGNALS) {
+    const rate = short.signals[sig.key];
+    if (rate === null || rate < SECURITY_RATE_TRIGGER || rate * n < SECURITY_MIN_FLAGGED - 1e-9) continue;
+    const before = restRate(facts.long.overall, short, (a) => a.signals[sig.key]);
+    const flagged = Math.round(rate * n);
+    out.push({
+      title:
+        `Security: ${sig.name} in ${pct(rate)} of calls in the last ${facts.short.window}` +
+        (before !== null ? ` (${pct(before)} earlier in the ${facts.long.window} window)` : ''),
+      category: 'security',
+      priority: rate >= 0.1 ? 'high' : rate >= 0.05 ? 'medium' : 'low',
+      confidence: confidenceOf(n, rate / 0.2),
+      description:
+        `Find the callers sending these prompts (the ledger's records and the llm.security.* metrics), and ` +
+        `consider PROMPT_INJECTION_POLICY=block, PII redaction before sending, or per-caller limits.`,
+      evidence: {
+        summary:
+          `${flagged} of ${n} calls flagged for ${sig.name} in the ${facts.short.window} window ${shortW.from} – ` +
+          `${shortW.to}` +
+          (before !== null ? `; ${pct(before)} in the rest of the ${facts.long.window} window.` : '.'),
+        window: shortW,
+        baseline_window: before !== null ? longW : null,
+        requests: n,
+        figures: {
+          [sig.figure]: round(rate, 4),
+          [`baseline_${sig.figure}`]: before === null ? null : round(before, 4),
+          flagged_calls: flagged,
+          security_score: short.components.security,
+        },
+      },
+      expected_impact: `Stopping these would remove ${flagged} flagged calls per ${facts.short.window} and lift the security score from ${short.components.security}.`,
+      model: null,
+      endpoint: null,
+    });
+  }
+  return out;
+}
+
+function promptRecommendations(facts: LiveFacts): InsightRecommendationDto[] {
+  const out: InsightRecommendationDto[] = [];
+  for (const p of facts.prompts) {
+    if (p.requests < MIN_CALLS) continue;
+    const avg = p.inputTokens / p.requests;
+    const excess = (avg - LONG_PROMPT_TOKENS) / LONG_PROMPT_TOKENS;
+    if (excess < 0.1) continue;
+    const cut = 1 - LONG_PROMPT_TOKENS / avg;
+    out.push({
+      title: `Endpoint ${p.endpoint}: prompts average ${Math.round(avg)} tokens over the last ${facts.promptsWindow.name}`,
+      category: 'cost',
+      priority: excess >= 2 ? 'high' : excess >= 0.5 ? 'medium' : 'low',
+      confidence: confidenceOf(p.requests, excess),
+      description:
+        `Prompts on ${p.endpoint} are long. Trim the context sent (retrieve fewer or shorter passages, drop ` +
+        `repeated instructions) or summarise documents before asking.`,
+      evidence: {
+        summary:
+          `${p.requests} calls on ${p.endpoint} sent ${p.inputTokens} input tokens (${Math.round(avg)} per call) ` +
+          `from ${facts.promptsWindow.from} to ${facts.promptsWindow.to} (hourly rollups); long above ${LONG_PROMPT_TOKENS}.`,
+        window: facts.promptsWindow,
+        baseline_window: null,
+        requests: p.requests,
+        figures: {
+          avg_input_tokens: Math.round(avg),
+          input_tokens: p.inputTokens,
+          long_prompt_tokens: LONG_PROMPT_TOKENS,
+        },
+      },
+      expected_impact: `Prompts of ${LONG_PROMPT_TOKENS} tokens would send ${pct(cut)} fewer input tokens on ${p.endpoint}.`,
+      model: null,
+      endpoint: p.endpoint,
+    });
+  }
+  return out;
+}
+
+/** The live predictive insights: budget breach (forecast), quality degradation (drift), latency trend. */
+export function livePredictions(facts: LiveFacts): PredictiveInsightDto[] {
+  const out: PredictiveInsightDto[] = [];
+  const breach = facts.budget?.predictedBreach ?? null;
+  if (facts.budget && breach) {
+    const overshoot = breach.projectedDayUsd / breach.dailyBudgetUsd - 1;
+    out.push({
+      type: 'budget_breach',
+      title: `Daily budget of $${breach.dailyBudgetUsd} projected to be reached by ${breach.breachAt}`,
+      description:
+        `Spend so far plus the ${breach.servedBy} forecast for the rest of the UTC day comes to ` +
+        `$${breach.projectedDayUsd}. Lower the traffic or the cost per call, or raise DAILY_BUDGET_USD.`,
+      // The forecast's own confidence is in GET /forecast/cost; here, by how far the day overshoots.
+      confidence: round(1 - Math.exp(-Math.max(0, overshoot) / 0.1)),
+      evidence: {
+        summary:
+          `Spent today $${facts.budget.spentTodayUsd}; forecast 24 h $${facts.budget.forecast24hUsd ?? 'n/a'} ` +
+          `(${breach.servedBy}); projected day $${breach.projectedDayUsd} against $${breach.dailyBudgetUsd}.`,
+        window: null,
+        baseline_window: null,
+        requests: null,
+        figures: {
+          spent_today_usd: facts.budget.spentTodayUsd,
+          forecast_24h_usd: facts.budget.forecast24hUsd,
+          projected_day_usd: breach.projectedDayUsd,
+          daily_budget_usd: breach.dailyBudgetUsd,
+        },
+      },
+      model: null,
+      endpoint: null,
+    });
+  }
+
+  for (const d of facts.drift) {
+    const worst = Math.min(d.currentQuality, d.projected24h);
+    const decline = d.currentQuality - d.projected24h;
+    if (d.samples < 10 || !(d.trend === 'degrading' || d.risk === 'high' || d.risk === 'critical')) continue;
+    out.push({
+      type: 'quality_degradation',
+      title: `Quality of ${d.model} on ${d.endpoint} projected at ${round(d.projected24h, 3)} in 24 h (now ${round(d.currentQuality, 3)}, risk ${d.risk})`,
+      description:
+        `The drift monitor's trend over the last answers is ${d.trend} (${round(d.slopePerHour, 4)} per hour). ` +
+        `Check recent prompt, document or model changes on this endpoint.`,
+      confidence: confidenceOf(d.samples, Math.max(decline / 0.25, (0.5 - worst) / 0.5)),
+      evidence: {
+        summary: `${d.samples} scored answers (rolling 24 h): current quality ${round(d.currentQuality, 3)}, slope ${round(d.slopePerHour, 4)}/h, projected ${round(d.projected24h, 3)}.`,
+        window: null,
+        baseline_window: null,
+        requests: d.samples,
+        figures: {
+          current_quality: round(d.currentQuality, 4),
+          slope_per_hour: round(d.slopePerHour, 5),
+          projected_quality_24h: round(d.projected24h, 4),
+        },
+      },
+      model: d.model,
+      endpoint: d.endpoint,
+    });
+  }
+
+  const longByModel = new Map(facts.long.models.map((m) => [m.model, m]));
+  for (const m of facts.short.models) {
+    const long = longByModel.get(m.model);
+    const p95s = m.signals.p95LatencyMs;
+    const p95l = long?.signals.p95LatencyMs ?? null;
+    if (!long || m.signals.requests < MIN_CALLS || p95s === null || p95l === null || p95l <= 0) continue;
+    if (long.signals.requests - m.signals.requests < MIN_BASELINE_CALLS) continue;
+    const ratio = p95s / p95l;
+    if (ratio < LATENCY_RISE_RATIO) continue;
+    out.push({
+      type: 'latency_trend',
+      title: `Model ${m.model}: p95 latency rising, ${Math.round(p95s)} ms in the last ${facts.short.window} vs ${Math.round(p95l)} ms over ${facts.long.window}`,
+      description: `If the rise continues the performance score falls further; see the model's performance recommendation.`,
+      confidence: confidenceOf(m.signals.requests, ratio - 1),
+      evidence: {
+        summary: `p95 ${Math.round(p95s)} ms over ${m.signals.requests} calls (${facts.short.window}) against ${Math.round(p95l)} ms over ${long.signals.requests} calls (${facts.long.window}), ${round(ratio, 2)} ×.`,
+        window: reportWindow(facts.short),
+        baseline_window: reportWindow(facts.long),
+        requests: m.signals.requests,
+        figures: {
+          p95_latency_ms: Math.round(p95s),
+          p95_latency_ms_long_window: Math.round(p95l),
+          ratio: round(ratio, 3),
+        },
+      },
+      model: m.model,
+      endpoint: null,
+    });
+  }
+  return out;
+}
+
+/** What the origin's body says, as evidence (no window, no count). */
+const requestEvidence = (summary: string, figures: Record<string, number | null>): InsightEvidenceDto => ({
+  summary,
+  window: null,
+  baseline_window: null,
+  requests: null,
+  figures,
+});
+
+export interface PostedAggregates {
+  avg_latency_ms?: number;
+  avg_cost_per_request?: number;
+  avg_input_tokens?: number;
+  error_rate?: number;
+  retry_rate?: number;
+  timeout_rate?: number;
+  avg_quality_score?: number;
+  ungrounded_rate?: number;
+  safety_block_rate?: number;
+  injection_risk_rate?: number;
+  token_abuse_rate?: number;
+  latency_trend?: string;
+  cost_trend?: string;
+  error_trend?: string;
+}
+
+/**
+ * Recommendations from the caller's aggregates: one per component below 80 (not healthy), naming the posted figures.
+ * They carry no count, so the volume factor is 0.5 (unknown); confidence = 0.5 × (80 − component) / 80.
+ */
+export function requestRecommendations(
+  body: PostedAggregates,
+  components: HealthAssessment['components'],
+  latencySloMs: number,
+): InsightRecommendationDto[] {
+  const out: InsightRecommendationDto[] = [];
+  const add = (
+    category: InsightRecommendationDto['category'],
+    score: number | null,
+    title: string,
+    description: string,
+    figures: Record<string, number | null>,
+  ): void => {
+    if (score === null || score >= 80) return;
+    const shown = Object.entries(figures)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    out.push({
+      title,
+      category,
+      priority: priorityFromScore(score),
+      confidence: round(0.5 * clamp01((80 - score) / 80)),
+      description,
+      evidence: requestEvidence(`Posted aggregates: ${shown}; ${category} score ${score}.`, {
+        ...figures,
+        [`${category}_score`]: score,
+      }),
+      expected_impact: `Bringing the ${category} score from ${score} to 80 (healthy) would lift the overall score.`,
+      model: null,
+      endpoint: null,
+    });
+  };
+  const f = (v: number | undefined): number | null => (v === undefined ? null : v);
+  add(
+    'performance',
+    components.performance,
+    `Latency ${body.avg_latency_ms ?? 0} ms is above the ${latencySloMs} ms objective`,
+    'Move latency-sensitive traffic to a faster model or cap output tokens.',
+    { avg_latency_ms: f(body.avg_latency_ms), latency_slo_ms: latencySloMs },
+  );
+  add(
+    'reliability',
+    components.reliability,
+    `Error rate ${pct(body.error_rate ?? 0)} (timeouts ${pct(body.timeout_rate ?? 0)}, retries ${pct(body.retry_rate ?? 0)})`,
+    "Check the provider's status, add a fallback model, or reduce the failing model's share.",
+    { error_rate: f(body.error_rate), timeout_rate: f(body.timeout_rate), retry_rate: f(body.retry_rate) },
+  );
+  add(
+    'cost',
+    components.cost,
+    `Cost per call $${body.avg_cost_per_request ?? 0} is above target`,
+    'Shorten prompts, cap output tokens, or send endpoints that do not need it to a cheaper model.',
+    { avg_cost_per_request: f(body.avg_cost_per_request), avg_input_tokens: f(body.avg_input_tokens) },
+  );
+  add(
+    'quality',
+    components.quality,
+    `Answer quality ${body.avg_quality_score ?? 'n/a'} (ungrounded ${pct(body.ungrounded_rate ?? 0)})`,
+    'Check prompts and grounding documents, or route quality-sensitive endpoints to a stronger model.',
+    { avg_quality_score: f(body.avg_quality_score), ungrounded_rate: f(body.ungrounded_rate) },
+  );
+  add(
+    'security',
+    components.security,
+    `Flagged traffic: safety blocks ${pct(body.safety_block_rate ?? 0)}, injections ${pct(body.injection_risk_rate ?? 0)}, token abuse ${pct(body.token_abuse_rate ?? 0)}`,
+    'Find the callers sending these prompts; consider PROMPT_INJECTION_POLICY=block or per-caller limits.',
+    {
+      safety_block_rate: f(body.safety_block_rate),
+      injection_risk_rate: f(body.injection_risk_rate),
+      token_abuse_rate: f(body.token_abuse_rate),
+    },
+  );
+  return sortRecommendations(out);
+}
+
+const WORSENING = /increas|ris|up|degrad|wors|grow|spik/i;
+
+/**
+ * A trend the caller reports as worsening (free text: increasing, rising, up, degrading, worse, growing, spiking)
+ * becomes a `reported_trend` insight; confidence = 0.5 × (1 − the related component / 100).
+ */
+export function requestPredictions(
+  body: PostedAggregates,
+  components: HealthAssessment['components'],
+): PredictiveInsightDto[] {
+  const trends = [
+    { field: 'latency_trend', value: body.latency_trend, component: components.performance },
+    { field: 'cost_trend', value: body.cost_trend, component: components.cost },
+    { field: 'error_trend', value: body.error_trend, component: components.reliability },
+  ] as const;
+  return trends
+    .filter((t) => t.value !== undefined && WORSENING.test(t.value))
+    .map((t) => ({
+      type: 'reported_trend' as const,
+      title: `${t.field.replace('_trend', '')} reported as "${t.value}"`,
+      description: 'A trend the caller reported; the service did not measure it.',
+      confidence: round(0.5 * clamp01(1 - (t.component ?? 100) / 100)),
+      evidence: requestEvidence(`Posted ${t.field}: "${t.value}".`, { component_score: t.component }),
+      model: null,
+      endpoint: null,
+    }));
+}

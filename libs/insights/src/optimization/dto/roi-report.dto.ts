@@ -1,0 +1,72 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { MAX_REPORT_DAYS } from './recommendation.dto';
+
+export class RoiReportQueryDto {
+  /** Results whose measured window ended in the last `days` days. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_REPORT_DAYS)
+  days?: number = 7;
+  /** Only recommendations of this category. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  category?: string;
+}
+
+export class RoiReportItemDto {
+  /** The recommendation's id. */
+  id!: string;
+  title!: string;
+  category!: string;
+  /** Its savings over the results in the period, USD. */
+  savings!: number;
+  /** (savings − implementation_cost) / implementation_cost × 100; null when the cost is 0. */
+  roi_percentage!: number | null;
+  roi_reason!: string | null;
+  results_count!: number;
+  /** The mean confidence of its results. */
+  confidence!: number;
+}
+
+export class RoiCategoryDto {
+  category!: string;
+  savings!: number;
+  implementation_cost!: number;
+  roi_percentage!: number | null;
+  roi_reason!: string | null;
+  recommendations_count!: number;
+  results_count!: number;
+}
+
+export class RoiReportResponseDto {
+  period_days!: number;
+  /** The category asked for; null for all. */
+  category!: string | null;
+  /** ISO 8601. */
+  generated_at!: string;
+  /** Sum of the results' actual savings in the period, USD. */
+  total_savings!: number;
+  /** Priced requests of the results' after windows. */
+  total_requests!: number;
+  /** Sum of the implementation costs of the recommendations with results in the period, USD. */
+  total_implementation_cost!: number;
+  /** Overall ROI of the period; null when total_implementation_cost is 0 (see roi_reason). */
+  roi_percentage!: number | null;
+  roi_reason!: string | null;
+  /** Mean of the results' ROIs that are numbers; null when none is. */
+  average_roi!: number | null;
+  /** Distinct recommendations with results in the period. */
+  recommendations_count!: number;
+  results_count!: number;
+  /** Savings per category, USD. */
+  savings_by_category!: Record<string, number>;
+  by_category!: RoiCategoryDto[];
+  /** The five recommendations that saved most. */
+  top_recommendations!: RoiReportItemDto[];
+  message!: string;
+}

@@ -1,0 +1,106 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '@app/common';
+import {
+  CreateRecommendationDto,
+  CreateRecommendationResponseDto,
+  ImplementRecommendationDto,
+  ImplementRecommendationResponseDto,
+  RecommendationDetailDto,
+  RecommendationSummaryDto,
+  RecordResultDto,
+  RecordResultResponseDto,
+} from './dto/recommendation.dto';
+import { RoiReportQueryDto, RoiReportResponseDto } from './dto/roi-report.dto';
+import { OPTIMIZATION_ERRORS } from './optimization.errors';
+import { OptimizationService } from './optimization.service';
+
+/** Cost-optimisation recommendations, their results measured from the usage ledger, and the ROI report. */
+@ApiTags('optimization')
+@Controller('optimization')
+export class OptimizationController {
+  constructor(private readonly optimization: OptimizationService) {}
+
+  /** Records a recommendation (pending). */
+  @Post('recommendations')
+  @ApiOperation({ summary: 'Create a cost-optimisation recommendation' })
+  @ApiCreatedResponse({ type: CreateRecommendationResponseDto })
+  @ApiProblems('VALIDATION_FAILED')
+  createRecommendation(@Body() body: CreateRecommendationDto): Promise<CreateRecommendationResponseDto> {
+    return this.optimization.create(body);
+  }
+
+  /** Every recommendation, newest first, with its total measured savings and latest ROI. */
+  @Get('recommendations')
+  @ApiOperation({ summary: 'List recommendations, newest first' })
+  @ApiOkResponse({ type: [RecommendationSummaryDto] })
+  listRecommendations(): Promise<RecommendationSummaryDto[]> {
+    return this.optimization.list();
+  }
+
+  /** One recommendation with its baseline, its results and total savings. */
+  @Get('recommendations/:id')
+  @ApiOperation({ summary: 'Get a recommendation with its results' })
+  @ApiOkResponse({ type: RecommendationDetailDto })
+  @ApiProblems(OPTIMIZATION_ERRORS.RECOMMENDATION_NOT_FOUND)
+  getRecommendation(@Param('id') id: string): Promise<RecommendationDetailDto> {
+    return this.optimization.get(id);
+  }
+
+  /**
+   * Marks a recommendation implemented now and records its baseline from the usage ledger: the 7 days before
+   * (requests, cost, cost per request, requests per hour). `baseline_metrics` is kept as sent, for reference.
+   */
+  @Post('recommendations/:id/implement')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Implement a recommendation (records its baseline from the ledger)' })
+  @ApiOkResponse({ type: ImplementRecommendationResponseDto })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    OPTIMIZATION_ERRORS.RECOMMENDATION_NOT_FOUND,
+    OPTIMIZATION_ERRORS.RECOMMENDATION_ALREADY_IMPLEMENTED,
+  )
+  implementRecommendation(
+    @Param('id') id: string,
+    @Body() body: ImplementRecommendationDto,
+  ): Promise<ImplementRecommendationResponseDto> {
+    return this.optimization.implement(id, body.baseline_metrics);
+  }
+
+  /**
+   * Measures and stores a result from the ledger: the baseline window against the window since implementation
+   * (at most `period_days`, ending now). 409 when not implemented yet, or when a window has no priced requests.
+   */
+  @Post('recommendations/:id/record-result')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Measure and record the result of an implemented recommendation' })
+  @ApiOkResponse({ type: RecordResultResponseDto })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    OPTIMIZATION_ERRORS.RECOMMENDATION_NOT_FOUND,
+    OPTIMIZATION_ERRORS.RECOMMENDATION_NOT_IMPLEMENTED,
+    OPTIMIZATION_ERRORS.INSUFFICIENT_USAGE,
+  )
+  recordResult(@Param('id') id: string, @Body() body: RecordResultDto): Promise<RecordResultResponseDto> {
+    return this.optimization.recordResult(id, body.period_days ?? 7);
+  }
+
+  /** ROI over the results whose measured window ended in the last `days` days, optionally of one category. */
+  @Get('roi-report')
+  @ApiOperation({ summary: 'ROI report by period and category' })
+  @ApiOkResponse({ type: RoiReportResponseDto })
+  @ApiProblems('VALIDATION_FAILED')
+  roiReport(@Query() query: RoiReportQueryDto): Promise<RoiReportResponseDto> {
+    return this.optimization.roiReport(query.days ?? 7, query.category);
+  }
+
+  /** The same report with a JSON body `{days, category}`. */
+  @Post('roi-report')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'ROI report by period and category (JSON body form)' })
+  @ApiOkResponse({ type: RoiReportResponseDto })
+  @ApiProblems('VALIDATION_FAILED')
+  roiReportByBody(@Body() body: RoiReportQueryDto): Promise<RoiReportResponseDto> {
+    return this.optimization.roiReport(body.days ?? 7, body.category);
+  }
+}

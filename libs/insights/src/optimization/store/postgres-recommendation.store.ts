@@ -1,0 +1,75 @@
+import type { Pool } from 'pg';
+import type { Baseline, Recommendation, RecommendationResult } from '../recommendation';
+import {
+  implementSql,
+  implementValues,
+  insertRecommendationSql,
+  insertResultSql,
+  listRecommendationsSql,
+  optimizationSchema,
+  recommendationValues,
+  resultValues,
+  selectRecommendationSql,
+  selectResultsSql,
+  toRecommendation,
+  toResult,
+} from './recommendation-sql';
+import { RecommendationStore, type ResultFilter } from './recommendation-store.port';
+
+const p = (i: number): string => `$${i}`;
+/** Serialises schema creation between instances starting together (the ledger's lock is 7349001). */
+const SCHEMA_LOCK = 7349014;
+
+/** The shared store: PostgreSQL (DATABASE_URL), the ledger's database, tables of its own. */
+export class PostgresRecommendationStore extends RecommendationStore {
+  readonly kind = 'postgres' as const;
+
+  /** The pool is built by the factory (`createRecommendationStore`). */
+  constructor(private readonly pool: Pool) {
+    super();
+  }
+
+  async init(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
+      for (const statement of optimizationSchema('postgres')) await client.query(statement);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]).catch(() => undefined);
+      client.release();
+    }
+  }
+
+  async create(recommendation: Recommendation): Promise<void> {
+    await this.pool.query(insertRecommendationSql(p), recommendationValues(recommendation));
+  }
+
+  async get(id: string): Promise<Recommendation | undefined> {
+    const { rows } = await this.pool.query<Record<string, unknown>>(selectRecommendationSql(p), [id]);
+    return rows[0] ? toRecommendation(rows[0]) : undefined;
+  }
+
+  async list(): Promise<Recommendation[]> {
+    const { rows } = await this.pool.query<Record<string, unknown>>(listRecommendationsSql);
+    return rows.map(toRecommendation);
+  }
+
+  async implement(id: string, implementedAt: number, baseline: Baseline): Promise<boolean> {
+    const { rowCount } = await this.pool.query(implementSql(p), implementValues(id, implementedAt, baseline));
+    return rowCount === 1;
+  }
+
+  async addResult(result: RecommendationResult): Promise<void> {
+    await this.pool.query(insertResultSql(p), resultValues(result));
+  }
+
+  async results(filter: ResultFilter = {}): Promise<RecommendationResult[]> {
+    const { sql, params } = selectResultsSql(filter, p);
+    const { rows } = await this.pool.query<Record<string, unknown>>(sql, params);
+    return rows.map(toResult);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

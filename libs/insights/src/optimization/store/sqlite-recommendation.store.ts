@@ -1,0 +1,119 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import type { Baseline, Recommendation, RecommendationResult } from '../recommendation';
+import {
+  implementSql,
+  implementValues,
+  insertRecommendationSql,
+  insertResultSql,
+  listRecommendationsSql,
+  optimizationSchema,
+  recommendationValues,
+  resultValues,
+  selectRecommendationSql,
+  selectResultsSql,
+  toRecommendation,
+  toResult,
+} from './recommendation-sql';
+import { RecommendationStore, type ResultFilter } from './recommendation-store.port';
+
+const q = (): string => '?';
+
+/** Runs synchronous store work, turning a throw into a rejected promise. */
+function settle<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/**
+ * The embedded store: `node:sqlite` on its own file (`optimization.sqlite` under DATA_DIR), WAL mode and a busy
+ * timeout like the ledger's, so several processes on one host can share it.
+ */
+export class SqliteRecommendationStore extends RecommendationStore {
+  readonly kind = 'sqlite' as const;
+  private db: DatabaseSync | undefined;
+
+  constructor(private readonly file: string) {
+    super();
+  }
+
+  init(): Promise<void> {
+    return settle(() => {
+      if (this.db) return;
+      if (this.file !== ':memory:') mkdirSync(dirname(this.file), { recursive: true });
+      const db = new DatabaseSync(this.file, { timeout: 10_000 });
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
+      db.exec('PRAGMA foreign_keys = ON');
+      for (const statement of optimizationSchema('sqlite')) db.exec(statement);
+      this.db = db;
+    });
+  }
+
+  private open(): DatabaseSync {
+    if (!this.db) throw new Error('SQLite recommendation store is not initialised (or closed)');
+    return this.db;
+  }
+
+  create(recommendation: Recommendation): Promise<void> {
+    return settle(() => {
+      this.open()
+        .prepare(insertRecommendationSql(q))
+        .run(...(recommendationValues(recommendation) as SQLInputValue[]));
+    });
+  }
+
+  get(id: string): Promise<Recommendation | undefined> {
+    return settle(() => {
+      const row = this.open().prepare(selectRecommendationSql(q)).get(id);
+      return row ? toRecommendation(row) : undefined;
+    });
+  }
+
+  list(): Promise<Recommendation[]> {
+    return settle(() =>
+      this.open()
+        .prepare(listRecommendationsSql)
+        .all()
+        .map((row) => toRecommendation(row as Record<string, unknown>)),
+    );
+  }
+
+  implement(id: string, implementedAt: number, baseline: Baseline): Promise<boolean> {
+    return settle(() => {
+      const { changes } = this.open()
+        .prepare(implementSql(q))
+        .run(...(implementValues(id, implementedAt, baseline) as SQLInputValue[]));
+      return Number(changes) === 1;
+    });
+  }
+
+  addResult(result: RecommendationResult): Promise<void> {
+    return settle(() => {
+      this.open()
+        .prepare(insertResultSql(q))
+        .run(...(resultValues(result) as SQLInputValue[]));
+    });
+  }
+
+  results(filter: ResultFilter = {}): Promise<RecommendationResult[]> {
+    return settle(() => {
+      const { sql, params } = selectResultsSql(filter, q);
+      return this.open()
+        .prepare(sql)
+        .all(...(params as SQLInputValue[]))
+        .map((row) => toResult(row as Record<string, unknown>));
+    });
+  }
+
+  close(): Promise<void> {
+    return settle(() => {
+      this.db?.close();
+      this.db = undefined;
+    });
+  }
+}

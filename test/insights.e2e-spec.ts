@@ -1,0 +1,190 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { post } from './support/http';
+import { ServiceProcess } from './support/service-process';
+
+/**
+ * Issue #14, "Insights": `POST /insights` against the built service. With no body it reads live data (the health
+ * score's short window, shortened here to 10 s on 1 s steps, against the hour); driving the simulated provider into
+ * an error fault, then a latency fault, makes it name the model with the numbers and the window. With the origin's
+ * body it scores the posted aggregates; a field out of range is a 400 naming it.
+ */
+const QUESTION = { question: 'What colour is the sky on Mars?', document: 'The sky on Mars is butterscotch by day.' };
+const BASE = {
+  HEALTH_WINDOW_SHORT_MS: '10000',
+  HEALTH_WINDOW_STEP_MS: '1000',
+  HEALTH_INTERVAL_MS: '0',
+  HEALTH_LATENCY_SLO_MS: '400',
+  LEDGER_FLUSH_MS: '200',
+  SIM_LATENCY_MEDIAN_MS: '40',
+  SIM_LATENCY_SIGMA: '0.2',
+  LLM_MAX_RETRIES: '0',
+};
+
+interface Recommendation {
+  title: string;
+  category: string;
+  priority: string;
+  confidence: number;
+  evidence: {
+    summary: string;
+    window: { name: string; duration_ms: number } | null;
+    requests: number | null;
+    figures: Record<string, number | null>;
+  };
+  expected_impact: string;
+  model: string | null;
+}
+interface InsightsBody {
+  source: string;
+  health_summary: {
+    overall_health_score: number | null;
+    component_scores: Record<string, number | null>;
+    status: string;
+    requests: number | null;
+  };
+  recommendations: Recommendation[];
+  predictive_insights: { type: string; title: string; confidence: number }[];
+  priority_actions: string[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function insights(service: ServiceProcess, body?: unknown): Promise<InsightsBody> {
+  const res =
+    body === undefined
+      ? await fetch(`${service.url}/insights`, { method: 'POST' })
+      : await post(`${service.url}/insights`, body);
+  expect(res.status).toBe(200);
+  return (await res.json()) as InsightsBody;
+}
+
+/** Sends calls, `concurrency` at a time, for `ms`; returns the models the answers (or problems) named. */
+async function drive(service: ServiceProcess, ms: number, concurrency = 6): Promise<number[]> {
+  const statuses: number[] = [];
+  const end = Date.now() + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) {
+        const res = await post(`${service.url}/qa`, QUESTION);
+        statuses.push(res.status);
+        await res.text();
+      }
+    }),
+  );
+  return statuses;
+}
+
+describe('insights (POST /insights)', () => {
+  const dirs: string[] = [];
+  const running: ServiceProcess[] = [];
+  const report: string[] = [];
+  const start = async (env: Record<string, string>, dir?: string): Promise<ServiceProcess> => {
+    const dataDir = dir ?? mkdtempSync(join(tmpdir(), 'insights-'));
+    dirs.push(dataDir);
+    const service = new ServiceProcess({ ...BASE, DATA_DIR: dataDir, ...env });
+    running.push(service);
+    return service.start();
+  };
+
+  beforeAll(() => ServiceProcess.assertBuilt());
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((s) => s.stop()));
+  });
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    process.stdout.write(`\ninsights:\n${report.join('\n')}\n`);
+  });
+
+  it('live with no body: no_data and nothing invented; the origin body is scored; a bad field is a 400 naming it', async () => {
+    const service = await start({});
+    for (const body of [undefined, {}]) {
+      const live = await insights(service, body);
+      expect(live).toMatchObject({
+        source: 'live',
+        health_summary: { overall_health_score: null, status: 'no_data', requests: 0 },
+        recommendations: [],
+        predictive_insights: [],
+        priority_actions: [],
+      });
+    }
+
+    const origin = await insights(service, {
+      avg_latency_ms: 300,
+      avg_cost_per_request: 0.002,
+      avg_input_tokens: 500,
+      avg_output_tokens: 200,
+      error_rate: 0.2,
+      retry_rate: 0.1,
+      avg_quality_score: 0.85,
+      ungrounded_rate: 0,
+      safety_block_rate: 0,
+      latency_trend: 'stable',
+    });
+    expect(origin.source).toBe('request');
+    expect(origin.health_summary.component_scores.reliability).toBe(0);
+    expect(origin.health_summary.status).toBe('critical');
+    expect(origin.recommendations.map((r) => r.category)).toEqual(['reliability']);
+    expect(origin.recommendations[0]!.evidence.figures).toMatchObject({ error_rate: 0.2 });
+    expect(origin.priority_actions).toEqual([origin.recommendations[0]!.title]);
+
+    for (const [field, value] of [
+      ['error_rate', 1.5],
+      ['avg_latency_ms', -1],
+      ['latency_trend', 7],
+    ] as const) {
+      const bad = await post(`${service.url}/insights`, { [field]: value });
+      expect(bad.status).toBe(400);
+      expect(bad.headers.get('content-type')).toContain('application/problem+json');
+      const problem = (await bad.json()) as { code: string; errors: { field: string }[] };
+      expect(problem.code).toBe('VALIDATION_FAILED');
+      expect(problem.errors.map((e) => e.field)).toContain(field);
+    }
+  }, 30_000);
+
+  it('names the faulty model with evidence under an error fault, and under a latency fault', async () => {
+    // Clean traffic first: no reliability or performance recommendation.
+    const dir = mkdtempSync(join(tmpdir(), 'insights-'));
+    const clean = await start({}, dir);
+    const first = await post(`${clean.url}/qa`, QUESTION);
+    const model = ((await first.json()) as { metadata: { model: string } }).metadata.model;
+    await drive(clean, 2000);
+    await sleep(1500); // a flush, and the next window boundary
+    const healthy = await insights(clean);
+    expect(healthy.health_summary.requests).toBeGreaterThan(0);
+    expect(healthy.recommendations.filter((r) => ['reliability', 'performance'].includes(r.category))).toEqual([]);
+    await clean.stop();
+
+    // The same ledger, once the clean calls have left the 10 s window: they are the baseline (the rest of the hour).
+    await sleep(10_000);
+    const failing = await start({ SIM_ERROR_RATE: '0.6' }, dir);
+    await drive(failing, 2000);
+    await sleep(1500);
+    const errors = await insights(failing);
+    const reliability = errors.recommendations.find((r) => r.category === 'reliability');
+    expect(reliability).toBeDefined();
+    expect(reliability!.model).toBe(model);
+    expect(reliability!.title).toContain(model);
+    expect(reliability!.evidence.figures.error_rate).toBeGreaterThan(0.3);
+    expect(reliability!.evidence.figures.baseline_error_rate).toBe(0);
+    expect(reliability!.title).toMatch(/error rate rose from 0% to \d/);
+    expect(reliability!.evidence.window).toMatchObject({ name: '5m', duration_ms: 10_000 });
+    expect(reliability!.evidence.summary).toContain(model);
+    expect(reliability!.confidence).toBeGreaterThan(0);
+    expect(errors.priority_actions).toContain(reliability!.title);
+    report.push(`  SIM_ERROR_RATE=0.6: ${JSON.stringify(reliability)}`);
+    await failing.stop();
+
+    const slow = await start({ SIM_LATENCY_MEDIAN_MS: '1200' });
+    await drive(slow, 4000, 8);
+    await sleep(1500);
+    const latency = await insights(slow);
+    const performance = latency.recommendations.find((r) => r.category === 'performance');
+    expect(performance).toBeDefined();
+    expect(performance!.model).toBe(model);
+    expect(performance!.evidence.figures.p95_latency_ms).toBeGreaterThan(400);
+    expect(performance!.evidence.figures.latency_slo_ms).toBe(400);
+    report.push(`  SIM_LATENCY_MEDIAN_MS=1200: ${JSON.stringify(performance)}`);
+  }, 120_000);
+});

@@ -1,0 +1,126 @@
+import type { Recommendation, RecommendationResult } from '../../libs/insights/src/optimization/recommendation';
+import type { RecommendationStore } from '../../libs/insights/src/optimization/store/recommendation-store.port';
+
+export interface RecommendationStoreHarness {
+  /** A store on the same database as every other `open` (initialised). */
+  open(): Promise<RecommendationStore>;
+  /** Restarts the database itself when it is a server (PostgreSQL); nothing for a file. */
+  restartDatabase(): Promise<void>;
+}
+
+const T0 = Date.UTC(2026, 11, 1, 12);
+
+export function recommendation(id: string, overrides: Partial<Recommendation> = {}): Recommendation {
+  return {
+    id,
+    title: `title ${id}`,
+    category: 'caching',
+    description: 'cache answers',
+    estimatedSavingsPerRequest: 0.001,
+    estimatedSavingsPercentage: 20,
+    priority: 'medium',
+    implementationCost: 0,
+    status: 'pending',
+    createdAt: T0,
+    implementedAt: null,
+    baseline: null,
+    ...overrides,
+  };
+}
+
+function result(id: string, recommendationId: string, afterTo: number): RecommendationResult {
+  return {
+    id,
+    recommendationId,
+    recordedAt: afterTo,
+    periodDays: 7,
+    before: { from: T0 - 7 * 86_400_000, to: T0, requests: 101, pricedRequests: 100, costUsd: 1.5 },
+    after: { from: T0, to: afterTo, requests: 50, pricedRequests: 50, costUsd: 0.25 },
+    beforeCost: 0.75,
+    afterCost: 0.25,
+    actualSavings: 0.5,
+    implementationCost: 0,
+    roiPercentage: null,
+    roiReason: 'implementation_cost is 0',
+    confidenceScore: 0.625,
+  };
+}
+
+/** The behaviour both stores must have: round trips, newest first, one implement wins, filters, restart. */
+export function recommendationStoreContract(name: string, harness: () => RecommendationStoreHarness): void {
+  describe(`${name} (RecommendationStore contract)`, () => {
+    let h: RecommendationStoreHarness;
+    let store: RecommendationStore;
+    let n = 0;
+    const id = (label: string): string => `${label}-${++n}-${Math.random().toString(16).slice(2, 8)}`;
+
+    beforeAll(async () => {
+      h = harness();
+      store = await h.open();
+    }, 60_000);
+    afterAll(() => store?.close());
+
+    it('round trips a recommendation and lists newest first', async () => {
+      const a = id('a');
+      const b = id('b');
+      await store.create(recommendation(a, { createdAt: T0 + 1000, implementationCost: 12.5, priority: 'high' }));
+      await store.create(recommendation(b, { createdAt: T0 + 2000 }));
+      expect(await store.get(a)).toEqual(
+        recommendation(a, { createdAt: T0 + 1000, implementationCost: 12.5, priority: 'high' }),
+      );
+      expect(await store.get('missing')).toBeUndefined();
+      const ids = (await store.list()).map((r) => r.id);
+      expect(ids.indexOf(b)).toBeLessThan(ids.indexOf(a));
+    });
+
+    it('implements once: the baseline round trips, a second implement is refused', async () => {
+      const a = id('impl');
+      await store.create(recommendation(a));
+      const baseline = {
+        window: { from: T0 - 7 * 86_400_000, to: T0, requests: 10, pricedRequests: 9, costUsd: 0.123456 },
+        declared: { cost_per_request: 0.01, note: 'x' },
+      };
+      const [first, second] = await Promise.all([
+        store.implement(a, T0, baseline),
+        store.implement(a, T0 + 1, { ...baseline, declared: null }),
+      ]);
+      expect([first, second].filter(Boolean)).toHaveLength(1);
+      const got = await store.get(a);
+      expect(got?.status).toBe('implemented');
+      expect(got?.baseline?.window).toEqual(baseline.window);
+      expect(await store.implement('missing', T0, baseline)).toBe(false);
+    });
+
+    it('round trips results and filters them by recommendation, period end and category', async () => {
+      const a = id('res');
+      const other = id('other');
+      await store.create(recommendation(a, { category: 'routing' }));
+      await store.create(recommendation(other, { category: 'caching' }));
+      await store.addResult(result(`${a}-r1`, a, T0 + 1000));
+      await store.addResult({ ...result(`${a}-r2`, a, T0 + 5000), roiPercentage: 150.25, roiReason: null });
+      await store.addResult(result(`${other}-r1`, other, T0 + 9000));
+      const mine = await store.results({ recommendationId: a });
+      expect(mine.map((r) => r.id)).toEqual([`${a}-r1`, `${a}-r2`]);
+      expect(mine[0]).toEqual(result(`${a}-r1`, a, T0 + 1000));
+      expect(mine[1]!.roiPercentage).toBe(150.25);
+      const recent = await store.results({ periodEndFrom: T0 + 4000, category: 'routing' });
+      expect(recent.map((r) => r.id)).toEqual([`${a}-r2`]);
+      await expect(store.addResult(result(`${a}-r1`, a, T0))).rejects.toThrow();
+    });
+
+    it('keeps everything across a restart', async () => {
+      const a = id('restart');
+      await store.create(recommendation(a));
+      await store.implement(a, T0, {
+        window: { from: T0 - 1, to: T0, requests: 1, pricedRequests: 1, costUsd: 1 },
+        declared: null,
+      });
+      await store.addResult(result(`${a}-r`, a, T0 + 1));
+      await store.close();
+      await h.restartDatabase();
+      store = await h.open();
+      expect((await store.get(a))?.status).toBe('implemented');
+      expect((await store.results({ recommendationId: a })).map((r) => r.id)).toEqual([`${a}-r`]);
+    }, 60_000);
+  });
+}
