@@ -34,6 +34,8 @@ export class HealthScoreService implements OnModuleInit, OnApplicationShutdown {
   private readonly settings: HealthScoreSettings;
   private timer: NodeJS.Timeout | undefined;
   private reporting = false;
+  /** The last report read per window, by the window's end: shared until the next read is due (see `score`). */
+  private readonly latest = new Map<HealthWindowName, { to: number; report: Promise<HealthReport> }>();
 
   constructor(
     private readonly config: AppConfig,
@@ -66,10 +68,34 @@ export class HealthScoreService implements OnModuleInit, OnApplicationShutdown {
     return window === '5m' ? this.config.health.windowShortMs : this.config.health.windowLongMs;
   }
 
-  /** The health of the last complete window ending on a step boundary at or before `now`. */
-  async score(window: HealthWindowName, now = Date.now()): Promise<HealthReport> {
+  /**
+   * The health of the last complete window ending on a step boundary at or before `now`. A window's aggregate is a
+   * scan of its raw records (about 1 s for an hour at 100 calls/s on SQLite, bench/health-window.ts), so it is read
+   * once per window end and shared by the gauges and every request of that step.
+   */
+  score(window: HealthWindowName, now = Date.now()): Promise<HealthReport> {
+    return this.cached(window, now, 0);
+  }
+
+  /**
+   * `score`, reusing the last report while it ended less than `maxAgeMs` ago. The gauges re-read the long window at
+   * most every 1/60 of its length (60 s for 1 h), so its scan does not run every HEALTH_INTERVAL_MS.
+   */
+  private cached(window: HealthWindowName, now: number, maxAgeMs: number): Promise<HealthReport> {
     const step = this.config.health.windowStepMs;
     const to = Math.floor(now / step) * step;
+    const last = this.latest.get(window);
+    if (last && (last.to === to || (to > last.to && to - last.to < maxAgeMs))) return last.report;
+    const report = this.read(window, to);
+    this.latest.set(window, { to, report });
+    // A failed read is not kept: the next call tries again.
+    report.catch(() => {
+      if (this.latest.get(window)?.report === report) this.latest.delete(window);
+    });
+    return report;
+  }
+
+  private async read(window: HealthWindowName, to: number): Promise<HealthReport> {
     const length = this.windowMs(window);
     const from = to - length;
     const rows = await this.ledger.window({
@@ -130,7 +156,8 @@ export class HealthScoreService implements OnModuleInit, OnApplicationShutdown {
     try {
       const reports: HealthReport[] = [];
       for (const window of HEALTH_WINDOWS) {
-        const report = await this.score(window, now);
+        const maxAgeMs = window === '5m' ? 0 : this.windowMs(window) / 60;
+        const report = await this.cached(window, now, maxAgeMs);
         this.emit(report);
         reports.push(report);
       }

@@ -1,0 +1,47 @@
+import { UsageLedger, type WindowQuery, type WindowUsage } from '@app/ledger';
+import { InMemoryMetrics } from '@app/telemetry';
+import { testConfig } from '../../../test/support/app-config';
+import { HealthScoreService } from './health-score.service';
+
+/** A ledger that only answers window reads, and counts them (anything else is a test error). */
+function countingLedger(reads: WindowQuery[]): UsageLedger {
+  const window = (query: WindowQuery): Promise<WindowUsage[]> => {
+    reads.push(query);
+    return Promise.resolve([]);
+  };
+  return new Proxy({ window } as unknown as UsageLedger, {
+    get(target, key) {
+      if (key === 'window') return window;
+      if (key === 'then') return undefined;
+      throw new Error(`unexpected UsageLedger.${String(key)} (${String(target)})`);
+    },
+  });
+}
+
+describe('HealthScoreService reads', () => {
+  const config = testConfig({ HEALTH_INTERVAL_MS: '0', HEALTH_WINDOW_STEP_MS: '10000' });
+  const T0 = Date.UTC(2026, 11, 6, 12, 0, 0);
+
+  it('reads a window once per window end, however many ask within the step', async () => {
+    const reads: WindowQuery[] = [];
+    const health = new HealthScoreService(config, countingLedger(reads), new InMemoryMetrics());
+    await Promise.all([health.score('5m', T0 + 1000), health.score('5m', T0 + 2000), health.score('5m', T0 + 9999)]);
+    expect(reads).toHaveLength(1);
+    await health.score('5m', T0 + 10_000);
+    expect(reads).toHaveLength(2);
+    expect(reads[1]!.to - reads[0]!.to).toBe(10_000);
+  });
+
+  it('re-reads the long window for the gauges at most every 1/60 of its length; the short one every step', async () => {
+    const reads: WindowQuery[] = [];
+    const health = new HealthScoreService(config, countingLedger(reads), new InMemoryMetrics());
+    for (let t = 0; t < 120_000; t += 5000) await health.report(T0 + t);
+    const long = reads.filter((r) => r.to - r.from === 3_600_000);
+    const short = reads.filter((r) => r.to - r.from === 300_000);
+    expect(short).toHaveLength(12); // one per 10 s step
+    expect(long).toHaveLength(2); // one per minute
+    // An explicit request for the long window is exact: it reads the window ending now.
+    await health.score('1h', T0 + 125_000);
+    expect(reads[reads.length - 1]!.to).toBe(T0 + 120_000);
+  });
+});
