@@ -161,9 +161,11 @@ describe('health score (GET /insights/health-score, live from the ledger)', () =
       await client.query('CREATE DATABASE health_score');
       await client.end();
       const url = pg.url.replace(/\/postgres$/, '/health_score');
-      const a = await start({ DATABASE_URL: url, SIM_ERROR_RATE: '0.3' });
-      const b = await start({ DATABASE_URL: url, SIM_ERROR_RATE: '0.3' });
-      await drive([a, b], 3000);
+      // A light fault (5 % errors): a score between the extremes, so equal scores mean the same data was read.
+      const a = await start({ DATABASE_URL: url, SIM_ERROR_RATE: '0.05' });
+      const b = await start({ DATABASE_URL: url, SIM_ERROR_RATE: '0.05' });
+      // Each process answers half the calls: neither one's own records alone make the window both report.
+      const statuses = await drive([a, b], 3000);
       await sleep(1500); // both flushed, the window closed
       // Both asked at once: the same aligned window, read from the shared store.
       for (let attempt = 0; attempt < 5; attempt++) {
@@ -171,6 +173,10 @@ describe('health score (GET /insights/health-score, live from the ledger)', () =
         if (ha.window.to !== hb.window.to) continue; // straddled a step boundary: ask again
         expect(ha.signals.requests).toBeGreaterThan(0);
         expect(hb).toEqual(ha);
+        // The window holds the calls of both processes (all of them when it covers the whole drive).
+        expect(ha.signals.requests).toBeGreaterThan(statuses.length / 2);
+        expect(ha.score).toBeGreaterThan(50);
+        expect(ha.score).toBeLessThan(100);
         report.push(`  two processes, one PostgreSQL: ${ha.score} and ${hb.score} (${ha.signals.requests} calls)`);
         return;
       }
