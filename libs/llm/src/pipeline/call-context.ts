@@ -77,9 +77,16 @@ export class CallContexts {
   }
 }
 
-/** The call's deadline has passed: no attempt starts. */
+/**
+ * Less than this left of the deadline counts as none: an attempt could not be answered in it, and a timer cut to the
+ * deadline may fire a fraction of a millisecond before `performance.now()` reaches it (timers run on the event loop's
+ * cached clock), which let a fallback attempt start with nothing left under load.
+ */
+const MIN_ATTEMPT_MS = 5;
+
+/** The call's deadline has passed (or too little is left of it for an attempt): no attempt starts. */
 export function deadlinePassed(ctx: CallContext): boolean {
-  return performance.now() >= ctx.deadline;
+  return performance.now() + MIN_ATTEMPT_MS > ctx.deadline;
 }
 
 /** A wait of `ms` would end at or past the deadline: no backoff waits past it. */
