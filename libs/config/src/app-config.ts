@@ -47,7 +47,22 @@ export abstract class AppConfig {
     readonly site: string;
     /** Base URL of the Datadog REST API: DATADOG_API_URL, else https://api.<DD_SITE>. */
     readonly apiUrl: string;
+    /** Base URL of the Datadog web app (links): DATADOG_APP_URL, else https://app.<DD_SITE>. */
+    readonly appUrl: string;
+    readonly dashboardId?: string;
+    /** `@handles` for monitors and incidents. */
+    readonly notifyHandles: readonly string[];
+    /** This service's public base URL (synthetic tests target it), if set. */
+    readonly publicBaseUrl?: string;
     readonly configured: boolean;
+  };
+  abstract readonly incidents: {
+    readonly dedupeWindowMs: number;
+    readonly webhookSecret?: Secret;
+    readonly deliveryIntervalMs: number;
+    readonly retryBaseMs: number;
+    readonly retryMaxMs: number;
+    readonly leaseMs: number;
   };
   abstract readonly llm: {
     readonly provider: LlmProviderName;

@@ -22,6 +22,7 @@ export const SECRET_VARIABLES = new Set([
   'GEMINI_API_KEY',
   'OPENAI_API_KEY',
   'DATABASE_URL',
+  'INCIDENTS_WEBHOOK_SECRET',
 ]);
 
 const toInt = ({ value }: { value: unknown }): unknown =>
@@ -84,6 +85,30 @@ export class EnvDto {
   @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(8) DD_APP_KEY?: string;
   @IsString() @Matches(/^[a-z0-9.-]+\.[a-z]{2,}$/i) DD_SITE = 'datadoghq.com';
   @IsOptional() @Transform(blankToUndefined) @IsUrl(URL_OPTIONS) DATADOG_API_URL?: string;
+  /** Base URL of the Datadog web app, for links in incidents and runbooks (default https://app.<DD_SITE>). */
+  @IsOptional() @Transform(blankToUndefined) @IsUrl(URL_OPTIONS) DATADOG_APP_URL?: string;
+  /** Id of the provisioned dashboard (printed by `npm run datadog:apply`); links go to a dashboard search without it. */
+  @IsOptional() @Transform(blankToUndefined) @Matches(/^[a-z0-9]{3}-[a-z0-9]{3}-[a-z0-9]{3}$/) DATADOG_DASHBOARD_ID?: string;
+  /** Notification handles added to monitors and incidents, comma-separated (`@slack-llm-oncall,@pagerduty-llm`). */
+  @Matches(/^\s*(@[\w.\-/]+\s*(,\s*|$))*$/, {
+    message: 'DATADOG_NOTIFY_HANDLES must be a comma-separated list of @handles',
+  })
+  DATADOG_NOTIFY_HANDLES = '@slack-llm-oncall';
+  /** Public base URL of this service, the target of Datadog synthetic tests (never taken from a request). */
+  @IsOptional() @Transform(blankToUndefined) @IsUrl(URL_OPTIONS) PUBLIC_BASE_URL?: string;
+
+  // --- incidents ---
+  /** Alerts of the same monitor and group within this window update the open incident instead of opening one. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(7 * 86_400_000) INCIDENTS_DEDUPE_WINDOW_MS = 3_600_000;
+  /** Shared secret of the monitor webhook (header `X-Webhook-Secret`); the webhook is refused without it. */
+  @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(16) INCIDENTS_WEBHOOK_SECRET?: string;
+  /** How often the outbox is polled for due deliveries. */
+  @Transform(toInt) @IsInt() @Min(50) @Max(600_000) INCIDENTS_DELIVERY_INTERVAL_MS = 2000;
+  /** First and largest wait between delivery attempts of one incident (exponential, jittered). */
+  @Transform(toInt) @IsInt() @Min(10) @Max(600_000) INCIDENTS_RETRY_BASE_MS = 1000;
+  @Transform(toInt) @IsInt() @Min(10) @Max(86_400_000) INCIDENTS_RETRY_MAX_MS = 300_000;
+  /** A claimed delivery not finished within this lease (a replica died) is claimed again by another. */
+  @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000) INCIDENTS_LEASE_MS = 60_000;
 
   // --- LLM providers ---
   @IsIn(LLM_PROVIDERS) LLM_PROVIDER: LlmProviderName = 'simulated';

@@ -2,11 +2,11 @@ import type { v1 } from '@datadog/datadog-api-client';
 import type { AppConfig } from '@app/config';
 import { DatadogApiPort, type MetricSeries, type MetricsQuery } from '../datadog-api.port';
 import { DatadogApiError } from '../datadog.errors';
+import { createSdkConfiguration } from './sdk-configuration';
 
 /**
  * `DatadogApiPort` on `@datadog/datadog-api-client`, at DATADOG_API_URL (https://api.<DD_SITE> by default; a
- * loopback server in tests). The SDK is loaded on first use, not at boot (it is large: about 40 % of the boot
- * CPU when loaded eagerly).
+ * loopback server in tests). The SDK is loaded on first use, not at boot (`createSdkConfiguration`).
  */
 export class DatadogApiClientAdapter extends DatadogApiPort {
   readonly name = 'datadog';
@@ -21,15 +21,8 @@ export class DatadogApiClientAdapter extends DatadogApiPort {
 
   private async metricsApi(): Promise<v1.MetricsApi> {
     if (this.metrics) return this.metrics;
-    const { client, v1: api } = await import('@datadog/datadog-api-client');
-    const { apiKey, appKey, apiUrl } = this.config.datadog;
-    const configuration = client.createConfiguration({
-      authMethods: { apiKeyAuth: apiKey?.reveal() ?? '', appKeyAuth: appKey?.reveal() ?? '' },
-      baseServer: new client.BaseServerConfiguration(apiUrl, {}),
-      enableRetry: true,
-      maxRetries: 2,
-    });
-    this.metrics = new api.MetricsApi(configuration);
+    const { sdk, configuration } = await createSdkConfiguration(this.config);
+    this.metrics = new sdk.v1.MetricsApi(configuration);
     return this.metrics;
   }
 

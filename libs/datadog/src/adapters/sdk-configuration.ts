@@ -1,0 +1,35 @@
+import type { AppConfig } from '@app/config';
+
+/** The SDK's module, loaded on first use (it is large: about 40 % of the boot CPU when loaded eagerly). */
+export type DatadogSdk = typeof import('@datadog/datadog-api-client');
+export type SdkConfiguration = ReturnType<DatadogSdk['client']['createConfiguration']>;
+
+let sdk: Promise<DatadogSdk> | undefined;
+
+/** Imports `@datadog/datadog-api-client` once per process. */
+export function loadDatadogSdk(): Promise<DatadogSdk> {
+  sdk ??= import('@datadog/datadog-api-client');
+  return sdk;
+}
+
+/**
+ * One SDK configuration for every adapter of this lib: the keys from config (revealed only here), the base URL
+ * DATADOG_API_URL (https://api.<DD_SITE> by default; a loopback server in tests), the SDK's own retries on 429
+ * and 5xx, and the unstable operations the caller uses enabled by name (every v2 Incidents call is one).
+ */
+export async function createSdkConfiguration(
+  config: AppConfig,
+  options: { unstableOperations?: readonly string[]; maxRetries?: number } = {},
+): Promise<{ sdk: DatadogSdk; configuration: SdkConfiguration }> {
+  const loaded = await loadDatadogSdk();
+  const { apiKey, appKey, apiUrl } = config.datadog;
+  const maxRetries = options.maxRetries ?? 2;
+  const configuration = loaded.client.createConfiguration({
+    authMethods: { apiKeyAuth: apiKey?.reveal() ?? '', appKeyAuth: appKey?.reveal() ?? '' },
+    baseServer: new loaded.client.BaseServerConfiguration(apiUrl, {}),
+    enableRetry: maxRetries > 0,
+    maxRetries,
+  });
+  for (const operation of options.unstableOperations ?? []) configuration.unstableOperations[operation] = true;
+  return { sdk: loaded, configuration };
+}
