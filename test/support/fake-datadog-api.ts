@@ -28,10 +28,7 @@ export type DatadogHandler = (request: DatadogRequest, params: string[]) => Data
  * Refusing connections is `down()` / `up()`: the listener closes and reopens on the same port.
  */
 export type DatadogFault =
-  | { mode: 'none' }
-  | { mode: 'status'; status: number }
-  | { mode: 'drop-response' }
-  | { mode: 'hang' };
+  { mode: 'none' } | { mode: 'status'; status: number } | { mode: 'drop-response' } | { mode: 'hang' };
 
 /**
  * A stand-in for the Datadog REST API on 127.0.0.1 (`DATADOG_API_URL`), for the real `@datadog/datadog-api-client`

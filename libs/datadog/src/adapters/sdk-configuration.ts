@@ -8,18 +8,24 @@ let sdk: Promise<DatadogSdk> | undefined;
 
 /** Imports `@datadog/datadog-api-client` once per process. */
 export function loadDatadogSdk(): Promise<DatadogSdk> {
-  sdk ??= import('@datadog/datadog-api-client');
+  sdk ??= import('@datadog/datadog-api-client').then((loaded) => {
+    // The SDK warns on stderr at every call of an unstable operation; they are enabled on purpose, by name.
+    // (`logger` is loglevel's, untyped here.)
+    (loaded.logger as { setLevel(level: 'error'): void }).setLevel('error');
+    return loaded;
+  });
   return sdk;
 }
 
 /**
  * One SDK configuration for every adapter of this lib: the keys from config (revealed only here), the base URL
  * DATADOG_API_URL (https://api.<DD_SITE> by default; a loopback server in tests), the SDK's own retries on 429
- * and 5xx, and the unstable operations the caller uses enabled by name (every v2 Incidents call is one).
+ * and 5xx, and the unstable operations the caller uses enabled by name (every v2 Incidents call is one). With
+ * `timeoutMs` the configuration carries an abort signal that starts now: make one per call.
  */
 export async function createSdkConfiguration(
   config: AppConfig,
-  options: { unstableOperations?: readonly string[]; maxRetries?: number } = {},
+  options: { unstableOperations?: readonly string[]; maxRetries?: number; timeoutMs?: number } = {},
 ): Promise<{ sdk: DatadogSdk; configuration: SdkConfiguration }> {
   const loaded = await loadDatadogSdk();
   const { apiKey, appKey, apiUrl } = config.datadog;
@@ -29,6 +35,8 @@ export async function createSdkConfiguration(
     baseServer: new loaded.client.BaseServerConfiguration(apiUrl, {}),
     enableRetry: maxRetries > 0,
     maxRetries,
+    // A configuration made with a timeout is for one call (the signal starts now).
+    ...(options.timeoutMs ? { httpConfig: { signal: AbortSignal.timeout(options.timeoutMs) } } : {}),
   });
   for (const operation of options.unstableOperations ?? []) configuration.unstableOperations[operation] = true;
   return { sdk: loaded, configuration };

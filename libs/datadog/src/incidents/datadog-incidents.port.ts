@@ -37,6 +37,8 @@ export interface DeliveredIncident {
   publicId?: number;
   /** Link to the incident in the Datadog web app. */
   url: string;
+  /** What did not go through although the incident was opened (a link attachment Datadog refused). */
+  warnings?: readonly string[];
 }
 
 /** A change to an open incident: a re-alert (severity may rise) or a recovery (state resolved). */

@@ -1,0 +1,168 @@
+import type { v2 } from '@datadog/datadog-api-client';
+import type { AppConfig } from '@app/config';
+import { createSdkConfiguration, type DatadogSdk, type SdkConfiguration } from '../adapters/sdk-configuration';
+import { DatadogApiError } from '../datadog.errors';
+import {
+  DatadogIncidentsPort,
+  type DeliveredIncident,
+  type IncidentRequest,
+  type IncidentUpdate,
+} from './datadog-incidents.port';
+
+/** The custom textbox field holding the idempotency key (provisioned by `npm run datadog:apply`). */
+export const IDEMPOTENCY_FIELD = 'control_plane_key';
+/** Every v2 Incidents operation used here is unstable in the SDK and must be enabled by name. */
+const UNSTABLE_OPERATIONS = [
+  'v2.createIncident',
+  'v2.updateIncident',
+  'v2.searchIncidents',
+  'v2.createIncidentAttachment',
+] as const;
+/** One HTTP call's limit; the outbox retries, so the SDK does not. */
+const CALL_TIMEOUT_MS = 10_000;
+const MAX_MESSAGE = 300;
+
+type TextboxField = { type: 'textbox'; value: string };
+type DropdownField = { type: 'dropdown'; value: string };
+
+/**
+ * `DatadogIncidentsPort` on `@datadog/datadog-api-client` (v2 Incidents API) at DATADOG_API_URL. Each call gets
+ * its own configuration with a 10 s abort signal and no SDK retries: the incidents outbox owns retries and backoff.
+ * Severity and state are Datadog's `severity`/`state` dropdown fields; the idempotency key, service, env, monitor
+ * and group are textbox fields. The runbook is the first timeline cell; the links are in it and are also added as
+ * link attachments (best effort: the incident exists either way, and a retry must not open a second one).
+ */
+export class DatadogIncidentsAdapter extends DatadogIncidentsPort {
+  readonly name = 'datadog';
+
+  constructor(private readonly config: AppConfig) {
+    super();
+    if (!config.datadog.configured) throw new Error('DatadogIncidentsAdapter needs DD_API_KEY and DD_APP_KEY');
+  }
+
+  private async api(): Promise<{ api: v2.IncidentsApi; sdk: DatadogSdk; configuration: SdkConfiguration }> {
+    const { sdk, configuration } = await createSdkConfiguration(this.config, {
+      unstableOperations: UNSTABLE_OPERATIONS,
+      maxRetries: 0,
+      timeoutMs: CALL_TIMEOUT_MS,
+    });
+    return { api: new sdk.v2.IncidentsApi(configuration), sdk, configuration };
+  }
+
+  async findByKey(idempotencyKey: string): Promise<DeliveredIncident | undefined> {
+    const { api } = await this.api();
+    const response = await call('incident search', () =>
+      api.searchIncidents({ query: `${IDEMPOTENCY_FIELD}:"${idempotencyKey}"`, pageSize: 5 }),
+    );
+    for (const { data } of response.data.attributes?.incidents ?? []) {
+      const field = data.attributes?.fields?.[IDEMPOTENCY_FIELD] as { value?: unknown } | undefined;
+      // Only an exact match counts: a search engine may match more loosely than the key.
+      if (field?.value === idempotencyKey) return this.delivered(data);
+    }
+    return undefined;
+  }
+
+  async create(request: IncidentRequest): Promise<DeliveredIncident> {
+    const { api } = await this.api();
+    const fields: Record<string, TextboxField | DropdownField> = {
+      severity: { type: 'dropdown', value: request.severity },
+      state: { type: 'dropdown', value: 'active' },
+      [IDEMPOTENCY_FIELD]: { type: 'textbox', value: request.idempotencyKey },
+    };
+    for (const [name, value] of Object.entries(request.fields)) fields[name] = { type: 'textbox', value };
+    const links = request.links.map((link) => `- [${link.title}](${link.url})`).join('\n');
+    const markdown = links ? `${request.runbookMarkdown}\n\n**Links**\n${links}` : request.runbookMarkdown;
+    const response = await call('incident create', () =>
+      api.createIncident({
+        body: {
+          data: {
+            type: 'incidents',
+            attributes: {
+              title: request.title,
+              customerImpacted: request.customerImpacted,
+              ...(request.customerImpacted
+                ? { customerImpactScope: request.customerImpactScope ?? request.title }
+                : {}),
+              fields,
+              initialCells: [{ cellType: 'markdown', content: { content: markdown } }],
+              notificationHandles: request.notificationHandles.map((handle) => ({ handle, displayName: handle })),
+            },
+          },
+        },
+      }),
+    );
+    const incident = this.delivered(response.data);
+    const warnings = await this.attachLinks(incident.id, request);
+    return warnings.length > 0 ? { ...incident, warnings } : incident;
+  }
+
+  async update(id: string, update: IncidentUpdate): Promise<void> {
+    const { api } = await this.api();
+    const fields: Record<string, TextboxField | DropdownField> = {};
+    if (update.severity) fields.severity = { type: 'dropdown', value: update.severity };
+    if (update.state) fields.state = { type: 'dropdown', value: update.state };
+    for (const [name, value] of Object.entries(update.fields ?? {})) fields[name] = { type: 'textbox', value };
+    await call('incident update', () =>
+      api.updateIncident({ incidentId: id, body: { data: { id, type: 'incidents', attributes: { fields } } } }),
+    );
+  }
+
+  /** Adds each link as an attachment; returns what failed (the incident exists either way; its cell has the links). */
+  private async attachLinks(incidentId: string, request: IncidentRequest): Promise<string[]> {
+    const warnings: string[] = [];
+    for (const link of request.links) {
+      const { api } = await this.api();
+      await call('incident attachment', () =>
+        api.createIncidentAttachment({
+          incidentId,
+          body: {
+            data: {
+              type: 'incident_attachments',
+              attributes: { attachmentType: 'link', attachment: { documentUrl: link.url, title: link.title } },
+            },
+          },
+        }),
+      ).catch((error: unknown) => warnings.push(`link "${link.title}" not attached: ${(error as Error).message}`));
+    }
+    return warnings;
+  }
+
+  private delivered(data: v2.IncidentResponseData): DeliveredIncident {
+    const publicId = data.attributes?.publicId;
+    return {
+      id: data.id,
+      ...(typeof publicId === 'number' ? { publicId } : {}),
+      url: `${this.config.datadog.appUrl}/incidents/${typeof publicId === 'number' ? publicId : data.id}`,
+    };
+  }
+}
+
+/** Runs one SDK call, turning its failure into a `DatadogApiError` with Datadog's status (none: no answer). */
+async function call<T>(operation: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const status = statusOf(error);
+    throw new DatadogApiError(operation, describe(error, status), { cause: error, status });
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' && code >= 100 && code < 600 ? code : undefined;
+}
+
+/** Datadog's `errors` list when it sent one, else the error's message; bounded, and never a header or a key. */
+function describe(error: unknown, status: number | undefined): string {
+  const body = (error as { body?: unknown } | null)?.body;
+  const errors = (body as { errors?: unknown } | null)?.errors;
+  const detail = Array.isArray(errors)
+    ? errors.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))).join('; ')
+    : error instanceof Error
+      ? error.name === 'AbortError' || error.name === 'TimeoutError'
+        ? `no answer within ${CALL_TIMEOUT_MS} ms`
+        : error.message
+      : String(error);
+  const text = status === undefined ? detail : `HTTP ${status}: ${detail}`;
+  return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text;
+}
