@@ -167,6 +167,7 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
         answered: 3,
         errors: 1,
         timeouts: 1,
+        circuitOpen: 0,
         safetyBlocks: 1,
         aborted: 1,
         retries: 2,
@@ -189,6 +190,50 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
         ['pro', '*', 4, []],
       ]);
       expect(await store.window({ from: t + 20, to: t + 30 })).toEqual([]);
+    });
+
+    it('counts calls refused by open circuits apart from other errors', async () => {
+      const t = base() + 60_000;
+      await store.append([
+        usageRecord({ ts: t, model: 'pro', status: 'error', errorType: 'circuit_open' }),
+        usageRecord({ ts: t + 1, model: 'pro', status: 'error', errorType: 'circuit_open' }),
+        usageRecord({ ts: t + 2, model: 'pro', status: 'error', errorType: 'server' }),
+        usageRecord({ ts: t + 3, model: 'flash' }),
+      ]);
+      const byModel = await store.window({ from: t, to: t + 10, groupBy: ['model'] });
+      expect(byModel.map((w) => [w.model, w.errors, w.circuitOpen])).toEqual([
+        ['flash', 0, 0],
+        ['pro', 3, 2],
+      ]);
+    });
+
+    it('finds prompts answered several times (response-cache candidates), per endpoint and model', async () => {
+      const t = base() + 60_000;
+      const rec = (i: number, hash: string, extra: Partial<UsageRecord> = {}) =>
+        usageRecord({ ts: t + i, promptHash: hash, costUsd: 0.01, inputTokens: 100, latencyMs: 200, ...extra });
+      await store.append([
+        rec(0, 'h-faq'),
+        rec(1, 'h-faq'),
+        rec(2, 'h-faq'),
+        rec(3, 'h-faq', { status: 'error', errorType: 'server' }), // not answered: not cacheable
+        rec(4, 'h-faq', { model: 'pro' }), // another model: another candidate
+        rec(5, 'h-two'),
+        rec(6, 'h-two', { endpoint: '/reason' }), // another endpoint
+        rec(7, 'h-pair'),
+        rec(8, 'h-pair'),
+        rec(9, 'h-once'),
+        rec(-1, 'h-pair'), // before the window
+      ]);
+      const found = await store.repeatedPrompts({ from: t, to: t + 10, minCalls: 2, limit: 10 });
+      expect(found.map((r) => [r.endpoint, r.model, r.promptHash, r.calls])).toEqual([
+        ['/qa', 'gemini-2.5-flash', 'h-faq', 3],
+        ['/qa', 'gemini-2.5-flash', 'h-pair', 2],
+      ]);
+      expect(found[0]!.costUsd).toBeCloseTo(0.03, 10);
+      expect(found[0]!.inputTokens).toBe(300);
+      expect(found[0]!.latencyMsSum).toBe(600);
+      expect(await store.repeatedPrompts({ from: t, to: t + 10, minCalls: 3, limit: 10 })).toHaveLength(1);
+      expect(await store.repeatedPrompts({ from: t, to: t + 10, minCalls: 2, limit: 1 })).toHaveLength(1);
     });
 
     it('counts an aborted call as a request with its tokens and cost, not as an error', async () => {

@@ -5,7 +5,7 @@ import { LEDGER_METRICS } from './ledger.metrics';
 import type { LedgerStore } from './store/ledger-store.port';
 import { type LedgerStatus, UsageLedger } from './usage-ledger';
 import { emptyHourly, type HourlyQuery, type HourlyUsage, type UsageRecord } from './usage-record';
-import type { WindowQuery, WindowUsage } from './window-usage';
+import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from './window-usage';
 
 export interface BufferedLedgerOptions {
   flushMs: number;
@@ -204,6 +204,10 @@ export class BufferedUsageLedger extends UsageLedger {
 
   window(query: WindowQuery): Promise<WindowUsage[]> {
     return this.store.window(query);
+  }
+
+  repeatedPrompts(query: RepeatedPromptQuery): Promise<RepeatedPrompt[]> {
+    return this.store.repeatedPrompts(query);
   }
 
   async hourlySeries(from: number, to: number): Promise<HourlyUsage[]> {

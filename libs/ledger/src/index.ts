@@ -6,6 +6,8 @@ export * from './usage-record';
 export {
   addWindow,
   emptyWindow,
+  type RepeatedPrompt,
+  type RepeatedPromptQuery,
   WINDOW_MEASURES,
   type WindowMeasure,
   type WindowQuery,

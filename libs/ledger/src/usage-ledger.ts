@@ -1,6 +1,6 @@
 import type { HourlyQuery, HourlyUsage, UsageRecord } from './usage-record';
 import type { LedgerStoreKind } from './store/ledger-store.port';
-import type { WindowQuery, WindowUsage } from './window-usage';
+import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from './window-usage';
 
 export interface LedgerStatus {
   store: LedgerStoreKind;
@@ -35,6 +35,8 @@ export abstract class UsageLedger {
    * buffer): every instance on one PostgreSQL ledger reads the same figures for the same window.
    */
   abstract window(query: WindowQuery): Promise<WindowUsage[]>;
+  /** Response-cache candidates: prompts answered at least `minCalls` times in the window (written records only). */
+  abstract repeatedPrompts(query: RepeatedPromptQuery): Promise<RepeatedPrompt[]>;
   /** Cost in [from, to) per the rollups, plus buffered records in that window not yet written. */
   abstract spendBetween(from: number, to: number): Promise<number>;
   /**

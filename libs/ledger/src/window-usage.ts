@@ -15,6 +15,27 @@ export interface WindowQuery {
   latencyBoundsMs?: readonly number[];
 }
 
+/** Which repeated prompts to find: [from, to), prompts asked at least `minCalls` times, at most `limit` rows. */
+export interface RepeatedPromptQuery {
+  from: number;
+  to: number;
+  minCalls: number;
+  limit: number;
+}
+
+/** One exact prompt (by hash) answered several times on one endpoint by one model: a response-cache candidate. */
+export interface RepeatedPrompt {
+  endpoint: string;
+  model: string;
+  promptHash: string;
+  /** Answered calls with this prompt in the window. */
+  calls: number;
+  costUsd: number;
+  inputTokens: number;
+  outputTokens: number;
+  latencyMsSum: number;
+}
+
 /** Sums over the raw records of one window (and, unless grouped away, one endpoint/provider/model). */
 export interface WindowUsage {
   endpoint: string;
@@ -27,6 +48,8 @@ export interface WindowUsage {
   errors: number;
   /** Failed calls whose error type is `timeout`. */
   timeouts: number;
+  /** Failed calls refused because the circuit breakers of every model in the chain were open (`circuit_open`). */
+  circuitOpen: number;
   safetyBlocks: number;
   aborted: number;
   retries: number;
@@ -57,6 +80,7 @@ export const WINDOW_MEASURES = [
   'answered',
   'errors',
   'timeouts',
+  'circuitOpen',
   'safetyBlocks',
   'aborted',
   'retries',

@@ -42,6 +42,8 @@ const REQUEST_FIELDS: readonly (keyof InsightsRequestDto)[] = [
 ];
 
 const PRIORITY_ACTIONS = 5;
+/** Most repeated prompts read for the caching rule (the most repeated first). */
+const REPEATS_LIMIT = 500;
 
 /**
  * `POST /insights`: the health summary, recommendations, predictive insights and priority actions, from live data
@@ -115,7 +117,18 @@ export class InsightsReportService {
       byEndpoint.set(row.endpoint, e);
     }
     const budget = this.outlook.status(now);
+    const [refusals, answered, repeats] = await Promise.all([
+      this.ledger.window({ from: short.from, to: short.to, groupBy: ['model'] }),
+      this.ledger.window({ from: long.from, to: long.to, groupBy: ['endpoint', 'model'] }),
+      this.ledger.repeatedPrompts({ from: long.from, to: long.to, minCalls: 2, limit: REPEATS_LIMIT }),
+    ]);
     return {
+      refusals: refusals.map((w) => ({ model: w.model, requests: w.requests, refused: w.circuitOpen })),
+      refusalsWindow: windowOf(short.window, short.from, short.to),
+      answered: answered.map((w) => ({ endpoint: w.endpoint, model: w.model, answered: w.answered })),
+      repeats,
+      repeatsLimit: REPEATS_LIMIT,
+      repeatsWindow: windowOf(long.window, long.from, long.to),
       short,
       long,
       prompts: [...byEndpoint.values()].sort((a, b) => a.endpoint.localeCompare(b.endpoint)),

@@ -77,6 +77,12 @@ function facts(
     drift: [],
     latencySloMs: SLO,
     costPerRequestUsd: 0.01,
+    refusals: [],
+    refusalsWindow: windowOf('5m', NOW - 300_000, NOW),
+    repeats: [],
+    repeatsLimit: 200,
+    answered: [],
+    repeatsWindow: windowOf('1h', NOW - 3_600_000, NOW),
     ...extra,
   };
 }

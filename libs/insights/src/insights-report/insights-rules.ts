@@ -9,6 +9,7 @@ import {
   type InsightsWindowDto,
   type PredictiveInsightDto,
 } from './insights-report.dto';
+import { cachingRecommendations, circuitRecommendations, type TrafficFacts } from './traffic-rules';
 
 export type DriftSnapshot = ReturnType<DriftMonitor['all']>[number];
 
@@ -20,7 +21,7 @@ export interface EndpointPrompts {
 }
 
 /** Everything the live rules read, gathered by `InsightsReportService` (or built by hand in tests). */
-export interface LiveFacts {
+export interface LiveFacts extends TrafficFacts {
   /** The health score of the short (`5m`) and long (`1h`) windows, ending at the same `to`. */
   short: HealthReport;
   long: HealthReport;
@@ -248,8 +249,10 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
     }
   }
 
+  out.push(...circuitRecommendations(facts));
   out.push(...securityRecommendations(facts, shortW, longW));
   out.push(...promptRecommendations(facts));
+  out.push(...cachingRecommendations(facts));
   return sortRecommendations(out);
 }
 

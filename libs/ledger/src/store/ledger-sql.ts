@@ -9,7 +9,13 @@ import {
   type UsageRecord,
   type UsageStatus,
 } from '../usage-record';
-import { WINDOW_MEASURES, type WindowMeasure, type WindowQuery, type WindowUsage } from '../window-usage';
+import {
+  type RepeatedPrompt,
+  WINDOW_MEASURES,
+  type WindowMeasure,
+  type WindowQuery,
+  type WindowUsage,
+} from '../window-usage';
 
 /** SQL shared by the SQLite and PostgreSQL stores (both speak this dialect subset). */
 
@@ -238,6 +244,7 @@ const WINDOW_SQL: Record<WindowMeasure, string> = {
   answered: `SUM(CASE WHEN status = 'ok' THEN 1 ELSE 0 END)`,
   errors: `SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END)`,
   timeouts: `SUM(CASE WHEN status = 'error' AND error_type = 'timeout' THEN 1 ELSE 0 END)`,
+  circuitOpen: `SUM(CASE WHEN status = 'error' AND error_type = 'circuit_open' THEN 1 ELSE 0 END)`,
   safetyBlocks: `SUM(CASE WHEN status = 'safety_block' THEN 1 ELSE 0 END)`,
   aborted: `SUM(CASE WHEN status = 'aborted' THEN 1 ELSE 0 END)`,
   retries: 'COALESCE(SUM(retry_count), 0)',
@@ -284,4 +291,30 @@ export function toWindow(row: Record<string, unknown>, buckets: number): WindowU
   } as WindowUsage;
   for (const m of WINDOW_MEASURES) out[m] = num(row[windowColumn(m)]);
   return out;
+}
+
+/**
+ * Answered calls whose exact prompt (its hash: the whole text sent, document included) was asked more than once in
+ * [from, to), per endpoint and model, most repeated first. `$1`/`$2`: from, to; `$3`: fewest calls; `$4`: limit.
+ */
+export function repeatedPromptsSelect(param: (i: number) => string): string {
+  return `SELECT endpoint, model, prompt_hash, COUNT(*) AS calls, COALESCE(SUM(cost_usd), 0) AS cost_usd,
+COALESCE(SUM(input_tokens), 0) AS input_tokens, COALESCE(SUM(output_tokens), 0) AS output_tokens,
+COALESCE(SUM(latency_ms), 0) AS latency_ms_sum
+FROM usage_records WHERE ts >= ${param(1)} AND ts < ${param(2)} AND status = 'ok'
+GROUP BY endpoint, model, prompt_hash HAVING COUNT(*) >= ${param(3)}
+ORDER BY calls DESC, endpoint, model, prompt_hash LIMIT ${param(4)}`;
+}
+
+export function toRepeatedPrompt(row: Record<string, unknown>): RepeatedPrompt {
+  return {
+    endpoint: str(row.endpoint),
+    model: str(row.model),
+    promptHash: str(row.prompt_hash),
+    calls: num(row.calls),
+    costUsd: num(row.cost_usd),
+    inputTokens: num(row.input_tokens),
+    outputTokens: num(row.output_tokens),
+    latencyMsSum: num(row.latency_ms_sum),
+  };
 }

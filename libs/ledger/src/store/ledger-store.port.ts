@@ -1,5 +1,5 @@
 import type { HourlyQuery, HourlyUsage, UsageRecord } from '../usage-record';
-import type { WindowQuery, WindowUsage } from '../window-usage';
+import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from '../window-usage';
 
 export type LedgerStoreKind = 'sqlite' | 'postgres';
 
@@ -32,6 +32,8 @@ export abstract class LedgerStore {
    * latency bucket counts; no row when the window holds no record. What the health score reads.
    */
   abstract window(query: WindowQuery): Promise<WindowUsage[]>;
+  /** Prompts answered at least `minCalls` times in the window, per endpoint and model (a scan of the window's records). */
+  abstract repeatedPrompts(query: RepeatedPromptQuery): Promise<RepeatedPrompt[]>;
   /** Number of raw records with ts in [from, to). */
   abstract countRecords(from: number, to: number): Promise<number>;
   /** The raw records in [from, to), oldest first, at most `limit`. */

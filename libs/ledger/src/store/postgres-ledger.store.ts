@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
-import type { WindowQuery, WindowUsage } from '../window-usage';
+import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from '../window-usage';
 import { LedgerStore, type PurgeResult } from './ledger-store.port';
 import {
   ADDED_RECORD_COLUMNS,
@@ -18,6 +18,8 @@ import {
   toRecord,
   toWindow,
   windowSelect,
+  repeatedPromptsSelect,
+  toRepeatedPrompt,
 } from './ledger-sql';
 
 /** Rows per multi-row INSERT (PostgreSQL allows 65535 parameters per statement). */
@@ -134,6 +136,14 @@ export class PostgresLedgerStore extends LedgerStore {
       [query.from, query.to],
     );
     return result.rows.map((r) => toWindow(r as Record<string, unknown>, buckets)).filter((w) => w.requests > 0);
+  }
+
+  async repeatedPrompts(query: RepeatedPromptQuery): Promise<RepeatedPrompt[]> {
+    const result = await this.pool.query(
+      repeatedPromptsSelect((i) => `$${i}`),
+      [query.from, query.to, query.minCalls, query.limit],
+    );
+    return result.rows.map((r) => toRepeatedPrompt(r as Record<string, unknown>));
   }
 
   async countRecords(from: number, to: number): Promise<number> {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
-import type { WindowQuery, WindowUsage } from '../window-usage';
+import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from '../window-usage';
 import { LedgerStore, type PurgeResult } from './ledger-store.port';
 import {
   ADDED_RECORD_COLUMNS,
@@ -19,6 +19,8 @@ import {
   toRecord,
   toWindow,
   windowSelect,
+  repeatedPromptsSelect,
+  toRepeatedPrompt,
 } from './ledger-sql';
 
 /**
@@ -136,6 +138,15 @@ export class SqliteLedgerStore extends LedgerStore {
         .all(query.from, query.to);
       return rows.map((r) => toWindow(r as Record<string, unknown>, buckets)).filter((w) => w.requests > 0);
     });
+  }
+
+  repeatedPrompts(query: RepeatedPromptQuery): Promise<RepeatedPrompt[]> {
+    return settle(() =>
+      this.open()
+        .prepare(repeatedPromptsSelect(() => '?'))
+        .all(query.from, query.to, query.minCalls, query.limit)
+        .map((r) => toRepeatedPrompt(r as Record<string, unknown>)),
+    );
   }
 
   countRecords(from: number, to: number): Promise<number> {

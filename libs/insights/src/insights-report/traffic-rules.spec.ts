@@ -1,0 +1,103 @@
+import type { RepeatedPrompt } from '@app/ledger';
+import { windowOf } from './insights-rules';
+import { cachingRecommendations, circuitRecommendations, type TrafficFacts } from './traffic-rules';
+
+const NOW = Date.UTC(2026, 11, 6, 12);
+
+function facts(extra: Partial<TrafficFacts>): TrafficFacts {
+  return {
+    refusals: [],
+    refusalsWindow: windowOf('5m', NOW - 300_000, NOW),
+    repeats: [],
+    repeatsLimit: 500,
+    answered: [],
+    repeatsWindow: windowOf('1h', NOW - 3_600_000, NOW),
+    ...extra,
+  };
+}
+
+const prompt = (hash: string, calls: number, extra: Partial<RepeatedPrompt> = {}): RepeatedPrompt => ({
+  endpoint: '/qa',
+  model: 'flash',
+  promptHash: hash,
+  calls,
+  costUsd: 0.002 * calls,
+  inputTokens: 500 * calls,
+  outputTokens: 100 * calls,
+  latencyMsSum: 400 * calls,
+  ...extra,
+});
+
+describe('traffic rules: open circuits', () => {
+  it('names the refused calls with their share and window, and says nothing without refusals', () => {
+    const recs = circuitRecommendations(
+      facts({
+        refusals: [
+          { model: 'pro', requests: 80, refused: 20 },
+          { model: 'flash', requests: 200, refused: 0 },
+        ],
+      }),
+    );
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      category: 'reliability',
+      priority: 'high',
+      model: 'pro',
+      evidence: { requests: 80, figures: { refused_calls: 20, refused_rate: 0.25 } },
+    });
+    expect(recs[0]!.title).toContain('20 calls (25%) refused with 503 in the last 5m');
+    expect(recs[0]!.confidence).toBeGreaterThan(0.5);
+    expect(circuitRecommendations(facts({ refusals: [{ model: 'pro', requests: 80, refused: 0 }] }))).toEqual([]);
+  });
+
+  it('a rare refusal is medium priority with a lower confidence than a frequent one', () => {
+    const [rare] = circuitRecommendations(facts({ refusals: [{ model: 'pro', requests: 200, refused: 2 }] }));
+    const [often] = circuitRecommendations(facts({ refusals: [{ model: 'pro', requests: 200, refused: 60 }] }));
+    expect(rare!.priority).toBe('medium');
+    expect(rare!.confidence).toBeLessThan(often!.confidence);
+  });
+});
+
+describe('traffic rules: response-cache candidates', () => {
+  it('counts the repeats after the first call of each prompt, their cost and latency, per endpoint and model', () => {
+    const recs = cachingRecommendations(
+      facts({
+        repeats: [prompt('aaaaaaaaaaaa', 10), prompt('bbbbbbbbbbbb', 4), prompt('cccc', 3, { endpoint: '/reason' })],
+        answered: [
+          { endpoint: '/qa', model: 'flash', answered: 40 },
+          { endpoint: '/reason', model: 'flash', answered: 1000 },
+        ],
+      }),
+    );
+    // /qa: 14 calls of 2 prompts = 12 repeats of 40 answered (30 %); /reason: 2 repeats, under the floor.
+    expect(recs).toHaveLength(1);
+    const [rec] = recs;
+    expect(rec).toMatchObject({ category: 'cost', priority: 'high', endpoint: '/qa', model: 'flash' });
+    expect(rec!.evidence.figures).toMatchObject({
+      repeated_prompts: 2,
+      repeat_calls: 12,
+      answered_calls: 40,
+      repeat_share: 0.3,
+      most_repeated_calls: 10,
+      latency_of_repeats_ms: 400 * 12,
+    });
+    expect(rec!.evidence.figures.cost_of_repeats_usd).toBeCloseTo(0.002 * 12, 9);
+    expect(rec!.evidence.summary).toContain('hash aaaaaaaa…');
+    expect(rec!.title).not.toContain('at least');
+  });
+
+  it('stays silent when repeats are a small share, and says "at least" when the list was cut at its limit', () => {
+    const small = facts({
+      repeats: [prompt('a', 4), prompt('b', 4)],
+      answered: [{ endpoint: '/qa', model: 'flash', answered: 1000 }],
+    });
+    expect(cachingRecommendations(small)).toEqual([]);
+    const cut = facts({
+      repeats: [prompt('a', 6), prompt('b', 6)],
+      repeatsLimit: 2,
+      answered: [{ endpoint: '/qa', model: 'flash', answered: 50 }],
+    });
+    const [rec] = cachingRecommendations(cut);
+    expect(rec!.title).toContain('at least 10 answers');
+  });
+});

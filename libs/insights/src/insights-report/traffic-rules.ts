@@ -1,0 +1,144 @@
+import type { RepeatedPrompt } from '@app/ledger';
+import type { InsightRecommendationDto, InsightsWindowDto } from './insights-report.dto';
+
+/** Calls of one model in a window, and how many of them the circuit breakers refused (`circuit_open`). */
+export interface ModelRefusals {
+  model: string;
+  requests: number;
+  refused: number;
+}
+
+/** Answered calls per endpoint and model over the repeats window (the denominator of a cache's share). */
+export interface EndpointModelCalls {
+  endpoint: string;
+  model: string;
+  answered: number;
+}
+
+/** What the traffic rules read, gathered by `InsightsReportService` (or built by hand in tests). */
+export interface TrafficFacts {
+  /** Per model over the short window. */
+  refusals: ModelRefusals[];
+  refusalsWindow: InsightsWindowDto;
+  /** Prompts answered at least twice, per endpoint and model, over `repeatsWindow` (at most `repeatsLimit` rows). */
+  repeats: RepeatedPrompt[];
+  repeatsLimit: number;
+  answered: EndpointModelCalls[];
+  repeatsWindow: InsightsWindowDto;
+}
+
+/** Fewest calls a cache would have answered for the caching rule to speak, and the smallest share of the traffic. */
+export const CACHE_MIN_AVOIDABLE = 5;
+export const CACHE_MIN_SHARE = 0.05;
+/** Refusals by open circuits are always worth a word; from this share of calls they are high priority. */
+export const REFUSAL_HIGH_SHARE = 0.1;
+/** Volume at which confidence reaches half its effect factor (as in insights-rules.ts). */
+const VOLUME_HALF = 30;
+
+const clamp01 = (x: number): number => (Number.isFinite(x) ? Math.max(0, Math.min(1, x)) : 0);
+const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
+const pct = (rate: number): string => `${round(rate * 100, 1)}%`;
+const confidenceOf = (n: number, effect: number): number =>
+  round((n > 0 ? n / (n + VOLUME_HALF) : 0) * clamp01(effect));
+
+/**
+ * Calls refused because every model's circuit breaker was open. The ledger records such a call under the chain's
+ * last model (the one whose breaker refused last), so the advice is about the chain, with that model named.
+ */
+export function circuitRecommendations(facts: TrafficFacts): InsightRecommendationDto[] {
+  const w = facts.refusalsWindow;
+  return facts.refusals
+    .filter((m) => m.refused > 0 && m.requests > 0)
+    .map((m) => {
+      const share = m.refused / m.requests;
+      return {
+        title: `Circuit breakers open: ${m.refused} calls (${pct(share)}) refused with 503 in the last ${w.name}, chain ending at ${m.model}`,
+        category: 'reliability',
+        priority: share >= REFUSAL_HIGH_SHARE ? 'high' : 'medium',
+        confidence: confidenceOf(m.requests, share / REFUSAL_HIGH_SHARE),
+        description:
+          `Every model of the fallback chain had its circuit breaker open, so these calls were refused without ` +
+          `reaching a provider (CIRCUIT_OPEN, with Retry-After). Check the providers' status (llm.circuit.state by ` +
+          `model, llm.error.count by error_type), add a fallback model on another provider (LLM_FALLBACK_MODELS), ` +
+          `or tune LLM_BREAKER_* if the breakers open on brief blips.`,
+        evidence: {
+          summary:
+            `${m.refused} of ${m.requests} calls recorded under ${m.model} failed with error type circuit_open in ` +
+            `the ${w.name} window ${w.from} – ${w.to}.`,
+          window: w,
+          baseline_window: null,
+          requests: m.requests,
+          figures: { refused_calls: m.refused, refused_rate: round(share, 4) },
+        },
+        expected_impact: `A healthy fallback would have answered up to ${m.refused} more calls per ${w.name}.`,
+        model: m.model,
+        endpoint: null,
+      } satisfies InsightRecommendationDto;
+    });
+}
+
+/**
+ * Response-cache candidates: exact prompts (same hash: the whole text sent, document included) answered more than
+ * once by one model on one endpoint. A cache would have answered every repeat after the first; the saving is their
+ * cost and the latency is theirs too. Only where repeats are a real share of that endpoint's answered calls.
+ */
+export function cachingRecommendations(facts: TrafficFacts): InsightRecommendationDto[] {
+  const w = facts.repeatsWindow;
+  const truncated = facts.repeats.length >= facts.repeatsLimit;
+  const groups = new Map<string, { endpoint: string; model: string; prompts: RepeatedPrompt[] }>();
+  for (const r of facts.repeats) {
+    const key = `${r.endpoint}\u0000${r.model}`;
+    const group = groups.get(key) ?? { endpoint: r.endpoint, model: r.model, prompts: [] };
+    group.prompts.push(r);
+    groups.set(key, group);
+  }
+  const answered = new Map(facts.answered.map((a) => [`${a.endpoint}\u0000${a.model}`, a.answered]));
+  const out: InsightRecommendationDto[] = [];
+  for (const [key, g] of groups) {
+    const total = answered.get(key) ?? 0;
+    const repeatedCalls = g.prompts.reduce((n, p) => n + p.calls, 0);
+    const avoidable = repeatedCalls - g.prompts.length;
+    if (total <= 0 || avoidable < CACHE_MIN_AVOIDABLE) continue;
+    const share = Math.min(1, avoidable / total);
+    if (share < CACHE_MIN_SHARE) continue;
+    // Each repeat costs about its prompt's mean cost; the first call of each prompt is still paid.
+    const savedUsd = g.prompts.reduce((sum, p) => sum + (p.costUsd * (p.calls - 1)) / p.calls, 0);
+    const savedMs = g.prompts.reduce((sum, p) => sum + (p.latencyMsSum * (p.calls - 1)) / p.calls, 0);
+    const top = [...g.prompts].sort((a, b) => b.calls - a.calls)[0]!;
+    const atLeast = truncated ? 'at least ' : '';
+    out.push({
+      title: `Endpoint ${g.endpoint} on ${g.model}: ${atLeast}${avoidable} answers (${pct(share)}) repeated an earlier identical prompt in the last ${w.name}`,
+      category: 'cost',
+      priority: share >= 0.3 ? 'high' : share >= 0.15 ? 'medium' : 'low',
+      confidence: confidenceOf(total, share / 0.3),
+      description:
+        `The same prompt (byte for byte, document included) was answered several times. A response cache in front ` +
+        `of the model, keyed on the prompt and the model, would answer the repeats at no cost; keep its lifetime ` +
+        `short where answers must reflect fresh data.`,
+      evidence: {
+        summary:
+          `${g.prompts.length} distinct prompts were asked ${repeatedCalls} times (${atLeast}${avoidable} repeats) ` +
+          `out of ${total} answered calls of ${g.model} on ${g.endpoint} in the ${w.name} window ${w.from} – ` +
+          `${w.to}; the most repeated (hash ${top.promptHash.slice(0, 8)}…) ${top.calls} times.`,
+        window: w,
+        baseline_window: null,
+        requests: total,
+        figures: {
+          repeated_prompts: g.prompts.length,
+          repeat_calls: avoidable,
+          answered_calls: total,
+          repeat_share: round(share, 4),
+          cost_of_repeats_usd: round(savedUsd, 6),
+          latency_of_repeats_ms: Math.round(savedMs),
+          most_repeated_calls: top.calls,
+        },
+      },
+      expected_impact:
+        `Caching would have saved about $${round(savedUsd, 6)} and ${Math.round(savedMs / 1000)} s of model time ` +
+        `per ${w.name} at this volume.`,
+      model: g.model,
+      endpoint: g.endpoint,
+    });
+  }
+  return out;
+}
