@@ -187,4 +187,38 @@ describe('insights (POST /insights)', () => {
     expect(performance!.evidence.figures.latency_slo_ms).toBe(400);
     report.push(`  SIM_LATENCY_MEDIAN_MS=1200: ${JSON.stringify(performance)}`);
   }, 120_000);
+
+  it('names a response-cache candidate from repeated prompts, and calls refused by open circuits', async () => {
+    // The same question and document, asked again and again: every answer after the first could come from a cache.
+    const repeated = await start({});
+    const statuses = await drive(repeated, 1500, 4);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    await sleep(1500);
+    const cache = (await insights(repeated)).recommendations.find((r) => r.title.includes('repeated an earlier'));
+    expect(cache).toBeDefined();
+    expect(cache).toMatchObject({ category: 'cost', endpoint: 'qa' });
+    expect(cache!.evidence.figures.repeated_prompts).toBe(1);
+    expect(cache!.evidence.figures.repeat_calls).toBe(statuses.length - 1);
+    expect(cache!.evidence.figures.cost_of_repeats_usd).toBeGreaterThan(0);
+    expect(cache!.evidence.summary).not.toContain(QUESTION.question);
+    report.push(`  repeated prompt: ${JSON.stringify(cache)}`);
+    await repeated.stop();
+
+    // Every call fails: after two failures the breaker opens and the next calls are refused without an attempt.
+    const broken = await start({
+      SIM_ERROR_RATE: '1',
+      LLM_BREAKER_FAILURE_THRESHOLD: '2',
+      LLM_BREAKER_MIN_REQUESTS: '2',
+      LLM_BREAKER_COOLDOWN_MS: '60000',
+    });
+    const refused = await drive(broken, 1000, 2);
+    expect(refused.filter((s) => s === 503).length).toBeGreaterThan(2);
+    await sleep(1500);
+    const circuit = (await insights(broken)).recommendations.find((r) => r.title.startsWith('Circuit breakers open'));
+    expect(circuit).toBeDefined();
+    expect(circuit).toMatchObject({ category: 'reliability', priority: 'high' });
+    expect(circuit!.evidence.figures.refused_calls).toBeGreaterThan(0);
+    expect(circuit!.evidence.figures.refused_calls).toBeLessThan(refused.length);
+    report.push(`  open circuits: ${JSON.stringify(circuit)}`);
+  }, 60_000);
 });
