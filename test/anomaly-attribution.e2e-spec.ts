@@ -157,3 +157,84 @@ describe('anomaly attribution (built service, generated ledger)', () => {
     expect(problem.errors.map((e) => e.field)).toEqual([field]);
   });
 });
+
+/**
+ * The same routes on live traffic: two replicas on one ledger, each serving one model of the simulated provider;
+ * the one serving gemini-2.5-pro is driven into a latency and error fault (SIM_LATENCY_MEDIAN_MS, SIM_ERROR_RATE).
+ * The baseline is 24 clean hours of both models written before they start; the analysis window is this hour.
+ */
+describe('anomaly attribution (live traffic, a simulated fault on one of two models)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'attribution-live-'));
+  const services: ServiceProcess[] = [];
+  afterAll(async () => {
+    await Promise.all(services.map((s) => s.stop()));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('names the faulted model as the primary cause of the latency and of the errors', async () => {
+    // Not across an hour boundary: the analysis window is the current hour.
+    const left = hourStart(Date.now()) + HOUR_MS - Date.now();
+    if (left < 40_000) await new Promise((r) => setTimeout(r, left + 1000));
+    const hour = hourStart(Date.now());
+    const store = new SqliteLedgerStore(join(dataDir, 'ledger.sqlite'));
+    await store.init();
+    let seed = 11;
+    const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const baseline: UsageRecord[] = [];
+    for (let h = hour - 24 * HOUR_MS; h < hour; h += HOUR_MS)
+      for (const model of ['gemini-2.5-flash', 'gemini-2.5-pro'])
+        for (let i = 0; i < 6; i++)
+          baseline.push(
+            usageRecord({
+              ts: h + i * 60_000,
+              endpoint: 'qa',
+              provider: 'simulated',
+              model,
+              latencyMs: 30 + 20 * random(),
+            }),
+          );
+    await store.append(baseline);
+    await store.close();
+
+    const common = {
+      DATA_DIR: dataDir,
+      DD_TRACE_ENABLED: 'false',
+      DD_DOGSTATSD_PORT: '9',
+      LEDGER_FLUSH_MS: '200',
+      LLM_MAX_RETRIES: '0',
+      SIM_LATENCY_SIGMA: '0.2',
+    };
+    const [clean, faulty] = await Promise.all([
+      new ServiceProcess({ ...common, LLM_MODEL: 'gemini-2.5-flash', SIM_LATENCY_MEDIAN_MS: '40' }).start(),
+      new ServiceProcess({
+        ...common,
+        LLM_MODEL: 'gemini-2.5-pro',
+        SIM_LATENCY_MEDIAN_MS: '400',
+        SIM_ERROR_RATE: '0.5',
+      }).start(),
+    ]);
+    services.push(clean, faulty);
+    const end = Date.now() + 3000;
+    await Promise.all(
+      [clean, faulty, clean, faulty].map(async (service) => {
+        while (Date.now() < end) {
+          const res = await post(`${service.url}/qa`, { question: `Which planet is red? (${random()})` });
+          await res.text();
+        }
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 800)); // both ledgers flushed
+
+    for (const metric of ['latency', 'errors'] as const) {
+      const res = await post(`${clean.url}/optimization/attribute-anomaly`, { metric });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as Report;
+      expect(body).toMatchObject({ status: 'ok', metric, change: { direction: 'worse' } });
+      expect(body.baseline.requests).toBe(24 * 12);
+      expect(body.primaryCause).toMatchObject({ dimension: 'model', value: 'gemini-2.5-pro' });
+      expect(body.primaryCause!.contributionPct).toBeGreaterThan(60);
+      expect(body.summary).toContain('model gemini-2.5-pro');
+      process.stdout.write(`live ${metric}: ${body.summary}\n`);
+    }
+  }, 90_000);
+});
