@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteLedgerStore } from '../libs/ledger/src/store/sqlite-ledger.store';
+import { FakeDatadogApi } from './support/fake-datadog-api';
 import { post } from './support/http';
 import { usageRecord } from './support/ledger-store-contract';
 import { ServiceProcess } from './support/service-process';
@@ -237,4 +238,127 @@ describe('anomaly attribution (live traffic, a simulated fault on one of two mod
       process.stdout.write(`live ${metric}: ${body.summary}\n`);
     }
   }, 90_000);
+});
+
+/**
+ * `source: datadog`: the same attribution from the service's metrics in Datadog, through the real SDK against a
+ * loopback stand-in for the metrics query API serving a planted cause (gemini-2.5-pro's latency tripled in the
+ * analysis hour), summed over whatever the query groups by.
+ */
+describe('anomaly attribution from Datadog metrics (source: datadog)', () => {
+  const analysisHour = hourStart(Date.now()) - HOUR_MS;
+  const anomalyTimestamp = new Date(analysisHour + 30 * 60_000).toISOString();
+  const api = new FakeDatadogApi();
+  const dirs: string[] = [];
+  let keyed: ServiceProcess;
+  let keyless: ServiceProcess;
+
+  /** One hour of one model on one endpoint, as the metrics would count it. */
+  const cell = (hour: number, model: string): Record<string, number> => {
+    const latency = hour === analysisHour && model === FAULTY ? 900 : 300;
+    return {
+      'sum:llm.request.count': 10,
+      'sum:llm.error.count': 0,
+      'sum:llm.cost.usd': 0.01,
+      'sum:llm.request.latency_ms': 10 * latency,
+      'sum:llm.quality.score': 8,
+      'count:llm.quality.score': 10,
+    };
+  };
+
+  beforeAll(async () => {
+    await api.start();
+    api.route('GET', '/api/v1/query', (request) => {
+      const query = request.query.get('query') ?? '';
+      const match = /^(sum|count):([\w.]+)\{([^}]*)\}(?: by \{(\w+)\})?/.exec(query);
+      if (!match) return { status: 400, body: { errors: [`unreadable query ${query}`] } };
+      const [, aggregator, metric, , dim] = match;
+      const from = Number(request.query.get('from')) * 1000;
+      const to = Number(request.query.get('to')) * 1000;
+      const groups = new Map<string, Map<number, number>>();
+      for (let hour = hourStart(from); hour <= to; hour += HOUR_MS)
+        for (const endpoint of ENDPOINTS)
+          for (const { model, provider } of MODELS) {
+            const value = cell(hour, model)[`${aggregator}:${metric}`] ?? 0;
+            const tag = dim === 'model' ? model : dim === 'provider' ? provider : dim === 'endpoint' ? endpoint : '';
+            const points = groups.get(tag) ?? new Map<number, number>();
+            points.set(hour, (points.get(hour) ?? 0) + value);
+            groups.set(tag, points);
+          }
+      const series = [...groups].map(([tag, points]) => ({
+        metric,
+        scope: tag ? `${dim}:${tag}` : '*',
+        tag_set: tag ? [`${dim}:${tag}`] : [],
+        pointlist: [...points].map(([ts, value]) => [ts, value]),
+      }));
+      return { status: 200, body: { status: 'ok', res_type: 'time_series', series } };
+    });
+    const env = (dir: string) => ({ DATA_DIR: dir, DD_TRACE_ENABLED: 'false', DD_DOGSTATSD_PORT: '9' });
+    for (let i = 0; i < 2; i++) dirs.push(mkdtempSync(join(tmpdir(), 'attribution-datadog-')));
+    [keyed, keyless] = await Promise.all([
+      new ServiceProcess({
+        ...env(dirs[0]!),
+        DATADOG_API_URL: api.url,
+        DD_API_KEY: 'fake-api-key-0123',
+        DD_APP_KEY: 'fake-app-key-0123',
+        DD_SERVICE: 'lrcp',
+        DD_ENV: 'e2e',
+      }).start(),
+      new ServiceProcess({ ...env(dirs[1]!), DATADOG_API_URL: api.url }).start(),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([keyed?.stop(), keyless?.stop()]);
+    await api.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('names the faulty model from the metrics, scoped to the service and env, grouped by each dimension', async () => {
+    const res = await post(`${keyed.url}/optimization/attribute-anomaly`, {
+      metric: 'latency',
+      anomalyTimestamp,
+      source: 'datadog',
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Report & { source: string; notes: string[] };
+    expect(body).toMatchObject({ status: 'ok', source: 'datadog', change: { direction: 'worse' } });
+    expect(body.baseline.requests).toBe(24 * 90);
+    expect(body.analysis.requests).toBe(90);
+    expect(body.primaryCause).toMatchObject({ dimension: 'model', value: FAULTY });
+    expect(body.notes.join(' ')).toContain('Datadog');
+    const queries = api.received('GET', '/api/v1/query').map((r) => r.query.get('query'));
+    expect(queries).toContain('sum:llm.request.latency_ms{service:lrcp,env:e2e} by {provider}.rollup(sum, 3600)');
+    expect(queries).toContain('sum:llm.request.count{service:lrcp,env:e2e}.as_count().rollup(sum, 3600)');
+    expect(queries.every((q) => q?.includes('{service:lrcp,env:e2e}'))).toBe(true);
+
+    const query = `metric_name=latency&anomaly_timestamp=${encodeURIComponent(anomalyTimestamp)}&source=datadog`;
+    const byQuery = await fetch(`${keyed.url}/optimization/anomaly/attribute?${query}`, { method: 'POST' });
+    expect(((await byQuery.json()) as Report).primaryCause).toMatchObject({ value: FAULTY });
+  });
+
+  it('without keys: 503 naming them, and nothing asked of Datadog; a Datadog error: 502 naming it', async () => {
+    const before = api.requests.length;
+    const res = await post(`${keyless.url}/optimization/attribute-anomaly`, { metric: 'cost', source: 'datadog' });
+    expect(res.status).toBe(503);
+    const problem = (await res.json()) as { code: string; detail: string };
+    expect(problem.code).toBe('ATTRIBUTION_SOURCE_UNCONFIGURED');
+    expect(problem.detail).toContain('DD_API_KEY');
+    expect(api.requests.length).toBe(before);
+
+    api.setFault({ mode: 'status', status: 400 });
+    try {
+      const failed = await post(`${keyed.url}/optimization/attribute-anomaly`, { metric: 'cost', source: 'datadog' });
+      expect(failed.status).toBe(502);
+      const detail = (await failed.json()) as { code: string; detail: string };
+      expect(detail.code).toBe('ATTRIBUTION_SOURCE_FAILED');
+      expect(detail.detail).toContain('metrics query');
+      expect(detail.detail).not.toContain('fake-api-key');
+    } finally {
+      api.setFault({ mode: 'none' });
+    }
+
+    const bad = await post(`${keyed.url}/optimization/attribute-anomaly`, { metric: 'cost', source: 'prometheus' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as Problem).errors.map((e) => e.field)).toContain('source');
+  });
 });

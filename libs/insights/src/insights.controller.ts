@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '@app/common';
 import { AnomalyAttributionService } from './attribution/anomaly-attribution.service';
+import { ATTRIBUTION_ERRORS } from './attribution/attribution.errors';
 import {
   type AnomalyMetric,
   AnomalyAttributionResponseDto,
@@ -18,20 +19,25 @@ export class InsightsController {
 
   /**
    * Attributes a change of a metric (cost, latency, errors, quality) to endpoints (request types), providers and
-   * models: the analysis window against the baseline window, from the usage ledger. Without data in a window it
-   * says so, with null figures.
+   * models: the analysis window against the baseline window, from the usage ledger or (`source: datadog`) the
+   * service's metrics in Datadog. Without data in a window it says so, with null figures.
    */
   @Post('attribute-anomaly')
   @HttpCode(200)
   @ApiOperation({ summary: 'Attribute a metric anomaly to endpoints, providers and models' })
   @ApiOkResponse({ type: AnomalyAttributionResponseDto })
-  @ApiProblems('VALIDATION_FAILED')
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    ATTRIBUTION_ERRORS.ATTRIBUTION_SOURCE_UNCONFIGURED,
+    ATTRIBUTION_ERRORS.ATTRIBUTION_SOURCE_FAILED,
+  )
   attributeAnomaly(@Body() body: AttributeAnomalyRequestDto): Promise<AnomalyAttributionResponseDto> {
     return this.attribution.attribute({
       metric: body.metric,
       anomalyAt: parseTime(body.anomalyTimestamp),
       baselineHours: body.baselinePeriodHours ?? 24,
       analysisHours: body.analysisWindowHours ?? 1,
+      source: body.source,
     });
   }
 
@@ -43,13 +49,18 @@ export class InsightsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Attribute a metric anomaly (origin-compatible query form)' })
   @ApiOkResponse({ type: AnomalyAttributionResponseDto })
-  @ApiProblems('VALIDATION_FAILED')
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    ATTRIBUTION_ERRORS.ATTRIBUTION_SOURCE_UNCONFIGURED,
+    ATTRIBUTION_ERRORS.ATTRIBUTION_SOURCE_FAILED,
+  )
   attributeAnomalyByQuery(@Query() query: AttributeAnomalyQueryDto): Promise<AnomalyAttributionResponseDto> {
     return this.attribution.attribute({
       metric: query.metric_name as AnomalyMetric,
       anomalyAt: parseTime(query.anomaly_timestamp),
       baselineHours: query.baseline_period_hours ?? 24,
       analysisHours: query.analysis_window_hours ?? 1,
+      source: query.source,
     });
   }
 }

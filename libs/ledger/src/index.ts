@@ -19,7 +19,7 @@ export { MemoryReservationStore } from './budget/memory-reservation.store';
 export { PostgresReservationStore } from './budget/postgres-reservation.store';
 export { LEDGER_ERRORS } from './ledger.errors';
 export { LedgerStore, type LedgerStoreKind, type PurgeResult } from './store/ledger-store.port';
-export { UsageMetricsSource } from './import/usage-metrics-source.port';
+export { UsageMetricsSource, type UsageMetricsOptions } from './import/usage-metrics-source.port';
 export { DatadogUsageMetricsSource } from './import/datadog-usage-metrics.source';
 export { UsageImportService, type ImportSummary } from './import/usage-import.service';
 export { parseUsageFile, formatFromPath, UsageImportError } from './import/usage-file.parser';

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { type UsageDimension, UsageLedger } from '@app/ledger';
-import type { AnomalyAttributionResponseDto, AnomalyMetric } from '../dto/anomaly-attribution.dto';
+import { DomainError } from '@app/common';
+import { type HourlyUsage, type UsageDimension, UsageLedger, UsageMetricsSource } from '@app/ledger';
+import type { AnomalyAttributionResponseDto, AnomalyMetric, AttributionSource } from '../dto/anomaly-attribution.dto';
 import { ATTRIBUTION_DIMENSIONS, attributeAnomaly, attributionWindows } from './attribution';
+import { ATTRIBUTION_ERRORS } from './attribution.errors';
 
 export interface AttributionRequest {
   metric: AnomalyMetric;
@@ -9,21 +11,34 @@ export interface AttributionRequest {
   anomalyAt?: number;
   baselineHours: number;
   analysisHours: number;
+  /** Default the ledger. */
+  source?: AttributionSource;
 }
 
-/** Reads the ledger's hourly rollups over both windows (total and by each dimension) and attributes the change. */
+/**
+ * Reads hourly figures over both windows (total and by each dimension) from the ledger's rollups, or from the
+ * service's metrics in Datadog (`source: 'datadog'`, through the ledger's `UsageMetricsSource`), and attributes the
+ * change. A Datadog failure is a 502 naming it, never figures made up.
+ */
 @Injectable()
 export class AnomalyAttributionService {
-  constructor(private readonly ledger: UsageLedger) {}
+  constructor(
+    private readonly ledger: UsageLedger,
+    private readonly metrics: UsageMetricsSource,
+  ) {}
 
   async attribute(request: AttributionRequest, now = Date.now()): Promise<AnomalyAttributionResponseDto> {
     const anomalyAt = request.anomalyAt ?? now;
     const { baselineStart, analysisEnd } = attributionWindows(anomalyAt, request.baselineHours, request.analysisHours);
     const range = { from: baselineStart, to: analysisEnd };
-    const [total, ...grouped] = await Promise.all([
-      this.ledger.hourly(range),
-      ...ATTRIBUTION_DIMENSIONS.map((dim) => this.ledger.hourly({ ...range, groupBy: [dim] })),
-    ]);
+    const source = request.source ?? 'ledger';
+    const [total = [], ...grouped] =
+      source === 'datadog'
+        ? await this.fromDatadog(baselineStart, Math.min(analysisEnd, now + 1))
+        : await Promise.all([
+            this.ledger.hourly(range),
+            ...ATTRIBUTION_DIMENSIONS.map((dim) => this.ledger.hourly({ ...range, groupBy: [dim] })),
+          ]);
     const byDimension = Object.fromEntries(ATTRIBUTION_DIMENSIONS.map((dim, i) => [dim, grouped[i]!])) as Record<
       UsageDimension,
       (typeof grouped)[number]
@@ -36,6 +51,33 @@ export class AnomalyAttributionService {
       now,
       total,
       byDimension,
+      source,
     });
+  }
+
+  /** Totals, then one read per dimension, in the order of ATTRIBUTION_DIMENSIONS. */
+  private async fromDatadog(from: number, to: number): Promise<HourlyUsage[][]> {
+    if (!this.metrics.configured) {
+      throw new DomainError(
+        ATTRIBUTION_ERRORS.ATTRIBUTION_SOURCE_UNCONFIGURED,
+        'source=datadog needs DD_API_KEY and DD_APP_KEY (and DD_SITE or DATADOG_API_URL); use source=ledger without them',
+      );
+    }
+    try {
+      // One dimension at a time: the metrics API is rate limited, and each read is 10 queries.
+      const out: HourlyUsage[][] = [];
+      for (const groupBy of [null, ...ATTRIBUTION_DIMENSIONS]) {
+        out.push(await this.metrics.hourlyUsage(from, to, { groupBy, latencyAndQuality: true }));
+      }
+      return out;
+    } catch (error) {
+      throw new DomainError(
+        ATTRIBUTION_ERRORS.ATTRIBUTION_SOURCE_FAILED,
+        `The Datadog metrics query failed: ${error instanceof Error ? error.message : String(error)}`,
+        {},
+        {},
+        { cause: error },
+      );
+    }
   }
 }

@@ -5,6 +5,7 @@ import type {
   AnomalyMetric,
   AnomalySeverity,
   AttributionItemDto,
+  AttributionSource,
   AttributionWindowDto,
 } from '../dto/anomaly-attribution.dto';
 
@@ -40,6 +41,8 @@ export interface AttributionInput {
   /** Rollups in [baselineStart, analysisEnd): one row per hour (`total`) and grouped by each dimension. */
   total: readonly HourlyUsage[];
   byDimension: Readonly<Record<UsageDimension, readonly HourlyUsage[]>>;
+  /** Where the rows come from (default the ledger). */
+  source?: AttributionSource;
 }
 
 /** The windows for a moment: the analysis window is the `analysisHours` hours ending with the hour holding it. */
@@ -313,10 +316,10 @@ function noData(
     metric: input.metric,
     anomalyType: ANOMALY_TYPE[input.metric],
     unit: UNIT[input.metric],
-    source: 'ledger',
+    source: input.source ?? 'ledger',
     anomalyTimestamp: new Date(input.anomalyAt).toISOString(),
     generatedAt: new Date(input.now).toISOString(),
-    summary: `The ledger holds ${what} in ${missing.join(' or ')}: nothing to compare, no attribution.`,
+    summary: `${input.source === 'datadog' ? 'Datadog' : 'The ledger'} holds ${what} in ${missing.join(' or ')}: nothing to compare, no attribution.`,
     baseline: windowDto(input.metric, baseline, win.baseline, false),
     analysis: windowDto(input.metric, analysis, win.analysis, false),
     change: null,
@@ -329,10 +332,15 @@ function noData(
   };
 }
 
-const NOTES = [
-  'request type: the ledger records the endpoint (qa, reason, stress) as the request type; the endpoint dimension is it.',
-  'source: the usage ledger (recorded and imported usage, flushed every LEDGER_FLUSH_MS); Datadog-sourced attribution is not available yet.',
-];
+const REQUEST_TYPE_NOTE =
+  'request type: the ledger records the endpoint (qa, reason, stress) as the request type; the endpoint dimension is it.';
+const SOURCE_NOTES: Record<AttributionSource, string> = {
+  ledger:
+    "source: the usage ledger (recorded and imported usage, flushed every LEDGER_FLUSH_MS); source=datadog reads the same figures from the service's metrics in Datadog.",
+  datadog:
+    "source: the service's own llm.* metrics in Datadog (service and env of this process), hourly sums through the metrics query API; latency is the mean of llm.request.latency_ms, errors llm.error.count over llm.request.count.",
+};
+const notesOf = (input: AttributionInput): string[] => [REQUEST_TYPE_NOTE, SOURCE_NOTES[input.source ?? 'ledger']];
 
 export function attributeAnomaly(input: AttributionInput): AnomalyAttributionResponseDto {
   const { metric } = input;
@@ -344,7 +352,7 @@ export function attributeAnomaly(input: AttributionInput): AnomalyAttributionRes
     else if (row.hour >= win.analysis.from && row.hour < win.analysis.to) add(analysis, metric, row);
   }
   if (!hasData(metric, baseline) || !hasData(metric, analysis) || win.analysis.hours === 0)
-    return noData(input, win, baseline, analysis, NOTES);
+    return noData(input, win, baseline, analysis, notesOf(input));
 
   const baselineValue = value(metric, baseline, win.baseline.hours);
   const analysisValue = value(metric, analysis, win.analysis.hours);
@@ -398,7 +406,7 @@ export function attributeAnomaly(input: AttributionInput): AnomalyAttributionRes
     metric,
     anomalyType: ANOMALY_TYPE[metric],
     unit: UNIT[metric],
-    source: 'ledger',
+    source: input.source ?? 'ledger',
     anomalyTimestamp: new Date(input.anomalyAt).toISOString(),
     generatedAt: new Date(input.now).toISOString(),
     summary,
@@ -419,6 +427,6 @@ export function attributeAnomaly(input: AttributionInput): AnomalyAttributionRes
       provider: breakdown.provider.slice(0, MAX_BREAKDOWN_ITEMS),
       endpoint: breakdown.endpoint.slice(0, MAX_BREAKDOWN_ITEMS),
     },
-    notes: NOTES,
+    notes: notesOf(input),
   };
 }

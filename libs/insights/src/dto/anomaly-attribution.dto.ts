@@ -2,6 +2,9 @@ import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, isISO8601, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
 
 export const ANOMALY_METRICS = ['cost', 'latency', 'errors', 'quality'] as const;
+/** Where attribution reads its figures: the usage ledger (default) or the service's own metrics in Datadog. */
+export const ATTRIBUTION_SOURCES = ['ledger', 'datadog'] as const;
+export type AttributionSource = (typeof ATTRIBUTION_SOURCES)[number];
 export type AnomalyMetric = (typeof ANOMALY_METRICS)[number];
 export const ANOMALY_SEVERITIES = ['none', 'low', 'medium', 'high', 'critical'] as const;
 export type AnomalySeverity = (typeof ANOMALY_SEVERITIES)[number];
@@ -59,6 +62,10 @@ export class AttributeAnomalyRequestDto {
   @Min(1)
   @Max(MAX_ANALYSIS_HOURS)
   analysisWindowHours?: number = 1;
+  /** ledger (default), or datadog: the service's own metrics through the Datadog metrics API (needs the API keys). */
+  @IsOptional()
+  @IsIn(ATTRIBUTION_SOURCES)
+  source?: AttributionSource = 'ledger';
 }
 
 /** The origin's query form of `POST /optimization/anomaly/attribute`. */
@@ -94,6 +101,10 @@ export class AttributeAnomalyQueryDto {
   @Min(1)
   @Max(MAX_ANALYSIS_HOURS)
   analysis_window_hours?: number = 1;
+  /** ledger (default) or datadog. */
+  @IsOptional()
+  @IsIn(ATTRIBUTION_SOURCES)
+  source?: AttributionSource = 'ledger';
 }
 
 export class AttributionWindowDto {
@@ -169,8 +180,8 @@ export class AnomalyAttributionResponseDto {
   anomalyType!: string;
   /** usd_per_hour, ms, error_rate (0..1) or score (0..1). */
   unit!: string;
-  /** Where the figures come from: the usage ledger. */
-  source!: 'ledger';
+  /** Where the figures come from: the usage ledger, or the service's metrics in Datadog. */
+  source!: AttributionSource;
   /** The moment asked about (ISO 8601). */
   anomalyTimestamp!: string;
   generatedAt!: string;

@@ -2,7 +2,7 @@ import { HOUR_MS, hourStart } from '@app/common';
 import type { AppConfig } from '@app/config';
 import type { DatadogApiPort } from '@app/datadog';
 import { ANY, emptyHourly, type HourlyMeasure, type HourlyUsage } from '../usage-record';
-import { UsageMetricsSource } from './usage-metrics-source.port';
+import { UsageMetricsSource, type UsageMetricsOptions } from './usage-metrics-source.port';
 
 /** The series pulled, and the hourly measure each fills. All are counts, summed per hour. */
 export const DATADOG_USAGE_SERIES: readonly { metric: string; measure: HourlyMeasure }[] = [
@@ -15,16 +15,33 @@ export const DATADOG_USAGE_SERIES: readonly { metric: string; measure: HourlyMea
   { metric: 'llm.tokens.reasoning', measure: 'reasoningTokens' },
 ];
 
+/**
+ * The distributions read for attribution: `<aggregator>:<metric>{scope}` summed per hour (`sum:` of a distribution is
+ * the sum of its values, `count:` their number).
+ */
+export const DATADOG_ATTRIBUTION_SERIES: readonly {
+  aggregator: 'sum' | 'count';
+  metric: string;
+  measure: HourlyMeasure;
+}[] = [
+  { aggregator: 'sum', metric: 'llm.request.latency_ms', measure: 'latencyMsSum' },
+  { aggregator: 'sum', metric: 'llm.quality.score', measure: 'qualitySum' },
+  { aggregator: 'count', metric: 'llm.quality.score', measure: 'qualityCount' },
+];
+
 /** Longest window per query: 30 days of hourly points (720) stays well under the API's point limit. */
 const WINDOW_MS = 30 * 24 * HOUR_MS;
 
 /**
  * Hourly usage from the service's own metrics in Datadog, per model, scoped to this service and env, through
- * `DatadogApiPort` (libs/datadog). Queries: `sum:<metric>{service:S,env:E} by {model}.as_count().rollup(sum, 3600)`.
- * Without Datadog keys the port refuses, saying which keys are missing.
+ * `DatadogApiPort` (libs/datadog). Queries: `sum:<metric>{service:S,env:E} by {model}.as_count().rollup(sum, 3600)`
+ * for the counts, `sum:`/`count:` of the latency and quality distributions with `.rollup(sum, 3600)`; grouped by
+ * one dimension (`model`, `provider`, `endpoint`: tags of every llm.* metric) or not at all. Without Datadog keys
+ * the port refuses, saying which keys are missing.
  */
 export class DatadogUsageMetricsSource extends UsageMetricsSource {
   readonly name = 'datadog';
+  readonly configured: boolean;
   private readonly scope: string;
 
   constructor(
@@ -33,28 +50,47 @@ export class DatadogUsageMetricsSource extends UsageMetricsSource {
   ) {
     super();
     this.scope = `service:${config.service.name},env:${config.service.env}`;
+    this.configured = datadog.name === 'datadog';
   }
 
-  async hourlyUsage(from: number, to: number): Promise<HourlyUsage[]> {
+  async hourlyUsage(from: number, to: number, options: UsageMetricsOptions = {}): Promise<HourlyUsage[]> {
+    const groupBy = options.groupBy === undefined ? 'model' : options.groupBy;
+    const by = groupBy ? ` by {${groupBy}}` : '';
+    const queries = DATADOG_USAGE_SERIES.map(({ metric, measure }) => ({
+      query: `sum:${metric}{${this.scope}}${by}.as_count().rollup(sum, 3600)`,
+      measure,
+    }));
+    if (options.latencyAndQuality) {
+      for (const { aggregator, metric, measure } of DATADOG_ATTRIBUTION_SERIES) {
+        queries.push({ query: `${aggregator}:${metric}{${this.scope}}${by}.rollup(sum, 3600)`, measure });
+      }
+    }
     const rows = new Map<string, HourlyUsage>();
     for (let start = hourStart(from); start < to; start += WINDOW_MS) {
       const end = Math.min(to, start + WINDOW_MS);
-      for (const { metric, measure } of DATADOG_USAGE_SERIES) {
-        const query = `sum:${metric}{${this.scope}} by {model}.as_count().rollup(sum, 3600)`;
+      for (const { query, measure } of queries) {
         for (const series of await this.datadog.queryMetrics({ query, from: start, to: end })) {
-          const modelTag = series.tags.find((t) => t.startsWith('model:'));
-          const model = modelTag ? modelTag.slice('model:'.length) : ANY;
-          for (const { ts, value } of series.points) {
-            const hour = hourStart(ts);
+          const tag = groupBy ? series.tags.find((t) => t.startsWith(`${groupBy}:`)) : undefined;
+          const value = tag ? tag.slice(groupBy!.length + 1) : ANY;
+          for (const point of series.points) {
+            const hour = hourStart(point.ts);
             if (hour < from || hour >= to) continue;
-            const key = `${hour}|${model}`;
-            const row = rows.get(key) ?? emptyHourly(hour, ANY, ANY, model);
-            row[measure] += value;
+            const key = `${hour}|${value}`;
+            const row =
+              rows.get(key) ??
+              emptyHourly(
+                hour,
+                groupBy === 'endpoint' ? value : ANY,
+                groupBy === 'provider' ? value : ANY,
+                groupBy === 'model' ? value : ANY,
+              );
+            row[measure] += point.value;
             rows.set(key, row);
           }
         }
       }
     }
-    return [...rows.values()].sort((a, b) => a.hour - b.hour || a.model.localeCompare(b.model));
+    const label = (r: HourlyUsage): string => `${r.endpoint}|${r.provider}|${r.model}`;
+    return [...rows.values()].sort((a, b) => a.hour - b.hour || label(a).localeCompare(label(b)));
   }
 }
