@@ -221,4 +221,23 @@ describe('insights (POST /insights)', () => {
     expect(circuit!.evidence.figures.refused_calls).toBeLessThan(refused.length);
     report.push(`  open circuits: ${JSON.stringify(circuit)}`);
   }, 60_000);
+
+  it('names a cheaper model where quality holds: two replicas on one ledger, each serving one model', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'insights-'));
+    const [pro, flash] = await Promise.all([
+      start({ LLM_MODEL: 'gemini-2.5-pro' }, dir),
+      start({ LLM_MODEL: 'gemini-2.5-flash' }, dir),
+    ]);
+    await Promise.all([drive(pro, 2500, 3), drive(flash, 2500, 3)]);
+    await sleep(1500);
+    const recs = (await insights(flash)).recommendations;
+    const cheaper = recs.find((r) => r.title.includes('answered as well as'));
+    expect(cheaper).toBeDefined();
+    expect(cheaper).toMatchObject({ category: 'cost', model: 'gemini-2.5-flash' });
+    expect(cheaper!.title).toContain('as well as gemini-2.5-pro');
+    const figures = cheaper!.evidence.figures;
+    expect(figures.candidate_cost_per_call_usd!).toBeLessThan(figures.current_cost_per_call_usd!);
+    expect(figures.candidate_quality!).toBeGreaterThanOrEqual(figures.current_quality! - 0.03);
+    report.push(`  cheaper model: ${JSON.stringify(cheaper)}`);
+  }, 60_000);
 });

@@ -125,7 +125,17 @@ export class InsightsReportService {
     return {
       refusals: refusals.map((w) => ({ model: w.model, requests: w.requests, refused: w.circuitOpen })),
       refusalsWindow: windowOf(short.window, short.from, short.to),
-      answered: answered.map((w) => ({ endpoint: w.endpoint, model: w.model, answered: w.answered })),
+      answered: answered.map((w) => ({
+        endpoint: w.endpoint,
+        model: w.model,
+        requests: w.requests,
+        answered: w.answered,
+        errors: w.errors,
+        costUsd: w.costUsd,
+        pricedRequests: w.pricedRequests,
+        qualitySum: w.qualitySum,
+        qualityCount: w.qualityCount,
+      })),
       repeats,
       repeatsLimit: REPEATS_LIMIT,
       repeatsWindow: windowOf(long.window, long.from, long.to),

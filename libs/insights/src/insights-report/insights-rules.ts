@@ -9,7 +9,12 @@ import {
   type InsightsWindowDto,
   type PredictiveInsightDto,
 } from './insights-report.dto';
-import { cachingRecommendations, circuitRecommendations, type TrafficFacts } from './traffic-rules';
+import {
+  cachingRecommendations,
+  cheaperModelRecommendations,
+  circuitRecommendations,
+  type TrafficFacts,
+} from './traffic-rules';
 
 export type DriftSnapshot = ReturnType<DriftMonitor['all']>[number];
 
@@ -253,6 +258,7 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
   out.push(...securityRecommendations(facts, shortW, longW));
   out.push(...promptRecommendations(facts));
   out.push(...cachingRecommendations(facts));
+  out.push(...cheaperModelRecommendations(facts));
   return sortRecommendations(out);
 }
 

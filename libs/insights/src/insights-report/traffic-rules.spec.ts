@@ -1,6 +1,12 @@
 import type { RepeatedPrompt } from '@app/ledger';
 import { windowOf } from './insights-rules';
-import { cachingRecommendations, circuitRecommendations, type TrafficFacts } from './traffic-rules';
+import {
+  cachingRecommendations,
+  cheaperModelRecommendations,
+  circuitRecommendations,
+  type EndpointModelCalls,
+  type TrafficFacts,
+} from './traffic-rules';
 
 const NOW = Date.UTC(2026, 11, 6, 12);
 
@@ -15,6 +21,25 @@ function facts(extra: Partial<TrafficFacts>): TrafficFacts {
     ...extra,
   };
 }
+
+/** Answered calls of a model on an endpoint (priced at $0.002 and scored 0.8 each, unless overridden). */
+const calls = (
+  endpoint: string,
+  model: string,
+  answered: number,
+  extra: Partial<EndpointModelCalls> = {},
+): EndpointModelCalls => ({
+  endpoint,
+  model,
+  requests: answered,
+  answered,
+  errors: 0,
+  costUsd: 0.002 * answered,
+  pricedRequests: answered,
+  qualitySum: 0.8 * answered,
+  qualityCount: answered,
+  ...extra,
+});
 
 const prompt = (hash: string, calls: number, extra: Partial<RepeatedPrompt> = {}): RepeatedPrompt => ({
   endpoint: '/qa',
@@ -63,10 +88,7 @@ describe('traffic rules: response-cache candidates', () => {
     const recs = cachingRecommendations(
       facts({
         repeats: [prompt('aaaaaaaaaaaa', 10), prompt('bbbbbbbbbbbb', 4), prompt('cccc', 3, { endpoint: '/reason' })],
-        answered: [
-          { endpoint: '/qa', model: 'flash', answered: 40 },
-          { endpoint: '/reason', model: 'flash', answered: 1000 },
-        ],
+        answered: [calls('/qa', 'flash', 40), calls('/reason', 'flash', 1000)],
       }),
     );
     // /qa: 14 calls of 2 prompts = 12 repeats of 40 answered (30 %); /reason: 2 repeats, under the floor.
@@ -89,15 +111,48 @@ describe('traffic rules: response-cache candidates', () => {
   it('stays silent when repeats are a small share, and says "at least" when the list was cut at its limit', () => {
     const small = facts({
       repeats: [prompt('a', 4), prompt('b', 4)],
-      answered: [{ endpoint: '/qa', model: 'flash', answered: 1000 }],
+      answered: [calls('/qa', 'flash', 1000)],
     });
     expect(cachingRecommendations(small)).toEqual([]);
     const cut = facts({
       repeats: [prompt('a', 6), prompt('b', 6)],
       repeatsLimit: 2,
-      answered: [{ endpoint: '/qa', model: 'flash', answered: 50 }],
+      answered: [calls('/qa', 'flash', 50)],
     });
     const [rec] = cachingRecommendations(cut);
     expect(rec!.title).toContain('at least 10 answers');
+  });
+});
+
+describe('traffic rules: a cheaper model where quality holds', () => {
+  const pro = (extra: Partial<EndpointModelCalls> = {}) =>
+    calls('qa', 'pro', 100, { costUsd: 100 * 0.01, qualitySum: 100 * 0.82, ...extra });
+  const flash = (extra: Partial<EndpointModelCalls> = {}) =>
+    calls('qa', 'flash', 60, { costUsd: 60 * 0.002, qualitySum: 60 * 0.81, ...extra });
+
+  it("names the cheaper model with both models' cost, quality and errors, and the saving", () => {
+    const [rec, ...rest] = cheaperModelRecommendations(facts({ answered: [pro(), flash()] }));
+    expect(rest).toEqual([]);
+    expect(rec).toMatchObject({ category: 'cost', priority: 'high', endpoint: 'qa', model: 'flash' });
+    expect(rec!.title).toBe('Endpoint qa: flash answered as well as pro for 80% less per call in the last 1h');
+    expect(rec!.evidence.figures).toMatchObject({
+      current_cost_per_call_usd: 0.01,
+      candidate_cost_per_call_usd: 0.002,
+      current_quality: 0.82,
+      candidate_quality: 0.81,
+      saving_share: 0.8,
+    });
+    expect(rec!.expected_impact).toContain('$0.8 per 1h');
+    expect(rec!.confidence).toBeGreaterThan(0.5);
+  });
+
+  it('stays silent when quality or errors do not hold, the saving is small, or a sample is too small', () => {
+    const silent = (answered: EndpointModelCalls[]) => cheaperModelRecommendations(facts({ answered }));
+    expect(silent([pro(), flash({ qualitySum: 60 * 0.7 })])).toEqual([]);
+    expect(silent([pro(), flash({ errors: 6 })])).toEqual([]);
+    expect(silent([pro(), flash({ costUsd: 60 * 0.009 })])).toEqual([]);
+    expect(silent([pro(), flash({ qualityCount: 10, qualitySum: 8.1 })])).toEqual([]);
+    expect(silent([pro(), calls('reason', 'flash', 60)])).toEqual([]); // another endpoint: no comparison
+    expect(silent([pro()])).toEqual([]);
   });
 });

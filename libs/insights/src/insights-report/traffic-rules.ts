@@ -8,11 +8,17 @@ export interface ModelRefusals {
   refused: number;
 }
 
-/** Answered calls per endpoint and model over the repeats window (the denominator of a cache's share). */
+/** Calls per endpoint and model over the long window: the cache's denominator and the cheaper-model comparison. */
 export interface EndpointModelCalls {
   endpoint: string;
   model: string;
+  requests: number;
   answered: number;
+  errors: number;
+  costUsd: number;
+  pricedRequests: number;
+  qualitySum: number;
+  qualityCount: number;
 }
 
 /** What the traffic rules read, gathered by `InsightsReportService` (or built by hand in tests). */
@@ -32,6 +38,15 @@ export const CACHE_MIN_AVOIDABLE = 5;
 export const CACHE_MIN_SHARE = 0.05;
 /** Refusals by open circuits are always worth a word; from this share of calls they are high priority. */
 export const REFUSAL_HIGH_SHARE = 0.1;
+/** Fewest scored answers of each model on an endpoint for the cheaper-model comparison. */
+export const CHEAPER_MIN_SCORED = 20;
+/** The cheaper model's mean quality may be at most this much below the other's (quality scores are 0..1). */
+export const CHEAPER_QUALITY_TOLERANCE = 0.03;
+/** ... and its error rate at most this much above. */
+export const CHEAPER_ERROR_TOLERANCE = 0.01;
+/** The saving per call must be at least this share of the dearer model's cost per call. */
+export const CHEAPER_MIN_SAVING = 0.2;
+
 /** Volume at which confidence reaches half its effect factor (as in insights-rules.ts). */
 const VOLUME_HALF = 30;
 
@@ -138,6 +153,96 @@ export function cachingRecommendations(facts: TrafficFacts): InsightRecommendati
         `per ${w.name} at this volume.`,
       model: g.model,
       endpoint: g.endpoint,
+    });
+  }
+  return out;
+}
+
+/** A model's figures on one endpoint, when it has enough priced and scored answers to compare. */
+interface ModelOnEndpoint {
+  model: string;
+  calls: number;
+  costPerCall: number;
+  quality: number;
+  errorRate: number;
+  scored: number;
+}
+
+function comparable(row: EndpointModelCalls): ModelOnEndpoint | null {
+  if (row.qualityCount < CHEAPER_MIN_SCORED || row.pricedRequests < CHEAPER_MIN_SCORED || row.requests <= 0)
+    return null;
+  return {
+    model: row.model,
+    calls: row.requests,
+    costPerCall: row.costUsd / row.pricedRequests,
+    quality: row.qualitySum / row.qualityCount,
+    errorRate: row.errors / row.requests,
+    scored: row.qualityCount,
+  };
+}
+
+/**
+ * A cheaper model where the data says quality holds: on one endpoint, two models both served (each with at least
+ * CHEAPER_MIN_SCORED priced, scored answers in the long window); the cheaper one's mean quality is within
+ * CHEAPER_QUALITY_TOLERANCE of the dearer one's, its error rate within CHEAPER_ERROR_TOLERANCE, and it costs at least
+ * CHEAPER_MIN_SAVING less per call. The comparison is observational (the two models may have seen different
+ * prompts); the description says so, and the confidence grows with the smaller sample.
+ */
+export function cheaperModelRecommendations(facts: TrafficFacts): InsightRecommendationDto[] {
+  const w = facts.repeatsWindow;
+  const byEndpoint = new Map<string, ModelOnEndpoint[]>();
+  for (const row of facts.answered) {
+    const figures = comparable(row);
+    if (!figures) continue;
+    byEndpoint.set(row.endpoint, [...(byEndpoint.get(row.endpoint) ?? []), figures]);
+  }
+  const out: InsightRecommendationDto[] = [];
+  for (const [endpoint, models] of byEndpoint) {
+    if (models.length < 2) continue;
+    const dearest = models.reduce((a, b) => (b.costPerCall > a.costPerCall ? b : a));
+    const candidates = models.filter(
+      (m) =>
+        m !== dearest &&
+        m.costPerCall <= dearest.costPerCall * (1 - CHEAPER_MIN_SAVING) &&
+        m.quality >= dearest.quality - CHEAPER_QUALITY_TOLERANCE &&
+        m.errorRate <= dearest.errorRate + CHEAPER_ERROR_TOLERANCE,
+    );
+    if (candidates.length === 0) continue;
+    const best = candidates.reduce((a, b) => (b.costPerCall < a.costPerCall ? b : a));
+    const saving = 1 - best.costPerCall / dearest.costPerCall;
+    const savedUsd = (dearest.costPerCall - best.costPerCall) * dearest.calls;
+    out.push({
+      title: `Endpoint ${endpoint}: ${best.model} answered as well as ${dearest.model} for ${pct(saving)} less per call in the last ${w.name}`,
+      category: 'cost',
+      priority: saving >= 0.6 ? 'high' : saving >= 0.4 ? 'medium' : 'low',
+      confidence: confidenceOf(Math.min(best.scored, dearest.scored), saving),
+      description:
+        `Both models served ${endpoint}; ${best.model}'s mean quality and error rate were as good (within ` +
+        `${CHEAPER_QUALITY_TOLERANCE} and ${pct(CHEAPER_ERROR_TOLERANCE)}) at a lower cost per call. Move part of ` +
+        `${dearest.model}'s traffic on ${endpoint} to ${best.model} and watch llm.quality.score by model: the two may ` +
+        `have seen different prompts, so confirm on a share of the traffic first.`,
+      evidence: {
+        summary:
+          `On ${endpoint} in the ${w.name} window ${w.from} – ${w.to}: ${dearest.model} ${dearest.calls} calls, ` +
+          `$${round(dearest.costPerCall, 6)} per call, quality ${round(dearest.quality, 3)}, errors ` +
+          `${pct(dearest.errorRate)}; ${best.model} ${best.calls} calls, $${round(best.costPerCall, 6)} per call, ` +
+          `quality ${round(best.quality, 3)}, errors ${pct(best.errorRate)}.`,
+        window: w,
+        baseline_window: null,
+        requests: dearest.calls + best.calls,
+        figures: {
+          current_cost_per_call_usd: round(dearest.costPerCall, 8),
+          candidate_cost_per_call_usd: round(best.costPerCall, 8),
+          current_quality: round(dearest.quality, 4),
+          candidate_quality: round(best.quality, 4),
+          current_error_rate: round(dearest.errorRate, 4),
+          candidate_error_rate: round(best.errorRate, 4),
+          saving_share: round(saving, 4),
+        },
+      },
+      expected_impact: `Moving all of ${dearest.model}'s calls on ${endpoint} would have saved about $${round(savedUsd, 6)} per ${w.name}.`,
+      model: best.model,
+      endpoint,
     });
   }
   return out;
