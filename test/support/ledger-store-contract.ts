@@ -1,16 +1,58 @@
 import { HOUR_MS } from '@app/common';
-import { emptyHourly, type LedgerStore, type UsageRecord } from '@app/ledger';
+import {
+  emptyHourly,
+  LATENCY_LADDER_MS,
+  type LedgerStore,
+  type LedgerStoreOptions,
+  type UsageRecord,
+  type WindowUsage,
+} from '@app/ledger';
 
 export interface LedgerStoreHarness {
   /** Opens a new connection (a new store instance) to the same database; `init()` already called. */
-  open(): Promise<LedgerStore>;
+  open(options?: LedgerStoreOptions): Promise<LedgerStore>;
   /** Restarts the database itself where that means something (PostgreSQL); the SQLite harness reopens the file. */
   restartDatabase(): Promise<void>;
   /**
    * Opens a store on a new, empty database after running `setup(id)` on it (`id`: the dialect's spelling of an
    * auto-increment primary key column), e.g. a schema of an earlier version; `init()` already called.
    */
-  openFresh(setup: (id: string) => string[]): Promise<LedgerStore>;
+  openFresh(setup: (id: string) => string[], options?: LedgerStoreOptions): Promise<LedgerStore>;
+  /** Opens another store instance on the database of the last `openFresh`; `init()` already called. */
+  reopenFresh(options?: LedgerStoreOptions): Promise<LedgerStore>;
+}
+
+/** An INSERT of a record into `usage_records` as the first release wrote it (test values only: inlined). */
+function legacyInsert(r: UsageRecord): string {
+  const v = (x: string | number | null): string => (x === null ? 'NULL' : typeof x === 'number' ? String(x) : `'${x}'`);
+  return `INSERT INTO usage_records (ts, endpoint, provider, model, status, error_type, latency_ms, input_tokens,
+  output_tokens, cached_tokens, reasoning_tokens, tokens_estimated, cost_usd, quality_score, flags, retry_count,
+  fallback_used, router_decision, prompt_hash, prompt_chars, answer_chars, preview) VALUES (${[
+    r.ts,
+    r.endpoint,
+    r.provider,
+    r.model,
+    r.status,
+    r.errorType,
+    r.latencyMs,
+    r.inputTokens,
+    r.outputTokens,
+    r.cachedTokens,
+    r.reasoningTokens,
+    0,
+    r.costUsd,
+    r.qualityScore,
+    JSON.stringify(r.flags),
+    r.retryCount,
+    0,
+    null,
+    r.promptHash,
+    r.promptChars,
+    r.answerChars,
+    null,
+  ]
+    .map(v)
+    .join(', ')})`;
 }
 
 /** `usage_records` as the first release created it (before `prompt_id` and `trace_id`), with one row. */
@@ -62,12 +104,48 @@ export function usageRecord(overrides: Partial<UsageRecord> = {}): UsageRecord {
   };
 }
 
+/** Records of every kind (statuses, error types, flags, unpriced, unscored, aborted) spread over [from, from + span). */
+function mixedRecords(from: number, span: number, n: number): UsageRecord[] {
+  let seed = 3;
+  const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+  return Array.from({ length: n }, (_, i) => {
+    const status = pick(['ok', 'ok', 'ok', 'error', 'safety_block', 'aborted'] as const);
+    return usageRecord({
+      ts: from + Math.floor((i / n) * span),
+      endpoint: pick(['qa', 'reason']),
+      provider: pick(['vertex', 'openai']),
+      model: pick(['flash', 'pro', 'mini']),
+      status,
+      errorType: status === 'error' ? pick(['timeout', 'circuit_open', 'server']) : null,
+      latencyMs: Math.round(random() * 5000) / 4,
+      costUsd: random() < 0.1 ? null : Math.round(random() * 1000) / 1e6,
+      qualityScore: random() < 0.2 ? null : Math.round(random() * 100) / 100,
+      retryCount: pick([0, 0, 1, 2]),
+      flags:
+        random() < 0.3 ? [pick(['ungrounded', 'failure_to_answer', 'pii', 'prompt_injection', 'token_abuse'])] : [],
+      inputTokens: Math.floor(random() * 3000),
+      outputTokens: Math.floor(random() * 500),
+    });
+  });
+}
+
+/** Window rows with their sums rounded (the two reads add the same numbers in another order). */
+function comparable(rows: WindowUsage[]): WindowUsage[] {
+  return rows.map((w) => ({
+    ...w,
+    costUsd: Math.round(w.costUsd * 1e9) / 1e9,
+    latencyMsSum: Math.round(w.latencyMsSum * 1e6) / 1e6,
+    qualitySum: Math.round(w.qualitySum * 1e6) / 1e6,
+  }));
+}
+
 /** The one suite every LedgerStore must pass. */
 export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarness): void {
   describe(`${name}: LedgerStore contract`, () => {
     const opened: LedgerStore[] = [];
-    const open = async (): Promise<LedgerStore> => {
-      const store = await harness().open();
+    const open = async (options?: LedgerStoreOptions): Promise<LedgerStore> => {
+      const store = await harness().open(options);
       opened.push(store);
       return store;
     };
@@ -190,6 +268,54 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
         ['pro', '*', 4, []],
       ]);
       expect(await store.window({ from: t + 20, to: t + 30 })).toEqual([]);
+    });
+
+    it('answers a window from its minute rollups exactly as from its raw records', async () => {
+      const t = base() + 3 * HOUR_MS;
+      const records = mixedRecords(t, 12 * 60_000, 900);
+      for (let i = 0; i < records.length; i += 97) await store.append(records.slice(i, i + 97));
+      const rawOnly = await open({ minuteReads: false });
+      const bounds = [LATENCY_LADDER_MS[20]!, LATENCY_LADDER_MS[30]!, LATENCY_LADDER_MS[40]!];
+      for (const [from, to] of [
+        [t, t + 12 * 60_000], // whole minutes
+        [t + 1234, t + 11 * 60_000 + 777], // ragged edges
+        [t + 30_000, t + 150_000],
+        [t + 5_000, t + 50_000], // inside one minute
+      ] as const) {
+        for (const groupBy of [undefined, ['model'], ['endpoint', 'model'], ['provider']] as const) {
+          const query = { from, to, groupBy, latencyBoundsMs: bounds };
+          expect(comparable(await store.window(query))).toEqual(comparable(await rawOnly.window(query)));
+        }
+      }
+      // Bounds off the ladder are read from the raw records: still the same answer.
+      const off = { from: t, to: t + 12 * 60_000, latencyBoundsMs: [123, 456] };
+      expect(comparable(await store.window(off))).toEqual(comparable(await rawOnly.window(off)));
+    });
+
+    it("rolls up the last hours of an earlier version's records on its first start, once", async () => {
+      const now = T0 + 5 * HOUR_MS;
+      const legacy = mixedRecords(now - 90 * 60_000, 80 * 60_000, 400);
+      const upgraded = await harness().openFresh((id) => [...legacySchema(id), ...legacy.map((r) => legacyInsert(r))], {
+        now: () => now,
+      });
+      opened.push(upgraded);
+      await upgraded.append(mixedRecords(now - 60_000, 60_000, 50)); // after the upgrade: rolled up as written
+      const query = {
+        from: now - 85 * 60_000,
+        to: now,
+        groupBy: ['model'] as const,
+        latencyBoundsMs: [LATENCY_LADDER_MS[25]!],
+      };
+      const first = comparable(await upgraded.window(query));
+      // 1 legacy row at T0 is outside; the window holds the legacy records of its 85 minutes and the new ones.
+      expect(first.reduce((n, w) => n + w.requests, 0)).toBeGreaterThan(300);
+      const rawOnly = await harness().reopenFresh({ minuteReads: false });
+      opened.push(rawOnly);
+      expect(first).toEqual(comparable(await rawOnly.window(query)));
+      // A second start (another instance, later) does not roll them up again.
+      const again = await harness().reopenFresh({ now: () => now + HOUR_MS });
+      opened.push(again);
+      expect(comparable(await again.window(query))).toEqual(first);
     });
 
     it('counts calls refused by open circuits apart from other errors', async () => {

@@ -1,4 +1,5 @@
 import { emptyWindow, type WindowUsage } from '@app/ledger';
+import { LATENCY_LADDER_MS } from '@app/ledger';
 import { assess, assessAggregates, combine, latencyBounds, p95FromBuckets, statusOf } from './health-score.calculator';
 
 const WEIGHTS = { performance: 0.25, reliability: 0.25, cost: 0.2, quality: 0.2, security: 0.1 };
@@ -96,4 +97,18 @@ describe('caller-supplied aggregates (POST /insights, the origin body)', () => {
     expect(a.score).toBeCloseTo(50, 6); // mean 50, capped at the weakest + 50 = 50
     expect(assessAggregates({}, SETTINGS)).toMatchObject({ score: null, status: 'no_data' });
   });
+});
+
+describe('latencyBounds', () => {
+  it.each([1, 400, 2000, 30_000])(
+    'are on the ledger ladder, from SLO/8 to 4 × SLO, the last beyond 2.5 × (SLO %i ms)',
+    (slo) => {
+      const bounds = latencyBounds(slo);
+      expect(bounds.length).toBeGreaterThan(slo < 8 ? 5 : 10); // the ladder starts at 1 ms
+      expect(bounds.every((b) => LATENCY_LADDER_MS.includes(b))).toBe(true);
+      expect(bounds[0]!).toBeGreaterThanOrEqual(slo / 8);
+      expect(bounds[bounds.length - 1]!).toBeLessThanOrEqual(4 * slo);
+      expect(bounds[bounds.length - 1]!).toBeGreaterThanOrEqual(2.5 * slo);
+    },
+  );
 });

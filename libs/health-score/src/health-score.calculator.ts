@@ -1,6 +1,6 @@
 import { DAY_MS } from '@app/common';
 import { HEALTH_COMPONENTS, type HealthComponentName } from '@app/config';
-import { emptyWindow, type WindowUsage } from '@app/ledger';
+import { emptyWindow, LATENCY_LADDER_MS, type WindowUsage } from '@app/ledger';
 import {
   answerFlagCurve,
   budgetCurve,
@@ -21,9 +21,13 @@ export interface HealthScoreSettings {
   dailyBudgetUsd?: number;
 }
 
-/** Latency bucket bounds asked of the ledger: 1/8 of the SLO to 4 × the SLO (the curve is flat beyond 2.5 ×). */
+/**
+ * Latency bucket bounds asked of the ledger: the ledger's latency ladder (E12, about 21 % apart) from 1/8 of the SLO
+ * to 4 × the SLO (the curve is flat beyond 2.5 ×; the last bound is at least 3.2 ×). Bounds on the ladder let the
+ * ledger answer from its minute rollups instead of scanning the window's records.
+ */
 export function latencyBounds(latencySloMs: number): number[] {
-  return Array.from({ length: 32 }, (_, i) => Math.round(((i + 1) * latencySloMs) / 8) || i + 1);
+  return LATENCY_LADDER_MS.filter((b) => b >= latencySloMs / 8 && b <= 4 * latencySloMs);
 }
 
 /**

@@ -10,10 +10,10 @@ function countingLedger(reads: WindowQuery[]): UsageLedger {
     return Promise.resolve([]);
   };
   return new Proxy({ window } as unknown as UsageLedger, {
-    get(target, key) {
+    get(_target, key) {
       if (key === 'window') return window;
       if (key === 'then') return undefined;
-      throw new Error(`unexpected UsageLedger.${String(key)} (${String(target)})`);
+      throw new Error(`unexpected UsageLedger.${String(key)}`);
     },
   });
 }

@@ -18,7 +18,7 @@ export interface HealthReport {
 }
 
 /** The LLM endpoints: the only endpoint tag values the gauges send. */
-const ENDPOINTS = new Set(['qa', 'reason', 'stress']);
+const ENDPOINTS = new Set(['qa', 'reason', 'stress', 'chat']);
 
 const round2 = (value: number | null): number | null => (value === null ? null : Math.round(value * 100) / 100);
 

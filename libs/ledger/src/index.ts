@@ -6,6 +6,7 @@ export * from './usage-record';
 export {
   addWindow,
   emptyWindow,
+  LATENCY_LADDER_MS,
   type RepeatedPrompt,
   type RepeatedPromptQuery,
   WINDOW_MEASURES,
@@ -18,7 +19,12 @@ export { ReservationStore, admits, type Admission, type ReservationRequest } fro
 export { MemoryReservationStore } from './budget/memory-reservation.store';
 export { PostgresReservationStore } from './budget/postgres-reservation.store';
 export { LEDGER_ERRORS } from './ledger.errors';
-export { LedgerStore, type LedgerStoreKind, type PurgeResult } from './store/ledger-store.port';
+export {
+  LedgerStore,
+  type LedgerStoreKind,
+  type LedgerStoreOptions,
+  type PurgeResult,
+} from './store/ledger-store.port';
 export { UsageMetricsSource, type UsageMetricsOptions } from './import/usage-metrics-source.port';
 export { DatadogUsageMetricsSource } from './import/datadog-usage-metrics.source';
 export { UsageImportService, type ImportSummary } from './import/usage-import.service';

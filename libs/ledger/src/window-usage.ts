@@ -15,6 +15,19 @@ export interface WindowQuery {
   latencyBoundsMs?: readonly number[];
 }
 
+/**
+ * Latency bucket bounds the store keeps per minute (`usage_minutely`): the E12 series (1, 1.2, 1.5, 1.8, 2.2, 2.7,
+ * 3.3, 3.9, 4.7, 5.6, 6.8, 8.2) over seven decades, 1 ms to 8.2e6 ms, about 21 % apart. A window query whose
+ * `latencyBoundsMs` are all on this ladder is answered from the minute rollups (exactly: a bucket counts the calls
+ * at most that latency); other bounds are read from the raw records.
+ */
+export const LATENCY_LADDER_MS: readonly number[] = (() => {
+  const e12 = [10, 12, 15, 18, 22, 27, 33, 39, 47, 56, 68, 82];
+  const out: number[] = [];
+  for (let decade = 0; decade < 7; decade++) for (const m of e12) out.push((m * 10 ** decade) / 10);
+  return out;
+})();
+
 /** Which repeated prompts to find: [from, to), prompts asked at least `minCalls` times, at most `limit` rows. */
 export interface RepeatedPromptQuery {
   from: number;

@@ -239,7 +239,7 @@ export function toHourly(row: Record<string, unknown>): HourlyUsage {
 }
 
 /** SQL of each window measure over `usage_records` (flags are a JSON array of fixed names). */
-const WINDOW_SQL: Record<WindowMeasure, string> = {
+export const WINDOW_SQL: Record<WindowMeasure, string> = {
   requests: 'COUNT(*)',
   answered: `SUM(CASE WHEN status = 'ok' THEN 1 ELSE 0 END)`,
   errors: `SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END)`,
@@ -263,7 +263,7 @@ const WINDOW_SQL: Record<WindowMeasure, string> = {
   tokenAbuse: `SUM(CASE WHEN flags LIKE '%"token_abuse"%' THEN 1 ELSE 0 END)`,
 };
 
-const windowColumn = (m: WindowMeasure): string => `w_${m.toLowerCase()}`;
+export const windowColumn = (m: WindowMeasure): string => `w_${m.toLowerCase()}`;
 
 /**
  * The window aggregate over raw records; dimensions come from a whitelist, bucket bounds are checked finite numbers

@@ -8,6 +8,14 @@ export interface PurgeResult {
   hours: number;
 }
 
+/** Options of a store; the defaults are what the service uses. */
+export interface LedgerStoreOptions {
+  /** Answer window reads from the minute rollups where they can (default true; false: always scan raw records). */
+  minuteReads?: boolean;
+  /** The clock, for the first start's backfill of the minute rollups. */
+  now?: () => number;
+}
+
 /**
  * Port: where the ledger persists. One interface, two stores (embedded node:sqlite by default, PostgreSQL
  * when DATABASE_URL is set); `ledger-store.contract.ts` runs the same suite against both.

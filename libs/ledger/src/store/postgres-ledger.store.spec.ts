@@ -8,10 +8,11 @@ const server = new PostgresTestServer();
 beforeAll(() => server.start(), 60_000);
 afterAll(() => server.stop());
 let fresh = 0;
+let lastFresh = '';
 
 ledgerStoreContract('PostgresLedgerStore', () => ({
-  open: async () => {
-    const store = new PostgresLedgerStore(new Pool({ connectionString: server.url, max: 4 }));
+  open: async (options) => {
+    const store = new PostgresLedgerStore(new Pool({ connectionString: server.url, max: 4 }), options);
     await store.init();
     return store;
   },
@@ -19,7 +20,7 @@ ledgerStoreContract('PostgresLedgerStore', () => ({
     server.restart();
     return Promise.resolve();
   },
-  openFresh: async (setup) => {
+  openFresh: async (setup, options) => {
     fresh += 1;
     const name = `fresh_${fresh}`;
     const admin = new Pool({ connectionString: server.url, max: 1 });
@@ -35,7 +36,13 @@ ledgerStoreContract('PostgresLedgerStore', () => ({
     } finally {
       await setupPool.end();
     }
-    const store = new PostgresLedgerStore(new Pool({ connectionString: url, max: 2 }));
+    lastFresh = url;
+    const store = new PostgresLedgerStore(new Pool({ connectionString: url, max: 2 }), options);
+    await store.init();
+    return store;
+  },
+  reopenFresh: async (options) => {
+    const store = new PostgresLedgerStore(new Pool({ connectionString: lastFresh, max: 2 }), options);
     await store.init();
     return store;
   },

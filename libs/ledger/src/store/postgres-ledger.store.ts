@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
 import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from '../window-usage';
-import { LedgerStore, type PurgeResult } from './ledger-store.port';
+import { LedgerStore, type LedgerStoreOptions, type PurgeResult } from './ledger-store.port';
 import {
   ADDED_RECORD_COLUMNS,
   ADDED_RECORD_INDEXES,
@@ -21,6 +21,19 @@ import {
   repeatedPromptsSelect,
   toRepeatedPrompt,
 } from './ledger-sql';
+import {
+  BACKFILL_MS,
+  MINUTE_COLUMNS,
+  MINUTELY_SINCE_KEY,
+  mergeWindows,
+  minuteBackfill,
+  minuteSchema,
+  minuteSelect,
+  minuteStart,
+  minuteUpsert,
+  planWindow,
+  rollUpMinutes,
+} from './minute-rollup';
 
 /** Rows per multi-row INSERT (PostgreSQL allows 65535 parameters per statement). */
 const CHUNK = 500;
@@ -39,9 +52,14 @@ function placeholders(rows: number, columns: number): string {
  */
 export class PostgresLedgerStore extends LedgerStore {
   readonly kind = 'postgres' as const;
+  /** From which minute the minute rollups are complete; null until init. */
+  private minutelySince: number | null = null;
 
   /** The pool is built by the module's factory (the only place the `pg` SDK is configured). */
-  constructor(private readonly pool: Pool) {
+  constructor(
+    private readonly pool: Pool,
+    private readonly options: LedgerStoreOptions = {},
+  ) {
     super();
   }
 
@@ -56,10 +74,41 @@ export class PostgresLedgerStore extends LedgerStore {
         await client.query(`ALTER TABLE usage_records ADD COLUMN IF NOT EXISTS ${column} ${type}`);
       }
       for (const statement of ADDED_RECORD_INDEXES) await client.query(statement);
+      for (const statement of minuteSchema('postgres')) await client.query(statement);
+      this.minutelySince = await this.minuteRollupsSince(client);
     } finally {
       await client.query('SELECT pg_advisory_unlock(7349001)').catch(() => undefined);
       client.release();
     }
+  }
+
+  /**
+   * When the minute rollups start; the first start of this version rolls up the last BACKFILL_MS of records
+   * first, in one transaction, under the schema lock every instance takes in `init` (so it happens once).
+   */
+  private async minuteRollupsSince(client: PoolClient): Promise<number> {
+    const read = async (): Promise<number | undefined> => {
+      const result = await client.query<{ value: string }>('SELECT value FROM ledger_meta WHERE key = $1', [
+        MINUTELY_SINCE_KEY,
+      ]);
+      return result.rows[0] === undefined ? undefined : Number(result.rows[0].value);
+    };
+    const known = await read();
+    if (known !== undefined) return known;
+    const since = minuteStart((this.options.now ?? Date.now)() - BACKFILL_MS);
+    await client.query('BEGIN');
+    try {
+      await client.query(
+        minuteBackfill((i) => `$${i}`),
+        [since],
+      );
+      await client.query('INSERT INTO ledger_meta (key, value) VALUES ($1, $2)', [MINUTELY_SINCE_KEY, since]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+    return since;
   }
 
   private async transaction(work: (client: PoolClient) => Promise<void>): Promise<void> {
@@ -98,6 +147,12 @@ export class PostgresLedgerStore extends LedgerStore {
         );
       }
       await this.upsertHourly(client, rollUp(records), 'add');
+      const minutes = rollUpMinutes(records);
+      const per = Math.floor(CHUNK / 5); // 110 columns a row: stay under the parameter limit
+      for (let i = 0; i < minutes.length; i += per) {
+        const chunk = minutes.slice(i, i + per);
+        await client.query(minuteUpsert(placeholders(chunk.length, MINUTE_COLUMNS.length)), chunk.flat());
+      }
     });
   }
 
@@ -131,11 +186,24 @@ export class PostgresLedgerStore extends LedgerStore {
 
   async window(query: WindowQuery): Promise<WindowUsage[]> {
     const buckets = query.latencyBoundsMs?.length ?? 0;
-    const result = await this.pool.query(
-      windowSelect(query, (i) => `$${i}`),
-      [query.from, query.to],
-    );
-    return result.rows.map((r) => toWindow(r as Record<string, unknown>, buckets)).filter((w) => w.requests > 0);
+    const raw = async (from: number, to: number): Promise<WindowUsage[]> => {
+      const result = await this.pool.query(
+        windowSelect(query, (i) => `$${i}`),
+        [from, to],
+      );
+      return result.rows.map((r) => toWindow(r as Record<string, unknown>, buckets)).filter((w) => w.requests > 0);
+    };
+    const plan = this.options.minuteReads === false ? null : planWindow(query, this.minutelySince);
+    if (!plan) return raw(query.from, query.to);
+    const parts = await Promise.all(plan.raw.map(([from, to]) => raw(from, to)));
+    if (plan.minutes) {
+      const result = await this.pool.query(
+        minuteSelect(query, plan.buckets, (i) => `$${i}`),
+        plan.minutes,
+      );
+      parts.push(result.rows.map((r) => toWindow(r as Record<string, unknown>, buckets)));
+    }
+    return mergeWindows(parts, buckets);
   }
 
   async repeatedPrompts(query: RepeatedPromptQuery): Promise<RepeatedPrompt[]> {
@@ -167,6 +235,7 @@ export class PostgresLedgerStore extends LedgerStore {
     await this.transaction(async (client) => {
       const records = await client.query('DELETE FROM usage_records WHERE ts < $1', [before]);
       const hours = await client.query('DELETE FROM usage_hourly WHERE hour < $1', [before]);
+      await client.query('DELETE FROM usage_minutely WHERE minute < $1', [before]);
       result = { records: records.rowCount ?? 0, hours: hours.rowCount ?? 0 };
     });
     return result;

@@ -9,22 +9,29 @@ const dir = mkdtempSync(join(tmpdir(), 'ledger-sqlite-'));
 const file = join(dir, 'nested', 'ledger.sqlite');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let fresh = 0;
+let lastFresh = '';
 
 ledgerStoreContract('SqliteLedgerStore', () => ({
-  open: async () => {
-    const store = new SqliteLedgerStore(file);
+  open: async (options) => {
+    const store = new SqliteLedgerStore(file, options);
     await store.init();
     return store;
   },
   restartDatabase: () => Promise.resolve(),
-  openFresh: async (setup) => {
+  openFresh: async (setup, options) => {
     fresh += 1;
     const freshFile = join(dir, `fresh-${fresh}`, 'ledger.sqlite');
     mkdirSync(join(dir, `fresh-${fresh}`));
     const db = new DatabaseSync(freshFile);
     for (const statement of setup('INTEGER PRIMARY KEY AUTOINCREMENT')) db.exec(statement);
     db.close();
-    const store = new SqliteLedgerStore(freshFile);
+    lastFresh = freshFile;
+    const store = new SqliteLedgerStore(freshFile, options);
+    await store.init();
+    return store;
+  },
+  reopenFresh: async (options) => {
+    const store = new SqliteLedgerStore(lastFresh, options);
     await store.init();
     return store;
   },

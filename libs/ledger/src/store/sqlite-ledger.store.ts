@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
 import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from '../window-usage';
-import { LedgerStore, type PurgeResult } from './ledger-store.port';
+import { LedgerStore, type LedgerStoreOptions, type PurgeResult } from './ledger-store.port';
 import {
   ADDED_RECORD_COLUMNS,
   ADDED_RECORD_INDEXES,
@@ -22,6 +22,19 @@ import {
   repeatedPromptsSelect,
   toRepeatedPrompt,
 } from './ledger-sql';
+import {
+  BACKFILL_MS,
+  MINUTE_COLUMNS,
+  MINUTELY_SINCE_KEY,
+  mergeWindows,
+  minuteBackfill,
+  minuteSchema,
+  minuteSelect,
+  minuteStart,
+  minuteUpsert,
+  planWindow,
+  rollUpMinutes,
+} from './minute-rollup';
 
 /**
  * The embedded store: Node 24's built-in `node:sqlite` on one file (WAL mode, so readers never wait for the
@@ -43,8 +56,14 @@ export class SqliteLedgerStore extends LedgerStore {
   private insertRecord: StatementSync | undefined;
   private addHourly: StatementSync | undefined;
   private replaceHourly: StatementSync | undefined;
+  private addMinute: StatementSync | undefined;
+  /** From which minute the minute rollups are complete; null until init. */
+  private minutelySince: number | null = null;
 
-  constructor(private readonly file: string) {
+  constructor(
+    private readonly file: string,
+    private readonly options: LedgerStoreOptions = {},
+  ) {
     super();
   }
 
@@ -72,8 +91,37 @@ export class SqliteLedgerStore extends LedgerStore {
     );
     this.addHourly = db.prepare(hourlyUpsert(row(HOURLY_COLUMNS.length), 'add'));
     this.replaceHourly = db.prepare(hourlyUpsert(row(HOURLY_COLUMNS.length), 'replace'));
+    for (const statement of minuteSchema('sqlite')) db.exec(statement);
+    this.addMinute = db.prepare(minuteUpsert(row(MINUTE_COLUMNS.length)));
     this.db = db;
+    this.minutelySince = this.minuteRollupsSince(db);
     return Promise.resolve();
+  }
+
+  /**
+   * Reads when the minute rollups start; on the first start of this version, rolls up the last BACKFILL_MS of
+   * records first (one transaction: another process opening the same file waits, then reads the mark).
+   */
+  private minuteRollupsSince(db: DatabaseSync): number {
+    const read = (): number | undefined => {
+      const row = db.prepare('SELECT value FROM ledger_meta WHERE key = ?').get(MINUTELY_SINCE_KEY) as
+        { value: number } | undefined;
+      return row === undefined ? undefined : Number(row.value);
+    };
+    const known = read();
+    if (known !== undefined) return known;
+    let since = 0;
+    this.transaction(() => {
+      const again = read();
+      if (again !== undefined) {
+        since = again;
+        return;
+      }
+      since = minuteStart((this.options.now ?? Date.now)() - BACKFILL_MS);
+      db.prepare(minuteBackfill(() => '?')).run(since);
+      db.prepare('INSERT INTO ledger_meta (key, value) VALUES (?, ?)').run(MINUTELY_SINCE_KEY, since);
+    });
+    return since;
   }
 
   private open(): DatabaseSync {
@@ -99,6 +147,7 @@ export class SqliteLedgerStore extends LedgerStore {
       this.transaction(() => {
         for (const r of records) this.insertRecord!.run(...(recordValues(r) as SQLInputValue[]));
         for (const h of rollUp(records)) this.addHourly!.run(...(hourlyValues(h) as SQLInputValue[]));
+        for (const m of rollUpMinutes(records)) this.addMinute!.run(...(m as SQLInputValue[]));
       });
     });
   }
@@ -132,11 +181,22 @@ export class SqliteLedgerStore extends LedgerStore {
 
   window(query: WindowQuery): Promise<WindowUsage[]> {
     return settle(() => {
+      const db = this.open();
       const buckets = query.latencyBoundsMs?.length ?? 0;
-      const rows = this.open()
-        .prepare(windowSelect(query, () => '?'))
-        .all(query.from, query.to);
-      return rows.map((r) => toWindow(r as Record<string, unknown>, buckets)).filter((w) => w.requests > 0);
+      const raw = (from: number, to: number): WindowUsage[] =>
+        db
+          .prepare(windowSelect(query, () => '?'))
+          .all(from, to)
+          .map((r) => toWindow(r as Record<string, unknown>, buckets))
+          .filter((w) => w.requests > 0);
+      const plan = this.options.minuteReads === false ? null : planWindow(query, this.minutelySince);
+      if (!plan) return raw(query.from, query.to);
+      const parts = plan.raw.map(([from, to]) => raw(from, to));
+      if (plan.minutes) {
+        const rows = db.prepare(minuteSelect(query, plan.buckets, () => '?')).all(...plan.minutes);
+        parts.push(rows.map((r) => toWindow(r as Record<string, unknown>, buckets)));
+      }
+      return mergeWindows(parts, buckets);
     });
   }
 
@@ -176,6 +236,7 @@ export class SqliteLedgerStore extends LedgerStore {
         const db = this.open();
         const records = db.prepare('DELETE FROM usage_records WHERE ts < ?').run(before).changes;
         const hours = db.prepare('DELETE FROM usage_hourly WHERE hour < ?').run(before).changes;
+        db.prepare('DELETE FROM usage_minutely WHERE minute < ?').run(before);
         result = { records: Number(records), hours: Number(hours) };
       });
       return result;
