@@ -5,6 +5,7 @@
  */
 import { FORECAST_METRICS } from '../libs/forecast/src/forecast.metrics';
 import { HEALTH_METRICS } from '../libs/health-score/src/health-score.metrics';
+import { INCIDENT_METRICS } from '../libs/incidents/src/incidents.metrics';
 import { LEDGER_METRICS } from '../libs/ledger/src/ledger.metrics';
 import { LLM_METRICS } from '../libs/llm/src/instrumentation/llm-metrics';
 import { ML_METRICS } from '../libs/ml/src/ml.metrics';
@@ -17,6 +18,7 @@ export const METRIC_CATALOGUES = {
   LEDGER_METRICS,
   FORECAST_METRICS,
   HEALTH_METRICS,
+  INCIDENT_METRICS,
 } as const satisfies Record<string, Record<string, MetricDefinition>>;
 
 /** Every metric the service emits, sorted by name. */

@@ -72,7 +72,7 @@ describe('LLM endpoints on the simulated provider (built service, loopback DogSt
     for (const line of mine)
       for (const tag of line.tags)
         expect(tag).toMatch(
-          /^(env|service|version|endpoint|provider|model|status|error_type|label|pii_type|action):[a-z0-9_.\-/:]+$/,
+          /^(env|service|version|endpoint|provider|model|status|error_type|latency_slo|label|pii_type|action):[a-z0-9_.\-/:]+$/,
         );
     expect(statsd.lines.some((l) => l.tags.some((t) => t.includes(String(body.metadata.prompt_id))))).toBe(false);
   });

@@ -75,3 +75,132 @@ describe('metric catalogue', () => {
     ]);
   });
 });
+
+/** One metric query found in a payload file: where it is (a JSON path) and its text. */
+interface FoundQuery {
+  where: string;
+  query: string;
+}
+
+/** Keys whose string values are metric queries in Datadog payloads (monitors, SLOs, widgets, notebook cells). */
+const QUERY_KEYS = new Set(['query', 'q', 'numerator', 'denominator']);
+
+/** Every metric query of a payload: strings under a query key, and any other string holding `agg:metric{`. */
+function queryStrings(value: unknown, where = ''): FoundQuery[] {
+  if (typeof value === 'string') return queriedMetrics(value).length > 0 ? [{ where, query: value }] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => queryStrings(v, `${where}[${i}]`));
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => {
+      const path = where ? `${where}.${k}` : k;
+      if (QUERY_KEYS.has(k) && typeof v === 'string') return [{ where: path, query: v }];
+      return queryStrings(v, path);
+    });
+  }
+  return [];
+}
+
+/** Each `agg:metric{...}[ by {...}][.fn(...)...]` term of a query, with its functions. */
+function queryTerms(query: string): { aggregation: string; metric: string; functions: string }[] {
+  const pattern =
+    /\b(avg|sum|min|max|count|p\d+):([a-z][a-z0-9_.]*)\s*\{[^}]*\}(?:\s*by\s*\{[^}]*\})?((?:\.\w+\([^)]*\))*)/g;
+  return [...query.matchAll(pattern)].map((m) => ({ aggregation: m[1]!, metric: m[2]!, functions: m[3] ?? '' }));
+}
+
+/** What is wrong with one term against the catalogue (empty: nothing). */
+function termProblems(term: { aggregation: string; metric: string; functions: string }): string[] {
+  const catalogue = new Map(allMetrics().map((m) => [m.name, m]));
+  const def = catalogue.get(term.metric);
+  const histogramForm = /\.(avg|max|min|median|count|sum|\d+percentile)$/.exec(term.metric);
+  if (!def) {
+    return [
+      histogramForm && catalogue.get(term.metric.slice(0, histogramForm.index))?.type === 'distribution'
+        ? `${term.metric} queries a distribution as a DogStatsD histogram`
+        : `${term.metric} is not emitted`,
+    ];
+  }
+  const counted = /\.as_(count|rate)\(\)/.test(term.functions);
+  if (term.aggregation.startsWith('p') && def.type !== 'distribution') {
+    return [`${term.aggregation} on ${term.metric}, a ${def.type} (percentiles need a distribution)`];
+  }
+  if (def.type === 'gauge' && counted) return [`.as_count() on ${term.metric}, a gauge`];
+  if (def.type === 'count' && !counted) return [`${term.metric} is a count: query it with .as_count() or .as_rate()`];
+  if (def.type === 'distribution' && counted && term.aggregation !== 'count') {
+    return [`.as_count() on ${term.metric}, a distribution, with ${term.aggregation}: (only count: counts samples)`];
+  }
+  return [];
+}
+
+describe('Datadog payload files against the metric catalogue (every kind)', () => {
+  const datadogDir = join(root, 'datadog');
+  const files = jsonFiles(datadogDir).map((path) => ({
+    path: path.slice(root.length + 1),
+    kind: path.slice(datadogDir.length + 1).split('/')[0]!,
+    key: path.replace(/^.*\//, '').replace(/\.json$/, ''),
+    payload: JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>,
+  }));
+  const keysOf = (kind: string): Set<string> => new Set(files.filter((f) => f.kind === kind).map((f) => f.key));
+
+  it('every query of every file (monitors, SLO numerators and denominators, widgets, notebook cells) fits the catalogue', () => {
+    const problems: string[] = [];
+    const perKind = new Map<string, number>();
+    for (const file of files) {
+      for (const { where, query } of queryStrings(file.payload)) {
+        for (const term of queryTerms(query)) {
+          perKind.set(file.kind, (perKind.get(file.kind) ?? 0) + 1);
+          for (const problem of termProblems(term)) problems.push(`${file.path} ${where}: ${problem}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    for (const kind of ['monitors', 'slos', 'dashboards']) expect(perKind.get(kind)).toBeGreaterThan(0);
+  });
+
+  it('the term check fails where it should (so the check above can fail)', () => {
+    const check = (q: string): string[] => queryTerms(q).flatMap(termProblems);
+    expect(check('sum:llm.cost.usd{*}.as_count() + p95:llm.request.latency_ms{*}')).toEqual([]);
+    expect(check('p95:llm.error.count{*}.as_count()')[0]).toMatch(/percentiles need a distribution/);
+    expect(check('avg:llm.request.latency_ms.95percentile{*}')[0]).toMatch(/distribution as a DogStatsD histogram/);
+    expect(check('sum:llm.health.score{*}.as_count()')[0]).toMatch(/a gauge/);
+    expect(check('sum:llm.error.count{*}')[0]).toMatch(/query it with .as_count/);
+    expect(check('avg:llm.nope{*}')[0]).toMatch(/not emitted/);
+  });
+
+  it('every SLO is good/total counts of emitted count metrics, and every monitor query is checked or a reference', () => {
+    const problems: string[] = [];
+    for (const slo of files.filter((f) => f.kind === 'slos')) {
+      const query = slo.payload.query as { numerator?: string; denominator?: string } | undefined;
+      for (const part of ['numerator', 'denominator'] as const) {
+        const terms = queryTerms(query?.[part] ?? '');
+        if (terms.length === 0) problems.push(`${slo.path}: no metric in the ${part}`);
+        const catalogue = new Map(allMetrics().map((m) => [m.name, m]));
+        for (const t of terms) {
+          if (catalogue.get(t.metric)?.type !== 'count')
+            problems.push(`${slo.path}: ${part} ${t.metric} is not a count`);
+        }
+      }
+    }
+    const monitorKeys = keysOf('monitors');
+    const sloKeys = keysOf('slos');
+    for (const monitor of files.filter((f) => f.kind === 'monitors')) {
+      const { type, query } = monitor.payload as { type: string; query: string };
+      if (type === 'composite') {
+        const refs = [...query.matchAll(/\[\[monitor_id:([\w.-]+)\]\]/g)].map((m) => m[1]!);
+        if (refs.length < 2) problems.push(`${monitor.path}: a composite of fewer than two monitors`);
+        for (const ref of refs) if (!monitorKeys.has(ref)) problems.push(`${monitor.path}: no monitor file ${ref}`);
+        if (query.replace(/\[\[monitor_id:[\w.-]+\]\]/g, '').replace(/[\s&|!()]/g, '') !== '') {
+          problems.push(`${monitor.path}: a composite may only combine monitor references`);
+        }
+      } else if (type === 'slo alert') {
+        const match =
+          /^burn_rate\("\[\[slo_id:([\w.-]+)\]\]"\)\.over\("\w+"\)\.long_window\("\w+"\)\.short_window\("\w+"\) > [\d.]+$/.exec(
+            query,
+          );
+        if (!match) problems.push(`${monitor.path}: not a multi-window burn-rate query`);
+        else if (!sloKeys.has(match[1]!)) problems.push(`${monitor.path}: no SLO file ${match[1]}`);
+      } else if (queryTerms(query).length === 0) {
+        problems.push(`${monitor.path}: a metric monitor without a metric the scanner can check`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});

@@ -129,7 +129,9 @@ export class FakeDatadogApi {
       send(res, { status: fault.status, body: { errors: [`fake Datadog API: injected ${fault.status}`] } });
       return;
     }
-    if (!req.headers['dd-api-key'] || !req.headers['dd-application-key']) {
+    // GET /api/v1/validate checks the API key alone (the SDK sends no application key there), as the real API does.
+    const needsAppKey = request.path !== '/api/v1/validate';
+    if (!req.headers['dd-api-key'] || (needsAppKey && !req.headers['dd-application-key'])) {
       send(res, { status: 403, body: { errors: ['Forbidden'] } });
       return;
     }

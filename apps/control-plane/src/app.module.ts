@@ -2,10 +2,12 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { createValidationPipe, ProblemDetailsFilter } from '@app/common';
 import { type AppConfig, ConfigModule } from '@app/config';
+import { DatadogModule } from '@app/datadog';
 import { LedgerModule } from '@app/ledger';
 import { LlmModule } from '@app/llm';
 import { ForecastModule } from '@app/forecast';
 import { HealthScoreModule } from '@app/health-score';
+import { IncidentsModule } from '@app/incidents';
 import { InsightsModule } from '@app/insights';
 import { MlModule, PiiTextRedactor } from '@app/ml';
 import { TelemetryModule } from '@app/telemetry';
@@ -30,6 +32,8 @@ export class AppModule {
         InsightsModule,
         HealthModule,
         LlmModule,
+        DatadogModule,
+        IncidentsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -54,6 +54,10 @@ export abstract class AppConfig {
     readonly notifyHandles: readonly string[];
     /** This service's public base URL (synthetic tests target it), if set. */
     readonly publicBaseUrl?: string;
+    /** Where monitors link their runbooks: DATADOG_RUNBOOK_BASE_URL, else the repo path `runbooks`. */
+    readonly runbookBaseUrl: string;
+    /** Datadog user ids of the provisioned on-call rotation (DATADOG_ONCALL_USER_IDS). */
+    readonly oncallUserIds: readonly string[];
     readonly configured: boolean;
   };
   abstract readonly incidents: {
@@ -68,6 +72,8 @@ export abstract class AppConfig {
     readonly provider: LlmProviderName;
     readonly model: string;
     readonly fallbackModels: readonly string[];
+    /** Other names for models (LLM_MODEL_ALIASES), as `/v1/chat/completions` takes them: alias → model. */
+    readonly modelAliases: Readonly<Record<string, string>>;
     readonly timeoutMs: number;
     /** The whole call's time budget: attempts, backoffs and fallbacks (until the first token for streams). */
     readonly deadlineMs: number;

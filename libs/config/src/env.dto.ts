@@ -51,7 +51,7 @@ export type LlmProviderName = (typeof LLM_PROVIDERS)[number];
 export class EnvDto {
   // --- HTTP server ---
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
-  @IsString() @MinLength(1) HOST = '0.0.0.0';
+  @IsString() @MinLength(1) HOST = '127.0.0.1';
   @Transform(toInt) @IsInt() @Min(1024) @Max(100 * 1024 * 1024) BODY_LIMIT_BYTES = 1024 * 1024;
   @Transform(toInt) @IsInt() @Min(0) @Max(600_000) SHUTDOWN_GRACE_MS = 10_000;
 
@@ -88,7 +88,10 @@ export class EnvDto {
   /** Base URL of the Datadog web app, for links in incidents and runbooks (default https://app.<DD_SITE>). */
   @IsOptional() @Transform(blankToUndefined) @IsUrl(URL_OPTIONS) DATADOG_APP_URL?: string;
   /** Id of the provisioned dashboard (printed by `npm run datadog:apply`); links go to a dashboard search without it. */
-  @IsOptional() @Transform(blankToUndefined) @Matches(/^[a-z0-9]{3}-[a-z0-9]{3}-[a-z0-9]{3}$/) DATADOG_DASHBOARD_ID?: string;
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @Matches(/^[a-z0-9]{3}-[a-z0-9]{3}-[a-z0-9]{3}$/)
+  DATADOG_DASHBOARD_ID?: string;
   /** Notification handles added to monitors and incidents, comma-separated (`@slack-llm-oncall,@pagerduty-llm`). */
   @Matches(/^\s*(@[\w.\-/]+\s*(,\s*|$))*$/, {
     message: 'DATADOG_NOTIFY_HANDLES must be a comma-separated list of @handles',
@@ -96,6 +99,13 @@ export class EnvDto {
   DATADOG_NOTIFY_HANDLES = '@slack-llm-oncall';
   /** Public base URL of this service, the target of Datadog synthetic tests (never taken from a request). */
   @IsOptional() @Transform(blankToUndefined) @IsUrl(URL_OPTIONS) PUBLIC_BASE_URL?: string;
+  /** Base URL of the runbooks (`<base>/<monitor key>.md`) linked from monitors; default the repo path `runbooks`. */
+  @IsOptional() @Transform(blankToUndefined) @IsUrl(URL_OPTIONS) DATADOG_RUNBOOK_BASE_URL?: string;
+  /** Datadog user ids (uuids, comma-separated) of the on-call rotation provisioned by `npm run datadog:apply`. */
+  @Matches(/^\s*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\s*(,\s*|$))*$/i, {
+    message: 'DATADOG_ONCALL_USER_IDS must be a comma-separated list of Datadog user ids (uuids)',
+  })
+  DATADOG_ONCALL_USER_IDS = '';
 
   // --- incidents ---
   /** Alerts of the same monitor and group within this window update the open incident instead of opening one. */
@@ -116,6 +126,11 @@ export class EnvDto {
   @IsString()
   @Matches(/^[\w.\-:/@\s,]*$/, { message: 'LLM_FALLBACK_MODELS must be a comma-separated list of model ids' })
   LLM_FALLBACK_MODELS = '';
+  @IsString()
+  @Matches(/^\s*([\w.\-:/@]+\s*=\s*[\w.\-:/@]+\s*(,\s*[\w.\-:/@]+\s*=\s*[\w.\-:/@]+\s*)*)?,?\s*$/, {
+    message: 'LLM_MODEL_ALIASES must be a comma-separated list of alias=model pairs',
+  })
+  LLM_MODEL_ALIASES = '';
   @Transform(toInt) @IsInt() @Min(100) @Max(600_000) LLM_TIMEOUT_MS = 30_000;
   @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000) LLM_DEADLINE_MS = 120_000;
   @Transform(toInt) @IsInt() @Min(0) @Max(10) LLM_MAX_RETRIES = 2;

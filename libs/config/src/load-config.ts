@@ -69,6 +69,18 @@ function parseHealthWeights(value: string): Record<HealthComponentName, number> 
   return HEALTH_COMPONENTS.reduce((sum, c) => sum + weights[c], 0) > 0 ? weights : null;
 }
 
+/** `alias=model,...` as a map; a message when an alias is given twice or is the name of a model of the chain. */
+function parseModelAliases(value: string, chain: readonly string[]): Record<string, string> | string {
+  const aliases: Record<string, string> = {};
+  for (const pair of list(value)) {
+    const [alias = '', model = ''] = pair.split('=').map((part) => part.trim());
+    if (chain.includes(alias)) return `${alias} is a model of the chain (LLM_MODEL, LLM_FALLBACK_MODELS), not an alias`;
+    if (Object.hasOwn(aliases, alias)) return `${alias} is given twice`;
+    aliases[alias] = model;
+  }
+  return Object.freeze(aliases);
+}
+
 function list(value: string): string[] {
   return value
     .split(',')
@@ -103,6 +115,8 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const apiKey = secret(dto.DD_API_KEY);
   const appKey = secret(dto.DD_APP_KEY);
   const fallbackModels = list(dto.LLM_FALLBACK_MODELS).filter((m) => m !== dto.LLM_MODEL);
+  const modelAliases = parseModelAliases(dto.LLM_MODEL_ALIASES, [dto.LLM_MODEL, ...fallbackModels]);
+  if (typeof modelAliases === 'string') throw new ConfigError([`LLM_MODEL_ALIASES: ${modelAliases}`]);
 
   const config: AppConfig = {
     http: {
@@ -145,6 +159,8 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       dashboardId: dto.DATADOG_DASHBOARD_ID,
       notifyHandles: list(dto.DATADOG_NOTIFY_HANDLES),
       publicBaseUrl: dto.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+      runbookBaseUrl: (dto.DATADOG_RUNBOOK_BASE_URL ?? 'runbooks').replace(/\/+$/, ''),
+      oncallUserIds: list(dto.DATADOG_ONCALL_USER_IDS),
       configured: apiKey !== undefined && appKey !== undefined,
     },
     incidents: {
@@ -159,6 +175,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       provider: dto.LLM_PROVIDER,
       model: dto.LLM_MODEL,
       fallbackModels,
+      modelAliases,
       timeoutMs: dto.LLM_TIMEOUT_MS,
       deadlineMs: dto.LLM_DEADLINE_MS,
       maxRetries: dto.LLM_MAX_RETRIES,

@@ -53,6 +53,26 @@ describe("LlmService: a call's records, sampling, safety blocks, concurrent call
     expect(named(none.metrics, 'llm.request.count').reduce((sum, m) => sum + m.value, 0)).toBe(3); // metrics unchanged
   });
 
+  it('tags llm.request.count latency_slo:met or missed against HEALTH_LATENCY_SLO_MS (the latency SLO counts)', async () => {
+    const provider = new ScriptedProvider().script(
+      'gemini-2.5-flash',
+      { ok: 'warm-up' },
+      { ok: 'fast' },
+      { ok: 'slow', delayMs: 400 },
+      { fail: 'auth' },
+    );
+    const { service, metrics } = await build({ HEALTH_LATENCY_SLO_MS: '250', LLM_MAX_RETRIES: '0' }, provider);
+    for (let i = 0; i < 3; i++) await answered(service.complete(input()));
+    await service.complete(input()).catch(() => undefined);
+    await settled();
+    const tags = named(metrics, 'llm.request.count').map((m) => m.tags.filter((t) => /^(status|latency_slo):/.test(t)));
+    expect(tags.slice(1)).toEqual([
+      ['status:ok', 'latency_slo:met'],
+      ['status:ok', 'latency_slo:missed'],
+      ['status:error', 'latency_slo:met'], // a fast failure: the availability SLO counts it, not this one
+    ]);
+  });
+
   it('returns a safety block as a distinct outcome and counts it', async () => {
     const provider = new ScriptedProvider().script('gemini-2.5-flash', { safety: 'prompt' });
     const { service, metrics } = await build({}, provider);

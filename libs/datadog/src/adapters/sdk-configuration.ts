@@ -25,7 +25,13 @@ export function loadDatadogSdk(): Promise<DatadogSdk> {
  */
 export async function createSdkConfiguration(
   config: AppConfig,
-  options: { unstableOperations?: readonly string[]; maxRetries?: number; timeoutMs?: number } = {},
+  options: {
+    unstableOperations?: readonly string[];
+    maxRetries?: number;
+    timeoutMs?: number;
+    /** Aborts the call(s) made with this configuration (with `timeoutMs`, whichever comes first). */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<{ sdk: DatadogSdk; configuration: SdkConfiguration }> {
   const loaded = await loadDatadogSdk();
   const { apiKey, appKey, apiUrl } = config.datadog;
@@ -36,8 +42,16 @@ export async function createSdkConfiguration(
     enableRetry: maxRetries > 0,
     maxRetries,
     // A configuration made with a timeout is for one call (the signal starts now).
-    ...(options.timeoutMs ? { httpConfig: { signal: AbortSignal.timeout(options.timeoutMs) } } : {}),
+    ...(options.timeoutMs || options.signal ? { httpConfig: { signal: callSignal(options) } } : {}),
   });
   for (const operation of options.unstableOperations ?? []) configuration.unstableOperations[operation] = true;
   return { sdk: loaded, configuration };
+}
+
+function callSignal(options: { timeoutMs?: number; signal?: AbortSignal }): AbortSignal {
+  const signals = [
+    ...(options.timeoutMs ? [AbortSignal.timeout(options.timeoutMs)] : []),
+    ...(options.signal ? [options.signal] : []),
+  ];
+  return signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
 }

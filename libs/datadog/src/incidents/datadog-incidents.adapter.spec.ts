@@ -3,7 +3,10 @@ import { type FakeIncidents, installIncidentRoutes } from '../../../../test/supp
 import { testConfig } from '../../../../test/support/app-config';
 import { DatadogApiError } from '../datadog.errors';
 import { createDatadogIncidents } from '../datadog.module';
-import type { IncidentRequest } from './datadog-incidents.port';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { INCIDENT_CONTEXT_FIELDS, type IncidentRequest } from './datadog-incidents.port';
+import { contextFieldName, IDEMPOTENCY_FIELD } from './datadog-incidents.adapter';
 
 const request = (key: string): IncidentRequest => ({
   idempotencyKey: key,
@@ -52,8 +55,9 @@ describe('DatadogIncidentsAdapter (the real SDK against a loopback Datadog API)'
         severity: { type: 'dropdown', value: 'SEV-2' },
         state: { type: 'dropdown', value: 'active' },
         control_plane_key: { type: 'textbox', value: 'cp-1' },
-        service: { type: 'textbox', value: 'llm-reliability-control-plane' },
-        env: { type: 'textbox', value: 'test' },
+        cp_service: { type: 'textbox', value: 'llm-reliability-control-plane' },
+        cp_env: { type: 'textbox', value: 'test' },
+        cp_monitor: { type: 'textbox', value: '[LLM] p95 latency' },
       },
       notification_handles: [{ handle: '@slack-llm-oncall', display_name: '@slack-llm-oncall' }],
     });
@@ -107,7 +111,7 @@ describe('DatadogIncidentsAdapter (the real SDK against a loopback Datadog API)'
     await incidents.update(id, { state: 'resolved' });
     const [incident] = state.incidents;
     expect(state.fieldValue(incident!, 'severity')).toBe('SEV-1');
-    expect(state.fieldValue(incident!, 'alert_count')).toBe('2');
+    expect(state.fieldValue(incident!, 'cp_alert_count')).toBe('2');
     expect(state.fieldValue(incident!, 'state')).toBe('resolved');
   });
 
@@ -144,5 +148,23 @@ describe('DatadogIncidentsAdapter (the real SDK against a loopback Datadog API)'
     expect(error.retryable).toBe(true);
     expect(error.message).toMatch(/DD_API_KEY and DD_APP_KEY/);
     expect(api.requests).toHaveLength(0);
+  });
+});
+
+describe('incident fields the adapter writes', () => {
+  it('are each provisioned by npm run datadog:apply (datadog/incident-fields/), as textbox fields', () => {
+    const dir = join(__dirname, '../../../../datadog/incident-fields');
+    const provisioned = readdirSync(dir).map((file) => {
+      const body = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+        data: { attributes: { name: string; type: number } };
+      };
+      return body.data.attributes;
+    });
+    const names = provisioned.map((f) => f.name);
+    for (const field of [IDEMPOTENCY_FIELD, ...INCIDENT_CONTEXT_FIELDS.map(contextFieldName)]) {
+      expect(names).toContain(field);
+    }
+    // 3: textbox in the v2 user-defined field API.
+    expect(new Set(provisioned.map((f) => f.type))).toEqual(new Set([3]));
   });
 });

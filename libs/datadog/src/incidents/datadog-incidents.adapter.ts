@@ -1,16 +1,21 @@
 import type { v2 } from '@datadog/datadog-api-client';
 import type { AppConfig } from '@app/config';
-import { createSdkConfiguration, type DatadogSdk, type SdkConfiguration } from '../adapters/sdk-configuration';
+import type { DatadogSdk, SdkConfiguration } from '../adapters/sdk-configuration';
 import { DatadogApiError } from '../datadog.errors';
+import { createSdkConfiguration, loadDatadogSdk } from '../adapters/sdk-configuration';
 import {
   DatadogIncidentsPort,
   type DeliveredIncident,
+  type IncidentCallOptions,
+  type IncidentContext,
   type IncidentRequest,
   type IncidentUpdate,
 } from './datadog-incidents.port';
 
 /** The custom textbox field holding the idempotency key (provisioned by `npm run datadog:apply`). */
 export const IDEMPOTENCY_FIELD = 'control_plane_key';
+/** The Datadog field of a context fact (provisioned by `npm run datadog:apply`, datadog/incident-fields/). */
+export const contextFieldName = (name: string): string => `cp_${name}`;
 /** Every v2 Incidents operation used here is unstable in the SDK and must be enabled by name. */
 const UNSTABLE_OPERATIONS = [
   'v2.createIncident',
@@ -28,8 +33,9 @@ type DropdownField = { type: 'dropdown'; value: string };
 /**
  * `DatadogIncidentsPort` on `@datadog/datadog-api-client` (v2 Incidents API) at DATADOG_API_URL. Each call gets
  * its own configuration with a 10 s abort signal and no SDK retries: the incidents outbox owns retries and backoff.
- * Severity and state are Datadog's `severity`/`state` dropdown fields; the idempotency key, service, env, monitor
- * and group are textbox fields. The runbook is the first timeline cell; the links are in it and are also added as
+ * Severity and state are Datadog's `severity`/`state` dropdown fields; the idempotency key (`control_plane_key`) and
+ * the context facts (`cp_service`, `cp_env`, `cp_monitor`, ...) are textbox fields that `npm run datadog:apply`
+ * provisions (datadog/incident-fields/). The runbook is the first timeline cell; the links are in it and are also added as
  * link attachments (best effort: the incident exists either way, and a retry must not open a second one).
  */
 export class DatadogIncidentsAdapter extends DatadogIncidentsPort {
@@ -40,17 +46,24 @@ export class DatadogIncidentsAdapter extends DatadogIncidentsPort {
     if (!config.datadog.configured) throw new Error('DatadogIncidentsAdapter needs DD_API_KEY and DD_APP_KEY');
   }
 
-  private async api(): Promise<{ api: v2.IncidentsApi; sdk: DatadogSdk; configuration: SdkConfiguration }> {
+  private async api(
+    options: IncidentCallOptions = {},
+  ): Promise<{ api: v2.IncidentsApi; sdk: DatadogSdk; configuration: SdkConfiguration }> {
     const { sdk, configuration } = await createSdkConfiguration(this.config, {
       unstableOperations: UNSTABLE_OPERATIONS,
       maxRetries: 0,
       timeoutMs: CALL_TIMEOUT_MS,
+      signal: options.signal,
     });
     return { api: new sdk.v2.IncidentsApi(configuration), sdk, configuration };
   }
 
-  async findByKey(idempotencyKey: string): Promise<DeliveredIncident | undefined> {
-    const { api } = await this.api();
+  async warmUp(): Promise<void> {
+    await loadDatadogSdk().catch(() => undefined);
+  }
+
+  async findByKey(idempotencyKey: string, options?: IncidentCallOptions): Promise<DeliveredIncident | undefined> {
+    const { api } = await this.api(options);
     const response = await call('incident search', () =>
       api.searchIncidents({ query: `${IDEMPOTENCY_FIELD}:"${idempotencyKey}"`, pageSize: 5 }),
     );
@@ -62,14 +75,14 @@ export class DatadogIncidentsAdapter extends DatadogIncidentsPort {
     return undefined;
   }
 
-  async create(request: IncidentRequest): Promise<DeliveredIncident> {
-    const { api } = await this.api();
+  async create(request: IncidentRequest, options?: IncidentCallOptions): Promise<DeliveredIncident> {
+    const { api } = await this.api(options);
     const fields: Record<string, TextboxField | DropdownField> = {
       severity: { type: 'dropdown', value: request.severity },
       state: { type: 'dropdown', value: 'active' },
       [IDEMPOTENCY_FIELD]: { type: 'textbox', value: request.idempotencyKey },
+      ...contextFields(request.fields),
     };
-    for (const [name, value] of Object.entries(request.fields)) fields[name] = { type: 'textbox', value };
     const links = request.links.map((link) => `- [${link.title}](${link.url})`).join('\n');
     const markdown = links ? `${request.runbookMarkdown}\n\n**Links**\n${links}` : request.runbookMarkdown;
     const response = await call('incident create', () =>
@@ -92,26 +105,29 @@ export class DatadogIncidentsAdapter extends DatadogIncidentsPort {
       }),
     );
     const incident = this.delivered(response.data);
-    const warnings = await this.attachLinks(incident.id, request);
+    const warnings = await this.attachLinks(incident.id, request, options);
     return warnings.length > 0 ? { ...incident, warnings } : incident;
   }
 
-  async update(id: string, update: IncidentUpdate): Promise<void> {
-    const { api } = await this.api();
-    const fields: Record<string, TextboxField | DropdownField> = {};
+  async update(id: string, update: IncidentUpdate, options?: IncidentCallOptions): Promise<void> {
+    const { api } = await this.api(options);
+    const fields: Record<string, TextboxField | DropdownField> = contextFields(update.fields ?? {});
     if (update.severity) fields.severity = { type: 'dropdown', value: update.severity };
     if (update.state) fields.state = { type: 'dropdown', value: update.state };
-    for (const [name, value] of Object.entries(update.fields ?? {})) fields[name] = { type: 'textbox', value };
     await call('incident update', () =>
       api.updateIncident({ incidentId: id, body: { data: { id, type: 'incidents', attributes: { fields } } } }),
     );
   }
 
   /** Adds each link as an attachment; returns what failed (the incident exists either way; its cell has the links). */
-  private async attachLinks(incidentId: string, request: IncidentRequest): Promise<string[]> {
+  private async attachLinks(
+    incidentId: string,
+    request: IncidentRequest,
+    options?: IncidentCallOptions,
+  ): Promise<string[]> {
     const warnings: string[] = [];
     for (const link of request.links) {
-      const { api } = await this.api();
+      const { api } = await this.api(options);
       await call('incident attachment', () =>
         api.createIncidentAttachment({
           incidentId,
@@ -135,6 +151,15 @@ export class DatadogIncidentsAdapter extends DatadogIncidentsPort {
       url: `${this.config.datadog.appUrl}/incidents/${typeof publicId === 'number' ? publicId : data.id}`,
     };
   }
+}
+
+/** The context facts as `cp_<name>` textbox fields. */
+function contextFields(context: IncidentContext): Record<string, TextboxField> {
+  const out: Record<string, TextboxField> = {};
+  for (const [name, value] of Object.entries(context)) {
+    if (typeof value === 'string') out[contextFieldName(name)] = { type: 'textbox', value };
+  }
+  return out;
 }
 
 /** Runs one SDK call, turning its failure into a `DatadogApiError` with Datadog's status (none: no answer). */

@@ -2,6 +2,31 @@
 export const INCIDENT_SEVERITIES = ['SEV-1', 'SEV-2', 'SEV-3', 'SEV-4', 'SEV-5'] as const;
 export type IncidentSeverity = (typeof INCIDENT_SEVERITIES)[number];
 
+/**
+ * The context facts an incident carries, each a textbox field in Datadog named `cp_<name>` (a closed list, so that
+ * `npm run datadog:apply` can provision each one: `datadog/incident-fields/`; the `cp_` prefix keeps them apart from
+ * the org's own fields). The idempotency key is the `control_plane_key` field.
+ */
+export const INCIDENT_CONTEXT_FIELDS = [
+  'service',
+  'env',
+  'monitor',
+  'monitor_id',
+  'group',
+  'source',
+  'tags',
+  'alert_count',
+  'last_alert',
+  'resolved_at',
+] as const;
+export type IncidentContextField = (typeof INCIDENT_CONTEXT_FIELDS)[number];
+export type IncidentContext = Readonly<Partial<Record<IncidentContextField, string>>>;
+
+/** Per-call options: an abort signal (a caller that gives up on a call aborts it, so it cannot land later). */
+export interface IncidentCallOptions {
+  signal?: AbortSignal;
+}
+
 /** A link shown on the incident (dashboard, logs query, traces query, monitor). */
 export interface IncidentLink {
   title: string;
@@ -20,8 +45,8 @@ export interface IncidentRequest {
   customerImpacted: boolean;
   /** What customers see, required by Datadog when `customerImpacted`. */
   customerImpactScope?: string;
-  /** Extra textbox fields (`service`, `env`, `monitor`, `group`, ...), bounded strings. */
-  fields: Readonly<Record<string, string>>;
+  /** Context facts (`service`, `env`, `monitor`, `group`, ...), bounded strings: the `cp_<name>` fields. */
+  fields: IncidentContext;
   /** The runbook in markdown: the incident's first timeline cell. */
   runbookMarkdown: string;
   links: readonly IncidentLink[];
@@ -45,8 +70,8 @@ export interface DeliveredIncident {
 export interface IncidentUpdate {
   severity?: IncidentSeverity;
   state?: 'active' | 'stable' | 'resolved';
-  /** Textbox fields to set (`last_alert`, `alert_count`, ...). */
-  fields?: Readonly<Record<string, string>>;
+  /** Context facts to set (`last_alert`, `alert_count`, `resolved_at`, ...). */
+  fields?: IncidentContext;
 }
 
 /**
@@ -56,8 +81,10 @@ export interface IncidentUpdate {
  */
 export abstract class DatadogIncidentsPort {
   abstract readonly name: 'datadog' | 'unconfigured';
+  /** Loads the SDK ahead of the first incident (about 1.3 s here), so that one is not slowed by it. Never throws. */
+  abstract warmUp(): Promise<void>;
   /** The incident opened with this idempotency key, if any. */
-  abstract findByKey(idempotencyKey: string): Promise<DeliveredIncident | undefined>;
-  abstract create(request: IncidentRequest): Promise<DeliveredIncident>;
-  abstract update(id: string, update: IncidentUpdate): Promise<void>;
+  abstract findByKey(idempotencyKey: string, options?: IncidentCallOptions): Promise<DeliveredIncident | undefined>;
+  abstract create(request: IncidentRequest, options?: IncidentCallOptions): Promise<DeliveredIncident>;
+  abstract update(id: string, update: IncidentUpdate, options?: IncidentCallOptions): Promise<void>;
 }

@@ -10,6 +10,10 @@ const MISSING = 'Datadog API keys not configured: set DD_API_KEY and DD_APP_KEY 
 export class UnconfiguredDatadogIncidents extends DatadogIncidentsPort {
   readonly name = 'unconfigured';
 
+  warmUp(): Promise<void> {
+    return Promise.resolve();
+  }
+
   findByKey(): Promise<DeliveredIncident | undefined> {
     return Promise.reject(new DatadogApiError('incident search', MISSING, { retryable: true }));
   }

@@ -85,6 +85,9 @@ export class PostgresReservationStore extends ReservationStore {
     private readonly settleEveryMs: number,
   ) {
     super();
+    // An idle client's connection dropping (a database restart, a failover) is reported here; the pool replaces
+    // the client. Unhandled, the event would end the process.
+    pool.on('error', (error) => new Logger('PostgresReservationStore').warn(`idle connection lost: ${error.message}`));
   }
 
   async init(): Promise<void> {

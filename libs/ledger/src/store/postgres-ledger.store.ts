@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
 import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from '../window-usage';
@@ -61,6 +62,9 @@ export class PostgresLedgerStore extends LedgerStore {
     private readonly options: LedgerStoreOptions = {},
   ) {
     super();
+    // An idle client's connection dropping (a database restart, a failover) is reported here; the pool replaces
+    // the client. Unhandled, the event would end the process.
+    pool.on('error', (error) => new Logger('PostgresLedgerStore').warn(`idle connection lost: ${error.message}`));
   }
 
   async init(): Promise<void> {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
+import { AppConfig } from '@app/config';
 import { QualityInstrumentation } from '@app/ml';
 import { formatTags, type HttpLogFields, LogSanitizer, MetricsPort, TAG } from '@app/telemetry';
 import type { LlmCallInput, LlmCallResult, LlmEndpoint } from '../llm-call.types';
@@ -7,7 +8,7 @@ import type { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
 import type { LlmUsage } from '../ports/llm-provider.port';
 import type { CostBreakdown } from '../pricing/price-table';
 import { CIRCUIT_STATE_VALUE, type CircuitState } from '../reliability/circuit-breaker';
-import { LLM_METRICS as M } from './llm-metrics';
+import { LATENCY_SLO_TAG, type LatencySloOutcome, LLM_METRICS as M } from './llm-metrics';
 
 export type CallStatus = 'ok' | 'error' | 'safety_block' | 'aborted';
 
@@ -34,14 +35,29 @@ export interface AttemptCounters {
 export class LlmCallInstrumentation {
   private readonly tagCache = new Map<string, string[]>();
   private readonly requestLines = new Map<string, RequestLineFields>();
+  /** `llm.request.count`'s tags per call tags (same array objects as `tagCache`) and latency outcome. */
+  private readonly requestTagCache = new WeakMap<string[], Record<LatencySloOutcome, string[]>>();
+  private readonly latencySloMs: number;
 
   constructor(
+    config: AppConfig,
     private readonly metrics: MetricsPort,
     private readonly sanitizer: LogSanitizer,
     private readonly logger: PinoLogger,
     private readonly quality: QualityInstrumentation,
   ) {
     this.logger.setContext('LlmCall');
+    this.latencySloMs = config.health.latencySloMs;
+  }
+
+  /** The tags of `llm.request.count` for a call that ended after `latencyMs`: the call's tags and `latency_slo`. */
+  private requestTags(tags: string[], latencyMs: number): string[] {
+    let byOutcome = this.requestTagCache.get(tags);
+    if (!byOutcome) {
+      byOutcome = { met: [...tags, `${LATENCY_SLO_TAG}:met`], missed: [...tags, `${LATENCY_SLO_TAG}:missed`] };
+      this.requestTagCache.set(tags, byOutcome);
+    }
+    return byOutcome[latencyMs <= this.latencySloMs ? 'met' : 'missed'];
   }
 
   tags(endpoint: string, provider: string, model: string, status: CallStatus): string[] {
@@ -76,7 +92,7 @@ export class LlmCallInstrumentation {
     const m = this.metrics;
     m.distribution(M.latency.name, result.latencyMs, tags);
     if (result.ttftMs !== undefined) m.distribution(M.ttft.name, result.ttftMs, tags);
-    m.increment(M.requests.name, 1, tags);
+    m.increment(M.requests.name, 1, this.requestTags(tags, result.latencyMs));
     m.increment(M.tokensInput.name, result.usage.inputTokens, tags);
     m.increment(M.tokensOutput.name, result.usage.outputTokens, tags);
     m.increment(M.tokensTotal.name, result.usage.totalTokens, tags);
@@ -134,7 +150,7 @@ export class LlmCallInstrumentation {
     const tags = this.tags(endpoint, provider, ctx.model, 'error');
     const errorTags = [...tags, `${TAG.errorType}:${ctx.lastErrorKind ?? 'unknown'}`];
     this.metrics.distribution(M.latency.name, latencyMs, tags);
-    this.metrics.increment(M.requests.name, 1, tags);
+    this.metrics.increment(M.requests.name, 1, this.requestTags(tags, latencyMs));
     this.metrics.increment(M.errors.name, 1, errorTags);
     // The user got no answer (502/503/504): a failed answer (`llm.failure_to_answer.count`, status:error).
     this.quality.failedAnswer(tags);

@@ -4,6 +4,14 @@ const CALL_TAGS = [TAG.endpoint, TAG.provider, TAG.model, TAG.status] as const;
 const ERROR_TAGS = [TAG.endpoint, TAG.provider, TAG.model, TAG.status, TAG.errorType] as const;
 
 /**
+ * The `latency_slo` tag of `llm.request.count`: `met` when the call ended within HEALTH_LATENCY_SLO_MS, else
+ * `missed`; on every call that ended (ok, safety_block, error), never on an abandoned one. The latency SLO's
+ * good/total counts (datadog/slos/llm-latency.json).
+ */
+export const LATENCY_SLO_TAG = 'latency_slo';
+export type LatencySloOutcome = 'met' | 'missed';
+
+/**
  * Metrics of LLM calls: emitted once per call by LlmCallInstrumentation (the route metrics of the interceptor
  * are separate). `model` is the model that answered (or the last one tried), from config, never free text.
  */
@@ -26,9 +34,9 @@ export const LLM_METRICS = {
     name: 'llm.request.count',
     type: 'count',
     unit: 'request',
-    tags: ERROR_TAGS,
+    tags: [...ERROR_TAGS, LATENCY_SLO_TAG],
     description:
-      'LLM calls, by final status (ok, error, safety_block, aborted). A call its client abandoned is `status:aborted` with `error_type:client_abort` (the only calls with an error_type here); it is not an error.',
+      'LLM calls, by final status (ok, error, safety_block, aborted). A call its client abandoned is `status:aborted` with `error_type:client_abort` (the only calls with an error_type here); it is not an error. `latency_slo` is `met` or `missed` against HEALTH_LATENCY_SLO_MS on every call that ended (none on aborted ones): the latency SLO counts.',
   },
   errors: {
     name: 'llm.error.count',

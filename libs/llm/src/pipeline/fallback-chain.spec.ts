@@ -25,6 +25,7 @@ describe('FallbackChain: retries, backoff, fallback, circuit breakers, the retry
       'provider:openai',
       'model:gemini-2.5-flash',
       'status:ok',
+      'latency_slo:met',
     ]);
   });
 

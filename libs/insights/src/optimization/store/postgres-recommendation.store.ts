@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { Baseline, Recommendation, RecommendationResult } from '../recommendation';
 import {
@@ -27,6 +28,11 @@ export class PostgresRecommendationStore extends RecommendationStore {
   /** The pool is built by the factory (`createRecommendationStore`). */
   constructor(private readonly pool: Pool) {
     super();
+    // An idle client's connection dropping (a database restart, a failover) is reported here; the pool replaces
+    // the client. Unhandled, the event would end the process.
+    pool.on('error', (error) =>
+      new Logger('PostgresRecommendationStore').warn(`idle connection lost: ${error.message}`),
+    );
   }
 
   async init(): Promise<void> {

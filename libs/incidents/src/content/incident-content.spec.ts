@@ -1,0 +1,74 @@
+import { BasicTextRedactor } from '@app/common';
+import { testConfig } from '../../../../test/support/app-config';
+import { IncidentContentBuilder } from './incident-content';
+
+const config = testConfig({
+  DD_SERVICE: 'llm-cp',
+  DD_ENV: 'prod',
+  DATADOG_APP_URL: 'https://app.datadoghq.eu',
+  DATADOG_NOTIFY_HANDLES: '@slack-llm-oncall,@pagerduty-llm',
+});
+const builder = new IncidentContentBuilder(config, new BasicTextRedactor());
+const alert = {
+  source: 'api' as const,
+  monitorName: 'LLM error ratio',
+  group: '',
+  message: 'Error ratio 9% — user jane.doe@example.com sent key sk-abcdefghijklmnopqrstuvwx123 ' + 'y'.repeat(200),
+  runbookMarkdown: '# LLM error rate\n\n1. Check the provider status.',
+  severity: 'SEV-2' as const,
+  tags: ['team:llm'],
+};
+
+describe('IncidentContentBuilder', () => {
+  it('builds the title, severity, customer impact, fields, runbook cell, links and handles', () => {
+    const { request, title } = builder.build({ ...alert, monitorId: 1234 }, 'row-1');
+    expect(request.idempotencyKey).toBe('cp-row-1');
+    expect(title.startsWith('LLM error ratio - Error ratio 9%')).toBe(true);
+    expect(title.length).toBeLessThanOrEqual('LLM error ratio - '.length + 100);
+    expect(request.title).toBe(title);
+    expect(request.severity).toBe('SEV-2');
+    expect(request.customerImpacted).toBe(true);
+    expect(request.customerImpactScope).toContain('llm-cp (prod)');
+    expect(request.fields).toMatchObject({
+      service: 'llm-cp',
+      env: 'prod',
+      monitor: 'LLM error ratio',
+      group: '*',
+      source: 'api',
+    });
+    expect(request.runbookMarkdown.startsWith('# LLM error rate\n\n1. Check the provider status.')).toBe(true);
+    expect(request.links).toEqual([
+      { title: 'Dashboard', url: 'https://app.datadoghq.eu/dashboard/lists?q=LLM%20reliability%20(llm-cp%2C%20prod)' },
+      { title: 'Logs', url: 'https://app.datadoghq.eu/logs?query=service%3Allm-cp%20env%3Aprod' },
+      { title: 'Traces', url: 'https://app.datadoghq.eu/apm/traces?query=service%3Allm-cp%20env%3Aprod' },
+      { title: 'Monitor', url: 'https://app.datadoghq.eu/monitors/1234' },
+    ]);
+    expect(request.notificationHandles).toEqual(['@slack-llm-oncall', '@pagerduty-llm']);
+  });
+
+  it('never lets PII or keys from the alert into the incident', () => {
+    const text = JSON.stringify(builder.build(alert, 'row-2').request);
+    expect(text).not.toContain('jane.doe@example.com');
+    expect(text).not.toContain('sk-abcdefghijklmnopqrstuvwx123');
+    expect(text).toContain('[REDACTED:EMAIL]');
+  });
+
+  it('SEV-3..5 are not customer impacting; the dashboard id is used when configured', () => {
+    const withId = new IncidentContentBuilder(
+      testConfig({ DATADOG_DASHBOARD_ID: 'abc-def-ghi' }),
+      new BasicTextRedactor(),
+    );
+    const { request } = withId.build({ ...alert, severity: 'SEV-4' }, 'r');
+    expect(request.customerImpacted).toBe(false);
+    expect(request.customerImpactScope).toBeUndefined();
+    expect(request.links[0]!.url).toMatch(/\/dashboard\/abc-def-ghi$/);
+  });
+
+  it('dedupes by monitor id, else by name, and by group', () => {
+    expect(builder.identity('A', 7, '').dedupeKey).toBe(builder.identity('B', 7, '').dedupeKey);
+    expect(builder.identity('A', undefined, '').dedupeKey).toBe(builder.identity('a', undefined, '').dedupeKey);
+    expect(builder.identity('A', undefined, 'env:prod').dedupeKey).not.toBe(
+      builder.identity('A', undefined, '').dedupeKey,
+    );
+  });
+});

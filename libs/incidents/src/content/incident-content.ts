@@ -1,0 +1,163 @@
+import { Injectable } from '@nestjs/common';
+import { TextRedactor } from '@app/common';
+import { AppConfig } from '@app/config';
+import type { IncidentLink, IncidentRequest, IncidentSeverity } from '@app/datadog';
+
+/** Where an incident request came from (the `source` field and metric tag). */
+export const INCIDENT_SOURCES = ['api', 'insight', 'webhook'] as const;
+export type IncidentSource = (typeof INCIDENT_SOURCES)[number];
+
+/** An alert as the incident manager takes it, from any source. Free text is redacted by the builder. */
+export interface IncidentAlert {
+  source: IncidentSource;
+  monitorName: string;
+  monitorId?: number;
+  /** The alert scope (`service:x,env:y`); empty for a monitor that is not grouped. */
+  group: string;
+  message: string;
+  runbookMarkdown: string;
+  severity: IncidentSeverity;
+  tags: readonly string[];
+}
+
+/** The incident content and its dedupe identity. */
+export interface BuiltIncident {
+  request: IncidentRequest;
+  title: string;
+  dedupeKey: string;
+  monitor: string;
+  group: string;
+}
+
+/** Bounds of what goes into Datadog. */
+export const CONTENT_LIMITS = {
+  monitorName: 150,
+  titleMessage: 100,
+  field: 500,
+  runbook: 20_000,
+  message: 4000,
+  dedupeKey: 700,
+} as const;
+
+/** The group shown and keyed when an alert has no scope. */
+const NO_GROUP = '*';
+
+/** Cuts `text` to `max` characters, with an ellipsis when cut; never splits a surrogate pair. */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - 1);
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
+const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim();
+
+/** The idempotency key of an outbox row: stored on the incident so that a retry finds what an attempt created. */
+export function idempotencyKeyOf(outboxId: string): string {
+  return `cp-${outboxId}`;
+}
+
+/** The dedupe identity: the monitor (its id, else its name) and the group. */
+export function dedupeKeyOf(monitorName: string, monitorId: number | undefined, group: string): string {
+  const monitor = monitorId !== undefined ? `id:${monitorId}` : `name:${oneLine(monitorName).toLowerCase()}`;
+  return clip(`${monitor}|group:${group || NO_GROUP}`, CONTENT_LIMITS.dedupeKey);
+}
+
+/** The name of the provisioned dashboard (datadog/dashboards), searched for when its id is not configured. */
+export function dashboardName(service: string, env: string): string {
+  return `LLM reliability (${service}, ${env})`;
+}
+
+/**
+ * Builds what Datadog receives for an alert: the title (monitor name, " - ", the first 100 characters of the alert
+ * message), the severity, customer impact (SEV-1 and SEV-2, with a scope naming the service and env), the fields
+ * (service, env, monitor, group, source), the runbook as the first timeline cell, links (dashboard, logs, traces,
+ * monitor) and the notification handles. Every free text (message, runbook, monitor name, group, tags) goes through
+ * the `TextRedactor` first: alert messages can quote prompts and PII.
+ */
+@Injectable()
+export class IncidentContentBuilder {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly redactor: TextRedactor,
+  ) {}
+
+  private clean(text: string, max: number): string {
+    // Redact a bounded head (a little past the bound so that an item crossing it is seen whole), then cut.
+    return clip(this.redactor.redact(text.slice(0, max + 200)), max);
+  }
+
+  /** The monitor name and group as shown (redacted, bounded) and the dedupe key they make. */
+  identity(
+    monitorName: string,
+    monitorId: number | undefined,
+    group: string,
+  ): { monitor: string; group: string; dedupeKey: string } {
+    const monitor = oneLine(this.clean(monitorName, CONTENT_LIMITS.monitorName)) || 'Unnamed monitor';
+    const shownGroup = oneLine(this.clean(group, CONTENT_LIMITS.field)) || NO_GROUP;
+    return { monitor, group: shownGroup, dedupeKey: dedupeKeyOf(monitor, monitorId, shownGroup) };
+  }
+
+  build(alert: IncidentAlert, outboxId: string): BuiltIncident {
+    const { name: service, env } = this.config.service;
+    const { monitor, group, dedupeKey } = this.identity(alert.monitorName, alert.monitorId, alert.group);
+    const message = this.clean(alert.message, CONTENT_LIMITS.message);
+    const headline = clip(oneLine(message), CONTENT_LIMITS.titleMessage);
+    const title = headline ? `${monitor} - ${headline}` : monitor;
+    const customerImpacted = alert.severity === 'SEV-1' || alert.severity === 'SEV-2';
+    const runbook = this.clean(alert.runbookMarkdown, CONTENT_LIMITS.runbook);
+    const request: IncidentRequest = {
+      idempotencyKey: idempotencyKeyOf(outboxId),
+      title,
+      severity: alert.severity,
+      customerImpacted,
+      ...(customerImpacted
+        ? {
+            customerImpactScope: `Users of ${service} (${env}): LLM answers may fail, be slow or be degraded (${alert.severity}).`,
+          }
+        : {}),
+      fields: {
+        service,
+        env,
+        monitor,
+        group,
+        source: alert.source,
+        alert_count: '1',
+        ...(alert.monitorId !== undefined ? { monitor_id: String(alert.monitorId) } : {}),
+        ...(alert.tags.length > 0
+          ? { tags: this.clean(alert.tags.map(oneLine).join(', '), CONTENT_LIMITS.field) }
+          : {}),
+      },
+      runbookMarkdown: this.timelineCell(runbook, message, alert.source),
+      links: this.links(alert.monitorId),
+      notificationHandles: [...this.config.datadog.notifyHandles],
+    };
+    return { request, title, dedupeKey, monitor, group };
+  }
+
+  /** The first timeline cell: the runbook, then the alert message that opened the incident. */
+  private timelineCell(runbook: string, message: string, source: IncidentSource): string {
+    const alert = message.trim() ? `\n\n---\n\n**Alert** (${source}):\n\n${message.trim()}` : '';
+    return `${runbook.trim()}${alert}`;
+  }
+
+  /** Dashboard, logs, traces and (with an id) monitor links into the Datadog web app. */
+  links(monitorId: number | undefined): IncidentLink[] {
+    const { appUrl, dashboardId } = this.config.datadog;
+    const { name: service, env } = this.config.service;
+    const scope = encodeURIComponent(`service:${service} env:${env}`);
+    const links: IncidentLink[] = [
+      {
+        title: 'Dashboard',
+        url: dashboardId
+          ? `${appUrl}/dashboard/${encodeURIComponent(dashboardId)}`
+          : `${appUrl}/dashboard/lists?q=${encodeURIComponent(dashboardName(service, env))}`,
+      },
+      { title: 'Logs', url: `${appUrl}/logs?query=${scope}` },
+      { title: 'Traces', url: `${appUrl}/apm/traces?query=${scope}` },
+    ];
+    if (monitorId !== undefined) links.push({ title: 'Monitor', url: `${appUrl}/monitors/${monitorId}` });
+    return links;
+  }
+}

@@ -1,0 +1,340 @@
+import { randomUUID } from 'node:crypto';
+import { BasicTextRedactor } from '@app/common';
+import { DatadogApiError, type IncidentSeverity } from '@app/datadog';
+import { InMemoryMetrics } from '@app/telemetry';
+import { testConfig } from '../../../../test/support/app-config';
+import { InMemoryIncidentsPort } from '../../../../test/support/incidents-port-fake';
+import { IncidentContentBuilder } from '../content/incident-content';
+import { INCIDENT_METRICS } from '../incidents.metrics';
+import { SqliteIncidentOutbox } from '../outbox/sqlite-incident-outbox';
+import { UNCONFIGURED_REASON } from './delivery-error';
+import { IncidentDeliveryWorker } from './incident-delivery.worker';
+
+const BASE = 1000;
+const MAX = 60_000;
+const LEASE = 10_000;
+const T0 = Date.UTC(2030, 5, 1);
+
+const config = testConfig({
+  INCIDENTS_RETRY_BASE_MS: String(BASE),
+  INCIDENTS_RETRY_MAX_MS: String(MAX),
+  INCIDENTS_LEASE_MS: String(LEASE),
+  INCIDENTS_DEDUPE_WINDOW_MS: '60000',
+});
+
+/** The worker over a real (in-memory SQLite) outbox and an in-memory Datadog. */
+async function setup(port = new InMemoryIncidentsPort(), t0 = T0) {
+  const store = new SqliteIncidentOutbox(':memory:');
+  await store.init();
+  const metrics = new InMemoryMetrics();
+  const redactor = new BasicTextRedactor();
+  const worker = new IncidentDeliveryWorker(store, port, config, metrics, redactor);
+  worker.random = () => 0.5;
+  const content = new IncidentContentBuilder(config, redactor);
+  const record = async (monitor: string, ms: number, severity: IncidentSeverity = 'SEV-3') => {
+    const outboxId = randomUUID();
+    const built = content.build(
+      { source: 'api', monitorName: monitor, group: '', message: 'm', runbookMarkdown: 'r', severity, tags: [] },
+      outboxId,
+    );
+    const outcome = await store.recordAlert({
+      now: t0 + ms,
+      dedupeWindowMs: 60_000,
+      mode: 'open',
+      dedupeKey: built.dedupeKey,
+      monitor: built.monitor,
+      group: built.group,
+      title: built.title,
+      severity,
+      outboxId,
+      request: built.request,
+    });
+    return { outboxId: outcome.outboxId!, key: `cp-${outboxId}`, action: outcome.action };
+  };
+  const resolve = async (monitor: string, ms: number) => {
+    const { dedupeKey } = content.identity(monitor, undefined, '');
+    return store.recordRecovery({ now: t0 + ms, dedupeKey, outboxId: randomUUID() });
+  };
+  return { store, port, metrics, worker, record, resolve };
+}
+
+describe('IncidentDeliveryWorker (delivery state machine)', () => {
+  it('delivers a create: looks the key up first, creates once, marks delivered with the id and link', async () => {
+    const { store, port, metrics, worker, record } = await setup();
+    const { outboxId, key } = await record('m1', 0);
+    await worker.deliverDue(T0);
+    expect(port.calls).toEqual([
+      { operation: 'findByKey', arg: key },
+      { operation: 'create', arg: key },
+    ]);
+    expect(await store.get(outboxId)).toMatchObject({
+      state: 'delivered',
+      incidentId: 'dd-1',
+      incidentUrl: 'https://app.datadoghq.test/incidents/dd-1',
+      attempts: 0,
+    });
+    expect(metrics.named(INCIDENT_METRICS.delivered.name).map((m) => m.tags)).toEqual([['kind:create']]);
+    expect(metrics.named(INCIDENT_METRICS.outboxPending.name).at(-1)?.value).toBe(0);
+  });
+
+  it('a lost answer is retried and the incident found by its key: never created twice', async () => {
+    const port = new InMemoryIncidentsPort().failNext('create', { kind: 'lost-answer' });
+    const { store, worker, record } = await setup(port);
+    const { outboxId, key } = await record('m1', 0);
+    await worker.deliverDue(T0);
+    const pending = await store.get(outboxId);
+    expect(pending).toMatchObject({ state: 'pending', attempts: 1, incidentId: null });
+    expect(pending!.lastError).toContain('socket hang up');
+    await worker.deliverDue(pending!.nextAttemptAt);
+    expect(port.byKey(key)).toHaveLength(1);
+    expect(port.calls.map((c) => c.operation)).toEqual(['findByKey', 'create', 'findByKey']);
+    expect(await store.get(outboxId)).toMatchObject({ state: 'delivered', incidentId: 'dd-1' });
+  });
+
+  it('retryable errors back off exponentially with jitter, within INCIDENTS_RETRY_BASE_MS..MAX; the reason is kept', async () => {
+    const failures = Array.from({ length: 9 }, () => ({
+      kind: 'error' as const,
+      error: new DatadogApiError('incident search', 'HTTP 503: unavailable', { status: 503 }),
+    }));
+    const port = new InMemoryIncidentsPort().failNext('findByKey', ...failures);
+    const { store, metrics, worker, record } = await setup(port);
+    const { outboxId } = await record('m1', 0);
+    const delays: number[] = [];
+    let now = T0;
+    for (let attempt = 1; attempt <= 9; attempt++) {
+      worker.random = () => (attempt % 2 ? 0 : 0.999);
+      await worker.deliverDue(now);
+      const row = (await store.get(outboxId))!;
+      expect(row).toMatchObject({
+        state: 'pending',
+        attempts: attempt,
+        lastError: 'Datadog incident search: HTTP 503: unavailable',
+      });
+      delays.push(row.nextAttemptAt - now);
+      // Not due a millisecond before its time.
+      await worker.deliverDue(row.nextAttemptAt - 1);
+      expect((await store.get(outboxId))!.attempts).toBe(attempt);
+      now = row.nextAttemptAt;
+    }
+    for (const delay of delays) {
+      expect(delay).toBeGreaterThanOrEqual(BASE);
+      expect(delay).toBeLessThanOrEqual(MAX);
+    }
+    expect(delays.slice(0, 4)).toEqual([1000, 1999, 2000, 7996]);
+    expect(delays.at(-1)).toBeGreaterThanOrEqual(MAX / 2);
+    expect(metrics.named(INCIDENT_METRICS.deliveryErrors.name).every((m) => m.tags[0] === 'reason:server')).toBe(true);
+    await worker.deliverDue(now);
+    expect(await store.get(outboxId)).toMatchObject({ state: 'delivered', attempts: 9, lastError: null });
+  });
+
+  it('a permanent refusal (400) fails the row with its reason and never retries it', async () => {
+    const port = new InMemoryIncidentsPort().failNext('create', {
+      kind: 'error',
+      error: new DatadogApiError('incident create', 'HTTP 400: title too long', { status: 400 }),
+    });
+    const { store, metrics, worker, record } = await setup(port);
+    const { outboxId } = await record('m1', 0);
+    await worker.deliverDue(T0);
+    expect(await store.get(outboxId)).toMatchObject({
+      state: 'failed',
+      lastError: 'Datadog incident create: HTTP 400: title too long',
+      incidentId: null,
+    });
+    await worker.deliverDue(T0 + 365 * 86_400_000);
+    expect(port.calls.filter((c) => c.operation === 'create')).toHaveLength(1);
+    expect(metrics.named(INCIDENT_METRICS.deliveryErrors.name).map((m) => m.tags)).toEqual([['reason:rejected']]);
+  });
+
+  it('errors that do not say they are permanent are retried; 429 and no answer are counted by reason', async () => {
+    const port = new InMemoryIncidentsPort().failNext(
+      'findByKey',
+      { kind: 'error', error: new Error('adapter bug') },
+      { kind: 'error', error: new DatadogApiError('incident search', 'HTTP 429', { status: 429 }) },
+      { kind: 'error', error: new DatadogApiError('incident search', 'connect ECONNREFUSED') },
+    );
+    const { store, metrics, worker, record } = await setup(port);
+    const { outboxId } = await record('m1', 0);
+    let now = T0;
+    for (let i = 0; i < 4; i++) {
+      await worker.deliverDue(now);
+      now = (await store.get(outboxId))!.nextAttemptAt;
+    }
+    expect((await store.get(outboxId))!.state).toBe('delivered');
+    expect(metrics.named(INCIDENT_METRICS.deliveryErrors.name).map((m) => m.tags[0])).toEqual([
+      'reason:internal',
+      'reason:rate_limited',
+      'reason:unreachable',
+    ]);
+  });
+
+  it('redacts and bounds the reason it keeps', async () => {
+    const secret = 'sk-abcdefghijklmnopqrstuvwxyz012345';
+    const port = new InMemoryIncidentsPort().failNext('findByKey', {
+      kind: 'error',
+      error: new DatadogApiError(
+        'incident search',
+        `HTTP 500: echo ${secret} for jane.doe@example.com ${'x'.repeat(2000)}`,
+        {
+          status: 500,
+        },
+      ),
+    });
+    const { store, worker, record } = await setup(port);
+    const { outboxId } = await record('m1', 0);
+    await worker.deliverDue(T0);
+    const reason = (await store.get(outboxId))!.lastError!;
+    expect(reason).not.toContain(secret);
+    expect(reason).not.toContain('jane.doe@example.com');
+    expect(reason).toContain('[REDACTED:');
+    expect(reason.length).toBeLessThan(400);
+  });
+
+  it('without API keys nothing is sent: rows stay pending with the reason and are retried with backoff', async () => {
+    const port = new InMemoryIncidentsPort('unconfigured');
+    const { store, metrics, worker, record } = await setup(port);
+    const { outboxId } = await record('m1', 0);
+    await worker.deliverDue(T0);
+    const row = (await store.get(outboxId))!;
+    expect(row).toMatchObject({ state: 'pending', attempts: 1, lastError: UNCONFIGURED_REASON, incidentId: null });
+    expect(row.lastError).toMatch(/^Datadog API keys not configured/);
+    expect(row.nextAttemptAt - T0).toBeGreaterThanOrEqual(BASE);
+    expect(port.calls).toEqual([]);
+    expect(metrics.named(INCIDENT_METRICS.deliveryErrors.name).map((m) => m.tags)).toEqual([['reason:unconfigured']]);
+  });
+
+  it('resumes a delivery whose holder died once its lease expires, finding what the dead one created', async () => {
+    const { store, port, worker, record } = await setup();
+    const { outboxId, key } = await record('m1', 0);
+    // Another replica claimed the row, created the incident in Datadog and died before marking it.
+    const [claimed] = await store.claimDue('dead-replica', T0, LEASE, 10);
+    await port.create(claimed!.payload as Parameters<InMemoryIncidentsPort['create']>[0]);
+    await worker.deliverDue(T0 + LEASE - 1);
+    expect(await store.get(outboxId)).toMatchObject({ state: 'delivering', claimedBy: 'dead-replica' });
+    await worker.deliverDue(T0 + LEASE);
+    expect(await store.get(outboxId)).toMatchObject({ state: 'delivered', incidentId: 'dd-1' });
+    expect(port.byKey(key)).toHaveLength(1);
+    expect(port.calls.filter((c) => c.operation === 'create')).toHaveLength(1);
+  });
+
+  it('an update waits while its create is pending, then goes to the incident Datadog created, in order', async () => {
+    const port = new InMemoryIncidentsPort().failNext('create', {
+      kind: 'error',
+      error: new DatadogApiError('incident create', 'HTTP 502', { status: 502 }),
+    });
+    const { store, worker, record, resolve } = await setup(port);
+    const create = await record('m1', 0, 'SEV-3');
+    const realert = await record('m1', 1000, 'SEV-1');
+    expect(realert.action).toBe('updated');
+    const recovery = await resolve('m1', 2000);
+    await worker.deliverDue(T0 + 3000);
+    expect(port.calls.map((c) => c.operation)).toEqual(['findByKey', 'create']);
+    expect(await store.get(realert.outboxId)).toMatchObject({ state: 'pending', attempts: 0, incidentId: null });
+    const due = (await store.get(create.outboxId))!.nextAttemptAt;
+    await worker.deliverDue(due);
+    expect((await store.get(realert.outboxId))!.state).toBe('delivered');
+    expect((await store.get(recovery.outboxId!))!.state).toBe('delivered');
+    expect(port.calls.map((c) => `${c.operation}:${c.arg}`).slice(2)).toEqual([
+      `findByKey:${create.key}`,
+      `create:${create.key}`,
+      'update:dd-1',
+      'update:dd-1',
+    ]);
+    expect(port.incidents[0]!.updates).toEqual([
+      { severity: 'SEV-1', fields: { alert_count: '2', last_alert: new Date(T0 + 1000).toISOString() } },
+      { state: 'resolved', fields: { resolved_at: new Date(T0 + 2000).toISOString() } },
+    ]);
+  });
+
+  it('a delivery slower than the lease keeps its row (heartbeat): no other replica takes it over meanwhile', async () => {
+    const port = new InMemoryIncidentsPort();
+    port.latencyMs = 900;
+    const oneSecond = testConfig({ INCIDENTS_LEASE_MS: '1000' });
+    const store = new SqliteIncidentOutbox(':memory:');
+    await store.init();
+    const worker = new IncidentDeliveryWorker(store, port, oneSecond, new InMemoryMetrics(), new BasicTextRedactor());
+    const content = new IncidentContentBuilder(oneSecond, new BasicTextRedactor());
+    const outboxId = randomUUID();
+    const built = content.build(
+      { source: 'api', monitorName: 'm', group: '', message: 'x', runbookMarkdown: 'r', severity: 'SEV-3', tags: [] },
+      outboxId,
+    );
+    await store.recordAlert({
+      now: Date.now() - 10,
+      dedupeWindowMs: 0,
+      mode: 'open',
+      dedupeKey: built.dedupeKey,
+      monitor: built.monitor,
+      group: built.group,
+      title: built.title,
+      severity: 'SEV-3',
+      outboxId,
+      request: built.request,
+    });
+    // findByKey + create: 1.8 s, past the 1 s lease.
+    const delivery = worker.deliverDue();
+    const stolen: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      stolen.push(...(await store.claimDue('other-replica', Date.now(), 1000, 10)).map((e) => e.id));
+    }
+    await delivery;
+    expect(stolen).toEqual([]);
+    expect(await store.get(outboxId)).toMatchObject({ state: 'delivered' });
+    expect(port.incidents).toHaveLength(1);
+  });
+
+  it('a call that never answers is given up after the safety timeout and retried', async () => {
+    const port = new InMemoryIncidentsPort().failNext('findByKey', { kind: 'hang' });
+    const shortLease = testConfig({ INCIDENTS_LEASE_MS: '1000', INCIDENTS_RETRY_BASE_MS: '10' });
+    const store = new SqliteIncidentOutbox(':memory:');
+    await store.init();
+    const worker = new IncidentDeliveryWorker(store, port, shortLease, new InMemoryMetrics(), new BasicTextRedactor());
+    worker.callTimeoutMs = 300;
+    const content = new IncidentContentBuilder(shortLease, new BasicTextRedactor());
+    const outboxId = randomUUID();
+    const built = content.build(
+      { source: 'api', monitorName: 'm', group: '', message: 'x', runbookMarkdown: 'r', severity: 'SEV-3', tags: [] },
+      outboxId,
+    );
+    await store.recordAlert({
+      now: T0,
+      dedupeWindowMs: 0,
+      mode: 'open',
+      dedupeKey: built.dedupeKey,
+      monitor: built.monitor,
+      group: built.group,
+      title: built.title,
+      severity: 'SEV-3',
+      outboxId,
+      request: built.request,
+    });
+    const started = Date.now();
+    await worker.deliverDue(T0);
+    expect(Date.now() - started).toBeLessThan(800);
+    const row = (await store.get(outboxId))!;
+    expect(row).toMatchObject({ state: 'pending', attempts: 1 });
+    expect(row.lastError).toContain('no answer within');
+  });
+
+  it('settled() resolves once the row was tried; shutdown gives back rows it had not started', async () => {
+    // On the real clock: settled() kicks a poll that reads it.
+    const { store, port, worker, record } = await setup(undefined, Date.now() - 1000);
+    const a = await record('m1', 0);
+    await worker.settled(a.outboxId, 2000);
+    expect((await store.get(a.outboxId))!.state).toBe('delivered');
+
+    port.latencyMs = 100;
+    const rows = [await record('m2', 0), await record('m3', 0), await record('m4', 0)];
+    const poll = worker.deliverDue();
+    await new Promise((r) => setTimeout(r, 20));
+    await worker.beforeApplicationShutdown();
+    await poll;
+    const states = await Promise.all(rows.map(async (r) => (await store.get(r.outboxId))!));
+    // The delivery under way finished; the others went back to pending, untried.
+    expect(states[0]).toMatchObject({ state: 'delivered' });
+    expect(states.slice(1).map((s) => [s.state, s.attempts, s.claimedBy])).toEqual([
+      ['pending', 0, null],
+      ['pending', 0, null],
+    ]);
+  });
+});

@@ -1,0 +1,329 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { TextRedactor, truncate } from '@app/common';
+import { AppConfig } from '@app/config';
+import { type DeliveredIncident, DatadogIncidentsPort, type IncidentRequest, type IncidentUpdate } from '@app/datadog';
+import { formatTags, MetricsPort } from '@app/telemetry';
+import { INCIDENT_METRICS } from '../incidents.metrics';
+import { IncidentOutboxStore } from '../outbox/incident-outbox.port';
+import type { DeliveredRef, OutboxEntry } from '../outbox/outbox.types';
+import { retryDelayMs } from './backoff';
+import {
+  type ClassifiedError,
+  classifyDeliveryError,
+  DELIVERY_ERROR_REASONS,
+  DeliveryTimeoutError,
+  UNCONFIGURED_REASON,
+} from './delivery-error';
+
+/**
+ * Rows claimed at once: one. Each claimed row's lease runs from its claim, so a row claimed in a batch and delivered
+ * after the others could outlive its lease before it is even tried, and be delivered twice.
+ */
+const BATCH = 1;
+/** Claims per poll at most (a poll never runs unbounded). */
+const MAX_CLAIMS = 200;
+/** The longest reason kept on a row. */
+const REASON_MAX_CHARS = 300;
+/** How long shutdown waits for a delivery under way. */
+/** How long after boot the Datadog SDK is loaded. */
+const WARM_UP_DELAY_MS = 3000;
+const SHUTDOWN_WAIT_MS = 5000;
+
+const ERROR_TAGS = Object.fromEntries(
+  DELIVERY_ERROR_REASONS.map((reason) => [reason, formatTags({ reason })]),
+) as Record<(typeof DELIVERY_ERROR_REASONS)[number], string[]>;
+const KIND_TAGS = { create: formatTags({ kind: 'create' }), update: formatTags({ kind: 'update' }) };
+
+/**
+ * Delivers the outbox to Datadog. Every `INCIDENTS_DELIVERY_INTERVAL_MS` (and right after a request is written:
+ * `kick`) it claims due rows with a lease of `INCIDENTS_LEASE_MS` and, for each:
+ * - a create: `findByKey(idempotency key)` first, `create` only when Datadog holds no incident with that key, so a
+ *   retry after a lost answer, a crash or an expired lease finds the incident instead of opening a second one;
+ * - an update: `update(Datadog id, change)` (the claim only hands out an update once its create is delivered, and
+ *   the updates of one incident one at a time, in order);
+ * then marks it delivered with Datadog's id and link. A failure that can succeed later (no answer, 401/403, 408,
+ * 429, 5xx, no API keys) puts the row back with attempts + 1 and the next attempt after an exponential, jittered
+ * backoff between INCIDENTS_RETRY_BASE_MS and INCIDENTS_RETRY_MAX_MS, the reason kept (redacted, bounded); one that
+ * cannot (another 4xx) fails the row. Nothing is marked delivered unless Datadog answered with the incident.
+ * A row whose lease expired (a replica died mid-delivery) is claimed again by any replica.
+ */
+@Injectable()
+export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('IncidentDelivery');
+  /** This process's name on the rows it claims. */
+  readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  /** The jitter's source, in [0, 1); replaced in tests. */
+  random: () => number = Math.random;
+  /**
+   * The longest a delivery's Datadog calls may take before the row is retried: a safety net only (the adapter aborts
+   * its own calls sooner), as a call given up on may still land; the lease is renewed while they run.
+   */
+  callTimeoutMs = 120_000;
+
+  private started = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private cyclesStarted = 0;
+  private cyclesFinished = 0;
+  private readonly rowWaiters = new Map<string, Set<() => void>>();
+  private cycleWaiters: { target: number; done: () => void }[] = [];
+
+  constructor(
+    private readonly store: IncidentOutboxStore,
+    private readonly datadog: DatadogIncidentsPort,
+    private readonly config: AppConfig,
+    private readonly metrics: MetricsPort,
+    private readonly redactor: TextRedactor,
+  ) {}
+
+  /** Polls from boot on: a restarted process resumes what its predecessor left (pending rows, expired leases). */
+  onApplicationBootstrap(): void {
+    this.started = true;
+    this.schedule(0);
+    // The SDK takes about 1.3 s to load: load it a little after boot (not in the cold start), not on the first alert.
+    if (this.datadog.name === 'datadog') setTimeout(() => void this.datadog.warmUp(), WARM_UP_DELAY_MS).unref();
+  }
+
+  /** Stops polling; rows claimed and not started are given back; a delivery under way is waited for (bounded). */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const running = this.running;
+    if (running) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([running, new Promise<void>((r) => (timer = setTimeout(r, SHUTDOWN_WAIT_MS)))]);
+      clearTimeout(timer);
+    }
+    for (const waiters of this.rowWaiters.values()) for (const done of waiters) done();
+    for (const waiter of this.cycleWaiters) waiter.done();
+  }
+
+  /** Runs a delivery poll as soon as possible (a request was just written). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else if (this.started) this.schedule(0);
+    else void this.deliverDue();
+  }
+
+  /**
+   * Resolves once `outboxId` was tried by this process (delivered, retried or failed), or a poll that started after
+   * this call ended without it (another replica holds it, or it waits for its create), or after `timeoutMs`.
+   */
+  settled(outboxId: string, timeoutMs: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      let waiters = this.rowWaiters.get(outboxId);
+      if (!waiters) this.rowWaiters.set(outboxId, (waiters = new Set()));
+      const cycleWaiter = { target: this.cyclesStarted + 1, done: () => finish() };
+      const finish = (): void => {
+        clearTimeout(timer);
+        waiters.delete(finish);
+        if (waiters.size === 0 && this.rowWaiters.get(outboxId) === waiters) this.rowWaiters.delete(outboxId);
+        this.cycleWaiters = this.cycleWaiters.filter((w) => w !== cycleWaiter);
+        resolve();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      waiters.add(finish);
+      this.cycleWaiters.push(cycleWaiter);
+      this.kick();
+    });
+  }
+
+  /**
+   * One poll: claims and delivers due rows until none is left (bounded), then reports the outbox gauges. `now` fixes
+   * the clock (tests); by default each step reads it. A poll already under way is joined (and another one follows).
+   */
+  deliverDue(now?: number): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    const run = this.poll(now).finally(() => {
+      this.running = undefined;
+      this.cyclesFinished += 1;
+      const finished = this.cyclesFinished;
+      for (const waiter of this.cycleWaiters.filter((w) => w.target <= finished)) waiter.done();
+      const again = this.again;
+      this.again = false;
+      if (this.started) this.schedule(again ? 0 : this.config.incidents.deliveryIntervalMs);
+    });
+    this.running = run;
+    return run;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.deliverDue();
+    }, ms);
+    // The poll never keeps the process alive.
+    this.timer.unref();
+  }
+
+  private async poll(fixedNow: number | undefined): Promise<void> {
+    this.cyclesStarted += 1;
+    const clock = (): number => fixedNow ?? Date.now();
+    try {
+      for (let claim = 0; claim < MAX_CLAIMS && !this.stopped; claim++) {
+        const entries = await this.store.claimDue(this.workerId, clock(), this.config.incidents.leaseMs, BATCH);
+        for (let i = 0; i < entries.length; i++) {
+          if (this.stopped) {
+            await Promise.all(entries.slice(i).map((e) => this.store.release(e.id, this.workerId, clock())));
+            break;
+          }
+          await this.deliver(entries[i]!, clock);
+        }
+        // Until a claim finds nothing: delivering a create makes its updates due in the same poll.
+        if (entries.length === 0) break;
+      }
+      if (!this.stopped) await this.report(clock());
+    } catch (error) {
+      this.logger.warn(`incident outbox unavailable: ${this.reason(error)}`);
+    }
+  }
+
+  private async deliver(entry: OutboxEntry, clock: () => number): Promise<void> {
+    try {
+      if (this.datadog.name === 'unconfigured') {
+        await this.retry(entry, { reason: 'unconfigured', retryable: true, message: UNCONFIGURED_REASON }, clock());
+        return;
+      }
+      let ref: DeliveredRef;
+      try {
+        ref = await this.withHeartbeat(entry, () => this.send(entry));
+      } catch (error) {
+        const classified = classifyDeliveryError(error);
+        if (classified.retryable) await this.retry(entry, classified, clock());
+        else await this.fail(entry, classified, clock());
+        return;
+      }
+      if (await this.store.markDelivered(entry.id, this.workerId, ref, clock())) {
+        this.metrics.increment(INCIDENT_METRICS.delivered.name, 1, KIND_TAGS[entry.kind]);
+        this.logger.log(
+          `incident ${entry.kind} delivered: outbox ${entry.id} -> ${ref.incidentId} (attempt ${entry.attempts + 1})`,
+        );
+      } else {
+        this.logger.warn(`outbox ${entry.id}: lease lost before it was marked delivered; its new holder finds it`);
+      }
+    } finally {
+      this.notify(entry.id);
+    }
+  }
+
+  /**
+   * Renews the row's lease every third of INCIDENTS_LEASE_MS while `work` runs: a delivery slower than the lease
+   * (a slow Datadog, the SDK loading) keeps its row, and only a holder that died lets its lease expire.
+   */
+  private async withHeartbeat<T>(entry: OutboxEntry, work: () => Promise<T>): Promise<T> {
+    const leaseMs = this.config.incidents.leaseMs;
+    const timer = setInterval(
+      () => {
+        // Stopping: the lease is left to expire, so that another replica can take the row over.
+        if (this.stopped) return;
+        const now = Date.now();
+        this.store.renewLease(entry.id, this.workerId, now + leaseMs, now).then(
+          (held) => {
+            if (!held) this.logger.warn(`outbox ${entry.id}: lease lost during its delivery`);
+          },
+          (error: unknown) => this.logger.warn(`outbox ${entry.id}: lease not renewed: ${this.reason(error)}`),
+        );
+      },
+      Math.max(100, Math.floor(leaseMs / 3)),
+    );
+    timer.unref();
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  /** Sends one row: for a create, the key lookup first and the create only when Datadog holds none. */
+  private async send(entry: OutboxEntry): Promise<DeliveredRef> {
+    const deadline = Date.now() + this.callTimeoutMs;
+    if (entry.kind === 'create') {
+      const request = entry.payload as IncidentRequest;
+      const found = await this.bounded('findByKey', deadline, (signal) =>
+        this.datadog.findByKey(request.idempotencyKey, { signal }),
+      );
+      const incident: DeliveredIncident =
+        found ?? (await this.bounded('create', deadline, (signal) => this.datadog.create(request, { signal })));
+      for (const warning of incident.warnings ?? []) this.logger.warn(`incident ${incident.id}: ${warning}`);
+      return { incidentId: incident.id, url: incident.url };
+    }
+    if (!entry.incidentId) throw new Error(`update ${entry.id}: its incident has no Datadog id yet`);
+    const incidentId = entry.incidentId;
+    await this.bounded('update', deadline, (signal) =>
+      this.datadog.update(incidentId, entry.payload as IncidentUpdate, { signal }),
+    );
+    return { incidentId, url: entry.incidentUrl ?? '' };
+  }
+
+  /**
+   * Runs one port call until the deadline; past it the call is aborted (its signal), so a create given up on cannot
+   * land later and escape the next attempt's key lookup.
+   */
+  private async bounded<T>(operation: string, deadline: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const ms = Math.max(1, deadline - Date.now());
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new DeliveryTimeoutError(operation, ms);
+        abort.abort(error);
+        reject(error);
+      }, ms);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([call(abort.signal), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async retry(entry: OutboxEntry, error: ClassifiedError, now: number): Promise<void> {
+    const attempts = entry.attempts + 1;
+    const { retryBaseMs, retryMaxMs } = this.config.incidents;
+    const delay = retryDelayMs(attempts, retryBaseMs, retryMaxMs, this.random());
+    const reason = this.reason(error.message);
+    await this.store.markRetry(entry.id, this.workerId, reason, now + delay, now);
+    this.metrics.increment(INCIDENT_METRICS.deliveryErrors.name, 1, ERROR_TAGS[error.reason]);
+    const line = `outbox ${entry.id} (${entry.kind}) not delivered, attempt ${attempts}, next in ${delay} ms: ${reason}`;
+    if (error.reason === 'unconfigured') this.logger.debug(line);
+    else this.logger.warn(line);
+  }
+
+  private async fail(entry: OutboxEntry, error: ClassifiedError, now: number): Promise<void> {
+    const reason = this.reason(error.message);
+    await this.store.markFailed(entry.id, this.workerId, reason, now);
+    this.metrics.increment(INCIDENT_METRICS.deliveryErrors.name, 1, ERROR_TAGS[error.reason]);
+    this.logger.error(`outbox ${entry.id} (${entry.kind}) refused by Datadog, not retried: ${reason}`);
+  }
+
+  /** A reason fit to store and show: redacted (keys, PII) and bounded. */
+  private reason(error: unknown): string {
+    const message = error instanceof Error ? error.message : String(error);
+    return truncate(this.redactor.redact(message.slice(0, 2000)), REASON_MAX_CHARS);
+  }
+
+  private notify(outboxId: string): void {
+    const waiters = this.rowWaiters.get(outboxId);
+    if (waiters) for (const done of [...waiters]) done();
+  }
+
+  private async report(now: number): Promise<void> {
+    const stats = await this.store.stats(now);
+    this.metrics.gauge(INCIDENT_METRICS.outboxPending.name, stats.pending + stats.delivering);
+    this.metrics.gauge(INCIDENT_METRICS.outboxFailed.name, stats.failed);
+    this.metrics.gauge(INCIDENT_METRICS.outboxOldestAge.name, stats.oldestPendingAgeMs ?? 0);
+  }
+}

@@ -1,0 +1,113 @@
+import { createValidationPipe, RequestValidationError, type FieldProblem } from '@app/common';
+import { CreateIncidentDto, CreateIncidentFromInsightDto } from './create-incident.dto';
+import { DatadogWebhookDto } from './datadog-webhook.dto';
+import { ListIncidentsQueryDto } from './incident-response.dto';
+
+const pipe = createValidationPipe();
+
+async function validate<T>(metatype: new () => T, value: unknown, type: 'body' | 'query' = 'body'): Promise<T> {
+  return (await pipe.transform(value, { type, metatype })) as T;
+}
+
+async function problems(
+  metatype: new () => unknown,
+  value: unknown,
+  type: 'body' | 'query' = 'body',
+): Promise<FieldProblem[]> {
+  try {
+    await validate(metatype, value, type);
+  } catch (error) {
+    if (error instanceof RequestValidationError) return error.errors;
+    throw error;
+  }
+  throw new Error('expected a validation error');
+}
+
+const valid = { monitor_name: 'LLM errors', alert_message: 'error ratio 9%', runbook: '# Runbook' };
+
+describe('incident DTOs (the global validation pipe)', () => {
+  it('takes the origin shape and defaults severity to SEV-2', async () => {
+    const dto = await validate(CreateIncidentDto, { ...valid, monitor_id: 42, tags: ['env:prod'] });
+    expect(dto).toMatchObject({ ...valid, severity: 'SEV-2', monitor_id: 42, tags: ['env:prod'] });
+  });
+
+  it('names each missing field, a bad severity and wrong types', async () => {
+    expect(await problems(CreateIncidentDto, {})).toEqual([
+      { field: 'monitor_name', reason: 'monitor_name is required' },
+      { field: 'alert_message', reason: 'alert_message is required' },
+      { field: 'runbook', reason: 'runbook is required' },
+    ]);
+    expect(await problems(CreateIncidentDto, { ...valid, severity: 'SEV-9' })).toEqual([
+      { field: 'severity', reason: 'severity must be one of the following values: SEV-1, SEV-2, SEV-3, SEV-4, SEV-5' },
+    ]);
+    expect((await problems(CreateIncidentDto, { ...valid, monitor_id: '12' })).map((p) => p.field)).toEqual([
+      'monitor_id',
+    ]);
+    expect((await problems(CreateIncidentDto, { ...valid, monitor_id: 1.5 })).map((p) => p.field)).toEqual([
+      'monitor_id',
+    ]);
+    expect((await problems(CreateIncidentDto, { ...valid, tags: 'a,b' })).map((p) => p.field)).toEqual(['tags']);
+  });
+
+  it('bounds lengths and counts', async () => {
+    expect((await problems(CreateIncidentDto, { ...valid, monitor_name: 'x'.repeat(201) }))[0]!.reason).toMatch(
+      /monitor_name must be shorter than or equal to 200 characters/,
+    );
+    expect(
+      (await problems(CreateIncidentDto, { ...valid, tags: Array.from({ length: 51 }, () => 't') }))[0]!.field,
+    ).toBe('tags');
+    expect((await problems(CreateIncidentDto, { ...valid, tags: ['x'.repeat(201)] }))[0]!.field).toBe('tags');
+    expect((await problems(CreateIncidentDto, { ...valid, runbook: '' }))[0]).toEqual({
+      field: 'runbook',
+      reason: 'runbook should not be empty',
+    });
+  });
+
+  it('refuses unknown fields', async () => {
+    expect((await problems(CreateIncidentDto, { ...valid, prompt: 'x' }))[0]!.reason).toBe(
+      'property prompt should not exist',
+    );
+  });
+
+  it('insight: required fields, SEV-3 by default, recommendations as strings', async () => {
+    const insight = {
+      insight_type: 'cost_anomaly',
+      title: 'Cost up 40%',
+      description: 'why',
+      recommendations: ['a', 'b'],
+    };
+    expect(await validate(CreateIncidentFromInsightDto, insight)).toMatchObject({ ...insight, severity: 'SEV-3' });
+    expect((await problems(CreateIncidentFromInsightDto, { ...insight, recommendations: [1] }))[0]!.field).toBe(
+      'recommendations',
+    );
+    expect((await problems(CreateIncidentFromInsightDto, { title: 't' })).map((p) => p.field)).toEqual([
+      'insight_type',
+      'description',
+      'recommendations',
+    ]);
+    expect((await problems(CreateIncidentFromInsightDto, { ...insight, insight_type: '../x' }))[0]!.field).toBe(
+      'insight_type',
+    );
+  });
+
+  it('webhook: title and transition required, the monitor id digits only', async () => {
+    expect(await validate(DatadogWebhookDto, { title: 't', transition: 'Triggered', alert_id: '123' })).toMatchObject({
+      alert_id: '123',
+    });
+    expect(
+      (await problems(DatadogWebhookDto, { title: 't', transition: 'Triggered', alert_id: '12a' }))[0]!.field,
+    ).toBe('alert_id');
+    expect((await problems(DatadogWebhookDto, {})).map((p) => p.field)).toEqual(['title', 'transition']);
+  });
+
+  it('list query: limit 1..200 (default 50) and a known state', async () => {
+    expect(await validate(ListIncidentsQueryDto, {}, 'query')).toMatchObject({ limit: 50 });
+    expect(await validate(ListIncidentsQueryDto, { limit: '200', state: 'failed' }, 'query')).toMatchObject({
+      limit: 200,
+      state: 'failed',
+    });
+    expect((await problems(ListIncidentsQueryDto, { limit: '0' }, 'query'))[0]!.field).toBe('limit');
+    expect((await problems(ListIncidentsQueryDto, { limit: '201' }, 'query'))[0]!.field).toBe('limit');
+    expect((await problems(ListIncidentsQueryDto, { state: 'open' }, 'query'))[0]!.field).toBe('state');
+  });
+});

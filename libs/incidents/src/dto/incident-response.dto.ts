@@ -1,0 +1,118 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import type { IncidentSeverity } from '@app/datadog';
+import { OUTBOX_STATES, type IncidentState, type OutboxKind, type OutboxState } from '../outbox/outbox.types';
+
+/** What a caller is told about the incident of a request. */
+export type IncidentDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export class IncidentSummaryDto {
+  /** The outbox row this request wrote (a create, or an update of the open incident when deduplicated). */
+  outbox_id!: string;
+  /** delivered: Datadog holds it; pending: in the outbox, not in Datadog yet; failed: Datadog refused it for good. */
+  status!: IncidentDeliveryStatus;
+  /** Datadog's incident id, once Datadog holds the incident. */
+  incident_id?: string;
+  /** Link to the incident in Datadog, once it holds it. */
+  url?: string;
+  title!: string;
+  severity!: IncidentSeverity;
+  /** True: the alert updated the open incident of the same monitor and group instead of opening one. */
+  deduplicated!: boolean;
+  /** Why it is not delivered yet (the last attempt's error), when it is not. */
+  reason?: string;
+}
+
+/** 201 when Datadog created the incident, 200 when the open incident was updated, 202 while it waits in the outbox. */
+export class IncidentAnswerDto {
+  /** False only when Datadog refused the incident for good. */
+  success!: boolean;
+  incident!: IncidentSummaryDto;
+  message!: string;
+}
+
+export class WebhookAnswerDto {
+  /** opened, updated (deduplicated into the open incident), resolved, or ignored (nothing to do). */
+  action!: 'opened' | 'updated' | 'resolved' | 'ignored';
+  /** Why nothing was done, when ignored. */
+  reason?: string;
+  incident?: IncidentSummaryDto;
+}
+
+export class ListIncidentsQueryDto {
+  /** Rows returned, newest first (1..200, default 50). */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number = 50;
+  /** Only rows in this state. */
+  @IsOptional()
+  @IsIn(OUTBOX_STATES)
+  state?: OutboxState;
+}
+
+export class OutboxEntryDto {
+  outbox_id!: string;
+  /** create: opens the incident; update: a re-alert or a recovery of it. */
+  kind!: OutboxKind;
+  /** The outbox id of the incident's create row. */
+  incident_ref!: string;
+  state!: OutboxState;
+  attempts!: number;
+  /** ISO 8601: when the next attempt is due (pending rows). */
+  next_attempt_at!: string | null;
+  /** The last attempt's error, or why it waits (redacted, bounded). */
+  last_error!: string | null;
+  /** Datadog's incident id, once its create is delivered. */
+  incident_id!: string | null;
+  url!: string | null;
+  title!: string;
+  severity!: IncidentSeverity;
+  monitor!: string | null;
+  group!: string | null;
+  /** The incident locally: open, resolved, superseded (a later alert opened a new one past the window), failed. */
+  incident_state!: IncidentState | null;
+  alert_count!: number | null;
+  /** ISO 8601. */
+  created_at!: string;
+  delivered_at!: string | null;
+}
+
+export class ListIncidentsResponseDto {
+  count!: number;
+  entries!: OutboxEntryDto[];
+}
+
+export class OutboxCountsDto {
+  pending!: number;
+  delivering!: number;
+  delivered!: number;
+  failed!: number;
+  /** Age of the oldest row not delivered yet, ms; null when there is none. */
+  oldest_pending_age_ms!: number | null;
+}
+
+export class OutboxErrorDto {
+  outbox_id!: string;
+  reason!: string;
+  attempts!: number;
+  /** ISO 8601; null for a failed row (not retried). */
+  next_attempt_at!: string | null;
+}
+
+export class IncidentsStatusDto {
+  /** The incident manager runs (requests are always taken into the outbox). */
+  enabled!: boolean;
+  service_name!: string;
+  /** The dashboard the incidents link to. */
+  dashboard_name!: string;
+  /** Whether DD_API_KEY and DD_APP_KEY are set (without them incidents wait in the outbox). */
+  api_configured!: boolean;
+  message!: string;
+  /** The shared outbox (the same on every replica). */
+  outbox!: OutboxCountsDto;
+  /** The latest rows not delivered that carry a reason. */
+  last_errors!: OutboxErrorDto[];
+}

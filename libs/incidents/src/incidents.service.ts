@@ -1,0 +1,297 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { DatadogIncidentsPort } from '@app/datadog';
+import { formatTags, MetricsPort } from '@app/telemetry';
+import { clip, dashboardName, type IncidentAlert, IncidentContentBuilder } from './content/incident-content';
+import type { CreateIncidentDto, CreateIncidentFromInsightDto } from './dto/create-incident.dto';
+import type { DatadogWebhookDto } from './dto/datadog-webhook.dto';
+import type {
+  IncidentAnswerDto,
+  IncidentsStatusDto,
+  IncidentSummaryDto,
+  ListIncidentsResponseDto,
+  OutboxEntryDto,
+  WebhookAnswerDto,
+} from './dto/incident-response.dto';
+import { IncidentDeliveryWorker } from './delivery/incident-delivery.worker';
+import { INCIDENT_METRICS } from './incidents.metrics';
+import { IncidentOutboxStore } from './outbox/incident-outbox.port';
+import type { OutboxEntry, OutboxState, RecordOutcome } from './outbox/outbox.types';
+import { RunbookCatalog } from './runbooks/runbook-catalog';
+import {
+  groupOf,
+  messageOf,
+  monitorNameOf,
+  parseTags,
+  severityOf,
+  tagValue,
+  transitionOf,
+} from './webhook/datadog-webhook';
+
+/** How long `POST /incidents/create` waits for the first delivery attempt before answering 202. */
+export const CREATE_WAIT_MS = 1500;
+/** The latest errors `GET /incidents/status` shows. */
+const LAST_ERRORS = 10;
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The runbook of an insight: what failed, why, and the recommendations as numbered next steps. */
+export function insightRunbook(dto: CreateIncidentFromInsightDto): string {
+  const next =
+    dto.recommendations.length > 0
+      ? dto.recommendations.map((r, i) => `${i + 1}. ${r.replace(/\s+/g, ' ').trim()}`).join('\n')
+      : '1. No recommendation came with the insight: open the dashboard, logs and traces linked on this incident.';
+  return [
+    `# ML Insight: ${dto.insight_type}`,
+    '',
+    '## What failed',
+    '',
+    dto.title,
+    ...(dto.metric ? ['', `Metric: \`${dto.metric}\``] : []),
+    '',
+    '## Why',
+    '',
+    dto.description,
+    '',
+    '## Next',
+    '',
+    next,
+  ].join('\n');
+}
+
+/**
+ * The incident manager: turns alerts (the API, ML insights, Datadog monitor webhooks) into incident requests in the
+ * outbox, deduplicated per monitor and group (`IncidentOutboxStore.recordAlert`), and tells the caller honestly
+ * where each stands: delivered (Datadog's id and link), pending (in the outbox, not in Datadog) or failed.
+ */
+@Injectable()
+export class IncidentsService {
+  constructor(
+    private readonly store: IncidentOutboxStore,
+    private readonly worker: IncidentDeliveryWorker,
+    private readonly content: IncidentContentBuilder,
+    @Inject(RunbookCatalog) private readonly runbooks: RunbookCatalog,
+    private readonly datadog: DatadogIncidentsPort,
+    private readonly config: AppConfig,
+    private readonly metrics: MetricsPort,
+  ) {}
+
+  /** `POST /incidents/create`: records the alert, tries the delivery for up to CREATE_WAIT_MS. */
+  async create(dto: CreateIncidentDto): Promise<IncidentAnswerDto> {
+    const alert: IncidentAlert = {
+      source: 'api',
+      monitorName: dto.monitor_name,
+      monitorId: dto.monitor_id,
+      group: '',
+      message: dto.alert_message,
+      runbookMarkdown: dto.runbook,
+      severity: dto.severity ?? 'SEV-2',
+      tags: dto.tags ?? [],
+    };
+    return this.answer(await this.record(alert, 'open', CREATE_WAIT_MS));
+  }
+
+  /** `POST /incidents/create-from-insight`: the monitor `ML Insight: <type>`, the runbook "What failed / Why / Next". */
+  async createFromInsight(dto: CreateIncidentFromInsightDto): Promise<IncidentAnswerDto> {
+    const alert: IncidentAlert = {
+      source: 'insight',
+      monitorName: `ML Insight: ${dto.insight_type}`,
+      group: dto.metric ?? '',
+      message: dto.title,
+      runbookMarkdown: insightRunbook(dto),
+      severity: dto.severity ?? 'SEV-3',
+      tags: [`insight_type:${dto.insight_type}`, ...(dto.metric ? [`metric:${dto.metric}`] : [])],
+    };
+    return this.answer(await this.record(alert, 'open', CREATE_WAIT_MS));
+  }
+
+  /** `POST /incidents/webhook`: a Datadog monitor notification (authenticated by the guard). */
+  async webhook(dto: DatadogWebhookDto): Promise<WebhookAnswerDto> {
+    const transition = transitionOf(dto.transition);
+    this.metrics.increment(INCIDENT_METRICS.webhook.name, 1, formatTags({ transition: transition.tag }));
+    if (transition.action === 'ignore') {
+      return { action: 'ignored', reason: `the transition "${clip(dto.transition, 50)}" opens or closes nothing` };
+    }
+    const tags = parseTags(dto.tags);
+    const monitorName = monitorNameOf(dto.title);
+    const monitorId = dto.alert_id && Number(dto.alert_id) > 0 ? Number(dto.alert_id) : undefined;
+    const group = groupOf(dto.scope);
+
+    if (transition.action === 'resolve') {
+      const { dedupeKey } = this.content.identity(monitorName, monitorId, group);
+      const outcome = await this.store.recordRecovery({ now: Date.now(), dedupeKey, outboxId: randomUUID() });
+      this.count('webhook', outcome);
+      if (outcome.action === 'ignored' || !outcome.outboxId) {
+        return { action: 'ignored', reason: 'no open incident for this monitor and group' };
+      }
+      this.worker.kick();
+      return { action: 'resolved', incident: await this.summary(outcome) };
+    }
+
+    const runbook = await this.runbooks.get(tagValue(tags, 'runbook'), monitorName);
+    const alert: IncidentAlert = {
+      source: 'webhook',
+      monitorName,
+      monitorId,
+      group,
+      message: messageOf(dto.message),
+      runbookMarkdown: runbook.markdown,
+      severity: severityOf(dto.priority, tags),
+      tags,
+    };
+    const recorded = await this.record(alert, transition.action, 0);
+    if (recorded.outcome.action === 'ignored') {
+      return { action: 'ignored', reason: 'a warning opens no incident, and none is open for this monitor and group' };
+    }
+    return { action: recorded.outcome.action === 'updated' ? 'updated' : 'opened', incident: recorded.summary };
+  }
+
+  /** `GET /incidents/status`: from the shared store, the same on every replica. */
+  async status(): Promise<IncidentsStatusDto> {
+    const now = Date.now();
+    const [stats, errors] = await Promise.all([this.store.stats(now), this.store.lastErrors(LAST_ERRORS)]);
+    const configured = this.datadog.name === 'datadog';
+    const waiting = stats.pending + stats.delivering;
+    const message = configured
+      ? `Incidents go to Datadog (${this.config.datadog.site}) through the outbox: ${waiting} waiting, ${stats.failed} refused for good`
+      : `Datadog API keys not configured (DD_API_KEY, DD_APP_KEY): incidents wait in the outbox (${waiting} waiting) and are delivered once the keys are set`;
+    return {
+      enabled: true,
+      service_name: this.config.service.name,
+      dashboard_name: dashboardName(this.config.service.name, this.config.service.env),
+      api_configured: configured,
+      message,
+      outbox: {
+        pending: stats.pending,
+        delivering: stats.delivering,
+        delivered: stats.delivered,
+        failed: stats.failed,
+        oldest_pending_age_ms: stats.oldestPendingAgeMs,
+      },
+      last_errors: errors.map((e) => ({
+        outbox_id: e.id,
+        reason: e.lastError ?? '',
+        attempts: e.attempts,
+        next_attempt_at: e.state === 'failed' ? null : iso(e.nextAttemptAt),
+      })),
+    };
+  }
+
+  /** `GET /incidents`: outbox rows, newest first. */
+  async list(limit: number, state: OutboxState | undefined): Promise<ListIncidentsResponseDto> {
+    const entries = await this.store.list({ limit, state });
+    return { count: entries.length, entries: entries.map(toEntryDto) };
+  }
+
+  private async record(
+    alert: IncidentAlert,
+    mode: 'open' | 'update-only',
+    waitMs: number,
+  ): Promise<{ outcome: RecordOutcome; summary?: IncidentSummaryDto }> {
+    const outboxId = randomUUID();
+    const built = this.content.build(alert, outboxId);
+    const outcome = await this.store.recordAlert({
+      now: Date.now(),
+      dedupeWindowMs: this.config.incidents.dedupeWindowMs,
+      mode,
+      dedupeKey: built.dedupeKey,
+      monitor: built.monitor,
+      group: built.group,
+      title: built.title,
+      severity: alert.severity,
+      outboxId,
+      request: built.request,
+    });
+    this.count(alert.source, outcome);
+    if (outcome.action === 'ignored' || !outcome.outboxId) return { outcome };
+    if (waitMs > 0) await this.worker.settled(outcome.outboxId, waitMs);
+    else this.worker.kick();
+    return { outcome, summary: await this.summary(outcome) };
+  }
+
+  private count(source: IncidentAlert['source'], outcome: RecordOutcome): void {
+    this.metrics.increment(INCIDENT_METRICS.requests.name, 1, formatTags({ source, action: outcome.action }));
+  }
+
+  /** Where the row written stands now, read back from the store. */
+  private async summary(outcome: RecordOutcome): Promise<IncidentSummaryDto> {
+    const entry = outcome.outboxId ? await this.store.get(outcome.outboxId) : undefined;
+    const deduplicated = outcome.action === 'updated';
+    if (!entry) {
+      return {
+        outbox_id: outcome.outboxId ?? '',
+        status: 'pending',
+        title: outcome.title ?? '',
+        severity: outcome.severity ?? 'SEV-3',
+        deduplicated,
+      };
+    }
+    const status = entry.state === 'delivered' ? 'delivered' : entry.state === 'failed' ? 'failed' : 'pending';
+    const waitsForCreate = entry.kind === 'update' && entry.incidentId === null;
+    const reason =
+      status === 'delivered'
+        ? undefined
+        : (entry.lastError ?? (waitsForCreate ? 'waiting for its incident to be created in Datadog' : undefined));
+    return {
+      outbox_id: entry.id,
+      status,
+      ...(entry.incidentId ? { incident_id: entry.incidentId } : {}),
+      ...(entry.incidentUrl ? { url: entry.incidentUrl } : {}),
+      title: entry.title,
+      severity: outcome.severity ?? entry.severity,
+      deduplicated,
+      ...(reason ? { reason } : {}),
+    };
+  }
+
+  private answer(recorded: { outcome: RecordOutcome; summary?: IncidentSummaryDto }): IncidentAnswerDto {
+    const incident = recorded.summary ?? {
+      outbox_id: '',
+      status: 'pending',
+      title: '',
+      severity: 'SEV-3',
+      deduplicated: false,
+    };
+    return { success: incident.status !== 'failed', incident, message: answerMessage(incident) };
+  }
+}
+
+/** What the answer says, never claiming more than the store holds. */
+export function answerMessage(incident: IncidentSummaryDto): string {
+  const why = incident.reason ? ` (${incident.reason})` : '';
+  switch (incident.status) {
+    case 'delivered':
+      return incident.deduplicated
+        ? `Alert deduplicated into the open incident ${incident.incident_id ?? ''}: updated in Datadog`
+        : `Incident created in Datadog: ${incident.url ?? incident.incident_id ?? ''}`;
+    case 'failed':
+      return `Datadog refused the incident; it will not be retried${why}`;
+    case 'pending':
+      return incident.deduplicated
+        ? `Alert deduplicated into the open incident; the update waits in the outbox${why}`
+        : `Incident queued in the outbox, not created in Datadog yet; it is delivered as soon as Datadog takes it${why}`;
+  }
+}
+
+export function toEntryDto(e: OutboxEntry): OutboxEntryDto {
+  return {
+    outbox_id: e.id,
+    kind: e.kind,
+    incident_ref: e.incidentRef,
+    state: e.state,
+    attempts: e.attempts,
+    next_attempt_at: e.state === 'pending' || e.state === 'delivering' ? iso(e.nextAttemptAt) : null,
+    last_error: e.lastError,
+    incident_id: e.incidentId,
+    url: e.incidentUrl,
+    title: e.title,
+    severity: e.severity,
+    monitor: e.monitor,
+    group: e.group,
+    incident_state: e.incidentState,
+    alert_count: e.alertCount,
+    created_at: new Date(e.createdAt).toISOString(),
+    delivered_at: iso(e.deliveredAt),
+  };
+}

@@ -1,0 +1,50 @@
+import { INCIDENT_SEVERITIES, type IncidentSeverity, type IncidentUpdate } from '@app/datadog';
+
+/** The open incident of a dedupe key, as the store holds it. */
+export interface OpenIncident {
+  id: string;
+  severity: IncidentSeverity;
+  alertCount: number;
+  lastAlertAt: number;
+}
+
+export type AlertDecision =
+  /** Open a new incident; `supersede`: the open incident whose window elapsed (closed locally, left as is in Datadog). */
+  | { action: 'open'; supersede?: string }
+  /** Update the open incident: one more alert, its severity raised when this alert is more severe. */
+  | { action: 'update'; incidentId: string; severity: IncidentSeverity; alertCount: number; update: IncidentUpdate }
+  | { action: 'ignore' };
+
+/** The more severe of two severities (SEV-1 is the most severe). */
+export function moreSevere(a: IncidentSeverity, b: IncidentSeverity): IncidentSeverity {
+  return INCIDENT_SEVERITIES.indexOf(a) <= INCIDENT_SEVERITIES.indexOf(b) ? a : b;
+}
+
+/**
+ * The dedupe rule: an alert of the same monitor and group whose open incident's last alert is less than
+ * `dedupeWindowMs` ago updates that incident (alert count, last alert, severity raised, never lowered) instead of
+ * opening another; past the window a new incident opens (the old one is superseded locally). An `update-only`
+ * alert (a warning) never opens one. A window of 0 turns dedupe off. Pure: both stores run it inside their
+ * transaction, with the open incident read under the dedupe key's lock.
+ */
+export function decideAlert(
+  open: OpenIncident | undefined,
+  alert: { now: number; severity: IncidentSeverity; dedupeWindowMs: number; mode: 'open' | 'update-only' },
+): AlertDecision {
+  if (open && alert.now - open.lastAlertAt < alert.dedupeWindowMs) {
+    const severity = moreSevere(open.severity, alert.severity);
+    const alertCount = open.alertCount + 1;
+    const update: IncidentUpdate = {
+      ...(severity !== open.severity ? { severity } : {}),
+      fields: { alert_count: String(alertCount), last_alert: new Date(alert.now).toISOString() },
+    };
+    return { action: 'update', incidentId: open.id, severity, alertCount, update };
+  }
+  if (alert.mode === 'update-only') return { action: 'ignore' };
+  return open ? { action: 'open', supersede: open.id } : { action: 'open' };
+}
+
+/** The update that resolves an incident. */
+export function resolutionUpdate(now: number): IncidentUpdate {
+  return { state: 'resolved', fields: { resolved_at: new Date(now).toISOString() } };
+}

@@ -1,0 +1,153 @@
+import { decideAlert, resolutionUpdate } from './dedupe';
+import {
+  closeFailedIncidentSql,
+  closeIncidentSql,
+  failUpdatesSql,
+  insertIncidentSql,
+  insertOutboxSql,
+  markFailedSql,
+  outboxValues,
+  selectIncidentTitleSql,
+  selectOpenIncidentSql,
+  toOpenIncident,
+  updateIncidentAlertSql,
+} from './outbox-sql';
+import type { AlertRecord, RecordOutcome, RecoveryRecord } from './outbox.types';
+import { INCIDENT_SEVERITIES, type IncidentSeverity } from '@app/datadog';
+
+type Value = string | number | null;
+type Placeholder = (index: number) => string;
+type Row = Record<string, unknown>;
+
+/** One statement of a transaction: `one` reads the first row (or undefined), `run` the number of rows changed. */
+export type Statement = { sql: string; params: Value[]; want: 'one' } | { sql: string; params: Value[]; want: 'run' };
+
+/**
+ * A transaction's steps as a generator of statements, so that one sequence of decisions serves both stores: the
+ * SQLite store runs it synchronously inside BEGIN IMMEDIATE (nothing else can use the connection in between), the
+ * PostgreSQL store awaits each statement on one client inside BEGIN ... COMMIT, after the dedupe key's lock.
+ */
+export type Program<T> = Generator<Statement, T, Row | number | undefined>;
+
+function* one(sql: string, params: Value[]): Generator<Statement, Row | undefined, Row | number | undefined> {
+  const row = yield { sql, params, want: 'one' };
+  return typeof row === 'object' ? row : undefined;
+}
+
+function* run(sql: string, params: Value[]): Generator<Statement, number, Row | number | undefined> {
+  const changes = yield { sql, params, want: 'run' };
+  return typeof changes === 'number' ? changes : 0;
+}
+
+/** The dedupe decision and its writes (see `decideAlert`). Runs under the dedupe key's lock. */
+export function* recordAlertProgram(alert: AlertRecord, p: Placeholder): Program<RecordOutcome> {
+  const openRow = yield* one(selectOpenIncidentSql(p), [alert.dedupeKey]);
+  const open = openRow ? toOpenIncident(openRow) : undefined;
+  const decision = decideAlert(open, alert);
+  switch (decision.action) {
+    case 'ignore':
+      return { action: 'ignored' };
+    case 'update': {
+      yield* run(updateIncidentAlertSql(p), [decision.severity, decision.alertCount, alert.now, decision.incidentId]);
+      const incident = yield* one(selectIncidentTitleSql(p), [decision.incidentId]);
+      const title = incident ? String(incident.title) : alert.title;
+      yield* run(
+        insertOutboxSql(p),
+        outboxValues({
+          id: alert.outboxId,
+          kind: 'update',
+          incidentRef: decision.incidentId,
+          payload: decision.update,
+          title,
+          severity: decision.severity,
+          now: alert.now,
+        }),
+      );
+      return {
+        action: 'updated',
+        outboxId: alert.outboxId,
+        incidentRef: decision.incidentId,
+        title,
+        severity: decision.severity,
+        alertCount: decision.alertCount,
+      };
+    }
+    case 'open': {
+      if (decision.supersede) yield* run(closeIncidentSql(p), ['superseded', alert.now, decision.supersede]);
+      yield* run(insertIncidentSql(p), [
+        alert.outboxId,
+        alert.dedupeKey,
+        alert.monitor,
+        alert.group,
+        alert.title,
+        alert.severity,
+        alert.now,
+      ]);
+      yield* run(
+        insertOutboxSql(p),
+        outboxValues({
+          id: alert.outboxId,
+          kind: 'create',
+          incidentRef: alert.outboxId,
+          payload: alert.request,
+          title: alert.title,
+          severity: alert.severity,
+          now: alert.now,
+        }),
+      );
+      return {
+        action: 'opened',
+        outboxId: alert.outboxId,
+        incidentRef: alert.outboxId,
+        title: alert.title,
+        severity: alert.severity,
+        alertCount: 1,
+      };
+    }
+  }
+}
+
+/** Resolves the open incident of the key (an update row) or ignores the recovery. */
+export function* recordRecoveryProgram(recovery: RecoveryRecord, p: Placeholder): Program<RecordOutcome> {
+  const openRow = yield* one(selectOpenIncidentSql(p), [recovery.dedupeKey]);
+  if (!openRow) return { action: 'ignored' };
+  const open = toOpenIncident(openRow);
+  yield* run(closeIncidentSql(p), ['resolved', recovery.now, open.id]);
+  const incident = yield* one(selectIncidentTitleSql(p), [open.id]);
+  const title = incident ? String(incident.title) : '';
+  const severity: IncidentSeverity = INCIDENT_SEVERITIES.includes(incident?.severity as IncidentSeverity)
+    ? (incident?.severity as IncidentSeverity)
+    : open.severity;
+  yield* run(
+    insertOutboxSql(p),
+    outboxValues({
+      id: recovery.outboxId,
+      kind: 'update',
+      incidentRef: open.id,
+      payload: resolutionUpdate(recovery.now),
+      title,
+      severity,
+      now: recovery.now,
+    }),
+  );
+  return { action: 'resolved', outboxId: recovery.outboxId, incidentRef: open.id, title, severity };
+}
+
+/** A row failed for good; a create also takes its pending updates and its local incident with it. */
+export function* markFailedProgram(
+  id: string,
+  worker: string,
+  reason: string,
+  now: number,
+  p: Placeholder,
+): Program<boolean> {
+  const row = yield* one(`SELECT kind, incident_ref FROM incident_outbox WHERE id = ${p(1)}`, [id]);
+  const changed = yield* run(markFailedSql(p), [reason, now, id, worker]);
+  if (changed !== 1) return false;
+  if (row && row.kind === 'create') {
+    const ref = String(row.incident_ref);
+    yield* run(failUpdatesSql(p), [`its incident could not be created: ${reason}`.slice(0, 500), now, ref]);
+    yield* run(closeFailedIncidentSql(p), [now, ref]);
+  }
+  return true;
+}

@@ -1,0 +1,233 @@
+import { INCIDENT_SEVERITIES, type IncidentSeverity } from '@app/datadog';
+import type { OpenIncident } from './dedupe';
+import type { IncidentOutboxKind } from './incident-outbox.port';
+import {
+  INCIDENT_STATES,
+  type IncidentState,
+  type ListFilter,
+  OUTBOX_STATES,
+  type OutboxEntry,
+  type OutboxKind,
+  type OutboxState,
+} from './outbox.types';
+
+type Value = string | number | null;
+type Placeholder = (index: number) => string;
+
+/** The outbox and incident tables, created on start (`IF NOT EXISTS`); the same SQL on SQLite and PostgreSQL. */
+export function incidentsSchema(kind: IncidentOutboxKind): string[] {
+  const big = kind === 'postgres' ? 'BIGINT' : 'INTEGER';
+  const seq = kind === 'postgres' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY';
+  return [
+    `CREATE TABLE IF NOT EXISTS incident_outbox (
+      seq ${seq},
+      id TEXT NOT NULL UNIQUE,
+      kind TEXT NOT NULL,
+      incident_ref TEXT NOT NULL,
+      payload TEXT NOT NULL,
+      title TEXT NOT NULL,
+      severity TEXT NOT NULL,
+      state TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at ${big} NOT NULL,
+      claimed_by TEXT,
+      lease_until ${big},
+      last_error TEXT,
+      datadog_id TEXT,
+      datadog_url TEXT,
+      created_at ${big} NOT NULL,
+      updated_at ${big} NOT NULL,
+      delivered_at ${big}
+    )`,
+    `CREATE INDEX IF NOT EXISTS incident_outbox_due ON incident_outbox (state, next_attempt_at)`,
+    `CREATE INDEX IF NOT EXISTS incident_outbox_ref ON incident_outbox (incident_ref, seq)`,
+    `CREATE TABLE IF NOT EXISTS incidents (
+      id TEXT PRIMARY KEY,
+      dedupe_key TEXT NOT NULL,
+      monitor TEXT NOT NULL,
+      grp TEXT NOT NULL,
+      title TEXT NOT NULL,
+      severity TEXT NOT NULL,
+      state TEXT NOT NULL,
+      alert_count INTEGER NOT NULL,
+      opened_at ${big} NOT NULL,
+      last_alert_at ${big} NOT NULL,
+      closed_at ${big}
+    )`,
+    // At most one open incident per dedupe key, whatever the replicas do (the dedupe lock makes it the rule; this
+    // makes it a guarantee).
+    `CREATE UNIQUE INDEX IF NOT EXISTS incidents_open_key ON incidents (dedupe_key) WHERE state = 'open'`,
+  ];
+}
+
+/** The columns of an entry: the row, its incident, and its create row's Datadog id and link. */
+const ENTRY_SELECT = `SELECT o.seq, o.id, o.kind, o.incident_ref, o.payload, o.title, o.severity, o.state, o.attempts,
+  o.next_attempt_at, o.claimed_by, o.lease_until, o.last_error, o.created_at, o.updated_at, o.delivered_at,
+  c.datadog_id AS incident_id, c.datadog_url AS incident_url,
+  i.monitor, i.grp, i.state AS incident_state, i.alert_count
+  FROM incident_outbox o
+  LEFT JOIN incident_outbox c ON c.id = o.incident_ref
+  LEFT JOIN incidents i ON i.id = o.incident_ref`;
+
+export const selectEntrySql = (p: Placeholder): string => `${ENTRY_SELECT} WHERE o.id = ${p(1)}`;
+
+export const selectEntriesBySeqSql = (seqs: readonly number[]): string =>
+  `${ENTRY_SELECT} WHERE o.seq IN (${seqs.map((s) => String(Math.trunc(s))).join(', ')}) ORDER BY o.seq`;
+
+export function listEntriesSql(filter: ListFilter, p: Placeholder): { sql: string; params: Value[] } {
+  const params: Value[] = [];
+  let where = '';
+  if (filter.state !== undefined) {
+    params.push(filter.state);
+    where = ` WHERE o.state = ${p(params.length)}`;
+  }
+  params.push(filter.limit);
+  return { sql: `${ENTRY_SELECT}${where} ORDER BY o.seq DESC LIMIT ${p(params.length)}`, params };
+}
+
+export const lastErrorsSql = (p: Placeholder): string =>
+  `${ENTRY_SELECT} WHERE o.state IN ('pending', 'delivering', 'failed') AND o.last_error IS NOT NULL
+   ORDER BY o.updated_at DESC, o.seq DESC LIMIT ${p(1)}`;
+
+export const statsSql = `SELECT state, COUNT(*) AS n, MIN(created_at) AS oldest FROM incident_outbox GROUP BY state`;
+
+/**
+ * The due rows: pending and due, or claimed with an expired lease. An update waits until its create is delivered
+ * and every earlier update of its incident is delivered or failed, so updates reach Datadog in order and after the
+ * incident exists. Parameters: now, now, limit.
+ */
+export const dueSeqsSql = (p: Placeholder, lockClause = ''): string =>
+  `SELECT o.seq FROM incident_outbox o
+   WHERE ((o.state = 'pending' AND o.next_attempt_at <= ${p(1)}) OR (o.state = 'delivering' AND o.lease_until <= ${p(2)}))
+     AND (o.kind = 'create' OR (
+       EXISTS (SELECT 1 FROM incident_outbox c WHERE c.id = o.incident_ref AND c.state = 'delivered')
+       AND NOT EXISTS (SELECT 1 FROM incident_outbox e WHERE e.incident_ref = o.incident_ref AND e.kind = 'update'
+                       AND e.seq < o.seq AND e.state IN ('pending', 'delivering'))))
+   ORDER BY o.seq LIMIT ${p(3)}${lockClause}`;
+
+/** Parameters: worker, lease until, now; the seqs inline (integers from the due query). */
+export const claimSql = (p: Placeholder, seqs: string): string =>
+  `UPDATE incident_outbox SET state = 'delivering', claimed_by = ${p(1)}, lease_until = ${p(2)}, updated_at = ${p(3)}
+   WHERE seq IN (${seqs})`;
+
+/** Parameters: lease until, now, id, worker. */
+export const renewLeaseSql = (p: Placeholder): string =>
+  `UPDATE incident_outbox SET lease_until = ${p(1)}, updated_at = ${p(2)}
+   WHERE id = ${p(3)} AND state = 'delivering' AND claimed_by = ${p(4)}`;
+
+/** Parameters: incident id, url, now, now, id, worker. */
+export const markDeliveredSql = (p: Placeholder): string =>
+  `UPDATE incident_outbox SET state = 'delivered', datadog_id = ${p(1)}, datadog_url = ${p(2)}, delivered_at = ${p(3)},
+     updated_at = ${p(4)}, claimed_by = NULL, lease_until = NULL, last_error = NULL
+   WHERE id = ${p(5)} AND state = 'delivering' AND claimed_by = ${p(6)}`;
+
+/** Parameters: next attempt, reason, now, id, worker. */
+export const markRetrySql = (p: Placeholder): string =>
+  `UPDATE incident_outbox SET state = 'pending', attempts = attempts + 1, next_attempt_at = ${p(1)}, last_error = ${p(2)},
+     updated_at = ${p(3)}, claimed_by = NULL, lease_until = NULL
+   WHERE id = ${p(4)} AND state = 'delivering' AND claimed_by = ${p(5)}`;
+
+/** Parameters: reason, now, id, worker. */
+export const markFailedSql = (p: Placeholder): string =>
+  `UPDATE incident_outbox SET state = 'failed', attempts = attempts + 1, last_error = ${p(1)}, updated_at = ${p(2)},
+     claimed_by = NULL, lease_until = NULL
+   WHERE id = ${p(3)} AND state = 'delivering' AND claimed_by = ${p(4)}`;
+
+/** After a create failed for good. Parameters: reason, now, incident ref. */
+export const failUpdatesSql = (p: Placeholder): string =>
+  `UPDATE incident_outbox SET state = 'failed', last_error = ${p(1)}, updated_at = ${p(2)}
+   WHERE incident_ref = ${p(3)} AND kind = 'update' AND state = 'pending'`;
+
+/** Parameters: now, id. */
+export const closeFailedIncidentSql = (p: Placeholder): string =>
+  `UPDATE incidents SET state = 'failed', closed_at = ${p(1)} WHERE id = ${p(2)} AND state = 'open'`;
+
+/** Parameters: now, id, worker. */
+export const releaseSql = (p: Placeholder): string =>
+  `UPDATE incident_outbox SET state = 'pending', claimed_by = NULL, lease_until = NULL, updated_at = ${p(1)}
+   WHERE id = ${p(2)} AND state = 'delivering' AND claimed_by = ${p(3)}`;
+
+export const selectOpenIncidentSql = (p: Placeholder): string =>
+  `SELECT id, severity, alert_count, last_alert_at FROM incidents WHERE dedupe_key = ${p(1)} AND state = 'open'`;
+
+export const insertIncidentSql = (p: Placeholder): string =>
+  `INSERT INTO incidents (id, dedupe_key, monitor, grp, title, severity, state, alert_count, opened_at, last_alert_at)
+   VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, 'open', 1, ${p(7)}, ${p(7)})`;
+
+/** Parameters: severity, alert count, last alert, id. */
+export const updateIncidentAlertSql = (p: Placeholder): string =>
+  `UPDATE incidents SET severity = ${p(1)}, alert_count = ${p(2)}, last_alert_at = ${p(3)} WHERE id = ${p(4)}`;
+
+/** Parameters: state, closed at, id. */
+export const closeIncidentSql = (p: Placeholder): string =>
+  `UPDATE incidents SET state = ${p(1)}, closed_at = ${p(2)} WHERE id = ${p(3)} AND state = 'open'`;
+
+export const selectIncidentTitleSql = (p: Placeholder): string =>
+  `SELECT title, severity FROM incidents WHERE id = ${p(1)}`;
+
+export const insertOutboxSql = (p: Placeholder): string =>
+  `INSERT INTO incident_outbox (id, kind, incident_ref, payload, title, severity, state, attempts, next_attempt_at,
+     created_at, updated_at)
+   VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, 'pending', 0, ${p(7)}, ${p(7)}, ${p(7)})`;
+
+export function outboxValues(row: {
+  id: string;
+  kind: OutboxKind;
+  incidentRef: string;
+  payload: unknown;
+  title: string;
+  severity: IncidentSeverity;
+  now: number;
+}): Value[] {
+  return [row.id, row.kind, row.incidentRef, JSON.stringify(row.payload), row.title, row.severity, row.now];
+}
+
+// PostgreSQL returns BIGINT as a string; SQLite returns numbers.
+const num = (v: unknown): number => Number(v);
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+function strOrNull(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return v;
+  return typeof v === 'number' || typeof v === 'bigint' ? String(v) : JSON.stringify(v);
+}
+const oneOf = <T extends string>(values: readonly T[], v: unknown, fallback: T): T =>
+  values.includes(v as T) ? (v as T) : fallback;
+
+export function toOpenIncident(row: Record<string, unknown>): OpenIncident {
+  return {
+    id: String(row.id),
+    severity: oneOf(INCIDENT_SEVERITIES, row.severity, 'SEV-3'),
+    alertCount: num(row.alert_count),
+    lastAlertAt: num(row.last_alert_at),
+  };
+}
+
+export function toEntry(row: Record<string, unknown>): OutboxEntry {
+  return {
+    id: String(row.id),
+    seq: num(row.seq),
+    kind: row.kind === 'update' ? 'update' : 'create',
+    incidentRef: String(row.incident_ref),
+    payload: JSON.parse(String(row.payload)) as OutboxEntry['payload'],
+    title: String(row.title),
+    severity: oneOf(INCIDENT_SEVERITIES, row.severity, 'SEV-3'),
+    state: oneOf<OutboxState>(OUTBOX_STATES, row.state, 'pending'),
+    attempts: num(row.attempts),
+    nextAttemptAt: num(row.next_attempt_at),
+    claimedBy: strOrNull(row.claimed_by),
+    leaseUntil: numOrNull(row.lease_until),
+    lastError: strOrNull(row.last_error),
+    incidentId: strOrNull(row.incident_id),
+    incidentUrl: strOrNull(row.incident_url),
+    createdAt: num(row.created_at),
+    updatedAt: num(row.updated_at),
+    deliveredAt: numOrNull(row.delivered_at),
+    monitor: strOrNull(row.monitor),
+    group: strOrNull(row.grp),
+    incidentState:
+      row.incident_state === null || row.incident_state === undefined
+        ? null
+        : oneOf<IncidentState>(INCIDENT_STATES, row.incident_state, 'open'),
+    alertCount: numOrNull(row.alert_count),
+  };
+}

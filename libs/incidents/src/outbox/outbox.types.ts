@@ -1,0 +1,105 @@
+import type { IncidentRequest, IncidentSeverity, IncidentUpdate } from '@app/datadog';
+
+/** What an outbox row asks Datadog for: open an incident, or change one (a re-alert, a recovery). */
+export const OUTBOX_KINDS = ['create', 'update'] as const;
+export type OutboxKind = (typeof OUTBOX_KINDS)[number];
+
+/**
+ * - `pending`: written, waiting for its next attempt (`next_attempt_at`), or for its incident's create (an update);
+ * - `delivering`: claimed by one replica until `lease_until`; claimed again by any replica once the lease expires;
+ * - `delivered`: Datadog holds it (`datadog_id` / `datadog_url`);
+ * - `failed`: Datadog refused it for good (a 4xx the same request will always get), or its incident's create did.
+ */
+export const OUTBOX_STATES = ['pending', 'delivering', 'delivered', 'failed'] as const;
+export type OutboxState = (typeof OUTBOX_STATES)[number];
+
+/** The local state of an incident (the thread of alerts of one monitor and group). */
+export const INCIDENT_STATES = ['open', 'resolved', 'superseded', 'failed'] as const;
+export type IncidentState = (typeof INCIDENT_STATES)[number];
+
+/** One outbox row, with what the views need of its incident. */
+export interface OutboxEntry {
+  id: string;
+  /** Insertion order: updates of one incident are delivered in this order. */
+  seq: number;
+  kind: OutboxKind;
+  /** The id of the incident's create row (its own id for a create). */
+  incidentRef: string;
+  /** The create's request, or the update. */
+  payload: IncidentRequest | IncidentUpdate;
+  title: string;
+  severity: IncidentSeverity;
+  state: OutboxState;
+  attempts: number;
+  nextAttemptAt: number;
+  claimedBy: string | null;
+  leaseUntil: number | null;
+  /** Why the last attempt failed (bounded, redacted), or why it waits. */
+  lastError: string | null;
+  /** Datadog's id and link of the incident once its create is delivered (for an update too). */
+  incidentId: string | null;
+  incidentUrl: string | null;
+  createdAt: number;
+  updatedAt: number;
+  deliveredAt: number | null;
+  monitor: string | null;
+  group: string | null;
+  incidentState: IncidentState | null;
+  alertCount: number | null;
+}
+
+/** A new alert for a monitor and group. */
+export interface AlertRecord {
+  now: number;
+  dedupeWindowMs: number;
+  /** `open`: opens an incident unless one is open (then updates it); `update-only`: never opens one (warnings). */
+  mode: 'open' | 'update-only';
+  dedupeKey: string;
+  monitor: string;
+  group: string;
+  title: string;
+  severity: IncidentSeverity;
+  /** The id of the row this alert writes (create or update). */
+  outboxId: string;
+  /** The incident to open when none is open (its idempotency key is derived from `outboxId`). */
+  request: IncidentRequest;
+}
+
+/** A recovery of a monitor and group. */
+export interface RecoveryRecord {
+  now: number;
+  dedupeKey: string;
+  outboxId: string;
+}
+
+/** What recording an alert or a recovery did. */
+export interface RecordOutcome {
+  action: 'opened' | 'updated' | 'resolved' | 'ignored';
+  /** The row written (absent when ignored). */
+  outboxId?: string;
+  /** The incident's create row id. */
+  incidentRef?: string;
+  title?: string;
+  severity?: IncidentSeverity;
+  alertCount?: number;
+}
+
+export interface OutboxStats {
+  pending: number;
+  delivering: number;
+  delivered: number;
+  failed: number;
+  /** Age of the oldest row not delivered nor failed, ms; null when there is none. */
+  oldestPendingAgeMs: number | null;
+}
+
+export interface ListFilter {
+  limit: number;
+  state?: OutboxState;
+}
+
+/** What Datadog answered for a delivered row. */
+export interface DeliveredRef {
+  incidentId: string;
+  url: string;
+}

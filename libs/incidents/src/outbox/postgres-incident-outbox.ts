@@ -1,0 +1,169 @@
+import { Logger } from '@nestjs/common';
+import type { Pool, PoolClient } from 'pg';
+import { IncidentOutboxStore } from './incident-outbox.port';
+import { markFailedProgram, type Program, recordAlertProgram, recordRecoveryProgram } from './outbox-programs';
+import {
+  claimSql,
+  dueSeqsSql,
+  incidentsSchema,
+  lastErrorsSql,
+  listEntriesSql,
+  markDeliveredSql,
+  markRetrySql,
+  releaseSql,
+  renewLeaseSql,
+  selectEntriesBySeqSql,
+  selectEntrySql,
+  statsSql,
+  toEntry,
+} from './outbox-sql';
+import { toStats } from './outbox-stats';
+import type {
+  AlertRecord,
+  DeliveredRef,
+  ListFilter,
+  OutboxEntry,
+  OutboxStats,
+  RecordOutcome,
+  RecoveryRecord,
+} from './outbox.types';
+
+const p = (i: number): string => `$${i}`;
+/** Serialises schema creation between instances starting together (the ledger's is 7349001, optimisation's 7349014). */
+const SCHEMA_LOCK = 7349015;
+type Row = Record<string, unknown>;
+
+/**
+ * The shared outbox: PostgreSQL (DATABASE_URL), the ledger's database, tables of its own. The dedupe decision runs
+ * in one transaction after `pg_advisory_xact_lock(hashtext(dedupe key))`, so replicas deciding for the same monitor
+ * and group take turns (and a unique partial index allows one open incident per key); the claim is
+ * `SELECT ... FOR UPDATE SKIP LOCKED` and an UPDATE setting `claimed_by` / `lease_until` in one transaction.
+ */
+export class PostgresIncidentOutbox extends IncidentOutboxStore {
+  readonly kind = 'postgres' as const;
+
+  /** The pool is built by the factory (`createIncidentOutboxStore`). */
+  constructor(private readonly pool: Pool) {
+    super();
+    // An idle client's connection dropping (a database restart) is reported here; the pool replaces the client and
+    // the next query fails or succeeds on its own. Unhandled, the event would end the process.
+    pool.on('error', (error) => new Logger('PostgresIncidentOutbox').warn(`idle connection lost: ${error.message}`));
+  }
+
+  async init(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
+      for (const statement of incidentsSchema('postgres')) await client.query(statement);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]).catch(() => undefined);
+      client.release();
+    }
+  }
+
+  /** Runs `work` in BEGIN ... COMMIT on one client (ROLLBACK on a throw). */
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private static async drive<T>(client: PoolClient, program: Program<T>): Promise<T> {
+    let step = program.next(undefined);
+    while (!step.done) {
+      const { sql, params, want } = step.value;
+      const result = await client.query<Row>(sql, params);
+      step = program.next(want === 'one' ? result.rows[0] : (result.rowCount ?? 0));
+    }
+    return step.value;
+  }
+
+  private async locked<T>(key: string, program: Program<T>): Promise<T> {
+    return this.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+      return PostgresIncidentOutbox.drive(client, program);
+    });
+  }
+
+  recordAlert(alert: AlertRecord): Promise<RecordOutcome> {
+    return this.locked(alert.dedupeKey, recordAlertProgram(alert, p));
+  }
+
+  recordRecovery(recovery: RecoveryRecord): Promise<RecordOutcome> {
+    return this.locked(recovery.dedupeKey, recordRecoveryProgram(recovery, p));
+  }
+
+  claimDue(worker: string, now: number, leaseMs: number, limit: number): Promise<OutboxEntry[]> {
+    return this.transaction(async (client) => {
+      const due = await client.query<Row>(dueSeqsSql(p, ' FOR UPDATE OF o SKIP LOCKED'), [now, now, limit]);
+      const seqs = due.rows.map((row) => Number(row.seq));
+      if (seqs.length === 0) return [];
+      await client.query(claimSql(p, seqs.join(', ')), [worker, now + leaseMs, now]);
+      const { rows } = await client.query<Row>(selectEntriesBySeqSql(seqs));
+      return rows.map(toEntry);
+    });
+  }
+
+  async renewLease(id: string, worker: string, leaseUntil: number, now: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query(renewLeaseSql(p), [leaseUntil, now, id, worker]);
+    return rowCount === 1;
+  }
+
+  async markDelivered(id: string, worker: string, ref: DeliveredRef, now: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query(markDeliveredSql(p), [ref.incidentId, ref.url, now, now, id, worker]);
+    return rowCount === 1;
+  }
+
+  async markRetry(id: string, worker: string, reason: string, nextAttemptAt: number, now: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query(markRetrySql(p), [nextAttemptAt, reason, now, id, worker]);
+    return rowCount === 1;
+  }
+
+  markFailed(id: string, worker: string, reason: string, now: number): Promise<boolean> {
+    return this.transaction((client) =>
+      PostgresIncidentOutbox.drive(client, markFailedProgram(id, worker, reason, now, p)),
+    );
+  }
+
+  async release(id: string, worker: string, now: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query(releaseSql(p), [now, id, worker]);
+    return rowCount === 1;
+  }
+
+  async get(id: string): Promise<OutboxEntry | undefined> {
+    const { rows } = await this.pool.query<Row>(selectEntrySql(p), [id]);
+    return rows[0] ? toEntry(rows[0]) : undefined;
+  }
+
+  async list(filter: ListFilter): Promise<OutboxEntry[]> {
+    const { sql, params } = listEntriesSql(filter, p);
+    const { rows } = await this.pool.query<Row>(sql, params);
+    return rows.map(toEntry);
+  }
+
+  async stats(now: number): Promise<OutboxStats> {
+    const { rows } = await this.pool.query<Row>(statsSql);
+    return toStats(rows, now);
+  }
+
+  async lastErrors(limit: number): Promise<OutboxEntry[]> {
+    const { rows } = await this.pool.query<Row>(lastErrorsSql(p), [limit]);
+    return rows.map(toEntry);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,202 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { IncidentOutboxStore } from './incident-outbox.port';
+import { markFailedProgram, type Program, recordAlertProgram, recordRecoveryProgram } from './outbox-programs';
+import {
+  claimSql,
+  dueSeqsSql,
+  incidentsSchema,
+  lastErrorsSql,
+  listEntriesSql,
+  markDeliveredSql,
+  markRetrySql,
+  releaseSql,
+  renewLeaseSql,
+  selectEntriesBySeqSql,
+  selectEntrySql,
+  statsSql,
+  toEntry,
+} from './outbox-sql';
+import { toStats } from './outbox-stats';
+import type {
+  AlertRecord,
+  DeliveredRef,
+  ListFilter,
+  OutboxEntry,
+  OutboxStats,
+  RecordOutcome,
+  RecoveryRecord,
+} from './outbox.types';
+
+/** Numbered parameters (`?7`): a statement may use one value twice, as PostgreSQL's `$7` does. */
+const q = (i: number): string => `?${i}`;
+type Row = Record<string, unknown>;
+
+/** Runs synchronous store work, turning a throw into a rejected promise. */
+function settle<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/**
+ * The embedded outbox: `node:sqlite` on its own file (`incidents.sqlite` under DATA_DIR), WAL mode and a busy
+ * timeout like the optimisation store, so several processes on one host can share it. Every transaction runs
+ * synchronously under `BEGIN IMMEDIATE` (the database's write lock): the dedupe decision and the claim are atomic
+ * across processes, and nothing else in this process can use the connection in the middle of one.
+ */
+export class SqliteIncidentOutbox extends IncidentOutboxStore {
+  readonly kind = 'sqlite' as const;
+  private db: DatabaseSync | undefined;
+
+  constructor(private readonly file: string) {
+    super();
+  }
+
+  init(): Promise<void> {
+    return settle(() => {
+      if (this.db) return;
+      if (this.file !== ':memory:') mkdirSync(dirname(this.file), { recursive: true });
+      const db = new DatabaseSync(this.file, { timeout: 10_000 });
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
+      for (const statement of incidentsSchema('sqlite')) db.exec(statement);
+      this.db = db;
+    });
+  }
+
+  private open(): DatabaseSync {
+    if (!this.db) throw new Error('SQLite incident outbox is not initialised (or closed)');
+    return this.db;
+  }
+
+  /** Runs `work` inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK on a throw). */
+  private transaction<T>(work: (db: DatabaseSync) => T): T {
+    const db = this.open();
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work(db);
+      db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** Drives a transaction program synchronously. */
+  private runProgram<T>(program: Program<T>): T {
+    return this.transaction((db) => {
+      let step = program.next(undefined);
+      while (!step.done) {
+        const { sql, params, want } = step.value;
+        const statement = db.prepare(sql);
+        const args = params as SQLInputValue[];
+        step =
+          want === 'one' ? program.next(statement.get(...args)) : program.next(Number(statement.run(...args).changes));
+      }
+      return step.value;
+    });
+  }
+
+  recordAlert(alert: AlertRecord): Promise<RecordOutcome> {
+    return settle(() => this.runProgram(recordAlertProgram(alert, q)));
+  }
+
+  recordRecovery(recovery: RecoveryRecord): Promise<RecordOutcome> {
+    return settle(() => this.runProgram(recordRecoveryProgram(recovery, q)));
+  }
+
+  claimDue(worker: string, now: number, leaseMs: number, limit: number): Promise<OutboxEntry[]> {
+    return settle(() => {
+      const seqs = this.transaction((db) => {
+        const due = db
+          .prepare(dueSeqsSql(q))
+          .all(now, now, limit)
+          .map((row) => Number((row as Row).seq));
+        if (due.length === 0) return due;
+        db.prepare(claimSql(q, due.join(', '))).run(worker, now + leaseMs, now);
+        return due;
+      });
+      if (seqs.length === 0) return [];
+      return this.open()
+        .prepare(selectEntriesBySeqSql(seqs))
+        .all()
+        .map((row) => toEntry(row as Row));
+    });
+  }
+
+  renewLease(id: string, worker: string, leaseUntil: number, now: number): Promise<boolean> {
+    return settle(() => Number(this.open().prepare(renewLeaseSql(q)).run(leaseUntil, now, id, worker).changes) === 1);
+  }
+
+  markDelivered(id: string, worker: string, ref: DeliveredRef, now: number): Promise<boolean> {
+    return settle(() => {
+      const { changes } = this.open().prepare(markDeliveredSql(q)).run(ref.incidentId, ref.url, now, now, id, worker);
+      return Number(changes) === 1;
+    });
+  }
+
+  markRetry(id: string, worker: string, reason: string, nextAttemptAt: number, now: number): Promise<boolean> {
+    return settle(() => {
+      const { changes } = this.open().prepare(markRetrySql(q)).run(nextAttemptAt, reason, now, id, worker);
+      return Number(changes) === 1;
+    });
+  }
+
+  markFailed(id: string, worker: string, reason: string, now: number): Promise<boolean> {
+    return settle(() => this.runProgram(markFailedProgram(id, worker, reason, now, q)));
+  }
+
+  release(id: string, worker: string, now: number): Promise<boolean> {
+    return settle(() => Number(this.open().prepare(releaseSql(q)).run(now, id, worker).changes) === 1);
+  }
+
+  get(id: string): Promise<OutboxEntry | undefined> {
+    return settle(() => {
+      const row = this.open().prepare(selectEntrySql(q)).get(id);
+      return row ? toEntry(row) : undefined;
+    });
+  }
+
+  list(filter: ListFilter): Promise<OutboxEntry[]> {
+    return settle(() => {
+      const { sql, params } = listEntriesSql(filter, q);
+      return this.open()
+        .prepare(sql)
+        .all(...(params as SQLInputValue[]))
+        .map((row) => toEntry(row as Row));
+    });
+  }
+
+  stats(now: number): Promise<OutboxStats> {
+    return settle(() =>
+      toStats(
+        this.open()
+          .prepare(statsSql)
+          .all()
+          .map((row) => row as Row),
+        now,
+      ),
+    );
+  }
+
+  lastErrors(limit: number): Promise<OutboxEntry[]> {
+    return settle(() =>
+      this.open()
+        .prepare(lastErrorsSql(q))
+        .all(limit)
+        .map((row) => toEntry(row as Row)),
+    );
+  }
+
+  close(): Promise<void> {
+    return settle(() => {
+      this.db?.close();
+      this.db = undefined;
+    });
+  }
+}

@@ -1,0 +1,72 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { DomainError } from '@app/common';
+import { testConfig } from '../../../../test/support/app-config';
+import { groupOf, messageOf, monitorNameOf, parseTags, severityOf, tagValue, transitionOf } from './datadog-webhook';
+import { secretsEqual, WebhookSecretGuard } from './webhook-secret.guard';
+
+const SECRET = 'a-webhook-secret-0123456789';
+const contextWith = (headers: Record<string, string>): ExecutionContext =>
+  ({ switchToHttp: () => ({ getRequest: () => ({ headers }) }) }) as unknown as ExecutionContext;
+
+function refusal(guard: WebhookSecretGuard, headers: Record<string, string>): { status: number; code: string } {
+  try {
+    guard.canActivate(contextWith(headers));
+  } catch (error) {
+    if (error instanceof DomainError) return { status: error.status, code: error.code };
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('Datadog webhook payload', () => {
+  it('maps transitions to actions and bounded tags', () => {
+    expect(transitionOf('Triggered')).toEqual({ tag: 'triggered', action: 'open' });
+    expect(transitionOf('Re-Triggered')).toEqual({ tag: 're_triggered', action: 'open' });
+    expect(transitionOf('No Data')).toEqual({ tag: 'no_data', action: 'open' });
+    expect(transitionOf('Warn')).toEqual({ tag: 'warn', action: 'update-only' });
+    expect(transitionOf('Recovered')).toEqual({ tag: 'recovered', action: 'resolve' });
+    expect(transitionOf('Something <script>')).toEqual({ tag: 'other', action: 'ignore' });
+  });
+
+  it('takes the severity from the priority, else a severity tag, else SEV-3', () => {
+    expect(severityOf('P1', [])).toBe('SEV-1');
+    expect(severityOf('p5', ['severity:sev-1'])).toBe('SEV-5');
+    expect(severityOf('', ['severity:sev-2'])).toBe('SEV-2');
+    expect(severityOf(undefined, ['severity:SEV4'])).toBe('SEV-4');
+    expect(severityOf('P9', ['severity:high'])).toBe('SEV-3');
+  });
+
+  it('reads the monitor name, tags, runbook key, group and message', () => {
+    expect(monitorNameOf('[P1] [Triggered on {service:a,env:b}] LLM error ratio above 5%')).toBe(
+      'LLM error ratio above 5%',
+    );
+    expect(monitorNameOf('[Recovered] Plain')).toBe('Plain');
+    const tags = parseTags('monitor, service:a, runbook:llm-error-rate ,severity:sev-1');
+    expect(tags).toEqual(['monitor', 'service:a', 'runbook:llm-error-rate', 'severity:sev-1']);
+    expect(tagValue(tags, 'runbook')).toBe('llm-error-rate');
+    expect(groupOf('service:a, env:b')).toBe('env:b,service:a');
+    expect(groupOf('*')).toBe('');
+    expect(groupOf('')).toBe('');
+    expect(messageOf('%%%\nerror ratio high\n%%%')).toBe('error ratio high');
+  });
+});
+
+describe('WebhookSecretGuard', () => {
+  it('lets the right secret through; a missing or wrong one is a 401', () => {
+    const guard = new WebhookSecretGuard(testConfig({ INCIDENTS_WEBHOOK_SECRET: SECRET }));
+    expect(guard.canActivate(contextWith({ 'x-webhook-secret': SECRET }))).toBe(true);
+    expect(refusal(guard, {})).toEqual({ status: 401, code: 'WEBHOOK_UNAUTHORIZED' });
+    expect(refusal(guard, { 'x-webhook-secret': `${SECRET}x` })).toEqual({ status: 401, code: 'WEBHOOK_UNAUTHORIZED' });
+    expect(refusal(guard, { 'x-webhook-secret': 'short' })).toEqual({ status: 401, code: 'WEBHOOK_UNAUTHORIZED' });
+  });
+
+  it('refuses every webhook with 503 while no secret is configured', () => {
+    const guard = new WebhookSecretGuard(testConfig({}));
+    expect(refusal(guard, { 'x-webhook-secret': SECRET })).toEqual({ status: 503, code: 'WEBHOOK_NOT_CONFIGURED' });
+  });
+
+  it('compares in constant time whatever the lengths', () => {
+    expect(secretsEqual('abc', 'abc')).toBe(true);
+    expect(secretsEqual('abc', 'abcd')).toBe(false);
+  });
+});

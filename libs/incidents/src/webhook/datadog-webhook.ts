@@ -1,0 +1,82 @@
+import type { IncidentSeverity } from '@app/datadog';
+
+/**
+ * What the incident manager does for each `$ALERT_TRANSITION` of a Datadog monitor notification:
+ * `open` (or update the open incident of the monitor and group), `update-only` (a warning: it updates an open
+ * incident, never opens one), `resolve`, or `ignore`.
+ */
+export type TransitionAction = 'open' | 'update-only' | 'resolve' | 'ignore';
+
+/** `$ALERT_TRANSITION` values and the bounded `transition` metric tag of each. */
+const TRANSITIONS: Readonly<Record<string, { tag: string; action: TransitionAction }>> = {
+  triggered: { tag: 'triggered', action: 'open' },
+  're-triggered': { tag: 're_triggered', action: 'open' },
+  'no data': { tag: 'no_data', action: 'open' },
+  're-no data': { tag: 're_no_data', action: 'open' },
+  renotify: { tag: 'renotify', action: 'open' },
+  warn: { tag: 'warn', action: 'update-only' },
+  're-warn': { tag: 're_warn', action: 'update-only' },
+  recovered: { tag: 'recovered', action: 'resolve' },
+};
+
+/** The action and metric tag of a transition (anything else: `other`, ignored). */
+export function transitionOf(value: string): { tag: string; action: TransitionAction } {
+  const key = value.trim().toLowerCase().replace(/\s+/g, ' ');
+  return TRANSITIONS[key] ?? { tag: 'other', action: 'ignore' };
+}
+
+/** `$TAGS` (`a, b:c, runbook:x`) as a list. */
+export function parseTags(tags: string | undefined): string[] {
+  if (!tags) return [];
+  return tags
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0)
+    .slice(0, 100);
+}
+
+/** The value of the first `name:value` tag. */
+export function tagValue(tags: readonly string[], name: string): string | undefined {
+  const prefix = `${name}:`;
+  const tag = tags.find((t) => t.toLowerCase().startsWith(prefix));
+  return tag === undefined ? undefined : tag.slice(prefix.length).trim();
+}
+
+/**
+ * The severity of a notification: `$ALERT_PRIORITY` P1..P5 → SEV-1..SEV-5, else a `severity:sev-N` tag, else SEV-3.
+ */
+export function severityOf(priority: string | undefined, tags: readonly string[]): IncidentSeverity {
+  const p = /^p([1-5])$/i.exec((priority ?? '').trim());
+  if (p) return `SEV-${p[1]}` as IncidentSeverity;
+  const tag = /^sev-?([1-5])$/i.exec(tagValue(tags, 'severity') ?? '');
+  if (tag) return `SEV-${tag[1]}` as IncidentSeverity;
+  return 'SEV-3';
+}
+
+/**
+ * The monitor's name from `$ALERT_TITLE`, which Datadog prefixes with the priority and the transition and scope
+ * (`[P1] [Triggered on {service:a,env:b}] LLM error ratio above 5%`): the leading bracketed parts go.
+ */
+export function monitorNameOf(alertTitle: string): string {
+  let name = alertTitle.trim();
+  for (let i = 0; i < 5; i++) {
+    const stripped = name.replace(/^\[[^\]]*\]\s*/, '');
+    if (stripped === name) break;
+    name = stripped;
+  }
+  return name || alertTitle.trim();
+}
+
+/** `$EVENT_MSG` without Datadog's `%%%` markdown fences. */
+export function messageOf(eventMsg: string | undefined): string {
+  return (eventMsg ?? '')
+    .replace(/^\s*%%%\s*/, '')
+    .replace(/\s*%%%\s*$/, '')
+    .trim();
+}
+
+/** The group of an alert: `$ALERT_SCOPE` normalised (sorted, no spaces), empty for a monitor that is not grouped. */
+export function groupOf(scope: string | undefined): string {
+  const parts = parseTags(scope).map((t) => t.replace(/\s+/g, ''));
+  return parts.length === 0 || (parts.length === 1 && parts[0] === '*') ? '' : [...new Set(parts)].sort().join(',');
+}

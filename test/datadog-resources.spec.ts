@@ -1,0 +1,340 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  applyResources,
+  createDatadogResources,
+  loadResourceFiles,
+  renderJsonTemplate,
+  resourceContextOf,
+  type PlanEntry,
+  type ResourceContext,
+  type ResourceFile,
+} from '@app/datadog';
+import { checkWithSdk } from '../libs/datadog/src/resources/adapters/sdk-models';
+import { loadDatadogSdk } from '../libs/datadog/src/adapters/sdk-configuration';
+import { formatPlanLine } from '../scripts/datadog-apply';
+import { testConfig } from './support/app-config';
+import { FakeDatadogApi } from './support/fake-datadog-api';
+import { FakeDatadogResources } from './support/fake-datadog-resources';
+
+const root = resolve(__dirname, '..');
+const datadogDir = join(root, 'datadog');
+const USERS = 'aaaaaaaa-0000-4000-8000-000000000001,aaaaaaaa-0000-4000-8000-000000000002';
+const KEYS = { DD_API_KEY: 'fake-api-key-123', DD_APP_KEY: 'fake-app-key-123' };
+const ENV = {
+  DD_SERVICE: 'llm-cp',
+  DD_ENV: 'staging',
+  DATADOG_NOTIFY_HANDLES: '@slack-llm-oncall,@pagerduty-llm',
+  DATADOG_RUNBOOK_BASE_URL: 'https://github.com/example/llm-cp/blob/main/runbooks',
+  PUBLIC_BASE_URL: 'https://llm-cp.example.com',
+  DATADOG_ONCALL_USER_IDS: USERS,
+};
+
+type Json = Record<string, unknown>;
+const { files, unreadable } = loadResourceFiles(datadogDir);
+const monitors = files.filter((f) => f.kind === 'monitor');
+const raw = (file: ResourceFile): Json => JSON.parse(file.text) as Json;
+
+/** Renders a file for the offline checks, references replaced by ids of the right form. */
+function render(file: ResourceFile, context: ResourceContext): unknown {
+  return renderJsonTemplate(file.text, (name, arg) => {
+    switch (name) {
+      case 'service':
+        return context.service;
+      case 'env':
+        return context.env;
+      case 'notify':
+        return context.notifyHandles.join(' ');
+      case 'runbook_url':
+        return `${context.runbookBaseUrl}/${arg}.md`;
+      case 'public_base_url':
+        return context.publicBaseUrl;
+      case 'oncall_user':
+        return context.oncallUserIds[Number(arg) - 1];
+      case 'monitor_id':
+        return '1234567';
+      case 'slo_id':
+        return 'abcdef0123456789abcdef0123456789';
+      case 'schedule_id':
+      case 'incident_type_id':
+        return '00000000-0000-4000-8000-000000000001';
+      case 'title':
+        return `LLM ${file.key}`;
+      case 'context':
+        return 'context';
+      default:
+        return undefined;
+    }
+  });
+}
+
+describe('Datadog resources as code: the files', () => {
+  const context = resourceContextOf(testConfig(ENV));
+
+  it('are all readable, one API payload per file, and cover every kind the issue asks for', () => {
+    expect(unreadable).toEqual([]);
+    const kinds = new Set(files.map((f) => f.kind));
+    for (const kind of ['monitor', 'slo', 'dashboard', 'logs-pipeline', 'workflow', 'on-call-schedule'] as const) {
+      expect(kinds).toContain(kind);
+    }
+    for (const file of files) expect(Object.keys(raw(file))).not.toContain('monitors'); // no wrapper objects
+    expect(existsSync(join(datadogDir, 'monitors/llm-core.json'))).toBe(false);
+
+    const queries = monitors.map((m) => ({ type: raw(m).type, query: String(raw(m).query) }));
+    const threshold = queries.filter((q) => q.type === 'query alert' && !/anomalies\(|forecast\(/.test(q.query));
+    expect(threshold.length).toBeGreaterThanOrEqual(5);
+    expect(queries.filter((q) => q.query.includes('anomalies(')).length).toBeGreaterThanOrEqual(3);
+    expect(queries.filter((q) => /forecast\(sum:llm\.cost\.usd/.test(q.query))).toHaveLength(1);
+    expect(queries.filter((q) => q.type === 'composite')).toHaveLength(1);
+    // Multi-window burn rates (a long and a short window each), on both SLOs.
+    const burns = queries.filter((q) => q.type === 'slo alert');
+    for (const slo of ['llm-latency', 'llm-availability']) {
+      const onSlo = burns.filter((b) => b.query.includes(`[[slo_id:${slo}]]`));
+      expect(onSlo.length).toBeGreaterThanOrEqual(2);
+      for (const b of onSlo) expect(b.query).toMatch(/\.long_window\("\w+"\)\.short_window\("\w+"\) > [\d.]+$/);
+    }
+  });
+
+  it('scope every metric query by [[service]] and [[env]] (dashboards through their template variables)', () => {
+    const unscoped: string[] = [];
+    for (const file of files) {
+      for (const [, scope] of file.text.matchAll(/\b(?:avg|sum|min|max|count|p\d+):[a-z][\w.]*\s*\{([^}]*)\}/g)) {
+        const scoped =
+          file.kind === 'dashboard'
+            ? scope!.includes('$service') && scope!.includes('$env')
+            : scope!.includes('service:[[service]]') && scope!.includes('env:[[env]]');
+        if (!scoped) unscoped.push(`${file.path}: {${scope}}`);
+      }
+    }
+    expect(unscoped).toEqual([]);
+    const dashboard = raw(files.find((f) => f.kind === 'dashboard')!);
+    expect(dashboard.template_variables).toEqual([
+      { name: 'service', prefix: 'service', defaults: ['[[service]]'] },
+      { name: 'env', prefix: 'env', defaults: ['[[env]]'] },
+    ]);
+  });
+
+  it('every monitor has its runbook (tag runbook:<key>, a link, What failed / Why / Next) and a notification handle', () => {
+    const problems: string[] = [];
+    for (const file of monitors) {
+      const monitor = raw(file);
+      const tags = monitor.tags as string[];
+      const message = String(monitor.message);
+      for (const tag of [`runbook:${file.key}`, 'service:[[service]]', 'env:[[env]]', 'managed-by:llm-control-plane']) {
+        if (!tags.includes(tag)) problems.push(`${file.path}: no tag ${tag}`);
+      }
+      if (!message.includes(`[[runbook_url:${file.key}]]`)) problems.push(`${file.path}: no runbook link`);
+      if (!message.includes('[[notify]]')) problems.push(`${file.path}: no [[notify]]`);
+      if (!String(monitor.name).includes('[[env]]')) problems.push(`${file.path}: the name does not hold [[env]]`);
+      const runbook = join(root, 'runbooks', `${file.key}.md`);
+      if (!existsSync(runbook)) {
+        problems.push(`runbooks/${file.key}.md is missing`);
+        continue;
+      }
+      const text = readFileSync(runbook, 'utf8');
+      for (const section of ['## What failed', '## Why', '## Next']) {
+        if (!text.includes(section)) problems.push(`runbooks/${file.key}.md: no "${section}"`);
+      }
+      if (!text.includes('LLM reliability')) problems.push(`runbooks/${file.key}.md: does not name the dashboard`);
+      if (!/`(llm\.call|llm\.generate|web\.request)`/.test(text)) problems.push(`runbooks/${file.key}.md: no span`);
+      if (/llm\.gemini\.generate/.test(text)) problems.push(`runbooks/${file.key}.md: a span that does not exist`);
+      // The runbook names a metric its monitor queries (for composites and burn rates: the SLO or monitors').
+      const metrics = [...file.text.matchAll(/:([a-z][a-z0-9_]*\.[a-z0-9_.]+)\s*\{/g)].map((m) => m[1]!);
+      const named =
+        metrics.length === 0 ? /`llm\.[a-z_.]+`/.test(text) : metrics.some((m) => text.includes(`\`${m}\``));
+      if (!named) problems.push(`runbooks/${file.key}.md: names none of ${metrics.join(', ') || 'the metrics'}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('composite, burn-rate and dashboard references name files that exist', () => {
+    const keys = new Set(files.map((f) => `${f.kind}/${f.key}`));
+    const dangling = files.flatMap((f) =>
+      f.references.filter((r) => !keys.has(`${r.kind}/${r.key}`)).map((r) => `${f.path} -> ${r.kind}/${r.key}`),
+    );
+    expect(dangling).toEqual([]);
+    const composite = monitors.find((m) => raw(m).type === 'composite')!;
+    expect(composite.references.map((r) => r.kind)).toEqual(['monitor', 'monitor', 'monitor']);
+    const dashboard = files.find((f) => f.kind === 'dashboard')!;
+    expect(
+      dashboard.references
+        .filter((r) => r.kind === 'slo')
+        .map((r) => r.key)
+        .sort(),
+    ).toEqual(['llm-availability', 'llm-latency']);
+  });
+
+  it("deserialise with the SDK's own models (ObjectSerializer), without unknown fields or unparsed values", async () => {
+    const sdk = await loadDatadogSdk();
+    const problems = files.flatMap((f) => checkWithSdk(sdk, f.kind, render(f, context)).map((p) => `${f.path}: ${p}`));
+    expect(problems).toEqual([]);
+    expect(files.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it('the SDK check fails on an unknown field, an unknown enum value and a missing required field', async () => {
+    const sdk = await loadDatadogSdk();
+    const monitor = render(monitors[0]!, context) as Json;
+    expect(checkWithSdk(sdk, 'monitor', { ...monitor, incident_config: { sev: 1 } })).toEqual([
+      '(root): unknown fields incident_config',
+    ]);
+    expect(checkWithSdk(sdk, 'monitor', { ...monitor, options: { ...(monitor.options as Json), bogus: 1 } })).toEqual([
+      'options: unknown fields bogus',
+    ]);
+    expect(checkWithSdk(sdk, 'monitor', { ...monitor, type: 'forecast alert' })).toEqual([
+      'type: not a value the SDK knows',
+    ]);
+    const { query: _query, ...noQuery } = monitor;
+    expect(checkWithSdk(sdk, 'monitor', noQuery)[0]).toMatch(/missing required property 'query'/);
+  });
+});
+
+describe('npm run datadog:apply against a stand-in for the Datadog API', () => {
+  let api: FakeDatadogApi;
+  let fake: FakeDatadogResources;
+  let work: string | undefined;
+
+  beforeEach(async () => {
+    api = await new FakeDatadogApi().start();
+    fake = new FakeDatadogResources(api);
+  });
+  afterEach(async () => {
+    await api.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+    work = undefined;
+  });
+
+  const configFor = (extra: Record<string, string> = {}) =>
+    testConfig({ ...ENV, ...KEYS, DATADOG_API_URL: api.url, ...extra });
+
+  async function apply(dryRun: boolean, from = files, config = configFor()): Promise<PlanEntry[]> {
+    return applyResources(from, resourceContextOf(config), { dryRun, port: createDatadogResources(config) });
+  }
+
+  const entryOf = (entries: PlanEntry[], path: string): PlanEntry => entries.find((e) => e.path === path)!;
+
+  it('creates everything in dependency order and resolves the references to the created ids', async () => {
+    const entries = await apply(false);
+    expect(entries.filter((e) => e.action !== 'create')).toEqual([]);
+    expect(entries).toHaveLength(files.length);
+
+    const idOf = (key: string): string => entries.find((e) => e.key === key)!.id!;
+    const byName = (name: string): Json => [...fake.monitors.values()].find((m) => String(m.name).includes(name))!;
+    const composite = fake.monitors.get(idOf('llm-critical-degradation'))!;
+    expect(composite.query).toBe(
+      `${idOf('llm-health-score')} && (${idOf('llm-error-rate')} || ${idOf('llm-latency-p95')})`,
+    );
+    const fastBurn = fake.monitors.get(idOf('slo-availability-fast-burn'))!;
+    expect(fastBurn.query).toBe(
+      `burn_rate("${idOf('llm-availability')}").over("30d").long_window("1h").short_window("5m") > 14.4`,
+    );
+    expect(fake.slos.has(idOf('llm-availability'))).toBe(true);
+    // Placeholders are filled from config: service, env, handles, runbook link.
+    const errors = byName('error ratio');
+    expect(errors.query).toContain('service:llm-cp,env:staging');
+    expect(errors.message).toContain('https://github.com/example/llm-cp/blob/main/runbooks/llm-error-rate.md');
+    expect(errors.message).toContain('@slack-llm-oncall @pagerduty-llm');
+    expect(errors.tags).toEqual(expect.arrayContaining(['env:staging', 'runbook:llm-error-rate']));
+    // The dashboard holds the SLO ids; the escalation policy targets the created schedule.
+    const dashboard = [...fake.dashboards.values()][0]!;
+    expect(JSON.stringify(dashboard)).toContain(`"slo_id":"${idOf('llm-latency')}"`);
+    const policy = [...fake.policies.values()][0]!;
+    expect(JSON.stringify(policy)).toContain(idOf('llm-primary'));
+    const field = [...fake.incidentFields.values()][0]!;
+    expect((field.attributes as Json).name).toBe('control_plane_key');
+    expect(JSON.stringify(field.relationships)).toContain(fake.incidentTypeId);
+    // SLOs come before the monitors and dashboard that use them; plain monitors before the composite.
+    const order = fake.writes().map((r) => r.path);
+    const first = (p: RegExp): number => order.findIndex((path) => p.test(path));
+    expect(first(/^\/api\/v1\/slo$/)).toBeLessThan(first(/^\/api\/v1\/monitor$/));
+    expect(first(/^\/api\/v1\/slo$/)).toBeLessThan(first(/^\/api\/v1\/dashboard$/));
+    const monitorPosts = fake.writes().filter((r) => r.path === '/api/v1/monitor');
+    expect((monitorPosts.at(-1)!.body as Json).type).not.toBe('composite'); // burn rates after it, by key
+    const compositeAt = monitorPosts.findIndex((r) => (r.body as Json).type === 'composite');
+    const healthAt = monitorPosts.findIndex((r) => String((r.body as Json).name).includes('health score below'));
+    expect(healthAt).toBeLessThan(compositeAt);
+  });
+
+  it('a second apply finds everything unchanged and sends no write request', async () => {
+    await apply(false);
+    const writesBefore = fake.writes().length;
+    const second = await apply(false);
+    expect(second.filter((e) => e.action !== 'unchanged').map((e) => `${e.path}: ${e.action} ${e.detail}`)).toEqual([]);
+    expect(fake.writes()).toHaveLength(writesBefore);
+  });
+
+  it('a changed file is one update of that resource, and only that one', async () => {
+    await apply(false);
+    work = mkdtempSync(join(tmpdir(), 'datadog-apply-'));
+    cpSync(datadogDir, work, { recursive: true });
+    const path = join(work, 'monitors/llm-error-rate.json');
+    const monitor = JSON.parse(readFileSync(path, 'utf8')) as { options: { thresholds: { critical: number } } };
+    monitor.options.thresholds.critical = 0.07;
+    writeFileSync(path, JSON.stringify(monitor, null, 2));
+    const changed = loadResourceFiles(work).files;
+    const writesBefore = fake.writes().length;
+
+    const entries = await apply(false, changed);
+    const updates = entries.filter((e) => e.action === 'update');
+    expect(updates.map((e) => [e.path, e.detail])).toEqual([
+      ['datadog/monitors/llm-error-rate.json', 'differs at options.thresholds.critical'],
+    ]);
+    const writes = fake.writes().slice(writesBefore);
+    expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual([`PUT /api/v1/monitor/${updates[0]!.id}`]);
+    expect(((fake.monitors.get(updates[0]!.id!)!.options as Json).thresholds as Json).critical).toBe(0.07);
+  });
+
+  it('a dry run reads, writes nothing, and prints one line per file', async () => {
+    const entries = await apply(true);
+    expect(fake.writes()).toEqual([]);
+    expect(api.requests.length).toBeGreaterThan(0); // it looked things up
+    expect(entries.map((e) => e.path).sort()).toEqual(files.map((f) => f.path).sort());
+    const lines = entries.map(formatPlanLine);
+    expect(lines.every((l) => /^(create|update|unchanged|skip|error) /.test(l))).toBe(true);
+    const composite = lines.find((l) => l.includes('llm-critical-degradation.json'))!;
+    expect(composite).toMatch(/^create .*references pending: monitor_id:llm-health-score/);
+
+    await apply(false);
+    const after = await apply(true);
+    expect(after.every((e) => e.action === 'unchanged')).toBe(true);
+    expect(fake.writes().filter((w) => w.method !== 'POST')).toEqual([]);
+  });
+
+  it('without keys: a dry run still plans every file as create; a real apply is refused naming the keys', async () => {
+    const config = testConfig({ ...ENV, DATADOG_API_URL: api.url });
+    expect(createDatadogResources(config)).toBeUndefined();
+    const entries = await applyResources(files, resourceContextOf(config), { dryRun: true });
+    expect(entries.map((e) => e.action)).toEqual(files.map(() => 'create'));
+    expect(api.requests).toEqual([]);
+    await expect(applyResources(files, resourceContextOf(config), { dryRun: false })).rejects.toThrow(
+      /DD_API_KEY and DD_APP_KEY/,
+    );
+  });
+
+  it('skips what a missing setting blocks (and what depends on it), and says which setting', async () => {
+    const config = configFor({ PUBLIC_BASE_URL: '', DATADOG_ONCALL_USER_IDS: '' });
+    const entries = await apply(false, files, config);
+    const skipped = entries.filter((e) => e.action === 'skip').map((e) => [e.kind, e.detail]);
+    expect(skipped).toEqual(
+      expect.arrayContaining([
+        ['synthetic', expect.stringMatching(/PUBLIC_BASE_URL/)],
+        ['on-call-schedule', expect.stringMatching(/DATADOG_ONCALL_USER_IDS/)],
+        ['on-call-escalation-policy', expect.stringMatching(/needs on-call-schedule\/llm-primary/)],
+      ]),
+    );
+    expect(entries.filter((e) => e.action === 'error')).toEqual([]);
+  });
+
+  it('an API error fails that file and what depends on it, not the others', async () => {
+    fake.refuse('POST', '/api/v1/slo', { status: 400, body: { errors: ['bad numerator'] } });
+    const entries = await apply(false);
+    const slo = entryOf(entries, 'datadog/slos/llm-latency.json');
+    expect(slo.action).toBe('error');
+    expect(slo.detail).toMatch(/slo create/);
+    expect(slo.detail).not.toContain(KEYS.DD_API_KEY);
+    expect(entryOf(entries, 'datadog/monitors/slo-latency-fast-burn.json').action).toBe('skip');
+    expect(entryOf(entries, 'datadog/dashboards/llm-reliability.json').action).toBe('skip');
+    expect(entryOf(entries, 'datadog/monitors/llm-error-rate.json').action).toBe('create');
+    expect(fake.monitors.size).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,319 @@
+import { randomUUID } from 'node:crypto';
+import type { IncidentRequest, IncidentSeverity, IncidentUpdate } from '@app/datadog';
+import type { IncidentOutboxStore } from '../../libs/incidents/src/outbox/incident-outbox.port';
+import type { AlertRecord } from '../../libs/incidents/src/outbox/outbox.types';
+
+export interface IncidentOutboxHarness {
+  /** A new store instance on the same database as every other `open` (initialised): another replica. */
+  open(): Promise<IncidentOutboxStore>;
+  /** Restarts the database itself when it is a server (PostgreSQL); nothing for a file. */
+  restartDatabase(): Promise<void>;
+}
+
+const DAY = 86_400_000;
+const WINDOW = 60_000;
+const LEASE = 30_000;
+
+function request(outboxId: string, title: string, severity: IncidentSeverity): IncidentRequest {
+  return {
+    idempotencyKey: `cp-${outboxId}`,
+    title,
+    severity,
+    customerImpacted: severity === 'SEV-1' || severity === 'SEV-2',
+    ...(severity === 'SEV-1' || severity === 'SEV-2' ? { customerImpactScope: 'users of svc (test)' } : {}),
+    fields: { service: 'svc', env: 'test', monitor: 'm', group: '*', source: 'api' },
+    runbookMarkdown: '# Runbook\n\n1. look',
+    links: [{ title: 'Logs', url: 'https://app.example/logs?query=service%3Asvc' }],
+    notificationHandles: ['@slack-oncall'],
+  };
+}
+
+/** The behaviour both outbox stores must have: dedupe, claims and leases, ordering, failures, restarts, replicas. */
+export function incidentOutboxContract(name: string, harness: () => IncidentOutboxHarness): void {
+  describe(`${name} (IncidentOutboxStore contract)`, () => {
+    let h: IncidentOutboxHarness;
+    let store: IncidentOutboxStore;
+    let other: IncidentOutboxStore;
+    // Each test works at its own time, earlier than every earlier test's, so rows left by one are never due in another.
+    let base = Date.UTC(2030, 0, 1);
+    let t0 = 0;
+    const at = (ms: number): number => t0 + ms;
+    const key = (label: string): string => `id:${label}-${randomUUID().slice(0, 8)}|group:*`;
+    const alert = (dedupeKey: string, ms: number, overrides: Partial<AlertRecord> = {}): AlertRecord => {
+      const outboxId = randomUUID();
+      const severity = overrides.severity ?? 'SEV-3';
+      return {
+        now: at(ms),
+        dedupeWindowMs: WINDOW,
+        mode: 'open',
+        dedupeKey,
+        monitor: 'monitor',
+        group: '*',
+        title: `title ${dedupeKey}`,
+        severity,
+        outboxId,
+        request: request(outboxId, `title ${dedupeKey}`, severity),
+        ...overrides,
+      };
+    };
+
+    beforeAll(async () => {
+      h = harness();
+      store = await h.open();
+      other = await h.open();
+    }, 60_000);
+    afterAll(async () => {
+      await store?.close();
+      await other?.close();
+    });
+    beforeEach(() => {
+      base -= 30 * DAY;
+      t0 = base;
+    });
+
+    it('opens an incident: a pending create row that round trips, listed newest first', async () => {
+      const k = key('open');
+      const a = alert(k, 0, { severity: 'SEV-1' });
+      const outcome = await store.recordAlert(a);
+      expect(outcome).toEqual({
+        action: 'opened',
+        outboxId: a.outboxId,
+        incidentRef: a.outboxId,
+        title: a.title,
+        severity: 'SEV-1',
+        alertCount: 1,
+      });
+      const entry = await other.get(a.outboxId);
+      expect(entry).toMatchObject({
+        id: a.outboxId,
+        kind: 'create',
+        incidentRef: a.outboxId,
+        state: 'pending',
+        attempts: 0,
+        nextAttemptAt: at(0),
+        title: a.title,
+        severity: 'SEV-1',
+        lastError: null,
+        incidentId: null,
+        monitor: 'monitor',
+        group: '*',
+        incidentState: 'open',
+        alertCount: 1,
+        createdAt: at(0),
+      });
+      expect(entry!.payload).toEqual(a.request);
+      expect(await store.get('missing')).toBeUndefined();
+      const b = alert(key('open-b'), 1);
+      await store.recordAlert(b);
+      const ids = (await store.list({ limit: 200 })).map((e) => e.id);
+      expect(ids.indexOf(b.outboxId)).toBeLessThan(ids.indexOf(a.outboxId));
+      expect((await store.list({ limit: 1 })).length).toBe(1);
+      expect((await store.list({ limit: 200, state: 'delivered' })).every((e) => e.state === 'delivered')).toBe(true);
+    });
+
+    it('dedupes within the window (update rows, severity only raised), opens a new incident past it', async () => {
+      const k = key('dedupe');
+      const first = alert(k, 0, { severity: 'SEV-3' });
+      await store.recordAlert(first);
+      const second = await other.recordAlert(alert(k, 10_000, { severity: 'SEV-2' }));
+      expect(second).toMatchObject({
+        action: 'updated',
+        incidentRef: first.outboxId,
+        severity: 'SEV-2',
+        alertCount: 2,
+        title: first.title,
+      });
+      const third = await store.recordAlert(alert(k, 20_000, { severity: 'SEV-4' }));
+      expect(third).toMatchObject({ action: 'updated', severity: 'SEV-2', alertCount: 3 });
+      const raised = await store.get(second.outboxId!);
+      expect(raised).toMatchObject({ kind: 'update', incidentRef: first.outboxId, state: 'pending', alertCount: 3 });
+      expect(raised!.payload).toEqual({
+        severity: 'SEV-2',
+        fields: { alert_count: '2', last_alert: new Date(at(10_000)).toISOString() },
+      } satisfies IncidentUpdate);
+      expect((await store.get(third.outboxId!))!.payload).toEqual({
+        fields: { alert_count: '3', last_alert: new Date(at(20_000)).toISOString() },
+      });
+      // The window runs from the last alert: 20 s + 60 s.
+      const late = await store.recordAlert(alert(k, 20_000 + WINDOW));
+      expect(late.action).toBe('opened');
+      expect(late.incidentRef).not.toBe(first.outboxId);
+      expect((await store.get(first.outboxId))!.incidentState).toBe('superseded');
+      // Another group of the same monitor is another incident.
+      expect((await store.recordAlert(alert(k.replace('group:*', 'group:env:prod'), 21_000))).action).toBe('opened');
+    });
+
+    it('a warning (update-only) updates an open incident and never opens one', async () => {
+      const k = key('warn');
+      expect(await store.recordAlert(alert(k, 0, { mode: 'update-only' }))).toEqual({ action: 'ignored' });
+      await store.recordAlert(alert(k, 1000));
+      expect((await store.recordAlert(alert(k, 2000, { mode: 'update-only' }))).action).toBe('updated');
+    });
+
+    it('a recovery resolves the open incident (an update row) once; the next alert opens a new incident', async () => {
+      const k = key('recover');
+      expect(await store.recordRecovery({ now: at(0), dedupeKey: k, outboxId: randomUUID() })).toEqual({
+        action: 'ignored',
+      });
+      const opened = alert(k, 0);
+      await store.recordAlert(opened);
+      const id = randomUUID();
+      const resolved = await other.recordRecovery({ now: at(5000), dedupeKey: k, outboxId: id });
+      expect(resolved).toMatchObject({ action: 'resolved', outboxId: id, incidentRef: opened.outboxId });
+      const row = await store.get(id);
+      expect(row).toMatchObject({ kind: 'update', state: 'pending', incidentState: 'resolved' });
+      expect(row!.payload).toEqual({ state: 'resolved', fields: { resolved_at: new Date(at(5000)).toISOString() } });
+      expect((await store.recordRecovery({ now: at(6000), dedupeKey: k, outboxId: randomUUID() })).action).toBe(
+        'ignored',
+      );
+      const again = await store.recordAlert(alert(k, 7000));
+      expect(again.action).toBe('opened');
+    });
+
+    it('claims due rows with a lease: one holder at a time, taken over once the lease expires', async () => {
+      const a = alert(key('claim'), 0);
+      await store.recordAlert(a);
+      expect(await store.claimDue('w1', at(-1), LEASE, 10)).toEqual([]);
+      const claimed = await store.claimDue('w1', at(0), LEASE, 10);
+      expect(claimed.map((e) => e.id)).toEqual([a.outboxId]);
+      expect(claimed[0]).toMatchObject({ state: 'delivering', claimedBy: 'w1', leaseUntil: at(LEASE) });
+      expect(await other.claimDue('w2', at(LEASE - 1), LEASE, 10)).toEqual([]);
+      // w1 died: its lease expires and w2 takes the row over; w1 can no longer mark it.
+      const taken = await other.claimDue('w2', at(LEASE), LEASE, 10);
+      expect(taken.map((e) => [e.id, e.claimedBy])).toEqual([[a.outboxId, 'w2']]);
+      expect(await store.markDelivered(a.outboxId, 'w1', { incidentId: 'x', url: 'u' }, at(LEASE + 1))).toBe(false);
+      expect(
+        await other.markDelivered(a.outboxId, 'w2', { incidentId: 'dd-1', url: 'https://dd/1' }, at(LEASE + 2)),
+      ).toBe(true);
+      expect(await store.get(a.outboxId)).toMatchObject({
+        state: 'delivered',
+        incidentId: 'dd-1',
+        incidentUrl: 'https://dd/1',
+        deliveredAt: at(LEASE + 2),
+        claimedBy: null,
+      });
+      expect(await store.claimDue('w1', at(10 * LEASE), LEASE, 10)).toEqual([]);
+    });
+
+    it('renews a lease only for its holder: a renewed row is not taken over', async () => {
+      const a = alert(key('renew'), 0);
+      await store.recordAlert(a);
+      await store.claimDue('w1', at(0), LEASE, 10);
+      expect(await other.renewLease(a.outboxId, 'w2', at(2 * LEASE), at(LEASE - 10))).toBe(false);
+      expect(await store.renewLease(a.outboxId, 'w1', at(2 * LEASE), at(LEASE - 10))).toBe(true);
+      expect(await other.claimDue('w2', at(LEASE), LEASE, 10)).toEqual([]);
+      expect((await other.claimDue('w2', at(2 * LEASE), LEASE, 10)).map((e) => e.claimedBy)).toEqual(['w2']);
+      expect(await store.renewLease(a.outboxId, 'w1', at(3 * LEASE), at(2 * LEASE + 1))).toBe(false);
+    });
+
+    it('retries: attempts + 1, next attempt, the reason kept; release gives a row back as it was', async () => {
+      const a = alert(key('retry'), 0);
+      await store.recordAlert(a);
+      await store.claimDue('w1', at(0), LEASE, 10);
+      expect(await store.markRetry(a.outboxId, 'w1', 'HTTP 500: boom', at(5000), at(100))).toBe(true);
+      expect(await store.get(a.outboxId)).toMatchObject({
+        state: 'pending',
+        attempts: 1,
+        nextAttemptAt: at(5000),
+        lastError: 'HTTP 500: boom',
+        claimedBy: null,
+      });
+      expect((await store.lastErrors(50)).map((e) => e.id)).toContain(a.outboxId);
+      expect(await store.claimDue('w1', at(4999), LEASE, 10)).toEqual([]);
+      expect((await store.claimDue('w1', at(5000), LEASE, 10)).map((e) => e.attempts)).toEqual([1]);
+      expect(await store.release(a.outboxId, 'w2', at(5001))).toBe(false);
+      expect(await store.release(a.outboxId, 'w1', at(5001))).toBe(true);
+      expect(await store.get(a.outboxId)).toMatchObject({ state: 'pending', attempts: 1, nextAttemptAt: at(5000) });
+    });
+
+    it('delivers the updates of an incident after its create, one at a time and in order', async () => {
+      const k = key('order');
+      const create = alert(k, 0);
+      await store.recordAlert(create);
+      const u1 = await store.recordAlert(alert(k, 1000));
+      const u2 = await store.recordRecovery({ now: at(2000), dedupeKey: k, outboxId: randomUUID() });
+      // The create's delivery fails: the updates wait (not claimed, attempts untouched).
+      expect((await store.claimDue('w', at(3000), LEASE, 10)).map((e) => e.id)).toEqual([create.outboxId]);
+      await store.markRetry(create.outboxId, 'w', 'down', at(10_000), at(3000));
+      expect(await store.claimDue('w', at(4000), LEASE, 10)).toEqual([]);
+      expect((await store.claimDue('w', at(10_000), LEASE, 10)).map((e) => e.id)).toEqual([create.outboxId]);
+      await store.markDelivered(create.outboxId, 'w', { incidentId: 'dd-9', url: 'https://dd/9' }, at(10_001));
+      const first = await store.claimDue('w', at(10_002), LEASE, 10);
+      expect(first.map((e) => [e.id, e.incidentId])).toEqual([[u1.outboxId, 'dd-9']]);
+      expect(await other.claimDue('w2', at(10_003), LEASE, 10)).toEqual([]);
+      await store.markDelivered(u1.outboxId!, 'w', { incidentId: 'dd-9', url: 'https://dd/9' }, at(10_004));
+      const second = await other.claimDue('w2', at(10_005), LEASE, 10);
+      expect(second.map((e) => e.id)).toEqual([u2.outboxId]);
+      expect(second[0]!.payload).toMatchObject({ state: 'resolved' });
+    });
+
+    it('a create refused for good fails its waiting updates and closes its incident: the next alert opens anew', async () => {
+      const k = key('failed');
+      const create = alert(k, 0);
+      await store.recordAlert(create);
+      const update = await store.recordAlert(alert(k, 1000));
+      await store.claimDue('w', at(2000), LEASE, 10);
+      expect(await store.markFailed(create.outboxId, 'other-worker', 'HTTP 400: bad', at(2001))).toBe(false);
+      expect(await store.markFailed(create.outboxId, 'w', 'HTTP 400: bad', at(2001))).toBe(true);
+      expect(await store.get(create.outboxId)).toMatchObject({
+        state: 'failed',
+        lastError: 'HTTP 400: bad',
+        incidentState: 'failed',
+      });
+      const failedUpdate = await store.get(update.outboxId!);
+      expect(failedUpdate).toMatchObject({ state: 'failed' });
+      expect(failedUpdate!.lastError).toContain('HTTP 400: bad');
+      expect((await store.recordAlert(alert(k, 3000))).action).toBe('opened');
+    });
+
+    it('counts rows by state and the age of the oldest waiting one', async () => {
+      const before = await store.stats(at(0));
+      const a = alert(key('stats'), 0);
+      await store.recordAlert(a);
+      const after = await other.stats(at(0));
+      expect(after.pending).toBe(before.pending + 1);
+      // The oldest waiting row may be another test's (at a later time): its age is not negative.
+      expect(after.oldestPendingAgeMs).not.toBeNull();
+      expect(after.oldestPendingAgeMs!).toBeGreaterThanOrEqual(0);
+      expect((await store.stats(at(0) + 10 * 365 * DAY)).oldestPendingAgeMs!).toBeGreaterThan(9 * 365 * DAY);
+    });
+
+    it('two replicas recording the same alert at once open exactly one incident', async () => {
+      const k = key('race');
+      const outcomes = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => (i % 2 ? store : other).recordAlert(alert(k, i))),
+      );
+      expect(outcomes.filter((o) => o.action === 'opened')).toHaveLength(1);
+      expect(outcomes.filter((o) => o.action === 'updated')).toHaveLength(11);
+      const refs = new Set(outcomes.map((o) => o.incidentRef));
+      expect(refs.size).toBe(1);
+      expect(Math.max(...outcomes.map((o) => o.alertCount ?? 0))).toBe(12);
+    });
+
+    it('two replicas claiming at once never hold the same row', async () => {
+      const rows = await Promise.all(Array.from({ length: 8 }, (_, i) => store.recordAlert(alert(key(`c${i}`), 0))));
+      const [x, y] = await Promise.all([store.claimDue('wx', at(1), LEASE, 5), other.claimDue('wy', at(1), LEASE, 5)]);
+      const ids = [...x, ...y].map((e) => e.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.sort()).toEqual(rows.map((r) => r.outboxId!).sort());
+    });
+
+    it('keeps everything across a restart of the database and of the store', async () => {
+      const a = alert(key('restart'), 0);
+      await store.recordAlert(a);
+      await h.restartDatabase();
+      let entry;
+      for (let attempt = 0; attempt < 10 && entry === undefined; attempt++) {
+        entry = await store.get(a.outboxId).catch(() => undefined);
+        if (!entry) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(entry).toMatchObject({ id: a.outboxId, state: 'pending' });
+      const reopened = await h.open();
+      try {
+        expect((await reopened.claimDue('w', at(0), LEASE, 10)).map((e) => e.id)).toEqual([a.outboxId]);
+      } finally {
+        await reopened.close();
+      }
+    });
+  });
+}
