@@ -66,13 +66,18 @@ export type FakeReply =
   | (Delayed & { type: 'stream_error'; text?: string; status?: number })
   /** 200 with a body that is not valid JSON (or an SSE event that is not). */
   | (Delayed & { type: 'malformed' })
+  /**
+   * 200 with a body given in the provider's own wire format (e.g. a tool call): `json` for a JSON request, `sse` for a
+   * stream (one `data:` event per item, objects JSON-encoded).
+   */
+  | (Delayed & { type: 'raw'; json?: unknown; sse?: unknown[] })
   /** Never answers; the connection stays open until the client gives up or the server closes. */
   | { type: 'hang' }
   /** Destroys the socket without an answer (the client sees a connection reset). */
   | (Delayed & { type: 'reset' });
 
-/** The replies a subclass renders (`hang` and `reset` are handled by the base). */
-export type RenderableReply = Exclude<FakeReply, { type: 'hang' } | { type: 'reset' }>;
+/** The replies a subclass renders (`hang`, `reset` and `raw` are handled by the base). */
+export type RenderableReply = Exclude<FakeReply, { type: 'hang' } | { type: 'reset' } | { type: 'raw' }>;
 
 /** A recorded request, as the fake server received it. */
 export interface RecordedRequest {
@@ -267,6 +272,15 @@ export abstract class FakeLlmServer {
     if (reply.type === 'reset') {
       request.outcome = 'reset';
       req.socket.destroy();
+      return;
+    }
+    if (reply.type === 'raw') {
+      if (request.stream)
+        await sendSse(
+          res,
+          (reply.sse ?? []).map((e) => (typeof e === 'string' ? e : JSON.stringify(e))),
+        );
+      else sendJson(res, 200, reply.json ?? {});
       return;
     }
     await this.render(reply, request, res);

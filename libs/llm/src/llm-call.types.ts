@@ -2,9 +2,36 @@ import type { QualityReport } from '@app/ml';
 import type { HttpLogFields } from '@app/telemetry';
 import type { PromptInspection } from './assessment/call-assessor';
 import type { CostBreakdown } from './pricing/price-table';
-import type { FinishReason, LlmUsage, SafetyBlock } from './ports/llm-provider.port';
+import type {
+  ChatMessage,
+  FinishReason,
+  LlmUsage,
+  ResponseFormat,
+  SafetyBlock,
+  ToolCall,
+  ToolChoice,
+  ToolDefinition,
+} from './ports/llm-provider.port';
 
-export type LlmEndpoint = 'qa' | 'reason' | 'stress';
+/** The endpoint tag of a call: `chat` is `POST /v1/chat/completions` (the OpenAI-compatible API). */
+export type LlmEndpoint = 'qa' | 'reason' | 'stress' | 'chat';
+
+/** What a chat call (`/v1/chat/completions`) asks for beyond a prompt: its model, conversation and settings. */
+export interface ChatCallOptions {
+  /** The primary model of this call (a configured model; an alias resolved); the configured fallbacks follow it. */
+  model: string;
+  messages: ChatMessage[];
+  temperature?: number;
+  topP?: number;
+  maxOutputTokens?: number;
+  stopSequences?: string[];
+  responseFormat?: ResponseFormat;
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  user?: string;
+  /** The caller's `metadata` (string values), shown on the call's LLM Observability span. */
+  metadata?: Record<string, string>;
+}
 
 /** The origin's query toggles, kept as drills: each one's effect shows in the response metadata. */
 export interface DrillFlags {
@@ -24,8 +51,10 @@ export interface LlmCallInput {
   endpoint: LlmEndpoint;
   /** The user's text (question or prompt), for scoring and logs. */
   userText: string;
-  /** The full prompt sent to the model. */
+  /** The full prompt sent to the model (a chat call: its conversation as text, for counting, logs and the ledger). */
   prompt: string;
+  /** A chat call's conversation, model and settings (`/v1/chat/completions`). */
+  chat?: ChatCallOptions;
   document?: string;
   drills: DrillFlags;
   /** Aborted when the client goes away. */
@@ -50,6 +79,8 @@ export interface LlmCallResult {
   modelVersion: string;
   requestedModel: string;
   answer: string;
+  /** The answer's tool calls (chat calls only). */
+  toolCalls?: readonly ToolCall[];
   finishReason: FinishReason;
   rawFinishReason?: string;
   usage: LlmUsage;

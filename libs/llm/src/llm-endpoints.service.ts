@@ -184,6 +184,6 @@ export class LlmEndpointsService {
   }
 
   endpointNames(): LlmEndpoint[] {
-    return ['qa', 'reason', 'stress'];
+    return ['qa', 'reason', 'stress', 'chat'];
   }
 }

@@ -8,6 +8,9 @@ import { LlmController } from './llm.controller';
 import { LlmEndpointsService } from './llm-endpoints.service';
 import { DEFAULT_LLM_DRILLS, LlmDrillsOptions } from './pipeline/llm-drills';
 import { LLM_PIPELINE_PROVIDERS } from './pipeline/llm-pipeline.providers';
+import { ChatRequestMapper } from './openai-compat/chat-request.mapper';
+import { ModelCatalog } from './openai-compat/model-catalog';
+import { OpenAiCompatController } from './openai-compat/openai-compat.controller';
 import { LlmProvider } from './ports/llm-provider.port';
 import { PriceTable, readPriceTable, shippedPriceTable } from './pricing/price-table';
 import { TokenEstimator } from './tokens/token-estimator';
@@ -35,7 +38,8 @@ export function createLlmProvider(config: AppConfig, tokens: TokenEstimator, dri
 function createPriceTable(config: AppConfig): PriceTable {
   const table = config.llm.priceTablePath ? readPriceTable(config.llm.priceTablePath) : shippedPriceTable();
   const prices = new PriceTable(table);
-  const unpriced = [config.llm.model, ...config.llm.fallbackModels].filter((m) => !prices.resolve(m));
+  const models = new Set([config.llm.model, ...config.llm.fallbackModels, ...Object.values(config.llm.modelAliases)]);
+  const unpriced = [...models].filter((m) => !prices.resolve(m));
   if (unpriced.length > 0) {
     new Logger('PriceTable').warn(
       `No price for ${unpriced.join(', ')} in the price table of ${table.as_of}: their cost_usd will be null`,
@@ -44,10 +48,13 @@ function createPriceTable(config: AppConfig): PriceTable {
   return prices;
 }
 
-/** `/qa`, `/reason` and `/stress`, and the LLM call pipeline behind them (see `LlmService`). */
+/**
+ * `/qa`, `/reason`, `/stress` and the OpenAI-compatible `/v1/chat/completions` and `/v1/models`, and the LLM call
+ * pipeline behind them (see `LlmService`).
+ */
 @Module({
   imports: [MlModule, LedgerModule],
-  controllers: [LlmController],
+  controllers: [LlmController, OpenAiCompatController],
   providers: [
     TokenEstimator,
     { provide: PriceTable, inject: [AppConfig], useFactory: createPriceTable },
@@ -55,6 +62,8 @@ function createPriceTable(config: AppConfig): PriceTable {
     { provide: LlmProvider, inject: [AppConfig, TokenEstimator, LlmDrillsOptions], useFactory: createLlmProvider },
     ...LLM_PIPELINE_PROVIDERS,
     LlmEndpointsService,
+    ModelCatalog,
+    ChatRequestMapper,
   ],
 })
 export class LlmModule implements OnApplicationShutdown {

@@ -11,6 +11,9 @@ import { ProviderAttempts, type StreamedAnswer } from './pipeline/provider-attem
 
 export type LlmStreamItem = { type: 'delta'; text: string } | { type: 'done'; result: LlmCallResult };
 
+/** A started stream: its items, the call's prompt id and the model whose attempt started it. */
+export type LlmStream = AsyncIterable<LlmStreamItem> & { readonly promptId: string; readonly model: string };
+
 /**
  * Every LLM call goes through here. A call is opened (`CallContexts`: budget, safety inspection, drills,
  * deadline), its attempts run over the model chain (`FallbackChain`: circuit breakers, retries with backoff,
@@ -56,7 +59,7 @@ export class LlmService {
    * Streams the answer. Failures before the first token are retried and fall back like `complete`;
    * the first event is awaited before this resolves, so such failures surface as a normal error response.
    */
-  async stream(raw: LlmCallInput): Promise<AsyncIterable<LlmStreamItem>> {
+  async stream(raw: LlmCallInput): Promise<LlmStream> {
     const ctx = await this.contexts.open(raw);
     // The workflow span lasts until the stream ends (`iterate`), not until its first event.
     return this.spans.run(ctx, async (span) => {
@@ -70,7 +73,7 @@ export class LlmService {
         throw failure;
       }
       outcome.evaluationRef = this.spans.evaluationRef(span, outcome);
-      return this.iterate(ctx, outcome, span);
+      return Object.assign(this.iterate(ctx, outcome, span), { promptId: ctx.promptId, model: outcome.model });
     });
   }
 

@@ -20,7 +20,9 @@ import {
   type LlmStreamEvent,
   type LlmUsage,
   type SafetyBlock,
+  type ToolCall,
 } from '../ports/llm-provider.port';
+import { geminiChat, toToolCall } from './google-genai-chat';
 import { responseByteLimit } from './response-limit';
 import { type ErrorContext, kindForStatus, toProviderError, upstreamHttpError } from './upstream-errors';
 import { readUsage, responseModel } from './wire-values';
@@ -66,6 +68,8 @@ const API_VERSION: Record<GoogleGenAiMode, string> = { vertex: 'v1beta1', gemini
 export class GoogleGenAiLlmAdapter extends LlmProvider {
   readonly name: 'vertex' | 'gemini';
   readonly simulated = false;
+  /** Conversations, tools and both JSON modes are translated (`google-genai-chat.ts`). */
+  override readonly capabilities = { tools: true, jsonObject: true, jsonSchema: true };
   private readonly client: GoogleGenAI;
   private readonly agent: Agent;
   private readonly maxResponseBytes: number;
@@ -161,7 +165,9 @@ export class GoogleGenAiLlmAdapter extends LlmProvider {
   }
 
   private parameters(request: LlmGenerateRequest, signal: AbortSignal): GenerateContentParameters {
+    const chat = geminiChat(request);
     const config: GenerateContentConfig = {
+      ...chat.config,
       abortSignal: signal,
       temperature: request.temperature,
       maxOutputTokens: request.maxOutputTokens,
@@ -169,8 +175,7 @@ export class GoogleGenAiLlmAdapter extends LlmProvider {
         headers: { [RESPONSE_LIMIT_HEADER]: String(responseByteLimit(request.maxOutputTokens, this.maxResponseBytes)) },
       },
     };
-    if (request.systemInstruction !== undefined) config.systemInstruction = request.systemInstruction;
-    return { model: request.model, contents: request.prompt, config };
+    return { model: request.model, contents: chat.contents, config };
   }
 
   private errorContext(request: LlmGenerateRequest): ErrorContext {
@@ -186,6 +191,7 @@ class ResponseAccumulator {
   private rawFinishReason: string | undefined;
   private promptBlockReason: string | undefined;
   private sawCandidate = false;
+  private readonly toolCalls: ToolCall[] = [];
 
   constructor(requestedModel: string) {
     this.model = requestedModel;
@@ -204,6 +210,7 @@ class ResponseAccumulator {
     let delta = '';
     for (const part of candidate.content?.parts ?? []) {
       if (typeof part.text === 'string' && part.thought !== true) delta += part.text;
+      if (part.functionCall !== undefined) this.toolCalls.push(toToolCall(part.functionCall, part.thoughtSignature));
     }
     this.text += delta;
     return delta;
@@ -228,7 +235,7 @@ class ResponseAccumulator {
       safetyBlock = { stage: 'candidate', reason: rawFinishReason };
       finishReason = 'safety';
     } else {
-      finishReason = normaliseFinishReason(rawFinishReason);
+      finishReason = this.toolCalls.length > 0 ? 'tool_calls' : normaliseFinishReason(rawFinishReason);
     }
     return {
       text: this.text,
@@ -237,6 +244,7 @@ class ResponseAccumulator {
       ...(rawFinishReason !== undefined ? { rawFinishReason } : {}),
       ...(usage !== undefined ? { usage } : {}),
       ...(safetyBlock !== undefined ? { safetyBlock } : {}),
+      ...(this.toolCalls.length > 0 ? { toolCalls: this.toolCalls } : {}),
     };
   }
 }

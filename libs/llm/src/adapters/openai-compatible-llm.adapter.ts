@@ -2,46 +2,28 @@ import { MAX_ERROR_BODY_BYTES, readBounded, readLimited, UpstreamConnectionError
 import { AppConfig, type Secret } from '@app/config';
 import { type Dispatcher, Pool } from 'undici';
 import {
-  type FinishReason,
   type LlmGenerateRequest,
   type LlmGenerateResult,
   LlmProvider,
   LlmProviderError,
   type LlmStreamEvent,
-  type LlmUsage,
 } from '../ports/llm-provider.port';
+import {
+  buildResult,
+  chatRequestBody,
+  completionResult,
+  isContentFilterError,
+  parseJson,
+  streamError,
+  ToolCallPieces,
+  type WireUsage,
+} from './openai-wire';
 import { responseByteLimit } from './response-limit';
 import { sseData } from './sse-data';
-import {
-  type ErrorContext,
-  kindForStatus,
-  toProviderError,
-  upstreamHttpError,
-  upstreamMessage,
-} from './upstream-errors';
-import { readUsage, responseModel } from './wire-values';
+import { type ErrorContext, toProviderError, upstreamHttpError } from './upstream-errors';
+import { responseModel } from './wire-values';
 
-/** The parts of an OpenAI chat-completions usage object this adapter reads. */
-interface WireUsage {
-  prompt_tokens?: number;
-  completion_tokens?: number;
-  total_tokens?: number;
-  prompt_tokens_details?: { cached_tokens?: number } | null;
-  completion_tokens_details?: { reasoning_tokens?: number } | null;
-}
-
-interface WireChoice {
-  message?: { content?: string | null; refusal?: string | null };
-  delta?: { content?: string | null; refusal?: string | null };
-  finish_reason?: string | null;
-}
-
-interface WireCompletion {
-  model?: string;
-  choices?: WireChoice[];
-  usage?: WireUsage | null;
-  error?: { message?: string; code?: unknown; status?: unknown } | string;
-}
+export { toUsage } from './openai-wire';
 
 /**
  * Any OpenAI-compatible chat-completions server (Ollama, vLLM, llama.cpp server, OpenAI itself):
@@ -52,6 +34,8 @@ interface WireCompletion {
  * - `Authorization: Bearer OPENAI_API_KEY` only when a key is configured.
  * - One keep-alive undici `Pool` per adapter (size `LLM_MAX_CONCURRENCY`); `close()` releases it.
  * - Sends `max_tokens` (what Ollama, vLLM and llama.cpp read), not OpenAI's newer `max_completion_tokens`.
+ * - A chat call's conversation, tools, tool choice, JSON mode, stop sequences, `top_p` and `user` go as they came
+ *   (`openai-wire.ts`); tool calls come back from a JSON answer or from a stream's pieces.
  * - Safety: `finish_reason: content_filter` (or a `refusal`) is a candidate block; an HTTP 400 whose error
  *   code is `content_filter` (Azure OpenAI's prompt filter) is a prompt block.
  * - What is read of an answer is bounded (`responseByteLimit`: from the call's max output tokens, at most
@@ -61,6 +45,8 @@ interface WireCompletion {
 export class OpenAiCompatibleLlmAdapter extends LlmProvider {
   readonly name = 'openai' as const;
   readonly simulated = false;
+  /** Tools, tool choice and both JSON modes go to the server as they came (it refuses what its model cannot do). */
+  override readonly capabilities = { tools: true, jsonObject: true, jsonSchema: true };
   private readonly pool: Pool;
   private readonly path: string;
   private readonly apiKey: Secret | undefined;
@@ -131,6 +117,7 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
     let usage: WireUsage | undefined;
     let rawFinishReason: string | undefined;
     let refused = false;
+    const toolCalls = new ToolCallPieces();
     let sawDone = false;
     let ended = false;
     try {
@@ -148,6 +135,7 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
         if (choice === undefined) continue;
         if (choice.finish_reason) rawFinishReason = choice.finish_reason;
         if (choice.delta?.refusal) refused = true;
+        toolCalls.add(choice.delta?.tool_calls);
         const delta = choice.delta?.content;
         if (typeof delta === 'string' && delta !== '') {
           text += delta;
@@ -167,7 +155,10 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
         { provider: 'openai', model: request.model, status: response.statusCode },
       );
     }
-    yield { type: 'done', result: buildResult(text, model, rawFinishReason, usage, refused) };
+    yield {
+      type: 'done',
+      result: buildResult(text, model, rawFinishReason, usage, refused, toolCalls.result(context)),
+    };
   }
 
   /** Releases the keep-alive connections (call on shutdown). */
@@ -176,16 +167,7 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
   }
 
   private send(request: LlmGenerateRequest, stream: boolean): Promise<Dispatcher.ResponseData> {
-    const messages: { role: 'system' | 'user'; content: string }[] = [];
-    if (request.systemInstruction !== undefined) messages.push({ role: 'system', content: request.systemInstruction });
-    messages.push({ role: 'user', content: request.prompt });
-    const body = {
-      model: request.model,
-      messages,
-      temperature: request.temperature,
-      max_tokens: request.maxOutputTokens,
-      ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
-    };
+    const body = chatRequestBody(request, stream);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: stream ? 'text/event-stream' : 'application/json',
@@ -225,111 +207,4 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
   private errorContext(request: LlmGenerateRequest): ErrorContext {
     return { provider: this.name, model: request.model, signal: request.signal };
   }
-}
-
-function parseJson(text: string): WireCompletion {
-  const parsed: unknown = JSON.parse(text);
-  if (parsed === null || typeof parsed !== 'object') throw new SyntaxError('expected a JSON object');
-  return parsed;
-}
-
-function completionResult(
-  completion: WireCompletion,
-  requestedModel: string,
-  context: ErrorContext,
-): LlmGenerateResult {
-  if (completion.error !== undefined) throw streamError(completion.error, context);
-  const choice = completion.choices?.[0];
-  if (choice === undefined) {
-    throw new LlmProviderError('invalid_response', `openai ${requestedModel}: the response had no choices`, {
-      provider: 'openai',
-      model: requestedModel,
-      status: 200,
-    });
-  }
-  const content: unknown = choice.message?.content;
-  if (content !== undefined && content !== null && typeof content !== 'string') {
-    throw new LlmProviderError('invalid_response', `openai ${requestedModel}: the answer's content is not text`, {
-      provider: 'openai',
-      model: requestedModel,
-      status: 200,
-    });
-  }
-  return buildResult(
-    content ?? '',
-    responseModel(completion.model, requestedModel),
-    choice.finish_reason ?? undefined,
-    completion.usage ?? undefined,
-    Boolean(choice.message?.refusal),
-  );
-}
-
-function buildResult(
-  text: string,
-  model: string,
-  rawFinishReason: string | undefined,
-  wireUsage: WireUsage | undefined,
-  refused: boolean,
-): LlmGenerateResult {
-  const usage = toUsage(wireUsage);
-  const filtered = rawFinishReason === 'content_filter';
-  let finishReason: FinishReason;
-  if (filtered || refused) finishReason = 'safety';
-  else if (rawFinishReason === 'stop') finishReason = 'stop';
-  else if (rawFinishReason === 'length') finishReason = 'length';
-  else finishReason = 'other';
-  return {
-    text,
-    model,
-    finishReason,
-    ...(rawFinishReason !== undefined ? { rawFinishReason } : {}),
-    ...(usage !== undefined ? { usage } : {}),
-    ...(filtered || refused
-      ? { safetyBlock: { stage: 'candidate', reason: filtered ? 'content_filter' : 'refusal' } }
-      : {}),
-  };
-}
-
-/**
- * OpenAI usage → LlmUsage. `completion_tokens` includes `reasoning_tokens`, so output = completion − reasoning:
- * reasoning is reported apart (and priced at the output rate) without being counted twice. Undefined (the
- * service then estimates, and says so) when the prompt or completion count is missing or any count is not a
- * non-negative integer.
- */
-export function toUsage(usage: WireUsage | null | undefined): LlmUsage | undefined {
-  if (usage === undefined || usage === null || typeof usage !== 'object') return undefined;
-  return readUsage((count) => {
-    const input = count(usage.prompt_tokens);
-    const completion = count(usage.completion_tokens);
-    const reasoning = Math.min(count(usage.completion_tokens_details?.reasoning_tokens, 0), completion);
-    return {
-      inputTokens: input,
-      outputTokens: completion - reasoning,
-      reasoningTokens: reasoning,
-      cachedTokens: Math.min(count(usage.prompt_tokens_details?.cached_tokens, 0), input),
-      totalTokens: count(usage.total_tokens, input + completion),
-      estimated: false,
-    };
-  });
-}
-
-function isContentFilterError(body: string): boolean {
-  try {
-    const parsed = JSON.parse(body) as { error?: { code?: unknown } };
-    return parsed.error?.code === 'content_filter';
-  } catch {
-    return false;
-  }
-}
-
-/** An error object inside a 200 body or an SSE event (vLLM and llama.cpp send these mid-stream). */
-function streamError(error: NonNullable<WireCompletion['error']>, context: ErrorContext): LlmProviderError {
-  const message = typeof error === 'string' ? error : (error.message ?? 'error in the response');
-  const code = typeof error === 'string' ? undefined : (error.code ?? error.status);
-  const status = typeof code === 'number' && code >= 400 && code < 600 ? code : undefined;
-  return new LlmProviderError(
-    status !== undefined ? kindForStatus(status) : 'server',
-    `${context.provider} ${context.model}: ${upstreamMessage(JSON.stringify({ error: { message } }))}`,
-    { provider: context.provider, model: context.model, ...(status !== undefined ? { status } : {}) },
-  );
 }

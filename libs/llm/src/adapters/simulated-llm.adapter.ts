@@ -24,6 +24,8 @@ type Fault = 'none' | 'error' | 'rate_limit' | 'timeout' | 'slow' | 'empty' | 's
 export class SimulatedLlmAdapter extends LlmProvider {
   readonly name = 'simulated' as const;
   readonly simulated = true;
+  /** JSON mode wraps the answer in an object; it cannot follow a schema or call tools (refused before sending). */
+  override readonly capabilities = { tools: false, jsonObject: true, jsonSchema: false };
   private readonly faults: () => number;
 
   constructor(
@@ -82,7 +84,7 @@ export class SimulatedLlmAdapter extends LlmProvider {
     if (fault === 'slow') latencyMs *= 8;
     // A hang: only the per-attempt timeout (or the client going away) ends it.
     if (fault === 'timeout') latencyMs = 10 * 60_000;
-    return { fault, latencyMs, text: simulatedAnswer(request.prompt, c.seed) };
+    return { fault, latencyMs, text: shaped(simulatedAnswer(answeredPrompt(request), c.seed), request) };
   }
 
   private async wait(ms: number, request: LlmGenerateRequest): Promise<void> {
@@ -163,4 +165,20 @@ export class SimulatedLlmAdapter extends LlmProvider {
         })
       : new LlmProviderError('aborted', 'simulated call aborted by the client', details, { cause: reason });
   }
+}
+
+/** What the simulated model answers: a conversation's last user message, else the prompt. */
+function answeredPrompt(request: LlmGenerateRequest): string {
+  const users = (request.messages ?? []).filter((m) => m.role === 'user');
+  return users[users.length - 1]?.content ?? request.prompt;
+}
+
+/** The answer cut at the first stop sequence (left out, as providers do), then as JSON in JSON mode. */
+function shaped(answer: string, request: LlmGenerateRequest): string {
+  let text = answer;
+  for (const stop of request.stopSequences ?? []) {
+    const at = text.indexOf(stop);
+    if (at >= 0) text = text.slice(0, at);
+  }
+  return request.responseFormat?.type === 'json_object' ? JSON.stringify({ answer: text }) : text;
 }

@@ -11,7 +11,8 @@ import {
   SafetyService,
 } from '@app/ml';
 import { TracerPort } from '@app/telemetry';
-import type { LlmCallInput, LlmCallResult } from '../llm-call.types';
+import type { ChatCallOptions, LlmCallInput, LlmCallResult } from '../llm-call.types';
+import { answerText } from '../pipeline/chat-text';
 import { LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
 import { LLM_ERRORS } from '../llm.errors';
 import { TokenEstimator } from '../tokens/token-estimator';
@@ -56,7 +57,8 @@ export class CallAssessor {
     const redact = this.config.safety.redactPrompts && report.piiTypes.length > 0;
     const inspection: PromptInspection = { report, action, redacted: redact };
     if (block) {
-      const tags = this.callTelemetry.tags(input.endpoint, provider, this.config.llm.model, 'error');
+      const model = input.chat?.model ?? this.config.llm.model;
+      const tags = this.callTelemetry.tags(input.endpoint, provider, model, 'error');
       this.qualityTelemetry.record(undefined, report, tags, action);
       throw new DomainError(
         LLM_ERRORS.PROMPT_INJECTION,
@@ -71,7 +73,16 @@ export class CallAssessor {
       ...input,
       prompt: redact ? this.safety.redact(input.prompt) : input.prompt,
       document: redact && input.document ? this.safety.redact(input.document) : input.document,
+      ...(redact && input.chat ? { chat: this.redactChat(input.chat) } : {}),
       inspection,
+    };
+  }
+
+  /** A chat call's messages with their PII replaced (PII_REDACT_PROMPTS), as its prompt is. */
+  private redactChat(chat: ChatCallOptions): ChatCallOptions {
+    return {
+      ...chat,
+      messages: chat.messages.map((m) => (m.content === '' ? m : { ...m, content: this.safety.redact(m.content) })),
     };
   }
 
@@ -80,7 +91,8 @@ export class CallAssessor {
     return this.scorer.score({
       endpoint: result.endpoint,
       question: input.userText,
-      answer: result.answer,
+      // An answer that only calls tools is scored on its calls (`get_weather({"city":"Paris"})`), not as empty.
+      answer: answerText(result.answer, result.toolCalls),
       document: input.document,
       finishReason: result.finishReason,
       safetyBlocked: result.safetyBlock !== undefined,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { type LlmSpanHandle, TracerPort } from '@app/telemetry';
+import type { ChatCallOptions } from '../llm-call.types';
 import type { LlmGenerateRequest } from '../ports/llm-provider.port';
 import { ConcurrencyLimiter } from '../reliability/concurrency-limiter';
 import { AttemptSpans } from './attempt-spans';
@@ -22,6 +23,19 @@ export interface AttemptKind<T> {
     attempt: Attempt,
     ctx: CallContext,
   ): { started: Promise<T>; finished: Promise<unknown> };
+}
+
+/** The request fields of a chat call (its conversation and settings), only those it sets. */
+function chatRequestFields(chat: ChatCallOptions): Partial<LlmGenerateRequest> {
+  return {
+    messages: chat.messages,
+    ...(chat.topP !== undefined ? { topP: chat.topP } : {}),
+    ...(chat.stopSequences !== undefined ? { stopSequences: chat.stopSequences } : {}),
+    ...(chat.responseFormat !== undefined ? { responseFormat: chat.responseFormat } : {}),
+    ...(chat.tools !== undefined ? { tools: chat.tools } : {}),
+    ...(chat.toolChoice !== undefined ? { toolChoice: chat.toolChoice } : {}),
+    ...(chat.user !== undefined ? { user: chat.user } : {}),
+  };
 }
 
 function abortOnTimeout(controller: AbortController, reason: string): void {
@@ -131,13 +145,15 @@ export class AttemptRunner {
   /** Resolves when the attempt has started (`AttemptKind.start`); rejects with whatever ended it before. */
   run<T>(ctx: CallContext, attempt: Attempt, model: string, attemptNumber: number, kind: AttemptKind<T>): Promise<T> {
     const { llm } = this.config;
+    const chat = ctx.input.chat;
     const request: LlmGenerateRequest = {
       model,
       prompt: ctx.prompt,
-      temperature: llm.temperature,
-      maxOutputTokens: llm.maxOutputTokens,
+      temperature: chat?.temperature ?? llm.temperature,
+      maxOutputTokens: ctx.maxOutputTokens,
       signal: attempt.signal,
       timeoutMs: llm.timeoutMs,
+      ...(chat !== undefined ? chatRequestFields(chat) : {}),
     };
     return new Promise<T>((resolve, reject) => {
       this.tracer

@@ -9,6 +9,7 @@ import {
 import { TokenEstimator } from '../tokens/token-estimator';
 import type { CallContext } from './call-context';
 import { usageOf } from './call-results';
+import { answerText, messageText } from './chat-text';
 
 /** OpenTelemetry GenAI `gen_ai.provider.name` values. */
 const OTEL_PROVIDER: Record<string, string> = {
@@ -81,11 +82,15 @@ export class AttemptSpans {
     if (!ctx.llmobs) return;
     let input = ctx.spanInput;
     if (input === undefined) {
-      const user: LlmMessage = { role: 'user', content: this.sanitizer.text(request.prompt) };
-      input =
-        request.systemInstruction !== undefined
-          ? [{ role: 'system', content: this.sanitizer.text(request.systemInstruction) }, user]
-          : [user];
+      if (request.messages !== undefined) {
+        input = request.messages.map((m) => ({ role: m.role, content: this.sanitizer.text(messageText(m)) }));
+      } else {
+        const user: LlmMessage = { role: 'user', content: this.sanitizer.text(request.prompt) };
+        input =
+          request.systemInstruction !== undefined
+            ? [{ role: 'system', content: this.sanitizer.text(request.systemInstruction) }, user]
+            : [user];
+      }
       ctx.spanInput = input;
     }
     span.annotate({ input });
@@ -103,7 +108,7 @@ export class AttemptSpans {
       'llm.safety_block': result.safetyBlock !== undefined,
     });
     if (!ctx.llmobs) return;
-    const output = this.sanitizer.text(result.text);
+    const output = this.sanitizer.text(answerText(result.text, result.toolCalls));
     ctx.spanOutput = output;
     span.annotate({
       output: [{ role: 'assistant', content: output }],

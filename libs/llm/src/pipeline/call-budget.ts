@@ -28,15 +28,19 @@ export class CallBudget {
     this.active = budget.reserving;
   }
 
-  /** The call's worst-case cost (USD) for the prompt it sends. */
-  worstCaseUsd(prompt: string): number {
-    return worstCaseCostUsd(this.prices, this.chain, this.tokens.count(prompt), this.config.llm.maxOutputTokens);
+  /** The call's worst-case cost (USD) for the prompt it sends, over its chain and with its output limit. */
+  worstCaseUsd(
+    prompt: string,
+    chain: readonly string[] = this.chain,
+    maxOutputTokens = this.config.llm.maxOutputTokens,
+  ): number {
+    return worstCaseCostUsd(this.prices, chain, this.tokens.count(prompt), maxOutputTokens);
   }
 
   /** Undefined when admitted at once (no budget, or the in-memory store); else a promise (PostgreSQL). */
   reserve(ctx: CallContext): void | Promise<void> {
     if (!this.active) return;
-    return this.budget.reserve(ctx.promptId, this.worstCaseUsd(ctx.prompt));
+    return this.budget.reserve(ctx.promptId, this.worstCaseUsd(ctx.prompt, ctx.chain, ctx.maxOutputTokens));
   }
 
   settle(ctx: CallContext): void {

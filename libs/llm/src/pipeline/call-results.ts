@@ -64,7 +64,7 @@ export class CallResults {
 
   of(ctx: CallContext, answered: Answered, final: LlmGenerateResult): LlmCallResult {
     const usage = usageOf(this.tokens, ctx.prompt, final);
-    const requestedModel = this.config.llm.model;
+    const requestedModel = ctx.chain[0] ?? this.config.llm.model;
     return {
       promptId: ctx.promptId,
       endpoint: ctx.input.endpoint,
@@ -74,6 +74,7 @@ export class CallResults {
       modelVersion: final.model,
       requestedModel,
       answer: final.text,
+      ...(final.toolCalls !== undefined && final.toolCalls.length > 0 ? { toolCalls: final.toolCalls } : {}),
       finishReason: final.finishReason,
       rawFinishReason: final.rawFinishReason,
       usage,

@@ -35,10 +35,27 @@ export class CallSpans {
         llmobs: true,
       },
       (span) => {
-        span.annotate({ input: this.sanitizer.text(ctx.prompt) });
+        const chat = ctx.input.chat;
+        span.annotate({
+          input: this.sanitizer.text(ctx.prompt),
+          // A chat call's end user and metadata (`user`, `metadata`), redacted and truncated like the prompt.
+          ...(chat?.user !== undefined || chat?.metadata !== undefined
+            ? { metadata: this.callerMetadata(chat.user, chat.metadata) }
+            : {}),
+        });
         return fn(span);
       },
     );
+  }
+
+  private callerMetadata(
+    user: string | undefined,
+    metadata: Record<string, string> | undefined,
+  ): Record<string, string> {
+    const out: Record<string, string> = {};
+    if (user !== undefined) out.user = this.sanitizer.text(user);
+    for (const [key, value] of Object.entries(metadata ?? {})) out[`metadata.${key}`] = this.sanitizer.text(value);
+    return out;
   }
 
   /** The evaluation reference of the answered call: its workflow span and its answering attempt's span. */

@@ -14,8 +14,50 @@ export interface LlmUsage {
   estimated: boolean;
 }
 
-/** Normalised finish reasons; `rawFinishReason` keeps the provider's own word. */
-export type FinishReason = 'stop' | 'length' | 'safety' | 'error' | 'other';
+/** Normalised finish reasons; `rawFinishReason` keeps the provider's own word. `tool_calls`: the model called tools. */
+export type FinishReason = 'stop' | 'length' | 'safety' | 'tool_calls' | 'error' | 'other';
+
+/** A tool (function) call of the model: `arguments` is the JSON text of an object. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** One message of a conversation (the chat endpoint), text only. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  /** The text ('' for an assistant message that only calls tools). */
+  content: string;
+  /** An assistant message's tool calls. */
+  toolCalls?: readonly ToolCall[];
+  /** A tool message: the call it answers, and that call's function name. */
+  toolCallId?: string;
+  toolName?: string;
+}
+
+/** A function the model may call; `parameters` is a JSON Schema of an object. */
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  parameters?: Record<string, unknown>;
+  strict?: boolean;
+}
+
+/** `auto` (the model decides), `none`, `required` (some tool), or one named function. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+
+/** JSON mode: any JSON object, or one matching a JSON Schema. */
+export type ResponseFormat =
+  | { type: 'json_object' }
+  | { type: 'json_schema'; name: string; description?: string; schema?: Record<string, unknown>; strict?: boolean };
+
+/** What an adapter can translate besides text; a request asking for more is refused before it is sent. */
+export interface ProviderCapabilities {
+  tools: boolean;
+  jsonObject: boolean;
+  jsonSchema: boolean;
+}
 
 export interface SafetyBlock {
   /** `prompt`: the provider refused the prompt; `candidate`: it withheld the answer. */
@@ -35,6 +77,18 @@ export interface LlmGenerateRequest {
   signal: AbortSignal;
   /** Per-attempt timeout in ms (informational: `signal` enforces it). */
   timeoutMs: number;
+  /**
+   * A conversation (the chat endpoint): adapters send it instead of `prompt` (then its text, for counting and logs),
+   * system messages included, in order.
+   */
+  messages?: readonly ChatMessage[];
+  topP?: number;
+  stopSequences?: readonly string[];
+  responseFormat?: ResponseFormat;
+  tools?: readonly ToolDefinition[];
+  toolChoice?: ToolChoice;
+  /** The end user's id, for the provider's abuse monitoring (sent where the protocol has a field for it). */
+  user?: string;
 }
 
 export interface LlmGenerateResult {
@@ -47,6 +101,8 @@ export interface LlmGenerateResult {
   usage?: LlmUsage;
   /** Set when the prompt or the answer was blocked by the provider's safety system. */
   safetyBlock?: SafetyBlock;
+  /** The tool calls of the answer (its text may then be empty). */
+  toolCalls?: readonly ToolCall[];
 }
 
 export type LlmStreamEvent = { type: 'delta'; text: string } | { type: 'done'; result: LlmGenerateResult };
@@ -96,6 +152,8 @@ export abstract class LlmProvider {
   abstract readonly name: LlmProviderName;
   /** True only for the simulated provider: responses say so. */
   abstract readonly simulated: boolean;
+  /** Tools and JSON modes the adapter translates (none by default). */
+  readonly capabilities: ProviderCapabilities = { tools: false, jsonObject: false, jsonSchema: false };
   abstract generate(request: LlmGenerateRequest): Promise<LlmGenerateResult>;
   /** Streams text deltas, then exactly one `done` event with the full result (usage included when reported). */
   abstract stream(request: LlmGenerateRequest): AsyncIterable<LlmStreamEvent>;

@@ -1,5 +1,5 @@
-export type QualityEndpoint = 'qa' | 'reason' | 'stress';
-export type QualityFinishReason = 'stop' | 'length' | 'safety' | 'error' | 'other';
+export type QualityEndpoint = 'qa' | 'reason' | 'stress' | 'chat';
+export type QualityFinishReason = 'stop' | 'length' | 'safety' | 'tool_calls' | 'error' | 'other';
 
 export interface QualityInput {
   endpoint: QualityEndpoint;

@@ -59,7 +59,7 @@ export interface WorkflowSpanOptions {
 
 /** A chat message of an LLM span's input or output. */
 export interface LlmMessage {
-  role: 'system' | 'user' | 'assistant';
+  role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
 }
 

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type Content,
+  type FunctionCall,
+  FunctionCallingConfigMode,
+  type GenerateContentConfig,
+  type Part,
+  type ToolConfig,
+} from '@google/genai';
+import type { ChatMessage, LlmGenerateRequest, ToolCall, ToolChoice } from '../ports/llm-provider.port';
+
+/**
+ * A chat request in Gemini's terms (Vertex AI and the Gemini API alike), and Gemini's function calls back as tool
+ * calls:
+ * - system messages → `systemInstruction` (joined, in order); user → `user`; assistant → `model` (text and
+ *   `functionCall` parts); tool → a `user` turn with a `functionResponse` part (its function's name; the output under
+ *   `output`, parsed when it is JSON); consecutive turns of one role are merged, as Gemini alternates them.
+ * - `stop` → `stopSequences`, `top_p` → `topP`; JSON mode → `responseMimeType: application/json`, with a schema
+ *   `responseJsonSchema`; tools → `functionDeclarations` with `parametersJsonSchema`; tool choice → the function
+ *   calling mode (`AUTO`, `NONE`, `ANY`, `ANY` with one allowed name).
+ * - A function call's `thoughtSignature` (thinking models require it back with the call) rides in its tool call id
+ *   after `SIGNATURE_MARK`, so a client that returns the id as it came returns the signature too.
+ */
+
+/** Separates a tool call id from the thought signature carried in it. */
+const SIGNATURE_MARK = '~ts~';
+
+/** The `contents` and the config fields of a request: its conversation, or its prompt. */
+export function geminiChat(request: LlmGenerateRequest): {
+  contents: Content[] | string;
+  config: GenerateContentConfig;
+} {
+  const config: GenerateContentConfig = {};
+  const systems: string[] = [];
+  if (request.systemInstruction !== undefined) systems.push(request.systemInstruction);
+  let contents: Content[] | string = request.prompt;
+  if (request.messages !== undefined) {
+    contents = [];
+    for (const message of request.messages) {
+      if (message.role === 'system') systems.push(message.content);
+      else appendTurn(contents, message.role === 'assistant' ? 'model' : 'user', partsOf(message));
+    }
+  }
+  if (systems.length > 0) config.systemInstruction = systems.join('\n\n');
+  if (request.topP !== undefined) config.topP = request.topP;
+  if (request.stopSequences !== undefined) config.stopSequences = [...request.stopSequences];
+  const format = request.responseFormat;
+  if (format !== undefined) {
+    config.responseMimeType = 'application/json';
+    if (format.type === 'json_schema' && format.schema !== undefined) config.responseJsonSchema = format.schema;
+  }
+  if (request.tools !== undefined && request.tools.length > 0) {
+    config.tools = [
+      {
+        functionDeclarations: request.tools.map((tool) => ({
+          name: tool.name,
+          ...(tool.description !== undefined ? { description: tool.description } : {}),
+          ...(tool.parameters !== undefined ? { parametersJsonSchema: tool.parameters } : {}),
+        })),
+      },
+    ];
+  }
+  if (request.toolChoice !== undefined) config.toolConfig = toolConfig(request.toolChoice);
+  return { contents, config };
+}
+
+function toolConfig(choice: ToolChoice): ToolConfig {
+  if (choice === 'auto') return { functionCallingConfig: { mode: FunctionCallingConfigMode.AUTO } };
+  if (choice === 'none') return { functionCallingConfig: { mode: FunctionCallingConfigMode.NONE } };
+  if (choice === 'required') return { functionCallingConfig: { mode: FunctionCallingConfigMode.ANY } };
+  return { functionCallingConfig: { mode: FunctionCallingConfigMode.ANY, allowedFunctionNames: [choice.name] } };
+}
+
+function partsOf(message: ChatMessage): Part[] {
+  if (message.role === 'tool') {
+    return [
+      { functionResponse: { name: message.toolName ?? '', response: { output: parsedOutput(message.content) } } },
+    ];
+  }
+  const parts: Part[] = message.content !== '' ? [{ text: message.content }] : [];
+  for (const call of message.toolCalls ?? []) {
+    const { signature } = splitCallId(call.id);
+    parts.push({
+      functionCall: { name: call.name, args: JSON.parse(call.arguments) as Record<string, unknown> },
+      ...(signature !== undefined ? { thoughtSignature: signature } : {}),
+    });
+  }
+  return parts;
+}
+
+/** Gemini alternates user and model turns: a message of the same role as the last turn joins it. */
+function appendTurn(contents: Content[], role: 'user' | 'model', parts: Part[]): void {
+  if (parts.length === 0) return;
+  const last = contents[contents.length - 1];
+  if (last?.role === role) last.parts = [...(last.parts ?? []), ...parts];
+  else contents.push({ role, parts });
+}
+
+/** A tool's output as Gemini takes it: the JSON value when the text is JSON, else the text. */
+function parsedOutput(content: string): unknown {
+  try {
+    return JSON.parse(content);
+  } catch {
+    return content;
+  }
+}
+
+/** A function call of the answer as a tool call: Gemini's id (or a new one), its thought signature in the id. */
+export function toToolCall(call: FunctionCall, signature: string | undefined): ToolCall {
+  const base = call.id !== undefined && call.id !== '' ? call.id : `call_${randomBytes(8).toString('hex')}`;
+  return {
+    id: signature !== undefined && signature !== '' ? `${base}${SIGNATURE_MARK}${signature}` : base,
+    name: call.name ?? '',
+    arguments: JSON.stringify(call.args ?? {}),
+  };
+}
+
+function splitCallId(id: string): { id: string; signature?: string } {
+  const at = id.indexOf(SIGNATURE_MARK);
+  return at < 0 ? { id } : { id: id.slice(0, at), signature: id.slice(at + SIGNATURE_MARK.length) };
+}

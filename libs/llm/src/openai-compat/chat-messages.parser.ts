@@ -1,0 +1,132 @@
+import type { FieldProblem } from '@app/common';
+import type { ChatMessage, ToolCall } from '../ports/llm-provider.port';
+import { unsupported } from './openai-compat.errors';
+
+/**
+ * The problems found in a request, each with the path of its field (`messages[2].content`), reported together as one
+ * 400; an unsupported feature (an image part, a role no provider takes) is thrown at once (`unsupported`).
+ */
+export class Issues {
+  readonly problems: FieldProblem[] = [];
+
+  add(field: string, reason: string): undefined {
+    this.problems.push({ field, reason: `${field} ${reason}` });
+    return undefined;
+  }
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A function name as OpenAI (and Gemini) take it. */
+export const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
+const KEYS: Record<string, ReadonlySet<string>> = {
+  system: new Set(['role', 'content', 'name']),
+  user: new Set(['role', 'content', 'name']),
+  assistant: new Set(['role', 'content', 'name', 'tool_calls', 'refusal']),
+  tool: new Set(['role', 'content', 'tool_call_id']),
+};
+
+/**
+ * The messages of a request as the pipeline takes them: `developer` is a system message; content parts must be text
+ * (joined by a newline); an assistant message may carry only tool calls; a tool message must answer a tool call of an
+ * earlier assistant message (its function's name is looked up, as Gemini needs it). `name` is accepted and not sent.
+ */
+export function parseMessages(raw: readonly unknown[], issues: Issues): ChatMessage[] {
+  const messages: ChatMessage[] = [];
+  const calls = new Map<string, string>();
+  raw.forEach((value, index) => {
+    const at = `messages[${index}]`;
+    if (!isRecord(value)) return issues.add(at, 'must be an object');
+    const role = value.role;
+    if (typeof role !== 'string' || !ROLES.has(role)) {
+      if (role === 'function')
+        throw unsupported(`${at}.role`, `${at}.role: the deprecated function role is not supported: use tool`, true);
+      return issues.add(`${at}.role`, 'must be one of system, developer, user, assistant, tool');
+    }
+    const kind = role === 'developer' ? 'system' : (role as ChatMessage['role']);
+    for (const key of Object.keys(value)) {
+      if (!KEYS[kind]!.has(key)) issues.add(`${at}.${key}`, `is not a field of a ${role} message`);
+    }
+    if (value.name !== undefined && typeof value.name !== 'string') issues.add(`${at}.name`, 'must be a string');
+    const toolCalls = kind === 'assistant' ? parseToolCalls(value.tool_calls, `${at}.tool_calls`, issues) : undefined;
+    const content = parseContent(value.content, `${at}.content`, issues, toolCalls !== undefined);
+    if (content === undefined) return;
+    if (kind === 'assistant') {
+      if (value.refusal !== undefined && value.refusal !== null) {
+        throw unsupported(`${at}.refusal`, `${at}.refusal: assistant refusals cannot be sent back to the model`, true);
+      }
+      for (const call of toolCalls ?? []) calls.set(call.id, call.name);
+      messages.push({ role: 'assistant', content, ...(toolCalls !== undefined ? { toolCalls } : {}) });
+    } else if (kind === 'tool') {
+      const id = value.tool_call_id;
+      if (typeof id !== 'string' || id === '') return issues.add(`${at}.tool_call_id`, 'is required');
+      const name = calls.get(id);
+      if (name === undefined)
+        return issues.add(`${at}.tool_call_id`, 'must be the id of a tool call of an earlier assistant message');
+      messages.push({ role: 'tool', content, toolCallId: id, toolName: name });
+    } else {
+      messages.push({ role: kind, content });
+    }
+  });
+  if (issues.problems.length === 0 && !messages.some((m) => m.role !== 'system')) {
+    issues.add('messages', 'must hold at least one user, assistant or tool message');
+  }
+  return messages;
+}
+
+/** Text, or text parts joined; `''` for an assistant message that only calls tools; undefined when invalid. */
+function parseContent(value: unknown, at: string, issues: Issues, hasToolCalls: boolean): string | undefined {
+  if (typeof value === 'string') return value;
+  if (value === undefined || value === null) return hasToolCalls ? '' : issues.add(at, 'is required');
+  if (!Array.isArray(value)) return issues.add(at, 'must be a string or an array of content parts');
+  const texts: string[] = [];
+  value.forEach((part, index) => {
+    const where = `${at}[${index}]`;
+    if (!isRecord(part)) return issues.add(where, 'must be an object');
+    if (part.type !== 'text') {
+      if (typeof part.type !== 'string') return issues.add(`${where}.type`, 'is required');
+      throw unsupported(
+        `${where}.type`,
+        `${where}.type: ${part.type.slice(0, 40)} content is not supported: this gateway sends text only`,
+        true,
+      );
+    }
+    if (typeof part.text !== 'string') return issues.add(`${where}.text`, 'must be a string');
+    texts.push(part.text);
+  });
+  return texts.join('\n');
+}
+
+/** An assistant message's tool calls: function calls with an id, a name and JSON-object arguments. */
+function parseToolCalls(value: unknown, at: string, issues: Issues): ToolCall[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) return issues.add(at, 'must be an array');
+  const calls: ToolCall[] = [];
+  value.forEach((call, index) => {
+    const where = `${at}[${index}]`;
+    if (!isRecord(call)) return issues.add(where, 'must be an object');
+    if (call.type !== 'function') return issues.add(`${where}.type`, 'must be function');
+    if (typeof call.id !== 'string' || call.id === '') return issues.add(`${where}.id`, 'is required');
+    const fn = call.function;
+    if (!isRecord(fn) || typeof fn.name !== 'string' || !FUNCTION_NAME.test(fn.name)) {
+      return issues.add(`${where}.function.name`, 'must be a function name (letters, digits, _ and -, at most 64)');
+    }
+    if (typeof fn.arguments !== 'string' || !isJsonObjectText(fn.arguments)) {
+      return issues.add(`${where}.function.arguments`, 'must be the JSON text of an object');
+    }
+    calls.push({ id: call.id, name: fn.name, arguments: fn.arguments });
+  });
+  return calls.length > 0 ? calls : undefined;
+}
+
+function isJsonObjectText(text: string): boolean {
+  try {
+    return isRecord(JSON.parse(text));
+  } catch {
+    return false;
+  }
+}

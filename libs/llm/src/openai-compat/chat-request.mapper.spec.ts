@@ -1,0 +1,162 @@
+import { RequestValidationError } from '@app/common';
+import { testConfig } from '../../../../test/support/app-config';
+import { ScriptedProvider } from '../../../../test/support/scripted-provider';
+import type { LlmProvider } from '../ports/llm-provider.port';
+import type { ChatCompletionRequestDto } from './chat-completion.dto';
+import { ChatRequestMapper } from './chat-request.mapper';
+import { ModelCatalog } from './model-catalog';
+import { OpenAiParamError } from './openai-compat.errors';
+
+const config = testConfig({
+  LLM_MODEL: 'gemini-2.5-flash',
+  LLM_FALLBACK_MODELS: 'gemini-2.5-flash-lite',
+  LLM_MODEL_ALIASES: 'fast=gemini-2.5-flash-lite',
+  LLM_MAX_OUTPUT_TOKENS: '1000',
+});
+
+function mapper(capabilities = { tools: true, jsonObject: true, jsonSchema: true }): ChatRequestMapper {
+  const provider = Object.assign(new ScriptedProvider(), { capabilities }) as LlmProvider;
+  return new ChatRequestMapper(config, new ModelCatalog(config), provider);
+}
+
+const body = (extra: Partial<ChatCompletionRequestDto> = {}): ChatCompletionRequestDto => ({
+  model: 'gemini-2.5-flash',
+  messages: [{ role: 'user', content: 'Hello?' }],
+  ...extra,
+});
+
+/** The fields a thrown refusal names. */
+function refusal(fn: () => unknown): { param?: string; fields?: string[]; code?: string } {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof OpenAiParamError) return { param: error.param, code: error.openAiCode };
+    if (error instanceof RequestValidationError) return { fields: error.errors.map((e) => e.field) };
+    throw error;
+  }
+  throw new Error('not refused');
+}
+
+describe('ChatRequestMapper: an OpenAI chat request onto the pipeline input', () => {
+  it('maps a conversation: developer is system, text parts joined, the last user message scored, the alias resolved', () => {
+    const call = mapper().map(
+      body({
+        model: 'fast',
+        messages: [
+          { role: 'developer', content: 'Be brief.' },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'Hello' },
+              { type: 'text', text: 'there?' },
+            ],
+          },
+        ],
+        temperature: 0.1,
+        max_completion_tokens: 50,
+        stop: 'END',
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
+    );
+    expect(call).toMatchObject({ stream: true, includeUsage: true, requestedModel: 'fast' });
+    expect(call.input).toMatchObject({
+      endpoint: 'chat',
+      userText: 'Hello\nthere?',
+      prompt: 'Be brief.\n\nHello\nthere?',
+    });
+    expect(call.input.chat).toEqual({
+      model: 'gemini-2.5-flash-lite',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hello\nthere?' },
+      ],
+      temperature: 0.1,
+      maxOutputTokens: 50,
+      stopSequences: ['END'],
+    });
+  });
+
+  it('links a tool message to the earlier tool call it answers (its function name)', () => {
+    const call = mapper().map(
+      body({
+        messages: [
+          { role: 'user', content: 'Weather?' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'c1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Rome"}' } },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'c1', content: 'sunny' },
+        ],
+        tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }],
+        tool_choice: { type: 'function', function: { name: 'get_weather' } },
+      }),
+    );
+    expect(call.input.chat!.messages.slice(1)).toEqual([
+      { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'get_weather', arguments: '{"city":"Rome"}' }] },
+      { role: 'tool', content: 'sunny', toolCallId: 'c1', toolName: 'get_weather' },
+    ]);
+    expect(call.input.chat!.toolChoice).toEqual({ name: 'get_weather' });
+  });
+
+  it('names each invalid nested field, all at once', () => {
+    expect(
+      refusal(() =>
+        mapper().map(
+          body({
+            messages: [
+              { role: 'robot', content: 'x' },
+              { role: 'tool', tool_call_id: 'nope', content: 'x' },
+              { role: 'user', content: 'x', extra: 1 },
+            ],
+            stop: ['a', 'b', 'c', 'd', 'e'],
+            max_tokens: 5000,
+            tool_choice: 'auto',
+          }),
+        ),
+      ).fields,
+    ).toEqual([
+      'messages[0].role',
+      'messages[1].tool_call_id',
+      'messages[2].extra',
+      'max_tokens',
+      'stop',
+      'tool_choice',
+    ]);
+  });
+
+  it('refuses what cannot be honoured, naming the parameter: unknown model, n > 1, images, tools or schemas the provider lacks', () => {
+    expect(refusal(() => mapper().map(body({ model: 'gpt-5' })))).toEqual({ param: 'model', code: 'model_not_found' });
+    expect(refusal(() => mapper().map(body({ n: 3 })))).toEqual({ param: 'n', code: 'unsupported_value' });
+    expect(
+      refusal(() =>
+        mapper().map(body({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] })),
+      ),
+    ).toEqual({ param: 'messages[0].content[0].type', code: 'unsupported_value' });
+    const none = { tools: false, jsonObject: true, jsonSchema: false };
+    expect(refusal(() => mapper(none).map(body({ tools: [{ type: 'function', function: { name: 'f' } }] })))).toEqual({
+      param: 'tools',
+      code: 'unsupported_parameter',
+    });
+    expect(
+      refusal(() =>
+        mapper(none).map(body({ response_format: { type: 'json_schema', json_schema: { name: 's', schema: {} } } })),
+      ),
+    ).toEqual({ param: 'response_format', code: 'unsupported_value' });
+    expect(mapper(none).map(body({ response_format: { type: 'json_object' } })).input.chat!.responseFormat).toEqual({
+      type: 'json_object',
+    });
+  });
+
+  it('refuses stream_options without stream, and a conversation of system messages only', () => {
+    expect(refusal(() => mapper().map(body({ stream_options: { include_usage: true } }))).fields).toEqual([
+      'stream_options',
+    ]);
+    expect(refusal(() => mapper().map(body({ messages: [{ role: 'system', content: 'x' }] }))).fields).toEqual([
+      'messages',
+    ]);
+  });
+});

@@ -1,0 +1,225 @@
+import { Injectable } from '@nestjs/common';
+import { RequestValidationError } from '@app/common';
+import { AppConfig } from '@app/config';
+import { type ChatCallOptions, type LlmCallInput, NO_DRILLS } from '../llm-call.types';
+import { conversationText } from '../pipeline/chat-text';
+import { LlmProvider, type ResponseFormat, type ToolChoice, type ToolDefinition } from '../ports/llm-provider.port';
+import type { ChatCompletionRequestDto } from './chat-completion.dto';
+import { FUNCTION_NAME, isRecord, Issues, parseMessages } from './chat-messages.parser';
+import { ModelCatalog } from './model-catalog';
+import { modelNotFound, unsupported } from './openai-compat.errors';
+
+/** A chat request, mapped: the pipeline's input and how the answer is sent back. */
+export interface ChatCall {
+  input: LlmCallInput;
+  /** The name the request used (a model of the chain or an alias). */
+  requestedModel: string;
+  stream: boolean;
+  /** With `stream`: the final usage chunk (`stream_options.include_usage`). */
+  includeUsage: boolean;
+}
+
+const MAX_STOP_SEQUENCES = 4;
+const MAX_METADATA_PAIRS = 16;
+
+/**
+ * Maps a `/v1/chat/completions` body onto the pipeline's input (`LlmCallInput` with its `chat` options), checking
+ * what the validation pipe cannot: the nested fields (each problem naming its path), the model (404 when it is not
+ * served), and what the configured provider can translate (tools, JSON modes: refused with a clear 400 when it
+ * cannot, never dropped).
+ */
+@Injectable()
+export class ChatRequestMapper {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly catalog: ModelCatalog,
+    private readonly provider: LlmProvider,
+  ) {}
+
+  map(body: ChatCompletionRequestDto, signal?: AbortSignal): ChatCall {
+    const model = this.catalog.resolve(body.model);
+    if (model === undefined) throw modelNotFound(body.model);
+    if (body.n !== undefined && body.n !== null && body.n !== 1) {
+      throw unsupported('n', `n: only one choice (n = 1) is served, not ${body.n}`, true);
+    }
+    const issues = new Issues();
+    const messages = parseMessages(body.messages, issues);
+    const stream = body.stream === true;
+    const includeUsage = this.streamOptions(body, stream, issues);
+    const chat: ChatCallOptions = {
+      model,
+      messages,
+      ...defined('temperature', body.temperature),
+      ...defined('topP', body.top_p),
+      ...defined('maxOutputTokens', this.maxTokens(body, issues)),
+      ...defined('stopSequences', stops(body.stop, issues)),
+      ...defined('responseFormat', responseFormat(body.response_format, issues)),
+      ...defined('tools', tools(body.tools, issues)),
+      ...defined('user', body.user),
+      ...defined('metadata', metadata(body.metadata, issues)),
+    };
+    const choice = toolChoice(body.tool_choice, chat.tools, issues);
+    if (choice !== undefined) chat.toolChoice = choice;
+    if (issues.problems.length > 0) throw new RequestValidationError(issues.problems);
+    this.assertTranslatable(chat);
+    const users = messages.filter((m) => m.role === 'user');
+    const prompt = conversationText(messages);
+    return {
+      input: {
+        endpoint: 'chat',
+        userText: users[users.length - 1]?.content ?? prompt,
+        prompt,
+        drills: NO_DRILLS,
+        signal,
+        chat,
+      },
+      requestedModel: body.model,
+      stream,
+      includeUsage,
+    };
+  }
+
+  private maxTokens(body: ChatCompletionRequestDto, issues: Issues): number | undefined {
+    const limit = this.config.llm.maxOutputTokens;
+    const legacy = body.max_tokens ?? undefined;
+    const current = body.max_completion_tokens ?? undefined;
+    if (legacy !== undefined && current !== undefined && legacy !== current) {
+      return issues.add('max_tokens', 'and max_completion_tokens differ: give one of them');
+    }
+    const value = current ?? legacy;
+    const param = current !== undefined ? 'max_completion_tokens' : 'max_tokens';
+    if (value !== undefined && value > limit)
+      return issues.add(param, `must not be greater than ${limit} (LLM_MAX_OUTPUT_TOKENS)`);
+    return value;
+  }
+
+  private streamOptions(body: ChatCompletionRequestDto, stream: boolean, issues: Issues): boolean {
+    const options = body.stream_options ?? undefined;
+    if (options === undefined) return false;
+    if (!stream) return issues.add('stream_options', 'is only allowed when stream is true') ?? false;
+    for (const key of Object.keys(options)) {
+      if (key !== 'include_usage') issues.add(`stream_options.${key}`, 'is not supported');
+    }
+    const include = options.include_usage;
+    if (include !== undefined && include !== null && typeof include !== 'boolean') {
+      issues.add('stream_options.include_usage', 'must be a boolean');
+    }
+    return include === true;
+  }
+
+  private assertTranslatable(chat: ChatCallOptions): void {
+    const { name, capabilities } = this.provider;
+    if (chat.tools !== undefined && !capabilities.tools) {
+      throw unsupported('tools', `tools: the ${name} provider (LLM_PROVIDER) cannot call tools`);
+    }
+    const format = chat.responseFormat?.type;
+    if (format === 'json_object' && !capabilities.jsonObject) {
+      throw unsupported('response_format', `response_format: the ${name} provider has no JSON mode`, true);
+    }
+    if (format === 'json_schema' && !capabilities.jsonSchema) {
+      throw unsupported('response_format', `response_format: the ${name} provider cannot follow a JSON schema`, true);
+    }
+  }
+}
+
+/** `{ [key]: value }` when the value is set, else nothing (optional fields stay absent, never undefined). */
+function defined<K extends string, V>(key: K, value: V | null | undefined): { [P in K]?: V } {
+  return (value === undefined || value === null ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function stops(value: unknown, issues: Issues): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length > MAX_STOP_SEQUENCES || list.some((s) => typeof s !== 'string' || s === '')) {
+    return issues.add('stop', `must be a non-empty string or an array of at most ${MAX_STOP_SEQUENCES} of them`);
+  }
+  return list.length > 0 ? (list as string[]) : undefined;
+}
+
+function responseFormat(value: Record<string, unknown> | null | undefined, issues: Issues): ResponseFormat | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (value.type === 'text') return undefined;
+  if (value.type === 'json_object') return { type: 'json_object' };
+  if (value.type !== 'json_schema')
+    return issues.add('response_format.type', 'must be text, json_object or json_schema');
+  const spec = value.json_schema;
+  if (!isRecord(spec)) return issues.add('response_format.json_schema', 'is required');
+  if (typeof spec.name !== 'string' || !FUNCTION_NAME.test(spec.name)) {
+    return issues.add('response_format.json_schema.name', 'must be a name (letters, digits, _ and -, at most 64)');
+  }
+  if (spec.schema !== undefined && !isRecord(spec.schema))
+    return issues.add('response_format.json_schema.schema', 'must be an object');
+  if (spec.description !== undefined && typeof spec.description !== 'string') {
+    return issues.add('response_format.json_schema.description', 'must be a string');
+  }
+  return {
+    type: 'json_schema',
+    name: spec.name,
+    ...(typeof spec.description === 'string' ? { description: spec.description } : {}),
+    ...(isRecord(spec.schema) ? { schema: spec.schema } : {}),
+    ...(typeof spec.strict === 'boolean' ? { strict: spec.strict } : {}),
+  };
+}
+
+function tools(value: unknown[] | null | undefined, issues: Issues): ToolDefinition[] | undefined {
+  if (value === undefined || value === null || value.length === 0) return undefined;
+  const out: ToolDefinition[] = [];
+  value.forEach((tool, index) => {
+    const at = `tools[${index}]`;
+    if (!isRecord(tool)) return issues.add(at, 'must be an object');
+    if (tool.type !== 'function') {
+      throw unsupported(`${at}.type`, `${at}.type: only function tools are supported`, true);
+    }
+    const fn = tool.function;
+    if (!isRecord(fn) || typeof fn.name !== 'string' || !FUNCTION_NAME.test(fn.name)) {
+      return issues.add(`${at}.function.name`, 'must be a function name (letters, digits, _ and -, at most 64)');
+    }
+    if (fn.parameters !== undefined && !isRecord(fn.parameters))
+      return issues.add(`${at}.function.parameters`, 'must be an object');
+    if (fn.description !== undefined && typeof fn.description !== 'string') {
+      return issues.add(`${at}.function.description`, 'must be a string');
+    }
+    if (out.some((t) => t.name === fn.name)) return issues.add(`${at}.function.name`, 'is given twice');
+    out.push({
+      name: fn.name,
+      ...(typeof fn.description === 'string' ? { description: fn.description } : {}),
+      ...(isRecord(fn.parameters) ? { parameters: fn.parameters } : {}),
+      ...(typeof fn.strict === 'boolean' ? { strict: fn.strict } : {}),
+    });
+  });
+  return out;
+}
+
+function toolChoice(
+  value: unknown,
+  declared: readonly ToolDefinition[] | undefined,
+  issues: Issues,
+): ToolChoice | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (declared === undefined) return issues.add('tool_choice', 'is only allowed when tools are given');
+  if (value === 'auto' || value === 'none' || value === 'required') return value;
+  const name =
+    isRecord(value) && value.type === 'function' && isRecord(value.function) ? value.function.name : undefined;
+  if (typeof name !== 'string') {
+    return issues.add('tool_choice', 'must be none, auto, required or {"type": "function", "function": {"name": ...}}');
+  }
+  if (!declared.some((t) => t.name === name))
+    return issues.add('tool_choice.function.name', 'must name one of the tools');
+  return { name };
+}
+
+function metadata(
+  value: Record<string, unknown> | null | undefined,
+  issues: Issues,
+): Record<string, string> | undefined {
+  if (value === undefined || value === null) return undefined;
+  const entries = Object.entries(value);
+  if (entries.length > MAX_METADATA_PAIRS)
+    return issues.add('metadata', `must have at most ${MAX_METADATA_PAIRS} keys`);
+  for (const [key, item] of entries) {
+    if (key.length > 64 || typeof item !== 'string' || item.length > 512) {
+      return issues.add(`metadata.${key.slice(0, 64)}`, 'must be a string of at most 512 characters (key at most 64)');
+    }
+  }
+  return value as Record<string, string>;
+}

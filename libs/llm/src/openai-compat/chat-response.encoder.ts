@@ -1,0 +1,183 @@
+import type { LlmMetadataDto } from '../dto/llm-response.dto';
+import type { LlmCallResult } from '../llm-call.types';
+import type { LlmStream } from '../llm.service';
+import type { FinishReason, LlmUsage, ToolCall } from '../ports/llm-provider.port';
+import type {
+  ChatCompletionResponseDto,
+  ChatCompletionUsageDto,
+  ChatToolCallDto,
+  OpenAiErrorDto,
+} from './chat-completion.dto';
+
+/** The request header that asks for the `control_plane` extension field (`true`). */
+export const METADATA_REQUEST_HEADER = 'x-control-plane-metadata';
+const HEADER = 'x-control-plane-';
+
+/** OpenAI's finish reasons: a safety block is `content_filter`; anything unnamed is a normal `stop`. */
+const FINISH_REASONS: Record<FinishReason, string> = {
+  stop: 'stop',
+  length: 'length',
+  safety: 'content_filter',
+  tool_calls: 'tool_calls',
+  error: 'stop',
+  other: 'stop',
+};
+
+export function completionId(promptId: string): string {
+  return `chatcmpl-${promptId}`;
+}
+
+/** OpenAI's usage: `completion_tokens` includes the reasoning tokens; `total_tokens` is their sum with the prompt's. */
+export function wireUsage(usage: LlmUsage): ChatCompletionUsageDto {
+  const completion = usage.outputTokens + usage.reasoningTokens;
+  return {
+    prompt_tokens: usage.inputTokens,
+    completion_tokens: completion,
+    total_tokens: usage.inputTokens + completion,
+    prompt_tokens_details: { cached_tokens: usage.cachedTokens },
+    completion_tokens_details: { reasoning_tokens: usage.reasoningTokens },
+  };
+}
+
+function wireToolCalls(calls: readonly ToolCall[]): ChatToolCallDto[] {
+  return calls.map((call) => ({
+    id: call.id,
+    type: 'function',
+    function: { name: call.name, arguments: call.arguments },
+  }));
+}
+
+/** A whole answer as a `chat.completion`; `controlPlane` only for a caller who asked for it. */
+export function completionBody(
+  result: LlmCallResult,
+  created: number,
+  controlPlane?: LlmMetadataDto,
+): ChatCompletionResponseDto {
+  const calls = result.toolCalls ?? [];
+  return {
+    id: completionId(result.promptId),
+    object: 'chat.completion',
+    created,
+    model: result.model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: calls.length > 0 && result.answer === '' ? null : result.answer,
+          refusal: null,
+          ...(calls.length > 0 ? { tool_calls: wireToolCalls(calls) } : {}),
+        },
+        finish_reason: FINISH_REASONS[result.finishReason],
+        logprobs: null,
+      },
+    ],
+    usage: wireUsage(result.usage),
+    system_fingerprint: null,
+    ...(controlPlane !== undefined ? { control_plane: controlPlane } : {}),
+  };
+}
+
+/** A header value: printable ASCII, bounded (model ids and provider words come from config or the provider). */
+function headerValue(value: string): string {
+  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 256);
+}
+
+/** The control plane's facts about an answered call, as `x-control-plane-*` response headers. */
+export function resultHeaders(result: LlmCallResult): Record<string, string> {
+  const headers: Record<string, string> = {
+    'x-request-id': result.promptId,
+    [`${HEADER}prompt-id`]: result.promptId,
+    [`${HEADER}provider`]: result.provider,
+    [`${HEADER}simulated`]: String(result.simulated),
+    [`${HEADER}model`]: headerValue(result.model),
+    [`${HEADER}requested-model`]: headerValue(result.requestedModel),
+    [`${HEADER}models-tried`]: headerValue(result.modelsTried.join(', ')),
+    [`${HEADER}attempts`]: String(result.attempts),
+    [`${HEADER}retries`]: String(result.retryCount),
+    [`${HEADER}fallback-used`]: String(result.fallbackUsed),
+    [`${HEADER}latency-ms`]: String(Math.round(result.latencyMs * 100) / 100),
+    [`${HEADER}cost-usd`]: result.cost.costUsd === null ? 'unpriced' : String(result.cost.costUsd),
+    [`${HEADER}tokens-estimated`]: String(result.usage.estimated),
+    [`${HEADER}safety-block`]: String(result.safetyBlock !== undefined),
+  };
+  if (result.safetyBlock) headers[`${HEADER}safety-block-reason`] = headerValue(result.safetyBlock.reason);
+  if (result.quality) {
+    headers[`${HEADER}quality-score`] = String(Math.round(result.quality.overall * 1000) / 1000);
+    headers[`${HEADER}quality-label`] = result.quality.label;
+  }
+  const inspection = result.inspection;
+  if (inspection) {
+    headers[`${HEADER}prompt-injection-score`] = String(Math.round(inspection.report.injection.score * 1000) / 1000);
+    headers[`${HEADER}prompt-injection-flagged`] = String(inspection.report.injection.flagged);
+    headers[`${HEADER}pii-types`] = inspection.report.piiTypes.join(', ');
+  }
+  return headers;
+}
+
+/** The headers a stream can carry (sent before its answer): the call's id and the model that started it. */
+export function streamHeaders(stream: LlmStream, provider: string, simulated: boolean): Record<string, string> {
+  return {
+    'x-request-id': stream.promptId,
+    [`${HEADER}prompt-id`]: stream.promptId,
+    [`${HEADER}provider`]: provider,
+    [`${HEADER}simulated`]: String(simulated),
+    [`${HEADER}model`]: headerValue(stream.model),
+  };
+}
+
+export interface ChunkOptions {
+  created: number;
+  includeUsage: boolean;
+  /** The `control_plane` field of the last chunk, for a caller who asked for it. */
+  controlPlane?(result: LlmCallResult): LlmMetadataDto;
+  /** The OpenAI error body of a failure after the stream started (sent as a `data:` event, as OpenAI does). */
+  error(error: unknown): OpenAiErrorDto;
+  /** The call answered: its last chunks are sent next. */
+  answered?(result: LlmCallResult): void;
+}
+
+/**
+ * The stream as `chat.completion.chunk` events: the role first, the text deltas, the tool calls (whole, at the end),
+ * the finish reason, with `include_usage` a last chunk with the usage and no choices (every other chunk then says
+ * `usage: null`), then `data: [DONE]`. A failure after the first event is one `data: {"error": ...}` event (the
+ * openai SDK throws it as an APIError), and no `[DONE]`.
+ */
+export async function* chunkEvents(stream: LlmStream, options: ChunkOptions): AsyncGenerator<string> {
+  const id = completionId(stream.promptId);
+  const usageNull = options.includeUsage ? { usage: null } : {};
+  const event = (model: string, choices: unknown[], extra: Record<string, unknown> = usageNull): string =>
+    `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: options.created, model, system_fingerprint: null, choices, ...extra })}\n\n`;
+  const choice = (delta: Record<string, unknown>, finish: string | null = null): unknown => ({
+    index: 0,
+    delta,
+    logprobs: null,
+    finish_reason: finish,
+  });
+  try {
+    yield event(stream.model, [choice({ role: 'assistant', content: '' })]);
+    for await (const item of stream) {
+      if (item.type === 'delta') {
+        yield event(stream.model, [choice({ content: item.text })]);
+        continue;
+      }
+      const result = item.result;
+      options.answered?.(result);
+      const calls = result.toolCalls ?? [];
+      if (calls.length > 0) {
+        const pieces = wireToolCalls(calls).map((call, index) => ({ index, ...call }));
+        yield event(result.model, [choice({ tool_calls: pieces })]);
+      }
+      const extension = options.controlPlane ? { control_plane: options.controlPlane(result) } : {};
+      const finish = choice({}, FINISH_REASONS[result.finishReason]);
+      if (!options.includeUsage) yield event(result.model, [finish], extension);
+      else {
+        yield event(result.model, [finish]);
+        yield event(result.model, [], { usage: wireUsage(result.usage), ...extension });
+      }
+      yield 'data: [DONE]\n\n';
+    }
+  } catch (error) {
+    yield `data: ${JSON.stringify(options.error(error))}\n\n`;
+  }
+}

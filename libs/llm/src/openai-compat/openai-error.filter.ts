@@ -1,0 +1,125 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, Logger, Optional } from '@nestjs/common';
+import {
+  buildProblem,
+  DomainError,
+  type FieldProblem,
+  type ProblemResponse,
+  problemInstance,
+  RequestValidationError,
+  TraceIdProvider,
+} from '@app/common';
+import type { OpenAiErrorDto } from './chat-completion.dto';
+import { OpenAiParamError } from './openai-compat.errors';
+
+/** An error as the OpenAI API answers it: status, headers (Retry-After...) and the `{error}` body. */
+export interface OpenAiErrorResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: OpenAiErrorDto;
+}
+
+/** OpenAI's error `type` and `code` for our codes; the rest by status. */
+const BY_CODE: Record<string, { type: string; code: string | null }> = {
+  VALIDATION_FAILED: { type: 'invalid_request_error', code: 'invalid_value' },
+  MALFORMED_REQUEST: { type: 'invalid_request_error', code: 'invalid_json' },
+  PAYLOAD_TOO_LARGE: { type: 'invalid_request_error', code: 'payload_too_large' },
+  UNSUPPORTED_MEDIA_TYPE: { type: 'invalid_request_error', code: 'unsupported_media_type' },
+  BUDGET_EXCEEDED: { type: 'insufficient_quota', code: 'insufficient_quota' },
+  PROMPT_INJECTION_BLOCKED: { type: 'invalid_request_error', code: 'prompt_injection_detected' },
+  NOT_FOUND: { type: 'invalid_request_error', code: 'unknown_url' },
+  METHOD_NOT_ALLOWED: { type: 'invalid_request_error', code: 'method_not_allowed' },
+  // API keys (libs/security): OpenAI's own codes, so the SDK's AuthenticationError / PermissionDeniedError apply.
+  UNAUTHORIZED: { type: 'invalid_request_error', code: 'invalid_api_key' },
+  FORBIDDEN: { type: 'invalid_request_error', code: 'insufficient_permissions' },
+  RATE_LIMITED: { type: 'requests', code: 'rate_limit_exceeded' },
+};
+
+function typeForStatus(status: number): string {
+  if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
+  if (status === 429) return 'rate_limit_error';
+  return status >= 500 ? 'server_error' : 'invalid_request_error';
+}
+
+/** An unknown field, as the validation pipe names it: OpenAI's own wording for an argument it does not take. */
+function unknownField(problem: FieldProblem): boolean {
+  return problem.reason === `property ${problem.field} should not exist`;
+}
+
+/**
+ * The OpenAI error of a failure, from the same problem the problem+json routes answer (`buildProblem`): the same
+ * status (the injection block aside: a 400, mapped before) and headers (`Retry-After`, so the openai SDK's retries
+ * wait as told), `x-control-plane-error-code` with our code, and `x-request-id` the trace id (the SDK's `requestID`).
+ * A budget refusal is OpenAI's `insufficient_quota` with `x-should-retry: false`: the SDK does not retry it (the
+ * budget resets at the day's end, `Retry-After`).
+ */
+export function toOpenAiError(error: unknown, problem: ProblemResponse): OpenAiErrorResponse {
+  const { code, detail, traceId } = problem.body;
+  const known = BY_CODE[code] ?? { type: typeForStatus(problem.status), code: code.toLowerCase() };
+  let param: string | null = null;
+  let openAiCode = known.code;
+  let message = detail;
+  if (error instanceof OpenAiParamError) {
+    param = error.param;
+    openAiCode = error.openAiCode;
+  } else if (error instanceof RequestValidationError && error.errors.length > 0) {
+    const first = error.errors[0]!;
+    param = first.field;
+    if (unknownField(first)) {
+      openAiCode = 'unsupported_parameter';
+      message = `Unrecognized request argument supplied: ${first.field}`;
+    } else message = error.errors.map((e) => e.reason).join('; ');
+  }
+  const headers: Record<string, string> = { ...problem.headers, 'x-control-plane-error-code': code };
+  if (traceId !== undefined) headers['x-request-id'] = traceId;
+  if (code === 'BUDGET_EXCEEDED') headers['x-should-retry'] = 'false';
+  return { status: problem.status, headers, body: { error: { message, type: known.type, param, code: openAiCode } } };
+}
+
+interface MinimalRequest {
+  url: string;
+}
+
+interface MinimalReply {
+  sent?: boolean;
+  raw?: { headersSent?: boolean; writableEnded?: boolean; end?: () => void };
+  status(code: number): MinimalReply;
+  header(name: string, value: string): MinimalReply;
+  send(payload: string): unknown;
+}
+
+/**
+ * The exception filter of the `/v1` controller only: every failure there leaves as an OpenAI error body (see
+ * `toOpenAiError`); everywhere else the global filter answers problem+json. Unknown errors are a generic 500 and their
+ * stack is logged, as the global filter does.
+ */
+@Catch()
+export class OpenAiErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('OpenAiErrorFilter');
+
+  constructor(@Optional() private readonly traceIds?: TraceIdProvider) {}
+
+  catch(thrown: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw thrown;
+    const http = host.switchToHttp();
+    const request = http.getRequest<MinimalRequest>();
+    const reply = http.getResponse<MinimalReply>();
+    const problem = buildProblem(thrown, {
+      instance: problemInstance(request.url),
+      traceId: this.traceIds?.currentTraceId(),
+    });
+    if (problem.status >= 500 && !(thrown instanceof DomainError)) {
+      const err =
+        thrown instanceof Error ? { name: thrown.name, message: thrown.message, stack: thrown.stack } : thrown;
+      this.logger.error({ err }, 'unhandled error');
+    }
+    if (reply.sent || reply.raw?.headersSent) {
+      if (!reply.raw?.writableEnded) reply.raw?.end?.();
+      return;
+    }
+    const response = toOpenAiError(thrown, problem);
+    reply.status(response.status).header('content-type', 'application/json; charset=utf-8');
+    for (const [name, value] of Object.entries(response.headers)) reply.header(name, value);
+    reply.send(JSON.stringify(response.body));
+  }
+}
