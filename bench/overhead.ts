@@ -25,6 +25,8 @@
  * - `openai-on`, `gemini-on`: (c) `POST /reason` through the built control plane (dist/) with the real
  *   OpenAI-compatible / @google/genai adapter pointed at the mock, telemetry on and its receivers listening
  *   (a dgram socket for DogStatsD, an HTTP trace intake with /info, /v0.4/traces and /evp_proxy/v2/...);
+ * - `openai-chat`: (c) `POST /v1/chat/completions` (the OpenAI-compatible route, the one Portkey is measured on)
+ *   through the built control plane, openai adapter, telemetry on, the same prompt as `/reason`;
  * - `openai-absent`, `gemini-absent`: (d) the same with the receivers' ports closed;
  * - `openai-notrace`: diagnostic, DD_TRACE_ENABLED=false (metrics and logs still on), to size dd-trace's share;
  * - `openai-exp`, `openai-exp2`, `openai-exp3` (only when listed): `openai-on` plus the environment and node
@@ -125,6 +127,7 @@ const ALL_VARIANTS = [
   'nest-naive',
   'openai-on',
   'gemini-on',
+  'openai-chat',
   'openai-absent',
   'gemini-absent',
   'openai-notrace',
@@ -420,7 +423,10 @@ function getStatus(url: string): Promise<number> {
   });
 }
 
-function postJson(url: string, body: string): Promise<{ status: number; body: string }> {
+function postJson(
+  url: string,
+  body: string,
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolvePromise, reject) => {
     const req = http.request(
       url,
@@ -428,7 +434,9 @@ function postJson(url: string, body: string): Promise<{ status: number; body: st
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('end', () =>
+          resolvePromise({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }),
+        );
       },
     );
     req.on('error', reject);
@@ -564,6 +572,14 @@ const VARIANTS: Record<VariantKey, VariantDef> = {
     telemetry: 'listening',
     expectProvider: 'gemini',
   },
+  'openai-chat': {
+    label: '(c) control plane, `POST /v1/chat/completions` (OpenAI-compatible), openai adapter, telemetry on',
+    path: '/v1/chat/completions',
+    body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: PROMPT }] }),
+    provider: 'openai',
+    telemetry: 'listening',
+    expectProvider: 'openai',
+  },
   'openai-absent': {
     label: '(d) control plane, openai adapter, receivers absent',
     path: '/reason',
@@ -663,6 +679,13 @@ async function controlPlaneEnv(
     DD_TRACE_ENABLED: def.telemetry === 'no-trace' ? 'false' : 'true',
     LLM_MODEL: MODEL,
     LLM_PROVIDER: def.provider!,
+    // The load generator sends no API key and far more than a client's rate limit (docs/security.md).
+    AUTH_DISABLED: 'true',
+    RATE_LIMIT_PER_MINUTE: '0',
+    // A closed-loop benchmark keeps the event loop at ~100 %: saturation shedding (LLM_SHED_*) would turn the
+    // overhead measurement into a shedding one.
+    LLM_SHED_ELU: '0',
+    LLM_SHED_EVENT_LOOP_DELAY_MS: '0',
     ...(def.provider === 'openai'
       ? { OPENAI_BASE_URL: upstreamUrl }
       : { GEMINI_API_KEY: 'bench-not-a-real-key', LLM_BASE_URL: upstreamUrl }),
@@ -732,11 +755,21 @@ async function startNestReference(
 }
 
 async function sanityCheck(running: Running): Promise<string> {
-  const { status, body } = await postJson(`${running.url}${running.def.path}`, running.def.body);
+  const { status, body, headers } = await postJson(`${running.url}${running.def.path}`, running.def.body);
   if (status !== 200) throw new Error(`${running.key}: sanity request answered ${status}: ${body.slice(0, 500)}`);
   const parsed = JSON.parse(body) as { metadata?: Record<string, unknown>; choices?: unknown[] };
   if (running.def.expectProvider === undefined) return 'ok';
-  const meta = parsed.metadata ?? {};
+  // The OpenAI-compatible route says the same in its x-control-plane-* headers (its body is OpenAI's).
+  const meta =
+    parsed.metadata ??
+    (running.def.path === '/v1/chat/completions'
+      ? {
+          provider: headers['x-control-plane-provider'],
+          model: headers['x-control-plane-model'],
+          total_tokens: (parsed as { usage?: { total_tokens?: number } }).usage?.total_tokens,
+          cost_usd: headers['x-control-plane-cost-usd'],
+        }
+      : {});
   if (meta.provider !== running.def.expectProvider) {
     throw new Error(`${running.key}: expected provider ${running.def.expectProvider}, got ${body.slice(0, 500)}`);
   }

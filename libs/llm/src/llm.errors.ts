@@ -1,5 +1,6 @@
 import { defineErrorCodes, DomainError, HTTP_ERRORS } from '@app/common';
 import type { LlmErrorKind } from './ports/llm-provider.port';
+import type { SaturatedResource } from './reliability/saturation';
 
 /**
  * The LLM lib's error codes (see docs/errors.md). A failed model call is also answered with the generic gateway
@@ -16,7 +17,11 @@ export const LLM_ERRORS = defineErrorCodes({
   UPSTREAM_UNAVAILABLE: { status: 503, title: 'Upstream model provider unavailable' },
   /** Every model of the chain has its circuit open. */
   CIRCUIT_OPEN: { status: 503, title: 'Circuit breaker open' },
-  /** No upstream slot freed within LLM_QUEUE_TIMEOUT_MS. */
+  /**
+   * A resource is saturated, named by the `resource` extension: `event_loop` or `heap` (load shed at admission),
+   * `concurrency` (no slot of LLM_MAX_CONCURRENCY within LLM_QUEUE_TIMEOUT_MS), `provider_rate_limit` (every model
+   * held after the provider's 429). Retry-After says when to come back.
+   */
   NO_CAPACITY: { status: 503, title: 'No capacity' },
   /** The client closed the connection before the answer was complete (nginx's 499: nobody reads the answer). */
   CLIENT_CLOSED_REQUEST: { status: 499, title: 'Client closed request' },
@@ -42,6 +47,8 @@ export interface FailureContext {
   lastUpstreamStatus: number | null;
   lastErrorKind: LlmErrorKind | 'circuit_open' | 'no_capacity' | null;
   retryAfterSeconds: number | null;
+  /** NO_CAPACITY: the saturated resource. */
+  resource?: SaturatedResource;
 }
 
 /**
@@ -69,6 +76,7 @@ export class LlmCallFailedError extends DomainError {
         lastUpstreamStatus: context.lastUpstreamStatus,
         errorType: context.lastErrorKind,
         retryAfterSeconds: context.retryAfterSeconds,
+        ...(context.resource !== undefined ? { resource: context.resource } : {}),
       },
       context.retryAfterSeconds !== null ? { 'retry-after': String(context.retryAfterSeconds) } : {},
       options,

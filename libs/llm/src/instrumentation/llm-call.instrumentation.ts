@@ -8,7 +8,9 @@ import type { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
 import type { LlmUsage } from '../ports/llm-provider.port';
 import type { CostBreakdown } from '../pricing/price-table';
 import { CIRCUIT_STATE_VALUE, type CircuitState } from '../reliability/circuit-breaker';
-import { LATENCY_SLO_TAG, type LatencySloOutcome, LLM_METRICS as M } from './llm-metrics';
+import { RATE_LIMIT_STATE_VALUE, type RateLimitState } from '../reliability/rate-limit-gate';
+import type { SaturatedResource } from '../reliability/saturation';
+import { LATENCY_SLO_TAG, type LatencySloOutcome, LLM_METRICS as M, RESOURCE_TAG } from './llm-metrics';
 
 export type CallStatus = 'ok' | 'error' | 'safety_block' | 'aborted';
 
@@ -231,6 +233,29 @@ export class LlmCallInstrumentation {
       CIRCUIT_STATE_VALUE[state],
       formatTags({ [TAG.provider]: provider, [TAG.model]: model }),
     );
+  }
+
+  /** A rate-limit gate's state, limit and calls in flight (on a hold and every 10 s). */
+  rateLimitGate(provider: string, model: string, state: RateLimitState, limit: number, inFlight: number): void {
+    const tags = formatTags({ [TAG.provider]: provider, [TAG.model]: model });
+    this.metrics.gauge(M.rateLimitState.name, RATE_LIMIT_STATE_VALUE[state], tags);
+    this.metrics.gauge(M.concurrencyLimit.name, limit, tags);
+    this.metrics.gauge(M.concurrencyInFlight.name, inFlight, tags);
+  }
+
+  rateLimitHold(provider: string, model: string): void {
+    this.metrics.increment(M.rateLimitHolds.name, 1, formatTags({ [TAG.provider]: provider, [TAG.model]: model }));
+  }
+
+  /** A call refused with 503 NO_CAPACITY, by the saturated resource. */
+  shed(endpoint: LlmEndpoint, provider: string, resource: SaturatedResource): void {
+    const key = `shed|${endpoint}|${provider}|${resource}`;
+    let tags = this.tagCache.get(key);
+    if (!tags) {
+      tags = formatTags({ [TAG.endpoint]: endpoint, [TAG.provider]: provider, [RESOURCE_TAG]: resource });
+      this.tagCache.set(key, tags);
+    }
+    this.metrics.increment(M.shed.name, 1, tags);
   }
 
   private common(tags: string[], retries: number, fallbackUsed: boolean, counters: AttemptCounters): void {

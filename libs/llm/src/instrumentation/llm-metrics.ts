@@ -11,6 +11,9 @@ const ERROR_TAGS = [TAG.endpoint, TAG.provider, TAG.model, TAG.status, TAG.error
 export const LATENCY_SLO_TAG = 'latency_slo';
 export type LatencySloOutcome = 'met' | 'missed';
 
+/** The `resource` tag of `llm.shed.count`: event_loop, heap, concurrency or provider_rate_limit (SaturatedResource). */
+export const RESOURCE_TAG = 'resource';
+
 /**
  * Metrics of LLM calls: emitted once per call by LlmCallInstrumentation (the route metrics of the interceptor
  * are separate). `model` is the model that answered (or the last one tried), from config, never free text.
@@ -137,6 +140,45 @@ export const LLM_METRICS = {
     tags: [TAG.provider, TAG.model],
     description:
       'Circuit breaker state per provider+model: 0 closed, 1 half-open, 2 open (sent on change and every 10 s).',
+  },
+  rateLimitState: {
+    name: 'llm.rate_limit.state',
+    type: 'gauge',
+    unit: 'state',
+    tags: [TAG.provider, TAG.model],
+    description:
+      'Rate-limit gate per provider+model: 0 open, 1 probing (half-open after a hold), 2 held after a 429 (sent on a hold and every 10 s).',
+  },
+  rateLimitHolds: {
+    name: 'llm.rate_limit.hold.count',
+    type: 'count',
+    unit: 'hold',
+    tags: [TAG.provider, TAG.model],
+    description:
+      'Holds started by an upstream 429 (for its Retry-After, bounded by LLM_RATE_LIMIT_MAX_HOLD_MS); 429s of calls sent before a hold began start none.',
+  },
+  concurrencyLimit: {
+    name: 'llm.concurrency.limit',
+    type: 'gauge',
+    unit: 'call',
+    tags: [TAG.provider, TAG.model],
+    description:
+      'Adaptive limit of calls in flight per provider+model (AIMD: halved on a 429, +1 per success, at most LLM_MAX_CONCURRENCY; sent on a hold and every 10 s).',
+  },
+  concurrencyInFlight: {
+    name: 'llm.concurrency.in_flight',
+    type: 'gauge',
+    unit: 'call',
+    tags: [TAG.provider, TAG.model],
+    description: 'Upstream calls in flight per provider+model (every 10 s).',
+  },
+  shed: {
+    name: 'llm.shed.count',
+    type: 'count',
+    unit: 'call',
+    tags: [TAG.endpoint, TAG.provider, RESOURCE_TAG],
+    description:
+      'Calls refused with 503 NO_CAPACITY, by the saturated resource: event_loop or heap (shed at admission, before any work), concurrency (LLM_MAX_CONCURRENCY full for LLM_QUEUE_TIMEOUT_MS), provider_rate_limit (every model held after a 429).',
   },
   unpriced: {
     name: 'llm.cost.unpriced.count',

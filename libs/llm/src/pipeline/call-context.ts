@@ -9,6 +9,7 @@ import { LlmProvider } from '../ports/llm-provider.port';
 import { CallBookkeeping } from './call-bookkeeping';
 import { CallBudget } from './call-budget';
 import { LlmDrills } from './llm-drills';
+import { LoadShedder } from './load-shedder';
 
 /** One call, from its admission to its records. Nothing about a call is stored on shared objects. */
 export interface CallContext {
@@ -22,6 +23,10 @@ export interface CallContext {
   startedAtMs: number;
   /** The prompt sent (after drills). */
   prompt: string;
+  /** The models to try, in order: the configured chain, or a chat call's model first, then the other configured ones. */
+  chain: readonly string[];
+  /** The call's output token limit: a chat call's `max_tokens`, else LLM_MAX_OUTPUT_TOKENS. */
+  maxOutputTokens: number;
   drillsApplied: string[];
   counters: AttemptCounters;
   /**
@@ -35,11 +40,13 @@ export interface CallContext {
   spanOutput?: string;
 }
 
-/** Opens calls: admission (budget), the prompt's safety inspection, drills, and the deadline's clock. */
+/** Opens calls: admission (saturation, budget), the prompt's safety inspection, drills, and the deadline's clock. */
 @Injectable()
 export class CallContexts {
   /** LLM Observability is on: otherwise no call prepares anything for it. */
   private readonly llmobs: boolean;
+  /** The configured chain: LLM_MODEL, then LLM_FALLBACK_MODELS. */
+  private readonly chain: readonly string[];
 
   constructor(
     private readonly config: AppConfig,
@@ -48,15 +55,19 @@ export class CallContexts {
     private readonly drills: LlmDrills,
     private readonly provider: LlmProvider,
     private readonly budget: CallBudget,
+    private readonly shedder: LoadShedder,
   ) {
     this.llmobs = config.tracing.enabled && config.tracing.llmobsEnabled;
+    this.chain = [config.llm.model, ...config.llm.fallbackModels];
   }
 
   /**
-   * Throws BUDGET_EXCEEDED or PROMPT_INJECTION before anything is sent (such a call is not an LLM call). With a
-   * daily budget the call's worst case is reserved last (`CallBudget`): a promise only with PostgreSQL.
+   * Throws NO_CAPACITY (the process is saturated: `LoadShedder`), BUDGET_EXCEEDED or PROMPT_INJECTION before
+   * anything is sent (such a call is not an LLM call). With a daily budget the call's worst case is reserved last
+   * (`CallBudget`): a promise only with PostgreSQL.
    */
   open(raw: LlmCallInput): CallContext | Promise<CallContext> {
+    this.shedder.admit(raw, raw.chat?.model ?? this.chain[0]!);
     this.bookkeeping.admit();
     const input = this.assessor.inspect(raw, this.provider.name);
     const { prompt, applied } = this.drills.preparePrompt(input.prompt, input.drills);
@@ -68,12 +79,21 @@ export class CallContexts {
       deadline: started + this.config.llm.deadlineMs,
       startedAtMs: Date.now(),
       prompt,
+      chain: this.chainOf(input),
+      maxOutputTokens: input.chat?.maxOutputTokens ?? this.config.llm.maxOutputTokens,
       drillsApplied: applied,
       counters: { rateLimits: 0, timeouts: 0 },
       llmobs: this.llmobs && sampled(this.config.tracing.llmobsSampleRate),
     };
     const reserved = this.budget.reserve(ctx);
     return reserved ? reserved.then(() => ctx) : ctx;
+  }
+
+  /** A chat call's model goes first, then the rest of the configured chain (each model once). */
+  private chainOf(input: LlmCallInput): readonly string[] {
+    const primary = input.chat?.model;
+    if (primary === undefined || primary === this.chain[0]) return this.chain;
+    return [primary, ...this.chain.filter((model) => model !== primary)];
   }
 }
 
@@ -82,7 +102,7 @@ export class CallContexts {
  * deadline may fire a fraction of a millisecond before `performance.now()` reaches it (timers run on the event loop's
  * cached clock), which let a fallback attempt start with nothing left under load.
  */
-const MIN_ATTEMPT_MS = 5;
+export const MIN_ATTEMPT_MS = 5;
 
 /** The call's deadline has passed (or too little is left of it for an attempt): no attempt starts. */
 export function deadlinePassed(ctx: CallContext): boolean {

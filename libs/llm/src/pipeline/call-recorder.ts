@@ -47,7 +47,7 @@ export class CallRecorder {
     if (!(error instanceof LlmCallFailedError)) {
       if (!ctx.input.signal?.aborted) this.budget.release(ctx);
       return ctx.input.signal?.aborted
-        ? this.abandoned(ctx, this.failures.abandoned({ inFlight: false }, error))
+        ? this.abandoned(ctx, this.failures.abandoned({ inFlight: false, model: ctx.chain[0] }, error))
         : error;
     }
     const latencyMs = performance.now() - ctx.started;

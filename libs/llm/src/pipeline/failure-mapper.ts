@@ -9,6 +9,7 @@ import {
   LlmProviderError,
 } from '../ports/llm-provider.port';
 import type { NoCapacityError } from '../reliability/concurrency-limiter';
+import type { SaturatedResource } from '../reliability/saturation';
 import { isTimeoutReason } from '../reliability/sleep';
 
 /** Provider error messages are cut to this (they end up in the problem detail, the span and the log line). */
@@ -27,6 +28,10 @@ export interface ChainFailure {
   deadlineReached: boolean;
   /** The soonest an open circuit of the chain lets a probe through. */
   circuitRetryAfterMs: number;
+  /** Set when a model could not be tried because the provider's rate limit held it past the call's wait. */
+  rateLimited: boolean;
+  /** The soonest such a hold ends. */
+  holdRetryAfterMs: number;
 }
 
 /**
@@ -75,7 +80,7 @@ export class FailureMapper {
    * output budget thinking (finish reason `length`) or a server answers `content: null`.
    */
   failIfEmpty(request: LlmGenerateRequest, result: LlmGenerateResult): void {
-    if (result.safetyBlock !== undefined || result.text.trim() !== '') return;
+    if (result.safetyBlock !== undefined || result.text.trim() !== '' || (result.toolCalls?.length ?? 0) > 0) return;
     const why =
       result.finishReason === 'length'
         ? `the output budget (LLM_MAX_OUTPUT_TOKENS=${request.maxOutputTokens}) ran out before any answer text`
@@ -87,15 +92,30 @@ export class FailureMapper {
     });
   }
 
-  /** No concurrency slot freed within LLM_QUEUE_TIMEOUT_MS: 503, retry in a second. */
+  /** No concurrency slot freed within LLM_QUEUE_TIMEOUT_MS: 503 `concurrency`, retry in a second. */
   noCapacity(
     error: NoCapacityError,
     context: Omit<FailureContext, 'provider' | 'lastErrorKind' | 'retryAfterSeconds'>,
   ): LlmCallFailedError {
-    return this.failure('NO_CAPACITY', `No capacity: ${error.message}`, {
+    return this.saturated('concurrency', `${error.message} (LLM_MAX_CONCURRENCY)`, 1000, context);
+  }
+
+  /**
+   * A saturated resource refused the call: 503 NO_CAPACITY naming it (`resource`), with a Retry-After of
+   * `retryAfterMs` (at least 1 s).
+   */
+  saturated(
+    resource: SaturatedResource,
+    why: string,
+    retryAfterMs: number,
+    context: Omit<FailureContext, 'provider' | 'lastErrorKind' | 'retryAfterSeconds' | 'resource'>,
+  ): LlmCallFailedError {
+    const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    return this.failure('NO_CAPACITY', `No capacity (${resource}): ${why}; retry in ${retryAfterSeconds} s`, {
       ...context,
       lastErrorKind: 'no_capacity',
-      retryAfterSeconds: 1,
+      retryAfterSeconds,
+      resource,
     });
   }
 
@@ -115,6 +135,15 @@ export class FailureMapper {
           lastErrorKind: 'timeout',
           retryAfterSeconds: null,
         },
+      );
+    }
+    if (modelsTried.length === 0 && state.rateLimited && state.holdRetryAfterMs <= state.circuitRetryAfterMs) {
+      const held = state.holdRetryAfterMs;
+      return this.saturated(
+        'provider_rate_limit',
+        `${this.provider.name} is rate-limiting every model of the chain (${chain.join(', ')}) that is not open-circuited`,
+        held,
+        { model: chain[chain.length - 1]!, modelsTried, attempts, lastUpstreamStatus: null },
       );
     }
     if (modelsTried.length === 0) {

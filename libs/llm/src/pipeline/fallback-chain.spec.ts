@@ -111,6 +111,72 @@ describe('FallbackChain: retries, backoff, fallback, circuit breakers, the retry
     expect(gauges).toEqual(expect.arrayContaining([0, 2, 1]));
   });
 
+  it('429s never open the circuit: the model is held for Retry-After, then answers; 503 says provider_rate_limit', async () => {
+    const provider = new ScriptedProvider().script(
+      'gemini-2.5-flash',
+      ...Array.from({ length: 6 }, () => ({ fail: 'rate_limit' as const, status: 429, retryAfterMs: 300 })),
+      { ok: 'recovered' },
+    );
+    const { service, breakers, metrics } = await build(
+      { LLM_MAX_RETRIES: '0', LLM_BREAKER_FAILURE_THRESHOLD: '2', LLM_QUEUE_TIMEOUT_MS: '0' },
+      provider,
+    );
+    const first = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(first).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', status: 503 });
+    expect(first.headers['retry-after']).toBe('1');
+    // Held: the next calls are refused at once without reaching the provider, naming the resource.
+    for (let i = 0; i < 5; i++) {
+      const held = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+      expect(held.code).toBe('NO_CAPACITY');
+      expect(held.extensions).toMatchObject({ resource: 'provider_rate_limit', attempts: 0 });
+      expect(held.headers['retry-after']).toBe('1');
+    }
+    expect(provider.calls).toHaveLength(1);
+    expect(breakers.states()['gemini-2.5-flash']).toBe('closed');
+    expect(named(metrics, 'llm.shed.count')[0]!.tags).toContain('resource:provider_rate_limit');
+    expect(named(metrics, 'llm.rate_limit.hold.count')).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 320));
+    // The probe: still 429, held again; the circuit stays closed.
+    await expect(service.complete(input())).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect(breakers.states()['gemini-2.5-flash']).toBe('closed');
+    expect(provider.calls).toHaveLength(2);
+  });
+
+  it('a call arriving during a hold waits for it (bounded by LLM_QUEUE_TIMEOUT_MS) and is answered by the probe', async () => {
+    const provider = new ScriptedProvider().script(
+      'gemini-2.5-flash',
+      { fail: 'rate_limit', status: 429, retryAfterMs: 150 },
+      { ok: 'after the hold' },
+    );
+    const { service } = await build({ LLM_MAX_RETRIES: '0', LLM_QUEUE_TIMEOUT_MS: '1000' }, provider);
+    await expect(service.complete(input())).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    const started = Date.now();
+    const result = await answered(service.complete(input()));
+    expect(result.answer).toBe('after the hold');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    expect(provider.calls[1]!.at - provider.calls[0]!.at).toBeGreaterThanOrEqual(149);
+  });
+
+  it('a call arriving during a hold falls back to the next model at once', async () => {
+    const provider = new ScriptedProvider()
+      .script('gemini-2.5-flash', { fail: 'rate_limit', status: 429, retryAfterMs: 5000 })
+      .script('gemini-2.5-flash-lite', { ok: 'lite 1' }, { ok: 'lite 2' });
+    const { service } = await build(
+      { LLM_MAX_RETRIES: '0', LLM_FALLBACK_MODELS: 'gemini-2.5-flash-lite', LLM_RETRY_MAX_MS: '100' },
+      provider,
+    );
+    expect((await answered(service.complete(input()))).answer).toBe('lite 1');
+    const started = Date.now();
+    const second = await answered(service.complete(input()));
+    expect(second).toMatchObject({ answer: 'lite 2', modelsTried: ['gemini-2.5-flash-lite'], fallbackUsed: true });
+    expect(Date.now() - started).toBeLessThan(100);
+    expect(provider.calls.map((c) => c.model)).toEqual([
+      'gemini-2.5-flash',
+      'gemini-2.5-flash-lite',
+      'gemini-2.5-flash-lite',
+    ]);
+  });
+
   it('applies the retry drill through the real retry path', async () => {
     const provider = new ScriptedProvider();
     const { service } = await build({ LLM_MAX_RETRIES: '1' }, provider);

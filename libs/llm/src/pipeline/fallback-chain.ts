@@ -2,14 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import type { LlmProviderError } from '../ports/llm-provider.port';
 import { backoffDelay } from '../reliability/backoff';
+import { LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
 import type { CircuitBreaker } from '../reliability/circuit-breaker';
 import { NoCapacityError } from '../reliability/concurrency-limiter';
+import { type GateTicket, type RateLimitGate, RateLimitWaitError } from '../reliability/rate-limit-gate';
 import { sleep } from '../reliability/sleep';
 import { type Attempt, type AttemptKind, AttemptRunner } from './attempt-runner';
-import { type CallContext, deadlinePassed, waitPassesDeadline } from './call-context';
+import { type CallContext, deadlineLeftMs, deadlinePassed, MIN_ATTEMPT_MS, waitPassesDeadline } from './call-context';
 import type { Answered } from './call-results';
 import { CircuitBreakers } from './circuit-breakers';
 import { FailureMapper } from './failure-mapper';
+import { RateLimitGates } from './rate-limit-gates';
 
 /** The chain's answer: the started attempt's value, how it was reached, and the attempt (a stream releases it). */
 export interface ChainOutcome<T> extends Answered {
@@ -17,99 +20,98 @@ export interface ChainOutcome<T> extends Answered {
   attempt: Attempt;
 }
 
+/** Where a call's chain stands: what it tried, and why it stopped. */
+interface ChainState {
+  attempts: number;
+  retries: number;
+  lastError: LlmProviderError | undefined;
+  lastUpstreamStatus: number | null;
+  modelsTried: string[];
+  circuitRetryAfterMs: number;
+  rateLimited: boolean;
+  holdRetryAfterMs: number;
+  deadlineReached: boolean;
+}
+
 /**
- * Runs a call's attempts over the model chain. For each model whose circuit admits the call: an attempt; on a
- * retryable failure, a backoff (exponential with jitter, at least the provider's Retry-After) and a retry, up
- * to LLM_MAX_RETRIES; then the next model. No attempt starts and no backoff waits past the call's deadline.
- * Failures that say nothing about the upstream (auth, not found, bad request, drills) leave the circuit alone.
+ * Runs a call's attempts over the model chain. For each model whose circuit admits the call and whose rate-limit
+ * gate lets it through now (`RateLimitGates`): an attempt; on a retryable failure, a backoff (exponential with
+ * jitter, at least the provider's Retry-After) and a retry, up to LLM_MAX_RETRIES; then the next model. A model
+ * held after a 429 is passed over for the next one; when none of the chain could answer, the call waits for the
+ * held models in turn (each at most LLM_QUEUE_TIMEOUT_MS), then 503 NO_CAPACITY `provider_rate_limit` with the
+ * hold's Retry-After. No attempt starts and no backoff waits past the call's deadline. A 429 is a capacity signal
+ * for the gate, never a breaker failure; failures that say nothing about the upstream (auth, not found, bad request,
+ * drills) leave both alone.
  */
 @Injectable()
 export class FallbackChain {
   constructor(
     private readonly config: AppConfig,
     private readonly breakers: CircuitBreakers,
+    private readonly gates: RateLimitGates,
     private readonly runner: AttemptRunner,
     private readonly failures: FailureMapper,
+    private readonly telemetry: LlmCallInstrumentation,
   ) {}
 
   async run<T>(ctx: CallContext, kind: AttemptKind<T>): Promise<ChainOutcome<T>> {
-    const { llm } = this.config;
-    const chain = this.breakers.chain;
-    let attempts = 0;
-    let retries = 0;
-    let lastError: LlmProviderError | undefined;
-    let lastUpstreamStatus: number | null = null;
-    const modelsTried: string[] = [];
-    let circuitRetryAfterMs = Infinity;
-    let deadlineReached = false;
+    const chain = ctx.chain;
+    const state: ChainState = {
+      attempts: 0,
+      retries: 0,
+      lastError: undefined,
+      lastUpstreamStatus: null,
+      modelsTried: [],
+      circuitRetryAfterMs: Infinity,
+      rateLimited: false,
+      holdRetryAfterMs: Infinity,
+      deadlineReached: false,
+    };
+    // Models held by the provider's rate limit: passed over, then waited for if nothing else answered.
+    const held: string[] = [];
 
     for (const model of chain) {
       if (deadlinePassed(ctx)) {
-        deadlineReached = true;
+        state.deadlineReached = true;
         break;
       }
       const breaker = this.breakers.get(model);
       if (!breaker.tryAcquire()) {
-        circuitRetryAfterMs = Math.min(circuitRetryAfterMs, breaker.retryAfterMs());
+        state.circuitRetryAfterMs = Math.min(state.circuitRetryAfterMs, breaker.retryAfterMs());
         continue;
       }
-      modelsTried.push(model);
-      for (let retry = 0; ; retry++) {
-        attempts += 1;
-        let releaseSlot: () => void;
-        try {
-          releaseSlot = await this.runner.slot(ctx);
-        } catch (error) {
-          breaker.release();
-          if (error instanceof NoCapacityError)
-            throw this.failures.noCapacity(error, { model, modelsTried, attempts, lastUpstreamStatus });
-          throw error;
-        }
-        const attempt = this.runner.begin(ctx, releaseSlot);
-        let keepSlot = false;
-        try {
-          const value = await this.runner.run(ctx, attempt, model, attempts, kind);
-          breaker.onSuccess();
-          keepSlot = kind.holdsSlot;
-          const evaluationRef = attempt.evaluationRef;
-          return { value, model, attempts, retries, modelsTried, lastUpstreamStatus, evaluationRef, attempt };
-        } catch (raw) {
-          const error = this.failures.providerError(raw, model, attempt.signal);
-          if (error.kind === 'aborted' || ctx.input.signal?.aborted) {
-            // The client went away with this attempt's request at the provider: abandoned, not a failure.
-            breaker.release();
-            throw this.failures.abandoned({ model, modelsTried, attempts, retries, inFlight: true }, error);
-          }
-          this.count(ctx, breaker, error);
-          lastError = error;
-          lastUpstreamStatus = error.details.status ?? lastUpstreamStatus;
-          if (!error.retryable || retry >= llm.maxRetries) break;
-          const delayMs = backoffDelay(retry, llm.retryBaseMs, llm.retryMaxMs, error.details.retryAfterMs);
-          // A Retry-After longer than the retry budget: try the next model instead of waiting.
-          if (delayMs > llm.retryMaxMs) break;
-          // No backoff waits past the deadline: the next model gets whatever time is left (usually none).
-          if (waitPassesDeadline(ctx, delayMs)) {
-            deadlineReached = true;
-            break;
-          }
-          retries += 1;
-          await sleep(delayMs, ctx.input.signal);
-          if (!breaker.tryAcquire()) break;
-        } finally {
-          // The slot is held through the backoff; a started stream keeps it (and its idle timer) until it ends.
-          if (!keepSlot) attempt.release();
-        }
+      const ticket = this.gates.get(model).tryAcquire();
+      if (!ticket) {
+        breaker.release();
+        held.push(model);
+        continue;
       }
+      const outcome = await this.runModel(ctx, kind, model, breaker, ticket, state);
+      if (outcome) return outcome;
     }
-    throw this.failures.exhausted({
-      chain,
-      attempts,
-      modelsTried,
-      lastError,
-      lastUpstreamStatus,
-      deadlineReached,
-      circuitRetryAfterMs,
-    });
+
+    for (const model of held) {
+      if (state.deadlineReached || deadlinePassed(ctx)) {
+        state.deadlineReached = true;
+        break;
+      }
+      const gate = this.gates.get(model);
+      const ticket = await this.waitForGate(ctx, gate, state);
+      if (!ticket) continue;
+      const breaker = this.breakers.get(model);
+      if (!breaker.tryAcquire()) {
+        gate.release(ticket);
+        state.circuitRetryAfterMs = Math.min(state.circuitRetryAfterMs, breaker.retryAfterMs());
+        continue;
+      }
+      const outcome = await this.runModel(ctx, kind, model, breaker, ticket, state);
+      if (outcome) return outcome;
+    }
+
+    const failure = this.failures.exhausted({ chain, ...state });
+    if (failure.context.resource !== undefined)
+      this.telemetry.shed(ctx.input.endpoint, failure.context.provider, failure.context.resource);
+    throw failure;
   }
 
   /** A stream that fails after its first token can no longer be retried or fall back. */
@@ -117,11 +119,126 @@ export class FallbackChain {
     return this.failures.afterFirstToken(error, outcome);
   }
 
-  /** A failed attempt's outcome for the circuit and the call's rate-limit and timeout counts. */
-  private count(ctx: CallContext, breaker: CircuitBreaker, error: LlmProviderError): void {
+  /**
+   * One model's attempts, its circuit and gate already passed: the answer, or undefined to go on to the next model
+   * (its failure in `state`). Throws when the call cannot go on (no slot, the client gone).
+   */
+  private async runModel<T>(
+    ctx: CallContext,
+    kind: AttemptKind<T>,
+    model: string,
+    breaker: CircuitBreaker,
+    firstTicket: GateTicket,
+    state: ChainState,
+  ): Promise<ChainOutcome<T> | undefined> {
+    const { llm } = this.config;
+    const gate = this.gates.get(model);
+    let ticket: GateTicket | undefined = firstTicket;
+    state.modelsTried.push(model);
+    for (let retry = 0; ; retry++) {
+      // A retry passes the gate again: after a 429 the hold (the provider's Retry-After) has ended, or a probe decides.
+      ticket ??= await this.waitForGate(ctx, gate, state).catch((error: unknown) => {
+        breaker.release();
+        throw error;
+      });
+      if (!ticket) {
+        breaker.release();
+        return undefined;
+      }
+      state.attempts += 1;
+      let releaseSlot: () => void;
+      try {
+        releaseSlot = await this.runner.slot(ctx);
+      } catch (error) {
+        breaker.release();
+        gate.release(ticket);
+        if (error instanceof NoCapacityError) {
+          const { modelsTried, attempts, lastUpstreamStatus } = state;
+          const failure = this.failures.noCapacity(error, { model, modelsTried, attempts, lastUpstreamStatus });
+          this.telemetry.shed(ctx.input.endpoint, failure.context.provider, 'concurrency');
+          throw failure;
+        }
+        throw error;
+      }
+      const attempt = this.runner.begin(ctx, releaseSlot);
+      let keepSlot = false;
+      try {
+        const value = await this.runner.run(ctx, attempt, model, state.attempts, kind);
+        breaker.onSuccess();
+        gate.onSuccess(ticket);
+        keepSlot = kind.holdsSlot;
+        const { attempts, retries, modelsTried, lastUpstreamStatus } = state;
+        const evaluationRef = attempt.evaluationRef;
+        return { value, model, attempts, retries, modelsTried, lastUpstreamStatus, evaluationRef, attempt };
+      } catch (raw) {
+        const error = this.failures.providerError(raw, model, attempt.signal);
+        if (error.kind === 'aborted' || ctx.input.signal?.aborted) {
+          // The client went away with this attempt's request at the provider: abandoned, not a failure.
+          breaker.release();
+          gate.release(ticket);
+          const { modelsTried, attempts, retries } = state;
+          throw this.failures.abandoned({ model, modelsTried, attempts, retries, inFlight: true }, error);
+        }
+        this.count(ctx, breaker, gate, ticket, error);
+        ticket = undefined;
+        state.lastError = error;
+        state.lastUpstreamStatus = error.details.status ?? state.lastUpstreamStatus;
+        if (!error.retryable || retry >= llm.maxRetries) return undefined;
+        const delayMs = backoffDelay(retry, llm.retryBaseMs, llm.retryMaxMs, error.details.retryAfterMs);
+        // A Retry-After longer than the retry budget: try the next model instead of waiting.
+        if (delayMs > llm.retryMaxMs) return undefined;
+        // No backoff waits past the deadline: the next model gets whatever time is left (usually none).
+        if (waitPassesDeadline(ctx, delayMs)) {
+          state.deadlineReached = true;
+          return undefined;
+        }
+        state.retries += 1;
+        await sleep(delayMs, ctx.input.signal);
+        if (!breaker.tryAcquire()) return undefined;
+      } finally {
+        // The slot is held through the backoff; a started stream keeps it (and its idle timer) until it ends.
+        if (!keepSlot) attempt.release();
+      }
+    }
+  }
+
+  /**
+   * Waits for a held model's gate, at most LLM_QUEUE_TIMEOUT_MS and never past the deadline: its ticket, or
+   * undefined (the wait ran out: recorded in `state` for the 503's Retry-After). The client's abort propagates.
+   */
+  private async waitForGate(ctx: CallContext, gate: RateLimitGate, state: ChainState): Promise<GateTicket | undefined> {
+    const waitMs = Math.min(this.config.llm.queueTimeoutMs, deadlineLeftMs(ctx) - MIN_ATTEMPT_MS);
+    try {
+      return await gate.acquire(waitMs, ctx.input.signal);
+    } catch (error) {
+      if (!(error instanceof RateLimitWaitError)) throw error;
+      state.rateLimited = true;
+      state.holdRetryAfterMs = Math.min(state.holdRetryAfterMs, error.retryAfterMs);
+      if (deadlinePassed(ctx)) state.deadlineReached = true;
+      return undefined;
+    }
+  }
+
+  /** A failed attempt's outcome for the circuit, the rate-limit gate and the call's rate-limit and timeout counts. */
+  private count(
+    ctx: CallContext,
+    breaker: CircuitBreaker,
+    gate: RateLimitGate,
+    ticket: GateTicket,
+    error: LlmProviderError,
+  ): void {
     const drill = error.message.startsWith('drill:');
-    if (drill || ['auth', 'not_found', 'bad_request'].includes(error.kind)) breaker.release();
-    else breaker.onFailure();
+    if (drill || ['auth', 'not_found', 'bad_request'].includes(error.kind)) {
+      breaker.release();
+      gate.release(ticket);
+    } else if (error.kind === 'rate_limit') {
+      // A capacity signal, not a fault: the gate holds the model for the provider's Retry-After; the circuit stays.
+      breaker.release();
+      gate.onRateLimited(ticket, error.details.retryAfterMs);
+    } else {
+      breaker.onFailure();
+      gate.onFailure(ticket);
+    }
     if (error.kind === 'rate_limit') ctx.counters.rateLimits += 1;
     if (error.kind === 'timeout') ctx.counters.timeouts += 1;
   }

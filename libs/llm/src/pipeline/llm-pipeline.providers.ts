@@ -5,6 +5,7 @@ import { UsageRecorder } from '../assessment/usage-recorder';
 import { LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
 import { LlmService } from '../llm.service';
 import { ConcurrencyLimiter } from '../reliability/concurrency-limiter';
+import { SaturationMonitor } from '../reliability/saturation-monitor';
 import { AttemptRunner } from './attempt-runner';
 import { AttemptSpans } from './attempt-spans';
 import { CallBookkeeping } from './call-bookkeeping';
@@ -17,7 +18,9 @@ import { CircuitBreakers } from './circuit-breakers';
 import { FailureMapper } from './failure-mapper';
 import { FallbackChain } from './fallback-chain';
 import { LlmDrills } from './llm-drills';
+import { LoadShedder } from './load-shedder';
 import { ProviderAttempts } from './provider-attempts';
+import { RateLimitGates } from './rate-limit-gates';
 
 /**
  * The LLM call pipeline, `LlmService` and its parts. They need `LlmProvider`, `PriceTable`, `TokenEstimator` and
@@ -37,6 +40,9 @@ export const LLM_PIPELINE_PROVIDERS: Provider[] = [
   CallBudget,
   CallContexts,
   CircuitBreakers,
+  RateLimitGates,
+  SaturationMonitor,
+  LoadShedder,
   FailureMapper,
   AttemptSpans,
   AttemptRunner,
