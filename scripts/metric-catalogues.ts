@@ -9,6 +9,7 @@ import { INCIDENT_METRICS } from '../libs/incidents/src/incidents.metrics';
 import { LEDGER_METRICS } from '../libs/ledger/src/ledger.metrics';
 import { LLM_METRICS } from '../libs/llm/src/instrumentation/llm-metrics';
 import { ML_METRICS } from '../libs/ml/src/ml.metrics';
+import { SECURITY_METRICS } from '../libs/security/src/security.metrics';
 import { type MetricDefinition, METRICS, metricsOf } from '../libs/telemetry/src/metrics/metric-catalog';
 
 export const METRIC_CATALOGUES = {
@@ -19,6 +20,7 @@ export const METRIC_CATALOGUES = {
   FORECAST_METRICS,
   HEALTH_METRICS,
   INCIDENT_METRICS,
+  SECURITY_METRICS,
 } as const satisfies Record<string, Record<string, MetricDefinition>>;
 
 /** Every metric the service emits, sorted by name. */

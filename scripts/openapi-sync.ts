@@ -11,8 +11,12 @@ import { createOpenApiDocument } from '../apps/control-plane/src/openapi/openapi
 export const OPENAPI_FILE = resolve(process.cwd(), 'openapi/control-plane.json');
 
 async function main(): Promise<void> {
-  // The defaults only: the document must not depend on the machine's environment.
-  const config = loadConfig({ env: { DD_TRACE_ENABLED: 'false', LOG_LEVEL: 'silent' }, envFile: false });
+  // The defaults only: the document must not depend on the machine's environment. A key that matches nothing, so
+  // the app does not generate (and print) a development key: no request is served here.
+  const config = loadConfig({
+    env: { DD_TRACE_ENABLED: 'false', LOG_LEVEL: 'silent', API_KEYS: `openapi-sync:read:${'0'.repeat(64)}` },
+    envFile: false,
+  });
   const app = await createApp(config, { quiet: true });
   await app.init();
   const document = createOpenApiDocument(app, config);

@@ -52,6 +52,12 @@ export class ServiceProcess {
         DD_AGENT_HOST: '127.0.0.1',
         LOG_LEVEL: 'info',
         DATA_DIR: resolve(__dirname, '../../.cache/test-data', String(process.pid)),
+        // Test-only defaults: the suites call routes without API keys and faster than a client would, so auth and
+        // rate limits are off unless a suite sets them (test/auth.e2e-spec.ts sets AUTH_DISABLED=false and
+        // API_KEYS from test/support/api-keys.ts). Never a default outside tests (docs/security.md).
+        AUTH_DISABLED: 'true',
+        RATE_LIMIT_PER_MINUTE: '0',
+        RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0',
         ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

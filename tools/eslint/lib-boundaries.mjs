@@ -18,6 +18,7 @@ export const LIB_GRAPH = {
   'health-score': ['config', 'common', 'telemetry', 'datadog', 'ledger', 'forecast'],
   insights: ['config', 'common', 'telemetry', 'health-score', 'ml', 'forecast', 'ledger'],
   incidents: ['config', 'common', 'telemetry', 'insights', 'datadog'],
+  security: ['config', 'common', 'telemetry'],
 };
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

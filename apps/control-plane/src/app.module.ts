@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { createValidationPipe, ProblemDetailsFilter } from '@app/common';
 import { type AppConfig, ConfigModule } from '@app/config';
 import { DatadogModule } from '@app/datadog';
@@ -10,6 +10,7 @@ import { HealthScoreModule } from '@app/health-score';
 import { IncidentsModule } from '@app/incidents';
 import { InsightsModule } from '@app/insights';
 import { MlModule, PiiTextRedactor } from '@app/ml';
+import { ApiKeyGuard, SecurityModule } from '@app/security';
 import { TelemetryModule } from '@app/telemetry';
 import { HealthModule } from './health/health.module';
 
@@ -34,10 +35,13 @@ export class AppModule {
         LlmModule,
         DatadogModule,
         IncidentsModule,
+        SecurityModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
+        // Every controller route is checked against its access rule (docs/security.md); a route without one is refused.
+        { provide: APP_GUARD, useExisting: ApiKeyGuard },
       ],
     };
   }

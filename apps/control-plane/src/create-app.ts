@@ -1,8 +1,9 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { JSON_MEDIA_TYPE, parseJsonBody } from '@app/common';
+import { FrameworkErrorResponder, JSON_MEDIA_TYPE, parseJsonBody } from '@app/common';
 import type { AppConfig } from '@app/config';
+import { configureHttpSecurity } from '@app/security';
 import { AppModule } from './app.module';
 import { setupOpenApi } from './openapi/openapi';
 
@@ -13,9 +14,15 @@ export interface CreateAppOptions {
 
 /** Builds the application (not listening): Fastify with JSON bodies only, JSON logs, OpenAPI at /docs. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  // The router's own errors (a path that is not UTF-8, an over-long parameter) answer problem+json too.
+  const frameworkErrors = new FrameworkErrorResponder();
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     return503OnClosing: true,
+    frameworkErrors: frameworkErrors.handler,
+    // The client IP of the per-IP rate limit: X-Forwarded-For only from as many proxies as TRUST_PROXY_HOPS says.
+    trustProxy:
+      config.http.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.http.trustProxyHops : false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bufferLogs: !options.quiet,
@@ -25,7 +32,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bodyParser: false,
   });
   if (!options.quiet) app.useLogger(app.get(Logger));
+  frameworkErrors.bind(app);
   acceptJsonBodiesOnly(app, config.http.bodyLimitBytes);
+  configureHttpSecurity(app);
   exitOnSignal(app);
   drainOnShutdown(app, config.http.shutdownGraceMs);
   setupOpenApi(app, config);

@@ -1,6 +1,7 @@
 export * from './errors/domain-error';
 export * from './errors/error-codes';
 export * from './errors/error-status';
+export * from './errors/framework-errors';
 export * from './errors/problem-details.dto';
 export * from './errors/problem';
 export * from './errors/problem-details.filter';
@@ -14,6 +15,8 @@ export * from './text/sanitize';
 export * from './text/text-redactor';
 export * from './text/truncate';
 export * from './validation/validation';
+export * from './validation/number-from-text';
 export * from './errors/api-problems.decorator';
 export * from './time/time';
 export * from './random/seeded-random';
+export * from './auth/auth.decorators';

@@ -1,3 +1,4 @@
+import type { ApiKeyEntry } from './api-keys';
 import type { LlmProviderName } from './env.dto';
 import type { Secret } from './secret';
 
@@ -17,6 +18,21 @@ export abstract class AppConfig {
     readonly host: string;
     readonly bodyLimitBytes: number;
     readonly shutdownGraceMs: number;
+    /** Proxies whose X-Forwarded-For is trusted for the client IP (TRUST_PROXY_HOPS); 0: none. */
+    readonly trustProxyHops: number;
+  };
+  abstract readonly security: {
+    /** AUTH_DISABLED: every route open (local development only). */
+    readonly authDisabled: boolean;
+    /** API_KEYS and API_KEYS_FILE; empty: a development key is generated at boot (unless auth is disabled). */
+    readonly apiKeys: readonly ApiKeyEntry[];
+    /** The paths open without a key (AUTH_OPEN_PATHS). */
+    readonly openPaths: readonly string[];
+    /** Requests per minute per key, and per IP without a key; 0: no limit. */
+    readonly rateLimitPerMinute: number;
+    readonly rateLimitAnonymousPerMinute: number;
+    /** CORS_ORIGINS; empty: CORS off. */
+    readonly corsOrigins: readonly string[];
   };
   abstract readonly log: {
     readonly level: LogLevel;
@@ -80,8 +96,18 @@ export abstract class AppConfig {
     readonly maxRetries: number;
     readonly retryBaseMs: number;
     readonly retryMaxMs: number;
+    /** Hard cap on upstream calls in flight for the provider (LLM_MAX_CONCURRENCY), also its connection pool's size. */
     readonly maxConcurrency: number;
     readonly queueTimeoutMs: number;
+    /** The hold on a model after a 429: without Retry-After, and the ceiling of any hold. */
+    readonly rateLimit: { readonly holdMs: number; readonly maxHoldMs: number };
+    /** Load shedding on saturation (0 turns a signal off): each must hold for `sustainMs`. */
+    readonly shed: {
+      readonly elu: number;
+      readonly eventLoopDelayMs: number;
+      readonly heapRatio: number;
+      readonly sustainMs: number;
+    };
     readonly breaker: {
       readonly failureThreshold: number;
       readonly failureRatio: number;

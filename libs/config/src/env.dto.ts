@@ -23,6 +23,7 @@ export const SECRET_VARIABLES = new Set([
   'OPENAI_API_KEY',
   'DATABASE_URL',
   'INCIDENTS_WEBHOOK_SECRET',
+  'API_KEYS',
 ]);
 
 const toInt = ({ value }: { value: unknown }): unknown =>
@@ -54,6 +55,24 @@ export class EnvDto {
   @IsString() @MinLength(1) HOST = '127.0.0.1';
   @Transform(toInt) @IsInt() @Min(1024) @Max(100 * 1024 * 1024) BODY_LIMIT_BYTES = 1024 * 1024;
   @Transform(toInt) @IsInt() @Min(0) @Max(600_000) SHUTDOWN_GRACE_MS = 10_000;
+
+  // --- security (docs/security.md) ---
+  /** API keys: `<name>:<scopes>:<sha256 hex of the key>`, comma-separated; scopes `+`-joined from invoke, read, admin. */
+  @IsOptional() @Transform(blankToUndefined) @IsString() @MaxLength(100_000) API_KEYS?: string;
+  /** A file of API key entries, one per line (`#` comments); merged with API_KEYS. */
+  @IsOptional() @Transform(blankToUndefined) @IsString() @MaxLength(4096) API_KEYS_FILE?: string;
+  /** Local development only: every route open to anyone who reaches the port (a warning at boot and in /health/ready). */
+  @Transform(toBool) @IsBoolean() AUTH_DISABLED = false;
+  /** Paths open without a key: `none`, or a subset of /health, /health/ready, /docs, /docs-json, /docs-yaml, /openapi.json. */
+  @IsString() @MaxLength(1000) AUTH_OPEN_PATHS = '/health,/health/ready,/docs,/docs-json,/docs-yaml,/openapi.json';
+  /** Requests per minute per API key (token bucket, per replica); 0: no limit. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000) RATE_LIMIT_PER_MINUTE = 600;
+  /** Requests per minute per client IP without a (valid) key, per replica; 0: no limit. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000) RATE_LIMIT_ANONYMOUS_PER_MINUTE = 120;
+  /** Origins allowed by CORS, comma-separated (`https://app.example.com`, or `*`); empty: CORS off. */
+  @IsString() @MaxLength(4000) CORS_ORIGINS = '';
+  /** Proxies in front of the service whose X-Forwarded-For is trusted for the client IP (0: none). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(10) TRUST_PROXY_HOPS = 0;
 
   // --- logging ---
   @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
@@ -136,8 +155,17 @@ export class EnvDto {
   @Transform(toInt) @IsInt() @Min(0) @Max(10) LLM_MAX_RETRIES = 2;
   @Transform(toInt) @IsInt() @Min(1) @Max(60_000) LLM_RETRY_BASE_MS = 250;
   @Transform(toInt) @IsInt() @Min(1) @Max(300_000) LLM_RETRY_MAX_MS = 8_000;
-  @Transform(toInt) @IsInt() @Min(1) @Max(10_000) LLM_MAX_CONCURRENCY = 64;
+  /** Hard cap on upstream calls in flight for the provider (also its connection pool's size). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(100_000) LLM_MAX_CONCURRENCY = 5_000;
   @Transform(toInt) @IsInt() @Min(0) @Max(60_000) LLM_QUEUE_TIMEOUT_MS = 2_000;
+  /** Hold on a model after a 429 without Retry-After (a Retry-After is honoured as the hold, up to the max). */
+  @Transform(toInt) @IsInt() @Min(10) @Max(600_000) LLM_RATE_LIMIT_HOLD_MS = 1_000;
+  @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000) LLM_RATE_LIMIT_MAX_HOLD_MS = 60_000;
+  /** Load shedding (503 NO_CAPACITY) on saturation, each signal sustained for LLM_SHED_SUSTAIN_MS; 0 turns one off. */
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(1) LLM_SHED_ELU = 0.99;
+  @Transform(toInt) @IsInt() @Min(0) @Max(60_000) LLM_SHED_EVENT_LOOP_DELAY_MS = 500;
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(1) LLM_SHED_HEAP_RATIO = 0.9;
+  @Transform(toInt) @IsInt() @Min(500) @Max(600_000) LLM_SHED_SUSTAIN_MS = 5_000;
   @Transform(toInt) @IsInt() @Min(1) @Max(1000) LLM_BREAKER_FAILURE_THRESHOLD = 5;
   @Transform(toNumber) @IsNumber() @Min(0.01) @Max(1) LLM_BREAKER_FAILURE_RATIO = 0.5;
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000) LLM_BREAKER_MIN_REQUESTS = 20;

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
+import { parseCorsOrigins, parseOpenPaths, readApiKeys } from './api-keys';
 import { AppConfig, HEALTH_COMPONENTS, type HealthComponentName } from './app-config';
 import { EnvDto, SECRET_VARIABLES } from './env.dto';
 import { Secret } from './secret';
@@ -118,12 +119,27 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const modelAliases = parseModelAliases(dto.LLM_MODEL_ALIASES, [dto.LLM_MODEL, ...fallbackModels]);
   if (typeof modelAliases === 'string') throw new ConfigError([`LLM_MODEL_ALIASES: ${modelAliases}`]);
 
+  const apiKeys = readApiKeys(dto.API_KEYS, dto.API_KEYS_FILE);
+  const openPaths = parseOpenPaths(dto.AUTH_OPEN_PATHS);
+  const cors = parseCorsOrigins(dto.CORS_ORIGINS);
+  const securityProblems = [...apiKeys.problems, ...openPaths.problems, ...cors.problems];
+  if (securityProblems.length > 0) throw new ConfigError(securityProblems);
+
   const config: AppConfig = {
     http: {
       port: dto.PORT,
       host: dto.HOST,
       bodyLimitBytes: dto.BODY_LIMIT_BYTES,
       shutdownGraceMs: dto.SHUTDOWN_GRACE_MS,
+      trustProxyHops: dto.TRUST_PROXY_HOPS,
+    },
+    security: {
+      authDisabled: dto.AUTH_DISABLED,
+      apiKeys: apiKeys.keys,
+      openPaths: openPaths.paths,
+      rateLimitPerMinute: dto.RATE_LIMIT_PER_MINUTE,
+      rateLimitAnonymousPerMinute: dto.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+      corsOrigins: cors.origins,
     },
     log: {
       level: dto.LOG_LEVEL,
@@ -183,6 +199,13 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       retryMaxMs: dto.LLM_RETRY_MAX_MS,
       maxConcurrency: dto.LLM_MAX_CONCURRENCY,
       queueTimeoutMs: dto.LLM_QUEUE_TIMEOUT_MS,
+      rateLimit: { holdMs: dto.LLM_RATE_LIMIT_HOLD_MS, maxHoldMs: dto.LLM_RATE_LIMIT_MAX_HOLD_MS },
+      shed: {
+        elu: dto.LLM_SHED_ELU,
+        eventLoopDelayMs: dto.LLM_SHED_EVENT_LOOP_DELAY_MS,
+        heapRatio: dto.LLM_SHED_HEAP_RATIO,
+        sustainMs: dto.LLM_SHED_SUSTAIN_MS,
+      },
       breaker: {
         failureThreshold: dto.LLM_BREAKER_FAILURE_THRESHOLD,
         failureRatio: dto.LLM_BREAKER_FAILURE_RATIO,

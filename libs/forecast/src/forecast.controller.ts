@@ -1,10 +1,11 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems } from '@app/common';
+import { ApiProblems, RequireScope } from '@app/common';
 import { CostForecastQueryDto, CostForecastResponseDto } from './forecast.dto';
 import { ForecastService } from './forecast.service';
 
 @ApiTags('forecast')
+@RequireScope('read')
 @Controller('forecast')
 export class ForecastController {
   constructor(private readonly forecasts: ForecastService) {}

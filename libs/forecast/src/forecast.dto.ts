@@ -1,10 +1,10 @@
-import { Type } from 'class-transformer';
+import { NumberFromText } from '@app/common';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
 export class CostForecastQueryDto {
   /** Hours to forecast, from the current hour on (the model's horizon is 24). */
   @IsOptional()
-  @Type(() => Number)
+  @NumberFromText()
   @IsInt()
   @Min(1)
   @Max(24)

@@ -1,11 +1,12 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems } from '@app/common';
+import { ApiProblems, RequireScope } from '@app/common';
 import { AppConfig } from '@app/config';
 import { HealthScoreQueryDto, HealthScoreResponseDto, toHealthScoreResponse } from './health-score.dto';
 import { HealthScoreService } from './health-score.service';
 
 @ApiTags('insights')
+@RequireScope('read')
 @Controller('insights')
 export class InsightsHealthController {
   constructor(

@@ -7,7 +7,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiProblems } from '@app/common';
+import { ApiProblems, OwnAuth, RequireScope, WEBHOOK_SECRET_SCHEME } from '@app/common';
 import { CreateIncidentDto, CreateIncidentFromInsightDto } from './dto/create-incident.dto';
 import { DatadogWebhookDto } from './dto/datadog-webhook.dto';
 import {
@@ -35,6 +35,7 @@ export class IncidentsController {
    * it is not in Datadog yet), or when Datadog refused it for good (`success: false`, `status: failed`).
    */
   @Post('create')
+  @RequireScope('admin')
   @UseInterceptors(IncidentAnswerStatusInterceptor)
   @ApiOperation({ summary: 'Open (or deduplicate) an incident for a monitor alert' })
   @ApiCreatedResponse({ type: IncidentAnswerDto, description: 'Created in Datadog.' })
@@ -50,6 +51,7 @@ export class IncidentsController {
    * (the recommendations, numbered). Same answers as `POST /incidents/create`.
    */
   @Post('create-from-insight')
+  @RequireScope('admin')
   @UseInterceptors(IncidentAnswerStatusInterceptor)
   @ApiOperation({ summary: 'Open (or deduplicate) an incident for an ML insight' })
   @ApiCreatedResponse({ type: IncidentAnswerDto, description: 'Created in Datadog.' })
@@ -62,6 +64,7 @@ export class IncidentsController {
 
   /** The incident manager's state and the shared outbox's counts and latest errors (the same on every replica). */
   @Get('status')
+  @RequireScope('read')
   @ApiOperation({ summary: 'Incident manager status and outbox counts' })
   @ApiOkResponse({ type: IncidentsStatusDto })
   incidentsStatus(): Promise<IncidentsStatusDto> {
@@ -70,6 +73,7 @@ export class IncidentsController {
 
   /** Outbox rows (creates and updates) with their Datadog incident when delivered, newest first. */
   @Get()
+  @RequireScope('read')
   @ApiOperation({ summary: 'List outbox rows and delivered incidents, newest first' })
   @ApiOkResponse({ type: ListIncidentsResponseDto })
   @ApiProblems('VALIDATION_FAILED')
@@ -85,6 +89,7 @@ export class IncidentsController {
   @Post('webhook')
   @HttpCode(200)
   @UseGuards(WebhookSecretGuard)
+  @OwnAuth(WEBHOOK_SECRET_SCHEME)
   @ApiOperation({ summary: 'Datadog monitor webhook: open, update or resolve the incident' })
   @ApiHeader({ name: 'X-Webhook-Secret', required: true, description: 'INCIDENTS_WEBHOOK_SECRET' })
   @ApiOkResponse({ type: WebhookAnswerDto })

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems } from '@app/common';
+import { ApiProblems, RequireScope } from '@app/common';
 import { AnomalyAttributionService } from './attribution/anomaly-attribution.service';
 import { ATTRIBUTION_ERRORS } from './attribution/attribution.errors';
 import {
@@ -10,9 +10,12 @@ import {
   AttributeAnomalyRequestDto,
 } from './dto/anomaly-attribution.dto';
 
-const parseTime = (iso: string | undefined): number | undefined => (iso === undefined ? undefined : Date.parse(iso));
+/** An optional timestamp: `@IsOptional()` lets `null` through as well as a missing field; both mean "now". */
+const parseTime = (iso: string | null | undefined): number | undefined =>
+  iso === undefined || iso === null ? undefined : Date.parse(iso);
 
 @ApiTags('optimization')
+@RequireScope('read')
 @Controller('optimization')
 export class InsightsController {
   constructor(private readonly attribution: AnomalyAttributionService) {}

@@ -1,6 +1,6 @@
 import { Body, Controller, Header, HttpCode, Optional, Post, Query, Req, StreamableFile } from '@nestjs/common';
 import { ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, buildProblem, type Problem, problemInstance, TraceIdProvider } from '@app/common';
+import { ApiProblems, buildProblem, type Problem, problemInstance, RequireScope, TraceIdProvider } from '@app/common';
 import { LEDGER_ERRORS } from '@app/ledger';
 import { RequestTelemetry } from '@app/telemetry';
 import { DrillQueryDto, QaRequestDto, ReasonRequestDto, StressRequestDto } from './dto/llm-request.dto';
@@ -59,6 +59,7 @@ export class LlmController {
    * answer streams as Server-Sent Events (`delta` events, then `done` with the metadata).
    */
   @Post('qa')
+  @RequireScope('invoke', { drills: 'admin' })
   @HttpCode(200)
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Answer a question (optionally grounded in a document)' })
@@ -76,6 +77,7 @@ export class LlmController {
 
   /** Sends a reasoning prompt unchanged. Streams with `Accept: text/event-stream`. */
   @Post('reason')
+  @RequireScope('invoke', { drills: 'admin' })
   @HttpCode(200)
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Answer a free-form reasoning prompt' })
@@ -93,6 +95,7 @@ export class LlmController {
 
   /** A load drill: the prompt repeated `repetitions` times in one call, long context on, within the size and cost caps. */
   @Post('stress')
+  @RequireScope('admin')
   @HttpCode(200)
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Send one large repeated prompt (load drill, capped)' })

@@ -1,10 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Public } from '@app/common';
 import { AppConfig } from '@app/config';
 import { type MetricsHealth, MetricsPort, ReadinessRegistry, SkipTelemetry, TracerPort } from '@app/telemetry';
 import { DependencyStatusDto, LivenessDto, ReadinessDto } from './health.dto';
 
 @ApiTags('health')
+@Public()
 @ApiExtraModels(DependencyStatusDto)
 @Controller('health')
 export class HealthController {

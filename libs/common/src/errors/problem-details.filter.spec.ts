@@ -114,6 +114,12 @@ describe('ProblemDetailsFilter', () => {
     );
   });
 
+  it('an extension adds members, never replaces a standard one (status, code, type, ...)', () => {
+    const error = new DomainError(LIB_ERRORS.BUDGET_EXCEEDED, 'spent', { status: 'pending', code: 'X', extra: 1 });
+    const body = buildProblem(error, { instance: '/qa' }).body;
+    expect(body).toMatchObject({ status: 429, code: 'BUDGET_EXCEEDED', extra: 1 });
+  });
+
   it('builds its body with buildProblem, the builder of the SSE error event: same members for the same failure', () => {
     const error = new DomainError(LIB_ERRORS.CIRCUIT_OPEN, 'every circuit is open', { attempts: 0 });
     const reply = answer(error, routed('POST', '/reason'));

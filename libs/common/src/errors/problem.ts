@@ -44,6 +44,14 @@ const FRAMEWORK_CODES: Readonly<Record<string, HttpErrorCode>> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'MALFORMED_REQUEST',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_REQUEST',
   FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_REQUEST',
+  FST_ERR_BAD_URL: 'MALFORMED_REQUEST',
+  FST_ERR_MAX_PARAM_LENGTH: 'URI_TOO_LONG',
+};
+
+/** The router's errors quote the whole path (2 KB of it, or whatever a client sent): say what is wrong instead. */
+const FRAMEWORK_DETAILS: Readonly<Record<string, string>> = {
+  FST_ERR_BAD_URL: 'The path holds a percent-encoded sequence that is not valid UTF-8 (%FF, %zz).',
+  FST_ERR_MAX_PARAM_LENGTH: 'A path segment is longer than the router takes (100 characters).',
 };
 
 const INTERNAL_DETAIL = 'An unexpected error occurred. Quote the traceId when reporting it.';
@@ -82,9 +90,18 @@ export function buildProblem(error: unknown, context: ProblemContext = {}): Prob
   ) {
     const status = framework.statusCode;
     const def = HTTP_ERRORS[(framework.code ? FRAMEWORK_CODES[framework.code] : undefined) ?? codeForStatus(status)];
-    return problem({ ...def, status }, framework.message ?? def.title, context);
+    const detail = (framework.code ? FRAMEWORK_DETAILS[framework.code] : undefined) ?? framework.message ?? def.title;
+    return problem({ ...def, status }, detail, context);
   }
   return problem(HTTP_ERRORS.INTERNAL, INTERNAL_DETAIL, context);
+}
+
+/** The members of every problem: an extension may add members after them, never replace one. */
+const STANDARD_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'instance', 'code', 'traceId']);
+
+/** The extensions without the standard members (a `status` extension once replaced the HTTP status in the body). */
+function ownMembers(extensions: ProblemExtensions): ProblemExtensions {
+  return Object.fromEntries(Object.entries(extensions).filter(([key]) => !STANDARD_MEMBERS.has(key)));
 }
 
 function problem(
@@ -105,7 +122,7 @@ function problem(
       instance: context.instance,
       code: kind.code,
       ...(context.traceId ? { traceId: context.traceId } : {}),
-      ...extensions,
+      ...ownMembers(extensions),
     },
   };
 }

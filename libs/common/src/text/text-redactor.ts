@@ -1,3 +1,4 @@
+import { knownSecretValues } from '@app/config';
 /**
  * Port: removes personal data and secrets from text before the service writes it anywhere (logs, spans,
  * LLM Observability). The default implementation masks secrets and obvious contact data; the
@@ -18,10 +19,20 @@ const BASIC_PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, '[REDACTED:EMAIL]'],
 ];
 
-/** Masks secrets (keys, tokens, JWTs, private keys) and e-mail addresses with fixed patterns. */
+/** Replaces every secret value the process holds (`knownSecretValues`, from the configuration) by a marker. */
+export function scrubKnownSecrets(text: string): string {
+  let out = text;
+  for (const value of knownSecretValues()) if (out.includes(value)) out = out.replaceAll(value, '[REDACTED:SECRET]');
+  return out;
+}
+
+/**
+ * Masks the configured secret values, then secrets (keys, tokens, JWTs, private keys) and e-mail addresses with
+ * fixed patterns.
+ */
 export class BasicTextRedactor extends TextRedactor {
   redact(text: string): string {
-    let out = text;
+    let out = scrubKnownSecrets(text);
     for (const [pattern, replacement] of BASIC_PATTERNS) out = out.replace(pattern, replacement);
     return out;
   }

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, HTTP_ERRORS } from '@app/common';
+import { ApiProblems, HTTP_ERRORS, RequireScope } from '@app/common';
 import { DATADOG_INTEGRATION_ERRORS as E } from './datadog-integrations.errors';
 import { DatadogIntegrationsService } from './datadog-integrations.service';
 import { DatadogProductsService } from './datadog-products.service';
@@ -44,6 +44,7 @@ export class DatadogIntegrationsController {
    * false, or null when it cannot be checked), with what was checked.
    */
   @Get('products')
+  @RequireScope('read')
   @ApiOperation({ summary: 'The Datadog products this service uses, configured and reachable' })
   @ApiOkResponse({ type: DatadogProductsDto })
   products(): Promise<DatadogProductsDto> {
@@ -55,6 +56,7 @@ export class DatadogIntegrationsController {
    * from the request), tagged with the service and env, notifying DATADOG_NOTIFY_HANDLES.
    */
   @Post('synthetics/create')
+  @RequireScope('admin')
   @ApiOperation({ summary: 'Create a Datadog synthetic test of /health or /qa' })
   @ApiCreatedResponse({ type: SyntheticTestCreatedDto })
   @ApiProblems(HTTP_ERRORS.VALIDATION_FAILED, E.PUBLIC_BASE_URL_NOT_CONFIGURED, ...DATADOG_FAILURES)
@@ -64,6 +66,7 @@ export class DatadogIntegrationsController {
 
   /** Creates a Datadog notebook (root-cause or cost) over the metrics this service emits, scoped to its service and env. */
   @Post('notebooks/create')
+  @RequireScope('admin')
   @ApiOperation({ summary: 'Create a root-cause or cost notebook in Datadog' })
   @ApiCreatedResponse({ type: NotebookCreatedDto })
   @ApiProblems(HTTP_ERRORS.VALIDATION_FAILED, ...DATADOG_FAILURES)
@@ -73,6 +76,7 @@ export class DatadogIntegrationsController {
 
   /** Starts an instance of a Datadog workflow (v2 Workflow Automation) with the given inputs. */
   @Post('workflows/trigger')
+  @RequireScope('admin')
   @ApiOperation({ summary: 'Start a Datadog workflow instance' })
   @ApiCreatedResponse({ type: WorkflowTriggeredDto })
   @ApiProblems(HTTP_ERRORS.VALIDATION_FAILED, ...DATADOG_FAILURES)

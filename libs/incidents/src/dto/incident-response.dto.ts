@@ -1,5 +1,5 @@
-import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { NumberFromText } from '@app/common';
 import type { IncidentSeverity } from '@app/datadog';
 import { OUTBOX_STATES, type IncidentState, type OutboxKind, type OutboxState } from '../outbox/outbox.types';
 
@@ -42,7 +42,7 @@ export class WebhookAnswerDto {
 export class ListIncidentsQueryDto {
   /** Rows returned, newest first (1..200, default 50). */
   @IsOptional()
-  @Type(() => Number)
+  @NumberFromText()
   @IsInt()
   @Min(1)
   @Max(200)

@@ -1,4 +1,5 @@
-import { Transform, Type } from 'class-transformer';
+import { NumberFromText } from '@app/common';
+import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, isISO8601, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
 
 export const ANOMALY_METRICS = ['cost', 'latency', 'errors', 'quality'] as const;
@@ -89,14 +90,14 @@ export class AttributeAnomalyQueryDto {
   anomaly_timestamp?: string;
   /** Hours of the baseline window. */
   @IsOptional()
-  @Type(() => Number)
+  @NumberFromText()
   @IsInt()
   @Min(1)
   @Max(MAX_BASELINE_HOURS)
   baseline_period_hours?: number = 24;
   /** Hours of the analysis window. */
   @IsOptional()
-  @Type(() => Number)
+  @NumberFromText()
   @IsInt()
   @Min(1)
   @Max(MAX_ANALYSIS_HOURS)

@@ -1,10 +1,11 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, createValidationPipe } from '@app/common';
+import { ApiProblems, createValidationPipe, RequireScope } from '@app/common';
 import { InsightsRequestDto, InsightsResponseDto } from './insights-report.dto';
 import { InsightsReportService } from './insights-report.service';
 
 @ApiTags('insights')
+@RequireScope('read')
 @Controller('insights')
 export class InsightsReportController {
   private readonly validation = createValidationPipe();

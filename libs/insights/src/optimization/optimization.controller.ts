@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems } from '@app/common';
+import { ApiProblems, RequireScope } from '@app/common';
 import {
   CreateRecommendationDto,
   CreateRecommendationResponseDto,
@@ -23,6 +23,7 @@ export class OptimizationController {
 
   /** Records a recommendation (pending). */
   @Post('recommendations')
+  @RequireScope('admin')
   @ApiOperation({ summary: 'Create a cost-optimisation recommendation' })
   @ApiCreatedResponse({ type: CreateRecommendationResponseDto })
   @ApiProblems('VALIDATION_FAILED')
@@ -32,6 +33,7 @@ export class OptimizationController {
 
   /** Every recommendation, newest first, with its total measured savings and latest ROI. */
   @Get('recommendations')
+  @RequireScope('read')
   @ApiOperation({ summary: 'List recommendations, newest first' })
   @ApiOkResponse({ type: [RecommendationSummaryDto] })
   listRecommendations(): Promise<RecommendationSummaryDto[]> {
@@ -40,6 +42,7 @@ export class OptimizationController {
 
   /** One recommendation with its baseline, its results and total savings. */
   @Get('recommendations/:id')
+  @RequireScope('read')
   @ApiOperation({ summary: 'Get a recommendation with its results' })
   @ApiOkResponse({ type: RecommendationDetailDto })
   @ApiProblems(OPTIMIZATION_ERRORS.RECOMMENDATION_NOT_FOUND)
@@ -52,6 +55,7 @@ export class OptimizationController {
    * (requests, cost, cost per request, requests per hour). `baseline_metrics` is kept as sent, for reference.
    */
   @Post('recommendations/:id/implement')
+  @RequireScope('admin')
   @HttpCode(200)
   @ApiOperation({ summary: 'Implement a recommendation (records its baseline from the ledger)' })
   @ApiOkResponse({ type: ImplementRecommendationResponseDto })
@@ -72,6 +76,7 @@ export class OptimizationController {
    * (at most `period_days`, ending now). 409 when not implemented yet, or when a window has no priced requests.
    */
   @Post('recommendations/:id/record-result')
+  @RequireScope('admin')
   @HttpCode(200)
   @ApiOperation({ summary: 'Measure and record the result of an implemented recommendation' })
   @ApiOkResponse({ type: RecordResultResponseDto })
@@ -87,6 +92,7 @@ export class OptimizationController {
 
   /** ROI over the results whose measured window ended in the last `days` days, optionally of one category. */
   @Get('roi-report')
+  @RequireScope('read')
   @ApiOperation({ summary: 'ROI report by period and category' })
   @ApiOkResponse({ type: RoiReportResponseDto })
   @ApiProblems('VALIDATION_FAILED')
@@ -96,6 +102,7 @@ export class OptimizationController {
 
   /** The same report with a JSON body `{days, category}`. */
   @Post('roi-report')
+  @RequireScope('read')
   @HttpCode(200)
   @ApiOperation({ summary: 'ROI report by period and category (JSON body form)' })
   @ApiOkResponse({ type: RoiReportResponseDto })

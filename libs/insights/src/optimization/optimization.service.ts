@@ -177,7 +177,7 @@ export class OptimizationService implements OnModuleInit, OnApplicationShutdown 
       throw new DomainError(
         OPTIMIZATION_ERRORS.RECOMMENDATION_NOT_IMPLEMENTED,
         `recommendation ${id} is ${rec.status}: implement it first (POST /optimization/recommendations/${id}/implement), which records the baseline its results are measured against`,
-        { recommendationId: id, status: rec.status },
+        { recommendationId: id, recommendationStatus: rec.status },
       );
     }
     const before = rec.baseline.window;

@@ -44,7 +44,7 @@ export class StressRequestDto {
   @IsInt()
   @Min(1)
   @Max(100)
-  repetitions: number = 10;
+  repetitions?: number = 10;
 }
 
 /** Drills from the origin system, as query toggles; each one's effect is listed in `metadata.drills`. */

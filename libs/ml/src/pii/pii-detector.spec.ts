@@ -1,3 +1,4 @@
+import { Secret } from '@app/config';
 import { PiiDetector, type PiiType } from './pii-detector';
 import { PiiTextRedactor } from './pii-text-redactor';
 import { ibanValid, luhnValid, spanishIdValid, ssnValid } from './checksums';
@@ -155,5 +156,11 @@ describe('PiiDetector', () => {
       '5555555555554444',
     ])
       expect(out).not.toContain(leaked);
+  });
+
+  it('PiiTextRedactor scrubs every configured secret value, whatever its shape', () => {
+    const value = 'self9hosted4Key7WithNoKnownShape';
+    new Secret(value);
+    expect(new PiiTextRedactor(detector).redact(`401: bad key ${value}`)).toBe('401: bad key [REDACTED:SECRET]');
   });
 });

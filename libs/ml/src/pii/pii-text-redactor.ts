@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { TextRedactor } from '@app/common';
+import { scrubKnownSecrets, TextRedactor } from '@app/common';
 import { PiiDetector } from './pii-detector';
 
 /**
@@ -13,6 +13,6 @@ export class PiiTextRedactor extends TextRedactor {
   }
 
   redact(text: string): string {
-    return this.detector.redact(text);
+    return this.detector.redact(scrubKnownSecrets(text));
   }
 }

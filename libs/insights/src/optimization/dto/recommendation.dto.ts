@@ -1,4 +1,4 @@
-import { Type } from 'class-transformer';
+import { NumberFromText } from '@app/common';
 import {
   IsIn,
   IsInt,
@@ -114,7 +114,7 @@ export class RecordResultDto {
   recommendation_id?: string;
   /** The after window is at most this many days, ending now and starting no earlier than implementation. */
   @IsOptional()
-  @Type(() => Number)
+  @NumberFromText()
   @IsInt()
   @Min(1)
   @Max(MAX_PERIOD_DAYS)

@@ -1,11 +1,11 @@
-import { Type } from 'class-transformer';
+import { NumberFromText } from '@app/common';
 import { IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MAX_REPORT_DAYS } from './recommendation.dto';
 
 export class RoiReportQueryDto {
   /** Results whose measured window ended in the last `days` days. */
   @IsOptional()
-  @Type(() => Number)
+  @NumberFromText()
   @IsInt()
   @Min(1)
   @Max(MAX_REPORT_DAYS)

@@ -1,0 +1,15 @@
+import { Transform } from 'class-transformer';
+
+/** A decimal number as text: `24`, `-1.5`, `1e3`. Not `0x10`, `0b1`, `Infinity`, ``, ` ` (which `Number()` takes). */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * A number field that also takes its value as decimal text (a query string is text): `"24"` becomes 24. Anything
+ * else is left as sent, for the number validators to refuse: `@Type(() => Number)` turned `true` into 1,
+ * `"0x10"` into 16, `[]` into 0 and `" "` into 0, so a body `{"days": true}` was a one-day report.
+ */
+export function NumberFromText(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value,
+  );
+}

@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import type { RouteAccess } from '@app/common';
+import { type ApiScope, AppConfig } from '@app/config';
+import { formatTags, MetricsPort } from '@app/telemetry';
+import { ApiKeyStore, type Caller } from './api-key.store';
+import { RateLimiter } from './rate-limiter';
+import { type AuthRejection, forbidden, rateLimited, unauthorized, undeclaredRoute } from './security.errors';
+import { SECURITY_METRICS, SECURITY_TAG } from './security.metrics';
+
+/** What the policy reads of a request (Fastify's request). */
+export interface GuardedRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly ip?: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly query?: unknown;
+  readonly routeOptions?: { readonly url?: string };
+}
+
+/** A `simulate_*` query toggle turned on (any value but false, 0 or empty: the DTO refuses the others anyway). */
+export function drillRequested(query: unknown): boolean {
+  if (!query || typeof query !== 'object') return false;
+  return Object.entries(query as Record<string, unknown>).some(([name, value]) => {
+    if (!name.startsWith('simulate_')) return false;
+    const values = Array.isArray(value) ? (value as unknown[]) : [value];
+    return values.some((v) => !(v === undefined || v === false || v === '' || v === 'false' || v === '0'));
+  });
+}
+
+/** The route template of a request (`/optimization/recommendations/:id`), else its path. */
+export function routeOf(request: GuardedRequest): string {
+  return request.routeOptions?.url ?? request.url.split('?')[0] ?? request.url;
+}
+
+/**
+ * Who may do what (docs/security.md), applied by the API-key guard to every controller route and by the HTTP hook
+ * to the docs routes: first the rate limit (per key, or per client IP without a valid key), then the key and the
+ * scope the route's access rule asks for. Throws the refusal (401, 403, 429); returns the caller when let through.
+ */
+@Injectable()
+export class AccessPolicy {
+  private readonly openPaths: ReadonlySet<string>;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly keys: ApiKeyStore,
+    private readonly limiter: RateLimiter,
+    private readonly metrics: MetricsPort,
+  ) {
+    this.openPaths = new Set(config.security.openPaths);
+  }
+
+  /** Whether `path` (one of OPENABLE_PATHS) is open without a key. */
+  isOpen(path: string): boolean {
+    return this.openPaths.has(path);
+  }
+
+  /**
+   * Checks a request against its route's rule. `openPath`: the AUTH_OPEN_PATHS entry an `open` route answers
+   * for (default: the route template).
+   */
+  authorize(request: GuardedRequest, access: RouteAccess | undefined, openPath?: string): Caller | undefined {
+    const disabled = this.keys.mode === 'disabled';
+    const caller = disabled ? undefined : this.keys.identify(request.headers);
+    this.limit(request, caller);
+    if (disabled) return undefined;
+    const route = `${request.method} ${routeOf(request)}`;
+    if (access?.kind === 'own') return caller;
+    if (access?.kind === 'open' && this.isOpen(openPath ?? routeOf(request))) return caller;
+    if (caller!.kind === 'missing') {
+      throw this.reject(
+        'missing',
+        unauthorized(
+          'missing',
+          `${route} needs an API key: send \`Authorization: Bearer <key>\` or \`x-api-key: <key>\`.`,
+        ),
+      );
+    }
+    if (caller!.kind === 'invalid') {
+      throw this.reject('invalid', unauthorized('invalid', `The API key is not valid: ${caller!.why}.`));
+    }
+    const scopes = caller!.scopes;
+    if (access === undefined) throw this.reject('scope', undeclaredRoute(route));
+    const routeScope: ApiScope = access.kind === 'scope' ? access.scope : 'read';
+    if (!scopes.includes(routeScope)) throw this.reject('scope', forbidden(routeScope, route));
+    if (access.kind === 'scope' && access.drills && drillRequested(request.query) && !scopes.includes(access.drills)) {
+      throw this.reject('scope', forbidden(access.drills, `The simulate_* drills of ${route}`));
+    }
+    return caller;
+  }
+
+  private limit(request: GuardedRequest, caller: Caller | undefined): void {
+    const { rateLimitPerMinute, rateLimitAnonymousPerMinute } = this.config.security;
+    const byKey = caller?.kind === 'key';
+    const perMinute = byKey || caller === undefined ? rateLimitPerMinute : rateLimitAnonymousPerMinute;
+    const bucket = byKey ? `key:${caller.name}` : `ip:${request.ip ?? 'unknown'}`;
+    const decision = this.limiter.take(bucket, perMinute);
+    if (decision.allowed) return;
+    const principal = byKey ? 'key' : 'anonymous';
+    this.metrics.increment(SECURITY_METRICS.rateLimited.name, 1, formatTags({ [SECURITY_TAG.principal]: principal }));
+    throw rateLimited(decision.retryAfterSeconds, perMinute, principal);
+  }
+
+  private reject<E>(reason: AuthRejection, error: E): E {
+    this.metrics.increment(SECURITY_METRICS.authRejected.name, 1, formatTags({ [SECURITY_TAG.reason]: reason }));
+    return error;
+  }
+}

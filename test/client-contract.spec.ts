@@ -1,0 +1,126 @@
+import { type OpenApiDocument, operationsOf, ResponseContract, toJsonSchema } from './client-contract';
+
+/**
+ * The checker the client e2e suite holds every answer to (test/client-contract.ts): it must see each kind of drift
+ * (or that suite would pass on anything) and take what the document allows, `nullable` as the generated types read it.
+ */
+const DOCUMENT: OpenApiDocument = {
+  openapi: '3.0.0',
+  paths: {
+    '/things/{id}': {
+      parameters: [],
+      get: {
+        operationId: 'getThing',
+        responses: {
+          '200': { content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } } },
+          '404': { content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+          '5XX': { content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+        },
+      },
+      delete: { operationId: 'deleteThing', responses: { '204': { description: 'Gone.' } } },
+    },
+    '/things': {
+      post: {
+        operationId: 'streamThings',
+        responses: { '200': { content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+      },
+    },
+  },
+  components: {
+    schemas: {
+      Thing: {
+        type: 'object',
+        required: ['id', 'owner', 'kind'],
+        properties: {
+          id: { type: 'string' },
+          owner: { nullable: true, allOf: [{ $ref: '#/components/schemas/Owner' }] },
+          kind: { type: 'string', enum: ['a', 'b'], nullable: true },
+          size: { type: 'number' },
+        },
+      },
+      Owner: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
+      Problem: {
+        type: 'object',
+        required: ['status', 'code'],
+        properties: { status: { type: 'number' }, code: { type: 'string' } },
+      },
+    },
+  },
+};
+
+const answer = (
+  status: number,
+  contentType: string | null,
+  body?: unknown,
+): { response: Response; data?: unknown; error?: unknown } => {
+  const headers = contentType ? { 'content-type': contentType } : undefined;
+  const response = new Response(null, { status, headers });
+  return status < 300 ? { response, data: body } : { response, error: body };
+};
+
+describe('ResponseContract (the client e2e suite checker)', () => {
+  const contract = new ResponseContract(DOCUMENT);
+
+  it('lists the operations with method, path and id, skipping path-level members', () => {
+    expect(operationsOf(DOCUMENT).map((o) => `${o.method} ${o.path} ${o.id}`)).toEqual([
+      'GET /things/{id} getThing',
+      'DELETE /things/{id} deleteThing',
+      'POST /things streamThings',
+    ]);
+  });
+
+  it('takes an answer the document allows, nullable members null included', () => {
+    const thing = { id: 't1', owner: null, kind: null };
+    expect(contract.check('getThing', answer(200, 'application/json; charset=utf-8', thing))).toEqual([]);
+    const owned = { id: 't1', owner: { name: 'n' }, kind: 'a', size: 2 };
+    expect(contract.check('getThing', answer(200, 'application/json', owned))).toEqual([]);
+    const problem = { status: 503, code: 'NO_CAPACITY' };
+    expect(contract.check('getThing', answer(503, 'application/problem+json', problem))).toEqual([]);
+    expect(contract.check('deleteThing', answer(204, null))).toEqual([]);
+    expect(contract.check('streamThings', answer(200, 'text/event-stream', 'data: x\n\n'))).toEqual([]);
+  });
+
+  it('names an undocumented status, an undocumented content type and a body that has content where none is documented', () => {
+    const problem = { status: 401, code: 'UNAUTHORIZED' };
+    expect(contract.check('getThing', answer(401, 'application/problem+json', problem))).toEqual([
+      expect.stringContaining('answered 401, which the document does not list'),
+    ]);
+    expect(contract.check('getThing', answer(404, 'application/json', problem))).toEqual([
+      expect.stringContaining('as application/json; the document has application/problem+json'),
+    ]);
+    expect(contract.check('deleteThing', answer(204, 'application/json', { id: 't1' }))).toEqual([
+      expect.stringContaining('the document says it has none'),
+    ]);
+  });
+
+  it('names a missing required member, a wrong type, a null where none is allowed and a value out of its enum', () => {
+    const problems = contract.check(
+      'getThing',
+      answer(200, 'application/json', { owner: { name: 1 }, kind: 'c', size: null }),
+    );
+    expect(problems.join('\n')).toMatch(/must have required property 'id'/);
+    expect(problems.join('\n')).toMatch(/body\/owner\/name must be string/);
+    expect(problems.join('\n')).toMatch(/body\/size must be number/);
+    expect(problems.join('\n')).toMatch(/body\/kind must be equal to one of the allowed values/);
+    const problem = { status: 'pending', code: 'X' };
+    expect(contract.check('getThing', answer(404, 'application/problem+json', problem)).join('\n')).toMatch(
+      /body\/status must be number/,
+    );
+  });
+
+  it('says when there was no answer at all', () => {
+    expect(contract.check('getThing', { error: new TypeError('fetch failed') })).toEqual([
+      expect.stringContaining('no response (the request failed before an answer: TypeError: fetch failed)'),
+    ]);
+  });
+
+  it('reads nullable as "or null", beside a $ref too, and leaves a property named nullable alone', () => {
+    expect(toJsonSchema({ type: 'string', nullable: true })).toEqual({ anyOf: [{ type: 'string' }, { type: 'null' }] });
+    expect(toJsonSchema({ $ref: '#/components/schemas/Owner', nullable: true })).toEqual({
+      anyOf: [{ $ref: '#/components/schemas/Owner' }, { type: 'null' }],
+    });
+    expect(toJsonSchema({ properties: { nullable: { type: 'boolean' } } })).toEqual({
+      properties: { nullable: { type: 'boolean' } },
+    });
+  });
+});

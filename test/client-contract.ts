@@ -1,0 +1,172 @@
+import Ajv, { type ValidateFunction } from 'ajv';
+
+/**
+ * The part of an OpenAPI 3.0 document the client suite reads: each operation (method, path, id, extensions) and
+ * what it documents for each status: the content types and their schema. `ResponseContract.check` says where an
+ * answer the generated client received departs from that: an undocumented status, an undocumented content type,
+ * a body its schema refuses (a missing required member, a wrong type, a null where none is allowed).
+ */
+export interface SchemaObject {
+  [key: string]: unknown;
+}
+interface MediaTypeObject {
+  schema?: SchemaObject;
+}
+interface ResponseObject {
+  description?: string;
+  content?: Record<string, MediaTypeObject>;
+}
+interface OperationObject {
+  operationId?: string;
+  responses?: Record<string, ResponseObject>;
+  security?: Record<string, string[]>[];
+  requestBody?: unknown;
+  parameters?: unknown[];
+  [extension: `x-${string}`]: unknown;
+}
+export interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, unknown>>;
+  components?: { schemas?: Record<string, SchemaObject>; securitySchemes?: Record<string, unknown> };
+}
+
+export interface Operation {
+  id: string;
+  method: string;
+  path: string;
+  object: OperationObject;
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/** Every operation of the document, in its order; an operation without an operationId is refused. */
+export function operationsOf(document: OpenApiDocument): Operation[] {
+  const operations: Operation[] = [];
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of METHODS) {
+      const object = item[method] as OperationObject | undefined;
+      if (!object) continue;
+      if (!object.operationId) throw new Error(`${method.toUpperCase()} ${path} has no operationId`);
+      operations.push({ id: object.operationId, method: method.toUpperCase(), path, object });
+    }
+  }
+  return operations;
+}
+
+/** What a call through the generated client gives back (its `fields` response style). */
+export interface ClientOutcome {
+  data?: unknown;
+  error?: unknown;
+  response?: Response;
+}
+
+const mediaType = (header: string | null): string => (header ?? '').split(';')[0]!.trim().toLowerCase();
+
+/** The documented response of `status`: the exact code, else its range (`4XX`), else `default`. */
+function documentedResponse(
+  responses: Record<string, ResponseObject>,
+  status: number,
+): { key: string; response: ResponseObject } | undefined {
+  for (const key of [String(status), `${String(status)[0]}XX`, 'default']) {
+    const response = responses[key] ?? responses[key.toLowerCase()];
+    if (response) return { key, response };
+  }
+  return undefined;
+}
+
+export class ResponseContract {
+  private readonly ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+  private readonly validators = new Map<string, ValidateFunction>();
+  private readonly byId: Map<string, Operation>;
+
+  constructor(private readonly document: OpenApiDocument) {
+    this.byId = new Map(operationsOf(document).map((operation) => [operation.id, operation]));
+  }
+
+  operation(id: string): Operation {
+    const operation = this.byId.get(id);
+    if (!operation) throw new Error(`no operation ${id} in the document`);
+    return operation;
+  }
+
+  /**
+   * The departures of one answer from the document (empty when it conforms). A body is checked when its content
+   * type is JSON (`application/json`, `application/problem+json`); a stream (`text/event-stream`) by its type.
+   */
+  check(id: string, outcome: ClientOutcome): string[] {
+    const operation = this.operation(id);
+    const response = outcome.response;
+    if (!response) return [`no response (the request failed before an answer: ${show(outcome.error)})`];
+    const status = response.status;
+    const where = `${operation.method} ${operation.path} answered ${status}`;
+    const documented = documentedResponse(operation.object.responses ?? {}, status);
+    if (!documented) {
+      return [
+        `${where}, which the document does not list (${Object.keys(operation.object.responses ?? {}).join(', ')})`,
+      ];
+    }
+    const type = mediaType(response.headers.get('content-type'));
+    const content = documented.response.content ?? {};
+    const types = Object.keys(content);
+    const body = status >= 200 && status < 300 ? outcome.data : outcome.error;
+    if (types.length === 0) {
+      const empty = body === undefined || body === '' || (isRecord(body) && Object.keys(body).length === 0);
+      return empty && !type ? [] : [`${where} with a ${type || 'typeless'} body; the document says it has none`];
+    }
+    if (!types.includes(type))
+      return [`${where} as ${type || 'no content type'}; the document has ${types.join(', ')}`];
+    if (!type.endsWith('json')) return [];
+    const schema = content[type]!.schema;
+    if (!schema) return [];
+    const validate = this.validator(`${id} ${documented.key} ${type}`, schema);
+    if (validate(body)) return [];
+    return (validate.errors ?? []).map(
+      (e) => `${where}: body${e.instancePath || ''} ${e.message ?? 'is invalid'} ${JSON.stringify(e.params)}`,
+    );
+  }
+
+  private validator(key: string, schema: SchemaObject): ValidateFunction {
+    let validate = this.validators.get(key);
+    if (!validate) {
+      // `#/components/...` references resolve against the compiled schema's root: carry the components along.
+      const root = { ...schema, components: { schemas: this.document.components?.schemas ?? {} } };
+      validate = this.ajv.compile(toJsonSchema(root) as SchemaObject);
+      this.validators.set(key, validate);
+    }
+    return validate;
+  }
+}
+
+/**
+ * OpenAPI 3.0's `nullable: true` as JSON Schema: the schema, or null. Read as the generated types read it (`T | null`),
+ * also beside a `$ref` (where Nest's Swagger puts it for a nullable nested DTO) and with an `enum`.
+ */
+export function toJsonSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(toJsonSchema);
+  if (!isRecord(node)) return node;
+  const converted: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    // `properties` and `components.schemas` map names to schemas: convert the schemas, not the map itself.
+    converted[key] =
+      (key === 'properties' || key === 'schemas' || key === 'patternProperties') && isRecord(value)
+        ? Object.fromEntries(Object.entries(value).map(([name, schema]) => [name, toJsonSchema(schema)]))
+        : toJsonSchema(value);
+  }
+  if (converted.nullable !== true) return converted;
+  const { nullable: _nullable, components, ...rest } = converted;
+  const wrapped: Record<string, unknown> = { anyOf: [rest, { type: 'null' }] };
+  if (components !== undefined) wrapped.components = components;
+  return wrapped;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function show(value: unknown): string {
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
