@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { FrameworkErrorResponder, JSON_MEDIA_TYPE, parseJsonBody } from '@app/common';
+import { FrameworkErrorResponder, handleClientError, JSON_MEDIA_TYPE, parseJsonBody } from '@app/common';
 import type { AppConfig } from '@app/config';
 import { configureHttpSecurity } from '@app/security';
 import { AppModule } from './app.module';
@@ -20,6 +20,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bodyLimit: config.http.bodyLimitBytes,
     return503OnClosing: true,
     frameworkErrors: frameworkErrors.handler,
+    // Node's parser errors (headers over 16 KB, a malformed request line) answer problem+json too, not a bare 431.
+    clientErrorHandler: handleClientError,
     // The client IP of the per-IP rate limit: X-Forwarded-For only from as many proxies as TRUST_PROXY_HOPS says.
     trustProxy:
       config.http.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.http.trustProxyHops : false,

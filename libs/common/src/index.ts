@@ -1,6 +1,7 @@
 export * from './errors/domain-error';
 export * from './errors/error-codes';
 export * from './errors/error-status';
+export * from './errors/client-errors';
 export * from './errors/framework-errors';
 export * from './errors/problem-details.dto';
 export * from './errors/problem';
