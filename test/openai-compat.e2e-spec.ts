@@ -61,6 +61,8 @@ describe('the OpenAI SDK against /v1 on the Gemini adapter (loopback Gemini API)
       // The pipeline does not retry: the SDK's own retry of our 503 is what the 429 test watches.
       LLM_MAX_RETRIES: '0',
       LEDGER_FLUSH_MS: '50',
+      // The sampled remote re-scoring (5 % of answers) would add embedding requests to the upstream's log.
+      ML_REMOTE_EMBEDDINGS: 'false',
     }).start();
   });
 
@@ -354,6 +356,7 @@ describe('the OpenAI SDK against /v1 on the OpenAI-compatible adapter (loopback 
       LLM_MODEL: 'gpt-4o-mini',
       LLM_MAX_RETRIES: '0',
       LLM_TIMEOUT_MS: '5000',
+      ML_REMOTE_EMBEDDINGS: 'false',
     }).start();
   });
 

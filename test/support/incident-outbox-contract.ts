@@ -266,6 +266,30 @@ export function incidentOutboxContract(name: string, harness: () => IncidentOutb
       expect((await store.recordAlert(alert(k, 3000))).action).toBe('opened');
     });
 
+    it('retention deletes finished rows of closed incidents, never those of an open one', async () => {
+      const closed = key('purged');
+      const open = key('kept');
+      const c = alert(closed, 0);
+      const o = alert(open, 0);
+      await store.recordAlert(c);
+      await store.recordAlert(o);
+      for (const row of await store.claimDue('w', at(10), LEASE, 10)) {
+        await store.markDelivered(row.id, 'w', { incidentId: `dd-${row.id}`, url: 'https://dd/x' }, at(20));
+      }
+      const resolve = randomUUID();
+      await store.recordRecovery({ now: at(30), dedupeKey: closed, outboxId: resolve });
+      for (const row of await store.claimDue('w', at(40), LEASE, 10)) {
+        await store.markDelivered(row.id, 'w', { incidentId: `dd-${c.outboxId}`, url: 'https://dd/x' }, at(50));
+      }
+      expect(await store.get(resolve)).toMatchObject({ state: 'delivered' });
+      // Before the cut-off nothing of theirs is old enough; past it, the closed incident's two rows go.
+      expect(await store.purgeFinished(at(45))).toEqual({ rows: 0, incidents: 0 });
+      expect(await store.purgeFinished(at(1000))).toEqual({ rows: 2, incidents: 1 });
+      expect(await store.get(c.outboxId)).toBeUndefined();
+      expect(await store.get(resolve)).toBeUndefined();
+      expect(await store.get(o.outboxId)).toMatchObject({ state: 'delivered', incidentState: 'open' });
+    });
+
     it('counts rows by state and the age of the oldest waiting one', async () => {
       const before = await store.stats(at(0));
       const a = alert(key('stats'), 0);

@@ -59,6 +59,20 @@ async function setup(port = new InMemoryIncidentsPort(), t0 = T0) {
 }
 
 describe('IncidentDeliveryWorker (delivery state machine)', () => {
+  it("retention: purges a resolved incident's delivered rows once older than LEDGER_RETENTION_DAYS, never before", async () => {
+    const { store, worker, record, resolve } = await setup();
+    const { outboxId } = await record('m-old', 0);
+    await worker.deliverDue(T0);
+    await resolve('m-old', 1000);
+    await worker.deliverDue(T0 + 2000);
+    const day = 86_400_000;
+    const retention = config.ledger.retentionDays * day;
+    expect(await worker.purge(T0 + retention - day)).toEqual({ rows: 0, incidents: 0 });
+    expect(await store.get(outboxId)).toBeDefined();
+    expect(await worker.purge(T0 + retention + day)).toEqual({ rows: 2, incidents: 1 });
+    expect(await store.get(outboxId)).toBeUndefined();
+  });
+
   it('delivers a create: looks the key up first, creates once, marks delivered with the id and link', async () => {
     const { store, port, metrics, worker, record } = await setup();
     const { outboxId, key } = await record('m1', 0);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { TextRedactor, truncate } from '@app/common';
+import { TextRedactor, truncate, DAY_MS } from '@app/common';
 import { AppConfig } from '@app/config';
 import { type DeliveredIncident, DatadogIncidentsPort, type IncidentRequest, type IncidentUpdate } from '@app/datadog';
 import { formatTags, MetricsPort } from '@app/telemetry';
@@ -30,6 +30,8 @@ const REASON_MAX_CHARS = 300;
 /** How long after boot the Datadog SDK is loaded. */
 const WARM_UP_DELAY_MS = 3000;
 const SHUTDOWN_WAIT_MS = 5000;
+/** How often finished rows past retention (LEDGER_RETENTION_DAYS) are deleted. */
+const PURGE_EVERY_MS = 3_600_000;
 
 const ERROR_TAGS = Object.fromEntries(
   DELIVERY_ERROR_REASONS.map((reason) => [reason, formatTags({ reason })]),
@@ -65,6 +67,7 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
   private started = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  private purgeTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private cyclesStarted = 0;
@@ -86,11 +89,33 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
     this.schedule(0);
     // The SDK takes about 1.3 s to load: load it a little after boot (not in the cold start), not on the first alert.
     if (this.datadog.name === 'datadog') setTimeout(() => void this.datadog.warmUp(), WARM_UP_DELAY_MS).unref();
+    this.purgeTimer = setInterval(() => void this.purge(), PURGE_EVERY_MS);
+    this.purgeTimer.unref();
+  }
+
+  /**
+   * Retention: deletes delivered and failed rows (and closed incidents) older than LEDGER_RETENTION_DAYS, as the
+   * ledger does its records; an incident still open keeps its rows. Never throws.
+   */
+  async purge(now = Date.now()): Promise<{ rows: number; incidents: number } | undefined> {
+    try {
+      const purged = await this.store.purgeFinished(now - this.config.ledger.retentionDays * DAY_MS);
+      if (purged.rows + purged.incidents > 0) {
+        this.logger.log(
+          `outbox retention: ${purged.rows} finished rows and ${purged.incidents} closed incidents deleted`,
+        );
+      }
+      return purged;
+    } catch (error) {
+      this.logger.warn(`outbox retention failed: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
   }
 
   /** Stops polling; rows claimed and not started are given back; a delivery under way is waited for (bounded). */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const running = this.running;

@@ -53,5 +53,10 @@ export abstract class IncidentOutboxStore {
   abstract stats(now: number): Promise<OutboxStats>;
   /** Rows not delivered that carry a reason (the last attempt's error, or why they wait), latest first. */
   abstract lastErrors(limit: number): Promise<OutboxEntry[]>;
+  /**
+   * Deletes what is finished and older than `before`: delivered or failed rows of incidents no longer open, then
+   * those incidents. Returns how many rows and incidents went.
+   */
+  abstract purgeFinished(before: number): Promise<{ rows: number; incidents: number }>;
   abstract close(): Promise<void>;
 }

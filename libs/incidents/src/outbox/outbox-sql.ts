@@ -231,3 +231,20 @@ export function toEntry(row: Record<string, unknown>): OutboxEntry {
     alertCount: numOrNull(row.alert_count),
   };
 }
+
+/**
+ * Retention, a whole incident at a time: the rows of incidents no longer open locally (closed before `$1`) once every
+ * one of their rows is finished (delivered or failed) and older than `$1`, then those incidents. An open incident,
+ * or one with a row still waiting (a resolution not yet sent needs its create's Datadog id), keeps everything.
+ */
+export function purgeFinishedSql(p: Placeholder): [rows: string, incidents: string] {
+  return [
+    `DELETE FROM incident_outbox
+      WHERE incident_ref IN (SELECT id FROM incidents WHERE state <> 'open' AND COALESCE(closed_at, last_alert_at) < ${p(1)})
+        AND incident_ref NOT IN (
+          SELECT incident_ref FROM incident_outbox WHERE state NOT IN ('delivered', 'failed') OR updated_at >= ${p(1)}
+        )`,
+    `DELETE FROM incidents WHERE state <> 'open' AND COALESCE(closed_at, last_alert_at) < ${p(1)}
+      AND id NOT IN (SELECT incident_ref FROM incident_outbox)`,
+  ];
+}

@@ -16,6 +16,7 @@ import {
   selectEntrySql,
   statsSql,
   toEntry,
+  purgeFinishedSql,
 } from './outbox-sql';
 import { toStats } from './outbox-stats';
 import type {
@@ -161,6 +162,13 @@ export class PostgresIncidentOutbox extends IncidentOutboxStore {
   async lastErrors(limit: number): Promise<OutboxEntry[]> {
     const { rows } = await this.pool.query<Row>(lastErrorsSql(p), [limit]);
     return rows.map(toEntry);
+  }
+
+  async purgeFinished(before: number): Promise<{ rows: number; incidents: number }> {
+    const [rowsSql, incidentsSql] = purgeFinishedSql(p);
+    const rows = await this.pool.query(rowsSql, [before]);
+    const incidents = await this.pool.query(incidentsSql, [before]);
+    return { rows: rows.rowCount ?? 0, incidents: incidents.rowCount ?? 0 };
   }
 
   async close(): Promise<void> {

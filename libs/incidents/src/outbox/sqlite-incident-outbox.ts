@@ -17,6 +17,7 @@ import {
   selectEntrySql,
   statsSql,
   toEntry,
+  purgeFinishedSql,
 } from './outbox-sql';
 import { toStats } from './outbox-stats';
 import type {
@@ -191,6 +192,16 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
         .all(limit)
         .map((row) => toEntry(row as Row)),
     );
+  }
+
+  purgeFinished(before: number): Promise<{ rows: number; incidents: number }> {
+    return settle(() => {
+      const [rowsSql, incidentsSql] = purgeFinishedSql(q);
+      const db = this.open();
+      const rows = Number(db.prepare(rowsSql).run(before).changes);
+      const incidents = Number(db.prepare(incidentsSql).run(before).changes);
+      return { rows, incidents };
+    });
   }
 
   close(): Promise<void> {
