@@ -100,6 +100,7 @@ export function usageRecord(overrides: Partial<UsageRecord> = {}): UsageRecord {
     preview: null,
     promptId: null,
     traceId: null,
+    savedCostUsd: null,
     ...overrides,
   };
 }
@@ -180,6 +181,7 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
         preview: 'what is [EMAIL]?',
         promptId: '0b6f3a52-5d0e-4d4f-9a57-7c7f3e0b9c11',
         traceId: '6b0b4fc40000000046dd909b029c389c',
+        savedCostUsd: 0.0125,
       });
       await store.append([record]);
       expect(await store.records(base(), base() + HOUR_MS, 10)).toEqual([record]);
@@ -347,6 +349,8 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
         rec(6, 'h-two', { endpoint: '/reason' }), // another endpoint
         rec(7, 'h-pair'),
         rec(8, 'h-pair'),
+        rec(8, 'h-pair', { flags: ['cache_hit'], costUsd: 0, inputTokens: 0, savedCostUsd: 0.01 }), // a cache hit: saved already
+        rec(8, 'h-once', { flags: ['cache_hit'], costUsd: 0, inputTokens: 0, savedCostUsd: 0.01 }),
         rec(9, 'h-once'),
         rec(-1, 'h-pair'), // before the window
       ]);

@@ -6,7 +6,7 @@ import { Test } from '@nestjs/testing';
 import { LoggerModule } from 'nestjs-pino';
 import { BasicTextRedactor, TextRedactor } from '@app/common';
 import { ConfigModule } from '@app/config';
-import { LedgerModule, UsageLedger } from '@app/ledger';
+import { LedgerModule, LedgerStore, ResponseCacheStore, UsageLedger } from '@app/ledger';
 import { MlModule } from '@app/ml';
 import {
   InMemoryMetrics,
@@ -24,6 +24,7 @@ import { CallBookkeeping } from '../../libs/llm/src/pipeline/call-bookkeeping';
 import { CircuitBreakers } from '../../libs/llm/src/pipeline/circuit-breakers';
 import { DEFAULT_LLM_DRILLS, LlmDrillsOptions } from '../../libs/llm/src/pipeline/llm-drills';
 import { LLM_PIPELINE_PROVIDERS } from '../../libs/llm/src/pipeline/llm-pipeline.providers';
+import { ResponseCache } from '../../libs/llm/src/pipeline/response-cache';
 import { LlmProvider } from '../../libs/llm/src/ports/llm-provider.port';
 import { PriceTable, shippedPriceTable } from '../../libs/llm/src/pricing/price-table';
 import { TokenEstimator } from '../../libs/llm/src/tokens/token-estimator';
@@ -112,6 +113,9 @@ export async function buildLlmPipeline(env: Record<string, string>, provider: Sc
     metrics,
     tracer,
     ledger: moduleRef.get(UsageLedger),
+    ledgerStore: moduleRef.get(LedgerStore),
+    cache: moduleRef.get(ResponseCache),
+    cacheStore: moduleRef.get(ResponseCacheStore),
   };
 }
 

@@ -153,6 +153,8 @@ export abstract class AppConfig {
     readonly storePreview: boolean;
   };
   abstract readonly budget: { readonly dailyUsd?: number; readonly policy: 'alert' | 'enforce' };
+  /** The response cache (docs/cache.md): off, or exact-match answers for `ttlS` seconds, at most `maxEntries`. */
+  abstract readonly cache: { readonly mode: 'off' | 'exact'; readonly ttlS: number; readonly maxEntries: number };
   abstract readonly health: {
     readonly latencySloMs: number;
     readonly costPerRequestUsd: number;

@@ -219,6 +219,13 @@ export class EnvDto {
   @Transform(toBool) @IsBoolean() LEDGER_STORE_PREVIEW = false;
   @IsOptional() @Transform(toNumber) @IsNumber() @Min(0) DAILY_BUDGET_USD?: number;
   @IsIn(['alert', 'enforce']) BUDGET_POLICY: 'alert' | 'enforce' = 'alert';
+  // --- response cache (docs/cache.md) ---
+  /** off: no cache; exact: an exact-match response cache in the ledger's store. */
+  @IsIn(['off', 'exact']) CACHE_MODE: 'off' | 'exact' = 'off';
+  /** How long a cached answer may be served, in seconds. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(30 * 86_400) CACHE_TTL_S = 3600;
+  /** At most this many cached answers are kept (the oldest are evicted). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) CACHE_MAX_ENTRIES = 10_000;
   // --- health score ---
   /** p95 latency objective of the performance component. */
   @Transform(toInt) @IsInt() @Min(1) @Max(600_000) HEALTH_LATENCY_SLO_MS = 2000;

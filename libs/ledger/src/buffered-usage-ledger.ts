@@ -130,6 +130,7 @@ export class BufferedUsageLedger extends UsageLedger {
       preview,
       promptId: optionalLabel(e.promptId),
       traceId: optionalLabel(e.traceId),
+      savedCostUsd: nullableAmount(e.savedCostUsd),
     };
   }
 

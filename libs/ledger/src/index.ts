@@ -1,6 +1,6 @@
 // The ledger lib's public surface: its module, the services and ports other libs inject, the usage types,
 // and what the command-line tools use (the store factory, the usage file parser, the Datadog usage source).
-export { LedgerModule, createLedgerStore } from './ledger.module';
+export { LedgerModule, createLedgerStore, createResponseCacheStore } from './ledger.module';
 export { UsageLedger, type LedgerStatus } from './usage-ledger';
 export * from './usage-record';
 export {
@@ -29,3 +29,11 @@ export { UsageMetricsSource, type UsageMetricsOptions } from './import/usage-met
 export { DatadogUsageMetricsSource } from './import/datadog-usage-metrics.source';
 export { UsageImportService, type ImportSummary } from './import/usage-import.service';
 export { parseUsageFile, formatFromPath, UsageImportError } from './import/usage-file.parser';
+export {
+  OffResponseCacheStore,
+  RESPONSE_CACHE_MAX_PAYLOAD_CHARS,
+  ResponseCacheStore,
+  type ResponseCacheEntry,
+  type ResponseCacheHit,
+  type ResponseCacheStoreKind,
+} from './cache/response-cache-store.port';

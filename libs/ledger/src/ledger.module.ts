@@ -14,6 +14,9 @@ import { DatadogApiPort, DatadogModule } from '@app/datadog';
 import { DatadogUsageMetricsSource } from './import/datadog-usage-metrics.source';
 import { UsageImportService } from './import/usage-import.service';
 import { UsageMetricsSource } from './import/usage-metrics-source.port';
+import { OffResponseCacheStore, ResponseCacheStore } from './cache/response-cache-store.port';
+import { PostgresResponseCacheStore } from './cache/postgres-response-cache.store';
+import { SqliteResponseCacheStore } from './cache/sqlite-response-cache.store';
 import { LedgerStore } from './store/ledger-store.port';
 import { PostgresLedgerStore } from './store/postgres-ledger.store';
 import { SqliteLedgerStore } from './store/sqlite-ledger.store';
@@ -53,6 +56,31 @@ export function createLedgerStore(config: AppConfig): LedgerStore {
   const notice = formerLedgerNotice(config.ledger.dataDir);
   if (notice) new Logger('LedgerModule').warn(notice);
   return new SqliteLedgerStore(join(config.ledger.dataDir, LEDGER_SQLITE_FILE));
+}
+
+/** The embedded response cache's file under DATA_DIR (apart from the ledger's). */
+export const RESPONSE_CACHE_SQLITE_FILE = 'response-cache.sqlite';
+
+/**
+ * The response cache's store (docs/cache.md): none with CACHE_MODE=off; a `response_cache` table on DATABASE_URL
+ * (a pool of its own, 3 connections, each query bounded so a slow database costs a miss, not a slow call), else
+ * `response-cache.sqlite` under DATA_DIR. Schemas are created on first use.
+ */
+export function createResponseCacheStore(config: AppConfig): ResponseCacheStore {
+  if (config.cache.mode === 'off') return new OffResponseCacheStore();
+  const url = config.ledger.databaseUrl;
+  if (url) {
+    return new PostgresResponseCacheStore(
+      new Pool({
+        connectionString: url.reveal(),
+        max: 3,
+        connectionTimeoutMillis: 2000,
+        idleTimeoutMillis: 30_000,
+        query_timeout: 2000,
+      }),
+    );
+  }
+  return new SqliteResponseCacheStore(join(config.ledger.dataDir, RESPONSE_CACHE_SQLITE_FILE));
 }
 
 /** Margin on a reservation's time to live past the call deadline and a ledger flush. */
@@ -103,6 +131,7 @@ export function createReservationStore(config: AppConfig, ledger: UsageLedger): 
     },
     { provide: UsageLedger, useExisting: BufferedUsageLedger },
     { provide: ReservationStore, inject: [AppConfig, UsageLedger], useFactory: createReservationStore },
+    { provide: ResponseCacheStore, inject: [AppConfig], useFactory: createResponseCacheStore },
     {
       provide: BudgetService,
       inject: [UsageLedger, MetricsPort, AppConfig, ReservationStore],
@@ -130,7 +159,15 @@ export function createReservationStore(config: AppConfig, ledger: UsageLedger): 
       useFactory: (ledger: UsageLedger, source: UsageMetricsSource) => new UsageImportService(ledger, source),
     },
   ],
-  exports: [UsageLedger, BudgetService, ReservationStore, LedgerStore, UsageImportService, UsageMetricsSource],
+  exports: [
+    UsageLedger,
+    BudgetService,
+    ReservationStore,
+    LedgerStore,
+    UsageImportService,
+    UsageMetricsSource,
+    ResponseCacheStore,
+  ],
 })
 export class LedgerModule implements OnModuleInit, OnApplicationShutdown {
   constructor(
@@ -138,6 +175,7 @@ export class LedgerModule implements OnModuleInit, OnApplicationShutdown {
     private readonly store: LedgerStore,
     private readonly budget: BudgetService,
     private readonly readiness: ReadinessRegistry,
+    private readonly responseCache: ResponseCacheStore,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -168,5 +206,6 @@ export class LedgerModule implements OnModuleInit, OnApplicationShutdown {
     await this.ledger.stop().catch(() => undefined);
     await this.budget.close().catch(() => undefined);
     await this.store.close();
+    await this.responseCache.close().catch(() => undefined);
   }
 }

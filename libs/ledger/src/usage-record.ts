@@ -41,7 +41,15 @@ export interface UsageRecord {
   promptId?: string | null;
   /** The 128-bit hex trace id (`dd.trace_id` of the call's log line); null when tracing is off. */
   traceId?: string | null;
+  /**
+   * A call answered from the response cache (flag `cache_hit`, zero tokens, cost 0): what the original call cost,
+   * saved by the hit (docs/cache.md). Null on every other call, and on older rows.
+   */
+  savedCostUsd?: number | null;
 }
+
+/** The flag of a ledger record answered from the response cache (docs/cache.md). */
+export const CACHE_HIT_FLAG = 'cache_hit';
 
 /** Dimensions an hourly rollup can be grouped by. */
 export type UsageDimension = 'endpoint' | 'provider' | 'model';

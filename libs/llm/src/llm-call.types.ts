@@ -1,6 +1,7 @@
 import type { QualityReport } from '@app/ml';
 import type { HttpLogFields } from '@app/telemetry';
 import type { PromptInspection } from './assessment/call-assessor';
+import type { CacheInfo } from './pipeline/response-cache';
 import type { CostBreakdown } from './pricing/price-table';
 import type {
   ChatMessage,
@@ -101,4 +102,6 @@ export interface LlmCallResult {
   /** Quality and safety of the call (set by CallAssessor). */
   quality?: QualityReport;
   inspection?: PromptInspection;
+  /** Set when the answer came from the response cache (docs/cache.md): no provider call was made. */
+  cache?: CacheInfo;
 }

@@ -180,6 +180,9 @@ export class LlmEndpointsService {
             },
           }
         : {}),
+      ...(result.cache
+        ? { cache: { hit: true, age_s: result.cache.ageS, saved_cost_usd: result.cache.savedCostUsd } }
+        : {}),
     };
   }
 

@@ -38,7 +38,9 @@ export class LlmService {
   }
 
   async complete(raw: LlmCallInput): Promise<LlmCallResult> {
-    const ctx = await this.contexts.open(raw);
+    const ctx = await this.contexts.open(raw, { cache: true });
+    // Answered from the response cache: no attempt, no workflow span (no model was called).
+    if (ctx.cacheHit) return this.recorder.cached(ctx, ctx.cacheHit);
     return this.spans.run(ctx, async (span) => {
       try {
         if (ctx.input.drills.latency) await this.drills.latency(ctx.input.signal);
@@ -58,6 +60,7 @@ export class LlmService {
   /**
    * Streams the answer. Failures before the first token are retried and fall back like `complete`;
    * the first event is awaited before this resolves, so such failures surface as a normal error response.
+   * A stream bypasses the response cache: it is neither served from it nor stored (docs/cache.md).
    */
   async stream(raw: LlmCallInput): Promise<LlmStream> {
     const ctx = await this.contexts.open(raw);

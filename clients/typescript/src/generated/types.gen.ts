@@ -195,6 +195,21 @@ export type AttributionWindowDto = {
     hoursWithData: number;
 };
 
+export type CacheMetadataDto = {
+    /**
+     * Always true: the answer is a cached one; no provider was called, no tokens were used, nothing was spent.
+     */
+    hit: boolean;
+    /**
+     * Seconds since the cached answer was stored.
+     */
+    age_s: number;
+    /**
+     * What the cached call cost in USD (saved by this hit); null when its model is not in the price table.
+     */
+    saved_cost_usd: number | null;
+};
+
 export type ChatCompletionChoiceDto = {
     logprobs: {
         [key: string]: unknown;
@@ -1263,6 +1278,10 @@ export type LlmMetadataDto = {
      */
     'llm.ungrounded_answer_flag'?: boolean;
     safety?: SafetyDto;
+    /**
+     * Only on an answer served from the response cache; its quality is the cached call's.
+     */
+    cache?: CacheMetadataDto;
 };
 
 export type LlmResponseDto = {

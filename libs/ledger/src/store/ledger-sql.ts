@@ -8,6 +8,7 @@ import {
   USAGE_DIMENSIONS,
   type UsageRecord,
   type UsageStatus,
+  CACHE_HIT_FLAG,
 } from '../usage-record';
 import {
   type RepeatedPrompt,
@@ -44,6 +45,7 @@ export const RECORD_COLUMNS = [
   'preview',
   'prompt_id',
   'trace_id',
+  'saved_cost_usd',
 ] as const;
 
 /**
@@ -53,6 +55,8 @@ export const RECORD_COLUMNS = [
 export const ADDED_RECORD_COLUMNS: readonly (readonly [column: string, type: string])[] = [
   ['prompt_id', 'TEXT'],
   ['trace_id', 'TEXT'],
+  // DOUBLE PRECISION: REAL affinity in SQLite.
+  ['saved_cost_usd', 'DOUBLE PRECISION'],
 ];
 
 /** Indexes over the added columns, created once the columns exist (a caller finds its call by `prompt_id`). */
@@ -112,7 +116,8 @@ export function schema(dialect: 'sqlite' | 'postgres'): string[] {
   answer_chars INTEGER NOT NULL,
   preview TEXT,
   prompt_id TEXT,
-  trace_id TEXT
+  trace_id TEXT,
+  saved_cost_usd ${float}
 )`,
     'CREATE INDEX IF NOT EXISTS usage_records_ts ON usage_records (ts)',
     `CREATE TABLE IF NOT EXISTS usage_hourly (
@@ -154,6 +159,7 @@ export function recordValues(r: UsageRecord): SqlValue[] {
     r.preview,
     r.promptId ?? null,
     r.traceId ?? null,
+    r.savedCostUsd ?? null,
   ];
 }
 
@@ -188,6 +194,7 @@ export function toRecord(row: Record<string, unknown>): UsageRecord {
     preview: strOrNull(row.preview),
     promptId: strOrNull(row.prompt_id),
     traceId: strOrNull(row.trace_id),
+    savedCostUsd: numOrNull(row.saved_cost_usd),
   };
 }
 
@@ -295,13 +302,15 @@ export function toWindow(row: Record<string, unknown>, buckets: number): WindowU
 
 /**
  * Answered calls whose exact prompt (its hash: the whole text sent, document included) was asked more than once in
- * [from, to), per endpoint and model, most repeated first. `$1`/`$2`: from, to; `$3`: fewest calls; `$4`: limit.
+ * [from, to), per endpoint and model, most repeated first. Calls answered from the response cache (`cache_hit`) are
+ * left out: they are repeats the cache already saved. `$1`/`$2`: from, to; `$3`: fewest calls; `$4`: limit.
  */
 export function repeatedPromptsSelect(param: (i: number) => string): string {
   return `SELECT endpoint, model, prompt_hash, COUNT(*) AS calls, COALESCE(SUM(cost_usd), 0) AS cost_usd,
 COALESCE(SUM(input_tokens), 0) AS input_tokens, COALESCE(SUM(output_tokens), 0) AS output_tokens,
 COALESCE(SUM(latency_ms), 0) AS latency_ms_sum
 FROM usage_records WHERE ts >= ${param(1)} AND ts < ${param(2)} AND status = 'ok'
+AND flags NOT LIKE '%"${CACHE_HIT_FLAG}"%'
 GROUP BY endpoint, model, prompt_hash HAVING COUNT(*) >= ${param(3)}
 ORDER BY calls DESC, endpoint, model, prompt_hash LIMIT ${param(4)}`;
 }

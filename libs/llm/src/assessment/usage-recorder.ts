@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import { BudgetService, UsageLedger, type UsageRecord } from '@app/ledger';
+import { BudgetService, CACHE_HIT_FLAG, UsageLedger, type UsageRecord } from '@app/ledger';
 import { LogSanitizer, TracerPort } from '@app/telemetry';
 import { CLIENT_ABORT } from '../instrumentation/llm-call.instrumentation';
 import type { LlmCallInput, LlmCallResult } from '../llm-call.types';
 import type { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
+import type { CacheInfo } from '../pipeline/response-cache';
 import type { LlmUsage } from '../ports/llm-provider.port';
 import type { CostBreakdown } from '../pricing/price-table';
 
@@ -53,6 +54,37 @@ export class UsageRecorder {
       retryCount: result.retryCount,
       fallbackUsed: result.fallbackUsed,
       answerChars: result.answer.length,
+    });
+  }
+
+  /**
+   * A call answered from the response cache: status ok, flag `cache_hit`, zero provider tokens and cost 0 (it adds
+   * nothing to today's spend), the cached call's quality score, and `savedCostUsd` what that call cost.
+   */
+  cacheHit(input: LlmCallInput, result: LlmCallResult, info: CacheInfo, startedAt: number): void {
+    const flags: string[] = [CACHE_HIT_FLAG];
+    if (result.quality?.ungrounded) flags.push('ungrounded');
+    if (result.quality?.failureToAnswer) flags.push('failure_to_answer');
+    this.inspectionFlags(input, flags);
+    this.ledger.record({
+      ...this.base(input, result.sentPrompt, startedAt, result.promptId),
+      provider: result.provider,
+      model: result.model,
+      status: 'ok',
+      errorType: null,
+      latencyMs: Math.round(result.latencyMs * 100) / 100,
+      inputTokens: 0,
+      outputTokens: 0,
+      cachedTokens: 0,
+      reasoningTokens: 0,
+      tokensEstimated: false,
+      costUsd: 0,
+      qualityScore: result.quality?.overall ?? null,
+      flags,
+      retryCount: 0,
+      fallbackUsed: false,
+      answerChars: result.answer.length,
+      savedCostUsd: info.savedCostUsd,
     });
   }
 

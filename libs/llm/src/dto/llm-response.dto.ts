@@ -31,6 +31,16 @@ export class SafetyDto {
   token_abuse!: boolean;
 }
 
+/** Set when the answer came from the response cache (CACHE_MODE=exact, docs/cache.md). */
+export class CacheMetadataDto {
+  /** Always true: the answer is a cached one; no provider was called, no tokens were used, nothing was spent. */
+  hit!: boolean;
+  /** Seconds since the cached answer was stored. */
+  age_s!: number;
+  /** What the cached call cost in USD (saved by this hit); null when its model is not in the price table. */
+  saved_cost_usd!: number | null;
+}
+
 /** What the call cost and used, and how it went. Keys are snake_case for compatibility with the origin API. */
 export class LlmMetadataDto {
   /** A UUIDv4 identifying this call in logs, spans and the ledger. */
@@ -90,6 +100,8 @@ export class LlmMetadataDto {
   /** Origin key: the answer is not supported by the given document. */
   'llm.ungrounded_answer_flag'?: boolean;
   safety?: SafetyDto;
+  /** Only on an answer served from the response cache; its quality is the cached call's. */
+  cache?: CacheMetadataDto;
 }
 
 /** An answer and its metadata. */

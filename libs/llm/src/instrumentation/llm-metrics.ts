@@ -180,6 +180,30 @@ export const LLM_METRICS = {
     description:
       'Calls refused with 503 NO_CAPACITY, by the saturated resource: event_loop or heap (shed at admission, before any work), concurrency (LLM_MAX_CONCURRENCY full for LLM_QUEUE_TIMEOUT_MS), provider_rate_limit (every model held after a 429).',
   },
+  cacheHits: {
+    name: 'llm.cache.hit',
+    type: 'count',
+    unit: 'call',
+    tags: [TAG.endpoint, TAG.model],
+    description:
+      'Calls answered from the response cache (CACHE_MODE=exact, docs/cache.md): no provider call, no tokens, no cost, no budget. `model` is the model that answered the cached call.',
+  },
+  cacheMisses: {
+    name: 'llm.cache.miss',
+    type: 'count',
+    unit: 'call',
+    tags: [TAG.endpoint, TAG.model],
+    description:
+      "Cacheable calls the response cache could not answer (no entry, expired, or the cache failed); they go to the provider. `model` is the first model of the call's chain.",
+  },
+  cacheSaved: {
+    name: 'llm.cache.saved_cost_usd',
+    type: 'count',
+    unit: 'dollar',
+    tags: [TAG.endpoint, TAG.model],
+    description:
+      "What the calls answered from the response cache would have cost: the cached call's cost, per hit (unpriced models add nothing).",
+  },
   unpriced: {
     name: 'llm.cost.unpriced.count',
     type: 'count',

@@ -10,6 +10,7 @@ import { CallBookkeeping } from './call-bookkeeping';
 import { CallBudget } from './call-budget';
 import { LlmDrills } from './llm-drills';
 import { LoadShedder } from './load-shedder';
+import { type CacheHit, ResponseCache } from './response-cache';
 
 /** One call, from its admission to its records. Nothing about a call is stored on shared objects. */
 export interface CallContext {
@@ -38,6 +39,10 @@ export interface CallContext {
   spanInput?: readonly LlmMessage[];
   /** The answering attempt's output, redacted and truncated, for the workflow span too. */
   spanOutput?: string;
+  /** The response cache's key of a cacheable call (CACHE_MODE=exact, not streamed, no drill, no tools). */
+  cacheKey?: string;
+  /** The cached answer this call is served from: no provider call, no budget (docs/cache.md). */
+  cacheHit?: CacheHit;
 }
 
 /** Opens calls: admission (saturation, budget), the prompt's safety inspection, drills, and the deadline's clock. */
@@ -56,6 +61,7 @@ export class CallContexts {
     private readonly provider: LlmProvider,
     private readonly budget: CallBudget,
     private readonly shedder: LoadShedder,
+    private readonly cache: ResponseCache,
   ) {
     this.llmobs = config.tracing.enabled && config.tracing.llmobsEnabled;
     this.chain = [config.llm.model, ...config.llm.fallbackModels];
@@ -65,10 +71,16 @@ export class CallContexts {
    * Throws NO_CAPACITY (the process is saturated: `LoadShedder`), BUDGET_EXCEEDED or PROMPT_INJECTION before
    * anything is sent (such a call is not an LLM call). With a daily budget the call's worst case is reserved last
    * (`CallBudget`): a promise only with PostgreSQL.
+   *
+   * `cache`: the call may be answered from the response cache (a whole answer, not a stream). With the cache on, a
+   * cacheable call is looked up after the prompt's inspection (an injection-blocked prompt is never answered) and
+   * before the budget: a hit (`ctx.cacheHit`) costs nothing, so it is neither checked against an enforced budget nor
+   * reserved; a miss goes on to the budget as any call.
    */
-  open(raw: LlmCallInput): CallContext | Promise<CallContext> {
+  open(raw: LlmCallInput, options: { cache?: boolean } = {}): CallContext | Promise<CallContext> {
     this.shedder.admit(raw, raw.chat?.model ?? this.chain[0]!);
-    this.bookkeeping.admit();
+    const cacheable = options.cache === true && this.cache.enabled;
+    if (!cacheable) this.bookkeeping.admit();
     const input = this.assessor.inspect(raw, this.provider.name);
     const { prompt, applied } = this.drills.preparePrompt(input.prompt, input.drills);
     const started = performance.now();
@@ -85,6 +97,23 @@ export class CallContexts {
       counters: { rateLimits: 0, timeouts: 0 },
       llmobs: this.llmobs && sampled(this.config.tracing.llmobsSampleRate),
     };
+    if (!cacheable) return this.reserve(ctx);
+    ctx.cacheKey = this.cache.keyOf(ctx);
+    if (ctx.cacheKey === undefined) {
+      this.bookkeeping.admit();
+      return this.reserve(ctx);
+    }
+    return this.cache.lookup(ctx, ctx.cacheKey).then((hit) => {
+      if (hit) {
+        ctx.cacheHit = hit;
+        return ctx;
+      }
+      this.bookkeeping.admit();
+      return this.reserve(ctx);
+    });
+  }
+
+  private reserve(ctx: CallContext): CallContext | Promise<CallContext> {
     const reserved = this.budget.reserve(ctx);
     return reserved ? reserved.then(() => ctx) : ctx;
   }

@@ -10,6 +10,7 @@ import { CallBudget } from './call-budget';
 import type { CallContext } from './call-context';
 import { type Answered, CallResults } from './call-results';
 import { FailureMapper } from './failure-mapper';
+import { type CacheHit, type CacheInfo, ResponseCache } from './response-cache';
 
 /**
  * A call's end: the answered call is scored (the response carries the score) and its records (metrics, log
@@ -26,10 +27,54 @@ export class CallRecorder {
     private readonly bookkeeping: CallBookkeeping,
     private readonly failures: FailureMapper,
     private readonly budget: CallBudget,
+    private readonly cache: ResponseCache,
   ) {}
 
+  /** A whole answer: also stored in the response cache when the call is cacheable (`ResponseCache.store`). */
   answered(ctx: CallContext, answered: Answered, final: LlmGenerateResult): LlmCallResult {
-    return this.completed(ctx, this.results.of(ctx, answered, final));
+    const done = this.completed(ctx, this.results.of(ctx, answered, final));
+    this.cache.store(ctx, done);
+    return done;
+  }
+
+  /**
+   * A call answered from the response cache: the cached answer and its original quality, zero provider tokens and
+   * cost, `cache` saying so. Its records: the cache metrics and a ledger row flagged `cache_hit` with the saving;
+   * no `llm.request.*` metrics (no model was called), no evaluation, nothing to settle (nothing was reserved).
+   */
+  cached(ctx: CallContext, hit: CacheHit): LlmCallResult {
+    const { cached } = hit;
+    const info: CacheInfo = { hit: true, ageS: hit.ageS, savedCostUsd: cached.cost.costUsd };
+    const result: LlmCallResult = {
+      promptId: ctx.promptId,
+      endpoint: ctx.input.endpoint,
+      provider: cached.provider,
+      simulated: cached.simulated,
+      model: cached.model,
+      modelVersion: cached.modelVersion,
+      requestedModel: cached.requestedModel,
+      answer: cached.answer,
+      finishReason: cached.finishReason,
+      ...(cached.rawFinishReason !== undefined ? { rawFinishReason: cached.rawFinishReason } : {}),
+      usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, cachedTokens: 0, reasoningTokens: 0, estimated: false },
+      cost: { costUsd: 0, pricedAs: cached.cost.pricedAs, tier: cached.cost.tier },
+      latencyMs: performance.now() - ctx.started,
+      retryCount: 0,
+      attempts: 0,
+      fallbackUsed: false,
+      modelsTried: [],
+      lastUpstreamStatus: null,
+      drillsApplied: [],
+      sentPrompt: ctx.prompt,
+      ...(cached.quality ? { quality: cached.quality } : {}),
+      inspection: ctx.input.inspection,
+      cache: info,
+    };
+    this.bookkeeping.defer(() => {
+      this.cache.recordHit(result, info);
+      this.usage.cacheHit(ctx.input, result, info, ctx.startedAtMs);
+    });
+    return result;
   }
 
   /** A streamed answer, with its time to first token. */

@@ -21,6 +21,7 @@ import { LlmDrills } from './llm-drills';
 import { LoadShedder } from './load-shedder';
 import { ProviderAttempts } from './provider-attempts';
 import { RateLimitGates } from './rate-limit-gates';
+import { ResponseCache } from './response-cache';
 
 /**
  * The LLM call pipeline, `LlmService` and its parts. They need `LlmProvider`, `PriceTable`, `TokenEstimator` and
@@ -51,5 +52,6 @@ export const LLM_PIPELINE_PROVIDERS: Provider[] = [
   CallResults,
   CallRecorder,
   CallSpans,
+  ResponseCache,
   LlmService,
 ];

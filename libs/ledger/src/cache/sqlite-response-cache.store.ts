@@ -1,0 +1,93 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import {
+  RESPONSE_CACHE_MAX_PAYLOAD_CHARS,
+  RESPONSE_CACHE_SQL as SQL,
+  type ResponseCacheEntry,
+  type ResponseCacheHit,
+  ResponseCacheStore,
+} from './response-cache-store.port';
+
+const q = (): string => '?';
+
+/** Runs synchronous store work, turning a throw into a rejected promise. */
+function settle<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/**
+ * The embedded response cache: its own `node:sqlite` file (WAL, a busy timeout so several processes can share it),
+ * apart from the ledger's so a cache write never waits on a ledger batch and the cached answers can be deleted alone.
+ */
+export class SqliteResponseCacheStore extends ResponseCacheStore {
+  readonly kind = 'sqlite' as const;
+  private db: DatabaseSync | undefined;
+
+  constructor(private readonly file: string) {
+    super();
+  }
+
+  init(): Promise<void> {
+    return settle(() => {
+      this.open();
+    });
+  }
+
+  private open(): DatabaseSync {
+    if (this.db) return this.db;
+    if (this.file !== ':memory:') mkdirSync(dirname(this.file), { recursive: true });
+    const db = new DatabaseSync(this.file, { timeout: 5000 });
+    try {
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
+      for (const statement of SQL.schema) db.exec(statement);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    this.db = db;
+    return db;
+  }
+
+  get(key: string, now: number): Promise<ResponseCacheHit | undefined> {
+    return settle(() => {
+      const row = this.open().prepare(SQL.get(q)).get(key, now) as { payload: string; created_at: number } | undefined;
+      return row ? { payload: String(row.payload), createdAt: Number(row.created_at) } : undefined;
+    });
+  }
+
+  put(entry: ResponseCacheEntry, maxEntries: number, now: number): Promise<boolean> {
+    return settle(() => {
+      if (entry.payload.length > RESPONSE_CACHE_MAX_PAYLOAD_CHARS) return false;
+      const db = this.open();
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        db.prepare(SQL.upsert(q)).run(entry.key, entry.payload, entry.createdAt, entry.expiresAt);
+        db.prepare(SQL.deleteExpired(q)).run(now);
+        const { n } = db.prepare(SQL.count).get() as { n: number };
+        const over = Number(n) - maxEntries;
+        if (over > 0) db.prepare(SQL.evictOldest(q)).run(over);
+        db.exec('COMMIT');
+      } catch (error) {
+        db.exec('ROLLBACK');
+        throw error;
+      }
+      return true;
+    });
+  }
+
+  size(): Promise<number> {
+    return settle(() => Number((this.open().prepare(SQL.count).get() as { n: number }).n));
+  }
+
+  close(): Promise<void> {
+    this.db?.close();
+    this.db = undefined;
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { ResponseCacheStore } from '@app/ledger';
+import type { QualityReport } from '@app/ml';
+import { formatTags, MetricsPort, TAG } from '@app/telemetry';
+import { LLM_METRICS as M } from '../instrumentation/llm-metrics';
+import type { LlmCallResult } from '../llm-call.types';
+import { type FinishReason, LlmProvider, type LlmUsage } from '../ports/llm-provider.port';
+import type { CostBreakdown } from '../pricing/price-table';
+import type { CallContext } from './call-context';
+
+/** Answers longer than this (characters) are not cached. */
+export const CACHE_MAX_ANSWER_CHARS = 32_000;
+
+/** At most one warning a minute about a failing cache. */
+const WARN_EVERY_MS = 60_000;
+
+/** Bumped when the key's inputs or the payload change: older entries are simply never hit again. */
+const KEY_VERSION = 1;
+
+/** What a cached answer keeps: the answer text and the answering call's facts. Never the prompt. */
+export interface CachedAnswer {
+  v: typeof KEY_VERSION;
+  provider: string;
+  simulated: boolean;
+  model: string;
+  modelVersion: string;
+  requestedModel: string;
+  answer: string;
+  finishReason: FinishReason;
+  rawFinishReason?: string;
+  usage: LlmUsage;
+  cost: CostBreakdown;
+  quality?: QualityReport;
+}
+
+/** A lookup that found an answer: the answer, when it was stored and what the call it repeats cost. */
+export interface CacheHit {
+  cached: CachedAnswer;
+  ageS: number;
+}
+
+/** What a response served from the cache says (`metadata.cache`). */
+export interface CacheInfo {
+  hit: true;
+  /** Seconds since the answer was stored. */
+  ageS: number;
+  /** What the cached call cost (null: an unpriced model): what this hit saved. */
+  savedCostUsd: number | null;
+}
+
+/**
+ * Text as the key sees it: Unicode NFC, line ends as `\n`, trailing spaces of each line and the ends trimmed. Two
+ * prompts that differ only in those are the same call; any other difference (case, inner spacing) is another call.
+ */
+export function normaliseText(text: string): string {
+  return text
+    .normalize('NFC')
+    .replace(/\r\n?/g, '\n')
+    .replace(/[ \t]+\n/g, '\n')
+    .trim();
+}
+
+/**
+ * The exact-match response cache of the pipeline (CACHE_MODE=exact, docs/cache.md) over the ledger's
+ * `ResponseCacheStore`. A call is cacheable when it is not streamed, runs no drill and (a chat call) asks for no
+ * tools; its key is a sha256 of the provider, endpoint, model chain, output limit, normalised prompt and document,
+ * the configured temperature and a chat call's conversation and settings. The cache never fails a call: an error is
+ * a miss (and a warning at most once a minute).
+ */
+@Injectable()
+export class ResponseCache {
+  private readonly logger = new Logger('ResponseCache');
+  readonly enabled: boolean;
+  private lastWarning = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly entries: ResponseCacheStore,
+    private readonly metrics: MetricsPort,
+    private readonly provider: LlmProvider,
+  ) {
+    this.enabled = config.cache.mode === 'exact';
+  }
+
+  /** The clock, epoch ms (a seam for tests). */
+  now(): number {
+    return Date.now();
+  }
+
+  /** The call's key, or undefined when it is not cacheable (cache off, a drill, a chat call with tools). */
+  keyOf(
+    ctx: Pick<CallContext, 'input' | 'prompt' | 'chain' | 'maxOutputTokens' | 'drillsApplied'>,
+  ): string | undefined {
+    if (!this.enabled) return undefined;
+    const { input } = ctx;
+    const drills = input.drills;
+    if (drills.latency || drills.retry || drills.badPrompt || drills.longContext || ctx.drillsApplied.length > 0) {
+      return undefined;
+    }
+    const chat = input.chat;
+    if (chat && ((chat.tools?.length ?? 0) > 0 || chat.toolChoice !== undefined)) return undefined;
+    const material = {
+      v: KEY_VERSION,
+      provider: this.provider.name,
+      endpoint: input.endpoint,
+      chain: ctx.chain,
+      maxOutputTokens: ctx.maxOutputTokens,
+      temperature: this.config.llm.temperature,
+      prompt: normaliseText(ctx.prompt),
+      document: input.document === undefined ? null : normaliseText(input.document),
+      chat: chat
+        ? {
+            model: chat.model,
+            messages: chat.messages.map((m) => ({
+              role: m.role,
+              content: normaliseText(m.content),
+              toolCalls: m.toolCalls ?? null,
+              toolCallId: m.toolCallId ?? null,
+              toolName: m.toolName ?? null,
+            })),
+            temperature: chat.temperature ?? null,
+            topP: chat.topP ?? null,
+            stop: chat.stopSequences ?? null,
+            responseFormat: chat.responseFormat ?? null,
+          }
+        : null,
+    };
+    return createHash('sha256').update(JSON.stringify(material)).digest('hex');
+  }
+
+  /** The unexpired answer stored under the call's key, counted as a hit or a miss; undefined on any failure. */
+  async lookup(ctx: CallContext, key: string): Promise<CacheHit | undefined> {
+    const tags = this.tags(ctx.input.endpoint, ctx.chain[0] ?? this.config.llm.model);
+    let hit: CacheHit | undefined;
+    try {
+      const now = this.now();
+      const found = await this.entries.get(key, now);
+      if (found)
+        hit = { cached: parseCached(found.payload), ageS: Math.max(0, Math.floor((now - found.createdAt) / 1000)) };
+    } catch (error) {
+      this.warn('lookup', error);
+      hit = undefined;
+    }
+    if (!hit) this.metrics.increment(M.cacheMisses.name, 1, tags);
+    return hit;
+  }
+
+  /** The metrics of a call answered from the cache: the hit and what it saved. */
+  recordHit(result: LlmCallResult, info: CacheInfo): void {
+    const tags = this.tags(result.endpoint, result.model);
+    this.metrics.increment(M.cacheHits.name, 1, tags);
+    if (info.savedCostUsd !== null && info.savedCostUsd > 0) {
+      this.metrics.increment(M.cacheSaved.name, info.savedCostUsd, tags);
+    }
+  }
+
+  /**
+   * Stores a provider's answer under the call's key, off the response path: only a cacheable call (a key), answered
+   * in full as text (no safety block, no tool calls, not empty, at most CACHE_MAX_ANSWER_CHARS). Never throws.
+   */
+  store(ctx: CallContext, result: LlmCallResult): void {
+    const key = ctx.cacheKey;
+    if (key === undefined || ctx.cacheHit !== undefined) return;
+    if (result.safetyBlock || result.drillsApplied.length > 0 || (result.toolCalls?.length ?? 0) > 0) return;
+    if (result.answer.length === 0 || result.answer.length > CACHE_MAX_ANSWER_CHARS) return;
+    const cached: CachedAnswer = {
+      v: KEY_VERSION,
+      provider: result.provider,
+      simulated: result.simulated,
+      model: result.model,
+      modelVersion: result.modelVersion,
+      requestedModel: result.requestedModel,
+      answer: result.answer,
+      finishReason: result.finishReason,
+      ...(result.rawFinishReason !== undefined ? { rawFinishReason: result.rawFinishReason } : {}),
+      usage: result.usage,
+      cost: result.cost,
+      ...(result.quality ? { quality: result.quality } : {}),
+    };
+    const now = this.now();
+    const entry = {
+      key,
+      payload: JSON.stringify(cached),
+      createdAt: now,
+      expiresAt: now + this.config.cache.ttlS * 1000,
+    };
+    this.persist(entry, now);
+  }
+
+  private persist(entry: { key: string; payload: string; createdAt: number; expiresAt: number }, now: number): void {
+    let put: Promise<boolean>;
+    try {
+      put = this.entries.put(entry, this.config.cache.maxEntries, now);
+    } catch (error) {
+      this.warn('store', error);
+      return;
+    }
+    put.catch((error: unknown) => this.warn('store', error));
+  }
+
+  private tags(endpoint: string, model: string): string[] {
+    return formatTags({ [TAG.endpoint]: endpoint, [TAG.model]: model });
+  }
+
+  private warn(what: string, error: unknown): void {
+    const now = performance.now();
+    if (now - this.lastWarning < WARN_EVERY_MS) return;
+    this.lastWarning = now;
+    const message = error instanceof Error ? error.message : String(error);
+    this.logger.warn(
+      `response cache ${what} failed (served as a miss; next warning in a minute at the earliest): ${message}`,
+    );
+  }
+}
+
+/** A stored payload, checked: anything else throws (and the lookup is a miss). */
+function parseCached(payload: string): CachedAnswer {
+  const value = JSON.parse(payload) as Partial<CachedAnswer> | null;
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    value.v !== KEY_VERSION ||
+    typeof value.answer !== 'string' ||
+    typeof value.model !== 'string' ||
+    typeof value.provider !== 'string' ||
+    typeof value.usage !== 'object' ||
+    typeof value.cost !== 'object'
+  ) {
+    throw new Error('a cached entry has an unexpected shape');
+  }
+  return value as CachedAnswer;
+}
