@@ -21,3 +21,4 @@ export * from './errors/api-problems.decorator';
 export * from './time/time';
 export * from './random/seeded-random';
 export * from './auth/auth.decorators';
+export * from './storage/sqlite-file';

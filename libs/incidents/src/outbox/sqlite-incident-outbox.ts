@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { openSqliteFile, settle } from '@app/common';
+import { type DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { IncidentOutboxStore } from './incident-outbox.port';
 import { markFailedProgram, type Program, recordAlertProgram, recordRecoveryProgram } from './outbox-programs';
 import {
@@ -34,15 +33,6 @@ import type {
 const q = (i: number): string => `?${i}`;
 type Row = Record<string, unknown>;
 
-/** Runs synchronous store work, turning a throw into a rejected promise. */
-function settle<T>(work: () => T): Promise<T> {
-  try {
-    return Promise.resolve(work());
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
-}
-
 /**
  * The embedded outbox: `node:sqlite` on its own file (`incidents.sqlite` under DATA_DIR), WAL mode and a busy
  * timeout like the optimisation store, so several processes on one host can share it. Every transaction runs
@@ -60,12 +50,7 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
   init(): Promise<void> {
     return settle(() => {
       if (this.db) return;
-      if (this.file !== ':memory:') mkdirSync(dirname(this.file), { recursive: true });
-      const db = new DatabaseSync(this.file, { timeout: 10_000 });
-      db.exec('PRAGMA journal_mode = WAL');
-      db.exec('PRAGMA synchronous = NORMAL');
-      for (const statement of incidentsSchema('sqlite')) db.exec(statement);
-      this.db = db;
+      this.db = openSqliteFile(this.file, { schema: incidentsSchema('sqlite') });
     });
   }
 

@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { openSqliteFile, settle } from '@app/common';
+import { type DatabaseSync } from 'node:sqlite';
 import {
   RESPONSE_CACHE_MAX_PAYLOAD_CHARS,
   RESPONSE_CACHE_SQL as SQL,
@@ -10,15 +9,6 @@ import {
 } from './response-cache-store.port';
 
 const q = (): string => '?';
-
-/** Runs synchronous store work, turning a throw into a rejected promise. */
-function settle<T>(work: () => T): Promise<T> {
-  try {
-    return Promise.resolve(work());
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
-}
 
 /**
  * The embedded response cache: its own `node:sqlite` file (WAL, a busy timeout so several processes can share it),
@@ -39,19 +29,8 @@ export class SqliteResponseCacheStore extends ResponseCacheStore {
   }
 
   private open(): DatabaseSync {
-    if (this.db) return this.db;
-    if (this.file !== ':memory:') mkdirSync(dirname(this.file), { recursive: true });
-    const db = new DatabaseSync(this.file, { timeout: 5000 });
-    try {
-      db.exec('PRAGMA journal_mode = WAL');
-      db.exec('PRAGMA synchronous = NORMAL');
-      for (const statement of SQL.schema) db.exec(statement);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
-    this.db = db;
-    return db;
+    this.db ??= openSqliteFile(this.file, { busyTimeoutMs: 5000, schema: SQL.schema });
+    return this.db;
   }
 
   get(key: string, now: number): Promise<ResponseCacheHit | undefined> {

@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { openSqliteFile, settle } from '@app/common';
+import { type DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
 import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from '../window-usage';
 import { LedgerStore, type LedgerStoreOptions, type PurgeResult } from './ledger-store.port';
@@ -41,15 +40,6 @@ import {
  * writer; a busy timeout lets several processes share the file). Calls are synchronous inside; each batch is
  * one short transaction.
  */
-/** Runs synchronous store work, turning a throw into a rejected promise. */
-function settle<T>(work: () => T): Promise<T> {
-  try {
-    return Promise.resolve(work());
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
-}
-
 export class SqliteLedgerStore extends LedgerStore {
   readonly kind = 'sqlite' as const;
   private db: DatabaseSync | undefined;
@@ -69,11 +59,7 @@ export class SqliteLedgerStore extends LedgerStore {
 
   init(): Promise<void> {
     if (this.db) return Promise.resolve();
-    if (this.file !== ':memory:') mkdirSync(dirname(this.file), { recursive: true });
-    const db = new DatabaseSync(this.file, { timeout: 10_000 });
-    db.exec('PRAGMA journal_mode = WAL');
-    db.exec('PRAGMA synchronous = NORMAL');
-    for (const statement of schema('sqlite')) db.exec(statement);
+    const db = openSqliteFile(this.file, { schema: schema('sqlite') });
     // SQLite has no ADD COLUMN IF NOT EXISTS: add the columns a ledger created by an earlier version lacks.
     const present = new Set(
       db

@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { openSqliteFile, settle } from '@app/common';
+import { type DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import type { Baseline, Recommendation, RecommendationResult } from '../recommendation';
 import {
   implementSql,
@@ -20,15 +19,6 @@ import { RecommendationStore, type ResultFilter } from './recommendation-store.p
 
 const q = (): string => '?';
 
-/** Runs synchronous store work, turning a throw into a rejected promise. */
-function settle<T>(work: () => T): Promise<T> {
-  try {
-    return Promise.resolve(work());
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
-}
-
 /**
  * The embedded store: `node:sqlite` on its own file (`optimization.sqlite` under DATA_DIR), WAL mode and a busy
  * timeout like the ledger's, so several processes on one host can share it.
@@ -44,13 +34,7 @@ export class SqliteRecommendationStore extends RecommendationStore {
   init(): Promise<void> {
     return settle(() => {
       if (this.db) return;
-      if (this.file !== ':memory:') mkdirSync(dirname(this.file), { recursive: true });
-      const db = new DatabaseSync(this.file, { timeout: 10_000 });
-      db.exec('PRAGMA journal_mode = WAL');
-      db.exec('PRAGMA synchronous = NORMAL');
-      db.exec('PRAGMA foreign_keys = ON');
-      for (const statement of optimizationSchema('sqlite')) db.exec(statement);
-      this.db = db;
+      this.db = openSqliteFile(this.file, { foreignKeys: true, schema: optimizationSchema('sqlite') });
     });
   }
 
