@@ -2,13 +2,18 @@
  * The floor of the overhead benchmark: the least a Node service can do for `POST /reason`. node:http and
  * an undici `Pool`, no framework, no telemetry. It reads the body (bounded), validates
  * `{prompt: string(1..5000)}` (400 otherwise), forwards an OpenAI-style chat completion to the upstream,
- * reads the answer and its usage, and replies `{answer, metadata}`.
+ * reads the answer and its usage, and replies `{answer, metadata}`. For the slow-upstream and streaming
+ * scenarios it also passes `POST /v1/chat/completions` through as it is (the body forwarded unread, the
+ * answer's status, content type and bytes piped back as they come: a stream stays a stream), the floor of an
+ * OpenAI-compatible gateway. The upstream pool has no connection cap (a slow upstream with 2,000 calls in
+ * flight needs 2,000 connections; at the instant upstream's 50 connections nothing changes).
  *
  * Usage: `node bench/bare-proxy.ts --upstream http://127.0.0.1:PORT [--port N]`. Prints `{"port":N}` on
  * stdout once listening; `GET /health` answers 200; stops on SIGTERM/SIGINT.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
 import { Pool } from 'undici';
 
 const MAX_BODY = 1024 * 1024;
@@ -21,7 +26,7 @@ function arg(name: string): string | undefined {
 
 const upstream = arg('--upstream');
 if (upstream === undefined) throw new Error('bare-proxy: --upstream http://127.0.0.1:PORT is required');
-const pool = new Pool(new URL(upstream).origin, { connections: 64, keepAliveTimeout: 30_000 });
+const pool = new Pool(new URL(upstream).origin, { connections: null, keepAliveTimeout: 30_000 });
 
 interface Completion {
   model?: string;
@@ -75,9 +80,34 @@ async function reason(raw: string, res: http.ServerResponse): Promise<void> {
   });
 }
 
+/** `POST /v1/chat/completions` passed through: nothing parsed, the answer piped back as it arrives. */
+async function passThrough(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const abort = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  const upstreamResponse = await pool.request({
+    path: '/v1/chat/completions',
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: req,
+    signal: abort.signal,
+  });
+  const contentType = upstreamResponse.headers['content-type'];
+  res.writeHead(upstreamResponse.statusCode, typeof contentType === 'string' ? { 'content-type': contentType } : {});
+  await pipeline(upstreamResponse.body, res);
+}
+
 const server = http.createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/health') {
     reply(res, 200, { status: 'ok' });
+    return;
+  }
+  if (req.method === 'POST' && req.url === '/v1/chat/completions') {
+    passThrough(req, res).catch((error: unknown) => {
+      if (!res.headersSent) reply(res, 502, { title: 'Bad Gateway', detail: String(error) });
+      else res.destroy();
+    });
     return;
   }
   if (req.method !== 'POST' || req.url !== '/reason') {

@@ -5,7 +5,8 @@
  * percentiles are computed exactly.
  *
  * Usage: `node bench/load.ts '{"url":"http://127.0.0.1:PORT/reason","connections":10,"durationS":3,
- * "body":"{...}"}'`. Prints one JSON line: requests (2xx), rps, p50/p90/p99/mean in ms, errors, non2xx.
+ * "body":"{...}"}'`. Prints one JSON line: requests (2xx), rps, p50/p90/p99/mean in ms, errors, non2xx and the count of each
+ * non-2xx status. `"headers"` adds request headers.
  */
 import autocannon from 'autocannon';
 
@@ -15,6 +16,8 @@ interface LoadSpec {
   durationS: number;
   method?: string;
   body?: string;
+  /** Extra request headers (e.g. Portkey's `x-portkey-*`). */
+  headers?: Record<string, string>;
 }
 
 export interface LoadResult {
@@ -27,6 +30,8 @@ export interface LoadResult {
   mean: number;
   errors: number;
   non2xx: number;
+  /** Count of each non-2xx status (e.g. `{"503": 12}`). */
+  statuses: Record<string, number>;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -37,12 +42,13 @@ function percentile(sorted: Float64Array, p: number): number {
 const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
 let latencies = new Float64Array(65_536);
 let count = 0;
+const statuses: Record<string, number> = {};
 
 const instance = autocannon(
   {
     url: spec.url,
     method: spec.method ?? 'POST',
-    headers: spec.body !== undefined ? { 'content-type': 'application/json' } : {},
+    headers: { ...(spec.body !== undefined ? { 'content-type': 'application/json' } : {}), ...spec.headers },
     body: spec.body,
     connections: spec.connections,
     pipelining: 1,
@@ -67,13 +73,17 @@ const instance = autocannon(
       mean: count > 0 ? sum / count : Number.NaN,
       errors: result.errors + result.timeouts,
       non2xx: result.non2xx,
+      statuses,
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
   },
 );
 
 instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-  if (statusCode < 200 || statusCode >= 300) return;
+  if (statusCode < 200 || statusCode >= 300) {
+    statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+    return;
+  }
   if (count === latencies.length) {
     const bigger = new Float64Array(latencies.length * 2);
     bigger.set(latencies);

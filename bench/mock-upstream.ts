@@ -11,6 +11,11 @@
  *   text, with each model's default size (gemini-embedding-001: 3072, text-embedding-3-small: 1536).
  * - `GET /health`: 200.
  *
+ * `--delay-ms N` (default 0) makes it a slow upstream: a chat completion is answered after N ms; with
+ * `"stream": true` in the body it answers `text/event-stream` at once and spreads `--stream-chunks` content
+ * chunks (default 10) evenly over the N ms, then a usage chunk and `data: [DONE]` (OpenAI's format). A
+ * request whose client goes away has its timers cleared. Other routes stay instant.
+ *
  * Bodies are built once per model and cached. Chat request bodies are drained but not parsed (the OpenAI
  * route reads `"model"` with a regular expression so the answer names the requested model); embeddings
  * requests are parsed to count their texts.
@@ -30,6 +35,17 @@ const GEMINI_PATH =
 const EMBED_PATH =
   /^\/(?:v1|v1beta|v1beta1)\/(?:projects\/[^/]+\/locations\/[^/]+\/publishers\/google\/)?models\/([^/:]+):(embedContent|batchEmbedContents|predict)$/;
 const MODEL_FIELD = /"model"\s*:\s*"([^"]{1,200})"/;
+const STREAM_FIELD = /"stream"\s*:\s*true/;
+
+function numberArg(name: string, fallback: number): number {
+  const index = process.argv.indexOf(name);
+  const value = index > 0 ? Number(process.argv[index + 1]) : fallback;
+  if (!Number.isFinite(value) || value < 0) throw new Error(`mock-upstream: ${name} needs a number >= 0`);
+  return value;
+}
+
+const DELAY_MS = numberArg('--delay-ms', 0);
+const STREAM_CHUNKS = Math.max(1, Math.round(numberArg('--stream-chunks', 10)));
 
 /** The default output size of the embedding models the service uses, as the real APIs return them. */
 function dimensionsOf(model: string): number {
@@ -148,6 +164,70 @@ function send(res: http.ServerResponse, status: number, body: Buffer): void {
   res.end(body);
 }
 
+/** The answer cut into STREAM_CHUNKS pieces, each a `chat.completion.chunk` event, then usage and [DONE]. */
+const streamEvents = new Map<string, Buffer[]>();
+function streamBody(model: string): Buffer[] {
+  let events = streamEvents.get(model);
+  if (events === undefined) {
+    const words = ANSWER.split(' ');
+    const per = Math.ceil(words.length / STREAM_CHUNKS);
+    const chunk = (delta: object, finish: string | null, usage?: object): Buffer =>
+      Buffer.from(
+        `data: ${JSON.stringify({
+          id: 'chatcmpl-bench',
+          object: 'chat.completion.chunk',
+          created: Math.floor(Date.now() / 1000),
+          model,
+          choices: usage ? [] : [{ index: 0, delta, finish_reason: finish }],
+          ...(usage ? { usage } : {}),
+        })}\n\n`,
+      );
+    events = [];
+    for (let i = 0; i < STREAM_CHUNKS; i++) {
+      const piece = words.slice(i * per, (i + 1) * per).join(' ');
+      const text = i === 0 ? piece : ` ${piece}`;
+      events.push(chunk(i === 0 ? { role: 'assistant', content: text } : { content: text }, null));
+    }
+    const last = events.length - 1;
+    events[last] = Buffer.concat([events[last]!, chunk({}, 'stop')]);
+    events[last] = Buffer.concat([
+      events[last],
+      chunk({}, null, { prompt_tokens: 42, completion_tokens: 31, total_tokens: 73 }),
+      Buffer.from('data: [DONE]\n\n'),
+    ]);
+    if (streamEvents.size < 100) streamEvents.set(model, events);
+  }
+  return events;
+}
+
+/** A slow answer: after DELAY_MS, or streamed over it; timers cleared when the client goes away. */
+function slowChat(res: http.ServerResponse, model: string, stream: boolean): void {
+  const timers = new Set<NodeJS.Timeout>();
+  res.on('close', () => {
+    for (const t of timers) clearTimeout(t);
+  });
+  const later = (ms: number, fn: () => void): void => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+  };
+  if (!stream) {
+    later(DELAY_MS, () => send(res, 200, openAiBody(model)));
+    return;
+  }
+  const events = streamBody(model);
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const step = DELAY_MS / events.length;
+  events.forEach((event, i) => {
+    later(step * (i + 1), () => {
+      if (i === events.length - 1) res.end(event);
+      else res.write(event);
+    });
+  });
+}
+
 const NOT_FOUND = Buffer.from(JSON.stringify({ error: { code: 404, message: 'not found' } }));
 const OK = Buffer.from('{"status":"ok"}');
 
@@ -158,8 +238,11 @@ const server = http.createServer((req, res) => {
     counter++;
     const path = req.url?.split('?', 1)[0] ?? '';
     if (req.method === 'POST' && path === '/v1/chat/completions') {
-      const match = MODEL_FIELD.exec(Buffer.concat(chunks).toString('utf8'));
-      send(res, 200, openAiBody(match?.[1] ?? 'unknown'));
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const model = MODEL_FIELD.exec(raw)?.[1] ?? 'unknown';
+      const stream = STREAM_FIELD.test(raw);
+      if (DELAY_MS > 0 || stream) slowChat(res, model, stream);
+      else send(res, 200, openAiBody(model));
       return;
     }
     if (req.method === 'POST' && path === '/v1/embeddings') {

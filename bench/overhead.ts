@@ -2,7 +2,8 @@
  * The LLM overhead benchmark of issue 3: what the control plane costs per `/reason` call, compared with
  * the upstream called directly and with the least a Node proxy can do.
  *
- *   npm run bench                         # full run (about 6 minutes), appends a section to bench/history/<YYYY-MM>.md
+ *   npm run bench                         # full run (about 15 minutes): writes bench/history/<date>Z-overhead.md and
+ *                                         # appends its summary to bench/history/overhead.jsonl
  *   npm run bench -- --rounds 2 --slice 2 --no-write          # a quick look, nothing written
  *   npm run bench -- --profile openai-on,gemini-on            # CPU profiles of the service under load
  *   npm run bench -- --profile openai-on --profile-connections 1   # the same at one connection (default 10)
@@ -14,6 +15,21 @@
  *     --cold-runs 1 --cold-variants openai-before,openai-on --baseline-dist bench/out/dist-before --no-write
  *                                         # before/after of a code change: `openai-on` from another build, interleaved
  *   npm run bench -- ... --dist DIR       # the build under test from DIR instead of dist/ (e.g. a clean tree's build)
+ *
+ *   npm run bench -- --scenarios slow,stream --no-write                 # only the slow-upstream scenarios
+ *   npm run bench -- --scenarios instant --variants bare,portkey,openai-chat --connections 10,50 --no-write
+ *
+ * Scenarios (issue 19; each with its own processes, so that a peak or idle RSS belongs to one scenario):
+ * - `instant`: the mock answers at once; every variant of --variants at --connections (the overhead tables);
+ * - `slow`: the mock answers after --upstream-delay-ms (default 1,000 ms); --slow-variants (default `bare`,
+ *   `portkey`, `openai-chat`) at --slow-connections (default 500 and 2,000 calls in flight), JSON answers;
+ * - `stream`: the same slow mock, `"stream": true`: the answer's chunks spread evenly over the delay;
+ *   --slow-variants at --stream-connections (default 500).
+ * In the slow scenarios every variant is called on the OpenAI-compatible route `POST /v1/chat/completions`
+ * (the bare proxy passes it through, bench/bare-proxy.ts), and latencies are reported as added over the
+ * upstream's delay. Per variant and connection count: req/s, CPU per request, p50/p99, non-2xx by status,
+ * peak RSS of that slice (VmHWM reset through /proc/<pid>/clear_refs before it), and per scenario the idle
+ * RSS before the first load and after the last (after --idle-settle seconds).
  *
  * Variants (each a separate process; the server under test is pinned to core 1, the load generator, the
  * mock upstream and the telemetry receivers to core 0):
@@ -27,6 +43,10 @@
  *   (a dgram socket for DogStatsD, an HTTP trace intake with /info, /v0.4/traces and /evp_proxy/v2/...);
  * - `openai-chat`: (c) `POST /v1/chat/completions` (the OpenAI-compatible route, the one Portkey is measured on)
  *   through the built control plane, openai adapter, telemetry on, the same prompt as `/reason`;
+ * - `portkey`: the peer, Portkey's open-source gateway (`@portkey-ai/gateway`, a dev dependency) run with its
+ *   own defaults (`start-server.js --headless`), OpenAI passthrough to the same mock (`x-portkey-provider:
+ *   openai`, `x-portkey-custom-host`); bench/bind-loopback.ts binds it to 127.0.0.1 and refuses any
+ *   connection it would open to a host other than loopback (none was seen);
  * - `openai-absent`, `gemini-absent`: (d) the same with the receivers' ports closed;
  * - `openai-notrace`: diagnostic, DD_TRACE_ENABLED=false (metrics and logs still on), to size dd-trace's share;
  * - `openai-exp`, `openai-exp2`, `openai-exp3` (only when listed): `openai-on` plus the environment and node
@@ -59,6 +79,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { LoadResult } from './load';
 
 // ---------------------------------------------------------------------------------------------- options
@@ -97,7 +118,22 @@ interface Options {
   baselineDist?: string;
   /** The build under test (--dist; default dist/): what the control-plane variants other than `openai-before` run. */
   dist: string;
+  /** Which scenarios run (issue 19): `instant`, `slow`, `stream`. */
+  scenarios: ScenarioName[];
+  /** The slow upstream's delay (--upstream-delay-ms). */
+  upstreamDelayMs: number;
+  slowVariants: VariantKey[];
+  slowConnections: number[];
+  streamConnections: number[];
+  slowRounds: number;
+  slowSliceS: number;
+  slowWarmupS: number;
+  /** Seconds of idle after a scenario's last slice before its idle RSS is read. */
+  idleSettleS: number;
 }
+
+type ScenarioName = 'instant' | 'slow' | 'stream';
+const ALL_SCENARIOS: ScenarioName[] = ['instant', 'slow', 'stream'];
 
 interface Experiment {
   spec: string;
@@ -135,6 +171,7 @@ const ALL_VARIANTS = [
   'openai-exp2',
   'openai-exp3',
   'openai-before',
+  'portkey',
 ] as const;
 type ExpKey = 'openai-exp' | 'openai-exp2' | 'openai-exp3';
 /** Variants run by default; the `openai-exp*` ones and `openai-before` only when named in --variants. */
@@ -159,7 +196,17 @@ function parseOptions(argv: string[]): Options {
     serverNodeArgs: ['--max-semi-space-size=8', '--max-old-space-size=320'],
     experiments: {},
     dist: join(ROOT, 'dist'),
+    scenarios: [...ALL_SCENARIOS],
+    upstreamDelayMs: 1000,
+    slowVariants: ['bare', 'portkey', 'openai-chat'],
+    slowConnections: [500, 2000],
+    streamConnections: [500],
+    slowRounds: 3,
+    slowSliceS: 8,
+    slowWarmupS: 3,
+    idleSettleS: 10,
   };
+  const connectionList = (value: string): number[] => value.split(',').map(Number);
   const variantList = (value: string): VariantKey[] =>
     value.split(',').map((v) => {
       if (!(ALL_VARIANTS as readonly string[]).includes(v)) throw new Error(`unknown variant ${v}`);
@@ -232,11 +279,46 @@ function parseOptions(argv: string[]): Options {
       case '--dist':
         options.dist = resolve(ROOT, value());
         break;
+      case '--scenarios':
+        options.scenarios = value()
+          .split(',')
+          .map((name) => {
+            if (!(ALL_SCENARIOS as string[]).includes(name)) throw new Error(`unknown scenario ${name}`);
+            return name as ScenarioName;
+          });
+        break;
+      case '--upstream-delay-ms':
+        options.upstreamDelayMs = positive();
+        break;
+      case '--slow-variants':
+        options.slowVariants = variantList(value());
+        break;
+      case '--slow-connections':
+        options.slowConnections = connectionList(value());
+        break;
+      case '--stream-connections':
+        options.streamConnections = connectionList(value());
+        break;
+      case '--slow-rounds':
+        options.slowRounds = Math.round(positive());
+        break;
+      case '--slow-slice':
+        options.slowSliceS = positive();
+        break;
+      case '--slow-warmup':
+        options.slowWarmupS = positive();
+        break;
+      case '--idle-settle':
+        options.idleSettleS = positive();
+        break;
       default:
         throw new Error(`unknown option ${flag}`);
     }
   }
-  if (options.connections.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('--connections: integers >= 1');
+  for (const list of [options.connections, options.slowConnections, options.streamConnections]) {
+    if (list.some((c) => !Number.isInteger(c) || c < 1)) throw new Error('connections: integers >= 1');
+  }
+
   for (const v of [...options.variants, ...options.profile, ...options.coldVariants]) {
     if (v.startsWith('openai-exp') && options.experiments[v as ExpKey] === undefined) {
       throw new Error(`${v} needs --${v.slice('openai-'.length)} 'KEY=VALUE;...'`);
@@ -284,6 +366,25 @@ function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
   return kb / 1024;
+}
+
+/** Resident set now (VmRSS), in MiB. */
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}
+
+/** Whether VmHWM can be reset (Linux: `5` into /proc/<pid>/clear_refs), so that a slice's peak is its own. */
+let hwmResettable = true;
+function resetPeakRss(pid: number): void {
+  if (!hwmResettable) return;
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    hwmResettable = false;
+    console.warn('overhead: cannot reset VmHWM (clear_refs): peak RSS is the process peak so far');
+  }
 }
 
 // ---------------------------------------------------------------------------------------------- processes
@@ -426,11 +527,12 @@ function getStatus(url: string): Promise<number> {
 function postJson(
   url: string,
   body: string,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolvePromise, reject) => {
     const req = http.request(
       url,
-      { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } },
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', ...headers } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -444,9 +546,9 @@ function postJson(
   });
 }
 
-async function waitHealthy(proc: Proc, url: string, timeoutMs = 30_000): Promise<void> {
+async function waitHealthy(proc: Proc, url: string, timeoutMs = 30_000, path = '/health'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while ((await getStatus(`${url}/health`)) !== 200) {
+  while ((await getStatus(`${url}${path}`)) !== 200) {
     if (!proc.alive) throw new Error(`${proc.name} exited: ${proc.stderr()}`);
     if (Date.now() > deadline) throw new Error(`${proc.name} not healthy in ${timeoutMs} ms: ${proc.stderr()}`);
     await sleep(20);
@@ -615,7 +717,47 @@ const VARIANTS: Record<VariantKey, VariantDef> = {
     telemetry: 'listening',
     expectProvider: 'openai',
   },
+  portkey: {
+    label: 'peer: Portkey gateway (`@portkey-ai/gateway`), OpenAI passthrough, its defaults',
+    path: '/v1/chat/completions',
+    body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: PROMPT }] }),
+  },
 };
+
+/** Portkey's Node server, as its package's `start:node` script runs it. */
+const PORTKEY_MAIN = join(ROOT, 'node_modules', '@portkey-ai', 'gateway', 'build', 'start-server.js');
+/** Variants that can be called on `POST /v1/chat/completions` (the slow and streaming scenarios). */
+const CHAT_CAPABLE: VariantKey[] = ['direct', 'bare', 'portkey', 'openai-chat'];
+
+/** What a load slice sends to a variant in a scenario: route, body and headers. */
+interface RequestSpec {
+  path: string;
+  body: string;
+  headers: Record<string, string>;
+  stream: boolean;
+}
+
+function requestOf(key: VariantKey, scenario: ScenarioName, upstreamUrl: string): RequestSpec {
+  const stream = scenario === 'stream';
+  const chat = (scenario !== 'instant' && CHAT_CAPABLE.includes(key)) || VARIANTS[key].path === '/v1/chat/completions';
+  const chatBody = JSON.stringify({
+    model: MODEL,
+    messages: [{ role: 'user', content: PROMPT }],
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  });
+  const headers: Record<string, string> =
+    key === 'portkey'
+      ? {
+          'x-portkey-provider': 'openai',
+          'x-portkey-custom-host': `${upstreamUrl}/v1`,
+          authorization: 'Bearer bench-not-a-real-key',
+        }
+      : {};
+  if (!chat) return { path: VARIANTS[key].path, body: VARIANTS[key].body, headers, stream: false };
+  // The instant scenario keeps each variant's own body (the mock's `direct` one asks for max_tokens).
+  const body = scenario === 'instant' ? VARIANTS[key].body : chatBody;
+  return { path: '/v1/chat/completions', body, headers, stream };
+}
 
 function experimentDef(flag: string): VariantDef {
   return {
@@ -645,11 +787,14 @@ interface Running {
   proc: Proc;
   url: string;
   receivers?: Receivers;
+  /** What the load sends it (set per scenario). */
+  request?: RequestSpec;
 }
 
-async function startMock(name: string, core: number): Promise<{ proc: Proc; url: string }> {
+async function startMock(name: string, core: number, delayMs = 0): Promise<{ proc: Proc; url: string }> {
   const port = await freeTcpPort();
-  const proc = new Proc(name, core, [...NODE_FLAGS, join(BENCH, 'mock-upstream.ts'), '--port', String(port)], {});
+  const args = [...NODE_FLAGS, join(BENCH, 'mock-upstream.ts'), '--port', String(port), '--delay-ms', String(delayMs)];
+  const proc = new Proc(name, core, args, {});
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(proc, url);
   return { proc, url };
@@ -712,6 +857,21 @@ async function startVariant(key: VariantKey, upstreams: Upstreams, extraNodeArgs
     return { key, def, proc, url };
   }
   if (key === 'nest-min' || key === 'nest-naive') return startNestReference(key, def, port, upstreams);
+  if (key === 'portkey') {
+    // Its own defaults: plain node, no flags of ours; only bound to loopback (bench/bind-loopback.ts).
+    const args = [
+      ...NODE_FLAGS,
+      '--import',
+      pathToFileURL(join(BENCH, 'bind-loopback.ts')).href,
+      PORTKEY_MAIN,
+      '--headless',
+      `--port=${port}`,
+    ];
+    if (!existsSync(PORTKEY_MAIN)) throw new Error(`portkey: ${PORTKEY_MAIN} missing (npm install)`);
+    const proc = new Proc('portkey', SERVER_CORE, args, {});
+    await waitHealthy(proc, url, 30_000, '/');
+    return { key, def, proc, url };
+  }
   const receivers = def.telemetry === 'absent' ? undefined : await new Receivers().start();
   const env = await controlPlaneEnv(key, def, port, upstreams.shared.url, receivers);
   const expArgs = experiments[key as ExpKey]?.nodeArgs ?? [];
@@ -755,14 +915,31 @@ async function startNestReference(
 }
 
 async function sanityCheck(running: Running): Promise<string> {
-  const { status, body, headers } = await postJson(`${running.url}${running.def.path}`, running.def.body);
-  if (status !== 200) throw new Error(`${running.key}: sanity request answered ${status}: ${body.slice(0, 500)}`);
+  const request = running.request ?? { path: running.def.path, body: running.def.body, headers: {}, stream: false };
+  const { status, body, headers } = await postJson(`${running.url}${request.path}`, request.body, request.headers);
+  if (status !== 200) {
+    const failure = `sanity request answered ${status}: ${body.slice(0, 300)}`;
+    // The peer is measured as installed: a failure of it is reported, not fatal.
+    if (running.key === 'portkey') return `FAILED: ${failure}`;
+    throw new Error(`${running.key}: ${failure}`);
+  }
+  if (request.stream) {
+    if (!body.includes('data: [DONE]')) throw new Error(`${running.key}: the stream did not end with [DONE]`);
+    const chunks = body.split('\n\n').filter((e) => e.startsWith('data: {')).length;
+    return `stream of ${chunks} chunks${headers['x-control-plane-provider'] ? ` provider=${String(headers['x-control-plane-provider'])}` : ''}`;
+  }
   const parsed = JSON.parse(body) as { metadata?: Record<string, unknown>; choices?: unknown[] };
-  if (running.def.expectProvider === undefined) return 'ok';
+  // The bare proxy's passthrough route answers the upstream's body as it is: nothing of ours to check.
+  if (
+    running.def.expectProvider === undefined ||
+    (running.def.provider === undefined && request.path !== running.def.path)
+  ) {
+    return 'ok';
+  }
   // The OpenAI-compatible route says the same in its x-control-plane-* headers (its body is OpenAI's).
   const meta =
     parsed.metadata ??
-    (running.def.path === '/v1/chat/completions'
+    (request.path === '/v1/chat/completions'
       ? {
           provider: headers['x-control-plane-provider'],
           model: headers['x-control-plane-model'],
@@ -780,13 +957,22 @@ async function sanityCheck(running: Running): Promise<string> {
 
 interface Sample extends LoadResult {
   variant: VariantKey;
+  scenario: ScenarioName;
   connections: number;
   round: number;
   cpuMsPerReq: number;
+  /** VmHWM at the end of the slice, reset at its start: the slice's own peak. */
+  peakRssMiB: number;
 }
 
-function runLoad(url: string, body: string, connections: number, durationS: number): Promise<LoadResult> {
-  const spec = JSON.stringify({ url, body, connections, durationS });
+function runLoad(
+  url: string,
+  body: string,
+  connections: number,
+  durationS: number,
+  headers: Record<string, string> = {},
+): Promise<LoadResult> {
+  const spec = JSON.stringify({ url, body, connections, durationS, headers });
   const proc = new Proc('load', LOAD_CORE, [...NODE_FLAGS, join(BENCH, 'load.ts'), spec], {});
   return proc.exited.then((code) => {
     if (code !== 0) throw new Error(`load generator failed (${code}): ${proc.stderr()}`);
@@ -794,10 +980,21 @@ function runLoad(url: string, body: string, connections: number, durationS: numb
   });
 }
 
-async function slice(running: Running, connections: number, durationS: number, round: number): Promise<Sample> {
+async function slice(
+  running: Running,
+  connections: number,
+  durationS: number,
+  round: number,
+  scenario: ScenarioName = 'instant',
+  settleMs = 0,
+): Promise<Sample> {
   if (!running.proc.alive) throw new Error(`${running.key} died: ${running.proc.stderr()}`);
+  const request = running.request ?? { path: running.def.path, body: running.def.body, headers: {}, stream: false };
+  resetPeakRss(running.proc.pid);
   const before = cpuMs(running.proc.pid);
-  const result = await runLoad(`${running.url}${running.def.path}`, running.def.body, connections, durationS);
+  const result = await runLoad(`${running.url}${request.path}`, request.body, connections, durationS, request.headers);
+  // A slow upstream: the calls cut off at the end of the slice are still being wound down; their CPU is this slice's.
+  if (settleMs > 0) await sleep(settleMs);
   if (!running.proc.alive) {
     const { exitCode, signalCode } = running.proc.child;
     throw new Error(
@@ -808,9 +1005,11 @@ async function slice(running: Running, connections: number, durationS: number, r
   return {
     ...result,
     variant: running.key,
+    scenario,
     connections,
     round,
     cpuMsPerReq: result.requests > 0 ? (after - before) / result.requests : Number.NaN,
+    peakRssMiB: peakRssMiB(running.proc.pid),
   };
 }
 
@@ -862,22 +1061,41 @@ const fmtInt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLoca
 
 interface Summary {
   variant: VariantKey;
+  scenario: ScenarioName;
   connections: number;
   rps: number;
   p50: number;
   p99: number;
   cpuMsPerReq: number;
   requests: number;
+  /** Non-2xx answers and connection errors/timeouts, summed over the slices. */
   errors: number;
+  /** Non-2xx answers by status, summed over the slices. */
+  statuses: Record<string, number>;
+  /** Connection errors and timeouts, summed over the slices. */
+  socketErrors: number;
+  /** The highest of the slices' own peaks (VmHWM reset at each slice's start). */
+  peakRssMiB: number;
 }
 
-function summarise(samples: Sample[], variants: VariantKey[], connections: number[]): Summary[] {
+function summarise(
+  samples: Sample[],
+  variants: VariantKey[],
+  connections: number[],
+  scenario: ScenarioName = 'instant',
+): Summary[] {
   const out: Summary[] = [];
   for (const c of connections) {
     for (const v of variants) {
-      const mine = samples.filter((s) => s.variant === v && s.connections === c);
+      const mine = samples.filter((s) => s.variant === v && s.connections === c && s.scenario === scenario);
+      if (mine.length === 0) continue;
+      const statuses: Record<string, number> = {};
+      for (const s of mine) {
+        for (const [code, n] of Object.entries(s.statuses ?? {})) statuses[code] = (statuses[code] ?? 0) + n;
+      }
       out.push({
         variant: v,
+        scenario,
         connections: c,
         rps: median(mine.map((s) => s.rps)),
         p50: median(mine.map((s) => s.p50)),
@@ -885,6 +1103,9 @@ function summarise(samples: Sample[], variants: VariantKey[], connections: numbe
         cpuMsPerReq: median(mine.map((s) => s.cpuMsPerReq)),
         requests: mine.reduce((a, s) => a + s.requests, 0),
         errors: mine.reduce((a, s) => a + s.errors + s.non2xx, 0),
+        statuses,
+        socketErrors: mine.reduce((a, s) => a + s.errors, 0),
+        peakRssMiB: Math.max(...mine.map((s) => s.peakRssMiB)),
       });
     }
   }
@@ -909,6 +1130,8 @@ interface RunReport {
     Record<VariantKey, { statsdLines: number; tracePayloads: number; llmobsPayloads: number; logLines: number }>
   >;
   sanity: Partial<Record<VariantKey, string>>;
+  /** Each scenario's tables (issue 19): the instant one's summary is also `summary` above. */
+  scenarios: ScenarioResult[];
 }
 
 const TELEMETRY_ON: VariantKey[] = ['openai-on', 'gemini-on'];
@@ -942,6 +1165,11 @@ function markdown(report: RunReport): string {
       `CPU per request = utime+stime of the server under test over the slice / 2xx responses; latencies exact (every response timed).`,
   );
   lines.push('');
+  if (summary.length === 0) {
+    // Only the slow scenarios ran.
+    lines.push(...peerSection(report));
+    return lines.join('\n');
+  }
   for (const c of options.connections) {
     const bare = get('bare', c);
     lines.push(`**${c} connection${c === 1 ? '' : 's'}**`);
@@ -972,6 +1200,7 @@ function markdown(report: RunReport): string {
     );
   }
   lines.push('');
+  lines.push(...peerSection(report));
   lines.push('Targets of issue 3, with full telemetry on (`openai-on`, `gemini-on`):');
   lines.push('');
   const verdict = (ok: boolean): string => (ok ? '**met**' : '**NOT met**');
@@ -1045,6 +1274,21 @@ function markdown(report: RunReport): string {
   }
   lines.push('');
   return lines.join('\n');
+}
+
+/** The scenarios of issue 19 (peer comparison, slow upstream, streamed) and their targets. */
+function peerSection(report: RunReport): string[] {
+  const lines: string[] = [];
+  lines.push(
+    'Peer comparison and slow upstream (issue 19). The control plane runs with its defaults except AUTH_DISABLED, ' +
+      'RATE_LIMIT_PER_MINUTE=0 and saturation shedding off (LLM_SHED_ELU=0, LLM_SHED_EVENT_LOOP_DELAY_MS=0: a closed loop ' +
+      "keeps the event loop busy); Portkey with its own (`start-server.js --headless`, no node flags). Ratios are ours over Portkey's " +
+      "and over the bare proxy's in the same run; for a slow upstream, latencies are what a variant adds over the upstream's delay.",
+  );
+  lines.push('');
+  for (const scenario of report.scenarios) lines.push(...scenarioMarkdown(scenario));
+  lines.push(...targetsMarkdown(report));
+  return lines;
 }
 
 /** With `openai-before` and `openai-on` in the run: each measure of the build under test over the baseline's. */
@@ -1337,6 +1581,382 @@ async function profileRun(options: Options, upstreams: Upstreams): Promise<Profi
   return summaries;
 }
 
+// ---------------------------------------------------------------------------------------------- scenarios
+
+interface ScenarioPlan {
+  name: ScenarioName;
+  delayMs: number;
+  variants: VariantKey[];
+  connections: number[];
+  rounds: number;
+  sliceS: number;
+  warmupS: number;
+  warmupConnections: number;
+  replicas: number;
+  idleSettleS: number;
+}
+
+interface ScenarioResult {
+  name: ScenarioName;
+  delayMs: number;
+  variants: VariantKey[];
+  connections: number[];
+  rounds: number;
+  sliceS: number;
+  summary: Summary[];
+  /**
+   * VmRSS at idle: `cold` after one sanity request, `before` 2 s after the warm-up slice (the process warm, the
+   * measured load not yet run), `after` `idleSettleS` after the last measured slice.
+   */
+  idleRss: Partial<Record<VariantKey, { cold: number; before: number; after: number }>>;
+  idleSettleS: number;
+  sanity: Partial<Record<VariantKey, string>>;
+  /** Connections bench/bind-loopback.ts refused (the peer trying to reach a host other than loopback). */
+  refused: Partial<Record<VariantKey, number>>;
+}
+
+function planOf(name: ScenarioName, options: Options): ScenarioPlan {
+  if (name === 'instant') {
+    return {
+      name,
+      delayMs: 0,
+      variants: options.variants,
+      connections: options.connections,
+      rounds: options.rounds,
+      sliceS: options.sliceS,
+      warmupS: options.warmupS,
+      warmupConnections: 10,
+      replicas: options.replicas,
+      idleSettleS: options.idleSettleS,
+    };
+  }
+  const variants =
+    name === 'stream' ? options.slowVariants.filter((v) => CHAT_CAPABLE.includes(v)) : options.slowVariants;
+  const connections = name === 'stream' ? options.streamConnections : options.slowConnections;
+  return {
+    name,
+    delayMs: options.upstreamDelayMs,
+    variants,
+    connections,
+    rounds: options.slowRounds,
+    sliceS: options.slowSliceS,
+    warmupS: options.slowWarmupS,
+    warmupConnections: Math.min(...connections),
+    replicas: 1,
+    idleSettleS: options.idleSettleS,
+  };
+}
+
+/**
+ * One scenario: its processes started (into `running`, which the caller stops), a sanity request each, the
+ * idle RSS, a warm-up, the interleaved rounds (order rotated), the idle RSS again after `idleSettleS`.
+ */
+async function runScenario(
+  plan: ScenarioPlan,
+  upstreams: Upstreams,
+  running: Running[],
+  samples: Sample[],
+): Promise<{ result: ScenarioResult; telemetry: RunReport['telemetry'] }> {
+  console.log(
+    `scenario ${plan.name}: upstream delay ${plan.delayMs} ms, ${plan.variants.join(', ')} at ${plan.connections.join(', ')} connections`,
+  );
+  for (let replica = 0; replica < plan.replicas; replica++) {
+    for (const key of plan.variants) {
+      const r = await startVariant(key, upstreams);
+      r.request = requestOf(key, plan.name, upstreams.shared.url);
+      running.push(r);
+    }
+  }
+  const sanity: ScenarioResult['sanity'] = {};
+  for (const r of running) {
+    sanity[r.key] = await sanityCheck(r);
+    console.log(`sanity ${plan.name} ${r.key}: ${sanity[r.key]}`);
+  }
+  await sleep(1000);
+  const idleRss: ScenarioResult['idleRss'] = {};
+  for (const r of running) idleRss[r.key] = { cold: rssMiB(r.proc.pid), before: Number.NaN, after: Number.NaN };
+  const settleMs = plan.delayMs > 0 ? plan.delayMs + 500 : 0;
+  for (const r of running) await slice(r, plan.warmupConnections, plan.warmupS, 0, plan.name, settleMs);
+  await sleep(2000);
+  for (const r of running) {
+    const idle = idleRss[r.key];
+    // With replicas: the highest.
+    if (idle) idle.before = Math.max(Number.isFinite(idle.before) ? idle.before : 0, rssMiB(r.proc.pid));
+  }
+
+  for (let round = 1; round <= plan.rounds; round++) {
+    for (const [ci, c] of plan.connections.entries()) {
+      const shift = (round + ci) % running.length;
+      const order = [...running.slice(shift), ...running.slice(0, shift)];
+      for (const r of order) {
+        const s = await slice(r, c, plan.sliceS, round, plan.name, settleMs);
+        samples.push(s);
+        const bad = Object.entries(s.statuses ?? {})
+          .map(([code, n]) => `${n}x${code}`)
+          .join(' ');
+        console.log(
+          `${plan.name} round ${round} c=${c} ${r.key.padEnd(15)} pid ${r.proc.pid} ${fmtInt(s.rps).padStart(6)} req/s  p50 ${fmt(s.p50, 3)}  p99 ${fmt(s.p99, 2)}  cpu ${fmt(s.cpuMsPerReq, 3)} ms/req  peak ${fmt(s.peakRssMiB, 0)} MiB${s.errors + s.non2xx > 0 ? `  ERRORS ${s.errors} socket, ${s.non2xx} non-2xx ${bad}` : ''}`,
+        );
+      }
+    }
+  }
+
+  await sleep(plan.idleSettleS * 1000);
+  const telemetry: RunReport['telemetry'] = {};
+  const refused: ScenarioResult['refused'] = {};
+  for (const r of running) {
+    const idle = idleRss[r.key];
+    if (idle) idle.after = Math.max(Number.isFinite(idle.after) ? idle.after : 0, rssMiB(r.proc.pid));
+    if (r.key === 'portkey') refused[r.key] = (r.proc.stderr().match(/bind-loopback: refused/g) ?? []).length;
+    if (r.def.provider !== undefined) {
+      // With replicas: the telemetry of all of them.
+      const sum = telemetry[r.key];
+      telemetry[r.key] = {
+        statsdLines: (sum?.statsdLines ?? 0) + (r.receivers?.statsdLines ?? 0),
+        tracePayloads: (sum?.tracePayloads ?? 0) + (r.receivers?.tracePayloads ?? 0),
+        llmobsPayloads: (sum?.llmobsPayloads ?? 0) + (r.receivers?.llmobsPayloads ?? 0),
+        logLines: (sum?.logLines ?? 0) + r.proc.stdoutLines(),
+      };
+    }
+  }
+  return {
+    result: {
+      name: plan.name,
+      delayMs: plan.delayMs,
+      variants: plan.variants,
+      connections: plan.connections,
+      rounds: plan.rounds,
+      sliceS: plan.sliceS,
+      summary: summarise(samples, plan.variants, plan.connections, plan.name),
+      idleRss,
+      idleSettleS: plan.idleSettleS,
+      sanity,
+      refused,
+    },
+    telemetry,
+  };
+}
+
+/** Ours in the peer comparison: the OpenAI-compatible route, the one Portkey serves. */
+const OURS: VariantKey = 'openai-chat';
+
+const SCENARIO_TITLE: Record<ScenarioName, string> = {
+  instant: 'Instant upstream',
+  slow: 'Slow upstream',
+  stream: 'Slow upstream, streamed',
+};
+
+function statusText(s: Summary): string {
+  const parts = Object.entries(s.statuses)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([code, n]) => `${fmtInt(n)} × ${code}`);
+  if (s.socketErrors > 0) parts.push(`${fmtInt(s.socketErrors)} socket errors/timeouts`);
+  return parts.length > 0 ? parts.join(', ') : '0';
+}
+
+/** One table per scenario and connection count: every variant, and each one's ratios to Portkey and the bare proxy. */
+function scenarioMarkdown(result: ScenarioResult): string[] {
+  const lines: string[] = [];
+  const slow = result.delayMs > 0;
+  lines.push(
+    `#### ${SCENARIO_TITLE[result.name]}${slow ? ` (${fmtInt(result.delayMs)} ms)` : ''}: ${result.rounds} interleaved rounds of ${result.sliceS} s slices, medians`,
+  );
+  lines.push('');
+  for (const c of result.connections) {
+    const get = (v: VariantKey): Summary | undefined =>
+      result.summary.find((x) => x.variant === v && x.connections === c);
+    const peer = get('portkey');
+    const bare = get('bare');
+    const ratio = (a: number, b: number | undefined): string =>
+      b !== undefined && Number.isFinite(b) && b > 0 && Number.isFinite(a) ? `${fmt(a / b, 2)}x` : 'n/a';
+    const peerOk = peer !== undefined && peer.requests > 0;
+    lines.push(`**${fmtInt(c)} connections${slow ? ' (calls in flight)' : ''}**`);
+    lines.push('');
+    lines.push(
+      `| variant | req/s | CPU ms/req | p50 ms${slow ? ' added' : ''} | p99 ms${slow ? ' added' : ''} | non-2xx / errors | peak RSS MiB | req/s × Portkey | CPU × Portkey | p99 × Portkey | peak RSS × Portkey | req/s × bare | CPU × bare |`,
+    );
+    lines.push('|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const v of result.variants) {
+      const s = get(v);
+      if (!s) continue;
+      const added = (x: number): number => x - result.delayMs;
+      const p99Ratio = peerOk && slow ? ratio(added(s.p99), added(peer.p99)) : peerOk ? ratio(s.p99, peer.p99) : 'n/a';
+      lines.push(
+        `| \`${v}\` | ${fmtInt(s.rps)} | ${fmt(s.cpuMsPerReq, 3)} | ${fmt(added(s.p50), slow ? 1 : 3)} | ${fmt(added(s.p99), slow ? 1 : 2)} | ${statusText(s)} | ${fmt(s.peakRssMiB, 0)} | ` +
+          `${peerOk ? ratio(s.rps, peer.rps) : 'n/a'} | ${peerOk ? ratio(s.cpuMsPerReq, peer.cpuMsPerReq) : 'n/a'} | ${p99Ratio} | ${peerOk ? ratio(s.peakRssMiB, peer.peakRssMiB) : 'n/a'} | ` +
+          `${ratio(s.rps, bare?.rps)} | ${ratio(s.cpuMsPerReq, bare?.cpuMsPerReq)} |`,
+      );
+    }
+    lines.push('');
+  }
+  lines.push(
+    `Idle RSS (VmRSS, MiB): just started (one request) / warm (2 s after the warm-up slice, before the measured load) → ` +
+      `${result.idleSettleS} s after the last slice (after / warm): ` +
+      result.variants
+        .map((v) => {
+          const idle = result.idleRss[v];
+          return idle
+            ? `\`${v}\` ${fmt(idle.cold, 0)} / ${fmt(idle.before, 0)} → ${fmt(idle.after, 0)} (${fmt(idle.after / idle.before, 2)}x)`
+            : '';
+        })
+        .filter(Boolean)
+        .join('; ') +
+      '.',
+  );
+  const sanityNotes = Object.entries(result.sanity).filter(([, text]) => text?.startsWith('FAILED'));
+  for (const [v, text] of sanityNotes) lines.push('', `\`${v}\`'s sanity request in this scenario: ${text}.`);
+  for (const [v, n] of Object.entries(result.refused)) {
+    lines.push('', `\`${v}\`: ${n ?? 0} connection(s) to a host other than loopback refused (bench/bind-loopback.ts).`);
+  }
+  lines.push('');
+  return lines;
+}
+
+interface TargetVerdict {
+  target: string;
+  measured: string;
+  met: boolean | undefined;
+}
+
+/** The targets of issue 19, each a ratio measured in this run (ours = `openai-chat`). */
+function peerTargets(report: RunReport): TargetVerdict[] {
+  const out: TargetVerdict[] = [];
+  const find = (name: ScenarioName, v: VariantKey, c: number): Summary | undefined =>
+    report.scenarios.find((x) => x.name === name)?.summary.find((s) => s.variant === v && s.connections === c);
+  const usable = (s: Summary | undefined): s is Summary => s !== undefined && s.requests > 0;
+  const slowScenario = report.scenarios.find((x) => x.name === 'slow');
+  const delay = slowScenario?.delayMs ?? 0;
+  const na = (target: string, why: string): TargetVerdict => ({ target, measured: why, met: undefined });
+  {
+    const ours = find('slow', OURS, 500);
+    const bare = find('slow', 'bare', 500);
+    const peer = find('slow', 'portkey', 500);
+    const t1 = 'Slow upstream, 500 in flight: no 503';
+    if (ours) {
+      const n503 = ours.statuses['503'] ?? 0;
+      out.push({
+        target: t1,
+        measured: `${fmtInt(n503)} × 503 (non-2xx in all: ${statusText(ours)})`,
+        met: n503 === 0,
+      });
+    } else out.push(na(t1, 'not run'));
+    const t2 = "Slow upstream, 500 in flight: throughput ≥ 0.95x the bare proxy's";
+    if (usable(ours) && usable(bare)) {
+      const x = ours.rps / bare.rps;
+      out.push({
+        target: t2,
+        measured: `${fmt(x, 2)}x (${fmtInt(ours.rps)} vs ${fmtInt(bare.rps)} req/s)`,
+        met: x >= 0.95,
+      });
+    } else out.push(na(t2, 'not run'));
+    const t3 = `Slow upstream, 500 in flight: p99 added over the upstream's ${fmtInt(delay)} ms ≤ Portkey's`;
+    if (usable(ours) && usable(peer)) {
+      const a = ours.p99 - delay;
+      const b = peer.p99 - delay;
+      out.push({ target: t3, measured: `${fmt(a, 1)} vs ${fmt(b, 1)} ms = ${fmt(a / b, 2)}x`, met: a <= b });
+    } else out.push(na(t3, usable(ours) ? 'Portkey answered no 2xx' : 'not run'));
+  }
+  {
+    const ours = find('slow', OURS, 2000);
+    const peer = find('slow', 'portkey', 2000);
+    const t4 = "Slow upstream, 2,000 in flight: throughput ≥ 1.2x Portkey's";
+    const t5 = "Slow upstream, 2,000 in flight: peak RSS ≤ 0.6x Portkey's";
+    if (usable(ours) && usable(peer)) {
+      const x = ours.rps / peer.rps;
+      out.push({
+        target: t4,
+        measured: `${fmt(x, 2)}x (${fmtInt(ours.rps)} vs ${fmtInt(peer.rps)} req/s)`,
+        met: x >= 1.2,
+      });
+      const m = ours.peakRssMiB / peer.peakRssMiB;
+      out.push({
+        target: t5,
+        measured: `${fmt(m, 2)}x (${fmt(ours.peakRssMiB, 0)} vs ${fmt(peer.peakRssMiB, 0)} MiB)`,
+        met: m <= 0.6,
+      });
+    } else {
+      out.push(na(t4, 'not run'));
+      out.push(na(t5, 'not run'));
+    }
+  }
+  for (const c of [10, 50]) {
+    const ours = find('instant', OURS, c);
+    const peer = find('instant', 'portkey', c);
+    const t6 = `Instant upstream, ${c} connections: CPU per request ≤ 1.0x Portkey's`;
+    const t7 = `Instant upstream, ${c} connections: p99 ≤ 1.0x Portkey's`;
+    if (usable(ours) && usable(peer)) {
+      const x = ours.cpuMsPerReq / peer.cpuMsPerReq;
+      out.push({
+        target: t6,
+        measured: `${fmt(x, 2)}x (${fmt(ours.cpuMsPerReq, 3)} vs ${fmt(peer.cpuMsPerReq, 3)} ms)`,
+        met: x <= 1,
+      });
+      const p = ours.p99 / peer.p99;
+      out.push({ target: t7, measured: `${fmt(p, 2)}x (${fmt(ours.p99, 2)} vs ${fmt(peer.p99, 2)} ms)`, met: p <= 1 });
+    } else {
+      out.push(na(t6, 'not run'));
+      out.push(na(t7, 'not run'));
+    }
+  }
+  for (const scenario of report.scenarios) {
+    const idle = scenario.idleRss[OURS];
+    if (!idle) continue;
+    const x = idle.after / idle.before;
+    out.push({
+      target: `Idle RSS after the ${scenario.name} load run within 10 % of before it (warm)`,
+      measured: `${fmt(idle.before, 0)} → ${fmt(idle.after, 0)} MiB = ${fmt(x, 2)}x (just started: ${fmt(idle.cold, 0)} MiB)`,
+      met: Math.abs(x - 1) <= 0.1,
+    });
+  }
+  {
+    const ours = find('instant', OURS, 50);
+    const peer = find('instant', 'portkey', 50);
+    const t = "Instant upstream, 50 connections: peak RSS ≤ Portkey's";
+    if (usable(ours) && usable(peer)) {
+      const x = ours.peakRssMiB / peer.peakRssMiB;
+      out.push({
+        target: t,
+        measured: `${fmt(x, 2)}x (${fmt(ours.peakRssMiB, 0)} vs ${fmt(peer.peakRssMiB, 0)} MiB)`,
+        met: x <= 1,
+      });
+    } else out.push(na(t, 'not run'));
+  }
+  return out;
+}
+
+function targetsMarkdown(report: RunReport): string[] {
+  const verdicts = peerTargets(report);
+  if (verdicts.length === 0) return [];
+  const lines = [
+    `Targets of issue 19 (ours = \`${OURS}\`, the OpenAI-compatible route, with its defaults; each ratio from this run):`,
+    '',
+    '| target | measured | status |',
+    '|---|---|---|',
+  ];
+  for (const v of verdicts) {
+    lines.push(
+      `| ${v.target} | ${v.measured} | ${v.met === undefined ? 'not measured' : v.met ? '**met**' : '**NOT met**'} |`,
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
+/** What the run's JSON line in bench/history/overhead.jsonl holds: everything but the raw samples. */
+function historyLine(report: RunReport): object {
+  return {
+    date: report.date,
+    command: report.command,
+    build: report.build,
+    machine: report.machine,
+    loadavgEnd: report.loadavgEnd,
+    wallS: Math.round(report.wallS),
+    cold: report.cold,
+    scenarios: report.scenarios,
+    targets: peerTargets(report),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -1391,52 +2011,42 @@ async function main(): Promise<void> {
 
     // Cold start first, on an idle server core.
     const cold: RunReport['cold'] = {};
-    for (const key of options.coldVariants) {
-      cold[key] = await coldStart(key, upstreams, options.coldRuns);
-      console.log(`cold start ${key}: ${cold[key].map((t) => t.toFixed(0)).join(', ')} ms`);
+    if (options.scenarios.includes('instant')) {
+      for (const key of options.coldVariants) {
+        cold[key] = await coldStart(key, upstreams, options.coldRuns);
+        console.log(`cold start ${key}: ${cold[key].map((t) => t.toFixed(0)).join(', ')} ms`);
+      }
     }
-
-    for (let replica = 0; replica < options.replicas; replica++) {
-      for (const key of options.variants) running.push(await startVariant(key, upstreams));
-    }
-    const sanity: RunReport['sanity'] = {};
-    for (const r of running) {
-      sanity[r.key] = await sanityCheck(r);
-      console.log(`sanity ${r.key}: ${sanity[r.key]}`);
-    }
-    for (const r of running) await slice(r, 10, options.warmupS, 0);
 
     const samples: Sample[] = [];
-    for (let round = 1; round <= options.rounds; round++) {
-      for (const [ci, c] of options.connections.entries()) {
-        const shift = (round + ci) % running.length;
-        const order = [...running.slice(shift), ...running.slice(0, shift)];
-        for (const r of order) {
-          const s = await slice(r, c, options.sliceS, round);
-          samples.push(s);
-          console.log(
-            `round ${round} c=${c} ${r.key.padEnd(15)} pid ${r.proc.pid} ${fmtInt(s.rps).padStart(6)} req/s  p50 ${fmt(s.p50, 3)}  p99 ${fmt(s.p99, 2)}  cpu ${fmt(s.cpuMsPerReq, 3)} ms/req${s.errors + s.non2xx > 0 ? `  ERRORS ${s.errors + s.non2xx}` : ''}`,
-          );
+    const scenarios: ScenarioResult[] = [];
+    let telemetry: RunReport['telemetry'] = {};
+    let sanity: RunReport['sanity'] = {};
+    for (const name of options.scenarios) {
+      const plan = planOf(name, options);
+      if (plan.variants.length === 0) continue;
+      // The slow scenarios have their own mock (the delay is its setting); the instant one shares the first.
+      const mock = plan.delayMs > 0 ? await startMock(`upstream-mock-${name}`, LOAD_CORE, plan.delayMs) : shared;
+      if (mock !== shared) procs.push(mock.proc);
+      try {
+        const outcome = await runScenario(plan, { shared: mock }, running, samples);
+        scenarios.push(outcome.result);
+        if (name === 'instant') {
+          telemetry = outcome.telemetry;
+          sanity = outcome.result.sanity;
         }
+      } finally {
+        for (const r of running.splice(0)) {
+          await r.proc.stop();
+          await r.receivers?.close();
+        }
+        if (mock !== shared) await mock.proc.stop();
       }
     }
 
+    const instant = scenarios.find((x) => x.name === 'instant');
     const rssMiB: RunReport['rssMiB'] = {};
-    const telemetry: RunReport['telemetry'] = {};
-    await sleep(2500); // let the last trace and metric flushes land
-    for (const r of running) {
-      // With replicas: the highest peak, and the telemetry of all of them.
-      rssMiB[r.key] = Math.max(rssMiB[r.key] ?? 0, peakRssMiB(r.proc.pid));
-      if (r.def.provider !== undefined) {
-        const sum = telemetry[r.key];
-        telemetry[r.key] = {
-          statsdLines: (sum?.statsdLines ?? 0) + (r.receivers?.statsdLines ?? 0),
-          tracePayloads: (sum?.tracePayloads ?? 0) + (r.receivers?.tracePayloads ?? 0),
-          llmobsPayloads: (sum?.llmobsPayloads ?? 0) + (r.receivers?.llmobsPayloads ?? 0),
-          logLines: (sum?.logLines ?? 0) + r.proc.stdoutLines(),
-        };
-      }
-    }
+    for (const s of instant?.summary ?? []) rssMiB[s.variant] = Math.max(rssMiB[s.variant] ?? 0, s.peakRssMiB);
     const report: RunReport = {
       options,
       build,
@@ -1447,11 +2057,12 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       wallS: (performance.now() - startedAt) / 1000,
       samples,
-      summary: summarise(samples, options.variants, options.connections),
+      summary: instant?.summary ?? [],
       rssMiB,
       cold,
       telemetry,
       sanity,
+      scenarios,
     };
     const text = markdown(report);
     console.log(`\n${text}`);
@@ -1459,14 +2070,13 @@ async function main(): Promise<void> {
     writeFileSync(raw, JSON.stringify(report, null, 2));
     console.log(`raw samples: ${raw}`);
     if (options.write) {
-      // The dated run goes to the month's history file; bench/RESULTS.md keeps the current tables (edited by hand).
-      const results = resolve(BENCH, 'history', `${report.date.slice(0, 7)}.md`);
-      const existing = existsSync(results) ? readFileSync(results, 'utf8') : '';
-      appendFileSync(
-        results,
-        `${existing === '' || existing.endsWith('\n\n') ? '' : existing.endsWith('\n') ? '\n' : '\n\n'}${text}`,
-      );
-      console.log(`appended to ${results}`);
+      // One file per run in bench/history/, and a JSON line of its summary; bench/RESULTS.md keeps the current
+      // tables (edited by hand from the latest run).
+      const stamp = report.date.slice(0, 16).replace(':', '');
+      const file = resolve(BENCH, 'history', `${stamp}Z-overhead.md`);
+      writeFileSync(file, `${text}\n`);
+      appendFileSync(resolve(BENCH, 'history', 'overhead.jsonl'), `${JSON.stringify(historyLine(report))}\n`);
+      console.log(`written to ${file}; summary appended to bench/history/overhead.jsonl`);
     }
   } finally {
     await stopAll();
