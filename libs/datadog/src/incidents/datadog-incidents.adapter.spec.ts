@@ -17,8 +17,8 @@ const request = (key: string): IncidentRequest => ({
   fields: { service: 'llm-reliability-control-plane', env: 'test', monitor: '[LLM] p95 latency' },
   runbookMarkdown: '## What failed\np95 of `llm.request.latency_ms` above 1500 ms\n## Why\n...\n## Next\n1. ...',
   links: [
-    { title: 'Dashboard', url: 'https://app.datadoghq.com/dashboard/abc-def-ghi' },
-    { title: 'Logs', url: 'https://app.datadoghq.com/logs?query=service%3Allm' },
+    { title: 'Dashboard', url: 'http://127.0.0.1:9/dashboard/abc-def-ghi' },
+    { title: 'Logs', url: 'http://127.0.0.1:9/logs?query=service%3Allm' },
   ],
   notificationHandles: ['@slack-llm-oncall'],
 });
@@ -27,7 +27,12 @@ describe('DatadogIncidentsAdapter (the real SDK against a loopback Datadog API)'
   let api: FakeDatadogApi;
   let state: FakeIncidents;
   const config = () =>
-    testConfig({ DATADOG_API_URL: api.url, DD_API_KEY: 'fake-api-key-123', DD_APP_KEY: 'fake-app-key-123' });
+    testConfig({
+      DATADOG_API_URL: api.url,
+      DATADOG_APP_URL: 'http://127.0.0.1:9',
+      DD_API_KEY: 'fake-api-key-123',
+      DD_APP_KEY: 'fake-app-key-123',
+    });
 
   beforeEach(async () => {
     api = await new FakeDatadogApi().start();
@@ -42,7 +47,7 @@ describe('DatadogIncidentsAdapter (the real SDK against a loopback Datadog API)'
 
     expect(state.incidents).toHaveLength(1);
     const [incident] = state.incidents;
-    expect(delivered).toEqual({ id: incident!.id, publicId: 1, url: 'https://app.datadoghq.com/incidents/1' });
+    expect(delivered).toEqual({ id: incident!.id, publicId: 1, url: 'http://127.0.0.1:9/incidents/1' });
     const posted = api.received('POST', '/api/v2/incidents')[0]!;
     expect(posted.headers['dd-api-key']).toBe('fake-api-key-123');
     const attributes = (posted.body as { data: { type: string; attributes: Record<string, unknown> } }).data;
@@ -65,7 +70,7 @@ describe('DatadogIncidentsAdapter (the real SDK against a loopback Datadog API)'
     expect(cells).toHaveLength(1);
     expect(cells[0]!.cell_type).toBe('markdown');
     expect(cells[0]!.content.content).toContain('## What failed');
-    expect(cells[0]!.content.content).toContain('[Dashboard](https://app.datadoghq.com/dashboard/abc-def-ghi)');
+    expect(cells[0]!.content.content).toContain('[Dashboard](http://127.0.0.1:9/dashboard/abc-def-ghi)');
     expect(incident!.attachments.map((a) => a.title)).toEqual(['Dashboard', 'Logs']);
   });
 
