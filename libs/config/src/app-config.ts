@@ -137,8 +137,20 @@ export abstract class AppConfig {
       readonly slowRate: number;
       readonly emptyRate: number;
       readonly safetyBlockRate: number;
+      /** Per-model profiles (SIM_MODEL_PROFILES): quality, latency and failures differ by model and request. */
+      readonly modelProfiles: boolean;
     };
     readonly stress: { readonly maxInputChars: number; readonly maxCostUsd: number };
+  };
+  /** The model router (docs/router.md). */
+  abstract readonly router: {
+    readonly mode: 'off' | 'rules' | 'learned';
+    /** Cheapest first; empty: LLM_MODEL alone. */
+    readonly candidates: readonly string[];
+    readonly exploration: number;
+    readonly minHistory: number;
+    /** Default constraints by endpoint (`*`: every endpoint); a request may only tighten them. */
+    readonly constraints: Readonly<Record<string, RouteConstraints>>;
   };
   abstract readonly safety: {
     readonly redactPrompts: boolean;
@@ -177,4 +189,11 @@ export abstract class AppConfig {
     readonly remoteEmbeddingsSampleRate: number;
     readonly embeddingsModel?: string;
   };
+}
+
+/** What a routed call must meet: each bound optional. */
+export interface RouteConstraints {
+  readonly minQuality?: number;
+  readonly maxLatencyMs?: number;
+  readonly maxCostUsd?: number;
 }

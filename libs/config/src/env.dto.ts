@@ -198,6 +198,27 @@ export class EnvDto {
   @Transform(toNumber) @IsNumber() @Min(0) @Max(1) SIM_SLOW_RATE = 0;
   @Transform(toNumber) @IsNumber() @Min(0) @Max(1) SIM_EMPTY_RATE = 0;
   @Transform(toNumber) @IsNumber() @Min(0) @Max(1) SIM_SAFETY_BLOCK_RATE = 0;
+  /**
+   * Per-model profiles (quality by task and difficulty, latency, failure rate) for the models that have one
+   * (docs/ml.md, "Simulated model profiles"); off: every model answers alike, as before.
+   */
+  @Transform(toBool) @IsBoolean() SIM_MODEL_PROFILES = false;
+
+  // --- model router (docs/router.md) ---
+  @IsIn(['off', 'rules', 'learned']) ROUTER_MODE: 'off' | 'rules' | 'learned' = 'rules';
+  /** The models the router chooses from, cheapest first; empty: LLM_MODEL alone (the router never changes it). */
+  @IsString()
+  @Matches(/^[\w.\-:/@\s,]*$/, { message: 'ROUTER_CANDIDATES must be a comma-separated list of model ids' })
+  ROUTER_CANDIDATES = '';
+  /** Share of routed calls sent to a random admissible candidate (learned mode), so every model keeps getting evidence. */
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(0.5) ROUTER_EXPLORATION = 0.03;
+  /** Learned mode serves the rules until the model was trained on at least this many outcomes. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(100_000_000) ROUTER_MIN_HISTORY = 500;
+  /**
+   * Default constraints per endpoint, `endpoint:key=value,key=value;endpoint:...` with keys min_quality, max_latency_ms
+   * and max_cost_usd (endpoint `*`: every endpoint). A request may only tighten them.
+   */
+  @IsString() ROUTER_CONSTRAINTS = '*:min_quality=0.7';
 
   // --- /stress guards ---
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) STRESS_MAX_INPUT_CHARS = 100_000;

@@ -4,7 +4,7 @@ import { parseEnv } from 'node:util';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 import { parseCorsOrigins, parseOpenPaths, readApiKeys } from './api-keys';
-import { AppConfig, HEALTH_COMPONENTS, type HealthComponentName } from './app-config';
+import { AppConfig, HEALTH_COMPONENTS, type HealthComponentName, type RouteConstraints } from './app-config';
 import { EnvDto, SECRET_VARIABLES } from './env.dto';
 import { Secret } from './secret';
 
@@ -119,6 +119,9 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const modelAliases = parseModelAliases(dto.LLM_MODEL_ALIASES, [dto.LLM_MODEL, ...fallbackModels]);
   if (typeof modelAliases === 'string') throw new ConfigError([`LLM_MODEL_ALIASES: ${modelAliases}`]);
 
+  const routeConstraints = parseRouteConstraints(dto.ROUTER_CONSTRAINTS);
+  if (typeof routeConstraints === 'string') throw new ConfigError([`ROUTER_CONSTRAINTS: ${routeConstraints}`]);
+
   const apiKeys = readApiKeys(dto.API_KEYS, dto.API_KEYS_FILE);
   const openPaths = parseOpenPaths(dto.AUTH_OPEN_PATHS);
   const cors = parseCorsOrigins(dto.CORS_ORIGINS);
@@ -231,8 +234,16 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
         slowRate: dto.SIM_SLOW_RATE,
         emptyRate: dto.SIM_EMPTY_RATE,
         safetyBlockRate: dto.SIM_SAFETY_BLOCK_RATE,
+        modelProfiles: dto.SIM_MODEL_PROFILES,
       },
       stress: { maxInputChars: dto.STRESS_MAX_INPUT_CHARS, maxCostUsd: dto.STRESS_MAX_COST_USD },
+    },
+    router: {
+      mode: dto.ROUTER_MODE,
+      candidates: [...new Set(list(dto.ROUTER_CANDIDATES))],
+      exploration: dto.ROUTER_EXPLORATION,
+      minHistory: dto.ROUTER_MIN_HISTORY,
+      constraints: routeConstraints,
     },
     safety: {
       redactPrompts: dto.PII_REDACT_PROMPTS,
@@ -294,4 +305,37 @@ export function getBootConfig(): AppConfig {
     }
     throw error;
   }
+}
+
+const ROUTE_CONSTRAINT_KEYS = {
+  min_quality: { name: 'minQuality', min: 0, max: 1 },
+  max_latency_ms: { name: 'maxLatencyMs', min: 1, max: 3_600_000 },
+  max_cost_usd: { name: 'maxCostUsd', min: 0, max: 1000 },
+} as const;
+
+/**
+ * `endpoint:key=value,key=value;endpoint:...` (ROUTER_CONSTRAINTS): the constraints by endpoint, or the reason it
+ * is not one.
+ */
+export function parseRouteConstraints(text: string): Record<string, RouteConstraints> | string {
+  const out: Record<string, RouteConstraints> = {};
+  for (const part of text.split(';')) {
+    if (part.trim() === '') continue;
+    const colon = part.indexOf(':');
+    const endpoint = part.slice(0, colon).trim();
+    if (colon < 0 || !/^(\*|[a-z]+)$/.test(endpoint)) return `"${part.trim()}" is not endpoint:key=value,...`;
+    const bounds: Record<string, number> = {};
+    for (const pair of part.slice(colon + 1).split(',')) {
+      if (pair.trim() === '') continue;
+      const [key = '', value = ''] = pair.split('=').map((s) => s.trim());
+      const spec = ROUTE_CONSTRAINT_KEYS[key as keyof typeof ROUTE_CONSTRAINT_KEYS];
+      if (!spec) return `unknown key "${key}" (one of ${Object.keys(ROUTE_CONSTRAINT_KEYS).join(', ')})`;
+      const n = Number(value);
+      if (value === '' || !Number.isFinite(n) || n < spec.min || n > spec.max)
+        return `${endpoint}:${key} must be a number from ${spec.min} to ${spec.max}`;
+      bounds[spec.name] = n;
+    }
+    out[endpoint] = bounds;
+  }
+  return out;
 }
