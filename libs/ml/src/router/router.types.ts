@@ -12,14 +12,16 @@ export interface RouteRequest {
   userText: string;
   /** The whole prompt sent (document and template included). */
   prompt: string;
-  /** Tokens of the prompt, as the service counts them. */
-  promptTokens: number;
   document?: string;
 }
 
 /** The request's features (cheap to compute: well under 0.1 ms for a few KB of prompt). */
 export interface RouteFeatures {
   endpoint: string;
+  /**
+   * The prompt's size in tokens, estimated as characters / 4 (routeTokenEstimate): the request path does not count
+   * short prompts' tokens, and training must see the same number as the request path.
+   */
   promptTokens: number;
   hasDocument: boolean;
   documentTokens: number;
