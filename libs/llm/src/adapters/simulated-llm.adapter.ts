@@ -9,9 +9,19 @@ import {
 } from '../ports/llm-provider.port';
 import { isTimeoutReason, sleep } from '../reliability/sleep';
 import type { TokenEstimator } from '../tokens/token-estimator';
+import { planSimulatedCall, simulatedProfile } from './simulated-profiles';
 import { hash32, simulatedAnswer } from './simulated-text';
 
 type Fault = 'none' | 'error' | 'rate_limit' | 'timeout' | 'slow' | 'empty' | 'safety';
+interface Plan {
+  fault: Fault;
+  latencyMs: number;
+  /** When the first streamed delta is due (ms). */
+  firstTokenMs: number;
+  text: string;
+}
+/** SIM_LATENCY_MEDIAN_MS's default: with model profiles on, latencies are scaled by SIM_LATENCY_MEDIAN_MS / this. */
+const DEFAULT_LATENCY_MEDIAN_MS = 350;
 
 /**
  * A simulated model provider, for running offline and for drills. It says so (`simulated: true`, provider
@@ -20,6 +30,12 @@ type Fault = 'none' | 'error' | 'rate_limit' | 'timeout' | 'slow' | 'empty' | 's
  * (errors, 429s, hangs until the timeout, slow, empty answers, safety blocks) are injected at the configured
  * rates from a seeded sequence. Its safety filter blocks any prompt that contains `blockedPrompt` (the
  * pipeline's `simulate_bad_prompt` drill sends one: LlmDrillsOptions.badPrompt).
+ *
+ * With SIM_MODEL_PROFILES on and a model that has a profile (simulated-profiles.ts), the model's quality, latency
+ * and upstream failure rate come from its published numbers: planSimulatedCall decides whether the model answers
+ * correctly (else a degraded answer), and its latency (scaled by SIM_LATENCY_MEDIAN_MS / 350, so 1 at the
+ * default); the profile's 5xx rate is one more band of the seeded fault sequence (transient: a retry may pass).
+ * The global fault bands apply on top, unchanged.
  */
 export class SimulatedLlmAdapter extends LlmProvider {
   readonly name = 'simulated' as const;
@@ -45,11 +61,11 @@ export class SimulatedLlmAdapter extends LlmProvider {
 
   async *stream(request: LlmGenerateRequest): AsyncIterable<LlmStreamEvent> {
     const plan = this.plan(request);
-    // First token after ~30% of the latency, the rest spread over the remainder.
-    await this.wait(plan.latencyMs * 0.3, request);
+    // First token after the plan's first-token time, the rest spread over the remainder.
+    await this.wait(plan.firstTokenMs, request);
     const result = this.finish(plan, request);
     const pieces = result.text.match(/\S+\s*/g) ?? [];
-    const step = (plan.latencyMs * 0.7) / Math.max(1, Math.ceil(pieces.length / 4));
+    const step = Math.max(0, plan.latencyMs - plan.firstTokenMs) / Math.max(1, Math.ceil(pieces.length / 4));
     for (let i = 0; i < pieces.length; i += 4) {
       yield { type: 'delta', text: pieces.slice(i, i + 4).join('') };
       if (i + 4 < pieces.length) await this.wait(step, request);
@@ -57,9 +73,10 @@ export class SimulatedLlmAdapter extends LlmProvider {
     yield { type: 'done', result };
   }
 
-  private plan(request: LlmGenerateRequest): { fault: Fault; latencyMs: number; text: string } {
+  private plan(request: LlmGenerateRequest): Plan {
     const r = this.faults();
     const c = this.config;
+    const profile = c.modelProfiles ? simulatedProfile(request.model) : undefined;
     const bands: [Fault, number][] = [
       ['error', c.errorRate],
       ['rate_limit', c.rateLimitRate],
@@ -67,6 +84,8 @@ export class SimulatedLlmAdapter extends LlmProvider {
       ['slow', c.slowRate],
       ['empty', c.emptyRate],
       ['safety', c.safetyBlockRate],
+      // The model's own upstream 5xx share, drawn from the same sequence (so transient, like a real 5xx).
+      ['error', profile?.failureRate ?? 0],
     ];
     let fault: Fault = 'none';
     let edge = 0;
@@ -77,14 +96,35 @@ export class SimulatedLlmAdapter extends LlmProvider {
         break;
       }
     }
+    const modelPlan = profile
+      ? planSimulatedCall(request.model, answeredPrompt(request), c.seed, { latencySigma: c.latencySigma })
+      : undefined;
+    if (modelPlan) {
+      const scale = c.latencyMedianMs / DEFAULT_LATENCY_MEDIAN_MS;
+      return this.faulted(fault, {
+        fault,
+        latencyMs: modelPlan.latencyMs * scale,
+        firstTokenMs: modelPlan.firstTokenMs * scale,
+        text: shaped(modelPlan.text, request),
+      });
+    }
     // Box-Muller on the prompt's own sequence: the same prompt gets the same latency.
     const random = seededRandom(hash32(request.prompt, c.seed ^ 0x9e3779b9));
     const z = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-    let latencyMs = c.latencyMedianMs * Math.exp(c.latencySigma * z);
-    if (fault === 'slow') latencyMs *= 8;
-    // A hang: only the per-attempt timeout (or the client going away) ends it.
-    if (fault === 'timeout') latencyMs = 10 * 60_000;
-    return { fault, latencyMs, text: shaped(simulatedAnswer(answeredPrompt(request), c.seed), request) };
+    const latencyMs = c.latencyMedianMs * Math.exp(c.latencySigma * z);
+    return this.faulted(fault, {
+      fault,
+      latencyMs,
+      firstTokenMs: latencyMs * 0.3,
+      text: shaped(simulatedAnswer(answeredPrompt(request), c.seed), request),
+    });
+  }
+
+  /** Slow calls take 8x as long; a hang lasts until the per-attempt timeout (or the client going away) ends it. */
+  private faulted(fault: Fault, plan: Plan): Plan {
+    if (fault === 'slow') return { ...plan, latencyMs: plan.latencyMs * 8, firstTokenMs: plan.firstTokenMs * 8 };
+    if (fault === 'timeout') return { ...plan, latencyMs: 10 * 60_000, firstTokenMs: 10 * 60_000 * 0.3 };
+    return plan;
   }
 
   private async wait(ms: number, request: LlmGenerateRequest): Promise<void> {
