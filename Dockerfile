@@ -1,5 +1,6 @@
 # The control plane's image (docs/deploy.md). Two stages on node:24-slim:
-#   build:   every dependency, then `nest build` (tsc, no bundler: dd-trace must not be bundled) into dist/;
+#   build:   every dependency, then `nest build` (tsc, no bundler: dd-trace must not be bundled) into dist/, and the
+#            control room page bundled with esbuild into dist/libs/control-room/web (it runs in the browser);
 #   runtime: production dependencies only, the build output and what the service reads from its working
 #            directory at run time (package.json, models/, datadog/, runbooks/); no sources, no dev dependencies.
 # test/deploy-dockerfile.spec.ts checks this file offline (stages, base image, user, health check, every COPY).
@@ -13,7 +14,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
-RUN npx nest build
+RUN npx nest build && node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON libs/control-room/build/bundle-web.ts
 
 FROM node:24-slim AS runtime
 ENV NODE_ENV=production \

@@ -1,7 +1,7 @@
 /** Jest 30 + ts-jest (transpile only; `npm run typecheck` type-checks). Run with --experimental-vm-modules
  * so CommonJS test files can require the ESM-only Nest 12 packages (Node >= 24.9). */
 const moduleNameMapper = {
-  '^@app/(config|common|telemetry|datadog|ledger|ml|forecast|llm|health-score|insights|incidents|security)$':
+  '^@app/(config|common|telemetry|datadog|ledger|ml|forecast|llm|health-score|insights|incidents|security|control-room)$':
     '<rootDir>/libs/$1/src',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }] };

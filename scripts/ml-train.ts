@@ -7,17 +7,22 @@
  *   injection    data/injection/examples.jsonl + data/injection-dev/dev.jsonl → models/injection/ (logistic regression,
  *                flag threshold chosen on dev 5-fold CV); the test set (data/injection-eval) only with --eval-test
  *   cost         ledger (or --from file|datadog|synthetic) → models/cost-forecaster/ (TensorFlow.js), metrics table vs baselines
+ *   router       ledger outcomes (or --simulate N: generated requests × candidates through the simulator and the real
+ *                scorer, into a temporary SQLite ledger) → models/router/ (TensorFlow.js), held-out metrics and the
+ *                decider's confidence tuned on held-out generated rows (scripts/router/router-train.task.ts)
  *
  * Each task prints its held-out metrics as JSON (docs/ml.md quotes them).
  */
 import { trainCostTask } from '../libs/forecast/src/cost-train.task';
 import { trainInjectionTask } from '../libs/ml/src/safety/injection-train.task';
 import { trainQualityTask } from '../libs/ml/src/quality/quality-train.task';
+import { trainRouterTask } from './router/router-train.task';
 
 const TASKS: Record<string, (args: string[]) => Promise<void>> = {
   quality: trainQualityTask,
   injection: trainInjectionTask,
   cost: trainCostTask,
+  router: trainRouterTask,
 };
 
 async function main(): Promise<void> {

@@ -4,6 +4,13 @@ set -e
 if [ ! -f dist/apps/control-plane/src/main.js ] || [ -n "$(find apps libs -name '*.ts' -newer dist/apps/control-plane/src/main.js 2>/dev/null | head -1)" ]; then
   nest build
 fi
+# The control room page (/ui, docs/control-room.md): bundled after nest build (which empties dist/), or again when its
+# sources changed. Skipped where there are no sources (the Docker image, which ships dist/ as built).
+ui=dist/libs/control-room/web/main.js
+if [ -f libs/control-room/build/bundle-web.ts ] &&
+  { [ ! -f "$ui" ] || [ -n "$(find libs/control-room/web -newer "$ui" 2>/dev/null | head -1)" ]; }; then
+  node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON libs/control-room/build/bundle-web.ts
+fi
 # A smaller young generation and an old-space cap: V8 otherwise lets the heap grow to about 4x the live set
 # before collecting (RSS 0.4-0.5 GB under load here); capped, the peak stays under 300 MiB, at the price of more
 # full collections (CPU per request +2-7 % at 10 connections, up to +25 % at 50; bench/RESULTS.md).

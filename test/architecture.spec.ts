@@ -162,4 +162,16 @@ describe('architecture', () => {
       .filter(([, lines]) => lines > 360);
     expect(long).toEqual([]);
   });
+
+  it('the control room page (libs/control-room/web) runs in the browser: it imports no library, no Node module', () => {
+    const offending = filesUnder(join(ROOT, 'libs/control-room/web'))
+      .filter((f) => f.endsWith('.ts'))
+      .flatMap((f) =>
+        [...readFileSync(f, 'utf8').matchAll(/\bfrom\s+'([^']+)'|\bimport\(\s*'([^']+)'\s*\)|^import\s+'([^']+)'/gm)]
+          .map((m) => m[1] ?? m[2] ?? m[3] ?? '')
+          .filter((s) => s.startsWith('@app/') || s.startsWith('node:') || s.startsWith('../'))
+          .map((s) => `${relative(ROOT, f)}: ${s}`),
+      );
+    expect(offending).toEqual([]);
+  });
 });

@@ -18,6 +18,7 @@ const EXPECTED: Record<string, string> = {
   'GET /incidents': 'read',
   'GET /incidents/status': 'read',
   'GET /insights/health-score': 'read',
+  'GET /llm/router': 'read',
   'GET /optimization/recommendations': 'read',
   'GET /optimization/recommendations/:id': 'read',
   'GET /optimization/roi-report': 'read',
@@ -40,7 +41,12 @@ const EXPECTED: Record<string, string> = {
   'POST /reason': 'invoke (drills: admin)',
   'POST /stress': 'admin',
   'POST /v1/chat/completions': 'invoke',
+  'GET /ui': 'open',
+  'GET /ui/assets/:file': 'open',
 };
+
+/** Routes left out of the OpenAPI document (@ApiExcludeController): the control room page and its files. */
+const NOT_IN_DOCUMENT = ['GET /ui', 'GET /ui/assets/:file'];
 
 interface Operation {
   security?: Record<string, string[]>[];
@@ -101,6 +107,6 @@ describe('route access (deny by default)', () => {
       }
     }
     expect(problems).toEqual([]);
-    expect(operations).toBe(Object.keys(EXPECTED).length);
+    expect(operations).toBe(Object.keys(EXPECTED).length - NOT_IN_DOCUMENT.length);
   });
 });

@@ -25,6 +25,7 @@ const URL_FIELDS_REVIEWED: Record<string, string> = {
  * types get their client from one of these (the Datadog SDK from sdk-configuration.ts, pools from the factories).
  */
 const OUTBOUND: Record<string, string> = {
+  'libs/control-room/web/api.ts': 'the control room page in the browser: relative paths of its own origin only',
   'libs/datadog/src/adapters/sdk-configuration.ts': 'Datadog API base server from config.datadog.apiUrl',
   'libs/incidents/src/outbox/incident-outbox.factory.ts': 'PostgreSQL at DATABASE_URL (config)',
   'libs/insights/src/optimization/store/recommendation-store.factory.ts': 'PostgreSQL at DATABASE_URL (config)',

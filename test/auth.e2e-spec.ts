@@ -56,6 +56,7 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/v1/models/gemini-2.5-flash', access: 'invoke', ok: 200 },
   { method: 'GET', path: '/forecast/cost?hours=2', access: 'read', ok: 200 },
   { method: 'GET', path: '/insights/health-score', access: 'read', ok: 200 },
+  { method: 'GET', path: '/llm/router', access: 'read', ok: 200 },
   { method: 'POST', path: '/insights', access: 'read', body: { avg_latency_ms: 100 }, ok: 200 },
   { method: 'POST', path: '/optimization/attribute-anomaly', access: 'read', body: { metric: 'cost' }, ok: 200 },
   { method: 'POST', path: '/optimization/anomaly/attribute?metric_name=cost', access: 'read', ok: 200 },

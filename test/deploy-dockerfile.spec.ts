@@ -142,8 +142,14 @@ function filesUnder(path: string): string[] {
     .map((entry) => relative(ROOT, join(entry.parentPath, entry.name)).split('\\').join('/'));
 }
 
+/**
+ * The service's sources. Not the control room's build-time sources (libs/control-room/web, the browser page, and
+ * libs/control-room/build, its bundler): esbuild bundles them into dist/ at build time; the service never loads them.
+ */
 function sourceFiles(dir: string): string[] {
-  return filesUnder(dir).filter((f) => f.endsWith('.ts') && !/\.(e2e-)?spec\.ts$/.test(f));
+  return filesUnder(dir).filter(
+    (f) => f.endsWith('.ts') && !/\.(e2e-)?spec\.ts$/.test(f) && !/^libs\/control-room\/(web|build)\//.test(f),
+  );
 }
 
 const stages = parseDockerfile(read('Dockerfile'));

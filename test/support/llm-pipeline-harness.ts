@@ -16,6 +16,7 @@ import {
   type LlmSpanHandle,
   type LlmSpanOptions,
   ReadinessRegistry,
+  type SpanTags,
   TracerPort,
 } from '@app/telemetry';
 import { NO_DRILLS, type LlmCallInput } from '../../libs/llm/src/llm-call.types';
@@ -27,6 +28,7 @@ import { LLM_PIPELINE_PROVIDERS } from '../../libs/llm/src/pipeline/llm-pipeline
 import { ResponseCache } from '../../libs/llm/src/pipeline/response-cache';
 import { LlmProvider } from '../../libs/llm/src/ports/llm-provider.port';
 import { PriceTable, shippedPriceTable } from '../../libs/llm/src/pricing/price-table';
+import { ModelRouter } from '../../libs/llm/src/routing/model-router';
 import { TokenEstimator } from '../../libs/llm/src/tokens/token-estimator';
 import { testConfig } from './app-config';
 import type { ScriptedProvider } from './scripted-provider';
@@ -54,6 +56,12 @@ export class RecordingTracer extends NoopTracer {
   readonly llmSpans: LlmSpanOptions[] = [];
   /** The messages of the errors that ended an LLM span (what the dd-trace adapter puts on it). */
   readonly spanErrors: string[] = [];
+  /** The tags put on the request's span (`tagRequest`), in order. */
+  readonly requestTags: SpanTags[] = [];
+
+  override tagRequest(tags: SpanTags): void {
+    this.requestTags.push(tags);
+  }
 
   override async llmSpan<T>(options: LlmSpanOptions, fn: (span: LlmSpanHandle) => Promise<T>): Promise<T> {
     this.llmSpans.push(options);
@@ -109,6 +117,7 @@ export async function buildLlmPipeline(env: Record<string, string>, provider: Sc
   return {
     service: moduleRef.get(LlmService),
     breakers: moduleRef.get(CircuitBreakers),
+    router: moduleRef.get(ModelRouter),
     bookkeeping: moduleRef.get(CallBookkeeping),
     metrics,
     tracer,

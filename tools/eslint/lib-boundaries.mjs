@@ -19,6 +19,7 @@ export const LIB_GRAPH = {
   insights: ['config', 'common', 'telemetry', 'health-score', 'ml', 'forecast', 'ledger'],
   incidents: ['config', 'common', 'telemetry', 'insights', 'datadog'],
   security: ['config', 'common', 'telemetry'],
+  'control-room': ['config', 'common'],
 };
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

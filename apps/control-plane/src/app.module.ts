@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { createValidationPipe, ProblemDetailsFilter } from '@app/common';
 import { type AppConfig, ConfigModule } from '@app/config';
+import { ControlRoomModule } from '@app/control-room';
 import { DatadogModule } from '@app/datadog';
 import { LedgerModule } from '@app/ledger';
 import { LlmModule } from '@app/llm';
@@ -36,6 +37,7 @@ export class AppModule {
         DatadogModule,
         IncidentsModule,
         SecurityModule,
+        ControlRoomModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

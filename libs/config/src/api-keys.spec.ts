@@ -79,7 +79,7 @@ describe('API_KEYS and API_KEYS_FILE', () => {
     expect(config.security).toEqual({
       authDisabled: false,
       apiKeys: [],
-      openPaths: ['/health', '/health/ready', '/docs', '/docs-json', '/docs-yaml', '/openapi.json'],
+      openPaths: ['/health', '/health/ready', '/docs', '/docs-json', '/docs-yaml', '/openapi.json', '/ui'],
       rateLimitPerMinute: 600,
       rateLimitAnonymousPerMinute: 120,
       corsOrigins: [],

@@ -21,6 +21,7 @@ export const OPENABLE_PATHS = [
   '/docs-json',
   '/docs-yaml',
   '/openapi.json',
+  '/ui',
 ] as const;
 
 const NAME = /^[a-z0-9_-]{1,40}$/;

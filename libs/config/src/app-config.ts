@@ -75,6 +75,8 @@ export abstract class AppConfig {
     /** Datadog user ids of the provisioned on-call rotation (DATADOG_ONCALL_USER_IDS). */
     readonly oncallUserIds: readonly string[];
     readonly configured: boolean;
+    /** Datadog RUM on the control room page (DD_RUM_APPLICATION_ID, DD_RUM_CLIENT_TOKEN); undefined: off. */
+    readonly rum?: { readonly applicationId: string; readonly clientToken: Secret };
   };
   abstract readonly incidents: {
     readonly dedupeWindowMs: number;

@@ -24,6 +24,7 @@ export const SECRET_VARIABLES = new Set([
   'DATABASE_URL',
   'INCIDENTS_WEBHOOK_SECRET',
   'API_KEYS',
+  'DD_RUM_CLIENT_TOKEN',
 ]);
 
 const toInt = ({ value }: { value: unknown }): unknown =>
@@ -64,7 +65,7 @@ export class EnvDto {
   /** Local development only: every route open to anyone who reaches the port (a warning at boot and in /health/ready). */
   @Transform(toBool) @IsBoolean() AUTH_DISABLED = false;
   /** Paths open without a key: `none`, or a subset of /health, /health/ready, /docs, /docs-json, /docs-yaml, /openapi.json. */
-  @IsString() @MaxLength(1000) AUTH_OPEN_PATHS = '/health,/health/ready,/docs,/docs-json,/docs-yaml,/openapi.json';
+  @IsString() @MaxLength(1000) AUTH_OPEN_PATHS = '/health,/health/ready,/docs,/docs-json,/docs-yaml,/openapi.json,/ui';
   /** Requests per minute per API key (token bucket, per replica); 0: no limit. */
   @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000) RATE_LIMIT_PER_MINUTE = 600;
   /** Requests per minute per client IP without a (valid) key, per replica; 0: no limit. */
@@ -103,6 +104,10 @@ export class EnvDto {
   @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(8) DD_API_KEY?: string;
   @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(8) DD_APP_KEY?: string;
   @IsString() @Matches(/^[a-z0-9.-]+\.[a-z]{2,}$/i) DD_SITE = 'datadoghq.com';
+  /** Datadog RUM on the control room page (/ui, docs/control-room.md): the RUM application's id. Both or neither. */
+  @IsOptional() @Transform(blankToUndefined) @Matches(/^[a-z0-9-]{8,64}$/i) DD_RUM_APPLICATION_ID?: string;
+  /** The RUM application's client token (public in the page, but never logged). Both or neither. */
+  @IsOptional() @Transform(blankToUndefined) @Matches(/^[a-z0-9]{8,64}$/i) DD_RUM_CLIENT_TOKEN?: string;
   @IsOptional() @Transform(blankToUndefined) @IsUrl(URL_OPTIONS) DATADOG_API_URL?: string;
   /** Base URL of the Datadog web app, for links in incidents and runbooks (default https://app.<DD_SITE>). */
   @IsOptional() @Transform(blankToUndefined) @IsUrl(URL_OPTIONS) DATADOG_APP_URL?: string;
@@ -218,7 +223,7 @@ export class EnvDto {
    * Default constraints per endpoint, `endpoint:key=value,key=value;endpoint:...` with keys min_quality, max_latency_ms
    * and max_cost_usd (endpoint `*`: every endpoint). A request may only tighten them.
    */
-  @IsString() ROUTER_CONSTRAINTS = '*:min_quality=0.7';
+  @IsString() ROUTER_CONSTRAINTS = '*:min_quality=0.5';
 
   // --- /stress guards ---
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) STRESS_MAX_INPUT_CHARS = 100_000;

@@ -127,6 +127,10 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const cors = parseCorsOrigins(dto.CORS_ORIGINS);
   const securityProblems = [...apiKeys.problems, ...openPaths.problems, ...cors.problems];
   if (securityProblems.length > 0) throw new ConfigError(securityProblems);
+  if (!dto.DD_RUM_APPLICATION_ID !== !dto.DD_RUM_CLIENT_TOKEN)
+    throw new ConfigError([
+      'DD_RUM_APPLICATION_ID, DD_RUM_CLIENT_TOKEN: set both (RUM on the control room page) or neither',
+    ]);
 
   const config: AppConfig = {
     http: {
@@ -181,6 +185,10 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       runbookBaseUrl: (dto.DATADOG_RUNBOOK_BASE_URL ?? 'runbooks').replace(/\/+$/, ''),
       oncallUserIds: list(dto.DATADOG_ONCALL_USER_IDS),
       configured: apiKey !== undefined && appKey !== undefined,
+      rum:
+        dto.DD_RUM_APPLICATION_ID && dto.DD_RUM_CLIENT_TOKEN
+          ? { applicationId: dto.DD_RUM_APPLICATION_ID, clientToken: new Secret(dto.DD_RUM_CLIENT_TOKEN) }
+          : undefined,
     },
     incidents: {
       dedupeWindowMs: dto.INCIDENTS_DEDUPE_WINDOW_MS,

@@ -40,7 +40,7 @@ describe('router configuration', () => {
       candidates: [],
       exploration: 0.03,
       minHistory: 500,
-      constraints: { '*': { minQuality: 0.7 } },
+      constraints: { '*': { minQuality: 0.5 } },
     });
     const set = loadConfig({
       envFile: false,

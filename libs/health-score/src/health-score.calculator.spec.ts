@@ -1,6 +1,14 @@
 import { emptyWindow, type WindowUsage } from '@app/ledger';
 import { LATENCY_LADDER_MS } from '@app/ledger';
-import { assess, assessAggregates, combine, latencyBounds, p95FromBuckets, statusOf } from './health-score.calculator';
+import {
+  assess,
+  assessAggregates,
+  combine,
+  latencyBounds,
+  p95FromBuckets,
+  quantileFromBuckets,
+  statusOf,
+} from './health-score.calculator';
 
 const WEIGHTS = { performance: 0.25, reliability: 0.25, cost: 0.2, quality: 0.2, security: 0.1 };
 const SETTINGS = { latencySloMs: 2000, costPerRequestUsd: 0.01, weights: WEIGHTS };
@@ -63,6 +71,9 @@ describe('health score composition', () => {
     expect(p95FromBuckets([100, 200], [50, 100], 100)).toBeCloseTo(190, 9);
     expect(p95FromBuckets([100, 200], [0, 0], 10)).toBe(200);
     expect(p95FromBuckets([100], [0], 0)).toBeNull();
+    // The median of 100 calls, 50 at most 100 ms and 50 between 100 and 200: the first bucket's top.
+    expect(quantileFromBuckets([100, 200], [50, 100], 100, 0.5)).toBeCloseTo(100, 9);
+    expect(quantileFromBuckets([100, 200], [20, 100], 100, 0.5)).toBeCloseTo(137.5, 9);
   });
 
   it('combines monotonically and continuously: raising any component never lowers the score', () => {

@@ -35,8 +35,18 @@ export function latencyBounds(latencySloMs: number): number[] {
  * first bound); above the last bound it is reported as that bound (at least 4 × the SLO: the curve is 0 there).
  */
 export function p95FromBuckets(bounds: readonly number[], atMost: readonly number[], count: number): number | null {
+  return quantileFromBuckets(bounds, atMost, count, 0.95);
+}
+
+/** The quantile `q` (0–1) of the window's latencies from bucket counts, as `p95FromBuckets`. */
+export function quantileFromBuckets(
+  bounds: readonly number[],
+  atMost: readonly number[],
+  count: number,
+  q: number,
+): number | null {
   if (count <= 0) return null;
-  const target = 0.95 * count;
+  const target = q * count;
   let lowerBound = 0;
   let lowerCount = 0;
   for (let i = 0; i < bounds.length; i++) {
@@ -90,6 +100,7 @@ export function signalsOf(
   const n = usage.requests;
   const signals: HealthSignals = {
     requests: n,
+    p50LatencyMs: quantileFromBuckets(bounds, usage.latencyAtMost, usage.latencyCount, 0.5),
     p95LatencyMs: p95FromBuckets(bounds, usage.latencyAtMost, usage.latencyCount),
     meanLatencyMs: rate(usage.latencyMsSum, usage.latencyCount),
     errorRate: rate(usage.errors, n),

@@ -25,6 +25,8 @@ export class HealthComponentsDto {
 export class HealthSignalsDto {
   /** Calls in the window (aborted ones included). */
   requests!: number;
+  /** Median latency, ms, interpolated from the same bucket counts as p95; aborted calls excluded. */
+  p50LatencyMs!: number | null;
   /** p95 latency, ms, interpolated from bucket counts (at most 4 × the SLO); aborted calls excluded. */
   p95LatencyMs!: number | null;
   meanLatencyMs!: number | null;

@@ -7,6 +7,7 @@ export const HEALTH_WINDOWS: readonly HealthWindowName[] = ['5m', '1h'];
 /** What the components are computed from (rates over the window's calls); null where there is nothing to measure. */
 export interface HealthSignals {
   requests: number;
+  p50LatencyMs: number | null;
   p95LatencyMs: number | null;
   meanLatencyMs: number | null;
   errorRate: number | null;

@@ -1,8 +1,10 @@
+import type { RouteConstraints } from '@app/config';
 import type { QualityReport } from '@app/ml';
 import type { HttpLogFields } from '@app/telemetry';
 import type { PromptInspection } from './assessment/call-assessor';
 import type { CacheInfo } from './pipeline/response-cache';
 import type { CostBreakdown } from './pricing/price-table';
+import type { RouteDecision } from './routing/route-decider';
 import type {
   ChatMessage,
   FinishReason,
@@ -21,6 +23,8 @@ export type LlmEndpoint = 'qa' | 'reason' | 'stress' | 'chat';
 export interface ChatCallOptions {
   /** The primary model of this call (a configured model; an alias resolved); the configured fallbacks follow it. */
   model: string;
+  /** `model: "auto"`: the model router chooses the call's model (docs/router.md); `model` is then its first candidate. */
+  routed?: boolean;
   messages: ChatMessage[];
   temperature?: number;
   topP?: number;
@@ -58,6 +62,10 @@ export interface LlmCallInput {
   chat?: ChatCallOptions;
   document?: string;
   drills: DrillFlags;
+  /** The request's own routing constraints (body `routing`): they may only tighten the endpoint's defaults. */
+  routing?: RouteConstraints;
+  /** Set by the router on a routed call: its decision and features as the ledger keeps them (`router_decision`). */
+  routeRecord?: string;
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
   /** The safety findings on the prompt (set by CallAssessor.inspect). */
@@ -104,4 +112,6 @@ export interface LlmCallResult {
   inspection?: PromptInspection;
   /** Set when the answer came from the response cache (docs/cache.md): no provider call was made. */
   cache?: CacheInfo;
+  /** The router's decision for this call (docs/router.md); absent when the call was not routed. */
+  routing?: RouteDecision & { constraints: RouteConstraints };
 }

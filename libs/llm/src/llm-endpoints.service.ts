@@ -1,9 +1,15 @@
 import { Readable } from 'node:stream';
 import { Injectable, StreamableFile } from '@nestjs/common';
 import { DomainError, type Problem } from '@app/common';
-import { AppConfig } from '@app/config';
-import type { DrillQueryDto, QaRequestDto, ReasonRequestDto, StressRequestDto } from './dto/llm-request.dto';
-import type { LlmMetadataDto, LlmResponseDto } from './dto/llm-response.dto';
+import { AppConfig, type RouteConstraints } from '@app/config';
+import type {
+  DrillQueryDto,
+  QaRequestDto,
+  ReasonRequestDto,
+  RoutingConstraintsDto,
+  StressRequestDto,
+} from './dto/llm-request.dto';
+import type { LlmMetadataDto, LlmResponseDto, RoutingMetadataDto } from './dto/llm-response.dto';
 import type { DrillFlags, LlmCallInput, LlmCallResult, LlmEndpoint } from './llm-call.types';
 import { LLM_ERRORS } from './llm.errors';
 import { LlmService } from './llm.service';
@@ -17,6 +23,37 @@ export function drillsOf(query: DrillQueryDto): DrillFlags {
     retry: query.simulate_retry === true,
     badPrompt: query.simulate_bad_prompt === true,
     longContext: query.simulate_long_context === true,
+  };
+}
+
+/** A request's routing constraints (body `routing`), as the router takes them. */
+function routingOf(dto: RoutingConstraintsDto | undefined): Pick<LlmCallInput, 'routing'> {
+  if (!dto) return {};
+  const routing: RouteConstraints = {
+    ...(dto.min_quality !== undefined ? { minQuality: dto.min_quality } : {}),
+    ...(dto.max_latency_ms !== undefined ? { maxLatencyMs: dto.max_latency_ms } : {}),
+    ...(dto.max_cost_usd !== undefined ? { maxCostUsd: dto.max_cost_usd } : {}),
+  };
+  return { routing };
+}
+
+/** `metadata.routing` of a routed call. */
+export function routingMetadata(routing: NonNullable<LlmCallResult['routing']>): RoutingMetadataDto {
+  const c = routing.constraints;
+  return {
+    mode: routing.mode,
+    selected_model: routing.selectedModel,
+    candidates_considered: routing.candidatesConsidered,
+    predicted_quality: routing.predictedQuality,
+    predicted_latency_ms: routing.predictedLatencyMs,
+    predicted_cost_usd: routing.predictedCostUsd,
+    explored: routing.explored,
+    reason: routing.reason,
+    constraints: {
+      ...(c.minQuality !== undefined ? { min_quality: c.minQuality } : {}),
+      ...(c.maxLatencyMs !== undefined ? { max_latency_ms: c.maxLatencyMs } : {}),
+      ...(c.maxCostUsd !== undefined ? { max_cost_usd: c.maxCostUsd } : {}),
+    },
   };
 }
 
@@ -48,6 +85,7 @@ export class LlmEndpointsService {
 
   qaInput(body: QaRequestDto, query: DrillQueryDto, signal?: AbortSignal): LlmCallInput {
     return {
+      ...routingOf(body.routing),
       endpoint: 'qa',
       userText: body.question,
       prompt: qaPrompt(body.question, body.document),
@@ -58,7 +96,14 @@ export class LlmEndpointsService {
   }
 
   reasonInput(body: ReasonRequestDto, query: DrillQueryDto, signal?: AbortSignal): LlmCallInput {
-    return { endpoint: 'reason', userText: body.prompt, prompt: body.prompt, drills: drillsOf(query), signal };
+    return {
+      ...routingOf(body.routing),
+      endpoint: 'reason',
+      userText: body.prompt,
+      prompt: body.prompt,
+      drills: drillsOf(query),
+      signal,
+    };
   }
 
   /** /stress: the prompt repeated N times (each copy with a leading space), long context always on, within the caps. */
@@ -183,6 +228,7 @@ export class LlmEndpointsService {
       ...(result.cache
         ? { cache: { hit: true, age_s: result.cache.ageS, saved_cost_usd: result.cache.savedCostUsd } }
         : {}),
+      ...(result.routing ? { routing: routingMetadata(result.routing) } : {}),
     };
   }
 

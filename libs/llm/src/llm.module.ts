@@ -8,6 +8,7 @@ import { LlmController } from './llm.controller';
 import { LlmEndpointsService } from './llm-endpoints.service';
 import { DEFAULT_LLM_DRILLS, LlmDrillsOptions } from './pipeline/llm-drills';
 import { LLM_PIPELINE_PROVIDERS } from './pipeline/llm-pipeline.providers';
+import { RouterController } from './routing/router.controller';
 import { ChatRequestMapper } from './openai-compat/chat-request.mapper';
 import { ModelCatalog } from './openai-compat/model-catalog';
 import { OpenAiCompatController } from './openai-compat/openai-compat.controller';
@@ -54,7 +55,7 @@ function createPriceTable(config: AppConfig): PriceTable {
  */
 @Module({
   imports: [MlModule, LedgerModule],
-  controllers: [LlmController, OpenAiCompatController],
+  controllers: [LlmController, OpenAiCompatController, RouterController],
   providers: [
     TokenEstimator,
     { provide: PriceTable, inject: [AppConfig], useFactory: createPriceTable },

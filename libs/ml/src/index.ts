@@ -11,3 +11,11 @@ export { DriftMonitor } from './drift/drift-monitor';
 export { QualityInstrumentation } from './instrumentation/quality-instrumentation';
 export { loadTfjs, type TfjsBackendName, type TfjsRuntime } from './tfjs/tfjs-runtime';
 export * from './cost-forecaster';
+export type { CandidatePrediction, RouteFeatures, RoutePredictorStatus, RouteRequest } from './router/router.types';
+export { RoutePredictor } from './router/router.types';
+export {
+  decodeRouteDecision,
+  encodeRouteDecision,
+  extractRouteFeatures,
+  routeTokenEstimate,
+} from './router/route-features';

@@ -16,6 +16,20 @@ import { INJECTION_MODEL_DIR, InjectionClassifier } from './safety/injection-cla
 import { InjectionDetector } from './safety/injection-detector';
 import { SafetyService } from './safety/safety.service';
 import { QualityInstrumentation } from './instrumentation/quality-instrumentation';
+import { ROUTER_MODEL_DIR, RouterModel } from './router/router-model';
+import { RoutePredictor } from './router/router.types';
+
+/** The router's learned predictor from `<MODELS_DIR>/router`; not loaded (and saying why) when missing or unreadable. */
+async function createRoutePredictor(config: AppConfig): Promise<RoutePredictor> {
+  const dir = join(config.ml.modelsDir, ROUTER_MODEL_DIR);
+  const predictor = await RouterModel.load(dir);
+  const status = predictor.status();
+  const logger = new Logger('RouterModel');
+  if (status.loaded)
+    logger.log(`router model loaded from ${dir} (${status.trainedOn} outcomes, ${status.models.join(', ')})`);
+  else logger.warn(`${status.reason ?? 'router model not loaded'}; learned routing falls back to the rules`);
+  return predictor;
+}
 
 function createInjectionDetector(config: AppConfig): InjectionDetector {
   const dir = join(config.ml.modelsDir, INJECTION_MODEL_DIR);
@@ -41,7 +55,8 @@ const SERVICES = [
 
 /**
  * Quality and safety of every answer: PII detection and redaction, prompt-injection and token-abuse checks,
- * quality scoring (offline embeddings + TensorFlow.js model, rules fallback), drift, and their metrics.
+ * quality scoring (offline embeddings + TensorFlow.js model, rules fallback), drift, and their metrics; the model
+ * router's learned predictor (`RoutePredictor`, models/router; not loaded: the router serves its rules).
  * Modules that inject these import `MlModule` (the LLM pipeline does; the app hands the PII redactor to telemetry).
  */
 @Module({
@@ -59,6 +74,7 @@ const SERVICES = [
         createEmbeddingsPort(config, offline),
     },
     { provide: InjectionDetector, inject: [AppConfig], useFactory: createInjectionDetector },
+    { provide: RoutePredictor, inject: [AppConfig], useFactory: createRoutePredictor },
     {
       provide: QualityRefiner,
       inject: [EmbeddingsPort, MetricsPort, AppConfig],
@@ -66,7 +82,7 @@ const SERVICES = [
         new QualityRefiner(embeddings, metrics, config.ml.remoteEmbeddingsSampleRate),
     },
   ],
-  exports: [...SERVICES, QualityRefiner, OfflineEmbedder, EmbeddingsPort, InjectionDetector],
+  exports: [...SERVICES, QualityRefiner, OfflineEmbedder, EmbeddingsPort, InjectionDetector, RoutePredictor],
 })
 export class MlModule implements OnApplicationShutdown {
   constructor(private readonly embeddings: EmbeddingsPort) {}

@@ -105,6 +105,20 @@ describe('AccessPolicy', () => {
     expect(outcome(setup().policy, request(), { kind: 'own', scheme: 'webhook-secret' })).toBe('ok');
   });
 
+  it("an open route may answer for another path's AUTH_OPEN_PATHS entry (every /ui/... route for /ui)", () => {
+    const ui: RouteAccess = { kind: 'open', openPath: '/ui' };
+    const asset = (headers: Record<string, string>, policy: AccessPolicy): string =>
+      outcome(
+        policy,
+        request(headers, { method: 'GET', url: '/ui/assets/main.js', routeOptions: { url: '/ui/assets/:file' } }),
+        ui,
+      );
+    expect(asset({}, setup().policy)).toBe('ok');
+    const closed = setup({ AUTH_OPEN_PATHS: '/health,/docs' }).policy;
+    expect(asset({}, closed)).toBe('401 UNAUTHORIZED');
+    expect(asset({ 'x-api-key': KEYS.read }, closed)).toBe('ok');
+  });
+
   it('refuses a route with no access rule to everyone, even a key with every scope (deny by default)', () => {
     const { policy } = setup();
     expect(outcome(policy, request(), undefined)).toBe('401 UNAUTHORIZED');

@@ -66,7 +66,7 @@ export class AccessPolicy {
     if (disabled) return undefined;
     const route = `${request.method} ${routeOf(request)}`;
     if (access?.kind === 'own') return caller;
-    if (access?.kind === 'open' && this.isOpen(openPath ?? routeOf(request))) return caller;
+    if (access?.kind === 'open' && this.isOpen(openPath ?? access.openPath ?? routeOf(request))) return caller;
     if (caller!.kind === 'missing') {
       throw this.reject(
         'missing',

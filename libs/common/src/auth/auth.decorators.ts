@@ -26,7 +26,7 @@ export const ROUTE_ACCESS = Symbol.for('lrcp.route-access');
  */
 export type RouteAccess =
   | { readonly kind: 'scope'; readonly scope: ApiScope; readonly drills?: ApiScope }
-  | { readonly kind: 'open' }
+  | { readonly kind: 'open'; readonly openPath?: string }
   | { readonly kind: 'own'; readonly scheme: string };
 
 /**
@@ -46,12 +46,13 @@ export function RequireScope(scope: ApiScope, options: { drills?: ApiScope } = {
   );
 }
 
-/** The route is open (health probes): no key needed, unless AUTH_OPEN_PATHS leaves its path out (then `read`). */
-export function Public(): MethodDecorator & ClassDecorator {
-  return applyDecorators(
-    SetMetadata(ROUTE_ACCESS, { kind: 'open' } satisfies RouteAccess),
-    ApiExtension(OPEN_EXTENSION, true),
-  );
+/**
+ * The route is open (health probes): no key needed, unless AUTH_OPEN_PATHS leaves its path out (then `read`).
+ * `openPath`: the AUTH_OPEN_PATHS entry it answers for when that is not its own path (every `/ui/...` route: `/ui`).
+ */
+export function Public(options: { openPath?: string } = {}): MethodDecorator & ClassDecorator {
+  const access: RouteAccess = options.openPath ? { kind: 'open', openPath: options.openPath } : { kind: 'open' };
+  return applyDecorators(SetMetadata(ROUTE_ACCESS, access), ApiExtension(OPEN_EXTENSION, true));
 }
 
 /**

@@ -173,7 +173,7 @@ export class UsageRecorder {
       traceId: this.tracer.currentTraceId() ?? null,
       ts: startedAt,
       endpoint: input.endpoint,
-      routerDecision: null,
+      routerDecision: input.routeRecord ?? null,
       promptHash: createHash('sha256').update(prompt).digest('hex').slice(0, 32),
       promptChars: prompt.length,
       preview: this.config.ledger.storePreview ? this.sanitizer.text(prompt) : null,

@@ -1,11 +1,50 @@
-import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
 
 const toBool = ({ value }: { value: unknown }): unknown => {
   if (value === 'true' || value === '1' || value === true) return true;
   if (value === 'false' || value === '0' || value === false || value === '') return false;
   return value;
 };
+
+/**
+ * What a routed call must meet (docs/router.md). Each bound may only tighten the endpoint's default
+ * (ROUTER_CONSTRAINTS): the higher minimum quality and the lower maxima apply. Ignored when the router is off.
+ */
+export class RoutingConstraintsDto {
+  /** The quality score the answer should reach (0–1). */
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  min_quality?: number;
+
+  /** The latency the call should stay under (ms). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(3_600_000)
+  max_latency_ms?: number;
+
+  /** The cost the call should stay under (USD). */
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1000)
+  max_cost_usd?: number;
+}
 
 /** A question, optionally grounded in a document. */
 export class QaRequestDto {
@@ -20,6 +59,13 @@ export class QaRequestDto {
   @IsString()
   @MaxLength(10000)
   document?: string | null;
+
+  /** Constraints for the model router (docs/router.md); they may only tighten the endpoint's defaults. */
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RoutingConstraintsDto)
+  routing?: RoutingConstraintsDto;
 }
 
 /** A free-form reasoning prompt, sent unchanged. */
@@ -29,6 +75,13 @@ export class ReasonRequestDto {
   @MinLength(1)
   @MaxLength(5000)
   prompt!: string;
+
+  /** Constraints for the model router (docs/router.md); they may only tighten the endpoint's defaults. */
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RoutingConstraintsDto)
+  routing?: RoutingConstraintsDto;
 }
 
 /** A load drill: the prompt repeated `repetitions` times in one call (guarded by size and cost caps). */

@@ -2,7 +2,7 @@
 export class QualityDto {
   /** Overall quality in [0,1]. */
   score!: number;
-  /** good (≥ 0.6), degraded (≥ 0.3) or bad. */
+  /** good (≥ 0.5), degraded (≥ 0.25) or bad. */
   label!: 'good' | 'degraded' | 'bad';
   /** Machine-readable reasons, e.g. off_topic, ungrounded, refusal, truncated. */
   reasons!: string[];
@@ -29,6 +29,38 @@ export class SafetyDto {
   prompt_injection_signals!: string[];
   /** The prompt exceeded TOKEN_ABUSE_MAX_INPUT_TOKENS. */
   token_abuse!: boolean;
+}
+
+/** The model router's decision for this call (docs/router.md); present only on a routed call. */
+export class RoutingMetadataDto {
+  /** ROUTER_MODE: rules or learned. */
+  mode!: 'off' | 'rules' | 'learned';
+  /** The model the call was sent to first (its fallbacks follow if it fails). */
+  selected_model!: string;
+  /** The candidates weighed: those whose circuit admitted calls. */
+  candidates_considered!: string[];
+  /** Predicted quality score of the selected model; null when the rules chose. */
+  predicted_quality!: number | null;
+  /** Predicted latency (ms); null when the rules chose. */
+  predicted_latency_ms!: number | null;
+  /** Predicted cost (USD) from the price table; null when the model is not priced. */
+  predicted_cost_usd!: number | null;
+  /** The choice was an exploration draw (ROUTER_EXPLORATION), not the best prediction. */
+  explored!: boolean;
+  /**
+   * rules, cold_start, model_unavailable, model_failure (these three: the rules chose), cheapest_meeting_constraints,
+   * best_predicted, exploration, single_candidate, all_circuits_open.
+   */
+  reason!: string;
+  /** The constraints the call was held to: the endpoint's defaults tightened by the request's `routing`. */
+  constraints!: RoutingConstraintsMetadataDto;
+}
+
+/** A routed call's effective constraints. */
+export class RoutingConstraintsMetadataDto {
+  min_quality?: number;
+  max_latency_ms?: number;
+  max_cost_usd?: number;
 }
 
 /** Set when the answer came from the response cache (CACHE_MODE=exact, docs/cache.md). */
@@ -102,6 +134,8 @@ export class LlmMetadataDto {
   safety?: SafetyDto;
   /** Only on an answer served from the response cache; its quality is the cached call's. */
   cache?: CacheMetadataDto;
+  /** Only on a routed call (ROUTER_MODE rules or learned with ROUTER_CANDIDATES): which model and why. */
+  routing?: RoutingMetadataDto;
 }
 
 /** An answer and its metadata. */

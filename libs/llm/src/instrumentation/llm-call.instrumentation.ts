@@ -10,7 +10,7 @@ import type { CostBreakdown } from '../pricing/price-table';
 import { CIRCUIT_STATE_VALUE, type CircuitState } from '../reliability/circuit-breaker';
 import { RATE_LIMIT_STATE_VALUE, type RateLimitState } from '../reliability/rate-limit-gate';
 import type { SaturatedResource } from '../reliability/saturation';
-import { LATENCY_SLO_TAG, type LatencySloOutcome, LLM_METRICS as M, RESOURCE_TAG } from './llm-metrics';
+import { LATENCY_SLO_TAG, type LatencySloOutcome, LLM_METRICS as M, REASON_TAG, RESOURCE_TAG } from './llm-metrics';
 
 export type CallStatus = 'ok' | 'error' | 'safety_block' | 'aborted';
 
@@ -248,6 +248,17 @@ export class LlmCallInstrumentation {
   }
 
   /** A call refused with 503 NO_CAPACITY, by the saturated resource. */
+  /** One routing decision (`llm.router.decision.count`): the model chosen and why (a bounded set of reasons). */
+  routed(endpoint: LlmEndpoint, model: string, reason: string): void {
+    const key = `route|${endpoint}|${model}|${reason}`;
+    let tags = this.tagCache.get(key);
+    if (!tags) {
+      tags = formatTags({ [TAG.endpoint]: endpoint, [TAG.model]: model, [REASON_TAG]: reason });
+      this.tagCache.set(key, tags);
+    }
+    this.metrics.increment(M.routerDecisions.name, 1, tags);
+  }
+
   shed(endpoint: LlmEndpoint, provider: string, resource: SaturatedResource): void {
     const key = `shed|${endpoint}|${provider}|${resource}`;
     let tags = this.tagCache.get(key);

@@ -14,11 +14,22 @@ export type LatencySloOutcome = 'met' | 'missed';
 /** The `resource` tag of `llm.shed.count`: event_loop, heap, concurrency or provider_rate_limit (SaturatedResource). */
 export const RESOURCE_TAG = 'resource';
 
+/** The `reason` tag of `llm.router.decision.count`: why the router chose the model (RouteReason, a bounded set). */
+export const REASON_TAG = 'reason';
+
 /**
  * Metrics of LLM calls: emitted once per call by LlmCallInstrumentation (the route metrics of the interceptor
  * are separate). `model` is the model that answered (or the last one tried), from config, never free text.
  */
 export const LLM_METRICS = {
+  routerDecisions: {
+    name: 'llm.router.decision.count',
+    type: 'count',
+    unit: 'decision',
+    tags: [TAG.endpoint, TAG.model, REASON_TAG],
+    description:
+      'Routing decisions (ROUTER_MODE rules or learned, with more than one candidate), by the model chosen and why: rules, cold_start, model_unavailable, model_failure (the rules chose), cheapest_meeting_constraints, best_predicted, exploration, single_candidate (an open circuit left one), all_circuits_open. docs/router.md.',
+  },
   latency: {
     name: 'llm.request.latency_ms',
     type: 'distribution',

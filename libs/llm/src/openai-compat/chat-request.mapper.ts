@@ -48,6 +48,7 @@ export class ChatRequestMapper {
     const includeUsage = this.streamOptions(body, stream, issues);
     const chat: ChatCallOptions = {
       model,
+      ...(this.catalog.routed(body.model) ? { routed: true } : {}),
       messages,
       ...defined('temperature', body.temperature),
       ...defined('topP', body.top_p),

@@ -102,6 +102,7 @@ export function resultHeaders(result: LlmCallResult): Record<string, string> {
     [`${HEADER}safety-block`]: String(result.safetyBlock !== undefined),
   };
   if (result.safetyBlock) headers[`${HEADER}safety-block-reason`] = headerValue(result.safetyBlock.reason);
+  if (result.routing) headers[`${HEADER}router-reason`] = result.routing.reason;
   if (result.quality) {
     headers[`${HEADER}quality-score`] = String(Math.round(result.quality.overall * 1000) / 1000);
     headers[`${HEADER}quality-label`] = result.quality.label;

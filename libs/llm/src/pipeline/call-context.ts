@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
+import { encodeRouteDecision } from '@app/ml';
 import type { LlmMessage } from '@app/telemetry';
 import { CallAssessor } from '../assessment/call-assessor';
 import type { AttemptCounters } from '../instrumentation/llm-call.instrumentation';
 import type { LlmCallInput } from '../llm-call.types';
 import { LlmProvider } from '../ports/llm-provider.port';
+import { ModelRouter, type RoutedCall } from '../routing/model-router';
 import { CallBookkeeping } from './call-bookkeeping';
 import { CallBudget } from './call-budget';
 import { LlmDrills } from './llm-drills';
@@ -39,6 +41,8 @@ export interface CallContext {
   spanInput?: readonly LlmMessage[];
   /** The answering attempt's output, redacted and truncated, for the workflow span too. */
   spanOutput?: string;
+  /** The router's decision, constraints and the request's features: a routed call only (docs/router.md). */
+  routed?: RoutedCall;
   /** The response cache's key of a cacheable call (CACHE_MODE=exact, not streamed, no drill, no tools). */
   cacheKey?: string;
   /** The cached answer this call is served from: no provider call, no budget (docs/cache.md). */
@@ -62,6 +66,7 @@ export class CallContexts {
     private readonly budget: CallBudget,
     private readonly shedder: LoadShedder,
     private readonly cache: ResponseCache,
+    private readonly router: ModelRouter,
   ) {
     this.llmobs = config.tracing.enabled && config.tracing.llmobsEnabled;
     this.chain = [config.llm.model, ...config.llm.fallbackModels];
@@ -76,6 +81,9 @@ export class CallContexts {
    * cacheable call is looked up after the prompt's inspection (an injection-blocked prompt is never answered) and
    * before the budget: a hit (`ctx.cacheHit`) costs nothing, so it is neither checked against an enforced budget nor
    * reserved; a miss goes on to the budget as any call.
+   *
+   * A routed call (ModelRouter) is keyed in the cache by its constraints, not its model; it is routed on a miss
+   * (a hit calls no model), before its budget reservation (priced on its routed chain).
    */
   open(raw: LlmCallInput, options: { cache?: boolean } = {}): CallContext | Promise<CallContext> {
     this.shedder.admit(raw, raw.chat?.model ?? this.chain[0]!);
@@ -97,11 +105,11 @@ export class CallContexts {
       counters: { rateLimits: 0, timeouts: 0 },
       llmobs: this.llmobs && sampled(this.config.tracing.llmobsSampleRate),
     };
-    if (!cacheable) return this.reserve(ctx);
-    ctx.cacheKey = this.cache.keyOf(ctx);
+    if (!cacheable) return this.reserve(this.route(ctx));
+    ctx.cacheKey = this.cache.keyOf(ctx, this.router.active ? this.router.constraintsOf(input) : undefined);
     if (ctx.cacheKey === undefined) {
       this.bookkeeping.admit();
-      return this.reserve(ctx);
+      return this.reserve(this.route(ctx));
     }
     return this.cache.lookup(ctx, ctx.cacheKey).then((hit) => {
       if (hit) {
@@ -109,8 +117,20 @@ export class CallContexts {
         return ctx;
       }
       this.bookkeeping.admit();
-      return this.reserve(ctx);
+      return this.reserve(this.route(ctx));
     });
+  }
+
+  /** Routes the call (when the router is at work): its chosen model first, then the configured chain. */
+  private route(ctx: CallContext): CallContext {
+    const routed = this.router.route(ctx.input);
+    if (routed) {
+      const selected = routed.decision.selectedModel;
+      ctx.routed = routed;
+      ctx.input = { ...ctx.input, routeRecord: encodeRouteDecision(routed.features, routed.decision) };
+      ctx.chain = [selected, ...this.chain.filter((model) => model !== selected)];
+    }
+    return ctx;
   }
 
   private reserve(ctx: CallContext): CallContext | Promise<CallContext> {

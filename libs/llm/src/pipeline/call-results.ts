@@ -89,6 +89,7 @@ export class CallResults {
       drillsApplied: ctx.drillsApplied,
       sentPrompt: ctx.prompt,
       evaluationRef: answered.evaluationRef,
+      ...(ctx.routed ? { routing: { ...ctx.routed.decision, constraints: ctx.routed.constraints } } : {}),
     };
   }
 }

@@ -22,6 +22,7 @@ import { LoadShedder } from './load-shedder';
 import { ProviderAttempts } from './provider-attempts';
 import { RateLimitGates } from './rate-limit-gates';
 import { ResponseCache } from './response-cache';
+import { ModelRouter } from '../routing/model-router';
 
 /**
  * The LLM call pipeline, `LlmService` and its parts. They need `LlmProvider`, `PriceTable`, `TokenEstimator` and
@@ -53,5 +54,6 @@ export const LLM_PIPELINE_PROVIDERS: Provider[] = [
   CallRecorder,
   CallSpans,
   ResponseCache,
+  ModelRouter,
   LlmService,
 ];

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '@app/config';
+import { AppConfig, type RouteConstraints } from '@app/config';
 import { ResponseCacheStore } from '@app/ledger';
 import type { QualityReport } from '@app/ml';
 import { formatTags, MetricsPort, TAG } from '@app/telemetry';
@@ -92,6 +92,7 @@ export class ResponseCache {
   /** The call's key, or undefined when it is not cacheable (cache off, a drill, a chat call with tools). */
   keyOf(
     ctx: Pick<CallContext, 'input' | 'prompt' | 'chain' | 'maxOutputTokens' | 'drillsApplied'>,
+    routing?: RouteConstraints,
   ): string | undefined {
     if (!this.enabled) return undefined;
     const { input } = ctx;
@@ -105,7 +106,8 @@ export class ResponseCache {
       v: KEY_VERSION,
       provider: this.provider.name,
       endpoint: input.endpoint,
-      chain: ctx.chain,
+      // A routed call is keyed by its candidates and constraints (its model is chosen after the lookup).
+      chain: routing ? { router: this.config.router.candidates, constraints: routing } : ctx.chain,
       maxOutputTokens: ctx.maxOutputTokens,
       temperature: this.config.llm.temperature,
       prompt: normaliseText(ctx.prompt),

@@ -28,7 +28,7 @@ export class DecisionWindow {
       while (this.buckets.length > 0 && this.buckets[0]!.minute <= minute - BUCKETS) this.buckets.shift();
     }
     let reasons = bucket.counts.get(model);
-    if (!reasons) bucket.counts.set(model, (reasons = new Map()));
+    if (!reasons) bucket.counts.set(model, (reasons = new Map<string, number>()));
     reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
   }
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
-import { fileLoadHandler, loadTfjs, type Tf } from '../tfjs';
+import { compileDenseStack, DenseStack, fileLoadHandler, loadTfjs, type Tf } from '../tfjs';
 import { FEATURE_NAMES } from './quality-signals';
 
 export const QUALITY_MODEL_DIR = 'quality';
@@ -42,46 +42,17 @@ export interface QualityModelMeta {
  * The trained quality model (a small dense network over the quality signals), run synchronously on the
  * request path. `predict` throws when no model is loaded; the scorer then falls back to the rules.
  */
-interface DenseLayer {
-  /** Row-major [inputs][units] kernel, float32 like tfjs. */
-  kernel: Float32Array;
-  bias: Float32Array;
-  inputs: number;
-  units: number;
-  activation: 'relu' | 'sigmoid' | 'linear';
-}
-
-/** The dense layers' weights, read once from the tfjs model, for a plain-JS forward pass on the request path. */
-function compileDense(model: LayersModel): DenseLayer[] | undefined {
-  const layers: DenseLayer[] = [];
-  for (const layer of model.layers) {
-    const config = layer.getConfig() as { activation?: string; useBias?: boolean };
-    const activation = config.activation ?? 'linear';
-    if (layer.getClassName() !== 'Dense' || !['relu', 'sigmoid', 'linear'].includes(activation)) return undefined;
-    const [kernel, bias] = layer.getWeights();
-    if (!kernel || kernel.shape.length !== 2) return undefined;
-    const [inputs, units] = kernel.shape as [number, number];
-    layers.push({
-      kernel: Float32Array.from(kernel.dataSync()),
-      bias: bias ? Float32Array.from(bias.dataSync()) : new Float32Array(units),
-      inputs,
-      units,
-      activation: activation as DenseLayer['activation'],
-    });
-  }
-  return layers;
-}
-
 export class QualityModel {
   /** Plain-JS copy of the dense stack (undefined for other architectures: tfjs predicts then). */
-  private readonly dense?: DenseLayer[];
+  private readonly dense?: DenseStack;
 
   private constructor(
     private readonly tf: Tf,
     private readonly model: LayersModel,
     readonly meta: QualityModelMeta | undefined,
   ) {
-    this.dense = compileDense(model);
+    const layers = compileDenseStack(model);
+    this.dense = layers ? new DenseStack(layers) : undefined;
   }
 
   static fromLayers(tf: Tf, model: LayersModel, meta?: QualityModelMeta): QualityModel {
@@ -123,24 +94,9 @@ export class QualityModel {
    * anything else goes through tfjs.
    */
   predict(features: readonly number[]): number {
-    const value = this.dense ? this.forward(this.dense, features) : this.predictBatch([features as number[]])[0];
+    const value = this.dense ? this.dense.forward(features)[0] : this.predictBatch([features as number[]])[0];
     if (value === undefined || !Number.isFinite(value)) throw new Error('quality model returned no finite value');
     return value;
-  }
-
-  private forward(layers: readonly DenseLayer[], features: readonly number[]): number {
-    let x: ArrayLike<number> = features;
-    for (const layer of layers) {
-      const out = new Float64Array(layer.units);
-      for (let u = 0; u < layer.units; u++) {
-        let z = layer.bias[u]!;
-        for (let i = 0; i < layer.inputs; i++) z += x[i]! * layer.kernel[i * layer.units + u]!;
-        out[u] =
-          layer.activation === 'relu' ? Math.max(0, z) : layer.activation === 'sigmoid' ? 1 / (1 + Math.exp(-z)) : z;
-      }
-      x = out;
-    }
-    return x[0]!;
   }
 
   get layers(): LayersModel {

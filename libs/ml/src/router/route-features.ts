@@ -1,9 +1,13 @@
 import type { RouteFeatures, RouteRequest } from './router.types';
 
-const CODE =
+/** Code in the text: fences, keywords, syntax (case-sensitive: `SELECT`, `const`). */
+const CODE_SYNTAX =
   /```|\b(function|def|class|return|import|const|let|var|public|SELECT|FROM|WHERE)\b|[{};]\s*$|=>|\(\)\s*[{:]/m;
+/** A request about code in words: a language, a tool, an error (case-insensitive). */
+const CODE_WORDS =
+  /\b(python|javascript|typescript|java|golang|rust|kotlin|swift|c\+\+|c#|php|ruby|sql|regex|bash|powershell|html|css|dockerfile|docker|git|npm|pandas|react|code|coding|script|compiler?|compil(e|es|ed|ing)|debug(ging)?|bug|stack ?trace|exception|refactor|unit tests?|syntax error|segfault|null ?pointer)\b/i;
 const MATH =
-  /\d\s*[-+*/^=]\s*\d|\b(solve|equation|integral|derivative|probability|prove|theorem|percent(age)?|sum of|how many)\b|[√∑∫π]/i;
+  /\d\s*[-+*/^=×÷]\s*\d|\d\s*%|\b(solve|equation|integral|integrate|derivative|probability|prove|theorem|percent(age)?|sum of|how many|calculate|compute|square root|cube root|prime|factorial|remainder|divisible|average|median|interest|logarithm|fraction|area of|volume of|perimeter)\b|[√∑∫π]/i;
 const MULTI_STEP =
   /\b(step[- ]by[- ]step|first\b.*\bthen\b|explain (why|how)|walk me through|compare|trade-?offs?|pros and cons|plan|design|analy[sz]e)\b/is;
 
@@ -47,7 +51,7 @@ export function extractRouteFeatures(request: RouteRequest): RouteFeatures {
     hasDocument: document.length > 0,
     documentTokens: routeTokenEstimate(document),
     questionType: questionType(text),
-    code: CODE.test(text),
+    code: CODE_SYNTAX.test(text) || CODE_WORDS.test(text),
     math: MATH.test(text),
     multiStep: MULTI_STEP.test(text),
     words: words(text),

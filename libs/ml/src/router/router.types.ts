@@ -57,6 +57,11 @@ export interface RoutePredictorStatus {
   trainedAt?: string;
   /** The models it has evidence for; a candidate outside this list gets no prediction. */
   models: readonly string[];
+  /**
+   * The decision threshold tuned with the model on its training data's held-out rows (for min_quality 0.5): a
+   * candidate "meets" the quality target when its predicted probability of meeting it is at least this.
+   */
+  confidence?: number;
 }
 
 /**

@@ -78,6 +78,7 @@ class RecordingTracer extends TracerPort {
   nameRequest(resource: string, tags: SpanTags): void {
     this.named.push({ resource, tags });
   }
+  tagRequest(): void {}
   trace<T>(name: string, options: SpanOptions, fn: (span: SpanHandle) => Promise<T>): Promise<T> {
     return this.noop.trace(name, options, fn);
   }

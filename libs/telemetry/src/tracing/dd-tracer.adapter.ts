@@ -147,6 +147,16 @@ export class DdTracerAdapter extends TracerPort {
     }
   }
 
+  tagRequest(tags: SpanTags): void {
+    const active = tracer.scope().active();
+    const span = active ? (serverSpanOf(active) ?? active) : undefined;
+    if (!span) return;
+    for (const key in tags) {
+      const value = tags[key];
+      if (value !== undefined) span.setTag(key, value);
+    }
+  }
+
   trace<T>(name: string, options: SpanOptions, fn: (span: SpanHandle) => Promise<T>): Promise<T> {
     return tracer.trace(name, { resource: options.resource, type: options.type, tags: options.tags }, async (span) => {
       const handle = new DdSpanHandle(span as DdSpan, false);

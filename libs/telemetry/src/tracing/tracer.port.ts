@@ -108,6 +108,8 @@ export abstract class TracerPort {
    * telemetry is skipped (`@SkipTelemetry`), so that they are still found by their route in APM.
    */
   abstract nameRequest(resource: string, tags: SpanTags): void;
+  /** Tags the current HTTP request's span (the server span, else the active one); nothing when there is none. */
+  abstract tagRequest(tags: SpanTags): void;
   /** Runs `fn` inside a new active child span, finished (with error tags) when the promise settles. */
   abstract trace<T>(name: string, options: SpanOptions, fn: (span: SpanHandle) => Promise<T>): Promise<T>;
   /** Runs `fn` inside an LLM call span (APM + LLM Observability), finished when the promise settles. */
@@ -157,6 +159,7 @@ export class NoopTracer extends TracerPort {
     return fn(NOOP_SPAN);
   }
   nameRequest(): void {}
+  tagRequest(_tags: SpanTags): void {}
   llmSpan<T>(_options: LlmSpanOptions, fn: (span: LlmSpanHandle) => Promise<T>): Promise<T> {
     return fn(NOOP_SPAN);
   }

@@ -1,0 +1,50 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DomainError } from '@app/common';
+import { ControlRoomAssets } from './control-room.assets';
+
+describe('control room assets', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'control-room-'));
+  });
+
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const statusOf = (fn: () => unknown): number | undefined => {
+    try {
+      fn();
+    } catch (error) {
+      return error instanceof DomainError ? error.status : -1;
+    }
+    return undefined;
+  };
+
+  it('serves only the built files of its folder, by name, with their media types', () => {
+    writeFileSync(join(dir, 'index.html'), '<!doctype html>');
+    writeFileSync(join(dir, 'main.js'), 'export {}');
+    writeFileSync(join(dir, 'main.css'), 'body{}');
+    writeFileSync(join(dir, '.hidden.js'), 'secret');
+    writeFileSync(join(dir, 'notes.txt'), 'not an asset type');
+    mkdirSync(join(dir, 'sub.js'));
+    const assets = new ControlRoomAssets(dir);
+    expect(assets.built).toBe(true);
+    expect(assets.names()).toEqual(['main.css', 'main.js']);
+    expect(assets.asset('main.js').type).toBe('text/javascript; charset=utf-8');
+    expect(assets.asset('main.css').body.toString()).toBe('body{}');
+    expect(assets.indexHtml()).toBe('<!doctype html>');
+    for (const name of ['index.html', '.hidden.js', 'notes.txt', '../main.js', 'sub.js', 'missing.js']) {
+      expect(statusOf(() => assets.asset(name))).toBe(404);
+    }
+  });
+
+  it('answers 503 with what to run while the bundle is missing', () => {
+    const assets = new ControlRoomAssets(join(dir, 'nothing-here'));
+    expect(assets.built).toBe(false);
+    expect(statusOf(() => assets.indexHtml())).toBe(503);
+    expect(statusOf(() => assets.asset('main.js'))).toBe(503);
+    expect(() => assets.indexHtml()).toThrow(/npm run build/);
+  });
+});

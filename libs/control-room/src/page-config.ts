@@ -1,0 +1,71 @@
+import type { AppConfig } from '@app/config';
+
+/** What the page learns from the server (in a `<meta>` of its HTML): who it is, and RUM when configured. */
+export interface ControlRoomPageConfig {
+  readonly service: string;
+  readonly env: string;
+  readonly version: string;
+  /** Datadog RUM (DD_RUM_APPLICATION_ID, DD_RUM_CLIENT_TOKEN); null: RUM off, its code never fetched. */
+  readonly rum: { readonly applicationId: string; readonly clientToken: string; readonly site: string } | null;
+}
+
+export function pageConfigOf(config: AppConfig): ControlRoomPageConfig {
+  const rum = config.datadog.rum;
+  return {
+    service: config.service.name,
+    env: config.service.env,
+    version: config.service.version,
+    rum: rum
+      ? { applicationId: rum.applicationId, clientToken: rum.clientToken.reveal(), site: config.datadog.site }
+      : null,
+  };
+}
+
+/**
+ * The origin the RUM SDK sends its events to for a Datadog site: `browser-intake-` and the site's labels but the
+ * last joined with `-` (datadoghq.com, us3.datadoghq.com → browser-intake-us3-datadoghq.com, datadoghq.eu).
+ */
+export function rumIntakeOrigin(site: string): string {
+  const labels = site.toLowerCase().split('.');
+  const top = labels.pop() ?? '';
+  return `https://browser-intake-${labels.join('-')}.${top}`;
+}
+
+/**
+ * The page's Content-Security-Policy when RUM is on: the app's policy (libs/security/src/http-security.ts) with
+ * the RUM intake added to `connect-src`, the one thing RUM needs that the app's policy refuses (the SDK is bundled
+ * and served from 'self'; session replay is off, so no worker). Undefined when RUM is off: the app's policy stands.
+ */
+export function pageContentSecurityPolicy(page: ControlRoomPageConfig): string | undefined {
+  if (!page.rum) return undefined;
+  return [
+    "default-src 'self'",
+    "base-uri 'self'",
+    `connect-src 'self' ${rumIntakeOrigin(page.rum.site)}`,
+    "font-src 'self' data:",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "script-src 'self'",
+    "script-src-attr 'none'",
+    "style-src 'self' 'unsafe-inline'",
+  ].join(';');
+}
+
+/** The placeholder of index.html that the page's configuration replaces (the `content` of a `<meta>`). */
+export const CONFIG_PLACEHOLDER = '__CONTROL_ROOM_CONFIG__';
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** The page's HTML with its configuration in the `<meta name="control-room-config">`, escaped for an attribute. */
+export function renderPage(indexHtml: string, page: ControlRoomPageConfig): string {
+  const json = JSON.stringify(page).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+  return indexHtml.replace(CONFIG_PLACEHOLDER, json);
+}

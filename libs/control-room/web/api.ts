@@ -1,0 +1,118 @@
+/** The page's calls to the control plane's JSON endpoints, same origin, with the signed-in API key. */
+
+/** The request header the API reads a key from (docs/security.md; `Authorization: Bearer` works too). */
+export const API_KEY_HEADER = 'x-api-key';
+const STORAGE_KEY = 'lrcp.control-room.api-key';
+
+/** A refused or failed call: its status and the problem's `detail` (RFC 9457) when there is one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The result of a call the page may find missing (the router endpoint answers 404 until it exists). */
+export type Optional<T> = { found: true; body: T } | { found: false };
+
+export class Api {
+  constructor(private key: string | null = readStoredKey()) {}
+
+  get signedIn(): boolean {
+    return this.key !== null;
+  }
+
+  signIn(key: string): void {
+    this.key = key;
+    try {
+      sessionStorage.setItem(STORAGE_KEY, key);
+    } catch {
+      // Storage refused (private mode): the key lives for this page only.
+    }
+  }
+
+  signOut(): void {
+    this.key = null;
+    try {
+      sessionStorage.removeItem(STORAGE_KEY);
+    } catch {
+      // Nothing stored.
+    }
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.call<T>('GET', path);
+  }
+
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.call<T>('POST', path, body);
+  }
+
+  /** A GET whose 404 means "not there (yet)" rather than an error. */
+  async optional<T>(path: string): Promise<Optional<T>> {
+    try {
+      return { found: true, body: await this.get<T>(path) };
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return { found: false };
+      throw error;
+    }
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.key) headers[API_KEY_HEADER] = this.key;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: 'no-store',
+        credentials: 'omit',
+      });
+    } catch (error) {
+      throw new ApiError(
+        0,
+        `The control plane did not answer (${error instanceof Error ? error.message : 'network error'}).`,
+      );
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) {
+      const problem = (parsed ?? {}) as { detail?: unknown; code?: unknown };
+      throw new ApiError(
+        response.status,
+        typeof problem.detail === 'string' ? problem.detail : `${method} ${path}: HTTP ${response.status}`,
+        typeof problem.code === 'string' ? problem.code : undefined,
+      );
+    }
+    return parsed as T;
+  }
+}
+
+function readStoredKey(): string | null {
+  try {
+    const key = sessionStorage.getItem(STORAGE_KEY);
+    return key && key.trim() !== '' ? key : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What a refusal means for a person at the page. */
+export function explainRefusal(error: unknown, what: string): string {
+  if (!(error instanceof ApiError)) return `${what}: ${error instanceof Error ? error.message : String(error)}`;
+  if (error.status === 401) return `${what}: the API key was refused (${error.message})`;
+  if (error.status === 403) return `${what}: ${error.message}`;
+  if (error.status === 429) return `${what}: rate limited, retrying at the next refresh.`;
+  return `${what}: ${error.message}`;
+}
