@@ -41,6 +41,8 @@ describe('what Datadog receives for a retried, a failed and a successful call (b
       LLM_MAX_RETRIES: '1',
       LLM_RETRY_BASE_MS: '5',
       LLM_RETRY_MAX_MS: '20',
+      // The successful call's event and evaluations are checked too: every call is sent.
+      LLMOBS_KEEP: 'all',
     }).start();
     gemini.enqueue({ type: 'error', status: 503 }, { type: 'answer', text: 'The Pacific Ocean is the deepest.' });
     retriedBody = (await (await post(`${service.url}/qa`, retried)).json()) as LlmBody;

@@ -15,6 +15,8 @@ describe('LLM endpoints on the simulated provider (built service, loopback DogSt
       STATSD_FLUSH_INTERVAL_MS: '20',
       SIM_LATENCY_MEDIAN_MS: '20',
       STRESS_MAX_COST_USD: '0.05',
+      // Every call's LLM Observability event (the tests below look for ordinary calls' events and evaluations).
+      LLMOBS_KEEP: 'all',
     });
     ({ statsd, agent, service } = stack);
   });

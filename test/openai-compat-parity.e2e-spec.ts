@@ -45,6 +45,8 @@ describe('/v1/chat/completions and /reason record the same call alike (simulated
       STATSD_FLUSH_INTERVAL_MS: '20',
       SIM_LATENCY_MEDIAN_MS: '20',
       SIM_LATENCY_SIGMA: '0',
+      // Both routes' ordinary calls are compared in LLM Observability: every call is sent.
+      LLMOBS_KEEP: 'all',
     });
   });
 

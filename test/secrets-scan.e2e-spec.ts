@@ -63,6 +63,8 @@ const BASE_ENV = {
   SIM_LATENCY_MEDIAN_MS: '2',
   PUBLIC_BASE_URL: 'https://llm.example.com',
   INCIDENTS_DELIVERY_INTERVAL_MS: '100',
+  // Every call's LLM Observability event, not only the interesting ones: the scan covers all of them.
+  LLMOBS_KEEP: 'all',
 };
 
 interface Capture {

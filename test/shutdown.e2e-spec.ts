@@ -12,7 +12,8 @@ import { post, startWithTelemetry } from './support/http';
  */
 describe('shutdown: SIGTERM right after a call', () => {
   it('writes the buffered log line and sends the trace and the LLM Observability event before exiting', async () => {
-    const stack = await startWithTelemetry({ DD_ENV: 'e2e-stop' });
+    // LLMOBS_KEEP=all: the ordinary call's LLM Observability event is sent (by default it may not be).
+    const stack = await startWithTelemetry({ DD_ENV: 'e2e-stop', LLMOBS_KEEP: 'all' });
     try {
       const prompt = `the last call before a deploy ${Date.now()}`;
       const response = await post(`${stack.service.url}/reason`, { prompt });

@@ -13,11 +13,15 @@ import {
   LogSanitizer,
   MetricsPort,
   NoopTracer,
+  type EvaluationInput,
+  type LlmSpanAnnotation,
   type LlmSpanHandle,
   type LlmSpanOptions,
   ReadinessRegistry,
   type SpanTags,
+  type SpanTagValue,
   TracerPort,
+  type WorkflowSpanOptions,
 } from '@app/telemetry';
 import { NO_DRILLS, type LlmCallInput } from '../../libs/llm/src/llm-call.types';
 import { LlmService } from '../../libs/llm/src/llm.service';
@@ -63,14 +67,84 @@ export class RecordingTracer extends NoopTracer {
     this.requestTags.push(tags);
   }
 
+  /**
+   * Off by default (every span is the no-op span). On: the LLM Observability spans (`llmobs` true) are `RecordedSpan`s,
+   * kept in `recorded` (workflow spans and attempts, in the order they opened), and evaluations in `evaluations`.
+   */
+  recordSpans = false;
+  readonly recorded: RecordedSpan[] = [];
+  readonly evaluations: { ref: unknown; label: string }[] = [];
+
   override async llmSpan<T>(options: LlmSpanOptions, fn: (span: LlmSpanHandle) => Promise<T>): Promise<T> {
     this.llmSpans.push(options);
     try {
+      if (this.recordSpans && options.llmobs !== false) {
+        const span = new RecordedSpan('llm', options.name);
+        this.recorded.push(span);
+        return await fn(span);
+      }
       return await super.llmSpan(options, fn);
     } catch (error) {
       this.spanErrors.push(error instanceof Error ? error.message : String(error));
       throw error;
     }
+  }
+
+  override workflowSpan<T>(options: WorkflowSpanOptions, fn: (span: LlmSpanHandle) => T): T {
+    if (!this.recordSpans || !options.llmobs) return super.workflowSpan(options, fn);
+    const span = new RecordedSpan('workflow', options.name);
+    this.recorded.push(span);
+    return fn(span);
+  }
+
+  override submitEvaluation(ref: unknown, evaluation: EvaluationInput): void {
+    if (Array.isArray(ref)) for (const each of ref) this.submitEvaluation(each, evaluation);
+    else if (ref !== undefined) this.evaluations.push({ ref, label: evaluation.label });
+  }
+}
+
+/** An LLM Observability span of `RecordingTracer`: what was done to it, in order. */
+export class RecordedSpan implements LlmSpanHandle {
+  readonly owned = true;
+  /** `annotate`, `drop`, `finish`, `error` in the order they came. */
+  readonly events: string[] = [];
+  readonly annotations: LlmSpanAnnotation[] = [];
+  readonly tags: SpanTags = {};
+
+  constructor(
+    readonly kind: 'workflow' | 'llm',
+    readonly name: string,
+  ) {}
+
+  get dropped(): boolean {
+    return this.events.includes('drop');
+  }
+
+  get finished(): boolean {
+    return this.events.includes('finish');
+  }
+
+  setTag(key: string, value: SpanTagValue): void {
+    this.tags[key] = value;
+  }
+  addTags(tags: SpanTags): void {
+    Object.assign(this.tags, tags);
+  }
+  setError(): void {
+    this.events.push('error');
+  }
+  finish(): void {
+    this.events.push('finish');
+  }
+  annotate(annotation: LlmSpanAnnotation): void {
+    this.events.push('annotate');
+    this.annotations.push(annotation);
+  }
+  dropLlmObs(): void {
+    this.events.push('drop');
+  }
+  evaluationRef(): unknown {
+    return this;
   }
 }
 

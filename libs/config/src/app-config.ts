@@ -56,6 +56,13 @@ export abstract class AppConfig {
     readonly mlApp: string;
     /** Share of LLM calls recorded in LLM Observability, 0..1. */
     readonly llmobsSampleRate: number;
+    /**
+     * Which recorded calls keep their LLM Observability events, decided at each call's end: `all`, or `interesting`
+     * (errors, retries, fallbacks, low quality, PII or injection, slow, abandoned) plus `llmobsKeepShare` of the rest.
+     */
+    readonly llmobsKeep: 'all' | 'interesting';
+    /** Share of the unremarkable calls kept with `llmobsKeep: 'interesting'`, 0..1. */
+    readonly llmobsKeepShare: number;
   };
   abstract readonly datadog: {
     readonly apiKey?: Secret;

@@ -95,6 +95,14 @@ export class EnvDto {
   @IsOptional() @Transform(blankToUndefined) @IsString() @MaxLength(100) DD_LLMOBS_ML_APP?: string;
   /** Share of LLM calls recorded in LLM Observability (their spans and evaluations); the rest keep APM spans. */
   @Transform(toNumber) @IsNumber() @Min(0) @Max(1) LLMOBS_SAMPLE_RATE = 1;
+  /**
+   * Which LLM Observability calls (within LLMOBS_SAMPLE_RATE) have their events built and sent, decided when each call
+   * ends: `all`, or `interesting` (errors, retries, fallbacks, low quality, PII or injection, slow, abandoned) plus
+   * LLMOBS_KEEP_SHARE of the rest. APM spans are kept either way.
+   */
+  @IsIn(['all', 'interesting']) LLMOBS_KEEP: 'all' | 'interesting' = 'interesting';
+  /** Share (0..1) of the unremarkable calls kept in LLM Observability with LLMOBS_KEEP=interesting. */
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(1) LLMOBS_KEEP_SHARE = 0.1;
   @Transform(toInt) @IsInt() @Min(0) @Max(60_000) STATSD_FLUSH_INTERVAL_MS = 1000;
   @Transform(toInt) @IsInt() @Min(0) @Max(65_000) STATSD_MAX_BUFFER_BYTES = 8192;
   /** How often the process's own gauges (event loop, memory, GC) are sent; 0 turns them off. */

@@ -172,6 +172,8 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       llmobsEnabled: dto.DD_LLMOBS_ENABLED,
       mlApp: dto.DD_LLMOBS_ML_APP ?? dto.DD_SERVICE,
       llmobsSampleRate: dto.LLMOBS_SAMPLE_RATE,
+      llmobsKeep: dto.LLMOBS_KEEP,
+      llmobsKeepShare: dto.LLMOBS_KEEP_SHARE,
     },
     datadog: {
       apiKey,

@@ -1,5 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { LogSanitizer, type LlmMessage, type LlmSpanHandle, type LlmSpanOptions } from '@app/telemetry';
+import {
+  LogSanitizer,
+  type LlmMessage,
+  type LlmSpanAnnotation,
+  type LlmSpanHandle,
+  type LlmSpanOptions,
+} from '@app/telemetry';
 import {
   type LlmGenerateRequest,
   type LlmGenerateResult,
@@ -32,9 +38,29 @@ export const LLMOBS_MODEL_PROVIDER: Record<string, string> = {
 };
 
 /**
+ * An attempt of a call recorded in LLM Observability, held open until the call's end (`LlmSpanOptions.held`): what
+ * its LLM Observability event would say, kept as references (nothing is redacted, truncated or annotated yet), so that
+ * a call the keep decision drops (`CallSpans`) costs no annotation.
+ */
+export interface HeldAttempt {
+  span: LlmSpanHandle;
+  request: LlmGenerateRequest;
+  result?: LlmGenerateResult;
+  usage?: ReturnType<typeof usageOf>;
+  failure?: { kind: string; status?: number };
+}
+
+/** A call's LLM Observability record until its end (`CallSpans`): its held attempts. */
+export interface LlmObsRecord {
+  readonly attempts: HeldAttempt[];
+}
+
+/**
  * The `llm.generate` span of an attempt (also an LLM Observability `llm` span): its options and request tags
- * (OpenTelemetry GenAI names), its input when it starts, then the response's tags and output, or its failure's
- * kind and upstream status.
+ * (OpenTelemetry GenAI names), then the response's tags, or its failure's kind and upstream status. A call recorded
+ * in LLM Observability holds its attempts' spans open (their APM end noted) until the call ends: then `annotate`
+ * gives each kept attempt its input, output, token metrics and metadata, or the call's keep decision drops them
+ * (`CallSpans.end`).
  */
 @Injectable()
 export class AttemptSpans {
@@ -71,29 +97,15 @@ export class AttemptSpans {
         'llm.simulated': provider.simulated,
       },
       llmobs: ctx.llmobs,
+      // Held until the call's keep decision, only when the call has a record to end them with.
+      held: ctx.llmobs && ctx.llmobsRecord !== undefined,
     };
   }
 
-  /**
-   * The attempt's input, annotated as it starts (so a failed attempt shows what it sent): the call's messages,
-   * redacted and truncated once per call and shared by its attempts. Nothing for a call LLM Observability skips.
-   */
+  /** The attempt has started: a call recorded in LLM Observability holds it until its end (`annotate`). */
   tagRequest(span: LlmSpanHandle, request: LlmGenerateRequest, ctx: CallContext): void {
     if (!ctx.llmobs) return;
-    let input = ctx.spanInput;
-    if (input === undefined) {
-      if (request.messages !== undefined) {
-        input = request.messages.map((m) => ({ role: m.role, content: this.sanitizer.text(messageText(m)) }));
-      } else {
-        const user: LlmMessage = { role: 'user', content: this.sanitizer.text(request.prompt) };
-        input =
-          request.systemInstruction !== undefined
-            ? [{ role: 'system', content: this.sanitizer.text(request.systemInstruction) }, user]
-            : [user];
-      }
-      ctx.spanInput = input;
-    }
-    span.annotate({ input });
+    ctx.llmobsRecord?.attempts.push({ span, request });
   }
 
   tagResponse(span: LlmSpanHandle, request: LlmGenerateRequest, result: LlmGenerateResult, ctx: CallContext): void {
@@ -108,20 +120,11 @@ export class AttemptSpans {
       'llm.safety_block': result.safetyBlock !== undefined,
     });
     if (!ctx.llmobs) return;
-    const output = this.sanitizer.text(answerText(result.text, result.toolCalls));
-    ctx.spanOutput = output;
-    span.annotate({
-      output: [{ role: 'assistant', content: output }],
-      metrics: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, totalTokens: usage.totalTokens },
-      metadata: {
-        temperature: request.temperature,
-        max_tokens: request.maxOutputTokens,
-        finish_reason: result.finishReason,
-        // LLM Observability metadata is JSON: the array itself.
-        finish_reasons: [finishReason],
-        tokens_estimated: usage.estimated,
-      },
-    });
+    const held = heldOf(ctx, span);
+    if (held) {
+      held.result = result;
+      held.usage = usage;
+    }
   }
 
   /**
@@ -133,9 +136,63 @@ export class AttemptSpans {
     span.setTag('llm.error_type', error.kind);
     span.setTag('llm.upstream_status', status);
     if (!ctx.llmobs) return;
-    span.annotate({
-      tags:
-        status === undefined ? { error_type: error.kind } : { error_type: error.kind, upstream_status: String(status) },
-    });
+    const held = heldOf(ctx, span);
+    if (held) held.failure = status === undefined ? { kind: error.kind } : { kind: error.kind, status };
   }
+
+  /**
+   * A kept attempt's LLM Observability annotation, made at the call's end before its span ends: its input (the call's
+   * messages, redacted and truncated once per call and shared by its attempts: a failed attempt shows what it sent),
+   * its output, token metrics and metadata when it answered, its failure's kind and upstream status when it failed.
+   */
+  annotate(held: HeldAttempt, ctx: CallContext): void {
+    const { span, request, result, usage, failure } = held;
+    const annotation: LlmSpanAnnotation = { input: this.inputOf(request, ctx) };
+    if (result !== undefined && usage !== undefined) {
+      const output = this.sanitizer.text(answerText(result.text, result.toolCalls));
+      ctx.spanOutput = output;
+      annotation.output = [{ role: 'assistant', content: output }];
+      annotation.metrics = {
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        totalTokens: usage.totalTokens,
+      };
+      annotation.metadata = {
+        temperature: request.temperature,
+        max_tokens: request.maxOutputTokens,
+        finish_reason: result.finishReason,
+        // LLM Observability metadata is JSON: the array itself.
+        finish_reasons: [result.rawFinishReason ?? result.finishReason],
+        tokens_estimated: usage.estimated,
+      };
+    }
+    if (failure !== undefined) {
+      annotation.tags =
+        failure.status === undefined
+          ? { error_type: failure.kind }
+          : { error_type: failure.kind, upstream_status: String(failure.status) };
+    }
+    span.annotate(annotation);
+  }
+
+  /** The call's input messages, redacted and truncated once per call. */
+  private inputOf(request: LlmGenerateRequest, ctx: CallContext): readonly LlmMessage[] {
+    if (ctx.spanInput !== undefined) return ctx.spanInput;
+    let input: readonly LlmMessage[];
+    if (request.messages !== undefined) {
+      input = request.messages.map((m) => ({ role: m.role, content: this.sanitizer.text(messageText(m)) }));
+    } else {
+      const user: LlmMessage = { role: 'user', content: this.sanitizer.text(request.prompt) };
+      input =
+        request.systemInstruction !== undefined
+          ? [{ role: 'system', content: this.sanitizer.text(request.systemInstruction) }, user]
+          : [user];
+    }
+    ctx.spanInput = input;
+    return input;
+  }
+}
+
+function heldOf(ctx: CallContext, span: LlmSpanHandle): HeldAttempt | undefined {
+  return ctx.llmobsRecord?.attempts.find((held) => held.span === span);
 }

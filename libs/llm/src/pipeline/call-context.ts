@@ -8,6 +8,7 @@ import type { AttemptCounters } from '../instrumentation/llm-call.instrumentatio
 import type { LlmCallInput } from '../llm-call.types';
 import { LlmProvider } from '../ports/llm-provider.port';
 import { ModelRouter, type RoutedCall } from '../routing/model-router';
+import type { LlmObsRecord } from './attempt-spans';
 import { CallBookkeeping } from './call-bookkeeping';
 import { CallBudget } from './call-budget';
 import { LlmDrills } from './llm-drills';
@@ -37,6 +38,11 @@ export interface CallContext {
    * attempts alike.
    */
   llmobs: boolean;
+  /**
+   * A call recorded in LLM Observability, until it ends: its attempts' spans, held open so that its keep decision
+   * (LLMOBS_KEEP, `CallSpans`) drops or annotates them all alike.
+   */
+  llmobsRecord?: LlmObsRecord;
   /** The input messages of its LLM Observability spans, redacted and truncated once for all its attempts. */
   spanInput?: readonly LlmMessage[];
   /** The answering attempt's output, redacted and truncated, for the workflow span too. */

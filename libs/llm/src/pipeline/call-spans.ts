@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@app/config';
 import { LogSanitizer, type LlmSpanHandle, TracerPort, type WorkflowSpanOptions } from '@app/telemetry';
 import type { LlmCallResult } from '../llm-call.types';
 import { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
+import { AttemptSpans } from './attempt-spans';
 import type { CallContext } from './call-context';
 import type { Answered } from './call-results';
 
@@ -9,22 +11,83 @@ import type { Answered } from './call-results';
 const CALL_OPERATION = 'llm.call';
 
 /**
+ * Why a call's LLM Observability events are kept (`LLMOBS_KEEP`), in the order they are checked; the first that applies
+ * is the call's `keep_reason` tag. `share`: an unremarkable call kept as part of LLMOBS_KEEP_SHARE.
+ */
+export type KeepReason =
+  | 'all'
+  | 'error'
+  | 'abandoned'
+  | 'retry'
+  | 'fallback'
+  | 'safety_block'
+  | 'pii'
+  | 'injection'
+  | 'token_abuse'
+  | 'quality'
+  | 'slow'
+  | 'share';
+
+/** How a call ended, for its keep decision. */
+export type CallEnd = { result: LlmCallResult } | { error: unknown };
+
+/**
+ * The keep decision of a call recorded in LLM Observability, made when it ends, when everything about it is known
+ * (its quality score included): `LLMOBS_KEEP=all` keeps every call; `interesting` keeps the calls worth looking at
+ * and `share` of the rest (drawn with `random`). Undefined: the call's events are dropped.
+ */
+export function keepReason(
+  config: Pick<AppConfig, 'tracing' | 'health'>,
+  ctx: Pick<CallContext, 'input'>,
+  end: CallEnd,
+  random: () => number = Math.random,
+): KeepReason | undefined {
+  if (config.tracing.llmobsKeep === 'all') return 'all';
+  if ('error' in end) return end.error instanceof LlmCallAbandonedError ? 'abandoned' : 'error';
+  const { result } = end;
+  if (result.retryCount > 0) return 'retry';
+  if (result.fallbackUsed || result.attempts > 1) return 'fallback';
+  if (result.safetyBlock !== undefined) return 'safety_block';
+  const report = (result.inspection ?? ctx.input.inspection)?.report;
+  if (report !== undefined) {
+    if (report.piiTypes.length > 0) return 'pii';
+    if (report.injection.flagged) return 'injection';
+    if (report.tokenAbuse) return 'token_abuse';
+  }
+  if (result.quality !== undefined && (result.quality.label !== 'good' || result.quality.failureToAnswer)) {
+    return 'quality';
+  }
+  if (result.latencyMs > config.health.latencySloMs) return 'slow';
+  const share = config.tracing.llmobsKeepShare;
+  return share >= 1 || (share > 0 && random() < share) ? 'share' : undefined;
+}
+
+/**
  * The call's LLM Observability `workflow` span: the root of its trace there, with its attempts (`llm.generate`
  * spans) under it, so that a call's latency, retries, fallback and failure show as one trace. Its input is the
  * prompt (redacted and truncated, shared with the attempts), its output the answer or its failure. The call's
  * evaluations go on it as well as on the answering attempt. Only for a call recorded in LLM Observability
- * (`ctx.llmobs`); otherwise the tracer hands out a no-op span and nothing here costs anything.
+ * (`ctx.llmobs`, LLMOBS_SAMPLE_RATE); otherwise the tracer hands out a no-op span and nothing here costs anything.
+ *
+ * **The keep decision** (LLMOBS_KEEP, `keepReason`) is made when the call ends. Until then its attempt spans are
+ * held open (their APM end noted, `LlmSpanOptions.held`) and nothing is annotated. A kept call's workflow span and
+ * attempts are annotated then, and end (their events built and sent by dd-trace); a dropped call's spans end as APM
+ * spans only, with no LLM Observability event, and its evaluation reference is emptied, so that no evaluation is sent
+ * for a span that was not (`CallAssessor` submits them later).
  */
 @Injectable()
 export class CallSpans {
   constructor(
     private readonly tracer: TracerPort,
     private readonly sanitizer: LogSanitizer,
+    private readonly attempts: AttemptSpans,
+    private readonly config: AppConfig,
   ) {}
 
-  /** Runs `fn` inside the call's workflow span; `fn` ends it with `answered`, `failed` or `abandoned`. */
+  /** Runs `fn` inside the call's workflow span; `fn` ends it with `answered` or `failed`. */
   run<T>(ctx: CallContext, fn: (span: LlmSpanHandle) => T): T {
     if (!ctx.llmobs) return this.tracer.workflowSpan(DISABLED, fn);
+    ctx.llmobsRecord = { attempts: [] };
     const endpoint = ctx.input.endpoint;
     return this.tracer.workflowSpan(
       {
@@ -34,17 +97,7 @@ export class CallSpans {
         tags: { 'llm.endpoint': endpoint, 'llm.prompt_id': ctx.promptId },
         llmobs: true,
       },
-      (span) => {
-        const chat = ctx.input.chat;
-        span.annotate({
-          input: this.sanitizer.text(ctx.prompt),
-          // A chat call's end user and metadata (`user`, `metadata`), redacted and truncated like the prompt.
-          ...(chat?.user !== undefined || chat?.metadata !== undefined
-            ? { metadata: this.callerMetadata(chat.user, chat.metadata) }
-            : {}),
-        });
-        return fn(span);
-      },
+      fn,
     );
   }
 
@@ -58,11 +111,16 @@ export class CallSpans {
     return out;
   }
 
-  /** The evaluation reference of the answered call: its workflow span and its answering attempt's span. */
+  /**
+   * The evaluation reference of the answered call: its workflow span and its answering attempt's span, in an array
+   * that `answered` empties when the call is dropped.
+   */
   evaluationRef(span: LlmSpanHandle, answered: Answered): unknown {
+    const refs: unknown[] = [];
     const workflow = span.evaluationRef();
-    if (workflow === undefined) return answered.evaluationRef;
-    return answered.evaluationRef === undefined ? workflow : [workflow, answered.evaluationRef];
+    if (workflow !== undefined) refs.push(workflow);
+    if (answered.evaluationRef !== undefined) refs.push(answered.evaluationRef);
+    return refs.length > 0 ? refs : undefined;
   }
 
   answered(span: LlmSpanHandle, ctx: CallContext, result: LlmCallResult): void {
@@ -74,10 +132,22 @@ export class CallSpans {
       'llm.fallback_used': result.fallbackUsed,
       'llm.safety_block': result.safetyBlock !== undefined,
     });
-    span.annotate({
-      output: ctx.spanOutput ?? this.sanitizer.text(result.answer),
-      metadata: { models_tried: result.modelsTried, finish_reason: result.finishReason },
-    });
+    const reason = this.end(span, ctx, { result });
+    if (reason === undefined) {
+      // No evaluation for spans that were not sent: the reference the deferred records read is emptied.
+      if (Array.isArray(result.evaluationRef)) result.evaluationRef.length = 0;
+    } else {
+      span.annotate({
+        input: this.sanitizer.text(ctx.prompt),
+        output: ctx.spanOutput ?? this.sanitizer.text(result.answer),
+        metadata: {
+          ...this.callerMetadataOf(ctx),
+          models_tried: result.modelsTried,
+          finish_reason: result.finishReason,
+        },
+        tags: { keep_reason: reason },
+      });
+    }
     span.finish();
   }
 
@@ -100,7 +170,42 @@ export class CallSpans {
     } else {
       span.setError(error);
     }
+    const reason = this.end(span, ctx, { error });
+    if (reason !== undefined) {
+      const metadata = this.callerMetadataOf(ctx);
+      span.annotate({
+        input: this.sanitizer.text(ctx.prompt),
+        ...(metadata !== undefined ? { metadata } : {}),
+        tags: { keep_reason: reason },
+      });
+    }
     span.finish();
+  }
+
+  /**
+   * The call's keep decision, once: its held attempts are annotated and end (kept), or end as APM spans only, as the
+   * workflow span will (dropped). The workflow span itself is finished by the caller.
+   */
+  private end(span: LlmSpanHandle, ctx: CallContext, end: CallEnd): KeepReason | undefined {
+    const record = ctx.llmobsRecord;
+    ctx.llmobsRecord = undefined;
+    const reason = keepReason(this.config, ctx, end);
+    span.setTag('llm.llmobs_keep', reason ?? 'dropped');
+    if (reason === undefined) span.dropLlmObs();
+    for (const held of record?.attempts ?? []) {
+      if (reason === undefined) held.span.dropLlmObs();
+      else this.attempts.annotate(held, ctx);
+      held.span.finish();
+    }
+    return reason;
+  }
+
+  /** A chat call's end user and metadata (`user`, `metadata`), redacted and truncated like the prompt. */
+  private callerMetadataOf(ctx: CallContext): Record<string, string> | undefined {
+    const chat = ctx.input.chat;
+    return chat?.user !== undefined || chat?.metadata !== undefined
+      ? this.callerMetadata(chat.user, chat.metadata)
+      : undefined;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { AppConfig } from '@app/config';
 import type Tracer from 'dd-trace';
+import { silenceLlmObsTelemetry } from './dd-trace-internals';
 
 /**
  * The dd-trace integrations kept on. Each adds information no other span gives: the HTTP server span
@@ -35,10 +36,14 @@ export function nameUnroutedRequest(span?: ServerSpan, req?: { method?: string }
 export function initTracing(config: AppConfig, options: { registerEsmHooks?: boolean } = {}): boolean {
   if (initialised || !config.tracing.enabled) return initialised;
   initialised = true;
-  // With `plugins: false` the integrations' hooks are still installed; these three wrap calls on every
-  // request (fetch in the SDKs, fs under pino's writes, crypto). dd-trace reads this only from the
-  // environment, when it is first loaded: so it is set here, and dd-trace is required just after.
-  process.env.DD_TRACE_DISABLED_INSTRUMENTATIONS ??= 'fetch,fs,crypto';
+  // With `plugins: false` the integrations' hooks are still installed; these wrap calls on every request for
+  // integrations that are off or for App Security, which is off: fetch in the SDKs, fs under pino's writes, crypto;
+  // fastify's reply headers and hooks, find-my-way's handlers, url's parse and getters (each publishing to channels
+  // nobody listens to: about 0.3 % of the CPU under load together, bench/RESULTS.md); net and dns (upstream calls go
+  // through undici; no cost measured, nothing gained either). The http server instrumentation stays (the http
+  // integration's server span), and pino's (log correlation). dd-trace reads this only from the environment, when it
+  // is first loaded: so it is set here, and dd-trace is required just after.
+  process.env.DD_TRACE_DISABLED_INSTRUMENTATIONS ??= 'fetch,fs,crypto,fastify,find-my-way,url,net,dns';
   // The tracer's own instrumentation telemetry (counters on every span, a 50 KB report of the app's
   // dependencies at start) costs about 2 % of CPU under load and tells nothing about the LLM calls.
   process.env.DD_INSTRUMENTATION_TELEMETRY_ENABLED ??= 'false';
@@ -61,6 +66,9 @@ export function initTracing(config: AppConfig, options: { registerEsmHooks?: boo
     dogstatsd: { hostname: config.statsd.host, port: config.statsd.port },
     llmobs: config.tracing.llmobsEnabled ? { mlApp: config.tracing.mlApp, agentlessEnabled: false } : undefined,
   });
+  // LLM Observability counts its spans, annotations and evaluations into instrumentation-telemetry counters even when
+  // that telemetry is off: 3.7 % of the CPU under load for counters nobody sends (dd-trace-internals.ts).
+  if (process.env.DD_INSTRUMENTATION_TELEMETRY_ENABLED === 'false') silenceLlmObsTelemetry();
   for (const integration of ENABLED_INTEGRATIONS) {
     if (integration === 'http')
       tracer.use('http', { server: { hooks: { request: nameUnroutedRequest } }, client: false });

@@ -15,18 +15,38 @@ import type {
   TracerStatus,
   WorkflowSpanOptions,
 } from './tracer.port';
+import { canDropLlmObsEvents, dropLlmObsEvent, spanClock } from './dd-trace-internals';
 import { NOOP_SPAN, TracerPort } from './tracer.port';
 
 type DdSpan = ReturnType<typeof tracer.startSpan>;
 
 class DdSpanHandle implements LlmSpanHandle {
+  /** A held span (`LlmSpanOptions.held`): its end as noted when its function settled; `finish()` ends it then. */
+  private endedAt?: number;
+  /** A held span: `finish()` came before its function settled, so it ends when the function does. */
+  private finishWanted = false;
+
   constructor(
     private readonly span: DdSpan,
     readonly owned: boolean,
-    private readonly llmobs = false,
+    private llmobs = false,
     /** dd-trace's own end of a span opened with a callback (a workflow span): it finishes the span. */
     private readonly done?: () => void,
+    private readonly held = false,
   ) {}
+
+  dropLlmObs(): void {
+    if (!this.llmobs) return;
+    // Out of dd-trace's registry: no event is built. Else (another dd-trace) a tag our span processor drops it by.
+    if (!dropLlmObsEvent(this.span)) tracer.llmobs.annotate(this.span, { tags: { [DROP_TAG]: 'true' } });
+    this.llmobs = false;
+  }
+
+  /** A held span's function settled: its end is now (or it ends now, when `finish()` came first). */
+  settled(): void {
+    if (this.finishWanted) this.span.finish();
+    else this.endedAt = spanClock(this.span) ?? Date.now();
+  }
 
   annotate(annotation: LlmSpanAnnotation): void {
     if (!this.llmobs) return;
@@ -78,6 +98,11 @@ class DdSpanHandle implements LlmSpanHandle {
 
   finish(): void {
     if (!this.owned) return;
+    if (this.held) {
+      if (this.endedAt === undefined) this.finishWanted = true;
+      else this.span.finish(this.endedAt);
+      return;
+    }
     if (this.done) this.done();
     else this.span.finish();
   }
@@ -93,6 +118,7 @@ export class DdTracerAdapter extends TracerPort {
 
   constructor(private readonly config: Pick<AppConfig, 'tracing'>) {
     super();
+    if (config.tracing.llmobsEnabled && tracer.llmobs.enabled && !canDropLlmObsEvents()) registerDropProcessor();
   }
 
   /**
@@ -205,6 +231,20 @@ export class DdTracerAdapter extends TracerPort {
   }
 }
 
+/** The LLM Observability tag of a dropped span when dd-trace's registry is out of reach (`dropLlmObs`). */
+const DROP_TAG = 'llmobs_drop';
+let dropProcessor = false;
+
+/**
+ * The public way to drop an LLM Observability event (dd-trace formats it first, then asks the processor), used only
+ * when dd-trace's registry cannot be reached (`dd-trace-internals.ts`). Once per process.
+ */
+function registerDropProcessor(): void {
+  if (dropProcessor) return;
+  dropProcessor = true;
+  tracer.llmobs.registerProcessor((span) => (span.getTag(DROP_TAG) === 'true' ? null : span));
+}
+
 /** Runs fn in an LLM span: through LLM Observability when it is on (the same span is the APM span). */
 function llmSpanOf<T>(llmobs: boolean, options: LlmSpanOptions, fn: (span: LlmSpanHandle) => Promise<T>): Promise<T> {
   const run = async (span: DdSpan, isLlmObs: boolean): Promise<T> => {
@@ -219,14 +259,37 @@ function llmSpanOf<T>(llmobs: boolean, options: LlmSpanOptions, fn: (span: LlmSp
   };
   const resource = options.resource ?? options.name;
   if (llmobs && options.llmobs !== false && tracer.llmobs.enabled) {
-    return tracer.llmobs.trace(
-      { kind: 'llm', name: options.name, modelName: options.modelName, modelProvider: options.modelProvider },
-      (span) => {
-        // dd-trace names the span's resource after the span unless told: APM trace metrics could not be split by model.
+    const llmOptions = {
+      kind: 'llm' as const,
+      name: options.name,
+      modelName: options.modelName,
+      modelProvider: options.modelProvider,
+    };
+    if (options.held === true) {
+      // The callback form: dd-trace leaves the span open when `fn` settles; the caller ends it (`finish`).
+      return tracer.llmobs.trace(llmOptions, (span, _done) => {
         span.setTag('resource.name', resource);
-        return run(span, true);
-      },
-    );
+        const handle = new DdSpanHandle(span, true, true, undefined, true);
+        handle.addTags(options.tags);
+        const settle = (): void => handle.settled();
+        return fn(handle).then(
+          (value) => {
+            settle();
+            return value;
+          },
+          (error: unknown) => {
+            handle.setError(error);
+            settle();
+            throw error;
+          },
+        );
+      });
+    }
+    return tracer.llmobs.trace(llmOptions, (span) => {
+      // dd-trace names the span's resource after the span unless told: APM trace metrics could not be split by model.
+      span.setTag('resource.name', resource);
+      return run(span, true);
+    });
   }
   return tracer.trace(options.name, { resource, type: 'llm' }, (span) => run(span as DdSpan, false));
 }

@@ -40,6 +40,12 @@ export interface LlmSpanOptions {
   tags: SpanTags;
   /** Record this span in LLM Observability (when it is on); false: an APM span only. Default true. */
   llmobs?: boolean;
+  /**
+   * Held: the span does not end when `fn` settles; its end is noted then, and the caller ends it later with `finish()`
+   * (at that noted time: the APM duration is the attempt's own), once it knows whether the span's LLM Observability
+   * event is kept (`annotate`) or dropped (`dropLlmObs`). `finish()` before `fn` settles ends it when `fn` does.
+   */
+  held?: boolean;
 }
 
 /**
@@ -78,6 +84,11 @@ export interface LlmSpanAnnotation {
 
 export interface LlmSpanHandle extends SpanHandle {
   annotate(annotation: LlmSpanAnnotation): void;
+  /**
+   * The span's LLM Observability event is neither built nor sent (its APM span stays, without LLM Observability's
+   * tags); later `annotate` calls do nothing. Call before `finish()`.
+   */
+  dropLlmObs(): void;
   /** An opaque reference for `submitEvaluation`; undefined when LLM Observability is off. */
   evaluationRef(): unknown;
 }
@@ -134,6 +145,7 @@ class NoopSpan implements LlmSpanHandle {
   setError(): void {}
   finish(): void {}
   annotate(): void {}
+  dropLlmObs(): void {}
   evaluationRef(): undefined {
     return undefined;
   }
@@ -166,5 +178,5 @@ export class NoopTracer extends TracerPort {
   workflowSpan<T>(_options: WorkflowSpanOptions, fn: (span: LlmSpanHandle) => T): T {
     return fn(NOOP_SPAN);
   }
-  submitEvaluation(): void {}
+  submitEvaluation(_ref: unknown, _evaluation: EvaluationInput): void {}
 }

@@ -1,0 +1,166 @@
+import {
+  answered,
+  buildLlmPipeline as build,
+  input,
+  type RecordedSpan,
+} from '../../../../test/support/llm-pipeline-harness';
+import { ScriptedProvider, type Step } from '../../../../test/support/scripted-provider';
+import { testConfig } from '../../../../test/support/app-config';
+import type { LlmCallResult } from '../llm-call.types';
+import { LlmCallAbandonedError } from '../llm.errors';
+import { keepReason } from './call-spans';
+
+const MODEL = 'gemini-2.5-flash';
+
+/** A pipeline recording its LLM Observability spans (tracing on: the unit config turns it off). */
+async function recording(env: Record<string, string>, ...steps: Step[]) {
+  const pipeline = await build(
+    { DD_TRACE_ENABLED: 'true', LLM_MAX_RETRIES: '1', ...env },
+    new ScriptedProvider().script(MODEL, ...steps),
+  );
+  pipeline.tracer.recordSpans = true;
+  return pipeline;
+}
+
+const kinds = (spans: RecordedSpan[]) => spans.map((s) => `${s.kind}:${s.dropped ? 'dropped' : 'kept'}`);
+
+describe('LLM Observability keep decision (LLMOBS_KEEP), made when the call ends', () => {
+  it('drops an ordinary fast good call under LLMOBS_KEEP=interesting with no share: no annotation, no evaluation', async () => {
+    const { service, tracer } = await recording({ LLMOBS_KEEP_SHARE: '0' }, { ok: 'Paris' });
+    const result = await answered(service.complete(input()));
+    expect(result.quality?.label).toBe('good');
+    expect(kinds(tracer.recorded)).toEqual(['workflow:dropped', 'llm:dropped']);
+    for (const span of tracer.recorded) {
+      // Nothing built for the event: dropped, then ended as an APM span.
+      expect(span.events).toEqual(['drop', 'finish']);
+    }
+    expect(tracer.recorded[0]!.tags['llm.llmobs_keep']).toBe('dropped');
+    // Its attempt was held until the decision, then ended (an APM span either way).
+    expect(tracer.llmSpans.map((s) => s.held)).toEqual([true]);
+    expect(tracer.evaluations).toEqual([]);
+  });
+
+  it('keeps a retried call with every attempt annotated, and its evaluations on the workflow and the answering attempt', async () => {
+    const { service, tracer } = await recording(
+      { LLMOBS_KEEP_SHARE: '0' },
+      { fail: 'server', status: 503 },
+      { ok: 'Paris' },
+    );
+    await answered(service.complete(input()));
+    const [workflow, failed, answering] = tracer.recorded;
+    expect(kinds(tracer.recorded)).toEqual(['workflow:kept', 'llm:kept', 'llm:kept']);
+    expect(workflow!.annotations[0]).toMatchObject({
+      input: 'What is the capital of France?',
+      output: 'Paris',
+      tags: { keep_reason: 'retry' },
+    });
+    // The failed attempt shows what it sent and why it failed; the answering one its output and tokens.
+    expect(failed!.annotations[0]).toMatchObject({
+      input: [{ role: 'user', content: 'What is the capital of France?' }],
+      tags: { error_type: 'server', upstream_status: '503' },
+    });
+    expect(answering!.annotations[0]).toMatchObject({
+      output: [{ role: 'assistant', content: 'Paris' }],
+      metrics: { inputTokens: expect.any(Number) as number },
+    });
+    for (const span of tracer.recorded) expect(span.events.slice(-2)).toEqual(['annotate', 'finish']);
+    const quality = tracer.evaluations.filter((e) => e.label === 'quality_score').map((e) => e.ref);
+    expect(quality).toEqual([workflow, answering]);
+  });
+
+  it('keeps a call whose prompt carries PII, and a failed call with its attempts', async () => {
+    const pii = await recording({ LLMOBS_KEEP_SHARE: '0' }, { ok: 'Paris' });
+    await answered(pii.service.complete(input('My card is 4111 1111 1111 1111, what is the capital of France?')));
+    expect(kinds(pii.tracer.recorded)).toEqual(['workflow:kept', 'llm:kept']);
+    expect(pii.tracer.recorded[0]!.annotations[0]?.tags).toEqual({ keep_reason: 'pii' });
+
+    const failing = await recording({ LLMOBS_KEEP_SHARE: '0', LLM_MAX_RETRIES: '0' }, { fail: 'auth', status: 401 });
+    await expect(failing.service.complete(input())).rejects.toThrow();
+    expect(kinds(failing.tracer.recorded)).toEqual(['workflow:kept', 'llm:kept']);
+    expect(failing.tracer.recorded[0]!.annotations[0]?.tags).toEqual({ keep_reason: 'error' });
+    expect(failing.tracer.recorded.every((s) => s.finished)).toBe(true);
+  });
+
+  it('keeps a low-quality answer and a slow call, decided after the score and the latency are known', async () => {
+    const low = await recording({ LLMOBS_KEEP_SHARE: '0' }, { ok: "I'm sorry, I don't know." });
+    const lowResult = await answered(low.service.complete(input()));
+    expect(lowResult.quality?.label).not.toBe('good');
+    expect(low.tracer.recorded[0]!.annotations[0]?.tags).toEqual({ keep_reason: 'quality' });
+    expect(low.tracer.evaluations.some((e) => e.label === 'quality_score')).toBe(true);
+
+    const slow = await recording({ LLMOBS_KEEP_SHARE: '0', HEALTH_LATENCY_SLO_MS: '5' }, { ok: 'Paris', delayMs: 30 });
+    await answered(slow.service.complete(input()));
+    expect(slow.tracer.recorded[0]!.annotations[0]?.tags).toEqual({ keep_reason: 'slow' });
+  });
+
+  it('keeps every call with LLMOBS_KEEP=all, and the unremarkable ones with LLMOBS_KEEP_SHARE=1', async () => {
+    for (const env of [{ LLMOBS_KEEP: 'all' }, { LLMOBS_KEEP_SHARE: '1' }] as Record<string, string>[]) {
+      const { service, tracer } = await recording(env, { ok: 'Paris' }, { ok: 'Paris' });
+      for (let i = 0; i < 2; i++) await answered(service.complete(input()));
+      expect(kinds(tracer.recorded)).toEqual(['workflow:kept', 'llm:kept', 'workflow:kept', 'llm:kept']);
+      expect(tracer.evaluations.filter((e) => e.label === 'quality_score')).toHaveLength(4);
+    }
+  });
+
+  it('keeps an abandoned stream, and records nothing for LLM Observability under LLMOBS_SAMPLE_RATE=0', async () => {
+    const { service, tracer } = await recording(
+      { LLMOBS_KEEP_SHARE: '0' },
+      { ok: 'one two three four', chunkDelayMs: 5 },
+    );
+    const stream = await service.stream(input());
+    for await (const item of stream) {
+      if (item.type === 'delta') break; // the consumer stops reading: the client went away
+    }
+    expect(kinds(tracer.recorded)).toEqual(['workflow:kept', 'llm:kept']);
+    expect(tracer.recorded[0]!.annotations[0]?.tags).toEqual({ keep_reason: 'abandoned' });
+
+    const unsampled = await recording({ LLMOBS_SAMPLE_RATE: '0' }, { fail: 'server' }, { ok: 'Paris' });
+    await answered(unsampled.service.complete(input()));
+    expect(unsampled.tracer.recorded).toEqual([]);
+    expect(unsampled.tracer.llmSpans.map((s) => [s.llmobs, s.held])).toEqual([
+      [false, false],
+      [false, false],
+    ]);
+  });
+});
+
+describe('keepReason', () => {
+  const config = (env: Record<string, string> = {}) => testConfig({ HEALTH_LATENCY_SLO_MS: '1000', ...env });
+  const ctx = { input: input() };
+  const result = (over: Partial<LlmCallResult> = {}): { result: LlmCallResult } => ({
+    result: {
+      retryCount: 0,
+      attempts: 1,
+      fallbackUsed: false,
+      latencyMs: 10,
+      quality: { label: 'good', failureToAnswer: false },
+      ...over,
+    } as LlmCallResult,
+  });
+
+  it('names the first reason that applies, in order, and otherwise draws the share', () => {
+    const c = config({ LLMOBS_KEEP_SHARE: '0.25' });
+    expect(keepReason(config({ LLMOBS_KEEP: 'all' }), ctx, result())).toBe('all');
+    expect(keepReason(c, ctx, { error: new Error('x') })).toBe('error');
+    expect(keepReason(c, ctx, { error: new LlmCallAbandonedError({} as never) })).toBe('abandoned');
+    expect(keepReason(c, ctx, result({ retryCount: 1, attempts: 2 }))).toBe('retry');
+    expect(keepReason(c, ctx, result({ fallbackUsed: true, attempts: 2 }))).toBe('fallback');
+    expect(keepReason(c, ctx, result({ quality: { label: 'degraded', failureToAnswer: false } as never }))).toBe(
+      'quality',
+    );
+    expect(keepReason(c, ctx, result({ latencyMs: 1001 }))).toBe('slow');
+    const report = { piiTypes: [], injection: { score: 0.9, flagged: true, signals: [] }, tokenAbuse: false };
+    expect(keepReason(c, ctx, result({ inspection: { report, action: 'flagged', redacted: false } }))).toBe(
+      'injection',
+    );
+    expect(keepReason(c, ctx, result(), () => 0.2)).toBe('share');
+    expect(keepReason(c, ctx, result(), () => 0.3)).toBeUndefined();
+    expect(keepReason(config({ LLMOBS_KEEP_SHARE: '0' }), ctx, result(), () => 0)).toBeUndefined();
+  });
+
+  it('defaults to interesting calls plus 10 % of the rest', () => {
+    const defaults = testConfig({});
+    expect(defaults.tracing.llmobsKeep).toBe('interesting');
+    expect(defaults.tracing.llmobsKeepShare).toBe(0.1);
+  });
+});
