@@ -317,6 +317,19 @@ const CASES: Record<OperationId, OperationCase> = {
       return outcome;
     },
   },
+  routerStatus: {
+    happy: async ({ client }) => {
+      const outcome = await cp.routerStatus({ client });
+      expect(outcome.response?.status).toBe(200);
+      expect(outcome.data?.decisions.windowS).toBe(3600);
+      return outcome;
+    },
+    error: async ({ invokeOnly }) => {
+      const outcome = await cp.routerStatus({ client: invokeOnly });
+      expectForbidden(outcome);
+      return outcome;
+    },
+  },
   incidentsStatus: {
     happy: async ({ client }) => {
       const outcome = await cp.incidentsStatus({ client });

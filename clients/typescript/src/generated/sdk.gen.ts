@@ -3,7 +3,7 @@
 
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client';
 import { client } from './client.gen';
-import type { AttributeAnomalyByQueryData, AttributeAnomalyByQueryErrors, AttributeAnomalyByQueryResponses, AttributeAnomalyData, AttributeAnomalyErrors, AttributeAnomalyResponses, ChatCompletionsData, ChatCompletionsErrors, ChatCompletionsResponses, CostForecastData, CostForecastErrors, CostForecastResponses, CreateIncidentData, CreateIncidentErrors, CreateIncidentFromInsightData, CreateIncidentFromInsightErrors, CreateIncidentFromInsightResponses, CreateIncidentResponses, CreateNotebookData, CreateNotebookErrors, CreateNotebookResponses, CreateRecommendationData, CreateRecommendationErrors, CreateRecommendationResponses, CreateSyntheticTestData, CreateSyntheticTestErrors, CreateSyntheticTestResponses, GetRecommendationData, GetRecommendationErrors, GetRecommendationResponses, HealthScoreData, HealthScoreErrors, HealthScoreResponses, ImplementRecommendationData, ImplementRecommendationErrors, ImplementRecommendationResponses, IncidentsStatusData, IncidentsStatusErrors, IncidentsStatusResponses, IncidentWebhookData, IncidentWebhookErrors, IncidentWebhookResponses, InsightsReportData, InsightsReportErrors, InsightsReportResponses, ListIncidentsData, ListIncidentsErrors, ListIncidentsResponses, ListRecommendationsData, ListRecommendationsErrors, ListRecommendationsResponses, LivenessData, LivenessErrors, LivenessResponses, ModelsData, ModelsErrors, ModelsResponses, ProductsData, ProductsErrors, ProductsResponses, QaData, QaErrors, QaResponses, ReadinessData, ReadinessErrors, ReadinessResponses, ReasonData, ReasonErrors, ReasonResponses, RecordResultData, RecordResultErrors, RecordResultResponses, RetrieveModelData, RetrieveModelErrors, RetrieveModelResponses, RoiReportByBodyData, RoiReportByBodyErrors, RoiReportByBodyResponses, RoiReportData, RoiReportErrors, RoiReportResponses, StressData, StressErrors, StressResponses, TriggerWorkflowData, TriggerWorkflowErrors, TriggerWorkflowResponses } from './types.gen';
+import type { AttributeAnomalyByQueryData, AttributeAnomalyByQueryErrors, AttributeAnomalyByQueryResponses, AttributeAnomalyData, AttributeAnomalyErrors, AttributeAnomalyResponses, ChatCompletionsData, ChatCompletionsErrors, ChatCompletionsResponses, CostForecastData, CostForecastErrors, CostForecastResponses, CreateIncidentData, CreateIncidentErrors, CreateIncidentFromInsightData, CreateIncidentFromInsightErrors, CreateIncidentFromInsightResponses, CreateIncidentResponses, CreateNotebookData, CreateNotebookErrors, CreateNotebookResponses, CreateRecommendationData, CreateRecommendationErrors, CreateRecommendationResponses, CreateSyntheticTestData, CreateSyntheticTestErrors, CreateSyntheticTestResponses, GetRecommendationData, GetRecommendationErrors, GetRecommendationResponses, HealthScoreData, HealthScoreErrors, HealthScoreResponses, ImplementRecommendationData, ImplementRecommendationErrors, ImplementRecommendationResponses, IncidentsStatusData, IncidentsStatusErrors, IncidentsStatusResponses, IncidentWebhookData, IncidentWebhookErrors, IncidentWebhookResponses, InsightsReportData, InsightsReportErrors, InsightsReportResponses, ListIncidentsData, ListIncidentsErrors, ListIncidentsResponses, ListRecommendationsData, ListRecommendationsErrors, ListRecommendationsResponses, LivenessData, LivenessErrors, LivenessResponses, ModelsData, ModelsErrors, ModelsResponses, ProductsData, ProductsErrors, ProductsResponses, QaData, QaErrors, QaResponses, ReadinessData, ReadinessErrors, ReadinessResponses, ReasonData, ReasonErrors, ReasonResponses, RecordResultData, RecordResultErrors, RecordResultResponses, RetrieveModelData, RetrieveModelErrors, RetrieveModelResponses, RoiReportByBodyData, RoiReportByBodyErrors, RoiReportByBodyResponses, RoiReportData, RoiReportErrors, RoiReportResponses, RouterStatusData, RouterStatusErrors, RouterStatusResponses, StressData, StressErrors, StressResponses, TriggerWorkflowData, TriggerWorkflowErrors, TriggerWorkflowResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -184,6 +184,17 @@ export const insightsReport = <ThrowOnError extends boolean = false>(options?: O
 export const healthScore = <ThrowOnError extends boolean = false>(options?: Options<HealthScoreData, ThrowOnError>): RequestResult<HealthScoreResponses, HealthScoreErrors, ThrowOnError> => (options?.client ?? client).get<HealthScoreResponses, HealthScoreErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'x-api-key', type: 'apiKey' }],
     url: '/insights/health-score',
+    ...options
+});
+
+/**
+ * Model router status and recent decisions
+ *
+ * Needs an API key with the `read` scope.
+ */
+export const routerStatus = <ThrowOnError extends boolean = false>(options?: Options<RouterStatusData, ThrowOnError>): RequestResult<RouterStatusResponses, RouterStatusErrors, ThrowOnError> => (options?.client ?? client).get<RouterStatusResponses, RouterStatusErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'x-api-key', type: 'apiKey' }],
+    url: '/llm/router',
     ...options
 });
 

@@ -845,6 +845,10 @@ export type HealthSignalsDto = {
      */
     requests: number;
     /**
+     * Median latency, ms, interpolated from the same bucket counts as p95; aborted calls excluded.
+     */
+    p50LatencyMs: number | null;
+    /**
      * p95 latency, ms, interpolated from bucket counts (at most 4 × the SLO); aborted calls excluded.
      */
     p95LatencyMs: number | null;
@@ -1282,6 +1286,10 @@ export type LlmMetadataDto = {
      * Only on an answer served from the response cache; its quality is the cached call's.
      */
     cache?: CacheMetadataDto;
+    /**
+     * Only on a routed call (ROUTER_MODE rules or learned with ROUTER_CANDIDATES): which model and why.
+     */
+    routing?: RoutingMetadataDto;
 };
 
 export type LlmResponseDto = {
@@ -1467,6 +1475,10 @@ export type QaRequestDto = {
      * A document the answer must be grounded in; the answer is checked against it.
      */
     document?: string | null;
+    /**
+     * Constraints for the model router (docs/router.md); they may only tighten the endpoint's defaults.
+     */
+    routing?: RoutingConstraintsDto;
 };
 
 export type QualityDto = {
@@ -1475,7 +1487,7 @@ export type QualityDto = {
      */
     score: number;
     /**
-     * good (≥ 0.6), degraded (≥ 0.3) or bad.
+     * good (≥ 0.5), degraded (≥ 0.25) or bad.
      */
     label: 'degraded' | 'good' | 'bad';
     /**
@@ -1498,7 +1510,7 @@ export type QualityDto = {
     /**
      * model: the trained TensorFlow.js model; rules: the rule-based fallback (model missing or failed).
      */
-    scorer: 'model' | 'rules';
+    scorer: 'rules' | 'model';
 };
 
 export type ReadinessDto = {
@@ -1526,6 +1538,10 @@ export type ReasonRequestDto = {
      * The prompt.
      */
     prompt: string;
+    /**
+     * Constraints for the model router (docs/router.md); they may only tighten the endpoint's defaults.
+     */
+    routing?: RoutingConstraintsDto;
 };
 
 export type RecommendationDetailDto = {
@@ -1770,6 +1786,148 @@ export type RoiReportResponseDto = {
      */
     top_recommendations: Array<RoiReportItemDto>;
     message: string;
+};
+
+export type RouteConstraintsDto = {
+    minQuality?: number;
+    maxLatencyMs?: number;
+    maxCostUsd?: number;
+};
+
+export type RouteDecisionCountsDto = {
+    byModel: Array<RouteModelCountDto>;
+    /**
+     * The window's length (s).
+     */
+    windowS: number;
+    total: number;
+};
+
+export type RouteModelCountDto = {
+    /**
+     * Decisions by reason (rules, cheapest_meeting_constraints, exploration, ...).
+     */
+    byReason: {
+        [key: string]: number;
+    };
+    model: string;
+    count: number;
+};
+
+export type RoutePredictorStatusDto = {
+    /**
+     * A trained model is loaded (models/router).
+     */
+    loaded: boolean;
+    /**
+     * Why none is loaded.
+     */
+    reason?: string;
+    /**
+     * Outcomes it was trained on (learned mode serves the rules below ROUTER_MIN_HISTORY).
+     */
+    trainedOn: number;
+    trainedAt?: string;
+    /**
+     * The models it has evidence for.
+     */
+    models: Array<string>;
+    /**
+     * The decision threshold tuned with the model (probability of meeting the quality target).
+     */
+    confidence?: number;
+};
+
+export type RouterStatusDto = {
+    /**
+     * Default constraints by endpoint (`*`: every endpoint).
+     */
+    constraints: {
+        [key: string]: RouteConstraintsDto;
+    };
+    /**
+     * ROUTER_MODE.
+     */
+    mode: 'off' | 'rules' | 'learned';
+    /**
+     * The router is at work: a mode other than off and at least two candidates.
+     */
+    active: boolean;
+    /**
+     * ROUTER_CANDIDATES, cheapest first.
+     */
+    candidates: Array<string>;
+    /**
+     * ROUTER_EXPLORATION.
+     */
+    exploration: number;
+    /**
+     * ROUTER_MIN_HISTORY.
+     */
+    minHistory: number;
+    predictor: RoutePredictorStatusDto;
+    decisions: RouteDecisionCountsDto;
+};
+
+export type RoutingConstraintsDto = {
+    /**
+     * The quality score the answer should reach (0–1).
+     */
+    min_quality?: number;
+    /**
+     * The latency the call should stay under (ms).
+     */
+    max_latency_ms?: number;
+    /**
+     * The cost the call should stay under (USD).
+     */
+    max_cost_usd?: number;
+};
+
+export type RoutingConstraintsMetadataDto = {
+    min_quality?: number;
+    max_latency_ms?: number;
+    max_cost_usd?: number;
+};
+
+export type RoutingMetadataDto = {
+    /**
+     * ROUTER_MODE: rules or learned.
+     */
+    mode: 'off' | 'rules' | 'learned';
+    /**
+     * The model the call was sent to first (its fallbacks follow if it fails).
+     */
+    selected_model: string;
+    /**
+     * The candidates weighed: those whose circuit admitted calls.
+     */
+    candidates_considered: Array<string>;
+    /**
+     * Predicted quality score of the selected model; null when the rules chose.
+     */
+    predicted_quality: number | null;
+    /**
+     * Predicted latency (ms); null when the rules chose.
+     */
+    predicted_latency_ms: number | null;
+    /**
+     * Predicted cost (USD) from the price table; null when the model is not priced.
+     */
+    predicted_cost_usd: number | null;
+    /**
+     * The choice was an exploration draw (ROUTER_EXPLORATION), not the best prediction.
+     */
+    explored: boolean;
+    /**
+     * rules, cold_start, model_unavailable, model_failure (these three: the rules chose), cheapest_meeting_constraints,
+     * best_predicted, exploration, single_candidate, all_circuits_open.
+     */
+    reason: string;
+    /**
+     * The constraints the call was held to: the endpoint's defaults tightened by the request's `routing`.
+     */
+    constraints: RoutingConstraintsMetadataDto;
 };
 
 export type SafetyDto = {
@@ -2515,6 +2673,44 @@ export type HealthScoreResponses = {
 };
 
 export type HealthScoreResponse = HealthScoreResponses[keyof HealthScoreResponses];
+
+export type RouterStatusData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/llm/router';
+};
+
+export type RouterStatusErrors = {
+    /**
+     * UNAUTHORIZED: no API key, or one that is not configured (`WWW-Authenticate: Bearer`)
+     */
+    401: ProblemDetailsDto;
+    /**
+     * FORBIDDEN: the API key lacks the scope this operation needs (`requiredScope`)
+     */
+    403: ProblemDetailsDto;
+    /**
+     * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
+     */
+    429: ProblemDetailsDto;
+    /**
+     * Client error (problem details)
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error (problem details)
+     */
+    '5XX': ProblemDetailsDto;
+};
+
+export type RouterStatusError = RouterStatusErrors[keyof RouterStatusErrors];
+
+export type RouterStatusResponses = {
+    200: RouterStatusDto;
+};
+
+export type RouterStatusResponse = RouterStatusResponses[keyof RouterStatusResponses];
 
 export type AttributeAnomalyByQueryData = {
     body?: never;

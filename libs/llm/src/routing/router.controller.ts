@@ -15,7 +15,7 @@ export class RouterController {
   @RequireScope('read')
   @ApiOperation({ summary: 'Model router status and recent decisions' })
   @ApiOkResponse({ type: RouterStatusDto })
-  status(): RouterStatusDto {
+  routerStatus(): RouterStatusDto {
     const status = this.router.status();
     return {
       ...status,
