@@ -27,7 +27,7 @@ const AUTH_ENV = {
 type Access = 'open' | 'own' | 'invoke' | 'read' | 'admin';
 
 interface RouteCase {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   path: string;
   access: Access;
   body?: unknown;
@@ -57,6 +57,9 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/forecast/cost?hours=2', access: 'read', ok: 200 },
   { method: 'GET', path: '/insights/health-score', access: 'read', ok: 200 },
   { method: 'GET', path: '/llm/router', access: 'read', ok: 200 },
+  { method: 'GET', path: '/llm/drills/faults', access: 'read', ok: 200 },
+  { method: 'POST', path: '/llm/drills/faults', access: 'admin', body: { slow_rate: 0.01, duration_s: 1 }, ok: 200 },
+  { method: 'DELETE', path: '/llm/drills/faults', access: 'admin', ok: 200 },
   { method: 'POST', path: '/insights', access: 'read', body: { avg_latency_ms: 100 }, ok: 200 },
   { method: 'POST', path: '/optimization/attribute-anomaly', access: 'read', body: { metric: 'cost' }, ok: 200 },
   { method: 'POST', path: '/optimization/anomaly/attribute?metric_name=cost', access: 'read', ok: 200 },

@@ -317,6 +317,42 @@ const CASES: Record<OperationId, OperationCase> = {
       return outcome;
     },
   },
+  startFaultDrill: {
+    happy: async ({ client }) => {
+      const outcome = await cp.startFaultDrill({ client, body: { slow_rate: 0.01, duration_s: 1 } });
+      expect(outcome.data).toMatchObject({ active: true, provider: 'simulated', slow_rate: 0.01 });
+      return outcome;
+    },
+    error: async ({ client }) => {
+      const outcome = await cp.startFaultDrill({ client, body: { error_rate: 2 } });
+      expectProblem(outcome, 400, 'VALIDATION_FAILED', 'error_rate');
+      return outcome;
+    },
+  },
+  faultDrillStatus: {
+    happy: async ({ client }) => {
+      const outcome = await cp.faultDrillStatus({ client });
+      expect(outcome.data?.provider).toBe('simulated');
+      return outcome;
+    },
+    error: async ({ invokeOnly }) => {
+      const outcome = await cp.faultDrillStatus({ client: invokeOnly });
+      expectForbidden(outcome);
+      return outcome;
+    },
+  },
+  stopFaultDrill: {
+    happy: async ({ client }) => {
+      const outcome = await cp.stopFaultDrill({ client });
+      expect(outcome.data?.active).toBe(false);
+      return outcome;
+    },
+    error: async ({ readOnly }) => {
+      const outcome = await cp.stopFaultDrill({ client: readOnly });
+      expectForbidden(outcome);
+      return outcome;
+    },
+  },
   routerStatus: {
     happy: async ({ client }) => {
       const outcome = await cp.routerStatus({ client });

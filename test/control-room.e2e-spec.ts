@@ -179,8 +179,9 @@ describe('control room (/ui) in headless Chromium', () => {
       page.on('request', (r) => requests.push(r));
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
       page.on('console', (m) => {
-        // The wrong key tried below (401) and optional endpoints absent (404) log as failed loads.
-        if (m.type() === 'error' && !/status of 40[14]/.test(m.text())) problems.push(`console: ${m.text()}`);
+        // The wrong key tried below (401), optional endpoints absent (404) and the drill's provider errors (502) log as
+        // failed loads.
+        if (m.type() === 'error' && !/status of (401|404|502)/.test(m.text())) problems.push(`console: ${m.text()}`);
       });
       await page.goto(`${stack.service.url}/ui`);
       await page.waitForSelector('body[data-ready="true"]');
@@ -229,10 +230,16 @@ describe('control room (/ui) in headless Chromium', () => {
       await page.screenshot({ path: join(ARTIFACTS, 'desktop-1280x800.png'), fullPage: true });
 
       // Keyboard: after signing in, Tab reaches the drill's controls.
-      const afterLogin = await tabOrder(page, 10);
+      const afterLogin = await tabOrder(page, 12);
       expect(afterLogin.slice(0, 2)).toEqual(['skip', 'logout']);
       expect(afterLogin).toEqual(
-        expect.arrayContaining(['simulate_bad_prompt', 'simulate_retry', 'drill-duration', 'drill-start']),
+        expect.arrayContaining([
+          'provider_errors',
+          'simulate_bad_prompt',
+          'simulate_retry',
+          'drill-duration',
+          'drill-start',
+        ]),
       );
       expect(afterLogin.indexOf('drill-start')).toBeGreaterThan(afterLogin.indexOf('simulate_bad_prompt'));
 
@@ -241,6 +248,15 @@ describe('control room (/ui) in headless Chromium', () => {
       await page.focus('#drill-start');
       await page.keyboard.press('Enter');
       await page.waitForSelector('#panel-drill[data-running="true"]');
+      // The simulated provider's fault injection is on for everyone's calls while the drill runs.
+      const faults = (await (
+        await fetch(`${stack.service.url}/llm/drills/faults`, { headers: xApiKey('all') })
+      ).json()) as {
+        active: boolean;
+        error_rate: number;
+      };
+      expect(faults).toMatchObject({ active: true, error_rate: 0.5 });
+      expect(await text(page, '#drill-provider-status')).toMatch(/^Provider faults on for \d+ s/);
       await page.waitForSelector('#panel-health[data-status="critical"]', { timeout: 30_000 });
       expect(await healthScore(page)).toBeLessThan(60);
       await untilInPage(
@@ -253,6 +269,12 @@ describe('control room (/ui) in headless Chromium', () => {
       await page.click('#drill-stop');
       await page.waitForSelector('#panel-drill[data-running="false"]', { timeout: 10_000 });
       expect(await text(page, '#drill-status')).toMatch(/^Drill ended: \d+ faulty calls sent/);
+      await untilInPage(
+        page,
+        "document.getElementById('drill-provider-status').textContent === 'Provider faults off.'",
+      );
+      const after = await fetch(`${stack.service.url}/llm/drills/faults`, { headers: xApiKey('all') });
+      expect(((await after.json()) as { active: boolean }).active).toBe(false);
 
       // Recovery: clean traffic pushes the drill's calls out of the (10 s) window.
       let stop = false;

@@ -121,6 +121,12 @@ describe('model router on the built service (ROUTER_MODE=rules)', () => {
     expect(upstream.requests.slice(before).map((r) => r.model)).toEqual([STRONG, CHEAP]);
   });
 
+  it('refuses a provider fault drill with a real provider (409): a drill never touches real calls', async () => {
+    const res = await post(`${stack.service.url}/llm/drills/faults`, { error_rate: 1 });
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ code: 'FAULT_DRILL_UNAVAILABLE' });
+  });
+
   it('answers bad constraints with a 400 naming the field and the reason', async () => {
     const cases: [unknown, string][] = [
       [{ min_quality: 2 }, 'routing.min_quality'],

@@ -51,6 +51,10 @@ export class Api {
     return this.call<T>('POST', path, body);
   }
 
+  delete<T>(path: string): Promise<T> {
+    return this.call<T>('DELETE', path);
+  }
+
   /** A GET whose 404 means "not there (yet)" rather than an error. */
   async optional<T>(path: string): Promise<Optional<T>> {
     try {

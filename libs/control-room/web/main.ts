@@ -441,16 +441,43 @@ const drill = new Drill(
   },
 );
 
-function startDrill(): void {
+/** The share of calls the provider fault drill fails (`POST /llm/drills/faults`). */
+const PROVIDER_ERROR_RATE = 0.5;
+
+async function startDrill(): Promise<void> {
   const form = byId<HTMLFormElement>('drill-form');
   const faults = DRILL_FAULTS.filter((f) => (form.elements.namedItem(f) as HTMLInputElement | null)?.checked);
+  const providerErrors = (form.elements.namedItem('provider_errors') as HTMLInputElement | null)?.checked === true;
   const seconds = Number((form.elements.namedItem('duration') as HTMLSelectElement).value);
-  if (faults.length === 0) {
+  if (faults.length === 0 && !providerErrors) {
     setText('drill-status', 'Choose at least one fault to inject.');
     return;
   }
   incidentFiledForDrill = false;
+  setText('drill-provider-status', '');
+  if (providerErrors) {
+    try {
+      await api.post('/llm/drills/faults', { error_rate: PROVIDER_ERROR_RATE, duration_s: seconds });
+      setText(
+        'drill-provider-status',
+        `Provider faults on for ${seconds} s: ${PROVIDER_ERROR_RATE * 100} % of calls fail.`,
+      );
+    } catch (error) {
+      // A real provider (409) or a key without admin: the calls below still run.
+      setText('drill-provider-status', explainRefusal(error, 'Provider faults not turned on'));
+    }
+  }
   void drill.start({ faults, durationMs: seconds * 1000, concurrency: 2, minIntervalMs: 250 });
+}
+
+async function stopDrill(): Promise<void> {
+  await drill.stop();
+  try {
+    await api.delete('/llm/drills/faults');
+    setText('drill-provider-status', 'Provider faults off.');
+  } catch (error) {
+    setText('drill-provider-status', explainRefusal(error, 'Turning provider faults off failed'));
+  }
 }
 
 /** During a drill, once the score turns critical: one incident from the health insight (admin scope). */
@@ -496,9 +523,9 @@ function init(): void {
   byId('logout').addEventListener('click', signOut);
   byId<HTMLFormElement>('drill-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    startDrill();
+    void startDrill();
   });
-  byId('drill-stop').addEventListener('click', () => void drill.stop());
+  byId('drill-stop').addEventListener('click', () => void stopDrill());
   byId('health-score').textContent = '—';
   if (lastHealth === null && api.signedIn) {
     showSignedIn(true);

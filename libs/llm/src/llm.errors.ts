@@ -23,6 +23,8 @@ export const LLM_ERRORS = defineErrorCodes({
    * held after the provider's 429). Retry-After says when to come back.
    */
   NO_CAPACITY: { status: 503, title: 'No capacity' },
+  /** A provider fault drill was asked for while the provider is a real one: faults are injected only when simulated. */
+  FAULT_DRILL_UNAVAILABLE: { status: 409, title: 'Fault drill unavailable' },
   /** The client closed the connection before the answer was complete (nginx's 499: nobody reads the answer). */
   CLIENT_CLOSED_REQUEST: { status: 499, title: 'Client closed request' },
 });

@@ -9,6 +9,8 @@ import { LlmEndpointsService } from './llm-endpoints.service';
 import { DEFAULT_LLM_DRILLS, LlmDrillsOptions } from './pipeline/llm-drills';
 import { LLM_PIPELINE_PROVIDERS } from './pipeline/llm-pipeline.providers';
 import { RouterController } from './routing/router.controller';
+import { FaultDrillController } from './drills/fault-drill.controller';
+import { ProviderFaultDrill } from './drills/provider-fault-drill';
 import { ChatRequestMapper } from './openai-compat/chat-request.mapper';
 import { ModelCatalog } from './openai-compat/model-catalog';
 import { OpenAiCompatController } from './openai-compat/openai-compat.controller';
@@ -19,10 +21,15 @@ import { TokenEstimator } from './tokens/token-estimator';
 type GoogleAdapterModule = typeof import('./adapters/google-genai-llm.adapter');
 
 /** Picks the provider adapter from LLM_PROVIDER. */
-export function createLlmProvider(config: AppConfig, tokens: TokenEstimator, drills: LlmDrillsOptions): LlmProvider {
+export function createLlmProvider(
+  config: AppConfig,
+  tokens: TokenEstimator,
+  drills: LlmDrillsOptions,
+  faults?: ProviderFaultDrill,
+): LlmProvider {
   switch (config.llm.provider) {
     case 'simulated':
-      return new SimulatedLlmAdapter(config.llm.simulated, tokens, drills.badPrompt);
+      return new SimulatedLlmAdapter(config.llm.simulated, tokens, drills.badPrompt, faults);
     case 'vertex':
     case 'gemini': {
       // Loaded only for the Google providers: @google/genai adds about 75 ms to every start otherwise.
@@ -55,12 +62,17 @@ function createPriceTable(config: AppConfig): PriceTable {
  */
 @Module({
   imports: [MlModule, LedgerModule],
-  controllers: [LlmController, OpenAiCompatController, RouterController],
+  controllers: [LlmController, OpenAiCompatController, RouterController, FaultDrillController],
   providers: [
     TokenEstimator,
     { provide: PriceTable, inject: [AppConfig], useFactory: createPriceTable },
     { provide: LlmDrillsOptions, useValue: DEFAULT_LLM_DRILLS },
-    { provide: LlmProvider, inject: [AppConfig, TokenEstimator, LlmDrillsOptions], useFactory: createLlmProvider },
+    { provide: ProviderFaultDrill, useFactory: () => new ProviderFaultDrill() },
+    {
+      provide: LlmProvider,
+      inject: [AppConfig, TokenEstimator, LlmDrillsOptions, ProviderFaultDrill],
+      useFactory: createLlmProvider,
+    },
     ...LLM_PIPELINE_PROVIDERS,
     LlmEndpointsService,
     ModelCatalog,

@@ -3,7 +3,7 @@
 
 import type { Client, ClientMeta, Options as Options2, RequestResult, TDataShape } from './client';
 import { client } from './client.gen';
-import type { AttributeAnomalyByQueryData, AttributeAnomalyByQueryErrors, AttributeAnomalyByQueryResponses, AttributeAnomalyData, AttributeAnomalyErrors, AttributeAnomalyResponses, ChatCompletionsData, ChatCompletionsErrors, ChatCompletionsResponses, CostForecastData, CostForecastErrors, CostForecastResponses, CreateIncidentData, CreateIncidentErrors, CreateIncidentFromInsightData, CreateIncidentFromInsightErrors, CreateIncidentFromInsightResponses, CreateIncidentResponses, CreateNotebookData, CreateNotebookErrors, CreateNotebookResponses, CreateRecommendationData, CreateRecommendationErrors, CreateRecommendationResponses, CreateSyntheticTestData, CreateSyntheticTestErrors, CreateSyntheticTestResponses, GetRecommendationData, GetRecommendationErrors, GetRecommendationResponses, HealthScoreData, HealthScoreErrors, HealthScoreResponses, ImplementRecommendationData, ImplementRecommendationErrors, ImplementRecommendationResponses, IncidentsStatusData, IncidentsStatusErrors, IncidentsStatusResponses, IncidentWebhookData, IncidentWebhookErrors, IncidentWebhookResponses, InsightsReportData, InsightsReportErrors, InsightsReportResponses, ListIncidentsData, ListIncidentsErrors, ListIncidentsResponses, ListRecommendationsData, ListRecommendationsErrors, ListRecommendationsResponses, LivenessData, LivenessErrors, LivenessResponses, ModelsData, ModelsErrors, ModelsResponses, ProductsData, ProductsErrors, ProductsResponses, QaData, QaErrors, QaResponses, ReadinessData, ReadinessErrors, ReadinessResponses, ReasonData, ReasonErrors, ReasonResponses, RecordResultData, RecordResultErrors, RecordResultResponses, RetrieveModelData, RetrieveModelErrors, RetrieveModelResponses, RoiReportByBodyData, RoiReportByBodyErrors, RoiReportByBodyResponses, RoiReportData, RoiReportErrors, RoiReportResponses, RouterStatusData, RouterStatusErrors, RouterStatusResponses, StressData, StressErrors, StressResponses, TriggerWorkflowData, TriggerWorkflowErrors, TriggerWorkflowResponses } from './types.gen';
+import type { AttributeAnomalyByQueryData, AttributeAnomalyByQueryErrors, AttributeAnomalyByQueryResponses, AttributeAnomalyData, AttributeAnomalyErrors, AttributeAnomalyResponses, ChatCompletionsData, ChatCompletionsErrors, ChatCompletionsResponses, CostForecastData, CostForecastErrors, CostForecastResponses, CreateIncidentData, CreateIncidentErrors, CreateIncidentFromInsightData, CreateIncidentFromInsightErrors, CreateIncidentFromInsightResponses, CreateIncidentResponses, CreateNotebookData, CreateNotebookErrors, CreateNotebookResponses, CreateRecommendationData, CreateRecommendationErrors, CreateRecommendationResponses, CreateSyntheticTestData, CreateSyntheticTestErrors, CreateSyntheticTestResponses, FaultDrillStatusData, FaultDrillStatusErrors, FaultDrillStatusResponses, GetRecommendationData, GetRecommendationErrors, GetRecommendationResponses, HealthScoreData, HealthScoreErrors, HealthScoreResponses, ImplementRecommendationData, ImplementRecommendationErrors, ImplementRecommendationResponses, IncidentsStatusData, IncidentsStatusErrors, IncidentsStatusResponses, IncidentWebhookData, IncidentWebhookErrors, IncidentWebhookResponses, InsightsReportData, InsightsReportErrors, InsightsReportResponses, ListIncidentsData, ListIncidentsErrors, ListIncidentsResponses, ListRecommendationsData, ListRecommendationsErrors, ListRecommendationsResponses, LivenessData, LivenessErrors, LivenessResponses, ModelsData, ModelsErrors, ModelsResponses, ProductsData, ProductsErrors, ProductsResponses, QaData, QaErrors, QaResponses, ReadinessData, ReadinessErrors, ReadinessResponses, ReasonData, ReasonErrors, ReasonResponses, RecordResultData, RecordResultErrors, RecordResultResponses, RetrieveModelData, RetrieveModelErrors, RetrieveModelResponses, RoiReportByBodyData, RoiReportByBodyErrors, RoiReportByBodyResponses, RoiReportData, RoiReportErrors, RoiReportResponses, RouterStatusData, RouterStatusErrors, RouterStatusResponses, StartFaultDrillData, StartFaultDrillErrors, StartFaultDrillResponses, StopFaultDrillData, StopFaultDrillErrors, StopFaultDrillResponses, StressData, StressErrors, StressResponses, TriggerWorkflowData, TriggerWorkflowErrors, TriggerWorkflowResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -185,6 +185,43 @@ export const healthScore = <ThrowOnError extends boolean = false>(options?: Opti
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'x-api-key', type: 'apiKey' }],
     url: '/insights/health-score',
     ...options
+});
+
+/**
+ * Stop the fault drill (admin)
+ *
+ * Needs an API key with the `admin` scope.
+ */
+export const stopFaultDrill = <ThrowOnError extends boolean = false>(options?: Options<StopFaultDrillData, ThrowOnError>): RequestResult<StopFaultDrillResponses, StopFaultDrillErrors, ThrowOnError> => (options?.client ?? client).delete<StopFaultDrillResponses, StopFaultDrillErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'x-api-key', type: 'apiKey' }],
+    url: '/llm/drills/faults',
+    ...options
+});
+
+/**
+ * The fault drill in force
+ *
+ * Needs an API key with the `read` scope.
+ */
+export const faultDrillStatus = <ThrowOnError extends boolean = false>(options?: Options<FaultDrillStatusData, ThrowOnError>): RequestResult<FaultDrillStatusResponses, FaultDrillStatusErrors, ThrowOnError> => (options?.client ?? client).get<FaultDrillStatusResponses, FaultDrillStatusErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'x-api-key', type: 'apiKey' }],
+    url: '/llm/drills/faults',
+    ...options
+});
+
+/**
+ * Start a fault drill in the simulated provider (admin)
+ *
+ * Needs an API key with the `admin` scope.
+ */
+export const startFaultDrill = <ThrowOnError extends boolean = false>(options: Options<StartFaultDrillData, ThrowOnError>): RequestResult<StartFaultDrillResponses, StartFaultDrillErrors, ThrowOnError> => (options.client ?? client).post<StartFaultDrillResponses, StartFaultDrillErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, { name: 'x-api-key', type: 'apiKey' }],
+    url: '/llm/drills/faults',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**

@@ -680,6 +680,26 @@ export type EndpointHealthDto = {
     signals: HealthSignalsDto;
 };
 
+export type FaultDrillStatusDto = {
+    /**
+     * A drill is running.
+     */
+    active: boolean;
+    /**
+     * The provider (faults are injected only into `simulated`).
+     */
+    provider: string;
+    error_rate: number;
+    rate_limit_rate: number;
+    timeout_rate: number;
+    slow_rate: number;
+    /**
+     * When the running drill started and ends (ISO 8601); null when none runs.
+     */
+    started_at: string | null;
+    ends_at: string | null;
+};
+
 export type FieldProblemDto = {
     /**
      * Path of the field in the request, dotted for nested fields (`messages.0.content`).
@@ -1951,6 +1971,29 @@ export type SafetyDto = {
     token_abuse: boolean;
 };
 
+export type StartFaultDrillDto = {
+    /**
+     * Share of calls answered with a simulated HTTP 500 (0–1).
+     */
+    error_rate?: number;
+    /**
+     * Share of calls answered with a simulated HTTP 429 and Retry-After: 1 (0–1).
+     */
+    rate_limit_rate?: number;
+    /**
+     * Share of calls that hang until the attempt's timeout (0–1).
+     */
+    timeout_rate?: number;
+    /**
+     * Share of calls answered 8x slower (0–1).
+     */
+    slow_rate?: number;
+    /**
+     * How long the drill lasts, in seconds (1–3600, default 60); it ends by itself.
+     */
+    duration_s?: number;
+};
+
 export type StressRequestDto = {
     /**
      * The prompt to repeat.
@@ -2673,6 +2716,124 @@ export type HealthScoreResponses = {
 };
 
 export type HealthScoreResponse = HealthScoreResponses[keyof HealthScoreResponses];
+
+export type StopFaultDrillData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/llm/drills/faults';
+};
+
+export type StopFaultDrillErrors = {
+    /**
+     * UNAUTHORIZED: no API key, or one that is not configured (`WWW-Authenticate: Bearer`)
+     */
+    401: ProblemDetailsDto;
+    /**
+     * FORBIDDEN: the API key lacks the scope this operation needs (`requiredScope`)
+     */
+    403: ProblemDetailsDto;
+    /**
+     * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
+     */
+    429: ProblemDetailsDto;
+    /**
+     * Client error (problem details)
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error (problem details)
+     */
+    '5XX': ProblemDetailsDto;
+};
+
+export type StopFaultDrillError = StopFaultDrillErrors[keyof StopFaultDrillErrors];
+
+export type StopFaultDrillResponses = {
+    200: FaultDrillStatusDto;
+};
+
+export type StopFaultDrillResponse = StopFaultDrillResponses[keyof StopFaultDrillResponses];
+
+export type FaultDrillStatusData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/llm/drills/faults';
+};
+
+export type FaultDrillStatusErrors = {
+    /**
+     * UNAUTHORIZED: no API key, or one that is not configured (`WWW-Authenticate: Bearer`)
+     */
+    401: ProblemDetailsDto;
+    /**
+     * FORBIDDEN: the API key lacks the scope this operation needs (`requiredScope`)
+     */
+    403: ProblemDetailsDto;
+    /**
+     * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
+     */
+    429: ProblemDetailsDto;
+    /**
+     * Client error (problem details)
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error (problem details)
+     */
+    '5XX': ProblemDetailsDto;
+};
+
+export type FaultDrillStatusError = FaultDrillStatusErrors[keyof FaultDrillStatusErrors];
+
+export type FaultDrillStatusResponses = {
+    200: FaultDrillStatusDto;
+};
+
+export type FaultDrillStatusResponse = FaultDrillStatusResponses[keyof FaultDrillStatusResponses];
+
+export type StartFaultDrillData = {
+    body: StartFaultDrillDto;
+    path?: never;
+    query?: never;
+    url: '/llm/drills/faults';
+};
+
+export type StartFaultDrillErrors = {
+    /**
+     * VALIDATION_FAILED (Request validation failed)
+     */
+    400: ProblemDetailsDto;
+    /**
+     * UNAUTHORIZED: no API key, or one that is not configured (`WWW-Authenticate: Bearer`)
+     */
+    401: ProblemDetailsDto;
+    /**
+     * FORBIDDEN: the API key lacks the scope this operation needs (`requiredScope`)
+     */
+    403: ProblemDetailsDto;
+    /**
+     * FAULT_DRILL_UNAVAILABLE (Fault drill unavailable)
+     */
+    409: ProblemDetailsDto;
+    /**
+     * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
+     */
+    429: ProblemDetailsDto;
+    /**
+     * Server error (problem details)
+     */
+    '5XX': ProblemDetailsDto;
+};
+
+export type StartFaultDrillError = StartFaultDrillErrors[keyof StartFaultDrillErrors];
+
+export type StartFaultDrillResponses = {
+    200: FaultDrillStatusDto;
+};
+
+export type StartFaultDrillResponse = StartFaultDrillResponses[keyof StartFaultDrillResponses];
 
 export type RouterStatusData = {
     body?: never;

@@ -9,6 +9,7 @@ import {
 } from '../ports/llm-provider.port';
 import { isTimeoutReason, sleep } from '../reliability/sleep';
 import type { TokenEstimator } from '../tokens/token-estimator';
+import { NO_FAULTS, type ProviderFaultDrill } from '../drills/provider-fault-drill';
 import { planSimulatedCall, simulatedProfile } from './simulated-profiles';
 import { hash32, simulatedAnswer } from './simulated-text';
 
@@ -48,6 +49,8 @@ export class SimulatedLlmAdapter extends LlmProvider {
     private readonly config: AppConfig['llm']['simulated'],
     private readonly tokens: TokenEstimator,
     private readonly blockedPrompt: string,
+    /** Faults turned on at run time (`POST /llm/drills/faults`), on top of the configured rates. */
+    private readonly drill?: ProviderFaultDrill,
   ) {
     super();
     this.faults = seededRandom(config.seed);
@@ -76,12 +79,14 @@ export class SimulatedLlmAdapter extends LlmProvider {
   private plan(request: LlmGenerateRequest): Plan {
     const r = this.faults();
     const c = this.config;
+    const d = this.drill?.rates() ?? NO_FAULTS;
     const profile = c.modelProfiles ? simulatedProfile(request.model) : undefined;
     const bands: [Fault, number][] = [
-      ['error', c.errorRate],
-      ['rate_limit', c.rateLimitRate],
-      ['timeout', c.timeoutRate],
-      ['slow', c.slowRate],
+      // A running fault drill raises a rate; it never lowers a configured one.
+      ['error', Math.max(c.errorRate, d.errorRate)],
+      ['rate_limit', Math.max(c.rateLimitRate, d.rateLimitRate)],
+      ['timeout', Math.max(c.timeoutRate, d.timeoutRate)],
+      ['slow', Math.max(c.slowRate, d.slowRate)],
       ['empty', c.emptyRate],
       ['safety', c.safetyBlockRate],
       // The model's own upstream 5xx share, drawn from the same sequence (so transient, like a real 5xx).
