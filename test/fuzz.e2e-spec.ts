@@ -198,6 +198,8 @@ describe('fuzz: every operation of the served OpenAPI document', () => {
         'POST /optimization/recommendations/{id}/implement': { path: { id: recommendationId } },
         'POST /optimization/recommendations/{id}/record-result': { path: { id: recommendationId } },
         'POST /optimization/anomaly/attribute': { query: { metric_name: 'llm.cost.usd' } },
+        // A drill needs one rate above 0 (not expressible in the schema); a short, harmless one.
+        'POST /llm/drills/faults': { body: { slow_rate: 0.01, duration_s: 1 } },
         'POST /qa': { body: { question: 'What colour is the sky?' } },
         'POST /reason': { body: { prompt: 'Why is the sky blue?' } },
         'POST /stress': { body: { prompt: 'hi', repetitions: 2 } },
