@@ -162,7 +162,7 @@ const CASES: Record<OperationId, OperationCase> = {
       const before = integrations.syntheticTests.length;
       const outcome = await cp.createSyntheticTest({ client, body: { kind: 'health', tick_every: 300 } });
       expect(outcome.response?.status).toBe(201);
-      expect(outcome.data).toMatchObject({ target_url: 'https://llm.example.com/health', tick_every: 300 });
+      expect(outcome.data).toMatchObject({ target_url: 'https://127.0.0.1:8443/health', tick_every: 300 });
       expect(integrations.syntheticTests).toHaveLength(before + 1);
       return outcome;
     },
@@ -695,7 +695,7 @@ describe('the generated TypeScript client against the built service (every opera
       DATADOG_API_URL: api.url,
       DD_API_KEY: 'client-e2e-api-key',
       DD_APP_KEY: 'client-e2e-app-key',
-      PUBLIC_BASE_URL: 'https://llm.example.com',
+      PUBLIC_BASE_URL: 'https://127.0.0.1:8443',
       INCIDENTS_WEBHOOK_SECRET: WEBHOOK_SECRET,
       INCIDENTS_DELIVERY_INTERVAL_MS: '100',
       INCIDENTS_RETRY_BASE_MS: '50',

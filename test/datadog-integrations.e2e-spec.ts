@@ -66,11 +66,11 @@ describe('/datadog/* (built service, loopback Datadog API)', () => {
         DATADOG_API_URL: api.url,
         DD_API_KEY: API_KEY,
         DD_APP_KEY: APP_KEY,
-        PUBLIC_BASE_URL: 'https://llm.example.com',
+        PUBLIC_BASE_URL: 'https://127.0.0.1:8443',
         DATADOG_NOTIFY_HANDLES: '@slack-e2e',
       }).start(),
       new ServiceProcess({ ...common, DATADOG_API_URL: deadApi.url, DD_API_KEY: API_KEY, DD_APP_KEY: APP_KEY }).start(),
-      new ServiceProcess({ ...common, DATADOG_API_URL: api.url, PUBLIC_BASE_URL: 'https://llm.example.com' }).start(),
+      new ServiceProcess({ ...common, DATADOG_API_URL: api.url, PUBLIC_BASE_URL: 'https://127.0.0.1:8443' }).start(),
     ]);
   });
 
@@ -105,9 +105,9 @@ describe('/datadog/* (built service, loopback Datadog API)', () => {
     const response = await post(`${service.url}/datadog/synthetics/create`, { kind: 'health', tick_every: 300 });
     expect(response.status).toBe(201);
     const created = await json<{ public_id: string; target_url: string; tick_every: number }>(response);
-    expect(created).toMatchObject({ target_url: 'https://llm.example.com/health', tick_every: 300 });
+    expect(created).toMatchObject({ target_url: 'https://127.0.0.1:8443/health', tick_every: 300 });
     const test = fake.syntheticTests[before] as unknown as SyntheticWire & { message: string; tags: string[] };
-    expect(test.config.request.url).toBe('https://llm.example.com/health');
+    expect(test.config.request.url).toBe('https://127.0.0.1:8443/health');
     expect(test.message).toContain('@slack-e2e');
     expect(test.tags).toEqual(expect.arrayContaining(['service:llm-e2e', 'env:e2e', 'managed-by:llm-control-plane']));
 
@@ -129,7 +129,7 @@ describe('/datadog/* (built service, loopback Datadog API)', () => {
     const response = await post(`${service.url}/datadog/synthetics/create`, { kind: 'qa' });
     expect(response.status).toBe(201);
     const test = fake.syntheticTests[before] as unknown as SyntheticWire;
-    expect(test.config.request.url).toBe('https://llm.example.com/qa');
+    expect(test.config.request.url).toBe('https://127.0.0.1:8443/qa');
     const qa = await fetch(`${service.url}/qa`, {
       method: test.config.request.method,
       headers: test.config.request.headers,

@@ -22,7 +22,7 @@ const SYNTHETIC_VALUES = {
   service: 'llm-cp',
   env: 'prod',
   notify: '@slack-llm-oncall',
-  publicBaseUrl: 'https://llm.example.com',
+  publicBaseUrl: 'https://127.0.0.1:8443',
 };
 const NOTEBOOK_VALUES = { service: 'llm-cp', env: 'prod', title: 'A notebook', context: 'Context.' };
 
@@ -74,7 +74,7 @@ describe('the payload files of /datadog/* (datadog/synthetics, datadog/notebooks
 
   it('the /health test asserts what GET /health actually answers (the origin expected "healthy" and always failed)', () => {
     const test = templates.synthetic('health', SYNTHETIC_VALUES) as unknown as SyntheticWire;
-    expect(test.config.request).toMatchObject({ method: 'GET', url: 'https://llm.example.com/health' });
+    expect(test.config.request).toMatchObject({ method: 'GET', url: 'https://127.0.0.1:8443/health' });
     const jsonPath = test.config.assertions.find((a) => a.operator === 'validatesJSONPath')!.target as {
       jsonPath: string;
       operator: string;
@@ -95,7 +95,7 @@ describe('the payload files of /datadog/* (datadog/synthetics, datadog/notebooks
 
   it('the /qa test posts a body POST /qa accepts', () => {
     const test = templates.synthetic('qa', SYNTHETIC_VALUES) as unknown as SyntheticWire;
-    expect(test.config.request).toMatchObject({ method: 'POST', url: 'https://llm.example.com/qa' });
+    expect(test.config.request).toMatchObject({ method: 'POST', url: 'https://127.0.0.1:8443/qa' });
     const body = plainToInstance(QaRequestDto, JSON.parse(test.config.request.body!) as object);
     expect(validateSync(body, { whitelist: true, forbidNonWhitelisted: true })).toEqual([]);
   });

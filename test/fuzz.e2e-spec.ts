@@ -160,7 +160,7 @@ describe('fuzz: every operation of the served OpenAPI document', () => {
       DATADOG_API_URL: api.url,
       DD_API_KEY: 'fuzz-dd-api-key-0001',
       DD_APP_KEY: 'fuzz-dd-app-key-0001',
-      PUBLIC_BASE_URL: 'https://llm.example.com',
+      PUBLIC_BASE_URL: 'https://127.0.0.1:8443',
       INCIDENTS_WEBHOOK_SECRET: WEBHOOK_SECRET,
       INCIDENTS_DELIVERY_INTERVAL_MS: '200',
     }).start();

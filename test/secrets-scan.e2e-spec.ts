@@ -61,7 +61,7 @@ const BASE_ENV = {
   STATSD_FLUSH_INTERVAL_MS: '50',
   RUNTIME_METRICS_INTERVAL_MS: '200',
   SIM_LATENCY_MEDIAN_MS: '2',
-  PUBLIC_BASE_URL: 'https://llm.example.com',
+  PUBLIC_BASE_URL: 'https://127.0.0.1:8443',
   INCIDENTS_DELIVERY_INTERVAL_MS: '100',
   // Every call's LLM Observability event, not only the interesting ones: the scan covers all of them.
   LLMOBS_KEEP: 'all',

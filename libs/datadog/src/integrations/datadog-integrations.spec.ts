@@ -62,7 +62,7 @@ describe('Datadog integrations: the real SDK adapter and the service against a l
       DD_APP_KEY: APP_KEY,
       DD_SERVICE: 'llm-cp',
       DD_ENV: 'staging',
-      PUBLIC_BASE_URL: 'https://llm.example.com/',
+      PUBLIC_BASE_URL: 'https://127.0.0.1:8443/',
       DATADOG_NOTIFY_HANDLES: '@slack-llm-oncall,@pagerduty-llm',
       DATADOG_APP_URL: 'https://app.datadoghq.eu',
       ...env,
@@ -85,7 +85,7 @@ describe('Datadog integrations: the real SDK adapter and the service against a l
       expect(posted!.headers['dd-application-key']).toBe(APP_KEY);
       const test = posted!.body as SyntheticWire;
       expect(test).toMatchObject({ type: 'api', subtype: 'http' });
-      expect(test.config.request).toEqual({ method: 'GET', url: 'https://llm.example.com/health', timeout: 10 });
+      expect(test.config.request).toEqual({ method: 'GET', url: 'https://127.0.0.1:8443/health', timeout: 10 });
       expect(test.config.assertions).toEqual([
         { type: 'statusCode', operator: 'is', target: 200 },
         { type: 'header', property: 'content-type', operator: 'contains', target: 'application/json' },
@@ -107,7 +107,7 @@ describe('Datadog integrations: the real SDK adapter and the service against a l
         public_id: 'abc-def-001',
         name: test.name,
         kind: 'health',
-        target_url: 'https://llm.example.com/health',
+        target_url: 'https://127.0.0.1:8443/health',
         locations: ['aws:us-east-1', 'aws:eu-west-1'],
         tick_every: 60,
         monitor_id: 9001,
@@ -124,7 +124,7 @@ describe('Datadog integrations: the real SDK adapter and the service against a l
       const test = fake.syntheticTests[0] as unknown as SyntheticWire;
       expect(test.config.request).toMatchObject({
         method: 'POST',
-        url: 'https://llm.example.com/qa',
+        url: 'https://127.0.0.1:8443/qa',
         headers: { 'content-type': 'application/json' },
         bodyType: 'application/json',
       });
@@ -137,7 +137,7 @@ describe('Datadog integrations: the real SDK adapter and the service against a l
       expect(test.config.assertions).toContainEqual({ type: 'statusCode', operator: 'is', target: 200 });
       expect(test.locations).toEqual(['aws:eu-central-1', 'pl:office-abc123']);
       expect(test.options.tick_every).toBe(7200);
-      expect(created).toMatchObject({ kind: 'qa', tick_every: 7200, target_url: 'https://llm.example.com/qa' });
+      expect(created).toMatchObject({ kind: 'qa', tick_every: 7200, target_url: 'https://127.0.0.1:8443/qa' });
     });
 
     it('without PUBLIC_BASE_URL answers 409 naming it, and sends nothing', async () => {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
+import { routerActive } from '../routing/model-router';
 
 /** One servable model name: a model of the chain, an alias of a model, a router candidate, or `auto`. */
 export interface CatalogEntry {
@@ -27,7 +28,7 @@ export class ModelCatalog {
   constructor(config: AppConfig) {
     const chain = [config.llm.model, ...config.llm.fallbackModels];
     const { router } = config;
-    const routing = router.mode !== 'off' && router.candidates.length >= 2;
+    const routing = routerActive(router);
     const models = routing ? [...new Set([...chain, ...router.candidates])] : chain;
     const aliases = Object.entries(config.llm.modelAliases).filter(([id]) => !models.includes(id));
     this.entries = [

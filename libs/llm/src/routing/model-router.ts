@@ -12,6 +12,11 @@ import { ROUTE_CONFIDENCE, RouteDecider, type RouteDecision, type RouterMode } f
 /** Output tokens the rules assume when they check a candidate against max_cost_usd. */
 const RULES_OUTPUT_TOKENS = 512;
 
+/** The router is at work: a mode other than off and at least two candidates (else LLM_MODEL answers every call). */
+export function routerActive(router: AppConfig['router']): boolean {
+  return router.mode !== 'off' && router.candidates.length >= 2;
+}
+
 /** A routed call: its decision, the constraints it was held to, and its features as the ledger keeps them. */
 export interface RoutedCall {
   decision: RouteDecision;
@@ -54,7 +59,7 @@ export class ModelRouter {
     private readonly tracer: TracerPort,
   ) {
     const { router } = config;
-    this.active = router.mode !== 'off' && router.candidates.length >= 2;
+    this.active = routerActive(router);
     this.decider = new RouteDecider({
       mode: router.mode,
       candidates: router.candidates,
