@@ -272,17 +272,19 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       expect(await store.window({ from: t + 20, to: t + 30 })).toEqual([]);
     });
 
-    it('answers a window from its minute rollups exactly as from its raw records', async () => {
+    it('answers a window from its 10-second rollups exactly as from its raw records', async () => {
       const t = base() + 3 * HOUR_MS;
       const records = mixedRecords(t, 12 * 60_000, 900);
       for (let i = 0; i < records.length; i += 97) await store.append(records.slice(i, i + 97));
-      const rawOnly = await open({ minuteReads: false });
+      const rawOnly = await open({ rollupReads: false });
       const bounds = [LATENCY_LADDER_MS[20]!, LATENCY_LADDER_MS[30]!, LATENCY_LADDER_MS[40]!];
       for (const [from, to] of [
-        [t, t + 12 * 60_000], // whole minutes
+        [t, t + 12 * 60_000], // whole slots
         [t + 1234, t + 11 * 60_000 + 777], // ragged edges
         [t + 30_000, t + 150_000],
-        [t + 5_000, t + 50_000], // inside one minute
+        [t + 5_000, t + 50_000], // ragged, several slots
+        [t + 12_000, t + 18_000], // inside one slot
+        [t + 20_000, t + 20_000 + 5 * 60_000], // the health score's 5 minutes on its 10 s step: no raw scan
       ] as const) {
         for (const groupBy of [undefined, ['model'], ['endpoint', 'model'], ['provider']] as const) {
           const query = { from, to, groupBy, latencyBoundsMs: bounds };
@@ -311,7 +313,7 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       const first = comparable(await upgraded.window(query));
       // 1 legacy row at T0 is outside; the window holds the legacy records of its 85 minutes and the new ones.
       expect(first.reduce((n, w) => n + w.requests, 0)).toBeGreaterThan(300);
-      const rawOnly = await harness().reopenFresh({ minuteReads: false });
+      const rawOnly = await harness().reopenFresh({ rollupReads: false });
       opened.push(rawOnly);
       expect(first).toEqual(comparable(await rawOnly.window(query)));
       // A second start (another instance, later) does not roll them up again.

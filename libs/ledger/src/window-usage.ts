@@ -16,9 +16,9 @@ export interface WindowQuery {
 }
 
 /**
- * Latency bucket bounds the store keeps per minute (`usage_minutely`): the E12 series (1, 1.2, 1.5, 1.8, 2.2, 2.7,
+ * Latency bucket bounds the store keeps per 10-second slot (`usage_10s`): the E12 series (1, 1.2, 1.5, 1.8, 2.2, 2.7,
  * 3.3, 3.9, 4.7, 5.6, 6.8, 8.2) over seven decades, 1 ms to 8.2e6 ms, about 21 % apart. A window query whose
- * `latencyBoundsMs` are all on this ladder is answered from the minute rollups (exactly: a bucket counts the calls
+ * `latencyBoundsMs` are all on this ladder is answered from the rollups (exactly: a bucket counts the calls
  * at most that latency); other bounds are read from the raw records.
  */
 export const LATENCY_LADDER_MS: readonly number[] = (() => {

@@ -10,9 +10,9 @@ export interface PurgeResult {
 
 /** Options of a store; the defaults are what the service uses. */
 export interface LedgerStoreOptions {
-  /** Answer window reads from the minute rollups where they can (default true; false: always scan raw records). */
-  minuteReads?: boolean;
-  /** The clock, for the first start's backfill of the minute rollups. */
+  /** Answer window reads from the 10-second rollups where they can (default true; false: always scan raw records). */
+  rollupReads?: boolean;
+  /** The clock, for the first start's backfill of the 10-second rollups. */
   now?: () => number;
 }
 

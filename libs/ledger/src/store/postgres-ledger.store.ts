@@ -24,17 +24,17 @@ import {
 } from './ledger-sql';
 import {
   BACKFILL_MS,
-  MINUTE_COLUMNS,
-  MINUTELY_SINCE_KEY,
+  ROLLUP_COLUMNS,
+  ROLLUP_SINCE_KEY,
   mergeWindows,
-  minuteBackfill,
-  minuteSchema,
-  minuteSelect,
-  minuteStart,
-  minuteUpsert,
+  rollupBackfill,
+  rollupSchema,
+  rollupSelect,
+  rollupStart,
+  rollupUpsert,
   planWindow,
-  rollUpMinutes,
-} from './minute-rollup';
+  rollUpSlots,
+} from './window-rollup';
 
 /** Rows per multi-row INSERT (PostgreSQL allows 65535 parameters per statement). */
 const CHUNK = 500;
@@ -53,8 +53,8 @@ function placeholders(rows: number, columns: number): string {
  */
 export class PostgresLedgerStore extends LedgerStore {
   readonly kind = 'postgres' as const;
-  /** From which minute the minute rollups are complete; null until init. */
-  private minutelySince: number | null = null;
+  /** From which slot the 10-second rollups are complete; null until init. */
+  private rollupsSince: number | null = null;
 
   /** The pool is built by the module's factory (the only place the `pg` SDK is configured). */
   constructor(
@@ -78,8 +78,8 @@ export class PostgresLedgerStore extends LedgerStore {
         await client.query(`ALTER TABLE usage_records ADD COLUMN IF NOT EXISTS ${column} ${type}`);
       }
       for (const statement of ADDED_RECORD_INDEXES) await client.query(statement);
-      for (const statement of minuteSchema('postgres')) await client.query(statement);
-      this.minutelySince = await this.minuteRollupsSince(client);
+      for (const statement of rollupSchema('postgres')) await client.query(statement);
+      this.rollupsSince = await this.readRollupsSince(client);
     } finally {
       await client.query('SELECT pg_advisory_unlock(7349001)').catch(() => undefined);
       client.release();
@@ -87,26 +87,26 @@ export class PostgresLedgerStore extends LedgerStore {
   }
 
   /**
-   * When the minute rollups start; the first start of this version rolls up the last BACKFILL_MS of records
+   * When the 10-second rollups start; the first start of this version rolls up the last BACKFILL_MS of records
    * first, in one transaction, under the schema lock every instance takes in `init` (so it happens once).
    */
-  private async minuteRollupsSince(client: PoolClient): Promise<number> {
+  private async readRollupsSince(client: PoolClient): Promise<number> {
     const read = async (): Promise<number | undefined> => {
       const result = await client.query<{ value: string }>('SELECT value FROM ledger_meta WHERE key = $1', [
-        MINUTELY_SINCE_KEY,
+        ROLLUP_SINCE_KEY,
       ]);
       return result.rows[0] === undefined ? undefined : Number(result.rows[0].value);
     };
     const known = await read();
     if (known !== undefined) return known;
-    const since = minuteStart((this.options.now ?? Date.now)() - BACKFILL_MS);
+    const since = rollupStart((this.options.now ?? Date.now)() - BACKFILL_MS);
     await client.query('BEGIN');
     try {
       await client.query(
-        minuteBackfill((i) => `$${i}`),
+        rollupBackfill((i) => `$${i}`),
         [since],
       );
-      await client.query('INSERT INTO ledger_meta (key, value) VALUES ($1, $2)', [MINUTELY_SINCE_KEY, since]);
+      await client.query('INSERT INTO ledger_meta (key, value) VALUES ($1, $2)', [ROLLUP_SINCE_KEY, since]);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -151,11 +151,11 @@ export class PostgresLedgerStore extends LedgerStore {
         );
       }
       await this.upsertHourly(client, rollUp(records), 'add');
-      const minutes = rollUpMinutes(records);
+      const slots = rollUpSlots(records);
       const per = Math.floor(CHUNK / 5); // 110 columns a row: stay under the parameter limit
-      for (let i = 0; i < minutes.length; i += per) {
-        const chunk = minutes.slice(i, i + per);
-        await client.query(minuteUpsert(placeholders(chunk.length, MINUTE_COLUMNS.length)), chunk.flat());
+      for (let i = 0; i < slots.length; i += per) {
+        const chunk = slots.slice(i, i + per);
+        await client.query(rollupUpsert(placeholders(chunk.length, ROLLUP_COLUMNS.length)), chunk.flat());
       }
     });
   }
@@ -197,13 +197,13 @@ export class PostgresLedgerStore extends LedgerStore {
       );
       return result.rows.map((r) => toWindow(r as Record<string, unknown>, buckets)).filter((w) => w.requests > 0);
     };
-    const plan = this.options.minuteReads === false ? null : planWindow(query, this.minutelySince);
+    const plan = this.options.rollupReads === false ? null : planWindow(query, this.rollupsSince);
     if (!plan) return raw(query.from, query.to);
     const parts = await Promise.all(plan.raw.map(([from, to]) => raw(from, to)));
-    if (plan.minutes) {
+    if (plan.slots) {
       const result = await this.pool.query(
-        minuteSelect(query, plan.buckets, (i) => `$${i}`),
-        plan.minutes,
+        rollupSelect(query, plan.buckets, (i) => `$${i}`),
+        plan.slots,
       );
       parts.push(result.rows.map((r) => toWindow(r as Record<string, unknown>, buckets)));
     }
@@ -239,7 +239,7 @@ export class PostgresLedgerStore extends LedgerStore {
     await this.transaction(async (client) => {
       const records = await client.query('DELETE FROM usage_records WHERE ts < $1', [before]);
       const hours = await client.query('DELETE FROM usage_hourly WHERE hour < $1', [before]);
-      await client.query('DELETE FROM usage_minutely WHERE minute < $1', [before]);
+      await client.query('DELETE FROM usage_10s WHERE slot < $1', [before]);
       result = { records: records.rowCount ?? 0, hours: hours.rowCount ?? 0 };
     });
     return result;

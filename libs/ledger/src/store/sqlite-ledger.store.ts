@@ -23,17 +23,17 @@ import {
 } from './ledger-sql';
 import {
   BACKFILL_MS,
-  MINUTE_COLUMNS,
-  MINUTELY_SINCE_KEY,
+  ROLLUP_COLUMNS,
+  ROLLUP_SINCE_KEY,
   mergeWindows,
-  minuteBackfill,
-  minuteSchema,
-  minuteSelect,
-  minuteStart,
-  minuteUpsert,
+  rollupBackfill,
+  rollupSchema,
+  rollupSelect,
+  rollupStart,
+  rollupUpsert,
   planWindow,
-  rollUpMinutes,
-} from './minute-rollup';
+  rollUpSlots,
+} from './window-rollup';
 
 /**
  * The embedded store: Node 24's built-in `node:sqlite` on one file (WAL mode, so readers never wait for the
@@ -46,9 +46,9 @@ export class SqliteLedgerStore extends LedgerStore {
   private insertRecord: StatementSync | undefined;
   private addHourly: StatementSync | undefined;
   private replaceHourly: StatementSync | undefined;
-  private addMinute: StatementSync | undefined;
-  /** From which minute the minute rollups are complete; null until init. */
-  private minutelySince: number | null = null;
+  private addRollup: StatementSync | undefined;
+  /** From which slot the 10-second rollups are complete; null until init. */
+  private rollupsSince: number | null = null;
 
   constructor(
     private readonly file: string,
@@ -77,20 +77,20 @@ export class SqliteLedgerStore extends LedgerStore {
     );
     this.addHourly = db.prepare(hourlyUpsert(row(HOURLY_COLUMNS.length), 'add'));
     this.replaceHourly = db.prepare(hourlyUpsert(row(HOURLY_COLUMNS.length), 'replace'));
-    for (const statement of minuteSchema('sqlite')) db.exec(statement);
-    this.addMinute = db.prepare(minuteUpsert(row(MINUTE_COLUMNS.length)));
+    for (const statement of rollupSchema('sqlite')) db.exec(statement);
+    this.addRollup = db.prepare(rollupUpsert(row(ROLLUP_COLUMNS.length)));
     this.db = db;
-    this.minutelySince = this.minuteRollupsSince(db);
+    this.rollupsSince = this.readRollupsSince(db);
     return Promise.resolve();
   }
 
   /**
-   * Reads when the minute rollups start; on the first start of this version, rolls up the last BACKFILL_MS of
+   * Reads when the 10-second rollups start; on the first start of this version, rolls up the last BACKFILL_MS of
    * records first (one transaction: another process opening the same file waits, then reads the mark).
    */
-  private minuteRollupsSince(db: DatabaseSync): number {
+  private readRollupsSince(db: DatabaseSync): number {
     const read = (): number | undefined => {
-      const row = db.prepare('SELECT value FROM ledger_meta WHERE key = ?').get(MINUTELY_SINCE_KEY) as
+      const row = db.prepare('SELECT value FROM ledger_meta WHERE key = ?').get(ROLLUP_SINCE_KEY) as
         { value: number } | undefined;
       return row === undefined ? undefined : Number(row.value);
     };
@@ -103,9 +103,9 @@ export class SqliteLedgerStore extends LedgerStore {
         since = again;
         return;
       }
-      since = minuteStart((this.options.now ?? Date.now)() - BACKFILL_MS);
-      db.prepare(minuteBackfill(() => '?')).run(since);
-      db.prepare('INSERT INTO ledger_meta (key, value) VALUES (?, ?)').run(MINUTELY_SINCE_KEY, since);
+      since = rollupStart((this.options.now ?? Date.now)() - BACKFILL_MS);
+      db.prepare(rollupBackfill(() => '?')).run(since);
+      db.prepare('INSERT INTO ledger_meta (key, value) VALUES (?, ?)').run(ROLLUP_SINCE_KEY, since);
     });
     return since;
   }
@@ -133,7 +133,7 @@ export class SqliteLedgerStore extends LedgerStore {
       this.transaction(() => {
         for (const r of records) this.insertRecord!.run(...(recordValues(r) as SQLInputValue[]));
         for (const h of rollUp(records)) this.addHourly!.run(...(hourlyValues(h) as SQLInputValue[]));
-        for (const m of rollUpMinutes(records)) this.addMinute!.run(...(m as SQLInputValue[]));
+        for (const m of rollUpSlots(records)) this.addRollup!.run(...(m as SQLInputValue[]));
       });
     });
   }
@@ -175,11 +175,11 @@ export class SqliteLedgerStore extends LedgerStore {
           .all(from, to)
           .map((r) => toWindow(r as Record<string, unknown>, buckets))
           .filter((w) => w.requests > 0);
-      const plan = this.options.minuteReads === false ? null : planWindow(query, this.minutelySince);
+      const plan = this.options.rollupReads === false ? null : planWindow(query, this.rollupsSince);
       if (!plan) return raw(query.from, query.to);
       const parts = plan.raw.map(([from, to]) => raw(from, to));
-      if (plan.minutes) {
-        const rows = db.prepare(minuteSelect(query, plan.buckets, () => '?')).all(...plan.minutes);
+      if (plan.slots) {
+        const rows = db.prepare(rollupSelect(query, plan.buckets, () => '?')).all(...plan.slots);
         parts.push(rows.map((r) => toWindow(r as Record<string, unknown>, buckets)));
       }
       return mergeWindows(parts, buckets);
@@ -222,7 +222,7 @@ export class SqliteLedgerStore extends LedgerStore {
         const db = this.open();
         const records = db.prepare('DELETE FROM usage_records WHERE ts < ?').run(before).changes;
         const hours = db.prepare('DELETE FROM usage_hourly WHERE hour < ?').run(before).changes;
-        db.prepare('DELETE FROM usage_minutely WHERE minute < ?').run(before);
+        db.prepare('DELETE FROM usage_10s WHERE slot < ?').run(before);
         result = { records: Number(records), hours: Number(hours) };
       });
       return result;

@@ -11,45 +11,51 @@ import {
 import { type SqlValue, WINDOW_SQL, windowColumn } from './ledger-sql';
 
 /**
- * Minute rollups of the window measures (`usage_minutely`), so a window read sums at most a few hundred rows per
- * group instead of scanning every raw record: the health score's hour at 100 calls/s is 360,000 records but 60
- * minute rows per endpoint × model. They are written in the same transaction as the records they count (exact, and
- * late records land in their own minute), hold the latency ladder's cumulative buckets, and are purged with the
- * records. `ledger_meta.minutely_since` says from which minute they are complete: a ledger created by an earlier
- * version gets the last BACKFILL_MS rolled up from its records once, on the first start; before that minute, and
- * for the partial minutes at a window's edges, windows read the raw records.
+ * 10-second rollups of the window measures (`usage_10s`), so a window read sums at most a few hundred rows per
+ * group instead of scanning every raw record: the health score's hour at 100 calls/s is 360,000 records but 360
+ * slot rows per endpoint × model. They are written in the same transaction as the records they count (exact, and
+ * late records land in their own slot), hold the latency ladder's cumulative buckets, and are purged with the
+ * records. `ledger_meta.rollup_10s_since` says from which slot they are complete: a ledger created by an earlier
+ * version gets the last BACKFILL_MS rolled up from its records once, on the first start; before that slot, and
+ * for the partial slots at a window's edges, windows read the raw records.
+ *
+ * The slot is the health score's window step (HEALTH_WINDOW_STEP_MS, 10 s by default), so its windows have no
+ * ragged edges: no raw scan at all. Minute rollups (`usage_minutely`, the version before) left up to two partial
+ * minutes to scan at every read: at 650 calls/s, a 40–100 ms block of the event loop every 10 s. An earlier
+ * version's `usage_minutely` is no longer read, written or purged (replicas of that version may still write it
+ * during a rolling upgrade); drop it once none runs (docs/ledger.md).
  */
-export const MINUTE_MS = 60_000;
+export const ROLLUP_MS = 10_000;
 /** How far back the first start of this version rolls up existing records. */
 export const BACKFILL_MS = 2 * 3_600_000;
-export const MINUTELY_SINCE_KEY = 'minutely_since';
+export const ROLLUP_SINCE_KEY = 'rollup_10s_since';
 
 const FLOAT_MEASURES = new Set<WindowMeasure>(['costUsd', 'latencyMsSum', 'qualitySum']);
 const bucketColumn = (i: number): string => `h_${i}`;
 
-export const MINUTE_COLUMNS: readonly string[] = [
-  'minute',
+export const ROLLUP_COLUMNS: readonly string[] = [
+  'slot',
   ...USAGE_DIMENSIONS,
   ...WINDOW_MEASURES.map(windowColumn),
   ...LATENCY_LADDER_MS.map((_, i) => bucketColumn(i)),
 ];
 
-export const minuteStart = (ts: number): number => Math.floor(ts / MINUTE_MS) * MINUTE_MS;
+export const rollupStart = (ts: number): number => Math.floor(ts / ROLLUP_MS) * ROLLUP_MS;
 
-export function minuteSchema(dialect: 'sqlite' | 'postgres'): string[] {
+export function rollupSchema(dialect: 'sqlite' | 'postgres'): string[] {
   const float = dialect === 'sqlite' ? 'REAL' : 'DOUBLE PRECISION';
   const measures = WINDOW_MEASURES.map(
     (m) => `${windowColumn(m)} ${FLOAT_MEASURES.has(m) ? float : 'BIGINT'} NOT NULL DEFAULT 0`,
   );
   const buckets = LATENCY_LADDER_MS.map((_, i) => `${bucketColumn(i)} BIGINT NOT NULL DEFAULT 0`);
   return [
-    `CREATE TABLE IF NOT EXISTS usage_minutely (
-  minute BIGINT NOT NULL,
+    `CREATE TABLE IF NOT EXISTS usage_10s (
+  slot BIGINT NOT NULL,
   endpoint TEXT NOT NULL,
   provider TEXT NOT NULL,
   model TEXT NOT NULL,
   ${[...measures, ...buckets].join(',\n  ')},
-  PRIMARY KEY (minute, endpoint, provider, model)
+  PRIMARY KEY (slot, endpoint, provider, model)
 )`,
     'CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL)',
   ];
@@ -85,15 +91,15 @@ function measuresOf(r: UsageRecord): Record<WindowMeasure, number> {
   };
 }
 
-/** The minute rows a batch of records adds to (in key order, so concurrent writers never deadlock). */
-export function rollUpMinutes(records: readonly UsageRecord[]): SqlValue[][] {
-  const rows = new Map<string, { minute: number; usage: WindowUsage }>();
+/** The slot rows a batch of records adds to (in key order, so concurrent writers never deadlock). */
+export function rollUpSlots(records: readonly UsageRecord[]): SqlValue[][] {
+  const rows = new Map<string, { slot: number; usage: WindowUsage }>();
   for (const r of records) {
-    const minute = minuteStart(r.ts);
-    const key = `${String(minute).padStart(16, '0')}\u0000${r.endpoint}\u0000${r.provider}\u0000${r.model}`;
+    const slot = rollupStart(r.ts);
+    const key = `${String(slot).padStart(16, '0')}\u0000${r.endpoint}\u0000${r.provider}\u0000${r.model}`;
     let row = rows.get(key);
     if (!row) {
-      row = { minute, usage: emptyWindow(LATENCY_LADDER_MS.length, r.endpoint, r.provider, r.model) };
+      row = { slot, usage: emptyWindow(LATENCY_LADDER_MS.length, r.endpoint, r.provider, r.model) };
       rows.set(key, row);
     }
     const m = measuresOf(r);
@@ -106,8 +112,8 @@ export function rollUpMinutes(records: readonly UsageRecord[]): SqlValue[][] {
   }
   return [...rows.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, { minute, usage }]) => [
-      minute,
+    .map(([, { slot, usage }]) => [
+      slot,
       usage.endpoint,
       usage.provider,
       usage.model,
@@ -116,63 +122,63 @@ export function rollUpMinutes(records: readonly UsageRecord[]): SqlValue[][] {
     ]);
 }
 
-/** `INSERT ... ON CONFLICT DO UPDATE` adding a batch's minute rows to what is there. */
-export function minuteUpsert(placeholders: string): string {
-  const updates = MINUTE_COLUMNS.slice(4)
-    .map((c) => `${c} = usage_minutely.${c} + excluded.${c}`)
+/** `INSERT ... ON CONFLICT DO UPDATE` adding a batch's slot rows to what is there. */
+export function rollupUpsert(placeholders: string): string {
+  const updates = ROLLUP_COLUMNS.slice(4)
+    .map((c) => `${c} = usage_10s.${c} + excluded.${c}`)
     .join(', ');
-  return `INSERT INTO usage_minutely (${MINUTE_COLUMNS.join(', ')}) VALUES ${placeholders}
-ON CONFLICT (minute, endpoint, provider, model) DO UPDATE SET ${updates}`;
+  return `INSERT INTO usage_10s (${ROLLUP_COLUMNS.join(', ')}) VALUES ${placeholders}
+ON CONFLICT (slot, endpoint, provider, model) DO UPDATE SET ${updates}`;
 }
 
 /**
  * Rolls up the records from `$1` on with the same SQL as a window read (the first start of this version, before
- * any minute row exists). Minutes are whole: `$1` is a minute start.
+ * any slot row exists). Slots are whole: `$1` is a slot start.
  */
-export function minuteBackfill(param: (i: number) => string): string {
+export function rollupBackfill(param: (i: number) => string): string {
   const sums = WINDOW_MEASURES.map((m) => WINDOW_SQL[m]);
   const buckets = LATENCY_LADDER_MS.map(
     (bound) => `SUM(CASE WHEN status <> 'aborted' AND latency_ms <= ${bound} THEN 1 ELSE 0 END)`,
   );
-  const minute = `(ts - (ts % ${MINUTE_MS}))`;
-  return `INSERT INTO usage_minutely (${MINUTE_COLUMNS.join(', ')})
-SELECT ${minute} AS m, ${USAGE_DIMENSIONS.join(', ')}, ${[...sums, ...buckets].join(', ')}
-FROM usage_records WHERE ts >= ${param(1)} GROUP BY ${minute}, ${USAGE_DIMENSIONS.join(', ')}`;
+  const slot = `(ts - (ts % ${ROLLUP_MS}))`;
+  return `INSERT INTO usage_10s (${ROLLUP_COLUMNS.join(', ')})
+SELECT ${slot} AS s, ${USAGE_DIMENSIONS.join(', ')}, ${[...sums, ...buckets].join(', ')}
+FROM usage_records WHERE ts >= ${param(1)} GROUP BY ${slot}, ${USAGE_DIMENSIONS.join(', ')}`;
 }
 
-/** How a window is read: whole minutes from the rollups, the rest (edges, before `since`) from the raw records. */
+/** How a window is read: whole slots from the rollups, the rest (edges, before `since`) from the raw records. */
 export interface WindowPlan {
   /** [from, to) ranges read from the raw records. */
   raw: [number, number][];
-  /** [from, to) of whole minutes read from the rollups; null when none. */
-  minutes: [number, number] | null;
+  /** [from, to) of whole slots read from the rollups; null when none. */
+  slots: [number, number] | null;
   /** Per query bound, its index on the ladder. */
   buckets: number[];
 }
 
-/** Null when the rollups cannot answer the query (a bound off the ladder, or no minute rollups yet). */
+/** Null when the rollups cannot answer the query (a bound off the ladder, or no rollups yet). */
 export function planWindow(query: WindowQuery, since: number | null): WindowPlan | null {
   if (since === null) return null;
   const buckets = (query.latencyBoundsMs ?? []).map((b) => LATENCY_LADDER_MS.indexOf(b));
   if (buckets.some((i) => i < 0)) return null;
-  const first = Math.max(Math.ceil(query.from / MINUTE_MS) * MINUTE_MS, since);
-  const last = minuteStart(query.to);
-  if (last - first < MINUTE_MS) return { raw: [[query.from, query.to]], minutes: null, buckets };
+  const first = Math.max(Math.ceil(query.from / ROLLUP_MS) * ROLLUP_MS, since);
+  const last = rollupStart(query.to);
+  if (last - first < ROLLUP_MS) return { raw: [[query.from, query.to]], slots: null, buckets };
   const raw: [number, number][] = [];
   if (query.from < first) raw.push([query.from, first]);
   if (last < query.to) raw.push([last, query.to]);
-  return { raw, minutes: [first, last], buckets };
+  return { raw, slots: [first, last], buckets };
 }
 
 /** The rollup query of a plan: the window measures and the asked buckets, grouped like `windowSelect`. */
-export function minuteSelect(query: WindowQuery, buckets: readonly number[], param: (i: number) => string): string {
+export function rollupSelect(query: WindowQuery, buckets: readonly number[], param: (i: number) => string): string {
   const keep = USAGE_DIMENSIONS.filter((d) => query.groupBy?.includes(d));
   const dims = USAGE_DIMENSIONS.map((d) => (keep.includes(d) ? d : `'${ANY}' AS ${d}`)).join(', ');
   const sums = WINDOW_MEASURES.map((m) => `COALESCE(SUM(${windowColumn(m)}), 0) AS ${windowColumn(m)}`);
   const le = buckets.map((b, i) => `COALESCE(SUM(${bucketColumn(b)}), 0) AS w_le_${i}`);
   const group = keep.length > 0 ? `GROUP BY ${keep.join(', ')}` : '';
-  return `SELECT ${dims}, ${[...sums, ...le].join(', ')} FROM usage_minutely
-WHERE minute >= ${param(1)} AND minute < ${param(2)} ${group}`;
+  return `SELECT ${dims}, ${[...sums, ...le].join(', ')} FROM usage_10s
+WHERE slot >= ${param(1)} AND slot < ${param(2)} ${group}`;
 }
 
 /** Sums window rows of the same group (endpoint, provider, model), in the raw read's order; drops empty ones. */
