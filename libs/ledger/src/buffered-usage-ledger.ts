@@ -15,8 +15,17 @@ export interface BufferedLedgerOptions {
   maxBuffer?: number;
   /** Characters of the redacted preview kept. */
   previewChars?: number;
+  /**
+   * Records per store write (default 100). A flush writes its batch in writes of at most this many, letting the event
+   * loop serve requests between them: SQLite writes synchronously, and a second's records at 650 calls/s in one
+   * transaction held the loop for about 10 ms, a step in every in-flight call's latency.
+   */
+  writeChunk?: number;
   now?: () => number;
 }
+
+/** Lets the event loop run what is waiting (I/O, timers) before the next store write. */
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const MAX_LABEL = 100;
 const label = (value: unknown, fallback: string): string =>
@@ -31,9 +40,9 @@ const nullableAmount = (value: unknown): number | null =>
   typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
 
 /**
- * The ledger over a LedgerStore: `record` appends to an in-memory buffer; a timer writes it every flushMs
- * in one batch (records + rollups in one transaction). A failing store never reaches a request: the batch
- * stays buffered (up to maxBuffer) and is retried on the next tick.
+ * The ledger over a LedgerStore: `record` appends to an in-memory buffer; a timer writes it every flushMs,
+ * in writes of at most `writeChunk` records (records + rollups in one transaction each). A failing store never
+ * reaches a request: what was not written stays buffered (up to maxBuffer) and is retried on the next tick.
  */
 export class BufferedUsageLedger extends UsageLedger {
   private readonly logger = new Logger('UsageLedger');
@@ -48,6 +57,7 @@ export class BufferedUsageLedger extends UsageLedger {
   private readonly tags: string[];
   private readonly now: () => number;
   private readonly maxBuffer: number;
+  private readonly writeChunk: number;
   /** Store's figure for `spendDay`, as of the last refresh, and this instance's spend written since. */
   private spendDay = 0;
   private spendStored = 0;
@@ -63,6 +73,7 @@ export class BufferedUsageLedger extends UsageLedger {
     this.tags = formatTags({ store: store.kind });
     this.now = options.now ?? Date.now;
     this.maxBuffer = options.maxBuffer ?? 50_000;
+    this.writeChunk = Math.max(1, options.writeChunk ?? 100);
   }
 
   /** Opens the store, loads today's spend and starts the flush timer. */
@@ -150,19 +161,27 @@ export class BufferedUsageLedger extends UsageLedger {
       const batch = this.buffer;
       this.buffer = [];
       const started = performance.now();
+      let done = 0;
       try {
-        await this.store.append(batch);
-        this.written += batch.length;
+        while (done < batch.length) {
+          if (done > 0) await yieldToLoop();
+          const chunk = batch.length <= this.writeChunk ? batch : batch.slice(done, done + this.writeChunk);
+          await this.store.append(chunk);
+          done += chunk.length;
+        }
         this.lastFlushAt = this.now();
         this.lastError = null;
-        this.metrics.increment(LEDGER_METRICS.recordsWritten.name, batch.length, this.tags);
         this.metrics.distribution(LEDGER_METRICS.flushDuration.name, performance.now() - started, this.tags);
       } catch (error) {
-        this.buffer = batch.concat(this.buffer).slice(-this.maxBuffer);
+        // The writes that succeeded are in the store; only the rest is kept for the next tick (no duplicates).
+        this.buffer = batch.slice(done).concat(this.buffer).slice(-this.maxBuffer);
         this.lastError = error instanceof Error ? error.message : String(error);
         this.metrics.increment(LEDGER_METRICS.flushErrors.name, 1, this.tags);
-        this.logger.warn(`ledger flush failed (${batch.length} records kept for retry): ${this.lastError}`);
+        this.logger.warn(`ledger flush failed (${batch.length - done} records kept for retry): ${this.lastError}`);
         return;
+      } finally {
+        this.written += done;
+        if (done > 0) this.metrics.increment(LEDGER_METRICS.recordsWritten.name, done, this.tags);
       }
       this.metrics.gauge(LEDGER_METRICS.bufferSize.name, this.buffer.length, this.tags);
     }

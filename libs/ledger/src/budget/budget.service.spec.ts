@@ -96,6 +96,43 @@ describe('BufferedUsageLedger', () => {
     await ledger.stop();
   });
 
+  it('writes a flush in chunks, serving the event loop between them, and keeps only the unwritten rest on a failure', async () => {
+    const store = new SqliteLedgerStore(':memory:');
+    const metrics = new InMemoryMetrics();
+    const ledger = new BufferedUsageLedger(store, metrics, new BasicTextRedactor(), {
+      flushMs: 60_000,
+      retentionDays: 90,
+      storePreview: false,
+      writeChunk: 100,
+      now: () => NOON,
+    });
+    await ledger.start();
+    const append = store.append.bind(store);
+    const sizes: number[] = [];
+    const ranBetween: number[] = [];
+    let failOn = 2;
+    store.append = (records) => {
+      sizes.push(records.length);
+      // Something queued before the flush (a request's I/O) runs between two writes, not after all of them.
+      if (sizes.length === 1) setImmediate(() => ranBetween.push(sizes.length));
+      if (sizes.length === failOn) return Promise.reject(new Error('disk full'));
+      return append(records);
+    };
+    for (let i = 0; i < 250; i++) ledger.record(usageRecord({ ts: NOON + i }));
+    await ledger.flush();
+    expect(sizes).toEqual([100, 100]);
+    expect(ranBetween).toEqual([1]);
+    expect(ledger.status()).toMatchObject({ buffered: 150, written: 100, lastError: 'disk full' });
+    failOn = -1;
+    await ledger.flush();
+    expect(sizes).toEqual([100, 100, 100, 50]);
+    expect(ledger.status()).toMatchObject({ buffered: 0, written: 250, lastError: null });
+    // Every record once: the failed chunk's records were written on the retry, the first chunk's not again.
+    expect(await store.countRecords(NOON, NOON + 250)).toBe(250);
+    expect(metrics.named('ledger.records.written').reduce((n, m) => n + Number(m.value), 0)).toBe(250);
+    await ledger.stop();
+  });
+
   it('drops the preview unless LEDGER_STORE_PREVIEW, and redacts it when kept', async () => {
     const { ledger, store } = await setup('alert', undefined);
     ledger.record(usageRecord({ ts: NOON, preview: 'mail bob@example.com' }));
