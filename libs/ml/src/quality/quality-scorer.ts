@@ -19,13 +19,13 @@ export class QualityScorer {
   ) {}
 
   score(input: QualityInput): QualityReport {
-    const signals = computeSignals(input, this.embedder);
+    const signals = computeSignals(input, this.embedder, this.models.lexicon);
     return this.report(signals, input);
   }
 
   /** The signals behind a report (for diagnostics and the evaluation scripts). */
   signals(input: QualityInput): QualitySignals {
-    return computeSignals(input, this.embedder);
+    return computeSignals(input, this.embedder, this.models.lexicon);
   }
 
   private report(signals: QualitySignals, input: QualityInput): QualityReport {
