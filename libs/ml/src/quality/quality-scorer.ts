@@ -19,13 +19,13 @@ export class QualityScorer {
   ) {}
 
   score(input: QualityInput): QualityReport {
-    const signals = computeSignals(input, this.embedder, this.models.lexicon);
+    const signals = computeSignals(input, this.embedder);
     return this.report(signals, input);
   }
 
   /** The signals behind a report (for diagnostics and the evaluation scripts). */
   signals(input: QualityInput): QualitySignals {
-    return computeSignals(input, this.embedder, this.models.lexicon);
+    return computeSignals(input, this.embedder);
   }
 
   private report(signals: QualitySignals, input: QualityInput): QualityReport {

@@ -1,7 +1,6 @@
 import { contentWords, cosine, STOP_WORDS, tokenize } from '../embeddings/tokenize';
 import type { OfflineEmbedder, TokenVector } from '../embeddings/offline-embedder';
 import type { QualityInput } from './quality.types';
-import type { Lexicon } from './lexicon';
 
 /** Documents longer than this are scored on their first part (bounded request-path cost). */
 const MAX_DOCUMENT_CHARS = 20_000;
@@ -137,12 +136,6 @@ export interface QualitySignals {
   numberConflict: boolean;
   /** The answer uses a word whose opposite the evidence uses (and not the word itself): "north" for "south". */
   antonymConflict: boolean;
-  /**
-   * Sibling swap (WordNet lexicon, v4): the answer states a word the evidence (its two sentences) lacks, with no
-   * synonym or derivation there, while the evidence states a co-hyponym of it (same direct or instance hypernym:
-   * another city, planet, colour, gas...) that neither the answer nor the question has. False without a lexicon.
-   */
-  siblingConflict: boolean;
   /** Share of the answer's word pairs shared with the evidence that keep the evidence's order (role swaps). */
   orderAgreement: number;
   /**
@@ -302,28 +295,8 @@ function listItems(text: string): string[][] {
     .filter((words) => words.length > 0);
 }
 
-/** Lemma ids (WordNet lexicon) of a text's content words; empty without a lexicon. */
-function lemmaSet(words: readonly string[], lexicon: Lexicon | undefined): Set<number> {
-  const out = new Set<number>();
-  if (lexicon) for (const w of words) if (isContentWord(w)) for (const l of lexicon.lemmas(w)) out.add(l);
-  return out;
-}
-
-/** Lemma ids and their related words (synonyms, derivationally related forms). */
-function withRelatedLemmas(lemmas: ReadonlySet<number>, lexicon: Lexicon | undefined): Set<number> {
-  const out = new Set(lemmas);
-  if (lexicon) for (const l of lemmas) for (const r of lexicon.relatedOf(l)) out.add(r);
-  return out;
-}
-
-/**
- * Computes the quality signals of one answer with a synchronous offline embedder and, when loaded, the WordNet
- * lexicon (sibling swaps; synonyms and derivations as evidence support). Without it those checks are skipped:
- * the v3 signals.
- */
-export function computeSignals(input: QualityInput, embedder: OfflineEmbedder, lexicon?: Lexicon): QualitySignals {
-  const lemmasOf = (words: readonly string[]): Set<number> => lemmaSet(words, lexicon);
-  const withRelated = (lemmas: ReadonlySet<number>): Set<number> => withRelatedLemmas(lemmas, lexicon);
+/** Computes the quality signals of one answer with a synchronous offline embedder. */
+export function computeSignals(input: QualityInput, embedder: OfflineEmbedder): QualitySignals {
   const answer = input.answer.trim();
   const answerWords = tokenize(answer);
   const empty = answerWords.length === 0;
@@ -365,7 +338,6 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder, l
   let nameConflict = false;
   let numberConflict = false;
   let antonymConflict = false;
-  let siblingConflict = false;
   let orderAgreement = 1;
   let listCoverage = 1;
   if (!empty && LIST_QUESTION.test(input.question)) {
@@ -442,33 +414,24 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder, l
 
     // Evidence: among the candidate sentences about the question (fit at least 60 % of the best one), the
     // one that covers most of the answer's new words (not in the question), with the next one when it adds.
-    // With the lexicon, a new word is also covered by a synonym or derivationally related form of it there
-    // ("automobile" by "car", "approved" by "approval"): one of its lemmas is among the sentence's lemmas and
-    // their related words.
-    const newWords: { token: string; stem: string; weight: number }[] = [];
+    const newWords: { stem: string; weight: number }[] = [];
     for (const t of answerTokens) {
       if (!isClaimWord(t.token) || questionStems.has(stem(t.token))) continue;
-      newWords.push({ token: t.token, stem: stem(t.token), weight: t.weight });
+      newWords.push({ stem: stem(t.token), weight: t.weight });
     }
     const newWeight = newWords.reduce((a, w) => a + w.weight, 0);
-    const covers = (w: (typeof newWords)[number], stems: ReadonlySet<string>, related: ReadonlySet<number>): boolean =>
-      stems.has(w.stem) || (lexicon !== undefined && lexicon.lemmas(w.token).some((l) => related.has(l)));
-    const coverageOf = (stems: ReadonlySet<string>, related: ReadonlySet<number>): number =>
-      newWeight === 0 ? 1 : newWords.reduce((a, w) => a + (covers(w, stems, related) ? w.weight : 0), 0) / newWeight;
+    const coverageOf = (stems: ReadonlySet<string>): number =>
+      newWeight === 0 ? 1 : newWords.reduce((a, w) => a + (stems.has(w.stem) ? w.weight : 0), 0) / newWeight;
     const eligible = candidates
       .map((c, i) => ({ i, fit: questionFit[i]!, stems: docSentenceStems[c.i]! }))
       .filter(({ fit }) => fit >= 0.6 * bestQuestionFit)
-      .map((e) => {
-        const related = withRelated(lemmasOf(tokenize(candidateSentences[e.i]!)));
-        return { ...e, related, cover: coverageOf(e.stems, related) };
-      })
+      .map((e) => ({ ...e, cover: coverageOf(e.stems) }))
       .sort((a, b) => b.cover - a.cover || b.fit - a.fit);
     const evidenceText = eligible.length > 0 ? candidateSentences[eligible[0]!.i]! : '';
     const evidenceWords = tokenize(evidenceText);
     const evidenceStems = new Set(evidenceWords.filter(isContentWord).map(stem));
     const twoStems = new Set([...evidenceStems, ...(eligible[1]?.stems ?? [])]);
-    const twoRelated = new Set([...(eligible[0]?.related ?? []), ...(eligible[1]?.related ?? [])]);
-    evidenceSupport = coverageOf(twoStems, twoRelated);
+    evidenceSupport = coverageOf(twoStems);
     // Slot conflicts against the evidence: a name, a number or an opposite in place of the evidence's own.
     const questionNames = namesIn(input.question);
     const evidenceNames = namesIn(evidenceText);
@@ -493,31 +456,6 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder, l
       ) {
         antonymConflict = true;
         break;
-      }
-    }
-    // Sibling swap (WordNet): a new answer word whose co-hyponym the evidence (its two sentences) states in its
-    // place ("Venus" where the evidence says "Mars", "Lyon" for "Marseille", "neon" for "helium").
-    if (lexicon) {
-      const evidenceLemmas = lemmasOf(
-        eligible[1] ? [...evidenceWords, ...tokenize(candidateSentences[eligible[1].i]!)] : evidenceWords,
-      );
-      const evidenceRelated = withRelated(evidenceLemmas);
-      const answerRelated = withRelated(lemmasOf(answerWords));
-      const questionLemmas = lemmasOf(questionWords);
-      for (const w of answerWordSet) {
-        if (siblingConflict) break;
-        if (!isClaimWord(w) || evidenceWordSet.has(w) || questionStems.has(stem(w))) continue;
-        const lemmas = lexicon.lemmas(w);
-        if (lemmas.some((l) => evidenceRelated.has(l))) continue;
-        const groups = new Set(lemmas.flatMap((l) => lexicon.groupsOf(l)));
-        if (groups.size === 0) continue;
-        for (const e of evidenceLemmas) {
-          if (answerRelated.has(e) || questionLemmas.has(e)) continue;
-          if (lexicon.groupsOf(e).some((g) => groups.has(g))) {
-            siblingConflict = true;
-            break;
-          }
-        }
       }
     }
     // Order: pairs of shared words in the answer that keep the evidence's order.
@@ -575,7 +513,6 @@ export function computeSignals(input: QualityInput, embedder: OfflineEmbedder, l
     nameConflict,
     numberConflict,
     antonymConflict,
-    siblingConflict,
     orderAgreement,
     listCoverage,
     refusal,
@@ -610,7 +547,7 @@ export const FEATURE_NAMES = [
   'evidence_support',
   'no_name_conflict',
   'no_number_conflict',
-  'no_antonym_or_sibling_conflict',
+  'no_antonym_conflict',
   'order_agreement',
   'list_coverage',
   'not_refusal',
@@ -644,8 +581,7 @@ export function featureVector(signals: QualitySignals, _endpoint?: QualityInput[
     doc ? signals.evidenceSupport : 1,
     not(signals.nameConflict),
     not(signals.numberConflict),
-    // v4: one input for both swaps (a separate sibling input was tried: dev CV 0.795 vs 0.805, both without the other v4 changes).
-    not(signals.antonymConflict || signals.siblingConflict),
+    not(signals.antonymConflict),
     signals.orderAgreement,
     signals.listCoverage,
     not(signals.refusal),

@@ -4,7 +4,6 @@ import type { LayersModel } from '@tensorflow/tfjs';
 import { loadTfjs } from '../tfjs';
 import { createOfflineEmbedder, type OfflineEmbedderKind } from '../embeddings/offline-embedder.factory';
 import { auroc } from './evaluation';
-import { loadLexicon } from './lexicon';
 import {
   buildDataset,
   evaluateScores,
@@ -113,22 +112,15 @@ export async function trainQualityTask(args: string[]): Promise<void> {
   const { tf, backend } = await loadTfjs();
   const examples = readQualityExamples(dataFile);
   const devExamples = existsSync(devFile) && !args.includes('--no-dev') ? readQualityEvalSet(devFile) : [];
-  // The WordNet lexicon (models/lexicon) when present; without it the signals fall back (recorded in the meta).
-  const lexicon = args.includes('--no-lexicon') ? undefined : loadLexicon(modelsDir);
-  const report: Record<string, unknown> = {
-    backend,
-    examples: examples.length,
-    lexicon: lexicon ? `${lexicon.source}, ${lexicon.size} lemmas` : 'none',
-  };
+  const report: Record<string, unknown> = { backend, examples: examples.length };
   for (const [n, kind] of kinds.entries()) {
     const embedder = createOfflineEmbedder(modelsDir, kind);
     const train = buildDataset(
       examples.filter((e) => !isHeldOut(e)),
       embedder,
-      lexicon,
     );
-    const test = buildDataset(examples.filter(isHeldOut), embedder, lexicon);
-    const dev = buildDataset(devExamples, embedder, lexicon);
+    const test = buildDataset(examples.filter(isHeldOut), embedder);
+    const dev = buildDataset(devExamples, embedder);
     // Dev rows count `--dev-weight` times (default 1; 2 was tried: dev CV AUROC 0.70 vs 0.74): they are hand-written and closer to real answers than the
     // templates, which outnumber them.
     const devWeight = Number(option(args, 'dev-weight') ?? 1);
@@ -180,7 +172,7 @@ export async function trainQualityTask(args: string[]): Promise<void> {
     // The hand-written evaluation set: outside the generator's templates, never trained on.
     let evalSet: SetEvaluation | undefined;
     if (evalFile && existsSync(evalFile)) {
-      const set = buildDataset(readQualityEvalSet(evalFile), embedder, lexicon);
+      const set = buildDataset(readQualityEvalSet(evalFile), embedder);
       evalSet = evaluateSet(servedScores(predictAll(tf, model, set.x), set), set);
     }
     // The embedder's own effect: relevance alone, on answers that are either correct or off-topic.
@@ -192,7 +184,7 @@ export async function trainQualityTask(args: string[]): Promise<void> {
     const sanityFile = join(dirname(dataFile), 'sanity.jsonl');
     let sanity: Record<string, unknown> | undefined;
     if (existsSync(sanityFile)) {
-      const set = buildDataset(readQualityExamples(sanityFile), embedder, lexicon);
+      const set = buildDataset(readQualityExamples(sanityFile), embedder);
       const scores = predictAll(tf, model, set.x);
       sanity = {
         examples: scores.length,
@@ -251,12 +243,10 @@ export async function trainQualityTask(args: string[]): Promise<void> {
         const foldTrain = buildDataset(
           examples.filter((e) => foldOf(e) !== fold),
           embedder,
-          lexicon,
         );
         const foldTest = buildDataset(
           examples.filter((e) => foldOf(e) === fold),
           embedder,
-          lexicon,
         );
         const foldModel = await trainQualityModel(tf, foldTrain, trainOptions);
         aurocs.push(auroc(predictAll(tf, foldModel, foldTest.x), foldTest.y));
@@ -291,7 +281,6 @@ export async function trainQualityTask(args: string[]): Promise<void> {
           examples: test.x.length,
         },
         monotone: trainOptions.monotone,
-        lexicon: lexicon ? `${lexicon.source}, ${lexicon.size} lemmas` : 'none (models/lexicon missing: v3 signals)',
         ...(platt ? { calibration: { method: 'platt', a: round(platt.a), b: round(platt.b) } } : {}),
         ...(devCv
           ? {

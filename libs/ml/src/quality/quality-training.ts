@@ -6,7 +6,6 @@ import { fileSaveHandler, type Tf } from '../tfjs';
 import type { OfflineEmbedder } from '../embeddings/offline-embedder';
 import { fnv1a } from '../embeddings/tokenize';
 import { auroc, calibration, type Calibration } from './evaluation';
-import type { Lexicon } from './lexicon';
 import type { QualityModelMeta } from './quality-model';
 import { computeSignals, FEATURE_NAMES, featureVector } from './quality-signals';
 import type { QualityInput } from './quality.types';
@@ -67,12 +66,12 @@ export interface QualityDataset {
   examples: QualityExample[];
 }
 
-export function buildDataset(examples: QualityExample[], embedder: OfflineEmbedder, lexicon?: Lexicon): QualityDataset {
+export function buildDataset(examples: QualityExample[], embedder: OfflineEmbedder): QualityDataset {
   const x: number[][] = [];
   const rules: number[] = [];
   const failure: boolean[] = [];
   for (const e of examples) {
-    const signals = computeSignals(e, embedder, lexicon);
+    const signals = computeSignals(e, embedder);
     x.push(featureVector(signals, e.endpoint));
     rules.push(rulesScore(signals));
     failure.push(isFailureToAnswer(signals));
