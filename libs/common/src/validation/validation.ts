@@ -1,7 +1,6 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
 import { RequestValidationError, type FieldProblem } from '../errors/domain-error';
-import { memoiseValidationMetadata } from './validation-metadata-cache';
 
 /** The most unknown fields named one by one in a refusal; the rest are counted. */
 const MAX_UNKNOWN_LISTED = 20;
@@ -73,7 +72,6 @@ export class RequestValidationPipe extends ValidationPipe {
       validationError: { target: false, value: true },
       exceptionFactory: (errors) => new RequestValidationError(toFieldProblems(errors)),
     });
-    memoiseValidationMetadata();
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
