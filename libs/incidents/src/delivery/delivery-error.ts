@@ -22,6 +22,17 @@ export class DeliveryTimeoutError extends Error {
   }
 }
 
+/**
+ * The row's lease was no longer this worker's when it was about to send a create: another replica holds the row and
+ * delivers it (its key lookup finds whatever this one did). Not a delivery failure: nothing is marked or counted.
+ */
+export class LeaseLostError extends Error {
+  constructor(outboxId: string) {
+    super(`outbox ${outboxId}: lease lost before the create was sent`);
+    this.name = 'LeaseLostError';
+  }
+}
+
 export interface ClassifiedError {
   reason: DeliveryErrorReason;
   /** Whether a later attempt can succeed: anything but an error that says it cannot (`retryable === false`). */

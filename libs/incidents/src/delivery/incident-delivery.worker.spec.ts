@@ -297,6 +297,85 @@ describe('IncidentDeliveryWorker (delivery state machine)', () => {
     expect(port.incidents).toHaveLength(1);
   });
 
+  it('sends no create when the row was taken over between the key lookup and the create (lease fence)', async () => {
+    const { store, port, metrics, worker, record } = await setup();
+    const { outboxId, key } = await record('m1', 0);
+    // This worker's lookup is slow; meanwhile its lease ends and another replica claims the row.
+    const lookup = port.findByKey.bind(port);
+    port.findByKey = async (k, options) => {
+      const found = await lookup(k, options);
+      expect(await store.claimDue('other-replica', T0 + LEASE + 1, LEASE, 10)).toHaveLength(1);
+      return found;
+    };
+    await worker.deliverDue(T0);
+    expect(port.calls.map((c) => c.operation)).toEqual(['findByKey']);
+    expect(port.byKey(key)).toHaveLength(0);
+    // Left to its new holder as it is: not put back, not counted as a delivery error.
+    expect(await store.get(outboxId)).toMatchObject({ state: 'delivering', claimedBy: 'other-replica', attempts: 0 });
+    expect(metrics.named(INCIDENT_METRICS.deliveryErrors.name)).toEqual([]);
+  });
+
+  describe('a create runs only while the lease it relies on lasts', () => {
+    async function oneRow(port: InMemoryIncidentsPort) {
+      const oneSecond = testConfig({ INCIDENTS_LEASE_MS: '1000', INCIDENTS_RETRY_BASE_MS: '10' });
+      const store = new SqliteIncidentOutbox(':memory:');
+      await store.init();
+      const worker = new IncidentDeliveryWorker(store, port, oneSecond, new InMemoryMetrics(), new BasicTextRedactor());
+      const content = new IncidentContentBuilder(oneSecond, new BasicTextRedactor());
+      const outboxId = randomUUID();
+      const built = content.build(
+        { source: 'api', monitorName: 'm', group: '', message: 'x', runbookMarkdown: 'r', severity: 'SEV-3', tags: [] },
+        outboxId,
+      );
+      await store.recordAlert({
+        now: Date.now() - 10,
+        dedupeWindowMs: 0,
+        mode: 'open',
+        dedupeKey: built.dedupeKey,
+        monitor: built.monitor,
+        group: built.group,
+        title: built.title,
+        severity: 'SEV-3',
+        outboxId,
+        request: built.request,
+      });
+      return { store, worker, outboxId };
+    }
+
+    it('aborted before the lease ends when it can no longer be renewed (the store unreachable)', async () => {
+      const port = new InMemoryIncidentsPort().failNext('create', { kind: 'hang' });
+      const { store, worker, outboxId } = await oneRow(port);
+      const renew = store.renewLease.bind(store);
+      let renewals = 0;
+      // The fence's renewal succeeds; every heartbeat after it fails.
+      store.renewLease = (...args) => (++renewals === 1 ? renew(...args) : Promise.reject(new Error('store down')));
+      const started = Date.now();
+      await worker.deliverDue();
+      const took = Date.now() - started;
+      // Given up at the lease's end less its margin (900 ms), not at the 120 s safety timeout, and before any other
+      // replica could claim the row (1,000 ms).
+      expect(took).toBeGreaterThanOrEqual(850);
+      expect(took).toBeLessThan(1000);
+      expect(renewals).toBeGreaterThan(1);
+      const row = (await store.get(outboxId))!;
+      expect(row).toMatchObject({ state: 'pending', attempts: 1 });
+      expect(row.lastError).toContain('Datadog create: no answer within');
+    });
+
+    it('kept going past the lease while the heartbeat renews it (a slow Datadog)', async () => {
+      const port = new InMemoryIncidentsPort();
+      const { store, worker, outboxId } = await oneRow(port);
+      const create = port.create.bind(port);
+      port.create = async (request, options) => {
+        await new Promise((r) => setTimeout(r, 1300));
+        return create(request, options);
+      };
+      await worker.deliverDue();
+      expect(await store.get(outboxId)).toMatchObject({ state: 'delivered' });
+      expect(port.incidents).toHaveLength(1);
+    });
+  });
+
   it('a call that never answers is given up after the safety timeout and retried', async () => {
     const port = new InMemoryIncidentsPort().failNext('findByKey', { kind: 'hang' });
     const shortLease = testConfig({ INCIDENTS_LEASE_MS: '1000', INCIDENTS_RETRY_BASE_MS: '10' });

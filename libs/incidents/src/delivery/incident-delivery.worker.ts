@@ -14,6 +14,7 @@ import {
   classifyDeliveryError,
   DELIVERY_ERROR_REASONS,
   DeliveryTimeoutError,
+  LeaseLostError,
   UNCONFIGURED_REASON,
 } from './delivery-error';
 
@@ -51,6 +52,11 @@ const KIND_TAGS = { create: formatTags({ kind: 'create' }), update: formatTags({
  * cannot (another 4xx) fails the row. Nothing is marked delivered unless Datadog answered with the incident.
  * A row whose lease expired (a replica died mid-delivery) is claimed again by any replica.
  */
+/** The lease of the row being delivered, as this process last saw it renewed: wall clock, 0 once lost. */
+interface HeldLease {
+  until: number;
+}
+
 @Injectable()
 export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('IncidentDelivery');
@@ -223,8 +229,12 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
       }
       let ref: DeliveredRef;
       try {
-        ref = await this.withHeartbeat(entry, () => this.send(entry));
+        ref = await this.withHeartbeat(entry, (held) => this.send(entry, clock, held));
       } catch (error) {
+        if (error instanceof LeaseLostError) {
+          this.logger.warn(`${error.message}; its new holder delivers it`);
+          return;
+        }
         const classified = classifyDeliveryError(error);
         if (classified.retryable) await this.retry(entry, classified, clock());
         else await this.fail(entry, classified, clock());
@@ -245,18 +255,26 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
 
   /**
    * Renews the row's lease every third of INCIDENTS_LEASE_MS while `work` runs: a delivery slower than the lease
-   * (a slow Datadog, the SDK loading) keeps its row, and only a holder that died lets its lease expire.
+   * (a slow Datadog, the SDK loading) keeps its row, and only a holder that died lets its lease expire. `work` is
+   * handed the lease as this process last saw it renewed (`held.until`, wall clock; 0 once another worker holds the
+   * row), so that a create can stop before the lease it relies on ends (`fencedCreate`).
    */
-  private async withHeartbeat<T>(entry: OutboxEntry, work: () => Promise<T>): Promise<T> {
+  private async withHeartbeat<T>(entry: OutboxEntry, work: (held: HeldLease) => Promise<T>): Promise<T> {
     const leaseMs = this.config.incidents.leaseMs;
+    const held: HeldLease = { until: Date.now() + leaseMs };
     const timer = setInterval(
       () => {
         // Stopping: the lease is left to expire, so that another replica can take the row over.
         if (this.stopped) return;
         const now = Date.now();
         this.store.renewLease(entry.id, this.workerId, now + leaseMs, now).then(
-          (held) => {
-            if (!held) this.logger.warn(`outbox ${entry.id}: lease lost during its delivery`);
+          (kept) => {
+            if (kept) {
+              if (held.until > 0) held.until = Math.max(held.until, now + leaseMs);
+              return;
+            }
+            held.until = 0;
+            this.logger.warn(`outbox ${entry.id}: lease lost during its delivery`);
           },
           (error: unknown) => this.logger.warn(`outbox ${entry.id}: lease not renewed: ${this.reason(error)}`),
         );
@@ -265,47 +283,95 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
     );
     timer.unref();
     try {
-      return await work();
+      return await work(held);
     } finally {
       clearInterval(timer);
     }
   }
 
   /** Sends one row: for a create, the key lookup first and the create only when Datadog holds none. */
-  private async send(entry: OutboxEntry): Promise<DeliveredRef> {
+  private async send(entry: OutboxEntry, clock: () => number, held: HeldLease): Promise<DeliveredRef> {
     const deadline = Date.now() + this.callTimeoutMs;
     if (entry.kind === 'create') {
       const request = entry.payload as IncidentRequest;
-      const found = await this.bounded('findByKey', deadline, (signal) =>
-        this.datadog.findByKey(request.idempotencyKey, { signal }),
+      const found = await this.bounded(
+        'findByKey',
+        () => deadline,
+        (signal) => this.datadog.findByKey(request.idempotencyKey, { signal }),
       );
-      const incident: DeliveredIncident =
-        found ?? (await this.bounded('create', deadline, (signal) => this.datadog.create(request, { signal })));
+      const incident: DeliveredIncident = found ?? (await this.fencedCreate(entry, request, deadline, clock, held));
       for (const warning of incident.warnings ?? []) this.logger.warn(`incident ${incident.id}: ${warning}`);
       return { incidentId: incident.id, url: incident.url };
     }
     if (!entry.incidentId) throw new Error(`update ${entry.id}: its incident has no Datadog id yet`);
     const incidentId = entry.incidentId;
-    await this.bounded('update', deadline, (signal) =>
-      this.datadog.update(incidentId, entry.payload as IncidentUpdate, { signal }),
+    await this.bounded(
+      'update',
+      () => deadline,
+      (signal) => this.datadog.update(incidentId, entry.payload as IncidentUpdate, { signal }),
     );
     return { incidentId, url: entry.incidentUrl ?? '' };
   }
 
   /**
-   * Runs one port call until the deadline; past it the call is aborted (its signal), so a create given up on cannot
-   * land later and escape the next attempt's key lookup.
+   * **A create is fenced by the lease.** Between the key lookup and the create, the lease is renewed and checked: a
+   * worker whose row was taken over (its heartbeats delayed past the lease by a stalled process or a slow store)
+   * sends nothing, and the new holder's lookup decides. The create then runs only while the lease it relies on lasts
+   * (less a tenth of it, at least 50 ms), as renewed by the heartbeat: when renewals stop succeeding it is aborted
+   * before another replica can claim the row, so the new holder's lookup runs after this create answered or was
+   * aborted, and finds it if it landed. Left open: a process stalled between the check and the send for longer than
+   * the lease (no timer can fire in a stalled process), and Datadog applying an aborted create later than the new
+   * holder's lookup.
    */
-  private async bounded<T>(operation: string, deadline: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const ms = Math.max(1, deadline - Date.now());
+  private async fencedCreate(
+    entry: OutboxEntry,
+    request: IncidentRequest,
+    deadline: number,
+    clock: () => number,
+    held: HeldLease,
+  ): Promise<DeliveredIncident> {
+    const leaseMs = this.config.incidents.leaseMs;
+    const now = clock();
+    const renewedAt = Date.now();
+    if (!(await this.store.renewLease(entry.id, this.workerId, now + leaseMs, now))) {
+      held.until = 0;
+      throw new LeaseLostError(entry.id);
+    }
+    if (held.until > 0) held.until = Math.max(held.until, renewedAt + leaseMs);
+    const margin = Math.max(50, Math.floor(leaseMs / 10));
+    return this.bounded(
+      'create',
+      () => Math.min(deadline, held.until - margin),
+      (signal) => this.datadog.create(request, { signal }),
+    );
+  }
+
+  /**
+   * Runs one port call until its limit (read again whenever it is reached: the heartbeat may have moved it); past it
+   * the call is aborted (its signal), so a create given up on cannot land later and escape the next attempt's key
+   * lookup.
+   */
+  private async bounded<T>(
+    operation: string,
+    limit: () => number,
+    call: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const started = Date.now();
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new DeliveryTimeoutError(operation, ms);
+      const arm = (): void => {
+        const left = limit() - Date.now();
+        if (left > 0) {
+          timer = setTimeout(arm, left);
+          timer.unref();
+          return;
+        }
+        const error = new DeliveryTimeoutError(operation, Date.now() - started);
         abort.abort(error);
         reject(error);
-      }, ms);
+      };
+      timer = setTimeout(arm, Math.max(1, limit() - Date.now()));
       timer.unref();
     });
     try {
