@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BasicTextRedactor } from '@app/common';
-import { DatadogApiError, type IncidentSeverity } from '@app/datadog';
+import { DatadogApiError, type IncidentRequest, type IncidentSeverity } from '@app/datadog';
 import { InMemoryMetrics } from '@app/telemetry';
 import { testConfig } from '../../../../test/support/app-config';
 import { InMemoryIncidentsPort } from '../../../../test/support/incidents-port-fake';
@@ -302,8 +302,8 @@ describe('IncidentDeliveryWorker (delivery state machine)', () => {
     const { outboxId, key } = await record('m1', 0);
     // This worker's lookup is slow; meanwhile its lease ends and another replica claims the row.
     const lookup = port.findByKey.bind(port);
-    port.findByKey = async (k, options) => {
-      const found = await lookup(k, options);
+    port.findByKey = async (k: string) => {
+      const found = await lookup(k);
       expect(await store.claimDue('other-replica', T0 + LEASE + 1, LEASE, 10)).toHaveLength(1);
       return found;
     };
@@ -366,9 +366,9 @@ describe('IncidentDeliveryWorker (delivery state machine)', () => {
       const port = new InMemoryIncidentsPort();
       const { store, worker, outboxId } = await oneRow(port);
       const create = port.create.bind(port);
-      port.create = async (request, options) => {
+      port.create = async (request: IncidentRequest) => {
         await new Promise((r) => setTimeout(r, 1300));
-        return create(request, options);
+        return create(request);
       };
       await worker.deliverDue();
       expect(await store.get(outboxId)).toMatchObject({ state: 'delivered' });
