@@ -58,6 +58,33 @@ async function setup(port = new InMemoryIncidentsPort(), t0 = T0) {
   return { store, port, metrics, worker, record, resolve };
 }
 
+/** One pending create on a real in-memory outbox, with a 1 s lease, for the tests on the real clock. */
+async function oneRow(port: InMemoryIncidentsPort, env: Record<string, string> = {}, now = Date.now() - 10) {
+  const oneSecond = testConfig({ INCIDENTS_LEASE_MS: '1000', ...env });
+  const store = new SqliteIncidentOutbox(':memory:');
+  await store.init();
+  const worker = new IncidentDeliveryWorker(store, port, oneSecond, new InMemoryMetrics(), new BasicTextRedactor());
+  const content = new IncidentContentBuilder(oneSecond, new BasicTextRedactor());
+  const outboxId = randomUUID();
+  const built = content.build(
+    { source: 'api', monitorName: 'm', group: '', message: 'x', runbookMarkdown: 'r', severity: 'SEV-3', tags: [] },
+    outboxId,
+  );
+  await store.recordAlert({
+    now,
+    dedupeWindowMs: 0,
+    mode: 'open',
+    dedupeKey: built.dedupeKey,
+    monitor: built.monitor,
+    group: built.group,
+    title: built.title,
+    severity: 'SEV-3',
+    outboxId,
+    request: built.request,
+  });
+  return { store, worker, outboxId };
+}
+
 describe('IncidentDeliveryWorker (delivery state machine)', () => {
   it("retention: purges a resolved incident's delivered rows once older than LEDGER_RETENTION_DAYS, never before", async () => {
     const { store, worker, record, resolve } = await setup();
@@ -262,28 +289,7 @@ describe('IncidentDeliveryWorker (delivery state machine)', () => {
   it('a delivery slower than the lease keeps its row (heartbeat): no other replica takes it over meanwhile', async () => {
     const port = new InMemoryIncidentsPort();
     port.latencyMs = 900;
-    const oneSecond = testConfig({ INCIDENTS_LEASE_MS: '1000' });
-    const store = new SqliteIncidentOutbox(':memory:');
-    await store.init();
-    const worker = new IncidentDeliveryWorker(store, port, oneSecond, new InMemoryMetrics(), new BasicTextRedactor());
-    const content = new IncidentContentBuilder(oneSecond, new BasicTextRedactor());
-    const outboxId = randomUUID();
-    const built = content.build(
-      { source: 'api', monitorName: 'm', group: '', message: 'x', runbookMarkdown: 'r', severity: 'SEV-3', tags: [] },
-      outboxId,
-    );
-    await store.recordAlert({
-      now: Date.now() - 10,
-      dedupeWindowMs: 0,
-      mode: 'open',
-      dedupeKey: built.dedupeKey,
-      monitor: built.monitor,
-      group: built.group,
-      title: built.title,
-      severity: 'SEV-3',
-      outboxId,
-      request: built.request,
-    });
+    const { store, worker, outboxId } = await oneRow(port);
     // findByKey + create: 1.8 s, past the 1 s lease.
     const delivery = worker.deliverDue();
     const stolen: string[] = [];
@@ -316,35 +322,9 @@ describe('IncidentDeliveryWorker (delivery state machine)', () => {
   });
 
   describe('a create runs only while the lease it relies on lasts', () => {
-    async function oneRow(port: InMemoryIncidentsPort) {
-      const oneSecond = testConfig({ INCIDENTS_LEASE_MS: '1000', INCIDENTS_RETRY_BASE_MS: '10' });
-      const store = new SqliteIncidentOutbox(':memory:');
-      await store.init();
-      const worker = new IncidentDeliveryWorker(store, port, oneSecond, new InMemoryMetrics(), new BasicTextRedactor());
-      const content = new IncidentContentBuilder(oneSecond, new BasicTextRedactor());
-      const outboxId = randomUUID();
-      const built = content.build(
-        { source: 'api', monitorName: 'm', group: '', message: 'x', runbookMarkdown: 'r', severity: 'SEV-3', tags: [] },
-        outboxId,
-      );
-      await store.recordAlert({
-        now: Date.now() - 10,
-        dedupeWindowMs: 0,
-        mode: 'open',
-        dedupeKey: built.dedupeKey,
-        monitor: built.monitor,
-        group: built.group,
-        title: built.title,
-        severity: 'SEV-3',
-        outboxId,
-        request: built.request,
-      });
-      return { store, worker, outboxId };
-    }
-
     it('aborted before the lease ends when it can no longer be renewed (the store unreachable)', async () => {
       const port = new InMemoryIncidentsPort().failNext('create', { kind: 'hang' });
-      const { store, worker, outboxId } = await oneRow(port);
+      const { store, worker, outboxId } = await oneRow(port, { INCIDENTS_RETRY_BASE_MS: '10' });
       const renew = store.renewLease.bind(store);
       let renewals = 0;
       // The fence's renewal succeeds; every heartbeat after it fails.
@@ -378,29 +358,8 @@ describe('IncidentDeliveryWorker (delivery state machine)', () => {
 
   it('a call that never answers is given up after the safety timeout and retried', async () => {
     const port = new InMemoryIncidentsPort().failNext('findByKey', { kind: 'hang' });
-    const shortLease = testConfig({ INCIDENTS_LEASE_MS: '1000', INCIDENTS_RETRY_BASE_MS: '10' });
-    const store = new SqliteIncidentOutbox(':memory:');
-    await store.init();
-    const worker = new IncidentDeliveryWorker(store, port, shortLease, new InMemoryMetrics(), new BasicTextRedactor());
+    const { store, worker, outboxId } = await oneRow(port, { INCIDENTS_RETRY_BASE_MS: '10' }, T0);
     worker.callTimeoutMs = 300;
-    const content = new IncidentContentBuilder(shortLease, new BasicTextRedactor());
-    const outboxId = randomUUID();
-    const built = content.build(
-      { source: 'api', monitorName: 'm', group: '', message: 'x', runbookMarkdown: 'r', severity: 'SEV-3', tags: [] },
-      outboxId,
-    );
-    await store.recordAlert({
-      now: T0,
-      dedupeWindowMs: 0,
-      mode: 'open',
-      dedupeKey: built.dedupeKey,
-      monitor: built.monitor,
-      group: built.group,
-      title: built.title,
-      severity: 'SEV-3',
-      outboxId,
-      request: built.request,
-    });
     const started = Date.now();
     await worker.deliverDue(T0);
     expect(Date.now() - started).toBeLessThan(800);
