@@ -169,7 +169,8 @@ describe('FallbackChain: retries, backoff, fallback, circuit breakers, the retry
     const started = Date.now();
     const second = await answered(service.complete(input()));
     expect(second).toMatchObject({ answer: 'lite 2', modelsTried: ['gemini-2.5-flash-lite'], fallbackUsed: true });
-    expect(Date.now() - started).toBeLessThan(100);
+    // Without waiting out the 5 s hold (a bound far from it: this took 151 ms once on a loaded CI machine).
+    expect(Date.now() - started).toBeLessThan(2500);
     expect(provider.calls.map((c) => c.model)).toEqual([
       'gemini-2.5-flash',
       'gemini-2.5-flash-lite',
