@@ -24,7 +24,7 @@ export interface HealthScoreSettings {
 /**
  * Latency bucket bounds asked of the ledger: the ledger's latency ladder (E12, about 21 % apart) from 1/8 of the SLO
  * to 4 × the SLO (the curve is flat beyond 2.5 ×; the last bound is at least 3.2 ×). Bounds on the ladder let the
- * ledger answer from its minute rollups instead of scanning the window's records.
+ * ledger answer from its 10-second rollups instead of scanning the window's records.
  */
 export function latencyBounds(latencySloMs: number): number[] {
   return LATENCY_LADDER_MS.filter((b) => b >= latencySloMs / 8 && b <= 4 * latencySloMs);
