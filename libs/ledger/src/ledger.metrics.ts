@@ -28,7 +28,8 @@ export const LEDGER_METRICS = {
     type: 'distribution',
     unit: 'millisecond',
     tags: [TAG.store],
-    description: 'Time to write one batch of usage records and their hourly rollups.',
+    description:
+      'Time to write one flush of usage records and their rollups: transactions of at most 100 records, with the event loop served between them.',
   },
   bufferSize: {
     name: 'ledger.buffer.size',
