@@ -162,6 +162,10 @@ describe('control room (/ui) in headless Chromium', () => {
     const html = await page.text();
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(html).toContain('&quot;rum&quot;:null');
+    // A trailing slash, as people type it, is sent to the page.
+    const slash = await fetch(`${stack.service.url}/ui/`, { redirect: 'manual' });
+    expect(slash.status).toBe(301);
+    expect(slash.headers.get('location')).toBe('/ui');
     const js = await fetch(`${stack.service.url}/ui/assets/main.js`);
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect((await fetch(`${stack.service.url}/ui/assets/..%2Fpackage.json`)).status).toBe(404);

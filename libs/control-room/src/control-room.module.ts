@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { ControlRoomAssets, DEFAULT_ASSETS_DIR } from './control-room.assets';
 import { ControlRoomController, PagePolicyInterceptor } from './control-room.controller';
 import { ControlRoomPage } from './control-room.page';
@@ -12,4 +13,17 @@ import { ControlRoomPage } from './control-room.page';
     PagePolicyInterceptor,
   ],
 })
-export class ControlRoomModule {}
+export class ControlRoomModule implements OnModuleInit {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  /**
+   * `/ui/` (a trailing slash, as people type it) is a permanent redirect to `/ui`: the router tells the two apart, and
+   * Nest cannot declare a path with a trailing slash.
+   */
+  onModuleInit(): void {
+    const http = this.adapterHost.httpAdapter;
+    http.get('/ui/', (_request: unknown, response: unknown) => {
+      http.redirect(response, 301, '/ui');
+    });
+  }
+}
