@@ -288,7 +288,7 @@ describe('rate limits, CORS and the body limit', () => {
       ...AUTH_ENV,
       RATE_LIMIT_PER_MINUTE: '3',
       RATE_LIMIT_ANONYMOUS_PER_MINUTE: '2',
-      CORS_ORIGINS: 'https://app.example.com',
+      CORS_ORIGINS: 'https://127.0.0.1:5173',
       BODY_LIMIT_BYTES: '2048',
     }).start();
   }, 30_000);
@@ -330,13 +330,13 @@ describe('rate limits, CORS and the body limit', () => {
     const allowed = await fetch(`${service.url}/qa`, {
       method: 'OPTIONS',
       headers: {
-        origin: 'https://app.example.com',
+        origin: 'https://127.0.0.1:5173',
         'access-control-request-method': 'POST',
         'access-control-request-headers': 'authorization,content-type',
       },
     });
     expect(allowed.status).toBeLessThan(300);
-    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://127.0.0.1:5173');
     expect(allowed.headers.get('access-control-allow-headers')).toContain('authorization');
     const refused = await fetch(`${service.url}/qa`, {
       method: 'OPTIONS',

@@ -26,8 +26,8 @@ const ENV = {
   DD_SERVICE: 'llm-cp',
   DD_ENV: 'staging',
   DATADOG_NOTIFY_HANDLES: '@slack-llm-oncall,@pagerduty-llm',
-  DATADOG_RUNBOOK_BASE_URL: 'https://github.com/example/llm-cp/blob/main/runbooks',
-  PUBLIC_BASE_URL: 'https://llm-cp.example.com',
+  DATADOG_RUNBOOK_BASE_URL: 'https://127.0.0.1:8443/runbooks',
+  PUBLIC_BASE_URL: 'https://127.0.0.1:8443',
   DATADOG_ONCALL_USER_IDS: USERS,
 };
 
@@ -232,7 +232,7 @@ describe('npm run datadog:apply against a stand-in for the Datadog API', () => {
     // Placeholders are filled from config: service, env, handles, runbook link.
     const errors = byName('error ratio');
     expect(errors.query).toContain('service:llm-cp,env:staging');
-    expect(errors.message).toContain('https://github.com/example/llm-cp/blob/main/runbooks/llm-error-rate.md');
+    expect(errors.message).toContain('https://127.0.0.1:8443/runbooks/llm-error-rate.md');
     expect(errors.message).toContain('@slack-llm-oncall @pagerduty-llm');
     expect(errors.tags).toEqual(expect.arrayContaining(['env:staging', 'runbook:llm-error-rate']));
     // The dashboard holds the SLO ids; the escalation policy targets the created schedule.

@@ -325,7 +325,7 @@ describe('the OpenAI SDK against /v1 on the Gemini adapter (loopback Gemini API)
         openai.chat.completions.create({
           model: 'gemini-2.5-flash',
           messages: [
-            { role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] },
+            { role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://127.0.0.1:8443/a.png' } }] },
           ],
         }),
       ),
