@@ -196,7 +196,7 @@ function parseOptions(argv: string[]): Options {
     profileConnections: 10,
     replicas: 1,
     // The flags `npm start` runs the service with (scripts/start.sh); --server-node-args replaces them.
-    serverNodeArgs: ['--max-semi-space-size=8', '--max-old-space-size=320'],
+    serverNodeArgs: ['--expose-gc', '--max-semi-space-size=8', '--max-old-space-size=320'],
     experiments: {},
     dist: join(ROOT, 'dist'),
     scenarios: [...ALL_SCENARIOS],

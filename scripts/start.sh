@@ -15,7 +15,9 @@ fi
 # before collecting (RSS 0.4-0.5 GB under load here); capped, the peak stays under 300 MiB, at the price of more
 # full collections (CPU per request +2-7 % at 10 connections, up to +25 % at 50; bench/RESULTS.md).
 # A --max-old-space-size in NODE_OPTIONS wins over this default.
+# --expose-gc: once a load is over and the loop idle, the service hands the heap pages V8 keeps back to the OS with
+# one memory-reducing collection (MEMORY_RELEASE_IDLE_MS, docs/operations.md "Memory"); V8 offers no other way.
 case "${NODE_OPTIONS:-}" in
-  *max-old-space-size*) exec node --max-semi-space-size=8 dist/apps/control-plane/src/main.js ;;
-  *) exec node --max-semi-space-size=8 --max-old-space-size=320 dist/apps/control-plane/src/main.js ;;
+  *max-old-space-size*) exec node --expose-gc --max-semi-space-size=8 dist/apps/control-plane/src/main.js ;;
+  *) exec node --expose-gc --max-semi-space-size=8 --max-old-space-size=320 dist/apps/control-plane/src/main.js ;;
 esac

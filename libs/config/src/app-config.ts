@@ -49,6 +49,10 @@ export abstract class AppConfig {
     /** Runtime gauges (event loop, memory, GC) every this many ms; 0: off. */
     readonly runtimeIntervalMs: number;
   };
+  abstract readonly memory: {
+    /** Idle time after which grown memory is handed back to the OS (MEMORY_RELEASE_IDLE_MS); 0: off. */
+    readonly releaseIdleMs: number;
+  };
   abstract readonly tracing: {
     readonly enabled: boolean;
     readonly agentUrl: string;

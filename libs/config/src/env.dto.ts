@@ -107,6 +107,12 @@ export class EnvDto {
   @Transform(toInt) @IsInt() @Min(0) @Max(65_000) STATSD_MAX_BUFFER_BYTES = 8192;
   /** How often the process's own gauges (event loop, memory, GC) are sent; 0 turns them off. */
   @Transform(toInt) @IsInt() @Min(0) @Max(600_000) RUNTIME_METRICS_INTERVAL_MS = 10_000;
+  /**
+   * After this many ms with the event loop idle, a process whose RSS grew since the last release runs one
+   * memory-reducing full collection that hands the freed heap back to the OS (needs node --expose-gc, as
+   * `npm start` runs it); 0 turns it off.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000) MEMORY_RELEASE_IDLE_MS = 5_000;
 
   // --- Datadog API ---
   @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(8) DD_API_KEY?: string;

@@ -166,6 +166,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       maxBufferBytes: dto.STATSD_MAX_BUFFER_BYTES,
       runtimeIntervalMs: dto.RUNTIME_METRICS_INTERVAL_MS,
     },
+    memory: { releaseIdleMs: dto.MEMORY_RELEASE_IDLE_MS },
     tracing: {
       enabled: dto.DD_TRACE_ENABLED,
       agentUrl: dto.DD_TRACE_AGENT_URL,

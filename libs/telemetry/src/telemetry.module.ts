@@ -21,6 +21,9 @@ import { METRICS } from './metrics/metric-catalog';
 import { MetricsPort } from './metrics/metrics.port';
 import { RuntimeMetrics } from './metrics/runtime-metrics';
 import { StatsdMetricsAdapter } from './metrics/statsd-metrics.adapter';
+import { IdleMemoryRelease } from './runtime/idle-memory-release';
+import { ProcessMemory } from './runtime/process-memory';
+import { V8ProcessMemory } from './runtime/v8-process-memory';
 import { DdTracerAdapter } from './tracing/dd-tracer.adapter';
 import { NoopTracer, TracerPort } from './tracing/tracer.port';
 
@@ -63,6 +66,8 @@ const LOG_DROPS_RECENT_MS = 60_000;
     LogSanitizer,
     ReadinessRegistry,
     RuntimeMetrics,
+    { provide: ProcessMemory, useFactory: (): ProcessMemory => new V8ProcessMemory() },
+    IdleMemoryRelease,
     RequestTelemetry,
     { provide: RequestOutcomeRecorder, useExisting: RequestTelemetry },
     { provide: APP_INTERCEPTOR, useClass: TelemetryInterceptor },

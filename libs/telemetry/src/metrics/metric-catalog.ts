@@ -98,6 +98,21 @@ export const METRICS = {
     tags: [],
     description: 'Resident set size of the process at the end of the interval.',
   },
+  memoryReleasePause: {
+    name: 'runtime.memory.release_ms',
+    type: 'distribution',
+    unit: 'millisecond',
+    tags: [],
+    description:
+      'Each idle memory release (MEMORY_RELEASE_IDLE_MS): the pause of its memory-reducing full collection. Its count is the number of releases.',
+  },
+  memoryReleased: {
+    name: 'runtime.memory.released_bytes',
+    type: 'count',
+    unit: 'byte',
+    tags: [],
+    description: 'RSS handed back to the OS by idle memory releases (RSS before minus after each release).',
+  },
   gcPause: {
     name: 'runtime.gc.pause_ms',
     type: 'count',
