@@ -67,6 +67,8 @@ export abstract class AppConfig {
     readonly llmobsKeep: 'all' | 'interesting';
     /** Share of the unremarkable calls kept with `llmobsKeep: 'interesting'`, 0..1. */
     readonly llmobsKeepShare: number;
+    /** Calls a second kept for `slow` or `share` at most (LLMOBS_KEEP_MAX_PER_S); 0: no limit. */
+    readonly llmobsKeepMaxPerS: number;
   };
   abstract readonly datadog: {
     readonly apiKey?: Secret;

@@ -103,6 +103,11 @@ export class EnvDto {
   @IsIn(['all', 'interesting']) LLMOBS_KEEP: 'all' | 'interesting' = 'interesting';
   /** Share (0..1) of the unremarkable calls kept in LLM Observability with LLMOBS_KEEP=interesting. */
   @Transform(toNumber) @IsNumber() @Min(0) @Max(1) LLMOBS_KEEP_SHARE = 0.1;
+  /**
+   * At most this many calls a second kept in LLM Observability for being slow or for LLMOBS_KEEP_SHARE (the reasons
+   * that grow with load; errors, retries, fallbacks, flags and low quality are always kept); 0: no limit.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(100_000) LLMOBS_KEEP_MAX_PER_S = 20;
   @Transform(toInt) @IsInt() @Min(0) @Max(60_000) STATSD_FLUSH_INTERVAL_MS = 1000;
   @Transform(toInt) @IsInt() @Min(0) @Max(65_000) STATSD_MAX_BUFFER_BYTES = 8192;
   /** How often the process's own gauges (event loop, memory, GC) are sent; 0 turns them off. */

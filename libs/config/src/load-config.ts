@@ -175,6 +175,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       llmobsSampleRate: dto.LLMOBS_SAMPLE_RATE,
       llmobsKeep: dto.LLMOBS_KEEP,
       llmobsKeepShare: dto.LLMOBS_KEEP_SHARE,
+      llmobsKeepMaxPerS: dto.LLMOBS_KEEP_MAX_PER_S,
     },
     datadog: {
       apiKey,

@@ -30,6 +30,14 @@ export const LLM_METRICS = {
     description:
       'Routing decisions (ROUTER_MODE rules or learned, with more than one candidate), by the model chosen and why: rules, cold_start, model_unavailable, model_failure (the rules chose), cheapest_meeting_constraints, best_predicted, exploration, single_candidate (an open circuit left one), all_circuits_open. docs/router.md.',
   },
+  llmobsOverBudget: {
+    name: 'llm.llmobs.over_budget.count',
+    type: 'count',
+    unit: 'call',
+    tags: [REASON_TAG],
+    description:
+      'Calls not kept in LLM Observability because LLMOBS_KEEP_MAX_PER_S was spent, by the reason they would have been kept for (slow or share); their APM spans and metrics are kept.',
+  },
   latency: {
     name: 'llm.request.latency_ms',
     type: 'distribution',

@@ -102,6 +102,38 @@ describe('LLM Observability keep decision (LLMOBS_KEEP), made when the call ends
     }
   });
 
+  it('keeps at most LLMOBS_KEEP_MAX_PER_S calls a second for share or slowness, and always the faults', async () => {
+    const { service, tracer, metrics } = await recording(
+      { LLMOBS_KEEP_SHARE: '1', LLMOBS_KEEP_MAX_PER_S: '1' },
+      ...Array.from({ length: 10 }, () => ({ ok: 'Paris' })),
+      { fail: 'server', status: 503 },
+      { ok: 'Paris' },
+      { ok: 'Paris' },
+    );
+    const workflows = () => tracer.recorded.filter((s) => s.kind === 'workflow');
+    const started = performance.now();
+    for (let i = 0; i < 10; i++) await answered(service.complete(input()));
+    const seconds = (performance.now() - started) / 1000;
+    // Ten unremarkable calls: one is kept, plus one per second they took; the rest end as APM spans only.
+    const kept = workflows().filter((s) => s.tags['llm.llmobs_keep'] === 'share').length;
+    expect(kept).toBeGreaterThanOrEqual(1);
+    expect(kept).toBeLessThanOrEqual(1 + Math.ceil(seconds));
+    expect(kept).toBeLessThan(10);
+    const over = workflows().filter((s) => s.tags['llm.llmobs_keep'] === 'dropped');
+    expect(over).toHaveLength(10 - kept);
+    for (const span of over) expect(span.tags['llm.llmobs_over_budget']).toBe('share');
+    const counted = metrics.named('llm.llmobs.over_budget.count');
+    expect(counted.reduce((sum, m) => sum + m.value, 0)).toBe(10 - kept);
+    for (const m of counted) expect(m.tags).toEqual(['reason:share']);
+    // A retried call is kept with the budget spent: faults never wait for it.
+    await answered(service.complete(input()));
+    expect(workflows().at(-1)!.tags['llm.llmobs_keep']).toBe('retry');
+    // The budget refills: a second later, an unremarkable call is kept again.
+    await new Promise((r) => setTimeout(r, 1100));
+    await answered(service.complete(input()));
+    expect(workflows().at(-1)!.tags['llm.llmobs_keep']).toBe('share');
+  });
+
   it('keeps an abandoned stream, and records nothing for LLM Observability under LLMOBS_SAMPLE_RATE=0', async () => {
     const { service, tracer } = await recording(
       { LLMOBS_KEEP_SHARE: '0' },

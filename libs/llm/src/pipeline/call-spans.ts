@@ -1,6 +1,15 @@
+import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import { LogSanitizer, type LlmSpanHandle, TracerPort, type WorkflowSpanOptions } from '@app/telemetry';
+import {
+  formatTags,
+  LogSanitizer,
+  type LlmSpanHandle,
+  MetricsPort,
+  TracerPort,
+  type WorkflowSpanOptions,
+} from '@app/telemetry';
+import { LLM_METRICS, REASON_TAG } from '../instrumentation/llm-metrics';
 import type { LlmCallResult } from '../llm-call.types';
 import { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
 import { AttemptSpans } from './attempt-spans';
@@ -27,6 +36,12 @@ export type KeepReason =
   | 'quality'
   | 'slow'
   | 'share';
+
+/**
+ * The reasons that grow with load rather than with faults: under overload every call is slow, and building each
+ * one's event would add CPU to the overload. They draw on LLMOBS_KEEP_MAX_PER_S.
+ */
+const BUDGETED: ReadonlySet<KeepReason> = new Set<KeepReason>(['slow', 'share']);
 
 /** How a call ended, for its keep decision. */
 export type CallEnd = { result: LlmCallResult } | { error: unknown };
@@ -77,12 +92,20 @@ export function keepReason(
  */
 @Injectable()
 export class CallSpans {
+  /** The keep budget (LLMOBS_KEEP_MAX_PER_S): a token bucket holding at most one second's keeps. */
+  private budgetTokens: number;
+  private budgetAt = performance.now();
+  private readonly overBudgetTags = new Map<KeepReason, string[]>();
+
   constructor(
     private readonly tracer: TracerPort,
     private readonly sanitizer: LogSanitizer,
     private readonly attempts: AttemptSpans,
     private readonly config: AppConfig,
-  ) {}
+    private readonly metrics: MetricsPort,
+  ) {
+    this.budgetTokens = config.tracing.llmobsKeepMaxPerS;
+  }
 
   /** Runs `fn` inside the call's workflow span; `fn` ends it with `answered` or `failed`. */
   run<T>(ctx: CallContext, fn: (span: LlmSpanHandle) => T): T {
@@ -189,7 +212,11 @@ export class CallSpans {
   private end(span: LlmSpanHandle, ctx: CallContext, end: CallEnd): KeepReason | undefined {
     const record = ctx.llmobsRecord;
     ctx.llmobsRecord = undefined;
-    const reason = keepReason(this.config, ctx, end);
+    let reason = keepReason(this.config, ctx, end);
+    if (reason !== undefined && BUDGETED.has(reason) && !this.withinBudget(reason)) {
+      span.setTag('llm.llmobs_over_budget', reason);
+      reason = undefined;
+    }
     span.setTag('llm.llmobs_keep', reason ?? 'dropped');
     if (reason === undefined) span.dropLlmObs();
     for (const held of record?.attempts ?? []) {
@@ -198,6 +225,26 @@ export class CallSpans {
       held.span.finish();
     }
     return reason;
+  }
+
+  /** Takes one keep from the budget; false (and counted) when this second's keeps are spent. */
+  private withinBudget(reason: KeepReason): boolean {
+    const perSecond = this.config.tracing.llmobsKeepMaxPerS;
+    if (perSecond <= 0) return true;
+    const now = performance.now();
+    this.budgetTokens = Math.min(perSecond, this.budgetTokens + ((now - this.budgetAt) / 1000) * perSecond);
+    this.budgetAt = now;
+    if (this.budgetTokens >= 1) {
+      this.budgetTokens -= 1;
+      return true;
+    }
+    let tags = this.overBudgetTags.get(reason);
+    if (!tags) {
+      tags = formatTags({ [REASON_TAG]: reason });
+      this.overBudgetTags.set(reason, tags);
+    }
+    this.metrics.increment(LLM_METRICS.llmobsOverBudget.name, 1, tags);
+    return false;
   }
 
   /** A chat call's end user and metadata (`user`, `metadata`), redacted and truncated like the prompt. */
