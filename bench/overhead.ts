@@ -130,7 +130,10 @@ interface Options {
   slowRounds: number;
   slowSliceS: number;
   slowWarmupS: number;
-  /** Seconds of idle after a scenario's last slice before its idle RSS is read. */
+  /**
+   * Seconds of idle after a scenario's last slice before its idle RSS is read: longer than the service's idle
+   * memory release waits (MEMORY_RELEASE_IDLE_MS, 30 s) plus its 1 s look.
+   */
   idleSettleS: number;
 }
 
@@ -207,7 +210,7 @@ function parseOptions(argv: string[]): Options {
     slowRounds: 3,
     slowSliceS: 8,
     slowWarmupS: 3,
-    idleSettleS: 10,
+    idleSettleS: 40,
   };
   const connectionList = (value: string): number[] => value.split(',').map(Number);
   const variantList = (value: string): VariantKey[] =>

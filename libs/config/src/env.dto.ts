@@ -115,9 +115,10 @@ export class EnvDto {
   /**
    * After this many ms with the event loop idle, a process whose RSS grew since the last release runs one
    * memory-reducing full collection that hands the freed heap back to the OS (needs node --expose-gc, as
-   * `npm start` runs it); 0 turns it off.
+   * `npm start` runs it); 0 turns it off. 30 s, not less: the calls after a release cost more CPU for a while
+   * (1.25-1.5x in 3 s slices, bench/RESULTS.md), so traffic with short pauses between bursts must not pay it.
    */
-  @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000) MEMORY_RELEASE_IDLE_MS = 5_000;
+  @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000) MEMORY_RELEASE_IDLE_MS = 30_000;
 
   // --- Datadog API ---
   @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(8) DD_API_KEY?: string;

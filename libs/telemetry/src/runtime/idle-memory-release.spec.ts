@@ -30,10 +30,12 @@ class ScriptedProcess extends ProcessMemory {
   }
 }
 
-function setUp(idleMs = '5000') {
+/** `null`: the service's default MEMORY_RELEASE_IDLE_MS. */
+function setUp(idleMs: string | null = '5000') {
   const process = new ScriptedProcess();
   const metrics = new InMemoryMetrics();
-  const release = new IdleMemoryRelease(testConfig({ MEMORY_RELEASE_IDLE_MS: idleMs }), process, metrics);
+  const env = idleMs === null ? {} : { MEMORY_RELEASE_IDLE_MS: idleMs };
+  const release = new IdleMemoryRelease(testConfig(env), process, metrics);
   let now = 0;
   /** Seconds of checks, each second with the loop busy `busy` of the time. */
   const run = (seconds: number, busy: number): (number | undefined)[] => {
@@ -102,6 +104,20 @@ describe('IdleMemoryRelease', () => {
     process.rssBytes = 290 * MIB + MIN_GROWTH_BYTES;
     run(10, 0.01);
     expect(process.releases).toBe(2);
+  });
+
+  it('by default leaves bursts with pauses shorter than 30 s alone, and releases after 30 s of quiet', () => {
+    // The calls just after a release cost more CPU (bench/RESULTS.md), so short pauses must not trigger one.
+    const { process, run } = setUp(null);
+    run(3, 0.01);
+    for (let burst = 0; burst < 10; burst++) {
+      process.rssBytes = (300 + burst) * MIB;
+      run(3, 0.9);
+      run(20, 0.01);
+    }
+    expect(process.releases).toBe(0);
+    run(10, 0.01);
+    expect(process.releases).toBe(1);
   });
 
   it('is off with MEMORY_RELEASE_IDLE_MS=0, and when V8 gc is not exposed', () => {
