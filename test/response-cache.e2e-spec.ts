@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { TEST_API_KEYS, TEST_AUTH_ENV } from './support/api-keys';
 import { DogStatsdReceiver } from './support/dogstatsd-receiver';
 import { FakeOpenAiServer } from './support/fake-openai-server';
 import { type LlmBody, post } from './support/http';
@@ -102,6 +103,29 @@ describe('response cache (CACHE_MODE=exact) on the built service', () => {
       await res.json();
     }
     expect(upstream.requests.length - before).toBe(1);
+    await service.stop();
+  });
+
+  it("keeps one API key's answers from another (CACHE_SCOPE=key, the default), on /qa and /v1", async () => {
+    const service = await start(TEST_AUTH_ENV);
+    const as = (key: string) => ({ authorization: `Bearer ${key}` });
+    const chat = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Name a blue planet.' }], temperature: 0 };
+    const cacheOf = async (path: string, body: object, key: string): Promise<unknown> => {
+      const res = await post(`${service.url}${path}`, body, as(key));
+      expect(res.status).toBe(200);
+      const json = (await res.json()) as { metadata?: { cache?: unknown } };
+      return json.metadata?.cache;
+    };
+    expect(await cacheOf('/qa', QUESTION, TEST_API_KEYS.invoke)).toBeUndefined();
+    expect(await cacheOf('/qa', QUESTION, TEST_API_KEYS.all)).toBeUndefined();
+    expect(upstream.requests).toHaveLength(2);
+    expect(await cacheOf('/qa', QUESTION, TEST_API_KEYS.invoke)).toMatchObject({ hit: true });
+    expect(await cacheOf('/qa', QUESTION, TEST_API_KEYS.all)).toMatchObject({ hit: true });
+    expect(upstream.requests).toHaveLength(2);
+    for (const key of [TEST_API_KEYS.invoke, TEST_API_KEYS.all, TEST_API_KEYS.invoke]) {
+      await cacheOf('/v1/chat/completions', chat, key);
+    }
+    expect(upstream.requests).toHaveLength(4);
     await service.stop();
   });
 

@@ -21,4 +21,5 @@ export * from './errors/api-problems.decorator';
 export * from './time/time';
 export * from './random/seeded-random';
 export * from './auth/auth.decorators';
+export * from './auth/request-principal';
 export * from './storage/sqlite-file';

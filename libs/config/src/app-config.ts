@@ -181,7 +181,13 @@ export abstract class AppConfig {
   };
   abstract readonly budget: { readonly dailyUsd?: number; readonly policy: 'alert' | 'enforce' };
   /** The response cache (docs/cache.md): off, or exact-match answers for `ttlS` seconds, at most `maxEntries`. */
-  abstract readonly cache: { readonly mode: 'off' | 'exact'; readonly ttlS: number; readonly maxEntries: number };
+  abstract readonly cache: {
+    readonly mode: 'off' | 'exact';
+    readonly ttlS: number;
+    readonly maxEntries: number;
+    /** `key`: entries are partitioned by API key (CACHE_SCOPE); `shared`: every caller's answers serve every caller. */
+    readonly scope: 'key' | 'shared';
+  };
   abstract readonly health: {
     readonly latencySloMs: number;
     readonly costPerRequestUsd: number;

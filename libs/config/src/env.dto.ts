@@ -272,6 +272,8 @@ export class EnvDto {
   @Transform(toInt) @IsInt() @Min(1) @Max(30 * 86_400) CACHE_TTL_S = 3600;
   /** At most this many cached answers are kept (the oldest are evicted). */
   @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000) CACHE_MAX_ENTRIES = 10_000;
+  /** key: each API key has its own entries; shared: one key's answer may be served to another. */
+  @IsIn(['key', 'shared']) CACHE_SCOPE: 'key' | 'shared' = 'key';
   // --- health score ---
   /** p95 latency objective of the performance component. */
   @Transform(toInt) @IsInt() @Min(1) @Max(600_000) HEALTH_LATENCY_SLO_MS = 2000;

@@ -270,7 +270,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       storePreview: dto.LEDGER_STORE_PREVIEW,
     },
     budget: { dailyUsd: dto.DAILY_BUDGET_USD, policy: dto.BUDGET_POLICY },
-    cache: { mode: dto.CACHE_MODE, ttlS: dto.CACHE_TTL_S, maxEntries: dto.CACHE_MAX_ENTRIES },
+    cache: { mode: dto.CACHE_MODE, ttlS: dto.CACHE_TTL_S, maxEntries: dto.CACHE_MAX_ENTRIES, scope: dto.CACHE_SCOPE },
     health: {
       latencySloMs: dto.HEALTH_LATENCY_SLO_MS,
       costPerRequestUsd: dto.HEALTH_COST_PER_REQUEST_USD,

@@ -68,6 +68,8 @@ export interface LlmCallInput {
   routeRecord?: string;
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
+  /** The name of the API key the call was made with (none with auth off): the response cache's partition. */
+  principal?: string;
   /** The safety findings on the prompt (set by CallAssessor.inspect). */
   inspection?: PromptInspection;
   /**

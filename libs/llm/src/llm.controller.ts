@@ -1,6 +1,14 @@
 import { Body, Controller, Header, HttpCode, Optional, Post, Query, Req, StreamableFile } from '@nestjs/common';
 import { ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, buildProblem, type Problem, problemInstance, RequireScope, TraceIdProvider } from '@app/common';
+import {
+  ApiProblems,
+  buildProblem,
+  type Problem,
+  problemInstance,
+  RequireScope,
+  requestPrincipal,
+  TraceIdProvider,
+} from '@app/common';
 import { LEDGER_ERRORS } from '@app/ledger';
 import { RequestTelemetry } from '@app/telemetry';
 import { DrillQueryDto, QaRequestDto, ReasonRequestDto, StressRequestDto } from './dto/llm-request.dto';
@@ -124,6 +132,7 @@ export class LlmController {
     const { signal, dispose } = clientAbortSignal(request);
     try {
       const input = build(signal);
+      input.principal = requestPrincipal(request);
       if (!wantsStream(accept)) {
         const response = await this.endpoints.answer(input);
         this.handOffLogLine(request, response.metadata.prompt_id);

@@ -1,5 +1,5 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import { routeAccessOf } from '@app/common';
+import { routeAccessOf, setRequestPrincipal } from '@app/common';
 import { AccessPolicy, type GuardedRequest } from './access-policy';
 
 /**
@@ -14,7 +14,8 @@ export class ApiKeyGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<GuardedRequest>();
-    this.policy.authorize(request, routeAccessOf(context.getClass(), context.getHandler()));
+    const caller = this.policy.authorize(request, routeAccessOf(context.getClass(), context.getHandler()));
+    if (caller?.kind === 'key') setRequestPrincipal(request, caller.name);
     return true;
   }
 }

@@ -23,7 +23,14 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { buildProblem, DomainError, problemInstance, RequireScope, TraceIdProvider } from '@app/common';
+import {
+  buildProblem,
+  DomainError,
+  problemInstance,
+  RequireScope,
+  requestPrincipal,
+  TraceIdProvider,
+} from '@app/common';
 import { RequestTelemetry } from '@app/telemetry';
 import { clientAbortSignal, type RawRequestLike } from '../client-abort';
 import { LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
@@ -126,6 +133,7 @@ export class OpenAiCompatController {
     let streaming = false;
     try {
       const call = this.mapper.map(body, signal);
+      call.input.principal = requestPrincipal(request);
       const wantsMetadata = request.headers[METADATA_REQUEST_HEADER] === 'true';
       const created = Math.floor(Date.now() / 1000);
       if (!call.stream) {

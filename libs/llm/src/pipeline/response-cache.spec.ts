@@ -124,6 +124,29 @@ describe('ResponseCache in the LLM pipeline (CACHE_MODE=exact)', () => {
     expect(provider.calls).toHaveLength(2);
   });
 
+  it("keeps each API key's answers to that key (CACHE_SCOPE=key, the default); CACHE_SCOPE=shared serves them to all", async () => {
+    const asKey = (principal?: string): LlmCallInput => ({ ...input(), ...(principal ? { principal } : {}) });
+    const provider = new ScriptedProvider().script(MODEL, { ok: 'for a' }, { ok: 'for b' }, { ok: 'no key' });
+    const { service } = await build(CACHE, provider);
+    expect((await answered(service.complete(asKey('key-a')))).answer).toBe('for a');
+    const b = await answered(service.complete(asKey('key-b')));
+    expect(b.cache).toBeUndefined();
+    expect(b.answer).toBe('for b');
+    // Each key hits its own entry; a call without a key (auth off) has a partition of its own.
+    expect((await answered(service.complete(asKey('key-a')))).answer).toBe('for a');
+    expect((await answered(service.complete(asKey('key-b')))).answer).toBe('for b');
+    expect((await answered(service.complete(asKey()))).answer).toBe('no key');
+    expect(provider.calls).toHaveLength(3);
+
+    const shared = new ScriptedProvider().script(MODEL, { ok: 'for everyone' });
+    const sharedPipeline = await build({ ...CACHE, CACHE_SCOPE: 'shared' }, shared);
+    await answered(sharedPipeline.service.complete(asKey('key-a')));
+    const hit = await answered(sharedPipeline.service.complete(asKey('key-b')));
+    expect(hit.cache?.hit).toBe(true);
+    expect(hit.answer).toBe('for everyone');
+    expect(shared.calls).toHaveLength(1);
+  });
+
   it('answers from the provider when the cache fails (lookup or store), warning at most once a minute', async () => {
     const provider = new ScriptedProvider().script(MODEL, { ok: 'one' }, { ok: 'two' });
     const { service, cacheStore, metrics } = await build(CACHE, provider);

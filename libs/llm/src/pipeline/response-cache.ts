@@ -17,7 +17,7 @@ export const CACHE_MAX_ANSWER_CHARS = 32_000;
 const WARN_EVERY_MS = 60_000;
 
 /** Bumped when the key's inputs or the payload change: older entries are simply never hit again. */
-const KEY_VERSION = 1;
+const KEY_VERSION = 2;
 
 /** What a cached answer keeps: the answer text and the answering call's facts. Never the prompt. */
 export interface CachedAnswer {
@@ -66,7 +66,8 @@ export function normaliseText(text: string): string {
  * The exact-match response cache of the pipeline (CACHE_MODE=exact, docs/cache.md) over the ledger's
  * `ResponseCacheStore`. A call is cacheable when it is not streamed, runs no drill and (a chat call) asks for no
  * tools; its key is a sha256 of the provider, endpoint, model chain, output limit, normalised prompt and document,
- * the configured temperature and a chat call's conversation and settings. The cache never fails a call: an error is
+ * the configured temperature, a chat call's conversation and settings, and (CACHE_SCOPE=key, the default) the API
+ * key the call was made with, so that one key's answers are never served to another. The cache never fails a call: an error is
  * a miss (and a warning at most once a minute).
  */
 @Injectable()
@@ -104,6 +105,8 @@ export class ResponseCache {
     if (chat && ((chat.tools?.length ?? 0) > 0 || chat.toolChoice !== undefined)) return undefined;
     const material = {
       v: KEY_VERSION,
+      // Per API key (CACHE_SCOPE=key): calls without a key (auth off, AUTH_DISABLED) share one partition.
+      principal: this.config.cache.scope === 'key' ? (input.principal ?? null) : null,
       provider: this.provider.name,
       endpoint: input.endpoint,
       // A routed call is keyed by its candidates and constraints (its model is chosen after the lookup).
