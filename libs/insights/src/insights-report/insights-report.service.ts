@@ -139,6 +139,7 @@ export class InsightsReportService {
       repeats,
       repeatsLimit: REPEATS_LIMIT,
       repeatsWindow: windowOf(long.window, long.from, long.to),
+      cache: { mode: this.config.cache.mode, scope: this.config.cache.scope },
       short,
       long,
       prompts: [...byEndpoint.values()].sort((a, b) => a.endpoint.localeCompare(b.endpoint)),

@@ -83,6 +83,7 @@ function facts(
     repeatsLimit: 200,
     answered: [],
     repeatsWindow: windowOf('1h', NOW - 3_600_000, NOW),
+    cache: { mode: 'off', scope: 'key' },
     ...extra,
   };
 }

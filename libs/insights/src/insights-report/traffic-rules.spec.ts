@@ -18,6 +18,7 @@ function facts(extra: Partial<TrafficFacts>): TrafficFacts {
     repeatsLimit: 500,
     answered: [],
     repeatsWindow: windowOf('1h', NOW - 3_600_000, NOW),
+    cache: { mode: 'off', scope: 'key' },
     ...extra,
   };
 }
@@ -84,6 +85,21 @@ describe('traffic rules: open circuits', () => {
 });
 
 describe('traffic rules: response-cache candidates', () => {
+  it("advises from this service's cache settings: turn it on, or why repeats still reached the model", () => {
+    const base = {
+      repeats: [prompt('aaaaaaaaaaaa', 10), prompt('bbbbbbbbbbbb', 4)],
+      answered: [calls('/qa', 'flash', 40)],
+    };
+    const advice = (cache: TrafficFacts['cache']): string =>
+      cachingRecommendations(facts({ ...base, cache }))[0]!.description;
+    expect(advice({ mode: 'off', scope: 'key' })).toContain('CACHE_MODE=exact');
+    expect(advice({ mode: 'off', scope: 'key' })).toContain('upper bound');
+    expect(advice({ mode: 'off', scope: 'shared' })).not.toContain('upper bound');
+    expect(advice({ mode: 'exact', scope: 'key' })).toContain('CACHE_SCOPE=shared');
+    expect(advice({ mode: 'exact', scope: 'key' })).not.toContain('CACHE_MODE=exact');
+    expect(advice({ mode: 'exact', scope: 'shared' })).toContain('CACHE_MAX_ENTRIES');
+  });
+
   it('counts the repeats after the first call of each prompt, their cost and latency, per endpoint and model', () => {
     const recs = cachingRecommendations(
       facts({

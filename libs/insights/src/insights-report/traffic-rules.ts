@@ -31,6 +31,8 @@ export interface TrafficFacts {
   repeatsLimit: number;
   answered: EndpointModelCalls[];
   repeatsWindow: InsightsWindowDto;
+  /** This service's response cache (CACHE_MODE, CACHE_SCOPE): what the caching rule advises depends on it. */
+  cache: { mode: 'off' | 'exact'; scope: 'key' | 'shared' };
 }
 
 /** Fewest calls a cache would have answered for the caching rule to speak, and the smallest share of the traffic. */
@@ -92,6 +94,29 @@ export function circuitRecommendations(facts: TrafficFacts): InsightRecommendati
     });
 }
 
+/** What to do about repeats, given this service's own response cache (docs/cache.md). */
+function cacheAdvice(cache: TrafficFacts['cache']): string {
+  if (cache.mode === 'off') {
+    return (
+      `This service's response cache (CACHE_MODE=exact, docs/cache.md) would answer the repeats at no cost; keep ` +
+      `its lifetime (CACHE_TTL_S) short where answers must reflect fresh data.` +
+      (cache.scope === 'key'
+        ? ` It keeps each API key's answers to that key (CACHE_SCOPE=key), so repeats by different keys would still ` +
+          `be paid: the saving below is an upper bound.`
+        : '')
+    );
+  }
+  // Hits are not counted as repeats: these went to the model although the cache is on.
+  return (
+    `The response cache is on, yet these repeats reached the model: streamed calls and drills bypass it, entries ` +
+    `expire after CACHE_TTL_S, ` +
+    (cache.scope === 'key'
+      ? `and each API key has its own entries (CACHE_SCOPE=key), so the same prompt from another key is a miss. ` +
+        `Where every key belongs to one tenant, CACHE_SCOPE=shared would answer those too.`
+      : `and the oldest entries are evicted beyond CACHE_MAX_ENTRIES.`)
+  );
+}
+
 /**
  * Response-cache candidates: exact prompts (same hash: the whole text sent, document included) answered more than
  * once by one model on one endpoint. A cache would have answered every repeat after the first; the saving is their
@@ -126,10 +151,7 @@ export function cachingRecommendations(facts: TrafficFacts): InsightRecommendati
       category: 'cost',
       priority: share >= 0.3 ? 'high' : share >= 0.15 ? 'medium' : 'low',
       confidence: confidenceOf(total, share / 0.3),
-      description:
-        `The same prompt (byte for byte, document included) was answered several times. A response cache in front ` +
-        `of the model, keyed on the prompt and the model, would answer the repeats at no cost; keep its lifetime ` +
-        `short where answers must reflect fresh data.`,
+      description: `The same prompt (byte for byte, document included) was answered several times. ${cacheAdvice(facts.cache)}`,
       evidence: {
         summary:
           `${g.prompts.length} distinct prompts were asked ${repeatedCalls} times (${atLeast}${avoidable} repeats) ` +
