@@ -11,7 +11,6 @@ import type {
 
 /** The request header that asks for the `control_plane` extension field (`true`). */
 export const METADATA_REQUEST_HEADER = 'x-control-plane-metadata';
-const HEADER = 'x-control-plane-';
 
 /** OpenAI's finish reasons: a safety block is `content_filter`; anything unnamed is a normal `stop`. */
 const FINISH_REASONS: Record<FinishReason, string> = {
@@ -87,31 +86,33 @@ function headerValue(value: string): string {
 export function resultHeaders(result: LlmCallResult): Record<string, string> {
   const headers: Record<string, string> = {
     'x-request-id': result.promptId,
-    [`${HEADER}prompt-id`]: result.promptId,
-    [`${HEADER}provider`]: result.provider,
-    [`${HEADER}simulated`]: String(result.simulated),
-    [`${HEADER}model`]: headerValue(result.model),
-    [`${HEADER}requested-model`]: headerValue(result.requestedModel),
-    [`${HEADER}models-tried`]: headerValue(result.modelsTried.join(', ')),
-    [`${HEADER}attempts`]: String(result.attempts),
-    [`${HEADER}retries`]: String(result.retryCount),
-    [`${HEADER}fallback-used`]: String(result.fallbackUsed),
-    [`${HEADER}latency-ms`]: String(Math.round(result.latencyMs * 100) / 100),
-    [`${HEADER}cost-usd`]: result.cost.costUsd === null ? 'unpriced' : String(result.cost.costUsd),
-    [`${HEADER}tokens-estimated`]: String(result.usage.estimated),
-    [`${HEADER}safety-block`]: String(result.safetyBlock !== undefined),
+    'x-control-plane-prompt-id': result.promptId,
+    'x-control-plane-provider': result.provider,
+    'x-control-plane-simulated': String(result.simulated),
+    'x-control-plane-model': headerValue(result.model),
+    'x-control-plane-requested-model': headerValue(result.requestedModel),
+    'x-control-plane-models-tried': headerValue(result.modelsTried.join(', ')),
+    'x-control-plane-attempts': String(result.attempts),
+    'x-control-plane-retries': String(result.retryCount),
+    'x-control-plane-fallback-used': String(result.fallbackUsed),
+    'x-control-plane-latency-ms': String(Math.round(result.latencyMs * 100) / 100),
+    'x-control-plane-cost-usd': result.cost.costUsd === null ? 'unpriced' : String(result.cost.costUsd),
+    'x-control-plane-tokens-estimated': String(result.usage.estimated),
+    'x-control-plane-safety-block': String(result.safetyBlock !== undefined),
   };
-  if (result.safetyBlock) headers[`${HEADER}safety-block-reason`] = headerValue(result.safetyBlock.reason);
-  if (result.routing) headers[`${HEADER}router-reason`] = result.routing.reason;
+  if (result.safetyBlock) headers['x-control-plane-safety-block-reason'] = headerValue(result.safetyBlock.reason);
+  if (result.routing) headers['x-control-plane-router-reason'] = result.routing.reason;
   if (result.quality) {
-    headers[`${HEADER}quality-score`] = String(Math.round(result.quality.overall * 1000) / 1000);
-    headers[`${HEADER}quality-label`] = result.quality.label;
+    headers['x-control-plane-quality-score'] = String(Math.round(result.quality.overall * 1000) / 1000);
+    headers['x-control-plane-quality-label'] = result.quality.label;
   }
   const inspection = result.inspection;
   if (inspection) {
-    headers[`${HEADER}prompt-injection-score`] = String(Math.round(inspection.report.injection.score * 1000) / 1000);
-    headers[`${HEADER}prompt-injection-flagged`] = String(inspection.report.injection.flagged);
-    headers[`${HEADER}pii-types`] = inspection.report.piiTypes.join(', ');
+    headers['x-control-plane-prompt-injection-score'] = String(
+      Math.round(inspection.report.injection.score * 1000) / 1000,
+    );
+    headers['x-control-plane-prompt-injection-flagged'] = String(inspection.report.injection.flagged);
+    headers['x-control-plane-pii-types'] = inspection.report.piiTypes.join(', ');
   }
   return headers;
 }
@@ -120,10 +121,10 @@ export function resultHeaders(result: LlmCallResult): Record<string, string> {
 export function streamHeaders(stream: LlmStream, provider: string, simulated: boolean): Record<string, string> {
   return {
     'x-request-id': stream.promptId,
-    [`${HEADER}prompt-id`]: stream.promptId,
-    [`${HEADER}provider`]: provider,
-    [`${HEADER}simulated`]: String(simulated),
-    [`${HEADER}model`]: headerValue(stream.model),
+    'x-control-plane-prompt-id': stream.promptId,
+    'x-control-plane-provider': provider,
+    'x-control-plane-simulated': String(simulated),
+    'x-control-plane-model': headerValue(stream.model),
   };
 }
 

@@ -14,9 +14,10 @@ const BOOKKEEPING_MAX_DELAY_MS = 2;
  * BOOKKEEPING_MAX_DELAY_MS when no call comes. Calls answered meanwhile are recorded together, in order; a
  * failing task is logged and never reaches a request; anything pending runs at shutdown.
  *
- * Each task runs in the async context of the call that queued it (`AsyncResource.bind`), not in that of the call
- * whose upstream request or timer happens to run it: its log line carries its own request's `dd.trace_id` and
- * `dd.span_id` (dd-trace's log injection reads the active span), so the line still links to its trace.
+ * Each task runs in the async context of the call that queued it (an `AsyncResource` made when it is queued), not
+ * in that of the call whose upstream request or timer happens to run it: its log line carries its own request's
+ * `dd.trace_id` and `dd.span_id` (dd-trace's log injection reads the active span), so the line still links to its
+ * trace.
  */
 @Injectable()
 export class CallBookkeeping implements OnModuleDestroy, OnApplicationShutdown {
@@ -42,7 +43,10 @@ export class CallBookkeeping implements OnModuleDestroy, OnApplicationShutdown {
 
   /** Queues a call's records, to run later in this call's async context. */
   defer(task: () => void): void {
-    this.pending.push(AsyncResource.bind(task));
+    // Not `AsyncResource.bind(task)`: it also defines a deprecated accessor on the function it returns, which made
+    // it 3.4-4.9 µs a call against 0.1-0.3 µs for this (the same async context; Nest binds its interceptors so too).
+    const scope = new AsyncResource('CallBookkeeping.task');
+    this.pending.push(() => scope.runInAsyncScope(task));
     this.timer ??= setTimeout(() => this.run(), BOOKKEEPING_MAX_DELAY_MS);
   }
 
