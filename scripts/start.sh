@@ -17,7 +17,17 @@ fi
 # A --max-old-space-size in NODE_OPTIONS wins over this default.
 # --expose-gc: once a load is over and the loop idle, the service hands the heap pages V8 keeps back to the OS with
 # one memory-reducing collection (MEMORY_RELEASE_IDLE_MS, docs/operations.md "Memory"); V8 offers no other way.
+# --v8-pool-size=1 on a single core: V8's worker pool (concurrent marking and sweeping, parallel scavenges, background
+# compilation) has 4 threads by default, and on one core they take it from the main thread: one thread cut p99 at 10
+# connections from 66 to 36 ms at the same CPU per call, for about 40 MiB more peak RSS (bench/RESULTS.md). One core
+# is what nproc reports for a pinned process; where a CPU quota gives one core but nproc reports more (docker
+# --cpus=1), set NODE_OPTIONS=--v8-pool-size=1. A --v8-pool-size in NODE_OPTIONS wins.
+pool=""
 case "${NODE_OPTIONS:-}" in
-  *max-old-space-size*) exec node --expose-gc --max-semi-space-size=8 dist/apps/control-plane/src/main.js ;;
-  *) exec node --expose-gc --max-semi-space-size=8 --max-old-space-size=320 dist/apps/control-plane/src/main.js ;;
+  *v8-pool-size*) ;;
+  *) if [ "$(nproc 2>/dev/null || echo 0)" = 1 ]; then pool="--v8-pool-size=1"; fi ;;
+esac
+case "${NODE_OPTIONS:-}" in
+  *max-old-space-size*) exec node --expose-gc --max-semi-space-size=8 $pool dist/apps/control-plane/src/main.js ;;
+  *) exec node --expose-gc --max-semi-space-size=8 --max-old-space-size=320 $pool dist/apps/control-plane/src/main.js ;;
 esac
