@@ -20,6 +20,7 @@ export * from './validation/number-from-text';
 export * from './errors/api-problems.decorator';
 export * from './time/time';
 export * from './random/seeded-random';
+export * from './rate/token-bucket';
 export * from './auth/auth.decorators';
 export * from './auth/request-principal';
 export * from './storage/sqlite-file';

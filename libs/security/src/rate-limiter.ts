@@ -1,16 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { TokenBucket } from '@app/common';
 
 /** What the limiter decided for one request. */
 export interface RateDecision {
   readonly allowed: boolean;
   /** Whole seconds until one token is back (the `Retry-After` of a 429); 0 when allowed. */
   readonly retryAfterSeconds: number;
-}
-
-interface Bucket {
-  tokens: number;
-  /** When `tokens` was last brought up to date (ms). */
-  at: number;
 }
 
 /** Buckets held at most; the least recently used go first beyond it (a full bucket is the same as none). */
@@ -27,7 +22,7 @@ const IDLE_MS = 60_000;
  */
 @Injectable()
 export class RateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<string, TokenBucket>();
   private readonly maxBuckets: number;
 
   constructor(maxBuckets?: number) {
@@ -37,20 +32,16 @@ export class RateLimiter {
   /** Takes one token from `key`'s bucket of `perMinute` (0: no limit). */
   take(key: string, perMinute: number, now: number = Date.now()): RateDecision {
     if (perMinute <= 0) return { allowed: true, retryAfterSeconds: 0 };
-    const perMs = perMinute / 60_000;
     const held = this.buckets.get(key);
-    const bucket: Bucket = held
-      ? { tokens: Math.min(perMinute, held.tokens + Math.max(0, now - held.at) * perMs), at: now }
-      : { tokens: perMinute, at: now };
+    // A limit changed since the bucket was made starts a full bucket of the new size.
+    const bucket = held?.capacity === perMinute ? held : new TokenBucket(perMinute, perMinute / 60_000, now);
     // Re-inserted so the map's order is least recently used first.
     this.buckets.delete(key);
     this.buckets.set(key, bucket);
+    const allowed = bucket.take(now);
     this.evict(now);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return { allowed: true, retryAfterSeconds: 0 };
-    }
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000)) };
+    if (allowed) return { allowed: true, retryAfterSeconds: 0 };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(bucket.msUntilToken() / 1000)) };
   }
 
   /** How many buckets are held (tests, bounded memory). */
@@ -64,7 +55,7 @@ export class RateLimiter {
    */
   private evict(now: number): void {
     for (const [key, bucket] of this.buckets) {
-      if (now - bucket.at < IDLE_MS && this.buckets.size <= this.maxBuckets) break;
+      if (now - bucket.lastUsedAt < IDLE_MS && this.buckets.size <= this.maxBuckets) break;
       this.buckets.delete(key);
     }
   }

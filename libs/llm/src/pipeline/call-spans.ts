@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
+import { TokenBucket } from '@app/common';
 import { AppConfig } from '@app/config';
 import {
   formatTags,
@@ -93,8 +94,7 @@ export function keepReason(
 @Injectable()
 export class CallSpans {
   /** The keep budget (LLMOBS_KEEP_MAX_PER_S): a token bucket holding at most one second's keeps. */
-  private budgetTokens: number;
-  private budgetAt = performance.now();
+  private readonly budget: TokenBucket;
   private readonly overBudgetTags = new Map<KeepReason, string[]>();
 
   constructor(
@@ -104,7 +104,8 @@ export class CallSpans {
     private readonly config: AppConfig,
     private readonly metrics: MetricsPort,
   ) {
-    this.budgetTokens = config.tracing.llmobsKeepMaxPerS;
+    const perSecond = config.tracing.llmobsKeepMaxPerS;
+    this.budget = new TokenBucket(perSecond, perSecond / 1000, performance.now());
   }
 
   /** Runs `fn` inside the call's workflow span; `fn` ends it with `answered` or `failed`. */
@@ -231,13 +232,7 @@ export class CallSpans {
   private withinBudget(reason: KeepReason): boolean {
     const perSecond = this.config.tracing.llmobsKeepMaxPerS;
     if (perSecond <= 0) return true;
-    const now = performance.now();
-    this.budgetTokens = Math.min(perSecond, this.budgetTokens + ((now - this.budgetAt) / 1000) * perSecond);
-    this.budgetAt = now;
-    if (this.budgetTokens >= 1) {
-      this.budgetTokens -= 1;
-      return true;
-    }
+    if (this.budget.take(performance.now())) return true;
     let tags = this.overBudgetTags.get(reason);
     if (!tags) {
       tags = formatTags({ [REASON_TAG]: reason });
