@@ -1,6 +1,4 @@
-import { DogStatsdReceiver } from './support/dogstatsd-receiver';
-import { FakeOpenAiServer } from './support/fake-openai-server';
-import { ServiceProcess } from './support/service-process';
+import { CallsInFlight } from './support/calls-in-flight';
 
 /**
  * What one call in flight costs in memory (docs/operations.md, "Capacity and overhead"): the built service as
@@ -14,59 +12,23 @@ const HEAP = 'runtime.memory.heap_used_bytes';
 const RSS = 'runtime.memory.rss_bytes';
 
 describe('memory per call in flight', () => {
-  let upstream: FakeOpenAiServer;
-  let statsd: DogStatsdReceiver;
-  let service: ServiceProcess;
+  const calls = new CallsInFlight();
 
   beforeAll(async () => {
-    upstream = await new FakeOpenAiServer().start();
-    upstream.setDefault({ type: 'hang' });
-    statsd = await new DogStatsdReceiver().start();
-    service = await new ServiceProcess({
-      NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=320',
-      DD_TRACE_ENABLED: 'false',
-      DD_DOGSTATSD_PORT: String(statsd.port),
-      RUNTIME_METRICS_INTERVAL_MS: '250',
-      LLM_PROVIDER: 'openai',
-      OPENAI_BASE_URL: upstream.url,
-      LLM_MODEL: 'gpt-memory',
-      LLM_TIMEOUT_MS: '60000',
-      ML_REMOTE_EMBEDDINGS_SAMPLE_RATE: '0',
-    }).start();
+    await calls.start({ NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=320' });
   }, 30_000);
 
-  afterAll(async () => {
-    await service?.stop();
-    await upstream?.close();
-    await statsd?.close();
-  });
+  afterAll(() => calls.stop());
 
   /** The lowest heap and RSS samples over the next `ms`. */
   async function plateau(ms: number): Promise<{ heap: number; rss: number }> {
-    const from = statsd.lines.length;
-    await new Promise((r) => setTimeout(r, ms));
-    const recent = statsd.lines.slice(from);
-    const min = (name: string): number => Math.min(...recent.filter((l) => l.name === name).map((l) => l.value));
-    return { heap: min(HEAP), rss: min(RSS) };
+    const low = await calls.lowest(ms, [HEAP, RSS]);
+    return { heap: low[HEAP], rss: low[RSS] };
   }
 
   it('measures the heap per call in flight', async () => {
-    const controller = new AbortController();
-    const pending: Promise<unknown>[] = [];
-    const open = async (n: number): Promise<void> => {
-      const target = upstream.requests.length + n;
-      for (let i = 0; i < n; i++) {
-        pending.push(
-          fetch(`${service.url}/reason`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ prompt: `What is the capital of country number ${i}? Answer in one word.` }),
-            signal: controller.signal,
-          }).catch(() => undefined),
-        );
-      }
-      await upstream.waitForRequests(target, 15_000);
-    };
+    const open = (n: number): Promise<void> =>
+      calls.open(n, (i) => `What is the capital of country number ${i}? Answer in one word.`);
     try {
       const idle = await plateau(2000);
       await open(1000);
@@ -84,8 +46,7 @@ describe('memory per call in flight', () => {
       expect(perCall).toBeGreaterThan(0);
       expect(perCall).toBeLessThan(200 * 1024);
     } finally {
-      controller.abort();
-      await Promise.all(pending);
+      await calls.abandon();
     }
   }, 40_000);
 });

@@ -1,5 +1,4 @@
-import { DogStatsdReceiver } from './support/dogstatsd-receiver';
-import { FakeOpenAiServer } from './support/fake-openai-server';
+import { CallsInFlight } from './support/calls-in-flight';
 import { ServiceProcess } from './support/service-process';
 
 /**
@@ -14,70 +13,29 @@ const RSS = 'runtime.memory.rss_bytes';
 const MIB = 2 ** 20;
 
 describe('idle memory release', () => {
-  let upstream: FakeOpenAiServer;
-  let statsd: DogStatsdReceiver;
-  let service: ServiceProcess;
+  const calls = new CallsInFlight();
 
   beforeAll(async () => {
-    upstream = await new FakeOpenAiServer().start();
-    upstream.setDefault({ type: 'hang' });
-    statsd = await new DogStatsdReceiver().start();
-    service = await new ServiceProcess({
+    await calls.start({
       NODE_OPTIONS: '--expose-gc --max-semi-space-size=8 --max-old-space-size=320',
-      DD_TRACE_ENABLED: 'false',
-      DD_DOGSTATSD_PORT: String(statsd.port),
-      RUNTIME_METRICS_INTERVAL_MS: '250',
       MEMORY_RELEASE_IDLE_MS: '1500',
-      LLM_PROVIDER: 'openai',
-      OPENAI_BASE_URL: upstream.url,
-      LLM_MODEL: 'gpt-memory',
-      LLM_TIMEOUT_MS: '60000',
-      ML_REMOTE_EMBEDDINGS_SAMPLE_RATE: '0',
-    }).start();
+    });
   }, 30_000);
 
-  afterAll(async () => {
-    await service?.stop();
-    await upstream?.close();
-    await statsd?.close();
-  });
+  afterAll(() => calls.stop());
 
-  const lowestRss = async (ms: number): Promise<number> => {
-    const from = statsd.lines.length;
-    await new Promise((r) => setTimeout(r, ms));
-    return Math.min(
-      ...statsd.lines
-        .slice(from)
-        .filter((l) => l.name === RSS)
-        .map((l) => l.value),
-    );
-  };
+  const lowestRss = async (ms: number): Promise<number> => (await calls.lowest(ms, [RSS]))[RSS];
 
   it('hands the memory of a load back once the loop is idle', async () => {
     // A release may follow the start-up's own growth: wait for the quiet state the load is compared with.
     await new Promise((r) => setTimeout(r, 3000));
     const before = await lowestRss(1000);
+    const { statsd, service } = calls;
     const releasesBefore = statsd.named('runtime.memory.release_ms').length;
 
     const loadFrom = statsd.lines.length;
-    const controller = new AbortController();
-    const pending: Promise<unknown>[] = [];
-    const target = upstream.requests.length + 2000;
-    for (let i = 0; i < 2000; i++) {
-      pending.push(
-        fetch(`${service.url}/reason`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            prompt: `Name the largest city of region number ${i}, in one word. ${'x'.repeat(2000)}`,
-          }),
-          signal: controller.signal,
-        }).catch(() => undefined),
-      );
-    }
-    await upstream.waitForRequests(target, 15_000);
-    controller.abort();
-    await Promise.all(pending);
+    await calls.open(2000, (i) => `Name the largest city of region number ${i}, in one word. ${'x'.repeat(2000)}`);
+    await calls.abandon();
 
     const released = await statsd.waitFor(
       (lines) => lines.filter((l) => l.name === 'runtime.memory.release_ms').length > releasesBefore,
@@ -102,7 +60,7 @@ describe('idle memory release', () => {
     const bare = await new ServiceProcess({
       NODE_OPTIONS: '--max-old-space-size=320',
       DD_TRACE_ENABLED: 'false',
-      DD_DOGSTATSD_PORT: String(statsd.port),
+      DD_DOGSTATSD_PORT: String(calls.statsd.port),
     }).start();
     try {
       const line = await bare.waitForLog((l) => String(l.message).startsWith('idle memory release is off'), 5000);
