@@ -91,9 +91,9 @@ describe('scripts/start.sh node flags', () => {
     expect(v1('400000', '100000')).toBe(false);
 
     // A quota above what nproc reports leaves nproc's count: a pinned process on one core is still one core.
-    expect(
-      pooled(flags({ FAKE_NPROC: '1', CGROUP_FS: mount('v2-four', { 'cpu.max': '400000 100000\n' }) })),
-    ).toBe(true);
+    expect(pooled(flags({ FAKE_NPROC: '1', CGROUP_FS: mount('v2-four', { 'cpu.max': '400000 100000\n' }) }))).toBe(
+      true,
+    );
   });
 
   it('leaves the heap cap to NODE_OPTIONS when it sets one', () => {
