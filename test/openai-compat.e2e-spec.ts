@@ -164,6 +164,28 @@ describe('the OpenAI SDK against /v1 on the Gemini adapter (loopback Gemini API)
     }
   });
 
+  it("answers 200 with empty content when the caller's stop sequence ends the answer first, and keeps the circuit closed", async () => {
+    // What the model would have said starts with the caller's stop sequence: Gemini answers STOP with no text.
+    // Before, that was an empty_response: retried, 502, and five of them opened the circuit for every caller.
+    for (let i = 0; i < 6; i++) gemini.enqueue({ type: 'answer', text: '' });
+    for (let i = 0; i < 6; i++) {
+      const data = await client(service).chat.completions.create({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: 'Why is the sky blue?' }],
+        stop: 'Regarding',
+      });
+      expect(data.choices[0]!.message.content).toBe('');
+      expect(data.choices[0]!.finish_reason).toBe('stop');
+    }
+    expect(gemini.requests).toHaveLength(6);
+    gemini.enqueue({ type: 'answer', text: 'Rayleigh scattering.' });
+    const after = await client(service).chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'Why is the sky blue?' }],
+    });
+    expect(after.choices[0]!.message.content).toBe('Rayleigh scattering.');
+  });
+
   it('serves an alias and the control_plane extension for a caller who asks for it', async () => {
     const openai = new OpenAI({
       baseURL: `${service.url}/v1`,

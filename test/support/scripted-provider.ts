@@ -1,4 +1,5 @@
 import {
+  type FinishReason,
   type LlmGenerateRequest,
   type LlmGenerateResult,
   LlmProvider,
@@ -9,6 +10,8 @@ import {
 export type Step =
   | {
       ok: string;
+      /** The finish reason (default `stop`). */
+      finish?: FinishReason;
       usage?: LlmGenerateResult['usage'];
       delayMs?: number;
       /** Streams only: the pause between two words. */
@@ -70,8 +73,8 @@ export class ScriptedProvider extends LlmProvider {
     return {
       text: step.ok,
       model: `${request.model}-001`,
-      finishReason: 'stop',
-      rawFinishReason: 'STOP',
+      finishReason: step.finish ?? 'stop',
+      rawFinishReason: (step.finish ?? 'stop').toUpperCase(),
       usage: step.usage,
     };
   }

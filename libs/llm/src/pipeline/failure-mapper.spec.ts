@@ -6,6 +6,7 @@ import {
   settled,
 } from '../../../../test/support/llm-pipeline-harness';
 import { ScriptedProvider } from '../../../../test/support/scripted-provider';
+import type { ChatCallOptions, LlmCallInput } from '../llm-call.types';
 import { LlmCallFailedError } from '../llm.errors';
 
 describe('FailureMapper: the 502/503 of a failed call, redaction, empty answers', () => {
@@ -75,5 +76,33 @@ describe('FailureMapper: the 502/503 of a failed call, redaction, empty answers'
     expect(error.detail).toContain('empty answer');
     await settled();
     expect(named(metrics, 'llm.error.count')[0]!.tags).toContain('error_type:empty_response');
+  });
+
+  it("answers 200 with no text when the caller's own stop sequence or max_tokens left nothing to say (chat)", async () => {
+    const provider = new ScriptedProvider().script(
+      'gemini-2.5-flash',
+      { ok: '', finish: 'stop' },
+      { ok: '', finish: 'length' },
+      { ok: '', finish: 'stop' },
+      { ok: '', finish: 'length' },
+    );
+    const { service } = await build({ LLM_MAX_RETRIES: '0' }, provider);
+    const chat = (options: Partial<ChatCallOptions>): LlmCallInput => ({
+      ...input(),
+      endpoint: 'chat',
+      chat: { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Why is the sky blue?' }], ...options },
+    });
+    const stopped = await answered(service.complete(chat({ stopSequences: ['Regarding'] })));
+    expect(stopped).toMatchObject({ answer: '', finishReason: 'stop', attempts: 1 });
+    const capped = await answered(service.complete(chat({ maxOutputTokens: 1 })));
+    expect(capped).toMatchObject({ answer: '', finishReason: 'length', attempts: 1 });
+
+    // Without the caller's bound, the same empty answers are the provider's failure (LLM_MAX_OUTPUT_TOKENS ran out,
+    // or nothing came back): 502.
+    for (const options of [{}, { maxOutputTokens: undefined }]) {
+      const error = (await service.complete(chat(options)).catch((e: unknown) => e)) as LlmCallFailedError;
+      expect(error.context).toMatchObject({ lastErrorKind: 'empty_response' });
+    }
+    expect(provider.calls).toHaveLength(4);
   });
 });

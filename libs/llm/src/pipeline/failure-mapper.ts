@@ -11,6 +11,7 @@ import {
 import type { NoCapacityError } from '../reliability/concurrency-limiter';
 import type { SaturatedResource } from '../reliability/saturation';
 import { isTimeoutReason } from '../reliability/sleep';
+import type { CallContext } from './call-context';
 
 /** Provider error messages are cut to this (they end up in the problem detail, the span and the log line). */
 const MAX_PROVIDER_MESSAGE_CHARS = 500;
@@ -78,9 +79,17 @@ export class FailureMapper {
    * An answer with no text that is not a safety block is a failed attempt (`empty_response`: retried, then a
    * fallback, then 502), never a 200 with an empty answer. It happens when a reasoning model spends the whole
    * output budget thinking (finish reason `length`) or a server answers `content: null`.
+   *
+   * Except when the caller's own bounds left nothing to say (the chat endpoint): its stop sequence ended the answer
+   * before any text (finish reason `stop` with `stop` given), or its `max_tokens` ran out before any (`length` with
+   * `max_tokens` given). That is a valid, empty completion, as the OpenAI API answers it: 200 with `content: ""`.
+   * Failing it would let one caller's request be retried, fall back, and count toward the circuit of every caller.
    */
-  failIfEmpty(request: LlmGenerateRequest, result: LlmGenerateResult): void {
+  failIfEmpty(request: LlmGenerateRequest, result: LlmGenerateResult, ctx: Pick<CallContext, 'input'>): void {
     if (result.safetyBlock !== undefined || result.text.trim() !== '' || (result.toolCalls?.length ?? 0) > 0) return;
+    const chat = ctx.input.chat;
+    if (result.finishReason === 'stop' && (chat?.stopSequences?.length ?? 0) > 0) return;
+    if (result.finishReason === 'length' && chat?.maxOutputTokens !== undefined) return;
     const why =
       result.finishReason === 'length'
         ? `the output budget (LLM_MAX_OUTPUT_TOKENS=${request.maxOutputTokens}) ran out before any answer text`

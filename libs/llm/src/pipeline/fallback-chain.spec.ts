@@ -111,6 +111,20 @@ describe('FallbackChain: retries, backoff, fallback, circuit breakers, the retry
     expect(gauges).toEqual(expect.arrayContaining([0, 2, 1]));
   });
 
+  it('empty answers never open the circuit: a prompt of one caller must not refuse every caller', async () => {
+    const provider = new ScriptedProvider().script(
+      'gemini-2.5-flash',
+      ...Array.from({ length: 5 }, () => ({ ok: '' })),
+      { ok: 'still closed' },
+    );
+    const { service, breakers } = await build({ LLM_MAX_RETRIES: '0', LLM_BREAKER_FAILURE_THRESHOLD: '3' }, provider);
+    for (let i = 0; i < 5; i++) {
+      await expect(service.complete(input())).rejects.toMatchObject({ code: 'UPSTREAM_ERROR', status: 502 });
+    }
+    expect(breakers.states()['gemini-2.5-flash']).toBe('closed');
+    expect((await answered(service.complete(input()))).answer).toBe('still closed');
+  });
+
   it('429s never open the circuit: the model is held for Retry-After, then answers; 503 says provider_rate_limit', async () => {
     const provider = new ScriptedProvider().script(
       'gemini-2.5-flash',

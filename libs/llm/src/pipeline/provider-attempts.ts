@@ -62,7 +62,7 @@ export class ProviderAttempts {
       throw this.failures.redacted(error);
     });
     this.spans.tagResponse(span, request, result, ctx);
-    this.failures.failIfEmpty(request, result);
+    this.failures.failIfEmpty(request, result, ctx);
     return result;
   }
 
@@ -102,7 +102,7 @@ export class ProviderAttempts {
             }
           } else {
             this.spans.tagResponse(span, request, event.result, ctx);
-            this.failures.failIfEmpty(request, event.result);
+            this.failures.failIfEmpty(request, event.result, ctx);
             start();
             queue.close();
             resolveDone(event.result);
