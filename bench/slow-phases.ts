@@ -24,7 +24,8 @@ import { join } from 'node:path';
 import { decode } from '@msgpack/msgpack';
 import type { LoadResult } from './load.ts';
 
-const ROOT = join(import.meta.dirname, '..');
+/** Run from the repository's root, as `npm run bench` is. */
+const ROOT = process.cwd();
 const PIN = cpus().length >= 2 && existsSync('/usr/bin/taskset');
 /** The node flags of `npm start` (scripts/start.sh). */
 const SERVICE_FLAGS = ['--expose-gc', '--max-semi-space-size=8', '--max-old-space-size=320'];

@@ -19,6 +19,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     return503OnClosing: true,
+    // A request must arrive whole in time, else 408 (`handleClientError`): Fastify's default is no limit, so a
+    // client sending its body a byte at a time held a connection (and its memory) for as long as it liked. Node
+    // checks every 30 s by default; every second here, so the limit is what it says.
+    requestTimeout: config.http.requestTimeoutMs,
+    http: { connectionsCheckingInterval: 1000, headersTimeout: Math.min(60_000, config.http.requestTimeoutMs) },
     frameworkErrors: frameworkErrors.handler,
     // Node's parser errors (headers over 16 KB, a malformed request line) answer problem+json too, not a bare 431.
     clientErrorHandler: handleClientError,

@@ -18,6 +18,8 @@ export abstract class AppConfig {
     readonly host: string;
     readonly bodyLimitBytes: number;
     readonly shutdownGraceMs: number;
+    /** The most a request's headers and body may take to arrive (HTTP_REQUEST_TIMEOUT_MS): 408 after it. */
+    readonly requestTimeoutMs: number;
     /** Proxies whose X-Forwarded-For is trusted for the client IP (TRUST_PROXY_HOPS); 0: none. */
     readonly trustProxyHops: number;
   };

@@ -56,6 +56,8 @@ export class EnvDto {
   @IsString() @MinLength(1) HOST = '127.0.0.1';
   @Transform(toInt) @IsInt() @Min(1024) @Max(100 * 1024 * 1024) BODY_LIMIT_BYTES = 1024 * 1024;
   @Transform(toInt) @IsInt() @Min(0) @Max(600_000) SHUTDOWN_GRACE_MS = 10_000;
+  /** The whole request (headers and body) must arrive within this; else 408 and the connection is closed. */
+  @Transform(toInt) @IsInt() @Min(1000) @Max(600_000) HTTP_REQUEST_TIMEOUT_MS = 30_000;
 
   // --- security (docs/security.md) ---
   /** API keys: `<name>:<scopes>:<sha256 hex of the key>`, comma-separated; scopes `+`-joined from invoke, read, admin. */

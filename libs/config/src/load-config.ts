@@ -138,6 +138,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       host: dto.HOST,
       bodyLimitBytes: dto.BODY_LIMIT_BYTES,
       shutdownGraceMs: dto.SHUTDOWN_GRACE_MS,
+      requestTimeoutMs: dto.HTTP_REQUEST_TIMEOUT_MS,
       trustProxyHops: dto.TRUST_PROXY_HOPS,
     },
     security: {

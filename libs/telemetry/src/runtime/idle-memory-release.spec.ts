@@ -34,7 +34,7 @@ class ScriptedProcess extends ProcessMemory {
 function setUp(idleMs: string | null = '5000') {
   const process = new ScriptedProcess();
   const metrics = new InMemoryMetrics();
-  const env = idleMs === null ? {} : { MEMORY_RELEASE_IDLE_MS: idleMs };
+  const env: Record<string, string> = idleMs === null ? {} : { MEMORY_RELEASE_IDLE_MS: idleMs };
   const release = new IdleMemoryRelease(testConfig(env), process, metrics);
   let now = 0;
   /** Seconds of checks, each second with the loop busy `busy` of the time. */
