@@ -151,6 +151,29 @@ describe('hostile input: never a 5xx, and a body refused for its shape costs a f
     expect(unknown.reasons).toContain('question is required');
   });
 
+  it('/v1/chat/completions bounds its own width (50,000 keys and items; a conversation is wide): refused past it', async () => {
+    // Wider than its own bound: refused before parsing; the other routes keep theirs. (A conversation of hundreds
+    // of tool round trips is taken: test/openai-compat.e2e-spec.ts.)
+    const requests = [
+      {
+        path: '/v1/chat/completions',
+        body: `{"model":"gemini-2.5-flash","messages":[{"role":"user","content":"hi"}],"x":${wideObject(60_000)}}`,
+        want: 'more than 50000 object keys',
+      },
+      {
+        path: '/v1/chat/completions',
+        body: `{"model":"gemini-2.5-flash","messages":[${'{},'.repeat(60_000)}{}]}`,
+        want: 'more than 50000',
+      },
+      { path: '/qa', body: `{"question":"hi","x":${wideObject(1500)}}`, want: `more than ${KEY_LIMIT} object keys` },
+    ];
+    for (const request of requests) {
+      const answer = await postRaw(`${service.url}${request.path}`, request.body);
+      expect(answer.status).toBe(400);
+      expect(answer.text).toContain(request.want);
+    }
+  });
+
   it('answers long strings in every field, and as a key, with 400 or 413', async () => {
     for (const size of [10_002, 100_000, 1_000_000]) {
       const long = 'é'.repeat(size / 2) + 'a'.repeat(size / 2);

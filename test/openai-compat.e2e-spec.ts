@@ -306,6 +306,32 @@ describe('the OpenAI SDK against /v1 on the Gemini adapter (loopback Gemini API)
     });
   });
 
+  it('takes an agent conversation of 120 tool round trips (about 1,900 keys: wider than the other routes take)', async () => {
+    // The 1,000-key body bound of the other routes refused this as malformed; the chat route declares its own.
+    const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+      { role: 'system', content: 'You are a careful agent.' },
+      { role: 'user', content: 'Look up the weather in every city of the list.' },
+    ];
+    for (let i = 0; i < 120; i++) {
+      const id = `call_${i}`;
+      messages.push({
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id, type: 'function', function: { name: 'get_weather', arguments: `{"city":"c${i}"}` } }],
+      });
+      messages.push({ role: 'tool', tool_call_id: id, content: `{"city":"c${i}","celsius":${i % 30}}` });
+    }
+    gemini.enqueue({ type: 'answer', text: 'Done: 120 cities.' });
+    const answer = await client(service).chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages,
+      tools: [WEATHER_TOOL],
+    });
+    expect(answer.choices[0]!.message.content).toBe('Done: 120 cities.');
+    const sent = gemini.requests[0]!.body as { contents: unknown[] };
+    expect(sent.contents).toHaveLength(241);
+  });
+
   it('answers a 429 upstream with 503 and Retry-After, which the SDK honours and retries', async () => {
     gemini.enqueue(
       { type: 'error', status: 429, retryAfter: '1' },

@@ -1,7 +1,13 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { FrameworkErrorResponder, handleClientError, JSON_MEDIA_TYPE, parseJsonBody } from '@app/common';
+import {
+  FrameworkErrorResponder,
+  handleClientError,
+  JSON_MEDIA_TYPE,
+  parseJsonBody,
+  routeJsonBodyLimits,
+} from '@app/common';
 import type { AppConfig } from '@app/config';
 import { configureHttpSecurity } from '@app/security';
 import { AppModule } from './app.module';
@@ -60,7 +66,7 @@ function acceptJsonBodiesOnly(app: NestFastifyApplication, bodyLimit: number): v
   // Read as bytes: `parseJsonBody` refuses a body that is not UTF-8 instead of decoding it with U+FFFD in place.
   fastify.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
     try {
-      done(null, parseJsonBody(request, body));
+      done(null, parseJsonBody(request, body, routeJsonBodyLimits(request.routeOptions.config)));
     } catch (error) {
       done(error as Error, undefined);
     }

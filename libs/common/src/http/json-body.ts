@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import secureJson from 'secure-json-parse';
 import { DomainError } from '../errors/domain-error';
 
@@ -10,10 +11,38 @@ export const JSON_MEDIA_TYPE = 'application/json';
  * the bound keeps a hostile body (`[[[[...]]]]`) from reaching the recursive walks after parsing.
  */
 export const JSON_MAX_DEPTH = 64;
-/** The most object keys in a body, counted over all its objects (the API's bodies have at most three). */
+/**
+ * The most object keys in a body, counted over all its objects (the API's bodies have a handful; a route may
+ * declare more with `@JsonBodyLimit`: the chat endpoint's conversations).
+ */
 export const JSON_MAX_KEYS = 1000;
 /** The most array items in a body, counted over all its arrays (the API's bodies have none). */
 export const JSON_MAX_ARRAY_ITEMS = 1000;
+
+/** How wide a route's body may be: object keys and array items, each counted over the whole body. */
+export interface JsonBodyLimits {
+  maxKeys: number;
+  maxArrayItems: number;
+}
+
+/** Every route's, unless it declares its own with `@JsonBodyLimit`. */
+export const DEFAULT_JSON_BODY_LIMITS: JsonBodyLimits = { maxKeys: JSON_MAX_KEYS, maxArrayItems: JSON_MAX_ARRAY_ITEMS };
+
+/** The Fastify route config key under which a route declares its own limits (`@JsonBodyLimit`). */
+const ROUTE_CONFIG_KEY = 'jsonBodyLimits';
+
+/**
+ * A route whose body is legitimately wider than the API's flat objects (a conversation of hundreds of messages
+ * with tool calls and tool schemas) declares its own limits; the body parser reads them from the route's config.
+ */
+export const JsonBodyLimit = (limits: JsonBodyLimits): MethodDecorator & ClassDecorator =>
+  RouteConfig({ [ROUTE_CONFIG_KEY]: limits });
+
+/** The limits a route declared with `@JsonBodyLimit`, else the default. */
+export function routeJsonBodyLimits(routeConfig: unknown): JsonBodyLimits {
+  const declared = (routeConfig as Record<string, unknown> | undefined)?.[ROUTE_CONFIG_KEY];
+  return (declared as JsonBodyLimits | undefined) ?? DEFAULT_JSON_BODY_LIMITS;
+}
 
 /** What a body parser sees of the request. */
 export interface BodyRequestLike {
@@ -29,7 +58,11 @@ export interface BodyRequestLike {
  * with a lone UTF-16 surrogate (`"\ud800"`) and for a `__proto__` or `constructor.prototype` key (prototype
  * poisoning).
  */
-export function parseJsonBody(request: BodyRequestLike, body: string | Buffer): unknown {
+export function parseJsonBody(
+  request: BodyRequestLike,
+  body: string | Buffer,
+  limits: JsonBodyLimits = DEFAULT_JSON_BODY_LIMITS,
+): unknown {
   const encoding = headerValue(request.headers['content-encoding']);
   if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
     throw new DomainError(
@@ -42,7 +75,7 @@ export function parseJsonBody(request: BodyRequestLike, body: string | Buffer): 
     throw malformed('The body is not UTF-8 text: send JSON as UTF-8.', 'is not valid UTF-8');
   }
   const text = typeof body === 'string' ? body : body.toString('utf8');
-  const shape = shapeProblem(text);
+  const shape = shapeProblem(text, limits);
   if (shape !== undefined) throw malformed(`The body is refused: ${shape}.`, shape);
   let value: unknown;
   try {
@@ -86,7 +119,7 @@ const levelIsArray = new Uint8Array(JSON_MAX_DEPTH + 1);
  * (Scanning the bytes before decoding would refuse a 1 MB body in 0.03 ms instead of 0.6 ms, but
  * `Buffer#indexOf` is slower than the string's between close quotes: every accepted body would pay for it.)
  */
-function shapeProblem(text: string): string | undefined {
+function shapeProblem(text: string, { maxKeys, maxArrayItems }: JsonBodyLimits): string | undefined {
   let depth = 0;
   let keys = 0;
   let items = 0;
@@ -106,17 +139,17 @@ function shapeProblem(text: string): string | undefined {
         break;
       case CLOSE_BRACKET:
       case CLOSE_BRACE:
-        if (c === CLOSE_BRACKET && previous !== OPEN_BRACKET && ++items > JSON_MAX_ARRAY_ITEMS) {
-          return `more than ${JSON_MAX_ARRAY_ITEMS} array items`;
+        if (c === CLOSE_BRACKET && previous !== OPEN_BRACKET && ++items > maxArrayItems) {
+          return `more than ${maxArrayItems} array items`;
         }
         if (depth > 0) depth--;
         break;
       case COLON:
-        if (++keys > JSON_MAX_KEYS) return `more than ${JSON_MAX_KEYS} object keys`;
+        if (++keys > maxKeys) return `more than ${maxKeys} object keys`;
         break;
       case COMMA:
-        if (depth > 0 && levelIsArray[depth] === 1 && ++items > JSON_MAX_ARRAY_ITEMS) {
-          return `more than ${JSON_MAX_ARRAY_ITEMS} array items`;
+        if (depth > 0 && levelIsArray[depth] === 1 && ++items > maxArrayItems) {
+          return `more than ${maxArrayItems} array items`;
         }
         break;
     }

@@ -1,8 +1,17 @@
 import 'reflect-metadata';
+import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { DomainError, RequestValidationError } from '../errors/domain-error';
 import { RequestValidationPipe } from '../validation/validation';
-import { JSON_MAX_ARRAY_ITEMS, JSON_MAX_DEPTH, JSON_MAX_KEYS, parseJsonBody, unsupportedMediaType } from './json-body';
+import {
+  JSON_MAX_ARRAY_ITEMS,
+  JSON_MAX_DEPTH,
+  JSON_MAX_KEYS,
+  JsonBodyLimit,
+  parseJsonBody,
+  routeJsonBodyLimits,
+  unsupportedMediaType,
+} from './json-body';
 
 const json = (body: string | Buffer, headers: Record<string, string> = {}): unknown =>
   parseJsonBody({ headers: { 'content-type': 'application/json', ...headers } }, body);
@@ -104,6 +113,31 @@ describe('parseJsonBody', () => {
     expect(reasonOf(`[${'1,'.repeat(250_000)}1]`)).toBe(`more than ${JSON_MAX_ARRAY_ITEMS} array items`);
     // Commas and colons in strings are not counted.
     expect(json(`{"question":"${'a:b,'.repeat(5000)}"}`)).toBeDefined();
+  });
+
+  it("applies a route's own width limits (@JsonBodyLimit, read from the route's config) instead of the default", () => {
+    const keys = (n: number): string => `{${Array.from({ length: n }, (_, i) => `"k${i}":1`).join(',')}}`;
+    const limits = { maxKeys: 5000, maxArrayItems: 3000 };
+    const wide = thrown(() => parseJsonBody({ headers: {} }, keys(5001), limits));
+    expect(wide.extensions.errors).toEqual([{ field: 'body', reason: 'more than 5000 object keys' }]);
+    expect(Object.keys(parseJsonBody({ headers: {} }, keys(5000), limits) as object)).toHaveLength(5000);
+    const items = `{"x":[${'1,'.repeat(3000)}1]}`;
+    expect(thrown(() => parseJsonBody({ headers: {} }, items, limits)).extensions.errors).toEqual([
+      { field: 'body', reason: 'more than 3000 array items' },
+    ]);
+
+    // The decorator puts the limits in the route's Fastify config; a route without them gets the default.
+    class Routes {
+      @JsonBodyLimit(limits)
+      wide(): void {}
+    }
+    const config: unknown = Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, Routes.prototype.wide);
+    expect(routeJsonBodyLimits(config)).toEqual(limits);
+    expect(routeJsonBodyLimits(undefined)).toEqual({ maxKeys: JSON_MAX_KEYS, maxArrayItems: JSON_MAX_ARRAY_ITEMS });
+    expect(routeJsonBodyLimits({ other: true })).toEqual({
+      maxKeys: JSON_MAX_KEYS,
+      maxArrayItems: JSON_MAX_ARRAY_ITEMS,
+    });
   });
 
   it('refuses a 1 MB deep or wide body in about a millisecond', () => {

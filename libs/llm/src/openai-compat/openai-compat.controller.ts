@@ -26,6 +26,7 @@ import {
 import {
   buildProblem,
   DomainError,
+  JsonBodyLimit,
   problemInstance,
   RequireScope,
   requestPrincipal,
@@ -55,6 +56,13 @@ import {
 import { ModelCatalog } from './model-catalog';
 import { modelNotFound, OPENAI_COMPAT_ERRORS, OpenAiParamError } from './openai-compat.errors';
 import { OpenAiErrorFilter, toOpenAiError } from './openai-error.filter';
+
+/**
+ * A conversation is wider than the API's flat bodies: an agent's turns with tool calls (about 8 keys each) and its
+ * tools' JSON schemas. 1,000 keys, every other route's bound, refused about 110 tool round trips; these bounds take
+ * thousands, and BODY_LIMIT_BYTES still bounds the whole.
+ */
+const CONVERSATION_BODY_LIMITS = { maxKeys: 50_000, maxArrayItems: 50_000 };
 
 /** Who writes the log line of a request answered by an LLM call (RequestTelemetry.handOffLogLine). */
 const CALL_LOG_LINE = 'LlmCallInstrumentation';
@@ -114,6 +122,7 @@ export class OpenAiCompatController {
    * the call's metadata in a `control_plane` field (of the last chunk, for a stream).
    */
   @Post('chat/completions')
+  @JsonBodyLimit(CONVERSATION_BODY_LIMITS)
   @HttpCode(200)
   @Header('cache-control', 'no-store')
   @ApiOperation({ summary: 'Create a chat completion (OpenAI-compatible)' })
