@@ -173,6 +173,18 @@ describe('LLM endpoints on the simulated provider (built service, loopback DogSt
     ).toHaveLength(0);
   });
 
+  it('negotiates the stream by the Accept header: any case streams, a weight of 0 or below JSON answers JSON', async () => {
+    const typeOf = async (accept: string): Promise<string | null> => {
+      const res = await post(`${service.url}/reason`, { prompt: 'Why do cats purr?' }, { accept });
+      expect(res.status).toBe(200);
+      await res.text();
+      return res.headers.get('content-type');
+    };
+    expect(await typeOf('TEXT/EVENT-STREAM')).toMatch(/^text\/event-stream/);
+    expect(await typeOf('text/event-stream;q=0')).toMatch(/^application\/json/);
+    expect(await typeOf('text/event-stream;q=0.5, application/json')).toMatch(/^application\/json/);
+  });
+
   it('streams /qa as Server-Sent Events with a final metadata event and a time-to-first-token metric', async () => {
     const res = await post(`${service.url}/qa`, { question: 'Why do cats purr?' }, { accept: 'text/event-stream' });
     expect(res.status).toBe(200);

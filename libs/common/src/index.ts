@@ -9,6 +9,7 @@ export * from './errors/problem-details.filter';
 export * from './errors/request-outcome.recorder';
 export * from './errors/routed-mark';
 export * from './errors/trace-id.provider';
+export * from './http/accept';
 export * from './http/json-body';
 export * from './http/undici-fetch';
 export * from './http/upstream-connection.error';

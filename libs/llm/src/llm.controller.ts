@@ -3,6 +3,7 @@ import { ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, Ap
 import {
   ApiProblems,
   buildProblem,
+  prefersEventStream,
   type Problem,
   problemInstance,
   RequireScope,
@@ -46,10 +47,6 @@ const STREAM_HEADER = {
 };
 const STREAM_DESCRIPTION =
   'The answer and its metadata. As `text/event-stream`: `delta` events `{text}`, then one `done` event `{answer, metadata}` (or an `error` event with a problem).';
-
-function wantsStream(accept: string | undefined): boolean {
-  return accept !== undefined && accept.includes('text/event-stream');
-}
 
 @ApiTags('llm')
 @ApiExtraModels(LlmResponseDto)
@@ -133,7 +130,7 @@ export class LlmController {
     try {
       const input = build(signal);
       input.principal = requestPrincipal(request);
-      if (!wantsStream(accept)) {
+      if (!prefersEventStream(accept)) {
         const response = await this.endpoints.answer(input);
         this.handOffLogLine(request, response.metadata.prompt_id);
         return response;
@@ -157,7 +154,7 @@ export class LlmController {
       dispose();
       throw error;
     } finally {
-      if (!wantsStream(accept)) dispose();
+      if (!prefersEventStream(accept)) dispose();
     }
   }
 
