@@ -172,10 +172,16 @@ export class PiiDetector {
         candidates.push({ type: rule.type, start, end, rank });
       }
     });
+    if (candidates.length === 0) return [];
     candidates.sort((a, b) => a.rank - b.rank || a.start - b.start);
+    // The higher-ranked finding wins where two overlap. Which characters are taken is kept in a byte per
+    // character: checking each candidate against every accepted finding was quadratic (17,000 e-mail addresses
+    // in a 1 MB prompt: 0.3 s of blocked event loop).
+    const taken = new Uint8Array(text.length);
     const accepted: PiiFinding[] = [];
     for (const c of candidates) {
-      if (accepted.some((f) => c.start < f.end && f.start < c.end)) continue;
+      if (taken.subarray(c.start, c.end).includes(1)) continue;
+      taken.fill(1, c.start, c.end);
       accepted.push({ type: c.type, start: c.start, end: c.end });
     }
     return accepted.sort((a, b) => a.start - b.start);

@@ -113,6 +113,31 @@ describe('QualityScorer', () => {
     expect(misordered.length).toBeLessThanOrEqual(1);
   });
 
+  it('reads a long chat message only at its head and tail: a 1 MB question scores in milliseconds, not a second', () => {
+    const pasted = 'The quarterly report lists revenue, costs and the headcount of every team. '.repeat(13_000);
+    const question = `${pasted}\nWhat is the capital of France?`;
+    const answer = 'Paris is the capital of France.';
+    const start = process.hrtime.bigint();
+    const long = scorer.score({ endpoint: 'chat', question, answer, finishReason: 'stop', safetyBlocked: false });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    // What is read: the first 2,000 and the last 4,000 characters (the question at its end among them).
+    const read = `${question.slice(0, 2000)}\n${question.slice(-4000)}`;
+    expect(read).toContain('What is the capital of France?');
+    expect(long).toEqual(
+      scorer.score({ endpoint: 'chat', question: read, answer, finishReason: 'stop', safetyBlocked: false }),
+    );
+    // Reading all of it took about 800 ms (every word of the question against every word of the answer).
+    expect(ms).toBeLessThan(150);
+    // A question within the bound is read whole: the same score as before the bound existed.
+    const short = 'What is the capital of France?';
+    expect(
+      scorer.score({ endpoint: 'qa', question: short, answer, finishReason: 'stop', safetyBlocked: false }).overall,
+    ).toBe(
+      scorer.score({ endpoint: 'qa', question: `${short}`, answer, finishReason: 'stop', safetyBlocked: false })
+        .overall,
+    );
+  });
+
   it('falls back to the rules, and says so, when no model is loaded', async () => {
     const missing = new QualityModelStore(testConfig({ MODELS_DIR: '/nonexistent-models' }));
     await missing.onModuleInit();
