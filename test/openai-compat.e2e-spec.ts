@@ -389,6 +389,45 @@ describe('the OpenAI SDK against /v1 on the Gemini adapter (loopback Gemini API)
     ).toMatchObject({ status: 400, param: 'max_tokens', code: 'invalid_value' });
     expect(gemini.requests).toHaveLength(0);
   });
+
+  it('answers OpenAI error bodies for what fails before the controller: bad JSON, media type, unknown path, method', async () => {
+    const cases: { init: RequestInit; path: string; status: number; code: string }[] = [
+      {
+        path: '/v1/chat/completions',
+        init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":' },
+        status: 400,
+        code: 'invalid_json',
+      },
+      {
+        path: '/v1/chat/completions',
+        init: { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' },
+        status: 415,
+        code: 'unsupported_media_type',
+      },
+      { path: '/v1/embeddings', init: { method: 'GET' }, status: 404, code: 'unknown_url' },
+      { path: '/v1/chat/completions', init: { method: 'DELETE' }, status: 405, code: 'method_not_allowed' },
+    ];
+    for (const { path, init, status, code } of cases) {
+      const res = await fetch(`${service.url}${path}`, init);
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      const body = (await res.json()) as { error: { message: string; type: string; code: string } };
+      expect(body.error).toMatchObject({ type: 'invalid_request_error', code });
+      expect(body.error.message.length).toBeGreaterThan(0);
+    }
+    // The SDK reads it as an error of its own kind, with the message.
+    const broken = await apiError(
+      client(service).post('/chat/completions', { body: 'not json', headers: { 'content-type': 'application/json' } }),
+    );
+    expect(broken).toMatchObject({ status: 400, code: 'invalid_json' });
+    // Outside /v1, problem+json as before.
+    const qa = await fetch(`${service.url}/qa`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{',
+    });
+    expect(qa.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
 });
 
 describe('the OpenAI SDK against /v1 on the OpenAI-compatible adapter (loopback chat completions)', () => {

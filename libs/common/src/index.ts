@@ -1,5 +1,6 @@
 export * from './errors/domain-error';
 export * from './errors/error-codes';
+export * from './errors/error-renderers';
 export * from './errors/error-status';
 export * from './errors/client-errors';
 export * from './errors/framework-errors';

@@ -10,7 +10,7 @@ import {
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
-import { BasicTextRedactor, RequestOutcomeRecorder, TextRedactor, TraceIdProvider } from '@app/common';
+import { BasicTextRedactor, ErrorRenderers, RequestOutcomeRecorder, TextRedactor, TraceIdProvider } from '@app/common';
 import { TelemetryInterceptor } from './interceptors/telemetry.interceptor';
 import { RequestTelemetry } from './interceptors/request-telemetry.service';
 import { ReadinessRegistry } from './health/readiness.registry';
@@ -70,6 +70,8 @@ const LOG_DROPS_RECENT_MS = 60_000;
     IdleMemoryRelease,
     RequestTelemetry,
     { provide: RequestOutcomeRecorder, useExisting: RequestTelemetry },
+    // Held here, global like the recorder: the global error filter reads it, the libs with their own error body register.
+    ErrorRenderers,
     { provide: APP_INTERCEPTOR, useClass: TelemetryInterceptor },
   ],
   exports: [
@@ -81,6 +83,7 @@ const LOG_DROPS_RECENT_MS = 60_000;
     LogSanitizer,
     RequestTelemetry,
     RequestOutcomeRecorder,
+    ErrorRenderers,
   ],
 })
 export class TelemetryModule implements OnModuleInit, OnApplicationShutdown {

@@ -8,6 +8,7 @@ import {
 import { Test } from '@nestjs/testing';
 import { DomainError, RequestValidationError } from './domain-error';
 import { defineErrorCodes } from './error-codes';
+import { ErrorRenderers } from './error-renderers';
 import { buildProblem, PROBLEM_CONTENT_TYPE, type Problem } from './problem';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { RequestOutcomeRecorder, type UnroutedOutcome } from './request-outcome.recorder';
@@ -71,6 +72,7 @@ describe('ProblemDetailsFilter', () => {
   let filter: ProblemDetailsFilter;
   let unrouted: UnroutedOutcome[];
   let traceId: string | undefined;
+  let renderers: ErrorRenderers;
 
   beforeEach(async () => {
     unrouted = [];
@@ -78,6 +80,7 @@ describe('ProblemDetailsFilter', () => {
     const module = await Test.createTestingModule({
       providers: [
         ProblemDetailsFilter,
+        ErrorRenderers,
         { provide: TraceIdProvider, useValue: { currentTraceId: () => traceId } satisfies TraceIdProvider },
         {
           provide: RequestOutcomeRecorder,
@@ -86,6 +89,7 @@ describe('ProblemDetailsFilter', () => {
       ],
     }).compile();
     filter = module.get(ProblemDetailsFilter);
+    renderers = module.get(ErrorRenderers);
   });
 
   const answer = (thrown: unknown, request: FakeRequest): FakeReply => {
@@ -93,6 +97,30 @@ describe('ProblemDetailsFilter', () => {
     filter.catch(thrown, hostFor(request, reply));
     return reply;
   };
+
+  it('renders the errors of a registered path prefix with its renderer, even those no controller saw', () => {
+    renderers.register('/v1/', (thrown, problem) => ({
+      status: problem.status,
+      contentType: 'application/json; charset=utf-8',
+      headers: { ...problem.headers, 'x-code': problem.body.code },
+      body: JSON.stringify({ error: { message: problem.body.detail, thrown: (thrown as Error).name } }),
+    }));
+    const notFound = answer(new NotFoundException('Cannot GET /v1/nope'), { method: 'GET', url: '/v1/nope?x=1' });
+    expect(notFound.statusCode).toBe(404);
+    expect(notFound.headers).toEqual({ 'content-type': 'application/json; charset=utf-8', 'x-code': 'NOT_FOUND' });
+    expect(JSON.parse(notFound.payload!)).toEqual({
+      error: { message: 'Cannot GET /v1/nope', thrown: 'NotFoundException' },
+    });
+    // An unrouted request is still counted.
+    expect(unrouted).toHaveLength(1);
+    expect(answer(new NotFoundException(), { method: 'GET', url: '/v1' }).headers['x-code']).toBe('NOT_FOUND');
+    // Elsewhere (and on a path that only starts like the prefix): problem+json.
+    for (const url of ['/qa', '/v10/x', '/api/v1/x']) {
+      expect(answer(new NotFoundException(), { method: 'GET', url }).headers['content-type']).toBe(
+        PROBLEM_CONTENT_TYPE,
+      );
+    }
+  });
 
   it("renders a lib's DomainError with its code's status, type and title, its extensions and headers", () => {
     const error = new DomainError(LIB_ERRORS.BUDGET_EXCEEDED, 'spent', { dailyBudgetUsd: 1 }, { 'retry-after': '60' });

@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger, Optional } from '@nestjs/common';
 import { DomainError } from './domain-error';
+import { ErrorRenderers } from './error-renderers';
 import { unsupportedMediaType } from '../http/json-body';
 import { buildProblem, PROBLEM_CONTENT_TYPE, problemInstance } from './problem';
 import { RequestOutcomeRecorder } from './request-outcome.recorder';
@@ -37,6 +38,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   constructor(
     @Optional() private readonly traceIds?: TraceIdProvider,
     @Optional() private readonly recorder?: RequestOutcomeRecorder,
+    @Optional() private readonly renderers?: ErrorRenderers,
   ) {}
 
   catch(thrown: unknown, host: ArgumentsHost): void {
@@ -73,6 +75,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (reply.sent || reply.raw?.headersSent) {
       // A stream already started (SSE); the error was reported in-band. Close the connection.
       if (!reply.raw?.writableEnded) reply.raw?.end?.();
+      return;
+    }
+    // A route family with its own error contract (the OpenAI-compatible /v1) answers in it.
+    const render = this.renderers?.for(request.url);
+    if (render) {
+      const rendered = render(exception, problem);
+      reply.status(rendered.status).header('content-type', rendered.contentType);
+      for (const [name, value] of Object.entries(rendered.headers)) reply.header(name, value);
+      reply.send(rendered.body);
       return;
     }
     reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE);

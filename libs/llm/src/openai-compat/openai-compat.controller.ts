@@ -5,6 +5,7 @@ import {
   Get,
   Header,
   HttpCode,
+  type OnModuleInit,
   Optional,
   Param,
   Post,
@@ -26,6 +27,7 @@ import {
 import {
   buildProblem,
   DomainError,
+  ErrorRenderers,
   JsonBodyLimit,
   problemInstance,
   RequireScope,
@@ -55,7 +57,7 @@ import {
 } from './chat-response.encoder';
 import { ModelCatalog } from './model-catalog';
 import { modelNotFound, OPENAI_COMPAT_ERRORS, OpenAiParamError } from './openai-compat.errors';
-import { OpenAiErrorFilter, toOpenAiError } from './openai-error.filter';
+import { OpenAiErrorFilter, renderOpenAiError, toOpenAiError } from './openai-error.filter';
 
 /**
  * A conversation is wider than the API's flat bodies: an agent's turns with tool calls (about 8 keys each) and its
@@ -101,7 +103,7 @@ const ERROR_RESPONSE = { content: { 'application/json': { schema: { $ref: getSch
 @UseFilters(OpenAiErrorFilter)
 @RequireScope('invoke')
 @Controller('v1')
-export class OpenAiCompatController {
+export class OpenAiCompatController implements OnModuleInit {
   /** `created` of the listed models: when this process started. */
   private readonly bootSeconds = Math.floor(Date.now() / 1000);
 
@@ -114,7 +116,16 @@ export class OpenAiCompatController {
     private readonly requests: RequestTelemetry,
     private readonly callLog: LlmCallInstrumentation,
     @Optional() private readonly traceIds?: TraceIdProvider,
+    @Optional() private readonly errorRenderers?: ErrorRenderers,
   ) {}
+
+  /**
+   * The errors no handler of this controller sees (a body that is not JSON, an unknown path under /v1, a method a
+   * route does not take) are OpenAI error bodies too: the global filter renders /v1 with `renderOpenAiError`.
+   */
+  onModuleInit(): void {
+    this.errorRenderers?.register('/v1/', renderOpenAiError);
+  }
 
   /**
    * A chat completion (OpenAI Chat Completions API). `stream: true` streams `chat.completion.chunk` events ending with

@@ -5,6 +5,7 @@ import {
   type FieldProblem,
   type ProblemResponse,
   problemInstance,
+  type RenderedError,
   RequestValidationError,
   TraceIdProvider,
 } from '@app/common';
@@ -76,6 +77,20 @@ export function toOpenAiError(error: unknown, problem: ProblemResponse): OpenAiE
   return { status: problem.status, headers, body: { error: { message, type: known.type, param, code: openAiCode } } };
 }
 
+/** The content type of an OpenAI error body. */
+const OPENAI_ERROR_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** `toOpenAiError` as the global filter's renderer of /v1 (`ErrorRenderers`): the same body as this filter's. */
+export function renderOpenAiError(thrown: unknown, problem: ProblemResponse): RenderedError {
+  const response = toOpenAiError(thrown, problem);
+  return {
+    status: response.status,
+    contentType: OPENAI_ERROR_CONTENT_TYPE,
+    headers: response.headers,
+    body: JSON.stringify(response.body),
+  };
+}
+
 interface MinimalRequest {
   url: string;
 }
@@ -117,9 +132,9 @@ export class OpenAiErrorFilter implements ExceptionFilter {
       if (!reply.raw?.writableEnded) reply.raw?.end?.();
       return;
     }
-    const response = toOpenAiError(thrown, problem);
-    reply.status(response.status).header('content-type', 'application/json; charset=utf-8');
+    const response = renderOpenAiError(thrown, problem);
+    reply.status(response.status).header('content-type', response.contentType);
     for (const [name, value] of Object.entries(response.headers)) reply.header(name, value);
-    reply.send(JSON.stringify(response.body));
+    reply.send(response.body);
   }
 }
