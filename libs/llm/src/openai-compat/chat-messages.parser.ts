@@ -53,7 +53,11 @@ export function parseMessages(raw: readonly unknown[], issues: Issues): ChatMess
     }
     if (value.name !== undefined && typeof value.name !== 'string') issues.add(`${at}.name`, 'must be a string');
     const toolCalls = kind === 'assistant' ? parseToolCalls(value.tool_calls, `${at}.tool_calls`, issues) : undefined;
-    const content = parseContent(value.content, `${at}.content`, issues, toolCalls !== undefined);
+    // Tool calls given, valid or not: the message's own problem is reported once, not again as "content is
+    // required" here and "not the id of a tool call" on the tool messages that answer them.
+    const callsGiven = kind === 'assistant' && Array.isArray(value.tool_calls) && value.tool_calls.length > 0;
+    if (callsGiven && toolCalls === undefined) registerCallIds(value.tool_calls as unknown[], calls);
+    const content = parseContent(value.content, `${at}.content`, issues, callsGiven);
     if (content === undefined) return;
     if (kind === 'assistant') {
       if (value.refusal !== undefined && value.refusal !== null) {
@@ -76,6 +80,13 @@ export function parseMessages(raw: readonly unknown[], issues: Issues): ChatMess
     issues.add('messages', 'must hold at least one user, assistant or tool message');
   }
   return messages;
+}
+
+/** The ids of tool calls refused for another field: the tool messages answering them are not refused again. */
+function registerCallIds(raw: readonly unknown[], calls: Map<string, string>): void {
+  for (const call of raw) {
+    if (isRecord(call) && typeof call.id === 'string' && call.id !== '') calls.set(call.id, '');
+  }
 }
 
 /** Text, or text parts joined; `''` for an assistant message that only calls tools; undefined when invalid. */

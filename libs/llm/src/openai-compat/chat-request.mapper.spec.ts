@@ -128,6 +128,26 @@ describe('ChatRequestMapper: an OpenAI chat request onto the pipeline input', ()
     ]);
   });
 
+  it('reports a bad tool call once, not again on its content or on the tool message answering it', () => {
+    expect(
+      refusal(() =>
+        mapper().map(
+          body({
+            messages: [
+              { role: 'user', content: 'hi' },
+              {
+                role: 'assistant',
+                content: null,
+                tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '[]' } }],
+              },
+              { role: 'tool', tool_call_id: 'c1', content: '42' },
+            ],
+          }),
+        ),
+      ).fields,
+    ).toEqual(['messages[1].tool_calls[0].function.arguments']);
+  });
+
   it('refuses what cannot be honoured, naming the parameter: unknown model, n > 1, images, tools or schemas the provider lacks', () => {
     expect(refusal(() => mapper().map(body({ model: 'gpt-5' })))).toEqual({ param: 'model', code: 'model_not_found' });
     expect(refusal(() => mapper().map(body({ n: 3 })))).toEqual({ param: 'n', code: 'unsupported_value' });
