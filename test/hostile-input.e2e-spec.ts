@@ -174,6 +174,21 @@ describe('hostile input: never a 5xx, and a body refused for its shape costs a f
     }
   });
 
+  it('refuses a query string on a route that declares none, as it refuses an unknown field', async () => {
+    const refused = await fetch(`${service.url}/optimization/recommendations?status=open&limit=5`).then(answerOf);
+    expect(refused.status).toBe(400);
+    expect(refused.code).toBe('VALIDATION_FAILED');
+    expect(refused.reasons).toEqual(['property status should not exist', 'property limit should not exist']);
+    // Under /v1, the OpenAI error body.
+    const models = await fetch(`${service.url}/v1/models?foo=1`);
+    expect(models.status).toBe(400);
+    expect(((await models.json()) as { error: { param: string } }).error.param).toBe('foo');
+    // Declared query strings, and the probes (which take any, as the control room page does), still answer.
+    expect((await fetch(`${service.url}/health?verbose=1`)).status).toBe(200);
+    expect((await fetch(`${service.url}/forecast/cost?hours=6`)).status).toBe(200);
+    expect((await fetch(`${service.url}/optimization/recommendations`)).status).toBe(200);
+  });
+
   it('answers long strings in every field, and as a key, with 400 or 413', async () => {
     for (const size of [10_002, 100_000, 1_000_000]) {
       const long = 'é'.repeat(size / 2) + 'a'.repeat(size / 2);

@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { createValidationPipe, ProblemDetailsFilter } from '@app/common';
+import { createValidationPipe, ProblemDetailsFilter, UndeclaredQueryGuard } from '@app/common';
 import { type AppConfig, ConfigModule } from '@app/config';
 import { ControlRoomModule } from '@app/control-room';
 import { DatadogModule } from '@app/datadog';
@@ -44,6 +44,8 @@ export class AppModule {
         { provide: APP_PIPE, useFactory: createValidationPipe },
         // Every controller route is checked against its access rule (docs/security.md); a route without one is refused.
         { provide: APP_GUARD, useExisting: ApiKeyGuard },
+        // Then a query string on a route that declares none is refused, as an unknown field is (docs/errors.md).
+        { provide: APP_GUARD, useClass: UndeclaredQueryGuard },
       ],
     };
   }

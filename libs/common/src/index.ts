@@ -18,6 +18,7 @@ export * from './text/sanitize';
 export * from './text/text-redactor';
 export * from './text/truncate';
 export * from './validation/validation';
+export * from './validation/undeclared-query.guard';
 export * from './validation/number-from-text';
 export * from './errors/api-problems.decorator';
 export * from './time/time';

@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Observable } from 'rxjs';
-import { Public } from '@app/common';
+import { AcceptsAnyQuery, Public } from '@app/common';
 import { ControlRoomPage } from './control-room.page';
 
 /** Sets the page's own Content-Security-Policy on /ui when it has one (RUM on: its intake in `connect-src`). */
@@ -40,6 +40,8 @@ export class PagePolicyInterceptor implements NestInterceptor {
 @ApiExcludeController()
 @Controller('ui')
 @Public({ openPath: '/ui' })
+// A page: a bookmark or a link may carry any query string; nothing reads it.
+@AcceptsAnyQuery()
 export class ControlRoomController {
   constructor(private readonly page: ControlRoomPage) {}
 

@@ -1,12 +1,14 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from '@app/common';
+import { AcceptsAnyQuery, Public } from '@app/common';
 import { AppConfig } from '@app/config';
 import { type MetricsHealth, MetricsPort, ReadinessRegistry, SkipTelemetry, TracerPort } from '@app/telemetry';
 import { DependencyStatusDto, LivenessDto, ReadinessDto } from './health.dto';
 
 @ApiTags('health')
 @Public()
+// Probes answer whatever query string a load balancer or a monitor appends: they read none.
+@AcceptsAnyQuery()
 @ApiExtraModels(DependencyStatusDto)
 @Controller('health')
 export class HealthController {

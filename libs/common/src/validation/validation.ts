@@ -116,7 +116,8 @@ function knownFields(metatype: ArgumentMetadata['metatype']): ReadonlySet<string
   return known;
 }
 
-function unknownFieldProblems(unknown: string[], where: 'body' | 'query'): FieldProblem[] {
+/** `property x should not exist` for each unknown field (at most MAX_UNKNOWN_LISTED named, then how many more). */
+export function unknownFieldProblems(unknown: string[], where: 'body' | 'query'): FieldProblem[] {
   const problems = unknown.slice(0, MAX_UNKNOWN_LISTED).map((key) => {
     const field = key.length > MAX_FIELD_NAME_CHARS ? `${key.slice(0, MAX_FIELD_NAME_CHARS)}…` : key;
     return { field, reason: `property ${field} should not exist` };
