@@ -74,3 +74,69 @@ describe('graceful stop under load', () => {
     }
   }, 30_000);
 });
+
+/**
+ * Calls still with the provider when SHUTDOWN_GRACE_MS runs out are cut with their connections; the provider bills
+ * what they were asked, so each one is in the ledger as `aborted` with its tokens and cost (they were lost: the
+ * ledger had stopped before they ended).
+ */
+describe('graceful stop: calls cut by the grace period', () => {
+  let dataDir: string;
+  let service: ServiceProcess;
+
+  beforeEach(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'lrcp-graceful-cut-'));
+    service = await new ServiceProcess({
+      DATA_DIR: dataDir,
+      SIM_LATENCY_MEDIAN_MS: '8000',
+      SIM_LATENCY_SIGMA: '0.01',
+      SHUTDOWN_GRACE_MS: '1000',
+      LEDGER_FLUSH_MS: '60000',
+    }).start();
+  });
+
+  afterEach(async () => {
+    await service?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)(
+    '%s: records each cut call as aborted, with its cost',
+    async (signal, code) => {
+      const calls = Array.from({ length: 4 }, (_, n) =>
+        post(`${service.url}/reason`, { prompt: `slow call ${n}: why is the sea salty?` }).then(
+          (response) => response.status,
+          () => 'cut',
+        ),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      const started = Date.now();
+      expect(await service.stop(signal)).toBe(code);
+      // The grace period, not the 8 s calls, decided when it stopped (SIGHUP waited for the calls before).
+      expect(Date.now() - started).toBeLessThan(6000);
+      expect(await Promise.all(calls)).toEqual(['cut', 'cut', 'cut', 'cut']);
+
+      const db = new DatabaseSync(join(dataDir, 'ledger.sqlite'), { readOnly: true });
+      try {
+        const rows = db.prepare('SELECT status, error_type, cost_usd, input_tokens FROM usage_records').all() as {
+          status: string;
+          error_type: string;
+          cost_usd: number;
+          input_tokens: number;
+        }[];
+        expect(rows).toHaveLength(4);
+        for (const row of rows) {
+          expect(row).toMatchObject({ status: 'aborted', error_type: 'client_abort' });
+          expect(row.input_tokens).toBeGreaterThan(0);
+          expect(row.cost_usd).toBeGreaterThan(0);
+        }
+      } finally {
+        db.close();
+      }
+    },
+    30_000,
+  );
+});

@@ -146,9 +146,10 @@ export class ServiceProcess {
     await this.exited;
   }
 
-  async stop(): Promise<number | null> {
+  /** Stops the process with `signal` (SIGTERM: what an orchestrator sends) and waits for its exit code. */
+  async stop(signal: 'SIGTERM' | 'SIGINT' | 'SIGHUP' = 'SIGTERM'): Promise<number | null> {
     if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
-    this.child.kill('SIGTERM');
+    this.child.kill(signal);
     const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref());
     const result = await Promise.race([this.exited!, timer]);
     if (result === 'timeout') {

@@ -125,9 +125,11 @@ function removeOnClose(app: NestFastifyApplication, handlers: readonly (readonly
 }
 
 /**
- * Graceful shutdown: on SIGTERM/SIGINT, Nest closes the app (new requests get 503, in-flight ones finish).
- * Responses sent from then on carry `Connection: close`, so keep-alive clients do not hold the server open;
- * connections still open after SHUTDOWN_GRACE_MS are cut.
+ * Graceful shutdown: on SIGTERM, SIGINT or SIGHUP (the signals of `exitOnSignal`), Nest closes the app: the
+ * listening socket closes (a new connection is refused), idle keep-alive connections are closed, a request arriving
+ * on a busy keep-alive connection gets 503, and in-flight ones finish. Responses sent from then on carry
+ * `Connection: close`, so keep-alive clients do not hold the server open; connections still open after
+ * SHUTDOWN_GRACE_MS are cut (their calls are still recorded, as aborted: CallBookkeeping waits for them).
  */
 function drainOnShutdown(app: NestFastifyApplication, graceMs: number): void {
   const fastify = app.getHttpAdapter().getInstance();
@@ -141,10 +143,7 @@ function drainOnShutdown(app: NestFastifyApplication, graceMs: number): void {
     fastify.server.closeIdleConnections();
     setTimeout(() => fastify.server.closeAllConnections(), graceMs).unref();
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  removeOnClose(app, [
-    ['SIGTERM', onSignal],
-    ['SIGINT', onSignal],
-  ]);
+  const signals = Object.keys(STOP_SIGNALS).map((signal) => [signal, onSignal] as const);
+  for (const [signal] of signals) process.once(signal, onSignal);
+  removeOnClose(app, signals);
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { LlmSpanHandle } from '@app/telemetry';
 import type { DrillFlags, LlmCallInput, LlmCallResult } from './llm-call.types';
+import { CallBookkeeping } from './pipeline/call-bookkeeping';
 import type { CallContext } from './pipeline/call-context';
 import { CallContexts } from './pipeline/call-context';
 import { CallRecorder } from './pipeline/call-recorder';
@@ -30,6 +31,7 @@ export class LlmService {
     private readonly attempts: ProviderAttempts,
     private readonly recorder: CallRecorder,
     private readonly spans: CallSpans,
+    private readonly bookkeeping: CallBookkeeping,
   ) {}
 
   /** The prompt after drills, and which drills changed it. */
@@ -41,6 +43,8 @@ export class LlmService {
     const ctx = await this.contexts.open(raw, { cache: true });
     // Answered from the response cache: no attempt, no workflow span (no model was called).
     if (ctx.cacheHit) return this.recorder.cached(ctx, ctx.cacheHit);
+    // Open until it is recorded: a stopping service waits for it (CallBookkeeping).
+    const recorded = this.bookkeeping.opened();
     return this.spans.run(ctx, async (span) => {
       try {
         if (ctx.input.drills.latency) await this.drills.latency(ctx.input.signal);
@@ -53,6 +57,8 @@ export class LlmService {
         const failure = this.recorder.failed(ctx, error);
         this.spans.failed(span, ctx, failure);
         throw failure;
+      } finally {
+        recorded();
       }
     });
   }
@@ -64,6 +70,7 @@ export class LlmService {
    */
   async stream(raw: LlmCallInput): Promise<LlmStream> {
     const ctx = await this.contexts.open(raw);
+    const recorded = this.bookkeeping.opened();
     // The workflow span lasts until the stream ends (`iterate`), not until its first event.
     return this.spans.run(ctx, async (span) => {
       let outcome: ChainOutcome<StreamedAnswer>;
@@ -73,10 +80,12 @@ export class LlmService {
       } catch (error) {
         const failure = this.recorder.failed(ctx, error);
         this.spans.failed(span, ctx, failure);
+        recorded();
         throw failure;
       }
       outcome.evaluationRef = this.spans.evaluationRef(span, outcome);
-      return Object.assign(this.iterate(ctx, outcome, span), { promptId: ctx.promptId, model: outcome.model });
+      const items = this.iterate(ctx, outcome, span, recorded);
+      return Object.assign(items, { promptId: ctx.promptId, model: outcome.model });
     });
   }
 
@@ -84,6 +93,7 @@ export class LlmService {
     ctx: CallContext,
     outcome: ChainOutcome<StreamedAnswer>,
     span: LlmSpanHandle,
+    recorded: () => void,
   ): AsyncGenerator<LlmStreamItem> {
     const { queue, done } = outcome.value;
     let ttftMs: number | undefined;
@@ -115,6 +125,7 @@ export class LlmService {
         this.spans.failed(span, ctx, this.recorder.streamAbandoned(ctx, outcome, streamed));
       }
       outcome.attempt.release();
+      recorded();
     }
   }
 }

@@ -7,6 +7,13 @@ import { UsageRecorder } from '../assessment/usage-recorder';
 const BOOKKEEPING_MAX_DELAY_MS = 2;
 
 /**
+ * At shutdown, the longest the ledger waits for the calls still open to be recorded. By then the server has closed
+ * every connection (SHUTDOWN_GRACE_MS cut those still open), so each open call is ending; only a stream nobody read
+ * stays open, and the stop goes on without it after this.
+ */
+const OPEN_CALLS_SETTLE_MS = 2000;
+
+/**
  * The records of answered calls (metrics, log line, ledger, evaluations, drift), made off the request path:
  * queued when the answer is written, run just after the next upstream request goes out (`upstreamDispatched`),
  * while the process waits for the provider instead of in front of the next request (−0.1 ms p50 at one
@@ -25,6 +32,9 @@ export class CallBookkeeping implements OnModuleDestroy, OnApplicationShutdown {
   private readonly pending: (() => void)[] = [];
   private timer?: NodeJS.Timeout;
   private immediate = false;
+  /** Calls opened and not yet recorded (`opened`), and who waits for none to be left (`onApplicationShutdown`). */
+  private open = 0;
+  private readonly whenNoneOpen: (() => void)[] = [];
 
   constructor(
     private readonly config: AppConfig,
@@ -57,6 +67,21 @@ export class CallBookkeeping implements OnModuleDestroy, OnApplicationShutdown {
     setImmediate(() => this.run());
   }
 
+  /**
+   * A call is open (admitted, not yet recorded): returns what ends it, once, when its records are made or queued.
+   * What is open at shutdown is waited for (`onApplicationShutdown`).
+   */
+  opened(): () => void {
+    this.open += 1;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.open -= 1;
+      if (this.open === 0) for (const resolve of this.whenNoneOpen.splice(0)) resolve();
+    };
+  }
+
   onModuleDestroy(): void {
     this.run();
   }
@@ -65,8 +90,19 @@ export class CallBookkeeping implements OnModuleDestroy, OnApplicationShutdown {
    * The calls answered while the server drained (Nest closes it after `onModuleDestroy`) queued their records
    * just before their answers went out: they are made now, before the ledger's own shutdown hook writes its buffer
    * (LedgerModule, imported by LlmModule, shuts down after it), so a graceful stop records every answered call.
+   * The calls its grace period cut (SHUTDOWN_GRACE_MS) are still ending when the server has closed: they are waited
+   * for (at most OPEN_CALLS_SETTLE_MS), so what they cost is recorded too; they were lost before.
    */
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
+    if (this.open > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.whenNoneOpen.push(resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, OPEN_CALLS_SETTLE_MS))),
+      ]);
+      clearTimeout(timer);
+      if (this.open > 0) this.logger.warn(`shutdown: ${this.open} LLM call(s) still open, not recorded`);
+    }
     this.run();
   }
 
