@@ -237,6 +237,12 @@ describe('TelemetryInterceptor', () => {
     expect(tracer.spans[1]!.tags['http.status_code']).toBe('201');
   });
 
+  it("takes the status of a web Response the handler answers (an incident's 202), not the route's declared one", async () => {
+    await run(contextFor('create', post('/things')), of(new Response('{}', { status: 202 })));
+    expect(tracer.spans[0]!.tags['http.status_code']).toBe('202');
+    expect(lines[0]!.fields).toMatchObject({ http: { status_code: 202 } });
+  });
+
   it('writes one log line per call, with the body redacted and truncated', async () => {
     const body = { question: `mail me at someone@example.com ${'x'.repeat(100)}`, n: 3 };
     await run(contextFor('answer', post('/answer', body)), of('ok'));

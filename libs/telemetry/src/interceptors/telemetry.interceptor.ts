@@ -122,11 +122,15 @@ export class TelemetryInterceptor implements NestInterceptor {
 
     let settled = false;
     let stream: RawResponseLike | undefined;
+    // A handler answering a web Response sets its own status (an incident: 201, 200 or 202), not the route's.
+    let answered: number | undefined;
     return next.handle().pipe(
       tap({
         next: (value: unknown) => {
           if (value instanceof StreamableFile) {
             stream = context.switchToHttp().getResponse<{ raw?: RawResponseLike }>().raw;
+          } else if (value instanceof Response) {
+            answered = value.status;
           }
         },
         complete: () => {
@@ -134,7 +138,7 @@ export class TelemetryInterceptor implements NestInterceptor {
           settled = true;
           const raw = stream;
           if (!raw) {
-            done(info.successStatus);
+            done(answered ?? info.successStatus);
             return;
           }
           // A streamed answer (SSE): the request ends when the stream does. Its span, metrics and line say how it
