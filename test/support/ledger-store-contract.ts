@@ -118,7 +118,7 @@ function mixedRecords(from: number, span: number, n: number): UsageRecord[] {
       provider: pick(['vertex', 'openai']),
       model: pick(['flash', 'pro', 'mini']),
       status,
-      errorType: status === 'error' ? pick(['timeout', 'circuit_open', 'server']) : null,
+      errorType: status === 'error' ? pick(['timeout', 'circuit_open', 'no_capacity', 'server']) : null,
       latencyMs: Math.round(random() * 5000) / 4,
       costUsd: random() < 0.1 ? null : Math.round(random() * 1000) / 1e6,
       qualityScore: random() < 0.2 ? null : Math.round(random() * 100) / 100,
@@ -322,19 +322,22 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       expect(comparable(await again.window(query))).toEqual(first);
     });
 
-    it('counts calls refused by open circuits apart from other errors', async () => {
+    it('counts calls refused by open circuits apart from other errors, and not in the latency', async () => {
       const t = base() + 60_000;
       await store.append([
-        usageRecord({ ts: t, model: 'pro', status: 'error', errorType: 'circuit_open' }),
-        usageRecord({ ts: t + 1, model: 'pro', status: 'error', errorType: 'circuit_open' }),
-        usageRecord({ ts: t + 2, model: 'pro', status: 'error', errorType: 'server' }),
-        usageRecord({ ts: t + 3, model: 'flash' }),
+        usageRecord({ ts: t, model: 'pro', status: 'error', errorType: 'circuit_open', latencyMs: 0.3 }),
+        usageRecord({ ts: t + 1, model: 'pro', status: 'error', errorType: 'circuit_open', latencyMs: 0.3 }),
+        usageRecord({ ts: t + 2, model: 'pro', status: 'error', errorType: 'server', latencyMs: 800 }),
+        usageRecord({ ts: t + 3, model: 'pro', status: 'error', errorType: 'no_capacity', latencyMs: 0.2 }),
+        usageRecord({ ts: t + 4, model: 'flash', latencyMs: 500 }),
       ]);
-      const byModel = await store.window({ from: t, to: t + 10, groupBy: ['model'] });
-      expect(byModel.map((w) => [w.model, w.errors, w.circuitOpen])).toEqual([
-        ['flash', 0, 0],
-        ['pro', 3, 2],
+      const byModel = await store.window({ from: t, to: t + 10, groupBy: ['model'], latencyBoundsMs: [1, 1000] });
+      // A refusal that reached no model took about 0.3 ms: counted, it pulled the p50 and p95 down in an outage.
+      expect(byModel.map((w) => [w.model, w.errors, w.circuitOpen, w.latencyCount, w.latencyMsSum])).toEqual([
+        ['flash', 0, 0, 1, 500],
+        ['pro', 4, 2, 1, 800],
       ]);
+      expect(byModel[1]!.latencyAtMost).toEqual([0, 1]);
     });
 
     it('finds prompts answered several times (response-cache candidates), per endpoint and model', async () => {

@@ -8,7 +8,7 @@ import {
   type WindowQuery,
   type WindowUsage,
 } from '../window-usage';
-import { type SqlValue, WINDOW_SQL, windowColumn } from './ledger-sql';
+import { type SqlValue, TIMED_SQL, WINDOW_SQL, windowColumn } from './ledger-sql';
 
 /**
  * 10-second rollups of the window measures (`usage_10s`), so a window read sums at most a few hundred rows per
@@ -63,9 +63,13 @@ export function rollupSchema(dialect: 'sqlite' | 'postgres'): string[] {
 
 const hasFlag = (r: UsageRecord, flag: string): boolean => r.flags.includes(flag);
 
+/** A call whose latency the windows count: the same rule as `TIMED_SQL` (ledger-sql.ts). */
+const isTimed = (r: UsageRecord): boolean =>
+  r.status !== 'aborted' && r.errorType !== 'circuit_open' && r.errorType !== 'no_capacity';
+
 /** One record's contribution to each window measure: the same definitions as `WINDOW_SQL` (ledger-sql.ts). */
 function measuresOf(r: UsageRecord): Record<WindowMeasure, number> {
-  const timed = r.status !== 'aborted';
+  const timed = isTimed(r);
   return {
     requests: 1,
     answered: r.status === 'ok' ? 1 : 0,
@@ -104,7 +108,7 @@ export function rollUpSlots(records: readonly UsageRecord[]): SqlValue[][] {
     }
     const m = measuresOf(r);
     for (const name of WINDOW_MEASURES) row.usage[name] += m[name];
-    if (r.status !== 'aborted') {
+    if (isTimed(r)) {
       LATENCY_LADDER_MS.forEach((bound, i) => {
         if (r.latencyMs <= bound) row.usage.latencyAtMost[i]! += 1;
       });
@@ -138,7 +142,7 @@ ON CONFLICT (slot, endpoint, provider, model) DO UPDATE SET ${updates}`;
 export function rollupBackfill(param: (i: number) => string): string {
   const sums = WINDOW_MEASURES.map((m) => WINDOW_SQL[m]);
   const buckets = LATENCY_LADDER_MS.map(
-    (bound) => `SUM(CASE WHEN status <> 'aborted' AND latency_ms <= ${bound} THEN 1 ELSE 0 END)`,
+    (bound) => `SUM(CASE WHEN ${TIMED_SQL} AND latency_ms <= ${bound} THEN 1 ELSE 0 END)`,
   );
   const slot = `(ts - (ts % ${ROLLUP_MS}))`;
   return `INSERT INTO usage_10s (${ROLLUP_COLUMNS.join(', ')})
