@@ -142,6 +142,17 @@ describe('foundation: the built service with real DogStatsD and trace-agent rece
     expect(health.headers.get('allow')).toBe('GET, HEAD');
   });
 
+  it('answers a missing file under /docs with 404, for GET and HEAD alike', async () => {
+    // The Swagger UI static route takes GET and HEAD on /docs/*: a file it does not have is not found for both.
+    for (const method of ['GET', 'HEAD']) {
+      const res = await fetch(`${service.url}/docs/nope.js`, { method });
+      expect(res.status).toBe(404);
+      expect(res.headers.get('allow')).toBeNull();
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    }
+    expect(((await (await fetch(`${service.url}/docs/nope.js`)).json()) as { code: string }).code).toBe('NOT_FOUND');
+  });
+
   it('serves Swagger UI at /docs and the OpenAPI document at /docs-json', async () => {
     const ui = await fetch(`${service.url}/docs`);
     expect(ui.status).toBe(200);

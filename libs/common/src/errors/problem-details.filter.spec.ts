@@ -220,6 +220,29 @@ describe('ProblemDetailsFilter', () => {
     expect(missing.body.code).toBe('NOT_FOUND');
   });
 
+  it("answers 404, not 405, when a route of the request's own method matched and found nothing", () => {
+    // The `/docs/*` static route is registered for GET and HEAD: a missing file is "not found" for both, whatever
+    // other methods the router also has for the path.
+    const server = {
+      findRoute: ({ method, url }: { method: string; url: string }) =>
+        (method === 'GET' || method === 'HEAD') && url.startsWith('/docs/'),
+    };
+    for (const method of ['GET', 'HEAD']) {
+      const reply = answer(new NotFoundException(`Cannot ${method} /docs/nope.js`), {
+        method,
+        url: '/docs/nope.js',
+        headers: {},
+        server,
+      });
+      expect(reply.statusCode).toBe(404);
+      expect(reply.headers.allow).toBeUndefined();
+      expect(reply.body.code).toBe('NOT_FOUND');
+    }
+    expect(
+      answer(new NotFoundException(), { method: 'POST', url: '/docs/nope.js', headers: {}, server }).headers.allow,
+    ).toBe('GET, HEAD');
+  });
+
   it('lists every invalid field of a validation error', () => {
     const error = new RequestValidationError([
       { field: 'question', reason: 'is required' },

@@ -109,7 +109,9 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /**
  * A request that matched no route (Nest's 404) on a path that exists for other methods: 405 with `Allow`
- * (`GET /reason` answers "use POST", not "no such route"). Undefined otherwise.
+ * (`GET /reason` answers "use POST", not "no such route"). Undefined otherwise, and when a route of the request's
+ * own method matches the path: its handler found nothing there (a missing file under the `/docs/*` static route,
+ * registered for GET and HEAD), which is a 404, whatever other methods the path has.
  */
 function methodNotAllowed(
   thrown: unknown,
@@ -119,6 +121,7 @@ function methodNotAllowed(
   if (request[ROUTED_MARK] || !(thrown instanceof HttpException) || thrown.getStatus() !== 404) return undefined;
   if (typeof router?.findRoute !== 'function') return undefined;
   const path = problemInstance(request.url);
+  if (router.findRoute({ method: request.method, url: path })) return undefined;
   const allowed = METHODS.filter((method) => method !== request.method && router.findRoute!({ method, url: path }));
   if (allowed.length === 0) return undefined;
   return new DomainError(
