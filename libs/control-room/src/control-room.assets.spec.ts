@@ -40,11 +40,23 @@ describe('control room assets', () => {
     }
   });
 
-  it('answers 503 with what to run while the bundle is missing', () => {
-    const assets = new ControlRoomAssets(join(dir, 'nothing-here'));
+  it('answers 503 with what to run while the bundle is missing, naming no folder of the server', () => {
+    const folder = join(dir, 'nothing-here');
+    const assets = new ControlRoomAssets(folder);
     expect(assets.built).toBe(false);
     expect(statusOf(() => assets.indexHtml())).toBe(503);
     expect(statusOf(() => assets.asset('main.js'))).toBe(503);
     expect(() => assets.indexHtml()).toThrow(/npm run build/);
+    // `/ui` is open to anyone: the detail says what to run, the boot log says where (ControlRoomPage).
+    for (const fn of [() => assets.indexHtml(), () => assets.asset('main.js')]) {
+      let detail = '';
+      try {
+        fn();
+      } catch (error) {
+        detail = (error as DomainError).detail;
+      }
+      expect(detail).not.toContain(dir);
+      expect(detail).not.toMatch(/\/(tmp|work|home|app|usr|var)\b|dist\/|[A-Za-z]:\\/);
+    }
   });
 });

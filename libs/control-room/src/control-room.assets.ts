@@ -51,13 +51,13 @@ export class ControlRoomAssets {
   /** The page's HTML as built (the controller fills in its configuration). Throws 503 when nothing was built. */
   indexHtml(): string {
     const index = this.files.get('index.html');
-    if (!this.built || !index) throw assetsNotBuilt(this.folder);
+    if (!this.built || !index) throw assetsNotBuilt();
     return index.body.toString('utf8');
   }
 
   /** A built file by name (`main.js`); 404 for any other name, 503 when nothing was built. */
   asset(name: string): ControlRoomAsset {
-    if (!this.built) throw assetsNotBuilt(this.folder);
+    if (!this.built) throw assetsNotBuilt();
     const file = name === 'index.html' || !ASSET_NAME.test(name) ? undefined : this.files.get(name);
     if (!file) throw assetNotFound(name);
     return file;

@@ -10,10 +10,13 @@ export function assetNotFound(file: string): DomainError {
   return new DomainError('NOT_FOUND', `The control room has no asset named ${JSON.stringify(file.slice(0, 100))}.`);
 }
 
-/** 503: the page's bundle was not built (`npm run build` builds it after `nest build`). */
-export function assetsNotBuilt(folder: string): DomainError {
+/**
+ * 503: the page's bundle was not built (`npm run build` builds it after `nest build`). It names no folder: anyone
+ * may call `/ui`, and the server's filesystem is not theirs to see; the boot log names it once (ControlRoomPage).
+ */
+export function assetsNotBuilt(): DomainError {
   return new DomainError(
     'SERVICE_UNAVAILABLE',
-    `The control room's assets are not built (${folder} has no index.html and main.js): run \`npm run build\`.`,
+    "The control room's assets are not built: run `npm run build` (the warning logged at boot names the folder).",
   );
 }
