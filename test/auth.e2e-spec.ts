@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { DogStatsdReceiver } from './support/dogstatsd-receiver';
 import {
   bearer,
@@ -153,6 +154,24 @@ function call(base: string, route: RouteCase, headers: Record<string, string>, q
   });
 }
 
+/**
+ * A GET that sends each header as the lines given: fetch joins a repeated header into one line, Node's client sends
+ * an array as one line per value (as curl does with `-H` twice).
+ */
+function getWithHeaderLines(url: string, headers: Record<string, string[]>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    for (const [name, values] of Object.entries(headers)) req.setHeader(name, values);
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 describe('auth matrix: every route × (no key, wrong key, each scope)', () => {
   let service: ServiceProcess;
   let statsd: DogStatsdReceiver;
@@ -239,6 +258,24 @@ describe('auth matrix: every route × (no key, wrong key, each scope)', () => {
     });
     expect(res.status).toBe(401);
     expect(((await res.json()) as { code: string }).code).toBe('WEBHOOK_UNAUTHORIZED');
+  });
+
+  it('refuses a key header sent twice (Node keeps only the first Authorization line), even when the first is valid', async () => {
+    const valid = `Bearer ${TEST_API_KEYS.read}`;
+    const once = await getWithHeaderLines(`${service.url}/forecast/cost`, { authorization: [valid] });
+    expect(once.status).toBe(200);
+    for (const headers of [
+      { authorization: [valid, `Bearer ${TEST_WRONG_API_KEY}`] },
+      { authorization: [valid, valid] },
+      { 'x-api-key': [TEST_API_KEYS.read, TEST_WRONG_API_KEY] },
+    ] as Record<string, string[]>[]) {
+      const twice = await getWithHeaderLines(`${service.url}/forecast/cost`, headers);
+      expect(twice.status).toBe(401);
+      expect(JSON.parse(twice.body)).toMatchObject({
+        code: 'UNAUTHORIZED',
+        detail: 'The API key is not valid: a key header is given twice.',
+      });
+    }
   });
 
   it('security headers on every answer (2xx, 401, 404, docs), no-store on API answers, no CORS by default', async () => {

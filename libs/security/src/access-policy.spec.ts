@@ -183,4 +183,36 @@ describe('ApiKeyStore', () => {
     expect(store.identify({ 'x-api-key': 'x'.repeat(10_000) }).kind).toBe('invalid');
     expect(store.identify({ authorization: '  ' }).kind).toBe('missing');
   });
+
+  it("refuses a key header sent twice that Node's headers hide (only the first Authorization is kept)", () => {
+    const store = setup().keys;
+    // What Node leaves in `headers` for two Authorization lines: the first one only.
+    const headers = { authorization: `Bearer ${KEYS.read}` };
+    const raw = (...lines: string[][]): string[] => lines.flat();
+    expect(store.identify(headers, raw(['Authorization', `Bearer ${KEYS.read}`]))).toMatchObject({ name: 'read' });
+    expect(
+      store.identify(headers, raw(['Authorization', `Bearer ${KEYS.read}`], ['authorization', 'Bearer wrong'])),
+    ).toEqual({ kind: 'invalid', why: 'a key header is given twice' });
+    expect(
+      store.identify(headers, raw(['AUTHORIZATION', `Bearer ${KEYS.read}`], ['Authorization', `Bearer ${KEYS.read}`])),
+    ).toMatchObject({ kind: 'invalid' });
+    expect(
+      store.identify({ 'x-api-key': `${KEYS.read}, x` }, raw(['x-api-key', KEYS.read], ['X-Api-Key', 'x'])),
+    ).toEqual({ kind: 'invalid', why: 'a key header is given twice' });
+    // One of each is not "twice": Authorization is read first.
+    expect(
+      store.identify(
+        { ...headers, 'x-api-key': 'wrong' },
+        raw(['host', 'x'], ['authorization', `Bearer ${KEYS.read}`], ['x-api-key', 'wrong']),
+      ),
+    ).toMatchObject({ name: 'read' });
+  });
+
+  it('reads the raw header lines of the request it authorizes', () => {
+    const { policy } = setup();
+    const headers = { authorization: `Bearer ${KEYS.invoke}` };
+    const rawHeaders = ['authorization', `Bearer ${KEYS.invoke}`, 'authorization', 'Bearer wrong'];
+    expect(outcome(policy, request(headers, { raw: { rawHeaders } }), INVOKE)).toBe('401 UNAUTHORIZED');
+    expect(outcome(policy, request(headers, { raw: { rawHeaders: rawHeaders.slice(0, 2) } }), INVOKE)).toBe('ok');
+  });
 });

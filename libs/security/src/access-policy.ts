@@ -13,6 +13,8 @@ export interface GuardedRequest {
   readonly url: string;
   readonly ip?: string;
   readonly headers: Record<string, string | string[] | undefined>;
+  /** Node's request: its raw header lines show a key header sent twice, which `headers` hides. */
+  readonly raw?: { readonly rawHeaders?: readonly string[] };
   readonly query?: unknown;
   readonly routeOptions?: { readonly url?: string };
 }
@@ -61,7 +63,7 @@ export class AccessPolicy {
    */
   authorize(request: GuardedRequest, access: RouteAccess | undefined, openPath?: string): Caller | undefined {
     const disabled = this.keys.mode === 'disabled';
-    const caller = disabled ? undefined : this.keys.identify(request.headers);
+    const caller = disabled ? undefined : this.keys.identify(request.headers, request.raw?.rawHeaders);
     this.limit(request, caller);
     if (disabled) return undefined;
     const route = `${request.method} ${routeOf(request)}`;

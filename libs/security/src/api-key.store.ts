@@ -26,6 +26,24 @@ interface StoredKey {
   readonly hash: Buffer;
 }
 
+/**
+ * Whether a request sent `Authorization` or `x-api-key` on more than one header line, read from its raw header
+ * lines (name, value, name, value...). Node keeps only the first `Authorization` in `request.headers` and joins
+ * `x-api-key` lines with ", ", so a second credential is seen only here. Runs on every request: names are
+ * compared by length before they are lower-cased, and nothing is allocated for the others.
+ */
+export function keyHeaderGivenTwice(rawHeaders: readonly string[] | undefined): boolean {
+  if (rawHeaders === undefined) return false;
+  let authorization = 0;
+  let apiKey = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') authorization++;
+    else if (name.length === 9 && name.toLowerCase() === 'x-api-key') apiKey++;
+  }
+  return authorization > 1 || apiKey > 1;
+}
+
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
@@ -73,12 +91,13 @@ export class ApiKeyStore {
 
   /**
    * The caller of a request from its headers: `Authorization: Bearer <key>` or `x-api-key: <key>` (Authorization
-   * first). Anything else in Authorization, or a header given twice, is an invalid key.
+   * first). Anything else in Authorization, or a header given twice, is an invalid key. `rawHeaders`: the request's
+   * raw header lines (`IncomingMessage.rawHeaders`), where a second `Authorization` line still shows.
    */
-  identify(headers: Record<string, HeaderValue>): Caller {
+  identify(headers: Record<string, HeaderValue>, rawHeaders?: readonly string[]): Caller {
     const authorization = headers.authorization;
     const apiKey = headers['x-api-key'];
-    if (Array.isArray(authorization) || Array.isArray(apiKey))
+    if (Array.isArray(authorization) || Array.isArray(apiKey) || keyHeaderGivenTwice(rawHeaders))
       return { kind: 'invalid', why: 'a key header is given twice' };
     let presented: string | undefined;
     if (authorization !== undefined && authorization.trim() !== '') {
