@@ -271,6 +271,33 @@ describe('hostile input: never a 5xx, and a body refused for its shape costs a f
     }
   });
 
+  it('quotes at most 256 characters of an 8 KB path, in instance and detail, and never the query string', async () => {
+    const long = 'a'.repeat(8000);
+    const cases: { method: string; path: string; status: number }[] = [
+      { method: 'GET', path: `/v1/models/${long}`, status: 414 },
+      { method: 'GET', path: `/v1/models/%FF${long}`, status: 400 },
+      { method: 'GET', path: `/nope/${long}?token=s3cret`, status: 404 },
+      { method: 'DELETE', path: `/qa/${long}`, status: 404 },
+    ];
+    for (const { method, path, status } of cases) {
+      const answer = await fetch(`${service.url}${path}`, { method }).then(answerOf);
+      expect(answer.status).toBe(status);
+      expect(answer.text.length).toBeLessThan(1000);
+      expect(answer.text).not.toContain('s3cret');
+      const problem = JSON.parse(answer.text) as { instance: string; detail: string };
+      expect(problem.instance).toBe(`${path.slice(0, 256)}…`);
+      expect(problem.detail).not.toContain('a'.repeat(257));
+    }
+    // An unknown path under /v1 answers an OpenAI error body, whose message is the same bounded detail.
+    const openAi = await fetch(`${service.url}/v1/nope/${long}?token=s3cret`).then(answerOf);
+    expect(openAi.status).toBe(404);
+    expect(openAi.text.length).toBeLessThan(1000);
+    expect(openAi.text).not.toContain('s3cret');
+    expect((JSON.parse(openAi.text) as { error: { message: string } }).error.message).toBe(
+      `Cannot GET /v1/nope/${long.slice(0, 256 - '/v1/nope/'.length)}…`,
+    );
+  });
+
   it('answers 400 seeded random mutations of valid bodies without a 5xx', async () => {
     const next = seededRandom(13);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;

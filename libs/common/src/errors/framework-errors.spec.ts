@@ -70,6 +70,16 @@ describe('FrameworkErrorResponder', () => {
     expect(body).toMatchObject({ status: 414, code: 'URI_TOO_LONG', title: 'URI too long' });
     expect(body).not.toHaveProperty('traceId');
     expect(body.detail.length).toBeLessThan(200);
+    // `instance` quotes 256 characters of the path, not the 2 KB sent.
+    expect(body.instance).toBe(`${long.slice(0, 256)}…`);
+  });
+
+  it('quotes at most 256 characters of an 8 KB path that is not UTF-8', () => {
+    const path = `/v1/models/%FF${'a'.repeat(8000)}`;
+    const reply = answer(new FrameworkErrorResponder(), routerError('FST_ERR_BAD_URL', 400, `'${path}' bad`), path);
+    expect(reply.statusCode).toBe(400);
+    expect((JSON.parse(reply.payload!) as Problem).instance).toBe(`${path.slice(0, 256)}…`);
+    expect(reply.payload!.length).toBeLessThan(1000);
   });
 
   it('resolves nothing from an app that lacks the providers', () => {

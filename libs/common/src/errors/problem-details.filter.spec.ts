@@ -9,7 +9,7 @@ import { Test } from '@nestjs/testing';
 import { DomainError, RequestValidationError } from './domain-error';
 import { defineErrorCodes } from './error-codes';
 import { ErrorRenderers } from './error-renderers';
-import { buildProblem, PROBLEM_CONTENT_TYPE, type Problem } from './problem';
+import { buildProblem, MAX_QUOTED_PATH_CHARS, PROBLEM_CONTENT_TYPE, type Problem, quotedPath } from './problem';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { RequestOutcomeRecorder, type UnroutedOutcome } from './request-outcome.recorder';
 import { ROUTED_MARK } from './routed-mark';
@@ -241,6 +241,51 @@ describe('ProblemDetailsFilter', () => {
     expect(
       answer(new NotFoundException(), { method: 'POST', url: '/docs/nope.js', headers: {}, server }).headers.allow,
     ).toBe('GET, HEAD');
+  });
+
+  it('quotes at most 256 characters of the path, in instance and in the detail of a 404 or 405, never the query', () => {
+    const long = `/qa/${'a'.repeat(8000)}`;
+    const cut = `/qa/${'a'.repeat(MAX_QUOTED_PATH_CHARS - 4)}…`;
+    const server = {
+      findRoute: ({ method, url }: { method: string; url: string }) => method === 'POST' && url === long,
+    };
+    // Nest's own 404 for a request no route matched quotes the URL as sent.
+    const url = `${long.replace('/qa/', '/nope/')}?token=s3cret`;
+    const missing = answer(new NotFoundException(`Cannot DELETE ${url}`), { method: 'DELETE', url, headers: {} });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.body.instance).toBe(`${url.slice(0, MAX_QUOTED_PATH_CHARS)}…`);
+    expect(missing.body.detail).toBe(`Cannot DELETE ${missing.body.instance}`);
+    expect(missing.payload).not.toContain('s3cret');
+    expect(missing.payload!.length).toBeLessThan(1000);
+    // The short one reads as Nest's, without the query string.
+    expect(answer(new NotFoundException('Cannot GET /x?a=1'), { method: 'GET', url: '/x?a=1' }).body).toMatchObject({
+      code: 'NOT_FOUND',
+      detail: 'Cannot GET /x',
+      instance: '/x',
+    });
+    // A controller's own 404 keeps its detail.
+    expect(answer(new NotFoundException('No such thing.'), routed('GET', '/x')).body.detail).toBe('No such thing.');
+    // The router is asked with the whole path; the answer quotes it cut.
+    const wrong = answer(new NotFoundException(`Cannot GET ${long}`), {
+      method: 'GET',
+      url: long,
+      headers: {},
+      server,
+    });
+    expect(wrong.statusCode).toBe(405);
+    expect(wrong.body.instance).toBe(cut);
+    expect(wrong.body.detail).toBe(`GET is not allowed on ${cut}: use POST.`);
+    // The builder cuts whatever instance it is given (the SSE error event too).
+    expect(buildProblem(new Error('x'), { instance: long }).body.instance).toBe(cut);
+  });
+
+  it('cuts a quoted path at 256 characters with an ellipsis, never inside a surrogate pair', () => {
+    expect(quotedPath('/qa')).toBe('/qa');
+    const exact = `/${'b'.repeat(MAX_QUOTED_PATH_CHARS - 1)}`;
+    expect(quotedPath(exact)).toBe(exact);
+    expect(quotedPath(`${exact}c`)).toBe(`${exact}…`);
+    const pair = `/${'b'.repeat(MAX_QUOTED_PATH_CHARS - 2)}😀tail`;
+    expect(quotedPath(pair)).toBe(`/${'b'.repeat(MAX_QUOTED_PATH_CHARS - 2)}…`);
   });
 
   it('lists every invalid field of a validation error', () => {

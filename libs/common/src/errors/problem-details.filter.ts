@@ -2,7 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger,
 import { DomainError } from './domain-error';
 import { ErrorRenderers } from './error-renderers';
 import { unsupportedMediaType } from '../http/json-body';
-import { buildProblem, PROBLEM_CONTENT_TYPE, problemInstance } from './problem';
+import { buildProblem, PROBLEM_CONTENT_TYPE, problemInstance, quotedPath } from './problem';
 import { RequestOutcomeRecorder } from './request-outcome.recorder';
 import { TraceIdProvider } from './trace-id.provider';
 import { ROUTED_MARK } from './routed-mark';
@@ -47,7 +47,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = http.getRequest<MinimalRequest>();
     const reply = http.getResponse<MinimalReply>();
 
-    const exception = methodNotAllowed(thrown, request) ?? mediaTypeRefused(thrown, request) ?? thrown;
+    const exception =
+      methodNotAllowed(thrown, request) ??
+      routeNotFound(thrown, request) ??
+      mediaTypeRefused(thrown, request) ??
+      thrown;
     const problem = buildProblem(exception, {
       instance: problemInstance(request.url),
       traceId: this.traceIds?.currentTraceId(),
@@ -126,8 +130,22 @@ function methodNotAllowed(
   if (allowed.length === 0) return undefined;
   return new DomainError(
     'METHOD_NOT_ALLOWED',
-    `${request.method} is not allowed on ${path}: use ${allowed.join(' or ')}.`,
+    `${request.method} is not allowed on ${quotedPath(path)}: use ${allowed.join(' or ')}.`,
     { allow: allowed },
     { allow: allowed.join(', ') },
   );
+}
+
+/**
+ * Nest's 404 for a request no route matched (`Cannot GET /x?token=…`) quotes the URL as sent: the query string,
+ * and the whole of an 8 KB path, which `instance` repeated. The same words with the path as a problem quotes it.
+ * Undefined for any other error, a controller's 404 included.
+ */
+function routeNotFound(
+  thrown: unknown,
+  request: Pick<MinimalRequest, 'method' | 'url' | typeof ROUTED_MARK>,
+): DomainError | undefined {
+  if (request[ROUTED_MARK] || !(thrown instanceof HttpException) || thrown.getStatus() !== 404) return undefined;
+  if (thrown.message !== `Cannot ${request.method} ${request.url}`) return undefined;
+  return new DomainError('NOT_FOUND', `Cannot ${request.method} ${quotedPath(problemInstance(request.url))}`);
 }

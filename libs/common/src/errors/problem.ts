@@ -18,7 +18,7 @@ export interface Problem {
 
 /** What the builder needs to know of the request a problem answers. */
 export interface ProblemContext {
-  /** The request path (without the query string). */
+  /** The request path (without the query string): `problemInstance(url)`. The builder quotes it cut (`quotedPath`). */
   instance?: string;
   /** The request's trace id (TraceIdProvider); left out when tracing is off. */
   traceId?: string;
@@ -119,7 +119,7 @@ function problem(
       title: kind.title,
       status: kind.status,
       detail,
-      instance: context.instance,
+      instance: context.instance === undefined ? undefined : quotedPath(context.instance),
       code: kind.code,
       ...(context.traceId ? { traceId: context.traceId } : {}),
       ...ownMembers(extensions),
@@ -127,7 +127,23 @@ function problem(
   };
 }
 
-/** The `instance` of a request's problem: its path, without the query string. */
+/** The `instance` of a request's problem: its path, without the query string (whole: the builder cuts it). */
 export function problemInstance(url: string): string {
-  return url.split('?')[0] ?? url;
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/**
+ * The most of a request path a problem quotes, in `instance` and in a detail that names the path. A path is
+ * whatever the client sent, up to Node's 16 KB header limit: an 8 KB one was echoed whole, twice in a 404.
+ */
+export const MAX_QUOTED_PATH_CHARS = 256;
+
+/** A path as a problem quotes it: at most MAX_QUOTED_PATH_CHARS, then `…`; a surrogate pair is never split. */
+export function quotedPath(path: string): string {
+  if (path.length <= MAX_QUOTED_PATH_CHARS) return path;
+  let end = MAX_QUOTED_PATH_CHARS;
+  const last = path.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${path.slice(0, end)}…`;
 }
