@@ -30,6 +30,22 @@ describe("requests Node's HTTP parser refuses (built service)", () => {
     expect((await fetch(`${service.url}/health`)).status).toBe(200);
   });
 
+  it('an HTTP/1.1 request without Host: 400 problem+json with the security headers, then the connection closed', async () => {
+    // Node's own check answered a bare 400 with an empty chunked body; the app makes it now (create-app.ts).
+    const answer = await raw(service.url, 'GET /health HTTP/1.1\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    const [head, body] = answer.split('\r\n\r\n') as [string, string];
+    expect(head).toMatch(/^content-type: application\/problem\+json/im);
+    expect(head).toMatch(/^x-content-type-options: nosniff/im);
+    expect(head).toMatch(/^connection: close/im);
+    expect(JSON.parse(body)).toMatchObject({ status: 400, code: 'MALFORMED_REQUEST', instance: '/health' });
+    // An empty Host is a Host, and HTTP/1.0 needs none.
+    expect(await raw(service.url, 'GET /health HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n')).toMatch(
+      /^HTTP\/1\.1 200 /,
+    );
+    expect(await raw(service.url, 'GET /health HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
   it('a malformed request line: 400 problem+json', async () => {
     const answer = await raw(service.url, 'G\u0001T / HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);

@@ -5,6 +5,7 @@ import {
   FrameworkErrorResponder,
   handleClientError,
   JSON_MEDIA_TYPE,
+  missingHostHeader,
   parseJsonBody,
   routeJsonBodyLimits,
 } from '@app/common';
@@ -29,7 +30,13 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // client sending its body a byte at a time held a connection (and its memory) for as long as it liked. Node
     // checks every 30 s by default; every second here, so the limit is what it says.
     requestTimeout: config.http.requestTimeoutMs,
-    http: { connectionsCheckingInterval: 1000, headersTimeout: Math.min(60_000, config.http.requestTimeoutMs) },
+    // Node's own Host check answers a bare 400 (empty, without the security headers) before any of the app: off,
+    // the app makes it instead (`requireHostHeader` below), as problem+json.
+    http: {
+      connectionsCheckingInterval: 1000,
+      headersTimeout: Math.min(60_000, config.http.requestTimeoutMs),
+      requireHostHeader: false,
+    },
     frameworkErrors: frameworkErrors.handler,
     // Node's parser errors (headers over 16 KB, a malformed request line) answer problem+json too, not a bare 431.
     clientErrorHandler: handleClientError,
@@ -46,12 +53,29 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   if (!options.quiet) app.useLogger(app.get(Logger));
   frameworkErrors.bind(app);
+  requireHostHeader(app);
   acceptJsonBodiesOnly(app, config.http.bodyLimitBytes);
   configureHttpSecurity(app);
   exitOnSignal(app);
   drainOnShutdown(app, config.http.shutdownGraceMs);
   setupOpenApi(app, config);
   return app;
+}
+
+/**
+ * An HTTP/1.1 request without a Host header is a 400 problem+json (RFC 9112), Node's own check being off
+ * (`http.requireHostHeader: false`). The first hook of the app's own: after Nest's security headers, before the
+ * key checks of the docs routes and any controller.
+ */
+function requireHostHeader(app: NestFastifyApplication): void {
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, _reply, done) => {
+      const refusal = missingHostHeader(request);
+      if (refusal) done(refusal);
+      else done();
+    });
 }
 
 /**

@@ -14,6 +14,7 @@ export * from './http/accept';
 export * from './http/json-body';
 export * from './http/undici-fetch';
 export * from './http/upstream-connection.error';
+export * from './http/host-header';
 export * from './text/sanitize';
 export * from './text/text-redactor';
 export * from './text/truncate';
