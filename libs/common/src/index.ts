@@ -21,6 +21,7 @@ export * from './text/truncate';
 export * from './validation/validation';
 export * from './validation/undeclared-query.guard';
 export * from './validation/number-from-text';
+export * from './validation/is-integer';
 export * from './errors/api-problems.decorator';
 export * from './time/time';
 export * from './random/seeded-random';

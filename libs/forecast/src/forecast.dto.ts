@@ -1,11 +1,11 @@
-import { NumberFromText } from '@app/common';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInteger, NumberFromText } from '@app/common';
+import { IsOptional, Max, Min } from 'class-validator';
 
 export class CostForecastQueryDto {
   /** Hours to forecast, from the current hour on (the model's horizon is 24). */
   @IsOptional()
   @NumberFromText()
-  @IsInt()
+  @IsInteger()
   @Min(1)
   @Max(24)
   hours?: number = 24;

@@ -65,14 +65,6 @@ export type AnomalyAttributionResponseDto = {
 
 export type AttributeAnomalyRequestDto = {
     /**
-     * The metric: cost (USD per hour), latency (mean ms per request), errors (error rate), quality (mean score).
-     */
-    metric: 'cost' | 'latency' | 'errors' | 'quality';
-    /**
-     * The moment of the anomaly (ISO 8601; default now): the analysis window ends with the hour holding it.
-     */
-    anomalyTimestamp?: string;
-    /**
      * Hours of the baseline window, just before the analysis window.
      */
     baselinePeriodHours?: number;
@@ -80,6 +72,14 @@ export type AttributeAnomalyRequestDto = {
      * Hours of the analysis window, ending with the hour of `anomalyTimestamp`.
      */
     analysisWindowHours?: number;
+    /**
+     * The metric: cost (USD per hour), latency (mean ms per request), errors (error rate), quality (mean score).
+     */
+    metric: 'cost' | 'latency' | 'errors' | 'quality';
+    /**
+     * The moment of the anomaly (ISO 8601; default now): the analysis window ends with the hour holding it.
+     */
+    anomalyTimestamp?: string;
     /**
      * ledger (default), or datadog: the service's own metrics through the Datadog metrics API (needs the API keys).
      */
@@ -242,9 +242,21 @@ export type ChatCompletionRequestDto = {
         [key: string]: unknown;
     }>;
     /**
+     * Output token limit (at most LLM_MAX_OUTPUT_TOKENS, its default).
+     */
+    max_tokens?: number | null;
+    /**
+     * Output token limit (OpenAI's newer name for `max_tokens`).
+     */
+    max_completion_tokens?: number | null;
+    /**
      * Up to 4 sequences where the model stops (left out of the answer).
      */
     stop?: string | Array<string>;
+    /**
+     * Number of choices: only 1 is served.
+     */
+    n?: number | null;
     /**
      * With `stream`: `{include_usage: true}` adds a final chunk with the usage (empty `choices`) before `[DONE]`.
      */
@@ -287,18 +299,6 @@ export type ChatCompletionRequestDto = {
      * Nucleus sampling, 0-1.
      */
     top_p?: number | null;
-    /**
-     * Output token limit (at most LLM_MAX_OUTPUT_TOKENS, its default).
-     */
-    max_tokens?: number | null;
-    /**
-     * Output token limit (OpenAI's newer name for `max_tokens`).
-     */
-    max_completion_tokens?: number | null;
-    /**
-     * Number of choices: only 1 is served.
-     */
-    n?: number | null;
     /**
      * Stream the answer as Server-Sent Events (`chat.completion.chunk`), ending with `data: [DONE]`.
      */
@@ -429,6 +429,10 @@ export type CostForecastResponseDto = {
 
 export type CreateIncidentDto = {
     /**
+     * The Datadog monitor's id: the dedupe identity (else its name) and the monitor link.
+     */
+    monitor_id?: number;
+    /**
      * The monitor's name: the incident title starts with it; with `monitor_id`, the dedupe identity.
      */
     monitor_name: string;
@@ -444,10 +448,6 @@ export type CreateIncidentDto = {
      * SEV-1 (most severe) to SEV-5; SEV-1 and SEV-2 mark customers impacted. Default SEV-2.
      */
     severity?: 'SEV-1' | 'SEV-2' | 'SEV-3' | 'SEV-4' | 'SEV-5';
-    /**
-     * The Datadog monitor's id: the dedupe identity (else its name) and the monitor link.
-     */
-    monitor_id?: number;
     /**
      * Tags shown on the incident (`key:value`).
      */
@@ -483,6 +483,10 @@ export type CreateIncidentFromInsightDto = {
 
 export type CreateNotebookDto = {
     /**
+     * Hours before now the notebook shows, as a fixed window, 1 to 720; default: the file's live span (root-cause 4 h, cost 1 week).
+     */
+    time_range_hours?: number;
+    /**
      * `root-cause`: errors, latency, rate limits, circuits, HTTP, quality, health; `cost`: spend, tokens, cost per call, budget, forecast.
      */
     template: 'root-cause' | 'cost';
@@ -494,10 +498,6 @@ export type CreateNotebookDto = {
      * The notebook's name (Datadog takes at most 80 characters); default: the template's name, the service, the env and the time.
      */
     title?: string;
-    /**
-     * Hours before now the notebook shows, as a fixed window, 1 to 720; default: the file's live span (root-cause 4 h, cost 1 week).
-     */
-    time_range_hours?: number;
 };
 
 export type CreateRecommendationDto = {
@@ -545,6 +545,10 @@ export type CreateRecommendationResponseDto = {
 
 export type CreateSyntheticTestDto = {
     /**
+     * Seconds between runs, 60 to 604800 (a week); default: 60 for `health`, 3600 for `qa`.
+     */
+    tick_every?: number;
+    /**
      * `health`: GET <PUBLIC_BASE_URL>/health answers 200, JSON `status` = `ok`, under 1 s. `qa`: POST
      * <PUBLIC_BASE_URL>/qa with a fixed question answers 200 with a non-empty `answer` (each run is a paid LLM call).
      */
@@ -553,10 +557,6 @@ export type CreateSyntheticTestDto = {
      * Datadog locations to run from (managed `aws:us-east-1`, or private `pl:...`); default: the file's.
      */
     locations?: Array<string>;
-    /**
-     * Seconds between runs, 60 to 604800 (a week); default: 60 for `health`, 3600 for `qa`.
-     */
-    tick_every?: number;
 };
 
 export type DatadogProductDto = {
@@ -1662,13 +1662,13 @@ export type RecommendationSummaryDto = {
 
 export type RecordResultDto = {
     /**
-     * Accepted for compatibility with the origin and ignored: the id is the path's.
-     */
-    recommendation_id?: string;
-    /**
      * The after window is at most this many days, ending now and starting no earlier than implementation.
      */
     period_days?: number;
+    /**
+     * Accepted for compatibility with the origin and ignored: the id is the path's.
+     */
+    recommendation_id?: string;
 };
 
 export type RecordResultResponseDto = {
@@ -1891,13 +1891,13 @@ export type RouterStatusDto = {
 
 export type RoutingConstraintsDto = {
     /**
-     * The quality score the answer should reach (0–1).
-     */
-    min_quality?: number;
-    /**
      * The latency the call should stay under (ms).
      */
     max_latency_ms?: number;
+    /**
+     * The quality score the answer should reach (0–1).
+     */
+    min_quality?: number;
     /**
      * The cost the call should stay under (USD).
      */
@@ -1973,6 +1973,10 @@ export type SafetyDto = {
 
 export type StartFaultDrillDto = {
     /**
+     * How long the drill lasts, in seconds (1–3600, default 60); it ends by itself.
+     */
+    duration_s?: number;
+    /**
      * Share of calls answered with a simulated HTTP 500 (0–1).
      */
     error_rate?: number;
@@ -1988,21 +1992,17 @@ export type StartFaultDrillDto = {
      * Share of calls answered 8x slower (0–1).
      */
     slow_rate?: number;
-    /**
-     * How long the drill lasts, in seconds (1–3600, default 60); it ends by itself.
-     */
-    duration_s?: number;
 };
 
 export type StressRequestDto = {
     /**
-     * The prompt to repeat.
-     */
-    prompt: string;
-    /**
      * How many copies of the prompt to send in the one call.
      */
     repetitions?: number;
+    /**
+     * The prompt to repeat.
+     */
+    prompt: string;
 };
 
 export type SyntheticTestCreatedDto = {
@@ -2878,14 +2878,6 @@ export type AttributeAnomalyByQueryData = {
     path?: never;
     query: {
         /**
-         * The metric, by name: any name containing cost, latency, error or quality (`llm.cost.usd`, `latency`, ...).
-         */
-        metric_name: string;
-        /**
-         * The moment of the anomaly (ISO 8601; default now).
-         */
-        anomaly_timestamp?: string;
-        /**
          * Hours of the baseline window.
          */
         baseline_period_hours?: number;
@@ -2893,6 +2885,14 @@ export type AttributeAnomalyByQueryData = {
          * Hours of the analysis window.
          */
         analysis_window_hours?: number;
+        /**
+         * The metric, by name: any name containing cost, latency, error or quality (`llm.cost.usd`, `latency`, ...).
+         */
+        metric_name: string;
+        /**
+         * The moment of the anomaly (ISO 8601; default now).
+         */
+        anomaly_timestamp?: string;
         /**
          * ledger (default) or datadog.
          */

@@ -2,7 +2,6 @@ import {
   ArrayMaxSize,
   IsArray,
   IsIn,
-  IsInt,
   IsNotEmpty,
   IsOptional,
   IsString,
@@ -11,6 +10,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { IsInteger } from '@app/common';
 import { INCIDENT_SEVERITIES, type IncidentSeverity } from '@app/datadog';
 
 /** The most tags or recommendations taken, and the longest of each. */
@@ -41,7 +41,7 @@ export class CreateIncidentDto {
   severity?: IncidentSeverity = 'SEV-2';
   /** The Datadog monitor's id: the dedupe identity (else its name) and the monitor link. */
   @IsOptional()
-  @IsInt()
+  @IsInteger()
   @Min(1)
   @Max(Number.MAX_SAFE_INTEGER)
   monitor_id?: number;

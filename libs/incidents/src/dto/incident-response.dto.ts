@@ -1,5 +1,5 @@
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { NumberFromText } from '@app/common';
+import { IsIn, IsOptional, Max, Min } from 'class-validator';
+import { IsInteger, NumberFromText } from '@app/common';
 import type { IncidentSeverity } from '@app/datadog';
 import { OUTBOX_STATES, type IncidentState, type OutboxKind, type OutboxState } from '../outbox/outbox.types';
 
@@ -43,7 +43,7 @@ export class ListIncidentsQueryDto {
   /** Rows returned, newest first (1..200, default 50). */
   @IsOptional()
   @NumberFromText()
-  @IsInt()
+  @IsInteger()
   @Min(1)
   @Max(200)
   limit?: number = 50;

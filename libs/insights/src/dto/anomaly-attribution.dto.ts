@@ -1,6 +1,6 @@
-import { NumberFromText } from '@app/common';
+import { IsInteger, NumberFromText } from '@app/common';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, isISO8601, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
+import { IsIn, IsOptional, isISO8601, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
 
 export const ANOMALY_METRICS = ['cost', 'latency', 'errors', 'quality'] as const;
 /** Where attribution reads its figures: the usage ledger (default) or the service's own metrics in Datadog. */
@@ -53,13 +53,13 @@ export class AttributeAnomalyRequestDto {
   anomalyTimestamp?: string;
   /** Hours of the baseline window, just before the analysis window. */
   @IsOptional()
-  @IsInt()
+  @IsInteger()
   @Min(1)
   @Max(MAX_BASELINE_HOURS)
   baselinePeriodHours?: number = 24;
   /** Hours of the analysis window, ending with the hour of `anomalyTimestamp`. */
   @IsOptional()
-  @IsInt()
+  @IsInteger()
   @Min(1)
   @Max(MAX_ANALYSIS_HOURS)
   analysisWindowHours?: number = 1;
@@ -91,14 +91,14 @@ export class AttributeAnomalyQueryDto {
   /** Hours of the baseline window. */
   @IsOptional()
   @NumberFromText()
-  @IsInt()
+  @IsInteger()
   @Min(1)
   @Max(MAX_BASELINE_HOURS)
   baseline_period_hours?: number = 24;
   /** Hours of the analysis window. */
   @IsOptional()
   @NumberFromText()
-  @IsInt()
+  @IsInteger()
   @Min(1)
   @Max(MAX_ANALYSIS_HOURS)
   analysis_window_hours?: number = 1;

@@ -1,4 +1,5 @@
-import { IsInt, IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { IsNumber, IsOptional, Max, Min } from 'class-validator';
+import { IsInteger } from '@app/common';
 
 /** A provider fault drill: the shares of calls that fail, and for how long. At least one rate above 0. */
 export class StartFaultDrillDto {
@@ -32,7 +33,7 @@ export class StartFaultDrillDto {
 
   /** How long the drill lasts, in seconds (1–3600, default 60); it ends by itself. */
   @IsOptional()
-  @IsInt()
+  @IsInteger()
   @Min(1)
   @Max(3600)
   duration_s?: number;

@@ -1,7 +1,6 @@
 import { Transform, Type } from 'class-transformer';
 import {
   IsBoolean,
-  IsInt,
   IsNumber,
   IsObject,
   IsOptional,
@@ -12,6 +11,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
+import { IsInteger } from '@app/common';
 
 const toBool = ({ value }: { value: unknown }): unknown => {
   if (value === 'true' || value === '1' || value === true) return true;
@@ -33,7 +33,7 @@ export class RoutingConstraintsDto {
 
   /** The latency the call should stay under (ms). */
   @IsOptional()
-  @IsInt()
+  @IsInteger()
   @Min(1)
   @Max(3_600_000)
   max_latency_ms?: number;
@@ -94,7 +94,7 @@ export class StressRequestDto {
 
   /** How many copies of the prompt to send in the one call. */
   @IsOptional()
-  @IsInt()
+  @IsInteger()
   @Min(1)
   @Max(100)
   repetitions?: number = 10;

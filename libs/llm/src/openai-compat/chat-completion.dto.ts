@@ -5,7 +5,6 @@ import {
   ArrayMinSize,
   IsArray,
   IsBoolean,
-  IsInt,
   IsNumber,
   IsObject,
   IsOptional,
@@ -15,6 +14,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { IsInteger } from '@app/common';
 import { LlmMetadataDto } from '../dto/llm-response.dto';
 
 const OBJECT = { type: 'object', additionalProperties: true } as const;
@@ -59,13 +59,13 @@ export class ChatCompletionRequestDto {
 
   /** Output token limit (at most LLM_MAX_OUTPUT_TOKENS, its default). */
   @IsOptional()
-  @IsInt()
+  @IsInteger()
   @Min(1)
   max_tokens?: number | null;
 
   /** Output token limit (OpenAI's newer name for `max_tokens`). */
   @IsOptional()
-  @IsInt()
+  @IsInteger()
   @Min(1)
   max_completion_tokens?: number | null;
 
@@ -76,7 +76,7 @@ export class ChatCompletionRequestDto {
 
   /** Number of choices: only 1 is served. */
   @IsOptional()
-  @IsInt()
+  @IsInteger()
   @Min(1)
   @Max(128)
   n?: number | null;

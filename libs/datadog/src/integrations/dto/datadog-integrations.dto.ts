@@ -5,7 +5,6 @@ import {
   ArrayUnique,
   IsArray,
   IsIn,
-  IsInt,
   IsObject,
   IsOptional,
   IsString,
@@ -18,6 +17,7 @@ import {
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
+import { IsInteger } from '@app/common';
 import {
   NOTEBOOK_TEMPLATES,
   type NotebookTemplate,
@@ -65,7 +65,7 @@ export class CreateSyntheticTestDto {
 
   /** Seconds between runs, 60 to 604800 (a week); default: 60 for `health`, 3600 for `qa`. */
   @IsOptional()
-  @IsInt()
+  @IsInteger()
   @Min(60)
   @Max(604_800)
   tick_every?: number;
@@ -110,7 +110,7 @@ export class CreateNotebookDto {
 
   /** Hours before now the notebook shows, as a fixed window, 1 to 720; default: the file's live span (root-cause 4 h, cost 1 week). */
   @IsOptional()
-  @IsInt()
+  @IsInteger()
   @Min(1)
   @Max(720)
   time_range_hours?: number;

@@ -1,16 +1,5 @@
-import { NumberFromText } from '@app/common';
-import {
-  IsIn,
-  IsInt,
-  IsNotEmpty,
-  IsNumber,
-  IsObject,
-  IsOptional,
-  IsString,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsInteger, NumberFromText } from '@app/common';
+import { IsIn, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { RECOMMENDATION_PRIORITIES, type RecommendationPriority, type RecommendationStatus } from '../recommendation';
 
 const FINITE = { allowNaN: false, allowInfinity: false } as const;
@@ -115,7 +104,7 @@ export class RecordResultDto {
   /** The after window is at most this many days, ending now and starting no earlier than implementation. */
   @IsOptional()
   @NumberFromText()
-  @IsInt()
+  @IsInteger()
   @Min(1)
   @Max(MAX_PERIOD_DAYS)
   period_days?: number = 7;

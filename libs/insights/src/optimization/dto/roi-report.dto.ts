@@ -1,12 +1,12 @@
-import { NumberFromText } from '@app/common';
-import { IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInteger, NumberFromText } from '@app/common';
+import { IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MAX_REPORT_DAYS } from './recommendation.dto';
 
 export class RoiReportQueryDto {
   /** Results whose measured window ended in the last `days` days. */
   @IsOptional()
   @NumberFromText()
-  @IsInt()
+  @IsInteger()
   @Min(1)
   @Max(MAX_REPORT_DAYS)
   days?: number = 7;
