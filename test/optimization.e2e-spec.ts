@@ -131,6 +131,9 @@ describe('optimisation recommendations and ROI (built service, SQLite ledger)', 
       'estimated_savings_per_request',
     ],
     ['/optimization/roi-report', { days: 0 }, 'days'],
+    // A body's numbers are JSON numbers (the query form, ?days=7, is text).
+    ['/optimization/roi-report', { days: '7' }, 'days'],
+    ['/optimization/roi-report', { days: '1e3' }, 'days'],
     ['/optimization/recommendations/x/record-result', { before_cost: 1 }, 'before_cost'],
   ])('%s %j: 400 naming %s', async (path, body, field) => {
     const res = await post(`${service!.url}${path}`, body);

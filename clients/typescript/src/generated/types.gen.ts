@@ -1747,7 +1747,7 @@ export type RoiReportItemDto = {
     confidence: number;
 };
 
-export type RoiReportQueryDto = {
+export type RoiReportRequestDto = {
     /**
      * Results whose measured window ended in the last `days` days.
      */
@@ -3238,7 +3238,7 @@ export type RoiReportResponses = {
 export type RoiReportResponse = RoiReportResponses[keyof RoiReportResponses];
 
 export type RoiReportByBodyData = {
-    body: RoiReportQueryDto;
+    body: RoiReportRequestDto;
     path?: never;
     query?: never;
     url: '/optimization/roi-report';

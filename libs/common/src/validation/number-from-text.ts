@@ -7,6 +7,9 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * A number field that also takes its value as decimal text (a query string is text): `"24"` becomes 24. Anything
  * else is left as sent, for the number validators to refuse: `@Type(() => Number)` turned `true` into 1,
  * `"0x10"` into 16, `[]` into 0 and `" "` into 0, so a body `{"days": true}` was a one-day report.
+ *
+ * Query DTOs only: a JSON body's numbers are JSON numbers, and `{"days": "7"}` is refused as on every body route (a
+ * route that takes the same fields in both, like the ROI report, gives the query form a subclass that adds this).
  */
 export function NumberFromText(): PropertyDecorator {
   return Transform(({ value }: { value: unknown }) =>

@@ -11,7 +11,7 @@ import {
   RecordResultDto,
   RecordResultResponseDto,
 } from './dto/recommendation.dto';
-import { RoiReportQueryDto, RoiReportResponseDto } from './dto/roi-report.dto';
+import { RoiReportQueryDto, RoiReportRequestDto, RoiReportResponseDto } from './dto/roi-report.dto';
 import { OPTIMIZATION_ERRORS } from './optimization.errors';
 import { OptimizationService } from './optimization.service';
 
@@ -107,7 +107,7 @@ export class OptimizationController {
   @ApiOperation({ summary: 'ROI report by period and category (JSON body form)' })
   @ApiOkResponse({ type: RoiReportResponseDto })
   @ApiProblems('VALIDATION_FAILED')
-  roiReportByBody(@Body() body: RoiReportQueryDto): Promise<RoiReportResponseDto> {
+  roiReportByBody(@Body() body: RoiReportRequestDto): Promise<RoiReportResponseDto> {
     return this.optimization.roiReport(body.days ?? 7, body.category);
   }
 }

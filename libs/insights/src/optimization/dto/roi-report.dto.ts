@@ -2,10 +2,10 @@ import { IsInteger, NumberFromText } from '@app/common';
 import { IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MAX_REPORT_DAYS } from './recommendation.dto';
 
-export class RoiReportQueryDto {
+/** `POST /optimization/roi-report`: a JSON body, whose `days` is a JSON number (`"7"` is refused, as on every body). */
+export class RoiReportRequestDto {
   /** Results whose measured window ended in the last `days` days. */
   @IsOptional()
-  @NumberFromText()
   @IsInteger()
   @Min(1)
   @Max(MAX_REPORT_DAYS)
@@ -16,6 +16,13 @@ export class RoiReportQueryDto {
   @IsNotEmpty()
   @MaxLength(100)
   category?: string;
+}
+
+/** `GET /optimization/roi-report?days=7&category=`: the same fields, where `days` comes as decimal text. */
+export class RoiReportQueryDto extends RoiReportRequestDto {
+  /** Results whose measured window ended in the last `days` days. */
+  @NumberFromText()
+  declare days?: number;
 }
 
 export class RoiReportItemDto {
