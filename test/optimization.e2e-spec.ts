@@ -135,6 +135,7 @@ describe('optimisation recommendations and ROI (built service, SQLite ledger)', 
     ['/optimization/roi-report', { days: '7' }, 'days'],
     ['/optimization/roi-report', { days: '1e3' }, 'days'],
     ['/optimization/recommendations/x/record-result', { before_cost: 1 }, 'before_cost'],
+    ['/optimization/recommendations/x/record-result', { period_days: '7' }, 'period_days'],
   ])('%s %j: 400 naming %s', async (path, body, field) => {
     const res = await post(`${service!.url}${path}`, body);
     expect(res.status).toBe(400);

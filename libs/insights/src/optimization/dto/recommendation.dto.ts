@@ -1,4 +1,4 @@
-import { IsInteger, NumberFromText } from '@app/common';
+import { IsInteger } from '@app/common';
 import { IsIn, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { RECOMMENDATION_PRIORITIES, type RecommendationPriority, type RecommendationStatus } from '../recommendation';
 
@@ -103,7 +103,6 @@ export class RecordResultDto {
   recommendation_id?: string;
   /** The after window is at most this many days, ending now and starting no earlier than implementation. */
   @IsOptional()
-  @NumberFromText()
   @IsInteger()
   @Min(1)
   @Max(MAX_PERIOD_DAYS)
