@@ -4,6 +4,7 @@ import {
   type FuzzCase,
   generateFuzzCases,
   type OpenApiDocument,
+  type OpenApiParameter,
   operationsOf,
   validValue,
 } from './support/openapi-fuzz';
@@ -116,12 +117,28 @@ describe('openapi-fuzz: cases from an OpenAPI document', () => {
     expect(find(cases, 'body.name', 'a number').expect).toBe('reject');
     expect(JSON.parse(text(find(cases, 'body.count', 'maximum + 1 (4)'))).count).toBe(4);
     expect(text(find(cases, 'body.count', '1e999 (not finite)'))).toContain('"count":1e999');
+    expect(find(cases, 'body.count', 'a numeric string')).toMatchObject({ expect: 'reject' });
+    expect(JSON.parse(text(find(cases, 'body.count', 'a numeric string'))).count).toBe('1');
     expect(JSON.parse(text(find(cases, 'body.kind', 'an enum value in lower case'))).kind).toBe('small');
     expect(text(find(cases, 'body.name', 'an object 10000 levels deep'))).toContain('{"a":'.repeat(10_000));
     expect(text(find(cases, 'body.name', 'a string with a lone surrogate escape'))).toContain('"name":"a\\ud800b"');
     expect([...find(cases, 'body.name', 'a string holding 0xED 0xA0 0x80 (encoded surrogate)').body!]).toEqual(
       expect.arrayContaining([0xed, 0xa0, 0x80]),
     );
+  });
+
+  it('refuses 1.5 for an integer, in a body and in a query string (a number may take it)', () => {
+    const integers = structuredClone(MINI);
+    integers.components!.schemas!.ThingDto!.properties!.count!.type = 'integer';
+    const post = integers.paths['/things/{id}']!.post as { parameters: OpenApiParameter[] };
+    post.parameters.push({ name: 'limit', in: 'query', required: false, schema: { type: 'integer' } });
+    const cases = generate(integers);
+    expect(find(cases, 'body.count', '1.5').expect).toBe('reject');
+    expect(find(cases, 'query.limit', '1.5')).toMatchObject({
+      expect: 'reject',
+      url: expect.stringContaining('limit=1.5'),
+    });
+    expect(find(generate(MINI), 'body.count', '1.5').expect).toBe('either');
   });
 
   it('mutates query and path parameters and credentials', () => {
