@@ -249,6 +249,20 @@ describe('LLM endpoints on the simulated provider (built service, loopback DogSt
       body,
     });
 
+  it('refuses a question or prompt of only whitespace (it was sent to the model and billed)', async () => {
+    for (const [path, body, field] of [
+      ['/qa', { question: '   ' }, 'question'],
+      ['/reason', { prompt: '\n\t ' }, 'prompt'],
+      ['/stress', { prompt: ' ', repetitions: 2 }, 'prompt'],
+    ] as const) {
+      const res = await post(`${service.url}${path}`, body);
+      expect(res.status).toBe(400);
+      const problem = (await res.json()) as { code: string; errors: { field: string; reason: string }[] };
+      expect(problem.errors).toEqual([{ field, reason: `${field} must contain text, not only whitespace` }]);
+    }
+    expect((await post(`${service.url}/reason`, { prompt: ' hi ' })).status).toBe(200);
+  });
+
   it('answers bad input with 4xx problem+json naming the field and the reason, and a too-large body with 413', async () => {
     const bad = await post(`${service.url}/stress`, { prompt: '', repetitions: 0, extra: true });
     expect(bad.status).toBe(400);

@@ -20,6 +20,7 @@ export * from './text/text-redactor';
 export * from './text/truncate';
 export * from './validation/validation';
 export * from './validation/undeclared-query.guard';
+export * from './validation/is-not-blank';
 export * from './validation/number-from-text';
 export * from './validation/is-integer';
 export * from './errors/api-problems.decorator';

@@ -1996,13 +1996,13 @@ export type StartFaultDrillDto = {
 
 export type StressRequestDto = {
     /**
-     * How many copies of the prompt to send in the one call.
-     */
-    repetitions?: number;
-    /**
      * The prompt to repeat.
      */
     prompt: string;
+    /**
+     * How many copies of the prompt to send in the one call.
+     */
+    repetitions?: number;
 };
 
 export type SyntheticTestCreatedDto = {

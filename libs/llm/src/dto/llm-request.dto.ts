@@ -8,10 +8,9 @@ import {
   Max,
   MaxLength,
   Min,
-  MinLength,
   ValidateNested,
 } from 'class-validator';
-import { IsInteger } from '@app/common';
+import { IsInteger, IsNotBlank } from '@app/common';
 
 const toBool = ({ value }: { value: unknown }): unknown => {
   if (value === 'true' || value === '1' || value === true) return true;
@@ -50,7 +49,7 @@ export class RoutingConstraintsDto {
 export class QaRequestDto {
   /** The question to answer. */
   @IsString()
-  @MinLength(1)
+  @IsNotBlank()
   @MaxLength(1000)
   question!: string;
 
@@ -72,7 +71,7 @@ export class QaRequestDto {
 export class ReasonRequestDto {
   /** The prompt. */
   @IsString()
-  @MinLength(1)
+  @IsNotBlank()
   @MaxLength(5000)
   prompt!: string;
 
@@ -88,7 +87,7 @@ export class ReasonRequestDto {
 export class StressRequestDto {
   /** The prompt to repeat. */
   @IsString()
-  @MinLength(1)
+  @IsNotBlank()
   @MaxLength(1000)
   prompt!: string;
 
