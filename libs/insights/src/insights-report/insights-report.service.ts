@@ -146,6 +146,10 @@ export class InsightsReportService {
       promptsWindow: windowOf('24h', from, Math.min(to, now)),
       budget: budget.dailyBudgetUsd === null ? null : budget,
       drift: this.drift.all(),
+      safety: {
+        redactPrompts: this.config.safety.redactPrompts,
+        injectionPolicy: this.config.safety.injectionPolicy,
+      },
       latencySloMs: this.config.health.latencySloMs,
       costPerRequestUsd: this.config.health.costPerRequestUsd,
     };

@@ -75,6 +75,7 @@ function facts(
     promptsWindow: windowOf('24h', NOW - 86_400_000, NOW),
     budget: null,
     drift: [],
+    safety: { redactPrompts: false, injectionPolicy: 'flag' },
     latencySloMs: SLO,
     costPerRequestUsd: 0.01,
     refusals: [],
@@ -155,6 +156,22 @@ describe('insights rules: live recommendations', () => {
     expect(recs.map((r) => r.category)).toEqual(['security']);
     expect(recs[0]!.evidence.figures).toMatchObject({ prompt_injection_rate: 0.1, flagged_calls: 10 });
     expect(liveRecommendations(facts({ m: assessment(50, { piiRate: 0.04 }) }))).toEqual([]);
+  });
+
+  it('advises the setting that acts on each signal: PII_REDACT_PROMPTS for PII, the injection policy for injections', () => {
+    const [pii] = liveRecommendations(facts({ m: assessment(200, { piiRate: 0.05 }) }));
+    expect(pii!.title).toContain('personal data (PII)');
+    expect(pii!.description).toContain('PII_REDACT_PROMPTS=true');
+    expect(pii!.description).not.toContain('PROMPT_INJECTION_POLICY');
+    const [redacting] = liveRecommendations(
+      facts({ m: assessment(200, { piiRate: 0.05 }) }, undefined, {
+        safety: { redactPrompts: true, injectionPolicy: 'flag' },
+      }),
+    );
+    expect(redacting!.description).toContain('PII_REDACT_PROMPTS is already true');
+    const [injection] = liveRecommendations(facts({ m: assessment(200, { promptInjectionRate: 0.05 }) }));
+    expect(injection!.description).toContain('PROMPT_INJECTION_POLICY=block');
+    expect(injection!.description).not.toContain('PII');
   });
 
   it('sorts by priority, then confidence', () => {

@@ -36,6 +36,8 @@ export interface LiveFacts extends TrafficFacts {
   /** The budget outlook; null when no budget is set. */
   budget: BudgetOutlookStatus | null;
   drift: DriftSnapshot[];
+  /** The prompt-safety settings the security advice follows (PII_REDACT_PROMPTS, PROMPT_INJECTION_POLICY). */
+  safety: { redactPrompts: boolean; injectionPolicy: 'flag' | 'block' };
   latencySloMs: number;
   costPerRequestUsd: number;
 }
@@ -269,6 +271,35 @@ const SECURITY_SIGNALS = [
   { key: 'safetyBlockRate', name: 'safety blocks', figure: 'safety_block_rate' },
 ] as const;
 
+/** What to do about one security signal: the setting that acts on it (docs/configuration.md), as it is set. */
+function securityAdvice(key: (typeof SECURITY_SIGNALS)[number]['key'], safety: LiveFacts['safety']): string {
+  switch (key) {
+    case 'promptInjectionRate':
+      return safety.injectionPolicy === 'block'
+        ? 'PROMPT_INJECTION_POLICY is already block here (such prompts answered 422), so these were answered ' +
+            'before it was set or by an instance with flag on a shared ledger; check those callers, or per-caller ' +
+            'limits (RATE_LIMIT_PER_MINUTE).'
+        : 'consider PROMPT_INJECTION_POLICY=block (answers such prompts 422 PROMPT_INJECTION instead of sending ' +
+            'them to the model), or per-caller limits (RATE_LIMIT_PER_MINUTE).';
+    case 'piiRate':
+      return safety.redactPrompts
+        ? 'PII_REDACT_PROMPTS is already true, so the PII is replaced before the prompt reaches the provider; ' +
+            'ask those callers not to send personal data.'
+        : 'consider PII_REDACT_PROMPTS=true (replaces the PII before the prompt reaches the provider; it is ' +
+            'always redacted from logs, spans and LLM Observability), or ask those callers not to send personal data.';
+    case 'tokenAbuseRate':
+      return (
+        'consider per-caller limits (RATE_LIMIT_PER_MINUTE), or shorter prompts (flagged above ' +
+        'TOKEN_ABUSE_MAX_INPUT_TOKENS input tokens).'
+      );
+    case 'safetyBlockRate':
+      return (
+        "the provider's safety filter refused these; check what those callers send, or per-caller limits " +
+        '(RATE_LIMIT_PER_MINUTE).'
+      );
+  }
+}
+
 function securityRecommendations(
   facts: LiveFacts,
   shortW: InsightsWindowDto,
@@ -290,8 +321,8 @@ function securityRecommendations(
       priority: rate >= 0.1 ? 'high' : rate >= 0.05 ? 'medium' : 'low',
       confidence: confidenceOf(n, rate / 0.2),
       description:
-        `Find the callers sending these prompts (the ledger's records and the llm.security.* metrics), and ` +
-        `consider PROMPT_INJECTION_POLICY=block, PII redaction before sending, or per-caller limits.`,
+        `Find the callers sending these prompts (the ledger's records and the llm.security.* metrics); ` +
+        securityAdvice(sig.key, facts.safety),
       evidence: {
         summary:
           `${flagged} of ${n} calls flagged for ${sig.name} in the ${facts.short.window} window ${shortW.from} – ` +
