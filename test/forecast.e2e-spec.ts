@@ -157,6 +157,16 @@ describe('GET /forecast/cost on a fresh start (committed card, empty ledger)', (
     expect(body.budget).toMatchObject({ forecastUtilizationPct: null, projectedTodayPct: null, risk: 'low' });
   });
 
+  it('with usage in the current hour only: no forecast yet, and the reason says so, not "no usage yet"', async () => {
+    const ledger = app.get(UsageLedger);
+    ledger.record(usageRecord({ ts: Date.now(), costUsd: 0.02 }));
+    await ledger.flush();
+    const body = (await app.inject({ method: 'GET', url: '/forecast/cost' })).json<ForecastBody>();
+    expect(body).toMatchObject({ method: 'none', historyHours: 0, hourly: [] });
+    expect(body.reason).toMatch(/^less than one complete hour of usage history, so no forecast yet/);
+    expect(body.reason).not.toMatch(/no usage in the ledger yet/);
+  });
+
   it("with the first hours of usage, serves a baseline whose confidence is its own on that history, never the card's", async () => {
     await importHistory(app.get(UsageLedger), 2);
     const body = (await app.inject({ method: 'GET', url: '/forecast/cost' })).json<ForecastBody>();

@@ -93,8 +93,9 @@ export class CostForecastResponseDto {
   generatedAt!: string;
   /**
    * What served: `ml` (the trained model: the card promoted it and there are at least 168 h of history), a
-   * baseline (`seasonal_naive_24`, `seasonal_naive_168`, `ewma`), or `none` when the ledger holds no usage yet
-   * (no forecast: `hourly` is empty and the totals null).
+   * baseline (`seasonal_naive_24`, `seasonal_naive_168`, `ewma`), or `none` when the ledger holds no complete hour
+   * of usage yet (no forecast: `hourly` is empty and the totals null; `reason` says whether there is usage in the
+   * current hour).
    */
   method!: string;
   /** ml, baseline or none. */

@@ -8,6 +8,7 @@ import { SqliteLedgerStore } from '../../ledger/src/store/sqlite-ledger.store';
 import { generateSyntheticUsage, MIN_HISTORY } from '@app/ml';
 import { InMemoryMetrics, ReadinessRegistry } from '@app/telemetry';
 import { testConfig } from '../../../test/support/app-config';
+import { usageRecord } from '../../../test/support/ledger-store-contract';
 import { BudgetOutlook } from './budget-outlook.service';
 import { ForecastService } from './forecast.service';
 
@@ -42,7 +43,7 @@ async function serviceWithHistory(hours: number, now: number, env: Record<string
     service.onApplicationShutdown();
     await ledger.stop();
   };
-  return { service, budget, metrics, readiness, close };
+  return { service, ledger, budget, metrics, readiness, close };
 }
 
 describe('ForecastService: what serves with how much history (committed card: served ml)', () => {
@@ -73,6 +74,20 @@ describe('ForecastService: what serves with how much history (committed card: se
     expect(outlook).toMatchObject({ forecast24hUsd: null, forecastServedBy: null, predictedBreach: null });
     expect(metrics.named('llm.cost.forecast_24h_usd')).toHaveLength(0);
     expect(metrics.named('llm.budget.predicted_breach').map((m) => m.value)).toEqual([0]);
+    await close();
+  });
+
+  it('usage only in the current hour: no forecast yet, and the reason says so (not "no usage in the ledger yet")', async () => {
+    const { service, ledger, close } = await serviceWithHistory(0, now);
+    for (let i = 0; i < 3; i++) ledger.record(usageRecord({ ts: hourStart(now) + i, costUsd: 0.01 }));
+    await ledger.flush();
+    const body = await service.costForecast(24, now);
+    expect(body).toMatchObject({ method: 'none', historyHours: 0, lastObservedHour: null, hourly: [] });
+    expect(body.budget.spentTodayUsd).toBeCloseTo(0.03, 6);
+    expect(body.reason).not.toMatch(/no usage in the ledger yet/);
+    expect(body.reason).toMatch(
+      /^less than one complete hour of usage history, so no forecast yet: the ledger's recent usage is all in the current hour \(\$0\.03 spent and 3 calls recorded since /,
+    );
     await close();
   });
 

@@ -31,6 +31,8 @@ import { type SpendForecast, SpendForecastPort } from './spend-forecast.port';
 export const COST_FORECASTER_DIR = 'cost-forecaster';
 /** Ledger history read for a forecast (lags reach 168 h + 24 h back). */
 const HISTORY_DAYS = 21;
+/** What each method needs before it can forecast, for a reason that says why nothing serves. */
+const HISTORY_NEEDED = `EWMA needs 1 complete hour of history, seasonal naive t−24 24 hours, the model ${MIN_HISTORY}`;
 
 const round = (x: number, digits = 6): number => Math.round(x * 10 ** digits) / 10 ** digits;
 /** Rounded, or null for a missing or non-finite figure (MASE without a 24 h scale). */
@@ -168,6 +170,25 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
     );
     const staleHours = lastObserved === null ? null : hoursWithoutUsage(lastObserved, now);
     const result = { ...forecast, historyHours: series.cost.length, lastObserved, staleHours };
+    if (forecast.method === 'none') {
+      // No complete hour of usage in the window: say what the ledger does hold, the current hour included.
+      const current = await this.currentHourUsage(now);
+      if (current.requests > 0 || current.costUsd > 0) {
+        const earlier =
+          lastObserved === null
+            ? ''
+            : ` (before it, ${staleHours} hours without usage since the hour of ${new Date(lastObserved).toISOString()})`;
+        return {
+          ...result,
+          reason:
+            `less than one complete hour of usage history, so no forecast yet: the ledger's recent usage is all in ` +
+            `the current hour ($${round(current.costUsd)} spent and ${current.requests} calls recorded since ` +
+            `${new Date(hourStart(now)).toISOString()})${earlier}; ${HISTORY_NEEDED}`,
+        };
+      }
+      if (lastObserved === null)
+        return { ...result, reason: `no usage in the ledger yet, so no forecast: ${HISTORY_NEEDED}` };
+    }
     if (lastObserved === null || staleHours === null || staleHours < STALE_AFTER_HOURS) return result;
     const since = `the last was in the hour of ${new Date(lastObserved).toISOString()}`;
     if (forecast.method === 'none') {
@@ -189,6 +210,14 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
         `stale input: no usage in the last ${staleHours} hours (${since}); ${forecast.method} forecasts from them as ` +
         `hours that cost $0, without its validated confidence or interval (confidence 0). ${forecast.reason}`,
     };
+  }
+
+  /** Calls (the store's rollup) and spend (with this instance's unwritten records) in the current, incomplete hour. */
+  private async currentHourUsage(now: number): Promise<{ requests: number; costUsd: number }> {
+    const from = hourStart(now);
+    const rows = await this.ledger.hourly({ from, to: from + HOUR_MS });
+    const requests = rows.reduce((sum, r) => sum + r.requests, 0);
+    return { requests, costUsd: await this.ledger.spendBetween(from, from + HOUR_MS) };
   }
 
   /** SpendForecastPort: the next hours' point forecasts for the budget outlook; null when nothing serves. */

@@ -9,8 +9,9 @@ export interface SpendForecast {
 }
 
 /**
- * What the budget outlook reads the spend forecast through. Null when there is no forecast to give (no usage
- * in the ledger yet): the outlook then reports none rather than a made-up $0. Implemented by `ForecastService`.
+ * What the budget outlook reads the spend forecast through. Null when there is no forecast to give (no complete
+ * hour of usage in the ledger yet): the outlook then reports none rather than a made-up $0. Implemented by
+ * `ForecastService`.
  */
 export abstract class SpendForecastPort {
   abstract spendForecast(hours: number): Promise<SpendForecast | null>;

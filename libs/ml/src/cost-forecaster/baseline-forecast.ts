@@ -61,8 +61,8 @@ export function baselineFromHistory(series: HourlySeries, hours: number, alpha: 
       validationBasis: null,
       confidence: 0,
       reason:
-        'no usage in the ledger yet, so no forecast: EWMA needs 1 hour of history, seasonal naive t−24 24 hours, ' +
-        `the model ${MIN_HISTORY}`,
+        'no complete hour of usage history, so no forecast: EWMA needs 1 hour of history, seasonal naive t−24 ' +
+        `24 hours, the model ${MIN_HISTORY}`,
     };
   }
   const usable = BASELINES.filter((b) => baselineUsable(b, n));

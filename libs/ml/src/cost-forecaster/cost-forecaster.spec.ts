@@ -120,7 +120,7 @@ describe('forecast from the history alone (shorter than the model needs, or no c
       validationBasis: null,
       confidence: 0,
     });
-    expect(forecast.reason).toMatch(/no usage in the ledger yet/);
+    expect(forecast.reason).toMatch(/^no complete hour of usage history, so no forecast/);
   });
 
   it('serves the baseline with the lowest backtest error on the history, with its confidence and interval', () => {
