@@ -27,6 +27,7 @@ interface Recommendation {
   category: string;
   priority: string;
   confidence: number;
+  description: string;
   evidence: {
     summary: string;
     window: { name: string; duration_ms: number } | null;
@@ -187,6 +188,25 @@ describe('insights (POST /insights)', () => {
     expect(performance!.evidence.figures.latency_slo_ms).toBe(400);
     report.push(`  SIM_LATENCY_MEDIAN_MS=1200: ${JSON.stringify(performance)}`);
   }, 120_000);
+
+  it('an exceeded daily budget is the first recommendation and action, with the spend, the budget and the policy', async () => {
+    const service = await start({ DAILY_BUDGET_USD: '0.002' });
+    await drive(service, 1500, 4);
+    await sleep(1500);
+    const body = await insights(service);
+    const forecast = (await (await fetch(`${service.url}/forecast/cost`)).json()) as {
+      budget: { spentTodayUsd: number; risk: string };
+    };
+    expect(forecast.budget.risk).toBe('exceeded');
+    const [first] = body.recommendations;
+    expect(first).toMatchObject({ category: 'cost', priority: 'critical', confidence: 1, model: null });
+    expect(first!.title).toMatch(/^Daily budget exceeded: spent \$[\d.]+ of \$0\.002 \(\d+(\.\d)? %\) today$/);
+    expect(first!.description).toMatch(/^BUDGET_POLICY=alert: nothing stops the calls/);
+    expect(first!.evidence.figures.daily_budget_usd).toBe(0.002);
+    expect(first!.evidence.figures.spent_today_usd).toBeGreaterThan(0.002);
+    expect(body.priority_actions[0]).toBe(first!.title);
+    report.push(`  DAILY_BUDGET_USD=0.002: ${JSON.stringify(first)}`);
+  }, 30_000);
 
   it('names a response-cache candidate from repeated prompts, and calls refused by open circuits', async () => {
     // The same question and document, asked again and again: every answer after the first could come from a cache.

@@ -174,6 +174,50 @@ describe('insights rules: live recommendations', () => {
     expect(injection!.description).not.toContain('PII');
   });
 
+  it('reports an exceeded daily budget first, as a measured fact, with what BUDGET_POLICY does about it', () => {
+    const exceeded = (policy: 'alert' | 'enforce', spentTodayUsd = 0.006752) =>
+      ({
+        policy,
+        dailyBudgetUsd: 0.002,
+        spentTodayUsd,
+        reservedUsd: 0.0001,
+        utilizationPct: (100 * (spentTodayUsd + 0.0001)) / 0.002,
+        risk: 'exceeded',
+        exceeded: true,
+        resetAt: '2026-03-11T00:00:00.000Z',
+        forecast24hUsd: null,
+        forecastServedBy: null,
+        predictedBreach: null,
+      }) as BudgetOutlookStatus;
+    // A critical reliability item with the highest confidence there is, and a quality one: the budget still leads.
+    const traffic = { m: assessment(100_000, { errorRate: 0.9, meanQuality: 0.2 }) };
+    const recs = liveRecommendations(facts(traffic, traffic, { budget: exceeded('alert') }));
+    expect(recs.map((r) => r.category).sort()).toEqual(['cost', 'quality', 'reliability']);
+    expect(recs.find((r) => r.category === 'reliability')).toMatchObject({ priority: 'critical', confidence: 1 });
+    expect(recs[0]!.category).toBe('cost');
+    const [budget] = recs;
+    expect(budget).toMatchObject({ category: 'cost', priority: 'critical', confidence: 1, model: null });
+    expect(budget!.title).toBe('Daily budget exceeded: spent $0.006752 of $0.002 (337.6 %) today');
+    expect(budget!.description).toMatch(/^BUDGET_POLICY=alert: nothing stops the calls/);
+    expect(budget!.description).toContain('BUDGET_POLICY=enforce');
+    expect(budget!.evidence.figures).toEqual({
+      spent_today_usd: 0.006752,
+      daily_budget_usd: 0.002,
+      spent_pct: 337.6,
+      over_budget_usd: 0.004752,
+      reserved_usd: 0.0001,
+    });
+    expect(budget!.evidence.summary).toContain('resets at 2026-03-11T00:00:00.000Z');
+
+    const enforced = liveRecommendations(facts({}, {}, { budget: exceeded('enforce', 0.002) }));
+    expect(enforced).toHaveLength(1);
+    expect(enforced[0]!.title).toBe('Daily budget reached: spent $0.002 of $0.002 (100 %) today');
+    expect(enforced[0]!.description).toMatch(/^BUDGET_POLICY=enforce: the LLM endpoints answer 429 BUDGET_EXCEEDED/);
+
+    const under = { ...exceeded('alert', 0.0015), exceeded: false, risk: 'high' } as BudgetOutlookStatus;
+    expect(liveRecommendations(facts({}, {}, { budget: under }))).toEqual([]);
+  });
+
   it('sorts by priority, then confidence', () => {
     const recs = liveRecommendations(
       facts({

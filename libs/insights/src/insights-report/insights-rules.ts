@@ -99,7 +99,66 @@ export function sortRecommendations(list: InsightRecommendationDto[]): InsightRe
   return [...list].sort((a, b) => byPriority(a, b) || b.confidence - a.confidence || a.title.localeCompare(b.title));
 }
 
-/** The live recommendations (docs/insights.md, "Insights report"). Only what the data supports. */
+/**
+ * An exceeded daily budget: today's spend (the ledger's, UTC day) has reached DAILY_BUDGET_USD. A measured fact,
+ * not an estimate (confidence 1), and the most urgent budget state, so it is always critical and always first.
+ * What to do depends on BUDGET_POLICY: under enforce the LLM endpoints already refuse calls (429); under alert
+ * nothing stops the spend.
+ */
+export function budgetRecommendations(facts: LiveFacts): InsightRecommendationDto[] {
+  const b = facts.budget;
+  if (!b || !b.exceeded || b.dailyBudgetUsd === null) return [];
+  const budget = b.dailyBudgetUsd;
+  const spent = b.spentTodayUsd;
+  const over = Math.max(0, spent - budget);
+  const spentPct = budget > 0 ? round((100 * spent) / budget, 1) : null;
+  const share = spentPct === null ? '' : ` (${spentPct} %)`;
+  const enforce = b.policy === 'enforce';
+  return [
+    {
+      title: `Daily budget ${spent > budget ? 'exceeded' : 'reached'}: spent $${spent} of $${budget}${share} today`,
+      category: 'cost',
+      priority: 'critical',
+      confidence: 1,
+      description: enforce
+        ? `BUDGET_POLICY=enforce: the LLM endpoints answer 429 BUDGET_EXCEEDED until the daily spend resets at ` +
+          `${b.resetAt}. If this spend is expected, raise DAILY_BUDGET_USD; otherwise find the endpoints and models ` +
+          `that drove it (llm.cost.usd by endpoint and model, the cost recommendations here) and lower the traffic ` +
+          `or the cost per call.`
+        : `BUDGET_POLICY=alert: nothing stops the calls, so every further call today is spend over the budget until ` +
+          `it resets at ${b.resetAt}. Find the endpoints and models driving it (llm.cost.usd by endpoint and model, ` +
+          `the cost recommendations here) and lower the traffic or the cost per call, set BUDGET_POLICY=enforce to ` +
+          `refuse calls (429) once the budget is reached, or raise DAILY_BUDGET_USD if this spend is expected.`,
+      evidence: {
+        summary:
+          `Spent today (UTC day, the usage ledger) $${spent} against DAILY_BUDGET_USD $${budget}${share}, ` +
+          `$${round(over, 6)} over; $${b.reservedUsd} reserved by calls in flight; BUDGET_POLICY=${b.policy}; ` +
+          `resets at ${b.resetAt}.`,
+        window: null,
+        baseline_window: null,
+        requests: null,
+        figures: {
+          spent_today_usd: spent,
+          daily_budget_usd: budget,
+          spent_pct: spentPct,
+          over_budget_usd: round(over, 6),
+          reserved_usd: b.reservedUsd,
+        },
+      },
+      expected_impact: enforce
+        ? `Until the reset at ${b.resetAt} (or a DAILY_BUDGET_USD above $${spent}) every LLM call is refused with 429.`
+        : `Spend today is already $${round(over, 6)} over the budget; lowering the traffic or the cost per call ` +
+          `limits how much more is spent before the reset at ${b.resetAt}.`,
+      model: null,
+      endpoint: null,
+    },
+  ];
+}
+
+/**
+ * The live recommendations (docs/insights.md, "Insights report"). Only what the data supports. An exceeded daily
+ * budget comes first; the rest are sorted (`sortRecommendations`).
+ */
 export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[] {
   const out: InsightRecommendationDto[] = [];
   const shortW = reportWindow(facts.short);
@@ -261,7 +320,7 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
   out.push(...promptRecommendations(facts));
   out.push(...cachingRecommendations(facts));
   out.push(...cheaperModelRecommendations(facts));
-  return sortRecommendations(out);
+  return [...budgetRecommendations(facts), ...sortRecommendations(out)];
 }
 
 const SECURITY_SIGNALS = [
