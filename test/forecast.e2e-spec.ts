@@ -38,7 +38,16 @@ interface ForecastBody {
   totalLowerUsd: number | null;
   totalUsd: number | null;
   peakHour: { hour: string; costUsd: number } | null;
-  budget: { forecastUtilizationPct: number | null; projectedTodayPct: number | null; risk: string };
+  budget: {
+    spentTodayUsd: number;
+    forecastUtilizationPct: number | null;
+    projectedTodayPct: number | null;
+    risk: string;
+    riskBasis: string;
+  };
+}
+interface InsightsBody {
+  predictive_insights: { type: string; confidence: number; evidence: { figures: Record<string, number | null> } }[];
 }
 interface ProblemBody {
   code: string;
@@ -96,6 +105,15 @@ describe('GET /forecast/cost', () => {
     expect(body.budget).toMatchObject({ dailyBudgetUsd: 10, policy: 'alert', resetAt: expect.any(String) });
     expect(body.budget.forecastUtilizationPct).toBeCloseTo((100 * body.totalUsd!) / 10, 1);
     expect(['low', 'medium', 'high', 'critical']).toContain(body.budget.risk);
+  });
+
+  it('judges the budget as POST /insights does: a breach predicted there exactly when the risk here is critical', async () => {
+    const body = (await app.inject({ method: 'GET', url: '/forecast/cost' })).json<ForecastBody>();
+    const insights = (await app.inject({ method: 'POST', url: '/insights', payload: {} })).json<InsightsBody>();
+    const breach = insights.predictive_insights.find((p) => p.type === 'budget_breach');
+    expect(body.budget.riskBasis).toContain(`forecast confidence ${body.confidence}`);
+    expect(breach !== undefined).toBe(body.budget.risk === 'critical');
+    if (breach) expect(breach.evidence.figures.forecast_confidence).toBe(body.confidence);
   });
 
   it('answers shorter horizons', async () => {
@@ -176,6 +194,35 @@ describe('GET /forecast/cost on a fresh start (committed card, empty ledger)', (
       /^48 hours of history, the model needs 168; serving \w+, the lowest error in a backtest/,
     );
     expect(body.hourly).toHaveLength(24);
+  });
+});
+
+describe('GET /forecast/cost with 2 hours of history and a $5 budget (sweep 2, D10)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'forecast-e2e-'));
+  let app: NestFastifyApplication;
+  afterAll(async () => {
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('the forecast has no confidence, so the risk rests on the spend so far, and insights predict no breach either', async () => {
+    let ledger: UsageLedger;
+    ({ app, ledger } = await startApp({ DATA_DIR: dataDir, DAILY_BUDGET_USD: '5' }));
+    const hour = hourStart(Date.now());
+    await ledger.importHourly([
+      { ...emptyHourly(hour - 2 * HOUR_MS), costUsd: 0.3, requests: 300 },
+      { ...emptyHourly(hour - HOUR_MS), costUsd: 0.3, requests: 300 },
+    ]);
+    await ledger.flush();
+    const body = (await app.inject({ method: 'GET', url: '/forecast/cost' })).json<ForecastBody>();
+    expect(body).toMatchObject({ method: 'ewma', confidence: 0, historyHours: 2 });
+    expect(body.budget.forecastUtilizationPct).toBe(144); // 24 × $0.3 against $5: not counted
+    expect(body.budget.risk).toBe('low'); // was critical
+    expect(body.budget.riskBasis).toMatch(
+      /^spend so far \$[\d.]+ of the \$5 daily budget: [\d.]+ %; the risk rests on that alone: the ewma forecast has no validated confidence \(0\)/,
+    );
+    const insights = (await app.inject({ method: 'POST', url: '/insights', payload: {} })).json<InsightsBody>();
+    expect(insights.predictive_insights.filter((p) => p.type === 'budget_breach')).toEqual([]);
   });
 });
 

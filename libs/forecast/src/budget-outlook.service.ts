@@ -1,25 +1,24 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { DAY_MS, HOUR_MS, utcDayStart } from '@app/common';
-import { BudgetService, budgetRisk, type BudgetStatus } from '@app/ledger';
+import { BudgetService, type BudgetStatus } from '@app/ledger';
 import { formatTags, MetricsPort } from '@app/telemetry';
+import { type BudgetBreachPrediction, judgeBudget } from './budget-judgement';
 import { FORECAST_METRICS } from './forecast.metrics';
 import { type SpendForecast, SpendForecastPort } from './spend-forecast.port';
 
-/** A predicted breach of today's budget: the signal insights reads. */
-export interface BudgetBreachPrediction {
-  /** Spend so far plus the forecast for the rest of the UTC day. */
-  projectedDayUsd: number;
-  dailyBudgetUsd: number;
-  /** The first forecast hour at which the cumulative spend crosses the budget (ISO 8601). */
-  breachAt: string;
-  servedBy: string;
-}
-
-/** The budget's status with what the forecast adds; `risk` also weighs the projected day. */
+/**
+ * The budget's status with what the forecast adds. `risk` and `riskBasis` are `judgeBudget`'s, as in
+ * `GET /forecast/cost`: today's spend, and the projected day when the forecast has a validated confidence.
+ */
 export interface BudgetOutlookStatus extends BudgetStatus {
+  /** What `risk` rests on, in words. */
+  riskBasis: string;
+  /** Spend so far plus the forecast for the rest of the UTC day; null without a budget or a forecast. */
+  projectedDayUsd: number | null;
   /** Forecast cost of the next 24 h; null until a forecast was made, or while there is none (no usage yet). */
   forecast24hUsd: number | null;
   forecastServedBy: string | null;
+  /** The forecast's validated confidence (0: none, and it does not count toward the risk); null without one. */
+  forecastConfidence: number | null;
   predictedBreach: BudgetBreachPrediction | null;
 }
 
@@ -31,8 +30,9 @@ const round = (value: number): number => Math.round(value * 1e6) / 1e6;
 /**
  * The budget's forecast-driven part: every 60 s reads the 24 h spend forecast (through `SpendForecastPort`)
  * and the ledger's `BudgetService` (spend), emits `llm.cost.forecast_24h_usd` and `llm.budget.predicted_breach`,
- * and answers `status()`: the budget status with the forecast, the predicted breach and a risk that weighs the
- * projected day. It lives here, not in the ledger, so that the ledger never depends on the forecast.
+ * and answers `status()`: the budget status with the forecast, the predicted breach and the risk `judgeBudget`
+ * gives (the projected day counts only when the forecast has a validated confidence). It lives here, not in the
+ * ledger, so that the ledger never depends on the forecast.
  */
 @Injectable()
 export class BudgetOutlook implements OnModuleInit, OnApplicationShutdown {
@@ -56,31 +56,35 @@ export class BudgetOutlook implements OnModuleInit, OnApplicationShutdown {
     this.timer = undefined;
   }
 
-  /** The budget status with the last forecast read (see `report`). */
+  /** The budget status with the last forecast read (see `report`, `current`). */
   status(now = Date.now()): BudgetOutlookStatus {
     const status = this.budget.status(now);
     const forecast = this.lastForecast;
-    const breach = this.predictBreach(now, status, forecast);
-    const budget = status.dailyBudgetUsd;
-    const projectedPct = breach && budget ? (100 * breach.projectedDayUsd) / budget : status.utilizationPct;
+    const judgement = judgeBudget(status, forecast, now);
     return {
       ...status,
-      risk: status.exceeded
-        ? 'exceeded'
-        : budgetRisk(projectedPct === null ? null : Math.max(status.utilizationPct ?? 0, projectedPct)),
+      risk: judgement.risk,
+      riskBasis: judgement.riskBasis,
+      projectedDayUsd: judgement.projectedDayUsd,
       forecast24hUsd: forecast ? round(forecast.hourly.slice(0, 24).reduce((a, b) => a + b, 0)) : null,
       forecastServedBy: forecast?.servedBy ?? null,
-      predictedBreach: breach,
+      forecastConfidence: forecast?.confidence ?? null,
+      predictedBreach: judgement.predictedBreach,
     };
+  }
+
+  /**
+   * The budget status with a forecast read now (`POST /insights`): the same judgement `GET /forecast/cost` gives at
+   * the same moment, not one from a forecast up to 60 s old. Emits nothing; keeps the last forecast on failure.
+   */
+  async current(now = Date.now()): Promise<BudgetOutlookStatus> {
+    await this.refresh(now);
+    return this.status(now);
   }
 
   /** Refreshes the forecast and emits the forecast gauges (periodically; also callable from tests). */
   async report(now = Date.now()): Promise<BudgetOutlookStatus> {
-    try {
-      this.lastForecast = await this.forecasts.spendForecast(24);
-    } catch (error) {
-      this.logger.warn(`cost forecast unavailable: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    await this.refresh(now);
     const status = this.status(now);
     if (status.dailyBudgetUsd !== null) {
       this.metrics.gauge(FORECAST_METRICS.budgetPredictedBreach.name, status.predictedBreach ? 1 : 0);
@@ -95,28 +99,11 @@ export class BudgetOutlook implements OnModuleInit, OnApplicationShutdown {
     return status;
   }
 
-  private predictBreach(
-    now: number,
-    status: BudgetStatus,
-    forecast: SpendForecast | null,
-  ): BudgetBreachPrediction | null {
-    const budget = status.dailyBudgetUsd;
-    if (budget === null || !forecast || status.exceeded) return null;
-    const dayEnd = utcDayStart(now) + DAY_MS;
-    let cumulative = status.spentTodayUsd;
-    let breachAt: number | null = null;
-    forecast.hourly.forEach((cost, i) => {
-      const hour = forecast.startHour + i * HOUR_MS;
-      if (hour < now - HOUR_MS || hour >= dayEnd) return;
-      cumulative += cost;
-      if (breachAt === null && cumulative >= budget) breachAt = hour + HOUR_MS;
-    });
-    if (breachAt === null) return null;
-    return {
-      projectedDayUsd: round(cumulative),
-      dailyBudgetUsd: budget,
-      breachAt: new Date(breachAt).toISOString(),
-      servedBy: forecast.servedBy,
-    };
+  private async refresh(now: number): Promise<void> {
+    try {
+      this.lastForecast = await this.forecasts.spendForecast(24, now);
+    } catch (error) {
+      this.logger.warn(`cost forecast unavailable: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 }

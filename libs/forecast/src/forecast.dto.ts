@@ -77,13 +77,21 @@ export class ForecastBudgetDto {
   spentTodayUsd!: number;
   /** Forecast total as a percentage of the daily budget; null without a budget or a forecast. */
   forecastUtilizationPct!: number | null;
-  /** Spend so far plus the forecast for the rest of today, as a percentage of the budget; null without either. */
+  /**
+   * Spend so far plus the forecast for the rest of the UTC day (the current hour for its remaining part, whatever
+   * `hours` asks for), as a percentage of the budget; null without either. Given also when the forecast has no
+   * confidence, though `risk` then does not count it.
+   */
   projectedTodayPct!: number | null;
   /**
-   * none, low, medium (≥ 70 %), high (≥ 90 %), critical (≥ 100 %) or exceeded (spend reached the budget); of the
-   * projection, or of today's spend alone when there is no forecast.
+   * none (no budget), low, medium (≥ 70 %), high (≥ 90 %), critical (≥ 100 %) or exceeded (spend reached the
+   * budget): of today's spend (with reservations), and of the projection (`projectedTodayPct`) only when the
+   * forecast has a validated confidence (> 0); with confidence 0, or no forecast, of today's spend alone.
+   * `POST /insights` judges the budget the same way (its budget-breach insight).
    */
   risk!: string;
+  /** What `risk` rests on, in words: the spend so far, or the spend so far plus the forecast and its confidence. */
+  riskBasis!: string;
   /** Next reset of the daily spend (UTC midnight, ISO 8601). */
   resetAt!: string;
 }

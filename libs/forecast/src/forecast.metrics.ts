@@ -22,6 +22,7 @@ export const FORECAST_METRICS = {
     type: 'gauge',
     unit: 'flag',
     tags: [],
-    description: '1 when spend so far plus the forecast for the rest of the UTC day exceeds the budget, else 0.',
+    description:
+      '1 when spend so far plus the forecast for the rest of the UTC day reaches the budget and the forecast has a validated confidence (> 0), else 0.',
   },
 } as const satisfies Record<string, MetricDefinition>;

@@ -260,3 +260,88 @@ describe('ForecastService without artifacts', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('ForecastService: the budget risk, judged as the budget outlook judges it (sweep 2, D10)', () => {
+  const NOW = Date.UTC(2026, 10, 28, 14, 30);
+
+  /** A ForecastService and a BudgetOutlook over one ledger whose clock is NOW, holding the given hourly costs. */
+  async function at(hours: { hour: number; costUsd: number; requests: number }[], dailyUsd: number) {
+    const metrics = new InMemoryMetrics();
+    const ledger = new BufferedUsageLedger(new SqliteLedgerStore(':memory:'), metrics, new BasicTextRedactor(), {
+      flushMs: 60_000,
+      retentionDays: 365,
+      storePreview: false,
+      now: () => NOW,
+    });
+    await ledger.start();
+    await ledger.importHourly(hours.map((h) => ({ ...emptyHourly(h.hour), costUsd: h.costUsd, requests: h.requests })));
+    await ledger.flush();
+    const budget = new BudgetService(ledger, metrics, { policy: 'alert', dailyUsd, now: () => NOW });
+    const config = testConfig({ MODELS_DIR: COMMITTED_MODELS, DAILY_BUDGET_USD: String(dailyUsd) });
+    const service = new ForecastService(config, ledger, budget, metrics, new ReadinessRegistry());
+    await service.onModuleInit();
+    const outlook = new BudgetOutlook(budget, service, metrics);
+    const close = async (): Promise<void> => {
+      service.onApplicationShutdown();
+      await ledger.stop();
+    };
+    return { service, outlook, close };
+  }
+
+  it('2 h of history (EWMA, confidence 0): the risk rests on the spend so far and says so, not "critical" from the forecast', async () => {
+    const today = hourStart(NOW);
+    const { service, outlook, close } = await at(
+      [
+        { hour: today - 2 * HOUR_MS, costUsd: 0.3, requests: 300 },
+        { hour: today - HOUR_MS, costUsd: 0.3, requests: 300 },
+      ],
+      5,
+    );
+    const body = await service.costForecast(24, NOW);
+    expect(body).toMatchObject({ method: 'ewma', confidence: 0 });
+    expect(body.budget).toMatchObject({
+      spentTodayUsd: 0.6,
+      projectedTodayPct: 69, // 0.6 + half of 14:00 + 15:00..23:00 at $0.3
+      forecastUtilizationPct: 144,
+      risk: 'low', // was critical: the max of both, with no regard for the confidence
+    });
+    expect(body.budget.riskBasis).toMatch(
+      /^spend so far \$0\.6 of the \$5 daily budget: 12 %; the risk rests on that alone/,
+    );
+    const outlookStatus = await outlook.current(NOW);
+    expect(outlookStatus).toMatchObject({ risk: 'low', riskBasis: body.budget.riskBasis, predictedBreach: null });
+    await close();
+  });
+
+  it('100 h of history (a backtested baseline): the projection counts, and /forecast/cost and the outlook agree', async () => {
+    const series = generateSyntheticUsage({ days: 100 / 24, seed: 11, start: hourStart(NOW) - 100 * HOUR_MS });
+    const hours = series.cost.map((costUsd, i) => ({
+      hour: series.start + i * HOUR_MS,
+      costUsd,
+      requests: series.requests[i]!,
+    }));
+    const loose = await at(hours, 1e6);
+    const wide = await loose.service.costForecast(24, NOW);
+    const projectedUsd = (await loose.outlook.current(NOW)).projectedDayUsd!;
+    await loose.close();
+    expect(wide.confidence).toBeGreaterThan(0);
+    expect(wide.budget.risk).toBe('low');
+    expect(projectedUsd).toBeGreaterThan(wide.budget.spentTodayUsd);
+
+    // A budget between the spend so far and the projected day: a breach is predicted, by both.
+    const { service, outlook, close } = await at(hours, (wide.budget.spentTodayUsd + projectedUsd) / 2);
+    const body = await service.costForecast(24, NOW);
+    expect(body.budget.risk).toBe('critical');
+    expect(body.budget.riskBasis).toContain(`forecast confidence ${body.confidence}`);
+    const status = await outlook.current(NOW);
+    expect(status).toMatchObject({ risk: body.budget.risk, riskBasis: body.budget.riskBasis });
+    expect(status.predictedBreach).toMatchObject({ servedBy: body.method, forecastConfidence: body.confidence });
+    // A shorter horizon serves fewer hours, but judges the same day.
+    expect((await service.costForecast(3, NOW)).budget).toMatchObject({
+      risk: 'critical',
+      projectedTodayPct: body.budget.projectedTodayPct,
+      riskBasis: body.budget.riskBasis,
+    });
+    await close();
+  });
+});

@@ -1,8 +1,8 @@
-import { DAY_MS, HOUR_MS, hourStart, utcDayStart } from '@app/common';
+import { DAY_MS, HOUR_MS, hourStart } from '@app/common';
 import { join } from 'node:path';
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import { BudgetService, budgetRisk, UsageLedger } from '@app/ledger';
+import { BudgetService, UsageLedger } from '@app/ledger';
 import { formatTags, MetricsPort, ReadinessRegistry } from '@app/telemetry';
 import {
   baselineFromHistory,
@@ -11,6 +11,7 @@ import {
   DEFAULT_EWMA_ALPHA,
   type HourlySeries,
   loadTfjs,
+  MAX_HORIZON,
   MIN_HISTORY,
   trainCostForecaster,
   type TfjsRuntime,
@@ -26,6 +27,7 @@ import {
   trimEmptyEnds,
   trimLeadingEmpty,
 } from './forecast-series';
+import { judgeBudget } from './budget-judgement';
 import { type SpendForecast, SpendForecastPort } from './spend-forecast.port';
 
 export const COST_FORECASTER_DIR = 'cost-forecaster';
@@ -221,19 +223,16 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
   }
 
   /** SpendForecastPort: the next hours' point forecasts for the budget outlook; null when nothing serves. */
-  async spendForecast(hours: number): Promise<SpendForecast | null> {
-    const forecast = await this.forecastFromLedger(hours);
-    if (forecast.method === 'none') return null;
-    return {
-      hourly: forecast.hours.map((h) => h.costUsd),
-      startHour: forecast.hours[0]!.hour,
-      servedBy: forecast.method,
-    };
+  async spendForecast(hours: number, now = Date.now()): Promise<SpendForecast | null> {
+    return toSpendForecast(await this.forecastFromLedger(hours, now));
   }
 
   /** GET /forecast/cost. */
   async costForecast(hours: number, now = Date.now()): Promise<CostForecastResponseDto> {
-    const forecast = await this.forecastFromLedger(hours, now);
+    // The whole horizon is forecast, so that the budget's projection covers the rest of the UTC day whatever
+    // `hours` asks for (each hour's point is the same either way); `hours` of it are served.
+    const full = await this.forecastFromLedger(MAX_HORIZON, now);
+    const forecast = { ...full, hours: full.hours.slice(0, hours) };
     const card = this.forecaster?.card ?? null;
     const hourly = forecast.hours.map((h) => ({
       hour: new Date(h.hour).toISOString(),
@@ -249,10 +248,12 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
     );
     const status = this.budget.status(now);
     const budget = status.dailyBudgetUsd;
-    const dayEnd = utcDayStart(now) + DAY_MS;
-    const restOfToday = forecast.hours.filter((h) => h.hour < dayEnd).reduce((s, h) => s + h.costUsd, 0);
+    // The same judgement as the budget outlook's (POST /insights): spend so far, plus the projection when the
+    // forecast has a validated confidence.
+    const judgement = judgeBudget(status, toSpendForecast(full), now);
     const forecastPct = budget && served ? (100 * total) / budget : null;
-    const projectedPct = budget && served ? (100 * (status.spentTodayUsd + restOfToday)) / budget : null;
+    const projectedPct =
+      budget && judgement.projectedDayUsd !== null ? (100 * judgement.projectedDayUsd) / budget : null;
     const v = forecast.validation;
     return {
       generatedAt: new Date(now).toISOString(),
@@ -297,13 +298,21 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
         spentTodayUsd: status.spentTodayUsd,
         forecastUtilizationPct: forecastPct === null ? null : round(forecastPct, 2),
         projectedTodayPct: projectedPct === null ? null : round(projectedPct, 2),
-        risk: status.exceeded
-          ? 'exceeded'
-          : projectedPct === null
-            ? status.risk
-            : budgetRisk(Math.max(projectedPct, forecastPct ?? 0)),
+        risk: judgement.risk,
+        riskBasis: judgement.riskBasis,
         resetAt: status.resetAt,
       },
     };
   }
+}
+
+/** The served forecast as the budget reads it (`SpendForecastPort`); null when nothing serves. */
+function toSpendForecast(forecast: CostForecast): SpendForecast | null {
+  if (forecast.method === 'none' || forecast.hours.length === 0) return null;
+  return {
+    hourly: forecast.hours.map((h) => h.costUsd),
+    startHour: forecast.hours[0]!.hour,
+    servedBy: forecast.method,
+    confidence: forecast.confidence,
+  };
 }

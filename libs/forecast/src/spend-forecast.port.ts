@@ -6,6 +6,11 @@ export interface SpendForecast {
   startHour: number;
   /** `ml` or the name of the baseline that produced it. */
   servedBy: string;
+  /**
+   * The served method's validated confidence (1 − its validation MAPE), as `GET /forecast/cost` gives it: 0 when
+   * it has none (too little history to backtest, or stale input); the budget risk then ignores the forecast.
+   */
+  confidence: number;
 }
 
 /**
@@ -14,5 +19,6 @@ export interface SpendForecast {
  * `ForecastService`.
  */
 export abstract class SpendForecastPort {
-  abstract spendForecast(hours: number): Promise<SpendForecast | null>;
+  /** The forecast from the hour of `now` (default: the clock's) on. */
+  abstract spendForecast(hours: number, now?: number): Promise<SpendForecast | null>;
 }

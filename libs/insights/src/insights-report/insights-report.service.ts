@@ -116,7 +116,8 @@ export class InsightsReportService {
       e.inputTokens += row.inputTokens;
       byEndpoint.set(row.endpoint, e);
     }
-    const budget = this.outlook.status(now);
+    // A forecast read now: the judgement GET /forecast/cost gives at the same moment (one source, `judgeBudget`).
+    const budget = await this.outlook.current(now);
     const [refusals, answered, repeats] = await Promise.all([
       this.ledger.window({ from: short.from, to: short.to, groupBy: ['model'] }),
       this.ledger.window({ from: long.from, to: long.to, groupBy: ['endpoint', 'model'] }),

@@ -262,7 +262,13 @@ describe('insights rules: predictive insights', () => {
       dailyBudgetUsd: 10,
       spentTodayUsd: 6,
       forecast24hUsd: 12,
-      predictedBreach: { projectedDayUsd: 14, dailyBudgetUsd: 10, breachAt: '2026-03-10T18:00:00.000Z', servedBy: 'x' },
+      predictedBreach: {
+        projectedDayUsd: 14,
+        dailyBudgetUsd: 10,
+        breachAt: '2026-03-10T18:00:00.000Z',
+        servedBy: 'x',
+        forecastConfidence: 0.8,
+      },
     } as BudgetOutlookStatus;
     const out = livePredictions(
       facts(
@@ -283,7 +289,13 @@ describe('insights rules: predictive insights', () => {
       expect(p.confidence).toBeGreaterThan(0);
       expect(p.confidence).toBeLessThanOrEqual(1);
     }
-    expect(out[0]!.evidence.figures).toMatchObject({ projected_day_usd: 14, daily_budget_usd: 10 });
+    expect(out[0]!.evidence.figures).toMatchObject({
+      projected_day_usd: 14,
+      daily_budget_usd: 10,
+      forecast_confidence: 0.8,
+    });
+    // The forecast's own confidence × the overshoot's (40 %: 1 − e^−4).
+    expect(out[0]!.confidence).toBe(Math.round(0.8 * (1 - Math.exp(-4)) * 100) / 100);
   });
 });
 

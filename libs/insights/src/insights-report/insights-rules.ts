@@ -454,12 +454,13 @@ export function livePredictions(facts: LiveFacts): PredictiveInsightDto[] {
       description:
         `Spend so far plus the ${breach.servedBy} forecast for the rest of the UTC day comes to ` +
         `$${breach.projectedDayUsd}. Lower the traffic or the cost per call, or raise DAILY_BUDGET_USD.`,
-      // The forecast's own confidence is in GET /forecast/cost; here, by how far the day overshoots.
-      confidence: round(1 - Math.exp(-Math.max(0, overshoot) / 0.1)),
+      // The forecast's validated confidence (as GET /forecast/cost gives it) × how far the day overshoots.
+      confidence: round(breach.forecastConfidence * (1 - Math.exp(-Math.max(0, overshoot) / 0.1))),
       evidence: {
         summary:
           `Spent today $${facts.budget.spentTodayUsd}; forecast 24 h $${facts.budget.forecast24hUsd ?? 'n/a'} ` +
-          `(${breach.servedBy}); projected day $${breach.projectedDayUsd} against $${breach.dailyBudgetUsd}.`,
+          `(${breach.servedBy}, confidence ${breach.forecastConfidence}); projected day $${breach.projectedDayUsd} ` +
+          `against $${breach.dailyBudgetUsd}.`,
         window: null,
         baseline_window: null,
         requests: null,
@@ -468,6 +469,7 @@ export function livePredictions(facts: LiveFacts): PredictiveInsightDto[] {
           forecast_24h_usd: facts.budget.forecast24hUsd,
           projected_day_usd: breach.projectedDayUsd,
           daily_budget_usd: breach.dailyBudgetUsd,
+          forecast_confidence: breach.forecastConfidence,
         },
       },
       model: null,
