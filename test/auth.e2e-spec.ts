@@ -422,6 +422,14 @@ describe('without API_KEYS: the development key', () => {
     });
     expect(ok.status).toBe(200);
     await ok.arrayBuffer();
+    // Pasted into a prompt, the key is redacted from the call's log line like any other secret.
+    const pasted = await fetch(`${service.url}/reason`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key },
+      body: JSON.stringify({ prompt: `here is my key ${key} please rotate` }),
+    });
+    expect(pasted.status).toBe(200);
+    await pasted.arrayBuffer();
     const ready = (await (await fetch(`${service.url}/health/ready`)).json()) as {
       dependencies: Record<string, { status: string; detail: string }>;
     };
@@ -429,6 +437,7 @@ describe('without API_KEYS: the development key', () => {
     expect(JSON.stringify(ready)).not.toContain(key);
     await new Promise((r) => setTimeout(r, 300));
     expect(service.stdout.join('\n')).not.toContain(key);
+    expect(service.logs().map((l) => l.prompt)).toContain('here is my key [REDACTED:SECRET] please rotate');
     expect(service.logs().some((l) => l.level === 'warn' && String(l.message).includes('development key'))).toBe(true);
   });
 });

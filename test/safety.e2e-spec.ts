@@ -7,6 +7,8 @@ const EMAIL = 'jane.roe.4711@example.org';
 const CARD = '4111 1111 1111 1111';
 const AWS_KEY = 'AKIAIOSFODNN7EXAMPLE';
 const OPENAI_KEY = 'sk-live-9f8e7d6c5b4a39281706f5e4d3c2b1a0';
+/** A key of this service's own format (docs/security.md), pasted into a prompt. */
+const LRCP_KEY = 'lrcp_live_Q3v9XkT2mP8wZr5LhN1cYb7JdF4sGa6E';
 
 describe('PII and secrets never leave the process: logs, spans, LLM Observability and DogStatsD', () => {
   let stack: TelemetryStack;
@@ -26,7 +28,7 @@ describe('PII and secrets never leave the process: logs, spans, LLM Observabilit
   afterAll(() => stack?.stop());
 
   it('redacts the values everywhere, while the metadata names the PII types', async () => {
-    const question = `My email is ${EMAIL}, my card is ${CARD} and my key is ${AWS_KEY}; also ${OPENAI_KEY}. Why is my invoice late?`;
+    const question = `My email is ${EMAIL}, my card is ${CARD} and my key is ${AWS_KEY}; also ${OPENAI_KEY} and ${LRCP_KEY}. Why is my invoice late?`;
     const res = await post(`${service.url}/qa`, {
       question,
       document: `Customer ${EMAIL} paid with ${CARD}. Invoices are sent on the 5th.`,
@@ -42,7 +44,7 @@ describe('PII and secrets never leave the process: logs, spans, LLM Observabilit
     const logs = service.stdout.join('\n') + service.stderr.join('\n');
     const traces = agent.allText();
     const metrics = statsd.lines.map((l) => l.raw).join('\n');
-    for (const secret of [EMAIL, CARD, CARD.replace(/ /g, ''), AWS_KEY, OPENAI_KEY]) {
+    for (const secret of [EMAIL, CARD, CARD.replace(/ /g, ''), AWS_KEY, OPENAI_KEY, LRCP_KEY]) {
       expect(logs).not.toContain(secret);
       expect(traces).not.toContain(secret);
       expect(metrics).not.toContain(secret);

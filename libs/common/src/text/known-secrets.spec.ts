@@ -17,3 +17,14 @@ describe('configured secret values are scrubbed from text, whatever their shape'
     expect(new BasicTextRedactor().redact(`key=${value} short`)).toBe('key=[REDACTED:SECRET] short');
   });
 });
+
+describe('BasicTextRedactor patterns', () => {
+  it("masks the service's own API keys, not names built from its prefix", () => {
+    const key = 'lrcp_dev_wKnttrvfM_r_eOaXjUYw8uZLiPkm1EQIIhxKdm_o8JQ';
+    expect(new BasicTextRedactor().redact(`here is my key ${key} please rotate, lrcp_live_4f9a8b7c6d5e4f3a2b1c`)).toBe(
+      'here is my key [REDACTED:API_KEY] please rotate, [REDACTED:API_KEY]',
+    );
+    const names = 'lrcp_dev_ lrcp_dev_key_prefix LRCP_API_KEY urn:lrcp:problem:forbidden';
+    expect(new BasicTextRedactor().redact(names)).toBe(names);
+  });
+});

@@ -15,6 +15,8 @@ const BASIC_PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/\b(AKIA|ASIA)[A-Z0-9]{16}\b/g, '[REDACTED:AWS_KEY]'],
   [/\bAIza[0-9A-Za-z_-]{35}\b/g, '[REDACTED:GOOGLE_API_KEY]'],
   [/\b(sk|pk|rk)-[A-Za-z0-9_-]{16,}\b/g, '[REDACTED:API_KEY]'],
+  // This service's own keys (lrcp_dev_..., lrcp_live_...), as PiiDetector finds them.
+  [/(?<![A-Za-z0-9])lrcp_(?=[A-Za-z0-9_-]*[0-9A-Z])[A-Za-z0-9_-]{16,}/g, '[REDACTED:API_KEY]'],
   [/\b(gh[pousr]_[A-Za-z0-9]{30,}|xox[baprs]-[A-Za-z0-9-]{10,})\b/g, '[REDACTED:TOKEN]'],
   [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, '[REDACTED:EMAIL]'],
 ];

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Secret } from '@app/config';
 import { PiiDetector, type PiiType } from './pii-detector';
 import { PiiTextRedactor } from './pii-text-redactor';
@@ -120,6 +121,31 @@ describe('PiiDetector', () => {
       expect(typesIn('-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----')).toEqual(['secret']);
       expect(valuesIn('DD_API_KEY=0123456789abcdef0123')).toEqual(['0123456789abcdef0123']);
       expect(valuesIn('{"password": "hunter2hunter2"}')).toEqual(['hunter2hunter2']);
+    });
+    it("finds the control plane's own API keys: the development key and lrcp_live_ keys", () => {
+      // Made as ApiKeyStore makes them (libs/security): lrcp_dev_ + 32 random bytes in base64url.
+      for (let i = 0; i < 1000; i++) {
+        const key = `lrcp_dev_${randomBytes(32).toString('base64url')}`;
+        expect(valuesIn(`my key is ${key}, rotate it`)).toEqual([key]);
+      }
+      const dev = 'lrcp_dev_-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_v7-_s';
+      const sweep = 'lrcp_dev_wKnttrvfM_r_eOaXjUYw8uZLiPkm1EQIIhxKdm_o8JQ';
+      expect(valuesIn(`here is my key ${sweep} please rotate`)).toEqual([sweep]);
+      expect(valuesIn(`key=${dev}.`)).toEqual([dev]);
+      expect(valuesIn('"lrcp_live_4f9a8b7c6d5e4f3a2b1c0d9e", (lrcp_test_Zq8xLm2Np5Rt7Vw9)')).toEqual([
+        'lrcp_live_4f9a8b7c6d5e4f3a2b1c0d9e',
+        'lrcp_test_Zq8xLm2Np5Rt7Vw9',
+      ]);
+      expect(detector.redact(`x-api-key: ${sweep}`)).toBe('x-api-key: [REDACTED:SECRET]');
+    });
+    it('near misses: the prefix, names and ids built from lrcp are not keys', () => {
+      expect(
+        typesIn(
+          'keys start with lrcp_dev_ (DEVELOPMENT_KEY_PREFIX = "lrcp_dev_"); KEY=lrcp_dev_... ; set LRCP_API_KEY; ' +
+            'lrcp_dev_key_prefix and lrcp_requests_total_count, urn:lrcp:problem:budget-exceeded, ' +
+            'x-lrcp-max-response-bytes, lrcp.requestLogLine, service:lrcp, lrcp_short9, mylrcp_Zq8xLm2Np5Rt7Vw9xx',
+        ),
+      ).toEqual([]);
     });
     it('ignores English words after bearer/basic and short credential values', () => {
       expect(typesIn('a basic understanding; the bearer authentication scheme; token: abc')).toEqual([]);

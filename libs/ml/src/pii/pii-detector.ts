@@ -60,6 +60,15 @@ const RULES: readonly Rule[] = [
   { type: 'secret', pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/g, needs: /xox/ },
   { type: 'secret', pattern: /\b(?:glpat|npm)_[A-Za-z0-9_-]{20,}/g },
   {
+    // This service's own API keys: `lrcp_` then a label and the random part (the generated development key is
+    // `lrcp_dev_` + 43 base64url characters, libs/security DEVELOPMENT_KEY_PREFIX; docs/security.md asks for
+    // `lrcp_live_...` keys). Case-sensitive, and the rest must hold a digit or a capital: `lrcp_dev_` alone, a
+    // snake_case name such as `lrcp_dev_key_prefix`, `LRCP_API_KEY`, `urn:lrcp:` or `x-lrcp-` are not keys.
+    type: 'secret',
+    pattern: /(?<![A-Za-z0-9])lrcp_(?=[A-Za-z0-9_-]*[0-9A-Z])[A-Za-z0-9_-]{16,}/g,
+    needs: /lrcp_/,
+  },
+  {
     // key = value, key: "value" for anything named like a credential.
     type: 'secret',
     pattern:
@@ -145,8 +154,8 @@ const RULES: readonly Rule[] = [
 /**
  * Finds personal data and secrets in text: e-mails, phone numbers, payment cards (Luhn and issuer prefix),
  * IBANs (country length and mod-97), national ids (US SSN issuance rules, Canadian SIN Luhn, Spanish
- * DNI/NIE mod-23 letter, UK NINO prefix rules), IPv4/IPv6 addresses and secrets (cloud keys, bearer
- * tokens, JWTs, private key blocks, credential assignments). Returns offsets only.
+ * DNI/NIE mod-23 letter, UK NINO prefix rules), IPv4/IPv6 addresses and secrets (cloud keys, this service's
+ * own `lrcp_` API keys, bearer tokens, JWTs, private key blocks, credential assignments). Returns offsets only.
  */
 @Injectable()
 export class PiiDetector {
