@@ -5,6 +5,8 @@ import type { TraceAgentReceiver } from './support/trace-agent-receiver';
 
 const EMAIL = 'jane.roe.4711@example.org';
 const CARD = '4111 1111 1111 1111';
+/** A UK mobile in its trunk-0 form, as people write it. */
+const UK_MOBILE = '07700 900123';
 const AWS_KEY = 'AKIAIOSFODNN7EXAMPLE';
 const OPENAI_KEY = 'sk-live-9f8e7d6c5b4a39281706f5e4d3c2b1a0';
 /** A key of this service's own format (docs/security.md), pasted into a prompt. */
@@ -28,14 +30,16 @@ describe('PII and secrets never leave the process: logs, spans, LLM Observabilit
   afterAll(() => stack?.stop());
 
   it('redacts the values everywhere, while the metadata names the PII types', async () => {
-    const question = `My email is ${EMAIL}, my card is ${CARD} and my key is ${AWS_KEY}; also ${OPENAI_KEY} and ${LRCP_KEY}. Why is my invoice late?`;
+    const question = `My email is ${EMAIL}, call me on ${UK_MOBILE}, my card is ${CARD} and my key is ${AWS_KEY}; also ${OPENAI_KEY} and ${LRCP_KEY}. Why is my invoice late?`;
     const res = await post(`${service.url}/qa`, {
       question,
       document: `Customer ${EMAIL} paid with ${CARD}. Invoices are sent on the 5th.`,
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as LlmBody;
-    expect(body.metadata.safety?.pii_types).toEqual(expect.arrayContaining(['email', 'credit_card', 'secret']));
+    expect(body.metadata.safety?.pii_types).toEqual(
+      expect.arrayContaining(['email', 'phone', 'credit_card', 'secret']),
+    );
     // Let the tracer flush (1 s interval) and DogStatsD buffers drain.
     await agent.waitForSpan((s) => s.meta['llm.prompt_id'] === body.metadata.prompt_id, 15_000);
     await statsd.waitFor((ls) => ls.some((l) => l.name === 'llm.security.pii_detected.count'));
@@ -44,7 +48,7 @@ describe('PII and secrets never leave the process: logs, spans, LLM Observabilit
     const logs = service.stdout.join('\n') + service.stderr.join('\n');
     const traces = agent.allText();
     const metrics = statsd.lines.map((l) => l.raw).join('\n');
-    for (const secret of [EMAIL, CARD, CARD.replace(/ /g, ''), AWS_KEY, OPENAI_KEY, LRCP_KEY]) {
+    for (const secret of [EMAIL, UK_MOBILE, CARD, CARD.replace(/ /g, ''), AWS_KEY, OPENAI_KEY, LRCP_KEY]) {
       expect(logs).not.toContain(secret);
       expect(traces).not.toContain(secret);
       expect(metrics).not.toContain(secret);

@@ -107,6 +107,41 @@ describe('PiiDetector', () => {
     it('ignores dates, amounts and short numbers', () => {
       expect(typesIn('on 2024-01-15 we sold 1,234,567 units for $12.50, order 55501')).toEqual([]);
     });
+    it('finds UK trunk-0 mobiles and landlines in their common spacings', () => {
+      expect(valuesIn('call me on 07700 900123 or 020 7946 0958')).toEqual(['07700 900123', '020 7946 0958']);
+      for (const phone of [
+        '07700 900123',
+        '07700900123',
+        '07700-900123',
+        '07700 900 123',
+        '020 7946 0958',
+        '(020) 7946 0958',
+        '0121 496 0000',
+        '0121 4960000',
+        '01632 960123',
+        '(01632) 960123',
+        '016977 12345',
+        '0800 123 4567',
+        '+44 7700 900123',
+        '+447700900123',
+        '+44 (0)20 7946 0958',
+        '030-1234567',
+      ])
+        expect(valuesIn(`reach me at ${phone}, thanks`)).toEqual([phone]);
+    });
+    it('near misses: years, prices, order numbers, codes, dates and versions are not phones', () => {
+      const ordinary = [
+        'in 2024 and 2025, years 1999 2000',
+        'price $12.50, £1,299.99, 1 299,00 €, € 1.299,00, 1,234,567 units, 12 345 678',
+        'order 55501, order #123456, order 0012345678, ref 00123 456789, invoice 2024-000123, serial 01234567890',
+        'code 123456, OTP 654321, zip 90210, PIN 0420, PIN 0420 123456, codes 012345 678901 234567',
+        'zip codes 02134 02138 and 02134 10001, ids 01234 56789, PLZ 01067 Dresden, sku 07700-9001, 07700',
+        'on 2024-01-15, 15.01.2024, 01/15/2024, 15 01 2024, 2024/01/15, 20240115, 09:00 to 17:30',
+        'version 1.2.3, v0.10.12, node 24.1.0, 10.0.19045, build 0.9.1234, ISBN 978-0-306-40615-7',
+        'ratios 0.07700900123 and 0.0001 0.0002, id 012345678901, ab07700900123, 07700900123456',
+      ];
+      for (const text of ordinary) expect([text, typesIn(text)]).toEqual([text, []]);
+    });
   });
 
   describe('secrets', () => {

@@ -141,13 +141,34 @@ const RULES: readonly Rule[] = [
     pattern: /(?<![\d-])(?:\(([2-9]\d{2})\) ?|([2-9]\d{2})[-. ])[2-9]\d{2}[-. ]\d{4}(?![\d-])/g,
   },
   {
-    // European national formats with a trunk 0: 0X XX XX XX XX, 020 7946 0958, 030-1234567.
+    // European national formats with a trunk 0, three to five groups: 0X XX XX XX XX, 020 7946 0958,
+    // (020) 7946 0958, 0121 496 0000, 07700 900 123.
     type: 'phone',
-    pattern: /(?<![\d-])0[1-9]\d{0,3}(?:[ .-]\d{2,4}){2,4}(?![\d-])/g,
+    pattern: /(?<![\d-])(?:\(0[1-9]\d{0,3}\)|0[1-9]\d{0,3})(?:[ .-]\d{2,4}){2,4}(?![\d-])/g,
     validate: (m) => {
       const n = digitsOf(m[0]).length;
       return n >= 9 && n <= 12 && !/^\d{4}-\d{2}-\d{2}$/.test(m[0]);
     },
+  },
+  {
+    // A trunk-0 area or mobile prefix and one subscriber number (which never starts with 0), 11 digits in all as
+    // UK numbers are: 07700 900123, 01632 960123, (01632) 960123, 0121 4960000, 016977 12345; or a 3-digit city
+    // prefix and 7 digits (030-1234567). Other splits are more often two codes side by side (PIN 0420 123456,
+    // zip codes 02134 10001) than a phone.
+    type: 'phone',
+    pattern: /(?<![\w.,+-])(?:\((0[1-9]\d{1,4})\)|(0[1-9]\d{1,4}))[ -]([1-9]\d{4,7})(?![\w-]|[.,]\d)/g,
+    validate: (m) => {
+      const prefix = (m[1] ?? m[2]!).length;
+      const subscriber = m[3]!.length;
+      return prefix + subscriber === 11 || (prefix === 3 && subscriber === 7);
+    },
+  },
+  {
+    // UK mobiles written without separators: 07700900123 (07 and 9 more digits). Other numbers without any
+    // separator are too ambiguous (order numbers, ids).
+    type: 'phone',
+    pattern: /(?<![\w.,+-])07[1-9]\d{8}(?![\w-]|[.,]\d)/g,
+    needs: /07/,
   },
 ];
 
