@@ -142,12 +142,15 @@ const RULES: readonly Rule[] = [
   },
   {
     // European national formats with a trunk 0, three to five groups: 0X XX XX XX XX, 020 7946 0958,
-    // (020) 7946 0958, 0121 496 0000, 07700 900 123.
+    // (020) 7946 0958, 0121 496 0000, 07700 900 123. Not a date and the time after it (05.11.2024 14:00,
+    // 01-15-2024 10:30): two 2-digit groups and a 4-digit year are a date.
     type: 'phone',
     pattern: /(?<![\d-])(?:\(0[1-9]\d{0,3}\)|0[1-9]\d{0,3})(?:[ .-]\d{2,4}){2,4}(?![\d-])/g,
     validate: (m) => {
       const n = digitsOf(m[0]).length;
-      return n >= 9 && n <= 12 && !/^\d{4}-\d{2}-\d{2}$/.test(m[0]);
+      return (
+        n >= 9 && n <= 12 && !/^\d{4}-\d{2}-\d{2}$/.test(m[0]) && !/^\d{2}([ .-])\d{2}\1(?:19|20)\d{2}(?!\d)/.test(m[0])
+      );
     },
   },
   {
