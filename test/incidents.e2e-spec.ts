@@ -46,6 +46,7 @@ interface Answer {
 }
 interface StatusBody {
   api_configured: boolean;
+  message: string;
   outbox: {
     pending: number;
     delivering: number;
@@ -232,6 +233,9 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     expect(during500.body.message).toContain('not created in Datadog yet');
     const waiting = await status(service);
     expect(waiting.api_configured).toBe(true);
+    // The destination actually called (DATADOG_API_URL), not the default site.
+    expect(waiting.message).toContain(`Incidents go to Datadog (${new URL(api.url).host}) through the outbox`);
+    expect(waiting.message).not.toContain('datadoghq.com');
     expect(waiting.outbox.pending + waiting.outbox.delivering).toBe(1);
     expect(waiting.last_errors[0]).toMatchObject({ outbox_id: during500.body.incident.outbox_id });
     expect(waiting.last_errors[0]!.reason).toContain('500');

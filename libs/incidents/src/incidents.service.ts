@@ -36,6 +36,18 @@ const LAST_ERRORS = 10;
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
+/**
+ * Where the incidents are sent, for people: the host (and port) of the API base URL the Datadog adapter calls
+ * (DATADOG_API_URL, else https://api.<DD_SITE>), never its user, password, path or query.
+ */
+export function datadogDestination(apiUrl: string): string {
+  try {
+    return new URL(apiUrl).host;
+  } catch {
+    return 'the host of DATADOG_API_URL';
+  }
+}
+
 /** The runbook of an insight: what failed, why, and the recommendations as numbered next steps. */
 export function insightRunbook(dto: CreateIncidentFromInsightDto): string {
   const next =
@@ -154,7 +166,7 @@ export class IncidentsService {
     const configured = this.datadog.name === 'datadog';
     const waiting = stats.pending + stats.delivering;
     const message = configured
-      ? `Incidents go to Datadog (${this.config.datadog.site}) through the outbox: ${waiting} waiting, ${stats.failed} refused for good`
+      ? `Incidents go to Datadog (${datadogDestination(this.config.datadog.apiUrl)}) through the outbox: ${waiting} waiting, ${stats.failed} refused for good`
       : `Datadog API keys not configured (DD_API_KEY, DD_APP_KEY): incidents wait in the outbox (${waiting} waiting) and are delivered once the keys are set`;
     return {
       enabled: true,
