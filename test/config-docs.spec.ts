@@ -45,8 +45,16 @@ describe('configuration', () => {
   });
 
   it('requires the provider-specific variables only for that provider', () => {
-    expect(() => loadConfig({ envFile: false, env: { LLM_PROVIDER: 'vertex' } })).toThrow(/GOOGLE_CLOUD_PROJECT/);
-    expect(() => loadConfig({ envFile: false, env: { LLM_PROVIDER: 'openai' } })).toThrow(/OPENAI_BASE_URL/);
+    expect(() => loadConfig({ envFile: false, env: { LLM_PROVIDER: 'vertex' } })).toThrow(
+      /GOOGLE_CLOUD_PROJECT: required when LLM_PROVIDER=vertex$/m,
+    );
+    expect(() => loadConfig({ envFile: false, env: { LLM_PROVIDER: 'openai' } })).toThrow(
+      /OPENAI_BASE_URL: required when LLM_PROVIDER=openai$/m,
+    );
+    expect(() => loadConfig({ envFile: false, env: { LLM_PROVIDER: 'gemini' } })).toThrow(
+      /GEMINI_API_KEY: required when LLM_PROVIDER=gemini$/m,
+    );
+    expect(loadConfig({ envFile: false, env: { LLM_PROVIDER: 'simulated' } }).llm.gemini.apiKey).toBeUndefined();
     expect(
       loadConfig({ envFile: false, env: { LLM_PROVIDER: 'vertex', GOOGLE_CLOUD_PROJECT: 'my-project-1' } }).llm.vertex
         .project,

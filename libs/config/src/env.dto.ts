@@ -41,6 +41,33 @@ const toBool = ({ value }: { value: unknown }): unknown => {
 const blankToUndefined = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
+const requiredWhen = new Map<string, string>();
+
+/**
+ * The condition under which a variable without a default is required (`LLM_PROVIDER=gemini` for GEMINI_API_KEY), for
+ * the message when it is missing; undefined for the others.
+ */
+export function requiredCondition(name: string): string | undefined {
+  return requiredWhen.get(name);
+}
+
+/**
+ * Required, and validated by the decorators below it, when `variable` is `value` (and, with `orWhenSet`, whenever it
+ * is set); otherwise ignored. The condition is recorded for the message:
+ * "GEMINI_API_KEY: required when LLM_PROVIDER=gemini".
+ */
+function RequiredWhen(variable: keyof EnvDto, value: string, options: { orWhenSet?: boolean } = {}): PropertyDecorator {
+  return (target, property) => {
+    const name = String(property);
+    requiredWhen.set(name, `${variable}=${value}`);
+    ValidateIf(
+      (env: EnvDto) =>
+        env[variable] === value ||
+        (options.orWhenSet === true && (env as unknown as Record<string, unknown>)[name] !== undefined),
+    )(target, name);
+  };
+}
+
 const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LLM_PROVIDERS = ['simulated', 'vertex', 'gemini', 'openai'] as const;
@@ -203,13 +230,13 @@ export class EnvDto {
   @Transform(toInt) @IsInt() @Min(65_536) @Max(1_073_741_824) LLM_MAX_RESPONSE_BYTES = 8_388_608;
   @IsOptional() @Transform(blankToUndefined) @IsUrl(URL_OPTIONS) LLM_BASE_URL?: string;
   @IsOptional() @Transform(blankToUndefined) @IsString() LLM_PRICE_TABLE_PATH?: string;
-  @ValidateIf((env: EnvDto) => env.LLM_PROVIDER === 'vertex')
+  @RequiredWhen('LLM_PROVIDER', 'vertex')
   @IsString()
   @Matches(/^[a-z][a-z0-9-]{4,61}[a-z0-9]$/, { message: 'GOOGLE_CLOUD_PROJECT must be a Google Cloud project id' })
   GOOGLE_CLOUD_PROJECT?: string;
   @IsString() @Matches(/^[a-z0-9-]+$/) GOOGLE_CLOUD_LOCATION = 'us-central1';
-  @ValidateIf((env: EnvDto) => env.LLM_PROVIDER === 'gemini') @IsString() @MinLength(8) GEMINI_API_KEY?: string;
-  @ValidateIf((env: EnvDto) => env.LLM_PROVIDER === 'openai' || env.OPENAI_BASE_URL !== undefined)
+  @RequiredWhen('LLM_PROVIDER', 'gemini') @IsString() @MinLength(8) GEMINI_API_KEY?: string;
+  @RequiredWhen('LLM_PROVIDER', 'openai', { orWhenSet: true })
   @Transform(blankToUndefined)
   @IsUrl(URL_OPTIONS)
   OPENAI_BASE_URL?: string;

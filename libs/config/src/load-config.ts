@@ -5,7 +5,7 @@ import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 import { parseCorsOrigins, parseOpenPaths, readApiKeys } from './api-keys';
 import { AppConfig, HEALTH_COMPONENTS, type HealthComponentName, type RouteConstraints } from './app-config';
-import { EnvDto, SECRET_VARIABLES } from './env.dto';
+import { EnvDto, requiredCondition, SECRET_VARIABLES } from './env.dto';
 import { Secret } from './secret';
 
 /** Thrown when the environment is invalid; its message names every bad variable (never a secret's value). */
@@ -37,12 +37,57 @@ function readPackageVersion(): string {
   return '0.0.0';
 }
 
-function describe(errors: ValidationError[], raw: Record<string, string | undefined>): string[] {
-  return errors.flatMap((error) => {
+/** Constraints on a value's type: when one fails, the variable's range and length constraints say nothing useful. */
+const TYPE_CONSTRAINTS = new Set(['isInt', 'isNumber', 'isBoolean', 'isString', 'isIn', 'isUrl']);
+
+/** A number's bounds as the rule states them: "an integer between 0 and 65535", "a number of at least 0". */
+function numberRule(kind: 'isInt' | 'isNumber', min: number | undefined, max: number | undefined): string {
+  const what = kind === 'isInt' ? 'an integer' : 'a number';
+  if (min !== undefined && max !== undefined) return `must be ${what} between ${String(min)} and ${String(max)}`;
+  if (min !== undefined) return `must be ${what} of at least ${String(min)}`;
+  if (max !== undefined) return `must be ${what} of at most ${String(max)}`;
+  return `must be ${what}`;
+}
+
+/**
+ * One reason per bad variable, as the HTTP validation pipe gives one per field: "required" (and when) for a missing
+ * one; for a number, its whole rule (`PORT=abc` failed isInt, min and max at once: three reasons, two of them wrong);
+ * else the failed type constraint, else the first failed one in the order they are declared.
+ */
+function reasonOf(error: ValidationError, given: boolean): string {
+  const name = error.property;
+  if (!given) {
+    const when = requiredCondition(name);
+    return when ? `required when ${when}` : 'required';
+  }
+  const constraints = error.constraints ?? {};
+  const rules = getMetadataStorage()
+    .getTargetValidationMetadatas(EnvDto, '', true, false)
+    .filter((m) => m.propertyName === name && m.name !== undefined)
+    .reverse(); // decorators are applied bottom-up: reversed, they are in the order written
+  const bound = (rule: string): number | undefined => {
+    const value: unknown = rules.find((m) => m.name === rule)?.constraints?.[0];
+    return typeof value === 'number' ? value : undefined;
+  };
+  const numeric = rules.find((m) => m.name === 'isInt' || m.name === 'isNumber')?.name as
+    'isInt' | 'isNumber' | undefined;
+  if (numeric && ['isInt', 'isNumber', 'min', 'max'].some((key) => key in constraints))
+    return numberRule(numeric, bound('min'), bound('max'));
+  if ('isBoolean' in constraints) return 'must be true or false (or 1/0, yes/no, on/off)';
+  const failed = rules.map((m) => m.name!).filter((key) => key in constraints);
+  const key = failed.find((k) => TYPE_CONSTRAINTS.has(k)) ?? failed[0] ?? Object.keys(constraints)[0];
+  const message = key === undefined ? 'is invalid' : (constraints[key] ?? 'is invalid');
+  // class-validator's messages start with the variable's name, which the line already begins with.
+  return message.startsWith(`${name} `) ? message.slice(name.length + 1) : message;
+}
+
+function describe(errors: ValidationError[], given: Record<string, string>): string[] {
+  return errors.map((error) => {
     const name = error.property;
-    const shown = SECRET_VARIABLES.has(name) ? '[redacted]' : JSON.stringify(raw[name] ?? null);
-    const reasons = Object.values(error.constraints ?? {}).join('; ');
-    return [`${name}: ${reasons} (got ${shown})`];
+    const value = given[name];
+    if (value === undefined) return `${name}: ${reasonOf(error, false)}`;
+    const shown = SECRET_VARIABLES.has(name) ? '[redacted]' : JSON.stringify(value);
+    return `${name}: ${reasonOf(error, true)} (got ${shown})`;
   });
 }
 
@@ -108,7 +153,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
 
   const dto = plainToInstance(EnvDto, picked, { exposeDefaultValues: true });
   const errors = validateSync(dto, { skipMissingProperties: false, forbidUnknownValues: false });
-  if (errors.length > 0) throw new ConfigError(describe(errors, raw));
+  if (errors.length > 0) throw new ConfigError(describe(errors, picked));
   const healthWeights = parseHealthWeights(dto.HEALTH_WEIGHTS);
   if (!healthWeights) throw new ConfigError(['HEALTH_WEIGHTS: the weights must sum to more than 0']);
 

@@ -30,7 +30,7 @@ describe('router configuration', () => {
     expect(failure({ ROUTER_CONSTRAINTS: 'min_quality=0.5' })).toMatch(/ROUTER_CONSTRAINTS: "min_quality=0.5" is not/);
     expect(failure({ ROUTER_MODE: 'smart' })).toMatch(/ROUTER_MODE/);
     expect(failure({ ROUTER_EXPLORATION: '0.9' })).toMatch(/ROUTER_EXPLORATION/);
-    expect(failure({ ROUTER_CANDIDATES: 'a;b' })).toMatch(/ROUTER_CANDIDATES must be a comma-separated list/);
+    expect(failure({ ROUTER_CANDIDATES: 'a;b' })).toMatch(/ROUTER_CANDIDATES: must be a comma-separated list/);
   });
 
   it('defaults: rules, no candidates (LLM_MODEL alone), a few percent exploration', () => {
