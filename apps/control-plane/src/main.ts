@@ -1,17 +1,19 @@
 // Must stay the first import: validates the configuration and starts tracing before anything is loaded.
 import './instrument';
 import { Logger } from 'nestjs-pino';
-import { getBootConfig } from '@app/config';
+import { type AppConfig, getBootConfig } from '@app/config';
+import { bootFailure } from './boot-failure';
 import { createApp } from './create-app';
 
-async function bootstrap(): Promise<void> {
-  const config = getBootConfig();
+async function bootstrap(config: AppConfig): Promise<void> {
   const app = await createApp(config);
   await app.listen({ port: config.http.port, host: config.http.host });
   app.get(Logger).log(`control plane listening on ${await app.getUrl()}`, 'Bootstrap');
 }
 
-bootstrap().catch((error: unknown) => {
-  process.stderr.write(`Failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
+const config = getBootConfig();
+bootstrap(config).catch((error: unknown) => {
+  const failure = bootFailure(error, config.http);
+  process.stderr.write(`${failure.message}\n`);
+  process.exit(failure.exitCode);
 });

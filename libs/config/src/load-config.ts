@@ -5,6 +5,7 @@ import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 import { parseCorsOrigins, parseOpenPaths, readApiKeys } from './api-keys';
 import { AppConfig, HEALTH_COMPONENTS, type HealthComponentName, type RouteConstraints } from './app-config';
+import { EX_CONFIG } from './boot-error';
 import { EnvDto, requiredCondition, SECRET_VARIABLES } from './env.dto';
 import { Secret } from './secret';
 
@@ -359,7 +360,7 @@ export function getBootConfig(): AppConfig {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
-      process.exit(78);
+      process.exit(EX_CONFIG);
     }
     throw error;
   }

@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ServiceProcess } from './support/service-process';
+
+/**
+ * A start that fails for a reason a setting explains ends as a bad variable does (docs/configuration.md, "Start-up
+ * failures"): exit 78, one line on stderr naming the variable and what is wrong, no stack trace, nothing but JSON
+ * lines on stdout.
+ */
+interface Failed {
+  code: number | null;
+  stderr: string[];
+  stdout: string[];
+}
+
+let dataDir: string;
+
+beforeAll(() => {
+  ServiceProcess.assertBuilt();
+  dataDir = mkdtempSync(join(tmpdir(), 'lrcp-boot-'));
+});
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function failedStart(env: Record<string, string>): Promise<Failed> {
+  const proc = new ServiceProcess({
+    HOME: process.env.HOME ?? '',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    DD_TRACE_ENABLED: 'false',
+    DD_AGENT_HOST: '127.0.0.1',
+    AUTH_DISABLED: 'true',
+    ...env,
+  });
+  const code = await proc.exitCode();
+  const lines = (chunks: string[]): string[] =>
+    chunks
+      .join('')
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+  return { code, stderr: lines(proc.stderr), stdout: lines(proc.stdout) };
+}
+
+/** Exit 78, exactly one stderr line naming `variable` (matching `problem`), no stack, stdout JSON lines only. */
+function expectToldOnce(failed: Failed, variable: string, problem: RegExp): string {
+  const told = failed.stderr.filter((line) => line.includes(`${variable}:`));
+  expect(told).toHaveLength(1);
+  expect(told[0]).toMatch(problem);
+  expect(failed.stderr.filter((line) => /^\s+at\s/.test(line) || /\[cause\]|Error:/.test(line))).toEqual([]);
+  expect(failed.stdout.filter((line) => !isJsonObject(line))).toEqual([]);
+  expect(failed.code).toBe(78);
+  return told[0]!;
+}
+
+function isJsonObject(line: string): boolean {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+describe('boot failures: the listening socket', () => {
+  let holder: Server;
+  let port: number;
+
+  beforeAll(async () => {
+    holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    port = (holder.address() as { port: number }).port;
+  });
+
+  afterAll(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+
+  it('PORT held by another process: exit 78, one line naming PORT, the address and EADDRINUSE', async () => {
+    const failed = await failedStart({ PORT: String(port) });
+    const line = expectToldOnce(failed, 'PORT', /already in use by another process/);
+    expect(line).toBe(`Failed to start: PORT: 127.0.0.1:${port} is already in use by another process (EADDRINUSE)`);
+  });
+});
