@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ServiceProcess } from './support/service-process';
+import { MAIN_JS, ServiceProcess } from './support/service-process';
 
 /**
  * A start that fails for a reason a setting explains ends as a bad variable does (docs/configuration.md, "Start-up
@@ -80,5 +81,24 @@ describe('boot failures: the listening socket', () => {
     const failed = await failedStart({ PORT: String(port) });
     const line = expectToldOnce(failed, 'PORT', /already in use by another process/);
     expect(line).toBe(`Failed to start: PORT: 127.0.0.1:${port} is already in use by another process (EADDRINUSE)`);
+  });
+});
+
+describe('boot failures: stdout stays a JSON log stream', () => {
+  it('a start failing while the modules are built prints no coloured Nest lines on stdout', () => {
+    // Started outside the repository, the Datadog payload templates cannot be read: an unexplained failure (exit 1,
+    // its stack on stderr), raised while Nest builds the modules, before the JSON logger exists.
+    const run = spawnSync(process.execPath, [MAIN_JS], {
+      cwd: dataDir,
+      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, DD_TRACE_ENABLED: 'false' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.stderr).toMatch(/^Failed to start: Error: Datadog payload file .* cannot be read/m);
+    expect(run.status).toBe(1);
+    const stdout = run.stdout.split('\n').filter((line) => line.trim() !== '');
+    expect(stdout.filter((line) => !isJsonObject(line))).toEqual([]);
+    // Nest's own trace of the error went to stderr, coloured, besides the one main.ts prints.
+    expect(run.stderr).not.toContain('[ExceptionHandler]');
   });
 });

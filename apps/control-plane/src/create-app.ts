@@ -44,14 +44,21 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     trustProxy:
       config.http.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.http.trustProxyHops : false,
   });
+  // Nest's lines are held until the JSON logger takes them. If the modules fail to build, they are dropped, not
+  // flushed: Nest would print them, and its trace of the error, through its coloured console logger (on stdout,
+  // where every line must be JSON); main.ts tells the failure on stderr.
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bufferLogs: !options.quiet,
+    autoFlushLogs: false,
     logger: options.quiet ? false : undefined,
     abortOnError: false,
     // Nest's parsers (JSON, and form-encoded bodies nothing here takes) are replaced by `acceptJsonBodiesOnly`.
     bodyParser: false,
   });
-  if (!options.quiet) app.useLogger(app.get(Logger));
+  if (!options.quiet) {
+    app.useLogger(app.get(Logger));
+    app.flushLogs();
+  }
   frameworkErrors.bind(app);
   requireHostHeader(app);
   acceptJsonBodiesOnly(app, config.http.bodyLimitBytes);
