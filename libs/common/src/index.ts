@@ -29,4 +29,5 @@ export * from './random/seeded-random';
 export * from './rate/token-bucket';
 export * from './auth/auth.decorators';
 export * from './auth/request-principal';
+export * from './storage/data-dir';
 export * from './storage/sqlite-file';

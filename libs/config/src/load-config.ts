@@ -7,6 +7,7 @@ import { parseCorsOrigins, parseOpenPaths, readApiKeys } from './api-keys';
 import { AppConfig, HEALTH_COMPONENTS, type HealthComponentName, type RouteConstraints } from './app-config';
 import { EX_CONFIG } from './boot-error';
 import { EnvDto, requiredCondition, SECRET_VARIABLES } from './env.dto';
+import { directoryProblem } from './file-checks';
 import { Secret } from './secret';
 
 /** Thrown when the environment is invalid; its message names every bad variable (never a secret's value). */
@@ -92,6 +93,19 @@ function describe(errors: ValidationError[], given: Record<string, string>): str
   });
 }
 
+/**
+ * The files and folders the settings name, checked now rather than found wrong half-way through the start (each only
+ * when its variable is valid): DATA_DIR, unless DATABASE_URL holds the state instead.
+ */
+function fileProblems(dto: EnvDto, invalid: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
+  if (!dto.DATABASE_URL && !invalid.has('DATABASE_URL') && !invalid.has('DATA_DIR')) {
+    const problem = directoryProblem(dto.DATA_DIR);
+    if (problem) problems.push(`DATA_DIR: ${problem}`);
+  }
+  return problems;
+}
+
 /** Every variable named in `EnvDto`, read from its validation metadata. */
 export function envVariableNames(): string[] {
   const metadata = getMetadataStorage().getTargetValidationMetadatas(EnvDto, '', true, false);
@@ -154,7 +168,8 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
 
   const dto = plainToInstance(EnvDto, picked, { exposeDefaultValues: true });
   const errors = validateSync(dto, { skipMissingProperties: false, forbidUnknownValues: false });
-  if (errors.length > 0) throw new ConfigError(describe(errors, picked));
+  const problems = [...describe(errors, picked), ...fileProblems(dto, new Set(errors.map((e) => e.property)))];
+  if (problems.length > 0) throw new ConfigError(problems);
   const healthWeights = parseHealthWeights(dto.HEALTH_WEIGHTS);
   if (!healthWeights) throw new ConfigError(['HEALTH_WEIGHTS: the weights must sum to more than 0']);
 

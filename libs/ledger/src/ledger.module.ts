@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Pool } from 'pg';
-import { TextRedactor } from '@app/common';
+import { prepareDataDir, TextRedactor } from '@app/common';
 import { AppConfig } from '@app/config';
 import { MetricsPort, ReadinessRegistry } from '@app/telemetry';
 import { BudgetService } from './budget/budget.service';
@@ -53,6 +53,8 @@ export function createLedgerStore(config: AppConfig): LedgerStore {
       new Pool({ connectionString: url.reveal(), max: 5, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 }),
     );
   }
+  // Once, before any embedded store (the ledger's, the outbox's, the recommendations') opens its file under it.
+  prepareDataDir(config.ledger.dataDir);
   const notice = formerLedgerNotice(config.ledger.dataDir);
   if (notice) new Logger('LedgerModule').warn(notice);
   return new SqliteLedgerStore(join(config.ledger.dataDir, LEDGER_SQLITE_FILE));

@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { makeDirectory } from './data-dir';
 
 /** Runs synchronous store work (node:sqlite is synchronous), turning a throw into a rejected promise. */
 export function settle<T>(work: () => T): Promise<T> {
@@ -26,7 +26,7 @@ export interface SqliteFileOptions {
  * schema. The database is closed again if any of that fails. `:memory:` for tests.
  */
 export function openSqliteFile(file: string, options: SqliteFileOptions = {}): DatabaseSync {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') makeDirectory(dirname(file));
   const db = new DatabaseSync(file, { timeout: options.busyTimeoutMs ?? 10_000 });
   try {
     db.exec('PRAGMA journal_mode = WAL');

@@ -1,0 +1,58 @@
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { directoryProblem } from './file-checks';
+import { ConfigError, loadConfig } from './load-config';
+
+describe('DATA_DIR is checked at boot', () => {
+  const root = mkdtempSync(join(tmpdir(), 'config-files-'));
+  const file = join(root, 'a-file');
+  writeFileSync(file, 'x');
+  afterAll(() => {
+    if (existsSync(join(root, 'read-only'))) chmodSync(join(root, 'read-only'), 0o700);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('accepts a writable directory, or a missing one under a writable directory, and creates nothing', () => {
+    expect(directoryProblem(root)).toBeUndefined();
+    expect(directoryProblem(join(root, 'new', 'deeper'))).toBeUndefined();
+    expect(directoryProblem('relative-and-missing')).toBeUndefined();
+  });
+
+  it('refuses a file, or a path under one', () => {
+    expect(directoryProblem(file)).toBe(`"${file}" is a file, not a directory`);
+    expect(directoryProblem(join(file, 'sub'))).toBe(
+      `"${join(file, 'sub')}" cannot be created: "${file}" is a file, not a directory`,
+    );
+  });
+
+  // root writes anywhere; the check asks the kernel (access), so it agrees with what a mkdir would do.
+  (process.getuid?.() === 0 ? it.skip : it)('refuses a directory this process may not write in', () => {
+    const dir = join(root, 'read-only');
+    mkdirSync(dir);
+    chmodSync(dir, 0o500);
+    expect(directoryProblem(dir)).toBe(`"${dir}" is not writable by this process (EACCES)`);
+    expect(directoryProblem(join(dir, 'sub'))).toBe(
+      `"${join(dir, 'sub')}" cannot be created: "${dir}" is not writable by this process (EACCES)`,
+    );
+  });
+
+  it('stops loadConfig naming DATA_DIR, along with the other bad variables; not with DATABASE_URL', () => {
+    let error: unknown;
+    try {
+      loadConfig({ envFile: false, env: { DATA_DIR: file, PORT: 'abc' } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      'PORT: must be an integer between 0 and 65535 (got "abc")',
+      `DATA_DIR: "${file}" is a file, not a directory`,
+    ]);
+    // The state is in PostgreSQL then: DATA_DIR is not used.
+    expect(
+      loadConfig({ envFile: false, env: { DATA_DIR: file, DATABASE_URL: 'postgres://u:p@127.0.0.1:1/db' } }).ledger
+        .dataDir,
+    ).toBe(file);
+  });
+});

@@ -1,0 +1,38 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+
+/** A path as given, with where it resolves to when relative (to the working directory). */
+export function shownPath(path: string): string {
+  return isAbsolute(path) ? `"${path}"` : `"${path}" (${resolve(path)})`;
+}
+
+function code(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? 'error';
+}
+
+/**
+ * Why `dir` cannot hold the service's files, or undefined: it must be a directory this process may write in, or be
+ * creatable (its nearest existing ancestor is such a directory). Only looks: nothing is created (the stores create
+ * it at boot; a file system that refuses anyway is told by them: BootError).
+ */
+export function directoryProblem(dir: string): string | undefined {
+  const target = resolve(dir);
+  for (let at = target; ; at = dirname(at)) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(at).isDirectory();
+    } catch (error) {
+      // Missing (or under a file): look at the folder it would be created in.
+      if ((code(error) === 'ENOENT' || code(error) === 'ENOTDIR') && dirname(at) !== at) continue;
+      return `${shownPath(dir)} cannot be read (${code(error)})`;
+    }
+    const subject = at === target ? shownPath(dir) : `${shownPath(dir)} cannot be created: "${at}"`;
+    if (!isDirectory) return `${subject} is a file, not a directory`;
+    try {
+      accessSync(at, constants.W_OK | constants.X_OK);
+    } catch (error) {
+      return `${subject} is not writable by this process (${code(error)})`;
+    }
+    return undefined;
+  }
+}
