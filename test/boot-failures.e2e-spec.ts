@@ -101,6 +101,43 @@ describe('boot failures: DATA_DIR', () => {
   });
 });
 
+describe('boot failures: LLM_PRICE_TABLE_PATH', () => {
+  it('a missing file: exit 78, one line naming LLM_PRICE_TABLE_PATH, nothing on stdout', async () => {
+    const missing = join(dataDir, 'nope.json');
+    const failed = await failedStart({ LLM_PRICE_TABLE_PATH: missing });
+    expectToldOnce(
+      failed,
+      'LLM_PRICE_TABLE_PATH',
+      new RegExp(`^  - LLM_PRICE_TABLE_PATH: "${missing}" cannot be read \\(ENOENT: no such file or directory\\)$`),
+    );
+    expect(failed.stdout).toEqual([]);
+  });
+
+  it('a file that is not JSON: exit 78, one line naming LLM_PRICE_TABLE_PATH', async () => {
+    const text = join(dataDir, 'prices.txt');
+    writeFileSync(text, 'gemini-2.5-flash input=0.3 output=2.5\n');
+    expectToldOnce(
+      await failedStart({ LLM_PRICE_TABLE_PATH: text }),
+      'LLM_PRICE_TABLE_PATH',
+      /^ {2}- LLM_PRICE_TABLE_PATH: ".*prices\.txt" is not JSON \(/,
+    );
+  });
+
+  it('JSON that is not a price table (found as Nest builds the modules): exit 78, one line, stdout JSON only', async () => {
+    const json = join(dataDir, 'prices.json');
+    writeFileSync(json, JSON.stringify({ as_of: '2026-01-01', unit_tokens: 1e6, models: { m: { input: 'cheap' } } }));
+    const line = expectToldOnce(
+      await failedStart({ LLM_PRICE_TABLE_PATH: json }),
+      'LLM_PRICE_TABLE_PATH',
+      /is not a price table/,
+    );
+    expect(line).toBe(
+      `Failed to start: LLM_PRICE_TABLE_PATH: "${json}" is not a price table: model "m" needs numeric ` +
+        'input/output/cached_input rates',
+    );
+  });
+});
+
 describe('boot failures: stdout stays a JSON log stream', () => {
   it('a start failing while the modules are built prints no coloured Nest lines on stdout', () => {
     // Started outside the repository, the Datadog payload templates cannot be read: an unexplained failure (exit 1,

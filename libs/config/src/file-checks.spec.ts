@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { directoryProblem } from './file-checks';
+import { directoryProblem, jsonFileProblem } from './file-checks';
 import { ConfigError, loadConfig } from './load-config';
 
 describe('DATA_DIR is checked at boot', () => {
@@ -54,5 +54,29 @@ describe('DATA_DIR is checked at boot', () => {
       loadConfig({ envFile: false, env: { DATA_DIR: file, DATABASE_URL: 'postgres://u:p@127.0.0.1:1/db' } }).ledger
         .dataDir,
     ).toBe(file);
+  });
+});
+
+describe('LLM_PRICE_TABLE_PATH is checked at boot', () => {
+  const root = mkdtempSync(join(tmpdir(), 'config-prices-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('must name a readable JSON file', () => {
+    const good = join(root, 'good.json');
+    writeFileSync(good, '{"as_of":"2026-01-01"}');
+    expect(jsonFileProblem(good)).toBeUndefined();
+    const missing = join(root, 'nope.json');
+    expect(jsonFileProblem(missing)).toBe(`"${missing}" cannot be read (ENOENT: no such file or directory)`);
+    expect(jsonFileProblem(root)).toBe(`"${root}" cannot be read (EISDIR: illegal operation on a directory)`);
+    const text = join(root, 'prices.txt');
+    writeFileSync(text, 'input=1');
+    expect(jsonFileProblem(text)).toMatch(new RegExp(`^"${text}" is not JSON \\(.+\\)$`));
+  });
+
+  it('stops loadConfig naming LLM_PRICE_TABLE_PATH', () => {
+    const missing = join(root, 'nope.json');
+    expect(() => loadConfig({ envFile: false, env: { LLM_PRICE_TABLE_PATH: missing } })).toThrow(
+      `LLM_PRICE_TABLE_PATH: "${missing}" cannot be read (ENOENT: no such file or directory)`,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 
 /** A path as given, with where it resolves to when relative (to the working directory). */
@@ -35,4 +35,26 @@ export function directoryProblem(dir: string): string | undefined {
     }
     return undefined;
   }
+}
+
+/** A file system error as "ENOENT: no such file or directory", without the call and path Node appends. */
+function fsReason(error: unknown): string {
+  const { message } = error as { message?: unknown };
+  return typeof message === 'string' ? message.replace(/, \w+( '.*')?$/s, '') : code(error);
+}
+
+/** Why the file at `path` is not readable JSON, or undefined (what it holds is checked by its reader). */
+export function jsonFileProblem(path: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    return `${shownPath(path)} cannot be read (${fsReason(error)})`;
+  }
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    return `${shownPath(path)} is not JSON (${(error as Error).message})`;
+  }
+  return undefined;
 }

@@ -7,7 +7,7 @@ import { parseCorsOrigins, parseOpenPaths, readApiKeys } from './api-keys';
 import { AppConfig, HEALTH_COMPONENTS, type HealthComponentName, type RouteConstraints } from './app-config';
 import { EX_CONFIG } from './boot-error';
 import { EnvDto, requiredCondition, SECRET_VARIABLES } from './env.dto';
-import { directoryProblem } from './file-checks';
+import { directoryProblem, jsonFileProblem } from './file-checks';
 import { Secret } from './secret';
 
 /** Thrown when the environment is invalid; its message names every bad variable (never a secret's value). */
@@ -95,13 +95,18 @@ function describe(errors: ValidationError[], given: Record<string, string>): str
 
 /**
  * The files and folders the settings name, checked now rather than found wrong half-way through the start (each only
- * when its variable is valid): DATA_DIR, unless DATABASE_URL holds the state instead.
+ * when its variable is valid): DATA_DIR, unless DATABASE_URL holds the state instead; the price table file is JSON
+ * (what it holds is checked by libs/llm, which knows the format).
  */
 function fileProblems(dto: EnvDto, invalid: ReadonlySet<string>): string[] {
   const problems: string[] = [];
   if (!dto.DATABASE_URL && !invalid.has('DATABASE_URL') && !invalid.has('DATA_DIR')) {
     const problem = directoryProblem(dto.DATA_DIR);
     if (problem) problems.push(`DATA_DIR: ${problem}`);
+  }
+  if (dto.LLM_PRICE_TABLE_PATH && !invalid.has('LLM_PRICE_TABLE_PATH')) {
+    const problem = jsonFileProblem(dto.LLM_PRICE_TABLE_PATH);
+    if (problem) problems.push(`LLM_PRICE_TABLE_PATH: ${problem}`);
   }
   return problems;
 }

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BootError } from '@app/config';
 import type { LlmUsage } from '../ports/llm-provider.port';
 import { PriceTable, readPriceTable, shippedPriceTable } from './price-table';
 
@@ -79,5 +80,29 @@ describe('PriceTable', () => {
       JSON.stringify({ as_of: '2026-01-01', unit_tokens: 1_000_000, models: { bad: { input: 'x' } } }),
     );
     expect(() => readPriceTable(path)).toThrow(/model "bad"/);
+  });
+
+  it('refuses a file that is not a price table with a BootError naming LLM_PRICE_TABLE_PATH', () => {
+    const path = join(tmpdir(), `prices-bad-${process.pid}.json`);
+    const failure = (): BootError => {
+      try {
+        readPriceTable(path);
+      } catch (error) {
+        if (error instanceof BootError) return error;
+        throw error;
+      }
+      throw new Error('accepted');
+    };
+    writeFileSync(path, JSON.stringify({ as_of: '2026-01-01', unit_tokens: 1, models: { bad: { input: 'x' } } }));
+    expect(failure().message).toBe(
+      `LLM_PRICE_TABLE_PATH: "${path}" is not a price table: model "bad" needs numeric input/output/cached_input rates`,
+    );
+    writeFileSync(path, 'null');
+    expect(failure().message).toBe(
+      `LLM_PRICE_TABLE_PATH: "${path}" is not a price table: needs "as_of", "unit_tokens" and "models"`,
+    );
+    writeFileSync(path, '{"as_of":');
+    expect(failure().message).toMatch(/^LLM_PRICE_TABLE_PATH: ".*" cannot be read as JSON \(/);
+    expect(failure().variable).toBe('LLM_PRICE_TABLE_PATH');
   });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { BootError } from '@app/config';
 import type { LlmUsage } from '../ports/llm-provider.port';
 import shippedTable from './price-table.json';
 
@@ -47,27 +48,50 @@ export function shippedPriceTable(): PriceTableFile {
   return checkPriceTable(shippedTable, 'price-table.json');
 }
 
-/** Reads and checks a price table file (LLM_PRICE_TABLE_PATH); throws naming the file and the bad entry. */
+/**
+ * Reads and checks a price table file (LLM_PRICE_TABLE_PATH); throws a BootError naming the variable, the file and
+ * the bad entry.
+ */
 export function readPriceTable(path: string): PriceTableFile {
-  let parsed: PriceTableFile;
+  let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8')) as PriceTableFile;
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new Error(`price table ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const { message } = error as { message?: unknown };
+    throw new BootError('LLM_PRICE_TABLE_PATH', `"${path}" cannot be read as JSON (${String(message)})`, {
+      cause: error,
+    });
   }
-  return checkPriceTable(parsed, path);
+  const problem = priceTableProblem(parsed);
+  if (problem) throw new BootError('LLM_PRICE_TABLE_PATH', `"${path}" is not a price table: ${problem}`);
+  return parsed as PriceTableFile;
 }
 
-function checkPriceTable(parsed: PriceTableFile, path: string): PriceTableFile {
-  if (typeof parsed.as_of !== 'string' || typeof parsed.unit_tokens !== 'number' || typeof parsed.models !== 'object') {
-    throw new Error(`price table ${path}: needs "as_of", "unit_tokens" and "models"`);
+function checkPriceTable(parsed: unknown, path: string): PriceTableFile {
+  const problem = priceTableProblem(parsed);
+  if (problem) throw new Error(`price table ${path}: ${problem}`);
+  return parsed as PriceTableFile;
+}
+
+/** What is wrong with a parsed price table file, or undefined. */
+function priceTableProblem(parsed: unknown): string | undefined {
+  const table = parsed as PriceTableFile | null;
+  if (
+    typeof table !== 'object' ||
+    table === null ||
+    typeof table.as_of !== 'string' ||
+    typeof table.unit_tokens !== 'number' ||
+    typeof table.models !== 'object' ||
+    table.models === null
+  ) {
+    return 'needs "as_of", "unit_tokens" and "models"';
   }
-  for (const [model, price] of Object.entries(parsed.models)) {
+  for (const [model, price] of Object.entries(table.models)) {
     if (!isRates(price) || (price.long_context && !(isRates(price.long_context) && price.long_context.threshold > 0))) {
-      throw new Error(`price table ${path}: model "${model}" needs numeric input/output/cached_input rates`);
+      return `model "${model}" needs numeric input/output/cached_input rates`;
     }
   }
-  return parsed;
+  return undefined;
 }
 
 /**
