@@ -138,6 +138,24 @@ describe('boot failures: LLM_PRICE_TABLE_PATH', () => {
   });
 });
 
+describe('boot failures: DATABASE_URL', () => {
+  it('nothing listening there: exit 78, one line naming DATABASE_URL and where it points, never the password', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const failed = await failedStart({ DATABASE_URL: `postgres://u:s3cret-pw-42@127.0.0.1:${port}/db` });
+    const line = expectToldOnce(failed, 'DATABASE_URL', /connection refused \(ECONNREFUSED\)/);
+    expect(line).toBe(
+      `Failed to start: DATABASE_URL: cannot connect to PostgreSQL at 127.0.0.1:${port}, database "db", user "u": ` +
+        'connection refused (ECONNREFUSED): is PostgreSQL running there?',
+    );
+    expect([...failed.stdout, ...failed.stderr].join('\n')).not.toContain('s3cret-pw-42');
+  });
+});
+
 describe('boot failures: stdout stays a JSON log stream', () => {
   it('a start failing while the modules are built prints no coloured Nest lines on stdout', () => {
     // Started outside the repository, the Datadog payload templates cannot be read: an unexplained failure (exit 1,

@@ -19,6 +19,7 @@ import { PostgresResponseCacheStore } from './cache/postgres-response-cache.stor
 import { SqliteResponseCacheStore } from './cache/sqlite-response-cache.store';
 import { LedgerStore } from './store/ledger-store.port';
 import { PostgresLedgerStore } from './store/postgres-ledger.store';
+import { databaseBootError } from './store/database-boot-error';
 import { SqliteLedgerStore } from './store/sqlite-ledger.store';
 import { UsageLedger } from './usage-ledger';
 
@@ -178,11 +179,18 @@ export class LedgerModule implements OnModuleInit, OnApplicationShutdown {
     private readonly budget: BudgetService,
     private readonly readiness: ReadinessRegistry,
     private readonly responseCache: ResponseCacheStore,
+    private readonly config: AppConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.ledger.start();
-    await this.budget.init();
+    try {
+      await this.ledger.start();
+      await this.budget.init();
+    } catch (error) {
+      // The first connection of the start (the ledger's schema): a database that cannot be reached is the URL's.
+      const url = this.config.ledger.databaseUrl;
+      throw (url && databaseBootError(url, error)) || error;
+    }
     this.readiness.register('ledger', async () => {
       const status = this.ledger.status();
       try {
