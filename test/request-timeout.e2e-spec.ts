@@ -12,7 +12,9 @@ function stalled(url: string, request: string): Promise<{ answer: string; afterM
     const socket = connect(Number(port), hostname, () => socket.write(request));
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('close', () => resolve({ answer: Buffer.concat(chunks).toString('utf8'), afterMs: Date.now() - started }));
+    socket.on('close', () =>
+      resolve({ answer: Buffer.concat(chunks).toString('utf8'), afterMs: Date.now() - started }),
+    );
     socket.on('error', reject);
     socket.setTimeout(15_000, () => socket.destroy(new Error('still open after 15 s')));
   });
