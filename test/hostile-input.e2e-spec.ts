@@ -274,8 +274,8 @@ describe('hostile input: never a 5xx, and a body refused for its shape costs a f
   it('quotes at most 256 characters of an 8 KB path, in instance and detail, and never the query string', async () => {
     const long = 'a'.repeat(8000);
     const cases: { method: string; path: string; status: number }[] = [
-      { method: 'GET', path: `/v1/models/${long}`, status: 414 },
-      { method: 'GET', path: `/v1/models/%FF${long}`, status: 400 },
+      { method: 'GET', path: `/optimization/recommendations/${long}`, status: 414 },
+      { method: 'GET', path: `/optimization/recommendations/%FF${long}`, status: 400 },
       { method: 'GET', path: `/nope/${long}?token=s3cret`, status: 404 },
       { method: 'DELETE', path: `/qa/${long}`, status: 404 },
     ];
@@ -287,6 +287,22 @@ describe('hostile input: never a 5xx, and a body refused for its shape costs a f
       const problem = JSON.parse(answer.text) as { instance: string; detail: string };
       expect(problem.instance).toBe(`${path.slice(0, 256)}…`);
       expect(problem.detail).not.toContain('a'.repeat(257));
+    }
+    // The router's own refusals carry the security headers, and under /v1 they are OpenAI error bodies too.
+    for (const [path, status] of [
+      [`/v1/models/${long}`, 414],
+      ['/v1/models/%FF', 400],
+      [`/optimization/recommendations/${long}`, 414],
+    ] as const) {
+      const res = await fetch(`${service.url}${path}`);
+      expect([path.slice(0, 30), res.status, res.headers.get('x-content-type-options')]).toEqual([
+        path.slice(0, 30),
+        status,
+        'nosniff',
+      ]);
+      const body = (await res.json()) as { error?: { type: string }; code?: string };
+      if (path.startsWith('/v1/')) expect(body.error?.type).toBe('invalid_request_error');
+      else expect(body.code).toBeDefined();
     }
     // An unknown path under /v1 answers an OpenAI error body, whose message is the same bounded detail.
     const openAi = await fetch(`${service.url}/v1/nope/${long}?token=s3cret`).then(answerOf);

@@ -1,5 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { Logger } from 'nestjs-pino';
 import {
   FrameworkErrorResponder,
@@ -13,6 +15,9 @@ import type { AppConfig } from '@app/config';
 import { configureHttpSecurity } from '@app/security';
 import { AppModule } from './app.module';
 import { setupOpenApi } from './openapi/openapi';
+
+/** Nest's adapter's hook that sets the headers of `app.useSecurityHeaders` on a response. */
+type SecurityHook = (request: FastifyRequest, response: FastifyReply['raw']) => unknown;
 
 export interface CreateAppOptions {
   /** Replace nestjs-pino as the Nest logger (tests and CLI tools); default: the JSON logger. */
@@ -37,7 +42,16 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       headersTimeout: Math.min(60_000, config.http.requestTimeoutMs),
       requireHostHeader: false,
     },
-    frameworkErrors: frameworkErrors.handler,
+    // The router's errors (a malformed URL: 400, an over-long parameter: 414) come before any hook. Nest's own handler
+    // runs the security headers' hook for them (`app.useSecurityHeaders`); this one replaces it, so it runs it too.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply): void => {
+      try {
+        (adapter as unknown as { securityHook?: SecurityHook }).securityHook?.(request, reply.raw);
+      } catch {
+        // Refused either way; a throw here would escape the router.
+      }
+      frameworkErrors.handler(error, request, reply);
+    },
     // Node's parser errors (headers over 16 KB, a malformed request line) answer problem+json too, not a bare 431.
     clientErrorHandler: handleClientError,
     // The client IP of the per-IP rate limit: X-Forwarded-For only from as many proxies as TRUST_PROXY_HOPS says.

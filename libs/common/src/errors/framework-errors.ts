@@ -1,4 +1,5 @@
 import type { ArgumentsHost } from '@nestjs/common';
+import { ErrorRenderers } from './error-renderers';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { RequestOutcomeRecorder } from './request-outcome.recorder';
 import { TraceIdProvider } from './trace-id.provider';
@@ -32,12 +33,13 @@ interface ProviderSource {
 export class FrameworkErrorResponder {
   private traceIds?: TraceIdProvider;
   private recorder?: RequestOutcomeRecorder;
+  private renderers?: ErrorRenderers;
 
   /** The `frameworkErrors` function to give the FastifyAdapter (Fastify's request and reply, typed loosely). */
   readonly handler = (error: Error, fastifyRequest: unknown, fastifyReply: unknown): void => {
     const request = fastifyRequest as RouterRequest;
     const reply = fastifyReply as RouterReply;
-    const filter = new ProblemDetailsFilter(this.traceIds, this.recorder);
+    const filter = new ProblemDetailsFilter(this.traceIds, this.recorder, this.renderers);
     const minimal = {
       method: request.raw.method ?? 'GET',
       url: request.raw.url ?? '/',
@@ -51,6 +53,7 @@ export class FrameworkErrorResponder {
   bind(app: ProviderSource): void {
     this.traceIds = resolve(app, TraceIdProvider) as TraceIdProvider | undefined;
     this.recorder = resolve(app, RequestOutcomeRecorder) as RequestOutcomeRecorder | undefined;
+    this.renderers = resolve(app, ErrorRenderers) as ErrorRenderers | undefined;
   }
 }
 
