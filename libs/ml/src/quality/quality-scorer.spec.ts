@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { testConfig } from '../../../../test/support/app-config';
+import { growthRatio } from '../../../../test/support/growth';
 import { GloveEmbedder, loadGloveTable } from '../embeddings/glove-embedder';
 import { loadTfjs } from '../tfjs';
 import { QualityModel } from './quality-model';
@@ -117,17 +118,27 @@ describe('QualityScorer', () => {
     const pasted = 'The quarterly report lists revenue, costs and the headcount of every team. '.repeat(13_000);
     const question = `${pasted}\nWhat is the capital of France?`;
     const answer = 'Paris is the capital of France.';
-    const start = process.hrtime.bigint();
     const long = scorer.score({ endpoint: 'chat', question, answer, finishReason: 'stop', safetyBlocked: false });
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
     // What is read: the first 2,000 and the last 4,000 characters (the question at its end among them).
     const read = `${question.slice(0, 2000)}\n${question.slice(-4000)}`;
     expect(read).toContain('What is the capital of France?');
     expect(long).toEqual(
       scorer.score({ endpoint: 'chat', question: read, answer, finishReason: 'stop', safetyBlocked: false }),
     );
-    // Reading all of it took about 800 ms (every word of the question against every word of the answer).
-    expect(ms).toBeLessThan(150);
+    // Reading all of it took about 800 ms (every word of the question against every word of the answer): time grew
+    // with the question. Now a question 10 times longer costs about the same (slicing it is all that grows).
+    const questions = new Map(
+      [1300, 13_000].map((n) => [n, `${pasted.slice(0, n * 75)}\nWhat is the capital of France?`]),
+    );
+    const scoreOf = (n: number) =>
+      scorer.score({
+        endpoint: 'chat',
+        question: questions.get(n)!,
+        answer,
+        finishReason: 'stop',
+        safetyBlocked: false,
+      });
+    expect(growthRatio(scoreOf, 1300, 13_000)).toBeLessThan(3);
     // A question within the bound is read whole: the same score as before the bound existed.
     const short = 'What is the capital of France?';
     expect(
