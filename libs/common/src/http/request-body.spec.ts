@@ -265,11 +265,12 @@ describe('RequestValidationPipe', () => {
       { field: 'x', reason: 'property x should not exist' },
       { field: 'prompt', reason: 'prompt must be a string' },
     ]);
-    // A wide unknown object costs nothing to refuse (class-transformer took 4 s for 90,000 keys).
+    // A wide unknown object costs nothing to refuse (class-transformer took 4 s for 90,000 keys; a few ms now: the
+    // bound is a tenth of the defect, for a slow runner).
     const wide = Object.fromEntries(Array.from({ length: 90_000 }, (_, i) => [`k${i}`, { v: i }]));
     const start = performance.now();
     expect(await problems({ prompt: 'ok', x: wide })).toEqual([{ field: 'x', reason: 'property x should not exist' }]);
-    expect(performance.now() - start).toBeLessThan(50);
+    expect(performance.now() - start).toBeLessThan(400);
   });
 
   it('names at most 20 unknown fields, each cut to 100 characters, and counts the rest', async () => {
