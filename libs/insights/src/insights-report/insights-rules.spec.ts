@@ -218,6 +218,52 @@ describe('insights rules: live recommendations', () => {
     expect(liveRecommendations(facts({}, {}, { budget: under }))).toEqual([]);
   });
 
+  it("explains a cost component lowered by the spend pace: when the rest of today's budget runs out at it", () => {
+    const outlook = (spentTodayUsd: number, resetAt = '2026-03-11T00:00:00.000Z') =>
+      ({
+        policy: 'alert',
+        dailyBudgetUsd: 10,
+        spentTodayUsd,
+        reservedUsd: 0,
+        utilizationPct: spentTodayUsd * 10,
+        risk: 'medium',
+        riskBasis: "today's spend",
+        exceeded: false,
+        resetAt,
+        projectedDayUsd: null,
+        forecast24hUsd: null,
+        forecastServedBy: null,
+        forecastConfidence: null,
+        predictedBreach: null,
+      }) as BudgetOutlookStatus;
+    // 5 minutes at $0.104 each: $30 a day against a $10 budget (pace 3), each call well under the per-call target.
+    const burning = assessment(400, { costPerRequestUsd: 0.00026, budgetPace: 3 });
+    expect(burning.components.cost).toBe(0);
+    const withPace = (budget: BudgetOutlookStatus) =>
+      liveRecommendations({ ...facts({ m: burning }), short: report('5m', { m: burning }, burning), budget });
+    const [pace, ...rest] = withPace(outlook(4));
+    expect(rest).toEqual([]);
+    expect(pace).toMatchObject({ category: 'cost', priority: 'critical', model: null });
+    expect(pace!.title).toBe('Spend pace: the last 5m cost $0.104167, 3 × DAILY_BUDGET_USD ($10) over a day');
+    // $6 left at $30 a day: 4.8 h after 14:30, 4.7 h before midnight.
+    expect(pace!.description).toContain(
+      "the $6 left of today's budget runs out at 2026-03-10T19:18:00.000Z, 4.7 h before it resets",
+    );
+    expect(pace!.evidence.figures).toMatchObject({ budget_pace: 3, left_today_usd: 6, hours_until_runs_out: 4.8 });
+    expect(pace!.confidence).toBe(confidenceOf(400, 1));
+
+    // Late in the day the rest lasts until the reset: said so, no run-out time.
+    const late = withPace(outlook(9.9, '2026-03-10T14:31:00.000Z'))[0]!;
+    expect(late.description).toContain('lasts until it resets at 2026-03-10T14:31:00.000Z');
+    expect(late.evidence.figures.hours_until_runs_out).toBeNull();
+    // Under 1 × the budget, no budget, or already exceeded (the exceeded budget's own item says it): nothing.
+    const calm = assessment(400, { budgetPace: 0.9 });
+    expect(liveRecommendations({ ...facts({ m: calm }), budget: outlook(1) })).toEqual([]);
+    expect(withPace(null as unknown as BudgetOutlookStatus)).toEqual([]);
+    const over = withPace({ ...outlook(12), exceeded: true, risk: 'exceeded' });
+    expect(over.map((r) => r.title)).toEqual(['Daily budget exceeded: spent $12 of $10 (120 %) today']);
+  });
+
   it('sorts by priority, then confidence', () => {
     const recs = liveRecommendations(
       facts({

@@ -1,3 +1,4 @@
+import { DAY_MS } from '@app/common';
 import type { BudgetOutlookStatus } from '@app/forecast';
 import type { HealthAssessment, HealthReport } from '@app/health-score';
 import type { DriftMonitor } from '@app/ml';
@@ -149,6 +150,76 @@ export function budgetRecommendations(facts: LiveFacts): InsightRecommendationDt
         ? `Until the reset at ${b.resetAt} (or a DAILY_BUDGET_USD above $${spent}) every LLM call is refused with 429.`
         : `Spend today is already $${round(over, 6)} over the budget; lowering the traffic or the cost per call ` +
           `limits how much more is spent before the reset at ${b.resetAt}.`,
+      model: null,
+      endpoint: null,
+    },
+  ];
+}
+
+/**
+ * Spend at a pace the daily budget cannot hold: the short window's spend, kept up for a day, is at least
+ * DAILY_BUDGET_USD (the health score's budget pace, which lowers its cost component from 0.8 and zeroes it at 1.5).
+ * Says when the rest of today's budget runs out at that pace. The cost per call may be on target: this is volume.
+ * Nothing when no budget is set, or when it is already exceeded (`budgetRecommendations` says more).
+ */
+export function budgetPaceRecommendations(facts: LiveFacts): InsightRecommendationDto[] {
+  const b = facts.budget;
+  const { signals, components } = facts.short.overall;
+  const pace = signals.budgetPace;
+  if (!b || b.exceeded || b.dailyBudgetUsd === null || b.dailyBudgetUsd <= 0 || pace === null || pace < 1) return [];
+  const budget = b.dailyBudgetUsd;
+  const windowMs = facts.short.to - facts.short.from;
+  const windowSpend = (pace * budget * windowMs) / DAY_MS;
+  const left = Math.max(0, budget - b.spentTodayUsd - b.reservedUsd);
+  const resetAt = Date.parse(b.resetAt);
+  const runsOutAt = facts.short.to + (left / windowSpend) * windowMs;
+  const beforeReset = runsOutAt < resetAt;
+  const hoursBefore = round((resetAt - runsOutAt) / 3_600_000, 1);
+  const n = signals.requests;
+  const shortW = reportWindow(facts.short);
+  const runsOut = beforeReset
+    ? `the $${round(left, 6)} left of today's budget runs out at ${new Date(runsOutAt).toISOString()}, ` +
+      `${hoursBefore} h before it resets at ${b.resetAt}`
+    : `the $${round(left, 6)} left of today's budget lasts until it resets at ${b.resetAt}, but a whole day at ` +
+      `this pace would not`;
+  return [
+    {
+      title:
+        `Spend pace: the last ${facts.short.window} cost $${round(windowSpend, 6)}, ` +
+        `${round(pace, 1)} × DAILY_BUDGET_USD ($${budget}) over a day`,
+      category: 'cost',
+      priority: priorityFromScore(components.cost),
+      confidence: confidenceOf(n, (pace - 0.8) / 0.7),
+      description:
+        `At this pace ${runsOut}. Find the endpoints and models driving it (llm.cost.usd by endpoint and model, ` +
+        `the cost recommendations here) and lower the traffic or the cost per call` +
+        (b.policy === 'enforce'
+          ? `; BUDGET_POLICY=enforce refuses calls (429) once the budget is reached`
+          : `, or set BUDGET_POLICY=enforce to refuse calls (429) once the budget is reached`) +
+        `; raise DAILY_BUDGET_USD if this volume is expected.`,
+      evidence: {
+        summary:
+          `${n} calls cost $${round(windowSpend, 6)} in the ${facts.short.window} window ${shortW.from} – ` +
+          `${shortW.to}: $${round(pace * budget, 4)} over a day against DAILY_BUDGET_USD $${budget}. Spent today ` +
+          `$${b.spentTodayUsd}, $${b.reservedUsd} reserved by calls in flight; BUDGET_POLICY=${b.policy}.`,
+        window: shortW,
+        baseline_window: null,
+        requests: n,
+        figures: {
+          budget_pace: round(pace, 3),
+          window_spend_usd: round(windowSpend, 6),
+          daily_budget_usd: budget,
+          spent_today_usd: b.spentTodayUsd,
+          left_today_usd: round(left, 6),
+          hours_until_runs_out: beforeReset ? round((runsOutAt - facts.short.to) / 3_600_000, 2) : null,
+          cost_score: components.cost,
+        },
+      },
+      expected_impact: beforeReset
+        ? `Bringing the pace under 1 × the budget keeps today's spend within $${budget}, and lifts the cost score ` +
+          `from ${components.cost}.`
+        : `Bringing the pace under 1 × the budget lifts the cost score from ${components.cost}; today's budget holds ` +
+          `until the reset either way.`,
       model: null,
       endpoint: null,
     },
@@ -320,6 +391,7 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
   out.push(...promptRecommendations(facts));
   out.push(...cachingRecommendations(facts));
   out.push(...cheaperModelRecommendations(facts));
+  out.push(...budgetPaceRecommendations(facts));
   return [...budgetRecommendations(facts), ...sortRecommendations(out)];
 }
 
