@@ -78,7 +78,8 @@ describe('graceful stop under load', () => {
 /**
  * Calls still with the provider when SHUTDOWN_GRACE_MS runs out are cut with their connections; the provider bills
  * what they were asked, so each one is in the ledger as `aborted` with its tokens and cost (they were lost: the
- * ledger had stopped before they ended).
+ * ledger had stopped before they ended). The server cut them, not their clients: `error_type` `shutdown` and 503 in
+ * their records, never `client_abort` and 499 (a deploy must not read as a wave of impatient clients).
  */
 describe('graceful stop: calls cut by the grace period', () => {
   let dataDir: string;
@@ -129,13 +130,23 @@ describe('graceful stop: calls cut by the grace period', () => {
         }[];
         expect(rows).toHaveLength(4);
         for (const row of rows) {
-          expect(row).toMatchObject({ status: 'aborted', error_type: 'client_abort' });
+          expect(row).toMatchObject({ status: 'aborted', error_type: 'shutdown' });
           expect(row.input_tokens).toBeGreaterThan(0);
           expect(row.cost_usd).toBeGreaterThan(0);
         }
       } finally {
         db.close();
       }
+      const lines = service.logs();
+      const cutCalls = lines.filter((l) => l.message === 'llm call cut by the server shutting down');
+      expect(cutCalls).toHaveLength(4);
+      for (const line of cutCalls)
+        expect(line).toMatchObject({ level: 'warn', status: 'aborted', error_type: 'shutdown' });
+      const requests = lines.filter((l) => l.message === 'connection cut at shutdown (SHUTDOWN_GRACE_MS)');
+      expect(requests.map((l) => (l as { http?: { status_code?: number } }).http?.status_code)).toEqual([
+        503, 503, 503, 503,
+      ]);
+      expect(lines.filter((l) => /abandoned by the client|client closed request/.test(String(l.message)))).toEqual([]);
     },
     30_000,
   );

@@ -1,12 +1,14 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
 
 import { Logger } from 'nestjs-pino';
 import {
   FrameworkErrorResponder,
   handleClientError,
   JSON_MEDIA_TYPE,
+  markCutAtShutdown,
   missingHostHeader,
   parseJsonBody,
   routeJsonBodyLimits,
@@ -174,7 +176,8 @@ function removeOnClose(app: NestFastifyApplication, handlers: readonly (readonly
  * listening socket closes (a new connection is refused), idle keep-alive connections are closed, a request arriving
  * on a busy keep-alive connection gets 503, and in-flight ones finish. Responses sent from then on carry
  * `Connection: close`, so keep-alive clients do not hold the server open; connections still open after
- * SHUTDOWN_GRACE_MS are cut (their calls are still recorded, as aborted: CallBookkeeping waits for them).
+ * SHUTDOWN_GRACE_MS are cut (their calls are still recorded, as aborted by the shutdown, 503: CallBookkeeping waits
+ * for them).
  */
 function drainOnShutdown(app: NestFastifyApplication, graceMs: number): void {
   const fastify = app.getHttpAdapter().getInstance();
@@ -183,10 +186,20 @@ function drainOnShutdown(app: NestFastifyApplication, graceMs: number): void {
     if (closing) void reply.header('connection', 'close');
     done(null, payload);
   });
+  // The open connections, so that the ones cut at the end of the grace period are known as cut by us (their calls'
+  // records say `shutdown` and 503, not the client's 499): one entry per connection, not per request.
+  const open = new Set<Socket>();
+  fastify.server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
   const onSignal = (): void => {
     closing = true;
     fastify.server.closeIdleConnections();
-    setTimeout(() => fastify.server.closeAllConnections(), graceMs).unref();
+    setTimeout(() => {
+      markCutAtShutdown(open);
+      fastify.server.closeAllConnections();
+    }, graceMs).unref();
   };
   const signals = Object.keys(STOP_SIGNALS).map((signal) => [signal, onSignal] as const);
   for (const [signal] of signals) process.once(signal, onSignal);

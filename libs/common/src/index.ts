@@ -15,6 +15,7 @@ export * from './http/json-body';
 export * from './http/undici-fetch';
 export * from './http/upstream-connection.error';
 export * from './http/host-header';
+export * from './http/shutdown-cut';
 export * from './text/sanitize';
 export * from './text/text-redactor';
 export * from './text/truncate';

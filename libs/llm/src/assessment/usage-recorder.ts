@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { BudgetService, CACHE_HIT_FLAG, UsageLedger, type UsageRecord } from '@app/ledger';
 import { LogSanitizer, TracerPort } from '@app/telemetry';
-import { CLIENT_ABORT } from '../instrumentation/llm-call.instrumentation';
+import { type AbandonedBy, CLIENT_ABORT, SHUTDOWN_CUT } from '../instrumentation/llm-call.instrumentation';
 import type { LlmCallInput, LlmCallResult } from '../llm-call.types';
 import type { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
 import type { CacheInfo } from '../pipeline/response-cache';
@@ -122,8 +122,9 @@ export class UsageRecorder {
   }
 
   /**
-   * A call its client abandoned (`aborted`): what the provider was asked for and generated, estimated when no usage
-   * arrived, and priced, so it counts in today's spend like any call.
+   * A call its client abandoned, or the server's shutdown cut (`aborted`, error type `client_abort` or `shutdown`):
+   * what the provider was asked for and generated, estimated when no usage arrived, and priced, so it counts in
+   * today's spend like any call.
    */
   abandoned(
     input: LlmCallInput,
@@ -133,6 +134,7 @@ export class UsageRecorder {
     latencyMs: number,
     startedAt: number,
     promptId: string,
+    by: AbandonedBy = 'client',
   ): void {
     const flags: string[] = [];
     this.inspectionFlags(input, flags);
@@ -142,7 +144,7 @@ export class UsageRecorder {
       provider: ctx.provider,
       model: ctx.model,
       status: 'aborted',
-      errorType: CLIENT_ABORT,
+      errorType: by === 'shutdown' ? SHUTDOWN_CUT : CLIENT_ABORT,
       latencyMs: Math.round(latencyMs * 100) / 100,
       inputTokens: spent.usage.inputTokens,
       outputTokens: spent.usage.outputTokens,

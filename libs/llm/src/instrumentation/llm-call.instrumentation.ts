@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
+import { CUT_AT_SHUTDOWN_STATUS } from '@app/common';
 import { AppConfig } from '@app/config';
 import { QualityInstrumentation } from '@app/ml';
 import { formatTags, type HttpLogFields, LogSanitizer, MetricsPort, TAG } from '@app/telemetry';
@@ -16,6 +17,11 @@ export type CallStatus = 'ok' | 'error' | 'safety_block' | 'aborted';
 
 /** The `error_type` of a call its client abandoned (`status:aborted`). */
 export const CLIENT_ABORT = 'client_abort';
+/** The `error_type` of a call cut by the server's own graceful stop (`status:aborted`): SHUTDOWN_GRACE_MS ran out. */
+export const SHUTDOWN_CUT = 'shutdown';
+
+/** Who ended an abandoned call: its client (499, `client_abort`) or the server's shutdown (503, `shutdown`). */
+export type AbandonedBy = 'client' | 'shutdown';
 
 /** The HTTP fields of the request whose log line a call's line is (RequestTelemetry.handOffLogLine). */
 export type RequestLineFields = HttpLogFields;
@@ -181,7 +187,8 @@ export class LlmCallInstrumentation {
    * A call its client abandoned: `llm.request.count` with `status:aborted` and `error_type:client_abort` (a request,
    * not an error: the error-rate monitor ignores it), its tokens and cost (it was paid), no latency (the client's
    * patience, not the provider's speed), and an `info` line. For a stream, whose request line was handed over, the
-   * line is the request's line, with `http.status_code` 499.
+   * line is the request's line, with `http.status_code` 499. A call cut by the server's shutdown (`by: shutdown`) is
+   * recorded the same way with `error_type:shutdown`, status 503 and a `warn` line: the deploy cut it, not the client.
    */
   abandoned(
     input: LlmCallInput,
@@ -190,11 +197,13 @@ export class LlmCallInstrumentation {
     latencyMs: number,
     counters: AttemptCounters,
     promptId: string,
+    by: AbandonedBy = 'client',
   ): void {
     const ctx = error.context;
     const tags = this.tags(input.endpoint, ctx.provider, ctx.model, 'aborted');
     const m = this.metrics;
-    m.increment(M.requests.name, 1, [...tags, `${TAG.errorType}:${CLIENT_ABORT}`]);
+    const errorType = by === 'shutdown' ? SHUTDOWN_CUT : CLIENT_ABORT;
+    m.increment(M.requests.name, 1, [...tags, `${TAG.errorType}:${errorType}`]);
     if (spent.usage.totalTokens > 0) {
       m.increment(M.tokensInput.name, spent.usage.inputTokens, tags);
       m.increment(M.tokensOutput.name, spent.usage.outputTokens, tags);
@@ -204,27 +213,26 @@ export class LlmCallInstrumentation {
     }
     this.common(tags, ctx.retries, ctx.modelsTried.length > 1, counters);
     const http = input.requestLine;
-    this.logger.info(
-      {
-        ...(http ? { http: { ...http, status_code: 499 } } : {}),
-        prompt_id: promptId,
-        endpoint: input.endpoint,
-        provider: ctx.provider,
-        model: ctx.model,
-        status: 'aborted',
-        code: error.code,
-        error_type: CLIENT_ABORT,
-        in_flight: ctx.inFlight,
-        attempts: ctx.attempts,
-        latency_ms: Math.round(latencyMs * 10) / 10,
-        input_tokens: spent.usage.inputTokens,
-        output_tokens: spent.usage.outputTokens,
-        tokens_estimated: spent.usage.estimated,
-        cost_usd: spent.cost.costUsd,
-        prompt: this.sanitizer.text(input.prompt),
-      },
-      'llm call abandoned by the client',
-    );
+    const line = {
+      ...(http ? { http: { ...http, status_code: by === 'shutdown' ? CUT_AT_SHUTDOWN_STATUS : 499 } } : {}),
+      prompt_id: promptId,
+      endpoint: input.endpoint,
+      provider: ctx.provider,
+      model: ctx.model,
+      status: 'aborted',
+      code: error.code,
+      error_type: errorType,
+      in_flight: ctx.inFlight,
+      attempts: ctx.attempts,
+      latency_ms: Math.round(latencyMs * 10) / 10,
+      input_tokens: spent.usage.inputTokens,
+      output_tokens: spent.usage.outputTokens,
+      tokens_estimated: spent.usage.estimated,
+      cost_usd: spent.cost.costUsd,
+      prompt: this.sanitizer.text(input.prompt),
+    };
+    if (by === 'shutdown') this.logger.warn(line, 'llm call cut by the server shutting down');
+    else this.logger.info(line, 'llm call abandoned by the client');
   }
 
   circuit(provider: string, model: string, state: CircuitState): void {

@@ -58,7 +58,7 @@ export const LLM_METRICS = {
     unit: 'request',
     tags: [...ERROR_TAGS, LATENCY_SLO_TAG],
     description:
-      'LLM calls, by final status (ok, error, safety_block, aborted). A call its client abandoned is `status:aborted` with `error_type:client_abort` (the only calls with an error_type here); it is not an error. `latency_slo` is `met` or `missed` against HEALTH_LATENCY_SLO_MS on every call that ended (none on aborted ones): the latency SLO counts.',
+      'LLM calls, by final status (ok, error, safety_block, aborted). A call its client abandoned is `status:aborted` with `error_type:client_abort`, one cut by the graceful stop of the server (SHUTDOWN_GRACE_MS ran out) `error_type:shutdown` (the only calls with an error_type here); neither is an error. `latency_slo` is `met` or `missed` against HEALTH_LATENCY_SLO_MS on every call that ended (none on aborted ones): the latency SLO counts.',
   },
   errors: {
     name: 'llm.error.count',

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isCutAtShutdown } from '@app/common';
 import { CallAssessor } from '../assessment/call-assessor';
 import { UsageRecorder } from '../assessment/usage-recorder';
 import { LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
@@ -114,12 +115,16 @@ export class CallRecorder {
     return this.abandoned(ctx, this.failures.abandoned(at, cause));
   }
 
-  /** An abandoned call: 499 in its records, `error_type:client_abort`, and a ledger row with what it spent. */
+  /**
+   * An abandoned call: 499 in its records, `error_type:client_abort`, and a ledger row with what it spent; 503 and
+   * `error_type:shutdown` when the server's shutdown cut its connection (SHUTDOWN_GRACE_MS ran out).
+   */
   private abandoned(ctx: CallContext, error: LlmCallAbandonedError): LlmCallAbandonedError {
     const latencyMs = performance.now() - ctx.started;
     const spent = this.results.abandoned(ctx, error.context);
-    this.telemetry.abandoned(ctx.input, error, spent, latencyMs, ctx.counters, ctx.promptId);
-    this.usage.abandoned(ctx.input, ctx.prompt, error, spent, latencyMs, ctx.startedAtMs, ctx.promptId);
+    const by = isCutAtShutdown(ctx.input.signal?.reason) ? 'shutdown' : 'client';
+    this.telemetry.abandoned(ctx.input, error, spent, latencyMs, ctx.counters, ctx.promptId, by);
+    this.usage.abandoned(ctx.input, ctx.prompt, error, spent, latencyMs, ctx.startedAtMs, ctx.promptId, by);
     this.budget.settle(ctx);
     return error;
   }

@@ -6,7 +6,14 @@ import { Test } from '@nestjs/testing';
 import { PinoLogger } from 'nestjs-pino';
 import { lastValueFrom, Observable, of, throwError } from 'rxjs';
 import { AppConfig } from '@app/config';
-import { BasicTextRedactor, DomainError, defineErrorCodes, ROUTED_MARK, TextRedactor } from '@app/common';
+import {
+  BasicTextRedactor,
+  DomainError,
+  defineErrorCodes,
+  markCutAtShutdown,
+  ROUTED_MARK,
+  TextRedactor,
+} from '@app/common';
 import { testConfig } from '../../../../test/support/app-config';
 import { LogSanitizer } from '../logging/log-sanitizer';
 import { InMemoryMetrics } from '../metrics/in-memory-metrics';
@@ -302,6 +309,32 @@ describe('TelemetryInterceptor', () => {
     expect(metrics.named('http.request.count')[0]!.tags).toContain('status_class:4xx');
     expect(lines.map((l) => [l.level, (l.fields.http as { status_code: number }).status_code])).toEqual([
       ['info', 499],
+    ]);
+  });
+
+  it("records 503, not 499, when the server's shutdown cut the connection (SHUTDOWN_GRACE_MS ran out)", () => {
+    const never = new Observable<unknown>(() => undefined);
+    const socket = {};
+    const cut = { ...post('/answer'), raw: { socket } };
+    markCutAtShutdown([socket]);
+    interceptor
+      .intercept(contextFor('answer', cut), { handle: () => never })
+      .subscribe()
+      .unsubscribe();
+    // Another connection closed by its own client at the same time is still the client's 499.
+    const other = { ...post('/answer'), raw: { socket: {} } };
+    interceptor
+      .intercept(contextFor('answer', other), { handle: () => never })
+      .subscribe()
+      .unsubscribe();
+    expect(tracer.spans.map((s) => s.tags['http.status_code'])).toEqual(['503', '499']);
+    expect(metrics.named('http.request.count').map((m) => m.tags.find((t) => t.startsWith('status_class')))).toEqual([
+      'status_class:5xx',
+      'status_class:4xx',
+    ]);
+    expect(lines.map((l) => [l.level, l.message, (l.fields.http as { status_code: number }).status_code])).toEqual([
+      ['warn', 'connection cut at shutdown (SHUTDOWN_GRACE_MS)', 503],
+      ['info', 'client closed request', 499],
     ]);
   });
 

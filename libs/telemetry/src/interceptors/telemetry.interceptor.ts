@@ -11,7 +11,7 @@ import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { PinoLogger } from 'nestjs-pino';
 import { type Observable, tap } from 'rxjs';
-import { codeOfError, ROUTED_MARK, statusOfError } from '@app/common';
+import { codeOfError, CUT_AT_SHUTDOWN_STATUS, cutAtShutdown, ROUTED_MARK, statusOfError } from '@app/common';
 import { LogSanitizer } from '../logging/log-sanitizer';
 import { TracerPort } from '../tracing/tracer.port';
 import { RequestTelemetry, round } from './request-telemetry.service';
@@ -45,6 +45,7 @@ interface FastifyLikeRequest {
   url: string;
   body?: unknown;
   routeOptions?: { url?: string };
+  raw?: { socket?: object };
   [ROUTED_MARK]?: boolean;
 }
 
@@ -93,17 +94,21 @@ export class TelemetryInterceptor implements NestInterceptor {
       'nest.handler': info.handler,
     });
 
-    const done = (status: number, error?: unknown): void => {
+    const done = (answeredStatus: number, error?: unknown): void => {
       const durationMs = performance.now() - started;
+      // A connection closed before the answer: the client's doing (499), unless the server's shutdown cut it (503).
+      const cut = answeredStatus === CLIENT_CLOSED_REQUEST && cutAtShutdown(request.raw?.socket);
+      const status = cut ? CUT_AT_SHUTDOWN_STATUS : answeredStatus;
       span.setTag('http.status_code', String(status));
       if (error !== undefined && status >= 500) span.setError(error);
       if (error !== undefined) span.setTag('error.code', codeOfError(error));
       span.finish();
       this.requests.record({ route, method, status, durationMs });
       // Handed off (RequestTelemetry.handOffLogLine): the owner writes the success line, with these HTTP fields, and
-      // the line of a stream its client abandoned (499); refusals and failures keep the interceptor's own line.
+      // the line of a stream its client abandoned (499) or the shutdown cut; refusals and failures keep the
+      // interceptor's own line.
       const handedOff = this.requests.logLineOwner(request) !== undefined;
-      if (handedOff && (status < 400 || status === CLIENT_CLOSED_REQUEST)) return;
+      if (handedOff && (status < 400 || answeredStatus === CLIENT_CLOSED_REQUEST)) return;
       const line = {
         http: { method, route, status_code: status },
         handler: info.resource,
@@ -113,7 +118,8 @@ export class TelemetryInterceptor implements NestInterceptor {
           ? { error: { code: codeOfError(error), message: this.sanitizer.text(errorMessage(error)) } }
           : {}),
       };
-      if (status >= 500) this.logger.error(line, 'request failed');
+      if (cut) this.logger.warn(line, 'connection cut at shutdown (SHUTDOWN_GRACE_MS)');
+      else if (status >= 500) this.logger.error(line, 'request failed');
       // The client went away (499): routine (timeouts, closed tabs), neither the server's fault nor a refusal.
       else if (status === CLIENT_CLOSED_REQUEST) this.logger.info(line, 'client closed request');
       else if (status >= 400) this.logger.warn(line, 'request refused');

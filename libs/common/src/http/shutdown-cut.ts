@@ -1,0 +1,34 @@
+/**
+ * Connections the server cut itself: when SHUTDOWN_GRACE_MS runs out during a graceful stop, the connections still
+ * open are closed (create-app's drain). A call on one was not abandoned by its client, and its records must not say
+ * so: the request is a 503 and the call's `error_type` is `shutdown`, where a client that closed its own connection
+ * gives 499 and `client_abort` (docs/telemetry.md). Marked per socket, just before the cut.
+ */
+const cutSockets = new WeakSet<object>();
+const cutReasons = new WeakSet<object>();
+
+/** The status of a request whose connection the server cut at shutdown (nothing was answered: unavailable). */
+export const CUT_AT_SHUTDOWN_STATUS = 503;
+
+/** Marks the sockets about to be cut by the server's shutdown. */
+export function markCutAtShutdown(sockets: Iterable<object>): void {
+  for (const socket of sockets) cutSockets.add(socket);
+}
+
+/** Whether this socket was cut by the server's shutdown (false for a client that closed its own connection). */
+export function cutAtShutdown(socket: object | undefined): boolean {
+  return socket !== undefined && cutSockets.has(socket);
+}
+
+/** The abort reason of a call whose connection closed: a client's abandonment, or the server's shutdown. */
+export function connectionClosedReason(socket: object): DOMException {
+  if (!cutAtShutdown(socket)) return new DOMException('client closed the connection', 'AbortError');
+  const reason = new DOMException('the server cut the connection at shutdown (SHUTDOWN_GRACE_MS)', 'AbortError');
+  cutReasons.add(reason);
+  return reason;
+}
+
+/** Whether an abort reason (an AbortSignal's) is the server's shutdown cutting the connection. */
+export function isCutAtShutdown(reason: unknown): boolean {
+  return typeof reason === 'object' && reason !== null && cutReasons.has(reason);
+}
