@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isCutAtShutdown } from '@app/common';
 import { AppConfig } from '@app/config';
 import { type LlmSpanHandle, TracerPort } from '@app/telemetry';
 import type { ChatCallOptions } from '../llm-call.types';
@@ -170,7 +171,7 @@ export class AttemptRunner {
           } catch (raw) {
             // Cancelled because the client went away: not the provider's failure, so not a span error.
             if (attempt.clientGone) {
-              span.setTag('llm.client_abort', true);
+              span.setTag(isCutAtShutdown(ctx.input.signal?.reason) ? 'llm.shutdown_cut' : 'llm.client_abort', true);
               return;
             }
             // The span says what kind of failure ended the attempt (the chain maps the same error: the same instance).

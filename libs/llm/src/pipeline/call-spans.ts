@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
-import { TokenBucket } from '@app/common';
+import { isCutAtShutdown, TokenBucket } from '@app/common';
 import { AppConfig } from '@app/config';
 import {
   formatTags,
@@ -189,8 +189,9 @@ export class CallSpans {
       });
       span.setError(error);
     } else if (error instanceof LlmCallAbandonedError) {
-      // The client went away: not the provider's failure, so not a span error.
-      span.setTag('llm.client_abort', true);
+      // The client went away, or the server's shutdown cut the connection: not the provider's failure, not a span
+      // error; which of the two, the tag says.
+      span.setTag(isCutAtShutdown(ctx.input.signal?.reason) ? 'llm.shutdown_cut' : 'llm.client_abort', true);
     } else {
       span.setError(error);
     }
