@@ -269,7 +269,9 @@ export function describeAdapterFailureContract<S extends FakeLlmServer, A extend
         const error = await providerFailure(adapter.generate(request()));
         expect(error).toMatchObject({ kind: 'invalid_response', retryable: false, details: { provider, model } });
         expect(error.message).toMatch(/exceeded 1048576 bytes.*LLM_MAX_RESPONSE_BYTES/);
-        expect(performance.now() - started).toBeLessThan(5_000);
+        // A hang guard, well under the test's 30 s: that it stopped reading early is what expectCutShort checks (the
+        // bytes the server sent), not a time a loaded CI runner cannot promise (7.6 s once for about 1 s here).
+        expect(performance.now() - started).toBeLessThan(15_000);
         await expectCutShort();
       });
 
@@ -293,7 +295,9 @@ export function describeAdapterFailureContract<S extends FakeLlmServer, A extend
         expect(error.message).toMatch(/exceeded 1048576 bytes.*LLM_MAX_RESPONSE_BYTES/);
         expect(text).toBeGreaterThan(0);
         expect(text).toBeLessThanOrEqual(limit);
-        expect(performance.now() - started).toBeLessThan(5_000);
+        // A hang guard, well under the test's 30 s: that it stopped reading early is what expectCutShort checks (the
+        // bytes the server sent), not a time a loaded CI runner cannot promise (7.6 s once for about 1 s here).
+        expect(performance.now() - started).toBeLessThan(15_000);
         await expectCutShort();
       });
 
