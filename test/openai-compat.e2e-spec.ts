@@ -591,6 +591,31 @@ describe('the OpenAI SDK against /v1 on the OpenAI-compatible adapter (loopback 
     ]);
   });
 
+  it("takes a tool result as langchain-openai sends it (the tool's name on the tool message), not sent on", async () => {
+    upstream.enqueue({ type: 'answer', text: 'Snowing.' });
+    // Not in the SDK's type of a tool message, but OpenAI's API takes it, and LangChain puts it on every tool result.
+    const toolResult = { role: 'tool', tool_call_id: 'call_lc1', name: 'get_weather', content: 'snow' };
+    const answer = await client(service).chat.completions.create({
+      model: 'gpt-4o-mini',
+      tools: [WEATHER_TOOL],
+      messages: [
+        { role: 'user', content: 'Weather in Oslo?' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_lc1', type: 'function', function: { name: 'get_weather', arguments: '{}' } }],
+        },
+        toolResult as OpenAI.Chat.Completions.ChatCompletionToolMessageParam,
+      ],
+    });
+    expect(answer.choices[0]!.message.content).toBe('Snowing.');
+    expect((upstream.requests[0]!.body as { messages: unknown[] }).messages[2]).toEqual({
+      role: 'tool',
+      tool_call_id: 'call_lc1',
+      content: 'snow',
+    });
+  });
+
   it('records an abandoned stream as 499 / client_abort and cancels the upstream request', async () => {
     upstream.enqueue({ type: 'answer', chunks: ['one ', 'two ', 'three ', 'four ', 'five'], chunkDelayMs: 300 });
     const before = service.stdout.length;

@@ -27,13 +27,16 @@ const KEYS: Record<string, ReadonlySet<string>> = {
   system: new Set(['role', 'content', 'name']),
   user: new Set(['role', 'content', 'name']),
   assistant: new Set(['role', 'content', 'name', 'tool_calls', 'refusal']),
-  tool: new Set(['role', 'content', 'tool_call_id']),
+  // `name` is not in OpenAI's tool message type, but its API takes it and LangChain sends it on every tool message
+  // (the tool's name): refused, every agent built on langchain-openai failed at its first tool result.
+  tool: new Set(['role', 'content', 'tool_call_id', 'name']),
 };
 
 /**
  * The messages of a request as the pipeline takes them: `developer` is a system message; content parts must be text
  * (joined by a newline); an assistant message may carry only tool calls; a tool message must answer a tool call of an
- * earlier assistant message (its function's name is looked up, as Gemini needs it). `name` is accepted and not sent.
+ * earlier assistant message (its function's name is looked up, as Gemini needs it). `name` (on any role, tool messages
+ * included) is accepted and not sent.
  */
 export function parseMessages(raw: readonly unknown[], issues: Issues): ChatMessage[] {
   const messages: ChatMessage[] = [];

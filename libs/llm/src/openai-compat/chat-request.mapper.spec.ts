@@ -102,6 +102,39 @@ describe('ChatRequestMapper: an OpenAI chat request onto the pipeline input', ()
     expect(call.input.chat!.toolChoice).toEqual({ name: 'get_weather' });
   });
 
+  it("takes a tool message's name, as langchain-openai sends it on every tool result (not sent on)", () => {
+    const call = mapper().map(
+      body({
+        messages: [
+          { role: 'user', content: 'Weather?' },
+          {
+            role: 'assistant',
+            content: '',
+            tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_weather', arguments: '{}' } }],
+          },
+          { role: 'tool', tool_call_id: 'c1', name: 'get_weather', content: 'sunny' },
+        ],
+        tools: [{ type: 'function', function: { name: 'get_weather' } }],
+      }),
+    );
+    expect(call.input.chat!.messages[2]).toEqual({
+      role: 'tool',
+      content: 'sunny',
+      toolCallId: 'c1',
+      toolName: 'get_weather',
+    });
+    const named = (name: unknown): unknown[] => [
+      { role: 'user', content: 'Weather?' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }],
+      },
+      { role: 'tool', tool_call_id: 'c1', name, content: 'sunny' },
+    ];
+    expect(refusal(() => mapper().map(body({ messages: named(7) }))).fields).toEqual(['messages[2].name']);
+  });
+
   it('names each invalid nested field, all at once', () => {
     expect(
       refusal(() =>
