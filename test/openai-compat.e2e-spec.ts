@@ -616,6 +616,62 @@ describe('the OpenAI SDK against /v1 on the OpenAI-compatible adapter (loopback 
     });
   });
 
+  it("takes OpenAI's parameters it does not translate at null or the default it keeps; refuses any other value", async () => {
+    upstream.enqueue({ type: 'answer', chunks: ['Fine.'] });
+    // As clients send them: the penalties at 0 (LibreChat, older LangChain), every unset field as null (clients that
+    // serialize a whole request type), stream obfuscation off to save bandwidth.
+    const stream = await client(service).chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'ok?' }],
+      frequency_penalty: 0,
+      presence_penalty: 0,
+      logprobs: false,
+      top_logprobs: null,
+      logit_bias: {},
+      seed: null,
+      store: false,
+      parallel_tool_calls: true,
+      modalities: ['text'],
+      service_tier: null,
+      reasoning_effort: null,
+      verbosity: null,
+      audio: null,
+      prediction: null,
+      safety_identifier: null,
+      prompt_cache_key: null,
+      stream: true,
+      stream_options: { include_usage: true, include_obfuscation: false },
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('Fine.');
+    const sent = upstream.requests[0]!.body as Record<string, unknown>;
+    for (const param of ['frequency_penalty', 'presence_penalty', 'logprobs', 'seed', 'store', 'parallel_tool_calls']) {
+      expect([param, sent[param]]).toEqual([param, undefined]);
+    }
+    expect(sent.stream_options).toEqual({ include_usage: true });
+
+    // A value that asks for something: refused, naming the parameter, never dropped.
+    const seeded = await apiError(
+      client(service).chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'ok?' }],
+        seed: 42,
+      }),
+    );
+    expect(seeded).toMatchObject({ status: 400, param: 'seed', code: 'unsupported_parameter' });
+    expect(seeded.message).toMatch(/does not translate/);
+    const penalised = await apiError(
+      client(service).chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'ok?' }],
+        presence_penalty: 0.6,
+      }),
+    );
+    expect(penalised).toMatchObject({ status: 400, param: 'presence_penalty', code: 'unsupported_parameter' });
+    expect(upstream.requests).toHaveLength(1);
+  });
+
   it('records an abandoned stream as 499 / client_abort and cancels the upstream request', async () => {
     upstream.enqueue({ type: 'answer', chunks: ['one ', 'two ', 'three ', 'four ', 'five'], chunkDelayMs: 300 });
     const before = service.stdout.length;

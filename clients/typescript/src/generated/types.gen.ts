@@ -288,6 +288,72 @@ export type ChatCompletionRequestDto = {
         [key: string]: unknown;
     };
     /**
+     * Only 0 (no penalty) or null.
+     */
+    frequency_penalty?: 0 | null;
+    /**
+     * Only 0 (no penalty) or null.
+     */
+    presence_penalty?: 0 | null;
+    /**
+     * Only false or null: log probabilities are not returned (`logprobs: null` in the answer).
+     */
+    logprobs?: false | null;
+    /**
+     * Only null.
+     */
+    top_logprobs?: null;
+    /**
+     * Only an empty object or null.
+     */
+    logit_bias?: {
+        [key: string]: never;
+    } | null;
+    /**
+     * Only null.
+     */
+    seed?: null;
+    /**
+     * Only false or null: nothing is stored for OpenAI's distillation or evals.
+     */
+    store?: false | null;
+    /**
+     * Only true (a provider may answer with several tool calls) or null.
+     */
+    parallel_tool_calls?: true | null;
+    /**
+     * Only `["text"]` or null.
+     */
+    modalities?: Array<'text'> | null;
+    /**
+     * Only null.
+     */
+    service_tier?: null;
+    /**
+     * Only null.
+     */
+    reasoning_effort?: null;
+    /**
+     * Only null.
+     */
+    verbosity?: null;
+    /**
+     * Only null.
+     */
+    audio?: null;
+    /**
+     * Only null.
+     */
+    prediction?: null;
+    /**
+     * Only null.
+     */
+    safety_identifier?: null;
+    /**
+     * Only null.
+     */
+    prompt_cache_key?: null;
+    /**
      * A model of the chain (LLM_MODEL, LLM_FALLBACK_MODELS) or an alias (LLM_MODEL_ALIASES): GET /v1/models.
      */
     model: string;

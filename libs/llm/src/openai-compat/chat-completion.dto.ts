@@ -24,6 +24,11 @@ const OBJECT = { type: 'object', additionalProperties: true } as const;
  * any other is refused (400, `param` naming it), never ignored. Nested fields (messages, tools, tool_choice,
  * response_format, stop, stream_options, metadata) are checked field by field, each refusal naming its path
  * (`messages[1].content[0].type`).
+ *
+ * The OpenAI parameters this gateway does not translate (`frequency_penalty` to `prompt_cache_key`, last) are taken
+ * only at a value that asks for nothing more than what it does: null, or OpenAI's default where the gateway behaves
+ * so (`presence_penalty: 0`, `store: false`); clients send them so. Any other value is refused (400
+ * `unsupported_parameter`), never ignored.
  */
 export class ChatCompletionRequestDto {
   /** A model of the chain (LLM_MODEL, LLM_FALLBACK_MODELS) or an alias (LLM_MODEL_ALIASES): GET /v1/models. */
@@ -121,6 +126,86 @@ export class ChatCompletionRequestDto {
   @ApiPropertyOptional({ oneOf: [{ type: 'string', enum: ['none', 'auto', 'required'] }, OBJECT] })
   @Allow()
   tool_choice?: unknown;
+
+  /** Only 0 (no penalty) or null. */
+  @ApiPropertyOptional({ type: 'number', nullable: true, enum: [0, null] })
+  @Allow()
+  frequency_penalty?: unknown;
+
+  /** Only 0 (no penalty) or null. */
+  @ApiPropertyOptional({ type: 'number', nullable: true, enum: [0, null] })
+  @Allow()
+  presence_penalty?: unknown;
+
+  /** Only false or null: log probabilities are not returned (`logprobs: null` in the answer). */
+  @ApiPropertyOptional({ type: 'boolean', nullable: true, enum: [false, null] })
+  @Allow()
+  logprobs?: unknown;
+
+  /** Only null. */
+  @ApiPropertyOptional({ type: 'integer', nullable: true, enum: [null] })
+  @Allow()
+  top_logprobs?: unknown;
+
+  /** Only an empty object or null. */
+  @ApiPropertyOptional({ type: 'object', additionalProperties: false, maxProperties: 0, nullable: true })
+  @Allow()
+  logit_bias?: unknown;
+
+  /** Only null. */
+  @ApiPropertyOptional({ type: 'integer', nullable: true, enum: [null] })
+  @Allow()
+  seed?: unknown;
+
+  /** Only false or null: nothing is stored for OpenAI's distillation or evals. */
+  @ApiPropertyOptional({ type: 'boolean', nullable: true, enum: [false, null] })
+  @Allow()
+  store?: unknown;
+
+  /** Only true (a provider may answer with several tool calls) or null. */
+  @ApiPropertyOptional({ type: 'boolean', nullable: true, enum: [true, null] })
+  @Allow()
+  parallel_tool_calls?: unknown;
+
+  /** Only `["text"]` or null. */
+  @ApiPropertyOptional({ type: 'array', items: { type: 'string', enum: ['text'] }, nullable: true })
+  @Allow()
+  modalities?: unknown;
+
+  /** Only null. */
+  @ApiPropertyOptional({ type: 'string', nullable: true, enum: [null] })
+  @Allow()
+  service_tier?: unknown;
+
+  /** Only null. */
+  @ApiPropertyOptional({ type: 'string', nullable: true, enum: [null] })
+  @Allow()
+  reasoning_effort?: unknown;
+
+  /** Only null. */
+  @ApiPropertyOptional({ type: 'string', nullable: true, enum: [null] })
+  @Allow()
+  verbosity?: unknown;
+
+  /** Only null. */
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, enum: [null] })
+  @Allow()
+  audio?: unknown;
+
+  /** Only null. */
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, nullable: true, enum: [null] })
+  @Allow()
+  prediction?: unknown;
+
+  /** Only null. */
+  @ApiPropertyOptional({ type: 'string', nullable: true, enum: [null] })
+  @Allow()
+  safety_identifier?: unknown;
+
+  /** Only null. */
+  @ApiPropertyOptional({ type: 'string', nullable: true, enum: [null] })
+  @Allow()
+  prompt_cache_key?: unknown;
 }
 
 /** A tool call of the answer. */

@@ -204,6 +204,63 @@ describe('ChatRequestMapper: an OpenAI chat request onto the pipeline input', ()
     });
   });
 
+  it('takes the OpenAI parameters it does not translate at null or at the default it keeps, and nothing else', () => {
+    const noOps = {
+      frequency_penalty: 0,
+      presence_penalty: 0,
+      logprobs: false,
+      top_logprobs: null,
+      logit_bias: {},
+      seed: null,
+      store: false,
+      parallel_tool_calls: true,
+      modalities: ['text'],
+      service_tier: null,
+      reasoning_effort: null,
+      verbosity: null,
+      audio: null,
+      prediction: null,
+      safety_identifier: null,
+      prompt_cache_key: null,
+    };
+    const plain = mapper().map(body());
+    const call = mapper().map(body(noOps));
+    expect(call.input.chat).toEqual(plain.input.chat);
+    const streamed = mapper().map(
+      body({ stream: true, stream_options: { include_usage: true, include_obfuscation: false } }),
+    );
+    expect(streamed).toMatchObject({ stream: true, includeUsage: true });
+
+    const asking: Record<string, unknown> = {
+      frequency_penalty: 0.5,
+      presence_penalty: -1,
+      logprobs: true,
+      top_logprobs: 3,
+      logit_bias: { '50256': -100 },
+      seed: 42,
+      store: true,
+      parallel_tool_calls: false,
+      modalities: ['text', 'audio'],
+      service_tier: 'flex',
+      reasoning_effort: 'low',
+      verbosity: 'high',
+      audio: { voice: 'alloy', format: 'mp3' },
+      prediction: { type: 'content', content: 'x' },
+      safety_identifier: 'u-1',
+      prompt_cache_key: 'k',
+    };
+    for (const [param, value] of Object.entries(asking)) {
+      expect([param, refusal(() => mapper().map(body({ [param]: value })))]).toEqual([
+        param,
+        { param, code: 'unsupported_parameter' },
+      ]);
+    }
+    expect(refusal(() => mapper().map(body({ stream: true, stream_options: { include_obfuscation: true } })))).toEqual({
+      param: 'stream_options.include_obfuscation',
+      code: 'unsupported_parameter',
+    });
+  });
+
   it('refuses stream_options without stream, and a conversation of system messages only', () => {
     expect(refusal(() => mapper().map(body({ stream_options: { include_usage: true } }))).fields).toEqual([
       'stream_options',

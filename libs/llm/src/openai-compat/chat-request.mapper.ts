@@ -19,6 +19,30 @@ export interface ChatCall {
   includeUsage: boolean;
 }
 
+/**
+ * The OpenAI parameters the gateway does not translate, with the values it takes them at: null (OpenAI's "not
+ * given") and, for some, the value that asks for just what the gateway does (OpenAI's default). Any other value is
+ * refused, naming the parameter: never ignored.
+ */
+const UNTRANSLATED: Readonly<Record<string, { accepted: readonly unknown[]; why: string }>> = {
+  frequency_penalty: { accepted: [0], why: 'no penalty is applied: only 0 or null' },
+  presence_penalty: { accepted: [0], why: 'no penalty is applied: only 0 or null' },
+  logprobs: { accepted: [false], why: 'log probabilities are not returned: only false or null' },
+  top_logprobs: { accepted: [], why: 'log probabilities are not returned: only null' },
+  logit_bias: { accepted: [{}], why: 'token biases are not translated: only {} or null' },
+  seed: { accepted: [], why: 'seeded sampling is not translated: only null' },
+  store: { accepted: [false], why: 'nothing is stored for distillation or evals: only false or null' },
+  parallel_tool_calls: { accepted: [true], why: 'a provider may answer with several tool calls: only true or null' },
+  modalities: { accepted: [['text']], why: 'the answer is text: only ["text"] or null' },
+  service_tier: { accepted: [], why: 'service tiers are not translated: only null' },
+  reasoning_effort: { accepted: [], why: 'reasoning effort is not translated: only null' },
+  verbosity: { accepted: [], why: 'verbosity is not translated: only null' },
+  audio: { accepted: [], why: 'audio output is not served: only null' },
+  prediction: { accepted: [], why: 'predicted outputs are not translated: only null' },
+  safety_identifier: { accepted: [], why: 'not translated (use user): only null' },
+  prompt_cache_key: { accepted: [], why: 'prompt cache keys are not translated: only null' },
+};
+
 const MAX_STOP_SEQUENCES = 4;
 const MAX_METADATA_PAIRS = 16;
 
@@ -42,6 +66,7 @@ export class ChatRequestMapper {
     if (body.n !== undefined && body.n !== null && body.n !== 1) {
       throw unsupported('n', `n: only one choice (n = 1) is served, not ${body.n}`, true);
     }
+    refuseUntranslated(body);
     const issues = new Issues();
     const messages = parseMessages(body.messages, issues);
     const stream = body.stream === true;
@@ -99,7 +124,16 @@ export class ChatRequestMapper {
     if (options === undefined) return false;
     if (!stream) return issues.add('stream_options', 'is only allowed when stream is true') ?? false;
     for (const key of Object.keys(options)) {
-      if (key !== 'include_usage') issues.add(`stream_options.${key}`, 'is not supported');
+      if (key === 'include_usage') continue;
+      // The stream carries no obfuscation field: false (or null) asks for just that.
+      if (key === 'include_obfuscation' && (options[key] === false || options[key] === null)) continue;
+      if (key === 'include_obfuscation') {
+        throw unsupported(
+          'stream_options.include_obfuscation',
+          'stream_options.include_obfuscation: this gateway does not obfuscate its stream; only false or null',
+        );
+      }
+      issues.add(`stream_options.${key}`, 'is not supported');
     }
     const include = options.include_usage;
     if (include !== undefined && include !== null && typeof include !== 'boolean') {
@@ -121,6 +155,21 @@ export class ChatRequestMapper {
       throw unsupported('response_format', `response_format: the ${name} provider cannot follow a JSON schema`, true);
     }
   }
+}
+
+/** Refuses the first untranslated parameter set to a value other than those it is taken at (UNTRANSLATED). */
+function refuseUntranslated(body: ChatCompletionRequestDto): void {
+  const fields = body as unknown as Record<string, unknown>;
+  for (const [param, { accepted, why }] of Object.entries(UNTRANSLATED)) {
+    const value = fields[param];
+    if (value === undefined || value === null || accepted.some((ok) => sameJson(ok, value))) continue;
+    throw unsupported(param, `${param}: this gateway does not translate it; ${why}`);
+  }
+}
+
+/** Equal as JSON values (the accepted values are numbers, booleans, {} and ["text"]). */
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** `{ [key]: value }` when the value is set, else nothing (optional fields stay absent, never undefined). */
