@@ -616,6 +616,24 @@ describe('the OpenAI SDK against /v1 on the OpenAI-compatible adapter (loopback 
     });
   });
 
+  it("takes the SDK stream helper's final message appended as it is (its `parsed` field), not sent on", async () => {
+    upstream.enqueue({ type: 'answer', chunks: ['Paris', '.'] }, { type: 'answer', text: 'About 2 million.' });
+    const openai = client(service);
+    const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+      { role: 'user', content: 'Capital of France?' },
+    ];
+    const first = await openai.chat.completions.stream({ model: 'gpt-4o-mini', messages }).finalMessage();
+    expect(first).toMatchObject({ role: 'assistant', content: 'Paris.', parsed: null });
+    messages.push(first, { role: 'user', content: 'Its population?' });
+    const second = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    expect(second.choices[0]!.message.content).toBe('About 2 million.');
+    expect((upstream.requests[1]!.body as { messages: unknown[] }).messages).toEqual([
+      { role: 'user', content: 'Capital of France?' },
+      { role: 'assistant', content: 'Paris.' },
+      { role: 'user', content: 'Its population?' },
+    ]);
+  });
+
   it("takes OpenAI's parameters it does not translate at null or the default it keeps; refuses any other value", async () => {
     upstream.enqueue({ type: 'answer', chunks: ['Fine.'] });
     // As clients send them: the penalties at 0 (LibreChat, older LangChain), every unset field as null (clients that

@@ -26,7 +26,19 @@ const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
 const KEYS: Record<string, ReadonlySet<string>> = {
   system: new Set(['role', 'content', 'name']),
   user: new Set(['role', 'content', 'name']),
-  assistant: new Set(['role', 'content', 'name', 'tool_calls', 'refusal']),
+  // An answer appended to the conversation as it came back carries the answer's own fields: `annotations` (OpenAI's
+  // answers), `parsed` (the openai SDK's stream helper and `parse()` add it), `audio` and `function_call` (null).
+  assistant: new Set([
+    'role',
+    'content',
+    'name',
+    'tool_calls',
+    'refusal',
+    'annotations',
+    'parsed',
+    'audio',
+    'function_call',
+  ]),
   // `name` is not in OpenAI's tool message type, but its API takes it and LangChain sends it on every tool message
   // (the tool's name): refused, every agent built on langchain-openai failed at its first tool result.
   tool: new Set(['role', 'content', 'tool_call_id', 'name']),
@@ -36,7 +48,8 @@ const KEYS: Record<string, ReadonlySet<string>> = {
  * The messages of a request as the pipeline takes them: `developer` is a system message; content parts must be text
  * (joined by a newline); an assistant message may carry only tool calls; a tool message must answer a tool call of an
  * earlier assistant message (its function's name is looked up, as Gemini needs it). `name` (on any role, tool messages
- * included) is accepted and not sent.
+ * included) is accepted and not sent, and so are an echoed answer's `annotations` and `parsed` (output, derived
+ * from its content).
  */
 export function parseMessages(raw: readonly unknown[], issues: Issues): ChatMessage[] {
   const messages: ChatMessage[] = [];
@@ -65,6 +78,19 @@ export function parseMessages(raw: readonly unknown[], issues: Issues): ChatMess
     if (kind === 'assistant') {
       if (value.refusal !== undefined && value.refusal !== null) {
         throw unsupported(`${at}.refusal`, `${at}.refusal: assistant refusals cannot be sent back to the model`, true);
+      }
+      if (value.audio !== undefined && value.audio !== null) {
+        throw unsupported(`${at}.audio`, `${at}.audio: audio answers cannot be sent back to the model`, true);
+      }
+      if (value.function_call !== undefined && value.function_call !== null) {
+        throw unsupported(
+          `${at}.function_call`,
+          `${at}.function_call: the deprecated function calling is not supported: use tool_calls`,
+          true,
+        );
+      }
+      if (value.annotations !== undefined && value.annotations !== null && !Array.isArray(value.annotations)) {
+        return issues.add(`${at}.annotations`, 'must be an array');
       }
       for (const call of toolCalls ?? []) calls.set(call.id, call.name);
       messages.push({ role: 'assistant', content, ...(toolCalls !== undefined ? { toolCalls } : {}) });

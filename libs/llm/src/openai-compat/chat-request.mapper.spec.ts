@@ -135,6 +135,28 @@ describe('ChatRequestMapper: an OpenAI chat request onto the pipeline input', ()
     expect(refusal(() => mapper().map(body({ messages: named(7) }))).fields).toEqual(['messages[2].name']);
   });
 
+  it("takes an answer appended as it came back (annotations, the SDK helpers' parsed, null audio), not sent on", () => {
+    const echoed = (extra: Record<string, unknown>): unknown[] => [
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: '{"a":1}', refusal: null, ...extra },
+      { role: 'user', content: 'More?' },
+    ];
+    const call = mapper().map(
+      body({ messages: echoed({ annotations: [], parsed: { a: 1 }, audio: null, function_call: null }) }),
+    );
+    expect(call.input.chat!.messages[1]).toEqual({ role: 'assistant', content: '{"a":1}' });
+    expect(refusal(() => mapper().map(body({ messages: echoed({ audio: { id: 'audio_1' } }) })))).toEqual({
+      param: 'messages[1].audio',
+      code: 'unsupported_value',
+    });
+    expect(
+      refusal(() => mapper().map(body({ messages: echoed({ function_call: { name: 'f', arguments: '{}' } }) }))),
+    ).toEqual({ param: 'messages[1].function_call', code: 'unsupported_value' });
+    expect(refusal(() => mapper().map(body({ messages: echoed({ annotations: 'x' }) }))).fields).toEqual([
+      'messages[1].annotations',
+    ]);
+  });
+
   it('names each invalid nested field, all at once', () => {
     expect(
       refusal(() =>
