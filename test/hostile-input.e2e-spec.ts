@@ -218,10 +218,17 @@ describe('hostile input: never a 5xx, and a body refused for its shape costs no 
     expect(refused.status).toBe(400);
     expect(refused.code).toBe('VALIDATION_FAILED');
     expect(refused.reasons).toEqual(['property status should not exist', 'property limit should not exist']);
-    // Under /v1, the OpenAI error body.
-    const models = await fetch(`${service.url}/v1/models?foo=1`);
-    expect(models.status).toBe(400);
-    expect(((await models.json()) as { error: { param: string } }).error.param).toBe('foo');
+    // Under /v1 a query string is ignored, as OpenAI ignores it (`?api-version=` of Azure-style clients).
+    expect((await fetch(`${service.url}/v1/models?foo=1`)).status).toBe(200);
+    const chat = await fetch(`${service.url}/v1/chat/completions?api-version=2024-10-21`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: 'Why is the sky blue?' }],
+      }),
+    });
+    expect(chat.status).toBe(200);
     // Declared query strings, and the probes (which take any, as the control room page does), still answer.
     expect((await fetch(`${service.url}/health?verbose=1`)).status).toBe(200);
     expect((await fetch(`${service.url}/forecast/cost?hours=6`)).status).toBe(200);

@@ -25,6 +25,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import {
+  AcceptsAnyQuery,
   buildProblem,
   DomainError,
   ErrorRenderers,
@@ -102,6 +103,9 @@ const ERROR_RESPONSE = { content: { 'application/json': { schema: { $ref: getSch
 @ApiResponse({ status: 504, description: 'server_error: the provider timed out', ...ERROR_RESPONSE })
 @UseFilters(OpenAiErrorFilter)
 @RequireScope('invoke')
+// As OpenAI does, a query string is ignored here, not refused: clients written for Azure-style endpoints add
+// `?api-version=...` to every call, and list calls may carry `limit` or `after`. Nothing under /v1 reads one.
+@AcceptsAnyQuery()
 @Controller('v1')
 export class OpenAiCompatController implements OnModuleInit {
   /** `created` of the listed models: when this process started. */
