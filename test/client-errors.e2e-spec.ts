@@ -46,6 +46,14 @@ describe("requests Node's HTTP parser refuses (built service)", () => {
     expect(await raw(service.url, 'GET /health HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
   });
 
+  it('two Host lines: 400 problem+json (Node kept the first and answered as if there were one)', async () => {
+    const answer = await raw(service.url, 'GET /health HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    const [head, body] = answer.split('\r\n\r\n') as [string, string];
+    expect(head).toMatch(/^connection: close/im);
+    expect(JSON.parse(body)).toMatchObject({ status: 400, code: 'MALFORMED_REQUEST' });
+  });
+
   it('a malformed request line: 400 problem+json', async () => {
     const answer = await raw(service.url, 'G\u0001T / HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);

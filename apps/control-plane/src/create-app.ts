@@ -9,7 +9,7 @@ import {
   handleClientError,
   JSON_MEDIA_TYPE,
   markCutAtShutdown,
-  missingHostHeader,
+  badHostHeader,
   parseJsonBody,
   routeJsonBodyLimits,
 } from '@app/common';
@@ -95,7 +95,7 @@ function requireHostHeader(app: NestFastifyApplication): void {
     .getHttpAdapter()
     .getInstance()
     .addHook('onRequest', (request, _reply, done) => {
-      const refusal = missingHostHeader(request);
+      const refusal = badHostHeader(request);
       if (refusal) done(refusal);
       else done();
     });
