@@ -19,6 +19,7 @@ export * from './http/shutdown-cut';
 export * from './text/sanitize';
 export * from './text/text-redactor';
 export * from './text/truncate';
+export * from './text/url-for-display';
 export * from './validation/validation';
 export * from './validation/undeclared-query.guard';
 export * from './validation/is-not-blank';

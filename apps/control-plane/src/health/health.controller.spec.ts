@@ -14,12 +14,13 @@ interface Setup {
   tracer?: TracerStatus;
   agent?: AgentProbe;
   datadogConfigured?: boolean;
+  apiUrl?: string;
 }
 
 function readiness(setup: Setup = {}): ReturnType<HealthController['readiness']> {
   const config = {
     service: { name: 'lrcp', env: 'test', version: '0.0.0' },
-    datadog: { configured: setup.datadogConfigured ?? false, apiUrl: 'https://api.datadoghq.eu' },
+    datadog: { configured: setup.datadogConfigured ?? false, apiUrl: setup.apiUrl ?? 'https://api.datadoghq.eu' },
   } as unknown as AppConfig;
   const health: MetricsHealth = { ok: true, target: 'udp://127.0.0.1:8125', sendErrors: 0, ...setup.metrics };
   const metrics = { health: () => health } as unknown as MetricsPort;
@@ -79,5 +80,17 @@ describe('HealthController readiness: ok only for what was checked', () => {
       detail: 'keys configured for https://api.datadoghq.eu; not checked (readiness does not call the API)',
     });
     expect((await readiness()).dependencies.datadogApi!.status).toBe('unconfigured');
+  });
+
+  it('shows configured URLs without their user information or query: the probe is public', async () => {
+    const ready = await readiness({
+      datadogConfigured: true,
+      apiUrl: 'https://dd-user:proxy-pass@proxy.example:8443/datadog?token=t0k3n',
+      tracer: { enabled: true, agentUrl: 'http://agent:agent-pass@127.0.0.1:8126', llmobsEnabled: false },
+    });
+    const shown = JSON.stringify(ready);
+    for (const secret of ['proxy-pass', 'dd-user', 't0k3n', 'agent-pass']) expect(shown).not.toContain(secret);
+    expect(ready.dependencies.datadogApi!.detail).toContain('https://proxy.example:8443/datadog;');
+    expect(ready.dependencies.tracer!.detail).toContain('dd-trace sending to http://127.0.0.1:8126,');
   });
 });

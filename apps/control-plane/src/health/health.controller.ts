@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AcceptsAnyQuery, Public } from '@app/common';
+import { AcceptsAnyQuery, Public, urlForDisplay } from '@app/common';
 import { AppConfig } from '@app/config';
 import { type MetricsHealth, MetricsPort, ReadinessRegistry, SkipTelemetry, TracerPort } from '@app/telemetry';
 import { DependencyStatusDto, LivenessDto, ReadinessDto } from './health.dto';
@@ -36,15 +36,17 @@ export class HealthController {
     const tracer = this.tracer.status();
     const agent = await this.tracer.probeAgent();
     const llmobs = `LLM Observability ${tracer.llmobsEnabled ? 'on' : 'off'}`;
+    // Public: configured URLs are shown without their user information or query (a proxy's credentials).
+    const agentUrl = tracer.agentUrl === undefined ? 'agent' : urlForDisplay(tracer.agentUrl);
     // `ok` only for what was checked.
     const dependencies: Record<string, DependencyStatusDto> = {
       metrics: metricsStatus(this.metrics.health()),
       tracer: !tracer.enabled
         ? { status: 'disabled', detail: 'DD_TRACE_ENABLED=false' }
         : agent === undefined
-          ? { status: 'unverified', detail: `dd-trace sending to ${tracer.agentUrl ?? 'agent'}, not probed; ${llmobs}` }
+          ? { status: 'unverified', detail: `dd-trace sending to ${agentUrl}, not probed; ${llmobs}` }
           : agent.reachable
-            ? { status: 'ok', detail: `dd-trace sending to ${tracer.agentUrl ?? 'agent'}, /info answers; ${llmobs}` }
+            ? { status: 'ok', detail: `dd-trace sending to ${agentUrl}, /info answers; ${llmobs}` }
             : {
                 status: 'degraded',
                 detail: `${agent.detail}: traces and LLM Observability events are dropped until it answers; ${llmobs}`,
@@ -52,7 +54,7 @@ export class HealthController {
       datadogApi: this.config.datadog.configured
         ? {
             status: 'unverified',
-            detail: `keys configured for ${this.config.datadog.apiUrl}; not checked (readiness does not call the API)`,
+            detail: `keys configured for ${urlForDisplay(this.config.datadog.apiUrl)}; not checked (readiness does not call the API)`,
           }
         : {
             status: 'unconfigured',

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { urlForDisplay } from '@app/common';
 import { AppConfig } from '@app/config';
 import { MetricsPort, TracerPort } from '@app/telemetry';
 import { DatadogApiError } from '../datadog.errors';
@@ -151,7 +152,7 @@ export class DatadogProductsService {
         ),
       })),
     ];
-    return { site: this.config.datadog.site, api_url: this.config.datadog.apiUrl, products };
+    return { site: this.config.datadog.site, api_url: urlForDisplay(this.config.datadog.apiUrl), products };
   }
 
   private async agentReachability(): Promise<Reachability> {
