@@ -22,12 +22,14 @@ export interface HealthScoreSettings {
 }
 
 /**
- * Latency bucket bounds asked of the ledger: the ledger's latency ladder (E12, about 21 % apart) from 1/8 of the SLO
- * to 4 × the SLO (the curve is flat beyond 2.5 ×; the last bound is at least 3.2 ×). Bounds on the ladder let the
- * ledger answer from its 10-second rollups instead of scanning the window's records.
+ * Latency bucket bounds asked of the ledger: the ledger's latency ladder (E12, about 21 % apart) from its first bound
+ * (1 ms) to 4 × the SLO (the curve is flat beyond 2.5 ×; the last bound is at least 3.2 ×). The whole low end is
+ * asked, not only what the score's curve needs: the p50 and p95 are reported as they are (a window of 5 ms calls
+ * read p50 135 ms and p95 256 ms when the first bound was SLO / 8, interpolated from 0 to 250 ms). Bounds on the
+ * ladder let the ledger answer from its 10-second rollups instead of scanning the window's records.
  */
 export function latencyBounds(latencySloMs: number): number[] {
-  return LATENCY_LADDER_MS.filter((b) => b >= latencySloMs / 8 && b <= 4 * latencySloMs);
+  return LATENCY_LADDER_MS.filter((b) => b <= 4 * latencySloMs);
 }
 
 /**
