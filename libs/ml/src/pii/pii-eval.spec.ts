@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import { PII_TYPES, PiiDetector, type PiiFinding, type PiiType } from './pii-detector';
+import { evaluatePiiDetector, formatPiiEvalReport, loadPiiEvalSet, parsePiiEvalSet } from './pii-eval';
+
+const dataDir = join(__dirname, '..', '..', '..', '..', 'data', 'pii-eval');
+const row = (text: string, spans: { type: string; value: string }[] = []): string =>
+  JSON.stringify({ text, spans, note: 'n' });
+
+describe('parsePiiEvalSet', () => {
+  it('locates each value in its text, a repeated value at its next occurrence', () => {
+    const parsed = parsePiiEvalSet(
+      row('call 020 7946 0958 or 020 7946 0958', [
+        { type: 'phone', value: '020 7946 0958' },
+        { type: 'phone', value: '020 7946 0958' },
+      ]),
+    );
+    expect(parsed[0]?.spans.map((s) => [s.start, s.end])).toEqual([
+      [5, 18],
+      [22, 35],
+    ]);
+  });
+  it('refuses a value that is not in its text, naming the line', () => {
+    expect(() =>
+      parsePiiEvalSet(`${row('a')}\n${row('mail me', [{ type: 'email', value: 'x@example.com' }])}`),
+    ).toThrow(/line 2: value "x@example.com" does not occur/);
+  });
+  it('refuses a value labelled twice that occurs once', () => {
+    expect(() =>
+      parsePiiEvalSet(
+        row('x@example.com', [
+          { type: 'email', value: 'x@example.com' },
+          { type: 'email', value: 'x@example.com' },
+        ]),
+      ),
+    ).toThrow(/does not occur/);
+  });
+  it('refuses an unknown type and a row that is not JSON', () => {
+    expect(() => parsePiiEvalSet(row('a b', [{ type: 'name', value: 'a' }]))).toThrow(/unknown type "name"/);
+    expect(() => parsePiiEvalSet('{"text": ')).toThrow(/line 1: not JSON/);
+  });
+});
+
+describe('evaluatePiiDetector', () => {
+  // A stand-in detector that reports fixed findings, so each scoring rule is checked on its own.
+  const fixed = (byText: Record<string, PiiFinding[]>) => ({ detect: (text: string) => byText[text] ?? [] });
+  const text = 'mail a@example.com, card 4111 1111 1111 1111, v1.2.3.4';
+  const rows = parsePiiEvalSet(
+    row(text, [
+      { type: 'email', value: 'a@example.com' },
+      { type: 'credit_card', value: '4111 1111 1111 1111' },
+    ]),
+  );
+  const at = (value: string, type: PiiType, trim = 0): PiiFinding => {
+    const start = text.indexOf(value);
+    return { type, start, end: start + value.length - trim };
+  };
+
+  it('counts a value found when a finding of its type covers it whole', () => {
+    const report = evaluatePiiDetector(fixed({ [text]: [at('mail a@example.com', 'email')] }), rows);
+    expect(report.perType.email).toMatchObject({ labelled: 1, found: 1, recall: 1, correct: 1, precision: 1 });
+    expect(report.perType.credit_card).toMatchObject({ labelled: 1, found: 0, recall: 0 });
+    expect(report.misses).toEqual([expect.objectContaining({ type: 'credit_card', partial: false })]);
+    expect(report.leaked).toBe(1);
+  });
+  it('a finding that covers part of a value is a partial miss, though a correct finding', () => {
+    const report = evaluatePiiDetector(fixed({ [text]: [at('4111 1111 1111 1111', 'credit_card', 5)] }), rows);
+    expect(report.perType.credit_card).toMatchObject({ found: 0, correct: 1, falsePositives: 0 });
+    expect(report.misses.find((m) => m.type === 'credit_card')).toMatchObject({ partial: true });
+    expect(report.leaked).toBe(2);
+  });
+  it('counts a finding on nothing labelled as a false positive, one on another type apart', () => {
+    const report = evaluatePiiDetector(
+      fixed({ [text]: [at('1.2.3.4', 'ip_address'), at('4111 1111 1111 1111', 'phone')] }),
+      rows,
+    );
+    expect(report.perType.ip_address).toMatchObject({ findings: 1, falsePositives: 1, precision: 0 });
+    expect(report.perType.phone).toMatchObject({ findings: 1, falsePositives: 0, wrongType: 1, precision: 1 });
+    expect(report.falsePositives).toEqual([
+      expect.objectContaining({ type: 'ip_address', value: '1.2.3.4' }),
+      expect.objectContaining({ type: 'phone', labelled: 'credit_card' }),
+    ]);
+    expect(report.misses.find((m) => m.type === 'credit_card')).toMatchObject({ coveredAsOtherType: true });
+    expect(report.leaked).toBe(1);
+    expect(report.overall).toMatchObject({ labelled: 2, found: 0, findings: 2, falsePositives: 1, wrongType: 1 });
+  });
+  it('formats a table row per type and the overall row', () => {
+    const table = formatPiiEvalReport(evaluatePiiDetector(fixed({}), rows), true);
+    for (const type of PII_TYPES) expect(table).toContain(`| \`${type}\` |`);
+    expect(table).toMatch(/\| \*\*overall\*\* \| 2 \| 0 \| 0\.0% \|/);
+    expect(table).toContain('misses (2)');
+  });
+});
+
+describe('data/pii-eval', () => {
+  const evalSet = loadPiiEvalSet(join(dataDir, 'eval.jsonl'));
+  it('eval.jsonl: at least 300 rows, every type labelled 20+ times, 150+ hard negatives', () => {
+    expect(evalSet.length).toBeGreaterThanOrEqual(300);
+    for (const type of PII_TYPES)
+      expect(evalSet.flatMap((r) => r.spans).filter((s) => s.type === type).length).toBeGreaterThanOrEqual(20);
+    expect(evalSet.filter((r) => r.spans.length === 0).length).toBeGreaterThanOrEqual(150);
+  });
+  it('every labelled value occurs in its row (the loader located it)', () => {
+    for (const r of evalSet) for (const s of r.spans) expect(r.text.slice(s.start, s.end)).toBe(s.value);
+  });
+  it('the detector runs over the whole set', () => {
+    expect(evaluatePiiDetector(new PiiDetector(), evalSet).overall.labelled).toBe(
+      evalSet.reduce((n, r) => n + r.spans.length, 0),
+    );
+  });
+});

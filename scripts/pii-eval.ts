@@ -1,0 +1,27 @@
+/**
+ * The PII detector's labelled evaluation (data/pii-eval; docs/ml.md, "Personal data and secrets").
+ *
+ *   sh scripts/ts-run.sh scripts/pii-eval.ts [--set eval|holdout] [--misses] [--json]
+ *
+ * Prints recall and precision per type and overall as a Markdown table; --misses lists every missed value and every
+ * false positive with its line; --json prints the report as JSON instead.
+ */
+import { join } from 'node:path';
+import { PiiDetector } from '../libs/ml/src/pii/pii-detector';
+import { evaluatePiiDetector, formatPiiEvalReport, loadPiiEvalSet } from '../libs/ml/src/pii/pii-eval';
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const setIndex = args.indexOf('--set');
+  const set = setIndex >= 0 ? args[setIndex + 1] : 'eval';
+  if (set !== 'eval' && set !== 'holdout') {
+    console.error('usage: pii-eval.ts [--set eval|holdout] [--misses] [--json]');
+    process.exit(2);
+  }
+  const file = join(process.cwd(), 'data', 'pii-eval', `${set}.jsonl`);
+  const report = evaluatePiiDetector(new PiiDetector(), loadPiiEvalSet(file));
+  if (args.includes('--json')) console.log(JSON.stringify(report, null, 2));
+  else console.log(`${file} (${report.rows} rows)\n\n${formatPiiEvalReport(report, args.includes('--misses'))}`);
+}
+
+main();
