@@ -205,8 +205,66 @@ describe('PiiDetector', () => {
         expect({ name, ratio, linear: ratio < 24 }).toEqual({ name, ratio, linear: true });
       }
     });
-    it('reads a credential assignment on its own line only', () => {
+    it('finds GitLab tokens by their own rule (glpat- has a dash) and assignments on the next YAML line', () => {
+      expect(valuesIn('leaked glpat-Xr4Tq9LmZ2Vb7Nc1Kd8P in the job log')).toEqual(['glpat-Xr4Tq9LmZ2Vb7Nc1Kd8P']);
       expect(valuesIn('env:\n  DEPLOY_TOKEN: Zq8xLm2Np5Rt')).toEqual(['Zq8xLm2Np5Rt']);
+    });
+    it('finds pwd= and the password of a URL, even when the host has no dot', () => {
+      expect(valuesIn('login user=ops pwd=Kx7!mq2Lz9 ok')).toEqual(['Kx7!mq2Lz9']);
+      expect(valuesIn('DB=postgres://app:Pw9-zz_Q1@db:5432/orders')).toEqual(['Pw9-zz_Q1']);
+      expect(valuesIn('redis://:Qm2Lx8Vr@cache:6379/0')).toEqual(['Qm2Lx8Vr']);
+      expect(typesIn('see https://docs.example.com:8443/path and http://host:8080/x')).toEqual([]);
+      expect(
+        typesIn('postgres://USER:PASSWORD@db/x, postgres://app:<POSTGRES_PASSWORD>@db/x, redis://:${PW}@c'),
+      ).toEqual([]);
+    });
+    it('finds Slack webhook URLs and Stripe webhook secrets', () => {
+      const hook = 'https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/cccccccccccccccccccccccc';
+      expect(valuesIn(`post to ${hook} on failure`)).toEqual([hook]);
+      expect(valuesIn('signing secret whsec_Lm2Np5Rt7Vw9Xz1Bc3Df5Gh')).toEqual(['whsec_Lm2Np5Rt7Vw9Xz1Bc3Df5Gh']);
+    });
+    it('near misses: masks, redactions, references, timestamps and the shell working directory are not secrets', () => {
+      for (const text of [
+        'password: "********"',
+        'api_key=REDACTED',
+        'const password = process.env.DB_PASSWORD;',
+        'token = os.environ.API_TOKEN',
+        'password_changed_at=2024-11-05T14:03:22Z',
+        'PWD=/home/app/releases OLDPWD=/home/app',
+      ])
+        expect([text, typesIn(text)]).toEqual([text, []]);
+    });
+    it('finds URL-encoded e-mail addresses, not git remotes or retina assets', () => {
+      expect(valuesIn('GET /u?e=ana.p%40example.org&x=1')).toEqual(['ana.p%40example.org']);
+      expect(
+        typesIn('git remote add origin git@gitlab.example.com:ops/infra.git; icon@2x.png, icon@1.5x.webp'),
+      ).toEqual([]);
+      expect(valuesIn('git@example.com wrote: thanks')).toEqual(['git@example.com']);
+    });
+    it('IP addresses: not 0.0.0.0, loopback, netmasks or version numbers; IPv4-mapped IPv6 as one address', () => {
+      expect(
+        typesIn('bind 0.0.0.0:3000, 127.0.0.1:8126, ::ffff:127.0.0.1, mask 255.255.255.0, version 6.2.0.1, v3.1.4.1'),
+      ).toEqual([]);
+      expect(valuesIn('remote ::ffff:198.51.100.7 port 5123')).toEqual(['::ffff:198.51.100.7']);
+      expect(valuesIn('agent 1.2.0.4 from 198.51.100.7')).toEqual(['1.2.0.4', '198.51.100.7']);
+    });
+    it('national ids: keyed 9-digit SSN/SIN, lower-case NINO; digits after +CC are a phone', () => {
+      expect(valuesIn('{"ssn":"536221947"}')).toEqual(['536221947']);
+      expect(valuesIn('sin: 193456787')).toEqual(['193456787']);
+      expect(typesIn('ssn=000221947, order 536221947')).toEqual([]);
+      expect(valuesIn('my ni number is wp 41 27 63 b')).toEqual(['wp 41 27 63 b']);
+      expect(detector.detect('call +61 193 456 787').map((f) => f.type)).toEqual(['phone']);
+    });
+    it('cards in four dotted groups, IBANs in lower case (checksum decides)', () => {
+      expect(typesIn('card 4111.1111.1111.1111')).toEqual(['credit_card']);
+      expect(typesIn('card 4111.1111.1111.1112, oid 1.3.6.1.4.1.2021.10.1')).toEqual([]);
+      expect(valuesIn('iban de89370400440532013000 thanks')).toEqual(['de89370400440532013000']);
+      expect(typesIn('iban de89370400440532013001')).toEqual([]);
+    });
+    it('phones: +1 with dashes, URL-encoded +, DE slash and mobiles, Brazil', () => {
+      for (const phone of ['1-888-555-0142', '%2B33639981177', '040/4567890', '0176 12345678', '(21) 98877-6655'])
+        expect(valuesIn(`reach me at ${phone}, thanks`)).toEqual([phone]);
+      expect(typesIn('on 05/11/2024, ratio 089/123, 0151 234, lot 0176-1234567890')).toEqual([]);
     });
   });
 

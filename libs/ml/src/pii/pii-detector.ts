@@ -34,7 +34,34 @@ interface Rule {
 const digitsOf = (text: string): string => text.replace(/\D/g, '');
 
 const CREDENTIAL_KEY =
-  /api[_-]?key|apikey|secret|token|passw(?:or)?d|access[_-]?key|private[_-]?key|client[_-]?secret/i;
+  /api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|private[_-]?key|client[_-]?secret/i;
+
+/** A stand-in for a secret: a mask (********, xxxx), a redaction, <PASSWORD>, ${DB_PASSWORD}, $DB_PASSWORD. */
+const placeholder = (value: string): boolean =>
+  /^(?:\*+|x+|\[?redacted\]?|<[^<>]*>|\$\{?[A-Za-z_]\w*\}?)$/i.test(value);
+
+/**
+ * Whether `key = value` assigns a credential: the key is named like one and the value is not a stand-in for one
+ * (a mask, a redaction, a reference to where the value lives, a timestamp, the shell's working directory).
+ */
+function credentialAssignment(key: string, value: string): boolean {
+  if (!CREDENTIAL_KEY.test(key) || placeholder(value)) return false;
+  if (/^(?:process\.env|import\.meta\.env|os\.environ|env|config|settings|this|self)\.[A-Za-z_]/.test(value))
+    return false;
+  if (/^\d{4}-\d{2}-\d{2}/.test(value)) return false;
+  return !(/pwd$/i.test(key) && /^[/~]/.test(value)); // PWD=/home/app, OLDPWD=...
+}
+
+/** Addresses that are never a person's: this network (0/8), loopback (127/8), reserved and broadcast (240/4). */
+const NON_PERSONAL_IPV4 = /^(?:0|127|24\d|25[0-5])\./;
+
+/** A version or section number written like an address: v1.2.3.4, version 7.52.0.1, build 4.8.1.0, § 4.2.1.3. */
+const VERSION_BEFORE = /(?:\bv|\b(?:ver|version|build|release|rev|revision|firmware|section|chapter)[.:]?\s?|§\s?)$/i;
+
+/** A number just after `+CC ` is the rest of an international phone number, not an id (+61 491 570 156). */
+const AFTER_COUNTRY_CODE = /(?:\+|%2B)\d{1,3}[ .-]?$/i;
+const precededBy = (m: RegExpExecArray, before: RegExp, start = m.index): boolean =>
+  before.test(m.input.slice(Math.max(0, start - 16), start));
 
 /**
  * Rules in priority order: when two findings overlap, the earlier rule wins (a key inside a bearer header
@@ -58,10 +85,27 @@ const RULES: readonly Rule[] = [
   { type: 'secret', pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/g },
   { type: 'secret', pattern: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g, needs: /AIza/ },
   { type: 'secret', pattern: /\bya29\.[0-9A-Za-z_-]{20,}/g, needs: /ya29\./ },
-  { type: 'secret', pattern: /\b(?:sk|pk|rk)[-_][A-Za-z0-9_-]{16,}/g },
+  { type: 'secret', pattern: /\b(?:sk|pk|rk|whsec)[-_][A-Za-z0-9_-]{16,}/g },
+  {
+    // Slack incoming-webhook URLs: whoever holds one can post to the channel.
+    type: 'secret',
+    pattern: /\b(?:https?:\/\/)?hooks\.slack\.com\/services\/[A-Za-z0-9_/-]{16,}/g,
+    needs: /hooks\.slack\.com/,
+  },
+  {
+    // The password in a URL's userinfo: postgres://app:PASSWORD@db:5432/orders, redis://:PASSWORD@cache. Before
+    // the e-mail rule, which would otherwise take `PASSWORD@host.tld` (and miss it when the host has no dot).
+    type: 'secret',
+    // Not a placeholder (postgres://USER:PASSWORD@host, ...:<POSTGRES_PASSWORD>@...).
+    pattern: /:\/\/[^\s/:@]*:([^\s/@]+)@/g,
+    needs: /:\/\//,
+    group: 1,
+    validate: (m) => !placeholder(m[1]!) && !/^[A-Z_]+$/.test(m[1]!),
+  },
   { type: 'secret', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})/g },
   { type: 'secret', pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/g, needs: /xox/ },
-  { type: 'secret', pattern: /\b(?:glpat|npm)_[A-Za-z0-9_-]{20,}/g },
+  // GitLab personal access tokens are glpat- (a dash), npm tokens npm_.
+  { type: 'secret', pattern: /\b(?:glpat-|npm_)[A-Za-z0-9_-]{20,}/g },
   {
     // This service's own API keys: `lrcp_` then a label and the random part (the generated development key is
     // `lrcp_dev_` + 43 base64url characters, libs/security DEVELOPMENT_KEY_PREFIX; docs/security.md asks for
@@ -80,16 +124,23 @@ const RULES: readonly Rule[] = [
     pattern: /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+)["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9_\-./+=~!@#$%^&*]{8,})/g,
     needs: /[:=]/,
     group: 2,
-    validate: (m) => CREDENTIAL_KEY.test(m[1]!),
+    validate: (m) => credentialAssignment(m[1]!, m[2]!),
   },
   // --- contact and financial data ---
   {
     // The local part starts where a run of its characters starts (the lookbehind): without it every position of
     // a long run (a base64 blob) rescanned the run to its end looking for an @, quadratic: 80 KB took 10 s.
+    // `%40` is an @ URL-encoded in a logged query string (?email=jane%40example.com).
     type: 'email',
     pattern:
-      /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}/g,
-    needs: /@/,
+      /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}/g,
+    needs: /@|%40/,
+    validate: (m) => {
+      const at = m[0].search(/@|%40/);
+      // SCP-style git remotes (git@github.com:org/repo.git) and retina assets (logo@2x.png) are not addresses.
+      if (m[0].slice(0, at) === 'git' && m.input[m.index + m[0].length] === ':') return false;
+      return !/^(?:@|%40)\d+(?:\.\d+)?x\./i.test(m[0].slice(at));
+    },
   },
   {
     type: 'iban',
@@ -97,21 +148,44 @@ const RULES: readonly Rule[] = [
     validate: (m) => ibanValid(m[0].replace(/ /g, '')),
   },
   {
+    // Typed in lower case (users do): compact only, the checksum decides.
+    type: 'iban',
+    pattern: /\b[a-z]{2}\d{2}[a-z0-9]{11,30}\b/g,
+    validate: (m) => ibanValid(m[0].toUpperCase()),
+  },
+  {
     type: 'credit_card',
     pattern: /(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d-])/g,
+    validate: (m) => paymentCardValid(digitsOf(m[0])),
+  },
+  {
+    // Dotted, only as four groups of four (a looser dotted form would read version strings and OIDs).
+    type: 'credit_card',
+    pattern: /(?<![\d.])\d{4}\.\d{4}\.\d{4}\.\d{4}(?![\d.]*\d)/g,
     validate: (m) => paymentCardValid(digitsOf(m[0])),
   },
   {
     // US SSN, dashed or spaced (a bare 9-digit number is too ambiguous).
     type: 'national_id',
     pattern: /(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])/g,
-    validate: (m) => ssnValid(m[1]!, m[3]!, m[4]!),
+    validate: (m) => ssnValid(m[1]!, m[3]!, m[4]!) && !precededBy(m, AFTER_COUNTRY_CODE),
   },
   {
     // Canadian SIN: 3-3-3 digits, Luhn.
     type: 'national_id',
     pattern: /(?<![\d-])[0-79]\d{2}([- ])\d{3}\1\d{3}(?![\d-])/g,
-    validate: (m) => luhnValid(digitsOf(m[0])),
+    validate: (m) => luhnValid(digitsOf(m[0])) && !precededBy(m, AFTER_COUNTRY_CODE),
+  },
+  {
+    // A bare 9-digit SSN or SIN only where a key names it (ssn=384201956, "sin": "271836454").
+    type: 'national_id',
+    pattern:
+      /\b(?:ssn|sin|social[ _-]?(?:security|insurance)(?:[ _-]?(?:no|num|number))?)["']?\s*[:=]\s*["']?(\d{9})(?!\d)/gi,
+    group: 1,
+    validate: (m) => {
+      const d = m[1]!;
+      return ssnValid(d.slice(0, 3), d.slice(3, 5), d.slice(5)) || luhnValid(d);
+    },
   },
   {
     // Spanish DNI / NIE: mod-23 check letter.
@@ -122,32 +196,45 @@ const RULES: readonly Rule[] = [
   {
     // UK National Insurance number: prefix rules from HMRC (no checksum exists).
     type: 'national_id',
-    pattern: /\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/g,
+    pattern: /\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/gi,
   },
   {
+    // IPv6, before IPv4 so an IPv4-mapped address (::ffff:192.0.2.128, Node's remoteAddress) is one finding.
+    type: 'ip_address',
+    pattern:
+      /(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4})(?:%[A-Za-z0-9]+)?(?![0-9A-Fa-f:])/g,
+    needs: /:.*:/,
+    validate: (m) => {
+      const address = m[0].replace(/%.*$/, '');
+      const mapped = /(\d{1,3}(?:\.\d{1,3}){3})$/.exec(address);
+      return address.length >= 6 && isIP(address) === 6 && !(mapped && NON_PERSONAL_IPV4.test(mapped[1]!));
+    },
+  },
+  {
+    // Not 0.0.0.0, loopback or reserved addresses, nor a version or section number (v1.2.3.4, version 7.52.0.1).
     type: 'ip_address',
     pattern: /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]*\d)/g,
-  },
-  {
-    type: 'ip_address',
-    pattern: /(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%[A-Za-z0-9]+)?(?![0-9A-Fa-f:])/g,
-    needs: /:.*:/,
-    validate: (m) => m[0].length >= 6 && isIP(m[0].replace(/%.*$/, '')) === 6,
+    validate: (m) => !NON_PERSONAL_IPV4.test(m[0]) && !precededBy(m, VERSION_BEFORE),
   },
   {
     // International (+CC ...) numbers, 8-15 digits.
     type: 'phone',
-    pattern: /(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}(?!\d)/g,
-    needs: /\+/,
+    pattern: /(?<![\w+])(?:\+|%2B)\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}(?!\d)/gi,
+    needs: /\+|%2B/i,
     validate: (m) => {
-      const n = digitsOf(m[0]).length;
+      const n = digitsOf(m[0].replace(/^%2B/i, '')).length;
       return n >= 8 && n <= 15;
     },
   },
   {
     // North American numbers: (NXX) NXX-XXXX, NXX-NXX-XXXX, NXX.NXX.XXXX.
     type: 'phone',
-    pattern: /(?<![\d-])(?:\(([2-9]\d{2})\) ?|([2-9]\d{2})[-. ])[2-9]\d{2}[-. ]\d{4}(?![\d-])/g,
+    pattern: /(?<![\d-])(?:1[-. ])?(?:\(([2-9]\d{2})\) ?|([2-9]\d{2})[-. ])[2-9]\d{2}[-. ]\d{4}(?![\d-])/g,
+  },
+  {
+    // Brazilian numbers: (11) 91234-5678, (21) 3456-7890.
+    type: 'phone',
+    pattern: /(?<![\d-])\(\d{2}\) ?9?\d{4}-\d{4}(?![\d-])/g,
   },
   {
     // European national formats with a trunk 0, three to five groups: 0X XX XX XX XX, 020 7946 0958,
@@ -168,11 +255,13 @@ const RULES: readonly Rule[] = [
     // prefix and 7 digits (030-1234567). Other splits are more often two codes side by side (PIN 0420 123456,
     // zip codes 02134 10001) than a phone.
     type: 'phone',
-    pattern: /(?<![\w.,+-])(?:\((0[1-9]\d{1,4})\)|(0[1-9]\d{1,4}))[ -]([1-9]\d{4,7})(?![\w-]|[.,]\d)/g,
+    // German numbers also as 089/12345678, and mobiles (015x, 016x, 017x) with 7 or 8 digits after the prefix.
+    pattern: /(?<![\w.,+/-])(?:\((0[1-9]\d{1,4})\)|(0[1-9]\d{1,4}))[ /-]([1-9]\d{4,7})(?![\w/-]|[.,]\d)/g,
     validate: (m) => {
-      const prefix = (m[1] ?? m[2]!).length;
+      const prefix = m[1] ?? m[2]!;
       const subscriber = m[3]!.length;
-      return prefix + subscriber === 11 || (prefix === 3 && subscriber === 7);
+      const n = prefix.length + subscriber;
+      return n === 11 || (prefix.length === 3 && subscriber === 7) || (/^01[5-7]\d$/.test(prefix) && n === 12);
     },
   },
   {
