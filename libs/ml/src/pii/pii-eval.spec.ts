@@ -102,9 +102,46 @@ describe('data/pii-eval', () => {
   it('every labelled value occurs in its row (the loader located it)', () => {
     for (const r of evalSet) for (const s of r.spans) expect(r.text.slice(s.start, s.end)).toBe(s.value);
   });
-  it('the detector runs over the whole set', () => {
-    expect(evaluatePiiDetector(new PiiDetector(), evalSet).overall.labelled).toBe(
-      evalSet.reduce((n, r) => n + r.spans.length, 0),
-    );
+  it('holdout.jsonl: at least 30 rows, written after the fixes, every value in its row', () => {
+    const holdout = loadPiiEvalSet(join(dataDir, 'holdout.jsonl'));
+    expect(holdout.length).toBeGreaterThanOrEqual(30);
+    for (const r of holdout) for (const s of r.spans) expect(r.text.slice(s.start, s.end)).toBe(s.value);
+  });
+});
+
+// Regression floors at the level measured when they were set (docs/ml.md, "Personal data and secrets"): values found
+// may only go up, false positives only down. Raise them when the detector gets better; never lower them to pass.
+describe('PiiDetector on data/pii-eval (regression floors)', () => {
+  const detector = new PiiDetector();
+  const floors: Record<PiiType, { found: number; falsePositives: number }> = {
+    email: { found: 25, falsePositives: 0 },
+    phone: { found: 53, falsePositives: 1 },
+    credit_card: { found: 26, falsePositives: 0 },
+    iban: { found: 23, falsePositives: 0 },
+    national_id: { found: 24, falsePositives: 0 },
+    ip_address: { found: 23, falsePositives: 2 },
+    secret: { found: 57, falsePositives: 2 },
+  };
+  it('eval.jsonl: per type, at least the values found and at most the false positives measured', () => {
+    const report = evaluatePiiDetector(detector, loadPiiEvalSet(join(dataDir, 'eval.jsonl')));
+    for (const type of PII_TYPES) {
+      const { found, falsePositives } = report.perType[type];
+      expect({
+        type,
+        found: found >= floors[type].found,
+        falsePositives: falsePositives <= floors[type].falsePositives,
+      }).toEqual({
+        type,
+        found: true,
+        falsePositives: true,
+      });
+    }
+    expect(report.overall.wrongType).toBe(0);
+    expect(report.leaked).toBeLessThanOrEqual(6);
+  });
+  it('holdout.jsonl: at least 27 of 30 values found, at most 2 false positives', () => {
+    const report = evaluatePiiDetector(detector, loadPiiEvalSet(join(dataDir, 'holdout.jsonl')));
+    expect(report.overall.found).toBeGreaterThanOrEqual(27);
+    expect(report.overall.falsePositives).toBeLessThanOrEqual(2);
   });
 });
