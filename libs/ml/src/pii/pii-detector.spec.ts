@@ -205,6 +205,11 @@ describe('PiiDetector', () => {
         expect({ name, ratio, linear: ratio < 24 }).toEqual({ name, ratio, linear: true });
       }
     });
+    it("leaves token counts alone (an LLM gateway logs them), still finds a numeric token and a token count key's secret", () => {
+      expect(valuesIn('usage total_tokens=12850311 prompt_tokens: 512 max_completion_tokens = 4096')).toEqual([]);
+      expect(valuesIn('token = 123456789012')).toEqual(['123456789012']);
+      expect(valuesIn('refresh_tokens = rT9xQ2mZ7Lp4')).toEqual(['rT9xQ2mZ7Lp4']);
+    });
     it('finds GitLab tokens by their own rule (glpat- has a dash) and assignments on the next YAML line', () => {
       expect(valuesIn('leaked glpat-Xr4Tq9LmZ2Vb7Nc1Kd8P in the job log')).toEqual(['glpat-Xr4Tq9LmZ2Vb7Nc1Kd8P']);
       expect(valuesIn('env:\n  DEPLOY_TOKEN: Zq8xLm2Np5Rt')).toEqual(['Zq8xLm2Np5Rt']);

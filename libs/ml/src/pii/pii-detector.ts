@@ -46,6 +46,8 @@ const placeholder = (value: string): boolean =>
  */
 function credentialAssignment(key: string, value: string): boolean {
   if (!CREDENTIAL_KEY.test(key) || placeholder(value)) return false;
+  // A count of tokens, not a token: total_tokens=12850311, prompt_tokens: 512 (an LLM gateway's own usage lines).
+  if (/tokens$/i.test(key) && /^\d+$/.test(value)) return false;
   if (/^(?:process\.env|import\.meta\.env|os\.environ|env|config|settings|this|self)\.[A-Za-z_]/.test(value))
     return false;
   if (/^\d{4}-\d{2}-\d{2}/.test(value)) return false;
