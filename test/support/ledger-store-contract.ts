@@ -1,9 +1,11 @@
 import { HOUR_MS } from '@app/common';
 import {
   emptyHourly,
+  emptyPrincipalUsage,
   LATENCY_LADDER_MS,
   type LedgerStore,
   type LedgerStoreOptions,
+  type PrincipalUsage,
   type UsageRecord,
   type WindowUsage,
 } from '@app/ledger';
@@ -101,6 +103,7 @@ export function usageRecord(overrides: Partial<UsageRecord> = {}): UsageRecord {
     promptId: null,
     traceId: null,
     savedCostUsd: null,
+    principal: null,
     ...overrides,
   };
 }
@@ -129,6 +132,45 @@ function mixedRecords(from: number, span: number, n: number): UsageRecord[] {
       outputTokens: Math.floor(random() * 500),
     });
   });
+}
+
+/**
+ * What the rollup by principal must hold for `records`, computed here from the records themselves (the reference):
+ * per principal and the kept dimensions, ordered like the store (no key, keyed '', first).
+ */
+function principalSums(
+  records: readonly UsageRecord[],
+  groupBy: readonly ('endpoint' | 'model')[] = [],
+): PrincipalUsage[] {
+  const rows = new Map<string, PrincipalUsage>();
+  for (const r of records) {
+    const endpoint = groupBy.includes('endpoint') ? r.endpoint : '*';
+    const model = groupBy.includes('model') ? r.model : '*';
+    const key = `${r.principal ?? ''}\u0000${endpoint}\u0000${model}`;
+    const row = rows.get(key) ?? emptyPrincipalUsage(r.principal ?? null, endpoint, model);
+    rows.set(key, row);
+    row.requests += 1;
+    row.errors += r.status === 'error' ? 1 : 0;
+    row.safetyBlocks += r.status === 'safety_block' ? 1 : 0;
+    row.aborted += r.status === 'aborted' ? 1 : 0;
+    row.cacheHits += r.flags.includes('cache_hit') ? 1 : 0;
+    row.inputTokens += r.inputTokens;
+    row.outputTokens += r.outputTokens;
+    row.cachedTokens += r.cachedTokens;
+    row.reasoningTokens += r.reasoningTokens;
+    row.costUsd += r.costUsd ?? 0;
+    row.unpriced += r.costUsd === null ? 1 : 0;
+    row.savedCostUsd += r.savedCostUsd ?? 0;
+  }
+  return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => roundedPrincipal(row));
+}
+
+function roundedPrincipal(row: PrincipalUsage): PrincipalUsage {
+  return {
+    ...row,
+    costUsd: Math.round(row.costUsd * 1e9) / 1e9,
+    savedCostUsd: Math.round(row.savedCostUsd * 1e9) / 1e9,
+  };
 }
 
 /** Window rows with their sums rounded (the two reads add the same numbers in another order). */
@@ -182,6 +224,7 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
         promptId: '0b6f3a52-5d0e-4d4f-9a57-7c7f3e0b9c11',
         traceId: '6b0b4fc40000000046dd909b029c389c',
         savedCostUsd: 0.0125,
+        principal: 'team-a',
       });
       await store.append([record]);
       expect(await store.records(base(), base() + HOUR_MS, 10)).toEqual([record]);
@@ -224,6 +267,58 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       ]);
       expect(await store.costBetween(t, t + HOUR_MS)).toBeCloseTo(2, 10);
       expect(await store.costBetween(t, t + 2 * HOUR_MS)).toBeCloseTo(4, 10);
+    });
+
+    it('rolls spend up by principal (the API key name), and by endpoint and model on request', async () => {
+      const t = base();
+      const records = [
+        usageRecord({ ts: t + 10, principal: 'team-a', model: 'flash', endpoint: 'qa', costUsd: 0.5 }),
+        usageRecord({ ts: t + 20, principal: 'team-a', model: 'pro', endpoint: 'qa', costUsd: 1.25, status: 'error' }),
+        usageRecord({ ts: t + 30, principal: 'team-b', model: 'flash', endpoint: 'reason', costUsd: 0.25 }),
+        usageRecord({
+          ts: t + 40,
+          principal: 'team-b',
+          model: 'flash',
+          endpoint: 'reason',
+          costUsd: 0,
+          inputTokens: 0,
+          outputTokens: 0,
+          flags: ['cache_hit'],
+          savedCostUsd: 0.25,
+        }),
+        usageRecord({ ts: t + 50, principal: null, model: 'mystery', endpoint: 'chat', costUsd: null }), // unpriced
+        usageRecord({ ts: t + 60, principal: 'team-a', status: 'aborted', errorType: 'client_abort', costUsd: 0.125 }),
+        usageRecord({ ts: t + 70, principal: 'team-c', status: 'safety_block', costUsd: 0, cachedTokens: 7 }),
+        usageRecord({ ts: t + HOUR_MS + 5, principal: 'team-a', model: 'flash', endpoint: 'qa', costUsd: 2 }),
+      ];
+      await store.append(records.slice(0, 3));
+      await store.append(records.slice(3)); // a second batch adds to the same rows
+      const inWindow = records.slice(0, 7);
+      for (const groupBy of [[], ['model'], ['endpoint'], ['endpoint', 'model']] as const) {
+        const { rows } = await store.principalUsage({ from: t, to: t + HOUR_MS, groupBy });
+        expect(rows.map(roundedPrincipal)).toEqual(principalSums(inWindow, groupBy));
+      }
+      const { rows: perKey } = await store.principalUsage({ from: t, to: t + HOUR_MS });
+      expect(perKey.map((r) => [r.principal, r.requests, r.errors, r.aborted, r.cacheHits, r.unpriced])).toEqual([
+        [null, 1, 0, 0, 0, 1],
+        ['team-a', 3, 1, 1, 0, 0],
+        ['team-b', 2, 0, 0, 1, 0],
+        ['team-c', 1, 0, 0, 0, 0],
+      ]);
+      expect(perKey[1]!.costUsd).toBeCloseTo(1.875, 10);
+      expect(perKey[2]!.savedCostUsd).toBeCloseTo(0.25, 10);
+      // `from` inside an hour counts that whole hour (the rollup's grain); `to` is exclusive.
+      const both = await store.principalUsage({ from: t + 30 * 60_000, to: t + 2 * HOUR_MS });
+      expect(both.rows.find((r) => r.principal === 'team-a')).toMatchObject({ requests: 4 });
+      expect(both.completeFrom).not.toBeNull();
+      // The rollup's spend is the hourly rollup's: the same calls, the same cost.
+      const cost = both.rows.reduce((sum, r) => sum + r.costUsd, 0);
+      expect(cost).toBeCloseTo(await store.costBetween(t, t + 2 * HOUR_MS), 10);
+      expect((await store.principalUsage({ from: t + 3 * HOUR_MS, to: t + 4 * HOUR_MS })).rows).toEqual([]);
+      // The raw rows keep the key's name, and nothing else about the key.
+      expect((await store.records(t, t + HOUR_MS, 10)).map((r) => r.principal)).toEqual(
+        inWindow.map((r) => r.principal),
+      );
     });
 
     it('sums the raw records of a window [from, to), with latency buckets, flags and statuses', async () => {
@@ -393,11 +488,43 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       const upgraded = await harness().openFresh(legacySchema);
       opened.push(upgraded);
       const [old] = await upgraded.records(T0, T0 + HOUR_MS, 10);
-      expect(old).toMatchObject({ model: 'flash', costUsd: 0.5, promptId: null, traceId: null });
-      const record = usageRecord({ ts: T0 + 1, promptId: 'after-upgrade', traceId: 'abc123' });
+      expect(old).toMatchObject({ model: 'flash', costUsd: 0.5, promptId: null, traceId: null, principal: null });
+      const record = usageRecord({ ts: T0 + 1, promptId: 'after-upgrade', traceId: 'abc123', principal: 'team-a' });
       await upgraded.append([record]);
       await upgraded.init();
       expect((await upgraded.records(T0, T0 + HOUR_MS, 10))[1]).toEqual(record);
+    });
+
+    it("rolls up the last 24 hours of an earlier version's records by principal on its first start, once", async () => {
+      const now = T0 + 30 * HOUR_MS + 17 * 60_000;
+      // Records of the earlier version (no principal column): 48 hours of them, the last 24 rolled up on the upgrade.
+      const legacy = mixedRecords(now - 48 * HOUR_MS, 48 * HOUR_MS, 300);
+      const upgraded = await harness().openFresh((id) => [...legacySchema(id), ...legacy.map((r) => legacyInsert(r))], {
+        now: () => now,
+      });
+      opened.push(upgraded);
+      const since = Math.floor((now - 24 * HOUR_MS) / HOUR_MS) * HOUR_MS;
+      const before = await upgraded.principalUsage({ from: T0, to: now + HOUR_MS, groupBy: ['endpoint', 'model'] });
+      expect(before.completeFrom).toBe(since);
+      // Every backfilled call is `null` (no key was recorded), exactly the records from `since` on.
+      const backfilled = legacy.filter((r) => r.ts >= since);
+      expect(before.rows.map(roundedPrincipal)).toEqual(principalSums(backfilled, ['endpoint', 'model']));
+      // Calls after the upgrade carry their key.
+      const after = [
+        usageRecord({ ts: now + 1, principal: 'team-a', costUsd: 0.5 }),
+        usageRecord({ ts: now + 2, principal: 'team-b', costUsd: 0.25 }),
+      ];
+      await upgraded.append(after);
+      const expected = principalSums([...backfilled, ...after]);
+      expect((await upgraded.principalUsage({ from: T0, to: now + HOUR_MS })).rows.map(roundedPrincipal)).toEqual(
+        expected,
+      );
+      // Another start (another instance, a day later) reads the mark and rolls up nothing again.
+      const again = await harness().reopenFresh({ now: () => now + 24 * HOUR_MS });
+      opened.push(again);
+      const reread = await again.principalUsage({ from: T0, to: now + HOUR_MS });
+      expect(reread.completeFrom).toBe(since);
+      expect(reread.rows.map(roundedPrincipal)).toEqual(expected);
     });
 
     it('imports hourly rows idempotently (a re-import replaces, never doubles)', async () => {
@@ -410,6 +537,8 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
         [10, 3.5],
         [10, 1],
       ]);
+      // Imported usage has no key: it is not spend of any principal.
+      expect((await store.principalUsage({ from: t, to: t + 2 * HOUR_MS })).rows).toEqual([]);
     });
 
     it('keeps exact totals with several concurrent writers on one database', async () => {
@@ -421,7 +550,12 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
         writers.map(async (writer, w) => {
           for (let b = 0; b < batches; b++) {
             const batch = Array.from({ length: perBatch }, (_, i) =>
-              usageRecord({ ts: t + ((w * 7 + b * 3 + i) % 3) * HOUR_MS + i, model: i % 2 ? 'a' : 'b', costUsd: 0.01 }),
+              usageRecord({
+                ts: t + ((w * 7 + b * 3 + i) % 3) * HOUR_MS + i,
+                model: i % 2 ? 'a' : 'b',
+                principal: i % 3 === 0 ? null : `key-${(w + i) % 2}`,
+                costUsd: 0.01,
+              }),
             );
             await writer.append(batch);
           }
@@ -432,6 +566,10 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       const hours = await store.hourly({ from: t, to: t + 3 * HOUR_MS, groupBy: ['model'] });
       expect(hours.reduce((sum, h) => sum + h.requests, 0)).toBe(expected);
       expect(await store.costBetween(t, t + 3 * HOUR_MS)).toBeCloseTo(expected * 0.01, 6);
+      const { rows } = await store.principalUsage({ from: t, to: t + 3 * HOUR_MS, groupBy: ['model'] });
+      expect(rows.reduce((sum, r) => sum + r.requests, 0)).toBe(expected);
+      expect(rows.reduce((sum, r) => sum + r.costUsd, 0)).toBeCloseTo(expected * 0.01, 6);
+      expect(new Set(rows.map((r) => r.principal))).toEqual(new Set([null, 'key-0', 'key-1']));
     });
 
     it('keeps committed data across a restart', async () => {
@@ -453,10 +591,20 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
         usageRecord({ ts: t + 5 * HOUR_MS }),
         usageRecord({ ts: t + 6 * HOUR_MS }),
       ]);
+      await store.append([
+        usageRecord({ ts: t + 1, principal: 'team-a' }),
+        usageRecord({ ts: t + 6 * HOUR_MS + 1, principal: 'team-a' }),
+      ]);
       const purged = await store.purgeBefore(t + 5 * HOUR_MS);
       expect(purged.records).toBeGreaterThanOrEqual(1);
       expect(purged.hours).toBeGreaterThanOrEqual(1);
-      expect(await store.countRecords(t, t + 7 * HOUR_MS)).toBe(2);
+      expect(await store.countRecords(t, t + 7 * HOUR_MS)).toBe(3);
+      // The rollup by principal goes with the hourly rollup: only the hours kept remain.
+      const kept = await store.principalUsage({ from: t, to: t + 7 * HOUR_MS });
+      expect(kept.rows.map((r) => [r.principal, r.requests])).toEqual([
+        [null, 2],
+        ['team-a', 1],
+      ]);
       expect((await store.hourly({ from: t, to: t + 7 * HOUR_MS })).map((h) => h.hour - t)).toEqual([
         5 * HOUR_MS,
         6 * HOUR_MS,

@@ -4,6 +4,7 @@ import { formatTags, type MetricsPort } from '@app/telemetry';
 import { LEDGER_METRICS } from './ledger.metrics';
 import type { LedgerStore } from './store/ledger-store.port';
 import { type LedgerStatus, UsageLedger } from './usage-ledger';
+import type { PrincipalSpend, PrincipalUsageQuery } from './principal-usage';
 import { emptyHourly, type HourlyQuery, type HourlyUsage, type UsageRecord } from './usage-record';
 import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from './window-usage';
 
@@ -142,6 +143,7 @@ export class BufferedUsageLedger extends UsageLedger {
       promptId: optionalLabel(e.promptId),
       traceId: optionalLabel(e.traceId),
       savedCostUsd: nullableAmount(e.savedCostUsd),
+      principal: optionalLabel(e.principal),
     };
   }
 
@@ -220,6 +222,10 @@ export class BufferedUsageLedger extends UsageLedger {
 
   hourly(query: HourlyQuery): Promise<HourlyUsage[]> {
     return this.store.hourly(query);
+  }
+
+  principalUsage(query: PrincipalUsageQuery): Promise<PrincipalSpend> {
+    return this.store.principalUsage(query);
   }
 
   window(query: WindowQuery): Promise<WindowUsage[]> {

@@ -4,6 +4,19 @@ export { LedgerModule, createLedgerStore, createResponseCacheStore } from './led
 export { UsageLedger, type LedgerStatus } from './usage-ledger';
 export * from './usage-record';
 export {
+  emptyPrincipalUsage,
+  NO_PRINCIPAL,
+  PRINCIPAL_DIMENSIONS,
+  PRINCIPAL_MEASURES,
+  rollUpByPrincipal,
+  type PrincipalDimension,
+  type PrincipalHourlyRow,
+  type PrincipalMeasure,
+  type PrincipalSpend,
+  type PrincipalUsage,
+  type PrincipalUsageQuery,
+} from './principal-usage';
+export {
   addWindow,
   emptyWindow,
   LATENCY_LADDER_MS,

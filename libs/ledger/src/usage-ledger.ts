@@ -1,3 +1,4 @@
+import type { PrincipalSpend, PrincipalUsageQuery } from './principal-usage';
 import type { HourlyQuery, HourlyUsage, UsageRecord } from './usage-record';
 import type { LedgerStoreKind } from './store/ledger-store.port';
 import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from './window-usage';
@@ -37,6 +38,11 @@ export abstract class UsageLedger {
   abstract window(query: WindowQuery): Promise<WindowUsage[]>;
   /** Response-cache candidates: prompts answered at least `minCalls` times in the window (written records only). */
   abstract repeatedPrompts(query: RepeatedPromptQuery): Promise<RepeatedPrompt[]>;
+  /**
+   * Spend per API key (principal) over the hours in [from, to), from the hourly rollup by principal (never a raw
+   * scan): written records only, recorded calls only (imported usage has no key).
+   */
+  abstract principalUsage(query: PrincipalUsageQuery): Promise<PrincipalSpend>;
   /** Cost in [from, to) per the rollups, plus buffered records in that window not yet written. */
   abstract spendBetween(from: number, to: number): Promise<number>;
   /**

@@ -46,6 +46,11 @@ export interface UsageRecord {
    * saved by the hit (docs/cache.md). Null on every other call, and on older rows.
    */
   savedCostUsd?: number | null;
+  /**
+   * The name of the API key the call was made with (`API_KEYS`, or `development`): who spent it. Null without a key
+   * (AUTH_DISABLED) and on rows recorded before the ledger kept it. Never the key itself nor its hash.
+   */
+  principal?: string | null;
 }
 
 /** The flag of a ledger record answered from the response cache (docs/cache.md). */

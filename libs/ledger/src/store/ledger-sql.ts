@@ -46,6 +46,7 @@ export const RECORD_COLUMNS = [
   'prompt_id',
   'trace_id',
   'saved_cost_usd',
+  'principal',
 ] as const;
 
 /**
@@ -57,6 +58,8 @@ export const ADDED_RECORD_COLUMNS: readonly (readonly [column: string, type: str
   ['trace_id', 'TEXT'],
   // DOUBLE PRECISION: REAL affinity in SQLite.
   ['saved_cost_usd', 'DOUBLE PRECISION'],
+  // The API key's name (never the key or its hash); null without a key and on older rows.
+  ['principal', 'TEXT'],
 ];
 
 /** Indexes over the added columns, created once the columns exist (a caller finds its call by `prompt_id`). */
@@ -117,7 +120,8 @@ export function schema(dialect: 'sqlite' | 'postgres'): string[] {
   preview TEXT,
   prompt_id TEXT,
   trace_id TEXT,
-  saved_cost_usd ${float}
+  saved_cost_usd ${float},
+  principal TEXT
 )`,
     'CREATE INDEX IF NOT EXISTS usage_records_ts ON usage_records (ts)',
     `CREATE TABLE IF NOT EXISTS usage_hourly (
@@ -160,6 +164,7 @@ export function recordValues(r: UsageRecord): SqlValue[] {
     r.promptId ?? null,
     r.traceId ?? null,
     r.savedCostUsd ?? null,
+    r.principal ?? null,
   ];
 }
 
@@ -195,6 +200,7 @@ export function toRecord(row: Record<string, unknown>): UsageRecord {
     promptId: strOrNull(row.prompt_id),
     traceId: strOrNull(row.trace_id),
     savedCostUsd: numOrNull(row.saved_cost_usd),
+    principal: strOrNull(row.principal),
   };
 }
 

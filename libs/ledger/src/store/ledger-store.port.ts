@@ -1,3 +1,4 @@
+import type { PrincipalSpend, PrincipalUsageQuery } from '../principal-usage';
 import type { HourlyQuery, HourlyUsage, UsageRecord } from '../usage-record';
 import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from '../window-usage';
 
@@ -27,12 +28,17 @@ export abstract class LedgerStore {
   abstract readonly kind: LedgerStoreKind;
   /** Creates the schema when missing (idempotent). */
   abstract init(): Promise<void>;
-  /** Inserts records and adds them to the hourly rollups, atomically. */
+  /** Inserts records and adds them to the hourly rollups (by model and by principal), atomically. */
   abstract append(records: readonly UsageRecord[]): Promise<void>;
   /** Imported hourly rows (no raw records): each row replaces the stored one with the same key (idempotent). */
   abstract putHourly(rows: readonly HourlyUsage[]): Promise<void>;
   /** Hourly sums in [from, to), grouped by the requested dimensions, ordered by hour then dimensions. */
   abstract hourly(query: HourlyQuery): Promise<HourlyUsage[]>;
+  /**
+   * Sums of the hourly rollup by principal (`usage_hourly_principal`) for hours in [from, to), per principal and the
+   * requested dimensions, ordered by them; recorded calls only (imported usage has no principal). Never a raw scan.
+   */
+  abstract principalUsage(query: PrincipalUsageQuery): Promise<PrincipalSpend>;
   /** Sum of the hourly rollups' cost for hours in [from, to) (recorded and imported usage alike). */
   abstract costBetween(from: number, to: number): Promise<number>;
   /**
@@ -46,7 +52,7 @@ export abstract class LedgerStore {
   abstract countRecords(from: number, to: number): Promise<number>;
   /** The raw records in [from, to), oldest first, at most `limit`. */
   abstract records(from: number, to: number, limit: number): Promise<UsageRecord[]>;
-  /** Deletes raw records and hourly rows older than `before` (epoch ms). */
+  /** Deletes raw records and hourly rows (by model and by principal) older than `before` (epoch ms). */
   abstract purgeBefore(before: number): Promise<PurgeResult>;
   /** Throws when the store cannot answer. */
   abstract ping(): Promise<void>;

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
+import { type PrincipalSpend, type PrincipalUsageQuery, rollUpByPrincipal } from '../principal-usage';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
 import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from '../window-usage';
 import { LedgerStore, type LedgerStoreOptions, type PurgeResult } from './ledger-store.port';
@@ -35,6 +36,19 @@ import {
   planWindow,
   rollUpSlots,
 } from './window-rollup';
+import {
+  PRINCIPAL_COLUMNS,
+  PRINCIPAL_SINCE_KEY,
+  PRINCIPAL_TABLE,
+  principalBackfill,
+  principalBackfillStart,
+  principalRange,
+  principalSchema,
+  principalSelect,
+  principalUpsert,
+  principalValues,
+  toPrincipalUsage,
+} from './principal-rollup';
 
 /** Rows per multi-row INSERT (PostgreSQL allows 65535 parameters per statement). */
 const CHUNK = 500;
@@ -55,6 +69,8 @@ export class PostgresLedgerStore extends LedgerStore {
   readonly kind = 'postgres' as const;
   /** From which slot the 10-second rollups are complete; null until init. */
   private rollupsSince: number | null = null;
+  /** From which hour the rollup by principal is complete; null until init. */
+  private principalsSince: number | null = null;
 
   /** The pool is built by the module's factory (the only place the `pg` SDK is configured). */
   constructor(
@@ -79,7 +95,20 @@ export class PostgresLedgerStore extends LedgerStore {
       }
       for (const statement of ADDED_RECORD_INDEXES) await client.query(statement);
       for (const statement of rollupSchema('postgres')) await client.query(statement);
-      this.rollupsSince = await this.readRollupsSince(client);
+      for (const statement of principalSchema('postgres')) await client.query(statement);
+      const now = (this.options.now ?? Date.now)();
+      this.rollupsSince = await this.readSince(
+        client,
+        ROLLUP_SINCE_KEY,
+        rollupStart(now - BACKFILL_MS),
+        rollupBackfill,
+      );
+      this.principalsSince = await this.readSince(
+        client,
+        PRINCIPAL_SINCE_KEY,
+        principalBackfillStart(now),
+        principalBackfill,
+      );
     } finally {
       await client.query('SELECT pg_advisory_unlock(7349001)').catch(() => undefined);
       client.release();
@@ -87,26 +116,29 @@ export class PostgresLedgerStore extends LedgerStore {
   }
 
   /**
-   * When the 10-second rollups start; the first start of this version rolls up the last BACKFILL_MS of records
-   * first, in one transaction, under the schema lock every instance takes in `init` (so it happens once).
+   * From when a rollup is complete (its mark in `ledger_meta`); the first start of the version that adds it rolls up
+   * the records from `since` on first, in one transaction, under the schema lock every instance takes in `init` (so
+   * it happens once).
    */
-  private async readRollupsSince(client: PoolClient): Promise<number> {
+  private async readSince(
+    client: PoolClient,
+    key: string,
+    since: number,
+    backfill: (param: (i: number) => string) => string,
+  ): Promise<number> {
     const read = async (): Promise<number | undefined> => {
-      const result = await client.query<{ value: string }>('SELECT value FROM ledger_meta WHERE key = $1', [
-        ROLLUP_SINCE_KEY,
-      ]);
+      const result = await client.query<{ value: string }>('SELECT value FROM ledger_meta WHERE key = $1', [key]);
       return result.rows[0] === undefined ? undefined : Number(result.rows[0].value);
     };
     const known = await read();
     if (known !== undefined) return known;
-    const since = rollupStart((this.options.now ?? Date.now)() - BACKFILL_MS);
     await client.query('BEGIN');
     try {
       await client.query(
-        rollupBackfill((i) => `$${i}`),
+        backfill((i) => `$${i}`),
         [since],
       );
-      await client.query('INSERT INTO ledger_meta (key, value) VALUES ($1, $2)', [ROLLUP_SINCE_KEY, since]);
+      await client.query('INSERT INTO ledger_meta (key, value) VALUES ($1, $2)', [key, since]);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -157,6 +189,14 @@ export class PostgresLedgerStore extends LedgerStore {
         const chunk = slots.slice(i, i + per);
         await client.query(rollupUpsert(placeholders(chunk.length, ROLLUP_COLUMNS.length)), chunk.flat());
       }
+      const principals = rollUpByPrincipal(records);
+      for (let i = 0; i < principals.length; i += CHUNK) {
+        const chunk = principals.slice(i, i + CHUNK);
+        await client.query(
+          principalUpsert(placeholders(chunk.length, PRINCIPAL_COLUMNS.length)),
+          chunk.flatMap(principalValues),
+        );
+      }
     });
   }
 
@@ -178,6 +218,17 @@ export class PostgresLedgerStore extends LedgerStore {
       hourlyRange(query),
     );
     return result.rows.map((r) => toHourly(r as Record<string, unknown>));
+  }
+
+  async principalUsage(query: PrincipalUsageQuery): Promise<PrincipalSpend> {
+    const result = await this.pool.query(
+      principalSelect(query, (i) => `$${i}`),
+      principalRange(query),
+    );
+    return {
+      rows: result.rows.map((r) => toPrincipalUsage(r as Record<string, unknown>)),
+      completeFrom: this.principalsSince,
+    };
   }
 
   async costBetween(from: number, to: number): Promise<number> {
@@ -240,6 +291,7 @@ export class PostgresLedgerStore extends LedgerStore {
       const records = await client.query('DELETE FROM usage_records WHERE ts < $1', [before]);
       const hours = await client.query('DELETE FROM usage_hourly WHERE hour < $1', [before]);
       await client.query('DELETE FROM usage_10s WHERE slot < $1', [before]);
+      await client.query(`DELETE FROM ${PRINCIPAL_TABLE} WHERE hour < $1`, [before]);
       result = { records: records.rowCount ?? 0, hours: hours.rowCount ?? 0 };
     });
     return result;

@@ -1,5 +1,6 @@
 import { openSqliteFile, settle } from '@app/common';
 import { type DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { type PrincipalSpend, type PrincipalUsageQuery, rollUpByPrincipal } from '../principal-usage';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
 import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from '../window-usage';
 import { LedgerStore, type LedgerStoreOptions, type PurgeResult } from './ledger-store.port';
@@ -34,6 +35,19 @@ import {
   planWindow,
   rollUpSlots,
 } from './window-rollup';
+import {
+  PRINCIPAL_COLUMNS,
+  PRINCIPAL_SINCE_KEY,
+  PRINCIPAL_TABLE,
+  principalBackfill,
+  principalBackfillStart,
+  principalRange,
+  principalSchema,
+  principalSelect,
+  principalUpsert,
+  principalValues,
+  toPrincipalUsage,
+} from './principal-rollup';
 
 /**
  * The embedded store: Node 24's built-in `node:sqlite` on one file (WAL mode, so readers never wait for the
@@ -47,8 +61,11 @@ export class SqliteLedgerStore extends LedgerStore {
   private addHourly: StatementSync | undefined;
   private replaceHourly: StatementSync | undefined;
   private addRollup: StatementSync | undefined;
+  private addPrincipal: StatementSync | undefined;
   /** From which slot the 10-second rollups are complete; null until init. */
   private rollupsSince: number | null = null;
+  /** From which hour the rollup by principal is complete; null until init. */
+  private principalsSince: number | null = null;
 
   constructor(
     private readonly file: string,
@@ -79,33 +96,41 @@ export class SqliteLedgerStore extends LedgerStore {
     this.replaceHourly = db.prepare(hourlyUpsert(row(HOURLY_COLUMNS.length), 'replace'));
     for (const statement of rollupSchema('sqlite')) db.exec(statement);
     this.addRollup = db.prepare(rollupUpsert(row(ROLLUP_COLUMNS.length)));
+    for (const statement of principalSchema('sqlite')) db.exec(statement);
+    this.addPrincipal = db.prepare(principalUpsert(row(PRINCIPAL_COLUMNS.length)));
     this.db = db;
-    this.rollupsSince = this.readRollupsSince(db);
+    const now = (this.options.now ?? Date.now)();
+    this.rollupsSince = this.readSince(db, ROLLUP_SINCE_KEY, rollupStart(now - BACKFILL_MS), rollupBackfill);
+    this.principalsSince = this.readSince(db, PRINCIPAL_SINCE_KEY, principalBackfillStart(now), principalBackfill);
     return Promise.resolve();
   }
 
   /**
-   * Reads when the 10-second rollups start; on the first start of this version, rolls up the last BACKFILL_MS of
-   * records first (one transaction: another process opening the same file waits, then reads the mark).
+   * Reads from when a rollup is complete (its mark in `ledger_meta`); on the first start of the version that adds
+   * it, rolls up the records from `start` on first (one transaction: another process opening the same file waits,
+   * then reads the mark).
    */
-  private readRollupsSince(db: DatabaseSync): number {
+  private readSince(
+    db: DatabaseSync,
+    key: string,
+    start: number,
+    backfill: (param: (i: number) => string) => string,
+  ): number {
     const read = (): number | undefined => {
-      const row = db.prepare('SELECT value FROM ledger_meta WHERE key = ?').get(ROLLUP_SINCE_KEY) as
-        { value: number } | undefined;
+      const row = db.prepare('SELECT value FROM ledger_meta WHERE key = ?').get(key) as { value: number } | undefined;
       return row === undefined ? undefined : Number(row.value);
     };
     const known = read();
     if (known !== undefined) return known;
-    let since = 0;
+    let since = start;
     this.transaction(() => {
       const again = read();
       if (again !== undefined) {
         since = again;
         return;
       }
-      since = rollupStart((this.options.now ?? Date.now)() - BACKFILL_MS);
-      db.prepare(rollupBackfill(() => '?')).run(since);
-      db.prepare('INSERT INTO ledger_meta (key, value) VALUES (?, ?)').run(ROLLUP_SINCE_KEY, since);
+      db.prepare(backfill(() => '?')).run(since);
+      db.prepare('INSERT INTO ledger_meta (key, value) VALUES (?, ?)').run(key, since);
     });
     return since;
   }
@@ -134,6 +159,7 @@ export class SqliteLedgerStore extends LedgerStore {
         for (const r of records) this.insertRecord!.run(...(recordValues(r) as SQLInputValue[]));
         for (const h of rollUp(records)) this.addHourly!.run(...(hourlyValues(h) as SQLInputValue[]));
         for (const m of rollUpSlots(records)) this.addRollup!.run(...(m as SQLInputValue[]));
+        for (const p of rollUpByPrincipal(records)) this.addPrincipal!.run(...(principalValues(p) as SQLInputValue[]));
       });
     });
   }
@@ -153,6 +179,18 @@ export class SqliteLedgerStore extends LedgerStore {
         .prepare(hourlySelect(query, () => '?'))
         .all(...hourlyRange(query));
       return rows.map((r) => toHourly(r as Record<string, unknown>));
+    });
+  }
+
+  principalUsage(query: PrincipalUsageQuery): Promise<PrincipalSpend> {
+    return settle(() => {
+      const rows = this.open()
+        .prepare(principalSelect(query, () => '?'))
+        .all(...principalRange(query));
+      return {
+        rows: rows.map((r) => toPrincipalUsage(r as Record<string, unknown>)),
+        completeFrom: this.principalsSince,
+      };
     });
   }
 
@@ -223,6 +261,7 @@ export class SqliteLedgerStore extends LedgerStore {
         const records = db.prepare('DELETE FROM usage_records WHERE ts < ?').run(before).changes;
         const hours = db.prepare('DELETE FROM usage_hourly WHERE hour < ?').run(before).changes;
         db.prepare('DELETE FROM usage_10s WHERE slot < ?').run(before);
+        db.prepare(`DELETE FROM ${PRINCIPAL_TABLE} WHERE hour < ?`).run(before);
         result = { records: Number(records), hours: Number(hours) };
       });
       return result;

@@ -160,7 +160,10 @@ export class UsageRecorder {
     });
   }
 
-  /** What every row has; the trace id is the active span's: records are made in their call's async context. */
+  /**
+   * What every row has; the trace id is the active span's: records are made in their call's async context. The
+   * principal is the API key's name (never the key): who spent it (`GET /usage/spend`).
+   */
   private base(
     input: LlmCallInput,
     prompt: string,
@@ -168,10 +171,19 @@ export class UsageRecorder {
     promptId: string,
   ): Pick<
     UsageRecord,
-    'ts' | 'endpoint' | 'routerDecision' | 'promptHash' | 'promptChars' | 'preview' | 'promptId' | 'traceId'
+    | 'ts'
+    | 'endpoint'
+    | 'routerDecision'
+    | 'promptHash'
+    | 'promptChars'
+    | 'preview'
+    | 'promptId'
+    | 'traceId'
+    | 'principal'
   > {
     return {
       promptId,
+      principal: input.principal ?? null,
       traceId: this.tracer.currentTraceId() ?? null,
       ts: startedAt,
       endpoint: input.endpoint,
