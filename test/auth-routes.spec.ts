@@ -24,6 +24,7 @@ const EXPECTED: Record<string, string> = {
   'GET /optimization/recommendations': 'read',
   'GET /optimization/recommendations/:id': 'read',
   'GET /optimization/roi-report': 'read',
+  'GET /usage/spend': 'read',
   'GET /v1/models': 'invoke',
   'GET /v1/models/:id': 'invoke',
   'POST /datadog/notebooks/create': 'admin',

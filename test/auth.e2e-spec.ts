@@ -56,6 +56,7 @@ const ROUTES: RouteCase[] = [
   { method: 'GET', path: '/v1/models', access: 'invoke', ok: 200 },
   { method: 'GET', path: '/v1/models/gemini-2.5-flash', access: 'invoke', ok: 200 },
   { method: 'GET', path: '/forecast/cost?hours=2', access: 'read', ok: 200 },
+  { method: 'GET', path: '/usage/spend?hours=2', access: 'read', ok: 200 },
   { method: 'GET', path: '/insights/health-score', access: 'read', ok: 200 },
   { method: 'GET', path: '/llm/router', access: 'read', ok: 200 },
   { method: 'GET', path: '/llm/drills/faults', access: 'read', ok: 200 },

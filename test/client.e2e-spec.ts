@@ -233,6 +233,19 @@ const CASES: Record<OperationId, OperationCase> = {
       return outcome;
     },
   },
+  spendReport: {
+    happy: async ({ client }) => {
+      const outcome = await cp.spendReport({ client, query: { hours: 24, group_by: 'principal,model' } });
+      expect(outcome.response?.status).toBe(200);
+      expect(outcome.data?.group_by).toBe('principal,model');
+      return outcome;
+    },
+    error: async ({ client }) => {
+      const outcome = await cp.spendReport({ client, query: { hours: 745 } });
+      expectProblem(outcome, 400, 'VALIDATION_FAILED', 'hours');
+      return outcome;
+    },
+  },
   healthScore: {
     happy: async ({ client }) => {
       const outcome = await cp.healthScore({ client, query: { window: '1h' } });

@@ -16,6 +16,16 @@ export {
   type PrincipalUsage,
   type PrincipalUsageQuery,
 } from './principal-usage';
+export { SpendReportService } from './spend/spend-report.service';
+export {
+  MAX_SPEND_HOURS,
+  SPEND_GROUPINGS,
+  SpendGroupDto,
+  SpendMeasuresDto,
+  SpendQueryDto,
+  SpendReportDto,
+  type SpendGrouping,
+} from './spend/spend.dto';
 export {
   addWindow,
   emptyWindow,

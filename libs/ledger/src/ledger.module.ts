@@ -21,6 +21,8 @@ import { LedgerStore } from './store/ledger-store.port';
 import { PostgresLedgerStore } from './store/postgres-ledger.store';
 import { databaseBootError } from './store/database-boot-error';
 import { SqliteLedgerStore } from './store/sqlite-ledger.store';
+import { SpendController } from './spend/spend.controller';
+import { SpendReportService } from './spend/spend-report.service';
 import { UsageLedger } from './usage-ledger';
 
 /** The embedded store's file under DATA_DIR. */
@@ -116,10 +118,12 @@ export function createReservationStore(config: AppConfig, ledger: UsageLedger): 
 
 /**
  * Usage ledger, budgets and usage import. The LLM pipeline records into `UsageLedger` and asks `BudgetService`
- * before each call; the forecast reads the ledger. Modules that inject these import `LedgerModule`.
+ * before each call; the forecast reads the ledger. Modules that inject these import `LedgerModule`. Its one route,
+ * `GET /usage/spend`, reports the spend per API key.
  */
 @Module({
   imports: [DatadogModule],
+  controllers: [SpendController],
   providers: [
     { provide: LedgerStore, inject: [AppConfig], useFactory: createLedgerStore },
     {
@@ -134,6 +138,11 @@ export function createReservationStore(config: AppConfig, ledger: UsageLedger): 
     },
     { provide: UsageLedger, useExisting: BufferedUsageLedger },
     { provide: ReservationStore, inject: [AppConfig, UsageLedger], useFactory: createReservationStore },
+    {
+      provide: SpendReportService,
+      inject: [UsageLedger],
+      useFactory: (ledger: UsageLedger) => new SpendReportService(ledger),
+    },
     { provide: ResponseCacheStore, inject: [AppConfig], useFactory: createResponseCacheStore },
     {
       provide: BudgetService,
