@@ -123,12 +123,13 @@ export function budgetRecommendations(facts: LiveFacts): InsightRecommendationDt
       confidence: 1,
       description: enforce
         ? `BUDGET_POLICY=enforce: the LLM endpoints answer 429 BUDGET_EXCEEDED until the daily spend resets at ` +
-          `${b.resetAt}. If this spend is expected, raise DAILY_BUDGET_USD; otherwise find the endpoints and models ` +
-          `that drove it (llm.cost.usd by endpoint and model, the cost recommendations here) and lower the traffic ` +
+          `${b.resetAt}. If this spend is expected, raise DAILY_BUDGET_USD; otherwise find the endpoints, models and ` +
+          `API keys that drove it (llm.cost.usd by endpoint and model, GET /usage/spend by key, the cost ` +
+          `recommendations here) and lower the traffic ` +
           `or the cost per call.`
         : `BUDGET_POLICY=alert: nothing stops the calls, so every further call today is spend over the budget until ` +
-          `it resets at ${b.resetAt}. Find the endpoints and models driving it (llm.cost.usd by endpoint and model, ` +
-          `the cost recommendations here) and lower the traffic or the cost per call, set BUDGET_POLICY=enforce to ` +
+          `it resets at ${b.resetAt}. Find the endpoints, models and API keys driving it (llm.cost.usd by endpoint ` +
+          `and model, GET /usage/spend by key, the cost recommendations here) and lower the traffic or the cost per call, set BUDGET_POLICY=enforce to ` +
           `refuse calls (429) once the budget is reached, or raise DAILY_BUDGET_USD if this spend is expected.`,
       evidence: {
         summary:
@@ -191,8 +192,8 @@ export function budgetPaceRecommendations(facts: LiveFacts): InsightRecommendati
       priority: priorityFromScore(components.cost),
       confidence: confidenceOf(n, (pace - 0.8) / 0.7),
       description:
-        `At this pace ${runsOut}. Find the endpoints and models driving it (llm.cost.usd by endpoint and model, ` +
-        `the cost recommendations here) and lower the traffic or the cost per call` +
+        `At this pace ${runsOut}. Find the endpoints, models and API keys driving it (llm.cost.usd by endpoint and ` +
+        `model, GET /usage/spend by key, the cost recommendations here) and lower the traffic or the cost per call` +
         (b.policy === 'enforce'
           ? `; BUDGET_POLICY=enforce refuses calls (429) once the budget is reached`
           : `, or set BUDGET_POLICY=enforce to refuse calls (429) once the budget is reached`) +
