@@ -120,6 +120,41 @@ describe('insights rules: live recommendations', () => {
     expect(recs[0]!.evidence.figures).toMatchObject({ p95_latency_ms: 1500, latency_slo_ms: SLO });
   });
 
+  it('names a model whose calls succeed only after retries: the reliability component is low, the error rate is not', () => {
+    // Measured on the simulated provider with a 30 % error drill and 2 retries: 80 calls, 1 failed (1.25 %),
+    // 0.45 retries per call; reliability 38.83, the overall score degraded (76.12), and no recommendation said why.
+    const flaky = assessment(80, { errorRate: 0.0125, retriesPerRequest: 0.45 });
+    expect(flaky.components.reliability).toBeLessThan(50);
+    const recs = liveRecommendations(
+      facts(
+        { steady: assessment(80), flaky },
+        { steady: assessment(900), flaky: assessment(880, { retriesPerRequest: (0.45 * 80 + 0.02 * 800) / 880 }) },
+      ),
+    );
+    expect(recs.map((r) => [r.category, r.model])).toEqual([['reliability', 'flaky']]);
+    const [rec] = recs;
+    expect(rec!.priority).toBe(flaky.components.reliability! < 25 ? 'critical' : 'high');
+    expect(rec!.title).toContain('retries per call rose from 0.02 to 0.45');
+    expect(rec!.title).toContain('1.3% of calls failed');
+    expect(rec!.evidence.summary).toContain('36 retries over 80 calls');
+    expect(rec!.evidence.figures).toMatchObject({
+      error_rate: 0.0125,
+      retries_per_request: 0.45,
+      baseline_retries_per_request: 0.02,
+      reliability_score: flaky.components.reliability,
+    });
+    expect(rec!.evidence.baseline_window).toMatchObject({ name: '1h' });
+    expect(rec!.confidence).toBeGreaterThan(0);
+    expect(rec!.confidence).toBeLessThan(1);
+
+    // Below the point where the curve is at 50 (e + 0.5 timeouts + 0.1 retries < 0.05): nothing.
+    expect(liveRecommendations(facts({ m: assessment(80, { errorRate: 0.01, retriesPerRequest: 0.3 }) }))).toEqual([]);
+    // At or above 5 % errors the error-rate recommendation speaks, and only it.
+    const failing = liveRecommendations(facts({ m: assessment(80, { errorRate: 0.2, retriesPerRequest: 0.9 }) }));
+    expect(failing).toHaveLength(1);
+    expect(failing[0]!.title).toContain('error rate is 20%');
+  });
+
   it('says nothing on healthy traffic, and nothing on too few calls', () => {
     expect(liveRecommendations(facts({ a: assessment(500), b: assessment(50) }))).toEqual([]);
     expect(liveRecommendations(facts({ a: assessment(4, { errorRate: 1 }) }))).toEqual([]);

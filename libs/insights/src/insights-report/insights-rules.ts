@@ -83,13 +83,22 @@ export const windowOf = (name: string, from: number, to: number): InsightsWindow
 
 const reportWindow = (r: HealthReport): InsightsWindowDto => windowOf(r.window, r.from, r.to);
 
-/** A rate over the part of the long window before the short one: (rate_L × n_L − rate_S × n_S) / (n_L − n_S). */
-function restRate(long: HealthAssessment, short: HealthAssessment, pick: (a: HealthAssessment) => number | null) {
+/**
+ * A rate over the part of the long window before the short one: (rate_L × n_L − rate_S × n_S) / (n_L − n_S), at
+ * least 0 and at most `max` (1 for a share of calls; retries per call can exceed it).
+ */
+function restRate(
+  long: HealthAssessment,
+  short: HealthAssessment,
+  pick: (a: HealthAssessment) => number | null,
+  max = 1,
+) {
   const nRest = long.signals.requests - short.signals.requests;
   const l = pick(long);
   const s = pick(short) ?? 0;
   if (nRest < MIN_BASELINE_CALLS || l === null) return null;
-  return clamp01((l * long.signals.requests - s * short.signals.requests) / nRest);
+  const rest = (l * long.signals.requests - s * short.signals.requests) / nRest;
+  return Number.isFinite(rest) ? Math.max(0, Math.min(max, rest)) : null;
 }
 
 const byPriority = (a: { priority: InsightPriority }, b: { priority: InsightPriority }): number =>
@@ -244,9 +253,12 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
 
     // Reliability: errors (timeouts and retries weigh in as in the health score).
     const e = s.errorRate ?? 0;
+    const x = e + 0.5 * (s.timeoutRate ?? 0) + 0.1 * (s.retriesPerRequest ?? 0);
+    if (e < ERROR_RATE_TRIGGER && x >= ERROR_RATE_TRIGGER) {
+      out.push(retryRecommendation(m, long, facts, shortW, longW, x));
+    }
     if (e >= ERROR_RATE_TRIGGER) {
       const before = long ? restRate(long, m, (a) => a.signals.errorRate) : null;
-      const x = e + 0.5 * (s.timeoutRate ?? 0) + 0.1 * (s.retriesPerRequest ?? 0);
       const rose = before !== null && e > before + 0.01;
       const change = rose
         ? `rose from ${pct(before)} to ${pct(e)}`
@@ -394,6 +406,69 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
   out.push(...cheaperModelRecommendations(facts));
   out.push(...budgetPaceRecommendations(facts));
   return [...budgetRecommendations(facts), ...sortRecommendations(out)];
+}
+
+/**
+ * A model whose calls succeed only after retries: the error rate is under ERROR_RATE_TRIGGER, but the reliability
+ * input the health score weighs (e + 0.5 timeouts + 0.1 retries per call) is at or above it, so the reliability
+ * component is at 50 or below. A provider failing 30 % of attempts, with 2 retries: about 3 % of calls fail and
+ * about 0.4 retries per call are needed (measured: 1 of 80 failed, 0.45 retries per call, reliability 38.83).
+ * Before, such a model lowered the score to degraded or critical and no recommendation said why.
+ */
+function retryRecommendation(
+  m: HealthAssessment & { model: string },
+  long: (HealthAssessment & { model: string }) | undefined,
+  facts: LiveFacts,
+  shortW: InsightsWindowDto,
+  longW: InsightsWindowDto,
+  x: number,
+): InsightRecommendationDto {
+  const s = m.signals;
+  const n = s.requests;
+  const e = s.errorRate ?? 0;
+  const r = s.retriesPerRequest ?? 0;
+  const retries = Math.round(r * n);
+  const failed = Math.round(e * n);
+  const before = long ? restRate(long, m, (a) => a.signals.retriesPerRequest, Infinity) : null;
+  const perCall = (v: number): string => `${round(v, 2)} retries per call`;
+  const change =
+    before !== null && r > before + 0.01
+      ? `retries per call rose from ${round(before, 2)} to ${round(r, 2)}`
+      : `${perCall(r)}${before !== null ? ` (${round(before, 2)} earlier in the ${facts.long.window} window)` : ''}`;
+  const target = before !== null && before < r ? before : 0;
+  return {
+    title: `Model ${m.model}: ${change} in the last ${facts.short.window}, ${pct(e)} of calls failed`,
+    category: 'reliability',
+    priority: priorityFromScore(m.components.reliability),
+    confidence: confidenceOf(n, x / 0.1),
+    description:
+      `Calls to ${m.model} mostly succeed, but only after retries (${retries} retries over ${n} calls): its ` +
+      `attempts are failing, and each retry adds latency and load. Check the provider's status for it, add or move ` +
+      `traffic to a fallback model (LLM_FALLBACK_MODELS), or reduce its share until it recovers.`,
+    evidence: {
+      summary:
+        `${retries} retries over ${n} calls to ${m.model} (${round(r, 3)} per call) in the ${facts.short.window} ` +
+        `window ${shortW.from} – ${shortW.to}` +
+        (before !== null ? `; ${round(before, 3)} per call in the rest of the ${facts.long.window} window` : '') +
+        `; ${failed} of ${n} calls failed after every retry (${pct(e)}), timeouts ${pct(s.timeoutRate ?? 0)}.`,
+      window: shortW,
+      baseline_window: before !== null ? longW : null,
+      requests: n,
+      figures: {
+        error_rate: round(e, 4),
+        timeout_rate: round(s.timeoutRate ?? 0, 4),
+        retries_per_request: round(r, 4),
+        baseline_retries_per_request: before === null ? null : round(before, 4),
+        reliability_score: m.components.reliability,
+      },
+    },
+    expected_impact:
+      `Bringing ${m.model}'s retries back to ${perCall(target)} would save about ${Math.round((r - target) * n)} ` +
+      `attempts per ${facts.short.window} at this volume and lift its reliability score from ` +
+      `${m.components.reliability}.`,
+    model: m.model,
+    endpoint: null,
+  };
 }
 
 const SECURITY_SIGNALS = [
