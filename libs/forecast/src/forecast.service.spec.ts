@@ -187,6 +187,21 @@ describe('ForecastService on a ledger whose usage stops in the past (committed c
     await close();
   });
 
+  it('usage resumed in the current hour after 3 days without: the reason says the gap is before it, not "no usage in the last 72 hours"', async () => {
+    const { service, ledger, close } = await serviceWithHistory(200, now - 72 * HOUR_MS);
+    for (let i = 0; i < 20; i++) ledger.record(usageRecord({ ts: hourStart(now) + i, costUsd: 0.001 }));
+    await ledger.flush();
+    const body = await service.costForecast(24, now);
+    // The current hour is not history yet: the input is still stale, with confidence 0.
+    expect(body).toMatchObject({ method: 'ml', staleHours: 72, stale: true, confidence: 0 });
+    expect(body.budget.spentTodayUsd).toBeGreaterThanOrEqual(0.02 - 1e-9);
+    expect(body.reason).not.toMatch(/no usage in the last 72 hours/);
+    expect(body.reason).toMatch(
+      /^stale input: no usage in the 72 complete hours before the current one \(the last was in the hour of .*; the current hour has 20 calls and \$0\.02 so far, history once it is complete\); ml forecasts from them/,
+    );
+    await close();
+  });
+
   it('49 days of usage ending 6 weeks ago: no forecast, and it names the last hour with usage and the gap (not "no usage yet")', async () => {
     const { service, close } = await serviceWithHistory(49 * 24, now - 42 * 24 * HOUR_MS);
     const body = await service.costForecast(24, now);

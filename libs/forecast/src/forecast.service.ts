@@ -203,13 +203,21 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
     }
     // The served method's error was measured on input that ends in usage; this input ends in a day or more the
     // ledger holds no usage for. Its forecast is served (the points, for the budget outlook), but not with
-    // that method's validated confidence and interval.
+    // that method's validated confidence and interval. Usage may have resumed in the current hour, which is not
+    // history until it is complete: then the gap is in the complete hours before it, and the reason says so
+    // (before, it said "no usage in the last 71 hours" while calls were being recorded).
+    const current = await this.currentHourUsage(now);
+    const resumed = current.requests > 0 || current.costUsd > 0;
+    const gap = resumed
+      ? `no usage in the ${staleHours} complete hours before the current one (${since}; the current hour has ` +
+        `${current.requests} calls and $${round(current.costUsd)} so far, history once it is complete)`
+      : `no usage in the last ${staleHours} hours (${since})`;
     return {
       ...result,
       hours: forecast.hours.map((h) => ({ ...h, lowerUsd: null, upperUsd: null })),
       confidence: 0,
       reason:
-        `stale input: no usage in the last ${staleHours} hours (${since}); ${forecast.method} forecasts from them as ` +
+        `stale input: ${gap}; ${forecast.method} forecasts from them as ` +
         `hours that cost $0, without its validated confidence or interval (confidence 0). ${forecast.reason}`,
     };
   }
