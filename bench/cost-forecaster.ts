@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   const runtime = await loadTfjs(backend ? { prefer: [backend] } : {});
   const rows: string[] = [];
   const latencies: number[] = [];
+  const firstForecasts: number[] = [];
   const ratios: number[] = [];
   const times: number[] = [];
   for (const seed of seeds) {
@@ -47,6 +48,11 @@ async function main(): Promise<void> {
     rows.push(
       `| ${seed} | ${fmt(card.model.metrics)} | ${card.baselines.map((b) => `${b.method} ${b.metrics.mape.toFixed(2)}`).join(', ')} | ${(100 * ratio).toFixed(1)} % | ${oracle.toFixed(2)} | ${card.served} | ${(trainMs / 1000).toFixed(2)} s |`,
     );
+    // The first forecast of a history: it backtests the model and the baselines on that history (once an hour).
+    const fresh = new CostForecaster(runtime, forecaster.model, forecaster.scaler, card);
+    const t0 = performance.now();
+    fresh.forecast(series, 24);
+    firstForecasts.push(performance.now() - t0);
     // Forecast latency: the served path of a reloaded model, warm.
     const reloaded = new CostForecaster(runtime, forecaster.model, forecaster.scaler, card);
     for (let i = 0; i < 50; i++) reloaded.forecast(series, 24, 'ml');
@@ -70,7 +76,9 @@ async function main(): Promise<void> {
     '',
     `Targets: MAPE reduction ≥ 25 %: min ${(100 * Math.min(...ratios)).toFixed(1)} % (${ratios.every((r) => r >= 0.25) ? 'met' : 'NOT met'}); ` +
       `training ≤ 10 s: max ${(Math.max(...times) / 1000).toFixed(2)} s (${Math.max(...times) <= 10_000 ? 'met' : 'NOT met'}); ` +
-      `forecast ≤ 5 ms: p50 ${percentile(latencies, 0.5).toFixed(3)} ms, p99 ${percentile(latencies, 0.99).toFixed(3)} ms (${percentile(latencies, 0.99) <= 5 ? 'met' : 'NOT met'}).`,
+      `forecast ≤ 5 ms: p50 ${percentile(latencies, 0.5).toFixed(3)} ms, p99 ${percentile(latencies, 0.99).toFixed(3)} ms (${percentile(latencies, 0.99) <= 5 ? 'met' : 'NOT met'}); ` +
+      `the first forecast of a history, with its backtest on that history (once per history, i.e. once an hour): ` +
+      `max ${Math.max(...firstForecasts).toFixed(1)} ms over ${firstForecasts.length} seeds.`,
     '',
   ];
   process.stdout.write(lines.join('\n'));

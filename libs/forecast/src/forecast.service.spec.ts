@@ -142,18 +142,20 @@ describe('ForecastService: what serves with how much history (committed card: se
     await close();
   });
 
-  it(`≥ ${MIN_HISTORY} h: the model the card promoted, with the card's held-out validation`, async () => {
+  it(`≥ ${MIN_HISTORY} h: what forecast this history best in a backtest on it, with that backtest's validation`, async () => {
     const { service, readiness, close } = await serviceWithHistory(200, now);
     const body = await service.costForecast(24, now);
-    expect(body).toMatchObject({ method: 'ml', servedBy: 'ml', historyHours: 200 });
+    expect(body).toMatchObject({ historyHours: 200 });
     expect(body).toMatchObject({
       lastObservedHour: new Date(hourStart(now) - HOUR_MS).toISOString(),
       staleHours: 0,
       stale: false,
     });
-    expect(body.validation).toMatchObject({ basis: 'holdout' });
+    // Never the card's held-out validation (synthetic data) as the confidence of a forecast of this ledger.
+    expect(body.validation).toMatchObject({ basis: 'backtest' });
     expect(body.confidence).toBeCloseTo(1 - body.validation!.mape / 100, 3);
-    expect(body.validation!.mape).toBeLessThan(body.model!.bestBaselineMape);
+    expect(body.reason).toMatch(/serves, the lowest error in a backtest on this history \(\d+ forecasts from its last/);
+    expect(body.reason).toMatch(/the card's validation \(on its synthetic training data, synthetic\) chose the model$/);
     expect((await readiness.run())['cost-forecaster']).toMatchObject({
       status: 'ok',
       detail: expect.stringMatching(/^card serves ml/),
@@ -178,10 +180,10 @@ describe('ForecastService on a ledger whose usage stops in the past (committed c
       confidence: 0,
       totalLowerUsd: null,
       totalUpperUsd: null,
-      validation: { basis: 'holdout' }, // the method's error on fresh input, still reported
+      validation: { basis: 'backtest' }, // the method's error on this history, still reported
     });
     expect(body.reason).toMatch(
-      /^stale input: no usage in the last 72 hours \(the last was in the hour of .*\); ml forecasts from them as hours that cost \$0, without its validated confidence or interval \(confidence 0\)\. model beat/,
+      /^stale input: no usage in the last 72 hours \(the last was in the hour of .*\); ml forecasts from them as hours that cost \$0, without its validated confidence or interval \(confidence 0\)\. the model serves, the lowest error/,
     );
     for (const h of body.hourly) expect(h).toMatchObject({ lowerUsd: null, upperUsd: null });
     await close();
@@ -248,7 +250,7 @@ describe('ForecastService without artifacts', () => {
     ]);
     const after = await service.costForecast(24, now);
     expect(after.model).toMatchObject({ dataSource: 'ledger', synthetic: false });
-    expect(after.validation).toMatchObject({ basis: 'holdout' });
+    expect(after.validation).toMatchObject({ basis: 'backtest' });
     expect(after.confidence).toBeGreaterThan(0);
     expect((await readiness.run())['cost-forecaster']!.status).toBe('ok');
 

@@ -44,9 +44,10 @@ const sumOrNull = (xs: readonly (number | null)[]): number | null =>
   xs.some((x) => x === null) ? null : round(xs.reduce<number>((s, x) => s + x!, 0));
 
 /**
- * Serves the 24 h cost forecast on the ledger's hourly history since its first usage: with at least 168 h, what
- * the trained card under MODELS_DIR/cost-forecaster chose (the model, or a baseline); with less, or without a
- * card, the baseline a backtest on that history favours, with that backtest's confidence; with no usage at all,
+ * Serves the 24 h cost forecast on the ledger's hourly history since its first usage: with at least 168 h and a
+ * trained card under MODELS_DIR/cost-forecaster, the model or the baseline with the lowest error in a backtest on
+ * that history (never the card's own validation, measured on its training data, as the confidence); with less, or
+ * without a card, the baseline a backtest on that history favours, with that backtest's confidence; with no usage at all,
  * no forecast (`none`). Feeds the budget outlook (`SpendForecastPort`). Optional in-process retraining every
  * FORECAST_RETRAIN_HOURS runs in the background (asynchronous, one at a time; training yields to requests
  * between batches).
@@ -80,7 +81,7 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
       this.forecaster
         ? {
             status: 'ok',
-            detail: `card serves ${this.forecaster.card.served} from ${MIN_HISTORY} h of ledger history, a backtested baseline before (trained ${this.forecaster.card.trainedAt} on ${this.forecaster.card.dataSource}, backend ${this.runtime?.backend ?? '?'})`,
+            detail: `card serves ${this.forecaster.card.served} on its validation; from ${MIN_HISTORY} h of ledger history the model or the baseline that backtests best on it serves, a backtested baseline before (trained ${this.forecaster.card.trainedAt} on ${this.forecaster.card.dataSource}, backend ${this.runtime?.backend ?? '?'})`,
           }
         : {
             status: 'degraded',
@@ -106,7 +107,7 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
       this.loadError = null;
       const card = this.forecaster.card;
       this.logger.log(
-        `cost forecaster card loaded: it serves ${card.served} from ${MIN_HISTORY} h of ledger history (model MAPE ${card.model.metrics.mape.toFixed(2)} %, best baseline ${card.bestBaseline}; trained on ${card.dataSource}), a backtested baseline before`,
+        `cost forecaster card loaded: it chose ${card.served} on its validation (model MAPE ${card.model.metrics.mape.toFixed(2)} %, best baseline ${card.bestBaseline}; trained on ${card.dataSource}); from ${MIN_HISTORY} h of ledger history the model or the baseline that backtests best on it serves, a backtested baseline before`,
       );
     } catch (error) {
       this.forecaster = null;

@@ -851,9 +851,10 @@ export type ForecastModelInfoDto = {
 
 export type ForecastValidationDto = {
     /**
-     * Where these errors come from: `holdout`, the trained card's held-out last 14 days (the model, or the
-     * baseline the card chose, with at least 168 h of history); `backtest`, the served baseline run over the
-     * ledger history this forecast was computed from (every hourly origin, horizons 1..24 inside it).
+     * Where these errors come from: `backtest`, the served method (the model or a baseline) run over the ledger
+     * history this forecast was computed from (horizons 1..24 inside it; with at least 168 h, from every origin of its
+     * last week the model can forecast from). `holdout` (the trained card's held-out days, measured on its training
+     * data) is no longer served as a forecast's validation; it stays in the schema for clients generated before.
      */
     basis: 'holdout' | 'backtest';
     /**

@@ -72,9 +72,36 @@ describe('cost forecaster', () => {
     expect(trained.card.served).toBe('seasonal_naive_24');
     const forecast = trained.forecast(series, 6);
     expect(forecast.method).toBe('seasonal_naive_24');
-    expect(forecast.reason).toMatch(/did not beat seasonal_naive_24/);
+    expect(forecast.reason).toMatch(/^seasonal_naive_24 serves, the lowest error in a backtest on this history/);
+    expect(forecast.reason).toMatch(/the card's validation \(on its training data, test\) chose seasonal_naive_24$/);
     expect(forecast.hours.map((h) => h.costUsd)).toEqual(cost.slice(hours - 24, hours - 18));
     expect(forecast.confidence).toBe(1);
+  });
+
+  it("never serves the card's validation as the confidence of another history: it backtests on the history it forecasts", async () => {
+    // The model of the first test was trained on synthetic usage (its card: served ml, confidence ~0.9). This ledger's
+    // days are alike (5 evening hours at $0.05, the rest at $0.001): the 24 h seasonal naive forecast is exact here.
+    const trained = await CostForecaster.load(runtime, dir);
+    expect(trained.card).toMatchObject({ synthetic: true });
+    const cost = Array.from({ length: 240 }, (_, i) => (i % 24 >= 19 ? 0.05 : 0.001));
+    const series: HourlySeries = { start: START, cost, requests: cost.map((c) => c * 1000), source: 'ledger' };
+    const forecast = trained.forecast(series, 24);
+    expect(forecast).toMatchObject({ method: 'seasonal_naive_24', validationBasis: 'backtest', confidence: 1 });
+    expect(forecast.validation!.metrics.n).toBeGreaterThan(300); // every 4th of 72 origins (the model reads 168 h back) × up to 24 h
+    expect(forecast.hours.map((h) => h.costUsd)).toEqual(cost.slice(216));
+    expect(forecast.reason).toMatch(
+      /lowest error in a backtest on this history \(\d+ forecasts from its last 72 hours/,
+    );
+    expect(forecast.reason).toMatch(
+      /ml \d+\.\d %.*the card's validation \(on its synthetic training data, synthetic\) chose the model$/,
+    );
+    // Asked for the model, it serves the model, with the model's error on this history, not the card's.
+    const asked = trained.forecast(series, 24, 'ml');
+    expect(asked.method).toBe('ml');
+    expect(asked.validationBasis).toBe('backtest');
+    expect(asked.confidence).not.toBeCloseTo(trained.card.confidence, 3);
+    expect(asked.confidence).toBeCloseTo(Math.max(0, 1 - asked.validation!.metrics.mape / 100), 10);
+    expect(asked.confidence).toBeLessThan(0.5); // MAPE of several hundred percent here: confidence 0
   });
 
   it('falls back to a usable baseline when the serving history is shorter than the model needs', async () => {

@@ -17,7 +17,8 @@ import {
   type SeasonalProfile,
   writeFeatures,
 } from './forecast-features';
-import { baselineFromHistory } from './baseline-forecast';
+import { baselineFromHistory, MIN_BACKTEST_HOURS } from './baseline-forecast';
+import { backtestOnHistory, type HistoryBacktest } from './history-backtest';
 import { confidenceOf, errorMetrics, intervalFromResiduals, naiveScale } from './forecast-accuracy';
 import type {
   BaselineName,
@@ -167,6 +168,9 @@ function predictScaled(
  * serves: the model only when it beat the best baseline on the held-out tail.
  */
 export class CostForecaster {
+  /** The last history backtested, and what it found. */
+  private tested?: { key: string; result: HistoryBacktest | null };
+
   constructor(
     private readonly runtime: TfjsRuntime,
     readonly model: LayersModel | null,
@@ -184,17 +188,21 @@ export class CostForecaster {
 
   /**
    * The next `hours` (1..24) hourly costs after the series' last hour, with 80 % intervals. With at least
-   * MIN_HISTORY hours the card's choice serves (the model only when it beat the best baseline), with its
-   * held-out validation; with less, or without a model, the baseline that a backtest on this history favours
-   * serves, with the confidence and interval of that backtest (`baselineFromHistory`).
+   * MIN_HISTORY hours, what serves is what forecast this history best: the model and every usable baseline are
+   * backtested on the history itself (its last week of origins, `backtestOnHistory`), and the lowest error serves,
+   * with that backtest's confidence and interval (`validationBasis: backtest`). The card's validation, measured on
+   * the data the model was trained on (synthetic for the committed artifacts), is never served as the confidence of
+   * a forecast of other data. With too little spend in that week to backtest, the card's choice serves with
+   * confidence 0. With less than MIN_HISTORY hours, or without a model, the baseline a backtest on this history
+   * favours serves (`baselineFromHistory`). `override` serves that method whatever the backtest says.
    */
   forecast(series: HourlySeries, hours: number, override?: ForecastMethod): CostForecast {
     const n = series.cost.length;
     const origin = n - 1;
     const horizon = Math.max(1, Math.min(MAX_HORIZON, Math.floor(hours)));
-    const method: ForecastMethod = override ?? this.card.served;
+    const carded: ForecastMethod = override ?? this.card.served;
     if (n < MIN_HISTORY) {
-      const what = method === 'ml' ? 'the model' : `the card's ${method}`;
+      const what = carded === 'ml' ? 'the model' : `the card's ${carded}`;
       return baselineFromHistory(
         series,
         hours,
@@ -202,15 +210,14 @@ export class CostForecaster {
         `${n} hours of history, ${what} needs ${MIN_HISTORY}`,
       );
     }
-    if (method === 'ml' && !this.model) {
+    if (carded === 'ml' && !this.model) {
       return baselineFromHistory(series, hours, this.card.ewmaAlpha, 'the trained network is missing');
     }
-    const reason =
-      method === 'ml'
-        ? `model beat the best baseline (${this.card.bestBaseline}) on validation`
-        : `model did not beat ${this.card.bestBaseline} on validation; serving that baseline`;
-    const report = method === 'ml' ? this.card.model : this.card.baselines.find((b) => b.method === method);
-    if (!report) throw new Error(`card.json has no validation report for ${method}`);
+    const tested = this.backtest(series);
+    const report = override
+      ? (tested?.reports.find((r) => r.method === override) ?? null)
+      : (tested?.reports.find((r) => r.method !== 'ml' || this.model !== null) ?? null);
+    const method: ForecastMethod = report?.method ?? carded;
     let points: number[];
     if (method === 'ml') {
       const x = new Float32Array(horizon * F);
@@ -223,20 +230,55 @@ export class CostForecaster {
         baselineForecast(method, series.cost, origin, i + 1, this.card.ewmaAlpha),
       );
     }
-    const { lower, upper } = report.interval;
     return {
       method,
       hours: points.map((p, i) => ({
         hour: series.start + (origin + 1 + i) * HOUR_MS,
         costUsd: p,
-        lowerUsd: Math.max(0, p * (1 + lower)),
-        upperUsd: p * (1 + upper),
+        lowerUsd: report ? Math.max(0, p * (1 + report.interval.lower)) : null,
+        upperUsd: report ? p * (1 + report.interval.upper) : null,
       })),
       validation: report,
-      validationBasis: 'holdout',
-      confidence: confidenceOf(report.metrics),
-      reason,
+      validationBasis: report ? 'backtest' : null,
+      confidence: report ? confidenceOf(report.metrics) : 0,
+      reason: this.servedBecause(method, tested, override),
     };
+  }
+
+  /** Why `method` serves, in words: the backtest on this history, next to what the card's validation chose. */
+  private servedBecause(method: ForecastMethod, tested: HistoryBacktest | null, override?: ForecastMethod): string {
+    const card =
+      `the card's validation (on its ${this.card.synthetic ? 'synthetic ' : ''}training data, ` +
+      `${this.card.dataSource}) chose ${this.card.served === 'ml' ? 'the model' : this.card.served}`;
+    if (!tested) {
+      return (
+        `${method === 'ml' ? 'the model' : method} serves (${override ? 'as asked' : card}) without a confidence ` +
+        `or interval: too little spend in the history's last week to backtest it on this history ` +
+        `(${MIN_BACKTEST_HOURS} hours with spend are needed)`
+      );
+    }
+    const mape = (m: MethodReport): string => `${m.metrics.mape.toFixed(1)} %`;
+    const served = tested.reports.find((r) => r.method === method);
+    const others = tested.reports.filter((r) => r.method !== method).map((r) => `${r.method} ${mape(r)}`);
+    const what = method === 'ml' ? 'the model' : method;
+    return (
+      `${what} serves${override ? ' (as asked)' : ', the lowest error'} in a backtest on this history ` +
+      `(${tested.forecasts} forecasts from its last ${tested.origins} hours: MAPE ${served ? mape(served) : 'n/a'}` +
+      `${others.length ? `; ${others.join(', ')}` : ''}); ${card}`
+    );
+  }
+
+  /** `backtestOnHistory`, once per history (the ledger's series changes once an hour, or on an import). */
+  private backtest(series: HourlySeries): HistoryBacktest | null {
+    const n = series.cost.length;
+    let total = 0;
+    for (const c of series.cost) total += c;
+    const key = `${series.source}:${series.start}:${n}:${total}`;
+    if (this.tested?.key !== key) {
+      const model = this.model ? { profile: this.scaler.profile, predictRows: this.predictRows.bind(this) } : null;
+      this.tested = { key, result: backtestOnHistory(series, this.card.ewmaAlpha, model) };
+    }
+    return this.tested.result;
   }
 
   /** Writes model.json + weights.bin (file IO handler), scaler.json and, last, card.json. */
