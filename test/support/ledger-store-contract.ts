@@ -251,7 +251,8 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
         [0, '*', '*', 3, 2],
         [HOUR_MS, '*', '*', 1, 2],
       ]);
-      expect(totals[0]).toMatchObject({ errors: 1, safetyBlocks: 1, inputTokens: 3000, qualityCount: 3 });
+      // Quality of answers only: the error's and the safety block's scores are not counted.
+      expect(totals[0]).toMatchObject({ errors: 1, safetyBlocks: 1, inputTokens: 3000, qualityCount: 1 });
       expect(totals[1]).toMatchObject({ flagged: 1, qualityCount: 0, qualitySum: 0 });
 
       const byModel = await store.hourly({ from: t, to: t + HOUR_MS, groupBy: ['model'] });
@@ -357,8 +358,9 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
         tokenAbuse: 1,
       });
       expect(all!.costUsd).toBeCloseTo(0.5 + 0.001 * 4, 10);
-      expect(all!.qualitySum).toBeCloseTo(0.5 + 1 + 0.9 * 3, 10);
-      expect(all!.qualityCount).toBe(5);
+      // Quality of answers only (status ok): not the error's, the safety block's or the aborted call's score.
+      expect(all!.qualitySum).toBeCloseTo(0.5 + 1, 10);
+      expect(all!.qualityCount).toBe(2);
       const byModel = await store.window({ from: t, to: t + 10, groupBy: ['model'] });
       expect(byModel.map((w) => [w.model, w.endpoint, w.requests, w.latencyAtMost])).toEqual([
         ['flash', '*', 2, []],

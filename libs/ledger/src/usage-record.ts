@@ -158,7 +158,8 @@ export function rollUp(records: readonly UsageRecord[]): HourlyUsage[] {
     row.reasoningTokens += r.reasoningTokens;
     row.costUsd += r.costUsd ?? 0;
     row.latencyMsSum += r.latencyMs;
-    if (r.qualityScore !== null) {
+    // Quality of answers only: a safety block's capped score (the blocked text) is not an answer's quality.
+    if (r.qualityScore !== null && r.status === 'ok') {
       row.qualitySum += r.qualityScore;
       row.qualityCount += 1;
     }

@@ -85,8 +85,9 @@ function measuresOf(r: UsageRecord): Record<WindowMeasure, number> {
     outputTokens: r.outputTokens,
     latencyCount: timed ? 1 : 0,
     latencyMsSum: timed ? r.latencyMs : 0,
-    qualitySum: r.qualityScore ?? 0,
-    qualityCount: r.qualityScore === null ? 0 : 1,
+    // Quality of answers only (status ok), as ungrounded and failure to answer: not a safety block's capped score.
+    qualitySum: r.status === 'ok' ? (r.qualityScore ?? 0) : 0,
+    qualityCount: r.status === 'ok' && r.qualityScore !== null ? 1 : 0,
     ungrounded: r.status === 'ok' && hasFlag(r, 'ungrounded') ? 1 : 0,
     failureToAnswer: r.status === 'ok' && hasFlag(r, 'failure_to_answer') ? 1 : 0,
     pii: hasFlag(r, 'pii') ? 1 : 0,
