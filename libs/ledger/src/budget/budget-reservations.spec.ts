@@ -3,7 +3,7 @@ import { InMemoryMetrics } from '@app/telemetry';
 import { usageRecord } from '../../../../test/support/ledger-store-contract';
 import { BufferedUsageLedger } from '../buffered-usage-ledger';
 import { SqliteLedgerStore } from '../store/sqlite-ledger.store';
-import { BudgetService, type BudgetPolicy } from './budget.service';
+import { BudgetService, type BudgetPolicy, RESERVED_RETRY_S } from './budget.service';
 import { MemoryReservationStore } from './memory-reservation.store';
 import { admits } from './reservation-store.port';
 
@@ -65,12 +65,27 @@ describe('BudgetService reservations (in memory, fake clock)', () => {
       callWorstCaseUsd: 0.2,
       resetAt: '2026-11-29T00:00:00.000Z',
     });
-    expect(problem.headers).toEqual({ 'retry-after': String(12 * 3600) });
+    // It fits what is left of the budget once the calls in flight end: come back in seconds, not at midnight.
+    expect(problem.headers).toEqual({ 'retry-after': String(RESERVED_RETRY_S) });
+    expect(problem.detail).toContain('it fits the $1.00 left of the daily budget of $1.00 ($0 spent), but not beside the $1.00 reserved');
     expect(metrics.named('llm.budget.rejected')).toHaveLength(1);
 
     budget.release('call-0');
     expect(() => budget.reserve('call-5', 0.2)).not.toThrow();
     expect(budget.status().reservedUsd).toBeCloseTo(1, 9);
+    await ledger.stop();
+  });
+
+  it('a call whose worst case is more than is left, even with nothing in flight, waits for the reset; small sums read as such', async () => {
+    const { budget, ledger } = await setup('enforce', 0.0075);
+    ledger.record(usageRecord({ ts: Date.UTC(2026, 10, 28, 11), costUsd: 0.000526 }));
+    const problem = refusal(() => budget.reserve('big', 0.0081));
+    expect(problem.headers).toEqual({ 'retry-after': String(12 * 3600) });
+    expect(problem.detail).toBe(
+      "This call could cost up to $0.0081 (its max output tokens at the model's price), more than the $0.00697 left " +
+        'of the daily budget of $0.0075 ($0.000526 spent); a lower max_tokens may fit; the budget resets at ' +
+        '2026-11-29T00:00:00.000Z.',
+    );
     await ledger.stop();
   });
 

@@ -7,6 +7,12 @@ import { MemoryReservationStore } from './memory-reservation.store';
 import type { Admission, ReservationStore } from './reservation-store.port';
 
 export type BudgetPolicy = 'alert' | 'enforce';
+/** Retry-After of a call refused only for the reservations of calls in flight: they settle as those calls end. */
+export const RESERVED_RETRY_S = 5;
+
+/** Dollars as a person reads them: cents from $1 on, else three significant digits ($0.0075, not $0.00). */
+const usd = (x: number): string => (x >= 1 ? x.toFixed(2) : String(Number(x.toPrecision(3))));
+
 export type BudgetRisk = 'none' | 'low' | 'medium' | 'high' | 'critical' | 'exceeded';
 
 /**
@@ -177,16 +183,25 @@ export class BudgetService {
     const budget = this.options.dailyUsd ?? 0;
     const { spentUsd, reservedUsd, worstCaseUsd } = refusal;
     const reset = utcDayStart(now) + DAY_MS;
-    const retryAfter = Math.max(1, Math.ceil((reset - now) / 1000));
     this.metrics.increment(LEDGER_METRICS.budgetRejected.name, 1);
-    const why =
-      spentUsd >= budget
-        ? `Today's LLM spend ($${spentUsd.toFixed(4)}) has reached the daily budget of $${budget.toFixed(2)}`
-        : `This call could cost up to $${(worstCaseUsd ?? 0).toFixed(6)}, more than is left of the daily budget of ` +
-          `$${budget.toFixed(2)} ($${spentUsd.toFixed(4)} spent, $${reservedUsd.toFixed(4)} reserved by calls in flight)`;
+    const worst = worstCaseUsd ?? 0;
+    // Three cases, and when to come back: the budget is spent (at the reset); this call's worst case is more than is
+    // left even with nothing in flight (at the reset, or with a lower max output tokens); it would fit once the
+    // calls in flight settle their reservations (in seconds: they settle as they end).
+    const spent = spentUsd >= budget;
+    const neverFits = !spent && spentUsd + worst > budget;
+    const retryAfter = spent || neverFits ? Math.max(1, Math.ceil((reset - now) / 1000)) : RESERVED_RETRY_S;
+    const left = `$${usd(Math.max(0, budget - spentUsd))} left of the daily budget of $${usd(budget)}`;
+    const why = spent
+      ? `Today's LLM spend ($${usd(spentUsd)}) has reached the daily budget of $${usd(budget)}`
+      : neverFits
+        ? `This call could cost up to $${usd(worst)} (its max output tokens at the model's price), more than the ` +
+          `${left} ($${usd(spentUsd)} spent); a lower max_tokens may fit`
+        : `This call could cost up to $${usd(worst)}: it fits the ${left} ($${usd(spentUsd)} spent), but not ` +
+          `beside the $${usd(reservedUsd)} reserved by calls in flight; retry in ${RESERVED_RETRY_S} s, as they end`;
     throw new DomainError(
       LEDGER_ERRORS.BUDGET_EXCEEDED,
-      `${why}; it resets at ${new Date(reset).toISOString()}.`,
+      `${why}; the budget resets at ${new Date(reset).toISOString()}.`,
       {
         resetAt: new Date(reset).toISOString(),
         dailyBudgetUsd: budget,
