@@ -13,6 +13,7 @@ import {
   requestRecommendations,
   windowOf,
 } from './insights-rules';
+import { spanLabel } from './span-label';
 
 const SLO = 400;
 const NOW = Date.UTC(2026, 2, 10, 14, 30);
@@ -297,6 +298,22 @@ describe('insights rules: live recommendations', () => {
     expect(withPace(null as unknown as BudgetOutlookStatus)).toEqual([]);
     const over = withPace({ ...outlook(12), exceeded: true, risk: 'exceeded' });
     expect(over.map((r) => r.title)).toEqual(['Daily budget exceeded: spent $12 of $10 (120 %) today']);
+  });
+
+  it('names a window by its configured length in its texts, not by its API name (HEALTH_WINDOW_SHORT_MS=60000)', () => {
+    const failing = { m: assessment(100, { errorRate: 0.4 }) };
+    const short = { ...report('5m', failing), from: NOW - 60_000 };
+    const long = { ...report('1h', failing), from: NOW - 2 * 3_600_000 };
+    const [rec] = liveRecommendations({ ...facts(failing), short, long });
+    expect(rec!.title).toBe('Model m: error rate is 40% in the last 1m');
+    expect(rec!.evidence.summary).toContain('in the 1m window');
+    expect(rec!.evidence.window).toMatchObject({ name: '5m', duration_ms: 60_000 }); // the API's name stays
+    expect([spanLabel(300_000), spanLabel(3_600_000), spanLabel(90_000), spanLabel(86_400_000)]).toEqual([
+      '5m',
+      '1h',
+      '90s',
+      '24h',
+    ]);
   });
 
   it('sorts by priority, then confidence', () => {

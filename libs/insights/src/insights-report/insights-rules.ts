@@ -16,6 +16,7 @@ import {
   circuitRecommendations,
   type TrafficFacts,
 } from './traffic-rules';
+import { spanLabel } from './span-label';
 
 export type DriftSnapshot = ReturnType<DriftMonitor['all']>[number];
 
@@ -82,6 +83,8 @@ export const windowOf = (name: string, from: number, to: number): InsightsWindow
 });
 
 const reportWindow = (r: HealthReport): InsightsWindowDto => windowOf(r.window, r.from, r.to);
+
+const spanOf = (r: HealthReport): string => spanLabel(r.to - r.from);
 
 /**
  * A rate over the part of the long window before the short one: (rate_L × n_L − rate_S × n_S) / (n_L − n_S), at
@@ -195,7 +198,7 @@ export function budgetPaceRecommendations(facts: LiveFacts): InsightRecommendati
   return [
     {
       title:
-        `Spend pace: the last ${facts.short.window} cost $${round(windowSpend, 6)}, ` +
+        `Spend pace: the last ${spanOf(facts.short)} cost $${round(windowSpend, 6)}, ` +
         `${round(pace, 1)} × DAILY_BUDGET_USD ($${budget}) over a day`,
       category: 'cost',
       priority: priorityFromScore(components.cost),
@@ -209,7 +212,7 @@ export function budgetPaceRecommendations(facts: LiveFacts): InsightRecommendati
         `; raise DAILY_BUDGET_USD if this volume is expected.`,
       evidence: {
         summary:
-          `${n} calls cost $${round(windowSpend, 6)} in the ${facts.short.window} window ${shortW.from} – ` +
+          `${n} calls cost $${round(windowSpend, 6)} in the ${spanOf(facts.short)} window ${shortW.from} – ` +
           `${shortW.to}: $${round(pace * budget, 4)} over a day against DAILY_BUDGET_USD $${budget}. Spent today ` +
           `$${b.spentTodayUsd}, $${b.reservedUsd} reserved by calls in flight; BUDGET_POLICY=${b.policy}.`,
         window: shortW,
@@ -262,9 +265,9 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
       const rose = before !== null && e > before + 0.01;
       const change = rose
         ? `rose from ${pct(before)} to ${pct(e)}`
-        : `is ${pct(e)}${before !== null ? ` (${pct(before)} earlier in the ${facts.long.window} window)` : ''}`;
+        : `is ${pct(e)}${before !== null ? ` (${pct(before)} earlier in the ${spanOf(facts.long)} window)` : ''}`;
       out.push({
-        title: `Model ${m.model}: error rate ${change} in the last ${facts.short.window}`,
+        title: `Model ${m.model}: error rate ${change} in the last ${spanOf(facts.short)}`,
         category: 'reliability',
         priority: priorityFromScore(m.components.reliability),
         confidence: confidenceOf(n, x / 0.1),
@@ -273,9 +276,9 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
           `add or move traffic to a fallback model (LLM_FALLBACK_MODELS), or reduce its share until it recovers.`,
         evidence: {
           summary:
-            `${Math.round(e * n)} of ${n} calls to ${m.model} failed (${pct(e)}) in the ${facts.short.window} window ` +
+            `${Math.round(e * n)} of ${n} calls to ${m.model} failed (${pct(e)}) in the ${spanOf(facts.short)} window ` +
             `${shortW.from} – ${shortW.to}` +
-            (before !== null ? `; ${pct(before)} in the rest of the ${facts.long.window} window` : '') +
+            (before !== null ? `; ${pct(before)} in the rest of the ${spanOf(facts.long)} window` : '') +
             `; timeouts ${pct(s.timeoutRate ?? 0)}, retries per call ${round(s.retriesPerRequest ?? 0, 3)}.`,
           window: shortW,
           baseline_window: before !== null ? longW : null,
@@ -291,7 +294,7 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
         expected_impact:
           `Bringing ${m.model}'s error rate back to ${pct(before !== null && before < e ? before : 0)} would avoid ` +
           `about ${Math.round((e - (before !== null && before < e ? before : 0)) * n)} failed calls per ` +
-          `${facts.short.window} at this volume and lift its reliability score from ${m.components.reliability}.`,
+          `${spanOf(facts.short)} at this volume and lift its reliability score from ${m.components.reliability}.`,
         model: m.model,
         endpoint: null,
       });
@@ -303,7 +306,7 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
       const ratio = p95 / facts.latencySloMs;
       const longP95 = long?.signals.p95LatencyMs ?? null;
       out.push({
-        title: `Model ${m.model}: p95 latency ${Math.round(p95)} ms in the last ${facts.short.window}, ${round(ratio, 1)} × the ${facts.latencySloMs} ms objective`,
+        title: `Model ${m.model}: p95 latency ${Math.round(p95)} ms in the last ${spanOf(facts.short)}, ${round(ratio, 1)} × the ${facts.latencySloMs} ms objective`,
         category: 'performance',
         priority: priorityFromScore(m.components.performance),
         confidence: confidenceOf(n, (ratio - 0.75) / 1.75),
@@ -313,8 +316,8 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
         evidence: {
           summary:
             `p95 latency of ${m.model} was ${Math.round(p95)} ms (mean ${Math.round(s.meanLatencyMs ?? 0)} ms) over ` +
-            `${n} calls in the ${facts.short.window} window ${shortW.from} – ${shortW.to}` +
-            (longP95 !== null ? `; ${Math.round(longP95)} ms over the ${facts.long.window} window` : '') +
+            `${n} calls in the ${spanOf(facts.short)} window ${shortW.from} – ${shortW.to}` +
+            (longP95 !== null ? `; ${Math.round(longP95)} ms over the ${spanOf(facts.long)} window` : '') +
             `; objective (HEALTH_LATENCY_SLO_MS) ${facts.latencySloMs} ms.`,
           window: shortW,
           baseline_window: longP95 !== null ? longW : null,
@@ -340,7 +343,7 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
     if (cpr !== null && cpr >= facts.costPerRequestUsd) {
       const ratio = cpr / facts.costPerRequestUsd;
       out.push({
-        title: `Model ${m.model}: $${round(cpr, 5)} per call in the last ${facts.short.window}, ${round(ratio, 1)} × the $${facts.costPerRequestUsd} target`,
+        title: `Model ${m.model}: $${round(cpr, 5)} per call in the last ${spanOf(facts.short)}, ${round(ratio, 1)} × the $${facts.costPerRequestUsd} target`,
         category: 'cost',
         priority: priorityFromScore(m.components.cost),
         confidence: confidenceOf(n, (ratio - 0.5) / 2.5),
@@ -350,7 +353,7 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
         evidence: {
           summary:
             `${n} calls to ${m.model} cost $${round(cpr * n, 5)} ($${round(cpr, 5)} each) in the ` +
-            `${facts.short.window} window ${shortW.from} – ${shortW.to}; target $${facts.costPerRequestUsd} per call.`,
+            `${spanOf(facts.short)} window ${shortW.from} – ${shortW.to}; target $${facts.costPerRequestUsd} per call.`,
           window: shortW,
           baseline_window: null,
           requests: n,
@@ -360,7 +363,7 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
             cost_score: m.components.cost,
           },
         },
-        expected_impact: `Meeting the target would save about $${round((cpr - facts.costPerRequestUsd) * n, 5)} per ${facts.short.window} at this volume.`,
+        expected_impact: `Meeting the target would save about $${round((cpr - facts.costPerRequestUsd) * n, 5)} per ${spanOf(facts.short)} at this volume.`,
         model: m.model,
         endpoint: null,
       });
@@ -370,7 +373,7 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
     const q = m.components.quality;
     if (q !== null && q < 60) {
       out.push({
-        title: `Model ${m.model}: answer quality score ${q} in the last ${facts.short.window}`,
+        title: `Model ${m.model}: answer quality score ${q} in the last ${spanOf(facts.short)}`,
         category: 'quality',
         priority: priorityFromScore(q),
         confidence: confidenceOf(n, (60 - q) / 60),
@@ -379,7 +382,7 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
           `prompts and grounding documents, or route quality-sensitive endpoints to a stronger model.`,
         evidence: {
           summary:
-            `Over ${n} calls to ${m.model} in the ${facts.short.window} window ${shortW.from} – ${shortW.to}: mean ` +
+            `Over ${n} calls to ${m.model} in the ${spanOf(facts.short)} window ${shortW.from} – ${shortW.to}: mean ` +
             `quality ${s.meanQuality === null ? 'not scored' : round(s.meanQuality, 3)}, ungrounded ` +
             `${pct(s.ungroundedRate ?? 0)}, failure to answer ${pct(s.failureToAnswerRate ?? 0)} of answers.`,
           window: shortW,
@@ -434,10 +437,10 @@ function retryRecommendation(
   const change =
     before !== null && r > before + 0.01
       ? `retries per call rose from ${round(before, 2)} to ${round(r, 2)}`
-      : `${perCall(r)}${before !== null ? ` (${round(before, 2)} earlier in the ${facts.long.window} window)` : ''}`;
+      : `${perCall(r)}${before !== null ? ` (${round(before, 2)} earlier in the ${spanOf(facts.long)} window)` : ''}`;
   const target = before !== null && before < r ? before : 0;
   return {
-    title: `Model ${m.model}: ${change} in the last ${facts.short.window}, ${pct(e)} of calls failed`,
+    title: `Model ${m.model}: ${change} in the last ${spanOf(facts.short)}, ${pct(e)} of calls failed`,
     category: 'reliability',
     priority: priorityFromScore(m.components.reliability),
     confidence: confidenceOf(n, x / 0.1),
@@ -447,9 +450,9 @@ function retryRecommendation(
       `traffic to a fallback model (LLM_FALLBACK_MODELS), or reduce its share until it recovers.`,
     evidence: {
       summary:
-        `${retries} retries over ${n} calls to ${m.model} (${round(r, 3)} per call) in the ${facts.short.window} ` +
+        `${retries} retries over ${n} calls to ${m.model} (${round(r, 3)} per call) in the ${spanOf(facts.short)} ` +
         `window ${shortW.from} – ${shortW.to}` +
-        (before !== null ? `; ${round(before, 3)} per call in the rest of the ${facts.long.window} window` : '') +
+        (before !== null ? `; ${round(before, 3)} per call in the rest of the ${spanOf(facts.long)} window` : '') +
         `; ${failed} of ${n} calls failed after every retry (${pct(e)}), timeouts ${pct(s.timeoutRate ?? 0)}.`,
       window: shortW,
       baseline_window: before !== null ? longW : null,
@@ -464,7 +467,7 @@ function retryRecommendation(
     },
     expected_impact:
       `Bringing ${m.model}'s retries back to ${perCall(target)} would save about ${Math.round((r - target) * n)} ` +
-      `attempts per ${facts.short.window} at this volume and lift its reliability score from ` +
+      `attempts per ${spanOf(facts.short)} at this volume and lift its reliability score from ` +
       `${m.components.reliability}.`,
     model: m.model,
     endpoint: null,
@@ -522,8 +525,8 @@ function securityRecommendations(
     const flagged = Math.round(rate * n);
     out.push({
       title:
-        `Security: ${sig.name} in ${pct(rate)} of calls in the last ${facts.short.window}` +
-        (before !== null ? ` (${pct(before)} earlier in the ${facts.long.window} window)` : ''),
+        `Security: ${sig.name} in ${pct(rate)} of calls in the last ${spanOf(facts.short)}` +
+        (before !== null ? ` (${pct(before)} earlier in the ${spanOf(facts.long)} window)` : ''),
       category: 'security',
       priority: rate >= 0.1 ? 'high' : rate >= 0.05 ? 'medium' : 'low',
       confidence: confidenceOf(n, rate / 0.2),
@@ -532,9 +535,9 @@ function securityRecommendations(
         securityAdvice(sig.key, facts.safety),
       evidence: {
         summary:
-          `${flagged} of ${n} calls flagged for ${sig.name} in the ${facts.short.window} window ${shortW.from} – ` +
+          `${flagged} of ${n} calls flagged for ${sig.name} in the ${spanOf(facts.short)} window ${shortW.from} – ` +
           `${shortW.to}` +
-          (before !== null ? `; ${pct(before)} in the rest of the ${facts.long.window} window.` : '.'),
+          (before !== null ? `; ${pct(before)} in the rest of the ${spanOf(facts.long)} window.` : '.'),
         window: shortW,
         baseline_window: before !== null ? longW : null,
         requests: n,
@@ -545,7 +548,7 @@ function securityRecommendations(
           security_score: short.components.security,
         },
       },
-      expected_impact: `Stopping these would remove ${flagged} flagged calls per ${facts.short.window} and lift the security score from ${short.components.security}.`,
+      expected_impact: `Stopping these would remove ${flagged} flagged calls per ${spanOf(facts.short)} and lift the security score from ${short.components.security}.`,
       model: null,
       endpoint: null,
     });
@@ -663,11 +666,11 @@ export function livePredictions(facts: LiveFacts): PredictiveInsightDto[] {
     if (ratio < LATENCY_RISE_RATIO) continue;
     out.push({
       type: 'latency_trend',
-      title: `Model ${m.model}: p95 latency rising, ${Math.round(p95s)} ms in the last ${facts.short.window} vs ${Math.round(p95l)} ms over ${facts.long.window}`,
+      title: `Model ${m.model}: p95 latency rising, ${Math.round(p95s)} ms in the last ${spanOf(facts.short)} vs ${Math.round(p95l)} ms over ${spanOf(facts.long)}`,
       description: `If the rise continues the performance score falls further; see the model's performance recommendation.`,
       confidence: confidenceOf(m.signals.requests, ratio - 1),
       evidence: {
-        summary: `p95 ${Math.round(p95s)} ms over ${m.signals.requests} calls (${facts.short.window}) against ${Math.round(p95l)} ms over ${long.signals.requests} calls (${facts.long.window}), ${round(ratio, 2)} ×.`,
+        summary: `p95 ${Math.round(p95s)} ms over ${m.signals.requests} calls (${spanOf(facts.short)}) against ${Math.round(p95l)} ms over ${long.signals.requests} calls (${spanOf(facts.long)}), ${round(ratio, 2)} ×.`,
         window: reportWindow(facts.short),
         baseline_window: reportWindow(facts.long),
         requests: m.signals.requests,

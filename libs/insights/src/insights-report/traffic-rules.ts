@@ -1,5 +1,6 @@
 import type { RepeatedPrompt } from '@app/ledger';
 import type { InsightRecommendationDto, InsightsWindowDto } from './insights-report.dto';
+import { spanLabel } from './span-label';
 
 /** Calls of one model in a window, and how many of them the circuit breakers refused (`circuit_open`). */
 export interface ModelRefusals {
@@ -69,7 +70,7 @@ export function circuitRecommendations(facts: TrafficFacts): InsightRecommendati
     .map((m) => {
       const share = m.refused / m.requests;
       return {
-        title: `Circuit breakers open: ${m.refused} calls (${pct(share)}) refused with 503 in the last ${w.name}, chain ending at ${m.model}`,
+        title: `Circuit breakers open: ${m.refused} calls (${pct(share)}) refused with 503 in the last ${spanLabel(w.duration_ms)}, chain ending at ${m.model}`,
         category: 'reliability',
         priority: share >= REFUSAL_HIGH_SHARE ? 'high' : 'medium',
         confidence: confidenceOf(m.requests, share / REFUSAL_HIGH_SHARE),
@@ -81,13 +82,13 @@ export function circuitRecommendations(facts: TrafficFacts): InsightRecommendati
         evidence: {
           summary:
             `${m.refused} of ${m.requests} calls recorded under ${m.model} failed with error type circuit_open in ` +
-            `the ${w.name} window ${w.from} – ${w.to}.`,
+            `the ${spanLabel(w.duration_ms)} window ${w.from} – ${w.to}.`,
           window: w,
           baseline_window: null,
           requests: m.requests,
           figures: { refused_calls: m.refused, refused_rate: round(share, 4) },
         },
-        expected_impact: `A healthy fallback would have answered up to ${m.refused} more calls per ${w.name}.`,
+        expected_impact: `A healthy fallback would have answered up to ${m.refused} more calls per ${spanLabel(w.duration_ms)}.`,
         model: m.model,
         endpoint: null,
       } satisfies InsightRecommendationDto;
@@ -147,7 +148,7 @@ export function cachingRecommendations(facts: TrafficFacts): InsightRecommendati
     const top = [...g.prompts].sort((a, b) => b.calls - a.calls)[0]!;
     const atLeast = truncated ? 'at least ' : '';
     out.push({
-      title: `Endpoint ${g.endpoint} on ${g.model}: ${atLeast}${avoidable} answers (${pct(share)}) repeated an earlier identical prompt in the last ${w.name}`,
+      title: `Endpoint ${g.endpoint} on ${g.model}: ${atLeast}${avoidable} answers (${pct(share)}) repeated an earlier identical prompt in the last ${spanLabel(w.duration_ms)}`,
       category: 'cost',
       priority: share >= 0.3 ? 'high' : share >= 0.15 ? 'medium' : 'low',
       confidence: confidenceOf(total, share / 0.3),
@@ -155,7 +156,7 @@ export function cachingRecommendations(facts: TrafficFacts): InsightRecommendati
       evidence: {
         summary:
           `${g.prompts.length} distinct prompts were asked ${repeatedCalls} times (${atLeast}${avoidable} repeats) ` +
-          `out of ${total} answered calls of ${g.model} on ${g.endpoint} in the ${w.name} window ${w.from} – ` +
+          `out of ${total} answered calls of ${g.model} on ${g.endpoint} in the ${spanLabel(w.duration_ms)} window ${w.from} – ` +
           `${w.to}; the most repeated (hash ${top.promptHash.slice(0, 8)}…) ${top.calls} times.`,
         window: w,
         baseline_window: null,
@@ -172,7 +173,7 @@ export function cachingRecommendations(facts: TrafficFacts): InsightRecommendati
       },
       expected_impact:
         `Caching would have saved about $${round(savedUsd, 6)} and ${Math.round(savedMs / 1000)} s of model time ` +
-        `per ${w.name} at this volume.`,
+        `per ${spanLabel(w.duration_ms)} at this volume.`,
       model: g.model,
       endpoint: g.endpoint,
     });
@@ -234,7 +235,7 @@ export function cheaperModelRecommendations(facts: TrafficFacts): InsightRecomme
     const saving = 1 - best.costPerCall / dearest.costPerCall;
     const savedUsd = (dearest.costPerCall - best.costPerCall) * dearest.calls;
     out.push({
-      title: `Endpoint ${endpoint}: ${best.model} answered as well as ${dearest.model} for ${pct(saving)} less per call in the last ${w.name}`,
+      title: `Endpoint ${endpoint}: ${best.model} answered as well as ${dearest.model} for ${pct(saving)} less per call in the last ${spanLabel(w.duration_ms)}`,
       category: 'cost',
       priority: saving >= 0.6 ? 'high' : saving >= 0.4 ? 'medium' : 'low',
       confidence: confidenceOf(Math.min(best.scored, dearest.scored), saving),
@@ -245,7 +246,7 @@ export function cheaperModelRecommendations(facts: TrafficFacts): InsightRecomme
         `have seen different prompts, so confirm on a share of the traffic first.`,
       evidence: {
         summary:
-          `On ${endpoint} in the ${w.name} window ${w.from} – ${w.to}: ${dearest.model} ${dearest.calls} calls, ` +
+          `On ${endpoint} in the ${spanLabel(w.duration_ms)} window ${w.from} – ${w.to}: ${dearest.model} ${dearest.calls} calls, ` +
           `$${round(dearest.costPerCall, 6)} per call, quality ${round(dearest.quality, 3)}, errors ` +
           `${pct(dearest.errorRate)}; ${best.model} ${best.calls} calls, $${round(best.costPerCall, 6)} per call, ` +
           `quality ${round(best.quality, 3)}, errors ${pct(best.errorRate)}.`,
@@ -262,7 +263,7 @@ export function cheaperModelRecommendations(facts: TrafficFacts): InsightRecomme
           saving_share: round(saving, 4),
         },
       },
-      expected_impact: `Moving all of ${dearest.model}'s calls on ${endpoint} would have saved about $${round(savedUsd, 6)} per ${w.name}.`,
+      expected_impact: `Moving all of ${dearest.model}'s calls on ${endpoint} would have saved about $${round(savedUsd, 6)} per ${spanLabel(w.duration_ms)}.`,
       model: best.model,
       endpoint,
     });
