@@ -17,9 +17,9 @@ const DEPTH_LIMIT = 64;
 const KEY_LIMIT = 1000;
 const ITEM_LIMIT = 1000;
 /**
- * Server CPU per body refused for its shape, at most this many times that of a flat body of the same size, plus a
- * millisecond for the smallest bodies. Measured about 1 to 1.5 times; walking the shape cost 150 to 800 times (0.75 s
- * for 1 MB nested, 4 s for 1 MB of keys, against about 5 ms for reading 1 MB).
+ * Server CPU of the bodies refused for their shape, at most this many times that of flat bodies of the same sizes,
+ * plus a millisecond a body for the smallest ones. Measured 0.5 to 1 times; walking the shape cost 150 to 800 times
+ * (0.75 s for 1 MB nested, 4 s for 1 MB of keys, against about 5 ms for reading 1 MB).
  */
 const MAX_CPU_RATIO_TO_FLAT_TWIN = 4;
 
@@ -119,10 +119,28 @@ describe('hostile input: never a 5xx, and a body refused for its shape costs no 
     return (serverCpuMs(service) - before) / requests.length;
   }
 
+  /** Sends one body, checks it, and returns the server's CPU over it (ms). */
+  async function cpuOf(
+    request: { path: string; body: string | Buffer },
+    expectation: (answer: Answer, request: { path: string; body: string | Buffer }) => void,
+  ): Promise<number> {
+    const before = serverCpuMs(service);
+    const answer = await postRaw(`${service.url}${request.path}`, request.body);
+    const cpu = serverCpuMs(service) - before;
+    expect(answer.status).toBeLessThan(500);
+    expectation(answer, request);
+    return cpu;
+  }
+
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
   /**
-   * The server's CPU for each body refused for its shape, against its flat twin: a body of the same size refused
-   * only for a question too long (reading it off the socket and parsing it is the same work). A ratio, so it holds
-   * on a slow runner as on a laptop; each is sent once before measuring, so compiling the code does not count.
+   * The server's CPU for the bodies refused for their shape, against their flat twins: bodies of the same sizes
+   * refused only for a question too long (reading them off the socket and parsing them is the same work). Each pair
+   * is sent in turn, 3 rounds after a first one that is not measured (compiling the code does not count), and each
+   * body counts its median round, so a collection or a descheduling that lands on one request does not decide (a
+   * mean of 5 did: 17.6 against 2.9 ms on a loaded CI runner, where 2 to 3 ms against 3 to 6 is the rule). A ratio,
+   * so it holds on a slow runner as on a laptop. Sums over the bodies, in ms.
    */
   async function cpuAgainstFlatTwins(
     requests: { path: string; body: string | Buffer }[],
@@ -130,9 +148,20 @@ describe('hostile input: never a 5xx, and a body refused for its shape costs no 
   ): Promise<{ refused: number; twins: number }> {
     const twins = requests.map((r) => ({ path: '/qa', body: flatTwin(r.body) }));
     const twinRefused = (answer: Answer): void => expect([400, 413]).toContain(answer.status);
-    await cpuPerRequest(requests, expectation);
-    await cpuPerRequest(twins, twinRefused);
-    return { refused: await cpuPerRequest(requests, expectation), twins: await cpuPerRequest(twins, twinRefused) };
+    const rounds = requests.map(() => ({ refused: [] as number[], twin: [] as number[] }));
+    for (let round = 0; round < 4; round++) {
+      for (const [i, request] of requests.entries()) {
+        const refused = await cpuOf(request, expectation);
+        const twin = await cpuOf(twins[i]!, twinRefused);
+        if (round === 0) continue;
+        rounds[i]!.refused.push(refused);
+        rounds[i]!.twin.push(twin);
+      }
+    }
+    return {
+      refused: rounds.reduce((sum, r) => sum + median(r.refused), 0),
+      twins: rounds.reduce((sum, r) => sum + median(r.twin), 0),
+    };
   }
 
   it('refuses nesting 1,000 to 500,000 deep (arrays or objects, in any field or as the body) with 400', async () => {
@@ -160,7 +189,7 @@ describe('hostile input: never a 5xx, and a body refused for its shape costs no 
       }
       expect(answer.text.length).toBeLessThan(1000);
     });
-    expect(cpu.refused).toBeLessThan(MAX_CPU_RATIO_TO_FLAT_TWIN * cpu.twins + 1);
+    expect(cpu.refused).toBeLessThan(MAX_CPU_RATIO_TO_FLAT_TWIN * cpu.twins + requests.length);
   });
 
   it('refuses 100,000 keys (413 past the body limit) and a body of more than 1,000 keys or items with 400', async () => {
@@ -176,7 +205,7 @@ describe('hostile input: never a 5xx, and a body refused for its shape costs no 
       expect(answer.code).toBe('MALFORMED_REQUEST');
       expect(answer.reasons[0]).toContain((request as (typeof requests)[number]).want);
     });
-    expect(cpu.refused).toBeLessThan(MAX_CPU_RATIO_TO_FLAT_TWIN * cpu.twins + 1);
+    expect(cpu.refused).toBeLessThan(MAX_CPU_RATIO_TO_FLAT_TWIN * cpu.twins + requests.length);
 
     const tooLarge = await postRaw(`${service.url}/qa`, `{"question":"hi","x":${wideObject(100_000)}}`);
     expect(tooLarge.status).toBe(413);
