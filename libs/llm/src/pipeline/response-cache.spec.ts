@@ -7,6 +7,7 @@ import {
   named,
   settled,
 } from '../../../../test/support/llm-pipeline-harness';
+import { growthRatio } from '../../../../test/support/growth';
 import { ScriptedProvider } from '../../../../test/support/scripted-provider';
 import type { LlmCallInput } from '../llm-call.types';
 import { normaliseText } from './response-cache';
@@ -193,6 +194,13 @@ describe('ResponseCache in the LLM pipeline (CACHE_MODE=exact)', () => {
     // The key is a hash: the prompt never appears in it.
     expect(base).not.toContain('capital');
     expect(normaliseText('  a \r\nb\t\n')).toBe('a\nb');
+  });
+
+  it('normalises a long run of spaces in linear time (was quadratic: a 64 KB prompt of spaces, 5 s)', () => {
+    expect(normaliseText('a  \t \nb \t\n\nc   d \r\n  ')).toBe('a\nb\n\nc   d');
+    const texts = new Map([4000, 32_000].map((n) => [n, `a${' \t'.repeat(n / 2)}b`]));
+    // 8 times the text: about 8 times the time when linear, 64 times when quadratic.
+    expect(growthRatio((n) => normaliseText(texts.get(n)!), 4000, 32_000)).toBeLessThan(24);
   });
 
   it('is off by default: no lookup, no store', async () => {
