@@ -151,8 +151,12 @@ export const INJECTION_PATTERNS: readonly InjectionPattern[] = [
   {
     signal: 'delimiter_injection',
     weight: 0.7,
+    // A line's leading blanks are `[^\S\n\r\u2028\u2029]*`, never `\s*`: with /m, `^\s*` began at every line
+    // end of a run of blank lines and read the whole run from each, quadratic (a 20,000-character prompt of line
+    // ends, 1.5 s of blocked event loop); the same for `\s*(?:override|command)?\s*` and `-{3,}\s*\n\s*`, which
+    // split one run of blanks in every way. What they match is unchanged.
     pattern:
-      /<\|?(?:im[_ ]start|im[_ ]end|system|endoftext)\|?>|\[\/?inst\]|<<\/?sys>>|^\s*#{1,6}\s*(?:system|sistema|système|systeme|instructions? système|new instructions|nuevas instrucciones|neue regeln|new rules|system instructions)\b|\bbegin (?:system|admin) (?:prompt|message)\b|"role"\s*:\s*"system"|^\s*role\s*:\s*system\b|^\s*system\s*:\s*true\b|<\/?system>|\bend of user input\b|^\s*-{3,}\s*\n\s*new instructions\b|^\s*\[?(?:system|admin)\]?\s*(?:override|command)?\s*:|\[(?:system|admin)\]|```system\b|\b(?:system|admin) (?:override|command)\s*:|-- end of (?:ticket|document|email|input) --|###\s*new system instructions/im,
+      /<\|?(?:im[_ ]start|im[_ ]end|system|endoftext)\|?>|\[\/?inst\]|<<\/?sys>>|^[^\S\n\r\u2028\u2029]*#{1,6}\s*(?:system|sistema|système|systeme|instructions? système|new instructions|nuevas instrucciones|neue regeln|new rules|system instructions)\b|\bbegin (?:system|admin) (?:prompt|message)\b|"role"\s*:\s*"system"|^[^\S\n\r\u2028\u2029]*role\s*:\s*system\b|^[^\S\n\r\u2028\u2029]*system\s*:\s*true\b|<\/?system>|\bend of user input\b|^[^\S\n\r\u2028\u2029]*-{3,}[^\S\n]*\n\s*new instructions\b|^[^\S\n\r\u2028\u2029]*\[?(?:system|admin)\]?\s*(?:(?:override|command)\s*)?:|\[(?:system|admin)\]|```system\b|\b(?:system|admin) (?:override|command)\s*:|-- end of (?:ticket|document|email|input) --|###\s*new system instructions/im,
   },
   {
     signal: 'new_instructions',
@@ -285,8 +289,11 @@ const SPACED_LETTERS =
   /(?<![\p{L}\p{N}])(?:\p{L}[ ._-](?=\p{L}(?:[ ._-]|(?![\p{L}\p{N}])))){3,}\p{L}(?![\p{L}\p{N}])/gu;
 /** Invisible characters: zero-width, soft hyphen, bidi controls, word joiner, BOM. */
 const INVISIBLE = /[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g;
-/** Markdown emphasis, code and quote marks, and snake_case joins, which split trigger phrases. */
-const MARKUP = /[*~`]+|(?<=\p{L})_+(?=\p{L})|^\s*>+\s?/gmu;
+/**
+ * Markdown emphasis, code and quote marks, and snake_case joins, which split trigger phrases. A quote mark's leading
+ * blanks are its own line's (`^\s*` read a run of blank lines again from each of its lines: quadratic).
+ */
+const MARKUP = /[*~`]+|(?<=\p{L})_+(?=\p{L})|^[^\S\n\r\u2028\u2029]*>+\s?/gmu;
 
 /** Base64 runs worth decoding: 16–4,096 characters, at most this many per prompt. */
 const BASE64_RUN = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{16,4096}={0,2}(?![A-Za-z0-9+/=])/g;
