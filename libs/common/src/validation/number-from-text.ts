@@ -1,7 +1,11 @@
 import { Transform } from 'class-transformer';
 
-/** A decimal number as text: `24`, `-1.5`, `1e3`. Not `0x10`, `0b1`, `Infinity`, ``, ` ` (which `Number()` takes). */
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/**
+ * A decimal number as text: `24`, `-1.5`, `1e3`. Not `0x10`, `0b1`, `Infinity`, ``, ` ` (which `Number()` takes).
+ * `\d+(?:\.\d*)?`, not `\d+\.?\d*`: that split a run of digits in every way before failing, quadratic (a
+ * 15,000-digit `?hours=` held the event loop 0.23 s per request).
+ */
+export const DECIMAL_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /**
  * A number field that also takes its value as decimal text (a query string is text): `"24"` becomes 24. Anything
@@ -13,6 +17,6 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  */
 export function NumberFromText(): PropertyDecorator {
   return Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' && DECIMAL.test(value) ? Number(value) : value,
+    typeof value === 'string' && DECIMAL_TEXT.test(value) ? Number(value) : value,
   );
 }
