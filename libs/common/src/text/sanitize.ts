@@ -43,8 +43,18 @@ export function sanitizeForLog(value: unknown, options: SanitizeOptions, depth =
       out['…'] = '[more keys]';
       break;
     }
-    const name = key.length > MAX_KEY_CHARS ? truncate(key, MAX_KEY_CHARS) : key;
-    out[name] = SECRET_KEY.test(name) ? '[redacted]' : sanitizeForLog(item, options, depth + 1);
+    const raw = key.length > MAX_KEY_CHARS ? truncate(key, MAX_KEY_CHARS) : key;
+    out[keyForLog(key, options)] = SECRET_KEY.test(raw) ? '[redacted]' : sanitizeForLog(item, options, depth + 1);
   }
   return out;
+}
+
+/**
+ * An object key as logged: redacted like a string value, then cut. A key is text from the request like any other
+ * (`{"lrcp_live_...": 1}`, a map keyed by e-mail address): it was written as sent, so a key or a configured secret
+ * sent as a body's key reached the log line whole.
+ */
+function keyForLog(key: string, options: SanitizeOptions): string {
+  const redacted = options.text ? options.text(key) : options.redact ? options.redact(key) : key;
+  return redacted.length > MAX_KEY_CHARS ? truncate(redacted, MAX_KEY_CHARS) : redacted;
 }

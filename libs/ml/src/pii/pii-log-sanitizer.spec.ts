@@ -1,4 +1,5 @@
 import { BasicTextRedactor } from '@app/common';
+import { Secret } from '@app/config';
 import { LogSanitizer, REDACTION_MARGIN_CHARS } from '@app/telemetry';
 import { testConfig } from '../../../../test/support/app-config';
 import { PiiDetector } from './pii-detector';
@@ -57,6 +58,19 @@ describe('LogSanitizer', () => {
     const [key] = Object.keys(logged.nested);
     expect(key!.length).toBeLessThan(130);
     expect(logged.nested[key!]).toBe('short');
+  });
+
+  it("redacts a logged body's keys too: a key, a configured secret or an address sent as an object key", () => {
+    const secret = 'ddSelfHosted7Secret4NoShape9';
+    new Secret(secret);
+    const apiKey = 'lrcp_live_Zq8xLm2Np5Rt7Vw9Bc3Df5Gh';
+    for (const redactor of [new PiiTextRedactor(new PiiDetector()), new BasicTextRedactor()]) {
+      const sanitizer = new LogSanitizer(config, redactor);
+      const body = { question: 'hi', [apiKey]: 1, nested: { [secret]: 2, 'jane.doe@example.com': 3 } };
+      const logged = JSON.stringify(sanitizer.value(body));
+      for (const leaked of [apiKey, secret, 'jane.doe@example.com']) expect(logged).not.toContain(leaked);
+      expect(logged).toContain('"question":"hi"');
+    }
   });
 
   it('redacts the same text once when the span and the log line both take it', () => {
