@@ -1,4 +1,5 @@
 import { Secret } from '@app/config';
+import { growthRatio } from '../../../../test/support/growth';
 import { BasicTextRedactor, scrubKnownSecrets } from './text-redactor';
 
 describe('configured secret values are scrubbed from text, whatever their shape', () => {
@@ -26,5 +27,13 @@ describe('BasicTextRedactor patterns', () => {
     );
     const names = 'lrcp_dev_ lrcp_dev_key_prefix LRCP_API_KEY urn:lrcp:problem:forbidden';
     expect(new BasicTextRedactor().redact(names)).toBe(names);
+  });
+
+  it('masks e-mail addresses, in linear time on a long run of address characters (was quadratic)', () => {
+    const redactor = new BasicTextRedactor();
+    expect(redactor.redact('mail jane.doe+x@example.co.uk, a.b@c.io')).toBe('mail [REDACTED:EMAIL], [REDACTED:EMAIL]');
+    const texts = new Map([4000, 32_000].map((n) => [n, `${'a_'.repeat(n / 2)} done`]));
+    // 8 times the text: about 8 times the time when linear, 64 times when quadratic.
+    expect(growthRatio((n) => redactor.redact(texts.get(n)!), 4000, 32_000)).toBeLessThan(24);
   });
 });

@@ -18,7 +18,9 @@ const BASIC_PATTERNS: ReadonlyArray<[RegExp, string]> = [
   // This service's own keys (lrcp_dev_..., lrcp_live_...), as PiiDetector finds them.
   [/(?<![A-Za-z0-9])lrcp_(?=[A-Za-z0-9_-]*[0-9A-Z])[A-Za-z0-9_-]{16,}/g, '[REDACTED:API_KEY]'],
   [/\b(gh[pousr]_[A-Za-z0-9]{30,}|xox[baprs]-[A-Za-z0-9-]{10,})\b/g, '[REDACTED:TOKEN]'],
-  [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, '[REDACTED:EMAIL]'],
+  // From the first character of a run only (the lookbehind, as PiiDetector's): tried from each character of a long
+  // run of name characters without an @, the match was quadratic.
+  [/(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, '[REDACTED:EMAIL]'],
 ];
 
 /** Replaces every secret value the process holds (`knownSecretValues`, from the configuration) by a marker. */
