@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DomainError } from '@app/common';
@@ -58,5 +58,15 @@ describe('control room assets', () => {
       expect(detail).not.toContain(dir);
       expect(detail).not.toMatch(/\/(tmp|work|home|app|usr|var)\b|dist\/|[A-Za-z]:\\/);
     }
+  });
+
+  it("never lets the browser put the API key in a URL: the login form's key field has no name", () => {
+    // Before main.js handles the form (still loading, or failed), Enter submits it natively: a GET of /ui with
+    // every named field in the query string.
+    const html = readFileSync(join(__dirname, '..', 'web', 'index.html'), 'utf8');
+    const form = /<form id="login"[\s\S]*?<\/form>/.exec(html)?.[0];
+    expect(form).toContain('id="api-key"');
+    const fields = form!.match(/<(?:input|textarea|select)\b[^>]*>/g) ?? [];
+    expect(fields.filter((field) => /\sname=/.test(field))).toEqual([]);
   });
 });
