@@ -58,4 +58,16 @@ describe('control room page configuration', () => {
       '<meta name="control-room-config" content="{&quot;service&quot;:&quot;a\\&quot;b&lt;c&gt;&amp;&#39;&quot;,&quot;env&quot;:&quot;e&quot;,&quot;version&quot;:&quot;v&quot;,&quot;rum&quot;:null}" />',
     );
   });
+
+  it("puts a configuration holding $& or $' in the page as written (no replacement pattern)", () => {
+    const html = renderPage('<p>__CONTROL_ROOM_CONFIG__</p>', {
+      service: "s$&x$'y",
+      env: 'e',
+      version: '$`',
+      rum: null,
+    });
+    expect(html).toBe(
+      '<p>{&quot;service&quot;:&quot;s$&amp;x$&#39;y&quot;,&quot;env&quot;:&quot;e&quot;,&quot;version&quot;:&quot;$`&quot;,&quot;rum&quot;:null}</p>',
+    );
+  });
 });

@@ -67,5 +67,6 @@ const HTML_ESCAPES: Readonly<Record<string, string>> = {
 /** The page's HTML with its configuration in the `<meta name="control-room-config">`, escaped for an attribute. */
 export function renderPage(indexHtml: string, page: ControlRoomPageConfig): string {
   const json = JSON.stringify(page).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
-  return indexHtml.replace(CONFIG_PLACEHOLDER, json);
+  // A function, not a string: a `$&` or `$'` in the configuration (DD_SERVICE, DD_VERSION...) is text, not a pattern.
+  return indexHtml.replace(CONFIG_PLACEHOLDER, () => json);
 }
