@@ -67,7 +67,9 @@ describe('BudgetService reservations (in memory, fake clock)', () => {
     });
     // It fits what is left of the budget once the calls in flight end: come back in seconds, not at midnight.
     expect(problem.headers).toEqual({ 'retry-after': String(RESERVED_RETRY_S) });
-    expect(problem.detail).toContain('it fits the $1.00 left of the daily budget of $1.00 ($0 spent), but not beside the $1.00 reserved');
+    expect(problem.detail).toContain(
+      'it fits the $1.00 left of the daily budget of $1.00 ($0 spent), but not beside the $1.00 reserved',
+    );
     expect(metrics.named('llm.budget.rejected')).toHaveLength(1);
 
     budget.release('call-0');
