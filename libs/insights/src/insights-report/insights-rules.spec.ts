@@ -250,7 +250,8 @@ describe('insights rules: live recommendations', () => {
     expect(enforced[0]!.title).toBe('Daily budget reached: spent $0.002 of $0.002 (100 %) today');
     expect(enforced[0]!.description).toMatch(/^BUDGET_POLICY=enforce: the LLM endpoints answer 429 BUDGET_EXCEEDED/);
 
-    const under = { ...exceeded('alert', 0.0015), exceeded: false, risk: 'high' } as BudgetOutlookStatus;
+    // Not exceeded: no exceeded item (a high risk has its own, below).
+    const under = { ...exceeded('alert', 0.0015), exceeded: false, risk: 'medium' } as BudgetOutlookStatus;
     expect(liveRecommendations(facts({}, {}, { budget: under }))).toEqual([]);
   });
 
@@ -314,6 +315,43 @@ describe('insights rules: live recommendations', () => {
       '90s',
       '24h',
     ]);
+  });
+
+  it('says a high budget risk that nothing else explains: projected near the budget, no breach predicted yet', () => {
+    const outlook = (over: Partial<BudgetOutlookStatus>) => ({
+      policy: 'alert',
+      dailyBudgetUsd: 10,
+      spentTodayUsd: 6,
+      reservedUsd: 0,
+      utilizationPct: 60,
+      risk: 'high',
+      riskBasis: 'spend so far plus the ml forecast for the rest of the UTC day: $9.44, 94.4 %',
+      exceeded: false,
+      resetAt: '2026-03-11T00:00:00.000Z',
+      projectedDayUsd: 9.44,
+      forecast24hUsd: 12,
+      forecastServedBy: 'ml',
+      forecastConfidence: 0.8,
+      predictedBreach: null,
+      ...over,
+    });
+    const [risk, ...rest] = liveRecommendations(facts({}, {}, { budget: outlook({}) }));
+    expect(rest).toEqual([]);
+    expect(risk).toMatchObject({ category: 'cost', priority: 'medium', confidence: 0.8, model: null });
+    expect(risk!.title).toBe('Daily budget at risk: today is projected at $9.44 of $10 (94.4 %)');
+    expect(risk!.evidence.summary).toContain('$9.44, 94.4 %');
+    // On the spend so far alone (no forecast with a confidence): a measured fact.
+    const [spent] = liveRecommendations(
+      facts({}, {}, { budget: outlook({ spentTodayUsd: 9.2, forecastConfidence: 0, utilizationPct: 92 }) }),
+    );
+    expect(spent).toMatchObject({
+      confidence: 1,
+      title: 'Daily budget at risk: $9.2 of $10 (92 %) spent or reserved today',
+    });
+    // Explained elsewhere (a predicted breach is a predictive insight; exceeded comes first), or not high: nothing.
+    const breach = { projectedDayUsd: 11, dailyBudgetUsd: 10, breachAt: 'x', servedBy: 'ml', forecastConfidence: 0.8 };
+    expect(liveRecommendations(facts({}, {}, { budget: outlook({ predictedBreach: breach }) }))).toEqual([]);
+    expect(liveRecommendations(facts({}, {}, { budget: outlook({ risk: 'medium' }) }))).toEqual([]);
   });
 
   it('sorts by priority, then confidence', () => {

@@ -170,6 +170,57 @@ export function budgetRecommendations(facts: LiveFacts): InsightRecommendationDt
 }
 
 /**
+ * A budget at risk that no other item explains: the budget outlook's risk is `high` (spend so far, or spend plus a
+ * forecast with a validated confidence, at 90 % of DAILY_BUDGET_USD or more) with no breach predicted and the
+ * budget not exceeded. `GET /forecast/cost` said `high` while insights said nothing until the projection reached
+ * 100 %. Medium priority; its confidence is the forecast's (1 when it rests on the spend so far, a measured fact).
+ */
+export function budgetRiskRecommendations(facts: LiveFacts): InsightRecommendationDto[] {
+  const b = facts.budget;
+  if (!b || b.exceeded || b.risk !== 'high' || b.predictedBreach !== null || b.dailyBudgetUsd === null) return [];
+  const budget = b.dailyBudgetUsd;
+  const projected = b.forecastConfidence !== null && b.forecastConfidence > 0 ? b.projectedDayUsd : null;
+  const basis = projected ?? b.spentTodayUsd + b.reservedUsd;
+  const pctOf = budget > 0 ? round((100 * basis) / budget, 1) : null;
+  return [
+    {
+      title:
+        projected !== null
+          ? `Daily budget at risk: today is projected at $${round(projected, 6)} of $${budget} (${pctOf} %)`
+          : `Daily budget at risk: $${round(basis, 6)} of $${budget} (${pctOf} %) spent or reserved today`,
+      category: 'cost',
+      priority: 'medium',
+      confidence: projected !== null ? round(b.forecastConfidence!) : 1,
+      description:
+        `Today's spend is close to DAILY_BUDGET_USD ($${budget}), which resets at ${b.resetAt}. Find the endpoints, ` +
+        `models and API keys driving it (llm.cost.usd by endpoint and model, GET /usage/spend by key) and lower ` +
+        `the traffic or the cost per call if the rest of the day matters more` +
+        (b.policy === 'enforce'
+          ? `; BUDGET_POLICY=enforce will refuse calls (429) once it is reached`
+          : `; under BUDGET_POLICY=alert nothing stops the calls once it is reached`) +
+        `; raise the budget if this spend is expected.`,
+      evidence: {
+        summary: `Budget risk high: ${b.riskBasis}.`,
+        window: null,
+        baseline_window: null,
+        requests: null,
+        figures: {
+          spent_today_usd: b.spentTodayUsd,
+          reserved_usd: b.reservedUsd,
+          projected_day_usd: projected === null ? null : round(projected, 6),
+          daily_budget_usd: budget,
+          percent_of_budget: pctOf,
+          forecast_confidence: b.forecastConfidence,
+        },
+      },
+      expected_impact: `Keeping today's spend under $${budget} avoids the budget's breach before ${b.resetAt}.`,
+      model: null,
+      endpoint: null,
+    },
+  ];
+}
+
+/**
  * Spend at a pace the daily budget cannot hold: the short window's spend, kept up for a day, is at least
  * DAILY_BUDGET_USD (the health score's budget pace, which lowers its cost component from 0.8 and zeroes it at 1.5).
  * Says when the rest of today's budget runs out at that pace. The cost per call may be on target: this is volume.
@@ -408,6 +459,7 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
   out.push(...cachingRecommendations(facts));
   out.push(...cheaperModelRecommendations(facts));
   out.push(...budgetPaceRecommendations(facts));
+  out.push(...budgetRiskRecommendations(facts));
   return [...budgetRecommendations(facts), ...sortRecommendations(out)];
 }
 
