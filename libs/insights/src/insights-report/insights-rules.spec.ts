@@ -318,7 +318,7 @@ describe('insights rules: live recommendations', () => {
   });
 
   it('says a high budget risk that nothing else explains: projected near the budget, no breach predicted yet', () => {
-    const outlook = (over: Partial<BudgetOutlookStatus>) => ({
+    const outlook = (over: Partial<BudgetOutlookStatus>): BudgetOutlookStatus => ({
       policy: 'alert',
       dailyBudgetUsd: 10,
       spentTodayUsd: 6,
