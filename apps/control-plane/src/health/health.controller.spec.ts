@@ -85,12 +85,12 @@ describe('HealthController readiness: ok only for what was checked', () => {
   it('shows configured URLs without their user information or query: the probe is public', async () => {
     const ready = await readiness({
       datadogConfigured: true,
-      apiUrl: 'https://dd-user:proxy-pass@proxy.example:8443/datadog?token=t0k3n',
+      apiUrl: 'https://dd-user:proxy-pass@127.0.0.1:8443/datadog?token=t0k3n',
       tracer: { enabled: true, agentUrl: 'http://agent:agent-pass@127.0.0.1:8126', llmobsEnabled: false },
     });
     const shown = JSON.stringify(ready);
     for (const secret of ['proxy-pass', 'dd-user', 't0k3n', 'agent-pass']) expect(shown).not.toContain(secret);
-    expect(ready.dependencies.datadogApi!.detail).toContain('https://proxy.example:8443/datadog;');
+    expect(ready.dependencies.datadogApi!.detail).toContain('https://127.0.0.1:8443/datadog;');
     expect(ready.dependencies.tracer!.detail).toContain('dd-trace sending to http://127.0.0.1:8126,');
   });
 });

@@ -2,10 +2,8 @@ import { urlForDisplay } from './url-for-display';
 
 describe('urlForDisplay', () => {
   it('keeps scheme, host, port and path; drops user information, query and fragment', () => {
-    expect(urlForDisplay('https://user:s3cret@proxy.example:8443/api/?token=abc#x')).toBe(
-      'https://proxy.example:8443/api/',
-    );
-    expect(urlForDisplay('https://api.datadoghq.eu')).toBe('https://api.datadoghq.eu');
+    expect(urlForDisplay('https://user:s3cret@127.0.0.1:8443/api/?token=abc#x')).toBe('https://127.0.0.1:8443/api/');
+    expect(urlForDisplay('https://localhost:9443')).toBe('https://localhost:9443');
     expect(urlForDisplay('http://127.0.0.1:8126/')).toBe('http://127.0.0.1:8126');
     expect(urlForDisplay('unix:///var/run/datadog/apm.socket')).toBe('unix:///var/run/datadog/apm.socket');
   });
