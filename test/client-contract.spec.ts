@@ -14,6 +14,10 @@ const DOCUMENT: OpenApiDocument = {
         responses: {
           '200': { content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } } },
           '404': { content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+          '429': {
+            headers: { 'Retry-After': { required: true, schema: { type: 'integer' } } },
+            content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+          },
           '5XX': { content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
         },
       },
@@ -23,6 +27,12 @@ const DOCUMENT: OpenApiDocument = {
       post: {
         operationId: 'streamThings',
         responses: { '200': { content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+      },
+    },
+    '/things/stream': {
+      post: {
+        operationId: 'streamThingTyped',
+        responses: { '200': { content: { 'text/event-stream': { schema: { $ref: '#/components/schemas/Thing' } } } } },
       },
     },
   },
@@ -52,8 +62,9 @@ const answer = (
   status: number,
   contentType: string | null,
   body?: unknown,
+  extra: Record<string, string> = {},
 ): { response: Response; data?: unknown; error?: unknown } => {
-  const headers = contentType ? { 'content-type': contentType } : undefined;
+  const headers = { ...(contentType ? { 'content-type': contentType } : {}), ...extra };
   const response = new Response(null, { status, headers });
   return status < 300 ? { response, data: body } : { response, error: body };
 };
@@ -66,6 +77,7 @@ describe('ResponseContract (the client e2e suite checker)', () => {
       'GET /things/{id} getThing',
       'DELETE /things/{id} deleteThing',
       'POST /things streamThings',
+      'POST /things/stream streamThingTyped',
     ]);
   });
 
@@ -106,6 +118,29 @@ describe('ResponseContract (the client e2e suite checker)', () => {
     expect(contract.check('getThing', answer(404, 'application/problem+json', problem)).join('\n')).toMatch(
       /body\/status must be number/,
     );
+  });
+
+  it('names a stream whose documented schema is not text (a generated client would type it as the JSON answer)', () => {
+    expect(contract.check('streamThingTyped', answer(200, 'text/event-stream', 'data: x\n\n')).join('\n')).toMatch(
+      /body must be object/,
+    );
+  });
+
+  it('names a header clients act on that the response does not declare, and a declared required one missing', () => {
+    const problem = { status: 429, code: 'RATE_LIMITED' };
+    expect(
+      contract.check('getThing', answer(429, 'application/problem+json', problem, { 'retry-after': '3' })),
+    ).toEqual([]);
+    expect(contract.check('getThing', answer(429, 'application/problem+json', problem))).toEqual([
+      expect.stringContaining('without the header retry-after, which the document says is required'),
+    ]);
+    const notFound = { status: 404, code: 'NOT_FOUND' };
+    const extra = { 'retry-after': '3', 'x-control-plane-error-code': 'NOT_FOUND', 'cache-control': 'no-store' };
+    const problems = contract.check('getThing', answer(404, 'application/problem+json', notFound, extra));
+    expect(problems).toEqual([
+      expect.stringContaining('with the header retry-after, which the document does not declare'),
+      expect.stringContaining('with the header x-control-plane-error-code, which the document does not declare'),
+    ]);
   });
 
   it('says when there was no answer at all', () => {

@@ -4,8 +4,16 @@ import Ajv, { type ValidateFunction } from 'ajv';
  * The part of an OpenAPI 3.0 document the client suite reads: each operation (method, path, id, extensions) and
  * what it documents for each status: the content types and their schema. `ResponseContract.check` says where an
  * answer the generated client received departs from that: an undocumented status, an undocumented content type,
- * a body its schema refuses (a missing required member, a wrong type, a null where none is allowed).
+ * a body its schema refuses (a missing required member, a wrong type, a null where none is allowed), a header clients
+ * act on (`WATCHED_HEADERS`) that the response does not declare, a declared required header missing.
  */
+
+/**
+ * The response headers a client acts on (docs/errors.md, docs/security.md, docs/openai-compat.md): when an answer
+ * carries one, the document must declare it on that response. Transport and security headers (`content-type`,
+ * `cache-control`, CSP...) are not part of the contract.
+ */
+export const WATCHED_HEADERS = /^(retry-after|www-authenticate|x-request-id|x-should-retry|x-control-plane-.+)$/i;
 export interface SchemaObject {
   [key: string]: unknown;
 }
@@ -15,6 +23,7 @@ interface MediaTypeObject {
 interface ResponseObject {
   description?: string;
   content?: Record<string, MediaTypeObject>;
+  headers?: Record<string, { required?: boolean }>;
 }
 interface OperationObject {
   operationId?: string;
@@ -91,7 +100,8 @@ export class ResponseContract {
 
   /**
    * The departures of one answer from the document (empty when it conforms). A body is checked when its content
-   * type is JSON (`application/json`, `application/problem+json`); a stream (`text/event-stream`) by its type.
+   * type is JSON (`application/json`, `application/problem+json`), or a stream (`text/event-stream`) read as text;
+   * the headers clients act on, against those the response declares.
    */
   check(id: string, outcome: ClientOutcome): string[] {
     const operation = this.operation(id);
@@ -105,24 +115,31 @@ export class ResponseContract {
         `${where}, which the document does not list (${Object.keys(operation.object.responses ?? {}).join(', ')})`,
       ];
     }
+    const problems = headerProblems(where, documented.response, response.headers);
     const type = mediaType(response.headers.get('content-type'));
     const content = documented.response.content ?? {};
     const types = Object.keys(content);
     const body = status >= 200 && status < 300 ? outcome.data : outcome.error;
     if (types.length === 0) {
       const empty = body === undefined || body === '' || (isRecord(body) && Object.keys(body).length === 0);
-      return empty && !type ? [] : [`${where} with a ${type || 'typeless'} body; the document says it has none`];
+      return empty && !type
+        ? problems
+        : [...problems, `${where} with a ${type || 'typeless'} body; the document says it has none`];
     }
     if (!types.includes(type))
-      return [`${where} as ${type || 'no content type'}; the document has ${types.join(', ')}`];
-    if (!type.endsWith('json')) return [];
+      return [...problems, `${where} as ${type || 'no content type'}; the document has ${types.join(', ')}`];
+    // A stream is read as text: its schema must take a string (a JSON object's schema would type it wrongly).
+    if (!type.endsWith('json') && !(type === 'text/event-stream' && typeof body === 'string')) return problems;
     const schema = content[type]!.schema;
-    if (!schema) return [];
+    if (!schema) return problems;
     const validate = this.validator(`${id} ${documented.key} ${type}`, schema);
-    if (validate(body)) return [];
-    return (validate.errors ?? []).map(
-      (e) => `${where}: body${e.instancePath || ''} ${e.message ?? 'is invalid'} ${JSON.stringify(e.params)}`,
-    );
+    if (validate(body)) return problems;
+    return [
+      ...problems,
+      ...(validate.errors ?? []).map(
+        (e) => `${where}: body${e.instancePath || ''} ${e.message ?? 'is invalid'} ${JSON.stringify(e.params)}`,
+      ),
+    ];
   }
 
   private validator(key: string, schema: SchemaObject): ValidateFunction {
@@ -157,6 +174,21 @@ export function toJsonSchema(node: unknown): unknown {
   const wrapped: Record<string, unknown> = { anyOf: [rest, { type: 'null' }] };
   if (components !== undefined) wrapped.components = components;
   return wrapped;
+}
+
+/** The watched headers an answer carries that its response does not declare, and the declared required ones it lacks. */
+function headerProblems(where: string, response: ResponseObject, headers: Headers): string[] {
+  const declared = new Map(Object.entries(response.headers ?? {}).map(([name, h]) => [name.toLowerCase(), h]));
+  const problems: string[] = [];
+  headers.forEach((_value, name) => {
+    if (WATCHED_HEADERS.test(name) && !declared.has(name.toLowerCase()))
+      problems.push(`${where} with the header ${name}, which the document does not declare on that response`);
+  });
+  for (const [name, header] of declared) {
+    if (header.required === true && !headers.has(name))
+      problems.push(`${where} without the header ${name}, which the document says is required`);
+  }
+  return problems;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>

@@ -14,15 +14,34 @@ import {
 import type { AppConfig } from '@app/config';
 
 const PROBLEM_REF = { $ref: '#/components/schemas/ProblemDetailsDto' };
+const PROBLEM_CONTENT = { [PROBLEM_CONTENT_TYPE.split(';')[0]!]: { schema: PROBLEM_REF } };
+const OPENAI_ERROR_CONTENT = { 'application/json': { schema: { $ref: '#/components/schemas/OpenAiErrorDto' } } };
+
+/** The route groups (`@ApiTags`), described once: clients and Swagger UI group operations by them. */
+const TAGS: [name: string, description: string][] = [
+  ['llm', 'LLM calls: /qa, /reason, /stress (metered, costed, scored, traced); fault drills; the model router.'],
+  [
+    'openai-compatible',
+    'The OpenAI Chat Completions API (/v1): errors are OpenAI error bodies (docs/openai-compat.md).',
+  ],
+  ['usage', 'Spend from the ledger, by principal, endpoint and model.'],
+  ['forecast', "The next hours' cost forecast and the daily budget's risk."],
+  ['insights', 'Health score and recommendations from the ledger and the live signals.'],
+  ['incidents', 'Incidents from Datadog monitors and insights, through the durable outbox (docs/incidents.md).'],
+  ['optimization', 'Cost recommendations, their results and ROI; anomaly attribution.'],
+  ['datadog', 'The Datadog products the service uses, and the resources it creates there.'],
+  ['health', 'Liveness and readiness probes (open).'],
+];
 
 function sortKeys<T extends Record<string, unknown>>(value: T): T {
   return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b))) as T;
 }
 
 /**
- * Builds the OpenAPI 3 document: operationId = handler name, every operation answers its errors as
- * problem+json (a 4XX and 5XX default unless it declares more precise ones), paths and schemas sorted so
- * the committed file is stable.
+ * Builds the OpenAPI 3 document: operationId = handler name, every operation answers its errors as problem+json (on
+ * `/v1`, OpenAI error bodies): the precise codes it declares, the refusals of the key check, the rate limit and the
+ * body parser, then a 4XX and a 5XX range for any other; the headers clients act on (`Retry-After`...) declared on
+ * the responses that carry them; paths and schemas sorted so the committed file is stable.
  */
 export function createOpenApiDocument(app: INestApplication, config: AppConfig): OpenAPIObject {
   const builder = new DocumentBuilder()
@@ -50,9 +69,9 @@ export function createOpenApiDocument(app: INestApplication, config: AppConfig):
     .addApiKey(
       { type: 'apiKey', in: 'header', name: 'X-Webhook-Secret', description: 'INCIDENTS_WEBHOOK_SECRET.' },
       WEBHOOK_SECRET_SCHEME,
-    )
-    .build();
-  const document = SwaggerModule.createDocument(app, builder, {
+    );
+  for (const [name, description] of TAGS) builder.addTag(name, description);
+  const document = SwaggerModule.createDocument(app, builder.build(), {
     operationIdFactory: (_controllerKey: string, methodKey: string) => methodKey,
     extraModels: [ProblemDetailsDto],
   });
@@ -60,20 +79,18 @@ export function createOpenApiDocument(app: INestApplication, config: AppConfig):
   for (const [path, pathItem] of Object.entries(document.paths)) {
     for (const operation of Object.values(pathItem as Record<string, unknown>)) {
       if (!operation || typeof operation !== 'object' || !('responses' in operation)) continue;
-      const responses = (operation as { responses: Record<string, unknown> }).responses;
-      const codes = Object.keys(responses);
-      declareAccess(operation, responses, path.startsWith('/v1/') && openAiErrors);
-      if (!codes.some((c) => c.startsWith('4'))) {
-        responses['4XX'] = {
-          description: 'Client error (problem details)',
-          content: { [PROBLEM_CONTENT_TYPE.split(';')[0]!]: { schema: PROBLEM_REF } },
-        };
-      }
-      if (!codes.some((c) => c.startsWith('5'))) {
-        responses['5XX'] = {
-          description: 'Server error (problem details)',
-          content: { [PROBLEM_CONTENT_TYPE.split(';')[0]!]: { schema: PROBLEM_REF } },
-        };
+      const op = operation as Operation & { responses: Record<string, ResponseObject>; requestBody?: unknown };
+      const openAi = path.startsWith('/v1/') && openAiErrors;
+      const errorContent = openAi ? OPENAI_ERROR_CONTENT : PROBLEM_CONTENT;
+      declareAccess(op, op.responses, errorContent);
+      if (op.requestBody !== undefined) declareBodyRefusals(op.responses, errorContent);
+      // Whatever precise codes an operation declares, any route can answer another 4xx (an unknown query field, a
+      // path that is not UTF-8 or too long: docs/errors.md) or a 500: the ranges say what those look like.
+      op.responses['4XX'] ??= { description: 'Client error', content: errorContent };
+      op.responses['5XX'] ??= { description: 'Server error', content: errorContent };
+      for (const [status, response] of Object.entries(op.responses)) {
+        declareHeaders(status, response, openAi, typeof op[REQUIRED_SCOPE_EXTENSION] === 'string');
+        describeStream(response);
       }
     }
   }
@@ -101,17 +118,15 @@ const REFUSALS = {
  * The refusals it can answer are declared (401, 403 and 429 with a scope, 429 otherwise) unless it declares its own;
  * on `/v1` as OpenAI error bodies.
  */
-function declareAccess(operation: Operation, responses: Record<string, unknown>, openAiErrors: boolean): void {
+function declareAccess(
+  operation: Operation,
+  responses: Record<string, ResponseObject>,
+  errorContent: ResponseObject['content'],
+): void {
   const scope = operation[REQUIRED_SCOPE_EXTENSION];
   const statuses = typeof scope === 'string' ? (['401', '403', '429'] as const) : (['429'] as const);
   for (const status of statuses) {
-    if (responses[status] !== undefined) continue;
-    responses[status] = {
-      description: REFUSALS[status],
-      content: openAiErrors
-        ? { 'application/json': { schema: { $ref: '#/components/schemas/OpenAiErrorDto' } } }
-        : { [PROBLEM_CONTENT_TYPE.split(';')[0]!]: { schema: PROBLEM_REF } },
-    };
+    responses[status] ??= { description: REFUSALS[status], content: errorContent };
   }
   if (operation[OPEN_EXTENSION] === true) {
     operation.security = [];
@@ -123,6 +138,61 @@ function declareAccess(operation: Operation, responses: Record<string, unknown>,
     `Needs an API key with the \`${scope}\` scope.` +
     (typeof drills === 'string' ? ` The \`simulate_*\` drills also need the \`${drills}\` scope.` : '');
   operation.description = operation.description ? `${operation.description}\n\n${note}` : note;
+}
+
+/** What every JSON body is refused with before its route sees it (docs/errors.md: the body limit, the media type). */
+function declareBodyRefusals(responses: Record<string, ResponseObject>, errorContent: ResponseObject['content']): void {
+  responses['413'] ??= { description: 'PAYLOAD_TOO_LARGE: the body exceeds BODY_LIMIT_BYTES', content: errorContent };
+  responses['415'] ??= {
+    description: 'UNSUPPORTED_MEDIA_TYPE: a body that is not `application/json`, or a compressed one',
+    content: errorContent,
+  };
+}
+
+/** The response headers clients act on (docs/errors.md, docs/security.md, docs/openai-compat.md). */
+const HEADERS = {
+  'Retry-After': {
+    description:
+      'Seconds to wait before retrying: on every 429, and on a 503 of a saturated or rate-limited model provider ' +
+      '(`UPSTREAM_UNAVAILABLE`, `CIRCUIT_OPEN`, `NO_CAPACITY`).',
+    schema: { type: 'integer', minimum: 0 },
+  },
+  'WWW-Authenticate': { description: '`Bearer`: present an API key.', schema: { type: 'string' } },
+  'x-control-plane-error-code': {
+    description: "The control plane's error code (`code` of docs/errors.md), beside the OpenAI error body.",
+    schema: { type: 'string' },
+  },
+  'x-request-id': { description: 'The trace id of the call (when tracing is on).', schema: { type: 'string' } },
+  'x-should-retry': {
+    description: '`false` on a budget refusal (`insufficient_quota`): the openai SDK does not retry it.',
+    schema: { type: 'string', enum: ['false'] },
+  },
+} as const;
+
+/** Declares on each response the headers the service sends with it. */
+function declareHeaders(status: string, response: ResponseObject, openAi: boolean, keyed: boolean): void {
+  const names: (keyof typeof HEADERS)[] = [];
+  if (status === '429' || status === '503' || status === '5XX') names.push('Retry-After');
+  if (status === '401' && keyed) names.push('WWW-Authenticate');
+  if (openAi && /^[45]/.test(status)) names.push('x-control-plane-error-code', 'x-request-id');
+  if (openAi && status === '429') names.push('x-should-retry');
+  if (names.length === 0) return;
+  response.headers = { ...Object.fromEntries(names.map((name) => [name, HEADERS[name]])), ...response.headers };
+}
+
+/**
+ * A `text/event-stream` answer is text (a sequence of Server-Sent Events), not the JSON object `@ApiProduces` gives
+ * both media types: a client must not parse it as the JSON answer's type. Its events are in the description.
+ */
+function describeStream(response: ResponseObject): void {
+  const stream = response.content?.['text/event-stream'];
+  if (stream) stream.schema = { type: 'string', description: 'Server-Sent Events (`event:` and `data:` lines).' };
+}
+
+interface ResponseObject {
+  description?: string;
+  content?: Record<string, { schema?: unknown }>;
+  headers?: Record<string, unknown>;
 }
 
 /**

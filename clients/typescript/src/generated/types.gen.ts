@@ -1436,11 +1436,11 @@ export type NotebookCreatedDto = {
 };
 
 export type OpenAiErrorDto = {
-    error: {
-        message?: string;
-        type?: string;
-        param?: string | null;
-        code?: string | null;
+    error?: {
+        message: string;
+        type: string;
+        param: string | null;
+        code: string | null;
     };
 };
 
@@ -2325,6 +2325,14 @@ export type CreateNotebookErrors = {
      */
     409: ProblemDetailsDto;
     /**
+     * PAYLOAD_TOO_LARGE: the body exceeds BODY_LIMIT_BYTES
+     */
+    413: ProblemDetailsDto;
+    /**
+     * UNSUPPORTED_MEDIA_TYPE: a body that is not `application/json`, or a compressed one
+     */
+    415: ProblemDetailsDto;
+    /**
      * DATADOG_UNPROCESSABLE (Datadog could not process the request)
      */
     422: ProblemDetailsDto;
@@ -2344,6 +2352,14 @@ export type CreateNotebookErrors = {
      * DATADOG_TIMEOUT (Datadog API timed out)
      */
     504: ProblemDetailsDto;
+    /**
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
+     */
+    '5XX': ProblemDetailsDto;
 };
 
 export type CreateNotebookError = CreateNotebookErrors[keyof CreateNotebookErrors];
@@ -2375,11 +2391,11 @@ export type ProductsErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * Client error (problem details)
+     * Client error
      */
     '4XX': ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -2421,6 +2437,14 @@ export type CreateSyntheticTestErrors = {
      */
     409: ProblemDetailsDto;
     /**
+     * PAYLOAD_TOO_LARGE: the body exceeds BODY_LIMIT_BYTES
+     */
+    413: ProblemDetailsDto;
+    /**
+     * UNSUPPORTED_MEDIA_TYPE: a body that is not `application/json`, or a compressed one
+     */
+    415: ProblemDetailsDto;
+    /**
      * DATADOG_UNPROCESSABLE (Datadog could not process the request)
      */
     422: ProblemDetailsDto;
@@ -2440,6 +2464,14 @@ export type CreateSyntheticTestErrors = {
      * DATADOG_TIMEOUT (Datadog API timed out)
      */
     504: ProblemDetailsDto;
+    /**
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
+     */
+    '5XX': ProblemDetailsDto;
 };
 
 export type CreateSyntheticTestError = CreateSyntheticTestErrors[keyof CreateSyntheticTestErrors];
@@ -2479,6 +2511,14 @@ export type TriggerWorkflowErrors = {
      */
     409: ProblemDetailsDto;
     /**
+     * PAYLOAD_TOO_LARGE: the body exceeds BODY_LIMIT_BYTES
+     */
+    413: ProblemDetailsDto;
+    /**
+     * UNSUPPORTED_MEDIA_TYPE: a body that is not `application/json`, or a compressed one
+     */
+    415: ProblemDetailsDto;
+    /**
      * DATADOG_UNPROCESSABLE (Datadog could not process the request)
      */
     422: ProblemDetailsDto;
@@ -2498,6 +2538,14 @@ export type TriggerWorkflowErrors = {
      * DATADOG_TIMEOUT (Datadog API timed out)
      */
     504: ProblemDetailsDto;
+    /**
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
+     */
+    '5XX': ProblemDetailsDto;
 };
 
 export type TriggerWorkflowError = TriggerWorkflowErrors[keyof TriggerWorkflowErrors];
@@ -2538,7 +2586,11 @@ export type CostForecastErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -2564,11 +2616,11 @@ export type LivenessErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * Client error (problem details)
+     * Client error
      */
     '4XX': ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -2597,11 +2649,11 @@ export type ReadinessErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * Client error (problem details)
+     * Client error
      */
     '4XX': ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -2651,7 +2703,11 @@ export type ListIncidentsErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -2685,11 +2741,23 @@ export type CreateIncidentErrors = {
      */
     403: ProblemDetailsDto;
     /**
+     * PAYLOAD_TOO_LARGE: the body exceeds BODY_LIMIT_BYTES
+     */
+    413: ProblemDetailsDto;
+    /**
+     * UNSUPPORTED_MEDIA_TYPE: a body that is not `application/json`, or a compressed one
+     */
+    415: ProblemDetailsDto;
+    /**
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */
     429: ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -2734,11 +2802,23 @@ export type CreateIncidentFromInsightErrors = {
      */
     403: ProblemDetailsDto;
     /**
+     * PAYLOAD_TOO_LARGE: the body exceeds BODY_LIMIT_BYTES
+     */
+    413: ProblemDetailsDto;
+    /**
+     * UNSUPPORTED_MEDIA_TYPE: a body that is not `application/json`, or a compressed one
+     */
+    415: ProblemDetailsDto;
+    /**
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */
     429: ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -2783,11 +2863,11 @@ export type IncidentsStatusErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * Client error (problem details)
+     * Client error
      */
     '4XX': ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -2823,6 +2903,14 @@ export type IncidentWebhookErrors = {
      */
     401: ProblemDetailsDto;
     /**
+     * PAYLOAD_TOO_LARGE: the body exceeds BODY_LIMIT_BYTES
+     */
+    413: ProblemDetailsDto;
+    /**
+     * UNSUPPORTED_MEDIA_TYPE: a body that is not `application/json`, or a compressed one
+     */
+    415: ProblemDetailsDto;
+    /**
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */
     429: ProblemDetailsDto;
@@ -2830,6 +2918,14 @@ export type IncidentWebhookErrors = {
      * WEBHOOK_NOT_CONFIGURED (Incident webhook not configured)
      */
     503: ProblemDetailsDto;
+    /**
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
+     */
+    '5XX': ProblemDetailsDto;
 };
 
 export type IncidentWebhookError = IncidentWebhookErrors[keyof IncidentWebhookErrors];
@@ -2861,11 +2957,23 @@ export type InsightsReportErrors = {
      */
     403: ProblemDetailsDto;
     /**
+     * PAYLOAD_TOO_LARGE: the body exceeds BODY_LIMIT_BYTES
+     */
+    413: ProblemDetailsDto;
+    /**
+     * UNSUPPORTED_MEDIA_TYPE: a body that is not `application/json`, or a compressed one
+     */
+    415: ProblemDetailsDto;
+    /**
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */
     429: ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -2908,7 +3016,11 @@ export type HealthScoreErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -2942,11 +3054,11 @@ export type StopFaultDrillErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * Client error (problem details)
+     * Client error
      */
     '4XX': ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -2980,11 +3092,11 @@ export type FaultDrillStatusErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * Client error (problem details)
+     * Client error
      */
     '4XX': ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -3022,11 +3134,23 @@ export type StartFaultDrillErrors = {
      */
     409: ProblemDetailsDto;
     /**
+     * PAYLOAD_TOO_LARGE: the body exceeds BODY_LIMIT_BYTES
+     */
+    413: ProblemDetailsDto;
+    /**
+     * UNSUPPORTED_MEDIA_TYPE: a body that is not `application/json`, or a compressed one
+     */
+    415: ProblemDetailsDto;
+    /**
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */
     429: ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -3060,11 +3184,11 @@ export type RouterStatusErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * Client error (problem details)
+     * Client error
      */
     '4XX': ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -3130,6 +3254,14 @@ export type AttributeAnomalyByQueryErrors = {
      * ATTRIBUTION_SOURCE_UNCONFIGURED (Attribution source not configured)
      */
     503: ProblemDetailsDto;
+    /**
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
+     */
+    '5XX': ProblemDetailsDto;
 };
 
 export type AttributeAnomalyByQueryError = AttributeAnomalyByQueryErrors[keyof AttributeAnomalyByQueryErrors];
@@ -3161,6 +3293,14 @@ export type AttributeAnomalyErrors = {
      */
     403: ProblemDetailsDto;
     /**
+     * PAYLOAD_TOO_LARGE: the body exceeds BODY_LIMIT_BYTES
+     */
+    413: ProblemDetailsDto;
+    /**
+     * UNSUPPORTED_MEDIA_TYPE: a body that is not `application/json`, or a compressed one
+     */
+    415: ProblemDetailsDto;
+    /**
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */
     429: ProblemDetailsDto;
@@ -3172,6 +3312,14 @@ export type AttributeAnomalyErrors = {
      * ATTRIBUTION_SOURCE_UNCONFIGURED (Attribution source not configured)
      */
     503: ProblemDetailsDto;
+    /**
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
+     */
+    '5XX': ProblemDetailsDto;
 };
 
 export type AttributeAnomalyError = AttributeAnomalyErrors[keyof AttributeAnomalyErrors];
@@ -3203,11 +3351,11 @@ export type ListRecommendationsErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * Client error (problem details)
+     * Client error
      */
     '4XX': ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -3241,11 +3389,23 @@ export type CreateRecommendationErrors = {
      */
     403: ProblemDetailsDto;
     /**
+     * PAYLOAD_TOO_LARGE: the body exceeds BODY_LIMIT_BYTES
+     */
+    413: ProblemDetailsDto;
+    /**
+     * UNSUPPORTED_MEDIA_TYPE: a body that is not `application/json`, or a compressed one
+     */
+    415: ProblemDetailsDto;
+    /**
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */
     429: ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -3285,7 +3445,11 @@ export type GetRecommendationErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -3329,11 +3493,23 @@ export type ImplementRecommendationErrors = {
      */
     409: ProblemDetailsDto;
     /**
+     * PAYLOAD_TOO_LARGE: the body exceeds BODY_LIMIT_BYTES
+     */
+    413: ProblemDetailsDto;
+    /**
+     * UNSUPPORTED_MEDIA_TYPE: a body that is not `application/json`, or a compressed one
+     */
+    415: ProblemDetailsDto;
+    /**
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */
     429: ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -3377,11 +3553,23 @@ export type RecordResultErrors = {
      */
     409: ProblemDetailsDto;
     /**
+     * PAYLOAD_TOO_LARGE: the body exceeds BODY_LIMIT_BYTES
+     */
+    413: ProblemDetailsDto;
+    /**
+     * UNSUPPORTED_MEDIA_TYPE: a body that is not `application/json`, or a compressed one
+     */
+    415: ProblemDetailsDto;
+    /**
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */
     429: ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -3428,7 +3616,11 @@ export type RoiReportErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -3462,11 +3654,23 @@ export type RoiReportByBodyErrors = {
      */
     403: ProblemDetailsDto;
     /**
+     * PAYLOAD_TOO_LARGE: the body exceeds BODY_LIMIT_BYTES
+     */
+    413: ProblemDetailsDto;
+    /**
+     * UNSUPPORTED_MEDIA_TYPE: a body that is not `application/json`, or a compressed one
+     */
+    415: ProblemDetailsDto;
+    /**
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */
     429: ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -3550,6 +3754,14 @@ export type QaErrors = {
      * UPSTREAM_TIMEOUT (Upstream model provider timed out)
      */
     504: ProblemDetailsDto;
+    /**
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
+     */
+    '5XX': ProblemDetailsDto;
 };
 
 export type QaError = QaErrors[keyof QaErrors];
@@ -3634,6 +3846,14 @@ export type ReasonErrors = {
      * UPSTREAM_TIMEOUT (Upstream model provider timed out)
      */
     504: ProblemDetailsDto;
+    /**
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
+     */
+    '5XX': ProblemDetailsDto;
 };
 
 export type ReasonError = ReasonErrors[keyof ReasonErrors];
@@ -3712,6 +3932,14 @@ export type StressErrors = {
      * UPSTREAM_TIMEOUT (Upstream model provider timed out)
      */
     504: ProblemDetailsDto;
+    /**
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
+     */
+    '5XX': ProblemDetailsDto;
 };
 
 export type StressError = StressErrors[keyof StressErrors];
@@ -3759,7 +3987,11 @@ export type SpendReportErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * Server error (problem details)
+     * Client error
+     */
+    '4XX': ProblemDetailsDto;
+    /**
+     * Server error
      */
     '5XX': ProblemDetailsDto;
 };
@@ -3803,6 +4035,14 @@ export type ChatCompletionsErrors = {
      */
     404: OpenAiErrorDto;
     /**
+     * PAYLOAD_TOO_LARGE: the body exceeds BODY_LIMIT_BYTES
+     */
+    413: OpenAiErrorDto;
+    /**
+     * UNSUPPORTED_MEDIA_TYPE: a body that is not `application/json`, or a compressed one
+     */
+    415: OpenAiErrorDto;
+    /**
      * insufficient_quota (daily budget, with Retry-After)
      */
     429: OpenAiErrorDto;
@@ -3818,6 +4058,14 @@ export type ChatCompletionsErrors = {
      * server_error: the provider timed out
      */
     504: OpenAiErrorDto;
+    /**
+     * Client error
+     */
+    '4XX': OpenAiErrorDto;
+    /**
+     * Server error
+     */
+    '5XX': OpenAiErrorDto;
 };
 
 export type ChatCompletionsError = ChatCompletionsErrors[keyof ChatCompletionsErrors];
@@ -3867,6 +4115,14 @@ export type ModelsErrors = {
      * server_error: the provider timed out
      */
     504: OpenAiErrorDto;
+    /**
+     * Client error
+     */
+    '4XX': OpenAiErrorDto;
+    /**
+     * Server error
+     */
+    '5XX': OpenAiErrorDto;
 };
 
 export type ModelsError = ModelsErrors[keyof ModelsErrors];
@@ -3919,6 +4175,14 @@ export type RetrieveModelErrors = {
      * server_error: the provider timed out
      */
     504: OpenAiErrorDto;
+    /**
+     * Client error
+     */
+    '4XX': OpenAiErrorDto;
+    /**
+     * Server error
+     */
+    '5XX': OpenAiErrorDto;
 };
 
 export type RetrieveModelError = RetrieveModelErrors[keyof RetrieveModelErrors];

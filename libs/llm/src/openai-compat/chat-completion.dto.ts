@@ -289,6 +289,7 @@ export class OpenAiErrorDto {
       param: { type: 'string', nullable: true },
       code: { type: 'string', nullable: true },
     },
+    required: ['message', 'type', 'param', 'code'],
   })
   error!: { message: string; type: string; param: string | null; code: string | null };
 }

@@ -82,6 +82,34 @@ function headerValue(value: string): string {
   return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 256);
 }
 
+/**
+ * The headers of an answered call (`resultHeaders`; a stream sends the first five), as the OpenAPI document declares
+ * them on the 200 of `/v1/chat/completions` (docs/openai-compat.md, "The control plane's facts").
+ */
+export const RESULT_HEADER_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  'x-request-id': "The call's prompt id (the completion's `id` is `chatcmpl-<prompt id>`).",
+  'x-control-plane-prompt-id': "The call's prompt id, as in the ledger and the logs.",
+  'x-control-plane-provider': 'The provider that answered (`gemini`, `vertex`, `openai`, `simulated`).',
+  'x-control-plane-simulated': '`true` when the simulated provider answered.',
+  'x-control-plane-model': 'The model that answered.',
+  'x-control-plane-requested-model': 'The model asked for (before aliases, fallback or routing).',
+  'x-control-plane-models-tried': 'The models tried, in order, comma-separated.',
+  'x-control-plane-attempts': 'Attempts made, retries included.',
+  'x-control-plane-retries': 'Retries made.',
+  'x-control-plane-fallback-used': '`true` when a fallback model answered.',
+  'x-control-plane-latency-ms': 'Latency of the call, milliseconds.',
+  'x-control-plane-cost-usd': 'Cost of the call, USD; `unpriced` for a model missing from the price table.',
+  'x-control-plane-tokens-estimated': "`true` when the token counts are estimated, not the provider's.",
+  'x-control-plane-safety-block': '`true` when a safety filter blocked the answer.',
+  'x-control-plane-safety-block-reason': 'Why the answer was blocked (with `x-control-plane-safety-block: true`).',
+  'x-control-plane-router-reason': 'Why the router chose the model (on a routed call, `model: "auto"`).',
+  'x-control-plane-quality-score': 'Quality score of the answer, 0-1.',
+  'x-control-plane-quality-label': 'Quality label of the answer.',
+  'x-control-plane-prompt-injection-score': 'Prompt injection score of the prompt, 0-1.',
+  'x-control-plane-prompt-injection-flagged': '`true` when the prompt scored as an injection.',
+  'x-control-plane-pii-types': 'The kinds of PII found in the prompt, comma-separated (redacted before the provider).',
+};
+
 /** The control plane's facts about an answered call, as `x-control-plane-*` response headers. */
 export function resultHeaders(result: LlmCallResult): Record<string, string> {
   const headers: Record<string, string> = {

@@ -53,6 +53,7 @@ import {
   chunkEvents,
   completionBody,
   METADATA_REQUEST_HEADER,
+  RESULT_HEADER_DESCRIPTIONS,
   resultHeaders,
   streamHeaders,
 } from './chat-response.encoder';
@@ -146,6 +147,12 @@ export class OpenAiCompatController implements OnModuleInit {
   @ApiOkResponse({
     type: ChatCompletionResponseDto,
     description: 'The completion; with `stream: true`, `chat.completion.chunk` Server-Sent Events then `[DONE]`.',
+    headers: Object.fromEntries(
+      Object.entries(RESULT_HEADER_DESCRIPTIONS).map(([name, description]) => [
+        name,
+        { description, schema: { type: 'string' } },
+      ]),
+    ),
   })
   @ApiResponse({ status: 404, description: 'model_not_found', ...ERROR_RESPONSE })
   async chatCompletions(
