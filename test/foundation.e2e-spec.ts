@@ -185,6 +185,9 @@ describe('foundation: with nothing listening on the DogStatsD and trace-agent po
       STATSD_FLUSH_INTERVAL_MS: '20',
     }).start();
     try {
+      // The storm would come from the sends to the closed ports, after the boot: the boot's own notices (no --expose-gc,
+      // assets not built, auth off) are not part of it.
+      const bootLines = service.logs().length;
       const timings: number[] = [];
       for (let i = 0; i < 40; i++) {
         const t0 = performance.now();
@@ -194,10 +197,14 @@ describe('foundation: with nothing listening on the DogStatsD and trace-agent po
         await res.arrayBuffer();
       }
       timings.sort((a, b) => a - b);
-      // Generous bound: a blocking send or a connect timeout would show up as hundreds of ms.
-      expect(timings[Math.floor(timings.length / 2)]).toBeLessThan(50);
+      // A hang guard, not a speed test: a blocking send or a connect timeout would hold every probe for a second or
+      // more; a loaded runner answers a probe in a few ms.
+      expect(timings[Math.floor(timings.length / 2)]).toBeLessThan(200);
       await new Promise((r) => setTimeout(r, 2500)); // let the tracer try to flush to the closed port
-      const errorLines = service.logs().filter((l) => l.level === 'error' || l.level === 'warn');
+      const errorLines = service
+        .logs()
+        .slice(bootLines)
+        .filter((l) => l.level === 'error' || l.level === 'warn');
       expect(errorLines.length).toBeLessThanOrEqual(2);
       expect(service.stderr.join('')).not.toMatch(/ECONNREFUSED.*\n.*ECONNREFUSED.*\n.*ECONNREFUSED/);
       // Readiness says the traces go nowhere (dd-trace itself stays silent), without failing the probe.
