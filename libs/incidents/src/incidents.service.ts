@@ -17,6 +17,7 @@ import type {
 import { IncidentDeliveryWorker } from './delivery/incident-delivery.worker';
 import { INCIDENT_METRICS } from './incidents.metrics';
 import { IncidentOutboxStore } from './outbox/incident-outbox.port';
+import type { AlertMode } from './outbox/dedupe';
 import type { OutboxEntry, OutboxState, RecordOutcome } from './outbox/outbox.types';
 import { RunbookCatalog } from './runbooks/runbook-catalog';
 import {
@@ -198,7 +199,7 @@ export class IncidentsService {
 
   private async record(
     alert: IncidentAlert,
-    mode: 'open' | 'update-only',
+    mode: AlertMode,
     waitMs: number,
   ): Promise<{ outcome: RecordOutcome; summary?: IncidentSummaryDto }> {
     const outboxId = randomUUID();

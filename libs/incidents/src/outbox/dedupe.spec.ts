@@ -40,10 +40,24 @@ describe('dedupe (decideAlert)', () => {
     expect(decideAlert(open, alert(1_000_000, { dedupeWindowMs: 0 }))).toEqual({ action: 'open', supersede: 'inc-1' });
   });
 
-  it('a warning (update-only) updates an open incident but never opens one', () => {
+  it('a warning (update-only) updates an open incident, whatever its age, but never opens one', () => {
     expect(decideAlert(undefined, alert(0, { mode: 'update-only' }))).toEqual({ action: 'ignore' });
-    expect(decideAlert(open, alert(1_060_000, { mode: 'update-only' }))).toEqual({ action: 'ignore' });
     expect(decideAlert(open, alert(1_000_001, { mode: 'update-only' })).action).toBe('update');
+    expect(decideAlert(open, alert(1_060_000, { mode: 'update-only' }))).toMatchObject({
+      action: 'update',
+      alertCount: 3,
+    });
+  });
+
+  it('a re-notification (continue) updates the open incident past the window too, and opens one when none is open', () => {
+    // Datadog re-notifies every renotify_interval (60 to 1440 min on the monitors under datadog/), so a firing alert's
+    // Renotify usually comes past the 1 h window: it opened a second incident and left the first active in Datadog.
+    expect(decideAlert(open, alert(1_000_000 + 4 * 3_600_000, { mode: 'continue' }))).toMatchObject({
+      action: 'update',
+      incidentId: 'inc-1',
+      alertCount: 3,
+    });
+    expect(decideAlert(undefined, alert(0, { mode: 'continue' }))).toEqual({ action: 'open' });
   });
 
   it('orders severities and builds the resolution', () => {

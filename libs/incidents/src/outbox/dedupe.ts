@@ -8,6 +8,15 @@ export interface OpenIncident {
   lastAlertAt: number;
 }
 
+/**
+ * How an alert treats the open incident of its monitor and group:
+ * - `open`: updates it while its last alert is within the dedupe window, else opens a new incident (a new alert);
+ * - `continue`: updates it whatever its age, opens one when none is open (a Datadog re-notification of an alert
+ *   still firing: Re-Triggered, Renotify, Re-No Data, which come every `renotify_interval`, often past the window);
+ * - `update-only`: updates it whatever its age, never opens one (a warning).
+ */
+export type AlertMode = 'open' | 'continue' | 'update-only';
+
 export type AlertDecision =
   /** Open a new incident; `supersede`: the open incident whose window elapsed (closed locally, left as is in Datadog). */
   | { action: 'open'; supersede?: string }
@@ -23,15 +32,17 @@ export function moreSevere(a: IncidentSeverity, b: IncidentSeverity): IncidentSe
 /**
  * The dedupe rule: an alert of the same monitor and group whose open incident's last alert is less than
  * `dedupeWindowMs` ago updates that incident (alert count, last alert, severity raised, never lowered) instead of
- * opening another; past the window a new incident opens (the old one is superseded locally). An `update-only`
- * alert (a warning) never opens one. A window of 0 turns dedupe off. Pure: both stores run it inside their
- * transaction, with the open incident read under the dedupe key's lock.
+ * opening another; past the window a new incident opens (the old one is superseded locally). A `continue` alert (a
+ * re-notification of an alert still firing) and an `update-only` one (a warning) update the open incident whatever
+ * its age: a re-notification past the window opened a second incident for the same firing alert and left the first
+ * active in Datadog. An `update-only` alert never opens one. A window of 0 turns dedupe off for `open` alerts. Pure:
+ * both stores run it inside their transaction, with the open incident read under the dedupe key's lock.
  */
 export function decideAlert(
   open: OpenIncident | undefined,
-  alert: { now: number; severity: IncidentSeverity; dedupeWindowMs: number; mode: 'open' | 'update-only' },
+  alert: { now: number; severity: IncidentSeverity; dedupeWindowMs: number; mode: AlertMode },
 ): AlertDecision {
-  if (open && alert.now - open.lastAlertAt < alert.dedupeWindowMs) {
+  if (open && (alert.mode !== 'open' || alert.now - open.lastAlertAt < alert.dedupeWindowMs)) {
     const severity = moreSevere(open.severity, alert.severity);
     const alertCount = open.alertCount + 1;
     const update: IncidentUpdate = {

@@ -1,4 +1,5 @@
 import type { IncidentRequest, IncidentSeverity, IncidentUpdate } from '@app/datadog';
+import type { AlertMode } from './dedupe';
 
 /** What an outbox row asks Datadog for: open an incident, or change one (a re-alert, a recovery). */
 export const OUTBOX_KINDS = ['create', 'update'] as const;
@@ -52,8 +53,8 @@ export interface OutboxEntry {
 export interface AlertRecord {
   now: number;
   dedupeWindowMs: number;
-  /** `open`: opens an incident unless one is open (then updates it); `update-only`: never opens one (warnings). */
-  mode: 'open' | 'update-only';
+  /** `open` (a new alert), `continue` (a re-notification), `update-only` (a warning): see `AlertMode`. */
+  mode: AlertMode;
   dedupeKey: string;
   monitor: string;
   group: string;

@@ -22,7 +22,9 @@ function refusal(guard: WebhookSecretGuard, headers: Record<string, string>): { 
 describe('Datadog webhook payload', () => {
   it('maps transitions to actions and bounded tags', () => {
     expect(transitionOf('Triggered')).toEqual({ tag: 'triggered', action: 'open' });
-    expect(transitionOf('Re-Triggered')).toEqual({ tag: 're_triggered', action: 'open' });
+    expect(transitionOf('Re-Triggered')).toEqual({ tag: 're_triggered', action: 'continue' });
+    expect(transitionOf('Renotify')).toEqual({ tag: 'renotify', action: 'continue' });
+    expect(transitionOf('Re-No Data')).toEqual({ tag: 're_no_data', action: 'continue' });
     expect(transitionOf('No Data')).toEqual({ tag: 'no_data', action: 'open' });
     expect(transitionOf('Warn')).toEqual({ tag: 'warn', action: 'update-only' });
     expect(transitionOf('Recovered')).toEqual({ tag: 'recovered', action: 'resolve' });

@@ -2,18 +2,19 @@ import type { IncidentSeverity } from '@app/datadog';
 
 /**
  * What the incident manager does for each `$ALERT_TRANSITION` of a Datadog monitor notification:
- * `open` (or update the open incident of the monitor and group), `update-only` (a warning: it updates an open
- * incident, never opens one), `resolve`, or `ignore`.
+ * `open` (or update the open incident of the monitor and group within the dedupe window), `continue` (a
+ * re-notification of an alert still firing: it updates the open incident whatever its age, or opens one),
+ * `update-only` (a warning: it updates an open incident, never opens one), `resolve`, or `ignore`.
  */
-export type TransitionAction = 'open' | 'update-only' | 'resolve' | 'ignore';
+export type TransitionAction = 'open' | 'continue' | 'update-only' | 'resolve' | 'ignore';
 
 /** `$ALERT_TRANSITION` values and the bounded `transition` metric tag of each. */
 const TRANSITIONS: Readonly<Record<string, { tag: string; action: TransitionAction }>> = {
   triggered: { tag: 'triggered', action: 'open' },
-  're-triggered': { tag: 're_triggered', action: 'open' },
+  're-triggered': { tag: 're_triggered', action: 'continue' },
   'no data': { tag: 'no_data', action: 'open' },
-  're-no data': { tag: 're_no_data', action: 'open' },
-  renotify: { tag: 'renotify', action: 'open' },
+  're-no data': { tag: 're_no_data', action: 'continue' },
+  renotify: { tag: 'renotify', action: 'continue' },
   warn: { tag: 'warn', action: 'update-only' },
   're-warn': { tag: 're_warn', action: 'update-only' },
   recovered: { tag: 'recovered', action: 'resolve' },
