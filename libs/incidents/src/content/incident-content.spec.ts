@@ -71,4 +71,24 @@ describe('IncidentContentBuilder', () => {
       builder.identity('A', undefined, '').dedupeKey,
     );
   });
+
+  it('keeps groups apart that redaction or the bound make alike, without the original in the key', () => {
+    // Both e-mails show as [REDACTED:EMAIL]: keyed on what is shown, they were one incident, and the first group's
+    // recovery resolved it while the other still fired.
+    const a = builder.identity('M', 7, 'user:jane.doe@example.com');
+    const b = builder.identity('M', 7, 'user:john.roe@example.com');
+    expect(a.group).toBe(b.group);
+    expect(a.group).toBe('user:[REDACTED:EMAIL]');
+    expect(a.dedupeKey).not.toBe(b.dedupeKey);
+    expect(a.dedupeKey).toBe(builder.identity('M', 7, 'user:jane.doe@example.com').dedupeKey);
+    expect(`${a.dedupeKey} ${b.dedupeKey}`).not.toContain('example.com');
+    const long = (end: string) => builder.identity('M', 7, `k:${'v'.repeat(600)}${end}`).dedupeKey;
+    expect(long('1')).not.toBe(long('2'));
+    // By name without an id, the same.
+    expect(builder.identity('Disk of a@b.io', undefined, '').dedupeKey).not.toBe(
+      builder.identity('Disk of c@d.io', undefined, '').dedupeKey,
+    );
+    // A value redaction leaves as it is keeps the key it always had (open incidents still match after an upgrade).
+    expect(builder.identity('M', 7, 'env:prod').dedupeKey).toBe('id:7|group:env:prod');
+  });
 });

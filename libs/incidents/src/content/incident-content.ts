@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { TextRedactor } from '@app/common';
 import { AppConfig } from '@app/config';
@@ -64,6 +65,19 @@ export function dedupeKeyOf(monitorName: string, monitorId: number | undefined, 
   return clip(`${monitor}|group:${group || NO_GROUP}`, CONTENT_LIMITS.dedupeKey);
 }
 
+/**
+ * What the dedupe key holds of a name or group: the text as shown when it is the original, else the shown text and a
+ * digest of the original. Redaction and clipping make distinct values alike (`host:10.0.0.1` and `host:10.0.0.2`
+ * both show as `host:[REDACTED:IP_ADDRESS]`): keyed on what is shown, the groups of a multi-alert monitor that
+ * differ only by an address, an e-mail or past the bound were one incident, and the first group's recovery resolved
+ * it while the others still fired. The digest keeps them apart without storing the original (a key is unchanged for
+ * every value redaction leaves as it is).
+ */
+export function keyPart(shown: string, original: string): string {
+  if (shown === original) return shown;
+  return `${shown}#${createHash('sha256').update(original, 'utf8').digest('hex').slice(0, 16)}`;
+}
+
 /** The name of the provisioned dashboard (datadog/dashboards), searched for when its id is not configured. */
 export function dashboardName(service: string, env: string): string {
   return `LLM reliability (${service}, ${env})`;
@@ -88,7 +102,10 @@ export class IncidentContentBuilder {
     return clip(this.redactor.redact(text.slice(0, max + 200)), max);
   }
 
-  /** The monitor name and group as shown (redacted, bounded) and the dedupe key they make. */
+  /**
+   * The monitor name and group as shown (redacted, bounded) and the dedupe key they make: of the originals (see
+   * `keyPart`), so that values alike once redacted stay distinct incidents.
+   */
   identity(
     monitorName: string,
     monitorId: number | undefined,
@@ -96,7 +113,9 @@ export class IncidentContentBuilder {
   ): { monitor: string; group: string; dedupeKey: string } {
     const monitor = oneLine(this.clean(monitorName, CONTENT_LIMITS.monitorName)) || 'Unnamed monitor';
     const shownGroup = oneLine(this.clean(group, CONTENT_LIMITS.field)) || NO_GROUP;
-    return { monitor, group: shownGroup, dedupeKey: dedupeKeyOf(monitor, monitorId, shownGroup) };
+    const keyedMonitor = monitorId === undefined ? keyPart(monitor, oneLine(monitorName) || monitor) : monitor;
+    const keyedGroup = keyPart(shownGroup, oneLine(group) || NO_GROUP);
+    return { monitor, group: shownGroup, dedupeKey: dedupeKeyOf(keyedMonitor, monitorId, keyedGroup) };
   }
 
   build(alert: IncidentAlert, outboxId: string): BuiltIncident {
