@@ -691,7 +691,7 @@ export type DatadogWebhookDto = {
      */
     transition: string;
     /**
-     * `$ALERT_PRIORITY`: P1..P5 (→ SEV-1..SEV-5); empty when the monitor has none.
+     * `$ALERT_PRIORITY`: P1..P5 (→ SEV-1..SEV-5); empty or `null` when the monitor has none.
      */
     priority?: string;
     /**
@@ -699,7 +699,7 @@ export type DatadogWebhookDto = {
      */
     scope?: string;
     /**
-     * `$EVENT_MSG`: the notification's text (redacted before it reaches the incident).
+     * `$EVENT_MSG`: the notification's text (redacted before it reaches the incident; cut to 20,000 characters).
      */
     message?: string;
     /**
@@ -718,6 +718,50 @@ export type DatadogWebhookDto = {
      * `$AGGREG_KEY`: Datadog's aggregation key of related events.
      */
     aggregate_key?: string;
+    /**
+     * `$ALERT_CYCLE_KEY`: links the events of one alert, from its trigger to its recovery (taken, not used).
+     */
+    alert_cycle_key?: string;
+    /**
+     * `$ALERT_STATUS`: a summary of the alert's state (`system.load.1 over host:a was > 0 ...`).
+     */
+    alert_status?: string;
+    /**
+     * `$ALERT_QUERY`: the monitor's query.
+     */
+    alert_query?: string;
+    /**
+     * `$ALERT_TYPE`: error, warning, success, info.
+     */
+    alert_type?: string;
+    /**
+     * `$ALERT_METRIC`: the metric of a metric alert.
+     */
+    alert_metric?: string;
+    /**
+     * `$EVENT_TITLE`: the event's title.
+     */
+    event_title?: string;
+    /**
+     * `$EVENT_TYPE`: the event's type (`query_alert_monitor`, ...).
+     */
+    event_type?: string;
+    /**
+     * `$HOSTNAME`: the host of the event, if any.
+     */
+    hostname?: string;
+    /**
+     * `$LAST_UPDATED`: when the event was last updated (epoch ms).
+     */
+    last_updated?: string;
+    /**
+     * `$ORG_ID`: the Datadog organization's id.
+     */
+    org_id?: string;
+    /**
+     * `$ORG_NAME`: the Datadog organization's name.
+     */
+    org_name?: string;
 };
 
 export type DependencyStatusDto = {

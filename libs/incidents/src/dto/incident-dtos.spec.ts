@@ -100,6 +100,64 @@ describe('incident DTOs (the global validation pipe)', () => {
     expect((await problems(DatadogWebhookDto, {})).map((p) => p.field)).toEqual(['title', 'transition']);
   });
 
+  it('webhook: a variable Datadog had no value for ("null" or empty) is a field left out, not a 400', async () => {
+    // Datadog substitutes the text null for an unset variable: alert_id "null" was a 400 (the alert lost: Datadog
+    // does not retry a 4xx), and priority, scope, tags, message "null" were taken as values (a group "null").
+    const dto = await validate(DatadogWebhookDto, {
+      title: '[Triggered] Disk',
+      transition: 'Triggered',
+      id: 'null',
+      alert_id: 'null',
+      priority: 'null',
+      scope: 'NULL',
+      message: 'null',
+      tags: '',
+      link: 'null',
+      date: ' null ',
+      aggregate_key: 'null',
+      alert_cycle_key: 'null',
+    });
+    for (const field of ['id', 'alert_id', 'priority', 'scope', 'message', 'tags', 'link', 'date', 'aggregate_key'])
+      expect(dto[field as keyof DatadogWebhookDto]).toBeUndefined();
+    expect(dto.alert_cycle_key).toBeUndefined();
+  });
+
+  it('webhook: a long message, tag list or scope is cut, never refused (a tag list after its last whole tag)', async () => {
+    const tags = Array.from({ length: 400 }, (_, i) => `host:ip-10-0-${i}`).join(',');
+    const dto = await validate(DatadogWebhookDto, {
+      title: 't',
+      transition: 'Triggered',
+      message: 'x'.repeat(50_000),
+      tags,
+      scope: tags,
+    });
+    expect(dto.message).toHaveLength(20_000);
+    expect(dto.tags!.length).toBeLessThanOrEqual(4000);
+    expect(tags.startsWith(`${dto.tags!},`)).toBe(true);
+    expect(dto.scope!.length).toBeLessThanOrEqual(2000);
+    expect(tags.startsWith(`${dto.scope!},`)).toBe(true);
+  });
+
+  it("webhook: takes the other variables of Datadog's payload ($ALERT_CYCLE_KEY, $ORG_ID, ...), still refuses others", async () => {
+    const extra = {
+      alert_cycle_key: '7a3b',
+      alert_status: 'llm.error.count over service:a was > 5',
+      alert_query: 'sum(last_5m):sum:llm.error.count{*} > 5',
+      alert_type: 'error',
+      alert_metric: 'llm.error.count',
+      event_title: '[P1] [Triggered] LLM errors',
+      event_type: 'query_alert_monitor',
+      hostname: 'web-1',
+      last_updated: '1759343824000',
+      org_id: '352347',
+      org_name: 'acme',
+    };
+    expect(await validate(DatadogWebhookDto, { title: 't', transition: 'Triggered', ...extra })).toMatchObject(extra);
+    expect((await problems(DatadogWebhookDto, { title: 't', transition: 'Triggered', bogus: '1' }))[0]!.field).toBe(
+      'bogus',
+    );
+  });
+
   it('list query: limit 1..200 (default 50) and a known state', async () => {
     expect(await validate(ListIncidentsQueryDto, {}, 'query')).toMatchObject({ limit: 50 });
     expect(await validate(ListIncidentsQueryDto, { limit: '200', state: 'failed' }, 'query')).toMatchObject({
