@@ -373,17 +373,21 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     }
     expect(state.fieldValue(incident, 'cp_group')).toBe('env:e2e,service:llm-cp-e2e');
 
-    const again = await hook({ ...payload, transition: 'Re-Triggered', priority: 'P1' }, SECRET);
+    // Each notification is its own Datadog event: its own $ID and $DATE (a repeated $ID is a retry, taken once).
+    const again = await hook(
+      { ...payload, id: '778', date: '1767225660000', transition: 'Re-Triggered', priority: 'P1' },
+      SECRET,
+    );
     expect(await again.json()).toMatchObject({
       action: 'updated',
       incident: { deduplicated: true, severity: 'SEV-1' },
     });
-    const recovered = await hook({ ...payload, transition: 'Recovered' }, SECRET);
+    const recovered = await hook({ ...payload, id: '779', date: '1767225720000', transition: 'Recovered' }, SECRET);
     expect(await recovered.json()).toMatchObject({ action: 'resolved' });
     await until('resolved in Datadog', () => (state.fieldValue(incident, 'state') === 'resolved' ? true : undefined));
     expect(state.fieldValue(incident, 'severity')).toBe('SEV-1');
     expect(state.incidents).toHaveLength(1);
-    const twice = await hook({ ...payload, transition: 'Recovered' }, SECRET);
+    const twice = await hook({ ...payload, id: '780', date: '1767225780000', transition: 'Recovered' }, SECRET);
     expect(twice.status).toBe(200);
     expect(await twice.json()).toMatchObject({ action: 'ignored' });
     // An unknown runbook key gives the generic runbook.

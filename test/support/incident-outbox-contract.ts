@@ -170,6 +170,33 @@ export function incidentOutboxContract(name: string, harness: () => IncidentOutb
       expect(again.action).toBe('opened');
     });
 
+    it('ignores a repeated ($ID) or out-of-order ($DATE) Datadog notification, across replicas', async () => {
+      const k = key('events');
+      const recovered = await store.recordRecovery({
+        now: at(0),
+        dedupeKey: k,
+        outboxId: randomUUID(),
+        event: { id: 'r1', at: at(5000) },
+      });
+      expect(recovered).toEqual({ action: 'ignored' });
+      // A trigger that happened before the recovery already taken: delivered late.
+      expect(await other.recordAlert(alert(k, 100, { event: { id: 't0', at: at(1000) } }))).toEqual({
+        action: 'ignored',
+        skipped: 'stale',
+      });
+      const opened = await other.recordAlert(alert(k, 200, { event: { id: 't1', at: at(9000) } }));
+      expect(opened.action).toBe('opened');
+      expect(await store.recordAlert(alert(k, 300, { event: { id: 't1', at: at(9000) } }))).toEqual({
+        action: 'ignored',
+        skipped: 'duplicate',
+      });
+      // A recovery older than the newest alert does not resolve it; a newer one does.
+      const old = { now: at(400), dedupeKey: k, outboxId: randomUUID(), event: { id: 'r0', at: at(8000) } };
+      expect(await store.recordRecovery(old)).toEqual({ action: 'ignored', skipped: 'stale' });
+      const fresh = { now: at(500), dedupeKey: k, outboxId: randomUUID(), event: { id: 'r2', at: at(9500) } };
+      expect((await other.recordRecovery(fresh)).action).toBe('resolved');
+    });
+
     it('claims due rows with a lease: one holder at a time, taken over once the lease expires', async () => {
       const a = alert(key('claim'), 0);
       await store.recordAlert(a);

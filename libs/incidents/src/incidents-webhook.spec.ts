@@ -86,4 +86,65 @@ describe('POST /incidents/webhook, driven as Datadog sends it', () => {
   it('a Renotify with no incident open opens one (its Triggered was missed)', async () => {
     expect((await service.webhook(notification('Renotify', 'provider:openai,model:gpt-4o'))).action).toBe('opened');
   });
+
+  it('a Recovered delivered before its Triggered: the late Triggered opens nothing', async () => {
+    // Datadog does not promise the order of its webhooks (a retried one comes late): the Recovered was ignored (none
+    // open), then the Triggered opened an incident that stayed open for good.
+    const triggeredAt = clock;
+    clock += 5 * 60_000;
+    const recovered = await service.webhook(notification('Recovered', 'model:a', { date: String(clock) }));
+    expect(recovered.action).toBe('ignored');
+    clock += 1000;
+    const late = await service.webhook(notification('Triggered', 'model:a', { date: String(triggeredAt) }));
+    expect(late).toMatchObject({ action: 'ignored', reason: expect.stringContaining('out of order') });
+    expect(await incidentsOpened()).toBe(0);
+    // The next real trigger (a later $DATE) opens one.
+    clock += 60_000;
+    expect((await service.webhook(notification('Triggered', 'model:a', { date: String(clock) }))).action).toBe(
+      'opened',
+    );
+  });
+
+  it('a Recovered older than the alert taken after it does not resolve the incident', async () => {
+    const t1 = clock;
+    await service.webhook(notification('Triggered', 'model:b', { date: String(t1) }));
+    clock += 10 * 60_000;
+    const t3 = clock;
+    // The trigger of the next cycle comes before the recovery of the first (delayed by a retry).
+    expect((await service.webhook(notification('Triggered', 'model:b', { date: String(t3) }))).action).toBe('updated');
+    const stale = await service.webhook(notification('Recovered', 'model:b', { date: String(t1 + 60_000) }));
+    expect(stale.action).toBe('ignored');
+    expect((await store.list({ limit: 200 })).every((e) => e.incidentState === 'open')).toBe(true);
+    clock += 60_000;
+    expect((await service.webhook(notification('Recovered', 'model:b', { date: String(clock) }))).action).toBe(
+      'resolved',
+    );
+  });
+
+  it('a retried webhook (same $ID) is taken once', async () => {
+    const first = notification('Triggered', 'model:c');
+    expect((await service.webhook(first)).action).toBe('opened');
+    expect(await service.webhook(first)).toMatchObject({ action: 'ignored', reason: expect.stringContaining('$ID') });
+    const recovery = notification('Recovered', 'model:c');
+    expect((await service.webhook(recovery)).action).toBe('resolved');
+    expect((await service.webhook(recovery)).action).toBe('ignored');
+    expect((await store.list({ limit: 200 })).map((e) => e.kind)).toEqual(['update', 'create']);
+  });
+
+  it('flapping (trigger, recover, trigger within minutes) opens a new incident for each firing', async () => {
+    for (const transition of ['Triggered', 'Recovered', 'Triggered', 'Recovered', 'Triggered']) {
+      clock += 2 * 60_000;
+      await service.webhook(notification(transition, 'model:d', { date: String(clock) }));
+    }
+    const rows = await store.list({ limit: 200 });
+    expect(rows.filter((e) => e.kind === 'create')).toHaveLength(3);
+    expect(rows.filter((e) => e.incidentState === 'open')).toHaveLength(1);
+  });
+
+  it('without $ID or $DATE nothing is judged a repeat or out of order', async () => {
+    const bare = { id: undefined, date: undefined };
+    expect((await service.webhook(notification('Recovered', 'model:e', bare))).action).toBe('ignored');
+    expect((await service.webhook(notification('Triggered', 'model:e', bare))).action).toBe('opened');
+    expect((await service.webhook(notification('Triggered', 'model:e', bare))).action).toBe('updated');
+  });
 });

@@ -17,10 +17,11 @@ import type {
 import { IncidentDeliveryWorker } from './delivery/incident-delivery.worker';
 import { INCIDENT_METRICS } from './incidents.metrics';
 import { IncidentOutboxStore } from './outbox/incident-outbox.port';
-import type { AlertMode } from './outbox/dedupe';
+import type { AlertEvent, AlertMode } from './outbox/dedupe';
 import type { OutboxEntry, OutboxState, RecordOutcome } from './outbox/outbox.types';
 import { RunbookCatalog } from './runbooks/runbook-catalog';
 import {
+  eventTimeOf,
   groupOf,
   messageOf,
   monitorNameOf,
@@ -29,6 +30,13 @@ import {
   tagValue,
   transitionOf,
 } from './webhook/datadog-webhook';
+
+/** Why a webhook was left out before any decision (`judgeEvent`). */
+const SKIPPED: Readonly<Record<'duplicate' | 'stale', string>> = {
+  duplicate: 'a repeat of the last notification taken for this monitor and group (same $ID)',
+  stale:
+    'older ($DATE) than a notification of the other kind already taken for this monitor and group: delivered out of order',
+};
 
 /** How long `POST /incidents/create` waits for the first delivery attempt before answering 202. */
 export const CREATE_WAIT_MS = 1500;
@@ -130,11 +138,13 @@ export class IncidentsService {
     const monitorName = monitorNameOf(dto.title);
     const monitorId = dto.alert_id && Number(dto.alert_id) > 0 ? Number(dto.alert_id) : undefined;
     const group = groupOf(dto.scope);
+    const event: AlertEvent = { id: dto.id, at: eventTimeOf(dto.date) };
 
     if (transition.action === 'resolve') {
       const { dedupeKey } = this.content.identity(monitorName, monitorId, group);
-      const outcome = await this.store.recordRecovery({ now: Date.now(), dedupeKey, outboxId: randomUUID() });
+      const outcome = await this.store.recordRecovery({ now: Date.now(), dedupeKey, outboxId: randomUUID(), event });
       this.count('webhook', outcome);
+      if (outcome.skipped) return { action: 'ignored', reason: SKIPPED[outcome.skipped] };
       if (outcome.action === 'ignored' || !outcome.outboxId) {
         return { action: 'ignored', reason: 'no open incident for this monitor and group' };
       }
@@ -153,7 +163,8 @@ export class IncidentsService {
       severity: severityOf(dto.priority, tags),
       tags,
     };
-    const recorded = await this.record(alert, transition.action, 0);
+    const recorded = await this.record(alert, transition.action, 0, event);
+    if (recorded.outcome.skipped) return { action: 'ignored', reason: SKIPPED[recorded.outcome.skipped] };
     if (recorded.outcome.action === 'ignored') {
       return { action: 'ignored', reason: 'a warning opens no incident, and none is open for this monitor and group' };
     }
@@ -201,6 +212,7 @@ export class IncidentsService {
     alert: IncidentAlert,
     mode: AlertMode,
     waitMs: number,
+    event?: AlertEvent,
   ): Promise<{ outcome: RecordOutcome; summary?: IncidentSummaryDto }> {
     const outboxId = randomUUID();
     const built = this.content.build(alert, outboxId);
@@ -215,6 +227,7 @@ export class IncidentsService {
       severity: alert.severity,
       outboxId,
       request: built.request,
+      ...(event ? { event } : {}),
     });
     this.count(alert.source, outcome);
     if (outcome.action === 'ignored' || !outcome.outboxId) return { outcome };

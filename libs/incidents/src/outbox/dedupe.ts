@@ -59,3 +59,46 @@ export function decideAlert(
 export function resolutionUpdate(now: number): IncidentUpdate {
   return { state: 'resolved', fields: { resolved_at: new Date(now).toISOString() } };
 }
+
+/** A Datadog notification's identity and time: `$ID` and `$DATE` (epoch ms), when the payload carries them. */
+export interface AlertEvent {
+  id?: string;
+  at?: number;
+}
+
+/** What the store remembers of the notifications of one dedupe key: the newest alert and recovery, the last `$ID`. */
+export interface AlertClock {
+  lastAlertAt: number | null;
+  lastRecoveryAt: number | null;
+  lastEventId: string | null;
+}
+
+/**
+ * Whether a notification is to be left out: `duplicate` (the same `$ID` as the last one taken: Datadog sent it again),
+ * or `stale` (older than the newest notification of the other kind: a Triggered that happened before a Recovered
+ * already taken, or a Recovered that happened before a newer alert). Datadog does not promise the order of its
+ * webhooks (a retried one comes late): without this a Recovered delivered before its Triggered left an incident open
+ * for good. Notifications without `$DATE` are never stale.
+ */
+export function judgeEvent(
+  clock: AlertClock | undefined,
+  event: AlertEvent | undefined,
+  kind: 'alert' | 'recovery',
+): 'duplicate' | 'stale' | undefined {
+  if (!clock || !event) return undefined;
+  if (event.id !== undefined && event.id === clock.lastEventId) return 'duplicate';
+  if (event.at === undefined) return undefined;
+  const newer = kind === 'alert' ? clock.lastRecoveryAt : clock.lastAlertAt;
+  return newer !== null && event.at < newer ? 'stale' : undefined;
+}
+
+/** The clock once `event` is taken. */
+export function advanceClock(clock: AlertClock | undefined, event: AlertEvent, kind: 'alert' | 'recovery'): AlertClock {
+  const latest = (a: number | null | undefined, b: number | undefined): number | null =>
+    b === undefined ? (a ?? null) : a === null || a === undefined ? b : Math.max(a, b);
+  return {
+    lastAlertAt: kind === 'alert' ? latest(clock?.lastAlertAt, event.at) : (clock?.lastAlertAt ?? null),
+    lastRecoveryAt: kind === 'recovery' ? latest(clock?.lastRecoveryAt, event.at) : (clock?.lastRecoveryAt ?? null),
+    lastEventId: event.id ?? clock?.lastEventId ?? null,
+  };
+}

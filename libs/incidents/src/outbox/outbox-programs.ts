@@ -1,4 +1,4 @@
-import { decideAlert, resolutionUpdate } from './dedupe';
+import { advanceClock, type AlertEvent, decideAlert, judgeEvent, resolutionUpdate } from './dedupe';
 import {
   closeFailedIncidentSql,
   closeIncidentSql,
@@ -7,10 +7,13 @@ import {
   insertOutboxSql,
   markFailedSql,
   outboxValues,
+  selectAlertClockSql,
   selectIncidentTitleSql,
   selectOpenIncidentSql,
+  toAlertClock,
   toOpenIncident,
   updateIncidentAlertSql,
+  upsertAlertClockSql,
 } from './outbox-sql';
 import type { AlertRecord, RecordOutcome, RecoveryRecord } from './outbox.types';
 import { INCIDENT_SEVERITIES, type IncidentSeverity } from '@app/datadog';
@@ -39,8 +42,31 @@ function* run(sql: string, params: Value[]): Generator<Statement, number, Row | 
   return typeof changes === 'number' ? changes : 0;
 }
 
+/**
+ * For a Datadog notification (`event`): whether it is a repeat or out of order (`judgeEvent`), else records it as the
+ * newest of its kind. Runs under the dedupe key's lock, before the decision.
+ */
+function* takeEvent(
+  dedupeKey: string,
+  event: AlertEvent | undefined,
+  kind: 'alert' | 'recovery',
+  now: number,
+  p: Placeholder,
+): Generator<Statement, 'duplicate' | 'stale' | undefined, Row | number | undefined> {
+  if (!event) return undefined;
+  const row = yield* one(selectAlertClockSql(p), [dedupeKey]);
+  const clock = row ? toAlertClock(row) : undefined;
+  const skipped = judgeEvent(clock, event, kind);
+  if (skipped) return skipped;
+  const next = advanceClock(clock, event, kind);
+  yield* run(upsertAlertClockSql(p), [dedupeKey, next.lastAlertAt, next.lastRecoveryAt, next.lastEventId, now]);
+  return undefined;
+}
+
 /** The dedupe decision and its writes (see `decideAlert`). Runs under the dedupe key's lock. */
 export function* recordAlertProgram(alert: AlertRecord, p: Placeholder): Program<RecordOutcome> {
+  const skipped = yield* takeEvent(alert.dedupeKey, alert.event, 'alert', alert.now, p);
+  if (skipped) return { action: 'ignored', skipped };
   const openRow = yield* one(selectOpenIncidentSql(p), [alert.dedupeKey]);
   const open = openRow ? toOpenIncident(openRow) : undefined;
   const decision = decideAlert(open, alert);
@@ -109,6 +135,8 @@ export function* recordAlertProgram(alert: AlertRecord, p: Placeholder): Program
 
 /** Resolves the open incident of the key (an update row) or ignores the recovery. */
 export function* recordRecoveryProgram(recovery: RecoveryRecord, p: Placeholder): Program<RecordOutcome> {
+  const skipped = yield* takeEvent(recovery.dedupeKey, recovery.event, 'recovery', recovery.now, p);
+  if (skipped) return { action: 'ignored', skipped };
   const openRow = yield* one(selectOpenIncidentSql(p), [recovery.dedupeKey]);
   if (!openRow) return { action: 'ignored' };
   const open = toOpenIncident(openRow);

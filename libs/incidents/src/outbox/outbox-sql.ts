@@ -1,5 +1,5 @@
 import { INCIDENT_SEVERITIES, type IncidentSeverity } from '@app/datadog';
-import type { OpenIncident } from './dedupe';
+import type { AlertClock, OpenIncident } from './dedupe';
 import type { IncidentOutboxKind } from './incident-outbox.port';
 import {
   INCIDENT_STATES,
@@ -57,6 +57,15 @@ export function incidentsSchema(kind: IncidentOutboxKind): string[] {
     // At most one open incident per dedupe key, whatever the replicas do (the dedupe lock makes it the rule; this
     // makes it a guarantee).
     `CREATE UNIQUE INDEX IF NOT EXISTS incidents_open_key ON incidents (dedupe_key) WHERE state = 'open'`,
+    // Per dedupe key, the newest alert and recovery times ($DATE) and the last $ID of Datadog's notifications:
+    // repeats and out-of-order deliveries are ignored (judgeEvent).
+    `CREATE TABLE IF NOT EXISTS incident_alert_events (
+      dedupe_key TEXT PRIMARY KEY,
+      last_alert_at ${big},
+      last_recovery_at ${big},
+      last_event_id TEXT,
+      updated_at ${big} NOT NULL
+    )`,
   ];
 }
 
@@ -162,6 +171,25 @@ export const updateIncidentAlertSql = (p: Placeholder): string =>
 export const closeIncidentSql = (p: Placeholder): string =>
   `UPDATE incidents SET state = ${p(1)}, closed_at = ${p(2)} WHERE id = ${p(3)} AND state = 'open'`;
 
+export const selectAlertClockSql = (p: Placeholder): string =>
+  `SELECT last_alert_at, last_recovery_at, last_event_id FROM incident_alert_events WHERE dedupe_key = ${p(1)}`;
+
+/** Parameters: dedupe key, last alert at, last recovery at, last event id, now. */
+export const upsertAlertClockSql = (p: Placeholder): string =>
+  `INSERT INTO incident_alert_events (dedupe_key, last_alert_at, last_recovery_at, last_event_id, updated_at)
+   VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)})
+   ON CONFLICT (dedupe_key) DO UPDATE SET last_alert_at = excluded.last_alert_at,
+     last_recovery_at = excluded.last_recovery_at, last_event_id = excluded.last_event_id,
+     updated_at = excluded.updated_at`;
+
+export function toAlertClock(row: Record<string, unknown>): AlertClock {
+  return {
+    lastAlertAt: numOrNull(row.last_alert_at),
+    lastRecoveryAt: numOrNull(row.last_recovery_at),
+    lastEventId: strOrNull(row.last_event_id),
+  };
+}
+
 export const selectIncidentTitleSql = (p: Placeholder): string =>
   `SELECT title, severity FROM incidents WHERE id = ${p(1)}`;
 
@@ -237,7 +265,7 @@ export function toEntry(row: Record<string, unknown>): OutboxEntry {
  * one of their rows is finished (delivered or failed) and older than `$1`, then those incidents. An open incident,
  * or one with a row still waiting (a resolution not yet sent needs its create's Datadog id), keeps everything.
  */
-export function purgeFinishedSql(p: Placeholder): [rows: string, incidents: string] {
+export function purgeFinishedSql(p: Placeholder): [rows: string, incidents: string, events: string] {
   return [
     `DELETE FROM incident_outbox
       WHERE incident_ref IN (SELECT id FROM incidents WHERE state <> 'open' AND COALESCE(closed_at, last_alert_at) < ${p(1)})
@@ -246,5 +274,7 @@ export function purgeFinishedSql(p: Placeholder): [rows: string, incidents: stri
         )`,
     `DELETE FROM incidents WHERE state <> 'open' AND COALESCE(closed_at, last_alert_at) < ${p(1)}
       AND id NOT IN (SELECT incident_ref FROM incident_outbox)`,
+    `DELETE FROM incident_alert_events WHERE updated_at < ${p(1)}
+      AND dedupe_key NOT IN (SELECT dedupe_key FROM incidents WHERE state = 'open')`,
   ];
 }

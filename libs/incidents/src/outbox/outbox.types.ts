@@ -1,5 +1,5 @@
 import type { IncidentRequest, IncidentSeverity, IncidentUpdate } from '@app/datadog';
-import type { AlertMode } from './dedupe';
+import type { AlertEvent, AlertMode } from './dedupe';
 
 /** What an outbox row asks Datadog for: open an incident, or change one (a re-alert, a recovery). */
 export const OUTBOX_KINDS = ['create', 'update'] as const;
@@ -64,6 +64,8 @@ export interface AlertRecord {
   outboxId: string;
   /** The incident to open when none is open (its idempotency key is derived from `outboxId`). */
   request: IncidentRequest;
+  /** A Datadog notification's `$ID` and `$DATE`: a repeat or an out-of-order one is ignored (`judgeEvent`). */
+  event?: AlertEvent;
 }
 
 /** A recovery of a monitor and group. */
@@ -71,11 +73,15 @@ export interface RecoveryRecord {
   now: number;
   dedupeKey: string;
   outboxId: string;
+  /** A Datadog notification's `$ID` and `$DATE` (see `AlertRecord.event`). */
+  event?: AlertEvent;
 }
 
 /** What recording an alert or a recovery did. */
 export interface RecordOutcome {
   action: 'opened' | 'updated' | 'resolved' | 'ignored';
+  /** Why a notification was ignored before any decision: a repeat of the last one, or older than a newer one. */
+  skipped?: 'duplicate' | 'stale';
   /** The row written (absent when ignored). */
   outboxId?: string;
   /** The incident's create row id. */

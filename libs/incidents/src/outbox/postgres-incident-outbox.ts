@@ -165,9 +165,10 @@ export class PostgresIncidentOutbox extends IncidentOutboxStore {
   }
 
   async purgeFinished(before: number): Promise<{ rows: number; incidents: number }> {
-    const [rowsSql, incidentsSql] = purgeFinishedSql(p);
+    const [rowsSql, incidentsSql, eventsSql] = purgeFinishedSql(p);
     const rows = await this.pool.query(rowsSql, [before]);
     const incidents = await this.pool.query(incidentsSql, [before]);
+    await this.pool.query(eventsSql, [before]);
     return { rows: rows.rowCount ?? 0, incidents: incidents.rowCount ?? 0 };
   }
 

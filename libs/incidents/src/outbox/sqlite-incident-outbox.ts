@@ -181,10 +181,11 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
 
   purgeFinished(before: number): Promise<{ rows: number; incidents: number }> {
     return settle(() => {
-      const [rowsSql, incidentsSql] = purgeFinishedSql(q);
+      const [rowsSql, incidentsSql, eventsSql] = purgeFinishedSql(q);
       const db = this.open();
       const rows = Number(db.prepare(rowsSql).run(before).changes);
       const incidents = Number(db.prepare(incidentsSql).run(before).changes);
+      db.prepare(eventsSql).run(before);
       return { rows, incidents };
     });
   }

@@ -85,3 +85,14 @@ export function groupOf(scope: string | undefined): string {
   const parts = parseTags(scope).map((t) => t.replace(/\s+/g, ''));
   return parts.length === 0 || (parts.length === 1 && parts[0] === '*') ? '' : [...new Set(parts)].sort().join(',');
 }
+
+/**
+ * `$DATE` as epoch ms: Datadog sends milliseconds (`1759343824000`); a value of seconds (10 digits) is taken as
+ * seconds. Anything else: undefined (the notification is then never judged out of order).
+ */
+export function eventTimeOf(date: string | undefined): number | undefined {
+  const text = (date ?? '').trim();
+  if (!/^\d{1,16}$/.test(text)) return undefined;
+  const value = Number(text);
+  return value < 100_000_000_000 ? value * 1000 : value;
+}
