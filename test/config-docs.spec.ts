@@ -1,12 +1,104 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, envVariableNames, loadConfig } from '@app/config';
+import { ConfigError, EnvDto, envVariableNames, loadConfig } from '@app/config';
+
+/** A row of a table of docs/configuration.md with a Default column: its variables and that cell. */
+interface DocumentedDefault {
+  names: string[];
+  cell: string;
+}
+
+/** Every row of the tables that have a `Default` column (one row may name several variables, `a`, `b`). */
+function documentedDefaults(doc: string): DocumentedDefault[] {
+  const rows: DocumentedDefault[] = [];
+  let defaultColumn = -1;
+  for (const line of doc.split('\n')) {
+    if (!line.startsWith('|')) {
+      defaultColumn = -1;
+      continue;
+    }
+    const cells = line.split('|').map((cell) => cell.trim());
+    if (cells.includes('Default')) {
+      defaultColumn = cells.indexOf('Default');
+      continue;
+    }
+    if (defaultColumn < 0 || /^-+$/.test(cells[1] ?? '')) continue;
+    const names = [...(cells[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!);
+    rows.push({ names, cell: cells[defaultColumn] ?? '' });
+  }
+  return rows;
+}
+
+/** The default a row names for each of its variables: its backquoted values, one per variable, in order. */
+function valuesOf(cell: string): string[] {
+  return [...cell.matchAll(/`([^`]*)`/g)].map((m) => m[1]!);
+}
+
+/** A cell that says "no value": the variable is optional and has no default of its own. */
+const NO_VALUE = /^(unset|\(none\)|\(empty[^)]*\)|empty)$/;
 
 describe('configuration', () => {
   it('documents every environment variable in docs/configuration.md', () => {
     const doc = readFileSync(resolve(__dirname, '../docs/configuration.md'), 'utf8');
     const missing = envVariableNames().filter((name) => !doc.includes(`\`${name}\``));
     expect(missing).toEqual([]);
+  });
+
+  it('documents the default of each variable as the code has it (EnvDto), or how it is derived', () => {
+    const doc = readFileSync(resolve(__dirname, '../docs/configuration.md'), 'utf8');
+    const known = new Set(envVariableNames());
+    const defaults = new EnvDto() as unknown as Record<string, unknown>;
+    const config = loadConfig({ envFile: false, env: {}, packageVersion: '9.8.7' });
+    // Defaults computed from other settings: what the page says, and what the configuration holds with none set.
+    const derived: Record<string, { says: string; is: unknown; expected: unknown }> = {
+      DD_VERSION: { says: '`package.json` version', is: config.service.version, expected: '9.8.7' },
+      DD_LLMOBS_ML_APP: { says: '`DD_SERVICE`', is: config.tracing.mlApp, expected: defaults.DD_SERVICE },
+      DATADOG_APP_URL: {
+        says: '`https://app.<DD_SITE>`',
+        is: config.datadog.appUrl,
+        expected: 'https://app.datadoghq.com',
+      },
+      DATADOG_RUNBOOK_BASE_URL: { says: '`runbooks`', is: config.datadog.runbookBaseUrl, expected: 'runbooks' },
+      AUTH_OPEN_PATHS: {
+        says: 'all seven paths',
+        is: config.security.openPaths,
+        expected: [...doc.matchAll(/default: ((?:`\/[^`]*`(?:, )?)+)\)/g)].flatMap((m) =>
+          [...m[1]!.matchAll(/`([^`]*)`/g)].map((p) => p[1]),
+        ),
+      },
+      ML_EMBEDDINGS_MODEL: { says: 'provider default', is: config.ml.embeddingsModel, expected: undefined },
+    };
+    const problems: string[] = [];
+    const seen = new Set<string>();
+    for (const { names, cell } of documentedDefaults(doc)) {
+      const ours = names.filter((name) => known.has(name));
+      if (ours.length === 0) continue; // the Node flags of scripts/start.sh are not EnvDto's
+      ours.forEach((name) => seen.add(name));
+      const values = valuesOf(cell);
+      ours.forEach((name, i) => {
+        const rule = derived[name];
+        if (rule) {
+          if (cell !== rule.says) problems.push(`${name}: the page says ${cell}, the spec knows it as ${rule.says}`);
+          else if (JSON.stringify(rule.is) !== JSON.stringify(rule.expected))
+            problems.push(`${name}: derived as ${JSON.stringify(rule.is)}, not ${JSON.stringify(rule.expected)}`);
+          return;
+        }
+        const actual = defaults[name];
+        if (actual === undefined || actual === '') {
+          if (!NO_VALUE.test(cell)) problems.push(`${name}: the code has no default, the page says ${cell}`);
+          return;
+        }
+        const documented = values.length === ours.length ? values[i] : undefined;
+        if (documented === undefined)
+          problems.push(`${name}: the page says ${cell}, the code ${JSON.stringify(actual)}`);
+        else if (
+          typeof actual === 'number' ? Number(documented) !== actual : documented !== `${actual as string | boolean}`
+        )
+          problems.push(`${name}: the page says ${documented}, the code ${JSON.stringify(actual)}`);
+      });
+    }
+    expect(problems).toEqual([]);
+    expect([...known].filter((name) => !seen.has(name))).toEqual([]);
   });
 
   it('lists every bad variable at once, never a secret value', () => {
