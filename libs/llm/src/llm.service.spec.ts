@@ -136,6 +136,23 @@ describe("LlmService: a call's records, sampling, safety blocks, concurrent call
     expect(ledger.spendToday(Date.now())).toBeCloseTo(0.3, 10);
   });
 
+  it('a refusal whose worst case never fits names what sets the output limit: max_tokens only where the caller has it', async () => {
+    // LLM_MAX_OUTPUT_TOKENS (2048) of gemini-2.5-flash cost $0.00512: more than a $0.001 budget, whatever is in flight.
+    const { service } = await build({ DAILY_BUDGET_USD: '0.001', BUDGET_POLICY: 'enforce' }, new ScriptedProvider());
+    const detail = async (call: Promise<unknown>): Promise<string> =>
+      ((await call.catch((e: unknown) => e)) as { detail: string }).detail;
+    // /qa, /reason and /stress take no max_tokens: the setting is what may be lowered.
+    expect(await detail(service.complete(input()))).toContain(
+      'a lower LLM_MAX_OUTPUT_TOKENS (a setting of the service) may fit',
+    );
+    const chat = {
+      ...input(),
+      endpoint: 'chat' as const,
+      chat: { model: 'gemini-2.5-flash', messages: [{ role: 'user' as const, content: 'Hi' }] },
+    };
+    expect(await detail(service.complete(chat))).toContain('a lower max_tokens may fit');
+  });
+
   it('under the alert policy, records but never refuses', async () => {
     const usage = {
       inputTokens: 1_000_000,

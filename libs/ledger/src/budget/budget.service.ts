@@ -63,6 +63,8 @@ interface Refusal {
   reservedUsd: number;
   /** Null when refused before the call's worst case was computed (spend alone reached the budget). */
   worstCaseUsd: number | null;
+  /** What sets the call's max output tokens, named when a lower one may fit (`max_tokens`, `LLM_MAX_OUTPUT_TOKENS`). */
+  outputLimit?: string;
 }
 
 /**
@@ -123,9 +125,11 @@ export class BudgetService {
   /**
    * Reserves a call's worst-case cost (`id`: its prompt id) before it starts. Under enforce, throws
    * BUDGET_EXCEEDED (429) when it does not fit. Synchronous (returns nothing) with the in-memory store; a promise
-   * (one round trip) with PostgreSQL. Does nothing without a budget.
+   * (one round trip) with PostgreSQL. Does nothing without a budget. `outputLimit` names what sets the call's max
+   * output tokens (the request's `max_tokens`, or the service's setting on routes that take none): a refusal whose
+   * worst case never fits says a lower one may.
    */
-  reserve(id: string, amountUsd: number, now = this.now()): void | Promise<void> {
+  reserve(id: string, amountUsd: number, now = this.now(), outputLimit = 'max_tokens'): void | Promise<void> {
     const budget = this.options.dailyUsd;
     if (budget === undefined) return;
     const amount = Number.isFinite(amountUsd) && amountUsd > 0 ? amountUsd : 0;
@@ -139,8 +143,8 @@ export class BudgetService {
       spentTodayUsd: this.ledger.spendToday(now),
       now,
     });
-    if (admission instanceof Promise) return admission.then((a) => this.decide(a, amount, now));
-    this.decide(admission, amount, now);
+    if (admission instanceof Promise) return admission.then((a) => this.decide(a, amount, now, outputLimit));
+    this.decide(admission, amount, now, outputLimit);
   }
 
   /** The call's ledger record has been made: its reservation stops counting once its spend does. */
@@ -153,12 +157,13 @@ export class BudgetService {
     if (this.reserving) this.reservations.release(id, now);
   }
 
-  private decide(admission: Admission, amountUsd: number, now: number): void {
+  private decide(admission: Admission, amountUsd: number, now: number, outputLimit: string): void {
     if (admission.admitted) return;
     this.refuse(now, {
       spentUsd: admission.spentTodayUsd,
       reservedUsd: admission.reservedUsd,
       worstCaseUsd: amountUsd,
+      outputLimit,
     });
   }
 
@@ -181,7 +186,7 @@ export class BudgetService {
 
   private refuse(now: number, refusal: Refusal): never {
     const budget = this.options.dailyUsd ?? 0;
-    const { spentUsd, reservedUsd, worstCaseUsd } = refusal;
+    const { spentUsd, reservedUsd, worstCaseUsd, outputLimit = 'max_tokens' } = refusal;
     const reset = utcDayStart(now) + DAY_MS;
     this.metrics.increment(LEDGER_METRICS.budgetRejected.name, 1);
     const worst = worstCaseUsd ?? 0;
@@ -196,7 +201,7 @@ export class BudgetService {
       ? `Today's LLM spend ($${usd(spentUsd)}) has reached the daily budget of $${usd(budget)}`
       : neverFits
         ? `This call could cost up to $${usd(worst)} (its max output tokens at the model's price), more than the ` +
-          `${left} ($${usd(spentUsd)} spent); a lower max_tokens may fit`
+          `${left} ($${usd(spentUsd)} spent); a lower ${outputLimit} may fit`
         : `This call could cost up to $${usd(worst)}: it fits the ${left} ($${usd(spentUsd)} spent), but not ` +
           `beside the $${usd(reservedUsd)} reserved by calls in flight; retry in ${RESERVED_RETRY_S} s, as they end`;
     throw new DomainError(

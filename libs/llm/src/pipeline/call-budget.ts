@@ -37,10 +37,15 @@ export class CallBudget {
     return worstCaseCostUsd(this.prices, chain, this.tokens.count(prompt), maxOutputTokens);
   }
 
-  /** Undefined when admitted at once (no budget, or the in-memory store); else a promise (PostgreSQL). */
+  /**
+   * Undefined when admitted at once (no budget, or the in-memory store); else a promise (PostgreSQL). A refusal names
+   * what sets the output limit: a chat call's `max_tokens`; on /qa, /reason and /stress, which take none, the setting.
+   */
   reserve(ctx: CallContext): void | Promise<void> {
     if (!this.active) return;
-    return this.budget.reserve(ctx.promptId, this.worstCaseUsd(ctx.prompt, ctx.chain, ctx.maxOutputTokens));
+    const worstCase = this.worstCaseUsd(ctx.prompt, ctx.chain, ctx.maxOutputTokens);
+    const outputLimit = ctx.input.chat ? 'max_tokens' : 'LLM_MAX_OUTPUT_TOKENS (a setting of the service)';
+    return this.budget.reserve(ctx.promptId, worstCase, undefined, outputLimit);
   }
 
   settle(ctx: CallContext): void {
