@@ -137,7 +137,15 @@ describe('integer fields are `type: integer` in the OpenAPI document', () => {
         for (const [key, arg] of Object.entries(args)) {
           const kind = Number(key.split(':')[0]);
           if (kind !== Number(RouteParamtypes.BODY) && kind !== Number(RouteParamtypes.QUERY)) continue;
-          const type = types[arg.index];
+          // A body the handler validates itself (optional: `@Body() raw: unknown`) is typed by its `@ApiBody`.
+          const declared = (Reflect.getMetadata('swagger/apiParameters', method) ?? []) as {
+            in?: string;
+            type?: Class;
+          }[];
+          const type =
+            kind === Number(RouteParamtypes.BODY) && types[arg.index] === Object
+              ? declared.find((p) => p.in === 'body')?.type
+              : types[arg.index];
           if (type === undefined || arg.data !== undefined) continue;
           const rules = rulesOf(type);
           if (rules.integers.length === 0 && rules.nested.length === 0) continue;

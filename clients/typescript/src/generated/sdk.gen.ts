@@ -344,13 +344,13 @@ export const roiReport = <ThrowOnError extends boolean = false>(options?: Option
  *
  * Needs an API key with the `read` scope.
  */
-export const roiReportByBody = <ThrowOnError extends boolean = false>(options: Options<RoiReportByBodyData, ThrowOnError>): RequestResult<RoiReportByBodyResponses, RoiReportByBodyErrors, ThrowOnError> => (options.client ?? client).post<RoiReportByBodyResponses, RoiReportByBodyErrors, ThrowOnError>({
+export const roiReportByBody = <ThrowOnError extends boolean = false>(options?: Options<RoiReportByBodyData, ThrowOnError>): RequestResult<RoiReportByBodyResponses, RoiReportByBodyErrors, ThrowOnError> => (options?.client ?? client).post<RoiReportByBodyResponses, RoiReportByBodyErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, { name: 'x-api-key', type: 'apiKey' }],
     url: '/optimization/roi-report',
     ...options,
     headers: {
         'Content-Type': 'application/json',
-        ...options.headers
+        ...options?.headers
     }
 });
 

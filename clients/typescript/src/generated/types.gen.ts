@@ -3507,7 +3507,7 @@ export type GetRecommendationResponses = {
 export type GetRecommendationResponse = GetRecommendationResponses[keyof GetRecommendationResponses];
 
 export type ImplementRecommendationData = {
-    body: ImplementRecommendationDto;
+    body?: ImplementRecommendationDto;
     path: {
         id: string;
     };
@@ -3567,7 +3567,7 @@ export type ImplementRecommendationResponses = {
 export type ImplementRecommendationResponse = ImplementRecommendationResponses[keyof ImplementRecommendationResponses];
 
 export type RecordResultData = {
-    body: RecordResultDto;
+    body?: RecordResultDto;
     path: {
         id: string;
     };
@@ -3678,7 +3678,7 @@ export type RoiReportResponses = {
 export type RoiReportResponse = RoiReportResponses[keyof RoiReportResponses];
 
 export type RoiReportByBodyData = {
-    body: RoiReportRequestDto;
+    body?: RoiReportRequestDto;
     path?: never;
     query?: never;
     url: '/optimization/roi-report';

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, RequireScope } from '@app/common';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems, createValidationPipe, RequireScope } from '@app/common';
 import {
   CreateRecommendationDto,
   CreateRecommendationResponseDto,
@@ -19,7 +19,18 @@ import { OptimizationService } from './optimization.service';
 @ApiTags('optimization')
 @Controller('optimization')
 export class OptimizationController {
+  private readonly validation = createValidationPipe();
+
   constructor(private readonly optimization: OptimizationService) {}
+
+  /**
+   * A body whose every field is optional may be left out (`curl -X POST .../implement`): none reads as `{}`. The
+   * global pipe requires a JSON object, so the body is validated here instead, by the same pipe (unknown fields,
+   * types and ranges are refused as everywhere).
+   */
+  private async optionalBody<T extends object>(raw: unknown, metatype: new () => T): Promise<T> {
+    return (await this.validation.transform(raw ?? {}, { type: 'body', metatype, data: '' })) as T;
+  }
 
   /** Records a recommendation (pending). */
   @Post('recommendations')
@@ -58,16 +69,18 @@ export class OptimizationController {
   @RequireScope('admin')
   @HttpCode(200)
   @ApiOperation({ summary: 'Implement a recommendation (records its baseline from the ledger)' })
+  @ApiBody({ type: ImplementRecommendationDto, required: false })
   @ApiOkResponse({ type: ImplementRecommendationResponseDto })
   @ApiProblems(
     'VALIDATION_FAILED',
     OPTIMIZATION_ERRORS.RECOMMENDATION_NOT_FOUND,
     OPTIMIZATION_ERRORS.RECOMMENDATION_ALREADY_IMPLEMENTED,
   )
-  implementRecommendation(
+  async implementRecommendation(
     @Param('id') id: string,
-    @Body() body: ImplementRecommendationDto,
+    @Body() raw: unknown,
   ): Promise<ImplementRecommendationResponseDto> {
+    const body = await this.optionalBody(raw, ImplementRecommendationDto);
     return this.optimization.implement(id, body.baseline_metrics);
   }
 
@@ -79,6 +92,7 @@ export class OptimizationController {
   @RequireScope('admin')
   @HttpCode(200)
   @ApiOperation({ summary: 'Measure and record the result of an implemented recommendation' })
+  @ApiBody({ type: RecordResultDto, required: false })
   @ApiOkResponse({ type: RecordResultResponseDto })
   @ApiProblems(
     'VALIDATION_FAILED',
@@ -86,7 +100,8 @@ export class OptimizationController {
     OPTIMIZATION_ERRORS.RECOMMENDATION_NOT_IMPLEMENTED,
     OPTIMIZATION_ERRORS.INSUFFICIENT_USAGE,
   )
-  recordResult(@Param('id') id: string, @Body() body: RecordResultDto): Promise<RecordResultResponseDto> {
+  async recordResult(@Param('id') id: string, @Body() raw: unknown): Promise<RecordResultResponseDto> {
+    const body = await this.optionalBody(raw, RecordResultDto);
     return this.optimization.recordResult(id, body.period_days ?? 7);
   }
 
@@ -105,9 +120,11 @@ export class OptimizationController {
   @RequireScope('read')
   @HttpCode(200)
   @ApiOperation({ summary: 'ROI report by period and category (JSON body form)' })
+  @ApiBody({ type: RoiReportRequestDto, required: false })
   @ApiOkResponse({ type: RoiReportResponseDto })
   @ApiProblems('VALIDATION_FAILED')
-  roiReportByBody(@Body() body: RoiReportRequestDto): Promise<RoiReportResponseDto> {
+  async roiReportByBody(@Body() raw: unknown): Promise<RoiReportResponseDto> {
+    const body = await this.optionalBody(raw, RoiReportRequestDto);
     return this.optimization.roiReport(body.days ?? 7, body.category);
   }
 }
