@@ -1,7 +1,7 @@
 import { UsageLedger, type WindowQuery, type WindowUsage } from '@app/ledger';
 import { InMemoryMetrics } from '@app/telemetry';
 import { testConfig } from '../../../test/support/app-config';
-import { HealthScoreService } from './health-score.service';
+import { HealthScoreService, presentSignals } from './health-score.service';
 
 /** A ledger that only answers window reads, and counts them (anything else is a test error). */
 function countingLedger(reads: WindowQuery[]): UsageLedger {
@@ -43,5 +43,36 @@ describe('HealthScoreService reads', () => {
     // An explicit request for the long window is exact: it reads the window ending now.
     await health.score('1h', T0 + 125_000);
     expect(reads[reads.length - 1]!.to).toBe(T0 + 120_000);
+  });
+});
+
+describe('HealthScoreService presents', () => {
+  const config = testConfig({ HEALTH_INTERVAL_MS: '0' });
+
+  it('signals without float noise: latencies to 2 decimals, the rest to 6 significant digits', () => {
+    const shown = presentSignals({
+      ...new HealthScoreService(config, countingLedger([]), new InMemoryMetrics()).assessAggregates({}).signals,
+      requests: 3,
+      p50LatencyMs: 812.3456,
+      p95LatencyMs: 1409.9999999999998,
+      meanLatencyMs: null,
+      errorRate: 1 / 3,
+      costPerRequestUsd: 0.000012345678,
+    });
+    expect(shown).toMatchObject({
+      requests: 3,
+      p50LatencyMs: 812.35,
+      p95LatencyMs: 1410,
+      meanLatencyMs: null,
+      errorRate: 0.333333,
+      costPerRequestUsd: 0.0000123457,
+    });
+  });
+
+  it('applies them to the aggregates it scores', () => {
+    const health = new HealthScoreService(config, countingLedger([]), new InMemoryMetrics());
+    const a = health.assessAggregates({ p95LatencyMs: 1409.9999999999998, errorRate: 0.1 + 0.2 });
+    expect(a.signals.p95LatencyMs).toBe(1410);
+    expect(a.signals.errorRate).toBe(0.3);
   });
 });

@@ -22,6 +22,16 @@ const ENDPOINTS = new Set(['qa', 'reason', 'stress', 'chat']);
 
 const round2 = (value: number | null): number | null => (value === null ? null : Math.round(value * 100) / 100);
 
+/** Latencies in ms to 2 decimals; the other signals to 6 significant digits (no `1409.9999999999998` in a report). */
+export function presentSignals(signals: HealthSignals): HealthSignals {
+  const shown = { ...signals };
+  for (const [key, value] of Object.entries(signals) as [keyof HealthSignals, number | null][]) {
+    if (value === null || key === 'requests') continue;
+    shown[key] = key.endsWith('LatencyMs') ? round2(value)! : Number(value.toPrecision(6));
+  }
+  return shown;
+}
+
 /**
  * The live health score: reads a window of the usage ledger's raw records (the store, shared by every replica on one
  * PostgreSQL ledger), scores it (`health-score.calculator.ts`) and emits the `llm.health.*` gauges every
@@ -122,7 +132,7 @@ export class HealthScoreService implements OnModuleInit, OnApplicationShutdown {
       const a = assess(usage, this.bounds, length, this.settings);
       const components = { ...a.components };
       for (const c of HEALTH_COMPONENTS) components[c] = round2(components[c]);
-      return { ...a, score: round2(a.score), components };
+      return { ...a, score: round2(a.score), components, signals: presentSignals(a.signals) };
     };
     return {
       window,
@@ -146,7 +156,7 @@ export class HealthScoreService implements OnModuleInit, OnApplicationShutdown {
     const a = assessAggregates(signals, this.settings);
     const components = { ...a.components };
     for (const c of HEALTH_COMPONENTS) components[c] = round2(components[c]);
-    return { ...a, score: round2(a.score), components };
+    return { ...a, score: round2(a.score), components, signals: presentSignals(a.signals) };
   }
 
   /** Scores both windows and sends the gauges (periodically; also callable from tests). Never throws. */
