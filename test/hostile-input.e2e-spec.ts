@@ -375,9 +375,11 @@ describe('hostile input: never a 5xx, and a body refused for its shape costs no 
         status,
         'nosniff',
       ]);
-      const body = (await res.json()) as { error?: { type: string }; code?: string };
-      if (path.startsWith('/v1/')) expect(body.error?.type).toBe('invalid_request_error');
-      else expect(body.code).toBeDefined();
+      const body = (await res.json()) as { error?: { type: string; code: string }; code?: string };
+      if (path.startsWith('/v1/')) {
+        expect(body.error?.type).toBe('invalid_request_error');
+        expect(body.error?.code).toBe(status === 414 ? 'uri_too_long' : 'invalid_url');
+      } else expect(body.code).toBeDefined();
     }
     // An unknown path under /v1 answers an OpenAI error body, whose message is the same bounded detail.
     const openAi = await fetch(`${service.url}/v1/nope/${long}?token=s3cret`).then(answerOf);

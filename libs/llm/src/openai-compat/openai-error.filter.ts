@@ -22,7 +22,7 @@ export interface OpenAiErrorResponse {
 /** OpenAI's error `type` and `code` for our codes; the rest by status. */
 const BY_CODE: Record<string, { type: string; code: string | null }> = {
   VALIDATION_FAILED: { type: 'invalid_request_error', code: 'invalid_value' },
-  MALFORMED_REQUEST: { type: 'invalid_request_error', code: 'invalid_json' },
+  MALFORMED_REQUEST: { type: 'invalid_request_error', code: 'invalid_json' }, // or invalid_url, invalid_request
   PAYLOAD_TOO_LARGE: { type: 'invalid_request_error', code: 'payload_too_large' },
   UNSUPPORTED_MEDIA_TYPE: { type: 'invalid_request_error', code: 'unsupported_media_type' },
   BUDGET_EXCEEDED: { type: 'insufficient_quota', code: 'insufficient_quota' },
@@ -34,6 +34,21 @@ const BY_CODE: Record<string, { type: string; code: string | null }> = {
   FORBIDDEN: { type: 'invalid_request_error', code: 'insufficient_permissions' },
   RATE_LIMITED: { type: 'requests', code: 'rate_limit_exceeded' },
 };
+
+/**
+ * A 400 `MALFORMED_REQUEST` is about the body (bad JSON, an empty or non-UTF-8 body: `invalid_json`), the path (a
+ * percent-encoded sequence that is not UTF-8: `invalid_url`) or the request's framing (no Host, two Host lines:
+ * `invalid_request`). Calling a bad URL `invalid_json` sent clients looking at a body they had got right.
+ */
+function malformedCode(error: unknown): string {
+  const fastifyCode = (error as { code?: unknown } | null)?.code;
+  if (fastifyCode === 'FST_ERR_BAD_URL') return 'invalid_url';
+  if (fastifyCode === 'FST_ERR_CTP_INVALID_JSON_BODY' || fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return 'invalid_json';
+  }
+  const fields = error instanceof DomainError ? (error.extensions as { errors?: FieldProblem[] }).errors : undefined;
+  return fields?.some((f) => f.field === 'body') ? 'invalid_json' : 'invalid_request';
+}
 
 function typeForStatus(status: number): string {
   if (status === 401) return 'authentication_error';
@@ -58,7 +73,7 @@ export function toOpenAiError(error: unknown, problem: ProblemResponse): OpenAiE
   const { code, detail, traceId } = problem.body;
   const known = BY_CODE[code] ?? { type: typeForStatus(problem.status), code: code.toLowerCase() };
   let param: string | null = null;
-  let openAiCode = known.code;
+  let openAiCode = code === 'MALFORMED_REQUEST' ? malformedCode(error) : known.code;
   let message = detail;
   if (error instanceof OpenAiParamError) {
     param = error.param;
