@@ -97,12 +97,23 @@ describe('response cache (CACHE_MODE=exact) on the built service', () => {
     // /v1/chat/completions goes through the same cache: the same request twice, one upstream request more.
     const before = upstream.requests.length;
     const chat = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Name a red planet.' }], temperature: 0 };
+    const cacheHeaders: (string | null)[][] = [];
     for (let i = 0; i < 2; i++) {
       const res = await post(`${service.url}/v1/chat/completions`, chat);
       expect(res.status).toBe(200);
       await res.json();
+      cacheHeaders.push(
+        ['', '-age-s', '-saved-cost-usd'].map((suffix) => res.headers.get(`x-control-plane-cache${suffix}`)),
+      );
     }
     expect(upstream.requests.length - before).toBe(1);
+    // The body is OpenAI's, so a hit says so in headers (docs/openai-compat.md, "The control plane's facts").
+    expect(cacheHeaders[0]).toEqual([null, null, null]);
+    expect(cacheHeaders[1]).toEqual([
+      'hit',
+      expect.stringMatching(/^\d+(\.\d+)?$/),
+      expect.stringMatching(/^[\d.e-]+$/),
+    ]);
     await service.stop();
   });
 

@@ -108,6 +108,10 @@ export const RESULT_HEADER_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'x-control-plane-prompt-injection-score': 'Prompt injection score of the prompt, 0-1.',
   'x-control-plane-prompt-injection-flagged': '`true` when the prompt scored as an injection.',
   'x-control-plane-pii-types': 'The kinds of PII found in the prompt, comma-separated (redacted before the provider).',
+  'x-control-plane-cache': '`hit` when the answer came from the response cache (docs/cache.md): no model was called.',
+  'x-control-plane-cache-age-s': 'On a cache hit: seconds since the answer was stored.',
+  'x-control-plane-cache-saved-cost-usd':
+    'On a cache hit: what the cached call cost, USD (what this hit saved); `unpriced` for an unpriced model.',
 };
 
 /** The control plane's facts about an answered call, as `x-control-plane-*` response headers. */
@@ -130,6 +134,12 @@ export function resultHeaders(result: LlmCallResult): Record<string, string> {
   };
   if (result.safetyBlock) headers['x-control-plane-safety-block-reason'] = headerValue(result.safetyBlock.reason);
   if (result.routing) headers['x-control-plane-router-reason'] = result.routing.reason;
+  if (result.cache) {
+    headers['x-control-plane-cache'] = 'hit';
+    headers['x-control-plane-cache-age-s'] = String(result.cache.ageS);
+    headers['x-control-plane-cache-saved-cost-usd'] =
+      result.cache.savedCostUsd === null ? 'unpriced' : String(result.cache.savedCostUsd);
+  }
   if (result.quality) {
     headers['x-control-plane-quality-score'] = String(Math.round(result.quality.overall * 1000) / 1000);
     headers['x-control-plane-quality-label'] = result.quality.label;
