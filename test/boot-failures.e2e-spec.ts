@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +99,30 @@ describe('boot failures: DATA_DIR', () => {
     const failed = await failedStart({ DATA_DIR: '/proc/nonexistent-lrcp/state' });
     expectToldOnce(failed, 'DATA_DIR', /"\/proc\/nonexistent-lrcp\/state" cannot be created/);
   });
+});
+
+/**
+ * A state file under DATA_DIR that is not a usable SQLite database (a stray file, a truncated copy of a backup): the
+ * start stops naming the file, and changes nothing in it. It ended with exit 1 and a stack trace naming no file.
+ */
+describe('boot failures: a damaged state file under DATA_DIR', () => {
+  it.each(['ledger.sqlite', 'incidents.sqlite', 'optimization.sqlite'])(
+    '%s that is not a database: exit 78, one line naming DATA_DIR and the file; the file is left as it was',
+    async (name) => {
+      const dir = mkdtempSync(join(dataDir, 'damaged-'));
+      const file = join(dir, name);
+      const junk = 'not a database: half of a copy that never finished '.repeat(100);
+      writeFileSync(file, junk);
+      const failed = await failedStart({ DATA_DIR: dir, INCIDENTS_WEBHOOK_SECRET: '0123456789abcdef0123' });
+      expectToldOnce(
+        failed,
+        'DATA_DIR',
+        new RegExp(`"${file}" is not a usable SQLite database \\(file is not a database\\)`),
+      );
+      expect(readFileSync(file, 'utf8')).toBe(junk);
+    },
+    30_000,
+  );
 });
 
 describe('boot failures: LLM_PRICE_TABLE_PATH', () => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Pool } from 'pg';
-import { prepareDataDir, TextRedactor } from '@app/common';
+import { prepareDataDir, sqliteFileError, TextRedactor } from '@app/common';
 import { AppConfig } from '@app/config';
 import { MetricsPort, ReadinessRegistry } from '@app/telemetry';
 import { BudgetService } from './budget/budget.service';
@@ -198,7 +198,9 @@ export class LedgerModule implements OnModuleInit, OnApplicationShutdown {
     } catch (error) {
       // The first connection of the start (the ledger's schema): a database that cannot be reached is the URL's.
       const url = this.config.ledger.databaseUrl;
-      throw (url && databaseBootError(url, error)) || error;
+      if (url) throw databaseBootError(url, error) ?? error;
+      // The embedded ledger's first reads (today's spend, the retention purge) meet a damaged file: name it.
+      throw this.store instanceof SqliteLedgerStore ? sqliteFileError(this.store.file, error) : error;
     }
     this.readiness.register('ledger', async () => {
       const status = this.ledger.status();

@@ -1,4 +1,4 @@
-import { openSqliteFile, settle } from '@app/common';
+import { openSqliteFile, settle, sqliteTransaction } from '@app/common';
 import { type DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { IncidentOutboxStore } from './incident-outbox.port';
 import { markFailedProgram, type Program, recordAlertProgram, recordRecoveryProgram } from './outbox-programs';
@@ -62,15 +62,7 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
   /** Runs `work` inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK on a throw). */
   private transaction<T>(work: (db: DatabaseSync) => T): T {
     const db = this.open();
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = work(db);
-      db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
-    }
+    return sqliteTransaction(db, () => work(db));
   }
 
   /** Drives a transaction program synchronously. */

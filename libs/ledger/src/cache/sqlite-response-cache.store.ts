@@ -1,4 +1,4 @@
-import { openSqliteFile, settle } from '@app/common';
+import { openSqliteFile, settle, sqliteTransaction } from '@app/common';
 import { type DatabaseSync } from 'node:sqlite';
 import {
   RESPONSE_CACHE_MAX_PAYLOAD_CHARS,
@@ -44,18 +44,13 @@ export class SqliteResponseCacheStore extends ResponseCacheStore {
     return settle(() => {
       if (entry.payload.length > RESPONSE_CACHE_MAX_PAYLOAD_CHARS) return false;
       const db = this.open();
-      db.exec('BEGIN IMMEDIATE');
-      try {
+      sqliteTransaction(db, () => {
         db.prepare(SQL.upsert(q)).run(entry.key, entry.payload, entry.createdAt, entry.expiresAt);
         db.prepare(SQL.deleteExpired(q)).run(now);
         const { n } = db.prepare(SQL.count).get() as { n: number };
         const over = Number(n) - maxEntries;
         if (over > 0) db.prepare(SQL.evictOldest(q)).run(over);
-        db.exec('COMMIT');
-      } catch (error) {
-        db.exec('ROLLBACK');
-        throw error;
-      }
+      });
       return true;
     });
   }

@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { ledgerStoreContract } from '../../../../test/support/ledger-store-contract';
+import { BootError } from '@app/config';
+import { ledgerStoreContract, usageRecord } from '../../../../test/support/ledger-store-contract';
 import { SqliteLedgerStore } from './sqlite-ledger.store';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-sqlite-'));
@@ -36,3 +37,36 @@ ledgerStoreContract('SqliteLedgerStore', () => ({
     return store;
   },
 }));
+
+describe('SqliteLedgerStore on a failing file', () => {
+  // SQLite rolls the batch back by itself when the disk is full; the store's own ROLLBACK then threw "cannot rollback -
+  // no transaction is active", and that was the reason the ledger logged and /health/ready showed for a full disk.
+  it('a full disk: the append fails saying so, and the same records go in once there is room', async () => {
+    const store = new SqliteLedgerStore(join(dir, 'full', 'ledger.sqlite'));
+    await store.init();
+    // The store's own connection, limited to its current size: a disk with no room left.
+    const db = (store as unknown as { db: DatabaseSync }).db;
+    const { page_count: pages } = db.prepare('PRAGMA page_count').get() as { page_count: number };
+    db.exec(`PRAGMA max_page_count = ${pages}`);
+    const now = Date.now();
+    const records = Array.from({ length: 50 }, (_, i) => usageRecord({ promptId: `p-${i}`, ts: now }));
+    await expect(store.append(records)).rejects.toThrow(/database or disk is full/);
+    db.exec('PRAGMA max_page_count = 1000000');
+    await store.append(records);
+    expect(await store.countRecords(now, now + 1)).toBe(50);
+    await store.close();
+  });
+
+  it('a file that is not a database: init rejects with a BootError naming DATA_DIR and the file', async () => {
+    const file = join(dir, 'junk', 'ledger.sqlite');
+    mkdirSync(join(dir, 'junk'));
+    writeFileSync(file, 'junk '.repeat(1000));
+    const error: unknown = await new SqliteLedgerStore(file).init().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(BootError);
+    expect((error as BootError).message).toMatch(new RegExp(`^DATA_DIR: "${file}" is not a usable SQLite database`));
+    expect(readFileSync(file, 'utf8')).toBe('junk '.repeat(1000));
+  });
+});

@@ -1,4 +1,4 @@
-import { openSqliteFile, settle } from '@app/common';
+import { openSqliteFile, settle, sqliteFileError, sqliteTransaction } from '@app/common';
 import { type DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { type PrincipalSpend, type PrincipalUsageQuery, rollUpByPrincipal } from '../principal-usage';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
@@ -68,7 +68,7 @@ export class SqliteLedgerStore extends LedgerStore {
   private principalsSince: number | null = null;
 
   constructor(
-    private readonly file: string,
+    readonly file: string,
     private readonly options: LedgerStoreOptions = {},
   ) {
     super();
@@ -76,7 +76,22 @@ export class SqliteLedgerStore extends LedgerStore {
 
   init(): Promise<void> {
     if (this.db) return Promise.resolve();
-    const db = openSqliteFile(this.file, { schema: schema('sqlite') });
+    return settle(() => {
+      const db = openSqliteFile(this.file, { schema: schema('sqlite') });
+      try {
+        this.prepare(db);
+      } catch (error) {
+        // The file opened but its tables cannot be read or upgraded (a damaged page): say which file, as for one that
+        // does not open.
+        this.db = undefined;
+        db.close();
+        throw sqliteFileError(this.file, error);
+      }
+    });
+  }
+
+  /** Upgrades an earlier version's ledger, prepares the statements and reads (or backfills) the rollups' marks. */
+  private prepare(db: DatabaseSync): void {
     // SQLite has no ADD COLUMN IF NOT EXISTS: add the columns a ledger created by an earlier version lacks.
     const present = new Set(
       db
@@ -102,7 +117,6 @@ export class SqliteLedgerStore extends LedgerStore {
     const now = (this.options.now ?? Date.now)();
     this.rollupsSince = this.readSince(db, ROLLUP_SINCE_KEY, rollupStart(now - BACKFILL_MS), rollupBackfill);
     this.principalsSince = this.readSince(db, PRINCIPAL_SINCE_KEY, principalBackfillStart(now), principalBackfill);
-    return Promise.resolve();
   }
 
   /**
@@ -141,15 +155,7 @@ export class SqliteLedgerStore extends LedgerStore {
   }
 
   private transaction(work: () => void): void {
-    const db = this.open();
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      work();
-      db.exec('COMMIT');
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
-    }
+    sqliteTransaction(this.open(), work);
   }
 
   append(records: readonly UsageRecord[]): Promise<void> {
