@@ -101,8 +101,15 @@ export function reservationTtlMs(config: AppConfig): number {
 }
 
 /**
- * Budget reservations: shared in PostgreSQL with DATABASE_URL (a pool of their own, 5 connections), else per
- * process in memory. Without a budget the store is never used.
+ * How long a call's budget admission may wait for PostgreSQL (a connection, then the answer) before the call is
+ * decided on this process's figures. Without a query timeout, a database that stopped answering on an open
+ * connection (frozen, a network partition) held every LLM call that drew that connection for as long as it lasted.
+ */
+export const RESERVATION_DB_TIMEOUT_MS = 2000;
+
+/**
+ * Budget reservations: shared in PostgreSQL with DATABASE_URL (a pool of their own, 5 connections, each admission
+ * bounded by RESERVATION_DB_TIMEOUT_MS), else per process in memory. Without a budget the store is never used.
  */
 export function createReservationStore(config: AppConfig, ledger: UsageLedger): ReservationStore {
   const url = config.ledger.databaseUrl;
@@ -110,7 +117,8 @@ export function createReservationStore(config: AppConfig, ledger: UsageLedger): 
   const pool = new Pool({
     connectionString: url.reveal(),
     max: 5,
-    connectionTimeoutMillis: 5000,
+    connectionTimeoutMillis: RESERVATION_DB_TIMEOUT_MS,
+    query_timeout: RESERVATION_DB_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
   });
   return new PostgresReservationStore(pool, ledger, config.ledger.flushMs);

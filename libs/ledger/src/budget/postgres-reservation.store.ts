@@ -6,6 +6,12 @@ import { type Admission, type ReservationRequest, ReservationStore } from './res
 
 /** Serialises schema creation between instances starting together (the ledger store's is 7349001). */
 const SCHEMA_LOCK = 7349003;
+
+/**
+ * After an admission the database failed (refused, timed out), the calls of the next this many ms are decided on this
+ * process's figures without asking it; the first call after asks again.
+ */
+export const ADMISSION_RETRY_MS = 5000;
 /** Serialises admissions across instances, for the length of one admission's transaction. */
 const ADMISSION_LOCK = 7349002;
 
@@ -78,6 +84,8 @@ export class PostgresReservationStore extends ReservationStore {
   private settleTimer: NodeJS.Timeout | undefined;
   private settling: Promise<void> | undefined;
   private lastError: string | null = null;
+  /** Until when admissions are decided on this process's figures, after one the database failed. */
+  private askAgainAt = 0;
 
   constructor(
     private readonly pool: Pool,
@@ -102,6 +110,9 @@ export class PostgresReservationStore extends ReservationStore {
   }
 
   async reserve(request: ReservationRequest): Promise<Admission> {
+    // Right after a failed admission, the next calls are decided here without asking: a database that hangs made
+    // each of them wait for the pool's timeouts (it made them wait for good before the pool had a query timeout).
+    if (request.now < this.askAgainAt) return this.local.reserve(request);
     let row: AdmissionRow | undefined;
     try {
       const result = await this.pool.query<AdmissionRow>('SELECT * FROM budget_reserve($1, $2, $3, $4, $5, $6)', [
@@ -116,6 +127,7 @@ export class PostgresReservationStore extends ReservationStore {
       this.lastError = null;
     } catch (error) {
       this.failed('admission', error);
+      this.askAgainAt = request.now + ADMISSION_RETRY_MS;
       return this.local.reserve(request);
     }
     if (!row) return this.local.reserve(request);
