@@ -102,6 +102,13 @@ export const HOURLY_MEASURES = [
 ] as const satisfies readonly (keyof HourlyUsage)[];
 export type HourlyMeasure = (typeof HOURLY_MEASURES)[number];
 
+/** The measures that are not counts (stored as floats); every other one is a whole number. */
+export const FRACTIONAL_HOURLY_MEASURES: ReadonlySet<HourlyMeasure> = new Set([
+  'costUsd',
+  'latencyMsSum',
+  'qualitySum',
+]);
+
 /** Value of a dimension that was grouped away, or unknown on imported data. */
 export const ANY = '*';
 

@@ -1,7 +1,14 @@
 import { HOUR_MS, hourStart } from '@app/common';
 import type { AppConfig } from '@app/config';
 import type { DatadogApiPort } from '@app/datadog';
-import { ANY, emptyHourly, type HourlyMeasure, type HourlyUsage } from '../usage-record';
+import {
+  ANY,
+  emptyHourly,
+  FRACTIONAL_HOURLY_MEASURES,
+  HOURLY_MEASURES,
+  type HourlyMeasure,
+  type HourlyUsage,
+} from '../usage-record';
 import { UsageMetricsSource, type UsageMetricsOptions } from './usage-metrics-source.port';
 
 /** The series pulled, and the hourly measure each fills. All are counts, summed per hour. */
@@ -28,6 +35,9 @@ export const DATADOG_ATTRIBUTION_SERIES: readonly {
   { aggregator: 'sum', metric: 'llm.quality.score', measure: 'qualitySum' },
   { aggregator: 'count', metric: 'llm.quality.score', measure: 'qualityCount' },
 ];
+
+/** The counts (requests, errors, tokens...): whole numbers in the ledger, whatever Datadog sums them to. */
+const COUNT_MEASURES = HOURLY_MEASURES.filter((m) => !FRACTIONAL_HOURLY_MEASURES.has(m));
 
 /** Longest window per query: 30 days of hourly points (720) stays well under the API's point limit. */
 const WINDOW_MS = 30 * 24 * HOUR_MS;
@@ -90,6 +100,10 @@ export class DatadogUsageMetricsSource extends UsageMetricsSource {
         }
       }
     }
+    // A count's hourly sum can come back fractional (a DogStatsD sample rate below 1 scales each point; the query
+    // API's float arithmetic gives 9.999999): the ledger and the answers built on it (`requests`, `*_tokens`:
+    // `type: integer`) hold whole counts, as the file import rounds them.
+    for (const row of rows.values()) for (const measure of COUNT_MEASURES) row[measure] = Math.round(row[measure]);
     const label = (r: HourlyUsage): string => `${r.endpoint}|${r.provider}|${r.model}`;
     return [...rows.values()].sort((a, b) => a.hour - b.hour || label(a).localeCompare(label(b)));
   }

@@ -146,7 +146,8 @@ describe('Datadog usage import (real @datadog/datadog-api-client against a loopb
       });
       const query = url.searchParams.get('query') ?? '';
       const metric = /^sum:([\w.]+)\{/.exec(query)?.[1];
-      const value = metric === 'llm.cost.usd' ? 0.5 : metric === 'llm.request.count' ? 10 : 100;
+      // Counts as Datadog can sum them (a sample rate below 1, float arithmetic): fractional.
+      const value = metric === 'llm.cost.usd' ? 0.5 : metric === 'llm.request.count' ? 9.6 : 100.2;
       const series = ['flash', 'pro'].map((model) => ({
         metric,
         scope: `env:test,model:${model},service:lrcp`,
@@ -167,7 +168,7 @@ describe('Datadog usage import (real @datadog/datadog-api-client against a loopb
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('pulls hourly cost/request/token series per model into the ledger, idempotently', async () => {
+  it('pulls hourly cost/request/token series per model into the ledger, idempotently, counts rounded to whole', async () => {
     const port = (server.address() as AddressInfo).port;
     const config = testConfig({
       DD_API_KEY: 'api-key-0123456789',
@@ -199,8 +200,10 @@ describe('Datadog usage import (real @datadog/datadog-api-client against a loopb
       [0, 'flash', 0.5, 10, 100],
       [0, 'pro', 0.5, 10, 100],
       [HOUR_MS, 'flash', 0.5, 10, 100],
-      [HOUR_MS, 'pro', 1, 20, 200],
+      [HOUR_MS, 'pro', 1, 19, 200],
     ]);
+    for (const row of rows)
+      expect([row.requests, row.inputTokens, row.outputTokens].every(Number.isInteger)).toBe(true);
     await ledger.stop();
     await store.close();
   });

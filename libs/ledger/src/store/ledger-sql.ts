@@ -1,6 +1,7 @@
 import { hourStart } from '@app/common';
 import {
   ANY,
+  FRACTIONAL_HOURLY_MEASURES,
   HOURLY_MEASURES,
   type HourlyMeasure,
   type HourlyQuery,
@@ -84,14 +85,12 @@ export const MEASURE_COLUMNS: Record<HourlyMeasure, string> = {
   flagged: 'flagged',
 };
 
-const FLOAT_MEASURES = new Set<HourlyMeasure>(['costUsd', 'latencyMsSum', 'qualitySum']);
-
 /** DDL; `serial`/`float`/`bigint` are spelled per dialect. */
 export function schema(dialect: 'sqlite' | 'postgres'): string[] {
   const id = dialect === 'sqlite' ? 'INTEGER PRIMARY KEY AUTOINCREMENT' : 'BIGSERIAL PRIMARY KEY';
   const float = dialect === 'sqlite' ? 'REAL' : 'DOUBLE PRECISION';
   const measures = HOURLY_MEASURES.map(
-    (m) => `${MEASURE_COLUMNS[m]} ${FLOAT_MEASURES.has(m) ? float : 'BIGINT'} NOT NULL DEFAULT 0`,
+    (m) => `${MEASURE_COLUMNS[m]} ${FRACTIONAL_HOURLY_MEASURES.has(m) ? float : 'BIGINT'} NOT NULL DEFAULT 0`,
   ).join(',\n  ');
   return [
     `CREATE TABLE IF NOT EXISTS usage_records (
