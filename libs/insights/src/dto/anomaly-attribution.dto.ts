@@ -13,16 +13,30 @@ export type AnomalySeverity = (typeof ANOMALY_SEVERITIES)[number];
 export const MAX_BASELINE_HOURS = 720;
 export const MAX_ANALYSIS_HOURS = 168;
 
-/** An ISO 8601 date-time that `Date.parse` reads (class-validator's ISO check alone also passes week dates). */
+/**
+ * Where an anomaly may fall: before the last hour of year 9999. The analysis window ends with the next hour, and a
+ * moment past year 9999 is no RFC 3339 date-time (`toISOString()` writes `+010000-01-01T00:00:00.000Z`), which the
+ * answer's windows (`format: date-time`) must be.
+ */
+const LATEST_ANOMALY_MS = Date.parse('9999-12-31T23:00:00Z');
+
+/**
+ * An ISO 8601 date-time that `Date.parse` reads (class-validator's ISO check alone also passes week dates), before
+ * `LATEST_ANOMALY_MS`.
+ */
 function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isTimestamp',
       validator: {
         validate: (value: unknown) =>
-          typeof value === 'string' && isISO8601(value, { strict: true }) && Number.isFinite(Date.parse(value)),
+          typeof value === 'string' &&
+          isISO8601(value, { strict: true }) &&
+          Number.isFinite(Date.parse(value)) &&
+          Date.parse(value) < LATEST_ANOMALY_MS,
         defaultMessage: (args) =>
-          `${args?.property ?? 'value'} must be an ISO 8601 date-time (e.g. 2026-03-01T14:00:00Z)`,
+          `${args?.property ?? 'value'} must be an ISO 8601 date-time (e.g. 2026-03-01T14:00:00Z) before ` +
+          `9999-12-31T23:00:00Z`,
       },
     },
     options,

@@ -1,0 +1,41 @@
+import { createValidationPipe, RequestValidationError, type FieldProblem } from '@app/common';
+import { AttributeAnomalyQueryDto, AttributeAnomalyRequestDto } from './anomaly-attribution.dto';
+
+const pipe = createValidationPipe();
+
+async function problems(metatype: new () => unknown, value: unknown, type: 'body' | 'query'): Promise<FieldProblem[]> {
+  try {
+    await pipe.transform(value, { type, metatype });
+  } catch (error) {
+    if (error instanceof RequestValidationError) return error.errors;
+    throw error;
+  }
+  return [];
+}
+
+/**
+ * The anomaly's moment bounds the windows of the answer, whose `start`/`end` are `format: date-time` (RFC 3339: a
+ * four-digit year). `9999-12-31T23:30:00Z` was taken, and its analysis window ended at `+010000-01-01T00:00:00.000Z`.
+ */
+describe('AttributeAnomalyRequestDto anomalyTimestamp', () => {
+  it('takes an ISO 8601 date-time up to the hour before the last of year 9999', async () => {
+    for (const anomalyTimestamp of ['2026-03-01T14:00:00Z', '2026-03-01T14:00:00+05:00', '9999-12-31T22:59:59.999Z'])
+      expect(await problems(AttributeAnomalyRequestDto, { metric: 'cost', anomalyTimestamp }, 'body')).toEqual([]);
+  });
+
+  it('refuses a moment in the last hour of year 9999 or later, naming the field (body and query forms)', async () => {
+    for (const anomalyTimestamp of ['9999-12-31T23:30:00Z', '9999-12-31T23:00:00Z', '9999-12-31T22:30:00-01:00']) {
+      expect(await problems(AttributeAnomalyRequestDto, { metric: 'cost', anomalyTimestamp }, 'body')).toEqual([
+        {
+          field: 'anomalyTimestamp',
+          reason:
+            'anomalyTimestamp must be an ISO 8601 date-time (e.g. 2026-03-01T14:00:00Z) before 9999-12-31T23:00:00Z',
+        },
+      ]);
+      const query = { metric_name: 'cost', anomaly_timestamp: anomalyTimestamp };
+      expect((await problems(AttributeAnomalyQueryDto, query, 'query')).map((p) => p.field)).toEqual([
+        'anomaly_timestamp',
+      ]);
+    }
+  });
+});
