@@ -46,6 +46,8 @@ const DOCUMENT: OpenApiDocument = {
           owner: { nullable: true, allOf: [{ $ref: '#/components/schemas/Owner' }] },
           kind: { type: 'string', enum: ['a', 'b'], nullable: true },
           size: { type: 'number' },
+          count: { type: 'integer' },
+          createdAt: { type: 'string', format: 'date-time' },
         },
       },
       Owner: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
@@ -84,7 +86,14 @@ describe('ResponseContract (the client e2e suite checker)', () => {
   it('takes an answer the document allows, nullable members null included', () => {
     const thing = { id: 't1', owner: null, kind: null };
     expect(contract.check('getThing', answer(200, 'application/json; charset=utf-8', thing))).toEqual([]);
-    const owned = { id: 't1', owner: { name: 'n' }, kind: 'a', size: 2 };
+    const owned = {
+      id: 't1',
+      owner: { name: 'n' },
+      kind: 'a',
+      size: 2,
+      count: 3,
+      createdAt: '2026-03-01T14:00:00.000Z',
+    };
     expect(contract.check('getThing', answer(200, 'application/json', owned))).toEqual([]);
     const problem = { status: 503, code: 'NO_CAPACITY' };
     expect(contract.check('getThing', answer(503, 'application/problem+json', problem))).toEqual([]);
@@ -117,6 +126,23 @@ describe('ResponseContract (the client e2e suite checker)', () => {
     const problem = { status: 'pending', code: 'X' };
     expect(contract.check('getThing', answer(404, 'application/problem+json', problem)).join('\n')).toMatch(
       /body\/status must be number/,
+    );
+  });
+
+  it('names a value its format refuses (a date-time that is not one) and a fraction where an integer is documented', () => {
+    const thing = (extra: Record<string, unknown>) => ({ id: 't1', owner: null, kind: null, ...extra });
+    for (const createdAt of [
+      '2026-03-01',
+      'Sun Mar 01 2026 14:00:00 GMT+0000',
+      '2026-03-01T14:00:00',
+      '1772373600000',
+    ]) {
+      expect(contract.check('getThing', answer(200, 'application/json', thing({ createdAt }))).join('\n')).toMatch(
+        /body\/createdAt must match format "date-time"/,
+      );
+    }
+    expect(contract.check('getThing', answer(200, 'application/json', thing({ count: 1.5 }))).join('\n')).toMatch(
+      /body\/count must be integer/,
     );
   });
 

@@ -1,10 +1,12 @@
 import Ajv, { type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
 
 /**
  * The part of an OpenAPI 3.0 document the client suite reads: each operation (method, path, id, extensions) and
  * what it documents for each status: the content types and their schema. `ResponseContract.check` says where an
  * answer the generated client received departs from that: an undocumented status, an undocumented content type,
- * a body its schema refuses (a missing required member, a wrong type, a null where none is allowed), a header clients
+ * a body its schema refuses (a missing required member, a wrong type, a null where none is allowed, a value its
+ * `format` refuses: a `date-time` that is not an RFC 3339 date-time with its zone), a header clients
  * act on (`WATCHED_HEADERS`) that the response does not declare, a declared required header missing.
  */
 
@@ -84,7 +86,8 @@ function documentedResponse(
 }
 
 export class ResponseContract {
-  private readonly ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+  // Formats are checked (`date-time`, `uuid`...): a timestamp a client would parse as a date must be one.
+  private readonly ajv = addFormats(new Ajv({ allErrors: true, strict: false }));
   private readonly validators = new Map<string, ValidateFunction>();
   private readonly byId: Map<string, Operation>;
 

@@ -25,6 +25,7 @@ export * from './validation/undeclared-query.guard';
 export * from './validation/is-not-blank';
 export * from './validation/number-from-text';
 export * from './validation/is-integer';
+export * from './openapi/api-types';
 export * from './errors/api-problems.decorator';
 export * from './time/time';
 export * from './random/seeded-random';

@@ -1,4 +1,4 @@
-import { IsInteger, NumberFromText } from '@app/common';
+import { ApiDateTime, ApiInteger, IsInteger, NumberFromText } from '@app/common';
 import { IsOptional, Max, Min } from 'class-validator';
 
 export class CostForecastQueryDto {
@@ -13,6 +13,7 @@ export class CostForecastQueryDto {
 
 export class HourlyCostForecastDto {
   /** Start of the hour (UTC, ISO 8601). */
+  @ApiDateTime()
   hour!: string;
   /** Point forecast, USD. */
   costUsd!: number;
@@ -35,6 +36,7 @@ export class ForecastValidationDto {
    */
   basis!: 'holdout' | 'backtest';
   /** Forecast/actual pairs the errors are computed from. */
+  @ApiInteger()
   samples!: number;
   /** Mean absolute percentage error, percent. */
   mape!: number;
@@ -48,6 +50,7 @@ export class ForecastValidationDto {
 
 export class ForecastModelInfoDto {
   /** When the artifacts were trained (ISO 8601). */
+  @ApiDateTime()
   trainedAt!: string;
   /** ledger, file:<name>, datadog or synthetic. */
   dataSource!: string;
@@ -65,6 +68,7 @@ export class ForecastModelInfoDto {
 
 export class PeakHourDto {
   /** Start of the most expensive forecast hour (ISO 8601). */
+  @ApiDateTime()
   hour!: string;
   costUsd!: number;
 }
@@ -94,11 +98,13 @@ export class ForecastBudgetDto {
   /** What `risk` rests on, in words: the spend so far, or the spend so far plus the forecast and its confidence. */
   riskBasis!: string;
   /** Next reset of the daily spend (UTC midnight, ISO 8601). */
+  @ApiDateTime()
   resetAt!: string;
 }
 
 export class CostForecastResponseDto {
   /** When this forecast was made (ISO 8601). */
+  @ApiDateTime()
   generatedAt!: string;
   /**
    * What served: `ml` (the trained model: the card promoted it and there are at least 168 h of history), a
@@ -128,13 +134,16 @@ export class CostForecastResponseDto {
    * Hours of ledger history the forecast was computed from: from the ledger's first hour with usage (within the
    * last 21 days) to the current hour; 0 on a fresh start.
    */
+  @ApiInteger()
   historyHours!: number;
   /** Start of the ledger's last hour with usage (ISO 8601); null when the ledger holds no usage at all. */
+  @ApiDateTime()
   lastObservedHour!: string | null;
   /**
    * Complete hours without usage from `lastObservedHour` to the current hour (0: the last complete hour had
    * usage); null when the ledger holds no usage at all.
    */
+  @ApiInteger()
   staleHours!: number | null;
   /**
    * True when `staleHours` ≥ 24 (a full day without usage: a service idle that long, or a ledger whose import

@@ -1,3 +1,4 @@
+import { ApiDateTime, ApiInteger } from '@app/common';
 import { IsIn, IsOptional } from 'class-validator';
 import type { HealthAssessment, HealthStatus, HealthWindowName } from './health-score.types';
 import type { HealthReport } from './health-score.service';
@@ -24,6 +25,7 @@ export class HealthComponentsDto {
 
 export class HealthSignalsDto {
   /** Calls in the window (aborted ones included). */
+  @ApiInteger()
   requests!: number;
   /** Median latency, ms, interpolated from the same bucket counts as p95; aborted calls excluded. */
   p50LatencyMs!: number | null;
@@ -72,9 +74,12 @@ export class HealthScoreWindowDto {
   /** 5m or 1h. */
   name!: HealthWindowName;
   /** Start (inclusive) and end (exclusive) of the window, ISO 8601; the end is a multiple of HEALTH_WINDOW_STEP_MS. */
+  @ApiDateTime()
   from!: string;
+  @ApiDateTime()
   to!: string;
   /** Length in ms (HEALTH_WINDOW_SHORT_MS or HEALTH_WINDOW_LONG_MS). */
+  @ApiInteger()
   durationMs!: number;
 }
 

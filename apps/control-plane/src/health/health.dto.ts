@@ -1,3 +1,4 @@
+import { ApiInteger } from '@app/common';
 import { ApiProperty, getSchemaPath } from '@nestjs/swagger';
 
 /** Liveness: the process is up and serving. */
@@ -26,6 +27,7 @@ export class ReadinessDto {
   env!: string;
   version!: string;
   /** Seconds since the process started. */
+  @ApiInteger()
   uptimeSeconds!: number;
   /** Each dependency by name (metrics, tracer, datadogApi, logs, ledger, llmProvider...). */
   @ApiProperty({ type: 'object', additionalProperties: { $ref: getSchemaPath(DependencyStatusDto) } })

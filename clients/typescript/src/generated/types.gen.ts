@@ -7,6 +7,11 @@ export type ClientOptions = {
 
 export type AnomalyAttributionResponseDto = {
     /**
+     * The moment asked about (ISO 8601).
+     */
+    anomalyTimestamp: string;
+    generatedAt: string;
+    /**
      * ok, or no_data when a window holds nothing to compare (every figure is then null, none is made up).
      */
     status: 'ok' | 'no_data';
@@ -23,11 +28,6 @@ export type AnomalyAttributionResponseDto = {
      * Where the figures come from: the usage ledger, or the service's metrics in Datadog.
      */
     source: 'datadog' | 'ledger';
-    /**
-     * The moment asked about (ISO 8601).
-     */
-    anomalyTimestamp: string;
-    generatedAt: string;
     /**
      * One sentence: the change, its severity and the primary cause, or why there is none.
      */
@@ -119,6 +119,8 @@ export type AttributionChangeDto = {
 };
 
 export type AttributionItemDto = {
+    baselineRequests: number;
+    analysisRequests: number;
     /**
      * model, provider or endpoint (the endpoint is the request type: qa, reason, stress).
      */
@@ -160,8 +162,6 @@ export type AttributionItemDto = {
      * contributionPct − expectedSharePct: how much more of the change it carries than its size. Ranks causes.
      */
     excessPct: number;
-    baselineRequests: number;
-    analysisRequests: number;
 };
 
 export type AttributionWindowDto = {
@@ -174,14 +174,6 @@ export type AttributionWindowDto = {
      */
     end: string;
     /**
-     * Hours of the window up to now (the current hour counts in part; a future window 0).
-     */
-    elapsedHours: number;
-    /**
-     * The metric over the window, in `unit`; null when there is no data to compute it from.
-     */
-    value: number | null;
-    /**
      * Requests recorded in the window.
      */
     requests: number;
@@ -193,17 +185,25 @@ export type AttributionWindowDto = {
      * Hours of the window with usage.
      */
     hoursWithData: number;
+    /**
+     * Hours of the window up to now (the current hour counts in part; a future window 0).
+     */
+    elapsedHours: number;
+    /**
+     * The metric over the window, in `unit`; null when there is no data to compute it from.
+     */
+    value: number | null;
 };
 
 export type CacheMetadataDto = {
     /**
-     * Always true: the answer is a cached one; no provider was called, no tokens were used, nothing was spent.
-     */
-    hit: boolean;
-    /**
      * Seconds since the cached answer was stored.
      */
     age_s: number;
+    /**
+     * Always true: the answer is a cached one; no provider was called, no tokens were used, nothing was spent.
+     */
+    hit: boolean;
     /**
      * What the cached call cost in USD (saved by this hit); null when its model is not in the price table.
      */
@@ -211,10 +211,10 @@ export type CacheMetadataDto = {
 };
 
 export type ChatCompletionChoiceDto = {
+    index: number;
     logprobs: {
         [key: string]: unknown;
     } | null;
-    index: number;
     message: ChatCompletionMessageDto;
     /**
      * stop, length, tool_calls or content_filter.
@@ -376,13 +376,13 @@ export type ChatCompletionRequestDto = {
 };
 
 export type ChatCompletionResponseDto = {
+    created: number;
     system_fingerprint: string | null;
     /**
      * `chatcmpl-` and the call's prompt id.
      */
     id: string;
     object: 'chat.completion';
-    created: number;
     /**
      * The model of the chain that answered.
      */
@@ -393,15 +393,15 @@ export type ChatCompletionResponseDto = {
 };
 
 export type ChatCompletionUsageDto = {
+    prompt_tokens: number;
+    completion_tokens: number;
+    total_tokens: number;
     prompt_tokens_details: {
         cached_tokens?: number;
     };
     completion_tokens_details: {
         reasoning_tokens?: number;
     };
-    prompt_tokens: number;
-    completion_tokens: number;
-    total_tokens: number;
 };
 
 export type ChatToolCallDto = {
@@ -418,6 +418,20 @@ export type CostForecastResponseDto = {
      * When this forecast was made (ISO 8601).
      */
     generatedAt: string;
+    /**
+     * Hours of ledger history the forecast was computed from: from the ledger's first hour with usage (within the
+     * last 21 days) to the current hour; 0 on a fresh start.
+     */
+    historyHours: number;
+    /**
+     * Start of the ledger's last hour with usage (ISO 8601); null when the ledger holds no usage at all.
+     */
+    lastObservedHour: string | null;
+    /**
+     * Complete hours without usage from `lastObservedHour` to the current hour (0: the last complete hour had
+     * usage); null when the ledger holds no usage at all.
+     */
+    staleHours: number | null;
     /**
      * What served: `ml` (the trained model: the card promoted it and there are at least 168 h of history), a
      * baseline (`seasonal_naive_24`, `seasonal_naive_168`, `ewma`), or `none` when the ledger holds no complete hour
@@ -448,20 +462,6 @@ export type CostForecastResponseDto = {
      * The trained card; null when no artifacts were found.
      */
     model: ForecastModelInfoDto | null;
-    /**
-     * Hours of ledger history the forecast was computed from: from the ledger's first hour with usage (within the
-     * last 21 days) to the current hour; 0 on a fresh start.
-     */
-    historyHours: number;
-    /**
-     * Start of the ledger's last hour with usage (ISO 8601); null when the ledger holds no usage at all.
-     */
-    lastObservedHour: string | null;
-    /**
-     * Complete hours without usage from `lastObservedHour` to the current hour (0: the last complete hour had
-     * usage); null when the ledger holds no usage at all.
-     */
-    staleHours: number | null;
     /**
      * True when `staleHours` ≥ 24 (a full day without usage: a service idle that long, or a ledger whose import
      * stops in the past). The forecast is then served without its validated confidence (0) or interval, and
@@ -599,14 +599,14 @@ export type CreateRecommendationDto = {
 };
 
 export type CreateRecommendationResponseDto = {
-    id: string;
-    title: string;
-    category: string;
-    status: 'pending' | 'implemented';
     /**
      * ISO 8601.
      */
     created_at: string;
+    id: string;
+    title: string;
+    category: string;
+    status: 'pending' | 'implemented';
     message: string;
 };
 
@@ -627,6 +627,10 @@ export type CreateSyntheticTestDto = {
 };
 
 export type DatadogProductDto = {
+    /**
+     * When the check behind `reachable` ran (ISO 8601); null when nothing was checked.
+     */
+    checked_at: string | null;
     /**
      * A stable key: `apm_traces`, `dogstatsd_metrics`, `logs`, `llm_observability`, `incidents`, ...
      */
@@ -655,10 +659,6 @@ export type DatadogProductDto = {
      * What was checked and what it said, or why nothing was.
      */
     reason: string;
-    /**
-     * When the check behind `reachable` ran (ISO 8601); null when nothing was checked.
-     */
-    checked_at: string | null;
 };
 
 export type DatadogProductsDto = {
@@ -793,6 +793,11 @@ export type EndpointHealthDto = {
 
 export type FaultDrillStatusDto = {
     /**
+     * When the running drill started and ends (ISO 8601); null when none runs.
+     */
+    started_at: string | null;
+    ends_at: string | null;
+    /**
      * A drill is running.
      */
     active: boolean;
@@ -804,11 +809,6 @@ export type FaultDrillStatusDto = {
     rate_limit_rate: number;
     timeout_rate: number;
     slow_rate: number;
-    /**
-     * When the running drill started and ends (ISO 8601); null when none runs.
-     */
-    started_at: string | null;
-    ends_at: string | null;
 };
 
 export type FieldProblemDto = {
@@ -823,6 +823,10 @@ export type FieldProblemDto = {
 };
 
 export type ForecastBudgetDto = {
+    /**
+     * Next reset of the daily spend (UTC midnight, ISO 8601).
+     */
+    resetAt: string;
     /**
      * DAILY_BUDGET_USD; null when no budget is set.
      */
@@ -856,10 +860,6 @@ export type ForecastBudgetDto = {
      * What `risk` rests on, in words: the spend so far, or the spend so far plus the forecast and its confidence.
      */
     riskBasis: string;
-    /**
-     * Next reset of the daily spend (UTC midnight, ISO 8601).
-     */
-    resetAt: string;
 };
 
 export type ForecastModelInfoDto = {
@@ -895,16 +895,16 @@ export type ForecastModelInfoDto = {
 
 export type ForecastValidationDto = {
     /**
+     * Forecast/actual pairs the errors are computed from.
+     */
+    samples: number;
+    /**
      * Where these errors come from: `backtest`, the served method (the model or a baseline) run over the ledger
      * history this forecast was computed from (horizons 1..24 inside it; with at least 168 h, from every origin of its
      * last week the model can forecast from). `holdout` (the trained card's held-out days, measured on its training
      * data) is no longer served as a forecast's validation; it stays in the schema for clients generated before.
      */
     basis: 'holdout' | 'backtest';
-    /**
-     * Forecast/actual pairs the errors are computed from.
-     */
-    samples: number;
     /**
      * Mean absolute percentage error, percent.
      */
@@ -965,10 +965,6 @@ export type HealthScoreResponseDto = {
 
 export type HealthScoreWindowDto = {
     /**
-     * 5m or 1h.
-     */
-    name: '5m' | '1h';
-    /**
      * Start (inclusive) and end (exclusive) of the window, ISO 8601; the end is a multiple of HEALTH_WINDOW_STEP_MS.
      */
     from: string;
@@ -977,6 +973,10 @@ export type HealthScoreWindowDto = {
      * Length in ms (HEALTH_WINDOW_SHORT_MS or HEALTH_WINDOW_LONG_MS).
      */
     durationMs: number;
+    /**
+     * 5m or 1h.
+     */
+    name: '5m' | '1h';
 };
 
 export type HealthSignalsDto = {
@@ -1064,12 +1064,12 @@ export type ImplementRecommendationDto = {
 };
 
 export type ImplementRecommendationResponseDto = {
-    id: string;
-    status: 'pending' | 'implemented';
     /**
      * ISO 8601.
      */
     implemented_at: string;
+    id: string;
+    status: 'pending' | 'implemented';
     /**
      * The ledger's usage over the days before implementation: what results are compared with.
      */
@@ -1142,6 +1142,10 @@ export type IncidentSummaryDto = {
 
 export type InsightEvidenceDto = {
     /**
+     * Calls (or answers, or samples) behind the figures; null when the caller's aggregates carry no count.
+     */
+    requests: number | null;
+    /**
      * The figures themselves, by name (rates 0-1, ms, USD, tokens).
      */
     figures: {
@@ -1159,10 +1163,6 @@ export type InsightEvidenceDto = {
      * The window compared against, when the item is a change; else null.
      */
     baseline_window: InsightsWindowDto | null;
-    /**
-     * Calls (or answers, or samples) behind the figures; null when the caller's aggregates carry no count.
-     */
-    requests: number | null;
 };
 
 export type InsightRecommendationDto = {
@@ -1194,6 +1194,10 @@ export type InsightRecommendationDto = {
 
 export type InsightsHealthSummaryDto = {
     /**
+     * Calls in that window; null for caller-supplied aggregates.
+     */
+    requests: number | null;
+    /**
      * 0-100 (2 decimals); null when there is nothing to score.
      */
     overall_health_score: number | null;
@@ -1203,10 +1207,6 @@ export type InsightsHealthSummaryDto = {
      * The window scored (the live 5-minute window); null for caller-supplied aggregates.
      */
     window: InsightsWindowDto | null;
-    /**
-     * Calls in that window; null for caller-supplied aggregates.
-     */
-    requests: number | null;
 };
 
 export type InsightsRequestDto = {
@@ -1268,13 +1268,13 @@ export type InsightsRequestDto = {
 
 export type InsightsResponseDto = {
     /**
-     * `live` (the usage ledger, the forecast, the drift monitor) or `request` (the posted aggregates).
-     */
-    source: 'request' | 'live';
-    /**
      * ISO 8601.
      */
     generated_at: string;
+    /**
+     * `live` (the usage ledger, the forecast, the drift monitor) or `request` (the posted aggregates).
+     */
+    source: 'request' | 'live';
     health_summary: InsightsHealthSummaryDto;
     /**
      * Sorted by priority (critical first), then confidence. Empty when the data supports none.
@@ -1289,15 +1289,15 @@ export type InsightsResponseDto = {
 
 export type InsightsWindowDto = {
     /**
-     * `5m`, `1h` or `24h`.
-     */
-    name: string;
-    /**
      * Start (inclusive) and end (exclusive), ISO 8601.
      */
     from: string;
     to: string;
     duration_ms: number;
+    /**
+     * `5m`, `1h` or `24h`.
+     */
+    name: string;
 };
 
 export type ListIncidentsResponseDto = {
@@ -1313,6 +1313,35 @@ export type LivenessDto = {
 };
 
 export type LlmMetadataDto = {
+    /**
+     * Input tokens, cached tokens included.
+     */
+    input_tokens: number;
+    /**
+     * Output tokens, reasoning tokens excluded.
+     */
+    output_tokens: number;
+    total_tokens: number;
+    /**
+     * Input tokens served from the provider's context cache.
+     */
+    cached_tokens: number;
+    /**
+     * Reasoning ("thinking") tokens, billed at the output rate.
+     */
+    reasoning_tokens: number;
+    /**
+     * Retries made (first attempts of each model not counted).
+     */
+    retry_count: number;
+    /**
+     * Attempts made in all.
+     */
+    attempts: number;
+    /**
+     * Word count of the answer (origin key).
+     */
+    'llm.response.length': number;
     /**
      * A UUIDv4 identifying this call in logs, spans and the ledger.
      */
@@ -1346,23 +1375,6 @@ export type LlmMetadataDto = {
      */
     ttft_ms?: number;
     /**
-     * Input tokens, cached tokens included.
-     */
-    input_tokens: number;
-    /**
-     * Output tokens, reasoning tokens excluded.
-     */
-    output_tokens: number;
-    total_tokens: number;
-    /**
-     * Input tokens served from the provider's context cache.
-     */
-    cached_tokens: number;
-    /**
-     * Reasoning ("thinking") tokens, billed at the output rate.
-     */
-    reasoning_tokens: number;
-    /**
      * True when token counts are the service's estimate (the provider reported none).
      */
     tokens_estimated: boolean;
@@ -1375,14 +1387,6 @@ export type LlmMetadataDto = {
      */
     cost_priced_as: string | null;
     price_table_as_of: string;
-    /**
-     * Retries made (first attempts of each model not counted).
-     */
-    retry_count: number;
-    /**
-     * Attempts made in all.
-     */
-    attempts: number;
     /**
      * True when a fallback model answered.
      */
@@ -1408,10 +1412,6 @@ export type LlmMetadataDto = {
      * The drills applied to this call (latency, retry, bad_prompt, long_context).
      */
     drills: Array<string>;
-    /**
-     * Word count of the answer (origin key).
-     */
-    'llm.response.length': number;
     quality?: QualityDto;
     /**
      * Origin key: question ↔ answer embedding similarity in [0,1] (now semantic, and meaningful on every endpoint).
@@ -1441,9 +1441,9 @@ export type LlmResponseDto = {
 };
 
 export type ModelDto = {
+    created: number;
     id: string;
     object: 'model';
-    created: number;
     /**
      * The provider (LLM_PROVIDER).
      */
@@ -1500,6 +1500,17 @@ export type OutboxCountsDto = {
 };
 
 export type OutboxEntryDto = {
+    attempts: number;
+    /**
+     * ISO 8601: when the next attempt is due (pending rows).
+     */
+    next_attempt_at: string | null;
+    alert_count: number | null;
+    /**
+     * ISO 8601.
+     */
+    created_at: string;
+    delivered_at: string | null;
     outbox_id: string;
     /**
      * create: opens the incident; update: a re-alert or a recovery of it.
@@ -1510,11 +1521,6 @@ export type OutboxEntryDto = {
      */
     incident_ref: string;
     state: 'failed' | 'delivered' | 'pending' | 'delivering';
-    attempts: number;
-    /**
-     * ISO 8601: when the next attempt is due (pending rows).
-     */
-    next_attempt_at: string | null;
     /**
      * The last attempt's error, or why it waits (redacted, bounded).
      */
@@ -1532,22 +1538,16 @@ export type OutboxEntryDto = {
      * The incident locally: open, resolved, superseded (a later alert opened a new one past the window), failed.
      */
     incident_state: 'open' | 'resolved' | 'failed' | 'superseded';
-    alert_count: number | null;
-    /**
-     * ISO 8601.
-     */
-    created_at: string;
-    delivered_at: string | null;
 };
 
 export type OutboxErrorDto = {
-    outbox_id: string;
-    reason: string;
     attempts: number;
     /**
      * ISO 8601; null for a failed row (not retried).
      */
     next_attempt_at: string | null;
+    outbox_id: string;
+    reason: string;
 };
 
 export type PeakHourDto = {
@@ -1573,6 +1573,10 @@ export type PredictiveInsightDto = {
 
 export type ProblemDetailsDto = {
     /**
+     * The HTTP status code.
+     */
+    status: number;
+    /**
      * A URI naming the kind of problem; see docs/errors.md.
      */
     type: string;
@@ -1580,10 +1584,6 @@ export type ProblemDetailsDto = {
      * A short summary of the kind of problem.
      */
     title: string;
-    /**
-     * The HTTP status code.
-     */
-    status: number;
     /**
      * What went wrong with this request.
      */
@@ -1655,6 +1655,10 @@ export type QualityDto = {
 
 export type ReadinessDto = {
     /**
+     * Seconds since the process started.
+     */
+    uptimeSeconds: number;
+    /**
      * Each dependency by name (metrics, tracer, datadogApi, logs, ledger, llmProvider...).
      */
     dependencies: {
@@ -1667,10 +1671,6 @@ export type ReadinessDto = {
     service: string;
     env: string;
     version: string;
-    /**
-     * Seconds since the process started.
-     */
-    uptimeSeconds: number;
 };
 
 export type ReasonRequestDto = {
@@ -1685,12 +1685,6 @@ export type ReasonRequestDto = {
 };
 
 export type RecommendationDetailDto = {
-    id: string;
-    title: string;
-    category: string;
-    description: string;
-    status: 'pending' | 'implemented';
-    priority: 'low' | 'medium' | 'high' | 'critical';
     /**
      * ISO 8601.
      */
@@ -1699,6 +1693,13 @@ export type RecommendationDetailDto = {
      * ISO 8601; null until implemented.
      */
     implemented_at: string | null;
+    results_count: number;
+    id: string;
+    title: string;
+    category: string;
+    description: string;
+    status: 'pending' | 'implemented';
+    priority: 'low' | 'medium' | 'high' | 'critical';
     est_savings_per_request: number;
     est_savings_percentage: number;
     implementation_cost: number;
@@ -1706,7 +1707,6 @@ export type RecommendationDetailDto = {
      * Sum of the results' actual savings, USD.
      */
     total_savings: number;
-    results_count: number;
     /**
      * The ROI of the latest result; null without results or when it was null.
      */
@@ -1725,7 +1725,6 @@ export type RecommendationDetailDto = {
 };
 
 export type RecommendationResultDto = {
-    id: string;
     /**
      * ISO 8601.
      */
@@ -1739,25 +1738,20 @@ export type RecommendationResultDto = {
      * End of the after window, ISO 8601.
      */
     period_end: string;
+    /**
+     * Priced requests in the after window.
+     */
+    requests: number;
+    id: string;
     before_cost: number;
     after_cost: number;
     actual_savings: number;
     roi_percentage: number | null;
     roi_reason: string | null;
     confidence_score: number;
-    /**
-     * Priced requests in the after window.
-     */
-    requests: number;
 };
 
 export type RecommendationSummaryDto = {
-    id: string;
-    title: string;
-    category: string;
-    description: string;
-    status: 'pending' | 'implemented';
-    priority: 'low' | 'medium' | 'high' | 'critical';
     /**
      * ISO 8601.
      */
@@ -1766,6 +1760,13 @@ export type RecommendationSummaryDto = {
      * ISO 8601; null until implemented.
      */
     implemented_at: string | null;
+    results_count: number;
+    id: string;
+    title: string;
+    category: string;
+    description: string;
+    status: 'pending' | 'implemented';
+    priority: 'low' | 'medium' | 'high' | 'critical';
     est_savings_per_request: number;
     est_savings_percentage: number;
     implementation_cost: number;
@@ -1773,7 +1774,6 @@ export type RecommendationSummaryDto = {
      * Sum of the results' actual savings, USD.
      */
     total_savings: number;
-    results_count: number;
     /**
      * The ROI of the latest result; null without results or when it was null.
      */
@@ -1792,13 +1792,13 @@ export type RecordResultDto = {
 };
 
 export type RecordResultResponseDto = {
+    period_days: number;
     recommendation_id: string;
     recommendation_title: string;
     /**
      * The result's id.
      */
     result_id: string;
-    period_days: number;
     /**
      * What the after window's priced requests would have cost at the baseline's cost per request, USD.
      */
@@ -1835,16 +1835,17 @@ export type RecordResultResponseDto = {
 };
 
 export type RoiCategoryDto = {
+    recommendations_count: number;
+    results_count: number;
     category: string;
     savings: number;
     implementation_cost: number;
     roi_percentage: number | null;
     roi_reason: string | null;
-    recommendations_count: number;
-    results_count: number;
 };
 
 export type RoiReportItemDto = {
+    results_count: number;
     /**
      * The recommendation's id.
      */
@@ -1860,7 +1861,6 @@ export type RoiReportItemDto = {
      */
     roi_percentage: number | null;
     roi_reason: string | null;
-    results_count: number;
     /**
      * The mean confidence of its results.
      */
@@ -1881,21 +1881,26 @@ export type RoiReportRequestDto = {
 export type RoiReportResponseDto = {
     period_days: number;
     /**
-     * The category asked for; null for all.
-     */
-    category: string | null;
-    /**
      * ISO 8601.
      */
     generated_at: string;
     /**
-     * Sum of the results' actual savings in the period, USD.
-     */
-    total_savings: number;
-    /**
      * Priced requests of the results' after windows.
      */
     total_requests: number;
+    /**
+     * Distinct recommendations with results in the period.
+     */
+    recommendations_count: number;
+    results_count: number;
+    /**
+     * The category asked for; null for all.
+     */
+    category: string | null;
+    /**
+     * Sum of the results' actual savings in the period, USD.
+     */
+    total_savings: number;
     /**
      * Sum of the implementation costs of the recommendations with results in the period, USD.
      */
@@ -1909,11 +1914,6 @@ export type RoiReportResponseDto = {
      * Mean of the results' ROIs that are numbers; null when none is.
      */
     average_roi: number | null;
-    /**
-     * Distinct recommendations with results in the period.
-     */
-    recommendations_count: number;
-    results_count: number;
     /**
      * Savings per category, USD.
      */
@@ -1935,15 +1935,16 @@ export type RouteConstraintsDto = {
 };
 
 export type RouteDecisionCountsDto = {
-    byModel: Array<RouteModelCountDto>;
     /**
      * The window's length (s).
      */
     windowS: number;
     total: number;
+    byModel: Array<RouteModelCountDto>;
 };
 
 export type RouteModelCountDto = {
+    count: number;
     /**
      * Decisions by reason (rules, cheapest_meeting_constraints, exploration, ...).
      */
@@ -1951,10 +1952,14 @@ export type RouteModelCountDto = {
         [key: string]: number;
     };
     model: string;
-    count: number;
 };
 
 export type RoutePredictorStatusDto = {
+    /**
+     * Outcomes it was trained on (learned mode serves the rules below ROUTER_MIN_HISTORY).
+     */
+    trainedOn: number;
+    trainedAt?: string;
     /**
      * A trained model is loaded (models/router).
      */
@@ -1963,11 +1968,6 @@ export type RoutePredictorStatusDto = {
      * Why none is loaded.
      */
     reason?: string;
-    /**
-     * Outcomes it was trained on (learned mode serves the rules below ROUTER_MIN_HISTORY).
-     */
-    trainedOn: number;
-    trainedAt?: string;
     /**
      * The models it has evidence for.
      */
@@ -1979,6 +1979,10 @@ export type RoutePredictorStatusDto = {
 };
 
 export type RouterStatusDto = {
+    /**
+     * ROUTER_MIN_HISTORY.
+     */
+    minHistory: number;
     /**
      * Default constraints by endpoint (`*`: every endpoint).
      */
@@ -2001,10 +2005,6 @@ export type RouterStatusDto = {
      * ROUTER_EXPLORATION.
      */
     exploration: number;
-    /**
-     * ROUTER_MIN_HISTORY.
-     */
-    minHistory: number;
     predictor: RoutePredictorStatusDto;
     decisions: RouteDecisionCountsDto;
 };
@@ -2117,13 +2117,13 @@ export type SpendGroupDto = {
     cached_tokens: number;
     reasoning_tokens: number;
     /**
-     * Spend, USD: the sum of the calls' ledger cost.
-     */
-    cost_usd: number;
-    /**
      * Calls whose model has no known price: recorded, but they add nothing to `cost_usd`.
      */
     unpriced_calls: number;
+    /**
+     * Spend, USD: the sum of the calls' ledger cost.
+     */
+    cost_usd: number;
     /**
      * What the cache hits saved, USD (the cost of the calls they repeated).
      */
@@ -2173,13 +2173,13 @@ export type SpendMeasuresDto = {
     cached_tokens: number;
     reasoning_tokens: number;
     /**
-     * Spend, USD: the sum of the calls' ledger cost.
-     */
-    cost_usd: number;
-    /**
      * Calls whose model has no known price: recorded, but they add nothing to `cost_usd`.
      */
     unpriced_calls: number;
+    /**
+     * Spend, USD: the sum of the calls' ledger cost.
+     */
+    cost_usd: number;
     /**
      * What the cache hits saved, USD (the cost of the calls they repeated).
      */
@@ -2199,6 +2199,11 @@ export type SpendReportDto = {
      * End of the window: now (ISO 8601); calls recorded in the last flush interval (about a second) may be missing.
      */
     to: string;
+    /**
+     * From when the rollup by API key is complete (ISO 8601): the first start of the version that keeps it rolled up
+     * the 24 hours before. Calls before it are not counted (a note says so when the window begins earlier).
+     */
+    complete_from: string | null;
     group_by: 'principal' | 'principal,model' | 'principal,endpoint' | 'principal,endpoint,model';
     /**
      * The sums of every group.
@@ -2208,11 +2213,6 @@ export type SpendReportDto = {
      * One entry per group, the most expensive first (then the most calls); empty when no call was recorded.
      */
     groups: Array<SpendGroupDto>;
-    /**
-     * From when the rollup by API key is complete (ISO 8601): the first start of the version that keeps it rolled up
-     * the 24 hours before. Calls before it are not counted (a note says so when the window begins earlier).
-     */
-    complete_from: string | null;
     /**
      * What to know to read the figures: calls without a key, a window that begins before `complete_from`.
      */
@@ -2254,6 +2254,11 @@ export type StressRequestDto = {
 };
 
 export type SyntheticTestCreatedDto = {
+    tick_every: number;
+    /**
+     * The monitor Datadog attached to the test, when it said.
+     */
+    monitor_id: number | null;
     /**
      * Datadog's public id of the test.
      */
@@ -2265,11 +2270,6 @@ export type SyntheticTestCreatedDto = {
      */
     target_url: string;
     locations: Array<string>;
-    tick_every: number;
-    /**
-     * The monitor Datadog attached to the test, when it said.
-     */
-    monitor_id: number | null;
     /**
      * The test in the Datadog app.
      */

@@ -1,3 +1,5 @@
+import { ApiInteger } from '../openapi/api-types';
+
 /** One invalid field of a request. */
 export class FieldProblemDto {
   /** Path of the field in the request, dotted for nested fields (`messages.0.content`). */
@@ -16,6 +18,7 @@ export class ProblemDetailsDto {
   /** A short summary of the kind of problem. */
   title!: string;
   /** The HTTP status code. */
+  @ApiInteger()
   status!: number;
   /** What went wrong with this request. */
   detail!: string;

@@ -1,5 +1,5 @@
 import { IsIn, IsOptional, Max, Min } from 'class-validator';
-import { IsInteger, NumberFromText } from '@app/common';
+import { ApiDateTime, ApiInteger, IsInteger, NumberFromText } from '@app/common';
 import type { IncidentSeverity } from '@app/datadog';
 import { OUTBOX_STATES, type IncidentState, type OutboxKind, type OutboxState } from '../outbox/outbox.types';
 
@@ -60,8 +60,10 @@ export class OutboxEntryDto {
   /** The outbox id of the incident's create row. */
   incident_ref!: string;
   state!: OutboxState;
+  @ApiInteger()
   attempts!: number;
   /** ISO 8601: when the next attempt is due (pending rows). */
+  @ApiDateTime()
   next_attempt_at!: string | null;
   /** The last attempt's error, or why it waits (redacted, bounded). */
   last_error!: string | null;
@@ -74,31 +76,42 @@ export class OutboxEntryDto {
   group!: string | null;
   /** The incident locally: open, resolved, superseded (a later alert opened a new one past the window), failed. */
   incident_state!: IncidentState | null;
+  @ApiInteger()
   alert_count!: number | null;
   /** ISO 8601. */
+  @ApiDateTime()
   created_at!: string;
+  @ApiDateTime()
   delivered_at!: string | null;
 }
 
 export class ListIncidentsResponseDto {
+  @ApiInteger()
   count!: number;
   entries!: OutboxEntryDto[];
 }
 
 export class OutboxCountsDto {
+  @ApiInteger()
   pending!: number;
+  @ApiInteger()
   delivering!: number;
+  @ApiInteger()
   delivered!: number;
+  @ApiInteger()
   failed!: number;
   /** Age of the oldest row not delivered yet, ms; null when there is none. */
+  @ApiInteger()
   oldest_pending_age_ms!: number | null;
 }
 
 export class OutboxErrorDto {
   outbox_id!: string;
   reason!: string;
+  @ApiInteger()
   attempts!: number;
   /** ISO 8601; null for a failed row (not retried). */
+  @ApiDateTime()
   next_attempt_at!: string | null;
 }
 

@@ -1,4 +1,4 @@
-import { IsInteger, NumberFromText } from '@app/common';
+import { ApiDateTime, ApiInteger, IsInteger, NumberFromText } from '@app/common';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, isISO8601, Max, Min, ValidateBy, type ValidationOptions } from 'class-validator';
 
@@ -124,18 +124,23 @@ export class AttributeAnomalyQueryDto {
 
 export class AttributionWindowDto {
   /** Start of the window (ISO 8601, on the hour). */
+  @ApiDateTime()
   start!: string;
   /** End of the window, exclusive. */
+  @ApiDateTime()
   end!: string;
   /** Hours of the window up to now (the current hour counts in part; a future window 0). */
   elapsedHours!: number;
   /** The metric over the window, in `unit`; null when there is no data to compute it from. */
   value!: number | null;
   /** Requests recorded in the window. */
+  @ApiInteger()
   requests!: number;
   /** Requests the metric is computed from (quality: the scored ones). */
+  @ApiInteger()
   sampleSize!: number;
   /** Hours of the window with usage. */
+  @ApiInteger()
   hoursWithData!: number;
 }
 
@@ -175,7 +180,9 @@ export class AttributionItemDto {
   expectedSharePct!: number;
   /** contributionPct − expectedSharePct: how much more of the change it carries than its size. Ranks causes. */
   excessPct!: number;
+  @ApiInteger()
   baselineRequests!: number;
+  @ApiInteger()
   analysisRequests!: number;
 }
 
@@ -198,7 +205,9 @@ export class AnomalyAttributionResponseDto {
   /** Where the figures come from: the usage ledger, or the service's metrics in Datadog. */
   source!: AttributionSource;
   /** The moment asked about (ISO 8601). */
+  @ApiDateTime()
   anomalyTimestamp!: string;
+  @ApiDateTime()
   generatedAt!: string;
   /** One sentence: the change, its severity and the primary cause, or why there is none. */
   summary!: string;

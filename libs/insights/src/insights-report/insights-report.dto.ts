@@ -1,3 +1,4 @@
+import { ApiDateTime, ApiInteger } from '@app/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNumber, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { HealthComponentsDto, type HealthStatus } from '@app/health-score';
@@ -53,8 +54,11 @@ export class InsightsWindowDto {
   /** `5m`, `1h` or `24h`. */
   name!: string;
   /** Start (inclusive) and end (exclusive), ISO 8601. */
+  @ApiDateTime()
   from!: string;
+  @ApiDateTime()
   to!: string;
+  @ApiInteger()
   duration_ms!: number;
 }
 
@@ -66,6 +70,7 @@ export class InsightEvidenceDto {
   /** The window compared against, when the item is a change; else null. */
   baseline_window!: InsightsWindowDto | null;
   /** Calls (or answers, or samples) behind the figures; null when the caller's aggregates carry no count. */
+  @ApiInteger()
   requests!: number | null;
   /** The figures themselves, by name (rates 0-1, ms, USD, tokens). */
   @ApiProperty({ type: 'object', additionalProperties: { type: 'number', nullable: true } })
@@ -108,6 +113,7 @@ export class InsightsHealthSummaryDto {
   /** The window scored (the live 5-minute window); null for caller-supplied aggregates. */
   window!: InsightsWindowDto | null;
   /** Calls in that window; null for caller-supplied aggregates. */
+  @ApiInteger()
   requests!: number | null;
 }
 
@@ -115,6 +121,7 @@ export class InsightsResponseDto {
   /** `live` (the usage ledger, the forecast, the drift monitor) or `request` (the posted aggregates). */
   source!: 'live' | 'request';
   /** ISO 8601. */
+  @ApiDateTime()
   generated_at!: string;
   health_summary!: InsightsHealthSummaryDto;
   /** Sorted by priority (critical first), then confidence. Empty when the data supports none. */

@@ -1,4 +1,4 @@
-import { IsInteger, NumberFromText } from '@app/common';
+import { ApiDateTime, ApiInteger, IsInteger, NumberFromText } from '@app/common';
 import { IsIn, IsOptional, Max, Min } from 'class-validator';
 
 /** The longest window a spend report covers, in hours (31 days). */
@@ -31,22 +31,32 @@ export class SpendQueryDto {
 /** What a group (or the whole window) spent. */
 export class SpendMeasuresDto {
   /** LLM calls, whatever their outcome (aborted ones included: their tokens and cost were spent). */
+  @ApiInteger()
   calls!: number;
   /** Calls that failed (`error`). */
+  @ApiInteger()
   errors!: number;
   /** Calls refused by the safety checks. */
+  @ApiInteger()
   safety_blocks!: number;
   /** Calls the client abandoned (or the shutdown cut): billed for what the provider was asked and generated. */
+  @ApiInteger()
   aborted!: number;
   /** Calls answered from the response cache (cost 0). */
+  @ApiInteger()
   cache_hits!: number;
+  @ApiInteger()
   input_tokens!: number;
+  @ApiInteger()
   output_tokens!: number;
+  @ApiInteger()
   cached_tokens!: number;
+  @ApiInteger()
   reasoning_tokens!: number;
   /** Spend, USD: the sum of the calls' ledger cost. */
   cost_usd!: number;
   /** Calls whose model has no known price: recorded, but they add nothing to `cost_usd`. */
+  @ApiInteger()
   unpriced_calls!: number;
   /** What the cache hits saved, USD (the cost of the calls they repeated). */
   saved_cost_usd!: number;
@@ -68,10 +78,13 @@ export class SpendGroupDto extends SpendMeasuresDto {
 
 export class SpendReportDto {
   /** The window's length in hours, as asked. */
+  @ApiInteger()
   hours!: number;
   /** Start of the window: the start of the hour `hours − 1` before the current one (ISO 8601). */
+  @ApiDateTime()
   from!: string;
   /** End of the window: now (ISO 8601); calls recorded in the last flush interval (about a second) may be missing. */
+  @ApiDateTime()
   to!: string;
   group_by!: SpendGrouping;
   /** The sums of every group. */
@@ -82,6 +95,7 @@ export class SpendReportDto {
    * From when the rollup by API key is complete (ISO 8601): the first start of the version that keeps it rolled up
    * the 24 hours before. Calls before it are not counted (a note says so when the window begins earlier).
    */
+  @ApiDateTime()
   complete_from!: string | null;
   /** What to know to read the figures: calls without a key, a window that begins before `complete_from`. */
   notes!: string[];

@@ -1,5 +1,5 @@
 import { IsNumber, IsOptional, Max, Min } from 'class-validator';
-import { IsInteger } from '@app/common';
+import { ApiDateTime, IsInteger } from '@app/common';
 
 /** A provider fault drill: the shares of calls that fail, and for how long. At least one rate above 0. */
 export class StartFaultDrillDto {
@@ -50,6 +50,8 @@ export class FaultDrillStatusDto {
   timeout_rate!: number;
   slow_rate!: number;
   /** When the running drill started and ends (ISO 8601); null when none runs. */
+  @ApiDateTime()
   started_at!: string | null;
+  @ApiDateTime()
   ends_at!: string | null;
 }

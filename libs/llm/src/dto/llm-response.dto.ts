@@ -1,3 +1,4 @@
+import { ApiInteger } from '@app/common';
 /** Quality of the answer (see docs/ml.md). */
 export class QualityDto {
   /** Overall quality in [0,1]. */
@@ -68,6 +69,7 @@ export class CacheMetadataDto {
   /** Always true: the answer is a cached one; no provider was called, no tokens were used, nothing was spent. */
   hit!: boolean;
   /** Seconds since the cached answer was stored. */
+  @ApiInteger()
   age_s!: number;
   /** What the cached call cost in USD (saved by this hit); null when its model is not in the price table. */
   saved_cost_usd!: number | null;
@@ -92,13 +94,18 @@ export class LlmMetadataDto {
   /** Time to the first streamed token in ms (streaming only). */
   ttft_ms?: number;
   /** Input tokens, cached tokens included. */
+  @ApiInteger()
   input_tokens!: number;
   /** Output tokens, reasoning tokens excluded. */
+  @ApiInteger()
   output_tokens!: number;
+  @ApiInteger()
   total_tokens!: number;
   /** Input tokens served from the provider's context cache. */
+  @ApiInteger()
   cached_tokens!: number;
   /** Reasoning ("thinking") tokens, billed at the output rate. */
+  @ApiInteger()
   reasoning_tokens!: number;
   /** True when token counts are the service's estimate (the provider reported none). */
   tokens_estimated!: boolean;
@@ -108,8 +115,10 @@ export class LlmMetadataDto {
   cost_priced_as!: string | null;
   price_table_as_of!: string;
   /** Retries made (first attempts of each model not counted). */
+  @ApiInteger()
   retry_count!: number;
   /** Attempts made in all. */
+  @ApiInteger()
   attempts!: number;
   /** True when a fallback model answered. */
   fallback_used!: boolean;
@@ -125,6 +134,7 @@ export class LlmMetadataDto {
   /** The drills applied to this call (latency, retry, bad_prompt, long_context). */
   drills!: string[];
   /** Word count of the answer (origin key). */
+  @ApiInteger()
   'llm.response.length'!: number;
   quality?: QualityDto;
   /** Origin key: question ↔ answer embedding similarity in [0,1] (now semantic, and meaningful on every endpoint). */

@@ -14,7 +14,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { IsInteger } from '@app/common';
+import { ApiInteger, IsInteger } from '@app/common';
 import { LlmMetadataDto } from '../dto/llm-response.dto';
 
 const OBJECT = { type: 'object', additionalProperties: true } as const;
@@ -228,6 +228,7 @@ export class ChatCompletionMessageDto {
 }
 
 export class ChatCompletionChoiceDto {
+  @ApiInteger()
   index!: number;
   message!: ChatCompletionMessageDto;
   /** stop, length, tool_calls or content_filter. */
@@ -238,8 +239,11 @@ export class ChatCompletionChoiceDto {
 
 /** Token usage; `completion_tokens` includes the reasoning tokens, as OpenAI counts them. */
 export class ChatCompletionUsageDto {
+  @ApiInteger()
   prompt_tokens!: number;
+  @ApiInteger()
   completion_tokens!: number;
+  @ApiInteger()
   total_tokens!: number;
   @ApiProperty({ type: 'object', properties: { cached_tokens: { type: 'integer' } } })
   prompt_tokens_details!: { cached_tokens: number };
@@ -255,6 +259,7 @@ export class ChatCompletionResponseDto {
   /** `chatcmpl-` and the call's prompt id. */
   id!: string;
   object!: 'chat.completion';
+  @ApiInteger()
   created!: number;
   /** The model of the chain that answered. */
   model!: string;
@@ -268,6 +273,7 @@ export class ChatCompletionResponseDto {
 export class ModelDto {
   id!: string;
   object!: 'model';
+  @ApiInteger()
   created!: number;
   /** The provider (LLM_PROVIDER). */
   owned_by!: string;

@@ -1,3 +1,4 @@
+import { ApiDateTime, ApiInteger } from '@app/common';
 import { ApiProperty } from '@nestjs/swagger';
 
 /** Constraints of one endpoint (ROUTER_CONSTRAINTS). */
@@ -14,7 +15,9 @@ export class RoutePredictorStatusDto {
   /** Why none is loaded. */
   reason?: string;
   /** Outcomes it was trained on (learned mode serves the rules below ROUTER_MIN_HISTORY). */
+  @ApiInteger()
   trainedOn!: number;
+  @ApiDateTime()
   trainedAt?: string;
   /** The models it has evidence for. */
   models!: string[];
@@ -25,6 +28,7 @@ export class RoutePredictorStatusDto {
 /** Decisions by one model over the window. */
 export class RouteModelCountDto {
   model!: string;
+  @ApiInteger()
   count!: number;
   /** Decisions by reason (rules, cheapest_meeting_constraints, exploration, ...). */
   @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } })
@@ -34,7 +38,9 @@ export class RouteModelCountDto {
 /** Routing decisions over the last hour. */
 export class RouteDecisionCountsDto {
   /** The window's length (s). */
+  @ApiInteger()
   windowS!: number;
+  @ApiInteger()
   total!: number;
   @ApiProperty({ type: [RouteModelCountDto] })
   byModel!: RouteModelCountDto[];
@@ -51,6 +57,7 @@ export class RouterStatusDto {
   /** ROUTER_EXPLORATION. */
   exploration!: number;
   /** ROUTER_MIN_HISTORY. */
+  @ApiInteger()
   minHistory!: number;
   /** Default constraints by endpoint (`*`: every endpoint). */
   @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/RouteConstraintsDto' } })

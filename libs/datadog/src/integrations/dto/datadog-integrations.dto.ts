@@ -17,7 +17,7 @@ import {
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
-import { IsInteger } from '@app/common';
+import { ApiDateTime, ApiInteger, IsInteger } from '@app/common';
 import {
   NOTEBOOK_TEMPLATES,
   type NotebookTemplate,
@@ -80,8 +80,10 @@ export class SyntheticTestCreatedDto {
   /** The URL the test calls: PUBLIC_BASE_URL + the path. */
   target_url!: string;
   locations!: string[];
+  @ApiInteger()
   tick_every!: number;
   /** The monitor Datadog attached to the test, when it said. */
+  @ApiInteger()
   monitor_id!: number | null;
   /** The test in the Datadog app. */
   url!: string;
@@ -118,6 +120,7 @@ export class CreateNotebookDto {
 
 /** The notebook Datadog created. */
 export class NotebookCreatedDto {
+  @ApiInteger()
   id!: number;
   name!: string;
   template!: NotebookTemplate;
@@ -163,6 +166,7 @@ export class DatadogProductDto {
   /** What was checked and what it said, or why nothing was. */
   reason!: string;
   /** When the check behind `reachable` ran (ISO 8601); null when nothing was checked. */
+  @ApiDateTime()
   checked_at!: string | null;
 }
 

@@ -1,4 +1,4 @@
-import { IsInteger } from '@app/common';
+import { ApiDateTime, ApiInteger, IsInteger } from '@app/common';
 import { IsIn, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { RECOMMENDATION_PRIORITIES, type RecommendationPriority, type RecommendationStatus } from '../recommendation';
 
@@ -49,6 +49,7 @@ export class CreateRecommendationResponseDto {
   category!: string;
   status!: RecommendationStatus;
   /** ISO 8601. */
+  @ApiDateTime()
   created_at!: string;
   message!: string;
 }
@@ -70,12 +71,16 @@ export class ImplementRecommendationDto {
 
 export class UsageWindowDto {
   /** Start of the window, ISO 8601 (inclusive). */
+  @ApiDateTime()
   start!: string;
   /** End of the window, ISO 8601 (exclusive). */
+  @ApiDateTime()
   end!: string;
   /** Every call in the window (ledger records). */
+  @ApiInteger()
   requests!: number;
   /** Calls with a cost (a model missing from the price table has none); the per-request figures use these. */
+  @ApiInteger()
   priced_requests!: number;
   /** Spend in the window, USD. */
   cost_usd!: number;
@@ -89,6 +94,7 @@ export class ImplementRecommendationResponseDto {
   id!: string;
   status!: RecommendationStatus;
   /** ISO 8601. */
+  @ApiDateTime()
   implemented_at!: string;
   /** The ledger's usage over the days before implementation: what results are compared with. */
   baseline!: UsageWindowDto;
@@ -114,6 +120,7 @@ export class RecordResultResponseDto {
   recommendation_title!: string;
   /** The result's id. */
   result_id!: string;
+  @ApiInteger()
   period_days!: number;
   /** What the after window's priced requests would have cost at the baseline's cost per request, USD. */
   before_cost!: number;
@@ -137,11 +144,15 @@ export class RecordResultResponseDto {
 export class RecommendationResultDto {
   id!: string;
   /** ISO 8601. */
+  @ApiDateTime()
   recorded_at!: string;
+  @ApiInteger()
   period_days!: number;
   /** Start of the after window, ISO 8601. */
+  @ApiDateTime()
   period_start!: string;
   /** End of the after window, ISO 8601. */
+  @ApiDateTime()
   period_end!: string;
   before_cost!: number;
   after_cost!: number;
@@ -150,6 +161,7 @@ export class RecommendationResultDto {
   roi_reason!: string | null;
   confidence_score!: number;
   /** Priced requests in the after window. */
+  @ApiInteger()
   requests!: number;
 }
 
@@ -161,14 +173,17 @@ export class RecommendationSummaryDto {
   status!: RecommendationStatus;
   priority!: RecommendationPriority;
   /** ISO 8601. */
+  @ApiDateTime()
   created_at!: string;
   /** ISO 8601; null until implemented. */
+  @ApiDateTime()
   implemented_at!: string | null;
   est_savings_per_request!: number;
   est_savings_percentage!: number;
   implementation_cost!: number;
   /** Sum of the results' actual savings, USD. */
   total_savings!: number;
+  @ApiInteger()
   results_count!: number;
   /** The ROI of the latest result; null without results or when it was null. */
   latest_roi!: number | null;

@@ -1,4 +1,4 @@
-import { IsInteger, NumberFromText } from '@app/common';
+import { ApiDateTime, ApiInteger, IsInteger, NumberFromText } from '@app/common';
 import { IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MAX_REPORT_DAYS } from './recommendation.dto';
 
@@ -35,6 +35,7 @@ export class RoiReportItemDto {
   /** (savings − implementation_cost) / implementation_cost × 100; null when the cost is 0. */
   roi_percentage!: number | null;
   roi_reason!: string | null;
+  @ApiInteger()
   results_count!: number;
   /** The mean confidence of its results. */
   confidence!: number;
@@ -46,19 +47,24 @@ export class RoiCategoryDto {
   implementation_cost!: number;
   roi_percentage!: number | null;
   roi_reason!: string | null;
+  @ApiInteger()
   recommendations_count!: number;
+  @ApiInteger()
   results_count!: number;
 }
 
 export class RoiReportResponseDto {
+  @ApiInteger()
   period_days!: number;
   /** The category asked for; null for all. */
   category!: string | null;
   /** ISO 8601. */
+  @ApiDateTime()
   generated_at!: string;
   /** Sum of the results' actual savings in the period, USD. */
   total_savings!: number;
   /** Priced requests of the results' after windows. */
+  @ApiInteger()
   total_requests!: number;
   /** Sum of the implementation costs of the recommendations with results in the period, USD. */
   total_implementation_cost!: number;
@@ -68,7 +74,9 @@ export class RoiReportResponseDto {
   /** Mean of the results' ROIs that are numbers; null when none is. */
   average_roi!: number | null;
   /** Distinct recommendations with results in the period. */
+  @ApiInteger()
   recommendations_count!: number;
+  @ApiInteger()
   results_count!: number;
   /** Savings per category, USD. */
   savings_by_category!: Record<string, number>;
