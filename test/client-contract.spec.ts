@@ -29,6 +29,16 @@ const DOCUMENT: OpenApiDocument = {
         responses: { '200': { content: { 'text/event-stream': { schema: { type: 'string' } } } } },
       },
     },
+    '/things/owner': {
+      get: {
+        operationId: 'getOwner',
+        responses: {
+          '403': {
+            content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDetailsDto' } } },
+          },
+        },
+      },
+    },
     '/things/stream': {
       post: {
         operationId: 'streamThingTyped',
@@ -56,6 +66,11 @@ const DOCUMENT: OpenApiDocument = {
         required: ['status', 'code'],
         properties: { status: { type: 'number' }, code: { type: 'string' } },
       },
+      ProblemDetailsDto: {
+        type: 'object',
+        required: ['status', 'code'],
+        properties: { status: { type: 'integer' }, code: { type: 'string' }, requiredScope: { type: 'string' } },
+      },
     },
   },
 };
@@ -79,6 +94,7 @@ describe('ResponseContract (the client e2e suite checker)', () => {
       'GET /things/{id} getThing',
       'DELETE /things/{id} deleteThing',
       'POST /things streamThings',
+      'GET /things/owner getOwner',
       'POST /things/stream streamThingTyped',
     ]);
   });
@@ -144,6 +160,14 @@ describe('ResponseContract (the client e2e suite checker)', () => {
     expect(contract.check('getThing', answer(200, 'application/json', thing({ count: 1.5 }))).join('\n')).toMatch(
       /body\/count must be integer/,
     );
+  });
+
+  it('names a member of problem details that ProblemDetailsDto does not declare', () => {
+    const forbidden = { status: 403, code: 'FORBIDDEN', requiredScope: 'read' };
+    expect(contract.check('getOwner', answer(403, 'application/problem+json', forbidden))).toEqual([]);
+    expect(
+      contract.check('getOwner', answer(403, 'application/problem+json', { ...forbidden, scopeNeeded: 'read' })).join(),
+    ).toMatch(/body must NOT have additional properties \{"additionalProperty":"scopeNeeded"\}/);
   });
 
   it('names a stream whose documented schema is not text (a generated client would type it as the JSON answer)', () => {

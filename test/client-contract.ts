@@ -149,12 +149,22 @@ export class ResponseContract {
     let validate = this.validators.get(key);
     if (!validate) {
       // `#/components/...` references resolve against the compiled schema's root: carry the components along.
-      const root = { ...schema, components: { schemas: this.document.components?.schemas ?? {} } };
+      const root = { ...schema, components: { schemas: closeProblem(this.document.components?.schemas ?? {}) } };
       validate = this.ajv.compile(toJsonSchema(root) as SchemaObject);
       this.validators.set(key, validate);
     }
     return validate;
   }
+}
+
+/**
+ * Problem details may carry extension members (RFC 9457), and the document declares every one the service sends on
+ * `ProblemDetailsDto` (docs/errors.md): checked closed, a member it does not declare is a departure, which a
+ * generated client would not see.
+ */
+function closeProblem(schemas: Record<string, SchemaObject>): Record<string, SchemaObject> {
+  const problem = schemas.ProblemDetailsDto;
+  return problem ? { ...schemas, ProblemDetailsDto: { ...problem, additionalProperties: false } } : schemas;
 }
 
 /**

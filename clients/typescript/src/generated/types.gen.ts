@@ -1576,6 +1576,60 @@ export type ProblemDetailsDto = {
      * The HTTP status code.
      */
     status: number;
+    reason?: 'missing' | 'invalid';
+    /**
+     * FORBIDDEN: the scope the route (or a `simulate_*` drill) needs, which the key lacks; null for a route that
+     * declares no access rule (refused to every key).
+     */
+    requiredScope?: 'invoke' | 'read' | 'admin';
+    /**
+     * Seconds until a retry may succeed, as in `Retry-After`: on RATE_LIMITED, and on the failed LLM calls (null when
+     * no retry time is known: UPSTREAM_TIMEOUT, UPSTREAM_ERROR).
+     */
+    retryAfterSeconds?: number | null;
+    /**
+     * BUDGET_EXCEEDED: the next reset of the daily spend (UTC midnight).
+     */
+    resetAt?: string;
+    /**
+     * The Datadog codes (DATADOG_*): Datadog's HTTP status; null when it did not answer (or was not called).
+     */
+    datadogStatus?: number | null;
+    /**
+     * A failed LLM call: attempts made in all.
+     */
+    attempts?: number;
+    /**
+     * A failed LLM call: the provider's HTTP status of the last attempt; null without one.
+     */
+    lastUpstreamStatus?: number | null;
+    /**
+     * A failed LLM call: the kind of the last failure (`timeout`, `rate_limit`, `server`, `connection`, `auth`,
+     * `not_found`, `bad_request`, `invalid_response`, `empty_response`, `circuit_open`, `no_capacity`); null when none
+     * was attempted.
+     */
+    errorType?: string | null;
+    /**
+     * NO_CAPACITY: the saturated resource: `event_loop` or `heap` (load shed), `concurrency` (no slot of
+     * LLM_MAX_CONCURRENCY in time), `provider_rate_limit` (every model of the chain held after a 429).
+     */
+    resource?: 'event_loop' | 'heap' | 'concurrency' | 'provider_rate_limit';
+    /**
+     * INPUT_TOO_LARGE (/stress): the characters the prompt would have.
+     */
+    promptChars?: number;
+    /**
+     * INPUT_TOO_LARGE (/stress): STRESS_MAX_INPUT_CHARS.
+     */
+    limitChars?: number;
+    /**
+     * INSUFFICIENT_USAGE: priced requests in the baseline window.
+     */
+    beforeRequests?: number;
+    /**
+     * INSUFFICIENT_USAGE: priced requests in the after window.
+     */
+    afterRequests?: number;
     /**
      * A URI naming the kind of problem; see docs/errors.md.
      */
@@ -1601,9 +1655,74 @@ export type ProblemDetailsDto = {
      */
     traceId?: string;
     /**
-     * Each invalid field, on validation errors.
+     * Each invalid field: on VALIDATION_FAILED, on a refused body (`body`, `content-type`, `content-encoding`), and on
+     * the /stress caps INPUT_TOO_LARGE and COST_CAP_EXCEEDED (`repetitions`).
      */
     errors?: Array<FieldProblemDto>;
+    /**
+     * METHOD_NOT_ALLOWED: the methods the path takes, as in the `Allow` header.
+     */
+    allow?: Array<string>;
+    /**
+     * BUDGET_EXCEEDED: DAILY_BUDGET_USD.
+     */
+    dailyBudgetUsd?: number;
+    /**
+     * BUDGET_EXCEEDED: spend so far today (UTC day), USD.
+     */
+    spentTodayUsd?: number;
+    /**
+     * BUDGET_EXCEEDED: what the calls in flight reserved, USD.
+     */
+    reservedUsd?: number;
+    /**
+     * BUDGET_EXCEEDED: this call's worst-case cost, USD; null when refused on today's spend alone.
+     */
+    callWorstCaseUsd?: number | null;
+    /**
+     * The Datadog codes (DATADOG_*): Datadog's error messages, redacted (at most 5).
+     */
+    datadogErrors?: Array<string>;
+    /**
+     * The Datadog codes (DATADOG_*), and a 500 of a Datadog call: the Datadog API operation (`createIncident`).
+     */
+    operation?: string;
+    /**
+     * A failed LLM call (UPSTREAM_*, CIRCUIT_OPEN, NO_CAPACITY, CLIENT_CLOSED_REQUEST): the provider.
+     */
+    provider?: string;
+    /**
+     * A failed LLM call: the model of the last attempt (the last of the chain when none was sent).
+     */
+    model?: string;
+    /**
+     * A failed LLM call: the models attempted, in order (fallbacks included).
+     */
+    modelsTried?: Array<string>;
+    /**
+     * PROMPT_INJECTION: the prompt-injection score in [0,1].
+     */
+    injectionScore?: number;
+    /**
+     * PROMPT_INJECTION: the signals that flagged the prompt.
+     */
+    signals?: Array<string>;
+    /**
+     * COST_CAP_EXCEEDED (/stress): the call's worst-case cost, USD.
+     */
+    estimatedMaxCostUsd?: number;
+    /**
+     * COST_CAP_EXCEEDED (/stress): STRESS_MAX_COST_USD.
+     */
+    capUsd?: number;
+    /**
+     * The optimisation codes (RECOMMENDATION_*, INSUFFICIENT_USAGE): the recommendation's id.
+     */
+    recommendationId?: string;
+    /**
+     * RECOMMENDATION_NOT_IMPLEMENTED: the recommendation's status.
+     */
+    recommendationStatus?: string;
 };
 
 export type QaRequestDto = {
