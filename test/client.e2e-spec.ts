@@ -44,6 +44,8 @@ interface Env {
   /** Clients holding a key of one scope only (`invoke`, `read`). */
   invokeOnly: cp.Client;
   readOnly: cp.Client;
+  /** The client with the API key and the webhook's secret (`webhookSecret`). */
+  webhookClient: cp.Client;
   integrations: FakeIntegrations;
   incidents: FakeIncidents;
 }
@@ -404,10 +406,10 @@ const CASES: Record<OperationId, OperationCase> = {
     },
   },
   incidentWebhook: {
-    happy: async ({ client }) => {
+    happy: async ({ webhookClient }) => {
+      // The secret is the operation's security scheme (no header parameter): the client sends it as X-Webhook-Secret.
       const outcome = await cp.incidentWebhook({
-        client,
-        headers: { 'X-Webhook-Secret': WEBHOOK_SECRET },
+        client: webhookClient,
         body: {
           title: '[P2] [Triggered on {service:client-e2e}] Client e2e: latency',
           transition: 'Triggered',
@@ -717,6 +719,11 @@ describe('the generated TypeScript client against the built service (every opera
     env = {
       client: cp.createControlPlaneClient({ baseUrl: service.url, apiKey: TEST_API_KEYS.all }),
       keyless: cp.createControlPlaneClient({ baseUrl: service.url }),
+      webhookClient: cp.createControlPlaneClient({
+        baseUrl: service.url,
+        apiKey: TEST_API_KEYS.all,
+        webhookSecret: WEBHOOK_SECRET,
+      }),
       invokeOnly: cp.createControlPlaneClient({ baseUrl: service.url, apiKey: TEST_API_KEYS.invoke }),
       readOnly: cp.createControlPlaneClient({ baseUrl: service.url, apiKey: TEST_API_KEYS.read }),
       integrations,

@@ -22,6 +22,11 @@ export interface ControlPlaneClientOptions {
    * it as `x-api-key`). Left out: no credentials are sent.
    */
   apiKey?: string;
+  /**
+   * INCIDENTS_WEBHOOK_SECRET, sent as `X-Webhook-Secret` on `incidentWebhook` only (the operation's `webhook-secret`
+   * security scheme; no API key replaces it). Left out: that call sends none, unless given in its `headers`.
+   */
+  webhookSecret?: string;
   /** Headers sent with every request (a trace header, a user agent...). */
   headers?: Record<string, string>;
   /** The fetch to use (default: the global one). */
@@ -36,9 +41,17 @@ export function createControlPlaneClient(options: ControlPlaneClientOptions): Cl
       throw new Error('apiKey must be a non-empty header value');
     headers.authorization = `Bearer ${options.apiKey}`;
   }
+  const webhookSecret = options.webhookSecret;
+  if (webhookSecret !== undefined && (webhookSecret === '' || /[\r\n]/.test(webhookSecret)))
+    throw new Error('webhookSecret must be a non-empty header value');
   return createClient({
     baseUrl: options.baseUrl.replace(/\/+$/, ''),
     headers,
+    // The generated functions ask for the credential of their security scheme by name: only the webhook's is given
+    // here (the API key is the `authorization` header above, which every other operation's scheme finds set).
+    ...(webhookSecret !== undefined
+      ? { auth: (scheme: { name?: string }) => (scheme.name === 'X-Webhook-Secret' ? webhookSecret : undefined) }
+      : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 }

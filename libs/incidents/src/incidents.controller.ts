@@ -1,12 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Query, UseGuards, UseInterceptors } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiCreatedResponse,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, OwnAuth, RequireScope, WEBHOOK_SECRET_SCHEME } from '@app/common';
 import { CreateIncidentDto, CreateIncidentFromInsightDto } from './dto/create-incident.dto';
 import { DatadogWebhookDto } from './dto/datadog-webhook.dto';
@@ -83,7 +76,7 @@ export class IncidentsController {
 
   /**
    * Datadog's monitor webhook (Webhooks integration, custom payload in docs/incidents.md), authenticated by the
-   * `X-Webhook-Secret` header. Triggered / Re-Triggered / No Data / Renotify open an incident (or update the open
+   * `X-Webhook-Secret` header (the `webhook-secret` security scheme of the OpenAPI document; not an API key). Triggered / Re-Triggered / No Data / Renotify open an incident (or update the open
    * one of the same monitor and group); Warn updates an open one only; Recovered resolves it.
    */
   @Post('webhook')
@@ -91,7 +84,6 @@ export class IncidentsController {
   @UseGuards(WebhookSecretGuard)
   @OwnAuth(WEBHOOK_SECRET_SCHEME)
   @ApiOperation({ summary: 'Datadog monitor webhook: open, update or resolve the incident' })
-  @ApiHeader({ name: 'X-Webhook-Secret', required: true, description: 'INCIDENTS_WEBHOOK_SECRET' })
   @ApiOkResponse({ type: WebhookAnswerDto })
   @ApiProblems('VALIDATION_FAILED', INCIDENTS_ERRORS.WEBHOOK_UNAUTHORIZED, INCIDENTS_ERRORS.WEBHOOK_NOT_CONFIGURED)
   incidentWebhook(@Body() body: DatadogWebhookDto): Promise<WebhookAnswerDto> {

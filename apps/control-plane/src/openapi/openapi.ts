@@ -67,7 +67,14 @@ export function createOpenApiDocument(app: INestApplication, config: AppConfig):
       API_KEY_SCHEME,
     )
     .addApiKey(
-      { type: 'apiKey', in: 'header', name: 'X-Webhook-Secret', description: 'INCIDENTS_WEBHOOK_SECRET.' },
+      {
+        type: 'apiKey',
+        in: 'header',
+        name: 'X-Webhook-Secret',
+        description:
+          'INCIDENTS_WEBHOOK_SECRET, the shared secret of `POST /incidents/webhook` (docs/incidents.md): the one ' +
+          'credential of that route, where no API key is taken.',
+      },
       WEBHOOK_SECRET_SCHEME,
     );
   for (const [name, description] of TAGS) builder.addTag(name, description);

@@ -3045,12 +3045,6 @@ export type IncidentsStatusResponse = IncidentsStatusResponses[keyof IncidentsSt
 
 export type IncidentWebhookData = {
     body: DatadogWebhookDto;
-    headers: {
-        /**
-         * INCIDENTS_WEBHOOK_SECRET
-         */
-        'X-Webhook-Secret': string;
-    };
     path?: never;
     query?: never;
     url: '/incidents/webhook';
