@@ -20,6 +20,11 @@ export abstract class AppConfig {
     readonly shutdownGraceMs: number;
     /** The most a request's headers and body may take to arrive (HTTP_REQUEST_TIMEOUT_MS): 408 after it. */
     readonly requestTimeoutMs: number;
+    /**
+     * Streamed answers (Server-Sent Events): a `: ping` comment after `keepAliveMs` without a write (0: none), and
+     * the cut of a client that takes nothing for `writeTimeoutMs` while events wait for it.
+     */
+    readonly sse: { readonly keepAliveMs: number; readonly writeTimeoutMs: number };
     /** Proxies whose X-Forwarded-For is trusted for the client IP (TRUST_PROXY_HOPS); 0: none. */
     readonly trustProxyHops: number;
   };

@@ -85,6 +85,10 @@ export class EnvDto {
   @Transform(toInt) @IsInt() @Min(0) @Max(600_000) SHUTDOWN_GRACE_MS = 10_000;
   /** The whole request (headers and body) must arrive within this; else 408 and the connection is closed. */
   @Transform(toInt) @IsInt() @Min(1000) @Max(600_000) HTTP_REQUEST_TIMEOUT_MS = 30_000;
+  /** A streamed answer (SSE) writes a `: ping` comment after this long without a write; 0: none. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(600_000) SSE_KEEPALIVE_MS = 15_000;
+  /** A streamed answer's client that takes nothing for this long while events wait for it is cut (499). */
+  @Transform(toInt) @IsInt() @Min(100) @Max(600_000) SSE_WRITE_TIMEOUT_MS = 30_000;
 
   // --- security (docs/security.md) ---
   /** API keys: `<name>:<scopes>:<sha256 hex of the key>`, comma-separated; scopes `+`-joined from invoke, read, admin. */

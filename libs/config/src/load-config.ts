@@ -205,6 +205,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       bodyLimitBytes: dto.BODY_LIMIT_BYTES,
       shutdownGraceMs: dto.SHUTDOWN_GRACE_MS,
       requestTimeoutMs: dto.HTTP_REQUEST_TIMEOUT_MS,
+      sse: { keepAliveMs: dto.SSE_KEEPALIVE_MS, writeTimeoutMs: dto.SSE_WRITE_TIMEOUT_MS },
       trustProxyHops: dto.TRUST_PROXY_HOPS,
     },
     security: {

@@ -1,5 +1,4 @@
-import { Readable } from 'node:stream';
-import { Injectable, StreamableFile } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DomainError, type Problem } from '@app/common';
 import { AppConfig, type RouteConstraints } from '@app/config';
 import type {
@@ -60,6 +59,11 @@ export function routingMetadata(routing: NonNullable<LlmCallResult['routing']>):
 /** Builds the origin-compatible QA prompt. */
 export function qaPrompt(question: string, document?: string | null): string {
   return `Q: ${question}\nContext: ${document && document.trim() ? document : 'N/A'}`;
+}
+
+/** The SSE `error` event of a failure (its problem object), after the stream's first event. */
+export function errorEvent(problem: Problem): string {
+  return `event: error\ndata: ${JSON.stringify(problem)}\n\n`;
 }
 
 /** What a streamed answer needs from the HTTP layer. */
@@ -146,9 +150,10 @@ export class LlmEndpointsService {
 
   /**
    * SSE: `delta` events with text, then one `done` event with the metadata, or an `error` event whose data is the
-   * problem the HTTP layer builds for the failure (the same builder as its JSON error responses).
+   * problem the HTTP layer builds for the failure (the same builder as its JSON error responses). Resolves at the
+   * first event (the HTTP layer's `SseResponses` writes them); a failure before it rejects.
    */
-  async answerStream(input: LlmCallInput, hooks: StreamHooks): Promise<StreamableFile> {
+  async answerStream(input: LlmCallInput, hooks: StreamHooks): Promise<AsyncIterable<string>> {
     const stream = await this.llm.stream(input);
     const metadata = (result: LlmCallResult): LlmMetadataDto => this.metadata(result);
     async function* events(): AsyncGenerator<string> {
@@ -161,10 +166,10 @@ export class LlmEndpointsService {
           }
         }
       } catch (error) {
-        yield `event: error\ndata: ${JSON.stringify(hooks.problem(error))}\n\n`;
+        yield errorEvent(hooks.problem(error));
       }
     }
-    return new StreamableFile(Readable.from(events()), { type: 'text/event-stream; charset=utf-8' });
+    return events();
   }
 
   metadata(result: LlmCallResult): LlmMetadataDto {

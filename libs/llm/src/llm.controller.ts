@@ -17,7 +17,8 @@ import { LlmResponseDto } from './dto/llm-response.dto';
 import { clientAbortSignal, type RawRequestLike } from './client-abort';
 import { LlmCallInstrumentation } from './instrumentation/llm-call.instrumentation';
 import type { LlmCallInput } from './llm-call.types';
-import { LlmEndpointsService } from './llm-endpoints.service';
+import { errorEvent, LlmEndpointsService } from './llm-endpoints.service';
+import { SseResponses, type SseRequestLike } from './sse-body';
 import { LLM_ERRORS } from './llm.errors';
 
 const LLM_PROBLEMS = [
@@ -38,7 +39,7 @@ const LLM_PROBLEMS = [
 const CALL_LOG_LINE = 'LlmCallInstrumentation';
 
 /** The request as the controller reads it: headers, path, and the socket (client abort). */
-type LlmRequest = RawRequestLike & { url: string };
+type LlmRequest = RawRequestLike & SseRequestLike & { url: string };
 
 const STREAM_HEADER = {
   name: 'accept',
@@ -56,6 +57,7 @@ export class LlmController {
     private readonly endpoints: LlmEndpointsService,
     private readonly requests: RequestTelemetry,
     private readonly callLog: LlmCallInstrumentation,
+    private readonly sse: SseResponses,
     @Optional() private readonly traceIds?: TraceIdProvider,
   ) {}
 
@@ -142,12 +144,14 @@ export class LlmController {
       const http = this.requests.handOffLogLine(request, CALL_LOG_LINE);
       // A stream its client abandons after the headers went out gets the call's line too, with these fields (499).
       input.requestLine = http;
-      const file = await this.endpoints.answerStream(input, {
-        problem: (error): Problem => buildProblem(error, problemContext).body,
+      const problem = (error: unknown): Problem => buildProblem(error, problemContext).body;
+      const started = this.endpoints.answerStream(input, {
+        problem,
         answered: (result) => {
           if (http) this.callLog.answeredRequest(result.promptId, http);
         },
       });
+      const file = await this.sse.open(request, started, (error) => errorEvent(problem(error)));
       file.getStream().once('close', dispose);
       return file;
     } catch (error) {

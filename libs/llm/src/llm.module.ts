@@ -17,6 +17,7 @@ import { OpenAiCompatController } from './openai-compat/openai-compat.controller
 import { LlmProvider } from './ports/llm-provider.port';
 import { PriceTable, readPriceTable, shippedPriceTable } from './pricing/price-table';
 import { TokenEstimator } from './tokens/token-estimator';
+import { SseResponses } from './sse-body';
 
 type GoogleAdapterModule = typeof import('./adapters/google-genai-llm.adapter');
 
@@ -77,6 +78,7 @@ function createPriceTable(config: AppConfig): PriceTable {
     LlmEndpointsService,
     ModelCatalog,
     ChatRequestMapper,
+    SseResponses,
   ],
 })
 export class LlmModule implements OnApplicationShutdown {

@@ -85,8 +85,37 @@ export class LlmService {
       }
       outcome.evaluationRef = this.spans.evaluationRef(span, outcome);
       const items = this.iterate(ctx, outcome, span, recorded);
-      return Object.assign(items, { promptId: ctx.promptId, model: outcome.model });
+      // A generator closed before its first `next` skips its `finally`: a stream its client left before it was read
+      // is abandoned here instead (recorded, its provider request cancelled, its slot released).
+      let begun = false;
+      const iterator: AsyncIterableIterator<LlmStreamItem> = {
+        next: () => {
+          begun = true;
+          return items.next();
+        },
+        return: (value?: unknown) => {
+          if (!begun) {
+            begun = true;
+            this.abandonUnread(ctx, outcome, span, recorded);
+          }
+          return items.return(value);
+        },
+        [Symbol.asyncIterator]: () => iterator,
+      };
+      return Object.assign(iterator, { promptId: ctx.promptId, model: outcome.model });
     });
+  }
+
+  private abandonUnread(
+    ctx: CallContext,
+    outcome: ChainOutcome<StreamedAnswer>,
+    span: LlmSpanHandle,
+    recorded: () => void,
+  ): void {
+    outcome.attempt.abandon();
+    this.spans.failed(span, ctx, this.recorder.streamAbandoned(ctx, outcome, []));
+    outcome.attempt.release();
+    recorded();
   }
 
   private async *iterate(

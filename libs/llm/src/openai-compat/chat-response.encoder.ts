@@ -194,9 +194,11 @@ export async function* chunkEvents(stream: LlmStream, options: ChunkOptions): As
     logprobs: null,
     finish_reason: finish,
   });
+  // Held outside the loop: a stream closed after the role chunk, before the loop began, is still told (`finally`).
+  const items = stream[Symbol.asyncIterator]();
   try {
     yield event(stream.model, [choice({ role: 'assistant', content: '' })]);
-    for await (const item of stream) {
+    for await (const item of { [Symbol.asyncIterator]: () => items }) {
       if (item.type === 'delta') {
         yield event(stream.model, [choice({ content: item.text })]);
         continue;
@@ -219,5 +221,7 @@ export async function* chunkEvents(stream: LlmStream, options: ChunkOptions): As
     }
   } catch (error) {
     yield `data: ${JSON.stringify(options.error(error))}\n\n`;
+  } finally {
+    await items.return?.();
   }
 }

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import {
   Body,
   Controller,
@@ -11,7 +10,7 @@ import {
   Post,
   Req,
   Res,
-  StreamableFile,
+  type StreamableFile,
   UseFilters,
 } from '@nestjs/common';
 import {
@@ -41,6 +40,7 @@ import { LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentat
 import { LlmEndpointsService } from '../llm-endpoints.service';
 import { LlmService } from '../llm.service';
 import { LlmProvider } from '../ports/llm-provider.port';
+import { SseResponses, type SseRequestLike } from '../sse-body';
 import {
   ChatCompletionRequestDto,
   ChatCompletionResponseDto,
@@ -71,7 +71,8 @@ const CONVERSATION_BODY_LIMITS = { maxKeys: 50_000, maxArrayItems: 50_000 };
 /** Who writes the log line of a request answered by an LLM call (RequestTelemetry.handOffLogLine). */
 const CALL_LOG_LINE = 'LlmCallInstrumentation';
 
-type ChatHttpRequest = RawRequestLike & { url: string; headers: Record<string, string | string[] | undefined> };
+type ChatHttpRequest = RawRequestLike &
+  SseRequestLike & { url: string; headers: Record<string, string | string[] | undefined> };
 
 /** The reply, for the `x-control-plane-*` headers (passthrough: Nest still sends the returned value). */
 interface HeaderReply {
@@ -120,6 +121,7 @@ export class OpenAiCompatController implements OnModuleInit {
     private readonly provider: LlmProvider,
     private readonly requests: RequestTelemetry,
     private readonly callLog: LlmCallInstrumentation,
+    private readonly sse: SseResponses,
     @Optional() private readonly traceIds?: TraceIdProvider,
     @Optional() private readonly errorRenderers?: ErrorRenderers,
   ) {}
@@ -178,20 +180,36 @@ export class OpenAiCompatController implements OnModuleInit {
       const problemContext = { instance: problemInstance(request.url), traceId: this.traceIds?.currentTraceId() };
       const http = this.requests.handOffLogLine(request, CALL_LOG_LINE);
       call.input.requestLine = http;
-      const stream = await this.llm.stream(call.input);
-      for (const [name, value] of Object.entries(streamHeaders(stream, this.provider.name, this.provider.simulated))) {
-        reply.header(name, value);
-      }
-      const events = chunkEvents(stream, {
-        created,
-        includeUsage: call.includeUsage,
-        ...(wantsMetadata ? { controlPlane: (result) => this.endpoints.metadata(result) } : {}),
-        error: (error) => toOpenAiError(error, buildProblem(error, problemContext)).body,
-        answered: (result) => {
-          if (http) this.callLog.answeredRequest(result.promptId, http);
-        },
+      const failure = (error: unknown): OpenAiErrorDto =>
+        toOpenAiError(error, buildProblem(error, problemContext)).body;
+      // Headers go out with the first event, or, for a model slower than the keep-alive interval, before it: then
+      // without the prompt id and the model, not known yet (the chunks carry them).
+      let late = false;
+      const started = this.llm.stream(call.input).then((stream) => {
+        if (!late) {
+          const headers = streamHeaders(stream, this.provider.name, this.provider.simulated);
+          for (const [name, value] of Object.entries(headers)) reply.header(name, value);
+        }
+        return chunkEvents(stream, {
+          created,
+          includeUsage: call.includeUsage,
+          ...(wantsMetadata ? { controlPlane: (result) => this.endpoints.metadata(result) } : {}),
+          error: failure,
+          answered: (result) => {
+            if (http) this.callLog.answeredRequest(result.promptId, http);
+          },
+        });
       });
-      const file = new StreamableFile(Readable.from(events), { type: 'text/event-stream; charset=utf-8' });
+      const file = await this.sse.open(
+        request,
+        started,
+        (error) => `data: ${JSON.stringify(failure(openAiRefusal(error)))}\n\n`,
+        () => {
+          late = true;
+          reply.header('x-control-plane-provider', this.provider.name);
+          reply.header('x-control-plane-simulated', String(this.provider.simulated));
+        },
+      );
       file.getStream().once('close', dispose);
       streaming = true;
       return file;

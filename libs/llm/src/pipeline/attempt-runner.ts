@@ -110,6 +110,25 @@ export class Attempt {
     );
   }
 
+  /**
+   * The stream's reader is behind (its client reads slowly or not at all) and the provider is no longer read: the
+   * idle timeout between events stops, since a pause that is the client's is not the provider's. The write timeout
+   * of the response (SSE_WRITE_TIMEOUT_MS) bounds the wait. `resumeIdle` starts a whole idle timeout again.
+   */
+  pauseIdle(): void {
+    clearTimeout(this.timer);
+  }
+
+  resumeIdle(): void {
+    if (this.controller.signal.aborted) return;
+    this.timer = setTimeout(
+      abortOnTimeout,
+      this.timeoutMs,
+      this.controller,
+      `no stream event for ${this.timeoutMs} ms`,
+    );
+  }
+
   release(): void {
     clearTimeout(this.timer);
     this.releaseSlot();

@@ -48,3 +48,54 @@ describe('ProviderAttempts: streams', () => {
     expect(named(metrics, 'llm.error.count')[0]!.tags).toContain('error_type:timeout');
   });
 });
+
+/** Counts the stream events the pipeline took from the provider. */
+class CountingProvider extends ScriptedProvider {
+  pulled = 0;
+
+  override async *stream(request: Parameters<ScriptedProvider['stream']>[0]) {
+    for await (const event of super.stream(request)) {
+      this.pulled++;
+      yield event;
+    }
+  }
+}
+
+describe('ProviderAttempts: a reader that is behind', () => {
+  // 400 words of 1,000 characters: 400 KB of text, six times the stream's buffer.
+  const longAnswer = Array.from({ length: 400 }, (_, i) => `${i}`.padEnd(1000, 'x')).join(' ');
+  const turns = (n: number): Promise<void> =>
+    Array.from({ length: n }).reduce<Promise<void>>(
+      (p) => p.then(() => new Promise((r) => setImmediate(r))),
+      Promise.resolve(),
+    );
+
+  it('stops reading the provider while its reader takes nothing, and reads on when it does', async () => {
+    const provider = new CountingProvider().script('gemini-2.5-flash', { ok: longAnswer });
+    const { service } = await build({}, provider);
+    const stream = await service.stream(input());
+    const items = stream[Symbol.asyncIterator]();
+    await items.next();
+    await turns(200);
+    // At most the buffer's worth (64 Ki characters: 66 events) beyond what was taken, not the whole answer.
+    expect(provider.pulled).toBeLessThan(100);
+    let text = '';
+    for (let next = await items.next(); !next.done; next = await items.next()) {
+      if (next.value.type === 'done') text = next.value.result.answer;
+    }
+    expect(text).toBe(longAnswer);
+    expect(provider.pulled).toBe(401);
+  });
+
+  it("does not time the provider out for the reader's pause (the idle timeout is the provider's)", async () => {
+    const provider = new CountingProvider().script('gemini-2.5-flash', { ok: longAnswer });
+    const { service } = await build({ LLM_TIMEOUT_MS: '100' }, provider);
+    const items = (await service.stream(input()))[Symbol.asyncIterator]();
+    await items.next();
+    // The reader takes nothing for several idle timeouts.
+    await new Promise((r) => setTimeout(r, 500));
+    let last: unknown;
+    for (let next = await items.next(); !next.done; next = await items.next()) last = next.value;
+    expect(last).toMatchObject({ type: 'done', result: { answer: longAnswer } });
+  });
+});

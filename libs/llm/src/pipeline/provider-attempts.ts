@@ -13,6 +13,12 @@ import { CallBookkeeping } from './call-bookkeeping';
 import type { CallContext } from './call-context';
 import { FailureMapper } from './failure-mapper';
 
+/**
+ * The text a stream holds for a reader that is behind, in characters: past it the provider is not read until the
+ * reader took it all. Each call's own limits stay as they are (the response limit counts what is read).
+ */
+export const STREAM_BUFFER_CHARS = 64 * 1024;
+
 /** A stream that has started: its text as it comes, and its final result. */
 export interface StreamedAnswer {
   queue: AsyncQueue<string>;
@@ -84,7 +90,7 @@ export class ProviderAttempts {
     });
     done.catch(() => undefined);
     const startedPromise = new Promise<StreamedAnswer>((resolveStarted, rejectStarted) => {
-      const queue = new AsyncQueue<string>();
+      const queue = new AsyncQueue<string>(STREAM_BUFFER_CHARS, (text) => text.length);
       let started = false;
       const run = async (): Promise<void> => {
         // The attempt has started (and can no longer be retried) at its first text, or at its final event.
@@ -98,7 +104,12 @@ export class ProviderAttempts {
           if (event.type === 'delta') {
             if (event.text) {
               start();
-              queue.push(event.text);
+              // A reader that is behind: the provider waits (TCP backpressure), not the heap.
+              if (!queue.push(event.text)) {
+                attempt.pauseIdle();
+                await queue.drained(attempt.signal);
+                attempt.resumeIdle();
+              }
             }
           } else {
             this.spans.tagResponse(span, request, event.result, ctx);
