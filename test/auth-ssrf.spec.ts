@@ -17,6 +17,8 @@ const ROOT = resolve(__dirname, '..');
 const URL_FIELDS_REVIEWED: Record<string, string> = {
   'DatadogWebhookDto.link':
     'never read: the incident links are built from DATADOG_APP_URL and the monitor id (incident-content.ts)',
+  'DatadogWebhookDto.hostname':
+    "Datadog's $HOSTNAME, accepted with its other variables and never read: nothing connects to it",
 };
 
 /**
