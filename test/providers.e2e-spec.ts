@@ -88,6 +88,48 @@ describe('the built service on the Gemini API adapter (@google/genai) against a 
     expect(String(body.metadata.safety_block_reason)).toContain('PROHIBITED_CONTENT');
   });
 
+  it('answers a prompt over the context window with 400 naming it, each model tried once; a refused key with 502 auth', async () => {
+    const tooLong = {
+      error: {
+        code: 400,
+        message: 'The input token count (1201234) exceeds the maximum number of tokens allowed (1048576).',
+        status: 'INVALID_ARGUMENT',
+      },
+    };
+    gemini.enqueue({ type: 'error', status: 400, body: tooLong }, { type: 'error', status: 400, body: tooLong });
+    const sent = gemini.requests.length;
+    const res = await post(`${service.url}/reason`, { prompt: 'a very long prompt' });
+    expect(res.status).toBe(400);
+    const problem = (await res.json()) as Record<string, unknown>;
+    expect(problem).toMatchObject({
+      code: 'PROVIDER_REJECTED_REQUEST',
+      errorType: 'bad_request',
+      providerCode: 'context_length_exceeded',
+      modelsTried: ['gemini-2.5-flash', 'gemini-2.5-flash-lite'],
+      attempts: 2,
+    });
+    expect(problem.detail).toMatch(/longer than the model accepts.*input token count \(1201234\) exceeds/);
+    expect(gemini.requests.length - sent).toBe(2);
+
+    // The Gemini API refuses a bad key with a 400 INVALID_ARGUMENT: ours to fix, not the caller's.
+    const badKey = {
+      error: {
+        code: 400,
+        message: 'API key not valid. Please pass a valid API key.',
+        status: 'INVALID_ARGUMENT',
+        details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID' }],
+      },
+    };
+    gemini.enqueue({ type: 'error', status: 400, body: badKey }, { type: 'error', status: 400, body: badKey });
+    const refused = await post(`${service.url}/reason`, { prompt: 'hello' });
+    expect(refused.status).toBe(502);
+    expect(await refused.json()).toMatchObject({
+      code: 'UPSTREAM_ERROR',
+      errorType: 'auth',
+      providerCode: 'API_KEY_INVALID',
+    });
+  });
+
   it('answers 504 when every attempt on every model outlasts the timeout', async () => {
     gemini.enqueue(
       { type: 'answer', delayMs: 2000 },
@@ -146,6 +188,66 @@ describe('the built service on the OpenAI-compatible adapter against a loopback 
     });
     expect(body.metadata.cost_usd as number).toBeCloseTo((80 * 0.15 + 20 * 0.075 + 10 * 0.6) / 1e6, 12);
     expect(openai.requests.slice(-1)[0]!.headers.authorization).toBe('Bearer sk-test-openai-key-000000');
+  });
+
+  it('answers context_length_exceeded as OpenAI does (400, its code and param), on /v1 and /reason', async () => {
+    const tooLong = {
+      error: {
+        message:
+          "This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens. Please reduce the length of the messages.",
+        type: 'invalid_request_error',
+        param: 'messages',
+        code: 'context_length_exceeded',
+      },
+    };
+    openai.enqueue({ type: 'error', status: 400, body: tooLong }, { type: 'error', status: 400, body: tooLong });
+    const sent = openai.requests.length;
+    const v1 = await post(`${service.url}/v1/chat/completions`, {
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'a very long conversation' }],
+    });
+    expect(v1.status).toBe(400);
+    expect(v1.headers.get('x-control-plane-error-code')).toBe('PROVIDER_REJECTED_REQUEST');
+    const body = (await v1.json()) as { error: Record<string, unknown> };
+    expect(body.error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'context_length_exceeded',
+      param: 'messages',
+    });
+    expect(body.error.message).toMatch(/maximum context length is 128000 tokens/);
+    // Not retried: one request (the chain has one model).
+    expect(openai.requests.length - sent).toBe(1);
+    const reason = await post(`${service.url}/reason`, { prompt: 'a very long prompt' });
+    expect(reason.status).toBe(400);
+    expect(await reason.json()).toMatchObject({
+      code: 'PROVIDER_REJECTED_REQUEST',
+      providerCode: 'context_length_exceeded',
+    });
+  });
+
+  it('does not retry an exhausted quota (insufficient_quota): one request, 502 quota_exhausted, no Retry-After', async () => {
+    openai.enqueue({
+      type: 'error',
+      status: 429,
+      body: {
+        error: {
+          message: 'You exceeded your current quota, please check your plan and billing details.',
+          type: 'insufficient_quota',
+          param: null,
+          code: 'insufficient_quota',
+        },
+      },
+    });
+    const sent = openai.requests.length;
+    const res = await post(`${service.url}/reason`, { prompt: 'hello' });
+    expect(res.status).toBe(502);
+    expect(res.headers.get('retry-after')).toBeNull();
+    expect(await res.json()).toMatchObject({
+      errorType: 'quota_exhausted',
+      providerCode: 'insufficient_quota',
+      attempts: 1,
+    });
+    expect(openai.requests.length - sent).toBe(1);
   });
 
   it('answers 502 with the upstream status after retrying two 500s', async () => {

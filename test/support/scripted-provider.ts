@@ -18,9 +18,12 @@ export type Step =
       chunkDelayMs?: number;
     }
   | {
-      fail: 'server' | 'rate_limit' | 'timeout' | 'bad_request' | 'connection' | 'auth';
+      fail: 'server' | 'rate_limit' | 'timeout' | 'bad_request' | 'connection' | 'auth' | 'quota_exhausted';
       status?: number;
       retryAfterMs?: number;
+      /** The provider's code and the field it names (`details.providerCode`, `details.param`). */
+      providerCode?: string;
+      param?: string;
       /** The error's message (default `scripted <kind>`). */
       message?: string;
     }
@@ -59,6 +62,8 @@ export class ScriptedProvider extends LlmProvider {
         ...details,
         status: step.status,
         retryAfterMs: step.retryAfterMs,
+        ...(step.providerCode !== undefined ? { providerCode: step.providerCode } : {}),
+        ...(step.param !== undefined ? { param: step.param } : {}),
       });
     }
     if ('safety' in step) {

@@ -112,7 +112,9 @@ export class BufferedUsageLedger extends UsageLedger {
   }
 
   private normalise(e: UsageRecord): UsageRecord {
-    const status = e.status === 'error' || e.status === 'safety_block' || e.status === 'aborted' ? e.status : 'ok';
+    const status = (['error', 'safety_block', 'aborted', 'rejected'] as const).includes(e.status as never)
+      ? e.status
+      : 'ok';
     const preview =
       this.options.storePreview && typeof e.preview === 'string' && e.preview.length > 0
         ? truncate(this.redactor.redact(e.preview), this.options.previewChars ?? 200)

@@ -2,8 +2,10 @@ import { hourStart } from '@app/common';
 /**
  * Outcome of one LLM call as the ledger stores it. `aborted`: the client went away before the answer was
  * complete; what the provider was asked for and generated is still paid (its tokens and cost are recorded).
+ * `rejected`: the provider refused the request itself as invalid (a prompt over the context window, an invalid
+ * argument: the caller's 400, error type `bad_request`); a request, not an error of the service.
  */
-export type UsageStatus = 'ok' | 'error' | 'safety_block' | 'aborted';
+export type UsageStatus = 'ok' | 'error' | 'safety_block' | 'aborted' | 'rejected';
 
 /**
  * One LLM call. No raw prompt or answer: a hash and lengths, plus an optional redacted preview that is only
@@ -155,7 +157,7 @@ export function rollUp(records: readonly UsageRecord[]): HourlyUsage[] {
       row = emptyHourly(hour, r.endpoint, r.provider, r.model);
       rows.set(key, row);
     }
-    // An aborted call is a request (its tokens and cost were spent), not an error.
+    // An aborted call is a request (its tokens and cost were spent), not an error; nor is a rejected one (the caller's).
     row.requests += 1;
     if (r.status === 'error') row.errors += 1;
     if (r.status === 'safety_block') row.safetyBlocks += 1;

@@ -15,6 +15,12 @@ export const LLM_ERRORS = defineErrorCodes({
   COST_CAP_EXCEEDED: { status: 422, title: 'Cost cap exceeded' },
   /** The provider kept rate-limiting, or answered 503 with a Retry-After. */
   UPSTREAM_UNAVAILABLE: { status: 503, title: 'Upstream model provider unavailable' },
+  /**
+   * The provider refused the request itself as invalid (HTTP 400/413/422, Google's INVALID_ARGUMENT): a prompt over the
+   * model's context window (`providerCode: context_length_exceeded`), an argument it does not take (`param`). The
+   * caller's to change: not retried, not counted against the provider (circuit, error rate).
+   */
+  PROVIDER_REJECTED_REQUEST: { status: 400, title: 'Request rejected by the model provider' },
   /** Every model of the chain has its circuit open. */
   CIRCUIT_OPEN: { status: 503, title: 'Circuit breaker open' },
   /**
@@ -34,6 +40,7 @@ const CALL_FAILURES = {
   UPSTREAM_ERROR: HTTP_ERRORS.UPSTREAM_ERROR,
   UPSTREAM_TIMEOUT: HTTP_ERRORS.UPSTREAM_TIMEOUT,
   UPSTREAM_UNAVAILABLE: LLM_ERRORS.UPSTREAM_UNAVAILABLE,
+  PROVIDER_REJECTED_REQUEST: LLM_ERRORS.PROVIDER_REJECTED_REQUEST,
   CIRCUIT_OPEN: LLM_ERRORS.CIRCUIT_OPEN,
   NO_CAPACITY: LLM_ERRORS.NO_CAPACITY,
 } as const;
@@ -51,15 +58,24 @@ export interface FailureContext {
   retryAfterSeconds: number | null;
   /** NO_CAPACITY: the saturated resource. */
   resource?: SaturatedResource;
+  /** The last failure's code in the provider's words (OpenAI `error.code`, Google `ErrorInfo.reason` or status). */
+  providerCode?: string;
+  /** The request field the provider named (OpenAI `error.param`). */
+  param?: string;
 }
 
 /**
  * A call that failed after retries and fallbacks. 504 when the last failure was a timeout; 503 when the
- * circuits were open, no capacity was free, or the upstream kept rate-limiting (with Retry-After); 502
- * for any other upstream failure.
+ * circuits were open, no capacity was free, or the upstream kept rate-limiting (with Retry-After); 400 when the
+ * provider refused the request itself (PROVIDER_REJECTED_REQUEST); 502 for any other upstream failure.
  */
 export class LlmCallFailedError extends DomainError {
   declare readonly code: CallFailureCode;
+
+  /** The provider refused the request itself: the caller's to change, not a failure of the provider. */
+  get rejected(): boolean {
+    return this.code === 'PROVIDER_REJECTED_REQUEST';
+  }
 
   constructor(
     code: CallFailureCode,
@@ -79,6 +95,8 @@ export class LlmCallFailedError extends DomainError {
         errorType: context.lastErrorKind,
         retryAfterSeconds: context.retryAfterSeconds,
         ...(context.resource !== undefined ? { resource: context.resource } : {}),
+        ...(context.providerCode !== undefined ? { providerCode: context.providerCode } : {}),
+        ...(context.param !== undefined ? { param: context.param } : {}),
       },
       context.retryAfterSeconds !== null ? { 'retry-after': String(context.retryAfterSeconds) } : {},
       options,

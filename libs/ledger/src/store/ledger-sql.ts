@@ -253,9 +253,10 @@ export function toHourly(row: Record<string, unknown>): HourlyUsage {
 /**
  * The calls whose latency the windows count: not an abandoned one (its latency measures the client's patience), nor a
  * refusal that reached no model (circuit open, no capacity: about 0.3 ms, which pulled the p50 and p95 down exactly
- * during an outage). Shared by the window SQL and `rollUpSlots` (window-rollup.ts, `isTimed`).
+ * during an outage), nor a request the provider rejected at once as invalid (`rejected`: no answer was generated).
+ * Shared by the window SQL and `rollUpSlots` (window-rollup.ts, `isTimed`).
  */
-export const TIMED_SQL = `(status <> 'aborted' AND COALESCE(error_type, '') NOT IN ('circuit_open', 'no_capacity'))`;
+export const TIMED_SQL = `(status NOT IN ('aborted', 'rejected') AND COALESCE(error_type, '') NOT IN ('circuit_open', 'no_capacity'))`;
 /** SQL of each window measure over `usage_records` (flags are a JSON array of fixed names). */
 export const WINDOW_SQL: Record<WindowMeasure, string> = {
   requests: 'COUNT(*)',

@@ -65,7 +65,7 @@ const hasFlag = (r: UsageRecord, flag: string): boolean => r.flags.includes(flag
 
 /** A call whose latency the windows count: the same rule as `TIMED_SQL` (ledger-sql.ts). */
 const isTimed = (r: UsageRecord): boolean =>
-  r.status !== 'aborted' && r.errorType !== 'circuit_open' && r.errorType !== 'no_capacity';
+  r.status !== 'aborted' && r.status !== 'rejected' && r.errorType !== 'circuit_open' && r.errorType !== 'no_capacity';
 
 /** One record's contribution to each window measure: the same definitions as `WINDOW_SQL` (ledger-sql.ts). */
 function measuresOf(r: UsageRecord): Record<WindowMeasure, number> {

@@ -1,5 +1,14 @@
 import { LlmProviderError } from '../ports/llm-provider.port';
-import { abortKind, parseRetryAfter, retryAfterFrom, toProviderError, upstreamMessage } from './upstream-errors';
+import {
+  abortKind,
+  classifyErrorBody,
+  parseGoDuration,
+  parseRetryAfter,
+  retryAfterFrom,
+  toProviderError,
+  upstreamHttpError,
+  upstreamMessage,
+} from './upstream-errors';
 import { UpstreamConnectionError } from '@app/common';
 import { UpstreamHttpError } from './upstream-http.error';
 
@@ -75,5 +84,150 @@ describe('toProviderError', () => {
   it('maps unreadable bodies and codeless surprises to invalid_response', () => {
     expect(toProviderError(new SyntaxError('Unexpected token'), context).kind).toBe('invalid_response');
     expect(toProviderError(new Error('weird'), context).kind).toBe('invalid_response');
+  });
+});
+
+/** Error bodies as the providers send them (the words of their documentation and of reported answers). */
+const OPENAI_CONTEXT = JSON.stringify({
+  error: {
+    message:
+      "This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens. Please reduce the length of the messages.",
+    type: 'invalid_request_error',
+    param: 'messages',
+    code: 'context_length_exceeded',
+  },
+});
+const OPENAI_QUOTA = JSON.stringify({
+  error: {
+    message: 'You exceeded your current quota, please check your plan and billing details.',
+    type: 'insufficient_quota',
+    param: null,
+    code: 'insufficient_quota',
+  },
+});
+const GEMINI_CONTEXT = JSON.stringify({
+  error: {
+    code: 400,
+    message: 'The input token count (1201234) exceeds the maximum number of tokens allowed (1048576).',
+    status: 'INVALID_ARGUMENT',
+  },
+});
+const GEMINI_BAD_KEY = JSON.stringify({
+  error: {
+    code: 400,
+    message: 'API key not valid. Please pass a valid API key.',
+    status: 'INVALID_ARGUMENT',
+    details: [
+      {
+        '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+        reason: 'API_KEY_INVALID',
+        domain: 'googleapis.com',
+        metadata: { service: 'generativelanguage.googleapis.com' },
+      },
+    ],
+  },
+});
+const GEMINI_PRECONDITION = JSON.stringify({
+  error: {
+    code: 400,
+    message: 'User location is not supported for the API use.',
+    status: 'FAILED_PRECONDITION',
+  },
+});
+
+const context = { provider: 'openai' as const, model: 'm', signal: new AbortController().signal };
+const mapped = (status: number, body: string, headers = {}): LlmProviderError =>
+  toProviderError(upstreamHttpError(status, headers, body), context);
+
+describe('what an error body says beyond its status', () => {
+  it("a prompt over the model's window is context_length_exceeded, in OpenAI's, Gemini's or llama.cpp's words", () => {
+    expect(classifyErrorBody(400, OPENAI_CONTEXT)).toEqual({
+      providerCode: 'context_length_exceeded',
+      param: 'messages',
+    });
+    expect(classifyErrorBody(400, GEMINI_CONTEXT)).toEqual({ providerCode: 'context_length_exceeded' });
+    const llamaCpp = JSON.stringify({
+      error: {
+        code: 400,
+        message: 'the request exceeds the available context size',
+        type: 'exceed_context_size_error',
+      },
+    });
+    expect(classifyErrorBody(400, llamaCpp).providerCode).toBe('context_length_exceeded');
+    const error = mapped(400, OPENAI_CONTEXT);
+    expect(error).toMatchObject({ kind: 'bad_request', retryable: false });
+    expect(error.details).toMatchObject({ status: 400, providerCode: 'context_length_exceeded', param: 'messages' });
+  });
+
+  it('an invalid argument keeps its code and param', () => {
+    const body = JSON.stringify({
+      error: {
+        message: "Invalid value for 'temperature'",
+        type: 'invalid_request_error',
+        param: 'temperature',
+        code: 'invalid_value',
+      },
+    });
+    expect(mapped(400, body).details).toMatchObject({ providerCode: 'invalid_value', param: 'temperature' });
+    expect(mapped(400, GEMINI_CONTEXT.replace('The input token count', 'Some count')).details.providerCode).toBe(
+      'INVALID_ARGUMENT',
+    );
+  });
+
+  it("OpenAI's 429 insufficient_quota is quota_exhausted: not retried (waiting does not clear it)", () => {
+    const error = mapped(429, OPENAI_QUOTA);
+    expect(error).toMatchObject({ kind: 'quota_exhausted', retryable: false });
+    expect(error.details.providerCode).toBe('insufficient_quota');
+    const limited = JSON.stringify({
+      error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' },
+    });
+    expect(mapped(429, limited)).toMatchObject({ kind: 'rate_limit', retryable: true });
+  });
+
+  it("Gemini's 400 API_KEY_INVALID and FAILED_PRECONDITION are ours (auth), not the caller's bad request", () => {
+    expect(mapped(400, GEMINI_BAD_KEY)).toMatchObject({ kind: 'auth', retryable: false });
+    expect(mapped(400, GEMINI_BAD_KEY).details.providerCode).toBe('API_KEY_INVALID');
+    expect(mapped(400, GEMINI_PRECONDITION).kind).toBe('auth');
+    expect(mapped(400, GEMINI_CONTEXT).kind).toBe('bad_request');
+  });
+
+  it('a body that is not JSON, or JSON without an error object, changes nothing', () => {
+    expect(classifyErrorBody(502, '<html><title>502 Bad Gateway</title></html>')).toEqual({});
+    expect(classifyErrorBody(400, '[1, 2]')).toEqual({});
+    expect(classifyErrorBody(400, 'null')).toEqual({});
+    expect(mapped(500, '{"error": "boom"}').kind).toBe('server');
+  });
+});
+
+describe("OpenAI's x-ratelimit-reset headers", () => {
+  it('reads Go durations', () => {
+    expect(parseGoDuration('20s')).toBe(20_000);
+    expect(parseGoDuration('1m30s')).toBe(90_000);
+    expect(parseGoDuration('6m0s')).toBe(360_000);
+    expect(parseGoDuration('250ms')).toBe(250);
+    expect(parseGoDuration('1.5s')).toBe(1_500);
+    expect(parseGoDuration('1h2m3s')).toBe(3_723_000);
+    for (const bad of [undefined, '', 'soon', '5', '-3s', 's']) expect(parseGoDuration(bad)).toBeUndefined();
+  });
+
+  it('a 429 without Retry-After waits for the exhausted limit to reset (else the sooner one)', () => {
+    const reset = { 'x-ratelimit-reset-requests': '2.5s', 'x-ratelimit-reset-tokens': '40ms' };
+    expect(retryAfterFrom({ ...reset, 'x-ratelimit-remaining-requests': '0' }, '', NOW)).toBe(2_500);
+    expect(retryAfterFrom({ ...reset, 'x-ratelimit-remaining-tokens': '0' }, '', NOW)).toBe(40);
+    expect(retryAfterFrom(reset, '', NOW)).toBe(40);
+    expect(retryAfterFrom({ ...reset, 'retry-after': '3' }, '', NOW)).toBe(3_000);
+    expect(mapped(429, '{}', { ...reset, 'x-ratelimit-remaining-requests': '0' }).details.retryAfterMs).toBe(2_500);
+  });
+});
+
+describe('an HTML error page (a proxy in front of the provider)', () => {
+  it('is named by its title, or its text without markup', () => {
+    const page =
+      '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+    expect(upstreamMessage(page)).toBe('502 Bad Gateway (an HTML page: a proxy in front of the provider?)');
+    expect(
+      upstreamMessage('<!DOCTYPE html><html><body><h1>Service &amp; more</h1><script>x()</script></body></html>'),
+    ).toBe('Service & more (an HTML page: a proxy in front of the provider?)');
+    expect(upstreamMessage('plain text <b>kept</b>')).toBe('plain text <b>kept</b>');
   });
 });

@@ -2,7 +2,7 @@ import { UpstreamConnectionError, UpstreamResponseTooLargeError } from '@app/com
 import type { LlmProviderName } from '@app/config';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type LlmErrorKind, LlmProviderError } from '../ports/llm-provider.port';
-import { UpstreamHttpError } from './upstream-http.error';
+import { type UpstreamErrorBody, UpstreamHttpError } from './upstream-http.error';
 
 const MAX_MESSAGE_CHARS = 300;
 /** A Retry-After beyond this is treated as this (a provider asking for a day is not waited for). */
@@ -53,7 +53,9 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 
 /**
  * The retry delay of a failed response: `retry-after-ms` (OpenAI), then `Retry-After`, then Google's
- * `google.rpc.RetryInfo` detail in a JSON error body (`"retryDelay": "17s"`, what the Gemini API sends on 429).
+ * `google.rpc.RetryInfo` detail in a JSON error body (`"retryDelay": "17s"`, what the Gemini API sends on 429), then
+ * OpenAI's `x-ratelimit-reset-requests` / `-tokens` (`"1m30s"`, `"250ms"`: when the exhausted limit is whole again;
+ * the one whose `x-ratelimit-remaining-*` is 0, else the sooner).
  */
 export function retryAfterFrom(headers: IncomingHttpHeaders, body: string, now = Date.now()): number | undefined {
   const ms = firstHeader(headers['retry-after-ms']);
@@ -61,10 +63,37 @@ export function retryAfterFrom(headers: IncomingHttpHeaders, body: string, now =
   const header = parseRetryAfter(firstHeader(headers['retry-after']), now);
   if (header !== undefined) return header;
   const match = body.includes('RetryInfo') ? /"retryDelay"\s*:\s*"(\d+(?:\.\d+)?)s"/.exec(body) : null;
-  return match?.[1] !== undefined ? clampDelay(Number(match[1]) * 1000) : undefined;
+  if (match?.[1] !== undefined) return clampDelay(Number(match[1]) * 1000);
+  return rateLimitReset(headers);
 }
 
-/** The human part of a provider's error body: `error.message` of a JSON body, else the text, truncated. */
+/** OpenAI's `x-ratelimit-reset-*` headers (see `retryAfterFrom`); undefined when none is readable. */
+function rateLimitReset(headers: IncomingHttpHeaders): number | undefined {
+  const limits = ['requests', 'tokens'].flatMap((limit) => {
+    const reset = parseGoDuration(firstHeader(headers[`x-ratelimit-reset-${limit}`]));
+    if (reset === undefined) return [];
+    return [{ reset, exhausted: firstHeader(headers[`x-ratelimit-remaining-${limit}`])?.trim() === '0' }];
+  });
+  const exhausted = limits.filter((limit) => limit.exhausted);
+  const resets = (exhausted.length > 0 ? exhausted : limits).map((limit) => limit.reset);
+  if (resets.length === 0) return undefined;
+  return clampDelay(exhausted.length > 0 ? Math.max(...resets) : Math.min(...resets));
+}
+
+/** A duration as OpenAI writes it (Go's format): `6m0s`, `1.5s`, `250ms`, `1h2m3s`; undefined otherwise. */
+export function parseGoDuration(value: string | undefined): number | undefined {
+  const match = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$/.exec(
+    value?.trim() ?? '',
+  );
+  if (match === null || match.slice(1).every((part) => part === undefined)) return undefined;
+  const [h = 0, m = 0, sec = 0, msec = 0] = match.slice(1).map((part) => (part === undefined ? 0 : Number(part)));
+  return ((h * 60 + m) * 60 + sec) * 1000 + msec;
+}
+
+/**
+ * The human part of a provider's error body: `error.message` of a JSON body, else the text (of an HTML page, such as a
+ * proxy's 502, its title, else its text without the markup), truncated.
+ */
 export function upstreamMessage(body: string): string {
   let message = body;
   try {
@@ -73,10 +102,77 @@ export function upstreamMessage(body: string): string {
     else if (typeof parsed.error?.message === 'string') message = parsed.error.message;
     else if (typeof parsed.message === 'string') message = parsed.message;
   } catch {
-    // not JSON: keep the text
+    if (/^\s*<(!doctype|html|head|body)\b/i.test(body)) message = htmlText(body);
   }
   message = message.replace(/\s+/g, ' ').trim();
   return message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message;
+}
+
+/** An HTML error page as text: its `<title>`, else its text without tags, scripts or styles. */
+function htmlText(html: string): string {
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(html)?.[1]?.trim();
+  const text =
+    title !== undefined && title !== ''
+      ? title
+      : html
+          .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, ' ')
+          .replace(/<[^>]*>/g, ' ')
+          .trim();
+  return `${text.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>')} (an HTML page: a proxy in front of the provider?)`;
+}
+
+/** What the messages of a prompt over the model's context window say, across providers and servers. */
+const CONTEXT_LENGTH_MESSAGE =
+  /maximum context length|context[ _]length[ _]exceeded|exceeds? the (available )?context (size|window|length)|input token count.*exceeds the maximum|prompt is too long/i;
+
+/**
+ * What a JSON error body says beyond its status: the provider's code (OpenAI `error.code`, else `error.type`; Google
+ * `ErrorInfo.reason`, else `error.status`), the field it names (`error.param`), and the kind when the body changes it:
+ * - a 429 `insufficient_quota` (OpenAI: billing, no credit left) is `quota_exhausted`: waiting does not clear it;
+ * - a 400 that refuses our API key (Google `API_KEY_INVALID`) or our account (`FAILED_PRECONDITION`: billing or region)
+ *   is `auth`: our configuration, not the caller's request.
+ * A prompt over the model's window is `providerCode: context_length_exceeded`, whichever words the provider used.
+ */
+export function classifyErrorBody(status: number, body: string): UpstreamErrorBody {
+  let error: Record<string, unknown> | undefined;
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    const candidate = (Array.isArray(parsed) ? parsed[0] : parsed) as { error?: unknown } | null;
+    if (candidate !== null && typeof candidate === 'object' && typeof candidate.error === 'object') {
+      error = (candidate.error ?? undefined) as Record<string, unknown> | undefined;
+    }
+  } catch {
+    // not JSON
+  }
+  const text = (value: unknown): string | undefined =>
+    typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, 100) : undefined;
+  const details = Array.isArray(error?.details) ? (error.details as unknown[]) : [];
+  const reason = details
+    .map((detail) => text((detail as { reason?: unknown } | null)?.reason))
+    .find((value) => value !== undefined);
+  const googleStatus = text(error?.status);
+  let providerCode = text(error?.code) ?? reason ?? text(error?.type) ?? googleStatus;
+  const message = typeof error?.message === 'string' ? error.message : upstreamMessage(body);
+  if (
+    status >= 400 &&
+    status < 500 &&
+    status !== 429 &&
+    (CONTEXT_LENGTH_MESSAGE.test(message) || providerCode === 'exceed_context_size_error')
+  ) {
+    providerCode = 'context_length_exceeded';
+  }
+  const param = text(error?.param);
+  let kind: LlmErrorKind | undefined;
+  if (status === 429 && (providerCode === 'insufficient_quota' || text(error?.type) === 'insufficient_quota')) {
+    kind = 'quota_exhausted';
+  } else if (status === 400 && (reason === 'API_KEY_INVALID' || googleStatus === 'FAILED_PRECONDITION')) {
+    kind = 'auth';
+  }
+  return {
+    ...(kind !== undefined ? { kind } : {}),
+    ...(providerCode !== undefined ? { providerCode } : {}),
+    ...(param !== undefined ? { param } : {}),
+  };
 }
 
 /**
@@ -120,10 +216,18 @@ export function toProviderError(
   if (error instanceof LlmProviderError) return error;
   const { provider, model, signal } = context;
   if (error instanceof UpstreamHttpError) {
+    const { kind, providerCode, param } = error.body;
     return new LlmProviderError(
-      kindForStatus(error.status),
+      kind ?? kindForStatus(error.status),
       `${provider} ${model}: ${error.message}`,
-      { provider, model, status: error.status, retryAfterMs: error.retryAfterMs },
+      {
+        provider,
+        model,
+        status: error.status,
+        retryAfterMs: error.retryAfterMs,
+        ...(providerCode !== undefined ? { providerCode } : {}),
+        ...(param !== undefined ? { param } : {}),
+      },
       { cause: error },
     );
   }
@@ -229,5 +333,10 @@ function truncate(text: string): string {
 
 /** The LLM adapters' error for a non-2xx answer: the provider's message and its retry delay kept. */
 export function upstreamHttpError(status: number, headers: IncomingHttpHeaders, body: string): UpstreamHttpError {
-  return new UpstreamHttpError(status, upstreamMessage(body), retryAfterFrom(headers, body));
+  return new UpstreamHttpError(
+    status,
+    upstreamMessage(body),
+    retryAfterFrom(headers, body),
+    classifyErrorBody(status, body),
+  );
 }

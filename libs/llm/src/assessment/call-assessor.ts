@@ -140,12 +140,12 @@ export class CallAssessor {
   }
 
   /** A failed call still counts its prompt's security findings. */
-  assessFailure(input: LlmCallInput, provider: string, model: string): void {
+  assessFailure(input: LlmCallInput, provider: string, model: string, status: 'error' | 'rejected' = 'error'): void {
     if (!input.inspection) return;
     this.qualityTelemetry.record(
       undefined,
       input.inspection.report,
-      this.callTelemetry.tags(input.endpoint, provider, model, 'error'),
+      this.callTelemetry.tags(input.endpoint, provider, model, status),
       input.inspection.action,
     );
   }

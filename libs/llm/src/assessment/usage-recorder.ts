@@ -104,7 +104,7 @@ export class UsageRecorder {
       ...this.base(input, prompt, startedAt, promptId),
       provider,
       model: ctx.model,
-      status: 'error',
+      status: error.rejected ? 'rejected' : 'error',
       errorType: ctx.lastErrorKind ?? 'unknown',
       latencyMs: Math.round(latencyMs * 100) / 100,
       inputTokens: 0,

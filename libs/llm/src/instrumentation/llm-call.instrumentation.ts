@@ -13,7 +13,7 @@ import { RATE_LIMIT_STATE_VALUE, type RateLimitState } from '../reliability/rate
 import type { SaturatedResource } from '../reliability/saturation';
 import { LATENCY_SLO_TAG, type LatencySloOutcome, LLM_METRICS as M, REASON_TAG, RESOURCE_TAG } from './llm-metrics';
 
-export type CallStatus = 'ok' | 'error' | 'safety_block' | 'aborted';
+export type CallStatus = 'ok' | 'error' | 'safety_block' | 'aborted' | 'rejected';
 
 /** The `error_type` of a call its client abandoned (`status:aborted`). */
 export const CLIENT_ABORT = 'client_abort';
@@ -155,32 +155,41 @@ export class LlmCallInstrumentation {
     prompt: string,
   ): void {
     const ctx = error.context;
+    const errorType = `${TAG.errorType}:${ctx.lastErrorKind ?? 'unknown'}`;
+    const retries = Math.max(0, ctx.attempts - ctx.modelsTried.length);
+    const line = {
+      prompt_id: promptId,
+      endpoint,
+      provider,
+      model: ctx.model,
+      status: error.rejected ? 'rejected' : 'error',
+      code: error.code,
+      error_type: ctx.lastErrorKind,
+      provider_code: ctx.providerCode,
+      attempts: ctx.attempts,
+      models_tried: ctx.modelsTried,
+      last_upstream_status: ctx.lastUpstreamStatus,
+      latency_ms: Math.round(latencyMs * 10) / 10,
+      detail: this.sanitizer.text(error.detail),
+      prompt: this.sanitizer.text(prompt),
+    };
+    if (error.rejected) {
+      // The provider refused the request itself (the caller's 400): a request with `status:rejected`, not an error
+      // (the error-rate monitor and the availability SLO count `status:error`), nor a failed answer, nor a latency.
+      const tags = this.tags(endpoint, provider, ctx.model, 'rejected');
+      this.metrics.increment(M.requests.name, 1, [...tags, errorType]);
+      this.common(tags, retries, ctx.modelsTried.length > 1, counters);
+      this.logger.info(line, 'llm call rejected by the provider as invalid');
+      return;
+    }
     const tags = this.tags(endpoint, provider, ctx.model, 'error');
-    const errorTags = [...tags, `${TAG.errorType}:${ctx.lastErrorKind ?? 'unknown'}`];
     this.metrics.distribution(M.latency.name, latencyMs, tags);
     this.metrics.increment(M.requests.name, 1, this.requestTags(tags, latencyMs));
-    this.metrics.increment(M.errors.name, 1, errorTags);
+    this.metrics.increment(M.errors.name, 1, [...tags, errorType]);
     // The user got no answer (502/503/504): a failed answer (`llm.failure_to_answer.count`, status:error).
     this.quality.failedAnswer(tags);
-    this.common(tags, Math.max(0, ctx.attempts - ctx.modelsTried.length), ctx.modelsTried.length > 1, counters);
-    this.logger.warn(
-      {
-        prompt_id: promptId,
-        endpoint,
-        provider,
-        model: ctx.model,
-        status: 'error',
-        code: error.code,
-        error_type: ctx.lastErrorKind,
-        attempts: ctx.attempts,
-        models_tried: ctx.modelsTried,
-        last_upstream_status: ctx.lastUpstreamStatus,
-        latency_ms: Math.round(latencyMs * 10) / 10,
-        detail: this.sanitizer.text(error.detail),
-        prompt: this.sanitizer.text(prompt),
-      },
-      'llm call failed',
-    );
+    this.common(tags, retries, ctx.modelsTried.length > 1, counters);
+    this.logger.warn(line, 'llm call failed');
   }
 
   /**

@@ -58,7 +58,7 @@ export const LLM_METRICS = {
     unit: 'request',
     tags: [...ERROR_TAGS, LATENCY_SLO_TAG],
     description:
-      'LLM calls, by final status (ok, error, safety_block, aborted). A call its client abandoned is `status:aborted` with `error_type:client_abort`, one cut by the graceful stop of the server (SHUTDOWN_GRACE_MS ran out) `error_type:shutdown` (the only calls with an error_type here); neither is an error. `latency_slo` is `met` or `missed` against HEALTH_LATENCY_SLO_MS on every call that ended (none on aborted ones): the latency SLO counts.',
+      "LLM calls, by final status (ok, error, safety_block, aborted, rejected). A call its client abandoned is `status:aborted` with `error_type:client_abort`, one cut by the graceful stop of the server (SHUTDOWN_GRACE_MS ran out) `error_type:shutdown`; one whose request the provider refused as invalid (a prompt over the context window: the caller's 400 PROVIDER_REJECTED_REQUEST) `status:rejected` with `error_type:bad_request` (the only calls with an error_type here); none is an error. `latency_slo` is `met` or `missed` against HEALTH_LATENCY_SLO_MS on every call that ended (none on aborted or rejected ones): the latency SLO counts.",
   },
   errors: {
     name: 'llm.error.count',

@@ -1,4 +1,5 @@
 import { badHostHeader, buildProblem, parseJsonBody } from '@app/common';
+import { LlmCallFailedError, type FailureContext } from '../llm.errors';
 import { toOpenAiError } from './openai-error.filter';
 
 /** The OpenAI error a thrown failure leaves /v1 as. */
@@ -56,5 +57,45 @@ describe('toOpenAiError: what a malformed request is called', () => {
     });
     expect(openAiOf(noHost)).toMatchObject({ status: 400, code: 'invalid_request', ours: 'MALFORMED_REQUEST' });
     expect(openAiOf(twoHosts)).toMatchObject({ status: 400, code: 'invalid_request', ours: 'MALFORMED_REQUEST' });
+  });
+});
+
+describe("toOpenAiError: a provider's refusal", () => {
+  const failure = (code: 'PROVIDER_REJECTED_REQUEST' | 'UPSTREAM_ERROR', context: Partial<FailureContext>) =>
+    new LlmCallFailedError(code, 'refused', {
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      modelsTried: ['gpt-4o-mini'],
+      attempts: 1,
+      lastUpstreamStatus: 400,
+      lastErrorKind: 'bad_request',
+      retryAfterSeconds: null,
+      ...context,
+    });
+  const render = (thrown: unknown) => toOpenAiError(thrown, buildProblem(thrown, { instance: '/v1/chat/completions' }));
+
+  it("of the request itself is a 400 with the provider's code and param (context_length_exceeded)", () => {
+    const response = render(
+      failure('PROVIDER_REJECTED_REQUEST', { providerCode: 'context_length_exceeded', param: 'messages' }),
+    );
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'context_length_exceeded',
+      param: 'messages',
+    });
+    expect(response.headers['x-control-plane-error-code']).toBe('PROVIDER_REJECTED_REQUEST');
+    expect(render(failure('PROVIDER_REJECTED_REQUEST', { providerCode: 'INVALID_ARGUMENT' })).body.error).toMatchObject(
+      { code: 'invalid_argument', param: null },
+    );
+  });
+
+  it('of our credentials or quota is a 502 the SDK must not retry', () => {
+    for (const kind of ['auth', 'quota_exhausted'] as const) {
+      const response = render(failure('UPSTREAM_ERROR', { lastErrorKind: kind, lastUpstreamStatus: 429 }));
+      expect(response.status).toBe(502);
+      expect(response.headers['x-should-retry']).toBe('false');
+    }
+    expect(render(failure('UPSTREAM_ERROR', { lastErrorKind: 'server' })).headers['x-should-retry']).toBeUndefined();
   });
 });

@@ -9,6 +9,7 @@ import {
   RequestValidationError,
   TraceIdProvider,
 } from '@app/common';
+import { LlmCallFailedError } from '../llm.errors';
 import type { OpenAiErrorDto } from './chat-completion.dto';
 import { OpenAiParamError } from './openai-compat.errors';
 
@@ -33,6 +34,8 @@ const BY_CODE: Record<string, { type: string; code: string | null }> = {
   UNAUTHORIZED: { type: 'invalid_request_error', code: 'invalid_api_key' },
   FORBIDDEN: { type: 'invalid_request_error', code: 'insufficient_permissions' },
   RATE_LIMITED: { type: 'requests', code: 'rate_limit_exceeded' },
+  // The provider refused the request itself: its own code (context_length_exceeded...) and param where it gave them.
+  PROVIDER_REJECTED_REQUEST: { type: 'invalid_request_error', code: 'invalid_request' },
 };
 
 /**
@@ -78,6 +81,9 @@ export function toOpenAiError(error: unknown, problem: ProblemResponse): OpenAiE
   if (error instanceof OpenAiParamError) {
     param = error.param;
     openAiCode = error.openAiCode;
+  } else if (error instanceof LlmCallFailedError && error.rejected) {
+    param = error.context.param ?? null;
+    openAiCode = error.context.providerCode?.toLowerCase() ?? openAiCode;
   } else if (error instanceof RequestValidationError && error.errors.length > 0) {
     const first = error.errors[0]!;
     param = first.field;
@@ -89,6 +95,9 @@ export function toOpenAiError(error: unknown, problem: ProblemResponse): OpenAiE
   const headers: Record<string, string> = { ...problem.headers, 'x-control-plane-error-code': code };
   if (traceId !== undefined) headers['x-request-id'] = traceId;
   if (code === 'BUDGET_EXCEEDED') headers['x-should-retry'] = 'false';
+  // Our credentials or our account's quota: no retry helps until the configuration is fixed.
+  const kind = error instanceof LlmCallFailedError ? error.context.lastErrorKind : null;
+  if (kind === 'auth' || kind === 'quota_exhausted') headers['x-should-retry'] = 'false';
   return { status: problem.status, headers, body: { error: { message, type: known.type, param, code: openAiCode } } };
 }
 

@@ -135,6 +135,7 @@ export class AttemptSpans {
     const status = error.details.status;
     span.setTag('llm.error_type', error.kind);
     span.setTag('llm.upstream_status', status);
+    if (error.details.providerCode !== undefined) span.setTag('llm.provider_code', error.details.providerCode);
     if (!ctx.llmobs) return;
     const held = heldOf(ctx, span);
     if (held) held.failure = status === undefined ? { kind: error.kind } : { kind: error.kind, status };

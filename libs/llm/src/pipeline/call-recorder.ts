@@ -99,7 +99,7 @@ export class CallRecorder {
     const latencyMs = performance.now() - ctx.started;
     const { provider, model } = error.context;
     this.telemetry.failed(ctx.input.endpoint, provider, error, latencyMs, ctx.counters, ctx.promptId, ctx.prompt);
-    this.assessor.assessFailure(ctx.input, provider, model);
+    this.assessor.assessFailure(ctx.input, provider, model, error.rejected ? 'rejected' : 'error');
     this.usage.failed(ctx.input, ctx.prompt, provider, error, latencyMs, ctx.startedAtMs, ctx.promptId);
     this.budget.release(ctx);
     return error;

@@ -9,9 +9,9 @@ import { ScriptedProvider } from '../../../../test/support/scripted-provider';
 import type { ChatCallOptions, LlmCallInput } from '../llm-call.types';
 import { LlmCallFailedError } from '../llm.errors';
 
-describe('FailureMapper: the 502/503 of a failed call, redaction, empty answers', () => {
+describe('FailureMapper: the 400/502/503 of a failed call, redaction, empty answers', () => {
   it('does not retry a non-retryable failure and answers 502 with context', async () => {
-    const provider = new ScriptedProvider().script('gemini-2.5-flash', { fail: 'bad_request', status: 400 });
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', { fail: 'auth', status: 403 });
     const { service, metrics } = await build({ LLM_MAX_RETRIES: '3' }, provider);
     const error = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
     expect(error).toBeInstanceOf(LlmCallFailedError);
@@ -19,12 +19,64 @@ describe('FailureMapper: the 502/503 of a failed call, redaction, empty answers'
     expect(error.code).toBe('UPSTREAM_ERROR');
     expect(error.context).toMatchObject({
       attempts: 1,
-      lastUpstreamStatus: 400,
-      lastErrorKind: 'bad_request',
+      lastUpstreamStatus: 403,
+      lastErrorKind: 'auth',
       model: 'gemini-2.5-flash',
     });
     expect(provider.calls).toHaveLength(1);
-    expect(named(metrics, 'llm.error.count')[0]!.tags).toContain('error_type:bad_request');
+    expect(named(metrics, 'llm.error.count')[0]!.tags).toContain('error_type:auth');
+  });
+
+  it("answers the provider's refusal of the request itself with 400 naming why, recorded as rejected, not as an error", async () => {
+    const message =
+      "openai gemini-2.5-flash: upstream answered HTTP 400: This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens.";
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', {
+      fail: 'bad_request',
+      status: 400,
+      message,
+      providerCode: 'context_length_exceeded',
+      param: 'messages',
+    });
+    const { service, metrics, ledger, ledgerStore } = await build({ LLM_MAX_RETRIES: '3' }, provider);
+    const error = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(error).toBeInstanceOf(LlmCallFailedError);
+    expect(error).toMatchObject({ status: 400, code: 'PROVIDER_REJECTED_REQUEST' });
+    expect(error.detail).toMatch(
+      /^The prompt is longer than the model accepts.*answered HTTP 400: This model's maximum/,
+    );
+    expect(error.extensions).toMatchObject({
+      errorType: 'bad_request',
+      providerCode: 'context_length_exceeded',
+      param: 'messages',
+      lastUpstreamStatus: 400,
+    });
+    expect(provider.calls).toHaveLength(1);
+    // A request (status:rejected), not an error: neither the error-rate monitor nor the availability SLO counts it.
+    expect(named(metrics, 'llm.error.count')).toHaveLength(0);
+    expect(named(metrics, 'llm.failure_to_answer.count')).toHaveLength(0);
+    expect(named(metrics, 'llm.request.count')[0]!.tags).toEqual(
+      expect.arrayContaining(['status:rejected', 'error_type:bad_request']),
+    );
+    await ledger.flush();
+    const [row] = await ledgerStore.records(0, Date.now() + 60_000, 10);
+    expect(row).toMatchObject({ status: 'rejected', errorType: 'bad_request' });
+  });
+
+  it('does not retry an exhausted quota, nor hold the model as rate-limited: 502 quota_exhausted at once', async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', {
+      fail: 'quota_exhausted',
+      status: 429,
+      providerCode: 'insufficient_quota',
+    });
+    const { service, breakers } = await build({ LLM_MAX_RETRIES: '3' }, provider);
+    const error = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(error).toMatchObject({ status: 502, code: 'UPSTREAM_ERROR' });
+    expect(error.context).toMatchObject({ attempts: 1, lastErrorKind: 'quota_exhausted', retryAfterSeconds: null });
+    expect(provider.calls).toHaveLength(1);
+    expect(breakers.states()['gemini-2.5-flash']).toBe('closed');
+    // The next call goes straight to the provider: no rate-limit hold kept it waiting.
+    provider.script('gemini-2.5-flash', { ok: 'back' });
+    expect((await service.complete(input())).answer).toBe('back');
   });
 
   it('redacts what an upstream error echoes (a key, an e-mail) before the client, the span or the log sees it', async () => {

@@ -177,13 +177,30 @@ export class FailureMapper {
         ? ` (no more attempts: the call's deadline of ${deadlineMs} ms was reached)`
         : '';
     const detail = `${this.provider.name} failed after ${attempts} attempt(s) on ${modelsTried.join(', ')}: ${lastError?.message ?? 'unknown error'}${stopped}`;
+    const { providerCode, param } = lastError?.details ?? {};
     const context = {
       model: modelsTried[modelsTried.length - 1]!,
       modelsTried,
       attempts,
       lastUpstreamStatus,
       lastErrorKind: kind,
+      ...(providerCode !== undefined ? { providerCode } : {}),
+      ...(param !== undefined ? { param } : {}),
     };
+    // The provider refused the request itself (the last model of the chain too): the caller's to change, a 400.
+    if (kind === 'bad_request') {
+      const why =
+        providerCode === 'context_length_exceeded'
+          ? 'The prompt is longer than the model accepts (its context window): shorten it'
+          : `The provider refused the request as invalid${param !== undefined ? ` (${param})` : ''}`;
+      const answered = lastError!.message.replace(/^\S+ \S+: (upstream answered )?/, '');
+      return this.failure(
+        'PROVIDER_REJECTED_REQUEST',
+        `${why}. ${this.provider.name} ${context.model} answered ${answered}`,
+        { ...context, retryAfterSeconds: null },
+        lastError,
+      );
+    }
     if (kind === 'timeout')
       return this.failure('UPSTREAM_TIMEOUT', detail, { ...context, retryAfterSeconds: null }, lastError);
     // Rate limited, or unavailable with a Retry-After (an upstream 503 saying when to come back): the client gets

@@ -228,9 +228,10 @@ export class FallbackChain {
     error: LlmProviderError,
   ): void {
     const drill = error.message.startsWith('drill:');
-    // Not a sign that the provider is down: a drill, the request itself (4xx), or a 200 without text (a caller's
-    // prompt can cause one; it is retried and falls back, but never opens the circuit of every caller).
-    if (drill || ['auth', 'not_found', 'bad_request', 'empty_response'].includes(error.kind)) {
+    // Not a sign that the provider is down: a drill, the request itself (4xx), our credentials or account (auth,
+    // quota_exhausted: readiness says so), or a 200 without text (a caller's prompt can cause one; it is retried and
+    // falls back, but never opens the circuit of every caller).
+    if (drill || ['auth', 'quota_exhausted', 'not_found', 'bad_request', 'empty_response'].includes(error.kind)) {
       breaker.release();
       gate.release(ticket);
     } else if (error.kind === 'rate_limit') {

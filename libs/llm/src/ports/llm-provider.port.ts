@@ -113,9 +113,10 @@ export type LlmErrorKind =
   | 'timeout' // per-attempt timeout or upstream 504/408
   | 'server' // 5xx
   | 'connection' // refused, reset, DNS...
-  | 'auth' // 401/403
+  | 'auth' // 401/403, or a 400 that refuses our key (Gemini's API_KEY_INVALID) or account (FAILED_PRECONDITION)
+  | 'quota_exhausted' // a 429 that does not clear by waiting: OpenAI's insufficient_quota (billing)
   | 'not_found' // 404: unknown model
-  | 'bad_request' // other 4xx
+  | 'bad_request' // other 4xx: the request itself (the caller's: context too long, an invalid argument)
   | 'aborted' // the client went away
   | 'invalid_response' // a 200 the adapter could not read
   | 'empty_response'; // a 200 with no answer text and no safety block (the service's check, for every provider)
@@ -128,6 +129,21 @@ export const RETRYABLE_KINDS: ReadonlySet<LlmErrorKind> = new Set([
   'empty_response',
 ]);
 
+export interface LlmProviderErrorDetails {
+  provider: LlmProviderName;
+  model: string;
+  status?: number;
+  retryAfterMs?: number;
+  /**
+   * The provider's own word for the failure, when its body gave one: OpenAI's `error.code` (else `error.type`), Google's
+   * `ErrorInfo.reason` (else `error.status`); `context_length_exceeded` for a prompt over the model's window, whatever
+   * the provider called it.
+   */
+  providerCode?: string;
+  /** The request field the provider named (OpenAI's `error.param`). */
+  param?: string;
+}
+
 /** A provider failure, as every adapter reports it (never an SDK error type). */
 export class LlmProviderError extends Error {
   readonly retryable: boolean;
@@ -135,7 +151,7 @@ export class LlmProviderError extends Error {
   constructor(
     readonly kind: LlmErrorKind,
     message: string,
-    readonly details: { provider: LlmProviderName; model: string; status?: number; retryAfterMs?: number },
+    readonly details: LlmProviderErrorDetails,
     options?: { cause?: unknown },
   ) {
     super(message, options);
