@@ -191,6 +191,7 @@ export async function buildLlmPipeline(env: Record<string, string>, provider: Sc
   return {
     service: moduleRef.get(LlmService),
     breakers: moduleRef.get(CircuitBreakers),
+    readiness: moduleRef.get(ReadinessRegistry),
     router: moduleRef.get(ModelRouter),
     bookkeeping: moduleRef.get(CallBookkeeping),
     metrics,

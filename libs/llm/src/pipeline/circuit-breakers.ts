@@ -1,22 +1,40 @@
-import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { ReadinessRegistry } from '@app/telemetry';
 import { LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
-import { LlmProvider } from '../ports/llm-provider.port';
+import { LlmProvider, type LlmProviderError } from '../ports/llm-provider.port';
 import { CircuitBreaker, type CircuitState } from '../reliability/circuit-breaker';
 
 const GAUGE_INTERVAL_MS = 10_000;
 
+/** Where to look when the provider refuses our credentials. */
+const CREDENTIALS: Record<string, string> = {
+  openai: 'OPENAI_API_KEY',
+  gemini: 'GEMINI_API_KEY',
+  vertex: 'the Application Default Credentials and GOOGLE_CLOUD_PROJECT (the Vertex AI API enabled, the role granted)',
+};
+
+/** The provider's last refusal of our credentials or account, until a call succeeds again. */
+interface AccountFailure {
+  kind: 'auth' | 'quota_exhausted';
+  status: number | undefined;
+  message: string;
+  at: string;
+}
+
 /**
  * The model chain (LLM_MODEL, then LLM_FALLBACK_MODELS) and a circuit breaker per provider+model: the
  * `llm.circuit.state` gauge on every change and every 10 s, and the `llmProvider` readiness check
- * (degraded when every circuit is open).
+ * (degraded when every circuit is open, or when the provider's last answer refused our credentials or our account's
+ * quota: `auth`, `quota_exhausted`, until a call succeeds again; an `error` log line when that starts).
  */
 @Injectable()
 export class CircuitBreakers implements OnModuleInit, OnModuleDestroy {
   readonly chain: readonly string[];
   private readonly breakers = new Map<string, CircuitBreaker>();
   private gaugeTimer?: NodeJS.Timeout;
+  private accountFailure: AccountFailure | undefined;
+  private readonly logger = new Logger('LlmProvider');
 
   constructor(
     private readonly config: AppConfig,
@@ -32,6 +50,8 @@ export class CircuitBreakers implements OnModuleInit, OnModuleDestroy {
     this.readiness.register('llmProvider', () => {
       const open = [...this.breakers.values()].filter((b) => b.current() === 'open').map((b) => b.key);
       const label = `${this.provider.name}${this.provider.simulated ? ' (simulated: no real model is called)' : ''}; chain ${this.chain.join(' → ')}`;
+      const refused = this.accountFailure;
+      if (refused !== undefined) return { status: 'degraded', detail: `${label}; ${this.describe(refused)}` };
       return open.length === this.chain.length
         ? { status: 'degraded', detail: `${label}; every circuit is open` }
         : { status: 'ok', detail: open.length > 0 ? `${label}; open circuits: ${open.join(', ')}` : label };
@@ -55,6 +75,43 @@ export class CircuitBreakers implements OnModuleInit, OnModuleDestroy {
       this.breakers.set(model, breaker);
     }
     return breaker;
+  }
+
+  /**
+   * A failed attempt: one that refused our credentials (`auth`) or our account's quota (`quota_exhausted`) marks the
+   * provider as misconfigured until a call succeeds (logged once, at `error`, when it starts or changes kind).
+   */
+  onFailure(error: LlmProviderError): void {
+    if (error.kind !== 'auth' && error.kind !== 'quota_exhausted') return;
+    const previous = this.accountFailure;
+    this.accountFailure = {
+      kind: error.kind,
+      status: error.details.status,
+      message: error.message,
+      at: new Date().toISOString(),
+    };
+    if (previous?.kind !== error.kind) {
+      this.logger.error(
+        { provider: this.provider.name, error_type: error.kind, upstream_status: error.details.status ?? null },
+        `${this.describe(this.accountFailure)}: every call fails until this is fixed`,
+      );
+    }
+  }
+
+  /** A call answered: the provider takes our credentials. */
+  onSuccess(): void {
+    if (this.accountFailure === undefined) return;
+    this.logger.log(`${this.provider.name} answers again: our credentials and quota are accepted`);
+    this.accountFailure = undefined;
+  }
+
+  private describe(failure: AccountFailure): string {
+    const status = failure.status !== undefined ? `HTTP ${failure.status}, ` : '';
+    const what =
+      failure.kind === 'auth'
+        ? `${this.provider.name} refuses our credentials (${status}${failure.at}); check ${CREDENTIALS[this.provider.name] ?? 'the provider credentials'}`
+        : `${this.provider.name} says our account's quota is exhausted (${status}${failure.at}); check the provider account's plan and billing`;
+    return `${what}: ${failure.message}`;
   }
 
   states(): Record<string, CircuitState> {

@@ -79,6 +79,27 @@ describe('FailureMapper: the 400/502/503 of a failed call, redaction, empty answ
     expect((await service.complete(input())).answer).toBe('back');
   });
 
+  it('says on readiness that the provider refuses our credentials or quota, until a call succeeds again', async () => {
+    const provider = new ScriptedProvider().script(
+      'gemini-2.5-flash',
+      { fail: 'auth', status: 401, message: 'openai gemini-2.5-flash: upstream answered HTTP 401: Incorrect API key' },
+      { fail: 'quota_exhausted', status: 429, message: 'openai gemini-2.5-flash: upstream answered HTTP 429: quota' },
+      { ok: 'fixed' },
+    );
+    const { service, readiness } = await build({}, provider);
+    expect((await readiness.run()).llmProvider!.status).toBe('ok');
+    await service.complete(input()).catch(() => undefined);
+    const refused = (await readiness.run()).llmProvider!;
+    expect(refused.status).toBe('degraded');
+    expect(refused.detail).toMatch(
+      /refuses our credentials \(HTTP 401, .*\); check OPENAI_API_KEY: .*Incorrect API key/,
+    );
+    await service.complete(input()).catch(() => undefined);
+    expect((await readiness.run()).llmProvider!.detail).toMatch(/quota is exhausted \(HTTP 429, .*billing/);
+    await service.complete(input());
+    expect((await readiness.run()).llmProvider!.status).toBe('ok');
+  });
+
   it('redacts what an upstream error echoes (a key, an e-mail) before the client, the span or the log sees it', async () => {
     const key = 'sk-proj-AbCdEf0123456789xyzXYZ';
     const provider = new ScriptedProvider().script('gemini-2.5-flash', {

@@ -165,6 +165,7 @@ export class FallbackChain {
       try {
         const value = await this.runner.run(ctx, attempt, model, state.attempts, kind);
         breaker.onSuccess();
+        this.breakers.onSuccess();
         gate.onSuccess(ticket);
         keepSlot = kind.holdsSlot;
         const { attempts, retries, modelsTried, lastUpstreamStatus } = state;
@@ -242,6 +243,7 @@ export class FallbackChain {
       breaker.onFailure();
       gate.onFailure(ticket);
     }
+    this.breakers.onFailure(error);
     if (error.kind === 'rate_limit') ctx.counters.rateLimits += 1;
     if (error.kind === 'timeout') ctx.counters.timeouts += 1;
   }
