@@ -213,7 +213,8 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     expect(insight.status).toBe(201);
     expect(state.incidents).toHaveLength(2);
     const created = state.incidents[1]!;
-    expect(created.attributes.title).toBe('ML Insight: cost_anomaly - Spend up 40% in an hour');
+    // The metric is the insight's group: the title names it.
+    expect(created.attributes.title).toBe('ML Insight: cost_anomaly {llm.request.cost_usd} - Spend up 40% in an hour');
     expect(state.fieldValue(created, 'severity')).toBe('SEV-3');
     expect(created.attributes.customer_impacted).toBe(false);
     expect(cell(created)).toMatch(
@@ -335,7 +336,8 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
       transition: 'Triggered',
       priority: 'P2',
       scope: 'service:llm-cp-e2e,env:e2e',
-      message: '%%%\nError ratio 8% for jane.doe@example.com\n%%%',
+      message:
+        '%%%\n@slack-llm-oncall Error ratio 8% for jane.doe@example.com\n\n@webhook-llm-control-plane-incidents\n%%%',
       tags: 'monitor, service:llm-cp-e2e, runbook:llm-error-rate, severity:sev-1',
       link: 'https://app.datadoghq.test/event/event?id=777',
       date: '1767225600000',
@@ -362,10 +364,13 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     });
     await until('webhook incident delivered', () => (state.incidents.length === 1 ? true : undefined));
     const incident = state.incidents[0]!;
+    // The group in the title; the monitor's notification handles neither there nor in the timeline cell.
     expect(incident.attributes.title).toBe(
-      'LLM (llm-cp-e2e, e2e): error ratio above 5% - Error ratio 8% for [REDACTED:EMAIL]',
+      'LLM (llm-cp-e2e, e2e): error ratio above 5% {env:e2e,service:llm-cp-e2e} - Error ratio 8% for [REDACTED:EMAIL]',
     );
     expect(JSON.stringify(incident.attributes)).not.toContain('jane.doe@example.com');
+    expect(`${incident.attributes.title} ${cell(incident)}`).not.toMatch(/@slack-llm-oncall|@webhook-llm/);
+    expect(cell(incident)).toContain('Error ratio 8% for [REDACTED:EMAIL]');
     const runbookFile = resolve(__dirname, '../runbooks/llm-error-rate.md');
     if (existsSync(runbookFile)) {
       const firstLine = readFileSync(runbookFile, 'utf8').split('\n')[0]!;

@@ -1,6 +1,7 @@
 import { BasicTextRedactor } from '@app/common';
 import { testConfig } from '../../../../test/support/app-config';
-import { IncidentContentBuilder } from './incident-content';
+import { growthRatio } from '../../../../test/support/growth';
+import { CONTENT_LIMITS, IncidentContentBuilder, stripNotificationHandles } from './incident-content';
 
 const config = testConfig({
   DD_SERVICE: 'llm-cp',
@@ -90,5 +91,72 @@ describe('IncidentContentBuilder', () => {
     );
     // A value redaction leaves as it is keeps the key it always had (open incidents still match after an upgrade).
     expect(builder.identity('M', 7, 'env:prod').dedupeKey).toBe('id:7|group:env:prod');
+  });
+
+  it('names the group in the title: the incidents of a multi-alert monitor are told apart in a list', () => {
+    // The title was `<monitor> - <message>` for every group: an on-call scanning the incident list saw the same line
+    // for model:gemini-2.5-pro and model:gemini-2.5-flash; the group was only in the cp_group field.
+    const of = (group: string) =>
+      builder.build({ ...alert, monitorId: 7, group, message: 'Circuit breaker open' }, 'r').title;
+    expect(of('model:gemini-2.5-pro,provider:gemini')).toBe(
+      'LLM error ratio {model:gemini-2.5-pro,provider:gemini} - Circuit breaker open',
+    );
+    expect(of('model:gemini-2.5-flash,provider:gemini')).toBe(
+      'LLM error ratio {model:gemini-2.5-flash,provider:gemini} - Circuit breaker open',
+    );
+    // No group (an API alert, a monitor not grouped): as before.
+    expect(of('')).toBe('LLM error ratio - Circuit breaker open');
+    // The group as shown: redacted, bounded; the monitor and the group fit before the message does.
+    expect(of('user:jane.doe@example.com')).toBe('LLM error ratio {user:[REDACTED:EMAIL]} - Circuit breaker open');
+    const long = builder.build(
+      { ...alert, monitorName: 'M'.repeat(400), group: `k:${'v'.repeat(600)}`, message: 'x'.repeat(400) },
+      'r',
+    ).title;
+    expect(long.length).toBeLessThanOrEqual(CONTENT_LIMITS.title);
+    expect(long).toMatch(/^M+… \{k:v+…\}/);
+    const longMessage = builder.build({ ...alert, group: 'model:a', message: 'y'.repeat(400) }, 'r').title;
+    expect(longMessage).toBe(`LLM error ratio {model:a} - ${'y'.repeat(CONTENT_LIMITS.titleMessage - 1)}…`);
+  });
+
+  it('takes Datadog notification handles out of the title and the timeline cell, not an @ in code or words', () => {
+    // $EVENT_MSG carries the monitor's handles: they reached the title and the first timeline cell, where Datadog
+    // may notify them again.
+    const message = [
+      '@webhook-llm-control-plane-incidents @slack-oncall Error ratio 9% on model:gemini-2.5-pro.',
+      'Escalate to [@pagerduty-llm] or @user@example.com; cc (@team-llm-platform)',
+      'Reported by jane@example.com, see `@Injectable()`, @types/node and a@b.',
+      '```',
+      '@slack-in-code stays',
+      '```',
+      'Price @ 5 USD, notify @slack-oncall.',
+    ].join('\n');
+    const { request, title } = builder.build({ ...alert, message }, 'r');
+    expect(title).toBe(
+      'LLM error ratio - Error ratio 9% on model:gemini-2.5-pro. Escalate to or ; cc Reported by [REDACTED:EMAIL], see `@Inj…',
+    );
+    const cell = request.runbookMarkdown;
+    for (const handle of ['@webhook-', '@slack-oncall', '@pagerduty-llm', '@user', '@team-llm']) {
+      expect(cell).not.toContain(handle);
+    }
+    // The brackets that held only handles go with them.
+    expect(cell).toContain('Escalate to  or ; cc \n');
+    expect(cell).not.toContain('example.com');
+    expect(cell).toContain('see `@Injectable()`, @types/node and a@b.');
+    expect(cell).toContain('```\n@slack-in-code stays\n```');
+    expect(cell).toContain('Price @ 5 USD, notify .');
+  });
+
+  it('strips handles in linear time (long runs of name characters, many handles, brackets left open)', () => {
+    const inputs: ((n: number) => string)[] = [
+      (n) => `@${'a.'.repeat(n)}/`,
+      (n) => `[${'@a '.repeat(n)}`,
+      (n) => `\`\`\`x\`\`\`${'@a '.repeat(n)}`,
+      (n) => `@${'a'.repeat(n)}@${'b.'.repeat(n)}/`,
+      (n) => `${'@a'.repeat(n)}`,
+    ];
+    for (const input of inputs) {
+      // 8x the text: linear stays well under 24 (quadratic is 64).
+      expect(growthRatio((n) => stripNotificationHandles(input(n)), 1000, 8000)).toBeLessThan(24);
+    }
   });
 });

@@ -33,7 +33,15 @@ export interface BuiltIncident {
 /** Bounds of what goes into Datadog. */
 export const CONTENT_LIMITS = {
   monitorName: 150,
+  /** The group as the title shows it (the whole group, up to `field`, is in `cp_group`). */
+  titleGroup: 80,
   titleMessage: 100,
+  /**
+   * The whole title. Datadog declares no bound for it (`IncidentCreateAttributes.title` is a plain required string in
+   * the v2 API schema and in @datadog/datadog-api-client's models); this one keeps it a line an incident list shows,
+   * and no longer than the 253 characters the titles always could be.
+   */
+  title: 250,
   field: 500,
   runbook: 20_000,
   message: 4000,
@@ -53,6 +61,45 @@ export function clip(text: string, max: number): string {
 }
 
 const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim();
+
+/**
+ * A Datadog notification handle: `@` at the start of a token (not inside a word, an address, a path or a URL), a
+ * name of letters, digits and `_ + -` in dot-separated parts (`@slack-llm-oncall`, `@pagerduty-llm`,
+ * `@webhook-llm-control-plane-incidents`, `@team-x`), and for an e-mail handle `@<address>`
+ * (`@jane.doe@example.com`); a sentence's full stop after it is not part of it. Each quantifier is bounded by a
+ * character the next one cannot start with, so a run of name characters is read once.
+ */
+const HANDLE =
+  /(?<![\w.@/:+-])@[A-Za-z0-9_][\w+-]*(?:\.[\w+-]+)*(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?(?![\w@/]|\.[\w/])[ \t]*/g;
+/** Markdown code: a fenced block (unclosed: to the end, as markdown renders it) or an inline span on one line. */
+const CODE = /```[\s\S]*?(?:```|$)|`[^`\n]*`/g;
+/** Where a handle was, while brackets it leaves empty are found (a private-use character). */
+const GONE = '\uE000';
+const EMPTIED = /\[[ \t]*\uE000[ \t\uE000]*\]|\([ \t]*\uE000[ \t\uE000]*\)|\uE000/g;
+
+/** Prose (not code) without its handles, and without the brackets that held only handles (`[@slack-x]`). */
+function stripHandlesFromProse(prose: string): string {
+  if (!prose.includes('@')) return prose;
+  if (prose.includes(GONE)) return prose.replace(HANDLE, '');
+  return prose.replace(HANDLE, GONE).replace(EMPTIED, '');
+}
+
+/**
+ * `text` without Datadog notification handles (`@slack-…`, `@pagerduty-…`, `@webhook-…`, `@user@example.com`): a
+ * monitor's `$EVENT_MSG` carries the handles it notifies, and in an incident's title or timeline they are noise or
+ * notify again. An `@` inside a word or an address (`jane@example.com`: plain text, left to the PII redactor), in a
+ * path (`@types/node`) or in markdown code (`` `@Injectable()` ``, fenced blocks) is kept.
+ */
+export function stripNotificationHandles(text: string): string {
+  if (!text.includes('@')) return text;
+  let out = '';
+  let last = 0;
+  for (const code of text.matchAll(CODE)) {
+    out += stripHandlesFromProse(text.slice(last, code.index)) + code[0];
+    last = code.index + code[0].length;
+  }
+  return out + stripHandlesFromProse(text.slice(last));
+}
 
 /** The idempotency key of an outbox row: stored on the incident so that a retry finds what an attempt created. */
 export function idempotencyKeyOf(outboxId: string): string {
@@ -84,10 +131,24 @@ export function dashboardName(service: string, env: string): string {
 }
 
 /**
- * Builds what Datadog receives for an alert: the title (monitor name, " - ", the first 100 characters of the alert
+ * The incident title: the monitor, its group in braces when it has one (as Datadog writes a scope: the incidents of
+ * a multi-alert monitor differ by it), then " - " and the head of the alert message, within `CONTENT_LIMITS.title`
+ * (the monitor and the group come first: the message is cut, or left out, to fit).
+ */
+export function incidentTitle(monitor: string, group: string, message: string): string {
+  const scope = group && group !== NO_GROUP ? ` {${clip(group, CONTENT_LIMITS.titleGroup)}}` : '';
+  const head = `${clip(monitor, CONTENT_LIMITS.monitorName)}${scope}`;
+  const room = Math.min(CONTENT_LIMITS.titleMessage, CONTENT_LIMITS.title - head.length - 3);
+  const headline = room >= 10 ? clip(oneLine(message), room) : '';
+  return headline ? `${head} - ${headline}` : head;
+}
+
+/**
+ * Builds what Datadog receives for an alert: the title (`incidentTitle`: monitor name, group, the head of the alert
  * message), the severity, customer impact (SEV-1 and SEV-2, with a scope naming the service and env), the fields
  * (service, env, monitor, group, source), the runbook as the first timeline cell, links (dashboard, logs, traces,
- * monitor) and the notification handles. Every free text (message, runbook, monitor name, group, tags) goes through
+ * monitor) and the notification handles (`DATADOG_NOTIFY_HANDLES` only: the handles a monitor's message carries are
+ * taken out of it, `stripNotificationHandles`). Every free text (message, runbook, monitor name, group, tags) goes through
  * the `TextRedactor` first: alert messages can quote prompts and PII.
  */
 @Injectable()
@@ -121,9 +182,9 @@ export class IncidentContentBuilder {
   build(alert: IncidentAlert, outboxId: string): BuiltIncident {
     const { name: service, env } = this.config.service;
     const { monitor, group, dedupeKey } = this.identity(alert.monitorName, alert.monitorId, alert.group);
-    const message = this.clean(alert.message, CONTENT_LIMITS.message);
-    const headline = clip(oneLine(message), CONTENT_LIMITS.titleMessage);
-    const title = headline ? `${monitor} - ${headline}` : monitor;
+    // Handles first: redaction would make `@jane@example.com` an `@[REDACTED:EMAIL]` no longer seen as one.
+    const message = this.clean(stripNotificationHandles(alert.message), CONTENT_LIMITS.message);
+    const title = incidentTitle(monitor, group, message);
     const customerImpacted = alert.severity === 'SEV-1' || alert.severity === 'SEV-2';
     const runbook = this.clean(alert.runbookMarkdown, CONTENT_LIMITS.runbook);
     const request: IncidentRequest = {
