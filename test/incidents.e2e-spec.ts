@@ -405,6 +405,58 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     expect(service.stderr.join('')).not.toContain(SECRET);
   }, 30_000);
 
+  it('a Triggered past the dedupe window with an incident still open resolves that one in Datadog, naming the new one', async () => {
+    // Datadog sends Triggered again only after a Recovered: an incident still open then lost its Recovered. It was
+    // superseded locally and stayed active in Datadog for good. (A window of 0: every new alert is past it.)
+    const service = await start({ INCIDENTS_DEDUPE_WINDOW_MS: '0' });
+    await warmUp(service, state);
+    const payload = {
+      id: '901',
+      alert_id: '9100',
+      title: '[P3] [Triggered on {model:gemini-2.5-pro}] LLM (llm-cp-e2e, e2e): circuit open for a model',
+      transition: 'Triggered',
+      scope: 'model:gemini-2.5-pro',
+      message: '%%%\nCircuit open @slack-llm-oncall\n%%%',
+      tags: 'runbook:llm-circuit-open, severity:sev-3',
+      date: '1767225600000',
+    };
+    const hook = async (body: Record<string, unknown>): Promise<{ action: string }> => {
+      const res = await post(`${service.url}/incidents/webhook`, body, { 'x-webhook-secret': SECRET });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { action: string };
+    };
+    expect((await hook(payload)).action).toBe('opened');
+    await until('first incident delivered', () => (state.incidents.length === 1 ? true : undefined));
+    const old = state.incidents[0]!;
+    expect(old.attributes.title).toBe(
+      'LLM (llm-cp-e2e, e2e): circuit open for a model {model:gemini-2.5-pro} - Circuit open',
+    );
+    // Its Recovered never came; the monitor fires again.
+    expect((await hook({ ...payload, id: '903', date: '1767229200000' })).action).toBe('opened');
+    await until('old incident resolved', () => (state.fieldValue(old, 'state') === 'resolved' ? true : undefined));
+    expect(state.incidents).toHaveLength(2);
+    const next = state.incidents[1]!;
+    expect(state.fieldValue(next, 'state')).toBe('active');
+    const nextUrl = `https://app.datadoghq.test/incidents/${next.publicId}`;
+    expect(state.fieldValue(old, 'cp_note')).toEqual(
+      expect.stringMatching(
+        new RegExp(`^Resolved by the control plane, superseded by ${nextUrl}\\. .*Recovered was lost`),
+      ),
+    );
+    expect(old.attachments).toContainEqual({ title: 'Continued in', documentUrl: nextUrl });
+    // The new incident takes the recovery.
+    expect((await hook({ ...payload, id: '904', date: '1767229260000', transition: 'Recovered' })).action).toBe(
+      'resolved',
+    );
+    await until('new incident resolved', () => (state.fieldValue(next, 'state') === 'resolved' ? true : undefined));
+    const listed = (await (await fetch(`${service.url}/incidents?limit=10`)).json()) as {
+      entries: { outbox_id: string; kind: string; incident_state: string; state: string }[];
+    };
+    expect(listed.entries.filter((e) => e.incident_state === 'superseded').every((e) => e.state === 'delivered')).toBe(
+      true,
+    );
+  }, 30_000);
+
   it('refuses every webhook with 503 while INCIDENTS_WEBHOOK_SECRET is not set', async () => {
     const service = await start({ INCIDENTS_WEBHOOK_SECRET: '' });
     const res = await post(

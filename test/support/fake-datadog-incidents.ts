@@ -16,6 +16,8 @@ export interface FakeIncident {
 /** The state behind the fake v2 Incidents routes. */
 export class FakeIncidents {
   readonly incidents: FakeIncident[] = [];
+  /** Fields this org has not provisioned: a create or an update that sets one is refused (400), as Datadog may. */
+  readonly unknownFields = new Set<string>();
 
   /** Incidents opened with this idempotency key (more than one is a duplicate). */
   withKey(key: string): FakeIncident[] {
@@ -55,6 +57,12 @@ function wire(incident: FakeIncident): Record<string, unknown> {
 
 const bad = (message: string): DatadogReply => ({ status: 400, body: { errors: [message] } });
 
+/** A 400 naming the first field of `fields` the org does not know, if any. */
+function unknownField(state: FakeIncidents, fields: unknown): DatadogReply | undefined {
+  const name = isRecord(fields) ? Object.keys(fields).find((f) => state.unknownFields.has(f)) : undefined;
+  return name === undefined ? undefined : bad(`Field "${name}" does not exist`);
+}
+
 /**
  * Registers a stateful stand-in for the v2 Incidents routes the control plane uses: create, search (only the
  * `<field>:"<value>"` form the adapter sends, matched exactly), get, update (fields merged) and link attachments.
@@ -71,6 +79,8 @@ export function installIncidentRoutes(api: FakeDatadogApi): FakeIncidents {
     if (attributes.customer_impacted === true && typeof attributes.customer_impact_scope !== 'string') {
       return bad('customer_impact_scope is required when customer_impacted is true');
     }
+    const refused = unknownField(state, attributes.fields);
+    if (refused) return refused;
     const fields = (isRecord(attributes.fields) ? attributes.fields : {}) as FakeIncident['attributes']['fields'];
     const keyValue = fields.control_plane_key?.value;
     const incident: FakeIncident = {
@@ -112,6 +122,8 @@ export function installIncidentRoutes(api: FakeDatadogApi): FakeIncidents {
     if (!incident) return { status: 404, body: { errors: ['Not found'] } };
     const attributes = dataAttributes(request.body);
     if (!attributes) return bad('data.attributes is required');
+    const refused = unknownField(state, attributes.fields);
+    if (refused) return refused;
     incident.updates.push(attributes);
     if (isRecord(attributes.fields)) {
       Object.assign(incident.attributes.fields, attributes.fields as FakeIncident['attributes']['fields']);

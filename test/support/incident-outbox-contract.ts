@@ -143,6 +143,45 @@ export function incidentOutboxContract(name: string, harness: () => IncidentOutb
       expect((await store.recordAlert(alert(k.replace('group:*', 'group:env:prod'), 21_000))).action).toBe('opened');
     });
 
+    it('resolves the incident a new one supersedes in Datadog: an update row after the new create', async () => {
+      // Past the window the old incident was only closed locally: it stayed active in Datadog for good (for a
+      // Datadog monitor, its Recovered was lost; nothing else would ever resolve it).
+      const k = key('supersede');
+      const first = alert(k, 0, { severity: 'SEV-2' });
+      await store.recordAlert(first);
+      const next = alert(k, 5000 + WINDOW);
+      const late = await other.recordAlert(next);
+      expect(late).toMatchObject({ action: 'opened', outboxId: next.outboxId, superseded: first.outboxId });
+      const resolution = await store.get(`${next.outboxId}-supersedes`);
+      expect(resolution).toMatchObject({
+        kind: 'update',
+        incidentRef: first.outboxId,
+        state: 'pending',
+        title: first.title,
+        severity: 'SEV-2',
+        incidentState: 'superseded',
+      });
+      expect(resolution!.payload).toMatchObject({
+        state: 'resolved',
+        fields: { resolved_at: new Date(at(5000 + WINDOW)).toISOString() },
+        note: expect.stringContaining('Recovered was lost') as unknown,
+        successor: { outboxId: next.outboxId, title: next.title },
+      });
+      expect(resolution!.seq).toBeGreaterThan((await store.get(next.outboxId))!.seq);
+      // It goes once the old incident's create is delivered, after the new create (oldest first).
+      const t = 10_000 + WINDOW;
+      const claimed = await store.claimDue('w', at(t), LEASE, 1);
+      expect(claimed.map((e) => e.id)).toEqual([first.outboxId]);
+      await store.markDelivered(first.outboxId, 'w', { incidentId: 'dd-old', url: 'https://dd/old' }, at(t));
+      expect((await store.claimDue('w', at(t + 1), LEASE, 1)).map((e) => e.id)).toEqual([next.outboxId]);
+      await store.markDelivered(next.outboxId, 'w', { incidentId: 'dd-new', url: 'https://dd/new' }, at(t + 2));
+      const due = await other.claimDue('w2', at(t + 3), LEASE, 1);
+      expect(due.map((e) => [e.id, e.incidentId])).toEqual([[resolution!.id, 'dd-old']]);
+      // The new incident takes the recovery.
+      const recovery = await store.recordRecovery({ now: at(t + 4), dedupeKey: k, outboxId: randomUUID() });
+      expect(recovery).toMatchObject({ action: 'resolved', incidentRef: next.outboxId });
+    });
+
     it('a warning (update-only) updates an open incident and never opens one', async () => {
       const k = key('warn');
       expect(await store.recordAlert(alert(k, 0, { mode: 'update-only' }))).toEqual({ action: 'ignored' });

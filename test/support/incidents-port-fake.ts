@@ -4,6 +4,7 @@ import {
   type DeliveredIncident,
   type IncidentRequest,
   type IncidentUpdate,
+  type IncidentUpdateResult,
 } from '@app/datadog';
 
 type Operation = 'findByKey' | 'create' | 'update';
@@ -71,12 +72,13 @@ export class InMemoryIncidentsPort extends DatadogIncidentsPort {
     return { id, url: incident.url };
   }
 
-  async update(id: string, update: IncidentUpdate): Promise<void> {
+  async update(id: string, update: IncidentUpdate): Promise<IncidentUpdateResult> {
     const fault = await this.enter('update', id);
     const incident = this.incidents.find((i) => i.id === id);
     if (!incident) throw new DatadogApiError('incident update', 'HTTP 404: Not found', { status: 404 });
     incident.updates.push(update);
     if (fault?.kind === 'lost-answer') throw lost('incident update');
+    return {};
   }
 }
 

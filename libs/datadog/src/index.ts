@@ -15,6 +15,7 @@ export {
   type IncidentRequest,
   type IncidentSeverity,
   type IncidentUpdate,
+  type IncidentUpdateResult,
 } from './incidents/datadog-incidents.port';
 export {
   renderJsonTemplate,

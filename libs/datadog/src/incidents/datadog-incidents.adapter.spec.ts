@@ -120,6 +120,25 @@ describe('DatadogIncidentsAdapter (the real SDK against a loopback Datadog API)'
     expect(state.fieldValue(incident!, 'state')).toBe('resolved');
   });
 
+  it('sets the note after the change, and attaches the links; a note Datadog refuses leaves the change made', async () => {
+    const incidents = createDatadogIncidents(config());
+    const { id } = await incidents.create(request('cp-8'));
+    const link = { title: 'Continued in', url: 'http://127.0.0.1:9/incidents/2' };
+    const result = await incidents.update(id, { state: 'resolved', note: 'superseded by IR-2', links: [link] });
+    expect(result).toEqual({});
+    const [incident] = state.incidents;
+    expect(state.fieldValue(incident!, 'state')).toBe('resolved');
+    expect(state.fieldValue(incident!, 'cp_note')).toBe('superseded by IR-2');
+    expect(incident!.attachments).toContainEqual({ title: 'Continued in', documentUrl: link.url });
+    // An org that has not run npm run datadog:apply since cp_note was added: the resolution still goes through.
+    const { id: other } = await incidents.create(request('cp-9'));
+    state.unknownFields.add('cp_note');
+    const refused = await incidents.update(other, { state: 'resolved', note: 'superseded by IR-3' });
+    expect(refused.warnings).toEqual([expect.stringMatching(/^note not set: .*HTTP 400.*cp_note/)]);
+    expect(state.fieldValue(state.incidents[1]!, 'state')).toBe('resolved');
+    expect(state.fieldValue(state.incidents[1]!, 'cp_note')).toBeUndefined();
+  });
+
   it.each([
     [500, true],
     [503, true],

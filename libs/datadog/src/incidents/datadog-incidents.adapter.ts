@@ -9,7 +9,9 @@ import {
   type IncidentCallOptions,
   type IncidentContext,
   type IncidentRequest,
+  type IncidentLink,
   type IncidentUpdate,
+  type IncidentUpdateResult,
 } from './datadog-incidents.port';
 
 /** The custom textbox field holding the idempotency key (provisioned by `npm run datadog:apply`). */
@@ -105,11 +107,11 @@ export class DatadogIncidentsAdapter extends DatadogIncidentsPort {
       }),
     );
     const incident = this.delivered(response.data);
-    const warnings = await this.attachLinks(incident.id, request, options);
+    const warnings = await this.attachLinks(incident.id, request.links, options);
     return warnings.length > 0 ? { ...incident, warnings } : incident;
   }
 
-  async update(id: string, update: IncidentUpdate, options?: IncidentCallOptions): Promise<void> {
+  async update(id: string, update: IncidentUpdate, options?: IncidentCallOptions): Promise<IncidentUpdateResult> {
     const { api } = await this.api(options);
     const fields: Record<string, TextboxField | DropdownField> = contextFields(update.fields ?? {});
     if (update.severity) fields.severity = { type: 'dropdown', value: update.severity };
@@ -117,16 +119,30 @@ export class DatadogIncidentsAdapter extends DatadogIncidentsPort {
     await call('incident update', () =>
       api.updateIncident({ incidentId: id, body: { data: { id, type: 'incidents', attributes: { fields } } } }),
     );
+    const warnings: string[] = [];
+    if (update.note) {
+      // On its own: an org that has not provisioned cp_note (npm run datadog:apply) still gets the change above.
+      const note = contextFields({ note: update.note });
+      const { api: noteApi } = await this.api(options);
+      await call('incident note', () =>
+        noteApi.updateIncident({
+          incidentId: id,
+          body: { data: { id, type: 'incidents', attributes: { fields: note } } },
+        }),
+      ).catch((error: unknown) => warnings.push(`note not set: ${(error as Error).message}`));
+    }
+    warnings.push(...(await this.attachLinks(id, update.links ?? [], options)));
+    return warnings.length > 0 ? { warnings } : {};
   }
 
   /** Adds each link as an attachment; returns what failed (the incident exists either way; its cell has the links). */
   private async attachLinks(
     incidentId: string,
-    request: IncidentRequest,
+    links: readonly IncidentLink[],
     options?: IncidentCallOptions,
   ): Promise<string[]> {
     const warnings: string[] = [];
-    for (const link of request.links) {
+    for (const link of links) {
       const { api } = await this.api(options);
       await call('incident attachment', () =>
         api.createIncidentAttachment({

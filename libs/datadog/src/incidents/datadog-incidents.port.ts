@@ -18,6 +18,7 @@ export const INCIDENT_CONTEXT_FIELDS = [
   'alert_count',
   'last_alert',
   'resolved_at',
+  'note',
 ] as const;
 export type IncidentContextField = (typeof INCIDENT_CONTEXT_FIELDS)[number];
 export type IncidentContext = Readonly<Partial<Record<IncidentContextField, string>>>;
@@ -72,6 +73,20 @@ export interface IncidentUpdate {
   state?: 'active' | 'stable' | 'resolved';
   /** Context facts to set (`last_alert`, `alert_count`, `resolved_at`, ...). */
   fields?: IncidentContext;
+  /**
+   * Why the control plane made the change, for the people on the incident: the `note` field (`cp_note`), set after
+   * the change and on its own, best effort (the change stands if Datadog refuses it, e.g. a field not provisioned).
+   * Datadog records the field's change in the incident's timeline; the v2 API has no call that adds a timeline cell
+   * to an incident after its creation.
+   */
+  note?: string;
+  /** Links to attach to the incident (best effort, as the create's). */
+  links?: readonly IncidentLink[];
+}
+
+/** What an update did not get through although the change was made (a note or a link Datadog refused). */
+export interface IncidentUpdateResult {
+  warnings?: readonly string[];
 }
 
 /**
@@ -86,5 +101,6 @@ export abstract class DatadogIncidentsPort {
   /** The incident opened with this idempotency key, if any. */
   abstract findByKey(idempotencyKey: string, options?: IncidentCallOptions): Promise<DeliveredIncident | undefined>;
   abstract create(request: IncidentRequest, options?: IncidentCallOptions): Promise<DeliveredIncident>;
-  abstract update(id: string, update: IncidentUpdate, options?: IncidentCallOptions): Promise<void>;
+  /** Severity, state and fields in one call; then the note and the links, best effort (`warnings`). */
+  abstract update(id: string, update: IncidentUpdate, options?: IncidentCallOptions): Promise<IncidentUpdateResult>;
 }

@@ -1,5 +1,5 @@
 import { DatadogApiError } from '../datadog.errors';
-import { DatadogIncidentsPort, type DeliveredIncident } from './datadog-incidents.port';
+import { DatadogIncidentsPort, type DeliveredIncident, type IncidentUpdateResult } from './datadog-incidents.port';
 
 const MISSING = 'Datadog API keys not configured: set DD_API_KEY and DD_APP_KEY (and DD_SITE or DATADOG_API_URL)';
 
@@ -22,7 +22,7 @@ export class UnconfiguredDatadogIncidents extends DatadogIncidentsPort {
     return Promise.reject(new DatadogApiError('incident create', MISSING, { retryable: true }));
   }
 
-  update(): Promise<void> {
+  update(): Promise<IncidentUpdateResult> {
     return Promise.reject(new DatadogApiError('incident update', MISSING, { retryable: true }));
   }
 }

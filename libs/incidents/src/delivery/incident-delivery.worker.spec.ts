@@ -286,6 +286,53 @@ describe('IncidentDeliveryWorker (delivery state machine)', () => {
     ]);
   });
 
+  it('resolves the incident a new one supersedes in Datadog, with a note and a link to the new one', async () => {
+    // Past the dedupe window a new incident opened and the old one was closed locally only: it stayed active in
+    // Datadog for good, as nothing (no recovery, no alert) reaches it any more.
+    const { store, port, worker, record } = await setup();
+    await record('m1', 0);
+    await worker.deliverDue(T0 + 1);
+    const next = await record('m1', 61_000);
+    expect(next.action).toBe('opened');
+    await worker.deliverDue(T0 + 61_001);
+    expect(port.calls.map((c) => `${c.operation}:${c.arg}`).slice(2)).toEqual([
+      `findByKey:${next.key}`,
+      `create:${next.key}`,
+      'update:dd-1',
+    ]);
+    const [update] = port.incidents[0]!.updates;
+    expect(update).toEqual({
+      state: 'resolved',
+      fields: { resolved_at: new Date(T0 + 61_000).toISOString() },
+      note: expect.stringMatching(
+        /^Resolved by the control plane, superseded by https:\/\/app\.datadoghq\.test\/incidents\/dd-2\. A new alert .* opened it; .* Recovered was lost \(or .*\)\.$/,
+      ) as unknown,
+      links: [{ title: 'Continued in', url: 'https://app.datadoghq.test/incidents/dd-2' }],
+    });
+    expect(update!.note!.length).toBeLessThan(500);
+    expect(port.incidents[1]!.updates).toEqual([]);
+    expect(await store.get(`${next.outboxId}-supersedes`)).toMatchObject({ state: 'delivered', incidentId: 'dd-1' });
+  });
+
+  it('the superseded incident is resolved even while Datadog has not taken the new one (named by its title)', async () => {
+    const { store, port, worker, record } = await setup();
+    await record('m1', 0);
+    await worker.deliverDue(T0 + 1);
+    port.failNext('create', {
+      kind: 'error',
+      error: new DatadogApiError('incident create', 'HTTP 503', { status: 503 }),
+    });
+    const next = await record('m1', 61_000);
+    await worker.deliverDue(T0 + 61_001);
+    expect(await store.get(next.outboxId)).toMatchObject({ state: 'pending', attempts: 1 });
+    const [update] = port.incidents[0]!.updates;
+    expect(update).toMatchObject({ state: 'resolved' });
+    expect(update!.note).toMatch(
+      /^Resolved by the control plane, superseded by the incident "m1 - m" \(not in Datadog yet/,
+    );
+    expect(update!.links).toBeUndefined();
+  });
+
   it('a delivery slower than the lease keeps its row (heartbeat): no other replica takes it over meanwhile', async () => {
     const port = new InMemoryIncidentsPort();
     port.latencyMs = 900;

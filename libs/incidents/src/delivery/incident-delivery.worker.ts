@@ -5,9 +5,10 @@ import { TextRedactor, truncate, DAY_MS } from '@app/common';
 import { AppConfig } from '@app/config';
 import { type DeliveredIncident, DatadogIncidentsPort, type IncidentRequest, type IncidentUpdate } from '@app/datadog';
 import { formatTags, MetricsPort } from '@app/telemetry';
+import { clip } from '../content/incident-content';
 import { INCIDENT_METRICS } from '../incidents.metrics';
 import { IncidentOutboxStore } from '../outbox/incident-outbox.port';
-import type { DeliveredRef, OutboxEntry } from '../outbox/outbox.types';
+import type { DeliveredRef, OutboxEntry, OutboxUpdatePayload } from '../outbox/outbox.types';
 import { retryDelayMs } from './backoff';
 import {
   type ClassifiedError,
@@ -25,6 +26,8 @@ import {
 const BATCH = 1;
 /** Claims per poll at most (a poll never runs unbounded). */
 const MAX_CLAIMS = 200;
+/** The longest note sent with an update (a textbox field, as the context fields: CONTENT_LIMITS.field). */
+const NOTE_MAX_CHARS = 500;
 /** The longest reason kept on a row. */
 const REASON_MAX_CHARS = 300;
 /** How long shutdown waits for a delivery under way. */
@@ -305,12 +308,32 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
     }
     if (!entry.incidentId) throw new Error(`update ${entry.id}: its incident has no Datadog id yet`);
     const incidentId = entry.incidentId;
-    await this.bounded(
+    const update = await this.withSuccessor(entry.payload);
+    const result = await this.bounded(
       'update',
       () => deadline,
-      (signal) => this.datadog.update(incidentId, entry.payload as IncidentUpdate, { signal }),
+      (signal) => this.datadog.update(incidentId, update, { signal }),
     );
+    for (const warning of result.warnings ?? []) this.logger.warn(`incident ${incidentId}: ${warning}`);
     return { incidentId, url: entry.incidentUrl ?? '' };
+  }
+
+  /**
+   * The update to send: for the resolution of a superseded incident, its note starts with where the alerts went, a
+   * link to the successor (also attached) when Datadog holds it by now (the successor's create is sent first: it has
+   * the earlier seq), else its title.
+   */
+  private async withSuccessor(payload: OutboxUpdatePayload): Promise<IncidentUpdate> {
+    const { successor, ...update } = payload;
+    if (!successor) return update;
+    const next = await this.store.get(successor.outboxId);
+    const url = next?.state === 'delivered' ? next.incidentUrl : null;
+    const by = url ?? `the incident "${clip(successor.title, 100)}" (not in Datadog yet when this one was resolved)`;
+    return {
+      ...update,
+      note: clip(`Resolved by the control plane, superseded by ${by}. ${update.note ?? ''}`.trim(), NOTE_MAX_CHARS),
+      ...(url ? { links: [...(update.links ?? []), { title: 'Continued in', url }] } : {}),
+    };
   }
 
   /**

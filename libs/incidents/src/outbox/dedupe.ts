@@ -1,4 +1,5 @@
 import { INCIDENT_SEVERITIES, type IncidentSeverity, type IncidentUpdate } from '@app/datadog';
+import type { OutboxUpdatePayload } from './outbox.types';
 
 /** The open incident of a dedupe key, as the store holds it. */
 export interface OpenIncident {
@@ -18,7 +19,10 @@ export interface OpenIncident {
 export type AlertMode = 'open' | 'continue' | 'update-only';
 
 export type AlertDecision =
-  /** Open a new incident; `supersede`: the open incident whose window elapsed (closed locally, left as is in Datadog). */
+  /**
+   * Open a new incident; `supersede`: the open incident whose window elapsed (closed locally, and resolved in Datadog
+   * by an update row that names the new one: `supersedeUpdate`).
+   */
   | { action: 'open'; supersede?: string }
   /** Update the open incident: one more alert, its severity raised when this alert is more severe. */
   | { action: 'update'; incidentId: string; severity: IncidentSeverity; alertCount: number; update: IncidentUpdate }
@@ -35,7 +39,8 @@ export function moreSevere(a: IncidentSeverity, b: IncidentSeverity): IncidentSe
  * opening another; past the window a new incident opens (the old one is superseded locally). A `continue` alert (a
  * re-notification of an alert still firing) and an `update-only` one (a warning) update the open incident whatever
  * its age: a re-notification past the window opened a second incident for the same firing alert and left the first
- * active in Datadog. An `update-only` alert never opens one. A window of 0 turns dedupe off for `open` alerts. Pure:
+ * active in Datadog. The incident a new one supersedes is resolved in Datadog (`supersedeUpdate`): nothing would
+ * ever resolve it otherwise (every later alert and recovery of the key reaches the new one). An `update-only` alert never opens one. A window of 0 turns dedupe off for `open` alerts. Pure:
  * both stores run it inside their transaction, with the open incident read under the dedupe key's lock.
  */
 export function decideAlert(
@@ -58,6 +63,32 @@ export function decideAlert(
 /** The update that resolves an incident. */
 export function resolutionUpdate(now: number): IncidentUpdate {
   return { state: 'resolved', fields: { resolved_at: new Date(now).toISOString() } };
+}
+
+/**
+ * The update that resolves an incident superseded by a newer one of its monitor and group, with a note saying why.
+ * For a Datadog monitor this is mostly a lost recovery: Datadog sends Triggered again only after the monitor left the
+ * alert state, so an incident still open when a Triggered comes past the dedupe window missed its Recovered (a
+ * webhook dropped or refused), or its monitor sat in Warn or No Data for longer than the window; either way nothing
+ * would reach it any more, and it stayed active in Datadog for good. The note says why; where the alerts went (a link to the successor
+ * once Datadog holds it) is put before it when the row is delivered (`successor`).
+ */
+export function supersedeUpdate(
+  now: number,
+  superseded: OpenIncident,
+  successor: { outboxId: string; title: string },
+): OutboxUpdatePayload {
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  return {
+    state: 'resolved',
+    fields: { resolved_at: iso(now) },
+    note:
+      `A new alert of this monitor and group at ${iso(now)}, more than INCIDENTS_DEDUPE_WINDOW_MS after this ` +
+      `incident's last one (${iso(superseded.lastAlertAt)}), opened it; its alerts and recovery go there now. ` +
+      `Datadog alerts again only after the monitor left the alert state: this incident's Recovered was lost (or ` +
+      `the monitor was in Warn or No Data for that long).`,
+    successor,
+  };
 }
 
 /** A Datadog notification's identity and time: `$ID` and `$DATE` (epoch ms), when the payload carries them. */

@@ -1,4 +1,4 @@
-import { advanceClock, type AlertEvent, decideAlert, judgeEvent, resolutionUpdate } from './dedupe';
+import { advanceClock, type AlertEvent, decideAlert, judgeEvent, resolutionUpdate, supersedeUpdate } from './dedupe';
 import {
   closeFailedIncidentSql,
   closeIncidentSql,
@@ -99,7 +99,8 @@ export function* recordAlertProgram(alert: AlertRecord, p: Placeholder): Program
       };
     }
     case 'open': {
-      if (decision.supersede) yield* run(closeIncidentSql(p), ['superseded', alert.now, decision.supersede]);
+      const superseded = decision.supersede !== undefined ? open : undefined;
+      if (superseded) yield* run(closeIncidentSql(p), ['superseded', alert.now, superseded.id]);
       yield* run(insertIncidentSql(p), [
         alert.outboxId,
         alert.dedupeKey,
@@ -121,6 +122,23 @@ export function* recordAlertProgram(alert: AlertRecord, p: Placeholder): Program
           now: alert.now,
         }),
       );
+      if (superseded) {
+        // After the new create (a later seq): the worker, oldest first, sends the new incident first, so that the
+        // note on the old one can link to it.
+        const old = yield* one(selectIncidentTitleSql(p), [superseded.id]);
+        yield* run(
+          insertOutboxSql(p),
+          outboxValues({
+            id: supersedingRowId(alert.outboxId),
+            kind: 'update',
+            incidentRef: superseded.id,
+            payload: supersedeUpdate(alert.now, superseded, { outboxId: alert.outboxId, title: alert.title }),
+            title: old ? String(old.title) : alert.title,
+            severity: severityOf(old?.severity, superseded.severity),
+            now: alert.now,
+          }),
+        );
+      }
       return {
         action: 'opened',
         outboxId: alert.outboxId,
@@ -128,9 +146,18 @@ export function* recordAlertProgram(alert: AlertRecord, p: Placeholder): Program
         title: alert.title,
         severity: alert.severity,
         alertCount: 1,
+        ...(superseded ? { superseded: superseded.id } : {}),
       };
     }
   }
+}
+
+/** The id of the update row that resolves the incident an alert's new one supersedes. */
+export const supersedingRowId = (outboxId: string): string => `${outboxId}-supersedes`;
+
+/** A stored severity, else `fallback`. */
+function severityOf(stored: unknown, fallback: IncidentSeverity): IncidentSeverity {
+  return INCIDENT_SEVERITIES.includes(stored as IncidentSeverity) ? (stored as IncidentSeverity) : fallback;
 }
 
 /** Resolves the open incident of the key (an update row) or ignores the recovery. */
@@ -143,9 +170,7 @@ export function* recordRecoveryProgram(recovery: RecoveryRecord, p: Placeholder)
   yield* run(closeIncidentSql(p), ['resolved', recovery.now, open.id]);
   const incident = yield* one(selectIncidentTitleSql(p), [open.id]);
   const title = incident ? String(incident.title) : '';
-  const severity: IncidentSeverity = INCIDENT_SEVERITIES.includes(incident?.severity as IncidentSeverity)
-    ? (incident?.severity as IncidentSeverity)
-    : open.severity;
+  const severity = severityOf(incident?.severity, open.severity);
   yield* run(
     insertOutboxSql(p),
     outboxValues({

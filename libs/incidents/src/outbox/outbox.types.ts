@@ -18,6 +18,15 @@ export type OutboxState = (typeof OUTBOX_STATES)[number];
 export const INCIDENT_STATES = ['open', 'resolved', 'superseded', 'failed'] as const;
 export type IncidentState = (typeof INCIDENT_STATES)[number];
 
+/**
+ * What an update row holds: the change, and for the resolution of an incident superseded by a newer one of its
+ * monitor and group, that successor (its create row and title), so that the note sent with the resolution can link
+ * to it once Datadog holds it (read when the row is delivered).
+ */
+export interface OutboxUpdatePayload extends IncidentUpdate {
+  successor?: { outboxId: string; title: string };
+}
+
 /** One outbox row, with what the views need of its incident. */
 export interface OutboxEntry {
   id: string;
@@ -27,7 +36,7 @@ export interface OutboxEntry {
   /** The id of the incident's create row (its own id for a create). */
   incidentRef: string;
   /** The create's request, or the update. */
-  payload: IncidentRequest | IncidentUpdate;
+  payload: IncidentRequest | OutboxUpdatePayload;
   title: string;
   severity: IncidentSeverity;
   state: OutboxState;
@@ -80,6 +89,11 @@ export interface RecoveryRecord {
 /** What recording an alert or a recovery did. */
 export interface RecordOutcome {
   action: 'opened' | 'updated' | 'resolved' | 'ignored';
+  /**
+   * The open incident this alert's new one superseded (its create row id), resolved in Datadog by the update row
+   * `<outboxId>-supersedes`.
+   */
+  superseded?: string;
   /** Why a notification was ignored before any decision: a repeat of the last one, or older than a newer one. */
   skipped?: 'duplicate' | 'stale';
   /** The row written (absent when ignored). */
