@@ -1604,9 +1604,9 @@ export type ProblemDetailsDto = {
      */
     lastUpstreamStatus?: number | null;
     /**
-     * A failed LLM call: the kind of the last failure (`timeout`, `rate_limit`, `server`, `connection`, `auth`,
-     * `not_found`, `bad_request`, `invalid_response`, `empty_response`, `circuit_open`, `no_capacity`); null when none
-     * was attempted.
+     * A failed LLM call: the kind of the last failure (`timeout`, `rate_limit`, `quota_exhausted`, `server`,
+     * `connection`, `auth`, `not_found`, `bad_request`, `invalid_response`, `empty_response`, `circuit_open`,
+     * `no_capacity`); null when none was attempted.
      */
     errorType?: string | null;
     /**
@@ -1699,6 +1699,15 @@ export type ProblemDetailsDto = {
      * A failed LLM call: the models attempted, in order (fallbacks included).
      */
     modelsTried?: Array<string>;
+    /**
+     * PROVIDER_REJECTED_REQUEST: the provider's own error code, when it gave one (`context_length_exceeded`,
+     * `INVALID_ARGUMENT`...).
+     */
+    providerCode?: string;
+    /**
+     * PROVIDER_REJECTED_REQUEST: the request field the provider named, when it named one.
+     */
+    param?: string;
     /**
      * PROMPT_INJECTION: the prompt-injection score in [0,1].
      */

@@ -85,12 +85,19 @@ export class ProblemDetailsDto {
   @ApiInteger()
   lastUpstreamStatus?: number | null;
   /**
-   * A failed LLM call: the kind of the last failure (`timeout`, `rate_limit`, `server`, `connection`, `auth`,
-   * `not_found`, `bad_request`, `invalid_response`, `empty_response`, `circuit_open`, `no_capacity`); null when none
-   * was attempted.
+   * A failed LLM call: the kind of the last failure (`timeout`, `rate_limit`, `quota_exhausted`, `server`,
+   * `connection`, `auth`, `not_found`, `bad_request`, `invalid_response`, `empty_response`, `circuit_open`,
+   * `no_capacity`); null when none was attempted.
    */
   @ApiProperty({ type: 'string', nullable: true, required: false })
   errorType?: string | null;
+  /**
+   * PROVIDER_REJECTED_REQUEST: the provider's own error code, when it gave one (`context_length_exceeded`,
+   * `INVALID_ARGUMENT`...).
+   */
+  providerCode?: string;
+  /** PROVIDER_REJECTED_REQUEST: the request field the provider named, when it named one. */
+  param?: string;
   /**
    * NO_CAPACITY: the saturated resource: `event_loop` or `heap` (load shed), `concurrency` (no slot of
    * LLM_MAX_CONCURRENCY in time), `provider_rate_limit` (every model of the chain held after a 429).

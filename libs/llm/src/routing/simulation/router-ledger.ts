@@ -24,7 +24,7 @@ export interface LedgerOutcomes {
   outcomes: LedgerOutcome[];
   /** Rows read, and why the others were left out. */
   read: number;
-  skipped: { noRouting: number; aborted: number; noQuality: number };
+  skipped: { noRouting: number; aborted: number; rejected: number; noQuality: number };
 }
 
 /** At most this many records are read (about 2 GB of heap at the outside; the ledger's retention bounds it). */
@@ -38,10 +38,11 @@ export function readAllRecords(store: LedgerStore, from = 0, to = Number.MAX_SAF
 /**
  * The router's training rows from ledger records: those whose routing decodes (rf1). Labels: the quality score of an
  * answered call; 0 for an error or a safety block (it met no quality target); aborted calls (the client left: the
- * outcome is unknown) and answered calls without a score are left out.
+ * outcome is unknown), rejected ones (the provider refused the caller's own request, a prompt over the context
+ * window: no fault of the model) and answered calls without a score are left out.
  */
 export function routerOutcomes(records: readonly UsageRecord[]): LedgerOutcomes {
-  const skipped = { noRouting: 0, aborted: 0, noQuality: 0 };
+  const skipped = { noRouting: 0, aborted: 0, rejected: 0, noQuality: 0 };
   const outcomes: LedgerOutcome[] = [];
   for (const r of records) {
     const routing = decodeRouteDecision(r.routerDecision);
@@ -51,6 +52,10 @@ export function routerOutcomes(records: readonly UsageRecord[]): LedgerOutcomes 
     }
     if (r.status === 'aborted') {
       skipped.aborted += 1;
+      continue;
+    }
+    if (r.status === 'rejected') {
+      skipped.rejected += 1;
       continue;
     }
     const ok = r.status === 'ok';

@@ -39,8 +39,16 @@ describe('router training on a small simulated ledger', () => {
     const { outcomes, read, skipped } = routerOutcomes(await readAllRecords(store));
     expect(read).toBe(3600);
     expect(outcomes).toHaveLength(3600);
-    expect(skipped).toEqual({ noRouting: 0, aborted: 0, noQuality: 0 });
+    expect(skipped).toEqual({ noRouting: 0, aborted: 0, rejected: 0, noQuality: 0 });
     expect(new Set(outcomes.map((o) => o.model))).toEqual(new Set(kit.candidates));
+  });
+
+  it("leaves out a call the provider refused as the caller's own (status rejected): no fault of the model", async () => {
+    const records = (await readAllRecords(store)).slice(0, 10);
+    const rejected = records.map((r, i) => (i < 4 ? { ...r, status: 'rejected' as const, qualityScore: null } : r));
+    const { outcomes, skipped } = routerOutcomes(rejected);
+    expect(skipped.rejected).toBe(4);
+    expect(outcomes).toHaveLength(6);
   });
 
   it('learns that the strong model is better on hard requests (held-out prompts)', async () => {
