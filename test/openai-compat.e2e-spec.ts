@@ -92,6 +92,9 @@ describe('the OpenAI SDK against /v1 on the Gemini adapter (loopback Gemini API)
         ],
         temperature: 0.2,
         top_p: 0.9,
+        seed: 7,
+        presence_penalty: 0.5,
+        frequency_penalty: -0.5,
         max_tokens: 100,
         stop: ['END'],
         user: 'user-42',
@@ -140,6 +143,9 @@ describe('the OpenAI SDK against /v1 on the Gemini adapter (loopback Gemini API)
     expect(body.generationConfig).toMatchObject({
       temperature: 0.2,
       topP: 0.9,
+      seed: 7,
+      presencePenalty: 0.5,
+      frequencyPenalty: -0.5,
       maxOutputTokens: 100,
       stopSequences: ['END'],
     });
@@ -470,6 +476,8 @@ describe('the OpenAI SDK against /v1 on the OpenAI-compatible adapter (loopback 
       stop: 'END',
       user: 'user-7',
       max_completion_tokens: 64,
+      seed: 2 ** 40,
+      frequency_penalty: 0.25,
     });
     expect(data.choices[0]!.message.content).toBe('{"ok":true}');
     expect(data.usage).toMatchObject({
@@ -488,6 +496,8 @@ describe('the OpenAI SDK against /v1 on the OpenAI-compatible adapter (loopback 
       stop: ['END'],
       user: 'user-7',
       max_tokens: 64,
+      seed: 2 ** 40,
+      frequency_penalty: 0.25,
     });
 
     upstream.enqueue({ type: 'answer', chunks: ['Four', ' it is.'], usage: { prompt: 12, output: 4 } });
@@ -670,23 +680,24 @@ describe('the OpenAI SDK against /v1 on the OpenAI-compatible adapter (loopback 
     expect(sent.stream_options).toEqual({ include_usage: true });
 
     // A value that asks for something: refused, naming the parameter, never dropped.
-    const seeded = await apiError(
+    const withLogprobs = await apiError(
       client(service).chat.completions.create({
         model: 'gpt-4o-mini',
         messages: [{ role: 'user', content: 'ok?' }],
-        seed: 42,
+        logprobs: true,
       }),
     );
-    expect(seeded).toMatchObject({ status: 400, param: 'seed', code: 'unsupported_parameter' });
-    expect(seeded.message).toMatch(/does not translate/);
+    expect(withLogprobs).toMatchObject({ status: 400, param: 'logprobs', code: 'unsupported_parameter' });
+    expect(withLogprobs.message).toMatch(/does not translate/);
+    // A penalty out of OpenAI's range is the caller's error, naming it.
     const penalised = await apiError(
       client(service).chat.completions.create({
         model: 'gpt-4o-mini',
         messages: [{ role: 'user', content: 'ok?' }],
-        presence_penalty: 0.6,
+        presence_penalty: 2.5,
       }),
     );
-    expect(penalised).toMatchObject({ status: 400, param: 'presence_penalty', code: 'unsupported_parameter' });
+    expect(penalised).toMatchObject({ status: 400, param: 'presence_penalty' });
     expect(upstream.requests).toHaveLength(1);
   });
 

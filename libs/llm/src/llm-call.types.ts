@@ -28,6 +28,10 @@ export interface ChatCallOptions {
   messages: ChatMessage[];
   temperature?: number;
   topP?: number;
+  /** Seeded sampling (best effort, as at OpenAI). */
+  seed?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
   maxOutputTokens?: number;
   stopSequences?: string[];
   responseFormat?: ResponseFormat;

@@ -288,14 +288,6 @@ export type ChatCompletionRequestDto = {
         [key: string]: unknown;
     };
     /**
-     * Only 0 (no penalty) or null.
-     */
-    frequency_penalty?: 0 | null;
-    /**
-     * Only 0 (no penalty) or null.
-     */
-    presence_penalty?: 0 | null;
-    /**
      * Only false or null: log probabilities are not returned (`logprobs: null` in the answer).
      */
     logprobs?: false | null;
@@ -309,10 +301,6 @@ export type ChatCompletionRequestDto = {
     logit_bias?: {
         [key: string]: never;
     } | null;
-    /**
-     * Only null.
-     */
-    seed?: null;
     /**
      * Only false or null: nothing is stored for OpenAI's distillation or evals.
      */
@@ -373,6 +361,14 @@ export type ChatCompletionRequestDto = {
      * The end user's id: sent to OpenAI-compatible upstreams, recorded on the call's LLM Observability span.
      */
     user?: string | null;
+    /**
+     * Penalises tokens by how often they already appear, -2 to 2 (Gemini `frequencyPenalty`).
+     */
+    frequency_penalty?: number | null;
+    /**
+     * Penalises tokens that already appear, -2 to 2 (Gemini `presencePenalty`).
+     */
+    presence_penalty?: number | null;
 };
 
 export type ChatCompletionResponseDto = {

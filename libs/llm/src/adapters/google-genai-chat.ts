@@ -15,7 +15,8 @@ import type { ChatMessage, LlmGenerateRequest, ToolCall, ToolChoice } from '../p
  * - system messages → `systemInstruction` (joined, in order); user → `user`; assistant → `model` (text and
  *   `functionCall` parts); tool → a `user` turn with a `functionResponse` part (its function's name; the output under
  *   `output`, parsed when it is JSON); consecutive turns of one role are merged, as Gemini alternates them.
- * - `stop` → `stopSequences`, `top_p` → `topP`; JSON mode → `responseMimeType: application/json`, with a schema
+ * - `stop` → `stopSequences`, `top_p` → `topP`, `seed`, `presence_penalty` / `frequency_penalty` → `seed`,
+ *   `presencePenalty` / `frequencyPenalty`; JSON mode → `responseMimeType: application/json`, with a schema
  *   `responseJsonSchema`; tools → `functionDeclarations` with `parametersJsonSchema`; tool choice → the function
  *   calling mode (`AUTO`, `NONE`, `ANY`, `ANY` with one allowed name).
  * - A function call's `thoughtSignature` (thinking models require it back with the call) rides in its tool call id
@@ -43,6 +44,9 @@ export function geminiChat(request: LlmGenerateRequest): {
   }
   if (systems.length > 0) config.systemInstruction = systems.join('\n\n');
   if (request.topP !== undefined) config.topP = request.topP;
+  if (request.seed !== undefined) config.seed = request.seed;
+  if (request.presencePenalty !== undefined) config.presencePenalty = request.presencePenalty;
+  if (request.frequencyPenalty !== undefined) config.frequencyPenalty = request.frequencyPenalty;
   if (request.stopSequences !== undefined) config.stopSequences = [...request.stopSequences];
   const format = request.responseFormat;
   if (format !== undefined) {

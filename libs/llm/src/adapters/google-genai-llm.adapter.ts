@@ -69,7 +69,7 @@ export class GoogleGenAiLlmAdapter extends LlmProvider {
   readonly name: 'vertex' | 'gemini';
   readonly simulated = false;
   /** Conversations, tools and both JSON modes are translated (`google-genai-chat.ts`). */
-  override readonly capabilities = { tools: true, jsonObject: true, jsonSchema: true };
+  override readonly capabilities = { tools: true, jsonObject: true, jsonSchema: true, seedBits: 32 as const };
   private readonly client: GoogleGenAI;
   private readonly agent: Agent;
   private readonly maxResponseBytes: number;

@@ -61,6 +61,9 @@ export function chatRequestBody(request: LlmGenerateRequest, stream: boolean): R
     temperature: request.temperature,
     max_tokens: request.maxOutputTokens,
     ...(request.topP !== undefined ? { top_p: request.topP } : {}),
+    ...(request.seed !== undefined ? { seed: request.seed } : {}),
+    ...(request.presencePenalty !== undefined ? { presence_penalty: request.presencePenalty } : {}),
+    ...(request.frequencyPenalty !== undefined ? { frequency_penalty: request.frequencyPenalty } : {}),
     ...(request.stopSequences !== undefined ? { stop: request.stopSequences } : {}),
     ...(format?.type === 'json_object' ? { response_format: { type: 'json_object' } } : {}),
     ...(format?.type === 'json_schema'

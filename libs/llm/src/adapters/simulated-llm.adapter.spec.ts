@@ -42,6 +42,15 @@ describe('SimulatedLlmAdapter', () => {
     expect(otherSeed.text).not.toBe(sameSeed.text);
   });
 
+  it("takes a request's own seed (/v1 `seed`): the same seed, the same answer; 0 or none, SIM_SEED's", async () => {
+    const ask = async (seed?: number): Promise<string> =>
+      (await adapter().generate({ ...request('Why is the sky blue?'), ...(seed !== undefined ? { seed } : {}) })).text;
+    const [none, zero, five, fiveAgain] = [await ask(), await ask(0), await ask(5), await ask(5)];
+    expect(zero).toBe(none);
+    expect(fiveAgain).toBe(five);
+    expect(five).not.toBe(none);
+  });
+
   it('injects errors, 429s with Retry-After and hangs that end at the timeout', async () => {
     await expect(adapter({ SIM_ERROR_RATE: '1' }).generate(request('x'))).rejects.toMatchObject({
       kind: 'server',

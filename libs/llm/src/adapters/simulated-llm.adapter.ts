@@ -101,8 +101,10 @@ export class SimulatedLlmAdapter extends LlmProvider {
         break;
       }
     }
+    // A request's own seed (`seed` on /v1) picks another answer, the same for the same seed; 0 or none: SIM_SEED's.
+    const answerSeed = c.seed ^ (request.seed ?? 0);
     const modelPlan = profile
-      ? planSimulatedCall(request.model, answeredPrompt(request), c.seed, { latencySigma: c.latencySigma })
+      ? planSimulatedCall(request.model, answeredPrompt(request), answerSeed, { latencySigma: c.latencySigma })
       : undefined;
     if (modelPlan) {
       const scale = c.latencyMedianMs / DEFAULT_LATENCY_MEDIAN_MS;
@@ -121,7 +123,7 @@ export class SimulatedLlmAdapter extends LlmProvider {
       fault,
       latencyMs,
       firstTokenMs: latencyMs * 0.3,
-      text: shaped(simulatedAnswer(answeredPrompt(request), c.seed), request),
+      text: shaped(simulatedAnswer(answeredPrompt(request), answerSeed), request),
     });
   }
 

@@ -5,6 +5,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsBoolean,
+  IsInt,
   IsNumber,
   IsObject,
   IsOptional,
@@ -127,15 +128,19 @@ export class ChatCompletionRequestDto {
   @Allow()
   tool_choice?: unknown;
 
-  /** Only 0 (no penalty) or null. */
-  @ApiPropertyOptional({ type: 'number', nullable: true, enum: [0, null] })
-  @Allow()
-  frequency_penalty?: unknown;
+  /** Penalises tokens by how often they already appear, -2 to 2 (Gemini `frequencyPenalty`). */
+  @IsOptional()
+  @IsNumber()
+  @Min(-2)
+  @Max(2)
+  frequency_penalty?: number | null;
 
-  /** Only 0 (no penalty) or null. */
-  @ApiPropertyOptional({ type: 'number', nullable: true, enum: [0, null] })
-  @Allow()
-  presence_penalty?: unknown;
+  /** Penalises tokens that already appear, -2 to 2 (Gemini `presencePenalty`). */
+  @IsOptional()
+  @IsNumber()
+  @Min(-2)
+  @Max(2)
+  presence_penalty?: number | null;
 
   /** Only false or null: log probabilities are not returned (`logprobs: null` in the answer). */
   @ApiPropertyOptional({ type: 'boolean', nullable: true, enum: [false, null] })
@@ -152,10 +157,15 @@ export class ChatCompletionRequestDto {
   @Allow()
   logit_bias?: unknown;
 
-  /** Only null. */
-  @ApiPropertyOptional({ type: 'integer', nullable: true, enum: [null] })
-  @Allow()
-  seed?: unknown;
+  /**
+   * Seeded sampling, best effort as at OpenAI (the same seed and parameters should give the same answer): an integer,
+   * passed to the provider (Gemini `seed`, which takes a 32-bit integer); the simulated provider seeds its answer with it.
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(-Number.MAX_SAFE_INTEGER)
+  @Max(Number.MAX_SAFE_INTEGER)
+  seed?: number | null;
 
   /** Only false or null: nothing is stored for OpenAI's distillation or evals. */
   @ApiPropertyOptional({ type: 'boolean', nullable: true, enum: [false, null] })

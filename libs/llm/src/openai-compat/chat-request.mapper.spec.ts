@@ -1,7 +1,7 @@
 import { RequestValidationError } from '@app/common';
 import { testConfig } from '../../../../test/support/app-config';
 import { ScriptedProvider } from '../../../../test/support/scripted-provider';
-import type { LlmProvider } from '../ports/llm-provider.port';
+import type { LlmProvider, ProviderCapabilities } from '../ports/llm-provider.port';
 import type { ChatCompletionRequestDto } from './chat-completion.dto';
 import { ChatRequestMapper } from './chat-request.mapper';
 import { ModelCatalog } from './model-catalog';
@@ -14,7 +14,9 @@ const config = testConfig({
   LLM_MAX_OUTPUT_TOKENS: '1000',
 });
 
-function mapper(capabilities = { tools: true, jsonObject: true, jsonSchema: true }): ChatRequestMapper {
+function mapper(
+  capabilities: ProviderCapabilities = { tools: true, jsonObject: true, jsonSchema: true },
+): ChatRequestMapper {
   const provider = Object.assign(new ScriptedProvider(), { capabilities }) as LlmProvider;
   return new ChatRequestMapper(config, new ModelCatalog(config), provider);
 }
@@ -254,12 +256,9 @@ describe('ChatRequestMapper: an OpenAI chat request onto the pipeline input', ()
     expect(streamed).toMatchObject({ stream: true, includeUsage: true });
 
     const asking: Record<string, unknown> = {
-      frequency_penalty: 0.5,
-      presence_penalty: -1,
       logprobs: true,
       top_logprobs: 3,
       logit_bias: { '50256': -100 },
-      seed: 42,
       store: true,
       parallel_tool_calls: false,
       modalities: ['text', 'audio'],
@@ -281,6 +280,20 @@ describe('ChatRequestMapper: an OpenAI chat request onto the pipeline input', ()
       param: 'stream_options.include_obfuscation',
       code: 'unsupported_parameter',
     });
+  });
+
+  it('translates seed and the two penalties (0 is no penalty: not sent), and refuses a seed wider than the provider takes', () => {
+    const call = mapper().map(body({ seed: 42, presence_penalty: -1, frequency_penalty: 0.5 }));
+    expect(call.input.chat).toMatchObject({ seed: 42, presencePenalty: -1, frequencyPenalty: 0.5 });
+    const zero = mapper().map(body({ seed: 0, presence_penalty: 0, frequency_penalty: 0 })).input.chat!;
+    expect([zero.seed, 'presencePenalty' in zero, 'frequencyPenalty' in zero]).toEqual([0, false, false]);
+    const gemini = { tools: true, jsonObject: true, jsonSchema: true, seedBits: 32 as const };
+    expect(mapper(gemini).map(body({ seed: 2 ** 31 - 1 })).input.chat?.seed).toBe(2 ** 31 - 1);
+    expect(refusal(() => mapper(gemini).map(body({ seed: 2 ** 31 })))).toEqual({
+      param: 'seed',
+      code: 'unsupported_value',
+    });
+    expect(mapper().map(body({ seed: 2 ** 40 })).input.chat?.seed).toBe(2 ** 40);
   });
 
   it('refuses stream_options without stream, and a conversation of system messages only', () => {

@@ -25,12 +25,9 @@ export interface ChatCall {
  * refused, naming the parameter: never ignored.
  */
 const UNTRANSLATED: Readonly<Record<string, { accepted: readonly unknown[]; why: string }>> = {
-  frequency_penalty: { accepted: [0], why: 'no penalty is applied: only 0 or null' },
-  presence_penalty: { accepted: [0], why: 'no penalty is applied: only 0 or null' },
   logprobs: { accepted: [false], why: 'log probabilities are not returned: only false or null' },
   top_logprobs: { accepted: [], why: 'log probabilities are not returned: only null' },
   logit_bias: { accepted: [{}], why: 'token biases are not translated: only {} or null' },
-  seed: { accepted: [], why: 'seeded sampling is not translated: only null' },
   store: { accepted: [false], why: 'nothing is stored for distillation or evals: only false or null' },
   parallel_tool_calls: { accepted: [true], why: 'a provider may answer with several tool calls: only true or null' },
   modalities: { accepted: [['text']], why: 'the answer is text: only ["text"] or null' },
@@ -77,6 +74,10 @@ export class ChatRequestMapper {
       messages,
       ...defined('temperature', body.temperature),
       ...defined('topP', body.top_p),
+      ...defined('seed', body.seed),
+      // 0 is OpenAI's default and no penalty: not sent (some Gemini models refuse any penalty field).
+      ...defined('presencePenalty', body.presence_penalty || undefined),
+      ...defined('frequencyPenalty', body.frequency_penalty || undefined),
       ...defined('maxOutputTokens', this.maxTokens(body, issues)),
       ...defined('stopSequences', stops(body.stop, issues)),
       ...defined('responseFormat', responseFormat(body.response_format, issues)),
@@ -144,6 +145,10 @@ export class ChatRequestMapper {
 
   private assertTranslatable(chat: ChatCallOptions): void {
     const { name, capabilities } = this.provider;
+    const seedBits = capabilities.seedBits;
+    if (chat.seed !== undefined && seedBits === 32 && (chat.seed < -(2 ** 31) || chat.seed >= 2 ** 31)) {
+      throw unsupported('seed', `seed: the ${name} provider takes a 32-bit integer seed, not ${chat.seed}`, true);
+    }
     if (chat.tools !== undefined && !capabilities.tools) {
       throw unsupported('tools', `tools: the ${name} provider (LLM_PROVIDER) cannot call tools`);
     }

@@ -31,6 +31,9 @@ function chatRequestFields(chat: ChatCallOptions): Partial<LlmGenerateRequest> {
   return {
     messages: chat.messages,
     ...(chat.topP !== undefined ? { topP: chat.topP } : {}),
+    ...(chat.seed !== undefined ? { seed: chat.seed } : {}),
+    ...(chat.presencePenalty !== undefined ? { presencePenalty: chat.presencePenalty } : {}),
+    ...(chat.frequencyPenalty !== undefined ? { frequencyPenalty: chat.frequencyPenalty } : {}),
     ...(chat.stopSequences !== undefined ? { stopSequences: chat.stopSequences } : {}),
     ...(chat.responseFormat !== undefined ? { responseFormat: chat.responseFormat } : {}),
     ...(chat.tools !== undefined ? { tools: chat.tools } : {}),

@@ -132,6 +132,10 @@ export class ResponseCache {
             })),
             temperature: chat.temperature ?? null,
             topP: chat.topP ?? null,
+            // Only when set: the keys of calls without them stay those stored before these were translated.
+            ...(chat.seed !== undefined ? { seed: chat.seed } : {}),
+            ...(chat.presencePenalty !== undefined ? { presencePenalty: chat.presencePenalty } : {}),
+            ...(chat.frequencyPenalty !== undefined ? { frequencyPenalty: chat.frequencyPenalty } : {}),
             stop: chat.stopSequences ?? null,
             responseFormat: chat.responseFormat ?? null,
           }

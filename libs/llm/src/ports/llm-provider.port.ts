@@ -57,6 +57,8 @@ export interface ProviderCapabilities {
   tools: boolean;
   jsonObject: boolean;
   jsonSchema: boolean;
+  /** The seed's width when narrower than a JS safe integer (Gemini's is a 32-bit integer). */
+  seedBits?: 32;
 }
 
 export interface SafetyBlock {
@@ -83,6 +85,10 @@ export interface LlmGenerateRequest {
    */
   messages?: readonly ChatMessage[];
   topP?: number;
+  /** Seeded sampling (best effort); penalties of repeated tokens, -2 to 2. */
+  seed?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
   stopSequences?: readonly string[];
   responseFormat?: ResponseFormat;
   tools?: readonly ToolDefinition[];
