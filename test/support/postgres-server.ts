@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,8 +48,55 @@ export class PostgresTestServer {
     this.run('pg_ctl', ['-D', data, '-m', 'fast', '-l', join(this.dir, 'server.log'), '-w', '-t', '30', 'restart']);
   }
 
+  /** Stops immediately (`pg_ctl stop -m immediate`: a crash, as clients see it), keeping the data for `resume`. */
+  halt(): void {
+    this.run('pg_ctl', ['-D', join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']);
+  }
+
+  /** Starts again after `halt`, on the same port and data. */
+  resume(): void {
+    const data = join(this.dir, 'data');
+    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50`;
+    this.run('pg_ctl', ['-D', data, '-o', options, '-l', join(this.dir, 'server.log'), '-w', '-t', '30', 'start']);
+  }
+
+  /**
+   * SIGSTOP to the server and every backend: a frozen host or a network partition, as a client sees it (connections
+   * stay open; nothing answers). `thaw` sends SIGCONT.
+   */
+  freeze(): void {
+    for (const pid of this.serverPids()) process.kill(pid, 'SIGSTOP');
+  }
+
+  thaw(): void {
+    for (const pid of this.serverPids()) process.kill(pid, 'SIGCONT');
+  }
+
+  /** The postmaster (first line of postmaster.pid) and its children, from /proc. */
+  private serverPids(): number[] {
+    const postmaster = Number(readFileSync(join(this.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const children = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((entry) => {
+        try {
+          // /proc/<pid>/stat: "pid (comm) state ppid ...": the comm may hold spaces, so read after its last ')'.
+          const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+    return [postmaster, ...children];
+  }
+
   stop(): void {
     if (!this.dir) return;
+    try {
+      this.thaw();
+    } catch {
+      // not running
+    }
     try {
       this.run('pg_ctl', ['-D', join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']);
     } catch {

@@ -34,3 +34,4 @@ export * from './auth/auth.decorators';
 export * from './auth/request-principal';
 export * from './storage/data-dir';
 export * from './storage/sqlite-file';
+export * from './storage/store-unavailable';

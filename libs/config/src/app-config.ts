@@ -182,6 +182,11 @@ export abstract class AppConfig {
   abstract readonly ledger: {
     readonly dataDir: string;
     readonly databaseUrl?: Secret;
+    /**
+     * DATABASE_TIMEOUT_MS: how long the ledger, the incident outbox and the recommendations wait for PostgreSQL, for a
+     * connection and for each statement.
+     */
+    readonly databaseTimeoutMs: number;
     readonly retentionDays: number;
     readonly flushMs: number;
     readonly storePreview: boolean;

@@ -333,6 +333,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
     ledger: {
       dataDir: dto.DATA_DIR,
       databaseUrl: secret(dto.DATABASE_URL),
+      databaseTimeoutMs: dto.DATABASE_TIMEOUT_MS,
       retentionDays: dto.LEDGER_RETENTION_DAYS,
       flushMs: dto.LEDGER_FLUSH_MS,
       storePreview: dto.LEDGER_STORE_PREVIEW,

@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, RequireScope } from '@app/common';
+import { ApiProblems, RequireScope, STORAGE_ERRORS } from '@app/common';
 import { CostForecastQueryDto, CostForecastResponseDto } from './forecast.dto';
 import { ForecastService } from './forecast.service';
 
@@ -17,7 +17,7 @@ export class ForecastController {
   @Get('cost')
   @ApiOperation({ summary: 'Forecast LLM cost for the next hours' })
   @ApiOkResponse({ type: CostForecastResponseDto })
-  @ApiProblems('VALIDATION_FAILED')
+  @ApiProblems('VALIDATION_FAILED', STORAGE_ERRORS.DATABASE_UNAVAILABLE)
   costForecast(@Query() query: CostForecastQueryDto): Promise<CostForecastResponseDto> {
     return this.forecasts.costForecast(query.hours ?? 24);
   }

@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, RequireScope } from '@app/common';
+import { ApiProblems, RequireScope, STORAGE_ERRORS } from '@app/common';
 import { AppConfig } from '@app/config';
 import { HealthScoreQueryDto, HealthScoreResponseDto, toHealthScoreResponse } from './health-score.dto';
 import { HealthScoreService } from './health-score.service';
@@ -21,7 +21,7 @@ export class InsightsHealthController {
   @Get('health-score')
   @ApiOperation({ summary: 'Live LLM health score from the usage ledger' })
   @ApiOkResponse({ type: HealthScoreResponseDto })
-  @ApiProblems('VALIDATION_FAILED')
+  @ApiProblems('VALIDATION_FAILED', STORAGE_ERRORS.DATABASE_UNAVAILABLE)
   async healthScore(@Query() query: HealthScoreQueryDto): Promise<HealthScoreResponseDto> {
     const report = await this.health.score(query.window ?? '5m');
     return toHealthScoreResponse(report, { ...this.config.health.weights });

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Query, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, OwnAuth, RequireScope, WEBHOOK_SECRET_SCHEME } from '@app/common';
+import { ApiProblems, OwnAuth, RequireScope, STORAGE_ERRORS, WEBHOOK_SECRET_SCHEME } from '@app/common';
 import { CreateIncidentDto, CreateIncidentFromInsightDto } from './dto/create-incident.dto';
 import { DatadogWebhookDto } from './dto/datadog-webhook.dto';
 import {
@@ -34,7 +34,7 @@ export class IncidentsController {
   @ApiCreatedResponse({ type: IncidentAnswerDto, description: 'Created in Datadog.' })
   @ApiOkResponse({ type: IncidentAnswerDto, description: 'Deduplicated: the open incident was updated in Datadog.' })
   @ApiAcceptedResponse({ type: IncidentAnswerDto, description: 'In the outbox, not in Datadog yet (or refused).' })
-  @ApiProblems('VALIDATION_FAILED')
+  @ApiProblems('VALIDATION_FAILED', STORAGE_ERRORS.DATABASE_UNAVAILABLE)
   createIncident(@Body() body: CreateIncidentDto): Promise<IncidentAnswerDto> {
     return this.incidents.create(body);
   }
@@ -50,7 +50,7 @@ export class IncidentsController {
   @ApiCreatedResponse({ type: IncidentAnswerDto, description: 'Created in Datadog.' })
   @ApiOkResponse({ type: IncidentAnswerDto, description: 'Deduplicated: the open incident was updated in Datadog.' })
   @ApiAcceptedResponse({ type: IncidentAnswerDto, description: 'In the outbox, not in Datadog yet (or refused).' })
-  @ApiProblems('VALIDATION_FAILED')
+  @ApiProblems('VALIDATION_FAILED', STORAGE_ERRORS.DATABASE_UNAVAILABLE)
   createIncidentFromInsight(@Body() body: CreateIncidentFromInsightDto): Promise<IncidentAnswerDto> {
     return this.incidents.createFromInsight(body);
   }
@@ -60,6 +60,7 @@ export class IncidentsController {
   @RequireScope('read')
   @ApiOperation({ summary: 'Incident manager status and outbox counts' })
   @ApiOkResponse({ type: IncidentsStatusDto })
+  @ApiProblems(STORAGE_ERRORS.DATABASE_UNAVAILABLE)
   incidentsStatus(): Promise<IncidentsStatusDto> {
     return this.incidents.status();
   }
@@ -69,7 +70,7 @@ export class IncidentsController {
   @RequireScope('read')
   @ApiOperation({ summary: 'List outbox rows and delivered incidents, newest first' })
   @ApiOkResponse({ type: ListIncidentsResponseDto })
-  @ApiProblems('VALIDATION_FAILED')
+  @ApiProblems('VALIDATION_FAILED', STORAGE_ERRORS.DATABASE_UNAVAILABLE)
   listIncidents(@Query() query: ListIncidentsQueryDto): Promise<ListIncidentsResponseDto> {
     return this.incidents.list(query.limit ?? 50, query.state);
   }
@@ -85,7 +86,12 @@ export class IncidentsController {
   @OwnAuth(WEBHOOK_SECRET_SCHEME)
   @ApiOperation({ summary: 'Datadog monitor webhook: open, update or resolve the incident' })
   @ApiOkResponse({ type: WebhookAnswerDto })
-  @ApiProblems('VALIDATION_FAILED', INCIDENTS_ERRORS.WEBHOOK_UNAUTHORIZED, INCIDENTS_ERRORS.WEBHOOK_NOT_CONFIGURED)
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    INCIDENTS_ERRORS.WEBHOOK_UNAUTHORIZED,
+    INCIDENTS_ERRORS.WEBHOOK_NOT_CONFIGURED,
+    STORAGE_ERRORS.DATABASE_UNAVAILABLE,
+  )
   incidentWebhook(@Body() body: DatadogWebhookDto): Promise<WebhookAnswerDto> {
     return this.incidents.webhook(body);
   }

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, RequireScope } from '@app/common';
+import { ApiProblems, RequireScope, STORAGE_ERRORS } from '@app/common';
 import { AnomalyAttributionService } from './attribution/anomaly-attribution.service';
 import { ATTRIBUTION_ERRORS } from './attribution/attribution.errors';
 import {
@@ -33,6 +33,7 @@ export class InsightsController {
     'VALIDATION_FAILED',
     ATTRIBUTION_ERRORS.ATTRIBUTION_SOURCE_UNCONFIGURED,
     ATTRIBUTION_ERRORS.ATTRIBUTION_SOURCE_FAILED,
+    STORAGE_ERRORS.DATABASE_UNAVAILABLE,
   )
   attributeAnomaly(@Body() body: AttributeAnomalyRequestDto): Promise<AnomalyAttributionResponseDto> {
     return this.attribution.attribute({
@@ -56,6 +57,7 @@ export class InsightsController {
     'VALIDATION_FAILED',
     ATTRIBUTION_ERRORS.ATTRIBUTION_SOURCE_UNCONFIGURED,
     ATTRIBUTION_ERRORS.ATTRIBUTION_SOURCE_FAILED,
+    STORAGE_ERRORS.DATABASE_UNAVAILABLE,
   )
   attributeAnomalyByQuery(@Query() query: AttributeAnomalyQueryDto): Promise<AnomalyAttributionResponseDto> {
     return this.attribution.attribute({

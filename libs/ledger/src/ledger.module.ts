@@ -52,8 +52,17 @@ export function formerLedgerNotice(
 export function createLedgerStore(config: AppConfig): LedgerStore {
   const url = config.ledger.databaseUrl;
   if (url) {
+    // DATABASE_TIMEOUT_MS bounds the wait for a connection (new, or free in the pool) and each statement: a database
+    // that stopped answering costs a request that much (then 503 DATABASE_UNAVAILABLE), not as long as it lasts.
+    const timeout = config.ledger.databaseTimeoutMs;
     return new PostgresLedgerStore(
-      new Pool({ connectionString: url.reveal(), max: 5, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 }),
+      new Pool({
+        connectionString: url.reveal(),
+        max: 5,
+        connectionTimeoutMillis: timeout,
+        query_timeout: timeout,
+        idleTimeoutMillis: 30_000,
+      }),
     );
   }
   // Once, before any embedded store (the ledger's, the outbox's, the recommendations') opens its file under it.

@@ -27,7 +27,7 @@ export type AnomalyAttributionResponseDto = {
     /**
      * Where the figures come from: the usage ledger, or the service's metrics in Datadog.
      */
-    source: 'datadog' | 'ledger';
+    source: 'ledger' | 'datadog';
     /**
      * One sentence: the change, its severity and the primary cause, or why there is none.
      */
@@ -2754,6 +2754,10 @@ export type CostForecastErrors = {
      */
     429: ProblemDetailsDto;
     /**
+     * DATABASE_UNAVAILABLE (Database unavailable)
+     */
+    503: ProblemDetailsDto;
+    /**
      * Client error
      */
     '4XX': ProblemDetailsDto;
@@ -2871,6 +2875,10 @@ export type ListIncidentsErrors = {
      */
     429: ProblemDetailsDto;
     /**
+     * DATABASE_UNAVAILABLE (Database unavailable)
+     */
+    503: ProblemDetailsDto;
+    /**
      * Client error
      */
     '4XX': ProblemDetailsDto;
@@ -2920,6 +2928,10 @@ export type CreateIncidentErrors = {
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */
     429: ProblemDetailsDto;
+    /**
+     * DATABASE_UNAVAILABLE (Database unavailable)
+     */
+    503: ProblemDetailsDto;
     /**
      * Client error
      */
@@ -2982,6 +2994,10 @@ export type CreateIncidentFromInsightErrors = {
      */
     429: ProblemDetailsDto;
     /**
+     * DATABASE_UNAVAILABLE (Database unavailable)
+     */
+    503: ProblemDetailsDto;
+    /**
      * Client error
      */
     '4XX': ProblemDetailsDto;
@@ -3031,6 +3047,10 @@ export type IncidentsStatusErrors = {
      */
     429: ProblemDetailsDto;
     /**
+     * DATABASE_UNAVAILABLE (Database unavailable)
+     */
+    503: ProblemDetailsDto;
+    /**
      * Client error
      */
     '4XX': ProblemDetailsDto;
@@ -3077,7 +3097,7 @@ export type IncidentWebhookErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * WEBHOOK_NOT_CONFIGURED (Incident webhook not configured)
+     * WEBHOOK_NOT_CONFIGURED (Incident webhook not configured); DATABASE_UNAVAILABLE (Database unavailable)
      */
     503: ProblemDetailsDto;
     /**
@@ -3131,6 +3151,10 @@ export type InsightsReportErrors = {
      */
     429: ProblemDetailsDto;
     /**
+     * DATABASE_UNAVAILABLE (Database unavailable)
+     */
+    503: ProblemDetailsDto;
+    /**
      * Client error
      */
     '4XX': ProblemDetailsDto;
@@ -3177,6 +3201,10 @@ export type HealthScoreErrors = {
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */
     429: ProblemDetailsDto;
+    /**
+     * DATABASE_UNAVAILABLE (Database unavailable)
+     */
+    503: ProblemDetailsDto;
     /**
      * Client error
      */
@@ -3413,7 +3441,7 @@ export type AttributeAnomalyByQueryErrors = {
      */
     502: ProblemDetailsDto;
     /**
-     * ATTRIBUTION_SOURCE_UNCONFIGURED (Attribution source not configured)
+     * ATTRIBUTION_SOURCE_UNCONFIGURED (Attribution source not configured); DATABASE_UNAVAILABLE (Database unavailable)
      */
     503: ProblemDetailsDto;
     /**
@@ -3471,7 +3499,7 @@ export type AttributeAnomalyErrors = {
      */
     502: ProblemDetailsDto;
     /**
-     * ATTRIBUTION_SOURCE_UNCONFIGURED (Attribution source not configured)
+     * ATTRIBUTION_SOURCE_UNCONFIGURED (Attribution source not configured); DATABASE_UNAVAILABLE (Database unavailable)
      */
     503: ProblemDetailsDto;
     /**
@@ -3512,6 +3540,10 @@ export type ListRecommendationsErrors = {
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */
     429: ProblemDetailsDto;
+    /**
+     * DATABASE_UNAVAILABLE (Database unavailable)
+     */
+    503: ProblemDetailsDto;
     /**
      * Client error
      */
@@ -3563,6 +3595,10 @@ export type CreateRecommendationErrors = {
      */
     429: ProblemDetailsDto;
     /**
+     * DATABASE_UNAVAILABLE (Database unavailable)
+     */
+    503: ProblemDetailsDto;
+    /**
      * Client error
      */
     '4XX': ProblemDetailsDto;
@@ -3606,6 +3642,10 @@ export type GetRecommendationErrors = {
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */
     429: ProblemDetailsDto;
+    /**
+     * DATABASE_UNAVAILABLE (Database unavailable)
+     */
+    503: ProblemDetailsDto;
     /**
      * Client error
      */
@@ -3667,6 +3707,10 @@ export type ImplementRecommendationErrors = {
      */
     429: ProblemDetailsDto;
     /**
+     * DATABASE_UNAVAILABLE (Database unavailable)
+     */
+    503: ProblemDetailsDto;
+    /**
      * Client error
      */
     '4XX': ProblemDetailsDto;
@@ -3727,6 +3771,10 @@ export type RecordResultErrors = {
      */
     429: ProblemDetailsDto;
     /**
+     * DATABASE_UNAVAILABLE (Database unavailable)
+     */
+    503: ProblemDetailsDto;
+    /**
      * Client error
      */
     '4XX': ProblemDetailsDto;
@@ -3778,6 +3826,10 @@ export type RoiReportErrors = {
      */
     429: ProblemDetailsDto;
     /**
+     * DATABASE_UNAVAILABLE (Database unavailable)
+     */
+    503: ProblemDetailsDto;
+    /**
      * Client error
      */
     '4XX': ProblemDetailsDto;
@@ -3827,6 +3879,10 @@ export type RoiReportByBodyErrors = {
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */
     429: ProblemDetailsDto;
+    /**
+     * DATABASE_UNAVAILABLE (Database unavailable)
+     */
+    503: ProblemDetailsDto;
     /**
      * Client error
      */
@@ -4148,6 +4204,10 @@ export type SpendReportErrors = {
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */
     429: ProblemDetailsDto;
+    /**
+     * DATABASE_UNAVAILABLE (Database unavailable)
+     */
+    503: ProblemDetailsDto;
     /**
      * Client error
      */

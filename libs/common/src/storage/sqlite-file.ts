@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { BootError } from '@app/config';
 import { makeDirectory } from './data-dir';
+import { isSqliteBusy, type StoreName, storeError } from './store-unavailable';
 
 /** Runs synchronous store work (node:sqlite is synchronous), turning a throw into a rejected promise. */
 export function settle<T>(work: () => T): Promise<T> {
@@ -36,8 +37,62 @@ export function sqliteTransaction<T>(db: DatabaseSync, work: () => T): T {
   }
 }
 
+/**
+ * How long a statement waits for another process's write lock while a store opens its file at boot (nothing is served
+ * yet; another process may be creating the schema or backfilling a rollup).
+ */
+export const SQLITE_BOOT_BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * How long a statement waits for another process's write lock once the service serves. node:sqlite waits
+ * synchronously, holding the event loop: with the boot's 10 s, another process holding `BEGIN IMMEDIATE` on the
+ * ledger's file stalled every request for 10 s at each ledger flush. `sqliteStore` waits longer, between attempts,
+ * with the loop free.
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = 20;
+
+/** How long `sqliteStore` keeps trying a statement the lock refused (SQLITE_BUSY), the loop free between tries. */
+export const SQLITE_BUSY_RETRY_MS = 2000;
+
+/** Sets the busy timeout of a file the service now serves from (`SQLITE_BUSY_TIMEOUT_MS`), once its store is open. */
+export function useServingBusyTimeout(db: DatabaseSync): void {
+  db.exec(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs a SQLite store's synchronous work (a statement, or a transaction that rolls back as a whole) as a promise.
+ * Refused by another process's lock (SQLITE_BUSY after `SQLITE_BUSY_TIMEOUT_MS`), it is tried again after a pause,
+ * the event loop free, for up to `SQLITE_BUSY_RETRY_MS`. A failure is classified (`storeError`): a file that cannot
+ * be used now (still locked, a full disk, an I/O error...) is a DatabaseUnavailableError (503); a defect stays as is.
+ * `work` must be safe to run again: it is, when what it writes is one statement or one transaction.
+ */
+export async function sqliteStore<T>(
+  store: StoreName,
+  work: () => T,
+  retryMs: number = SQLITE_BUSY_RETRY_MS,
+): Promise<T> {
+  const deadline = performance.now() + retryMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return work();
+    } catch (error) {
+      const wait = Math.min(10 * 2 ** attempt, 250);
+      if (isSqliteBusy(error) && performance.now() + wait < deadline) {
+        await pause(wait);
+        continue;
+      }
+      throw storeError(store, 'sqlite', error);
+    }
+  }
+}
+
 export interface SqliteFileOptions {
-  /** How long a statement waits for another process's write lock (several processes may share a file). */
+  /**
+   * How long a statement waits for another process's write lock while the file is opened (several processes may
+   * share a file); default `SQLITE_BOOT_BUSY_TIMEOUT_MS`. A store sets `SQLITE_BUSY_TIMEOUT_MS` once open.
+   */
   busyTimeoutMs?: number;
   /** `PRAGMA foreign_keys = ON`. */
   foreignKeys?: boolean;
@@ -54,7 +109,7 @@ export function openSqliteFile(file: string, options: SqliteFileOptions = {}): D
   if (file !== ':memory:') makeDirectory(dirname(file));
   let db: DatabaseSync;
   try {
-    db = new DatabaseSync(file, { timeout: options.busyTimeoutMs ?? 10_000 });
+    db = new DatabaseSync(file, { timeout: options.busyTimeoutMs ?? SQLITE_BOOT_BUSY_TIMEOUT_MS });
   } catch (error) {
     throw sqliteFileError(file, error);
   }

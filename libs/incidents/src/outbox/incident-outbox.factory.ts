@@ -8,12 +8,22 @@ import { SqliteIncidentOutbox } from './sqlite-incident-outbox';
 /** The embedded outbox's file under DATA_DIR (next to the ledger's, a file of its own). */
 export const INCIDENTS_SQLITE_FILE = 'incidents.sqlite';
 
-/** PostgreSQL with DATABASE_URL (a pool of its own, 3 connections), else SQLite under DATA_DIR: as the ledger. */
+/**
+ * PostgreSQL with DATABASE_URL (a pool of its own, 3 connections, the wait for one and each statement bounded by
+ * DATABASE_TIMEOUT_MS), else SQLite under DATA_DIR: as the ledger.
+ */
 export function createIncidentOutboxStore(config: AppConfig): IncidentOutboxStore {
   const url = config.ledger.databaseUrl;
   if (url) {
+    const timeout = config.ledger.databaseTimeoutMs;
     return new PostgresIncidentOutbox(
-      new Pool({ connectionString: url.reveal(), max: 3, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 }),
+      new Pool({
+        connectionString: url.reveal(),
+        max: 3,
+        connectionTimeoutMillis: timeout,
+        query_timeout: timeout,
+        idleTimeoutMillis: 30_000,
+      }),
     );
   }
   return new SqliteIncidentOutbox(join(config.ledger.dataDir, INCIDENTS_SQLITE_FILE));

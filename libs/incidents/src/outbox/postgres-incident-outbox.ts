@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import { postgresStore } from '@app/common';
 import { IncidentOutboxStore } from './incident-outbox.port';
 import { markFailedProgram, type Program, recordAlertProgram, recordRecoveryProgram } from './outbox-programs';
 import {
@@ -62,23 +63,33 @@ export class PostgresIncidentOutbox extends IncidentOutboxStore {
     }
   }
 
-  /** Runs `work` in BEGIN ... COMMIT on one client (ROLLBACK on a throw). */
-  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true;
-      });
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  /**
+   * Runs `work` in BEGIN ... COMMIT on one client (ROLLBACK on a throw; a client whose ROLLBACK fails too is
+   * discarded). A database that cannot be used is a DatabaseUnavailableError (503).
+   */
+  private transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return postgresStore('incidents', async () => {
+      const client = await this.pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    });
+  }
+
+  /** One statement on the pool; a database that cannot be used is a DatabaseUnavailableError (503). */
+  private query<R extends QueryResultRow = Row>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+    return postgresStore('incidents', () => this.pool.query<R>(text, values));
   }
 
   private static async drive<T>(client: PoolClient, program: Program<T>): Promise<T> {
@@ -118,17 +129,17 @@ export class PostgresIncidentOutbox extends IncidentOutboxStore {
   }
 
   async renewLease(id: string, worker: string, leaseUntil: number, now: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query(renewLeaseSql(p), [leaseUntil, now, id, worker]);
+    const { rowCount } = await this.query(renewLeaseSql(p), [leaseUntil, now, id, worker]);
     return rowCount === 1;
   }
 
   async markDelivered(id: string, worker: string, ref: DeliveredRef, now: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query(markDeliveredSql(p), [ref.incidentId, ref.url, now, now, id, worker]);
+    const { rowCount } = await this.query(markDeliveredSql(p), [ref.incidentId, ref.url, now, now, id, worker]);
     return rowCount === 1;
   }
 
   async markRetry(id: string, worker: string, reason: string, nextAttemptAt: number, now: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query(markRetrySql(p), [nextAttemptAt, reason, now, id, worker]);
+    const { rowCount } = await this.query(markRetrySql(p), [nextAttemptAt, reason, now, id, worker]);
     return rowCount === 1;
   }
 
@@ -139,36 +150,36 @@ export class PostgresIncidentOutbox extends IncidentOutboxStore {
   }
 
   async release(id: string, worker: string, now: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query(releaseSql(p), [now, id, worker]);
+    const { rowCount } = await this.query(releaseSql(p), [now, id, worker]);
     return rowCount === 1;
   }
 
   async get(id: string): Promise<OutboxEntry | undefined> {
-    const { rows } = await this.pool.query<Row>(selectEntrySql(p), [id]);
+    const { rows } = await this.query(selectEntrySql(p), [id]);
     return rows[0] ? toEntry(rows[0]) : undefined;
   }
 
   async list(filter: ListFilter): Promise<OutboxEntry[]> {
     const { sql, params } = listEntriesSql(filter, p);
-    const { rows } = await this.pool.query<Row>(sql, params);
+    const { rows } = await this.query(sql, params);
     return rows.map(toEntry);
   }
 
   async stats(now: number): Promise<OutboxStats> {
-    const { rows } = await this.pool.query<Row>(statsSql);
+    const { rows } = await this.query(statsSql);
     return toStats(rows, now);
   }
 
   async lastErrors(limit: number): Promise<OutboxEntry[]> {
-    const { rows } = await this.pool.query<Row>(lastErrorsSql(p), [limit]);
+    const { rows } = await this.query(lastErrorsSql(p), [limit]);
     return rows.map(toEntry);
   }
 
   async purgeFinished(before: number): Promise<{ rows: number; incidents: number }> {
     const [rowsSql, incidentsSql, eventsSql] = purgeFinishedSql(p);
-    const rows = await this.pool.query(rowsSql, [before]);
-    const incidents = await this.pool.query(incidentsSql, [before]);
-    await this.pool.query(eventsSql, [before]);
+    const rows = await this.query(rowsSql, [before]);
+    const incidents = await this.query(incidentsSql, [before]);
+    await this.query(eventsSql, [before]);
     return { rows: rows.rowCount ?? 0, incidents: incidents.rowCount ?? 0 };
   }
 

@@ -1,7 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { Logger } from '@nestjs/common';
+import { DatabaseUnavailableError } from '@app/common';
 import { incidentOutboxContract } from '../../../../test/support/incident-outbox-contract';
+import type { AlertRecord } from './outbox.types';
 import { SqliteIncidentOutbox } from './sqlite-incident-outbox';
 
 const dir = mkdtempSync(join(tmpdir(), 'incidents-sqlite-'));
@@ -16,3 +21,67 @@ incidentOutboxContract('SqliteIncidentOutbox', () => ({
   },
   restartDatabase: () => Promise.resolve(),
 }));
+
+describe('SqliteIncidentOutbox while another process holds the write lock', () => {
+  // node:sqlite waits for a lock synchronously: with the 10 s busy timeout, a webhook arriving while another process
+  // held `BEGIN IMMEDIATE` on incidents.sqlite held the event loop (every request) for 10 s, then answered 500.
+  const alert = (now: number): AlertRecord => {
+    const outboxId = randomUUID();
+    return {
+      now,
+      dedupeWindowMs: 60_000,
+      mode: 'open',
+      dedupeKey: `id:${outboxId}|group:*`,
+      monitor: 'monitor',
+      group: '*',
+      title: 'title',
+      severity: 'SEV-3',
+      outboxId,
+      request: {
+        idempotencyKey: `cp-${outboxId}`,
+        title: 'title',
+        severity: 'SEV-3',
+        customerImpacted: false,
+        fields: { service: 'svc', env: 'test', monitor: 'm', group: '*', source: 'api' },
+        runbookMarkdown: '# Runbook',
+        links: [],
+        notificationHandles: [],
+      },
+    };
+  };
+  /** Whether a timer set now fires before `promise` settles: the event loop was free while the store waited. */
+  const loopFreeWhile = async (promise: Promise<unknown>): Promise<boolean> => {
+    const settled = promise.then(
+      () => 'store',
+      () => 'store',
+    );
+    const timer = new Promise<string>((resolve) => setTimeout(() => resolve('timer'), 0));
+    return (await Promise.race([settled, timer])) === 'timer';
+  };
+
+  it('the loop stays free; released, the alert is written; held on, 503 DATABASE_UNAVAILABLE naming the store', async () => {
+    const file = join(dir, 'locked.sqlite');
+    const store = new SqliteIncidentOutbox(file);
+    await store.init();
+    const holder = new DatabaseSync(file);
+    holder.exec('BEGIN IMMEDIATE');
+
+    const first = store.recordAlert(alert(Date.UTC(2030, 0, 1)));
+    expect(await loopFreeWhile(first)).toBe(true);
+    holder.exec('COMMIT');
+    await expect(first).resolves.toMatchObject({ action: 'opened' });
+
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    holder.exec('BEGIN IMMEDIATE');
+    const second = store.recordAlert(alert(Date.UTC(2030, 0, 2)));
+    expect(await loopFreeWhile(second)).toBe(true);
+    const error: unknown = await second.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabaseUnavailableError);
+    expect(error).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE', headers: { 'retry-after': '1' } });
+    expect((error as Error).message).toMatch(/^The incidents store \(SQLite, incidents\.sqlite under DATA_DIR\)/);
+    holder.exec('ROLLBACK');
+    holder.close();
+    await store.close();
+    jest.restoreAllMocks();
+  });
+});

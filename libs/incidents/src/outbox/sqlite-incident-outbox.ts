@@ -1,4 +1,4 @@
-import { openSqliteFile, settle, sqliteTransaction } from '@app/common';
+import { openSqliteFile, settle, sqliteStore, sqliteTransaction, useServingBusyTimeout } from '@app/common';
 import { type DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { IncidentOutboxStore } from './incident-outbox.port';
 import { markFailedProgram, type Program, recordAlertProgram, recordRecoveryProgram } from './outbox-programs';
@@ -50,7 +50,9 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
   init(): Promise<void> {
     return settle(() => {
       if (this.db) return;
-      this.db = openSqliteFile(this.file, { schema: incidentsSchema('sqlite') });
+      const db = openSqliteFile(this.file, { schema: incidentsSchema('sqlite') });
+      useServingBusyTimeout(db);
+      this.db = db;
     });
   }
 
@@ -81,15 +83,15 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
   }
 
   recordAlert(alert: AlertRecord): Promise<RecordOutcome> {
-    return settle(() => this.runProgram(recordAlertProgram(alert, q)));
+    return sqliteStore('incidents', () => this.runProgram(recordAlertProgram(alert, q)));
   }
 
   recordRecovery(recovery: RecoveryRecord): Promise<RecordOutcome> {
-    return settle(() => this.runProgram(recordRecoveryProgram(recovery, q)));
+    return sqliteStore('incidents', () => this.runProgram(recordRecoveryProgram(recovery, q)));
   }
 
   claimDue(worker: string, now: number, leaseMs: number, limit: number): Promise<OutboxEntry[]> {
-    return settle(() => {
+    return sqliteStore('incidents', () => {
       const seqs = this.transaction((db) => {
         const due = db
           .prepare(dueSeqsSql(q))
@@ -108,40 +110,46 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
   }
 
   renewLease(id: string, worker: string, leaseUntil: number, now: number): Promise<boolean> {
-    return settle(() => Number(this.open().prepare(renewLeaseSql(q)).run(leaseUntil, now, id, worker).changes) === 1);
+    return sqliteStore(
+      'incidents',
+      () => Number(this.open().prepare(renewLeaseSql(q)).run(leaseUntil, now, id, worker).changes) === 1,
+    );
   }
 
   markDelivered(id: string, worker: string, ref: DeliveredRef, now: number): Promise<boolean> {
-    return settle(() => {
+    return sqliteStore('incidents', () => {
       const { changes } = this.open().prepare(markDeliveredSql(q)).run(ref.incidentId, ref.url, now, now, id, worker);
       return Number(changes) === 1;
     });
   }
 
   markRetry(id: string, worker: string, reason: string, nextAttemptAt: number, now: number): Promise<boolean> {
-    return settle(() => {
+    return sqliteStore('incidents', () => {
       const { changes } = this.open().prepare(markRetrySql(q)).run(nextAttemptAt, reason, now, id, worker);
       return Number(changes) === 1;
     });
   }
 
   markFailed(id: string, worker: string, reason: string, now: number): Promise<boolean> {
-    return settle(() => this.runProgram(markFailedProgram(id, worker, reason, now, q)));
+    return sqliteStore('incidents', () => this.runProgram(markFailedProgram(id, worker, reason, now, q)));
   }
 
   release(id: string, worker: string, now: number): Promise<boolean> {
-    return settle(() => Number(this.open().prepare(releaseSql(q)).run(now, id, worker).changes) === 1);
+    return sqliteStore(
+      'incidents',
+      () => Number(this.open().prepare(releaseSql(q)).run(now, id, worker).changes) === 1,
+    );
   }
 
   get(id: string): Promise<OutboxEntry | undefined> {
-    return settle(() => {
+    return sqliteStore('incidents', () => {
       const row = this.open().prepare(selectEntrySql(q)).get(id);
       return row ? toEntry(row) : undefined;
     });
   }
 
   list(filter: ListFilter): Promise<OutboxEntry[]> {
-    return settle(() => {
+    return sqliteStore('incidents', () => {
       const { sql, params } = listEntriesSql(filter, q);
       return this.open()
         .prepare(sql)
@@ -151,7 +159,7 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
   }
 
   stats(now: number): Promise<OutboxStats> {
-    return settle(() =>
+    return sqliteStore('incidents', () =>
       toStats(
         this.open()
           .prepare(statsSql)
@@ -163,7 +171,7 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
   }
 
   lastErrors(limit: number): Promise<OutboxEntry[]> {
-    return settle(() =>
+    return sqliteStore('incidents', () =>
       this.open()
         .prepare(lastErrorsSql(q))
         .all(limit)
@@ -172,7 +180,7 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
   }
 
   purgeFinished(before: number): Promise<{ rows: number; incidents: number }> {
-    return settle(() => {
+    return sqliteStore('incidents', () => {
       const [rowsSql, incidentsSql, eventsSql] = purgeFinishedSql(q);
       const db = this.open();
       const rows = Number(db.prepare(rowsSql).run(before).changes);

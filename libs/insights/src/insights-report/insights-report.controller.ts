@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, createValidationPipe, RequireScope } from '@app/common';
+import { ApiProblems, createValidationPipe, RequireScope, STORAGE_ERRORS } from '@app/common';
 import { InsightsRequestDto, InsightsResponseDto } from './insights-report.dto';
 import { InsightsReportService } from './insights-report.service';
 
@@ -25,7 +25,7 @@ export class InsightsReportController {
   })
   @ApiBody({ type: InsightsRequestDto, required: false })
   @ApiOkResponse({ type: InsightsResponseDto })
-  @ApiProblems('VALIDATION_FAILED')
+  @ApiProblems('VALIDATION_FAILED', STORAGE_ERRORS.DATABASE_UNAVAILABLE)
   async insightsReport(@Body() raw: unknown): Promise<InsightsResponseDto> {
     // No body at all asks for live data, so the global pipe (which requires a JSON object) is applied here instead.
     const body =

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, createValidationPipe, RequireScope } from '@app/common';
+import { ApiProblems, createValidationPipe, RequireScope, STORAGE_ERRORS } from '@app/common';
 import {
   CreateRecommendationDto,
   CreateRecommendationResponseDto,
@@ -37,7 +37,7 @@ export class OptimizationController {
   @RequireScope('admin')
   @ApiOperation({ summary: 'Create a cost-optimisation recommendation' })
   @ApiCreatedResponse({ type: CreateRecommendationResponseDto })
-  @ApiProblems('VALIDATION_FAILED')
+  @ApiProblems('VALIDATION_FAILED', STORAGE_ERRORS.DATABASE_UNAVAILABLE)
   createRecommendation(@Body() body: CreateRecommendationDto): Promise<CreateRecommendationResponseDto> {
     return this.optimization.create(body);
   }
@@ -47,6 +47,7 @@ export class OptimizationController {
   @RequireScope('read')
   @ApiOperation({ summary: 'List recommendations, newest first' })
   @ApiOkResponse({ type: [RecommendationSummaryDto] })
+  @ApiProblems(STORAGE_ERRORS.DATABASE_UNAVAILABLE)
   listRecommendations(): Promise<RecommendationSummaryDto[]> {
     return this.optimization.list();
   }
@@ -56,7 +57,7 @@ export class OptimizationController {
   @RequireScope('read')
   @ApiOperation({ summary: 'Get a recommendation with its results' })
   @ApiOkResponse({ type: RecommendationDetailDto })
-  @ApiProblems(OPTIMIZATION_ERRORS.RECOMMENDATION_NOT_FOUND)
+  @ApiProblems(OPTIMIZATION_ERRORS.RECOMMENDATION_NOT_FOUND, STORAGE_ERRORS.DATABASE_UNAVAILABLE)
   getRecommendation(@Param('id') id: string): Promise<RecommendationDetailDto> {
     return this.optimization.get(id);
   }
@@ -75,6 +76,7 @@ export class OptimizationController {
     'VALIDATION_FAILED',
     OPTIMIZATION_ERRORS.RECOMMENDATION_NOT_FOUND,
     OPTIMIZATION_ERRORS.RECOMMENDATION_ALREADY_IMPLEMENTED,
+    STORAGE_ERRORS.DATABASE_UNAVAILABLE,
   )
   async implementRecommendation(
     @Param('id') id: string,
@@ -99,6 +101,7 @@ export class OptimizationController {
     OPTIMIZATION_ERRORS.RECOMMENDATION_NOT_FOUND,
     OPTIMIZATION_ERRORS.RECOMMENDATION_NOT_IMPLEMENTED,
     OPTIMIZATION_ERRORS.INSUFFICIENT_USAGE,
+    STORAGE_ERRORS.DATABASE_UNAVAILABLE,
   )
   async recordResult(@Param('id') id: string, @Body() raw: unknown): Promise<RecordResultResponseDto> {
     const body = await this.optionalBody(raw, RecordResultDto);
@@ -110,7 +113,7 @@ export class OptimizationController {
   @RequireScope('read')
   @ApiOperation({ summary: 'ROI report by period and category' })
   @ApiOkResponse({ type: RoiReportResponseDto })
-  @ApiProblems('VALIDATION_FAILED')
+  @ApiProblems('VALIDATION_FAILED', STORAGE_ERRORS.DATABASE_UNAVAILABLE)
   roiReport(@Query() query: RoiReportQueryDto): Promise<RoiReportResponseDto> {
     return this.optimization.roiReport(query.days ?? 7, query.category);
   }
@@ -122,7 +125,7 @@ export class OptimizationController {
   @ApiOperation({ summary: 'ROI report by period and category (JSON body form)' })
   @ApiBody({ type: RoiReportRequestDto, required: false })
   @ApiOkResponse({ type: RoiReportResponseDto })
-  @ApiProblems('VALIDATION_FAILED')
+  @ApiProblems('VALIDATION_FAILED', STORAGE_ERRORS.DATABASE_UNAVAILABLE)
   async roiReportByBody(@Body() raw: unknown): Promise<RoiReportResponseDto> {
     const body = await this.optionalBody(raw, RoiReportRequestDto);
     return this.optimization.roiReport(body.days ?? 7, body.category);

@@ -1,4 +1,4 @@
-import { openSqliteFile, settle, sqliteTransaction } from '@app/common';
+import { openSqliteFile, settle, SQLITE_BUSY_TIMEOUT_MS, sqliteTransaction } from '@app/common';
 import { type DatabaseSync } from 'node:sqlite';
 import {
   RESPONSE_CACHE_MAX_PAYLOAD_CHARS,
@@ -28,8 +28,12 @@ export class SqliteResponseCacheStore extends ResponseCacheStore {
     });
   }
 
+  /**
+   * Opened on first use, with the short busy timeout of a file being served: a lock another process holds costs a
+   * lookup or a put (a miss, an answer not kept), never a stalled event loop.
+   */
   private open(): DatabaseSync {
-    this.db ??= openSqliteFile(this.file, { busyTimeoutMs: 5000, schema: SQL.schema });
+    this.db ??= openSqliteFile(this.file, { busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS, schema: SQL.schema });
     return this.db;
   }
 

@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, RequireScope } from '@app/common';
+import { ApiProblems, RequireScope, STORAGE_ERRORS } from '@app/common';
 import { SpendReportService } from './spend-report.service';
 import { SpendQueryDto, SpendReportDto } from './spend.dto';
 
@@ -19,7 +19,7 @@ export class SpendController {
   @Get('spend')
   @ApiOperation({ summary: 'Spend per API key (showback) from the usage ledger' })
   @ApiOkResponse({ type: SpendReportDto })
-  @ApiProblems('VALIDATION_FAILED')
+  @ApiProblems('VALIDATION_FAILED', STORAGE_ERRORS.DATABASE_UNAVAILABLE)
   spendReport(@Query() query: SpendQueryDto): Promise<SpendReportDto> {
     return this.spend.report(query.hours ?? 24, query.group_by ?? 'principal');
   }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
+import { postgresStore } from '@app/common';
 import { type PrincipalSpend, type PrincipalUsageQuery, rollUpByPrincipal } from '../principal-usage';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
 import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from '../window-usage';
@@ -50,6 +51,26 @@ import {
   toPrincipalUsage,
 } from './principal-rollup';
 
+/**
+ * How long each statement of the start may take (the schema, the advisory lock another instance holds while it
+ * creates it, the first start's backfill of the rollups over a day of records), past the pool's query timeout.
+ */
+export const LEDGER_INIT_QUERY_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * The client-side bound of a batch's COMMIT: none a timer can reach in practice (the longest a Node timer takes). A
+ * COMMIT given up on may still commit on the server (a frozen server that resumes, a slow fsync), and the batch,
+ * kept for the next flush, would then be written twice; so a COMMIT is waited for until the server answers or the
+ * connection breaks. The other statements of a batch have the pool's query timeout: one given up on never commits.
+ */
+const COMMIT_WAIT_MS = 2_147_483_647;
+
+/** A statement with a client-side timeout of its own (pg reads `query_timeout` per query; its types omit it). */
+function timed(text: string, timeoutMs: number, values?: unknown[]): QueryConfig {
+  const config: QueryConfig & { query_timeout: number } = { text, values, query_timeout: timeoutMs };
+  return config;
+}
+
 /** Rows per multi-row INSERT (PostgreSQL allows 65535 parameters per statement). */
 const CHUNK = 500;
 
@@ -60,6 +81,9 @@ function placeholders(rows: number, columns: number): string {
   }
   return out.join(', ');
 }
+
+/** A statement of the start, with its own timeout (LEDGER_INIT_QUERY_TIMEOUT_MS). */
+type InitQuery = (text: string, values?: unknown[]) => Promise<QueryResult<Record<string, unknown>>>;
 
 /**
  * The shared store for several instances behind a load balancer (DATABASE_URL). Each batch is one
@@ -85,32 +109,28 @@ export class PostgresLedgerStore extends LedgerStore {
 
   async init(): Promise<void> {
     const client = await this.pool.connect();
+    const run: InitQuery = (text, values) => client.query(timed(text, LEDGER_INIT_QUERY_TIMEOUT_MS, values));
     try {
       // Serialise schema creation between instances starting together.
-      await client.query('SELECT pg_advisory_lock(7349001)');
-      for (const statement of schema('postgres')) await client.query(statement);
+      await run('SELECT pg_advisory_lock(7349001)');
+      for (const statement of schema('postgres')) await run(statement);
       // A ledger created by an earlier version gets the columns added since (idempotent).
       for (const [column, type] of ADDED_RECORD_COLUMNS) {
-        await client.query(`ALTER TABLE usage_records ADD COLUMN IF NOT EXISTS ${column} ${type}`);
+        await run(`ALTER TABLE usage_records ADD COLUMN IF NOT EXISTS ${column} ${type}`);
       }
-      for (const statement of ADDED_RECORD_INDEXES) await client.query(statement);
-      for (const statement of rollupSchema('postgres')) await client.query(statement);
-      for (const statement of principalSchema('postgres')) await client.query(statement);
+      for (const statement of ADDED_RECORD_INDEXES) await run(statement);
+      for (const statement of rollupSchema('postgres')) await run(statement);
+      for (const statement of principalSchema('postgres')) await run(statement);
       const now = (this.options.now ?? Date.now)();
-      this.rollupsSince = await this.readSince(
-        client,
-        ROLLUP_SINCE_KEY,
-        rollupStart(now - BACKFILL_MS),
-        rollupBackfill,
-      );
+      this.rollupsSince = await this.readSince(run, ROLLUP_SINCE_KEY, rollupStart(now - BACKFILL_MS), rollupBackfill);
       this.principalsSince = await this.readSince(
-        client,
+        run,
         PRINCIPAL_SINCE_KEY,
         principalBackfillStart(now),
         principalBackfill,
       );
     } finally {
-      await client.query('SELECT pg_advisory_unlock(7349001)').catch(() => undefined);
+      await run('SELECT pg_advisory_unlock(7349001)').catch(() => undefined);
       client.release();
     }
   }
@@ -121,44 +141,62 @@ export class PostgresLedgerStore extends LedgerStore {
    * it happens once).
    */
   private async readSince(
-    client: PoolClient,
+    run: InitQuery,
     key: string,
     since: number,
     backfill: (param: (i: number) => string) => string,
   ): Promise<number> {
     const read = async (): Promise<number | undefined> => {
-      const result = await client.query<{ value: string }>('SELECT value FROM ledger_meta WHERE key = $1', [key]);
+      const result = await run('SELECT value FROM ledger_meta WHERE key = $1', [key]);
       return result.rows[0] === undefined ? undefined : Number(result.rows[0].value);
     };
     const known = await read();
     if (known !== undefined) return known;
-    await client.query('BEGIN');
+    await run('BEGIN');
     try {
-      await client.query(
+      await run(
         backfill((i) => `$${i}`),
         [since],
       );
-      await client.query('INSERT INTO ledger_meta (key, value) VALUES ($1, $2)', [key, since]);
-      await client.query('COMMIT');
+      await run('INSERT INTO ledger_meta (key, value) VALUES ($1, $2)', [key, since]);
+      await run('COMMIT');
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await run('ROLLBACK').catch(() => undefined);
       throw error;
     }
     return since;
   }
 
-  private async transaction(work: (client: PoolClient) => Promise<void>): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await work(client);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  /** One statement on the pool; a database that cannot be used is a DatabaseUnavailableError (503). */
+  private query<R extends QueryResultRow = Record<string, unknown>>(
+    text: string,
+    values?: unknown[],
+  ): Promise<QueryResult<R>> {
+    return postgresStore('ledger', () => this.pool.query<R>(text, values));
+  }
+
+  /**
+   * Runs `work` in BEGIN ... COMMIT on one client (ROLLBACK on a throw). A client whose ROLLBACK fails too (the
+   * connection is gone, or a statement timed out and still holds it) is discarded, not given back to the pool.
+   * `waitForCommit`: the COMMIT has no client-side timeout (COMMIT_WAIT_MS), for writes that must not be repeated.
+   */
+  private transaction(work: (client: PoolClient) => Promise<void>, waitForCommit = false): Promise<void> {
+    return postgresStore('ledger', async () => {
+      const client = await this.pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        await work(client);
+        await client.query(waitForCommit ? timed('COMMIT', COMMIT_WAIT_MS) : 'COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    });
   }
 
   private async upsertHourly(client: PoolClient, rows: readonly HourlyUsage[], mode: 'add' | 'replace'): Promise<void> {
@@ -197,7 +235,7 @@ export class PostgresLedgerStore extends LedgerStore {
           chunk.flatMap(principalValues),
         );
       }
-    });
+    }, true);
   }
 
   async putHourly(rows: readonly HourlyUsage[]): Promise<void> {
@@ -213,26 +251,26 @@ export class PostgresLedgerStore extends LedgerStore {
   }
 
   async hourly(query: HourlyQuery): Promise<HourlyUsage[]> {
-    const result = await this.pool.query(
+    const result = await this.query(
       hourlySelect(query, (i) => `$${i}`),
       hourlyRange(query),
     );
-    return result.rows.map((r) => toHourly(r as Record<string, unknown>));
+    return result.rows.map((r) => toHourly(r));
   }
 
   async principalUsage(query: PrincipalUsageQuery): Promise<PrincipalSpend> {
-    const result = await this.pool.query(
+    const result = await this.query(
       principalSelect(query, (i) => `$${i}`),
       principalRange(query),
     );
     return {
-      rows: result.rows.map((r) => toPrincipalUsage(r as Record<string, unknown>)),
+      rows: result.rows.map((r) => toPrincipalUsage(r)),
       completeFrom: this.principalsSince,
     };
   }
 
   async costBetween(from: number, to: number): Promise<number> {
-    const result = await this.pool.query<{ cost: string | number | null }>(
+    const result = await this.query<{ cost: string | number | null }>(
       'SELECT COALESCE(SUM(cost_usd), 0) AS cost FROM usage_hourly WHERE hour >= $1 AND hour < $2',
       [from, to],
     );
@@ -242,35 +280,35 @@ export class PostgresLedgerStore extends LedgerStore {
   async window(query: WindowQuery): Promise<WindowUsage[]> {
     const buckets = query.latencyBoundsMs?.length ?? 0;
     const raw = async (from: number, to: number): Promise<WindowUsage[]> => {
-      const result = await this.pool.query(
+      const result = await this.query(
         windowSelect(query, (i) => `$${i}`),
         [from, to],
       );
-      return result.rows.map((r) => toWindow(r as Record<string, unknown>, buckets)).filter((w) => w.requests > 0);
+      return result.rows.map((r) => toWindow(r, buckets)).filter((w) => w.requests > 0);
     };
     const plan = this.options.rollupReads === false ? null : planWindow(query, this.rollupsSince);
     if (!plan) return raw(query.from, query.to);
     const parts = await Promise.all(plan.raw.map(([from, to]) => raw(from, to)));
     if (plan.slots) {
-      const result = await this.pool.query(
+      const result = await this.query(
         rollupSelect(query, plan.buckets, (i) => `$${i}`),
         plan.slots,
       );
-      parts.push(result.rows.map((r) => toWindow(r as Record<string, unknown>, buckets)));
+      parts.push(result.rows.map((r) => toWindow(r, buckets)));
     }
     return mergeWindows(parts, buckets);
   }
 
   async repeatedPrompts(query: RepeatedPromptQuery): Promise<RepeatedPrompt[]> {
-    const result = await this.pool.query(
+    const result = await this.query(
       repeatedPromptsSelect((i) => `$${i}`),
       [query.from, query.to, query.minCalls, query.limit],
     );
-    return result.rows.map((r) => toRepeatedPrompt(r as Record<string, unknown>));
+    return result.rows.map((r) => toRepeatedPrompt(r));
   }
 
   async countRecords(from: number, to: number): Promise<number> {
-    const result = await this.pool.query<{ n: string }>(
+    const result = await this.query<{ n: string }>(
       'SELECT COUNT(*) AS n FROM usage_records WHERE ts >= $1 AND ts < $2',
       [from, to],
     );
@@ -278,11 +316,11 @@ export class PostgresLedgerStore extends LedgerStore {
   }
 
   async records(from: number, to: number, limit: number): Promise<UsageRecord[]> {
-    const result = await this.pool.query(
+    const result = await this.query(
       `SELECT ${RECORD_COLUMNS.join(', ')} FROM usage_records WHERE ts >= $1 AND ts < $2 ORDER BY ts, id LIMIT $3`,
       [from, to, limit],
     );
-    return result.rows.map((r) => toRecord(r as Record<string, unknown>));
+    return result.rows.map((r) => toRecord(r));
   }
 
   async purgeBefore(before: number): Promise<PurgeResult> {
@@ -298,7 +336,7 @@ export class PostgresLedgerStore extends LedgerStore {
   }
 
   async ping(): Promise<void> {
-    await this.pool.query('SELECT 1');
+    await this.query('SELECT 1');
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { DatabaseUnavailableError } from '@app/common';
 import { BootError } from '@app/config';
 import { ledgerStoreContract, usageRecord } from '../../../../test/support/ledger-store-contract';
 import { SqliteLedgerStore } from './sqlite-ledger.store';
@@ -50,7 +51,10 @@ describe('SqliteLedgerStore on a failing file', () => {
     db.exec(`PRAGMA max_page_count = ${pages}`);
     const now = Date.now();
     const records = Array.from({ length: 50 }, (_, i) => usageRecord({ promptId: `p-${i}`, ts: now }));
-    await expect(store.append(records)).rejects.toThrow(/database or disk is full/);
+    // A 503 naming the store where a route meets it (DATABASE_UNAVAILABLE); the flush keeps the records.
+    const error: unknown = await store.append(records).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabaseUnavailableError);
+    expect((error as Error).message).toMatch(/ledger store .*: the disk is full \(SQLITE_FULL\)\.$/);
     db.exec('PRAGMA max_page_count = 1000000');
     await store.append(records);
     expect(await store.countRecords(now, now + 1)).toBe(50);

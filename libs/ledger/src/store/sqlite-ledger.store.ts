@@ -1,4 +1,11 @@
-import { openSqliteFile, settle, sqliteFileError, sqliteTransaction } from '@app/common';
+import {
+  openSqliteFile,
+  settle,
+  sqliteFileError,
+  sqliteStore,
+  sqliteTransaction,
+  useServingBusyTimeout,
+} from '@app/common';
 import { type DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { type PrincipalSpend, type PrincipalUsageQuery, rollUpByPrincipal } from '../principal-usage';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
@@ -80,6 +87,8 @@ export class SqliteLedgerStore extends LedgerStore {
       const db = openSqliteFile(this.file, { schema: schema('sqlite') });
       try {
         this.prepare(db);
+        // Served from now on: a lock held by another process is waited for between attempts (sqliteStore), not here.
+        useServingBusyTimeout(db);
       } catch (error) {
         // The file opened but its tables cannot be read or upgraded (a damaged page): say which file, as for one that
         // does not open.
@@ -159,7 +168,7 @@ export class SqliteLedgerStore extends LedgerStore {
   }
 
   append(records: readonly UsageRecord[]): Promise<void> {
-    return settle(() => {
+    return sqliteStore('ledger', () => {
       if (records.length === 0) return;
       this.transaction(() => {
         for (const r of records) this.insertRecord!.run(...(recordValues(r) as SQLInputValue[]));
@@ -171,7 +180,7 @@ export class SqliteLedgerStore extends LedgerStore {
   }
 
   putHourly(rows: readonly HourlyUsage[]): Promise<void> {
-    return settle(() => {
+    return sqliteStore('ledger', () => {
       if (rows.length === 0) return;
       this.transaction(() => {
         for (const h of rows) this.replaceHourly!.run(...(hourlyValues(h) as SQLInputValue[]));
@@ -180,7 +189,7 @@ export class SqliteLedgerStore extends LedgerStore {
   }
 
   hourly(query: HourlyQuery): Promise<HourlyUsage[]> {
-    return settle(() => {
+    return sqliteStore('ledger', () => {
       const rows = this.open()
         .prepare(hourlySelect(query, () => '?'))
         .all(...hourlyRange(query));
@@ -189,7 +198,7 @@ export class SqliteLedgerStore extends LedgerStore {
   }
 
   principalUsage(query: PrincipalUsageQuery): Promise<PrincipalSpend> {
-    return settle(() => {
+    return sqliteStore('ledger', () => {
       const rows = this.open()
         .prepare(principalSelect(query, () => '?'))
         .all(...principalRange(query));
@@ -201,7 +210,7 @@ export class SqliteLedgerStore extends LedgerStore {
   }
 
   costBetween(from: number, to: number): Promise<number> {
-    return settle(() => {
+    return sqliteStore('ledger', () => {
       const row = this.open()
         .prepare('SELECT COALESCE(SUM(cost_usd), 0) AS cost FROM usage_hourly WHERE hour >= ? AND hour < ?')
         .get(from, to) as { cost: number } | undefined;
@@ -210,7 +219,7 @@ export class SqliteLedgerStore extends LedgerStore {
   }
 
   window(query: WindowQuery): Promise<WindowUsage[]> {
-    return settle(() => {
+    return sqliteStore('ledger', () => {
       const db = this.open();
       const buckets = query.latencyBoundsMs?.length ?? 0;
       const raw = (from: number, to: number): WindowUsage[] =>
@@ -231,7 +240,7 @@ export class SqliteLedgerStore extends LedgerStore {
   }
 
   repeatedPrompts(query: RepeatedPromptQuery): Promise<RepeatedPrompt[]> {
-    return settle(() =>
+    return sqliteStore('ledger', () =>
       this.open()
         .prepare(repeatedPromptsSelect(() => '?'))
         .all(query.from, query.to, query.minCalls, query.limit)
@@ -240,7 +249,7 @@ export class SqliteLedgerStore extends LedgerStore {
   }
 
   countRecords(from: number, to: number): Promise<number> {
-    return settle(() => {
+    return sqliteStore('ledger', () => {
       const row = this.open()
         .prepare('SELECT COUNT(*) AS n FROM usage_records WHERE ts >= ? AND ts < ?')
         .get(from, to) as { n: number } | undefined;
@@ -249,7 +258,7 @@ export class SqliteLedgerStore extends LedgerStore {
   }
 
   records(from: number, to: number, limit: number): Promise<UsageRecord[]> {
-    return settle(() => {
+    return sqliteStore('ledger', () => {
       const rows = this.open()
         .prepare(
           `SELECT ${RECORD_COLUMNS.join(', ')} FROM usage_records WHERE ts >= ? AND ts < ? ORDER BY ts, id LIMIT ?`,
@@ -260,7 +269,7 @@ export class SqliteLedgerStore extends LedgerStore {
   }
 
   purgeBefore(before: number): Promise<PurgeResult> {
-    return settle(() => {
+    return sqliteStore('ledger', () => {
       let result: PurgeResult = { records: 0, hours: 0 };
       this.transaction(() => {
         const db = this.open();
@@ -275,7 +284,7 @@ export class SqliteLedgerStore extends LedgerStore {
   }
 
   ping(): Promise<void> {
-    return settle(() => {
+    return sqliteStore('ledger', () => {
       this.open().prepare('SELECT 1').get();
     });
   }

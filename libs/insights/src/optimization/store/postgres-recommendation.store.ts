@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { Pool } from 'pg';
+import type { Pool, QueryResult, QueryResultRow } from 'pg';
+import { postgresStore } from '@app/common';
 import type { Baseline, Recommendation, RecommendationResult } from '../recommendation';
 import {
   implementSql,
@@ -46,32 +47,40 @@ export class PostgresRecommendationStore extends RecommendationStore {
     }
   }
 
+  /** One statement on the pool; a database that cannot be used is a DatabaseUnavailableError (503). */
+  private query<R extends QueryResultRow = Record<string, unknown>>(
+    text: string,
+    values?: unknown[],
+  ): Promise<QueryResult<R>> {
+    return postgresStore('optimization', () => this.pool.query<R>(text, values));
+  }
+
   async create(recommendation: Recommendation): Promise<void> {
-    await this.pool.query(insertRecommendationSql(p), recommendationValues(recommendation));
+    await this.query(insertRecommendationSql(p), recommendationValues(recommendation));
   }
 
   async get(id: string): Promise<Recommendation | undefined> {
-    const { rows } = await this.pool.query<Record<string, unknown>>(selectRecommendationSql(p), [id]);
+    const { rows } = await this.query(selectRecommendationSql(p), [id]);
     return rows[0] ? toRecommendation(rows[0]) : undefined;
   }
 
   async list(): Promise<Recommendation[]> {
-    const { rows } = await this.pool.query<Record<string, unknown>>(listRecommendationsSql);
+    const { rows } = await this.query(listRecommendationsSql);
     return rows.map(toRecommendation);
   }
 
   async implement(id: string, implementedAt: number, baseline: Baseline): Promise<boolean> {
-    const { rowCount } = await this.pool.query(implementSql(p), implementValues(id, implementedAt, baseline));
+    const { rowCount } = await this.query(implementSql(p), implementValues(id, implementedAt, baseline));
     return rowCount === 1;
   }
 
   async addResult(result: RecommendationResult): Promise<void> {
-    await this.pool.query(insertResultSql(p), resultValues(result));
+    await this.query(insertResultSql(p), resultValues(result));
   }
 
   async results(filter: ResultFilter = {}): Promise<RecommendationResult[]> {
     const { sql, params } = selectResultsSql(filter, p);
-    const { rows } = await this.pool.query<Record<string, unknown>>(sql, params);
+    const { rows } = await this.query(sql, params);
     return rows.map(toResult);
   }
 

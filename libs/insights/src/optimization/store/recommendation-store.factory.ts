@@ -8,12 +8,22 @@ import { SqliteRecommendationStore } from './sqlite-recommendation.store';
 /** The embedded store's file under DATA_DIR (next to the ledger's, a file of its own). */
 export const OPTIMIZATION_SQLITE_FILE = 'optimization.sqlite';
 
-/** PostgreSQL with DATABASE_URL (a pool of its own, 2 connections), else SQLite under DATA_DIR: as the ledger. */
+/**
+ * PostgreSQL with DATABASE_URL (a pool of its own, 2 connections, the wait for one and each statement bounded by
+ * DATABASE_TIMEOUT_MS), else SQLite under DATA_DIR: as the ledger.
+ */
 export function createRecommendationStore(config: AppConfig): RecommendationStore {
   const url = config.ledger.databaseUrl;
   if (url) {
+    const timeout = config.ledger.databaseTimeoutMs;
     return new PostgresRecommendationStore(
-      new Pool({ connectionString: url.reveal(), max: 2, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 }),
+      new Pool({
+        connectionString: url.reveal(),
+        max: 2,
+        connectionTimeoutMillis: timeout,
+        query_timeout: timeout,
+        idleTimeoutMillis: 30_000,
+      }),
     );
   }
   return new SqliteRecommendationStore(join(config.ledger.dataDir, OPTIMIZATION_SQLITE_FILE));

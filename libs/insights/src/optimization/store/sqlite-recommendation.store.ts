@@ -1,4 +1,4 @@
-import { openSqliteFile, settle } from '@app/common';
+import { openSqliteFile, settle, sqliteStore, useServingBusyTimeout } from '@app/common';
 import { type DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import type { Baseline, Recommendation, RecommendationResult } from '../recommendation';
 import {
@@ -34,7 +34,9 @@ export class SqliteRecommendationStore extends RecommendationStore {
   init(): Promise<void> {
     return settle(() => {
       if (this.db) return;
-      this.db = openSqliteFile(this.file, { foreignKeys: true, schema: optimizationSchema('sqlite') });
+      const db = openSqliteFile(this.file, { foreignKeys: true, schema: optimizationSchema('sqlite') });
+      useServingBusyTimeout(db);
+      this.db = db;
     });
   }
 
@@ -44,7 +46,7 @@ export class SqliteRecommendationStore extends RecommendationStore {
   }
 
   create(recommendation: Recommendation): Promise<void> {
-    return settle(() => {
+    return sqliteStore('optimization', () => {
       this.open()
         .prepare(insertRecommendationSql(q))
         .run(...(recommendationValues(recommendation) as SQLInputValue[]));
@@ -52,14 +54,14 @@ export class SqliteRecommendationStore extends RecommendationStore {
   }
 
   get(id: string): Promise<Recommendation | undefined> {
-    return settle(() => {
+    return sqliteStore('optimization', () => {
       const row = this.open().prepare(selectRecommendationSql(q)).get(id);
       return row ? toRecommendation(row) : undefined;
     });
   }
 
   list(): Promise<Recommendation[]> {
-    return settle(() =>
+    return sqliteStore('optimization', () =>
       this.open()
         .prepare(listRecommendationsSql)
         .all()
@@ -68,7 +70,7 @@ export class SqliteRecommendationStore extends RecommendationStore {
   }
 
   implement(id: string, implementedAt: number, baseline: Baseline): Promise<boolean> {
-    return settle(() => {
+    return sqliteStore('optimization', () => {
       const { changes } = this.open()
         .prepare(implementSql(q))
         .run(...(implementValues(id, implementedAt, baseline) as SQLInputValue[]));
@@ -77,7 +79,7 @@ export class SqliteRecommendationStore extends RecommendationStore {
   }
 
   addResult(result: RecommendationResult): Promise<void> {
-    return settle(() => {
+    return sqliteStore('optimization', () => {
       this.open()
         .prepare(insertResultSql(q))
         .run(...(resultValues(result) as SQLInputValue[]));
@@ -85,7 +87,7 @@ export class SqliteRecommendationStore extends RecommendationStore {
   }
 
   results(filter: ResultFilter = {}): Promise<RecommendationResult[]> {
-    return settle(() => {
+    return sqliteStore('optimization', () => {
       const { sql, params } = selectResultsSql(filter, q);
       return this.open()
         .prepare(sql)

@@ -1,0 +1,205 @@
+import { Logger } from '@nestjs/common';
+import { DomainError } from '../errors/domain-error';
+import { defineErrorCodes } from '../errors/error-codes';
+
+/** The error a route answers when a store it needs cannot be used (docs/errors.md, docs/operations.md). */
+export const STORAGE_ERRORS = defineErrorCodes({
+  DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable' },
+});
+
+/**
+ * The stores a route reads or writes, by the name a 503 gives them: the name of their SQLite file under DATA_DIR
+ * (`ledger.sqlite`, `incidents.sqlite`, `optimization.sqlite`), or their tables on DATABASE_URL. (The response cache
+ * is not one: a cache that fails is a miss.)
+ */
+export type StoreName = 'ledger' | 'incidents' | 'optimization';
+export type StoreEngine = 'sqlite' | 'postgres';
+
+/** Why a store cannot be used now, in words that quote no connection string, and when to try again. */
+export interface StoreOutage {
+  reason: string;
+  retryAfterS: number;
+}
+
+/**
+ * A store could not be used for a reason of the database's, not of the request's or the code's: PostgreSQL is down,
+ * refuses, does not answer in time or is out of resources; the SQLite file is locked by another process, on a full
+ * or failing disk, read-only or damaged. Answered 503 `DATABASE_UNAVAILABLE` with `Retry-After`; the extension
+ * member `store` names the store. A real defect (a statement SQL refuses) is never one of these: it stays a 500.
+ */
+export class DatabaseUnavailableError extends DomainError {
+  constructor(
+    readonly store: StoreName,
+    readonly engine: StoreEngine,
+    readonly outage: StoreOutage,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      STORAGE_ERRORS.DATABASE_UNAVAILABLE,
+      `The ${store} store (${describeEngine(store, engine)}) cannot be used: ${outage.reason}.`,
+      { store },
+      { 'retry-after': String(outage.retryAfterS) },
+      options,
+    );
+  }
+}
+
+function describeEngine(store: StoreName, engine: StoreEngine): string {
+  return engine === 'postgres' ? 'PostgreSQL, DATABASE_URL' : `SQLite, ${store}.sqlite under DATA_DIR`;
+}
+
+/** Seconds a client is told to wait: a database that went away is not back in a second; a lock is. */
+const DOWN_RETRY_AFTER_S = 5;
+const LOCKED_RETRY_AFTER_S = 1;
+
+const SOCKET_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** pg's (and pg-pool's) own words for a connection that could not be had or was lost, and for its timeouts. */
+const PG_MESSAGES: readonly [RegExp, string][] = [
+  [/timeout exceeded when trying to connect/i, 'no connection in time'],
+  [/Query read timeout/i, 'no answer in time'],
+  [/Connection terminated/i, 'the connection was closed'],
+  [/Client has encountered a connection error and is not queryable/i, 'the connection was lost'],
+  [/Client was closed and is not queryable|Cannot use a pool after calling end on the pool/i, 'the pool is closed'],
+];
+
+/** SQLSTATE classes and codes of a database that cannot serve now (not of a statement that is wrong). */
+const SQLSTATE_REASONS: readonly [RegExp, string][] = [
+  [/^08/, 'connection exception'],
+  [/^53100$/, 'the server is out of disk space'],
+  [/^53200$/, 'the server is out of memory'],
+  [/^53300$/, 'too many connections'],
+  [/^53/, 'insufficient resources'],
+  [/^57P01$/, 'the server is shutting down'],
+  [/^57P02$/, 'the server crashed'],
+  [/^57P03$/, 'the server is starting up or shutting down'],
+  [/^57P/, 'operator intervention'],
+  [/^25006$/, 'the server is read-only (a standby?)'],
+  [/^28/, 'the login was refused'],
+  [/^3D000$/, 'the database does not exist'],
+];
+
+/**
+ * A `pg` error that says PostgreSQL cannot be used now: a socket error (refused, reset, unreachable), pg-pool's
+ * connection timeout or pg's query timeout, a connection terminated, or a server error of SQLSTATE class 08
+ * (connection), 53 (resources), 57P (shutdown), 28 (login), 25006 (read-only), 3D000. Undefined for anything else,
+ * a syntax error (42601) or a constraint (23505) among them: those are defects, answered 500.
+ */
+export function postgresOutage(error: unknown): StoreOutage | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  const down = (reason: string): StoreOutage => ({ reason, retryAfterS: DOWN_RETRY_AFTER_S });
+  if (typeof code === 'string' && SOCKET_ERRORS.has(code)) {
+    return down(code === 'ECONNREFUSED' ? 'connection refused (ECONNREFUSED)' : `connection failed (${code})`);
+  }
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
+    const known = SQLSTATE_REASONS.find(([pattern]) => pattern.test(code));
+    return known ? down(`${known[1]} (SQLSTATE ${code})`) : undefined;
+  }
+  if (typeof message !== 'string') return undefined;
+  const known = PG_MESSAGES.find(([pattern]) => pattern.test(message));
+  return known ? down(known[1]) : undefined;
+}
+
+/** node:sqlite's primary result codes (`errcode & 0xff`) of a file that cannot be used now. */
+const SQLITE_REASONS: Readonly<Record<number, [string, number]>> = {
+  5: ['the file is locked by another process (SQLITE_BUSY)', LOCKED_RETRY_AFTER_S],
+  6: ['a table is locked (SQLITE_LOCKED)', LOCKED_RETRY_AFTER_S],
+  7: ['out of memory (SQLITE_NOMEM)', DOWN_RETRY_AFTER_S],
+  8: ['the file is read-only (SQLITE_READONLY)', DOWN_RETRY_AFTER_S],
+  10: ['a disk I/O error (SQLITE_IOERR)', DOWN_RETRY_AFTER_S],
+  11: ['the file is damaged (SQLITE_CORRUPT)', DOWN_RETRY_AFTER_S],
+  13: ['the disk is full (SQLITE_FULL)', DOWN_RETRY_AFTER_S],
+  14: ['the file cannot be opened (SQLITE_CANTOPEN)', DOWN_RETRY_AFTER_S],
+  15: ['a locking protocol error (SQLITE_PROTOCOL)', LOCKED_RETRY_AFTER_S],
+  26: ['the file is not a database (SQLITE_NOTADB)', DOWN_RETRY_AFTER_S],
+};
+
+const SQLITE_BUSY = 5;
+
+/** The primary result code of a node:sqlite error, undefined for any other error. */
+function sqlitePrimaryCode(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, errcode } = error as { code?: unknown; errcode?: unknown };
+  return code === 'ERR_SQLITE_ERROR' && typeof errcode === 'number' ? errcode & 0xff : undefined;
+}
+
+/** The lock of a SQLite file is held by another connection (another process sharing the file). */
+export function isSqliteBusy(error: unknown): boolean {
+  return sqlitePrimaryCode(error) === SQLITE_BUSY;
+}
+
+/**
+ * A node:sqlite error that says the file cannot be used now: locked by another process (BUSY, LOCKED), a full or
+ * failing disk (FULL, IOERR), read-only, damaged, unopenable. Undefined for anything else: SQLITE_ERROR (a statement
+ * SQLite refuses: a defect), a constraint, a plain Error.
+ */
+export function sqliteOutage(error: unknown): StoreOutage | undefined {
+  const primary = sqlitePrimaryCode(error);
+  const known = primary === undefined ? undefined : SQLITE_REASONS[primary];
+  return known ? { reason: known[0], retryAfterS: known[1] } : undefined;
+}
+
+/** One warning per store and minute at most, however many requests meet the outage. */
+export const STORE_OUTAGE_LOG_INTERVAL_MS = 60_000;
+
+const outageLog = new Map<string, { at: number; suppressed: number }>();
+const logger = new Logger('StoreOutage');
+
+/** Logs the outage (a warning, no stack), at most once a minute per store; the lines between are counted. */
+function logOutage(error: DatabaseUnavailableError, now = Date.now()): void {
+  const key = `${error.store}/${error.engine}`;
+  const last = outageLog.get(key);
+  if (last && now - last.at < STORE_OUTAGE_LOG_INTERVAL_MS) {
+    last.suppressed += 1;
+    return;
+  }
+  const more = last && last.suppressed > 0 ? ` (${last.suppressed} more since the last line)` : '';
+  outageLog.set(key, { at: now, suppressed: 0 });
+  logger.warn(
+    `${error.store} store (${error.engine}) unavailable: ${error.outage.reason}; the routes that need it answer 503 ` +
+      `DATABASE_UNAVAILABLE${more}`,
+  );
+}
+
+/** Forgets the log's rate limit (tests). */
+export function resetStoreOutageLog(): void {
+  outageLog.clear();
+}
+
+/**
+ * A store adapter's failure as the caller should see it: a DatabaseUnavailableError (logged, rate-limited) when the
+ * database cannot be used now, else the error as it is (a defect stays a 500). An error already classified passes.
+ */
+export function storeError(store: StoreName, engine: StoreEngine, error: unknown): unknown {
+  if (error instanceof DatabaseUnavailableError) return error;
+  const outage = engine === 'postgres' ? postgresOutage(error) : sqliteOutage(error);
+  if (!outage) return error;
+  const unavailable = new DatabaseUnavailableError(store, engine, outage, { cause: error });
+  logOutage(unavailable);
+  return unavailable;
+}
+
+/**
+ * Runs a PostgreSQL store's operation, its failure classified (`storeError`):
+ * `return postgresStore('ledger', () => this.pool.query(...))`.
+ */
+export async function postgresStore<T>(store: StoreName, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw storeError(store, 'postgres', error);
+  }
+}

@@ -1,0 +1,282 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { PostgresTestServer } from './support/postgres-server';
+import { ServiceProcess } from './support/service-process';
+
+const SECRET = 'outage-e2e-webhook-secret-0123456789';
+
+/** A Datadog monitor notification, as the webhook takes it (docs/incidents.md). */
+const webhookBody = (id: string): Record<string, string> => ({
+  id,
+  alert_id: '4242',
+  title: '[P2] [Triggered] LLM error ratio',
+  transition: 'Triggered',
+  priority: 'P2',
+  scope: 'env:test',
+  message: 'error ratio above 5%',
+  tags: 'runbook:llm-error-rate',
+  link: '',
+  date: String(Date.now()),
+  aggregate_key: 'k',
+});
+
+interface Answer {
+  status: number;
+  retryAfter: string | null;
+  body: Record<string, unknown>;
+}
+
+/** The routes that read or write a store, each with the store a 503 must name. */
+const STORE_ROUTES: { method: 'GET' | 'POST'; path: string; store: string; body?: () => unknown }[] = [
+  { method: 'POST', path: '/incidents/webhook', store: 'incidents', body: () => webhookBody(`w-${Math.random()}`) },
+  {
+    method: 'POST',
+    path: '/incidents/create',
+    store: 'incidents',
+    body: () => ({ monitor_name: 'm', alert_message: 'a', runbook: 'r', severity: 'SEV-3' }),
+  },
+  { method: 'GET', path: '/incidents/status', store: 'incidents' },
+  { method: 'GET', path: '/incidents', store: 'incidents' },
+  { method: 'GET', path: '/usage/spend', store: 'ledger' },
+  { method: 'GET', path: '/forecast/cost', store: 'ledger' },
+  { method: 'GET', path: '/insights/health-score', store: 'ledger' },
+  { method: 'POST', path: '/insights', store: 'ledger', body: () => ({}) },
+  { method: 'GET', path: '/optimization/recommendations', store: 'optimization' },
+  {
+    method: 'POST',
+    path: '/optimization/recommendations',
+    store: 'optimization',
+    body: () => ({
+      title: 't',
+      category: 'caching',
+      description: 'd',
+      estimated_savings_per_request: 0.001,
+      estimated_savings_percentage: 10,
+    }),
+  },
+  { method: 'GET', path: '/optimization/roi-report', store: 'optimization' },
+  { method: 'POST', path: '/optimization/attribute-anomaly', store: 'ledger', body: () => ({ metric: 'cost' }) },
+];
+
+/** Calls a route with a hang guard far above any bound the service sets (a hang fails the test, not the suite). */
+async function call(service: ServiceProcess, method: string, path: string, body?: unknown): Promise<Answer> {
+  const response = await fetch(`${service.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-webhook-secret': SECRET },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(20_000),
+  });
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    body: (await response.json()) as Record<string, unknown>,
+  };
+}
+
+const ask = (service: ServiceProcess, question: string): Promise<Answer> => call(service, 'POST', '/qa', { question });
+
+/** The calls the ledger holds (written), from the spend report. */
+async function callsInLedger(service: ServiceProcess): Promise<number> {
+  const answer = await call(service, 'GET', '/usage/spend');
+  expect(answer.status).toBe(200);
+  return (answer.body.total as { calls: number }).calls;
+}
+
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (let i = 0; ; i++) {
+    const value = await read().catch(() => undefined);
+    if (value !== undefined && done(value)) return value;
+    if (i > 150) throw new Error(`not reached; last: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Every route that needs the store answers 503 DATABASE_UNAVAILABLE, naming it and nothing of DATABASE_URL. */
+async function expectEveryStoreRouteUnavailable(service: ServiceProcess, port: string): Promise<void> {
+  const answers = await Promise.all(
+    STORE_ROUTES.map(async (route) => ({
+      route,
+      answer: await call(service, route.method, route.path, route.body?.()),
+    })),
+  );
+  for (const { route, answer } of answers) {
+    expect({ route: `${route.method} ${route.path}`, status: answer.status, code: answer.body.code }).toEqual({
+      route: `${route.method} ${route.path}`,
+      status: 503,
+      code: 'DATABASE_UNAVAILABLE',
+    });
+    expect(Number(answer.retryAfter)).toBeGreaterThan(0);
+    expect(answer.body.store).toBe(route.store);
+    expect(answer.body.detail).toMatch(new RegExp(`^The ${route.store} store \\(PostgreSQL, DATABASE_URL\\)`));
+    expect(JSON.stringify(answer.body)).not.toContain(port);
+  }
+}
+
+/**
+ * PostgreSQL going away under the built service (DATABASE_URL): stopped (`pg_ctl stop -m immediate`) and frozen
+ * (SIGSTOP on the server and its backends). Before, every route that reads or writes a store answered 500 INTERNAL with
+ * a stack trace logged per request, and on a frozen server a request on an open connection waited as long as it lasted.
+ */
+describe('a database that goes away (built service, PostgreSQL)', () => {
+  const pg = new PostgresTestServer();
+  let service: ServiceProcess;
+  let dataDir: string;
+  let port: string;
+
+  beforeAll(async () => {
+    ServiceProcess.assertBuilt();
+    await pg.start();
+    port = new URL(pg.url).port;
+    dataDir = mkdtempSync(join(tmpdir(), 'db-outage-e2e-'));
+    service = await new ServiceProcess({
+      DATA_DIR: dataDir,
+      DATABASE_URL: pg.url,
+      DATABASE_TIMEOUT_MS: '1000',
+      INCIDENTS_WEBHOOK_SECRET: SECRET,
+      LEDGER_FLUSH_MS: '200',
+    }).start();
+  }, 90_000);
+  afterAll(async () => {
+    await service?.stop();
+    pg.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('stopped: 503 DATABASE_UNAVAILABLE naming the store, one warning a store, no stack; back: nothing lost', async () => {
+    expect((await ask(service, 'before the outage')).status).toBe(200);
+    const before = await eventually(
+      () => callsInLedger(service),
+      (n) => n >= 1,
+    );
+    const logFrom = service.stdout.length;
+
+    pg.halt();
+    await expectEveryStoreRouteUnavailable(service, port);
+    await expectEveryStoreRouteUnavailable(service, port);
+    // The routes that need no database are unaffected: an LLM call is answered and its record kept for later.
+    expect((await call(service, 'GET', '/health')).status).toBe(200);
+    expect((await ask(service, 'during the outage')).status).toBe(200);
+    expect((await ask(service, 'during the outage, again')).status).toBe(200);
+
+    const lines = service.logs().slice(logFrom);
+    expect(lines.filter((line) => JSON.stringify(line).includes('"stack"'))).toEqual([]);
+    const warnings = lines.filter((line) => line.context === 'StoreOutage');
+    expect(warnings.map((line) => line.level)).toEqual(warnings.map(() => 'warn'));
+    // One a store (incidents, ledger, optimization) for 24 requests that met the outage.
+    expect(warnings.length).toBeLessThanOrEqual(3);
+    expect(JSON.stringify(lines)).not.toContain(pg.url);
+
+    pg.resume();
+    const after = await eventually(
+      () => callsInLedger(service),
+      (n) => n >= before + 2,
+    );
+    expect(after).toBe(before + 2);
+    expect((await call(service, 'GET', '/incidents/status')).status).toBe(200);
+  }, 120_000);
+
+  it('frozen: the routes answer 503 within the bound instead of waiting; thawed, the records written meanwhile go in', async () => {
+    const before = await eventually(
+      () => callsInLedger(service),
+      (n) => n >= 0,
+    );
+    // Open connections in every pool, as a busy service has: a frozen server holds a request on one of them. (Not the
+    // health score: a report read is reused for the rest of its step, HEALTH_WINDOW_STEP_MS, so it would not ask.)
+    await Promise.all(
+      STORE_ROUTES.filter((r) => r.method === 'GET' && r.path !== '/insights/health-score').map((r) =>
+        call(service, r.method, r.path),
+      ),
+    );
+
+    pg.freeze();
+    try {
+      expect((await ask(service, 'while frozen')).status).toBe(200);
+      await expectEveryStoreRouteUnavailable(service, port);
+      expect((await call(service, 'GET', '/health')).status).toBe(200);
+    } finally {
+      pg.thaw();
+    }
+    await eventually(
+      () => callsInLedger(service),
+      (n) => n === before + 1,
+    );
+    expect((await call(service, 'POST', '/incidents/webhook', webhookBody('after-thaw'))).status).toBe(200);
+  }, 120_000);
+});
+
+/**
+ * Another process holding the write lock of a SQLite file under DATA_DIR (`BEGIN IMMEDIATE`; several processes on one
+ * host may share the files). node:sqlite waits for a lock synchronously: with the 10 s busy timeout, every request
+ * stalled for 10 s while a ledger flush or a webhook waited, and the webhook then answered 500.
+ */
+describe('a SQLite file locked by another process (built service)', () => {
+  let service: ServiceProcess;
+  let dataDir: string;
+  let holder: ChildProcess | undefined;
+
+  /** A second process: opens `file`, takes `BEGIN IMMEDIATE`, says so, and keeps it until killed. */
+  const holdLock = async (file: string): Promise<ChildProcess> => {
+    const code = `const { DatabaseSync } = require('node:sqlite'); const db = new DatabaseSync(${JSON.stringify(file)});
+      db.exec('BEGIN IMMEDIATE'); process.stdout.write('held\\n'); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('held') && resolve());
+      child.on('exit', (status) => reject(new Error(`lock holder exited ${status}`)));
+    });
+    return child;
+  };
+
+  beforeAll(async () => {
+    ServiceProcess.assertBuilt();
+    dataDir = mkdtempSync(join(tmpdir(), 'sqlite-lock-e2e-'));
+    service = await new ServiceProcess({
+      DATA_DIR: dataDir,
+      INCIDENTS_WEBHOOK_SECRET: SECRET,
+      LEDGER_FLUSH_MS: '200',
+    }).start();
+  });
+  afterAll(async () => {
+    holder?.kill('SIGKILL');
+    await service?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('requests are answered while the lock is held: the webhook 503 DATABASE_UNAVAILABLE; released, all written', async () => {
+    expect((await ask(service, 'before the lock')).status).toBe(200);
+    const ledgerFile = join(dataDir, 'ledger.sqlite');
+    const count = (): number => {
+      const db = new DatabaseSync(ledgerFile, { readOnly: true });
+      try {
+        return Number((db.prepare('SELECT COUNT(*) AS n FROM usage_records').get() as { n: number }).n);
+      } finally {
+        db.close();
+      }
+    };
+    await eventually(
+      () => Promise.resolve(count()),
+      (n) => n === 1,
+    );
+
+    holder = await holdLock(join(dataDir, 'incidents.sqlite'));
+    const ledgerHolder = await holdLock(ledgerFile);
+    try {
+      // LLM calls go on: their records wait in the ledger's buffer, the flushes retried with the loop free.
+      for (let i = 0; i < 3; i++) expect((await ask(service, `while locked ${i}`)).status).toBe(200);
+      const webhook = await call(service, 'POST', '/incidents/webhook', webhookBody('locked'));
+      expect(webhook).toMatchObject({ status: 503, retryAfter: '1', body: { code: 'DATABASE_UNAVAILABLE' } });
+      expect(webhook.body.detail).toMatch(/^The incidents store \(SQLite, incidents\.sqlite under DATA_DIR\).*locked/);
+      expect((await call(service, 'GET', '/health')).status).toBe(200);
+    } finally {
+      holder.kill('SIGKILL');
+      ledgerHolder.kill('SIGKILL');
+    }
+    await eventually(
+      () => Promise.resolve(count()),
+      (n) => n === 4,
+    );
+    expect((await call(service, 'POST', '/incidents/webhook', webhookBody('unlocked'))).status).toBe(200);
+  }, 60_000);
+});
