@@ -1606,6 +1606,10 @@ export type ProblemDetailsDto = {
      */
     errorType?: string | null;
     /**
+     * DATABASE_UNAVAILABLE: the store that cannot be used now.
+     */
+    store?: 'ledger' | 'incidents' | 'optimization';
+    /**
      * NO_CAPACITY: the saturated resource: `event_loop` or `heap` (load shed), `concurrency` (no slot of
      * LLM_MAX_CONCURRENCY in time), `provider_rate_limit` (every model of the chain held after a 429).
      */

@@ -98,6 +98,9 @@ export class ProblemDetailsDto {
   providerCode?: string;
   /** PROVIDER_REJECTED_REQUEST: the request field the provider named, when it named one. */
   param?: string;
+  /** DATABASE_UNAVAILABLE: the store that cannot be used now. */
+  @ApiProperty({ enum: ['ledger', 'incidents', 'optimization'], required: false })
+  store?: 'ledger' | 'incidents' | 'optimization';
   /**
    * NO_CAPACITY: the saturated resource: `event_loop` or `heap` (load shed), `concurrency` (no slot of
    * LLM_MAX_CONCURRENCY in time), `provider_rate_limit` (every model of the chain held after a 429).
