@@ -115,7 +115,7 @@ export class FakeGeminiServer extends FakeLlmServer {
             }),
           );
         }
-        await sendSse(res, events, reply.chunkDelayMs);
+        await sendSse(res, events, reply.chunkDelayMs, reply.immediateChunks);
         return;
       }
       case 'prompt_block': {

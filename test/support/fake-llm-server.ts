@@ -31,6 +31,11 @@ export type FakeReply =
       chunks?: string[];
       /** Pause between stream events (time-to-first-token and slow-stream tests). */
       chunkDelayMs?: number;
+      /**
+       * Gemini streams: the events sent at once before `chunkDelayMs` starts pausing (default 1); with a pause longer
+       * than the client's timeout, a stream that stalls after this many deltas.
+       */
+      immediateChunks?: number;
       /** Default `{ prompt: 12, output: 5 }`; `null` reports no usage at all. */
       usage?: FakeUsage | null;
       /** The provider's own word (default STOP for Gemini, stop for OpenAI). */

@@ -144,7 +144,7 @@ export class LlmService {
       ended = true;
       const failure = ctx.input.signal?.aborted
         ? this.recorder.streamAbandoned(ctx, outcome, streamed, error)
-        : this.recorder.failed(ctx, this.chain.failedAfterFirstToken(error, outcome));
+        : this.recorder.streamFailed(ctx, outcome.model, streamed, this.chain.failedAfterFirstToken(error, outcome));
       this.spans.failed(span, ctx, failure);
       throw failure;
     } finally {

@@ -6,6 +6,7 @@ import { LogSanitizer, TracerPort } from '@app/telemetry';
 import { type AbandonedBy, CLIENT_ABORT, SHUTDOWN_CUT } from '../instrumentation/llm-call.instrumentation';
 import type { LlmCallInput, LlmCallResult } from '../llm-call.types';
 import type { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
+import { addSpent, type Spent } from '../pipeline/call-results';
 import type { CacheInfo } from '../pipeline/response-cache';
 import type { LlmUsage } from '../ports/llm-provider.port';
 import type { CostBreakdown } from '../pricing/price-table';
@@ -31,7 +32,12 @@ export class UsageRecorder {
     this.budget.assertCanSpend();
   }
 
-  succeeded(input: LlmCallInput, result: LlmCallResult, startedAt: number): void {
+  /**
+   * `before`: the known spend of the call's failed attempts before its answer (retries the provider billed): the row's
+   * tokens and cost count it with the answer's, so today's spend is what was billed.
+   */
+  succeeded(input: LlmCallInput, result: LlmCallResult, startedAt: number, before?: Spent): void {
+    const spent = before ? addSpent({ usage: result.usage, cost: result.cost }, before) : result;
     const flags: string[] = [];
     if (result.quality?.ungrounded) flags.push('ungrounded');
     if (result.quality?.failureToAnswer) flags.push('failure_to_answer');
@@ -43,12 +49,12 @@ export class UsageRecorder {
       status: result.safetyBlock ? 'safety_block' : 'ok',
       errorType: null,
       latencyMs: Math.round(result.latencyMs * 100) / 100,
-      inputTokens: result.usage.inputTokens,
-      outputTokens: result.usage.outputTokens,
-      cachedTokens: result.usage.cachedTokens,
-      reasoningTokens: result.usage.reasoningTokens,
-      tokensEstimated: result.usage.estimated,
-      costUsd: result.cost.costUsd,
+      inputTokens: spent.usage.inputTokens,
+      outputTokens: spent.usage.outputTokens,
+      cachedTokens: spent.usage.cachedTokens,
+      reasoningTokens: spent.usage.reasoningTokens,
+      tokensEstimated: spent.usage.estimated,
+      costUsd: spent.cost.costUsd,
       qualityScore: result.quality?.overall ?? null,
       flags,
       retryCount: result.retryCount,
@@ -96,6 +102,7 @@ export class UsageRecorder {
     latencyMs: number,
     startedAt: number,
     promptId: string,
+    spent?: Spent,
   ): void {
     const flags: string[] = [];
     this.inspectionFlags(input, flags);
@@ -107,12 +114,13 @@ export class UsageRecorder {
       status: error.rejected ? 'rejected' : 'error',
       errorType: ctx.lastErrorKind ?? 'unknown',
       latencyMs: Math.round(latencyMs * 100) / 100,
-      inputTokens: 0,
-      outputTokens: 0,
-      cachedTokens: 0,
-      reasoningTokens: 0,
-      tokensEstimated: false,
-      costUsd: 0,
+      // What its failed attempts are known to have been billed (`CallResults.spentOnFailures`), else nothing.
+      inputTokens: spent?.usage.inputTokens ?? 0,
+      outputTokens: spent?.usage.outputTokens ?? 0,
+      cachedTokens: spent?.usage.cachedTokens ?? 0,
+      reasoningTokens: spent?.usage.reasoningTokens ?? 0,
+      tokensEstimated: spent?.usage.estimated ?? false,
+      costUsd: spent ? spent.cost.costUsd : 0,
       qualityScore: null,
       flags,
       retryCount: Math.max(0, ctx.attempts - ctx.modelsTried.length),

@@ -94,7 +94,16 @@ export class LlmCallInstrumentation {
     this.requestLines.set(promptId, http);
   }
 
-  succeeded(result: LlmCallResult, counters: AttemptCounters, extra: Record<string, unknown> = {}): void {
+  /**
+   * `before`: the known spend of failed attempts before the answer (`CallResults.spentOnFailures`): its tokens and
+   * cost are added to the call's token and `llm.cost` counters (billed), not to its per-request cost distribution.
+   */
+  succeeded(
+    result: LlmCallResult,
+    counters: AttemptCounters,
+    before?: { usage: LlmUsage; cost: CostBreakdown },
+    extra: Record<string, unknown> = {},
+  ): void {
     const status: CallStatus = result.safetyBlock ? 'safety_block' : 'ok';
     const tags = this.tags(result.endpoint, result.provider, result.model, status);
     const m = this.metrics;
@@ -114,6 +123,7 @@ export class LlmCallInstrumentation {
     }
     this.common(tags, result.retryCount, result.fallbackUsed, counters);
     if (result.safetyBlock) m.increment(M.safetyBlocks.name, 1, tags);
+    if (before) this.spend(before, tags);
 
     const http = this.requestLines.get(result.promptId);
     this.requestLines.delete(result.promptId);
@@ -153,6 +163,7 @@ export class LlmCallInstrumentation {
     counters: AttemptCounters,
     promptId: string,
     prompt: string,
+    spent?: { usage: LlmUsage; cost: CostBreakdown },
   ): void {
     const ctx = error.context;
     const errorType = `${TAG.errorType}:${ctx.lastErrorKind ?? 'unknown'}`;
@@ -171,6 +182,15 @@ export class LlmCallInstrumentation {
       last_upstream_status: ctx.lastUpstreamStatus,
       latency_ms: Math.round(latencyMs * 10) / 10,
       detail: this.sanitizer.text(error.detail),
+      ...(spent
+        ? {
+            input_tokens: spent.usage.inputTokens,
+            output_tokens: spent.usage.outputTokens,
+            reasoning_tokens: spent.usage.reasoningTokens,
+            tokens_estimated: spent.usage.estimated,
+            cost_usd: spent.cost.costUsd,
+          }
+        : {}),
       prompt: this.sanitizer.text(prompt),
     };
     if (error.rejected) {
@@ -179,6 +199,7 @@ export class LlmCallInstrumentation {
       const tags = this.tags(endpoint, provider, ctx.model, 'rejected');
       this.metrics.increment(M.requests.name, 1, [...tags, errorType]);
       this.common(tags, retries, ctx.modelsTried.length > 1, counters);
+      if (spent) this.spend(spent, tags);
       this.logger.info(line, 'llm call rejected by the provider as invalid');
       return;
     }
@@ -189,7 +210,21 @@ export class LlmCallInstrumentation {
     // The user got no answer (502/503/504): a failed answer (`llm.failure_to_answer.count`, status:error).
     this.quality.failedAnswer(tags);
     this.common(tags, retries, ctx.modelsTried.length > 1, counters);
+    if (spent) this.spend(spent, tags);
     this.logger.warn(line, 'llm call failed');
+  }
+
+  /** Billed tokens and cost that are not an answer's (failed attempts): the token and `llm.cost` counters. */
+  private spend(spent: { usage: LlmUsage; cost: CostBreakdown }, tags: string[]): void {
+    if (spent.usage.totalTokens <= 0) return;
+    const m = this.metrics;
+    m.increment(M.tokensInput.name, spent.usage.inputTokens, tags);
+    m.increment(M.tokensOutput.name, spent.usage.outputTokens, tags);
+    m.increment(M.tokensTotal.name, spent.usage.totalTokens, tags);
+    if (spent.usage.cachedTokens > 0) m.increment(M.tokensCached.name, spent.usage.cachedTokens, tags);
+    if (spent.usage.reasoningTokens > 0) m.increment(M.tokensReasoning.name, spent.usage.reasoningTokens, tags);
+    if (spent.cost.costUsd !== null) m.increment(M.costSpend.name, spent.cost.costUsd, tags);
+    else m.increment(M.unpriced.name, 1, tags);
   }
 
   /**

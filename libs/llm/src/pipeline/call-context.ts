@@ -6,7 +6,7 @@ import type { LlmMessage } from '@app/telemetry';
 import { CallAssessor } from '../assessment/call-assessor';
 import type { AttemptCounters } from '../instrumentation/llm-call.instrumentation';
 import type { LlmCallInput } from '../llm-call.types';
-import { LlmProvider } from '../ports/llm-provider.port';
+import { LlmProvider, type LlmUsage } from '../ports/llm-provider.port';
 import { ModelRouter, type RoutedCall } from '../routing/model-router';
 import type { LlmObsRecord } from './attempt-spans';
 import { CallBookkeeping } from './call-bookkeeping';
@@ -53,6 +53,12 @@ export interface CallContext {
   cacheKey?: string;
   /** The cached answer this call is served from: no provider call, no budget (docs/cache.md). */
   cacheHit?: CacheHit;
+  /**
+   * The known usage of the call's failed attempts, per model, in order: what the provider reported for an attempt it
+   * answered without text, or the estimate of a stream that failed after its first token. Billed, so the call's
+   * ledger row, cost metrics and budget count it (`CallResults.spentOnFailures`).
+   */
+  failedUsage?: { model: string; usage: LlmUsage }[];
 }
 
 /** Opens calls: admission (saturation, budget), the prompt's safety inspection, drills, and the deadline's clock. */

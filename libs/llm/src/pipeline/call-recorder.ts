@@ -9,7 +9,7 @@ import type { LlmGenerateResult } from '../ports/llm-provider.port';
 import { CallBookkeeping } from './call-bookkeeping';
 import { CallBudget } from './call-budget';
 import type { CallContext } from './call-context';
-import { type Answered, CallResults } from './call-results';
+import { addSpent, type Answered, CallResults } from './call-results';
 import { FailureMapper } from './failure-mapper';
 import { type CacheHit, type CacheInfo, ResponseCache } from './response-cache';
 
@@ -98,11 +98,33 @@ export class CallRecorder {
     }
     const latencyMs = performance.now() - ctx.started;
     const { provider, model } = error.context;
-    this.telemetry.failed(ctx.input.endpoint, provider, error, latencyMs, ctx.counters, ctx.promptId, ctx.prompt);
+    // What its failed attempts are known to have cost (the provider bills an answer without text, and a stream's
+    // text up to its failure): counted in its metrics, ledger row and today's spend, so its reservation is settled.
+    const spent = this.results.spentOnFailures(ctx);
+    this.telemetry.failed(
+      ctx.input.endpoint,
+      provider,
+      error,
+      latencyMs,
+      ctx.counters,
+      ctx.promptId,
+      ctx.prompt,
+      spent,
+    );
     this.assessor.assessFailure(ctx.input, provider, model, error.rejected ? 'rejected' : 'error');
-    this.usage.failed(ctx.input, ctx.prompt, provider, error, latencyMs, ctx.startedAtMs, ctx.promptId);
-    this.budget.release(ctx);
+    this.usage.failed(ctx.input, ctx.prompt, provider, error, latencyMs, ctx.startedAtMs, ctx.promptId, spent);
+    if (spent && spent.usage.totalTokens > 0) this.budget.settle(ctx);
+    else this.budget.release(ctx);
     return error;
+  }
+
+  /**
+   * A stream that failed after its first token (not its client's doing): the text streamed so far is estimated and
+   * counted (`CallResults.streamFailed`), then the call is recorded as failed; returns the error to throw.
+   */
+  streamFailed(ctx: CallContext, model: string, streamed: readonly string[], error: unknown): unknown {
+    if (error instanceof LlmCallFailedError) this.results.streamFailed(ctx, model, streamed.join(''));
+    return this.failed(ctx, error);
   }
 
   /**
@@ -121,7 +143,9 @@ export class CallRecorder {
    */
   private abandoned(ctx: CallContext, error: LlmCallAbandonedError): LlmCallAbandonedError {
     const latencyMs = performance.now() - ctx.started;
-    const spent = this.results.abandoned(ctx, error.context);
+    const inFlight = this.results.abandoned(ctx, error.context);
+    const before = this.results.spentOnFailures(ctx);
+    const spent = before ? addSpent(inFlight, before) : inFlight;
     const by = isCutAtShutdown(ctx.input.signal?.reason) ? 'shutdown' : 'client';
     this.telemetry.abandoned(ctx.input, error, spent, latencyMs, ctx.counters, ctx.promptId, by);
     this.usage.abandoned(ctx.input, ctx.prompt, error, spent, latencyMs, ctx.startedAtMs, ctx.promptId, by);
@@ -132,15 +156,18 @@ export class CallRecorder {
   private completed(ctx: CallContext, result: LlmCallResult): LlmCallResult {
     const quality = this.assessor.score(ctx.input, result);
     const done: LlmCallResult = { ...result, quality, inspection: ctx.input.inspection };
+    // The known cost of failed attempts before the answer (billed too): in the ledger row and the cost metrics, not in
+    // the response's `usage` (the answer's own, as the OpenAI API reports it).
+    const spentBefore = this.results.spentOnFailures(ctx);
     this.bookkeeping.defer(() => {
       this.assessor.record(ctx.input, done, quality);
-      this.telemetry.succeeded(done, ctx.counters, {
+      this.telemetry.succeeded(done, ctx.counters, spentBefore, {
         quality_score: quality.overall,
         quality_label: quality.label,
         quality_scorer: quality.scorer,
         quality_reasons: quality.reasons,
       });
-      this.usage.succeeded(ctx.input, done, ctx.startedAtMs);
+      this.usage.succeeded(ctx.input, done, ctx.startedAtMs, spentBefore);
       this.budget.settle(ctx);
     });
     return done;

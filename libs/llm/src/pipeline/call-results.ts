@@ -33,6 +33,41 @@ export function usageOf(tokens: TokenEstimator, prompt: string, result: LlmGener
   };
 }
 
+/** What a call (or part of it) spent: its tokens, and their cost. */
+export interface Spent {
+  usage: LlmUsage;
+  cost: CostBreakdown;
+}
+
+const NOTHING: LlmUsage = {
+  inputTokens: 0,
+  outputTokens: 0,
+  totalTokens: 0,
+  cachedTokens: 0,
+  reasoningTokens: 0,
+  estimated: false,
+};
+
+/**
+ * The sum of two spends: tokens added, estimated when either is, cost added (unknown only when a part with tokens is
+ * unpriced and nothing else is priced: a priced part is never dropped).
+ */
+export function addSpent(a: Spent, b: Spent): Spent {
+  const usage: LlmUsage = {
+    inputTokens: a.usage.inputTokens + b.usage.inputTokens,
+    outputTokens: a.usage.outputTokens + b.usage.outputTokens,
+    totalTokens: a.usage.totalTokens + b.usage.totalTokens,
+    cachedTokens: a.usage.cachedTokens + b.usage.cachedTokens,
+    reasoningTokens: a.usage.reasoningTokens + b.usage.reasoningTokens,
+    estimated: a.usage.estimated || b.usage.estimated,
+  };
+  const costUsd =
+    a.cost.costUsd === null && b.cost.costUsd === null
+      ? null
+      : Math.round(((a.cost.costUsd ?? 0) + (b.cost.costUsd ?? 0)) * 1e10) / 1e10;
+  return { usage, cost: { ...(a.cost.pricedAs !== null ? a.cost : b.cost), costUsd } };
+}
+
 /** The result of an answered call: tokens, cost (dated price table), retries, fallback, drills. */
 @Injectable()
 export class CallResults {
@@ -60,6 +95,37 @@ export class CallResults {
       estimated: at.inFlight,
     };
     return { usage, cost: this.prices.cost(at.model, usage) };
+  }
+
+  /**
+   * A stream that failed after its first token (the provider stalled or sent an error): the prompt and the text
+   * streamed so far were generated and billed. Their estimate (as for an abandoned stream, marked estimated) joins
+   * the call's failed attempts' usage.
+   */
+  streamFailed(ctx: CallContext, model: string, streamedText: string): void {
+    const { usage } = this.abandoned(ctx, {
+      provider: this.provider.name,
+      model,
+      modelsTried: [],
+      attempts: 0,
+      retries: 0,
+      inFlight: true,
+      streamedText,
+    });
+    (ctx.failedUsage ??= []).push({ model, usage });
+  }
+
+  /**
+   * The known spend of the call's failed attempts (`CallContext.failedUsage`), each priced at its model's rates;
+   * undefined when none is known.
+   */
+  spentOnFailures(ctx: CallContext): Spent | undefined {
+    if (!ctx.failedUsage || ctx.failedUsage.length === 0) return undefined;
+    const empty: Spent = { usage: NOTHING, cost: { costUsd: null, pricedAs: null, tier: null } };
+    return ctx.failedUsage.reduce<Spent>(
+      (sum, { model, usage }) => addSpent(sum, { usage, cost: this.prices.cost(model, usage) }),
+      empty,
+    );
   }
 
   of(ctx: CallContext, answered: Answered, final: LlmGenerateResult): LlmCallResult {

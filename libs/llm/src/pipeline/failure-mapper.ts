@@ -98,6 +98,8 @@ export class FailureMapper {
       provider: this.provider.name,
       model: request.model,
       status: 200,
+      // The provider billed the attempt (prompt, thinking, any output): the call's records count what it reported.
+      ...(result.usage !== undefined ? { usage: result.usage } : {}),
     });
   }
 

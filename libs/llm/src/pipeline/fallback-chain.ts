@@ -173,6 +173,8 @@ export class FallbackChain {
         return { value, model, attempts, retries, modelsTried, lastUpstreamStatus, evaluationRef, attempt };
       } catch (raw) {
         const error = this.failures.providerError(raw, model, attempt.signal);
+        // A failed attempt the provider billed anyway (an answer without text, with its usage): the call counts it.
+        if (error.details.usage) (ctx.failedUsage ??= []).push({ model, usage: error.details.usage });
         if (error.kind === 'aborted' || ctx.input.signal?.aborted) {
           // The client went away with this attempt's request at the provider: abandoned, not a failure.
           breaker.release();

@@ -148,6 +148,11 @@ export interface LlmProviderErrorDetails {
   providerCode?: string;
   /** The request field the provider named (OpenAI's `error.param`). */
   param?: string;
+  /**
+   * What the provider reported it billed for a failed attempt: a 200 without answer text (`empty_response`, e.g. a
+   * reasoning model that spent its output budget thinking) still carries its usage. The call's records count it.
+   */
+  usage?: LlmUsage;
 }
 
 /** A provider failure, as every adapter reports it (never an SDK error type). */
