@@ -153,6 +153,30 @@ describe("LlmService: a call's records, sampling, safety blocks, concurrent call
     expect(await detail(service.complete(chat))).toContain('a lower max_tokens may fit');
   });
 
+  it('counts a failed call’s billed empty answers in today’s spend: the enforced budget refuses the next call', async () => {
+    // Each empty answer billed 1M input tokens of gemini-2.5-flash: $0.30, the whole budget.
+    const usage = {
+      inputTokens: 1_000_000,
+      outputTokens: 0,
+      totalTokens: 1_000_000,
+      cachedTokens: 0,
+      reasoningTokens: 0,
+      estimated: false,
+    };
+    const provider = new ScriptedProvider();
+    provider.fallbackStep = { ok: '', usage };
+    const { service, ledger } = await build(
+      { DAILY_BUDGET_USD: '0.3', BUDGET_POLICY: 'enforce', LLM_MAX_RETRIES: '0' },
+      provider,
+    );
+    const failed = (await service.complete(input()).catch((e: unknown) => e)) as { code: string };
+    expect(failed.code).toBe('UPSTREAM_ERROR');
+    expect(ledger.spendToday()).toBeCloseTo(0.3, 10);
+    const refused = (await service.complete(input()).catch((e: unknown) => e)) as { code: string };
+    expect(refused.code).toBe('BUDGET_EXCEEDED');
+    expect(provider.calls).toHaveLength(1);
+  });
+
   it('under the alert policy, records but never refuses', async () => {
     const usage = {
       inputTokens: 1_000_000,
@@ -187,6 +211,28 @@ describe("LlmService: a call's records, sampling, safety blocks, concurrent call
     expect(named(metrics, 'llm.error.count')).toEqual([]);
     expect(named(metrics, 'llm.tokens.input')[0]!.value).toBeGreaterThan(0);
     expect(ledger.spendToday()).toBeGreaterThan(0); // the prompt is billed: it counts against the budget
+  });
+
+  it('adds the billed usage of an empty answer before it to an abandoned call’s spend', async () => {
+    const billed = {
+      inputTokens: 1000,
+      outputTokens: 0,
+      totalTokens: 5000,
+      cachedTokens: 0,
+      reasoningTokens: 4000,
+      estimated: false,
+    };
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', { ok: '', usage: billed }, { hang: true });
+    const { service, ledger } = await build({}, provider);
+    const client = new AbortController();
+    const call = service.complete({ ...input(), signal: client.signal });
+    while (provider.calls.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    client.abort(new DOMException('client closed the connection', 'AbortError'));
+    expect(await call.catch((e: unknown) => e)).toBeInstanceOf(LlmCallAbandonedError);
+    await settled();
+    // 1000 input tokens at $0.30/M and 4000 thinking tokens at $2.50/M: the empty answer alone, before the estimate.
+    const emptyAnswer = (1000 * 0.3 + 4000 * 2.5) / 1e6;
+    expect(ledger.spendToday()).toBeGreaterThan(emptyAnswer);
   });
 
   it('records a stream its consumer stops reading: the text streamed so far, and cancels the provider', async () => {
