@@ -5,8 +5,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { FakeGeminiServer } from './support/fake-gemini-server';
 import type { FakeReply } from './support/fake-llm-server';
 import { FakeOpenAiServer } from './support/fake-openai-server';
-import { post } from './support/http';
-import { startWithTelemetry, type TelemetryStack } from './support/http';
+import { post, startWithTelemetry, type TelemetryStack } from './support/http';
 
 /** A ledger row as the test reads it from the service's SQLite file. */
 interface LedgerRow {
@@ -62,14 +61,12 @@ function todaysSpend(dataDir: string): number {
  * A Gemini 200 whose candidate has no parts (the model spent its output budget thinking, or stopped for OTHER), with
  * the usage the provider bills.
  */
-const noParts = (finishReason: string): FakeReply => ({
-  type: 'raw',
-  json: {
-    candidates: [{ content: { role: 'model' }, finishReason, index: 0 }],
-    usageMetadata: { promptTokenCount: 50, candidatesTokenCount: 3, thoughtsTokenCount: 200, totalTokenCount: 253 },
-    modelVersion: 'gemini-2.5-flash-001',
-  },
+const noPartsBody = (finishReason: string): Record<string, unknown> => ({
+  candidates: [{ content: { role: 'model' }, finishReason, index: 0 }],
+  usageMetadata: { promptTokenCount: 50, candidatesTokenCount: 3, thoughtsTokenCount: 200, totalTokenCount: 253 },
+  modelVersion: 'gemini-2.5-flash-001',
 });
+const noParts = (finishReason: string): FakeReply => ({ type: 'raw', json: noPartsBody(finishReason) });
 
 /**
  * A failed call's provider bill: what its failed attempts generated is in its ledger row, its cost metric and today's
@@ -145,6 +142,27 @@ describe('what failed calls cost (built service, Gemini API adapter, loopback Ge
       .filter((l) => l.tags.includes('status:error') && l.tags.includes('endpoint:qa'))
       .reduce((sum, l) => sum + l.value, 0);
     expect(metered).toBeCloseTo(cost, 9);
+  }, 30_000);
+
+  it('counts the usage of empty streamed answers (MAX_TOKENS, no parts) the same way', async () => {
+    gemini.setDefault({ type: 'raw', sse: [noPartsBody('MAX_TOKENS')] });
+    const res = await post(
+      `${stack.service.url}/reason`,
+      { prompt: 'Why is the sky blue?' },
+      { accept: 'text/event-stream' },
+    );
+    expect(res.status).toBe(502);
+    expect(gemini.requests).toHaveLength(6);
+    const row = (await ledgerRows(dataDir, ++rows)).at(-1)!;
+    expect(row).toMatchObject({
+      endpoint: 'reason',
+      status: 'error',
+      error_type: 'empty_response',
+      input_tokens: 300,
+      reasoning_tokens: 1200,
+      tokens_estimated: 0,
+    });
+    expect(row.cost_usd).toBeGreaterThan(0);
   }, 30_000);
 
   it('counts an empty answer’s usage before a successful retry in the row, not in the response’s usage', async () => {
