@@ -183,8 +183,8 @@ export abstract class AppConfig {
     readonly dataDir: string;
     readonly databaseUrl?: Secret;
     /**
-     * DATABASE_TIMEOUT_MS: how long the ledger, the incident outbox and the recommendations wait for PostgreSQL, for a
-     * connection and for each statement.
+     * DATABASE_TIMEOUT_MS: how long the ledger, the incident outbox and the recommendations wait for PostgreSQL's
+     * answer to each statement; twice that for a connection (new, or free in a pool where a burst queues).
      */
     readonly databaseTimeoutMs: number;
     readonly retentionDays: number;

@@ -293,7 +293,7 @@ export class EnvDto {
   @Transform(blankToUndefined)
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
-  @Transform(toInt) @IsInt() @Min(100) @Max(60_000) DATABASE_TIMEOUT_MS = 3000;
+  @Transform(toInt) @IsInt() @Min(100) @Max(60_000) DATABASE_TIMEOUT_MS = 5000;
   @Transform(toInt) @IsInt() @Min(1) @Max(3650) LEDGER_RETENTION_DAYS = 90;
   @Transform(toInt) @IsInt() @Min(50) @Max(60_000) LEDGER_FLUSH_MS = 1000;
   @Transform(toBool) @IsBoolean() LEDGER_STORE_PREVIEW = false;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Pool } from 'pg';
-import { prepareDataDir, sqliteFileError, TextRedactor } from '@app/common';
+import { TextRedactor, connectionWaitMs, prepareDataDir, sqliteFileError } from '@app/common';
 import { AppConfig } from '@app/config';
 import { MetricsPort, ReadinessRegistry } from '@app/telemetry';
 import { BudgetService } from './budget/budget.service';
@@ -52,14 +52,15 @@ export function formerLedgerNotice(
 export function createLedgerStore(config: AppConfig): LedgerStore {
   const url = config.ledger.databaseUrl;
   if (url) {
-    // DATABASE_TIMEOUT_MS bounds the wait for a connection (new, or free in the pool) and each statement: a database
-    // that stopped answering costs a request that much (then 503 DATABASE_UNAVAILABLE), not as long as it lasts.
+    // DATABASE_TIMEOUT_MS bounds each statement, and twice that the wait for a connection (new, or free in the pool: a
+    // burst queues there): a database that stopped answering costs a request that much (then 503
+    // DATABASE_UNAVAILABLE), not as long as it lasts.
     const timeout = config.ledger.databaseTimeoutMs;
     return new PostgresLedgerStore(
       new Pool({
         connectionString: url.reveal(),
         max: 5,
-        connectionTimeoutMillis: timeout,
+        connectionTimeoutMillis: connectionWaitMs(timeout),
         query_timeout: timeout,
         idleTimeoutMillis: 30_000,
       }),

@@ -203,3 +203,13 @@ export async function postgresStore<T>(store: StoreName, work: () => Promise<T>)
     throw storeError(store, 'postgres', error);
   }
 }
+
+/**
+ * How long a PostgreSQL pool waits for a connection, new or free (its `connectionTimeoutMillis`), from the statement
+ * bound DATABASE_TIMEOUT_MS: twice it. A burst (an incident storm over two replicas, each pool 2-5 connections)
+ * queues for a free connection while each statement keeps its own bound; with the same bound for both, a burst that
+ * a healthy database served in a few seconds answered 503.
+ */
+export function connectionWaitMs(statementTimeoutMs: number): number {
+  return 2 * statementTimeoutMs;
+}

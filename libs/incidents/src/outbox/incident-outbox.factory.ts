@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Pool } from 'pg';
+import { connectionWaitMs } from '@app/common';
 import type { AppConfig } from '@app/config';
 import type { IncidentOutboxStore } from './incident-outbox.port';
 import { PostgresIncidentOutbox } from './postgres-incident-outbox';
@@ -9,8 +10,8 @@ import { SqliteIncidentOutbox } from './sqlite-incident-outbox';
 export const INCIDENTS_SQLITE_FILE = 'incidents.sqlite';
 
 /**
- * PostgreSQL with DATABASE_URL (a pool of its own, 3 connections, the wait for one and each statement bounded by
- * DATABASE_TIMEOUT_MS), else SQLite under DATA_DIR: as the ledger.
+ * PostgreSQL with DATABASE_URL (a pool of its own, 3 connections, each statement bounded by DATABASE_TIMEOUT_MS and
+ * the wait for a connection by twice that), else SQLite under DATA_DIR: as the ledger.
  */
 export function createIncidentOutboxStore(config: AppConfig): IncidentOutboxStore {
   const url = config.ledger.databaseUrl;
@@ -20,7 +21,7 @@ export function createIncidentOutboxStore(config: AppConfig): IncidentOutboxStor
       new Pool({
         connectionString: url.reveal(),
         max: 3,
-        connectionTimeoutMillis: timeout,
+        connectionTimeoutMillis: connectionWaitMs(timeout),
         query_timeout: timeout,
         idleTimeoutMillis: 30_000,
       }),

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Pool } from 'pg';
+import { connectionWaitMs } from '@app/common';
 import type { AppConfig } from '@app/config';
 import { PostgresRecommendationStore } from './postgres-recommendation.store';
 import type { RecommendationStore } from './recommendation-store.port';
@@ -9,8 +10,8 @@ import { SqliteRecommendationStore } from './sqlite-recommendation.store';
 export const OPTIMIZATION_SQLITE_FILE = 'optimization.sqlite';
 
 /**
- * PostgreSQL with DATABASE_URL (a pool of its own, 2 connections, the wait for one and each statement bounded by
- * DATABASE_TIMEOUT_MS), else SQLite under DATA_DIR: as the ledger.
+ * PostgreSQL with DATABASE_URL (a pool of its own, 2 connections, each statement bounded by DATABASE_TIMEOUT_MS and
+ * the wait for a connection by twice that), else SQLite under DATA_DIR: as the ledger.
  */
 export function createRecommendationStore(config: AppConfig): RecommendationStore {
   const url = config.ledger.databaseUrl;
@@ -20,7 +21,7 @@ export function createRecommendationStore(config: AppConfig): RecommendationStor
       new Pool({
         connectionString: url.reveal(),
         max: 2,
-        connectionTimeoutMillis: timeout,
+        connectionTimeoutMillis: connectionWaitMs(timeout),
         query_timeout: timeout,
         idleTimeoutMillis: 30_000,
       }),
