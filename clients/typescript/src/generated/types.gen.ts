@@ -301,6 +301,7 @@ export type ChatCompletionRequestDto = {
     logit_bias?: {
         [key: string]: never;
     } | null;
+    seed?: number | null;
     /**
      * Only false or null: nothing is stored for OpenAI's distillation or evals.
      */

@@ -24,7 +24,13 @@ import {
 } from '../ports/llm-provider.port';
 import { geminiChat, toToolCall } from './google-genai-chat';
 import { responseByteLimit } from './response-limit';
-import { type ErrorContext, kindForStatus, toProviderError, upstreamHttpError } from './upstream-errors';
+import {
+  classifyErrorBody,
+  type ErrorContext,
+  kindForStatus,
+  toProviderError,
+  upstreamHttpError,
+} from './upstream-errors';
 import { readUsage, responseModel } from './wire-values';
 
 export type GoogleGenAiMode = 'vertex' | 'gemini';
@@ -280,7 +286,11 @@ export function toUsage(metadata: GenerateContentResponseUsageMetadata | undefin
 }
 
 /** SDK failures that carry no HTTP status from our fetch: mid-stream error chunks (ApiError) and auth. */
-function sdkFailure(error: unknown): { kind: LlmProviderError['kind']; status?: number; message: string } | undefined {
+function sdkFailure(
+  error: unknown,
+):
+  | { kind: LlmProviderError['kind']; status?: number; message: string; providerCode?: string; param?: string }
+  | undefined {
   // Duck-typed: errors from Node built-ins (fs, net) may come from another realm, where instanceof fails.
   if (error === null || typeof error !== 'object') return undefined;
   const {
@@ -291,7 +301,17 @@ function sdkFailure(error: unknown): { kind: LlmProviderError['kind']; status?: 
   } = error as { name?: unknown; message?: unknown; status?: unknown; code?: unknown };
   if (typeof message !== 'string') return undefined;
   if (name === 'ApiError' && typeof status === 'number') {
-    return { kind: kindForStatus(status), status, message: `the response carried an error (${status})` };
+    // The SDK's message is `got status: <its status, INTERNAL>. <the error chunk as JSON>`: its code reads as a whole
+    // answer's would.
+    const chunk = /^got status: [^\s.]*\. (\{.*)$/s.exec(message)?.[1];
+    const body = chunk !== undefined ? classifyErrorBody(status, chunk) : {};
+    return {
+      kind: body.kind ?? kindForStatus(status),
+      status,
+      message: `the response carried an error (${status})`,
+      ...(body.providerCode !== undefined ? { providerCode: body.providerCode } : {}),
+      ...(body.param !== undefined ? { param: body.param } : {}),
+    };
   }
   // Application Default Credentials that cannot be found, read or refreshed (this runs before any request is
   // sent: an unreadable GOOGLE_APPLICATION_CREDENTIALS file surfaces as a bare ENOENT/EACCES).

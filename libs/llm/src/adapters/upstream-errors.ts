@@ -211,7 +211,11 @@ export interface ErrorContext {
 export function toProviderError(
   error: unknown,
   context: ErrorContext,
-  fallback: (error: unknown) => { kind: LlmErrorKind; status?: number; message: string } | undefined = () => undefined,
+  fallback: (
+    error: unknown,
+  ) =>
+    { kind: LlmErrorKind; status?: number; message: string; providerCode?: string; param?: string } | undefined = () =>
+    undefined,
 ): LlmProviderError {
   if (error instanceof LlmProviderError) return error;
   const { provider, model, signal } = context;
@@ -287,6 +291,8 @@ export function toProviderError(
         provider,
         model,
         status: mapped.status,
+        ...(mapped.providerCode !== undefined ? { providerCode: mapped.providerCode } : {}),
+        ...(mapped.param !== undefined ? { param: mapped.param } : {}),
       },
       { cause: error },
     );

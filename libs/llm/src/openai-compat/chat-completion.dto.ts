@@ -161,6 +161,13 @@ export class ChatCompletionRequestDto {
    * Seeded sampling, best effort as at OpenAI (the same seed and parameters should give the same answer): an integer,
    * passed to the provider (Gemini `seed`, which takes a 32-bit integer); the simulated provider seeds its answer with it.
    */
+  @ApiPropertyOptional({
+    type: 'integer',
+    format: 'int64',
+    nullable: true,
+    minimum: -Number.MAX_SAFE_INTEGER,
+    maximum: Number.MAX_SAFE_INTEGER,
+  })
   @IsOptional()
   @IsInt()
   @Min(-Number.MAX_SAFE_INTEGER)

@@ -241,6 +241,7 @@ export class FailureMapper {
   /** A stream that failed after its first token (no retry is possible any more); other errors pass unchanged. */
   afterFirstToken(error: unknown, answered: { model: string; modelsTried: string[]; attempts: number }): unknown {
     if (!(error instanceof LlmProviderError) || error.kind === 'aborted') return error;
+    const { providerCode, param } = error.details;
     return this.failure(
       error.kind === 'timeout' ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_ERROR',
       `stream failed after the first token: ${error.message}`,
@@ -250,6 +251,9 @@ export class FailureMapper {
         attempts: answered.attempts,
         lastUpstreamStatus: error.details.status ?? null,
         lastErrorKind: error.kind,
+        // The provider's own code, as the same failure before the first token carries it (one error contract).
+        ...(providerCode !== undefined ? { providerCode } : {}),
+        ...(param !== undefined ? { param } : {}),
         retryAfterSeconds: null,
       },
       error,
