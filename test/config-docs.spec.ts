@@ -56,7 +56,8 @@ describe('configuration', () => {
       DATADOG_APP_URL: {
         says: '`https://app.<DD_SITE>`',
         is: config.datadog.appUrl,
-        expected: 'https://app.datadoghq.com',
+        // The rule the page states, applied to DD_SITE's default.
+        expected: `https://app.${String(defaults.DD_SITE)}`,
       },
       DATADOG_RUNBOOK_BASE_URL: { says: '`runbooks`', is: config.datadog.runbookBaseUrl, expected: 'runbooks' },
       AUTH_OPEN_PATHS: {

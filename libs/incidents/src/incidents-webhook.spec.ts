@@ -54,7 +54,7 @@ function notification(transition: string, scope: string, extra: Partial<DatadogW
     scope,
     message: '%%%\nThe circuit breaker is open.\n%%%',
     tags: `env:test,monitor,runbook:llm-circuit-open,service:llm-cp,severity:sev-2,${scope}`,
-    link: 'https://app.datadoghq.com/event/event?id=1',
+    link: 'http://127.0.0.1/event/event?id=1', // $LINK is never read (incident links come from DATADOG_APP_URL)
     date: String(clock),
     ...extra,
   };
