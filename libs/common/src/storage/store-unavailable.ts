@@ -204,6 +204,43 @@ export async function postgresStore<T>(store: StoreName, work: () => Promise<T>)
   }
 }
 
+/** What `postgresTransaction` needs of a pg pool client (structural: only the stores import `pg`). */
+export interface PostgresTransactionClient {
+  query(statement: string | { text: string }): Promise<unknown>;
+  release(destroy?: boolean): void;
+}
+
+/**
+ * Runs `work` in BEGIN ... COMMIT on one client of `pool` (`commit`: the COMMIT statement, e.g. one with a timeout of
+ * its own), ROLLBACK on a throw. A client whose ROLLBACK fails too (the connection is gone, or a statement timed out and
+ * still holds it) is discarded, not given back to the pool. A database that cannot be used is a
+ * DatabaseUnavailableError (503) naming `store`.
+ */
+export function postgresTransaction<C extends PostgresTransactionClient, T>(
+  store: StoreName,
+  pool: { connect(): Promise<C> },
+  work: (client: C) => Promise<T>,
+  commit: string | { text: string } = 'COMMIT',
+): Promise<T> {
+  return postgresStore(store, async () => {
+    const client = await pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query(commit);
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  });
+}
+
 /**
  * How long a PostgreSQL pool waits for a connection, new or free (its `connectionTimeoutMillis`), from the statement
  * bound DATABASE_TIMEOUT_MS: twice it. A burst (an incident storm over two replicas, each pool 2-5 connections)

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
-import { postgresStore } from '@app/common';
+import { postgresStore, postgresTransaction } from '@app/common';
 import { IncidentOutboxStore } from './incident-outbox.port';
 import { markFailedProgram, type Program, recordAlertProgram, recordRecoveryProgram } from './outbox-programs';
 import {
@@ -68,23 +68,7 @@ export class PostgresIncidentOutbox extends IncidentOutboxStore {
    * discarded). A database that cannot be used is a DatabaseUnavailableError (503).
    */
   private transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    return postgresStore('incidents', async () => {
-      const client = await this.pool.connect();
-      let broken = false;
-      try {
-        await client.query('BEGIN');
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {
-          broken = true;
-        });
-        throw error;
-      } finally {
-        client.release(broken);
-      }
-    });
+    return postgresTransaction('incidents', this.pool, work);
   }
 
   /** One statement on the pool; a database that cannot be used is a DatabaseUnavailableError (503). */

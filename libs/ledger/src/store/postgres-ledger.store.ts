@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
-import { postgresStore } from '@app/common';
+import { postgresStore, postgresTransaction } from '@app/common';
 import { type PrincipalSpend, type PrincipalUsageQuery, rollUpByPrincipal } from '../principal-usage';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
 import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from '../window-usage';
@@ -181,22 +181,7 @@ export class PostgresLedgerStore extends LedgerStore {
    * `waitForCommit`: the COMMIT has no client-side timeout (COMMIT_WAIT_MS), for writes that must not be repeated.
    */
   private transaction(work: (client: PoolClient) => Promise<void>, waitForCommit = false): Promise<void> {
-    return postgresStore('ledger', async () => {
-      const client = await this.pool.connect();
-      let broken = false;
-      try {
-        await client.query('BEGIN');
-        await work(client);
-        await client.query(waitForCommit ? timed('COMMIT', COMMIT_WAIT_MS) : 'COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {
-          broken = true;
-        });
-        throw error;
-      } finally {
-        client.release(broken);
-      }
-    });
+    return postgresTransaction('ledger', this.pool, work, waitForCommit ? timed('COMMIT', COMMIT_WAIT_MS) : 'COMMIT');
   }
 
   private async upsertHourly(client: PoolClient, rows: readonly HourlyUsage[], mode: 'add' | 'replace'): Promise<void> {
