@@ -49,12 +49,7 @@ export class UsageRecorder {
       status: result.safetyBlock ? 'safety_block' : 'ok',
       errorType: null,
       latencyMs: Math.round(result.latencyMs * 100) / 100,
-      inputTokens: spent.usage.inputTokens,
-      outputTokens: spent.usage.outputTokens,
-      cachedTokens: spent.usage.cachedTokens,
-      reasoningTokens: spent.usage.reasoningTokens,
-      tokensEstimated: spent.usage.estimated,
-      costUsd: spent.cost.costUsd,
+      ...spentColumns(spent),
       qualityScore: result.quality?.overall ?? null,
       flags,
       retryCount: result.retryCount,
@@ -79,12 +74,7 @@ export class UsageRecorder {
       status: 'ok',
       errorType: null,
       latencyMs: Math.round(result.latencyMs * 100) / 100,
-      inputTokens: 0,
-      outputTokens: 0,
-      cachedTokens: 0,
-      reasoningTokens: 0,
-      tokensEstimated: false,
-      costUsd: 0,
+      ...spentColumns(undefined),
       qualityScore: result.quality?.overall ?? null,
       flags,
       retryCount: 0,
@@ -115,12 +105,7 @@ export class UsageRecorder {
       errorType: ctx.lastErrorKind ?? 'unknown',
       latencyMs: Math.round(latencyMs * 100) / 100,
       // What its failed attempts are known to have been billed (`CallResults.spentOnFailures`), else nothing.
-      inputTokens: spent?.usage.inputTokens ?? 0,
-      outputTokens: spent?.usage.outputTokens ?? 0,
-      cachedTokens: spent?.usage.cachedTokens ?? 0,
-      reasoningTokens: spent?.usage.reasoningTokens ?? 0,
-      tokensEstimated: spent?.usage.estimated ?? false,
-      costUsd: spent ? spent.cost.costUsd : 0,
+      ...spentColumns(spent),
       qualityScore: null,
       flags,
       retryCount: Math.max(0, ctx.attempts - ctx.modelsTried.length),
@@ -154,12 +139,7 @@ export class UsageRecorder {
       status: 'aborted',
       errorType: by === 'shutdown' ? SHUTDOWN_CUT : CLIENT_ABORT,
       latencyMs: Math.round(latencyMs * 100) / 100,
-      inputTokens: spent.usage.inputTokens,
-      outputTokens: spent.usage.outputTokens,
-      cachedTokens: spent.usage.cachedTokens,
-      reasoningTokens: spent.usage.reasoningTokens,
-      tokensEstimated: spent.usage.estimated,
-      costUsd: spent.cost.costUsd,
+      ...spentColumns(spent),
       qualityScore: null,
       flags,
       retryCount: ctx.retries,
@@ -209,4 +189,21 @@ export class UsageRecorder {
     if (report.injection.flagged) flags.push('prompt_injection');
     if (report.tokenAbuse) flags.push('token_abuse');
   }
+}
+
+/** A row's token and cost columns from what the call spent; none (a cache hit, nothing known billed): zeros. */
+function spentColumns(
+  spent: Spent | undefined,
+): Pick<
+  UsageRecord,
+  'inputTokens' | 'outputTokens' | 'cachedTokens' | 'reasoningTokens' | 'tokensEstimated' | 'costUsd'
+> {
+  return {
+    inputTokens: spent?.usage.inputTokens ?? 0,
+    outputTokens: spent?.usage.outputTokens ?? 0,
+    cachedTokens: spent?.usage.cachedTokens ?? 0,
+    reasoningTokens: spent?.usage.reasoningTokens ?? 0,
+    tokensEstimated: spent?.usage.estimated ?? false,
+    costUsd: spent ? spent.cost.costUsd : 0,
+  };
 }
