@@ -30,6 +30,7 @@ export * from './errors/api-problems.decorator';
 export * from './time/time';
 export * from './random/seeded-random';
 export * from './rate/token-bucket';
+export * from './rate/warning-throttle';
 export * from './auth/auth.decorators';
 export * from './auth/request-principal';
 export * from './storage/data-dir';

@@ -1,5 +1,14 @@
 import { Logger } from '@nestjs/common';
-import { DAY_MS, HOUR_MS, hourStart, type TextRedactor, truncate, utcDayStart } from '@app/common';
+import {
+  DAY_MS,
+  heldBack,
+  HOUR_MS,
+  hourStart,
+  type TextRedactor,
+  truncate,
+  utcDayStart,
+  WarningThrottle,
+} from '@app/common';
 import { formatTags, type MetricsPort } from '@app/telemetry';
 import { LEDGER_METRICS } from './ledger.metrics';
 import type { LedgerStore } from './store/ledger-store.port';
@@ -28,6 +37,9 @@ export interface BufferedLedgerOptions {
 /** Lets the event loop run what is waiting (I/O, timers) before the next store write. */
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** A failing store is said once a minute (with the flushes failed since), not on every flush tick. */
+export const LEDGER_FLUSH_WARNING_INTERVAL_MS = 60_000;
+
 const MAX_LABEL = 100;
 const label = (value: unknown, fallback: string): string =>
   typeof value === 'string' && value.length > 0 ? value.slice(0, MAX_LABEL) : fallback;
@@ -55,6 +67,9 @@ export class BufferedUsageLedger extends UsageLedger {
   private lastFlushAt: number | null = null;
   private lastError: string | null = null;
   private lastPurgeAt = 0;
+  private readonly flushWarnings: WarningThrottle;
+  /** Flushes failed in a row (0 when the last one wrote). */
+  private failedFlushes = 0;
   private readonly tags: string[];
   private readonly now: () => number;
   private readonly maxBuffer: number;
@@ -75,6 +90,7 @@ export class BufferedUsageLedger extends UsageLedger {
     this.now = options.now ?? Date.now;
     this.maxBuffer = options.maxBuffer ?? 50_000;
     this.writeChunk = Math.max(1, options.writeChunk ?? 100);
+    this.flushWarnings = new WarningThrottle(LEDGER_FLUSH_WARNING_INTERVAL_MS, this.now);
   }
 
   /** Opens the store, loads today's spend and starts the flush timer. */
@@ -175,13 +191,26 @@ export class BufferedUsageLedger extends UsageLedger {
         }
         this.lastFlushAt = this.now();
         this.lastError = null;
+        if (this.failedFlushes > 0) {
+          this.logger.log(`ledger flush recovered after ${this.failedFlushes} failed: ${batch.length} records written`);
+          this.failedFlushes = 0;
+          this.flushWarnings.clear();
+        }
         this.metrics.distribution(LEDGER_METRICS.flushDuration.name, performance.now() - started, this.tags);
       } catch (error) {
         // The writes that succeeded are in the store; only the rest is kept for the next tick (no duplicates).
         this.buffer = batch.slice(done).concat(this.buffer).slice(-this.maxBuffer);
         this.lastError = error instanceof Error ? error.message : String(error);
         this.metrics.increment(LEDGER_METRICS.flushErrors.name, 1, this.tags);
-        this.logger.warn(`ledger flush failed (${batch.length - done} records kept for retry): ${this.lastError}`);
+        this.failedFlushes += 1;
+        const suppressed = this.flushWarnings.admit();
+        if (suppressed !== undefined) {
+          const lost = this.dropped > 0 ? `; ${this.dropped} records dropped since start (buffer full)` : '';
+          this.logger.warn(
+            `ledger flush failed (${this.buffer.length} records kept for retry${lost}; next warning in a minute at ` +
+              `the earliest): ${this.lastError}${heldBack(suppressed)}`,
+          );
+        }
         return;
       } finally {
         this.written += done;

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { DomainError } from '../errors/domain-error';
 import { defineErrorCodes } from '../errors/error-codes';
+import { heldBack, WarningThrottle } from '../rate/warning-throttle';
 
 /** The error a route answers when a store it needs cannot be used (docs/errors.md, docs/operations.md). */
 export const STORAGE_ERRORS = defineErrorCodes({
@@ -155,28 +156,22 @@ export function sqliteOutage(error: unknown): StoreOutage | undefined {
 /** One warning per store and minute at most, however many requests meet the outage. */
 export const STORE_OUTAGE_LOG_INTERVAL_MS = 60_000;
 
-const outageLog = new Map<string, { at: number; suppressed: number }>();
+const outageLog = new WarningThrottle(STORE_OUTAGE_LOG_INTERVAL_MS);
 const logger = new Logger('StoreOutage');
 
 /** Logs the outage (a warning, no stack), at most once a minute per store; the lines between are counted. */
-function logOutage(error: DatabaseUnavailableError, now = Date.now()): void {
-  const key = `${error.store}/${error.engine}`;
-  const last = outageLog.get(key);
-  if (last && now - last.at < STORE_OUTAGE_LOG_INTERVAL_MS) {
-    last.suppressed += 1;
-    return;
-  }
-  const more = last && last.suppressed > 0 ? ` (${last.suppressed} more since the last line)` : '';
-  outageLog.set(key, { at: now, suppressed: 0 });
+function logOutage(error: DatabaseUnavailableError): void {
+  const suppressed = outageLog.admit(`${error.store}/${error.engine}`);
+  if (suppressed === undefined) return;
   logger.warn(
     `${error.store} store (${error.engine}) unavailable: ${error.outage.reason}; the routes that need it answer 503 ` +
-      `DATABASE_UNAVAILABLE${more}`,
+      `DATABASE_UNAVAILABLE${heldBack(suppressed)}`,
   );
 }
 
 /** Forgets the log's rate limit (tests). */
 export function resetStoreOutageLog(): void {
-  outageLog.clear();
+  outageLog.reset();
 }
 
 /**
