@@ -6,6 +6,7 @@ import {
   LlmProviderError,
   type LlmStreamEvent,
 } from '@app/llm';
+import { timeoutText } from '../../libs/llm/src/adapters/upstream-errors';
 
 export type Step =
   | {
@@ -95,7 +96,11 @@ export class ScriptedProvider extends LlmProvider {
           'abort',
           () =>
             reject(
-              new LlmProviderError('timeout', 'stalled stream aborted', { provider: this.name, model: request.model }),
+              // As the real adapters say it: in the words of the timer that fired (upstream-errors' timeoutText).
+              new LlmProviderError('timeout', `stalled stream aborted: ${timeoutText(request.signal)}`, {
+                provider: this.name,
+                model: request.model,
+              }),
             ),
           { once: true },
         ),

@@ -8,6 +8,7 @@ import {
   type LlmStreamEvent,
 } from '../ports/llm-provider.port';
 import { isTimeoutReason, sleep } from '../reliability/sleep';
+import { timeoutText } from './upstream-errors';
 import type { TokenEstimator } from '../tokens/token-estimator';
 import { NO_FAULTS, type ProviderFaultDrill } from '../drills/provider-fault-drill';
 import { planSimulatedCall, simulatedProfile } from './simulated-profiles';
@@ -207,9 +208,7 @@ export class SimulatedLlmAdapter extends LlmProvider {
   private abortError(reason: unknown, request: LlmGenerateRequest): LlmProviderError {
     const details = { provider: this.name, model: request.model };
     return isTimeoutReason(reason)
-      ? new LlmProviderError('timeout', `simulated call timed out after ${request.timeoutMs} ms`, details, {
-          cause: reason,
-        })
+      ? new LlmProviderError('timeout', `simulated call: ${timeoutText(request.signal)}`, details, { cause: reason })
       : new LlmProviderError('aborted', 'simulated call aborted by the client', details, { cause: reason });
   }
 }

@@ -1,6 +1,7 @@
 import { LlmProviderError } from '../ports/llm-provider.port';
 import {
   abortKind,
+  timeoutText,
   classifyErrorBody,
   parseGoDuration,
   parseRetryAfter,
@@ -71,6 +72,17 @@ describe('toProviderError', () => {
     );
     expect(abortKind(AbortSignal.abort())).toBe('aborted');
     expect(abortKind(live)).toBeUndefined();
+  });
+
+  it("says which timeout cut the request, in its timer's words (the setting to raise)", () => {
+    const reason = new DOMException('no stream event for 30000 ms (LLM_TIMEOUT_MS)', 'TimeoutError');
+    const error = toProviderError(new Error('This operation was aborted'), {
+      ...context,
+      signal: AbortSignal.abort(reason),
+    });
+    expect(error.kind).toBe('timeout');
+    expect(error.message).toBe('openai m: no stream event for 30000 ms (LLM_TIMEOUT_MS) (request aborted)');
+    expect(timeoutText(AbortSignal.abort(new DOMException('', 'TimeoutError')))).toBe('the attempt timed out');
   });
 
   it('maps undici timeouts to timeout and transport failures to connection', () => {

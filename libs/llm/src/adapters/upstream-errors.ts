@@ -187,6 +187,15 @@ export function abortKind(signal: AbortSignal): 'timeout' | 'aborted' | undefine
   return (reason as { name?: unknown } | undefined)?.name === 'TimeoutError' ? 'timeout' : 'aborted';
 }
 
+/**
+ * What ended a timed-out attempt, in its timer's own words (which timeout, how long, which setting: "attempt timed
+ * out after 30000 ms (LLM_TIMEOUT_MS)", "no stream event for …"), else "the attempt timed out".
+ */
+export function timeoutText(signal: AbortSignal): string {
+  const message = (signal.reason as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' && message.length > 0 ? message : 'the attempt timed out';
+}
+
 /** The first Node/undici error code found on the error or its `cause` chain. */
 export function errorCode(error: unknown): string | undefined {
   let current: unknown = error;
@@ -248,7 +257,7 @@ export function toProviderError(
   const aborted = abortKind(signal);
   if (aborted !== undefined) {
     const message =
-      aborted === 'timeout' ? 'the attempt timed out (request aborted)' : 'the request was aborted by the caller';
+      aborted === 'timeout' ? `${timeoutText(signal)} (request aborted)` : 'the request was aborted by the caller';
     return new LlmProviderError(aborted, `${provider} ${model}: ${message}`, { provider, model }, { cause: error });
   }
   const code = errorCode(error);

@@ -12,6 +12,21 @@ describe("AttemptRunner: attempt timeouts and the call's deadline", () => {
     expect(error.code).toBe('UPSTREAM_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(1000);
     expect(named(metrics, 'llm.timeout.count')[0]!.value).toBe(2);
+    // The operator reads which setting to raise.
+    expect(error.detail).toContain('attempt timed out after 100 ms (LLM_TIMEOUT_MS)');
+  });
+
+  it("names the stream's idle timeout and its setting when the provider goes silent after a first token", async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', { stall: 'one' });
+    const { service } = await build({ LLM_MAX_RETRIES: '0', LLM_TIMEOUT_MS: '100' }, provider);
+    const iterate = async () => {
+      for await (const item of await service.stream(input())) void item;
+    };
+    const error = (await iterate().catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(error.code).toBe('UPSTREAM_TIMEOUT');
+    expect(error.detail).toContain(
+      'no stream event for 100 ms (LLM_TIMEOUT_MS, the longest pause allowed between events)',
+    );
   });
 
   it('bounds the whole call by LLM_DEADLINE_MS: the attempt is cut to what is left, then no retry or fallback', async () => {

@@ -73,7 +73,7 @@ export class Attempt {
       this.controller,
       cut
         ? `the call's deadline of ${deadlineMs} ms was reached (LLM_DEADLINE_MS)`
-        : `attempt timed out after ${timeoutMs} ms`,
+        : `attempt timed out after ${timeoutMs} ms (LLM_TIMEOUT_MS)`,
     );
     clientSignal?.addEventListener('abort', this, { once: true });
   }
@@ -105,12 +105,7 @@ export class Attempt {
     }
     this.streaming = true;
     clearTimeout(this.timer);
-    this.timer = setTimeout(
-      abortOnTimeout,
-      this.timeoutMs,
-      this.controller,
-      `no stream event for ${this.timeoutMs} ms`,
-    );
+    this.startIdleTimer();
   }
 
   /**
@@ -124,11 +119,16 @@ export class Attempt {
 
   resumeIdle(): void {
     if (this.controller.signal.aborted) return;
+    this.startIdleTimer();
+  }
+
+  /** The stream's idle timeout: LLM_TIMEOUT_MS without an event from the provider. */
+  private startIdleTimer(): void {
     this.timer = setTimeout(
       abortOnTimeout,
       this.timeoutMs,
       this.controller,
-      `no stream event for ${this.timeoutMs} ms`,
+      `no stream event for ${this.timeoutMs} ms (LLM_TIMEOUT_MS, the longest pause allowed between events)`,
     );
   }
 
