@@ -93,6 +93,7 @@ export class UsageRecorder {
     startedAt: number,
     promptId: string,
     spent?: Spent,
+    streamed: { answerChars: number } = { answerChars: 0 },
   ): void {
     const flags: string[] = [];
     this.inspectionFlags(input, flags);
@@ -110,7 +111,8 @@ export class UsageRecorder {
       flags,
       retryCount: Math.max(0, ctx.attempts - ctx.modelsTried.length),
       fallbackUsed: ctx.modelsTried.length > 1,
-      answerChars: 0,
+      // A stream that failed after its first token: what its client received (0 for a call that answered nothing).
+      answerChars: streamed.answerChars,
     });
   }
 

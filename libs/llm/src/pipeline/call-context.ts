@@ -59,6 +59,8 @@ export interface CallContext {
    * ledger row, cost metrics and budget count it (`CallResults.spentOnFailures`).
    */
   failedUsage?: { model: string; usage: LlmUsage }[];
+  /** Characters a stream had sent its client before it failed: the failed call's ledger row says so (`answer_chars`). */
+  streamedChars?: number;
 }
 
 /** Opens calls: admission (saturation, budget), the prompt's safety inspection, drills, and the deadline's clock. */

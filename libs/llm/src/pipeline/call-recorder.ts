@@ -112,7 +112,9 @@ export class CallRecorder {
       spent,
     );
     this.assessor.assessFailure(ctx.input, provider, model, error.rejected ? 'rejected' : 'error');
-    this.usage.failed(ctx.input, ctx.prompt, provider, error, latencyMs, ctx.startedAtMs, ctx.promptId, spent);
+    this.usage.failed(ctx.input, ctx.prompt, provider, error, latencyMs, ctx.startedAtMs, ctx.promptId, spent, {
+      answerChars: ctx.streamedChars ?? 0,
+    });
     if (spent && spent.usage.totalTokens > 0) this.budget.settle(ctx);
     else this.budget.release(ctx);
     return error;

@@ -113,6 +113,7 @@ export class CallResults {
       streamedText,
     });
     (ctx.failedUsage ??= []).push({ model, usage });
+    ctx.streamedChars = streamedText.length;
   }
 
   /**

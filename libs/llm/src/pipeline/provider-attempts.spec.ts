@@ -35,7 +35,7 @@ describe('ProviderAttempts: streams', () => {
 
   it('ends a stream that goes silent after its first token with a timeout, not a hang', async () => {
     const provider = new ScriptedProvider().script('gemini-2.5-flash', { stall: 'first words ' });
-    const { service, metrics } = await build({ LLM_TIMEOUT_MS: '150' }, provider);
+    const { service, metrics, ledger, ledgerStore } = await build({ LLM_TIMEOUT_MS: '150' }, provider);
     const started = Date.now();
     const seen: string[] = [];
     const error = await (async () => {
@@ -46,6 +46,11 @@ describe('ProviderAttempts: streams', () => {
     expect((error as LlmCallFailedError).code).toBe('UPSTREAM_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(1500);
     expect(named(metrics, 'llm.error.count')[0]!.tags).toContain('error_type:timeout');
+    // Its ledger row says what its client received before the failure.
+    await settled();
+    await ledger.flush();
+    const [row] = await ledgerStore.records(0, Date.now() + 1, 10);
+    expect(row).toMatchObject({ status: 'error', errorType: 'timeout', answerChars: 'first words '.length });
   });
 });
 
