@@ -601,6 +601,61 @@ describe('the OpenAI SDK against /v1 on the OpenAI-compatible adapter (loopback 
     ]);
   });
 
+  it("answers a model's refusal as OpenAI does: message.refusal with its words, content null, finish_reason stop", async () => {
+    const words = "I'm sorry, I can't help with that.";
+    const schema = {
+      type: 'json_schema' as const,
+      json_schema: {
+        name: 'answer',
+        strict: true,
+        schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false },
+      },
+    };
+    upstream.enqueue({
+      type: 'raw',
+      json: {
+        id: 'chatcmpl-up',
+        object: 'chat.completion',
+        model: 'gpt-4o-mini',
+        choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: words }, finish_reason: 'stop' }],
+        usage: { prompt_tokens: 30, completion_tokens: 9, total_tokens: 39 },
+      },
+    });
+    const openai = client(service);
+    const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+      { role: 'user', content: 'Something bad.' },
+    ];
+    // The SDK's parse() reads the refusal; on finish_reason content_filter it throws instead.
+    const parsed = await openai.chat.completions.parse({ model: 'gpt-4o-mini', messages, response_format: schema });
+    expect(parsed.choices[0]).toMatchObject({
+      finish_reason: 'stop',
+      message: { role: 'assistant', content: null, refusal: words, parsed: null },
+    });
+    expect(parsed.usage).toMatchObject({ prompt_tokens: 30, completion_tokens: 9 });
+    expect(upstream.requests[0]!.body).toMatchObject({ response_format: schema });
+
+    const piece = (delta: unknown, finish: string | null = null): unknown => ({
+      id: 'chatcmpl-up',
+      object: 'chat.completion.chunk',
+      model: 'gpt-4o-mini',
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
+    upstream.enqueue({
+      type: 'raw',
+      sse: [
+        piece({ role: 'assistant', content: null, refusal: '' }),
+        piece({ refusal: "I'm sorry, " }),
+        piece({ refusal: "I can't help with that." }),
+        piece({}, 'stop'),
+        '[DONE]',
+      ],
+    });
+    const streamed = await openai.chat.completions
+      .stream({ model: 'gpt-4o-mini', messages, response_format: schema })
+      .finalChatCompletion();
+    expect(streamed.choices[0]).toMatchObject({ finish_reason: 'stop', message: { refusal: words } });
+  });
+
   it("takes a tool result as langchain-openai sends it (the tool's name on the tool message), not sent on", async () => {
     upstream.enqueue({ type: 'answer', text: 'Snowing.' });
     // Not in the SDK's type of a tool message, but OpenAI's API takes it, and LangChain puts it on every tool result.

@@ -96,6 +96,8 @@ export interface LlmCallResult {
   answer: string;
   /** The answer's tool calls (chat calls only). */
   toolCalls?: readonly ToolCall[];
+  /** The model's refusal to answer, in its words (LlmGenerateResult.refusal); also a candidate safety block. */
+  refusal?: string;
   finishReason: FinishReason;
   rawFinishReason?: string;
   usage: LlmUsage;

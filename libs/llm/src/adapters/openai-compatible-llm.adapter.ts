@@ -116,7 +116,7 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
     let model = request.model;
     let usage: WireUsage | undefined;
     let rawFinishReason: string | undefined;
-    let refused = false;
+    let refusal = '';
     const toolCalls = new ToolCallPieces();
     let sawDone = false;
     let ended = false;
@@ -134,7 +134,7 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
         const choice = chunk.choices?.[0];
         if (choice === undefined) continue;
         if (choice.finish_reason) rawFinishReason = choice.finish_reason;
-        if (choice.delta?.refusal) refused = true;
+        if (typeof choice.delta?.refusal === 'string') refusal += choice.delta.refusal;
         toolCalls.add(choice.delta?.tool_calls);
         const delta = choice.delta?.content;
         if (typeof delta === 'string' && delta !== '') {
@@ -157,7 +157,7 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
     }
     yield {
       type: 'done',
-      result: buildResult(text, model, rawFinishReason, usage, refused, toolCalls.result(context)),
+      result: buildResult(text, model, rawFinishReason, usage, refusal, toolCalls.result(context)),
     };
   }
 

@@ -204,7 +204,7 @@ export function completionResult(
     responseModel(completion.model, requestedModel),
     choice.finish_reason ?? undefined,
     completion.usage ?? undefined,
-    Boolean(choice.message?.refusal),
+    typeof choice.message?.refusal === 'string' ? choice.message.refusal : undefined,
     toolCalls,
   );
 }
@@ -214,9 +214,10 @@ export function buildResult(
   model: string,
   rawFinishReason: string | undefined,
   wireUsage: WireUsage | undefined,
-  refused: boolean,
+  refusal: string | undefined,
   toolCalls: readonly ToolCall[] = [],
 ): LlmGenerateResult {
+  const refused = refusal !== undefined && refusal !== '';
   const usage = toUsage(wireUsage);
   const filtered = rawFinishReason === 'content_filter';
   let finishReason: FinishReason;
@@ -232,6 +233,7 @@ export function buildResult(
     ...(rawFinishReason !== undefined ? { rawFinishReason } : {}),
     ...(usage !== undefined ? { usage } : {}),
     ...(toolCalls.length > 0 ? { toolCalls } : {}),
+    ...(refused ? { refusal } : {}),
     ...(filtered || refused
       ? { safetyBlock: { stage: 'candidate', reason: filtered ? 'content_filter' : 'refusal' } }
       : {}),

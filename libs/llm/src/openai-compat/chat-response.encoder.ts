@@ -22,6 +22,18 @@ const FINISH_REASONS: Record<FinishReason, string> = {
   other: 'stop',
 };
 
+/**
+ * The answer's finish reason as OpenAI gives it. A model's refusal (`message.refusal`) finishes as the model said
+ * (`stop`, or `length`), as OpenAI answers it, not as `content_filter`: the refusal is the model's own answer, which
+ * the SDK reads from `message.refusal` (its `parse()` throws on `content_filter` instead).
+ */
+function finishReason(result: LlmCallResult): string {
+  if (result.refusal !== undefined && result.rawFinishReason !== 'content_filter') {
+    return result.rawFinishReason === 'length' ? 'length' : 'stop';
+  }
+  return FINISH_REASONS[result.finishReason];
+}
+
 export function completionId(promptId: string): string {
   return `chatcmpl-${promptId}`;
 }
@@ -63,11 +75,11 @@ export function completionBody(
         index: 0,
         message: {
           role: 'assistant',
-          content: calls.length > 0 && result.answer === '' ? null : result.answer,
-          refusal: null,
+          content: (calls.length > 0 || result.refusal !== undefined) && result.answer === '' ? null : result.answer,
+          refusal: result.refusal ?? null,
           ...(calls.length > 0 ? { tool_calls: wireToolCalls(calls) } : {}),
         },
-        finish_reason: FINISH_REASONS[result.finishReason],
+        finish_reason: finishReason(result),
         logprobs: null,
       },
     ],
@@ -179,7 +191,7 @@ export interface ChunkOptions {
 
 /**
  * The stream as `chat.completion.chunk` events: the role first, the text deltas, the tool calls (whole, at the end),
- * the finish reason, with `include_usage` a last chunk with the usage and no choices (every other chunk then says
+ * a model's refusal (whole, at the end), the finish reason, with `include_usage` a last chunk with the usage and no choices (every other chunk then says
  * `usage: null`), then `data: [DONE]`. A failure after the first event is one `data: {"error": ...}` event (the
  * openai SDK throws it as an APIError), and no `[DONE]`.
  */
@@ -210,8 +222,9 @@ export async function* chunkEvents(stream: LlmStream, options: ChunkOptions): As
         const pieces = wireToolCalls(calls).map((call, index) => ({ index, ...call }));
         yield event(result.model, [choice({ tool_calls: pieces })]);
       }
+      if (result.refusal !== undefined) yield event(result.model, [choice({ refusal: result.refusal })]);
       const extension = options.controlPlane ? { control_plane: options.controlPlane(result) } : {};
-      const finish = choice({}, FINISH_REASONS[result.finishReason]);
+      const finish = choice({}, finishReason(result));
       if (!options.includeUsage) yield event(result.model, [finish], extension);
       else {
         yield event(result.model, [finish]);

@@ -142,6 +142,7 @@ export class CallResults {
       requestedModel,
       answer: final.text,
       ...(final.toolCalls !== undefined && final.toolCalls.length > 0 ? { toolCalls: final.toolCalls } : {}),
+      ...(final.refusal !== undefined ? { refusal: final.refusal } : {}),
       finishReason: final.finishReason,
       rawFinishReason: final.rawFinishReason,
       usage,

@@ -109,6 +109,11 @@ export interface LlmGenerateResult {
   safetyBlock?: SafetyBlock;
   /** The tool calls of the answer (its text may then be empty). */
   toolCalls?: readonly ToolCall[];
+  /**
+   * The model's own refusal to answer, in its words (OpenAI's `message.refusal`, e.g. under a strict JSON schema);
+   * the result is then also a candidate safety block (`safetyBlock.reason: refusal`).
+   */
+  refusal?: string;
 }
 
 export type LlmStreamEvent = { type: 'delta'; text: string } | { type: 'done'; result: LlmGenerateResult };
