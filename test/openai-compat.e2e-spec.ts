@@ -656,6 +656,49 @@ describe('the OpenAI SDK against /v1 on the OpenAI-compatible adapter (loopback 
     expect(streamed.choices[0]).toMatchObject({ finish_reason: 'stop', message: { refusal: words } });
   });
 
+  it('answers a tool call cut by max_tokens with finish_reason length, not tool_calls (JSON and streamed)', async () => {
+    const cut = { id: 'call_cut', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Os' } };
+    upstream.enqueue({
+      type: 'raw',
+      json: {
+        id: 'chatcmpl-up',
+        object: 'chat.completion',
+        model: 'gpt-4o-mini',
+        choices: [
+          { index: 0, message: { role: 'assistant', content: null, tool_calls: [cut] }, finish_reason: 'length' },
+        ],
+        usage: { prompt_tokens: 30, completion_tokens: 5, total_tokens: 35 },
+      },
+    });
+    const openai = client(service);
+    const request = {
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user' as const, content: 'Weather in Oslo?' }],
+      tools: [WEATHER_TOOL],
+      max_tokens: 5,
+    };
+    const answer = await openai.chat.completions.create(request);
+    // As OpenAI answers it: the client learns the arguments were cut (the SDK's parse() throws LengthFinishReasonError).
+    expect(answer.choices[0]).toMatchObject({ finish_reason: 'length', message: { content: null, tool_calls: [cut] } });
+
+    const piece = (delta: unknown, finish: string | null = null): unknown => ({
+      id: 'chatcmpl-up',
+      object: 'chat.completion.chunk',
+      model: 'gpt-4o-mini',
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
+    upstream.enqueue({
+      type: 'raw',
+      sse: [
+        piece({ role: 'assistant', content: null, tool_calls: [{ index: 0, ...cut }] }),
+        piece({}, 'length'),
+        '[DONE]',
+      ],
+    });
+    const streamed = await openai.chat.completions.stream(request).finalChatCompletion();
+    expect(streamed.choices[0]).toMatchObject({ finish_reason: 'length', message: { tool_calls: [cut] } });
+  });
+
   it("takes a tool result as langchain-openai sends it (the tool's name on the tool message), not sent on", async () => {
     upstream.enqueue({ type: 'answer', text: 'Snowing.' });
     // Not in the SDK's type of a tool message, but OpenAI's API takes it, and LangChain puts it on every tool result.

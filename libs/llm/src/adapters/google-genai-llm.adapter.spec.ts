@@ -97,6 +97,25 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
       expect(result.rawFinishReason).toBe('MAX_TOKENS');
     });
 
+    it('finishes a function call cut by the output limit (MAX_TOKENS) as length, not tool_calls', async () => {
+      context.server.enqueue({
+        type: 'raw',
+        json: {
+          candidates: [
+            {
+              content: { role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { city: 'Oslo' } } }] },
+              finishReason: 'MAX_TOKENS',
+              index: 0,
+            },
+          ],
+          usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 5, totalTokenCount: 15 },
+        },
+      });
+      const result = await context.adapter.generate(request());
+      expect(result.finishReason).toBe('length');
+      expect(result.toolCalls).toEqual([expect.objectContaining({ name: 'get_weather' })]);
+    });
+
     it('streams deltas over SSE, then one done event with the full text and the final usage', async () => {
       context.server.enqueue({
         type: 'answer',

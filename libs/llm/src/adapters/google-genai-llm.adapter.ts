@@ -241,7 +241,9 @@ class ResponseAccumulator {
       safetyBlock = { stage: 'candidate', reason: rawFinishReason };
       finishReason = 'safety';
     } else {
-      finishReason = this.toolCalls.length > 0 ? 'tool_calls' : normaliseFinishReason(rawFinishReason);
+      // Cut by the output limit, function calls or not: `length`, as OpenAI answers an answer it cut.
+      const normalised = normaliseFinishReason(rawFinishReason);
+      finishReason = this.toolCalls.length > 0 && normalised !== 'length' ? 'tool_calls' : normalised;
     }
     return {
       text: this.text,

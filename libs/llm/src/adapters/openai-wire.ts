@@ -222,9 +222,10 @@ export function buildResult(
   const filtered = rawFinishReason === 'content_filter';
   let finishReason: FinishReason;
   if (filtered || refused) finishReason = 'safety';
+  // Cut by the output limit, tool calls or not: a call's arguments may be cut too (OpenAI answers `length` so).
+  else if (rawFinishReason === 'length') finishReason = 'length';
   else if (toolCalls.length > 0) finishReason = 'tool_calls';
   else if (rawFinishReason === 'stop') finishReason = 'stop';
-  else if (rawFinishReason === 'length') finishReason = 'length';
   else finishReason = 'other';
   return {
     text,
