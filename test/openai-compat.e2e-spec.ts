@@ -656,6 +656,54 @@ describe('the OpenAI SDK against /v1 on the OpenAI-compatible adapter (loopback 
     expect(streamed.choices[0]).toMatchObject({ finish_reason: 'stop', message: { refusal: words } });
   });
 
+  it('refuses a misspelt field of json_schema or of a tool, naming its path, rather than send it without', async () => {
+    const schema = {
+      type: 'object',
+      properties: { a: { type: 'string' } },
+      required: ['a'],
+      additionalProperties: false,
+    };
+    const openai = client(service);
+    const messages = [{ role: 'user' as const, content: 'JSON please.' }];
+    const misspeltSchema = await apiError(
+      openai.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages,
+        response_format: { type: 'json_schema', json_schema: { name: 'answer', strict: true, shema: schema } as never },
+      }),
+    );
+    expect(misspeltSchema).toMatchObject({
+      status: 400,
+      code: 'invalid_value',
+      param: 'response_format.json_schema.shema',
+    });
+    const misspeltParameters = await apiError(
+      openai.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages,
+        tools: [{ type: 'function', function: { name: 'get_weather', paramters: schema } as never }],
+      }),
+    );
+    expect(misspeltParameters).toMatchObject({ status: 400, param: 'tools[0].function.paramters' });
+    expect(upstream.requests).toHaveLength(0);
+
+    // As the SDK's helpers write them (zodResponseFormat, zodFunction): taken and sent as they came.
+    upstream.enqueue({ type: 'answer', text: '{"a":"b"}' });
+    const strictTool = {
+      type: 'function' as const,
+      function: { name: 'get_weather', parameters: schema, strict: true },
+    };
+    const format = { type: 'json_schema' as const, json_schema: { name: 'answer', strict: true, schema } };
+    const parsed = await openai.chat.completions.parse({
+      model: 'gpt-4o-mini',
+      messages,
+      response_format: format,
+      tools: [strictTool],
+    });
+    expect(parsed.choices[0]!.message.parsed).toEqual({ a: 'b' });
+    expect(upstream.requests[0]!.body).toMatchObject({ response_format: format, tools: [strictTool] });
+  });
+
   it('answers a tool call cut by max_tokens with finish_reason length, not tool_calls (JSON and streamed)', async () => {
     const cut = { id: 'call_cut', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Os' } };
     upstream.enqueue({

@@ -304,4 +304,56 @@ describe('ChatRequestMapper: an OpenAI chat request onto the pipeline input', ()
       'messages',
     ]);
   });
+
+  it('refuses an unknown or mistyped field of response_format, json_schema, a tool or tool_choice, naming its path', () => {
+    const schema = { type: 'object', properties: { a: { type: 'string' } } };
+    // A misspelt schema or parameters dropped would let the model answer without them.
+    expect(
+      refusal(() =>
+        mapper().map(body({ response_format: { type: 'json_schema', json_schema: { name: 'x', shema: schema } } })),
+      ).fields,
+    ).toEqual(['response_format.json_schema.shema']);
+    expect(
+      refusal(() =>
+        mapper().map(
+          body({ response_format: { type: 'json_schema', json_schema: { name: 'x', schema, strict: 'true' } } }),
+        ),
+      ).fields,
+    ).toEqual(['response_format.json_schema.strict']);
+    expect(refusal(() => mapper().map(body({ response_format: { type: 'json_object', schema } }))).fields).toEqual([
+      'response_format.schema',
+    ]);
+    const tool = { type: 'function', function: { name: 'f', paramters: schema } };
+    expect(refusal(() => mapper().map(body({ tools: [tool] }))).fields).toEqual(['tools[0].function.paramters']);
+    expect(
+      refusal(() => mapper().map(body({ tools: [{ type: 'function', function: { name: 'f' }, strict: true }] })))
+        .fields,
+    ).toEqual(['tools[0].strict']);
+    expect(
+      refusal(() =>
+        mapper().map(
+          body({
+            tools: [{ type: 'function', function: { name: 'f' } }],
+            tool_choice: { type: 'function', function: { name: 'f', arguments: '{}' } },
+          }),
+        ),
+      ).fields,
+    ).toEqual(['tool_choice.function.arguments']);
+    // What clients send is taken: strict, description, a schema's own fields.
+    const call = mapper().map(
+      body({
+        response_format: { type: 'json_schema', json_schema: { name: 'x', description: 'd', schema, strict: true } },
+        tools: [{ type: 'function', function: { name: 'f', description: 'd', parameters: schema, strict: null } }],
+        tool_choice: { type: 'function', function: { name: 'f' } },
+      }),
+    );
+    expect(call.input.chat?.responseFormat).toEqual({
+      type: 'json_schema',
+      name: 'x',
+      description: 'd',
+      schema,
+      strict: true,
+    });
+    expect(call.input.chat?.tools).toEqual([{ name: 'f', description: 'd', parameters: schema }]);
+  });
 });

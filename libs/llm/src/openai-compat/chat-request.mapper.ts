@@ -40,6 +40,38 @@ const UNTRANSLATED: Readonly<Record<string, { accepted: readonly unknown[]; why:
   prompt_cache_key: { accepted: [], why: 'prompt cache keys are not translated: only null' },
 };
 
+/**
+ * The fields of the nested objects the gateway translates. Any other is refused, naming its path: a misspelt
+ * `json_schema.schema` or `function.parameters` dropped would let the model answer without the schema or the
+ * parameters (OpenAI refuses them too).
+ */
+const NESTED_FIELDS = {
+  response_format: ['type', 'json_schema'],
+  json_schema: ['name', 'description', 'schema', 'strict'],
+  tool: ['type', 'function'],
+  function: ['name', 'description', 'parameters', 'strict'],
+  tool_choice: ['type', 'function'],
+  tool_choice_function: ['name'],
+} as const;
+
+/** Adds a problem for each field of `value` that is not one of `known` (`at.<field> is not a field of <what>`). */
+function unknownFields(
+  value: Record<string, unknown>,
+  known: readonly string[],
+  at: string,
+  what: string,
+  issues: Issues,
+): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) issues.add(`${at}.${key.slice(0, 64)}`, `is not a field of ${what}`);
+  }
+}
+
+/** A boolean, or absent (null too): anything else is refused, not taken as false. */
+function optionalBoolean(value: unknown, at: string, issues: Issues): void {
+  if (value !== undefined && value !== null && typeof value !== 'boolean') issues.add(at, 'must be a boolean');
+}
+
 const MAX_STOP_SEQUENCES = 4;
 const MAX_METADATA_PAIRS = 16;
 
@@ -193,12 +225,15 @@ function stops(value: unknown, issues: Issues): string[] | undefined {
 
 function responseFormat(value: Record<string, unknown> | null | undefined, issues: Issues): ResponseFormat | undefined {
   if (value === undefined || value === null) return undefined;
+  unknownFields(value, NESTED_FIELDS.response_format, 'response_format', 'response_format', issues);
   if (value.type === 'text') return undefined;
   if (value.type === 'json_object') return { type: 'json_object' };
   if (value.type !== 'json_schema')
     return issues.add('response_format.type', 'must be text, json_object or json_schema');
   const spec = value.json_schema;
   if (!isRecord(spec)) return issues.add('response_format.json_schema', 'is required');
+  unknownFields(spec, NESTED_FIELDS.json_schema, 'response_format.json_schema', 'json_schema', issues);
+  optionalBoolean(spec.strict, 'response_format.json_schema.strict', issues);
   if (typeof spec.name !== 'string' || !FUNCTION_NAME.test(spec.name)) {
     return issues.add('response_format.json_schema.name', 'must be a name (letters, digits, _ and -, at most 64)');
   }
@@ -222,6 +257,7 @@ function tools(value: unknown[] | null | undefined, issues: Issues): ToolDefinit
   value.forEach((tool, index) => {
     const at = `tools[${index}]`;
     if (!isRecord(tool)) return issues.add(at, 'must be an object');
+    unknownFields(tool, NESTED_FIELDS.tool, at, 'a tool', issues);
     if (tool.type !== 'function') {
       throw unsupported(`${at}.type`, `${at}.type: only function tools are supported`, true);
     }
@@ -229,6 +265,8 @@ function tools(value: unknown[] | null | undefined, issues: Issues): ToolDefinit
     if (!isRecord(fn) || typeof fn.name !== 'string' || !FUNCTION_NAME.test(fn.name)) {
       return issues.add(`${at}.function.name`, 'must be a function name (letters, digits, _ and -, at most 64)');
     }
+    unknownFields(fn, NESTED_FIELDS.function, `${at}.function`, 'a function tool', issues);
+    optionalBoolean(fn.strict, `${at}.function.strict`, issues);
     if (fn.parameters !== undefined && !isRecord(fn.parameters))
       return issues.add(`${at}.function.parameters`, 'must be an object');
     if (fn.description !== undefined && typeof fn.description !== 'string') {
@@ -253,6 +291,12 @@ function toolChoice(
   if (value === undefined || value === null) return undefined;
   if (declared === undefined) return issues.add('tool_choice', 'is only allowed when tools are given');
   if (value === 'auto' || value === 'none' || value === 'required') return value;
+  if (isRecord(value) && value.type === 'function') {
+    unknownFields(value, NESTED_FIELDS.tool_choice, 'tool_choice', 'tool_choice', issues);
+    if (isRecord(value.function)) {
+      unknownFields(value.function, NESTED_FIELDS.tool_choice_function, 'tool_choice.function', 'tool_choice', issues);
+    }
+  }
   const name =
     isRecord(value) && value.type === 'function' && isRecord(value.function) ? value.function.name : undefined;
   if (typeof name !== 'string') {
