@@ -704,6 +704,48 @@ describe('the OpenAI SDK against /v1 on the OpenAI-compatible adapter (loopback 
     expect(upstream.requests[0]!.body).toMatchObject({ response_format: format, tools: [strictTool] });
   });
 
+  it('gives two tool calls an upstream sent without ids an id each, which their tool results then answer', async () => {
+    const call = (city: string): unknown => ({
+      type: 'function',
+      function: { name: 'get_weather', arguments: JSON.stringify({ city }) },
+    });
+    upstream.enqueue({
+      type: 'raw',
+      json: {
+        id: 'chatcmpl-up',
+        object: 'chat.completion',
+        model: 'gpt-4o-mini',
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: null, tool_calls: [call('Oslo'), call('Rome')] },
+            finish_reason: 'tool_calls',
+          },
+        ],
+        usage: { prompt_tokens: 30, completion_tokens: 12, total_tokens: 42 },
+      },
+    });
+    const openai = client(service);
+    const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
+      { role: 'user', content: 'Weather in Oslo and Rome?' },
+    ];
+    const first = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages, tools: [WEATHER_TOOL] });
+    const calls = first.choices[0]!.message.tool_calls!;
+    expect(calls).toHaveLength(2);
+    const ids = calls.map((c) => c.id);
+    expect(new Set(ids).size).toBe(2);
+
+    upstream.enqueue({ type: 'answer', text: 'Snow in Oslo, sun in Rome.' });
+    messages.push(
+      first.choices[0]!.message,
+      { role: 'tool', tool_call_id: ids[0]!, content: 'snow' },
+      { role: 'tool', tool_call_id: ids[1]!, content: 'sun' },
+    );
+    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages, tools: [WEATHER_TOOL] });
+    const sent = (upstream.requests[1]!.body as { messages: { tool_call_id?: string }[] }).messages;
+    expect(sent.slice(2).map((m) => m.tool_call_id)).toEqual(ids);
+  });
+
   it('answers a tool call cut by max_tokens with finish_reason length, not tool_calls (JSON and streamed)', async () => {
     const cut = { id: 'call_cut', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Os' } };
     upstream.enqueue({

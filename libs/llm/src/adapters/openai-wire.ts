@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   type ChatMessage,
   type FinishReason,
@@ -159,7 +160,11 @@ export class ToolCallPieces {
   }
 }
 
-/** A tool call must have a name; its arguments default to `{}` (some servers send none for a function without). */
+/**
+ * A tool call must have a name; its arguments default to `{}` (some servers send none for a function without), its id
+ * to a new one (some servers send none): unique, as the tool messages answering two calls of one function must
+ * name each.
+ */
 function checkedCall(call: WireToolCall['function'] & { id?: string }, context: ErrorContext): ToolCall {
   const name = call.name;
   if (typeof name !== 'string' || name === '') {
@@ -170,7 +175,8 @@ function checkedCall(call: WireToolCall['function'] & { id?: string }, context: 
     });
   }
   const args = typeof call.arguments === 'string' && call.arguments !== '' ? call.arguments : '{}';
-  return { id: call.id !== undefined && call.id !== '' ? call.id : `call_${name}`, name, arguments: args };
+  const id = call.id !== undefined && call.id !== '' ? call.id : `call_${randomBytes(8).toString('hex')}`;
+  return { id, name, arguments: args };
 }
 
 export function completionResult(
