@@ -63,4 +63,36 @@ describe('loadConfig messages', () => {
       'GEMINI_API_KEY: required when LLM_PROVIDER=gemini',
     ]);
   });
+
+  it('stops on two settings that contradict each other, naming the one that was set and its partner', () => {
+    expect(problems({ LLM_RETRY_BASE_MS: '10000', LLM_RETRY_MAX_MS: '500' })).toEqual([
+      'LLM_RETRY_BASE_MS: must be at most LLM_RETRY_MAX_MS (500): the first retry wait cannot exceed the longest (got "10000")',
+    ]);
+    expect(problems({ LLM_RATE_LIMIT_MAX_HOLD_MS: '500' })).toEqual([
+      'LLM_RATE_LIMIT_MAX_HOLD_MS: must be at least LLM_RATE_LIMIT_HOLD_MS (1000, its default): a hold cannot exceed its ceiling (got "500")',
+    ]);
+    expect(problems({ INCIDENTS_RETRY_BASE_MS: '500000' })).toEqual([
+      'INCIDENTS_RETRY_BASE_MS: must be at most INCIDENTS_RETRY_MAX_MS (300000, its default): the first delivery retry wait cannot exceed the longest (got "500000")',
+    ]);
+    // A 5 s window ending on a 10 s step reads only every other 5 s of calls.
+    expect(problems({ HEALTH_WINDOW_SHORT_MS: '5000' })).toEqual([
+      'HEALTH_WINDOW_SHORT_MS: must be at least HEALTH_WINDOW_STEP_MS (10000, its default): windows ending on a longer step would skip calls (got "5000")',
+    ]);
+    expect(problems({ HEALTH_WINDOW_SHORT_MS: '7200000', HEALTH_WINDOW_LONG_MS: '3600000' })).toEqual([
+      'HEALTH_WINDOW_SHORT_MS: must be at most HEALTH_WINDOW_LONG_MS (3600000): the 5m window cannot be longer than the 1h one (got "7200000")',
+    ]);
+    // Equal is no contradiction; a pair with an invalid member gets that member's own reason only.
+    expect(() =>
+      loadConfig({ envFile: false, env: { LLM_RETRY_BASE_MS: '500', LLM_RETRY_MAX_MS: '500' } }),
+    ).not.toThrow();
+    expect(problems({ LLM_RETRY_BASE_MS: '10000', LLM_RETRY_MAX_MS: 'x' })).toEqual([
+      'LLM_RETRY_MAX_MS: must be an integer between 1 and 300000 (got "x")',
+    ]);
+  });
+
+  it('stops on a health weight given twice instead of keeping the last', () => {
+    expect(problems({ HEALTH_WEIGHTS: 'performance=1,cost=0.5,performance=0' })).toEqual([
+      'HEALTH_WEIGHTS: performance is given twice (got "performance=1,cost=0.5,performance=0")',
+    ]);
+  });
 });

@@ -111,6 +111,48 @@ function fileProblems(dto: EnvDto, invalid: ReadonlySet<string>): string[] {
   return problems;
 }
 
+/**
+ * Pairs of settings where one must not exceed the other: `[low, high, what the low one is]`. A value past its partner
+ * is in range on its own but contradicts it (a first retry wait above the longest, a 5 s window on a 10 s step that
+ * skips half the calls), so the start stops rather than one of them being silently ignored.
+ */
+const ORDERED_PAIRS: readonly (readonly [keyof EnvDto, keyof EnvDto, string])[] = [
+  ['LLM_RETRY_BASE_MS', 'LLM_RETRY_MAX_MS', 'the first retry wait cannot exceed the longest'],
+  ['LLM_RATE_LIMIT_HOLD_MS', 'LLM_RATE_LIMIT_MAX_HOLD_MS', 'a hold cannot exceed its ceiling'],
+  ['INCIDENTS_RETRY_BASE_MS', 'INCIDENTS_RETRY_MAX_MS', 'the first delivery retry wait cannot exceed the longest'],
+  ['HEALTH_WINDOW_STEP_MS', 'HEALTH_WINDOW_SHORT_MS', 'windows ending on a longer step would skip calls'],
+  ['HEALTH_WINDOW_SHORT_MS', 'HEALTH_WINDOW_LONG_MS', 'the 5m window cannot be longer than the 1h one'],
+];
+
+/**
+ * One line per contradicting pair (each only when both values are valid), on the variable that was set: the low one
+ * when both were ("LLM_RETRY_BASE_MS: must be at most LLM_RETRY_MAX_MS (500): ... (got "10000")"), else the one given,
+ * its partner's default named as such.
+ */
+function orderProblems(dto: EnvDto, given: Record<string, string>, invalid: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
+  for (const [low, high, why] of ORDERED_PAIRS) {
+    if (invalid.has(low) || invalid.has(high)) continue;
+    const lowValue = dto[low] as number;
+    const highValue = dto[high] as number;
+    if (lowValue <= highValue) continue;
+    const fromDefault = (name: string): string => (given[name] === undefined ? ', its default' : '');
+    problems.push(
+      given[low] !== undefined
+        ? `${low}: must be at most ${high} (${String(highValue)}${fromDefault(high)}): ${why} (got ${JSON.stringify(given[low])})`
+        : `${high}: must be at least ${low} (${String(lowValue)}, its default): ${why} (got ${JSON.stringify(given[high])})`,
+    );
+  }
+  return problems;
+}
+
+/** `component=weight` pairs naming a component twice: the reason, else undefined (the format is already validated). */
+function healthWeightsProblem(value: string): string | undefined {
+  const names = list(value).map((pair) => pair.split('=')[0]?.trim() ?? '');
+  const twice = names.find((name, i) => names.indexOf(name) !== i);
+  return twice === undefined ? undefined : `${twice} is given twice (got ${JSON.stringify(value)})`;
+}
+
 /** Every variable named in `EnvDto`, read from its validation metadata. */
 export function envVariableNames(): string[] {
   const metadata = getMetadataStorage().getTargetValidationMetadatas(EnvDto, '', true, false);
@@ -173,7 +215,14 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
 
   const dto = plainToInstance(EnvDto, picked, { exposeDefaultValues: true });
   const errors = validateSync(dto, { skipMissingProperties: false, forbidUnknownValues: false });
-  const problems = [...describe(errors, picked), ...fileProblems(dto, new Set(errors.map((e) => e.property)))];
+  const invalid = new Set(errors.map((e) => e.property));
+  const weightsTwice = invalid.has('HEALTH_WEIGHTS') ? undefined : healthWeightsProblem(dto.HEALTH_WEIGHTS);
+  const problems = [
+    ...describe(errors, picked),
+    ...orderProblems(dto, picked, invalid),
+    ...(weightsTwice ? [`HEALTH_WEIGHTS: ${weightsTwice}`] : []),
+    ...fileProblems(dto, invalid),
+  ];
   if (problems.length > 0) throw new ConfigError(problems);
   const healthWeights = parseHealthWeights(dto.HEALTH_WEIGHTS);
   if (!healthWeights) throw new ConfigError(['HEALTH_WEIGHTS: the weights must sum to more than 0']);
