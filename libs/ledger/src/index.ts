@@ -60,3 +60,4 @@ export {
   type ResponseCacheHit,
   type ResponseCacheStoreKind,
 } from './cache/response-cache-store.port';
+export { databaseTarget } from './store/database-boot-error';

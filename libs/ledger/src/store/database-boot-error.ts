@@ -67,3 +67,12 @@ function safeDecode(text: string): string {
     return text;
   }
 }
+
+/** Where DATABASE_URL points (`PostgreSQL at 127.0.0.1:5432, database "ledger", user "app"`), never its password. */
+export function databaseTarget(databaseUrl: Secret): string {
+  try {
+    return `PostgreSQL at ${describeTarget(new URL(databaseUrl.reveal()))}`;
+  } catch {
+    return 'PostgreSQL';
+  }
+}
