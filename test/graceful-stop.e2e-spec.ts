@@ -147,6 +147,12 @@ describe('graceful stop: calls cut by the grace period', () => {
         503, 503, 503, 503,
       ]);
       expect(lines.filter((l) => /abandoned by the client|client closed request/.test(String(l.message)))).toEqual([]);
+      // Nor does any field blame the client: the request lines' error says the shutdown cut them.
+      expect(lines.filter((l) => /client closed/i.test(JSON.stringify(l)))).toEqual([]);
+      for (const line of requests)
+        expect((line as { error?: { message?: string } }).error?.message).toMatch(
+          /^The server's shutdown cut the connection \(SHUTDOWN_GRACE_MS ran out\) while simulated /,
+        );
     },
     30_000,
   );

@@ -126,16 +126,25 @@ export interface AbandonedContext {
 export class LlmCallAbandonedError extends DomainError {
   declare readonly code: 'CLIENT_CLOSED_REQUEST';
 
+  /**
+   * `by: 'shutdown'`: the server's own shutdown cut the connection (SHUTDOWN_GRACE_MS ran out), not the client; the
+   * message says so, since it is what the request's log line and span tell.
+   */
   constructor(
     readonly context: AbandonedContext,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; by?: 'client' | 'shutdown' },
   ) {
+    const when = context.inFlight
+      ? `while ${context.provider} ${context.model} was answering`
+      : 'before any attempt was sent';
     super(
       LLM_ERRORS.CLIENT_CLOSED_REQUEST,
-      `The client closed the connection ${context.inFlight ? `while ${context.provider} ${context.model} was answering` : 'before any attempt was sent'}`,
+      options?.by === 'shutdown'
+        ? `The server's shutdown cut the connection (SHUTDOWN_GRACE_MS ran out) ${when}`
+        : `The client closed the connection ${when}`,
       { provider: context.provider, model: context.model, attempts: context.attempts },
       {},
-      options,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
   }
 }

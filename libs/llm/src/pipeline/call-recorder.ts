@@ -143,12 +143,17 @@ export class CallRecorder {
    * An abandoned call: 499 in its records, `error_type:client_abort`, and a ledger row with what it spent; 503 and
    * `error_type:shutdown` when the server's shutdown cut its connection (SHUTDOWN_GRACE_MS ran out).
    */
-  private abandoned(ctx: CallContext, error: LlmCallAbandonedError): LlmCallAbandonedError {
+  private abandoned(ctx: CallContext, abandonment: LlmCallAbandonedError): LlmCallAbandonedError {
+    const by = isCutAtShutdown(ctx.input.signal?.reason) ? 'shutdown' : 'client';
+    // Built where the signal fired, as the client's; the shutdown's cut says it was the server's.
+    const error =
+      by === 'shutdown'
+        ? new LlmCallAbandonedError(abandonment.context, { cause: abandonment.cause, by })
+        : abandonment;
     const latencyMs = performance.now() - ctx.started;
     const inFlight = this.results.abandoned(ctx, error.context);
     const before = this.results.spentOnFailures(ctx);
     const spent = before ? addSpent(inFlight, before) : inFlight;
-    const by = isCutAtShutdown(ctx.input.signal?.reason) ? 'shutdown' : 'client';
     this.telemetry.abandoned(ctx.input, error, spent, latencyMs, ctx.counters, ctx.promptId, by);
     this.usage.abandoned(ctx.input, ctx.prompt, error, spent, latencyMs, ctx.startedAtMs, ctx.promptId, by);
     this.budget.settle(ctx);
