@@ -157,3 +157,53 @@ describe('graceful stop: calls cut by the grace period', () => {
     30_000,
   );
 });
+
+describe('graceful stop: a second signal while stopping', () => {
+  let dataDir: string;
+  let service: ServiceProcess;
+
+  beforeEach(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'lrcp-graceful-again-'));
+    service = await new ServiceProcess({
+      DATA_DIR: dataDir,
+      SIM_LATENCY_MEDIAN_MS: '20000',
+      SIM_LATENCY_SIGMA: '0.01',
+      // The grace would outlast the test: only the second signal can end these calls in time.
+      SHUTDOWN_GRACE_MS: '120000',
+      LEDGER_FLUSH_MS: '60000',
+    }).start();
+  });
+
+  afterEach(async () => {
+    await service?.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('Ctrl-C twice: cuts the calls still in flight now, records each as cut by the shutdown, exits 130', async () => {
+    const calls = Array.from({ length: 3 }, (_, n) =>
+      post(`${service.url}/reason`, { prompt: `slow call ${n}: why is the sky blue?` }).then(
+        (response) => response.status,
+        () => 'cut',
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    process.kill(service.pid!, 'SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The second one used to meet Node's default action: the process died there, nothing of it recorded.
+    expect(await service.stop('SIGINT')).toBe(130);
+    expect(await Promise.all(calls)).toEqual(['cut', 'cut', 'cut']);
+
+    const db = new DatabaseSync(join(dataDir, 'ledger.sqlite'), { readOnly: true });
+    try {
+      const rows = db.prepare('SELECT status, error_type FROM usage_records').all();
+      expect(rows).toEqual(Array.from({ length: 3 }, () => ({ status: 'aborted', error_type: 'shutdown' })));
+    } finally {
+      db.close();
+    }
+    const lines = service.logs();
+    expect(lines.filter((l) => l.message === 'llm call cut by the server shutting down')).toHaveLength(3);
+    expect(lines.filter((l) => l.context === 'Shutdown').map((l) => l.message)).toEqual([
+      'SIGINT again while stopping: the 3 connections still open cut now, before SHUTDOWN_GRACE_MS',
+    ]);
+  }, 30_000);
+});

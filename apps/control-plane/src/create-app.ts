@@ -3,6 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
 
+import { Logger as NestLogger } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
 import {
   FrameworkErrorResponder,
@@ -79,8 +80,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   requireHostHeader(app);
   acceptJsonBodiesOnly(app, config.http.bodyLimitBytes);
   configureHttpSecurity(app);
-  exitOnSignal(app);
-  drainOnShutdown(app, config.http.shutdownGraceMs);
+  exitOnSignal(app, drainOnShutdown(app, config.http.shutdownGraceMs));
   setupOpenApi(app, config);
   return app;
 }
@@ -134,12 +134,24 @@ const EXIT_DRAIN_MS = 3000;
  * written. If something still holds the event loop, it exits after EXIT_DRAIN_MS anyway ('exit' handlers run
  * then too). Nest's own shutdown hooks re-raise the signal instead, which killed the process with up to 250 ms of
  * log lines and up to 2 s of traces unsent.
+ *
+ * A second signal while stopping (Ctrl-C twice, a second `kill`) means "now": the connections still open are cut at
+ * once, as when SHUTDOWN_GRACE_MS runs out (their calls recorded as cut by the shutdown), and the stop goes on as
+ * above. The listeners stay until the process ends: with `once`, the second signal met Node's default action and
+ * killed the process there, its calls in flight never recorded, the ledger's buffer and the log lines lost.
  */
-function exitOnSignal(app: NestFastifyApplication): void {
+function exitOnSignal(app: NestFastifyApplication, drain: Drain): void {
   let stopping = false;
   const handlers = Object.entries(STOP_SIGNALS).map(([signal, number]) => {
     const handler = (): void => {
-      if (stopping) return;
+      if (stopping) {
+        const cut = drain.cutNow();
+        if (cut > 0)
+          new NestLogger('Shutdown').warn(
+            `${signal} again while stopping: the ${String(cut)} connection${cut === 1 ? '' : 's'} still open cut now, before SHUTDOWN_GRACE_MS`,
+          );
+        return;
+      }
       stopping = true;
       app.close().then(
         () => {
@@ -153,22 +165,34 @@ function exitOnSignal(app: NestFastifyApplication): void {
           process.exit(1);
         },
       );
+      drain.begin();
     };
-    process.once(signal, handler);
+    process.on(signal, handler);
     return [signal, handler] as const;
   });
-  removeOnClose(app, handlers);
+  removeOnClose(app, handlers, () => !stopping);
 }
 
 /** An app closed some other way (tests, tools) leaves no signal listener behind. */
-function removeOnClose(app: NestFastifyApplication, handlers: readonly (readonly [string, () => void])[]): void {
+function removeOnClose(
+  app: NestFastifyApplication,
+  handlers: readonly (readonly [string, () => void])[],
+  closedWithoutSignal: () => boolean,
+): void {
   app
     .getHttpAdapter()
     .getInstance()
     .addHook('onClose', (_instance, done) => {
-      for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+      if (closedWithoutSignal()) for (const [signal, handler] of handlers) process.removeListener(signal, handler);
       done();
     });
+}
+
+/** The drain of the HTTP server at shutdown: begun on the first stop signal; `cutNow` ends its grace early. */
+interface Drain {
+  begin(): void;
+  /** Cuts the connections still open now; how many there were. */
+  cutNow(): number;
 }
 
 /**
@@ -179,7 +203,7 @@ function removeOnClose(app: NestFastifyApplication, handlers: readonly (readonly
  * SHUTDOWN_GRACE_MS are cut (their calls are still recorded, as aborted by the shutdown, 503: CallBookkeeping waits
  * for them).
  */
-function drainOnShutdown(app: NestFastifyApplication, graceMs: number): void {
+function drainOnShutdown(app: NestFastifyApplication, graceMs: number): Drain {
   const fastify = app.getHttpAdapter().getInstance();
   let closing = false;
   fastify.addHook('onSend', (_request, reply, payload, done) => {
@@ -193,15 +217,20 @@ function drainOnShutdown(app: NestFastifyApplication, graceMs: number): void {
     open.add(socket);
     socket.once('close', () => open.delete(socket));
   });
-  const onSignal = (): void => {
-    closing = true;
-    fastify.server.closeIdleConnections();
-    setTimeout(() => {
-      markCutAtShutdown(open);
-      fastify.server.closeAllConnections();
-    }, graceMs).unref();
+  let grace: NodeJS.Timeout | undefined;
+  const cutNow = (): number => {
+    if (grace) clearTimeout(grace);
+    const cut = open.size;
+    markCutAtShutdown(open);
+    fastify.server.closeAllConnections();
+    return cut;
   };
-  const signals = Object.keys(STOP_SIGNALS).map((signal) => [signal, onSignal] as const);
-  for (const [signal] of signals) process.once(signal, onSignal);
-  removeOnClose(app, signals);
+  return {
+    begin: () => {
+      closing = true;
+      fastify.server.closeIdleConnections();
+      grace = setTimeout(cutNow, graceMs).unref();
+    },
+    cutNow,
+  };
 }
