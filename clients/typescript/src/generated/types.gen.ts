@@ -42,7 +42,7 @@ export type AnomalyAttributionResponseDto = {
      * none, low, medium, high or critical: from the relative change (error rate: its change in points), at most low
      * within the baseline's hourly variation, none for an improvement; null when there is no data.
      */
-    severity: 'none' | 'low' | 'medium' | 'high' | 'critical';
+    severity: 'none' | 'low' | 'high' | 'medium' | 'critical';
     /**
      * 0..1: requests in the smaller window (n / (n + 30)) × significance against the baseline's hourly variation
      * (1 − e^(−|z|/3), 0.5 when unknown) × the primary cause's share of the change; null when there is no data.
@@ -1168,7 +1168,7 @@ export type InsightRecommendationDto = {
     /**
      * critical, high, medium or low (from the component score or the size of the effect).
      */
-    priority: 'low' | 'medium' | 'high' | 'critical';
+    priority: 'low' | 'high' | 'medium' | 'critical';
     /**
      * 0-1, from the volume behind the figures and the size of the effect (docs/insights.md).
      */
@@ -1828,7 +1828,7 @@ export type RecommendationDetailDto = {
     category: string;
     description: string;
     status: 'pending' | 'implemented';
-    priority: 'low' | 'medium' | 'high' | 'critical';
+    priority: 'low' | 'high' | 'medium' | 'critical';
     est_savings_per_request: number;
     est_savings_percentage: number;
     implementation_cost: number;
@@ -1895,7 +1895,7 @@ export type RecommendationSummaryDto = {
     category: string;
     description: string;
     status: 'pending' | 'implemented';
-    priority: 'low' | 'medium' | 'high' | 'critical';
+    priority: 'low' | 'high' | 'medium' | 'critical';
     est_savings_per_request: number;
     est_savings_percentage: number;
     implementation_cost: number;

@@ -35,7 +35,7 @@ export class RouteModelCountDto {
   byReason!: Record<string, number>;
 }
 
-/** Routing decisions over the last hour. */
+/** Routing decisions of this process over the last hour (in memory: from zero after a restart; per replica). */
 export class RouteDecisionCountsDto {
   /** The window's length (s). */
   @ApiInteger()
