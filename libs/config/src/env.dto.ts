@@ -29,8 +29,10 @@ export const SECRET_VARIABLES = new Set([
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+/** Decimal notation only: `Number()` also reads `0x10` as 16 and `0b11` as 3, which no one means by a budget. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 const toNumber = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+  typeof value === 'string' && DECIMAL.test(value.trim()) && Number.isFinite(Number(value)) ? Number(value) : value;
 const toBool = ({ value }: { value: unknown }): unknown => {
   if (typeof value !== 'string') return value;
   const v = value.trim().toLowerCase();

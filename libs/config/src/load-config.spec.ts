@@ -20,6 +20,17 @@ describe('loadConfig messages', () => {
       'LLMOBS_SAMPLE_RATE: must be a number between 0 and 1 (got "half")',
     ]);
     expect(problems({ SIM_SEED: '-1' })).toEqual(['SIM_SEED: must be an integer of at least 0 (got "-1")']);
+    // Decimal notation only: hexadecimal or binary read as a number would be a budget of $16 for "0x10".
+    expect(problems({ DAILY_BUDGET_USD: '0x10', LLMOBS_SAMPLE_RATE: '0b1' })).toEqual([
+      'LLMOBS_SAMPLE_RATE: must be a number between 0 and 1 (got "0b1")',
+      'DAILY_BUDGET_USD: must be a number of at least 0 (got "0x10")',
+    ]);
+    expect(
+      loadConfig({ envFile: false, env: { DAILY_BUDGET_USD: ' 1.5e1 ', LLMOBS_SAMPLE_RATE: '.5' } }),
+    ).toMatchObject({
+      budget: { dailyUsd: 15 },
+      tracing: { llmobsSampleRate: 0.5 },
+    });
   });
 
   it('says what a boolean, an enum or a pattern takes, without repeating the name', () => {
