@@ -202,8 +202,12 @@ describe('graceful stop: a second signal while stopping', () => {
     }
     const lines = service.logs();
     expect(lines.filter((l) => l.message === 'llm call cut by the server shutting down')).toHaveLength(3);
-    expect(lines.filter((l) => l.context === 'Shutdown').map((l) => l.message)).toEqual([
-      'SIGINT again while stopping: the 3 connections still open cut now, before SHUTDOWN_GRACE_MS',
+    expect(lines.filter((l) => l.context === 'Shutdown').map((l) => [l.level, l.message])).toEqual([
+      [
+        'info',
+        'SIGINT: stopping; no new connection is taken, calls in flight have SHUTDOWN_GRACE_MS (120000 ms) to finish before their connections are cut (a second signal cuts them now)',
+      ],
+      ['warn', 'SIGINT again while stopping: the 3 connections still open cut now, before SHUTDOWN_GRACE_MS'],
     ]);
   }, 30_000);
 });

@@ -153,6 +153,10 @@ function exitOnSignal(app: NestFastifyApplication, drain: Drain): void {
         return;
       }
       stopping = true;
+      // The deploy's first line in the logs: what stopping means for the calls still running.
+      new NestLogger('Shutdown').log(
+        `${signal}: stopping; no new connection is taken, calls in flight have SHUTDOWN_GRACE_MS (${String(drain.graceMs)} ms) to finish before their connections are cut (a second signal cuts them now)`,
+      );
       app.close().then(
         () => {
           process.exitCode = 128 + number;
@@ -190,6 +194,7 @@ function removeOnClose(
 
 /** The drain of the HTTP server at shutdown: begun on the first stop signal; `cutNow` ends its grace early. */
 interface Drain {
+  readonly graceMs: number;
   begin(): void;
   /** Cuts the connections still open now; how many there were. */
   cutNow(): number;
@@ -226,6 +231,7 @@ function drainOnShutdown(app: NestFastifyApplication, graceMs: number): Drain {
     return cut;
   };
   return {
+    graceMs,
     begin: () => {
       closing = true;
       fastify.server.closeIdleConnections();
