@@ -207,8 +207,16 @@ describe('npm run datadog:apply against a stand-in for the Datadog API', () => {
   const configFor = (extra: Record<string, string> = {}) =>
     testConfig({ ...ENV, ...KEYS, DATADOG_API_URL: api.url, ...extra });
 
-  async function apply(dryRun: boolean, from = files, config = configFor()): Promise<PlanEntry[]> {
-    return applyResources(from, resourceContextOf(config), { dryRun, port: createDatadogResources(config) });
+  async function apply(
+    dryRun: boolean,
+    from = files,
+    config = configFor(),
+    callTimeoutMs?: number,
+  ): Promise<PlanEntry[]> {
+    return applyResources(from, resourceContextOf(config), {
+      dryRun,
+      port: createDatadogResources(config, { callTimeoutMs }),
+    });
   }
 
   const entryOf = (entries: PlanEntry[], path: string): PlanEntry => entries.find((e) => e.path === path)!;
@@ -336,5 +344,58 @@ describe('npm run datadog:apply against a stand-in for the Datadog API', () => {
     expect(entryOf(entries, 'datadog/dashboards/llm-reliability.json').action).toBe('skip');
     expect(entryOf(entries, 'datadog/monitors/llm-error-rate.json').action).toBe('create');
     expect(fake.monitors.size).toBeGreaterThan(10);
+  });
+
+  it('a create Datadog answered 5xx after making it is not sent again: the file fails, the rerun finds it', async () => {
+    const only = files.filter((f) => f.key === 'llm-error-rate' && f.kind === 'monitor');
+    fake.failAfterRunning('POST', '/api/v1/monitor', { status: 503, body: { errors: ['Service Unavailable'] } });
+    const [first] = await apply(false, only);
+    expect(first!.action).toBe('error');
+    expect(first!.detail).toBe('Datadog monitor create: HTTP 503: Service Unavailable');
+    // One POST: the SDK's own retry of a 5xx would have made a second monitor of the same name.
+    expect(fake.writes().map((w) => `${w.method} ${w.path}`)).toEqual(['POST /api/v1/monitor']);
+    expect(fake.monitors.size).toBe(1);
+
+    const [rerun] = await apply(false, only);
+    expect(rerun!.action).toBe('unchanged');
+    expect(fake.monitors.size).toBe(1);
+  });
+
+  it('a create refused with 429 is sent again once the rate limit resets', async () => {
+    const only = files.filter((f) => f.key === 'llm-error-rate' && f.kind === 'monitor');
+    const headers = { 'x-ratelimit-limit': '100', 'x-ratelimit-period': '10', 'x-ratelimit-remaining': '0' };
+    fake.refuse(
+      'POST',
+      '/api/v1/monitor',
+      { status: 429, body: { errors: ['Rate limit exceeded'] }, headers: { ...headers, 'x-ratelimit-reset': '0' } },
+      1,
+    );
+    const [entry] = await apply(false, only);
+    expect(entry!.action).toBe('create');
+    expect(fake.writes().map((w) => `${w.method} ${w.path}`)).toEqual(['POST /api/v1/monitor', 'POST /api/v1/monitor']);
+    expect(fake.monitors.size).toBe(1);
+  });
+
+  it('a Datadog that does not answer fails each file after the call timeout instead of hanging the apply', async () => {
+    const only = files.filter((f) => f.kind === 'slo');
+    api.setFault({ mode: 'hang' });
+    const entries = await apply(false, only, configFor(), 300);
+    expect(entries.map((e) => [e.action, e.detail])).toEqual(
+      only.map(() => ['error', 'Datadog slo lookup: no answer in time (the call was aborted)']),
+    );
+  }, 30_000);
+
+  it('a refused key: one line per file naming the keys to check, never the key', async () => {
+    const only = files.filter((f) => f.kind === 'slo');
+    api.setFault({ mode: 'status', status: 403 });
+    const entries = await apply(false, only);
+    for (const entry of entries) {
+      expect(entry.action).toBe('error');
+      expect(entry.detail).toBe(
+        "Datadog slo lookup: HTTP 403: fake Datadog API: injected 403 (check DD_API_KEY, DD_APP_KEY and the application key's permissions for this resource)",
+      );
+      expect(formatPlanLine(entry)).not.toContain('\n');
+      expect(formatPlanLine(entry)).not.toContain(KEYS.DD_API_KEY);
+    }
   });
 });

@@ -49,17 +49,35 @@ export class FakeDatadogResources {
     this.routeIncidentConfig();
   }
 
-  private readonly refusals: { method: string; path: string; reply: DatadogReply }[] = [];
+  private readonly refusals: { method: string; path: string; reply: DatadogReply; times: number }[] = [];
 
-  /** From now on, answers `reply` to `method path` (exact path) instead of running the route. */
-  refuse(method: string, path: string, reply: DatadogReply): void {
-    this.refusals.push({ method: method.toUpperCase(), path, reply });
+  /** Answers `reply` to `method path` (exact path) instead of running the route: from now on, or `times` times. */
+  refuse(method: string, path: string, reply: DatadogReply, times = Infinity): void {
+    this.refusals.push({ method: method.toUpperCase(), path, reply, times });
+  }
+
+  private readonly failures: { method: string; path: string; reply: DatadogReply; times: number }[] = [];
+
+  /**
+   * The next `times` requests `method path` (exact path) run the route (what they create is stored) and are then
+   * answered `reply`: a 5xx Datadog sends after it made the resource.
+   */
+  failAfterRunning(method: string, path: string, reply: DatadogReply, times = 1): void {
+    this.failures.push({ method: method.toUpperCase(), path, reply, times });
   }
 
   private route(method: string, path: RegExp | string, handler: DatadogHandler): this {
-    this.api.route(method, path, (request, params) => {
-      const refusal = this.refusals.find((r) => r.method === request.method && r.path === request.path);
-      return refusal ? refusal.reply : handler(request, params);
+    this.api.route(method, path, async (request, params) => {
+      const refusal = this.refusals.find((r) => r.method === request.method && r.path === request.path && r.times > 0);
+      if (refusal) {
+        refusal.times -= 1;
+        return refusal.reply;
+      }
+      const result = await handler(request, params);
+      const failure = this.failures.find((f) => f.method === request.method && f.path === request.path && f.times > 0);
+      if (!failure) return result;
+      failure.times -= 1;
+      return failure.reply;
     });
     return this;
   }

@@ -14,6 +14,8 @@ const UNSTABLE_OPERATIONS = [
   'v2.updateIncidentUserDefinedField',
 ] as const;
 const PAGE_SIZE = 100;
+/** How long one operation (a lookup with its pages, a create, an update) may take, its retries included. */
+export const RESOURCE_CALL_TIMEOUT_MS = 120_000;
 /** Pages read at most when listing (10,000 resources of one kind). */
 const MAX_PAGES = 100;
 
@@ -39,16 +41,27 @@ function withDataId(payload: unknown, id: string): Json {
  * shape (the SDK's models serialised to API JSON; on-call layers and steps from the response's `included`).
  */
 export class SdkResourcesAdapter extends DatadogResourcesPort {
-  private client?: Promise<{ sdk: DatadogSdk; configuration: SdkConfiguration }>;
-
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly callTimeoutMs = RESOURCE_CALL_TIMEOUT_MS,
+  ) {
     super();
     if (!config.datadog.configured) throw new Error('SdkResourcesAdapter needs DD_API_KEY and DD_APP_KEY');
   }
 
-  private async sdk(): Promise<{ sdk: DatadogSdk; configuration: SdkConfiguration }> {
-    this.client ??= createSdkConfiguration(this.config, { unstableOperations: UNSTABLE_OPERATIONS });
-    return this.client;
+  /**
+   * A configuration for one operation: aborted after `callTimeoutMs` (a Datadog that does not answer fails the
+   * file instead of hanging the apply). Lookups and updates (a PUT says the whole resource: repeating it is
+   * harmless) are retried on 429 and 5xx; a create on 429 only, since after a 5xx it may exist already.
+   */
+  private async sdk(
+    write: 'create' | 'other' = 'other',
+  ): Promise<{ sdk: DatadogSdk; configuration: SdkConfiguration }> {
+    return createSdkConfiguration(this.config, {
+      unstableOperations: UNSTABLE_OPERATIONS,
+      timeoutMs: this.callTimeoutMs,
+      retry: write === 'create' ? 'rate-limited' : 'all',
+    });
   }
 
   async find(kind: ResourceKind, name: string): Promise<ExistingResource | undefined> {
@@ -202,7 +215,7 @@ export class SdkResourcesAdapter extends DatadogResourcesPort {
   }
 
   private async write(kind: ResourceKind, id: string | undefined, payload: unknown): Promise<string> {
-    const { sdk, configuration } = await this.sdk();
+    const { sdk, configuration } = await this.sdk(id ? 'other' : 'create');
     const models = modelsOf(kind, payload);
     const createModel = <T>(): T => toModel<T>(sdk, models.api, models.create, payload);
     const updateModel = <T>(body: unknown = payload): T => toModel<T>(sdk, models.api, models.update, body);
@@ -345,13 +358,58 @@ async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof DatadogApiError) throw error;
     const status = (error as { code?: unknown }).code;
-    const body = (error as { body?: unknown }).body;
-    const detail = body ? ` ${JSON.stringify(body).slice(0, 300)}` : '';
-    throw new DatadogApiError(operation, `${error instanceof Error ? error.message : String(error)}${detail}`, {
+    throw new DatadogApiError(operation, describeFailure(error), {
       cause: error,
       status: typeof status === 'number' ? status : undefined,
     });
   }
+}
+
+/**
+ * One line saying why a call failed: Datadog's status and its error messages (the SDK's own message repeats the
+ * body over two lines), what to check on 401/403, or that no answer came in time.
+ */
+export function describeFailure(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'number') {
+    const said = datadogMessages((error as { body?: unknown }).body);
+    const hint =
+      code === 401 || code === 403
+        ? " (check DD_API_KEY, DD_APP_KEY and the application key's permissions for this resource)"
+        : '';
+    return `HTTP ${code}${said ? `: ${said}` : ''}${hint}`;
+  }
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return 'no answer in time (the call was aborted)';
+  }
+  return oneLine(error instanceof Error ? error.message : String(error));
+}
+
+/** Datadog's `{"errors": [...]}` (or whatever body it sent), on one line, at most 300 characters. */
+function datadogMessages(body: unknown): string {
+  let value = body;
+  if (typeof value === 'string') {
+    // A status the SDK does not know comes as 'Unknown API Status Code!\nBody: "<text>"'.
+    const text = /^Unknown API Status Code!\s*Body: "([\s\S]*)"$/.exec(value)?.[1] ?? value;
+    try {
+      value = JSON.parse(text) as unknown;
+    } catch {
+      value = text;
+    }
+  }
+  const errors = record(value).errors;
+  const text = Array.isArray(errors)
+    ? errors.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))).join('; ')
+    : typeof value === 'string'
+      ? value
+      : value === undefined || value === null
+        ? ''
+        : JSON.stringify(value);
+  return oneLine(text).slice(0, 300);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
 }
 
 /** A schedule read back (layers and members in `included`) in the shape of a ScheduleCreateRequest. */
