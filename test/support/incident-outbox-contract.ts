@@ -332,6 +332,29 @@ export function incidentOutboxContract(name: string, harness: () => IncidentOutb
       expect((await store.recordAlert(alert(k, 3000))).action).toBe('opened');
     });
 
+    it('an update failed because its incident is gone closes the incident and its waiting updates; not otherwise', async () => {
+      const k = key('gone');
+      const create = alert(k, 0);
+      await store.recordAlert(create);
+      await store.claimDue('w', at(100), LEASE, 10);
+      await store.markDelivered(create.outboxId, 'w', { incidentId: 'dd-gone', url: 'https://dd/gone' }, at(200));
+      const refused = await store.recordAlert(alert(k, 1000));
+      await store.claimDue('w', at(1100), LEASE, 10);
+      expect(await store.markFailed(refused.outboxId!, 'w', 'HTTP 400: bad field', at(1200))).toBe(true);
+      expect(await store.get(refused.outboxId!)).toMatchObject({ state: 'failed', incidentState: 'open' });
+
+      const gone = await store.recordAlert(alert(k, 2000));
+      expect(gone.action).toBe('updated');
+      const waiting = await store.recordAlert(alert(k, 2500));
+      expect((await store.claimDue('w', at(3000), LEASE, 10)).map((e) => e.id)).toEqual([gone.outboxId]);
+      expect(await store.markFailed(gone.outboxId!, 'w', 'HTTP 404: Not found', at(3100), true)).toBe(true);
+      expect(await store.get(gone.outboxId!)).toMatchObject({ state: 'failed', incidentState: 'failed' });
+      const after = await store.get(waiting.outboxId!);
+      expect(after).toMatchObject({ state: 'failed' });
+      expect(after!.lastError).toContain('HTTP 404: Not found');
+      expect((await store.recordAlert(alert(k, 4000))).action).toBe('opened');
+    });
+
     it('retention deletes finished rows of closed incidents, never those of an open one', async () => {
       const closed = key('purged');
       const open = key('kept');

@@ -38,6 +38,8 @@ export interface ClassifiedError {
   /** Whether a later attempt can succeed: anything but an error that says it cannot (`retryable === false`). */
   retryable: boolean;
   message: string;
+  /** Datadog's HTTP status, when it answered. */
+  status?: number;
 }
 
 /**
@@ -51,7 +53,7 @@ export function classifyDeliveryError(error: unknown): ClassifiedError {
     const status = error.status;
     const reason: DeliveryErrorReason =
       status === undefined ? 'unreachable' : status === 429 ? 'rate_limited' : status >= 500 ? 'server' : 'rejected';
-    return { reason, retryable: error.retryable, message };
+    return { reason, retryable: error.retryable, message, ...(status === undefined ? {} : { status }) };
   }
   if (error instanceof DeliveryTimeoutError) return { reason: 'unreachable', retryable: true, message };
   const flagged = typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === false;

@@ -186,6 +186,47 @@ describe('IncidentDeliveryWorker (delivery state machine)', () => {
     expect(metrics.named(INCIDENT_METRICS.deliveryErrors.name).map((m) => m.tags)).toEqual([['reason:rejected']]);
   });
 
+  it('an update Datadog answers 404 (the incident was deleted there) closes it: the next alert opens a new one', async () => {
+    const { store, port, worker, record } = await setup();
+    const first = await record('m-gone', 0);
+    await worker.deliverDue(T0);
+    port.failNext('update', {
+      kind: 'error',
+      error: new DatadogApiError('incident update', 'HTTP 404: Not found', { status: 404 }),
+    });
+    const update = await record('m-gone', 1000);
+    expect(update.action).toBe('updated');
+    const waiting = await record('m-gone', 1500);
+    await worker.deliverDue(T0 + 2000);
+    expect(await store.get(update.outboxId)).toMatchObject({ state: 'failed', incidentState: 'failed' });
+    // The update queued behind it would meet the same 404: it fails with the reason instead of being sent.
+    const after = await store.get(waiting.outboxId);
+    expect(after).toMatchObject({ state: 'failed' });
+    expect(after!.lastError).toContain('its incident is gone from Datadog');
+    expect(port.calls.filter((c) => c.operation === 'update')).toHaveLength(1);
+
+    // Still firing, within the dedupe window: a new incident, not another update of the deleted one.
+    const next = await record('m-gone', 3000);
+    expect(next.action).toBe('opened');
+    await worker.deliverDue(T0 + 4000);
+    expect(await store.get(next.outboxId)).toMatchObject({ state: 'delivered', incidentState: 'open' });
+    expect(port.incidents.map((i) => i.request.idempotencyKey)).toEqual([first.key, next.key]);
+  });
+
+  it('an update refused otherwise (400) fails alone: its incident stays open and the next alert updates it', async () => {
+    const { store, port, worker, record } = await setup();
+    await record('m-bad-update', 0);
+    await worker.deliverDue(T0);
+    port.failNext('update', {
+      kind: 'error',
+      error: new DatadogApiError('incident update', 'HTTP 400: Field "cp_last_alert" does not exist', { status: 400 }),
+    });
+    const update = await record('m-bad-update', 1000);
+    await worker.deliverDue(T0 + 2000);
+    expect(await store.get(update.outboxId)).toMatchObject({ state: 'failed', incidentState: 'open' });
+    expect((await record('m-bad-update', 3000)).action).toBe('updated');
+  });
+
   it('errors that do not say they are permanent are retried; 429 and no answer are counted by reason', async () => {
     const port = new InMemoryIncidentsPort().failNext(
       'findByKey',

@@ -418,9 +418,14 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
 
   private async fail(entry: OutboxEntry, error: ClassifiedError, now: number): Promise<void> {
     const reason = this.reason(error.message);
-    await this.store.markFailed(entry.id, this.workerId, reason, now);
+    // 404 on an update: the incident was deleted in Datadog. It is closed here too, so the next alert opens one.
+    const incidentGone = entry.kind === 'update' && error.status === 404;
+    await this.store.markFailed(entry.id, this.workerId, reason, now, incidentGone);
     this.metrics.increment(INCIDENT_METRICS.deliveryErrors.name, 1, ERROR_TAGS[error.reason]);
-    this.logger.error(`outbox ${entry.id} (${entry.kind}) refused by Datadog, not retried: ${reason}`);
+    this.logger.error(
+      `outbox ${entry.id} (${entry.kind}) refused by Datadog, not retried: ${reason}` +
+        (incidentGone ? '; its incident no longer exists in Datadog: closed here, the next alert opens a new one' : ''),
+    );
   }
 
   /** A reason fit to store and show: redacted (keys, PII) and bounded. */

@@ -43,8 +43,17 @@ export abstract class IncidentOutboxStore {
   abstract markDelivered(id: string, worker: string, ref: DeliveredRef, now: number): Promise<boolean>;
   /** Back to pending, attempts + 1, next attempt at `nextAttemptAt`, the reason kept. */
   abstract markRetry(id: string, worker: string, reason: string, nextAttemptAt: number, now: number): Promise<boolean>;
-  /** Failed for good; a failed create also fails its pending updates and closes its incident locally. */
-  abstract markFailed(id: string, worker: string, reason: string, now: number): Promise<boolean>;
+  /**
+   * Failed for good; a failed create also fails its pending updates and closes its incident locally, and so does
+   * an update with `incidentGone` (Datadog no longer holds the incident: 404), so that the next alert opens anew.
+   */
+  abstract markFailed(
+    id: string,
+    worker: string,
+    reason: string,
+    now: number,
+    incidentGone?: boolean,
+  ): Promise<boolean>;
   /** Gives a claimed row back (pending, same attempts and due time), e.g. at shutdown before it was tried. */
   abstract release(id: string, worker: string, now: number): Promise<boolean>;
   abstract get(id: string): Promise<OutboxEntry | undefined>;

@@ -186,20 +186,26 @@ export function* recordRecoveryProgram(recovery: RecoveryRecord, p: Placeholder)
   return { action: 'resolved', outboxId: recovery.outboxId, incidentRef: open.id, title, severity };
 }
 
-/** A row failed for good; a create also takes its pending updates and its local incident with it. */
+/**
+ * A row failed for good; a create also takes its pending updates and its local incident with it, and so does an
+ * update whose incident Datadog no longer holds (`incidentGone`: deleted there), else every later alert of its
+ * monitor and group would update it, fail the same way, and never open an incident again.
+ */
 export function* markFailedProgram(
   id: string,
   worker: string,
   reason: string,
   now: number,
   p: Placeholder,
+  incidentGone = false,
 ): Program<boolean> {
   const row = yield* one(`SELECT kind, incident_ref FROM incident_outbox WHERE id = ${p(1)}`, [id]);
   const changed = yield* run(markFailedSql(p), [reason, now, id, worker]);
   if (changed !== 1) return false;
-  if (row && row.kind === 'create') {
+  if (row && (row.kind === 'create' || incidentGone)) {
     const ref = String(row.incident_ref);
-    yield* run(failUpdatesSql(p), [`its incident could not be created: ${reason}`.slice(0, 500), now, ref]);
+    const why = row.kind === 'create' ? 'its incident could not be created' : 'its incident is gone from Datadog';
+    yield* run(failUpdatesSql(p), [`${why}: ${reason}`.slice(0, 500), now, ref]);
     yield* run(closeFailedIncidentSql(p), [now, ref]);
   }
   return true;

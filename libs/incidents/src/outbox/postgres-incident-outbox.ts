@@ -127,9 +127,9 @@ export class PostgresIncidentOutbox extends IncidentOutboxStore {
     return rowCount === 1;
   }
 
-  markFailed(id: string, worker: string, reason: string, now: number): Promise<boolean> {
+  markFailed(id: string, worker: string, reason: string, now: number, incidentGone = false): Promise<boolean> {
     return this.transaction((client) =>
-      PostgresIncidentOutbox.drive(client, markFailedProgram(id, worker, reason, now, p)),
+      PostgresIncidentOutbox.drive(client, markFailedProgram(id, worker, reason, now, p, incidentGone)),
     );
   }
 

@@ -130,8 +130,8 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
     });
   }
 
-  markFailed(id: string, worker: string, reason: string, now: number): Promise<boolean> {
-    return sqliteStore('incidents', () => this.runProgram(markFailedProgram(id, worker, reason, now, q)));
+  markFailed(id: string, worker: string, reason: string, now: number, incidentGone = false): Promise<boolean> {
+    return sqliteStore('incidents', () => this.runProgram(markFailedProgram(id, worker, reason, now, q, incidentGone)));
   }
 
   release(id: string, worker: string, now: number): Promise<boolean> {
