@@ -115,6 +115,16 @@ describe('Datadog resources as code: the files', () => {
     ]);
   });
 
+  it("docs/incidents.md states the range of the monitors' renotify_interval (re-notifications update the incident)", () => {
+    const intervals = monitors
+      .map((f) => (raw(f).options as { renotify_interval?: number }).renotify_interval)
+      .filter((v): v is number => typeof v === 'number');
+    const doc = readFileSync(join(root, 'docs/incidents.md'), 'utf8');
+    const stated = /`renotify_interval`, (\d+) to (\d+) min here/.exec(doc);
+    expect(stated).not.toBeNull();
+    expect([Number(stated![1]), Number(stated![2])]).toEqual([Math.min(...intervals), Math.max(...intervals)]);
+  });
+
   it('every monitor has its runbook (tag runbook:<key>, a link, What failed / Why / Next) and a notification handle', () => {
     const problems: string[] = [];
     for (const file of monitors) {
