@@ -104,6 +104,26 @@ describe('cost forecaster', () => {
     expect(asked.confidence).toBeLessThan(0.5); // MAPE of several hundred percent here: confidence 0
   });
 
+  it('does not serve the model untested between 168 and 191 hours: a baseline backtested on the whole history serves', async () => {
+    // 175 h of alike days: the model reads 168 h back, so a backtest of it on this history has 7 target hours. Before,
+    // the card's choice (the model) served then, with confidence 0 and no interval, in place of t−24, exact here.
+    const trained = await CostForecaster.load(runtime, dir);
+    for (const hours of [168, 175, 191]) {
+      const cost = Array.from({ length: hours }, (_, i) => (i % 24 >= 19 ? 0.05 : 0.001));
+      const series: HourlySeries = { start: START, cost, requests: cost.map((c) => c * 1000), source: 'ledger' };
+      const forecast = trained.forecast(series, 24);
+      expect(forecast).toMatchObject({ method: 'seasonal_naive_24', validationBasis: 'backtest', confidence: 1 });
+      expect(forecast.hours.every((h) => h.lowerUsd !== null && h.upperUsd !== null)).toBe(true);
+      expect(forecast.reason).toMatch(
+        new RegExp(`^${hours} hours of history: too few after the model's first forecast`),
+      );
+    }
+    // From a day of targets on, the model is backtested on the history's last week, as before.
+    const cost = Array.from({ length: 192 }, (_, i) => (i % 24 >= 19 ? 0.05 : 0.001));
+    const week = trained.forecast({ start: START, cost, requests: cost, source: 'ledger' }, 24);
+    expect(week.reason).toMatch(/lowest error in a backtest on this history \(\d+ forecasts from its last 24 hours/);
+  });
+
   it('falls back to a usable baseline when the serving history is shorter than the model needs', async () => {
     const trained = await CostForecaster.load(runtime, dir);
     const short: HourlySeries = { start: START, cost: [1, 2, 3, 4], requests: [1, 1, 1, 1], source: 'ledger' };

@@ -20,6 +20,12 @@ export const HISTORY_BACKTEST_ORIGINS = 168;
  * every 4th: about 15 ms). Each hour of the day is still a target of every horizon.
  */
 export const HISTORY_BACKTEST_STEP = 4;
+/**
+ * Fewest target hours (after the model's first possible origin, 168 h in) a backtest on the serving history needs: a
+ * day, so that every hour of the day is a target. With 168–191 hours of history the model's backtest would rest on a
+ * handful of forecasts (15 from 180 hours); the baselines are then backtested on the whole history instead.
+ */
+export const HISTORY_BACKTEST_MIN_TARGETS = 24;
 
 const F = FEATURE_NAMES.length;
 
@@ -41,8 +47,8 @@ export interface HistoryBacktest {
  * forecasts: every HISTORY_BACKTEST_STEP-th origin of its last HISTORY_BACKTEST_ORIGINS hours from which the model can
  * forecast (it reads 168 hours back), horizons 1..24 inside the history. The card's validation was measured on the data it was trained on
  * (synthetic for the committed artifacts); this one is measured on the history being forecast, so a confidence
- * drawn from it describes what is served, on this history. Null when fewer than MIN_BACKTEST_HOURS target hours
- * have spend, or the history is too short for one origin.
+ * drawn from it describes what is served, on this history. Null when fewer than HISTORY_BACKTEST_MIN_TARGETS target
+ * hours follow the first origin, or fewer than MIN_BACKTEST_HOURS of them have spend.
  */
 export function backtestOnHistory(
   series: HourlySeries,
@@ -52,7 +58,7 @@ export function backtestOnHistory(
   const { cost } = series;
   const n = cost.length;
   const first = Math.max(MIN_HISTORY - 1, n - 1 - HISTORY_BACKTEST_ORIGINS);
-  if (first > n - 2) return null;
+  if (n - 1 - first < HISTORY_BACKTEST_MIN_TARGETS) return null;
   let targetsWithSpend = 0;
   for (let t = first + 1; t < n; t++) if (cost[t]! > 0) targetsWithSpend += 1;
   if (targetsWithSpend < MIN_BACKTEST_HOURS) return null;
