@@ -28,7 +28,7 @@ export const LLM_METRICS = {
     unit: 'decision',
     tags: [TAG.endpoint, TAG.model, REASON_TAG],
     description:
-      'Routing decisions (ROUTER_MODE rules or learned, with more than one candidate), by the model chosen and why: rules, cold_start, model_unavailable, model_failure (the rules chose), cheapest_meeting_constraints, best_predicted, exploration, single_candidate (an open circuit left one), all_circuits_open. docs/router.md.',
+      'Routing decisions (ROUTER_MODE rules or learned, with more than one candidate), by the model chosen and why: rules, cold_start, model_unavailable (no model, or it knows fewer than two of the admissible candidates), model_failure (the rules chose), cheapest_meeting_constraints, best_predicted, exploration (any admissible candidate, unknown to the model included), single_candidate (an open circuit left one), all_circuits_open. docs/router.md.',
   },
   llmobsOverBudget: {
     name: 'llm.llmobs.over_budget.count',

@@ -149,6 +149,30 @@ describe('RouteDecider', () => {
     expect(explored / 5000).toBeLessThan(0.12);
   });
 
+  it('a candidate the model has never seen (a model added yesterday) is not dropped: rules with one known, explored with two', () => {
+    // The model knows flash only; lite and pro are new. Before, flash served every call (best_predicted), and
+    // exploration drew among the known candidates only, so the new ones never got the evidence to be learned.
+    const oneKnown = decider(new TablePredictor({ flash: p(0.4) }));
+    expect(oneKnown.decide(easy, {}, all)).toMatchObject({ selectedModel: 'lite', reason: 'model_unavailable' });
+    expect(oneKnown.decide(hard, {}, all)).toMatchObject({ selectedModel: 'pro', reason: 'model_unavailable' });
+    // Two known (lite, flash), pro new: the model chooses among the known; exploration can draw pro.
+    const twoKnown = new TablePredictor({ lite: p(0.5), flash: p(0.8) });
+    expect(decider(twoKnown).decide(hard, {}, all)).toMatchObject({
+      selectedModel: 'flash',
+      reason: 'cheapest_meeting_constraints',
+    });
+    const draws = [0.01, 0.99]; // below the share, then the pick: the last admissible candidate
+    const exploring = decider(twoKnown, { exploration: 0.05, random: () => draws.shift() ?? 0.99 });
+    expect(exploring.decide(easy, {}, all)).toMatchObject({
+      selectedModel: 'pro',
+      explored: true,
+      reason: 'exploration',
+      predictedQuality: null,
+      predictedLatencyMs: null,
+      predictedCostUsd: (PRICE.pro! * (easy.promptTokens + 100)) / 1000,
+    });
+  });
+
   it('one candidate: no decision to make', () => {
     const one = decider(new TablePredictor({}), { candidates: ['flash'] });
     expect(one.decide(hard, {}, all)).toMatchObject({ selectedModel: 'flash', reason: 'single_candidate' });

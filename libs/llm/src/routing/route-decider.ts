@@ -8,11 +8,13 @@ export type RouterMode = 'off' | 'rules' | 'learned';
  * - `single_candidate`: one model to choose from (ROUTER_CANDIDATES empty or one).
  * - `rules`: the rules chose (ROUTER_MODE=rules).
  * - `cold_start`: learned mode, but the model was trained on fewer than ROUTER_MIN_HISTORY outcomes: the rules chose.
- * - `model_unavailable`: learned mode, no model loaded (missing or unreadable): the rules chose.
+ * - `model_unavailable`: learned mode, no model loaded (missing or unreadable), or it has evidence for fewer than two
+ *   of the admissible candidates (it cannot compare them): the rules chose.
  * - `model_failure`: the model threw on this request: the rules chose.
  * - `cheapest_meeting_constraints`: the cheapest candidate predicted to meet every constraint.
  * - `best_predicted`: none is predicted to meet them all: the one most likely to meet the quality target.
- * - `exploration`: a random admissible candidate (ROUTER_EXPLORATION), so every model keeps getting evidence.
+ * - `exploration`: a random admissible candidate (ROUTER_EXPLORATION), one the model has no evidence for included, so
+ *   every model keeps getting evidence.
  * - `all_circuits_open`: every candidate's circuit is open: the first one (the call fails fast, or its fallbacks run).
  */
 export type RouteReason =
@@ -104,12 +106,17 @@ export class RouteDecider {
       .map((model, i) => ({ model, prediction: predictions[i] }))
       .filter((c): c is { model: string; prediction: CandidatePrediction } => c.prediction !== undefined)
       .map((c) => ({ ...c, cost: this.options.price(c.model, features.promptTokens, c.prediction.outputTokens) }));
-    if (known.length === 0) return this.rules(features, constraints, considered, 'model_unavailable');
+    // The model compares candidates it has evidence for. With fewer than two of them admissible it cannot choose
+    // (before, a candidate it had never seen, a model added yesterday, was silently dropped and the one it knew
+    // served every call, unpriced and dearest or not): the rules choose among them all.
+    if (known.length < 2) return this.rules(features, constraints, considered, 'model_unavailable');
 
     const explore = this.options.exploration > 0 && this.options.random() < this.options.exploration;
     if (explore) {
-      const pick = known[Math.min(known.length - 1, Math.floor(this.options.random() * known.length))]!;
-      return this.learned(pick, considered, 'exploration', true);
+      // Any admissible candidate, those the model has no evidence for included: exploration is how they get it.
+      const model = considered[Math.min(considered.length - 1, Math.floor(this.options.random() * considered.length))]!;
+      const pick = known.find((c) => c.model === model);
+      return pick ? this.learned(pick, considered, 'exploration', true) : this.unpredicted(model, features, considered);
     }
     const meets = known.filter(
       (c) =>
@@ -179,6 +186,20 @@ export class RouteDecider {
       predictedCostUsd: pick.cost,
       explored,
       reason,
+    };
+  }
+
+  /** An explored candidate the model has no evidence for: nothing predicted but its cost, priced as the rules do. */
+  private unpredicted(model: string, features: RouteFeatures, considered: string[]): RouteDecision {
+    return {
+      mode: this.options.mode,
+      selectedModel: model,
+      candidatesConsidered: considered,
+      predictedQuality: null,
+      predictedLatencyMs: null,
+      predictedCostUsd: this.options.price(model, features.promptTokens, this.options.rulesOutputTokens),
+      explored: true,
+      reason: 'exploration',
     };
   }
 
