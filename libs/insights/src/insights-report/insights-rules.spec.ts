@@ -156,6 +156,35 @@ describe('insights rules: live recommendations', () => {
     expect(failing[0]!.title).toContain('error rate is 20%');
   });
 
+  it('does not advise moving traffic to a cheaper model that the same report says is failing', () => {
+    // Measured: cheap failing 45 % of attempts, its calls falling back to dear. The ledger records the fallbacks under
+    // dear (answered, as good), so the cheaper-model rule advised moving dear's traffic to cheap, next to the retry
+    // rule's "move traffic away from cheap".
+    const row = (model: string, n: number, costPerCall: number) => ({
+      endpoint: 'qa',
+      model,
+      requests: n,
+      answered: n,
+      errors: 0,
+      costUsd: n * costPerCall,
+      pricedRequests: n,
+      qualitySum: n * 0.58,
+      qualityCount: n,
+    });
+    const answered = [row('dear', 55, 0.00013), row('cheap', 25, 0.000013)];
+    const short = {
+      dear: assessment(55, { retriesPerRequest: 0.15 }),
+      cheap: assessment(25, { retriesPerRequest: 0.52 }),
+    };
+    const recs = liveRecommendations(facts(short, short, { answered }));
+    expect(recs.map((r) => [r.category, r.model])).toEqual([['reliability', 'cheap']]);
+    // With cheap healthy, the saving is advised.
+    const healthy = { dear: assessment(55), cheap: assessment(25) };
+    expect(liveRecommendations(facts(healthy, healthy, { answered })).map((r) => [r.category, r.model])).toEqual([
+      ['cost', 'cheap'],
+    ]);
+  });
+
   it('says nothing on healthy traffic, and nothing on too few calls', () => {
     expect(liveRecommendations(facts({ a: assessment(500), b: assessment(50) }))).toEqual([]);
     expect(liveRecommendations(facts({ a: assessment(4, { errorRate: 1 }) }))).toEqual([]);
