@@ -19,7 +19,8 @@ export type Step =
       chunkDelayMs?: number;
     }
   | {
-      fail: 'server' | 'rate_limit' | 'timeout' | 'bad_request' | 'connection' | 'auth' | 'quota_exhausted';
+      fail:
+        'server' | 'rate_limit' | 'timeout' | 'bad_request' | 'connection' | 'auth' | 'quota_exhausted' | 'not_found';
       status?: number;
       retryAfterMs?: number;
       /** The provider's code and the field it names (`details.providerCode`, `details.param`). */

@@ -111,6 +111,22 @@ describe('FallbackChain: retries, backoff, fallback, circuit breakers, the retry
     expect(gauges).toEqual(expect.arrayContaining([0, 2, 1]));
   });
 
+  it('a model the provider does not have (404) opens its circuit: calls go to the fallback without the failed round trip', async () => {
+    // Before, 404 left the circuit untouched: a routed candidate absent at the provider got every simple call, each
+    // a 404 and then its fallback (measured on a loopback upstream: 15 of 15 calls tried the absent model first).
+    const provider = new ScriptedProvider()
+      .script('gemini-2.5-flash', ...Array.from({ length: 10 }, () => ({ fail: 'not_found' as const, status: 404 })))
+      .script('gemini-2.5-flash-lite', ...Array.from({ length: 10 }, () => ({ ok: 'from the fallback' })));
+    const { service, breakers } = await build(
+      { LLM_MAX_RETRIES: '2', LLM_BREAKER_FAILURE_THRESHOLD: '3', LLM_FALLBACK_MODELS: 'gemini-2.5-flash-lite' },
+      provider,
+    );
+    for (let i = 0; i < 6; i++) expect((await answered(service.complete(input()))).answer).toBe('from the fallback');
+    expect(breakers.states()['gemini-2.5-flash']).toBe('open');
+    // Not retried (a 404 does not clear), and once open, not tried at all.
+    expect(provider.calls.filter((c) => c.model === 'gemini-2.5-flash')).toHaveLength(3);
+  });
+
   it('empty answers never open the circuit: a prompt of one caller must not refuse every caller', async () => {
     const provider = new ScriptedProvider().script(
       'gemini-2.5-flash',

@@ -233,8 +233,11 @@ export class FallbackChain {
     const drill = error.message.startsWith('drill:');
     // Not a sign that the provider is down: a drill, the request itself (4xx), our credentials or account (auth,
     // quota_exhausted: readiness says so), or a 200 without text (a caller's prompt can cause one; it is retried and
-    // falls back, but never opens the circuit of every caller).
-    if (drill || ['auth', 'quota_exhausted', 'not_found', 'bad_request', 'empty_response'].includes(error.kind)) {
+    // falls back, but never opens the circuit of every caller). A 404 (`not_found`: the provider does not have the
+    // model) is counted: no caller names a model outside the chain, the router's candidates and their aliases, and
+    // every call to an absent model fails alike. Before, its circuit never opened: the router kept sending every
+    // simple call to a routed candidate that answered 404, each paying a failed round trip before its fallback.
+    if (drill || ['auth', 'quota_exhausted', 'bad_request', 'empty_response'].includes(error.kind)) {
       breaker.release();
       gate.release(ticket);
     } else if (error.kind === 'rate_limit') {
