@@ -183,6 +183,14 @@ describe('insights rules: live recommendations', () => {
     expect(liveRecommendations(facts(healthy, healthy, { answered })).map((r) => [r.category, r.model])).toEqual([
       ['cost', 'cheap'],
     ]);
+    // Both slow alike: moving traffic between them changes nothing there, so the saving is still advised.
+    const slow = { p95LatencyMs: 1500, meanLatencyMs: 1200 };
+    const bothSlow = { dear: assessment(55, slow), cheap: assessment(25, slow) };
+    expect(
+      liveRecommendations(facts(bothSlow, bothSlow, { answered }))
+        .map((r) => `${r.category} ${r.model}`)
+        .sort(),
+    ).toEqual(['cost cheap', 'performance cheap', 'performance dear']);
   });
 
   it('says nothing on healthy traffic, and nothing on too few calls', () => {

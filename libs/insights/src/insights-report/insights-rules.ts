@@ -457,14 +457,15 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
   out.push(...securityRecommendations(facts, shortW, longW));
   out.push(...promptRecommendations(facts));
   out.push(...cachingRecommendations(facts));
-  // Moving traffic to a model this same report says is failing or slow would contradict it (and the dearer
-  // model's calls may be the very fallbacks of the failing one's): with a 45 % failing cheap model whose calls fell
-  // back to a dearer one, the report said both "retries ... move traffic to a fallback" and "cheap answered as well
-  // as dear, move dear's traffic to cheap". Such a cheaper model is not recommended until it recovers.
-  const ailing = new Set(
-    out.filter((r) => (r.category === 'reliability' || r.category === 'performance') && r.model).map((r) => r.model),
-  );
-  out.push(...cheaperModelRecommendations(facts).filter((r) => !ailing.has(r.model)));
+  // Moving traffic to a model this same report says is failing or slow, from one it does not, would contradict it
+  // (and the dearer model's calls may be the very fallbacks of the failing one's): with a 45 % failing cheap model
+  // whose calls fell back to a dearer one, the report said both "retries ... move traffic to a fallback" and "cheap
+  // answered as well as dear, move dear's traffic to cheap". Such a cheaper model is not recommended until it recovers.
+  const flagged = (model: string, category: string): boolean =>
+    out.some((r) => r.model === model && r.category === category);
+  const worseThan = (cheaper: string, dearer: string): boolean =>
+    (['reliability', 'performance'] as const).some((c) => flagged(cheaper, c) && !flagged(dearer, c));
+  out.push(...cheaperModelRecommendations(facts, worseThan));
   out.push(...budgetPaceRecommendations(facts));
   out.push(...budgetRiskRecommendations(facts));
   return [...budgetRecommendations(facts), ...sortRecommendations(out)];

@@ -208,10 +208,14 @@ function comparable(row: EndpointModelCalls): ModelOnEndpoint | null {
  * A cheaper model where the data says quality holds: on one endpoint, two models both served (each with at least
  * CHEAPER_MIN_SCORED priced, scored answers in the long window); the cheaper one's mean quality is within
  * CHEAPER_QUALITY_TOLERANCE of the dearer one's, its error rate within CHEAPER_ERROR_TOLERANCE, and it costs at least
- * CHEAPER_MIN_SAVING less per call. The comparison is observational (the two models may have seen different
- * prompts); the description says so, and the confidence grows with the smaller sample.
+ * CHEAPER_MIN_SAVING less per call; and `worseThan(cheaper, dearer)` (the live rules' verdict) is false. The comparison
+ * is observational (the two models may have seen different prompts); the description says so, and the confidence
+ * grows with the smaller sample.
  */
-export function cheaperModelRecommendations(facts: TrafficFacts): InsightRecommendationDto[] {
+export function cheaperModelRecommendations(
+  facts: TrafficFacts,
+  worseThan: (cheaper: string, dearer: string) => boolean = () => false,
+): InsightRecommendationDto[] {
   const w = facts.repeatsWindow;
   const byEndpoint = new Map<string, ModelOnEndpoint[]>();
   for (const row of facts.answered) {
@@ -228,7 +232,8 @@ export function cheaperModelRecommendations(facts: TrafficFacts): InsightRecomme
         m !== dearest &&
         m.costPerCall <= dearest.costPerCall * (1 - CHEAPER_MIN_SAVING) &&
         m.quality >= dearest.quality - CHEAPER_QUALITY_TOLERANCE &&
-        m.errorRate <= dearest.errorRate + CHEAPER_ERROR_TOLERANCE,
+        m.errorRate <= dearest.errorRate + CHEAPER_ERROR_TOLERANCE &&
+        !worseThan(m.model, dearest.model),
     );
     if (candidates.length === 0) continue;
     const best = candidates.reduce((a, b) => (b.costPerCall < a.costPerCall ? b : a));
