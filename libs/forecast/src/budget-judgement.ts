@@ -34,7 +34,9 @@ export interface BudgetJudgement {
 }
 
 const round = (value: number, digits = 6): number => Math.round(value * 10 ** digits) / 10 ** digits;
-const usd = (value: number): string => `$${round(value)}`;
+/** USD to 6 significant digits (a tiny budget's figures keep their digits), as the forecast shows them. */
+const sig6 = (value: number): number => Number(value.toPrecision(6));
+const usd = (value: number): string => `$${sig6(value)}`;
 
 /**
  * Judges today's budget from what is known: today's spend (and reservations) and, when the served forecast has
@@ -73,7 +75,7 @@ export function judgeBudget(status: BudgetStatus, forecast: SpendForecast | null
       projected! += cost * left;
       if (breachAt === null && projected! >= budget) breachAt = hour + HOUR_MS;
     });
-    projected = round(projected);
+    projected = sig6(projected);
   }
   const counted = forecast !== null && forecast.confidence > 0;
 

@@ -25,7 +25,8 @@ export interface BudgetOutlookStatus extends BudgetStatus {
 /** How often the forecast gauges are refreshed. */
 const REPORT_EVERY_MS = 60_000;
 
-const round = (value: number): number => Math.round(value * 1e6) / 1e6;
+/** USD to 6 significant digits, as `GET /forecast/cost` shows them. */
+const round = (value: number): number => Number(value.toPrecision(6));
 
 /**
  * The budget's forecast-driven part: every 60 s reads the 24 h spend forecast (through `SpendForecastPort`)

@@ -16,7 +16,7 @@ import { ForecastService } from './forecast.service';
 const COMMITTED_MODELS = join(__dirname, '..', '..', '..', 'models');
 
 /** A ForecastService over an in-memory ledger holding `hours` of synthetic usage that ends at `now`'s hour. */
-async function serviceWithHistory(hours: number, now: number, env: Record<string, string> = {}) {
+async function serviceWithHistory(hours: number, now: number, env: Record<string, string> = {}, scale = 1) {
   const config = testConfig({ MODELS_DIR: COMMITTED_MODELS, DAILY_BUDGET_USD: '50', ...env });
   const metrics = new InMemoryMetrics();
   const ledger = new BufferedUsageLedger(new SqliteLedgerStore(':memory:'), metrics, new BasicTextRedactor(), {
@@ -30,7 +30,7 @@ async function serviceWithHistory(hours: number, now: number, env: Record<string
     await ledger.importHourly(
       series.cost.map((cost, i) => ({
         ...emptyHourly(series.start + i * HOUR_MS),
-        costUsd: cost,
+        costUsd: cost * scale,
         requests: series.requests[i]!,
       })),
     );
@@ -88,6 +88,24 @@ describe('ForecastService: what serves with how much history (committed card: se
     expect(body.reason).toMatch(
       /^less than one complete hour of usage history, so no forecast yet: the ledger's recent usage is all in the current hour \(\$0\.03 spent and 3 calls recorded since /,
     );
+    await close();
+  });
+
+  it('tiny spend (a cheap model, a few calls an hour) keeps its digits: USD to 6 significant digits, not 6 decimals', async () => {
+    // The synthetic usage scaled to about $0.000005 an hour. Before, every hour read 2e-06 … 9e-06 (one digit), and
+    // its interval bounds collapsed onto the point.
+    const { service, close } = await serviceWithHistory(21 * 24, now, {}, 1e-5);
+    const body = await service.costForecast(24, now);
+    expect(body.hourly).toHaveLength(24);
+    for (const h of body.hourly) {
+      expect(h.costUsd).toBeGreaterThan(0);
+      expect(h.costUsd).toBeLessThan(1e-4);
+      expect(String(h.costUsd).replace(/^0\.0*|e.*$|\./g, '').length).toBeGreaterThan(3);
+      expect(h.lowerUsd!).toBeLessThan(h.costUsd);
+      expect(h.upperUsd!).toBeGreaterThan(h.costUsd);
+    }
+    const total = body.hourly.reduce((sum, h) => sum + h.costUsd, 0);
+    expect(body.totalUsd!).toBeCloseTo(total, 9);
     await close();
   });
 

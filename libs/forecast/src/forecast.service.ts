@@ -36,12 +36,19 @@ const HISTORY_DAYS = 21;
 /** What each method needs before it can forecast, for a reason that says why nothing serves. */
 const HISTORY_NEEDED = `EWMA needs 1 complete hour of history, seasonal naive t−24 24 hours, the model ${MIN_HISTORY}`;
 
-const round = (x: number, digits = 6): number => Math.round(x * 10 ** digits) / 10 ** digits;
+const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
+/**
+ * A USD amount to 6 significant digits, as the health score shows costs. Six decimals (before) showed a ledger of
+ * $0.000002-an-hour calls as 2e-06 and 3e-06, with intervals [2e-06, 3e-06] around them: one digit, and a point on
+ * its own bound.
+ */
+const usd = (x: number): number => Number(x.toPrecision(6));
 /** Rounded, or null for a missing or non-finite figure (MASE without a 24 h scale). */
-const roundOrNull = (x: number | null, digits = 6): number | null =>
+const roundOrNull = (x: number | null, digits: number): number | null =>
   x === null || !Number.isFinite(x) ? null : round(x, digits);
+const usdOrNull = (x: number | null): number | null => (x === null || !Number.isFinite(x) ? null : usd(x));
 const sumOrNull = (xs: readonly (number | null)[]): number | null =>
-  xs.some((x) => x === null) ? null : round(xs.reduce<number>((s, x) => s + x!, 0));
+  xs.some((x) => x === null) ? null : usd(xs.reduce<number>((s, x) => s + x!, 0));
 
 /**
  * Serves the 24 h cost forecast on the ledger's hourly history since its first usage: with at least 168 h and a
@@ -185,7 +192,7 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
           ...result,
           reason:
             `less than one complete hour of usage history, so no forecast yet: the ledger's recent usage is all in ` +
-            `the current hour ($${round(current.costUsd)} spent and ${current.requests} calls recorded since ` +
+            `the current hour ($${usd(current.costUsd)} spent and ${current.requests} calls recorded since ` +
             `${new Date(hourStart(now)).toISOString()})${earlier}; ${HISTORY_NEEDED}`,
         };
       }
@@ -211,7 +218,7 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
     const resumed = current.requests > 0 || current.costUsd > 0;
     const gap = resumed
       ? `no usage in the ${staleHours} complete hours before the current one (${since}; the current hour has ` +
-        `${current.requests} calls and $${round(current.costUsd)} so far, history once it is complete)`
+        `${current.requests} calls and $${usd(current.costUsd)} so far, history once it is complete)`
       : `no usage in the last ${staleHours} hours (${since})`;
     return {
       ...result,
@@ -245,9 +252,9 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
     const card = this.forecaster?.card ?? null;
     const hourly = forecast.hours.map((h) => ({
       hour: new Date(h.hour).toISOString(),
-      costUsd: round(h.costUsd),
-      lowerUsd: roundOrNull(h.lowerUsd),
-      upperUsd: roundOrNull(h.upperUsd),
+      costUsd: usd(h.costUsd),
+      lowerUsd: usdOrNull(h.lowerUsd),
+      upperUsd: usdOrNull(h.upperUsd),
     }));
     const served = forecast.method !== 'none';
     const total = forecast.hours.reduce((s, h) => s + h.costUsd, 0);
@@ -297,10 +304,10 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
       staleHours: forecast.staleHours,
       stale: forecast.staleHours !== null && forecast.staleHours >= STALE_AFTER_HOURS,
       hourly,
-      totalUsd: served ? round(total) : null,
+      totalUsd: served ? usd(total) : null,
       totalLowerUsd: served ? sumOrNull(forecast.hours.map((h) => h.lowerUsd)) : null,
       totalUpperUsd: served ? sumOrNull(forecast.hours.map((h) => h.upperUsd)) : null,
-      peakHour: peak ? { hour: new Date(peak.hour).toISOString(), costUsd: round(peak.costUsd) } : null,
+      peakHour: peak ? { hour: new Date(peak.hour).toISOString(), costUsd: usd(peak.costUsd) } : null,
       budget: {
         dailyBudgetUsd: budget,
         policy: status.policy,
