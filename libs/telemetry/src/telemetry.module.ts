@@ -58,9 +58,9 @@ const LOG_DROPS_RECENT_MS = 60_000;
     { provide: MetricsPort, inject: [AppConfig], useFactory: (config: AppConfig) => new StatsdMetricsAdapter(config) },
     {
       provide: TracerPort,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig): TracerPort =>
-        config.tracing.enabled ? new DdTracerAdapter(config) : new NoopTracer(),
+      inject: [AppConfig, LogSanitizer],
+      useFactory: (config: AppConfig, sanitizer: LogSanitizer): TracerPort =>
+        config.tracing.enabled ? new DdTracerAdapter(config, (text) => sanitizer.text(text)) : new NoopTracer(),
     },
     { provide: TraceIdProvider, useExisting: TracerPort },
     LogSanitizer,

@@ -29,6 +29,50 @@ export function nameUnroutedRequest(span?: ServerSpan, req?: { method?: string }
   span.setTag('resource.name', `${req.method ?? 'GET'} ${res.statusCode ?? 0}`);
 }
 
+/** The text sanitizer of `http.url` (set once the app's redactor exists, by DdTracerAdapter); none: left as is. */
+let serverUrlSanitizer: ((text: string) => string) | undefined;
+
+/**
+ * Makes every HTTP server span's `http.url` go through `sanitize` (the LogSanitizer: PII and secrets redacted,
+ * truncated), as every other text the service traces does.
+ */
+export function sanitizeServerUrls(sanitize: ((text: string) => string) | undefined): void {
+  serverUrlSanitizer = sanitize;
+}
+
+/** The URL with its percent-escapes decoded (`jane%40example.com` is an e-mail to the redactor), else as is. */
+function decodedUrl(url: string): string {
+  try {
+    return decodeURIComponent(url);
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * dd-trace tags the server span with the request's URL (`http.url`: its Host, path and query, the query through
+ * dd-trace's obfuscation of `token=`/`api_key=`-like parameters only): a key, an e-mail or a card number in a path
+ * (`/v1/models/{id}`, `/optimization/recommendations/{id}`, an unknown path) or in a query parameter went to Datadog
+ * as sent, and a long path whole. The tag is replaced by the sanitized text of the decoded URL (redacted, truncated to
+ * LOG_TRUNCATE_CHARS) when that differs from it; otherwise it is kept as sent.
+ */
+export function sanitizeServerUrl(span?: ServerSpan): void {
+  const sanitize = serverUrlSanitizer;
+  if (!span || !sanitize) return;
+  const tags = (span.context() as unknown as { _tags?: Record<string, unknown> })._tags;
+  const url = tags?.['http.url'];
+  if (typeof url !== 'string') return;
+  const decoded = decodedUrl(url);
+  const clean = sanitize(decoded);
+  if (clean !== decoded) span.setTag('http.url', clean);
+}
+
+/** The http integration's request hook, at each server span's end: its name when unrouted, its URL sanitized. */
+export function finishServerSpan(span?: ServerSpan, req?: { method?: string }, res?: { statusCode?: number }): void {
+  nameUnroutedRequest(span, req, res);
+  sanitizeServerUrl(span);
+}
+
 /**
  * Initialises dd-trace from the validated config. Must run before the application's modules are loaded
  * (see apps/control-plane/src/instrument.ts, loaded with `node --import`). Idempotent.
@@ -70,8 +114,7 @@ export function initTracing(config: AppConfig, options: { registerEsmHooks?: boo
   // that telemetry is off: 3.7 % of the CPU under load for counters nobody sends (dd-trace-internals.ts).
   if (process.env.DD_INSTRUMENTATION_TELEMETRY_ENABLED === 'false') silenceLlmObsTelemetry();
   for (const integration of ENABLED_INTEGRATIONS) {
-    if (integration === 'http')
-      tracer.use('http', { server: { hooks: { request: nameUnroutedRequest } }, client: false });
+    if (integration === 'http') tracer.use('http', { server: { hooks: { request: finishServerSpan } }, client: false });
     else tracer.use(integration);
   }
   if (options.registerEsmHooks === true) {

@@ -16,6 +16,7 @@ import type {
   WorkflowSpanOptions,
 } from './tracer.port';
 import { canDropLlmObsEvents, dropLlmObsEvent, spanClock } from './dd-trace-internals';
+import { sanitizeServerUrls } from './dd-trace.init';
 import { NOOP_SPAN, TracerPort } from './tracer.port';
 
 type DdSpan = ReturnType<typeof tracer.startSpan>;
@@ -116,8 +117,13 @@ class DdSpanHandle implements LlmSpanHandle {
 export class DdTracerAdapter extends TracerPort {
   private probe?: { at: number; result: Promise<AgentProbe> };
 
-  constructor(private readonly config: Pick<AppConfig, 'tracing'>) {
+  /** `sanitizeUrl`: what the HTTP server spans' `http.url` goes through (the LogSanitizer's text). */
+  constructor(
+    private readonly config: Pick<AppConfig, 'tracing'>,
+    sanitizeUrl?: (text: string) => string,
+  ) {
     super();
+    sanitizeServerUrls(sanitizeUrl);
     if (config.tracing.llmobsEnabled && tracer.llmobs.enabled && !canDropLlmObsEvents()) registerDropProcessor();
   }
 
