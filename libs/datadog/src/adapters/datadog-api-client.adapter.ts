@@ -1,7 +1,7 @@
 import type { v1 } from '@datadog/datadog-api-client';
 import type { AppConfig } from '@app/config';
 import { DatadogApiPort, type MetricSeries, type MetricsQuery } from '../datadog-api.port';
-import { DatadogApiError } from '../datadog.errors';
+import { DatadogApiError, describeSdkError, statusOfSdkError } from '../datadog.errors';
 import { createSdkConfiguration } from './sdk-configuration';
 
 /**
@@ -32,9 +32,8 @@ export class DatadogApiClientAdapter extends DatadogApiPort {
     try {
       response = await api.queryMetrics({ from: Math.floor(from / 1000), to: Math.floor(to / 1000) - 1, query });
     } catch (error) {
-      throw new DatadogApiError('metrics query', error instanceof Error ? error.message : String(error), {
-        cause: error,
-      });
+      const status = statusOfSdkError(error);
+      throw new DatadogApiError('metrics query', describeSdkError(error, status), { cause: error, status });
     }
     if (response.status && response.status !== 'ok') {
       throw new DatadogApiError('metrics query', `${query}: ${response.error ?? response.status}`);

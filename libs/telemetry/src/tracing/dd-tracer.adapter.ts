@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { scrubKnownSecrets } from '@app/common';
 import type { AppConfig } from '@app/config';
 import tracer from 'dd-trace';
 import type {
@@ -86,11 +87,12 @@ class DdSpanHandle implements LlmSpanHandle {
 
   setError(error: unknown): void {
     if (error instanceof Error) {
+      // A configured secret an error quotes (an upstream's answer echoing a key) never reaches the trace agent.
       this.span.addTags({
         error: 1,
         'error.type': error.name,
-        'error.message': error.message.slice(0, 500),
-        'error.stack': error.stack,
+        'error.message': scrubKnownSecrets(error.message).slice(0, 500),
+        'error.stack': error.stack === undefined ? undefined : scrubKnownSecrets(error.stack),
       });
     } else {
       this.span.setTag('error', 1);
