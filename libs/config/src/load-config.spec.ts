@@ -67,6 +67,22 @@ describe('loadConfig messages', () => {
     ]);
   });
 
+  it('never quotes the user information or the query of a refused URL (a password with @, /, # or a space in it)', () => {
+    const secret = 'Pr0xy p@ss/w#rd';
+    const lines = problems({
+      OPENAI_BASE_URL: `http://proxyuser:${secret}@127.0.0.1:8080/v1`,
+      DD_TRACE_AGENT_URL: 'http://127.0.0.1:8126/?token=T0ken-Value-123 x',
+      DATADOG_API_URL: 'ftp://127.0.0.1/api#frag-Secret-456',
+    });
+    expect(lines).toEqual([
+      'DD_TRACE_AGENT_URL: must be a URL address (got "http://127.0.0.1:8126/?[redacted]")',
+      'DATADOG_API_URL: must be a URL address (got "ftp://127.0.0.1/api#[redacted]")',
+      'OPENAI_BASE_URL: must be a URL address (got "http://[redacted]@127.0.0.1:8080/v1")',
+    ]);
+    for (const part of ['Pr0xy', 'w#rd', 'proxyuser', 'T0ken', 'Secret-456'])
+      expect(lines.join('\n')).not.toContain(part);
+  });
+
   it('lists every bad variable, one line each', () => {
     expect(problems({ PORT: 'abc', LOG_TRUNCATE_CHARS: '5', LLM_PROVIDER: 'gemini' })).toEqual([
       'PORT: must be an integer between 0 and 65535 (got "abc")',

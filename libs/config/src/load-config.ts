@@ -83,12 +83,29 @@ function reasonOf(error: ValidationError, given: boolean): string {
   return message.startsWith(`${name} `) ? message.slice(name.length + 1) : message;
 }
 
+/**
+ * A refused value as the message quotes it: a URL's user information and query are not shown, as `urlForDisplay`
+ * does for a valid one. Refused, it cannot be parsed, so this is textual: everything up to the last `@` after the
+ * scheme (a password may hold `@`, `/` or `#`: the usual reason a URL with one is refused), and everything from
+ * the first `?` or `#` after that, are masked.
+ */
+function shownValue(value: string): string {
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value)?.[0];
+  if (scheme === undefined) return JSON.stringify(value);
+  let rest = value.slice(scheme.length);
+  const at = rest.lastIndexOf('@');
+  if (at >= 0) rest = `[redacted]@${rest.slice(at + 1)}`;
+  const query = rest.search(/[?#]/);
+  if (query >= 0) rest = `${rest.slice(0, query + 1)}[redacted]`;
+  return JSON.stringify(`${scheme}${rest}`);
+}
+
 function describe(errors: ValidationError[], given: Record<string, string>): string[] {
   return errors.map((error) => {
     const name = error.property;
     const value = given[name];
     if (value === undefined) return `${name}: ${reasonOf(error, false)}`;
-    const shown = SECRET_VARIABLES.has(name) ? '[redacted]' : JSON.stringify(value);
+    const shown = SECRET_VARIABLES.has(name) ? '[redacted]' : shownValue(value);
     return `${name}: ${reasonOf(error, true)} (got ${shown})`;
   });
 }
