@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { bearer, TEST_API_KEYS_ENV } from './support/api-keys';
 import { startWithTelemetry, type TelemetryStack } from './support/http';
 
@@ -36,6 +37,15 @@ describe('http.url on the server spans: redacted and bounded', () => {
       await response.arrayBuffer();
       urls.set(name, path);
     }
+    // Reached by a pod address (a kubelet probe): the Host header's address is the service's own, kept as is.
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(`${base}/health`, { headers: { host: '10.1.2.3:8080' } }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end();
+    });
     await stack.service.stop();
   }, 60_000);
 
@@ -57,11 +67,12 @@ describe('http.url on the server spans: redacted and bounded', () => {
     expect(marked.some((url) => url.includes('/forecast/cost?hours=2&owner=[REDACTED:EMAIL]'))).toBe(true);
   });
 
-  it('bounds a long URL, and keeps a clean one exactly as sent', () => {
+  it('bounds a long URL, and keeps a clean one (and the Host it was sent to) exactly as sent', () => {
     const all = serverUrls();
     const long = all.filter((url) => url.includes('/ui/assets/aaaa'));
     expect(long).toHaveLength(1);
     expect(long[0]!.length).toBeLessThan(400);
     expect(all).toContain(`${stack.service.url}/health?probe=1`);
+    expect(all).toContain('http://10.1.2.3:8080/health');
   });
 });

@@ -53,8 +53,8 @@ function decodedUrl(url: string): string {
  * dd-trace tags the server span with the request's URL (`http.url`: its Host, path and query, the query through
  * dd-trace's obfuscation of `token=`/`api_key=`-like parameters only): a key, an e-mail or a card number in a path
  * (`/v1/models/{id}`, `/optimization/recommendations/{id}`, an unknown path) or in a query parameter went to Datadog
- * as sent, and a long path whole. The tag is replaced by the sanitized text of the decoded URL (redacted, truncated to
- * LOG_TRUNCATE_CHARS) when that differs from it; otherwise it is kept as sent.
+ * as sent, and a long path whole. The path and query are replaced by their sanitized text once decoded (redacted,
+ * truncated to LOG_TRUNCATE_CHARS) when that differs from it; otherwise the tag is kept as sent.
  */
 export function sanitizeServerUrl(span?: ServerSpan): void {
   const sanitize = serverUrlSanitizer;
@@ -62,9 +62,12 @@ export function sanitizeServerUrl(span?: ServerSpan): void {
   const tags = (span.context() as unknown as { _tags?: Record<string, unknown> })._tags;
   const url = tags?.['http.url'];
   if (typeof url !== 'string') return;
-  const decoded = decodedUrl(url);
-  const clean = sanitize(decoded);
-  if (clean !== decoded) span.setTag('http.url', clean);
+  // The origin (`http://10.0.0.7:3000`, from the Host header) is kept: an address there is the service's own.
+  const pathAt = url.indexOf('/', url.indexOf('://') + 3);
+  if (pathAt < 0) return;
+  const path = decodedUrl(url.slice(pathAt));
+  const clean = sanitize(path);
+  if (clean !== path) span.setTag('http.url', `${url.slice(0, pathAt)}${clean}`);
 }
 
 /** The http integration's request hook, at each server span's end: its name when unrouted, its URL sanitized. */
