@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DomainError, type RouteAccess } from '@app/common';
 import { loadConfig } from '@app/config';
 import { InMemoryMetrics } from '@app/telemetry';
-import { AccessPolicy, drillRequested, type GuardedRequest } from './access-policy';
+import { AccessPolicy, clientBucketOf, drillRequested, type GuardedRequest } from './access-policy';
 import { ApiKeyStore, DEVELOPMENT_KEY_PREFIX } from './api-key.store';
 import { RateLimiter } from './rate-limiter';
 
@@ -145,6 +145,25 @@ describe('AccessPolicy', () => {
     }
     const limited = metrics.recorded.filter((m) => m.name === 'http.rate_limited').map((m) => m.tags[0]);
     expect(limited).toEqual(['principal:key', 'principal:anonymous', 'principal:key']);
+  });
+
+  it('counts an IPv6 caller by its /64 (it holds every address in it), an IPv4 one by its address', () => {
+    const { policy } = setup({ RATE_LIMIT_ANONYMOUS_PER_MINUTE: '2' });
+    const anonymous = (ip: string): string => outcome(policy, request({}, { ip }), INVOKE);
+    expect([anonymous('2001:db8:0:1::1'), anonymous('2001:db8:0:1::2'), anonymous('2001:db8:0:1:ffff::9')]).toEqual([
+      '401 UNAUTHORIZED',
+      '401 UNAUTHORIZED',
+      '429 RATE_LIMITED',
+    ]);
+    expect(anonymous('2001:db8:0:2::1')).toBe('401 UNAUTHORIZED');
+    expect(clientBucketOf('2001:db8::1')).toBe('ip:2001:db8:0:0::/64');
+    expect(clientBucketOf('2001:DB8:0:0:1:2:3:4')).toBe('ip:2001:db8:0:0::/64');
+    expect(clientBucketOf('fe80::1%eth0')).toBe('ip:fe80:0:0:0::/64');
+    expect(clientBucketOf('::1')).toBe('ip:0:0:0:0::/64');
+    expect(clientBucketOf('64:ff9b::192.0.2.1')).toBe('ip:64:ff9b:0:0::/64');
+    expect(clientBucketOf('::ffff:192.0.2.7')).toBe('ip:192.0.2.7');
+    expect(clientBucketOf('192.0.2.7')).toBe('ip:192.0.2.7');
+    expect(clientBucketOf(undefined)).toBe('ip:unknown');
   });
 
   it('AUTH_DISABLED lets everything through, still rate-limited per IP at the per-key rate', () => {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import type { RouteAccess } from '@app/common';
 import { type ApiScope, AppConfig } from '@app/config';
@@ -27,6 +28,39 @@ export function drillRequested(query: unknown): boolean {
     const values = Array.isArray(value) ? (value as unknown[]) : [value];
     return values.some((v) => !(v === undefined || v === false || v === '' || v === 'false' || v === '0'));
   });
+}
+
+/**
+ * The per-IP bucket of a client address. An IPv4 address is one client (also as IPv4-mapped IPv6, `::ffff:192.0.2.7`,
+ * what a dual-stack listener sees); an IPv6 address is counted by its /64: one subscriber, one host, gets a whole /64
+ * and may use any of its 2^64 addresses, so a bucket per address let one caller past the limit (and push other
+ * callers' buckets out of the bounded map).
+ */
+export function clientBucketOf(ip: string | undefined): string {
+  if (ip === undefined || ip === '') return 'ip:unknown';
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) return `ip:${mapped[1]}`;
+  if (isIP(ip.replace(/%.*$/, '')) !== 6) return `ip:${ip}`;
+  return `ip:${ipv6Prefix64(ip)}::/64`;
+}
+
+/** The first four groups of an IPv6 address, expanded (`2001:db8::1` → `2001:db8:0:0`). */
+function ipv6Prefix64(address: string): string {
+  let text = address.replace(/%.*$/, '').toLowerCase();
+  const v4 = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups =
+    tail === undefined ? left : [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups
+    .slice(0, 4)
+    .map((group) => parseInt(group, 16).toString(16))
+    .join(':');
 }
 
 /** The route template of a request (`/optimization/recommendations/:id`), else its path. */
@@ -95,7 +129,7 @@ export class AccessPolicy {
     const { rateLimitPerMinute, rateLimitAnonymousPerMinute } = this.config.security;
     const byKey = caller?.kind === 'key';
     const perMinute = byKey || caller === undefined ? rateLimitPerMinute : rateLimitAnonymousPerMinute;
-    const bucket = byKey ? `key:${caller.name}` : `ip:${request.ip ?? 'unknown'}`;
+    const bucket = byKey ? `key:${caller.name}` : clientBucketOf(request.ip);
     const decision = this.limiter.take(bucket, perMinute);
     if (decision.allowed) return;
     const principal = byKey ? 'key' : 'anonymous';
