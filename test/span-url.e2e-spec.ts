@@ -30,6 +30,7 @@ describe('http.url on the server spans: redacted and bounded', () => {
       ['unknown path, no key', `/${PASTED_KEY}/${EMAIL}`, {}],
       ['long path', `/ui/assets/${'a'.repeat(4000)}.js`, {}],
       ['clean', '/health?probe=1', {}],
+      ['user agent', '/health', { 'user-agent': `crawler/1.0 (+mailto:${EMAIL}) ${'x'.repeat(4000)}` }],
     ];
     for (const [name, path, headers] of calls) {
       const response = await fetch(`${base}${path}`, { headers });
@@ -67,12 +68,16 @@ describe('http.url on the server spans: redacted and bounded', () => {
     expect(marked.some((url) => url.includes('/forecast/cost?hours=2&owner=[REDACTED:EMAIL]'))).toBe(true);
   });
 
-  it('bounds a long URL, and keeps a clean one (and the Host it was sent to) exactly as sent', () => {
+  it('bounds a long URL and User-Agent (redacted too), and keeps a clean URL (and its Host) exactly as sent', () => {
     const all = serverUrls();
     const long = all.filter((url) => url.includes('/ui/assets/aaaa'));
     expect(long).toHaveLength(1);
     expect(long[0]!.length).toBeLessThan(400);
     expect(all).toContain(`${stack.service.url}/health?probe=1`);
     expect(all).toContain('http://10.1.2.3:8080/health');
+    const agents = stack.agent.spans.map((s) => s.meta['http.useragent'] ?? '');
+    const crawler = agents.filter((agent) => agent.startsWith('crawler/1.0'));
+    expect(crawler).toEqual([expect.stringContaining('(+mailto:[REDACTED:EMAIL])')]);
+    expect(crawler[0]!.length).toBeLessThan(400);
   });
 });

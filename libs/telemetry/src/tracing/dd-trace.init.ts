@@ -60,6 +60,12 @@ export function sanitizeServerUrl(span?: ServerSpan): void {
   const sanitize = serverUrlSanitizer;
   if (!span || !sanitize) return;
   const tags = (span.context() as unknown as { _tags?: Record<string, unknown> })._tags;
+  // The User-Agent is the caller's text too (a crawler's contact e-mail, up to the 16 KB of headers).
+  const agent = tags?.['http.useragent'];
+  if (typeof agent === 'string') {
+    const cleanAgent = sanitize(agent);
+    if (cleanAgent !== agent) span.setTag('http.useragent', cleanAgent);
+  }
   const url = tags?.['http.url'];
   if (typeof url !== 'string') return;
   // The origin (`http://10.0.0.7:3000`, from the Host header) is kept: an address there is the service's own.
@@ -70,7 +76,7 @@ export function sanitizeServerUrl(span?: ServerSpan): void {
   if (clean !== path) span.setTag('http.url', `${url.slice(0, pathAt)}${clean}`);
 }
 
-/** The http integration's request hook, at each server span's end: its name when unrouted, its URL sanitized. */
+/** The http integration's request hook, at each server span's end: its name when unrouted, its URL and User-Agent sanitized. */
 export function finishServerSpan(span?: ServerSpan, req?: { method?: string }, res?: { statusCode?: number }): void {
   nameUnroutedRequest(span, req, res);
   sanitizeServerUrl(span);
