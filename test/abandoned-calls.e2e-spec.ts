@@ -122,6 +122,16 @@ describe('calls the client abandons (built service, simulated provider, loopback
           l.name === 'http.request.count' && l.tags.includes('route:/reason') && l.tags.includes('status_class:4xx'),
       ),
     );
+    // The request spans say the same (dd-trace alone tags the status a Node response has before anything is written,
+    // 200, or the one a stream's headers carried): 499, not an error.
+    for (const route of ['/qa', '/reason']) {
+      const span = await stack.agent.waitForSpan((s) => s.name === 'web.request' && s.meta['http.route'] === route);
+      expect({ route, status: span.meta['http.status_code'], error: span.error }).toEqual({
+        route,
+        status: '499',
+        error: 0,
+      });
+    }
     const aborted = statsd.named('llm.request.count').filter((l) => l.tags.includes('error_type:client_abort'));
     expect(aborted.every((l) => l.tags.includes('status:aborted'))).toBe(true);
     expect(statsd.named('llm.error.count')).toEqual([]);

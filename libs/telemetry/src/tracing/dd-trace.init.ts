@@ -1,5 +1,8 @@
 import type { AppConfig } from '@app/config';
 import type Tracer from 'dd-trace';
+// Deep on purpose: this file runs before dd-trace starts, and the barrel of common loads Nest (instrument.ts).
+// eslint-disable-next-line boundaries/lib-imports
+import { CUT_AT_SHUTDOWN_STATUS, cutAtShutdown } from '../../../common/src/http/shutdown-cut';
 import { silenceLlmObsTelemetry } from './dd-trace-internals';
 
 /**
@@ -13,20 +16,45 @@ export const ENABLED_INTEGRATIONS = ['http', 'pino'] as const;
 
 let initialised = false;
 
+/** The status of a request whose client closed the connection before the answer (nginx's convention). */
+const CLIENT_CLOSED_REQUEST = 499;
+
 type ServerSpan = ReturnType<typeof Tracer.startSpan>;
 
+/** The raw Node request and response as dd-trace's http server hook sees them when the server span ends. */
+interface HookRequest {
+  method?: string;
+  socket?: object;
+}
+interface HookResponse {
+  statusCode?: number;
+  writableFinished?: boolean;
+}
+
 /**
- * dd-trace's http integration names a server span after its method alone (`GET`) when nothing sets its route. The
- * interceptor names routed requests (`POST /qa`, and `GET /health` for the routes it skips); a request no route
- * matched (404, 405), or that was refused before its handler (413 on a body too large), is named after its method
- * and status: `GET 404`, `POST 413`. Bounded (the raw path never is the resource) and searchable. Runs at the
- * span's end, before dd-trace's own naming.
+ * Runs when the HTTP server span ends (dd-trace's http server `request` hook), after dd-trace tagged it with the
+ * response's `statusCode` and before its own naming:
+ * - A response that closed before it was complete (the client went away: a dropped JSON call, an abandoned stream)
+ *   is `http.status_code` 499, or 503 when the server's shutdown cut it (SHUTDOWN_GRACE_MS ran out): what the
+ *   interceptor records in `http.request.count` and the request's line. dd-trace would say 200 there, the status a
+ *   Node response has before anything is written (or the one a stream's headers carried).
+ * - dd-trace's http integration names a server span after its method alone (`GET`) when nothing sets its route. The
+ *   interceptor names routed requests (`POST /qa`, and `GET /health` for the routes it skips); a request no route
+ *   matched (404, 405), or that was refused before its handler (413 on a body too large), is named after its method
+ *   and status: `GET 404`, `POST 413`. Bounded (the raw path never is the resource) and searchable.
  */
-export function nameUnroutedRequest(span?: ServerSpan, req?: { method?: string }, res?: { statusCode?: number }): void {
+export function finishServerSpan(span?: ServerSpan, req?: HookRequest, res?: HookResponse): void {
   if (!span || !req || !res) return;
+  let status = res.statusCode ?? 0;
+  if (res.writableFinished === false) {
+    const cut = cutAtShutdown(req.socket);
+    status = cut ? CUT_AT_SHUTDOWN_STATUS : CLIENT_CLOSED_REQUEST;
+    span.setTag('http.status_code', String(status));
+    if (cut) span.setTag('error', true);
+  }
   const tags = (span.context() as unknown as { _tags?: Record<string, unknown> })._tags;
   if (!tags || tags['resource.name'] !== undefined || tags['http.route'] !== undefined) return;
-  span.setTag('resource.name', `${req.method ?? 'GET'} ${res.statusCode ?? 0}`);
+  span.setTag('resource.name', `${req.method ?? 'GET'} ${status}`);
 }
 
 /** The text sanitizer of `http.url` (set once the app's redactor exists, by DdTracerAdapter); none: left as is. */
