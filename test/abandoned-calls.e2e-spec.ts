@@ -98,7 +98,8 @@ describe('calls the client abandons (built service, simulated provider, loopback
     );
     expect(streamLine).toMatchObject({
       level: 'info',
-      status: 'aborted',
+      status: 'info',
+      call_status: 'aborted',
       error_type: 'client_abort',
       http: { route: '/reason', status_code: 499 },
     });

@@ -155,6 +155,25 @@ describe('what Datadog receives for a retried, a failed and a successful call (b
     expect(agent.spans.filter((s) => s.name === 'web.request' && /^[A-Z]+$/.test(s.resource))).toEqual([]);
   });
 
+  it("gives every log line one status, its level: Datadog takes a line's `status` attribute as its log status", async () => {
+    await service.waitForLog((l) => l.message === 'llm call failed');
+    await service.waitForLog((l) => l.message === 'llm call completed');
+    const lines = service.stdout.filter((raw) => raw.startsWith('{'));
+    expect(lines.length).toBeGreaterThan(5);
+    for (const raw of lines) {
+      const line = JSON.parse(raw) as { level: string; status: string; message: string };
+      // A second `status` key (the call's outcome: ok, error, aborted...) made the same line `warn` and `error`, or
+      // `info` and `aborted`, which Datadog reads as ALERT.
+      expect({ message: line.message, statuses: raw.match(/"status":/g)?.length, status: line.status }).toEqual({
+        message: line.message,
+        statuses: 1,
+        status: line.level,
+      });
+    }
+    const failed = service.logs().find((l) => l.message === 'llm call failed')!;
+    expect(failed).toMatchObject({ level: 'warn', status: 'warn', call_status: 'error', error_type: 'server' });
+  });
+
   it('emits only catalogued metrics and tags, and counts a failed call as a failure to answer', async () => {
     const lines = await statsd.waitFor((ls) =>
       ls.some((l) => l.name === 'llm.failure_to_answer.count' && l.tags.includes('status:error')),

@@ -141,7 +141,7 @@ describe('graceful stop: calls cut by the grace period', () => {
       const cutCalls = lines.filter((l) => l.message === 'llm call cut by the server shutting down');
       expect(cutCalls).toHaveLength(4);
       for (const line of cutCalls)
-        expect(line).toMatchObject({ level: 'warn', status: 'aborted', error_type: 'shutdown' });
+        expect(line).toMatchObject({ level: 'warn', status: 'warn', call_status: 'aborted', error_type: 'shutdown' });
       const requests = lines.filter((l) => l.message === 'connection cut at shutdown (SHUTDOWN_GRACE_MS)');
       expect(requests.map((l) => (l as { http?: { status_code?: number } }).http?.status_code)).toEqual([
         503, 503, 503, 503,

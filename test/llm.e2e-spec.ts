@@ -487,7 +487,7 @@ describe('graceful shutdown', () => {
     // The call's log line is written while the app closes, into the asynchronous buffer: it reaches stdout
     // before the process exits (a re-raised SIGTERM used to kill it with the buffer unwritten).
     const line = service.logs().find((l) => l.message === 'llm call completed');
-    expect(line).toMatchObject({ endpoint: 'reason', status: 'ok' });
+    expect(line).toMatchObject({ endpoint: 'reason', call_status: 'ok' });
   });
 });
 

@@ -907,7 +907,7 @@ describe('the OpenAI SDK against /v1 on the OpenAI-compatible adapter (loopback 
     const line = await service.waitForLog((l) => l.message === 'llm call abandoned by the client', 5000, before);
     expect(line).toMatchObject({
       endpoint: 'chat',
-      status: 'aborted',
+      call_status: 'aborted',
       error_type: 'client_abort',
       http: { route: '/v1/chat/completions', status_code: 499 },
     });

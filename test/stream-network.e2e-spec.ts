@@ -161,7 +161,8 @@ describe('streams under network conditions (built service, loopback upstream)', 
       );
       expect(line).toMatchObject({
         level: 'info',
-        status: 'aborted',
+        status: 'info',
+        call_status: 'aborted',
         error_type: 'client_abort',
         http: { route: '/reason', status_code: 499 },
       });
