@@ -110,6 +110,9 @@ describe('what Datadog receives for a retried, a failed and a successful call (b
     expect(failedStatus).toBe(502);
     const { workflow, llm } = await traceOf(failed.question, 2);
     expect(workflow).toMatchObject({ name: 'qa', status: 'error' });
+    // The workflow is found by the kind of its failure, as its attempts are, not by the exception's class.
+    expect(workflow.tags).toEqual(expect.arrayContaining(['error_type:server', 'upstream_status:500']));
+    expect(workflow.tags.filter((t) => t.startsWith('error_type:'))).toEqual(['error_type:server']);
     expect(llm).toHaveLength(2);
     for (const attempt of llm) {
       expect(attempt).toMatchObject({ status: 'error', parent_id: workflow.span_id });

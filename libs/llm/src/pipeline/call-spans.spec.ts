@@ -77,7 +77,11 @@ describe('LLM Observability keep decision (LLMOBS_KEEP), made when the call ends
     const failing = await recording({ LLMOBS_KEEP_SHARE: '0', LLM_MAX_RETRIES: '0' }, { fail: 'auth', status: 401 });
     await expect(failing.service.complete(input())).rejects.toThrow();
     expect(kinds(failing.tracer.recorded)).toEqual(['workflow:kept', 'llm:kept']);
-    expect(failing.tracer.recorded[0]!.annotations[0]?.tags).toEqual({ keep_reason: 'error' });
+    expect(failing.tracer.recorded[0]!.annotations[0]?.tags).toEqual({
+      keep_reason: 'error',
+      error_type: 'auth',
+      upstream_status: '401',
+    });
     expect(failing.tracer.recorded.every((s) => s.finished)).toBe(true);
   });
 

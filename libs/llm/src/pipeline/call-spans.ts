@@ -178,8 +178,13 @@ export class CallSpans {
   /** A failed (or abandoned) call: the error on the workflow span, with the last attempt's kind and status. */
   failed(span: LlmSpanHandle, ctx: CallContext, error: unknown): void {
     if (!ctx.llmobs) return;
+    // LLM Observability tags of a failed call: the kind of its last failure (`server`, `timeout`...), as on its
+    // attempts, instead of the exception's class (`LlmCallFailedError` on every failed call) dd-trace would tag.
+    let failureTags: Record<string, string> = {};
     if (error instanceof LlmCallFailedError) {
       const context = error.context;
+      if (context.lastErrorKind !== null) failureTags = { error_type: context.lastErrorKind };
+      if (context.lastUpstreamStatus !== null) failureTags.upstream_status = String(context.lastUpstreamStatus);
       span.addTags({
         'llm.model': context.model,
         'llm.attempts': context.attempts,
@@ -201,7 +206,7 @@ export class CallSpans {
       span.annotate({
         input: this.sanitizer.text(ctx.prompt),
         ...(metadata !== undefined ? { metadata } : {}),
-        tags: { keep_reason: reason },
+        tags: { ...failureTags, keep_reason: reason },
       });
     }
     span.finish();
