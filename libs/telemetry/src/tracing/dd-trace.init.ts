@@ -32,8 +32,8 @@ interface HookResponse {
 }
 
 /**
- * Runs when the HTTP server span ends (dd-trace's http server `request` hook), after dd-trace tagged it with the
- * response's `statusCode` and before its own naming:
+ * The server span's outcome, at its end (`finishServerSpan`), after dd-trace tagged it with the response's
+ * `statusCode` and before its own naming:
  * - A response that closed before it was complete (the client went away: a dropped JSON call, an abandoned stream)
  *   is `http.status_code` 499, or 503 when the server's shutdown cut it (SHUTDOWN_GRACE_MS ran out): what the
  *   interceptor records in `http.request.count` and the request's line. dd-trace would say 200 there, the status a
@@ -43,7 +43,7 @@ interface HookResponse {
  *   matched (404, 405), or that was refused before its handler (413 on a body too large), is named after its method
  *   and status: `GET 404`, `POST 413`. Bounded (the raw path never is the resource) and searchable.
  */
-export function finishServerSpan(span?: ServerSpan, req?: HookRequest, res?: HookResponse): void {
+function tagServerOutcome(span?: ServerSpan, req?: HookRequest, res?: HookResponse): void {
   if (!span || !req || !res) return;
   let status = res.statusCode ?? 0;
   if (res.writableFinished === false) {
@@ -104,10 +104,24 @@ export function sanitizeServerUrl(span?: ServerSpan): void {
   if (clean !== path) span.setTag('http.url', `${url.slice(0, pathAt)}${clean}`);
 }
 
-/** The http integration's request hook, at each server span's end: its name when unrouted, its URL and User-Agent sanitized. */
-export function finishServerSpan(span?: ServerSpan, req?: { method?: string }, res?: { statusCode?: number }): void {
-  nameUnroutedRequest(span, req, res);
-  sanitizeServerUrl(span);
+/**
+ * The http integration's request hook, at each server span's end: its status when the response closed incomplete,
+ * its name when unrouted (`tagServerOutcome`), its URL and User-Agent sanitized (`sanitizeServerUrl`). A throw here
+ * would leave the span unfinished and its whole trace unsent: each part is guarded.
+ */
+export function finishServerSpan(span?: ServerSpan, req?: HookRequest, res?: HookResponse): void {
+  try {
+    tagServerOutcome(span, req, res);
+  } catch {
+    // The span keeps dd-trace's own status and name.
+  }
+  try {
+    sanitizeServerUrl(span);
+  } catch {
+    // Nothing of the caller's text is kept when it could not be sanitized.
+    span?.setTag('http.url', undefined);
+    span?.setTag('http.useragent', undefined);
+  }
 }
 
 /**
