@@ -90,6 +90,9 @@ describe('LLM endpoints on the simulated provider (built service, loopback DogSt
     // "chat" per OpenTelemetry; with LLM Observability on, dd-trace writes its span kind ("llm") there.
     expect(['chat', 'llm']).toContain(attempt.meta['gen_ai.operation.name']);
     expect(attempt.meta).toMatchObject({
+      // An outbound call: Datadog infers the provider as a downstream service.
+      'span.kind': 'client',
+      'peer.service': 'simulated',
       'gen_ai.provider.name': 'simulated',
       'gen_ai.request.model': 'gemini-2.5-flash',
       'gen_ai.response.model': 'gemini-2.5-flash',
@@ -509,7 +512,12 @@ describe('LLMOBS_SAMPLE_RATE=0 (built service, real dd-trace, loopback agent)', 
     const res = await post(`${stack.service.url}/reason`, { prompt });
     const { metadata } = (await res.json()) as LlmBody;
     const attempt = await stack.agent.waitForSpan((s) => s.meta['llm.prompt_id'] === metadata.prompt_id);
-    expect(attempt.meta).toMatchObject({ 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gemini-2.5-flash' });
+    expect(attempt.meta).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'gemini-2.5-flash',
+      'span.kind': 'client',
+      'peer.service': 'simulated',
+    });
     // The LLM Observability writer flushes every second: wait past two flushes.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     const llmobs = stack.agent.payloads.filter((p) => p.path.includes('llmobs') || p.path.includes('eval-metric'));

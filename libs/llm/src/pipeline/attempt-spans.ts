@@ -86,6 +86,10 @@ export class AttemptSpans {
       modelName: request.model,
       modelProvider: LLMOBS_MODEL_PROVIDER[provider.name] ?? provider.name,
       tags: {
+        // An outbound call (dd-trace's HTTP client spans are off): Datadog draws the provider as the service this one
+        // depends on (an inferred service) from these two.
+        'span.kind': 'client',
+        'peer.service': provider.name,
         'gen_ai.operation.name': 'chat',
         'gen_ai.provider.name': OTEL_PROVIDER[provider.name] ?? provider.name,
         'gen_ai.request.model': request.model,
