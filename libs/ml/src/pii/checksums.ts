@@ -138,3 +138,30 @@ export function paymentCardValid(digits: string): boolean {
     /^(5018|5020|5038|6304|6759|676[1-3])/.test(digits); // Maestro
   return known && luhnValid(digits);
 }
+
+/** Brazilian CPF (11 digits): two mod-11 check digits; a number of one repeated digit is not issued. */
+export function cpfValid(digits: string): boolean {
+  if (!/^\d{11}$/.test(digits) || /^(\d)\1{10}$/.test(digits)) return false;
+  const check = (length: number): number => {
+    let sum = 0;
+    for (let i = 0; i < length; i++) sum += (digits.charCodeAt(i) - 48) * (length + 1 - i);
+    return ((sum * 10) % 11) % 10;
+  };
+  return check(9) === digits.charCodeAt(9) - 48 && check(10) === digits.charCodeAt(10) - 48;
+}
+
+/** Values of a codice fiscale's odd positions (1st, 3rd, ...) for A–Z; a digit d counts as the d-th letter. */
+const CF_ODD = [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23];
+
+/** Italian codice fiscale (16 characters): the check letter (Agenzia delle Entrate's odd/even tables, mod 26). */
+export function codiceFiscaleValid(code: string): boolean {
+  const id = code.toUpperCase();
+  if (!/^[A-Z0-9]{15}[A-Z]$/.test(id)) return false;
+  let sum = 0;
+  for (let i = 0; i < 15; i++) {
+    const c = id.charCodeAt(i);
+    const rank = c <= 57 ? c - 48 : c - 65; // 0–9 and A–Z both count from 0
+    sum += i % 2 === 0 ? CF_ODD[rank]! : rank;
+  }
+  return String.fromCharCode(65 + (sum % 26)) === id[15];
+}

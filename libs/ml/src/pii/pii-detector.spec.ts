@@ -86,6 +86,25 @@ describe('PiiDetector', () => {
     });
   });
 
+  describe('national ids beyond the first four countries (safety challenge set)', () => {
+    it('finds a Brazilian CPF in its written form and an Italian codice fiscale, by their check digits', () => {
+      expect(typesIn('CPF 390.533.447-05 do cliente')).toEqual(['national_id']);
+      expect(typesIn('cf: BNCLRA90A41F205I')).toEqual(['national_id']);
+      expect(typesIn('cf: bnclra90a41f205i')).toEqual(['national_id']);
+    });
+    it('near misses: a wrong check digit or letter, one repeated digit, a dotted version', () => {
+      expect(typesIn('CPF 390.533.447-06')).toEqual([]);
+      expect(typesIn('CPF 111.111.111-11')).toEqual([]);
+      expect(typesIn('cf: BNCLRA90A41F205X')).toEqual([]);
+      expect(typesIn('release 390.533.447-05.1')).toEqual([]);
+    });
+    it('stays linear on a long dotted run of digits', () => {
+      const texts = new Map([5000, 40_000].map((n) => [n, `${'123.'.repeat(n / 4)}456-78`]));
+      const ratio = growthRatio((n) => detector.detect(texts.get(n)!), 5000, 40_000);
+      expect({ ratio, linear: ratio < 24 }).toEqual({ ratio, linear: true });
+    });
+  });
+
   describe('IP addresses', () => {
     it('finds IPv4 and IPv6', () => {
       expect(valuesIn('from 192.168.10.24 and 2001:db8::8a2e:370:7334.')).toEqual([

@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { isIP } from 'node:net';
-import { ibanValid, luhnValid, paymentCardValid, spanishIdValid, ssnValid } from './checksums';
+import {
+  codiceFiscaleValid,
+  cpfValid,
+  ibanValid,
+  luhnValid,
+  paymentCardValid,
+  spanishIdValid,
+  ssnValid,
+} from './checksums';
 
 export type PiiType = 'email' | 'phone' | 'credit_card' | 'iban' | 'national_id' | 'ip_address' | 'secret';
 
@@ -194,6 +202,18 @@ const RULES: readonly Rule[] = [
     type: 'national_id',
     pattern: /\b[XYZ\d]\d{7}-?[A-Z]\b/g,
     validate: (m) => spanishIdValid(m[0].replace('-', '')),
+  },
+  {
+    // Brazilian CPF in its written form 123.456.789-09 (two mod-11 check digits; 11 bare digits read as ids).
+    type: 'national_id',
+    pattern: /(?<![\d.-])\d{3}\.\d{3}\.\d{3}-\d{2}(?![\d.-]*\d)/g,
+    validate: (m) => cpfValid(digitsOf(m[0])),
+  },
+  {
+    // Italian codice fiscale: surname, name, birth date and place, check letter (mod 26).
+    type: 'national_id',
+    pattern: /\b[A-Z]{6}\d{2}[A-EHLMPR-T]\d{2}[A-Z]\d{3}[A-Z]\b/gi,
+    validate: (m) => codiceFiscaleValid(m[0]),
   },
   {
     // UK National Insurance number: prefix rules from HMRC (no checksum exists).
