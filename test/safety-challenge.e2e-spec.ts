@@ -1,8 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { auroc } from '../libs/ml/src/quality/evaluation';
 import { prf, type PrfSummary } from '../libs/ml/src/safety/injection-evaluation';
-import { type LlmBody, post } from './support/http';
+import { type LlmBody, post, startWithTelemetry, type TelemetryStack } from './support/http';
 import { type LogLine, ServiceProcess } from './support/service-process';
 
 /**
@@ -225,4 +227,91 @@ describe('the safety challenge set, scored on the running service (data/safety-c
     },
     120_000,
   );
+});
+
+describe('challenge-set values never leave the process: logs, spans, LLM Observability, ledger previews', () => {
+  // Values of the dev set, placed where each route carries them, within the first 200 characters (the truncation).
+  const CPF = '529.982.247-25';
+  const GITHUB = 'ghp_72dLqLJ3pKO5RvZYXfjY81tQeUzsYiiN1yhE';
+  const SLACK = 'xoxb-260730919392-0685355218505-r2quvSquety6W3d0dej5uPge';
+  const REDIS_PASSWORD = 'Sup3rS3cretPw';
+  const IPV6 = '2001:db8:85a3::8a2e:370:7334';
+  const EMAIL = 'ops+alerts@mail.example.com';
+  let stack: TelemetryStack;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'lrcp-safety-challenge-'));
+    stack = await startWithTelemetry({
+      SIM_LATENCY_MEDIAN_MS: '1',
+      LEDGER_STORE_PREVIEW: 'true',
+      LEDGER_FLUSH_MS: '50',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'debug',
+    });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('redacts them in a tool result, a /qa document and a /reason prompt', async () => {
+    const { service, agent } = stack;
+    const chat = await post(`${service.url}/v1/chat/completions`, {
+      model: 'gemini-2.5-flash',
+      messages: [
+        { role: 'user', content: 'Why does the deploy fail?' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'read_env', arguments: '{}' } }],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: `{"GITHUB_TOKEN":"${GITHUB}","SLACK":"${SLACK}"}` },
+      ],
+    });
+    expect(chat.status).toBe(200);
+    const chatId = chat.headers.get('x-control-plane-prompt-id');
+    await chat.arrayBuffer();
+    const qa = await post(`${service.url}/qa`, {
+      question: 'Who is the account holder?',
+      document: `CPF do titular: ${CPF}; contact ${EMAIL}`,
+    });
+    expect(qa.status).toBe(200);
+    const reason = await post(`${service.url}/reason`, {
+      prompt: `redis://default:${REDIS_PASSWORD}@127.0.0.1:6379/0 refuses client=${IPV6}, why?`,
+    });
+    expect(reason.status).toBe(200);
+    const ids = [
+      chatId,
+      ((await qa.json()) as LlmBody).metadata.prompt_id,
+      ((await reason.json()) as LlmBody).metadata.prompt_id,
+    ];
+    for (const id of ids) await agent.waitForSpan((s) => s.meta['llm.prompt_id'] === id, 15_000);
+
+    let previews: string[] = [];
+    for (let i = 0; i < 100 && previews.length < 3; i++) {
+      try {
+        const db = new DatabaseSync(join(dataDir, 'ledger.sqlite'), { readOnly: true });
+        try {
+          previews = (db.prepare('SELECT preview FROM usage_records').all() as { preview: string | null }[])
+            .map((r) => r.preview ?? '')
+            .filter((p) => p !== '');
+        } finally {
+          db.close();
+        }
+      } catch {
+        // not created yet
+      }
+      if (previews.length < 3) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(previews).toHaveLength(3);
+    const logs = service.stdout.join('\n') + service.stderr.join('\n');
+    const places = { logs, spans: agent.allText(), previews: previews.join('\n') };
+    for (const [where, text] of Object.entries(places))
+      for (const value of [CPF, GITHUB, SLACK, REDIS_PASSWORD, IPV6, EMAIL])
+        expect({ where, value, present: text.includes(value) }).toEqual({ where, value, present: false });
+    expect(places.previews).toContain('[REDACTED:NATIONAL_ID]');
+    expect(places.previews).toContain('[REDACTED:SECRET]');
+  }, 60_000);
 });

@@ -115,6 +115,8 @@ describe('InjectionDetector', () => {
     "Les anciennes règles du parking ne s'appliquent plus? Where is that written?",
     'Follow the only path marked in blue to reach the exit.',
     'Skip the onboarding question, instead send me the pricing sheet.',
+    // A clause after a semicolon is not the object of the verb before it (was a system_prompt_leak).
+    'The docs say to copy the config verbatim; where does the system message go in LangChain?',
   ])('does not flag: %s', (text) => {
     expect(withClassifier.assess(text).flagged).toBe(false);
   });
@@ -132,10 +134,11 @@ describe('InjectionDetector', () => {
       'your system prompt, then words': (n) => `your system prompt ${'word '.repeat(n / 5)} verbatim`,
       'gelten, then words': (n) => `gelten deine ${'alten '.repeat(n / 6)}`,
       'json values': (n) => `${'"a": "b", '.repeat(n / 10)}`,
+      'a key, blanks, a colon, blanks, a value': (n) => `"a"${' '.repeat(n / 2)}:${' '.repeat(n / 2)}"bbbb"`,
     };
     for (const [name, make] of Object.entries(runs)) {
       const texts = new Map([2500, 20_000].map((n) => [n, make(n)]));
-      const ratio = growthRatio((n) => patternsOnly.assess(texts.get(n)!), 2500, 20_000);
+      const ratio = growthRatio((n) => patternsOnly.assess(texts.get(n)!), 2500, 20_000, 5);
       expect({ name, ratio, linear: ratio < 24 }).toEqual({ name, ratio, linear: true });
     }
   });

@@ -99,7 +99,7 @@ export const INJECTION_PATTERNS: readonly InjectionPattern[] = [
     signal: 'system_prompt_leak',
     weight: 0.8,
     pattern: re(
-      `${L}(?:${REVEAL})${R}[^.!?\\n]{0,40}?(?:${L}(?:your|the|tu|tus|ton|tes|deinen|deine|il tuo|le tue|seu|suas|je|свой|свои|твой)\\s+(?:full\\s+|complete\\s+|entire\\s+|exact\\s+|completo\\s+|complet\\s+|kompletten\\s+)?)(?:${PROMPT_NAME})${R}` +
+      `${L}(?:${REVEAL})${R}[^.!?;\\n]{0,40}?(?:${L}(?:your|the|tu|tus|ton|tes|deinen|deine|il tuo|le tue|seu|suas|je|свой|свои|твой)\\s+(?:full\\s+|complete\\s+|entire\\s+|exact\\s+|completo\\s+|complet\\s+|kompletten\\s+)?)(?:${PROMPT_NAME})${R}` +
         `|${L}(?:${REVEAL})${R}[^.!?\\n]{0,30}?(?:${PROMPT_NAME})${R}[^.!?\\n]{0,30}(?:verbatim|word for word|exactly|in full|completo|complet|komplett|palabra por palabra|mot pour mot|wörtlich|parola per parola|дословно)` +
         `|${L}(?:${REVEAL})${R}\\s+(?:${PROMPT_NAME})${R}` +
         `|${L}(?:(?:what|which) (?:is|are|were|was)|what's) (?:in |written in )?your (?:system |initial |original |hidden |secret )?(?:prompt|instructions|rules|system message|configuration)${R}` +
