@@ -148,7 +148,16 @@ export abstract class AppConfig {
     readonly priceTablePath?: string;
     readonly vertex: { readonly project?: string; readonly location: string };
     readonly gemini: { readonly apiKey?: Secret };
-    readonly openai: { readonly baseUrl?: string; readonly apiKey?: Secret };
+    readonly openai: {
+      readonly baseUrl?: string;
+      readonly apiKey?: Secret;
+      /**
+       * Model-name prefixes (`o1`, `gpt-5`: the model itself, or it followed by `-`, `.`, `:`) of the reasoning models
+       * an OpenAI-compatible upstream serves: they take `max_completion_tokens`, not `max_tokens`, and only the default
+       * temperature (OPENAI_REASONING_MODELS).
+       */
+      readonly reasoningModels: readonly string[];
+    };
     readonly simulated: {
       readonly seed: number;
       readonly latencyMedianMs: number;

@@ -247,6 +247,12 @@ export class EnvDto {
   @IsUrl(URL_OPTIONS)
   OPENAI_BASE_URL?: string;
   @IsOptional() @Transform(blankToUndefined) @IsString() OPENAI_API_KEY?: string;
+  /** Model-name prefixes of OpenAI reasoning models: sent max_completion_tokens, and no default temperature. */
+  @IsString()
+  @Matches(/^[\w.\-:/@\s,]*$/, {
+    message: 'OPENAI_REASONING_MODELS must be a comma-separated list of model-name prefixes',
+  })
+  OPENAI_REASONING_MODELS = 'o1,o3,o4,gpt-5';
 
   // --- simulated provider ---
   @Transform(toInt) @IsInt() @Min(0) SIM_SEED = 42;

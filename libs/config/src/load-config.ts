@@ -369,7 +369,11 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       priceTablePath: dto.LLM_PRICE_TABLE_PATH,
       vertex: { project: dto.GOOGLE_CLOUD_PROJECT, location: dto.GOOGLE_CLOUD_LOCATION },
       gemini: { apiKey: secret(dto.GEMINI_API_KEY) },
-      openai: { baseUrl: dto.OPENAI_BASE_URL?.replace(/\/+$/, ''), apiKey: secret(dto.OPENAI_API_KEY) },
+      openai: {
+        baseUrl: dto.OPENAI_BASE_URL?.replace(/\/+$/, ''),
+        apiKey: secret(dto.OPENAI_API_KEY),
+        reasoningModels: [...new Set(list(dto.OPENAI_REASONING_MODELS))].filter((prefix) => prefix !== 'none'),
+      },
       simulated: {
         seed: dto.SIM_SEED,
         latencyMedianMs: dto.SIM_LATENCY_MEDIAN_MS,

@@ -152,6 +152,52 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
     expect(sent!.body).toMatchObject({ stream: true, stream_options: { include_usage: true }, max_tokens: 256 });
   });
 
+  it('names the reasoning models by OPENAI_REASONING_MODELS (none: none)', async () => {
+    const plain = openAiAdapter({ OPENAI_BASE_URL: context.server.url, OPENAI_REASONING_MODELS: 'none' });
+    const custom = openAiAdapter({ OPENAI_BASE_URL: context.server.url, OPENAI_REASONING_MODELS: ' deepseek-r1 , o3' });
+    try {
+      await plain.generate(request({ model: 'o4-mini', temperatureDefaulted: true }));
+      await custom.generate(request({ model: 'deepseek-r1:14b', temperatureDefaulted: true }));
+      await custom.generate(request({ model: 'o4-mini', temperatureDefaulted: true }));
+    } finally {
+      await plain.close();
+      await custom.close();
+    }
+    const [o4, r1, o4Custom] = context.server.requests.map((sent) => sent.body as Record<string, unknown>);
+    expect(o4).toMatchObject({ max_tokens: 256, temperature: 0.2 });
+    expect(r1).toMatchObject({ max_completion_tokens: 256 });
+    expect(r1).not.toHaveProperty('temperature');
+    expect(o4Custom).toMatchObject({ max_tokens: 256, temperature: 0.2 });
+  });
+
+  it.each(['o4-mini', 'o3', 'o1-2024-12-17', 'gpt-5', 'gpt-5-mini', 'gpt-5.1'])(
+    'sends %s (an OpenAI reasoning model) max_completion_tokens, and no default temperature',
+    async (model) => {
+      await collectStream(context.adapter.stream(request({ model, temperatureDefaulted: true })));
+      await context.adapter.generate(request({ model, temperatureDefaulted: true }));
+      for (const sent of context.server.requests) {
+        expect(sent.body).toMatchObject({ model, max_completion_tokens: 256 });
+        expect(sent.body).not.toHaveProperty('max_tokens');
+        expect(sent.body).not.toHaveProperty('temperature');
+      }
+    },
+  );
+
+  it("sends a reasoning model the caller's own temperature (the upstream judges it)", async () => {
+    await context.adapter.generate(request({ model: 'o4-mini', temperature: 1 }));
+    expect(context.server.requests[0]!.body).toMatchObject({ temperature: 1, max_completion_tokens: 256 });
+  });
+
+  it.each(['llama3.2:3b', 'gpt-4o-mini', 'o1x', 'gpt-50', 'qwen3:8b'])(
+    'sends %s (not a reasoning model) max_tokens and the default temperature, as Ollama and vLLM read them',
+    async (model) => {
+      await context.adapter.generate(request({ model, temperatureDefaulted: true }));
+      const body = context.server.requests[0]!.body;
+      expect(body).toMatchObject({ model, max_tokens: 256, temperature: 0.2 });
+      expect(body).not.toHaveProperty('max_completion_tokens');
+    },
+  );
+
   it.each(['generate', 'stream'] as const)('reports a prompt rejected by a content filter (%s)', async (how) => {
     context.server.enqueue({ type: 'prompt_block' });
     const result =

@@ -13,6 +13,7 @@ import {
   chatRequestBody,
   completionResult,
   isContentFilterError,
+  isReasoningModel,
   parseJson,
   streamError,
   ToolCallPieces,
@@ -33,7 +34,9 @@ export { toUsage } from './openai-wire';
  *   (the OpenAI SDK convention) work: `/v1` is not doubled.
  * - `Authorization: Bearer OPENAI_API_KEY` only when a key is configured.
  * - One keep-alive undici `Pool` per adapter (size `LLM_MAX_CONCURRENCY`); `close()` releases it.
- * - Sends `max_tokens` (what Ollama, vLLM and llama.cpp read), not OpenAI's newer `max_completion_tokens`.
+ * - Sends `max_tokens` (what Ollama, vLLM and llama.cpp read), not OpenAI's newer `max_completion_tokens`, except to
+ *   a reasoning model (OPENAI_REASONING_MODELS: OpenAI's o-series and gpt-5 family refuse `max_tokens`), which gets
+ *   `max_completion_tokens` and no temperature unless the caller gave one (they refuse any but their default).
  * - A chat call's conversation, tools, tool choice, JSON mode, stop sequences, `top_p` and `user` go as they came
  *   (`openai-wire.ts`); tool calls come back from a JSON answer or from a stream's pieces.
  * - Safety: `finish_reason: content_filter` (or a `refusal`) is a candidate block; an HTTP 400 whose error
@@ -51,6 +54,7 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
   private readonly path: string;
   private readonly apiKey: Secret | undefined;
   private readonly maxResponseBytes: number;
+  private readonly reasoningModels: readonly string[];
 
   constructor(config: AppConfig) {
     super();
@@ -62,6 +66,7 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
     this.path = `${prefix.endsWith('/v1') ? prefix : `${prefix}/v1`}/chat/completions`;
     this.apiKey = llm.openai.apiKey;
     this.maxResponseBytes = llm.maxResponseBytes;
+    this.reasoningModels = llm.openai.reasoningModels;
     this.pool = new Pool(url.origin, {
       connections: llm.maxConcurrency,
       keepAliveTimeout: 30_000,
@@ -167,7 +172,7 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
   }
 
   private send(request: LlmGenerateRequest, stream: boolean): Promise<Dispatcher.ResponseData> {
-    const body = chatRequestBody(request, stream);
+    const body = chatRequestBody(request, stream, isReasoningModel(request.model, this.reasoningModels));
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: stream ? 'text/event-stream' : 'application/json',

@@ -47,8 +47,28 @@ export interface WireCompletion {
   error?: { message?: string; code?: unknown; status?: unknown } | string;
 }
 
-/** The request body: the conversation (or the prompt, after the system instruction) and the generation settings. */
-export function chatRequestBody(request: LlmGenerateRequest, stream: boolean): Record<string, unknown> {
+/**
+ * Whether `model` is one of the reasoning models named by `prefixes` (OPENAI_REASONING_MODELS): the prefix itself, or
+ * it followed by `-`, `.`, `:` or `@` (`o3`, `o4-mini`, `gpt-5.1`, `gpt-5-mini-2025-08-07`; not `o1x`, `gpt-50`).
+ */
+export function isReasoningModel(model: string, prefixes: readonly string[]): boolean {
+  return prefixes.some(
+    (prefix) => model === prefix || (model.startsWith(prefix) && '-.:@'.includes(model.charAt(prefix.length))),
+  );
+}
+
+/**
+ * The request body: the conversation (or the prompt, after the system instruction) and the generation settings.
+ * Output limit: `max_tokens` (what Ollama, vLLM and llama.cpp read), or for a `reasoning` model (OpenAI's o-series
+ * and gpt-5 family, which refuse `max_tokens`) `max_completion_tokens`; such a model takes only its default
+ * temperature, so the configured LLM_TEMPERATURE is not sent to it (a caller's own temperature is, and the upstream
+ * judges it).
+ */
+export function chatRequestBody(
+  request: LlmGenerateRequest,
+  stream: boolean,
+  reasoning = false,
+): Record<string, unknown> {
   const messages: unknown[] = [];
   if (request.messages !== undefined) messages.push(...request.messages.map(wireMessage));
   else {
@@ -59,8 +79,8 @@ export function chatRequestBody(request: LlmGenerateRequest, stream: boolean): R
   return {
     model: request.model,
     messages,
-    temperature: request.temperature,
-    max_tokens: request.maxOutputTokens,
+    ...(reasoning && request.temperatureDefaulted === true ? {} : { temperature: request.temperature }),
+    ...(reasoning ? { max_completion_tokens: request.maxOutputTokens } : { max_tokens: request.maxOutputTokens }),
     ...(request.topP !== undefined ? { top_p: request.topP } : {}),
     ...(request.seed !== undefined ? { seed: request.seed } : {}),
     ...(request.presencePenalty !== undefined ? { presence_penalty: request.presencePenalty } : {}),

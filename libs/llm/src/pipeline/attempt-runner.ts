@@ -173,6 +173,7 @@ export class AttemptRunner {
       model,
       prompt: ctx.prompt,
       temperature: chat?.temperature ?? llm.temperature,
+      ...(chat?.temperature === undefined ? { temperatureDefaulted: true } : {}),
       maxOutputTokens: ctx.maxOutputTokens,
       signal: attempt.signal,
       timeoutMs: llm.timeoutMs,

@@ -74,6 +74,11 @@ export interface LlmGenerateRequest {
   prompt: string;
   systemInstruction?: string;
   temperature: number;
+  /**
+   * True when `temperature` is the configured LLM_TEMPERATURE, not the caller's: an adapter leaves it out for a model
+   * that takes only its own (OpenAI's reasoning models refuse any other).
+   */
+  temperatureDefaulted?: boolean;
   maxOutputTokens: number;
   /** Aborted on the per-attempt timeout or when the client goes away; adapters must pass it to the SDK. */
   signal: AbortSignal;
