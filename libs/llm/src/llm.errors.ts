@@ -62,6 +62,8 @@ export interface FailureContext {
   providerCode?: string;
   /** The request field the provider named (OpenAI `error.param`). */
   param?: string;
+  /** The call's prompt id (its ledger row's `prompt_id`): set once the failure is recorded (`withPromptId`). */
+  promptId?: string;
 }
 
 /**
@@ -75,6 +77,14 @@ export class LlmCallFailedError extends DomainError {
   /** The provider refused the request itself: the caller's to change, not a failure of the provider. */
   get rejected(): boolean {
     return this.code === 'PROVIDER_REJECTED_REQUEST';
+  }
+
+  /**
+   * The same failure naming its call, as recorded (the `promptId` member; on /v1 `x-request-id` and
+   * `x-control-plane-prompt-id`): the caller finds its ledger row and trace by it, as by an answer's prompt id.
+   */
+  withPromptId(promptId: string): LlmCallFailedError {
+    return new LlmCallFailedError(this.code, this.detail, { ...this.context, promptId }, { cause: this.cause });
   }
 
   constructor(
@@ -97,6 +107,7 @@ export class LlmCallFailedError extends DomainError {
         ...(context.resource !== undefined ? { resource: context.resource } : {}),
         ...(context.providerCode !== undefined ? { providerCode: context.providerCode } : {}),
         ...(context.param !== undefined ? { param: context.param } : {}),
+        ...(context.promptId !== undefined ? { promptId: context.promptId } : {}),
       },
       context.retryAfterSeconds !== null ? { 'retry-after': String(context.retryAfterSeconds) } : {},
       options,

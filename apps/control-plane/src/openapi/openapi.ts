@@ -169,7 +169,17 @@ const HEADERS = {
     description: "The control plane's error code (`code` of docs/errors.md), beside the OpenAI error body.",
     schema: { type: 'string' },
   },
-  'x-request-id': { description: 'The trace id of the call (when tracing is on).', schema: { type: 'string' } },
+  'x-control-plane-prompt-id': {
+    description:
+      "A failed call's prompt id (its ledger row's `prompt_id`), as on its answer; absent on an error before any call.",
+    schema: { type: 'string' },
+  },
+  'x-request-id': {
+    description:
+      "A failed call's prompt id (also in `x-control-plane-prompt-id`), as on its answer: its ledger row's " +
+      '`prompt_id`, tracing on or off; on an error before any call (a refused request), the trace id when tracing is on.',
+    schema: { type: 'string' },
+  },
   'x-should-retry': {
     description: '`false` on a budget refusal (`insufficient_quota`): the openai SDK does not retry it.',
     schema: { type: 'string', enum: ['false'] },
@@ -181,7 +191,8 @@ function declareHeaders(status: string, response: ResponseObject, openAi: boolea
   const names: (keyof typeof HEADERS)[] = [];
   if (status === '429' || status === '503' || status === '5XX') names.push('Retry-After');
   if (status === '401' && keyed) names.push('WWW-Authenticate');
-  if (openAi && /^[45]/.test(status)) names.push('x-control-plane-error-code', 'x-request-id');
+  if (openAi && /^[45]/.test(status))
+    names.push('x-control-plane-error-code', 'x-control-plane-prompt-id', 'x-request-id');
   if (openAi && status === '429') names.push('x-should-retry');
   if (names.length === 0) return;
   response.headers = { ...Object.fromEntries(names.map((name) => [name, HEADERS[name]])), ...response.headers };

@@ -1661,6 +1661,12 @@ export type ProblemDetailsDto = {
      */
     errors?: Array<FieldProblemDto>;
     /**
+     * A failed LLM call (UPSTREAM_ERROR, UPSTREAM_TIMEOUT, UPSTREAM_UNAVAILABLE, PROVIDER_REJECTED_REQUEST, CIRCUIT_OPEN,
+     * NO_CAPACITY after admission): the call's prompt id, as an answer's `metadata.prompt_id`: its ledger row's
+     * `prompt_id` (which also holds its `trace_id`), tracing on or off.
+     */
+    promptId?: string;
+    /**
      * METHOD_NOT_ALLOWED: the methods the path takes, as in the `Allow` header.
      */
     allow?: Array<string>;

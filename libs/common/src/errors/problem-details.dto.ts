@@ -52,6 +52,12 @@ export class ProblemDetailsDto {
    */
   @ApiInteger()
   retryAfterSeconds?: number | null;
+  /**
+   * A failed LLM call (UPSTREAM_ERROR, UPSTREAM_TIMEOUT, UPSTREAM_UNAVAILABLE, PROVIDER_REJECTED_REQUEST, CIRCUIT_OPEN,
+   * NO_CAPACITY after admission): the call's prompt id, as an answer's `metadata.prompt_id`: its ledger row's
+   * `prompt_id` (which also holds its `trace_id`), tracing on or off.
+   */
+  promptId?: string;
   /** METHOD_NOT_ALLOWED: the methods the path takes, as in the `Allow` header. */
   allow?: string[];
   /** BUDGET_EXCEEDED: the next reset of the daily spend (UTC midnight). */

@@ -68,7 +68,8 @@ function unknownField(problem: FieldProblem): boolean {
 /**
  * The OpenAI error of a failure, from the same problem the problem+json routes answer (`buildProblem`): the same
  * status (the injection block aside: a 400, mapped before) and headers (`Retry-After`, so the openai SDK's retries
- * wait as told), `x-control-plane-error-code` with our code, and `x-request-id` the trace id (the SDK's `requestID`).
+ * wait as told), `x-control-plane-error-code` with our code, and `x-request-id` (the SDK's `requestID`): a failed call's
+ * prompt id (also `x-control-plane-prompt-id`), as on its answer, tracing on or off; before any call, the trace id.
  * A budget refusal is OpenAI's `insufficient_quota` with `x-should-retry: false`: the SDK does not retry it (the
  * budget resets at the day's end, `Retry-After`).
  */
@@ -93,7 +94,12 @@ export function toOpenAiError(error: unknown, problem: ProblemResponse): OpenAiE
     } else message = error.errors.map((e) => e.reason).join('; ');
   }
   const headers: Record<string, string> = { ...problem.headers, 'x-control-plane-error-code': code };
-  if (traceId !== undefined) headers['x-request-id'] = traceId;
+  // A recorded call is named by its prompt id, as its answer would have been; an error before any call by the trace id.
+  const promptId = error instanceof LlmCallFailedError ? error.context.promptId : undefined;
+  if (promptId !== undefined) {
+    headers['x-request-id'] = promptId;
+    headers['x-control-plane-prompt-id'] = promptId;
+  } else if (traceId !== undefined) headers['x-request-id'] = traceId;
   if (code === 'BUDGET_EXCEEDED') headers['x-should-retry'] = 'false';
   // Our credentials or our account's quota: no retry helps until the configuration is fixed.
   const kind = error instanceof LlmCallFailedError ? error.context.lastErrorKind : null;

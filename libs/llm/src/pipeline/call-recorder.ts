@@ -117,7 +117,8 @@ export class CallRecorder {
     });
     if (spent && spent.usage.totalTokens > 0) this.budget.settle(ctx);
     else this.budget.release(ctx);
-    return error;
+    // Named by its prompt id, as an answer is: the caller finds the ledger row (and its trace_id) of a failure too.
+    return error.withPromptId(ctx.promptId);
   }
 
   /**
