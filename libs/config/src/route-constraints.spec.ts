@@ -50,3 +50,24 @@ describe('router configuration', () => {
     expect(set.router.exploration).toBe(0);
   });
 });
+
+describe('OPENAI_REASONING_MODELS', () => {
+  const load = (value: string): readonly string[] =>
+    loadConfig({ envFile: false, env: { DD_TRACE_ENABLED: 'false', OPENAI_REASONING_MODELS: value } }).llm.openai
+      .reasoningModels;
+
+  it('is o1, o3, o4 and gpt-5 by default, a deduplicated list when set, and none with none', () => {
+    expect(loadConfig({ envFile: false, env: { DD_TRACE_ENABLED: 'false' } }).llm.openai.reasoningModels).toEqual([
+      'o1',
+      'o3',
+      'o4',
+      'gpt-5',
+    ]);
+    expect(load(' deepseek-r1 , o3,o3 ')).toEqual(['deepseek-r1', 'o3']);
+    expect(load('none')).toEqual([]);
+  });
+
+  it('refuses at boot what is not a list of model-name prefixes, naming the variable', () => {
+    expect(failure({ OPENAI_REASONING_MODELS: 'o1;o3' })).toMatch(/OPENAI_REASONING_MODELS.*comma-separated list/);
+  });
+});
