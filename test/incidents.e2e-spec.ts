@@ -264,6 +264,53 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     expect(list.entries.every((e) => e.incident_id !== null)).toBe(true);
   }, 30_000);
 
+  it('GET /incidents pages back with next_cursor: every row once, in order, while new incidents arrive; bad cursors are 400', async () => {
+    const service = await start();
+    interface Page {
+      count: number;
+      entries: { outbox_id: string; state: string }[];
+      next_cursor: string | null;
+    }
+    const page = async (query: string): Promise<Page> => {
+      const res = await fetch(`${service.url}/incidents?${query}`);
+      expect(res.status).toBe(200);
+      return (await res.json()) as Page;
+    };
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i += 1)
+      ids.push((await createIncident(service, alertBody(`Paging ${i}`))).body.incident.outbox_id);
+    const newestFirst = [...ids].reverse();
+
+    const first = await page('limit=2');
+    expect(first.entries.map((e) => e.outbox_id)).toEqual(newestFirst.slice(0, 2));
+    expect(first.next_cursor).toEqual(expect.any(String));
+    // An incident recorded between two pages shifts nothing: the next page goes on from the last row seen.
+    const newer = (await createIncident(service, alertBody('Paging new'))).body.incident.outbox_id;
+    const second = await page(`limit=2&cursor=${first.next_cursor}`);
+    expect(second.entries.map((e) => e.outbox_id)).toEqual(newestFirst.slice(2, 4));
+    const third = await page(`limit=2&cursor=${second.next_cursor}`);
+    expect(third.entries.map((e) => e.outbox_id)).toEqual(newestFirst.slice(4));
+    expect(third.next_cursor).toBeNull();
+    expect([first, second, third].flatMap((p) => p.entries.map((e) => e.outbox_id))).not.toContain(newer);
+    // With the state filter, and with a limit larger than what is left.
+    await until('all delivered', async () => ((await status(service)).outbox.delivered === 6 ? true : undefined));
+    const delivered = await page(`state=delivered&limit=200&cursor=${first.next_cursor}`);
+    expect(delivered.entries.map((e) => e.outbox_id)).toEqual(newestFirst.slice(2));
+    expect(delivered.next_cursor).toBeNull();
+    expect((await page('state=failed&limit=1')).next_cursor).toBeNull();
+
+    const forged = Buffer.from('o1:abc').toString('base64url');
+    for (const cursor of ['not-a-cursor!', '', forged, '123', 'x'.repeat(500)]) {
+      const res = await fetch(`${service.url}/incidents?cursor=${encodeURIComponent(cursor)}`);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(await res.json()).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        errors: [{ field: 'cursor', reason: expect.stringContaining('next_cursor') }],
+      });
+    }
+  }, 60_000);
+
   it('nothing lost or duplicated across a restart, a kill -9 while a call hangs, and a kill -9 after a lost answer', async () => {
     // This test's fake answers a search normally and then, once armed, loses the answers from there on: the next
     // request (the create that follows the search) runs in "Datadog" but its answer never arrives.

@@ -111,6 +111,28 @@ export function incidentOutboxContract(name: string, harness: () => IncidentOutb
       expect((await store.list({ limit: 200, state: 'delivered' })).every((e) => e.state === 'delivered')).toBe(true);
     });
 
+    it('pages back from a row (beforeSeq): pages neither skip nor repeat while new rows arrive, with the state filter', async () => {
+      const record = async (label: string, ms: number): Promise<string> => {
+        const a = alert(key(label), ms);
+        await store.recordAlert(a);
+        return a.outboxId;
+      };
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i += 1) ids.push(await record(`page-${i}`, i));
+      const first = await other.list({ limit: 2 });
+      expect(first.map((e) => e.id)).toEqual([ids[4], ids[3]]);
+      const newer = await record('page-new', 10);
+      const second = await other.list({ limit: 2, beforeSeq: first[1]!.seq });
+      expect(second.map((e) => e.id)).toEqual([ids[2], ids[1]]);
+      const third = await store.list({ limit: 2, beforeSeq: second[1]!.seq, state: 'pending' });
+      expect(third[0]!.id).toBe(ids[0]);
+      expect(third.every((e) => e.state === 'pending' && e.seq < second[1]!.seq)).toBe(true);
+      const older = (await store.list({ limit: 200, beforeSeq: first[1]!.seq })).map((e) => e.id);
+      expect(older).not.toContain(newer);
+      expect(older).not.toContain(ids[3]);
+      expect(older.slice(0, 3)).toEqual([ids[2], ids[1], ids[0]]);
+    });
+
     it('dedupes within the window (update rows, severity only raised), opens a new incident past it', async () => {
       const k = key('dedupe');
       const first = alert(k, 0, { severity: 'SEV-3' });

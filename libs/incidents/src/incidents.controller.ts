@@ -65,14 +65,17 @@ export class IncidentsController {
     return this.incidents.status();
   }
 
-  /** Outbox rows (creates and updates) with their Datadog incident when delivered, newest first. */
+  /**
+   * Outbox rows (creates and updates) with their Datadog incident when delivered, newest first, a page at a time:
+   * pass `next_cursor` back as `cursor` for the next (older) page.
+   */
   @Get()
   @RequireScope('read')
   @ApiOperation({ summary: 'List outbox rows and delivered incidents, newest first' })
   @ApiOkResponse({ type: ListIncidentsResponseDto })
   @ApiProblems('VALIDATION_FAILED', STORAGE_ERRORS.DATABASE_UNAVAILABLE)
   listIncidents(@Query() query: ListIncidentsQueryDto): Promise<ListIncidentsResponseDto> {
-    return this.incidents.list(query.limit ?? 50, query.state);
+    return this.incidents.list(query.limit ?? 50, query.state, query.cursor);
   }
 
   /**

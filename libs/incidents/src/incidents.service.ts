@@ -6,6 +6,7 @@ import { formatTags, MetricsPort } from '@app/telemetry';
 import { clip, dashboardName, type IncidentAlert, IncidentContentBuilder } from './content/incident-content';
 import type { CreateIncidentDto, CreateIncidentFromInsightDto } from './dto/create-incident.dto';
 import type { DatadogWebhookDto } from './dto/datadog-webhook.dto';
+import { decodeIncidentCursor, encodeIncidentCursor } from './dto/incident-cursor';
 import type {
   IncidentAnswerDto,
   IncidentsStatusDto,
@@ -202,10 +203,20 @@ export class IncidentsService {
     };
   }
 
-  /** `GET /incidents`: outbox rows, newest first. */
-  async list(limit: number, state: OutboxState | undefined): Promise<ListIncidentsResponseDto> {
-    const entries = await this.store.list({ limit, state });
-    return { count: entries.length, entries: entries.map(toEntryDto) };
+  /**
+   * `GET /incidents`: outbox rows, newest first, a page at a time. One row more than asked says whether there is an
+   * older page; its cursor is the last returned row's seq (keyset), so rows recorded meanwhile never shift the pages.
+   */
+  async list(limit: number, state: OutboxState | undefined, cursor?: string): Promise<ListIncidentsResponseDto> {
+    const beforeSeq = cursor === undefined ? undefined : decodeIncidentCursor(cursor);
+    const rows = await this.store.list({ limit: limit + 1, state, ...(beforeSeq === undefined ? {} : { beforeSeq }) });
+    const entries = rows.slice(0, limit);
+    const last = entries.at(-1);
+    return {
+      count: entries.length,
+      entries: entries.map(toEntryDto),
+      next_cursor: rows.length > limit && last ? encodeIncidentCursor(last.seq) : null,
+    };
   }
 
   private async record(

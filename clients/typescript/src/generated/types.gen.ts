@@ -1298,8 +1298,15 @@ export type InsightsWindowDto = {
 };
 
 export type ListIncidentsResponseDto = {
+    /**
+     * Entries on this page.
+     */
     count: number;
     entries: Array<OutboxEntryDto>;
+    /**
+     * Pass as `cursor` for the next (older) page; null on the last page.
+     */
+    next_cursor: string | null;
 };
 
 export type LivenessDto = {
@@ -2860,6 +2867,11 @@ export type ListIncidentsData = {
          * Rows returned, newest first (1..200, default 50).
          */
         limit?: number;
+        /**
+         * The `next_cursor` of the previous page: the rows older than that page's last one (keyset paging, stable while
+         * new incidents arrive). Pass the same `state` (and any `limit`). Opaque: never build one.
+         */
+        cursor?: string;
         /**
          * Only rows in this state.
          */

@@ -1,6 +1,8 @@
 import { IsIn, IsOptional, Max, Min } from 'class-validator';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ApiDateTime, ApiInteger, IsInteger, NumberFromText } from '@app/common';
 import type { IncidentSeverity } from '@app/datadog';
+import { IsIncidentCursor } from './incident-cursor';
 import { OUTBOX_STATES, type IncidentState, type OutboxKind, type OutboxState } from '../outbox/outbox.types';
 
 /** What a caller is told about the incident of a request. */
@@ -51,6 +53,14 @@ export class ListIncidentsQueryDto {
   @IsOptional()
   @IsIn(OUTBOX_STATES)
   state?: OutboxState;
+  /**
+   * The `next_cursor` of the previous page: the rows older than that page's last one (keyset paging, stable while
+   * new incidents arrive). Pass the same `state` (and any `limit`). Opaque: never build one.
+   */
+  @ApiPropertyOptional({ type: 'string', maxLength: 64 })
+  @IsOptional()
+  @IsIncidentCursor()
+  cursor?: string;
 }
 
 export class OutboxEntryDto {
@@ -86,9 +96,12 @@ export class OutboxEntryDto {
 }
 
 export class ListIncidentsResponseDto {
+  /** Entries on this page. */
   @ApiInteger()
   count!: number;
   entries!: OutboxEntryDto[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  next_cursor!: string | null;
 }
 
 export class OutboxCountsDto {

@@ -83,13 +83,19 @@ export const selectEntrySql = (p: Placeholder): string => `${ENTRY_SELECT} WHERE
 export const selectEntriesBySeqSql = (seqs: readonly number[]): string =>
   `${ENTRY_SELECT} WHERE o.seq IN (${seqs.map((s) => String(Math.trunc(s))).join(', ')}) ORDER BY o.seq`;
 
+/** Newest first (`seq` descending); `beforeSeq` pages back from a row (keyset: new rows do not shift the pages). */
 export function listEntriesSql(filter: ListFilter, p: Placeholder): { sql: string; params: Value[] } {
   const params: Value[] = [];
-  let where = '';
+  const conditions: string[] = [];
   if (filter.state !== undefined) {
     params.push(filter.state);
-    where = ` WHERE o.state = ${p(params.length)}`;
+    conditions.push(`o.state = ${p(params.length)}`);
   }
+  if (filter.beforeSeq !== undefined) {
+    params.push(filter.beforeSeq);
+    conditions.push(`o.seq < ${p(params.length)}`);
+  }
+  const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
   params.push(filter.limit);
   return { sql: `${ENTRY_SELECT}${where} ORDER BY o.seq DESC LIMIT ${p(params.length)}`, params };
 }

@@ -117,6 +117,8 @@ export interface OutboxStats {
 export interface ListFilter {
   limit: number;
   state?: OutboxState;
+  /** Only rows older than this one (`seq` below it): keyset paging, stable while new rows arrive. */
+  beforeSeq?: number;
 }
 
 /** What Datadog answered for a delivered row. */
