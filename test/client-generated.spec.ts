@@ -42,6 +42,12 @@ describe('the generated TypeScript client (clients/typescript)', () => {
     expect(same).toBe(true);
   });
 
+  it('types a nullable enum field as nullable: an incident row without its incident (LEFT JOIN) has incident_state null', () => {
+    const types = readFileSync(join(GENERATED, 'types.gen.ts'), 'utf8');
+    const outboxEntry = /export type OutboxEntryDto = \{([\s\S]*?)\n\};/.exec(types)?.[1] ?? '';
+    expect(outboxEntry).toMatch(/incident_state: [^;]*\| null;/);
+  });
+
   it('is exactly what the generator makes of that document today (else: npm run client:generate)', () => {
     const run = spawnSync(
       process.execPath,

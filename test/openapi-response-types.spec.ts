@@ -116,6 +116,24 @@ describe('response fields are typed as precisely as the service fills them', () 
     );
   });
 
+  it('lists null in the enum of every nullable field (OpenAPI 3.0: else null is not a value of it)', () => {
+    const wrong: string[] = [];
+    const nullable: string[] = [];
+    const visit = (node: unknown, where: string): void => {
+      if (!node || typeof node !== 'object') return;
+      const schema = node as { nullable?: unknown; enum?: unknown[] };
+      if (schema.nullable === true && Array.isArray(schema.enum)) {
+        nullable.push(where);
+        if (!schema.enum.includes(null)) wrong.push(where);
+      }
+      for (const [key, value] of Object.entries(node)) visit(value, `${where}.${key}`);
+    };
+    visit(DOCUMENT.components, 'components');
+    visit(DOCUMENT.paths, 'paths');
+    expect(wrong).toEqual([]);
+    expect(nullable).toContain('components.schemas.OutboxEntryDto.properties.incident_state');
+  });
+
   it('declares every count, and the problem status, `type: integer`', () => {
     const counts = [...properties].filter(
       ([where, p]) =>

@@ -101,9 +101,34 @@ export function createOpenApiDocument(app: INestApplication, config: AppConfig):
       }
     }
   }
+  nullableEnums(document);
   document.paths = sortKeys(document.paths);
   if (document.components?.schemas) document.components.schemas = sortKeys(document.components.schemas);
   return document;
+}
+
+/**
+ * A nullable field with an enum (`state!: IncidentState | null`): the Swagger plugin writes `nullable: true` beside an
+ * enum without `null`, and in OpenAPI 3.0 the enum wins (a validator refuses null, a generated client types the field
+ * as never null). `null` is added to every such enum, wherever it is (schemas, parameters, nested).
+ */
+function nullableEnums(document: OpenAPIObject): void {
+  const seen = new Set<unknown>();
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object' || seen.has(node)) return;
+    seen.add(node);
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item);
+      return;
+    }
+    const schema = node as { nullable?: unknown; enum?: unknown };
+    if (schema.nullable === true && Array.isArray(schema.enum) && !schema.enum.includes(null)) {
+      schema.enum = [...(schema.enum as unknown[]), null];
+    }
+    for (const value of Object.values(node)) visit(value);
+  };
+  visit(document.paths);
+  visit(document.components);
 }
 
 interface Operation {

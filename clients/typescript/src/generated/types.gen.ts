@@ -42,7 +42,7 @@ export type AnomalyAttributionResponseDto = {
      * none, low, medium, high or critical: from the relative change (error rate: its change in points), at most low
      * within the baseline's hourly variation, none for an improvement; null when there is no data.
      */
-    severity: 'none' | 'low' | 'high' | 'medium' | 'critical';
+    severity: 'none' | 'low' | 'high' | 'medium' | 'critical' | null;
     /**
      * 0..1: requests in the smaller window (n / (n + 30)) × significance against the baseline's hourly variation
      * (1 − e^(−|z|/3), 0.5 when unknown) × the primary cause's share of the change; null when there is no data.
@@ -1541,7 +1541,7 @@ export type OutboxEntryDto = {
     /**
      * The incident locally: open, resolved, superseded (a later alert opened a new one past the window), failed.
      */
-    incident_state: 'open' | 'resolved' | 'failed' | 'superseded';
+    incident_state: 'open' | 'resolved' | 'failed' | 'superseded' | null;
 };
 
 export type OutboxErrorDto = {
@@ -1585,7 +1585,7 @@ export type ProblemDetailsDto = {
      * FORBIDDEN: the scope the route (or a `simulate_*` drill) needs, which the key lacks; null for a route that
      * declares no access rule (refused to every key).
      */
-    requiredScope?: 'invoke' | 'read' | 'admin';
+    requiredScope?: 'invoke' | 'read' | 'admin' | null;
     /**
      * Seconds until a retry may succeed, as in `Retry-After`: on RATE_LIMITED, and on the failed LLM calls (null when
      * no retry time is known: UPSTREAM_TIMEOUT, UPSTREAM_ERROR).
