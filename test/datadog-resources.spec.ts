@@ -281,6 +281,43 @@ describe('npm run datadog:apply against a stand-in for the Datadog API', () => {
     expect(fake.writes()).toHaveLength(writesBefore);
   });
 
+  it('finds what is past the first page of a listing (dashboards, incident fields, monitors, SLOs): no duplicate on a rerun', async () => {
+    await apply(false);
+    // The org holds more of each kind than one page, listed before the ones the files made.
+    const crowd = (map: Map<string, Json>, n: number, clone: (original: Json, i: number) => [string, Json]): void => {
+      const originals = [...map];
+      map.clear();
+      const model = originals[0]![1];
+      for (let i = 0; i < n; i++) map.set(...clone(model, i));
+      for (const [id, value] of originals) map.set(id, value);
+    };
+    crowd(fake.dashboards, 150, (d, i) => {
+      const id = `zzz-${String(i).padStart(3, '0')}-zzz`;
+      return [id, { ...d, id, title: `Another team's dashboard ${i}` }];
+    });
+    crowd(fake.incidentFields, 250, (f, i) => {
+      const id = `00000000-0000-4000-9000-${String(i).padStart(12, '0')}`;
+      return [id, { ...f, id, attributes: { ...(f.attributes as Json), name: `another_field_${i}` } }];
+    });
+    // Names that contain a file's name: the API's name filter is a substring match.
+    const monitor = [...fake.monitors.values()].find((m) => m.type !== 'composite')!;
+    crowd(fake.monitors, 120, (_m, i) => [
+      String(900_000 + i),
+      { ...monitor, id: 900_000 + i, name: `${String(monitor.name)} copy ${i}` },
+    ]);
+    const slo = [...fake.slos.values()][0]!;
+    crowd(fake.slos, 1_100, (_s, i) => {
+      const id = `${i.toString(16)}ffffeeeeddddcccc`;
+      return [id, { ...slo, id, name: `${String(slo.name)} copy ${i}` }];
+    });
+    const writesBefore = fake.writes().length;
+
+    const second = await apply(false);
+    expect(second.filter((e) => e.action !== 'unchanged').map((e) => `${e.path}: ${e.action} ${e.detail}`)).toEqual([]);
+    expect(fake.writes()).toHaveLength(writesBefore);
+    expect(fake.dashboards.size).toBe(151);
+  }, 60_000);
+
   it('a changed file is one update of that resource, and only that one', async () => {
     await apply(false);
     work = mkdtempSync(join(tmpdir(), 'datadog-apply-'));

@@ -15,6 +15,20 @@ const ok = (body: unknown, status = 200): DatadogReply => ({ status, body });
 const notFound: DatadogReply = { status: 404, body: { errors: ['Not Found'] } };
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** A query parameter as a whole number, or the API's default when absent. */
+const intParam = (query: URLSearchParams, name: string, fallback: number): number => {
+  const value = query.get(name);
+  return value === null ? fallback : Number.parseInt(value, 10);
+};
+
+/**
+ * One page of a listing, as Datadog pages it (the API's default page sizes from its OpenAPI document): a client
+ * that reads the first page only misses what is past it.
+ */
+function pageOf<T>(items: T[], offset: number, size: number): T[] {
+  return items.slice(offset, offset + size);
+}
+
 /**
  * A stateful stand-in for the Datadog configuration API on top of `FakeDatadogApi`: monitors, SLOs, dashboards,
  * logs pipelines, synthetics, notebooks, workflows, on-call schedules and escalation policies, incident types and
@@ -105,7 +119,11 @@ export class FakeDatadogResources {
     };
     this.route('GET', '/api/v1/monitor', (req) => {
       const name = (req.query.get('name') ?? '').toLowerCase();
-      return ok([...this.monitors.values()].filter((m) => String(m.name).toLowerCase().includes(name)));
+      const matching = [...this.monitors.values()].filter((m) => String(m.name).toLowerCase().includes(name));
+      // page and page_size (no page: every monitor, as Datadog answers without them).
+      if (req.query.get('page') === null) return ok(matching);
+      const size = intParam(req.query, 'page_size', 100);
+      return ok(pageOf(matching, intParam(req.query, 'page', 0) * size, size));
     })
       .route('POST', '/api/v1/monitor', (req) => {
         const id = this.next();
@@ -135,7 +153,8 @@ export class FakeDatadogResources {
     });
     this.route('GET', '/api/v1/slo', (req) => {
       const query = (req.query.get('query') ?? '').toLowerCase();
-      return ok({ data: [...this.slos.values()].filter((s) => String(s.name).toLowerCase().includes(query)) });
+      const matching = [...this.slos.values()].filter((s) => String(s.name).toLowerCase().includes(query));
+      return ok({ data: pageOf(matching, intParam(req.query, 'offset', 0), intParam(req.query, 'limit', 1000)) });
     })
       .route('POST', '/api/v1/slo', (req) => {
         const id = `${this.next().toString(16)}aaaabbbbccccdddd`;
@@ -171,9 +190,14 @@ export class FakeDatadogResources {
         widgets: withWidgetIds(dashboard.widgets),
       };
     };
-    this.route('GET', '/api/v1/dashboard', () =>
+    // count (default 100) and start.
+    this.route('GET', '/api/v1/dashboard', (req) =>
       ok({
-        dashboards: [...this.dashboards.values()].map((d) => ({
+        dashboards: pageOf(
+          [...this.dashboards.values()],
+          intParam(req.query, 'start', 0),
+          intParam(req.query, 'count', 100),
+        ).map((d) => ({
           id: d.id,
           title: d.title,
           layout_type: d.layout_type,
@@ -452,9 +476,12 @@ export class FakeDatadogResources {
         ],
       }),
     )
-      .route('GET', '/api/v2/incidents/config/user-defined-fields', () =>
-        ok({ data: [...this.incidentFields.values()], meta: { offset: 0, size: this.incidentFields.size } }),
-      )
+      // page[size] and page[number] from 0.
+      .route('GET', '/api/v2/incidents/config/user-defined-fields', (req) => {
+        const size = intParam(req.query, 'page[size]', 100);
+        const offset = intParam(req.query, 'page[number]', 0) * size;
+        return ok({ data: pageOf([...this.incidentFields.values()], offset, size), meta: { offset, size } });
+      })
       .route('POST', '/api/v2/incidents/config/user-defined-fields', (req) => {
         const id = this.uuid();
         const created = field(id, record(record(req.body).data));

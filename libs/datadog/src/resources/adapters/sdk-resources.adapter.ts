@@ -29,6 +29,19 @@ function list(value: unknown): unknown[] {
   return Array.isArray(value) ? (value as unknown[]) : [];
 }
 
+/**
+ * The first item of a listing the SDK pages through (its `...WithPagination` generators ask for the next page while
+ * a page is full) that matches; at most `MAX_PAGES` pages are read.
+ */
+async function findPaged<T>(items: AsyncIterable<T>, match: (item: T) => boolean): Promise<T | undefined> {
+  let seen = 0;
+  for await (const item of items) {
+    if (match(item)) return item;
+    if (++seen >= MAX_PAGES * PAGE_SIZE) return undefined;
+  }
+  return undefined;
+}
+
 /** The payload with `data.id` set (v2 update requests name the resource in their body too). */
 function withDataId(payload: unknown, id: string): Json {
   const body = record(payload);
@@ -93,18 +106,26 @@ export class SdkResourcesAdapter extends DatadogResourcesPort {
     switch (kind) {
       case 'monitor': {
         const api = new sdk.v1.MonitorsApi(configuration);
-        const found = (await api.listMonitors({ name, pageSize: PAGE_SIZE })).find((m) => m.name === name);
+        const found = await findPaged(
+          api.listMonitorsWithPagination({ name, pageSize: PAGE_SIZE }),
+          (m) => m.name === name,
+        );
         return found?.id === undefined ? undefined : { id: String(found.id), comparable: json(found) };
       }
       case 'slo': {
         const api = new sdk.v1.ServiceLevelObjectivesApi(configuration);
-        const found = ((await api.listSLOs({ query: name, limit: PAGE_SIZE })).data ?? []).find((s) => s.name === name);
+        const found = await findPaged(
+          api.listSLOsWithPagination({ query: name, limit: PAGE_SIZE }),
+          (s) => s.name === name,
+        );
         return found?.id ? { id: found.id, comparable: json(found) } : undefined;
       }
       case 'dashboard': {
         const api = new sdk.v1.DashboardsApi(configuration);
-        const summaries = (await api.listDashboards({ filterShared: false })).dashboards ?? [];
-        const found = summaries.find((d) => d.title === name);
+        const found = await findPaged(
+          api.listDashboardsWithPagination({ filterShared: false, count: PAGE_SIZE }),
+          (d) => d.title === name,
+        );
         if (!found?.id) return undefined;
         return { id: found.id, comparable: json(await api.getDashboard({ dashboardId: found.id })) };
       }
@@ -171,11 +192,16 @@ export class SdkResourcesAdapter extends DatadogResourcesPort {
       }
       case 'incident-field': {
         const api = new sdk.v2.IncidentsApi(configuration);
-        const fields = (await api.listIncidentUserDefinedFields({ pageSize: PAGE_SIZE })).data ?? [];
-        const found = fields.find((f) => f.attributes?.name === name);
-        return found?.id
-          ? { id: found.id, comparable: toJson(sdk, 'v2', 'IncidentUserDefinedFieldResponse', { data: found }) }
-          : undefined;
+        // No `WithPagination` call in the SDK for these: page[number] from 0 while pages are full.
+        for (let pageNumber = 0; pageNumber < MAX_PAGES; pageNumber++) {
+          const fields = (await api.listIncidentUserDefinedFields({ pageSize: PAGE_SIZE, pageNumber })).data ?? [];
+          const found = fields.find((f) => f.attributes?.name === name);
+          if (found?.id) {
+            return { id: found.id, comparable: toJson(sdk, 'v2', 'IncidentUserDefinedFieldResponse', { data: found }) };
+          }
+          if (fields.length < PAGE_SIZE) return undefined;
+        }
+        return undefined;
       }
     }
   }
