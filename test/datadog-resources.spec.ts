@@ -281,7 +281,7 @@ describe('npm run datadog:apply against a stand-in for the Datadog API', () => {
     expect(fake.writes()).toHaveLength(writesBefore);
   });
 
-  it('finds what is past the first page of a listing (dashboards, incident fields, monitors, SLOs): no duplicate on a rerun', async () => {
+  it('finds what is past the first page of a listing (dashboards, incident fields, monitors, SLOs, notebooks): no duplicate on a rerun', async () => {
     await apply(false);
     // The org holds more of each kind than one page, listed before the ones the files made.
     const crowd = (map: Map<string, Json>, n: number, clone: (original: Json, i: number) => [string, Json]): void => {
@@ -309,6 +309,15 @@ describe('npm run datadog:apply against a stand-in for the Datadog API', () => {
     crowd(fake.slos, 1_100, (_s, i) => {
       const id = `${i.toString(16)}ffffeeeeddddcccc`;
       return [id, { ...slo, id, name: `${String(slo.name)} copy ${i}` }];
+    });
+    const notebook = [...fake.notebooks.values()][0]!;
+    crowd(fake.notebooks, 120, (_n, i) => {
+      const id = String(800_000 + i);
+      const attributes = {
+        ...(notebook.attributes as Json),
+        name: `${String((notebook.attributes as Json).name)} copy ${i}`,
+      };
+      return [id, { ...notebook, id: 800_000 + i, attributes }];
     });
     const writesBefore = fake.writes().length;
 

@@ -292,10 +292,12 @@ export class FakeDatadogResources {
     };
     this.route('GET', '/api/v1/notebooks', (req) => {
       const query = (req.query.get('query') ?? '').toLowerCase();
-      const data = [...this.notebooks.values()].filter((n) =>
+      const matching = [...this.notebooks.values()].filter((n) =>
         String(record(n.attributes).name).toLowerCase().includes(query),
       );
-      return ok({ data, meta: { page: { total_count: data.length, total_filtered_count: data.length } } });
+      // count (default 100) and start.
+      const data = pageOf(matching, intParam(req.query, 'start', 0), intParam(req.query, 'count', 100));
+      return ok({ data, meta: { page: { total_count: matching.length, total_filtered_count: matching.length } } });
     })
       .route('POST', '/api/v1/notebooks', (req) => {
         const id = this.next();

@@ -153,7 +153,8 @@ export class SdkResourcesAdapter extends DatadogResourcesPort {
       }
       case 'notebook': {
         const api = new sdk.v1.NotebooksApi(configuration);
-        const found = ((await api.listNotebooks({ query: name, includeCells: false })).data ?? []).find(
+        const found = await findPaged(
+          api.listNotebooksWithPagination({ query: name, includeCells: false, count: PAGE_SIZE }),
           (n) => n.attributes?.name === name,
         );
         if (found?.id === undefined) return undefined;
