@@ -1,6 +1,6 @@
 import { HOUR_MS } from '@app/common';
 import { BASELINES, baselineForecast, baselineUsable, MAX_HORIZON, MIN_HISTORY } from './forecast-features';
-import { confidenceOf, errorMetrics, intervalFromResiduals, naiveScale } from './forecast-accuracy';
+import { backtestReport, confidenceOf, naiveScale, rankOf } from './forecast-accuracy';
 import type { BaselineName, CostForecast, HourlySeries, MethodReport } from './forecast.types';
 
 /** EWMA smoothing factor when no trained card chose one. */
@@ -28,17 +28,15 @@ export function backtestBaseline(method: BaselineName, cost: readonly number[], 
   if (targetsWithSpend < MIN_BACKTEST_HOURS) return null;
   const actual: number[] = [];
   const predicted: number[] = [];
+  const origins: number[] = [];
   for (let o = from; o < n - 1; o++) {
     for (let h = 1; h <= MAX_HORIZON && o + h < n; h++) {
       actual.push(cost[o + h]!);
       predicted.push(baselineForecast(method, cost, o, h, alpha));
+      origins.push(o);
     }
   }
-  return {
-    method,
-    metrics: errorMetrics(actual, predicted, naiveScale(cost, 24)),
-    interval: intervalFromResiduals(actual, predicted),
-  };
+  return backtestReport(method, actual, predicted, origins, n - 1, naiveScale(cost, 24));
 }
 
 const pct = (mape: number): string => `${mape.toFixed(1)} %`;
@@ -69,7 +67,7 @@ export function baselineFromHistory(series: HourlySeries, hours: number, alpha: 
   const tested = usable
     .map((method) => ({ method, report: backtestBaseline(method, series.cost, alpha) }))
     .filter((t): t is { method: BaselineName; report: MethodReport } => t.report !== null)
-    .sort((a, b) => a.report.metrics.mape - b.report.metrics.mape);
+    .sort((a, b) => rankOf(a.report) - rankOf(b.report));
   const best = tested[0];
   const method: BaselineName = best?.method ?? (usable.includes('seasonal_naive_24') ? 'seasonal_naive_24' : 'ewma');
   const report = best?.report ?? null;

@@ -208,11 +208,28 @@ export function writeFeatures(
   return expected(target);
 }
 
-/** EWMA level of the cost up to and including `origin`. */
+/**
+ * Upper quantile the EWMA's inputs are winsorised at, within its window: a burst of a few hours is capped at the
+ * window's 95th percentile. Unwinsorised, one $100 hour among $0.1 hours (under 168 h of history) set EWMA's
+ * forecast to 11–225 times the actuals for days. Zeros are kept (an outage's empty hours are real).
+ */
+export const EWMA_WINSOR_QUANTILE = 0.95;
+
+let ewmaMemo: { cost: readonly number[]; origin: number; alpha: number; level: number } | null = null;
+
+/** EWMA level of the cost up to and including `origin`, its inputs winsorised at EWMA_WINSOR_QUANTILE. */
 export function ewmaAt(cost: readonly number[], origin: number, alpha: number): number {
+  // A backtest asks for every horizon of one origin in turn: the same level.
+  if (ewmaMemo && ewmaMemo.cost === cost && ewmaMemo.origin === origin && ewmaMemo.alpha === alpha)
+    return ewmaMemo.level;
   const from = Math.max(0, origin - Math.ceil(10 / alpha));
-  let level = cost[from]!;
-  for (let i = from + 1; i <= origin; i++) level = alpha * cost[i]! + (1 - alpha) * level;
+  const sorted = cost.slice(from, origin + 1).sort((a, b) => a - b);
+  const pos = (sorted.length - 1) * EWMA_WINSOR_QUANTILE;
+  const lo = Math.floor(pos);
+  const cap = sorted[lo]! + (sorted[Math.ceil(pos)]! - sorted[lo]!) * (pos - lo);
+  let level = Math.min(cap, cost[from]!);
+  for (let i = from + 1; i <= origin; i++) level = alpha * Math.min(cap, cost[i]!) + (1 - alpha) * level;
+  ewmaMemo = { cost, origin, alpha, level };
   return level;
 }
 

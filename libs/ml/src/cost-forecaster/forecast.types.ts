@@ -37,6 +37,11 @@ export interface MethodReport {
   method: ForecastMethod;
   metrics: ErrorMetrics;
   interval: IntervalSpec;
+  /**
+   * A backtest on the serving history: the MAPE over all its forecasts, which ranks the methods (`metrics.mape`,
+   * the confidence's, is the larger of it and the MAPE of the forecasts from the last day of origins).
+   */
+  rankMape?: number;
 }
 
 /** `models/cost-forecaster/card.json`. */

@@ -1,5 +1,5 @@
 import { MIN_BACKTEST_HOURS } from './baseline-forecast';
-import { errorMetrics, intervalFromResiduals, naiveScale } from './forecast-accuracy';
+import { backtestReport, naiveScale, rankOf } from './forecast-accuracy';
 import {
   BASELINES,
   baselineForecast,
@@ -74,11 +74,8 @@ export function backtestOnHistory(
   const rows = origins.length;
   const actual = origins.map((o, r) => cost[o + horizons[r]!]!);
   const scale = naiveScale(cost, 24);
-  const report = (method: MethodReport['method'], predicted: number[]): MethodReport => ({
-    method,
-    metrics: errorMetrics(actual, predicted, scale),
-    interval: intervalFromResiduals(actual, predicted),
-  });
+  const report = (method: MethodReport['method'], predicted: number[]): MethodReport =>
+    backtestReport(method, actual, predicted, origins, n - 1, scale);
 
   const reports: MethodReport[] = [];
   if (model) {
@@ -97,6 +94,6 @@ export function backtestOnHistory(
       ),
     );
   }
-  reports.sort((a, b) => a.metrics.mape - b.metrics.mape);
+  reports.sort((a, b) => rankOf(a) - rankOf(b));
   return { origins: n - 1 - first, forecasts: rows, reports };
 }
