@@ -215,12 +215,13 @@ export function writeFeatures(
  */
 export const EWMA_WINSOR_QUANTILE = 0.95;
 
-let ewmaMemo: { cost: readonly number[]; origin: number; alpha: number; level: number } | null = null;
+let ewmaMemo: { cost: readonly number[]; origin: number; at: number; alpha: number; level: number } | null = null;
 
 /** EWMA level of the cost up to and including `origin`, its inputs winsorised at EWMA_WINSOR_QUANTILE. */
 export function ewmaAt(cost: readonly number[], origin: number, alpha: number): number {
-  // A backtest asks for every horizon of one origin in turn: the same level.
-  if (ewmaMemo && ewmaMemo.cost === cost && ewmaMemo.origin === origin && ewmaMemo.alpha === alpha)
+  // A backtest asks for every horizon of one origin in turn: the same level (the origin's own value is compared
+  // too, in case the caller's array changed in place).
+  if (ewmaMemo?.cost === cost && ewmaMemo.origin === origin && ewmaMemo.at === cost[origin] && ewmaMemo.alpha === alpha)
     return ewmaMemo.level;
   const from = Math.max(0, origin - Math.ceil(10 / alpha));
   const sorted = cost.slice(from, origin + 1).sort((a, b) => a - b);
@@ -229,7 +230,7 @@ export function ewmaAt(cost: readonly number[], origin: number, alpha: number): 
   const cap = sorted[lo]! + (sorted[Math.ceil(pos)]! - sorted[lo]!) * (pos - lo);
   let level = Math.min(cap, cost[from]!);
   for (let i = from + 1; i <= origin; i++) level = alpha * Math.min(cap, cost[i]!) + (1 - alpha) * level;
-  ewmaMemo = { cost, origin, alpha, level };
+  ewmaMemo = { cost, origin, at: cost[origin]!, alpha, level };
   return level;
 }
 
