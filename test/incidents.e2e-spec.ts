@@ -480,7 +480,12 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     );
     // Its Recovered never came; the monitor fires again.
     expect((await hook({ ...payload, id: '903', date: '1767229200000' })).action).toBe('opened');
-    await until('old incident resolved', () => (state.fieldValue(old, 'state') === 'resolved' ? true : undefined));
+    // Resolved, then its "Continued in" attachment: two requests to Datadog, the second after the first's answer.
+    await until('old incident resolved, naming the new one', () =>
+      state.fieldValue(old, 'state') === 'resolved' && old.attachments.some((a) => a.title === 'Continued in')
+        ? true
+        : undefined,
+    );
     expect(state.incidents).toHaveLength(2);
     const next = state.incidents[1]!;
     expect(state.fieldValue(next, 'state')).toBe('active');
