@@ -10,6 +10,7 @@ import {
   handleClientError,
   JSON_MEDIA_TYPE,
   markCutAtShutdown,
+  sayLastWords,
   badHostHeader,
   parseJsonBody,
   routeJsonBodyLimits,
@@ -192,6 +193,9 @@ function removeOnClose(
     });
 }
 
+/** How long the streams cut at shutdown have to write their last event before their connections close. */
+const LAST_WORDS_MS = 1000;
+
 /** The drain of the HTTP server at shutdown: begun on the first stop signal; `cutNow` ends its grace early. */
 interface Drain {
   readonly graceMs: number;
@@ -206,7 +210,7 @@ interface Drain {
  * on a busy keep-alive connection gets 503, and in-flight ones finish. Responses sent from then on carry
  * `Connection: close`, so keep-alive clients do not hold the server open; connections still open after
  * SHUTDOWN_GRACE_MS are cut (their calls are still recorded, as aborted by the shutdown, 503: CallBookkeeping waits
- * for them).
+ * for them); a stream among them first ends with an error event saying the server is shutting down.
  */
 function drainOnShutdown(app: NestFastifyApplication, graceMs: number): Drain {
   const fastify = app.getHttpAdapter().getInstance();
@@ -227,7 +231,18 @@ function drainOnShutdown(app: NestFastifyApplication, graceMs: number): Drain {
     if (grace) clearTimeout(grace);
     const cut = open.size;
     markCutAtShutdown(open);
-    fastify.server.closeAllConnections();
+    // A stream still open says why it ends (its last event: the server is shutting down) before its connection is
+    // cut; a client that reads nothing does not hold the stop for more than LAST_WORDS_MS.
+    const said = sayLastWords(open);
+    if (said.length === 0) fastify.server.closeAllConnections();
+    else {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, LAST_WORDS_MS)));
+      void Promise.race([Promise.all(said), bound]).then(() => {
+        clearTimeout(timer);
+        fastify.server.closeAllConnections();
+      });
+    }
     return cut;
   };
   return {

@@ -81,6 +81,11 @@ export interface LlmCallInput {
    * the line of a stream its client abandons is the call's, with them.
    */
   requestLine?: HttpLogFields;
+  /**
+   * A stream's call has its prompt id (admitted, before the provider is asked): the HTTP layer names the call by it
+   * before its first event (a response begun early, the error event of a shutdown).
+   */
+  onPromptId?: (promptId: string) => void;
 }
 
 export interface LlmCallResult {

@@ -19,7 +19,7 @@ import { LlmCallInstrumentation } from './instrumentation/llm-call.instrumentati
 import type { LlmCallInput } from './llm-call.types';
 import { errorEvent, LlmEndpointsService } from './llm-endpoints.service';
 import { SseResponses, type SseRequestLike } from './sse-body';
-import { LLM_ERRORS } from './llm.errors';
+import { LLM_ERRORS, shuttingDownError } from './llm.errors';
 
 const LLM_PROBLEMS = [
   'VALIDATION_FAILED',
@@ -145,13 +145,18 @@ export class LlmController {
       // A stream its client abandons after the headers went out gets the call's line too, with these fields (499).
       input.requestLine = http;
       const problem = (error: unknown): Problem => buildProblem(error, problemContext).body;
+      let promptId: string | undefined;
+      input.onPromptId = (id) => (promptId = id);
       const started = this.endpoints.answerStream(input, {
         problem,
         answered: (result) => {
           if (http) this.callLog.answeredRequest(result.promptId, http);
         },
       });
-      const file = await this.sse.open(request, started, (error) => errorEvent(problem(error)));
+      const file = await this.sse.open(request, started, {
+        failure: (error) => errorEvent(problem(error)),
+        shuttingDown: () => errorEvent(problem(shuttingDownError(promptId))),
+      });
       file.getStream().once('close', dispose);
       return file;
     } catch (error) {

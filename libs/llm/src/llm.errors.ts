@@ -33,7 +33,22 @@ export const LLM_ERRORS = defineErrorCodes({
   FAULT_DRILL_UNAVAILABLE: { status: 409, title: 'Fault drill unavailable' },
   /** The client closed the connection before the answer was complete (nginx's 499: nobody reads the answer). */
   CLIENT_CLOSED_REQUEST: { status: 499, title: 'Client closed request' },
+  /**
+   * The last event of a stream still open when the server's shutdown cut it (SHUTDOWN_GRACE_MS ran out): `promptId`
+   * names its call (recorded `aborted`, `shutdown`); another instance can take the retry.
+   */
+  SERVER_SHUTTING_DOWN: { status: 503, title: 'Server shutting down' },
 });
+
+/** The error of a stream the server's shutdown cuts (its last event, SERVER_SHUTTING_DOWN), naming its call. */
+export function shuttingDownError(promptId: string | undefined): DomainError {
+  return new DomainError(
+    LLM_ERRORS.SERVER_SHUTTING_DOWN,
+    'The server is shutting down: this stream was cut when SHUTDOWN_GRACE_MS ran out, before its answer was complete; retry it',
+    { ...(promptId !== undefined ? { promptId } : {}), retryAfterSeconds: 1 },
+    { 'retry-after': '1' },
+  );
+}
 
 /** The codes a failed call is answered with. */
 const CALL_FAILURES = {

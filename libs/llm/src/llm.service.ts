@@ -71,6 +71,7 @@ export class LlmService {
   async stream(raw: LlmCallInput): Promise<LlmStream> {
     const ctx = await this.contexts.open(raw);
     const recorded = this.bookkeeping.opened();
+    raw.onPromptId?.(ctx.promptId);
     // The workflow span lasts until the stream ends (`iterate`), not until its first event.
     return this.spans.run(ctx, async (span) => {
       let outcome: ChainOutcome<StreamedAnswer>;

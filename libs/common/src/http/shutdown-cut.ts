@@ -32,3 +32,27 @@ export function connectionClosedReason(socket: object): DOMException {
 export function isCutAtShutdown(reason: unknown): boolean {
   return typeof reason === 'object' && reason !== null && cutReasons.has(reason);
 }
+
+/**
+ * What a response still says before the shutdown cuts its connection (a stream's last event: the server is shutting
+ * down), registered per socket; settles once said (or never, for a client that reads nothing: create-app's drain
+ * bounds the wait).
+ */
+type LastWords = () => Promise<void>;
+const lastWords = new WeakMap<object, Set<LastWords>>();
+
+/** Registers `words` to be said on `socket` before the shutdown cuts it; returns its removal. */
+export function beforeCutAtShutdown(socket: object, words: LastWords): () => void {
+  let registered = lastWords.get(socket);
+  if (!registered) lastWords.set(socket, (registered = new Set()));
+  registered.add(words);
+  return () => registered.delete(words);
+}
+
+/** Says the last words registered on `sockets` (about to be cut); what settles when they are said. */
+export function sayLastWords(sockets: Iterable<object>): Promise<void>[] {
+  const said: Promise<void>[] = [];
+  for (const socket of sockets)
+    for (const words of lastWords.get(socket) ?? []) said.push(words().catch(() => undefined));
+  return said;
+}

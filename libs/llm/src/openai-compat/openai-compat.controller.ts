@@ -38,6 +38,7 @@ import { RequestTelemetry } from '@app/telemetry';
 import { clientAbortSignal, type RawRequestLike } from '../client-abort';
 import { LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
 import { LlmEndpointsService } from '../llm-endpoints.service';
+import { shuttingDownError } from '../llm.errors';
 import { LlmService } from '../llm.service';
 import { LlmProvider } from '../ports/llm-provider.port';
 import { SseResponses, type SseRequestLike } from '../sse-body';
@@ -183,8 +184,10 @@ export class OpenAiCompatController implements OnModuleInit {
       const failure = (error: unknown): OpenAiErrorDto =>
         toOpenAiError(error, buildProblem(error, problemContext)).body;
       // Headers go out with the first event, or, for a model slower than the keep-alive interval, before it: then
-      // without the prompt id and the model, not known yet (the chunks carry them).
+      // with the prompt id (the call has one once admitted) but without the model, not known yet (the chunks carry it).
       let late = false;
+      let promptId: string | undefined;
+      call.input.onPromptId = (id) => (promptId = id);
       const started = this.llm.stream(call.input).then((stream) => {
         if (!late) {
           const headers = streamHeaders(stream, this.provider.name, this.provider.simulated);
@@ -200,16 +203,20 @@ export class OpenAiCompatController implements OnModuleInit {
           },
         });
       });
-      const file = await this.sse.open(
-        request,
-        started,
-        (error) => `data: ${JSON.stringify(failure(openAiRefusal(error)))}\n\n`,
-        () => {
+      const file = await this.sse.open(request, started, {
+        failure: (error) => `data: ${JSON.stringify(failure(openAiRefusal(error)))}\n\n`,
+        shuttingDown: () => `data: ${JSON.stringify(failure(shuttingDownError(promptId)))}\n\n`,
+        onLate: () => {
           late = true;
+          // A call recorded in the ledger is named by its prompt id, even if it fails before its first token.
+          if (promptId !== undefined) {
+            reply.header('x-request-id', promptId);
+            reply.header('x-control-plane-prompt-id', promptId);
+          }
           reply.header('x-control-plane-provider', this.provider.name);
           reply.header('x-control-plane-simulated', String(this.provider.simulated));
         },
-      );
+      });
       file.getStream().once('close', dispose);
       streaming = true;
       return file;
