@@ -211,3 +211,93 @@ describe('graceful stop: a second signal while stopping', () => {
     ]);
   }, 30_000);
 });
+
+/**
+ * A stream still open when SHUTDOWN_GRACE_MS runs out does not just stop: its last event says the server is shutting
+ * down (503-like, retryable, naming its call by its prompt id), in its surface's error shape, then it closes; its
+ * call is recorded once, as cut by the shutdown. It used to be cut mid-stream with no reason (curl exit 18).
+ */
+describe('graceful stop: streams cut by the grace period', () => {
+  let dataDir: string;
+  let service: ServiceProcess;
+
+  beforeEach(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'lrcp-graceful-streams-'));
+    service = await new ServiceProcess({
+      DATA_DIR: dataDir,
+      SIM_LATENCY_MEDIAN_MS: '20000',
+      SIM_LATENCY_SIGMA: '0.01',
+      // The responses begin before the first token: the shutdown finds them open, headers sent.
+      SSE_KEEPALIVE_MS: '200',
+      SHUTDOWN_GRACE_MS: '1000',
+      LEDGER_FLUSH_MS: '60000',
+    }).start();
+  });
+
+  afterEach(async () => {
+    await service?.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const open = (path: string, body: unknown): Promise<Response> =>
+    fetch(`${service.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify(body),
+    });
+  /** The body's text, or `cut` if the connection closed before it ended. */
+  const text = (response: Response): Promise<string> => response.text().catch(() => 'cut');
+  const blocks = (body: string): string[] => body.split('\n\n').filter((b) => b !== '');
+
+  it('ends each stream with an error event naming its call, then records it as cut by the shutdown', async () => {
+    const reason = await open('/reason', { prompt: 'A slow stream: why is the sea salty?' });
+    const chat = await open('/v1/chat/completions', {
+      model: 'gemini-2.5-flash',
+      stream: true,
+      messages: [{ role: 'user', content: 'A slow stream: why is the sky blue?' }],
+    });
+    expect([reason.status, chat.status]).toEqual([200, 200]);
+    const bodies = Promise.all([text(reason), text(chat)]);
+    expect(await service.stop()).toBe(143);
+    const [reasonText, chatText] = await bodies;
+
+    const db = new DatabaseSync(join(dataDir, 'ledger.sqlite'), { readOnly: true });
+    let rows: { prompt_id: string; status: string; error_type: string; endpoint: string }[];
+    try {
+      rows = db.prepare('SELECT prompt_id, status, error_type, endpoint FROM usage_records').all() as typeof rows;
+    } finally {
+      db.close();
+    }
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row).toMatchObject({ status: 'aborted', error_type: 'shutdown' });
+    const idOf = (endpoint: string): string => rows.find((r) => r.endpoint === endpoint)!.prompt_id;
+
+    // /reason: the problem+json error event.
+    expect(reasonText).not.toBe('cut');
+    const last = blocks(reasonText).at(-1)!;
+    expect(last).toMatch(/^event: error\n/);
+    expect(JSON.parse(last.split('data: ')[1]!)).toMatchObject({
+      status: 503,
+      code: 'SERVER_SHUTTING_DOWN',
+      instance: '/reason',
+      promptId: idOf('reason'),
+      retryAfterSeconds: 1,
+    });
+
+    // /v1: OpenAI's error chunk (the SDK raises it), the call named by the 200's headers.
+    expect(chatText).not.toBe('cut');
+    const chunks = blocks(chatText);
+    expect(chunks).not.toContain('data: [DONE]');
+    expect(JSON.parse(chunks.at(-1)!.slice('data: '.length))).toEqual({
+      error: {
+        message: expect.stringMatching(/shutting down/),
+        type: 'server_error',
+        param: null,
+        code: 'server_shutting_down',
+      },
+    });
+    expect(chat.headers.get('x-control-plane-prompt-id')).toBe(idOf('chat'));
+
+    expect(service.logs().filter((l) => l.message === 'llm call cut by the server shutting down')).toHaveLength(2);
+  }, 60_000);
+});

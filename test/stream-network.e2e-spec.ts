@@ -138,6 +138,34 @@ describe('streams under network conditions (built service, loopback upstream)', 
     expect(failed.filter((l) => l.endpoint === 'chat')).toHaveLength(1);
   }, 30_000);
 
+  it('names a /v1 stream that fails before its first token, after its 200 began, by its prompt id', async () => {
+    const before = service.stdout.length;
+    upstream.enqueue({ type: 'error', status: 500, delayMs: 800 });
+    const response = await fetch(`${service.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        stream: true,
+        messages: [{ role: 'user', content: 'Think hard, then fail.' }],
+      }),
+    });
+    expect(response.status).toBe(200);
+    const events = blocks(await response.text());
+    expect(events[0]).toBe(': ping');
+    expect(events.at(-1)).toMatch(/^data: \{"error":/);
+    // The 200 went out before the call failed: its headers are what names the call (docs/openai-compat.md).
+    const promptId = response.headers.get('x-control-plane-prompt-id');
+    expect(promptId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.headers.get('x-request-id')).toBe(promptId);
+    const failed = await service.waitForLog(
+      (l) => l.message === 'llm call failed' && l.endpoint === 'chat',
+      10_000,
+      before,
+    );
+    expect(failed.prompt_id).toBe(promptId);
+  }, 30_000);
+
   it('cuts a client that stops reading (write timeout): 499 client_abort, recorded with what it streamed', async () => {
     const before = service.stdout.length;
     // 7 MB of answer, sent as fast as the service reads it: more than the socket buffers between the service and

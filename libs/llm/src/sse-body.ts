@@ -242,7 +242,7 @@ export class SseResponses {
     const first = await settledWithin(started, keepAliveMs);
     if (!first) endings.onLate?.();
     const socket = request.raw.socket;
-    const body = new SseBody(first ? first.value : afterStart(started, endings.failure), {
+    const body = new SseBody(first ? first.value : afterStart(started, (error) => endings.failure(error)), {
       keepAliveMs,
       writeTimeoutMs,
       onWriteTimeout: () => {
