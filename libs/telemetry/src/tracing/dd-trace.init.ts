@@ -3,7 +3,7 @@ import type Tracer from 'dd-trace';
 // Deep on purpose: this file runs before dd-trace starts, and the barrel of common loads Nest (instrument.ts).
 // eslint-disable-next-line boundaries/lib-imports
 import { CUT_AT_SHUTDOWN_STATUS, cutAtShutdown } from '../../../common/src/http/shutdown-cut';
-import { silenceLlmObsTelemetry } from './dd-trace-internals';
+import { boundAgentQueue, silenceLlmObsTelemetry } from './dd-trace-internals';
 
 /**
  * The dd-trace integrations kept on. Each adds information no other span gives: the HTTP server span
@@ -15,6 +15,15 @@ import { silenceLlmObsTelemetry } from './dd-trace-internals';
 export const ENABLED_INTEGRATIONS = ['http', 'pino'] as const;
 
 let initialised = false;
+
+/**
+ * At most this many exporter payloads wait for dd-trace's one connection to the agent; newer ones are dropped
+ * (`boundAgentQueue`). A reachable agent answers in milliseconds and the queue holds 0-3 (the three writers flush
+ * together); an agent that accepts connections and never answers releases one request every 2-5 s while 2-3 a second
+ * come: unbounded, 230 waited after 100 s and the count grew until dd-trace's 64 MiB of payloads. 32 is about 12 s of
+ * exports.
+ */
+export const AGENT_QUEUE_MAX = 32;
 
 /** The status of a request whose client closed the connection before the answer (nginx's convention). */
 const CLIENT_CLOSED_REQUEST = 499;
@@ -164,6 +173,8 @@ export function initTracing(config: AppConfig, options: { registerEsmHooks?: boo
   // LLM Observability counts its spans, annotations and evaluations into instrumentation-telemetry counters even when
   // that telemetry is off: 3.7 % of the CPU under load for counters nobody sends (dd-trace-internals.ts).
   if (process.env.DD_INSTRUMENTATION_TELEMETRY_ENABLED === 'false') silenceLlmObsTelemetry();
+  // A trace agent that accepts connections and never answers: what waits for it is bounded (dd-trace-internals.ts).
+  boundAgentQueue(AGENT_QUEUE_MAX);
   for (const integration of ENABLED_INTEGRATIONS) {
     if (integration === 'http') tracer.use('http', { server: { hooks: { request: finishServerSpan } }, client: false });
     else tracer.use(integration);
