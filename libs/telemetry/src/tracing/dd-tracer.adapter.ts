@@ -16,7 +16,7 @@ import type {
   TracerStatus,
   WorkflowSpanOptions,
 } from './tracer.port';
-import { canDropLlmObsEvents, dropLlmObsEvent, spanClock } from './dd-trace-internals';
+import { canDropLlmObsEvents, dropLlmObsEvent, exporterQueueDrops, spanClock } from './dd-trace-internals';
 import { sanitizeServerUrls } from './dd-trace.init';
 import { NOOP_SPAN, TracerPort } from './tracer.port';
 
@@ -137,7 +137,16 @@ export class DdTracerAdapter extends TracerPort {
   probeAgent(): Promise<AgentProbe> {
     const now = Date.now();
     if (this.probe && now - this.probe.at < AGENT_PROBE_CACHE_MS) return this.probe.result;
-    const result = getInfo(this.config.tracing.agentUrl);
+    // The payloads dropped because the agent did not take them (boundAgentQueue): said on the check's detail.
+    const result = getInfo(this.config.tracing.agentUrl).then((probe) => {
+      const dropped = exporterQueueDrops();
+      return dropped > 0
+        ? {
+            ...probe,
+            detail: `${probe.detail}; ${dropped} export payloads dropped since start: the agent did not take them`,
+          }
+        : probe;
+    });
     this.probe = { at: now, result };
     return result;
   }
