@@ -38,6 +38,8 @@ const OUTBOUND: Record<string, string> = {
   'libs/ml/src/embeddings/genai-embeddings.adapter.ts': 'Vertex AI / Gemini embeddings (LLM_BASE_URL, config)',
   'libs/ml/src/embeddings/openai-embeddings.adapter.ts': 'LLM_BASE_URL / OPENAI_BASE_URL embeddings (config)',
   'libs/ml/src/pii/pii-detector.ts': 'no I/O: imports isIP from node:net',
+  'libs/security/src/access-policy.ts':
+    'no I/O: imports isIP from node:net (an anonymous caller counted by its IPv6 /64)',
   'libs/telemetry/src/metrics/statsd-metrics.adapter.ts': 'DogStatsD at DD_AGENT_HOST:DD_DOGSTATSD_PORT (config)',
   'libs/telemetry/src/tracing/dd-tracer.adapter.ts': 'Datadog agent /info at DD_TRACE_AGENT_URL (config)',
 };
