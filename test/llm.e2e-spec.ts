@@ -466,6 +466,13 @@ describe('one error contract: the SSE error event and the JSON error response co
     expect(Object.keys(viaSse)).toEqual(Object.keys(viaJson));
     expect(viaSse).toMatchObject({ provider: 'gemini', errorType: 'server', lastUpstreamStatus: 500 });
     expect(viaSse.detail).toMatch(/^stream failed after the first token: /);
+    // The stream's request span keeps the 200 its client saw, and is an error all the same, with the event's code:
+    // APM's error rate of POST /qa counts it.
+    const streamed = await agent.waitForSpan(
+      (s) => s.name === 'web.request' && s.meta['http.status_code'] === '200' && s.meta['error.type'] !== undefined,
+    );
+    expect(streamed.error).toBe(1);
+    expect(streamed.meta['error.type']).toBe('UPSTREAM_ERROR');
   });
 });
 

@@ -16,6 +16,7 @@ export * from './http/undici-fetch';
 export * from './http/upstream-connection.error';
 export * from './http/host-header';
 export * from './http/shutdown-cut';
+export * from './http/stream-failure';
 export * from './text/sanitize';
 export * from './text/text-redactor';
 export * from './text/truncate';

@@ -6,6 +6,7 @@ import {
   prefersEventStream,
   type Problem,
   problemInstance,
+  markStreamFailed,
   RequireScope,
   requestPrincipal,
   TraceIdProvider,
@@ -144,7 +145,12 @@ export class LlmController {
       const http = this.requests.handOffLogLine(request, CALL_LOG_LINE);
       // A stream its client abandons after the headers went out gets the call's line too, with these fields (499).
       input.requestLine = http;
-      const problem = (error: unknown): Problem => buildProblem(error, problemContext).body;
+      // Each error event also marks the request: its server span is then an error, though its status is 200.
+      const problem = (error: unknown): Problem => {
+        const body = buildProblem(error, problemContext).body;
+        markStreamFailed(request.raw, body.code);
+        return body;
+      };
       let promptId: string | undefined;
       input.onPromptId = (id) => (promptId = id);
       const started = this.endpoints.answerStream(input, {

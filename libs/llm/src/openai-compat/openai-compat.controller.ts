@@ -30,6 +30,7 @@ import {
   ErrorRenderers,
   JsonBodyLimit,
   problemInstance,
+  markStreamFailed,
   RequireScope,
   requestPrincipal,
   TraceIdProvider,
@@ -181,8 +182,12 @@ export class OpenAiCompatController implements OnModuleInit {
       const problemContext = { instance: problemInstance(request.url), traceId: this.traceIds?.currentTraceId() };
       const http = this.requests.handOffLogLine(request, CALL_LOG_LINE);
       call.input.requestLine = http;
-      const failure = (error: unknown): OpenAiErrorDto =>
-        toOpenAiError(error, buildProblem(error, problemContext)).body;
+      // Each error event also marks the request: its server span is then an error, though its status is 200.
+      const failure = (error: unknown): OpenAiErrorDto => {
+        const problem = buildProblem(error, problemContext);
+        markStreamFailed(request.raw, problem.body.code);
+        return toOpenAiError(error, problem).body;
+      };
       // Headers go out with the first event, or, for a model slower than the keep-alive interval, before it: then
       // with the prompt id (the call has one once admitted) but without the model, not known yet (the chunks carry it).
       let late = false;

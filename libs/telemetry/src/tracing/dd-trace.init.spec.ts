@@ -1,4 +1,4 @@
-import { markCutAtShutdown } from '@app/common';
+import { markCutAtShutdown, markStreamFailed } from '@app/common';
 import { finishServerSpan } from './dd-trace.init';
 
 /** A server span as the hook sees it: tags set so far, read back through its context. */
@@ -43,6 +43,18 @@ describe('finishServerSpan (the http server span as it ends)', () => {
       },
     );
     expect(span.tags).toMatchObject({ 'http.status_code': '503', error: true });
+  });
+
+  it('flags a stream that failed after its 200 went out as an error, with its error event code; its status stays', () => {
+    const req = { method: 'POST', socket: {} };
+    markStreamFailed(req, 'UPSTREAM_ERROR');
+    const span = serverSpan({ 'http.route': '/qa', 'http.status_code': 200 });
+    finishServerSpan(span as unknown as HookSpan, req, { statusCode: 200, writableFinished: true });
+    expect(span.tags).toMatchObject({ 'http.status_code': 200, error: true, 'error.type': 'UPSTREAM_ERROR' });
+    // Another request on the same connection is not marked.
+    const next = serverSpan({ 'http.route': '/qa', 'http.status_code': 200 });
+    finishServerSpan(next as unknown as HookSpan, { method: 'POST', socket: req.socket }, { statusCode: 200 });
+    expect(next.tags.error).toBeUndefined();
   });
 
   it('leaves a complete response its status, and names an unrouted one after it', () => {

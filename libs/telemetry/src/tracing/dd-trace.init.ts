@@ -3,6 +3,8 @@ import type Tracer from 'dd-trace';
 // Deep on purpose: this file runs before dd-trace starts, and the barrel of common loads Nest (instrument.ts).
 // eslint-disable-next-line boundaries/lib-imports
 import { CUT_AT_SHUTDOWN_STATUS, cutAtShutdown } from '../../../common/src/http/shutdown-cut';
+// eslint-disable-next-line boundaries/lib-imports
+import { streamFailure } from '../../../common/src/http/stream-failure';
 import { boundAgentQueue, silenceLlmObsTelemetry } from './dd-trace-internals';
 
 /**
@@ -60,6 +62,13 @@ function tagServerOutcome(span?: ServerSpan, req?: HookRequest, res?: HookRespon
     status = cut ? CUT_AT_SHUTDOWN_STATUS : CLIENT_CLOSED_REQUEST;
     span.setTag('http.status_code', String(status));
     if (cut) span.setTag('error', true);
+  }
+  // A stream that failed after its 200 went out (its error event in the body): an error of the request all the same.
+  const failed = streamFailure(req);
+  if (failed !== undefined) {
+    span.setTag('error', true);
+    span.setTag('error.type', failed);
+    span.setTag('error.message', `the stream failed after its response began: error event ${failed}`);
   }
   const tags = (span.context() as unknown as { _tags?: Record<string, unknown> })._tags;
   if (!tags || tags['resource.name'] !== undefined || tags['http.route'] !== undefined) return;
