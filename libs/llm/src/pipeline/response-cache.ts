@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
+import { heldBack, WarningThrottle } from '@app/common';
 import { AppConfig, type RouteConstraints } from '@app/config';
 import { ResponseCacheStore } from '@app/ledger';
 import type { QualityReport } from '@app/ml';
@@ -79,7 +80,7 @@ export function normaliseText(text: string): string {
 export class ResponseCache {
   private readonly logger = new Logger('ResponseCache');
   readonly enabled: boolean;
-  private lastWarning = Number.NEGATIVE_INFINITY;
+  private readonly warnings = new WarningThrottle(WARN_EVERY_MS);
 
   constructor(
     private readonly config: AppConfig,
@@ -219,12 +220,12 @@ export class ResponseCache {
   }
 
   private warn(what: string, error: unknown): void {
-    const now = performance.now();
-    if (now - this.lastWarning < WARN_EVERY_MS) return;
-    this.lastWarning = now;
+    const suppressed = this.warnings.admit();
+    if (suppressed === undefined) return;
     const message = error instanceof Error ? error.message : String(error);
     this.logger.warn(
-      `response cache ${what} failed (served as a miss; next warning in a minute at the earliest): ${message}`,
+      `response cache ${what} failed (served as a miss; next warning in a minute at the earliest): ${message}` +
+        heldBack(suppressed),
     );
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { WarningThrottle } from '@app/common';
 import { MetricsPort } from '@app/telemetry';
 import { EmbeddingsPort } from '../embeddings/embeddings.port';
 import { cosine } from '../embeddings/tokenize';
@@ -24,7 +25,7 @@ export interface RemoteRelevance {
 export class QualityRefiner implements OnApplicationShutdown {
   private readonly logger = new Logger('QualityRefiner');
   private readonly inFlight = new Set<Promise<void>>();
-  private lastErrorLog = 0;
+  private readonly errorLog = new WarningThrottle(ERROR_LOG_INTERVAL_MS);
   dropped = 0;
   failed = 0;
   completed = 0;
@@ -88,9 +89,7 @@ export class QualityRefiner implements OnApplicationShutdown {
       onResult?.({ relevance, embedder: this.embeddings.name });
     } catch (error) {
       this.failed += 1;
-      const now = Date.now();
-      if (now - this.lastErrorLog >= ERROR_LOG_INTERVAL_MS) {
-        this.lastErrorLog = now;
+      if (this.errorLog.admit() !== undefined) {
         this.logger.warn(
           `remote relevance failed (${this.failed} so far, logged once a minute): ${(error as Error).message}`,
         );

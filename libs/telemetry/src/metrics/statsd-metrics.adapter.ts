@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { StatsD } from 'hot-shots';
+import { WarningThrottle } from '@app/common';
 import type { AppConfig } from '@app/config';
 import { METRICS } from './metric-catalog';
 import { formatTags, type MetricsHealth, MetricsPort, type Tags } from './metrics.port';
@@ -71,7 +72,7 @@ export class StatsdMetricsAdapter extends MetricsPort {
   private unreportedErrors = 0;
   private lastError?: string;
   private lastErrorAt = 0;
-  private lastLoggedAt = 0;
+  private readonly errorLog = new WarningThrottle(ERROR_LOG_INTERVAL_MS);
   private closed = false;
   /** What is held until the next flush, per series. */
   private readonly counts: Series<number> = new Map();
@@ -180,8 +181,7 @@ export class StatsdMetricsAdapter extends MetricsPort {
     this.unreportedErrors += 1;
     this.lastError = error.message;
     this.lastErrorAt = Date.now();
-    if (this.lastErrorAt - this.lastLoggedAt >= ERROR_LOG_INTERVAL_MS) {
-      this.lastLoggedAt = this.lastErrorAt;
+    if (this.errorLog.admit() !== undefined) {
       this.logger.warn(`DogStatsD send failed (${this.sendErrors} so far, logged once a minute): ${error.message}`);
     }
   }
