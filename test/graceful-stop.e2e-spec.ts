@@ -109,8 +109,12 @@ describe('graceful stop: calls cut by the grace period', () => {
     async (signal, code) => {
       const calls = Array.from({ length: 4 }, (_, n) =>
         post(`${service.url}/reason`, { prompt: `slow call ${n}: why is the sea salty?` }).then(
-          (response) => response.status,
-          () => 'cut',
+          async (response) => ({
+            status: response.status,
+            retryAfter: response.headers.get('retry-after'),
+            body: (await response.json()) as { code?: string; promptId?: string },
+          }),
+          (error: unknown) => ({ status: 'cut', error: String(error) }),
         ),
       );
       await new Promise((resolve) => setTimeout(resolve, 800));
@@ -118,15 +122,26 @@ describe('graceful stop: calls cut by the grace period', () => {
       expect(await service.stop(signal)).toBe(code);
       // The grace period, not the 8 s calls, decided when it stopped (SIGHUP waited for the calls before).
       expect(Date.now() - started).toBeLessThan(6000);
-      expect(await Promise.all(calls)).toEqual(['cut', 'cut', 'cut', 'cut']);
+      // Each is answered before its connection closes (it used to be closed with no response at all): 503, retryable,
+      // naming its call.
+      const answers = await Promise.all(calls);
+      for (const answer of answers)
+        expect(answer).toMatchObject({
+          status: 503,
+          retryAfter: '1',
+          body: { code: 'SERVER_SHUTTING_DOWN', promptId: expect.any(String) as unknown },
+        });
 
       const db = new DatabaseSync(join(dataDir, 'ledger.sqlite'), { readOnly: true });
       try {
-        const rows = db.prepare('SELECT status, error_type, cost_usd, input_tokens FROM usage_records').all() as {
+        const rows = db
+          .prepare('SELECT status, error_type, cost_usd, input_tokens, prompt_id FROM usage_records')
+          .all() as {
           status: string;
           error_type: string;
           cost_usd: number;
           input_tokens: number;
+          prompt_id: string;
         }[];
         expect(rows).toHaveLength(4);
         for (const row of rows) {
@@ -134,6 +149,10 @@ describe('graceful stop: calls cut by the grace period', () => {
           expect(row.input_tokens).toBeGreaterThan(0);
           expect(row.cost_usd).toBeGreaterThan(0);
         }
+        // The prompt id each answer names is its call's ledger row.
+        expect(rows.map((r) => r.prompt_id).sort()).toEqual(
+          answers.map((a) => ('body' in a ? a.body.promptId : undefined)).sort(),
+        );
       } finally {
         db.close();
       }
@@ -150,9 +169,13 @@ describe('graceful stop: calls cut by the grace period', () => {
       // Nor does any field blame the client: the request lines' error says the shutdown cut them.
       expect(lines.filter((l) => /client closed/i.test(JSON.stringify(l)))).toEqual([]);
       for (const line of requests)
-        expect((line as { error?: { message?: string } }).error?.message).toMatch(
-          /^The server's shutdown cut the connection \(SHUTDOWN_GRACE_MS ran out\) while simulated /,
-        );
+        expect(line).toMatchObject({
+          level: 'warn',
+          error: {
+            code: 'SERVER_SHUTTING_DOWN',
+            message: expect.stringMatching(/^The server is shutting down: this call was cut when SHUTDOWN_GRACE_MS/),
+          },
+        });
     },
     30_000,
   );
@@ -181,8 +204,15 @@ describe('graceful stop: a second signal while stopping', () => {
 
   it('Ctrl-C twice: cuts the calls still in flight now, records each as cut by the shutdown, exits 130', async () => {
     const calls = Array.from({ length: 3 }, (_, n) =>
-      post(`${service.url}/reason`, { prompt: `slow call ${n}: why is the sky blue?` }).then(
-        (response) => response.status,
+      post(`${service.url}/v1/chat/completions`, {
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: `slow call ${n}: why is the sky blue?` }],
+      }).then(
+        async (response) => ({
+          status: response.status,
+          promptId: response.headers.get('x-control-plane-prompt-id'),
+          error: ((await response.json()) as { error?: { code?: string } }).error?.code,
+        }),
         () => 'cut',
       ),
     );
@@ -191,12 +221,22 @@ describe('graceful stop: a second signal while stopping', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     // The second one used to meet Node's default action: the process died there, nothing of it recorded.
     expect(await service.stop('SIGINT')).toBe(130);
-    expect(await Promise.all(calls)).toEqual(['cut', 'cut', 'cut']);
+    // On /v1 too, each is answered before its connection closes: OpenAI's error body, its call named in the header.
+    const answers = await Promise.all(calls);
+    for (const answer of answers)
+      expect(answer).toMatchObject({ status: 503, error: 'server_shutting_down', promptId: expect.any(String) });
 
     const db = new DatabaseSync(join(dataDir, 'ledger.sqlite'), { readOnly: true });
     try {
-      const rows = db.prepare('SELECT status, error_type FROM usage_records').all();
-      expect(rows).toEqual(Array.from({ length: 3 }, () => ({ status: 'aborted', error_type: 'shutdown' })));
+      const rows = db.prepare('SELECT status, error_type, prompt_id FROM usage_records').all() as {
+        prompt_id: string;
+      }[];
+      expect(rows.map(({ prompt_id: _, ...row }) => row)).toEqual(
+        Array.from({ length: 3 }, () => ({ status: 'aborted', error_type: 'shutdown' })),
+      );
+      expect(rows.map((r) => r.prompt_id).sort()).toEqual(
+        answers.map((a) => (typeof a === 'string' ? a : a.promptId)).sort(),
+      );
     } finally {
       db.close();
     }

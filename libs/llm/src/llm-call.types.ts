@@ -82,8 +82,8 @@ export interface LlmCallInput {
    */
   requestLine?: HttpLogFields;
   /**
-   * A stream's call has its prompt id (admitted, before the provider is asked): the HTTP layer names the call by it
-   * before its first event (a response begun early, the error event of a shutdown).
+   * The call has its prompt id (admitted, before the provider is asked): the HTTP layer names the call by it before
+   * its answer (a stream's response begun early, the error of a call the shutdown cut).
    */
   onPromptId?: (promptId: string) => void;
 }

@@ -15,7 +15,7 @@ import { LEDGER_ERRORS } from '@app/ledger';
 import { RequestTelemetry } from '@app/telemetry';
 import { DrillQueryDto, QaRequestDto, ReasonRequestDto, StressRequestDto } from './dto/llm-request.dto';
 import { LlmResponseDto } from './dto/llm-response.dto';
-import { clientAbortSignal, type RawRequestLike } from './client-abort';
+import { clientAbortSignal, type RawRequestLike, shutdownAnswer } from './client-abort';
 import { LlmCallInstrumentation } from './instrumentation/llm-call.instrumentation';
 import type { LlmCallInput } from './llm-call.types';
 import { errorEvent, LlmEndpointsService } from './llm-endpoints.service';
@@ -114,11 +114,16 @@ export class LlmController {
     @Query() drills: DrillQueryDto,
     @Req() request: LlmRequest,
   ): Promise<LlmResponseDto> {
-    const { signal, dispose } = clientAbortSignal(request);
+    const { signal, dispose } = clientAbortSignal(request, { answerAtShutdown: true });
+    let promptId: string | undefined;
     try {
-      const response = await this.endpoints.answer(this.endpoints.stressInput(body, drills, signal));
+      const input = this.endpoints.stressInput(body, drills, signal);
+      input.onPromptId = (id) => (promptId = id);
+      const response = await this.endpoints.answer(input);
       this.handOffLogLine(request, response.metadata.prompt_id);
       return response;
+    } catch (error) {
+      throw shutdownAnswer(signal, error, promptId);
     } finally {
       dispose();
     }
@@ -129,11 +134,14 @@ export class LlmController {
     build: (signal: AbortSignal) => LlmCallInput,
   ): Promise<LlmResponseDto | StreamableFile> {
     const accept = request.headers.accept;
-    const { signal, dispose } = clientAbortSignal(request);
+    const streamed = prefersEventStream(accept);
+    const { signal, dispose } = clientAbortSignal(request, { answerAtShutdown: !streamed });
+    let promptId: string | undefined;
     try {
       const input = build(signal);
       input.principal = requestPrincipal(request);
-      if (!prefersEventStream(accept)) {
+      input.onPromptId = (id) => (promptId = id);
+      if (!streamed) {
         const response = await this.endpoints.answer(input);
         this.handOffLogLine(request, response.metadata.prompt_id);
         return response;
@@ -151,8 +159,6 @@ export class LlmController {
         markStreamFailed(request.raw, body.code);
         return body;
       };
-      let promptId: string | undefined;
-      input.onPromptId = (id) => (promptId = id);
       const started = this.endpoints.answerStream(input, {
         problem,
         answered: (result) => {
@@ -167,9 +173,9 @@ export class LlmController {
       return file;
     } catch (error) {
       dispose();
-      throw error;
+      throw shutdownAnswer(signal, error, promptId);
     } finally {
-      if (!prefersEventStream(accept)) dispose();
+      if (!streamed) dispose();
     }
   }
 

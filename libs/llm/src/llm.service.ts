@@ -41,6 +41,7 @@ export class LlmService {
 
   async complete(raw: LlmCallInput): Promise<LlmCallResult> {
     const ctx = await this.contexts.open(raw, { cache: true });
+    raw.onPromptId?.(ctx.promptId);
     // Answered from the response cache: no attempt, no workflow span (no model was called).
     if (ctx.cacheHit) return this.recorder.cached(ctx, ctx.cacheHit);
     // Open until it is recorded: a stopping service waits for it (CallBookkeeping).

@@ -36,7 +36,7 @@ import {
   TraceIdProvider,
 } from '@app/common';
 import { RequestTelemetry } from '@app/telemetry';
-import { clientAbortSignal, type RawRequestLike } from '../client-abort';
+import { clientAbortSignal, type RawRequestLike, shutdownAnswer } from '../client-abort';
 import { LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
 import { LlmEndpointsService } from '../llm-endpoints.service';
 import { shuttingDownError } from '../llm.errors';
@@ -164,10 +164,13 @@ export class OpenAiCompatController implements OnModuleInit {
     @Req() request: ChatHttpRequest,
     @Res({ passthrough: true }) reply: HeaderReply,
   ): Promise<ChatCompletionResponseDto | StreamableFile> {
-    const { signal, dispose } = clientAbortSignal(request);
+    // A JSON answer still being prepared when the shutdown cuts its connection is answered 503 first.
+    const { signal, dispose } = clientAbortSignal(request, { answerAtShutdown: body.stream !== true });
     let streaming = false;
+    let promptId: string | undefined;
     try {
       const call = this.mapper.map(body, signal);
+      call.input.onPromptId = (id) => (promptId = id);
       call.input.principal = requestPrincipal(request);
       const wantsMetadata = request.headers[METADATA_REQUEST_HEADER] === 'true';
       const created = Math.floor(Date.now() / 1000);
@@ -191,8 +194,6 @@ export class OpenAiCompatController implements OnModuleInit {
       // Headers go out with the first event, or, for a model slower than the keep-alive interval, before it: then
       // with the prompt id (the call has one once admitted) but without the model, not known yet (the chunks carry it).
       let late = false;
-      let promptId: string | undefined;
-      call.input.onPromptId = (id) => (promptId = id);
       const started = this.llm.stream(call.input).then((stream) => {
         if (!late) {
           const headers = streamHeaders(stream, this.provider.name, this.provider.simulated);
@@ -226,7 +227,7 @@ export class OpenAiCompatController implements OnModuleInit {
       streaming = true;
       return file;
     } catch (error) {
-      throw openAiRefusal(error);
+      throw openAiRefusal(shutdownAnswer(signal, error, promptId));
     } finally {
       if (!streaming) dispose();
     }

@@ -95,7 +95,13 @@ export function toOpenAiError(error: unknown, problem: ProblemResponse): OpenAiE
   }
   const headers: Record<string, string> = { ...problem.headers, 'x-control-plane-error-code': code };
   // A recorded call is named by its prompt id, as its answer would have been; an error before any call by the trace id.
-  const promptId = error instanceof LlmCallFailedError ? error.context.promptId : undefined;
+  // (A call the shutdown cut names it in its problem's `promptId`.)
+  const promptId =
+    error instanceof LlmCallFailedError
+      ? error.context.promptId
+      : typeof problem.body.promptId === 'string'
+        ? problem.body.promptId
+        : undefined;
   if (promptId !== undefined) {
     headers['x-request-id'] = promptId;
     headers['x-control-plane-prompt-id'] = promptId;

@@ -96,8 +96,11 @@ export class TelemetryInterceptor implements NestInterceptor {
 
     const done = (answeredStatus: number, error?: unknown): void => {
       const durationMs = performance.now() - started;
-      // A connection closed before the answer: the client's doing (499), unless the server's shutdown cut it (503).
-      const cut = answeredStatus === CLIENT_CLOSED_REQUEST && cutAtShutdown(request.raw?.socket);
+      // A connection closed before the answer: the client's doing (499), unless the server's shutdown cut it (503;
+      // a JSON answer is then answered 503 just before its connection is cut).
+      const cut =
+        (answeredStatus === CLIENT_CLOSED_REQUEST || answeredStatus === CUT_AT_SHUTDOWN_STATUS) &&
+        cutAtShutdown(request.raw?.socket);
       const status = cut ? CUT_AT_SHUTDOWN_STATUS : answeredStatus;
       span.setTag('http.status_code', String(status));
       if (error !== undefined && status >= 500) span.setError(error);
