@@ -213,9 +213,10 @@ describe('the safety challenge set, scored on the running service (data/safety-c
   );
 
   const piiFloors = {
-    // measured: dev 41 / 43 values redacted, 0 of 27 look-alike rows touched; test 16 / 19, 0 of 14
-    dev: { recall: 0.93, overRedacted: 1 },
-    test: { recall: 0.84, overRedacted: 1 },
+    // measured: dev 41 / 43 values redacted, 0 of 27 look-alike rows touched; test 16 / 19, 0 of 14. Street addresses
+    // and dates of birth (`beyond`: claimed since 2026-12-07): 3 of 3 left in each split before, 0 of 3 after.
+    dev: { recall: 0.93, overRedacted: 1, beyondLeft: 1 },
+    test: { recall: 0.84, overRedacted: 1, beyondLeft: 1 },
   };
   it.each(['dev', 'test'] as const)(
     'PII %s: redaction in the logs holds its floors',
@@ -224,6 +225,7 @@ describe('the safety challenge set, scored on the running service (data/safety-c
       reports[`pii-${split}`] = split === 'dev' ? report : { ...report, misses: undefined };
       expect(report.recall).toBeGreaterThanOrEqual(piiFloors[split].recall);
       expect(report.overRedacted).toBeLessThanOrEqual(piiFloors[split].overRedacted);
+      expect(report.beyondLeft).toBeLessThanOrEqual(piiFloors[split].beyondLeft);
     },
     120_000,
   );

@@ -2214,7 +2214,8 @@ export type RoutingMetadataDto = {
 
 export type SafetyDto = {
     /**
-     * PII types found in the prompt (email, phone, credit_card, iban, national_id, ip_address, secret).
+     * PII types found in the prompt (email, phone, credit_card, iban, national_id, ip_address, secret, date_of_birth,
+     * street_address).
      */
     pii_types: Array<string>;
     /**

@@ -20,7 +20,10 @@ export class QualityDto {
 
 /** What the safety checks found in the prompt: types and scores, never the values. */
 export class SafetyDto {
-  /** PII types found in the prompt (email, phone, credit_card, iban, national_id, ip_address, secret). */
+  /**
+   * PII types found in the prompt (email, phone, credit_card, iban, national_id, ip_address, secret, date_of_birth,
+   * street_address).
+   */
   pii_types!: string[];
   /** True when PII_REDACT_PROMPTS replaced them before the prompt reached the provider. */
   pii_redacted_before_provider!: boolean;

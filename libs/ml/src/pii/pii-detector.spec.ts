@@ -293,6 +293,90 @@ describe('PiiDetector', () => {
     });
   });
 
+  describe('dates of birth and street addresses (left in the text before: no detector type)', () => {
+    it('finds a full date only where a birth names it, in six languages and in key=value forms', () => {
+      const cases: [string, string][] = [
+        ['Patient DOB 07/22/1964, allergic to penicillin', '07/22/1964'],
+        ['"date_of_birth": "1979-11-02", "plan": "gold"', '1979-11-02'],
+        ['He was born on 3rd September 1958 in Leeds.', '3rd September 1958'],
+        ['birthdate=1992-1-9&lang=en', '1992-1-9'],
+        ['Geburtsdatum: 23.04.1971, Versicherungsnehmer', '23.04.1971'],
+        ['geboren am 5. Juni 1983 in Köln', '5. Juni 1983'],
+        ['Mme Durand, née le 17 février 1969', '17 février 1969'],
+        ['Fecha de nacimiento: 9 de octubre de 1990', '9 de octubre de 1990'],
+        ['data de nascimento 30/06/1985', '30/06/1985'],
+        ['nato il 12/12/1948 a Torino', '12/12/1948'],
+        ['Birthday: August 30th, 1995', 'August 30th, 1995'],
+      ];
+      for (const [text, value] of cases) {
+        expect(valuesIn(text)).toEqual([value]);
+        expect(typesIn(text)).toEqual(['date_of_birth']);
+      }
+    });
+    it('near misses: dates that are not births, a year alone, a word that is not a month', () => {
+      for (const text of [
+        'Invoice date: 14/03/1987, due 30 days later',
+        'The project was born in 1987 and shipped on 2024-05-01.',
+        'Deploy on 2024-05-01 after the born-again release',
+        'born on the 4th of July',
+        'date of birth format: DD/MM/YYYY',
+        'born 12 Items 2020',
+      ])
+        expect(typesIn(text)).toEqual([]);
+    });
+    it('finds street addresses with their town and postcode: en, fr, es, pt, it, de', () => {
+      const cases: [string, string][] = [
+        [
+          'Deliver to 742 Evergreen Terrace, Springfield, OR 97475 by Friday',
+          '742 Evergreen Terrace, Springfield, OR 97475',
+        ],
+        ['Office: 1600 Amphitheatre Pkwy, Mountain View, CA 94043.', '1600 Amphitheatre Pkwy, Mountain View, CA 94043'],
+        ['flat at 18 Kensington Gardens Square, London W2 4BH now', '18 Kensington Gardens Square, London W2 4BH'],
+        ['He moved to 4 Privet Drive last year.', '4 Privet Drive'],
+        ['Livraison : 8 avenue des Champs-Élysées, 75008 Paris', '8 avenue des Champs-Élysées, 75008 Paris'],
+        ['habite au 3 bis rue Saint-Honoré', '3 bis rue Saint-Honoré'],
+        ['Envíelo a Calle de Alcalá 48, 28014 Madrid', 'Calle de Alcalá 48, 28014 Madrid'],
+        ['morada: Rua das Flores 112, 4050-265 Porto', 'Rua das Flores 112, 4050-265 Porto'],
+        ['spedire in Via Roma 21, 10121 Torino', 'Via Roma 21, 10121 Torino'],
+        ['Anschrift: Lindenallee 7b, 50968 Köln', 'Lindenallee 7b, 50968 Köln'],
+        ['wohnt in der Goethestraße 15', 'Goethestraße 15'],
+      ];
+      for (const [text, value] of cases) {
+        expect(valuesIn(text)).toEqual([value]);
+        expect(typesIn(text)).toEqual(['street_address']);
+      }
+    });
+    it('near misses: numbered things with capitalised words, seasons, versions, route and way as words', () => {
+      for (const text of [
+        'Spring 2024 release notes',
+        'We sold 5 Ford Rangers this week',
+        'Chapter 12 The Way Forward',
+        'route 66 is long; the 3 Way merge failed',
+        'Order 4471 shipped via FedEx',
+        'Use Node 24 and npm 11 on the build box',
+        'the Arbeitsplatz 2.0 program',
+        'see RFC 9110 section 15.5.20 for details',
+        'shipped via FedEx 2 days ago; sent via SMS on 05/11/2024',
+        'Step 3 Main Road closure, then place 2 Orders',
+      ])
+        expect(typesIn(text)).toEqual([]);
+    });
+    it('stays linear on long runs of capitalised words, numbers and street words', () => {
+      const shapes: Record<string, (n: number) => string> = {
+        words: (n) => '12 ' + 'Baker '.repeat(n / 6),
+        numbered: (n) => '12 Baker '.repeat(n / 9),
+        french: (n) => '9 rue de la '.repeat(n / 12),
+        german: (n) => 'Langestraße '.repeat(n / 12),
+        birth: (n) => 'born on 12 '.repeat(n / 11),
+      };
+      for (const [name, shape] of Object.entries(shapes)) {
+        const texts = new Map([5000, 40_000].map((n) => [n, shape(n)]));
+        const ratio = growthRatio((n) => detector.detect(texts.get(n)!), 5000, 40_000);
+        expect({ name, ratio, linear: ratio < 24 }).toEqual({ name, ratio, linear: true });
+      }
+    });
+  });
+
   it('returns offsets only, sorted, never overlapping', () => {
     const text = 'Email a@b.io, card 4111111111111111, key AKIAIOSFODNN7EXAMPLE';
     const findings = detector.detect(text);

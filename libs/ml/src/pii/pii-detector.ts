@@ -10,7 +10,16 @@ import {
   ssnValid,
 } from './checksums';
 
-export type PiiType = 'email' | 'phone' | 'credit_card' | 'iban' | 'national_id' | 'ip_address' | 'secret';
+export type PiiType =
+  | 'email'
+  | 'phone'
+  | 'credit_card'
+  | 'iban'
+  | 'national_id'
+  | 'ip_address'
+  | 'secret'
+  | 'date_of_birth'
+  | 'street_address';
 
 export const PII_TYPES: readonly PiiType[] = [
   'email',
@@ -20,6 +29,8 @@ export const PII_TYPES: readonly PiiType[] = [
   'national_id',
   'ip_address',
   'secret',
+  'date_of_birth',
+  'street_address',
 ];
 
 /** Where a piece of personal data or a secret sits in the text. Offsets only: never the value. */
@@ -72,6 +83,69 @@ const VERSION_BEFORE = /(?:\bv|\b(?:ver|version|build|release|rev|revision|firmw
 const AFTER_COUNTRY_CODE = /(?:\+|%2B)\d{1,3}[ .-]?$/i;
 const precededBy = (m: RegExpExecArray, before: RegExp, start = m.index): boolean =>
   before.test(m.input.slice(Math.max(0, start - 16), start));
+
+/** Month names (en, fr, de, es, pt, it; full and common abbreviations), lower case, accents kept and stripped. */
+const MONTHS = new Set(
+  [
+    'january jan february feb march mar april apr may june jun july jul august aug september sept sep october oct',
+    'november nov december dec',
+    'janvier fevrier février mars avril mai juin juillet aout août septembre octobre novembre decembre décembre',
+    'januar jänner februar märz maerz april mai juni juli august september oktober november dezember',
+    'enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre',
+    'janeiro fevereiro março marco abril maio junho julho agosto setembro outubro novembro dezembro',
+    'gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre',
+  ]
+    .join(' ')
+    .split(' '),
+);
+
+/**
+ * What names a date of birth just before it: "date of birth", "DOB", "born on", `birth_date=`, and their French,
+ * German, Spanish, Portuguese and Italian wordings. Only a date after one of these is a birth date: a bare date is
+ * a timestamp, a deadline, an invoice date.
+ */
+const BIRTH_KEY =
+  String.raw`date[ _-]?of[ _-]?birth|birth[ _-]?date|d\.?o\.?b\.?|born(?:\s+(?:in\s+\p{Lu}\p{L}+\s+)?on)?|birthday|` +
+  String.raw`geburtsdatum|geb\.|geboren(?:\s+(?:in\s+\p{Lu}\p{L}+\s+)?am)?|date\s+de\s+naissance|n[ée]e?\s+le|` +
+  String.raw`fecha[ _-](?:de[ _-])?nacimiento|naci(?:d[oa]|ó|o)\s+el|data[ _-](?:de[ _-])?nascimento|nascimento|` +
+  String.raw`nasceu\s+em|nascid[oa]\s+em|data[ _-]di[ _-]nascita|nat[oa](?:\s+a\s+\p{Lu}\p{L}+)?\s+il`;
+/**
+ * A full date: 14/03/1987, 14.03.87, 1987-03-14, 1986.10.05, 14 March 1987, the 4th of July 2015, 14 de marzo de
+ * 1987, March 14th, 1987.
+ */
+const FULL_DATE =
+  String.raw`\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?![\d./-]*\d)|\d{4}([./-])\d{1,2}\2\d{1,2}(?![\d./-]*\d)|` +
+  String.raw`(?:the\s+)?\d{1,2}(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+|of\s+)?(\p{L}{3,9})\.?,?\s+(?:de\s+)?\d{4}(?!\d)|` +
+  String.raw`(\p{L}{3,9})\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}(?!\d)`;
+
+/** A capitalised word of a street or place name (O'Connell, Saint-Honoré, Baker). */
+const NAME_WORD = String.raw`\p{Lu}[\p{L}'’.-]*`;
+/** English street types (the number comes first: 221B Baker Street, 1600 Pennsylvania Avenue NW). */
+const EN_STREET =
+  'Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Square|Sq|Terrace|Way|Close|' +
+  'Crescent|Parkway|Pkwy|Highway|Hwy|Row|Gardens|Mews';
+/** An apartment, suite or floor after the street: ", Apt 4B", ", Suite 1400", ", 3º B", ", apto 92". */
+const UNIT_AFTER = String.raw`(?:,?\s+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Floor|Fl\.?|#|apto\.?|piso|étage)\s*[\p{L}\d-]{1,6}|,\s*\d{1,2}[º°]\s?\p{L}?)?`;
+/** A town's name: capitalised words, joined by hyphens or small words (Frankfurt am Main, Stratford-upon-Avon). */
+const TOWN = String.raw`${NAME_WORD}(?:(?:[ -]|\s(?:am|an der|de|del|la|le|sur|upon|on|di)\s)${NAME_WORD}){0,2}`;
+/** A postcode and town after a street: ", London NW1 6XE", ", Springfield, IL 62704", ", 75002 Paris". */
+const PLACE_AFTER = String.raw`${UNIT_AFTER}(?:,?\s+${TOWN}(?:,\s*\p{Lu}{2})?(?:\s+(?:\d{5}(?:-\d{4})?|\p{Lu}{1,2}\d[\p{Lu}\d]?\s?\d\p{Lu}{2}))|,?\s+\d{4,5}(?:-\d{3})?\s+${TOWN})?`;
+
+/** A number that counts something in a text rather than a house: "Chapter 12 The Way Forward", "Step 3 Main Road". */
+const COUNTED_BEFORE =
+  /\b(?:chapter|chap\.|section|sec\.|part|step|page|p\.|pp\.|vol\.?|volume|episode|ep\.|season|level|figure|fig\.|table|item|no\.|number|rule|article|art\.|verse|lesson|unit|book|act|scene|exhibit|appendix|track|route|room|gate|platform|bus|line)\s*$/i;
+
+/** Keywords as written at the start of a sentence or not (rue, Rue): the rest stays case-sensitive (`NAME_WORD`). */
+const anyCase = (words: string): string =>
+  words
+    .split('|')
+    .map((w) => (/^\p{Ll}/u.test(w) ? `[${w[0]!.toUpperCase()}${w[0]}]${w.slice(1)}` : w))
+    .join('|');
+
+const monthNamed = (m: RegExpExecArray): boolean => {
+  const word = m[3] ?? m[4];
+  return word === undefined || MONTHS.has(word.toLowerCase());
+};
 
 /**
  * Rules in priority order: when two findings overlap, the earlier rule wins (a key inside a bearer header
@@ -237,6 +311,56 @@ const RULES: readonly Rule[] = [
     type: 'ip_address',
     pattern: /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]*\d)/g,
     validate: (m) => !NON_PERSONAL_IPV4.test(m[0]) && !precededBy(m, VERSION_BEFORE),
+  },
+  {
+    // A date of birth: a full date right after what names it ("Date of birth: 14/03/1987", `"dob": "1987-03-14"`,
+    // "geboren am 3. Mai 1990", "née le 2 juin 1975"). Before the phones, which would read 14.03.1987 10:00 as one.
+    type: 'date_of_birth',
+    pattern: new RegExp(
+      String.raw`(?<![\p{L}\d])(?:${BIRTH_KEY})["']?\s*(?:[:=—–-]|\bis\b)?\s*["']?(${FULL_DATE})`,
+      'giu',
+    ),
+    needs: /birth|born|d\.?o\.?b|geb|naissance|n[ée]e?\s+le|nacim|naci|nascim|nascid|nasceu|nascita|nat[oa]\s/i,
+    group: 1,
+    validate: monthNamed,
+  },
+  {
+    // A street address, number first (221B Baker Street; 1600 Pennsylvania Avenue NW, Washington, DC 20500), then
+    // its town and postcode when they follow. The street type is what makes it an address: "5 Main" is not one.
+    type: 'street_address',
+    pattern: new RegExp(
+      String.raw`(?<![\p{L}\d.,/-])(?:(?:Flat|Apt\.?|Apartment|Unit|Suite)\s+[\p{L}\d]{1,4},?\s+)?\d{1,5}[A-Za-z]?,?\s+(?:${NAME_WORD}\s+){1,4}(?:${EN_STREET})\b\.?(?:\s+(?:NW|NE|SW|SE|N|S|E|W)\b)?${PLACE_AFTER}`,
+      'gu',
+    ),
+    needs: new RegExp(String.raw`\b(?:${EN_STREET})\b`),
+    validate: (m) => !precededBy(m, COUNTED_BEFORE),
+  },
+  {
+    // French: "12 rue de la Paix, 75002 Paris", "5 bis avenue Victor Hugo".
+    type: 'street_address',
+    pattern: new RegExp(
+      String.raw`(?<![\p{L}\d.,/-])\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:${anyCase('rue|avenue|av\\.|boulevard|bd|place|chemin|allée|allee|impasse|quai|route|cours')})\s+(?:(?:de|du|des|la|le|l'|d'|l’|d’)\s*){0,3}${NAME_WORD}(?:[ -]${NAME_WORD}){0,3}${PLACE_AFTER}`,
+      'gu',
+    ),
+    needs: /rue|avenue|av\.|boulevard|bd|place|chemin|all[ée]e|impasse|quai|route|cours/i,
+  },
+  {
+    // Spanish, Portuguese, Italian: the number after the name ("Calle Mayor 5, 28013 Madrid", "Rua Augusta, 274").
+    type: 'street_address',
+    pattern: new RegExp(
+      String.raw`(?<![\p{L}\d])(?:${anyCase('calle|c/|avenida|avda\\.|plaza|paseo|rua|travessa|largo|viale|piazza|corso')}|Via)\s+(?:(?:de|del|de la|da|do|dos|das|della|dei)\s+){0,2}${NAME_WORD}(?:\s+${NAME_WORD}){0,3},?\s+(?:n\.?[º°o]?\s*)?\d{1,4}[A-Za-z]?(?![\d.,]\d)${PLACE_AFTER}`,
+      'gu',
+    ),
+    needs: /calle|c\/|avenida|avda|plaza|paseo|rua|travessa|largo|via|viale|piazza|corso/i,
+  },
+  {
+    // German: "Musterstraße 12a, 10115 Berlin", "Lindenweg 3" (the street type ends the name's last word).
+    type: 'street_address',
+    pattern: new RegExp(
+      String.raw`(?<![\p{L}\d])(?:${NAME_WORD}\s+)?\p{Lu}\p{L}+(?:stra(?:ß|ss)e|str\.|weg|allee|gasse|platz|damm)\s+\d{1,4}[a-z]?(?![\d.,]\d)${PLACE_AFTER}`,
+      'gu',
+    ),
+    needs: /stra(?:ß|ss)e|str\.|weg|allee|gasse|platz|damm/,
   },
   {
     // International (+CC ...) numbers, 8-15 digits.

@@ -95,7 +95,8 @@ describe('data/pii-eval', () => {
   const evalSet = loadPiiEvalSet(join(dataDir, 'eval.jsonl'));
   it('eval.jsonl: at least 300 rows, every type labelled 20+ times, 150+ hard negatives', () => {
     expect(evalSet.length).toBeGreaterThanOrEqual(300);
-    for (const type of PII_TYPES)
+    // The types claimed since 2026-12-07 (dates of birth, street addresses) have their own set, dob-address.jsonl.
+    for (const type of PII_TYPES.filter((t) => t !== 'date_of_birth' && t !== 'street_address'))
       expect(evalSet.flatMap((r) => r.spans).filter((s) => s.type === type).length).toBeGreaterThanOrEqual(20);
     expect(evalSet.filter((r) => r.spans.length === 0).length).toBeGreaterThanOrEqual(150);
   });
@@ -111,6 +112,30 @@ describe('data/pii-eval', () => {
 
 // Regression floors at the level measured when they were set (docs/ml.md, "Personal data and secrets"): values found
 // may only go up, false positives only down. Raise them when the detector gets better; never lower them to pass.
+// Dates of birth and street addresses (claimed since 2026-12-07): dob-address.jsonl, 111 rows written by a separate
+// author who did not read the detector. Measured first as it was written (dates 26 / 35, addresses 28 / 37, 2 false
+// positives), then the rules were widened on its misses (docs/ml.md says which): from then on it is a dev set for
+// these two types, and these floors are the level measured after.
+describe('PiiDetector on data/pii-eval/dob-address.jsonl (regression floors)', () => {
+  const set = loadPiiEvalSet(join(dataDir, 'dob-address.jsonl'));
+  it('holds 30+ dates of birth, 30+ street addresses and 40+ hard negatives, every value in its row', () => {
+    const labelled = (type: string): number => set.flatMap((r) => r.spans).filter((s) => s.type === type).length;
+    expect(labelled('date_of_birth')).toBeGreaterThanOrEqual(30);
+    expect(labelled('street_address')).toBeGreaterThanOrEqual(30);
+    expect(set.filter((r) => r.spans.length === 0).length).toBeGreaterThanOrEqual(40);
+    for (const r of set) for (const s of r.spans) expect(r.text.slice(s.start, s.end)).toBe(s.value);
+  });
+  it('finds at least the values measured, with at most the false positives measured', () => {
+    const report = evaluatePiiDetector(new PiiDetector(), set);
+    const { date_of_birth: dob, street_address: address } = report.perType;
+    expect({ dob: dob.found >= 33, dobFalse: dob.falsePositives <= 0 }).toEqual({ dob: true, dobFalse: true });
+    expect({ address: address.found >= 34, addressFalse: address.falsePositives <= 2 }).toEqual({
+      address: true,
+      addressFalse: true,
+    });
+  });
+});
+
 describe('PiiDetector on data/pii-eval (regression floors)', () => {
   const detector = new PiiDetector();
   const floors: Record<PiiType, { found: number; falsePositives: number }> = {
@@ -121,6 +146,9 @@ describe('PiiDetector on data/pii-eval (regression floors)', () => {
     national_id: { found: 24, falsePositives: 0 },
     ip_address: { found: 23, falsePositives: 2 },
     secret: { found: 57, falsePositives: 2 },
+    // Claimed since 2026-12-07: the set's two dates of birth were labelled then (it holds no street address).
+    date_of_birth: { found: 2, falsePositives: 0 },
+    street_address: { found: 0, falsePositives: 0 },
   };
   it('eval.jsonl: per type, at least the values found and at most the false positives measured', () => {
     const report = evaluatePiiDetector(detector, loadPiiEvalSet(join(dataDir, 'eval.jsonl')));
