@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type BrowserContext, chromium, type Page, type Request } from 'playwright-core';
+import { type BrowserContext, chromium, type Page, type Request, type Route } from 'playwright-core';
 import { bundleControlRoom } from '../libs/control-room/build/bundle-web';
 import { loadConfig } from '@app/config';
 import { rumIntakeOrigin } from '../libs/control-room/src/page-config';
@@ -312,6 +312,90 @@ describe('control room (/ui) in headless Chromium', () => {
       await browser.close();
     }
   }, 180_000);
+
+  it('keeps the live panels refreshing while a report hangs, gives the hung call up in its panel, one loop a sign-in', async () => {
+    // The page's clock is Playwright's (timers and AbortSignal.timeout), stepped a second at a time: counts of calls
+    // per refresh, not durations, and no wait on the machine's speed. The network is real.
+    const browser = await launch();
+    try {
+      const page = await browser.context.newPage();
+      await page.clock.install();
+      const held: Route[] = [];
+      let holdInsights = true;
+      let holdHealth = false;
+      const inFlight = new Set<Request>();
+      let healthCalls = 0;
+      page.on('request', (r) => {
+        inFlight.add(r);
+        if (r.url().endsWith('/insights/health-score?window=5m')) healthCalls += 1;
+      });
+      page.on('requestfinished', (r) => inFlight.delete(r));
+      page.on('requestfailed', (r) => inFlight.delete(r));
+      // A report that never answers (a stalled proxy, a wedged replica): POST /insights is held, unanswered.
+      await page.route('**/insights', (route) =>
+        route.request().method() === 'POST' && holdInsights ? void held.push(route) : route.continue(),
+      );
+      await page.route('**/insights/health-score?window=5m', (route) => {
+        if (!holdHealth) return route.continue();
+        holdHealth = false;
+        held.push(route);
+      });
+      const heldRequests = (): Set<Request> => new Set(held.map((r) => r.request()));
+      /** No call of the page out but the held ones, for a moment. */
+      const settled = async (): Promise<void> => {
+        const deadline = Date.now() + 15_000;
+        for (let quiet = 0; quiet < 3;) {
+          if (Date.now() > deadline) throw new Error('the page kept calls out for 15 s');
+          const out = [...inFlight].filter((r) => !heldRequests().has(r));
+          quiet = out.length === 0 ? quiet + 1 : 0;
+          await sleep(100);
+        }
+      };
+      /** Moves the page's clock on by `seconds`, a second at a time, letting each refresh's calls finish. */
+      const advance = async (seconds: number): Promise<void> => {
+        for (let i = 0; i < seconds; i++) {
+          await page.clock.runFor(1000);
+          await settled();
+        }
+      };
+
+      await page.goto(`${stack.service.url}/ui`);
+      await page.waitForSelector('body[data-ready="true"]');
+      await page.clock.pauseAt((await inPage<number>(page, 'Date.now()')) + 1000);
+      await signIn(page);
+      await page.waitForSelector('#panel-health[data-state="ok"]', { timeout: 15_000 });
+      await settled();
+      expect(held.length).toBe(1); // the first refresh's POST /insights, unanswered
+
+      // 20 s of the page's time: four refreshes of the live panels while the report still hangs...
+      const before = healthCalls;
+      await advance(20);
+      expect(healthCalls - before).toBeGreaterThanOrEqual(3);
+      // ...and the hung call given up after 15 s, in its own panel, in words.
+      expect(await page.getAttribute('#panel-recommendations', 'data-state')).toBe('error');
+      expect(await text(page, '#panel-recommendations .panel-error')).toMatch(/did not answer within 15 s/);
+
+      // Signing out and in again while a refresh is out leaves one refresh loop, not two.
+      holdInsights = false;
+      holdHealth = true;
+      for (let i = 0; i < 10 && holdHealth; i++) await advance(1);
+      expect(holdHealth).toBe(false); // a refresh's health call is held
+      await page.click('#logout');
+      await signIn(page);
+      await settled();
+      // The old session's call answers 2 s into the new one (a loop it restarted would run 2 s apart from this one).
+      await advance(2);
+      await held.at(-1)!.continue();
+      await settled();
+      const afterSignIn = healthCalls;
+      await advance(20);
+      // One loop: a call every 5 s (4, or 5 with the boundary); two loops would make about 8.
+      expect(healthCalls - afterSignIn).toBeGreaterThanOrEqual(3);
+      expect(healthCalls - afterSignIn).toBeLessThanOrEqual(5);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 
   it('fits a phone screen (390x844) without horizontal scrolling, signed out and signed in', async () => {
     const browser = await launch();

@@ -15,11 +15,20 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * How long the page waits for an answer before it gives the call up as failed: a call that never answers (a stalled
+ * proxy, a wedged replica) would otherwise hold its panel, and every refresh after it, on old numbers with no word.
+ */
+export const CALL_TIMEOUT_MS = 15_000;
+
 /** The result of a call the page may find missing (the router endpoint answers 404 until it exists). */
 export type Optional<T> = { found: true; body: T } | { found: false };
 
 export class Api {
-  constructor(private key: string | null = readStoredKey()) {}
+  constructor(
+    private key: string | null = readStoredKey(),
+    private readonly timeoutMs = CALL_TIMEOUT_MS,
+  ) {}
 
   get signedIn(): boolean {
     return this.key !== null;
@@ -47,8 +56,9 @@ export class Api {
     return this.call<T>('GET', path);
   }
 
-  post<T>(path: string, body: unknown): Promise<T> {
-    return this.call<T>('POST', path, body);
+  /** A POST; `timeoutMs` for a call that may rightly take longer than a read (a model call of the drill). */
+  post<T>(path: string, body: unknown, timeoutMs = this.timeoutMs): Promise<T> {
+    return this.call<T>('POST', path, body, timeoutMs);
   }
 
   delete<T>(path: string): Promise<T> {
@@ -65,11 +75,14 @@ export class Api {
     }
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async call<T>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.key) headers[API_KEY_HEADER] = this.key;
     if (body !== undefined) headers['content-type'] = 'application/json';
+    // One signal for the answer's headers and its body: a body that stalls halfway is given up too.
+    const signal = AbortSignal.timeout(timeoutMs);
     let response: Response;
+    let text: string;
     try {
       response = await fetch(path, {
         method,
@@ -77,14 +90,17 @@ export class Api {
         body: body === undefined ? undefined : JSON.stringify(body),
         cache: 'no-store',
         credentials: 'omit',
+        signal,
       });
+      text = await response.text();
     } catch (error) {
       throw new ApiError(
         0,
-        `The control plane did not answer (${error instanceof Error ? error.message : 'network error'}).`,
+        signal.aborted
+          ? `The control plane did not answer within ${timeoutMs / 1000} s.`
+          : `The control plane did not answer (${error instanceof Error ? error.message : 'network error'}).`,
       );
     }
-    const text = await response.text();
     let parsed: unknown;
     try {
       parsed = text === '' ? undefined : JSON.parse(text);

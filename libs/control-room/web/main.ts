@@ -66,6 +66,10 @@ interface Sample {
 const samples: Sample[] = [];
 let tick = 0;
 let timer: number | undefined;
+/** The refresh loop's number: a sign-out or a new sign-in ends the loop of the one before. */
+let generation = 0;
+/** The panels whose refresh is still out. */
+const refreshing = new Set<string>();
 let charts: { traffic: LineChart; quality: LineChart; forecast: LineChart } | null = null;
 let lastHealth: HealthScore | null = null;
 let incidentFiledForDrill = false;
@@ -113,15 +117,17 @@ function signOut(): void {
 function start(): void {
   charts ??= createCharts();
   stop();
-  void refresh();
+  void refresh(generation);
 }
 
+/** Ends the refresh loop: the one in flight finishes its calls but schedules no other. */
 function stop(): void {
+  generation += 1;
   if (timer !== undefined) window.clearTimeout(timer);
   timer = undefined;
 }
 
-async function refresh(): Promise<void> {
+async function refresh(run: number): Promise<void> {
   const slow = tick % SLOW_EVERY === 0;
   tick += 1;
   const jobs: Promise<void>[] = [
@@ -130,13 +136,22 @@ async function refresh(): Promise<void> {
     panel('incidents', updateIncidents),
     panel('router', updateRouter),
   ];
-  if (slow) jobs.push(panel('spend', updateSpend), panel('recommendations', updateRecommendations));
+  // The slower reports are not waited for: a slow POST /insights must not hold the live panels on old numbers.
+  if (slow) {
+    void panel('spend', updateSpend);
+    void panel('recommendations', updateRecommendations);
+  }
   await Promise.all(jobs);
+  // Signed out, or signed in again, while these calls were out: that session has its own loop (or none).
+  if (run !== generation || !api.signedIn) return;
   setText('refresh-state', `Updated ${new Date().toLocaleTimeString('en-GB')}; every ${REFRESH_MS / 1000} s.`);
-  if (api.signedIn) timer = window.setTimeout(() => void refresh(), REFRESH_MS);
+  timer = window.setTimeout(() => void refresh(run), REFRESH_MS);
 }
 
 async function panel(name: string, update: () => Promise<void>): Promise<void> {
+  // Its last refresh is still out (for at most CALL_TIMEOUT_MS, api.ts): not a second one on top of it.
+  if (refreshing.has(name)) return;
+  refreshing.add(name);
   try {
     await update();
     if (byId(`panel-${name}`).dataset.state !== 'unavailable') setPanelState(name, 'ok');
@@ -147,6 +162,8 @@ async function panel(name: string, update: () => Promise<void>): Promise<void> {
       return;
     }
     setPanelState(name, 'error', explainRefusal(error, 'Could not refresh'));
+  } finally {
+    refreshing.delete(name);
   }
 }
 
@@ -416,10 +433,13 @@ function createCharts(): { traffic: LineChart; quality: LineChart; forecast: Lin
 
 // --- drill -----------------------------------------------------------------------------------------------------
 
+/** A drill call is a model call: it may take up to LLM_DEADLINE_MS (120 s by default) before its answer. */
+const DRILL_CALL_TIMEOUT_MS = 150_000;
+
 const drill = new Drill(
   async (path, body) => {
     try {
-      await api.post(path, body);
+      await api.post(path, body, DRILL_CALL_TIMEOUT_MS);
       return 200;
     } catch (error) {
       if (!(error instanceof ApiError)) return 0;
