@@ -313,6 +313,34 @@ describe('control room (/ui) in headless Chromium', () => {
     }
   }, 180_000);
 
+  it('lists every open incident when a monitor keeps alerting (its re-alerts are the newest outbox rows)', async () => {
+    const alert = (monitor: string) =>
+      post(
+        `${stack.service.url}/incidents/create`,
+        { monitor_name: monitor, alert_message: 'still failing', runbook: 'Check the provider.' },
+        xApiKey('all'),
+      );
+    expect((await alert('Control room older incident')).ok).toBe(true); // 202 while it waits in the outbox
+    // One incident, then nine re-alerts within the dedupe window: nine update rows newer than every create.
+    for (let i = 0; i < 10; i++) expect((await alert('Control room flapping monitor')).ok).toBe(true);
+    const browser = await launch();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${stack.service.url}/ui`);
+      await page.waitForSelector('body[data-ready="true"]');
+      await signIn(page);
+      await page.waitForSelector('#panel-incidents[data-state="ok"]', { timeout: 15_000 });
+      const list = await text(page, '#incidents-list');
+      expect(list).toContain('Control room flapping monitor - still failing');
+      expect(list).toContain('Control room older incident - still failing');
+      expect(list).toMatch(/10 alerts/);
+      // Each incident once, not once per row.
+      expect(list.split('Control room flapping monitor').length - 1).toBe(1);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+
   it('keeps the live panels refreshing while a report hangs, gives the hung call up in its panel, one loop a sign-in', async () => {
     // The page's clock is Playwright's (timers and AbortSignal.timeout), stepped a second at a time: counts of calls
     // per refresh, not durations, and no wait on the machine's speed. The network is real.

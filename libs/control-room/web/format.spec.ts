@@ -11,6 +11,7 @@ import {
   formatScore,
   formatUsd,
   normaliseStatus,
+  openIncidents,
   STATUS_COLOURS,
   statusColour,
   statusLabel,
@@ -117,5 +118,45 @@ describe('control room formatting', () => {
       { model: 'flash', count: 1, share: 0.25 },
     ]);
     expect(decisionShares([{ model: 'x', count: 0 }])).toEqual([{ model: 'x', count: 0, share: 0 }]);
+  });
+
+  it('lists each open incident once from its outbox rows, however many re-alerts follow its create', () => {
+    const row = (id: string, ref: string, kind: string, extra: Record<string, unknown> = {}) => ({
+      outbox_id: id,
+      incident_ref: ref,
+      kind,
+      state: 'pending',
+      incident_state: 'open',
+      title: `incident ${ref}`,
+      severity: 'SEV-2',
+      alert_count: 3,
+      created_at: `2026-12-07T04:00:0${id.length}.000Z`,
+      ...extra,
+    });
+    // Newest first, as GET /incidents lists them: the flapping monitor's updates before every create.
+    const rows = [
+      row('aaaa', 'a', 'update', { alert_count: 9 }),
+      row('aaa', 'a', 'update'),
+      row('aa', 'a', 'create', { state: 'delivered' }),
+      row('b', 'b', 'create', { incident_state: 'resolved' }),
+      row('c', 'c', 'create', { incident_state: 'superseded' }),
+      row('d', 'd', 'create', { incident_state: null }),
+      row('e', 'e', 'create', { incident_state: null, state: 'failed' }),
+    ];
+    expect(openIncidents(rows)).toEqual([
+      {
+        ref: 'a',
+        title: 'incident a',
+        severity: 'SEV-2',
+        state: 'pending',
+        alertCount: 9,
+        openedAt: '2026-12-07T04:00:02.000Z',
+        lastAt: '2026-12-07T04:00:04.000Z',
+      },
+      expect.objectContaining({ ref: 'd', openedAt: '2026-12-07T04:00:01.000Z' }),
+    ]);
+    // Only its updates read (its create on an older page): still listed, without an opening time.
+    expect(openIncidents(rows.slice(0, 2))).toEqual([expect.objectContaining({ ref: 'a', openedAt: null })]);
+    expect(openIncidents([])).toEqual([]);
   });
 });

@@ -135,3 +135,60 @@ export function decisionShares(
     .sort((a, b) => b.count - a.count || a.model.localeCompare(b.model))
     .map((m) => ({ model: m.model, count: m.count, share: total > 0 ? m.count / total : 0 }));
 }
+
+/** An incident still open, from its outbox rows (`GET /incidents`): the newest row's view of it. */
+export interface OpenIncident {
+  ref: string;
+  title: string;
+  severity: string | null;
+  /** The outbox state of its newest row (`pending` while its create or an update waits). */
+  state: string;
+  alertCount: number | null;
+  /** When its create row was written, when that row is among those read. */
+  openedAt: string | null;
+  /** When its newest row was written: its last alert. */
+  lastAt: string;
+}
+
+interface IncidentRow {
+  outbox_id: string;
+  kind: string;
+  incident_ref?: string | null;
+  state: string;
+  title?: string | null;
+  severity?: string | null;
+  incident_state?: string | null;
+  alert_count?: number | null;
+  created_at: string;
+}
+
+/**
+ * The open incidents among outbox rows listed newest first, one per incident (its create and its updates share
+ * `incident_ref`), most recently alerted first. An incident is open when the API says so (`incident_state`), or, when
+ * it does not say, while its row still waits to go out.
+ */
+export function openIncidents(rows: readonly IncidentRow[]): OpenIncident[] {
+  const byRef = new Map<string, OpenIncident>();
+  for (const row of rows) {
+    const open =
+      row.incident_state === 'open' ||
+      ((row.incident_state ?? null) === null && (row.state === 'pending' || row.state === 'delivering'));
+    if (!open) continue;
+    const ref = row.incident_ref || row.outbox_id;
+    let incident = byRef.get(ref);
+    if (!incident) {
+      incident = {
+        ref,
+        title: row.title || ref,
+        severity: row.severity ?? null,
+        state: row.state,
+        alertCount: row.alert_count ?? null,
+        openedAt: null,
+        lastAt: row.created_at,
+      };
+      byRef.set(ref, incident);
+    }
+    if (row.kind === 'create') incident.openedAt = row.created_at;
+  }
+  return [...byRef.values()];
+}

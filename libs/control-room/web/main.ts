@@ -19,6 +19,8 @@ import {
   formatUsd,
   HEALTH_COMPONENTS,
   normaliseStatus,
+  type OpenIncident,
+  openIncidents,
   statusColour,
   statusLabel,
 } from './format';
@@ -28,6 +30,7 @@ import type {
   IncidentList,
   IncidentsStatus,
   Insights,
+  OutboxEntry,
   PageConfig,
   RouterState,
 } from './types';
@@ -320,11 +323,31 @@ async function updateRecommendations(): Promise<void> {
   );
 }
 
+/** The open incidents listed, and the outbox rows read to find them (pages of 200, newest first). */
+const INCIDENTS_SHOWN = 8;
+const INCIDENT_PAGES = 5;
+const INCIDENT_PAGE_ROWS = 200;
+
+/**
+ * The open incidents: read from the newest outbox rows, where a monitor that keeps alerting adds an update row at each
+ * alert (so a page of rows may hold no create at all), until INCIDENTS_SHOWN are found or the outbox is read through.
+ */
+async function readOpenIncidents(): Promise<{ open: OpenIncident[]; searched: number; complete: boolean }> {
+  const rows: OutboxEntry[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < INCIDENT_PAGES; page++) {
+    const list: IncidentList = await api.get<IncidentList>(
+      `/incidents?limit=${INCIDENT_PAGE_ROWS}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
+    rows.push(...list.entries);
+    cursor = list.next_cursor ?? null;
+    if (cursor === null || openIncidents(rows).length >= INCIDENTS_SHOWN) break;
+  }
+  return { open: openIncidents(rows), searched: rows.length, complete: cursor === null };
+}
+
 async function updateIncidents(): Promise<void> {
-  const [status, list] = await Promise.all([
-    api.get<IncidentsStatus>('/incidents/status'),
-    api.get<IncidentList>('/incidents?limit=8'),
-  ]);
+  const [status, found] = await Promise.all([api.get<IncidentsStatus>('/incidents/status'), readOpenIncidents()]);
   const o = status.outbox;
   setText('incidents-pending', formatCount(o.pending + o.delivering));
   setText('incidents-delivered', formatCount(o.delivered));
@@ -335,29 +358,54 @@ async function updateIncidents(): Promise<void> {
       ? (status.message ?? 'Delivered to Datadog Incident Management.')
       : (status.message ?? 'Datadog is not configured: incidents wait in the outbox (pending).'),
   );
-  const open = list.entries.filter((e) => e.kind === 'create' && e.incident_state !== 'resolved');
-  const items = byId('incidents-list');
-  items.replaceChildren(
-    ...(open.length === 0
-      ? [h('li', { class: 'empty' }, 'No open or pending incident.')]
-      : open.map((e) =>
-          h(
-            'li',
-            { 'data-state': e.state },
-            h('strong', {}, e.title ?? e.outbox_id),
-            h(
-              'span',
-              { class: 'tag' },
-              `${e.severity ?? ''} ${e.state}${e.incident_state ? ` · ${e.incident_state}` : ''}`,
-            ),
-            h(
-              'span',
-              { class: 'meta' },
-              `${formatAge(e.created_at, Date.now())}, ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}`,
-            ),
-          ),
-        )),
+  const now = Date.now();
+  const shown = found.open.slice(0, INCIDENTS_SHOWN);
+  const items: HTMLElement[] = shown.map((incident) =>
+    h(
+      'li',
+      { 'data-state': incident.state },
+      // Isolated: a title's right-to-left or override characters stay inside it.
+      h('bdi', {}, h('strong', {}, incident.title)),
+      h('span', { class: 'tag' }, `${incident.severity ?? ''} ${incident.state} · open`),
+      h(
+        'span',
+        { class: 'meta' },
+        [
+          incident.openedAt ? `opened ${formatAge(incident.openedAt, now)}` : null,
+          `last alert ${formatAge(incident.lastAt, now)}`,
+          incident.alertCount !== null
+            ? `${formatCount(incident.alertCount)} alert${incident.alertCount === 1 ? '' : 's'}`
+            : null,
+        ]
+          .filter(Boolean)
+          .join(', '),
+      ),
+    ),
   );
+  if (items.length === 0) {
+    items.push(
+      h(
+        'li',
+        { class: 'empty' },
+        found.complete
+          ? 'No open or pending incident.'
+          : `No open incident in the newest ${formatCount(found.searched)} outbox rows.`,
+      ),
+    );
+  } else if (!found.complete) {
+    items.push(
+      h(
+        'li',
+        { class: 'empty' },
+        `More may be open: the newest ${formatCount(found.searched)} outbox rows were read (GET /incidents has them all).`,
+      ),
+    );
+  } else if (found.open.length > shown.length) {
+    items.push(
+      h('li', { class: 'empty' }, `${formatCount(found.open.length - shown.length)} more open (GET /incidents).`),
+    );
+  }
+  byId('incidents-list').replaceChildren(...items);
 }
 
 async function updateRouter(): Promise<void> {

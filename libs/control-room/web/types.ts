@@ -77,11 +77,14 @@ export interface IncidentsStatus {
 export interface OutboxEntry {
   outbox_id: string;
   kind: string;
+  /** The outbox id of the incident's create row: an update (a re-alert, a recovery) names its incident by it. */
+  incident_ref: string;
   state: string;
   attempts: number;
   title?: string | null;
   severity?: string | null;
   incident_state?: string | null;
+  alert_count?: number | null;
   created_at: string;
   url?: string | null;
 }
@@ -89,6 +92,7 @@ export interface OutboxEntry {
 export interface IncidentList {
   count: number;
   entries: OutboxEntry[];
+  next_cursor: string | null;
 }
 
 /** `GET /llm/router` (being built: 404 until it exists). */
