@@ -216,6 +216,10 @@ describe('control room (/ui) in headless Chromium', () => {
       expect(
         await inPage(page, "[...document.querySelectorAll('#health-components li')].map((li) => li.dataset.component)"),
       ).toEqual(['performance', 'reliability', 'cost', 'quality', 'security']);
+      // The windows are named by their length as the server has them (HEALTH_WINDOW_SHORT_MS is 10 s here).
+      expect(await text(page, '#health-window')).toMatch(/^Last 10 seconds \(\d+ calls\), to /);
+      expect(await text(page, '#quality-now-label')).toBe('Now (last 10 seconds)');
+      expect(await text(page, '#traffic-title')).toBe('Traffic, last hour');
       expect(Number((await text(page, '#traffic-requests')).replace(/,/g, ''))).toBeGreaterThanOrEqual(6);
       expect(await text(page, '#traffic-p95')).toMatch(/\d+ ms|\d s/);
       expect(await text(page, '#traffic-p50')).toMatch(/\d+ ms|\d s/);

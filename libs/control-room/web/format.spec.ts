@@ -13,6 +13,7 @@ import {
   normaliseStatus,
   openIncidents,
   STATUS_COLOURS,
+  windowSpan,
   statusColour,
   statusLabel,
   statusOfScore,
@@ -158,5 +159,17 @@ describe('control room formatting', () => {
     // Only its updates read (its create on an older page): still listed, without an opening time.
     expect(openIncidents(rows.slice(0, 2))).toEqual([expect.objectContaining({ ref: 'a', openedAt: null })]);
     expect(openIncidents([])).toEqual([]);
+  });
+
+  it('names a window by the length the API reports, for "the last ..."', () => {
+    expect(windowSpan(300_000)).toBe('5 minutes');
+    expect(windowSpan(3_600_000)).toBe('hour');
+    expect(windowSpan(5_400_000)).toBe('90 minutes');
+    expect(windowSpan(7_200_000)).toBe('2 hours');
+    expect(windowSpan(60_000)).toBe('minute');
+    expect(windowSpan(10_000)).toBe('10 seconds');
+    expect(windowSpan(1_500)).toBe('1.5 seconds');
+    expect(windowSpan(null)).toBeNull();
+    expect(windowSpan(0)).toBeNull();
   });
 });

@@ -88,6 +88,23 @@ export function formatUsd(usd: number | null | undefined): string {
   return `${usd < 0 ? '-' : ''}$${abs.toFixed(decimals)}`;
 }
 
+/**
+ * A window's length as the API reports it (`window.durationMs`, set by HEALTH_WINDOW_SHORT_MS and
+ * HEALTH_WINDOW_LONG_MS), for "the last ...": `hour`, `5 minutes`, `10 seconds`, `90 minutes`; null without one.
+ */
+export function windowSpan(durationMs: number | null | undefined): string | null {
+  if (!isNumber(durationMs) || durationMs <= 0) return null;
+  const seconds = durationMs / 1000;
+  const [n, unit] =
+    seconds % 3600 === 0
+      ? [seconds / 3600, 'hour']
+      : seconds % 60 === 0
+        ? [seconds / 60, 'minute']
+        : [seconds, 'second'];
+  const count = Number.isInteger(n) ? n.toLocaleString('en-US') : n.toFixed(1);
+  return n === 1 ? unit : `${count} ${unit}s`;
+}
+
 /** A 0..1 confidence as a whole percentage (`85 %`). */
 export function formatConfidence(c: number | null | undefined): string {
   return isNumber(c) ? `${Math.round(c * 100)} %` : DASH;

@@ -23,6 +23,7 @@ import {
   openIncidents,
   statusColour,
   statusLabel,
+  windowSpan,
 } from './format';
 import type {
   CostForecast,
@@ -206,12 +207,15 @@ async function updateHealth(): Promise<void> {
     }),
   );
   const requests = health.signals?.requests ?? 0;
+  // The window's length is the server's (HEALTH_WINDOW_SHORT_MS), not always 5 minutes.
+  const span = windowSpan(health.window?.durationMs) ?? '5 minutes';
   setText(
     'health-window',
     health.window
-      ? `Last 5 minutes (${formatCount(requests)} calls), to ${new Date(health.window.to).toLocaleTimeString('en-GB')}.`
-      : 'No calls in the last 5 minutes.',
+      ? `Last ${span} (${formatCount(requests)} calls), to ${new Date(health.window.to).toLocaleTimeString('en-GB')}.`
+      : `No calls in the last ${span}.`,
   );
+  setText('quality-now-label', `Now (last ${span})`);
   samples.push({
     t: Date.now() / 1000,
     score: health.score,
@@ -236,6 +240,10 @@ async function updateHealth(): Promise<void> {
 async function updateTraffic(): Promise<void> {
   const hour = await api.get<HealthScore>('/insights/health-score?window=1h');
   const s = hour.signals;
+  // The `1h` window is HEALTH_WINDOW_LONG_MS long.
+  const span = windowSpan(hour.window?.durationMs) ?? 'hour';
+  setText('traffic-title', `Traffic, last ${span}`);
+  setText('quality-hour-label', `Last ${span}`);
   setText('traffic-requests', formatCount(s?.requests ?? 0));
   setText('traffic-errors', formatRate(s?.errorRate));
   setText('traffic-p50', formatMs(s?.p50LatencyMs));
@@ -559,7 +567,7 @@ async function maybeFileDrillIncident(health: HealthScore): Promise<void> {
     await api.post('/incidents/create-from-insight', {
       insight_type: 'health_score_critical',
       title: `LLM health score critical (${formatScore(health.score)}) during a control room drill`,
-      description: `The 5-minute health score fell to ${formatScore(health.score)}: ${components}.`,
+      description: `The health score of the last ${windowSpan(health.window?.durationMs) ?? '5 minutes'} fell to ${formatScore(health.score)}: ${components}.`,
       recommendations: [
         'Stop the drill (control room, Drill panel) if it is still running.',
         'Check the lowest component in GET /insights/health-score and its runbook.',
