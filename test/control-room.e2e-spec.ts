@@ -202,6 +202,11 @@ describe('control room (/ui) in headless Chromium', () => {
       await page.keyboard.press('Enter');
       await untilInPage(page, "document.getElementById('login-error').textContent !== ''");
       expect(await text(page, '#login-error')).toMatch(/refused/);
+      // A key pasted with an invisible character (the browser cannot send it) is said to be so, not "did not answer".
+      await page.fill('#api-key', `${KEY}\u200b`);
+      await page.keyboard.press('Enter');
+      await untilInPage(page, "/U\\+200B/.test(document.getElementById('login-error').textContent)");
+      expect(await text(page, '#login-error')).toMatch(/no key has \(U\+200B, at character \d+/);
       await page.fill('#api-key', '');
 
       await signIn(page);

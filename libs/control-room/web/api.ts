@@ -128,6 +128,22 @@ function readStoredKey(): string | null {
   }
 }
 
+/**
+ * Why a typed or pasted key cannot be a key, or null: a key is printable ASCII (a header value the browser can send).
+ * A paste often brings an invisible character along (a zero-width space, a byte-order mark, a non-breaking space),
+ * which the browser refuses to send: said as such, not as a server that did not answer.
+ */
+export function keyProblem(key: string): string | null {
+  const at = [...key].findIndex((c) => c < ' ' || c > '~');
+  if (at < 0) return null;
+  const code = [...key][at]!.codePointAt(0)!;
+  const name = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  return (
+    `That API key holds a character no key has (${name}, at character ${at + 1}; often an invisible one that ` +
+    'came with a paste): type or paste the key again.'
+  );
+}
+
 /** What a refusal means for a person at the page. */
 export function explainRefusal(error: unknown, what: string): string {
   if (!(error instanceof ApiError)) return `${what}: ${error instanceof Error ? error.message : String(error)}`;

@@ -1,7 +1,7 @@
 /** The control room page (docs/control-room.md): sign-in, live panels, the drill. */
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
-import { Api, ApiError, explainRefusal } from './api';
+import { Api, ApiError, explainRefusal, keyProblem } from './api';
 import { LineChart } from './charts';
 import { byId, h, setPanelState, setText } from './dom';
 import { describeDrill, Drill, DRILL_FAULTS } from './drill';
@@ -592,6 +592,11 @@ function init(): void {
     const key = byId<HTMLInputElement>('api-key').value.trim();
     if (key === '') {
       byId('login-error').textContent = 'Type an API key first.';
+      return;
+    }
+    const problem = keyProblem(key);
+    if (problem !== null) {
+      byId('login-error').textContent = problem;
       return;
     }
     void signIn(key);
