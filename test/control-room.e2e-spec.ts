@@ -434,6 +434,58 @@ describe('control room (/ui) in headless Chromium', () => {
     }
   }, 120_000);
 
+  it("ends the provider faults its drill turned on when the page signs out, and never ends someone else's", async () => {
+    const faults = async (): Promise<{ active: boolean; error_rate: number }> =>
+      (await (await fetch(`${stack.service.url}/llm/drills/faults`, { headers: xApiKey('all') })).json()) as {
+        active: boolean;
+        error_rate: number;
+      };
+    const browser = await launch();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${stack.service.url}/ui`);
+      await page.waitForSelector('body[data-ready="true"]');
+      await signIn(page);
+      await page.selectOption('#drill-duration', '30');
+      await page.uncheck('#drill-incident');
+
+      // An operator's own fault drill (a shell, another tab); the page's drill here injects no provider faults.
+      const theirs = await post(
+        `${stack.service.url}/llm/drills/faults`,
+        { error_rate: 0.1, duration_s: 120 },
+        xApiKey('all'),
+      );
+      expect(theirs.status).toBe(200);
+      await page.uncheck('input[name="provider_errors"]');
+      await page.click('#drill-start');
+      await page.waitForSelector('#panel-drill[data-running="true"]');
+      await page.click('#drill-stop');
+      await page.waitForSelector('#panel-drill[data-running="false"]', { timeout: 10_000 });
+      expect(await faults()).toMatchObject({ active: true, error_rate: 0.1 });
+      expect(
+        (await fetch(`${stack.service.url}/llm/drills/faults`, { method: 'DELETE', headers: xApiKey('all') })).status,
+      ).toBe(200);
+
+      // The page's own provider faults, then signing out mid-drill: they end with the session, not 30 s later.
+      await page.check('input[name="provider_errors"]');
+      await page.click('#drill-start');
+      await untilInPage(
+        page,
+        "/^Provider faults on/.test(document.getElementById('drill-provider-status').textContent)",
+      );
+      expect((await faults()).active).toBe(true);
+      await page.click('#logout');
+      const deadline = Date.now() + 10_000;
+      while ((await faults()).active) {
+        if (Date.now() > deadline) throw new Error('the provider faults stayed on after the page signed out');
+        await sleep(100);
+      }
+    } finally {
+      await browser.close();
+      await fetch(`${stack.service.url}/llm/drills/faults`, { method: 'DELETE', headers: xApiKey('all') });
+    }
+  }, 60_000);
+
   it('fits a phone screen (390x844) without horizontal scrolling, signed out and signed in', async () => {
     const browser = await launch();
     try {

@@ -110,6 +110,10 @@ async function signIn(key: string): Promise<void> {
 }
 
 function signOut(): void {
+  // A drill's provider faults fail everyone's calls: turned off with the key, before the key is forgotten (the call
+  // takes its headers now), and the drill's own calls stopped.
+  void turnProviderFaultsOff();
+  void drill.stop();
   api.signOut();
   stop();
   showSignedIn(false);
@@ -519,6 +523,8 @@ const drill = new Drill(
 
 /** The share of calls the provider fault drill fails (`POST /llm/drills/faults`). */
 const PROVIDER_ERROR_RATE = 0.5;
+/** Whether this page's drill turned the provider's faults on (and has not turned them off yet). */
+let providerFaultsOn = false;
 
 async function startDrill(): Promise<void> {
   const form = byId<HTMLFormElement>('drill-form');
@@ -534,6 +540,7 @@ async function startDrill(): Promise<void> {
   if (providerErrors) {
     try {
       await api.post('/llm/drills/faults', { error_rate: PROVIDER_ERROR_RATE, duration_s: seconds });
+      providerFaultsOn = true;
       setText(
         'drill-provider-status',
         `Provider faults on for ${seconds} s: ${PROVIDER_ERROR_RATE * 100} % of calls fail.`,
@@ -543,11 +550,24 @@ async function startDrill(): Promise<void> {
       setText('drill-provider-status', explainRefusal(error, 'Provider faults not turned on'));
     }
   }
-  void drill.start({ faults, durationMs: seconds * 1000, concurrency: 2, minIntervalMs: 250 });
+  // However the drill ends (its time, Stop, or a refusal that stops it early), the faults it turned on end with it.
+  void drill
+    .start({ faults, durationMs: seconds * 1000, concurrency: 2, minIntervalMs: 250 })
+    .then(() => turnProviderFaultsOff());
 }
 
 async function stopDrill(): Promise<void> {
   await drill.stop();
+  await turnProviderFaultsOff();
+}
+
+/**
+ * Turns off the provider faults this page's drill turned on, and only those: a fault drill someone else runs
+ * (`POST /llm/drills/faults` from a shell, another tab) is not this page's to end.
+ */
+async function turnProviderFaultsOff(): Promise<void> {
+  if (!providerFaultsOn) return;
+  providerFaultsOn = false;
   try {
     await api.delete('/llm/drills/faults');
     setText('drill-provider-status', 'Provider faults off.');
