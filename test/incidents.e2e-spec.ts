@@ -54,6 +54,7 @@ interface StatusBody {
     failed: number;
     oldest_pending_age_ms: number | null;
   };
+  open_incidents: { count: number; oldest_age_ms: number | null };
   last_errors: { outbox_id: string; reason: string; attempts: number; next_attempt_at: string | null }[];
 }
 
@@ -411,6 +412,10 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     });
     await until('webhook incident delivered', () => (state.incidents.length === 1 ? true : undefined));
     const incident = state.incidents[0]!;
+    // The incidents open now (what the incidents.open gauges report): this one, opened a moment ago.
+    const openNow = (await status(service)).open_incidents;
+    expect(openNow.count).toBe(1);
+    expect(openNow.oldest_age_ms).toEqual(expect.any(Number));
     // The group in the title; the monitor's notification handles neither there nor in the timeline cell.
     expect(incident.attributes.title).toBe(
       'LLM (llm-cp-e2e, e2e): error ratio above 5% {env:e2e,service:llm-cp-e2e} - Error ratio 8% for [REDACTED:EMAIL]',
@@ -437,6 +442,8 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     const recovered = await hook({ ...payload, id: '779', date: '1767225720000', transition: 'Recovered' }, SECRET);
     expect(await recovered.json()).toMatchObject({ action: 'resolved' });
     await until('resolved in Datadog', () => (state.fieldValue(incident, 'state') === 'resolved' ? true : undefined));
+    // Resolved: none open (the gauges read 0).
+    expect((await status(service)).open_incidents).toEqual({ count: 0, oldest_age_ms: null });
     expect(state.fieldValue(incident, 'severity')).toBe('SEV-1');
     expect(state.incidents).toHaveLength(1);
     const twice = await hook({ ...payload, id: '780', date: '1767225780000', transition: 'Recovered' }, SECRET);

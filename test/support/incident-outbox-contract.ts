@@ -413,6 +413,19 @@ export function incidentOutboxContract(name: string, harness: () => IncidentOutb
       expect((await store.stats(at(0) + 10 * 365 * DAY)).oldestPendingAgeMs!).toBeGreaterThan(9 * 365 * DAY);
     });
 
+    it('counts the incidents open now and the age of the oldest: a recovery closes one, on every replica', async () => {
+      const before = await store.stats(at(0));
+      const k = key('open-count');
+      await store.recordAlert(alert(k, 0));
+      await store.recordAlert(alert(k, 1000)); // deduplicated: the same incident, still one open
+      const opened = await other.stats(at(0));
+      expect(opened.openIncidents).toBe(before.openIncidents + 1);
+      expect(opened.oldestOpenAgeMs).not.toBeNull();
+      expect((await store.stats(at(0) + 10 * 365 * DAY)).oldestOpenAgeMs!).toBeGreaterThan(9 * 365 * DAY);
+      await other.recordRecovery({ now: at(2000), dedupeKey: k, outboxId: randomUUID() });
+      expect((await store.stats(at(2000))).openIncidents).toBe(before.openIncidents);
+    });
+
     it('two replicas recording the same alert at once open exactly one incident', async () => {
       const k = key('race');
       const outcomes = await Promise.all(

@@ -5,7 +5,16 @@ import type { IncidentOutboxStore } from './outbox/incident-outbox.port';
 /** `GET /incidents/status` with the Datadog adapter configured, on an outbox holding one pending row. */
 async function statusMessage(env: Record<string, string>): Promise<string> {
   const store = {
-    stats: () => Promise.resolve({ pending: 1, delivering: 0, delivered: 4, failed: 0, oldestPendingAgeMs: 1000 }),
+    stats: () =>
+      Promise.resolve({
+        pending: 1,
+        delivering: 0,
+        delivered: 4,
+        failed: 0,
+        oldestPendingAgeMs: 1000,
+        openIncidents: 2,
+        oldestOpenAgeMs: 60_000,
+      }),
     lastErrors: () => Promise.resolve([]),
   } as unknown as IncidentOutboxStore;
   const config = testConfig({ DD_API_KEY: 'dummy-api-key-status', DD_APP_KEY: 'dummy-app-key-status', ...env });

@@ -41,6 +41,22 @@ export const INCIDENT_METRICS = {
     tags: [],
     description: 'Age of the oldest outbox row not delivered yet; 0 when there is none.',
   },
+  open: {
+    name: 'incidents.open',
+    type: 'gauge',
+    unit: 'incident',
+    tags: [],
+    description:
+      'Incidents open now (an alert opened them; no recovery resolved them yet), read from the shared store after each delivery poll: the same on every replica.',
+  },
+  openOldestAge: {
+    name: 'incidents.open.oldest_age_ms',
+    type: 'gauge',
+    unit: 'millisecond',
+    tags: [],
+    description:
+      'How long ago the oldest open incident was opened; 0 when none is open. An incident whose monitor never recovers (or whose recovery notification was lost) keeps growing it.',
+  },
   delivered: {
     name: 'incidents.delivered.count',
     type: 'count',

@@ -194,6 +194,7 @@ export class IncidentsService {
         failed: stats.failed,
         oldest_pending_age_ms: stats.oldestPendingAgeMs,
       },
+      open_incidents: { count: stats.openIncidents, oldest_age_ms: stats.oldestOpenAgeMs },
       last_errors: errors.map((e) => ({
         outbox_id: e.id,
         reason: e.lastError ?? '',

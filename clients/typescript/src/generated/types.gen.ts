@@ -1103,6 +1103,10 @@ export type IncidentsStatusDto = {
      */
     outbox: OutboxCountsDto;
     /**
+     * The incidents open now (the same on every replica).
+     */
+    open_incidents: OpenIncidentsDto;
+    /**
      * The latest rows not delivered that carry a reason.
      */
     last_errors: Array<OutboxErrorDto>;
@@ -1490,6 +1494,17 @@ export type OpenAiErrorDto = {
         param: string | null;
         code: string | null;
     };
+};
+
+export type OpenIncidentsDto = {
+    /**
+     * Incidents open now: opened by an alert, not resolved by a recovery yet (the same on every replica).
+     */
+    count: number;
+    /**
+     * How long ago the oldest open incident was opened, ms; null when none is open.
+     */
+    oldest_age_ms: number | null;
 };
 
 export type OutboxCountsDto = {

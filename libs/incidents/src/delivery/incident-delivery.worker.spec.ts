@@ -116,6 +116,9 @@ describe('IncidentDeliveryWorker (delivery state machine)', () => {
     });
     expect(metrics.named(INCIDENT_METRICS.delivered.name).map((m) => m.tags)).toEqual([['kind:create']]);
     expect(metrics.named(INCIDENT_METRICS.outboxPending.name).at(-1)?.value).toBe(0);
+    // Delivered, and still open (no recovery yet): one incident open, opened at T0 (the store's clock is the poll's).
+    expect(metrics.named(INCIDENT_METRICS.open.name).at(-1)?.value).toBe(1);
+    expect(metrics.named(INCIDENT_METRICS.openOldestAge.name).at(-1)?.value).toBeGreaterThanOrEqual(0);
   });
 
   it('a lost answer is retried and the incident found by its key: never created twice', async () => {

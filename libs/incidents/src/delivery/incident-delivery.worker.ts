@@ -444,5 +444,7 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
     this.metrics.gauge(INCIDENT_METRICS.outboxPending.name, stats.pending + stats.delivering);
     this.metrics.gauge(INCIDENT_METRICS.outboxFailed.name, stats.failed);
     this.metrics.gauge(INCIDENT_METRICS.outboxOldestAge.name, stats.oldestPendingAgeMs ?? 0);
+    this.metrics.gauge(INCIDENT_METRICS.open.name, stats.openIncidents);
+    this.metrics.gauge(INCIDENT_METRICS.openOldestAge.name, stats.oldestOpenAgeMs ?? 0);
   }
 }

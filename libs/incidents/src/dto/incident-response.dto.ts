@@ -118,6 +118,15 @@ export class OutboxCountsDto {
   oldest_pending_age_ms!: number | null;
 }
 
+export class OpenIncidentsDto {
+  /** Incidents open now: opened by an alert, not resolved by a recovery yet (the same on every replica). */
+  @ApiInteger()
+  count!: number;
+  /** How long ago the oldest open incident was opened, ms; null when none is open. */
+  @ApiInteger()
+  oldest_age_ms!: number | null;
+}
+
 export class OutboxErrorDto {
   outbox_id!: string;
   reason!: string;
@@ -139,6 +148,8 @@ export class IncidentsStatusDto {
   message!: string;
   /** The shared outbox (the same on every replica). */
   outbox!: OutboxCountsDto;
+  /** The incidents open now (the same on every replica). */
+  open_incidents!: OpenIncidentsDto;
   /** The latest rows not delivered that carry a reason. */
   last_errors!: OutboxErrorDto[];
 }

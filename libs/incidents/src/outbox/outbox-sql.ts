@@ -104,7 +104,9 @@ export const lastErrorsSql = (p: Placeholder): string =>
   `${ENTRY_SELECT} WHERE o.state IN ('pending', 'delivering', 'failed') AND o.last_error IS NOT NULL
    ORDER BY o.updated_at DESC, o.seq DESC LIMIT ${p(1)}`;
 
-export const statsSql = `SELECT state, COUNT(*) AS n, MIN(created_at) AS oldest FROM incident_outbox GROUP BY state`;
+/** The outbox's rows by state, and (as the `incident_open` row) the incidents open now and when the oldest opened. */
+export const statsSql = `SELECT state, COUNT(*) AS n, MIN(created_at) AS oldest FROM incident_outbox GROUP BY state
+  UNION ALL SELECT 'incident_open' AS state, COUNT(*) AS n, MIN(opened_at) AS oldest FROM incidents WHERE state = 'open'`;
 
 /**
  * The due rows: pending and due, or claimed with an expired lease. An update waits until its create is delivered

@@ -1,8 +1,19 @@
 import type { OutboxStats } from './outbox.types';
 
-/** Folds `state, n, oldest` rows (one per state) into the outbox's counts and the age of its oldest waiting row. */
+/**
+ * Folds `state, n, oldest` rows (one per state) into the outbox's counts and the age of its oldest waiting row, and
+ * the `incident_open` row into the open incidents' count and the age of the oldest.
+ */
 export function toStats(rows: readonly Record<string, unknown>[], now: number): OutboxStats {
-  const stats: OutboxStats = { pending: 0, delivering: 0, delivered: 0, failed: 0, oldestPendingAgeMs: null };
+  const stats: OutboxStats = {
+    pending: 0,
+    delivering: 0,
+    delivered: 0,
+    failed: 0,
+    oldestPendingAgeMs: null,
+    openIncidents: 0,
+    oldestOpenAgeMs: null,
+  };
   let oldest: number | undefined;
   for (const row of rows) {
     const n = Number(row.n);
@@ -15,6 +26,11 @@ export function toStats(rows: readonly Record<string, unknown>[], now: number): 
       case 'delivered':
       case 'failed':
         stats[row.state] = n;
+        break;
+      case 'incident_open':
+        stats.openIncidents = n;
+        if (n > 0 && row.oldest !== null && row.oldest !== undefined)
+          stats.oldestOpenAgeMs = Math.max(0, now - Number(row.oldest));
         break;
       default:
         break;

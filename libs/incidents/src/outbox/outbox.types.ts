@@ -112,6 +112,10 @@ export interface OutboxStats {
   failed: number;
   /** Age of the oldest row not delivered nor failed, ms; null when there is none. */
   oldestPendingAgeMs: number | null;
+  /** Incidents open now (opened by an alert, not resolved by a recovery nor closed for good). */
+  openIncidents: number;
+  /** How long ago the oldest open incident was opened, ms; null when none is open. */
+  oldestOpenAgeMs: number | null;
 }
 
 export interface ListFilter {
