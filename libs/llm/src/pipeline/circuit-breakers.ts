@@ -4,6 +4,7 @@ import { ReadinessRegistry } from '@app/telemetry';
 import { LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
 import { LlmProvider, type LlmProviderError } from '../ports/llm-provider.port';
 import { CircuitBreaker, type CircuitState } from '../reliability/circuit-breaker';
+import { RateLimitGates } from './rate-limit-gates';
 
 const GAUGE_INTERVAL_MS = 10_000;
 
@@ -25,8 +26,9 @@ interface AccountFailure {
 /**
  * The model chain (LLM_MODEL, then LLM_FALLBACK_MODELS) and a circuit breaker per provider+model: the
  * `llm.circuit.state` gauge on every change and every 10 s, and the `llmProvider` readiness check
- * (degraded when every circuit is open, or when the provider's last answer refused our credentials or our account's
- * quota: `auth`, `quota_exhausted`, until a call succeeds again; an `error` log line when that starts).
+ * (degraded when no model of the chain can take a call, each with its circuit open or held by the provider's rate
+ * limit after a 429, or when the provider's last answer refused our credentials or our account's quota: `auth`,
+ * `quota_exhausted`, until a call succeeds again; an `error` log line when that starts).
  */
 @Injectable()
 export class CircuitBreakers implements OnModuleInit, OnModuleDestroy {
@@ -41,6 +43,7 @@ export class CircuitBreakers implements OnModuleInit, OnModuleDestroy {
     private readonly provider: LlmProvider,
     private readonly telemetry: LlmCallInstrumentation,
     private readonly readiness: ReadinessRegistry,
+    private readonly gates: RateLimitGates,
   ) {
     this.chain = [config.llm.model, ...config.llm.fallbackModels];
     for (const model of this.chain) this.get(model);
@@ -52,9 +55,21 @@ export class CircuitBreakers implements OnModuleInit, OnModuleDestroy {
       const label = `${this.provider.name}${this.provider.simulated ? ' (simulated: no real model is called)' : ''}; chain ${this.chain.join(' → ')}`;
       const refused = this.accountFailure;
       if (refused !== undefined) return { status: 'degraded', detail: `${label}; ${this.describe(refused)}` };
-      return open.length === this.chain.length
-        ? { status: 'degraded', detail: `${label}; every circuit is open` }
-        : { status: 'ok', detail: open.length > 0 ? `${label}; open circuits: ${open.join(', ')}` : label };
+      if (open.length === this.chain.length) return { status: 'degraded', detail: `${label}; every circuit is open` };
+      // A model held after a 429 refuses every call until its hold ends (503 NO_CAPACITY, provider_rate_limit), as
+      // an open circuit does: with every model of the chain one or the other, no call is answered.
+      const held = this.gates
+        .heldModels(this.chain)
+        .filter(({ model }) => !open.includes(`${this.provider.name}:${model}`))
+        .map(({ model, retryAfterMs }) => `${model} (${Math.ceil(retryAfterMs / 1000)} s left)`);
+      const parts = [
+        ...(open.length > 0 ? [`open circuits: ${open.join(', ')}`] : []),
+        ...(held.length > 0 ? [`held by the provider's rate limit (429): ${held.join(', ')}`] : []),
+      ];
+      if (open.length + held.length === this.chain.length) {
+        return { status: 'degraded', detail: `${label}; no model can take a call: ${parts.join('; ')}` };
+      }
+      return { status: 'ok', detail: [label, ...parts].join('; ') };
     });
     this.gaugeTimer = setInterval(() => this.emitGauges(), GAUGE_INTERVAL_MS);
     this.gaugeTimer.unref();

@@ -172,6 +172,32 @@ describe('FallbackChain: retries, backoff, fallback, circuit breakers, the retry
     expect(provider.calls).toHaveLength(2);
   });
 
+  it('says on readiness that every model is held by the rate limit (all calls refused), until the hold ends', async () => {
+    const provider = new ScriptedProvider()
+      .script('gemini-2.5-flash', { fail: 'rate_limit', status: 429, retryAfterMs: 400 })
+      .script('gemini-2.5-flash-lite', { fail: 'rate_limit', status: 429, retryAfterMs: 30_000 });
+    const { service, readiness } = await build(
+      { LLM_MAX_RETRIES: '0', LLM_FALLBACK_MODELS: 'gemini-2.5-flash-lite', LLM_QUEUE_TIMEOUT_MS: '0' },
+      provider,
+    );
+    expect((await readiness.run()).llmProvider).toMatchObject({ status: 'ok' });
+    await expect(service.complete(input())).rejects.toMatchObject({ status: 503 });
+    // Both models held: every call is refused (503 NO_CAPACITY, provider_rate_limit), as with every circuit open.
+    await expect(service.complete(input())).rejects.toMatchObject({ code: 'NO_CAPACITY' });
+    const held = (await readiness.run()).llmProvider!;
+    expect(held.status).toBe('degraded');
+    expect(held.detail).toMatch(
+      /no model can take a call: held by the provider's rate limit \(429\): gemini-2\.5-flash \(1 s left\), gemini-2\.5-flash-lite \(30 s left\)$/,
+    );
+    // The first model's hold ends (it probes its next call): a call can be answered again, the other is still held.
+    await new Promise((r) => setTimeout(r, 450));
+    const probing = (await readiness.run()).llmProvider!;
+    expect(probing.status).toBe('ok');
+    expect(probing.detail).toMatch(
+      /; held by the provider's rate limit \(429\): gemini-2\.5-flash-lite \(\d+ s left\)$/,
+    );
+  });
+
   it('a call arriving during a hold waits for it (bounded by LLM_QUEUE_TIMEOUT_MS) and is answered by the probe', async () => {
     const provider = new ScriptedProvider().script(
       'gemini-2.5-flash',

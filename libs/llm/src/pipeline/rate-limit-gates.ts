@@ -48,6 +48,19 @@ export class RateLimitGates implements OnModuleInit, OnModuleDestroy {
     return gate;
   }
 
+  /**
+   * The models of `models` whose gate holds them after a 429 (refusing every call until the hold ends), with the
+   * milliseconds left of the hold. A gate past its hold (probing) is not held: its next call goes to the provider.
+   */
+  heldModels(models: readonly string[]): { model: string; retryAfterMs: number }[] {
+    const held: { model: string; retryAfterMs: number }[] = [];
+    for (const model of models) {
+      const gate = this.gates.get(model);
+      if (gate?.current() === 'held') held.push({ model, retryAfterMs: gate.retryAfterMs() });
+    }
+    return held;
+  }
+
   private held(model: string): void {
     this.telemetry.rateLimitHold(this.provider.name, model);
     this.emit(model, this.gates.get(model));
