@@ -11,6 +11,7 @@ import {
   type ResourceContext,
   type ResourceFile,
 } from '@app/datadog';
+import type { LlmErrorKind } from '@app/llm';
 import { checkWithSdk } from '../libs/datadog/src/resources/adapters/sdk-models';
 import { loadDatadogSdk } from '../libs/datadog/src/adapters/sdk-configuration';
 import { formatPlanLine } from '../scripts/datadog-apply';
@@ -156,6 +157,38 @@ describe('Datadog resources as code: the files', () => {
       if (!named) problems.push(`runbooks/${file.key}.md: names none of ${metrics.join(', ') || 'the metrics'}`);
     }
     expect(problems).toEqual([]);
+  });
+
+  it('the error-rate runbook and docs/telemetry.md explain every error_type the alert can be made of', () => {
+    // Every error_type llm.error.count carries (a new LlmErrorKind fails to compile here until it is listed): the
+    // refusals that reach no model included, which are most of the errors during an open circuit or a quota hold.
+    const types: Record<Exclude<LlmErrorKind, 'aborted'> | 'circuit_open' | 'no_capacity', true> = {
+      rate_limit: true,
+      timeout: true,
+      server: true,
+      connection: true,
+      auth: true,
+      quota_exhausted: true,
+      not_found: true,
+      bad_request: true,
+      invalid_response: true,
+      empty_response: true,
+      circuit_open: true,
+      no_capacity: true,
+    };
+    const runbook = readFileSync(join(root, 'runbooks/llm-error-rate.md'), 'utf8');
+    const why = runbook.slice(runbook.indexOf('## Why'), runbook.indexOf('## Next'));
+    const telemetry = readFileSync(join(root, 'docs/telemetry.md'), 'utf8');
+    const listed = /`error_type` values of `llm\.error\.count`:([^.]*)\./.exec(telemetry)?.[1] ?? '';
+    const missing = Object.keys(types).flatMap((type) => [
+      ...(why.includes(`\`${type}\``) ? [] : [`runbooks/llm-error-rate.md: ${type}`]),
+      ...(listed.includes(`\`${type}\``) ? [] : [`docs/telemetry.md: ${type}`]),
+    ]);
+    expect(missing).toEqual([]);
+    // Each refusal names where to look next: the shed resource, and the runbook of its cause.
+    expect(why).toMatch(
+      /`no_capacity`.*`llm\.shed\.count` by `resource`.*`provider_rate_limit`.*`llm-rate-limited\.md`/,
+    );
   });
 
   it('composite, burn-rate and dashboard references name files that exist', () => {
