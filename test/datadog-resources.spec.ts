@@ -191,6 +191,28 @@ describe('Datadog resources as code: the files', () => {
     );
   });
 
+  it('the rate-limit monitor reaches its critical threshold when the provider refuses every call, and stays there', () => {
+    // A 429 holds its model for the provider's Retry-After (at most LLM_RATE_LIMIT_MAX_HOLD_MS), then one probe is let
+    // through (test/rate-limit.e2e-spec.ts: "about one probe per hold"): a provider refusing every call for the
+    // monitor's whole window is seen window / longest hold times after the first wave, whatever the traffic.
+    const monitor = raw(monitors.find((m) => m.key === 'llm-rate-limited')!);
+    const query = String(monitor.query);
+    expect(query).toMatch(
+      /^sum\(last_\d+m\):sum:llm\.rate_limit\.count\{[^}]*\} by \{provider,model\}\.as_count\(\) > /,
+    );
+    const windowMs = Number(/^sum\(last_(\d+)m\)/.exec(query)![1]) * 60_000;
+    const seen = Math.floor(windowMs / testConfig().llm.rateLimit.maxHoldMs);
+    const { critical, warning } = (monitor.options as { thresholds: { critical: number; warning: number } }).thresholds;
+    expect(Number(/> ([\d.]+)$/.exec(query)![1])).toBe(critical);
+    // Crossed with a hold or two to spare (a probe's own latency stretches each cycle).
+    expect(seen).toBeGreaterThan(critical + 2);
+    expect(warning).toBeLessThan(critical);
+    // The recovery message states the threshold a recovery means (below the warning).
+    expect(String(monitor.message)).toContain(`back under ${warning + 1} in`);
+    const runbook = readFileSync(join(root, 'runbooks/llm-rate-limited.md'), 'utf8');
+    expect(runbook).toContain(`over 10 minutes above ${critical}, warning at ${warning}`);
+  });
+
   it('composite, burn-rate and dashboard references name files that exist', () => {
     const keys = new Set(files.map((f) => `${f.kind}/${f.key}`));
     const dangling = files.flatMap((f) =>
