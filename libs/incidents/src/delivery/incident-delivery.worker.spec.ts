@@ -86,6 +86,37 @@ async function oneRow(port: InMemoryIncidentsPort, env: Record<string, string> =
 }
 
 describe('IncidentDeliveryWorker (delivery state machine)', () => {
+  it('loads the Datadog SDK while the service starts (before it listens), never later among live requests', async () => {
+    let release!: () => void;
+    const port = new (class extends InMemoryIncidentsPort {
+      warmUps = 0;
+      override warmUp(): Promise<void> {
+        this.warmUps += 1;
+        return new Promise<void>((resolve) => (release = resolve));
+      }
+    })();
+    const { worker } = await setup(port);
+    let booted = false;
+    const boot = worker.onApplicationBootstrap().then(() => (booted = true));
+    await new Promise((r) => setImmediate(r));
+    // Nest awaits this hook before app.listen: the start waits for the SDK, so no request ever waits behind it.
+    expect(port.warmUps).toBe(1);
+    expect(booted).toBe(false);
+    release();
+    await boot;
+    expect(booted).toBe(true);
+    await worker.beforeApplicationShutdown();
+  });
+
+  it('does not load the Datadog SDK without API keys', async () => {
+    const port = new InMemoryIncidentsPort('unconfigured');
+    const warmUp = jest.spyOn(port, 'warmUp');
+    const { worker } = await setup(port);
+    await worker.onApplicationBootstrap();
+    expect(warmUp).not.toHaveBeenCalled();
+    await worker.beforeApplicationShutdown();
+  });
+
   it("retention: purges a resolved incident's delivered rows once older than LEDGER_RETENTION_DAYS, never before", async () => {
     const { store, worker, record, resolve } = await setup();
     const { outboxId } = await record('m-old', 0);
