@@ -213,6 +213,21 @@ describe('Datadog resources as code: the files', () => {
     expect(runbook).toContain(`over 10 minutes above ${critical}, warning at ${warning}`);
   });
 
+  it('a failing usage ledger has a monitor that its failures reach', () => {
+    // The ledger store failing blinds the health score (no_data, no gauge), the insights, the spend and the budget,
+    // while every LLM metric looks healthy: only ledger.flush.errors says so.
+    const monitor = monitors.map(raw).find((m) => String(m.query).includes(':ledger.flush.errors{'));
+    expect(monitor).toBeDefined();
+    const query = String(monitor!.query);
+    expect(query).toMatch(/^sum\(last_\d+m\):sum:ledger\.flush\.errors\{[^}]*\}\.as_count\(\) > \d+$/);
+    const windowMs = Number(/^sum\(last_(\d+)m\)/.exec(query)![1]) * 60_000;
+    // A failed flush is retried at the next tick; on PostgreSQL it fails after at most twice DATABASE_TIMEOUT_MS.
+    const config = testConfig();
+    const slowestAttemptMs = config.ledger.flushMs + 2 * config.ledger.databaseTimeoutMs;
+    const { critical } = (monitor!.options as { thresholds: { critical: number } }).thresholds;
+    expect(Math.floor(windowMs / slowestAttemptMs)).toBeGreaterThan(critical * 2);
+  });
+
   it('composite, burn-rate and dashboard references name files that exist', () => {
     const keys = new Set(files.map((f) => `${f.kind}/${f.key}`));
     const dangling = files.flatMap((f) =>
