@@ -35,6 +35,7 @@ export class IncidentsModule implements OnModuleInit, OnApplicationShutdown {
     private readonly store: IncidentOutboxStore,
     private readonly datadog: DatadogIncidentsPort,
     private readonly readiness: ReadinessRegistry,
+    private readonly worker: IncidentDeliveryWorker,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -46,7 +47,9 @@ export class IncidentsModule implements OnModuleInit, OnApplicationShutdown {
       if (this.datadog.name === 'unconfigured') {
         return { status: 'unconfigured', detail: `${detail}; Datadog API keys not configured` };
       }
-      return { status: 'ok', detail };
+      // Datadog refusing the deliveries (wrong keys, an outage) is degraded: every alert waits in the outbox.
+      const problem = this.worker.deliveryProblem();
+      return problem === undefined ? { status: 'ok', detail } : { status: 'degraded', detail: `${detail}; ${problem}` };
     });
   }
 

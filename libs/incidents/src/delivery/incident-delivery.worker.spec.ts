@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { BasicTextRedactor } from '@app/common';
 import { DatadogApiError, type IncidentRequest, type IncidentSeverity } from '@app/datadog';
-import { InMemoryMetrics } from '@app/telemetry';
+import { InMemoryMetrics, ReadinessRegistry } from '@app/telemetry';
 import { testConfig } from '../../../../test/support/app-config';
 import { InMemoryIncidentsPort } from '../../../../test/support/incidents-port-fake';
 import { IncidentContentBuilder } from '../content/incident-content';
 import { INCIDENT_METRICS } from '../incidents.metrics';
+import { IncidentsModule } from '../incidents.module';
 import { SqliteIncidentOutbox } from '../outbox/sqlite-incident-outbox';
 import { UNCONFIGURED_REASON } from './delivery-error';
 import { IncidentDeliveryWorker } from './incident-delivery.worker';
@@ -106,6 +107,36 @@ describe('IncidentDeliveryWorker (delivery state machine)', () => {
     await boot;
     expect(booted).toBe(true);
     await worker.beforeApplicationShutdown();
+  });
+
+  it('readiness says incidents are degraded while Datadog refuses the deliveries (keys named on a 401), until one succeeds', async () => {
+    const port = new InMemoryIncidentsPort().failNext(
+      'findByKey',
+      { kind: 'error', error: new DatadogApiError('incident search', 'HTTP 401: Unauthorized', { status: 401 }) },
+      { kind: 'error', error: new DatadogApiError('incident search', 'HTTP 503: unavailable', { status: 503 }) },
+    );
+    const { store, worker, record } = await setup(port);
+    const readiness = new ReadinessRegistry();
+    await new IncidentsModule(store, port, readiness, worker).onModuleInit();
+    const incidents = async () => (await readiness.run()).incidents!;
+    const { outboxId } = await record('m1', 0);
+    expect(await incidents()).toMatchObject({ status: 'ok' });
+    await worker.deliverDue(T0);
+    expect(await incidents()).toEqual({
+      status: 'degraded',
+      detail: expect.stringMatching(
+        /^sqlite outbox: 1 waiting, 0 failed, 0 delivered; Datadog refuses our keys \(HTTP 401, .*\): check DD_API_KEY, DD_APP_KEY/,
+      ) as unknown,
+    });
+    let row = (await store.get(outboxId))!;
+    await worker.deliverDue(row.nextAttemptAt);
+    expect((await incidents()).detail).toMatch(
+      /; the last delivery failed \(server, .*\): Datadog incident search: HTTP 503/,
+    );
+    row = (await store.get(outboxId))!;
+    await worker.deliverDue(row.nextAttemptAt);
+    expect(await store.get(outboxId)).toMatchObject({ state: 'delivered' });
+    expect(await incidents()).toEqual({ status: 'ok', detail: 'sqlite outbox: 0 waiting, 0 failed, 1 delivered' });
   });
 
   it('does not load the Datadog SDK without API keys', async () => {

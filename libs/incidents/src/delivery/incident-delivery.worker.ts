@@ -71,6 +71,8 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
    */
   callTimeoutMs = 120_000;
 
+  /** The last delivery attempt that failed, until one succeeds (the `incidents` readiness check says it). */
+  private lastFailure: { at: number; error: ClassifiedError } | undefined;
   private started = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -242,10 +244,12 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
           return;
         }
         const classified = classifyDeliveryError(error);
+        this.lastFailure = { at: clock(), error: classified };
         if (classified.retryable) await this.retry(entry, classified, clock());
         else await this.fail(entry, classified, clock());
         return;
       }
+      this.lastFailure = undefined;
       if (await this.store.markDelivered(entry.id, this.workerId, ref, clock())) {
         this.metrics.increment(INCIDENT_METRICS.delivered.name, 1, KIND_TAGS[entry.kind]);
         this.logger.log(
@@ -429,6 +433,25 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
       `outbox ${entry.id} (${entry.kind}) refused by Datadog, not retried: ${reason}` +
         (incidentGone ? '; its incident no longer exists in Datadog: closed here, the next alert opens a new one' : ''),
     );
+  }
+
+  /**
+   * What keeps incidents from Datadog, as this process last saw it: its last delivery attempt failed and none has
+   * succeeded since (undefined otherwise). Keys Datadog refuses (401/403) are named, as every delivery fails until
+   * they are fixed; another failure says what it was. Delivery is retried either way.
+   */
+  deliveryProblem(): string | undefined {
+    const failure = this.lastFailure;
+    if (failure === undefined) return undefined;
+    const at = new Date(failure.at).toISOString();
+    const { reason, status } = failure.error;
+    if (status === 401 || status === 403) {
+      return (
+        `Datadog refuses our keys (HTTP ${status}, ${at}): check DD_API_KEY, DD_APP_KEY (its incident scopes) and ` +
+        `the site they belong to (DD_SITE, DATADOG_API_URL); no incident reaches Datadog until they are fixed`
+      );
+    }
+    return `the last delivery failed (${reason}, ${at}): ${this.reason(failure.error.message)}; retried with backoff`;
   }
 
   /** A reason fit to store and show: redacted (keys, PII) and bounded. */
