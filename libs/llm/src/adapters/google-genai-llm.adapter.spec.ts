@@ -181,6 +181,26 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
       expect(result.safetyBlock).toEqual({ stage: 'candidate', reason: 'SAFETY' });
       expect(result.finishReason).toBe('safety');
     });
+
+    it('fails a stream that ends without a finish reason (cut in transit) as invalid_response, after its deltas', async () => {
+      const chunk = (text: string): unknown => ({
+        candidates: [{ content: { role: 'model', parts: [{ text }] }, index: 0 }],
+        usageMetadata: { promptTokenCount: 20, totalTokenCount: 20 },
+        modelVersion: 'gemini-2.5-flash',
+      });
+      context.server.enqueue({ type: 'raw', sse: [chunk('The first half '), chunk('and the second')] });
+      const deltas: string[] = [];
+      const error = await providerFailure(
+        (async () => {
+          for await (const event of context.adapter.stream(request())) {
+            if (event.type === 'delta') deltas.push(event.text);
+          }
+        })(),
+      );
+      expect(deltas).toEqual(['The first half ', 'and the second']);
+      expect(error).toMatchObject({ kind: 'invalid_response', details: { provider: mode, status: 200 } });
+      expect(error.message).toMatch(/ended before the answer finished/);
+    });
   },
 );
 

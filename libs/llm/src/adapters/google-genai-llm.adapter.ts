@@ -158,6 +158,15 @@ export class GoogleGenAiLlmAdapter extends LlmProvider {
         const delta = accumulator.add(next.value);
         if (delta !== '') yield { type: 'delta', text: delta };
       }
+      // Gemini's last chunk carries the finish reason (or the prompt's block): a stream that ends cleanly without
+      // one was cut (a proxy, a load balancer closing the response), and its text is not the whole answer.
+      if (!accumulator.ended) {
+        throw new LlmProviderError(
+          'invalid_response',
+          `${context.provider} ${context.model}: the stream ended before the answer finished (no finishReason)`,
+          { provider: context.provider, model: context.model, status: 200 },
+        );
+      }
       finished = true;
       yield { type: 'done', result: accumulator.result(context) };
     } finally {
@@ -201,6 +210,11 @@ class ResponseAccumulator {
 
   constructor(requestedModel: string) {
     this.model = requestedModel;
+  }
+
+  /** Whether the response said it was complete: a candidate's finish reason, or the prompt's block. */
+  get ended(): boolean {
+    return this.rawFinishReason !== undefined || this.promptBlockReason !== undefined;
   }
 
   /** Returns the new answer text in this response/chunk. */
