@@ -52,6 +52,32 @@ for (const mode of ['vertex', 'gemini'] as const satisfies readonly GoogleGenAiM
           await real.close();
         }
       });
+
+      it("without LLM_BASE_URL ignores the SDK's own base URL variables (GOOGLE_VERTEX_BASE_URL, GOOGLE_GEMINI_BASE_URL)", async () => {
+        // Read by @google/genai from the process environment when it is given no base URL: they would send every
+        // prompt and credential to a host that no setting of the service names (and the startup line would not show).
+        const saved = { vertex: process.env.GOOGLE_VERTEX_BASE_URL, gemini: process.env.GOOGLE_GEMINI_BASE_URL };
+        process.env.GOOGLE_VERTEX_BASE_URL = context.server.url;
+        process.env.GOOGLE_GEMINI_BASE_URL = context.server.url;
+        const real = geminiAdapter(mode, undefined);
+        try {
+          const error = await providerFailure(real.generate(request()));
+          expect(context.server.requests).toHaveLength(0);
+          expect(error.kind).toBe('connection');
+          expect(JSON.stringify(error.cause, Object.getOwnPropertyNames(error.cause ?? {}))).toMatch(
+            mode === 'vertex' ? /europe-west4-aiplatform\.googleapis\.com/ : /generativelanguage\.googleapis\.com/,
+          );
+        } finally {
+          await real.close();
+          for (const [name, value] of [
+            ['GOOGLE_VERTEX_BASE_URL', saved.vertex],
+            ['GOOGLE_GEMINI_BASE_URL', saved.gemini],
+          ] as const) {
+            if (value === undefined) delete process.env[name];
+            else process.env[name] = value;
+          }
+        }
+      });
     },
   );
 }

@@ -8,6 +8,8 @@ import {
   useLoopbackAdapter,
 } from '../../../../test/support/llm-adapter-helpers';
 import { FakeGeminiServer } from '../../../../test/support/fake-gemini-server';
+import { GoogleGenAI } from '@google/genai';
+import { googleEndpoint } from './google-genai-endpoint';
 import { GoogleGenAiLlmAdapter, type GoogleGenAiMode, toUsage } from './google-genai-llm.adapter';
 
 const { project: PROJECT, location: LOCATION, accessToken: ACCESS_TOKEN, apiKey: API_KEY } = GEMINI_TEST;
@@ -231,6 +233,20 @@ describe('GoogleGenAiLlmAdapter configuration', () => {
     expect(() => new GoogleGenAiLlmAdapter(config, 'vertex')).toThrow(/GOOGLE_CLOUD_PROJECT/);
     expect(() => new GoogleGenAiLlmAdapter(config, 'gemini')).toThrow(/GEMINI_API_KEY/);
   });
+
+  it.each(['us-central1', 'europe-west4', 'global', 'us', 'eu'])(
+    "names Google's endpoint for %s as the SDK picks it when given none (it is always passed explicitly)",
+    (location) => {
+      // No base URL and none in the environment (see the failures spec): the SDK's own choice. Nothing is sent.
+      expect(process.env.GOOGLE_VERTEX_BASE_URL).toBeUndefined();
+      expect(process.env.GOOGLE_GEMINI_BASE_URL).toBeUndefined();
+      const sdkEndpoint = (client: GoogleGenAI): string =>
+        (client as unknown as { apiClient: { getBaseUrl(): string } }).apiClient.getBaseUrl();
+      const vertex = new GoogleGenAI({ vertexai: true, project: PROJECT, location });
+      expect(googleEndpoint('vertex', location)).toBe(sdkEndpoint(vertex));
+      expect(googleEndpoint('gemini', location)).toBe(sdkEndpoint(new GoogleGenAI({ apiKey: API_KEY })));
+    },
+  );
 });
 
 describe('Gemini usage metadata', () => {

@@ -23,6 +23,7 @@ import {
   type ToolCall,
 } from '../ports/llm-provider.port';
 import { geminiChat, toToolCall } from './google-genai-chat';
+import { type GoogleGenAiMode, googleEndpoint } from './google-genai-endpoint';
 import { responseByteLimit } from './response-limit';
 import {
   classifyErrorBody,
@@ -33,7 +34,7 @@ import {
 } from './upstream-errors';
 import { readUsage, responseModel } from './wire-values';
 
-export type GoogleGenAiMode = 'vertex' | 'gemini';
+export type { GoogleGenAiMode } from './google-genai-endpoint';
 
 export interface GoogleGenAiAdapterOptions {
   /**
@@ -60,7 +61,8 @@ const API_VERSION: Record<GoogleGenAiMode, string> = { vertex: 'v1beta1', gemini
 
 /**
  * Gemini models through Google's `@google/genai` SDK, in Vertex AI mode (project + location, Application
- * Default Credentials) or Gemini Developer API mode (API key). `LLM_BASE_URL` overrides the endpoint.
+ * Default Credentials) or Gemini Developer API mode (API key). `LLM_BASE_URL` overrides the endpoint; without it,
+ * Google's (`googleEndpoint`), never one from the SDK's own environment variables.
  *
  * - One SDK client per adapter; the model is passed per call, so concurrent requests never share model state.
  * - HTTP goes through a keep-alive undici `Agent` via `httpOptions.fetch` (see `createUndiciFetch`), which also
@@ -95,7 +97,7 @@ export class GoogleGenAiLlmAdapter extends LlmProvider {
     const httpOptions = {
       fetch: createUndiciFetch(this.agent, upstreamHttpError, { maxResponseBytes: llm.maxResponseBytes }),
       apiVersion: API_VERSION[mode],
-      ...(llm.baseUrl !== undefined ? { baseUrl: llm.baseUrl } : {}),
+      baseUrl: llm.baseUrl ?? googleEndpoint(mode, llm.vertex.location),
     };
     let clientOptions: GoogleGenAIOptions;
     if (mode === 'vertex') {
