@@ -13,6 +13,7 @@ export * from './errors/trace-id.provider';
 export * from './http/accept';
 export * from './http/json-body';
 export * from './http/undici-fetch';
+export * from './http/google-endpoint';
 export * from './http/upstream-connection.error';
 export * from './http/host-header';
 export * from './http/shutdown-cut';

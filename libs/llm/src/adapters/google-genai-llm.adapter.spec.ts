@@ -9,7 +9,7 @@ import {
 } from '../../../../test/support/llm-adapter-helpers';
 import { FakeGeminiServer } from '../../../../test/support/fake-gemini-server';
 import { GoogleGenAI } from '@google/genai';
-import { googleEndpoint } from './google-genai-endpoint';
+import { googleEndpoint } from '@app/common';
 import { GoogleGenAiLlmAdapter, type GoogleGenAiMode, toUsage } from './google-genai-llm.adapter';
 
 const { project: PROJECT, location: LOCATION, accessToken: ACCESS_TOKEN, apiKey: API_KEY } = GEMINI_TEST;

@@ -1,4 +1,4 @@
-import { createUndiciFetch, RESPONSE_LIMIT_HEADER } from '@app/common';
+import { createUndiciFetch, googleEndpoint, RESPONSE_LIMIT_HEADER } from '@app/common';
 import { AppConfig } from '@app/config';
 import {
   type Candidate,
@@ -23,7 +23,6 @@ import {
   type ToolCall,
 } from '../ports/llm-provider.port';
 import { geminiChat, toToolCall } from './google-genai-chat';
-import { type GoogleGenAiMode, googleEndpoint } from './google-genai-endpoint';
 import { responseByteLimit } from './response-limit';
 import {
   classifyErrorBody,
@@ -34,7 +33,7 @@ import {
 } from './upstream-errors';
 import { readUsage, responseModel } from './wire-values';
 
-export type { GoogleGenAiMode } from './google-genai-endpoint';
+export type GoogleGenAiMode = 'vertex' | 'gemini';
 
 export interface GoogleGenAiAdapterOptions {
   /**

@@ -143,6 +143,44 @@ describe('embedding adapters', () => {
     expect(server.seen[0]!.headers.authorization).toBe('Bearer ya29.test-token');
   });
 
+  it("without a base URL calls Google's endpoint, never the SDK's GOOGLE_VERTEX_BASE_URL / GOOGLE_GEMINI_BASE_URL", async () => {
+    // The SDK reads them from the process environment when given no base URL: prompts and answers (what is embedded)
+    // and the credentials would go to a host no setting names. Google's host is refused by the test's loopback guard.
+    const saved = { vertex: process.env.GOOGLE_VERTEX_BASE_URL, gemini: process.env.GOOGLE_GEMINI_BASE_URL };
+    process.env.GOOGLE_VERTEX_BASE_URL = server.url;
+    process.env.GOOGLE_GEMINI_BASE_URL = server.url;
+    const authClient = new OAuth2Client();
+    authClient.setCredentials({ access_token: 'ya29.test-token', expiry_date: Date.now() + 3_600_000 });
+    const adapters = [
+      new GenAiEmbeddingsAdapter({ model: 'gemini-embedding-001', timeoutMs: 2000, apiKey: 'test-gemini-key' }),
+      new GenAiEmbeddingsAdapter({
+        model: 'text-embedding-005',
+        timeoutMs: 2000,
+        vertex: { project: 'test-project-42', location: 'europe-west4' },
+        authClient,
+      }),
+    ];
+    try {
+      for (const adapter of adapters) {
+        const error = await adapter.embed(['the tower']).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(Error);
+        expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).toMatch(
+          /generativelanguage\.googleapis\.com|europe-west4-aiplatform\.googleapis\.com/,
+        );
+      }
+      expect(server.seen).toHaveLength(0);
+    } finally {
+      await Promise.all(adapters.map((adapter) => adapter.close()));
+      for (const [name, value] of [
+        ['GOOGLE_VERTEX_BASE_URL', saved.vertex],
+        ['GOOGLE_GEMINI_BASE_URL', saved.gemini],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   it('Gemini errors become EmbeddingsError', async () => {
     server.status = 503;
     const adapter = new GenAiEmbeddingsAdapter({

@@ -1,4 +1,4 @@
-import { createUndiciFetch } from '@app/common';
+import { createUndiciFetch, googleEndpoint } from '@app/common';
 import { GoogleGenAI, type HttpOptions } from '@google/genai';
 import type { AuthClient } from 'google-auth-library';
 import { Agent } from 'undici';
@@ -12,7 +12,7 @@ export interface GenAiEmbeddingsOptions {
   apiKey?: string;
   /** Vertex AI project and location (LLM_PROVIDER=vertex; credentials from Application Default Credentials). */
   vertex?: { project?: string; location: string };
-  /** Override of the API base URL (LLM_BASE_URL; tests point it at a loopback server). */
+  /** Override of the API base URL (LLM_BASE_URL; tests point it at a loopback server); else Google's endpoint. */
   baseUrl?: string;
   /** Vertex mode: an auth client to use instead of Application Default Credentials (tests: a fixed token). */
   authClient?: AuthClient;
@@ -37,7 +37,8 @@ export class GenAiEmbeddingsAdapter extends EmbeddingsPort {
         (status) => new EmbeddingsError(`${this.name} embeddings failed: upstream answered HTTP ${status}`, status),
         { maxResponseBytes: MAX_EMBEDDINGS_RESPONSE_BYTES },
       ),
-      ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+      // Always explicit: given none, the SDK would take GOOGLE_VERTEX_BASE_URL / GOOGLE_GEMINI_BASE_URL from the environment.
+      baseUrl: options.baseUrl ?? googleEndpoint(options.vertex ? 'vertex' : 'gemini', options.vertex?.location ?? ''),
     };
     this.client = options.vertex
       ? new GoogleGenAI({
