@@ -9,6 +9,8 @@ import {
 } from '../../../../test/support/llm-adapter-helpers';
 import { FakeGeminiServer } from '../../../../test/support/fake-gemini-server';
 import { GoogleGenAI } from '@google/genai';
+import { OAuth2Client } from 'google-auth-library';
+import { createServer } from 'node:http';
 import { googleEndpoint } from '@app/common';
 import { GoogleGenAiLlmAdapter, type GoogleGenAiMode, toUsage } from './google-genai-llm.adapter';
 
@@ -227,6 +229,46 @@ describe('GoogleGenAiLlmAdapter configuration', () => {
       await server.close();
     }
   });
+
+  it.each([
+    [503, 'server', true],
+    [500, 'server', true],
+    [429, 'server', true],
+    [400, 'auth', false],
+  ] as const)(
+    'maps a token server that answers %i (refreshing the credentials) to %s, retryable: %s',
+    async (status, kind, retryable) => {
+      // A real OAuth client refreshing its token at a loopback token endpoint: on Google Cloud the metadata server
+      // plays that part, and its 5xx is a blip (retried), not a refusal of our credentials (a 4xx).
+      const tokens = createServer((_req, res) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'backend_error', error_description: 'try again' }));
+      });
+      await new Promise<void>((resolve) => tokens.listen(0, '127.0.0.1', resolve));
+      const tokenUrl = `http://127.0.0.1:${(tokens.address() as { port: number }).port}/token`;
+      const server = await new FakeGeminiServer().start();
+      const authClient = new OAuth2Client({
+        clientId: 'test-client',
+        clientSecret: 'test-secret',
+        endpoints: { oauth2TokenUrl: tokenUrl },
+      });
+      authClient.setCredentials({ refresh_token: 'test-refresh-token' });
+      const adapter = new GoogleGenAiLlmAdapter(
+        testConfig({ LLM_PROVIDER: 'vertex', GOOGLE_CLOUD_PROJECT: PROJECT, LLM_BASE_URL: server.url }),
+        'vertex',
+        { authClient },
+      );
+      try {
+        const error = await providerFailure(adapter.generate(request()));
+        expect(error).toMatchObject({ kind, retryable, details: { provider: 'vertex' } });
+        expect(server.requests).toHaveLength(0);
+      } finally {
+        await adapter.close();
+        await server.close();
+        await new Promise((resolve) => tokens.close(resolve));
+      }
+    },
+  );
 
   it('refuses vertex mode without a project and gemini mode without a key', () => {
     const config = testConfig({ LLM_PROVIDER: 'simulated' });

@@ -315,7 +315,8 @@ function sdkFailure(
     message = '',
     status,
     code,
-  } = error as { name?: unknown; message?: unknown; status?: unknown; code?: unknown };
+    response,
+  } = error as { name?: unknown; message?: unknown; status?: unknown; code?: unknown; response?: unknown };
   if (typeof message !== 'string') return undefined;
   if (name === 'ApiError' && typeof status === 'number') {
     // The SDK's message is `got status: <its status, INTERNAL>. <the error chunk as JSON>`: its code reads as a whole
@@ -328,6 +329,17 @@ function sdkFailure(
       message: `the response carried an error (${status})`,
       ...(body.providerCode !== undefined ? { providerCode: body.providerCode } : {}),
       ...(body.param !== undefined ? { param: body.param } : {}),
+    };
+  }
+  // The token server's answer (the metadata server on Google Cloud, Google's OAuth endpoint; the model's own go through
+  // our fetch): its 5xx or 429 is a blip fetching the credentials, retried like a 5xx; its other 4xx refuses them.
+  if (typeof status === 'number' && status >= 400 && typeof response === 'object') {
+    const transient = status >= 500 || status === 429;
+    return {
+      kind: transient ? 'server' : 'auth',
+      message: transient
+        ? `Google credentials could not be fetched: the token server answered HTTP ${status}`
+        : `the token server refused our Google credentials (HTTP ${status}: ${message.slice(0, 200)})`,
     };
   }
   // Application Default Credentials that cannot be found, read or refreshed (this runs before any request is
