@@ -205,6 +205,23 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
       expect(error).toMatchObject({ kind: 'invalid_response', details: { provider: mode, status: 200 } });
       expect(error.message).toMatch(/ended before the answer finished/);
     });
+
+    it("reads the RetryInfo delay of an error chunk in a stream, as of a whole 429's body", async () => {
+      const exhausted = {
+        error: {
+          code: 429,
+          message: 'Resource exhausted. Please try again later.',
+          status: 'RESOURCE_EXHAUSTED',
+          details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '7s' }],
+        },
+      };
+      context.server.enqueue({ type: 'raw', sse: [exhausted] });
+      const error = await providerFailure(collectStream(context.adapter.stream(request())));
+      expect(error).toMatchObject({
+        kind: 'rate_limit',
+        details: { status: 429, providerCode: 'RESOURCE_EXHAUSTED', retryAfterMs: 7000 },
+      });
+    });
   },
 );
 

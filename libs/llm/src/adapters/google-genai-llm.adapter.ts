@@ -25,9 +25,11 @@ import {
 import { geminiChat, toToolCall } from './google-genai-chat';
 import { responseByteLimit } from './response-limit';
 import {
+  type AdapterFailure,
   classifyErrorBody,
   type ErrorContext,
   kindForStatus,
+  retryAfterFrom,
   toProviderError,
   upstreamHttpError,
 } from './upstream-errors';
@@ -303,11 +305,7 @@ export function toUsage(metadata: GenerateContentResponseUsageMetadata | undefin
 }
 
 /** SDK failures that carry no HTTP status from our fetch: mid-stream error chunks (ApiError) and auth. */
-function sdkFailure(
-  error: unknown,
-):
-  | { kind: LlmProviderError['kind']; status?: number; message: string; providerCode?: string; param?: string }
-  | undefined {
+function sdkFailure(error: unknown): AdapterFailure | undefined {
   // Duck-typed: errors from Node built-ins (fs, net) may come from another realm, where instanceof fails.
   if (error === null || typeof error !== 'object') return undefined;
   const {
@@ -323,10 +321,12 @@ function sdkFailure(
     // answer's would.
     const chunk = /^got status: [^\s.]*\. (\{.*)$/s.exec(message)?.[1];
     const body = chunk !== undefined ? classifyErrorBody(status, chunk) : {};
+    const retryAfterMs = chunk !== undefined ? retryAfterFrom({}, chunk) : undefined;
     return {
       kind: body.kind ?? kindForStatus(status),
       status,
       message: `the response carried an error (${status})`,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       ...(body.providerCode !== undefined ? { providerCode: body.providerCode } : {}),
       ...(body.param !== undefined ? { param: body.param } : {}),
     };

@@ -1,7 +1,7 @@
 import { UpstreamConnectionError, UpstreamResponseTooLargeError } from '@app/common';
 import type { LlmProviderName } from '@app/config';
 import type { IncomingHttpHeaders } from 'node:http';
-import { type LlmErrorKind, LlmProviderError } from '../ports/llm-provider.port';
+import { type LlmErrorKind, LlmProviderError, type LlmProviderErrorDetails } from '../ports/llm-provider.port';
 import { type UpstreamErrorBody, UpstreamHttpError } from './upstream-http.error';
 
 const MAX_MESSAGE_CHARS = 300;
@@ -207,6 +207,10 @@ export function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** What an adapter makes of a failure `toProviderError` does not know (an SDK's own error types). */
+type FailureDetails = Pick<LlmProviderErrorDetails, 'status' | 'retryAfterMs' | 'providerCode' | 'param'>;
+export type AdapterFailure = FailureDetails & { kind: LlmErrorKind; message: string };
+
 export interface ErrorContext {
   provider: LlmProviderName;
   model: string;
@@ -220,11 +224,7 @@ export interface ErrorContext {
 export function toProviderError(
   error: unknown,
   context: ErrorContext,
-  fallback: (
-    error: unknown,
-  ) =>
-    { kind: LlmErrorKind; status?: number; message: string; providerCode?: string; param?: string } | undefined = () =>
-    undefined,
+  fallback: (error: unknown) => AdapterFailure | undefined = () => undefined,
 ): LlmProviderError {
   if (error instanceof LlmProviderError) return error;
   const { provider, model, signal } = context;
@@ -300,6 +300,7 @@ export function toProviderError(
         provider,
         model,
         status: mapped.status,
+        ...(mapped.retryAfterMs !== undefined ? { retryAfterMs: mapped.retryAfterMs } : {}),
         ...(mapped.providerCode !== undefined ? { providerCode: mapped.providerCode } : {}),
         ...(mapped.param !== undefined ? { param: mapped.param } : {}),
       },
