@@ -7,7 +7,14 @@ import {
   type Part,
   type ToolConfig,
 } from '@google/genai';
-import type { ChatMessage, LlmGenerateRequest, ToolCall, ToolChoice } from '../ports/llm-provider.port';
+import type { LlmProviderName } from '@app/config';
+import {
+  type ChatMessage,
+  type LlmGenerateRequest,
+  LlmProviderError,
+  type ToolCall,
+  type ToolChoice,
+} from '../ports/llm-provider.port';
 
 /**
  * A chat request in Gemini's terms (Vertex AI and the Gemini API alike), and Gemini's function calls back as tool
@@ -26,8 +33,16 @@ import type { ChatMessage, LlmGenerateRequest, ToolCall, ToolChoice } from '../p
 /** Separates a tool call id from the thought signature carried in it. */
 const SIGNATURE_MARK = '~ts~';
 
-/** The `contents` and the config fields of a request: its conversation, or its prompt. */
-export function geminiChat(request: LlmGenerateRequest): {
+/**
+ * The `contents` and the config fields of a request: its conversation, or its prompt. A conversation with no content
+ * at all (its only user message `""`: Gemini takes no empty part) is the caller's `bad_request`, refused before
+ * sending. The SDK refused it itself ("contents are required"), which read as an unreadable answer: a 502 that counted
+ * towards the model's circuit, so three such calls opened it for every caller.
+ */
+export function geminiChat(
+  request: LlmGenerateRequest,
+  provider: LlmProviderName,
+): {
   contents: Content[] | string;
   config: GenerateContentConfig;
 } {
@@ -40,6 +55,13 @@ export function geminiChat(request: LlmGenerateRequest): {
     for (const message of request.messages) {
       if (message.role === 'system') systems.push(message.content);
       else appendTurn(contents, message.role === 'assistant' ? 'model' : 'user', partsOf(message));
+    }
+    if (contents.length === 0) {
+      throw new LlmProviderError('bad_request', `${provider} ${request.model}: the messages hold no content to send`, {
+        provider,
+        model: request.model,
+        param: 'messages',
+      });
     }
   }
   if (systems.length > 0) config.systemInstruction = systems.join('\n\n');

@@ -206,6 +206,23 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
       expect(error.message).toMatch(/ended before the answer finished/);
     });
 
+    it.each(['generate', 'stream'] as const)(
+      'refuses a conversation with no content (one empty user message) as the caller’s bad_request, sending nothing (%s)',
+      async (how) => {
+        // Not an unreadable answer (invalid_response), which counts towards the model's circuit for every caller.
+        const empty = request({ messages: [{ role: 'user', content: '' }] });
+        const error = await providerFailure(
+          how === 'generate' ? context.adapter.generate(empty) : collectStream(context.adapter.stream(empty)),
+        );
+        expect(error).toMatchObject({
+          kind: 'bad_request',
+          retryable: false,
+          details: { provider: mode, param: 'messages' },
+        });
+        expect(context.server.requests).toHaveLength(0);
+      },
+    );
+
     it("reads the RetryInfo delay of an error chunk in a stream, as of a whole 429's body", async () => {
       const exhausted = {
         error: {

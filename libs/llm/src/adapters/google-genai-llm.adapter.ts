@@ -183,7 +183,7 @@ export class GoogleGenAiLlmAdapter extends LlmProvider {
   }
 
   private parameters(request: LlmGenerateRequest, signal: AbortSignal): GenerateContentParameters {
-    const chat = geminiChat(request);
+    const chat = geminiChat(request, this.name);
     const config: GenerateContentConfig = {
       ...chat.config,
       abortSignal: signal,

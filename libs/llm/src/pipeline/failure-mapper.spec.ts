@@ -27,6 +27,20 @@ describe('FailureMapper: the 400/502/503 of a failed call, redaction, empty answ
     expect(named(metrics, 'llm.error.count')[0]!.tags).toContain('error_type:auth');
   });
 
+  it('says the adapter could not send a request it refused before sending (no status), never that the provider answered', async () => {
+    const provider = new ScriptedProvider().script('gemini-2.5-flash', {
+      fail: 'bad_request',
+      message: 'openai gemini-2.5-flash: the messages hold no content to send',
+      param: 'messages',
+    });
+    const { service } = await build({}, provider);
+    const error = (await service.complete(input()).catch((e: unknown) => e)) as LlmCallFailedError;
+    expect(error).toMatchObject({ status: 400, code: 'PROVIDER_REJECTED_REQUEST' });
+    expect(error.detail).toBe(
+      'The provider refused the request as invalid (messages). openai gemini-2.5-flash cannot take it: the messages hold no content to send',
+    );
+  });
+
   it("answers the provider's refusal of the request itself with 400 naming why, recorded as rejected, not as an error", async () => {
     const message =
       "openai gemini-2.5-flash: upstream answered HTTP 400: This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens.";

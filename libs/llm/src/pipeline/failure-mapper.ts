@@ -196,9 +196,11 @@ export class FailureMapper {
           ? 'The prompt is longer than the model accepts (its context window): shorten it'
           : `The provider refused the request as invalid${param !== undefined ? ` (${param})` : ''}`;
       const answered = lastError!.message.replace(/^\S+ \S+: (upstream answered )?/, '');
+      // Without a status the adapter refused it before sending (what the provider is known to refuse).
+      const verb = lastError!.details.status !== undefined ? 'answered' : 'cannot take it:';
       return this.failure(
         'PROVIDER_REJECTED_REQUEST',
-        `${why}. ${this.provider.name} ${context.model} answered ${answered}`,
+        `${why}. ${this.provider.name} ${context.model} ${verb} ${answered}`,
         { ...context, retryAfterSeconds: null },
         lastError,
       );
