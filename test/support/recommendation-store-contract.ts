@@ -28,14 +28,14 @@ export function recommendation(id: string, overrides: Partial<Recommendation> = 
   };
 }
 
-function result(id: string, recommendationId: string, afterTo: number): RecommendationResult {
+function result(id: string, recommendationId: string, afterTo: number, afterFrom = T0): RecommendationResult {
   return {
     id,
     recommendationId,
     recordedAt: afterTo,
     periodDays: 7,
     before: { from: T0 - 7 * 86_400_000, to: T0, requests: 101, pricedRequests: 100, costUsd: 1.5 },
-    after: { from: T0, to: afterTo, requests: 50, pricedRequests: 50, costUsd: 0.25 },
+    after: { from: afterFrom, to: afterTo, requests: 50, pricedRequests: 50, costUsd: 0.25 },
     beforeCost: 0.75,
     afterCost: 0.25,
     actualSavings: 0.5,
@@ -96,16 +96,40 @@ export function recommendationStoreContract(name: string, harness: () => Recomme
       const other = id('other');
       await store.create(recommendation(a, { category: 'routing' }));
       await store.create(recommendation(other, { category: 'caching' }));
-      await store.addResult(result(`${a}-r1`, a, T0 + 1000));
-      await store.addResult({ ...result(`${a}-r2`, a, T0 + 5000), roiPercentage: 150.25, roiReason: null });
-      await store.addResult(result(`${other}-r1`, other, T0 + 9000));
+      expect(await store.addResult(result(`${a}-r1`, a, T0 + 1000))).toBe(true);
+      expect(
+        await store.addResult({
+          ...result(`${a}-r2`, a, T0 + 5000, T0 + 1000),
+          roiPercentage: 150.25,
+          roiReason: null,
+        }),
+      ).toBe(true);
+      expect(await store.addResult(result(`${other}-r1`, other, T0 + 9000))).toBe(true);
       const mine = await store.results({ recommendationId: a });
       expect(mine.map((r) => r.id)).toEqual([`${a}-r1`, `${a}-r2`]);
       expect(mine[0]).toEqual(result(`${a}-r1`, a, T0 + 1000));
       expect(mine[1]!.roiPercentage).toBe(150.25);
       const recent = await store.results({ periodEndFrom: T0 + 4000, category: 'routing' });
       expect(recent.map((r) => r.id)).toEqual([`${a}-r2`]);
-      await expect(store.addResult(result(`${a}-r1`, a, T0))).rejects.toThrow();
+      await expect(store.addResult(result(`${a}-r1`, a, T0 + 6000, T0 + 5000))).rejects.toThrow();
+    });
+
+    it('refuses a result whose window starts before another of the same recommendation ended; one of two concurrent wins', async () => {
+      const a = id('overlap');
+      const other = id('overlap-other');
+      await store.create(recommendation(a));
+      await store.create(recommendation(other));
+      expect(await store.addResult(result(`${a}-r1`, a, T0 + 5000))).toBe(true);
+      // [T0, T0 + 8000) would count [T0, T0 + 5000) twice; [T0 + 4000, ...) too; [T0 + 5000, ...) is the next period.
+      expect(await store.addResult(result(`${a}-r2`, a, T0 + 8000))).toBe(false);
+      expect(await store.addResult(result(`${a}-r3`, a, T0 + 8000, T0 + 4000))).toBe(false);
+      // Another recommendation's results are its own.
+      expect(await store.addResult(result(`${other}-r1`, other, T0 + 8000))).toBe(true);
+      const racing = await Promise.all(
+        [1, 2, 3, 4].map((k) => store.addResult(result(`${a}-race${k}`, a, T0 + 9000 + k, T0 + 5000))),
+      );
+      expect(racing.filter(Boolean)).toHaveLength(1);
+      expect((await store.results({ recommendationId: a })).map((r) => r.after.from)).toEqual([T0, T0 + 5000]);
     });
 
     it('keeps everything across a restart', async () => {

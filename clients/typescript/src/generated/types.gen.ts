@@ -1939,7 +1939,8 @@ export type RecommendationSummaryDto = {
 
 export type RecordResultDto = {
     /**
-     * The after window is at most this many days, ending now and starting no earlier than implementation.
+     * The after window is at most this many days, ending now and starting no earlier than implementation nor the end
+     * of the previous result (results never overlap).
      */
     period_days?: number;
     /**
@@ -3794,7 +3795,7 @@ export type RecordResultErrors = {
      */
     404: ProblemDetailsDto;
     /**
-     * RECOMMENDATION_NOT_IMPLEMENTED (Recommendation not implemented); INSUFFICIENT_USAGE (Not enough usage in the ledger to measure)
+     * RECOMMENDATION_NOT_IMPLEMENTED (Recommendation not implemented); INSUFFICIENT_USAGE (Not enough usage in the ledger to measure); CONFLICT (Conflict)
      */
     409: ProblemDetailsDto;
     /**

@@ -87,8 +87,9 @@ export class OptimizationController {
   }
 
   /**
-   * Measures and stores a result from the ledger: the baseline window against the window since implementation
-   * (at most `period_days`, ending now). 409 when not implemented yet, or when a window has no priced requests.
+   * Measures and stores a result from the ledger: the baseline window against the window since implementation or
+   * the previous result, whichever is later (at most `period_days`, ending now), so results never overlap. 409 when
+   * not implemented yet, or when a window has no priced requests.
    */
   @Post('recommendations/:id/record-result')
   @RequireScope('admin')
@@ -101,6 +102,7 @@ export class OptimizationController {
     OPTIMIZATION_ERRORS.RECOMMENDATION_NOT_FOUND,
     OPTIMIZATION_ERRORS.RECOMMENDATION_NOT_IMPLEMENTED,
     OPTIMIZATION_ERRORS.INSUFFICIENT_USAGE,
+    'CONFLICT',
     STORAGE_ERRORS.DATABASE_UNAVAILABLE,
   )
   async recordResult(@Param('id') id: string, @Body() raw: unknown): Promise<RecordResultResponseDto> {

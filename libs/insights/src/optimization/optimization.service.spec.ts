@@ -120,6 +120,45 @@ describe('OptimizationService', () => {
     expect((await service.roiReport(7, undefined, IMPL + 30 * DAY_MS)).results_count).toBe(0);
   });
 
+  it('results over several periods: each starts where the last ended, so totals count every request once', async () => {
+    // 40 calls at $0.004 in the first day after IMPL (CALLS), then 20 at $0.002 in the second day.
+    const calls = [
+      ...CALLS,
+      ...Array.from({ length: 20 }, (_, i) => ({ ts: IMPL + DAY_MS + 1000 + i * 1000, cost: 0.002 })),
+    ];
+    const { service } = await setup(calls);
+    const { id } = await service.create({ ...BODY, implementation_cost: 0.1 }, IMPL - 5000);
+    await service.implement(id, undefined, IMPL);
+    const first = await service.recordResult(id, 7, IMPL + DAY_MS);
+    expect(first).toMatchObject({ before_cost: 0.4, after_cost: 0.16, actual_savings: 0.24 });
+    const second = await service.recordResult(id, 7, IMPL + 2 * DAY_MS);
+    // Only the second day's 20 calls: at the baseline's $0.01 they would have cost $0.2; they cost $0.04.
+    expect(second.after).toMatchObject({ start: first.after.end, priced_requests: 20 });
+    expect(second).toMatchObject({ before_cost: 0.2, after_cost: 0.04, actual_savings: 0.16, roi_percentage: 60 });
+    // Nothing new since: nothing to measure, and nothing stored.
+    const code = await service.recordResult(id, 7, IMPL + 2 * DAY_MS + 1000).then(
+      () => 'resolved',
+      (e: unknown) => (e instanceof DomainError ? `${e.status} ${e.code} ${e.detail}` : String(e)),
+    );
+    expect(code).toMatch(/^409 INSUFFICIENT_USAGE .*since the last result recorded/);
+    const detail = await service.get(id);
+    expect(detail).toMatchObject({ total_savings: 0.4, results_count: 2, latest_roi: 60 });
+    const report = await service.roiReport(7, 'caching', IMPL + 2 * DAY_MS);
+    // 60 requests in all, saved $0.24 + $0.16; ROI over the total: (0.4 − 0.1) / 0.1.
+    expect(report).toMatchObject({ total_savings: 0.4, total_requests: 60, results_count: 2, roi_percentage: 300 });
+  });
+
+  it('period_days bounds the window from now, even after an earlier result', async () => {
+    const { service } = await setup(CALLS);
+    const { id } = await service.create(BODY, IMPL - 5000);
+    await service.implement(id, undefined, IMPL);
+    // The first 10 calls only (IMPL + 1 s .. + 10 s), then a 1-day period 30 days later: nothing in it.
+    await service.recordResult(id, 7, IMPL + 10_500);
+    await expect(service.recordResult(id, 1, IMPL + 30 * DAY_MS)).rejects.toMatchObject({ code: 'INSUFFICIENT_USAGE' });
+    const result = await service.recordResult(id, 7, IMPL + DAY_MS);
+    expect(result.after).toMatchObject({ start: new Date(IMPL + 10_500).toISOString(), priced_requests: 30 });
+  });
+
   it('refuses: unknown 404, not implemented 409, implemented twice 409, no usage since 409', async () => {
     const { service } = await setup(CALLS);
     const code = (p: Promise<unknown>) =>

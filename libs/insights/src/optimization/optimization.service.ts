@@ -33,6 +33,8 @@ import { RecommendationStore } from './store/recommendation-store.port';
 const iso = (ms: number): string => new Date(ms).toISOString();
 const usd = (value: number): number => round(value, 6);
 const randomSuffix = (): string => randomBytes(3).toString('hex');
+/** How many times record-result measures again when concurrent calls keep recording over its window. */
+const RECORD_ATTEMPTS = 3;
 
 export function toWindowDto(w: UsageWindow): UsageWindowDto {
   const cpr = costPerRequest(w);
@@ -172,6 +174,31 @@ export class OptimizationService implements OnModuleInit, OnApplicationShutdown 
   }
 
   async recordResult(id: string, periodDays: number, now = Date.now()): Promise<RecordResultResponseDto> {
+    // A result recorded by a concurrent call (another replica) between the read of the previous results and the
+    // insert moves the start of the window: measured again from its end (a window with nothing left is a 409).
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.measureResult(id, periodDays, now);
+      if (outcome.stored) return outcome.response;
+      if (attempt === RECORD_ATTEMPTS) {
+        throw new DomainError(
+          'CONFLICT',
+          `recommendation ${id}: other results were being recorded over the same time; record again`,
+          { recommendationId: id },
+        );
+      }
+    }
+  }
+
+  /**
+   * One attempt of record-result: the after window starts at the latest of implementation, the end of the last
+   * result already recorded (so results never count a request twice and their savings add up) and `periodDays`
+   * before now. `stored: false` when another result took part of that window meanwhile.
+   */
+  private async measureResult(
+    id: string,
+    periodDays: number,
+    now: number,
+  ): Promise<{ stored: true; response: RecordResultResponseDto } | { stored: false }> {
     const rec = await this.find(id);
     if (rec.status !== 'implemented' || rec.implementedAt === null || rec.baseline === null) {
       throw new DomainError(
@@ -181,8 +208,12 @@ export class OptimizationService implements OnModuleInit, OnApplicationShutdown 
       );
     }
     const before = rec.baseline.window;
-    const after = await this.usage(Math.max(rec.implementedAt, now - periodDays * DAY_MS), now);
-    const why = unmeasurable(before, after);
+    const measuredTo = (await this.store.results({ recommendationId: id })).reduce(
+      (end, r) => Math.max(end, r.after.to),
+      rec.implementedAt,
+    );
+    const after = await this.usage(Math.min(now, Math.max(measuredTo, now - periodDays * DAY_MS)), now);
+    const why = unmeasurable(before, after, measuredTo > rec.implementedAt);
     if (why) {
       throw new DomainError(OPTIMIZATION_ERRORS.INSUFFICIENT_USAGE, `recommendation ${id}: ${why}`, {
         recommendationId: id,
@@ -200,8 +231,8 @@ export class OptimizationService implements OnModuleInit, OnApplicationShutdown 
       implementationCost: rec.implementationCost,
       ...measure(before, after, rec.implementationCost),
     };
-    await this.store.addResult(result);
-    return {
+    if (!(await this.store.addResult(result))) return { stored: false };
+    const response: RecordResultResponseDto = {
       recommendation_id: id,
       recommendation_title: rec.title,
       result_id: result.id,
@@ -220,6 +251,7 @@ export class OptimizationService implements OnModuleInit, OnApplicationShutdown 
         `$${Math.abs(result.actualSavings)}.` +
         (result.roiPercentage === null ? ` ROI: none (${result.roiReason}).` : ` ROI ${result.roiPercentage} %.`),
     };
+    return { stored: true, response };
   }
 
   async roiReport(days: number, category: string | undefined, now = Date.now()): Promise<RoiReportResponseDto> {

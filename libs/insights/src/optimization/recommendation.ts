@@ -113,14 +113,18 @@ export function confidenceFromVolume(beforeRequests: number, afterRequests: numb
   return round(n / (n + CONFIDENCE_HALF_REQUESTS), 3);
 }
 
-/** Why a result cannot be measured (no priced requests in a window), or undefined when it can. */
-export function unmeasurable(before: UsageWindow, after: UsageWindow): string | undefined {
+/**
+ * Why a result cannot be measured (no priced requests in a window), or undefined when it can. `sinceLastResult`: the
+ * after window starts where the previous result's ended, not at implementation.
+ */
+export function unmeasurable(before: UsageWindow, after: UsageWindow, sinceLastResult = false): string | undefined {
   const iso = (ms: number): string => new Date(ms).toISOString();
   if (before.pricedRequests === 0) {
     return `the baseline window [${iso(before.from)}, ${iso(before.to)}) has no priced requests in the ledger: there is no cost per request to compare with`;
   }
   if (after.pricedRequests === 0) {
-    return `no priced requests in the ledger since implementation ([${iso(after.from)}, ${iso(after.to)})): nothing to measure yet`;
+    const since = sinceLastResult ? 'the last result recorded' : 'implementation';
+    return `no priced requests in the ledger since ${since} ([${iso(after.from)}, ${iso(after.to)})): nothing to measure yet`;
   }
   return undefined;
 }

@@ -107,7 +107,10 @@ export class RecordResultDto {
   @IsString()
   @MaxLength(200)
   recommendation_id?: string;
-  /** The after window is at most this many days, ending now and starting no earlier than implementation. */
+  /**
+   * The after window is at most this many days, ending now and starting no earlier than implementation nor the end
+   * of the previous result (results never overlap).
+   */
   @IsOptional()
   @IsInteger()
   @Min(1)

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { Pool, QueryResult, QueryResultRow } from 'pg';
-import { postgresStore } from '@app/common';
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import { postgresStore, postgresTransaction } from '@app/common';
 import type { Baseline, Recommendation, RecommendationResult } from '../recommendation';
 import {
   implementSql,
@@ -8,7 +8,9 @@ import {
   insertRecommendationSql,
   insertResultSql,
   listRecommendationsSql,
+  lockRecommendationSql,
   optimizationSchema,
+  overlappingResultSql,
   recommendationValues,
   resultValues,
   selectRecommendationSql,
@@ -74,8 +76,19 @@ export class PostgresRecommendationStore extends RecommendationStore {
     return rowCount === 1;
   }
 
-  async addResult(result: RecommendationResult): Promise<void> {
-    await this.query(insertResultSql(p), resultValues(result));
+  /**
+   * One transaction: the recommendation's row locked (`FOR UPDATE`), then the overlap check, then the insert. The check
+   * is a statement of its own after the lock, so under READ COMMITTED it sees a result another replica committed
+   * while this one waited for the lock.
+   */
+  addResult(result: RecommendationResult): Promise<boolean> {
+    return postgresTransaction('optimization', this.pool, async (client: PoolClient) => {
+      await client.query(lockRecommendationSql(p), [result.recommendationId]);
+      const overlap = await client.query(overlappingResultSql(p), [result.recommendationId, result.after.from]);
+      if (overlap.rowCount) return false;
+      await client.query(insertResultSql(p), resultValues(result));
+      return true;
+    });
   }
 
   async results(filter: ResultFilter = {}): Promise<RecommendationResult[]> {

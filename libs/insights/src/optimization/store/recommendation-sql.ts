@@ -109,6 +109,17 @@ export const insertRecommendationSql = (p: Placeholder): string =>
 export const insertResultSql = (p: Placeholder): string =>
   `INSERT INTO optimization_results (${RESULT_COLUMNS.join(', ')}) VALUES (${placeholders(RESULT_COLUMNS.length, p)})`;
 
+/**
+ * A result of recommendation ${p(1)} whose after window ends after ${p(2)} (the start of a new one): the new one would
+ * count some of the same requests again. Run with the new result's insert under one lock (`addResult`).
+ */
+export const overlappingResultSql = (p: Placeholder): string =>
+  `SELECT id FROM optimization_results WHERE recommendation_id = ${p(1)} AND after_to > ${p(2)} LIMIT 1`;
+
+/** Locks a recommendation's row until the end of the transaction (PostgreSQL), so its results are added one at a time. */
+export const lockRecommendationSql = (p: Placeholder): string =>
+  `SELECT id FROM optimization_recommendations WHERE id = ${p(1)} FOR UPDATE`;
+
 /** Parameters: implemented_at, baseline from, to, requests, priced requests, cost, declared (JSON), id. */
 export const implementSql = (p: Placeholder): string =>
   `UPDATE optimization_recommendations SET status = 'implemented', implemented_at = ${p(1)}, baseline_from = ${p(2)},

@@ -29,7 +29,13 @@ export abstract class RecommendationStore {
    * False when it is unknown or not pending (two concurrent implements: one wins).
    */
   abstract implement(id: string, implementedAt: number, baseline: Baseline): Promise<boolean>;
-  abstract addResult(result: RecommendationResult): Promise<void>;
+  /**
+   * Stores a result unless a result of the same recommendation already measured past its start (its after window
+   * ends after this one's begins), checked and written atomically: of two concurrent record-results over the same
+   * time one is stored, and false tells the other. Results of one recommendation so cover disjoint windows, and their
+   * savings add up.
+   */
+  abstract addResult(result: RecommendationResult): Promise<boolean>;
   /** Results in the order they were recorded. */
   abstract results(filter?: ResultFilter): Promise<RecommendationResult[]>;
   abstract close(): Promise<void>;

@@ -1,4 +1,4 @@
-import { openSqliteFile, settle, sqliteStore, useServingBusyTimeout } from '@app/common';
+import { openSqliteFile, settle, sqliteStore, sqliteTransaction, useServingBusyTimeout } from '@app/common';
 import { type DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import type { Baseline, Recommendation, RecommendationResult } from '../recommendation';
 import {
@@ -8,6 +8,7 @@ import {
   insertResultSql,
   listRecommendationsSql,
   optimizationSchema,
+  overlappingResultSql,
   recommendationValues,
   resultValues,
   selectRecommendationSql,
@@ -78,11 +79,15 @@ export class SqliteRecommendationStore extends RecommendationStore {
     });
   }
 
-  addResult(result: RecommendationResult): Promise<void> {
+  /** The overlap check and the insert under BEGIN IMMEDIATE: the write lock, across processes sharing the file. */
+  addResult(result: RecommendationResult): Promise<boolean> {
     return sqliteStore('optimization', () => {
-      this.open()
-        .prepare(insertResultSql(q))
-        .run(...(resultValues(result) as SQLInputValue[]));
+      const db = this.open();
+      return sqliteTransaction(db, () => {
+        if (db.prepare(overlappingResultSql(q)).get(result.recommendationId, result.after.from)) return false;
+        db.prepare(insertResultSql(q)).run(...(resultValues(result) as SQLInputValue[]));
+        return true;
+      });
     });
   }
 
