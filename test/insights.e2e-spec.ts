@@ -130,6 +130,19 @@ describe('insights (POST /insights)', () => {
     expect(origin.recommendations[0]!.evidence.figures).toMatchObject({ error_rate: 0.2 });
     expect(origin.priority_actions).toEqual([origin.recommendations[0]!.title]);
 
+    // The origin's query parameter, `compute_health_score` (ignored there, and here): taken, the same report.
+    for (const flag of ['true', 'false', '1']) {
+      const res = await post(`${service.url}/insights?compute_health_score=${flag}`, { error_rate: 0.2 });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as InsightsBody;
+      expect(body.health_summary.component_scores.reliability).toBe(0);
+    }
+    const badFlag = await post(`${service.url}/insights?compute_health_score=maybe`, {});
+    expect(badFlag.status).toBe(400);
+    expect(((await badFlag.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual([
+      'compute_health_score',
+    ]);
+
     for (const [field, value] of [
       ['error_rate', 1.5],
       ['avg_latency_ms', -1],

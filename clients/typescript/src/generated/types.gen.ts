@@ -3161,7 +3161,13 @@ export type IncidentWebhookResponse = IncidentWebhookResponses[keyof IncidentWeb
 export type InsightsReportData = {
     body?: InsightsRequestDto;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Accepted for compatibility with the origin and ignored, as it was there: the health summary is always
+         * computed.
+         */
+        compute_health_score?: boolean;
+    };
     url: '/insights';
 };
 

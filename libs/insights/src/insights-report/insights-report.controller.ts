@@ -1,7 +1,7 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, createValidationPipe, RequireScope, STORAGE_ERRORS } from '@app/common';
-import { InsightsRequestDto, InsightsResponseDto } from './insights-report.dto';
+import { InsightsQueryDto, InsightsRequestDto, InsightsResponseDto } from './insights-report.dto';
 import { InsightsReportService } from './insights-report.service';
 
 @ApiTags('insights')
@@ -26,7 +26,11 @@ export class InsightsReportController {
   @ApiBody({ type: InsightsRequestDto, required: false })
   @ApiOkResponse({ type: InsightsResponseDto })
   @ApiProblems('VALIDATION_FAILED', STORAGE_ERRORS.DATABASE_UNAVAILABLE)
-  async insightsReport(@Body() raw: unknown): Promise<InsightsResponseDto> {
+  async insightsReport(
+    @Body() raw: unknown,
+    // The origin's `compute_health_score`, validated (a boolean) and ignored as it was there.
+    @Query() _query: InsightsQueryDto,
+  ): Promise<InsightsResponseDto> {
     // No body at all asks for live data, so the global pipe (which requires a JSON object) is applied here instead.
     const body =
       raw === undefined || raw === null

@@ -1,6 +1,7 @@
 import { ApiDateTime, ApiInteger } from '@app/common';
 import { ApiProperty } from '@nestjs/swagger';
-import { IsNumber, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsNumber, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { HealthComponentsDto, type HealthStatus } from '@app/health-score';
 
 export const INSIGHT_CATEGORIES = ['cost', 'reliability', 'performance', 'quality', 'security'] as const;
@@ -14,6 +15,25 @@ export const PREDICTIVE_INSIGHT_TYPES = [
   'reported_trend',
 ] as const;
 export type PredictiveInsightType = (typeof PREDICTIVE_INSIGHT_TYPES)[number];
+
+/** `true`/`1` and `false`/`0` as a query string spells them (FastAPI's forms); anything else is left to fail. */
+const toBool = ({ value }: { value: unknown }): unknown => {
+  if (value === 'true' || value === '1' || value === true) return true;
+  if (value === 'false' || value === '0' || value === false) return false;
+  return value;
+};
+
+/** The origin's `POST /insights` query (ORIGIN §1.2). */
+export class InsightsQueryDto {
+  /**
+   * Accepted for compatibility with the origin and ignored, as it was there: the health summary is always
+   * computed.
+   */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  compute_health_score?: boolean;
+}
 
 /**
  * The origin's `POST /insights` body (ORIGIN §1.2): caller-supplied aggregates. Every field is optional; a body with
