@@ -77,19 +77,27 @@ describe('anomaly attribution (built service, generated ledger)', () => {
   const anomalyTimestamp = new Date(analysisHour + 30 * 60_000).toISOString();
   let service: ServiceProcess;
   let empty: ServiceProcess;
+  /** The same ledger, on a host whose time zone is not UTC (+05:30). */
+  let kolkata: ServiceProcess;
 
   beforeAll(async () => {
     const store = new SqliteLedgerStore(join(dataDir, 'ledger.sqlite'));
     await store.init();
     await store.append(generateRecords(analysisHour));
     await store.close();
-    [service, empty] = await Promise.all([
+    [service, empty, kolkata] = await Promise.all([
       new ServiceProcess({ DATA_DIR: dataDir, DD_TRACE_ENABLED: 'false', DD_DOGSTATSD_PORT: '9' }).start(),
       new ServiceProcess({ DATA_DIR: emptyDir, DD_TRACE_ENABLED: 'false', DD_DOGSTATSD_PORT: '9' }).start(),
+      new ServiceProcess({
+        DATA_DIR: dataDir,
+        DD_TRACE_ENABLED: 'false',
+        DD_DOGSTATSD_PORT: '9',
+        TZ: 'Asia/Kolkata',
+      }).start(),
     ]);
   });
   afterAll(async () => {
-    await Promise.all([service?.stop(), empty?.stop()]);
+    await Promise.all([service?.stop(), empty?.stop(), kolkata?.stop()]);
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(emptyDir, { recursive: true, force: true });
   });
@@ -116,6 +124,25 @@ describe('anomaly attribution (built service, generated ledger)', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as Report;
     expect(body.primaryCause).toMatchObject({ dimension: 'model', value: FAULTY });
+  });
+
+  it('a timestamp without an offset is UTC, whatever the host time zone (Python isoformat() writes naive ones)', async () => {
+    const naive = anomalyTimestamp.slice(0, 19); // 2026-12-07T03:30:00
+    expect(naive).not.toMatch(/Z|[+-]\d\d:\d\d$/);
+    for (const target of [service, kolkata]) {
+      const query = `metric_name=latency&anomaly_timestamp=${encodeURIComponent(naive)}`;
+      const res = await fetch(`${target.url}/optimization/anomaly/attribute?${query}`, { method: 'POST' });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as Report & { anomalyTimestamp: string; analysis: { start: string } };
+      expect(body.anomalyTimestamp).toBe(anomalyTimestamp);
+      expect(body.analysis.start).toBe(new Date(analysisHour).toISOString());
+      expect(body.primaryCause).toMatchObject({ dimension: 'model', value: FAULTY });
+      const byBody = await post(`${target.url}/optimization/attribute-anomaly`, {
+        metric: 'latency',
+        anomalyTimestamp: naive,
+      });
+      expect(((await byBody.json()) as { anomalyTimestamp: string }).anomalyTimestamp).toBe(anomalyTimestamp);
+    }
   });
 
   it('cost did not move: no cause is invented', async () => {

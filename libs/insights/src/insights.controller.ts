@@ -8,11 +8,12 @@ import {
   AnomalyAttributionResponseDto,
   AttributeAnomalyQueryDto,
   AttributeAnomalyRequestDto,
+  parseTimestamp,
 } from './dto/anomaly-attribution.dto';
 
 /** An optional timestamp: `@IsOptional()` lets `null` through as well as a missing field; both mean "now". */
 const parseTime = (iso: string | null | undefined): number | undefined =>
-  iso === undefined || iso === null ? undefined : Date.parse(iso);
+  iso === undefined || iso === null ? undefined : parseTimestamp(iso);
 
 @ApiTags('optimization')
 @RequireScope('read')

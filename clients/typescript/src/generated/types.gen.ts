@@ -77,7 +77,8 @@ export type AttributeAnomalyRequestDto = {
      */
     metric: 'cost' | 'latency' | 'errors' | 'quality';
     /**
-     * The moment of the anomaly (ISO 8601; default now): the analysis window ends with the hour holding it.
+     * The moment of the anomaly (ISO 8601, UTC when it has no offset; default now): the analysis window ends with the
+     * hour holding it.
      */
     anomalyTimestamp?: string;
     /**
@@ -3454,7 +3455,7 @@ export type AttributeAnomalyByQueryData = {
          */
         metric_name: string;
         /**
-         * The moment of the anomaly (ISO 8601; default now).
+         * The moment of the anomaly (ISO 8601, UTC when it has no offset; default now).
          */
         anomaly_timestamp?: string;
         /**

@@ -21,6 +21,17 @@ export const MAX_ANALYSIS_HOURS = 168;
 const LATEST_ANOMALY_MS = Date.parse('9999-12-31T23:00:00Z');
 
 /**
+ * Epoch ms of an ISO 8601 timestamp; a date-time without an offset (`2026-03-01T14:00:00`, as Python's `isoformat()`
+ * writes a naive one) is UTC. `Date.parse` alone reads it in the process's time zone (`TZ`), so the same request
+ * named another hour on a host that is not on UTC.
+ */
+export function parseTimestamp(iso: string): number {
+  const time = iso.split(/[Tt ]/)[1];
+  const naive = time !== undefined && !/(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$/.test(time);
+  return Date.parse(naive ? `${iso}Z` : iso);
+}
+
+/**
  * An ISO 8601 date-time that `Date.parse` reads (class-validator's ISO check alone also passes week dates), before
  * `LATEST_ANOMALY_MS`.
  */
@@ -32,8 +43,8 @@ function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
         validate: (value: unknown) =>
           typeof value === 'string' &&
           isISO8601(value, { strict: true }) &&
-          Number.isFinite(Date.parse(value)) &&
-          Date.parse(value) < LATEST_ANOMALY_MS,
+          Number.isFinite(parseTimestamp(value)) &&
+          parseTimestamp(value) < LATEST_ANOMALY_MS,
         defaultMessage: (args) =>
           `${args?.property ?? 'value'} must be an ISO 8601 date-time (e.g. 2026-03-01T14:00:00Z) before ` +
           `9999-12-31T23:00:00Z`,
@@ -61,7 +72,10 @@ export class AttributeAnomalyRequestDto {
   /** The metric: cost (USD per hour), latency (mean ms per request), errors (error rate), quality (mean score). */
   @IsIn(ANOMALY_METRICS)
   metric!: AnomalyMetric;
-  /** The moment of the anomaly (ISO 8601; default now): the analysis window ends with the hour holding it. */
+  /**
+   * The moment of the anomaly (ISO 8601, UTC when it has no offset; default now): the analysis window ends with the
+   * hour holding it.
+   */
   @IsOptional()
   @IsTimestamp()
   anomalyTimestamp?: string;
@@ -98,7 +112,7 @@ export class AttributeAnomalyQueryDto {
     },
   })
   metric_name!: string;
-  /** The moment of the anomaly (ISO 8601; default now). */
+  /** The moment of the anomaly (ISO 8601, UTC when it has no offset; default now). */
   @IsOptional()
   @IsTimestamp()
   anomaly_timestamp?: string;
