@@ -114,6 +114,10 @@ describe('optimisation recommendations and ROI (built service, SQLite ledger)', 
       savings_by_category: { model_routing: 0.18 },
       results_count: 1,
     });
+    // The origin's form, `?days=7&category=`: an empty category is every category.
+    const all = await fetch(`${url2}/optimization/roi-report?days=7&category=`);
+    expect(all.status).toBe(200);
+    expect(await all.json()).toMatchObject({ category: null, results_count: 1, total_savings: 0.18 });
     const byBody = await post(`${url2}/optimization/roi-report`, { days: 7, category: 'caching' });
     expect(await byBody.json()).toMatchObject({ results_count: 0, total_savings: 0 });
   }, 90_000);

@@ -3848,7 +3848,7 @@ export type RoiReportData = {
          */
         days?: number;
         /**
-         * Only recommendations of this category.
+         * Only recommendations of this category; empty or absent: every category.
          */
         category?: string;
     };

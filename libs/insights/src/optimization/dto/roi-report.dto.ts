@@ -1,4 +1,5 @@
 import { ApiDateTime, ApiInteger, IsInteger, NumberFromText } from '@app/common';
+import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MAX_REPORT_DAYS } from './recommendation.dto';
 
@@ -18,11 +19,17 @@ export class RoiReportRequestDto {
   category?: string;
 }
 
-/** `GET /optimization/roi-report?days=7&category=`: the same fields, where `days` comes as decimal text. */
+/**
+ * `GET /optimization/roi-report?days=7&category=`: the same fields, where `days` comes as decimal text and an empty
+ * `category=` means every category (the origin's form: its default was the empty string).
+ */
 export class RoiReportQueryDto extends RoiReportRequestDto {
   /** Results whose measured window ended in the last `days` days. */
   @NumberFromText()
   declare days?: number;
+  /** Only recommendations of this category; empty or absent: every category. */
+  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value))
+  declare category?: string;
 }
 
 export class RoiReportItemDto {
