@@ -131,7 +131,7 @@ describe('insights (POST /insights)', () => {
     expect(origin.priority_actions).toEqual([origin.recommendations[0]!.title]);
 
     // The origin's query parameter, `compute_health_score` (ignored there, and here): taken, the same report.
-    for (const flag of ['true', 'false', '1']) {
+    for (const flag of ['true', 'false', '1', 'True', 'False']) {
       const res = await post(`${service.url}/insights?compute_health_score=${flag}`, { error_rate: 0.2 });
       expect(res.status).toBe(200);
       const body = (await res.json()) as InsightsBody;

@@ -221,9 +221,13 @@ describe('LLM endpoints on the simulated provider (built service, loopback DogSt
     expect(bad.metadata).toMatchObject({ safety_block: true, safety_block_stage: 'prompt', drills: ['bad_prompt'] });
     expect(bad.answer).toBe('');
     const plain = (await (await post(`${service.url}/reason`, { prompt: 'hello there' })).json()) as LlmBody;
-    const long = (await (
-      await post(`${service.url}/reason?simulate_long_context=true&simulate_retry=true`, { prompt: 'hello there' })
-    ).json()) as LlmBody;
+    const long =
+      (await // As a Python client writes them (requests sends False/True): FastAPI took any case, so does this.
+      (
+        await post(`${service.url}/reason?simulate_long_context=True&simulate_retry=True&simulate_latency=False`, {
+          prompt: 'hello there',
+        })
+      ).json()) as LlmBody;
     expect(long.metadata.drills).toEqual(['long_context', 'retry']);
     expect(long.metadata.input_tokens as number).toBeGreaterThan((plain.metadata.input_tokens as number) + 3000);
     expect(long.metadata.retry_count).toBe(1);

@@ -25,6 +25,7 @@ export * from './text/url-for-display';
 export * from './validation/validation';
 export * from './validation/undeclared-query.guard';
 export * from './validation/is-not-blank';
+export * from './validation/boolean-from-text';
 export * from './validation/number-from-text';
 export * from './validation/is-integer';
 export * from './openapi/api-types';

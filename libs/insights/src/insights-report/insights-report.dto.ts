@@ -1,6 +1,5 @@
-import { ApiDateTime, ApiInteger } from '@app/common';
+import { ApiDateTime, ApiInteger, BooleanFromText } from '@app/common';
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsBoolean, IsNumber, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { HealthComponentsDto, type HealthStatus } from '@app/health-score';
 
@@ -16,13 +15,6 @@ export const PREDICTIVE_INSIGHT_TYPES = [
 ] as const;
 export type PredictiveInsightType = (typeof PREDICTIVE_INSIGHT_TYPES)[number];
 
-/** `true`/`1` and `false`/`0` as a query string spells them (FastAPI's forms); anything else is left to fail. */
-const toBool = ({ value }: { value: unknown }): unknown => {
-  if (value === 'true' || value === '1' || value === true) return true;
-  if (value === 'false' || value === '0' || value === false) return false;
-  return value;
-};
-
 /** The origin's `POST /insights` query (ORIGIN §1.2). */
 export class InsightsQueryDto {
   /**
@@ -30,7 +22,7 @@ export class InsightsQueryDto {
    * computed.
    */
   @IsOptional()
-  @Transform(toBool)
+  @BooleanFromText()
   @IsBoolean()
   compute_health_score?: boolean;
 }

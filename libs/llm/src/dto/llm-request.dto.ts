@@ -1,4 +1,4 @@
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   IsBoolean,
   IsNumber,
@@ -10,13 +10,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsInteger, IsNotBlank } from '@app/common';
-
-const toBool = ({ value }: { value: unknown }): unknown => {
-  if (value === 'true' || value === '1' || value === true) return true;
-  if (value === 'false' || value === '0' || value === false || value === '') return false;
-  return value;
-};
+import { BooleanFromText, IsInteger, IsNotBlank } from '@app/common';
 
 /**
  * What a routed call must meet (docs/router.md). Each bound may only tighten the endpoint's default
@@ -99,29 +93,32 @@ export class StressRequestDto {
   repetitions?: number = 10;
 }
 
-/** Drills from the origin system, as query toggles; each one's effect is listed in `metadata.drills`. */
+/**
+ * Drills from the origin system, as query toggles (`true`, `True`, `1`, `yes`... as FastAPI took them; empty is false);
+ * each one's effect is listed in `metadata.drills`.
+ */
 export class DrillQueryDto {
   /** Adds 1 s inside the measured latency. */
   @IsOptional()
-  @Transform(toBool)
+  @BooleanFromText({ emptyIs: false })
   @IsBoolean()
   simulate_latency?: boolean = false;
 
   /** Fails the first attempt with a synthetic retryable error, so a real retry runs. */
   @IsOptional()
-  @Transform(toBool)
+  @BooleanFromText({ emptyIs: false })
   @IsBoolean()
   simulate_retry?: boolean = false;
 
   /** Replaces the prompt with a fixed harmful request: the provider's safety filter answers. */
   @IsOptional()
-  @Transform(toBool)
+  @BooleanFromText({ emptyIs: false })
   @IsBoolean()
   simulate_bad_prompt?: boolean = false;
 
   /** Appends about 24k characters of neutral context: real extra tokens and cost. */
   @IsOptional()
-  @Transform(toBool)
+  @BooleanFromText({ emptyIs: false })
   @IsBoolean()
   simulate_long_context?: boolean = false;
 }
