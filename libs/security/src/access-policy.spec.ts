@@ -83,6 +83,12 @@ describe('AccessPolicy', () => {
       outcome(policy, request({ 'x-api-key': key }, { query }), INVOKE);
     expect(drill({ simulate_long_context: 'true' }, KEYS.invoke)).toBe('403 FORBIDDEN');
     expect(drill({ simulate_long_context: 'false', simulate_retry: '0' }, KEYS.invoke)).toBe('ok');
+    // As a Python client spells them off (requests writes False), and as FastAPI took them: no drill.
+    expect(drill({ simulate_latency: 'False', simulate_retry: 'no', simulate_bad_prompt: 'OFF' }, KEYS.invoke)).toBe(
+      'ok',
+    );
+    expect(drill({ simulate_latency: 'True' }, KEYS.invoke)).toBe('403 FORBIDDEN');
+    expect(drill({ simulate_latency: 'maybe' }, KEYS.invoke)).toBe('403 FORBIDDEN');
     expect(drill({ simulate_latency: '1' }, 'k-both-0123456789')).toBe('ok');
     expect(drill({ simulate_latency: '1' }, KEYS.admin)).toBe('403 FORBIDDEN');
     expect(drillRequested({ simulate_x: ['false', 'true'] })).toBe(true);

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { Injectable } from '@nestjs/common';
-import type { RouteAccess } from '@app/common';
+import { booleanFromText, type RouteAccess } from '@app/common';
 import { type ApiScope, AppConfig } from '@app/config';
 import { formatTags, MetricsPort } from '@app/telemetry';
 import { ApiKeyStore, type Caller } from './api-key.store';
@@ -20,13 +20,16 @@ export interface GuardedRequest {
   readonly routeOptions?: { readonly url?: string };
 }
 
-/** A `simulate_*` query toggle turned on (any value but false, 0 or empty: the DTO refuses the others anyway). */
+/**
+ * A `simulate_*` query toggle turned on: any value but one that spells false as the DTO reads it (`booleanFromText`:
+ * false, 0, no, off, f, n in any case, or empty); the DTO refuses the values that spell neither anyway.
+ */
 export function drillRequested(query: unknown): boolean {
   if (!query || typeof query !== 'object') return false;
   return Object.entries(query as Record<string, unknown>).some(([name, value]) => {
     if (!name.startsWith('simulate_')) return false;
     const values = Array.isArray(value) ? (value as unknown[]) : [value];
-    return values.some((v) => !(v === undefined || v === false || v === '' || v === 'false' || v === '0'));
+    return values.some((v) => v !== undefined && booleanFromText(v, false) !== false);
   });
 }
 
