@@ -3451,7 +3451,8 @@ export type AttributeAnomalyByQueryData = {
          */
         analysis_window_hours?: number;
         /**
-         * The metric, by name: any name containing cost, latency, error or quality (`llm.cost.usd`, `latency`, ...).
+         * The metric, by name: any name containing cost, latency, error or quality (`llm.cost.usd`, `latency`, ...);
+         * similarity (the origin's `llm.semantic_similarity_score`) is quality.
          */
         metric_name: string;
         /**

@@ -39,3 +39,23 @@ describe('AttributeAnomalyRequestDto anomalyTimestamp', () => {
     }
   });
 });
+
+describe('AttributeAnomalyQueryDto metric_name', () => {
+  const metricOf = async (metric_name: string): Promise<unknown> =>
+    (
+      (await pipe.transform({ metric_name }, { type: 'query', metatype: AttributeAnomalyQueryDto })) as {
+        metric_name: unknown;
+      }
+    ).metric_name;
+
+  it("reads the origin's metric names, its similarity score (what its quality monitors watched) as quality", async () => {
+    expect(await metricOf('llm.cost.usd')).toBe('cost');
+    expect(await metricOf('llm.request.latency_ms')).toBe('latency');
+    expect(await metricOf('llm.error.count')).toBe('errors');
+    expect(await metricOf('llm.semantic_similarity_score')).toBe('quality');
+    expect(await metricOf('llm.quality.semantic_similarity')).toBe('quality');
+    expect(
+      (await problems(AttributeAnomalyQueryDto, { metric_name: 'llm.health_score' }, 'query')).map((p) => p.field),
+    ).toEqual(['metric_name']);
+  });
+});

@@ -55,8 +55,9 @@ function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
 }
 
 /**
- * The origin's metric names are free text matched by substring (`llm.latency.ms` → latency); anything else is
- * kept as given, so the validation error names it.
+ * The origin's metric names are free text matched by substring (`llm.latency.ms` → latency); its answer-quality
+ * metric, `llm.semantic_similarity_score` (what its quality monitors watched), is the quality score here. Anything
+ * else is kept as given, so the validation error names it.
  */
 function metricFromName({ value }: { value: unknown }): unknown {
   if (typeof value !== 'string') return value;
@@ -64,7 +65,7 @@ function metricFromName({ value }: { value: unknown }): unknown {
   if (name.includes('cost')) return 'cost';
   if (name.includes('latency')) return 'latency';
   if (name.includes('error')) return 'errors';
-  if (name.includes('quality')) return 'quality';
+  if (name.includes('quality') || name.includes('similarity')) return 'quality';
   return value;
 }
 
@@ -100,7 +101,8 @@ export class AttributeAnomalyRequestDto {
 /** The origin's query form of `POST /optimization/anomaly/attribute`. */
 export class AttributeAnomalyQueryDto {
   /**
-   * The metric, by name: any name containing cost, latency, error or quality (`llm.cost.usd`, `latency`, ...).
+   * The metric, by name: any name containing cost, latency, error or quality (`llm.cost.usd`, `latency`, ...);
+   * similarity (the origin's `llm.semantic_similarity_score`) is quality.
    */
   @Transform(metricFromName)
   @ValidateBy({
