@@ -177,6 +177,43 @@ describe("LlmService: a call's records, sampling, safety blocks, concurrent call
     expect(provider.calls).toHaveLength(1);
   });
 
+  it('retries billed empty answers only while the enforced budget has room: concurrent calls cannot overrun it', async () => {
+    // Each empty answer billed its whole output limit (2048 reasoning tokens of gemini-2.5-flash, $0.00512): the
+    // call's worst case, once per attempt. Before, each call was held to its reservation only once: two calls admitted
+    // beside each other under a $0.012 budget made 3 attempts each (LLM_MAX_RETRIES=2) and spent $0.0307.
+    const usage = {
+      inputTokens: 8,
+      outputTokens: 0,
+      totalTokens: 2056,
+      cachedTokens: 0,
+      reasoningTokens: 2048,
+      estimated: false,
+    };
+    const provider = new ScriptedProvider();
+    provider.fallbackStep = { ok: '', finish: 'length', usage };
+    const { service, ledger } = await build({ DAILY_BUDGET_USD: '0.012', BUDGET_POLICY: 'enforce' }, provider);
+    const failures = (await Promise.all([
+      service.complete(input('Think it through, A')).catch((e: unknown) => e),
+      service.complete(input('Think it through, B')).catch((e: unknown) => e),
+    ])) as { code: string; detail: string }[];
+    await settled();
+    for (const failure of failures) {
+      expect(failure.code).toBe('UPSTREAM_ERROR');
+      expect(failure.detail).toContain('DAILY_BUDGET_USD');
+    }
+    // One attempt each: a second would not fit beside what the other call holds.
+    expect(provider.calls).toHaveLength(2);
+    expect(ledger.spendToday()).toBeLessThanOrEqual(0.012);
+
+    // Alone, a call retries while the budget holds what it was billed plus another attempt's worst case.
+    const alone = await build({ DAILY_BUDGET_USD: '0.012', BUDGET_POLICY: 'enforce' }, provider);
+    const before = provider.calls.length;
+    await alone.service.complete(input('Think it through, C')).catch((e: unknown) => e);
+    await settled();
+    expect(provider.calls.length - before).toBe(2);
+    expect(alone.ledger.spendToday()).toBeLessThanOrEqual(0.012);
+  });
+
   it('under the alert policy, records but never refuses', async () => {
     const usage = {
       inputTokens: 1_000_000,

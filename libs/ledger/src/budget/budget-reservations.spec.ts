@@ -78,6 +78,28 @@ describe('BudgetService reservations (in memory, fake clock)', () => {
     await ledger.stop();
   });
 
+  it('extend: a call in flight grows its reservation beside the others, never against its own; refused, it keeps it', async () => {
+    const { budget, store, metrics, ledger } = await setup('enforce', 1);
+    expect(budget.reserve('a', 0.3)).toBeUndefined();
+    expect(budget.reserve('b', 0.3)).toBeUndefined();
+    // 'a' was billed 0.3 for a failed attempt and asks for another 0.3: 0.6 beside b's 0.3 fits (its own 0.3 is not
+    // counted twice).
+    expect(budget.extend('a', 0.6)).toBe(true);
+    expect(budget.status().reservedUsd).toBeCloseTo(0.9, 9);
+    expect(store.size).toBe(2);
+    // Once more: 0.9 beside 0.3 does not fit; 'a' keeps its 0.6, and nothing throws or counts as a 429.
+    expect(budget.extend('a', 0.9)).toBe(false);
+    expect(budget.status().reservedUsd).toBeCloseTo(0.9, 9);
+    expect(metrics.named('llm.budget.rejected')).toHaveLength(0);
+    // Under alert it is always taken.
+    const alert = await setup('alert', 1);
+    expect(alert.budget.reserve('a', 0.9)).toBeUndefined();
+    expect(alert.budget.extend('a', 1.8)).toBe(true);
+    expect(alert.budget.status().reservedUsd).toBeCloseTo(1.8, 9);
+    await alert.ledger.stop();
+    await ledger.stop();
+  });
+
   it('a call whose worst case is more than is left, even with nothing in flight, waits for the reset; small sums read as such', async () => {
     const { budget, ledger } = await setup('enforce', 0.0075);
     ledger.record(usageRecord({ ts: Date.UTC(2026, 10, 28, 11), costUsd: 0.000526 }));

@@ -147,6 +147,29 @@ export class BudgetService {
     this.decide(admission, amount, now, outputLimit);
   }
 
+  /**
+   * A call in flight asks to hold more (`id`: its prompt id): `amountUsd` is all it may now cost, what its failed
+   * attempts were billed plus another attempt's worst case. Weighed beside the other calls' reservations (its own is
+   * what it replaces); true when admitted (always under `alert`). When refused, the call keeps what it held and must not
+   * make another attempt: its retries could otherwise spend several times its reservation, and calls in flight together
+   * overrun the budget. Never throws (the call's failure says why it stopped).
+   */
+  extend(id: string, amountUsd: number, now = this.now()): boolean | Promise<boolean> {
+    const budget = this.options.dailyUsd;
+    if (budget === undefined) return true;
+    const admission = this.reservations.reserve({
+      id,
+      amountUsd: Number.isFinite(amountUsd) && amountUsd > 0 ? amountUsd : 0,
+      ttlMs: this.options.reservationTtlMs ?? 122_000,
+      budgetUsd: budget,
+      enforce: this.options.policy === 'enforce',
+      dayStart: utcDayStart(now),
+      spentTodayUsd: this.ledger.spendToday(now),
+      now,
+    });
+    return admission instanceof Promise ? admission.then((a) => a.admitted) : admission.admitted;
+  }
+
   /** The call's ledger record has been made: its reservation stops counting once its spend does. */
   settle(id: string, now = this.now()): void {
     if (this.reserving) this.reservations.settle(id, now);

@@ -21,7 +21,8 @@ export class MemoryReservationStore extends ReservationStore {
   }
 
   reserve(request: ReservationRequest): Admission {
-    const reservedUsd = this.reservedUsd(request.now);
+    // A call that asks again (`BudgetService.extend`) replaces its own reservation: the others' are what it must fit beside.
+    const reservedUsd = Math.max(0, this.reservedUsd(request.now) - this.heldUsd(request.id));
     const admitted =
       !request.enforce || admits(request.spentTodayUsd, reservedUsd, request.amountUsd, request.budgetUsd);
     if (admitted) this.hold(request.id, request.amountUsd, request.now + request.ttlMs);
@@ -49,6 +50,11 @@ export class MemoryReservationStore extends ReservationStore {
       this.delete(id);
     }
     return this.total;
+  }
+
+  /** What this id holds (USD), 0 when nothing. */
+  heldUsd(id: string): number {
+    return this.held.get(id)?.amountUsd ?? 0;
   }
 
   /** This id holds a reservation (unexpired or not yet dropped). */

@@ -22,7 +22,9 @@ const ADMISSION_LOCK = 7349002;
  * it sees every admission committed before it (the lock is released after the commit is visible) and every
  * ledger flush committed so far: no two admissions can both take the last room (no read-then-write race).
  * Spend is the sum of today's hourly rollups (all instances' flushed records); time is the server's clock, so
- * instances' clocks do not matter for expiry.
+ * instances' clocks do not matter for expiry. A call that asks again with its id (a larger amount after billed failed
+ * attempts, `BudgetService.extend`) is weighed beside the others' reservations, not its own, which it replaces if
+ * admitted and keeps if not.
  */
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS budget_reservations (
@@ -44,7 +46,7 @@ BEGIN
   DELETE FROM budget_reservations WHERE expires_at <= now_ms;
   SELECT COALESCE(SUM(h.cost_usd), 0) INTO spent_usd FROM usage_hourly h
     WHERE h.hour >= p_day_start AND h.hour < p_day_start + 86400000;
-  SELECT COALESCE(SUM(r.amount_usd), 0) INTO reserved_usd FROM budget_reservations r;
+  SELECT COALESCE(SUM(r.amount_usd), 0) INTO reserved_usd FROM budget_reservations r WHERE r.id <> p_id;
   admitted := NOT p_enforce OR (spent_usd < p_budget AND spent_usd + reserved_usd + p_amount <= p_budget + 1e-12);
   IF admitted THEN
     INSERT INTO budget_reservations (id, amount_usd, expires_at) VALUES (p_id, p_amount, now_ms + p_ttl_ms)
@@ -133,7 +135,7 @@ export class PostgresReservationStore extends ReservationStore {
     if (!row) return this.local.reserve(request);
     const reservedUsd = Number(row.reserved_usd);
     if (row.admitted) this.local.hold(request.id, request.amountUsd, request.now + request.ttlMs);
-    this.lastReservedUsd = reservedUsd + (row.admitted ? request.amountUsd : 0);
+    this.lastReservedUsd = reservedUsd + (row.admitted ? request.amountUsd : this.local.heldUsd(request.id));
     return { admitted: row.admitted, spentTodayUsd: Number(row.spent_usd), reservedUsd };
   }
 

@@ -20,7 +20,7 @@ export interface ReservationRequest {
 export interface Admission {
   admitted: boolean;
   spentTodayUsd: number;
-  /** Live reservations before this call's (USD). */
+  /** Live reservations of the other calls (USD): before this call's, or beside it when it asks again. */
   reservedUsd: number;
 }
 

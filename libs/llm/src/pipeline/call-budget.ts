@@ -11,7 +11,7 @@ import type { CallContext } from './call-context';
  * rate, plus LLM_MAX_OUTPUT_TOKENS at the output rate, for the most expensive priced model of the chain) is
  * reserved before anything is sent (`reserve`: 429 BUDGET_EXCEEDED under enforce when it does not fit), settled
  * once the call's ledger record is made (`settle`) and released when the call fails or is abandoned
- * (`release`). Without DAILY_BUDGET_USD none of it runs: `reserve` returns at once, nothing is counted.
+ * (`release`); grown before another attempt once failed attempts were billed (`readmit`). Without DAILY_BUDGET_USD none of it runs: `reserve` returns at once, nothing is counted.
  */
 @Injectable()
 export class CallBudget {
@@ -46,6 +46,21 @@ export class CallBudget {
     const worstCase = this.worstCaseUsd(ctx.prompt, ctx.chain, ctx.maxOutputTokens);
     const outputLimit = ctx.input.chat ? 'max_tokens' : 'LLM_MAX_OUTPUT_TOKENS (a setting of the service)';
     return this.budget.reserve(ctx.promptId, worstCase, undefined, outputLimit);
+  }
+
+  /**
+   * Before another attempt (a retry or a fallback) of a call whose failed attempts were billed since it last asked
+   * (`CallContext.failedUsage`): its reservation grows to what they cost plus another attempt's worst case
+   * (`BudgetService.extend`). False when an enforced budget has no room for it: the call makes no more attempts. Each
+   * attempt so bounded, no call spends more than it held, and calls in flight cannot overrun the budget together
+   * (before, a call whose attempts each came back empty at the output limit spent its worst case once per attempt).
+   */
+  readmit(ctx: CallContext): boolean | Promise<boolean> {
+    const failed = ctx.failedUsage ?? [];
+    if (!this.active || failed.length <= (ctx.failedUsageAdmitted ?? 0)) return true;
+    ctx.failedUsageAdmitted = failed.length;
+    const billed = failed.reduce((sum, { model, usage }) => sum + (this.prices.cost(model, usage).costUsd ?? 0), 0);
+    return this.budget.extend(ctx.promptId, billed + this.worstCaseUsd(ctx.prompt, ctx.chain, ctx.maxOutputTokens));
   }
 
   settle(ctx: CallContext): void {

@@ -59,6 +59,8 @@ export interface CallContext {
    * ledger row, cost metrics and budget count it (`CallResults.spentOnFailures`).
    */
   failedUsage?: { model: string; usage: LlmUsage }[];
+  /** How many of `failedUsage` the call's budget reservation already holds (`CallBudget.readmit`). */
+  failedUsageAdmitted?: number;
   /** Characters a stream had sent its client before it failed: the failed call's ledger row says so (`answer_chars`). */
   streamedChars?: number;
 }

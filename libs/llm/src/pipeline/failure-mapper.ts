@@ -33,6 +33,8 @@ export interface ChainFailure {
   rateLimited: boolean;
   /** The soonest such a hold ends. */
   holdRetryAfterMs: number;
+  /** Set when the daily budget had no room for another attempt after billed failed ones (`CallBudget.readmit`). */
+  budgetStopped?: boolean;
 }
 
 /**
@@ -177,7 +179,9 @@ export class FailureMapper {
     const stopped =
       state.deadlineReached && !lastError?.message.includes('LLM_DEADLINE_MS')
         ? ` (no more attempts: the call's deadline of ${deadlineMs} ms was reached)`
-        : '';
+        : state.budgetStopped
+          ? ' (no more attempts: the failed attempts were billed and the daily budget, DAILY_BUDGET_USD, has no room for another)'
+          : '';
     const detail = `${this.provider.name} failed after ${attempts} attempt(s) on ${modelsTried.join(', ')}: ${lastError?.message ?? 'unknown error'}${stopped}`;
     const { providerCode, param } = lastError?.details ?? {};
     const context = {

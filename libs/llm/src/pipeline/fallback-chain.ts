@@ -8,6 +8,7 @@ import { NoCapacityError } from '../reliability/concurrency-limiter';
 import { type GateTicket, type RateLimitGate, RateLimitWaitError } from '../reliability/rate-limit-gate';
 import { sleep } from '../reliability/sleep';
 import { type Attempt, type AttemptKind, AttemptRunner } from './attempt-runner';
+import { CallBudget } from './call-budget';
 import { type CallContext, deadlineLeftMs, deadlinePassed, MIN_ATTEMPT_MS, waitPassesDeadline } from './call-context';
 import type { Answered } from './call-results';
 import { CircuitBreakers } from './circuit-breakers';
@@ -31,6 +32,7 @@ interface ChainState {
   rateLimited: boolean;
   holdRetryAfterMs: number;
   deadlineReached: boolean;
+  budgetStopped: boolean;
 }
 
 /**
@@ -39,7 +41,8 @@ interface ChainState {
  * jitter, at least the provider's Retry-After) and a retry, up to LLM_MAX_RETRIES; then the next model. A model
  * held after a 429 is passed over for the next one; when none of the chain could answer, the call waits for the
  * held models in turn (each at most LLM_QUEUE_TIMEOUT_MS), then 503 NO_CAPACITY `provider_rate_limit` with the
- * hold's Retry-After. No attempt starts and no backoff waits past the call's deadline. A 429 is a capacity signal
+ * hold's Retry-After. No attempt starts and no backoff waits past the call's deadline, and none after billed failed
+ * attempts unless the budget has room for it (`CallBudget.readmit`). A 429 is a capacity signal
  * for the gate, never a breaker failure; failures that say nothing about the upstream (auth, not found, bad request,
  * drills) leave both alone.
  */
@@ -52,6 +55,7 @@ export class FallbackChain {
     private readonly runner: AttemptRunner,
     private readonly failures: FailureMapper,
     private readonly telemetry: LlmCallInstrumentation,
+    private readonly budget: CallBudget,
   ) {}
 
   async run<T>(ctx: CallContext, kind: AttemptKind<T>): Promise<ChainOutcome<T>> {
@@ -66,11 +70,13 @@ export class FallbackChain {
       rateLimited: false,
       holdRetryAfterMs: Infinity,
       deadlineReached: false,
+      budgetStopped: false,
     };
     // Models held by the provider's rate limit: passed over, then waited for if nothing else answered.
     const held: string[] = [];
 
     for (const model of chain) {
+      if (state.budgetStopped) break;
       if (deadlinePassed(ctx)) {
         state.deadlineReached = true;
         break;
@@ -91,6 +97,7 @@ export class FallbackChain {
     }
 
     for (const model of held) {
+      if (state.budgetStopped) break;
       if (state.deadlineReached || deadlinePassed(ctx)) {
         state.deadlineReached = true;
         break;
@@ -143,6 +150,14 @@ export class FallbackChain {
       });
       if (!ticket) {
         breaker.release();
+        return undefined;
+      }
+      // Failed attempts were billed: another one must fit the budget beside what they cost.
+      const readmitted = this.budget.readmit(ctx);
+      if (!(typeof readmitted === 'boolean' ? readmitted : await readmitted)) {
+        breaker.release();
+        gate.release(ticket);
+        state.budgetStopped = true;
         return undefined;
       }
       state.attempts += 1;

@@ -1,0 +1,53 @@
+import { Pool } from 'pg';
+import { PostgresTestServer } from '../../../../test/support/postgres-server';
+import type { UsageLedger } from '../usage-ledger';
+import { PostgresReservationStore } from './postgres-reservation.store';
+import type { ReservationRequest } from './reservation-store.port';
+
+// A real PostgreSQL server from the machine's binaries; the suite fails (never skips) when it cannot start.
+const server = new PostgresTestServer();
+beforeAll(() => server.start(), 60_000);
+afterAll(() => server.stop());
+
+/**
+ * A call whose failed attempts were billed asks `budget_reserve` again with its id and all it may now cost: it must
+ * be weighed beside the other calls' reservations, not its own (which it replaces), and keep its own when refused.
+ */
+describe('PostgresReservationStore: a call that asks again (budget_reserve with its own id)', () => {
+  it('weighs the new amount beside the others only, replaces its own when admitted, keeps it when refused', async () => {
+    const pool = new Pool({ connectionString: server.url, max: 2 });
+    // budget_reserve reads today's spend from the ledger's hourly rollups (the ledger store creates the table).
+    await pool.query('CREATE TABLE IF NOT EXISTS usage_hourly (hour BIGINT NOT NULL, cost_usd DOUBLE PRECISION)');
+    const store = new PostgresReservationStore(pool, {} as UsageLedger, 60_000);
+    await store.init();
+    const now = Date.now();
+    const request = (id: string, amountUsd: number): ReservationRequest => ({
+      id,
+      amountUsd,
+      ttlMs: 60_000,
+      budgetUsd: 1,
+      enforce: true,
+      dayStart: now - (now % 86_400_000),
+      spentTodayUsd: 0,
+      now,
+    });
+    const held = async (): Promise<Record<string, number>> => {
+      const rows = await pool.query<{ id: string; amount_usd: number }>(
+        'SELECT id, amount_usd FROM budget_reservations',
+      );
+      return Object.fromEntries(rows.rows.map((row) => [row.id, Number(row.amount_usd)]));
+    };
+    try {
+      expect(await store.reserve(request('a', 0.3))).toMatchObject({ admitted: true, reservedUsd: 0 });
+      expect(await store.reserve(request('b', 0.3))).toMatchObject({ admitted: true, reservedUsd: 0.3 });
+      // 0.6 beside b's 0.3 fits; before, a's own 0.3 was counted too (1.2 > 1: refused).
+      expect(await store.reserve(request('a', 0.6))).toMatchObject({ admitted: true, reservedUsd: 0.3 });
+      expect(await held()).toEqual({ a: 0.6, b: 0.3 });
+      expect(await store.reserve(request('a', 0.9))).toMatchObject({ admitted: false, reservedUsd: 0.3 });
+      expect(await held()).toEqual({ a: 0.6, b: 0.3 });
+      expect(store.reservedUsd()).toBeCloseTo(0.9, 9);
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+});
