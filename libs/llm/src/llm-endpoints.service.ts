@@ -13,6 +13,8 @@ import type { DrillFlags, LlmCallInput, LlmCallResult, LlmEndpoint } from './llm
 import { LLM_ERRORS } from './llm.errors';
 import { LlmService } from './llm.service';
 import { PriceTable } from './pricing/price-table';
+import { worstCaseCostUsd } from './pricing/worst-case-cost';
+import { routerActive } from './routing/model-router';
 import { TokenEstimator } from './tokens/token-estimator';
 import { wordCount } from './tokens/word-count';
 
@@ -128,7 +130,15 @@ export class LlmEndpointsService {
         },
       );
     }
-    const worst = this.prices.maxCost(this.config.llm.model, this.tokens.count(sent), this.config.llm.maxOutputTokens);
+    // Any model the call may reach can answer it: the router's choice, a fallback. Before, only LLM_MODEL was priced:
+    // with a 16 times dearer fallback, a stress call the $0.05 cap let through cost $0.082 when the fallback answered.
+    const { model, fallbackModels } = this.config.llm;
+    const routed = routerActive(this.config.router) ? this.config.router.candidates : [];
+    const reachable = [...new Set([model, ...fallbackModels, ...routed])];
+    const priced = reachable.some((m) => this.prices.resolve(m) !== undefined);
+    const worst = priced
+      ? worstCaseCostUsd(this.prices, reachable, this.tokens.count(sent), this.config.llm.maxOutputTokens)
+      : null;
     if (worst !== null && worst > maxCostUsd) {
       throw new DomainError(
         LLM_ERRORS.COST_CAP_EXCEEDED,
