@@ -101,6 +101,26 @@ describe('PriceTable', () => {
     expect(failure().message).toBe(
       `LLM_PRICE_TABLE_PATH: "${path}" is not a price table: needs "as_of", "unit_tokens" and "models"`,
     );
+    // Before, these were taken: every cost Infinity (unit_tokens 0), or euros read as dollars.
+    const table = {
+      as_of: '2026-01-01',
+      unit_tokens: 1_000_000,
+      models: { m: { input: 1, output: 2, cached_input: null } },
+    };
+    writeFileSync(path, JSON.stringify({ ...table, unit_tokens: 0 }));
+    expect(failure().message).toBe(
+      `LLM_PRICE_TABLE_PATH: "${path}" is not a price table: "unit_tokens" must be a positive number of tokens (got 0), e.g. 1000000 for rates per 1M`,
+    );
+    writeFileSync(path, JSON.stringify({ ...table, unit_tokens: -1000 }));
+    expect(failure().message).toMatch(/"unit_tokens" must be a positive number of tokens \(got -1000\)/);
+    writeFileSync(path, JSON.stringify({ ...table, currency: 'EUR' }));
+    expect(failure().message).toBe(
+      `LLM_PRICE_TABLE_PATH: "${path}" is not a price table: "currency" must be "USD" (got "EUR"): costs and budgets are in US dollars`,
+    );
+    writeFileSync(path, JSON.stringify({ ...table, aliases: { 'm-001': 'n' } }));
+    expect(failure().message).toMatch(/alias "m-001" names "n", which is not a model of the table$/);
+    writeFileSync(path, JSON.stringify({ ...table, currency: 'USD', aliases: { 'm-001': 'm' } }));
+    expect(new PriceTable(readPriceTable(path)).cost('m-001', usage({ inputTokens: 1_000_000 })).costUsd).toBe(1);
     writeFileSync(path, '{"as_of":');
     expect(failure().message).toMatch(/^LLM_PRICE_TABLE_PATH: ".*" cannot be read as JSON \(/);
     expect(failure().variable).toBe('LLM_PRICE_TABLE_PATH');

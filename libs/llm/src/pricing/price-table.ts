@@ -86,9 +86,23 @@ function priceTableProblem(parsed: unknown): string | undefined {
   ) {
     return 'needs "as_of", "unit_tokens" and "models"';
   }
+  // Rates are per unit_tokens tokens: 0 made every cost Infinity (sent as `llm.cost.usd:Infinity`, a null cost in the
+  // ledger that no budget counts); a negative one, negative costs.
+  if (!Number.isFinite(table.unit_tokens) || table.unit_tokens <= 0) {
+    return `"unit_tokens" must be a positive number of tokens (got ${table.unit_tokens}), e.g. 1000000 for rates per 1M`;
+  }
+  // Every cost, the ledger's cost_usd and DAILY_BUDGET_USD are dollars: a table in another currency would be read as USD.
+  if (table.currency !== undefined && table.currency !== 'USD') {
+    return `"currency" must be "USD" (got ${JSON.stringify(table.currency)}): costs and budgets are in US dollars`;
+  }
   for (const [model, price] of Object.entries(table.models)) {
     if (!isRates(price) || (price.long_context && !(isRates(price.long_context) && price.long_context.threshold > 0))) {
       return `model "${model}" needs numeric input/output/cached_input rates`;
+    }
+  }
+  for (const [alias, model] of Object.entries(table.aliases ?? {})) {
+    if (typeof model !== 'string' || !Object.hasOwn(table.models, model)) {
+      return `alias "${alias}" names ${JSON.stringify(model)}, which is not a model of the table`;
     }
   }
   return undefined;
