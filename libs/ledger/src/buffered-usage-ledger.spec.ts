@@ -74,4 +74,31 @@ describe('BufferedUsageLedger while its store fails', () => {
     await ledger.flush();
     expect(flushWarnings()).toHaveLength(3);
   });
+
+  it('counts today’s spend across UTC midnight while the store fails (budgets read it), and once it writes again', async () => {
+    ledger.record(usageRecord({ ts: clock.now, costUsd: 0.5 }));
+    await ledger.flush();
+    expect(ledger.spendToday()).toBeCloseTo(0.5, 9);
+    store.down = true;
+    clock.now = Date.UTC(2026, 11, 7, 23, 59, 59);
+    ledger.record(usageRecord({ ts: clock.now, costUsd: 0.25 })); // yesterday's, as of midnight
+    await ledger.flush();
+    clock.now = Date.UTC(2026, 11, 8, 0, 0, 1);
+    expect(ledger.spendToday()).toBe(0);
+    for (let i = 0; i < 4; i++) {
+      ledger.record(usageRecord({ ts: clock.now, costUsd: 0.1 }));
+      await ledger.flush();
+      clock.now += 1000;
+    }
+    // Before, $0: the figure stayed on 7 December until a flush wrote.
+    expect(ledger.spendToday()).toBeCloseTo(0.4, 9);
+    // Midnight passing with nothing recorded since: the day starts from what is still buffered.
+    clock.now = Date.UTC(2026, 11, 9, 0, 0, 1);
+    ledger.record(usageRecord({ ts: clock.now, costUsd: 0.2 }));
+    expect(ledger.spendToday()).toBeCloseTo(0.2, 9);
+    store.down = false;
+    await ledger.flush();
+    expect(ledger.spendToday()).toBeCloseTo(0.2, 9);
+    expect(ledger.spendToday(Date.UTC(2026, 11, 8, 12))).toBe(0); // a past day is not today's figure
+  });
 });

@@ -112,6 +112,7 @@ export class BufferedUsageLedger extends UsageLedger {
   record(entry: UsageRecord): void {
     try {
       const record = this.normalise(entry);
+      this.rollSpendDay(this.now());
       this.buffer.push(record);
       if (record.costUsd && utcDayStart(record.ts) === this.spendDay) this.spendSinceRefresh += record.costUsd;
       if (this.buffer.length > this.maxBuffer) {
@@ -248,7 +249,25 @@ export class BufferedUsageLedger extends UsageLedger {
   }
 
   spendToday(now = this.now()): number {
+    this.rollSpendDay(now);
     return utcDayStart(now) === this.spendDay ? this.spendStored + this.spendSinceRefresh : 0;
+  }
+
+  /**
+   * A new UTC day before the next refresh (which only follows a flush that wrote): today's spend starts from the
+   * records of today still buffered, and the ones recorded after count as they come. Before, the day's figure stayed
+   * the previous day's until a flush succeeded: while the store was failing across midnight, an enforced budget read
+   * $0 all day, whatever the service spent.
+   */
+  private rollSpendDay(now: number): void {
+    const day = utcDayStart(now);
+    if (day <= this.spendDay) return;
+    this.spendDay = day;
+    this.spendStored = 0;
+    this.spendSinceRefresh = this.buffer.reduce(
+      (sum, r) => (utcDayStart(r.ts) === day ? sum + (r.costUsd ?? 0) : sum),
+      0,
+    );
   }
 
   hourly(query: HourlyQuery): Promise<HourlyUsage[]> {
