@@ -52,6 +52,7 @@ export { UsageMetricsSource, type UsageMetricsOptions } from './import/usage-met
 export { DatadogUsageMetricsSource } from './import/datadog-usage-metrics.source';
 export { UsageImportService, type ImportSummary } from './import/usage-import.service';
 export { parseUsageFile, formatFromPath, UsageImportError } from './import/usage-file.parser';
+export { withoutRecordedHours, type ImportableRows } from './import/recorded-hours';
 export {
   OffResponseCacheStore,
   RESPONSE_CACHE_MAX_PAYLOAD_CHARS,
