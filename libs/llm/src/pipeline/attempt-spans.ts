@@ -118,7 +118,8 @@ export class AttemptSpans {
     span.addTags({
       'gen_ai.response.model': result.model,
       'gen_ai.usage.input_tokens': usage.inputTokens,
-      'gen_ai.usage.output_tokens': usage.outputTokens,
+      // Billed output, reasoning included, as OpenAI's completion_tokens and OpenTelemetry's GenAI attribute count it.
+      'gen_ai.usage.output_tokens': usage.outputTokens + usage.reasoningTokens,
       // Span tags are scalars: the array as JSON text, as OpenTelemetry's GenAI conventions store it in Datadog.
       'gen_ai.response.finish_reasons': JSON.stringify([finishReason]),
       'llm.safety_block': result.safetyBlock !== undefined,
@@ -157,10 +158,16 @@ export class AttemptSpans {
       const output = this.sanitizer.text(answerText(result.text, result.toolCalls));
       ctx.spanOutput = output;
       annotation.output = [{ role: 'assistant', content: output }];
+      // Datadog estimates the span's cost from these, as dd-trace's OpenAI integration reports them: output tokens
+      // with the reasoning ones (billed at the output rate), which it also names, and the input read from the cache
+      // (billed at the cached rate). Before, output left reasoning out: a reasoning model's answer of 300 text and 200
+      // reasoning tokens was estimated on 300, and cached input at the full rate.
       annotation.metrics = {
         inputTokens: usage.inputTokens,
-        outputTokens: usage.outputTokens,
+        outputTokens: usage.outputTokens + usage.reasoningTokens,
         totalTokens: usage.totalTokens,
+        ...(usage.reasoningTokens > 0 ? { reasoningOutputTokens: usage.reasoningTokens } : {}),
+        ...(usage.cachedTokens > 0 ? { cacheReadTokens: usage.cachedTokens } : {}),
       };
       annotation.metadata = {
         temperature: request.temperature,

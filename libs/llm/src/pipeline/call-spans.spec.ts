@@ -68,6 +68,28 @@ describe('LLM Observability keep decision (LLMOBS_KEEP), made when the call ends
     expect(quality).toEqual([workflow, answering]);
   });
 
+  it('gives LLM Observability the billed token counts Datadog prices a span from: reasoning in the output, cached input', async () => {
+    const usage = {
+      inputTokens: 1000,
+      outputTokens: 300,
+      totalTokens: 1500,
+      cachedTokens: 400,
+      reasoningTokens: 200,
+      estimated: false,
+    };
+    const { service, tracer } = await recording({ LLMOBS_KEEP: 'all' }, { ok: 'Paris', usage });
+    await answered(service.complete(input()));
+    const answering = tracer.recorded.find((span) => span.kind === 'llm');
+    // Before, outputTokens was 300: Datadog's estimate left the 200 reasoning tokens out.
+    expect(answering!.annotations[0]!.metrics).toEqual({
+      inputTokens: 1000,
+      outputTokens: 500,
+      totalTokens: 1500,
+      reasoningOutputTokens: 200,
+      cacheReadTokens: 400,
+    });
+  });
+
   it('keeps a call whose prompt carries PII, and a failed call with its attempts', async () => {
     const pii = await recording({ LLMOBS_KEEP_SHARE: '0' }, { ok: 'Paris' });
     await answered(pii.service.complete(input('My card is 4111 1111 1111 1111, what is the capital of France?')));
