@@ -212,6 +212,23 @@ describe("LlmService: a call's records, sampling, safety blocks, concurrent call
     await settled();
     expect(provider.calls.length - before).toBe(2);
     expect(alone.ledger.spendToday()).toBeLessThanOrEqual(0.012);
+
+    // A fallback the budget has no room for is not tried, and not named among the models tried.
+    const fallback = await build(
+      {
+        DAILY_BUDGET_USD: '0.008',
+        BUDGET_POLICY: 'enforce',
+        LLM_MAX_RETRIES: '0',
+        LLM_FALLBACK_MODELS: 'gemini-2.5-flash-lite',
+      },
+      provider,
+    );
+    const stopped = (await fallback.service.complete(input('Think it through, D')).catch((e: unknown) => e)) as {
+      detail: string;
+      context: { modelsTried: string[]; model: string };
+    };
+    expect(stopped.detail).toMatch(/^openai failed after 1 attempt\(s\) on gemini-2\.5-flash: .*DAILY_BUDGET_USD/);
+    expect(stopped.context).toMatchObject({ model: 'gemini-2.5-flash', modelsTried: ['gemini-2.5-flash'] });
   });
 
   it('under the alert policy, records but never refuses', async () => {

@@ -11,7 +11,8 @@ import type { CallContext } from './call-context';
  * rate, plus LLM_MAX_OUTPUT_TOKENS at the output rate, for the most expensive priced model of the chain) is
  * reserved before anything is sent (`reserve`: 429 BUDGET_EXCEEDED under enforce when it does not fit), settled
  * once the call's ledger record is made (`settle`) and released when the call fails or is abandoned
- * (`release`); grown before another attempt once failed attempts were billed (`readmit`). Without DAILY_BUDGET_USD none of it runs: `reserve` returns at once, nothing is counted.
+ * (`release`); grown before another attempt once failed attempts were billed (`readmit`). Without DAILY_BUDGET_USD
+ * none of it runs: `reserve` returns at once, nothing is counted.
  */
 @Injectable()
 export class CallBudget {

@@ -158,6 +158,7 @@ export class FallbackChain {
         breaker.release();
         gate.release(ticket);
         state.budgetStopped = true;
+        if (retry === 0) state.modelsTried.pop(); // a fallback never tried: not among the models the failure names
         return undefined;
       }
       state.attempts += 1;
