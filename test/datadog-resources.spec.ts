@@ -213,6 +213,16 @@ describe('Datadog resources as code: the files', () => {
     expect(runbook).toContain(`over 10 minutes above ${critical}, warning at ${warning}`);
   });
 
+  it('the latency monitors read answered calls only, as the latency SLO and the health score do', () => {
+    // A call refused at once (an open circuit, a 429 hold: about 0.3 ms) is a latency sample too: with every query
+    // over all statuses, an outage that refuses most calls fast pulled the p95 down, and the monitor stayed OK while
+    // the calls still answered were slow (found driving a hanging upstream).
+    const latency = monitors.map(raw).filter((m) => String(m.query).includes('llm.request.latency_ms{'));
+    expect(latency.length).toBeGreaterThanOrEqual(2);
+    for (const monitor of latency)
+      expect(String(monitor.query)).toMatch(/llm\.request\.latency_ms\{[^}]*\bstatus:ok\b[^}]*\}/);
+  });
+
   it('a failing usage ledger has a monitor that its failures reach', () => {
     // The ledger store failing blinds the health score (no_data, no gauge), the insights, the spend and the budget,
     // while every LLM metric looks healthy: only ledger.flush.errors says so.
