@@ -232,6 +232,7 @@ describe('control room (/ui) in headless Chromium', () => {
       expect(await text(page, '#spend-today')).toMatch(/^\$\d/);
       expect(await text(page, '#forecast-method')).toMatch(/^(model|baseline|none): /);
       expect(await text(page, '#incidents-pending')).toMatch(/^\d+$/);
+      expect(await text(page, '#incidents-open')).toMatch(/^\d+$/);
       expect(await inPage(page, "document.querySelectorAll('#recommendations li').length")).toBeGreaterThan(0);
       expect(await text(page, '#quality-now')).not.toBe('—');
       await page.waitForSelector('#panel-router[data-state="ok"]');
@@ -345,6 +346,8 @@ describe('control room (/ui) in headless Chromium', () => {
       expect(list).toMatch(/10 alerts/);
       // Each incident once, not once per row.
       expect(list.split('Control room flapping monitor').length - 1).toBe(1);
+      // The server's count of open incidents, beside the outbox rows still pending (11 rows, 2 incidents).
+      expect(Number(await text(page, '#incidents-open'))).toBeGreaterThanOrEqual(2);
     } finally {
       await browser.close();
     }

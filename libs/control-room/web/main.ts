@@ -365,6 +365,10 @@ async function readOpenIncidents(): Promise<{ open: OpenIncident[]; searched: nu
 async function updateIncidents(): Promise<void> {
   const [status, found] = await Promise.all([api.get<IncidentsStatus>('/incidents/status'), readOpenIncidents()]);
   const o = status.outbox;
+  // Incidents open now (the server's count, whatever the outbox rows read below show); Pending counts outbox rows
+  // waiting to be sent (a create or an update each).
+  const open = status.open_incidents;
+  setText('incidents-open', open ? formatCount(open.count) : '—');
   setText('incidents-pending', formatCount(o.pending + o.delivering));
   setText('incidents-delivered', formatCount(o.delivered));
   setText('incidents-failed', formatCount(o.failed));
@@ -408,12 +412,14 @@ async function updateIncidents(): Promise<void> {
           : `No open incident in the newest ${formatCount(found.searched)} outbox rows.`,
       ),
     );
-  } else if (!found.complete) {
+  } else if (!found.complete && (open === undefined || open.count > shown.length)) {
     items.push(
       h(
         'li',
         { class: 'empty' },
-        `More may be open: the newest ${formatCount(found.searched)} outbox rows were read (GET /incidents has them all).`,
+        open === undefined
+          ? `More may be open: the newest ${formatCount(found.searched)} outbox rows were read (GET /incidents has them all).`
+          : `${formatCount(open.count)} open in all; the newest ${formatCount(found.searched)} outbox rows were read (GET /incidents has them all).`,
       ),
     );
   } else if (found.open.length > shown.length) {

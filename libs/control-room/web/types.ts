@@ -71,6 +71,8 @@ export interface IncidentsStatus {
     failed: number;
     oldest_pending_age_ms: number | null;
   };
+  /** The incidents open now, however many outbox rows they have (the `incidents.open` gauge). */
+  open_incidents?: { count: number; oldest_age_ms: number | null };
   last_errors?: { outbox_id: string; reason: string; attempts: number }[];
 }
 
