@@ -4,7 +4,7 @@ import { LEDGER_METRICS } from '../ledger.metrics';
 import type { UsageLedger } from '../usage-ledger';
 import { LEDGER_ERRORS } from '../ledger.errors';
 import { MemoryReservationStore } from './memory-reservation.store';
-import type { Admission, ReservationStore } from './reservation-store.port';
+import type { Admission, ReservationRequest, ReservationStore } from './reservation-store.port';
 
 export type BudgetPolicy = 'alert' | 'enforce';
 /** Retry-After of a call refused only for the reservations of calls in flight: they settle as those calls end. */
@@ -133,16 +133,7 @@ export class BudgetService {
     const budget = this.options.dailyUsd;
     if (budget === undefined) return;
     const amount = Number.isFinite(amountUsd) && amountUsd > 0 ? amountUsd : 0;
-    const admission = this.reservations.reserve({
-      id,
-      amountUsd: amount,
-      ttlMs: this.options.reservationTtlMs ?? 122_000,
-      budgetUsd: budget,
-      enforce: this.options.policy === 'enforce',
-      dayStart: utcDayStart(now),
-      spentTodayUsd: this.ledger.spendToday(now),
-      now,
-    });
+    const admission = this.reservations.reserve(this.reservation(id, amount, budget, now));
     if (admission instanceof Promise) return admission.then((a) => this.decide(a, amount, now, outputLimit));
     this.decide(admission, amount, now, outputLimit);
   }
@@ -157,17 +148,23 @@ export class BudgetService {
   extend(id: string, amountUsd: number, now = this.now()): boolean | Promise<boolean> {
     const budget = this.options.dailyUsd;
     if (budget === undefined) return true;
-    const admission = this.reservations.reserve({
+    const amount = Number.isFinite(amountUsd) && amountUsd > 0 ? amountUsd : 0;
+    const admission = this.reservations.reserve(this.reservation(id, amount, budget, now));
+    return admission instanceof Promise ? admission.then((a) => a.admitted) : admission.admitted;
+  }
+
+  /** What `reserve` and `extend` ask the store: `amountUsd` held for `id`, weighed against today's spend and budget. */
+  private reservation(id: string, amountUsd: number, budgetUsd: number, now: number): ReservationRequest {
+    return {
       id,
-      amountUsd: Number.isFinite(amountUsd) && amountUsd > 0 ? amountUsd : 0,
+      amountUsd,
       ttlMs: this.options.reservationTtlMs ?? 122_000,
-      budgetUsd: budget,
+      budgetUsd,
       enforce: this.options.policy === 'enforce',
       dayStart: utcDayStart(now),
       spentTodayUsd: this.ledger.spendToday(now),
       now,
-    });
-    return admission instanceof Promise ? admission.then((a) => a.admitted) : admission.admitted;
+    };
   }
 
   /** The call's ledger record has been made: its reservation stops counting once its spend does. */
