@@ -142,6 +142,15 @@ describe('what failed calls cost (built service, Gemini API adapter, loopback Ge
       .filter((l) => l.tags.includes('status:error') && l.tags.includes('endpoint:qa'))
       .reduce((sum, l) => sum + l.value, 0);
     expect(metered).toBeCloseTo(cost, 9);
+    // Each model's failed attempts are counted under that model: per-model cost is what each model was billed.
+    const meteredFor = (model: string): number =>
+      stack.statsd
+        .named('llm.cost.usd')
+        .filter((l) => l.tags.includes('status:error') && l.tags.includes('endpoint:qa'))
+        .filter((l) => l.tags.includes(`model:${model}`))
+        .reduce((sum, l) => sum + l.value, 0);
+    expect(meteredFor('gemini-2.5-flash')).toBeCloseTo(3 * perAttempt(FLASH), 9);
+    expect(meteredFor('gemini-2.5-flash-lite')).toBeCloseTo(3 * perAttempt(LITE), 9);
   }, 30_000);
 
   it('counts the usage of empty streamed answers (MAX_TOKENS, no parts) the same way', async () => {
@@ -181,6 +190,40 @@ describe('what failed calls cost (built service, Gemini API adapter, loopback Ge
     const row = (await ledgerRows(dataDir, ++rows)).at(-1)!;
     expect(row).toMatchObject({ status: 'ok', input_tokens: 100, output_tokens: 7, reasoning_tokens: 200 });
     expect(row.cost_usd).toBeCloseTo(answerCost + (50 * FLASH.input + 203 * FLASH.output) / 1e6, 12);
+  }, 30_000);
+
+  it('counts a fallback’s answer under its model and the failed attempts before it under theirs', async () => {
+    gemini.setDefault((request) =>
+      request.model === 'gemini-2.5-flash'
+        ? noParts('MAX_TOKENS')
+        : { type: 'answer', text: 'Light scatters off air molecules.', usage: { prompt: 40, output: 6 } },
+    );
+    const res = await post(`${stack.service.url}/stress`, { prompt: 'Why is the sky blue?' });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { metadata: Record<string, unknown> };
+    expect(body.metadata).toMatchObject({ model: 'gemini-2.5-flash-lite', fallback_used: true });
+    expect(gemini.requests).toHaveLength(4);
+
+    const failedCost = 3 * ((50 * FLASH.input + 203 * FLASH.output) / 1e6);
+    const answerCost = (40 * LITE.input + 6 * LITE.output) / 1e6;
+    const row = (await ledgerRows(dataDir, ++rows)).at(-1)!;
+    expect(row.cost_usd).toBeCloseTo(failedCost + answerCost, 12);
+    const okCost = (model: string): number =>
+      stack.statsd
+        .named('llm.cost.usd')
+        .filter((l) => l.tags.includes('endpoint:stress') && l.tags.includes('status:ok'))
+        .filter((l) => l.tags.includes(`model:${model}`))
+        .reduce((sum, l) => sum + l.value, 0);
+    await stack.statsd.waitFor(() => okCost('gemini-2.5-flash') > 0 && okCost('gemini-2.5-flash-lite') > 0);
+    expect(okCost('gemini-2.5-flash')).toBeCloseTo(failedCost, 9);
+    expect(okCost('gemini-2.5-flash-lite')).toBeCloseTo(answerCost, 9);
+    const okTokens = (model: string): number =>
+      stack.statsd
+        .named('llm.tokens.reasoning')
+        .filter((l) => l.tags.includes('endpoint:stress') && l.tags.includes(`model:${model}`))
+        .reduce((sum, l) => sum + l.value, 0);
+    expect(okTokens('gemini-2.5-flash')).toBe(3 * 200);
+    expect(okTokens('gemini-2.5-flash-lite')).toBe(0);
   }, 30_000);
 
   it.each([

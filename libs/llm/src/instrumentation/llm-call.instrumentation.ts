@@ -7,6 +7,7 @@ import { formatTags, type HttpLogFields, LogSanitizer, MetricsPort, TAG } from '
 import type { LlmCallInput, LlmCallResult, LlmEndpoint } from '../llm-call.types';
 import type { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
 import type { LlmUsage } from '../ports/llm-provider.port';
+import type { Spent } from '../pipeline/call-results';
 import type { CostBreakdown } from '../pricing/price-table';
 import { CIRCUIT_STATE_VALUE, type CircuitState } from '../reliability/circuit-breaker';
 import { RATE_LIMIT_STATE_VALUE, type RateLimitState } from '../reliability/rate-limit-gate';
@@ -101,7 +102,7 @@ export class LlmCallInstrumentation {
   succeeded(
     result: LlmCallResult,
     counters: AttemptCounters,
-    before?: { usage: LlmUsage; cost: CostBreakdown },
+    before?: Spent,
     extra: Record<string, unknown> = {},
   ): void {
     const status: CallStatus = result.safetyBlock ? 'safety_block' : 'ok';
@@ -123,7 +124,7 @@ export class LlmCallInstrumentation {
     }
     this.common(tags, result.retryCount, result.fallbackUsed, counters);
     if (result.safetyBlock) m.increment(M.safetyBlocks.name, 1, tags);
-    if (before) this.spend(before, tags);
+    if (before) this.spend(before, tags, (model) => this.tags(result.endpoint, result.provider, model, status));
 
     const http = this.requestLines.get(result.promptId);
     this.requestLines.delete(result.promptId);
@@ -163,7 +164,7 @@ export class LlmCallInstrumentation {
     counters: AttemptCounters,
     promptId: string,
     prompt: string,
-    spent?: { usage: LlmUsage; cost: CostBreakdown },
+    spent?: Spent,
   ): void {
     const ctx = error.context;
     const errorType = `${TAG.errorType}:${ctx.lastErrorKind ?? 'unknown'}`;
@@ -199,7 +200,7 @@ export class LlmCallInstrumentation {
       const tags = this.tags(endpoint, provider, ctx.model, 'rejected');
       this.metrics.increment(M.requests.name, 1, [...tags, errorType]);
       this.common(tags, retries, ctx.modelsTried.length > 1, counters);
-      if (spent) this.spend(spent, tags);
+      if (spent) this.spend(spent, tags, (model) => this.tags(endpoint, provider, model, 'rejected'));
       this.logger.info(line, 'llm call rejected by the provider as invalid');
       return;
     }
@@ -210,12 +211,21 @@ export class LlmCallInstrumentation {
     // The user got no answer (502/503/504): a failed answer (`llm.failure_to_answer.count`, status:error).
     this.quality.failedAnswer(tags);
     this.common(tags, retries, ctx.modelsTried.length > 1, counters);
-    if (spent) this.spend(spent, tags);
+    if (spent) this.spend(spent, tags, (model) => this.tags(endpoint, provider, model, 'error'));
     this.logger.warn(line, 'llm call failed');
   }
 
-  /** Billed tokens and cost that are not an answer's (failed attempts): the token and `llm.cost` counters. */
-  private spend(spent: { usage: LlmUsage; cost: CostBreakdown }, tags: string[]): void {
+  /**
+   * Billed tokens and cost that are not an answer's (failed attempts, an abandoned call's): the token and `llm.cost`
+   * counters, each part under the model that spent it when the spend is split by model (a fallback's failed attempts
+   * were another model's: per-model cost is what each model was billed), else under the call's `tags`.
+   */
+  private spend(spent: Spent, tags: string[], tagsOf: (model: string) => string[]): void {
+    if (!spent.byModel) return this.spendAs(spent, tags);
+    for (const part of spent.byModel) this.spendAs(part, tagsOf(part.model));
+  }
+
+  private spendAs(spent: { usage: LlmUsage; cost: CostBreakdown }, tags: string[]): void {
     if (spent.usage.totalTokens <= 0) return;
     const m = this.metrics;
     m.increment(M.tokensInput.name, spent.usage.inputTokens, tags);
@@ -237,7 +247,7 @@ export class LlmCallInstrumentation {
   abandoned(
     input: LlmCallInput,
     error: LlmCallAbandonedError,
-    spent: { usage: LlmUsage; cost: CostBreakdown },
+    spent: Spent,
     latencyMs: number,
     counters: AttemptCounters,
     promptId: string,
@@ -248,13 +258,7 @@ export class LlmCallInstrumentation {
     const m = this.metrics;
     const errorType = by === 'shutdown' ? SHUTDOWN_CUT : CLIENT_ABORT;
     m.increment(M.requests.name, 1, [...tags, `${TAG.errorType}:${errorType}`]);
-    if (spent.usage.totalTokens > 0) {
-      m.increment(M.tokensInput.name, spent.usage.inputTokens, tags);
-      m.increment(M.tokensOutput.name, spent.usage.outputTokens, tags);
-      m.increment(M.tokensTotal.name, spent.usage.totalTokens, tags);
-      if (spent.cost.costUsd !== null) m.increment(M.costSpend.name, spent.cost.costUsd, tags);
-      else m.increment(M.unpriced.name, 1, tags);
-    }
+    this.spend(spent, tags, (model) => this.tags(input.endpoint, ctx.provider, model, 'aborted'));
     this.common(tags, ctx.retries, ctx.modelsTried.length > 1, counters);
     const http = input.requestLine;
     const line = {

@@ -37,6 +37,16 @@ export function usageOf(tokens: TokenEstimator, prompt: string, result: LlmGener
 export interface Spent {
   usage: LlmUsage;
   cost: CostBreakdown;
+  /**
+   * The same spend split by the model that spent it (a fallback's failed attempts were another model's), when every
+   * part's model is known: per-model token and cost counters are counted under the model the provider billed.
+   */
+  byModel?: readonly ModelSpent[];
+}
+
+/** One model's share of a spend. */
+export interface ModelSpent extends Spent {
+  model: string;
 }
 
 const NOTHING: LlmUsage = {
@@ -65,7 +75,26 @@ export function addSpent(a: Spent, b: Spent): Spent {
     a.cost.costUsd === null && b.cost.costUsd === null
       ? null
       : Math.round(((a.cost.costUsd ?? 0) + (b.cost.costUsd ?? 0)) * 1e10) / 1e10;
-  return { usage, cost: { ...(a.cost.pricedAs !== null ? a.cost : b.cost), costUsd } };
+  const cost = { ...(a.cost.pricedAs !== null ? a.cost : b.cost), costUsd };
+  // Split by model only while both parts are; a part of unknown model makes the whole one spend.
+  const byModel = a.byModel && b.byModel ? mergeByModel([...a.byModel, ...b.byModel]) : undefined;
+  return byModel ? { usage, cost, byModel } : { usage, cost };
+}
+
+/** Parts of the same model added into one, in the order each model first appears. */
+function mergeByModel(parts: readonly ModelSpent[]): ModelSpent[] {
+  const merged = new Map<string, ModelSpent>();
+  for (const part of parts) {
+    const sum = merged.get(part.model);
+    const { usage, cost } = sum ? addSpent(sum, part) : part;
+    merged.set(part.model, { model: part.model, usage, cost });
+  }
+  return [...merged.values()];
+}
+
+/** A spend that is one model's. */
+export function spentBy(model: string, spent: Spent): Spent {
+  return { usage: spent.usage, cost: spent.cost, byModel: [{ model, usage: spent.usage, cost: spent.cost }] };
 }
 
 /** The result of an answered call: tokens, cost (dated price table), retries, fallback, drills. */
@@ -83,7 +112,7 @@ export class CallResults {
    * event): with a request in flight, the prompt's tokens and the text streamed so far, counted with the tokenizer
    * (marked estimated) and priced; with none (the client left while the call queued or backed off), nothing.
    */
-  abandoned(ctx: CallContext, at: AbandonedContext): { usage: LlmUsage; cost: CostBreakdown } {
+  abandoned(ctx: CallContext, at: AbandonedContext): Spent {
     const inputTokens = at.inFlight ? this.tokens.count(ctx.prompt) : 0;
     const outputTokens = at.streamedText ? this.tokens.count(at.streamedText) : 0;
     const usage: LlmUsage = {
@@ -94,7 +123,7 @@ export class CallResults {
       reasoningTokens: 0,
       estimated: at.inFlight,
     };
-    return { usage, cost: this.prices.cost(at.model, usage) };
+    return spentBy(at.model, { usage, cost: this.prices.cost(at.model, usage) });
   }
 
   /**
@@ -122,9 +151,9 @@ export class CallResults {
    */
   spentOnFailures(ctx: CallContext): Spent | undefined {
     if (!ctx.failedUsage || ctx.failedUsage.length === 0) return undefined;
-    const empty: Spent = { usage: NOTHING, cost: { costUsd: null, pricedAs: null, tier: null } };
+    const empty: Spent = { usage: NOTHING, cost: { costUsd: null, pricedAs: null, tier: null }, byModel: [] };
     return ctx.failedUsage.reduce<Spent>(
-      (sum, { model, usage }) => addSpent(sum, { usage, cost: this.prices.cost(model, usage) }),
+      (sum, { model, usage }) => addSpent(sum, spentBy(model, { usage, cost: this.prices.cost(model, usage) })),
       empty,
     );
   }
