@@ -260,6 +260,26 @@ describe('insights (POST /insights)', () => {
     report.push(`  open circuits: ${JSON.stringify(circuit)}`);
   }, 60_000);
 
+  it('names calls refused for capacity (503 NO_CAPACITY), apart from the provider’s errors', async () => {
+    // One call at a time, a queue that waits 20 ms, answers that take 200 ms: most of 6 concurrent callers are refused.
+    const full = await start({ LLM_MAX_CONCURRENCY: '1', LLM_QUEUE_TIMEOUT_MS: '20', SIM_LATENCY_MEDIAN_MS: '200' });
+    const statuses = await drive(full, 1500, 6);
+    const refused = statuses.filter((s) => s === 503).length;
+    expect(refused).toBeGreaterThan(3);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+    await sleep(1500);
+    const body = await insights(full);
+    const capacity = body.recommendations.find((r) => r.title.startsWith('No capacity:'));
+    expect(capacity).toBeDefined();
+    expect(capacity).toMatchObject({ category: 'reliability', priority: 'high', model: 'gemini-2.5-flash' });
+    expect(capacity!.evidence.figures.refused_calls).toBe(refused);
+    expect(capacity!.description).toContain('LLM_MAX_CONCURRENCY');
+    // Not read as the provider failing: no error-rate advice to check the provider, no circuit advice.
+    expect(body.recommendations.some((r) => r.title.includes('error rate'))).toBe(false);
+    expect(body.recommendations.some((r) => r.title.startsWith('Circuit breakers open'))).toBe(false);
+    report.push(`  refused for capacity: ${JSON.stringify(capacity)}`);
+  }, 60_000);
+
   it('names a cheaper model where quality holds: two replicas on one ledger, each serving one model', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'insights-'));
     const [pro, flash] = await Promise.all([

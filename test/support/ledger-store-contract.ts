@@ -7,6 +7,7 @@ import {
   type LedgerStoreOptions,
   type PrincipalUsage,
   type UsageRecord,
+  WINDOW_MEASURES,
   type WindowUsage,
 } from '@app/ledger';
 
@@ -71,6 +72,28 @@ function legacySchema(id: string): string[] {
   output_tokens, cached_tokens, reasoning_tokens, tokens_estimated, cost_usd, quality_score, flags, retry_count,
   fallback_used, router_decision, prompt_hash, prompt_chars, answer_chars, preview)
   VALUES (${T0}, '/qa', 'simulated', 'flash', 'ok', NULL, 10, 100, 20, 0, 0, 0, 0.5, NULL, '[]', 0, 0, NULL, 'h', 5, 7, NULL)`,
+  ];
+}
+
+/**
+ * `usage_10s` as the version before `noCapacity` created it (every measure but that one, then the latency ladder's
+ * buckets), with one slot row in it. `id` tells the dialect (the auto-increment column of `legacySchema`).
+ */
+function legacyRollupSchema(id: string): string[] {
+  const float = id.startsWith('BIGSERIAL') ? 'DOUBLE PRECISION' : 'REAL';
+  const measures = WINDOW_MEASURES.filter((m) => m !== 'noCapacity').map(
+    (m) =>
+      `w_${m.toLowerCase()} ${['costUsd', 'latencyMsSum', 'qualitySum'].includes(m) ? float : 'BIGINT'} NOT NULL DEFAULT 0`,
+  );
+  const buckets = LATENCY_LADDER_MS.map((_, i) => `h_${i} BIGINT NOT NULL DEFAULT 0`);
+  return [
+    `CREATE TABLE usage_10s (slot BIGINT NOT NULL, endpoint TEXT NOT NULL, provider TEXT NOT NULL,
+  model TEXT NOT NULL, ${[...measures, ...buckets].join(', ')}, PRIMARY KEY (slot, endpoint, provider, model))`,
+    `INSERT INTO usage_10s (slot, endpoint, provider, model, w_requests, w_errors)
+  VALUES (${T0}, '/qa', 'simulated', 'flash', 3, 1)`,
+    // That version rolled up from T0 on (no backfill now).
+    'CREATE TABLE ledger_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL)',
+    `INSERT INTO ledger_meta (key, value) VALUES ('rollup_10s_since', ${T0})`,
   ];
 }
 
@@ -430,11 +453,35 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       ]);
       const byModel = await store.window({ from: t, to: t + 10, groupBy: ['model'], latencyBoundsMs: [1, 1000] });
       // A refusal that reached no model took about 0.3 ms: counted, it pulled the p50 and p95 down in an outage.
-      expect(byModel.map((w) => [w.model, w.errors, w.circuitOpen, w.latencyCount, w.latencyMsSum])).toEqual([
-        ['flash', 0, 0, 1, 500],
-        ['pro', 4, 2, 1, 800],
+      expect(
+        byModel.map((w) => [w.model, w.errors, w.circuitOpen, w.noCapacity, w.latencyCount, w.latencyMsSum]),
+      ).toEqual([
+        ['flash', 0, 0, 0, 1, 500],
+        ['pro', 4, 2, 1, 1, 800],
       ]);
       expect(byModel[1]!.latencyAtMost).toEqual([0, 1]);
+    });
+
+    it("adds the rollups' columns an earlier version's usage_10s lacks, and counts refusals for capacity", async () => {
+      const now = T0 + HOUR_MS;
+      const upgraded = await harness().openFresh((id) => [...legacySchema(id), ...legacyRollupSchema(id)], {
+        now: () => now,
+      });
+      opened.push(upgraded);
+      const t = now + 60_000;
+      await upgraded.append([
+        usageRecord({ ts: t, model: 'pro', status: 'error', errorType: 'no_capacity', latencyMs: 0.2 }),
+        usageRecord({ ts: t + 1, model: 'pro', status: 'error', errorType: 'no_capacity', latencyMs: 0.2 }),
+        usageRecord({ ts: t + 2, model: 'pro', status: 'error', errorType: 'server', latencyMs: 800 }),
+      ]);
+      // Whole slots: read from the rollups, which now hold the new column.
+      const query = { from: t - (t % 10_000), to: t - (t % 10_000) + 10_000, groupBy: ['model'] as const };
+      const [pro] = await upgraded.window(query);
+      expect(pro).toMatchObject({ model: 'pro', requests: 3, errors: 3, noCapacity: 2, latencyCount: 1 });
+      // The earlier version's slot row is kept, with no refusals counted.
+      const [old] = await upgraded.window({ from: T0, to: T0 + 10_000 });
+      expect(old).toMatchObject({ requests: 3, errors: 1, noCapacity: 0 });
+      await upgraded.init(); // a second start adds nothing
     });
 
     it('finds prompts answered several times (response-cache candidates), per endpoint and model', async () => {

@@ -85,6 +85,11 @@ export interface WindowUsage {
   pii: number;
   promptInjection: number;
   tokenAbuse: number;
+  /**
+   * Failed calls refused with 503 NO_CAPACITY (`no_capacity`): the process was saturated, the concurrency limit's
+   * queue timed out, or every model was held after the provider's 429s; none reached a model.
+   */
+  noCapacity: number;
 }
 
 /** The counted members of WindowUsage (all but the dimensions and the latency buckets), in storage order. */
@@ -110,6 +115,8 @@ export const WINDOW_MEASURES = [
   'pii',
   'promptInjection',
   'tokenAbuse',
+  // Added after the first 10-second rollups: last, so its column is added to an earlier version's table.
+  'noCapacity',
 ] as const satisfies readonly (keyof WindowUsage)[];
 export type WindowMeasure = (typeof WINDOW_MEASURES)[number];
 

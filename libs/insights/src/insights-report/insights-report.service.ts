@@ -124,7 +124,12 @@ export class InsightsReportService {
       this.ledger.repeatedPrompts({ from: long.from, to: long.to, minCalls: 2, limit: REPEATS_LIMIT }),
     ]);
     return {
-      refusals: refusals.map((w) => ({ model: w.model, requests: w.requests, refused: w.circuitOpen })),
+      refusals: refusals.map((w) => ({
+        model: w.model,
+        requests: w.requests,
+        refused: w.circuitOpen,
+        noCapacity: w.noCapacity,
+      })),
       refusalsWindow: windowOf(short.window, short.from, short.to),
       answered: answered.map((w) => ({
         endpoint: w.endpoint,

@@ -13,6 +13,7 @@ import {
 import {
   cachingRecommendations,
   cheaperModelRecommendations,
+  capacityRecommendations,
   circuitRecommendations,
   type TrafficFacts,
 } from './traffic-rules';
@@ -311,7 +312,10 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
     if (e < ERROR_RATE_TRIGGER && x >= ERROR_RATE_TRIGGER) {
       out.push(retryRecommendation(m, long, facts, shortW, longW, x));
     }
-    if (e >= ERROR_RATE_TRIGGER) {
+    // Calls refused for capacity (503 NO_CAPACITY) reached no model: the capacity rule speaks for them, and the
+    // provider is not said to be failing when they are what put the error rate over the trigger.
+    const noCapacity = facts.refusals.find((r) => r.model === m.model)?.noCapacity ?? 0;
+    if (e >= ERROR_RATE_TRIGGER && e - noCapacity / n >= ERROR_RATE_TRIGGER) {
       const before = long ? restRate(long, m, (a) => a.signals.errorRate) : null;
       const rose = before !== null && e > before + 0.01;
       const change = rose
@@ -454,6 +458,7 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
   }
 
   out.push(...circuitRecommendations(facts));
+  out.push(...capacityRecommendations(facts));
   out.push(...securityRecommendations(facts, shortW, longW));
   out.push(...promptRecommendations(facts));
   out.push(...cachingRecommendations(facts));

@@ -2,6 +2,7 @@ import type { RepeatedPrompt } from '@app/ledger';
 import { windowOf } from './insights-rules';
 import {
   cachingRecommendations,
+  capacityRecommendations,
   cheaperModelRecommendations,
   circuitRecommendations,
   type EndpointModelCalls,
@@ -54,13 +55,60 @@ const prompt = (hash: string, calls: number, extra: Partial<RepeatedPrompt> = {}
   ...extra,
 });
 
+describe('traffic rules: refused for capacity (NO_CAPACITY)', () => {
+  it('names the refused calls of the whole service with their share, models and what each resource means', () => {
+    const recs = capacityRecommendations(
+      facts({
+        refusals: [
+          { model: 'pro', requests: 100, refused: 0, noCapacity: 30 },
+          { model: 'flash', requests: 100, refused: 5, noCapacity: 10 },
+          { model: 'lite', requests: 50, refused: 0, noCapacity: 0 },
+        ],
+      }),
+    );
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatchObject({
+      category: 'reliability',
+      priority: 'high',
+      model: null,
+      evidence: { requests: 250, figures: { refused_calls: 40, refused_rate: 0.16 } },
+    });
+    expect(recs[0]!.title).toBe('No capacity: 40 calls (16%) refused with 503 NO_CAPACITY in the last 5m');
+    expect(recs[0]!.evidence.summary).toContain('recorded under pro (30), flash (10)');
+    for (const advice of ['provider_rate_limit', 'LLM_MAX_CONCURRENCY', 'event_loop', 'llm.shed.count']) {
+      expect(recs[0]!.description).toContain(advice);
+    }
+    // Circuit refusals are the circuit rule's, not counted here.
+    expect(recs[0]!.evidence.figures.refused_calls).toBe(40);
+  });
+
+  it('is medium for a rare refusal, names the one model when only one was refused, and is silent without any', () => {
+    const [rare] = capacityRecommendations(
+      facts({
+        refusals: [
+          { model: 'pro', requests: 400, refused: 0, noCapacity: 4 },
+          { model: 'flash', requests: 100, refused: 0, noCapacity: 0 },
+        ],
+      }),
+    );
+    expect(rare).toMatchObject({ priority: 'medium', model: 'pro' });
+    const [frequent] = capacityRecommendations(
+      facts({ refusals: [{ model: 'pro', requests: 400, refused: 0, noCapacity: 200 }] }),
+    );
+    expect(rare!.confidence).toBeLessThan(frequent!.confidence);
+    expect(
+      capacityRecommendations(facts({ refusals: [{ model: 'pro', requests: 80, refused: 3, noCapacity: 0 }] })),
+    ).toEqual([]);
+  });
+});
+
 describe('traffic rules: open circuits', () => {
   it('names the refused calls with their share and window, and says nothing without refusals', () => {
     const recs = circuitRecommendations(
       facts({
         refusals: [
-          { model: 'pro', requests: 80, refused: 20 },
-          { model: 'flash', requests: 200, refused: 0 },
+          { model: 'pro', requests: 80, refused: 20, noCapacity: 0 },
+          { model: 'flash', requests: 200, refused: 0, noCapacity: 0 },
         ],
       }),
     );
@@ -73,12 +121,18 @@ describe('traffic rules: open circuits', () => {
     });
     expect(recs[0]!.title).toContain('20 calls (25%) refused with 503 in the last 5m');
     expect(recs[0]!.confidence).toBeGreaterThan(0.5);
-    expect(circuitRecommendations(facts({ refusals: [{ model: 'pro', requests: 80, refused: 0 }] }))).toEqual([]);
+    expect(
+      circuitRecommendations(facts({ refusals: [{ model: 'pro', requests: 80, refused: 0, noCapacity: 0 }] })),
+    ).toEqual([]);
   });
 
   it('a rare refusal is medium priority with a lower confidence than a frequent one', () => {
-    const [rare] = circuitRecommendations(facts({ refusals: [{ model: 'pro', requests: 200, refused: 2 }] }));
-    const [often] = circuitRecommendations(facts({ refusals: [{ model: 'pro', requests: 200, refused: 60 }] }));
+    const [rare] = circuitRecommendations(
+      facts({ refusals: [{ model: 'pro', requests: 200, refused: 2, noCapacity: 0 }] }),
+    );
+    const [often] = circuitRecommendations(
+      facts({ refusals: [{ model: 'pro', requests: 200, refused: 60, noCapacity: 0 }] }),
+    );
     expect(rare!.priority).toBe('medium');
     expect(rare!.confidence).toBeLessThan(often!.confidence);
   });

@@ -2,11 +2,15 @@ import type { RepeatedPrompt } from '@app/ledger';
 import type { InsightRecommendationDto, InsightsWindowDto } from './insights-report.dto';
 import { spanLabel } from './span-label';
 
-/** Calls of one model in a window, and how many of them the circuit breakers refused (`circuit_open`). */
+/**
+ * Calls of one model in a window, how many of them the circuit breakers refused (`circuit_open`), and how many were
+ * refused for capacity (`no_capacity`: 503 NO_CAPACITY).
+ */
 export interface ModelRefusals {
   model: string;
   requests: number;
   refused: number;
+  noCapacity: number;
 }
 
 /** Calls per endpoint and model over the long window: the cache's denominator and the cheaper-model comparison. */
@@ -93,6 +97,52 @@ export function circuitRecommendations(facts: TrafficFacts): InsightRecommendati
         endpoint: null,
       } satisfies InsightRecommendationDto;
     });
+}
+
+/**
+ * Calls refused with 503 NO_CAPACITY: none reached a model. One recommendation for the service (the saturated
+ * resource is the process's or the provider's quota, not one model's), naming the models whose calls were refused.
+ * The ledger does not keep the resource, so the advice names each one and where to read which it was.
+ */
+export function capacityRecommendations(facts: TrafficFacts): InsightRecommendationDto[] {
+  const w = facts.refusalsWindow;
+  const refusedBy = facts.refusals.filter((m) => m.noCapacity > 0);
+  const refused = refusedBy.reduce((sum, m) => sum + m.noCapacity, 0);
+  const requests = facts.refusals.reduce((sum, m) => sum + m.requests, 0);
+  if (refused === 0 || requests === 0) return [];
+  const share = refused / requests;
+  const models = refusedBy
+    .sort((a, b) => b.noCapacity - a.noCapacity || a.model.localeCompare(b.model))
+    .map((m) => `${m.model} (${m.noCapacity})`)
+    .join(', ');
+  const span = spanLabel(w.duration_ms);
+  return [
+    {
+      title: `No capacity: ${refused} calls (${pct(share)}) refused with 503 NO_CAPACITY in the last ${span}`,
+      category: 'reliability',
+      priority: share >= REFUSAL_HIGH_SHARE ? 'high' : 'medium',
+      confidence: confidenceOf(requests, share / REFUSAL_HIGH_SHARE),
+      description:
+        `These calls were refused before reaching a model (503 NO_CAPACITY, with Retry-After); they are not the ` +
+        `provider's errors. llm.shed.count by resource (and each 503's detail) says what ran out: ` +
+        `provider_rate_limit, every model held after the provider's 429s: ask the provider for more quota or add a ` +
+        `fallback model on another quota (LLM_FALLBACK_MODELS); concurrency, LLM_MAX_CONCURRENCY calls in flight ` +
+        `for LLM_QUEUE_TIMEOUT_MS: raise the cap if the heap has room; event_loop or heap, the process saturated: ` +
+        `add replicas or CPU, or raise the heap (docs/operations.md, "What a 503 says").`,
+      evidence: {
+        summary:
+          `${refused} of ${requests} calls failed with error type no_capacity in the ${span} window ` +
+          `${w.from} – ${w.to}, recorded under ${models}.`,
+        window: w,
+        baseline_window: null,
+        requests,
+        figures: { refused_calls: refused, refused_rate: round(share, 4) },
+      },
+      expected_impact: `Up to ${refused} more calls per ${span} answered once the saturated resource has room.`,
+      model: refusedBy.length === 1 ? refusedBy[0]!.model : null,
+      endpoint: null,
+    } satisfies InsightRecommendationDto,
+  ];
 }
 
 /** What to do about repeats, given this service's own response cache (docs/cache.md). */

@@ -280,6 +280,7 @@ export const WINDOW_SQL: Record<WindowMeasure, string> = {
   pii: `SUM(CASE WHEN flags LIKE '%"pii"%' THEN 1 ELSE 0 END)`,
   promptInjection: `SUM(CASE WHEN flags LIKE '%"prompt_injection"%' THEN 1 ELSE 0 END)`,
   tokenAbuse: `SUM(CASE WHEN flags LIKE '%"token_abuse"%' THEN 1 ELSE 0 END)`,
+  noCapacity: `SUM(CASE WHEN status = 'error' AND error_type = 'no_capacity' THEN 1 ELSE 0 END)`,
 };
 
 export const windowColumn = (m: WindowMeasure): string => `w_${m.toLowerCase()}`;

@@ -30,6 +30,7 @@ import {
   ROLLUP_SINCE_KEY,
   mergeWindows,
   rollupBackfill,
+  ADDED_ROLLUP_COLUMNS,
   rollupSchema,
   rollupSelect,
   rollupStart,
@@ -120,6 +121,9 @@ export class PostgresLedgerStore extends LedgerStore {
       }
       for (const statement of ADDED_RECORD_INDEXES) await run(statement);
       for (const statement of rollupSchema('postgres')) await run(statement);
+      for (const [column, type] of ADDED_ROLLUP_COLUMNS) {
+        await run(`ALTER TABLE usage_10s ADD COLUMN IF NOT EXISTS ${column} ${type}`);
+      }
       for (const statement of principalSchema('postgres')) await run(statement);
       const now = (this.options.now ?? Date.now)();
       this.rollupsSince = await this.readSince(run, ROLLUP_SINCE_KEY, rollupStart(now - BACKFILL_MS), rollupBackfill);

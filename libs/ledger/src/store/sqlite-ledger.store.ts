@@ -35,6 +35,7 @@ import {
   ROLLUP_SINCE_KEY,
   mergeWindows,
   rollupBackfill,
+  ADDED_ROLLUP_COLUMNS,
   rollupSchema,
   rollupSelect,
   rollupStart,
@@ -119,6 +120,15 @@ export class SqliteLedgerStore extends LedgerStore {
     this.addHourly = db.prepare(hourlyUpsert(row(HOURLY_COLUMNS.length), 'add'));
     this.replaceHourly = db.prepare(hourlyUpsert(row(HOURLY_COLUMNS.length), 'replace'));
     for (const statement of rollupSchema('sqlite')) db.exec(statement);
+    const rollupColumns = new Set(
+      db
+        .prepare('PRAGMA table_info(usage_10s)')
+        .all()
+        .map((c) => String((c as { name: unknown }).name)),
+    );
+    for (const [column, type] of ADDED_ROLLUP_COLUMNS) {
+      if (!rollupColumns.has(column)) db.exec(`ALTER TABLE usage_10s ADD COLUMN ${column} ${type}`);
+    }
     this.addRollup = db.prepare(rollupUpsert(row(ROLLUP_COLUMNS.length)));
     for (const statement of principalSchema('sqlite')) db.exec(statement);
     this.addPrincipal = db.prepare(principalUpsert(row(PRINCIPAL_COLUMNS.length)));

@@ -61,6 +61,14 @@ export function rollupSchema(dialect: 'sqlite' | 'postgres'): string[] {
   ];
 }
 
+/**
+ * Measures added to `usage_10s` after its first version, with their column type: a table created by an earlier
+ * version gets them on start (0 in its existing slots: those windows count none).
+ */
+export const ADDED_ROLLUP_COLUMNS: readonly (readonly [string, string])[] = [
+  [windowColumn('noCapacity'), 'BIGINT NOT NULL DEFAULT 0'],
+];
+
 const hasFlag = (r: UsageRecord, flag: string): boolean => r.flags.includes(flag);
 
 /** A call whose latency the windows count: the same rule as `TIMED_SQL` (ledger-sql.ts). */
@@ -93,6 +101,7 @@ function measuresOf(r: UsageRecord): Record<WindowMeasure, number> {
     pii: hasFlag(r, 'pii') ? 1 : 0,
     promptInjection: hasFlag(r, 'prompt_injection') ? 1 : 0,
     tokenAbuse: hasFlag(r, 'token_abuse') ? 1 : 0,
+    noCapacity: r.status === 'error' && r.errorType === 'no_capacity' ? 1 : 0,
   };
 }
 
