@@ -103,12 +103,7 @@ export class SqliteLedgerStore extends LedgerStore {
   /** Upgrades an earlier version's ledger, prepares the statements and reads (or backfills) the rollups' marks. */
   private prepare(db: DatabaseSync): void {
     // SQLite has no ADD COLUMN IF NOT EXISTS: add the columns a ledger created by an earlier version lacks.
-    const present = new Set(
-      db
-        .prepare('PRAGMA table_info(usage_records)')
-        .all()
-        .map((c) => String((c as { name: unknown }).name)),
-    );
+    const present = columnsOf(db, 'usage_records');
     for (const [column, type] of ADDED_RECORD_COLUMNS) {
       if (!present.has(column)) db.exec(`ALTER TABLE usage_records ADD COLUMN ${column} ${type}`);
     }
@@ -120,12 +115,7 @@ export class SqliteLedgerStore extends LedgerStore {
     this.addHourly = db.prepare(hourlyUpsert(row(HOURLY_COLUMNS.length), 'add'));
     this.replaceHourly = db.prepare(hourlyUpsert(row(HOURLY_COLUMNS.length), 'replace'));
     for (const statement of rollupSchema('sqlite')) db.exec(statement);
-    const rollupColumns = new Set(
-      db
-        .prepare('PRAGMA table_info(usage_10s)')
-        .all()
-        .map((c) => String((c as { name: unknown }).name)),
-    );
+    const rollupColumns = columnsOf(db, 'usage_10s');
     for (const [column, type] of ADDED_ROLLUP_COLUMNS) {
       if (!rollupColumns.has(column)) db.exec(`ALTER TABLE usage_10s ADD COLUMN ${column} ${type}`);
     }
@@ -304,4 +294,14 @@ export class SqliteLedgerStore extends LedgerStore {
     this.db = undefined;
     return Promise.resolve();
   }
+}
+
+/** The names of a table's columns (SQLite has no ADD COLUMN IF NOT EXISTS: what an earlier version lacks is added). */
+function columnsOf(db: DatabaseSync, table: string): Set<string> {
+  return new Set(
+    db
+      .prepare(`PRAGMA table_info(${table})`)
+      .all()
+      .map((c) => String((c as { name: unknown }).name)),
+  );
 }
