@@ -1,3 +1,5 @@
+import { monotonicNow } from '@app/common';
+
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
 export interface BreakerOptions {
@@ -30,7 +32,7 @@ export class CircuitBreaker {
     readonly key: string,
     private readonly options: BreakerOptions,
     private readonly onChange: (key: string, state: CircuitState) => void = () => undefined,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = monotonicNow,
   ) {}
 
   current(): CircuitState {

@@ -1,3 +1,5 @@
+import { monotonicNow } from '@app/common';
+
 /** Thrown when no slot frees up within the queue timeout (answered 503 NO_CAPACITY). */
 export class NoCapacityError extends Error {
   constructor(
@@ -37,7 +39,7 @@ export class ConcurrencyLimiter {
       return this.releaser();
     }
     await new Promise<void>((resolve, reject) => {
-      const started = Date.now();
+      const started = monotonicNow();
       const entry = {
         resolve: () => {
           entry.cleanup();
@@ -58,7 +60,7 @@ export class ConcurrencyLimiter {
       };
       const timer = setTimeout(() => {
         remove();
-        entry.reject(new NoCapacityError(this.limit, Date.now() - started));
+        entry.reject(new NoCapacityError(this.limit, monotonicNow() - started));
       }, this.queueTimeoutMs);
       const onAbort = (): void => {
         remove();

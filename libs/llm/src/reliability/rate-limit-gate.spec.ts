@@ -1,7 +1,7 @@
 import { type GateTicket, RateLimitGate, RateLimitWaitError } from './rate-limit-gate';
 import { SaturationTracker } from './saturation';
 
-/** The gate on a fake clock (jest's modern fake timers move Date.now with the timers). */
+/** The gate on a fake clock (jest's modern fake timers move Date.now and performance.now with the timers). */
 function gate(maxLimit = 100, holdMs = 1000, maxHoldMs = 60_000) {
   const holds: { holdMs: number; limit: number }[] = [];
   const g = new RateLimitGate('openai:m', { holdMs, maxHoldMs, maxLimit }, (_k, hold, limit) =>
@@ -38,6 +38,17 @@ describe('RateLimitGate: a 429 holds for Retry-After, then half-open probes, wit
     expect(g.current()).toBe('open');
     expect(take(g).probe).toBe(false);
     expect(holds).toEqual([{ holdMs: 1000, limit: 1 }]);
+  });
+
+  it('a hold ends after its Retry-After though the wall clock stepped back an hour meanwhile (NTP, a VM resumed)', () => {
+    const { g } = gate();
+    g.onRateLimited(take(g), 1000);
+    // setSystemTime steps Date.now alone, as a wall-clock correction does; the timers (and performance.now) go on.
+    jest.setSystemTime(Date.now() - 3_600_000);
+    expect(g.retryAfterMs()).toBeLessThanOrEqual(1000);
+    jest.advanceTimersByTime(1000);
+    expect(g.current()).toBe('probing');
+    expect(take(g).probe).toBe(true);
   });
 
   it('holds LLM_RATE_LIMIT_HOLD_MS without a Retry-After, and never longer than the maximum', () => {

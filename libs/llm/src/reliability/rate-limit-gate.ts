@@ -1,3 +1,5 @@
+import { monotonicNow } from '@app/common';
+
 export type RateLimitState = 'open' | 'held' | 'probing';
 
 /** Numeric value of a state for the `llm.rate_limit.state` gauge. */
@@ -68,7 +70,7 @@ export class RateLimitGate {
     readonly key: string,
     private readonly options: RateLimitGateOptions,
     private readonly onHold: (key: string, holdMs: number, limit: number) => void = () => undefined,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = monotonicNow,
   ) {
     this.limitValue = options.maxLimit;
   }

@@ -53,6 +53,33 @@ describe('CircuitBreaker', () => {
     expect(breaker.current()).toBe('open');
   });
 
+  describe('on the default clock, when the wall clock steps (NTP, a VM resumed)', () => {
+    // jest's fake timers move Date.now and performance.now together; setSystemTime steps Date.now alone, as a
+    // wall-clock correction does.
+    beforeEach(() => jest.useFakeTimers({ now: Date.UTC(2026, 11, 7, 12) }));
+    afterEach(() => jest.useRealTimers());
+
+    it('an open circuit still lets its probe through after the cooldown when the wall clock stepped back an hour', () => {
+      const breaker = new CircuitBreaker('p:m', options);
+      for (let i = 0; i < 3; i++) breaker.onFailure();
+      expect(breaker.current()).toBe('open');
+      jest.setSystemTime(Date.now() - 3_600_000);
+      // Retry-After is the cooldown, not the cooldown plus the hour the wall clock went back.
+      expect(breaker.retryAfterMs()).toBeLessThanOrEqual(options.cooldownMs);
+      jest.advanceTimersByTime(options.cooldownMs);
+      expect(breaker.current()).toBe('half_open');
+      expect(breaker.tryAcquire()).toBe(true);
+    });
+
+    it('an open circuit keeps its cooldown when the wall clock steps forward an hour', () => {
+      const breaker = new CircuitBreaker('p:m', options);
+      for (let i = 0; i < 3; i++) breaker.onFailure();
+      jest.setSystemTime(Date.now() + 3_600_000);
+      expect(breaker.current()).toBe('open');
+      expect(breaker.retryAfterMs()).toBe(options.cooldownMs);
+    });
+  });
+
   it('does not open on the ratio below minRequests', () => {
     const breaker = new CircuitBreaker('p:m', { ...options, failureThreshold: 100 }, undefined, () => 0);
     breaker.onSuccess();
