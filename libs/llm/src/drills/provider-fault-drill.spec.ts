@@ -17,7 +17,10 @@ const request = (prompt: string): LlmGenerateRequest => ({
 describe('ProviderFaultDrill', () => {
   it('holds its rates for the duration, then ends by itself; stop ends it at once', () => {
     let now = 1_000;
-    const drill = new ProviderFaultDrill(() => now);
+    const drill = new ProviderFaultDrill(
+      () => now,
+      () => now,
+    );
     expect(drill.rates()).toEqual(NO_FAULTS);
     drill.start({ ...NO_FAULTS, errorRate: 0.5 }, 2_000);
     now += 1_999;
@@ -31,9 +34,31 @@ describe('ProviderFaultDrill', () => {
     expect(drill.active()).toBeUndefined();
   });
 
+  it('ends after its duration though the wall clock stepped back an hour meanwhile (NTP, a VM resumed)', () => {
+    let wall = Date.UTC(2026, 11, 7, 12);
+    let monotonic = 50_000;
+    const drill = new ProviderFaultDrill(
+      () => wall,
+      () => monotonic,
+    );
+    drill.start({ ...NO_FAULTS, errorRate: 1 }, 3_000);
+    wall -= 3_600_000;
+    monotonic += 2_999;
+    expect(drill.rates().errorRate).toBe(1);
+    monotonic += 1;
+    expect(drill.active()).toBeUndefined();
+    // ...and a wall clock stepped forward does not end it early.
+    drill.start({ ...NO_FAULTS, errorRate: 1 }, 3_000);
+    wall += 3_600_000;
+    expect(drill.active()).toMatchObject({ rates: { errorRate: 1 } });
+  });
+
   it("turns the simulated provider's faults on while it runs, on top of the configured rates", async () => {
     let now = 0;
-    const drill = new ProviderFaultDrill(() => now);
+    const drill = new ProviderFaultDrill(
+      () => now,
+      () => now,
+    );
     const config = testConfig({ SIM_LATENCY_MEDIAN_MS: '1' }).llm.simulated;
     const adapter = new SimulatedLlmAdapter(config, new TokenEstimator(), DEFAULT_LLM_DRILLS.badPrompt, drill);
     await expect(adapter.generate(request('Why is the sky blue?'))).resolves.toMatchObject({ finishReason: 'stop' });

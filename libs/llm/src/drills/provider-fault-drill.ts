@@ -1,3 +1,5 @@
+import { monotonicNow } from '@app/common';
+
 /** The fault rates a provider fault drill turns on (each 0–1, a share of the calls). */
 export interface ProviderFaultRates {
   errorRate: number;
@@ -8,7 +10,7 @@ export interface ProviderFaultRates {
 
 export const NO_FAULTS: ProviderFaultRates = { errorRate: 0, rateLimitRate: 0, timeoutRate: 0, slowRate: 0 };
 
-/** A running drill: its rates and when it ends (epoch ms). */
+/** A running drill: its rates, when it started and when it ends (epoch ms, as shown). */
 export interface ActiveFaultDrill {
   rates: ProviderFaultRates;
   startedAt: number;
@@ -23,12 +25,19 @@ export interface ActiveFaultDrill {
  */
 export class ProviderFaultDrill {
   private drill: ActiveFaultDrill | undefined;
+  /** When the running drill ends on the monotonic clock: a wall clock that steps does not lengthen or end it. */
+  private endsAtMonotonic = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** `now`: the wall clock of `startedAt`/`endsAt` (shown); `elapsed`: the monotonic clock that times the drill. */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly elapsed: () => number = monotonicNow,
+  ) {}
 
   start(rates: ProviderFaultRates, durationMs: number): ActiveFaultDrill {
     const startedAt = this.now();
     this.drill = { rates: { ...rates }, startedAt, endsAt: startedAt + durationMs };
+    this.endsAtMonotonic = this.elapsed() + durationMs;
     return this.drill;
   }
 
@@ -41,7 +50,7 @@ export class ProviderFaultDrill {
 
   /** The running drill, or undefined (none, or it has ended). */
   active(): ActiveFaultDrill | undefined {
-    if (this.drill && this.now() >= this.drill.endsAt) this.drill = undefined;
+    if (this.drill && this.elapsed() >= this.endsAtMonotonic) this.drill = undefined;
     return this.drill;
   }
 
