@@ -4,6 +4,7 @@ import {
   heldBack,
   HOUR_MS,
   hourStart,
+  monotonicNow,
   type TextRedactor,
   truncate,
   utcDayStart,
@@ -31,6 +32,7 @@ export interface BufferedLedgerOptions {
    * transaction held the loop for about 10 ms, a step in every in-flight call's latency.
    */
   writeChunk?: number;
+  /** The wall clock (record timestamps, the UTC day of budgets); default Date.now. */
   now?: () => number;
 }
 
@@ -90,7 +92,9 @@ export class BufferedUsageLedger extends UsageLedger {
     this.now = options.now ?? Date.now;
     this.maxBuffer = options.maxBuffer ?? 50_000;
     this.writeChunk = Math.max(1, options.writeChunk ?? 100);
-    this.flushWarnings = new WarningThrottle(LEDGER_FLUSH_WARNING_INTERVAL_MS, this.now);
+    // Throttled on the monotonic clock (a test's clock when it brings one): a wall clock stepped back would hold the
+    // next warning for as long as it went back.
+    this.flushWarnings = new WarningThrottle(LEDGER_FLUSH_WARNING_INTERVAL_MS, options.now ?? monotonicNow);
   }
 
   /** Opens the store, loads today's spend and starts the flush timer. */

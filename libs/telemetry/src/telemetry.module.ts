@@ -109,9 +109,9 @@ export class TelemetryModule implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     this.logDestination.onDrop((lines) => this.metrics.increment(METRICS.logDropped.name, lines));
     this.readiness.register('logs', () => {
-      const { lines, lastAt } = this.logDestination.drops();
+      const { lines, msSinceLast } = this.logDestination.drops();
       if (lines === 0) return { status: 'ok', detail: 'stdout keeps up; no line dropped' };
-      const recent = lastAt !== undefined && Date.now() - lastAt < LOG_DROPS_RECENT_MS;
+      const recent = msSinceLast !== undefined && msSinceLast < LOG_DROPS_RECENT_MS;
       return {
         status: recent ? 'degraded' : 'ok',
         detail: `${lines} log lines dropped since start (stdout did not keep up; LOG_MAX_BACKLOG_BYTES)${recent ? ', some in the last minute' : ''}`,

@@ -24,4 +24,19 @@ describe('WarningThrottle', () => {
     expect(throttle.active()).toBe(false);
     expect(throttle.admit()).toBe(0); // a new outage is said at once
   });
+
+  it('on its default clock, a wall clock stepped back an hour does not silence the condition for that hour', () => {
+    jest.useFakeTimers({ now: Date.UTC(2026, 11, 7, 12) });
+    try {
+      const throttle = new WarningThrottle(60_000);
+      expect(throttle.admit()).toBe(0);
+      // setSystemTime steps Date.now alone (NTP, a VM resumed); the timers and performance.now go on.
+      jest.setSystemTime(Date.now() - 3_600_000);
+      expect(throttle.admit()).toBeUndefined();
+      jest.advanceTimersByTime(60_000);
+      expect(throttle.admit()).toBe(1);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

@@ -1,3 +1,5 @@
+import { monotonicNow } from '../time/time';
+
 /**
  * At most one log line per key and interval for a condition that repeats (a store that is down, a receiver that
  * refuses): the first occurrence is let through at once, the next ones within the interval are counted, and the
@@ -9,7 +11,7 @@ export class WarningThrottle {
 
   constructor(
     readonly intervalMs: number,
-    private readonly now: () => number = () => Date.now(),
+    private readonly now: () => number = monotonicNow,
   ) {}
 
   /**

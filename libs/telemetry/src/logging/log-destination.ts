@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import pino from 'pino';
+import { monotonicNow } from '@app/common';
 import { AppConfig } from '@app/config';
 
 /** The longest a buffered log line waits before it is written (LOG_BUFFER_BYTES > 0). */
@@ -57,14 +58,17 @@ export class LogDestination {
     this.listeners.push(listener);
   }
 
-  /** Lines dropped since start, and when the last drop happened (epoch ms). */
-  drops(): { lines: number; lastAt: number | undefined } {
-    return { lines: this.droppedLines, lastAt: this.lastDropAt };
+  /** Lines dropped since start, and how long ago the last drop happened (ms, on the monotonic clock). */
+  drops(): { lines: number; msSinceLast: number | undefined } {
+    return {
+      lines: this.droppedLines,
+      msSinceLast: this.lastDropAt === undefined ? undefined : monotonicNow() - this.lastDropAt,
+    };
   }
 
   private dropped(): void {
     this.droppedLines += 1;
-    const now = Date.now();
+    const now = monotonicNow();
     this.lastDropAt = now;
     for (const listener of this.listeners) listener(1);
     if (now - this.lastWarnAt >= WARN_EVERY_MS) {

@@ -83,4 +83,29 @@ describe('StatsdMetricsAdapter (hot-shots against a real UDP socket)', () => {
     await orphan.close();
     receiver = await new DogStatsdReceiver().start();
   });
+
+  it('a send error makes health() not ok for a minute on the monotonic clock, whatever the wall clock does', async () => {
+    const metrics = new StatsdMetricsAdapter(
+      testConfig({ DD_DOGSTATSD_PORT: String(receiver.port), STATSD_FLUSH_INTERVAL_MS: '10' }),
+    );
+    try {
+      // A datagram over UDP's 64 KiB limit: the socket refuses it (EMSGSIZE), a real send error.
+      metrics.increment(`test.${'x'.repeat(70_000)}`, 1);
+      const deadline = performance.now() + 10_000;
+      while (metrics.health().sendErrors === 0 && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(metrics.health()).toMatchObject({ ok: false, sendErrors: 1 });
+      // 61 s later on the monotonic clock, though the wall clock was stepped back an hour meanwhile (NTP, a VM
+      // resumed): the error is a minute old, and the metrics are ok again.
+      const wall = Date.now();
+      const monotonic = performance.now();
+      jest.spyOn(Date, 'now').mockReturnValue(wall - 3_600_000 + 61_000);
+      jest.spyOn(performance, 'now').mockReturnValue(monotonic + 61_000);
+      expect(metrics.health()).toMatchObject({ ok: true, sendErrors: 1 });
+    } finally {
+      jest.restoreAllMocks();
+      await metrics.close();
+    }
+  });
 });

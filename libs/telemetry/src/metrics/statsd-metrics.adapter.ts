@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { StatsD } from 'hot-shots';
-import { WarningThrottle } from '@app/common';
+import { monotonicNow, WarningThrottle } from '@app/common';
 import type { AppConfig } from '@app/config';
 import { METRICS } from './metric-catalog';
 import { formatTags, type MetricsHealth, MetricsPort, type Tags } from './metrics.port';
@@ -71,6 +71,7 @@ export class StatsdMetricsAdapter extends MetricsPort {
   private sendErrors = 0;
   private unreportedErrors = 0;
   private lastError?: string;
+  /** monotonicNow() of the last send error (0: none yet). */
   private lastErrorAt = 0;
   private readonly errorLog = new WarningThrottle(ERROR_LOG_INTERVAL_MS);
   private closed = false;
@@ -159,7 +160,7 @@ export class StatsdMetricsAdapter extends MetricsPort {
   }
 
   health(): MetricsHealth {
-    const recentError = this.lastErrorAt > 0 && Date.now() - this.lastErrorAt < ERROR_LOG_INTERVAL_MS;
+    const recentError = this.lastErrorAt > 0 && monotonicNow() - this.lastErrorAt < ERROR_LOG_INTERVAL_MS;
     return {
       ok: !this.closed && !recentError,
       target: this.target,
@@ -180,14 +181,14 @@ export class StatsdMetricsAdapter extends MetricsPort {
     this.sendErrors += 1;
     this.unreportedErrors += 1;
     this.lastError = error.message;
-    this.lastErrorAt = Date.now();
+    this.lastErrorAt = monotonicNow();
     if (this.errorLog.admit() !== undefined) {
       this.logger.warn(`DogStatsD send failed (${this.sendErrors} so far, logged once a minute): ${error.message}`);
     }
   }
 
   private reportErrorsIfRecovered(): void {
-    if (this.unreportedErrors > 0 && Date.now() - this.lastErrorAt > ERROR_LOG_INTERVAL_MS) {
+    if (this.unreportedErrors > 0 && monotonicNow() - this.lastErrorAt > ERROR_LOG_INTERVAL_MS) {
       const count = this.unreportedErrors;
       this.unreportedErrors = 0;
       this.client.increment(METRICS.statsdErrors.name, count);

@@ -2,7 +2,7 @@ import { type Socket, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { testConfig } from '../../../../test/support/app-config';
 import { boundAgentQueue } from './dd-trace-internals';
-import { DdTracerAdapter } from './dd-tracer.adapter';
+import { AGENT_PROBE_CACHE_MS, DdTracerAdapter } from './dd-tracer.adapter';
 
 /** dd-trace's own request function, as its exporters call it. */
 type DdRequest = (
@@ -47,4 +47,25 @@ describe('DdTracerAdapter.probeAgent with an agent that accepts connections and 
     expect(probe.reachable).toBe(false);
     expect(probe.detail).toContain('3 export payloads dropped since start');
   }, 20_000);
+});
+
+describe('DdTracerAdapter.probeAgent caches its answer on the monotonic clock', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('probes the agent again once the cache time went by, though the wall clock stepped back an hour meanwhile', async () => {
+    // Nothing listens on port 9 of 127.0.0.1: each probe fails at once.
+    const adapter = new DdTracerAdapter(
+      testConfig({ DD_TRACE_ENABLED: 'true', DD_TRACE_AGENT_URL: 'http://127.0.0.1:9' }),
+    );
+    const first = adapter.probeAgent();
+    expect(adapter.probeAgent()).toBe(first); // cached
+    const wall = Date.now();
+    const monotonic = performance.now();
+    jest.spyOn(Date, 'now').mockReturnValue(wall - 3_600_000 + AGENT_PROBE_CACHE_MS + 1);
+    jest.spyOn(performance, 'now').mockReturnValue(monotonic + AGENT_PROBE_CACHE_MS + 1);
+    const second = adapter.probeAgent();
+    jest.restoreAllMocks();
+    expect(second).not.toBe(first);
+    await Promise.all([first, second]);
+  });
 });

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { scrubKnownSecrets } from '@app/common';
+import { monotonicNow, scrubKnownSecrets } from '@app/common';
 import type { AppConfig } from '@app/config';
 import tracer from 'dd-trace';
 import type {
@@ -135,7 +135,8 @@ export class DdTracerAdapter extends TracerPort {
    * traces and LLM Observability events are being dropped.
    */
   probeAgent(): Promise<AgentProbe> {
-    const now = Date.now();
+    // Monotonic: a wall clock stepped back would serve the cached answer for as long as it went back.
+    const now = monotonicNow();
     if (this.probe && now - this.probe.at < AGENT_PROBE_CACHE_MS) return this.probe.result;
     // The payloads dropped because the agent did not take them (boundAgentQueue): said on the check's detail.
     const result = getInfo(this.config.tracing.agentUrl).then((probe) => {
@@ -322,7 +323,7 @@ function serverSpanOf(span: DdSpan): DdSpan | undefined {
 }
 
 const AGENT_PROBE_TIMEOUT_MS = 1000;
-const AGENT_PROBE_CACHE_MS = 5000;
+export const AGENT_PROBE_CACHE_MS = 5000;
 
 function getInfo(agentUrl: string): Promise<AgentProbe> {
   return new Promise((resolve) => {
