@@ -141,6 +141,17 @@ describe('POST /incidents/webhook, driven as Datadog sends it', () => {
     expect(rows.filter((e) => e.incidentState === 'open')).toHaveLength(1);
   });
 
+  it('a Recovered whose $DATE is far ahead (microseconds) does not silence the later alerts of its monitor', async () => {
+    // Taken as a time, 1000 times too late, it made every later Triggered "older than the newest recovery": ignored.
+    expect((await service.webhook(notification('Triggered', 'model:e'))).action).toBe('opened');
+    clock += 60_000;
+    const micro = await service.webhook(notification('Recovered', 'model:e', { date: `${clock}000` }));
+    expect(micro.action).toBe('resolved');
+    clock += 60_000;
+    expect((await service.webhook(notification('Triggered', 'model:e'))).action).toBe('opened');
+    expect(await incidentsOpened()).toBe(2);
+  });
+
   it('without $ID or $DATE nothing is judged a repeat or out of order', async () => {
     const bare = { id: undefined, date: undefined };
     expect((await service.webhook(notification('Recovered', 'model:e', bare))).action).toBe('ignored');

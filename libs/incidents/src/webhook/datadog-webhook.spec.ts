@@ -3,6 +3,7 @@ import { DomainError } from '@app/common';
 import { testConfig } from '../../../../test/support/app-config';
 import { growthRatio } from '../../../../test/support/growth';
 import {
+  EVENT_TIME_MAX_AHEAD_MS,
   eventTimeOf,
   groupOf,
   messageOf,
@@ -65,10 +66,21 @@ describe('Datadog webhook payload', () => {
   });
 
   it('reads $DATE as epoch ms (seconds when it has 10 digits), else no time', () => {
-    expect(eventTimeOf('1759343824000')).toBe(1_759_343_824_000);
-    expect(eventTimeOf(' 1759343824 ')).toBe(1_759_343_824_000);
+    const now = 1_759_343_900_000;
+    expect(eventTimeOf('1759343824000', now)).toBe(1_759_343_824_000);
+    expect(eventTimeOf(' 1759343824 ', now)).toBe(1_759_343_824_000);
     for (const bad of [undefined, '', 'null', '2026-01-01T00:00:00Z', '-5', '1e12'])
-      expect(eventTimeOf(bad)).toBeUndefined();
+      expect(eventTimeOf(bad, now)).toBeUndefined();
+  });
+
+  it('takes no time from a $DATE no notification can have: more than a day ahead of our clock, or before 2001', () => {
+    const now = 1_759_343_900_000;
+    // Ahead by less than a day: another clock, or ours stepped back; taken.
+    expect(eventTimeOf(String(now + EVENT_TIME_MAX_AHEAD_MS), now)).toBe(now + EVENT_TIME_MAX_AHEAD_MS);
+    expect(eventTimeOf(String(now + EVENT_TIME_MAX_AHEAD_MS + 1), now)).toBeUndefined();
+    expect(eventTimeOf('1759343824000000', now)).toBeUndefined(); // microseconds
+    expect(eventTimeOf('99999999999', now)).toBeUndefined(); // 11 digits of "seconds": the year 5138
+    for (const old of ['0', '1', '123456789', '999999999']) expect(eventTimeOf(old, now)).toBeUndefined();
   });
 
   it('takes the fences off in linear time (was quadratic on a run of spaces: 20,000, 0.35 s)', () => {

@@ -86,13 +86,22 @@ export function groupOf(scope: string | undefined): string {
   return parts.length === 0 || (parts.length === 1 && parts[0] === '*') ? '' : [...new Set(parts)].sort().join(',');
 }
 
+/** How far past our clock a `$DATE` may be and still be taken (clocks differ; ours may have been stepped back). */
+export const EVENT_TIME_MAX_AHEAD_MS = 24 * 3_600_000;
+/** Before this (2001-09-09, the first 10-digit second), a `$DATE` is no time Datadog sends. */
+const EVENT_TIME_MIN_MS = 1_000_000_000_000;
+
 /**
  * `$DATE` as epoch ms: Datadog sends milliseconds (`1759343824000`); a value of seconds (10 digits) is taken as
- * seconds. Anything else: undefined (the notification is then never judged out of order).
+ * seconds. Anything else, or a time no notification can have (before 2001, or more than a day past `now`: a value in
+ * microseconds, a template's placeholder), is undefined: the notification is then never judged out of order. Taken,
+ * a time in the far future would have made every later notification of the other kind for the monitor and group
+ * "older", so ignored: one Recovered with a `$DATE` in microseconds silenced the monitor's alerts.
  */
-export function eventTimeOf(date: string | undefined): number | undefined {
+export function eventTimeOf(date: string | undefined, now: number = Date.now()): number | undefined {
   const text = (date ?? '').trim();
   if (!/^\d{1,16}$/.test(text)) return undefined;
   const value = Number(text);
-  return value < 100_000_000_000 ? value * 1000 : value;
+  const ms = value < 100_000_000_000 ? value * 1000 : value;
+  return ms >= EVENT_TIME_MIN_MS && ms <= now + EVENT_TIME_MAX_AHEAD_MS ? ms : undefined;
 }
