@@ -86,12 +86,31 @@ function unrecognisedWarning(noun: 'column' | 'key', names: readonly string[]): 
   );
 }
 
+/** ISO 8601 as usage exports write it: a date, or a date and time (`T` or a space), with or without an offset. */
+const ISO_TIME = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(:\d{2}(?:\.\d{1,9})?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/**
+ * Epoch seconds or milliseconds, or ISO 8601; a time without an offset is UTC, as every hour of the ledger is. Before,
+ * `Date.parse` read it in the process's time zone: under TZ=Asia/Kolkata `2026-11-01T10:00:00` went into the hour of
+ * 04:00 UTC, and other formats (`11/01/2026`, month or day first?) were guessed.
+ */
 function parseTime(value: unknown): number | null {
   if (typeof value === 'number' && Number.isFinite(value)) return value < 1e11 ? value * 1000 : value;
   if (typeof value !== 'string' || value.trim() === '') return null;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return parseTime(Number(trimmed));
-  const parsed = Date.parse(trimmed);
+  const iso = ISO_TIME.exec(trimmed);
+  if (!iso) return null;
+  const [, date = '', hhmm = '00:00', seconds = ':00', zone = 'Z'] = iso;
+  // Date.parse takes 2026-02-30 as 2 March.
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return null;
+  const offset = /^[+-]\d{2}$/.test(zone)
+    ? `${zone}:00`
+    : /^[+-]\d{4}$/.test(zone)
+      ? `${zone.slice(0, 3)}:${zone.slice(3)}`
+      : zone;
+  const parsed = Date.parse(`${date}T${hhmm}${seconds}${offset.toUpperCase()}`);
   return Number.isFinite(parsed) ? parsed : null;
 }
 
@@ -213,7 +232,7 @@ export function parseUsageFile(
       problems.push(
         rawTime === undefined || rawTime === null || rawTime === ''
           ? `${where}: ${name('hour')} is empty`
-          : `${where}: ${name('hour')} is not a date (got ${JSON.stringify(rawTime).slice(0, 40)})`,
+          : `${where}: ${name('hour')} is not a date: ISO 8601 or epoch seconds or milliseconds (got ${JSON.stringify(rawTime).slice(0, 40)})`,
       );
       continue;
     }

@@ -44,6 +44,25 @@ describe('usage file parser', () => {
     ]);
   });
 
+  it('reads ISO 8601 with or without an offset (none: UTC), to the hour', () => {
+    // Without an offset Date.parse reads the local zone: test/time-zone.e2e-spec.ts runs this under TZ=Asia/Kolkata.
+    const hours = (time: string): number[] =>
+      parseUsageFile(`hour,cost_usd\n${time},1\n`, 'csv').map((r) => (r.hour - Date.UTC(2026, 10, 1)) / HOUR_MS);
+    expect(hours('2026-11-01T10:00:00')).toEqual([10]);
+    expect(hours('2026-11-01 10:30')).toEqual([10]);
+    expect(hours('2026-11-01T10:00:00.250Z')).toEqual([10]);
+    expect(hours('2026-11-01T15:30:00+05:30')).toEqual([10]);
+    expect(hours('2026-11-01T15:30:00+0530')).toEqual([10]);
+    expect(hours('2026-11-01T05:00:00-05')).toEqual([10]);
+    expect(hours('2026-11-01')).toEqual([0]);
+  });
+
+  it('refuses a time that is not ISO 8601 or epoch (day or month first?), or a day the month does not have', () => {
+    for (const time of ['11/01/2026 10:00', 'Sun Nov 01 2026 10:00', '2026-02-30T00:00:00Z', '2026-11-01T25:00:00Z']) {
+      expect(() => parseUsageFile(`hour,cost_usd\n${time},1\n`, 'csv')).toThrow(UsageImportError);
+    }
+  });
+
   it('lists every bad line', () => {
     const text = ['hour,cost_usd', 'yesterday,1', '2026-11-01T00:00:00Z,-3', '2026-11-01T00:00:00Z,1,extra'].join('\n');
     expect(() => parseUsageFile(text, 'csv')).toThrow(UsageImportError);
@@ -52,7 +71,7 @@ describe('usage file parser', () => {
     } catch (error) {
       expect((error as UsageImportError).problems).toEqual([
         'line 4: 3 columns, the header has 2',
-        'line 2: hour is not a date (got "yesterday")',
+        'line 2: hour is not a date: ISO 8601 or epoch seconds or milliseconds (got "yesterday")',
         'line 3: cost_usd must be a non-negative number (got "-3")',
       ]);
     }
