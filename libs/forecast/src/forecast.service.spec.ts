@@ -380,3 +380,37 @@ describe('ForecastService: the budget risk, judged as the budget outlook judges 
     await close();
   });
 });
+
+describe('ForecastService retraining schedule (FORECAST_RETRAIN_HOURS)', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
+
+  it.each([24, 600, 720])(
+    'retrains every %i h, not sooner (a timer past 24.8 days fired every millisecond)',
+    async (hours) => {
+      jest.useFakeTimers({ now: Date.UTC(2026, 11, 7, 12) });
+      // Neither the artifacts nor the training matter here: only when retrain() is called.
+      jest.spyOn(ForecastService.prototype, 'reload').mockResolvedValue();
+      const retrain = jest.spyOn(ForecastService.prototype, 'retrain').mockResolvedValue();
+      const config = testConfig({ FORECAST_RETRAIN_HOURS: String(hours) });
+      const metrics = new InMemoryMetrics();
+      const service = new ForecastService(config, {} as never, {} as never, metrics, new ReadinessRegistry());
+      await service.onModuleInit();
+      try {
+        // A second first: the overflowed timer had fired a thousand times by then.
+        jest.advanceTimersByTime(1000);
+        expect(retrain).toHaveBeenCalledTimes(0);
+        jest.advanceTimersByTime(hours * HOUR_MS - 2000);
+        expect(retrain).toHaveBeenCalledTimes(0);
+        jest.advanceTimersByTime(1000);
+        expect(retrain).toHaveBeenCalledTimes(1);
+        jest.advanceTimersByTime(hours * HOUR_MS);
+        expect(retrain).toHaveBeenCalledTimes(2);
+      } finally {
+        service.onApplicationShutdown();
+      }
+    },
+  );
+});

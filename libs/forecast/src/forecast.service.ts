@@ -1,4 +1,4 @@
-import { DAY_MS, HOUR_MS, hourStart } from '@app/common';
+import { DAY_MS, HOUR_MS, hourStart, repeatEvery } from '@app/common';
 import { join } from 'node:path';
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@app/config';
@@ -65,7 +65,7 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
   private runtime: TfjsRuntime | undefined;
   private forecaster: CostForecaster | null = null;
   private loadError: string | null = null;
-  private retrainTimer: NodeJS.Timeout | undefined;
+  private stopRetraining: (() => void) | undefined;
   private retraining: Promise<void> | undefined;
 
   constructor(
@@ -96,14 +96,12 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
           },
     );
     const every = this.config.ml.forecastRetrainHours;
-    if (every > 0) {
-      this.retrainTimer = setInterval(() => void this.retrain(), every * HOUR_MS);
-      this.retrainTimer.unref();
-    }
+    // Not setInterval: up to 720 h, past its 24.8 days it fired every millisecond.
+    if (every > 0) this.stopRetraining = repeatEvery(every * HOUR_MS, () => void this.retrain());
   }
 
   onApplicationShutdown(): void {
-    if (this.retrainTimer) clearInterval(this.retrainTimer);
+    this.stopRetraining?.();
   }
 
   /** (Re)loads the artifacts; on failure a baseline backtested on the history serves, and says so. */

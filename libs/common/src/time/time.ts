@@ -21,3 +21,30 @@ export function utcDayStart(ts: number): number {
 export function monotonicNow(): number {
   return performance.now();
 }
+
+/** The longest delay `setTimeout`/`setInterval` take (2^31 − 1 ms, about 24.8 days): past it they fire after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Calls `task` every `periodMs`, whatever its length (`setInterval` of more than MAX_TIMER_MS fires every
+ * millisecond), timed on the monotonic clock; the timer does not hold the process open. Returns what stops it.
+ */
+export function repeatEvery(periodMs: number, task: () => void): () => void {
+  let due = monotonicNow() + periodMs;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    // At least 1 ms: a timer may fire a fraction of a millisecond before the monotonic clock reaches `due`.
+    timer = setTimeout(tick, Math.min(MAX_TIMER_MS, Math.max(1, due - monotonicNow())));
+    timer.unref();
+  };
+  const tick = (): void => {
+    if (monotonicNow() >= due) {
+      // One call for a period missed whole (a suspended VM), not one per period.
+      due = Math.max(due + periodMs, monotonicNow());
+      task();
+    }
+    arm();
+  };
+  arm();
+  return () => clearTimeout(timer);
+}
