@@ -61,15 +61,27 @@ describe('GET /datadog/products: configured and reachable, only as far as checke
 
   it('says the REST API products are reachable after GET /api/v1/validate accepted the key, and checks once a minute', async () => {
     const service = products(config());
-    const first = byKey((await service.products(1_000_000)).products);
+    const first = byKey((await service.products(1_000_000, 1_000_000)).products);
     for (const key of API_PRODUCTS) {
       expect(first.get(key)).toMatchObject({ configured: true, reachable: true, checked_at: expect.any(String) });
       expect(first.get(key)!.reason).toContain('/api/v1/validate answered 200');
     }
-    await service.products(1_000_000 + API_CHECK_CACHE_MS - 1);
+    await service.products(1_000_000 + API_CHECK_CACHE_MS - 1, 1_000_000 + API_CHECK_CACHE_MS - 1);
     expect(api.received('GET', '/api/v1/validate')).toHaveLength(1);
-    await service.products(1_000_000 + API_CHECK_CACHE_MS);
+    await service.products(1_000_000 + API_CHECK_CACHE_MS, 1_000_000 + API_CHECK_CACHE_MS);
     expect(api.received('GET', '/api/v1/validate')).toHaveLength(2);
+  });
+
+  it('checks again after a minute on the monotonic clock, though the wall clock stepped back an hour meanwhile', async () => {
+    const service = products(config());
+    const wall = Date.UTC(2026, 11, 7, 12);
+    await service.products(wall, 5_000);
+    // NTP or a VM resumed stepped the wall clock back an hour; a minute went by.
+    const again = byKey(
+      (await service.products(wall - 3_600_000 + API_CHECK_CACHE_MS, 5_000 + API_CHECK_CACHE_MS)).products,
+    );
+    expect(api.received('GET', '/api/v1/validate')).toHaveLength(2);
+    expect(again.get(API_PRODUCTS[0])!.checked_at).toBe(new Date(wall - 3_600_000 + API_CHECK_CACHE_MS).toISOString());
   });
 
   it('says unreachable when Datadog refuses the key (403), fails (5xx) or does not answer', async () => {

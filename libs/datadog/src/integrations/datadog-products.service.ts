@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { urlForDisplay } from '@app/common';
+import { monotonicNow, urlForDisplay } from '@app/common';
 import { AppConfig } from '@app/config';
 import { MetricsPort, TracerPort } from '@app/telemetry';
 import { DatadogApiError } from '../datadog.errors';
@@ -75,8 +75,9 @@ export class DatadogProductsService {
     private readonly metrics: MetricsPort,
   ) {}
 
-  async products(now = Date.now()): Promise<DatadogProductsDto> {
-    const [api, agent] = await Promise.all([this.apiReachability(now), this.agentReachability()]);
+  /** `now`: the wall clock of `checked_at`; `elapsed`: the monotonic clock that times the API check's cache. */
+  async products(now = Date.now(), elapsed = monotonicNow()): Promise<DatadogProductsDto> {
+    const [api, agent] = await Promise.all([this.apiReachability(now, elapsed), this.agentReachability()]);
     const tracing = this.tracer.status();
     const statsd = this.metrics.health();
     const configured = this.config.datadog.configured;
@@ -165,8 +166,11 @@ export class DatadogProductsService {
     };
   }
 
-  /** The API key check, reused for 60 s; concurrent callers share the one in flight. */
-  private apiReachability(now: number): Promise<Reachability> {
+  /**
+   * The API key check, reused for 60 s on the monotonic clock (a wall clock stepped back would keep serving it for as
+   * long as it went back); concurrent callers share the one in flight.
+   */
+  private apiReachability(now: number, elapsed: number): Promise<Reachability> {
     if (!this.config.datadog.configured) {
       return Promise.resolve({
         reachable: null,
@@ -174,9 +178,9 @@ export class DatadogProductsService {
         checkedAt: null,
       });
     }
-    if (this.cached && now - this.cached.at < API_CHECK_CACHE_MS) return this.cached.result;
+    if (this.cached && elapsed - this.cached.at < API_CHECK_CACHE_MS) return this.cached.result;
     const result = this.checkApi(now);
-    this.cached = { at: now, result };
+    this.cached = { at: elapsed, result };
     return result;
   }
 
