@@ -81,7 +81,7 @@ describe('GET /datadog/products: configured and reachable, only as far as checke
       (await service.products(wall - 3_600_000 + API_CHECK_CACHE_MS, 5_000 + API_CHECK_CACHE_MS)).products,
     );
     expect(api.received('GET', '/api/v1/validate')).toHaveLength(2);
-    expect(again.get(API_PRODUCTS[0])!.checked_at).toBe(new Date(wall - 3_600_000 + API_CHECK_CACHE_MS).toISOString());
+    expect(again.get('synthetics')!.checked_at).toBe(new Date(wall - 3_600_000 + API_CHECK_CACHE_MS).toISOString());
   });
 
   it('says unreachable when Datadog refuses the key (403), fails (5xx) or does not answer', async () => {
