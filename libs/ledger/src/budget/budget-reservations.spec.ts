@@ -20,7 +20,7 @@ async function setup(policy: BudgetPolicy, dailyUsd: number | undefined) {
     now: () => clock.now,
   });
   await ledger.start();
-  const store = new MemoryReservationStore();
+  const store = new MemoryReservationStore(() => clock.now);
   const budget = new BudgetService(
     ledger,
     metrics,
@@ -172,5 +172,34 @@ describe('BudgetService reservations (in memory, fake clock)', () => {
     const problem = refusal(() => budget.assertCanSpend());
     expect(problem.extensions).toMatchObject({ spentTodayUsd: 1, reservedUsd: 0, callWorstCaseUsd: null });
     await ledger.stop();
+  });
+});
+
+describe('MemoryReservationStore on its default clock, when the wall clock steps (NTP, a VM resumed)', () => {
+  beforeEach(() => jest.useFakeTimers({ now: Date.UTC(2026, 11, 7, 12) }));
+  afterEach(() => jest.useRealTimers());
+
+  const request = (id: string, amountUsd: number) => ({
+    id,
+    amountUsd,
+    budgetUsd: 1,
+    enforce: true,
+    dayStart: Date.UTC(2026, 11, 7),
+    spentTodayUsd: 0,
+    now: Date.now(),
+    ttlMs: 122_000,
+  });
+
+  it('a wall clock stepped forward an hour does not drop the reservations of the calls in flight', () => {
+    const store = new MemoryReservationStore();
+    expect(store.reserve(request('in-flight', 0.8)).admitted).toBe(true);
+    // setSystemTime steps Date.now alone; the timers and performance.now go on.
+    jest.setSystemTime(Date.now() + 3_600_000);
+    expect(store.reservedUsd()).toBeCloseTo(0.8, 9);
+    // The next call's worst case does not fit beside the one in flight: before, it was admitted on a $1 budget.
+    expect(store.reserve(request('next', 0.8)).admitted).toBe(false);
+    // ...and the time to live still ends the reservation of a call that never settles.
+    jest.advanceTimersByTime(122_000);
+    expect(store.reservedUsd()).toBe(0);
   });
 });

@@ -1,7 +1,9 @@
+import { monotonicNow } from '@app/common';
 import { type Admission, admits, type ReservationRequest, ReservationStore } from './reservation-store.port';
 
 interface Held {
   amountUsd: number;
+  /** On the store's clock. */
   expiresAt: number;
 }
 
@@ -10,11 +12,19 @@ interface Held {
  * admission is synchronous, with no I/O. Expired reservations are dropped from the front of the map (insertion
  * order is expiry order, the time to live being one setting); the running total is recomputed when it empties.
  * Settling deletes at once: the call's ledger record has just been added to `UsageLedger.spendToday`.
+ *
+ * The time to live runs on the monotonic clock (a test's clock when it brings one), not on the requests' `now`:
+ * reservations live in this process only, and a wall clock stepped forward past the time to live (NTP, a VM resumed)
+ * dropped every reservation of the calls in flight at once, so an enforced budget admitted a new wave on top of them.
  */
 export class MemoryReservationStore extends ReservationStore {
   readonly kind = 'memory' as const;
   private readonly held = new Map<string, Held>();
   private total = 0;
+
+  constructor(private readonly clock: () => number = monotonicNow) {
+    super();
+  }
 
   init(): Promise<void> {
     return Promise.resolve();
@@ -22,17 +32,17 @@ export class MemoryReservationStore extends ReservationStore {
 
   reserve(request: ReservationRequest): Admission {
     // A call that asks again (`BudgetService.extend`) replaces its own reservation: the others' are what it must fit beside.
-    const reservedUsd = Math.max(0, this.reservedUsd(request.now) - this.heldUsd(request.id));
+    const reservedUsd = Math.max(0, this.reservedUsd() - this.heldUsd(request.id));
     const admitted =
       !request.enforce || admits(request.spentTodayUsd, reservedUsd, request.amountUsd, request.budgetUsd);
-    if (admitted) this.hold(request.id, request.amountUsd, request.now + request.ttlMs);
+    if (admitted) this.hold(request.id, request.amountUsd, request.ttlMs);
     return { admitted, spentTodayUsd: request.spentTodayUsd, reservedUsd };
   }
 
-  /** Takes a reservation without a check (also the PostgreSQL store's local copy). */
-  hold(id: string, amountUsd: number, expiresAt: number): void {
+  /** Takes a reservation for `ttlMs` without a check (also the PostgreSQL store's local copy). */
+  hold(id: string, amountUsd: number, ttlMs: number): void {
     this.delete(id);
-    this.held.set(id, { amountUsd, expiresAt });
+    this.held.set(id, { amountUsd, expiresAt: this.clock() + ttlMs });
     this.total += amountUsd;
   }
 
@@ -44,7 +54,9 @@ export class MemoryReservationStore extends ReservationStore {
     this.delete(id);
   }
 
-  reservedUsd(now: number): number {
+  /** What the unexpired reservations hold (USD); the store's clock decides, not a caller's `now`. */
+  reservedUsd(): number {
+    const now = this.clock();
     for (const [id, held] of this.held) {
       if (held.expiresAt > now) break;
       this.delete(id);

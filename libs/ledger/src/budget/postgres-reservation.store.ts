@@ -134,7 +134,7 @@ export class PostgresReservationStore extends ReservationStore {
     }
     if (!row) return this.local.reserve(request);
     const reservedUsd = Number(row.reserved_usd);
-    if (row.admitted) this.local.hold(request.id, request.amountUsd, request.now + request.ttlMs);
+    if (row.admitted) this.local.hold(request.id, request.amountUsd, request.ttlMs);
     this.lastReservedUsd = reservedUsd + (row.admitted ? request.amountUsd : this.local.heldUsd(request.id));
     return { admitted: row.admitted, spentTodayUsd: Number(row.spent_usd), reservedUsd };
   }
