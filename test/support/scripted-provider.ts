@@ -41,6 +41,7 @@ export type Step =
 export class ScriptedProvider extends LlmProvider {
   readonly name = 'openai' as const;
   readonly simulated = false;
+  /** `at`: on the monotonic clock, as the holds and backoffs it measures are. */
   readonly calls: { model: string; at: number; prompt: string }[] = [];
   private readonly scripts = new Map<string, Step[]>();
   fallbackStep: Step = { ok: 'default answer' };
@@ -51,7 +52,7 @@ export class ScriptedProvider extends LlmProvider {
   }
 
   async generate(request: LlmGenerateRequest): Promise<LlmGenerateResult> {
-    this.calls.push({ model: request.model, at: Date.now(), prompt: request.prompt });
+    this.calls.push({ model: request.model, at: performance.now(), prompt: request.prompt });
     const step = this.scripts.get(request.model)?.shift() ?? this.fallbackStep;
     const details = { provider: this.name, model: request.model };
     if ('hang' in step || 'stall' in step) {
@@ -90,7 +91,7 @@ export class ScriptedProvider extends LlmProvider {
     const next = this.scripts.get(request.model)?.[0];
     if (next && 'stall' in next) {
       this.scripts.get(request.model)?.shift();
-      this.calls.push({ model: request.model, at: Date.now(), prompt: request.prompt });
+      this.calls.push({ model: request.model, at: performance.now(), prompt: request.prompt });
       yield { type: 'delta', text: next.stall };
       await new Promise<never>((_, reject) =>
         request.signal.addEventListener(
