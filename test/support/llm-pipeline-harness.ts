@@ -29,6 +29,7 @@ import { CallBookkeeping } from '../../libs/llm/src/pipeline/call-bookkeeping';
 import { CircuitBreakers } from '../../libs/llm/src/pipeline/circuit-breakers';
 import { DEFAULT_LLM_DRILLS, LlmDrillsOptions } from '../../libs/llm/src/pipeline/llm-drills';
 import { LLM_PIPELINE_PROVIDERS } from '../../libs/llm/src/pipeline/llm-pipeline.providers';
+import { LoadShedder } from '../../libs/llm/src/pipeline/load-shedder';
 import { ResponseCache } from '../../libs/llm/src/pipeline/response-cache';
 import { LlmProvider } from '../../libs/llm/src/ports/llm-provider.port';
 import { PriceTable, shippedPriceTable } from '../../libs/llm/src/pricing/price-table';
@@ -194,6 +195,7 @@ export async function buildLlmPipeline(env: Record<string, string>, provider: Sc
     readiness: moduleRef.get(ReadinessRegistry),
     router: moduleRef.get(ModelRouter),
     bookkeeping: moduleRef.get(CallBookkeeping),
+    shedder: moduleRef.get(LoadShedder),
     metrics,
     tracer,
     ledger: moduleRef.get(UsageLedger),

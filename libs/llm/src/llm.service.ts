@@ -43,9 +43,12 @@ export class LlmService {
     const ctx = await this.contexts.open(raw, { cache: true });
     raw.onPromptId?.(ctx.promptId);
     // Answered from the response cache: no attempt, no workflow span (no model was called).
-    if (ctx.cacheHit) return this.recorder.cached(ctx, ctx.cacheHit);
+    if (ctx.cacheHit) {
+      this.contexts.close(ctx);
+      return this.recorder.cached(ctx, ctx.cacheHit);
+    }
     // Open until it is recorded: a stopping service waits for it (CallBookkeeping).
-    const recorded = this.bookkeeping.opened();
+    const recorded = this.opened(ctx);
     return this.spans.run(ctx, async (span) => {
       try {
         if (ctx.input.drills.latency) await this.drills.latency(ctx.input.signal);
@@ -71,7 +74,7 @@ export class LlmService {
    */
   async stream(raw: LlmCallInput): Promise<LlmStream> {
     const ctx = await this.contexts.open(raw);
-    const recorded = this.bookkeeping.opened();
+    const recorded = this.opened(ctx);
     raw.onPromptId?.(ctx.promptId);
     // The workflow span lasts until the stream ends (`iterate`), not until its first event.
     return this.spans.run(ctx, async (span) => {
@@ -106,6 +109,18 @@ export class LlmService {
       };
       return Object.assign(iterator, { promptId: ctx.promptId, model: outcome.model });
     });
+  }
+
+  /**
+   * The call is open until it is recorded: a stopping service waits for it (CallBookkeeping), and its input counts
+   * against the heap (LoadShedder). Returns what ends both, once.
+   */
+  private opened(ctx: CallContext): () => void {
+    const recorded = this.bookkeeping.opened();
+    return () => {
+      recorded();
+      this.contexts.close(ctx);
+    };
   }
 
   private abandonUnread(

@@ -63,6 +63,8 @@ export interface CallContext {
   failedUsageAdmitted?: number;
   /** Characters a stream had sent its client before it failed: the failed call's ledger row says so (`answer_chars`). */
   streamedChars?: number;
+  /** The heap its input is counted for while it is in flight (`LoadShedder`), until `CallContexts.close`. */
+  heldBytes?: number;
 }
 
 /** Opens calls: admission (saturation, budget), the prompt's safety inspection, drills, and the deadline's clock. */
@@ -102,7 +104,27 @@ export class CallContexts {
    * (a hit calls no model), before its budget reservation (priced on its routed chain).
    */
   open(raw: LlmCallInput, options: { cache?: boolean } = {}): CallContext | Promise<CallContext> {
-    this.shedder.admit(raw, raw.chat?.model ?? this.chain[0]!);
+    const held = this.shedder.admit(raw, raw.chat?.model ?? this.chain[0]!);
+    // What the admission counted is given back by `close` once the call is recorded, or here if it is refused.
+    const refused = (error: unknown): never => {
+      this.shedder.release(held);
+      throw error;
+    };
+    try {
+      const opened = this.admitted(raw, options, held);
+      return opened instanceof Promise ? opened.catch(refused) : opened;
+    } catch (error) {
+      return refused(error);
+    }
+  }
+
+  /** The call is over (recorded, or answered from the cache): its input no longer counts against the heap. Once. */
+  close(ctx: CallContext): void {
+    if (ctx.heldBytes) this.shedder.release(ctx.heldBytes);
+    ctx.heldBytes = 0;
+  }
+
+  private admitted(raw: LlmCallInput, options: { cache?: boolean }, held: number): CallContext | Promise<CallContext> {
     const cacheable = options.cache === true && this.cache.enabled;
     if (!cacheable) this.bookkeeping.admit();
     const input = this.assessor.inspect(raw, this.provider.name);
@@ -120,6 +142,7 @@ export class CallContexts {
       drillsApplied: applied,
       counters: { rateLimits: 0, timeouts: 0 },
       llmobs: this.llmobs && sampled(this.config.tracing.llmobsSampleRate),
+      heldBytes: held,
     };
     if (!cacheable) return this.reserve(this.route(ctx));
     ctx.cacheKey = this.cache.keyOf(ctx, this.router.active ? this.router.constraintsOf(input) : undefined);
