@@ -33,6 +33,9 @@ import type {
 const q = (i: number): string => `?${i}`;
 type Row = Record<string, unknown>;
 
+/** The due rows, with the state look-ups of each due update read from covering indexes (`dueSeqsSql`). */
+export const SQLITE_DUE_SEQS_SQL = dueSeqsSql(q, '', true);
+
 /**
  * The embedded outbox: `node:sqlite` on its own file (`incidents.sqlite` under DATA_DIR), WAL mode and a busy
  * timeout like the optimisation store, so several processes on one host can share it. Every transaction runs
@@ -94,7 +97,7 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
     return sqliteStore('incidents', () => {
       const seqs = this.transaction((db) => {
         const due = db
-          .prepare(dueSeqsSql(q))
+          .prepare(SQLITE_DUE_SEQS_SQL)
           .all(now, now, limit)
           .map((row) => Number((row as Row).seq));
         if (due.length === 0) return due;
