@@ -1,10 +1,24 @@
 import { testConfig } from '../../../../test/support/app-config';
+import { withEveryFileDescriptorTaken } from '../../../../test/support/file-descriptors';
 import { InMemoryMetrics } from './in-memory-metrics';
 import { RuntimeMetrics } from './runtime-metrics';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('RuntimeMetrics', () => {
+  // RSS is read from /proc/self, a file: with every file descriptor taken (a flood of connections), process.memoryUsage()
+  // threw EMFILE in the report's timer, and the process ended (dd-trace's crash tracker then panicked on it too).
+  it('reports the heap without RSS, and does not throw, when every file descriptor is taken', () => {
+    const metrics = new InMemoryMetrics();
+    const runtime = new RuntimeMetrics(testConfig({ RUNTIME_METRICS_INTERVAL_MS: '600000' }), metrics);
+    const { exhausted } = withEveryFileDescriptorTaken(() => runtime.report());
+    expect(exhausted).toBe(true);
+    expect(metrics.named('runtime.memory.heap_used_bytes')[0]!.value).toBeGreaterThan(1e6);
+    expect(metrics.named('runtime.memory.rss_bytes')).toHaveLength(0);
+    runtime.report();
+    expect(metrics.named('runtime.memory.rss_bytes')).toHaveLength(1);
+  });
+
   it('reports event-loop utilization and stalls, memory and GC time for the interval', async () => {
     const metrics = new InMemoryMetrics();
     const runtime = new RuntimeMetrics(testConfig({ RUNTIME_METRICS_INTERVAL_MS: '600000' }), metrics);

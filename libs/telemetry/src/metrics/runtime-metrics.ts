@@ -6,6 +6,7 @@ import {
   performance,
   PerformanceObserver,
 } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { METRICS, TAG } from './metric-catalog';
@@ -80,9 +81,9 @@ export class RuntimeMetrics implements OnModuleInit, OnApplicationShutdown {
       m.gauge(METRICS.eventLoopDelayMax.name, round(max, 2));
       this.delay.reset();
     }
-    const memory = process.memoryUsage();
+    const memory = memoryUsage();
     m.gauge(METRICS.heapUsed.name, memory.heapUsed);
-    m.gauge(METRICS.rss.name, memory.rss);
+    if (memory.rss !== undefined) m.gauge(METRICS.rss.name, memory.rss);
     for (const [kind, ms] of this.gcMs) {
       let tags = this.gcTags.get(kind);
       if (!tags) {
@@ -92,6 +93,18 @@ export class RuntimeMetrics implements OnModuleInit, OnApplicationShutdown {
       m.increment(METRICS.gcPause.name, round(ms, 2), tags);
     }
     this.gcMs.clear();
+  }
+}
+
+/**
+ * The heap in use, and RSS when it can be read: `process.memoryUsage()` reads RSS from /proc/self, a file, and throws
+ * EMFILE when every file descriptor is taken (a flood of connections); thrown in this timer, it ended the process.
+ */
+function memoryUsage(): { heapUsed: number; rss?: number } {
+  try {
+    return process.memoryUsage();
+  } catch {
+    return { heapUsed: getHeapStatistics().used_heap_size };
   }
 }
 

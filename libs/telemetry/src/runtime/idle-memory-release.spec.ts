@@ -1,7 +1,9 @@
 import { testConfig } from '../../../../test/support/app-config';
 import { InMemoryMetrics } from '../metrics/in-memory-metrics';
 import { IdleMemoryRelease, MIN_GROWTH_BYTES } from './idle-memory-release';
+import { withEveryFileDescriptorTaken } from '../../../../test/support/file-descriptors';
 import { type LoopTimes, ProcessMemory } from './process-memory';
+import { V8ProcessMemory } from './v8-process-memory';
 
 const MIB = 1024 * 1024;
 
@@ -13,7 +15,7 @@ class ScriptedProcess extends ProcessMemory {
   releases = 0;
   private times = { idleMs: 0, activeMs: 0 };
 
-  rss(): number {
+  rss(): number | undefined {
     return this.rssBytes;
   }
   loopTimes(): LoopTimes {
@@ -132,5 +134,26 @@ describe('IdleMemoryRelease', () => {
       run(30, 0.01);
       expect(process.releases).toBe(0);
     }
+  });
+
+  // RSS is read from /proc/self, a file: with every file descriptor taken (a flood of connections) the reading threw
+  // EMFILE in the check's timer and ended the process.
+  it('skips a check whose RSS cannot be read (every file descriptor taken), instead of throwing', () => {
+    const { value: rss, exhausted } = withEveryFileDescriptorTaken(() => new V8ProcessMemory().rss());
+    expect(exhausted).toBe(true);
+    expect(rss).toBeUndefined();
+    expect(new V8ProcessMemory().rss()).toBeGreaterThan(0);
+
+    const { process, run } = setUp();
+    run(3, 0.01);
+    process.rssBytes = 450 * MIB;
+    const unreadable = process as unknown as { rss: () => number | undefined };
+    const rssOf = process.rss.bind(process);
+    unreadable.rss = () => undefined;
+    expect(run(8, 0.01)).toEqual(Array(8).fill(undefined));
+    expect(process.releases).toBe(0);
+    unreadable.rss = rssOf;
+    run(8, 0.01);
+    expect(process.releases).toBe(1);
   });
 });

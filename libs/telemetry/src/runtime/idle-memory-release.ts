@@ -79,6 +79,7 @@ export class IdleMemoryRelease implements OnModuleInit, OnApplicationShutdown {
     }
     this.idleSince ??= since;
     const rss = this.memory.rss();
+    if (rss === undefined) return undefined;
     this.baselineRss = Math.min(this.baselineRss ?? rss, rss);
     if (now - this.idleSince < this.config.memory.releaseIdleMs || rss - this.baselineRss < MIN_GROWTH_BYTES)
       return undefined;
@@ -89,7 +90,7 @@ export class IdleMemoryRelease implements OnModuleInit, OnApplicationShutdown {
     const started = performance.now();
     this.memory.release();
     const pauseMs = performance.now() - started;
-    const after = this.memory.rss();
+    const after = this.memory.rss() ?? before;
     const released = Math.max(0, before - after);
     this.baselineRss = after;
     this.idleSince = undefined;

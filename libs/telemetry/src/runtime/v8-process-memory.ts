@@ -22,8 +22,13 @@ export class V8ProcessMemory extends ProcessMemory {
     return this.gc !== undefined;
   }
 
-  rss(): number {
-    return process.memoryUsage.rss();
+  rss(): number | undefined {
+    try {
+      return process.memoryUsage.rss();
+    } catch {
+      // EMFILE with every file descriptor taken: the reading fails, not the process (it threw in a timer and ended it).
+      return undefined;
+    }
   }
 
   loopTimes(): LoopTimes {
