@@ -1,6 +1,6 @@
 import { answered, buildLlmPipeline as build, input, settled } from '../../../../test/support/llm-pipeline-harness';
 import { ScriptedProvider } from '../../../../test/support/scripted-provider';
-import { INPUT_HEAP_BYTES_PER_CHAR } from './load-shedder';
+import { INPUT_HEAP_BYTES_PER_CHAR, inputChars } from './load-shedder';
 
 const MODEL = 'gemini-2.5-flash';
 const failure = (call: Promise<unknown>): Promise<{ code?: string; context?: { resource?: string } }> =>
@@ -78,5 +78,24 @@ describe("LoadShedder: the heap of the calls' inputs, counted while they are in 
     await held;
     await settled();
     expect(shedder.heldBytes).toBe(0);
+  });
+
+  it("counts a chat call's tool definitions and response schema with its conversation", () => {
+    const description = 'Looks up the weather. '.repeat(300);
+    const chat = {
+      ...input('weather?'),
+      endpoint: 'chat' as const,
+      chat: {
+        model: MODEL,
+        messages: [{ role: 'user' as const, content: 'weather?' }],
+        tools: Array.from({ length: 128 }, (_v, i) => ({
+          name: `tool_${i}`,
+          description,
+          parameters: { type: 'object', properties: { city: { type: 'string' } } },
+        })),
+      },
+    };
+    expect(inputChars(chat)).toBeGreaterThan(128 * description.length);
+    expect(inputChars(input('weather?'))).toBe('weather?'.length);
   });
 });

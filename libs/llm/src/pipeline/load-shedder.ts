@@ -25,7 +25,7 @@ export const INPUT_HEAP_SHARE = 0.5;
  * resource, Retry-After 1 s, counted in `llm.shed.count`. A field read per call.
  *
  * The heap of the calls' inputs is also counted as they are admitted (`INPUT_HEAP_BYTES_PER_CHAR` a character of
- * prompt and document) and given back when each call is recorded (`release`): a call whose input would take the total
+ * prompt, document, and a chat call's tools and response schema: `inputChars`) and given back when each call is recorded (`release`): a call whose input would take the total
  * past `INPUT_HEAP_SHARE` of LLM_SHED_HEAP_RATIO × the heap limit is refused at once, `heap`. The sampled heap signal
  * needs LLM_SHED_SUSTAIN_MS to shed, and a burst of large prompts fills the heap faster: 300 chat calls of 900 KB
  * at once against a slow upstream ran the 320 MB heap out (a crash, every call in flight lost) within 2 s, before any
@@ -67,7 +67,7 @@ export class LoadShedder {
   admit(input: LlmCallInput, model: string): number {
     const resource = this.saturation.saturated;
     if (resource !== undefined) throw this.refuse(input, model, resource, this.why[resource]);
-    const bytes = INPUT_HEAP_BYTES_PER_CHAR * (input.prompt.length + (input.document?.length ?? 0));
+    const bytes = INPUT_HEAP_BYTES_PER_CHAR * inputChars(input);
     if (this.inputCeiling > 0 && this.held > 0 && this.held + bytes > this.inputCeiling) {
       throw this.refuse(
         input,
@@ -94,6 +94,26 @@ export class LoadShedder {
       lastUpstreamStatus: null,
     });
   }
+}
+
+/**
+ * The characters of a call's input: its prompt (a chat call's whole conversation), its document, and a chat call's
+ * tool definitions and response schema (kept apart from the conversation: 128 tools of 7 KB, a body under the limit,
+ * were not counted, and 300 such calls at once still ran the heap out).
+ */
+export function inputChars(input: LlmCallInput): number {
+  const chat = input.chat;
+  const extra = chat ? textChars(chat.tools) + textChars(chat.responseFormat) : 0;
+  return input.prompt.length + (input.document?.length ?? 0) + extra;
+}
+
+/** The characters of the strings (keys included) in a parsed JSON value. */
+function textChars(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + textChars(item), 0);
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).reduce((sum, [key, item]) => sum + key.length + textChars(item), 0);
+  return 0;
 }
 
 function mib(bytes: number): string {
