@@ -265,6 +265,25 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     expect(list.entries.every((e) => e.incident_id !== null)).toBe(true);
   }, 30_000);
 
+  it('a Datadog outage is one structured warning per failed delivery attempt, never the SDK stack traces on stderr', async () => {
+    // The SDK logged every refused connection itself: a 13-line stack trace on stderr (not JSON: each line a log
+    // event of its own in Datadog) beside the delivery's own warning, once per attempt for as long as the outage.
+    const service = await start();
+    await warmUp(service, state);
+    await api.down();
+    const { body } = await createIncident(service, alertBody('Outage'));
+    expect(body.incident.status).toBe('pending');
+    const refused = (line: { context?: string; message?: string }): boolean =>
+      line.context === 'IncidentDelivery' && /not delivered, attempt \d+.*ECONNREFUSED/.test(String(line.message));
+    await until('three refused attempts logged', () => (service.logs().filter(refused).length >= 3 ? true : undefined));
+    await api.up();
+    await until('delivered once Datadog is back', async () =>
+      (await status(service)).outbox.pending === 0 ? true : undefined,
+    );
+    expect(service.stderr.join('')).not.toContain('An error occurred during the HTTP request');
+    expect(service.stderr.join('')).not.toContain('ECONNREFUSED');
+  }, 30_000);
+
   it('GET /incidents pages back with next_cursor: every row once, in order, while new incidents arrive; bad cursors are 400', async () => {
     const service = await start();
     interface Page {

@@ -9,9 +9,12 @@ let sdk: Promise<DatadogSdk> | undefined;
 /** Imports `@datadog/datadog-api-client` once per process. */
 export function loadDatadogSdk(): Promise<DatadogSdk> {
   sdk ??= import('@datadog/datadog-api-client').then((loaded) => {
-    // The SDK warns on stderr at every call of an unstable operation; they are enabled on purpose, by name.
+    // The SDK's own logger is silenced: it warns on stderr at every call of an unstable operation (enabled on
+    // purpose, by name), and it printed a stack trace on stderr for every request that got no answer (13 lines,
+    // not JSON, each line a log event of its own), once per delivery attempt for as long as Datadog was down.
+    // Every caller reports its failures itself, as one structured line (the delivery worker, the routes' problems).
     // (`logger` is loglevel's, untyped here.)
-    (loaded.logger as { setLevel(level: 'error'): void }).setLevel('error');
+    (loaded.logger as { setLevel(level: 'silent'): void }).setLevel('silent');
     return loaded;
   });
   return sdk;
