@@ -279,4 +279,39 @@ describe('a SQLite file locked by another process (built service)', () => {
     );
     expect((await call(service, 'POST', '/incidents/webhook', webhookBody('unlocked'))).status).toBe(200);
   }, 60_000);
+
+  it("the delivery worker's polls that meet the outage log one warning, not one a poll; it says when it is over", async () => {
+    // Each poll of the outbox (INCIDENTS_DELIVERY_INTERVAL_MS, 2 s by default) that met the outage logged its own
+    // `incident outbox unavailable` warning: 1,800 lines an hour per replica for as long as the database was away.
+    const dir = mkdtempSync(join(tmpdir(), 'sqlite-lock-e2e-'));
+    const polled = await new ServiceProcess({ DATA_DIR: dir, INCIDENTS_DELIVERY_INTERVAL_MS: '50' }).start();
+    let lock: ChildProcess | undefined;
+    try {
+      expect((await call(polled, 'GET', '/incidents/status')).status).toBe(200);
+      const from = polled.stdout.length;
+      const unavailable = (): number =>
+        polled
+          .logs()
+          .slice(from)
+          .filter((l) => l.context === 'IncidentDelivery' && String(l.message).includes('outbox unavailable')).length;
+      lock = await holdLock(join(dir, 'incidents.sqlite'));
+      await polled.waitForLog((l) => String(l.message).includes('outbox unavailable'), 15_000, from);
+      // Each poll waits out SQLite's busy timeout (2 s) before it fails: several polls meet the lock meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 7000));
+      lock.kill('SIGKILL');
+      lock = undefined;
+      const back = await polled.waitForLog(
+        (l) => String(l.message).startsWith('incident outbox available again'),
+        15_000,
+        from,
+      );
+      const failed = Number(/after (\d+) failed polls/.exec(String(back.message))?.[1]);
+      expect(failed).toBeGreaterThanOrEqual(2);
+      expect(unavailable()).toBe(1);
+    } finally {
+      lock?.kill('SIGKILL');
+      await polled.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

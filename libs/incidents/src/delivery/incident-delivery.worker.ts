@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { TextRedactor, truncate, DAY_MS } from '@app/common';
+import { DAY_MS, heldBack, TextRedactor, truncate, WarningThrottle } from '@app/common';
 import { AppConfig } from '@app/config';
 import { type DeliveredIncident, DatadogIncidentsPort, type IncidentRequest, type IncidentUpdate } from '@app/datadog';
 import { formatTags, MetricsPort } from '@app/telemetry';
@@ -34,6 +34,8 @@ const REASON_MAX_CHARS = 300;
 const SHUTDOWN_WAIT_MS = 5000;
 /** How often finished rows past retention (LEDGER_RETENTION_DAYS) are deleted. */
 const PURGE_EVERY_MS = 3_600_000;
+/** At most one `incident outbox unavailable` warning this often while the outbox's database is away. */
+const OUTAGE_LOG_INTERVAL_MS = 60_000;
 
 const ERROR_TAGS = Object.fromEntries(
   DELIVERY_ERROR_REASONS.map((reason) => [reason, formatTags({ reason })]),
@@ -83,6 +85,12 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
   private cyclesFinished = 0;
   private readonly rowWaiters = new Map<string, Set<() => void>>();
   private cycleWaiters: { target: number; done: () => void }[] = [];
+  /**
+   * The polls that met an outbox it could not use (a database outage): one warning a minute at most, however often
+   * it polls (every INCIDENTS_DELIVERY_INTERVAL_MS), and one line when a poll gets through again.
+   */
+  private readonly outageLog = new WarningThrottle(OUTAGE_LOG_INTERVAL_MS);
+  private failedPolls = 0;
 
   constructor(
     private readonly store: IncidentOutboxStore,
@@ -224,9 +232,25 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
         if (entries.length === 0) break;
       }
       if (!this.stopped) await this.report(clock());
+      this.outboxAvailable();
     } catch (error) {
-      this.logger.warn(`incident outbox unavailable: ${this.reason(error)}`);
+      this.failedPolls += 1;
+      const suppressed = this.outageLog.admit();
+      if (suppressed !== undefined) {
+        this.logger.warn(
+          `incident outbox unavailable: ${this.reason(error)}; polling on, logged once a minute${heldBack(suppressed)}`,
+        );
+      }
     }
+  }
+
+  /** A poll got through: after an outage, says so once (the polls that failed, the warnings held back). */
+  private outboxAvailable(): void {
+    if (this.failedPolls === 0) return;
+    const failed = this.failedPolls;
+    this.failedPolls = 0;
+    this.outageLog.clear();
+    this.logger.log(`incident outbox available again after ${failed} failed polls`);
   }
 
   private async deliver(entry: OutboxEntry, clock: () => number): Promise<void> {
