@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { UsageLedger, type WindowQuery, type WindowUsage } from '@app/ledger';
 import { InMemoryMetrics } from '@app/telemetry';
 import { testConfig } from '../../../test/support/app-config';
@@ -17,6 +18,42 @@ function countingLedger(reads: WindowQuery[]): UsageLedger {
     },
   });
 }
+
+/** A ledger whose window reads fail while `down.now` is true (a database outage), else answer no rows. */
+function failingLedger(down: { now: boolean }): UsageLedger {
+  const window = (): Promise<WindowUsage[]> =>
+    down.now
+      ? Promise.reject(new Error('The ledger store (PostgreSQL, DATABASE_URL) cannot be used'))
+      : Promise.resolve([]);
+  return { window } as unknown as UsageLedger;
+}
+
+describe('HealthScoreService during a ledger outage', () => {
+  const config = testConfig({ HEALTH_INTERVAL_MS: '0', HEALTH_WINDOW_STEP_MS: '10000' });
+  const T0 = Date.UTC(2026, 11, 6, 12, 0, 0);
+
+  it('warns once, not at every gauge report (HEALTH_INTERVAL_MS), and says once when the ledger is back', async () => {
+    // Every report (5 s by default) that met the outage logged its own warning: 720 lines an hour per replica.
+    const down = { now: true };
+    const health = new HealthScoreService(config, failingLedger(down), new InMemoryMetrics());
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    try {
+      for (let i = 0; i < 10; i++) expect(await health.report(T0 + i * 5000)).toEqual([]);
+      const unavailable = warn.mock.calls.filter(([m]) => String(m).startsWith('health score unavailable'));
+      expect(unavailable).toHaveLength(1);
+      expect(String(unavailable[0]![0])).toContain('ledger store');
+      down.now = false;
+      expect(await health.report(T0 + 60_000)).toHaveLength(2);
+      expect(await health.report(T0 + 65_000)).toHaveLength(2);
+      const back = log.mock.calls.filter(([m]) => String(m).startsWith('health score available again'));
+      expect(back.map(([m]) => String(m))).toEqual(['health score available again after 10 failed reports']);
+    } finally {
+      warn.mockRestore();
+      log.mockRestore();
+    }
+  });
+});
 
 describe('HealthScoreService reads', () => {
   const config = testConfig({ HEALTH_INTERVAL_MS: '0', HEALTH_WINDOW_STEP_MS: '10000' });

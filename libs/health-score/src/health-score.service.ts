@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { heldBack, WarningThrottle } from '@app/common';
 import { AppConfig, HEALTH_COMPONENTS } from '@app/config';
 import { addWindow, ANY, emptyWindow, UsageLedger, type WindowUsage } from '@app/ledger';
 import { formatTags, MetricsPort } from '@app/telemetry';
@@ -19,6 +20,9 @@ export interface HealthReport {
 
 /** The LLM endpoints: the only endpoint tag values the gauges send. */
 const ENDPOINTS = new Set(['qa', 'reason', 'stress', 'chat']);
+
+/** At most one `health score unavailable` warning this often while the ledger cannot be read. */
+const UNAVAILABLE_LOG_INTERVAL_MS = 60_000;
 
 const round2 = (value: number | null): number | null => (value === null ? null : Math.round(value * 100) / 100);
 
@@ -46,6 +50,9 @@ export class HealthScoreService implements OnModuleInit, OnApplicationShutdown {
   private reporting = false;
   /** The last report read per window, by the window's end: shared until the next read is due (see `score`). */
   private readonly latest = new Map<HealthWindowName, { to: number; report: Promise<HealthReport> }>();
+  /** Reports that could not read the ledger (a database outage): one warning a minute, one line when it is back. */
+  private readonly unavailableLog = new WarningThrottle(UNAVAILABLE_LOG_INTERVAL_MS);
+  private failedReports = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -171,9 +178,19 @@ export class HealthScoreService implements OnModuleInit, OnApplicationShutdown {
         this.emit(report);
         reports.push(report);
       }
+      if (this.failedReports > 0) {
+        this.logger.log(`health score available again after ${this.failedReports} failed reports`);
+        this.failedReports = 0;
+        this.unavailableLog.clear();
+      }
       return reports;
     } catch (error) {
-      this.logger.warn(`health score unavailable: ${error instanceof Error ? error.message : String(error)}`);
+      this.failedReports += 1;
+      const suppressed = this.unavailableLog.admit();
+      if (suppressed !== undefined) {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.logger.warn(`health score unavailable: ${reason}; logged once a minute${heldBack(suppressed)}`);
+      }
       return [];
     } finally {
       this.reporting = false;
