@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { Client } from 'pg';
 import { PostgresTestServer } from './support/postgres-server';
 import { ServiceProcess } from './support/service-process';
 
@@ -204,6 +205,52 @@ describe('a database that goes away (built service, PostgreSQL)', () => {
       (n) => n === before + 1,
     );
     expect((await call(service, 'POST', '/incidents/webhook', webhookBody('after-thaw'))).status).toBe(200);
+  }, 120_000);
+
+  it('stopped while a transaction holds a connection: the process lives on, and the records go in once it is back', async () => {
+    // A pool client checked out for a transaction had no 'error' listener (the pool's own covers idle clients only):
+    // the database going away while a ledger flush, a cache put or an incident claim held one emitted 'error' on it,
+    // unhandled, and ended the process (found by the soak judge, PostgreSQL stopped under traffic).
+    const before = await eventually(
+      () => callsInLedger(service),
+      (n) => n >= 0,
+    );
+    const locker = new Client({ connectionString: pg.url });
+    const watcher = new Client({ connectionString: pg.url });
+    for (const client of [locker, watcher]) client.on('error', () => undefined);
+    await locker.connect();
+    await watcher.connect();
+    try {
+      // The next flush's rollup upsert waits on this lock, inside its transaction, on a checked-out client.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE usage_hourly IN EXCLUSIVE MODE');
+      expect((await ask(service, 'while the rollups are locked')).status).toBe(200);
+      await eventually(
+        async () =>
+          Number(
+            (
+              await watcher.query<{ n: string }>(
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%usage_hourly%'",
+              )
+            ).rows[0]!.n,
+          ),
+        (n) => n >= 1,
+      );
+      pg.halt();
+    } finally {
+      await locker.end().catch(() => undefined);
+      await watcher.end().catch(() => undefined);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect((await call(service, 'GET', '/health')).status).toBe(200);
+    expect((await ask(service, 'during the outage')).status).toBe(200);
+
+    pg.resume();
+    const after = await eventually(
+      () => callsInLedger(service),
+      (n) => n >= before + 2,
+    );
+    expect(after).toBe(before + 2);
   }, 120_000);
 });
 

@@ -199,6 +199,31 @@ export async function postgresStore<T>(store: StoreName, work: () => Promise<T>)
   }
 }
 
+/** What `watchPostgresPool` needs of a pg pool (structural: only the stores import `pg`). */
+export interface PostgresPoolEvents {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(
+    event: 'connect',
+    listener: (client: { on(event: 'error', listener: (error: Error) => void): unknown }) => void,
+  ): unknown;
+}
+
+/**
+ * Listens for the connections of `pool` dropping (a database restart, a failover, a crash), so that the event never
+ * ends the process. An idle client's loss is reported by the pool (logged as `idle connection lost` from `owner`,
+ * and the pool replaces it). A client checked out for a query or a transaction gets no listener from the pool: its
+ * loss was an unhandled 'error' event, and the process ended with the database. Each client now has one; the
+ * statement running on it (or the next one) fails with the same error, which the store reports as
+ * DATABASE_UNAVAILABLE, and the pool discards the client when it is released.
+ */
+export function watchPostgresPool(pool: PostgresPoolEvents, owner: string): void {
+  const logger = new Logger(owner);
+  pool.on('error', (error) => logger.warn(`idle connection lost: ${error.message}`));
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
+}
+
 /** What `postgresTransaction` needs of a pg pool client (structural: only the stores import `pg`). */
 export interface PostgresTransactionClient {
   query(statement: string | { text: string }): Promise<unknown>;

@@ -1,6 +1,5 @@
-import { Logger } from '@nestjs/common';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
-import { postgresStore, postgresTransaction } from '@app/common';
+import { postgresStore, postgresTransaction, watchPostgresPool } from '@app/common';
 import { IncidentOutboxStore } from './incident-outbox.port';
 import { markFailedProgram, type Program, recordAlertProgram, recordRecoveryProgram } from './outbox-programs';
 import {
@@ -47,9 +46,8 @@ export class PostgresIncidentOutbox extends IncidentOutboxStore {
   /** The pool is built by the factory (`createIncidentOutboxStore`). */
   constructor(private readonly pool: Pool) {
     super();
-    // An idle client's connection dropping (a database restart) is reported here; the pool replaces the client and
-    // the next query fails or succeeds on its own. Unhandled, the event would end the process.
-    pool.on('error', (error) => new Logger('PostgresIncidentOutbox').warn(`idle connection lost: ${error.message}`));
+    // A connection dropping (a database restart, a failover), idle or checked out, never ends the process.
+    watchPostgresPool(pool, 'PostgresIncidentOutbox');
   }
 
   async init(): Promise<void> {

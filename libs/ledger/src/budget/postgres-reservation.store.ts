@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
+import { watchPostgresPool } from '@app/common';
 import type { UsageLedger } from '../usage-ledger';
 import { MemoryReservationStore } from './memory-reservation.store';
 import { type Admission, type ReservationRequest, ReservationStore } from './reservation-store.port';
@@ -95,9 +96,8 @@ export class PostgresReservationStore extends ReservationStore {
     private readonly settleEveryMs: number,
   ) {
     super();
-    // An idle client's connection dropping (a database restart, a failover) is reported here; the pool replaces
-    // the client. Unhandled, the event would end the process.
-    pool.on('error', (error) => new Logger('PostgresReservationStore').warn(`idle connection lost: ${error.message}`));
+    // A connection dropping (a database restart, a failover), idle or checked out, never ends the process.
+    watchPostgresPool(pool, 'PostgresReservationStore');
   }
 
   async init(): Promise<void> {

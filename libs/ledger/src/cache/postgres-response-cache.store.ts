@@ -1,5 +1,5 @@
-import { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
+import { watchPostgresPool } from '@app/common';
 import {
   RESPONSE_CACHE_MAX_PAYLOAD_CHARS,
   RESPONSE_CACHE_SQL as SQL,
@@ -24,9 +24,7 @@ export class PostgresResponseCacheStore extends ResponseCacheStore {
   /** The pool is built by the module's factory (the only place the `pg` SDK is configured). */
   constructor(private readonly pool: Pool) {
     super();
-    pool.on('error', (error) =>
-      new Logger('PostgresResponseCacheStore').warn(`idle connection lost: ${error.message}`),
-    );
+    watchPostgresPool(pool, 'PostgresResponseCacheStore');
   }
 
   /** Creates the schema once; a failure is forgotten, so the next call tries again. */

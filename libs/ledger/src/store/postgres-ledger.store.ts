@@ -1,6 +1,5 @@
-import { Logger } from '@nestjs/common';
 import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
-import { postgresStore, postgresTransaction } from '@app/common';
+import { postgresStore, postgresTransaction, watchPostgresPool } from '@app/common';
 import { type PrincipalSpend, type PrincipalUsageQuery, rollUpByPrincipal } from '../principal-usage';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
 import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from '../window-usage';
@@ -103,9 +102,8 @@ export class PostgresLedgerStore extends LedgerStore {
     private readonly options: LedgerStoreOptions = {},
   ) {
     super();
-    // An idle client's connection dropping (a database restart, a failover) is reported here; the pool replaces
-    // the client. Unhandled, the event would end the process.
-    pool.on('error', (error) => new Logger('PostgresLedgerStore').warn(`idle connection lost: ${error.message}`));
+    // A connection dropping (a database restart, a failover), idle or checked out, never ends the process.
+    watchPostgresPool(pool, 'PostgresLedgerStore');
   }
 
   async init(): Promise<void> {

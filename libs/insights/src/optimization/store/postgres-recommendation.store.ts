@@ -1,6 +1,5 @@
-import { Logger } from '@nestjs/common';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
-import { postgresStore, postgresTransaction } from '@app/common';
+import { postgresStore, postgresTransaction, watchPostgresPool } from '@app/common';
 import type { Baseline, Recommendation, RecommendationResult } from '../recommendation';
 import {
   implementSql,
@@ -31,11 +30,8 @@ export class PostgresRecommendationStore extends RecommendationStore {
   /** The pool is built by the factory (`createRecommendationStore`). */
   constructor(private readonly pool: Pool) {
     super();
-    // An idle client's connection dropping (a database restart, a failover) is reported here; the pool replaces
-    // the client. Unhandled, the event would end the process.
-    pool.on('error', (error) =>
-      new Logger('PostgresRecommendationStore').warn(`idle connection lost: ${error.message}`),
-    );
+    // A connection dropping (a database restart, a failover), idle or checked out, never ends the process.
+    watchPostgresPool(pool, 'PostgresRecommendationStore');
   }
 
   async init(): Promise<void> {
