@@ -90,6 +90,13 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
    * it polls (every INCIDENTS_DELIVERY_INTERVAL_MS), and one line when a poll gets through again.
    */
   private readonly outageLog = new WarningThrottle(OUTAGE_LOG_INTERVAL_MS);
+  /**
+   * Failed delivery attempts, one warning a minute per reason (unreachable, server, rate_limited, ...): during a
+   * Datadog outage every pending row fails each of its retries the same way, and a line per attempt was a flood
+   * (about 50 lines a second with 700 rows pending). Each row's last error stays in `GET /incidents/status`, and
+   * `incidents.delivery.errors` counts every attempt.
+   */
+  private readonly retryLog = new WarningThrottle(OUTAGE_LOG_INTERVAL_MS);
   private failedPolls = 0;
 
   constructor(
@@ -274,6 +281,8 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
         return;
       }
       this.lastFailure = undefined;
+      // Datadog answers again: the next failure is news, logged at once.
+      this.retryLog.reset();
       if (await this.store.markDelivered(entry.id, this.workerId, ref, clock())) {
         this.metrics.increment(INCIDENT_METRICS.delivered.name, 1, KIND_TAGS[entry.kind]);
         this.logger.log(
@@ -443,8 +452,14 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
     await this.store.markRetry(entry.id, this.workerId, reason, now + delay, now);
     this.metrics.increment(INCIDENT_METRICS.deliveryErrors.name, 1, ERROR_TAGS[error.reason]);
     const line = `outbox ${entry.id} (${entry.kind}) not delivered, attempt ${attempts}, next in ${delay} ms: ${reason}`;
-    if (error.reason === 'unconfigured') this.logger.debug(line);
-    else this.logger.warn(line);
+    if (error.reason === 'unconfigured') {
+      this.logger.debug(line);
+      return;
+    }
+    const suppressed = this.retryLog.admit(error.reason);
+    if (suppressed !== undefined) {
+      this.logger.warn(`${line}; logged once a minute per reason${heldBack(suppressed)}`);
+    }
   }
 
   private async fail(entry: OutboxEntry, error: ClassifiedError, now: number): Promise<void> {
