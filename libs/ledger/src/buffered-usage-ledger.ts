@@ -16,6 +16,7 @@ import type { LedgerStore } from './store/ledger-store.port';
 import { type LedgerStatus, UsageLedger } from './usage-ledger';
 import type { PrincipalSpend, PrincipalUsageQuery } from './principal-usage';
 import { emptyHourly, type HourlyQuery, type HourlyUsage, type UsageRecord } from './usage-record';
+import { type ImportableRows, withoutRecordedHours } from './import/recorded-hours';
 import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from './window-usage';
 
 export interface BufferedLedgerOptions {
@@ -304,8 +305,14 @@ export class BufferedUsageLedger extends UsageLedger {
     return (await this.store.costBetween(hourStart(from), to)) + pending;
   }
 
-  importHourly(rows: readonly HourlyUsage[]): Promise<void> {
-    return this.store.putHourly(rows);
+  async importHourly(rows: readonly HourlyUsage[]): Promise<ImportableRows> {
+    const importable = await withoutRecordedHours(
+      rows,
+      async (from, to) =>
+        (await this.store.countRecords(from, to)) + this.buffer.filter((r) => r.ts >= from && r.ts < to).length,
+    );
+    if (importable.rows.length > 0) await this.store.putHourly(importable.rows);
+    return importable;
   }
 
   status(): LedgerStatus {

@@ -1,3 +1,4 @@
+import type { ImportableRows } from './import/recorded-hours';
 import type { PrincipalSpend, PrincipalUsageQuery } from './principal-usage';
 import type { HourlyQuery, HourlyUsage, UsageRecord } from './usage-record';
 import type { LedgerStoreKind } from './store/ledger-store.port';
@@ -50,7 +51,11 @@ export abstract class UsageLedger {
    * writes with PostgreSQL) plus this instance's records since. Used on the request path by budgets.
    */
   abstract spendToday(now?: number): number;
-  /** Stores imported hourly rows (CSV/JSONL files, Datadog); re-importing the same hours replaces them. */
-  abstract importHourly(rows: readonly HourlyUsage[]): Promise<void>;
+  /**
+   * Stores imported hourly rows (CSV/JSONL files, Datadog); re-importing the same hours replaces them. The rows of
+   * hours in which this ledger recorded calls itself (written or still buffered) are left out, and named: their usage
+   * is already counted (`withoutRecordedHours`).
+   */
+  abstract importHourly(rows: readonly HourlyUsage[]): Promise<ImportableRows>;
   abstract status(): LedgerStatus;
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { BasicTextRedactor, HOUR_MS } from '@app/common';
 import { InMemoryMetrics } from '@app/telemetry';
 import { testConfig } from '../../../../test/support/app-config';
+import { usageRecord } from '../../../../test/support/ledger-store-contract';
 import { BufferedUsageLedger } from '../buffered-usage-ledger';
 import { SqliteLedgerStore } from '../store/sqlite-ledger.store';
 import { createDatadogApi } from '@app/datadog';
@@ -247,8 +248,33 @@ describe('Datadog usage import (real @datadog/datadog-api-client against a loopb
       ledger,
       new DatadogUsageMetricsSource(createDatadogApi(testConfig({})), testConfig({})),
     ).importFile(file);
-    expect(summary).toMatchObject({ rows: 1, costUsd: 3, from: '2026-11-01T00:00:00.000Z' });
+    expect(summary).toMatchObject({ rows: 1, costUsd: 3, from: '2026-11-01T00:00:00.000Z', skippedHours: [] });
     expect(await ledger.spendBetween(H0, H0 + HOUR_MS)).toBe(3);
+    await ledger.stop();
+  });
+
+  it('leaves out, and names, the hours in which the ledger recorded calls itself, written or still buffered', async () => {
+    const file = join(dir, 'usage-recorded.csv');
+    const hours = [H0 + 5 * HOUR_MS, H0 + 6 * HOUR_MS, H0 + 7 * HOUR_MS].map((h) => new Date(h).toISOString());
+    writeFileSync(file, `hour,cost_usd,requests\n${hours.map((h) => `${h},10,100`).join('\n')}\n`);
+    const store = new SqliteLedgerStore(':memory:');
+    const ledger = new BufferedUsageLedger(store, new InMemoryMetrics(), new BasicTextRedactor(), {
+      flushMs: 60_000,
+      retentionDays: 3650,
+      storePreview: false,
+    });
+    await ledger.start();
+    // A call of the service's own in the first hour, written; another in the second, still in the buffer.
+    ledger.record(usageRecord({ ts: H0 + 5 * HOUR_MS + 60_000, costUsd: 0.25 }));
+    await ledger.flush();
+    ledger.record(usageRecord({ ts: H0 + 6 * HOUR_MS + 60_000, costUsd: 0.5 }));
+    const summary = await new UsageImportService(
+      ledger,
+      new DatadogUsageMetricsSource(createDatadogApi(testConfig({})), testConfig({})),
+    ).importFile(file);
+    expect(summary).toMatchObject({ rows: 1, costUsd: 10, from: hours[2], skippedHours: [hours[0], hours[1]] });
+    // The recorded hours keep their own usage, not doubled; the third hour is imported.
+    expect(await ledger.spendBetween(H0 + 5 * HOUR_MS, H0 + 8 * HOUR_MS)).toBeCloseTo(10.75, 9);
     await ledger.stop();
   });
 });
