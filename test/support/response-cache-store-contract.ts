@@ -83,6 +83,22 @@ export function responseCacheStoreContract(name: string, harness: () => Response
       expect(await store.get(shortLived.key, base + 20_050)).toBeUndefined();
     });
 
+    it('purges the expired entries alone, and says how many', async () => {
+      const store = await open();
+      const base = T0 + 5_000_000;
+      const expired = [entry(base, 100), entry(base + 1, 100)];
+      const fresh = entry(base + 2, 3_600_000);
+      for (const e of [...expired, fresh]) await store.put(e, 1000, base);
+      const before = await store.size();
+      expect(await store.purgeExpired(base + 1_000)).toBeGreaterThanOrEqual(2);
+      expect(await store.size()).toBeLessThanOrEqual(before - 2);
+      expect(await store.get(fresh.key, base + 1_000)).toBeDefined();
+      expect(await store.purgeExpired(base + 1_000)).toBe(0);
+      // Leaves no entry newer than the next tests' (the suite shares one database and evicts the oldest).
+      expect(await store.purgeExpired(fresh.expiresAt)).toBeGreaterThanOrEqual(1);
+      expect(await store.get(fresh.key, base + 1_000)).toBeUndefined();
+    });
+
     it('holds the bound with concurrent writers (two instances, many puts at once)', async () => {
       const a = await open();
       const b = await open();

@@ -76,6 +76,11 @@ export class PostgresResponseCacheStore extends ResponseCacheStore {
     }
   }
 
+  async purgeExpired(now: number): Promise<number> {
+    await this.init();
+    return (await this.pool.query(SQL.deleteExpired(p), [now])).rowCount ?? 0;
+  }
+
   async size(): Promise<number> {
     await this.init();
     const { rows } = await this.pool.query<{ n: string }>(SQL.count);

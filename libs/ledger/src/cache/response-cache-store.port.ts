@@ -39,6 +39,8 @@ export abstract class ResponseCacheStore {
    * remain. A payload over RESPONSE_CACHE_MAX_PAYLOAD_CHARS is refused (returns false, stores nothing).
    */
   abstract put(entry: ResponseCacheEntry, maxEntries: number, now: number): Promise<boolean>;
+  /** Deletes the entries expired by `now`; returns how many. */
+  abstract purgeExpired(now: number): Promise<number>;
   /** Entries stored (expired ones not yet deleted included). */
   abstract size(): Promise<number>;
   abstract close(): Promise<void>;
@@ -55,6 +57,9 @@ export class OffResponseCacheStore extends ResponseCacheStore {
   }
   put(): Promise<boolean> {
     return Promise.resolve(false);
+  }
+  purgeExpired(): Promise<number> {
+    return Promise.resolve(0);
   }
   size(): Promise<number> {
     return Promise.resolve(0);

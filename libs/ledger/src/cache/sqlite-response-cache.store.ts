@@ -33,7 +33,12 @@ export class SqliteResponseCacheStore extends ResponseCacheStore {
    * lookup or a put (a miss, an answer not kept), never a stalled event loop.
    */
   private open(): DatabaseSync {
-    this.db ??= openSqliteFile(this.file, { busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS, schema: SQL.schema });
+    if (!this.db) {
+      const db = openSqliteFile(this.file, { busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS, schema: SQL.schema });
+      // A deleted (expired, evicted) answer is overwritten in the file, not left in its free pages until reused.
+      db.exec('PRAGMA secure_delete = ON');
+      this.db = db;
+    }
     return this.db;
   }
 
@@ -57,6 +62,10 @@ export class SqliteResponseCacheStore extends ResponseCacheStore {
       });
       return true;
     });
+  }
+
+  purgeExpired(now: number): Promise<number> {
+    return settle(() => Number(this.open().prepare(SQL.deleteExpired(q)).run(now).changes));
   }
 
   size(): Promise<number> {

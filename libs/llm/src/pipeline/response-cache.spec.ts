@@ -65,6 +65,18 @@ describe('ResponseCache in the LLM pipeline (CACHE_MODE=exact)', () => {
     );
   });
 
+  it('deletes expired answers without traffic: nothing stays stored past CACHE_TTL_S for long', async () => {
+    const provider = new ScriptedProvider().script(MODEL, { ok: 'Paris.', usage: USAGE });
+    const pipeline = await build({ ...CACHE, CACHE_TTL_S: '1' }, provider);
+    await answered(pipeline.service.complete(input()));
+    await settled();
+    expect(await pipeline.cacheStore.size()).toBe(1);
+    // No other call, hence no put: the sweep (every CACHE_TTL_S here) deletes it once it expired.
+    const until = Date.now() + 15_000;
+    while ((await pipeline.cacheStore.size()) > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    expect(await pipeline.cacheStore.size()).toBe(0);
+  });
+
   it('serves a hit without the budget: neither checked against a spent enforced budget nor reserved', async () => {
     const provider = new ScriptedProvider().script(
       MODEL,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { heldBack, WarningThrottle } from '@app/common';
 import { AppConfig, type RouteConstraints } from '@app/config';
 import { ResponseCacheStore } from '@app/ledger';
@@ -16,6 +16,8 @@ export const CACHE_MAX_ANSWER_CHARS = 32_000;
 
 /** At most one warning a minute about a failing cache. */
 const WARN_EVERY_MS = 60_000;
+/** Expired entries are deleted at least this often (and at most every second), with or without traffic. */
+export const CACHE_PURGE_MAX_MS = 60_000;
 
 /** Bumped when the key's inputs or the payload change: older entries are simply never hit again. */
 const KEY_VERSION = 2;
@@ -74,13 +76,15 @@ export function normaliseText(text: string): string {
  * tools; its key is a sha256 of the provider, endpoint, model chain, output limit, normalised prompt and document,
  * the configured temperature, a chat call's conversation and settings, and (CACHE_SCOPE=key, the default) the API
  * key the call was made with, so that one key's answers are never served to another. The cache never fails a call: an error is
- * a miss (and a warning at most once a minute).
+ * a miss (and a warning at most once a minute). Expired entries are deleted by each put and by a sweep every
+ * `CACHE_PURGE_MAX_MS` at most (or CACHE_TTL_S, when shorter), so an answer is not kept past its TTL when traffic stops.
  */
 @Injectable()
-export class ResponseCache {
+export class ResponseCache implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('ResponseCache');
   readonly enabled: boolean;
   private readonly warnings = new WarningThrottle(WARN_EVERY_MS);
+  private purgeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: AppConfig,
@@ -89,6 +93,28 @@ export class ResponseCache {
     private readonly provider: LlmProvider,
   ) {
     this.enabled = config.cache.mode === 'exact';
+  }
+
+  onModuleInit(): void {
+    if (!this.enabled) return;
+    const every = Math.min(CACHE_PURGE_MAX_MS, Math.max(1_000, this.config.cache.ttlS * 1000));
+    this.purgeTimer = setInterval(() => void this.purgeExpired(), every);
+    this.purgeTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.purgeTimer);
+    this.purgeTimer = undefined;
+  }
+
+  /** Deletes the expired entries (the sweep); returns how many, 0 on a failure (a warning at most once a minute). */
+  async purgeExpired(): Promise<number> {
+    try {
+      return await this.entries.purgeExpired(this.now());
+    } catch (error) {
+      this.warn('purge of expired entries', error);
+      return 0;
+    }
   }
 
   /** The clock, epoch ms (a seam for tests). */
