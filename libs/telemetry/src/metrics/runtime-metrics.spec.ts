@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { testConfig } from '../../../../test/support/app-config';
 import { withEveryFileDescriptorTaken } from '../../../../test/support/file-descriptors';
 import { InMemoryMetrics } from './in-memory-metrics';
@@ -11,8 +12,15 @@ describe('RuntimeMetrics', () => {
   it('reports the heap without RSS, and does not throw, when every file descriptor is taken', () => {
     const metrics = new InMemoryMetrics();
     const runtime = new RuntimeMetrics(testConfig({ RUNTIME_METRICS_INTERVAL_MS: '600000' }), metrics);
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const { exhausted } = withEveryFileDescriptorTaken(() => runtime.report());
     expect(exhausted).toBe(true);
+    // Said once, naming the cause and the setting: nothing else reports it.
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toMatch(/file descriptors exhausted \(EMFILE\).*ulimit -n/);
+    withEveryFileDescriptorTaken(() => runtime.report());
+    expect(warn).toHaveBeenCalledTimes(1);
+    warn.mockRestore();
     expect(metrics.named('runtime.memory.heap_used_bytes')[0]!.value).toBeGreaterThan(1e6);
     expect(metrics.named('runtime.memory.rss_bytes')).toHaveLength(0);
     runtime.report();

@@ -7,7 +7,8 @@ import {
   PerformanceObserver,
 } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
-import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { heldBack, WarningThrottle } from '@app/common';
 import { AppConfig } from '@app/config';
 import { METRICS, TAG } from './metric-catalog';
 import { formatTags, MetricsPort } from './metrics.port';
@@ -33,6 +34,9 @@ export class RuntimeMetrics implements OnModuleInit, OnApplicationShutdown {
   private lastElu?: EventLoopUtilization;
   private readonly gcMs = new Map<string, number>();
   private readonly gcTags = new Map<string, string[]>();
+  private readonly logger = new Logger('RuntimeMetrics');
+  /** File descriptors running out is said at most once a minute. */
+  private readonly fdWarnings = new WarningThrottle(60_000);
 
   constructor(
     private readonly config: AppConfig,
@@ -82,6 +86,7 @@ export class RuntimeMetrics implements OnModuleInit, OnApplicationShutdown {
       this.delay.reset();
     }
     const memory = memoryUsage();
+    if (memory.error) this.descriptorsExhausted(memory.error);
     m.gauge(METRICS.heapUsed.name, memory.heapUsed);
     if (memory.rss !== undefined) m.gauge(METRICS.rss.name, memory.rss);
     for (const [kind, ms] of this.gcMs) {
@@ -94,17 +99,35 @@ export class RuntimeMetrics implements OnModuleInit, OnApplicationShutdown {
     }
     this.gcMs.clear();
   }
+
+  /**
+   * RSS could not be read: with EMFILE or ENFILE every file descriptor is taken (a flood of connections), which
+   * nothing else says: new connections are accepted and closed at once, and calls cannot open upstream sockets.
+   */
+  private descriptorsExhausted(error: NodeJS.ErrnoException): void {
+    const suppressed = this.fdWarnings.admit();
+    if (suppressed === undefined) return;
+    const exhausted = error.code === 'EMFILE' || error.code === 'ENFILE';
+    this.logger.warn(
+      exhausted
+        ? `file descriptors exhausted (${error.code}): new connections are closed at once and upstream calls cannot ` +
+            `connect until connections close; raise the limit (ulimit -n, LimitNOFILE) or add replicas ` +
+            `(docs/operations.md, "Connections"); next warning in a minute at the earliest` +
+            heldBack(suppressed)
+        : `RSS could not be read (${error.code ?? error.message}); the gauge is skipped` + heldBack(suppressed),
+    );
+  }
 }
 
 /**
  * The heap in use, and RSS when it can be read: `process.memoryUsage()` reads RSS from /proc/self, a file, and throws
  * EMFILE when every file descriptor is taken (a flood of connections); thrown in this timer, it ended the process.
  */
-function memoryUsage(): { heapUsed: number; rss?: number } {
+function memoryUsage(): { heapUsed: number; rss?: number; error?: NodeJS.ErrnoException } {
   try {
     return process.memoryUsage();
-  } catch {
-    return { heapUsed: getHeapStatistics().used_heap_size };
+  } catch (error) {
+    return { heapUsed: getHeapStatistics().used_heap_size, error: error as NodeJS.ErrnoException };
   }
 }
 
