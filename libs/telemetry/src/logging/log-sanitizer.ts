@@ -8,6 +8,8 @@ import { sanitizeForLog, TextRedactor, truncate } from '@app/common';
  * past this window: what is cut is never written.
  */
 export const REDACTION_MARGIN_CHARS = 256;
+/** How far the window may grow (doubling) when redaction shortens it: 64 times, 29,184 characters by default. */
+const MAX_WINDOW_FACTOR = 64;
 /** Recent results kept, so the same prompt or answer going to the span and the log line is redacted once. */
 const MEMO_SIZE = 64;
 
@@ -46,15 +48,29 @@ export class LogSanitizer {
     return sanitizeForLog(value, { maxChars: this.maxChars, text: this.textFn });
   }
 
+  /**
+   * Redacts a window of the text's head and keeps what is safe to write of it. The last REDACTION_MARGIN_CHARS of
+   * the redacted window are never written while text is left unread: an item cut by the window's end (half a JWT,
+   * the start of a card number) is not recognised, and is written as it is. Redaction shortens the window (a
+   * 300-character token becomes `[REDACTED:SECRET]`), so the window doubles until its redacted text reaches past
+   * maxChars by the margin, or up to MAX_WINDOW_FACTOR times; past that, fewer than maxChars are written.
+   */
   private redactHead(value: string, maxChars: number): string {
-    const window = maxChars + REDACTION_MARGIN_CHARS;
-    if (value.length <= window) return truncate(this.redactor.redact(value), maxChars);
-    const head = this.redactor.redact(value.slice(0, window));
-    const unread = value.length - window;
-    if (head.length <= maxChars) return `${head}…[+${unread} chars]`;
-    let end = maxChars;
-    const code = head.charCodeAt(end - 1);
-    if (code >= 0xd800 && code <= 0xdbff) end -= 1; // never split a surrogate pair
-    return `${head.slice(0, end)}…[+${head.length - end + unread} chars]`;
+    const first = maxChars + REDACTION_MARGIN_CHARS;
+    for (let window = first; ; window *= 2) {
+      if (value.length <= window) return truncate(this.redactor.redact(value), maxChars);
+      const end = pairSafeEnd(value, window);
+      const head = this.redactor.redact(value.slice(0, end));
+      const safe = head.length - REDACTION_MARGIN_CHARS;
+      if (safe < maxChars && window < first * MAX_WINDOW_FACTOR) continue;
+      const keep = pairSafeEnd(head, Math.max(0, Math.min(maxChars, safe)));
+      return `${head.slice(0, keep)}…[+${head.length - keep + value.length - end} chars]`;
+    }
   }
+}
+
+/** `end`, or one less when the character before it is the first half of a surrogate pair: a cut never splits a pair. */
+function pairSafeEnd(text: string, end: number): number {
+  const code = text.charCodeAt(end - 1);
+  return code >= 0xd800 && code <= 0xdbff ? end - 1 : end;
 }
