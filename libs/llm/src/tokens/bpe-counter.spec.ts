@@ -62,4 +62,21 @@ describe('BpeCounter (cl100k_base)', () => {
       reference.encode('The quick brown fox jumps over the lazy dog.').length,
     );
   });
+
+  it('estimates a long text from all of its parts, not from its head', () => {
+    // English instructions, then a Chinese document: the head alone (4 characters a token) put the first text's
+    // 38,000 tokens at 11,000 (a /v1 call of 111,000 at 21,000), and the call's cost and budget reservation with them.
+    const estimator = new TokenEstimator();
+    const english = 'Please summarise the following document carefully, keeping the key points and the numbers. ';
+    const chinese = '机器学习是人工智能的一个分支，它使计算机能够在没有明确编程的情况下从数据中学习。';
+    const emoji = 'status 🚀 ok 👩‍👩‍👧 done 🎉 ';
+    for (const text of [
+      `${english.repeat(220)}\n${chinese.repeat(800)}`,
+      `${chinese.repeat(150)}\n${english.repeat(300)}`,
+      `${english.repeat(100)}${emoji.repeat(1000)}${english.repeat(100)}`,
+    ]) {
+      const exact = reference.encode(text).length;
+      expect(Math.abs(estimator.count(text) - exact) / exact).toBeLessThan(0.05);
+    }
+  });
 });
