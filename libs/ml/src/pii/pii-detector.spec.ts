@@ -45,6 +45,44 @@ describe('PiiDetector', () => {
     });
   });
 
+  describe('text as typed, not as encoded (zero-width characters, non-breaking spaces, full-width forms)', () => {
+    const detector = new PiiDetector();
+    it('finds an e-mail, a card or a key split by zero-width characters or soft hyphens, and redacts it whole', () => {
+      expect(detector.redact('mail jane\u200b.doe@exam\u200bple.com please')).toBe('mail [REDACTED:EMAIL] please');
+      expect(detector.redact('card 4111\u200b1111\u200b1111\u200b1111 please')).toBe(
+        'card [REDACTED:CREDIT_CARD] please',
+      );
+      expect(detector.redact('card 4111\u00ad1111\u00ad1111\u00ad1111 please')).toBe(
+        'card [REDACTED:CREDIT_CARD] please',
+      );
+      expect(detector.redact('key sk-live-\u2060Zq8xLm2Np5Rt7Vw9Bc3Df5Gh ok')).toBe('key [REDACTED:SECRET] ok');
+    });
+    it('finds numbers grouped with non-breaking or narrow spaces (French typography, pasted web pages)', () => {
+      expect(detector.redact('phone +44\u00a07700\u00a0900123 thanks')).toBe('phone [REDACTED:PHONE] thanks');
+      expect(detector.redact('tél. 01\u202f23\u202f45\u202f67\u202f89 merci')).toBe('tél. [REDACTED:PHONE] merci');
+      expect(detector.types('carte 4111\u00a01111\u00a01111\u00a01111')).toEqual(['credit_card']);
+    });
+    it('finds full-width e-mails, cards and IBANs, with offsets right after emoji and CJK text', () => {
+      expect(detector.redact('👩‍👩‍👧‍👦 連絡先：ｊａｎｅ．ｄｏｅ＠ｅｘａｍｐｌｅ．ｃｏｍ までお願いします')).toBe(
+        '👩‍👩‍👧‍👦 連絡先：[REDACTED:EMAIL] までお願いします',
+      );
+      expect(detector.redact('カード ４１１１ １１１１ １１１１ １１１１ です')).toBe(
+        'カード [REDACTED:CREDIT_CARD] です',
+      );
+      expect(detector.types('ＩＢＡＮ ＤＥ８９ ３７０４ ００４４ ０５３２ ０１３０ ００')).toEqual(['iban']);
+    });
+    it('near misses: full-width prices, dates and counts, and a zero-width space between words, stay as they are', () => {
+      for (const text of [
+        '価格は１２３４円です',
+        '２０２４年１２月７日',
+        '注文番号 ４１１１ １１１１ １１１１ １１１２',
+        'first\u200bsecond third',
+        '\ufeffhello world',
+      ])
+        expect(detector.redact(text)).toBe(text);
+    });
+  });
+
   describe('payment cards', () => {
     it('finds Luhn-valid cards with known issuer prefixes, with or without separators', () => {
       expect(typesIn('card 4111 1111 1111 1111 exp 12/29')).toEqual(['credit_card']);

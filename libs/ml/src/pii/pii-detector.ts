@@ -419,6 +419,54 @@ const RULES: readonly Rule[] = [
   },
 ];
 
+/** Characters that hide personal data from the rules without changing what a reader sees or types. */
+const FOLDED = /[\u00a0\u00ad\u061c\u180e\u2000-\u200f\u202a-\u202f\u205f-\u2064\u3000\ufeff\uff01-\uff5e]/g;
+/** Of those, the ones left out: zero-width characters, the soft hyphen, bidi controls, word joiners, the BOM. */
+const INVISIBLE = /^[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]$/;
+
+interface FoldedText {
+  text: string;
+  /** For each code unit of `text`, where its character starts in the original. */
+  from: Int32Array;
+  /** For each code unit of `text`, where its character ends in the original. */
+  to: Int32Array;
+}
+
+/**
+ * The text as the rules should read it (see `PiiDetector.detect`), with the way back to the original offsets; null
+ * when nothing needs folding (most text: one regular-expression test). Linear.
+ */
+function foldForDetection(text: string): FoldedText | null {
+  FOLDED.lastIndex = 0;
+  if (!FOLDED.test(text)) return null;
+  const from = new Int32Array(text.length);
+  const to = new Int32Array(text.length);
+  const parts: string[] = [];
+  let j = 0;
+  let at = 0;
+  const keep = (end: number): void => {
+    parts.push(text.slice(at, end));
+    for (let i = at; i < end; i += 1, j += 1) {
+      from[j] = i;
+      to[j] = i + 1;
+    }
+  };
+  FOLDED.lastIndex = 0;
+  for (let m = FOLDED.exec(text); m !== null; m = FOLDED.exec(text)) {
+    keep(m.index);
+    at = m.index + 1;
+    const c = m[0];
+    if (INVISIBLE.test(c)) continue;
+    const code = c.charCodeAt(0);
+    parts.push(code >= 0xff01 ? String.fromCharCode(code - 0xfee0) : ' ');
+    from[j] = m.index;
+    to[j] = m.index + 1;
+    j += 1;
+  }
+  keep(text.length);
+  return { text: parts.join(''), from: from.subarray(0, j), to: to.subarray(0, j) };
+}
+
 /**
  * Finds personal data and secrets in text: e-mails, phone numbers, payment cards (Luhn and issuer prefix),
  * IBANs (country length and mod-97), national ids (US SSN issuance rules, Canadian SIN Luhn, Spanish
@@ -427,8 +475,24 @@ const RULES: readonly Rule[] = [
  */
 @Injectable()
 export class PiiDetector {
+  /**
+   * Findings in `text`, read as typed rather than as encoded: invisible characters (zero-width, soft hyphen, bidi
+   * controls, BOM) are left out, non-breaking and other typographic spaces read as spaces, and full-width ASCII
+   * forms (`４１１１`, `＠`) as ASCII. Offsets are the original text's, a finding covering the invisible characters
+   * inside it.
+   */
   detect(text: string): PiiFinding[] {
     if (!text) return [];
+    const folded = foldForDetection(text);
+    if (folded === null) return this.detectIn(text);
+    return this.detectIn(folded.text).map((f) => ({
+      type: f.type,
+      start: folded.from[f.start]!,
+      end: folded.to[f.end - 1]!,
+    }));
+  }
+
+  private detectIn(text: string): PiiFinding[] {
     const candidates: Array<PiiFinding & { rank: number }> = [];
     RULES.forEach((rule, rank) => {
       if (rule.needs && !rule.needs.test(text)) return;
