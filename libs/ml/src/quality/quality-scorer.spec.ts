@@ -51,6 +51,45 @@ describe('QualityScorer', () => {
     }
   });
 
+  it('never scores an answer in another script as empty: Chinese, Japanese, Korean, Russian, Arabic', () => {
+    // Only [a-z0-9] made tokens: each of these correct answers had none, so it was `empty`, a failure to answer
+    // (0.19, bad), counted in llm.failure_to_answer.count and the health score.
+    const pairs: Array<[string, string]> = [
+      ['什么是机器学习？', '机器学习是人工智能的一个分支，它使计算机能够从数据中学习，而无需明确编程。'],
+      [
+        '機械学習とは何ですか？',
+        '機械学習は人工知能の一分野で、コンピュータがデータから学習できるようにする技術です。',
+      ],
+      ['머신러닝이란 무엇인가요?', '머신러닝은 컴퓨터가 데이터로부터 학습할 수 있게 하는 인공지능의 한 분야입니다.'],
+      [
+        'Что такое машинное обучение?',
+        'Машинное обучение — это раздел искусственного интеллекта, который учится на данных.',
+      ],
+      ['ما هو التعلم الآلي؟', 'التعلم الآلي هو فرع من الذكاء الاصطناعي يتيح للحواسيب التعلم من البيانات.'],
+    ];
+    for (const [question, answer] of pairs) {
+      const report = scorer.score({ endpoint: 'qa', question, answer, finishReason: 'stop', safetyBlocked: false });
+      expect({ question, reasons: report.reasons, failed: report.failureToAnswer }).toEqual({
+        question,
+        reasons: expect.not.arrayContaining(['empty']) as unknown,
+        failed: false,
+      });
+      expect(report.overall).toBeGreaterThan(0.2);
+    }
+    // The Chinese answer shares the question's words (机器学习): relevant, not off topic.
+    const zh = scorer.score({
+      endpoint: 'qa',
+      question: pairs[0]![0],
+      answer: pairs[0]![1],
+      finishReason: 'stop',
+      safetyBlocked: false,
+    });
+    expect(zh.relevance).toBeGreaterThan(0.5);
+    expect(zh.label).toBe('good');
+    // Punctuation alone is still empty.
+    expect(scorer.score(qa('。！？…')).reasons).toContain('empty');
+  });
+
   it("gives /reason answers a meaningful similarity (never the origin's constant 0)", () => {
     const report = scorer.score({
       endpoint: 'reason',

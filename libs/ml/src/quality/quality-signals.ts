@@ -164,7 +164,7 @@ export interface QualitySignals {
 }
 
 /** A text has a token (see `tokenize`) when its lower-cased form has one of these. */
-const WORD_CHAR = /[a-z0-9]/;
+const WORD_CHAR = /[\p{L}\p{N}]/u;
 
 /** Sentences (and list items, one per line, without their markers). */
 function sentences(text: string, max: number): string[] {
