@@ -310,6 +310,43 @@ describe('hostile input: never a 5xx, and a body refused for its shape costs no 
     expect(pair.status).toBe(200);
   });
 
+  it('quotes a bad key or value of emoji in its error without cutting an emoji in half (no lone surrogate)', async () => {
+    // The quote was cut at a fixed count of UTF-16 code units: after an odd prefix, in the middle of an emoji, so
+    // the body carried `\ud83d` alone (U+FFFD for most clients; Rust's serde_json refuses the whole body).
+    const emoji = (n: number): string => `a${'😀'.repeat(n)}`;
+    const bodies: [string, unknown][] = [
+      ['/reason', { prompt: 'hi', [emoji(100)]: 1 }],
+      ['/qa', { question: 'hi', [emoji(100)]: 1 }],
+      ['/v1/chat/completions', { model: emoji(200), messages: [{ role: 'user', content: 'hi' }] }],
+      [
+        '/v1/chat/completions',
+        { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }], [emoji(100)]: 1 },
+      ],
+      [
+        '/v1/chat/completions',
+        { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi', [emoji(100)]: 1 }] },
+      ],
+      [
+        '/v1/chat/completions',
+        { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }], metadata: { [emoji(40)]: 'x' } },
+      ],
+      [
+        '/v1/chat/completions',
+        { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: [{ type: emoji(40) }] }] },
+      ],
+    ];
+    for (const [path, body] of bodies) {
+      const answer = await postRaw(`${service.url}${path}`, JSON.stringify(body));
+      expect(answer.status).toBeGreaterThanOrEqual(400);
+      expect(answer.status).toBeLessThan(500);
+      expect(answer.text).toContain('😀');
+      expect({ path, lone: /\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])/i.exec(answer.text)?.[0] }).toEqual({
+        path,
+        lone: undefined,
+      });
+    }
+  });
+
   it('answers invalid UTF-8, lone surrogates and malformed escapes in query strings with a 4xx, never a 5xx', async () => {
     const values = ['%FF', '%C3%28', '%ED%A0%80', '%uD800', '%', '%zz', '%00', '%F0%9F%98', 'x'.repeat(8000)];
     for (const value of values) {

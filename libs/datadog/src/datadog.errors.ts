@@ -1,4 +1,4 @@
-import { scrubKnownSecrets } from '@app/common';
+import { headOf, scrubKnownSecrets } from '@app/common';
 
 /** The longest message kept from a failure (Datadog's error lists, an SDK's message with the whole answer). */
 const MAX_MESSAGE_CHARS = 500;
@@ -23,7 +23,7 @@ export class DatadogApiError extends Error {
     // sent (DD_API_KEY, DD_APP_KEY); the message reaches problem+json details, spans and logs.
     const scrubbed = scrubKnownSecrets(message);
     super(
-      `Datadog ${operation}: ${scrubbed.length > MAX_MESSAGE_CHARS ? `${scrubbed.slice(0, MAX_MESSAGE_CHARS)}…` : scrubbed}`,
+      `Datadog ${operation}: ${scrubbed.length > MAX_MESSAGE_CHARS ? `${headOf(scrubbed, MAX_MESSAGE_CHARS)}…` : scrubbed}`,
       options,
     );
     this.name = 'DatadogApiError';

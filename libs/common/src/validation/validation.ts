@@ -1,6 +1,7 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
 import { RequestValidationError, type FieldProblem } from '../errors/domain-error';
+import { headOf } from '../text/truncate';
 
 /** The most unknown fields named one by one in a refusal; the rest are counted. */
 const MAX_UNKNOWN_LISTED = 20;
@@ -119,7 +120,7 @@ function knownFields(metatype: ArgumentMetadata['metatype']): ReadonlySet<string
 /** `property x should not exist` for each unknown field (at most MAX_UNKNOWN_LISTED named, then how many more). */
 export function unknownFieldProblems(unknown: string[], where: 'body' | 'query'): FieldProblem[] {
   const problems = unknown.slice(0, MAX_UNKNOWN_LISTED).map((key) => {
-    const field = key.length > MAX_FIELD_NAME_CHARS ? `${key.slice(0, MAX_FIELD_NAME_CHARS)}…` : key;
+    const field = key.length > MAX_FIELD_NAME_CHARS ? `${headOf(key, MAX_FIELD_NAME_CHARS)}…` : key;
     return { field, reason: `property ${field} should not exist` };
   });
   const more = unknown.length - problems.length;

@@ -1,3 +1,4 @@
+import { headOf } from '@app/common';
 import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 
@@ -20,7 +21,7 @@ function datadogText(max: number, atComma = false) {
   return Transform(({ value }: { value: unknown }) => {
     const kept = unsetToUndefined({ value });
     if (typeof kept !== 'string' || kept.length <= max) return kept;
-    const cut = kept.slice(0, max);
+    const cut = headOf(kept, max);
     // A list is cut after its last whole item, so that no half tag (`runbook:llm-err`) is taken for a tag.
     const comma = atComma ? cut.lastIndexOf(',') : -1;
     return comma > 0 ? cut.slice(0, comma) : cut;

@@ -1,4 +1,4 @@
-import { UpstreamConnectionError, UpstreamResponseTooLargeError } from '@app/common';
+import { headOf, UpstreamConnectionError, UpstreamResponseTooLargeError } from '@app/common';
 import type { LlmProviderName } from '@app/config';
 import type { IncomingHttpHeaders } from 'node:http';
 import { type LlmErrorKind, LlmProviderError, type LlmProviderErrorDetails } from '../ports/llm-provider.port';
@@ -105,7 +105,7 @@ export function upstreamMessage(body: string): string {
     if (/^\s*<(!doctype|html|head|body)\b/i.test(body)) message = htmlText(body);
   }
   message = message.replace(/\s+/g, ' ').trim();
-  return message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message;
+  return message.length > MAX_MESSAGE_CHARS ? `${headOf(message, MAX_MESSAGE_CHARS)}…` : message;
 }
 
 /** An HTML error page as text: its `<title>`, else its text without tags, scripts or styles. */
@@ -145,7 +145,7 @@ export function classifyErrorBody(status: number, body: string): UpstreamErrorBo
     // not JSON
   }
   const text = (value: unknown): string | undefined =>
-    typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, 100) : undefined;
+    typeof value === 'string' && value.trim() !== '' ? headOf(value.trim(), 100) : undefined;
   const details = Array.isArray(error?.details) ? (error.details as unknown[]) : [];
   const reason = details
     .map((detail) => text((detail as { reason?: unknown } | null)?.reason))
@@ -344,7 +344,7 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 }
 
 function truncate(text: string): string {
-  return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}…` : text;
+  return text.length > MAX_MESSAGE_CHARS ? `${headOf(text, MAX_MESSAGE_CHARS)}…` : text;
 }
 
 /** The LLM adapters' error for a non-2xx answer: the provider's message and its retry delay kept. */

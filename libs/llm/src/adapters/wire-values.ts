@@ -4,6 +4,8 @@
  * the cost or the ledger.
  */
 
+import { headOf } from '@app/common';
+
 /** Thrown by the count reader, caught by `readUsage`: never leaves this module. */
 class UnreadableUsage extends Error {}
 
@@ -40,5 +42,5 @@ const MAX_MODEL_CHARS = 128;
 export function responseModel(value: unknown, requested: string): string {
   if (typeof value !== 'string') return requested;
   const name = value.trim();
-  return name === '' ? requested : name.slice(0, MAX_MODEL_CHARS);
+  return name === '' ? requested : headOf(name, MAX_MODEL_CHARS);
 }

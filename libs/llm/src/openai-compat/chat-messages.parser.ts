@@ -1,4 +1,4 @@
-import type { FieldProblem } from '@app/common';
+import { type FieldProblem, headOf } from '@app/common';
 import type { ChatMessage, ToolCall } from '../ports/llm-provider.port';
 import { unsupported } from './openai-compat.errors';
 
@@ -131,7 +131,7 @@ function parseContent(value: unknown, at: string, issues: Issues, hasToolCalls: 
       if (typeof part.type !== 'string') return issues.add(`${where}.type`, 'is required');
       throw unsupported(
         `${where}.type`,
-        `${where}.type: ${part.type.slice(0, 40)} content is not supported: this gateway sends text only`,
+        `${where}.type: ${headOf(part.type, 40)} content is not supported: this gateway sends text only`,
         true,
       );
     }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { RequestValidationError } from '@app/common';
+import { headOf, RequestValidationError } from '@app/common';
 import { AppConfig } from '@app/config';
 import { type ChatCallOptions, type LlmCallInput, NO_DRILLS } from '../llm-call.types';
 import { conversationText } from '../pipeline/chat-text';
@@ -63,7 +63,7 @@ function unknownFields(
   issues: Issues,
 ): void {
   for (const key of Object.keys(value)) {
-    if (!known.includes(key)) issues.add(`${at}.${key.slice(0, 64)}`, `is not a field of ${what}`);
+    if (!known.includes(key)) issues.add(`${at}.${headOf(key, 64)}`, `is not a field of ${what}`);
   }
 }
 
@@ -317,7 +317,7 @@ function metadata(
     return issues.add('metadata', `must have at most ${MAX_METADATA_PAIRS} keys`);
   for (const [key, item] of entries) {
     if (key.length > 64 || typeof item !== 'string' || item.length > 512) {
-      return issues.add(`metadata.${key.slice(0, 64)}`, 'must be a string of at most 512 characters (key at most 64)');
+      return issues.add(`metadata.${headOf(key, 64)}`, 'must be a string of at most 512 characters (key at most 64)');
     }
   }
   return value as Record<string, string>;

@@ -1,4 +1,4 @@
-import { defineErrorCodes, DomainError, type ErrorCodeDef } from '@app/common';
+import { defineErrorCodes, DomainError, type ErrorCodeDef, headOf } from '@app/common';
 
 /**
  * The error codes of the OpenAI-compatible API (`/v1`). On the wire they are OpenAI error bodies
@@ -29,7 +29,7 @@ export class OpenAiParamError extends DomainError {
 export function modelNotFound(model: string): OpenAiParamError {
   return new OpenAiParamError(
     OPENAI_COMPAT_ERRORS.MODEL_NOT_FOUND,
-    `The model \`${model.slice(0, 128)}\` does not exist: GET /v1/models lists the models and aliases served here.`,
+    `The model \`${headOf(model, 128)}\` does not exist: GET /v1/models lists the models and aliases served here.`,
     'model',
     'model_not_found',
   );

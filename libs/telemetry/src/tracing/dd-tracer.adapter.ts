@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { monotonicNow, scrubKnownSecrets } from '@app/common';
+import { headOf, monotonicNow, scrubKnownSecrets } from '@app/common';
 import type { AppConfig } from '@app/config';
 import tracer from 'dd-trace';
 import type {
@@ -91,7 +91,7 @@ class DdSpanHandle implements LlmSpanHandle {
       this.span.addTags({
         error: 1,
         'error.type': error.name,
-        'error.message': scrubKnownSecrets(error.message).slice(0, 500),
+        'error.message': headOf(scrubKnownSecrets(error.message), 500),
         'error.stack': error.stack === undefined ? undefined : scrubKnownSecrets(error.stack),
       });
     } else {
