@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import {
   DAY_MS,
+  headOf,
   heldBack,
   HOUR_MS,
   hourStart,
@@ -44,10 +45,16 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 export const LEDGER_FLUSH_WARNING_INTERVAL_MS = 60_000;
 
 const MAX_LABEL = 100;
+/**
+ * Text as a store can hold it: NUL (`\u0000`, which JSON lets a prompt carry) as U+FFFD. PostgreSQL's `text`
+ * refuses NUL, and one preview holding it failed every flush of the batch it was in, kept for retry for ever: no
+ * call was recorded any more (spend, budgets and the health score read the ledger).
+ */
+const storable = (value: string): string => (value.includes('\u0000') ? value.replaceAll('\u0000', '\ufffd') : value);
 const label = (value: unknown, fallback: string): string =>
-  typeof value === 'string' && value.length > 0 ? value.slice(0, MAX_LABEL) : fallback;
+  typeof value === 'string' && value.length > 0 ? storable(headOf(value, MAX_LABEL)) : fallback;
 const optionalLabel = (value: unknown): string | null =>
-  typeof value === 'string' && value.length > 0 ? value.slice(0, MAX_LABEL) : null;
+  typeof value === 'string' && value.length > 0 ? storable(headOf(value, MAX_LABEL)) : null;
 const count = (value: unknown): number =>
   typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value) : 0;
 const amount = (value: unknown): number =>
@@ -139,7 +146,7 @@ export class BufferedUsageLedger extends UsageLedger {
       : 'ok';
     const preview =
       this.options.storePreview && typeof e.preview === 'string' && e.preview.length > 0
-        ? truncate(this.redactor.redact(e.preview), this.options.previewChars ?? 200)
+        ? storable(truncate(this.redactor.redact(e.preview), this.options.previewChars ?? 200))
         : null;
     return {
       ts: typeof e.ts === 'number' && Number.isFinite(e.ts) ? Math.round(e.ts) : this.now(),
@@ -147,7 +154,7 @@ export class BufferedUsageLedger extends UsageLedger {
       provider: label(e.provider, 'unknown'),
       model: label(e.model, 'unknown'),
       status,
-      errorType: typeof e.errorType === 'string' ? e.errorType.slice(0, MAX_LABEL) : null,
+      errorType: typeof e.errorType === 'string' ? storable(headOf(e.errorType, MAX_LABEL)) : null,
       latencyMs: amount(e.latencyMs),
       inputTokens: count(e.inputTokens),
       outputTokens: count(e.outputTokens),
@@ -156,10 +163,12 @@ export class BufferedUsageLedger extends UsageLedger {
       tokensEstimated: e.tokensEstimated === true,
       costUsd: nullableAmount(e.costUsd),
       qualityScore: nullableAmount(e.qualityScore),
-      flags: Array.isArray(e.flags) ? e.flags.filter((f) => typeof f === 'string').map((f) => f.slice(0, 50)) : [],
+      flags: Array.isArray(e.flags)
+        ? e.flags.filter((f) => typeof f === 'string').map((f) => storable(headOf(f, 50)))
+        : [],
       retryCount: count(e.retryCount),
       fallbackUsed: e.fallbackUsed === true,
-      routerDecision: typeof e.routerDecision === 'string' ? e.routerDecision.slice(0, 200) : null,
+      routerDecision: typeof e.routerDecision === 'string' ? storable(headOf(e.routerDecision, 200)) : null,
       promptHash: label(e.promptHash, ''),
       promptChars: count(e.promptChars),
       answerChars: count(e.answerChars),

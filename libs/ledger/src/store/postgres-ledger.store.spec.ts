@@ -1,6 +1,9 @@
 import { Pool } from 'pg';
-import { ledgerStoreContract } from '../../../../test/support/ledger-store-contract';
+import { BasicTextRedactor } from '@app/common';
+import { InMemoryMetrics } from '@app/telemetry';
+import { ledgerStoreContract, usageRecord } from '../../../../test/support/ledger-store-contract';
 import { PostgresTestServer } from '../../../../test/support/postgres-server';
+import { BufferedUsageLedger } from '../buffered-usage-ledger';
 import { PostgresLedgerStore } from './postgres-ledger.store';
 
 // A real PostgreSQL 15 server from the machine's binaries; the suite fails (never skips) when it cannot start.
@@ -47,3 +50,36 @@ ledgerStoreContract('PostgresLedgerStore', () => ({
     return store;
   },
 }));
+
+describe('BufferedUsageLedger on PostgreSQL', () => {
+  it('records a call whose prompt preview or model holds a NUL, and every call after it', async () => {
+    // PostgreSQL's text refuses NUL: one preview holding it (JSON's "\u0000" in a prompt) failed every flush of its
+    // batch, kept for retry for ever, and no call was recorded any more.
+    const pool = new Pool({ connectionString: server.url, max: 2 });
+    const store = new PostgresLedgerStore(pool);
+    await store.init();
+    const now = Date.now();
+    const ledger = new BufferedUsageLedger(store, new InMemoryMetrics(), new BasicTextRedactor(), {
+      flushMs: 60_000,
+      retentionDays: 90,
+      storePreview: true,
+      now: () => now,
+    });
+    await ledger.start();
+    try {
+      const before = await store.countRecords(0, now + 1);
+      ledger.record(usageRecord({ ts: now, preview: 'before' }));
+      ledger.record(usageRecord({ ts: now, preview: 'a NUL \u0000 inside', model: 'odd\u0000model' }));
+      ledger.record(usageRecord({ ts: now, preview: 'after' }));
+      await ledger.flush();
+      expect(await store.countRecords(0, now + 1)).toBe(before + 3);
+      const rows = await pool.query<{ preview: string; model: string }>(
+        `SELECT preview, model FROM usage_records WHERE preview LIKE 'a NUL %'`,
+      );
+      expect(rows.rows).toEqual([{ preview: 'a NUL \ufffd inside', model: 'odd\ufffdmodel' }]);
+    } finally {
+      await ledger.stop();
+      await pool.end();
+    }
+  });
+});
