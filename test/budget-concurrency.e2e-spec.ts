@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { FakeOpenAiServer } from './support/fake-openai-server';
 import { type LlmBody, post } from './support/http';
 import { PostgresTestServer } from './support/postgres-server';
 import { ServiceProcess } from './support/service-process';
@@ -210,4 +211,67 @@ describe('budgets hold under concurrency (BUDGET_POLICY=enforce, reservations)',
     // Admitted within the TTL of the last reservation taken, plus polling.
     expect(freedAfterMs).toBeLessThanOrEqual(ttlMs + 500);
   }, 30_000);
+
+  it('two processes: a stream that goes on past the time to live of its reservation keeps holding the budget', async () => {
+    // A slow model (a local one on CPU, a long answer): the deadline bounds a stream only until its first token, so
+    // these streams (12 pieces 0.5 s apart, about 6 s) outlive the reservation's TTL (LLM_DEADLINE_MS + flush + 1 s =
+    // 2.7 s). Each writes the output limit, so it costs about its worst case: the budget fits 5 of them.
+    const openai = await new FakeOpenAiServer().start();
+    try {
+      openai.setDefault({
+        type: 'answer',
+        chunks: Array.from({ length: 12 }, (_, i) => `piece ${i} `),
+        chunkDelayMs: 500,
+        usage: { prompt: 12, output: 240 },
+        finishReason: 'length',
+      });
+      const url = await database('long_streams');
+      const env = {
+        DATABASE_URL: url,
+        LLM_PROVIDER: 'openai',
+        OPENAI_BASE_URL: openai.url,
+        LLM_MAX_OUTPUT_TOKENS: '240',
+        LLM_DEADLINE_MS: '1500',
+      };
+      const probe = await start({ ...env, DAILY_BUDGET_USD: '0.000001' });
+      const refused = await post(`${probe.url}/qa`, QUESTION, { accept: 'text/event-stream' });
+      expect(refused.status).toBe(429);
+      const worst = Number(((await refused.json()) as { callWorstCaseUsd: number }).callWorstCaseUsd);
+      await stopAll();
+      const budget = Math.round(worst * 5.5 * 1e6) / 1e6;
+      const [a, b] = await Promise.all([
+        start({ ...env, DAILY_BUDGET_USD: String(budget) }),
+        start({ ...env, DAILY_BUDGET_USD: String(budget) }),
+      ]);
+      const stream = async (service: ServiceProcess): Promise<{ status: number; body: string }> => {
+        const res = await post(`${service.url}/qa`, QUESTION, { accept: 'text/event-stream' });
+        return { status: res.status, body: await res.text() };
+      };
+      const first = Array.from({ length: 5 }, () => stream(a));
+      let takenAt = 0;
+      for (let i = 0; i < 100 && takenAt === 0; i++) {
+        const rows = await query<{ n: string }>(url, 'SELECT COUNT(*) AS n FROM budget_reservations');
+        if (Number(rows[0]?.n) === 5) takenAt = Date.now();
+        else await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(takenAt).toBeGreaterThan(0);
+      // Past the TTL (2.7 s) with the first streams still going (about 6 s): the other process's calls must not fit.
+      await new Promise((r) => setTimeout(r, 3700 - (Date.now() - takenAt)));
+      const second = await Promise.all(Array.from({ length: 5 }, () => stream(b)));
+      const firstDone = await Promise.all(first);
+      await stopAll();
+      const spent = (
+        await query<{ cost: number }>(url, 'SELECT COALESCE(SUM(cost_usd), 0) AS cost FROM usage_hourly')
+      )[0]!;
+      report.push(
+        `streams past their reservation's TTL: ${firstDone.filter((r) => r.status === 200).length} + ${second.filter((r) => r.status === 200).length} admitted, spent $${Number(spent.cost).toFixed(6)} of $${budget}`,
+      );
+      expect(firstDone.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      for (const r of firstDone) expect(r.body).toContain('piece 11');
+      expect(second.map((r) => r.status)).toEqual([429, 429, 429, 429, 429]);
+      expect(Number(spent.cost)).toBeLessThanOrEqual(budget + 1e-9);
+    } finally {
+      await openai.close();
+    }
+  }, 40_000);
 });

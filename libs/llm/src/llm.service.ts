@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { LlmSpanHandle } from '@app/telemetry';
 import type { DrillFlags, LlmCallInput, LlmCallResult } from './llm-call.types';
 import { CallBookkeeping } from './pipeline/call-bookkeeping';
+import { CallBudget } from './pipeline/call-budget';
 import type { CallContext } from './pipeline/call-context';
 import { CallContexts } from './pipeline/call-context';
 import { CallRecorder } from './pipeline/call-recorder';
@@ -32,6 +33,7 @@ export class LlmService {
     private readonly recorder: CallRecorder,
     private readonly spans: CallSpans,
     private readonly bookkeeping: CallBookkeeping,
+    private readonly budget: CallBudget,
   ) {}
 
   /** The prompt after drills, and which drills changed it. */
@@ -146,6 +148,8 @@ export class LlmService {
     // The text sent so far: what an abandoned stream generated (and is billed for).
     const streamed: string[] = [];
     let ended = false;
+    // Past its first token a stream is no longer bounded by the deadline its reservation's time to live is set from.
+    const stopKeepAlive = this.budget.keepAlive(ctx);
     try {
       for await (const text of queue) {
         ttftMs ??= performance.now() - ctx.started;
@@ -165,6 +169,7 @@ export class LlmService {
       this.spans.failed(span, ctx, failure);
       throw failure;
     } finally {
+      stopKeepAlive();
       if (!ended) {
         // The consumer stopped reading before the end (the client closed the stream): the provider stops too.
         outcome.attempt.abandon();

@@ -148,6 +148,37 @@ describe('BudgetService reservations (in memory, fake clock)', () => {
     await ledger.stop();
   });
 
+  it('keepAlive: a call going on past its time to live (a long stream) keeps its reservation until stopped', async () => {
+    const { budget, clock, ledger } = await setup('enforce', 1);
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      expect(budget.reserve('stream', 0.6)).toBeUndefined();
+      const stop = budget.keepAlive('stream');
+      for (let t = 0; t < 3 * TTL; t += 500) {
+        clock.now += 500;
+        jest.advanceTimersByTime(500);
+      }
+      expect(budget.status().reservedUsd).toBeCloseTo(0.6, 9);
+      expect(() => budget.reserve('x', 0.5)).toThrow(DomainError);
+      // Stopped (a process that died stops too): it expires within its time to live.
+      stop();
+      clock.now += TTL;
+      jest.advanceTimersByTime(TTL);
+      expect(budget.status().reservedUsd).toBe(0);
+      expect(() => budget.reserve('x', 0.5)).not.toThrow();
+      // A settled call's keep-alive renews nothing.
+      budget.settle('x');
+      const late = budget.keepAlive('x');
+      clock.now += TTL;
+      jest.advanceTimersByTime(TTL);
+      late();
+      expect(budget.status().reservedUsd).toBe(0);
+    } finally {
+      jest.useRealTimers();
+      await ledger.stop();
+    }
+  });
+
   it('alert: never refuses, but reservations count in utilisation and the gauges', async () => {
     const { budget, metrics, ledger } = await setup('alert', 1);
     for (let i = 0; i < 8; i++) expect(() => budget.reserve(`c${i}`, 0.2)).not.toThrow();

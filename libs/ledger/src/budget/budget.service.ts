@@ -70,7 +70,8 @@ interface Refusal {
 /**
  * Daily budget (UTC day) over the usage ledger: spend, reservations and enforcement. Each LLM call reserves
  * its worst-case cost before it starts (`reserve`) and the reservation stops counting when the call's spend
- * counts (`settle`) or when the call failed (`release`), or expires after the call deadline. With
+ * counts (`settle`) or when the call failed (`release`), or expires after the call deadline (renewed while a stream
+ * goes on past it, `keepAlive`). With
  * BUDGET_POLICY=enforce a call that does not fit (spend + live reservations + its worst case > DAILY_BUDGET_USD)
  * is refused with 429 BUDGET_EXCEEDED; under `alert` it is reserved all the same and the gauges count it.
  * Reservations are per process in memory (embedded ledger: no I/O on the request path) or shared by every
@@ -158,7 +159,7 @@ export class BudgetService {
     return {
       id,
       amountUsd,
-      ttlMs: this.options.reservationTtlMs ?? 122_000,
+      ttlMs: this.ttlMs,
       budgetUsd,
       enforce: this.options.policy === 'enforce',
       dayStart: utcDayStart(now),
@@ -175,6 +176,25 @@ export class BudgetService {
   /** The call failed or was abandoned: its reservation stops counting. */
   release(id: string, now = this.now()): void {
     if (this.reserving) this.reservations.release(id, now);
+  }
+
+  /**
+   * Keeps a call's reservation counting while it goes on past its time to live, which the call deadline sets: a
+   * stream is bounded by the deadline only until its first token, then by its pauses, so a long one (a slow model, a
+   * long answer) outlived its reservation, and an enforced budget admitted other calls into the room it still spent.
+   * Renews it every third of the time to live until the returned function is called (at the call's end, where it
+   * settles or releases); a process that dies stops renewing, and its reservations expire as before.
+   */
+  keepAlive(id: string): () => void {
+    if (!this.reserving) return () => undefined;
+    const ttlMs = this.ttlMs;
+    const timer = setInterval(() => this.reservations.renew(id, ttlMs), Math.max(1, Math.floor(ttlMs / 3)));
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private get ttlMs(): number {
+    return this.options.reservationTtlMs ?? 122_000;
   }
 
   private decide(admission: Admission, amountUsd: number, now: number, outputLimit: string): void {

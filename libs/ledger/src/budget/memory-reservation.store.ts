@@ -54,6 +54,12 @@ export class MemoryReservationStore extends ReservationStore {
     this.delete(id);
   }
 
+  /** Taken again at the end of the map, for `ttlMs` from now on the store's clock: insertion order stays expiry order. */
+  renew(id: string, ttlMs: number): void {
+    const held = this.held.get(id);
+    if (held) this.hold(id, held.amountUsd, ttlMs);
+  }
+
   /** What the unexpired reservations hold (USD); the store's clock decides, not a caller's `now`. */
   reservedUsd(): number {
     const now = this.clock();

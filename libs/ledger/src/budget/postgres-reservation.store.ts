@@ -83,6 +83,9 @@ export class PostgresReservationStore extends ReservationStore {
   private lastReservedUsd = 0;
   private releasing: string[] = [];
   private releaseScheduled = false;
+  /** Reservations to renew on the next tick, and for how long (one setting: the same for every call). */
+  private renewing = new Set<string>();
+  private renewTtlMs = 0;
   private settled: string[] = [];
   private settleTimer: NodeJS.Timeout | undefined;
   private settling: Promise<void> | undefined;
@@ -161,6 +164,33 @@ export class PostgresReservationStore extends ReservationStore {
     if (this.releaseScheduled) return;
     this.releaseScheduled = true;
     setImmediate(() => void this.deleteReleased());
+  }
+
+  /**
+   * Batched like release: one UPDATE per tick for the calls renewed meanwhile, the expiry on the server's clock as at
+   * admission. A renewal that fails is not retried: the next one (a third of the time to live later) tries again.
+   */
+  renew(id: string, ttlMs: number): void {
+    if (!this.local.has(id)) return;
+    this.local.renew(id, ttlMs);
+    this.renewTtlMs = ttlMs;
+    const first = this.renewing.size === 0;
+    this.renewing.add(id);
+    if (first) setImmediate(() => void this.extendRenewed());
+  }
+
+  private async extendRenewed(): Promise<void> {
+    const ids = [...this.renewing];
+    this.renewing.clear();
+    try {
+      await this.pool.query(
+        `UPDATE budget_reservations SET expires_at = (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT + $2
+         WHERE id = ANY($1::text[])`,
+        [ids, Math.ceil(this.renewTtlMs)],
+      );
+    } catch (error) {
+      this.failed('renew', error);
+    }
   }
 
   reservedUsd(): number {

@@ -39,8 +39,9 @@ export function admits(spentUsd: number, reservedUsd: number, amountUsd: number,
  *
  * A reservation is taken at admission (`reserve`, atomically with the check), stops counting once the call's
  * spend counts instead (`settle`: after the call's ledger record is visible to the admission check) or at
- * once when the call failed (`release`), and expires after `ttlMs` whatever happens, so the reservations of
- * a crashed process never hold the budget for longer than a call deadline.
+ * once when the call failed (`release`), and expires after `ttlMs` unless renewed (`renew`, while a stream goes
+ * on past it), so the reservations of a crashed process never hold the budget for longer than a call deadline
+ * after its last renewal.
  */
 export abstract class ReservationStore {
   abstract readonly kind: 'memory' | 'postgres';
@@ -52,6 +53,12 @@ export abstract class ReservationStore {
   abstract settle(id: string, now: number): void;
   /** The call failed or was abandoned (it costs nothing): the reservation stops counting now. */
   abstract release(id: string, now: number): void;
+  /**
+   * The call goes on (a stream, which the call deadline bounds only until its first token): its reservation counts
+   * for another `ttlMs` from now (on the store's clock: the process's, or the database's). Nothing for an id that
+   * holds none (settled, released, never held).
+   */
+  abstract renew(id: string, ttlMs: number): void;
   /** Live reservations (USD): exact in memory; for PostgreSQL the figure of the last admission or refresh. */
   abstract reservedUsd(now: number): number;
   /** Reloads the shared figure (PostgreSQL; for the gauges). */

@@ -71,4 +71,9 @@ export class CallBudget {
   release(ctx: CallContext): void {
     if (this.active) this.budget.release(ctx.promptId);
   }
+
+  /** A stream's reservation counts until its end, however long past the deadline it goes; call the result at its end. */
+  keepAlive(ctx: CallContext): () => void {
+    return this.active ? this.budget.keepAlive(ctx.promptId) : () => undefined;
+  }
 }
