@@ -214,14 +214,15 @@ describe('budgets hold under concurrency (BUDGET_POLICY=enforce, reservations)',
 
   it('two processes: a stream that goes on past the time to live of its reservation keeps holding the budget', async () => {
     // A slow model (a local one on CPU, a long answer): the deadline bounds a stream only until its first token, so
-    // these streams (12 pieces 0.5 s apart, about 6 s) outlive the reservation's TTL (LLM_DEADLINE_MS + flush + 1 s =
-    // 2.7 s). Each writes the output limit, so it costs about its worst case: the budget fits 5 of them.
+    // these streams (12 pieces 0.7 s apart, about 8 s) outlive the reservation's TTL (LLM_DEADLINE_MS + flush + 1 s =
+    // 3.7 s; renewed every 1.2 s, so a renewal may come 2.4 s late on a loaded machine). Each writes the output limit,
+    // so it costs about its worst case: the budget fits 5 of them.
     const openai = await new FakeOpenAiServer().start();
     try {
       openai.setDefault({
         type: 'answer',
         chunks: Array.from({ length: 12 }, (_, i) => `piece ${i} `),
-        chunkDelayMs: 500,
+        chunkDelayMs: 700,
         usage: { prompt: 12, output: 240 },
         finishReason: 'length',
       });
@@ -231,7 +232,7 @@ describe('budgets hold under concurrency (BUDGET_POLICY=enforce, reservations)',
         LLM_PROVIDER: 'openai',
         OPENAI_BASE_URL: openai.url,
         LLM_MAX_OUTPUT_TOKENS: '240',
-        LLM_DEADLINE_MS: '1500',
+        LLM_DEADLINE_MS: '2500',
       };
       const probe = await start({ ...env, DAILY_BUDGET_USD: '0.000001' });
       const refused = await post(`${probe.url}/qa`, QUESTION, { accept: 'text/event-stream' });
@@ -255,8 +256,8 @@ describe('budgets hold under concurrency (BUDGET_POLICY=enforce, reservations)',
         else await new Promise((r) => setTimeout(r, 20));
       }
       expect(takenAt).toBeGreaterThan(0);
-      // Past the TTL (2.7 s) with the first streams still going (about 6 s): the other process's calls must not fit.
-      await new Promise((r) => setTimeout(r, 3700 - (Date.now() - takenAt)));
+      // Past the TTL (3.7 s) with the first streams still going (about 8 s): the other process's calls must not fit.
+      await new Promise((r) => setTimeout(r, 4700 - (Date.now() - takenAt)));
       const second = await Promise.all(Array.from({ length: 5 }, () => stream(b)));
       const firstDone = await Promise.all(first);
       await stopAll();
