@@ -362,3 +362,77 @@ describe('a SQLite file locked by another process (built service)', () => {
     }
   }, 60_000);
 });
+
+/**
+ * A replica that stops in the middle of a transaction (a network partition, a stalled or vanished host), on two
+ * replicas sharing one PostgreSQL.
+ */
+describe('a replica stopped inside a transaction (two replicas, one PostgreSQL)', () => {
+  const pg = new PostgresTestServer();
+  const dirs: string[] = [];
+  const replicas: ServiceProcess[] = [];
+
+  beforeAll(async () => {
+    ServiceProcess.assertBuilt();
+    await pg.start();
+    const env = { DATABASE_URL: pg.url, LEDGER_FLUSH_MS: '100', SIM_LATENCY_MEDIAN_MS: '20' };
+    for (let i = 0; i < 2; i++) {
+      const dir = mkdtempSync(join(tmpdir(), 'db-frozen-e2e-'));
+      dirs.push(dir);
+      replicas.push(new ServiceProcess({ ...env, DATA_DIR: dir }));
+    }
+    await Promise.all(replicas.map((r) => r.start(60_000)));
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.stop()));
+    pg.stop();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a replica frozen inside a transaction (SIGSTOP: a partition, a stalled host) stops blocking the other replica; thawed, its record is written once', async () => {
+    // Before, its session stayed idle in its transaction holding the current hour's rollup rows, and every other
+    // replica's flush waited on them for as long as the freeze lasted (hours, for a host gone without a word): now the
+    // server ends such a session (idle_in_transaction_session_timeout, 2 × DATABASE_TIMEOUT_MS, at least 10 s).
+    const [frozen, other] = replicas as [ServiceProcess, ServiceProcess];
+    const before = await callsInLedger(other);
+    const admin = new Client({ connectionString: pg.url });
+    await admin.connect();
+    let stopped = false;
+    try {
+      // The frozen replica's flush takes the hour's rollup rows, then waits on the 10-second rollups (locked here).
+      await admin.query('BEGIN');
+      await admin.query('LOCK TABLE usage_10s IN SHARE ROW EXCLUSIVE MODE');
+      expect((await ask(frozen, 'frozen mid-flush')).status).toBe(200);
+      await eventually(
+        async () =>
+          Number(
+            (
+              await admin.query<{ n: string }>(
+                `SELECT COUNT(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+              )
+            ).rows[0]?.n,
+          ),
+        (n) => n === 1,
+      );
+      process.kill(frozen.pid!, 'SIGSTOP');
+      stopped = true;
+      await admin.query('ROLLBACK');
+      // The other replica's call: its flush needs the same hour's rows.
+      expect((await ask(other, 'while the other is frozen')).status).toBe(200);
+      await eventually(
+        () => callsInLedger(other),
+        (n) => n === before + 1,
+      );
+    } finally {
+      if (stopped) process.kill(frozen.pid!, 'SIGCONT');
+      await admin.end();
+    }
+    // Thawed, the frozen replica finds its transaction ended and writes its record again: once.
+    await eventually(
+      () => callsInLedger(other),
+      (n) => n === before + 2,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await callsInLedger(frozen)).toBe(before + 2);
+  }, 90_000);
+});

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Pool } from 'pg';
-import { TextRedactor, connectionWaitMs, prepareDataDir, sqliteFileError } from '@app/common';
+import { TextRedactor, connectionWaitMs, idleInTransactionMs, prepareDataDir, sqliteFileError } from '@app/common';
 import { AppConfig } from '@app/config';
 import { MetricsPort, ReadinessRegistry } from '@app/telemetry';
 import { BudgetService } from './budget/budget.service';
@@ -61,6 +61,7 @@ export function createLedgerStore(config: AppConfig): LedgerStore {
         connectionString: url.reveal(),
         max: 5,
         connectionTimeoutMillis: connectionWaitMs(timeout),
+        idle_in_transaction_session_timeout: idleInTransactionMs(timeout),
         query_timeout: timeout,
         idleTimeoutMillis: 30_000,
       }),
@@ -92,6 +93,7 @@ export function createResponseCacheStore(config: AppConfig): ResponseCacheStore 
         connectionTimeoutMillis: 2000,
         idleTimeoutMillis: 30_000,
         query_timeout: 2000,
+        idle_in_transaction_session_timeout: idleInTransactionMs(2000),
       }),
     );
   }

@@ -270,3 +270,15 @@ export function postgresTransaction<C extends PostgresTransactionClient, T>(
 export function connectionWaitMs(statementTimeoutMs: number): number {
   return 2 * statementTimeoutMs;
 }
+
+/**
+ * How long PostgreSQL lets one of the service's sessions sit idle inside a transaction before it ends the session and
+ * rolls the transaction back (the pool's `idle_in_transaction_session_timeout`): twice the statement bound, at least
+ * 10 s. The service's transactions send their statements back to back, so a session idle that long in one belongs to a
+ * process that stopped in the middle (frozen, cut off by a network partition, its host gone): its row locks (a ledger
+ * flush holds the current hour's rollup rows) blocked every other replica's flushes until the server noticed, which
+ * without keepalives is hours. The process, if it comes back, finds its transaction ended and retries it.
+ */
+export function idleInTransactionMs(statementTimeoutMs: number): number {
+  return Math.max(10_000, 2 * statementTimeoutMs);
+}

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { connectionWaitMs } from '@app/common';
+import { connectionWaitMs, idleInTransactionMs } from '@app/common';
 import type { AppConfig } from '@app/config';
 import type { IncidentOutboxStore } from './incident-outbox.port';
 import { PostgresIncidentOutbox } from './postgres-incident-outbox';
@@ -22,6 +22,7 @@ export function createIncidentOutboxStore(config: AppConfig): IncidentOutboxStor
         connectionString: url.reveal(),
         max: 3,
         connectionTimeoutMillis: connectionWaitMs(timeout),
+        idle_in_transaction_session_timeout: idleInTransactionMs(timeout),
         query_timeout: timeout,
         idleTimeoutMillis: 30_000,
       }),

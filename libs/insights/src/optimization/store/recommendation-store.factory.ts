@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { connectionWaitMs } from '@app/common';
+import { connectionWaitMs, idleInTransactionMs } from '@app/common';
 import type { AppConfig } from '@app/config';
 import { PostgresRecommendationStore } from './postgres-recommendation.store';
 import type { RecommendationStore } from './recommendation-store.port';
@@ -22,6 +22,7 @@ export function createRecommendationStore(config: AppConfig): RecommendationStor
         connectionString: url.reveal(),
         max: 2,
         connectionTimeoutMillis: connectionWaitMs(timeout),
+        idle_in_transaction_session_timeout: idleInTransactionMs(timeout),
         query_timeout: timeout,
         idleTimeoutMillis: 30_000,
       }),
