@@ -42,8 +42,8 @@ describe('PostgresReservationStore: renew', () => {
     try {
       expect(await store.reserve(request('stream'))).toMatchObject({ admitted: true });
       expect(await store.reserve(request('other'))).toMatchObject({ admitted: true });
-      store.renew('stream', 600_000, Date.now());
-      store.renew('not-held', 600_000, Date.now());
+      store.renew('stream', 600_000);
+      store.renew('not-held', 600_000);
       // The renewal is one UPDATE on the next tick: wait for it (a hang guard, not a timing).
       let after: Record<string, number> = {};
       for (let i = 0; i < 250; i++) {
@@ -56,7 +56,7 @@ describe('PostgresReservationStore: renew', () => {
       expect(Object.keys(after).sort()).toEqual(['other', 'stream']);
       // Settled, it is no longer renewed (its row waits for the ledger's flush, at the expiry it had).
       store.settle('stream');
-      store.renew('stream', 900_000, Date.now());
+      store.renew('stream', 900_000);
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect((await left()).stream).toBeLessThanOrEqual(600_000);
     } finally {
