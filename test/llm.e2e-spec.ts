@@ -261,11 +261,15 @@ describe('LLM endpoints on the simulated provider (built service, loopback DogSt
       ['/qa', { question: '   ' }, 'question'],
       ['/reason', { prompt: '\n\t ' }, 'prompt'],
       ['/stress', { prompt: ' ', repetitions: 2 }, 'prompt'],
+      // Invisible format characters only (zero-width space, joiner, soft hyphen, BOM): no text either.
+      ['/reason', { prompt: '\u200b\u200d \u00ad\ufeff' }, 'prompt'],
     ] as const) {
       const res = await post(`${service.url}${path}`, body);
       expect(res.status).toBe(400);
       const problem = (await res.json()) as { code: string; errors: { field: string; reason: string }[] };
-      expect(problem.errors).toEqual([{ field, reason: `${field} must contain text, not only whitespace` }]);
+      expect(problem.errors).toEqual([
+        { field, reason: `${field} must contain text, not only whitespace or invisible characters` },
+      ]);
     }
     expect((await post(`${service.url}/reason`, { prompt: ' hi ' })).status).toBe(200);
   });
