@@ -258,6 +258,30 @@ export function incidentOutboxContract(name: string, harness: () => IncidentOutb
       expect((await other.recordRecovery(fresh)).action).toBe('resolved');
     });
 
+    it("holds text with a NUL (JSON's \\u0000) as U+FFFD: recorded, deduped, resolved and retried like any other", async () => {
+      // PostgreSQL's text refuses NUL: the alert was a 500 (a webhook retried for ever); both stores answer the same.
+      const k = `${key('nul')}\u0000`;
+      const a = alert(k, 0, { monitor: 'LLM err\u0000or ratio', group: 'env:pro\u0000d', title: 'x\u0000y' });
+      const opened = await store.recordAlert({ ...a, event: { id: 'ev\u00001', at: at(0) } });
+      expect(opened.action).toBe('opened');
+      expect(await store.get(a.outboxId)).toMatchObject({
+        monitor: 'LLM err\ufffdor ratio',
+        group: 'env:pro\ufffdd',
+        title: 'x\ufffdy',
+        incidentState: 'open',
+      });
+      expect(await other.recordAlert({ ...alert(k, 10), event: { id: 'ev\u00001', at: at(0) } })).toEqual({
+        action: 'ignored',
+        skipped: 'duplicate',
+      });
+      expect((await other.recordAlert(alert(k, 20))).action).toBe('updated');
+      await store.claimDue('w1', at(0), LEASE, 10);
+      expect(await store.markRetry(a.outboxId, 'w1', 'HTTP 400: bad \u0000', at(5000), at(100))).toBe(true);
+      expect(await store.get(a.outboxId)).toMatchObject({ lastError: 'HTTP 400: bad \ufffd' });
+      const resolved = await other.recordRecovery({ now: at(30), dedupeKey: k, outboxId: randomUUID() });
+      expect(resolved).toMatchObject({ action: 'resolved', incidentRef: a.outboxId, title: 'x\ufffdy' });
+    });
+
     it('claims due rows with a lease: one holder at a time, taken over once the lease expires', async () => {
       const a = alert(key('claim'), 0);
       await store.recordAlert(a);

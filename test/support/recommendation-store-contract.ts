@@ -73,6 +73,30 @@ export function recommendationStoreContract(name: string, harness: () => Recomme
       expect(ids.indexOf(b)).toBeLessThan(ids.indexOf(a));
     });
 
+    it("holds text with a NUL (JSON's \\u0000) as U+FFFD; a look-up by an id holding one finds nothing", async () => {
+      // PostgreSQL's text refuses NUL: creating or reading such a recommendation was a 500; both stores answer the same.
+      const a = id('nul');
+      await store.create(
+        recommendation(a, { title: 'Cache\u0000 it', category: 'cach\u0000ing', description: 'd\u0000' }),
+      );
+      expect(await store.get(a)).toMatchObject({
+        title: 'Cache\ufffd it',
+        category: 'cach\ufffding',
+        description: 'd\ufffd',
+      });
+      expect(await store.get(`${a}\u0000`)).toBeUndefined();
+      expect(
+        await store.implement(`${a}\u0000`, T0, {
+          window: { from: 0, to: 1, requests: 0, pricedRequests: 0, costUsd: 0 },
+          declared: null,
+        }),
+      ).toBe(false);
+      expect(await store.addResult({ ...result(`${a}-r\u0000`, a, T0 + 1000), roiReason: 'why\u0000' })).toBe(true);
+      expect((await store.results({ recommendationId: a })).map((r) => [r.id, r.roiReason])).toEqual([
+        [`${a}-r\ufffd`, 'why\ufffd'],
+      ]);
+    });
+
     it('implements once: the baseline round trips, a second implement is refused', async () => {
       const a = id('impl');
       await store.create(recommendation(a));

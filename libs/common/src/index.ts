@@ -20,6 +20,7 @@ export * from './http/shutdown-cut';
 export * from './http/stream-failure';
 export * from './text/sanitize';
 export * from './text/text-redactor';
+export * from './text/storable';
 export * from './text/truncate';
 export * from './text/url-for-display';
 export * from './validation/validation';

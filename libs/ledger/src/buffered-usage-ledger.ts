@@ -6,6 +6,7 @@ import {
   HOUR_MS,
   hourStart,
   monotonicNow,
+  storableText,
   type TextRedactor,
   truncate,
   utcDayStart,
@@ -45,16 +46,10 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 export const LEDGER_FLUSH_WARNING_INTERVAL_MS = 60_000;
 
 const MAX_LABEL = 100;
-/**
- * Text as a store can hold it: NUL (`\u0000`, which JSON lets a prompt carry) as U+FFFD. PostgreSQL's `text`
- * refuses NUL, and one preview holding it failed every flush of the batch it was in, kept for retry for ever: no
- * call was recorded any more (spend, budgets and the health score read the ledger).
- */
-const storable = (value: string): string => (value.includes('\u0000') ? value.replaceAll('\u0000', '\ufffd') : value);
 const label = (value: unknown, fallback: string): string =>
-  typeof value === 'string' && value.length > 0 ? storable(headOf(value, MAX_LABEL)) : fallback;
+  typeof value === 'string' && value.length > 0 ? storableText(headOf(value, MAX_LABEL)) : fallback;
 const optionalLabel = (value: unknown): string | null =>
-  typeof value === 'string' && value.length > 0 ? storable(headOf(value, MAX_LABEL)) : null;
+  typeof value === 'string' && value.length > 0 ? storableText(headOf(value, MAX_LABEL)) : null;
 const count = (value: unknown): number =>
   typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value) : 0;
 const amount = (value: unknown): number =>
@@ -146,7 +141,7 @@ export class BufferedUsageLedger extends UsageLedger {
       : 'ok';
     const preview =
       this.options.storePreview && typeof e.preview === 'string' && e.preview.length > 0
-        ? storable(truncate(this.redactor.redact(e.preview), this.options.previewChars ?? 200))
+        ? storableText(truncate(this.redactor.redact(e.preview), this.options.previewChars ?? 200))
         : null;
     return {
       ts: typeof e.ts === 'number' && Number.isFinite(e.ts) ? Math.round(e.ts) : this.now(),
@@ -154,7 +149,7 @@ export class BufferedUsageLedger extends UsageLedger {
       provider: label(e.provider, 'unknown'),
       model: label(e.model, 'unknown'),
       status,
-      errorType: typeof e.errorType === 'string' ? storable(headOf(e.errorType, MAX_LABEL)) : null,
+      errorType: typeof e.errorType === 'string' ? storableText(headOf(e.errorType, MAX_LABEL)) : null,
       latencyMs: amount(e.latencyMs),
       inputTokens: count(e.inputTokens),
       outputTokens: count(e.outputTokens),
@@ -164,11 +159,11 @@ export class BufferedUsageLedger extends UsageLedger {
       costUsd: nullableAmount(e.costUsd),
       qualityScore: nullableAmount(e.qualityScore),
       flags: Array.isArray(e.flags)
-        ? e.flags.filter((f) => typeof f === 'string').map((f) => storable(headOf(f, 50)))
+        ? e.flags.filter((f) => typeof f === 'string').map((f) => storableText(headOf(f, 50)))
         : [],
       retryCount: count(e.retryCount),
       fallbackUsed: e.fallbackUsed === true,
-      routerDecision: typeof e.routerDecision === 'string' ? storable(headOf(e.routerDecision, 200)) : null,
+      routerDecision: typeof e.routerDecision === 'string' ? storableText(headOf(e.routerDecision, 200)) : null,
       promptHash: label(e.promptHash, ''),
       promptChars: count(e.promptChars),
       answerChars: count(e.answerChars),

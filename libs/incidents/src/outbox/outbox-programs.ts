@@ -16,6 +16,7 @@ import {
   upsertAlertClockSql,
 } from './outbox-sql';
 import type { AlertRecord, RecordOutcome, RecoveryRecord } from './outbox.types';
+import { storableText } from '@app/common';
 import { INCIDENT_SEVERITIES, type IncidentSeverity } from '@app/datadog';
 
 type Value = string | number | null;
@@ -54,6 +55,8 @@ function* takeEvent(
   p: Placeholder,
 ): Generator<Statement, 'duplicate' | 'stale' | undefined, Row | number | undefined> {
   if (!event) return undefined;
+  // Compared with the id the stores hold (`storableText`: NUL as U+FFFD), so that a repeat of an id holding NUL is one.
+  if (event.id !== undefined) event = { ...event, id: storableText(event.id) };
   const row = yield* one(selectAlertClockSql(p), [dedupeKey]);
   const clock = row ? toAlertClock(row) : undefined;
   const skipped = judgeEvent(clock, event, kind);

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
-import { postgresStore, postgresTransaction, watchPostgresPool } from '@app/common';
+import { postgresStore, postgresTransaction, storableParams, storableText, watchPostgresPool } from '@app/common';
 import { IncidentOutboxStore } from './incident-outbox.port';
 import { markFailedProgram, type Program, recordAlertProgram, recordRecoveryProgram } from './outbox-programs';
 import {
@@ -69,16 +69,19 @@ export class PostgresIncidentOutbox extends IncidentOutboxStore {
     return postgresTransaction('incidents', this.pool, work);
   }
 
-  /** One statement on the pool; a database that cannot be used is a DatabaseUnavailableError (503). */
+  /**
+   * One statement on the pool; a database that cannot be used is a DatabaseUnavailableError (503). Strings go as
+   * `storableText` (NUL as U+FFFD: PostgreSQL's text refuses NUL), as in `drive` and the SQLite store.
+   */
   private query<R extends QueryResultRow = Row>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
-    return postgresStore('incidents', () => this.pool.query<R>(text, values));
+    return postgresStore('incidents', () => this.pool.query<R>(text, values && storableParams(values)));
   }
 
   private static async drive<T>(client: PoolClient, program: Program<T>): Promise<T> {
     let step = program.next(undefined);
     while (!step.done) {
       const { sql, params, want } = step.value;
-      const result = await client.query<Row>(sql, params);
+      const result = await client.query<Row>(sql, storableParams(params));
       step = program.next(want === 'one' ? result.rows[0] : (result.rowCount ?? 0));
     }
     return step.value;
@@ -86,7 +89,7 @@ export class PostgresIncidentOutbox extends IncidentOutboxStore {
 
   private async locked<T>(key: string, program: Program<T>): Promise<T> {
     return this.transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [storableText(key)]);
       return PostgresIncidentOutbox.drive(client, program);
     });
   }

@@ -1,4 +1,12 @@
-import { openSqliteFile, settle, sqliteStore, sqliteTransaction, useServingBusyTimeout } from '@app/common';
+import {
+  openSqliteFile,
+  settle,
+  sqliteStore,
+  sqliteTransaction,
+  storableParams,
+  storableText,
+  useServingBusyTimeout,
+} from '@app/common';
 import { type DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { IncidentOutboxStore } from './incident-outbox.port';
 import { markFailedProgram, type Program, recordAlertProgram, recordRecoveryProgram } from './outbox-programs';
@@ -70,14 +78,17 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
     return sqliteTransaction(db, () => work(db));
   }
 
-  /** Drives a transaction program synchronously. */
+  /**
+   * Drives a transaction program synchronously. Strings go as `storableText` (NUL as U+FFFD), as on PostgreSQL,
+   * whose text refuses NUL: both stores hold and answer the same text.
+   */
   private runProgram<T>(program: Program<T>): T {
     return this.transaction((db) => {
       let step = program.next(undefined);
       while (!step.done) {
         const { sql, params, want } = step.value;
         const statement = db.prepare(sql);
-        const args = params as SQLInputValue[];
+        const args = storableParams(params) as SQLInputValue[];
         step =
           want === 'one' ? program.next(statement.get(...args)) : program.next(Number(statement.run(...args).changes));
       }
@@ -128,7 +139,9 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
 
   markRetry(id: string, worker: string, reason: string, nextAttemptAt: number, now: number): Promise<boolean> {
     return sqliteStore('incidents', () => {
-      const { changes } = this.open().prepare(markRetrySql(q)).run(nextAttemptAt, reason, now, id, worker);
+      const { changes } = this.open()
+        .prepare(markRetrySql(q))
+        .run(nextAttemptAt, storableText(reason), now, id, worker);
       return Number(changes) === 1;
     });
   }

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
-import { postgresStore, postgresTransaction, watchPostgresPool } from '@app/common';
+import { postgresStore, postgresTransaction, storableParams, watchPostgresPool } from '@app/common';
 import type { Baseline, Recommendation, RecommendationResult } from '../recommendation';
 import {
   implementSql,
@@ -45,12 +45,15 @@ export class PostgresRecommendationStore extends RecommendationStore {
     }
   }
 
-  /** One statement on the pool; a database that cannot be used is a DatabaseUnavailableError (503). */
+  /**
+   * One statement on the pool; a database that cannot be used is a DatabaseUnavailableError (503). Strings go as
+   * `storableText` (NUL as U+FFFD: PostgreSQL's text refuses NUL, and a look-up by an id holding one was a 500).
+   */
   private query<R extends QueryResultRow = Record<string, unknown>>(
     text: string,
     values?: unknown[],
   ): Promise<QueryResult<R>> {
-    return postgresStore('optimization', () => this.pool.query<R>(text, values));
+    return postgresStore('optimization', () => this.pool.query<R>(text, values && storableParams(values)));
   }
 
   async create(recommendation: Recommendation): Promise<void> {
@@ -79,8 +82,11 @@ export class PostgresRecommendationStore extends RecommendationStore {
    */
   addResult(result: RecommendationResult): Promise<boolean> {
     return postgresTransaction('optimization', this.pool, async (client: PoolClient) => {
-      await client.query(lockRecommendationSql(p), [result.recommendationId]);
-      const overlap = await client.query(overlappingResultSql(p), [result.recommendationId, result.after.from]);
+      await client.query(lockRecommendationSql(p), storableParams([result.recommendationId]));
+      const overlap = await client.query(
+        overlappingResultSql(p),
+        storableParams([result.recommendationId, result.after.from]),
+      );
       if (overlap.rowCount) return false;
       await client.query(insertResultSql(p), resultValues(result));
       return true;

@@ -1,3 +1,4 @@
+import { storableParams } from '@app/common';
 import type { Recommendation, RecommendationResult, RecommendationPriority, UsageWindow } from '../recommendation';
 import type { RecommendationStoreKind, ResultFilter } from './recommendation-store.port';
 
@@ -154,9 +155,13 @@ export function selectResultsSql(filter: ResultFilter, p: Placeholder): { sql: s
   return { sql, params };
 }
 
+/**
+ * The values of the three writes below go as `storableParams` (NUL as U+FFFD: PostgreSQL's text refuses it), on
+ * both stores, so that they hold and answer the same text.
+ */
 export function recommendationValues(r: Recommendation): Value[] {
   const w = r.baseline?.window;
-  return [
+  return storableParams<Value>([
     r.id,
     r.title,
     r.category,
@@ -174,7 +179,7 @@ export function recommendationValues(r: Recommendation): Value[] {
     w?.pricedRequests ?? null,
     w?.costUsd ?? null,
     r.baseline?.declared ? JSON.stringify(r.baseline.declared) : null,
-  ];
+  ]);
 }
 
 export function implementValues(
@@ -183,7 +188,7 @@ export function implementValues(
   baseline: NonNullable<Recommendation['baseline']>,
 ): Value[] {
   const w = baseline.window;
-  return [
+  return storableParams<Value>([
     implementedAt,
     w.from,
     w.to,
@@ -192,11 +197,11 @@ export function implementValues(
     w.costUsd,
     baseline.declared ? JSON.stringify(baseline.declared) : null,
     id,
-  ];
+  ]);
 }
 
 export function resultValues(r: RecommendationResult): Value[] {
-  return [
+  return storableParams<Value>([
     r.id,
     r.recommendationId,
     r.recordedAt,
@@ -218,7 +223,7 @@ export function resultValues(r: RecommendationResult): Value[] {
     r.roiPercentage,
     r.roiReason,
     r.confidenceScore,
-  ];
+  ]);
 }
 
 // PostgreSQL returns BIGINT as a string; SQLite returns numbers.
