@@ -8,11 +8,17 @@ export interface IncidentOutboxHarness {
   open(): Promise<IncidentOutboxStore>;
   /** Restarts the database itself when it is a server (PostgreSQL); nothing for a file. */
   restartDatabase(): Promise<void>;
+  /**
+   * Whose clock times the leases: `caller` (SQLite, one host: the `now` each call is given), or `server`
+   * (PostgreSQL: the database's clock, so that replicas whose clocks disagree never take over a live lease).
+   */
+  leaseClock: 'caller' | 'server';
 }
 
 const DAY = 86_400_000;
 const WINDOW = 60_000;
-const LEASE = 30_000;
+/** Sleeps `ms` (real time: a lease timed on the database's clock expires only as that clock runs). */
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function request(outboxId: string, title: string, severity: IncidentSeverity): IncidentRequest {
   return {
@@ -31,7 +37,10 @@ function request(outboxId: string, title: string, severity: IncidentSeverity): I
 /** The behaviour both outbox stores must have: dedupe, claims and leases, ordering, failures, restarts, replicas. */
 export function incidentOutboxContract(name: string, harness: () => IncidentOutboxHarness): void {
   describe(`${name} (IncidentOutboxStore contract)`, () => {
-    let h: IncidentOutboxHarness;
+    const h: IncidentOutboxHarness = harness();
+    // On the database's clock a lease runs in real time: a day, so that no row a test leaves claimed ever becomes
+    // due in a later one (their `now`s are years apart, their real times seconds).
+    const LEASE = h.leaseClock === 'server' ? DAY : 30_000;
     let store: IncidentOutboxStore;
     let other: IncidentOutboxStore;
     // Each test works at its own time, earlier than every earlier test's, so rows left by one are never due in another.
@@ -58,7 +67,6 @@ export function incidentOutboxContract(name: string, harness: () => IncidentOutb
     };
 
     beforeAll(async () => {
-      h = harness();
       store = await h.open();
       other = await h.open();
     }, 60_000);
@@ -66,6 +74,13 @@ export function incidentOutboxContract(name: string, harness: () => IncidentOutb
       await store?.close();
       await other?.close();
     });
+    // The tests of one store's lease clock only (not skipped: not defined for the other store).
+    const callerClock = (title: string, test: () => Promise<void>): void => {
+      if (h.leaseClock === 'caller') it(title, test);
+    };
+    const serverClock = (title: string, test: () => Promise<void>): void => {
+      if (h.leaseClock === 'server') it(title, test, 30_000);
+    };
     beforeEach(() => {
       base -= 30 * DAY;
       t0 = base;
@@ -282,7 +297,7 @@ export function incidentOutboxContract(name: string, harness: () => IncidentOutb
       expect(resolved).toMatchObject({ action: 'resolved', incidentRef: a.outboxId, title: 'x\ufffdy' });
     });
 
-    it('claims due rows with a lease: one holder at a time, taken over once the lease expires', async () => {
+    callerClock('claims due rows with a lease: one holder at a time, taken over once the lease expires', async () => {
       const a = alert(key('claim'), 0);
       await store.recordAlert(a);
       expect(await store.claimDue('w1', at(-1), LEASE, 10)).toEqual([]);
@@ -307,7 +322,7 @@ export function incidentOutboxContract(name: string, harness: () => IncidentOutb
       expect(await store.claimDue('w1', at(10 * LEASE), LEASE, 10)).toEqual([]);
     });
 
-    it('renews a lease only for its holder: a renewed row is not taken over', async () => {
+    callerClock('renews a lease only for its holder: a renewed row is not taken over', async () => {
       const a = alert(key('renew'), 0);
       await store.recordAlert(a);
       await store.claimDue('w1', at(0), LEASE, 10);
@@ -316,6 +331,45 @@ export function incidentOutboxContract(name: string, harness: () => IncidentOutb
       expect(await other.claimDue('w2', at(LEASE), LEASE, 10)).toEqual([]);
       expect((await other.claimDue('w2', at(2 * LEASE), LEASE, 10)).map((e) => e.claimedBy)).toEqual(['w2']);
       expect(await store.renewLease(a.outboxId, 'w1', at(3 * LEASE), at(2 * LEASE + 1))).toBe(false);
+    });
+
+    serverClock(
+      'times leases on the database clock: a replica whose clock runs ahead never takes over a live lease',
+      async () => {
+        // A replica whose clock ran ahead by more than the lease took a row over while its holder was mid-create: the
+        // incident was created twice. Here `now` is ten days ahead of the database's clock.
+        const a = alert(key('skew'), 0);
+        await store.recordAlert(a);
+        const ahead = at(10 * DAY);
+        const before = Date.now();
+        const claimed = await store.claimDue('w1', at(0), LEASE, 10);
+        expect(claimed.map((e) => [e.id, e.claimedBy])).toEqual([[a.outboxId, 'w1']]);
+        // The lease ends LEASE after the database's now (this host's clock), not after the `now` given.
+        expect(claimed[0]!.leaseUntil).toBeGreaterThanOrEqual(before + LEASE - 1);
+        expect(claimed[0]!.leaseUntil).toBeLessThanOrEqual(Date.now() + LEASE + 1);
+        expect(await other.claimDue('w2', ahead, LEASE, 10)).toEqual([]);
+        // A renewal from a clock ahead moves the lease to the database's now plus the length asked, not ten days on.
+        expect(await store.renewLease(a.outboxId, 'w1', ahead + LEASE, ahead)).toBe(true);
+        expect((await store.get(a.outboxId))!.leaseUntil).toBeLessThanOrEqual(Date.now() + LEASE + 1);
+        expect(await other.claimDue('w2', ahead + 2 * LEASE, LEASE, 10)).toEqual([]);
+        // Renewed for 200 ms: once the database's clock passes it, the row is taken over (with any caller's now).
+        expect(await store.renewLease(a.outboxId, 'w1', at(200), at(0))).toBe(true);
+        const until = (await store.get(a.outboxId))!.leaseUntil!;
+        for (let i = 0; i < 200 && Date.now() <= until + 10; i++) await sleep(50);
+        const taken = await other.claimDue('w2', at(0), LEASE, 10);
+        expect(taken.map((e) => [e.id, e.claimedBy])).toEqual([[a.outboxId, 'w2']]);
+        expect(await store.markDelivered(a.outboxId, 'w1', { incidentId: 'x', url: 'u' }, at(1))).toBe(false);
+        expect(await other.markDelivered(a.outboxId, 'w2', { incidentId: 'dd-1', url: 'https://dd/1' }, at(2))).toBe(
+          true,
+        );
+      },
+    );
+
+    callerClock('times leases on the `now` it is given (one host, one clock)', async () => {
+      const a = alert(key('caller-clock'), 0);
+      await store.recordAlert(a);
+      await store.claimDue('w1', at(0), LEASE, 10);
+      expect((await other.claimDue('w2', at(LEASE), LEASE, 10)).map((e) => e.claimedBy)).toEqual(['w2']);
     });
 
     it('retries: attempts + 1, next attempt, the reason kept; release gives a row back as it was', async () => {

@@ -31,12 +31,13 @@ export abstract class IncidentOutboxStore {
   /**
    * Claims up to `limit` due rows for `worker` until `now + leaseMs`: pending rows whose next attempt is due and
    * rows whose lease expired; an update only once its create is delivered and every earlier update of its incident
-   * is delivered or failed. Oldest first. Two workers never hold the same row.
+   * is delivered or failed. Oldest first. Two workers never hold the same row. PostgreSQL times the lease (its end,
+   * its expiry) on the database's clock, not on `now`: replicas' clocks disagree.
    */
   abstract claimDue(worker: string, now: number, leaseMs: number, limit: number): Promise<OutboxEntry[]>;
   /**
    * Extends the lease of a row `worker` holds (its heartbeat while a delivery is under way); false when it no longer
-   * holds it.
+   * holds it. PostgreSQL renews for `leaseUntil - now` from the database's clock.
    */
   abstract renewLease(id: string, worker: string, leaseUntil: number, now: number): Promise<boolean>;
   /** Delivered (false when `worker` no longer holds the row: another replica took it over). */

@@ -120,7 +120,7 @@ export const statsSql = `SELECT state, COUNT(*) AS n, MIN(created_at) AS oldest 
 /**
  * The due rows: pending and due, or claimed with an expired lease. An update waits until its create is delivered
  * and every earlier update of its incident is delivered or failed, so updates reach Datadog in order and after the
- * incident exists. Parameters: now, now, limit.
+ * incident exists. Parameters: now (for next attempts), now (for leases: the database's on PostgreSQL), limit.
  *
  * `sqliteCovering`: the look-ups of each due update read the covering indexes of `incidentsSchema('sqlite')`, not
  * the rows. SQLite's planner takes the unique index on `id` otherwise, and reads each create's row up to its `state`
@@ -147,6 +147,18 @@ export const claimSql = (p: Placeholder, seqs: string): string =>
 /** Parameters: lease until, now, id, worker. */
 export const renewLeaseSql = (p: Placeholder): string =>
   `UPDATE incident_outbox SET lease_until = ${p(1)}, updated_at = ${p(2)}
+   WHERE id = ${p(3)} AND state = 'delivering' AND claimed_by = ${p(4)}`;
+
+/**
+ * PostgreSQL's clock in epoch ms, read when the statement runs (`clock_timestamp()`, not the transaction's start).
+ * The PostgreSQL outbox times leases on it: replicas' wall clocks disagree, and one running ahead by more than the
+ * lease would take over a row its holder is still delivering (an incident created twice).
+ */
+export const SERVER_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::BIGINT';
+
+/** `renewLeaseSql` on the database's clock. Parameters: lease length (ms), now, id, worker. */
+export const renewLeaseOnServerClockSql = (p: Placeholder): string =>
+  `UPDATE incident_outbox SET lease_until = ${SERVER_NOW_MS} + ${p(1)}, updated_at = ${p(2)}
    WHERE id = ${p(3)} AND state = 'delivering' AND claimed_by = ${p(4)}`;
 
 /** Parameters: incident id, url, now, now, id, worker. */

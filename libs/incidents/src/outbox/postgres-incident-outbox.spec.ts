@@ -19,4 +19,5 @@ incidentOutboxContract('PostgresIncidentOutbox', () => ({
     server.restart();
     return Promise.resolve();
   },
+  leaseClock: 'server',
 }));

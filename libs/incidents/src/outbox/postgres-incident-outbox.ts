@@ -11,9 +11,10 @@ import {
   markDeliveredSql,
   markRetrySql,
   releaseSql,
-  renewLeaseSql,
+  renewLeaseOnServerClockSql,
   selectEntriesBySeqSql,
   selectEntrySql,
+  SERVER_NOW_MS,
   statsSql,
   toEntry,
   purgeFinishedSql,
@@ -38,7 +39,8 @@ type Row = Record<string, unknown>;
  * The shared outbox: PostgreSQL (DATABASE_URL), the ledger's database, tables of its own. The dedupe decision runs
  * in one transaction after `pg_advisory_xact_lock(hashtext(dedupe key))`, so replicas deciding for the same monitor
  * and group take turns (and a unique partial index allows one open incident per key); the claim is
- * `SELECT ... FOR UPDATE SKIP LOCKED` and an UPDATE setting `claimed_by` / `lease_until` in one transaction.
+ * `SELECT ... FOR UPDATE SKIP LOCKED` and an UPDATE setting `claimed_by` / `lease_until` in one transaction, the
+ * lease timed on the database's clock (one clock for every replica).
  */
 export class PostgresIncidentOutbox extends IncidentOutboxStore {
   readonly kind = 'postgres' as const;
@@ -102,19 +104,27 @@ export class PostgresIncidentOutbox extends IncidentOutboxStore {
     return this.locked(recovery.dedupeKey, recordRecoveryProgram(recovery, p));
   }
 
+  /**
+   * Leases are timed on the database's clock (`SERVER_NOW_MS`), not on `now`: a replica whose clock runs ahead by
+   * more than the lease would otherwise take over a row its holder is still delivering. `now` still says when a
+   * pending row is due (its next attempt) and stamps `updated_at`.
+   */
   claimDue(worker: string, now: number, leaseMs: number, limit: number): Promise<OutboxEntry[]> {
     return this.transaction(async (client) => {
-      const due = await client.query<Row>(dueSeqsSql(p, ' FOR UPDATE OF o SKIP LOCKED'), [now, now, limit]);
+      const clock = await client.query<Row>(`SELECT ${SERVER_NOW_MS} AS now_ms`);
+      const serverNow = Number(clock.rows[0]?.now_ms);
+      const due = await client.query<Row>(dueSeqsSql(p, ' FOR UPDATE OF o SKIP LOCKED'), [now, serverNow, limit]);
       const seqs = due.rows.map((row) => Number(row.seq));
       if (seqs.length === 0) return [];
-      await client.query(claimSql(p, seqs.join(', ')), [worker, now + leaseMs, now]);
+      await client.query(claimSql(p, seqs.join(', ')), [worker, serverNow + leaseMs, now]);
       const { rows } = await client.query<Row>(selectEntriesBySeqSql(seqs));
       return rows.map(toEntry);
     });
   }
 
+  /** The lease's length (`leaseUntil - now`) from the database's clock, as `claimDue`'s. */
   async renewLease(id: string, worker: string, leaseUntil: number, now: number): Promise<boolean> {
-    const { rowCount } = await this.query(renewLeaseSql(p), [leaseUntil, now, id, worker]);
+    const { rowCount } = await this.query(renewLeaseOnServerClockSql(p), [leaseUntil - now, now, id, worker]);
     return rowCount === 1;
   }
 

@@ -20,6 +20,7 @@ incidentOutboxContract('SqliteIncidentOutbox', () => ({
     return store;
   },
   restartDatabase: () => Promise.resolve(),
+  leaseClock: 'caller',
 }));
 
 describe('SqliteIncidentOutbox: the claim of due rows', () => {
