@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { Logger } from '@nestjs/common';
 import { BasicTextRedactor } from '@app/common';
 import { InMemoryMetrics } from '@app/telemetry';
@@ -6,11 +10,19 @@ import { BufferedUsageLedger, LEDGER_FLUSH_WARNING_INTERVAL_MS } from './buffere
 import type { UsageRecord } from './usage-record';
 import { SqliteLedgerStore } from './store/sqlite-ledger.store';
 
-/** A real SQLite store whose writes fail while `down` (a disk or database outage, as the ledger sees it). */
+/**
+ * A real SQLite store whose writes fail while `down` (a disk or database outage, as the ledger sees it), or once it
+ * has been asked for `downAfter` writes.
+ */
 class FailingStore extends SqliteLedgerStore {
   down = false;
+  downAfter: number | undefined;
+  private appends = 0;
   override append(records: readonly UsageRecord[]): Promise<void> {
-    if (this.down) return Promise.reject(new Error('disk I/O error'));
+    this.appends += 1;
+    if (this.down || (this.downAfter !== undefined && this.appends > this.downAfter)) {
+      return Promise.reject(new Error('disk I/O error'));
+    }
     return super.append(records);
   }
 }
@@ -100,5 +112,121 @@ describe('BufferedUsageLedger while its store fails', () => {
     await ledger.flush();
     expect(ledger.spendToday()).toBeCloseTo(0.2, 9);
     expect(ledger.spendToday(Date.UTC(2026, 11, 8, 12))).toBe(0); // a past day is not today's figure
+  });
+});
+
+/**
+ * A real SQLite ledger file with a trigger that refuses, for good, every record of the model `poison` (SQLite's
+ * RAISE(ABORT): SQLITE_CONSTRAINT, as a CHECK constraint would).
+ */
+describe('BufferedUsageLedger when its store refuses a record for good', () => {
+  const clock = { now: Date.UTC(2026, 11, 7, 12, 0, 0) };
+  let dir: string;
+  let store: FailingStore;
+  let metrics: InMemoryMetrics;
+  let ledger: BufferedUsageLedger;
+  let error: jest.SpiedFunction<Logger['error']>;
+  let warn: jest.SpiedFunction<Logger['warn']>;
+
+  beforeEach(async () => {
+    error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    dir = mkdtempSync(join(tmpdir(), 'ledger-refuse-'));
+    const file = join(dir, 'ledger.sqlite');
+    store = new FailingStore(file);
+    metrics = new InMemoryMetrics();
+    ledger = new BufferedUsageLedger(store, metrics, new BasicTextRedactor(), {
+      flushMs: 60_000,
+      retentionDays: 90,
+      storePreview: true,
+      now: () => clock.now,
+    });
+    await ledger.start();
+    const db = new DatabaseSync(file);
+    db.exec(
+      `CREATE TRIGGER refuse_poison BEFORE INSERT ON usage_records WHEN NEW.model = 'poison'
+       BEGIN SELECT RAISE(ABORT, 'poison refused'); END`,
+    );
+    db.close();
+  });
+
+  afterEach(async () => {
+    store.down = false;
+    store.downAfter = undefined;
+    await ledger.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    error.mockRestore();
+    warn.mockRestore();
+  });
+
+  const count = () => store.countRecords(0, clock.now + 1);
+  const dropped = () =>
+    metrics.named('ledger.records.dropped').map((m) => ({ value: m.value, tags: m.tags.slice().sort() }));
+  const refusedLines = () =>
+    error.mock.calls.map(([m]) => String(m)).filter((m) => m.includes('refused by the store for good'));
+
+  it('writes every good record of the batch, drops and counts the bad ones, and the next flush goes on', async () => {
+    // 250 records: three writes of 100, 100 and 50; bad ones inside the first and the third, one of them the first.
+    for (let i = 0; i < 250; i++) {
+      const bad = i === 0 || i === 57 || i === 230;
+      ledger.record(
+        usageRecord({
+          ts: clock.now,
+          model: bad ? 'poison' : 'gemini-2.5-flash',
+          promptId: `p-${i}`,
+          preview: `secret ${i}`,
+        }),
+      );
+    }
+    await ledger.flush();
+    // Before: the first write was refused, the 250 kept for retry, refused again at every tick; nothing written.
+    expect(await count()).toBe(247);
+    expect(ledger.status()).toMatchObject({ buffered: 0, written: 247, refused: 3, dropped: 0, lastError: null });
+    expect(ledger.status().lastRefusal).toMatch(/poison refused \(SQLITE_CONSTRAINT\)/);
+    expect(metrics.named('ledger.flush.errors')).toHaveLength(0);
+    expect(dropped()).toEqual(
+      Array.from({ length: 3 }, () => ({ value: 1, tags: ['reason:constraint', 'store:sqlite'] })),
+    );
+    // One line per dropped record, naming its prompt id and the store's words, never the prompt's text.
+    const lines = refusedLines();
+    expect(lines).toHaveLength(3);
+    expect(lines.map((l) => /prompt id (\S+),/.exec(l)?.[1])).toEqual(['p-0', 'p-57', 'p-230']);
+    for (const line of lines) {
+      expect(line).toContain('poison refused');
+      expect(line).not.toContain('secret');
+    }
+    // The rollups hold the written records only: the hour's calls match the records.
+    const [hour] = await store.hourly({ from: 0, to: clock.now + 1 });
+    expect(hour?.requests).toBe(247);
+
+    // The next flush: nothing of the bad ones is tried again.
+    ledger.record(usageRecord({ ts: clock.now, promptId: 'next' }));
+    await ledger.flush();
+    expect(await count()).toBe(248);
+    expect(ledger.status()).toMatchObject({ buffered: 0, written: 248, refused: 3 });
+  });
+
+  it('an outage in the middle of writing around a bad record loses nothing: the rest is kept and written later', async () => {
+    for (let i = 0; i < 40; i++) {
+      ledger.record(
+        usageRecord({ ts: clock.now, model: i === 25 ? 'poison' : 'gemini-2.5-flash', promptId: `p-${i}` }),
+      );
+    }
+    // The whole batch (refused), its first half (written), then the store goes down.
+    store.downAfter = 2;
+    await ledger.flush();
+    expect(await count()).toBe(20);
+    expect(ledger.status()).toMatchObject({ buffered: 20, written: 20, refused: 0, lastError: 'disk I/O error' });
+    expect(metrics.named('ledger.flush.errors')).toHaveLength(1);
+
+    store.downAfter = undefined;
+    await ledger.flush();
+    expect(await count()).toBe(39);
+    expect(ledger.status()).toMatchObject({ buffered: 0, written: 39, refused: 1, lastError: null });
+    const rows = await store.records(0, clock.now + 1, 100);
+    expect(rows.map((r) => r.promptId)).toEqual(
+      Array.from({ length: 40 }, (_, i) => `p-${i}`).filter((id) => id !== 'p-25'),
+    );
   });
 });

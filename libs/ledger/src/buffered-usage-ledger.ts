@@ -7,13 +7,15 @@ import {
   hourStart,
   monotonicNow,
   storableText,
+  type StoreRefusal,
+  storeRefusal,
   type TextRedactor,
   truncate,
   utcDayStart,
   WarningThrottle,
 } from '@app/common';
 import { formatTags, type MetricsPort } from '@app/telemetry';
-import { LEDGER_METRICS } from './ledger.metrics';
+import { LEDGER_METRICS, LEDGER_TAG } from './ledger.metrics';
 import type { LedgerStore } from './store/ledger-store.port';
 import { type LedgerStatus, UsageLedger } from './usage-ledger';
 import type { PrincipalSpend, PrincipalUsageQuery } from './principal-usage';
@@ -57,6 +59,9 @@ const amount = (value: unknown): number =>
 const nullableAmount = (value: unknown): number | null =>
   typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
 
+/** A record's time for a log line: ISO when a Date can hold it (a timestamp out of range may be why it was refused). */
+const instant = (ts: number): string => (Math.abs(ts) <= 8.64e15 ? new Date(ts).toISOString() : `ts ${ts}`);
+
 /**
  * The ledger over a LedgerStore: `record` appends to an in-memory buffer; a timer writes it every flushMs,
  * in writes of at most `writeChunk` records (records + rollups in one transaction each). A failing store never
@@ -68,6 +73,9 @@ export class BufferedUsageLedger extends UsageLedger {
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private dropped = 0;
+  /** Records the store refused for good, dropped (since start), and its words for the last one. */
+  private refused = 0;
+  private lastRefusal: string | null = null;
   private written = 0;
   private lastFlushAt: number | null = null;
   private lastError: string | null = null;
@@ -76,6 +84,7 @@ export class BufferedUsageLedger extends UsageLedger {
   /** Flushes failed in a row (0 when the last one wrote). */
   private failedFlushes = 0;
   private readonly tags: string[];
+  private readonly bufferFullTags: string[];
   private readonly now: () => number;
   private readonly maxBuffer: number;
   private readonly writeChunk: number;
@@ -92,6 +101,7 @@ export class BufferedUsageLedger extends UsageLedger {
   ) {
     super();
     this.tags = formatTags({ store: store.kind });
+    this.bufferFullTags = formatTags({ store: store.kind, [LEDGER_TAG.reason]: 'buffer_full' });
     this.now = options.now ?? Date.now;
     this.maxBuffer = options.maxBuffer ?? 50_000;
     this.writeChunk = Math.max(1, options.writeChunk ?? 100);
@@ -126,7 +136,7 @@ export class BufferedUsageLedger extends UsageLedger {
         const excess = this.buffer.length - this.maxBuffer;
         this.buffer.splice(0, excess);
         this.dropped += excess;
-        this.metrics.increment(LEDGER_METRICS.recordsDropped.name, excess, this.tags);
+        this.metrics.increment(LEDGER_METRICS.recordsDropped.name, excess, this.bufferFullTags);
       }
     } catch (error) {
       // Never into the request: count it as dropped.
@@ -191,25 +201,45 @@ export class BufferedUsageLedger extends UsageLedger {
       const batch = this.buffer;
       this.buffer = [];
       const started = performance.now();
-      let done = 0;
+      let next = 0;
+      let written = 0;
+      /** Records of the chunk being written that a failure that may pass left unwritten. */
+      let kept: readonly UsageRecord[] = [];
       try {
-        while (done < batch.length) {
-          if (done > 0) await yieldToLoop();
-          const chunk = batch.length <= this.writeChunk ? batch : batch.slice(done, done + this.writeChunk);
-          await this.store.append(chunk);
-          done += chunk.length;
+        while (next < batch.length) {
+          if (next > 0) await yieldToLoop();
+          const chunk = batch.length <= this.writeChunk ? batch : batch.slice(next, next + this.writeChunk);
+          next += chunk.length;
+          try {
+            await this.store.append(chunk);
+            written += chunk.length;
+          } catch (error) {
+            const refusal = storeRefusal(error);
+            if (!refusal) {
+              kept = chunk;
+              throw error;
+            }
+            // Refused for good: not the store's state but a record's. Write the chunk around the bad record(s).
+            const around = await this.writeAround(chunk, refusal);
+            written += around.written;
+            if (around.error !== undefined) {
+              kept = around.unwritten;
+              throw around.error;
+            }
+          }
         }
         this.lastFlushAt = this.now();
         this.lastError = null;
         if (this.failedFlushes > 0) {
-          this.logger.log(`ledger flush recovered after ${this.failedFlushes} failed: ${batch.length} records written`);
+          this.logger.log(`ledger flush recovered after ${this.failedFlushes} failed: ${written} records written`);
           this.failedFlushes = 0;
           this.flushWarnings.clear();
         }
         this.metrics.distribution(LEDGER_METRICS.flushDuration.name, performance.now() - started, this.tags);
       } catch (error) {
-        // The writes that succeeded are in the store; only the rest is kept for the next tick (no duplicates).
-        this.buffer = batch.slice(done).concat(this.buffer).slice(-this.maxBuffer);
+        // The writes that succeeded are in the store (and the records it refused for good are dropped); only the rest
+        // is kept for the next tick, in order (no duplicates).
+        this.buffer = kept.concat(batch.slice(next), this.buffer).slice(-this.maxBuffer);
         this.lastError = error instanceof Error ? error.message : String(error);
         this.metrics.increment(LEDGER_METRICS.flushErrors.name, 1, this.tags);
         this.failedFlushes += 1;
@@ -223,8 +253,8 @@ export class BufferedUsageLedger extends UsageLedger {
         }
         return;
       } finally {
-        this.written += done;
-        if (done > 0) this.metrics.increment(LEDGER_METRICS.recordsWritten.name, done, this.tags);
+        this.written += written;
+        if (written > 0) this.metrics.increment(LEDGER_METRICS.recordsWritten.name, written, this.tags);
       }
       this.metrics.gauge(LEDGER_METRICS.bufferSize.name, this.buffer.length, this.tags);
     }
@@ -234,6 +264,60 @@ export class BufferedUsageLedger extends UsageLedger {
     } catch (error) {
       this.lastError = error instanceof Error ? error.message : String(error);
     }
+  }
+
+  /**
+   * Writes a chunk the store refused for good (`storeRefusal`: a value it cannot hold, a constraint) around the
+   * record(s) at fault: halves of it are written in turn, a refused half halved again, down to single records; a
+   * single record refused is dropped (counted, logged with its prompt id and the store's words, never its text). One
+   * bad record among 100 costs about 14 writes, once. Before, the chunk stayed buffered and was refused at every tick:
+   * nothing recorded after it was written again. A failure that may pass (an outage) stops it: `unwritten` (in order)
+   * is what it had not written.
+   */
+  private async writeAround(
+    chunk: readonly UsageRecord[],
+    first: StoreRefusal,
+  ): Promise<{ written: number; unwritten: readonly UsageRecord[]; error?: Error }> {
+    let written = 0;
+    const half = (part: readonly UsageRecord[]): (readonly UsageRecord[])[] => {
+      const middle = Math.ceil(part.length / 2);
+      return [part.slice(0, middle), part.slice(middle)];
+    };
+    const pending: (readonly UsageRecord[])[] = chunk.length > 1 ? half(chunk) : [];
+    if (chunk.length === 1) this.refuse(chunk[0]!, first);
+    while (pending.length > 0) {
+      const part = pending.shift()!;
+      await yieldToLoop();
+      try {
+        await this.store.append(part);
+        written += part.length;
+      } catch (error) {
+        const refusal = storeRefusal(error);
+        if (!refusal) {
+          const failure = error instanceof Error ? error : new Error(String(error));
+          return { written, unwritten: [part, ...pending].flat(), error: failure };
+        }
+        if (part.length === 1) this.refuse(part[0]!, refusal);
+        else pending.unshift(...half(part));
+      }
+    }
+    return { written, unwritten: [] };
+  }
+
+  /** Drops one record the store refused for good: counted (status, metric by reason) and logged without its text. */
+  private refuse(record: UsageRecord, refusal: StoreRefusal): void {
+    this.refused += 1;
+    this.lastRefusal = refusal.reason;
+    this.metrics.increment(
+      LEDGER_METRICS.recordsDropped.name,
+      1,
+      formatTags({ store: this.store.kind, [LEDGER_TAG.reason]: refusal.kind }),
+    );
+    const id = record.promptId ?? (record.traceId ? `none (trace ${record.traceId})` : 'none');
+    this.logger.error(
+      `usage record dropped, refused by the store for good (prompt id ${id}, ${record.endpoint} ${record.model}, ` +
+        `${instant(record.ts)}): ${refusal.reason}`,
+    );
   }
 
   private async refreshSpend(): Promise<void> {
@@ -324,6 +408,8 @@ export class BufferedUsageLedger extends UsageLedger {
       store: this.store.kind,
       buffered: this.buffer.length,
       dropped: this.dropped,
+      refused: this.refused,
+      lastRefusal: this.lastRefusal,
       written: this.written,
       lastFlushAt: this.lastFlushAt,
       lastError: this.lastError,

@@ -1,5 +1,8 @@
 import { type MetricDefinition, TAG } from '@app/telemetry';
 
+/** Tag keys of the ledger's own metrics. */
+export const LEDGER_TAG = { reason: 'reason' } as const;
+
 /** Metrics of the usage ledger and budgets (docs/telemetry.md, "Ledger and budgets"). */
 export const LEDGER_METRICS = {
   recordsWritten: {
@@ -13,8 +16,9 @@ export const LEDGER_METRICS = {
     name: 'ledger.records.dropped',
     type: 'count',
     unit: 'record',
-    tags: [TAG.store],
-    description: 'Usage records dropped because the buffer was full while the store kept failing.',
+    tags: [TAG.store, LEDGER_TAG.reason],
+    description:
+      'Usage records dropped, by reason: buffer_full (the buffer was full while the store kept failing), invalid_value or constraint (the store refused the record for good: a value it cannot hold, a constraint; the records around it are written).',
   },
   flushErrors: {
     name: 'ledger.flush.errors',

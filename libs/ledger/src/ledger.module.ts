@@ -238,7 +238,13 @@ export class LedgerModule implements OnModuleInit, OnApplicationShutdown {
           detail: `${status.store}: ${status.buffered} buffered, last error: ${status.lastError}`,
         };
       }
-      return { status: 'ok', detail: `${status.store}: ${status.written} written, ${status.buffered} buffered` };
+      // A refused record is dropped and the ledger goes on: not degraded, but said until the process restarts.
+      const refused =
+        status.refused > 0 ? `, ${status.refused} refused by the store and dropped (last: ${status.lastRefusal})` : '';
+      return {
+        status: 'ok',
+        detail: `${status.store}: ${status.written} written, ${status.buffered} buffered${refused}`,
+      };
     });
   }
 

@@ -10,6 +10,13 @@ export interface LedgerStatus {
   buffered: number;
   /** Records dropped because the buffer was full while the store was failing (since start). */
   dropped: number;
+  /**
+   * Records the store refused for good (a value it cannot hold, a constraint), dropped so that the records around them
+   * are written (since start); each is logged with its prompt id.
+   */
+  refused: number;
+  /** The store's words for the last record it refused (null: none since start). */
+  lastRefusal: string | null;
   written: number;
   lastFlushAt: number | null;
   lastError: string | null;

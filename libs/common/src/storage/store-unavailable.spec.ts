@@ -12,6 +12,7 @@ import {
   sqliteOutage,
   STORE_OUTAGE_LOG_INTERVAL_MS,
   storeError,
+  storeRefusal,
 } from './store-unavailable';
 
 /** What node:sqlite throws: `code`, the extended result code and SQLite's words. */
@@ -43,6 +44,56 @@ describe('postgresOutage: which pg errors mean the database cannot be used now',
     expect(postgresOutage(new Error('boom'))).toBe(undefined);
     expect(postgresOutage(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe(undefined);
     expect(postgresOutage('text')).toBe(undefined);
+  });
+});
+
+describe('storeRefusal: which store errors refuse the rows written for good (not an outage, not a defect)', () => {
+  const pg = (code: string, message: string): Error => Object.assign(new Error(message), { code });
+
+  it('PostgreSQL SQLSTATE classes 22 (data exception) and 23 (integrity constraint)', () => {
+    expect(storeRefusal(pg('22003', 'value "100000000000000000000" is out of range for type bigint'))).toEqual({
+      kind: 'invalid_value',
+      reason: 'value "100000000000000000000" is out of range for type bigint (SQLSTATE 22003)',
+    });
+    expect(storeRefusal(pg('22021', 'invalid byte sequence for encoding "UTF8": 0x00'))?.kind).toBe('invalid_value');
+    expect(storeRefusal(pg('22P02', 'invalid input syntax for type bigint: "1e+21"'))?.kind).toBe('invalid_value');
+    expect(storeRefusal(pg('23514', 'new row violates check constraint "positive"'))).toEqual({
+      kind: 'constraint',
+      reason: 'new row violates check constraint "positive" (SQLSTATE 23514)',
+    });
+    expect(storeRefusal(pg('23502', 'null value in column "model" violates not-null constraint'))?.kind).toBe(
+      'constraint',
+    );
+  });
+
+  it('SQLite SQLITE_CONSTRAINT (extended codes too), SQLITE_MISMATCH and SQLITE_TOOBIG', () => {
+    expect(storeRefusal(sqliteError(19 | (1 << 8), 'CHECK constraint failed: positive'))).toEqual({
+      kind: 'constraint',
+      reason: 'CHECK constraint failed: positive (SQLITE_CONSTRAINT)',
+    });
+    expect(storeRefusal(sqliteError(20, 'datatype mismatch'))?.kind).toBe('invalid_value');
+    expect(storeRefusal(sqliteError(18, 'string or blob too big'))?.kind).toBe('invalid_value');
+  });
+
+  it('an outage, a lock, a serialization failure, a defect or a plain Error is none: tried again, never dropped', () => {
+    expect(storeRefusal(pg('08006', 'connection failure'))).toBe(undefined);
+    expect(storeRefusal(pg('57P01', 'terminating connection due to administrator command'))).toBe(undefined);
+    expect(storeRefusal(pg('40001', 'could not serialize access'))).toBe(undefined);
+    expect(storeRefusal(pg('40P01', 'deadlock detected'))).toBe(undefined);
+    expect(storeRefusal(pg('55P03', 'could not obtain lock on row'))).toBe(undefined);
+    expect(storeRefusal(pg('57014', 'canceling statement due to statement timeout'))).toBe(undefined);
+    expect(storeRefusal(pg('42601', 'syntax error at or near "SELEC"'))).toBe(undefined);
+    expect(
+      storeRefusal(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })),
+    ).toBe(undefined);
+    expect(storeRefusal(sqliteError(5, 'database is locked'))).toBe(undefined);
+    expect(storeRefusal(sqliteError(13, 'database or disk is full'))).toBe(undefined);
+    expect(storeRefusal(sqliteError(1, 'no such table: usage_records'))).toBe(undefined);
+    expect(storeRefusal(new DatabaseUnavailableError('ledger', 'postgres', { reason: 'down', retryAfterS: 5 }))).toBe(
+      undefined,
+    );
+    expect(storeRefusal(new Error('boom'))).toBe(undefined);
+    expect(storeRefusal('text')).toBe(undefined);
   });
 });
 

@@ -153,6 +153,46 @@ export function sqliteOutage(error: unknown): StoreOutage | undefined {
   return known ? { reason: known[0], retryAfterS: known[1] } : undefined;
 }
 
+/**
+ * Why a store refused rows for good (a bounded metric tag): `invalid_value`, a value the store cannot hold (out of
+ * range, text it refuses, a type it does not take); `constraint`, a row a constraint of the schema refuses.
+ */
+export type StoreRefusalKind = 'invalid_value' | 'constraint';
+
+export interface StoreRefusal {
+  kind: StoreRefusalKind;
+  /** The store's words and code (its message only: PostgreSQL's `detail` can quote the row). */
+  reason: string;
+}
+
+const REFUSAL_REASON_CHARS = 200;
+
+/** node:sqlite's primary result codes of a row refused for what it holds. */
+const SQLITE_REFUSALS: Readonly<Record<number, [StoreRefusalKind, string]>> = {
+  18: ['invalid_value', 'SQLITE_TOOBIG'],
+  19: ['constraint', 'SQLITE_CONSTRAINT'],
+  20: ['invalid_value', 'SQLITE_MISMATCH'],
+};
+
+/**
+ * A store's error that says the rows written are refused for good, however often they are tried again: PostgreSQL's
+ * SQLSTATE class 22 (data exception: a number out of range, text PostgreSQL's `text` refuses, a value of the wrong
+ * type) or 23 (integrity constraint); SQLite's SQLITE_CONSTRAINT, SQLITE_MISMATCH or SQLITE_TOOBIG. Undefined for
+ * anything else: an outage (`postgresOutage`, `sqliteOutage`: try again later), a lock or a serialization failure
+ * (class 40), a statement the database refuses (a defect of the code, not of a row), a plain Error.
+ */
+export function storeRefusal(error: unknown): StoreRefusal | undefined {
+  if (typeof error !== 'object' || error === null || error instanceof DatabaseUnavailableError) return undefined;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  const words = typeof message === 'string' && message.length > 0 ? message.slice(0, REFUSAL_REASON_CHARS) : 'refused';
+  if (typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code)) {
+    return { kind: code.startsWith('22') ? 'invalid_value' : 'constraint', reason: `${words} (SQLSTATE ${code})` };
+  }
+  const primary = sqlitePrimaryCode(error);
+  const known = primary === undefined ? undefined : SQLITE_REFUSALS[primary];
+  return known ? { kind: known[0], reason: `${words} (${known[1]})` } : undefined;
+}
+
 /** One warning per store and minute at most, however many requests meet the outage. */
 export const STORE_OUTAGE_LOG_INTERVAL_MS = 60_000;
 

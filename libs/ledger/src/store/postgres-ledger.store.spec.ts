@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Pool } from 'pg';
 import { BasicTextRedactor } from '@app/common';
 import { InMemoryMetrics } from '@app/telemetry';
@@ -80,6 +81,59 @@ describe('BufferedUsageLedger on PostgreSQL', () => {
     } finally {
       await ledger.stop();
       await pool.end();
+    }
+  });
+
+  it('drops a record PostgreSQL refuses for good (a number out of range), writes the others, and goes on', async () => {
+    // A provider that reports 1e20 input tokens, a timestamp out of range: BIGINT refuses them (SQLSTATE 22003). Before,
+    // their batch was refused at every flush, kept for retry for ever, and no call was recorded any more (spend,
+    // budgets, the health score).
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const pool = new Pool({ connectionString: server.url, max: 2 });
+    const store = new PostgresLedgerStore(pool);
+    await store.init();
+    const now = Date.now();
+    const metrics = new InMemoryMetrics();
+    const ledger = new BufferedUsageLedger(store, metrics, new BasicTextRedactor(), {
+      flushMs: 60_000,
+      retentionDays: 90,
+      storePreview: true,
+      now: () => now,
+    });
+    await ledger.start();
+    try {
+      const before = await store.countRecords(0, now + 1);
+      for (let i = 0; i < 9; i++) {
+        ledger.record(
+          usageRecord({
+            ts: i === 7 ? 1e20 : now,
+            promptId: `pg-${i}`,
+            inputTokens: i === 4 ? 1e20 : 1000,
+            preview: 'text',
+          }),
+        );
+      }
+      await ledger.flush();
+      expect(await store.countRecords(0, now + 1)).toBe(before + 7);
+      expect(ledger.status()).toMatchObject({ buffered: 0, refused: 2, lastError: null });
+      expect(ledger.status().lastRefusal).toMatch(/out of range.*\(SQLSTATE 22003\)/);
+      expect(metrics.named('ledger.records.dropped').map((m) => m.tags)).toEqual([
+        ['store:postgres', 'reason:invalid_value'],
+        ['store:postgres', 'reason:invalid_value'],
+      ]);
+      const lines = error.mock.calls.map(([m]) => String(m)).filter((m) => m.includes('refused by the store'));
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toContain('prompt id pg-4,');
+      expect(lines[1]).toContain('prompt id pg-7,');
+      expect(lines[1]).toContain('ts 100000000000000000000');
+
+      ledger.record(usageRecord({ ts: now, promptId: 'pg-next' }));
+      await ledger.flush();
+      expect(await store.countRecords(0, now + 1)).toBe(before + 8);
+    } finally {
+      await ledger.stop();
+      await pool.end();
+      error.mockRestore();
     }
   });
 });
