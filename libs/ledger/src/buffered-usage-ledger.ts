@@ -315,8 +315,8 @@ export class BufferedUsageLedger extends UsageLedger {
     );
     const id = record.promptId ?? (record.traceId ? `none (trace ${record.traceId})` : 'none');
     this.logger.error(
-      `usage record dropped, refused by the store for good (prompt id ${id}, ${record.endpoint} ${record.model}, ` +
-        `${instant(record.ts)}): ${refusal.reason}`,
+      `usage record dropped, refused by the store for good (prompt id ${id}, endpoint ${record.endpoint}, ` +
+        `model ${record.model}, ${instant(record.ts)}): ${refusal.reason}`,
     );
   }
 
