@@ -17,6 +17,17 @@ import { UsageImportService } from './usage-import.service';
 
 const H0 = Date.UTC(2026, 10, 1, 0, 0, 0);
 
+/** A started ledger over `store` that flushes only when told (retention long enough for any imported hour). */
+async function startedLedger(store: SqliteLedgerStore): Promise<BufferedUsageLedger> {
+  const ledger = new BufferedUsageLedger(store, new InMemoryMetrics(), new BasicTextRedactor(), {
+    flushMs: 60_000,
+    retentionDays: 3650,
+    storePreview: false,
+  });
+  await ledger.start();
+  return ledger;
+}
+
 describe('usage file parser', () => {
   it('reads CSV (ISO or epoch times, floored to the hour, same hours summed)', () => {
     const rows = parseUsageFile(
@@ -198,12 +209,7 @@ describe('Datadog usage import (real @datadog/datadog-api-client against a loopb
       DD_ENV: 'test',
     });
     const store = new SqliteLedgerStore(join(dir, 'ledger.sqlite'));
-    const ledger = new BufferedUsageLedger(store, new InMemoryMetrics(), new BasicTextRedactor(), {
-      flushMs: 60_000,
-      retentionDays: 3650,
-      storePreview: false,
-    });
-    await ledger.start();
+    const ledger = await startedLedger(store);
     const service = new UsageImportService(ledger, new DatadogUsageMetricsSource(createDatadogApi(config), config));
     const now = H0 + 2 * HOUR_MS;
     const summary = await service.pullFromMetrics(1, now);
@@ -238,12 +244,7 @@ describe('Datadog usage import (real @datadog/datadog-api-client against a loopb
     const file = join(dir, 'usage.csv');
     writeFileSync(file, 'hour,cost_usd,requests\n2026-11-01T00:00:00Z,3,30\n');
     const store = new SqliteLedgerStore(':memory:');
-    const ledger = new BufferedUsageLedger(store, new InMemoryMetrics(), new BasicTextRedactor(), {
-      flushMs: 60_000,
-      retentionDays: 3650,
-      storePreview: false,
-    });
-    await ledger.start();
+    const ledger = await startedLedger(store);
     const summary = await new UsageImportService(
       ledger,
       new DatadogUsageMetricsSource(createDatadogApi(testConfig({})), testConfig({})),
@@ -258,12 +259,7 @@ describe('Datadog usage import (real @datadog/datadog-api-client against a loopb
     const hours = [H0 + 5 * HOUR_MS, H0 + 6 * HOUR_MS, H0 + 7 * HOUR_MS].map((h) => new Date(h).toISOString());
     writeFileSync(file, `hour,cost_usd,requests\n${hours.map((h) => `${h},10,100`).join('\n')}\n`);
     const store = new SqliteLedgerStore(':memory:');
-    const ledger = new BufferedUsageLedger(store, new InMemoryMetrics(), new BasicTextRedactor(), {
-      flushMs: 60_000,
-      retentionDays: 3650,
-      storePreview: false,
-    });
-    await ledger.start();
+    const ledger = await startedLedger(store);
     // A call of the service's own in the first hour, written; another in the second, still in the buffer.
     ledger.record(usageRecord({ ts: H0 + 5 * HOUR_MS + 60_000, costUsd: 0.25 }));
     await ledger.flush();
