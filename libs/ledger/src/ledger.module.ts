@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Inject, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Pool } from 'pg';
-import { TextRedactor, connectionWaitMs, idleInTransactionMs, prepareDataDir, sqliteFileError } from '@app/common';
+import { TextRedactor, postgresPoolSettings, prepareDataDir, sqliteFileError } from '@app/common';
 import { AppConfig } from '@app/config';
 import { MetricsPort, ReadinessRegistry } from '@app/telemetry';
 import { BudgetService } from './budget/budget.service';
@@ -57,14 +57,7 @@ export function createLedgerStore(config: AppConfig): LedgerStore {
     // DATABASE_UNAVAILABLE), not as long as it lasts.
     const timeout = config.ledger.databaseTimeoutMs;
     return new PostgresLedgerStore(
-      new Pool({
-        connectionString: url.reveal(),
-        max: 5,
-        connectionTimeoutMillis: connectionWaitMs(timeout),
-        idle_in_transaction_session_timeout: idleInTransactionMs(timeout),
-        query_timeout: timeout,
-        idleTimeoutMillis: 30_000,
-      }),
+      new Pool(postgresPoolSettings(url.reveal(), { max: 5, statementTimeoutMs: timeout })),
     );
   }
   // Once, before any embedded store (the ledger's, the outbox's, the recommendations') opens its file under it.
@@ -87,14 +80,7 @@ export function createResponseCacheStore(config: AppConfig): ResponseCacheStore 
   const url = config.ledger.databaseUrl;
   if (url) {
     return new PostgresResponseCacheStore(
-      new Pool({
-        connectionString: url.reveal(),
-        max: 3,
-        connectionTimeoutMillis: 2000,
-        idleTimeoutMillis: 30_000,
-        query_timeout: 2000,
-        idle_in_transaction_session_timeout: idleInTransactionMs(2000),
-      }),
+      new Pool(postgresPoolSettings(url.reveal(), { max: 3, statementTimeoutMs: 2000, connectionWaitMs: 2000 })),
     );
   }
   return new SqliteResponseCacheStore(join(config.ledger.dataDir, RESPONSE_CACHE_SQLITE_FILE));
@@ -126,13 +112,13 @@ export const RESERVATION_DB_TIMEOUT_MS = 2000;
 export function createReservationStore(config: AppConfig, ledger: UsageLedger): ReservationStore {
   const url = config.ledger.databaseUrl;
   if (!url || config.budget.dailyUsd === undefined) return new MemoryReservationStore();
-  const pool = new Pool({
-    connectionString: url.reveal(),
-    max: 5,
-    connectionTimeoutMillis: RESERVATION_DB_TIMEOUT_MS,
-    query_timeout: RESERVATION_DB_TIMEOUT_MS,
-    idleTimeoutMillis: 30_000,
-  });
+  const pool = new Pool(
+    postgresPoolSettings(url.reveal(), {
+      max: 5,
+      statementTimeoutMs: RESERVATION_DB_TIMEOUT_MS,
+      connectionWaitMs: RESERVATION_DB_TIMEOUT_MS,
+    }),
+  );
   return new PostgresReservationStore(pool, ledger, config.ledger.flushMs);
 }
 

@@ -83,6 +83,7 @@ const SQLSTATE_REASONS: readonly [RegExp, string][] = [
   [/^53200$/, 'the server is out of memory'],
   [/^53300$/, 'too many connections'],
   [/^53/, 'insufficient resources'],
+  [/^57014$/, 'no answer in time (the statement was cancelled)'],
   [/^57P01$/, 'the server is shutting down'],
   [/^57P02$/, 'the server crashed'],
   [/^57P03$/, 'the server is starting up or shutting down'],
@@ -95,7 +96,7 @@ const SQLSTATE_REASONS: readonly [RegExp, string][] = [
 /**
  * A `pg` error that says PostgreSQL cannot be used now: a socket error (refused, reset, unreachable), pg-pool's
  * connection timeout or pg's query timeout, a connection terminated, or a server error of SQLSTATE class 08
- * (connection), 53 (resources), 57P (shutdown), 28 (login), 25006 (read-only), 3D000. Undefined for anything else,
+ * (connection), 53 (resources), 57014 (cancelled: the pool's `statement_timeout`), 57P (shutdown), 28 (login), 25006 (read-only), 3D000. Undefined for anything else,
  * a syntax error (42601) or a constraint (23505) among them: those are defects, answered 500.
  */
 export function postgresOutage(error: unknown): StoreOutage | undefined {
@@ -321,4 +322,44 @@ export function connectionWaitMs(statementTimeoutMs: number): number {
  */
 export function idleInTransactionMs(statementTimeoutMs: number): number {
   return Math.max(10_000, 2 * statementTimeoutMs);
+}
+
+/** The settings of a store's `pg` pool (a plain object: only the stores import `pg`). */
+export interface PostgresPoolSettings {
+  connectionString: string;
+  max: number;
+  connectionTimeoutMillis: number;
+  /** The bound on each statement as the server keeps it: PostgreSQL cancels the statement (SQLSTATE 57014). */
+  statement_timeout: number;
+  /** The same bound as the client keeps it (pg's timer): for a server that does not answer at all. */
+  query_timeout: number;
+  idle_in_transaction_session_timeout: number;
+  idleTimeoutMillis: number;
+}
+
+/**
+ * One store's pool: `max` connections, each statement bounded by `statementTimeoutMs` on both sides, the wait for a
+ * connection by `connectionWait` (default twice the statement bound), a session idle in a transaction ended by the
+ * server (`idleInTransactionMs`), an idle connection closed after 30 s.
+ *
+ * The bound is kept by the server too (`statement_timeout`), not only by pg's client-side timer: a statement the
+ * client gave up on (waiting for a row lock another session holds, a slow plan) otherwise went on running on the
+ * server. Each retry then left one more backend waiting behind the lock, until `max_connections` ran out for every
+ * replica, and a statement outside a transaction (a cache write, a lease taken) was applied when the lock came free,
+ * long after the service had answered that it failed.
+ */
+export function postgresPoolSettings(
+  connectionString: string,
+  options: { max: number; statementTimeoutMs: number; connectionWaitMs?: number },
+): PostgresPoolSettings {
+  const { max, statementTimeoutMs } = options;
+  return {
+    connectionString,
+    max,
+    connectionTimeoutMillis: options.connectionWaitMs ?? connectionWaitMs(statementTimeoutMs),
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs,
+    idle_in_transaction_session_timeout: idleInTransactionMs(statementTimeoutMs),
+    idleTimeoutMillis: 30_000,
+  };
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { connectionWaitMs, idleInTransactionMs } from '@app/common';
+import { postgresPoolSettings } from '@app/common';
 import type { AppConfig } from '@app/config';
 import type { IncidentOutboxStore } from './incident-outbox.port';
 import { PostgresIncidentOutbox } from './postgres-incident-outbox';
@@ -18,14 +18,7 @@ export function createIncidentOutboxStore(config: AppConfig): IncidentOutboxStor
   if (url) {
     const timeout = config.ledger.databaseTimeoutMs;
     return new PostgresIncidentOutbox(
-      new Pool({
-        connectionString: url.reveal(),
-        max: 3,
-        connectionTimeoutMillis: connectionWaitMs(timeout),
-        idle_in_transaction_session_timeout: idleInTransactionMs(timeout),
-        query_timeout: timeout,
-        idleTimeoutMillis: 30_000,
-      }),
+      new Pool(postgresPoolSettings(url.reveal(), { max: 3, statementTimeoutMs: timeout })),
     );
   }
   return new SqliteIncidentOutbox(join(config.ledger.dataDir, INCIDENTS_SQLITE_FILE));

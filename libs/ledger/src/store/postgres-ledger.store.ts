@@ -110,6 +110,8 @@ export class PostgresLedgerStore extends LedgerStore {
     const client = await this.pool.connect();
     const run: InitQuery = (text, values) => client.query(timed(text, LEDGER_INIT_QUERY_TIMEOUT_MS, values));
     try {
+      // The start's statements are bounded by the server with the same longer bound (the pool's is a statement's).
+      await run(`SET statement_timeout = ${LEDGER_INIT_QUERY_TIMEOUT_MS}`);
       // Serialise schema creation between instances starting together.
       await run('SELECT pg_advisory_lock(7349001)');
       for (const statement of schema('postgres')) await run(statement);
@@ -133,7 +135,12 @@ export class PostgresLedgerStore extends LedgerStore {
       );
     } finally {
       await run('SELECT pg_advisory_unlock(7349001)').catch(() => undefined);
-      client.release();
+      const reset = await run('RESET statement_timeout').then(
+        () => true,
+        () => false,
+      );
+      // A connection whose bound could not be set back is not given to the pool's other users.
+      client.release(!reset);
     }
   }
 
@@ -183,7 +190,17 @@ export class PostgresLedgerStore extends LedgerStore {
    * `waitForCommit`: the COMMIT has no client-side timeout (COMMIT_WAIT_MS), for writes that must not be repeated.
    */
   private transaction(work: (client: PoolClient) => Promise<void>, waitForCommit = false): Promise<void> {
-    return postgresTransaction('ledger', this.pool, work, waitForCommit ? timed('COMMIT', COMMIT_WAIT_MS) : 'COMMIT');
+    if (!waitForCommit) return postgresTransaction('ledger', this.pool, work);
+    return postgresTransaction(
+      'ledger',
+      this.pool,
+      async (client: PoolClient) => {
+        await work(client);
+        // Nor a bound on the server: the pool's statement_timeout could cancel the COMMIT's wait too.
+        await client.query('SET LOCAL statement_timeout = 0');
+      },
+      timed('COMMIT', COMMIT_WAIT_MS),
+    );
   }
 
   private async upsertHourly(client: PoolClient, rows: readonly HourlyUsage[], mode: 'add' | 'replace'): Promise<void> {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { connectionWaitMs, idleInTransactionMs } from '@app/common';
+import { postgresPoolSettings } from '@app/common';
 import type { AppConfig } from '@app/config';
 import { PostgresRecommendationStore } from './postgres-recommendation.store';
 import type { RecommendationStore } from './recommendation-store.port';
@@ -18,14 +18,7 @@ export function createRecommendationStore(config: AppConfig): RecommendationStor
   if (url) {
     const timeout = config.ledger.databaseTimeoutMs;
     return new PostgresRecommendationStore(
-      new Pool({
-        connectionString: url.reveal(),
-        max: 2,
-        connectionTimeoutMillis: connectionWaitMs(timeout),
-        idle_in_transaction_session_timeout: idleInTransactionMs(timeout),
-        query_timeout: timeout,
-        idleTimeoutMillis: 30_000,
-      }),
+      new Pool(postgresPoolSettings(url.reveal(), { max: 2, statementTimeoutMs: timeout })),
     );
   }
   return new SqliteRecommendationStore(join(config.ledger.dataDir, OPTIMIZATION_SQLITE_FILE));
