@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import {
   DAY_MS,
@@ -180,6 +181,7 @@ export class BufferedUsageLedger extends UsageLedger {
       preview,
       promptId: optionalLabel(e.promptId),
       traceId: optionalLabel(e.traceId),
+      key: randomUUID(),
       savedCostUsd: nullableAmount(e.savedCostUsd),
       principal: optionalLabel(e.principal),
     };

@@ -44,6 +44,11 @@ export interface UsageRecord {
   /** The 128-bit hex trace id (`dd.trace_id` of the call's log line); null when tracing is off. */
   traceId?: string | null;
   /**
+   * The record's own id, given by the ledger when the call is recorded (a random UUID): a write of the record is
+   * idempotent by it on PostgreSQL (a batch whose COMMIT's answer was lost is written again, counted once).
+   */
+  key?: string;
+  /**
    * A call answered from the response cache (flag `cache_hit`, zero tokens, cost 0): what the original call cost,
    * saved by the hit (docs/cache.md). Null on every other call, and on older rows.
    */

@@ -64,6 +64,16 @@ export const ADDED_RECORD_COLUMNS: readonly (readonly [column: string, type: str
 ];
 
 /** Indexes over the added columns, created once the columns exist (a caller finds its call by `prompt_id`). */
+/**
+ * PostgreSQL only: each record's key (`UsageRecord.key`), unique, so that a batch written again after its COMMIT's
+ * answer was lost (the connection cut during the COMMIT: a failover, a network blip) adds nothing twice. Older rows
+ * and rows of older versions have none (NULL: never a conflict). SQLite commits in-process: no answer can be lost.
+ */
+export const POSTGRES_RECORD_KEY = [
+  'ALTER TABLE usage_records ADD COLUMN IF NOT EXISTS record_key TEXT',
+  'CREATE UNIQUE INDEX IF NOT EXISTS usage_records_record_key ON usage_records (record_key)',
+] as const;
+
 export const ADDED_RECORD_INDEXES = [
   'CREATE INDEX IF NOT EXISTS usage_records_prompt_id ON usage_records (prompt_id)',
 ] as const;

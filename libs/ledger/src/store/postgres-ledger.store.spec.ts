@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { createServer, type Server, type Socket, connect } from 'node:net';
 import { Pool } from 'pg';
 import { BasicTextRedactor } from '@app/common';
 import { InMemoryMetrics } from '@app/telemetry';
@@ -134,6 +135,118 @@ describe('BufferedUsageLedger on PostgreSQL', () => {
       await ledger.stop();
       await pool.end();
       error.mockRestore();
+    }
+  });
+});
+
+/**
+ * A TCP proxy to the test server that, once armed, lets a COMMIT through to PostgreSQL and then cuts the connection
+ * before PostgreSQL's answer reaches the client: the transaction is committed, and the client sees the connection
+ * terminated (a failover, a network blip at the wrong moment).
+ */
+class CommitCuttingProxy {
+  armed = false;
+  cuts = 0;
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  async start(target: { port: number; host: string }): Promise<number> {
+    this.server = createServer((client) => {
+      const upstream = connect(target.port, target.host);
+      this.sockets.add(client).add(upstream);
+      let cutOnAnswer = false;
+      client.on('data', (chunk) => {
+        // A simple-query message ('Q') whose text is COMMIT.
+        if (this.armed && chunk.includes('COMMIT\0')) cutOnAnswer = true;
+        upstream.write(chunk);
+      });
+      upstream.on('data', (chunk) => {
+        if (cutOnAnswer) {
+          this.armed = false;
+          this.cuts += 1;
+          client.destroy();
+          upstream.destroy();
+          return;
+        }
+        client.write(chunk);
+      });
+      for (const socket of [client, upstream]) {
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const address = this.server.address();
+    return typeof address === 'object' && address ? address.port : 0;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+}
+
+describe('BufferedUsageLedger on PostgreSQL: a COMMIT whose answer is lost', () => {
+  it('writes the batch again at the next flush and counts it once (records, hourly, 10 s and per-key rollups)', async () => {
+    // The ledger keeps a batch whose write failed for the next flush. When the connection broke during the COMMIT,
+    // PostgreSQL had committed it: the next flush wrote it again, and every record, its cost and its tokens were
+    // counted twice in spend, budgets and the health score. Each record's key now makes the write idempotent.
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const proxy = new CommitCuttingProxy();
+    const url = new URL(server.url);
+    url.port = String(await proxy.start({ port: Number(url.port), host: url.hostname }));
+    const pool = new Pool({ connectionString: url.toString(), max: 2 });
+    const store = new PostgresLedgerStore(pool);
+    await store.init().catch(async (error: unknown) => {
+      await Promise.all([pool.end(), proxy.stop()]);
+      throw error;
+    });
+    const now = Date.now();
+    const ledger = new BufferedUsageLedger(store, new InMemoryMetrics(), new BasicTextRedactor(), {
+      flushMs: 60_000,
+      retentionDays: 90,
+      storePreview: false,
+      now: () => now,
+    });
+    await ledger.start();
+    const model = `commit-cut-${now}`;
+    const window = { from: now - 60_000, to: now + 60_000, groupBy: ['model'] as const };
+    const mine = <T extends { model: string }>(rows: T[]): T | undefined => rows.find((row) => row.model === model);
+    try {
+      const before = await store.countRecords(0, now + 1);
+      for (let i = 0; i < 5; i++) {
+        ledger.record(usageRecord({ ts: now, model, costUsd: 0.01, inputTokens: 100, principal: 'team-a' }));
+      }
+      proxy.armed = true;
+      await ledger.flush();
+      expect(proxy.cuts).toBe(1);
+      // Committed in PostgreSQL, but the ledger could not know: kept for the next flush.
+      expect(ledger.status().buffered).toBe(5);
+      expect(await store.countRecords(0, now + 1)).toBe(before + 5);
+
+      await ledger.flush();
+      // Written once, and no record dropped as a duplicate.
+      expect(ledger.status()).toMatchObject({ buffered: 0, lastError: null, refused: 0 });
+      expect(await store.countRecords(0, now + 1)).toBe(before + 5);
+      expect(mine(await store.hourly(window))).toMatchObject({ requests: 5, inputTokens: 500 });
+      expect(mine(await store.hourly(window))?.costUsd).toBeCloseTo(0.05, 10);
+      expect(mine(await store.window(window))).toMatchObject({ requests: 5 });
+      const byKey = await store.principalUsage({ ...window, groupBy: ['model'] });
+      expect(byKey.rows.filter((row) => row.model === model)).toEqual([
+        expect.objectContaining({ principal: 'team-a', requests: 5 }),
+      ]);
+      const lines = log.mock.calls.map(([message]) => String(message));
+      expect(lines.some((line) => line.includes('5 of 5 records were already written'))).toBe(true);
+    } finally {
+      await ledger.stop();
+      await pool.end();
+      await proxy.stop();
+      warn.mockRestore();
+      log.mockRestore();
     }
   });
 });

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import { postgresStore, postgresTransaction, watchPostgresPool } from '@app/common';
 import { type PrincipalSpend, type PrincipalUsageQuery, rollUpByPrincipal } from '../principal-usage';
@@ -7,6 +8,7 @@ import { LedgerStore, type LedgerStoreOptions, type PurgeResult } from './ledger
 import {
   ADDED_RECORD_COLUMNS,
   ADDED_RECORD_INDEXES,
+  POSTGRES_RECORD_KEY,
   HOURLY_COLUMNS,
   hourlyRange,
   hourlySelect,
@@ -74,6 +76,9 @@ function timed(text: string, timeoutMs: number, values?: unknown[]): QueryConfig
 /** Rows per multi-row INSERT (PostgreSQL allows 65535 parameters per statement). */
 const CHUNK = 500;
 
+/** The columns a record is written with here: the shared ones and its key (POSTGRES_RECORD_KEY). */
+const KEYED_RECORD_COLUMNS = [...RECORD_COLUMNS, 'record_key'];
+
 function placeholders(rows: number, columns: number): string {
   const out: string[] = [];
   for (let r = 0; r < rows; r++) {
@@ -95,6 +100,7 @@ export class PostgresLedgerStore extends LedgerStore {
   private rollupsSince: number | null = null;
   /** From which hour the rollup by principal is complete; null until init. */
   private principalsSince: number | null = null;
+  private readonly logger = new Logger('PostgresLedgerStore');
 
   /** The pool is built by the module's factory (the only place the `pg` SDK is configured). */
   constructor(
@@ -120,6 +126,7 @@ export class PostgresLedgerStore extends LedgerStore {
         await run(`ALTER TABLE usage_records ADD COLUMN IF NOT EXISTS ${column} ${type}`);
       }
       for (const statement of ADDED_RECORD_INDEXES) await run(statement);
+      for (const statement of POSTGRES_RECORD_KEY) await run(statement);
       for (const statement of rollupSchema('postgres')) await run(statement);
       for (const [column, type] of ADDED_ROLLUP_COLUMNS) {
         await run(`ALTER TABLE usage_10s ADD COLUMN IF NOT EXISTS ${column} ${type}`);
@@ -213,17 +220,36 @@ export class PostgresLedgerStore extends LedgerStore {
     }
   }
 
-  async append(records: readonly UsageRecord[]): Promise<void> {
-    if (records.length === 0) return;
+  /**
+   * Writes the records and adds them to the rollups, in one transaction. A record whose key is already stored (its
+   * batch committed, but the COMMIT's answer was lost and the ledger wrote it again) is skipped, and its figures are
+   * not added again.
+   */
+  async append(batch: readonly UsageRecord[]): Promise<void> {
+    if (batch.length === 0) return;
     await this.transaction(async (client) => {
-      for (let i = 0; i < records.length; i += CHUNK) {
-        const chunk = records.slice(i, i + CHUNK);
-        const values: SqlValue[] = chunk.flatMap(recordValues);
-        await client.query(
-          `INSERT INTO usage_records (${RECORD_COLUMNS.join(', ')}) VALUES ${placeholders(chunk.length, RECORD_COLUMNS.length)}`,
+      const repeated = new Set<string>();
+      for (let i = 0; i < batch.length; i += CHUNK) {
+        const chunk = batch.slice(i, i + CHUNK);
+        const values: SqlValue[] = chunk.flatMap((record) => [...recordValues(record), record.key ?? null]);
+        const inserted = await client.query<{ record_key: string | null }>(
+          `INSERT INTO usage_records (${KEYED_RECORD_COLUMNS.join(', ')}) ` +
+            `VALUES ${placeholders(chunk.length, KEYED_RECORD_COLUMNS.length)} ` +
+            'ON CONFLICT (record_key) DO NOTHING RETURNING record_key',
           values,
         );
+        if (inserted.rowCount === chunk.length) continue;
+        const written = new Set(inserted.rows.map((row) => row.record_key));
+        for (const record of chunk) if (record.key !== undefined && !written.has(record.key)) repeated.add(record.key);
       }
+      const records = repeated.size === 0 ? batch : batch.filter((record) => !repeated.has(record.key ?? ''));
+      if (repeated.size > 0) {
+        this.logger.log(
+          `${repeated.size} of ${batch.length} records were already written (a batch written again after its ` +
+            "COMMIT's answer was lost): not counted twice",
+        );
+      }
+      if (records.length === 0) return;
       await this.upsertHourly(client, rollUp(records), 'add');
       const slots = rollUpSlots(records);
       const per = Math.floor(CHUNK / 5); // 110 columns a row: stay under the parameter limit
