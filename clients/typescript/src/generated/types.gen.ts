@@ -179,7 +179,7 @@ export type AttributionWindowDto = {
      */
     requests: number;
     /**
-     * Requests the metric is computed from (quality: the scored ones).
+     * Requests the metric is computed from (latency: the timed ones, so not imported usage; quality: the scored ones).
      */
     sampleSize: number;
     /**

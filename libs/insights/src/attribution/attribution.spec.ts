@@ -237,6 +237,35 @@ describe('anomaly attribution', () => {
     expect(attribute('quality', rows)).toMatchObject({ status: 'no_data', confidence: null });
   });
 
+  it('latency is the mean of the timed calls: imported hours (requests, no latency) are not 0 ms calls', () => {
+    // `ledger:import` writes hourly requests and cost without latency (it has no such column). Before, their requests
+    // counted as calls of 0 ms: a baseline of imported hours read 0 ms, and the first recorded hour a "critical"
+    // latency spike; a baseline half imported read half the real latency.
+    const { analysisStart } = attributionWindows(T, 24, 1);
+    const imported = (h: number): boolean => h < analysisStart - 12 * HOUR_MS;
+    const recorded = leafRows((h, e, m, a) => ({ ...steady(h, e, m, a), latencyMs: 300 }));
+    const mixed = recorded.map((r) =>
+      imported(r.hour) ? { ...r, latencyMsSum: 0, qualitySum: 0, qualityCount: 0 } : r,
+    );
+
+    const report = attribute('latency', mixed);
+    expect(report.status).toBe('ok');
+    expect(report.baseline.value).toBeCloseTo(300, 6);
+    expect(report.analysis.value).toBeCloseTo(300, 6);
+    expect(report.severity).toBe('none');
+    const timed = recorded.filter((r) => r.hour < analysisStart && !imported(r.hour));
+    expect(report.baseline.sampleSize).toBe(timed.reduce((n, r) => n + r.requests, 0));
+    expect(report.baseline.requests).toBeGreaterThan(report.baseline.sampleSize);
+    for (const item of report.breakdown.model) expect(item.baselineValue).toBeCloseTo(300, 6);
+
+    // A baseline of imported hours only has no latency at all: no data, not a spike up from 0 ms.
+    const allImported = recorded.map((r) => (r.hour < analysisStart ? { ...r, latencyMsSum: 0 } : r));
+    expect(attribute('latency', allImported)).toMatchObject({ status: 'no_data', severity: null, change: null });
+    expect(attribute('latency', allImported).summary).toMatch(
+      /no timed calls \(imported usage carries no latency\) in the baseline window:/,
+    );
+  });
+
   it('the analysis window is the hours ending with the hour of the anomaly; the baseline the hours before', () => {
     const w = attributionWindows(Date.UTC(2026, 0, 1, 10, 45), 24, 3);
     expect(new Date(w.analysisStart).toISOString()).toBe('2026-01-01T08:00:00.000Z');

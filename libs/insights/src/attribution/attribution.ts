@@ -79,8 +79,15 @@ function numerator(metric: AnomalyMetric, row: HourlyUsage): number {
   }
 }
 
+/**
+ * What the metric is averaged over: quality, the scored requests; latency, the requests of rows that carry a latency.
+ * A row's latency is the sum over its calls, each timed (> 0 ms), so a row with requests and no latency at all is
+ * imported usage (`ledger:import` has hours, requests and cost, never latency): its calls are not 0 ms calls.
+ */
 function weight(metric: AnomalyMetric, row: HourlyUsage): number {
-  return metric === 'quality' ? row.qualityCount : row.requests;
+  if (metric === 'quality') return row.qualityCount;
+  if (metric === 'latency') return row.latencyMsSum > 0 ? row.requests : 0;
+  return row.requests;
 }
 
 function add(sums: Sums, metric: AnomalyMetric, row: HourlyUsage): void {
@@ -151,7 +158,7 @@ function windowDto(
     elapsedHours: round(w.hours, 3),
     value: ok ? round(value(metric, s, w.hours), 6) : null,
     requests: s.requests,
-    sampleSize: metric === 'quality' ? s.weight : s.requests,
+    sampleSize: metric === 'cost' ? s.requests : s.weight,
     hoursWithData: s.hours.size,
   };
 }
@@ -310,7 +317,14 @@ function noData(
       ? []
       : [win.analysis.hours === 0 ? 'the analysis window (future)' : 'the analysis window']),
   ];
-  const what = input.metric === 'quality' ? 'no scored requests' : 'no usage';
+  // Latency over imported hours only: requests, but none timed (a "no usage" beside their count would contradict it).
+  const untimed = input.metric === 'latency' && [baseline, analysis].some((w) => w.requests > 0 && w.weight === 0);
+  const what =
+    input.metric === 'quality'
+      ? 'no scored requests'
+      : untimed
+        ? 'no timed calls (imported usage carries no latency)'
+        : 'no usage';
   return {
     status: 'no_data',
     metric: input.metric,

@@ -152,7 +152,7 @@ export class AttributionWindowDto {
   /** Requests recorded in the window. */
   @ApiInteger()
   requests!: number;
-  /** Requests the metric is computed from (quality: the scored ones). */
+  /** Requests the metric is computed from (latency: the timed ones, so not imported usage; quality: the scored ones). */
   @ApiInteger()
   sampleSize!: number;
   /** Hours of the window with usage. */
