@@ -2,6 +2,8 @@ import { HOUR_MS } from '@app/common';
 import {
   emptyHourly,
   emptyPrincipalUsage,
+  FRACTIONAL_HOURLY_MEASURES,
+  HOURLY_MEASURES,
   LATENCY_LADDER_MS,
   type LedgerStore,
   type LedgerStoreOptions,
@@ -10,6 +12,7 @@ import {
   WINDOW_MEASURES,
   type WindowUsage,
 } from '@app/ledger';
+import { MEASURE_COLUMNS } from '../../libs/ledger/src/store/ledger-sql';
 
 export interface LedgerStoreHarness {
   /** Opens a new connection (a new store instance) to the same database; `init()` already called. */
@@ -94,6 +97,25 @@ function legacyRollupSchema(id: string): string[] {
     // That version rolled up from T0 on (no backfill now).
     'CREATE TABLE ledger_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL)',
     `INSERT INTO ledger_meta (key, value) VALUES ('rollup_10s_since', ${T0})`,
+  ];
+}
+
+/**
+ * `usage_hourly` as the version before `latency_count` created it, with a recorded hour (a latency sum) and an
+ * imported one (requests and cost, no latency) in it.
+ */
+function legacyHourlySchema(id: string): string[] {
+  const float = id.startsWith('BIGSERIAL') ? 'DOUBLE PRECISION' : 'REAL';
+  const measures = HOURLY_MEASURES.filter((m) => m !== 'latencyCount').map(
+    (m) => `${MEASURE_COLUMNS[m]} ${FRACTIONAL_HOURLY_MEASURES.has(m) ? float : 'BIGINT'} NOT NULL DEFAULT 0`,
+  );
+  return [
+    `CREATE TABLE usage_hourly (hour BIGINT NOT NULL, endpoint TEXT NOT NULL, provider TEXT NOT NULL,
+  model TEXT NOT NULL, ${measures.join(', ')}, PRIMARY KEY (hour, endpoint, provider, model))`,
+    `INSERT INTO usage_hourly (hour, endpoint, provider, model, requests, cost_usd, latency_ms_sum)
+  VALUES (${T0}, '/qa', 'simulated', 'flash', 4, 0.5, 1000)`,
+    `INSERT INTO usage_hourly (hour, endpoint, provider, model, requests, cost_usd, latency_ms_sum)
+  VALUES (${T0 - HOUR_MS}, '/qa', '*', 'flash', 50, 2, 0)`,
   ];
 }
 
@@ -460,6 +482,31 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
         ['pro', 4, 2, 1, 1, 800],
       ]);
       expect(byModel[1]!.latencyAtMost).toEqual([0, 1]);
+      // The hourly rollup times the same calls: the attribution's latency is not pulled down by the refusals.
+      await store.append([usageRecord({ ts: t + 5, model: 'flash', status: 'aborted', errorType: 'client_abort' })]);
+      const hourly = await store.hourly({ from: t, to: t + 10, groupBy: ['model'] });
+      expect(hourly.map((h) => [h.model, h.requests, h.latencyCount, h.latencyMsSum])).toEqual([
+        ['flash', 2, 1, 500],
+        ['pro', 4, 1, 800],
+      ]);
+    });
+
+    it("adds the hourly rollup's latency count to an earlier version's usage_hourly, once, 0 on imported hours", async () => {
+      const upgraded = await harness().openFresh((id) => [...legacySchema(id), ...legacyHourlySchema(id)]);
+      opened.push(upgraded);
+      const before = await upgraded.hourly({ from: T0 - HOUR_MS, to: T0 + HOUR_MS, groupBy: ['provider'] });
+      // The recorded hour: its requests (what its latency was averaged over); the imported one has no latency.
+      expect(before.map((h) => [h.hour - T0, h.provider, h.requests, h.latencyCount, h.latencyMsSum])).toEqual([
+        [-HOUR_MS, '*', 50, 0, 0],
+        [0, 'simulated', 4, 4, 1000],
+      ]);
+      await upgraded.append([
+        usageRecord({ ts: T0 + 5, model: 'flash', endpoint: '/qa', latencyMs: 100 }),
+        usageRecord({ ts: T0 + 6, model: 'flash', endpoint: '/qa', status: 'error', errorType: 'circuit_open' }),
+      ]);
+      await upgraded.init(); // a second start adds and backfills nothing
+      const [after] = await upgraded.hourly({ from: T0, to: T0 + HOUR_MS });
+      expect(after).toMatchObject({ requests: 6, latencyCount: 5, latencyMsSum: 1100 });
     });
 
     it("adds the rollups' columns an earlier version's usage_10s lacks, and counts refusals for capacity", async () => {

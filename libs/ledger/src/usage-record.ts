@@ -82,7 +82,12 @@ export interface HourlyUsage {
   cachedTokens: number;
   reasoningTokens: number;
   costUsd: number;
+  /**
+   * The latency of the timed calls (`isTimed`): a refusal that reached no model (circuit open, no capacity), an
+   * aborted or a rejected call is a request, not a latency. Imported usage has none (0 and 0).
+   */
   latencyMsSum: number;
+  latencyCount: number;
   qualitySum: number;
   qualityCount: number;
   retries: number;
@@ -101,6 +106,7 @@ export const HOURLY_MEASURES = [
   'reasoningTokens',
   'costUsd',
   'latencyMsSum',
+  'latencyCount',
   'qualitySum',
   'qualityCount',
   'retries',
@@ -143,6 +149,7 @@ export function emptyHourly(hour: number, endpoint = ANY, provider = ANY, model 
     reasoningTokens: 0,
     costUsd: 0,
     latencyMsSum: 0,
+    latencyCount: 0,
     qualitySum: 0,
     qualityCount: 0,
     retries: 0,
@@ -150,6 +157,14 @@ export function emptyHourly(hour: number, endpoint = ANY, provider = ANY, model 
     flagged: 0,
   };
 }
+
+/**
+ * A call whose latency is counted (the windows' `TIMED_SQL` and the hourly rollup's `latencyCount`): not a refusal
+ * that reached no model (circuit open, no capacity: about 0.3 ms, which pulled the means down in an outage), not an
+ * aborted call (the client's time, not the model's), not one the provider rejected as invalid.
+ */
+export const isTimed = (r: Pick<UsageRecord, 'status' | 'errorType'>): boolean =>
+  r.status !== 'aborted' && r.status !== 'rejected' && r.errorType !== 'circuit_open' && r.errorType !== 'no_capacity';
 
 /** Folds records into hourly rows keyed by hour/endpoint/provider/model, sorted by key (stable lock order). */
 export function rollUp(records: readonly UsageRecord[]): HourlyUsage[] {
@@ -171,7 +186,10 @@ export function rollUp(records: readonly UsageRecord[]): HourlyUsage[] {
     row.cachedTokens += r.cachedTokens;
     row.reasoningTokens += r.reasoningTokens;
     row.costUsd += r.costUsd ?? 0;
-    row.latencyMsSum += r.latencyMs;
+    if (isTimed(r)) {
+      row.latencyMsSum += r.latencyMs;
+      row.latencyCount += 1;
+    }
     // Quality of answers only: a safety block's capped score (the blocked text) is not an answer's quality.
     if (r.qualityScore !== null && r.status === 'ok') {
       row.qualitySum += r.qualityScore;

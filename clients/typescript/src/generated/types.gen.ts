@@ -179,7 +179,8 @@ export type AttributionWindowDto = {
      */
     requests: number;
     /**
-     * Requests the metric is computed from (latency: the timed ones, so not imported usage; quality: the scored ones).
+     * Requests the metric is computed from (latency: the timed calls, not refusals that reached no model, aborted or
+     * rejected calls, nor imported usage; quality: the scored ones).
      */
     sampleSize: number;
     /**

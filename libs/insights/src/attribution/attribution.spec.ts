@@ -36,6 +36,7 @@ function leafRows(shape: Shape): HourlyUsage[] {
           errors: Math.round(c.requests * c.errorRate),
           costUsd: c.requests * c.costPerRequest,
           latencyMsSum: c.requests * c.latencyMs,
+          latencyCount: c.requests,
           qualitySum: c.requests * c.quality,
           qualityCount: c.requests,
         });
@@ -53,7 +54,15 @@ function grouped(rows: readonly HourlyUsage[], keep: UsageDimension[]): HourlyUs
     const key = `${r.hour}|${dims.endpoint}|${dims.provider}|${dims.model}`;
     let acc = out.get(key);
     if (!acc) out.set(key, (acc = emptyHourly(r.hour, dims.endpoint, dims.provider, dims.model)));
-    for (const k of ['requests', 'errors', 'costUsd', 'latencyMsSum', 'qualitySum', 'qualityCount'] as const)
+    for (const k of [
+      'requests',
+      'errors',
+      'costUsd',
+      'latencyMsSum',
+      'latencyCount',
+      'qualitySum',
+      'qualityCount',
+    ] as const)
       acc[k] += r[k];
   }
   return [...out.values()];
@@ -245,7 +254,7 @@ describe('anomaly attribution', () => {
     const imported = (h: number): boolean => h < analysisStart - 12 * HOUR_MS;
     const recorded = leafRows((h, e, m, a) => ({ ...steady(h, e, m, a), latencyMs: 300 }));
     const mixed = recorded.map((r) =>
-      imported(r.hour) ? { ...r, latencyMsSum: 0, qualitySum: 0, qualityCount: 0 } : r,
+      imported(r.hour) ? { ...r, latencyMsSum: 0, latencyCount: 0, qualitySum: 0, qualityCount: 0 } : r,
     );
 
     const report = attribute('latency', mixed);
@@ -259,7 +268,7 @@ describe('anomaly attribution', () => {
     for (const item of report.breakdown.model) expect(item.baselineValue).toBeCloseTo(300, 6);
 
     // A baseline of imported hours only has no latency at all: no data, not a spike up from 0 ms.
-    const allImported = recorded.map((r) => (r.hour < analysisStart ? { ...r, latencyMsSum: 0 } : r));
+    const allImported = recorded.map((r) => (r.hour < analysisStart ? { ...r, latencyMsSum: 0, latencyCount: 0 } : r));
     expect(attribute('latency', allImported)).toMatchObject({ status: 'no_data', severity: null, change: null });
     expect(attribute('latency', allImported).summary).toMatch(
       /no timed calls \(imported usage carries no latency\) in the baseline window:/,

@@ -80,13 +80,12 @@ function numerator(metric: AnomalyMetric, row: HourlyUsage): number {
 }
 
 /**
- * What the metric is averaged over: quality, the scored requests; latency, the requests of rows that carry a latency.
- * A row's latency is the sum over its calls, each timed (> 0 ms), so a row with requests and no latency at all is
- * imported usage (`ledger:import` has hours, requests and cost, never latency): its calls are not 0 ms calls.
+ * What the metric is averaged over: quality, the scored requests; latency, the timed calls (`latencyCount`: not a
+ * refusal that reached no model, an aborted or a rejected call, nor imported usage, which has no latency).
  */
 function weight(metric: AnomalyMetric, row: HourlyUsage): number {
   if (metric === 'quality') return row.qualityCount;
-  if (metric === 'latency') return row.latencyMsSum > 0 ? row.requests : 0;
+  if (metric === 'latency') return row.latencyCount;
   return row.requests;
 }
 

@@ -152,7 +152,10 @@ export class AttributionWindowDto {
   /** Requests recorded in the window. */
   @ApiInteger()
   requests!: number;
-  /** Requests the metric is computed from (latency: the timed ones, so not imported usage; quality: the scored ones). */
+  /**
+   * Requests the metric is computed from (latency: the timed calls, not refusals that reached no model, aborted or
+   * rejected calls, nor imported usage; quality: the scored ones).
+   */
   @ApiInteger()
   sampleSize!: number;
   /** Hours of the window with usage. */

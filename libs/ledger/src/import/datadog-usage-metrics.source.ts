@@ -104,6 +104,9 @@ export class DatadogUsageMetricsSource extends UsageMetricsSource {
     // API's float arithmetic gives 9.999999): the ledger and the answers built on it (`requests`, `*_tokens`:
     // `type: integer`) hold whole counts, as the file import rounds them.
     for (const row of rows.values()) for (const measure of COUNT_MEASURES) row[measure] = Math.round(row[measure]);
+    // The latency's mean is over `llm.request.count` (docs/insights.md, source datadog): the calls of an hour that
+    // has a latency sum.
+    for (const row of rows.values()) row.latencyCount = row.latencyMsSum > 0 ? row.requests : 0;
     const label = (r: HourlyUsage): string => `${r.endpoint}|${r.provider}|${r.model}`;
     return [...rows.values()].sort((a, b) => a.hour - b.hour || label(a).localeCompare(label(b)));
   }

@@ -63,6 +63,18 @@ export const ADDED_RECORD_COLUMNS: readonly (readonly [column: string, type: str
   ['principal', 'TEXT'],
 ];
 
+/**
+ * `usage_hourly.latency_count` (2026-12-07): the calls of a row whose latency is in `latency_ms_sum` (`isTimed`).
+ * Before, the hourly latency summed every call, a circuit-open refusal's 0.3 ms included, and was averaged over every
+ * request, imported ones (no latency) too. A ledger of an earlier version gets the column on its first start, in one
+ * transaction with its backfill: its rows' `requests` where they hold a latency (what the mean was over until then),
+ * 0 on imported rows.
+ */
+export const HOURLY_LATENCY_COUNT_UPGRADE = [
+  'ALTER TABLE usage_hourly ADD COLUMN latency_count BIGINT NOT NULL DEFAULT 0',
+  'UPDATE usage_hourly SET latency_count = requests WHERE latency_ms_sum > 0',
+] as const;
+
 /** Indexes over the added columns, created once the columns exist (a caller finds its call by `prompt_id`). */
 /**
  * PostgreSQL only: each record's key (`UsageRecord.key`), unique, so that a batch written again after its COMMIT's
@@ -88,6 +100,7 @@ export const MEASURE_COLUMNS: Record<HourlyMeasure, string> = {
   reasoningTokens: 'reasoning_tokens',
   costUsd: 'cost_usd',
   latencyMsSum: 'latency_ms_sum',
+  latencyCount: 'latency_count',
   qualitySum: 'quality_sum',
   qualityCount: 'quality_count',
   retries: 'retries',

@@ -13,6 +13,7 @@ import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } fr
 import { LedgerStore, type LedgerStoreOptions, type PurgeResult } from './ledger-store.port';
 import {
   ADDED_RECORD_COLUMNS,
+  HOURLY_LATENCY_COUNT_UPGRADE,
   ADDED_RECORD_INDEXES,
   HOURLY_COLUMNS,
   hourlyRange,
@@ -108,6 +109,7 @@ export class SqliteLedgerStore extends LedgerStore {
       if (!present.has(column)) db.exec(`ALTER TABLE usage_records ADD COLUMN ${column} ${type}`);
     }
     for (const statement of ADDED_RECORD_INDEXES) db.exec(statement);
+    this.upgradeHourly(db);
     const row = (n: number): string => `(${Array.from({ length: n }, () => '?').join(', ')})`;
     this.insertRecord = db.prepare(
       `INSERT INTO usage_records (${RECORD_COLUMNS.join(', ')}) VALUES ${row(RECORD_COLUMNS.length)}`,
@@ -126,6 +128,21 @@ export class SqliteLedgerStore extends LedgerStore {
     const now = (this.options.now ?? Date.now)();
     this.rollupsSince = this.readSince(db, ROLLUP_SINCE_KEY, rollupStart(now - BACKFILL_MS), rollupBackfill);
     this.principalsSince = this.readSince(db, PRINCIPAL_SINCE_KEY, principalBackfillStart(now), principalBackfill);
+  }
+
+  /** Adds `usage_hourly.latency_count` with its backfill, once (another process opening the file meanwhile waits). */
+  private upgradeHourly(db: DatabaseSync): void {
+    if (columnsOf(db, 'usage_hourly').has('latency_count')) return;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      if (!columnsOf(db, 'usage_hourly').has('latency_count')) {
+        for (const statement of HOURLY_LATENCY_COUNT_UPGRADE) db.exec(statement);
+      }
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
   }
 
   /**

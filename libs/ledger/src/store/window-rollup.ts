@@ -1,4 +1,4 @@
-import { ANY, USAGE_DIMENSIONS, type UsageRecord } from '../usage-record';
+import { ANY, isTimed, USAGE_DIMENSIONS, type UsageRecord } from '../usage-record';
 import {
   addWindow,
   emptyWindow,
@@ -70,10 +70,6 @@ export const ADDED_ROLLUP_COLUMNS: readonly (readonly [string, string])[] = [
 ];
 
 const hasFlag = (r: UsageRecord, flag: string): boolean => r.flags.includes(flag);
-
-/** A call whose latency the windows count: the same rule as `TIMED_SQL` (ledger-sql.ts). */
-const isTimed = (r: UsageRecord): boolean =>
-  r.status !== 'aborted' && r.status !== 'rejected' && r.errorType !== 'circuit_open' && r.errorType !== 'no_capacity';
 
 /** One record's contribution to each window measure: the same definitions as `WINDOW_SQL` (ledger-sql.ts). */
 function measuresOf(r: UsageRecord): Record<WindowMeasure, number> {
