@@ -1,6 +1,6 @@
 import { HOUR_MS } from '@app/common';
 import { BASELINES, baselineForecast, baselineUsable, MAX_HORIZON, MIN_HISTORY } from './forecast-features';
-import { backtestReport, confidenceOf, naiveScale, rankOf } from './forecast-accuracy';
+import { backtestReport, confidenceOf, mapeWords, naiveScale, rankOf } from './forecast-accuracy';
 import type { BaselineName, CostForecast, HourlySeries, MethodReport } from './forecast.types';
 
 /** EWMA smoothing factor when no trained card chose one. */
@@ -39,8 +39,6 @@ export function backtestBaseline(method: BaselineName, cost: readonly number[], 
   return backtestReport(method, actual, predicted, origins, n - 1, naiveScale(cost, 24));
 }
 
-const pct = (mape: number): string => `${mape.toFixed(1)} %`;
-
 /**
  * Forecast from the history alone, when the model cannot serve (history shorter than it needs, or no trained
  * card): the baseline with the lowest error in a backtest on that history, its confidence and interval from
@@ -73,12 +71,12 @@ export function baselineFromHistory(series: HourlySeries, hours: number, alpha: 
   const report = best?.report ?? null;
   const points = Array.from({ length: horizon }, (_, i) => baselineForecast(method, series.cost, n - 1, i + 1, alpha));
   const others = [
-    ...tested.slice(1).map((t) => `${t.method} ${pct(t.report.metrics.mape)}`),
+    ...tested.slice(1).map((t) => `${t.method} ${mapeWords(t.report)}`),
     ...usable.filter((b) => !tested.some((t) => t.method === b)).map((b) => `${b} too short to backtest`),
   ];
   const reason = report
     ? `${why}; serving ${method}, the lowest error in a backtest on the ${n} hours of history ` +
-      `(MAPE ${pct(report.metrics.mape)} over ${report.metrics.n} forecasts${others.length ? `; ${others.join(', ')}` : ''})`
+      `(MAPE ${mapeWords(report, true)} over ${report.metrics.n} forecasts${others.length ? `; ${others.join(', ')}` : ''})`
     : `${why}; serving ${method} without a confidence or interval: ${n} hours of history are too few to backtest ` +
       `it (${MIN_BACKTEST_HOURS} hours with spend after its first forecast are needed)`;
   return {

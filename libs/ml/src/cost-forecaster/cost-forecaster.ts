@@ -19,7 +19,7 @@ import {
 } from './forecast-features';
 import { baselineFromHistory, MIN_BACKTEST_HOURS } from './baseline-forecast';
 import { backtestOnHistory, HISTORY_BACKTEST_MIN_TARGETS, type HistoryBacktest } from './history-backtest';
-import { confidenceOf, errorMetrics, intervalFromResiduals, naiveScale } from './forecast-accuracy';
+import { confidenceOf, errorMetrics, intervalFromResiduals, mapeWords, naiveScale } from './forecast-accuracy';
 import type {
   BaselineName,
   CostForecast,
@@ -271,13 +271,12 @@ export class CostForecaster {
         `(${MIN_BACKTEST_HOURS} hours with spend are needed)`
       );
     }
-    const mape = (m: MethodReport): string => `${m.metrics.mape.toFixed(1)} %`;
     const served = tested.reports.find((r) => r.method === method);
-    const others = tested.reports.filter((r) => r.method !== method).map((r) => `${r.method} ${mape(r)}`);
+    const others = tested.reports.filter((r) => r.method !== method).map((r) => `${r.method} ${mapeWords(r)}`);
     const what = method === 'ml' ? 'the model' : method;
     return (
       `${what} serves${override ? ' (as asked)' : ', the lowest error'} in a backtest on this history ` +
-      `(${tested.forecasts} forecasts from its last ${tested.origins} hours: MAPE ${served ? mape(served) : 'n/a'}` +
+      `(${tested.forecasts} forecasts from its last ${tested.origins} hours: MAPE ${served ? mapeWords(served, true) : 'n/a'}` +
       `${others.length ? `; ${others.join(', ')}` : ''}); ${card}`
     );
   }

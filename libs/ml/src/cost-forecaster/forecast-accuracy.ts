@@ -128,3 +128,15 @@ export function backtestReport(
 
 /** The figure a backtest ranks methods by: the MAPE over all its forecasts. */
 export const rankOf = (r: MethodReport): number => r.rankMape ?? r.metrics.mape;
+
+/**
+ * A method's error in a forecast's `reason`: the figure it was ranked by, and, when larger, the MAPE its confidence is
+ * from (`metrics.mape`, of its most recent forecasts). Before 2026-12-07 a reason gave the second beside the others'
+ * and said the served method had "the lowest error" next to a smaller figure of another method.
+ */
+export function mapeWords(r: MethodReport, served = false): string {
+  const rank = `${rankOf(r).toFixed(1)} %`;
+  const confidence = `${r.metrics.mape.toFixed(1)} %`;
+  if (!served || confidence === rank) return rank;
+  return `${rank} (${confidence} over its most recent forecasts: its confidence)`;
+}
