@@ -90,9 +90,21 @@ export class RequestValidationPipe extends ValidationPipe {
     const known = metadata.type === 'body' || metadata.type === 'query' ? knownFields(metadata.metatype) : undefined;
     if (known === undefined || !isJsonObject(value)) return super.transform(value, metadata) as Promise<unknown>;
     const unknown = Object.keys(value).filter((key) => !known.has(key));
-    if (unknown.length === 0) return super.transform(value, metadata) as Promise<unknown>;
-    const problems = unknownFieldProblems(unknown, metadata.type === 'body' ? 'body' : 'query');
-    const rest = Object.fromEntries(Object.entries(value).filter(([key]) => known.has(key)));
+    // A query field given more than once (`?state=pending&state=failed`) arrives as an array: said so, not as a type
+    // error ("state must be one of the following values" about two values that both are).
+    const repeated =
+      metadata.type === 'query'
+        ? Object.keys(value).filter((key) => known.has(key) && Array.isArray(value[key]) && !takesList(metadata, key))
+        : [];
+    if (unknown.length === 0 && repeated.length === 0) return super.transform(value, metadata) as Promise<unknown>;
+    const problems = [
+      ...unknownFieldProblems(unknown, metadata.type === 'body' ? 'body' : 'query'),
+      ...repeated.map((key) => ({
+        field: key,
+        reason: `${key} was given ${(value[key] as unknown[]).length} times: give it once (one value)`,
+      })),
+    ];
+    const rest = Object.fromEntries(Object.entries(value).filter(([key]) => known.has(key) && !repeated.includes(key)));
     try {
       await super.transform(rest, metadata);
     } catch (error) {
@@ -101,6 +113,14 @@ export class RequestValidationPipe extends ValidationPipe {
     }
     throw new RequestValidationError(problems);
   }
+}
+
+/** Whether a query DTO's field takes several values (`@IsArray()`): none does today. */
+function takesList(metadata: ArgumentMetadata, property: string): boolean {
+  if (typeof metadata.metatype !== 'function') return false;
+  return getMetadataStorage()
+    .getTargetValidationMetadatas(metadata.metatype, '', false, false)
+    .some((m) => m.propertyName === property && (m.name === 'isArray' || m.each === true));
 }
 
 /** The properties a DTO class declares through class-validator decorators (undefined: not a validated class). */

@@ -168,4 +168,24 @@ describe('incident DTOs (the global validation pipe)', () => {
     expect((await problems(ListIncidentsQueryDto, { limit: '201' }, 'query'))[0]!.field).toBe('limit');
     expect((await problems(ListIncidentsQueryDto, { state: 'open' }, 'query'))[0]!.field).toBe('state');
   });
+
+  it('list query: a field given twice (?state=pending&state=failed) is said to be, not a value it does not take', async () => {
+    // Before: "state must be one of the following values: pending, delivering, delivered, failed" about two values
+    // that both are, and "limit must be an integer number" about 10 and 20: a script filtering on two states read it
+    // as a bad state name.
+    expect(await problems(ListIncidentsQueryDto, { state: ['pending', 'failed'] }, 'query')).toEqual([
+      { field: 'state', reason: 'state was given 2 times: give it once (one value)' },
+    ]);
+    expect(
+      await problems(ListIncidentsQueryDto, { limit: ['10', '20', '30'], state: 'nope', x: '1' }, 'query'),
+    ).toEqual([
+      { field: 'x', reason: 'property x should not exist' },
+      { field: 'limit', reason: 'limit was given 3 times: give it once (one value)' },
+      { field: 'state', reason: 'state must be one of the following values: pending, delivering, delivered, failed' },
+    ]);
+    expect(await validate(ListIncidentsQueryDto, { limit: '10', state: 'pending' }, 'query')).toMatchObject({
+      limit: 10,
+      state: 'pending',
+    });
+  });
 });
