@@ -102,6 +102,25 @@ describe('anomaly attribution (built service, generated ledger)', () => {
     rmSync(emptyDir, { recursive: true, force: true });
   });
 
+  it("cost over a baseline longer than the ledger: it starts at the ledger's first hour, no $0 hours before it", async () => {
+    // The ledger holds 24 hours before the analysis hour, at a flat cost. Asked for 48, the baseline used to count
+    // 24 hours at $0: cost +100 %, severity high.
+    const res = await post(`${service.url}/optimization/attribute-anomaly`, {
+      metric: 'cost',
+      anomalyTimestamp,
+      baselinePeriodHours: 48,
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Report & { baseline: { start: string; elapsedHours: number }; notes: string[] };
+    expect(body.baseline).toMatchObject({
+      start: new Date(analysisHour - 24 * HOUR_MS).toISOString(),
+      elapsedHours: 24,
+    });
+    expect(body.change!.percent).toBeCloseTo(0, 6);
+    expect(body.severity).toBe('none');
+    expect(body.notes.join(' ')).toMatch(/the baseline is the 24 hours from then, not the 48 asked/);
+  });
+
   it('POST /optimization/attribute-anomaly names the faulty model as the primary cause', async () => {
     const res = await post(`${service.url}/optimization/attribute-anomaly`, { metric: 'latency', anomalyTimestamp });
     expect(res.status).toBe(200);

@@ -43,6 +43,7 @@ export class AnomalyAttributionService {
       UsageDimension,
       (typeof grouped)[number]
     >;
+    const historyFrom = source === 'ledger' ? await this.historyStart(total, baselineStart) : undefined;
     return attributeAnomaly({
       metric: request.metric,
       anomalyAt,
@@ -52,7 +53,21 @@ export class AnomalyAttributionService {
       total,
       byDimension,
       source,
+      ...(historyFrom === undefined ? {} : { historyFrom }),
     });
+  }
+
+  /**
+   * The ledger's first hour with usage when it is inside the windows (none before the baseline's start): the
+   * baseline starts there. Before, a ledger that began 3 hours into a 24 h baseline read 21 hours at $0, and a cost
+   * as flat as ever was a `critical` spike (+686 %) on every fresh deployment's first day.
+   */
+  private async historyStart(total: readonly HourlyUsage[], baselineStart: number): Promise<number | undefined> {
+    const used = (r: HourlyUsage): boolean => r.requests > 0 || r.costUsd !== 0;
+    const first = total.filter(used).reduce((min, r) => Math.min(min, r.hour), Infinity);
+    if (!Number.isFinite(first) || first <= baselineStart) return undefined;
+    const before = await this.ledger.hourly({ from: 0, to: baselineStart });
+    return before.some(used) ? undefined : first;
   }
 
   /** Totals, then one read per dimension, in the order of ATTRIBUTION_DIMENSIONS. */

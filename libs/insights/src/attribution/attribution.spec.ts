@@ -275,6 +275,34 @@ describe('anomaly attribution', () => {
     );
   });
 
+  it("cost: the baseline starts at the ledger's first usage, when that is inside it (no $0 hours before it)", () => {
+    const { analysisStart } = attributionWindows(T, 24, 1);
+    const since = analysisStart - 3 * HOUR_MS;
+    const rows = leafRows((h, e, m, a) => ({ ...steady(h, e, m, a), requests: h >= since ? 20 : 0 }));
+    const input = {
+      metric: 'cost' as const,
+      anomalyAt: T,
+      baselineHours: 24,
+      analysisHours: 1,
+      now: NOW,
+      total: grouped(rows, []),
+      byDimension: {
+        endpoint: grouped(rows, ['endpoint']),
+        provider: grouped(rows, ['provider']),
+        model: grouped(rows, ['model']),
+      },
+    };
+    // Read as 21 idle hours, a flat cost is a critical spike (what a fresh deployment's first day showed).
+    expect(attributeAnomaly(input).severity).toBe('critical');
+    const report = attributeAnomaly({ ...input, historyFrom: since });
+    expect(report.baseline).toMatchObject({ start: new Date(since).toISOString(), elapsedHours: 3, hoursWithData: 3 });
+    expect(Math.abs(report.change!.percent!)).toBeLessThan(10);
+    expect(report.severity).toBe('none');
+    expect(report.notes.join(' ')).toMatch(/the baseline is the 3 hours from then, not the 24 asked/);
+    // A ledger that begins in the analysis window has no baseline.
+    expect(attributeAnomaly({ ...input, historyFrom: analysisStart }).status).toBe('no_data');
+  });
+
   it('the analysis window is the hours ending with the hour of the anomaly; the baseline the hours before', () => {
     const w = attributionWindows(Date.UTC(2026, 0, 1, 10, 45), 24, 3);
     expect(new Date(w.analysisStart).toISOString()).toBe('2026-01-01T08:00:00.000Z');

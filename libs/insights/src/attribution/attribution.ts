@@ -43,6 +43,11 @@ export interface AttributionInput {
   byDimension: Readonly<Record<UsageDimension, readonly HourlyUsage[]>>;
   /** Where the rows come from (default the ledger). */
   source?: AttributionSource;
+  /**
+   * The ledger's first hour with usage, when it falls after the baseline's start: the hours before it are no history
+   * (the ledger did not exist yet, or its retention purged them), not hours that cost $0. The baseline starts there.
+   */
+  historyFrom?: number;
 }
 
 /** The windows for a moment: the analysis window is the `analysisHours` hours ending with the hour holding it. */
@@ -127,8 +132,9 @@ function computeWindows(input: AttributionInput): Windows {
   const w = attributionWindows(input.anomalyAt, input.baselineHours, input.analysisHours);
   // Only elapsed time counts: a window ending in the current hour is partial, a future one empty.
   const elapsed = (from: number, to: number): number => Math.max(0, Math.min(to, input.now) - from) / HOUR_MS;
+  const from = Math.min(w.analysisStart, Math.max(w.baselineStart, input.historyFrom ?? w.baselineStart));
   return {
-    baseline: { from: w.baselineStart, to: w.analysisStart, hours: elapsed(w.baselineStart, w.analysisStart) },
+    baseline: { from, to: w.analysisStart, hours: elapsed(from, w.analysisStart) },
     analysis: { from: w.analysisStart, to: w.analysisEnd, hours: elapsed(w.analysisStart, w.analysisEnd) },
   };
 }
@@ -353,7 +359,19 @@ const SOURCE_NOTES: Record<AttributionSource, string> = {
   datadog:
     "source: the service's own llm.* metrics in Datadog (service and env of this process), hourly sums through the metrics query API; latency is the mean of llm.request.latency_ms, errors llm.error.count over llm.request.count.",
 };
-const notesOf = (input: AttributionInput): string[] => [REQUEST_TYPE_NOTE, SOURCE_NOTES[input.source ?? 'ledger']];
+function notesOf(input: AttributionInput, win: Windows): string[] {
+  const notes = [REQUEST_TYPE_NOTE, SOURCE_NOTES[input.source ?? 'ledger']];
+  const asked = win.analysis.from - input.baselineHours * HOUR_MS;
+  if (win.baseline.from > asked) {
+    const hours = Math.round((win.baseline.to - win.baseline.from) / HOUR_MS);
+    notes.push(
+      `baseline: the ledger's usage begins at ${new Date(win.baseline.from).toISOString()}, so the baseline is the ` +
+        `${hours} hours from then, not the ${input.baselineHours} asked: hours before a ledger's first usage are no ` +
+        'history, not hours that cost $0.',
+    );
+  }
+  return notes;
+}
 
 export function attributeAnomaly(input: AttributionInput): AnomalyAttributionResponseDto {
   const { metric } = input;
@@ -365,7 +383,7 @@ export function attributeAnomaly(input: AttributionInput): AnomalyAttributionRes
     else if (row.hour >= win.analysis.from && row.hour < win.analysis.to) add(analysis, metric, row);
   }
   if (!hasData(metric, baseline) || !hasData(metric, analysis) || win.analysis.hours === 0)
-    return noData(input, win, baseline, analysis, notesOf(input));
+    return noData(input, win, baseline, analysis, notesOf(input, win));
 
   const baselineValue = value(metric, baseline, win.baseline.hours);
   const analysisValue = value(metric, analysis, win.analysis.hours);
@@ -440,6 +458,6 @@ export function attributeAnomaly(input: AttributionInput): AnomalyAttributionRes
       provider: breakdown.provider.slice(0, MAX_BREAKDOWN_ITEMS),
       endpoint: breakdown.endpoint.slice(0, MAX_BREAKDOWN_ITEMS),
     },
-    notes: notesOf(input),
+    notes: notesOf(input, win),
   };
 }
