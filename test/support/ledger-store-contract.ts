@@ -101,14 +101,16 @@ function legacyRollupSchema(id: string): string[] {
 }
 
 /**
- * `usage_hourly` as the version before `latency_count` created it, with a recorded hour (a latency sum) and an
+ * `usage_hourly` as the version before `latency_count` and `timed_latency_ms_sum` created it, with a recorded hour (a latency sum) and an
  * imported one (requests and cost, no latency) in it.
  */
 function legacyHourlySchema(id: string): string[] {
   const float = id.startsWith('BIGSERIAL') ? 'DOUBLE PRECISION' : 'REAL';
-  const measures = HOURLY_MEASURES.filter((m) => m !== 'latencyCount').map(
+  // That version's latency: `latency_ms_sum` of every call, no count.
+  const measures = HOURLY_MEASURES.filter((m) => m !== 'latencyCount' && m !== 'latencyMsSum').map(
     (m) => `${MEASURE_COLUMNS[m]} ${FRACTIONAL_HOURLY_MEASURES.has(m) ? float : 'BIGINT'} NOT NULL DEFAULT 0`,
   );
+  measures.push(`latency_ms_sum ${float} NOT NULL DEFAULT 0`);
   return [
     `CREATE TABLE usage_hourly (hour BIGINT NOT NULL, endpoint TEXT NOT NULL, provider TEXT NOT NULL,
   model TEXT NOT NULL, ${measures.join(', ')}, PRIMARY KEY (hour, endpoint, provider, model))`,

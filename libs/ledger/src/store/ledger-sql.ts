@@ -64,16 +64,33 @@ export const ADDED_RECORD_COLUMNS: readonly (readonly [column: string, type: str
 ];
 
 /**
- * `usage_hourly.latency_count` (2026-12-07): the calls of a row whose latency is in `latency_ms_sum` (`isTimed`).
- * Before, the hourly latency summed every call, a circuit-open refusal's 0.3 ms included, and was averaged over every
- * request, imported ones (no latency) too. A ledger of an earlier version gets the column on its first start, in one
- * transaction with its backfill: its rows' `requests` where they hold a latency (what the mean was over until then),
- * 0 on imported rows.
+ * The hourly latency of the timed calls (2026-12-07): `timed_latency_ms_sum` over `latency_count` (`isTimed`). Before,
+ * `latency_ms_sum` summed every call, a circuit-open refusal's 0.3 ms included, and was averaged over every request,
+ * imported ones (no latency) too. New columns, not a new meaning of the old one: during a rolling upgrade the
+ * replicas of the earlier version keep adding to `latency_ms_sum` alone, so their calls are left out of the new mean
+ * (a sample), never counted in its sum without its count. A ledger of an earlier version gets them on its first
+ * start, in one transaction with their backfill: each row's latency sum and requests where it holds a latency (what
+ * its mean was until then), 0 on imported rows.
  */
-export const HOURLY_LATENCY_COUNT_UPGRADE = [
-  'ALTER TABLE usage_hourly ADD COLUMN latency_count BIGINT NOT NULL DEFAULT 0',
-  'UPDATE usage_hourly SET latency_count = requests WHERE latency_ms_sum > 0',
-] as const;
+export const HOURLY_LATENCY_COLUMNS: readonly (readonly [column: string, type: string])[] = [
+  ['timed_latency_ms_sum', 'DOUBLE PRECISION NOT NULL DEFAULT 0'],
+  ['latency_count', 'BIGINT NOT NULL DEFAULT 0'],
+];
+export const HOURLY_LATENCY_BACKFILL =
+  'UPDATE usage_hourly SET timed_latency_ms_sum = latency_ms_sum, latency_count = requests WHERE latency_ms_sum > 0';
+
+/** The statements that upgrade a `usage_hourly` with the columns `present`; none when it has both. */
+export function hourlyLatencyUpgrade(present: ReadonlySet<string>): string[] {
+  const missing = HOURLY_LATENCY_COLUMNS.filter(([column]) => !present.has(column));
+  if (missing.length === 0) return [];
+  return [
+    ...missing.map(([column, type]) => `ALTER TABLE usage_hourly ADD COLUMN ${column} ${type}`),
+    HOURLY_LATENCY_BACKFILL,
+  ];
+}
+
+/** Written by the versions before 2026-12-07 only (all calls' latency); kept so that they can write during an upgrade. */
+export const LEGACY_HOURLY_LATENCY_COLUMN = 'latency_ms_sum';
 
 /** Indexes over the added columns, created once the columns exist (a caller finds its call by `prompt_id`). */
 /**
@@ -99,7 +116,7 @@ export const MEASURE_COLUMNS: Record<HourlyMeasure, string> = {
   cachedTokens: 'cached_tokens',
   reasoningTokens: 'reasoning_tokens',
   costUsd: 'cost_usd',
-  latencyMsSum: 'latency_ms_sum',
+  latencyMsSum: 'timed_latency_ms_sum',
   latencyCount: 'latency_count',
   qualitySum: 'quality_sum',
   qualityCount: 'quality_count',
@@ -152,6 +169,7 @@ export function schema(dialect: 'sqlite' | 'postgres'): string[] {
   provider TEXT NOT NULL,
   model TEXT NOT NULL,
   ${measures},
+  ${LEGACY_HOURLY_LATENCY_COLUMN} ${float} NOT NULL DEFAULT 0,
   PRIMARY KEY (hour, endpoint, provider, model)
 )`,
   ];

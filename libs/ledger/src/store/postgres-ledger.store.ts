@@ -7,7 +7,7 @@ import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } fr
 import { LedgerStore, type LedgerStoreOptions, type PurgeResult } from './ledger-store.port';
 import {
   ADDED_RECORD_COLUMNS,
-  HOURLY_LATENCY_COUNT_UPGRADE,
+  hourlyLatencyUpgrade,
   ADDED_RECORD_INDEXES,
   POSTGRES_RECORD_KEY,
   HOURLY_COLUMNS,
@@ -128,14 +128,15 @@ export class PostgresLedgerStore extends LedgerStore {
       }
       for (const statement of ADDED_RECORD_INDEXES) await run(statement);
       for (const statement of POSTGRES_RECORD_KEY) await run(statement);
-      // Under the advisory lock: one instance adds the column and backfills it, the others find it there.
-      const latencyCount = await run(
-        `SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'usage_hourly' AND column_name = 'latency_count'`,
+      // Under the advisory lock: one instance adds the columns and backfills them, the others find them there.
+      const hourlyColumns = await run(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'usage_hourly'`,
       );
-      if (latencyCount.rowCount === 0) {
+      const upgrade = hourlyLatencyUpgrade(new Set(hourlyColumns.rows.map((r) => String(r.column_name))));
+      if (upgrade.length > 0) {
         await run('BEGIN');
         try {
-          for (const statement of HOURLY_LATENCY_COUNT_UPGRADE) await run(statement);
+          for (const statement of upgrade) await run(statement);
           await run('COMMIT');
         } catch (error) {
           await run('ROLLBACK').catch(() => undefined);

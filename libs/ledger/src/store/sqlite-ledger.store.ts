@@ -13,7 +13,7 @@ import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } fr
 import { LedgerStore, type LedgerStoreOptions, type PurgeResult } from './ledger-store.port';
 import {
   ADDED_RECORD_COLUMNS,
-  HOURLY_LATENCY_COUNT_UPGRADE,
+  hourlyLatencyUpgrade,
   ADDED_RECORD_INDEXES,
   HOURLY_COLUMNS,
   hourlyRange,
@@ -130,14 +130,12 @@ export class SqliteLedgerStore extends LedgerStore {
     this.principalsSince = this.readSince(db, PRINCIPAL_SINCE_KEY, principalBackfillStart(now), principalBackfill);
   }
 
-  /** Adds `usage_hourly.latency_count` with its backfill, once (another process opening the file meanwhile waits). */
+  /** Adds `usage_hourly`'s timed latency columns with their backfill, once (another process opening the file meanwhile waits). */
   private upgradeHourly(db: DatabaseSync): void {
-    if (columnsOf(db, 'usage_hourly').has('latency_count')) return;
+    if (hourlyLatencyUpgrade(columnsOf(db, 'usage_hourly')).length === 0) return;
     db.exec('BEGIN IMMEDIATE');
     try {
-      if (!columnsOf(db, 'usage_hourly').has('latency_count')) {
-        for (const statement of HOURLY_LATENCY_COUNT_UPGRADE) db.exec(statement);
-      }
+      for (const statement of hourlyLatencyUpgrade(columnsOf(db, 'usage_hourly'))) db.exec(statement);
       db.exec('COMMIT');
     } catch (error) {
       db.exec('ROLLBACK');
