@@ -70,6 +70,17 @@ function RequiredWhen(variable: keyof EnvDto, value: string, options: { orWhenSe
   };
 }
 
+/**
+ * A key sent as an HTTP header value (`Authorization`, `DD-API-KEY`, `x-goog-api-key`): printable ASCII, one token.
+ * A line break inside (two keys pasted), a space or a typographic quote would make every call fail at the client
+ * ("invalid authorization header") while the start and readiness said all was well. The value is already trimmed.
+ */
+const HeaderKey = (): PropertyDecorator =>
+  Matches(/^[\x21-\x7e]+$/, {
+    message: ({ property }) =>
+      `${property} must be printable ASCII without spaces or line breaks: it is sent in an HTTP header`,
+  });
+
 const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LLM_PROVIDERS = ['simulated', 'vertex', 'gemini', 'openai'] as const;
@@ -156,8 +167,8 @@ export class EnvDto {
   @Transform(toInt) @IsInt() @Min(0) @Max(3_600_000) MEMORY_RELEASE_IDLE_MS = 30_000;
 
   // --- Datadog API ---
-  @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(8) DD_API_KEY?: string;
-  @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(8) DD_APP_KEY?: string;
+  @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(8) @HeaderKey() DD_API_KEY?: string;
+  @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(8) @HeaderKey() DD_APP_KEY?: string;
   @IsString() @Matches(/^[a-z0-9.-]+\.[a-z]{2,}$/i) DD_SITE = 'datadoghq.com';
   /** Datadog RUM on the control room page (/ui, docs/control-room.md): the RUM application's id. Both or neither. */
   @IsOptional() @Transform(blankToUndefined) @Matches(/^[a-z0-9-]{8,64}$/i) DD_RUM_APPLICATION_ID?: string;
@@ -190,7 +201,15 @@ export class EnvDto {
   /** Alerts of the same monitor and group within this window update the open incident instead of opening one. */
   @Transform(toInt) @IsInt() @Min(0) @Max(7 * 86_400_000) INCIDENTS_DEDUPE_WINDOW_MS = 3_600_000;
   /** Shared secret of the monitor webhook (header `X-Webhook-Secret`); the webhook is refused without it. */
-  @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(16) INCIDENTS_WEBHOOK_SECRET?: string;
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @IsString()
+  @MinLength(16)
+  @Matches(/^[\x20-\x7e]+$/, {
+    message:
+      'INCIDENTS_WEBHOOK_SECRET must be printable ASCII without line breaks: the monitor sends it in the X-Webhook-Secret header',
+  })
+  INCIDENTS_WEBHOOK_SECRET?: string;
   /** How often the outbox is polled for due deliveries. */
   @Transform(toInt) @IsInt() @Min(50) @Max(600_000) INCIDENTS_DELIVERY_INTERVAL_MS = 2000;
   /** First and largest wait between delivery attempts of one incident (exponential, jittered). */
@@ -241,12 +260,12 @@ export class EnvDto {
   @Matches(/^[a-z][a-z0-9-]{4,61}[a-z0-9]$/, { message: 'GOOGLE_CLOUD_PROJECT must be a Google Cloud project id' })
   GOOGLE_CLOUD_PROJECT?: string;
   @IsString() @Matches(/^[a-z0-9-]+$/) GOOGLE_CLOUD_LOCATION = 'us-central1';
-  @RequiredWhen('LLM_PROVIDER', 'gemini') @IsString() @MinLength(8) GEMINI_API_KEY?: string;
+  @RequiredWhen('LLM_PROVIDER', 'gemini') @IsString() @MinLength(8) @HeaderKey() GEMINI_API_KEY?: string;
   @RequiredWhen('LLM_PROVIDER', 'openai', { orWhenSet: true })
   @Transform(blankToUndefined)
   @IsUrl(URL_OPTIONS)
   OPENAI_BASE_URL?: string;
-  @IsOptional() @Transform(blankToUndefined) @IsString() OPENAI_API_KEY?: string;
+  @IsOptional() @Transform(blankToUndefined) @IsString() @HeaderKey() OPENAI_API_KEY?: string;
   /** Model-name prefixes of OpenAI reasoning models: sent max_completion_tokens, and no default temperature. */
   @IsString()
   @Matches(/^[\w.\-:/@\s,]*$/, {

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { ConfigError, loadConfig } from './load-config';
 
 /** The problems `loadConfig` reports for `env` (no .env file), one line per bad variable. */
@@ -81,6 +82,62 @@ describe('loadConfig messages', () => {
     ]);
     for (const part of ['Pr0xy', 'w#rd', 'proxyuser', 'T0ken', 'Secret-456'])
       expect(lines.join('\n')).not.toContain(part);
+  });
+
+  it('ignores the spaces and line breaks around any value: a secret read from a file keeps its last newline', () => {
+    // `kubectl create secret --from-file`, `echo key > file`: the value ends with "\n". Kept, an OPENAI_API_KEY made
+    // every call fail ("invalid authorization header", retried, 502) and INCIDENTS_WEBHOOK_SECRET refused every alert
+    // (a header never carries it), while the start and readiness said all was well; a HOST or DD_AGENT_HOST with a
+    // space could not be resolved, and a DATA_DIR with one was another folder.
+    const config = loadConfig({
+      envFile: false,
+      env: {
+        LLM_PROVIDER: ' openai\n',
+        OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1\n',
+        OPENAI_API_KEY: 'sk-test-0123456789\n',
+        INCIDENTS_WEBHOOK_SECRET: '0123456789abcdef0123\r\n',
+        DD_API_KEY: ' dd-api-key-0123 ',
+        DD_APP_KEY: 'dd-app-key-0123\n',
+        HOST: ' 0.0.0.0 ',
+        DD_AGENT_HOST: '127.0.0.1\t',
+        DATA_DIR: `${tmpdir()}\n`,
+        DD_SERVICE: 'llm-api ',
+      },
+    });
+    expect(config.llm.provider).toBe('openai');
+    expect(config.llm.openai.baseUrl).toBe('http://127.0.0.1:11434/v1');
+    expect(config.llm.openai.apiKey?.reveal()).toBe('sk-test-0123456789');
+    expect(config.incidents.webhookSecret?.reveal()).toBe('0123456789abcdef0123');
+    expect(config.datadog.apiKey?.reveal()).toBe('dd-api-key-0123');
+    expect(config.datadog.appKey?.reveal()).toBe('dd-app-key-0123');
+    expect(config.http.host).toBe('0.0.0.0');
+    expect(config.statsd.host).toBe('127.0.0.1');
+    expect(config.ledger.dataDir).toBe(tmpdir());
+    expect(config.service.name).toBe('llm-api');
+  });
+
+  it('refuses a key an HTTP header cannot carry (a line break inside, a non-ASCII character), never quoting it', () => {
+    const lines = problems({
+      LLM_PROVIDER: 'gemini',
+      GEMINI_API_KEY: 'AIzaSy-first\nAIzaSy-second',
+      OPENAI_API_KEY: 'sk-test-0123456789\u2019',
+      DD_API_KEY: 'dd-api key-0123',
+      INCIDENTS_WEBHOOK_SECRET: 'line one of it\nline two',
+    });
+    expect(lines).toEqual([
+      'DD_API_KEY: must be printable ASCII without spaces or line breaks: it is sent in an HTTP header (got [redacted])',
+      'INCIDENTS_WEBHOOK_SECRET: must be printable ASCII without line breaks: the monitor sends it in the X-Webhook-Secret header (got [redacted])',
+      'GEMINI_API_KEY: must be printable ASCII without spaces or line breaks: it is sent in an HTTP header (got [redacted])',
+      'OPENAI_API_KEY: must be printable ASCII without spaces or line breaks: it is sent in an HTTP header (got [redacted])',
+    ]);
+    for (const part of ['AIzaSy', 'sk-test', 'dd-api', 'line one']) expect(lines.join('\n')).not.toContain(part);
+    // A shared secret may be a passphrase: spaces inside are fine.
+    expect(
+      loadConfig({
+        envFile: false,
+        env: { INCIDENTS_WEBHOOK_SECRET: 'correct horse battery staple' },
+      }).incidents.webhookSecret?.reveal(),
+    ).toBe('correct horse battery staple');
   });
 
   it('lists every bad variable, one line each', () => {

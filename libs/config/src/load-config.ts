@@ -223,11 +223,13 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const fromFile = envFile && existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
   const raw: Record<string, string | undefined> = { ...fromFile, ...baseEnv };
 
-  // Blank values mean "use the default", as in most dotenv tooling.
+  // Blank values mean "use the default", as in most dotenv tooling. The spaces and line breaks around a value are no
+  // part of it: a secret read from a file (`kubectl create secret --from-file`) ends with a newline, which no header
+  // carries (every provider call failed, every webhook was refused); a HOST, a DATA_DIR with a space named another.
   const picked: Record<string, string> = {};
   for (const key of envVariableNames()) {
-    const value = raw[key];
-    if (value !== undefined && value.trim() !== '') picked[key] = value;
+    const value = raw[key]?.trim();
+    if (value !== undefined && value !== '') picked[key] = value;
   }
 
   const dto = plainToInstance(EnvDto, picked, { exposeDefaultValues: true });
