@@ -113,6 +113,42 @@ describe('BufferedUsageLedger while its store fails', () => {
     expect(ledger.spendToday()).toBeCloseTo(0.2, 9);
     expect(ledger.spendToday(Date.UTC(2026, 11, 8, 12))).toBe(0); // a past day is not today's figure
   });
+
+  it('stopped while its store fails: says the records it could not write are lost, never "kept for retry"', async () => {
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const metrics = new InMemoryMetrics();
+    const stopping = new BufferedUsageLedger(store, metrics, new BasicTextRedactor(), {
+      flushMs: 60_000,
+      retentionDays: 90,
+      storePreview: false,
+      now: () => clock.now,
+    });
+    await stopping.start();
+    store.down = true;
+    // An outage already said (the flush warning then waits a minute): before, the stop's failure said nothing at all.
+    const at = Date.UTC(2026, 11, 7, 12, 0, 0);
+    stopping.record(usageRecord({ ts: at, promptId: 'p-1', costUsd: 0.25 }));
+    await stopping.flush();
+    stopping.record(usageRecord({ ts: at + 500, promptId: 'p-2', costUsd: 0.5 }));
+    stopping.record(usageRecord({ ts: at + 900, promptId: null, costUsd: null }));
+    const warned = flushWarnings().length;
+    try {
+      await stopping.stop();
+      expect(flushWarnings()).toHaveLength(warned);
+      const lines = error.mock.calls.map(([m]) => String(m));
+      expect(lines).toEqual([
+        'ledger stopped with 3 usage records its store did not take (disk I/O error): they are lost, not written ' +
+          'at the next start: $0.75 of spend, calls from 2026-12-07T12:00:00.000Z to 2026-12-07T12:00:00.900Z, ' +
+          'prompt ids p-1, p-2 (and 1 without one)',
+      ]);
+      expect(stopping.status()).toMatchObject({ buffered: 0, dropped: 3 });
+      expect(metrics.named('ledger.records.dropped')).toEqual([
+        expect.objectContaining({ value: 3, tags: expect.arrayContaining(['reason:stopped']) as unknown }),
+      ]);
+    } finally {
+      error.mockRestore();
+    }
+  });
 });
 
 /**

@@ -60,6 +60,9 @@ const amount = (value: unknown): number =>
 const nullableAmount = (value: unknown): number | null =>
   typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
 
+/** The prompt ids a stop's line lists at most (the rest are counted). */
+const STOP_IDS_SHOWN = 20;
+
 /** A record's time for a log line: ISO when a Date can hold it (a timestamp out of range may be why it was refused). */
 const instant = (ts: number): string => (Math.abs(ts) <= 8.64e15 ? new Date(ts).toISOString() : `ts ${ts}`);
 
@@ -84,6 +87,8 @@ export class BufferedUsageLedger extends UsageLedger {
   private readonly flushWarnings: WarningThrottle;
   /** Flushes failed in a row (0 when the last one wrote). */
   private failedFlushes = 0;
+  /** Set by `stop`: a failed flush is then the last one, said by `stop` (nothing is kept for a retry). */
+  private stopping = false;
   private readonly tags: string[];
   private readonly bufferFullTags: string[];
   private readonly now: () => number;
@@ -120,11 +125,40 @@ export class BufferedUsageLedger extends UsageLedger {
     this.timer.unref();
   }
 
-  /** Stops the timer and writes what is buffered. */
+  /**
+   * Stops the timer and writes what is buffered. What the store does not take then (it is down at the stop) is lost
+   * with the process: said as such in one error line (how many, their spend, their time span and prompt ids) and
+   * counted in `ledger.records.dropped` (`reason:stopped`). Before, the last flush's failure said "kept for retry",
+   * or nothing when the outage had been warned of within the minute, and the records went with the process.
+   */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.stopping = true;
     await this.flush();
+    if (this.buffer.length > 0) this.loseAtStop(this.buffer.splice(0));
+  }
+
+  private loseAtStop(lost: readonly UsageRecord[]): void {
+    this.dropped += lost.length;
+    this.metrics.increment(
+      LEDGER_METRICS.recordsDropped.name,
+      lost.length,
+      formatTags({ store: this.store.kind, [LEDGER_TAG.reason]: 'stopped' }),
+    );
+    const spend = lost.reduce((sum, r) => sum + (r.costUsd ?? 0), 0);
+    const times = lost.map((r) => r.ts);
+    const ids = lost.flatMap((r) => (r.promptId ? [r.promptId] : []));
+    const shown = ids.slice(0, STOP_IDS_SHOWN).join(', ');
+    const more = ids.length > STOP_IDS_SHOWN ? ` and ${ids.length - STOP_IDS_SHOWN} more` : '';
+    const without = lost.length - ids.length;
+    const withoutId = without > 0 ? ` (and ${without} without one)` : '';
+    this.logger.error(
+      `ledger stopped with ${lost.length} usage records its store did not take (${(this.lastError ?? 'unknown error').replace(/\.$/, '')}): ` +
+        `they are lost, not written at the next start: $${Number(spend.toFixed(6))} of spend, calls from ` +
+        `${instant(Math.min(...times))} to ${instant(Math.max(...times))}, ` +
+        `prompt ids ${shown === '' ? 'none' : shown}${more}${withoutId}`,
+    );
   }
 
   record(entry: UsageRecord): void {
@@ -245,7 +279,7 @@ export class BufferedUsageLedger extends UsageLedger {
         this.lastError = error instanceof Error ? error.message : String(error);
         this.metrics.increment(LEDGER_METRICS.flushErrors.name, 1, this.tags);
         this.failedFlushes += 1;
-        const suppressed = this.flushWarnings.admit();
+        const suppressed = this.stopping ? undefined : this.flushWarnings.admit();
         if (suppressed !== undefined) {
           const lost = this.dropped > 0 ? `; ${this.dropped} records dropped since start (buffer full)` : '';
           this.logger.warn(

@@ -18,7 +18,7 @@ export const LEDGER_METRICS = {
     unit: 'record',
     tags: [TAG.store, LEDGER_TAG.reason],
     description:
-      'Usage records dropped, by reason: buffer_full (the buffer was full while the store kept failing), invalid_value or constraint (the store refused the record for good: a value it cannot hold, a constraint; the records around it are written).',
+      'Usage records dropped, by reason: buffer_full (the buffer was full while the store kept failing), invalid_value or constraint (the store refused the record for good: a value it cannot hold, a constraint; the records around it are written), stopped (the process stopped while its store could not be used: the records still buffered are lost).',
   },
   flushErrors: {
     name: 'ledger.flush.errors',
