@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -340,4 +342,77 @@ describe('graceful stop: streams cut by the grace period', () => {
 
     expect(service.logs().filter((l) => l.message === 'llm call cut by the server shutting down')).toHaveLength(2);
   }, 60_000);
+});
+
+/**
+ * The listening socket closes at the stop signal, whatever the shutdown hooks then wait for. The incident outbox's
+ * worker waits (up to 5 s) for a delivery under way, and Nest runs that wait before it closes the HTTP server: with
+ * Datadog holding a delivery (an API that accepts and never answers), the stopping process went on taking new
+ * connections for those 5 s, readiness said `ready` and LLM calls were answered, while the orchestrator had been told
+ * it was stopping (docs/operations.md: on SIGTERM a new connection is refused).
+ */
+describe('graceful stop: the listening socket closes at the signal', () => {
+  let dataDir: string;
+  let service: ServiceProcess;
+  let datadog: Server;
+  const held: Socket[] = [];
+  let requests = 0;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'lrcp-graceful-listen-'));
+    datadog = createServer((request) => {
+      requests += 1;
+      held.push(request.socket); // never answered
+    });
+    await new Promise<void>((resolve) => datadog.listen(0, '127.0.0.1', resolve));
+    const { port } = datadog.address() as AddressInfo;
+    service = await new ServiceProcess({
+      DATA_DIR: dataDir,
+      DD_API_KEY: 'dummy-api-key-e2e',
+      DD_APP_KEY: 'dummy-app-key-e2e',
+      DATADOG_API_URL: `http://127.0.0.1:${port}`,
+      DD_TRACE_ENABLED: 'false',
+    }).start();
+  });
+
+  afterAll(async () => {
+    await service?.kill();
+    for (const socket of held) socket.destroy();
+    await new Promise((resolve) => datadog.close(resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** Whether a new TCP connection to the service is taken ('connected') or refused. */
+  const connect = (): Promise<'connected' | 'refused'> =>
+    new Promise((resolve) => {
+      const { hostname, port } = new URL(service.url);
+      const socket = netConnect({ host: hostname, port: Number(port) });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve('connected');
+      });
+      socket.once('error', () => resolve('refused'));
+    });
+
+  it('refuses new connections from the signal on while a Datadog delivery holds the stop', async () => {
+    const queued = await post(`${service.url}/incidents/create`, {
+      monitor_name: 'latency monitor',
+      alert_message: 'p95 latency above the objective',
+      runbook: 'latency',
+    });
+    expect(queued.status).toBe(202);
+    await queued.body?.cancel();
+    // The delivery is under way: Datadog holds its first request.
+    for (let i = 0; i < 400 && requests === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(requests).toBeGreaterThan(0);
+    expect(await connect()).toBe('connected');
+
+    process.kill(service.pid!, 'SIGTERM');
+    await service.waitForLog((line) => line.context === 'Shutdown');
+    expect(await connect()).toBe('refused');
+    // Still stopping (the delivery holds it), not gone: the refusal is the drain's, not an exit's.
+    expect(() => process.kill(service.pid!, 0)).not.toThrow();
+
+    expect(await service.stop()).toBe(143);
+  }, 30_000);
 });

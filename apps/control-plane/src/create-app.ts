@@ -205,8 +205,8 @@ interface Drain {
 }
 
 /**
- * Graceful shutdown: on SIGTERM, SIGINT or SIGHUP (the signals of `exitOnSignal`), Nest closes the app: the
- * listening socket closes (a new connection is refused), idle keep-alive connections are closed, a request arriving
+ * Graceful shutdown: on SIGTERM, SIGINT or SIGHUP (the signals of `exitOnSignal`), the listening socket closes at
+ * once (a new connection is refused) and Nest closes the app: idle keep-alive connections are closed, a request arriving
  * on a busy keep-alive connection gets 503, and in-flight ones finish. Responses sent from then on carry
  * `Connection: close`, so keep-alive clients do not hold the server open; connections still open after
  * SHUTDOWN_GRACE_MS are cut (their calls are still recorded, as aborted by the shutdown, 503: CallBookkeeping waits
@@ -249,6 +249,11 @@ function drainOnShutdown(app: NestFastifyApplication, graceMs: number): Drain {
     graceMs,
     begin: () => {
       closing = true;
+      // The listening socket closes now, not when Nest gets to closing the server: it runs every module's
+      // beforeApplicationShutdown first, and the incident worker's waits up to 5 s for a delivery under way (a
+      // Datadog that does not answer), while the stopping process took new connections and said `ready`. Fastify's
+      // own close, later, finds it closed (ERR_SERVER_NOT_RUNNING, which it ignores) and waits for the connections.
+      fastify.server.close();
       fastify.server.closeIdleConnections();
       grace = setTimeout(cutNow, graceMs).unref();
     },
