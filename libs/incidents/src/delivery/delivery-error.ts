@@ -23,6 +23,17 @@ export class DeliveryTimeoutError extends Error {
 }
 
 /**
+ * The process is stopping and a delivery was still waiting for Datadog after the shutdown's wait: its call is aborted
+ * and the row given back (released, no attempt counted), so the next process takes it at once. Not a delivery failure.
+ */
+export class DeliveryStoppedError extends Error {
+  constructor(operation: string) {
+    super(`Datadog ${operation}: given up, the process is stopping`);
+    this.name = 'DeliveryStoppedError';
+  }
+}
+
+/**
  * The row's lease was no longer this worker's when it was about to send a create: another replica holds the row and
  * delivers it (its key lookup finds whatever this one did). Not a delivery failure: nothing is marked or counted.
  */

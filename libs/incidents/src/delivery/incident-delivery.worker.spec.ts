@@ -521,6 +521,24 @@ describe('IncidentDeliveryWorker (delivery state machine)', () => {
     expect(row.lastError).toContain('no answer within');
   });
 
+  it('shutdown gives back a delivery Datadog still holds after its wait, before the store closes', async () => {
+    // A Datadog that accepts and never answers. Before, the delivery ran on past the wait: the row stayed claimed
+    // (the next process waited INCIDENTS_LEASE_MS for it), its retry met a closed store ("incident outbox
+    // unavailable ... polling on" at the stop) and its request held the process until the forced exit.
+    const port = new InMemoryIncidentsPort().failNext('findByKey', { kind: 'hang' });
+    const { store, worker, record } = await setup(port, Date.now() - 1000);
+    worker.shutdownWaitMs = 50;
+    const { outboxId } = await record('m1', 0);
+    const poll = worker.deliverDue();
+    for (let i = 0; i < 400 && (await store.get(outboxId))!.state !== 'delivering'; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(await store.get(outboxId)).toMatchObject({ state: 'delivering' });
+    await worker.beforeApplicationShutdown();
+    // Where IncidentsModule closes the store: the row is back, unclaimed, no attempt counted, due now.
+    expect(await store.get(outboxId)).toMatchObject({ state: 'pending', attempts: 0, claimedBy: null });
+    await poll;
+  });
+
   it('settled() resolves once the row was tried; shutdown gives back rows it had not started', async () => {
     // On the real clock: settled() kicks a poll that reads it.
     const { store, port, worker, record } = await setup(undefined, Date.now() - 1000);

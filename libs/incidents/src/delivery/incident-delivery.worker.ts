@@ -14,10 +14,25 @@ import {
   type ClassifiedError,
   classifyDeliveryError,
   DELIVERY_ERROR_REASONS,
+  DeliveryStoppedError,
   DeliveryTimeoutError,
   LeaseLostError,
   UNCONFIGURED_REASON,
 } from './delivery-error';
+
+/** Whether `work` settles within `ms` (it goes on either way). */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
 
 /**
  * Rows claimed at once: one. Each claimed row's lease runs from its claim, so a row claimed in a batch and delivered
@@ -30,8 +45,10 @@ const MAX_CLAIMS = 200;
 const NOTE_MAX_CHARS = 500;
 /** The longest reason kept on a row. */
 const REASON_MAX_CHARS = 300;
-/** How long shutdown waits for a delivery under way. */
+/** How long shutdown waits for a delivery under way, before it aborts it and gives its row back. */
 const SHUTDOWN_WAIT_MS = 5000;
+/** How long shutdown then waits for the aborted delivery to give its row back (one store write). */
+const RELEASE_WAIT_MS = 2000;
 /** How often finished rows past retention (LEDGER_RETENTION_DAYS) are deleted. */
 const PURGE_EVERY_MS = 3_600_000;
 /** At most one `incident outbox unavailable` warning this often while the outbox's database is away. */
@@ -72,6 +89,10 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
    * its own calls sooner), as a call given up on may still land; the lease is renewed while they run.
    */
   callTimeoutMs = 120_000;
+  /** How long shutdown waits for a delivery under way before aborting it (replaced in tests). */
+  shutdownWaitMs = SHUTDOWN_WAIT_MS;
+  /** Aborted at shutdown once `shutdownWaitMs` has passed: the Datadog calls still under way are given up. */
+  private readonly stopping = new AbortController();
 
   /** The last delivery attempt that failed, until one succeeds (the `incidents` readiness check says it). */
   private lastFailure: { at: number; error: ClassifiedError } | undefined;
@@ -141,17 +162,21 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
     }
   }
 
-  /** Stops polling; rows claimed and not started are given back; a delivery under way is waited for (bounded). */
+  /**
+   * Stops polling; rows claimed and not started are given back; a delivery under way is waited for (bounded), then
+   * aborted and its row given back too, while the store is still open (IncidentsModule closes it after this hook).
+   * Before, a delivery Datadog held (an API that accepts and never answers) ran on past the wait: its row stayed
+   * claimed until its lease expired, its retry met a closed store, and its request held the process.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.purgeTimer) clearInterval(this.purgeTimer);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const running = this.running;
-    if (running) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([running, new Promise<void>((r) => (timer = setTimeout(r, SHUTDOWN_WAIT_MS)))]);
-      clearTimeout(timer);
+    if (running && !(await settlesWithin(running, this.shutdownWaitMs))) {
+      this.stopping.abort();
+      await settlesWithin(running, RELEASE_WAIT_MS);
     }
     for (const waiters of this.rowWaiters.values()) for (const done of waiters) done();
     for (const waiter of this.cycleWaiters) waiter.done();
@@ -272,6 +297,11 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
       } catch (error) {
         if (error instanceof LeaseLostError) {
           this.logger.warn(`${error.message}; its new holder delivers it`);
+          return;
+        }
+        if (error instanceof DeliveryStoppedError) {
+          await this.store.release(entry.id, this.workerId, clock());
+          this.logger.warn(`outbox ${entry.id} (${entry.kind}): ${error.message}; given back for the next process`);
           return;
         }
         const classified = classifyDeliveryError(error);
@@ -422,7 +452,15 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
     const started = Date.now();
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
+    let onStop: (() => void) | undefined;
     const timeout = new Promise<never>((_, reject) => {
+      onStop = (): void => {
+        const error = new DeliveryStoppedError(operation);
+        abort.abort(error);
+        reject(error);
+      };
+      if (this.stopping.signal.aborted) onStop();
+      else this.stopping.signal.addEventListener('abort', onStop, { once: true });
       const arm = (): void => {
         const left = limit() - Date.now();
         if (left > 0) {
@@ -441,6 +479,7 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
       return await Promise.race([call(abort.signal), timeout]);
     } finally {
       clearTimeout(timer);
+      if (onStop) this.stopping.signal.removeEventListener('abort', onStop);
     }
   }
 
