@@ -82,6 +82,14 @@ const HeaderKey = (): PropertyDecorator =>
   });
 
 const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
+/** An http(s) URL, said in those words when it is not one (`localhost:11434` lacks its scheme). */
+const HttpUrl = (also = ''): PropertyDecorator =>
+  IsUrl(URL_OPTIONS, { message: ({ property }) => `${property} must be an http:// or https:// URL${also}` });
+/** A rule whose reason is said in words, not as the regular expression it is checked with. */
+const Pattern = (pattern: RegExp, what: string): PropertyDecorator =>
+  Matches(pattern, { message: ({ property }) => `${property} must be ${what}` });
+const UNIFIED_TAG = 'letters, digits and _ . - / only, starting with a letter or a digit (a Datadog tag value)';
+const MODEL_ID = 'a model id: letters, digits and _ . - : / @ only, no spaces';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LLM_PROVIDERS = ['simulated', 'vertex', 'gemini', 'openai'] as const;
 export type LlmProviderName = (typeof LLM_PROVIDERS)[number];
@@ -130,12 +138,19 @@ export class EnvDto {
   @Transform(toInt) @IsInt() @Min(65_536) @Max(1_073_741_824) LOG_MAX_BACKLOG_BYTES = 16_777_216;
 
   // --- Datadog unified service tagging and agent ---
-  @IsString() @Matches(/^[a-z0-9][a-z0-9_.\-/]*$/i) @MaxLength(100) DD_SERVICE = 'llm-reliability-control-plane';
-  @IsString() @Matches(/^[a-z0-9][a-z0-9_.\-/]*$/i) @MaxLength(100) DD_ENV = 'local';
+  @IsString() @Pattern(/^[a-z0-9][a-z0-9_.\-/]*$/i, UNIFIED_TAG) @MaxLength(100) DD_SERVICE =
+    'llm-reliability-control-plane';
+  @IsString() @Pattern(/^[a-z0-9][a-z0-9_.\-/]*$/i, UNIFIED_TAG) @MaxLength(100) DD_ENV = 'local';
   @IsOptional() @Transform(blankToUndefined) @IsString() @MaxLength(100) DD_VERSION?: string;
-  @IsString() @MinLength(1) DD_AGENT_HOST = '127.0.0.1';
+  /** A host name or an IP address: a URL or a port here (the port is DD_DOGSTATSD_PORT) resolved to nothing. */
+  @IsString()
+  @Pattern(
+    /^([a-z0-9_.-]+|\[?[0-9a-f:.]+\]?)$/i,
+    'a host name or an IP address (no scheme, no port: see DD_DOGSTATSD_PORT)',
+  )
+  DD_AGENT_HOST = '127.0.0.1';
   @Transform(toInt) @IsInt() @Min(1) @Max(65535) DD_DOGSTATSD_PORT = 8125;
-  @IsUrl(URL_OPTIONS) DD_TRACE_AGENT_URL = 'http://127.0.0.1:8126';
+  @HttpUrl(" (the agent's TCP port; a unix:// socket is not supported)") DD_TRACE_AGENT_URL = 'http://127.0.0.1:8126';
   @Transform(toBool) @IsBoolean() DD_TRACE_ENABLED = true;
   @Transform(toBool) @IsBoolean() DD_LLMOBS_ENABLED = true;
   @IsOptional() @Transform(blankToUndefined) @IsString() @MaxLength(100) DD_LLMOBS_ML_APP?: string;
@@ -169,18 +184,26 @@ export class EnvDto {
   // --- Datadog API ---
   @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(8) @HeaderKey() DD_API_KEY?: string;
   @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(8) @HeaderKey() DD_APP_KEY?: string;
-  @IsString() @Matches(/^[a-z0-9.-]+\.[a-z]{2,}$/i) DD_SITE = 'datadoghq.com';
+  @IsString()
+  @Pattern(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'a Datadog site such as datadoghq.eu or us5.datadoghq.com (no scheme)')
+  DD_SITE = 'datadoghq.com';
   /** Datadog RUM on the control room page (/ui, docs/control-room.md): the RUM application's id. Both or neither. */
-  @IsOptional() @Transform(blankToUndefined) @Matches(/^[a-z0-9-]{8,64}$/i) DD_RUM_APPLICATION_ID?: string;
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @Pattern(/^[a-z0-9-]{8,64}$/i, 'a RUM application id (8 to 64 letters, digits and -)')
+  DD_RUM_APPLICATION_ID?: string;
   /** The RUM application's client token (public in the page, but never logged). Both or neither. */
-  @IsOptional() @Transform(blankToUndefined) @Matches(/^[a-z0-9]{8,64}$/i) DD_RUM_CLIENT_TOKEN?: string;
-  @IsOptional() @Transform(blankToUndefined) @IsUrl(URL_OPTIONS) DATADOG_API_URL?: string;
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @Pattern(/^[a-z0-9]{8,64}$/i, 'a RUM client token (8 to 64 letters and digits)')
+  DD_RUM_CLIENT_TOKEN?: string;
+  @IsOptional() @Transform(blankToUndefined) @HttpUrl() DATADOG_API_URL?: string;
   /** Base URL of the Datadog web app, for links in incidents and runbooks (default https://app.<DD_SITE>). */
-  @IsOptional() @Transform(blankToUndefined) @IsUrl(URL_OPTIONS) DATADOG_APP_URL?: string;
+  @IsOptional() @Transform(blankToUndefined) @HttpUrl() DATADOG_APP_URL?: string;
   /** Id of the provisioned dashboard (printed by `npm run datadog:apply`); links go to a dashboard search without it. */
   @IsOptional()
   @Transform(blankToUndefined)
-  @Matches(/^[a-z0-9]{3}-[a-z0-9]{3}-[a-z0-9]{3}$/)
+  @Pattern(/^[a-z0-9]{3}-[a-z0-9]{3}-[a-z0-9]{3}$/, 'a dashboard id such as abc-def-ghi')
   DATADOG_DASHBOARD_ID?: string;
   /** Notification handles added to monitors and incidents, comma-separated (`@slack-llm-oncall,@pagerduty-llm`). */
   @Matches(/^\s*(@[\w.\-/]+\s*(,\s*|$))*$/, {
@@ -188,9 +211,9 @@ export class EnvDto {
   })
   DATADOG_NOTIFY_HANDLES = '@slack-llm-oncall';
   /** Public base URL of this service, the target of Datadog synthetic tests (never taken from a request). */
-  @IsOptional() @Transform(blankToUndefined) @IsUrl(URL_OPTIONS) PUBLIC_BASE_URL?: string;
+  @IsOptional() @Transform(blankToUndefined) @HttpUrl() PUBLIC_BASE_URL?: string;
   /** Base URL of the runbooks (`<base>/<monitor key>.md`) linked from monitors; default the repo path `runbooks`. */
-  @IsOptional() @Transform(blankToUndefined) @IsUrl(URL_OPTIONS) DATADOG_RUNBOOK_BASE_URL?: string;
+  @IsOptional() @Transform(blankToUndefined) @HttpUrl() DATADOG_RUNBOOK_BASE_URL?: string;
   /** Datadog user ids (uuids, comma-separated) of the on-call rotation provisioned by `npm run datadog:apply`. */
   @Matches(/^\s*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\s*(,\s*|$))*$/i, {
     message: 'DATADOG_ONCALL_USER_IDS must be a comma-separated list of Datadog user ids (uuids)',
@@ -220,7 +243,7 @@ export class EnvDto {
 
   // --- LLM providers ---
   @IsIn(LLM_PROVIDERS) LLM_PROVIDER: LlmProviderName = 'simulated';
-  @IsString() @Matches(/^[\w.\-:/@]+$/) LLM_MODEL = 'gemini-2.5-flash';
+  @IsString() @Pattern(/^[\w.\-:/@]+$/, MODEL_ID) LLM_MODEL = 'gemini-2.5-flash';
   @IsString()
   @Matches(/^[\w.\-:/@\s,]*$/, { message: 'LLM_FALLBACK_MODELS must be a comma-separated list of model ids' })
   LLM_FALLBACK_MODELS = '';
@@ -253,17 +276,19 @@ export class EnvDto {
   @Transform(toNumber) @IsNumber() @Min(0) @Max(2) LLM_TEMPERATURE = 0.7;
   @Transform(toInt) @IsInt() @Min(1) @Max(65_536) LLM_MAX_OUTPUT_TOKENS = 2048;
   @Transform(toInt) @IsInt() @Min(65_536) @Max(1_073_741_824) LLM_MAX_RESPONSE_BYTES = 8_388_608;
-  @IsOptional() @Transform(blankToUndefined) @IsUrl(URL_OPTIONS) LLM_BASE_URL?: string;
+  @IsOptional() @Transform(blankToUndefined) @HttpUrl() LLM_BASE_URL?: string;
   @IsOptional() @Transform(blankToUndefined) @IsString() LLM_PRICE_TABLE_PATH?: string;
   @RequiredWhen('LLM_PROVIDER', 'vertex')
   @IsString()
   @Matches(/^[a-z][a-z0-9-]{4,61}[a-z0-9]$/, { message: 'GOOGLE_CLOUD_PROJECT must be a Google Cloud project id' })
   GOOGLE_CLOUD_PROJECT?: string;
-  @IsString() @Matches(/^[a-z0-9-]+$/) GOOGLE_CLOUD_LOCATION = 'us-central1';
+  @IsString()
+  @Pattern(/^[a-z0-9-]+$/, 'a Google Cloud location such as us-central1 or global (lower case)')
+  GOOGLE_CLOUD_LOCATION = 'us-central1';
   @RequiredWhen('LLM_PROVIDER', 'gemini') @IsString() @MinLength(8) @HeaderKey() GEMINI_API_KEY?: string;
   @RequiredWhen('LLM_PROVIDER', 'openai', { orWhenSet: true })
   @Transform(blankToUndefined)
-  @IsUrl(URL_OPTIONS)
+  @HttpUrl()
   OPENAI_BASE_URL?: string;
   @IsOptional() @Transform(blankToUndefined) @IsString() @HeaderKey() OPENAI_API_KEY?: string;
   /** Model-name prefixes of OpenAI reasoning models: sent max_completion_tokens, and no default temperature. */
@@ -357,5 +382,9 @@ export class EnvDto {
   @Transform(toBool) @IsBoolean() ML_REMOTE_EMBEDDINGS = true;
   @Transform(toNumber) @IsNumber() @Min(0) @Max(1) ML_REMOTE_EMBEDDINGS_SAMPLE_RATE = 0.05;
   /** Embedding model for the remote refinement; default gemini-embedding-001 (vertex/gemini), text-embedding-3-small (openai). */
-  @IsOptional() @Transform(blankToUndefined) @IsString() @Matches(/^[\w.\-:/@]+$/) ML_EMBEDDINGS_MODEL?: string;
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @IsString()
+  @Pattern(/^[\w.\-:/@]+$/, MODEL_ID)
+  ML_EMBEDDINGS_MODEL?: string;
 }

@@ -64,7 +64,7 @@ describe('loadConfig messages', () => {
     ]);
     // A set OPENAI_BASE_URL is checked whatever the provider.
     expect(problems({ OPENAI_BASE_URL: 'ftp://x' })).toEqual([
-      'OPENAI_BASE_URL: must be a URL address (got "ftp://x")',
+      'OPENAI_BASE_URL: must be an http:// or https:// URL (got "ftp://x")',
     ]);
   });
 
@@ -76,9 +76,9 @@ describe('loadConfig messages', () => {
       DATADOG_API_URL: 'ftp://127.0.0.1/api#frag-Secret-456',
     });
     expect(lines).toEqual([
-      'DD_TRACE_AGENT_URL: must be a URL address (got "http://127.0.0.1:8126/?[redacted]")',
-      'DATADOG_API_URL: must be a URL address (got "ftp://127.0.0.1/api#[redacted]")',
-      'OPENAI_BASE_URL: must be a URL address (got "http://[redacted]@127.0.0.1:8080/v1")',
+      'DD_TRACE_AGENT_URL: must be an http:// or https:// URL (the agent\'s TCP port; a unix:// socket is not supported) (got "http://127.0.0.1:8126/?[redacted]")',
+      'DATADOG_API_URL: must be an http:// or https:// URL (got "ftp://127.0.0.1/api#[redacted]")',
+      'OPENAI_BASE_URL: must be an http:// or https:// URL (got "http://[redacted]@127.0.0.1:8080/v1")',
     ]);
     for (const part of ['Pr0xy', 'w#rd', 'proxyuser', 'T0ken', 'Secret-456'])
       expect(lines.join('\n')).not.toContain(part);
@@ -138,6 +138,31 @@ describe('loadConfig messages', () => {
         env: { INCIDENTS_WEBHOOK_SECRET: 'correct horse battery staple' },
       }).incidents.webhookSecret?.reveal(),
     ).toBe('correct horse battery staple');
+  });
+
+  it('says in words what a pattern wants, never the regular expression; a URL in a host variable is refused', () => {
+    expect(
+      problems({
+        DD_SERVICE: 'my service',
+        DD_AGENT_HOST: 'http://127.0.0.1:8125',
+        DD_TRACE_AGENT_URL: 'unix:///var/run/datadog/apm.socket',
+        DD_SITE: 'https://datadoghq.eu',
+        LLM_MODEL: 'gemini 2.5',
+        OPENAI_BASE_URL: 'localhost:11434',
+        GOOGLE_CLOUD_LOCATION: 'US-CENTRAL1',
+      }),
+    ).toEqual([
+      'DD_SERVICE: must be letters, digits and _ . - / only, starting with a letter or a digit (a Datadog tag value) (got "my service")',
+      'DD_AGENT_HOST: must be a host name or an IP address (no scheme, no port: see DD_DOGSTATSD_PORT) (got "http://127.0.0.1:8125")',
+      'DD_TRACE_AGENT_URL: must be an http:// or https:// URL (the agent\'s TCP port; a unix:// socket is not supported) (got "unix:///var/run/datadog/apm.socket")',
+      'DD_SITE: must be a Datadog site such as datadoghq.eu or us5.datadoghq.com (no scheme) (got "https://datadoghq.eu")',
+      'LLM_MODEL: must be a model id: letters, digits and _ . - : / @ only, no spaces (got "gemini 2.5")',
+      'GOOGLE_CLOUD_LOCATION: must be a Google Cloud location such as us-central1 or global (lower case) (got "US-CENTRAL1")',
+      'OPENAI_BASE_URL: must be an http:// or https:// URL (got "localhost:11434")',
+    ]);
+    // Host names and IP addresses (v4, v6) are taken.
+    for (const host of ['datadog-agent.monitoring.svc.cluster.local', '10.0.0.7', '::1', 'fd00::7'])
+      expect(loadConfig({ envFile: false, env: { DD_AGENT_HOST: host } }).statsd.host).toBe(host);
   });
 
   it('lists every bad variable, one line each', () => {
