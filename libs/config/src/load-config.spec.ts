@@ -165,6 +165,29 @@ describe('loadConfig messages', () => {
       expect(loadConfig({ envFile: false, env: { DD_AGENT_HOST: host } }).statsd.host).toBe(host);
   });
 
+  it('refuses a DATABASE_URL whose password would be read as its host or database, never quoting any of it', () => {
+    // An @, /, ? or # left unencoded in the password: the URL parser ends the host there, and the start's "cannot
+    // connect to PostgreSQL at <host>, database <db>" printed pieces of the password as the host and the database.
+    const leaks = [
+      'postgres://app:p@ss#w0rd-S3cr3t@127.0.0.1:5432/lrcp',
+      'postgres://app:p@ss-S3cr3t/x@127.0.0.1:5432/lrcp',
+    ];
+    for (const url of leaks) {
+      const lines = problems({ DATABASE_URL: url });
+      expect(lines).toEqual([
+        'DATABASE_URL: has an @ or a # after its host: an @, /, ?, # or space in the password (or the user) must be percent-encoded (%40, %2F, %3F, %23, %20) (got [redacted])',
+      ]);
+      for (const part of ['S3cr3t', 'w0rd']) expect(lines.join('\n')).not.toContain(part);
+    }
+    // Encoded, a user with an @ (user@server), a socket directory in the query: taken.
+    for (const url of [
+      'postgres://app:p%40ss%23w0rd@127.0.0.1:5432/lrcp',
+      'postgres://app@server:pw@127.0.0.1:5432/lrcp?sslmode=verify-full',
+      'postgresql:///lrcp?host=/var/run/postgresql',
+    ])
+      expect(loadConfig({ envFile: false, env: { DATABASE_URL: url } }).ledger.databaseUrl?.reveal()).toBe(url);
+  });
+
   it('lists every bad variable, one line each', () => {
     expect(problems({ PORT: 'abc', LOG_TRUNCATE_CHARS: '5', LLM_PROVIDER: 'gemini' })).toEqual([
       'PORT: must be an integer between 0 and 65535 (got "abc")',

@@ -170,6 +170,22 @@ function healthWeightsProblem(value: string): string | undefined {
   return twice === undefined ? undefined : `${twice} is given twice (got ${JSON.stringify(value)})`;
 }
 
+/**
+ * A DATABASE_URL whose password (or user) holds an @, /, ? or # left unencoded: the URL's host ends at the first /, ?
+ * or #, so pieces of the password were read as the host or the database, and told as such by the start's "cannot
+ * connect to PostgreSQL at <host>, database <db>". An @ or a # past the host is never meant there: refused, unquoted.
+ */
+function databaseUrlProblem(value: string): string | undefined {
+  const rest = value.slice(value.indexOf('://') + 3);
+  const hostEnd = rest.search(/[/?#]/);
+  const past = hostEnd < 0 ? '' : rest.slice(hostEnd);
+  if (!past.includes('@') && !past.includes('#')) return undefined;
+  return (
+    'has an @ or a # after its host: an @, /, ?, # or space in the password (or the user) must be percent-encoded ' +
+    '(%40, %2F, %3F, %23, %20) (got [redacted])'
+  );
+}
+
 /** Every variable named in `EnvDto`, read from its validation metadata. */
 export function envVariableNames(): string[] {
   const metadata = getMetadataStorage().getTargetValidationMetadatas(EnvDto, '', true, false);
@@ -236,10 +252,13 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const errors = validateSync(dto, { skipMissingProperties: false, forbidUnknownValues: false });
   const invalid = new Set(errors.map((e) => e.property));
   const weightsTwice = invalid.has('HEALTH_WEIGHTS') ? undefined : healthWeightsProblem(dto.HEALTH_WEIGHTS);
+  const databaseUrl =
+    dto.DATABASE_URL && !invalid.has('DATABASE_URL') ? databaseUrlProblem(dto.DATABASE_URL) : undefined;
   const problems = [
     ...describe(errors, picked),
     ...orderProblems(dto, picked, invalid),
     ...(weightsTwice ? [`HEALTH_WEIGHTS: ${weightsTwice}`] : []),
+    ...(databaseUrl ? [`DATABASE_URL: ${databaseUrl}`] : []),
     ...fileProblems(dto, invalid),
   ];
   if (problems.length > 0) throw new ConfigError(problems);
