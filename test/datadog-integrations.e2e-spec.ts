@@ -6,6 +6,7 @@ import { ServiceProcess } from './support/service-process';
 const API_KEY = 'e2e-api-key-0123456789';
 const APP_KEY = 'e2e-app-key-9876543210';
 const WORKFLOW_ID = '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9';
+const PROXY_PASSWORD = 'Pr0xy-Pa55word';
 
 interface Product {
   product: string;
@@ -69,7 +70,15 @@ describe('/datadog/* (built service, loopback Datadog API)', () => {
         PUBLIC_BASE_URL: 'https://127.0.0.1:8443',
         DATADOG_NOTIFY_HANDLES: '@slack-e2e',
       }).start(),
-      new ServiceProcess({ ...common, DATADOG_API_URL: deadApi.url, DD_API_KEY: API_KEY, DD_APP_KEY: APP_KEY }).start(),
+      // Credentials in both URLs (a proxy's): what the service says about them must never carry them.
+      new ServiceProcess({
+        ...common,
+        DATADOG_API_URL: deadApi.url.replace('://', `://proxy-user:${PROXY_PASSWORD}@`),
+        DD_API_KEY: API_KEY,
+        DD_APP_KEY: APP_KEY,
+        DD_TRACE_ENABLED: 'true',
+        DD_TRACE_AGENT_URL: `http://agent-user:${PROXY_PASSWORD}@127.0.0.1:9`,
+      }).start(),
       new ServiceProcess({ ...common, DATADOG_API_URL: api.url, PUBLIC_BASE_URL: 'https://127.0.0.1:8443' }).start(),
     ]);
   });
@@ -96,6 +105,12 @@ describe('/datadog/* (built service, loopback Datadog API)', () => {
     const down = await products(downService);
     expect(down.get('synthetics')).toMatchObject({ configured: true, reachable: false });
     expect(down.get('synthetics')!.reason).toContain('no answer');
+    // The URLs' credentials are not in the answer (they were: the agent's in `use`, the API's in each `reason`).
+    const text = await (await fetch(`${downService.url}/datadog/products`)).text();
+    expect(text).toContain('127.0.0.1');
+    expect(text).not.toContain(PROXY_PASSWORD);
+    expect(text).not.toContain('proxy-user');
+    expect(text).not.toContain('agent-user');
     const none = await products(unconfigured);
     expect(none.get('synthetics')).toMatchObject({ configured: false, reachable: null });
   });

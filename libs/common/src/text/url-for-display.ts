@@ -12,3 +12,11 @@ export function urlForDisplay(url: string): string {
     return '(not a URL)';
   }
 }
+
+/**
+ * `text` with the user information of every URL in it removed (`request to http://user:secret@proxy:8080/api failed`
+ * → `request to http://proxy:8080/api failed`): an HTTP client's error quotes the URL it called, credentials and all.
+ */
+export function withoutUrlCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi, '$1');
+}

@@ -1,4 +1,5 @@
 import type { v2 } from '@datadog/datadog-api-client';
+import { withoutUrlCredentials } from '@app/common';
 import type { AppConfig } from '@app/config';
 import type { DatadogSdk, SdkConfiguration } from '../adapters/sdk-configuration';
 import { DatadogApiError } from '../datadog.errors';
@@ -204,6 +205,7 @@ function describe(error: unknown, status: number | undefined): string {
         ? `no answer within ${CALL_TIMEOUT_MS} ms`
         : error.message
       : String(error);
-  const text = status === undefined ? detail : `HTTP ${status}: ${detail}`;
+  // An HTTP client's error quotes the URL it called (DATADOG_API_URL), a proxy's credentials with it.
+  const text = withoutUrlCredentials(status === undefined ? detail : `HTTP ${status}: ${detail}`);
   return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text;
 }

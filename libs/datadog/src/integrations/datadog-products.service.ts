@@ -86,7 +86,7 @@ export class DatadogProductsService {
         product: 'apm_traces',
         name: 'APM (traces)',
         via: 'agent',
-        use: `dd-trace spans to the Datadog agent at ${this.config.tracing.agentUrl}`,
+        use: `dd-trace spans to the Datadog agent at ${urlForDisplay(this.config.tracing.agentUrl)}`,
         configured: tracing.enabled,
         ...toFields(
           tracing.enabled

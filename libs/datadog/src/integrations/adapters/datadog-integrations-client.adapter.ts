@@ -1,4 +1,5 @@
 import type { v1, v2 } from '@datadog/datadog-api-client';
+import { withoutUrlCredentials } from '@app/common';
 import type { AppConfig } from '@app/config';
 import { createSdkConfiguration, type DatadogSdk } from '../../adapters/sdk-configuration';
 import { DatadogRequestError } from '../datadog-integrations.errors';
@@ -155,9 +156,12 @@ export class DatadogIntegrationsClientAdapter extends DatadogIntegrationsPort {
     return list.slice(0, MAX_ERRORS).map((entry) => this.bounded(this.scrub(messageOf(entry))));
   }
 
-  /** Removes the configured keys from a text, should Datadog or a library ever echo them. */
+  /**
+   * Removes the configured keys from a text, should Datadog or a library ever echo them, and the credentials of the
+   * URLs it quotes (node-fetch's `request to <url> failed` names DATADOG_API_URL whole).
+   */
   private scrub(text: string): string {
-    let out = text;
+    let out = withoutUrlCredentials(text);
     for (const secret of [this.config.datadog.apiKey, this.config.datadog.appKey]) {
       const value = secret?.reveal();
       if (value) out = out.split(value).join('[REDACTED:DATADOG_KEY]');
