@@ -12,7 +12,7 @@ import {
 } from '@app/ml';
 import { TracerPort } from '@app/telemetry';
 import type { ChatCallOptions, LlmCallInput, LlmCallResult } from '../llm-call.types';
-import { answerText } from '../pipeline/chat-text';
+import { answerText, redactArguments } from '../pipeline/chat-text';
 import { LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
 import { LLM_ERRORS } from '../llm.errors';
 import { TokenEstimator } from '../tokens/token-estimator';
@@ -78,11 +78,21 @@ export class CallAssessor {
     };
   }
 
-  /** A chat call's messages with their PII replaced (PII_REDACT_PROMPTS), as its prompt is. */
+  /**
+   * A chat call's messages with their PII replaced (PII_REDACT_PROMPTS), as its prompt is: their content and the
+   * arguments of an assistant message's tool calls. Before, the arguments went to the provider as they came
+   * (`send_email({"to": "<an address>"})`), while the inspection had found their PII and the call said it redacted it.
+   */
   private redactChat(chat: ChatCallOptions): ChatCallOptions {
+    const redact = (text: string): string => this.safety.redact(text);
     return {
       ...chat,
-      messages: chat.messages.map((m) => (m.content === '' ? m : { ...m, content: this.safety.redact(m.content) })),
+      messages: chat.messages.map((m) => {
+        const content = m.content === '' ? m.content : redact(m.content);
+        if (m.toolCalls === undefined) return { ...m, content };
+        const toolCalls = m.toolCalls.map((call) => ({ ...call, arguments: redactArguments(call.arguments, redact) }));
+        return { ...m, content, toolCalls };
+      }),
     };
   }
 

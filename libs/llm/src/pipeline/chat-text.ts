@@ -5,12 +5,41 @@ export function toolCallsText(calls: readonly ToolCall[] | undefined): string {
   return (calls ?? []).map((call) => `${call.name}(${call.arguments})`).join('\n');
 }
 
-/** An answer's text, or its tool calls when it has no text. */
+/**
+ * An answer's text and its tool calls, one a line after it (the calls alone when it has no text). Before, an answer
+ * with text was only its text: its calls' arguments escaped the PII inspection and redaction, the quality score and
+ * the spans (Gemini often says "Let me check." before its function calls).
+ */
 export function answerText(text: string, calls: readonly ToolCall[] | undefined): string {
-  return text !== '' || calls === undefined || calls.length === 0 ? text : toolCallsText(calls);
+  const called = toolCallsText(calls);
+  if (called === '') return text;
+  return text === '' ? called : `${text}\n${called}`;
 }
 
-/** One message as text: its content, or the tool calls of an assistant message without any. */
+/**
+ * Tool call arguments (the JSON text of an object) with `redact` applied: to the whole text when the result is still
+ * the JSON text of an object, else to each string in it (a name or a key, never a quote, is replaced), so that what
+ * the provider is sent stays arguments it can read (Gemini takes them as an object).
+ */
+export function redactArguments(args: string, redact: (text: string) => string): string {
+  const whole = redact(args);
+  if (whole === args) return args;
+  try {
+    const parsed: unknown = JSON.parse(whole);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return whole;
+  } catch {
+    // The replacement broke the JSON: redact its strings one by one.
+  }
+  try {
+    return JSON.stringify(
+      JSON.parse(args, (_key, value: unknown) => (typeof value === 'string' ? redact(value) : value)),
+    );
+  } catch {
+    return whole;
+  }
+}
+
+/** One message as text: its content and the tool calls of an assistant message. */
 export function messageText(message: ChatMessage): string {
   return answerText(message.content, message.toolCalls);
 }

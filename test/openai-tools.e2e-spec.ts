@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import OpenAI from 'openai';
+import { FakeOpenAiServer } from './support/fake-openai-server';
+import { ServiceProcess } from './support/service-process';
+
+/**
+ * Function calling through `/v1/chat/completions` as an agent uses it, driven by the official `openai` SDK against the
+ * built service and a loopback OpenAI-compatible upstream: what the pipeline does around the tool calls (PII
+ * redaction of their arguments, the cost of a tool-call answer), beyond the round trip of openai-compat.e2e-spec.
+ */
+
+const EMAIL_TOOL: OpenAI.Chat.Completions.ChatCompletionTool = {
+  type: 'function',
+  function: {
+    name: 'send_email',
+    description: 'Sends an email',
+    parameters: {
+      type: 'object',
+      properties: { to: { type: 'string' }, body: { type: 'string' } },
+      required: ['to', 'body'],
+    },
+  },
+};
+
+function client(service: ServiceProcess): OpenAI {
+  return new OpenAI({ baseURL: `${service.url}/v1`, apiKey: 'sk-tools-key', maxRetries: 0 });
+}
+
+/** The ledger row of a call, once the ledger has written it. */
+async function ledgerRow(dataDir: string, promptId: string): Promise<Record<string, unknown>> {
+  for (let i = 0; i < 100; i++) {
+    const db = new DatabaseSync(join(dataDir, 'ledger.sqlite'), { readOnly: true });
+    try {
+      const row = db.prepare('SELECT * FROM usage_records WHERE prompt_id = ?').get(promptId);
+      if (row !== undefined) return row as Record<string, unknown>;
+    } catch {
+      // The ledger's file or table may not exist yet.
+    } finally {
+      db.close();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no ledger row for ${promptId}`);
+}
+
+describe('tool calls through /v1 on the OpenAI-compatible adapter', () => {
+  let upstream: FakeOpenAiServer;
+  let service: ServiceProcess;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'lrcp-openai-tools-'));
+    upstream = await new FakeOpenAiServer().start();
+    service = await new ServiceProcess({
+      DATA_DIR: dataDir,
+      DD_TRACE_ENABLED: 'false',
+      LLM_PROVIDER: 'openai',
+      OPENAI_BASE_URL: upstream.url,
+      LLM_MODEL: 'gpt-4o-mini',
+      LLM_MAX_RETRIES: '0',
+      LLM_TIMEOUT_MS: '5000',
+      LEDGER_FLUSH_MS: '50',
+      ML_REMOTE_EMBEDDINGS: 'false',
+      PII_REDACT_PROMPTS: 'true',
+    }).start();
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await upstream?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  beforeEach(() => upstream.reset());
+
+  it("redacts the PII in an earlier assistant message's tool call arguments before the provider, with or without text", async () => {
+    upstream.enqueue({ type: 'answer', text: 'Sent.' });
+    const { response } = await client(service)
+      .chat.completions.create({
+        model: 'gpt-4o-mini',
+        tools: [EMAIL_TOOL],
+        messages: [
+          { role: 'user', content: 'Tell my colleague the meeting moved.' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              {
+                id: 'call_1',
+                type: 'function',
+                function: { name: 'send_email', arguments: '{"to":"jane.roe@mail.test","body":"Moved to 3pm"}' },
+              },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'call_1', content: 'bounced' },
+          {
+            role: 'assistant',
+            content: 'That address bounced; trying the other one.',
+            tool_calls: [
+              {
+                id: 'call_2',
+                type: 'function',
+                function: { name: 'send_email', arguments: '{"to":"j.roe@home.test","body":"Moved to 3pm"}' },
+              },
+            ],
+          },
+          { role: 'tool', tool_call_id: 'call_2', content: 'delivered' },
+        ],
+      })
+      .withResponse();
+    expect(response.headers.get('x-control-plane-pii-types')).toContain('email');
+
+    const sent = upstream.requests[0]!.body as {
+      messages: { role: string; tool_calls?: { function: { arguments: string } }[] }[];
+    };
+    const args = sent.messages
+      .filter((m) => m.role === 'assistant')
+      .map((m) => JSON.parse(m.tool_calls![0]!.function.arguments) as { to: string; body: string });
+    // Before, both addresses went to the provider as they came, the call saying they had been redacted.
+    expect(JSON.stringify(sent)).not.toContain('jane.roe@');
+    expect(JSON.stringify(sent)).not.toContain('j.roe@');
+    for (const call of args) {
+      expect(call.to).toMatch(/^\[REDACTED:EMAIL\]$/);
+      expect(call.body).toBe('Moved to 3pm');
+    }
+  });
+});
