@@ -32,15 +32,18 @@ function client(service: ServiceProcess): OpenAI {
 /** The ledger row of a call, once the ledger has written it. */
 async function ledgerRow(dataDir: string, promptId: string): Promise<Record<string, unknown>> {
   for (let i = 0; i < 100; i++) {
-    const db = new DatabaseSync(join(dataDir, 'ledger.sqlite'), { readOnly: true });
+    let row: Record<string, unknown> | undefined;
     try {
-      const row = db.prepare('SELECT * FROM usage_records WHERE prompt_id = ?').get(promptId);
-      if (row !== undefined) return row as Record<string, unknown>;
+      const db = new DatabaseSync(join(dataDir, 'ledger.sqlite'), { readOnly: true });
+      try {
+        row = db.prepare('SELECT * FROM usage_records WHERE prompt_id = ?').get(promptId);
+      } finally {
+        db.close();
+      }
     } catch {
       // The ledger's file or table may not exist yet.
-    } finally {
-      db.close();
     }
+    if (row !== undefined) return row;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no ledger row for ${promptId}`);
@@ -126,5 +129,49 @@ describe('tool calls through /v1 on the OpenAI-compatible adapter', () => {
       expect(call.to).toMatch(/^\[REDACTED:EMAIL\]$/);
       expect(call.body).toBe('Moved to 3pm');
     }
+  });
+
+  it('estimates the tokens of a tool-call answer from its calls when the upstream reports no usage', async () => {
+    const args = JSON.stringify({
+      to: 'team@localhost',
+      body: 'The quarterly review is moved to Thursday at three; please bring the updated forecasts and the risk log.',
+    });
+    upstream.enqueue({
+      type: 'raw',
+      json: {
+        id: 'chatcmpl-raw',
+        object: 'chat.completion',
+        model: 'gpt-4o-mini',
+        choices: [
+          {
+            index: 0,
+            finish_reason: 'tool_calls',
+            message: {
+              role: 'assistant',
+              content: null,
+              tool_calls: [{ id: 'call_9', type: 'function', function: { name: 'send_email', arguments: args } }],
+            },
+          },
+        ],
+      },
+    });
+    const { data, response } = await client(service)
+      .chat.completions.create({
+        model: 'gpt-4o-mini',
+        tools: [EMAIL_TOOL],
+        messages: [{ role: 'user', content: 'Email the team.' }],
+      })
+      .withResponse();
+    expect(data.choices[0]!.finish_reason).toBe('tool_calls');
+    expect(data.choices[0]!.message.tool_calls![0]).toMatchObject({ function: { arguments: args } });
+    expect(response.headers.get('x-control-plane-tokens-estimated')).toBe('true');
+    // The calls were generated and billed: before, the answer counted 0 output tokens (no text).
+    expect(data.usage!.completion_tokens).toBeGreaterThan(20);
+    // The tool declarations are billed as input: more than the user message's few tokens.
+    expect(data.usage!.prompt_tokens).toBeGreaterThan(20);
+
+    const row = await ledgerRow(dataDir, response.headers.get('x-control-plane-prompt-id')!);
+    expect(row).toMatchObject({ status: 'ok', tokens_estimated: 1, output_tokens: data.usage!.completion_tokens });
+    expect(row.cost_usd as number).toBeGreaterThan(0);
   });
 });

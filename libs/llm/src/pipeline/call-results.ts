@@ -3,10 +3,11 @@ import { AppConfig } from '@app/config';
 import type { LlmCallResult } from '../llm-call.types';
 import type { AbandonedContext } from '../llm.errors';
 import type { CostBreakdown } from '../pricing/price-table';
-import { type LlmGenerateResult, LlmProvider, type LlmUsage } from '../ports/llm-provider.port';
+import { type LlmGenerateResult, LlmProvider, type LlmUsage, type ToolDefinition } from '../ports/llm-provider.port';
 import { PriceTable } from '../pricing/price-table';
 import { TokenEstimator } from '../tokens/token-estimator';
 import type { CallContext } from './call-context';
+import { answerText } from './chat-text';
 
 /** How the chain got its answer (see `FallbackChain.run`). */
 export interface Answered {
@@ -18,11 +19,21 @@ export interface Answered {
   evaluationRef: unknown;
 }
 
-/** The provider's usage, or the service's estimate with a real tokenizer (marked so) when it reported none. */
-export function usageOf(tokens: TokenEstimator, prompt: string, result: LlmGenerateResult): LlmUsage {
+/**
+ * The provider's usage, or the service's estimate with a real tokenizer (marked so) when it reported none: the prompt
+ * and the tool declarations sent (billed as input), the answer's text and tool calls. Before, an answer that only
+ * called tools was estimated at 0 output tokens, and the declarations not at all: such calls were under-costed.
+ */
+export function usageOf(
+  tokens: TokenEstimator,
+  prompt: string,
+  result: LlmGenerateResult,
+  tools?: readonly ToolDefinition[],
+): LlmUsage {
   if (result.usage) return result.usage;
-  const inputTokens = tokens.count(prompt);
-  const outputTokens = tokens.count(result.text);
+  const declared = tools !== undefined && tools.length > 0 ? tokens.count(JSON.stringify(tools)) : 0;
+  const inputTokens = tokens.count(prompt) + declared;
+  const outputTokens = tokens.count(answerText(result.text, result.toolCalls));
   return {
     inputTokens,
     outputTokens,
@@ -159,7 +170,7 @@ export class CallResults {
   }
 
   of(ctx: CallContext, answered: Answered, final: LlmGenerateResult): LlmCallResult {
-    const usage = usageOf(this.tokens, ctx.prompt, final);
+    const usage = usageOf(this.tokens, ctx.prompt, final, ctx.input.chat?.tools);
     const requestedModel = ctx.chain[0] ?? this.config.llm.model;
     return {
       promptId: ctx.promptId,
