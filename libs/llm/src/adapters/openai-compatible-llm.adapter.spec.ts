@@ -122,6 +122,36 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
     expect((await context.adapter.generate(request())).finishReason).toBe('length');
   });
 
+  it("takes a streamed tool call's name as the SDK does: a server that repeats it in every piece names the call once", async () => {
+    // Some servers send the id, type and name with every piece of a call, the arguments growing. The openai SDK takes
+    // the name each piece gives; before, the adapter appended it: `get_weatherget_weather`, a tool the app never had.
+    const piece = (args: string, finish: string | null = null): unknown => ({
+      id: 'chatcmpl-pieces',
+      object: 'chat.completion.chunk',
+      model: 'llama3.2:3b',
+      choices: [
+        {
+          index: 0,
+          delta: {
+            tool_calls: [
+              { index: 0, id: 'call_7', type: 'function', function: { name: 'get_weather', arguments: args } },
+            ],
+          },
+          finish_reason: finish,
+        },
+      ],
+    });
+    context.server.enqueue({
+      type: 'raw',
+      sse: [piece('{"city":'), piece('"Oslo"}'), piece('', 'tool_calls'), '[DONE]'],
+    });
+
+    const { result } = await collectStream(context.adapter.stream(request()));
+
+    expect(result.toolCalls).toEqual([{ id: 'call_7', name: 'get_weather', arguments: '{"city":"Oslo"}' }]);
+    expect(result.finishReason).toBe('tool_calls');
+  });
+
   it('streams SSE deltas, then one done event with the full text and the usage chunk', async () => {
     context.server.enqueue({
       type: 'answer',

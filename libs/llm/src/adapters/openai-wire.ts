@@ -156,7 +156,9 @@ export function parseJson(text: string): WireCompletion {
 
 /**
  * The tool calls of a streamed answer, from their pieces: each delta names its call by `index`, the first piece
- * brings the id and name, later ones append to the arguments.
+ * brings the id and name, later ones append to the arguments. A name (or id) a later piece gives again replaces the
+ * call's, as the openai SDK takes it: some servers repeat them in every piece, which were appended into
+ * `get_weatherget_weather`.
  */
 export class ToolCallPieces {
   private readonly calls = new Map<number, { id: string; name: string; arguments: string }>();
@@ -170,7 +172,7 @@ export class ToolCallPieces {
         this.calls.set(index, call);
       }
       if (typeof piece.id === 'string' && piece.id !== '') call.id = piece.id;
-      if (typeof piece.function?.name === 'string') call.name += piece.function.name;
+      if (typeof piece.function?.name === 'string' && piece.function.name !== '') call.name = piece.function.name;
       if (typeof piece.function?.arguments === 'string') call.arguments += piece.function.arguments;
     }
   }
