@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import OpenAI from 'openai';
+import { FakeGeminiServer } from './support/fake-gemini-server';
 import { FakeOpenAiServer } from './support/fake-openai-server';
 import { ServiceProcess } from './support/service-process';
 
@@ -173,5 +174,142 @@ describe('tool calls through /v1 on the OpenAI-compatible adapter', () => {
     const row = await ledgerRow(dataDir, response.headers.get('x-control-plane-prompt-id')!);
     expect(row).toMatchObject({ status: 'ok', tokens_estimated: 1, output_tokens: data.usage!.completion_tokens });
     expect(row.cost_usd as number).toBeGreaterThan(0);
+  });
+});
+
+describe('tool calls through /v1 on the Gemini adapter (loopback Gemini API)', () => {
+  let gemini: FakeGeminiServer;
+  let service: ServiceProcess;
+  let dataDir: string;
+
+  const WEATHER_TOOL: OpenAI.Chat.Completions.ChatCompletionTool = {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+    },
+  };
+
+  /** Gemini's answer calling `name`. */
+  const functionCall = (name: string): { type: 'raw'; json: unknown; sse: unknown[] } => {
+    const body = {
+      candidates: [
+        {
+          content: { role: 'model', parts: [{ functionCall: { name, args: { city: 'Paris' } } }] },
+          finishReason: 'STOP',
+          index: 0,
+        },
+      ],
+      usageMetadata: { promptTokenCount: 30, candidatesTokenCount: 8, totalTokenCount: 38 },
+      modelVersion: 'gemini-2.5-flash',
+    };
+    return { type: 'raw', json: body, sse: [body] };
+  };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'lrcp-openai-tools-gemini-'));
+    gemini = await new FakeGeminiServer().start();
+    service = await new ServiceProcess({
+      DATA_DIR: dataDir,
+      DD_TRACE_ENABLED: 'false',
+      LLM_PROVIDER: 'gemini',
+      GEMINI_API_KEY: 'test-gemini-key-123',
+      LLM_BASE_URL: gemini.url,
+      LLM_MODEL: 'gemini-2.5-flash',
+      LLM_MAX_RETRIES: '0',
+      LEDGER_FLUSH_MS: '50',
+      ML_REMOTE_EMBEDDINGS: 'false',
+    }).start();
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await gemini?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  beforeEach(() => gemini.reset());
+
+  it('never hands the app a call of a function it did not offer: an answer of only such calls is empty (502, the circuit left closed), JSON and streamed', async () => {
+    const openai = client(service);
+    const cases: { tools?: OpenAI.Chat.Completions.ChatCompletionTool[]; tool_choice?: 'none'; call: string }[] = [
+      { tools: [WEATHER_TOOL], call: 'delete_everything' },
+      { call: 'get_weather' },
+      { tools: [WEATHER_TOOL], tool_choice: 'none', call: 'get_weather' },
+    ];
+    for (const { call, ...offer } of cases) {
+      for (const stream of [false, true]) {
+        gemini.enqueue(functionCall(call));
+        const request = {
+          model: 'gemini-2.5-flash',
+          messages: [{ role: 'user' as const, content: 'Weather?' }],
+          ...offer,
+        };
+        let failure: unknown;
+        try {
+          if (stream) {
+            for await (const chunk of await openai.chat.completions.create({ ...request, stream: true })) {
+              // Before, the chunks carried the call.
+              expect(chunk.choices[0]?.delta.tool_calls).toBeUndefined();
+            }
+          } else {
+            const data = await openai.chat.completions.create(request);
+            throw new Error(`answered ${JSON.stringify(data.choices[0]!.message)}`);
+          }
+        } catch (error) {
+          failure = error;
+        }
+        expect(failure).toBeInstanceOf(OpenAI.APIError);
+        const apiError = failure as InstanceType<typeof OpenAI.APIError>;
+        if (!stream) expect(apiError.status).toBe(502);
+        expect(apiError.error).toMatchObject({ type: 'server_error', code: 'upstream_error' });
+        expect(apiError.message).toContain(`empty answer (it only called functions that were not offered: ${call};`);
+      }
+    }
+
+    // Six such answers in a row left the model's circuit closed (the caller's conversation can cause them), and the
+    // offered calls and the text of an answer are kept, its other calls dropped.
+    gemini.enqueue({
+      type: 'raw',
+      json: {
+        candidates: [
+          {
+            content: {
+              role: 'model',
+              parts: [
+                { text: 'Checking.' },
+                { functionCall: { name: 'get_weather', args: { city: 'Paris' } } },
+                { functionCall: { name: 'delete_everything', args: {} } },
+              ],
+            },
+            finishReason: 'STOP',
+            index: 0,
+          },
+        ],
+        usageMetadata: { promptTokenCount: 30, candidatesTokenCount: 12, totalTokenCount: 42 },
+      },
+    });
+    const mixed = await openai.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'Weather?' }],
+      tools: [WEATHER_TOOL],
+    });
+    expect(mixed.choices[0]!.finish_reason).toBe('tool_calls');
+    expect(mixed.choices[0]!.message.content).toBe('Checking.');
+    expect(
+      mixed.choices[0]!.message.tool_calls!.map((c) => (c.type === 'function' ? c.function.name : c.type)),
+    ).toEqual(['get_weather']);
+
+    // A call of an offered function is the answer, as before.
+    gemini.enqueue(functionCall('get_weather'));
+    const data = await openai.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'Weather?' }],
+      tools: [WEATHER_TOOL],
+    });
+    expect(data.choices[0]).toMatchObject({
+      finish_reason: 'tool_calls',
+      message: { tool_calls: [{ function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+    });
   });
 });

@@ -105,6 +105,51 @@ export class FailureMapper {
     });
   }
 
+  /**
+   * The answer without its calls of functions the request did not offer: a function that is not among its tools, any
+   * call when it gave none or said `tool_choice: none`, another than the one `tool_choice` named. OpenAI never answers
+   * so; a Gemini model may (a name made up, one of an earlier turn's functions no longer offered, a call under mode
+   * NONE), and the app was handed a call it cannot run (the openai SDK's `runTools` throws on it; an app that sent no
+   * tools has no handler for it). What the answer holds besides is the answer (`stop` when no call is left); an answer
+   * that held nothing else is empty (`empty_response`: retried, then a fallback, then 502; the caller's conversation
+   * can cause it, so it never opens the circuit). Else as `failIfEmpty`.
+   */
+  offeredCallsOnly(
+    request: LlmGenerateRequest,
+    result: LlmGenerateResult,
+    ctx: Pick<CallContext, 'input'>,
+  ): LlmGenerateResult {
+    const calls = result.toolCalls ?? [];
+    const offered = offeredFunctions(request);
+    const stray = calls.filter((call) => !offered.includes(call.name));
+    if (stray.length === 0) {
+      this.failIfEmpty(request, result, ctx);
+      return result;
+    }
+    const kept = calls.filter((call) => offered.includes(call.name));
+    const { toolCalls: _answered, ...rest } = result;
+    const finishReason = kept.length === 0 && result.finishReason === 'tool_calls' ? 'stop' : result.finishReason;
+    const usable: LlmGenerateResult = { ...rest, finishReason, ...(kept.length > 0 ? { toolCalls: kept } : {}) };
+    if (usable.safetyBlock !== undefined || usable.text.trim() !== '' || kept.length > 0) return usable;
+    const names = [...new Set(stray.map((call) => call.name.slice(0, 64)))].slice(0, 4).join(', ');
+    const why =
+      request.toolChoice === 'none'
+        ? 'tool_choice was none'
+        : offered.length === 0
+          ? 'no tools were offered'
+          : `the tools offered: ${offered.slice(0, 8).join(', ')}${offered.length > 8 ? ', ...' : ''}`;
+    throw new LlmProviderError(
+      'empty_response',
+      `${this.provider.name} ${request.model}: empty answer (it only called functions that were not offered: ${names}; ${why})`,
+      {
+        provider: this.provider.name,
+        model: request.model,
+        status: 200,
+        ...(result.usage !== undefined ? { usage: result.usage } : {}),
+      },
+    );
+  }
+
   /** No concurrency slot freed within LLM_QUEUE_TIMEOUT_MS: 503 `concurrency`, retry in a second. */
   noCapacity(
     error: NoCapacityError,
@@ -279,4 +324,12 @@ export class FailureMapper {
       { cause },
     );
   }
+}
+
+/** The functions a request lets the model call: none under `tool_choice: none`, the one it names, else its tools. */
+function offeredFunctions(request: LlmGenerateRequest): readonly string[] {
+  const choice = request.toolChoice;
+  if (choice === 'none') return [];
+  if (typeof choice === 'object') return [choice.name];
+  return (request.tools ?? []).map((tool) => tool.name);
 }

@@ -68,8 +68,7 @@ export class ProviderAttempts {
       throw this.failures.redacted(error);
     });
     this.spans.tagResponse(span, request, result, ctx);
-    this.failures.failIfEmpty(request, result, ctx);
-    return result;
+    return this.failures.offeredCallsOnly(request, result, ctx);
   }
 
   /**
@@ -113,10 +112,10 @@ export class ProviderAttempts {
             }
           } else {
             this.spans.tagResponse(span, request, event.result, ctx);
-            this.failures.failIfEmpty(request, event.result, ctx);
+            const result = this.failures.offeredCallsOnly(request, event.result, ctx);
             start();
             queue.close();
-            resolveDone(event.result);
+            resolveDone(result);
             return;
           }
         }
