@@ -21,7 +21,8 @@ import {
  * calls:
  * - system messages → `systemInstruction` (joined, in order); user → `user`; assistant → `model` (text and
  *   `functionCall` parts); tool → a `user` turn with a `functionResponse` part (its function's name; the output under
- *   `output`, parsed when it is JSON); consecutive turns of one role are merged, as Gemini alternates them.
+ *   `output`, parsed when it is JSON; the results of one turn's calls in the order of the calls); consecutive turns of
+ *   one role are merged, as Gemini alternates them.
  * - `stop` → `stopSequences`, `top_p` → `topP`, `seed`, `presence_penalty` / `frequency_penalty` → `seed`,
  *   `presencePenalty` / `frequencyPenalty`; JSON mode → `responseMimeType: application/json`, with a schema
  *   `responseJsonSchema`; tools → `functionDeclarations` with `parametersJsonSchema`; tool choice → the function
@@ -52,7 +53,7 @@ export function geminiChat(
   let contents: Content[] | string = request.prompt;
   if (request.messages !== undefined) {
     contents = [];
-    for (const message of request.messages) {
+    for (const message of inCallOrder(request.messages)) {
       if (message.role === 'system') systems.push(message.content);
       else appendTurn(contents, message.role === 'assistant' ? 'model' : 'user', partsOf(message));
     }
@@ -88,6 +89,37 @@ export function geminiChat(
   }
   if (request.toolChoice !== undefined) config.toolConfig = toolConfig(request.toolChoice);
   return { contents, config };
+}
+
+/**
+ * The messages with each run of tool messages in the order of the calls they answer (those of the assistant message
+ * before them; a result of no call of it keeps its place after them). Gemini pairs a `functionResponse` with its
+ * `functionCall` by position (the parts carry no id; names alone cannot tell two calls of one function apart): before,
+ * results sent back in another order than the calls' (an app answering the quicker call first) were each taken as
+ * the other's, `get_weather` of Paris answered with Rome's weather.
+ */
+function inCallOrder(messages: readonly ChatMessage[]): ChatMessage[] {
+  const ordered: ChatMessage[] = [];
+  let calls: readonly ToolCall[] = [];
+  for (let at = 0; at < messages.length;) {
+    const message = messages[at]!;
+    if (message.role !== 'tool') {
+      if (message.role === 'assistant') calls = message.toolCalls ?? [];
+      ordered.push(message);
+      at += 1;
+      continue;
+    }
+    let end = at;
+    while (end < messages.length && messages[end]!.role === 'tool') end += 1;
+    const position = (m: ChatMessage): number => {
+      const index = calls.findIndex((call) => call.id === m.toolCallId);
+      return index < 0 ? calls.length : index;
+    };
+    // Array.prototype.sort is stable: results of the same position (none of a call) keep their order.
+    ordered.push(...messages.slice(at, end).sort((a, b) => position(a) - position(b)));
+    at = end;
+  }
+  return ordered;
 }
 
 function toolConfig(choice: ToolChoice): ToolConfig {
