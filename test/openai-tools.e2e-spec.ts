@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -48,6 +50,18 @@ async function ledgerRow(dataDir: string, promptId: string): Promise<Record<stri
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no ledger row for ${promptId}`);
+}
+
+/** A loopback Google Cloud metadata server: an access token for Vertex AI's Application Default Credentials. */
+function metadataServer(): Promise<Server> {
+  const server = createServer((req, res) => {
+    res.setHeader('Metadata-Flavor', 'Google');
+    if (req.url?.includes('/service-accounts/default/token')) {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ access_token: 'metadata-token', expires_in: 3600, token_type: 'Bearer' }));
+    } else res.end('judge-tools-project');
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 describe('tool calls through /v1 on the OpenAI-compatible adapter', () => {
@@ -177,139 +191,157 @@ describe('tool calls through /v1 on the OpenAI-compatible adapter', () => {
   });
 });
 
-describe('tool calls through /v1 on the Gemini adapter (loopback Gemini API)', () => {
-  let gemini: FakeGeminiServer;
-  let service: ServiceProcess;
-  let dataDir: string;
+describe.each(['gemini', 'vertex'] as const)(
+  'tool calls through /v1 on the %s adapter (loopback Gemini API)',
+  (mode) => {
+    let gemini: FakeGeminiServer;
+    let metadata: Server;
+    let service: ServiceProcess;
+    let dataDir: string;
 
-  const WEATHER_TOOL: OpenAI.Chat.Completions.ChatCompletionTool = {
-    type: 'function',
-    function: {
-      name: 'get_weather',
-      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-    },
-  };
-
-  /** Gemini's answer calling `name`. */
-  const functionCall = (name: string): { type: 'raw'; json: unknown; sse: unknown[] } => {
-    const body = {
-      candidates: [
-        {
-          content: { role: 'model', parts: [{ functionCall: { name, args: { city: 'Paris' } } }] },
-          finishReason: 'STOP',
-          index: 0,
-        },
-      ],
-      usageMetadata: { promptTokenCount: 30, candidatesTokenCount: 8, totalTokenCount: 38 },
-      modelVersion: 'gemini-2.5-flash',
+    const WEATHER_TOOL: OpenAI.Chat.Completions.ChatCompletionTool = {
+      type: 'function',
+      function: {
+        name: 'get_weather',
+        parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+      },
     };
-    return { type: 'raw', json: body, sse: [body] };
-  };
 
-  beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'lrcp-openai-tools-gemini-'));
-    gemini = await new FakeGeminiServer().start();
-    service = await new ServiceProcess({
-      DATA_DIR: dataDir,
-      DD_TRACE_ENABLED: 'false',
-      LLM_PROVIDER: 'gemini',
-      GEMINI_API_KEY: 'test-gemini-key-123',
-      LLM_BASE_URL: gemini.url,
-      LLM_MODEL: 'gemini-2.5-flash',
-      LLM_MAX_RETRIES: '0',
-      LEDGER_FLUSH_MS: '50',
-      ML_REMOTE_EMBEDDINGS: 'false',
-    }).start();
-  });
-
-  afterAll(async () => {
-    await service?.stop();
-    await gemini?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  beforeEach(() => gemini.reset());
-
-  it('never hands the app a call of a function it did not offer: an answer of only such calls is empty (502, the circuit left closed), JSON and streamed', async () => {
-    const openai = client(service);
-    const cases: { tools?: OpenAI.Chat.Completions.ChatCompletionTool[]; tool_choice?: 'none'; call: string }[] = [
-      { tools: [WEATHER_TOOL], call: 'delete_everything' },
-      { call: 'get_weather' },
-      { tools: [WEATHER_TOOL], tool_choice: 'none', call: 'get_weather' },
-    ];
-    for (const { call, ...offer } of cases) {
-      for (const stream of [false, true]) {
-        gemini.enqueue(functionCall(call));
-        const request = {
-          model: 'gemini-2.5-flash',
-          messages: [{ role: 'user' as const, content: 'Weather?' }],
-          ...offer,
-        };
-        let failure: unknown;
-        try {
-          if (stream) {
-            for await (const chunk of await openai.chat.completions.create({ ...request, stream: true })) {
-              // Before, the chunks carried the call.
-              expect(chunk.choices[0]?.delta.tool_calls).toBeUndefined();
-            }
-          } else {
-            const data = await openai.chat.completions.create(request);
-            throw new Error(`answered ${JSON.stringify(data.choices[0]!.message)}`);
-          }
-        } catch (error) {
-          failure = error;
-        }
-        expect(failure).toBeInstanceOf(OpenAI.APIError);
-        const apiError = failure as InstanceType<typeof OpenAI.APIError>;
-        if (!stream) expect(apiError.status).toBe(502);
-        expect(apiError.error).toMatchObject({ type: 'server_error', code: 'upstream_error' });
-        expect(apiError.message).toContain(`empty answer (it only called functions that were not offered: ${call};`);
-      }
-    }
-
-    // Six such answers in a row left the model's circuit closed (the caller's conversation can cause them), and the
-    // offered calls and the text of an answer are kept, its other calls dropped.
-    gemini.enqueue({
-      type: 'raw',
-      json: {
+    /** Gemini's answer calling `name`. */
+    const functionCall = (name: string): { type: 'raw'; json: unknown; sse: unknown[] } => {
+      const body = {
         candidates: [
           {
-            content: {
-              role: 'model',
-              parts: [
-                { text: 'Checking.' },
-                { functionCall: { name: 'get_weather', args: { city: 'Paris' } } },
-                { functionCall: { name: 'delete_everything', args: {} } },
-              ],
-            },
+            content: { role: 'model', parts: [{ functionCall: { name, args: { city: 'Paris' } } }] },
             finishReason: 'STOP',
             index: 0,
           },
         ],
-        usageMetadata: { promptTokenCount: 30, candidatesTokenCount: 12, totalTokenCount: 42 },
-      },
-    });
-    const mixed = await openai.chat.completions.create({
-      model: 'gemini-2.5-flash',
-      messages: [{ role: 'user', content: 'Weather?' }],
-      tools: [WEATHER_TOOL],
-    });
-    expect(mixed.choices[0]!.finish_reason).toBe('tool_calls');
-    expect(mixed.choices[0]!.message.content).toBe('Checking.');
-    expect(
-      mixed.choices[0]!.message.tool_calls!.map((c) => (c.type === 'function' ? c.function.name : c.type)),
-    ).toEqual(['get_weather']);
+        usageMetadata: { promptTokenCount: 30, candidatesTokenCount: 8, totalTokenCount: 38 },
+        modelVersion: 'gemini-2.5-flash',
+      };
+      return { type: 'raw', json: body, sse: [body] };
+    };
 
-    // A call of an offered function is the answer, as before.
-    gemini.enqueue(functionCall('get_weather'));
-    const data = await openai.chat.completions.create({
-      model: 'gemini-2.5-flash',
-      messages: [{ role: 'user', content: 'Weather?' }],
-      tools: [WEATHER_TOOL],
+    beforeAll(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), `lrcp-openai-tools-${mode}-`));
+      gemini = await new FakeGeminiServer().start();
+      metadata = await metadataServer();
+      service = await new ServiceProcess({
+        DATA_DIR: dataDir,
+        DD_TRACE_ENABLED: 'false',
+        LLM_PROVIDER: mode,
+        ...(mode === 'gemini'
+          ? { GEMINI_API_KEY: 'test-gemini-key-123' }
+          : {
+              // Vertex AI with Application Default Credentials from a loopback metadata server, as on Google Cloud
+              // (HOME without gcloud's credentials file, so that none of the machine's is used).
+              GOOGLE_CLOUD_PROJECT: 'judge-tools-project',
+              GOOGLE_CLOUD_LOCATION: 'us-central1',
+              GCE_METADATA_HOST: `127.0.0.1:${(metadata.address() as AddressInfo).port}`,
+              HOME: dataDir,
+            }),
+        LLM_BASE_URL: gemini.url,
+        LLM_MODEL: 'gemini-2.5-flash',
+        LLM_MAX_RETRIES: '0',
+        LEDGER_FLUSH_MS: '50',
+        ML_REMOTE_EMBEDDINGS: 'false',
+      }).start();
     });
-    expect(data.choices[0]).toMatchObject({
-      finish_reason: 'tool_calls',
-      message: { tool_calls: [{ function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+
+    afterAll(async () => {
+      await service?.stop();
+      await gemini?.close();
+      await new Promise((resolve) => metadata?.close(resolve));
+      rmSync(dataDir, { recursive: true, force: true });
     });
-  });
-});
+
+    beforeEach(() => gemini.reset());
+
+    it('never hands the app a call of a function it did not offer: an answer of only such calls is empty (502, the circuit left closed), JSON and streamed', async () => {
+      const openai = client(service);
+      const cases: { tools?: OpenAI.Chat.Completions.ChatCompletionTool[]; tool_choice?: 'none'; call: string }[] = [
+        { tools: [WEATHER_TOOL], call: 'delete_everything' },
+        { call: 'get_weather' },
+        { tools: [WEATHER_TOOL], tool_choice: 'none', call: 'get_weather' },
+      ];
+      for (const { call, ...offer } of cases) {
+        for (const stream of [false, true]) {
+          gemini.enqueue(functionCall(call));
+          const request = {
+            model: 'gemini-2.5-flash',
+            messages: [{ role: 'user' as const, content: 'Weather?' }],
+            ...offer,
+          };
+          let failure: unknown;
+          try {
+            if (stream) {
+              for await (const chunk of await openai.chat.completions.create({ ...request, stream: true })) {
+                // Before, the chunks carried the call.
+                expect(chunk.choices[0]?.delta.tool_calls).toBeUndefined();
+              }
+            } else {
+              const data = await openai.chat.completions.create(request);
+              throw new Error(`answered ${JSON.stringify(data.choices[0]!.message)}`);
+            }
+          } catch (error) {
+            failure = error;
+          }
+          expect(failure).toBeInstanceOf(OpenAI.APIError);
+          const apiError = failure as InstanceType<typeof OpenAI.APIError>;
+          if (!stream) expect(apiError.status).toBe(502);
+          expect(apiError.error).toMatchObject({ type: 'server_error', code: 'upstream_error' });
+          expect(apiError.message).toContain(`empty answer (it only called functions that were not offered: ${call};`);
+        }
+      }
+
+      // Six such answers in a row left the model's circuit closed (the caller's conversation can cause them), and the
+      // offered calls and the text of an answer are kept, its other calls dropped.
+      gemini.enqueue({
+        type: 'raw',
+        json: {
+          candidates: [
+            {
+              content: {
+                role: 'model',
+                parts: [
+                  { text: 'Checking.' },
+                  { functionCall: { name: 'get_weather', args: { city: 'Paris' } } },
+                  { functionCall: { name: 'delete_everything', args: {} } },
+                ],
+              },
+              finishReason: 'STOP',
+              index: 0,
+            },
+          ],
+          usageMetadata: { promptTokenCount: 30, candidatesTokenCount: 12, totalTokenCount: 42 },
+        },
+      });
+      const mixed = await openai.chat.completions.create({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: 'Weather?' }],
+        tools: [WEATHER_TOOL],
+      });
+      expect(mixed.choices[0]!.finish_reason).toBe('tool_calls');
+      expect(mixed.choices[0]!.message.content).toBe('Checking.');
+      expect(
+        mixed.choices[0]!.message.tool_calls!.map((c) => (c.type === 'function' ? c.function.name : c.type)),
+      ).toEqual(['get_weather']);
+
+      // A call of an offered function is the answer, as before.
+      gemini.enqueue(functionCall('get_weather'));
+      const data = await openai.chat.completions.create({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: 'Weather?' }],
+        tools: [WEATHER_TOOL],
+      });
+      expect(data.choices[0]).toMatchObject({
+        finish_reason: 'tool_calls',
+        message: { tool_calls: [{ function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+      });
+      const sent = gemini.requests[gemini.requests.length - 1]!;
+      expect(sent.api).toBe(mode);
+      if (mode === 'vertex') expect(sent.headers.authorization).toBe('Bearer metadata-token');
+    });
+  },
+);
