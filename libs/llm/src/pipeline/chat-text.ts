@@ -18,7 +18,7 @@ export function answerText(text: string, calls: readonly ToolCall[] | undefined)
 
 /**
  * Tool call arguments (the JSON text of an object) with `redact` applied: to the whole text when the result is still
- * the JSON text of an object, else to each string in it (a name or a key, never a quote, is replaced), so that what
+ * the JSON text of an object, else to each string value in it (never a quote or a key is replaced), so that what
  * the provider is sent stays arguments it can read (Gemini takes them as an object).
  */
 export function redactArguments(args: string, redact: (text: string) => string): string {
