@@ -206,36 +206,6 @@ describe.each<GoogleGenAiMode>(['vertex', 'gemini'])(
       expect(error.message).toMatch(/ended before the answer finished/);
     });
 
-    it('sends the results of parallel calls in the order of the calls, whatever the order of the tool messages', async () => {
-      // Two calls of one function: Gemini pairs each functionResponse with its functionCall by position (the parts
-      // carry no id). Before, the results went in the tool messages' order: answered Rome first, Paris got Rome's.
-      const weather = (id: string, city: string): { id: string; name: string; arguments: string } => ({
-        id,
-        name: 'get_weather',
-        arguments: JSON.stringify({ city }),
-      });
-      await context.adapter.generate(
-        request({
-          messages: [
-            { role: 'user', content: 'Weather in Paris and Rome?' },
-            { role: 'assistant', content: '', toolCalls: [weather('fc-1~ts~c2ln', 'Paris'), weather('fc-2', 'Rome')] },
-            { role: 'tool', content: 'rainy', toolCallId: 'fc-2', toolName: 'get_weather' },
-            { role: 'tool', content: 'sunny', toolCallId: 'fc-1~ts~c2ln', toolName: 'get_weather' },
-            { role: 'user', content: 'Summarise.' },
-          ],
-        }),
-      );
-      const body = context.server.requests[0]!.body as {
-        contents: { role: string; parts: { text?: string; functionResponse?: { response: unknown } }[] }[];
-      };
-      expect(body.contents.map((c) => c.role)).toEqual(['user', 'model', 'user']);
-      expect(body.contents[2]!.parts).toEqual([
-        { functionResponse: { name: 'get_weather', response: { output: 'sunny' } } },
-        { functionResponse: { name: 'get_weather', response: { output: 'rainy' } } },
-        { text: 'Summarise.' },
-      ]);
-    });
-
     it.each(['generate', 'stream'] as const)(
       'refuses a conversation with no content (one empty user message) as the caller’s bad_request, sending nothing (%s)',
       async (how) => {
