@@ -151,6 +151,11 @@ function parseToolCalls(value: unknown, at: string, issues: Issues): ToolCall[] 
     if (!isRecord(call)) return issues.add(where, 'must be an object');
     if (call.type !== 'function') return issues.add(`${where}.type`, 'must be function');
     if (typeof call.id !== 'string' || call.id === '') return issues.add(`${where}.id`, 'is required');
+    // The tool messages answer a call by its id: two calls of one id cannot both be answered (the last one took the
+    // results of both, Gemini sent them as that call's function's).
+    if (calls.some((earlier) => earlier.id === call.id)) {
+      return issues.add(`${where}.id`, 'is the id of an earlier call of this message: each call needs its own');
+    }
     const fn = call.function;
     if (!isRecord(fn) || typeof fn.name !== 'string' || !FUNCTION_NAME.test(fn.name)) {
       return issues.add(`${where}.function.name`, 'must be a function name (letters, digits, _ and -, at most 64)');
