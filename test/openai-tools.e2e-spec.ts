@@ -146,6 +146,29 @@ describe('tool calls through /v1 on the OpenAI-compatible adapter', () => {
     }
   });
 
+  it("sends back a model's malformed tool call arguments as they came, with the tool's error", async () => {
+    // A local model's Python-style arguments: the app could not parse them and says so in the tool message. Before,
+    // the gateway refused the conversation it had itself answered (400 on function.arguments): the agent was stuck.
+    const malformed = "{'to': 'team', 'body': 'Moved to 3pm'";
+    upstream.enqueue({ type: 'answer', text: 'Sorry, retrying with valid JSON.' });
+    const data = await client(service).chat.completions.create({
+      model: 'gpt-4o-mini',
+      tools: [EMAIL_TOOL],
+      messages: [
+        { role: 'user', content: 'Tell the team the meeting moved.' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_3', type: 'function', function: { name: 'send_email', arguments: malformed } }],
+        },
+        { role: 'tool', tool_call_id: 'call_3', content: 'error: the arguments are not valid JSON' },
+      ],
+    });
+    expect(data.choices[0]!.message.content).toBe('Sorry, retrying with valid JSON.');
+    const sent = upstream.requests[0]!.body as { messages: { tool_calls?: { function: { arguments: string } }[] }[] };
+    expect(sent.messages[1]!.tool_calls![0]!.function.arguments).toBe(malformed);
+  });
+
   it('estimates the tokens of a tool-call answer from its calls when the upstream reports no usage', async () => {
     const args = JSON.stringify({
       to: 'team@localhost',

@@ -49,7 +49,12 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
   readonly name = 'openai' as const;
   readonly simulated = false;
   /** Tools, tool choice and both JSON modes go to the server as they came (it refuses what its model cannot do). */
-  override readonly capabilities = { tools: true, jsonObject: true, jsonSchema: true };
+  override readonly capabilities = {
+    tools: true,
+    jsonObject: true,
+    jsonSchema: true,
+    textToolArguments: true as const,
+  };
   private readonly pool: Pool;
   private readonly path: string;
   private readonly apiKey: Secret | undefined;

@@ -43,4 +43,39 @@ describe('parseMessages: tool calls and the tool messages answering them', () =>
     expect(issues.problems).toEqual([]);
     expect(messages.filter((m) => m.role === 'tool').map((m) => m.toolName)).toEqual(['get_weather', 'get_time']);
   });
+
+  it('takes malformed arguments as text where the provider does (OpenAI-compatible), else refuses them, naming the field', () => {
+    const conversation = [
+      { role: 'user', content: 'Weather?' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_weather', arguments: "{'city': 'Oslo'}" } }],
+      },
+      { role: 'tool', tool_call_id: 'c1', content: 'error: not JSON' },
+    ];
+    const text = new Issues();
+    const messages = parseMessages(conversation, text, { textToolArguments: true });
+    expect(text.problems).toEqual([]);
+    expect(messages[1]!.toolCalls).toEqual([{ id: 'c1', name: 'get_weather', arguments: "{'city': 'Oslo'}" }]);
+
+    const object = new Issues();
+    parseMessages(conversation, object);
+    expect(object.problems.map((p) => p.field)).toEqual(['messages[1].tool_calls[0].function.arguments']);
+    const notText = new Issues();
+    parseMessages(
+      [
+        conversation[0],
+        { ...conversation[1], tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: {} } }] },
+      ],
+      notText,
+      { textToolArguments: true },
+    );
+    expect(notText.problems).toEqual([
+      {
+        field: 'messages[1].tool_calls[0].function.arguments',
+        reason: 'messages[1].tool_calls[0].function.arguments must be a string',
+      },
+    ]);
+  });
 });

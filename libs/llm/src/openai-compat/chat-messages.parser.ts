@@ -51,7 +51,11 @@ const KEYS: Record<string, ReadonlySet<string>> = {
  * included) is accepted and not sent, and so are an echoed answer's `annotations` and `parsed` (output, derived
  * from its content).
  */
-export function parseMessages(raw: readonly unknown[], issues: Issues): ChatMessage[] {
+export function parseMessages(
+  raw: readonly unknown[],
+  issues: Issues,
+  options: { textToolArguments?: boolean } = {},
+): ChatMessage[] {
   const messages: ChatMessage[] = [];
   const calls = new Map<string, string>();
   raw.forEach((value, index) => {
@@ -68,7 +72,10 @@ export function parseMessages(raw: readonly unknown[], issues: Issues): ChatMess
       if (!KEYS[kind]!.has(key)) issues.add(`${at}.${key}`, `is not a field of a ${role} message`);
     }
     if (value.name !== undefined && typeof value.name !== 'string') issues.add(`${at}.name`, 'must be a string');
-    const toolCalls = kind === 'assistant' ? parseToolCalls(value.tool_calls, `${at}.tool_calls`, issues) : undefined;
+    const toolCalls =
+      kind === 'assistant'
+        ? parseToolCalls(value.tool_calls, `${at}.tool_calls`, issues, options.textToolArguments === true)
+        : undefined;
     // Tool calls given, valid or not: the message's own problem is reported once, not again as "content is
     // required" here and "not the id of a tool call" on the tool messages that answer them.
     const callsGiven = kind === 'assistant' && Array.isArray(value.tool_calls) && value.tool_calls.length > 0;
@@ -141,8 +148,13 @@ function parseContent(value: unknown, at: string, issues: Issues, hasToolCalls: 
   return texts.join('\n');
 }
 
-/** An assistant message's tool calls: function calls with an id, a name and JSON-object arguments. */
-function parseToolCalls(value: unknown, at: string, issues: Issues): ToolCall[] | undefined {
+/**
+ * An assistant message's tool calls: function calls with an id, a name and arguments, the JSON text of an object
+ * unless the provider takes any text (`textToolArguments`: OpenAI-compatible servers). Before, malformed arguments were
+ * refused on every provider: a local model's `{'city': 'Paris'}` (or a call cut by max_tokens), which the gateway
+ * had answered, could not be sent back with the tool's error, and the agent's conversation was stuck on a 400.
+ */
+function parseToolCalls(value: unknown, at: string, issues: Issues, textArguments: boolean): ToolCall[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) return issues.add(at, 'must be an array');
   const calls: ToolCall[] = [];
@@ -160,7 +172,8 @@ function parseToolCalls(value: unknown, at: string, issues: Issues): ToolCall[] 
     if (!isRecord(fn) || typeof fn.name !== 'string' || !FUNCTION_NAME.test(fn.name)) {
       return issues.add(`${where}.function.name`, 'must be a function name (letters, digits, _ and -, at most 64)');
     }
-    if (typeof fn.arguments !== 'string' || !isJsonObjectText(fn.arguments)) {
+    if (typeof fn.arguments !== 'string') return issues.add(`${where}.function.arguments`, 'must be a string');
+    if (!textArguments && !isJsonObjectText(fn.arguments)) {
       return issues.add(`${where}.function.arguments`, 'must be the JSON text of an object');
     }
     calls.push({ id: call.id, name: fn.name, arguments: fn.arguments });

@@ -97,7 +97,9 @@ export class ChatRequestMapper {
     }
     refuseUntranslated(body);
     const issues = new Issues();
-    const messages = parseMessages(body.messages, issues);
+    const messages = parseMessages(body.messages, issues, {
+      textToolArguments: this.provider.capabilities.textToolArguments === true,
+    });
     const stream = body.stream === true;
     const includeUsage = this.streamOptions(body, stream, issues);
     const chat: ChatCallOptions = {

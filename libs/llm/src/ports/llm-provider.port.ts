@@ -59,6 +59,11 @@ export interface ProviderCapabilities {
   jsonSchema: boolean;
   /** The seed's width when narrower than a JS safe integer (Gemini's is a 32-bit integer). */
   seedBits?: 32;
+  /**
+   * True when the provider takes an earlier tool call's `arguments` as the text it was (OpenAI's protocol: a string):
+   * a model's malformed JSON is sent back as it came. Else they must be the JSON text of an object (Gemini's `args`).
+   */
+  textToolArguments?: true;
 }
 
 export interface SafetyBlock {
