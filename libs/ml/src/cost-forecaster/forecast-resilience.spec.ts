@@ -1,4 +1,5 @@
 import { baselineFromHistory } from './baseline-forecast';
+import { baselineForecast } from './forecast-features';
 import type { CostForecast } from './forecast.types';
 
 /**
@@ -116,5 +117,53 @@ describe('cost forecast after outages, spikes and level shifts (baseline path, c
     expect(o.forecast.method).toBe('ewma');
     for (const h of o.forecast.hours) expect(h.costUsd).toBeLessThan(0.2);
     expect(o.forecast.confidence).toBeGreaterThan(0.8);
+  });
+});
+
+/**
+ * A day-long burst (a runaway loop, an incident) a week before the next day: seasonal naive t−168 reads it as the
+ * next day's lags. The backtest on the history forecast the burst only as a target (from the quiet week before), so
+ * t−168 ranked first and then replayed it: a $5-an-hour day among $0.1 hours, ended 146 h ago, was forecast at 50
+ * times the next day's cost with a confidence of 0.75–0.8.
+ */
+const weekOldBurst =
+  (gen: Gen, factor: number): Gen =>
+  (t, r) =>
+    (t >= N - 170 && t < N - 146 ? factor : 1) * gen(t, r);
+/** A weekly batch: one hour a week (the 11th of the next day) at 20 times the rest. */
+const weeklyBatch: Gen = (t, r) => (t % 168 === 10 ? 20 : 1) * base(r);
+
+describe('cost forecast a week after a day-long burst (seasonal naive t−168)', () => {
+  const bursts: Record<string, Gen> = {
+    'flat, a day at ×50': weekOldBurst((t, r) => base(r), 50),
+    'daily, a day at ×50': weekOldBurst(daily, 50),
+    'flat, a day at ×10': weekOldBurst((t, r) => base(r), 10),
+  };
+  for (const [name, gen] of Object.entries(bursts)) {
+    for (const n of [200, 336, 504]) {
+      it(`${name}, ${n} h of history: the burst is not replayed, nor served with a confidence it does not have`, () => {
+        for (let seed = 1; seed <= 5; seed++) {
+          const o = run(gen, n, seed);
+          const claimed = 100 * (1 - o.forecast.confidence);
+          if (o.forecast.confidence > 0) expect(o.realMape - claimed).toBeLessThan(20);
+          expect(o.ratio).toBeLessThan(5);
+        }
+      });
+    }
+  }
+
+  it('a weekly batch hour that recurs stays in t−168; the same hour seen once, a week ago, does not', () => {
+    const r = rng(7);
+    const cost = Array.from({ length: N }, (_, t) => weeklyBatch(t, r));
+    const lag = N - 1 + 11 - 168; // the lag of the next day's 11th hour: a batch hour, as was the week before's
+    // Three weeks: the batch a week ago recurs from the week before, so it is the pattern.
+    expect(baselineForecast('seasonal_naive_168', cost, N - 1, 11, ALPHA)).toBe(cost[lag]);
+    expect(cost[lag]).toBeGreaterThan(1);
+    // A burst a week ago that the week before did not have: the week before's hour instead.
+    const burst = cost.map((c, t) => (t === lag - 168 ? 0.1 : c));
+    expect(baselineForecast('seasonal_naive_168', burst, N - 1, 11, ALPHA)).toBe(0.1);
+    // One week of history: a burst with no week before is replaced by the median of its hour on the days since.
+    const week = burst.slice(N - 168);
+    expect(baselineForecast('seasonal_naive_168', week, 167, 11, ALPHA)).toBeLessThan(0.2);
   });
 });
