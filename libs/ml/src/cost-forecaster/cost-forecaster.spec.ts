@@ -1,5 +1,5 @@
 import { HOUR_MS, seededRandom } from '@app/common';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTfjs, type TfjsRuntime } from '../tfjs/tfjs-runtime';
@@ -51,6 +51,30 @@ describe('cost forecaster', () => {
     // Confidence comes from the served method's validation error, never a constant.
     const served = card.served === 'ml' ? card.model : card.baselines.find((b) => b.method === card.served)!;
     expect(card.confidence).toBeCloseTo(1 - served.metrics.mape / 100, 10);
+  });
+
+  it('refuses artifacts of another feature set, naming what does not fit, instead of forecasting from them', async () => {
+    // The artifacts of the first test, copied and altered as another build's (or a hand-edited) set would be.
+    const other = await mkdtemp(join(tmpdir(), 'cost-forecaster-other-'));
+    try {
+      await cp(dir, other, { recursive: true });
+      const card = JSON.parse(await readFile(join(other, 'card.json'), 'utf8')) as { features: string[] };
+      const scaler = JSON.parse(await readFile(join(other, 'scaler.json'), 'utf8')) as { featureMean: number[] };
+      await writeFile(
+        join(other, 'scaler.json'),
+        JSON.stringify({ ...scaler, featureMean: scaler.featureMean.slice(1) }),
+      );
+      await expect(CostForecaster.load(runtime, other)).rejects.toThrow(
+        /another feature set \(scaler.json's featureMean is not 12 finite numbers\); retrain/,
+      );
+      await writeFile(join(other, 'scaler.json'), JSON.stringify(scaler));
+      await writeFile(join(other, 'card.json'), JSON.stringify({ ...card, features: card.features.slice(1) }));
+      await expect(CostForecaster.load(runtime, other)).rejects.toThrow(/another feature set \(card.json's features/);
+      await writeFile(join(other, 'card.json'), JSON.stringify(card));
+      await expect(CostForecaster.load(runtime, other)).resolves.toBeInstanceOf(CostForecaster);
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
   });
 
   it('beats the best baseline by a wide margin on the synthetic generator (held-out 14 days)', async () => {

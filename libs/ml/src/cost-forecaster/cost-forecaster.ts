@@ -306,9 +306,39 @@ export class CostForecaster {
     const card = JSON.parse(await readFile(join(dir, CARD_JSON), 'utf8')) as ForecasterCard;
     if (card.kind !== 'cost-forecaster' || card.version !== 2) throw new Error(`${dir}: not a cost-forecaster v2 card`);
     const scaler = JSON.parse(await readFile(join(dir, SCALER_JSON), 'utf8')) as Scaler;
+    const mismatch = incompatibility(card, scaler);
+    if (mismatch) throw new Error(`${dir}: artifacts of another feature set (${mismatch}); retrain (ml:train cost)`);
     const model = await runtime.tf.loadLayersModel(fileLoadHandler(dir));
+    const inputs = (model.inputs[0]?.shape ?? [])[1];
+    if (inputs !== F)
+      throw new Error(`${dir}: model.json takes ${inputs} inputs, this forecaster builds ${F}; retrain`);
     return new CostForecaster(runtime, model, scaler, card);
   }
+}
+
+/**
+ * Why a v2 card and its scaler do not fit this code's features, or null. A card of another feature list (a build
+ * that added, dropped or reordered one and kept version 2) or a scaler of another length loaded before, and the model
+ * read inputs standardised with statistics that were not its own: with a featureMean one short, the service served
+ * the model with finite points and confidence 0.92, nothing said.
+ */
+function incompatibility(card: ForecasterCard, scaler: Scaler): string | null {
+  const features = Array.isArray(card.features) ? card.features : [];
+  if (features.join(',') !== FEATURE_NAMES.join(','))
+    return `card.json's features [${features.join(', ')}], this forecaster's [${FEATURE_NAMES.join(', ')}]`;
+  const lengths: [string, unknown, number][] = [
+    ['featureMean', scaler.featureMean, F],
+    ['featureStd', scaler.featureStd, F],
+    ['profile.hour', scaler.profile?.hour, 24],
+    ['profile.dow', scaler.profile?.dow, 7],
+  ];
+  for (const [name, values, expected] of lengths) {
+    if (!Array.isArray(values) || values.length !== expected || !values.every((v) => Number.isFinite(v)))
+      return `scaler.json's ${name} is not ${expected} finite numbers`;
+  }
+  if (!Number.isFinite(scaler.targetCentre) || !(scaler.targetScale > 0))
+    return "scaler.json's targetCentre and targetScale are not finite numbers";
+  return null;
 }
 
 async function writeJson(path: string, value: unknown): Promise<void> {
