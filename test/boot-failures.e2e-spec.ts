@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { MAIN_JS, ServiceProcess } from './support/service-process';
 
 /**
@@ -123,6 +124,40 @@ describe('boot failures: a damaged state file under DATA_DIR', () => {
     },
     30_000,
   );
+});
+
+/**
+ * A ledger a newer version of the service wrote, with a change this build cannot follow (here a NOT NULL column it
+ * does not know): the start stops saying so and leaves the ledger alone. It started, and every call's record was then
+ * refused by the database and dropped while /health/ready said ok (an operator rolling back past such a change).
+ */
+describe('boot failures: a ledger written by a newer version', () => {
+  it('exit 78, one line naming DATA_DIR, the file and both schema versions; the ledger is left as it was', async () => {
+    const dir = mkdtempSync(join(dataDir, 'newer-'));
+    const file = join(dir, 'ledger.sqlite');
+    const db = new DatabaseSync(file);
+    db.exec('PRAGMA journal_mode = WAL'); // as the service opens it: the header says WAL either way
+    db.exec('CREATE TABLE usage_records (id INTEGER PRIMARY KEY, ts BIGINT NOT NULL, tenant TEXT NOT NULL)');
+    db.exec('CREATE TABLE ledger_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL)');
+    db.exec(`INSERT INTO ledger_meta (key, value) VALUES ('schema_version', 7), ('schema_usable_from', 6)`);
+    db.close();
+    const before = readFileSync(file);
+    const failed = await failedStart({ DATA_DIR: dir });
+    const told = expectToldOnce(
+      failed,
+      'DATA_DIR',
+      new RegExp(
+        `the ledger "${file}" was written by a newer version of the service \\(ledger schema 7, usable by builds ` +
+          `of schema 6 or later\\); this build knows schema 1`,
+      ),
+    );
+    expect(told).toMatch(/Nothing was changed: run that version or a later one, or restore the backup/);
+    expect(readFileSync(file).equals(before)).toBe(true);
+    const after = new DatabaseSync(file, { readOnly: true });
+    const tables = after.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
+    after.close();
+    expect(tables.map((t) => (t as { name: string }).name)).toEqual(['ledger_meta', 'usage_records']);
+  }, 30_000);
 });
 
 describe('boot failures: LLM_PRICE_TABLE_PATH', () => {

@@ -1,10 +1,13 @@
 import { HOUR_MS } from '@app/common';
+import { BootError } from '@app/config';
 import {
   emptyHourly,
   emptyPrincipalUsage,
   FRACTIONAL_HOURLY_MEASURES,
   HOURLY_MEASURES,
   LATENCY_LADDER_MS,
+  LEDGER_SCHEMA_USABLE_FROM,
+  LEDGER_SCHEMA_VERSION,
   type LedgerStore,
   type LedgerStoreOptions,
   type PrincipalUsage,
@@ -26,6 +29,16 @@ export interface LedgerStoreHarness {
   openFresh(setup: (id: string) => string[], options?: LedgerStoreOptions): Promise<LedgerStore>;
   /** Opens another store instance on the database of the last `openFresh`; `init()` already called. */
   reopenFresh(options?: LedgerStoreOptions): Promise<LedgerStore>;
+  /** `ledger_meta` of the database of the last `openFresh`, read directly (key to value). */
+  freshMeta(): Promise<Record<string, number>>;
+}
+
+/** `ledger_meta` as a newer build would leave it: its schema version, and the oldest version that can use it. */
+function newerMeta(version: number, usableFrom: number): string[] {
+  return [
+    'CREATE TABLE ledger_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL)',
+    `INSERT INTO ledger_meta (key, value) VALUES ('schema_version', ${version}), ('schema_usable_from', ${usableFrom})`,
+  ];
 }
 
 /** An INSERT of a record into `usage_records` as the first release wrote it (test values only: inlined). */
@@ -580,6 +593,53 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       expect(hour).toMatchObject({ requests: 2, errors: 0, safetyBlocks: 0, outputTokens: 230 });
       expect(hour!.costUsd).toBeCloseTo(0.3, 10);
       expect((await store.records(t, t + HOUR_MS, 10))[1]).toEqual(aborted);
+    });
+
+    it('marks the ledger with its schema version, and a ledger of an earlier version once upgraded', async () => {
+      const upgraded = await harness().openFresh(legacySchema);
+      opened.push(upgraded);
+      expect(await harness().freshMeta()).toMatchObject({
+        schema_version: LEDGER_SCHEMA_VERSION,
+        schema_usable_from: LEDGER_SCHEMA_USABLE_FROM,
+      });
+    });
+
+    it('refuses to start on a ledger a newer version wrote that this build cannot use, and changes nothing', async () => {
+      // A newer build's ledger: a column this build would leave null (its inserts are refused for good, and every
+      // call was dropped unrecorded while the readiness said ok), and its marks saying builds before it cannot use it.
+      const future = LEDGER_SCHEMA_VERSION + 1;
+      const error: unknown = await harness()
+        .openFresh((id) => [
+          ...legacySchema(id),
+          "ALTER TABLE usage_records ADD COLUMN tenant TEXT NOT NULL DEFAULT 'a'",
+          ...newerMeta(future, future),
+        ])
+        .then(
+          (store) => {
+            opened.push(store);
+            return undefined;
+          },
+          (e: unknown) => e,
+        );
+      expect(error).toBeInstanceOf(BootError);
+      expect((error as BootError).variable).toMatch(/^(DATA_DIR|DATABASE_URL)$/);
+      expect((error as Error).message).toContain(
+        `was written by a newer version of the service (ledger schema ${future}, usable by builds of schema ${future} ` +
+          `or later); this build knows schema ${LEDGER_SCHEMA_VERSION}`,
+      );
+      expect((error as Error).message).toMatch(/Nothing was changed: run that version or a later one, or restore/);
+      // Nothing was upgraded or marked: no rollup was started, the marks are the newer build's.
+      expect(await harness().freshMeta()).toEqual({ schema_version: future, schema_usable_from: future });
+    });
+
+    it('starts on a newer ledger it can still use (a rollback), keeping the newer marks', async () => {
+      const future = LEDGER_SCHEMA_VERSION + 1;
+      const store = await harness().openFresh((id) => [...legacySchema(id), ...newerMeta(future, 1)]);
+      opened.push(store);
+      const record = usageRecord({ ts: T0 + 1, promptId: 'after-rollback' });
+      await store.append([record]);
+      expect((await store.records(T0, T0 + HOUR_MS, 10))[1]).toEqual(record);
+      expect(await harness().freshMeta()).toMatchObject({ schema_version: future, schema_usable_from: 1 });
     });
 
     it('adds the columns a ledger of an earlier version lacks, once, keeping its rows', async () => {

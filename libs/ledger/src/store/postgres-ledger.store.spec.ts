@@ -42,16 +42,31 @@ ledgerStoreContract('PostgresLedgerStore', () => ({
       await setupPool.end();
     }
     lastFresh = url;
-    const store = new PostgresLedgerStore(new Pool({ connectionString: url, max: 2 }), options);
-    await store.init();
-    return store;
+    return started(new PostgresLedgerStore(new Pool({ connectionString: url, max: 2 }), options));
   },
-  reopenFresh: async (options) => {
-    const store = new PostgresLedgerStore(new Pool({ connectionString: lastFresh, max: 2 }), options);
-    await store.init();
-    return store;
+  reopenFresh: (options) =>
+    started(new PostgresLedgerStore(new Pool({ connectionString: lastFresh, max: 2 }), options)),
+  freshMeta: async () => {
+    const pool = new Pool({ connectionString: lastFresh, max: 1 });
+    try {
+      const { rows } = await pool.query<{ key: string; value: string }>('SELECT key, value FROM ledger_meta');
+      return Object.fromEntries(rows.map((r) => [r.key, Number(r.value)]));
+    } finally {
+      await pool.end();
+    }
   },
 }));
+
+/** The store once its init is done; its pool ended when init fails (a refused start). */
+async function started(store: PostgresLedgerStore): Promise<PostgresLedgerStore> {
+  try {
+    await store.init();
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+  return store;
+}
 
 describe('BufferedUsageLedger on PostgreSQL', () => {
   it('records a call whose prompt preview or model holds a NUL, and every call after it', async () => {

@@ -53,6 +53,7 @@ import {
   principalValues,
   toPrincipalUsage,
 } from './principal-rollup';
+import { newerSchemaError, schemaMarks, storedSchemaVersion } from './schema-version';
 
 /**
  * How long each statement of the start may take (the schema, the advisory lock another instance holds while it
@@ -121,6 +122,13 @@ export class PostgresLedgerStore extends LedgerStore {
       await run(`SET statement_timeout = ${LEDGER_INIT_QUERY_TIMEOUT_MS}`);
       // Serialise schema creation between instances starting together.
       await run('SELECT pg_advisory_lock(7349001)');
+      // A ledger a newer build wrote, which this one cannot use, is left as it is.
+      const meta = await run("SELECT to_regclass('ledger_meta') IS NOT NULL AS present");
+      const stored = storedSchemaVersion(
+        meta.rows[0]?.present === true ? (await run('SELECT key, value FROM ledger_meta')).rows : [],
+      );
+      const newer = newerSchemaError(stored, 'DATABASE_URL', 'the ledger in this database');
+      if (newer) throw newer;
       for (const statement of schema('postgres')) await run(statement);
       // A ledger created by an earlier version gets the columns added since (idempotent).
       for (const [column, type] of ADDED_RECORD_COLUMNS) {
@@ -156,6 +164,12 @@ export class PostgresLedgerStore extends LedgerStore {
         principalBackfillStart(now),
         principalBackfill,
       );
+      for (const [key, value] of schemaMarks(stored)) {
+        await run(
+          'INSERT INTO ledger_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = GREATEST(ledger_meta.value, excluded.value)',
+          [key, value],
+        );
+      }
     } finally {
       await run('SELECT pg_advisory_unlock(7349001)').catch(() => undefined);
       const reset = await run('RESET statement_timeout').then(

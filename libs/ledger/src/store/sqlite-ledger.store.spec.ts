@@ -37,6 +37,15 @@ ledgerStoreContract('SqliteLedgerStore', () => ({
     await store.init();
     return store;
   },
+  freshMeta: () => {
+    const db = new DatabaseSync(lastFresh, { readOnly: true });
+    try {
+      const rows = db.prepare('SELECT key, value FROM ledger_meta').all() as { key: string; value: number }[];
+      return Promise.resolve(Object.fromEntries(rows.map((r) => [r.key, Number(r.value)])));
+    } finally {
+      db.close();
+    }
+  },
 }));
 
 describe('SqliteLedgerStore on a failing file', () => {

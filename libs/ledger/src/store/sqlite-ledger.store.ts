@@ -57,6 +57,7 @@ import {
   principalValues,
   toPrincipalUsage,
 } from './principal-rollup';
+import { newerSchemaError, schemaMarks, type StoredSchemaVersion, storedSchemaVersion } from './schema-version';
 
 /**
  * The embedded store: Node 24's built-in `node:sqlite` on one file (WAL mode, so readers never wait for the
@@ -86,7 +87,8 @@ export class SqliteLedgerStore extends LedgerStore {
   init(): Promise<void> {
     if (this.db) return Promise.resolve();
     return settle(() => {
-      const db = openSqliteFile(this.file, { schema: schema('sqlite') });
+      // The schema comes after the look at the ledger's version (prepare): a newer build's ledger is left as it is.
+      const db = openSqliteFile(this.file);
       try {
         this.prepare(db);
         // Served from now on: a lock held by another process is waited for between attempts (sqliteStore), not here.
@@ -103,6 +105,10 @@ export class SqliteLedgerStore extends LedgerStore {
 
   /** Upgrades an earlier version's ledger, prepares the statements and reads (or backfills) the rollups' marks. */
   private prepare(db: DatabaseSync): void {
+    const stored = readSchemaVersion(db);
+    const newer = newerSchemaError(stored, 'DATA_DIR', `the ledger "${this.file}"`);
+    if (newer) throw newer;
+    for (const statement of schema('sqlite')) db.exec(statement);
     // SQLite has no ADD COLUMN IF NOT EXISTS: add the columns a ledger created by an earlier version lacks.
     const present = columnsOf(db, 'usage_records');
     for (const [column, type] of ADDED_RECORD_COLUMNS) {
@@ -128,6 +134,10 @@ export class SqliteLedgerStore extends LedgerStore {
     const now = (this.options.now ?? Date.now)();
     this.rollupsSince = this.readSince(db, ROLLUP_SINCE_KEY, rollupStart(now - BACKFILL_MS), rollupBackfill);
     this.principalsSince = this.readSince(db, PRINCIPAL_SINCE_KEY, principalBackfillStart(now), principalBackfill);
+    const mark = db.prepare(
+      'INSERT INTO ledger_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)',
+    );
+    for (const [key, value] of schemaMarks(stored)) mark.run(key, value);
   }
 
   /** Adds `usage_hourly`'s timed latency columns with their backfill, once (another process opening the file meanwhile waits). */
@@ -319,4 +329,11 @@ function columnsOf(db: DatabaseSync, table: string): Set<string> {
       .all()
       .map((c) => String((c as { name: unknown }).name)),
   );
+}
+
+/** The schema marks of the ledger in `db` (none before its `ledger_meta` exists). */
+function readSchemaVersion(db: DatabaseSync): StoredSchemaVersion {
+  const meta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_meta'").get();
+  const rows = meta === undefined ? [] : db.prepare('SELECT key, value FROM ledger_meta').all();
+  return storedSchemaVersion(rows);
 }
