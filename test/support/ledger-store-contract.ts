@@ -8,6 +8,7 @@ import {
   LATENCY_LADDER_MS,
   LEDGER_SCHEMA_USABLE_FROM,
   LEDGER_SCHEMA_VERSION,
+  rollUp,
   type LedgerStore,
   type LedgerStoreOptions,
   type PrincipalUsage,
@@ -31,6 +32,8 @@ export interface LedgerStoreHarness {
   reopenFresh(options?: LedgerStoreOptions): Promise<LedgerStore>;
   /** `ledger_meta` of the database of the last `openFresh`, read directly (key to value). */
   freshMeta(): Promise<Record<string, number>>;
+  /** Runs `statements` directly on the database of the last `openFresh` (what another program writes there). */
+  freshExec(statements: string[]): Promise<void>;
 }
 
 /** `ledger_meta` as a newer build would leave it: its schema version, and the oldest version that can use it. */
@@ -42,7 +45,7 @@ function newerMeta(version: number, usableFrom: number): string[] {
 }
 
 /** An INSERT of a record into `usage_records` as the first release wrote it (test values only: inlined). */
-function legacyInsert(r: UsageRecord): string {
+export function legacyInsert(r: UsageRecord): string {
   const v = (x: string | number | null): string => (x === null ? 'NULL' : typeof x === 'number' ? String(x) : `'${x}'`);
   return `INSERT INTO usage_records (ts, endpoint, provider, model, status, error_type, latency_ms, input_tokens,
   output_tokens, cached_tokens, reasoning_tokens, tokens_estimated, cost_usd, quality_score, flags, retry_count,
@@ -640,6 +643,48 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       await store.append([record]);
       expect((await store.records(T0, T0 + HOUR_MS, 10))[1]).toEqual(record);
       expect(await harness().freshMeta()).toMatchObject({ schema_version: future, schema_usable_from: 1 });
+    });
+
+    it('rebuilds the 10-second and by-key rollups of an hour where a replica of an earlier version recorded calls', async () => {
+      const now = T0 + 30 * HOUR_MS + 17 * 60_000;
+      const hour = T0 + 29 * HOUR_MS; // complete, and after where both rollups begin
+      const store = await harness().openFresh(() => [], { now: () => now });
+      opened.push(store);
+      const ours = mixedRecords(hour, HOUR_MS, 40).map((r, i) => ({ ...r, principal: i % 2 ? 'team-a' : null }));
+      await store.append(ours);
+      // An hour imported (ledger:import): in the hourly rollup only, with no records; nothing to rebuild there.
+      await store.putHourly(rollUp(mixedRecords(hour - HOUR_MS, HOUR_MS, 30)));
+      expect(await store.repairRollups(now - 24 * HOUR_MS, now - 17 * 60_000)).toBe(0);
+      // An earlier version's replica on the same database, in the same hour: its records and hourly rows, no rollups.
+      const theirs = mixedRecords(hour + 1_000, HOUR_MS - 2_000, 25).map((r) => ({ ...r, principal: null }));
+      await harness().freshExec(theirs.map((r) => legacyInsert(r)));
+      await store.putHourly(rollUp([...ours, ...theirs]));
+      const all = [...ours, ...theirs];
+      const totals = async (): Promise<{ requests: number; errors: number; costUsd: number }> => {
+        const [w] = await store.window({ from: hour, to: hour + HOUR_MS });
+        return { requests: w!.requests, errors: w!.errors, costUsd: Math.round(w!.costUsd * 1e9) / 1e9 };
+      };
+      const expected = {
+        requests: all.length,
+        errors: all.filter((r) => r.status === 'error').length,
+        costUsd: Math.round(all.reduce((sum, r) => sum + (r.costUsd ?? 0), 0) * 1e9) / 1e9,
+      };
+      const byKey = async (): Promise<PrincipalUsage[]> =>
+        (await store.principalUsage({ from: hour, to: hour + HOUR_MS, groupBy: ['endpoint', 'model'] })).rows.map(
+          roundedPrincipal,
+        );
+      // Before: the windows and the spend by key miss the earlier version's 25 calls.
+      expect((await totals()).requests).toBe(40);
+      expect(await byKey()).toEqual(principalSums(ours, ['endpoint', 'model']));
+      expect(await store.repairRollups(now - 24 * HOUR_MS, now - 17 * 60_000)).toBe(1);
+      expect(await totals()).toEqual(expected);
+      expect(await byKey()).toEqual(principalSums(all, ['endpoint', 'model']));
+      // Once rebuilt, nothing is left to do, and the writes after it add up as before.
+      expect(await store.repairRollups(now - 24 * HOUR_MS, now - 17 * 60_000)).toBe(0);
+      const later = usageRecord({ ts: hour + HOUR_MS - 1, principal: 'team-b', costUsd: 0.25 });
+      await store.append([later]);
+      expect((await totals()).requests).toBe(all.length + 1);
+      expect(await store.repairRollups(now - 24 * HOUR_MS, now - 17 * 60_000)).toBe(0);
     });
 
     it('adds the columns a ledger of an earlier version lacks, once, keeping its rows', async () => {

@@ -5,9 +5,9 @@ import { DatabaseSync } from 'node:sqlite';
 import { Logger } from '@nestjs/common';
 import { BasicTextRedactor } from '@app/common';
 import { InMemoryMetrics } from '@app/telemetry';
-import { usageRecord } from '../../../test/support/ledger-store-contract';
+import { legacyInsert, usageRecord } from '../../../test/support/ledger-store-contract';
 import { BufferedUsageLedger, LEDGER_FLUSH_WARNING_INTERVAL_MS } from './buffered-usage-ledger';
-import type { UsageRecord } from './usage-record';
+import { rollUp, type UsageRecord } from './usage-record';
 import { SqliteLedgerStore } from './store/sqlite-ledger.store';
 
 /**
@@ -264,5 +264,55 @@ describe('BufferedUsageLedger when its store refuses a record for good', () => {
     expect(rows.map((r) => r.promptId)).toEqual(
       Array.from({ length: 40 }, (_, i) => `p-${i}`).filter((id) => id !== 'p-25'),
     );
+  });
+});
+
+describe('BufferedUsageLedger on a ledger a replica of an earlier version wrote into', () => {
+  it('rebuilds the rollups of the hours holding its calls as it starts, and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ledger-repair-'));
+    const file = join(dir, 'ledger.sqlite');
+    const now = Date.UTC(2026, 11, 7, 12, 20, 0);
+    const hour = Date.UTC(2026, 11, 7, 11, 0, 0);
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      // This version's replica wrote 3 calls, the earlier version's 2 (records and hourly rows, no other rollup).
+      const first = new SqliteLedgerStore(file, { now: () => now });
+      await first.init();
+      const ours = [0, 1, 2].map((i) => usageRecord({ ts: hour + i * 60_000, principal: 'team-a', costUsd: 0.1 }));
+      await first.append(ours);
+      const theirs = [3, 4].map((i) => usageRecord({ ts: hour + i * 60_000, principal: null, costUsd: 0.2 }));
+      const db = new DatabaseSync(file);
+      for (const r of theirs) db.exec(legacyInsert(r));
+      db.close();
+      await first.putHourly(rollUp([...ours, ...theirs]));
+      const [before] = await first.window({ from: hour, to: hour + 3_600_000 });
+      expect(before!.requests).toBe(3);
+      await first.close();
+
+      const store = new SqliteLedgerStore(file, { now: () => now });
+      const ledger = new BufferedUsageLedger(store, new InMemoryMetrics(), new BasicTextRedactor(), {
+        flushMs: 60_000,
+        retentionDays: 90,
+        storePreview: false,
+        now: () => now,
+      });
+      await ledger.start();
+      const [after] = await ledger.window({ from: hour, to: hour + 3_600_000 });
+      expect(after!.requests).toBe(5);
+      const spend = await ledger.principalUsage({ from: hour, to: hour + 3_600_000 });
+      expect(spend.rows.map((r) => [r.principal, r.requests])).toEqual([
+        [null, 2],
+        ['team-a', 3],
+      ]);
+      const told = warn.mock.calls.map(([m]) => String(m)).filter((m) => m.startsWith('rollups:'));
+      expect(told).toEqual([
+        'rollups: rebuilt 1 hour(s) from their records: calls recorded without their 10-second or by-key rollups ' +
+          '(a replica of an earlier version, during a rolling upgrade or a rollback)',
+      ]);
+      await ledger.stop();
+    } finally {
+      warn.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

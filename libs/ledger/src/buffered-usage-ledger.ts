@@ -18,6 +18,7 @@ import {
 import { formatTags, type MetricsPort } from '@app/telemetry';
 import { LEDGER_METRICS, LEDGER_TAG } from './ledger.metrics';
 import type { LedgerStore } from './store/ledger-store.port';
+import { REPAIR_LOOKBACK_MS } from './store/rollup-repair';
 import { type LedgerStatus, UsageLedger } from './usage-ledger';
 import type { PrincipalSpend, PrincipalUsageQuery } from './principal-usage';
 import { emptyHourly, type HourlyQuery, type HourlyUsage, type UsageRecord } from './usage-record';
@@ -374,6 +375,29 @@ export class BufferedUsageLedger extends UsageLedger {
     const result = await this.store.purgeBefore(now - this.options.retentionDays * DAY_MS);
     if (result.records + result.hours > 0) {
       this.logger.log(`retention: purged ${result.records} records and ${result.hours} hourly rows`);
+    }
+    await this.repairRollups(now);
+  }
+
+  /**
+   * Rebuilds the 10-second and by-key rollups of the last day's complete hours where a replica of an earlier version
+   * recorded calls without them (a rolling upgrade, a rollback): the health score, insights and the spend by key
+   * count those calls again. Best effort: a failure is logged and tried again at the next hour's purge.
+   */
+  private async repairRollups(now: number): Promise<void> {
+    const to = hourStart(now);
+    try {
+      const hours = await this.store.repairRollups(to - REPAIR_LOOKBACK_MS, to);
+      if (hours > 0) {
+        this.logger.warn(
+          `rollups: rebuilt ${hours} hour(s) from their records: calls recorded without their 10-second or by-key ` +
+            `rollups (a replica of an earlier version, during a rolling upgrade or a rollback)`,
+        );
+      }
+    } catch (error) {
+      this.logger.warn(
+        `rollups: repair failed, tried again in an hour: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 

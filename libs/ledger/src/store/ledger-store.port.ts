@@ -54,6 +54,11 @@ export abstract class LedgerStore {
   abstract records(from: number, to: number, limit: number): Promise<UsageRecord[]>;
   /** Deletes raw records and hourly rows (by model and by principal) older than `before` (epoch ms). */
   abstract purgeBefore(before: number): Promise<PurgeResult>;
+  /**
+   * Rebuilds from their records the 10-second and by-key rollups of the hours of [from, to) where they count other
+   * calls than the hourly rollup (calls a replica of an earlier version recorded: rollup-repair.ts); the hours rebuilt.
+   */
+  abstract repairRollups(from: number, to: number): Promise<number>;
   /** Throws when the store cannot answer. */
   abstract ping(): Promise<void>;
   abstract close(): Promise<void>;

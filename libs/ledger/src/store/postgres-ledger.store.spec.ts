@@ -46,6 +46,14 @@ ledgerStoreContract('PostgresLedgerStore', () => ({
   },
   reopenFresh: (options) =>
     started(new PostgresLedgerStore(new Pool({ connectionString: lastFresh, max: 2 }), options)),
+  freshExec: async (statements) => {
+    const pool = new Pool({ connectionString: lastFresh, max: 1 });
+    try {
+      for (const statement of statements) await pool.query(statement);
+    } finally {
+      await pool.end();
+    }
+  },
   freshMeta: async () => {
     const pool = new Pool({ connectionString: lastFresh, max: 1 });
     try {

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
-import { postgresStore, postgresTransaction, watchPostgresPool } from '@app/common';
+import { HOUR_MS, postgresStore, postgresTransaction, watchPostgresPool } from '@app/common';
 import { type PrincipalSpend, type PrincipalUsageQuery, rollUpByPrincipal } from '../principal-usage';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
 import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from '../window-usage';
@@ -53,6 +53,13 @@ import {
   principalValues,
   toPrincipalUsage,
 } from './principal-rollup';
+import {
+  HOUR_RECORDS_COUNT,
+  rollupCountsSelect,
+  rollupMismatches,
+  rollupRepair,
+  type RollupRepair,
+} from './rollup-repair';
 import { newerSchemaError, schemaMarks, storedSchemaVersion } from './schema-version';
 
 /**
@@ -395,6 +402,34 @@ export class PostgresLedgerStore extends LedgerStore {
     return result;
   }
 
+  async repairRollups(from: number, to: number): Promise<number> {
+    const counts = await this.query(rollupCountsSelect(dollar), [from, to]);
+    const repairs: RollupRepair[] = [];
+    for (const mismatch of rollupMismatches(counts.rows, this.rollupsSince, this.principalsSince)) {
+      const records = await this.query(HOUR_RECORDS_COUNT(dollar), [mismatch.hour, mismatch.hour + HOUR_MS]);
+      const repair = rollupRepair(mismatch, Number(records.rows[0]?.n ?? 0));
+      if (repair) repairs.push(repair);
+    }
+    if (repairs.length === 0) return 0;
+    await this.transaction(async (client) => {
+      // Writers of this version upsert these tables in their flush's transaction: they wait until the hours are
+      // rebuilt (and two replicas repairing take turns). Taken in the order a flush takes them, so none deadlocks.
+      await client.query(`LOCK TABLE usage_10s, ${PRINCIPAL_TABLE} IN SHARE ROW EXCLUSIVE MODE`);
+      for (const { hour, slots, principal } of repairs) {
+        const range = [hour, hour + HOUR_MS];
+        if (slots) {
+          await client.query('DELETE FROM usage_10s WHERE slot >= $1 AND slot < $2', range);
+          await client.query(rollupBackfill(dollar, true), range);
+        }
+        if (principal) {
+          await client.query(`DELETE FROM ${PRINCIPAL_TABLE} WHERE hour = $1`, [hour]);
+          await client.query(principalBackfill(dollar, true), range);
+        }
+      }
+    });
+    return repairs.length;
+  }
+
   async ping(): Promise<void> {
     await this.query('SELECT 1');
   }
@@ -403,3 +438,6 @@ export class PostgresLedgerStore extends LedgerStore {
     await this.pool.end();
   }
 }
+
+/** PostgreSQL's spelling of the i-th parameter. */
+const dollar = (i: number): string => `$${i}`;

@@ -78,9 +78,10 @@ ON CONFLICT (${KEY_COLUMNS.join(', ')}) DO UPDATE SET ${updates}`;
 
 /**
  * Rolls up the records from `$1` on (an hour start) with the same definitions as `rollUpByPrincipal`: the first
- * start of this version, in one transaction with the mark that says so.
+ * start of this version, in one transaction with the mark that says so. `bounded`: up to `$2` (an hour rebuilt,
+ * rollup-repair.ts).
  */
-export function principalBackfill(param: (i: number) => string): string {
+export function principalBackfill(param: (i: number) => string, bounded = false): string {
   const hour = `(ts - (ts % ${HOUR_MS}))`;
   const principal = `COALESCE(principal, '${NO_PRINCIPAL}')`;
   const sums: Record<PrincipalMeasure, string> = {
@@ -99,7 +100,8 @@ export function principalBackfill(param: (i: number) => string): string {
   };
   return `INSERT INTO ${PRINCIPAL_TABLE} (${PRINCIPAL_COLUMNS.join(', ')})
 SELECT ${hour} AS h, ${principal} AS p, endpoint, model, ${PRINCIPAL_MEASURES.map((m) => sums[m]).join(', ')}
-FROM usage_records WHERE ts >= ${param(1)} GROUP BY ${hour}, ${principal}, endpoint, model`;
+FROM usage_records WHERE ts >= ${param(1)}${bounded ? ` AND ts < ${param(2)}` : ''}
+GROUP BY ${hour}, ${principal}, endpoint, model`;
 }
 
 /** Where the first start's backfill begins. */

@@ -37,6 +37,15 @@ ledgerStoreContract('SqliteLedgerStore', () => ({
     await store.init();
     return store;
   },
+  freshExec: (statements) => {
+    const db = new DatabaseSync(lastFresh);
+    try {
+      for (const statement of statements) db.exec(statement);
+    } finally {
+      db.close();
+    }
+    return Promise.resolve();
+  },
   freshMeta: () => {
     const db = new DatabaseSync(lastFresh, { readOnly: true });
     try {

@@ -1,4 +1,5 @@
 import {
+  HOUR_MS,
   openSqliteFile,
   settle,
   sqliteFileError,
@@ -57,6 +58,13 @@ import {
   principalValues,
   toPrincipalUsage,
 } from './principal-rollup';
+import {
+  HOUR_RECORDS_COUNT,
+  rollupCountsSelect,
+  rollupMismatches,
+  rollupRepair,
+  type RollupRepair,
+} from './rollup-repair';
 import { newerSchemaError, schemaMarks, type StoredSchemaVersion, storedSchemaVersion } from './schema-version';
 
 /**
@@ -305,6 +313,36 @@ export class SqliteLedgerStore extends LedgerStore {
         result = { records: Number(records), hours: Number(hours) };
       });
       return result;
+    });
+  }
+
+  repairRollups(from: number, to: number): Promise<number> {
+    return sqliteStore('ledger', () => {
+      const db = this.open();
+      const counts = db.prepare(rollupCountsSelect((i) => `?${i}`)).all(from, to);
+      const repairs: RollupRepair[] = [];
+      for (const mismatch of rollupMismatches(counts, this.rollupsSince, this.principalsSince)) {
+        const { n } = db.prepare(HOUR_RECORDS_COUNT(() => '?')).get(mismatch.hour, mismatch.hour + HOUR_MS) as {
+          n: number;
+        };
+        const repair = rollupRepair(mismatch, Number(n));
+        if (repair) repairs.push(repair);
+      }
+      if (repairs.length === 0) return 0;
+      // One write transaction: every other writer (this process's flush, another process on the file) waits for it.
+      this.transaction(() => {
+        for (const { hour, slots, principal } of repairs) {
+          if (slots) {
+            db.prepare('DELETE FROM usage_10s WHERE slot >= ? AND slot < ?').run(hour, hour + HOUR_MS);
+            db.prepare(rollupBackfill(() => '?', true)).run(hour, hour + HOUR_MS);
+          }
+          if (principal) {
+            db.prepare(`DELETE FROM ${PRINCIPAL_TABLE} WHERE hour = ?`).run(hour);
+            db.prepare(principalBackfill(() => '?', true)).run(hour, hour + HOUR_MS);
+          }
+        }
+      });
+      return repairs.length;
     });
   }
 

@@ -143,9 +143,10 @@ ON CONFLICT (slot, endpoint, provider, model) DO UPDATE SET ${updates}`;
 
 /**
  * Rolls up the records from `$1` on with the same SQL as a window read (the first start of this version, before
- * any slot row exists). Slots are whole: `$1` is a slot start.
+ * any slot row exists). Slots are whole: `$1` is a slot start. `bounded`: up to `$2` (an hour rebuilt,
+ * rollup-repair.ts).
  */
-export function rollupBackfill(param: (i: number) => string): string {
+export function rollupBackfill(param: (i: number) => string, bounded = false): string {
   const sums = WINDOW_MEASURES.map((m) => WINDOW_SQL[m]);
   const buckets = LATENCY_LADDER_MS.map(
     (bound) => `SUM(CASE WHEN ${TIMED_SQL} AND latency_ms <= ${bound} THEN 1 ELSE 0 END)`,
@@ -153,7 +154,8 @@ export function rollupBackfill(param: (i: number) => string): string {
   const slot = `(ts - (ts % ${ROLLUP_MS}))`;
   return `INSERT INTO usage_10s (${ROLLUP_COLUMNS.join(', ')})
 SELECT ${slot} AS s, ${USAGE_DIMENSIONS.join(', ')}, ${[...sums, ...buckets].join(', ')}
-FROM usage_records WHERE ts >= ${param(1)} GROUP BY ${slot}, ${USAGE_DIMENSIONS.join(', ')}`;
+FROM usage_records WHERE ts >= ${param(1)}${bounded ? ` AND ts < ${param(2)}` : ''}
+GROUP BY ${slot}, ${USAGE_DIMENSIONS.join(', ')}`;
 }
 
 /** How a window is read: whole slots from the rollups, the rest (edges, before `since`) from the raw records. */
