@@ -160,6 +160,28 @@ describe('boot failures: a ledger written by a newer version', () => {
   }, 30_000);
 });
 
+/** The same for the incident outbox: it started, and every webhook it took answered 500 (Datadog retried for ever). */
+describe('boot failures: an incident outbox written by a newer version', () => {
+  it('exit 78, one line naming DATA_DIR, the file and both schema versions', async () => {
+    const dir = mkdtempSync(join(dataDir, 'newer-outbox-'));
+    const file = join(dir, 'incidents.sqlite');
+    const db = new DatabaseSync(file);
+    db.exec('CREATE TABLE incident_outbox (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, tenant TEXT NOT NULL)');
+    db.exec('CREATE TABLE incident_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL)');
+    db.exec(`INSERT INTO incident_meta (key, value) VALUES ('schema_version', 3), ('schema_usable_from', 2)`);
+    db.close();
+    const failed = await failedStart({ DATA_DIR: dir, INCIDENTS_WEBHOOK_SECRET: '0123456789abcdef0123' });
+    expectToldOnce(
+      failed,
+      'DATA_DIR',
+      new RegExp(
+        `the incident outbox "${file}" was written by a newer version of the service \\(incident outbox schema 3, ` +
+          `usable by builds of schema 2 or later\\); this build knows schema 1`,
+      ),
+    );
+  }, 30_000);
+});
+
 describe('boot failures: LLM_PRICE_TABLE_PATH', () => {
   it('a missing file: exit 78, one line naming LLM_PRICE_TABLE_PATH, nothing on stdout', async () => {
     const missing = join(dataDir, 'nope.json');

@@ -6,8 +6,7 @@ import {
   FRACTIONAL_HOURLY_MEASURES,
   HOURLY_MEASURES,
   LATENCY_LADDER_MS,
-  LEDGER_SCHEMA_USABLE_FROM,
-  LEDGER_SCHEMA_VERSION,
+  LEDGER_SCHEMA,
   rollUp,
   type LedgerStore,
   type LedgerStoreOptions,
@@ -602,15 +601,15 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       const upgraded = await harness().openFresh(legacySchema);
       opened.push(upgraded);
       expect(await harness().freshMeta()).toMatchObject({
-        schema_version: LEDGER_SCHEMA_VERSION,
-        schema_usable_from: LEDGER_SCHEMA_USABLE_FROM,
+        schema_version: LEDGER_SCHEMA.version,
+        schema_usable_from: LEDGER_SCHEMA.usableFrom,
       });
     });
 
     it('refuses to start on a ledger a newer version wrote that this build cannot use, and changes nothing', async () => {
       // A newer build's ledger: a column this build would leave null (its inserts are refused for good, and every
       // call was dropped unrecorded while the readiness said ok), and its marks saying builds before it cannot use it.
-      const future = LEDGER_SCHEMA_VERSION + 1;
+      const future = LEDGER_SCHEMA.version + 1;
       const error: unknown = await harness()
         .openFresh((id) => [
           ...legacySchema(id),
@@ -628,7 +627,7 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       expect((error as BootError).variable).toMatch(/^(DATA_DIR|DATABASE_URL)$/);
       expect((error as Error).message).toContain(
         `was written by a newer version of the service (ledger schema ${future}, usable by builds of schema ${future} ` +
-          `or later); this build knows schema ${LEDGER_SCHEMA_VERSION}`,
+          `or later); this build knows schema ${LEDGER_SCHEMA.version}`,
       );
       expect((error as Error).message).toMatch(/Nothing was changed: run that version or a later one, or restore/);
       // Nothing was upgraded or marked: no rollup was started, the marks are the newer build's.
@@ -636,7 +635,7 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
     });
 
     it('starts on a newer ledger it can still use (a rollback), keeping the newer marks', async () => {
-      const future = LEDGER_SCHEMA_VERSION + 1;
+      const future = LEDGER_SCHEMA.version + 1;
       const store = await harness().openFresh((id) => [...legacySchema(id), ...newerMeta(future, 1)]);
       opened.push(store);
       const record = usageRecord({ ts: T0 + 1, promptId: 'after-rollback' });

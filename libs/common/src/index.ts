@@ -38,5 +38,6 @@ export * from './rate/warning-throttle';
 export * from './auth/auth.decorators';
 export * from './auth/request-principal';
 export * from './storage/data-dir';
+export * from './storage/schema-version';
 export * from './storage/sqlite-file';
 export * from './storage/store-unavailable';

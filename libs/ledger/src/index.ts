@@ -48,7 +48,7 @@ export {
   type LedgerStoreOptions,
   type PurgeResult,
 } from './store/ledger-store.port';
-export { LEDGER_SCHEMA_USABLE_FROM, LEDGER_SCHEMA_VERSION } from './store/schema-version';
+export { LEDGER_SCHEMA } from './store/schema-version';
 export { UsageMetricsSource, type UsageMetricsOptions } from './import/usage-metrics-source.port';
 export { DatadogUsageMetricsSource } from './import/datadog-usage-metrics.source';
 export { UsageImportService, type ImportSummary } from './import/usage-import.service';

@@ -1,3 +1,4 @@
+import type { SchemaVersion } from '@app/common';
 import { INCIDENT_SEVERITIES, type IncidentSeverity } from '@app/datadog';
 import type { AlertClock, OpenIncident } from './dedupe';
 import type { IncidentOutboxKind } from './incident-outbox.port';
@@ -13,6 +14,16 @@ import {
 
 type Value = string | number | null;
 type Placeholder = (index: number) => string;
+
+/**
+ * The outbox's schema marks in `incident_meta` (libs/common schema-version.ts), written by every start since
+ * 2026-12-07; an outbox without them is of an earlier version. Raise `version` with any change to the tables below, and
+ * `usableFrom` to it with a change earlier builds would get wrong (their webhooks would answer 500 for good).
+ */
+export const INCIDENTS_SCHEMA: SchemaVersion = { name: 'incident outbox', version: 1, usableFrom: 1 };
+
+/** Where the outbox keeps its schema marks. */
+export const INCIDENT_META_TABLE = 'incident_meta';
 
 /** The outbox and incident tables, created on start (`IF NOT EXISTS`); the same SQL on SQLite and PostgreSQL. */
 export function incidentsSchema(kind: IncidentOutboxKind): string[] {
@@ -75,6 +86,7 @@ export function incidentsSchema(kind: IncidentOutboxKind): string[] {
       last_event_id TEXT,
       updated_at ${big} NOT NULL
     )`,
+    `CREATE TABLE IF NOT EXISTS ${INCIDENT_META_TABLE} (key TEXT PRIMARY KEY, value BIGINT NOT NULL)`,
   ];
 }
 

@@ -1,10 +1,22 @@
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
-import { postgresStore, postgresTransaction, storableParams, storableText, watchPostgresPool } from '@app/common';
+import {
+  newerSchemaError,
+  postgresStore,
+  postgresTransaction,
+  schemaMarks,
+  schemaMarkUpsert,
+  storableParams,
+  storableText,
+  storedSchemaVersion,
+  watchPostgresPool,
+} from '@app/common';
 import { IncidentOutboxStore } from './incident-outbox.port';
 import { markFailedProgram, type Program, recordAlertProgram, recordRecoveryProgram } from './outbox-programs';
 import {
   claimSql,
   dueSeqsSql,
+  INCIDENT_META_TABLE,
+  INCIDENTS_SCHEMA,
   incidentsSchema,
   lastErrorsSql,
   listEntriesSql,
@@ -56,7 +68,21 @@ export class PostgresIncidentOutbox extends IncidentOutboxStore {
     const client = await this.pool.connect();
     try {
       await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
+      // A newer build's outbox that this one cannot use is left as it is.
+      const meta = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [
+        INCIDENT_META_TABLE,
+      ]);
+      const stored = storedSchemaVersion(
+        meta.rows[0]?.present === true
+          ? (await client.query<Row>(`SELECT key, value FROM ${INCIDENT_META_TABLE}`)).rows
+          : [],
+      );
+      const newer = newerSchemaError(INCIDENTS_SCHEMA, stored, 'DATABASE_URL', 'the incident outbox in this database');
+      if (newer) throw newer;
       for (const statement of incidentsSchema('postgres')) await client.query(statement);
+      for (const mark of schemaMarks(INCIDENTS_SCHEMA, stored)) {
+        await client.query(schemaMarkUpsert(INCIDENT_META_TABLE, 'postgres'), mark);
+      }
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]).catch(() => undefined);
       client.release();

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Logger } from '@nestjs/common';
 import { DatabaseUnavailableError } from '@app/common';
+import { BootError } from '@app/config';
 import { incidentOutboxContract } from '../../../../test/support/incident-outbox-contract';
 import type { AlertRecord } from './outbox.types';
+import { INCIDENTS_SCHEMA } from './outbox-sql';
 import { SQLITE_DUE_SEQS_SQL, SqliteIncidentOutbox } from './sqlite-incident-outbox';
 
 const dir = mkdtempSync(join(tmpdir(), 'incidents-sqlite-'));
@@ -109,5 +111,67 @@ describe('SqliteIncidentOutbox while another process holds the write lock', () =
     holder.close();
     await store.close();
     jest.restoreAllMocks();
+  });
+});
+
+describe('SqliteIncidentOutbox: an outbox of another version', () => {
+  /** A file holding `statements`, then what the outbox's `incident_meta` says after `init` (or the error it threw). */
+  async function started(
+    name: string,
+    statements: string[],
+  ): Promise<{ error: unknown; meta: Record<string, number> }> {
+    const file = join(dir, name);
+    const setup = new DatabaseSync(file);
+    for (const statement of statements) setup.exec(statement);
+    setup.close();
+    const store = new SqliteIncidentOutbox(file);
+    const error: unknown = await store.init().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (error === undefined) await store.close();
+    const db = new DatabaseSync(file, { readOnly: true });
+    const rows = db.prepare('SELECT key, value FROM incident_meta').all() as { key: string; value: number }[];
+    db.close();
+    return { error, meta: Object.fromEntries(rows.map((r) => [r.key, Number(r.value)])) };
+  }
+
+  const newerMeta = (version: number, usableFrom: number): string[] => [
+    'CREATE TABLE incident_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL)',
+    `INSERT INTO incident_meta (key, value) VALUES ('schema_version', ${version}), ('schema_usable_from', ${usableFrom})`,
+  ];
+
+  it('marks a new outbox with its schema version', async () => {
+    const { error, meta } = await started('marked.sqlite', []);
+    expect(error).toBeUndefined();
+    expect(meta).toEqual({ schema_version: INCIDENTS_SCHEMA.version, schema_usable_from: INCIDENTS_SCHEMA.usableFrom });
+  });
+
+  it('refuses to start on an outbox a newer version wrote that it cannot use, and changes nothing', async () => {
+    // A newer build's column this one would leave null: every webhook it took answered 500, so Datadog retried it
+    // for ever and the alert never became an incident.
+    const future = INCIDENTS_SCHEMA.version + 1;
+    const { error, meta } = await started('newer.sqlite', [
+      'CREATE TABLE incident_outbox (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, tenant TEXT NOT NULL)',
+      ...newerMeta(future, future),
+    ]);
+    expect(error).toBeInstanceOf(BootError);
+    expect((error as BootError).variable).toBe('DATA_DIR');
+    expect((error as Error).message).toContain(
+      `the incident outbox "${join(dir, 'newer.sqlite')}" was written by a newer version of the service (incident ` +
+        `outbox schema ${future}, usable by builds of schema ${future} or later); this build knows schema ` +
+        `${INCIDENTS_SCHEMA.version}`,
+    );
+    expect(meta).toEqual({ schema_version: future, schema_usable_from: future });
+    const db = new DatabaseSync(join(dir, 'newer.sqlite'), { readOnly: true });
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
+    db.close();
+    expect(tables.map((t) => (t as { name: string }).name)).toEqual(['incident_meta', 'incident_outbox']);
+  });
+
+  it('starts on a newer outbox it can still use (a rollback), keeping the newer marks', async () => {
+    const { error, meta } = await started('usable.sqlite', newerMeta(INCIDENTS_SCHEMA.version + 1, 1));
+    expect(error).toBeUndefined();
+    expect(meta).toEqual({ schema_version: INCIDENTS_SCHEMA.version + 1, schema_usable_from: 1 });
   });
 });

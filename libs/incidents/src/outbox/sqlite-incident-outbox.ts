@@ -1,10 +1,15 @@
 import {
+  newerSchemaError,
   openSqliteFile,
+  schemaMarks,
+  schemaMarkUpsert,
   settle,
+  sqliteFileError,
   sqliteStore,
   sqliteTransaction,
   storableParams,
   storableText,
+  storedSchemaVersion,
   useServingBusyTimeout,
 } from '@app/common';
 import { type DatabaseSync, type SQLInputValue } from 'node:sqlite';
@@ -13,6 +18,8 @@ import { markFailedProgram, type Program, recordAlertProgram, recordRecoveryProg
 import {
   claimSql,
   dueSeqsSql,
+  INCIDENT_META_TABLE,
+  INCIDENTS_SCHEMA,
   incidentsSchema,
   lastErrorsSql,
   listEntriesSql,
@@ -61,7 +68,24 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
   init(): Promise<void> {
     return settle(() => {
       if (this.db) return;
-      const db = openSqliteFile(this.file, { schema: incidentsSchema('sqlite') });
+      // The schema comes after the look at the outbox's version: a newer build's outbox is left as it is.
+      const db = openSqliteFile(this.file);
+      try {
+        const meta = db
+          .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
+          .get(INCIDENT_META_TABLE);
+        const stored = storedSchemaVersion(
+          meta === undefined ? [] : db.prepare(`SELECT key, value FROM ${INCIDENT_META_TABLE}`).all(),
+        );
+        const newer = newerSchemaError(INCIDENTS_SCHEMA, stored, 'DATA_DIR', `the incident outbox "${this.file}"`);
+        if (newer) throw newer;
+        for (const statement of incidentsSchema('sqlite')) db.exec(statement);
+        const mark = db.prepare(schemaMarkUpsert(INCIDENT_META_TABLE, 'sqlite'));
+        for (const [key, value] of schemaMarks(INCIDENTS_SCHEMA, stored)) mark.run(key, value);
+      } catch (error) {
+        db.close();
+        throw sqliteFileError(this.file, error);
+      }
       useServingBusyTimeout(db);
       this.db = db;
     });

@@ -1,6 +1,15 @@
 import { Logger } from '@nestjs/common';
 import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 'pg';
-import { HOUR_MS, postgresStore, postgresTransaction, watchPostgresPool } from '@app/common';
+import {
+  HOUR_MS,
+  newerSchemaError,
+  postgresStore,
+  postgresTransaction,
+  schemaMarks,
+  schemaMarkUpsert,
+  storedSchemaVersion,
+  watchPostgresPool,
+} from '@app/common';
 import { type PrincipalSpend, type PrincipalUsageQuery, rollUpByPrincipal } from '../principal-usage';
 import { type HourlyQuery, type HourlyUsage, rollUp, type UsageRecord } from '../usage-record';
 import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } from '../window-usage';
@@ -60,7 +69,7 @@ import {
   rollupRepair,
   type RollupRepair,
 } from './rollup-repair';
-import { newerSchemaError, schemaMarks, storedSchemaVersion } from './schema-version';
+import { LEDGER_SCHEMA } from './schema-version';
 
 /**
  * How long each statement of the start may take (the schema, the advisory lock another instance holds while it
@@ -134,7 +143,7 @@ export class PostgresLedgerStore extends LedgerStore {
       const stored = storedSchemaVersion(
         meta.rows[0]?.present === true ? (await run('SELECT key, value FROM ledger_meta')).rows : [],
       );
-      const newer = newerSchemaError(stored, 'DATABASE_URL', 'the ledger in this database');
+      const newer = newerSchemaError(LEDGER_SCHEMA, stored, 'DATABASE_URL', 'the ledger in this database');
       if (newer) throw newer;
       for (const statement of schema('postgres')) await run(statement);
       // A ledger created by an earlier version gets the columns added since (idempotent).
@@ -171,11 +180,8 @@ export class PostgresLedgerStore extends LedgerStore {
         principalBackfillStart(now),
         principalBackfill,
       );
-      for (const [key, value] of schemaMarks(stored)) {
-        await run(
-          'INSERT INTO ledger_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = GREATEST(ledger_meta.value, excluded.value)',
-          [key, value],
-        );
+      for (const mark of schemaMarks(LEDGER_SCHEMA, stored)) {
+        await run(schemaMarkUpsert('ledger_meta', 'postgres'), mark);
       }
     } finally {
       await run('SELECT pg_advisory_unlock(7349001)').catch(() => undefined);

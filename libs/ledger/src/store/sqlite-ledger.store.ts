@@ -1,6 +1,11 @@
 import {
   HOUR_MS,
+  newerSchemaError,
   openSqliteFile,
+  schemaMarks,
+  schemaMarkUpsert,
+  type StoredSchemaVersion,
+  storedSchemaVersion,
   settle,
   sqliteFileError,
   sqliteStore,
@@ -65,7 +70,7 @@ import {
   rollupRepair,
   type RollupRepair,
 } from './rollup-repair';
-import { newerSchemaError, schemaMarks, type StoredSchemaVersion, storedSchemaVersion } from './schema-version';
+import { LEDGER_SCHEMA } from './schema-version';
 
 /**
  * The embedded store: Node 24's built-in `node:sqlite` on one file (WAL mode, so readers never wait for the
@@ -114,7 +119,7 @@ export class SqliteLedgerStore extends LedgerStore {
   /** Upgrades an earlier version's ledger, prepares the statements and reads (or backfills) the rollups' marks. */
   private prepare(db: DatabaseSync): void {
     const stored = readSchemaVersion(db);
-    const newer = newerSchemaError(stored, 'DATA_DIR', `the ledger "${this.file}"`);
+    const newer = newerSchemaError(LEDGER_SCHEMA, stored, 'DATA_DIR', `the ledger "${this.file}"`);
     if (newer) throw newer;
     for (const statement of schema('sqlite')) db.exec(statement);
     // SQLite has no ADD COLUMN IF NOT EXISTS: add the columns a ledger created by an earlier version lacks.
@@ -142,10 +147,8 @@ export class SqliteLedgerStore extends LedgerStore {
     const now = (this.options.now ?? Date.now)();
     this.rollupsSince = this.readSince(db, ROLLUP_SINCE_KEY, rollupStart(now - BACKFILL_MS), rollupBackfill);
     this.principalsSince = this.readSince(db, PRINCIPAL_SINCE_KEY, principalBackfillStart(now), principalBackfill);
-    const mark = db.prepare(
-      'INSERT INTO ledger_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = MAX(value, excluded.value)',
-    );
-    for (const [key, value] of schemaMarks(stored)) mark.run(key, value);
+    const mark = db.prepare(schemaMarkUpsert('ledger_meta', 'sqlite'));
+    for (const [key, value] of schemaMarks(LEDGER_SCHEMA, stored)) mark.run(key, value);
   }
 
   /** Adds `usage_hourly`'s timed latency columns with their backfill, once (another process opening the file meanwhile waits). */
