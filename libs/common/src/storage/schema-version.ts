@@ -1,3 +1,4 @@
+import type { DatabaseSync } from 'node:sqlite';
 import { BootError } from '@app/config';
 
 /**
@@ -71,4 +72,23 @@ export function schemaMarkUpsert(table: string, dialect: 'sqlite' | 'postgres'):
     `INSERT INTO ${table} (key, value) VALUES (${p[0]}, ${p[1]}) ` +
     `ON CONFLICT (key) DO UPDATE SET value = ${larger}(${table}.value, excluded.value)`
   );
+}
+
+/** A meta table holding schema marks (and any other mark of the store: the ledger's rollup starts). */
+export const metaTableDdl = (table: string): string =>
+  `CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, value BIGINT NOT NULL)`;
+
+/** The marks in `table` of a SQLite file (none before the table exists). */
+export function sqliteSchemaVersion(db: DatabaseSync, table: string): StoredSchemaVersion {
+  const present = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
+  return storedSchemaVersion(present === undefined ? [] : db.prepare(`SELECT key, value FROM ${table}`).all());
+}
+
+/** One statement through a PostgreSQL client or pool (the store's own `query`). */
+export type SchemaQuery = (text: string, values?: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>;
+
+/** The marks in `table` of a PostgreSQL database (none before the table exists). */
+export async function postgresSchemaVersion(query: SchemaQuery, table: string): Promise<StoredSchemaVersion> {
+  const { rows } = await query('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
+  return storedSchemaVersion(rows[0]?.present === true ? (await query(`SELECT key, value FROM ${table}`)).rows : []);
 }

@@ -1,4 +1,4 @@
-import type { SchemaVersion } from '@app/common';
+import { metaTableDdl, type SchemaVersion } from '@app/common';
 import { INCIDENT_SEVERITIES, type IncidentSeverity } from '@app/datadog';
 import type { AlertClock, OpenIncident } from './dedupe';
 import type { IncidentOutboxKind } from './incident-outbox.port';
@@ -86,7 +86,7 @@ export function incidentsSchema(kind: IncidentOutboxKind): string[] {
       last_event_id TEXT,
       updated_at ${big} NOT NULL
     )`,
-    `CREATE TABLE IF NOT EXISTS ${INCIDENT_META_TABLE} (key TEXT PRIMARY KEY, value BIGINT NOT NULL)`,
+    metaTableDdl(INCIDENT_META_TABLE),
   ];
 }
 

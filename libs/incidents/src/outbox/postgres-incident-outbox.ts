@@ -1,13 +1,13 @@
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import {
   newerSchemaError,
+  postgresSchemaVersion,
   postgresStore,
   postgresTransaction,
   schemaMarks,
   schemaMarkUpsert,
   storableParams,
   storableText,
-  storedSchemaVersion,
   watchPostgresPool,
 } from '@app/common';
 import { IncidentOutboxStore } from './incident-outbox.port';
@@ -69,13 +69,9 @@ export class PostgresIncidentOutbox extends IncidentOutboxStore {
     try {
       await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
       // A newer build's outbox that this one cannot use is left as it is.
-      const meta = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [
+      const stored = await postgresSchemaVersion(
+        (text, values) => client.query<Row>(text, values),
         INCIDENT_META_TABLE,
-      ]);
-      const stored = storedSchemaVersion(
-        meta.rows[0]?.present === true
-          ? (await client.query<Row>(`SELECT key, value FROM ${INCIDENT_META_TABLE}`)).rows
-          : [],
       );
       const newer = newerSchemaError(INCIDENTS_SCHEMA, stored, 'DATABASE_URL', 'the incident outbox in this database');
       if (newer) throw newer;

@@ -9,7 +9,7 @@ import {
   sqliteTransaction,
   storableParams,
   storableText,
-  storedSchemaVersion,
+  sqliteSchemaVersion,
   useServingBusyTimeout,
 } from '@app/common';
 import { type DatabaseSync, type SQLInputValue } from 'node:sqlite';
@@ -71,12 +71,7 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
       // The schema comes after the look at the outbox's version: a newer build's outbox is left as it is.
       const db = openSqliteFile(this.file);
       try {
-        const meta = db
-          .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
-          .get(INCIDENT_META_TABLE);
-        const stored = storedSchemaVersion(
-          meta === undefined ? [] : db.prepare(`SELECT key, value FROM ${INCIDENT_META_TABLE}`).all(),
-        );
+        const stored = sqliteSchemaVersion(db, INCIDENT_META_TABLE);
         const newer = newerSchemaError(INCIDENTS_SCHEMA, stored, 'DATA_DIR', `the incident outbox "${this.file}"`);
         if (newer) throw newer;
         for (const statement of incidentsSchema('sqlite')) db.exec(statement);

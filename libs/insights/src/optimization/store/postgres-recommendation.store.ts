@@ -1,5 +1,14 @@
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
-import { postgresStore, postgresTransaction, storableParams, watchPostgresPool } from '@app/common';
+import {
+  newerSchemaError,
+  postgresSchemaVersion,
+  postgresStore,
+  postgresTransaction,
+  schemaMarks,
+  schemaMarkUpsert,
+  storableParams,
+  watchPostgresPool,
+} from '@app/common';
 import type { Baseline, Recommendation, RecommendationResult } from '../recommendation';
 import {
   implementSql,
@@ -8,6 +17,8 @@ import {
   insertResultSql,
   listRecommendationsSql,
   lockRecommendationSql,
+  OPTIMIZATION_META_TABLE,
+  OPTIMIZATION_SCHEMA,
   optimizationSchema,
   overlappingResultSql,
   recommendationValues,
@@ -38,7 +49,22 @@ export class PostgresRecommendationStore extends RecommendationStore {
     const client = await this.pool.connect();
     try {
       await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
+      // A newer build's store that this one cannot use is left as it is.
+      const stored = await postgresSchemaVersion(
+        (text, values) => client.query<Record<string, unknown>>(text, values),
+        OPTIMIZATION_META_TABLE,
+      );
+      const newer = newerSchemaError(
+        OPTIMIZATION_SCHEMA,
+        stored,
+        'DATABASE_URL',
+        'the recommendation store in this database',
+      );
+      if (newer) throw newer;
       for (const statement of optimizationSchema('postgres')) await client.query(statement);
+      for (const mark of schemaMarks(OPTIMIZATION_SCHEMA, stored)) {
+        await client.query(schemaMarkUpsert(OPTIMIZATION_META_TABLE, 'postgres'), mark);
+      }
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]).catch(() => undefined);
       client.release();

@@ -1,6 +1,16 @@
-import { storableParams } from '@app/common';
+import { metaTableDdl, type SchemaVersion, storableParams } from '@app/common';
 import type { Recommendation, RecommendationResult, RecommendationPriority, UsageWindow } from '../recommendation';
 import type { RecommendationStoreKind, ResultFilter } from './recommendation-store.port';
+
+/**
+ * The recommendations' schema marks in `optimization_meta` (libs/common schema-version.ts), written by every start
+ * since 2026-12-07; a store without them is of an earlier version. Raise `version` with any change to the tables below,
+ * and `usableFrom` to it with a change earlier builds would get wrong (their writes would answer 500 for good).
+ */
+export const OPTIMIZATION_SCHEMA: SchemaVersion = { name: 'recommendation store', version: 1, usableFrom: 1 };
+
+/** Where the recommendations keep their schema marks. */
+export const OPTIMIZATION_META_TABLE = 'optimization_meta';
 
 /** The tables of the optimisation store, created on start (`CREATE ... IF NOT EXISTS`). */
 export function optimizationSchema(kind: RecommendationStoreKind): string[] {
@@ -52,6 +62,7 @@ export function optimizationSchema(kind: RecommendationStoreKind): string[] {
     )`,
     `CREATE INDEX IF NOT EXISTS optimization_results_recommendation ON optimization_results (recommendation_id)`,
     `CREATE INDEX IF NOT EXISTS optimization_results_after_to ON optimization_results (after_to)`,
+    metaTableDdl(OPTIMIZATION_META_TABLE),
   ];
 }
 

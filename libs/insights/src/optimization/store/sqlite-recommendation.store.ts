@@ -1,4 +1,15 @@
-import { openSqliteFile, settle, sqliteStore, sqliteTransaction, useServingBusyTimeout } from '@app/common';
+import {
+  newerSchemaError,
+  openSqliteFile,
+  schemaMarks,
+  schemaMarkUpsert,
+  settle,
+  sqliteFileError,
+  sqliteSchemaVersion,
+  sqliteStore,
+  sqliteTransaction,
+  useServingBusyTimeout,
+} from '@app/common';
 import { type DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import type { Baseline, Recommendation, RecommendationResult } from '../recommendation';
 import {
@@ -7,6 +18,8 @@ import {
   insertRecommendationSql,
   insertResultSql,
   listRecommendationsSql,
+  OPTIMIZATION_META_TABLE,
+  OPTIMIZATION_SCHEMA,
   optimizationSchema,
   overlappingResultSql,
   recommendationValues,
@@ -35,7 +48,24 @@ export class SqliteRecommendationStore extends RecommendationStore {
   init(): Promise<void> {
     return settle(() => {
       if (this.db) return;
-      const db = openSqliteFile(this.file, { foreignKeys: true, schema: optimizationSchema('sqlite') });
+      // The schema comes after the look at the store's version: a newer build's store is left as it is.
+      const db = openSqliteFile(this.file, { foreignKeys: true });
+      try {
+        const stored = sqliteSchemaVersion(db, OPTIMIZATION_META_TABLE);
+        const newer = newerSchemaError(
+          OPTIMIZATION_SCHEMA,
+          stored,
+          'DATA_DIR',
+          `the recommendation store "${this.file}"`,
+        );
+        if (newer) throw newer;
+        for (const statement of optimizationSchema('sqlite')) db.exec(statement);
+        const mark = db.prepare(schemaMarkUpsert(OPTIMIZATION_META_TABLE, 'sqlite'));
+        for (const [key, value] of schemaMarks(OPTIMIZATION_SCHEMA, stored)) mark.run(key, value);
+      } catch (error) {
+        db.close();
+        throw sqliteFileError(this.file, error);
+      }
       useServingBusyTimeout(db);
       this.db = db;
     });
