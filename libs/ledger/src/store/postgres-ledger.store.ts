@@ -3,11 +3,11 @@ import type { Pool, PoolClient, QueryConfig, QueryResult, QueryResultRow } from 
 import {
   HOUR_MS,
   newerSchemaError,
+  postgresSchemaVersion,
   postgresStore,
   postgresTransaction,
   schemaMarks,
   schemaMarkUpsert,
-  storedSchemaVersion,
   watchPostgresPool,
 } from '@app/common';
 import { type PrincipalSpend, type PrincipalUsageQuery, rollUpByPrincipal } from '../principal-usage';
@@ -139,10 +139,7 @@ export class PostgresLedgerStore extends LedgerStore {
       // Serialise schema creation between instances starting together.
       await run('SELECT pg_advisory_lock(7349001)');
       // A ledger a newer build wrote, which this one cannot use, is left as it is.
-      const meta = await run("SELECT to_regclass('ledger_meta') IS NOT NULL AS present");
-      const stored = storedSchemaVersion(
-        meta.rows[0]?.present === true ? (await run('SELECT key, value FROM ledger_meta')).rows : [],
-      );
+      const stored = await postgresSchemaVersion(run, 'ledger_meta');
       const newer = newerSchemaError(LEDGER_SCHEMA, stored, 'DATABASE_URL', 'the ledger in this database');
       if (newer) throw newer;
       for (const statement of schema('postgres')) await run(statement);

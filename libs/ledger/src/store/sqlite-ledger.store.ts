@@ -4,8 +4,7 @@ import {
   openSqliteFile,
   schemaMarks,
   schemaMarkUpsert,
-  type StoredSchemaVersion,
-  storedSchemaVersion,
+  sqliteSchemaVersion,
   settle,
   sqliteFileError,
   sqliteStore,
@@ -118,7 +117,7 @@ export class SqliteLedgerStore extends LedgerStore {
 
   /** Upgrades an earlier version's ledger, prepares the statements and reads (or backfills) the rollups' marks. */
   private prepare(db: DatabaseSync): void {
-    const stored = readSchemaVersion(db);
+    const stored = sqliteSchemaVersion(db, 'ledger_meta');
     const newer = newerSchemaError(LEDGER_SCHEMA, stored, 'DATA_DIR', `the ledger "${this.file}"`);
     if (newer) throw newer;
     for (const statement of schema('sqlite')) db.exec(statement);
@@ -370,11 +369,4 @@ function columnsOf(db: DatabaseSync, table: string): Set<string> {
       .all()
       .map((c) => String((c as { name: unknown }).name)),
   );
-}
-
-/** The schema marks of the ledger in `db` (none before its `ledger_meta` exists). */
-function readSchemaVersion(db: DatabaseSync): StoredSchemaVersion {
-  const meta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_meta'").get();
-  const rows = meta === undefined ? [] : db.prepare('SELECT key, value FROM ledger_meta').all();
-  return storedSchemaVersion(rows);
 }
