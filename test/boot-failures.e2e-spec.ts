@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { LEDGER_SCHEMA } from '../libs/ledger/src/store/schema-version';
 import { MAIN_JS, ServiceProcess } from './support/service-process';
 
 /**
@@ -148,7 +149,7 @@ describe('boot failures: a ledger written by a newer version', () => {
       'DATA_DIR',
       new RegExp(
         `the ledger "${file}" was written by a newer version of the service \\(ledger schema 7, usable by builds ` +
-          `of schema 6 or later\\); this build knows schema 1`,
+          `of schema 6 or later\\); this build knows schema ${LEDGER_SCHEMA.version}`,
       ),
     );
     expect(told).toMatch(/Nothing was changed: run that version or a later one, or restore the backup/);
