@@ -1,7 +1,7 @@
 /**
  * The PII detector's labelled evaluation (data/pii-eval; docs/ml.md, "Personal data and secrets").
  *
- *   sh scripts/ts-run.sh scripts/pii-eval.ts [--set eval|holdout] [--misses] [--json]
+ *   sh scripts/ts-run.sh scripts/pii-eval.ts [--set eval|holdout|dob-address|names] [--misses] [--json]
  *
  * Prints recall and precision per type and overall as a Markdown table; --misses lists every missed value and every
  * false positive with its line; --json prints the report as JSON instead.
@@ -14,8 +14,9 @@ function main(): void {
   const args = process.argv.slice(2);
   const setIndex = args.indexOf('--set');
   const set = setIndex >= 0 ? args[setIndex + 1] : 'eval';
-  if (set !== 'eval' && set !== 'holdout') {
-    console.error('usage: pii-eval.ts [--set eval|holdout] [--misses] [--json]');
+  const sets = ['eval', 'holdout', 'dob-address', 'names'];
+  if (set === undefined || !sets.includes(set)) {
+    console.error(`usage: pii-eval.ts [--set ${sets.join('|')}] [--misses] [--json]`);
     process.exit(2);
   }
   const file = join(process.cwd(), 'data', 'pii-eval', `${set}.jsonl`);

@@ -9,6 +9,7 @@ import {
   spanishIdValid,
   ssnValid,
 } from './checksums';
+import { PERSON_NAME_RULES } from './person-name';
 
 export type PiiType =
   | 'email'
@@ -19,7 +20,8 @@ export type PiiType =
   | 'ip_address'
   | 'secret'
   | 'date_of_birth'
-  | 'street_address';
+  | 'street_address'
+  | 'person_name';
 
 export const PII_TYPES: readonly PiiType[] = [
   'email',
@@ -31,6 +33,7 @@ export const PII_TYPES: readonly PiiType[] = [
   'secret',
   'date_of_birth',
   'street_address',
+  'person_name',
 ];
 
 /** Where a piece of personal data or a secret sits in the text. Offsets only: never the value. */
@@ -416,7 +419,8 @@ const RULES: readonly Rule[] = [
     type: 'phone',
     pattern: /(?<![\w.,+-])07[1-9]\d{8}(?![\w-]|[.,]\d)/g,
     needs: /07/,
-  },
+  }, // --- person names (./person-name): last, so any other finding inside a name's words wins ---
+  ...PERSON_NAME_RULES.map((rule): Rule => ({ type: 'person_name', ...rule })),
 ];
 
 /** Characters that hide personal data from the rules without changing what a reader sees or types. */
