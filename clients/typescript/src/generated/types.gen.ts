@@ -2233,7 +2233,7 @@ export type RoutingMetadataDto = {
 export type SafetyDto = {
     /**
      * PII types found in the prompt (email, phone, credit_card, iban, national_id, ip_address, secret, date_of_birth,
-     * street_address).
+     * street_address, person_name).
      */
     pii_types: Array<string>;
     /**

@@ -22,7 +22,7 @@ export class QualityDto {
 export class SafetyDto {
   /**
    * PII types found in the prompt (email, phone, credit_card, iban, national_id, ip_address, secret, date_of_birth,
-   * street_address).
+   * street_address, person_name).
    */
   pii_types!: string[];
   /** True when PII_REDACT_PROMPTS replaced them before the prompt reached the provider. */

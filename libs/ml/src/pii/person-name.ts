@@ -64,6 +64,8 @@ const NOT_NAME = new Set(
     'synthetic api gateway cluster dashboard monitor pipeline worker app application system cloud data analytics',
     'security network storage search',
     'sir madam madame dear hello hi hey thanks thank regards best cheers',
+    // a title is not the name after it (Herr Dr., Dr. Mr. in a list of titles)
+    'dr dra mr mrs ms mx prof mme mlle sr sra srta sig dott avv ing herr frau',
     'monday tuesday wednesday thursday friday saturday sunday january february march april may june july',
     'august september october november december',
   ]

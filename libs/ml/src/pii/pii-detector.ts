@@ -475,7 +475,8 @@ function foldForDetection(text: string): FoldedText | null {
  * Finds personal data and secrets in text: e-mails, phone numbers, payment cards (Luhn and issuer prefix),
  * IBANs (country length and mod-97), national ids (US SSN issuance rules, Canadian SIN Luhn, Spanish
  * DNI/NIE mod-23 letter, UK NINO prefix rules), IPv4/IPv6 addresses and secrets (cloud keys, this service's
- * own `lrcp_` API keys, bearer tokens, JWTs, private key blocks, credential assignments). Returns offsets only.
+ * own `lrcp_` API keys, bearer tokens, JWTs, private key blocks, credential assignments), dates of birth, street
+ * addresses and person names where the text says a name follows (./person-name). Returns offsets only.
  */
 @Injectable()
 export class PiiDetector {
