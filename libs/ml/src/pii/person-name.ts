@@ -17,10 +17,12 @@
 const WORD = String.raw`\p{Lu}(?:['’]\p{Lu})?\p{Ll}+(?:\p{Lu}\p{Ll}+)?(?:-\p{L}\p{Ll}*)*(?![\p{L}\d_])`;
 /** Small words inside a name: van der Berg, De Luca's "de", bin, ibn, y (Ortega y Gasset). */
 const PARTICLE = String.raw`(?:van|von|der|den|de|del|della|di|da|das|dos|du|le|la|bin|bint|ibn|al|el|y|ter|zu)`;
-/** One to four name words, with particles between them, on one line. */
-const NAME = String.raw`${WORD}(?:[ \t]+(?:${PARTICLE}[ \t]+){0,2}${WORD}){0,3}`;
+/** An initial before a name word: J. Smith, John Q Public, John Q. Public. */
+const INITIAL = String.raw`\p{Lu}\.?[ \t]+(?=\p{Lu}\p{Ll})`;
+/** One to four name words, with particles and initials between them, on one line. */
+const NAME = String.raw`(?:${INITIAL})?${WORD}(?:[ \t]+(?:${PARTICLE}[ \t]+){0,2}(?:${INITIAL})?${WORD}){0,3}`;
 /** Two to four name words (where the signal is weaker: a generic `name` key, "I am", a role noun). */
-const NAME2 = String.raw`${WORD}(?:[ \t]+(?:${PARTICLE}[ \t]+){0,2}${WORD}){1,3}`;
+const NAME2 = String.raw`(?:${INITIAL})?${WORD}(?:[ \t]+(?:${PARTICLE}[ \t]+){0,2}(?:${INITIAL})?${WORD}){1,3}`;
 /** A name written in lower case, after an explicit introduction only (my name is siobhan o'connor). */
 const LOWER_NAME = String.raw`\p{Ll}(?:['’]\p{Ll})?\p{Ll}+(?:-\p{Ll}+)*(?:[ \t]+\p{Ll}(?:['’]\p{Ll})?\p{Ll}+(?:-\p{Ll}+)*)?(?![\p{L}\d_])`;
 
@@ -46,7 +48,8 @@ const TITLE =
 const NOT_NAME = new Set(
   [
     'the a an this that these those our your my his her their its we you they it i me us them',
-    'not no yes all any every everyone everybody someone nobody none other others',
+    'not no yes all any every everyone everybody someone nobody none other others world there folks friends',
+    'still just very really so also now here back only always never again already',
     'sie ihnen ihr euch dich du dir usted ustedes vous toi lei voi loro você vocês',
     'team teams support customer customers client clients service services success sales billing admin',
     'administrator staff department office desk help helpdesk operations ops platform finance legal marketing',
@@ -62,7 +65,10 @@ const NOT_NAME = new Set(
     'studio legale cabinet kanzlei despacho escritório società srl spa sarl ag bv associati associates partners',
     'consulting solutions systems technologies labs management monitoring automation incident workflow log logs',
     'synthetic api gateway cluster dashboard monitor pipeline worker app application system cloud data analytics',
-    'security network storage search',
+    'security network storage search engine server agent bot bots actions exporter runner root global proxy',
+    'operator controller daemon collector scheduler assistant copilot model models',
+    // model families (Gemini Flash, Claude Opus): a model, not a person
+    'flash opus sonnet haiku ultra mini nano turbo lite',
     'sir madam madame dear hello hi hey thanks thank regards best cheers',
     // a title is not the name after it (Herr Dr., Dr. Mr. in a list of titles)
     'dr dra mr mrs ms mx prof mme mlle sr sra srta sig dott avv ing herr frau',
@@ -101,7 +107,7 @@ const NAME_KEY =
 /** Labels that often hold a person, but not always (Owner: Platform Team): two name words and nothing after. */
 const PERSON_LABEL =
   String.raw`[Cc]ontact(?:[ _]person)?|[Aa]ccount[ _]owner|[Oo]wner|[Rr]eporter|[Aa]ssignee|[Aa]ssigned[ _]to|` +
-  String.raw`[Rr]equester|[Rr]equested[ _]by|[Aa]uthor|[Aa]ctor|[Rr]eviewer|[Aa]pprover|[Ff]rom|[Tt]o|[Cc]c|` +
+  String.raw`[Rr]equester|[Rr]equested[ _]by|[Aa]uthor|[Aa]ctor|[Rr]eviewer|[Aa]pprover|[Ff]rom|` +
   String.raw`[Pp]atient|[Pp]atiente|[Pp]aciente|[Pp]aziente|[Cc]ustomer|[Cc]lient|[Cc]liente|[Kk]unde|[Kk]undin|` +
   String.raw`[Ii]nsured(?:[ _]party)?|[Pp]olicy[ _]?holder|[Aa]pplicant|[Gg]uarantor|` +
   String.raw`[Aa]ttn|[Aa]ttention|[Ss]igned[ _]by|[Bb]eneficiary|[Ee]mployee|[Cc]ontato|[Cc]ontatto|[Tt]itular`;
@@ -163,7 +169,7 @@ export const PERSON_NAME_RULES: readonly PersonNameRule[] = [
       'gmu',
     ),
     needs:
-      /(?:contact|owner|reporter|assign|request|author|actor|reviewer|approver|from|to|cc|atient|aciente|aziente|customer|client|kund|insured|holder|applicant|guarantor|attn|attention|signed.by|beneficiary|employee|contat|titular)[\w "'\x60]{0,8}[:=—–]/i,
+      /\b(?:contact|owner|reporter|assign|request|author|actor|reviewer|approver|from|patient|paciente|paziente|customer|client|kund|insured|policy.?holder|applicant|guarantor|attn|attention|signed.by|beneficiary|employee|contat|titular)[\w "'\x60]{0,8}[:=—–]/i,
     group: 1,
     validate: nameOk,
   },
@@ -180,7 +186,7 @@ export const PERSON_NAME_RULES: readonly PersonNameRule[] = [
       'gu',
     ),
     needs:
-      /atient|aciente|aziente|customer|client|kund|colleague|worker|manager|boss|wife|husband|partner|son|daughter|mother|father|mom|mum|dad|friend|brother|sister|aunt|uncle|kolleg|collègue|colega|collega|amig|amic|jef|chefe|ed by |ned to |behalf of /i,
+      /\b(?:patient|paciente|paziente|customer|client|kund|colleague|co-?worker|manager|boss|wife|husband|partner|son|daughter|mother|father|mom|mum|dad|friend|brother|sister|aunt|uncle|kolleg|collègue|colega|collega|amig|amic|jef|chefe|signed by|approved by|reviewed by|reported by|requested by|submitted by|written by|escalated by|assigned to|on behalf of)/i,
     group: 1,
     validate: nameOk,
   },

@@ -451,6 +451,24 @@ describe('PiiDetector', () => {
       expect(names('Hi Wanjiru, the refund went out today.')).toEqual(['Wanjiru']);
       expect(names('Thanks again.\n\nWarm regards,\nEilidh MacLeod\nAccounts')).toEqual(['Eilidh MacLeod']);
     });
+    it('takes initials inside a name, not a pronoun after it', () => {
+      expect(names('{"cardholder_name": "Maeve T Brannigan"}')).toEqual(['Maeve T Brannigan']);
+      expect(names('Dr. K. Oyelaran called back')).toEqual(['K. Oyelaran']);
+      expect(names('Mr. Szabo I think wants a refund')).toEqual(['Szabo']);
+    });
+    it('near misses found by probing the running service: bots, tools, models and greetings of the world', () => {
+      for (const text of [
+        'Hello World!',
+        'Hi There, welcome back',
+        'author: Dependabot Bot',
+        'From: GitLab Runner',
+        '{"name": "Claude Haiku", "provider": "anthropic"}',
+        'user_name=Build Agent',
+        'I am Still Waiting for the refund',
+        'This is Cloud Scheduler speaking',
+      ])
+        expect({ text, names: names(text) }).toEqual({ text, names: [] });
+    });
     it('near misses: places, companies, products, models, words, headings and keys that are not names', () => {
       for (const text of [
         'Ship it to Jordan and Austin by Friday',
