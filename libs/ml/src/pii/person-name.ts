@@ -66,6 +66,7 @@ const NOT_NAME = new Set(
     'consulting solutions systems technologies labs management monitoring automation incident workflow log logs',
     'synthetic api gateway cluster dashboard monitor pipeline worker app application system cloud data analytics',
     'security network storage search engine server agent bot bots actions exporter runner root global proxy',
+    'code owners check checks alert alerts oncall',
     'operator controller daemon collector scheduler assistant copilot model models',
     // model families (Gemini Flash, Claude Opus): a model, not a person
     'flash opus sonnet haiku ultra mini nano turbo lite',
@@ -108,7 +109,7 @@ const NAME_KEY =
 const PERSON_LABEL =
   String.raw`[Cc]ontact(?:[ _]person)?|[Aa]ccount[ _]owner|[Oo]wner|[Rr]eporter|[Aa]ssignee|[Aa]ssigned[ _]to|` +
   String.raw`[Rr]equester|[Rr]equested[ _]by|[Aa]uthor|[Aa]ctor|[Rr]eviewer|[Aa]pprover|[Ff]rom|` +
-  String.raw`[Pp]atient|[Pp]atiente|[Pp]aciente|[Pp]aziente|[Cc]ustomer|[Cc]lient|[Cc]liente|[Kk]unde|[Kk]undin|` +
+  String.raw`[Pp]atient|[Pp]atiente|[Pp]aciente|[Pp]aziente|[Cc]ustomer|[Cc]liente|[Kk]unde|[Kk]undin|` +
   String.raw`[Ii]nsured(?:[ _]party)?|[Pp]olicy[ _]?holder|[Aa]pplicant|[Gg]uarantor|` +
   String.raw`[Aa]ttn|[Aa]ttention|[Ss]igned[ _]by|[Bb]eneficiary|[Ee]mployee|[Cc]ontato|[Cc]ontatto|[Tt]itular`;
 /** What may end a key's value: its closing quote, the end of the line, a separator, the next key, a bracket. */
@@ -138,12 +139,13 @@ export const PERSON_NAME_RULES: readonly PersonNameRule[] = [
     validate: nameOk,
   },
   {
-    // A weaker introduction: two capitalised words at least (I am Nadia Haddad; not "I am Happy", "ich bin Kunde").
+    // A weaker introduction: two capitalised words at least (I am Nadia Haddad; not "I am Happy"). Not German "ich
+    // bin": German capitalises its nouns ("Ich bin Software Entwickler").
     pattern: new RegExp(
-      String.raw`(?<![\p{L}])(?:I am|I'm|I’m|[Tt]his is|[Ii]ch bin|[Jj]e suis|[Ss]oy|[Ss]ono|[Ss]ou|[Hh]ere is)[ \t]+(${NAME2})`,
+      String.raw`(?<![\p{L}])(?:I am|I'm|I’m|[Tt]his is|[Jj]e suis|[Ss]oy|[Ss]ono|[Ss]ou|[Hh]ere is)[ \t]+(${NAME2})`,
       'gu',
     ),
-    needs: /\b(?:am|I'm|I’m|is|bin|suis|soy|sono|sou)\b/,
+    needs: /\b(?:am|I'm|I’m|is|suis|soy|sono|sou)\b/,
     group: 1,
     validate: nameOk,
   },
@@ -169,7 +171,7 @@ export const PERSON_NAME_RULES: readonly PersonNameRule[] = [
       'gmu',
     ),
     needs:
-      /\b(?:contact|owner|reporter|assign|request|author|actor|reviewer|approver|from|patient|paciente|paziente|customer|client|kund|insured|policy.?holder|applicant|guarantor|attn|attention|signed.by|beneficiary|employee|contat|titular)[\w "'\x60]{0,8}[:=—–]/i,
+      /\b(?:contact|owner|reporter|assign|request|author|actor|reviewer|approver|from|patient|paciente|paziente|customer|cliente|kund|insured|policy.?holder|applicant|guarantor|attn|attention|signed.by|beneficiary|employee|contat|titular)[\w "'\x60]{0,8}[:=—–]/i,
     group: 1,
     validate: nameOk,
   },
@@ -178,7 +180,7 @@ export const PERSON_NAME_RULES: readonly PersonNameRule[] = [
     // Bellucci", "signed by Khalid bin Saeed Al-Mansouri".
     pattern: new RegExp(
       String.raw`(?<![\p{L}])(?:${eitherCase(
-        'patient|patiente|paciente|paziente|customer|client|cliente|kunde|kundin|colleague|coworker|co-worker|' +
+        'patient|patiente|paciente|paziente|customer|cliente|kunde|kundin|colleague|coworker|co-worker|' +
           'manager|boss|wife|husband|partner|son|daughter|mother|father|mom|mum|dad|friend|brother|sister|aunt|uncle|' +
           'kollege|kollegin|collègue|colega|collega|amigo|amiga|amico|amica|jefe|jefa|chefe|signed by|approved by|' +
           'reviewed by|reported by|requested by|submitted by|written by|escalated by|assigned to|on behalf of',
@@ -186,7 +188,7 @@ export const PERSON_NAME_RULES: readonly PersonNameRule[] = [
       'gu',
     ),
     needs:
-      /\b(?:patient|paciente|paziente|customer|client|kund|colleague|co-?worker|manager|boss|wife|husband|partner|son|daughter|mother|father|mom|mum|dad|friend|brother|sister|aunt|uncle|kolleg|collègue|colega|collega|amig|amic|jef|chefe|signed by|approved by|reviewed by|reported by|requested by|submitted by|written by|escalated by|assigned to|on behalf of)/i,
+      /\b(?:patient|paciente|paziente|customer|cliente|kund|colleague|co-?worker|manager|boss|wife|husband|partner|son|daughter|mother|father|mom|mum|dad|friend|brother|sister|aunt|uncle|kolleg|collègue|colega|collega|amig|amic|jef|chefe|signed by|approved by|reviewed by|reported by|requested by|submitted by|written by|escalated by|assigned to|on behalf of)/i,
     group: 1,
     validate: nameOk,
   },

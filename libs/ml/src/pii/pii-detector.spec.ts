@@ -466,6 +466,9 @@ describe('PiiDetector', () => {
         'user_name=Build Agent',
         'I am Still Waiting for the refund',
         'This is Cloud Scheduler speaking',
+        'Ich bin Gelernter Koch und suche Rezepte',
+        'the client Axios Instance retried twice',
+        'Client: Opera Mini',
       ])
         expect({ text, names: names(text) }).toEqual({ text, names: [] });
     });

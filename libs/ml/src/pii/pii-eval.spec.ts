@@ -151,7 +151,8 @@ describe('PiiDetector on data/pii-eval/dob-address.jsonl (regression floors)', (
 // Person names (claimed since 2026-12-07): names.jsonl, 158 rows written before the rules, by their author (docs/ml.md,
 // "Person names"). First measured 69 / 80 values with 2 false positives (Dr. Martens, Mr. Robot), once a capture-group
 // slip that reported the key instead of the value was fixed; then tuned on its misses and false positives, so it is a
-// dev set now, and these floors are the level measured after.
+// dev set now, and these floors are the level measured after (71 found, then 70 when German "ich bin" was dropped for
+// precision: "Ich bin Software Entwickler").
 describe('PiiDetector on data/pii-eval/names.jsonl (regression floors)', () => {
   const set = loadPiiEvalSet(join(dataDir, 'names.jsonl'));
   it('holds 120+ rows, 60+ names, 60+ hard negatives, every value in its row', () => {
@@ -163,7 +164,7 @@ describe('PiiDetector on data/pii-eval/names.jsonl (regression floors)', () => {
   it('finds at least the names measured, with no false positive and no other type', () => {
     const report = evaluatePiiDetector(new PiiDetector(), set);
     expect({
-      found: report.perType.person_name.found >= 71,
+      found: report.perType.person_name.found >= 70,
       falsePositives: report.overall.falsePositives <= 0,
       wrongType: report.overall.wrongType,
     }).toEqual({ found: true, falsePositives: true, wrongType: 0 });
