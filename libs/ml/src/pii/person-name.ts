@@ -9,7 +9,7 @@
  * - a role noun before it in prose (the patient, my colleague, il cliente), "signed by", "approved by";
  * - a greeting before it (Dear Kwame, Hi Sunita,) or a sign-off line above it (Regards,\nIngrid Halvorsen).
  *
- * Each rule reports the name only (group 1), never the title or key. All scans are linear: a keyword, then a
+ * Each rule reports the name only (its `group`), never the title or key. All scans are linear: a keyword, then a
  * bounded run of words.
  */
 
