@@ -1,6 +1,7 @@
 import { answered, buildLlmPipeline as build, input, named, settled } from '../../../test/support/llm-pipeline-harness';
 import { ScriptedProvider } from '../../../test/support/scripted-provider';
 import { LlmCallAbandonedError } from './llm.errors';
+import type { ChatCallOptions } from './llm-call.types';
 
 describe("LlmService: a call's records, sampling, safety blocks, concurrent calls, the budget", () => {
   it('records a call just after its answer, and whatever is pending at shutdown', async () => {
@@ -151,6 +152,29 @@ describe("LlmService: a call's records, sampling, safety blocks, concurrent call
       chat: { model: 'gemini-2.5-flash', messages: [{ role: 'user' as const, content: 'Hi' }] },
     };
     expect(await detail(service.complete(chat))).toContain('a lower max_tokens may fit');
+  });
+
+  it('reserves a chat call’s tool declarations and JSON schema as input: a call they do not fit in is refused', async () => {
+    // LLM_MAX_OUTPUT_TOKENS (2048) of gemini-2.5-flash cost $0.00512; $0.006 leaves about 2,900 input tokens. The tool's
+    // declaration alone is about 10,000 tokens ($0.003 at $0.30 per million): before, only the messages were counted,
+    // and the call was let in with a worst case a third below what it could cost.
+    const { service } = await build({ DAILY_BUDGET_USD: '0.006', BUDGET_POLICY: 'enforce' }, new ScriptedProvider());
+    const chat = (options: Partial<ChatCallOptions>) => ({
+      ...input(),
+      endpoint: 'chat' as const,
+      chat: { model: 'gemini-2.5-flash', messages: [{ role: 'user' as const, content: 'Hi' }], ...options },
+    });
+    const schema = { type: 'object', description: 'a field '.repeat(5_000), properties: {} };
+    const outcome = (call: Promise<unknown>) =>
+      call.then(
+        () => 'answered',
+        (e: { code?: string }) => e.code,
+      );
+    expect(await outcome(service.complete(chat({})))).toBe('answered');
+    const tools = [{ name: 'lookup', description: 'Looks a thing up', parameters: schema }];
+    expect(await outcome(service.complete(chat({ tools })))).toBe('BUDGET_EXCEEDED');
+    const responseFormat = { type: 'json_schema' as const, name: 'answer', schema };
+    expect(await outcome(service.complete(chat({ responseFormat })))).toBe('BUDGET_EXCEEDED');
   });
 
   it('counts a failed call’s billed empty answers in today’s spend: the enforced budget refuses the next call', async () => {

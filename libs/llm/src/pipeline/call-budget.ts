@@ -4,6 +4,7 @@ import { BudgetService } from '@app/ledger';
 import { PriceTable } from '../pricing/price-table';
 import { worstCaseCostUsd } from '../pricing/worst-case-cost';
 import { TokenEstimator } from '../tokens/token-estimator';
+import type { ChatCallOptions } from '../llm-call.types';
 import type { CallContext } from './call-context';
 
 /**
@@ -29,13 +30,29 @@ export class CallBudget {
     this.active = budget.reserving;
   }
 
-  /** The call's worst-case cost (USD) for the prompt it sends, over its chain and with its output limit. */
+  /**
+   * The call's worst-case cost (USD) for what it sends, over its chain and with its output limit: its prompt and, on a
+   * chat call, its tool declarations and response schema, which the provider bills as input too. Before, they were
+   * left out: a call declaring a few thousand tokens of tools reserved less than it could cost, and an enforced
+   * budget let it in where it did not fit.
+   */
   worstCaseUsd(
     prompt: string,
     chain: readonly string[] = this.chain,
     maxOutputTokens = this.config.llm.maxOutputTokens,
+    chat?: Pick<ChatCallOptions, 'tools' | 'responseFormat'>,
   ): number {
-    return worstCaseCostUsd(this.prices, chain, this.tokens.count(prompt), maxOutputTokens);
+    const inputTokens = this.tokens.count(prompt) + this.declaredTokens(chat);
+    return worstCaseCostUsd(this.prices, chain, inputTokens, maxOutputTokens);
+  }
+
+  /** The input tokens of a chat call's tool declarations and JSON schema (0 without them). */
+  private declaredTokens(chat: Pick<ChatCallOptions, 'tools' | 'responseFormat'> | undefined): number {
+    if (chat === undefined) return 0;
+    const tools = chat.tools !== undefined && chat.tools.length > 0 ? this.tokens.count(JSON.stringify(chat.tools)) : 0;
+    const schema =
+      chat.responseFormat?.type === 'json_schema' ? this.tokens.count(JSON.stringify(chat.responseFormat)) : 0;
+    return tools + schema;
   }
 
   /**
@@ -44,7 +61,7 @@ export class CallBudget {
    */
   reserve(ctx: CallContext): void | Promise<void> {
     if (!this.active) return;
-    const worstCase = this.worstCaseUsd(ctx.prompt, ctx.chain, ctx.maxOutputTokens);
+    const worstCase = this.worstCaseUsd(ctx.prompt, ctx.chain, ctx.maxOutputTokens, ctx.input.chat);
     const outputLimit = ctx.input.chat ? 'max_tokens' : 'LLM_MAX_OUTPUT_TOKENS (a setting of the service)';
     return this.budget.reserve(ctx.promptId, worstCase, undefined, outputLimit);
   }
@@ -61,7 +78,8 @@ export class CallBudget {
     if (!this.active || failed.length <= (ctx.failedUsageAdmitted ?? 0)) return true;
     ctx.failedUsageAdmitted = failed.length;
     const billed = failed.reduce((sum, { model, usage }) => sum + (this.prices.cost(model, usage).costUsd ?? 0), 0);
-    return this.budget.extend(ctx.promptId, billed + this.worstCaseUsd(ctx.prompt, ctx.chain, ctx.maxOutputTokens));
+    const worstCase = this.worstCaseUsd(ctx.prompt, ctx.chain, ctx.maxOutputTokens, ctx.input.chat);
+    return this.budget.extend(ctx.promptId, billed + worstCase);
   }
 
   settle(ctx: CallContext): void {
