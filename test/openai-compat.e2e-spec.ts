@@ -889,6 +889,27 @@ describe('the OpenAI SDK against /v1 on the OpenAI-compatible adapter (loopback 
     expect(upstream.requests).toHaveLength(1);
   });
 
+  it('sends parallel_tool_calls false on with tools (LangChain structured output sends it), and never without tools', async () => {
+    // It was refused (400 unsupported_parameter): LangChain's with_structured_output by function calling failed.
+    upstream.enqueue({ type: 'answer', text: 'Sunny.' }, { type: 'answer', text: 'Hi.' });
+    const withTools = await client(service).chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Weather in Oslo?' }],
+      tools: [WEATHER_TOOL],
+      parallel_tool_calls: false,
+    });
+    expect(withTools.choices[0]!.message.content).toBe('Sunny.');
+    const noTools = await client(service).chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Hello' }],
+      parallel_tool_calls: false,
+    });
+    expect(noTools.choices[0]!.message.content).toBe('Hi.');
+    const sent = upstream.requests.map((r) => (r.body as Record<string, unknown>).parallel_tool_calls);
+    // OpenAI refuses the field without tools: sent only with them.
+    expect(sent).toEqual([false, undefined]);
+  });
+
   it('records an abandoned stream as 499 / client_abort and cancels the upstream request', async () => {
     upstream.enqueue({ type: 'answer', chunks: ['one ', 'two ', 'three ', 'four ', 'five'], chunkDelayMs: 300 });
     const before = service.stdout.length;

@@ -5,6 +5,7 @@ import {
   LlmProvider,
   LlmProviderError,
   type LlmStreamEvent,
+  type ToolCall,
 } from '@app/llm';
 import { timeoutText } from '../../libs/llm/src/adapters/upstream-errors';
 
@@ -17,6 +18,8 @@ export type Step =
       delayMs?: number;
       /** Streams only: the pause between two words. */
       chunkDelayMs?: number;
+      /** The answer's tool calls. */
+      toolCalls?: ToolCall[];
     }
   | {
       fail:
@@ -84,6 +87,7 @@ export class ScriptedProvider extends LlmProvider {
       finishReason: step.finish ?? 'stop',
       rawFinishReason: (step.finish ?? 'stop').toUpperCase(),
       usage: step.usage,
+      ...(step.toolCalls !== undefined ? { toolCalls: step.toolCalls } : {}),
     };
   }
 

@@ -37,6 +37,8 @@ export interface ChatCallOptions {
   responseFormat?: ResponseFormat;
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
+  /** `parallel_tool_calls: false`: at most one tool call in the answer. */
+  parallelToolCalls?: false;
   user?: string;
   /** The caller's `metadata` (string values), shown on the call's LLM Observability span. */
   metadata?: Record<string, string>;

@@ -309,9 +309,9 @@ export type ChatCompletionRequestDto = {
      */
     store?: false | null;
     /**
-     * Only true (a provider may answer with several tool calls) or null.
+     * true or null (the default): several tool calls may come back; false: at most one (the first the model made).
      */
-    parallel_tool_calls?: true | null;
+    parallel_tool_calls?: boolean | null;
     /**
      * Only `["text"]` or null.
      */

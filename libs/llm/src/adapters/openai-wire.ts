@@ -121,6 +121,9 @@ export function chatRequestBody(
               : { type: 'function', function: { name: request.toolChoice.name } },
         }
       : {}),
+    ...(request.parallelToolCalls === false && request.tools !== undefined && request.tools.length > 0
+      ? { parallel_tool_calls: false }
+      : {}),
     ...(request.user !== undefined ? { user: request.user } : {}),
     ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
   };

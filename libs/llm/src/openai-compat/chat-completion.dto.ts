@@ -179,8 +179,8 @@ export class ChatCompletionRequestDto {
   @Allow()
   store?: unknown;
 
-  /** Only true (a provider may answer with several tool calls) or null. */
-  @ApiPropertyOptional({ type: 'boolean', nullable: true, enum: [true, null] })
+  /** true or null (the default): several tool calls may come back; false: at most one (the first the model made). */
+  @ApiPropertyOptional({ type: 'boolean', nullable: true })
   @Allow()
   parallel_tool_calls?: unknown;
 

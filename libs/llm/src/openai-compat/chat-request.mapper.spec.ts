@@ -260,7 +260,6 @@ describe('ChatRequestMapper: an OpenAI chat request onto the pipeline input', ()
       top_logprobs: 3,
       logit_bias: { '50256': -100 },
       store: true,
-      parallel_tool_calls: false,
       modalities: ['text', 'audio'],
       service_tier: 'flex',
       reasoning_effort: 'low',

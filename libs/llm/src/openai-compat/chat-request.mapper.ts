@@ -29,7 +29,6 @@ const UNTRANSLATED: Readonly<Record<string, { accepted: readonly unknown[]; why:
   top_logprobs: { accepted: [], why: 'log probabilities are not returned: only null' },
   logit_bias: { accepted: [{}], why: 'token biases are not translated: only {} or null' },
   store: { accepted: [false], why: 'nothing is stored for distillation or evals: only false or null' },
-  parallel_tool_calls: { accepted: [true], why: 'a provider may answer with several tool calls: only true or null' },
   modalities: { accepted: [['text']], why: 'the answer is text: only ["text"] or null' },
   service_tier: { accepted: [], why: 'service tiers are not translated: only null' },
   reasoning_effort: { accepted: [], why: 'reasoning effort is not translated: only null' },
@@ -121,6 +120,8 @@ export class ChatRequestMapper {
     };
     const choice = toolChoice(body.tool_choice, chat.tools, issues);
     if (choice !== undefined) chat.toolChoice = choice;
+    optionalBoolean(body.parallel_tool_calls, 'parallel_tool_calls', issues);
+    if (body.parallel_tool_calls === false) chat.parallelToolCalls = false;
     if (issues.problems.length > 0) throw new RequestValidationError(issues.problems);
     this.assertTranslatable(chat);
     const users = messages.filter((m) => m.role === 'user');

@@ -38,6 +38,7 @@ function chatRequestFields(chat: ChatCallOptions): Partial<LlmGenerateRequest> {
     ...(chat.responseFormat !== undefined ? { responseFormat: chat.responseFormat } : {}),
     ...(chat.tools !== undefined ? { tools: chat.tools } : {}),
     ...(chat.toolChoice !== undefined ? { toolChoice: chat.toolChoice } : {}),
+    ...(chat.parallelToolCalls === false ? { parallelToolCalls: false as const } : {}),
     ...(chat.user !== undefined ? { user: chat.user } : {}),
   };
 }

@@ -192,4 +192,27 @@ describe('FailureMapper: the 400/502/503 of a failed call, redaction, empty answ
     }
     expect(provider.calls).toHaveLength(4);
   });
+
+  it('keeps the first tool call of an answer under parallel_tool_calls false (Gemini has no such setting), JSON and streamed', async () => {
+    const calls = [
+      { id: 'call_1', name: 'get_weather', arguments: '{"city":"Rome"}' },
+      { id: 'call_2', name: 'get_weather', arguments: '{"city":"Oslo"}' },
+    ];
+    const provider = new ScriptedProvider();
+    provider.fallbackStep = { ok: '', finish: 'tool_calls', toolCalls: calls };
+    const { service } = await build({}, provider);
+    const tools = [{ name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }];
+    const chat = (options: Partial<ChatCallOptions>): LlmCallInput => ({
+      ...input(),
+      endpoint: 'chat',
+      chat: { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Weather?' }], tools, ...options },
+    });
+    const one = await answered(service.complete(chat({ parallelToolCalls: false })));
+    expect(one).toMatchObject({ finishReason: 'tool_calls', toolCalls: [calls[0]] });
+    const items = [];
+    for await (const item of await service.stream(chat({ parallelToolCalls: false }))) items.push(item);
+    expect(items.at(-1)).toMatchObject({ type: 'done', result: { toolCalls: [calls[0]] } });
+    // Without it, every call the model made.
+    expect((await answered(service.complete(chat({})))).toolCalls).toEqual(calls);
+  });
 });

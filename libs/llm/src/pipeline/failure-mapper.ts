@@ -112,7 +112,8 @@ export class FailureMapper {
    * NONE), and the app was handed a call it cannot run (the openai SDK's `runTools` throws on it; an app that sent no
    * tools has no handler for it). What the answer holds besides is the answer (`stop` when no call is left); an answer
    * that held nothing else is empty (`empty_response`: retried, then a fallback, then 502; the caller's conversation
-   * can cause it, so it never opens the circuit). Else as `failIfEmpty`.
+   * can cause it, so it never opens the circuit). Else as `failIfEmpty`. Under `parallel_tool_calls: false` only the
+   * first offered call is kept (Gemini has no such setting).
    */
   offeredCallsOnly(
     request: LlmGenerateRequest,
@@ -122,11 +123,13 @@ export class FailureMapper {
     const calls = result.toolCalls ?? [];
     const offered = offeredFunctions(request);
     const stray = calls.filter((call) => !offered.includes(call.name));
-    if (stray.length === 0) {
+    const allowed = calls.filter((call) => offered.includes(call.name));
+    // parallel_tool_calls false: the first call (Gemini has no such setting; OpenAI is told, and kept to it here too).
+    const kept = request.parallelToolCalls === false ? allowed.slice(0, 1) : allowed;
+    if (stray.length === 0 && kept.length === allowed.length) {
       this.failIfEmpty(request, result, ctx);
       return result;
     }
-    const kept = calls.filter((call) => offered.includes(call.name));
     const { toolCalls: _answered, ...rest } = result;
     const finishReason = kept.length === 0 && result.finishReason === 'tool_calls' ? 'stop' : result.finishReason;
     const usable: LlmGenerateResult = { ...rest, finishReason, ...(kept.length > 0 ? { toolCalls: kept } : {}) };

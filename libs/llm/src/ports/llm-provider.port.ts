@@ -103,6 +103,11 @@ export interface LlmGenerateRequest {
   responseFormat?: ResponseFormat;
   tools?: readonly ToolDefinition[];
   toolChoice?: ToolChoice;
+  /**
+   * At most one tool call in the answer (OpenAI's `parallel_tool_calls: false`): sent where the protocol has the field
+   * (OpenAI), and the pipeline keeps the answer's first call wherever a model made more.
+   */
+  parallelToolCalls?: false;
   /** The end user's id, for the provider's abuse monitoring (sent where the protocol has a field for it). */
   user?: string;
 }
