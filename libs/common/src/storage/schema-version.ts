@@ -92,3 +92,37 @@ export async function postgresSchemaVersion(query: SchemaQuery, table: string): 
   const { rows } = await query('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
   return storedSchemaVersion(rows[0]?.present === true ? (await query(`SELECT key, value FROM ${table}`)).rows : []);
 }
+
+/**
+ * A store's start on SQLite: refuses a file a newer build wrote that this one cannot use (nothing changed), else runs
+ * `statements` (the idempotent schema) and writes the marks. For a store with no upgrade step between the two.
+ */
+export function applySqliteSchema(
+  db: DatabaseSync,
+  known: SchemaVersion,
+  metaTable: string,
+  where: string,
+  statements: readonly string[],
+): void {
+  const stored = sqliteSchemaVersion(db, metaTable);
+  const newer = newerSchemaError(known, stored, 'DATA_DIR', where);
+  if (newer) throw newer;
+  for (const statement of statements) db.exec(statement);
+  const mark = db.prepare(schemaMarkUpsert(metaTable, 'sqlite'));
+  for (const [key, value] of schemaMarks(known, stored)) mark.run(key, value);
+}
+
+/** The same on PostgreSQL, through one client (the caller holds the schema's advisory lock). */
+export async function applyPostgresSchema(
+  query: SchemaQuery,
+  known: SchemaVersion,
+  metaTable: string,
+  where: string,
+  statements: readonly string[],
+): Promise<void> {
+  const stored = await postgresSchemaVersion(query, metaTable);
+  const newer = newerSchemaError(known, stored, 'DATABASE_URL', where);
+  if (newer) throw newer;
+  for (const statement of statements) await query(statement);
+  for (const mark of schemaMarks(known, stored)) await query(schemaMarkUpsert(metaTable, 'postgres'), mark);
+}

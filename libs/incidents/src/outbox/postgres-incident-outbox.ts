@@ -1,11 +1,8 @@
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import {
-  newerSchemaError,
-  postgresSchemaVersion,
+  applyPostgresSchema,
   postgresStore,
   postgresTransaction,
-  schemaMarks,
-  schemaMarkUpsert,
   storableParams,
   storableText,
   watchPostgresPool,
@@ -69,16 +66,13 @@ export class PostgresIncidentOutbox extends IncidentOutboxStore {
     try {
       await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
       // A newer build's outbox that this one cannot use is left as it is.
-      const stored = await postgresSchemaVersion(
+      await applyPostgresSchema(
         (text, values) => client.query<Row>(text, values),
+        INCIDENTS_SCHEMA,
         INCIDENT_META_TABLE,
+        'the incident outbox in this database',
+        incidentsSchema('postgres'),
       );
-      const newer = newerSchemaError(INCIDENTS_SCHEMA, stored, 'DATABASE_URL', 'the incident outbox in this database');
-      if (newer) throw newer;
-      for (const statement of incidentsSchema('postgres')) await client.query(statement);
-      for (const mark of schemaMarks(INCIDENTS_SCHEMA, stored)) {
-        await client.query(schemaMarkUpsert(INCIDENT_META_TABLE, 'postgres'), mark);
-      }
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]).catch(() => undefined);
       client.release();

@@ -1,15 +1,12 @@
 import {
-  newerSchemaError,
+  applySqliteSchema,
   openSqliteFile,
-  schemaMarks,
-  schemaMarkUpsert,
   settle,
   sqliteFileError,
   sqliteStore,
   sqliteTransaction,
   storableParams,
   storableText,
-  sqliteSchemaVersion,
   useServingBusyTimeout,
 } from '@app/common';
 import { type DatabaseSync, type SQLInputValue } from 'node:sqlite';
@@ -71,12 +68,8 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
       // The schema comes after the look at the outbox's version: a newer build's outbox is left as it is.
       const db = openSqliteFile(this.file);
       try {
-        const stored = sqliteSchemaVersion(db, INCIDENT_META_TABLE);
-        const newer = newerSchemaError(INCIDENTS_SCHEMA, stored, 'DATA_DIR', `the incident outbox "${this.file}"`);
-        if (newer) throw newer;
-        for (const statement of incidentsSchema('sqlite')) db.exec(statement);
-        const mark = db.prepare(schemaMarkUpsert(INCIDENT_META_TABLE, 'sqlite'));
-        for (const [key, value] of schemaMarks(INCIDENTS_SCHEMA, stored)) mark.run(key, value);
+        const where = `the incident outbox "${this.file}"`;
+        applySqliteSchema(db, INCIDENTS_SCHEMA, INCIDENT_META_TABLE, where, incidentsSchema('sqlite'));
       } catch (error) {
         db.close();
         throw sqliteFileError(this.file, error);

@@ -1,11 +1,8 @@
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import {
-  newerSchemaError,
-  postgresSchemaVersion,
+  applyPostgresSchema,
   postgresStore,
   postgresTransaction,
-  schemaMarks,
-  schemaMarkUpsert,
   storableParams,
   watchPostgresPool,
 } from '@app/common';
@@ -50,21 +47,13 @@ export class PostgresRecommendationStore extends RecommendationStore {
     try {
       await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
       // A newer build's store that this one cannot use is left as it is.
-      const stored = await postgresSchemaVersion(
+      await applyPostgresSchema(
         (text, values) => client.query<Record<string, unknown>>(text, values),
-        OPTIMIZATION_META_TABLE,
-      );
-      const newer = newerSchemaError(
         OPTIMIZATION_SCHEMA,
-        stored,
-        'DATABASE_URL',
+        OPTIMIZATION_META_TABLE,
         'the recommendation store in this database',
+        optimizationSchema('postgres'),
       );
-      if (newer) throw newer;
-      for (const statement of optimizationSchema('postgres')) await client.query(statement);
-      for (const mark of schemaMarks(OPTIMIZATION_SCHEMA, stored)) {
-        await client.query(schemaMarkUpsert(OPTIMIZATION_META_TABLE, 'postgres'), mark);
-      }
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]).catch(() => undefined);
       client.release();

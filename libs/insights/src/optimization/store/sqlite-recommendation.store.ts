@@ -1,11 +1,8 @@
 import {
-  newerSchemaError,
+  applySqliteSchema,
   openSqliteFile,
-  schemaMarks,
-  schemaMarkUpsert,
   settle,
   sqliteFileError,
-  sqliteSchemaVersion,
   sqliteStore,
   sqliteTransaction,
   useServingBusyTimeout,
@@ -51,17 +48,8 @@ export class SqliteRecommendationStore extends RecommendationStore {
       // The schema comes after the look at the store's version: a newer build's store is left as it is.
       const db = openSqliteFile(this.file, { foreignKeys: true });
       try {
-        const stored = sqliteSchemaVersion(db, OPTIMIZATION_META_TABLE);
-        const newer = newerSchemaError(
-          OPTIMIZATION_SCHEMA,
-          stored,
-          'DATA_DIR',
-          `the recommendation store "${this.file}"`,
-        );
-        if (newer) throw newer;
-        for (const statement of optimizationSchema('sqlite')) db.exec(statement);
-        const mark = db.prepare(schemaMarkUpsert(OPTIMIZATION_META_TABLE, 'sqlite'));
-        for (const [key, value] of schemaMarks(OPTIMIZATION_SCHEMA, stored)) mark.run(key, value);
+        const where = `the recommendation store "${this.file}"`;
+        applySqliteSchema(db, OPTIMIZATION_SCHEMA, OPTIMIZATION_META_TABLE, where, optimizationSchema('sqlite'));
       } catch (error) {
         db.close();
         throw sqliteFileError(this.file, error);
