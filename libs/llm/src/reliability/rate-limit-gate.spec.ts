@@ -225,3 +225,24 @@ describe('SaturationTracker: a signal sheds load once sustained, not on a burst'
       expect(off.update(sample(at, { elu: 1, delay: 9999, heap: 1 }))).toBe(undefined);
   });
 });
+
+describe('RateLimitGate: a caller that starts waiting as the hold ends', () => {
+  it('is admitted as the probe, not left waiting its whole bound (the hold ended between the look and the wake timer)', async () => {
+    // A clock that moves 1 ms at every reading: the hold (2 ms) is still on when `acquire` looks (tryAcquire) and over
+    // by the time it would schedule its wake timer. A retry whose backoff is exactly the Retry-After lands here: its
+    // timer runs on the event loop's cached clock and can fire a fraction of a millisecond before the hold ends.
+    // Before, no wake timer was set (the gate was no longer held) and nothing admitted the caller: it waited its whole
+    // bound and the call failed with the 429 (fallback-chain.spec's "honours Retry-After" failed so under load).
+    let t = 0;
+    const g = new RateLimitGate('openai:m', { holdMs: 1000, maxHoldMs: 60_000, maxLimit: 100 }, undefined, () => t++);
+    const first = g.tryAcquire();
+    expect(first).toBeDefined();
+    g.onRateLimited(first!, 2);
+    const outcome = await g.acquire(200).then(
+      (ticket) => ticket,
+      (error: unknown) => error,
+    );
+    expect(outcome).not.toBeInstanceOf(RateLimitWaitError);
+    expect((outcome as GateTicket).probe).toBe(true);
+  });
+});

@@ -138,7 +138,9 @@ export class RateLimitGate {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
-      this.scheduleWake();
+      // Pump, not only a wake timer: the hold may have ended since `tryAcquire` looked (a timer on the event loop's
+      // cached clock fires a fraction of a millisecond early), and then no timer would ever admit this caller.
+      this.pump();
     });
   }
 
