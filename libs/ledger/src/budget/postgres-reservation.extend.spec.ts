@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { PostgresTestServer } from '../../../../test/support/postgres-server';
 import type { UsageLedger } from '../usage-ledger';
-import { PostgresReservationStore } from './postgres-reservation.store';
+import { ADMISSION_FUNCTION, PostgresReservationStore } from './postgres-reservation.store';
 import type { ReservationRequest } from './reservation-store.port';
 
 // A real PostgreSQL server from the machine's binaries; the suite fails (never skips) when it cannot start.
@@ -46,6 +46,53 @@ describe('PostgresReservationStore: a call that asks again (budget_reserve with 
       expect(await store.reserve(request('a', 0.9))).toMatchObject({ admitted: false, reservedUsd: 0.3 });
       expect(await held()).toEqual({ a: 0.6, b: 0.3 });
       expect(store.reservedUsd()).toBeCloseTo(0.9, 9);
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+});
+
+/**
+ * Every replica replaced `budget_reserve` as it started: during a rolling deploy the last replica started decided
+ * every replica's admissions by its own rule. Each build now creates and calls a function named by its definition.
+ */
+describe('PostgresReservationStore: a start never replaces the admission function another build calls', () => {
+  it("leaves another build's function as it is, and admits through its own", async () => {
+    const pool = new Pool({ connectionString: server.url, max: 2 });
+    await pool.query('CREATE TABLE IF NOT EXISTS usage_hourly (hour BIGINT NOT NULL, cost_usd DOUBLE PRECISION)');
+    // Another build's admission under the old shared name, with a rule of its own (it refuses everything).
+    await pool.query(`CREATE OR REPLACE FUNCTION budget_reserve(
+  p_id TEXT, p_amount DOUBLE PRECISION, p_ttl_ms BIGINT, p_day_start BIGINT, p_budget DOUBLE PRECISION,
+  p_enforce BOOLEAN
+) RETURNS TABLE (admitted BOOLEAN, spent_usd DOUBLE PRECISION, reserved_usd DOUBLE PRECISION)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  admitted := false; spent_usd := 42; reserved_usd := 0; -- another build's rule
+  RETURN NEXT;
+END
+$$`);
+    const store = new PostgresReservationStore(pool, {} as UsageLedger, 60_000);
+    try {
+      await store.init();
+      await store.init(); // a second start of the same build: idempotent
+      const definition = await pool.query<{ body: string }>(
+        "SELECT pg_get_functiondef('budget_reserve'::regproc) AS body",
+      );
+      expect(definition.rows[0]!.body).toContain("another build's rule");
+      expect(ADMISSION_FUNCTION).toMatch(/^budget_reserve_[0-9a-f]{10}$/);
+      const now = Date.now();
+      const admission = await store.reserve({
+        id: 'own-rule',
+        amountUsd: 0.1,
+        ttlMs: 60_000,
+        budgetUsd: 1,
+        enforce: true,
+        dayStart: now - (now % 86_400_000),
+        spentTodayUsd: 0,
+        now,
+      });
+      expect(admission.admitted).toBe(true);
+      expect(admission.spentTodayUsd).not.toBe(42);
     } finally {
       await store.close();
     }

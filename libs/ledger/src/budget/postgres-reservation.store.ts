@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { watchPostgresPool } from '@app/common';
@@ -17,7 +18,7 @@ export const ADMISSION_RETRY_MS = 5000;
 const ADMISSION_LOCK = 7349002;
 
 /**
- * `budget_reserve` is the admission: one statement (`SELECT * FROM budget_reserve(...)`, one round trip, its
+ * `budget_reserve_<digest>` is the admission: one statement (`SELECT * FROM budget_reserve_…(...)`, one round trip, its
  * own transaction). It takes a transaction-scoped advisory lock first, so admissions run one at a time across
  * every instance; each statement after the lock takes a new snapshot (READ COMMITTED, a VOLATILE function), so
  * it sees every admission committed before it (the lock is released after the commit is visible) and every
@@ -27,14 +28,7 @@ const ADMISSION_LOCK = 7349002;
  * attempts, `BudgetService.extend`) is weighed beside the others' reservations, not its own, which it replaces if
  * admitted and keeps if not.
  */
-const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS budget_reservations (
-  id TEXT PRIMARY KEY,
-  amount_usd DOUBLE PRECISION NOT NULL,
-  expires_at BIGINT NOT NULL
-)`,
-  'CREATE INDEX IF NOT EXISTS budget_reservations_expires ON budget_reservations (expires_at)',
-  `CREATE OR REPLACE FUNCTION budget_reserve(
+const ADMISSION_DEFINITION = `(
   p_id TEXT, p_amount DOUBLE PRECISION, p_ttl_ms BIGINT, p_day_start BIGINT, p_budget DOUBLE PRECISION,
   p_enforce BOOLEAN
 ) RETURNS TABLE (admitted BOOLEAN, spent_usd DOUBLE PRECISION, reserved_usd DOUBLE PRECISION)
@@ -55,7 +49,24 @@ BEGIN
   END IF;
   RETURN NEXT;
 END
-$$`,
+$$`;
+
+/**
+ * The admission function's name carries a digest of its definition (`budget_reserve_<10 hex>`): each build creates
+ * and calls its own, and never replaces another's. With one name, every replica replaced it as it started, so during
+ * a rolling deploy (or a rollback) the last replica started decided every replica's admissions, by its own rule.
+ * A definition no build calls any more stays behind, unused (a few hundred bytes; `DROP FUNCTION` removes it).
+ */
+export const ADMISSION_FUNCTION = `budget_reserve_${createHash('sha256').update(ADMISSION_DEFINITION).digest('hex').slice(0, 10)}`;
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS budget_reservations (
+  id TEXT PRIMARY KEY,
+  amount_usd DOUBLE PRECISION NOT NULL,
+  expires_at BIGINT NOT NULL
+)`,
+  'CREATE INDEX IF NOT EXISTS budget_reservations_expires ON budget_reservations (expires_at)',
+  `CREATE OR REPLACE FUNCTION ${ADMISSION_FUNCTION}${ADMISSION_DEFINITION}`,
 ];
 
 interface AdmissionRow {
@@ -66,7 +77,7 @@ interface AdmissionRow {
 
 /**
  * Reservations shared by every instance on one PostgreSQL (DATABASE_URL): the admission is one round trip
- * (`budget_reserve`, above). Release is batched (one DELETE per tick for the calls that failed meanwhile).
+ * (`budget_reserve_<digest>`, above). Release is batched (one DELETE per tick for the calls that failed meanwhile).
  * Settle waits for the spend to be visible to other instances' admissions: the settled reservation keeps
  * counting (at its worst case) until a ledger flush that began after the call's record has committed, then
  * is deleted (one DELETE per flush for all calls settled before it), so there is no moment when neither the
@@ -120,14 +131,10 @@ export class PostgresReservationStore extends ReservationStore {
     if (request.now < this.askAgainAt) return this.local.reserve(request);
     let row: AdmissionRow | undefined;
     try {
-      const result = await this.pool.query<AdmissionRow>('SELECT * FROM budget_reserve($1, $2, $3, $4, $5, $6)', [
-        request.id,
-        request.amountUsd,
-        Math.ceil(request.ttlMs),
-        request.dayStart,
-        request.budgetUsd,
-        request.enforce,
-      ]);
+      const result = await this.pool.query<AdmissionRow>(
+        `SELECT * FROM ${ADMISSION_FUNCTION}($1, $2, $3, $4, $5, $6)`,
+        [request.id, request.amountUsd, Math.ceil(request.ttlMs), request.dayStart, request.budgetUsd, request.enforce],
+      );
       row = result.rows[0];
       this.lastError = null;
     } catch (error) {

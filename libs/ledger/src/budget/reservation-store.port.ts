@@ -27,7 +27,7 @@ export interface Admission {
 /**
  * The admission rule, for every store: a call is admitted when today's spend has not reached the budget and
  * the spend, the live reservations and the call's worst case fit within it. The PostgreSQL store evaluates
- * the same rule in SQL (`budget_reserve`).
+ * the same rule in SQL (`budget_reserve_<digest>`).
  */
 export function admits(spentUsd: number, reservedUsd: number, amountUsd: number, budgetUsd: number): boolean {
   return spentUsd < budgetUsd && spentUsd + reservedUsd + amountUsd <= budgetUsd + 1e-12;
