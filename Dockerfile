@@ -11,6 +11,11 @@ WORKDIR /app
 # none of the packages' install scripts.
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
+# The one native module built here: unix-dgram, hot-shots' optional dependency for the agent's DogStatsD socket
+# (DD_DOGSTATSD_URL=unix:///var/run/datadog/dsd.socket, what Datadog's admission controller injects in socket mode).
+# Its compiled addon is copied into the runtime stage (same base image, same Node ABI); the compilers stay here.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
+    && rm -rf /var/lib/apt/lists/* && npm rebuild unix-dgram
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
@@ -27,6 +32,7 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/node_modules/unix-dgram/build ./node_modules/unix-dgram/build
 COPY models ./models
 COPY datadog ./datadog
 COPY runbooks ./runbooks

@@ -206,7 +206,11 @@ describe('Dockerfile', () => {
     expect(installs[0]).toMatch(/\bnpm ci\b[^&]*--omit=dev/);
     expect(runtimeRuns.some((r) => /nest build|tsc\b/.test(r))).toBe(false);
     const fromOtherStages = runtimeCopies.filter((c) => c.copy.from !== undefined);
-    expect(fromOtherStages.map((c) => [c.copy.from, c.copy.sources])).toEqual([['build', ['/app/dist']]]);
+    expect(fromOtherStages.map((c) => [c.copy.from, c.copy.sources])).toEqual([
+      ['build', ['/app/dist']],
+      // The compiled addon of the one native module built in the build stage (the agent's DogStatsD socket).
+      ['build', ['/app/node_modules/unix-dgram/build']],
+    ]);
     const sources = runtimeCopies.flatMap((c) => c.copy.sources);
     for (const forbidden of ['apps', 'libs', 'test', 'bench', 'tools', 'data', 'node_modules', '.env', '.'])
       expect(sources).not.toContain(forbidden);
@@ -338,7 +342,15 @@ describe('Dockerfile', () => {
       for (const source of copy.sources) expect(existsSync(join(ROOT, source))).toBe(true);
     const outDir = (JSON.parse(read('tsconfig.json')) as { compilerOptions: { outDir: string } }).compilerOptions
       .outDir;
+    const nativeRun = instructions(build!, 'RUN').find((i) => /\bnpm rebuild unix-dgram\b/.test(i.args));
+    expect(nativeRun).toBeDefined();
     for (const { instruction, copy } of runtimeCopies.filter((c) => c.copy.from === 'build')) {
+      if (copy.sources.every((source) => source.startsWith('/app/node_modules/unix-dgram/'))) {
+        // Built by `npm rebuild unix-dgram` in the build stage, after the install that brought its sources.
+        expect(copy.sources).toEqual(['/app/node_modules/unix-dgram/build']);
+        expect(existsSync(join(ROOT, 'node_modules/unix-dgram/binding.gyp'))).toBe(true);
+        continue;
+      }
       const buildRun = instructions(build!, 'RUN').find((i) => /\bnest build\b/.test(i.args))!;
       for (const source of copy.sources) expect(source).toBe(inImage(build!, posix.normalize(outDir), buildRun));
       expect(instruction.line).toBeGreaterThan(buildRun.line);

@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import { rmSync } from 'node:fs';
 
 export interface StatsdLine {
   raw: string;
@@ -32,14 +33,16 @@ export class DogStatsdReceiver {
   port = 0;
 
   async start(): Promise<this> {
-    this.socket.on('message', (message) => {
-      for (const raw of message.toString('utf8').split('\n')) {
-        if (raw.trim()) this.lines.push(...parseStatsdLines(raw.trim()));
-      }
-    });
+    this.socket.on('message', (message) => this.receive(message));
     await new Promise<void>((resolve) => this.socket.bind(0, '127.0.0.1', resolve));
     this.port = this.socket.address().port;
     return this;
+  }
+
+  protected receive(message: Buffer): void {
+    for (const raw of message.toString('utf8').split('\n')) {
+      if (raw.trim()) this.lines.push(...parseStatsdLines(raw.trim()));
+    }
   }
 
   named(name: string): StatsdLine[] {
@@ -60,5 +63,46 @@ export class DogStatsdReceiver {
 
   close(): Promise<void> {
     return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+}
+
+/** unix-dgram's socket (hot-shots' optional dependency for `uds`): the one API Node has no built-in for. */
+interface UnixDatagramSocket {
+  on(event: 'message', listener: (message: Buffer) => void): void;
+  on(event: 'error', listener: (error: Error) => void): void;
+  bind(path: string): void;
+  close(): void;
+}
+
+/**
+ * A real unix datagram socket collecting the DogStatsD lines the service sends to it, as the agent's
+ * `/var/run/datadog/dsd.socket` does (DD_DOGSTATSD_URL=unix:///…). Bound at `path`, removed on close.
+ */
+export class UnixDogStatsdReceiver extends DogStatsdReceiver {
+  private unixSocket?: UnixDatagramSocket;
+
+  constructor(readonly path: string) {
+    super();
+  }
+
+  override start(): Promise<this> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const unixDgram = require('unix-dgram') as { createSocket(type: 'unix_dgram'): UnixDatagramSocket };
+    const socket = unixDgram.createSocket('unix_dgram');
+    socket.on('message', (message) => this.receive(message));
+    socket.on('error', () => undefined);
+    socket.bind(this.path);
+    this.unixSocket = socket;
+    return Promise.resolve(this);
+  }
+
+  get url(): string {
+    return `unix://${this.path}`;
+  }
+
+  override async close(): Promise<void> {
+    this.unixSocket?.close();
+    rmSync(this.path, { force: true });
+    await super.close(); // the UDP socket made (never bound) by the base class
   }
 }

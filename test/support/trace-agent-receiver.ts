@@ -60,12 +60,19 @@ export class TraceAgentReceiver {
   readonly payloads: ReceivedPayload[] = [];
   private server = http.createServer((req, res) => this.handle(req, res));
   port = 0;
+  /** Set when it listens on a unix socket, as the agent's `/var/run/datadog/apm.socket`. */
+  socketPath?: string;
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return this.socketPath ? `unix://${this.socketPath}` : `http://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<this> {
+  async start(socketPath?: string): Promise<this> {
+    if (socketPath) {
+      await new Promise<void>((resolve) => this.server.listen(socketPath, resolve));
+      this.socketPath = socketPath;
+      return this;
+    }
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
     return this;

@@ -29,7 +29,8 @@ export interface StartupSummary {
 function origin(url: string | undefined): string | null {
   if (url === undefined) return null;
   try {
-    return new URL(url).origin;
+    const parsed = new URL(url);
+    return parsed.protocol === 'unix:' ? `unix://${parsed.pathname}` : parsed.origin;
   } catch {
     return null;
   }
@@ -62,7 +63,7 @@ export function startupSummary(config: AppConfig, url: string): StartupSummary {
     router:
       router.mode === 'off' || router.candidates.length < 2 ? 'off' : `${router.mode}: ${router.candidates.join(', ')}`,
     datadog: {
-      dogstatsd: `${statsd.host}:${String(statsd.port)}`,
+      dogstatsd: statsd.socketPath ? `unix://${statsd.socketPath}` : `${statsd.host}:${String(statsd.port)}`,
       traceAgent: tracing.enabled ? origin(tracing.agentUrl) : null,
       api: datadog.configured ? 'configured' : 'unconfigured',
     },

@@ -51,6 +51,8 @@ export abstract class AppConfig {
   abstract readonly statsd: {
     readonly host: string;
     readonly port: number;
+    /** The agent's DogStatsD unix datagram socket (DD_DOGSTATSD_URL `unix:///…`): used instead of host and port. */
+    readonly socketPath?: string;
     readonly flushIntervalMs: number;
     readonly maxBufferBytes: number;
     /** Runtime gauges (event loop, memory, GC) every this many ms; 0: off. */

@@ -7,11 +7,13 @@ import {
   IsOptional,
   IsString,
   IsUrl,
+  isURL,
   Matches,
   Max,
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
   ValidateIf,
 } from 'class-validator';
 
@@ -85,6 +87,21 @@ const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['h
 /** An http(s) URL, said in those words when it is not one (`localhost:11434` lacks its scheme). */
 const HttpUrl = (also = ''): PropertyDecorator =>
   IsUrl(URL_OPTIONS, { message: ({ property }) => `${property} must be an http:// or https:// URL${also}` });
+/** A unix domain socket as the Datadog libraries write it: `unix://` and an absolute path (`unix:///var/run/datadog/apm.socket`). */
+export const UNIX_SOCKET_URL = /^unix:\/\/(\/[^\0\s]+)$/;
+/** The trace agent: an http(s) URL, or the unix socket Datadog's Kubernetes admission controller injects. */
+const AgentUrl = (): PropertyDecorator =>
+  ValidateBy({
+    name: 'isAgentUrl',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'string' && (isURL(value, URL_OPTIONS) || UNIX_SOCKET_URL.test(value)),
+      defaultMessage: (args) =>
+        `${args?.property ?? 'the variable'} must be an http:// or https:// URL, or unix:// and the socket's absolute path (unix:///var/run/datadog/apm.socket)`,
+    },
+  });
+/** DogStatsD's address as Datadog's libraries take it: `udp://host:port`, or a unix datagram socket. */
+export const UDP_URL = /^udp:\/\/([a-z0-9_.-]+|\[[0-9a-f:.]+\]):(\d{1,5})$/i;
 /** A rule whose reason is said in words, not as the regular expression it is checked with. */
 const Pattern = (pattern: RegExp, what: string): PropertyDecorator =>
   Matches(pattern, { message: ({ property }) => `${property} must be ${what}` });
@@ -150,7 +167,18 @@ export class EnvDto {
   )
   DD_AGENT_HOST = '127.0.0.1';
   @Transform(toInt) @IsInt() @Min(1) @Max(65535) DD_DOGSTATSD_PORT = 8125;
-  @HttpUrl(" (the agent's TCP port; a unix:// socket is not supported)") DD_TRACE_AGENT_URL = 'http://127.0.0.1:8126';
+  /**
+   * DogStatsD's address as one URL, Datadog's convention (its admission controller injects it): `unix:///path` for the
+   * agent's datagram socket, or `udp://host:port`. Set, it wins over DD_AGENT_HOST and DD_DOGSTATSD_PORT.
+   */
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @Pattern(
+    new RegExp(`${UDP_URL.source}|${UNIX_SOCKET_URL.source}`, 'i'),
+    "udp://host:port, or unix:// and the socket's absolute path (unix:///var/run/datadog/dsd.socket)",
+  )
+  DD_DOGSTATSD_URL?: string;
+  @AgentUrl() DD_TRACE_AGENT_URL = 'http://127.0.0.1:8126';
   @Transform(toBool) @IsBoolean() DD_TRACE_ENABLED = true;
   @Transform(toBool) @IsBoolean() DD_LLMOBS_ENABLED = true;
   @IsOptional() @Transform(blankToUndefined) @IsString() @MaxLength(100) DD_LLMOBS_ML_APP?: string;

@@ -76,7 +76,7 @@ describe('loadConfig messages', () => {
       DATADOG_API_URL: 'ftp://127.0.0.1/api#frag-Secret-456',
     });
     expect(lines).toEqual([
-      'DD_TRACE_AGENT_URL: must be an http:// or https:// URL (the agent\'s TCP port; a unix:// socket is not supported) (got "http://127.0.0.1:8126/?[redacted]")',
+      'DD_TRACE_AGENT_URL: must be an http:// or https:// URL, or unix:// and the socket\'s absolute path (unix:///var/run/datadog/apm.socket) (got "http://127.0.0.1:8126/?[redacted]")',
       'DATADOG_API_URL: must be an http:// or https:// URL (got "ftp://127.0.0.1/api#[redacted]")',
       'OPENAI_BASE_URL: must be an http:// or https:// URL (got "http://[redacted]@127.0.0.1:8080/v1")',
     ]);
@@ -145,7 +145,7 @@ describe('loadConfig messages', () => {
       problems({
         DD_SERVICE: 'my service',
         DD_AGENT_HOST: 'http://127.0.0.1:8125',
-        DD_TRACE_AGENT_URL: 'unix:///var/run/datadog/apm.socket',
+        DD_TRACE_AGENT_URL: 'unix://var/run/datadog/apm.socket',
         DD_SITE: 'https://datadoghq.eu',
         LLM_MODEL: 'gemini 2.5',
         OPENAI_BASE_URL: 'localhost:11434',
@@ -154,7 +154,7 @@ describe('loadConfig messages', () => {
     ).toEqual([
       'DD_SERVICE: must be letters, digits and _ . - / only, starting with a letter or a digit (a Datadog tag value) (got "my service")',
       'DD_AGENT_HOST: must be a host name or an IP address (no scheme, no port: see DD_DOGSTATSD_PORT) (got "http://127.0.0.1:8125")',
-      'DD_TRACE_AGENT_URL: must be an http:// or https:// URL (the agent\'s TCP port; a unix:// socket is not supported) (got "unix:///var/run/datadog/apm.socket")',
+      'DD_TRACE_AGENT_URL: must be an http:// or https:// URL, or unix:// and the socket\'s absolute path (unix:///var/run/datadog/apm.socket) (got "unix://var/run/datadog/apm.socket")',
       'DD_SITE: must be a Datadog site such as datadoghq.eu or us5.datadoghq.com (no scheme) (got "https://datadoghq.eu")',
       'LLM_MODEL: must be a model id: letters, digits and _ . - : / @ only, no spaces (got "gemini 2.5")',
       'GOOGLE_CLOUD_LOCATION: must be a Google Cloud location such as us-central1 or global (lower case) (got "US-CENTRAL1")',
@@ -163,6 +163,43 @@ describe('loadConfig messages', () => {
     // Host names and IP addresses (v4, v6) are taken.
     for (const host of ['datadog-agent.monitoring.svc.cluster.local', '10.0.0.7', '::1', 'fd00::7'])
       expect(loadConfig({ envFile: false, env: { DD_AGENT_HOST: host } }).statsd.host).toBe(host);
+  });
+
+  it("takes the agent's unix sockets as Datadog's admission controller injects them, and DD_DOGSTATSD_URL over host and port", () => {
+    // Refused before: a pod with the socket mode of the admission controller never started.
+    const socket = loadConfig({
+      envFile: false,
+      env: {
+        DD_TRACE_AGENT_URL: 'unix:///var/run/datadog/apm.socket',
+        DD_DOGSTATSD_URL: 'unix:///var/run/datadog/dsd.socket',
+        DD_AGENT_HOST: '10.0.0.7',
+      },
+    });
+    expect(socket.tracing.agentUrl).toBe('unix:///var/run/datadog/apm.socket');
+    expect(socket.statsd.socketPath).toBe('/var/run/datadog/dsd.socket');
+    const udp = loadConfig({
+      envFile: false,
+      env: { DD_DOGSTATSD_URL: 'udp://[fd00::7]:8200', DD_AGENT_HOST: '10.0.0.7' },
+    });
+    expect(udp.statsd).toMatchObject({ host: 'fd00::7', port: 8200 });
+    expect(udp.statsd.socketPath).toBeUndefined();
+    expect(loadConfig({ envFile: false, env: {} }).statsd).toMatchObject({ host: '127.0.0.1', port: 8125 });
+    expect(
+      problems({
+        DD_DOGSTATSD_URL: 'udp://127.0.0.1',
+        DD_TRACE_AGENT_URL: 'unix:///',
+      }),
+    ).toEqual([
+      'DD_DOGSTATSD_URL: must be udp://host:port, or unix:// and the socket\'s absolute path (unix:///var/run/datadog/dsd.socket) (got "udp://127.0.0.1")',
+      'DD_TRACE_AGENT_URL: must be an http:// or https:// URL, or unix:// and the socket\'s absolute path (unix:///var/run/datadog/apm.socket) (got "unix:///")',
+    ]);
+    expect(problems({ DD_DOGSTATSD_URL: 'udp://127.0.0.1:70000' })).toEqual([
+      'DD_DOGSTATSD_URL: the port must be 1 to 65535 (got "udp://127.0.0.1:70000")',
+    ]);
+    // The agent reads 8 KiB per datagram on its socket: a larger packet would be cut.
+    expect(problems({ DD_DOGSTATSD_URL: 'unix:///run/dsd.socket', STATSD_MAX_BUFFER_BYTES: '16384' })).toEqual([
+      'STATSD_MAX_BUFFER_BYTES: must be at most 8192 with a unix socket in DD_DOGSTATSD_URL: the agent reads 8 KiB per datagram (got "16384")',
+    ]);
   });
 
   it('refuses a DATABASE_URL whose password would be read as its host or database, never quoting any of it', () => {

@@ -6,7 +6,7 @@ import { getMetadataStorage, validateSync, type ValidationError } from 'class-va
 import { parseCorsOrigins, parseOpenPaths, readApiKeys } from './api-keys';
 import { AppConfig, HEALTH_COMPONENTS, type HealthComponentName, type RouteConstraints } from './app-config';
 import { EX_CONFIG } from './boot-error';
-import { EnvDto, requiredCondition, SECRET_VARIABLES } from './env.dto';
+import { EnvDto, requiredCondition, SECRET_VARIABLES, UDP_URL, UNIX_SOCKET_URL } from './env.dto';
 import { directoryProblem, jsonFileProblem } from './file-checks';
 import { Secret } from './secret';
 
@@ -186,6 +186,32 @@ function databaseUrlProblem(value: string): string | undefined {
   );
 }
 
+/**
+ * Where DogStatsD is: DD_DOGSTATSD_URL when set (`udp://host:port` or `unix:///path`, Datadog's convention), else
+ * DD_AGENT_HOST and DD_DOGSTATSD_PORT. The URL is already validated.
+ */
+function dogstatsdAddress(dto: EnvDto): { host: string; port: number; socketPath?: string } {
+  const url = dto.DD_DOGSTATSD_URL;
+  const socket = url === undefined ? null : UNIX_SOCKET_URL.exec(url);
+  if (socket) return { host: dto.DD_AGENT_HOST, port: dto.DD_DOGSTATSD_PORT, socketPath: socket[1]! };
+  const udp = url === undefined ? null : UDP_URL.exec(url);
+  if (udp) return { host: udp[1]!.replace(/^\[|\]$/g, ''), port: Number(udp[2]) };
+  return { host: dto.DD_AGENT_HOST, port: dto.DD_DOGSTATSD_PORT };
+}
+
+/** A DogStatsD address that cannot be used as given: its reason, else undefined (the format is already validated). */
+function dogstatsdProblem(dto: EnvDto, given: Record<string, string>): string | undefined {
+  const url = dto.DD_DOGSTATSD_URL;
+  if (url === undefined) return undefined;
+  const udp = UDP_URL.exec(url);
+  if (udp && (Number(udp[2]) < 1 || Number(udp[2]) > 65535))
+    return `DD_DOGSTATSD_URL: the port must be 1 to 65535 (got ${JSON.stringify(url)})`;
+  // The agent reads at most 8 KiB per datagram on its socket (dogstatsd_buffer_size): a longer packet is cut.
+  if (UNIX_SOCKET_URL.test(url) && dto.STATSD_MAX_BUFFER_BYTES > 8192)
+    return `STATSD_MAX_BUFFER_BYTES: must be at most 8192 with a unix socket in DD_DOGSTATSD_URL: the agent reads 8 KiB per datagram (got ${JSON.stringify(given.STATSD_MAX_BUFFER_BYTES ?? String(dto.STATSD_MAX_BUFFER_BYTES))})`;
+  return undefined;
+}
+
 /** Every variable named in `EnvDto`, read from its validation metadata. */
 export function envVariableNames(): string[] {
   const metadata = getMetadataStorage().getTargetValidationMetadatas(EnvDto, '', true, false);
@@ -254,9 +280,14 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const weightsTwice = invalid.has('HEALTH_WEIGHTS') ? undefined : healthWeightsProblem(dto.HEALTH_WEIGHTS);
   const databaseUrl =
     dto.DATABASE_URL && !invalid.has('DATABASE_URL') ? databaseUrlProblem(dto.DATABASE_URL) : undefined;
+  const dogstatsd =
+    invalid.has('DD_DOGSTATSD_URL') || invalid.has('STATSD_MAX_BUFFER_BYTES')
+      ? undefined
+      : dogstatsdProblem(dto, picked);
   const problems = [
     ...describe(errors, picked),
     ...orderProblems(dto, picked, invalid),
+    ...(dogstatsd ? [dogstatsd] : []),
     ...(weightsTwice ? [`HEALTH_WEIGHTS: ${weightsTwice}`] : []),
     ...(databaseUrl ? [`DATABASE_URL: ${databaseUrl}`] : []),
     ...fileProblems(dto, invalid),
@@ -315,8 +346,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       version: dto.DD_VERSION ?? options.packageVersion ?? readPackageVersion(),
     },
     statsd: {
-      host: dto.DD_AGENT_HOST,
-      port: dto.DD_DOGSTATSD_PORT,
+      ...dogstatsdAddress(dto),
       flushIntervalMs: dto.STATSD_FLUSH_INTERVAL_MS,
       maxBufferBytes: dto.STATSD_MAX_BUFFER_BYTES,
       runtimeIntervalMs: dto.RUNTIME_METRICS_INTERVAL_MS,

@@ -75,8 +75,9 @@ export class HealthController {
 }
 
 /**
- * DogStatsD goes over UDP: a datagram sent to a port nobody listens on fails nowhere the client can see, so the
- * best it can say is `unverified` (no send error); `degraded` when sends did fail in the last minute.
+ * DogStatsD over UDP: a datagram sent to a port nobody listens on fails nowhere the client can see, so the best it
+ * can say is `unverified` (no send error); `degraded` when sends did fail in the last minute. Over the agent's unix
+ * socket (DD_DOGSTATSD_URL unix:///…) an absent agent fails every send, so no error in the last minute is `ok`.
  */
 function metricsStatus(metrics: MetricsHealth): DependencyStatusDto {
   if (!metrics.ok) {

@@ -126,7 +126,9 @@ export class DatadogProductsService {
               }
             : {
                 reachable: null,
-                reason: 'no send error, but over UDP nothing says whether an agent listens; not checked',
+                reason: statsd.target.startsWith('unix://')
+                  ? 'no send error in the last minute (over the unix socket, an absent agent fails every send); not checked'
+                  : 'no send error, but over UDP nothing says whether an agent listens; not checked',
                 checkedAt: null,
               },
         ),

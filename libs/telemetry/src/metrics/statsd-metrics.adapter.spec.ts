@@ -1,4 +1,7 @@
-import { DogStatsdReceiver } from '../../../../test/support/dogstatsd-receiver';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DogStatsdReceiver, UnixDogStatsdReceiver } from '../../../../test/support/dogstatsd-receiver';
 import { testConfig } from '../../../../test/support/app-config';
 import { formatTags } from './metrics.port';
 import { packValues, StatsdMetricsAdapter } from './statsd-metrics.adapter';
@@ -108,4 +111,32 @@ describe('StatsdMetricsAdapter (hot-shots against a real UDP socket)', () => {
       await metrics.close();
     }
   });
+});
+
+describe("StatsdMetricsAdapter over the agent's unix datagram socket (DD_DOGSTATSD_URL=unix:///…)", () => {
+  it('sends to the socket, and to a socket bound only after the start (the agent starting later)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lrcp-dsd-'));
+    const path = join(dir, 'dsd.socket');
+    const metrics = new StatsdMetricsAdapter(
+      testConfig({ DD_DOGSTATSD_URL: `unix://${path}`, STATSD_FLUSH_INTERVAL_MS: '20', DD_ENV: 'unit' }),
+    );
+    // No socket yet: the sends of this while fail (counted), nothing throws.
+    metrics.increment('test.before_agent', 1, formatTags({ route: '/qa' }));
+    await new Promise((r) => setTimeout(r, 60));
+    const receiver = await new UnixDogStatsdReceiver(path).start();
+    try {
+      const deadline = Date.now() + 10_000;
+      while (receiver.named('test.uds').length === 0 && Date.now() < deadline) {
+        metrics.increment('test.uds', 1, formatTags({ route: '/qa' }));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const line = receiver.named('test.uds')[0];
+      expect(line).toMatchObject({ type: 'c' });
+      expect(line!.tags).toEqual(expect.arrayContaining(['env:unit', 'route:/qa']));
+    } finally {
+      await metrics.close();
+      await receiver.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

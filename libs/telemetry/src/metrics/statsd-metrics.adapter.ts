@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { StatsD } from 'hot-shots';
 import { monotonicNow, WarningThrottle } from '@app/common';
-import type { AppConfig } from '@app/config';
+import { type AppConfig, BootError } from '@app/config';
 import { METRICS } from './metric-catalog';
 import { formatTags, type MetricsHealth, MetricsPort, type Tags } from './metrics.port';
 
@@ -63,6 +63,26 @@ export function packValues(name: string, type: string, values: readonly number[]
  * series, and all of it goes out once per interval, distributions packed several values to a line. Datadog
  * aggregates per 10 s, so nothing is lost; the request pays for a map lookup and an array push.
  */
+/**
+ * hot-shots sends to a unix datagram socket through `unix-dgram`, its optional native dependency: an install without
+ * install scripts (`npm ci --ignore-scripts`) has it unbuilt, and every metric would fail to send. Said at the start,
+ * naming the setting, instead.
+ */
+function assertUnixDatagramSupport(): void {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('unix-dgram');
+  } catch (error) {
+    throw new BootError(
+      'DD_DOGSTATSD_URL',
+      'a unix:// socket needs the native module unix-dgram (an optional dependency of hot-shots), which this install ' +
+        'has not built (installed with --ignore-scripts, or without a compiler): run `npm rebuild unix-dgram`, or ' +
+        'use udp://host:port (or DD_AGENT_HOST and DD_DOGSTATSD_PORT)',
+      { cause: error },
+    );
+  }
+}
+
 export class StatsdMetricsAdapter extends MetricsPort {
   private readonly logger = new Logger('StatsdMetrics');
   private readonly client: StatsD;
@@ -85,12 +105,15 @@ export class StatsdMetricsAdapter extends MetricsPort {
 
   constructor(config: Pick<AppConfig, 'statsd' | 'service'>) {
     super();
-    this.target = `udp://${config.statsd.host}:${config.statsd.port}`;
+    const { socketPath } = config.statsd;
+    if (socketPath) assertUnixDatagramSupport();
+    this.target = socketPath ? `unix://${socketPath}` : `udp://${config.statsd.host}:${config.statsd.port}`;
     this.client = new StatsD({
-      host: config.statsd.host,
-      port: config.statsd.port,
-      protocol: 'udp',
-      cacheDns: true,
+      // The agent's datagram socket (DD_DOGSTATSD_URL unix:///…, as Datadog's admission controller injects it): no
+      // UDP packet loss, no host port. A socket absent at start (the agent starting later) is opened again on a send.
+      ...(socketPath
+        ? { protocol: 'uds' as const, path: socketPath }
+        : { host: config.statsd.host, port: config.statsd.port, protocol: 'udp' as const, cacheDns: true }),
       globalTags: formatTags({
         env: config.service.env,
         service: config.service.name,

@@ -328,19 +328,25 @@ export const AGENT_PROBE_CACHE_MS = 5000;
 function getInfo(agentUrl: string): Promise<AgentProbe> {
   return new Promise((resolve) => {
     const url = new URL('/info', agentUrl);
+    // A unix socket (`unix:///var/run/datadog/apm.socket`): HTTP over the socket, as dd-trace sends to it.
+    const socketPath = url.protocol === 'unix:' ? new URL(agentUrl).pathname : undefined;
+    const where = socketPath ? `unix://${socketPath}` : url.origin;
     const client = url.protocol === 'https:' ? https : http;
-    const request = client.get(url, { timeout: AGENT_PROBE_TIMEOUT_MS }, (response) => {
+    const onResponse = (response: http.IncomingMessage): void => {
       response.resume();
       const status = response.statusCode ?? 0;
       resolve(
         status >= 200 && status < 300
-          ? { reachable: true, detail: `agent at ${url.origin} answers` }
-          : { reachable: false, detail: `agent at ${url.origin} answered ${status} to /info` },
+          ? { reachable: true, detail: `agent at ${where} answers` }
+          : { reachable: false, detail: `agent at ${where} answered ${status} to /info` },
       );
-    });
+    };
+    const request = socketPath
+      ? http.get({ socketPath, path: '/info', timeout: AGENT_PROBE_TIMEOUT_MS }, onResponse)
+      : client.get(url, { timeout: AGENT_PROBE_TIMEOUT_MS }, onResponse);
     request.on('timeout', () => request.destroy(new Error(`no answer in ${AGENT_PROBE_TIMEOUT_MS} ms`)));
     request.on('error', (error: NodeJS.ErrnoException) =>
-      resolve({ reachable: false, detail: `cannot reach the agent at ${url.origin}: ${error.code ?? error.message}` }),
+      resolve({ reachable: false, detail: `cannot reach the agent at ${where}: ${error.code ?? error.message}` }),
     );
   });
 }
