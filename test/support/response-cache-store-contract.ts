@@ -50,6 +50,29 @@ export function responseCacheStoreContract(name: string, harness: () => Response
       expect(await store.get('no-such-key', T0)).toBeUndefined();
     });
 
+    it('neither serves nor keeps an entry stored at or before storedAfter (a TTL shortened since), whatever its expiry', async () => {
+      const store = await open();
+      const base = T0 + 6_000_000;
+      const old = entry(base, 3_600_000);
+      const fresh = entry(base + 60_000, 3_600_000);
+      for (const e of [old, fresh]) await store.put(e, 1000, base + 60_000);
+      const now = base + 120_000;
+      // The current TTL is 90 s: `old` (stored 120 s ago for an hour) is past it, `fresh` (60 s ago) is not.
+      expect(await store.get(old.key, now, now - 90_000)).toBeUndefined();
+      expect(await store.get(fresh.key, now, now - 90_000)).toBeDefined();
+      expect(await store.get(old.key, now)).toBeDefined();
+      expect(await store.purgeExpired(now, now - 90_000)).toBeGreaterThanOrEqual(1);
+      expect(await store.get(old.key, now)).toBeUndefined();
+      expect(await store.get(fresh.key, now)).toBeDefined();
+      // A put deletes them as the sweep does.
+      const older = entry(base + 1, 3_600_000);
+      await store.put(older, 1000, base + 1);
+      await store.put(entry(now, 3_600_000), 1000, now, now - 90_000);
+      expect(await store.get(older.key, now)).toBeUndefined();
+      // Leaves no entry newer than the next tests' (the suite shares one database and evicts the oldest).
+      expect(await store.purgeExpired(now + 3_600_000)).toBeGreaterThanOrEqual(2);
+    });
+
     it('replaces an entry stored again under the same key (a fresh TTL)', async () => {
       const store = await open();
       const e = entry(T0, 1000, '{"v":1}');

@@ -47,14 +47,14 @@ export class PostgresResponseCacheStore extends ResponseCacheStore {
     }
   }
 
-  async get(key: string, now: number): Promise<ResponseCacheHit | undefined> {
+  async get(key: string, now: number, storedAfter = 0): Promise<ResponseCacheHit | undefined> {
     await this.init();
-    const result = await this.pool.query<{ payload: string; created_at: string }>(SQL.get(p), [key, now]);
+    const result = await this.pool.query<{ payload: string; created_at: string }>(SQL.get(p), [key, now, storedAfter]);
     const row = result.rows[0];
     return row ? { payload: row.payload, createdAt: Number(row.created_at) } : undefined;
   }
 
-  async put(entry: ResponseCacheEntry, maxEntries: number, now: number): Promise<boolean> {
+  async put(entry: ResponseCacheEntry, maxEntries: number, now: number, storedAfter = 0): Promise<boolean> {
     if (entry.payload.length > RESPONSE_CACHE_MAX_PAYLOAD_CHARS) return false;
     await this.init();
     const client = await this.pool.connect();
@@ -62,7 +62,7 @@ export class PostgresResponseCacheStore extends ResponseCacheStore {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [EVICTION_LOCK]);
       await client.query(SQL.upsert(p), [entry.key, entry.payload, entry.createdAt, entry.expiresAt]);
-      await client.query(SQL.deleteExpired(p), [now]);
+      await client.query(SQL.deleteExpired(p), [now, storedAfter]);
       const { rows } = await client.query<{ n: string }>(SQL.count);
       const over = Number(rows[0]?.n ?? 0) - maxEntries;
       if (over > 0) await client.query(SQL.evictOldest(p), [over]);
@@ -76,9 +76,9 @@ export class PostgresResponseCacheStore extends ResponseCacheStore {
     }
   }
 
-  async purgeExpired(now: number): Promise<number> {
+  async purgeExpired(now: number, storedAfter = 0): Promise<number> {
     await this.init();
-    return (await this.pool.query(SQL.deleteExpired(p), [now])).rowCount ?? 0;
+    return (await this.pool.query(SQL.deleteExpired(p), [now, storedAfter])).rowCount ?? 0;
   }
 
   async size(): Promise<number> {

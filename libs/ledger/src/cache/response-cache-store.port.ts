@@ -32,15 +32,19 @@ export abstract class ResponseCacheStore {
   abstract readonly kind: ResponseCacheStoreKind;
   /** Creates the schema when missing (idempotent; the other methods call it). */
   abstract init(): Promise<void>;
-  /** The entry stored under `key`, unless it expired by `now`. */
-  abstract get(key: string, now: number): Promise<ResponseCacheHit | undefined>;
   /**
-   * Stores (or replaces) an entry, deletes the expired ones, then evicts the oldest until at most `maxEntries`
-   * remain. A payload over RESPONSE_CACHE_MAX_PAYLOAD_CHARS is refused (returns false, stores nothing).
+   * The entry stored under `key`, unless it expired by `now` or was stored at or before `storedAfter` (epoch ms,
+   * default 0: `now` minus the current TTL, so that an entry stored under a longer CACHE_TTL_S expires by the
+   * current one).
    */
-  abstract put(entry: ResponseCacheEntry, maxEntries: number, now: number): Promise<boolean>;
-  /** Deletes the entries expired by `now`; returns how many. */
-  abstract purgeExpired(now: number): Promise<number>;
+  abstract get(key: string, now: number, storedAfter?: number): Promise<ResponseCacheHit | undefined>;
+  /**
+   * Stores (or replaces) an entry, deletes the expired ones (as `purgeExpired`), then evicts the oldest until at most
+   * `maxEntries` remain. A payload over RESPONSE_CACHE_MAX_PAYLOAD_CHARS is refused (returns false, stores nothing).
+   */
+  abstract put(entry: ResponseCacheEntry, maxEntries: number, now: number, storedAfter?: number): Promise<boolean>;
+  /** Deletes the entries expired by `now` or stored at or before `storedAfter` (as `get`); returns how many. */
+  abstract purgeExpired(now: number, storedAfter?: number): Promise<number>;
   /** Entries stored (expired ones not yet deleted included). */
   abstract size(): Promise<number>;
   abstract close(): Promise<void>;
@@ -82,11 +86,12 @@ export const RESPONSE_CACHE_SQL = {
     'CREATE INDEX IF NOT EXISTS response_cache_expires ON response_cache (expires_at)',
   ],
   get: (p: (i: number) => string): string =>
-    `SELECT payload, created_at FROM response_cache WHERE key = ${p(1)} AND expires_at > ${p(2)}`,
+    `SELECT payload, created_at FROM response_cache WHERE key = ${p(1)} AND expires_at > ${p(2)} AND created_at > ${p(3)}`,
   upsert: (p: (i: number) => string): string =>
     `INSERT INTO response_cache (key, payload, created_at, expires_at) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})
 ON CONFLICT (key) DO UPDATE SET payload = excluded.payload, created_at = excluded.created_at, expires_at = excluded.expires_at`,
-  deleteExpired: (p: (i: number) => string): string => `DELETE FROM response_cache WHERE expires_at <= ${p(1)}`,
+  deleteExpired: (p: (i: number) => string): string =>
+    `DELETE FROM response_cache WHERE expires_at <= ${p(1)} OR created_at <= ${p(2)}`,
   count: 'SELECT COUNT(*) AS n FROM response_cache',
   evictOldest: (p: (i: number) => string): string =>
     `DELETE FROM response_cache WHERE key IN (SELECT key FROM response_cache ORDER BY created_at, key LIMIT ${p(1)})`,

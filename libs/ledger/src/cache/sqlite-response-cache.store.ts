@@ -42,20 +42,21 @@ export class SqliteResponseCacheStore extends ResponseCacheStore {
     return this.db;
   }
 
-  get(key: string, now: number): Promise<ResponseCacheHit | undefined> {
+  get(key: string, now: number, storedAfter = 0): Promise<ResponseCacheHit | undefined> {
     return settle(() => {
-      const row = this.open().prepare(SQL.get(q)).get(key, now) as { payload: string; created_at: number } | undefined;
+      const row = this.open().prepare(SQL.get(q)).get(key, now, storedAfter) as
+        { payload: string; created_at: number } | undefined;
       return row ? { payload: String(row.payload), createdAt: Number(row.created_at) } : undefined;
     });
   }
 
-  put(entry: ResponseCacheEntry, maxEntries: number, now: number): Promise<boolean> {
+  put(entry: ResponseCacheEntry, maxEntries: number, now: number, storedAfter = 0): Promise<boolean> {
     return settle(() => {
       if (entry.payload.length > RESPONSE_CACHE_MAX_PAYLOAD_CHARS) return false;
       const db = this.open();
       sqliteTransaction(db, () => {
         db.prepare(SQL.upsert(q)).run(entry.key, entry.payload, entry.createdAt, entry.expiresAt);
-        db.prepare(SQL.deleteExpired(q)).run(now);
+        db.prepare(SQL.deleteExpired(q)).run(now, storedAfter);
         const { n } = db.prepare(SQL.count).get() as { n: number };
         const over = Number(n) - maxEntries;
         if (over > 0) db.prepare(SQL.evictOldest(q)).run(over);
@@ -64,8 +65,8 @@ export class SqliteResponseCacheStore extends ResponseCacheStore {
     });
   }
 
-  purgeExpired(now: number): Promise<number> {
-    return settle(() => Number(this.open().prepare(SQL.deleteExpired(q)).run(now).changes));
+  purgeExpired(now: number, storedAfter = 0): Promise<number> {
+    return settle(() => Number(this.open().prepare(SQL.deleteExpired(q)).run(now, storedAfter).changes));
   }
 
   size(): Promise<number> {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { UsageRecord } from '@app/ledger';
 import {
@@ -135,6 +138,40 @@ describe('ResponseCache in the LLM pipeline (CACHE_MODE=exact)', () => {
     expect(again.cache).toBeUndefined();
     expect(again.answer).toBe('two');
     expect(provider.calls).toHaveLength(2);
+  });
+
+  it('applies a CACHE_TTL_S shortened since an answer was stored (a restart): neither served nor kept past it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'response-cache-ttl-'));
+    try {
+      const before = await build(
+        { ...CACHE, CACHE_TTL_S: '3600', DATA_DIR: dir },
+        new ScriptedProvider().script(MODEL, { ok: 'one' }),
+      );
+      await answered(before.service.complete(input()));
+      await settled();
+      expect(await before.cacheStore.size()).toBe(1);
+      await before.cacheStore.close();
+      // The same store after a restart with CACHE_TTL_S=60, two minutes later: the answer (stored for an hour) is
+      // past the TTL now configured. Before, it was served, and kept, until its old expiry.
+      const provider = new ScriptedProvider().script(MODEL, { ok: 'two' });
+      const after = await build({ ...CACHE, CACHE_TTL_S: '60', DATA_DIR: dir }, provider);
+      const now = Date.now() + 120_000;
+      jest.spyOn(after.cache, 'now').mockReturnValue(now);
+      const again = await answered(after.service.complete(input()));
+      expect(again.cache).toBeUndefined();
+      expect(again.answer).toBe('two');
+      expect(provider.calls).toHaveLength(1);
+      await settled();
+      // The sweep deletes such an entry too (stored two minutes ago for an hour), and keeps the fresh answer.
+      const stale = { key: 'stale', payload: '{}', createdAt: now - 120_000, expiresAt: now + 3_480_000 };
+      await after.cacheStore.put(stale, 100, stale.createdAt);
+      expect(await after.cacheStore.size()).toBe(2);
+      expect(await after.cache.purgeExpired()).toBe(1);
+      expect(await after.cacheStore.size()).toBe(1);
+      await after.cacheStore.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("keeps each API key's answers to that key (CACHE_SCOPE=key, the default); CACHE_SCOPE=shared serves them to all", async () => {

@@ -110,11 +110,21 @@ export class ResponseCache implements OnModuleInit, OnModuleDestroy {
   /** Deletes the expired entries (the sweep); returns how many, 0 on a failure (a warning at most once a minute). */
   async purgeExpired(): Promise<number> {
     try {
-      return await this.entries.purgeExpired(this.now());
+      const now = this.now();
+      return await this.entries.purgeExpired(now, this.storedAfter(now));
     } catch (error) {
       this.warn('purge of expired entries', error);
       return 0;
     }
+  }
+
+  /**
+   * Entries stored at or before this are expired by the current CACHE_TTL_S, whatever TTL they were stored with: a
+   * TTL shortened across a restart (or differing between replicas) applies to the answers already stored, which were
+   * otherwise served and kept until their old expiry (up to the longer TTL).
+   */
+  private storedAfter(now: number): number {
+    return now - this.config.cache.ttlS * 1000;
   }
 
   /** The clock, epoch ms (a seam for tests). */
@@ -177,7 +187,7 @@ export class ResponseCache implements OnModuleInit, OnModuleDestroy {
     let hit: CacheHit | undefined;
     try {
       const now = this.now();
-      const found = await this.entries.get(key, now);
+      const found = await this.entries.get(key, now, this.storedAfter(now));
       if (found)
         hit = { cached: parseCached(found.payload), ageS: Math.max(0, Math.floor((now - found.createdAt) / 1000)) };
     } catch (error) {
@@ -233,7 +243,7 @@ export class ResponseCache implements OnModuleInit, OnModuleDestroy {
   private persist(entry: { key: string; payload: string; createdAt: number; expiresAt: number }, now: number): void {
     let put: Promise<boolean>;
     try {
-      put = this.entries.put(entry, this.config.cache.maxEntries, now);
+      put = this.entries.put(entry, this.config.cache.maxEntries, now, this.storedAfter(now));
     } catch (error) {
       this.warn('store', error);
       return;
