@@ -54,6 +54,11 @@ export interface CallContext {
   /** The cached answer this call is served from: no provider call, no budget (docs/cache.md). */
   cacheHit?: CacheHit;
   /**
+   * This call missed and leads its key (`ResponseCache.lookup`): identical calls wait for its answer. Called once its
+   * answer is stored, or when it ends without one (`CallContexts.close`, or its admission refused).
+   */
+  cacheLeader?: () => void;
+  /**
    * The known usage of the call's failed attempts, per model, in order: what the provider reported for an attempt it
    * answered without text, or the estimate of a stream that failed after its first token. Billed, so the call's
    * ledger row, cost metrics and budget count it (`CallResults.spentOnFailures`).
@@ -122,6 +127,7 @@ export class CallContexts {
   close(ctx: CallContext): void {
     if (ctx.heldBytes) this.shedder.release(ctx.heldBytes);
     ctx.heldBytes = 0;
+    this.cache.release(ctx);
   }
 
   private admitted(raw: LlmCallInput, options: { cache?: boolean }, held: number): CallContext | Promise<CallContext> {
@@ -155,8 +161,18 @@ export class CallContexts {
         ctx.cacheHit = hit;
         return ctx;
       }
-      this.bookkeeping.admit();
-      return this.reserve(this.route(ctx));
+      // A miss that is refused here (budget, shutdown) answers nothing: the calls waiting for it look no longer.
+      const refused = (error: unknown): never => {
+        this.cache.release(ctx);
+        throw error;
+      };
+      try {
+        this.bookkeeping.admit();
+        const reserved = this.reserve(this.route(ctx));
+        return reserved instanceof Promise ? reserved.catch(refused) : reserved;
+      } catch (error) {
+        return refused(error);
+      }
     });
   }
 

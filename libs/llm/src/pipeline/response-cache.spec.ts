@@ -140,6 +140,47 @@ describe('ResponseCache in the LLM pipeline (CACHE_MODE=exact)', () => {
     expect(provider.calls).toHaveLength(2);
   });
 
+  it('asks the provider once for concurrent identical calls (a stampede): the others wait for its answer', async () => {
+    const provider = new ScriptedProvider().script(MODEL, { ok: 'one', delayMs: 300, usage: USAGE }, { ok: 'two' });
+    const pipeline = await build(CACHE, provider);
+    const results = await Promise.all(Array.from({ length: 6 }, () => answered(pipeline.service.complete(input()))));
+    // Before, each of the six missed and asked the provider (six answers paid for, five of them the same question).
+    expect(provider.calls).toHaveLength(1);
+    expect(results.map((r) => r.answer)).toEqual(Array(6).fill('one'));
+    expect(results.filter((r) => r.cache?.hit)).toHaveLength(5);
+    expect(named(pipeline.metrics, 'llm.cache.miss')).toHaveLength(1);
+    expect(named(pipeline.metrics, 'llm.cache.hit')).toHaveLength(5);
+    // Another question does not wait for it.
+    const other = await answered(pipeline.service.complete(input('Another question?')));
+    expect(other.answer).toBe('two');
+  });
+
+  it('lets the waiting calls go on by themselves when the first fails, is refused or its answer is not cacheable', async () => {
+    // Generous timeouts: the waiting calls must be released by the first call's end, not by a timer (the hang guard
+    // is the test's own timeout).
+    const env = { ...CACHE, LLM_MAX_RETRIES: '0', LLM_TIMEOUT_MS: '100000', LLM_DEADLINE_MS: '200000' };
+    const failing = new ScriptedProvider().script(MODEL, { fail: 'bad_request' }, { ok: 'two' }, { ok: 'three' });
+    const a = await build(env, failing);
+    const first = await Promise.allSettled([1, 2, 3].map(() => answered(a.service.complete(input()))));
+    expect(first.map((r) => r.status).sort()).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect(failing.calls).toHaveLength(3);
+
+    const blocked = new ScriptedProvider().script(MODEL, { safety: 'candidate' }, { ok: 'two' }, { ok: 'three' });
+    const b = await build(env, blocked);
+    const second = await Promise.all([1, 2, 3].map(() => answered(b.service.complete(input()))));
+    expect(second.filter((r) => r.safetyBlock)).toHaveLength(1);
+    expect(blocked.calls).toHaveLength(3);
+
+    // The first refused before it is sent (an enforced budget, spent): the others are refused as well, not held.
+    const spent = new ScriptedProvider().script(MODEL, { ok: 'one', usage: USAGE });
+    const c = await build({ ...env, DAILY_BUDGET_USD: '0.3', BUDGET_POLICY: 'enforce' }, spent);
+    await answered(c.service.complete(input('Spend it?')));
+    const third = await Promise.allSettled([1, 2, 3].map(() => c.service.complete(input())));
+    expect(third.map((r) => (r.status === 'rejected' ? (r.reason as { code: string }).code : r.status))).toEqual(
+      Array(3).fill('BUDGET_EXCEEDED'),
+    );
+  });
+
   it('applies a CACHE_TTL_S shortened since an answer was stored (a restart): neither served nor kept past it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'response-cache-ttl-'));
     try {

@@ -85,6 +85,12 @@ export class ResponseCache implements OnModuleInit, OnModuleDestroy {
   readonly enabled: boolean;
   private readonly warnings = new WarningThrottle(WARN_EVERY_MS);
   private purgeTimer: NodeJS.Timeout | undefined;
+  /**
+   * The keys a call of this process missed and is answering now (its leader): settled once its answer is stored, or
+   * once it ends without one. An identical call that misses meanwhile waits for it (`lookup`) instead of asking the
+   * provider the same question again.
+   */
+  private readonly leaders = new Map<string, Promise<void>>();
 
   constructor(
     private readonly config: AppConfig,
@@ -181,21 +187,81 @@ export class ResponseCache implements OnModuleInit, OnModuleDestroy {
     return createHash('sha256').update(JSON.stringify(material)).digest('hex');
   }
 
-  /** The unexpired answer stored under the call's key, counted as a hit or a miss; undefined on any failure. */
+  /**
+   * The unexpired answer stored under the call's key, counted as a hit or a miss; undefined on any failure.
+   *
+   * Concurrent identical calls (a stampede) ask the provider once per process: a call that misses while an identical
+   * call is on its way to the provider waits for that call's answer to be stored (at most LLM_TIMEOUT_MS and what is
+   * left of its deadline, and no longer than its client stays) and is served from it. A miss with no such call makes
+   * this call the leader of its key until `release` (its answer stored, or its end without one).
+   */
   async lookup(ctx: CallContext, key: string): Promise<CacheHit | undefined> {
     const tags = this.tags(ctx.input.endpoint, ctx.chain[0] ?? this.config.llm.model);
-    let hit: CacheHit | undefined;
-    try {
-      const now = this.now();
-      const found = await this.entries.get(key, now, this.storedAfter(now));
-      if (found)
-        hit = { cached: parseCached(found.payload), ageS: Math.max(0, Math.floor((now - found.createdAt) / 1000)) };
-    } catch (error) {
-      this.warn('lookup', error);
-      hit = undefined;
+    let hit = await this.find(key);
+    if (!hit) {
+      const leader = this.leaders.get(key);
+      if (leader) {
+        await this.follow(leader, ctx);
+        hit = await this.find(key);
+      } else {
+        this.lead(ctx, key);
+      }
     }
     if (!hit) this.metrics.increment(M.cacheMisses.name, 1, tags);
     return hit;
+  }
+
+  /** The call no longer leads its key (it ended, or its answer is stored): the calls waiting for it look again. Once. */
+  release(ctx: CallContext): void {
+    const release = ctx.cacheLeader;
+    ctx.cacheLeader = undefined;
+    release?.();
+  }
+
+  private lead(ctx: CallContext, key: string): void {
+    let settle!: () => void;
+    const leader = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    this.leaders.set(key, leader);
+    ctx.cacheLeader = () => {
+      if (this.leaders.get(key) === leader) this.leaders.delete(key);
+      settle();
+    };
+  }
+
+  /** Waits for a leader: until it settles, LLM_TIMEOUT_MS or the call's deadline has passed, or its client left. */
+  private async follow(leader: Promise<void>, ctx: CallContext): Promise<void> {
+    const signal = ctx.input.signal;
+    const waitMs = Math.min(this.config.llm.timeoutMs, ctx.deadline - performance.now());
+    if (signal?.aborted || waitMs <= 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    let stop: (() => void) | undefined;
+    const given = new Promise<void>((resolve) => {
+      stop = () => resolve();
+      timer = setTimeout(stop, waitMs);
+      signal?.addEventListener('abort', stop, { once: true });
+    });
+    try {
+      await Promise.race([leader, given]);
+    } finally {
+      clearTimeout(timer);
+      if (stop) signal?.removeEventListener('abort', stop);
+    }
+  }
+
+  /** The unexpired answer stored under `key`; undefined when there is none or on any failure (a warning). */
+  private async find(key: string): Promise<CacheHit | undefined> {
+    try {
+      const now = this.now();
+      const found = await this.entries.get(key, now, this.storedAfter(now));
+      return found
+        ? { cached: parseCached(found.payload), ageS: Math.max(0, Math.floor((now - found.createdAt) / 1000)) }
+        : undefined;
+    } catch (error) {
+      this.warn('lookup', error);
+      return undefined;
+    }
   }
 
   /** The metrics of a call answered from the cache: the hit and what it saved. */
@@ -209,7 +275,8 @@ export class ResponseCache implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Stores a provider's answer under the call's key, off the response path: only a cacheable call (a key), answered
-   * in full as text (no safety block, no tool calls, not empty, at most CACHE_MAX_ANSWER_CHARS). Never throws.
+   * in full as text (no safety block, no tool calls, not empty, at most CACHE_MAX_ANSWER_CHARS). Never throws. The
+   * calls waiting for this one (its key's leader) look again once the entry is stored.
    */
   store(ctx: CallContext, result: LlmCallResult): void {
     const key = ctx.cacheKey;
@@ -237,18 +304,25 @@ export class ResponseCache implements OnModuleInit, OnModuleDestroy {
       createdAt: now,
       expiresAt: now + this.config.cache.ttlS * 1000,
     };
-    this.persist(entry, now);
+    const release = ctx.cacheLeader;
+    ctx.cacheLeader = undefined;
+    this.persist(entry, now, release);
   }
 
-  private persist(entry: { key: string; payload: string; createdAt: number; expiresAt: number }, now: number): void {
+  private persist(
+    entry: { key: string; payload: string; createdAt: number; expiresAt: number },
+    now: number,
+    stored?: () => void,
+  ): void {
     let put: Promise<boolean>;
     try {
       put = this.entries.put(entry, this.config.cache.maxEntries, now, this.storedAfter(now));
     } catch (error) {
       this.warn('store', error);
+      stored?.();
       return;
     }
-    put.catch((error: unknown) => this.warn('store', error));
+    put.catch((error: unknown) => this.warn('store', error)).finally(() => stored?.());
   }
 
   private tags(endpoint: string, model: string): string[] {
