@@ -86,6 +86,23 @@ export function createResponseCacheStore(config: AppConfig): ResponseCacheStore 
   return new SqliteResponseCacheStore(join(config.ledger.dataDir, RESPONSE_CACHE_SQLITE_FILE));
 }
 
+/**
+ * CACHE_MODE=off on the embedded store: the answers an earlier CACHE_MODE=exact run left in `response-cache.sqlite`
+ * are deleted (overwritten in the file: secure_delete). Before, nothing read them and no sweep ran with the cache off,
+ * so they stayed in clear past their TTL, for ever. Returns how many; 0 without such a file (none is created).
+ */
+export async function emptyLeftoverResponseCache(config: AppConfig): Promise<number> {
+  if (config.cache.mode !== 'off' || config.ledger.databaseUrl) return 0;
+  const file = join(config.ledger.dataDir, RESPONSE_CACHE_SQLITE_FILE);
+  if (!existsSync(file)) return 0;
+  const store = new SqliteResponseCacheStore(file);
+  try {
+    return await store.purgeExpired(Number.MAX_SAFE_INTEGER);
+  } finally {
+    await store.close();
+  }
+}
+
 /** Margin on a reservation's time to live past the call deadline and a ledger flush. */
 const RESERVATION_MARGIN_MS = 1000;
 
@@ -208,6 +225,7 @@ export class LedgerModule implements OnModuleInit, OnApplicationShutdown {
       // The embedded ledger's first reads (today's spend, the retention purge) meet a damaged file: name it.
       throw this.store instanceof SqliteLedgerStore ? sqliteFileError(this.store.file, error) : error;
     }
+    await this.emptyLeftoverResponseCache();
     this.readiness.register('ledger', async () => {
       const status = this.ledger.status();
       try {
@@ -232,6 +250,22 @@ export class LedgerModule implements OnModuleInit, OnApplicationShutdown {
         detail: `${status.store}: ${status.written} written, ${status.buffered} buffered${refused}`,
       };
     });
+  }
+
+  /** CACHE_MODE=off: the answers an earlier run cached are deleted; a failure is a warning, never a failed boot. */
+  private async emptyLeftoverResponseCache(): Promise<void> {
+    const logger = new Logger('LedgerModule');
+    try {
+      const deleted = await emptyLeftoverResponseCache(this.config);
+      if (deleted > 0) {
+        logger.log(
+          `CACHE_MODE=off: deleted ${deleted} cached answer(s) left in ${RESPONSE_CACHE_SQLITE_FILE} by an earlier CACHE_MODE=exact`,
+        );
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      logger.warn(`CACHE_MODE=off: the answers left in ${RESPONSE_CACHE_SQLITE_FILE} could not be deleted: ${message}`);
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -291,6 +292,33 @@ describe('ResponseCache in the LLM pipeline (CACHE_MODE=exact)', () => {
     const texts = new Map([4000, 32_000].map((n) => [n, `a${' \t'.repeat(n / 2)}b`]));
     // 8 times the text: about 8 times the time when linear, 64 times when quadratic.
     expect(growthRatio((n) => normaliseText(texts.get(n)!), 4000, 32_000)).toBeLessThan(24);
+  });
+
+  it('deletes, with CACHE_MODE=off, the answers an earlier CACHE_MODE=exact left in response-cache.sqlite', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'response-cache-off-'));
+    try {
+      const secret = 'The-answer-named-Jane-Doe-at-Elm-Street.';
+      const before = await build({ ...CACHE, DATA_DIR: dir }, new ScriptedProvider().script(MODEL, { ok: secret }));
+      await answered(before.service.complete(input()));
+      await settled();
+      expect(await before.cacheStore.size()).toBe(1);
+      await before.cacheStore.close();
+      const file = join(dir, 'response-cache.sqlite');
+      expect(readFileSync(file).includes(secret)).toBe(true);
+      // Off, nothing reads the file and no sweep runs: before, the answer stayed in it, in clear, for ever.
+      await build({ DATA_DIR: dir }, new ScriptedProvider());
+      const db = new DatabaseSync(file);
+      expect(db.prepare('SELECT COUNT(*) AS n FROM response_cache').get()).toEqual({ n: 0 });
+      db.close();
+      expect(readFileSync(file).includes(secret)).toBe(false);
+      // No file is created where there was none.
+      const empty = mkdtempSync(join(tmpdir(), 'response-cache-off-'));
+      await build({ DATA_DIR: empty }, new ScriptedProvider());
+      expect(existsSync(join(empty, 'response-cache.sqlite'))).toBe(false);
+      rmSync(empty, { recursive: true, force: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is off by default: no lookup, no store', async () => {
