@@ -12,8 +12,8 @@ import { ServiceProcess } from './support/service-process';
 /**
  * Issue #18, the response cache (CACHE_MODE=exact, docs/cache.md), on the built service against a loopback
  * OpenAI-compatible provider whose requests are counted: the same /qa twice is answered once upstream, the second
- * time from the cache (`metadata.cache`, zero tokens, the hit's metrics); and two replicas on one PostgreSQL share
- * the entries.
+ * time from the cache (`metadata.cache`, zero tokens, the hit's metrics); a burst of identical calls is answered once
+ * upstream; and two replicas on one PostgreSQL share the entries.
  */
 const QUESTION = { question: 'What colour is the sky on Mars?', document: 'The sky on Mars is butterscotch by day.' };
 const ANSWER = 'Butterscotch by day, blue at sunset.';
@@ -137,6 +137,27 @@ describe('response cache (CACHE_MODE=exact) on the built service', () => {
       await cacheOf('/v1/chat/completions', chat, key);
     }
     expect(upstream.requests).toHaveLength(4);
+    await service.stop();
+  });
+
+  it('asks the provider once for a burst of identical /v1 calls: the others are served the first one’s answer', async () => {
+    const service = await start({});
+    upstream.setDefault({ type: 'answer', text: ANSWER, usage: { prompt: 1000, output: 500 }, delayMs: 500 });
+    const chat = {
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Name a ringed planet.' }],
+      temperature: 0,
+    };
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () => post(`${service.url}/v1/chat/completions`, chat)),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(8).fill(200));
+    const bodies = (await Promise.all(responses.map((r) => r.json()))) as {
+      choices: { message: { content: string } }[];
+    }[];
+    expect(bodies.map((b) => b.choices[0]!.message.content)).toEqual(Array(8).fill(ANSWER));
+    expect(responses.filter((r) => r.headers.get('x-control-plane-cache') === 'hit')).toHaveLength(7);
+    expect(upstream.requests).toHaveLength(1);
     await service.stop();
   });
 
