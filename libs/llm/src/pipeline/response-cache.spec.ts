@@ -241,9 +241,13 @@ describe('ResponseCache in the LLM pipeline (CACHE_MODE=exact)', () => {
 
   it('answers from the provider when the cache fails (lookup or store), warning at most once a minute', async () => {
     const provider = new ScriptedProvider().script(MODEL, { ok: 'one' }, { ok: 'two' });
-    const { service, cacheStore, metrics } = await build(CACHE, provider);
-    jest.spyOn(cacheStore, 'get').mockRejectedValue(new Error('database gone'));
-    jest.spyOn(cacheStore, 'put').mockRejectedValue(new Error('database gone'));
+    const { service, cacheStore, metrics, readiness } = await build(CACHE, provider);
+    expect((await readiness.run()).responseCache).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/^sqlite;/),
+    });
+    const get = jest.spyOn(cacheStore, 'get').mockRejectedValue(new Error('database gone'));
+    const put = jest.spyOn(cacheStore, 'put').mockRejectedValue(new Error('database gone'));
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     expect((await answered(service.complete(input()))).answer).toBe('one');
     expect((await answered(service.complete(input()))).answer).toBe('two');
@@ -251,6 +255,17 @@ describe('ResponseCache in the LLM pipeline (CACHE_MODE=exact)', () => {
     // Two failed lookups and two failed stores: one warning.
     expect(warn.mock.calls.filter(([message]) => String(message).includes('response cache'))).toHaveLength(1);
     warn.mockRestore();
+    // Readiness says so while it fails (before: nothing but the misses and that one warning), and no longer after.
+    expect((await readiness.run()).responseCache).toEqual({
+      status: 'degraded',
+      detail: expect.stringMatching(
+        /its last (lookup|store) failed \d+ s ago \(calls are answered as misses\): database gone$/,
+      ),
+    });
+    get.mockRestore();
+    put.mockRestore();
+    await answered(service.complete(input('Another question?')));
+    expect((await readiness.run()).responseCache).toMatchObject({ status: 'ok' });
   });
 
   it('never answers an injection-blocked prompt from the cache: the inspection refuses it before any lookup', async () => {
@@ -323,9 +338,10 @@ describe('ResponseCache in the LLM pipeline (CACHE_MODE=exact)', () => {
 
   it('is off by default: no lookup, no store', async () => {
     const provider = new ScriptedProvider().script(MODEL, { ok: 'one' }, { ok: 'two' });
-    const { service, metrics } = await build({}, provider);
+    const { service, metrics, readiness } = await build({}, provider);
     await answered(service.complete(input()));
     expect((await answered(service.complete(input()))).answer).toBe('two');
     expect(named(metrics, 'llm.cache.miss')).toHaveLength(0);
+    expect((await readiness.run()).responseCache).toEqual({ status: 'disabled', detail: 'CACHE_MODE=off' });
   });
 });

@@ -4,7 +4,7 @@ import { heldBack, WarningThrottle } from '@app/common';
 import { AppConfig, type RouteConstraints } from '@app/config';
 import { ResponseCacheStore } from '@app/ledger';
 import type { QualityReport } from '@app/ml';
-import { formatTags, MetricsPort, TAG } from '@app/telemetry';
+import { type DependencyStatus, formatTags, MetricsPort, ReadinessRegistry, TAG } from '@app/telemetry';
 import { LLM_METRICS as M } from '../instrumentation/llm-metrics';
 import type { LlmCallResult } from '../llm-call.types';
 import { type FinishReason, LlmProvider, type LlmUsage } from '../ports/llm-provider.port';
@@ -91,17 +91,21 @@ export class ResponseCache implements OnModuleInit, OnModuleDestroy {
    * provider the same question again.
    */
   private readonly leaders = new Map<string, Promise<void>>();
+  /** The last lookup, store or sweep, when it failed (none once one succeeds): readiness says so. */
+  private failing: { what: string; at: number; message: string } | undefined;
 
   constructor(
     private readonly config: AppConfig,
     private readonly entries: ResponseCacheStore,
     private readonly metrics: MetricsPort,
     private readonly provider: LlmProvider,
+    private readonly readiness: ReadinessRegistry,
   ) {
     this.enabled = config.cache.mode === 'exact';
   }
 
   onModuleInit(): void {
+    this.readiness.register('responseCache', () => this.status());
     if (!this.enabled) return;
     const every = Math.min(CACHE_PURGE_MAX_MS, Math.max(1_000, this.config.cache.ttlS * 1000));
     this.purgeTimer = setInterval(() => void this.purgeExpired(), every);
@@ -113,11 +117,30 @@ export class ResponseCache implements OnModuleInit, OnModuleDestroy {
     this.purgeTimer = undefined;
   }
 
+  /**
+   * `GET /health/ready`: degraded while the cache's last lookup, store or sweep failed (every call is then a miss,
+   * answered by the provider; before, a broken store only showed as a 100 % miss rate and a warning a minute).
+   */
+  private status(): DependencyStatus {
+    if (!this.enabled) return { status: 'disabled', detail: 'CACHE_MODE=off' };
+    const { ttlS, maxEntries, scope } = this.config.cache;
+    const label = `${this.entries.kind}; CACHE_TTL_S=${ttlS}, at most ${maxEntries} entries, scope ${scope}`;
+    const failing = this.failing;
+    if (!failing) return { status: 'ok', detail: label };
+    const ago = Math.max(0, Math.round((Date.now() - failing.at) / 1000));
+    return {
+      status: 'degraded',
+      detail: `${label}; its last ${failing.what} failed ${ago} s ago (calls are answered as misses): ${failing.message}`,
+    };
+  }
+
   /** Deletes the expired entries (the sweep); returns how many, 0 on a failure (a warning at most once a minute). */
   async purgeExpired(): Promise<number> {
     try {
       const now = this.now();
-      return await this.entries.purgeExpired(now, this.storedAfter(now));
+      const deleted = await this.entries.purgeExpired(now, this.storedAfter(now));
+      this.failing = undefined;
+      return deleted;
     } catch (error) {
       this.warn('purge of expired entries', error);
       return 0;
@@ -255,6 +278,7 @@ export class ResponseCache implements OnModuleInit, OnModuleDestroy {
     try {
       const now = this.now();
       const found = await this.entries.get(key, now, this.storedAfter(now));
+      this.failing = undefined;
       return found
         ? { cached: parseCached(found.payload), ageS: Math.max(0, Math.floor((now - found.createdAt) / 1000)) }
         : undefined;
@@ -322,7 +346,14 @@ export class ResponseCache implements OnModuleInit, OnModuleDestroy {
       stored?.();
       return;
     }
-    put.catch((error: unknown) => this.warn('store', error)).finally(() => stored?.());
+    put
+      .then(
+        () => {
+          this.failing = undefined;
+        },
+        (error: unknown) => this.warn('store', error),
+      )
+      .finally(() => stored?.());
   }
 
   private tags(endpoint: string, model: string): string[] {
@@ -330,9 +361,10 @@ export class ResponseCache implements OnModuleInit, OnModuleDestroy {
   }
 
   private warn(what: string, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.failing = { what, at: Date.now(), message };
     const suppressed = this.warnings.admit();
     if (suppressed === undefined) return;
-    const message = error instanceof Error ? error.message : String(error);
     this.logger.warn(
       `response cache ${what} failed (served as a miss; next warning in a minute at the earliest): ${message}` +
         heldBack(suppressed),
