@@ -107,6 +107,30 @@ describe('LLM Observability keep decision (LLMOBS_KEEP), made when the call ends
     expect(failing.tracer.recorded.every((s) => s.finished)).toBe(true);
   });
 
+  it("redacts a chat call's metadata keys as well as its values, and masks a value under a credential-named key", async () => {
+    const { service, tracer } = await recording({ LLMOBS_KEEP: 'all' }, { ok: 'Paris' }, { fail: 'auth', status: 401 });
+    const metadata = {
+      'jane.doe@example.com': 'owner',
+      'sk-proj-7Hq2Zx9Kp4Lm8Nw3Rt6Vy1Bc5': 'key',
+      db_password: 'hunter2hunter2',
+      team: 'payments',
+    };
+    const prompt = 'What is the capital of France?';
+    const chat = { model: MODEL, messages: [{ role: 'user' as const, content: prompt }], user: 'u-1', metadata };
+    await answered(service.complete({ ...input(prompt), endpoint: 'chat', chat }));
+    await expect(service.complete({ ...input(prompt), endpoint: 'chat', chat })).rejects.toThrow();
+    const annotated = tracer.recorded.filter((s) => s.kind === 'workflow').map((s) => s.annotations[0]!.metadata);
+    expect(annotated).toHaveLength(2);
+    for (const shown of annotated) {
+      const text = JSON.stringify(shown);
+      // Before, the keys went to LLM Observability as sent (`metadata.jane.doe@example.com`), and a value under a
+      // credential-named key (that the value's shape does not betray) as well.
+      expect(text).not.toMatch(/jane\.doe|7Hq2Zx9Kp4|hunter2/);
+      expect(shown).toMatchObject({ user: 'u-1', 'metadata.team': 'payments', 'metadata.db_password': '[redacted]' });
+      expect(shown).toHaveProperty(['metadata.[REDACTED:EMAIL]'], 'owner');
+    }
+  });
+
   it('keeps a low-quality answer and a slow call, decided after the score and the latency are known', async () => {
     const low = await recording({ LLMOBS_KEEP_SHARE: '0' }, { ok: "I'm sorry, I don't know." });
     const lowResult = await answered(low.service.complete(input()));

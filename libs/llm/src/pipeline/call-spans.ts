@@ -131,7 +131,10 @@ export class CallSpans {
   ): Record<string, string> {
     const out: Record<string, string> = {};
     if (user !== undefined) out.user = this.sanitizer.text(user);
-    for (const [key, value] of Object.entries(metadata ?? {})) out[`metadata.${key}`] = this.sanitizer.text(value);
+    // As a log line writes an object: keys redacted like values (a map keyed by e-mail address), and the value of a
+    // credential-named key (`db_password`) masked whatever its shape. Before, the keys went out as sent.
+    const shown = this.sanitizer.value(metadata ?? {}) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(shown)) out[`metadata.${key}`] = String(value);
     return out;
   }
 
