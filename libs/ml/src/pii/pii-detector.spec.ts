@@ -93,6 +93,44 @@ describe('PiiDetector', () => {
       expect(typesIn('order 4111 1111 1111 1112 shipped')).toEqual([]);
       expect(typesIn('id 1234567812345678')).toEqual([]);
     });
+    it('finds a card in its printed groups next to another number: an order number before, a CVV after, a phone', () => {
+      // Before, the whole run of digits was the candidate: it failed Luhn, and the card was left in the text.
+      expect(valuesIn('order 12 4111 1111 1111 1111')).toEqual(['4111 1111 1111 1111']);
+      expect(valuesIn('ref 2024 5555-5555-5555-4444 paid')).toEqual(['5555-5555-5555-4444']);
+      expect(valuesIn('card 4111 1111 1111 1111 123')).toEqual(['4111 1111 1111 1111']);
+      expect(valuesIn('amex 3782 822463 10005 0427')).toEqual(['3782 822463 10005']);
+      expect(valuesIn('4111 1111 1111 1111 5555 5555 5555 4444')).toEqual([
+        '4111 1111 1111 1111',
+        '5555 5555 5555 4444',
+      ]);
+      expect(detector.redact('m +44 7700 900123 4111 1111 1111 1111 x')).toBe(
+        'm [REDACTED:PHONE] [REDACTED:CREDIT_CARD] x',
+      );
+      expect(detector.redact('tel +1 415 555 0100 5500 0000 0000 0004')).toBe(
+        'tel [REDACTED:PHONE] [REDACTED:CREDIT_CARD]',
+      );
+    });
+    it('stays linear on long runs of digit groups, and of international numbers', () => {
+      const shapes: Record<string, (n: number) => string> = {
+        groups: (n) => '4111 '.repeat(n / 5),
+        mixed: (n) => '12 4111 1111 1111 1111 '.repeat(n / 23),
+        dashed: (n) => '4111-'.repeat(n / 5) + '1',
+        phones: (n) => '+44 7700 900123 4111 '.repeat(n / 21),
+      };
+      for (const [name, shape] of Object.entries(shapes)) {
+        const texts = new Map([5000, 40_000].map((n) => [n, shape(n)]));
+        const ratio = growthRatio((n) => detector.detect(texts.get(n)!), 5000, 40_000);
+        expect({ name, ratio, linear: ratio < 24 }).toEqual({ name, ratio, linear: true });
+      }
+    });
+    it('near misses: no card window in a run of other groups, a dashed id, or groups of the wrong sizes', () => {
+      expect(typesIn('order 12 4111 1111 1111 1112 shipped')).toEqual([]);
+      // A window must be set off by spaces: a longer dashed id holding a valid 16 digits is an id.
+      expect(typesIn('id 9-4111-1111-1111-1111')).toEqual([]);
+      expect(typesIn('lot 4111-1111-1111-1111-77')).toEqual([]);
+      // 16 valid digits, but not grouped as a card is printed.
+      expect(typesIn('counts 12 411 1111 1111 11111')).toEqual([]);
+    });
     it('near miss: a Luhn-valid number with no issuer prefix is not a card', () => {
       expect(luhnValid('0000000000000000')).toBe(true);
       expect(typesIn('trace 0000000000000000')).toEqual([]);

@@ -51,9 +51,58 @@ interface Rule {
   /** Index of the capture group to report instead of the whole match. */
   group?: number;
   validate?: (match: RegExpExecArray) => boolean;
+  /**
+   * The findings inside a match, as offsets in the text, in place of the match itself: for a rule whose match is a
+   * run that holds the item (a card among other numbers) rather than the item.
+   */
+  pick?: (match: RegExpExecArray) => ReadonlyArray<readonly [number, number]>;
 }
 
 const digitsOf = (text: string): string => text.replace(/\D/g, '');
+
+/** How card numbers are printed, in digits per group: Visa/Mastercard/Discover 4-4-4-4 (19: 4-4-4-4-3), Amex 4-6-5, Diners 4-6-4, 13-digit Visa 4-4-5. */
+const CARD_LAYOUTS: ReadonlyArray<readonly number[]> = [
+  [4, 4, 4, 4, 3],
+  [4, 4, 4, 4],
+  [4, 6, 5],
+  [4, 6, 4],
+  [4, 4, 5],
+];
+
+/**
+ * The cards in a run of digit groups (`12 4111 1111 1111 1111 123`), as offsets in the text: windows of whole groups
+ * laid out as a card is printed, joined inside by one kind of separator and set off from the rest of the run by
+ * spaces (a window ending at a dash is part of a longer id), Luhn-valid with a known issuer. Left to right, the
+ * longest layout first; found windows do not overlap.
+ */
+function cardsInRun(run: string, offset: number): Array<readonly [number, number]> {
+  // The groups' bounds, read in one pass (the run is digits and single separators).
+  const starts: number[] = [];
+  const ends: number[] = [];
+  for (let at = 0; at < run.length;) {
+    starts.push(at);
+    while (at < run.length && run.charCodeAt(at) >= 48 && run.charCodeAt(at) <= 57) at++;
+    ends.push(at++);
+  }
+  const sepBefore = (k: number): string => run[starts[k]! - 1]!;
+  const found: Array<readonly [number, number]> = [];
+  for (let i = 0; i < starts.length; i++) {
+    if (ends[i]! - starts[i]! !== 4 || (i > 0 && sepBefore(i) !== ' ')) continue;
+    for (const layout of CARD_LAYOUTS) {
+      const last = i + layout.length - 1;
+      if (last >= starts.length || (last + 1 < starts.length && sepBefore(last + 1) !== ' ')) continue;
+      let fits = true;
+      for (let k = 0; k < layout.length && fits; k++) {
+        fits = ends[i + k]! - starts[i + k]! === layout[k] && (k < 2 || sepBefore(i + k) === sepBefore(i + 1));
+      }
+      if (!fits || !paymentCardValid(digitsOf(run.slice(starts[i], ends[last])))) continue;
+      found.push([offset + starts[i]!, offset + ends[last]!]);
+      i = last;
+      break;
+    }
+  }
+  return found;
+}
 
 const CREDENTIAL_KEY =
   /api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|private[_-]?key|client[_-]?secret/i;
@@ -246,6 +295,16 @@ const RULES: readonly Rule[] = [
     validate: (m) => paymentCardValid(digitsOf(m[0])),
   },
   {
+    // A card in its printed groups inside a longer run of digit groups: `order 12 4111 1111 1111 1111`, a CVV after it
+    // (`4111 1111 1111 1111 123`), a phone just before it. The rule above takes the whole run, which fails Luhn: the
+    // card was left in the text. Here a window of the run's groups is a card when it is grouped as cards are printed,
+    // is set off from the rest of the run by spaces, and passes Luhn and the issuer prefix.
+    type: 'credit_card',
+    pattern: /(?<![\d.-])\d{1,6}(?:[ -]\d{1,6}){3,}(?![\d-])/g,
+    needs: /\d{4}[ -]\d{4}/,
+    pick: (m) => cardsInRun(m[0], m.index),
+  },
+  {
     // Dotted, only as four groups of four (a looser dotted form would read version strings and OIDs).
     type: 'credit_card',
     pattern: /(?<![\d.])\d{4}\.\d{4}\.\d{4}\.\d{4}(?![\d.]*\d)/g,
@@ -366,13 +425,20 @@ const RULES: readonly Rule[] = [
     needs: /stra(?:ß|ss)e|str\.|weg|allee|gasse|platz|damm/,
   },
   {
-    // International (+CC ...) numbers, 8-15 digits.
+    // International (+CC ...) numbers, 8-15 digits. The match, else, longest first, each of its heads that ends before
+    // a space: the match runs on into the digit groups that follow a number (`+44 7700 900123 4111 1111 1111 1111`,
+    // a card after the phone), and was dropped whole, phone included, for having too many digits. A head that
+    // overlaps what an earlier rule found (the card) gives way to the next shorter one.
     type: 'phone',
     pattern: /(?<![\w+])(?:\+|%2B)\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}(?!\d)/gi,
     needs: /\+|%2B/i,
-    validate: (m) => {
-      const n = digitsOf(m[0].replace(/^%2B/i, '')).length;
-      return n >= 8 && n <= 15;
+    pick: (m) => {
+      const heads: Array<readonly [number, number]> = [];
+      for (let end = m[0].length; end > 0; end = m[0].lastIndexOf(' ', end - 1)) {
+        const n = digitsOf(m[0].slice(0, end).replace(/^%2B/i, '')).length;
+        if (n >= 8 && n <= 15) heads.push([m.index, m.index + end]);
+      }
+      return heads;
     },
   },
   {
@@ -508,6 +574,10 @@ export class PiiDetector {
           continue;
         }
         if (rule.validate && !rule.validate(m)) continue;
+        if (rule.pick) {
+          for (const [start, end] of rule.pick(m)) candidates.push({ type: rule.type, start, end, rank });
+          continue;
+        }
         let start = m.index;
         let end = m.index + m[0].length;
         if (rule.group !== undefined && m[rule.group] !== undefined) {
