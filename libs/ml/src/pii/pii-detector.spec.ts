@@ -119,7 +119,8 @@ describe('PiiDetector', () => {
       };
       for (const [name, shape] of Object.entries(shapes)) {
         const texts = new Map([5000, 40_000].map((n) => [n, shape(n)]));
-        const ratio = growthRatio((n) => detector.detect(texts.get(n)!), 5000, 40_000);
+        // The fastest of 7 runs: digit-heavy texts are noisier to time than words on a loaded machine.
+        const ratio = growthRatio((n) => detector.detect(texts.get(n)!), 5000, 40_000, 7);
         expect({ name, ratio, linear: ratio < 24 }).toEqual({ name, ratio, linear: true });
       }
     });
