@@ -33,7 +33,7 @@ import {
   toProviderError,
   upstreamHttpError,
 } from './upstream-errors';
-import { readUsage, responseModel } from './wire-values';
+import { readUsage, responseFinishReason, responseModel } from './wire-values';
 
 export type GoogleGenAiMode = 'vertex' | 'gemini';
 
@@ -229,7 +229,7 @@ class ResponseAccumulator {
     const candidate: Candidate | undefined = response.candidates?.[0];
     if (candidate === undefined) return '';
     this.sawCandidate = true;
-    if (candidate.finishReason) this.rawFinishReason = String(candidate.finishReason);
+    this.rawFinishReason = responseFinishReason(candidate.finishReason) ?? this.rawFinishReason;
     let delta = '';
     for (const part of candidate.content?.parts ?? []) {
       if (typeof part.text === 'string' && part.thought !== true) delta += part.text;

@@ -22,7 +22,7 @@ import {
 import { responseByteLimit } from './response-limit';
 import { sseData } from './sse-data';
 import { type ErrorContext, toProviderError, upstreamHttpError } from './upstream-errors';
-import { responseModel } from './wire-values';
+import { responseFinishReason, responseModel } from './wire-values';
 
 export { toUsage } from './openai-wire';
 
@@ -143,7 +143,7 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
         if (chunk.usage) usage = chunk.usage;
         const choice = chunk.choices?.[0];
         if (choice === undefined) continue;
-        if (choice.finish_reason) rawFinishReason = choice.finish_reason;
+        rawFinishReason = responseFinishReason(choice.finish_reason) ?? rawFinishReason;
         if (typeof choice.delta?.refusal === 'string') refusal += choice.delta.refusal;
         toolCalls.add(choice.delta?.tool_calls);
         const delta = choice.delta?.content;

@@ -9,7 +9,7 @@ import {
   type ToolCall,
 } from '../ports/llm-provider.port';
 import { type ErrorContext, kindForStatus, upstreamMessage } from './upstream-errors';
-import { readUsage, responseModel } from './wire-values';
+import { readUsage, responseFinishReason, responseModel } from './wire-values';
 
 /**
  * The OpenAI chat-completions wire format as the OpenAI-compatible adapter speaks it: the request body built from an
@@ -233,7 +233,7 @@ export function completionResult(
   return buildResult(
     content ?? '',
     responseModel(completion.model, requestedModel),
-    choice.finish_reason ?? undefined,
+    responseFinishReason(choice.finish_reason),
     completion.usage ?? undefined,
     typeof choice.message?.refusal === 'string' ? choice.message.refusal : undefined,
     toolCalls,

@@ -38,6 +38,19 @@ export function readUsage<T>(read: (count: CountReader) => T): T | undefined {
 /** The largest model name kept from a response (it appears in the metadata, the span and the log line). */
 const MAX_MODEL_CHARS = 128;
 
+/** The largest finish reason kept from a response (`stop`, `MAX_TOKENS`, ...: a few characters). */
+const MAX_FINISH_REASON_CHARS = 64;
+
+/**
+ * The finish reason a response names, when it is a non-empty string, bounded; else undefined. Before, any value went
+ * on as sent: a string of any length to the span, an object (typed as a string) to whatever read it.
+ */
+export function responseFinishReason(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const reason = value.trim();
+  return reason === '' ? undefined : headOf(reason, MAX_FINISH_REASON_CHARS);
+}
+
 /** The model a response names, when it is a usable string; else the model that was asked for. */
 export function responseModel(value: unknown, requested: string): string {
   if (typeof value !== 'string') return requested;

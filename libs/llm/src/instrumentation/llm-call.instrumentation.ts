@@ -135,7 +135,8 @@ export class LlmCallInstrumentation {
         endpoint: result.endpoint,
         provider: result.provider,
         model: result.model,
-        model_version: result.modelVersion,
+        // As the provider named it (an upstream's text, like its answer).
+        model_version: this.sanitizer.text(result.modelVersion),
         call_status: status,
         latency_ms: Math.round(result.latencyMs * 10) / 10,
         ttft_ms: result.ttftMs !== undefined ? Math.round(result.ttftMs * 10) / 10 : undefined,

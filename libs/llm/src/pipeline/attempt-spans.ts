@@ -114,9 +114,10 @@ export class AttemptSpans {
 
   tagResponse(span: LlmSpanHandle, request: LlmGenerateRequest, result: LlmGenerateResult, ctx: CallContext): void {
     const usage = usageOf(this.tokens, request.prompt, result);
-    const finishReason = result.rawFinishReason ?? result.finishReason;
+    // The model and the finish reason as the upstream named them: text from outside, like its answer.
+    const finishReason = this.sanitizer.text(result.rawFinishReason ?? result.finishReason);
     span.addTags({
-      'gen_ai.response.model': result.model,
+      'gen_ai.response.model': this.sanitizer.text(result.model),
       'gen_ai.usage.input_tokens': usage.inputTokens,
       // Billed output, reasoning included, as OpenAI's completion_tokens and OpenTelemetry's GenAI attribute count it.
       'gen_ai.usage.output_tokens': usage.outputTokens + usage.reasoningTokens,
@@ -174,7 +175,7 @@ export class AttemptSpans {
         max_tokens: request.maxOutputTokens,
         finish_reason: result.finishReason,
         // LLM Observability metadata is JSON: the array itself.
-        finish_reasons: [result.rawFinishReason ?? result.finishReason],
+        finish_reasons: [this.sanitizer.text(result.rawFinishReason ?? result.finishReason)],
         tokens_estimated: usage.estimated,
       };
     }
