@@ -319,6 +319,20 @@ describe('PiiDetector', () => {
         typesIn('postgres://USER:PASSWORD@db/x, postgres://app:<POSTGRES_PASSWORD>@db/x, redis://:${PW}@c'),
       ).toEqual([]);
     });
+    it('finds a credential of a query string after another parameter: ?user=bob&password=..., ?id=1&token=...', () => {
+      // Before, the first parameter's value ran on over `&password=...`: the password was left in the text.
+      expect(valuesIn('/login?user=bob&password=Secret12345&x=1')).toEqual(['Secret12345']);
+      expect(valuesIn("curl 'https://127.0.0.1/api?id=12345678&token=Zq8xLm2Np5Rt7Vw9'")).toEqual(['Zq8xLm2Np5Rt7Vw9']);
+      // An & that starts no parameter is part of the value.
+      expect(valuesIn('password = Kx7&mq2Lz9w')).toEqual(['Kx7&mq2Lz9w']);
+    });
+    it('finds the short credential keys pw= and pass= (a query string, a config line), not words ending in them', () => {
+      // Before, `?user=bob&pw=Pw0rdCanary42` went to the request span's http.url as sent (dd-trace masks pwd and
+      // pass(word), not pw).
+      expect(valuesIn('/login?user=bob&pw=Pw0rdCanary42&x=1')).toEqual(['Pw0rdCanary42']);
+      expect(valuesIn('db_pass: Kx7mq2Lz9w, smtp.pw=Zq8xLm2Np5')).toEqual(['Kx7mq2Lz9w', 'Zq8xLm2Np5']);
+      expect(typesIn('bypass=enabled_always compass: northbound_heading npw=mailboxes99')).toEqual([]);
+    });
     it('finds Slack webhook URLs and Stripe webhook secrets', () => {
       // Written without its scheme (the rule takes both): tests name no host but loopback.
       const hook = 'hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/cccccccccccccccccccccccc';

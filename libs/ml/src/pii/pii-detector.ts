@@ -105,7 +105,7 @@ function cardsInRun(run: string, offset: number): Array<readonly [number, number
 }
 
 const CREDENTIAL_KEY =
-  /api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|private[_-]?key|client[_-]?secret/i;
+  /api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|private[_-]?key|client[_-]?secret|(?:^|[_.-])(?:pw|pass)$/i;
 
 /** A stand-in for a secret: a mask (********, xxxx), a redaction, <PASSWORD>, ${DB_PASSWORD}, $DB_PASSWORD. */
 const placeholder = (value: string): boolean =>
@@ -255,9 +255,13 @@ const RULES: readonly Rule[] = [
     // key = value, key: "value" for anything named like a credential. The key is a whole run of name characters
     // (the lookbehind) checked for a credential word afterwards: matching the word inside the pattern let every
     // position of a long dotted or dashed run rescan it, quadratic (40 KB: 2 s). The separator stays on its line:
-    // `variables:\n  GITLAB_TOKEN: ...` must not read as the key `variables` with the value `GITLAB_TOKEN`.
+    // `variables:\n  GITLAB_TOKEN: ...` must not read as the key `variables` with the value `GITLAB_TOKEN`. A value
+    // holds an `&` but not one that starts the next `name=` of a query string: the value of `?user=bob&password=...`
+    // ran on over `&password=...`, so the password (or `&token=` after `?id=`) was never read as a key of its own and
+    // was left in the text.
     type: 'secret',
-    pattern: /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+)["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9_\-./+=~!@#$%^&*]{8,})/g,
+    pattern:
+      /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+)["']?[ \t]*[:=][ \t]*["']?((?:[A-Za-z0-9_\-./+=~!@#$%^*]|&(?![A-Za-z0-9_.-]+=)){8,})/g,
     needs: /[:=]/,
     group: 2,
     validate: (m) => credentialAssignment(m[1]!, m[2]!),
