@@ -202,6 +202,26 @@ describe('loadConfig messages', () => {
     ]);
   });
 
+  it('refuses a provider base URL with a user or a password in it, which no adapter sends, never quoting it', () => {
+    // Before, the URL was taken and the credentials dropped without a word: every call a 401 from the gateway.
+    const lines = problems({
+      LLM_PROVIDER: 'openai',
+      OPENAI_BASE_URL: 'http://bob:S3cret-Gateway-Key@127.0.0.1:8080/v1',
+      LLM_BASE_URL: 'https://token-Only-Key@127.0.0.1:8443/v1',
+    });
+    expect(lines).toEqual([
+      'LLM_BASE_URL: has a user or a password in it (user:password@), which is never sent: put the key in OPENAI_API_KEY (or GEMINI_API_KEY), sent as a bearer token (got [redacted])',
+      'OPENAI_BASE_URL: has a user or a password in it (user:password@), which is never sent: put the key in OPENAI_API_KEY (or GEMINI_API_KEY), sent as a bearer token (got [redacted])',
+    ]);
+    expect(lines.join('\n')).not.toMatch(/S3cret|token-Only|bob/);
+    expect(
+      loadConfig({
+        envFile: false,
+        env: { LLM_PROVIDER: 'openai', OPENAI_BASE_URL: 'http://127.0.0.1:8080/v1?api-version=1' },
+      }).llm.openai.baseUrl,
+    ).toBe('http://127.0.0.1:8080/v1?api-version=1');
+  });
+
   it('refuses a DATABASE_URL whose password would be read as its host or database, never quoting any of it', () => {
     // An @, /, ? or # left unencoded in the password: the URL parser ends the host there, and the start's "cannot
     // connect to PostgreSQL at <host>, database <db>" printed pieces of the password as the host and the database.

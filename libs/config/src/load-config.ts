@@ -212,6 +212,25 @@ function dogstatsdProblem(dto: EnvDto, given: Record<string, string>): string | 
   return undefined;
 }
 
+/**
+ * A provider base URL with a user or a password in it (`http://user:key@gateway/v1`): no adapter sends them (the
+ * clients take the URL's origin and path), so every call was refused by the gateway with 401 while nothing said why.
+ * The key belongs in the provider's key variable. Never quoted.
+ */
+function baseUrlCredentialsProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.username === '' && url.password === '') return undefined;
+  return (
+    'has a user or a password in it (user:password@), which is never sent: put the key in OPENAI_API_KEY ' +
+    '(or GEMINI_API_KEY), sent as a bearer token (got [redacted])'
+  );
+}
+
 /** Every variable named in `EnvDto`, read from its validation metadata. */
 export function envVariableNames(): string[] {
   const metadata = getMetadataStorage().getTargetValidationMetadatas(EnvDto, '', true, false);
@@ -284,8 +303,14 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
     invalid.has('DD_DOGSTATSD_URL') || invalid.has('STATSD_MAX_BUFFER_BYTES')
       ? undefined
       : dogstatsdProblem(dto, picked);
+  const baseUrlCredentials = (['LLM_BASE_URL', 'OPENAI_BASE_URL'] as const).flatMap((name) => {
+    const value = dto[name];
+    const problem = value && !invalid.has(name) ? baseUrlCredentialsProblem(value) : undefined;
+    return problem ? [`${name}: ${problem}`] : [];
+  });
   const problems = [
     ...describe(errors, picked),
+    ...baseUrlCredentials,
     ...orderProblems(dto, picked, invalid),
     ...(dogstatsd ? [dogstatsd] : []),
     ...(weightsTwice ? [`HEALTH_WEIGHTS: ${weightsTwice}`] : []),

@@ -66,6 +66,16 @@ describe('OpenAiCompatibleLlmAdapter against a loopback chat-completions server'
     });
   });
 
+  it("keeps the base URL's query on every call (a gateway versioned by query: ?api-version=)", async () => {
+    const adapter = openAiAdapter({
+      OPENAI_BASE_URL: `${context.server.url}/v1?api-version=2024-10-21`,
+      OPENAI_API_KEY: API_KEY,
+    });
+    await adapter.generate(request());
+    const sent = context.server.requests.at(-1)!;
+    expect(sent.query).toEqual({ 'api-version': '2024-10-21' });
+  });
+
   it('reports no usage when the server sends none, and no finish reason as other', async () => {
     context.server.enqueue({ type: 'answer', text: 'ok', usage: null, finishReason: 'tool_calls' });
     const result = await context.adapter.generate(request());

@@ -68,7 +68,9 @@ export class OpenAiCompatibleLlmAdapter extends LlmProvider {
     if (base === undefined) throw new Error('the openai LLM provider needs OPENAI_BASE_URL (or LLM_BASE_URL)');
     const url = new URL(base);
     const prefix = url.pathname.replace(/\/+$/, '');
-    this.path = `${prefix.endsWith('/v1') ? prefix : `${prefix}/v1`}/chat/completions`;
+    // The base URL's query goes with every call: gateways that version by query (Azure OpenAI's `?api-version=`)
+    // answered 404 or 400 to calls that had lost it.
+    this.path = `${prefix.endsWith('/v1') ? prefix : `${prefix}/v1`}/chat/completions${url.search}`;
     this.apiKey = llm.openai.apiKey;
     this.maxResponseBytes = llm.maxResponseBytes;
     this.reasoningModels = llm.openai.reasoningModels;
