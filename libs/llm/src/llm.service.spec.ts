@@ -177,6 +177,27 @@ describe("LlmService: a call's records, sampling, safety blocks, concurrent call
     expect(await outcome(service.complete(chat({ responseFormat })))).toBe('BUDGET_EXCEEDED');
   });
 
+  it('counts a chat call’s tool declarations and JSON schema in the token-abuse check, as the provider bills them', async () => {
+    // TOKEN_ABUSE_MAX_INPUT_TOKENS=1000: the schema below is about 10,000 tokens, the messages a handful. Before, only
+    // the messages were counted: tools the provider billed as 10,000 input tokens passed the check a prompt of that
+    // size failed.
+    const { service } = await build({ TOKEN_ABUSE_MAX_INPUT_TOKENS: '1000' }, new ScriptedProvider());
+    const chat = (options: Partial<ChatCallOptions>) => ({
+      ...input(),
+      endpoint: 'chat' as const,
+      chat: { model: 'gemini-2.5-flash', messages: [{ role: 'user' as const, content: 'Hi' }], ...options },
+    });
+    const schema = { type: 'object', description: 'a field '.repeat(5_000), properties: {} };
+    const abuse = async (options: Partial<ChatCallOptions>) =>
+      (await answered(service.complete(chat(options)))).inspection?.report.tokenAbuse;
+    expect(await abuse({})).toBe(false);
+    expect(await abuse({ tools: [{ name: 'lookup', description: 'Looks a thing up', parameters: schema }] })).toBe(
+      true,
+    );
+    expect(await abuse({ responseFormat: { type: 'json_schema', name: 'answer', schema } })).toBe(true);
+    expect(await abuse({ responseFormat: { type: 'json_object' } })).toBe(false);
+  });
+
   it('counts a failed call’s billed empty answers in today’s spend: the enforced budget refuses the next call', async () => {
     // Each empty answer billed 1M input tokens of gemini-2.5-flash: $0.30, the whole budget.
     const usage = {

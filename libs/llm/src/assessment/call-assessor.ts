@@ -12,7 +12,7 @@ import {
 } from '@app/ml';
 import { TracerPort } from '@app/telemetry';
 import type { ChatCallOptions, LlmCallInput, LlmCallResult } from '../llm-call.types';
-import { answerText, redactArguments } from '../pipeline/chat-text';
+import { answerText, declarationTexts, redactArguments } from '../pipeline/chat-text';
 import { LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
 import { LLM_ERRORS } from '../llm.errors';
 import { TokenEstimator } from '../tokens/token-estimator';
@@ -47,10 +47,14 @@ export class CallAssessor {
 
   /** Inspects the prompt; returns the input to send (redacted when configured), or throws PROMPT_INJECTION. */
   inspect(input: LlmCallInput, provider: string): LlmCallInput {
-    // A BPE token is at least one byte: a prompt of at most N bytes cannot exceed N tokens, so short
-    // prompts skip the tokenizer (it is the costliest part of the check).
+    // What the provider bills as input: the prompt and a chat call's tool declarations and JSON schema. Before, only
+    // the prompt was counted: 500 KB of tool schemas passed the check that a 500 KB prompt failed.
+    const texts = [input.prompt, ...declarationTexts(input.chat)];
+    // A BPE token is at least one byte: a text of at most N bytes cannot exceed N tokens, so short prompts skip the
+    // tokenizer (it is the costliest part of the check).
     const limit = this.config.safety.tokenAbuseMaxInputTokens;
-    const inputTokens = Buffer.byteLength(input.prompt) <= limit ? 0 : this.tokens.count(input.prompt);
+    const bytes = texts.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
+    const inputTokens = bytes <= limit ? 0 : texts.reduce((sum, text) => sum + this.tokens.count(text), 0);
     const report = this.safety.inspectPrompt(input.prompt, inputTokens);
     const block = report.injection.flagged && this.config.safety.injectionPolicy === 'block';
     const action = report.injection.flagged ? (block ? 'blocked' : 'flagged') : 'none';

@@ -6,6 +6,7 @@ import { worstCaseCostUsd } from '../pricing/worst-case-cost';
 import { TokenEstimator } from '../tokens/token-estimator';
 import type { ChatCallOptions } from '../llm-call.types';
 import type { CallContext } from './call-context';
+import { declarationTexts } from './chat-text';
 
 /**
  * A call's budget reservation: its worst-case cost (the prompt sent, counted by `TokenEstimator`, at the input
@@ -48,11 +49,7 @@ export class CallBudget {
 
   /** The input tokens of a chat call's tool declarations and JSON schema (0 without them). */
   private declaredTokens(chat: Pick<ChatCallOptions, 'tools' | 'responseFormat'> | undefined): number {
-    if (chat === undefined) return 0;
-    const tools = chat.tools !== undefined && chat.tools.length > 0 ? this.tokens.count(JSON.stringify(chat.tools)) : 0;
-    const schema =
-      chat.responseFormat?.type === 'json_schema' ? this.tokens.count(JSON.stringify(chat.responseFormat)) : 0;
-    return tools + schema;
+    return declarationTexts(chat).reduce((sum, text) => sum + this.tokens.count(text), 0);
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { ChatCallOptions } from '../llm-call.types';
 import type { ChatMessage, ToolCall } from '../ports/llm-provider.port';
 
 /** Tool calls as text (`name({...})`, one a line): what scoring, spans and logs see of an answer that calls tools. */
@@ -50,4 +51,17 @@ export function messageText(message: ChatMessage): string {
  */
 export function conversationText(messages: readonly ChatMessage[]): string {
   return messages.map(messageText).join('\n\n');
+}
+
+/**
+ * What a chat call declares besides its messages, as text: its tools' declarations and a `json_schema` response
+ * format (none without them). The provider is sent them and bills them as input: the budget's reservation and the
+ * token-abuse check count them with the prompt.
+ */
+export function declarationTexts(chat: Pick<ChatCallOptions, 'tools' | 'responseFormat'> | undefined): string[] {
+  if (chat === undefined) return [];
+  const texts: string[] = [];
+  if (chat.tools !== undefined && chat.tools.length > 0) texts.push(JSON.stringify(chat.tools));
+  if (chat.responseFormat?.type === 'json_schema') texts.push(JSON.stringify(chat.responseFormat));
+  return texts;
 }
