@@ -169,6 +169,52 @@ describe('tool calls through /v1 on the OpenAI-compatible adapter', () => {
     expect(sent.messages[1]!.tool_calls![0]!.function.arguments).toBe(malformed);
   });
 
+  it("counts a tool-call answer's size from its calls in the ledger, the log line and the metadata, which agree", async () => {
+    const args = '{"to":"team@localhost","body":"Moved to 3pm"}';
+    upstream.enqueue({
+      type: 'raw',
+      json: {
+        id: 'chatcmpl-size',
+        object: 'chat.completion',
+        model: 'gpt-4o-mini',
+        choices: [
+          {
+            index: 0,
+            finish_reason: 'tool_calls',
+            message: {
+              role: 'assistant',
+              content: null,
+              tool_calls: [{ id: 'call_size', type: 'function', function: { name: 'send_email', arguments: args } }],
+            },
+          },
+        ],
+        usage: { prompt_tokens: 40, completion_tokens: 12, total_tokens: 52 },
+      },
+    });
+    const from = service.logs().length;
+    const { data, response } = await client(service)
+      .chat.completions.create(
+        { model: 'gpt-4o-mini', tools: [EMAIL_TOOL], messages: [{ role: 'user', content: 'Tell the team.' }] },
+        { headers: { 'x-control-plane-metadata': 'true' } },
+      )
+      .withResponse();
+    expect(data.choices[0]!.message.tool_calls).toHaveLength(1);
+    const promptId = response.headers.get('x-control-plane-prompt-id')!;
+    const size = `send_email(${args})`.length;
+    // Before, each said 0: the answer had no text.
+    const row = await ledgerRow(dataDir, promptId);
+    expect(row.answer_chars).toBe(size);
+    const line = await service.waitForLog(
+      (l) => l.message === 'llm call completed' && l.prompt_id === promptId,
+      5000,
+      from,
+    );
+    expect(line.answer_chars).toBe(size);
+    expect(line.answer_preview).toContain('send_email(');
+    const metadata = (data as unknown as { control_plane: Record<string, unknown> }).control_plane;
+    expect(metadata['llm.response.length']).toBeGreaterThan(0);
+  });
+
   it('estimates the tokens of a tool-call answer from its calls when the upstream reports no usage', async () => {
     const args = JSON.stringify({
       to: 'team@localhost',

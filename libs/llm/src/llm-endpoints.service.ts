@@ -16,6 +16,7 @@ import { PriceTable } from './pricing/price-table';
 import { worstCaseCostUsd } from './pricing/worst-case-cost';
 import { routerActive } from './routing/model-router';
 import { TokenEstimator } from './tokens/token-estimator';
+import { answerText } from './pipeline/chat-text';
 import { wordCount } from './tokens/word-count';
 
 export function drillsOf(query: DrillQueryDto): DrillFlags {
@@ -211,7 +212,8 @@ export class LlmEndpointsService {
         : {}),
       finish_reason: result.finishReason,
       drills: result.drillsApplied,
-      'llm.response.length': wordCount(result.answer),
+      // Words of the answer's text and tool calls (`name({...})`, one a line), as the ledger's answer_chars counts them.
+      'llm.response.length': wordCount(answerText(result.answer, result.toolCalls)),
       ...(result.quality
         ? {
             quality: {

@@ -1349,7 +1349,7 @@ export type LlmMetadataDto = {
      */
     attempts: number;
     /**
-     * Word count of the answer (origin key).
+     * Word count of the answer (origin key): its text and its tool calls (`name({...})`, one a line).
      */
     'llm.response.length': number;
     /**

@@ -7,6 +7,7 @@ import { type AbandonedBy, CLIENT_ABORT, SHUTDOWN_CUT } from '../instrumentation
 import type { LlmCallInput, LlmCallResult } from '../llm-call.types';
 import type { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
 import { addSpent, type Spent } from '../pipeline/call-results';
+import { answerText } from '../pipeline/chat-text';
 import type { CacheInfo } from '../pipeline/response-cache';
 import type { LlmUsage } from '../ports/llm-provider.port';
 import type { CostBreakdown } from '../pricing/price-table';
@@ -54,7 +55,7 @@ export class UsageRecorder {
       flags,
       retryCount: result.retryCount,
       fallbackUsed: result.fallbackUsed,
-      answerChars: result.answer.length,
+      answerChars: answerChars(result),
     });
   }
 
@@ -79,7 +80,7 @@ export class UsageRecorder {
       flags,
       retryCount: 0,
       fallbackUsed: false,
-      answerChars: result.answer.length,
+      answerChars: answerChars(result),
       savedCostUsd: info.savedCostUsd,
     });
   }
@@ -208,4 +209,12 @@ function spentColumns(
     tokensEstimated: spent?.usage.estimated ?? false,
     costUsd: spent ? spent.cost.costUsd : 0,
   };
+}
+
+/**
+ * An answer's size in characters: its text and its tool calls (`name({...})`, one a line), as the log line, the
+ * metadata and the spans see it. Before, it was the text alone: an answer that only called tools was 0.
+ */
+export function answerChars(result: Pick<LlmCallResult, 'answer' | 'toolCalls'>): number {
+  return answerText(result.answer, result.toolCalls).length;
 }

@@ -136,7 +136,7 @@ export class LlmMetadataDto {
   finish_reason!: string;
   /** The drills applied to this call (latency, retry, bad_prompt, long_context). */
   drills!: string[];
-  /** Word count of the answer (origin key). */
+  /** Word count of the answer (origin key): its text and its tool calls (`name({...})`, one a line). */
   @ApiInteger()
   'llm.response.length'!: number;
   quality?: QualityDto;

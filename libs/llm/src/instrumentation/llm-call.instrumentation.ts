@@ -8,6 +8,7 @@ import type { LlmCallInput, LlmCallResult, LlmEndpoint } from '../llm-call.types
 import type { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
 import type { LlmUsage } from '../ports/llm-provider.port';
 import type { Spent } from '../pipeline/call-results';
+import { answerText } from '../pipeline/chat-text';
 import type { CostBreakdown } from '../pricing/price-table';
 import { CIRCUIT_STATE_VALUE, type CircuitState } from '../reliability/circuit-breaker';
 import { RATE_LIMIT_STATE_VALUE, type RateLimitState } from '../reliability/rate-limit-gate';
@@ -128,6 +129,7 @@ export class LlmCallInstrumentation {
 
     const http = this.requestLines.get(result.promptId);
     this.requestLines.delete(result.promptId);
+    const answer = answerText(result.answer, result.toolCalls);
     this.logger.info(
       {
         ...(http ? { http } : {}),
@@ -150,7 +152,9 @@ export class LlmCallInstrumentation {
         safety_block_reason: result.safetyBlock?.reason,
         drills: result.drillsApplied.length > 0 ? result.drillsApplied : undefined,
         prompt: this.sanitizer.text(result.sentPrompt),
-        answer_preview: this.sanitizer.text(result.answer),
+        // The answer's text and tool calls (`name({...})`, one a line): a tool-call answer is not an empty one.
+        answer_chars: answer.length,
+        answer_preview: this.sanitizer.text(answer),
         ...extra,
       },
       'llm call completed',

@@ -16,6 +16,7 @@ import { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
 import { AttemptSpans } from './attempt-spans';
 import type { CallContext } from './call-context';
 import type { Answered } from './call-results';
+import { answerText } from './chat-text';
 
 /** The APM operation name of a call's workflow span (its LLM Observability name is the endpoint). */
 const CALL_OPERATION = 'llm.call';
@@ -166,7 +167,7 @@ export class CallSpans {
     } else {
       span.annotate({
         input: this.sanitizer.text(ctx.prompt),
-        output: ctx.spanOutput ?? this.sanitizer.text(result.answer),
+        output: ctx.spanOutput ?? this.sanitizer.text(answerText(result.answer, result.toolCalls)),
         metadata: {
           ...this.callerMetadataOf(ctx),
           models_tried: result.modelsTried,
