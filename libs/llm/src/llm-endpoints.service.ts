@@ -225,6 +225,8 @@ export class LlmEndpointsService {
               ungrounded: result.quality.ungrounded,
               failure_to_answer: result.quality.failureToAnswer,
               scorer: result.quality.scorer,
+              judged: result.quality.judged,
+              checks: result.quality.checks,
             },
             'llm.semantic_similarity_score': result.quality.semanticSimilarity,
             'llm.ungrounded_answer_flag': result.quality.ungrounded,

@@ -198,6 +198,41 @@ describe("LlmService: a call's records, sampling, safety blocks, concurrent call
     expect(await abuse({ responseFormat: { type: 'json_object' } })).toBe(false);
   });
 
+  it('judges a chat call’s JSON and tool-call answers on their structure, against its response_format and tools', async () => {
+    const schema = {
+      type: 'object',
+      properties: { label: { type: 'string', enum: ['positive', 'negative'] } },
+      required: ['label'],
+    };
+    const weather = { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } };
+    const provider = new ScriptedProvider().script(
+      'gemini-2.5-flash',
+      { ok: '{"label":"negative"}' },
+      { ok: '{"label":"meh"}' },
+      { ok: '', finish: 'tool_calls', toolCalls: [{ id: 'c1', name: 'get_weather', arguments: '{"city":"Oslo"}' }] },
+      { ok: 'Hello there.' },
+    );
+    const { service } = await build({}, provider);
+    const chat = (options: Partial<ChatCallOptions>) => ({
+      ...input('Sentiment of: "The parcel arrived broken."'),
+      endpoint: 'chat' as const,
+      chat: { model: 'gemini-2.5-flash', messages: [{ role: 'user' as const, content: 'Hi' }], ...options },
+    });
+    const quality = async (options: Partial<ChatCallOptions>) => {
+      const q = (await answered(service.complete(chat(options)))).quality!;
+      return { judged: q.judged, label: q.label, reasons: q.reasons };
+    };
+    const responseFormat = { type: 'json_schema' as const, name: 'sentiment', schema };
+    expect(await quality({ responseFormat })).toEqual({ judged: 'json_schema', label: 'good', reasons: [] });
+    expect(await quality({ responseFormat })).toEqual({
+      judged: 'json_schema',
+      label: 'bad',
+      reasons: ['schema_mismatch'],
+    });
+    expect(await quality({ tools: [weather] })).toEqual({ judged: 'tool_calls', label: 'good', reasons: [] });
+    expect((await quality({})).judged).toBe('text');
+  });
+
   it('counts a failed call’s billed empty answers in today’s spend: the enforced budget refuses the next call', async () => {
     // Each empty answer billed 1M input tokens of gemini-2.5-flash: $0.30, the whole budget.
     const usage = {

@@ -9,6 +9,7 @@ import {
   QualityScorer,
   QualityInstrumentation,
   SafetyService,
+  type StructuredExpectation,
 } from '@app/ml';
 import { TracerPort } from '@app/telemetry';
 import type { ChatCallOptions, LlmCallInput, LlmCallResult } from '../llm-call.types';
@@ -110,6 +111,7 @@ export class CallAssessor {
       document: input.document,
       finishReason: result.finishReason,
       safetyBlocked: result.safetyBlock !== undefined,
+      ...structuredExpectation(input, result),
     });
   }
 
@@ -126,7 +128,7 @@ export class CallAssessor {
         label: 'quality_score',
         metricType: 'score',
         value: quality.overall,
-        tags: { label: quality.label, scorer: quality.scorer },
+        tags: { label: quality.label, scorer: quality.scorer, judged: quality.judged },
       });
       if (quality.groundedness !== null) {
         this.tracer.submitEvaluation(ref, { label: 'groundedness', metricType: 'score', value: quality.groundedness });
@@ -163,4 +165,22 @@ export class CallAssessor {
       input.inspection.action,
     );
   }
+}
+
+/**
+ * What a chat call's answer must be when it is not prose, for the scorer to judge its structure: its tool calls
+ * against the functions offered, or its JSON against `response_format` (and its schema). Before, both were scored
+ * as prose against the question, and a correct JSON answer scored `degraded` as often as a wrong one.
+ */
+function structuredExpectation(input: LlmCallInput, result: LlmCallResult): { structured?: StructuredExpectation } {
+  const chat = input.chat;
+  if (chat === undefined) return {};
+  if (result.toolCalls !== undefined && result.toolCalls.length > 0) {
+    return { structured: { kind: 'tool_calls', calls: result.toolCalls, tools: chat.tools ?? [] } };
+  }
+  const format = chat.responseFormat;
+  if (format === undefined) return {};
+  return {
+    structured: { kind: 'json', ...(format.type === 'json_schema' && format.schema ? { schema: format.schema } : {}) },
+  };
 }

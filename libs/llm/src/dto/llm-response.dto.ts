@@ -16,6 +16,18 @@ export class QualityDto {
   failure_to_answer!: boolean;
   /** model: the trained TensorFlow.js model; rules: the rule-based fallback (model missing or failed). */
   scorer!: 'model' | 'rules';
+  /**
+   * What the score judged: `text` (a prose answer's relevance, groundedness, failure to answer), or the structure of
+   * a `/v1` JSON answer (`json`: response_format json_object; `json_schema`: with its schema) or tool-call answer
+   * (`tool_calls`): a structured answer that passes every check scores 0.6 (good), one that fails one 0.2 at most (bad).
+   */
+  judged!: 'text' | 'json' | 'json_schema' | 'tool_calls';
+  /**
+   * The structural checks made (`parses`, `object`, `schema`, `non_empty`; `offered_function`, `arguments_parse`,
+   * `arguments_schema`); [] for text. A failed one is in `reasons` (`invalid_json`, `not_an_object`,
+   * `schema_mismatch`, `empty`, `function_not_offered`, `invalid_arguments`, `arguments_mismatch`).
+   */
+  checks!: string[];
 }
 
 /** What the safety checks found in the prompt: types and scores, never the values. */

@@ -173,6 +173,7 @@ export class CallRecorder {
         quality_score: quality.overall,
         quality_label: quality.label,
         quality_scorer: quality.scorer,
+        quality_judged: quality.judged,
         quality_reasons: quality.reasons,
       });
       this.usage.succeeded(ctx.input, done, ctx.startedAtMs, spentBefore);

@@ -17,6 +17,8 @@ const quality: QualityReport = {
   failureToAnswer: true,
   scorer: 'model',
   semanticSimilarity: 0.5,
+  judged: 'text',
+  checks: [],
 };
 const safety: PromptSafetyReport = {
   piiTypes: ['email', 'secret'],

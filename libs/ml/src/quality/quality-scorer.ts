@@ -4,6 +4,7 @@ import { QualityModelStore } from './quality-model.store';
 import { computeSignals, featureVector, type QualitySignals } from './quality-signals';
 import { qualityLabel, type QualityInput, type QualityReport } from './quality.types';
 import { isFailureToAnswer, isUngrounded, qualityReasons, rulesScore } from './rules-quality';
+import { judgeStructured, STRUCTURED_FAILED_SCORE, STRUCTURED_VALID_SCORE } from './structured-answer';
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
@@ -41,20 +42,37 @@ export class QualityScorer {
         this.models.reportFailure(error);
       }
     }
-    const failureToAnswer = isFailureToAnswer(signals);
+    let failureToAnswer = isFailureToAnswer(signals);
+    let reasons = qualityReasons(signals);
+    let judged: QualityReport['judged'] = 'text';
+    let checks: string[] = [];
+    if (input.structured !== undefined) {
+      // A JSON or tool-call answer: its structure, not its words (which the prose scorer compares with the question).
+      const verdict = judgeStructured(input.answer, input.structured);
+      ({ judged, checks } = verdict);
+      const failed = [
+        ...reasons.filter((r) => r === 'blocked' || r === 'refusal' || r === 'truncated'),
+        ...verdict.failures.filter((r) => r !== 'empty' || !reasons.includes('empty')),
+      ];
+      reasons = [...new Set(signals.empty ? ['empty', ...failed] : failed)];
+      failureToAnswer = signals.blocked || signals.refusal || signals.truncated || signals.empty || verdict.empty;
+      overall = reasons.length === 0 ? STRUCTURED_VALID_SCORE : Math.min(overall, STRUCTURED_FAILED_SCORE);
+    }
     // A failed answer is never "good", whatever the model says.
     if (failureToAnswer) overall = Math.min(overall, 0.2);
     overall = Math.max(0, Math.min(1, overall));
     return {
       overall: round(overall),
       label: qualityLabel(overall),
-      reasons: qualityReasons(signals),
+      reasons,
       relevance: round(signals.relevance),
       groundedness: signals.groundedness === null ? null : round(signals.groundedness),
       ungrounded: isUngrounded(signals),
       failureToAnswer,
       scorer,
       semanticSimilarity: round(signals.semantic),
+      judged,
+      checks,
     };
   }
 }

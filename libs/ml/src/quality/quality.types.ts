@@ -9,7 +9,24 @@ export interface QualityInput {
   document?: string;
   finishReason: QualityFinishReason;
   safetyBlocked: boolean;
+  /**
+   * What the answer must be when it is not prose: JSON (`response_format` json_object, or json_schema with its
+   * schema), or tool calls (the calls and the functions offered). It is then judged on its structure
+   * (`structured-answer.ts`), not on its words.
+   */
+  structured?: StructuredExpectation;
 }
+
+export type StructuredExpectation =
+  | { kind: 'json'; schema?: Record<string, unknown> }
+  | {
+      kind: 'tool_calls';
+      calls: readonly { name: string; arguments: string }[];
+      tools: readonly { name: string; parameters?: Record<string, unknown> }[];
+    };
+
+/** What the score judged: prose (`text`), a JSON answer (`json`, `json_schema`: with its schema) or `tool_calls`. */
+export type QualityJudged = 'text' | 'json' | 'json_schema' | 'tool_calls';
 
 export type QualityLabel = 'good' | 'degraded' | 'bad';
 
@@ -31,6 +48,10 @@ export interface QualityReport {
   scorer: 'model' | 'rules';
   /** Legacy key (origin's `llm.semantic_similarity_score`): embedding cosine of question and answer in [0,1]. */
   semanticSimilarity: number;
+  /** What the score judged: the words of a prose answer, or the structure of a JSON or tool-call answer. */
+  judged: QualityJudged;
+  /** The structural checks made on a JSON or tool-call answer (`parses`, `schema`, `offered_function`...); [] for text. */
+  checks: string[];
 }
 
 export const GOOD_THRESHOLD = 0.5;
