@@ -327,6 +327,54 @@ describe.each(['gemini', 'vertex'] as const)(
 
     beforeEach(() => gemini.reset());
 
+    it('logs one warn line for the calls of functions not offered it drops, their arguments redacted', async () => {
+      const body = {
+        candidates: [
+          {
+            content: {
+              role: 'model',
+              parts: [
+                { text: 'Sending it.' },
+                { functionCall: { name: 'send_email', args: { to: 'jane.roe@mail.test', body: 'x'.repeat(5000) } } },
+              ],
+            },
+            finishReason: 'STOP',
+            index: 0,
+          },
+        ],
+        usageMetadata: { promptTokenCount: 30, candidatesTokenCount: 8, totalTokenCount: 38 },
+        modelVersion: 'gemini-2.5-flash',
+      };
+      gemini.enqueue({ type: 'raw', json: body, sse: [body] });
+      const from = service.logs().length;
+      const { data, response } = await client(service)
+        .chat.completions.create({
+          model: 'gemini-2.5-flash',
+          tools: [WEATHER_TOOL],
+          messages: [{ role: 'user', content: 'Weather?' }],
+        })
+        .withResponse();
+      expect(data.choices[0]!.message).toMatchObject({ content: 'Sending it.' });
+      expect(data.choices[0]!.message.tool_calls).toBeUndefined();
+      // Before, the dropped call left no trace.
+      const line = await service.waitForLog(
+        (l) => l.message === 'tool calls of functions not offered dropped from the answer',
+        5000,
+        from,
+      );
+      expect(line).toMatchObject({
+        level: 'warn',
+        prompt_id: response.headers.get('x-control-plane-prompt-id'),
+        reason: 'not_offered',
+        dropped_count: 1,
+        offered: ['get_weather'],
+      });
+      const [dropped] = line.dropped as { name: string; arguments: string }[];
+      expect(dropped!.name).toBe('send_email');
+      expect(dropped!.arguments).not.toContain('jane.roe@mail.test');
+      expect(dropped!.arguments.length).toBeLessThan(400);
+    });
+
     it('never hands the app a call of a function it did not offer: an answer of only such calls is empty (502, the circuit left closed), JSON and streamed', async () => {
       const openai = client(service);
       const cases: { tools?: OpenAI.Chat.Completions.ChatCompletionTool[]; tool_choice?: 'none'; call: string }[] = [

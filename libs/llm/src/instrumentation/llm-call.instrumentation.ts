@@ -6,7 +6,7 @@ import { QualityInstrumentation } from '@app/ml';
 import { formatTags, type HttpLogFields, LogSanitizer, MetricsPort, TAG } from '@app/telemetry';
 import type { LlmCallInput, LlmCallResult, LlmEndpoint } from '../llm-call.types';
 import type { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
-import type { LlmUsage } from '../ports/llm-provider.port';
+import type { LlmUsage, ToolCall } from '../ports/llm-provider.port';
 import type { Spent } from '../pipeline/call-results';
 import { answerText } from '../pipeline/chat-text';
 import type { CostBreakdown } from '../pricing/price-table';
@@ -16,6 +16,9 @@ import type { SaturatedResource } from '../reliability/saturation';
 import { LATENCY_SLO_TAG, type LatencySloOutcome, LLM_METRICS as M, REASON_TAG, RESOURCE_TAG } from './llm-metrics';
 
 export type CallStatus = 'ok' | 'error' | 'safety_block' | 'aborted' | 'rejected';
+
+/** Why a tool call was dropped: its function not among the tools, no tools at all, tool_choice none, or not the one named. */
+export type DroppedToolCallReason = 'not_offered' | 'no_tools' | 'tool_choice_none' | 'not_chosen';
 
 /** The `error_type` of a call its client abandoned (`status:aborted`). */
 export const CLIENT_ABORT = 'client_abort';
@@ -306,6 +309,44 @@ export class LlmCallInstrumentation {
 
   rateLimitHold(provider: string, model: string): void {
     this.metrics.increment(M.rateLimitHolds.name, 1, formatTags({ [TAG.provider]: provider, [TAG.model]: model }));
+  }
+
+  /**
+   * Calls of functions the request did not offer, dropped from an answer (FailureMapper.offeredCallsOnly): counted by
+   * why (`llm.tool_calls.dropped.count`), and one warn line per answer naming them (at most 4; names and arguments
+   * redacted and truncated), with the functions offered (at most 8).
+   */
+  droppedToolCalls(
+    call: { promptId: string; endpoint: LlmEndpoint },
+    provider: string,
+    model: string,
+    reason: DroppedToolCallReason,
+    dropped: readonly ToolCall[],
+    offered: readonly string[],
+  ): void {
+    const tags = formatTags({
+      [TAG.endpoint]: call.endpoint,
+      [TAG.provider]: provider,
+      [TAG.model]: model,
+      [REASON_TAG]: reason,
+    });
+    this.metrics.increment(M.droppedToolCalls.name, dropped.length, tags);
+    this.logger.warn(
+      {
+        prompt_id: call.promptId,
+        endpoint: call.endpoint,
+        provider,
+        model,
+        reason,
+        dropped_count: dropped.length,
+        dropped: dropped.slice(0, 4).map((c) => ({
+          name: this.sanitizer.text(c.name, 64),
+          arguments: this.sanitizer.text(c.arguments, 200),
+        })),
+        offered: offered.slice(0, 8).map((name) => this.sanitizer.text(name, 64)),
+      },
+      'tool calls of functions not offered dropped from the answer',
+    );
   }
 
   /** A call refused with 503 NO_CAPACITY, by the saturated resource. */

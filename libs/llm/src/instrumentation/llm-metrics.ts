@@ -223,6 +223,14 @@ export const LLM_METRICS = {
     description:
       "What the calls answered from the response cache would have cost: the cached call's cost, per hit (unpriced models add nothing).",
   },
+  droppedToolCalls: {
+    name: 'llm.tool_calls.dropped.count',
+    type: 'count',
+    unit: 'call',
+    tags: [TAG.endpoint, TAG.provider, TAG.model, REASON_TAG],
+    description:
+      'Tool calls dropped from an answer because the request did not offer their function (a Gemini model may make one up), by why: not_offered (not among its tools), no_tools (it gave none), tool_choice_none, not_chosen (another than the one tool_choice named). docs/openai-compat.md.',
+  },
   unpriced: {
     name: 'llm.cost.unpriced.count',
     type: 'count',

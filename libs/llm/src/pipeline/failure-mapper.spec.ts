@@ -193,6 +193,38 @@ describe('FailureMapper: the 400/502/503 of a failed call, redaction, empty answ
     expect(provider.calls).toHaveLength(4);
   });
 
+  it('counts each call of a function not offered that it drops, by why (llm.tool_calls.dropped.count, reason tag)', async () => {
+    const weather = { id: 'call_1', name: 'get_weather', arguments: '{"city":"Rome"}' };
+    const madeUp = { id: 'call_2', name: 'get_forecast', arguments: '{"city":"Rome"}' };
+    const provider = new ScriptedProvider();
+    provider.fallbackStep = { ok: 'Checking.', finish: 'tool_calls', toolCalls: [weather, madeUp] };
+    const { service, metrics } = await build({}, provider);
+    const tools = [{ name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }];
+    const chat = (options: Partial<ChatCallOptions>): LlmCallInput => ({
+      ...input(),
+      endpoint: 'chat',
+      chat: { model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Weather?' }], ...options },
+    });
+    expect((await answered(service.complete(chat({ tools })))).toolCalls).toEqual([weather]);
+    await answered(service.complete(chat({})));
+    await answered(service.complete(chat({ tools, toolChoice: 'none' })));
+    await answered(
+      service.complete(chat({ tools: [...tools, { name: 'get_time' }], toolChoice: { name: 'get_time' } })),
+    );
+    // Before, nothing counted them: the app's missing call left no trace.
+    expect(
+      named(metrics, 'llm.tool_calls.dropped.count').map((m) => [m.value, m.tags.find((t) => t.startsWith('reason:'))]),
+    ).toEqual([
+      [1, 'reason:not_offered'],
+      [2, 'reason:no_tools'],
+      [2, 'reason:tool_choice_none'],
+      [2, 'reason:not_chosen'],
+    ]);
+    expect(named(metrics, 'llm.tool_calls.dropped.count')[0]!.tags).toEqual(
+      expect.arrayContaining(['endpoint:chat', 'model:gemini-2.5-flash']),
+    );
+  });
+
   it('keeps the first tool call of an answer under parallel_tool_calls false (Gemini has no such setting), JSON and streamed', async () => {
     const calls = [
       { id: 'call_1', name: 'get_weather', arguments: '{"city":"Rome"}' },

@@ -12,6 +12,7 @@ import type { NoCapacityError } from '../reliability/concurrency-limiter';
 import type { SaturatedResource } from '../reliability/saturation';
 import { isTimeoutReason } from '../reliability/sleep';
 import type { CallContext } from './call-context';
+import { type DroppedToolCallReason, LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
 
 /** Provider error messages are cut to this (they end up in the problem detail, the span and the log line). */
 const MAX_PROVIDER_MESSAGE_CHARS = 500;
@@ -48,6 +49,7 @@ export class FailureMapper {
     private readonly config: AppConfig,
     private readonly provider: LlmProvider,
     private readonly sanitizer: LogSanitizer,
+    private readonly telemetry: LlmCallInstrumentation,
   ) {}
 
   /** Any error of an attempt as a provider failure: a timeout or the client going away when its signal fired. */
@@ -118,7 +120,7 @@ export class FailureMapper {
   offeredCallsOnly(
     request: LlmGenerateRequest,
     result: LlmGenerateResult,
-    ctx: Pick<CallContext, 'input'>,
+    ctx: Pick<CallContext, 'input' | 'promptId'>,
   ): LlmGenerateResult {
     const calls = result.toolCalls ?? [];
     const offered = offeredFunctions(request);
@@ -129,6 +131,17 @@ export class FailureMapper {
     if (stray.length === 0 && kept.length === allowed.length) {
       this.failIfEmpty(request, result, ctx);
       return result;
+    }
+    if (stray.length > 0) {
+      // Never silent: before, the app's missing call left no trace but the answer it did not get.
+      this.telemetry.droppedToolCalls(
+        { promptId: ctx.promptId, endpoint: ctx.input.endpoint },
+        this.provider.name,
+        request.model,
+        droppedReason(request),
+        stray,
+        offered,
+      );
     }
     const { toolCalls: _answered, ...rest } = result;
     const finishReason = kept.length === 0 && result.finishReason === 'tool_calls' ? 'stop' : result.finishReason;
@@ -327,6 +340,13 @@ export class FailureMapper {
       { cause },
     );
   }
+}
+
+/** Why a request's calls of functions it did not offer were dropped (a bounded tag). */
+function droppedReason(request: LlmGenerateRequest): DroppedToolCallReason {
+  if (request.toolChoice === 'none') return 'tool_choice_none';
+  if (typeof request.toolChoice === 'object') return 'not_chosen';
+  return (request.tools ?? []).length === 0 ? 'no_tools' : 'not_offered';
 }
 
 /** The functions a request lets the model call: none under `tool_choice: none`, the one it names, else its tools. */
