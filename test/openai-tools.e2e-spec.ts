@@ -327,6 +327,49 @@ describe.each(['gemini', 'vertex'] as const)(
 
     beforeEach(() => gemini.reset());
 
+    it("keeps the model's own call id through the answer and sends it back with the call and its result", async () => {
+      const body = {
+        candidates: [
+          {
+            content: {
+              role: 'model',
+              parts: [{ functionCall: { id: 'gem-fc-41', name: 'get_weather', args: { city: 'Paris' } } }],
+            },
+            finishReason: 'STOP',
+            index: 0,
+          },
+        ],
+        usageMetadata: { promptTokenCount: 30, candidatesTokenCount: 8, totalTokenCount: 38 },
+        modelVersion: 'gemini-2.5-flash',
+      };
+      gemini.enqueue({ type: 'raw', json: body, sse: [body] });
+      const openai = client(service);
+      const messages: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather?' }];
+      const first = await openai.chat.completions.create({
+        model: 'gemini-2.5-flash',
+        tools: [WEATHER_TOOL],
+        messages,
+      });
+      const call = first.choices[0]!.message.tool_calls![0]!;
+      expect(call.id).toBe('gem-fc-41');
+      gemini.enqueue({ type: 'answer', text: 'Sunny in Paris.' });
+      const before = gemini.requests.length;
+      await openai.chat.completions.create({
+        model: 'gemini-2.5-flash',
+        tools: [WEATHER_TOOL],
+        messages: [
+          ...messages,
+          first.choices[0]!.message,
+          { role: 'tool', tool_call_id: call.id, content: '{"sky":"sunny"}' },
+        ],
+      });
+      const sent = gemini.requests[before]!.body as { contents: { parts: Record<string, { id?: string }>[] }[] };
+      const parts = sent.contents.flatMap((turn) => turn.parts);
+      // Before, neither carried it: the model paired them by position only.
+      expect(parts.find((p) => p.functionCall)!.functionCall!.id).toBe('gem-fc-41');
+      expect(parts.find((p) => p.functionResponse)!.functionResponse!.id).toBe('gem-fc-41');
+    });
+
     it('logs one warn line for the calls of functions not offered it drops, their arguments redacted', async () => {
       const body = {
         candidates: [

@@ -29,6 +29,8 @@ import {
  *   calling mode (`AUTO`, `NONE`, `ANY`, `ANY` with one allowed name).
  * - A function call's `thoughtSignature` (thinking models require it back with the call) rides in its tool call id
  *   after `SIGNATURE_MARK`, so a client that returns the id as it came returns the signature too.
+ * - A function call's own `id` (when the model gives one) is the tool call id, and goes back as the `id` of the
+ *   `functionCall` and of the `functionResponse` that answers it.
  */
 
 /** Separates a tool call id from the thought signature carried in it. */
@@ -94,9 +96,9 @@ export function geminiChat(
 /**
  * The messages with each run of tool messages in the order of the calls they answer (those of the assistant message
  * before them; a result of no call of it keeps its place after them). Gemini pairs a `functionResponse` with its
- * `functionCall` by position (the parts carry no id; names alone cannot tell two calls of one function apart): before,
- * results sent back in another order than the calls' (an app answering the quicker call first) were each taken as
- * the other's, `get_weather` of Paris answered with Rome's weather.
+ * `functionCall` by position when they carry no id (a call the model gave none; names alone cannot tell two calls of
+ * one function apart): before, results sent back in another order than the calls' (an app answering the quicker call
+ * first) were each taken as the other's, `get_weather` of Paris answered with Rome's weather.
  */
 function inCallOrder(messages: readonly ChatMessage[]): ChatMessage[] {
   const ordered: ChatMessage[] = [];
@@ -131,19 +133,46 @@ function toolConfig(choice: ToolChoice): ToolConfig {
 
 function partsOf(message: ChatMessage): Part[] {
   if (message.role === 'tool') {
+    const id = modelCallId(message.toolCallId);
     return [
-      { functionResponse: { name: message.toolName ?? '', response: { output: parsedOutput(message.content) } } },
+      {
+        functionResponse: {
+          ...(id !== undefined ? { id } : {}),
+          name: message.toolName ?? '',
+          response: { output: parsedOutput(message.content) },
+        },
+      },
     ];
   }
   const parts: Part[] = message.content !== '' ? [{ text: message.content }] : [];
   for (const call of message.toolCalls ?? []) {
     const { signature } = splitCallId(call.id);
+    const id = modelCallId(call.id);
     parts.push({
-      functionCall: { name: call.name, args: JSON.parse(call.arguments) as Record<string, unknown> },
+      functionCall: {
+        ...(id !== undefined ? { id } : {}),
+        name: call.name,
+        args: JSON.parse(call.arguments) as Record<string, unknown>,
+      },
       ...(signature !== undefined ? { thoughtSignature: signature } : {}),
     });
   }
   return parts;
+}
+
+/** The id this adapter gives a function call the model gave none (`toToolCall`). */
+const GENERATED_ID = /^call_[0-9a-f]{16}$/;
+
+/**
+ * The model's own id of a call (its `functionCall.id`, without the thought signature carried after it), sent back on
+ * the call and on its `functionResponse` so that the model pairs them by id (the API says a response carries the id
+ * of the call it answers); undefined for an id this adapter made up, which the model never gave. Before, neither was
+ * sent back: the model's id reached the app and stopped there.
+ */
+function modelCallId(callId: string | undefined): string | undefined {
+  if (callId === undefined) return undefined;
+  const { id } = splitCallId(callId);
+  return id === '' || GENERATED_ID.test(id) ? undefined : id;
 }
 
 /** Gemini alternates user and model turns: a message of the same role as the last turn joins it. */
@@ -163,7 +192,10 @@ function parsedOutput(content: string): unknown {
   }
 }
 
-/** A function call of the answer as a tool call: Gemini's id (or a new one), its thought signature in the id. */
+/**
+ * A function call of the answer as a tool call: Gemini's id (or a new one, `call_` and 16 hex digits), its thought
+ * signature in the id.
+ */
 export function toToolCall(call: FunctionCall, signature: string | undefined): ToolCall {
   const base = call.id !== undefined && call.id !== '' ? call.id : `call_${randomBytes(8).toString('hex')}`;
   return {
