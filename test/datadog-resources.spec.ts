@@ -116,6 +116,29 @@ describe('Datadog resources as code: the files', () => {
     ]);
   });
 
+  it('a ratio monitor resolves when its calls stop (0/0 is no data), and no monitor mixes both no-data settings', () => {
+    // A ratio of counts has no value when no call is made (0/0): with the legacy `notify_no_data: false` the monitor
+    // kept its last state, so an error-ratio alert raised before the traffic stopped stayed in Alert (and its
+    // incident open, re-notified every renotify_interval) for as long as nothing was called. Datadog's metric
+    // monitors take `on_missing_data` instead ("resolve": if data is missing, show OK), never with `notify_no_data`.
+    const ratios = monitors.map(raw).filter((m) => m.type === 'query alert' && / \/ sum:/.test(String(m.query)));
+    expect(ratios.map((m) => String(m.name))).toEqual(
+      expect.arrayContaining([expect.stringContaining('error ratio'), expect.stringContaining('safety blocks')]),
+    );
+    for (const monitor of ratios) {
+      const options = monitor.options as { on_missing_data?: string; notify_no_data?: boolean };
+      expect({ name: monitor.name, on_missing_data: options.on_missing_data }).toEqual({
+        name: monitor.name,
+        on_missing_data: 'resolve',
+      });
+    }
+    const both = monitors.filter((f) => {
+      const options = raw(f).options as Json;
+      return 'on_missing_data' in options && 'notify_no_data' in options;
+    });
+    expect(both.map((f) => f.path)).toEqual([]);
+  });
+
   it("docs/incidents.md states the range of the monitors' renotify_interval (re-notifications update the incident)", () => {
     const intervals = monitors
       .map((f) => (raw(f).options as { renotify_interval?: number }).renotify_interval)
