@@ -223,6 +223,59 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     );
   }, 30_000);
 
+  it('a retry with the same Idempotency-Key answers the first incident: one incident in Datadog, never two', async () => {
+    // The client's request timed out after the commit and it retried: the retry recorded the alert again (with the
+    // dedupe window off or past it, a second incident paging again; within it, one more alert on the first).
+    const service = await start({ INCIDENTS_DEDUPE_WINDOW_MS: '0' });
+    api.setFault({ mode: 'status', status: 500 });
+    const body = alertBody('Idempotent', { severity: 'SEV-2', tags: ['team:llm', 'b:2'] });
+    const headers = { 'idempotency-key': 'e2e-7f1c2a9e' };
+    const first = await post(`${service.url}/incidents/create`, body, headers);
+    expect(first.status).toBe(202);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const firstBody = (await first.json()) as Answer & { replayed?: boolean };
+    expect(firstBody.replayed).toBeUndefined();
+    // The same body, its fields in another order: a replay, nothing recorded.
+    const reordered = Object.fromEntries(Object.entries(body).reverse());
+    const retry = await post(`${service.url}/incidents/create`, reordered, headers);
+    expect(retry.status).toBe(202);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    const retryBody = (await retry.json()) as Answer & { replayed?: boolean };
+    expect(retryBody).toMatchObject({ replayed: true, incident: { outbox_id: firstBody.incident.outbox_id } });
+    expect(retryBody.message).toContain('Idempotency-Key');
+    // Another body under the same key: 422 naming the header; nothing recorded.
+    const reused = await post(`${service.url}/incidents/create`, alertBody('Something else'), headers);
+    expect(reused.status).toBe(422);
+    expect(reused.headers.get('content-type')).toContain('application/problem+json');
+    expect(await reused.json()).toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+      errors: [{ field: 'Idempotency-Key' }],
+    });
+    const bad = await post(`${service.url}/incidents/create`, body, { 'idempotency-key': 'has a space' });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'Idempotency-Key' }] });
+
+    api.setFault({ mode: 'none' });
+    await until('delivered', async () => ((await status(service)).outbox.delivered === 1 ? true : undefined));
+    expectExactlyOnce(state, [`cp-${firstBody.incident.outbox_id}`]);
+    const list = (await (await fetch(`${service.url}/incidents?limit=10`)).json()) as { count: number };
+    expect(list.count).toBe(1);
+    // Once delivered, a retry answers 201 with Datadog's id, still without recording anything.
+    const late = await post(`${service.url}/incidents/create`, body, headers);
+    expect(late.status).toBe(201);
+    expect(late.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await late.json()) as Answer).incident.incident_id).toBe(state.incidents[0]!.id);
+    // The key is per route: the insight route opens its own incident with it.
+    const insight = await post(
+      `${service.url}/incidents/create-from-insight`,
+      { insight_type: 'cost_anomaly', title: 't', description: 'd', recommendations: [] },
+      headers,
+    );
+    expect(insight.status).toBe(201);
+    expect(insight.headers.get('idempotent-replayed')).toBeNull();
+    expect(state.incidents).toHaveLength(2);
+  }, 30_000);
+
   it('keeps requests in the outbox while Datadog answers 500 or refuses connections, and delivers them once it is back', async () => {
     const service = await start();
     api.setFault({ mode: 'status', status: 500 });

@@ -516,6 +516,48 @@ export function incidentOutboxContract(name: string, harness: () => IncidentOutb
       expect(Math.max(...outcomes.map((o) => o.alertCount ?? 0))).toBe(12);
     });
 
+    it('an Idempotency-Key seen before writes nothing: the first row (same body), or a conflict (another body)', async () => {
+      // A POST /incidents/create retried after its answer was lost (the client timed out after the commit) recorded the
+      // alert again: an update of the incident (one more alert), or, past the dedupe window, a second incident.
+      const k = key('idem');
+      const idempotency = { key: `idem-${randomUUID()}`, fingerprint: 'body-1' };
+      const first = await store.recordAlert(alert(k, 0, { idempotency, dedupeWindowMs: 0 }));
+      expect(first.action).toBe('opened');
+      const retry = await other.recordAlert(alert(k, 100, { idempotency, dedupeWindowMs: 0 }));
+      expect(retry).toEqual({ action: 'opened', idempotency: 'replayed', outboxId: first.outboxId });
+      expect(await store.get(retry.outboxId!)).toMatchObject({ kind: 'create', alertCount: 1, incidentState: 'open' });
+      const conflict = await other.recordAlert(
+        alert(key('idem-other'), 200, { idempotency: { ...idempotency, fingerprint: 'body-2' } }),
+      );
+      expect(conflict).toEqual({ action: 'ignored', idempotency: 'conflict', outboxId: first.outboxId });
+      // A deduplicated request is replayed as one (the update row it wrote).
+      const dedupeKey = key('idem-dedupe');
+      await store.recordAlert(alert(dedupeKey, 0));
+      const updateIdem = { key: `idem-${randomUUID()}`, fingerprint: 'body-3' };
+      const updated = await store.recordAlert(alert(dedupeKey, 10, { idempotency: updateIdem }));
+      expect(updated.action).toBe('updated');
+      expect(await other.recordAlert(alert(dedupeKey, 20, { idempotency: updateIdem }))).toEqual({
+        action: 'updated',
+        idempotency: 'replayed',
+        outboxId: updated.outboxId,
+      });
+      expect((await store.get(updated.outboxId!))!.alertCount).toBe(2);
+      // Many retries at once on two replicas, with bodies that dedupe apart: one row written, the rest replay or conflict.
+      const racing = { key: `idem-${randomUUID()}`, fingerprint: 'race' };
+      const outcomes = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          (i % 2 ? store : other).recordAlert(
+            alert(key(`idem-race-${i % 3}`), i, {
+              idempotency: i % 3 === 0 ? racing : { ...racing, fingerprint: `race-${i % 3}` },
+            }),
+          ),
+        ),
+      );
+      const written = outcomes.filter((o) => o.idempotency === undefined);
+      expect(written).toHaveLength(1);
+      expect(new Set(outcomes.map((o) => o.outboxId))).toEqual(new Set([written[0]!.outboxId]));
+    });
+
     it('two replicas claiming at once never hold the same row', async () => {
       const rows = await Promise.all(Array.from({ length: 8 }, (_, i) => store.recordAlert(alert(key(`c${i}`), 0))));
       const [x, y] = await Promise.all([store.claimDue('wx', at(1), LEASE, 5), other.claimDue('wy', at(1), LEASE, 5)]);

@@ -2,6 +2,9 @@ import { type CallHandler, type ExecutionContext, Injectable, type NestIntercept
 import { map, type Observable } from 'rxjs';
 import type { IncidentAnswerDto } from './dto/incident-response.dto';
 
+/** Says an answer repeats an earlier request's (same `Idempotency-Key` and body). */
+export const REPLAYED_HEADER = 'idempotent-replayed';
+
 /** The status of an incident answer: 201 created in Datadog, 200 an open incident updated, 202 waiting (or refused). */
 export function answerStatus(answer: IncidentAnswerDto): 201 | 200 | 202 {
   if (answer.incident.status !== 'delivered') return 202;
@@ -20,7 +23,10 @@ export class IncidentAnswerStatusInterceptor implements NestInterceptor<Incident
         (answer) =>
           new Response(JSON.stringify(answer), {
             status: answerStatus(answer),
-            headers: { 'content-type': 'application/json; charset=utf-8' },
+            headers: {
+              'content-type': 'application/json; charset=utf-8',
+              ...(answer.replayed ? { [REPLAYED_HEADER]: 'true' } : {}),
+            },
           }),
       ),
     );

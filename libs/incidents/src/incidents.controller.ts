@@ -1,6 +1,21 @@
-import { Body, Controller, Get, HttpCode, Post, Query, UseGuards, UseInterceptors } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems, OwnAuth, RequireScope, STORAGE_ERRORS, WEBHOOK_SECRET_SCHEME } from '@app/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Req, UseGuards, UseInterceptors } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import {
+  ApiProblems,
+  OwnAuth,
+  RequestValidationError,
+  RequireScope,
+  requestPrincipal,
+  STORAGE_ERRORS,
+  WEBHOOK_SECRET_SCHEME,
+} from '@app/common';
 import { CreateIncidentDto, CreateIncidentFromInsightDto } from './dto/create-incident.dto';
 import { DatadogWebhookDto } from './dto/datadog-webhook.dto';
 import {
@@ -12,8 +27,35 @@ import {
 } from './dto/incident-response.dto';
 import { IncidentAnswerStatusInterceptor } from './incident-answer-status.interceptor';
 import { INCIDENTS_ERRORS } from './incidents.errors';
-import { IncidentsService } from './incidents.service';
+import { IncidentsService, type RequestIdempotency } from './incidents.service';
 import { WebhookSecretGuard } from './webhook/webhook-secret.guard';
+
+/** The longest `Idempotency-Key` taken. */
+export const MAX_IDEMPOTENCY_KEY_CHARS = 255;
+
+const IDEMPOTENCY_HEADER = {
+  name: 'Idempotency-Key',
+  required: false,
+  description:
+    "Makes a retry safe: a repeat with the same key and body (from the same API key) records nothing and answers the first request's incident, with `replayed: true` and the `Idempotent-Replayed: true` header; the same key with another body is a 422 `IDEMPOTENCY_KEY_REUSED`. 1 to 255 printable ASCII characters (a UUID).",
+  schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_CHARS },
+};
+
+type HeaderRequest = { headers: Record<string, string | string[] | undefined> };
+
+/** The request's `Idempotency-Key`, checked (a 400 naming the header), with the API key that sent it; none: undefined. */
+export function idempotencyOf(request: HeaderRequest): RequestIdempotency | undefined {
+  const value = request.headers['idempotency-key'];
+  if (value === undefined) return undefined;
+  const bad = (reason: string): RequestValidationError =>
+    new RequestValidationError([{ field: 'Idempotency-Key', reason }]);
+  if (Array.isArray(value)) throw bad('sent more than once');
+  if (value.length === 0 || value.length > MAX_IDEMPOTENCY_KEY_CHARS) {
+    throw bad(`must be 1 to ${MAX_IDEMPOTENCY_KEY_CHARS} characters (got ${value.length})`);
+  }
+  if (!/^[\x21-\x7e]+$/.test(value)) throw bad('must be printable ASCII without spaces (a UUID, for instance)');
+  return { key: value, principal: requestPrincipal(request) };
+}
 
 /** Incidents in Datadog, through a durable outbox (docs/incidents.md). */
 @ApiTags('incidents')
@@ -25,18 +67,20 @@ export class IncidentsController {
    * Opens an incident for a monitor alert, or updates the open incident of the same monitor within the dedupe
    * window. The request is written to the outbox first, then delivery is tried for up to 1.5 s: 201 when Datadog
    * created it (its id and link), 200 when the open incident was updated, 202 while it waits in the outbox (no id:
-   * it is not in Datadog yet), or when Datadog refused it for good (`success: false`, `status: failed`).
+   * it is not in Datadog yet), or when Datadog refused it for good (`success: false`, `status: failed`). With an
+   * `Idempotency-Key`, a retry answers the first request's incident instead of recording the alert again.
    */
   @Post('create')
   @RequireScope('admin')
   @UseInterceptors(IncidentAnswerStatusInterceptor)
   @ApiOperation({ summary: 'Open (or deduplicate) an incident for a monitor alert' })
+  @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiCreatedResponse({ type: IncidentAnswerDto, description: 'Created in Datadog.' })
   @ApiOkResponse({ type: IncidentAnswerDto, description: 'Deduplicated: the open incident was updated in Datadog.' })
   @ApiAcceptedResponse({ type: IncidentAnswerDto, description: 'In the outbox, not in Datadog yet (or refused).' })
-  @ApiProblems('VALIDATION_FAILED', STORAGE_ERRORS.DATABASE_UNAVAILABLE)
-  createIncident(@Body() body: CreateIncidentDto): Promise<IncidentAnswerDto> {
-    return this.incidents.create(body);
+  @ApiProblems('VALIDATION_FAILED', INCIDENTS_ERRORS.IDEMPOTENCY_KEY_REUSED, STORAGE_ERRORS.DATABASE_UNAVAILABLE)
+  createIncident(@Body() body: CreateIncidentDto, @Req() request: HeaderRequest): Promise<IncidentAnswerDto> {
+    return this.incidents.create(body, idempotencyOf(request));
   }
 
   /**
@@ -47,12 +91,16 @@ export class IncidentsController {
   @RequireScope('admin')
   @UseInterceptors(IncidentAnswerStatusInterceptor)
   @ApiOperation({ summary: 'Open (or deduplicate) an incident for an ML insight' })
+  @ApiHeader(IDEMPOTENCY_HEADER)
   @ApiCreatedResponse({ type: IncidentAnswerDto, description: 'Created in Datadog.' })
   @ApiOkResponse({ type: IncidentAnswerDto, description: 'Deduplicated: the open incident was updated in Datadog.' })
   @ApiAcceptedResponse({ type: IncidentAnswerDto, description: 'In the outbox, not in Datadog yet (or refused).' })
-  @ApiProblems('VALIDATION_FAILED', STORAGE_ERRORS.DATABASE_UNAVAILABLE)
-  createIncidentFromInsight(@Body() body: CreateIncidentFromInsightDto): Promise<IncidentAnswerDto> {
-    return this.incidents.createFromInsight(body);
+  @ApiProblems('VALIDATION_FAILED', INCIDENTS_ERRORS.IDEMPOTENCY_KEY_REUSED, STORAGE_ERRORS.DATABASE_UNAVAILABLE)
+  createIncidentFromInsight(
+    @Body() body: CreateIncidentFromInsightDto,
+    @Req() request: HeaderRequest,
+  ): Promise<IncidentAnswerDto> {
+    return this.incidents.createFromInsight(body, idempotencyOf(request));
   }
 
   /** The incident manager's state and the shared outbox's counts and latest errors (the same on every replica). */

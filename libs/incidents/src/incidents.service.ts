@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { DomainError } from '@app/common';
 import { AppConfig } from '@app/config';
 import { DatadogIncidentsPort } from '@app/datadog';
 import { formatTags, MetricsPort } from '@app/telemetry';
@@ -16,10 +17,11 @@ import type {
   WebhookAnswerDto,
 } from './dto/incident-response.dto';
 import { IncidentDeliveryWorker } from './delivery/incident-delivery.worker';
+import { INCIDENTS_ERRORS } from './incidents.errors';
 import { INCIDENT_METRICS } from './incidents.metrics';
 import { IncidentOutboxStore } from './outbox/incident-outbox.port';
 import type { AlertEvent, AlertMode } from './outbox/dedupe';
-import type { OutboxEntry, OutboxState, RecordOutcome } from './outbox/outbox.types';
+import type { IdempotencyRecord, OutboxEntry, OutboxState, RecordOutcome } from './outbox/outbox.types';
 import { RunbookCatalog } from './runbooks/runbook-catalog';
 import {
   eventTimeOf,
@@ -43,6 +45,37 @@ const SKIPPED: Readonly<Record<'duplicate' | 'stale', string>> = {
 export const CREATE_WAIT_MS = 1500;
 /** The latest errors `GET /incidents/status` shows. */
 const LAST_ERRORS = 10;
+
+/** The `Idempotency-Key` header of an API request, and the API key (its name) that sent it. */
+export interface RequestIdempotency {
+  key: string;
+  principal: string | undefined;
+}
+
+/** JSON with every object's keys sorted: the same body gives the same text whatever the order its fields came in. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/**
+ * What the store keeps of a request's `Idempotency-Key`: the key scoped to the route and the API key that sent it
+ * (two callers' keys never meet), and the body's digest. Both are digests: the header's value is stored nowhere.
+ */
+export function idempotencyRecord(route: string, request: RequestIdempotency, body: object): IdempotencyRecord {
+  return {
+    key: sha256(JSON.stringify([route, request.principal ?? null, request.key])),
+    fingerprint: sha256(canonicalJson(body)),
+  };
+}
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -99,8 +132,11 @@ export class IncidentsService {
     private readonly metrics: MetricsPort,
   ) {}
 
-  /** `POST /incidents/create`: records the alert, tries the delivery for up to CREATE_WAIT_MS. */
-  async create(dto: CreateIncidentDto): Promise<IncidentAnswerDto> {
+  /**
+   * `POST /incidents/create`: records the alert, tries the delivery for up to CREATE_WAIT_MS. With an
+   * `Idempotency-Key` already used by the same API key: the first request's incident (same body), else a 422.
+   */
+  async create(dto: CreateIncidentDto, idempotency?: RequestIdempotency): Promise<IncidentAnswerDto> {
     const alert: IncidentAlert = {
       source: 'api',
       monitorName: dto.monitor_name,
@@ -111,11 +147,15 @@ export class IncidentsService {
       severity: dto.severity ?? 'SEV-2',
       tags: dto.tags ?? [],
     };
-    return this.answer(await this.record(alert, 'open', CREATE_WAIT_MS));
+    const idem = idempotency && idempotencyRecord('create', idempotency, dto);
+    return this.answer(await this.record(alert, 'open', CREATE_WAIT_MS, undefined, idem));
   }
 
   /** `POST /incidents/create-from-insight`: the monitor `ML Insight: <type>`, the runbook "What failed / Why / Next". */
-  async createFromInsight(dto: CreateIncidentFromInsightDto): Promise<IncidentAnswerDto> {
+  async createFromInsight(
+    dto: CreateIncidentFromInsightDto,
+    idempotency?: RequestIdempotency,
+  ): Promise<IncidentAnswerDto> {
     const alert: IncidentAlert = {
       source: 'insight',
       monitorName: `ML Insight: ${dto.insight_type}`,
@@ -125,7 +165,8 @@ export class IncidentsService {
       severity: dto.severity ?? 'SEV-3',
       tags: [`insight_type:${dto.insight_type}`, ...(dto.metric ? [`metric:${dto.metric}`] : [])],
     };
-    return this.answer(await this.record(alert, 'open', CREATE_WAIT_MS));
+    const idem = idempotency && idempotencyRecord('create-from-insight', idempotency, dto);
+    return this.answer(await this.record(alert, 'open', CREATE_WAIT_MS, undefined, idem));
   }
 
   /** `POST /incidents/webhook`: a Datadog monitor notification (authenticated by the guard). */
@@ -225,6 +266,7 @@ export class IncidentsService {
     mode: AlertMode,
     waitMs: number,
     event?: AlertEvent,
+    idempotency?: IdempotencyRecord,
   ): Promise<{ outcome: RecordOutcome; summary?: IncidentSummaryDto }> {
     const outboxId = randomUUID();
     const built = this.content.build(alert, outboxId);
@@ -240,8 +282,16 @@ export class IncidentsService {
       outboxId,
       request: built.request,
       ...(event ? { event } : {}),
+      ...(idempotency ? { idempotency } : {}),
     });
-    this.count(alert.source, outcome);
+    if (outcome.idempotency === 'conflict') {
+      throw new DomainError(
+        INCIDENTS_ERRORS.IDEMPOTENCY_KEY_REUSED,
+        'Idempotency-Key: already used by this API key with another request body (a retry must send the same body; a new alert needs a new key)',
+        { errors: [{ field: 'Idempotency-Key', reason: 'already used with another request body' }] },
+      );
+    }
+    if (outcome.idempotency !== 'replayed') this.count(alert.source, outcome);
     if (outcome.action === 'ignored' || !outcome.outboxId) return { outcome };
     if (waitMs > 0) await this.worker.settled(outcome.outboxId, waitMs);
     else this.worker.kick();
@@ -284,6 +334,7 @@ export class IncidentsService {
   }
 
   private answer(recorded: { outcome: RecordOutcome; summary?: IncidentSummaryDto }): IncidentAnswerDto {
+    const replayed = recorded.outcome.idempotency === 'replayed';
     const incident = recorded.summary ?? {
       outbox_id: '',
       status: 'pending',
@@ -291,7 +342,14 @@ export class IncidentsService {
       severity: 'SEV-3',
       deduplicated: false,
     };
-    return { success: incident.status !== 'failed', incident, message: answerMessage(incident) };
+    return {
+      success: incident.status !== 'failed',
+      incident,
+      message: replayed
+        ? `A repeat of an earlier request with the same Idempotency-Key: nothing recorded. ${answerMessage(incident)}`
+        : answerMessage(incident),
+      ...(replayed ? { replayed: true } : {}),
+    };
   }
 }
 

@@ -1083,6 +1083,11 @@ export type IncidentAnswerDto = {
     success: boolean;
     incident: IncidentSummaryDto;
     message: string;
+    /**
+     * True: a repeat of an earlier request with the same `Idempotency-Key` and body; nothing was recorded, `incident`
+     * is the first request's as it stands now (also said by the `Idempotent-Replayed: true` header).
+     */
+    replayed?: boolean;
 };
 
 export type IncidentsStatusDto = {
@@ -2952,6 +2957,12 @@ export type ListIncidentsResponse = ListIncidentsResponses[keyof ListIncidentsRe
 
 export type CreateIncidentData = {
     body: CreateIncidentDto;
+    headers?: {
+        /**
+         * Makes a retry safe: a repeat with the same key and body (from the same API key) records nothing and answers the first request's incident, with `replayed: true` and the `Idempotent-Replayed: true` header; the same key with another body is a 422 `IDEMPOTENCY_KEY_REUSED`. 1 to 255 printable ASCII characters (a UUID).
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/incidents/create';
@@ -2978,6 +2989,10 @@ export type CreateIncidentErrors = {
      * UNSUPPORTED_MEDIA_TYPE: a body that is not `application/json`, or a compressed one
      */
     415: ProblemDetailsDto;
+    /**
+     * IDEMPOTENCY_KEY_REUSED (Idempotency key reused with another request)
+     */
+    422: ProblemDetailsDto;
     /**
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */
@@ -3017,6 +3032,12 @@ export type CreateIncidentResponse = CreateIncidentResponses[keyof CreateInciden
 
 export type CreateIncidentFromInsightData = {
     body: CreateIncidentFromInsightDto;
+    headers?: {
+        /**
+         * Makes a retry safe: a repeat with the same key and body (from the same API key) records nothing and answers the first request's incident, with `replayed: true` and the `Idempotent-Replayed: true` header; the same key with another body is a 422 `IDEMPOTENCY_KEY_REUSED`. 1 to 255 printable ASCII characters (a UUID).
+         */
+        'Idempotency-Key'?: string;
+    };
     path?: never;
     query?: never;
     url: '/incidents/create-from-insight';
@@ -3043,6 +3064,10 @@ export type CreateIncidentFromInsightErrors = {
      * UNSUPPORTED_MEDIA_TYPE: a body that is not `application/json`, or a compressed one
      */
     415: ProblemDetailsDto;
+    /**
+     * IDEMPOTENCY_KEY_REUSED (Idempotency key reused with another request)
+     */
+    422: ProblemDetailsDto;
     /**
      * RATE_LIMITED: over the rate limit of the key, or of the client IP without one (`Retry-After`)
      */

@@ -31,6 +31,11 @@ export class IncidentAnswerDto {
   success!: boolean;
   incident!: IncidentSummaryDto;
   message!: string;
+  /**
+   * True: a repeat of an earlier request with the same `Idempotency-Key` and body; nothing was recorded, `incident`
+   * is the first request's as it stands now (also said by the `Idempotent-Replayed: true` header).
+   */
+  replayed?: boolean;
 }
 
 export class WebhookAnswerDto {

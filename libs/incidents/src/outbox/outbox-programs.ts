@@ -3,11 +3,13 @@ import {
   closeFailedIncidentSql,
   closeIncidentSql,
   failUpdatesSql,
+  insertIdempotencySql,
   insertIncidentSql,
   insertOutboxSql,
   markFailedSql,
   outboxValues,
   selectAlertClockSql,
+  selectIdempotencySql,
   selectIncidentTitleSql,
   selectOpenIncidentSql,
   toAlertClock,
@@ -66,8 +68,37 @@ function* takeEvent(
   return undefined;
 }
 
-/** The dedupe decision and its writes (see `decideAlert`). Runs under the dedupe key's lock. */
+/**
+ * The dedupe decision and its writes (see `decideAlert`). Runs under the dedupe key's lock (and the idempotency key's:
+ * the PostgreSQL store takes both). A request whose `Idempotency-Key` was seen writes nothing: the first request's
+ * outcome (same body) or a conflict (another body).
+ */
 export function* recordAlertProgram(alert: AlertRecord, p: Placeholder): Program<RecordOutcome> {
+  if (alert.idempotency) {
+    const seen = yield* one(selectIdempotencySql(p), [alert.idempotency.key]);
+    if (seen) {
+      const outboxId = String(seen.outbox_id);
+      if (String(seen.fingerprint) !== alert.idempotency.fingerprint) {
+        return { action: 'ignored', idempotency: 'conflict', outboxId };
+      }
+      const action = seen.action === 'updated' ? 'updated' : 'opened';
+      return { action, idempotency: 'replayed', outboxId };
+    }
+  }
+  const outcome = yield* decideAndWrite(alert, p);
+  if (alert.idempotency && outcome.outboxId) {
+    yield* run(insertIdempotencySql(p), [
+      alert.idempotency.key,
+      alert.idempotency.fingerprint,
+      outcome.outboxId,
+      outcome.action,
+      alert.now,
+    ]);
+  }
+  return outcome;
+}
+
+function* decideAndWrite(alert: AlertRecord, p: Placeholder): Program<RecordOutcome> {
   const skipped = yield* takeEvent(alert.dedupeKey, alert.event, 'alert', alert.now, p);
   if (skipped) return { action: 'ignored', skipped };
   const openRow = yield* one(selectOpenIncidentSql(p), [alert.dedupeKey]);

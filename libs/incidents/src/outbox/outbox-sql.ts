@@ -20,7 +20,7 @@ type Placeholder = (index: number) => string;
  * 2026-12-07; an outbox without them is of an earlier version. Raise `version` with any change to the tables below, and
  * `usableFrom` to it with a change earlier builds would get wrong (their webhooks would answer 500 for good).
  */
-export const INCIDENTS_SCHEMA: SchemaVersion = { name: 'incident outbox', version: 1, usableFrom: 1 };
+export const INCIDENTS_SCHEMA: SchemaVersion = { name: 'incident outbox', version: 2, usableFrom: 1 };
 
 /** Where the outbox keeps its schema marks. */
 export const INCIDENT_META_TABLE = 'incident_meta';
@@ -85,6 +85,15 @@ export function incidentsSchema(kind: IncidentOutboxKind): string[] {
       last_recovery_at ${big},
       last_event_id TEXT,
       updated_at ${big} NOT NULL
+    )`,
+    // The Idempotency-Key of each API request that wrote a row (schema 2): a retried POST /incidents/create answers
+    // the first request's row instead of recording the alert again. `idem_key` and `fingerprint` are digests.
+    `CREATE TABLE IF NOT EXISTS incident_requests (
+      idem_key TEXT PRIMARY KEY,
+      fingerprint TEXT NOT NULL,
+      outbox_id TEXT NOT NULL,
+      action TEXT NOT NULL,
+      created_at ${big} NOT NULL
     )`,
     metaTableDdl(INCIDENT_META_TABLE),
   ];
@@ -239,6 +248,14 @@ export function toAlertClock(row: Record<string, unknown>): AlertClock {
   };
 }
 
+export const selectIdempotencySql = (p: Placeholder): string =>
+  `SELECT fingerprint, outbox_id, action FROM incident_requests WHERE idem_key = ${p(1)}`;
+
+/** Parameters: key, fingerprint, outbox id, action, now. */
+export const insertIdempotencySql = (p: Placeholder): string =>
+  `INSERT INTO incident_requests (idem_key, fingerprint, outbox_id, action, created_at)
+   VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)})`;
+
 export const selectIncidentTitleSql = (p: Placeholder): string =>
   `SELECT title, severity FROM incidents WHERE id = ${p(1)}`;
 
@@ -314,7 +331,7 @@ export function toEntry(row: Record<string, unknown>): OutboxEntry {
  * one of their rows is finished (delivered or failed) and older than `$1`, then those incidents. An open incident,
  * or one with a row still waiting (a resolution not yet sent needs its create's Datadog id), keeps everything.
  */
-export function purgeFinishedSql(p: Placeholder): [rows: string, incidents: string, events: string] {
+export function purgeFinishedSql(p: Placeholder): [rows: string, incidents: string, events: string, requests: string] {
   return [
     `DELETE FROM incident_outbox
       WHERE incident_ref IN (SELECT id FROM incidents WHERE state <> 'open' AND COALESCE(closed_at, last_alert_at) < ${p(1)})
@@ -325,5 +342,6 @@ export function purgeFinishedSql(p: Placeholder): [rows: string, incidents: stri
       AND id NOT IN (SELECT incident_ref FROM incident_outbox)`,
     `DELETE FROM incident_alert_events WHERE updated_at < ${p(1)}
       AND dedupe_key NOT IN (SELECT dedupe_key FROM incidents WHERE state = 'open')`,
+    `DELETE FROM incident_requests WHERE created_at < ${p(1)}`,
   ];
 }

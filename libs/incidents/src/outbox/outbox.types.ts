@@ -75,6 +75,18 @@ export interface AlertRecord {
   request: IncidentRequest;
   /** A Datadog notification's `$ID` and `$DATE`: a repeat or an out-of-order one is ignored (`judgeEvent`). */
   event?: AlertEvent;
+  /** An API request's `Idempotency-Key`: a repeat answers the first request's row instead of recording again. */
+  idempotency?: IdempotencyRecord;
+}
+
+/**
+ * An API request's idempotency key, as the store keeps it: `key` is a digest of the route, the caller (API key
+ * name) and the header's value; `fingerprint` a digest of the request body. The same key with the same body is a
+ * replay (the first request's row, nothing written); with another body, a conflict.
+ */
+export interface IdempotencyRecord {
+  key: string;
+  fingerprint: string;
 }
 
 /** A recovery of a monitor and group. */
@@ -96,6 +108,11 @@ export interface RecordOutcome {
   superseded?: string;
   /** Why a notification was ignored before any decision: a repeat of the last one, or older than a newer one. */
   skipped?: 'duplicate' | 'stale';
+  /**
+   * An `Idempotency-Key` seen before: `replayed` (same body: the outcome is the first request's, nothing was
+   * written), or `conflict` (another body: nothing was written, `outboxId` is the first request's row).
+   */
+  idempotency?: 'replayed' | 'conflict';
   /** The row written (absent when ignored). */
   outboxId?: string;
   /** The incident's create row id. */

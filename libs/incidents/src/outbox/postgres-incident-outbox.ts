@@ -105,19 +105,28 @@ export class PostgresIncidentOutbox extends IncidentOutboxStore {
     return step.value;
   }
 
-  private async locked<T>(key: string, program: Program<T>): Promise<T> {
+  /**
+   * Runs `program` after the advisory locks of `keys`, in that order (every caller takes the idempotency key's before
+   * the dedupe key's: no two transactions wait on each other in opposite orders).
+   */
+  private async locked<T>(keys: readonly string[], program: Program<T>): Promise<T> {
     return this.transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [storableText(key)]);
+      for (const key of keys) await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [storableText(key)]);
       return PostgresIncidentOutbox.drive(client, program);
     });
   }
 
+  /**
+   * Under the idempotency key's lock too: two requests with one key and different bodies (so different dedupe keys)
+   * would otherwise both find the key unused, and the second's insert fail on the primary key.
+   */
   recordAlert(alert: AlertRecord): Promise<RecordOutcome> {
-    return this.locked(alert.dedupeKey, recordAlertProgram(alert, p));
+    const keys = alert.idempotency ? [`idempotency:${alert.idempotency.key}`, alert.dedupeKey] : [alert.dedupeKey];
+    return this.locked(keys, recordAlertProgram(alert, p));
   }
 
   recordRecovery(recovery: RecoveryRecord): Promise<RecordOutcome> {
-    return this.locked(recovery.dedupeKey, recordRecoveryProgram(recovery, p));
+    return this.locked([recovery.dedupeKey], recordRecoveryProgram(recovery, p));
   }
 
   /**
@@ -187,10 +196,11 @@ export class PostgresIncidentOutbox extends IncidentOutboxStore {
   }
 
   async purgeFinished(before: number): Promise<{ rows: number; incidents: number }> {
-    const [rowsSql, incidentsSql, eventsSql] = purgeFinishedSql(p);
+    const [rowsSql, incidentsSql, eventsSql, requestsSql] = purgeFinishedSql(p);
     const rows = await this.query(rowsSql, [before]);
     const incidents = await this.query(incidentsSql, [before]);
     await this.query(eventsSql, [before]);
+    await this.query(requestsSql, [before]);
     return { rows: rows.rowCount ?? 0, incidents: incidents.rowCount ?? 0 };
   }
 

@@ -209,11 +209,12 @@ export class SqliteIncidentOutbox extends IncidentOutboxStore {
 
   purgeFinished(before: number): Promise<{ rows: number; incidents: number }> {
     return sqliteStore('incidents', () => {
-      const [rowsSql, incidentsSql, eventsSql] = purgeFinishedSql(q);
+      const [rowsSql, incidentsSql, eventsSql, requestsSql] = purgeFinishedSql(q);
       const db = this.open();
       const rows = Number(db.prepare(rowsSql).run(before).changes);
       const incidents = Number(db.prepare(incidentsSql).run(before).changes);
       db.prepare(eventsSql).run(before);
+      db.prepare(requestsSql).run(before);
       return { rows, incidents };
     });
   }
