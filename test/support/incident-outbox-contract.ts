@@ -246,6 +246,60 @@ export function incidentOutboxContract(name: string, harness: () => IncidentOutb
       expect(again.action).toBe('opened');
     });
 
+    it('a flapping monitor reopens its incident resolved within the reopen window, firings counted; past it, a new one', async () => {
+      // Each firing after a recovery opened (and paged) a new incident: a monitor flapping every few minutes paged the
+      // on-call once per flap, each incident holding one firing.
+      const REOPEN = 30 * 60_000;
+      const k = key('flap');
+      const first = alert(k, 0, { reopenWindowMs: REOPEN, severity: 'SEV-3' });
+      await store.recordAlert(first);
+      await other.recordRecovery({ now: at(60_000), dedupeKey: k, outboxId: randomUUID() });
+      const second = await other.recordAlert(alert(k, 120_000, { reopenWindowMs: REOPEN, severity: 'SEV-2' }));
+      expect(second).toMatchObject({
+        action: 'reopened',
+        incidentRef: first.outboxId,
+        severity: 'SEV-2',
+        alertCount: 2,
+        firings: 2,
+      });
+      const row = await store.get(second.outboxId!);
+      expect(row).toMatchObject({ kind: 'update', incidentRef: first.outboxId, incidentState: 'open', alertCount: 2 });
+      const payload = row!.payload as { state?: string; severity?: string; note?: string; fields?: object };
+      expect(payload).toMatchObject({
+        state: 'active',
+        severity: 'SEV-2',
+        fields: { alert_count: '2', last_alert: new Date(at(120_000)).toISOString() },
+      });
+      expect(payload.note).toContain('Firing 2 of this incident');
+      expect(payload.note).toContain('1 min after this incident was resolved');
+      // Open again: the next alert within the dedupe window updates it; another flap reopens it once more.
+      expect((await store.recordAlert(alert(k, 130_000, { reopenWindowMs: REOPEN }))).action).toBe('updated');
+      await store.recordRecovery({ now: at(200_000), dedupeKey: k, outboxId: randomUUID() });
+      const third = await other.recordAlert(alert(k, 300_000, { reopenWindowMs: REOPEN }));
+      expect(third).toMatchObject({ action: 'reopened', incidentRef: first.outboxId, firings: 3, alertCount: 4 });
+      // Past the window, or with the window off: a new incident.
+      await store.recordRecovery({ now: at(400_000), dedupeKey: k, outboxId: randomUUID() });
+      const late = await store.recordAlert(alert(k, 400_000 + REOPEN + 1, { reopenWindowMs: REOPEN }));
+      expect(late.action).toBe('opened');
+      const k2 = key('flap-off');
+      await store.recordAlert(alert(k2, 0));
+      await store.recordRecovery({ now: at(1000), dedupeKey: k2, outboxId: randomUUID() });
+      expect((await store.recordAlert(alert(k2, 2000, { reopenWindowMs: 0 }))).action).toBe('opened');
+      // Two replicas taking the same flap at once reopen it once.
+      const k3 = key('flap-race');
+      const opened3 = alert(k3, 0, { reopenWindowMs: REOPEN });
+      await store.recordAlert(opened3);
+      await store.recordRecovery({ now: at(1000), dedupeKey: k3, outboxId: randomUUID() });
+      const racing = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          (i % 2 ? store : other).recordAlert(alert(k3, 2000 + i, { reopenWindowMs: REOPEN })),
+        ),
+      );
+      expect(racing.filter((o) => o.action === 'reopened')).toHaveLength(1);
+      expect(racing.filter((o) => o.action === 'updated')).toHaveLength(5);
+      expect(new Set(racing.map((o) => o.incidentRef))).toEqual(new Set([opened3.outboxId]));
+    });
+
     it('ignores a repeated ($ID) or out-of-order ($DATE) Datadog notification, across replicas', async () => {
       const k = key('events');
       const recovered = await store.recordRecovery({

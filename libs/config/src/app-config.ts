@@ -102,6 +102,8 @@ export abstract class AppConfig {
   };
   abstract readonly incidents: {
     readonly dedupeWindowMs: number;
+    /** A monitor and group firing again within this long of its incident's recovery reopens it; 0: never. */
+    readonly reopenWindowMs: number;
     readonly webhookSecret?: Secret;
     readonly deliveryIntervalMs: number;
     readonly retryBaseMs: number;

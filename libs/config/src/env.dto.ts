@@ -251,6 +251,11 @@ export class EnvDto {
   // --- incidents ---
   /** Alerts of the same monitor and group within this window update the open incident instead of opening one. */
   @Transform(toInt) @IsInt() @Min(0) @Max(7 * 86_400_000) INCIDENTS_DEDUPE_WINDOW_MS = 3_600_000;
+  /**
+   * An alert of a monitor and group within this long of its incident's recovery reopens that incident (a flapping
+   * monitor: one incident, its firings counted) instead of opening and paging a new one; 0: never reopened.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(7 * 86_400_000) INCIDENTS_REOPEN_WINDOW_MS = 1_800_000;
   /** Shared secret of the monitor webhook (header `X-Webhook-Secret`); the webhook is refused without it. */
   @IsOptional()
   @Transform(blankToUndefined)

@@ -17,7 +17,7 @@ export const INCIDENT_METRICS = {
     unit: 'request',
     tags: [INCIDENT_TAG.source, INCIDENT_TAG.action],
     description:
-      'Incident requests written to the outbox: source api, insight or webhook; action opened, updated (deduplicated), resolved or ignored.',
+      'Incident requests written to the outbox: source api, insight or webhook; action opened, updated (deduplicated), reopened (a flapping monitor), resolved or ignored.',
   },
   outboxPending: {
     name: 'incidents.outbox.pending',

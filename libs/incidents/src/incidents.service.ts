@@ -210,7 +210,12 @@ export class IncidentsService {
     if (recorded.outcome.action === 'ignored') {
       return { action: 'ignored', reason: 'a warning opens no incident, and none is open for this monitor and group' };
     }
-    return { action: recorded.outcome.action === 'updated' ? 'updated' : 'opened', incident: recorded.summary };
+    const action = recorded.outcome.action;
+    return {
+      action: action === 'updated' || action === 'reopened' ? action : 'opened',
+      incident: recorded.summary,
+      ...(recorded.outcome.firings !== undefined ? { firings: recorded.outcome.firings } : {}),
+    };
   }
 
   /** `GET /incidents/status`: from the shared store, the same on every replica. */
@@ -273,6 +278,7 @@ export class IncidentsService {
     const outcome = await this.store.recordAlert({
       now: Date.now(),
       dedupeWindowMs: this.config.incidents.dedupeWindowMs,
+      reopenWindowMs: this.config.incidents.reopenWindowMs,
       mode,
       dedupeKey: built.dedupeKey,
       monitor: built.monitor,
@@ -305,7 +311,8 @@ export class IncidentsService {
   /** Where the row written stands now, read back from the store. */
   private async summary(outcome: RecordOutcome): Promise<IncidentSummaryDto> {
     const entry = outcome.outboxId ? await this.store.get(outcome.outboxId) : undefined;
-    const deduplicated = outcome.action === 'updated';
+    // A reopened incident is the one already opened (and paged): the alert went into it, as a deduplicated one does.
+    const deduplicated = outcome.action === 'updated' || outcome.action === 'reopened';
     if (!entry) {
       return {
         outbox_id: outcome.outboxId ?? '',

@@ -2500,9 +2500,14 @@ export type UsageWindowDto = {
 
 export type WebhookAnswerDto = {
     /**
-     * opened, updated (deduplicated into the open incident), resolved, or ignored (nothing to do).
+     * opened, updated (deduplicated into the open incident), reopened (the incident of this monitor and group resolved
+     * within INCIDENTS_REOPEN_WINDOW_MS is active again: a flapping monitor), resolved, or ignored (nothing to do).
      */
-    action: 'resolved' | 'opened' | 'updated' | 'ignored';
+    action: 'resolved' | 'opened' | 'updated' | 'reopened' | 'ignored';
+    /**
+     * When reopened: how many times this incident has fired (the first time included).
+     */
+    firings?: number;
     /**
      * Why nothing was done, when ignored.
      */

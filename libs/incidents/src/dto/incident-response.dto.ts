@@ -39,8 +39,13 @@ export class IncidentAnswerDto {
 }
 
 export class WebhookAnswerDto {
-  /** opened, updated (deduplicated into the open incident), resolved, or ignored (nothing to do). */
-  action!: 'opened' | 'updated' | 'resolved' | 'ignored';
+  /**
+   * opened, updated (deduplicated into the open incident), reopened (the incident of this monitor and group resolved
+   * within INCIDENTS_REOPEN_WINDOW_MS is active again: a flapping monitor), resolved, or ignored (nothing to do).
+   */
+  action!: 'opened' | 'updated' | 'reopened' | 'resolved' | 'ignored';
+  /** When reopened: how many times this incident has fired (the first time included). */
+  firings?: number;
   /** Why nothing was done, when ignored. */
   reason?: string;
   incident?: IncidentSummaryDto;

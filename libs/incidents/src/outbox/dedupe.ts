@@ -91,6 +91,41 @@ export function supersedeUpdate(
   };
 }
 
+/** An incident resolved recently, as the store holds it: a flapping monitor's next alert reopens it. */
+export interface ResolvedIncident extends OpenIncident {
+  closedAt: number;
+}
+
+/**
+ * The update that reopens an incident resolved less than INCIDENTS_REOPEN_WINDOW_MS ago, its monitor and group firing
+ * again (a flapping monitor): active again, one more alert, severity raised (never lowered), and a note (a change of
+ * `cp_note`, which Datadog records in the incident's timeline) saying when it fired again and how many times it
+ * has fired. Opening a new incident per firing paged the on-call once per flap.
+ */
+export function reopenUpdate(
+  now: number,
+  resolved: ResolvedIncident,
+  alert: { severity: IncidentSeverity; firings: number },
+): { severity: IncidentSeverity; alertCount: number; update: IncidentUpdate } {
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const severity = moreSevere(resolved.severity, alert.severity);
+  const alertCount = resolved.alertCount + 1;
+  const minutes = Math.max(0, Math.round((now - resolved.closedAt) / 60_000));
+  return {
+    severity,
+    alertCount,
+    update: {
+      state: 'active',
+      ...(severity !== resolved.severity ? { severity } : {}),
+      fields: { alert_count: String(alertCount), last_alert: iso(now) },
+      note:
+        `Reopened by the control plane: the monitor fired again at ${iso(now)}, ${minutes} min after this incident ` +
+        `was resolved (${iso(resolved.closedAt)}), within INCIDENTS_REOPEN_WINDOW_MS: a flapping monitor keeps one ` +
+        `incident. Firing ${alert.firings} of this incident, ${alertCount} alerts in all.`,
+    },
+  };
+}
+
 /** A Datadog notification's identity and time: `$ID` and `$DATE` (epoch ms), when the payload carries them. */
 export interface AlertEvent {
   id?: string;

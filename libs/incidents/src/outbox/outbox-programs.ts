@@ -1,17 +1,28 @@
-import { advanceClock, type AlertEvent, decideAlert, judgeEvent, resolutionUpdate, supersedeUpdate } from './dedupe';
+import {
+  advanceClock,
+  type AlertEvent,
+  decideAlert,
+  judgeEvent,
+  reopenUpdate,
+  resolutionUpdate,
+  supersedeUpdate,
+} from './dedupe';
 import {
   closeFailedIncidentSql,
   closeIncidentSql,
+  countReopeningsSql,
   failUpdatesSql,
   insertIdempotencySql,
   insertIncidentSql,
   insertOutboxSql,
   markFailedSql,
   outboxValues,
+  reopenIncidentSql,
   selectAlertClockSql,
   selectIdempotencySql,
   selectIncidentTitleSql,
   selectOpenIncidentSql,
+  selectRecentlyResolvedSql,
   toAlertClock,
   toOpenIncident,
   updateIncidentAlertSql,
@@ -81,7 +92,7 @@ export function* recordAlertProgram(alert: AlertRecord, p: Placeholder): Program
       if (String(seen.fingerprint) !== alert.idempotency.fingerprint) {
         return { action: 'ignored', idempotency: 'conflict', outboxId };
       }
-      const action = seen.action === 'updated' ? 'updated' : 'opened';
+      const action = seen.action === 'updated' || seen.action === 'reopened' ? seen.action : 'opened';
       return { action, idempotency: 'replayed', outboxId };
     }
   }
@@ -133,6 +144,10 @@ function* decideAndWrite(alert: AlertRecord, p: Placeholder): Program<RecordOutc
       };
     }
     case 'open': {
+      if (!open && (alert.reopenWindowMs ?? 0) > 0) {
+        const reopened = yield* reopen(alert, p);
+        if (reopened) return reopened;
+      }
       const superseded = decision.supersede !== undefined ? open : undefined;
       if (superseded) yield* run(closeIncidentSql(p), ['superseded', alert.now, superseded.id]);
       yield* run(insertIncidentSql(p), [
@@ -184,6 +199,35 @@ function* decideAndWrite(alert: AlertRecord, p: Placeholder): Program<RecordOutc
       };
     }
   }
+}
+
+/** The id of the update row that reopens a resolved incident. */
+export const reopeningRowId = (outboxId: string): string => `${outboxId}-reopens`;
+
+/**
+ * With no incident open for the key: reopens the one resolved most recently, if less than `reopenWindowMs` ago (a
+ * flapping monitor), with an update row (active again, the note naming the firing); none: undefined (open a new one).
+ */
+function* reopen(
+  alert: AlertRecord,
+  p: Placeholder,
+): Generator<Statement, RecordOutcome | undefined, Row | number | undefined> {
+  const row = yield* one(selectRecentlyResolvedSql(p), [alert.dedupeKey, alert.now - (alert.reopenWindowMs ?? 0)]);
+  if (!row) return undefined;
+  const resolved = { ...toOpenIncident(row), closedAt: Number(row.closed_at) };
+  const counted = yield* one(countReopeningsSql(p), [resolved.id, '%-reopens']);
+  const firings = Number(counted?.n ?? 0) + 2;
+  const { severity, alertCount, update } = reopenUpdate(alert.now, resolved, { severity: alert.severity, firings });
+  const changed = yield* run(reopenIncidentSql(p), [severity, alertCount, alert.now, resolved.id]);
+  if (changed !== 1) return undefined;
+  const incident = yield* one(selectIncidentTitleSql(p), [resolved.id]);
+  const title = incident ? String(incident.title) : alert.title;
+  const id = reopeningRowId(alert.outboxId);
+  yield* run(
+    insertOutboxSql(p),
+    outboxValues({ id, kind: 'update', incidentRef: resolved.id, payload: update, title, severity, now: alert.now }),
+  );
+  return { action: 'reopened', outboxId: id, incidentRef: resolved.id, title, severity, alertCount, firings };
 }
 
 /** The id of the update row that resolves the incident an alert's new one supersedes. */

@@ -74,6 +74,8 @@ export function incidentsSchema(kind: IncidentOutboxKind): string[] {
       last_alert_at ${big} NOT NULL,
       closed_at ${big}
     )`,
+    // The latest resolved incident of a key, for a flapping monitor's next alert (reopened within the window).
+    `CREATE INDEX IF NOT EXISTS incidents_key_closed ON incidents (dedupe_key, closed_at)`,
     // At most one open incident per dedupe key, whatever the replicas do (the dedupe lock makes it the rule; this
     // makes it a guarantee).
     `CREATE UNIQUE INDEX IF NOT EXISTS incidents_open_key ON incidents (dedupe_key) WHERE state = 'open'`,
@@ -216,6 +218,21 @@ export const releaseSql = (p: Placeholder): string =>
 
 export const selectOpenIncidentSql = (p: Placeholder): string =>
   `SELECT id, severity, alert_count, last_alert_at FROM incidents WHERE dedupe_key = ${p(1)} AND state = 'open'`;
+
+/** The incident of a key resolved most recently, at or after a time. Parameters: dedupe key, since. */
+export const selectRecentlyResolvedSql = (p: Placeholder): string =>
+  `SELECT id, severity, alert_count, last_alert_at, closed_at FROM incidents
+   WHERE dedupe_key = ${p(1)} AND state = 'resolved' AND closed_at >= ${p(2)}
+   ORDER BY closed_at DESC LIMIT 1`;
+
+/** Parameters: severity, alert count, last alert, id. */
+export const reopenIncidentSql = (p: Placeholder): string =>
+  `UPDATE incidents SET state = 'open', closed_at = NULL, severity = ${p(1)}, alert_count = ${p(2)},
+     last_alert_at = ${p(3)} WHERE id = ${p(4)} AND state = 'resolved'`;
+
+/** The reopenings of an incident so far (its `-reopens` update rows). Parameters: incident ref, the id pattern. */
+export const countReopeningsSql = (p: Placeholder): string =>
+  `SELECT COUNT(*) AS n FROM incident_outbox WHERE incident_ref = ${p(1)} AND kind = 'update' AND id LIKE ${p(2)}`;
 
 export const insertIncidentSql = (p: Placeholder): string =>
   `INSERT INTO incidents (id, dedupe_key, monitor, grp, title, severity, state, alert_count, opened_at, last_alert_at)

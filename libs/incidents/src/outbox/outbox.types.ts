@@ -62,6 +62,11 @@ export interface OutboxEntry {
 export interface AlertRecord {
   now: number;
   dedupeWindowMs: number;
+  /**
+   * With no incident open: one of this key resolved less than this long ago is reopened (a flapping monitor) instead
+   * of a new one opened; 0 or absent: never (`INCIDENTS_REOPEN_WINDOW_MS`).
+   */
+  reopenWindowMs?: number;
   /** `open` (a new alert), `continue` (a re-notification), `update-only` (a warning): see `AlertMode`. */
   mode: AlertMode;
   dedupeKey: string;
@@ -100,7 +105,8 @@ export interface RecoveryRecord {
 
 /** What recording an alert or a recovery did. */
 export interface RecordOutcome {
-  action: 'opened' | 'updated' | 'resolved' | 'ignored';
+  /** `reopened`: the incident of this monitor and group resolved within the reopen window is open again. */
+  action: 'opened' | 'updated' | 'reopened' | 'resolved' | 'ignored';
   /**
    * The open incident this alert's new one superseded (its create row id), resolved in Datadog by the update row
    * `<outboxId>-supersedes`.
@@ -120,6 +126,8 @@ export interface RecordOutcome {
   title?: string;
   severity?: IncidentSeverity;
   alertCount?: number;
+  /** A reopened incident's firings: how many times it opened (the first time included). */
+  firings?: number;
 }
 
 export interface OutboxStats {
