@@ -601,6 +601,36 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     );
   }, 30_000);
 
+  it("an alert storm past the anonymous rate limit: Datadog's notifications are all taken, a wrong secret is still 429", async () => {
+    // The webhook has no API key, so it was limited per client IP (RATE_LIMIT_ANONYMOUS_PER_MINUTE, 120 by default):
+    // 3,000 notifications from one address got 134 answers 200 and 2,866 answers 429, and Datadog retries a webhook
+    // only on a 5xx: every alert past the bucket was lost.
+    const service = await start({ AUTH_DISABLED: 'false', RATE_LIMIT_ANONYMOUS_PER_MINUTE: '5' });
+    const hook = (i: number, secret: string): Promise<Response> =>
+      post(
+        `${service.url}/incidents/webhook`,
+        {
+          id: String(5000 + i),
+          alert_id: '77',
+          title: `[P2] [Triggered on {model:m${i}}] LLM storm`,
+          transition: 'Triggered',
+          scope: `model:m${i}`,
+          date: '1767225600000',
+        },
+        { 'x-webhook-secret': secret },
+      );
+    const codes: number[] = [];
+    for (let i = 0; i < 25; i++) codes.push((await hook(i, SECRET)).status);
+    expect(codes.filter((c) => c === 200)).toHaveLength(25);
+    // Guessing the secret is still bounded by the anonymous bucket (empty now).
+    const wrong = await hook(100, 'not-the-secret-0000000000');
+    expect(wrong.status).toBe(429);
+    expect(wrong.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await wrong.json()).toMatchObject({ code: 'RATE_LIMITED' });
+    const missing = await post(`${service.url}/incidents/webhook`, { title: 't', transition: 'Triggered' });
+    expect(missing.status).toBe(429);
+  }, 30_000);
+
   it('refuses every webhook with 503 while INCIDENTS_WEBHOOK_SECRET is not set', async () => {
     const service = await start({ INCIDENTS_WEBHOOK_SECRET: '' });
     const res = await post(

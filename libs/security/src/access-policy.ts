@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { Injectable } from '@nestjs/common';
-import { booleanFromText, type RouteAccess } from '@app/common';
+import { booleanFromText, type RouteAccess, setRateLimitRefusal } from '@app/common';
 import { type ApiScope, AppConfig } from '@app/config';
 import { formatTags, MetricsPort } from '@app/telemetry';
 import { ApiKeyStore, type Caller } from './api-key.store';
@@ -101,7 +101,7 @@ export class AccessPolicy {
   authorize(request: GuardedRequest, access: RouteAccess | undefined, openPath?: string): Caller | undefined {
     const disabled = this.keys.mode === 'disabled';
     const caller = disabled ? undefined : this.keys.identify(request.headers, request.raw?.rawHeaders);
-    this.limit(request, caller);
+    this.limit(request, caller, access?.kind === 'own');
     if (disabled) return undefined;
     const route = `${request.method} ${routeOf(request)}`;
     if (access?.kind === 'own') return caller;
@@ -128,7 +128,13 @@ export class AccessPolicy {
     return caller;
   }
 
-  private limit(request: GuardedRequest, caller: Caller | undefined): void {
+  /**
+   * Takes a request from its bucket; over the limit, refuses it (429), or, on a route that authenticates its callers
+   * itself (`ownAuth`: the monitor webhook), records the refusal for that route's check, which throws it only at a
+   * caller it does not authenticate (`setRateLimitRefusal`): Datadog retries a webhook only on a 5xx, so a 429 to
+   * its notifications lost every alert of a storm past the anonymous bucket.
+   */
+  private limit(request: GuardedRequest, caller: Caller | undefined, ownAuth = false): void {
     const { rateLimitPerMinute, rateLimitAnonymousPerMinute } = this.config.security;
     const byKey = caller?.kind === 'key';
     const perMinute = byKey || caller === undefined ? rateLimitPerMinute : rateLimitAnonymousPerMinute;
@@ -136,8 +142,13 @@ export class AccessPolicy {
     const decision = this.limiter.take(bucket, perMinute);
     if (decision.allowed) return;
     const principal = byKey ? 'key' : 'anonymous';
+    const refusal = rateLimited(decision.retryAfterSeconds, perMinute, principal);
+    if (ownAuth && !byKey) {
+      setRateLimitRefusal(request, refusal);
+      return;
+    }
     this.metrics.increment(SECURITY_METRICS.rateLimited.name, 1, formatTags({ [SECURITY_TAG.principal]: principal }));
-    throw rateLimited(decision.retryAfterSeconds, perMinute, principal);
+    throw refusal;
   }
 
   private reject<E>(reason: AuthRejection, error: E): E {

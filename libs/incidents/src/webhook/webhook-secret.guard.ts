@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import { DomainError } from '@app/common';
+import { DomainError, rateLimitRefusal } from '@app/common';
 import { AppConfig } from '@app/config';
 import { INCIDENTS_ERRORS } from '../incidents.errors';
 
@@ -33,6 +33,10 @@ export class WebhookSecretGuard implements CanActivate {
     }
     const request = context.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>();
     const given = request.headers[WEBHOOK_SECRET_HEADER];
+    // Over the anonymous rate limit (per client IP): refused (429) unless the secret is right. Datadog sends from a
+    // few addresses and retries only on a 5xx: its notifications past the bucket were lost.
+    const refusal = rateLimitRefusal(request);
+    if (refusal && (typeof given !== 'string' || !secretsEqual(given, secret.reveal()))) throw refusal;
     if (typeof given !== 'string' || given.length === 0) {
       throw new DomainError(INCIDENTS_ERRORS.WEBHOOK_UNAUTHORIZED, 'The X-Webhook-Secret header is missing');
     }
