@@ -104,6 +104,8 @@ export abstract class AppConfig {
     readonly dedupeWindowMs: number;
     /** A monitor and group firing again within this long of its incident's recovery reopens it; 0: never. */
     readonly reopenWindowMs: number;
+    /** Rows not delivered yet past which new alerts are refused with 503 and Retry-After; 0: no cap. */
+    readonly backlogMax: number;
     readonly webhookSecret?: Secret;
     readonly deliveryIntervalMs: number;
     readonly retryBaseMs: number;

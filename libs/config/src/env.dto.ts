@@ -256,6 +256,11 @@ export class EnvDto {
    * monitor: one incident, its firings counted) instead of opening and paging a new one; 0: never reopened.
    */
   @Transform(toInt) @IsInt() @Min(0) @Max(7 * 86_400_000) INCIDENTS_REOPEN_WINDOW_MS = 1_800_000;
+  /**
+   * Outbox rows not delivered yet (pending or being delivered) past which a new alert is refused with 503 and
+   * Retry-After (Datadog retries a webhook answered 5xx): the backlog of an outage or a storm stays bounded; 0: no cap.
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(10_000_000) INCIDENTS_BACKLOG_MAX = 10_000;
   /** Shared secret of the monitor webhook (header `X-Webhook-Secret`); the webhook is refused without it. */
   @IsOptional()
   @Transform(blankToUndefined)

@@ -407,6 +407,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
     incidents: {
       dedupeWindowMs: dto.INCIDENTS_DEDUPE_WINDOW_MS,
       reopenWindowMs: dto.INCIDENTS_REOPEN_WINDOW_MS,
+      backlogMax: dto.INCIDENTS_BACKLOG_MAX,
       webhookSecret: secret(dto.INCIDENTS_WEBHOOK_SECRET),
       deliveryIntervalMs: dto.INCIDENTS_DELIVERY_INTERVAL_MS,
       retryBaseMs: dto.INCIDENTS_RETRY_BASE_MS,

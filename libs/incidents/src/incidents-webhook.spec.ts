@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BasicTextRedactor } from '@app/common';
+import { BasicTextRedactor, type DomainError } from '@app/common';
 import { testConfig } from '../../../test/support/app-config';
 import { IncidentContentBuilder } from './content/incident-content';
 import type { DatadogWebhookDto } from './dto/datadog-webhook.dto';
@@ -171,5 +171,49 @@ describe('POST /incidents/webhook, driven as Datadog sends it', () => {
     expect((await service.webhook(notification('Recovered', 'model:e', bare))).action).toBe('ignored');
     expect((await service.webhook(notification('Triggered', 'model:e', bare))).action).toBe('opened');
     expect((await service.webhook(notification('Triggered', 'model:e', bare))).action).toBe('updated');
+  });
+});
+
+describe('POST /incidents/webhook under a storm: the outbox backlog is bounded', () => {
+  it('past INCIDENTS_BACKLOG_MAX rows not delivered, refuses with 503 and Retry-After, keeping every row taken', async () => {
+    // Nothing bounded the backlog: 3,000 webhooks with Datadog unconfigured were all taken (3,000 rows waiting, the
+    // process grown from 217 to 380 MB), and a storm during a long outage grew the outbox without end.
+    const config = testConfig({ DD_SERVICE: 'llm-cp', DD_ENV: 'test', INCIDENTS_BACKLOG_MAX: '3' });
+    const counted: string[] = [];
+    const capped = new IncidentsService(
+      store,
+      { kick: () => undefined, settled: () => Promise.resolve() } as never,
+      new IncidentContentBuilder(config, new BasicTextRedactor()),
+      new RunbookCatalog(resolve(__dirname, '../../../runbooks')),
+      { name: 'unconfigured' } as never,
+      config,
+      { increment: (name: string, _n: number, tags: string[]) => counted.push(`${name} ${tags.join(',')}`) } as never,
+    );
+    for (const model of ['a', 'b', 'c']) {
+      expect((await capped.webhook(notification('Triggered', `model:${model}`))).action).toBe('opened');
+    }
+    for (const transition of ['Triggered', 'Recovered']) {
+      const refused = await capped.webhook(notification(transition, 'model:a')).then(
+        () => undefined,
+        (e: unknown) => e as DomainError,
+      );
+      expect(refused).toMatchObject({
+        status: 503,
+        code: 'INCIDENTS_BACKLOG_FULL',
+        headers: { 'retry-after': '60' },
+        extensions: { backlog: 3, backlog_max: 3 },
+      });
+    }
+    expect(counted.filter((c) => c.startsWith('incidents.backlog.refused source:webhook'))).toHaveLength(2);
+    const rows = await store.list({ limit: 200 });
+    expect(rows).toHaveLength(3);
+    expect(rows.every((e) => e.incidentState === 'open')).toBe(true);
+    // The API's alerts too (the client retries; with an Idempotency-Key the retry is safe).
+    await expect(capped.create({ monitor_name: 'm', alert_message: 'x', runbook: '# r' })).rejects.toMatchObject({
+      status: 503,
+      code: 'INCIDENTS_BACKLOG_FULL',
+    });
+    // An ignored transition is answered as before.
+    expect((await capped.webhook(notification('Null', 'model:a'))).action).toBe('ignored');
   });
 });

@@ -78,7 +78,12 @@ export class IncidentsController {
   @ApiCreatedResponse({ type: IncidentAnswerDto, description: 'Created in Datadog.' })
   @ApiOkResponse({ type: IncidentAnswerDto, description: 'Deduplicated: the open incident was updated in Datadog.' })
   @ApiAcceptedResponse({ type: IncidentAnswerDto, description: 'In the outbox, not in Datadog yet (or refused).' })
-  @ApiProblems('VALIDATION_FAILED', INCIDENTS_ERRORS.IDEMPOTENCY_KEY_REUSED, STORAGE_ERRORS.DATABASE_UNAVAILABLE)
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    INCIDENTS_ERRORS.IDEMPOTENCY_KEY_REUSED,
+    INCIDENTS_ERRORS.INCIDENTS_BACKLOG_FULL,
+    STORAGE_ERRORS.DATABASE_UNAVAILABLE,
+  )
   createIncident(@Body() body: CreateIncidentDto, @Req() request: HeaderRequest): Promise<IncidentAnswerDto> {
     return this.incidents.create(body, idempotencyOf(request));
   }
@@ -95,7 +100,12 @@ export class IncidentsController {
   @ApiCreatedResponse({ type: IncidentAnswerDto, description: 'Created in Datadog.' })
   @ApiOkResponse({ type: IncidentAnswerDto, description: 'Deduplicated: the open incident was updated in Datadog.' })
   @ApiAcceptedResponse({ type: IncidentAnswerDto, description: 'In the outbox, not in Datadog yet (or refused).' })
-  @ApiProblems('VALIDATION_FAILED', INCIDENTS_ERRORS.IDEMPOTENCY_KEY_REUSED, STORAGE_ERRORS.DATABASE_UNAVAILABLE)
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    INCIDENTS_ERRORS.IDEMPOTENCY_KEY_REUSED,
+    INCIDENTS_ERRORS.INCIDENTS_BACKLOG_FULL,
+    STORAGE_ERRORS.DATABASE_UNAVAILABLE,
+  )
   createIncidentFromInsight(
     @Body() body: CreateIncidentFromInsightDto,
     @Req() request: HeaderRequest,
@@ -141,6 +151,7 @@ export class IncidentsController {
     'VALIDATION_FAILED',
     INCIDENTS_ERRORS.WEBHOOK_UNAUTHORIZED,
     INCIDENTS_ERRORS.WEBHOOK_NOT_CONFIGURED,
+    INCIDENTS_ERRORS.INCIDENTS_BACKLOG_FULL,
     STORAGE_ERRORS.DATABASE_UNAVAILABLE,
   )
   incidentWebhook(@Body() body: DatadogWebhookDto): Promise<WebhookAnswerDto> {

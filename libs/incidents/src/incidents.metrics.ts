@@ -19,6 +19,14 @@ export const INCIDENT_METRICS = {
     description:
       'Incident requests written to the outbox: source api, insight or webhook; action opened, updated (deduplicated), reopened (a flapping monitor), resolved or ignored.',
   },
+  backlogRefused: {
+    name: 'incidents.backlog.refused',
+    type: 'count',
+    unit: 'request',
+    tags: [INCIDENT_TAG.source],
+    description:
+      'Alerts refused with 503 and Retry-After because the outbox held INCIDENTS_BACKLOG_MAX rows not delivered yet (source api, insight or webhook; Datadog retries a webhook answered 5xx). Nothing already taken is dropped.',
+  },
   outboxPending: {
     name: 'incidents.outbox.pending',
     type: 'gauge',

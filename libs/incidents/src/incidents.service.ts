@@ -41,6 +41,11 @@ const SKIPPED: Readonly<Record<'duplicate' | 'stale', string>> = {
     'older ($DATE) than a notification of the other kind already taken for this monitor and group: delivered out of order',
 };
 
+/** How long the backlog count read from the store is used before it is read again (ms, monotonic). */
+const BACKLOG_FRESH_MS = 1000;
+/** What a refusal for a full backlog asks the sender to wait (seconds). */
+export const BACKLOG_RETRY_AFTER_S = 60;
+
 /** How long `POST /incidents/create` waits for the first delivery attempt before answering 202. */
 export const CREATE_WAIT_MS = 1500;
 /** The latest errors `GET /incidents/status` shows. */
@@ -122,6 +127,13 @@ export function insightRunbook(dto: CreateIncidentFromInsightDto): string {
  */
 @Injectable()
 export class IncidentsService {
+  /**
+   * The rows not delivered yet, as last read from the shared store (at `readAt`, `performance.now()`: a duration,
+   * so a clock step never keeps a stale count) plus the rows this replica wrote since.
+   */
+  private backlog: { rows: number; readAt: number } | undefined;
+  private backlogRead: Promise<number> | undefined;
+
   constructor(
     private readonly store: IncidentOutboxStore,
     private readonly worker: IncidentDeliveryWorker,
@@ -147,6 +159,7 @@ export class IncidentsService {
       severity: dto.severity ?? 'SEV-2',
       tags: dto.tags ?? [],
     };
+    await this.admit('api');
     const idem = idempotency && idempotencyRecord('create', idempotency, dto);
     return this.answer(await this.record(alert, 'open', CREATE_WAIT_MS, undefined, idem));
   }
@@ -165,6 +178,7 @@ export class IncidentsService {
       severity: dto.severity ?? 'SEV-3',
       tags: [`insight_type:${dto.insight_type}`, ...(dto.metric ? [`metric:${dto.metric}`] : [])],
     };
+    await this.admit('insight');
     const idem = idempotency && idempotencyRecord('create-from-insight', idempotency, dto);
     return this.answer(await this.record(alert, 'open', CREATE_WAIT_MS, undefined, idem));
   }
@@ -176,6 +190,7 @@ export class IncidentsService {
     if (transition.action === 'ignore') {
       return { action: 'ignored', reason: `the transition "${clip(dto.transition, 50)}" opens or closes nothing` };
     }
+    await this.admit('webhook');
     const tags = parseTags(dto.tags);
     const monitorName = monitorNameOf(dto.title);
     const monitorId = dto.alert_id && Number(dto.alert_id) > 0 ? Number(dto.alert_id) : undefined;
@@ -186,6 +201,7 @@ export class IncidentsService {
       const { dedupeKey } = this.content.identity(monitorName, monitorId, group);
       const outcome = await this.store.recordRecovery({ now: Date.now(), dedupeKey, outboxId: randomUUID(), event });
       this.count('webhook', outcome);
+      if (outcome.outboxId && !outcome.skipped) this.wrote();
       if (outcome.skipped) return { action: 'ignored', reason: SKIPPED[outcome.skipped] };
       if (outcome.action === 'ignored' || !outcome.outboxId) {
         return { action: 'ignored', reason: 'no open incident for this monitor and group' };
@@ -266,6 +282,43 @@ export class IncidentsService {
     };
   }
 
+  /**
+   * Refuses a new alert (503 INCIDENTS_BACKLOG_FULL, `Retry-After`) while the outbox holds INCIDENTS_BACKLOG_MAX
+   * rows not delivered yet; nothing already taken is touched. The count is read from the shared store at most once a
+   * second (one read shared by the requests waiting for it), plus the rows this replica wrote since.
+   */
+  private async admit(source: IncidentAlert['source']): Promise<void> {
+    const max = this.config.incidents.backlogMax;
+    if (max === 0) return;
+    const rows = await this.backlogRows();
+    if (rows < max) return;
+    this.metrics.increment(INCIDENT_METRICS.backlogRefused.name, 1, formatTags({ source }));
+    throw new DomainError(
+      INCIDENTS_ERRORS.INCIDENTS_BACKLOG_FULL,
+      `The incident outbox holds ${rows} rows not delivered yet (INCIDENTS_BACKLOG_MAX ${max}): send the alert again later; nothing was recorded`,
+      { backlog: rows, backlog_max: max },
+      { 'retry-after': String(BACKLOG_RETRY_AFTER_S) },
+    );
+  }
+
+  private async backlogRows(): Promise<number> {
+    const now = performance.now();
+    if (this.backlog && now - this.backlog.readAt < BACKLOG_FRESH_MS) return this.backlog.rows;
+    this.backlogRead ??= this.store
+      .stats(Date.now())
+      .then((stats) => {
+        this.backlog = { rows: stats.pending + stats.delivering, readAt: performance.now() };
+        return this.backlog.rows;
+      })
+      .finally(() => (this.backlogRead = undefined));
+    return this.backlogRead;
+  }
+
+  /** One more row not delivered yet, until the next read of the store. */
+  private wrote(): void {
+    if (this.backlog) this.backlog.rows += 1;
+  }
+
   private async record(
     alert: IncidentAlert,
     mode: AlertMode,
@@ -298,6 +351,7 @@ export class IncidentsService {
       );
     }
     if (outcome.idempotency !== 'replayed') this.count(alert.source, outcome);
+    if (outcome.idempotency === undefined && outcome.outboxId) this.wrote();
     if (outcome.action === 'ignored' || !outcome.outboxId) return { outcome };
     if (waitMs > 0) await this.worker.settled(outcome.outboxId, waitMs);
     else this.worker.kick();

@@ -3003,7 +3003,7 @@ export type CreateIncidentErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * DATABASE_UNAVAILABLE (Database unavailable)
+     * INCIDENTS_BACKLOG_FULL (Incident outbox backlog full); DATABASE_UNAVAILABLE (Database unavailable)
      */
     503: ProblemDetailsDto;
     /**
@@ -3078,7 +3078,7 @@ export type CreateIncidentFromInsightErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * DATABASE_UNAVAILABLE (Database unavailable)
+     * INCIDENTS_BACKLOG_FULL (Incident outbox backlog full); DATABASE_UNAVAILABLE (Database unavailable)
      */
     503: ProblemDetailsDto;
     /**
@@ -3181,7 +3181,7 @@ export type IncidentWebhookErrors = {
      */
     429: ProblemDetailsDto;
     /**
-     * WEBHOOK_NOT_CONFIGURED (Incident webhook not configured); DATABASE_UNAVAILABLE (Database unavailable)
+     * WEBHOOK_NOT_CONFIGURED (Incident webhook not configured); INCIDENTS_BACKLOG_FULL (Incident outbox backlog full); DATABASE_UNAVAILABLE (Database unavailable)
      */
     503: ProblemDetailsDto;
     /**
