@@ -495,6 +495,34 @@ describe('IncidentDeliveryWorker (delivery state machine)', () => {
       expect(row.lastError).toContain('Datadog create: no answer within');
     });
 
+    it('aborted at the lease end even when the wall clock is set back meanwhile (timed on the monotonic clock)', async () => {
+      // The lease end and the call deadline were wall-clock times: the clock set back an hour while a create hung made
+      // this process believe its lease lasted an hour longer (PostgreSQL's lease, on the database's clock, had
+      // expired: another replica claimed the row and created the incident too) and the safety timeout an hour later.
+      const port = new InMemoryIncidentsPort().failNext('create', { kind: 'hang' });
+      const { store, worker, outboxId } = await oneRow(port, { INCIDENTS_RETRY_BASE_MS: '10' });
+      const renew = store.renewLease.bind(store);
+      let renewals = 0;
+      store.renewLease = (...args) => (++renewals === 1 ? renew(...args) : Promise.reject(new Error('store down')));
+      const create = port.create.bind(port);
+      const realNow = Date.now.bind(Date);
+      port.create = (...args: Parameters<typeof port.create>) => {
+        jest.spyOn(Date, 'now').mockImplementation(() => realNow() - 3_600_000);
+        return create(...args);
+      };
+      let guard: NodeJS.Timeout | undefined;
+      const hung = new Promise<'hung'>((r) => (guard = setTimeout(() => r('hung'), 20_000)));
+      try {
+        expect(await Promise.race([worker.deliverDue().then(() => 'done' as const), hung])).toBe('done');
+      } finally {
+        clearTimeout(guard);
+        jest.restoreAllMocks();
+      }
+      const row = (await store.get(outboxId))!;
+      expect(row).toMatchObject({ state: 'pending', attempts: 1 });
+      expect(row.lastError).toContain('Datadog create: no answer within');
+    }, 30_000);
+
     it('kept going past the lease while the heartbeat renews it (a slow Datadog)', async () => {
       const port = new InMemoryIncidentsPort();
       const { store, worker, outboxId } = await oneRow(port);

@@ -72,9 +72,22 @@ const KIND_TAGS = { create: formatTags({ kind: 'create' }), update: formatTags({
  * cannot (another 4xx) fails the row. Nothing is marked delivered unless Datadog answered with the incident.
  * A row whose lease expired (a replica died mid-delivery) is claimed again by any replica.
  */
-/** The lease of the row being delivered, as this process last saw it renewed: wall clock, 0 once lost. */
+/**
+ * The lease of the row being delivered, as this process last saw it renewed: its end measured on the monotonic clock
+ * (`performance.now()`, from when the renewal was sent: never later than the store's own end) and on the wall clock
+ * (what the SQLite outbox stores and other processes on the host compare with); 0 once lost. A create runs only
+ * while both last (`leaseLeft`): on the wall clock alone, a clock set back by an hour made this process believe its
+ * lease lasted an hour longer while the PostgreSQL outbox (the database's clock) let another replica claim the row.
+ */
 interface HeldLease {
   until: number;
+  wallUntil: number;
+}
+
+/** How long the lease is still held (ms), the shorter of its two ends; negative once it ended or was lost. */
+export function leaseLeft(held: HeldLease): number {
+  if (held.until <= 0) return -1;
+  return Math.min(held.until - performance.now(), held.wallUntil - Date.now());
 }
 
 @Injectable()
@@ -334,16 +347,20 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
    */
   private async withHeartbeat<T>(entry: OutboxEntry, work: (held: HeldLease) => Promise<T>): Promise<T> {
     const leaseMs = this.config.incidents.leaseMs;
-    const held: HeldLease = { until: Date.now() + leaseMs };
+    const held: HeldLease = { until: performance.now() + leaseMs, wallUntil: Date.now() + leaseMs };
     const timer = setInterval(
       () => {
         // Stopping: the lease is left to expire, so that another replica can take the row over.
         if (this.stopped) return;
         const now = Date.now();
+        const sentAt = performance.now();
         this.store.renewLease(entry.id, this.workerId, now + leaseMs, now).then(
           (kept) => {
             if (kept) {
-              if (held.until > 0) held.until = Math.max(held.until, now + leaseMs);
+              if (held.until > 0) {
+                held.until = Math.max(held.until, sentAt + leaseMs);
+                held.wallUntil = Math.max(held.wallUntil, now + leaseMs);
+              }
               return;
             }
             held.until = 0;
@@ -364,12 +381,13 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
 
   /** Sends one row: for a create, the key lookup first and the create only when Datadog holds none. */
   private async send(entry: OutboxEntry, clock: () => number, held: HeldLease): Promise<DeliveredRef> {
-    const deadline = Date.now() + this.callTimeoutMs;
+    // A duration in this process: the monotonic clock (a wall clock set back made the safety timeout that much later).
+    const deadline = performance.now() + this.callTimeoutMs;
     if (entry.kind === 'create') {
       const request = entry.payload as IncidentRequest;
       const found = await this.bounded(
         'findByKey',
-        () => deadline,
+        () => deadline - performance.now(),
         (signal) => this.datadog.findByKey(request.idempotencyKey, { signal }),
       );
       const incident: DeliveredIncident = found ?? (await this.fencedCreate(entry, request, deadline, clock, held));
@@ -381,7 +399,7 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
     const update = await this.withSuccessor(entry.payload);
     const result = await this.bounded(
       'update',
-      () => deadline,
+      () => deadline - performance.now(),
       (signal) => this.datadog.update(incidentId, update, { signal }),
     );
     for (const warning of result.warnings ?? []) this.logger.warn(`incident ${incidentId}: ${warning}`);
@@ -425,31 +443,34 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
   ): Promise<DeliveredIncident> {
     const leaseMs = this.config.incidents.leaseMs;
     const now = clock();
-    const renewedAt = Date.now();
+    const renewedAt = performance.now();
     if (!(await this.store.renewLease(entry.id, this.workerId, now + leaseMs, now))) {
       held.until = 0;
       throw new LeaseLostError(entry.id);
     }
-    if (held.until > 0) held.until = Math.max(held.until, renewedAt + leaseMs);
+    if (held.until > 0) {
+      held.until = Math.max(held.until, renewedAt + leaseMs);
+      held.wallUntil = Math.max(held.wallUntil, now + leaseMs);
+    }
     const margin = Math.max(50, Math.floor(leaseMs / 10));
     return this.bounded(
       'create',
-      () => Math.min(deadline, held.until - margin),
+      () => Math.min(deadline - performance.now(), leaseLeft(held) - margin),
       (signal) => this.datadog.create(request, { signal }),
     );
   }
 
   /**
-   * Runs one port call until its limit (read again whenever it is reached: the heartbeat may have moved it); past it
-   * the call is aborted (its signal), so a create given up on cannot land later and escape the next attempt's key
+   * Runs one port call while `left()` (ms still allowed, read again whenever it runs out: the heartbeat may have moved
+   * it) is positive; past it the call is aborted (its signal), so a create given up on cannot land later and escape the next attempt's key
    * lookup.
    */
   private async bounded<T>(
     operation: string,
-    limit: () => number,
+    left: () => number,
     call: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    const started = Date.now();
+    const started = performance.now();
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     let onStop: (() => void) | undefined;
@@ -462,17 +483,17 @@ export class IncidentDeliveryWorker implements OnApplicationBootstrap, BeforeApp
       if (this.stopping.signal.aborted) onStop();
       else this.stopping.signal.addEventListener('abort', onStop, { once: true });
       const arm = (): void => {
-        const left = limit() - Date.now();
-        if (left > 0) {
-          timer = setTimeout(arm, left);
+        const ms = left();
+        if (ms > 0) {
+          timer = setTimeout(arm, ms);
           timer.unref();
           return;
         }
-        const error = new DeliveryTimeoutError(operation, Date.now() - started);
+        const error = new DeliveryTimeoutError(operation, Math.round(performance.now() - started));
         abort.abort(error);
         reject(error);
       };
-      timer = setTimeout(arm, Math.max(1, limit() - Date.now()));
+      timer = setTimeout(arm, Math.max(1, left()));
       timer.unref();
     });
     try {
