@@ -8,7 +8,7 @@ export const FORECAST_METRICS = {
     unit: 'millisecond',
     tags: [TAG.kind],
     description:
-      'Time to compute one cost forecast (features + model or baseline), ledger read excluded; kind: the method served (ml or a baseline).',
+      "Time to compute one cost forecast (features + model or baseline, the backtests on the history included), ledger read excluded; recorded when one is computed: a forecast is reused until the ledger's hourly history changes (a new hour closes, an import lands); kind: the method served (ml or a baseline).",
   },
   costForecast24h: {
     name: 'llm.cost.forecast_24h_usd',

@@ -182,6 +182,50 @@ describe('ForecastService: what serves with how much history (committed card: se
   });
 });
 
+describe('ForecastService: one computation per ledger history', () => {
+  /** Forecasts computed: `ml.cost_forecast.latency_ms` is recorded for each one. */
+  const computed = (metrics: InMemoryMetrics): number => metrics.named('ml.cost_forecast.latency_ms').length;
+  const empty = mkdtempSync(join(tmpdir(), 'forecast-cache-'));
+  afterAll(() => rmSync(empty, { recursive: true, force: true }));
+
+  for (const [what, env] of [
+    ['a baseline (100 h)', {}],
+    ['no artifacts (100 h)', { MODELS_DIR: empty }],
+  ] as const) {
+    it(`${what}: reused while the hourly history is the same; recomputed when an hour closes or an import lands`, async () => {
+      const now = Date.UTC(2026, 10, 28, 14, 30);
+      const { service, ledger, budget, metrics, close } = await serviceWithHistory(100, now, env);
+      const first = await service.costForecast(24, now);
+      const outlook = new BudgetOutlook(budget, service, metrics);
+      for (let i = 0; i < 5; i++) {
+        expect(await service.costForecast(i % 2 ? 6 : 24, now + i * 60_000)).toMatchObject({
+          method: first.method,
+          confidence: first.confidence,
+        });
+        await outlook.report(now + i * 60_000);
+      }
+      // Before, every request and every outlook refresh backtested the history again (11 here).
+      expect(computed(metrics)).toBe(1);
+
+      // An import changes an hour of the history: computed again, from the new amounts.
+      const lastHour = hourStart(now) - HOUR_MS;
+      await ledger.importHourly([{ ...emptyHourly(lastHour), costUsd: 5, requests: 10 }]);
+      const imported = await service.costForecast(24, now);
+      expect(computed(metrics)).toBe(2);
+      expect(imported.totalUsd).not.toBe(first.totalUsd);
+      await service.costForecast(24, now);
+      expect(computed(metrics)).toBe(2);
+
+      // The next hour closes: one more hour of history, computed again once.
+      const next = now + HOUR_MS;
+      expect((await service.costForecast(24, next)).historyHours).toBe(101);
+      await service.costForecast(24, next + 60_000);
+      expect(computed(metrics)).toBe(3);
+      await close();
+    });
+  }
+});
+
 describe('ForecastService on a ledger whose usage stops in the past (committed card: served ml)', () => {
   const now = Date.now();
 
