@@ -64,6 +64,14 @@ export function intervalFromResiduals(actual: readonly number[], predicted: read
   return { lower, upper, coverage: rel.length ? inside / rel.length : 0 };
 }
 
+/** Median relative residual (actual / predicted − 1) of the forecasts above 0; 0 without any. */
+function medianResidual(actual: readonly number[], predicted: readonly number[]): number {
+  const rel: number[] = [];
+  for (let i = 0; i < actual.length; i++) if (predicted[i]! > 0) rel.push(actual[i]! / predicted[i]! - 1);
+  rel.sort((a, b) => a - b);
+  return rel.length ? quantile(rel, 0.5) : 0;
+}
+
 /** Confidence of a method: 1 − its MAPE / 100, clamped to [0, 1] (from its measured error, never a constant). */
 export function confidenceOf(metrics: ErrorMetrics): number {
   return Math.max(0, Math.min(1, 1 - metrics.mape / 100));
@@ -77,9 +85,13 @@ export const RECENT_MIN_SCORED = 6;
  * A backtest's report of one method, scored on every forecast and on those from the last 6 and the last 24 hours
  * of origins (RECENT_ORIGIN_HOURS: they start where the forecast served now starts): its MAPE (so the confidence)
  * is the largest of the three (the methods are still ranked on every forecast's, `rankMape`: the last hours alone
- * are a noisy ranking), and its interval spans every set's 10th–90th residual percentiles, so it widens when the
- * recent residuals are large. The other metrics and the coverage are over every forecast. `origins[i]` is the
- * origin of forecast i; `last` the last hour of the history.
+ * are a noisy ranking). Its interval is the 10th–90th residual percentiles of every forecast, moved out by as much
+ * as the median residual of a recent set lies beyond the median of all (so it widens when the recent forecasts
+ * miss on one side: after an outage, EWMA under-forecasts the recovery). Not by a recent set's own percentiles:
+ * a window of 6 hours of origins holds about 21 forecasts, so one spike or launch hour among its targets was its
+ * 90th percentile, and the interval of every hour of the next day (one $10 hour among $0.1 hours, 2–4 hours ago:
+ * upper bounds 100 to 200 times the points). The other metrics and the coverage are over every forecast. `origins[i]` is the origin of
+ * forecast i; `last` the last hour of the history.
  */
 export function backtestReport(
   method: MethodReport['method'],
@@ -92,6 +104,7 @@ export function backtestReport(
   const metrics = errorMetrics(actual, predicted, scale);
   const all = intervalFromResiduals(actual, predicted);
   let { lower, upper } = all;
+  const centre = medianResidual(actual, predicted);
   let mape = metrics.mape;
   const floor = 0.01 * (actual.reduce((a, b) => a + b, 0) / Math.max(1, actual.length));
   for (const hours of RECENT_ORIGIN_HOURS) {
@@ -106,9 +119,9 @@ export function backtestReport(
     // Recent forecasts with too few actuals with spend (an outage still going on) have no MAPE worth the name.
     if (ra.filter((a) => a > floor).length < RECENT_MIN_SCORED) continue;
     mape = Math.max(mape, errorMetrics(ra, rp, scale).mape);
-    const ri = intervalFromResiduals(ra, rp);
-    lower = Math.min(lower, ri.lower);
-    upper = Math.max(upper, ri.upper);
+    const bias = medianResidual(ra, rp) - centre;
+    lower = Math.max(-1, Math.min(lower, all.lower + bias));
+    upper = Math.max(upper, all.upper + bias);
   }
   let inside = 0;
   let count = 0;

@@ -40,6 +40,8 @@ const daily: Gen = (t, r) => (0.05 + 0.1 * Math.max(0, Math.sin((2 * Math.PI * (
 
 interface Outcome {
   forecast: CostForecast;
+  /** The next 24 hours' actual costs. */
+  next: number[];
   realMape: number;
   coverage: number;
   ratio: number;
@@ -65,7 +67,7 @@ function run(gen: Gen, n: number, seed: number): Outcome {
     ratio = Math.max(ratio, h.costUsd / a);
     if (h.lowerUsd !== null && h.upperUsd !== null && a >= h.lowerUsd && a <= h.upperUsd) inside += 1;
   });
-  return { forecast, realMape: (100 * ape) / 24, coverage: inside / 24, ratio };
+  return { forecast, next, realMape: (100 * ape) / 24, coverage: inside / 24, ratio };
 }
 
 const family: Record<string, Gen> = {
@@ -166,4 +168,27 @@ describe('cost forecast a week after a day-long burst (seasonal naive t−168)',
     const week = burst.slice(N - 168);
     expect(baselineForecast('seasonal_naive_168', week, 167, 11, ALPHA)).toBeLessThan(0.2);
   });
+});
+
+/**
+ * A spike hour among the targets of the last hours of origins: the interval is the 10th–90th percentile of every
+ * backtest forecast's residual, moved by how far the recent forecasts' median lies from the median of all. Before, a
+ * recent window's own 90th percentile widened it: a window of 6 hours of origins has about 21 forecasts, and one spike
+ * hour (a target of up to 6 of them) was that percentile, so every hour of the next day got an upper bound of about
+ * the spike's ratio to the usual hour (×100 and more).
+ */
+describe('cost forecast intervals after a spike hour in the last hours', () => {
+  for (const [name, gen] of Object.entries({ flat: (t: number, r: () => number) => base(r), daily })) {
+    for (const n of [100, 150]) {
+      for (const ago of [2, 4, 5]) {
+        it(`${name}, ${n} h, a $10 hour ${ago} h ago: the interval is not set by it`, () => {
+          for (let seed = 1; seed <= 5; seed++) {
+            const o = run((t, r) => (t === N - ago ? (r(), 10) : gen(t, r)), n, seed);
+            for (const h of o.forecast.hours) expect(h.upperUsd! / h.costUsd).toBeLessThan(3);
+            expect(o.coverage).toBeGreaterThanOrEqual(0.5);
+          }
+        });
+      }
+    }
+  }
 });
