@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BasicTextRedactor, HOUR_MS, hourStart } from '@app/common';
+import { BasicTextRedactor, HOUR_MS, hourStart, utcDayStart } from '@app/common';
 import { BudgetService, emptyHourly } from '@app/ledger';
 import { BufferedUsageLedger } from '../../ledger/src/buffered-usage-ledger';
 import { SqliteLedgerStore } from '../../ledger/src/store/sqlite-ledger.store';
@@ -389,6 +389,51 @@ describe('ForecastService: the budget risk, judged as the budget outlook judges 
     );
     const outlookStatus = await outlook.current(NOW);
     expect(outlookStatus).toMatchObject({ risk: 'low', riskBasis: body.budget.riskBasis, predictedBreach: null });
+    await close();
+  });
+
+  it('a launch 10 hours ago (×4 on three weeks of business-hours spend): the forecast follows the new level, and the breach it makes is critical, not medium', async () => {
+    // Hourly spend with a business-hours peak, low weekends and noise; ×4 from 04:00 today (NOW is 14:30).
+    const launch = hourStart(NOW) - 10 * HOUR_MS;
+    const from = hourStart(NOW) - 21 * 24 * HOUR_MS;
+    const level = (t: number): number => {
+      const d = new Date(t);
+      const daily = 0.3 + 0.7 * Math.max(0, Math.sin((Math.PI * (d.getUTCHours() - 7)) / 12));
+      const weekly = d.getUTCDay() === 0 || d.getUTCDay() === 6 ? 0.5 : 1;
+      return 0.6 * daily * weekly * (t >= launch ? 4 : 1);
+    };
+    const hours = Array.from({ length: 21 * 24 }, (_, i) => {
+      const hour = from + i * HOUR_MS;
+      const costUsd = level(hour) * (1 + 0.1 * Math.sin(i * 2.7)); // ±10 %, deterministic
+      return { hour, costUsd, requests: Math.round(costUsd * 400) };
+    });
+    const spent = hours.filter((h) => h.hour >= utcDayStart(NOW)).reduce((sum, h) => sum + h.costUsd, 0);
+    // The rest of the day at the new level, and at the old one (what a forecast from the week before gives).
+    let restNew = 0;
+    let restOld = 0;
+    for (let t = hourStart(NOW); t < utcDayStart(NOW) + 24 * HOUR_MS; t += HOUR_MS) {
+      const share = t === hourStart(NOW) ? 0.5 : 1;
+      restNew += share * level(t);
+      restOld += (share * level(t)) / 4;
+    }
+    // A budget the new level breaches today, and the old level would have left at 70–90 % (medium).
+    const dailyUsd = (spent + restOld) / 0.75;
+    expect(spent + restNew).toBeGreaterThan(1.05 * dailyUsd);
+
+    const { service, outlook, close } = await at(hours, dailyUsd);
+    const body = await service.costForecast(24, NOW);
+    // The next 24 h at the new level (within 20 %), not a quarter of it.
+    let next24 = 0;
+    for (let i = 0; i < 24; i++) next24 += level(hourStart(NOW) + i * HOUR_MS);
+    expect(body.totalUsd! / next24).toBeGreaterThan(0.8);
+    expect(body.totalUsd! / next24).toBeLessThan(1.2);
+    expect(body.confidence).toBeGreaterThan(0);
+    expect(body.budget.risk).toBe('critical'); // was medium: spend so far plus a quarter of the new level
+    expect(body.reason).toMatch(/; level shift: the 10 hours from .* cost ×[\d.]+ the same hours a week before/);
+    expect(body.budget.projectedTodayPct!).toBeGreaterThan(100);
+    const status = await outlook.current(NOW);
+    expect(status).toMatchObject({ risk: 'critical', riskBasis: body.budget.riskBasis });
+    expect(status.predictedBreach).toMatchObject({ servedBy: body.method, forecastConfidence: body.confidence });
     await close();
   });
 

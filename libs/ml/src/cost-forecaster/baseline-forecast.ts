@@ -2,6 +2,7 @@ import { HOUR_MS } from '@app/common';
 import { BASELINES, baselineForecast, baselineUsable, MAX_HORIZON, MIN_HISTORY } from './forecast-features';
 import { backtestReport, confidenceOf, mapeWords, naiveScale, rankOf } from './forecast-accuracy';
 import type { BaselineName, CostForecast, HourlySeries, MethodReport } from './forecast.types';
+import { forecastAfterLevelShift } from './level-shift';
 
 /** EWMA smoothing factor when no trained card chose one. */
 export const DEFAULT_EWMA_ALPHA = 0.3;
@@ -44,9 +45,14 @@ export function backtestBaseline(method: BaselineName, cost: readonly number[], 
  * card): the baseline with the lowest error in a backtest on that history, its confidence and interval from
  * that backtest. When no usable baseline can be backtested, the longest-season usable one serves with
  * confidence 0 and no interval; with no history at all nothing serves (`none`). `why` says why the model is
- * not serving (with history).
+ * not serving (with history). After a level shift in the last day, from the new level (`forecastAfterLevelShift`).
  */
 export function baselineFromHistory(series: HourlySeries, hours: number, alpha: number, why: string): CostForecast {
+  return forecastAfterLevelShift(series, (s) => baselineOn(s, hours, alpha, why));
+}
+
+/** `baselineFromHistory` on the series as it is (no level shift looked for: the caller did). */
+export function baselineOn(series: HourlySeries, hours: number, alpha: number, why: string): CostForecast {
   const n = series.cost.length;
   const horizon = Math.max(1, Math.min(MAX_HORIZON, Math.floor(hours)));
   if (n === 0) {

@@ -17,7 +17,8 @@ import {
   type SeasonalProfile,
   writeFeatures,
 } from './forecast-features';
-import { baselineFromHistory, MIN_BACKTEST_HOURS } from './baseline-forecast';
+import { baselineOn as baselineFromHistory, MIN_BACKTEST_HOURS } from './baseline-forecast';
+import { forecastAfterLevelShift } from './level-shift';
 import { backtestOnHistory, HISTORY_BACKTEST_MIN_TARGETS, type HistoryBacktest } from './history-backtest';
 import { confidenceOf, errorMetrics, intervalFromResiduals, mapeWords, naiveScale } from './forecast-accuracy';
 import type {
@@ -194,9 +195,14 @@ export class CostForecaster {
    * the data the model was trained on (synthetic for the committed artifacts), is never served as the confidence of
    * a forecast of other data. With too little spend in that week to backtest, the card's choice serves with
    * confidence 0. With less than MIN_HISTORY hours, or without a model, the baseline a backtest on this history
-   * favours serves (`baselineFromHistory`). `override` serves that method whatever the backtest says.
+   * favours serves (`baselineFromHistory`). `override` serves that method whatever the backtest says. After a level
+   * shift in the last day, from the new level (`forecastAfterLevelShift`).
    */
   forecast(series: HourlySeries, hours: number, override?: ForecastMethod): CostForecast {
+    return forecastAfterLevelShift(series, (s) => this.forecastOn(s, hours, override));
+  }
+
+  private forecastOn(series: HourlySeries, hours: number, override?: ForecastMethod): CostForecast {
     const n = series.cost.length;
     const origin = n - 1;
     const horizon = Math.max(1, Math.min(MAX_HORIZON, Math.floor(hours)));

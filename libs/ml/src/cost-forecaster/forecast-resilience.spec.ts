@@ -192,3 +192,30 @@ describe('cost forecast intervals after a spike hour in the last hours', () => {
     }
   }
 });
+
+/**
+ * A level shift in the last day (a launch, a customer gone), with a week of history before it: the hours before it are
+ * rebased to the new level, so the next day is forecast from it. Before, t−168 and EWMA read the days before it: a ×4
+ * launch a day ago was forecast at a quarter of the next day, and a cut to ×0.25 at up to three times it.
+ */
+describe('cost forecast after a level shift in the last day', () => {
+  for (const factor of [4, 0.25]) {
+    for (const ago of [6, 12, 24]) {
+      for (const [name, gen] of Object.entries({ flat: (t: number, r: () => number) => base(r), daily })) {
+        for (const n of [336, 504]) {
+          it(`${name}, ×${factor} ${ago} h ago, ${n} h: the next day's total within 25 %, the error claimed not understated`, () => {
+            for (let seed = 1; seed <= 5; seed++) {
+              const o = run((t, r) => (t >= N - ago ? factor : 1) * gen(t, r), n, seed);
+              const total = o.forecast.hours.reduce((s, h) => s + h.costUsd, 0);
+              const actual = o.next.reduce((s, a) => s + a, 0);
+              expect(total / actual).toBeGreaterThan(0.75);
+              expect(total / actual).toBeLessThan(1.25);
+              expect(o.forecast.reason).toMatch(/; level shift: the \d+ hours from /);
+              if (o.forecast.confidence > 0) expect(o.realMape - 100 * (1 - o.forecast.confidence)).toBeLessThan(20);
+            }
+          });
+        }
+      }
+    }
+  }
+});
