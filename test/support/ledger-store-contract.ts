@@ -122,9 +122,10 @@ function legacyRollupSchema(id: string): string[] {
 function legacyHourlySchema(id: string): string[] {
   const float = id.startsWith('BIGSERIAL') ? 'DOUBLE PRECISION' : 'REAL';
   // That version's latency: `latency_ms_sum` of every call, no count.
-  const measures = HOURLY_MEASURES.filter((m) => m !== 'latencyCount' && m !== 'latencyMsSum').map(
-    (m) => `${MEASURE_COLUMNS[m]} ${FRACTIONAL_HOURLY_MEASURES.has(m) ? float : 'BIGINT'} NOT NULL DEFAULT 0`,
-  );
+  // Nor `errors_unknown` (schema 3): that version read every imported request's errors as known.
+  const measures = HOURLY_MEASURES.filter(
+    (m) => m !== 'latencyCount' && m !== 'latencyMsSum' && m !== 'errorsUnknown',
+  ).map((m) => `${MEASURE_COLUMNS[m]} ${FRACTIONAL_HOURLY_MEASURES.has(m) ? float : 'BIGINT'} NOT NULL DEFAULT 0`);
   measures.push(`latency_ms_sum ${float} NOT NULL DEFAULT 0`);
   return [
     `CREATE TABLE usage_hourly (hour BIGINT NOT NULL, endpoint TEXT NOT NULL, provider TEXT NOT NULL,
@@ -524,6 +525,13 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       await upgraded.init(); // a second start adds and backfills nothing
       const [after] = await upgraded.hourly({ from: T0, to: T0 + HOUR_MS });
       expect(after).toMatchObject({ requests: 6, latencyCount: 5, latencyMsSum: 1100 });
+      // `errors_unknown` added too, 0 on the rows it held (no backfill), and written by an import from then on.
+      expect(before.map((h) => h.errorsUnknown)).toEqual([0, 0]);
+      await upgraded.putHourly([
+        { ...emptyHourly(T0 - 2 * HOUR_MS, '*', '*', 'flash'), requests: 7, errorsUnknown: 7 },
+      ]);
+      const [imported] = await upgraded.hourly({ from: T0 - 2 * HOUR_MS, to: T0 - HOUR_MS });
+      expect(imported).toMatchObject({ requests: 7, errors: 0, errorsUnknown: 7 });
     });
 
     it("adds the rollups' columns an earlier version's usage_10s lacks, and counts refusals for capacity", async () => {

@@ -76,6 +76,11 @@ export interface HourlyUsage {
   model: string;
   requests: number;
   errors: number;
+  /**
+   * The requests whose errors are not known: imported usage without an error count (a file with no `errors` column,
+   * or an empty cell). An error rate leaves them out of its denominator (unknown, not 0 %). Recorded calls: 0.
+   */
+  errorsUnknown: number;
   safetyBlocks: number;
   inputTokens: number;
   outputTokens: number;
@@ -99,6 +104,7 @@ export interface HourlyUsage {
 export const HOURLY_MEASURES = [
   'requests',
   'errors',
+  'errorsUnknown',
   'safetyBlocks',
   'inputTokens',
   'outputTokens',
@@ -142,6 +148,7 @@ export function emptyHourly(hour: number, endpoint = ANY, provider = ANY, model 
     model,
     requests: 0,
     errors: 0,
+    errorsUnknown: 0,
     safetyBlocks: 0,
     inputTokens: 0,
     outputTokens: 0,

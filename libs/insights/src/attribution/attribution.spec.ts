@@ -57,6 +57,7 @@ function grouped(rows: readonly HourlyUsage[], keep: UsageDimension[]): HourlyUs
     for (const k of [
       'requests',
       'errors',
+      'errorsUnknown',
       'costUsd',
       'latencyMsSum',
       'latencyCount',
@@ -272,6 +273,32 @@ describe('anomaly attribution', () => {
     expect(attribute('latency', allImported)).toMatchObject({ status: 'no_data', severity: null, change: null });
     expect(attribute('latency', allImported).summary).toMatch(
       /no timed calls \(imported usage carries no latency\) in the baseline window:/,
+    );
+  });
+
+  it('errors: imported hours without an error count are unknown, not 0 % errors', () => {
+    // `ledger:import` of a file with no `errors` column: its requests' errors are unknown (`errorsUnknown`). Before,
+    // they read as requests without errors: a baseline of such hours read 0 %, and the first recorded hour at the
+    // service's usual 5 % a "critical" error burst; a baseline half imported read half the real rate.
+    const { analysisStart } = attributionWindows(T, 24, 1);
+    const imported = (h: number): boolean => h < analysisStart - 12 * HOUR_MS;
+    const recorded = leafRows((h, e, m, a) => steady(h, e, m, a));
+    const unknown = (r: HourlyUsage): HourlyUsage => ({ ...r, errors: 0, errorsUnknown: r.requests });
+    const mixed = recorded.map((r) => (imported(r.hour) ? unknown(r) : r));
+
+    const report = attribute('errors', mixed);
+    expect(report.status).toBe('ok');
+    expect(report.baseline.value).toBeCloseTo(report.analysis.value!, 6);
+    expect(report.severity).toBe('none');
+    const known = recorded.filter((r) => r.hour < analysisStart && !imported(r.hour));
+    expect(report.baseline.sampleSize).toBe(known.reduce((n, r) => n + r.requests, 0));
+    expect(report.baseline.requests).toBeGreaterThan(report.baseline.sampleSize);
+
+    // A baseline of such hours only has no error rate: no data, not a burst up from 0 %.
+    const allImported = recorded.map((r) => (r.hour < analysisStart ? unknown(r) : r));
+    expect(attribute('errors', allImported)).toMatchObject({ status: 'no_data', severity: null, change: null });
+    expect(attribute('errors', allImported).summary).toMatch(
+      /no requests with a known error count \(imported usage without an errors column\) in the baseline window:/,
     );
   });
 

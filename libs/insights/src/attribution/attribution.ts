@@ -86,11 +86,13 @@ function numerator(metric: AnomalyMetric, row: HourlyUsage): number {
 
 /**
  * What the metric is averaged over: quality, the scored requests; latency, the timed calls (`latencyCount`: not a
- * refusal that reached no model, an aborted or a rejected call, nor imported usage, which has no latency).
+ * refusal that reached no model, an aborted or a rejected call, nor imported usage, which has no latency); errors, the
+ * requests whose errors are known (not imported usage without an error count, `errorsUnknown`).
  */
 function weight(metric: AnomalyMetric, row: HourlyUsage): number {
   if (metric === 'quality') return row.qualityCount;
   if (metric === 'latency') return row.latencyCount;
+  if (metric === 'errors') return Math.max(0, row.requests - row.errorsUnknown);
   return row.requests;
 }
 
@@ -322,14 +324,17 @@ function noData(
       ? []
       : [win.analysis.hours === 0 ? 'the analysis window (future)' : 'the analysis window']),
   ];
-  // Latency over imported hours only: requests, but none timed (a "no usage" beside their count would contradict it).
-  const untimed = input.metric === 'latency' && [baseline, analysis].some((w) => w.requests > 0 && w.weight === 0);
+  // Latency or errors over imported hours only: requests, but none timed or none with an error count (a "no usage"
+  // beside their count would contradict it).
+  const unmeasured = [baseline, analysis].some((w) => w.requests > 0 && w.weight === 0);
   const what =
     input.metric === 'quality'
       ? 'no scored requests'
-      : untimed
+      : input.metric === 'latency' && unmeasured
         ? 'no timed calls (imported usage carries no latency)'
-        : 'no usage';
+        : input.metric === 'errors' && unmeasured
+          ? 'no requests with a known error count (imported usage without an errors column)'
+          : 'no usage';
   return {
     status: 'no_data',
     metric: input.metric,

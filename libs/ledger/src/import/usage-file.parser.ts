@@ -114,8 +114,12 @@ function parseTime(value: unknown): number | null {
   return Number.isFinite(parsed) ? parsed : null;
 }
 
+function isBlank(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+}
+
 function parseAmount(value: unknown, field: string, problems: string[], where: string, required: boolean): number {
-  if (value === undefined || value === null || value === '') {
+  if (isBlank(value)) {
     if (required) problems.push(`${where}: ${field} is missing`);
     return 0;
   }
@@ -246,10 +250,13 @@ export function parseUsageFile(
     const key = `${hour}|${dim('endpoint')}|${dim('provider')}|${dim('model')}`;
     const target = rows.get(key) ?? emptyHourly(hour, dim('endpoint'), dim('provider'), dim('model'));
     target.costUsd += amount('costUsd', true);
-    target.requests += Math.round(amount('requests'));
+    const requests = Math.round(amount('requests'));
+    target.requests += requests;
     target.inputTokens += Math.round(amount('inputTokens'));
     target.outputTokens += Math.round(amount('outputTokens'));
-    target.errors += Math.round(amount('errors'));
+    // No error count (no column, an empty cell): these requests' errors are unknown, not 0 (never a 0 % error rate).
+    if (isBlank(value('errors'))) target.errorsUnknown += requests;
+    else target.errors += Math.round(amount('errors'));
     rows.set(key, target);
   }
   if (problems.length > 0) throw new UsageImportError(problems);

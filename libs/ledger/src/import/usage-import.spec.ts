@@ -45,6 +45,27 @@ describe('usage file parser', () => {
     ]);
   });
 
+  it('reads a file without an errors column (or an empty cell) as errors unknown, never as 0 errors', () => {
+    const rows = parseUsageFile(
+      [
+        'hour,cost_usd,requests,errors,model',
+        `2026-11-01T00:00:00Z,1,10,2,flash`,
+        `2026-11-01T00:10:00Z,1,5,,flash`,
+        `2026-11-01T00:20:00Z,1,4,  ,flash`,
+        `2026-11-01T01:00:00Z,1,8,0,flash`,
+      ].join('\n'),
+      'csv',
+    );
+    expect(rows.map((r) => [r.hour - H0, r.requests, r.errors, r.errorsUnknown])).toEqual([
+      [0, 19, 2, 9],
+      [HOUR_MS, 8, 0, 0],
+    ]);
+    const noColumn = parseUsageFile(`hour,cost_usd,requests\n2026-11-01T00:00:00Z,1,10\n`, 'csv');
+    expect(noColumn.map((r) => [r.requests, r.errors, r.errorsUnknown])).toEqual([[10, 0, 10]]);
+    const jsonl = parseUsageFile(`{"ts": ${H0}, "cost": 1, "requests": 3}\n`, 'jsonl');
+    expect(jsonl.map((r) => [r.requests, r.errors, r.errorsUnknown])).toEqual([[3, 0, 3]]);
+  });
+
   it('reads JSONL with Datadog metric names as keys', () => {
     const rows = parseUsageFile(
       `{"timestamp": ${H0}, "llm.cost.usd": 0.25, "llm.request.count": 3}\n\n{"ts": "2026-11-01T01:00:00Z", "cost": 1}\n`,
@@ -251,6 +272,10 @@ describe('Datadog usage import (real @datadog/datadog-api-client against a loopb
     ).importFile(file);
     expect(summary).toMatchObject({ rows: 1, costUsd: 3, from: '2026-11-01T00:00:00.000Z', skippedHours: [] });
     expect(await ledger.spendBetween(H0, H0 + HOUR_MS)).toBe(3);
+    // No errors column: the 30 requests' errors are unknown in the ledger too (not 0 errors of 30).
+    expect(await ledger.hourly({ from: H0, to: H0 + HOUR_MS })).toMatchObject([
+      { requests: 30, errors: 0, errorsUnknown: 30 },
+    ]);
     await ledger.stop();
   });
 

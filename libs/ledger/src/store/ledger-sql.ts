@@ -79,13 +79,21 @@ export const HOURLY_LATENCY_COLUMNS: readonly (readonly [column: string, type: s
 export const HOURLY_LATENCY_BACKFILL =
   'UPDATE usage_hourly SET timed_latency_ms_sum = latency_ms_sum, latency_count = requests WHERE latency_ms_sum > 0';
 
-/** The statements that upgrade a `usage_hourly` with the columns `present`; none when it has both. */
-export function hourlyLatencyUpgrade(present: ReadonlySet<string>): string[] {
+/**
+ * The requests whose errors are not known (2026-12-07, `HourlyUsage.errorsUnknown`): imported usage without an error
+ * count. Before, such an import read as 0 % errors. No backfill: an earlier import cannot be told from one whose file
+ * said 0 errors, so its rows keep reading as known. Builds of schema 2 write nothing to it (their calls are known).
+ */
+export const HOURLY_ERRORS_UNKNOWN_COLUMN = ['errors_unknown', 'BIGINT NOT NULL DEFAULT 0'] as const;
+
+/** The statements that upgrade a `usage_hourly` with the columns `present`; none when it has them all. */
+export function hourlyUpgrade(present: ReadonlySet<string>): string[] {
   const missing = HOURLY_LATENCY_COLUMNS.filter(([column]) => !present.has(column));
-  if (missing.length === 0) return [];
+  const [unknownColumn, unknownType] = HOURLY_ERRORS_UNKNOWN_COLUMN;
   return [
     ...missing.map(([column, type]) => `ALTER TABLE usage_hourly ADD COLUMN ${column} ${type}`),
-    HOURLY_LATENCY_BACKFILL,
+    ...(missing.length > 0 ? [HOURLY_LATENCY_BACKFILL] : []),
+    ...(present.has(unknownColumn) ? [] : [`ALTER TABLE usage_hourly ADD COLUMN ${unknownColumn} ${unknownType}`]),
   ];
 }
 
@@ -110,6 +118,7 @@ export const ADDED_RECORD_INDEXES = [
 export const MEASURE_COLUMNS: Record<HourlyMeasure, string> = {
   requests: 'requests',
   errors: 'errors',
+  errorsUnknown: 'errors_unknown',
   safetyBlocks: 'safety_blocks',
   inputTokens: 'input_tokens',
   outputTokens: 'output_tokens',

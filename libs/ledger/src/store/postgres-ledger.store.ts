@@ -16,7 +16,7 @@ import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } fr
 import { LedgerStore, type LedgerStoreOptions, type PurgeResult } from './ledger-store.port';
 import {
   ADDED_RECORD_COLUMNS,
-  hourlyLatencyUpgrade,
+  hourlyUpgrade,
   ADDED_RECORD_INDEXES,
   POSTGRES_RECORD_KEY,
   HOURLY_COLUMNS,
@@ -153,7 +153,7 @@ export class PostgresLedgerStore extends LedgerStore {
       const hourlyColumns = await run(
         `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'usage_hourly'`,
       );
-      const upgrade = hourlyLatencyUpgrade(new Set(hourlyColumns.rows.map((r) => String(r.column_name))));
+      const upgrade = hourlyUpgrade(new Set(hourlyColumns.rows.map((r) => String(r.column_name))));
       if (upgrade.length > 0) {
         await run('BEGIN');
         try {

@@ -8,6 +8,7 @@ import type { SchemaVersion } from '@app/common';
  *
  * 1: the tables as of 2026-12-07 morning. 2 (additive, usable from 1): `usage_hourly.timed_latency_ms_sum` and
  * `latency_count` (builds of schema 1 go on adding to `latency_ms_sum` alone), `usage_records.record_key` on
- * PostgreSQL (nullable: their rows have none).
+ * PostgreSQL (nullable: their rows have none). 3 (additive, usable from 1): `usage_hourly.errors_unknown` (the imported
+ * requests without an error count; builds of schema 1 and 2 write none, their calls' errors are known).
  */
-export const LEDGER_SCHEMA: SchemaVersion = { name: 'ledger', version: 2, usableFrom: 1 };
+export const LEDGER_SCHEMA: SchemaVersion = { name: 'ledger', version: 3, usableFrom: 1 };

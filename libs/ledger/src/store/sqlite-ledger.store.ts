@@ -18,7 +18,7 @@ import type { RepeatedPrompt, RepeatedPromptQuery, WindowQuery, WindowUsage } fr
 import { LedgerStore, type LedgerStoreOptions, type PurgeResult } from './ledger-store.port';
 import {
   ADDED_RECORD_COLUMNS,
-  hourlyLatencyUpgrade,
+  hourlyUpgrade,
   ADDED_RECORD_INDEXES,
   HOURLY_COLUMNS,
   hourlyRange,
@@ -150,12 +150,12 @@ export class SqliteLedgerStore extends LedgerStore {
     for (const [key, value] of schemaMarks(LEDGER_SCHEMA, stored)) mark.run(key, value);
   }
 
-  /** Adds `usage_hourly`'s timed latency columns with their backfill, once (another process opening the file meanwhile waits). */
+  /** Adds `usage_hourly`'s timed latency columns with their backfill and `errors_unknown`, once (another process opening the file meanwhile waits). */
   private upgradeHourly(db: DatabaseSync): void {
-    if (hourlyLatencyUpgrade(columnsOf(db, 'usage_hourly')).length === 0) return;
+    if (hourlyUpgrade(columnsOf(db, 'usage_hourly')).length === 0) return;
     db.exec('BEGIN IMMEDIATE');
     try {
-      for (const statement of hourlyLatencyUpgrade(columnsOf(db, 'usage_hourly'))) db.exec(statement);
+      for (const statement of hourlyUpgrade(columnsOf(db, 'usage_hourly'))) db.exec(statement);
       db.exec('COMMIT');
     } catch (error) {
       db.exec('ROLLBACK');
