@@ -318,7 +318,7 @@ describe('auth matrix: every route × (no key, wrong key, each scope)', () => {
   });
 });
 
-describe('rate limits, CORS and the body limit', () => {
+describe('rate limits and the body limit', () => {
   let service: ServiceProcess;
 
   beforeAll(async () => {
@@ -326,7 +326,6 @@ describe('rate limits, CORS and the body limit', () => {
       ...AUTH_ENV,
       RATE_LIMIT_PER_MINUTE: '3',
       RATE_LIMIT_ANONYMOUS_PER_MINUTE: '2',
-      CORS_ORIGINS: 'https://127.0.0.1:5173',
       BODY_LIMIT_BYTES: '2048',
     }).start();
   }, 30_000);
@@ -364,6 +363,37 @@ describe('rate limits, CORS and the body limit', () => {
     expect(health.headers.get('retry-after')).not.toBeNull();
   });
 
+  it('applies BODY_LIMIT_BYTES to every POST route (413 before anything else)', async () => {
+    const big = JSON.stringify({ question: 'x'.repeat(4096) });
+    const problems: string[] = [];
+    for (const route of ROUTES.filter((r) => r.method === 'POST')) {
+      const res = await fetch(`${service.url}${route.path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer('all'), ...route.headers },
+        body: big,
+      });
+      await res.arrayBuffer();
+      if (res.status !== 413) problems.push(`${route.path}: ${res.status}`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('CORS, and the rate limit of what no route answers (404, 405, preflights)', () => {
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    service = await new ServiceProcess({
+      ...AUTH_ENV,
+      RATE_LIMIT_ANONYMOUS_PER_MINUTE: '4',
+      CORS_ORIGINS: 'https://127.0.0.1:5173',
+    }).start();
+  }, 30_000);
+
+  afterAll(async () => {
+    await service?.stop();
+  });
+
   it('answers CORS preflights for CORS_ORIGINS only, exposing Retry-After', async () => {
     const allowed = await fetch(`${service.url}/qa`, {
       method: 'OPTIONS',
@@ -378,24 +408,40 @@ describe('rate limits, CORS and the body limit', () => {
     expect(allowed.headers.get('access-control-allow-headers')).toContain('authorization');
     const refused = await fetch(`${service.url}/qa`, {
       method: 'OPTIONS',
-      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+      headers: { origin: 'http://localhost:6666', 'access-control-request-method': 'POST' },
     });
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
   });
 
-  it('applies BODY_LIMIT_BYTES to every POST route (413 before anything else)', async () => {
-    const big = JSON.stringify({ question: 'x'.repeat(4096) });
-    const problems: string[] = [];
-    for (const route of ROUTES.filter((r) => r.method === 'POST')) {
-      const res = await fetch(`${service.url}${route.path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...bearer('all'), ...route.headers },
-        body: big,
+  it('counts 404s, 405s and CORS preflights in the anonymous bucket: a flood of them is limited, not free', async () => {
+    // Before, no guard ran for them (no controller route) and the docs hook let them by: unlimited for anyone.
+    const preflight = (): Promise<Response> =>
+      fetch(`${service.url}/qa`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://127.0.0.1:5173', 'access-control-request-method': 'POST' },
       });
-      await res.arrayBuffer();
-      if (res.status !== 413) problems.push(`${route.path}: ${res.status}`);
+    // Unknown paths until refused: within the 4 of the bucket (fewer when the test before spent some) and one more.
+    const statuses: number[] = [];
+    let refused: Response | undefined;
+    while (statuses.length < 6 && refused === undefined) {
+      const res = await fetch(`${service.url}/no-such-route-${statuses.length}`);
+      statuses.push(res.status);
+      if (res.status === 429) refused = res;
+      else await res.arrayBuffer();
     }
-    expect(problems).toEqual([]);
+    expect(statuses.slice(0, -1).every((status) => status === 404)).toBe(true);
+    expect(statuses.length).toBeLessThanOrEqual(5);
+    expect(refused!.headers.get('retry-after')).not.toBeNull();
+    expect(await refused!.json()).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
+    // The preflights and the 405s of the same client are refused as well.
+    expect((await preflight()).status).toBe(429);
+    expect((await fetch(`${service.url}/qa`, { method: 'DELETE' })).status).toBe(429);
+    // One bucket per client IP: the open routes are refused too.
+    const health = await fetch(`${service.url}/health`);
+    expect(health.status).toBe(429);
+    // A valid key's requests count in the key's bucket, apart.
+    const keyed = await fetch(`${service.url}/no-such-route`, { headers: bearer('read') });
+    expect(keyed.status).toBe(404);
   });
 });
 

@@ -79,6 +79,7 @@ export function routeOf(request: GuardedRequest): string {
 @Injectable()
 export class AccessPolicy {
   private readonly openPaths: ReadonlySet<string>;
+  private readonly throttled = new WeakSet<GuardedRequest>();
 
   constructor(
     private readonly config: AppConfig,
@@ -126,6 +127,18 @@ export class AccessPolicy {
       throw this.reject('scope', forbidden(access.drills, `The simulate_* drills of ${route}`));
     }
     return caller;
+  }
+
+  /**
+   * The rate limit alone, for a request no route's rule checks: a 404 (or a 405) and a CORS preflight. Without it an
+   * anonymous flood of unknown paths or `OPTIONS` was unlimited. Per key with a valid key, else per client IP.
+   */
+  throttle(request: GuardedRequest): void {
+    // Once per request: a preflight the CORS hook let through reaches the hook of unrouted requests too.
+    if (this.throttled.has(request)) return;
+    this.throttled.add(request);
+    const disabled = this.keys.mode === 'disabled';
+    this.limit(request, disabled ? undefined : this.keys.identify(request.headers, request.raw?.rawHeaders));
   }
 
   /**

@@ -47,34 +47,50 @@ export function docsPathOf(route: string | undefined): string | undefined {
  * Applies the HTTP side of docs/security.md to the Fastify app before it listens: security headers, CORS when
  * CORS_ORIGINS is set (off by default), `Cache-Control: no-store` on API answers (routes may set their own), and
  * the rate limit and access rule of the docs routes, which are served outside the controllers (open by default;
- * AUTH_OPEN_PATHS can require the `read` scope for them). The controllers' routes are checked by `ApiKeyGuard`.
+ * AUTH_OPEN_PATHS can require the `read` scope for them), and the rate limit of the requests no route answers (404,
+ * 405, CORS preflights). The controllers' routes are checked by `ApiKeyGuard`.
  */
 export function configureHttpSecurity(app: NestFastifyApplication): void {
   const config = app.get(AppConfig);
   const policy = app.get(AccessPolicy);
   app.useSecurityHeaders(SECURITY_HEADERS);
   const origins = config.security.corsOrigins;
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const docs = docsPathOf(request.routeOptions.url);
+    // Swagger UI's static files may be cached; every other answer is computed per request.
+    if (docs !== '/docs' || request.routeOptions.url === '/docs') void reply.header('cache-control', 'no-store');
+    const unrouted = request.is404 || (request.method === 'OPTIONS' && request.routeOptions.url === '*');
+    if (docs === undefined && !unrouted) return done();
+    try {
+      // No controller route (a 404 or 405, a CORS preflight): no guard runs, so the rate limit is taken here.
+      if (docs === undefined) policy.throttle(request);
+      else policy.authorize(request, { kind: 'open' }, docs);
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  });
   if (origins.length > 0) {
-    app.enableCors({
+    const cors = {
       origin: origins.includes('*') ? '*' : [...origins],
       methods: ['GET', 'HEAD', 'POST'],
       allowedHeaders: CORS_ALLOWED_HEADERS,
       exposedHeaders: CORS_EXPOSED_HEADERS,
       credentials: false,
       maxAge: 600,
+    };
+    app.enableCors({
+      // CORS's hook runs first of all and answers a preflight itself: its rate limit is taken here (a refusal is the
+      // 429 problem, without CORS headers: the browser fails the preflight).
+      delegator: (request, callback) => {
+        try {
+          if (request.method === 'OPTIONS') policy.throttle(request);
+          callback(null, cors);
+        } catch (error) {
+          callback(error as Error);
+        }
+      },
     });
   }
-  const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', (request, reply, done) => {
-    const docs = docsPathOf(request.routeOptions.url);
-    // Swagger UI's static files may be cached; every other answer is computed per request.
-    if (docs !== '/docs' || request.routeOptions.url === '/docs') void reply.header('cache-control', 'no-store');
-    if (docs === undefined) return done();
-    try {
-      policy.authorize(request, { kind: 'open' }, docs);
-      done();
-    } catch (error) {
-      done(error as Error);
-    }
-  });
 }
