@@ -2,6 +2,7 @@ import { describeAdapterFailureContract } from '../../../../test/support/llm-ada
 import { RESPONSE_LIMIT_HEADER } from '@app/common';
 import {
   collectStream,
+  GEMINI_TEST,
   geminiAdapter,
   providerFailure,
   requestFor,
@@ -31,6 +32,39 @@ for (const mode of ['vertex', 'gemini'] as const satisfies readonly GoogleGenAiM
         for (const sent of context.server.requests) {
           expect(sent.headers[RESPONSE_LIMIT_HEADER]).toBeUndefined();
           expect(sent.rawBody).not.toMatch(/httpOptions|x-lrcp/i);
+        }
+      });
+
+      it('keeps the Google Cloud project (its id, its number) out of the error message: it reaches the problem detail', async () => {
+        const denied = {
+          error: {
+            code: 403,
+            message: `Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/projects/${GEMINI_TEST.project}/locations/europe-west4/publishers/google/models/gemini-2.5-flash' (or it may not exist).`,
+            status: 'PERMISSION_DENIED',
+          },
+        };
+        const missing = {
+          error: {
+            code: 404,
+            message: `Publisher Model \`projects/${GEMINI_TEST.project}/locations/europe-west4/publishers/google/models/gemini-2.5-flash\` was not found or your project ${GEMINI_TEST.project} does not have access to it.`,
+            status: 'NOT_FOUND',
+          },
+        };
+        const disabled = {
+          error: {
+            code: 403,
+            message:
+              'Vertex AI API has not been used in project 123456789012 before or it is disabled. Enable it by visiting http://localhost/apis/api/aiplatform.googleapis.com/overview?project=123456789012 then retry.',
+            status: 'PERMISSION_DENIED',
+          },
+        };
+        for (const body of [denied, missing, disabled]) {
+          context.server.enqueue({ type: 'error', status: body.error.code, body });
+          const error = await providerFailure(context.adapter.generate(request()));
+          expect(error.details.status).toBe(body.error.code);
+          expect(error.message).not.toContain(GEMINI_TEST.project);
+          expect(error.message).not.toContain('123456789012');
+          expect(error.message).toContain('<project>');
         }
       });
 
