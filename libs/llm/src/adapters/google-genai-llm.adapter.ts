@@ -217,7 +217,7 @@ export class GoogleGenAiLlmAdapter extends LlmProvider {
  * A Vertex AI error names the project: a 404 `Publisher Model \`projects/<id>/locations/...\` was not found`, a 403
  * `Permission ... denied on resource '//aiplatform.googleapis.com/projects/<id>/...'`, or its number (`... in project
  * 123456789012 ...`, `?project=123456789012`). The project is configuration, not the caller's to know: the message
- * goes into the problem detail (and the span and log line, where the boot line already names it), so it is replaced
+ * goes into the problem detail (and the span and log line; the operator has it in GOOGLE_CLOUD_PROJECT), so it is replaced
  * by `<project>` there.
  */
 export function withoutProject(message: string, project: string | undefined): string {
