@@ -80,3 +80,23 @@ describe('LLM_PRICE_TABLE_PATH is checked at boot', () => {
     );
   });
 });
+
+describe('MODELS_DIR is checked at boot when set', () => {
+  const root = mkdtempSync(join(tmpdir(), 'config-models-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('stops loadConfig naming MODELS_DIR when the folder set is not there, or is a file; unset is the default', () => {
+    // Before, the service started on every fallback (rules, baselines, hashed embeddings) with a warning per model.
+    const missing = join(root, 'modles');
+    expect(() => loadConfig({ envFile: false, env: { MODELS_DIR: missing } })).toThrow(
+      `MODELS_DIR: "${missing}" does not exist (unset, it is ./models, whose models are optional)`,
+    );
+    const file = join(root, 'file');
+    writeFileSync(file, '');
+    expect(() => loadConfig({ envFile: false, env: { MODELS_DIR: file } })).toThrow(
+      `MODELS_DIR: "${file}" is a file, not a directory`,
+    );
+    expect(loadConfig({ envFile: false, env: { MODELS_DIR: root } }).ml.modelsDir).toBe(root);
+    expect(loadConfig({ envFile: false, env: { MODELS_DIR: '  ' } }).ml.modelsDir).toBe('./models');
+  });
+});

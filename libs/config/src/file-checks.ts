@@ -37,6 +37,19 @@ export function directoryProblem(dir: string): string | undefined {
   }
 }
 
+/** Why `dir` is not an existing directory this process can read, or undefined. */
+export function existingDirectoryProblem(dir: string): string | undefined {
+  try {
+    if (!statSync(dir).isDirectory()) return `${shownPath(dir)} is a file, not a directory`;
+    accessSync(dir, constants.R_OK | constants.X_OK);
+    return undefined;
+  } catch (error) {
+    return code(error) === 'ENOENT' || code(error) === 'ENOTDIR'
+      ? `${shownPath(dir)} does not exist`
+      : `${shownPath(dir)} cannot be read (${fsReason(error)})`;
+  }
+}
+
 /** A file system error as "ENOENT: no such file or directory", without the call and path Node appends. */
 function fsReason(error: unknown): string {
   const { message } = error as { message?: unknown };

@@ -7,7 +7,7 @@ import { parseCorsOrigins, parseOpenPaths, readApiKeys } from './api-keys';
 import { AppConfig, HEALTH_COMPONENTS, type HealthComponentName, type RouteConstraints } from './app-config';
 import { EX_CONFIG } from './boot-error';
 import { EnvDto, requiredCondition, SECRET_VARIABLES, UDP_URL, UNIX_SOCKET_URL } from './env.dto';
-import { directoryProblem, jsonFileProblem } from './file-checks';
+import { directoryProblem, existingDirectoryProblem, jsonFileProblem } from './file-checks';
 import { Secret } from './secret';
 
 /** Thrown when the environment is invalid; its message names every bad variable (never a secret's value). */
@@ -113,10 +113,17 @@ function describe(errors: ValidationError[], given: Record<string, string>): str
 /**
  * The files and folders the settings name, checked now rather than found wrong half-way through the start (each only
  * when its variable is valid): DATA_DIR, unless DATABASE_URL holds the state instead; the price table file is JSON
- * (what it holds is checked by libs/llm, which knows the format).
+ * (what it holds is checked by libs/llm, which knows the format); MODELS_DIR, when set, an existing directory.
  */
-function fileProblems(dto: EnvDto, invalid: ReadonlySet<string>): string[] {
+function fileProblems(dto: EnvDto, picked: Readonly<Record<string, string>>, invalid: ReadonlySet<string>): string[] {
   const problems: string[] = [];
+  // Set, it names where the trained models are: a path that is not there is a mistake (a typo, a volume not
+  // mounted), not a wish for the fallbacks, which the service used before with only a warning per model. Unset: the
+  // default `./models`, whose models are optional.
+  if (picked.MODELS_DIR !== undefined && !invalid.has('MODELS_DIR')) {
+    const problem = existingDirectoryProblem(dto.MODELS_DIR);
+    if (problem) problems.push(`MODELS_DIR: ${problem} (unset, it is ./models, whose models are optional)`);
+  }
   if (!dto.DATABASE_URL && !invalid.has('DATABASE_URL') && !invalid.has('DATA_DIR')) {
     const problem = directoryProblem(dto.DATA_DIR);
     if (problem) problems.push(`DATA_DIR: ${problem}`);
@@ -315,7 +322,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
     ...(dogstatsd ? [dogstatsd] : []),
     ...(weightsTwice ? [`HEALTH_WEIGHTS: ${weightsTwice}`] : []),
     ...(databaseUrl ? [`DATABASE_URL: ${databaseUrl}`] : []),
-    ...fileProblems(dto, invalid),
+    ...fileProblems(dto, picked, invalid),
   ];
   if (problems.length > 0) throw new ConfigError(problems);
   const healthWeights = parseHealthWeights(dto.HEALTH_WEIGHTS);

@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testConfig } from '../../../../test/support/app-config';
 import { growthRatio } from '../../../../test/support/growth';
@@ -8,7 +10,11 @@ import { QualityModelStore } from './quality-model.store';
 import { QualityScorer } from './quality-scorer';
 import { FEATURE_NAMES } from './quality-signals';
 import type { QualityInput } from './quality.types';
+
 import { readQualityExamples } from './quality-training';
+
+/** A MODELS_DIR without a quality model (a set MODELS_DIR must exist: docs/configuration.md). */
+const emptyModelsDir = (): string => mkdtempSync(join(tmpdir(), 'quality-none-'));
 
 const MODELS = join(__dirname, '../../../../models');
 const DOC =
@@ -189,7 +195,7 @@ describe('QualityScorer', () => {
   });
 
   it('falls back to the rules, and says so, when no model is loaded', async () => {
-    const missing = new QualityModelStore(testConfig({ MODELS_DIR: '/nonexistent-models' }));
+    const missing = new QualityModelStore(testConfig({ MODELS_DIR: emptyModelsDir() }));
     await missing.onModuleInit();
     expect(missing.status).toBe('missing');
     const rules = new QualityScorer(embedder, missing);
@@ -211,7 +217,7 @@ describe('QualityScorer', () => {
         }),
       ],
     });
-    const failing = new QualityModelStore(testConfig({ MODELS_DIR: '/nonexistent-models' }));
+    const failing = new QualityModelStore(testConfig({ MODELS_DIR: emptyModelsDir() }));
     failing.use(QualityModel.fromLayers(tf, broken));
     const report = new QualityScorer(embedder, failing).score(qa('The tower stands 330 metres high.'));
     expect(report.scorer).toBe('rules');
