@@ -1,5 +1,5 @@
 import { createValidationPipe, RequestValidationError, type FieldProblem } from '@app/common';
-import { AttributeAnomalyQueryDto, AttributeAnomalyRequestDto } from './anomaly-attribution.dto';
+import { AttributeAnomalyQueryDto, AttributeAnomalyRequestDto, parseTimestamp } from './anomaly-attribution.dto';
 
 const pipe = createValidationPipe();
 
@@ -21,6 +21,17 @@ describe('AttributeAnomalyRequestDto anomalyTimestamp', () => {
   it('takes an ISO 8601 date-time up to the hour before the last of year 9999', async () => {
     for (const anomalyTimestamp of ['2026-03-01T14:00:00Z', '2026-03-01T14:00:00+05:00', '9999-12-31T22:59:59.999Z'])
       expect(await problems(AttributeAnomalyRequestDto, { metric: 'cost', anomalyTimestamp }, 'body')).toEqual([]);
+  });
+
+  it('takes the lower-case `t` and `z` RFC 3339 allows, as the same moment (body and query forms)', async () => {
+    for (const anomalyTimestamp of ['2026-03-01t14:00:00z', '2026-03-01t14:00:00Z', '2026-03-01T14:00:00z']) {
+      expect(await problems(AttributeAnomalyRequestDto, { metric: 'cost', anomalyTimestamp }, 'body')).toEqual([]);
+      const query = { metric_name: 'cost', anomaly_timestamp: anomalyTimestamp };
+      expect(await problems(AttributeAnomalyQueryDto, query, 'query')).toEqual([]);
+      expect(parseTimestamp(anomalyTimestamp)).toBe(Date.parse('2026-03-01T14:00:00Z'));
+    }
+    // Naive (no offset) with a lower-case `t`: UTC too.
+    expect(parseTimestamp('2026-03-01t14:00:00')).toBe(Date.parse('2026-03-01T14:00:00Z'));
   });
 
   it('refuses a moment in the last hour of year 9999 or later, naming the field (body and query forms)', async () => {

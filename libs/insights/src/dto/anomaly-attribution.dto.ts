@@ -42,7 +42,8 @@ function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
       validator: {
         validate: (value: unknown) =>
           typeof value === 'string' &&
-          isISO8601(value, { strict: true }) &&
+          // RFC 3339 allows a lower-case `t` and `z` (`2026-03-01t14:00:00z`); class-validator's check refuses the `t`.
+          isISO8601(value.replace(/^(\d{4}-\d{2}-\d{2})t/, '$1T'), { strict: true }) &&
           Number.isFinite(parseTimestamp(value)) &&
           parseTimestamp(value) < LATEST_ANOMALY_MS,
         defaultMessage: (args) =>
