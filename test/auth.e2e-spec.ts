@@ -461,6 +461,9 @@ describe('without API_KEYS: the development key', () => {
     const keys = [...stderr.matchAll(/lrcp_dev_[A-Za-z0-9_-]{43}/g)].map((m) => m[0]);
     expect(new Set(keys).size).toBe(1);
     const key = keys[0]!;
+    // Its curl line names the port the service listens on (PORT=0 here: the one it was given, not 0).
+    expect(stderr).toContain(`curl -s ${service.url}/qa -H "Authorization: Bearer ${key}"`);
+    expect(stderr).not.toMatch(/:0\/qa/);
     expect((await fetch(`${service.url}/incidents/status`)).status).toBe(401);
     const ok = await fetch(`${service.url}/stress`, {
       method: 'POST',

@@ -1,5 +1,7 @@
 import { Logger, Module, type OnApplicationBootstrap } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule, HttpAdapterHost } from '@nestjs/core';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { AppConfig } from '@app/config';
 import { ReadinessRegistry } from '@app/telemetry';
 import { AccessPolicy } from './access-policy';
@@ -36,11 +38,12 @@ export class SecurityModule implements OnApplicationBootstrap {
     private readonly catalog: RouteAccessCatalog,
     private readonly readiness: ReadinessRegistry,
     private readonly notice: BootNotice,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   onApplicationBootstrap(): void {
     const host = ['0.0.0.0', '::', ''].includes(this.config.http.host) ? '127.0.0.1' : this.config.http.host;
-    const address = `http://${host.includes(':') ? `[${host}]` : host}:${this.config.http.port}`;
+    const address = (port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     const { rateLimitPerMinute: perKey, rateLimitAnonymousPerMinute: perIp } = this.config.security;
     const limits = `rate limits ${perKey || 'off'}/min per key, ${perIp || 'off'}/min per IP without a key (per replica)`;
     if (this.keys.mode === 'disabled') {
@@ -52,7 +55,7 @@ export class SecurityModule implements OnApplicationBootstrap {
       this.readiness.register('auth', () => ({ status: 'disabled', detail: warning }));
     } else if (this.keys.mode === 'development') {
       const key = this.keys.takeDevelopmentKey();
-      if (key !== undefined) this.notice.print(developmentKeyNotice(key, address));
+      if (key !== undefined) this.onPort((port) => this.notice.print(developmentKeyNotice(key, address(port))));
       this.logger.warn(
         'No API_KEYS: a development key with every scope was generated for this process and printed on stderr ' +
           '(not in the logs). Configure API_KEYS (docs/security.md) for anything but local development.',
@@ -74,6 +77,16 @@ export class SecurityModule implements OnApplicationBootstrap {
         `Routes without an access rule are refused to everyone: ${undeclared.map((r) => r.route).join(', ')}`,
       );
     }
+  }
+
+  /**
+   * Calls `use` with the port the service answers on: PORT, or with PORT=0 the one the server was given once it
+   * listens (before, the notice's curl line said port 0).
+   */
+  private onPort(use: (port: number) => void): void {
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    if (this.config.http.port !== 0 || server === undefined) return use(this.config.http.port);
+    server.once('listening', () => use((server.address() as AddressInfo).port));
   }
 }
 
