@@ -53,3 +53,16 @@ describe('OptimizationController: bodies whose every field is optional', () => {
     expect(calls).toHaveLength(1);
   });
 });
+
+describe('OptimizationController: the ROI report, GET and POST alike', () => {
+  it('reads an empty category as every category in the body too, as GET reads `category=`', async () => {
+    // Before, POST {"category": ""} was a 400 (`category should not be empty`) where GET ?category= meant all.
+    const { calls, optimization } = controller();
+    await optimization.roiReportByBody({ days: 3, category: '' });
+    await optimization.roiReportByBody({ category: 'caching' });
+    expect(calls).toEqual([
+      ['roiReport', 3, undefined],
+      ['roiReport', 7, 'caching'],
+    ]);
+  });
+});

@@ -11,7 +11,8 @@ export class RoiReportRequestDto {
   @Min(1)
   @Max(MAX_REPORT_DAYS)
   days?: number = 7;
-  /** Only recommendations of this category. */
+  /** Only recommendations of this category; empty or absent: every category (as `GET ...?category=`). */
+  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value))
   @IsOptional()
   @IsString()
   @IsNotEmpty()
@@ -20,16 +21,13 @@ export class RoiReportRequestDto {
 }
 
 /**
- * `GET /optimization/roi-report?days=7&category=`: the same fields, where `days` comes as decimal text and an empty
- * `category=` means every category (the origin's form: its default was the empty string).
+ * `GET /optimization/roi-report?days=7&category=`: the same fields, where `days` comes as decimal text (an empty
+ * `category=` means every category, as in the body: the origin's form, whose default was the empty string).
  */
 export class RoiReportQueryDto extends RoiReportRequestDto {
   /** Results whose measured window ended in the last `days` days. */
   @NumberFromText()
   declare days?: number;
-  /** Only recommendations of this category; empty or absent: every category. */
-  @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value))
-  declare category?: string;
 }
 
 export class RoiReportItemDto {
