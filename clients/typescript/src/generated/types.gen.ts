@@ -2050,7 +2050,7 @@ export type RoiReportRequestDto = {
      */
     days?: number;
     /**
-     * Only recommendations of this category; empty or absent: every category (as `GET ...?category=`).
+     * Only recommendations of this category; empty (`""`, `?category=`) or absent: every category.
      */
     category?: string;
 };
@@ -3892,7 +3892,7 @@ export type RoiReportData = {
          */
         days?: number;
         /**
-         * Only recommendations of this category; empty or absent: every category (as `GET ...?category=`).
+         * Only recommendations of this category; empty (`""`, `?category=`) or absent: every category.
          */
         category?: string;
     };

@@ -11,7 +11,7 @@ export class RoiReportRequestDto {
   @Min(1)
   @Max(MAX_REPORT_DAYS)
   days?: number = 7;
-  /** Only recommendations of this category; empty or absent: every category (as `GET ...?category=`). */
+  /** Only recommendations of this category; empty (`""`, `?category=`) or absent: every category. */
   @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value))
   @IsOptional()
   @IsString()
