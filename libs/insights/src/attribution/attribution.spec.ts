@@ -302,6 +302,22 @@ describe('anomaly attribution', () => {
     );
   });
 
+  it('says what a `*` in the breakdown is (usage whose value is not known), only when one is there', () => {
+    // Imported usage without a provider column reads provider `*`: before, the answer named "provider *" as a cause
+    // with no word on what it was.
+    const rows = leafRows((h, e, m, a) => steady(h, e, m, a)).map((r) => ({ ...r, provider: '*' }));
+    const report = attribute('cost', rows);
+    expect(report.breakdown.provider.map((item) => item.value)).toEqual(['*']);
+    expect(report.notes).toContain(
+      '*: usage whose provider is not known (imported usage without that column, or a Datadog import, per model only); not a value of that name.',
+    );
+    const named = attribute(
+      'cost',
+      leafRows((h, e, m, a) => steady(h, e, m, a)),
+    );
+    expect(named.notes.some((note) => note.startsWith('*:'))).toBe(false);
+  });
+
   it("cost: the baseline starts at the ledger's first usage, when that is inside it (no $0 hours before it)", () => {
     const { analysisStart } = attributionWindows(T, 24, 1);
     const since = analysisStart - 3 * HOUR_MS;

@@ -1,5 +1,5 @@
 import { HOUR_MS, hourStart } from '@app/common';
-import type { HourlyUsage, UsageDimension } from '@app/ledger';
+import { ANY, type HourlyUsage, type UsageDimension } from '@app/ledger';
 import type {
   AnomalyAttributionResponseDto,
   AnomalyMetric,
@@ -364,6 +364,20 @@ const SOURCE_NOTES: Record<AttributionSource, string> = {
   datadog:
     "source: the service's own llm.* metrics in Datadog (service and env of this process), hourly sums through the metrics query API; latency is the mean of llm.request.latency_ms, errors llm.error.count over llm.request.count.",
 };
+/**
+ * What a `*` in the breakdown is: usage whose value of that dimension is not known, never a provider (or model, or
+ * endpoint) named `*`. Imported usage has no endpoint or provider unless its file had the column, and Datadog's
+ * series come per model only (docs/ledger.md, "Import").
+ */
+function unknownValueNotes(breakdown: Record<UsageDimension, AttributionItemDto[]>): string[] {
+  const unknown = ATTRIBUTION_DIMENSIONS.filter((dim) => breakdown[dim].some((item) => item.value === ANY));
+  if (unknown.length === 0) return [];
+  return [
+    `*: usage whose ${unknown.join(', ')} is not known (imported usage without that column, or a Datadog import, per ` +
+      'model only); not a value of that name.',
+  ];
+}
+
 function notesOf(input: AttributionInput, win: Windows): string[] {
   const notes = [REQUEST_TYPE_NOTE, SOURCE_NOTES[input.source ?? 'ledger']];
   const asked = win.analysis.from - input.baselineHours * HOUR_MS;
@@ -463,6 +477,6 @@ export function attributeAnomaly(input: AttributionInput): AnomalyAttributionRes
       provider: breakdown.provider.slice(0, MAX_BREAKDOWN_ITEMS),
       endpoint: breakdown.endpoint.slice(0, MAX_BREAKDOWN_ITEMS),
     },
-    notes: notesOf(input, win),
+    notes: [...notesOf(input, win), ...unknownValueNotes(breakdown)],
   };
 }
