@@ -67,6 +67,13 @@ const NOT_NAME = new Set(
     'synthetic api gateway cluster dashboard monitor pipeline worker app application system cloud data analytics',
     'security network storage search engine server agent bot bots actions exporter runner root global proxy',
     'code owners check checks alert alerts oncall',
+    // what monitors, SLOs, dashboards and services are named after under a bare `name` key ("Error Budget Burn",
+    // "Checkout Latency"): measures and the parts of a shop, none of them a given name or a common surname
+    'error errors budget burn latency availability uptime throughput saturation timeout timeouts failure failures',
+    'request requests response traffic queue memory disk cpu spend cost quality drift anomaly forecast usage tokens',
+    'rate duration total daily hourly weekly critical warning metric metrics traces report reports overview summary',
+    'status health checkout payment payments order orders cart login signup inventory shipping database cache events',
+    'release deploy deployment rollout canary backup',
     'operator controller daemon collector scheduler assistant copilot model models',
     // model families (Gemini Flash, Claude Opus): a model, not a person
     'flash opus sonnet haiku ultra mini nano turbo lite',

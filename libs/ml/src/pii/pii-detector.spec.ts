@@ -550,10 +550,19 @@ describe('PiiDetector', () => {
       ])
         expect({ text, names: names(text) }).toEqual({ text, names: [] });
     });
-    it('known false positive (docs/ml.md): a title-case name of a thing under a bare `name` key reads as a name', () => {
-      // Nothing in the text tells "Error Budget Burn" (a monitor) from "Zanele Dlamini" without a dictionary; the
-      // generic key takes two capitalised words or more, none of them an org, product or place word.
-      expect(names('name = "Error Budget Burn"')).toEqual(['Error Budget Burn']);
+    it('a bare `name` key holding a monitor, an SLO or a dashboard is not a name; one holding a person still is', () => {
+      // Before, "Error Budget Burn" (a monitor) read as a person: the generic key took any two capitalised words but
+      // an org, product or place word. The measures and shop parts things are named after are such words now.
+      for (const text of [
+        'name = "Error Budget Burn"',
+        '{"name": "Checkout Latency", "type": "slo"}',
+        'name: Payments Availability',
+        '"name": "Daily Cost Overview"',
+        "name='Request Error Rate'",
+      ])
+        expect({ text, names: names(text) }).toEqual({ text, names: [] });
+      expect(names('{"name": "Zanele Dlamini", "role": "sre"}')).toEqual(['Zanele Dlamini']);
+      expect(names('name = "Burak Cost"')).toEqual([]); // the price: a surname that is such a word is missed
     });
     it('another finding inside a name wins (an e-mail in a signature stays an e-mail)', () => {
       expect(typesIn('Regards,\nLeila Ahmadi\nleila@example.com')).toEqual(['person_name', 'email']);
