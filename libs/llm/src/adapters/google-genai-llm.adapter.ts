@@ -31,8 +31,8 @@ import {
   kindForStatus,
   retryAfterFrom,
   toProviderError,
-  upstreamHttpError,
 } from './upstream-errors';
+import { hideProject } from './google-project';
 import { readUsage, responseFinishReason, responseModel } from './wire-values';
 
 export type GoogleGenAiMode = 'vertex' | 'gemini';
@@ -82,15 +82,12 @@ export class GoogleGenAiLlmAdapter extends LlmProvider {
   private readonly client: GoogleGenAI;
   private readonly agent: Agent;
   private readonly maxResponseBytes: number;
-  /** GOOGLE_CLOUD_PROJECT (Vertex's project), kept out of error messages (`withoutProject`). */
-  private readonly project: string | undefined;
 
   constructor(config: AppConfig, mode: GoogleGenAiMode, options: GoogleGenAiAdapterOptions = {}) {
     super();
     this.name = mode;
     const { llm } = config;
     this.maxResponseBytes = llm.maxResponseBytes;
-    this.project = llm.vertex.project;
     this.agent = new Agent({
       connections: llm.maxConcurrency,
       keepAliveTimeout: 30_000,
@@ -99,7 +96,7 @@ export class GoogleGenAiLlmAdapter extends LlmProvider {
       bodyTimeout: llm.timeoutMs + 5_000,
     });
     const httpOptions = {
-      fetch: createUndiciFetch(this.agent, upstreamHttpError, { maxResponseBytes: llm.maxResponseBytes }),
+      fetch: createUndiciFetch(this.agent, hideProject(llm.vertex.project), { maxResponseBytes: llm.maxResponseBytes }),
       apiVersion: API_VERSION[mode],
       baseUrl: llm.baseUrl ?? googleEndpoint(mode, llm.vertex.location),
     };
@@ -132,7 +129,7 @@ export class GoogleGenAiLlmAdapter extends LlmProvider {
     try {
       response = await this.client.models.generateContent(this.parameters(request, request.signal));
     } catch (error) {
-      throw this.providerError(error, context);
+      throw toProviderError(error, context, sdkFailure);
     }
     const accumulator = new ResponseAccumulator(request.model);
     accumulator.add(response);
@@ -151,14 +148,14 @@ export class GoogleGenAiLlmAdapter extends LlmProvider {
       try {
         chunks = await this.client.models.generateContentStream(this.parameters(request, signal));
       } catch (error) {
-        throw this.providerError(error, context);
+        throw toProviderError(error, context, sdkFailure);
       }
       while (true) {
         let next: IteratorResult<GenerateContentResponse>;
         try {
           next = await chunks.next();
         } catch (error) {
-          throw this.providerError(error, context);
+          throw toProviderError(error, context, sdkFailure);
         }
         if (next.done) break;
         const delta = accumulator.add(next.value);
@@ -202,31 +199,6 @@ export class GoogleGenAiLlmAdapter extends LlmProvider {
   private errorContext(request: LlmGenerateRequest): ErrorContext {
     return { provider: this.name, model: request.model, signal: request.signal };
   }
-
-  /** A failure as `LlmProviderError`, without the Google Cloud project its message may name (`withoutProject`). */
-  private providerError(error: unknown, context: ErrorContext): LlmProviderError {
-    const mapped = toProviderError(error, context, sdkFailure);
-    const message = withoutProject(mapped.message, this.project);
-    return message === mapped.message
-      ? mapped
-      : new LlmProviderError(mapped.kind, message, mapped.details, { cause: mapped });
-  }
-}
-
-/**
- * A Vertex AI error names the project: a 404 `Publisher Model \`projects/<id>/locations/...\` was not found`, a 403
- * `Permission ... denied on resource '//aiplatform.googleapis.com/projects/<id>/...'`, or its number (`... in project
- * 123456789012 ...`, `?project=123456789012`). The project is configuration, not the caller's to know: the message
- * goes into the problem detail (and the span and log line; the operator has it in GOOGLE_CLOUD_PROJECT), so it is replaced
- * by `<project>` there.
- */
-export function withoutProject(message: string, project: string | undefined): string {
-  let out = message
-    .replace(/\bprojects\/[^/\s'"`]+/g, 'projects/<project>')
-    .replace(/\b(project[ =:]\s*)\d{6,}\b/gi, '$1<project>');
-  // A project id has 6 to 30 characters: a shorter value would take pieces of words with it.
-  if (project !== undefined && project.length >= 6) out = out.split(project).join('<project>');
-  return out;
 }
 
 /** Folds one response, or the chunks of a stream, into a result. Streams repeat usage: the last one wins. */
