@@ -373,7 +373,7 @@ function unknownValueNotes(breakdown: Record<UsageDimension, AttributionItemDto[
   const unknown = ATTRIBUTION_DIMENSIONS.filter((dim) => breakdown[dim].some((item) => item.value === ANY));
   if (unknown.length === 0) return [];
   return [
-    `*: usage whose ${unknown.join(', ')} is not known (imported usage without that column, or a Datadog import, per ` +
+    `*: usage whose ${unknown.join(' or ')} is not known (imported usage without that column, or a Datadog import, per ` +
       'model only); not a value of that name.',
   ];
 }
