@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
-import { CUT_AT_SHUTDOWN_STATUS } from '@app/common';
 import { AppConfig } from '@app/config';
 import { QualityInstrumentation } from '@app/ml';
 import { formatTags, type HttpLogFields, LogSanitizer, MetricsPort, TAG } from '@app/telemetry';
@@ -8,7 +7,7 @@ import type { LlmCallInput, LlmCallResult, LlmEndpoint } from '../llm-call.types
 import type { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
 import type { LlmUsage, ToolCall } from '../ports/llm-provider.port';
 import type { Spent } from '../pipeline/call-results';
-import { answerText } from '../pipeline/chat-text';
+import { abandonedLine, answeredLine, failedLine } from './llm-call.log-lines';
 import type { CostBreakdown } from '../pricing/price-table';
 import { CIRCUIT_STATE_VALUE, type CircuitState } from '../reliability/circuit-breaker';
 import { RATE_LIMIT_STATE_VALUE, type RateLimitState } from '../reliability/rate-limit-gate';
@@ -132,36 +131,7 @@ export class LlmCallInstrumentation {
 
     const http = this.requestLines.get(result.promptId);
     this.requestLines.delete(result.promptId);
-    const answer = answerText(result.answer, result.toolCalls);
-    this.logger.info(
-      {
-        ...(http ? { http } : {}),
-        prompt_id: result.promptId,
-        endpoint: result.endpoint,
-        provider: result.provider,
-        model: result.model,
-        // As the provider named it (an upstream's text, like its answer).
-        model_version: this.sanitizer.text(result.modelVersion),
-        call_status: status,
-        latency_ms: Math.round(result.latencyMs * 10) / 10,
-        ttft_ms: result.ttftMs !== undefined ? Math.round(result.ttftMs * 10) / 10 : undefined,
-        input_tokens: result.usage.inputTokens,
-        output_tokens: result.usage.outputTokens,
-        tokens_estimated: result.usage.estimated,
-        cost_usd: result.cost.costUsd,
-        retry_count: result.retryCount,
-        fallback_used: result.fallbackUsed,
-        finish_reason: result.finishReason,
-        safety_block_reason: result.safetyBlock?.reason,
-        drills: result.drillsApplied.length > 0 ? result.drillsApplied : undefined,
-        prompt: this.sanitizer.text(result.sentPrompt),
-        // The answer's text and tool calls (`name({...})`, one a line): a tool-call answer is not an empty one.
-        answer_chars: answer.length,
-        answer_preview: this.sanitizer.text(answer),
-        ...extra,
-      },
-      'llm call completed',
-    );
+    this.logger.info(answeredLine(result, status, http, this.sanitizer, extra), 'llm call completed');
   }
 
   failed(
@@ -177,31 +147,7 @@ export class LlmCallInstrumentation {
     const ctx = error.context;
     const errorType = `${TAG.errorType}:${ctx.lastErrorKind ?? 'unknown'}`;
     const retries = Math.max(0, ctx.attempts - ctx.modelsTried.length);
-    const line = {
-      prompt_id: promptId,
-      endpoint,
-      provider,
-      model: ctx.model,
-      call_status: error.rejected ? 'rejected' : 'error',
-      code: error.code,
-      error_type: ctx.lastErrorKind,
-      provider_code: ctx.providerCode,
-      attempts: ctx.attempts,
-      models_tried: ctx.modelsTried,
-      last_upstream_status: ctx.lastUpstreamStatus,
-      latency_ms: Math.round(latencyMs * 10) / 10,
-      detail: this.sanitizer.text(error.detail),
-      ...(spent
-        ? {
-            input_tokens: spent.usage.inputTokens,
-            output_tokens: spent.usage.outputTokens,
-            reasoning_tokens: spent.usage.reasoningTokens,
-            tokens_estimated: spent.usage.estimated,
-            cost_usd: spent.cost.costUsd,
-          }
-        : {}),
-      prompt: this.sanitizer.text(prompt),
-    };
+    const line = failedLine({ endpoint, provider, promptId, prompt }, error, latencyMs, this.sanitizer, spent);
     if (error.rejected) {
       // The provider refused the request itself (the caller's 400): a request with `status:rejected`, not an error
       // (the error-rate monitor and the availability SLO count `status:error`), nor a failed answer, nor a latency.
@@ -268,25 +214,7 @@ export class LlmCallInstrumentation {
     m.increment(M.requests.name, 1, [...tags, `${TAG.errorType}:${errorType}`]);
     this.spend(spent, tags, (model) => this.tags(input.endpoint, ctx.provider, model, 'aborted'));
     this.common(tags, ctx.retries, ctx.modelsTried.length > 1, counters);
-    const http = input.requestLine;
-    const line = {
-      ...(http ? { http: { ...http, status_code: by === 'shutdown' ? CUT_AT_SHUTDOWN_STATUS : 499 } } : {}),
-      prompt_id: promptId,
-      endpoint: input.endpoint,
-      provider: ctx.provider,
-      model: ctx.model,
-      call_status: 'aborted',
-      code: error.code,
-      error_type: errorType,
-      in_flight: ctx.inFlight,
-      attempts: ctx.attempts,
-      latency_ms: Math.round(latencyMs * 10) / 10,
-      input_tokens: spent.usage.inputTokens,
-      output_tokens: spent.usage.outputTokens,
-      tokens_estimated: spent.usage.estimated,
-      cost_usd: spent.cost.costUsd,
-      prompt: this.sanitizer.text(input.prompt),
-    };
+    const line = abandonedLine(input, error, spent, latencyMs, promptId, errorType, this.sanitizer);
     if (by === 'shutdown') this.logger.warn(line, 'llm call cut by the server shutting down');
     else this.logger.info(line, 'llm call abandoned by the client');
   }
