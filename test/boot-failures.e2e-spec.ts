@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { INCIDENTS_SCHEMA } from '../libs/incidents/src/outbox/outbox-sql';
 import { LEDGER_SCHEMA } from '../libs/ledger/src/store/schema-version';
 import { MAIN_JS, ServiceProcess } from './support/service-process';
 
@@ -169,15 +170,21 @@ describe('boot failures: an incident outbox written by a newer version', () => {
     const db = new DatabaseSync(file);
     db.exec('CREATE TABLE incident_outbox (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, tenant TEXT NOT NULL)');
     db.exec('CREATE TABLE incident_meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL)');
-    db.exec(`INSERT INTO incident_meta (key, value) VALUES ('schema_version', 3), ('schema_usable_from', 2)`);
+    // Newer than this build, and not usable by it (the versions are this build's own plus 5 and 4: no bump of the
+    // outbox's schema makes this file usable).
+    const newer = INCIDENTS_SCHEMA.version + 5;
+    const usableFrom = INCIDENTS_SCHEMA.version + 4;
+    db.exec(
+      `INSERT INTO incident_meta (key, value) VALUES ('schema_version', ${newer}), ('schema_usable_from', ${usableFrom})`,
+    );
     db.close();
     const failed = await failedStart({ DATA_DIR: dir, INCIDENTS_WEBHOOK_SECRET: '0123456789abcdef0123' });
     expectToldOnce(
       failed,
       'DATA_DIR',
       new RegExp(
-        `the incident outbox "${file}" was written by a newer version of the service \\(incident outbox schema 3, ` +
-          `usable by builds of schema 2 or later\\); this build knows schema 1`,
+        `the incident outbox "${file}" was written by a newer version of the service \\(incident outbox schema ${newer}, ` +
+          `usable by builds of schema ${usableFrom} or later\\); this build knows schema ${INCIDENTS_SCHEMA.version}`,
       ),
     );
   }, 30_000);

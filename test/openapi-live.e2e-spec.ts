@@ -164,7 +164,10 @@ describe('every operation answers as its OpenAPI document says, refusals and hea
     await fetch(`${limited!.url}/v1/models`, { headers: { authorization: `Bearer ${KEY}` } });
     for (const operation of operations) {
       const body = operation.object.requestBody ? '{}' : undefined;
-      const headers = body ? { 'content-type': 'application/json' } : undefined;
+      const json: Record<string, string> = body ? { 'content-type': 'application/json' } : {};
+      // The webhook's notifications with the right secret are always taken (Datadog retries only a 5xx: a 429 lost
+      // them); a wrong secret is refused by the rate limit as any anonymous caller is.
+      const headers = isWebhook(operation) ? { ...json, 'x-webhook-secret': 'not-the-secret-0000000000' } : json;
       const outcome = await expectDocumented(limited!.url, contract, {
         operation,
         what: 'over the rate limit',
@@ -173,6 +176,17 @@ describe('every operation answers as its OpenAPI document says, refusals and hea
         body,
       });
       expect(Number(outcome.response!.headers.get('retry-after'))).toBeGreaterThan(0);
+      if (isWebhook(operation)) {
+        // With the right secret the same client is past its bucket and still taken: '{}' is validated (400).
+        const taken = await send(limited!.url, {
+          operation,
+          what: 'with its secret',
+          status: 400,
+          headers: json,
+          body,
+        });
+        expect(taken.response!.status).toBe(400);
+      }
     }
   }, 60_000);
 

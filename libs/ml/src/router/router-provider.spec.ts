@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
 import { ConfigModule } from '@app/config';
@@ -26,8 +28,14 @@ describe('MlModule RoutePredictor', () => {
   });
 
   it('provides a predictor that is not loaded, and says why, without a model', async () => {
-    const predictor = await predictorWith('/nonexistent-models');
-    expect(predictor.status()).toMatchObject({ loaded: false, trainedOn: 0, models: [] });
-    expect(predictor.status().reason).toMatch(/nonexistent-models\/router/);
+    // An empty MODELS_DIR (a set MODELS_DIR must exist: loadConfig refuses a missing one).
+    const empty = mkdtempSync(join(tmpdir(), 'lrcp-no-models-'));
+    try {
+      const predictor = await predictorWith(empty);
+      expect(predictor.status()).toMatchObject({ loaded: false, trainedOn: 0, models: [] });
+      expect(predictor.status().reason).toContain(join(empty, 'router'));
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });
