@@ -120,9 +120,13 @@ describe("StatsdMetricsAdapter over the agent's unix datagram socket (DD_DOGSTAT
     const metrics = new StatsdMetricsAdapter(
       testConfig({ DD_DOGSTATSD_URL: `unix://${path}`, STATSD_FLUSH_INTERVAL_MS: '20', DD_ENV: 'unit' }),
     );
-    // No socket yet: the sends of this while fail (counted), nothing throws.
+    // No socket yet: the sends of this while fail (counted, said in one line naming the socket), nothing throws.
     metrics.increment('test.before_agent', 1, formatTags({ route: '/qa' }));
     await new Promise((r) => setTimeout(r, 60));
+    const missing = metrics.health();
+    expect(missing.ok).toBe(false);
+    expect(missing.lastError).toContain(`the socket unix://${path} does not exist or cannot be opened`);
+    expect(missing.lastError).not.toContain('\n');
     const receiver = await new UnixDogStatsdReceiver(path).start();
     try {
       const deadline = Date.now() + 10_000;

@@ -203,11 +203,27 @@ export class StatsdMetricsAdapter extends MetricsPort {
   private onError(error: Error): void {
     this.sendErrors += 1;
     this.unreportedErrors += 1;
-    this.lastError = error.message;
+    this.lastError = this.describeError(error);
     this.lastErrorAt = monotonicNow();
     if (this.errorLog.admit() !== undefined) {
-      this.logger.warn(`DogStatsD send failed (${this.sendErrors} so far, logged once a minute): ${error.message}`);
+      this.logger.warn(`DogStatsD send failed (${this.sendErrors} so far, logged once a minute): ${this.lastError}`);
     }
+  }
+
+  /**
+   * One line, in words: an error re-emitted by hot-shots (`Unhandled error. (Error: connect -2\n    at …`) carried its
+   * stack into the message, and a unix socket's errno was a bare number (-2: the socket file does not exist, -111:
+   * nothing listens on it) or "Socket not created properly", which told an operator nothing about the agent.
+   */
+  private describeError(error: Error): string {
+    const line = error.message.split('\n')[0]!.trim();
+    if (!this.target.startsWith('unix://')) return line;
+    // hot-shots opens the socket again on the next send and, while it cannot, says only "Socket not created properly".
+    if (/\b(connect|send) -2\b|ENOENT|Socket not created properly/.test(line))
+      return `the socket ${this.target} does not exist or cannot be opened: is the agent running, with its socket mounted here? (${line})`;
+    if (/\b(connect|send) -111\b|ECONNREFUSED/.test(line))
+      return `nothing listens on the socket ${this.target}: is the agent running? (${line})`;
+    return line;
   }
 
   private reportErrorsIfRecovered(): void {
