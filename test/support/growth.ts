@@ -1,19 +1,28 @@
 /**
  * How a function's running time grows with its input, as a ratio that does not depend on how fast the machine is:
- * the fastest of a few runs at `small` and at `large` (the fastest, so a pause of the machine or a GC does not count).
+ * the fastest of several runs at `small` and at `large` (the fastest, so a pause of the machine or a GC does not count).
  * A regression test of "was quadratic, is linear" or "was linear, is bounded" asserts on this ratio, never on
  * milliseconds, which differ fivefold between a laptop and a loaded CI runner.
+ *
+ * The runs at the two sizes are interleaved, so a stretch of the machine being busy slows both alike, and there are at
+ * least nine of each: on a CI runner whose two cores are shared with the services the e2e suites start, a run of a few
+ * milliseconds is often preempted for a whole time slice, and five runs of the large size were once all preempted
+ * (a linear function measured 33x for 8x the input; it measures 7.9x on a quiet machine). One of nine left alone is
+ * enough for the fastest to be the function's own time; a quadratic function is slow on every run.
  */
-export function growthRatio(run: (size: number) => void, small: number, large: number, runs = 3): number {
-  const fastest = (size: number): number => {
-    let best = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < runs; i++) {
-      const start = process.hrtime.bigint();
-      run(size);
-      best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e6);
-    }
-    return best;
+export function growthRatio(run: (size: number) => void, small: number, large: number, runs = 9): number {
+  const time = (size: number): number => {
+    const start = process.hrtime.bigint();
+    run(size);
+    return Number(process.hrtime.bigint() - start) / 1e6;
   };
-  fastest(small); // JIT warm-up: not measured
-  return fastest(large) / fastest(small);
+  time(small); // JIT warm-up: not measured
+  time(large);
+  let fastestSmall = Number.POSITIVE_INFINITY;
+  let fastestLarge = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < Math.max(runs, 9); i++) {
+    fastestSmall = Math.min(fastestSmall, time(small));
+    fastestLarge = Math.min(fastestLarge, time(large));
+  }
+  return fastestLarge / fastestSmall;
 }
