@@ -13,7 +13,7 @@ import {
 } from '@app/ml';
 import { TracerPort } from '@app/telemetry';
 import type { ChatCallOptions, LlmCallInput, LlmCallResult } from '../llm-call.types';
-import { answerText, declarationTexts, redactArguments } from '../pipeline/chat-text';
+import { answerText, declarationTexts, redactArguments, toolDescriptions } from '../pipeline/chat-text';
 import { LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
 import { LLM_ERRORS } from '../llm.errors';
 import { TokenEstimator } from '../tokens/token-estimator';
@@ -56,7 +56,7 @@ export class CallAssessor {
     const limit = this.config.safety.tokenAbuseMaxInputTokens;
     const bytes = texts.reduce((sum, text) => sum + Buffer.byteLength(text), 0);
     const inputTokens = bytes <= limit ? 0 : texts.reduce((sum, text) => sum + this.tokens.count(text), 0);
-    const report = this.safety.inspectPrompt(input.prompt, inputTokens);
+    const report = this.safety.inspectPrompt(input.prompt, inputTokens, toolDescriptions(input.chat));
     const block = report.injection.flagged && this.config.safety.injectionPolicy === 'block';
     const action = report.injection.flagged ? (block ? 'blocked' : 'flagged') : 'none';
     const redact = this.config.safety.redactPrompts && report.piiTypes.length > 0;
@@ -65,12 +65,17 @@ export class CallAssessor {
       const model = input.chat?.model ?? this.config.llm.model;
       const tags = this.callTelemetry.tags(input.endpoint, provider, model, 'error');
       this.qualityTelemetry.record(undefined, report, tags, action);
+      const poisoned = report.injection.tools;
       throw new DomainError(
         LLM_ERRORS.PROMPT_INJECTION,
-        'The prompt was refused: it looks like a prompt-injection attempt (PROMPT_INJECTION_POLICY=block).',
+        poisoned === undefined
+          ? 'The prompt was refused: it looks like a prompt-injection attempt (PROMPT_INJECTION_POLICY=block).'
+          : `The call was refused: the declaration of tool ${poisoned.map((name) => `'${name}'`).join(', ')} carries ` +
+              'instructions to the model (tool poisoning; PROMPT_INJECTION_POLICY=block).',
         {
           injectionScore: report.injection.score,
           signals: report.injection.signals,
+          ...(poisoned === undefined ? {} : { tools: poisoned }),
         },
       );
     }

@@ -256,13 +256,17 @@ export class OpenAiCompatController implements OnModuleInit {
   }
 }
 
-/** The injection block is a 400 with a clear code on this API (422 PROMPT_INJECTION on the problem+json routes). */
+/**
+ * The injection block is a 400 with a clear code on this API (422 PROMPT_INJECTION on the problem+json routes); its
+ * `param` is `tools` when a poisoned tool declaration was the reason, else `messages`.
+ */
 function openAiRefusal(error: unknown): unknown {
   if (!(error instanceof DomainError) || error.code !== 'PROMPT_INJECTION') return error;
+  const poisonedTools = Array.isArray(error.extensions['tools']);
   return new OpenAiParamError(
     OPENAI_COMPAT_ERRORS.PROMPT_INJECTION_BLOCKED,
     error.detail,
-    'messages',
+    poisonedTools ? 'tools' : 'messages',
     'prompt_injection_detected',
   );
 }

@@ -1,4 +1,4 @@
-import { answerText, redactArguments } from './chat-text';
+import { answerText, redactArguments, toolDescriptions } from './chat-text';
 
 describe('chat text: what scoring, inspection, spans and logs see of tool calls', () => {
   const call = { id: 'call_1', name: 'send_email', arguments: '{"to":"a@b.test"}' };
@@ -18,5 +18,41 @@ describe('chat text: what scoring, inspection, spans and logs see of tool calls'
     const quoting = (text: string): string => text.replace(/secret/g, '"x');
     const redacted = redactArguments('{"note":"a secret","secret":{"deep":["secret"]}}', quoting);
     expect(JSON.parse(redacted)).toEqual({ note: 'a "x', secret: { deep: ['"x'] } });
+  });
+});
+
+describe('toolDescriptions: what the injection inspection reads of a call’s declarations', () => {
+  it("joins a tool's description with its parameters' descriptions, nested ones too, and a json_schema format's", () => {
+    const described = toolDescriptions({
+      tools: [
+        {
+          name: 'send',
+          description: 'Send a message.',
+          parameters: {
+            type: 'object',
+            properties: {
+              to: { type: 'string', description: 'Recipient.' },
+              meta: { type: 'object', properties: { note: { type: 'string', description: 'Hidden words here.' } } },
+            },
+          },
+        },
+        { name: 'bare', parameters: { type: 'object' } },
+      ],
+      responseFormat: { type: 'json_schema', name: 'answer', schema: { description: 'The answer object.' } },
+    });
+    expect(described).toEqual([
+      { name: 'send', text: expect.stringContaining('Send a message.') },
+      { name: 'answer', text: '\nThe answer object.' },
+    ]);
+    expect(described[0]!.text).toContain('Recipient.');
+    expect(described[0]!.text).toContain('Hidden words here.');
+  });
+
+  it('reads at most 20,000 characters of one tool', () => {
+    const long = 'x'.repeat(30_000);
+    const [tool] = toolDescriptions({
+      tools: [{ name: 't', description: long, parameters: { properties: { a: { description: long } } } }],
+    });
+    expect(tool!.text.length).toBeLessThanOrEqual(20_001);
   });
 });

@@ -65,3 +65,44 @@ export function declarationTexts(chat: Pick<ChatCallOptions, 'tools' | 'response
   if (chat.responseFormat?.type === 'json_schema') texts.push(JSON.stringify(chat.responseFormat));
   return texts;
 }
+
+/** A tool declaration's words meant for the model: at most this many characters of them are inspected. */
+const DECLARATION_WORDS_MAX_CHARS = 20_000;
+
+/** The `description` strings of a JSON Schema, depth first, up to `budget` characters in all. */
+function schemaDescriptions(schema: unknown, budget: number): string[] {
+  const found: string[] = [];
+  const stack: unknown[] = [schema];
+  let left = budget;
+  while (stack.length > 0 && left > 0) {
+    const node = stack.pop();
+    if (typeof node !== 'object' || node === null) continue;
+    for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+      if (key === 'description' && typeof value === 'string') {
+        found.push(value.slice(0, left));
+        left -= value.length;
+      } else if (typeof value === 'object' && value !== null) stack.push(value);
+    }
+  }
+  return found;
+}
+
+/**
+ * What a chat call's declarations say to the model, one entry a tool (and one for a `json_schema` response format):
+ * the description and the descriptions of its parameters. The prompt-injection inspection reads them for poisoned
+ * tools (instructions hidden where the user never looks).
+ */
+export function toolDescriptions(
+  chat: Pick<ChatCallOptions, 'tools' | 'responseFormat'> | undefined,
+): { name: string; text: string }[] {
+  if (chat === undefined) return [];
+  const declared = (name: string, description: string | undefined, schema: unknown): { name: string; text: string } => {
+    const head = (description ?? '').slice(0, DECLARATION_WORDS_MAX_CHARS);
+    const rest = schemaDescriptions(schema, DECLARATION_WORDS_MAX_CHARS - head.length);
+    return { name, text: [head, ...rest].join('\n') };
+  };
+  const described = (chat.tools ?? []).map((tool) => declared(tool.name, tool.description, tool.parameters));
+  const format = chat.responseFormat;
+  if (format?.type === 'json_schema') described.push(declared(format.name, format.description, format.schema));
+  return described.filter((entry) => entry.text.trim() !== '');
+}
