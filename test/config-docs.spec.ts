@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { getMetadataStorage } from 'class-validator';
 import { ConfigError, EnvDto, envVariableNames, loadConfig } from '@app/config';
 
 /** A row of a table of docs/configuration.md with a Default column: its variables and that cell. */
@@ -36,6 +37,40 @@ function valuesOf(cell: string): string[] {
 
 /** A cell that says "no value": the variable is optional and has no default of its own. */
 const NO_VALUE = /^(unset|\(none\)|\(empty[^)]*\)|empty)$/;
+
+/** The numeric rule of each variable the code bounds: `integer` or `number`, and its `@Min`/`@Max`. */
+function numericRules(): Map<string, { type: 'integer' | 'number'; min?: number; max?: number }> {
+  const rules = new Map<string, { type: 'integer' | 'number'; min?: number; max?: number }>();
+  for (const m of getMetadataStorage().getTargetValidationMetadatas(EnvDto, '', true, false)) {
+    const name = m.propertyName;
+    const rule = rules.get(name) ?? { type: 'number' as const };
+    if (m.name === 'isInt') rule.type = 'integer';
+    else if (m.name === 'min') rule.min = Number((m.constraints as unknown[])[0]);
+    else if (m.name === 'max') rule.max = Number((m.constraints as unknown[])[0]);
+    else if (m.name !== 'isNumber') continue;
+    rules.set(name, rule);
+  }
+  return rules;
+}
+
+/** How docs/configuration.md writes a rule in its "Ranges" table: `` `0`–`65535` ``, `` at least `0` ``. */
+function rangeCell(rule: { min?: number; max?: number }): string {
+  if (rule.min !== undefined && rule.max !== undefined) return `\`${rule.min}\`–\`${rule.max}\``;
+  if (rule.min !== undefined) return `at least \`${rule.min}\``;
+  return rule.max !== undefined ? `at most \`${rule.max}\`` : 'any';
+}
+
+/** The rows of the "Ranges" table of docs/configuration.md: variable, type and range cells. */
+function documentedRanges(doc: string): Map<string, { type: string; range: string }> {
+  const section = doc.split(/^## /m).find((part) => part.startsWith('Ranges')) ?? '';
+  const rows = new Map<string, { type: string; range: string }>();
+  for (const line of section.split('\n')) {
+    const cells = line.split('|').map((cell) => cell.trim());
+    const name = /^`([A-Z][A-Z0-9_]+)`$/.exec(cells[1] ?? '')?.[1];
+    if (name) rows.set(name, { type: cells[2] ?? '', range: cells[3] ?? '' });
+  }
+  return rows;
+}
 
 describe('configuration', () => {
   it('documents every environment variable in docs/configuration.md', () => {
@@ -100,6 +135,43 @@ describe('configuration', () => {
     }
     expect(problems).toEqual([]);
     expect([...known].filter((name) => !seen.has(name))).toEqual([]);
+  });
+
+  it('states the type and bounds of every numeric variable as the code checks them (Ranges)', () => {
+    const doc = readFileSync(resolve(__dirname, '../docs/configuration.md'), 'utf8');
+    const rules = numericRules();
+    expect(rules.size).toBeGreaterThan(50);
+    expect(rules.get('PORT')).toEqual({ type: 'integer', min: 0, max: 65535 });
+    const documented = documentedRanges(doc);
+    const expected = [...rules].map(([name, rule]) => `| \`${name}\` | ${rule.type} | ${rangeCell(rule)} |`);
+    const actual = [...rules.keys()].map((name) => {
+      const row = documented.get(name);
+      return row ? `| \`${name}\` | ${row.type} | ${row.range} |` : `(${name}: no row)`;
+    });
+    // On a failure, the expected rows are the table to paste (in the order of EnvDto).
+    expect(actual).toEqual(expected);
+    expect([...documented.keys()].filter((name) => !rules.has(name))).toEqual([]);
+  });
+
+  it('states no other bounds for a variable in its row than the code has', () => {
+    const doc = readFileSync(resolve(__dirname, '../docs/configuration.md'), 'utf8');
+    const rules = numericRules();
+    const problems: string[] = [];
+    for (const line of doc.split('\n')) {
+      const cells = line.split('|').map((cell) => cell.trim());
+      const names = [...(cells[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!);
+      const rule = names.length === 1 ? rules.get(names[0]!) : undefined;
+      if (!rule) continue;
+      // "1000–600000", "(100-60000)", "0–1": a range written as two numbers and a dash, outside backquotes.
+      for (const m of cells
+        .slice(2)
+        .join('|')
+        .matchAll(/(?<![\w.`·])(\d+(?:\.\d+)?) ?[–-] ?(\d+(?:\.\d+)?)(?![\w`x]|\.\d)/g)) {
+        if (Number(m[1]) !== rule.min || Number(m[2]) !== rule.max)
+          problems.push(`${names[0]}: the page says ${m[0]}, the code ${rangeCell(rule)}`);
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
   it('lists every bad variable at once, never a secret value', () => {
