@@ -79,6 +79,17 @@ describe('configuration', () => {
     expect(missing).toEqual([]);
   });
 
+  it('documents no variable the loader does not read (but the Node flags of the start script)', () => {
+    const doc = readFileSync(resolve(__dirname, '../docs/configuration.md'), 'utf8');
+    const known = new Set([...envVariableNames(), 'NODE_OPTIONS', 'CGROUP_FS']);
+    const named = doc
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .flatMap((line) => [...line.split('|')[1]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!));
+    expect(named.length).toBeGreaterThan(100);
+    expect(named.filter((name) => !known.has(name))).toEqual([]);
+  });
+
   it('documents the default of each variable as the code has it (EnvDto), or how it is derived', () => {
     const doc = readFileSync(resolve(__dirname, '../docs/configuration.md'), 'utf8');
     const known = new Set(envVariableNames());
