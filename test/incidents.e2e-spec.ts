@@ -254,6 +254,19 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     const bad = await post(`${service.url}/incidents/create`, body, { 'idempotency-key': 'has a space' });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'Idempotency-Key' }] });
+    // The document says what the service takes: a client that checks the header against it refuses the same keys.
+    const document = (await (await fetch(`${service.url}/docs-json`)).json()) as {
+      paths: Record<string, { post: { parameters: { name: string; schema: { pattern?: string } }[] } }>;
+    };
+    for (const path of ['/incidents/create', '/incidents/create-from-insight']) {
+      const declared = document.paths[path]!.post.parameters.find((p) => p.name === 'Idempotency-Key')!.schema;
+      const pattern = new RegExp(declared.pattern ?? '');
+      expect([pattern.test('has a space'), pattern.test('naïve'), pattern.test(headers['idempotency-key'])]).toEqual([
+        false,
+        false,
+        true,
+      ]);
+    }
 
     api.setFault({ mode: 'none' });
     await until('delivered', async () => ((await status(service)).outbox.delivered === 1 ? true : undefined));

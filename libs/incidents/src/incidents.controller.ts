@@ -33,12 +33,15 @@ import { WebhookSecretGuard } from './webhook/webhook-secret.guard';
 /** The longest `Idempotency-Key` taken. */
 export const MAX_IDEMPOTENCY_KEY_CHARS = 255;
 
+/** What an `Idempotency-Key` may hold: printable ASCII, no spaces (the OpenAPI document declares the same pattern). */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]+$/;
+
 const IDEMPOTENCY_HEADER = {
   name: 'Idempotency-Key',
   required: false,
   description:
-    "Makes a retry safe: a repeat with the same key and body (from the same API key) records nothing and answers the first request's incident, with `replayed: true` and the `Idempotent-Replayed: true` header; the same key with another body is a 422 `IDEMPOTENCY_KEY_REUSED`. 1 to 255 printable ASCII characters (a UUID).",
-  schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_CHARS },
+    "Makes a retry safe: a repeat with the same key and body (from the same API key) records nothing and answers the first request's incident, with `replayed: true` and the `Idempotent-Replayed: true` header; the same key with another body is a 422 `IDEMPOTENCY_KEY_REUSED`. 1 to 255 printable ASCII characters, no spaces (a UUID).",
+  schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_CHARS, pattern: IDEMPOTENCY_KEY.source },
 };
 
 type HeaderRequest = { headers: Record<string, string | string[] | undefined> };
@@ -53,7 +56,7 @@ export function idempotencyOf(request: HeaderRequest): RequestIdempotency | unde
   if (value.length === 0 || value.length > MAX_IDEMPOTENCY_KEY_CHARS) {
     throw bad(`must be 1 to ${MAX_IDEMPOTENCY_KEY_CHARS} characters (got ${value.length})`);
   }
-  if (!/^[\x21-\x7e]+$/.test(value)) throw bad('must be printable ASCII without spaces (a UUID, for instance)');
+  if (!IDEMPOTENCY_KEY.test(value)) throw bad('must be printable ASCII without spaces (a UUID, for instance)');
   return { key: value, principal: requestPrincipal(request) };
 }
 

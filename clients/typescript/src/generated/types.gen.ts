@@ -2964,7 +2964,7 @@ export type CreateIncidentData = {
     body: CreateIncidentDto;
     headers?: {
         /**
-         * Makes a retry safe: a repeat with the same key and body (from the same API key) records nothing and answers the first request's incident, with `replayed: true` and the `Idempotent-Replayed: true` header; the same key with another body is a 422 `IDEMPOTENCY_KEY_REUSED`. 1 to 255 printable ASCII characters (a UUID).
+         * Makes a retry safe: a repeat with the same key and body (from the same API key) records nothing and answers the first request's incident, with `replayed: true` and the `Idempotent-Replayed: true` header; the same key with another body is a 422 `IDEMPOTENCY_KEY_REUSED`. 1 to 255 printable ASCII characters, no spaces (a UUID).
          */
         'Idempotency-Key'?: string;
     };
@@ -3039,7 +3039,7 @@ export type CreateIncidentFromInsightData = {
     body: CreateIncidentFromInsightDto;
     headers?: {
         /**
-         * Makes a retry safe: a repeat with the same key and body (from the same API key) records nothing and answers the first request's incident, with `replayed: true` and the `Idempotent-Replayed: true` header; the same key with another body is a 422 `IDEMPOTENCY_KEY_REUSED`. 1 to 255 printable ASCII characters (a UUID).
+         * Makes a retry safe: a repeat with the same key and body (from the same API key) records nothing and answers the first request's incident, with `replayed: true` and the `Idempotent-Replayed: true` header; the same key with another body is a 422 `IDEMPOTENCY_KEY_REUSED`. 1 to 255 printable ASCII characters, no spaces (a UUID).
          */
         'Idempotency-Key'?: string;
     };
