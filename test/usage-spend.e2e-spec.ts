@@ -11,11 +11,13 @@ const KEYS = {
   'team-a': 'spend-e2e-team-a-key-000000000000000000000',
   'team-b': 'spend-e2e-team-b-key-000000000000000000000',
   ops: 'spend-e2e-ops-key-00000000000000000000000000',
+  drills: 'spend-e2e-drills-key-0000000000000000000000',
 } as const;
 const API_KEYS = [
   apiKeyEntry('team-a', ['invoke'], KEYS['team-a']),
   apiKeyEntry('team-b', ['invoke'], KEYS['team-b']),
   apiKeyEntry('ops', ['read'], KEYS.ops),
+  apiKeyEntry('drills', ['admin'], KEYS.drills),
 ].join(',');
 const as = (name: keyof typeof KEYS): Record<string, string> => ({ authorization: `Bearer ${KEYS[name]}` });
 
@@ -152,6 +154,24 @@ describe('GET /usage/spend (built service, API keys, SQLite ledger)', () => {
     const byModel = (await (await spend('?group_by=principal,model')).json()) as Report;
     expect(byModel.groups.every((g) => typeof g.model === 'string' && g.endpoint === undefined)).toBe(true);
     expect(byModel.groups.reduce((sum, g) => sum + g.calls, 0)).toBe(5);
+  });
+
+  it('attributes a /stress drill to the key that ran it, as every other call', async () => {
+    // /stress set no principal on its call: its spend, the largest a single call makes, was the null group's.
+    const res = await post(
+      `${service.url}/stress`,
+      { prompt: 'Summarise the SRE book.', repetitions: 3 },
+      as('drills'),
+    );
+    expect(res.status).toBe(200);
+    let groups: string[] = [];
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
+      const report = (await (await spend('?hours=1&group_by=principal,endpoint')).json()) as Report;
+      groups = report.groups.filter((g) => g.endpoint === 'stress').map((g) => `${g.principal} ${g.calls}`);
+      if (groups.length > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(groups).toEqual(['drills 1']);
   });
 
   it("keeps the key's name in the ledger, never the key or its hash", () => {

@@ -118,6 +118,7 @@ export class LlmController {
     let promptId: string | undefined;
     try {
       const input = this.endpoints.stressInput(body, drills, signal);
+      input.principal = requestPrincipal(request);
       input.onPromptId = (id) => (promptId = id);
       const response = await this.endpoints.answer(input);
       this.handOffLogLine(request, response.metadata.prompt_id);
