@@ -144,3 +144,25 @@ describe('request examples in the docs', () => {
     expect(examples.flatMap(problemsOf)).toEqual([]);
   });
 });
+
+describe('streaming routes in the docs', () => {
+  /** The routes a page lists after "`Accept: text/event-stream` on" (`/qa`, `/reason`: backquoted paths in a row). */
+  const claimed = DOCS.flatMap((file) =>
+    [
+      ...readFileSync(join(ROOT, file), 'utf8').matchAll(/`Accept: text\/event-stream` on ((?:`\/[\w/-]+`[ ,]*)+)/g),
+    ].flatMap((m) => [...m[1]!.matchAll(/`(\/[\w/-]+)`/g)].map((r) => ({ file, path: r[1]! }))),
+  );
+
+  it('finds them (a check of nothing passes)', () => {
+    expect(claimed.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('are the routes whose answer the OpenAPI document declares as text/event-stream', () => {
+    const problems = claimed.flatMap(({ file, path }) => {
+      const op = operationOf('POST', path);
+      const responses = (op?.object.responses ?? {}) as Record<string, { content?: Record<string, unknown> }>;
+      return responses['200']?.content?.['text/event-stream'] ? [] : [`${file}: POST ${path} does not stream`];
+    });
+    expect(problems).toEqual([]);
+  });
+});
