@@ -149,7 +149,9 @@ describe('streaming routes in the docs', () => {
   /** The routes a page lists after "`Accept: text/event-stream` on" (`/qa`, `/reason`: backquoted paths in a row). */
   const claimed = DOCS.flatMap((file) =>
     [
-      ...readFileSync(join(ROOT, file), 'utf8').matchAll(/`Accept: text\/event-stream` on ((?:`\/[\w/-]+`[ ,]*)+)/g),
+      ...readFileSync(join(ROOT, file), 'utf8').matchAll(
+        /`Accept: text\/event-stream` on ((?:`\/[\w/-]+`(?:,? and |[ ,]+)?)+)/g,
+      ),
     ].flatMap((m) => [...m[1]!.matchAll(/`(\/[\w/-]+)`/g)].map((r) => ({ file, path: r[1]! }))),
   );
 
