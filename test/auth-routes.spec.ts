@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { API_KEY_SCHEME, BEARER_SCHEME, OPEN_EXTENSION, REQUIRED_SCOPE_EXTENSION } from '@app/common';
 import { describeAccess, RouteAccessCatalog } from '@app/security';
@@ -112,5 +114,41 @@ describe('route access (deny by default)', () => {
     }
     expect(problems).toEqual([]);
     expect(operations).toBe(Object.keys(EXPECTED).length - NOT_IN_DOCUMENT.length);
+  });
+});
+
+/**
+ * The routes docs/security.md lists per scope ("Scopes per route"): each row's `METHOD /path` entries, with
+ * "`GET` and `POST /x`" read as both methods, `[/{id}]` as the path with and without it, and `{id}` as `:id`.
+ */
+function documentedScopes(): Record<string, string[]> {
+  const doc = readFileSync(resolve(__dirname, '../docs/security.md'), 'utf8');
+  const section = doc.split(/^## /m).find((part) => part.startsWith('Scopes per route')) ?? '';
+  const scopes: Record<string, string[]> = {};
+  for (const line of section.split('\n')) {
+    const scope = /^\| `(invoke|read|admin)` +\|/.exec(line)?.[1];
+    if (!scope) continue;
+    const routes: string[] = [];
+    for (const m of line.matchAll(/`((?:(?:GET|POST|DELETE)` and `)*)(GET|POST|DELETE) (\/[^`\s]*)`/g)) {
+      const methods = [...(m[1] ?? '').matchAll(/GET|POST|DELETE/g)].map((x) => x[0]).concat(m[2]!);
+      const path = m[3]!.replace(/\{(\w+)\}/g, ':$1');
+      const paths = path.includes('[') ? [path.replace(/\[.*\]/, ''), path.replace(/[[\]]/g, '')] : [path];
+      for (const method of methods) for (const p of paths) routes.push(`${method} ${p}`);
+    }
+    scopes[scope] = routes.sort();
+  }
+  return scopes;
+}
+
+describe('docs/security.md', () => {
+  it('lists under each scope the routes that need it, and no other', () => {
+    const scopeOf = (access: string): string => access.replace(/ \(drills: admin\)$/, '');
+    const expected: Record<string, string[]> = {};
+    for (const scope of ['invoke', 'read', 'admin'])
+      expected[scope] = Object.keys(EXPECTED)
+        .filter((route) => scopeOf(EXPECTED[route]!) === scope)
+        .sort();
+    expect(expected.read!.length).toBeGreaterThan(10);
+    expect(documentedScopes()).toEqual(expected);
   });
 });
