@@ -55,18 +55,23 @@ export class CircuitBreakers implements OnModuleInit, OnModuleDestroy {
       const label = `${this.provider.name}${this.provider.simulated ? ' (simulated: no real model is called)' : ''}; chain ${this.chain.join(' → ')}`;
       const refused = this.accountFailure;
       if (refused !== undefined) return { status: 'degraded', detail: `${label}; ${this.describe(refused)}` };
-      if (open.length === this.chain.length) return { status: 'degraded', detail: `${label}; every circuit is open` };
+      // Only the chain's circuits decide: a routed call or a chat call naming a model has a breaker of its own, whose
+      // open circuit, counted here, once made readiness say "every circuit is open" while the chain answered.
+      const chainOpen = this.chain.filter((model) => this.get(model).current() === 'open');
+      if (chainOpen.length === this.chain.length) {
+        return { status: 'degraded', detail: `${label}; every circuit of the chain is open` };
+      }
       // A model held after a 429 refuses every call until its hold ends (503 NO_CAPACITY, provider_rate_limit), as
       // an open circuit does: with every model of the chain one or the other, no call is answered.
       const held = this.gates
         .heldModels(this.chain)
-        .filter(({ model }) => !open.includes(`${this.provider.name}:${model}`))
+        .filter(({ model }) => !chainOpen.includes(model))
         .map(({ model, retryAfterMs }) => `${model} (${Math.ceil(retryAfterMs / 1000)} s left)`);
       const parts = [
         ...(open.length > 0 ? [`open circuits: ${open.join(', ')}`] : []),
         ...(held.length > 0 ? [`held by the provider's rate limit (429): ${held.join(', ')}`] : []),
       ];
-      if (open.length + held.length === this.chain.length) {
+      if (chainOpen.length + held.length === this.chain.length) {
         return { status: 'degraded', detail: `${label}; no model can take a call: ${parts.join('; ')}` };
       }
       return { status: 'ok', detail: [label, ...parts].join('; ') };

@@ -198,6 +198,21 @@ describe('FallbackChain: retries, backoff, fallback, circuit breakers, the retry
     );
   });
 
+  it('readiness counts the circuits of the chain: an open circuit of another model (a router candidate) is not "every circuit"', async () => {
+    // A routed call (or a chat call naming a model) gets a breaker for its model; when that model failed, its open
+    // circuit made one of the chain's length, and readiness said "every circuit is open" while the chain answered.
+    const { readiness, breakers } = await build({ LLM_BREAKER_FAILURE_THRESHOLD: '1' }, new ScriptedProvider());
+    breakers.get('gemini-2.5-pro').onFailure();
+    expect(breakers.states()['gemini-2.5-pro']).toBe('open');
+    const check = (await readiness.run()).llmProvider!;
+    expect(check.status).toBe('ok');
+    expect(check.detail).toMatch(/; open circuits: \w+:gemini-2\.5-pro$/);
+    breakers.get('gemini-2.5-flash').onFailure();
+    const down = (await readiness.run()).llmProvider!;
+    expect(down).toMatchObject({ status: 'degraded' });
+    expect(down.detail).toMatch(/every circuit of the chain is open/);
+  });
+
   it('a call arriving during a hold waits for it (bounded by LLM_QUEUE_TIMEOUT_MS) and is answered by the probe', async () => {
     const provider = new ScriptedProvider().script(
       'gemini-2.5-flash',
