@@ -243,4 +243,20 @@ describe('.env.example', () => {
     const example = readFileSync(resolve(__dirname, '../.env.example'), 'utf8');
     expect(envVariableNames().filter((name) => !new RegExp(`^# ${name}=`, 'm').test(example))).toEqual([]);
   });
+
+  it('shows each default as the code has it, or says the value is an example', () => {
+    const example = readFileSync(resolve(__dirname, '../.env.example'), 'utf8');
+    const defaults = new EnvDto() as unknown as Record<string, unknown>;
+    const known = new Set(envVariableNames());
+    const problems: string[] = [];
+    for (const m of example.matchAll(/^# ([A-Z][A-Z0-9_]+)=(\S*)(.*)$/gm)) {
+      const [, name, shown, rest] = m as unknown as [string, string, string, string];
+      if (!known.has(name) || shown === '' || /#.*(e\.g\.|default)/.test(rest)) continue;
+      if (name === 'API_KEYS') continue; // the entry format, explained on the lines above it
+      const actual = defaults[name];
+      const same = typeof actual === 'number' ? Number(shown) === actual : shown === `${actual as string}`;
+      if (!same) problems.push(`${name}=${shown}: the default is ${JSON.stringify(actual)}`);
+    }
+    expect(problems).toEqual([]);
+  });
 });
