@@ -34,6 +34,31 @@ describe('metric catalogue', () => {
     expect(doc).toContain(renderMetricsTable(allMetrics()));
   });
 
+  it('every metric the pages name is a metric of the catalogues (or a span tag of docs/telemetry.md "Spans")', () => {
+    // A name in backquotes that starts like a metric (`llm.cost.`, `http.request.`: the first two parts of one with
+    // three or more) and is none: `llm.cost.per_request`, named in two pages, was never emitted.
+    const names = new Set(allMetrics().map((m) => m.name));
+    const telemetry = readFileSync(join(root, 'docs/telemetry.md'), 'utf8');
+    const spans = /^## Spans$([\s\S]*?)^## /m.exec(telemetry)?.[1] ?? '';
+    const spanTags = new Set([...spans.matchAll(/`([a-z_]+(?:\.[a-z0-9_]+)+)`/g)].map((m) => m[1]!));
+    const prefixes = new Set(
+      [...names].filter((n) => n.split('.').length >= 3).map((n) => `${n.split('.').slice(0, 2).join('.')}.`),
+    );
+    const pages = ['README.md', ...readdirSync(join(root, 'docs')).map((f) => `docs/${f}`)];
+    const problems: string[] = [];
+    for (const page of [...pages, ...readdirSync(join(root, 'runbooks')).map((f) => `runbooks/${f}`)]) {
+      if (!page.endsWith('.md')) continue;
+      for (const m of readFileSync(join(root, page), 'utf8').matchAll(/`([a-z_]+(?:\.[a-z0-9_]+){2,})(\.\*)?`/g)) {
+        const name = m[1]!;
+        if (![...prefixes].some((p) => name.startsWith(p)) || spanTags.has(name)) continue;
+        const known = m[2] ? [...names].some((n) => n.startsWith(`${name}.`)) : names.has(name);
+        if (!known) problems.push(`${page}: \`${m[0].slice(1, -1)}\``);
+      }
+    }
+    expect(prefixes.size).toBeGreaterThan(10);
+    expect(problems).toEqual([]);
+  });
+
   it('lists every catalogue of the libraries (scripts/metric-catalogues.ts)', () => {
     const declared = filesUnder(join(root, 'libs'))
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'))
