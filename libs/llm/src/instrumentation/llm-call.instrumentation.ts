@@ -33,10 +33,15 @@ export type RequestLineFields = HttpLogFields;
 /** Calls whose request line was handed over but not yet written; bounds what a line written first would leave. */
 const MAX_PENDING_REQUEST_LINES = 1024;
 
-/** Per-attempt events counted into the call's metrics when it ends (so each call emits once). */
+/**
+ * Per-attempt events counted into the call's metrics when it ends (so each call emits once), per model of the attempt:
+ * a 429 or a timeout of the first model is that model's even when a fallback answered or failed the call.
+ */
 export interface AttemptCounters {
-  rateLimits: number;
-  timeouts: number;
+  /** Upstream 429 responses, per model that answered them. */
+  rateLimits: Map<string, number>;
+  /** Attempts that hit the per-attempt timeout, per model. */
+  timeouts: Map<string, number>;
 }
 
 /**
@@ -125,7 +130,9 @@ export class LlmCallInstrumentation {
     } else {
       m.increment(M.unpriced.name, 1, tags);
     }
-    this.common(tags, result.retryCount, result.fallbackUsed, counters);
+    this.common(tags, result.retryCount, result.fallbackUsed, counters, (model) =>
+      this.tags(result.endpoint, result.provider, model, status),
+    );
     if (result.safetyBlock) m.increment(M.safetyBlocks.name, 1, tags);
     if (before) this.spend(before, tags, (model) => this.tags(result.endpoint, result.provider, model, status));
 
@@ -153,7 +160,9 @@ export class LlmCallInstrumentation {
       // (the error-rate monitor and the availability SLO count `status:error`), nor a failed answer, nor a latency.
       const tags = this.tags(endpoint, provider, ctx.model, 'rejected');
       this.metrics.increment(M.requests.name, 1, [...tags, errorType]);
-      this.common(tags, retries, ctx.modelsTried.length > 1, counters);
+      this.common(tags, retries, ctx.modelsTried.length > 1, counters, (model) =>
+        this.tags(endpoint, provider, model, 'rejected'),
+      );
       if (spent) this.spend(spent, tags, (model) => this.tags(endpoint, provider, model, 'rejected'));
       this.logger.info(line, 'llm call rejected by the provider as invalid');
       return;
@@ -164,7 +173,9 @@ export class LlmCallInstrumentation {
     this.metrics.increment(M.errors.name, 1, [...tags, errorType]);
     // The user got no answer (502/503/504): a failed answer (`llm.failure_to_answer.count`, status:error).
     this.quality.failedAnswer(tags);
-    this.common(tags, retries, ctx.modelsTried.length > 1, counters);
+    this.common(tags, retries, ctx.modelsTried.length > 1, counters, (model) =>
+      this.tags(endpoint, provider, model, 'error'),
+    );
     if (spent) this.spend(spent, tags, (model) => this.tags(endpoint, provider, model, 'error'));
     this.logger.warn(line, 'llm call failed');
   }
@@ -213,7 +224,9 @@ export class LlmCallInstrumentation {
     const errorType = by === 'shutdown' ? SHUTDOWN_CUT : CLIENT_ABORT;
     m.increment(M.requests.name, 1, [...tags, `${TAG.errorType}:${errorType}`]);
     this.spend(spent, tags, (model) => this.tags(input.endpoint, ctx.provider, model, 'aborted'));
-    this.common(tags, ctx.retries, ctx.modelsTried.length > 1, counters);
+    this.common(tags, ctx.retries, ctx.modelsTried.length > 1, counters, (model) =>
+      this.tags(input.endpoint, ctx.provider, model, 'aborted'),
+    );
     const line = abandonedLine(input, error, spent, latencyMs, promptId, errorType, this.sanitizer);
     if (by === 'shutdown') this.logger.warn(line, 'llm call cut by the server shutting down');
     else this.logger.info(line, 'llm call abandoned by the client');
@@ -299,10 +312,21 @@ export class LlmCallInstrumentation {
     this.metrics.increment(M.shed.name, 1, tags);
   }
 
-  private common(tags: string[], retries: number, fallbackUsed: boolean, counters: AttemptCounters): void {
+  /**
+   * Retries and fallbacks under the call's `tags`; 429s and timeouts under `tagsOf(model)`, the model each attempt
+   * went to (before, under the model the call ended on: the rate-limit monitor, grouped by model, paged for the
+   * fallback that answered while the first model was the one refusing).
+   */
+  private common(
+    tags: string[],
+    retries: number,
+    fallbackUsed: boolean,
+    counters: AttemptCounters,
+    tagsOf: (model: string) => string[],
+  ): void {
     if (retries > 0) this.metrics.increment(M.retries.name, retries, tags);
     if (fallbackUsed) this.metrics.increment(M.fallbacks.name, 1, tags);
-    if (counters.rateLimits > 0) this.metrics.increment(M.rateLimits.name, counters.rateLimits, tags);
-    if (counters.timeouts > 0) this.metrics.increment(M.timeouts.name, counters.timeouts, tags);
+    for (const [model, n] of counters.rateLimits) this.metrics.increment(M.rateLimits.name, n, tagsOf(model));
+    for (const [model, n] of counters.timeouts) this.metrics.increment(M.timeouts.name, n, tagsOf(model));
   }
 }

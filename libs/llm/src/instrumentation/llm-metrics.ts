@@ -136,14 +136,16 @@ export const LLM_METRICS = {
     type: 'count',
     unit: 'response',
     tags: CALL_TAGS,
-    description: 'Upstream 429 responses seen, per attempt.',
+    description:
+      "Upstream 429 responses seen, per attempt, under the model that answered the 429 (not the fallback the call ended on); status is the call's.",
   },
   timeouts: {
     name: 'llm.timeout.count',
     type: 'count',
     unit: 'attempt',
     tags: CALL_TAGS,
-    description: 'Attempts that hit the per-attempt timeout.',
+    description:
+      "Attempts that hit the per-attempt timeout, under the model the attempt went to (not the fallback the call ended on); status is the call's.",
   },
   safetyBlocks: {
     name: 'llm.safety_block.count',

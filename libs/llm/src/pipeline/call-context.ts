@@ -146,7 +146,7 @@ export class CallContexts {
       chain: this.chainOf(input),
       maxOutputTokens: input.chat?.maxOutputTokens ?? this.config.llm.maxOutputTokens,
       drillsApplied: applied,
-      counters: { rateLimits: 0, timeouts: 0 },
+      counters: { rateLimits: new Map(), timeouts: new Map() },
       llmobs: this.llmobs && sampled(this.config.tracing.llmobsSampleRate),
       heldBytes: held,
     };

@@ -41,6 +41,26 @@ describe('FallbackChain: retries, backoff, fallback, circuit breakers, the retry
     expect(named(metrics, 'llm.rate_limit.count')[0]!.value).toBe(1);
   });
 
+  it('counts each 429 and timeout under the model that answered it, not the fallback the call ended on', async () => {
+    // The rate-limit monitor groups llm.rate_limit.count by {provider,model}: with the 429s of the first model counted
+    // under the fallback that answered, it paged for the model that was serving while the refusing one stayed green.
+    const provider = new ScriptedProvider()
+      .script('gemini-2.5-flash', { fail: 'rate_limit', status: 429 }, { hang: true })
+      .script('gemini-2.5-flash-lite', { ok: 'from the fallback' });
+    const { service, metrics } = await build(
+      { LLM_MAX_RETRIES: '1', LLM_TIMEOUT_MS: '100', LLM_FALLBACK_MODELS: 'gemini-2.5-flash-lite' },
+      provider,
+    );
+    const result = await answered(service.complete(input()));
+    expect(result.model).toBe('gemini-2.5-flash-lite');
+    const byModel = (name: string) =>
+      named(metrics, name).map((m) => [m.tags.find((t) => t.startsWith('model:')), m.tags.at(-1), m.value]);
+    expect(byModel('llm.rate_limit.count')).toEqual([['model:gemini-2.5-flash', 'status:ok', 1]]);
+    expect(byModel('llm.timeout.count')).toEqual([['model:gemini-2.5-flash', 'status:ok', 1]]);
+    // The call itself is the fallback's.
+    expect(named(metrics, 'llm.request.count')[0]!.tags).toContain('model:gemini-2.5-flash-lite');
+  });
+
   it('answers 503 with Retry-After when the upstream keeps rate-limiting', async () => {
     const provider = new ScriptedProvider().script('gemini-2.5-flash', {
       fail: 'rate_limit',

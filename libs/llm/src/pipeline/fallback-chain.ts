@@ -198,7 +198,7 @@ export class FallbackChain {
           const { modelsTried, attempts, retries } = state;
           throw this.failures.abandoned({ model, modelsTried, attempts, retries, inFlight: true }, error);
         }
-        this.count(ctx, breaker, gate, ticket, error);
+        this.count(ctx, model, breaker, gate, ticket, error);
         ticket = undefined;
         state.lastError = error;
         state.lastUpstreamStatus = error.details.status ?? state.lastUpstreamStatus;
@@ -241,6 +241,7 @@ export class FallbackChain {
   /** A failed attempt's outcome for the circuit, the rate-limit gate and the call's rate-limit and timeout counts. */
   private count(
     ctx: CallContext,
+    model: string,
     breaker: CircuitBreaker,
     gate: RateLimitGate,
     ticket: GateTicket,
@@ -265,7 +266,12 @@ export class FallbackChain {
       gate.onFailure(ticket);
     }
     this.breakers.onFailure(error);
-    if (error.kind === 'rate_limit') ctx.counters.rateLimits += 1;
-    if (error.kind === 'timeout') ctx.counters.timeouts += 1;
+    // Under the model that answered the 429 or timed out, not the one the call ended on (its fallback).
+    if (error.kind === 'rate_limit') countFor(ctx.counters.rateLimits, model);
+    if (error.kind === 'timeout') countFor(ctx.counters.timeouts, model);
   }
+}
+
+function countFor(byModel: Map<string, number>, model: string): void {
+  byModel.set(model, (byModel.get(model) ?? 0) + 1);
 }
