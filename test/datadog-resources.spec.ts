@@ -246,6 +246,16 @@ describe('Datadog resources as code: the files', () => {
       expect(String(monitor.query)).toMatch(/llm\.request\.latency_ms\{[^}]*\bstatus:ok\b[^}]*\}/);
   });
 
+  it('the latency graphs of the dashboard and the notebooks read answered calls only, as the monitors do', () => {
+    // The same fast refusals made the dashboard's p95 fall during an outage (the graph read "faster" while the
+    // monitor, reading answered calls, alerted): every percentile of llm.request.latency_ms anywhere is of status:ok.
+    const graphs = files
+      .filter((f) => f.kind === 'dashboard' || f.kind === 'notebook')
+      .flatMap((f) => [...f.text.matchAll(/p\d+:llm\.request\.latency_ms\{[^}]*\}/g)].map((m) => `${f.path}: ${m[0]}`));
+    expect(graphs.length).toBeGreaterThanOrEqual(8);
+    expect(graphs.filter((g) => !/\bstatus:ok\b/.test(g))).toEqual([]);
+  });
+
   it('a failing usage ledger has a monitor that its failures reach', () => {
     // The ledger store failing blinds the health score (no_data, no gauge), the insights, the spend and the budget,
     // while every LLM metric looks healthy: only ledger.flush.errors says so.
