@@ -172,5 +172,5 @@ describe('calls the client abandons (built service, simulated provider, loopback
     } finally {
       db.close();
     }
-  }, 30_000);
+  }, 60_000);
 });

@@ -180,7 +180,7 @@ describe('auth matrix: every route × (no key, wrong key, each scope)', () => {
   beforeAll(async () => {
     statsd = await new DogStatsdReceiver().start();
     service = await new ServiceProcess({ ...AUTH_ENV, DD_DOGSTATSD_PORT: String(statsd.port) }).start();
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     await service?.stop();
@@ -328,7 +328,7 @@ describe('rate limits and the body limit', () => {
       RATE_LIMIT_ANONYMOUS_PER_MINUTE: '2',
       BODY_LIMIT_BYTES: '2048',
     }).start();
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     await service?.stop();
@@ -388,7 +388,7 @@ describe('CORS, and the rate limit of what no route answers (404, 405, preflight
       RATE_LIMIT_ANONYMOUS_PER_MINUTE: '4',
       CORS_ORIGINS: 'https://127.0.0.1:5173',
     }).start();
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     await service?.stop();
@@ -450,7 +450,7 @@ describe('without API_KEYS: the development key', () => {
 
   beforeAll(async () => {
     service = await new ServiceProcess({ AUTH_DISABLED: 'false', SIM_LATENCY_MEDIAN_MS: '1' }).start();
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     await service?.stop();
@@ -508,7 +508,7 @@ describe('AUTH_DISABLED=true and a bad API_KEYS', () => {
     } finally {
       await service.stop();
     }
-  }, 30_000);
+  }, 60_000);
 
   it('a bad API_KEYS entry stops the boot (78), naming the variable and never echoing the value', async () => {
     const service = new ServiceProcess({ API_KEYS: 'ci:invoke:plain-text-key-not-a-hash', DD_TRACE_ENABLED: 'false' });
@@ -516,5 +516,5 @@ describe('AUTH_DISABLED=true and a bad API_KEYS', () => {
     const stderr = service.stderr.join('');
     expect(stderr).toContain('API_KEYS entry 1 (ci)');
     expect(stderr).not.toContain('plain-text-key-not-a-hash');
-  }, 30_000);
+  }, 60_000);
 });

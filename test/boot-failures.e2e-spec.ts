@@ -159,7 +159,7 @@ describe('boot failures: a ledger written by a newer version', () => {
     const tables = after.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
     after.close();
     expect(tables.map((t) => (t as { name: string }).name)).toEqual(['ledger_meta', 'usage_records']);
-  }, 30_000);
+  }, 60_000);
 });
 
 /** The same for the incident outbox: it started, and every webhook it took answered 500 (Datadog retried for ever). */
@@ -187,7 +187,7 @@ describe('boot failures: an incident outbox written by a newer version', () => {
           `usable by builds of schema ${usableFrom} or later\\); this build knows schema ${INCIDENTS_SCHEMA.version}`,
       ),
     );
-  }, 30_000);
+  }, 60_000);
 });
 
 describe('boot failures: LLM_PRICE_TABLE_PATH', () => {

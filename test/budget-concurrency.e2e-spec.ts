@@ -116,7 +116,7 @@ describe('budgets hold under concurrency (BUDGET_POLICY=enforce, reservations)',
     expect(worstUsd).toBeGreaterThan(0);
     budgetUsd = Math.round(worstUsd * 5.5 * 1e6) / 1e6; // fits 5 calls, not 6
     await stopAll();
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     await stopAll();
@@ -210,7 +210,7 @@ describe('budgets hold under concurrency (BUDGET_POLICY=enforce, reservations)',
     expect(freedAfterMs).toBeGreaterThan(0);
     // Admitted within the TTL of the last reservation taken, plus polling.
     expect(freedAfterMs).toBeLessThanOrEqual(ttlMs + 500);
-  }, 30_000);
+  }, 60_000);
 
   it('two processes: a stream that goes on past the time to live of its reservation keeps holding the budget', async () => {
     // A slow model (a local one on CPU, a long answer): the deadline bounds a stream only until its first token, so

@@ -16,7 +16,7 @@ describe('memory per call in flight', () => {
 
   beforeAll(async () => {
     await calls.start({ NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=320' });
-  }, 30_000);
+  }, 60_000);
 
   afterAll(() => calls.stop());
 

@@ -77,7 +77,7 @@ describe('capacity: defaults sized for LLM latencies, load shed on saturation wi
     } finally {
       await service.stop();
     }
-  }, 30_000);
+  }, 60_000);
 
   it('the optional hard cap (LLM_MAX_CONCURRENCY) answers 503 NO_CAPACITY naming concurrency, with Retry-After', async () => {
     upstream.setDefault({ type: 'answer', text: 'slow answer', delayMs: 1000 });
@@ -92,7 +92,7 @@ describe('capacity: defaults sized for LLM latencies, load shed on saturation wi
     } finally {
       await service.stop();
     }
-  }, 30_000);
+  }, 60_000);
 
   it('sheds load at admission when a resource stays saturated, naming it (a heap threshold every process is over)', async () => {
     const service = await start({ LLM_SHED_HEAP_RATIO: '0.0001', LLM_SHED_SUSTAIN_MS: '500' });
@@ -107,5 +107,5 @@ describe('capacity: defaults sized for LLM latencies, load shed on saturation wi
     } finally {
       await service.stop();
     }
-  }, 30_000);
+  }, 60_000);
 });

@@ -151,7 +151,7 @@ describe('what failed calls cost (built service, Gemini API adapter, loopback Ge
         .reduce((sum, l) => sum + l.value, 0);
     expect(meteredFor('gemini-2.5-flash')).toBeCloseTo(3 * perAttempt(FLASH), 9);
     expect(meteredFor('gemini-2.5-flash-lite')).toBeCloseTo(3 * perAttempt(LITE), 9);
-  }, 30_000);
+  }, 60_000);
 
   it('counts the usage of empty streamed answers (MAX_TOKENS, no parts) the same way', async () => {
     gemini.setDefault({ type: 'raw', sse: [noPartsBody('MAX_TOKENS')] });
@@ -172,7 +172,7 @@ describe('what failed calls cost (built service, Gemini API adapter, loopback Ge
       tokens_estimated: 0,
     });
     expect(row.cost_usd).toBeGreaterThan(0);
-  }, 30_000);
+  }, 60_000);
 
   it('counts an empty answer’s usage before a successful retry in the row, not in the response’s usage', async () => {
     gemini.enqueue(noParts('MAX_TOKENS'), {
@@ -190,7 +190,7 @@ describe('what failed calls cost (built service, Gemini API adapter, loopback Ge
     const row = (await ledgerRows(dataDir, ++rows)).at(-1)!;
     expect(row).toMatchObject({ status: 'ok', input_tokens: 100, output_tokens: 7, reasoning_tokens: 200 });
     expect(row.cost_usd).toBeCloseTo(answerCost + (50 * FLASH.input + 203 * FLASH.output) / 1e6, 12);
-  }, 30_000);
+  }, 60_000);
 
   it('counts a fallback’s answer under its model and the failed attempts before it under theirs', async () => {
     gemini.setDefault((request) =>
@@ -224,7 +224,7 @@ describe('what failed calls cost (built service, Gemini API adapter, loopback Ge
         .reduce((sum, l) => sum + l.value, 0);
     expect(okTokens('gemini-2.5-flash')).toBe(3 * 200);
     expect(okTokens('gemini-2.5-flash-lite')).toBe(0);
-  }, 30_000);
+  }, 60_000);
 
   it.each([
     ['stalls after 3 chunks until LLM_TIMEOUT_MS', { immediateChunks: 3, chunkDelayMs: 3_000 }, 'timeout'],
@@ -312,7 +312,7 @@ describe('what failed calls cost (built service, OpenAI-compatible adapter, loop
       tokens_estimated: 0,
     });
     expect(row.cost_usd).toBeGreaterThan(0);
-  }, 30_000);
+  }, 60_000);
 });
 
 function todaysSpendOrZero(dataDir: string): number {

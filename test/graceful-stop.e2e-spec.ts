@@ -74,7 +74,7 @@ describe('graceful stop under load', () => {
     } finally {
       db.close();
     }
-  }, 30_000);
+  }, 60_000);
 });
 
 /**
@@ -251,7 +251,7 @@ describe('graceful stop: a second signal while stopping', () => {
       ],
       ['warn', 'SIGINT again while stopping: the 3 connections still open cut now, before SHUTDOWN_GRACE_MS'],
     ]);
-  }, 30_000);
+  }, 60_000);
 });
 
 /**
@@ -414,5 +414,5 @@ describe('graceful stop: the listening socket closes at the signal', () => {
     expect(() => process.kill(service.pid!, 0)).not.toThrow();
 
     expect(await service.stop()).toBe(143);
-  }, 30_000);
+  }, 60_000);
 });

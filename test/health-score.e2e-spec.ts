@@ -110,7 +110,7 @@ describe('health score (GET /insights/health-score, live from the ledger)', () =
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
     expect(await bad.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
-  }, 30_000);
+  }, 60_000);
 
   it('is healthy on clean traffic, then falls below 60 within a minute of an error fault, and of a latency fault', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'health-score-'));

@@ -39,7 +39,7 @@ describe('heap admission: a burst of large prompts is shed, not an out-of-memory
       LLM_SHED_ELU: '0',
       LLM_SHED_EVENT_LOOP_DELAY_MS: '0',
     }).start();
-  }, 30_000);
+  }, 60_000);
 
   afterAll(async () => {
     await service?.stop();

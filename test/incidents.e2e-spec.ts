@@ -183,7 +183,7 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
     expect(await bad.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'severity' }] });
     expect(state.incidents).toHaveLength(1);
-  }, 30_000);
+  }, 60_000);
 
   it('dedupes: the same monitor within the window updates the open incident (200), another group opens one', async () => {
     const service = await start();
@@ -221,7 +221,7 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     expect(cell(created)).toMatch(
       /## What failed[\s\S]*## Why[\s\S]*## Next\n\n1\. Route short prompts[\s\S]*2\. Cap max/,
     );
-  }, 30_000);
+  }, 60_000);
 
   it('a retry with the same Idempotency-Key answers the first incident: one incident in Datadog, never two', async () => {
     // The client's request timed out after the commit and it retried: the retry recorded the alert again (with the
@@ -287,7 +287,7 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     expect(insight.status).toBe(201);
     expect(insight.headers.get('idempotent-replayed')).toBeNull();
     expect(state.incidents).toHaveLength(2);
-  }, 30_000);
+  }, 60_000);
 
   it('keeps requests in the outbox while Datadog answers 500 or refuses connections, and delivers them once it is back', async () => {
     const service = await start();
@@ -329,7 +329,7 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
       during500.body.incident.outbox_id,
     ]);
     expect(list.entries.every((e) => e.incident_id !== null)).toBe(true);
-  }, 30_000);
+  }, 60_000);
 
   it('a Datadog outage is one structured warning a minute, not a line per attempt, and no SDK stack trace on stderr', async () => {
     // The SDK logged every refused connection itself: a 13-line stack trace on stderr (not JSON: each line a log
@@ -361,7 +361,7 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     );
     expect(service.stderr.join('')).not.toContain('An error occurred during the HTTP request');
     expect(service.stderr.join('')).not.toContain('ECONNREFUSED');
-  }, 30_000);
+  }, 60_000);
 
   it('GET /incidents pages back with next_cursor: every row once, in order, while new incidents arrive; bad cursors are 400', async () => {
     const service = await start();
@@ -555,7 +555,7 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     await service.stop();
     expect(service.stdout.join('\n')).not.toContain(SECRET);
     expect(service.stderr.join('')).not.toContain(SECRET);
-  }, 30_000);
+  }, 60_000);
 
   it('a Triggered past the dedupe window with an incident still open resolves that one in Datadog, naming the new one', async () => {
     // Datadog sends Triggered again only after a Recovered: an incident still open then lost its Recovered. It was
@@ -612,7 +612,7 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     expect(listed.entries.filter((e) => e.incident_state === 'superseded').every((e) => e.state === 'delivered')).toBe(
       true,
     );
-  }, 30_000);
+  }, 60_000);
 
   it("an alert storm past the anonymous rate limit: Datadog's notifications are all taken, a wrong secret is still 429", async () => {
     // The webhook has no API key, so it was limited per client IP (RATE_LIMIT_ANONYMOUS_PER_MINUTE, 120 by default):
@@ -642,7 +642,7 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     expect(await wrong.json()).toMatchObject({ code: 'RATE_LIMITED' });
     const missing = await post(`${service.url}/incidents/webhook`, { title: 't', transition: 'Triggered' });
     expect(missing.status).toBe(429);
-  }, 30_000);
+  }, 60_000);
 
   it('refuses every webhook with 503 while INCIDENTS_WEBHOOK_SECRET is not set', async () => {
     const service = await start({ INCIDENTS_WEBHOOK_SECRET: '' });
@@ -657,7 +657,7 @@ describe('incidents (built service, fake Datadog Incidents API)', () => {
     const body = (await res.json()) as { code: string; detail: string };
     expect(body.code).toBe('WEBHOOK_NOT_CONFIGURED');
     expect(body.detail).toContain('INCIDENTS_WEBHOOK_SECRET');
-  }, 30_000);
+  }, 60_000);
 
   describe('two replicas on one PostgreSQL', () => {
     const pg = new PostgresTestServer();

@@ -175,7 +175,7 @@ describe('insights (POST /insights)', () => {
       expect(problem.code).toBe('VALIDATION_FAILED');
       expect(problem.errors.map((e) => e.field)).toContain(field);
     }
-  }, 30_000);
+  }, 60_000);
 
   it('names the faulty model with evidence under an error fault, and under a latency fault', async () => {
     // Clean traffic first: no reliability or performance recommendation.

@@ -20,7 +20,7 @@ describe('idle memory release', () => {
       NODE_OPTIONS: '--expose-gc --max-semi-space-size=8 --max-old-space-size=320',
       MEMORY_RELEASE_IDLE_MS: '1500',
     });
-  }, 30_000);
+  }, 60_000);
 
   afterAll(() => calls.stop());
 
@@ -68,5 +68,5 @@ describe('idle memory release', () => {
     } finally {
       await bare.stop();
     }
-  }, 30_000);
+  }, 60_000);
 });

@@ -119,5 +119,5 @@ describe('/v1/chat/completions and /reason record the same call alike (simulated
     } finally {
       db.close();
     }
-  }, 30_000);
+  }, 60_000);
 });

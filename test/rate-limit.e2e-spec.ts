@@ -153,5 +153,5 @@ describe('rate-limit drill: 429 Retry-After: 1 for 2 s, then 200', () => {
     } finally {
       await service.stop();
     }
-  }, 30_000);
+  }, 60_000);
 });

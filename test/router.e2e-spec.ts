@@ -83,7 +83,7 @@ describe('model router on the built service (ROUTER_MODE=rules)', () => {
       predictor: { loaded: expect.any(Boolean) },
       decisions: { windowS: 3600, total: 2 },
     });
-  }, 30_000);
+  }, 60_000);
 
   it('lets a request tighten its constraints, never loosen them', async () => {
     const before = upstream.requests.length;

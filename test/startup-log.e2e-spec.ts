@@ -58,5 +58,5 @@ describe('startup log line', () => {
     });
     const output = [...service.stdout, ...service.stderr].join('\n');
     for (const secret of [...Object.values(secrets), TEST_API_KEYS.all]) expect(output).not.toContain(secret);
-  }, 30_000);
+  }, 60_000);
 });

@@ -93,7 +93,7 @@ describe('streams under network conditions (built service, loopback upstream)', 
     }
     expect(text).toBe('one two three');
     expect(finish).toBe('stop');
-  }, 30_000);
+  }, 60_000);
 
   it('answers a failure after the response began as the error event, on /reason and /v1 (the SDK raises it)', async () => {
     const before = service.stdout.length;
@@ -136,7 +136,7 @@ describe('streams under network conditions (built service, loopback upstream)', 
       .filter((l) => l.message === 'llm call failed');
     expect(failed.filter((l) => l.endpoint === 'reason')).toHaveLength(1);
     expect(failed.filter((l) => l.endpoint === 'chat')).toHaveLength(1);
-  }, 30_000);
+  }, 60_000);
 
   it('names a /v1 stream that fails before its first token, after its 200 began, by its prompt id', async () => {
     const before = service.stdout.length;
@@ -164,7 +164,7 @@ describe('streams under network conditions (built service, loopback upstream)', 
       before,
     );
     expect(failed.prompt_id).toBe(promptId);
-  }, 30_000);
+  }, 60_000);
 
   it('cuts a client that stops reading (write timeout): 499 client_abort, recorded with what it streamed', async () => {
     const before = service.stdout.length;
@@ -206,5 +206,5 @@ describe('streams under network conditions (built service, loopback upstream)', 
     } finally {
       socket.destroy();
     }
-  }, 30_000);
+  }, 60_000);
 });
