@@ -124,7 +124,7 @@ describe('boot failures: a damaged state file under DATA_DIR', () => {
       );
       expect(readFileSync(file, 'utf8')).toBe(junk);
     },
-    30_000,
+    60_000,
   );
 });
 

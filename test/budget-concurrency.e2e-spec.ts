@@ -162,7 +162,7 @@ describe('budgets hold under concurrency (BUDGET_POLICY=enforce, reservations)',
       expect(Number(stored.cost)).toBeCloseTo(result.spentUsd, 9);
       expect(Number(stored.reserved)).toBe(0); // settled and released on stop
     },
-    30_000,
+    60_000,
   );
 
   it('a process killed mid-call: its reservations stop holding the budget within their time to live', async () => {

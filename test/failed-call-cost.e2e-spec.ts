@@ -255,7 +255,7 @@ describe('what failed calls cost (built service, Gemini API adapter, loopback Ge
       expect(row.output_tokens).toBeGreaterThan(5);
       expect(row.cost_usd).toBeCloseTo((row.input_tokens * FLASH.input + row.output_tokens * FLASH.output) / 1e6, 12);
     },
-    30_000,
+    60_000,
   );
 });
 

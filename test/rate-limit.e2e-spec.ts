@@ -120,7 +120,7 @@ describe('rate-limit drill: 429 Retry-After: 1 for 2 s, then 200', () => {
         await service.stop();
       }
     },
-    30_000,
+    60_000,
   );
 
   it('a 5xx storm still opens the circuit for LLM_BREAKER_COOLDOWN_MS', async () => {
