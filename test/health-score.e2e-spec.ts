@@ -17,7 +17,9 @@ const BASE = {
   HEALTH_WINDOW_SHORT_MS: '10000',
   HEALTH_WINDOW_STEP_MS: '1000',
   HEALTH_INTERVAL_MS: '500',
-  HEALTH_LATENCY_SLO_MS: '400',
+  // Far above what a loaded runner adds to a 40 ms simulated call: with 400 ms, clean traffic on a loaded 2-core
+  // machine scored 50 (its p95 past the objective), in both the one-process and the PostgreSQL tests.
+  HEALTH_LATENCY_SLO_MS: '2000',
   LEDGER_FLUSH_MS: '200',
   SIM_LATENCY_MEDIAN_MS: '40',
   SIM_LATENCY_SIGMA: '0.2',
@@ -140,9 +142,9 @@ describe('health score (GET /insights/health-score, live from the ledger)', () =
     );
     await stopAll();
 
-    // A latency fault: every answer slow (median 1.2 s against a 400 ms p95 objective), on a fresh window.
+    // A latency fault: every answer slow (median 6 s against a 2 s p95 objective), on a fresh window.
     await sleep(11_000);
-    const slow = await start({ SIM_LATENCY_MEDIAN_MS: '1200' }, dir);
+    const slow = await start({ SIM_LATENCY_MEDIAN_MS: '6000' }, dir);
     const latency = await timeToCritical(slow, 60_000);
     expect(latency.body.components.performance).toBeLessThan(50);
     report.push(
