@@ -145,10 +145,16 @@ describe('parseJsonBody', () => {
     const wide = Buffer.from(`{${Array.from({ length: 90_000 }, (_, i) => `"k${i}":1`).join(',')}}`);
     for (const body of [deep, wide]) {
       reasonOf(body);
-      const start = process.hrtime.bigint();
-      for (let i = 0; i < 20; i++) reasonOf(body);
+      // The fastest of 20 (not their mean: one run preempted for a time slice on a loaded runner, or a GC, adds
+      // tens of ms to a mean of 20 runs of 0.6 ms); what it guards against is slow on every run.
+      let fastest = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < 20; i++) {
+        const start = process.hrtime.bigint();
+        reasonOf(body);
+        fastest = Math.min(fastest, Number(process.hrtime.bigint() - start) / 1e6);
+      }
       // Typically 0.6 ms (decoding 1 MB is most of it); JSON.parse alone takes 30-50 ms, the walk after it seconds.
-      expect(Number(process.hrtime.bigint() - start) / 20 / 1e6).toBeLessThan(10);
+      expect(fastest).toBeLessThan(10);
     }
   });
 
