@@ -49,7 +49,8 @@ export class DogStatsdReceiver {
     return this.lines.filter((l) => l.name === name);
   }
 
-  async waitFor(predicate: (lines: StatsdLine[]) => boolean, timeoutMs = 5000): Promise<StatsdLine[]> {
+  /** Waits until the lines received satisfy `predicate` (a hang guard of 15 s by default, for a loaded runner). */
+  async waitFor(predicate: (lines: StatsdLine[]) => boolean, timeoutMs = 15_000): Promise<StatsdLine[]> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.lines)) {
       if (Date.now() > deadline)

@@ -193,8 +193,8 @@ export abstract class FakeLlmServer {
     return this;
   }
 
-  /** Resolves once at least `count` requests have been received. */
-  waitForRequests(count: number, timeoutMs = 5_000): Promise<void> {
+  /** Resolves once at least `count` requests have been received (a hang guard of 15 s by default, for a loaded runner). */
+  waitForRequests(count: number, timeoutMs = 15_000): Promise<void> {
     if (this.requests.length >= count) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(

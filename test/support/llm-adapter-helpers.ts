@@ -32,8 +32,8 @@ export function requestFor(model: string): (overrides?: Partial<LlmGenerateReque
   return (overrides = {}) => llmRequest(model, overrides);
 }
 
-/** Polls `predicate` every 10 ms until it holds (throws after `timeoutMs`). */
-export async function waitFor(predicate: () => boolean, timeoutMs = 2_000): Promise<void> {
+/** Polls `predicate` every 10 ms until it holds (throws after `timeoutMs`: a hang guard, 10 s for a loaded runner). */
+export async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');

@@ -161,8 +161,11 @@ export class ServiceProcess {
     return result;
   }
 
-  /** Waits for a log line matching `predicate` among the lines from index `from` on. */
-  async waitForLog(predicate: (line: LogLine) => boolean, timeoutMs = 5000, from = 0): Promise<LogLine> {
+  /**
+   * Waits for a log line matching `predicate` among the lines from index `from` on. A hang guard, not a speed claim:
+   * 15 s by default, for a service on a loaded 2-core runner (its boot alone took 12-18 s there).
+   */
+  async waitForLog(predicate: (line: LogLine) => boolean, timeoutMs = 15_000, from = 0): Promise<LogLine> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.logs().slice(from).find(predicate);
