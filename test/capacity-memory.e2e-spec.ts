@@ -48,5 +48,5 @@ describe('memory per call in flight', () => {
     } finally {
       await calls.abandon();
     }
-  }, 40_000);
+  }, 90_000);
 });
