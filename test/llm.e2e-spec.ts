@@ -486,26 +486,38 @@ describe('one error contract: the SSE error event and the JSON error response co
 
 describe('graceful shutdown', () => {
   it('finishes the calls in flight on SIGTERM, then exits', async () => {
+    // A loopback Gemini server answering after 600 ms: the signal is sent once it holds the call (a fixed 150 ms
+    // after sending it let a loaded runner signal before the call had arrived).
+    const gemini = await new FakeGeminiServer().start();
+    gemini.setDefault({ type: 'answer', text: 'A slow answer, but an answer.', delayMs: 600 });
     const service = await new ServiceProcess({
       DD_TRACE_ENABLED: 'false',
-      SIM_LATENCY_MEDIAN_MS: '600',
-      SIM_LATENCY_SIGMA: '0',
+      LLM_PROVIDER: 'gemini',
+      GEMINI_API_KEY: 'test-gemini-key-123',
+      LLM_BASE_URL: gemini.url,
+      LLM_MODEL: 'gemini-2.5-flash',
+      LLM_MAX_RETRIES: '0',
+      // Far past stop()'s 10 s wait: an exit code says the stop ended with the call, not with the grace period.
+      SHUTDOWN_GRACE_MS: '60000',
     }).start();
-    const inFlight = post(`${service.url}/reason`, { prompt: 'a slow answer' });
-    await new Promise((r) => setTimeout(r, 150));
-    const stopping = Date.now();
-    const exited = service.stop();
-    const res = await inFlight;
-    expect(res.status).toBe(200);
-    expect(((await res.json()) as LlmBody).answer.length).toBeGreaterThan(0);
-    // The app is closed, then the process exits with the conventional 128 + 15.
-    expect(await exited).toBe(143);
-    expect(Date.now() - stopping).toBeLessThan(5000);
-    expect(service.stderr.join('')).not.toMatch(/Error/);
-    // The call's log line is written while the app closes, into the asynchronous buffer: it reaches stdout
-    // before the process exits (a re-raised SIGTERM used to kill it with the buffer unwritten).
-    const line = service.logs().find((l) => l.message === 'llm call completed');
-    expect(line).toMatchObject({ endpoint: 'reason', call_status: 'ok' });
+    try {
+      const inFlight = post(`${service.url}/reason`, { prompt: 'a slow answer' });
+      await gemini.waitForRequests(1, 30_000);
+      const exited = service.stop();
+      const res = await inFlight;
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as LlmBody).answer.length).toBeGreaterThan(0);
+      // The app is closed, then the process exits with the conventional 128 + 15.
+      expect(await exited).toBe(143);
+      expect(service.stderr.join('')).not.toMatch(/Error/);
+      // The call's log line is written while the app closes, into the asynchronous buffer: it reaches stdout
+      // before the process exits (a re-raised SIGTERM used to kill it with the buffer unwritten).
+      const line = service.logs().find((l) => l.message === 'llm call completed');
+      expect(line).toMatchObject({ endpoint: 'reason', call_status: 'ok' });
+    } finally {
+      await service.kill();
+      await gemini.close();
+    }
   });
 });
 
