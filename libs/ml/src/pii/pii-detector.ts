@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { isIP } from 'node:net';
+import { LRCP_KEY_RUN, lrcpKeyShaped } from '@app/common';
 import {
   codiceFiscaleValid,
   cpfValid,
@@ -246,10 +247,13 @@ const RULES: readonly Rule[] = [
     // This service's own API keys: `lrcp_` then a label and the random part (the generated development key is
     // `lrcp_dev_` + 43 base64url characters, libs/security DEVELOPMENT_KEY_PREFIX; docs/security.md asks for
     // `lrcp_live_...` keys). Case-sensitive, and the rest must hold a digit or a capital: `lrcp_dev_` alone, a
-    // snake_case name such as `lrcp_dev_key_prefix`, `LRCP_API_KEY`, `urn:lrcp:` or `x-lrcp-` are not keys.
+    // snake_case name such as `lrcp_dev_key_prefix`, `LRCP_API_KEY`, `urn:lrcp:` or `x-lrcp-` are not keys. The
+    // digit or capital is checked on the match (`lrcpKeyShaped`), not by a lookahead: a lookahead rescanned the run
+    // from each `lrcp_` in it (`lrcp_lrcp_lrcp_...`, quadratic: 200 KB in a chat message blocked the loop for 16 s).
     type: 'secret',
-    pattern: /(?<![A-Za-z0-9])lrcp_(?=[A-Za-z0-9_-]*[0-9A-Z])[A-Za-z0-9_-]{16,}/g,
+    pattern: new RegExp(LRCP_KEY_RUN),
     needs: /lrcp_/,
+    validate: (m) => lrcpKeyShaped(m[0]),
   },
   {
     // key = value, key: "value" for anything named like a credential. The key is a whole run of name characters
