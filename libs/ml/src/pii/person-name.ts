@@ -120,6 +120,12 @@ const PERSON_LABEL =
   String.raw`[Ii]nsured(?:[ _]party)?|[Pp]olicy[ _]?holder|[Aa]pplicant|[Gg]uarantor|` +
   String.raw`[Aa]ttn|[Aa]ttention|[Ss]igned[ _]by|[Bb]eneficiary|[Ee]mployee|[Cc]ontato|[Cc]ontatto|[Tt]itular`;
 /** What may end a key's value: its closing quote, the end of the line, a separator, the next key, a bracket. */
+/*
+ * Blanks are read once: no two runs of `[ \t]` meet around an optional item (`[ \t]*:?[ \t]+`, `[ \t]+(?:der)?[ \t]*`,
+ * `[ \t]*[,!.]?[ \t]*`), which cut a long run of blanks in two at every place and tried each cut: quadratic, 38 KB of
+ * spaces after "Dr. von", "first_name: van", "my name is" or a sign-off took 2 to 6 s. The optional item carries its
+ * own blanks instead (`(?:[ \t]*:)?[ \t]+`): the same texts match.
+ */
 const VALUE_END = String.raw`(?=["'\x60]|[ \t]*(?:$|[\n\r,;|}\])]|[ \t][—–-][ \t]|[ \t]+\w+[=:]|[ \t]+\())`;
 
 export const PERSON_NAME_RULES: readonly PersonNameRule[] = [
@@ -127,7 +133,7 @@ export const PERSON_NAME_RULES: readonly PersonNameRule[] = [
     // A title or honorific, perhaps two (Herr Dr.), then the name: "Dr. Amara Okonkwo", "Mme Dupuis-Laurent",
     // "Herr von Trapp". The name may start with a particle (von, van, de) but not with an article (Herr der Ringe).
     pattern: new RegExp(
-      String.raw`(?<![\p{L}\d_.])(?:${TITLE})(?:[ \t]+(?:${TITLE}))?[ \t]+((?:(?:von|van|de|di|da|du|del|della|dos|bin|ibn|al|el)[ \t]+(?:der|den|la|le)?[ \t]*)?${NAME})`,
+      String.raw`(?<![\p{L}\d_.])(?:${TITLE})(?:[ \t]+(?:${TITLE}))?[ \t]+((?:(?:von|van|de|di|da|du|del|della|dos|bin|ibn|al|el)[ \t]+(?:(?:der|den|la|le)[ \t]*)?)?${NAME})`,
       'gu',
     ),
     needs:
@@ -138,7 +144,7 @@ export const PERSON_NAME_RULES: readonly PersonNameRule[] = [
   {
     // An explicit introduction: the name may be one word, or typed in lower case.
     pattern: new RegExp(
-      String.raw`(?<![\p{L}])(?:${eitherCase("my name is|my name's|je m'appelle|je m’appelle|mon nom est|ich heiße|ich heisse|mein Name ist|me llamo|mi nombre es|mi chiamo|il mio nome è|meu nome é|o meu nome é|me chamo")})[ \t]*:?[ \t]+(${NAME}|${LOWER_NAME})`,
+      String.raw`(?<![\p{L}])(?:${eitherCase("my name is|my name's|je m'appelle|je m’appelle|mon nom est|ich heiße|ich heisse|mein Name ist|me llamo|mi nombre es|mi chiamo|il mio nome è|meu nome é|o meu nome é|me chamo")})(?:[ \t]*:)?[ \t]+(${NAME}|${LOWER_NAME})`,
       'gu',
     ),
     needs: /name|appelle|nom est|hei(?:ß|ss)e|llamo|nombre|chiamo|nome|chamo/i,
@@ -161,7 +167,7 @@ export const PERSON_NAME_RULES: readonly PersonNameRule[] = [
     // Ortega Salas", `lastName: 'van der Berg'`. A generic `name` key holds services and products too
     // (`name: payments-worker`, `"name": "Premium Plan"`), so its value must be the name and nothing else after it.
     pattern: new RegExp(
-      String.raw`(?<![\p{L}\d])(?<key>${NAME_KEY})["'\x60]?[ \t]*[:=—–][ \t]*["'\x60]?((?:(?:van|von|de|di|da|du|del|della|dos)[ \t]+(?:der|den|la|le)?[ \t]*)?${NAME})${VALUE_END}`,
+      String.raw`(?<![\p{L}\d])(?<key>${NAME_KEY})["'\x60]?[ \t]*[:=—–][ \t]*["'\x60]?((?:(?:van|von|de|di|da|du|del|della|dos)[ \t]+(?:(?:der|den|la|le)[ \t]*)?)?${NAME})${VALUE_END}`,
       'gmu',
     ),
     needs: /name|nombre|apellido|nom|cognome|vorname|nachname/i,
@@ -236,7 +242,7 @@ export const PERSON_NAME_RULES: readonly PersonNameRule[] = [
           'yours sincerely|yours truly|cordialement|bien cordialement|bien à vous|mit freundlichen Grüßen|' +
           'freundliche Grüße|viele Grüße|beste Grüße|liebe Grüße|saludos|un saludo|saludos cordiales|atentamente|' +
           'atenciosamente|abraços|cordiali saluti|distinti saluti|saluti|un saluto',
-      )})[ \t]*[,!.]?[ \t]*\r?\n[ \t]*(?:(?:${TITLE})[ \t]+)?(${NAME})(?=[ \t]*(?:$|\r?\n|[|,–—-]))`,
+      )})(?:[ \t]*[,!.])?[ \t]*\r?\n[ \t]*(?:(?:${TITLE})[ \t]+)?(${NAME})(?=[ \t]*(?:$|\r?\n|[|,–—-]))`,
       'gu',
     ),
     needs: /\n/,

@@ -539,6 +539,10 @@ describe('PiiDetector', () => {
       expect(names('Call notes: my sister Nadège will collect the parcel')).toEqual(['Nadège']);
       expect(names('Hi Wanjiru, the refund went out today.')).toEqual(['Wanjiru']);
       expect(names('Thanks again.\n\nWarm regards,\nEilidh MacLeod\nAccounts')).toEqual(['Eilidh MacLeod']);
+      // Blanks around an optional colon, article or comma, as typed.
+      expect(names('my name is :  Ines Duarte')).toEqual(['Ines Duarte']);
+      expect(names('Kind regards ,  \nTomasz Wiśniewski')).toEqual(['Tomasz Wiśniewski']);
+      expect(names('Herr von  der  Heyden rief an')).toEqual(['von  der  Heyden']);
     });
     it('takes initials inside a name, not a pronoun after it', () => {
       expect(names('{"cardholder_name": "Maeve T Brannigan"}')).toEqual(['Maeve T Brannigan']);
@@ -613,6 +617,11 @@ describe('PiiDetector', () => {
         relations: (n) => 'my aunt my uncle '.repeat(n / 17),
         signoffs: (n) => 'Regards,\nBest,\n'.repeat(n / 15),
         lower: (n) => 'my name is ' + 'abc '.repeat(n / 4),
+        // A run of blanks where two runs of blanks met around an optional item (was quadratic: 38 KB, 2 to 6 s).
+        'blanks after a title and particle': (n) => `Dr. von${' '.repeat(n)}x`,
+        'blanks after a name key and particle': (n) => `first_name: van${'\t'.repeat(n)}x`,
+        'blanks after an introduction': (n) => `my name is${' '.repeat(n)}x\n`,
+        'blanks after a sign-off': (n) => `Best${' '.repeat(n)}x\n`,
       };
       for (const [name, shape] of Object.entries(shapes)) {
         const texts = new Map([5000, 40_000].map((n) => [n, shape(n)]));
