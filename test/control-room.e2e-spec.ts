@@ -159,6 +159,9 @@ describe('control room (/ui) in headless Chromium', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    // Nor inline style: the page has none, and holds a key (the app's policy allows them for Swagger UI at /docs).
+    expect(page.headers.get('content-security-policy')).toMatch(/style-src 'self'(;|$)/);
+    expect(page.headers.get('content-security-policy')).not.toMatch(/unsafe/);
     const html = await page.text();
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(html).toContain('&quot;rum&quot;:null');

@@ -14,19 +14,16 @@ import type { Observable } from 'rxjs';
 import { AcceptsAnyQuery, Public } from '@app/common';
 import { ControlRoomPage } from './control-room.page';
 
-/** Sets the page's own Content-Security-Policy on /ui when it has one (RUM on: its intake in `connect-src`). */
+/** Sets the page's own Content-Security-Policy on /ui: no inline styles, and the RUM intake when RUM is on. */
 @Injectable()
 export class PagePolicyInterceptor implements NestInterceptor {
   constructor(private readonly page: ControlRoomPage) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const policy = this.page.contentSecurityPolicy;
-    if (policy) {
-      context
-        .switchToHttp()
-        .getResponse<{ header(name: string, value: string): unknown }>()
-        .header('content-security-policy', policy);
-    }
+    context
+      .switchToHttp()
+      .getResponse<{ header(name: string, value: string): unknown }>()
+      .header('content-security-policy', this.page.contentSecurityPolicy);
     return next.handle();
   }
 }

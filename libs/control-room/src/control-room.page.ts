@@ -8,8 +8,8 @@ import { type ControlRoomPageConfig, pageConfigOf, pageContentSecurityPolicy, re
 export class ControlRoomPage implements OnModuleInit {
   private readonly logger = new Logger('ControlRoom');
   readonly config: ControlRoomPageConfig;
-  /** The page's own Content-Security-Policy (RUM on), else undefined (the app's policy stands). */
-  readonly contentSecurityPolicy: string | undefined;
+  /** The page's own Content-Security-Policy (no inline styles; the RUM intake when RUM is on). */
+  readonly contentSecurityPolicy: string;
   private html?: string;
 
   constructor(

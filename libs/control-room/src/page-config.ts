@@ -32,16 +32,18 @@ export function rumIntakeOrigin(site: string): string {
 }
 
 /**
- * The page's Content-Security-Policy when RUM is on: the app's policy (libs/security/src/http-security.ts) with
- * the RUM intake added to `connect-src`, the one thing RUM needs that the app's policy refuses (the SDK is bundled
- * and served from 'self'; session replay is off, so no worker). Undefined when RUM is off: the app's policy stands.
+ * The page's Content-Security-Policy: the app's (libs/security/src/http-security.ts) with styles from files only.
+ * The app's policy allows inline styles for Swagger UI at /docs; this page has none (its styles are
+ * /ui/assets/main.css, its colours set through the CSSOM), and it holds an API key in its session storage, so it
+ * does not take them: an HTML injection could not restyle the sign-in form (a fake prompt, text hidden or overlaid).
+ * With RUM on, the RUM intake is added to `connect-src`, the one thing RUM needs that the app's policy refuses (the
+ * SDK is bundled and served from 'self'; session replay is off, so no worker).
  */
-export function pageContentSecurityPolicy(page: ControlRoomPageConfig): string | undefined {
-  if (!page.rum) return undefined;
+export function pageContentSecurityPolicy(page: ControlRoomPageConfig): string {
   return [
     "default-src 'self'",
     "base-uri 'self'",
-    `connect-src 'self' ${rumIntakeOrigin(page.rum.site)}`,
+    page.rum ? `connect-src 'self' ${rumIntakeOrigin(page.rum.site)}` : "connect-src 'self'",
     "font-src 'self' data:",
     "form-action 'self'",
     "frame-ancestors 'none'",
@@ -49,7 +51,7 @@ export function pageContentSecurityPolicy(page: ControlRoomPageConfig): string |
     "object-src 'none'",
     "script-src 'self'",
     "script-src-attr 'none'",
-    "style-src 'self' 'unsafe-inline'",
+    "style-src 'self'",
   ].join(';');
 }
 
