@@ -48,5 +48,5 @@ describe('memory per call in flight', () => {
     } finally {
       await calls.abandon();
     }
-  }, 90_000);
+  }, 150_000);
 });

@@ -52,8 +52,9 @@ describe('streams under network conditions (built service, loopback upstream)', 
   const blocks = (text: string): string[] => text.split('\n\n').filter((b) => b !== '');
 
   it('pings while the model thinks, before its first token and between tokens, on /reason and /v1', async () => {
-    // A model that thinks for 4 keep-alive intervals before its first token and 3 between tokens.
-    const thinking: FakeReply = { type: 'answer', delayMs: 800, chunks: ['one ', 'two ', 'three'], chunkDelayMs: 600 };
+    // A model that thinks for 4 keep-alive intervals before its first token and 6 between tokens (3 were not enough on
+    // a loaded CI runner: the service, starved for 600 ms, wrote the next token before its ping timer ran).
+    const thinking: FakeReply = { type: 'answer', delayMs: 800, chunks: ['one ', 'two ', 'three'], chunkDelayMs: 1200 };
 
     upstream.enqueue(thinking);
     const reason = await streamText('/reason', { prompt: 'Think hard, then count to three.' });
