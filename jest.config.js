@@ -25,4 +25,9 @@ module.exports = {
   // A test or hook that starts the built service waits for its boot: 12-18 s on a loaded 2-core runner (about 2 s of
   // CPU), so a 30 s bound failed suites that were only slow. A hang still fails, a minute later.
   testTimeout: 60000,
+  // The run's verdict is its results. A suite whose hook failed can leave a loopback server or receiver open (its
+  // afterAll never closed it), and on a loaded run Jest then waited on it for over 20 minutes after printing the
+  // summary ("Jest did not exit one second after the test run has completed"), so a CI job would time out instead
+  // of failing. Leaked handles of passing suites are hunted with --detectOpenHandles, not by hanging CI.
+  forceExit: true,
 };
