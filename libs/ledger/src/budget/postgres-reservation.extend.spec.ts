@@ -98,3 +98,48 @@ $$`);
     }
   }, 30_000);
 });
+
+/**
+ * Two replicas on one database; the second one's admissions then fail (in a burst they queue behind the admission
+ * lock past the query timeout). It decided on its own figures only and admitted a whole budget's worth beside the
+ * first replica's calls in flight; now it counts what the database last said the others held, while that may live.
+ */
+describe('PostgresReservationStore: the fallback after a failed admission counts the other replicas as last seen', () => {
+  it("refuses what does not fit beside the others' reservations, and forgets them after their time to live", async () => {
+    const poolA = new Pool({ connectionString: server.url, max: 2 });
+    await poolA.query('CREATE TABLE IF NOT EXISTS usage_hourly (hour BIGINT NOT NULL, cost_usd DOUBLE PRECISION)');
+    await poolA.query('DELETE FROM budget_reservations').catch(() => undefined);
+    const a = new PostgresReservationStore(poolA, {} as UsageLedger, 60_000);
+    await a.init();
+    await poolA.query('DELETE FROM budget_reservations');
+    const poolB = new Pool({ connectionString: server.url, max: 2 });
+    const b = new PostgresReservationStore(poolB, {} as UsageLedger, 60_000);
+    const now = Date.now();
+    const request = (id: string, amountUsd: number, at = now): ReservationRequest => ({
+      id,
+      amountUsd,
+      ttlMs: 60_000,
+      budgetUsd: 1,
+      enforce: true,
+      dayStart: at - (at % 86_400_000),
+      spentTodayUsd: 0,
+      now: at,
+    });
+    try {
+      for (const id of ['a1', 'a2', 'a3']) expect(await a.reserve(request(id, 0.25))).toMatchObject({ admitted: true });
+      // B asks the database once: refused beside A's 0.75.
+      expect(await b.reserve(request('b1', 0.3))).toMatchObject({ admitted: false, reservedUsd: 0.75 });
+      // B's database fails from now on (its pool is gone): its next admissions are decided here.
+      await poolB.end();
+      expect(await b.reserve(request('b2', 0.3, now + 1))).toMatchObject({ admitted: false, reservedUsd: 0.75 });
+      expect(b.error).not.toBeNull();
+      expect(await b.reserve(request('b3', 0.25, now + 2))).toMatchObject({ admitted: true, reservedUsd: 0.75 });
+      expect(await b.reserve(request('b4', 0.125, now + 3))).toMatchObject({ admitted: false });
+      // Past the time to live of what it saw, A's reservations would have expired: B's own figures only.
+      expect(await b.reserve(request('b5', 0.5, now + 60_001))).toMatchObject({ admitted: true, reservedUsd: 0.25 });
+    } finally {
+      await a.close();
+      await b.close().catch(() => undefined);
+    }
+  }, 30_000);
+});
