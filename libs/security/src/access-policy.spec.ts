@@ -95,6 +95,25 @@ describe('AccessPolicy', () => {
     expect(drillRequested({ other: 'true' })).toBe(false);
   });
 
+  it('says in words why a key is refused, and what a drill needs (was "not valid: the key is not valid")', () => {
+    const { policy } = setup();
+    const detail = (headers: Record<string, string>, query: Record<string, string> = {}): string => {
+      try {
+        policy.authorize(request(headers, { query }), INVOKE);
+      } catch (error) {
+        return (error as DomainError).detail;
+      }
+      return 'ok';
+    };
+    expect(detail({ authorization: 'Bearer nope' })).toBe('The API key is not valid: it matches no configured key.');
+    expect(detail({ 'x-api-key': 'k'.repeat(600) })).toBe(
+      'The API key is not valid: it is longer than 512 characters.',
+    );
+    expect(detail({ 'x-api-key': KEYS.invoke }, { simulate_retry: 'true' })).toMatch(
+      /^Turning on a simulate_\* drill of \S+ \S+ needs an API key with the admin scope; this key does not have it\.$/,
+    );
+  });
+
   it('open routes answer without a key unless AUTH_OPEN_PATHS closes them (then read); own-auth routes pass', () => {
     const open: RouteAccess = { kind: 'open' };
     const health = (headers: Record<string, string>, policy: AccessPolicy): string =>

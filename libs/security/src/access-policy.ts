@@ -124,7 +124,7 @@ export class AccessPolicy {
     const routeScope: ApiScope = access.kind === 'scope' ? access.scope : 'read';
     if (!scopes.includes(routeScope)) throw this.reject('scope', forbidden(routeScope, route));
     if (access.kind === 'scope' && access.drills && drillRequested(request.query) && !scopes.includes(access.drills)) {
-      throw this.reject('scope', forbidden(access.drills, `The simulate_* drills of ${route}`));
+      throw this.reject('scope', forbidden(access.drills, `Turning on a simulate_* drill of ${route}`));
     }
     return caller;
   }

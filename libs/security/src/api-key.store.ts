@@ -108,14 +108,14 @@ export class ApiKeyStore {
       presented = apiKey.trim();
     }
     if (presented === undefined) return { kind: 'missing' };
-    if (presented.length > MAX_KEY_CHARS) return { kind: 'invalid', why: 'the key is not valid' };
+    if (presented.length > MAX_KEY_CHARS) return { kind: 'invalid', why: `it is longer than ${MAX_KEY_CHARS} characters` };
     const hash = sha256(presented);
     let found: StoredKey | undefined;
     // Every stored hash is compared, so the time taken does not say which one (or whether one) matched.
     for (const key of this.keys) {
       if (timingSafeEqual(hash, key.hash) && found === undefined) found = key;
     }
-    if (!found) return { kind: 'invalid', why: 'the key is not valid' };
+    if (!found) return { kind: 'invalid', why: 'it matches no configured key' };
     return { kind: 'key', name: found.name, scopes: found.scopes };
   }
 }
