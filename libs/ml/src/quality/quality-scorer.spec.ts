@@ -194,6 +194,72 @@ describe('QualityScorer', () => {
     );
   });
 
+  const chat = (question: string, answer: string, extra: Partial<QualityInput> = {}): QualityInput => ({
+    endpoint: 'chat',
+    question,
+    answer,
+    finishReason: 'stop',
+    safetyBlocked: false,
+    ...extra,
+  });
+
+  it('reads a greeting, thanks or goodbye as answered by a social reply (everyday probe: "Thanks!" was off_topic)', () => {
+    for (const [turn, reply, unrelated] of [
+      ['Thanks!', "You're welcome!", 'The GDP of Brazil in 2019 was about 1.9 trillion US dollars.'],
+      ['thx', 'Any time!', 'Photosynthesis converts light energy into chemical energy.'],
+      ['Hey, how are you?', "I'm doing well, thanks for asking! How can I help?", 'Penguins live in the south.'],
+      ['Merci beaucoup !', 'Je vous en prie !', 'Die Katze schläft auf dem Sofa.'],
+    ] as const) {
+      const good = scorer.score(chat(turn, reply));
+      expect({ turn, label: good.label, reasons: good.reasons }).toEqual({ turn, label: 'good', reasons: [] });
+      expect(good.overall).toBeGreaterThan(scorer.score(chat(turn, unrelated)).overall + 0.2);
+    }
+    // A question that opens with a greeting is still a question: the social reply type does not apply to it.
+    expect(scorer.signals(chat('Hi, what is the capital of France?', 'Paris.')).answerType).toBe(0.5);
+  });
+
+  it('expects a number for an arithmetic question ("What\'s 15% of 80?" → "12" was off_topic)', () => {
+    for (const question of ["What's 15% of 80?", 'What is 17 times 23?', 'What is the square root of 144?'])
+      expect({ question, answerType: scorer.signals(chat(question, '12.')).answerType }).toEqual({
+        question,
+        answerType: 1,
+      });
+    expect(scorer.score(chat("What's 15% of 80?", '12')).label).toBe('good');
+  });
+
+  it('checks the calculations an answer writes out: a wrong result is bad (wrong_calculation)', () => {
+    const cases = [
+      ['What is 17 times 23?', '17 × 23 = 391.', '17 × 23 = 401.'],
+      [
+        'A train travels 120 km in 2 hours. What is its average speed?',
+        'Average speed is distance divided by time: 120 km / 2 h = 60 km/h.',
+        'Average speed is distance divided by time: 120 km / 2 h = 240 km/h.',
+      ],
+      ['What is 15% of 80?', '15% of 80 = 12.', '15% of 80 = 15.'],
+      [
+        'If I buy 3 apples at 40 cents each, how much do I pay?',
+        '3 × 40 cents = 120 cents.',
+        '3 × 40 cents = 100 cents.',
+      ],
+    ] as const;
+    for (const [question, right, wrong] of cases) {
+      const good = scorer.score(chat(question, right));
+      const bad = scorer.score(chat(question, wrong));
+      expect({ question, reasons: good.reasons.includes('wrong_calculation') }).toEqual({ question, reasons: false });
+      expect({ question, label: bad.label, reasons: bad.reasons }).toEqual({
+        question,
+        label: 'bad',
+        reasons: expect.arrayContaining(['wrong_calculation']) as unknown,
+      });
+    }
+    // Not a calculation: an equation to solve, an expression with precedence, a sum with a unit word after it.
+    for (const answer of ['2x + 6 = 14, so x = 4.', '3 + 4 × 5 = 23.', '3,600 seconds (60 minutes × 60 seconds).'])
+      expect({ answer, wrong: scorer.signals(chat('Solve it', answer)).wrongCalculation }).toEqual({
+        answer,
+        wrong: false,
+      });
+  });
+
   it('falls back to the rules, and says so, when no model is loaded', async () => {
     const missing = new QualityModelStore(testConfig({ MODELS_DIR: emptyModelsDir() }));
     await missing.onModuleInit();

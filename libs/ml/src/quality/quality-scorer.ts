@@ -7,6 +7,11 @@ import { isFailureToAnswer, isUngrounded, qualityReasons, rulesScore } from './r
 import { judgeStructured, STRUCTURED_FAILED_SCORE, STRUCTURED_VALID_SCORE } from './structured-answer';
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
+/**
+ * The most an answer that writes out a wrong calculation ("17 × 23 = 401") can score: its arithmetic is checked and
+ * false, a wrong answer whatever its words (`bad`, as a failed structural check).
+ */
+export const WRONG_CALCULATION_SCORE = 0.2;
 
 /**
  * Scores one answer synchronously on the request path: relevance, groundedness (with a document),
@@ -60,6 +65,7 @@ export class QualityScorer {
     }
     // A failed answer is never "good", whatever the model says.
     if (failureToAnswer) overall = Math.min(overall, 0.2);
+    if (signals.wrongCalculation) overall = Math.min(overall, WRONG_CALCULATION_SCORE);
     overall = Math.max(0, Math.min(1, overall));
     return {
       overall: round(overall),

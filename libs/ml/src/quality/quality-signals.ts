@@ -42,8 +42,25 @@ const FRAMING_WORDS: ReadonlySet<string> = new Set(
   ),
 );
 
+/**
+ * A social turn, whole: a greeting, thanks or goodbye (English and the main European languages), with at most a
+ * few words more ("Thanks, that fixed it."). What answers it is a social reply, not content sharing its words.
+ */
+const SOCIAL_TURN =
+  /^[^\p{L}\p{N}]*(?:(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening|night)|thanks?|thank you|thx|ty|cheers|bye|goodbye|see you|have a (?:nice|good|great) (?:day|evening|weekend)|hola|bonjour|salut|hallo|guten (?:morgen|tag|abend)|ciao|buongiorno|ol[aá]|gracias|merci|danke|grazie|obrigad[oa]|adi[oó]s|au revoir|tsch[uü]ss)|(?:great|perfect|awesome|ok(?:ay)?|nice|cool)[^\p{L}\p{N}]+(?:thanks?|thank you|thx))(?![\p{L}\p{N}])(?:[^?]{0,60}|[^\p{L}\p{N}]+(?:how are you(?: doing)?|how's it going|what's up|¿?c[oó]mo est[aá]s|comment [çc]a va|wie geht'?s(?: dir)?)[^\p{L}\p{N}]*)$/iu;
+/** The relevance of a social reply to a social turn: above LOW_RELEVANCE (rules-quality.ts). */
+const SOCIAL_REPLY_RELEVANCE = 0.7;
+/** A social reply: a greeting back, "you're welcome", "glad to help", "take care"... */
+const SOCIAL_REPLY =
+  /\b(?:hi|hello|hey|welcome|pleasure|any ?time|glad|happy to help|no problem|good (?:morning|afternoon|evening|night|luck)|bye|goodbye|see you|take care|you too|cheers|help(?:ed)?|hola|bonjour|salut|hallo|ciao|de (?:nada|rien)|je vous en prie|bitte|prego|gern(?:e|geschehen)?|por nada)\b/iu;
+/** An arithmetic question ("What's 15% of 80?", "17 times 23", "square root of 144"): it wants a number. */
+const ARITHMETIC =
+  /\d\s*(?:%|percent|times|plus|minus|divided by|multiplied by|[x×*+/^])\s*(?:of\s+)?\d|\d\s+[-−]\s+\d|\b(?:square root|cube root|solve for|factorial of|sum of|product of)\b/i;
+
 /** What kind of answer a question asks for, and how to recognise one (classic QA answer-type matching). */
 const ANSWER_TYPES: ReadonlyArray<[RegExp, RegExp]> = [
+  [SOCIAL_TURN, SOCIAL_REPLY],
+  [ARITHMETIC, /\d/],
   [
     /(?:^|[.?!]\s+)(?:when\b|(?:in )?what year\b|since when\b)/i,
     /\b(?:1\d{3}|20\d{2}|\d{1,2}(?:st|nd|rd|th)|january|february|march|april|may|june|july|august|september|october|november|december|bc|ad|century|ago|today|yesterday|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d+\s*(?:am|pm))\b/i,
@@ -66,11 +83,11 @@ const ANSWER_TYPES: ReadonlyArray<[RegExp, RegExp]> = [
 
 /** A second question word after "and" ("Where and when...", "Who built it, and when?"): a two-part question. */
 const SECOND_ASK: ReadonlyArray<[RegExp, RegExp]> = [
-  [/\band (?:in )?(?:when|what year)\b/i, ANSWER_TYPES[0]![1]],
-  [/\band how (?:many|much|long|tall|high|far|old)\b/i, ANSWER_TYPES[1]![1]],
-  [/\band (?:by )?whom?\b/i, ANSWER_TYPES[2]![1]],
-  [/\band where\b/i, ANSWER_TYPES[3]![1]],
-  [/\band why\b/i, ANSWER_TYPES[4]![1]],
+  [/\band (?:in )?(?:when|what year)\b/i, ANSWER_TYPES[2]![1]],
+  [/\band how (?:many|much|long|tall|high|far|old)\b/i, ANSWER_TYPES[3]![1]],
+  [/\band (?:by )?whom?\b/i, ANSWER_TYPES[4]![1]],
+  [/\band where\b/i, ANSWER_TYPES[5]![1]],
+  [/\band why\b/i, ANSWER_TYPES[6]![1]],
 ];
 
 /**
@@ -130,6 +147,8 @@ export interface QualitySignals {
   passageRelevance: number;
   /** The answer states a number that neither the document nor the question contains. */
   numberMismatch: boolean;
+  /** The answer writes out a calculation with a wrong result ("17 × 23 = 401"), with or without a document. */
+  wrongCalculation: boolean;
   /** The best-matching document sentence and the answer sentence differ in negation. */
   negationMismatch: boolean;
   refusal: boolean;
@@ -299,6 +318,38 @@ function derivedNumbers(known: readonly number[]): Set<number> {
   return out;
 }
 
+/**
+ * A calculation the answer writes out ("17 × 23 = 401", "120 km / 2 h = 240 km/h", "15% of 80 = 12"): one operation
+ * of two numbers (each with an optional unit word), an equals sign and a result. Not when an operator or a word
+ * is glued before the first operand ("2x + 6 = 14", "3 + 4 × 5 = 23": precedence is not modelled).
+ */
+const CALCULATION =
+  /(?<![-+×*/÷^=]\s*)(?<![\p{L}\p{N}.,])(\d[\d,]*(?:\.\d+)?)(%|\s+[a-z]{1,8})?\s*([×x*+/÷]|\s[-−]\s|\bof\b)\s*\$?(\d[\d,]*(?:\.\d+)?)(?:\s*[a-z]{1,8})?\s*=\s*\$?(\d[\d,]*(?:\.\d+)?)(?![\d.,]*\s*[-+×*/÷^])/giu;
+
+/** True when the answer writes out a calculation whose result is wrong (more than 1 % off, for rounding). */
+function wrongCalculation(answer: string): boolean {
+  for (const m of answer.matchAll(CALCULATION)) {
+    const a = Number(m[1]!.replace(/,/g, ''));
+    const b = Number(m[4]!.replace(/,/g, ''));
+    const stated = Number(m[5]!.replace(/,/g, ''));
+    const op = m[3]!.trim();
+    const percent = m[2] === '%';
+    let value: number;
+    if (op === 'of') {
+      if (!percent) continue;
+      value = (a / 100) * b;
+    } else if (percent) continue;
+    else if (op === '+') value = a + b;
+    else if (op === '-' || op === '−') value = a - b;
+    else if (op === '/' || op === '÷') {
+      if (b === 0) continue;
+      value = a / b;
+    } else value = a * b;
+    if (Math.abs(value - stated) > 0.01 * Math.max(1, Math.abs(value))) return true;
+  }
+  return false;
+}
+
 /** A question that asks for several items ("Name three...", "Which ... are", "List..."): how many, or 0 (some). */
 const LIST_QUESTION =
   /\b(?:name|list|what are|which are|which (?:\w+ ){0,3}(?:are|were|share)|who (?:\w+ ){0,3}(?:are|were)|what (?:\w+ ){1,3}(?:are|were)|costs|benefits|ingredients)\b/i;
@@ -343,11 +394,16 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
   const lexical = coverage(questionContent, answerStems);
   const echo = coverage(answerContent, questionStems);
   const answerType = empty ? 0 : answerTypeMatch(input.question, answer);
+  // A social turn ("Thanks!") has no content for a reply to share: a social reply ("You're welcome!") is what is relevant
+  // to it. Before, the word signals alone read it as off topic.
+  const socialReply = !empty && answerType === 1 && SOCIAL_TURN.test(input.question.trim());
   const relevance = empty
     ? 0
-    : clip(
-        0.3 * clip((semantic - 0.1) / 0.6) + 0.3 * clip((alignment - 0.2) / 0.6) + 0.15 * lexical + 0.25 * answerType,
-      );
+    : socialReply
+      ? SOCIAL_REPLY_RELEVANCE
+      : clip(
+          0.3 * clip((semantic - 0.1) / 0.6) + 0.3 * clip((alignment - 0.2) / 0.6) + 0.15 * lexical + 0.25 * answerType,
+        );
 
   const document = input.document?.trim() ? input.document.slice(0, MAX_DOCUMENT_CHARS) : undefined;
   let groundedness: number | null = null;
@@ -531,6 +587,7 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
     anchoring,
     passageRelevance,
     numberMismatch,
+    wrongCalculation: !empty && wrongCalculation(answer),
     negationMismatch,
     evidenceSupport,
     nameConflict,
@@ -599,7 +656,8 @@ export function featureVector(signals: QualitySignals, _endpoint?: QualityInput[
     doc ? 1 - signals.novelty : 1,
     doc ? signals.anchoring : 1,
     signals.passageRelevance,
-    not(signals.numberMismatch),
+    // A wrong calculation is a wrong number the answer states, as one the document does not contain is.
+    not(signals.numberMismatch || signals.wrongCalculation),
     not(signals.negationMismatch),
     doc ? signals.evidenceSupport : 1,
     not(signals.nameConflict),

@@ -23,6 +23,7 @@ export function qualityReasons(s: QualitySignals): string[] {
   if (!s.empty && s.relevance < OFF_TOPIC_RELEVANCE) reasons.push('off_topic');
   else if (!s.empty && s.relevance < LOW_RELEVANCE) reasons.push('low_relevance');
   if (s.numberMismatch || s.negationMismatch) reasons.push('contradicts_document');
+  if (s.wrongCalculation) reasons.push('wrong_calculation');
   if (isUngrounded(s)) reasons.push('ungrounded');
   if (s.hedging >= 0.5) reasons.push('hedging');
   return reasons;
@@ -34,7 +35,7 @@ export function rulesScore(s: QualitySignals): number {
   if (s.refusal) return 0.1;
   let score = s.relevance;
   if (s.hasDocument) score = 0.5 * s.relevance + 0.5 * (s.groundedness ?? 0);
-  if (s.numberMismatch || s.negationMismatch) score *= 0.5;
+  if (s.numberMismatch || s.negationMismatch || s.wrongCalculation) score *= 0.5;
   if (s.truncated) score = Math.min(score, 0.3);
   score -= 0.15 * s.hedging;
   return Math.max(0, Math.min(1, score));

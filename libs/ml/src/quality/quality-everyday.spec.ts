@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import { testConfig } from '../../../../test/support/app-config';
+import { GloveEmbedder, loadGloveTable } from '../embeddings/glove-embedder';
+import { auroc } from './evaluation';
+import { probeInput, readEverydayProbe } from './everyday-probe';
+import { QualityModelStore } from './quality-model.store';
+import { QualityScorer } from './quality-scorer';
+
+const ROOT = join(__dirname, '../../../../');
+const MODELS = join(ROOT, 'models');
+const PROBE = join(ROOT, 'data/quality-everyday/probe.jsonl');
+
+/**
+ * The everyday-traffic probe (docs/ml.md, "Everyday chat traffic"): 153 hand-written rows of what a chat product
+ * sends. Floors at the level reached on 2026-12-07 (before the fixes: AUROC 0.683, good 0.54, bad 0.45, social
+ * turns 0.51–0.60). QUALITY_PROBE_REPORT=1 prints the table by kind and the rows scored against their label.
+ */
+const FLOORS = { auroc: 0.76, meanGood: 0.56, meanBad: 0.43, social: 0.65, wrongArithmetic: 0.52 } as const;
+
+describe('quality score on everyday chat traffic (data/quality-everyday/probe.jsonl)', () => {
+  const embedder = new GloveEmbedder(loadGloveTable(join(MODELS, 'embeddings')));
+  let scorer: QualityScorer;
+
+  beforeAll(async () => {
+    const store = new QualityModelStore(testConfig({ MODELS_DIR: MODELS }));
+    await store.onModuleInit();
+    scorer = new QualityScorer(embedder, store);
+  });
+
+  const score = () => readEverydayProbe(PROBE).map((row) => ({ row, report: scorer.score(probeInput(row)) }));
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+  it('is hand-written chat traffic: at least 120 rows, both labels of every kind that has a wrong answer', () => {
+    const rows = readEverydayProbe(PROBE);
+    expect(rows.length).toBeGreaterThanOrEqual(120);
+    const kinds = new Set(rows.map((r) => r.kind));
+    for (const kind of ['greeting', 'thanks', 'followup', 'code', 'math', 'short_fact', 'list', 'language', 'json'])
+      expect({ kind, labels: [...new Set(rows.filter((r) => r.kind === kind).map((r) => r.label))].sort() }).toEqual({
+        kind,
+        labels: [0, 1],
+      });
+    for (const kind of ['refusal_harmful', 'refusal_harmless', 'multiturn', 'long_offtopic'])
+      expect(kinds).toContain(kind);
+    expect(rows.filter((r) => r.messages !== undefined).length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('separates good from bad everyday answers at the level reached (floors)', () => {
+    const scored = score();
+    const scores = scored.map((s) => s.report.overall);
+    const labels = scored.map((s) => s.row.label);
+    const of = (kinds: readonly string[] | null, label: number): number[] =>
+      scored
+        .filter((s) => (kinds === null || kinds.includes(s.row.kind)) && s.row.label === label)
+        .map((s) => s.report.overall);
+    if (process.env.QUALITY_PROBE_REPORT) {
+      const lines = [
+        `AUROC ${auroc(scores, labels).toFixed(3)} good ${mean(of(null, 1)).toFixed(2)} bad ${mean(of(null, 0)).toFixed(2)}`,
+      ];
+      for (const kind of [...new Set(scored.map((s) => s.row.kind))])
+        lines.push(`${kind.padEnd(18)} good ${mean(of([kind], 1)).toFixed(2)} bad ${mean(of([kind], 0)).toFixed(2)}`);
+      for (const { row, report } of scored)
+        if ((row.label === 1 && report.overall < 0.5) || (row.label === 0 && report.overall > 0.7))
+          lines.push(
+            `${row.label} ${report.overall.toFixed(2)} [${row.kind}] ${probeInput(row).question.slice(0, 50)}`,
+          );
+      console.log(lines.join('\n'));
+    }
+    expect(auroc(scores, labels)).toBeGreaterThanOrEqual(FLOORS.auroc);
+    expect(mean(of(null, 1))).toBeGreaterThanOrEqual(FLOORS.meanGood);
+    expect(mean(of(null, 0))).toBeLessThanOrEqual(FLOORS.meanBad);
+    // Polite replies to greetings, thanks and goodbyes are good answers (before: 0.51–0.60, `off_topic`).
+    expect(mean(of(['greeting', 'thanks', 'bye'], 1))).toBeGreaterThanOrEqual(FLOORS.social);
+    for (const { row, report } of scored)
+      if (['greeting', 'thanks', 'bye'].includes(row.kind) && row.label === 1)
+        expect({ answer: row.answer, label: report.label }).toEqual({ answer: row.answer, label: 'good' });
+    // Wrong arithmetic (before: 0.61, as high as right arithmetic).
+    expect(mean(of(['math'], 0))).toBeLessThanOrEqual(FLOORS.wrongArithmetic);
+  });
+});
