@@ -214,6 +214,13 @@ describe('QualityScorer', () => {
       expect({ turn, label: good.label, reasons: good.reasons }).toEqual({ turn, label: 'good', reasons: [] });
       expect(good.overall).toBeGreaterThan(scorer.score(chat(turn, unrelated)).overall + 0.2);
     }
+    // A long answer that only uses a greeting word is not a social reply (the simulated provider's template answer).
+    const template =
+      'Regarding hey: First, clarify what hey means here and which facts about it are established. Next, look at the ' +
+      'main factors that influence hey and how they interact. Then, weigh the evidence for and against each ' +
+      'explanation of hey. In short, an answer about hey follows from these steps.';
+    expect(scorer.signals(chat('Hey, how are you?', template)).answerType).toBe(0);
+    expect(scorer.score(chat('Hey, how are you?', template)).label).not.toBe('good');
     // A question that opens with a greeting is still a question: the social reply type does not apply to it.
     expect(scorer.signals(chat('Hi, what is the capital of France?', 'Paris.')).answerType).toBe(0.5);
   });

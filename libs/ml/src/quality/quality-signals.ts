@@ -50,9 +50,13 @@ const SOCIAL_TURN =
   /^[^\p{L}\p{N}]*(?:(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening|night)|thanks?|thank you|thx|ty|cheers|bye|goodbye|see you|have a (?:nice|good|great) (?:day|evening|weekend)|hola|bonjour|salut|hallo|guten (?:morgen|tag|abend)|ciao|buongiorno|ol[aá]|gracias|merci|danke|grazie|obrigad[oa]|adi[oó]s|au revoir|tsch[uü]ss)|(?:great|perfect|awesome|ok(?:ay)?|nice|cool)[^\p{L}\p{N}]+(?:thanks?|thank you|thx))(?![\p{L}\p{N}])(?:[^?]{0,60}|[^\p{L}\p{N}]+(?:how are you(?: doing)?|how's it going|what's up|¿?c[oó]mo est[aá]s|comment [çc]a va|wie geht'?s(?: dir)?)[^\p{L}\p{N}]*)$/iu;
 /** The relevance of a social reply to a social turn: above LOW_RELEVANCE (rules-quality.ts). */
 const SOCIAL_REPLY_RELEVANCE = 0.7;
-/** A social reply: a greeting back, "you're welcome", "glad to help", "take care"... */
+/**
+ * A social reply: short (at most 240 characters), with a greeting back, "you're welcome", "glad to help", "take
+ * care"... in its first 80 characters. A long answer that merely uses one of those words is not one (the simulated
+ * provider's "Regarding hey: First, clarify what hey means..." to "Hey, how are you?").
+ */
 const SOCIAL_REPLY =
-  /\b(?:hi|hello|hey|welcome|pleasure|any ?time|glad|happy to help|no problem|good (?:morning|afternoon|evening|night|luck)|bye|goodbye|see you|take care|you too|cheers|help(?:ed)?|hola|bonjour|salut|hallo|ciao|de (?:nada|rien)|je vous en prie|bitte|prego|gern(?:e|geschehen)?|por nada)\b/iu;
+  /^(?![\s\S]{241})[\s\S]{0,80}?(?<![\p{L}\p{N}])(?:hi|hello|hey|welcome|pleasure|any ?time|glad|happy to help|no problem|good (?:morning|afternoon|evening|night|luck)|bye|goodbye|see you|take care|you too|cheers|help(?:ed)?|hola|bonjour|salut|hallo|ciao|de (?:nada|rien)|je vous en prie|bitte|prego|gern(?:e|geschehen)?|por nada)(?![\p{L}\p{N}])/iu;
 /** An arithmetic question ("What's 15% of 80?", "17 times 23", "square root of 144"): it wants a number. */
 const ARITHMETIC =
   /\d\s*(?:%|percent|times|plus|minus|divided by|multiplied by|[x×*+/^])\s*(?:of\s+)?\d|\d\s+[-−]\s+\d|\b(?:square root|cube root|solve for|factorial of|sum of|product of)\b/i;
