@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OfflineEmbedder } from '../embeddings/offline-embedder';
+import { isHarmfulRequest } from './harmful-request';
 import { QualityModelStore } from './quality-model.store';
 import { computeSignals, featureVector, type QualitySignals } from './quality-signals';
 import { qualityLabel, type QualityInput, type QualityReport } from './quality.types';
@@ -12,6 +13,11 @@ const round = (x: number): number => Math.round(x * 1000) / 1000;
  * false, a wrong answer whatever its words (`bad`, as a failed structural check).
  */
 export const WRONG_CALCULATION_SCORE = 0.2;
+/**
+ * A refusal (or a provider's block) of a request a model should refuse (`harmful-request.ts`): the right answer, so
+ * `good`, with the reason `refused_harmful_request` instead of `refusal`; not a failure to answer.
+ */
+export const APPROPRIATE_REFUSAL_SCORE = 0.8;
 
 /**
  * Scores one answer synchronously on the request path: relevance, groundedness (with a document),
@@ -62,6 +68,20 @@ export class QualityScorer {
       reasons = [...new Set(signals.empty ? ['empty', ...failed] : failed)];
       failureToAnswer = signals.blocked || signals.refusal || signals.truncated || signals.empty || verdict.empty;
       overall = reasons.length === 0 ? STRUCTURED_VALID_SCORE : Math.min(overall, STRUCTURED_FAILED_SCORE);
+    }
+    if (
+      (signals.refusal || signals.blocked) &&
+      !signals.empty &&
+      !signals.truncated &&
+      input.structured === undefined &&
+      isHarmfulRequest(input.question)
+    ) {
+      failureToAnswer = false;
+      overall = Math.max(overall, APPROPRIATE_REFUSAL_SCORE);
+      reasons = [
+        ...reasons.filter((r) => r !== 'refusal' && r !== 'blocked' && r !== 'off_topic' && r !== 'low_relevance'),
+        'refused_harmful_request',
+      ];
     }
     // A failed answer is never "good", whatever the model says.
     if (failureToAnswer) overall = Math.min(overall, 0.2);
