@@ -382,7 +382,7 @@ describe('LLM failures answer with the right status and context, never 200 with 
       const started = Date.now();
       const res = await post(`${service.url}/qa`, { question: 'hi' });
       expect(res.status).toBe(504);
-      expect(Date.now() - started).toBeLessThan(2000);
+      expect(Date.now() - started).toBeLessThan(10_000); // the 200 ms timeout, not the default 30 s
       expect(await res.json()).toMatchObject({ code: 'UPSTREAM_TIMEOUT', errorType: 'timeout', attempts: 1 });
     } finally {
       await service.stop();

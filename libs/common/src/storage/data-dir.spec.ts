@@ -27,7 +27,7 @@ describe('the data directory', () => {
   (existsSync('/proc/self') ? it : it.skip)('makeDirectory fails at once where a mkdir answers ENOENT (/proc)', () => {
     const started = Date.now();
     expect(() => makeDirectory('/proc/nonexistent-lrcp/dir')).toThrow(/^ENOENT: /);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('prepareDataDir creates the directory and leaves nothing in it', () => {

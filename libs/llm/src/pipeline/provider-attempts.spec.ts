@@ -44,7 +44,7 @@ describe('ProviderAttempts: streams', () => {
     expect(seen).toEqual(['first words ']);
     expect(error).toBeInstanceOf(LlmCallFailedError);
     expect((error as LlmCallFailedError).code).toBe('UPSTREAM_TIMEOUT');
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(Date.now() - started).toBeLessThan(10_000); // a hang guard: a silent stream without the timeout never ends
     expect(named(metrics, 'llm.error.count')[0]!.tags).toContain('error_type:timeout');
     // Its ledger row says what its client received before the failure.
     await settled();
