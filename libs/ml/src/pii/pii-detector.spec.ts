@@ -393,6 +393,66 @@ describe('PiiDetector', () => {
     });
   });
 
+  describe('found by the everyday-traffic probe (data/pii-everyday)', () => {
+    it('a key with a credential word that holds something else is not a credential: tokenizers, special tokens, names, headers, paths', () => {
+      for (const text of [
+        'tok = {"tokenizer": "o200k_base", "vocab_size": 200019}',
+        'tokenizer_name_or_path = "meta-llama/Llama-3.1-8B"',
+        'model.config.eos_token = "<|endoftext|>"; bos_token: <|begin_of_text|>',
+        'unk_token=tokenizer.unk_token',
+        'Action: secretsmanager:DescribeSecret on arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod',
+        'auth_header_name: X-Upstream-Authorization',
+        'refreshTokenHeader: X-Refresh-Credential',
+        'client_secret_file = /etc/oauth/client.json',
+        'password_policy: MinLength12Symbols',
+        'tokenTtl: 86400seconds',
+      ])
+        expect([text, typesIn(text)]).toEqual([text, []]);
+    });
+    it('still finds credentials under keys that hold a credential word, in snake, kebab and camel case', () => {
+      for (const [text, value] of [
+        ['access_token=Zq3vR8yT1uW6oP2s', 'Zq3vR8yT1uW6oP2s'],
+        ['"refreshToken": "rt.Hq8Lm2Nx7Pz4Kw1"', 'rt.Hq8Lm2Nx7Pz4Kw1'],
+        ['x-auth-token: 9fJ2kL7mQ4wE8rT1', '9fJ2kL7mQ4wE8rT1'],
+        ['DB_PASSWORD=Pv7!mK2#qL9z', 'Pv7!mK2#qL9z'],
+        ['secret_key: "n3Wk9Lp2Qx7Zr5Tb"', 'n3Wk9Lp2Qx7Zr5Tb'],
+        ['tokens_secret=Ab12Cd34Ef56Gh78', 'Ab12Cd34Ef56Gh78'],
+      ] as const)
+        expect([text, valuesIn(text), typesIn(text)]).toEqual([text, [value], ['secret']]);
+    });
+    it('three groups of a longer run of numbers set apart by spaces are not a North American phone', () => {
+      for (const text of [
+        'Fibonacci: 89 144 233 377 610 987 1597 2584 4181',
+        'row: 12 212 555 0147',
+        'cols 212 555 0147 88 91',
+      ])
+        expect([text, typesIn(text)]).toEqual([text, []]);
+    });
+    it('still finds a North American phone written with spaces on its own, after its 1, in a table cell, in a run of words', () => {
+      for (const [text, value] of [
+        ['call 212 555 0147 after 5', '212 555 0147'],
+        ['call 1 212 555 0147.', '1 212 555 0147'],
+        ['| Ana | 212 555 0147 | NY |', '212 555 0147'],
+        ['numbers 3 4 then 212-555-0147 5 6', '212-555-0147'],
+      ] as const)
+        expect([text, valuesIn(text), typesIn(text)]).toEqual([text, [value], ['phone']]);
+    });
+    it("a birth date before 1900 or after this year is no living person's; 1900 on and two-digit years still are", () => {
+      for (const text of [
+        'Mozart was born on 27 January 1756 in Salzburg.',
+        'Date of birth: 12/02/1809 (Abraham Lincoln)',
+        'dob: 2999-01-01',
+      ])
+        expect([text, typesIn(text)]).toEqual([text, []]);
+      for (const [text, value] of [
+        ['Date of birth: 02/01/1900', '02/01/1900'],
+        ['DOB 14.03.87', '14.03.87'],
+        ['born on 9 May 2001', '9 May 2001'],
+      ] as const)
+        expect([text, valuesIn(text), typesIn(text)]).toEqual([text, [value], ['date_of_birth']]);
+    });
+  });
+
   describe('dates of birth and street addresses (left in the text before: no detector type)', () => {
     it('finds a full date only where a birth names it, in six languages and in key=value forms', () => {
       const cases: [string, string][] = [

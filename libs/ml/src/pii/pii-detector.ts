@@ -108,6 +108,18 @@ function cardsInRun(run: string, offset: number): Array<readonly [number, number
 const CREDENTIAL_KEY =
   /api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|private[_-]?key|client[_-]?secret|(?:^|[_.-])(?:pw|pass)$/i;
 
+/**
+ * Keys with a credential word in them that hold something else: a tokenizer (`tokenizer: cl100k_base`), a model's
+ * special token (`pad_token = tokenizer.eos_token`), a secrets-manager service or IAM action
+ * (`secretsmanager:GetSecretValue`), or a property of a credential rather than the credential: its name, header,
+ * type, URL, lifetime, length, file or path (`api_key_header_name = "x-api-key"`, `secret_name: prod/db-credentials`,
+ * `csrfTokenHeader: X-CSRF-Token`, `private_key_path: ~/.ssh/id_ed25519`).
+ */
+const NOT_CREDENTIAL_KEY =
+  /tokeni[sz]|^(?:pad|eos|bos|unk|sep|cls|mask|stop|start|end|special)[_-]?tokens?$|secretsmanager|[_.-](?:name|header|type|url|uri|endpoint|ttl|expiry|length|len|path|file|dir|policy)$/i;
+const NOT_CREDENTIAL_CAMEL_KEY =
+  /[a-z0-9](?:Name|Header|Type|Url|Uri|Endpoint|Ttl|Expiry|Length|Path|File|Dir|Policy)$/;
+
 /** A stand-in for a secret: a mask (********, xxxx), a redaction, <PASSWORD>, ${DB_PASSWORD}, $DB_PASSWORD. */
 const placeholder = (value: string): boolean =>
   /^(?:\*+|x+|\[?redacted\]?|<[^<>]*>|\$\{?[A-Za-z_]\w*\}?)$/i.test(value);
@@ -118,6 +130,7 @@ const placeholder = (value: string): boolean =>
  */
 function credentialAssignment(key: string, value: string): boolean {
   if (!CREDENTIAL_KEY.test(key) || placeholder(value)) return false;
+  if (NOT_CREDENTIAL_KEY.test(key) || NOT_CREDENTIAL_CAMEL_KEY.test(key)) return false;
   // A count of tokens, not a token: total_tokens=12850311, prompt_tokens: 512 (an LLM gateway's own usage lines).
   if (/tokens$/i.test(key) && /^\d+$/.test(value)) return false;
   if (/^(?:process\.env|import\.meta\.env|os\.environ|env|config|settings|this|self)\.[A-Za-z_]/.test(value))
@@ -204,6 +217,18 @@ const anyCase = (words: string): string =>
 const monthNamed = (m: RegExpExecArray): boolean => {
   const word = m[3] ?? m[4];
   return word === undefined || MONTHS.has(word.toLowerCase());
+};
+
+/**
+ * Whether a birth date's year could be a living person's: not before 1900 (no one alive was born then: "Napoleon was
+ * born on 15 August 1769", "Einstein was born on 14 March 1879" are history, and personal data is a living person's)
+ * nor after this year. A two-digit year (14.03.87) says nothing and is kept.
+ */
+const livingBirthYear = (date: string): boolean => {
+  const year = /(?<!\d)\d{4}(?!\d)/.exec(date);
+  if (year === null) return true;
+  const y = Number(year[0]);
+  return y >= 1900 && y <= new Date().getUTCFullYear();
 };
 
 /**
@@ -400,7 +425,7 @@ const RULES: readonly Rule[] = [
     ),
     needs: /birth|born|d\.?o\.?b|geb|naissance|n[ée]e?\s+le|nacim|naci|nascim|nascid|nasceu|nascita|nat[oa]\s/i,
     group: 1,
-    validate: monthNamed,
+    validate: (m) => monthNamed(m) && livingBirthYear(m[1]!),
   },
   {
     // A street address, number first (221B Baker Street; 1600 Pennsylvania Avenue NW, Washington, DC 20500), then
@@ -461,9 +486,16 @@ const RULES: readonly Rule[] = [
     },
   },
   {
-    // North American numbers: (NXX) NXX-XXXX, NXX-NXX-XXXX, NXX.NXX.XXXX.
+    // North American numbers: (NXX) NXX-XXXX, NXX-NXX-XXXX, NXX.NXX.XXXX. Not three groups of a longer run of
+    // numbers set apart by spaces (`... 233 377 610 987 1597 2584 ...`, a series or a table row): a phone written
+    // with spaces stands alone, or after its `1`.
     type: 'phone',
     pattern: /(?<![\d-])(?:1[-. ])?(?:\(([2-9]\d{2})\) ?|([2-9]\d{2})[-. ])[2-9]\d{2}[-. ]\d{4}(?![\d-])/g,
+    validate: (m) => {
+      if (!/ \d{4}$/.test(m[0])) return true;
+      const after = m.index + m[0].length;
+      return !precededBy(m, /\d $/) && !(m.input[after] === ' ' && /\d/.test(m.input[after + 1] ?? ''));
+    },
   },
   {
     // Brazilian numbers: (11) 91234-5678, (21) 3456-7890.

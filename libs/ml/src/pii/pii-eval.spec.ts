@@ -180,7 +180,9 @@ describe('PiiDetector on data/pii-eval (regression floors)', () => {
     iban: { found: 23, falsePositives: 0 },
     national_id: { found: 24, falsePositives: 0 },
     ip_address: { found: 23, falsePositives: 2 },
-    secret: { found: 57, falsePositives: 2 },
+    // 2 until the key rule learnt that a credential's name, header or path is not the credential (api_key_header_name,
+    // secret_name; data/pii-everyday).
+    secret: { found: 57, falsePositives: 0 },
     // Claimed since 2026-12-07: the set's two dates of birth were labelled then (it holds no street address).
     date_of_birth: { found: 2, falsePositives: 0 },
     street_address: { found: 0, falsePositives: 0 },
