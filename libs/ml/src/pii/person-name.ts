@@ -78,6 +78,8 @@ const NOT_NAME = new Set(
     // model families (Gemini Flash, Claude Opus): a model, not a person
     'flash opus sonnet haiku ultra mini nano turbo lite',
     'sir madam madame dear hello hi hey thanks thank regards best cheers',
+    // a greeting to a chat, a relation, a group ("Hi Chat,", "Hi Mom,", "Regards,\nDevOps Guild")
+    'chat mom mum dad mama papa guild crew squad tribe',
     // a title is not the name after it (Herr Dr., Dr. Mr. in a list of titles)
     'dr dra mr mrs ms mx prof mme mlle sr sra srta sig dott avv ing herr frau',
     'monday tuesday wednesday thursday friday saturday sunday january february march april may june july',
@@ -93,7 +95,10 @@ const plausible = (name: string): boolean =>
 
 /** After a title, these make a brand, a character or a book, not a person: Dr. Martens, Mr. Robot, Don Quijote. */
 const AFTER_TITLE_NOT_NAME = new Set(
-  'martens pepper oetker robot bean clean potato doubtfire quijote quixote who freeze'.split(' '),
+  // Microsoft's products written "Ms Excel", "MS Word" (a title in form only).
+  'martens pepper oetker robot bean clean potato doubtfire quijote quixote who freeze excel word powerpoint outlook access teams paint edge'.split(
+    ' ',
+  ),
 );
 
 export interface PersonNameRule {

@@ -437,6 +437,40 @@ describe('PiiDetector', () => {
       ] as const)
         expect([text, valuesIn(text), typesIn(text)]).toEqual([text, [value], ['phone']]);
     });
+    it('code names of hex letters are not IPv6 addresses; lower, upper case and mapped addresses still are', () => {
+      for (const text of ['then Add::Feed in Perl', 'Face::Bad->new', 'my $x = dead::beef;', 'Bead::Cafe::fade'])
+        expect([text, typesIn(text)]).toEqual([text, []]);
+      for (const [text, value] of [
+        ['from 2001:db8:7::bad', '2001:db8:7::bad'],
+        ['from 2001:DB8:7::BAD', '2001:DB8:7::BAD'],
+        ['peer fe80::9a:cafe%eth0 up', 'fe80::9a:cafe%eth0'],
+      ] as const)
+        expect([text, valuesIn(text), typesIn(text)]).toEqual([text, [value], ['ip_address']]);
+    });
+    it('the tail of a longer run of spaced numbers is not a European phone; one standing alone still is', () => {
+      for (const text of ['Quote #: 2025 0713 0002 5521', 'row 7 020 7946 0958'])
+        expect([text, typesIn(text)]).toEqual([text, []]);
+      for (const [text, value] of [
+        ['Tel. 020 7946 0958', '020 7946 0958'],
+        ['appelez le 01 23 45 67 89 demain', '01 23 45 67 89'],
+        ['2 lines: 020-7946-0958', '020-7946-0958'],
+      ] as const)
+        expect([text, valuesIn(text), typesIn(text)]).toEqual([text, [value], ['phone']]);
+    });
+    it('a chat, a parent or a group greeted or signing, and "Ms Excel", are not names; a person after them still is', () => {
+      for (const text of [
+        'Hi Chat, one more question',
+        'Hi Dad, call me',
+        'Cheers,\nPlatform Squad',
+        'Ms Word templates',
+      ])
+        expect([text, typesIn(text)]).toEqual([text, []]);
+      for (const [text, value] of [
+        ['Hi Dagny, one more question', 'Dagny'],
+        ['Ms Wordsworth called', 'Wordsworth'],
+      ] as const)
+        expect([text, valuesIn(text), typesIn(text)]).toEqual([text, [value], ['person_name']]);
+    });
     it("a birth date before 1900 or after this year is no living person's; 1900 on and two-digit years still are", () => {
       for (const text of [
         'Mozart was born on 27 January 1756 in Salzburg.',

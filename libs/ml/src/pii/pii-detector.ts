@@ -404,6 +404,9 @@ const RULES: readonly Rule[] = [
     validate: (m) => {
       const address = m[0].replace(/%.*$/, '');
       const mapped = /(\d{1,3}(?:\.\d{1,3}){3})$/.exec(address);
+      // An address holds a digit and writes each group in one case: `Add::Feed`, `Face::Bad` and `dead::beef` are
+      // Perl, Ruby or C++ names made of hex letters, not addresses.
+      if (!/\d/.test(address) || /[A-F][a-f]|[a-f][A-F]/.test(address)) return false;
       return address.length >= 6 && isIP(address) === 6 && !(mapped && NON_PERSONAL_IPV4.test(mapped[1]!));
     },
   },
@@ -509,6 +512,8 @@ const RULES: readonly Rule[] = [
     type: 'phone',
     pattern: /(?<![\d-])(?:\(0[1-9]\d{0,3}\)|0[1-9]\d{0,3})(?:[ .-]\d{2,4}){2,4}(?![\d-])/g,
     validate: (m) => {
+      // Not the tail of a longer run of numbers set apart by spaces (`Quote 2024 0612 0001 4412`, a table row).
+      if (/ \d+$/.test(m[0]) && precededBy(m, /\d $/)) return false;
       const n = digitsOf(m[0]).length;
       return (
         n >= 9 && n <= 12 && !/^\d{4}-\d{2}-\d{2}$/.test(m[0]) && !/^\d{2}([ .-])\d{2}\1(?:19|20)\d{2}(?!\d)/.test(m[0])
