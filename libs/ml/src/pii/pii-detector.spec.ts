@@ -437,6 +437,38 @@ describe('PiiDetector', () => {
       ] as const)
         expect([text, valuesIn(text), typesIn(text)]).toEqual([text, [value], ['phone']]);
     });
+    it('code that fetches a credential, and a tutorial placeholder, are not credentials; a literal one still is', () => {
+      for (const text of [
+        'api_key: os.getenv("OPENAI_API_KEY")',
+        'token = keyring.get_password("svc", "me")',
+        'secret=vault.read["kv/app"]',
+        'password = getpass.getpass(prompt="DB: ")',
+        'export ANTHROPIC_API_KEY=your-anthropic-key',
+        'curl -H "Authorization: Bearer INSERT_YOUR_TOKEN_HERE"',
+        'client_secret: YOUR_CLIENT_SECRET',
+      ])
+        expect([text, typesIn(text)]).toEqual([text, []]);
+      for (const [text, value] of [
+        ['token: "Vq8Nb3Xc5Mz1Lk7J"(unused)', 'Vq8Nb3Xc5Mz1Lk7J'],
+        ['password=YourPass2024!', 'YourPass2024!'],
+        ['Authorization: Bearer abc123def456ghi789', 'abc123def456ghi789'],
+      ] as const)
+        expect([text, valuesIn(text), typesIn(text)]).toEqual([text, [value], ['secret']]);
+    });
+    it("an IPv4 network in CIDR and the public DNS resolvers are no one's address; a host with its prefix still is", () => {
+      for (const text of [
+        'allow 172.16.0.0/12 and 192.168.0.0/16',
+        'route 198.51.100.0/24 via the VPN',
+        'nameserver 9.9.9.9\nnameserver 8.8.4.4',
+      ])
+        expect([text, typesIn(text)]).toEqual([text, []]);
+      for (const [text, value] of [
+        ['inet 10.24.8.17/24 brd 10.24.8.255', '10.24.8.17'],
+        ['allow 203.0.113.45/32 only', '203.0.113.45'],
+        ['client 8.8.8.9 retried', '8.8.8.9'],
+      ] as const)
+        expect([text, valuesIn(text)[0], typesIn(text)[0]]).toEqual([text, value, 'ip_address']);
+    });
     it('code names of hex letters are not IPv6 addresses; lower, upper case and mapped addresses still are', () => {
       for (const text of ['then Add::Feed in Perl', 'Face::Bad->new', 'my $x = dead::beef;', 'Bead::Cafe::fade'])
         expect([text, typesIn(text)]).toEqual([text, []]);

@@ -122,7 +122,9 @@ const NOT_CREDENTIAL_CAMEL_KEY =
 
 /** A stand-in for a secret: a mask (********, xxxx), a redaction, <PASSWORD>, ${DB_PASSWORD}, $DB_PASSWORD. */
 const placeholder = (value: string): boolean =>
-  /^(?:\*+|x+|\[?redacted\]?|<[^<>]*>|\$\{?[A-Za-z_]\w*\}?)$/i.test(value);
+  /^(?:\*+|x+|\[?redacted\]?|<[^<>]*>|\$\{?[A-Za-z_]\w*\}?)$/i.test(value) ||
+  // What a tutorial writes in place of one: YOUR_API_KEY, your-api-key-here, <...> above, INSERT_TOKEN_HERE.
+  /^(?:your|insert|enter|replace|put)[_-]?[a-z_-]*$|^[a-z_-]*[_-]here$/i.test(value);
 
 /**
  * Whether `key = value` assigns a credential: the key is named like one and the value is not a stand-in for one
@@ -141,6 +143,28 @@ function credentialAssignment(key: string, value: string): boolean {
 
 /** Addresses that are never a person's: this network (0/8), loopback (127/8), reserved and broadcast (240/4). */
 const NON_PERSONAL_IPV4 = /^(?:0|127|24\d|25[0-5])\./;
+/** Public DNS resolvers named in every network how-to (Google, Cloudflare, Quad9, OpenDNS): infrastructure, no one's. */
+const PUBLIC_RESOLVERS = new Set([
+  '8.8.8.8',
+  '8.8.4.4',
+  '1.1.1.1',
+  '1.0.0.1',
+  '9.9.9.9',
+  '149.112.112.112',
+  '208.67.222.222',
+  '208.67.220.220',
+]);
+
+/**
+ * Whether an IPv4 address is a network written in CIDR (`10.0.0.0/8`, `203.0.113.0/24`): a prefix after it and no
+ * host bits set. A host with its prefix (`inet 10.24.8.17/24`) is still an address.
+ */
+function cidrNetwork(m: RegExpExecArray): boolean {
+  const prefix = /^\/(\d{1,2})(?!\d)/.exec(m.input.slice(m.index + m[0].length, m.index + m[0].length + 4));
+  if (prefix === null || Number(prefix[1]) >= 32) return false;
+  const value = m[0].split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  return value % 2 ** (32 - Number(prefix[1])) === 0;
+}
 
 /** A version or section number written like an address: v1.2.3.4, version 7.52.0.1, build 4.8.1.0, § 4.2.1.3. */
 const VERSION_BEFORE = /(?:\bv|\b(?:ver|version|build|release|rev|revision|firmware|section|chapter)[.:]?\s?|§\s?)$/i;
@@ -249,6 +273,7 @@ const RULES: readonly Rule[] = [
     type: 'secret',
     pattern: /\b(?:bearer|basic)\s+((?=[A-Za-z0-9._~+/=-]*[0-9._~+/=])[A-Za-z0-9._~+/=-]{12,})/gi,
     group: 1,
+    validate: (m) => !placeholder(m[1]!), // Bearer YOUR_API_KEY_HERE
   },
   { type: 'secret', pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/g },
   { type: 'secret', pattern: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g, needs: /AIza/ },
@@ -299,7 +324,11 @@ const RULES: readonly Rule[] = [
       /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+)["']?[ \t]*[:=][ \t]*["']?((?:[A-Za-z0-9_\-./+=~!@#$%^*]|&(?![A-Za-z0-9_.-]+=)){8,})/g,
     needs: /[:=]/,
     group: 2,
-    validate: (m) => credentialAssignment(m[1]!, m[2]!),
+    // An unquoted value right before `(` or `[` is code that fetches the credential (`os.getenv("API_KEY")`,
+    // `getpass.getpass()`, `st.secrets["api_key"]`, `request.form["password"]`), not the credential.
+    validate: (m) =>
+      credentialAssignment(m[1]!, m[2]!) &&
+      !(/[(\[]/.test(m.input[m.index + m[0].length] ?? '') && !/["']$/.test(m[0].slice(0, m[0].length - m[2]!.length))),
   },
   // --- contact and financial data ---
   {
@@ -414,7 +443,8 @@ const RULES: readonly Rule[] = [
     // Not 0.0.0.0, loopback or reserved addresses, nor a version or section number (v1.2.3.4, version 7.52.0.1).
     type: 'ip_address',
     pattern: /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]*\d)/g,
-    validate: (m) => !NON_PERSONAL_IPV4.test(m[0]) && !precededBy(m, VERSION_BEFORE),
+    validate: (m) =>
+      !NON_PERSONAL_IPV4.test(m[0]) && !PUBLIC_RESOLVERS.has(m[0]) && !precededBy(m, VERSION_BEFORE) && !cidrNetwork(m),
   },
   {
     // A date of birth: a full date right after what names it ("Date of birth: 14/03/1987", `"dob": "1987-03-14"`,
