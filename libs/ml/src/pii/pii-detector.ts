@@ -328,7 +328,7 @@ const RULES: readonly Rule[] = [
     // `getpass.getpass()`, `st.secrets["api_key"]`, `request.form["password"]`), not the credential.
     validate: (m) =>
       credentialAssignment(m[1]!, m[2]!) &&
-      !(/[(\[]/.test(m.input[m.index + m[0].length] ?? '') && !/["']$/.test(m[0].slice(0, m[0].length - m[2]!.length))),
+      !(/[([]/.test(m.input[m.index + m[0].length] ?? '') && !/["']$/.test(m[0].slice(0, m[0].length - m[2]!.length))),
   },
   // --- contact and financial data ---
   {
