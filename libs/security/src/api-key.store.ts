@@ -108,7 +108,8 @@ export class ApiKeyStore {
       presented = apiKey.trim();
     }
     if (presented === undefined) return { kind: 'missing' };
-    if (presented.length > MAX_KEY_CHARS) return { kind: 'invalid', why: `it is longer than ${MAX_KEY_CHARS} characters` };
+    if (presented.length > MAX_KEY_CHARS)
+      return { kind: 'invalid', why: `it is longer than ${MAX_KEY_CHARS} characters` };
     const hash = sha256(presented);
     let found: StoredKey | undefined;
     // Every stored hash is compared, so the time taken does not say which one (or whether one) matched.
