@@ -1,13 +1,10 @@
 import { join } from 'node:path';
-import { testConfig } from '../../../../test/support/app-config';
-import { GloveEmbedder, loadGloveTable } from '../embeddings/glove-embedder';
+import { servedQualityScorer } from '../../../../test/support/quality-scorer';
 import { auroc } from './evaluation';
 import { probeInput, readEverydayProbe } from './everyday-probe';
-import { QualityModelStore } from './quality-model.store';
-import { QualityScorer } from './quality-scorer';
+import type { QualityScorer } from './quality-scorer';
 
 const ROOT = join(__dirname, '../../../../');
-const MODELS = join(ROOT, 'models');
 const PROBE = join(ROOT, 'data/quality-everyday/probe.jsonl');
 
 /**
@@ -18,13 +15,10 @@ const PROBE = join(ROOT, 'data/quality-everyday/probe.jsonl');
 const FLOORS = { auroc: 0.76, meanGood: 0.56, meanBad: 0.43, social: 0.65, wrongArithmetic: 0.52 } as const;
 
 describe('quality score on everyday chat traffic (data/quality-everyday/probe.jsonl)', () => {
-  const embedder = new GloveEmbedder(loadGloveTable(join(MODELS, 'embeddings')));
   let scorer: QualityScorer;
 
   beforeAll(async () => {
-    const store = new QualityModelStore(testConfig({ MODELS_DIR: MODELS }));
-    await store.onModuleInit();
-    scorer = new QualityScorer(embedder, store);
+    scorer = await servedQualityScorer();
   });
 
   const score = () => readEverydayProbe(PROBE).map((row) => ({ row, report: scorer.score(probeInput(row)) }));

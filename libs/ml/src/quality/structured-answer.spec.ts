@@ -1,13 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { testConfig } from '../../../../test/support/app-config';
-import { GloveEmbedder, loadGloveTable } from '../embeddings/glove-embedder';
-import { QualityModelStore } from './quality-model.store';
-import { QualityScorer } from './quality-scorer';
+import { servedQualityScorer } from '../../../../test/support/quality-scorer';
+import type { QualityScorer } from './quality-scorer';
 import type { QualityInput, QualityLabel, StructuredExpectation } from './quality.types';
 
 const ROOT = join(__dirname, '../../../../');
-const MODELS = join(ROOT, 'models');
 
 /** data/quality-structured: hand-written /v1 answers (JSON, tool calls, prose controls), each with its true label. */
 interface StructuredRow {
@@ -37,13 +34,10 @@ const input = (row: StructuredRow): QualityInput => ({
 });
 
 describe('QualityScorer on structured answers (data/quality-structured)', () => {
-  const embedder = new GloveEmbedder(loadGloveTable(join(MODELS, 'embeddings')));
   let scorer: QualityScorer;
 
   beforeAll(async () => {
-    const store = new QualityModelStore(testConfig({ MODELS_DIR: MODELS }));
-    await store.onModuleInit();
-    scorer = new QualityScorer(embedder, store);
+    scorer = await servedQualityScorer();
   });
 
   it('holds at least 30 hand-written rows of every kind', () => {

@@ -1,3 +1,5 @@
+import type { InjectionPattern } from './injection-patterns';
+
 /**
  * Poisoned tool declarations: instructions to the model hidden in a tool's description or its parameters'
  * descriptions ("tool poisoning", the attack on agents that load tools from a third-party server, such as an MCP
@@ -29,12 +31,8 @@ export interface ToolPoisoningAssessment {
   tools: string[];
 }
 
-interface ToolRule {
-  signal: string;
-  weight: number;
-  /** Applied to one sentence of the lower-cased text. */
-  pattern: RegExp;
-}
+/** A named, weighted rule, as the prompt's patterns are; applied to one sentence of the lower-cased text. */
+type ToolRule = InjectionPattern;
 
 export const TOOL_POISONING_THRESHOLD = 0.5;
 
