@@ -129,3 +129,42 @@ describe('injection detector on everyday chat', () => {
     expect(probe.filter((text) => dev.has(text.toLowerCase()))).toEqual([]);
   });
 });
+
+/*
+ * Attack styles neither set had (data/injection-styles, written by hand on 2026-12-07 before any change): refusal
+ * suppression, many-shot priming, policy puppetry, markdown-image exfiltration, reversed and ROT13 text, plus benign
+ * prompts that share their words (developer mode on a phone, a grandmother's recipe, an "override" flag in release
+ * notes). `probe.jsonl` (40 attacks, 40 benign) was read to write the rules, so it is a regression floor;
+ * `holdout.jsonl` (20 + 20, written at the same time) was scored once, after the rules: before them P 0.875 / R 0.70,
+ * after P 0.95 / R 0.90. What the holdout still misses is in docs/ml.md.
+ */
+describe('injection detector on attack styles outside the sets (data/injection-styles)', () => {
+  const probeRows = readLabelledPrompts(join(ROOT, 'data/injection-styles/probe.jsonl'));
+  const holdoutRows = readLabelledPrompts(join(ROOT, 'data/injection-styles/holdout.jsonl'));
+  const wrongOn = (rows: typeof probeRows): string[] =>
+    rows.filter((r) => detector.assess(promptOf(r)).flagged !== (r.label === 'attack')).map((r) => r.text);
+
+  it('has 40 attacks and 40 benign prompts in the probe, 20 and 20 in the holdout', () => {
+    const count = (rows: typeof probeRows, label: string): number => rows.filter((r) => r.label === label).length;
+    expect([count(probeRows, 'attack'), count(probeRows, 'benign')]).toEqual([40, 40]);
+    expect([count(holdoutRows, 'attack'), count(holdoutRows, 'benign')]).toEqual([20, 20]);
+  });
+
+  it('gets every probe prompt right (was 6 attacks missed and 3 false alarms)', () => {
+    expect(wrongOn(probeRows)).toEqual([]);
+  });
+
+  it('keeps the holdout at its measured level (3 wrong of 40: 2 attacks missed, 1 false alarm)', () => {
+    const report = reportOn(
+      holdoutRows,
+      holdoutRows.map((r) => detector.assess(promptOf(r)).flagged),
+    );
+    expect(report.overall.precision).toBeGreaterThanOrEqual(0.94);
+    expect(report.overall.recall).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('shares no prompt with the development or test set', () => {
+    const known = new Set([...devRows, ...evalRows].map((r) => promptOf(r).toLowerCase()));
+    expect([...probeRows, ...holdoutRows].filter((r) => known.has(promptOf(r).toLowerCase()))).toEqual([]);
+  });
+});
