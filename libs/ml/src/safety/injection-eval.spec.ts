@@ -104,25 +104,29 @@ describe('de-obfuscation', () => {
 /*
  * Everyday chat (data/injection-everyday/probe.txt: 81 hand-written follow-ups, greetings, thanks, questions about the
  * assistant), written before the dev set's `everyday` rows and never trained on. The model before them flagged 13
- * ("Thanks!", "Who are you?", "tell me more": the classifier alone, on a handful of features); now 1, by a pattern.
+ * ("Thanks!", "Who are you?", "tell me more": the classifier alone, on a handful of features); then 1, by a pattern
+ * ("What are your rules for this game?"); now none.
  */
 describe('injection detector on everyday chat', () => {
   const probe = readFileSync(join(ROOT, 'data/injection-everyday/probe.txt'), 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '');
 
-  it('flags at most 2 of the 81 prompts', () => {
+  it('flags none of the 81 prompts (was 13, then 1: "What are your rules for this game?")', () => {
     expect(probe).toHaveLength(81);
-    const flagged = probe.filter((text) => detector.assess(text).flagged);
-    expect(flagged.length).toBeLessThanOrEqual(2);
+    expect(probe.filter((text) => detector.assess(text).flagged)).toEqual([]);
   });
 
-  it.each(['Thanks!', 'Who are you?', 'tell me more', 'Tell me another blocked thing.', 'Are you sure?'])(
-    'does not flag %s',
-    (text) => {
-      expect(detector.assess(text).flagged).toBe(false);
-    },
-  );
+  it.each([
+    'Thanks!',
+    'Who are you?',
+    'tell me more',
+    'Tell me another blocked thing.',
+    'Are you sure?',
+    'What are your rules for the quiz we are playing?',
+  ])('does not flag %s', (text) => {
+    expect(detector.assess(text).flagged).toBe(false);
+  });
 
   it('shares no prompt with the development set', () => {
     const dev = new Set(devRows.map((r) => promptOf(r).toLowerCase()));

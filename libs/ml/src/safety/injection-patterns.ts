@@ -109,7 +109,7 @@ export const INJECTION_PATTERNS: readonly InjectionPattern[] = [
       `${L}(?:${REVEAL})${R}[^.!?;\\n]{0,40}?(?:${L}(?:your|the|tu|tus|ton|tes|deinen|deine|il tuo|le tue|seu|suas|je|свой|свои|твой)\\s+(?:full\\s+|complete\\s+|entire\\s+|exact\\s+|completo\\s+|complet\\s+|kompletten\\s+)?)(?:${PROMPT_NAME})${R}` +
         `|${L}(?:${REVEAL})${R}[^.!?\\n]{0,30}?(?:${PROMPT_NAME})${R}[^.!?\\n]{0,30}(?:verbatim|word for word|exactly|in full|completo|complet|komplett|palabra por palabra|mot pour mot|wörtlich|parola per parola|дословно)` +
         `|${L}(?:${REVEAL})${R}\\s+(?:${PROMPT_NAME})${R}` +
-        `|${L}(?:(?:what|which) (?:is|are|were|was)|what's) (?:in |written in )?your (?:system |initial |original |hidden |secret )?(?:prompt|instructions|rules|system message|configuration)${R}` +
+        `|${L}(?:(?:what|which) (?:is|are|were|was)|what's) (?:in |written in )?your (?:system |initial |original |hidden |secret )?(?:prompt|instructions|rules|system message|configuration)${R}(?:(?<!your rules)|(?![^.!?\\n]{0,12}?${L}(?:for|of|in)\\s+(?:this|the|our|that|a)\\s+(?:game|quiz|contest|competition|challenge|puzzle|activity|exercise|round|story|role-?play|adventure|trivia|riddle|match|tournament|debate|lesson|class)${R}))` +
         `|${L}(?:prompt|instructions|rules|text) you (?:were|have been|are) (?:given|initiali[sz]ed with|configured with|operating under)` +
         `|${L}(?:what|which)\\s+(?:exactly\\s+)?(?:were|was|have)\\s+you\\s+(?:been\\s+)?(?:told|instructed|given|asked)[^.!?\\n]{0,30}(?:before|at the (?:start|beginning)|prior to)` +
         `|${L}(?:instructions|prompt|rules|text)\\s+(?:did\\s+(?:the\\s+)?(?:developers?|they|openai|someone)\\s+give\\s+you|you\\s+received)` +
