@@ -155,6 +155,56 @@ describe('architecture', () => {
     expect(global).toEqual(['libs/config/src/config.module.ts', 'libs/telemetry/src/telemetry.module.ts']);
   });
 
+  it('no files import each other in a loop inside a lib, type imports included', () => {
+    // A loop of files is one file in several parts: none can be read, tested or moved without the others. The
+    // per-call state the pipeline's parts share is pipeline/call-state.ts, types only, for this reason.
+    const sources = filesUnder(join(ROOT, 'libs')).filter(
+      (f) => f.endsWith('.ts') && !f.endsWith('.spec.ts') && !f.endsWith('.d.ts') && !f.includes('/web/'),
+    );
+    const known = new Set(sources);
+    const imports = new Map<string, string[]>();
+    for (const file of sources) {
+      const targets: string[] = [];
+      for (const m of readFileSync(file, 'utf8').matchAll(/(?:import|export)\s[^;]*?\sfrom\s+'(\.{1,2}\/[^']+)'/g)) {
+        const base = resolve(file, '..', m[1]!);
+        const target = [`${base}.ts`, join(base, 'index.ts')].find((t) => known.has(t));
+        if (target !== undefined) targets.push(target);
+      }
+      imports.set(file, targets);
+    }
+    // Tarjan's strongly connected components: a component of more than one file is a loop.
+    const index = new Map<string, number>();
+    const low = new Map<string, number>();
+    const stack: string[] = [];
+    const onStack = new Set<string>();
+    const loops: string[][] = [];
+    const visit = (v: string): void => {
+      index.set(v, index.size);
+      low.set(v, index.get(v)!);
+      stack.push(v);
+      onStack.add(v);
+      for (const w of imports.get(v) ?? []) {
+        if (!index.has(w)) {
+          visit(w);
+          low.set(v, Math.min(low.get(v)!, low.get(w)!));
+        } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      }
+      if (low.get(v) === index.get(v)) {
+        const component: string[] = [];
+        let w: string;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          component.push(relative(ROOT, w));
+        } while (w !== v);
+        if (component.length > 1) loops.push(component.sort());
+      }
+    };
+    for (const file of sources) if (!index.has(file)) visit(file);
+    expect(sources.length).toBeGreaterThan(300);
+    expect(loops).toEqual([]);
+  });
+
   it('no file of the LLM pipeline is longer than a reader can follow (about 350 lines)', () => {
     const long = filesUnder(join(ROOT, 'libs/llm/src'))
       .filter((f) => f.endsWith('.ts'))

@@ -20,8 +20,14 @@ import { IncidentDeliveryWorker } from './delivery/incident-delivery.worker';
 import { INCIDENTS_ERRORS } from './incidents.errors';
 import { INCIDENT_METRICS } from './incidents.metrics';
 import { IncidentOutboxStore } from './outbox/incident-outbox.port';
-import type { AlertEvent, AlertMode } from './outbox/dedupe';
-import type { IdempotencyRecord, OutboxEntry, OutboxState, RecordOutcome } from './outbox/outbox.types';
+import type {
+  AlertEvent,
+  AlertMode,
+  IdempotencyRecord,
+  OutboxEntry,
+  OutboxState,
+  RecordOutcome,
+} from './outbox/outbox.types';
 import { RunbookCatalog } from './runbooks/runbook-catalog';
 import {
   eventTimeOf,

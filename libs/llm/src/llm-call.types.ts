@@ -1,8 +1,7 @@
 import type { RouteConstraints } from '@app/config';
-import type { QualityReport } from '@app/ml';
+import type { PromptSafetyReport, QualityReport } from '@app/ml';
 import type { HttpLogFields } from '@app/telemetry';
-import type { PromptInspection } from './assessment/call-assessor';
-import type { CacheInfo } from './pipeline/response-cache';
+import type { CacheInfo } from './pipeline/cached-answer';
 import type { CostBreakdown } from './pricing/price-table';
 import type { RouteDecision } from './routing/route-decider';
 import type {
@@ -17,6 +16,14 @@ import type {
 } from './ports/llm-provider.port';
 
 /** The endpoint tag of a call: `chat` is `POST /v1/chat/completions` (the OpenAI-compatible API). */
+/** What the safety check found before the call, carried to the assessment after it. */
+export interface PromptInspection {
+  report: PromptSafetyReport;
+  action: 'flagged' | 'blocked' | 'none';
+  /** True when PII_REDACT_PROMPTS replaced PII in the prompt before it reached the provider. */
+  redacted: boolean;
+}
+
 export type LlmEndpoint = 'qa' | 'reason' | 'stress' | 'chat';
 
 /** What a chat call (`/v1/chat/completions`) asks for beyond a prompt: its model, conversation and settings. */

@@ -3,7 +3,7 @@ import type { LlmSpanHandle } from '@app/telemetry';
 import type { DrillFlags, LlmCallInput, LlmCallResult } from './llm-call.types';
 import { CallBookkeeping } from './pipeline/call-bookkeeping';
 import { CallBudget } from './pipeline/call-budget';
-import type { CallContext } from './pipeline/call-context';
+import type { CallContext } from './pipeline/call-state';
 import { CallContexts } from './pipeline/call-context';
 import { CallRecorder } from './pipeline/call-recorder';
 import { CallSpans } from './pipeline/call-spans';

@@ -1,5 +1,5 @@
 import { INCIDENT_SEVERITIES, type IncidentSeverity, type IncidentUpdate } from '@app/datadog';
-import type { OutboxUpdatePayload } from './outbox.types';
+import type { AlertEvent, AlertMode, OutboxUpdatePayload } from './outbox.types';
 
 /** The open incident of a dedupe key, as the store holds it. */
 export interface OpenIncident {
@@ -8,15 +8,6 @@ export interface OpenIncident {
   alertCount: number;
   lastAlertAt: number;
 }
-
-/**
- * How an alert treats the open incident of its monitor and group:
- * - `open`: updates it while its last alert is within the dedupe window, else opens a new incident (a new alert);
- * - `continue`: updates it whatever its age, opens one when none is open (a Datadog re-notification of an alert
- *   still firing: Re-Triggered, Renotify, Re-No Data, which come every `renotify_interval`, often past the window);
- * - `update-only`: updates it whatever its age, never opens one (a warning).
- */
-export type AlertMode = 'open' | 'continue' | 'update-only';
 
 export type AlertDecision =
   /**
@@ -124,12 +115,6 @@ export function reopenUpdate(
         `incident. Firing ${alert.firings} of this incident, ${alertCount} alerts in all.`,
     },
   };
-}
-
-/** A Datadog notification's identity and time: `$ID` and `$DATE` (epoch ms), when the payload carries them. */
-export interface AlertEvent {
-  id?: string;
-  at?: number;
 }
 
 /** What the store remembers of the notifications of one dedupe key: the newest alert and recovery, the last `$ID`. */

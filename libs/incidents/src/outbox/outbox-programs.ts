@@ -1,12 +1,4 @@
-import {
-  advanceClock,
-  type AlertEvent,
-  decideAlert,
-  judgeEvent,
-  reopenUpdate,
-  resolutionUpdate,
-  supersedeUpdate,
-} from './dedupe';
+import { advanceClock, decideAlert, judgeEvent, reopenUpdate, resolutionUpdate, supersedeUpdate } from './dedupe';
 import {
   closeFailedIncidentSql,
   closeIncidentSql,
@@ -28,7 +20,7 @@ import {
   updateIncidentAlertSql,
   upsertAlertClockSql,
 } from './outbox-sql';
-import type { AlertRecord, RecordOutcome, RecoveryRecord } from './outbox.types';
+import type { AlertEvent, AlertRecord, RecordOutcome, RecoveryRecord } from './outbox.types';
 import { storableText } from '@app/common';
 import { INCIDENT_SEVERITIES, type IncidentSeverity } from '@app/datadog';
 

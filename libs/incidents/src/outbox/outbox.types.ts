@@ -1,5 +1,19 @@
 import type { IncidentRequest, IncidentSeverity, IncidentUpdate } from '@app/datadog';
-import type { AlertEvent, AlertMode } from './dedupe';
+
+/**
+ * How an alert treats the open incident of its monitor and group:
+ * - `open`: updates it while its last alert is within the dedupe window, else opens a new incident (a new alert);
+ * - `continue`: updates it whatever its age, opens one when none is open (a Datadog re-notification of an alert
+ *   still firing: Re-Triggered, Renotify, Re-No Data, which come every `renotify_interval`, often past the window);
+ * - `update-only`: updates it whatever its age, never opens one (a warning).
+ */
+export type AlertMode = 'open' | 'continue' | 'update-only';
+
+/** A Datadog notification's identity and time: `$ID` and `$DATE` (epoch ms), when the payload carries them. */
+export interface AlertEvent {
+  id?: string;
+  at?: number;
+}
 
 /** What an outbox row asks Datadog for: open an incident, or change one (a re-alert, a recovery). */
 export const OUTBOX_KINDS = ['create', 'update'] as const;

@@ -3,7 +3,6 @@ import { DomainError } from '@app/common';
 import { AppConfig } from '@app/config';
 import {
   DriftMonitor,
-  type PromptSafetyReport,
   QualityRefiner,
   type QualityReport,
   QualityScorer,
@@ -12,19 +11,11 @@ import {
   type StructuredExpectation,
 } from '@app/ml';
 import { TracerPort } from '@app/telemetry';
-import type { ChatCallOptions, LlmCallInput, LlmCallResult } from '../llm-call.types';
+import type { ChatCallOptions, LlmCallInput, LlmCallResult, PromptInspection } from '../llm-call.types';
 import { answerText, declarationTexts, redactArguments, toolDescriptions } from '../pipeline/chat-text';
 import { LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
 import { LLM_ERRORS } from '../llm.errors';
 import { TokenEstimator } from '../tokens/token-estimator';
-
-/** What the safety check found before the call, carried to the assessment after it. */
-export interface PromptInspection {
-  report: PromptSafetyReport;
-  action: 'flagged' | 'blocked' | 'none';
-  /** True when PII_REDACT_PROMPTS replaced PII in the prompt before it reached the provider. */
-  redacted: boolean;
-}
 
 /**
  * Quality and safety around every LLM call. Before: PII, prompt injection (422 under

@@ -6,9 +6,9 @@ import { LogSanitizer, TracerPort } from '@app/telemetry';
 import { type AbandonedBy, CLIENT_ABORT, SHUTDOWN_CUT } from '../instrumentation/llm-call.instrumentation';
 import type { LlmCallInput, LlmCallResult } from '../llm-call.types';
 import type { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
-import { addSpent, type Spent } from '../pipeline/call-results';
+import { addSpent, type Spent } from '../pipeline/spend';
 import { answerText } from '../pipeline/chat-text';
-import type { CacheInfo } from '../pipeline/response-cache';
+import type { CacheInfo } from '../pipeline/cached-answer';
 import type { LlmUsage } from '../ports/llm-provider.port';
 import type { CostBreakdown } from '../pricing/price-table';
 

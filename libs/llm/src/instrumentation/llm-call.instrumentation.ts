@@ -6,7 +6,7 @@ import { formatTags, type HttpLogFields, LogSanitizer, MetricsPort, TAG } from '
 import type { LlmCallInput, LlmCallResult, LlmEndpoint } from '../llm-call.types';
 import type { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
 import type { LlmUsage, ToolCall } from '../ports/llm-provider.port';
-import type { Spent } from '../pipeline/call-results';
+import type { Spent } from '../pipeline/spend';
 import { abandonedLine, answeredLine, failedLine } from './llm-call.log-lines';
 import type { CostBreakdown } from '../pricing/price-table';
 import { CIRCUIT_STATE_VALUE, type CircuitState } from '../reliability/circuit-breaker';

@@ -2,7 +2,7 @@ import { CUT_AT_SHUTDOWN_STATUS } from '@app/common';
 import type { HttpLogFields, LogSanitizer } from '@app/telemetry';
 import type { LlmCallInput, LlmCallResult, LlmEndpoint } from '../llm-call.types';
 import type { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
-import type { Spent } from '../pipeline/call-results';
+import type { Spent } from '../pipeline/spend';
 import { answerText } from '../pipeline/chat-text';
 
 /** Milliseconds to one decimal, as every LlmCall line writes them. */

@@ -6,7 +6,8 @@ import type { ChatCallOptions } from '../llm-call.types';
 import type { LlmGenerateRequest } from '../ports/llm-provider.port';
 import { ConcurrencyLimiter } from '../reliability/concurrency-limiter';
 import { AttemptSpans } from './attempt-spans';
-import { type CallContext, deadlineLeftMs } from './call-context';
+import { deadlineLeftMs } from './call-context';
+import type { CallContext } from './call-state';
 import { FailureMapper } from './failure-mapper';
 import { LlmDrills } from './llm-drills';
 

@@ -13,8 +13,8 @@ import {
   type LlmProviderError,
 } from '../ports/llm-provider.port';
 import { TokenEstimator } from '../tokens/token-estimator';
-import type { CallContext } from './call-context';
-import { usageOf } from './call-results';
+import type { CallContext, HeldAttempt } from './call-state';
+import { usageOf } from './spend';
 import { answerText, messageText } from './chat-text';
 
 /** OpenTelemetry GenAI `gen_ai.provider.name` values. */
@@ -36,24 +36,6 @@ export const LLMOBS_MODEL_PROVIDER: Record<string, string> = {
   openai: 'openai',
   simulated: 'simulated',
 };
-
-/**
- * An attempt of a call recorded in LLM Observability, held open until the call's end (`LlmSpanOptions.held`): what
- * its LLM Observability event would say, kept as references (nothing is redacted, truncated or annotated yet), so that
- * a call the keep decision drops (`CallSpans`) costs no annotation.
- */
-export interface HeldAttempt {
-  span: LlmSpanHandle;
-  request: LlmGenerateRequest;
-  result?: LlmGenerateResult;
-  usage?: ReturnType<typeof usageOf>;
-  failure?: { kind: string; status?: number };
-}
-
-/** A call's LLM Observability record until its end (`CallSpans`): its held attempts. */
-export interface LlmObsRecord {
-  readonly attempts: HeldAttempt[];
-}
 
 /**
  * The `llm.generate` span of an attempt (also an LLM Observability `llm` span): its options and request tags

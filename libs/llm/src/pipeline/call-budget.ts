@@ -5,7 +5,7 @@ import { PriceTable } from '../pricing/price-table';
 import { worstCaseCostUsd } from '../pricing/worst-case-cost';
 import { TokenEstimator } from '../tokens/token-estimator';
 import type { ChatCallOptions } from '../llm-call.types';
-import type { CallContext } from './call-context';
+import type { CallContext } from './call-state';
 import { declarationTexts } from './chat-text';
 
 /**

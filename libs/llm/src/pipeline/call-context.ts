@@ -2,75 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { encodeRouteDecision } from '@app/ml';
-import type { LlmMessage } from '@app/telemetry';
 import { CallAssessor } from '../assessment/call-assessor';
-import type { AttemptCounters } from '../instrumentation/llm-call.instrumentation';
 import type { LlmCallInput } from '../llm-call.types';
-import { LlmProvider, type LlmUsage } from '../ports/llm-provider.port';
-import { ModelRouter, type RoutedCall } from '../routing/model-router';
-import type { LlmObsRecord } from './attempt-spans';
+import { LlmProvider } from '../ports/llm-provider.port';
+import { ModelRouter } from '../routing/model-router';
+import type { CallContext } from './call-state';
 import { CallBookkeeping } from './call-bookkeeping';
 import { CallBudget } from './call-budget';
 import { LlmDrills } from './llm-drills';
 import { LoadShedder } from './load-shedder';
-import { type CacheHit, ResponseCache } from './response-cache';
-
-/** One call, from its admission to its records. Nothing about a call is stored on shared objects. */
-export interface CallContext {
-  input: LlmCallInput;
-  promptId: string;
-  /** performance.now() at the start, for durations. */
-  started: number;
-  /** performance.now() past which no attempt starts and no backoff waits (LLM_DEADLINE_MS). */
-  deadline: number;
-  /** Wall clock at the start, for the ledger. */
-  startedAtMs: number;
-  /** The prompt sent (after drills). */
-  prompt: string;
-  /** The models to try, in order: the configured chain, or a chat call's model first, then the other configured ones. */
-  chain: readonly string[];
-  /** The call's output token limit: a chat call's `max_tokens`, else LLM_MAX_OUTPUT_TOKENS. */
-  maxOutputTokens: number;
-  drillsApplied: string[];
-  counters: AttemptCounters;
-  /**
-   * This call is recorded in LLM Observability (on, and sampled by LLMOBS_SAMPLE_RATE): its workflow span and all its
-   * attempts alike.
-   */
-  llmobs: boolean;
-  /**
-   * A call recorded in LLM Observability, until it ends: its attempts' spans, held open so that its keep decision
-   * (LLMOBS_KEEP, `CallSpans`) drops or annotates them all alike.
-   */
-  llmobsRecord?: LlmObsRecord;
-  /** The input messages of its LLM Observability spans, redacted and truncated once for all its attempts. */
-  spanInput?: readonly LlmMessage[];
-  /** The answering attempt's output, redacted and truncated, for the workflow span too. */
-  spanOutput?: string;
-  /** The router's decision, constraints and the request's features: a routed call only (docs/router.md). */
-  routed?: RoutedCall;
-  /** The response cache's key of a cacheable call (CACHE_MODE=exact, not streamed, no drill, no tools). */
-  cacheKey?: string;
-  /** The cached answer this call is served from: no provider call, no budget (docs/cache.md). */
-  cacheHit?: CacheHit;
-  /**
-   * This call missed and leads its key (`ResponseCache.lookup`): identical calls wait for its answer. Called once its
-   * answer is stored, or when it ends without one (`CallContexts.close`, or its admission refused).
-   */
-  cacheLeader?: () => void;
-  /**
-   * The known usage of the call's failed attempts, per model, in order: what the provider reported for an attempt it
-   * answered without text, or the estimate of a stream that failed after its first token. Billed, so the call's
-   * ledger row, cost metrics and budget count it (`CallResults.spentOnFailures`).
-   */
-  failedUsage?: { model: string; usage: LlmUsage }[];
-  /** How many of `failedUsage` the call's budget reservation already holds (`CallBudget.readmit`). */
-  failedUsageAdmitted?: number;
-  /** Characters a stream had sent its client before it failed: the failed call's ledger row says so (`answer_chars`). */
-  streamedChars?: number;
-  /** The heap its input is counted for while it is in flight (`LoadShedder`), until `CallContexts.close`. */
-  heldBytes?: number;
-}
+import { ResponseCache } from './response-cache';
 
 /** Opens calls: admission (saturation, budget), the prompt's safety inspection, drills, and the deadline's clock. */
 @Injectable()

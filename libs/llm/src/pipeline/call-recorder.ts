@@ -8,8 +8,9 @@ import { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
 import type { LlmGenerateResult } from '../ports/llm-provider.port';
 import { CallBookkeeping } from './call-bookkeeping';
 import { CallBudget } from './call-budget';
-import type { CallContext } from './call-context';
-import { addSpent, type Answered, CallResults } from './call-results';
+import type { CallContext } from './call-state';
+import { type Answered, CallResults } from './call-results';
+import { addSpent } from './spend';
 import { FailureMapper } from './failure-mapper';
 import { type CacheHit, type CacheInfo, ResponseCache } from './response-cache';
 

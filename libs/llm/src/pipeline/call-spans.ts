@@ -14,7 +14,7 @@ import { LLM_METRICS, REASON_TAG } from '../instrumentation/llm-metrics';
 import type { LlmCallResult } from '../llm-call.types';
 import { LlmCallAbandonedError, LlmCallFailedError } from '../llm.errors';
 import { AttemptSpans } from './attempt-spans';
-import type { CallContext } from './call-context';
+import type { CallContext } from './call-state';
 import type { Answered } from './call-results';
 import { answerText } from './chat-text';
 

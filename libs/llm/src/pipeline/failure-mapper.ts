@@ -11,7 +11,7 @@ import {
 import type { NoCapacityError } from '../reliability/concurrency-limiter';
 import type { SaturatedResource } from '../reliability/saturation';
 import { isTimeoutReason } from '../reliability/sleep';
-import type { CallContext } from './call-context';
+import type { CallContext } from './call-state';
 import { type DroppedToolCallReason, LlmCallInstrumentation } from '../instrumentation/llm-call.instrumentation';
 
 /** Provider error messages are cut to this (they end up in the problem detail, the span and the log line). */

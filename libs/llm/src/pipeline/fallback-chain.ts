@@ -9,7 +9,8 @@ import { type GateTicket, type RateLimitGate, RateLimitWaitError } from '../reli
 import { sleep } from '../reliability/sleep';
 import { type Attempt, type AttemptKind, AttemptRunner } from './attempt-runner';
 import { CallBudget } from './call-budget';
-import { type CallContext, deadlineLeftMs, deadlinePassed, MIN_ATTEMPT_MS, waitPassesDeadline } from './call-context';
+import { deadlineLeftMs, deadlinePassed, MIN_ATTEMPT_MS, waitPassesDeadline } from './call-context';
+import type { CallContext } from './call-state';
 import type { Answered } from './call-results';
 import { CircuitBreakers } from './circuit-breakers';
 import { FailureMapper } from './failure-mapper';

@@ -10,7 +10,7 @@ import { AsyncQueue } from '../reliability/async-queue';
 import type { Attempt, AttemptKind } from './attempt-runner';
 import { AttemptSpans } from './attempt-spans';
 import { CallBookkeeping } from './call-bookkeeping';
-import type { CallContext } from './call-context';
+import type { CallContext } from './call-state';
 import { FailureMapper } from './failure-mapper';
 
 /**

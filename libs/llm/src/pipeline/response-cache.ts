@@ -7,7 +7,7 @@ import { type DependencyStatus, formatTags, MetricsPort, ReadinessRegistry, TAG 
 import { LLM_METRICS as M } from '../instrumentation/llm-metrics';
 import type { LlmCallResult } from '../llm-call.types';
 import { LlmProvider } from '../ports/llm-provider.port';
-import type { CallContext } from './call-context';
+import type { CallContext } from './call-state';
 import {
   type CachedAnswer,
   type CacheHit,
