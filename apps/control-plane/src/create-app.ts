@@ -10,6 +10,7 @@ import {
   handleClientError,
   JSON_MEDIA_TYPE,
   markCutAtShutdown,
+  refusedWhileStopping,
   sayLastWords,
   badHostHeader,
   parseJsonBody,
@@ -34,7 +35,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const frameworkErrors = new FrameworkErrorResponder();
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
-    return503OnClosing: true,
+    // Fastify's own answer to a request arriving while it closes is a bare JSON 503 (no `code`, no `Retry-After`, no
+    // security headers): off, `refuseWhileStopping` answers it instead, as problem+json.
+    return503OnClosing: false,
     // A request must arrive whole in time, else 408 (`handleClientError`): Fastify's default is no limit, so a
     // client sending its body a byte at a time held a connection (and its memory) for as long as it liked. Node
     // checks every 30 s by default; every second here, so the limit is what it says.
@@ -78,12 +81,47 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     app.flushLogs();
   }
   frameworkErrors.bind(app);
+  const stop = refuseWhileStopping(app);
   requireHostHeader(app);
   acceptJsonBodiesOnly(app, config.http.bodyLimitBytes);
   configureHttpSecurity(app);
-  exitOnSignal(app, drainOnShutdown(app, config.http.shutdownGraceMs));
+  exitOnSignal(app, drainOnShutdown(app, config.http.shutdownGraceMs, stop));
   setupOpenApi(app, config);
   return app;
+}
+
+/** Whether the server is stopping: set on the first stop signal, or when the app closes some other way. */
+interface StopState {
+  readonly stopping: boolean;
+  begin(): void;
+}
+
+/**
+ * From the stop signal on (or Fastify's close, for an app closed without one), a request that still arrives on a
+ * connection left open (pipelined behind a call in flight, its headers still arriving at the signal) is refused with
+ * 503 problem+json `SERVER_SHUTTING_DOWN`, `Retry-After: 1` and `Connection: close`, before any other hook of the
+ * app's (no key check, no rate-limit token spent). It was served in the seconds before Nest closed Fastify, then
+ * answered Fastify's bare 503 (`return503OnClosing`).
+ */
+function refuseWhileStopping(app: NestFastifyApplication): StopState {
+  const fastify = app.getHttpAdapter().getInstance();
+  let stopping = false;
+  fastify.addHook('onRequest', (_request, _reply, done) => {
+    if (stopping) done(refusedWhileStopping());
+    else done();
+  });
+  fastify.addHook('preClose', (done) => {
+    stopping = true;
+    done();
+  });
+  return {
+    get stopping() {
+      return stopping;
+    },
+    begin: () => {
+      stopping = true;
+    },
+  };
 }
 
 /**
@@ -207,16 +245,15 @@ interface Drain {
 /**
  * Graceful shutdown: on SIGTERM, SIGINT or SIGHUP (the signals of `exitOnSignal`), the listening socket closes at
  * once (a new connection is refused) and Nest closes the app: idle keep-alive connections are closed, a request arriving
- * on a busy keep-alive connection gets 503, and in-flight ones finish. Responses sent from then on carry
+ * on a busy keep-alive connection gets 503 problem+json `SERVER_SHUTTING_DOWN` (`refuseWhileStopping`), and in-flight ones finish. Responses sent from then on carry
  * `Connection: close`, so keep-alive clients do not hold the server open; connections still open after
  * SHUTDOWN_GRACE_MS are cut (their calls are still recorded, as aborted by the shutdown, 503: CallBookkeeping waits
  * for them); a stream among them first ends with an error event saying the server is shutting down.
  */
-function drainOnShutdown(app: NestFastifyApplication, graceMs: number): Drain {
+function drainOnShutdown(app: NestFastifyApplication, graceMs: number, stop: StopState): Drain {
   const fastify = app.getHttpAdapter().getInstance();
-  let closing = false;
   fastify.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) void reply.header('connection', 'close');
+    if (stop.stopping) void reply.header('connection', 'close');
     done(null, payload);
   });
   // The open connections, so that the ones cut at the end of the grace period are known as cut by us (their calls'
@@ -248,7 +285,7 @@ function drainOnShutdown(app: NestFastifyApplication, graceMs: number): Drain {
   return {
     graceMs,
     begin: () => {
-      closing = true;
+      stop.begin();
       // The listening socket closes now, not when Nest gets to closing the server: it runs every module's
       // beforeApplicationShutdown first, and the incident worker's waits up to 5 s for a delivery under way (a
       // Datadog that does not answer), while the stopping process took new connections and said `ready`. Fastify's

@@ -33,17 +33,15 @@ export const LLM_ERRORS = defineErrorCodes({
   FAULT_DRILL_UNAVAILABLE: { status: 409, title: 'Fault drill unavailable' },
   /** The client closed the connection before the answer was complete (nginx's 499: nobody reads the answer). */
   CLIENT_CLOSED_REQUEST: { status: 499, title: 'Client closed request' },
-  /**
-   * A call still open when the server's shutdown cut it (SHUTDOWN_GRACE_MS ran out): a stream's last event, or a JSON
-   * call's response. `promptId` names its call (recorded `aborted`, `shutdown`); another instance can take the retry.
-   */
-  SERVER_SHUTTING_DOWN: { status: 503, title: 'Server shutting down' },
 });
 
-/** The error of a call the server's shutdown cuts (a stream's last event, a JSON call's 503), naming its call. */
+/**
+ * The error of a call the server's shutdown cuts (a stream's last event, a JSON call's 503), naming its call: the
+ * generic SERVER_SHUTTING_DOWN (`HTTP_ERRORS`), which a request arriving while the server stops is refused with too.
+ */
 export function shuttingDownError(promptId: string | undefined): DomainError {
   return new DomainError(
-    LLM_ERRORS.SERVER_SHUTTING_DOWN,
+    HTTP_ERRORS.SERVER_SHUTTING_DOWN,
     'The server is shutting down: this call was cut when SHUTDOWN_GRACE_MS ran out, before its answer was complete; retry it',
     { ...(promptId !== undefined ? { promptId } : {}), retryAfterSeconds: 1 },
     { 'retry-after': '1' },

@@ -65,6 +65,12 @@ export const HTTP_ERRORS = defineErrorCodes({
   // The gateway statuses: an upstream answered badly (502) or not in time (504). Libs that call upstreams use them.
   UPSTREAM_ERROR: { status: 502, title: 'Upstream model provider failed' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
+  /**
+   * The server is stopping: a request that arrived after the stop signal on a connection still open (`Retry-After: 1`,
+   * `Connection: close`), or a call still open when SHUTDOWN_GRACE_MS ran out (its `promptId`). Another instance can
+   * take the retry.
+   */
+  SERVER_SHUTTING_DOWN: { status: 503, title: 'Server shutting down' },
   UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream model provider timed out' },
 });
 

@@ -1,3 +1,6 @@
+import { DomainError } from '../errors/domain-error';
+import { HTTP_ERRORS } from '../errors/error-codes';
+
 /**
  * Connections the server cut itself: when SHUTDOWN_GRACE_MS runs out during a graceful stop, the connections still
  * open are closed (create-app's drain). A call on one was not abandoned by its client, and its records must not say
@@ -55,4 +58,19 @@ export function sayLastWords(sockets: Iterable<object>): Promise<void>[] {
   for (const socket of sockets)
     for (const words of lastWords.get(socket) ?? []) said.push(words().catch(() => undefined));
   return said;
+}
+
+/**
+ * The answer to a request that arrives while the server stops (after the stop signal, on a connection still open: a
+ * request pipelined behind one in flight, or whose headers were still arriving): 503 problem+json
+ * `SERVER_SHUTTING_DOWN`, `Retry-After: 1` (another instance takes the retry) and `Connection: close`. Fastify's own
+ * answer (`return503OnClosing`) was a bare JSON 503 with neither, no `code`, no `traceId` and no security headers.
+ */
+export function refusedWhileStopping(): DomainError {
+  return new DomainError(
+    HTTP_ERRORS.SERVER_SHUTTING_DOWN,
+    'The server is shutting down and takes no new request; retry it (another instance takes it)',
+    { retryAfterSeconds: 1 },
+    { 'retry-after': '1', connection: 'close' },
+  );
 }
