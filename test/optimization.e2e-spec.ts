@@ -102,8 +102,13 @@ describe('optimisation recommendations and ROI (built service, SQLite ledger)', 
       baseline_metrics: { note: 'kept as sent' },
     });
     expect(detail.results).toHaveLength(1);
-    const list = (await (await fetch(`${url2}/optimization/recommendations`)).json()) as { id: string }[];
-    expect(list[0]!.id).toBe(id);
+    const list = (await (await fetch(`${url2}/optimization/recommendations`)).json()) as {
+      count: number;
+      entries: { id: string }[];
+      next_cursor: string | null;
+    };
+    expect(list).toMatchObject({ count: 1, next_cursor: null });
+    expect(list.entries[0]!.id).toBe(id);
 
     const reportRes = await fetch(`${url2}/optimization/roi-report?days=7&category=model_routing`);
     const reportText = await reportRes.text();
@@ -145,5 +150,70 @@ describe('optimisation recommendations and ROI (built service, SQLite ledger)', 
     expect(res.status).toBe(400);
     const problem = (await res.json()) as { errors: { field: string }[] };
     expect(problem.errors.map((e) => e.field)).toEqual([field]);
+  });
+
+  /**
+   * The list is a page at a time, as `GET /incidents` is (`limit` 1..200, default 50; `next_cursor` back as `cursor`):
+   * it answered every recommendation of the store in one body.
+   */
+  it('GET /optimization/recommendations pages back with next_cursor; bad limit and cursor are 400 naming them', async () => {
+    const url = service!.url;
+    const created: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await post(`${url}/optimization/recommendations`, {
+        title: `paged ${i}`,
+        category: 'paging',
+        description: 'd',
+        estimated_savings_per_request: 0.001,
+        estimated_savings_percentage: 1,
+      });
+      expect(res.status).toBe(201);
+      created.push(((await res.json()) as { id: string }).id);
+    }
+    type Page = { count: number; entries: { id: string }[]; next_cursor: string | null };
+    const page = async (query: string): Promise<Page> => {
+      const res = await fetch(`${url}/optimization/recommendations?${query}`);
+      expect(res.status).toBe(200);
+      return (await res.json()) as Page;
+    };
+    const everything = await page('limit=200');
+    expect(everything.next_cursor).toBeNull();
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 50; pages++) {
+      const answer: Page = await page(`limit=2${cursor === null ? '' : `&cursor=${cursor}`}`);
+      expect(answer.count).toBe(answer.entries.length);
+      expect(answer.count).toBeLessThanOrEqual(2);
+      ids.push(...answer.entries.map((e) => e.id));
+      cursor = answer.next_cursor;
+      if (cursor === null) break;
+    }
+    expect(ids).toEqual(everything.entries.map((e) => e.id));
+    expect(ids).toEqual(expect.arrayContaining(created));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect((await page('')).count).toBe(Math.min(50, everything.count));
+
+    const forged = Buffer.from('r1:abc:opt-1').toString('base64url');
+    const bad: [string, string][] = [
+      ['limit=0', 'limit'],
+      ['limit=201', 'limit'],
+      ['limit=1.5', 'limit'],
+      ['limit=ten', 'limit'],
+      ['cursor=not-a-cursor!', 'cursor'],
+      [`cursor=${forged}`, 'cursor'],
+      [`cursor=${'x'.repeat(500)}`, 'cursor'],
+      ['cursor=', 'cursor'],
+    ];
+    for (const [query, field] of bad) {
+      const res = await fetch(`${url}/optimization/recommendations?${query}`);
+      expect({ query, status: res.status }).toEqual({ query, status: 400 });
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      const problem = (await res.json()) as { code: string; errors: { field: string }[] };
+      expect({ query, code: problem.code, fields: problem.errors.map((e) => e.field) }).toEqual({
+        query,
+        code: 'VALIDATION_FAILED',
+        fields: [field],
+      });
+    }
   });
 });

@@ -262,7 +262,7 @@ export const attributeAnomaly = <ThrowOnError extends boolean = false>(options: 
 });
 
 /**
- * List recommendations, newest first
+ * List recommendations, newest first, a page at a time
  *
  * Needs an API key with the `read` scope.
  */

@@ -1320,6 +1320,18 @@ export type ListIncidentsResponseDto = {
     next_cursor: string | null;
 };
 
+export type ListRecommendationsResponseDto = {
+    /**
+     * Recommendations on this page.
+     */
+    count: number;
+    entries: Array<RecommendationSummaryDto>;
+    /**
+     * Pass as `cursor` for the next (older) page; null on the last page.
+     */
+    next_cursor: string | null;
+};
+
 export type LivenessDto = {
     /**
      * Always "ok" when the process answers.
@@ -3614,11 +3626,25 @@ export type AttributeAnomalyResponse = AttributeAnomalyResponses[keyof Attribute
 export type ListRecommendationsData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Recommendations returned, newest first (1..200, default 50).
+         */
+        limit?: number;
+        /**
+         * The `next_cursor` of the previous page: the recommendations older than that page's last one (keyset paging, stable
+         * while new recommendations are created). Opaque: never build one.
+         */
+        cursor?: string;
+    };
     url: '/optimization/recommendations';
 };
 
 export type ListRecommendationsErrors = {
+    /**
+     * VALIDATION_FAILED (Request validation failed)
+     */
+    400: ProblemDetailsDto;
     /**
      * UNAUTHORIZED: no API key, or one that is not configured (`WWW-Authenticate: Bearer`)
      */
@@ -3648,7 +3674,7 @@ export type ListRecommendationsErrors = {
 export type ListRecommendationsError = ListRecommendationsErrors[keyof ListRecommendationsErrors];
 
 export type ListRecommendationsResponses = {
-    200: Array<RecommendationSummaryDto>;
+    200: ListRecommendationsResponseDto;
 };
 
 export type ListRecommendationsResponse = ListRecommendationsResponses[keyof ListRecommendationsResponses];

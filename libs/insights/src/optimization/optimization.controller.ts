@@ -6,8 +6,9 @@ import {
   CreateRecommendationResponseDto,
   ImplementRecommendationDto,
   ImplementRecommendationResponseDto,
+  ListRecommendationsQueryDto,
+  ListRecommendationsResponseDto,
   RecommendationDetailDto,
-  RecommendationSummaryDto,
   RecordResultDto,
   RecordResultResponseDto,
 } from './dto/recommendation.dto';
@@ -42,14 +43,17 @@ export class OptimizationController {
     return this.optimization.create(body);
   }
 
-  /** Every recommendation, newest first, with its total measured savings and latest ROI. */
+  /**
+   * Recommendations, newest first, with their total measured savings and latest ROI, a page at a time: pass
+   * `next_cursor` back as `cursor` for the next (older) page.
+   */
   @Get('recommendations')
   @RequireScope('read')
-  @ApiOperation({ summary: 'List recommendations, newest first' })
-  @ApiOkResponse({ type: [RecommendationSummaryDto] })
-  @ApiProblems(STORAGE_ERRORS.DATABASE_UNAVAILABLE)
-  listRecommendations(): Promise<RecommendationSummaryDto[]> {
-    return this.optimization.list();
+  @ApiOperation({ summary: 'List recommendations, newest first, a page at a time' })
+  @ApiOkResponse({ type: ListRecommendationsResponseDto })
+  @ApiProblems('VALIDATION_FAILED', STORAGE_ERRORS.DATABASE_UNAVAILABLE)
+  listRecommendations(@Query() query: ListRecommendationsQueryDto): Promise<ListRecommendationsResponseDto> {
+    return this.optimization.list(query.limit ?? 50, query.cursor);
   }
 
   /** One recommendation with its baseline, its results and total savings. */

@@ -1,7 +1,14 @@
 import { UsageLedger, type WindowQuery, type WindowUsage } from '@app/ledger';
 import { DomainError } from '@app/common';
-import { OptimizationService } from './optimization.service';
-import { computeRoi, confidenceFromVolume, DAY_MS } from './recommendation';
+import { growthRatio } from '../../../../test/support/growth';
+import { OptimizationService, summarise } from './optimization.service';
+import {
+  computeRoi,
+  confidenceFromVolume,
+  DAY_MS,
+  type Recommendation,
+  type RecommendationResult,
+} from './recommendation';
 import { SqliteRecommendationStore } from './store/sqlite-recommendation.store';
 
 /** A ledger whose windows are computed from (time, cost) calls; any other method throws (strict fake). */
@@ -105,7 +112,7 @@ describe('OptimizationService', () => {
     expect(report.roi_reason).toContain('implementation_cost is 0');
     const detail = await service.get(id);
     expect(detail).toMatchObject({ total_savings: 0.24, results_count: 1, baseline_metrics: { cost_per_request: 1 } });
-    for (const value of [implemented, result, report, detail, await service.list()]) expectFinite(value);
+    for (const value of [implemented, result, report, detail, await service.list(50)]) expectFinite(value);
     expect(JSON.stringify([result, report, detail])).not.toMatch(/NaN|Infinity/);
   });
 
@@ -175,5 +182,77 @@ describe('OptimizationService', () => {
       '409 RECOMMENDATION_ALREADY_IMPLEMENTED',
     );
     expect(await code(service.recordResult(id, 7, IMPL + 100 * 1000 + 1))).toBe('409 INSUFFICIENT_USAGE');
+  });
+});
+
+describe('the list of recommendations', () => {
+  it('pages newest first with next_cursor, each page with its own results, stable while new ones are created', async () => {
+    const { service } = await setup(CALLS);
+    const created: { at: number; id: string }[] = [];
+    // Seven, two of them created in the same millisecond (the id breaks the tie).
+    for (const at of [1, 2, 3, 3, 4, 5, 6])
+      created.push({ at, id: (await service.create(BODY, IMPL - 10_000 + at)).id });
+    const ids = created.map((c) => c.id);
+    await service.implement(ids[0]!, undefined, IMPL);
+    await service.recordResult(ids[0]!, 7, IMPL + DAY_MS);
+
+    const seen: { id: string; results_count: number; total_savings: number }[] = [];
+    let cursor: string | undefined;
+    const pages: number[] = [];
+    for (let page = 0; page < 10; page++) {
+      const answer = await service.list(3, cursor);
+      pages.push(answer.count);
+      expect(answer.entries).toHaveLength(answer.count);
+      seen.push(...answer.entries);
+      // Created between two pages: on a fresh first page, never shifting the pages under way.
+      if (page === 0) await service.create(BODY, IMPL + 1);
+      if (answer.next_cursor === null) break;
+      cursor = answer.next_cursor;
+    }
+    expect(pages).toEqual([3, 3, 1]);
+    // The order of a single read of all of them, each once; the one implemented (the oldest) with its result.
+    const newestFirst = [...created].sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1)).map((c) => c.id);
+    expect(seen.map((e) => e.id)).toEqual(newestFirst);
+    expect(seen.at(-1)).toMatchObject({ id: ids[0], results_count: 1, total_savings: 0.24 });
+    expect(seen.filter((e) => e.results_count > 0)).toHaveLength(1);
+    expect((await service.list(50)).count).toBe(8);
+    expect(await service.list(50)).toMatchObject({ next_cursor: null });
+  });
+
+  it('summarises in time linear in the results (grouping them by recommendation was quadratic)', () => {
+    const rec: Recommendation = {
+      id: 'opt-20261201-120000-abcdef',
+      title: 't',
+      category: 'c',
+      description: 'd',
+      estimatedSavingsPerRequest: 0,
+      estimatedSavingsPercentage: 0,
+      priority: 'medium',
+      implementationCost: 0,
+      status: 'implemented',
+      createdAt: IMPL,
+      implementedAt: IMPL,
+      baseline: null,
+    };
+    const window = { from: IMPL, to: IMPL + 1, requests: 1, pricedRequests: 1, costUsd: 0.01 };
+    const results = (n: number): RecommendationResult[] =>
+      Array.from({ length: n }, (_, i) => ({
+        id: `res-${i}`,
+        recommendationId: rec.id,
+        recordedAt: IMPL + i,
+        periodDays: 1,
+        before: window,
+        after: window,
+        beforeCost: 0.01,
+        afterCost: 0.005,
+        actualSavings: 0.005,
+        implementationCost: 0,
+        roiPercentage: null,
+        roiReason: 'implementation_cost is 0',
+        confidenceScore: 0.5,
+      }));
+    const sets = new Map([2000, 16_000].map((n) => [n, results(n)]));
+    expect(summarise([rec], sets.get(16_000)!)[0]).toMatchObject({ results_count: 16_000 });
+    expect(growthRatio((n) => summarise([rec], sets.get(n)!), 2000, 16_000)).toBeLessThan(24);
   });
 });

@@ -1,6 +1,8 @@
-import { ApiDateTime, ApiInteger, IsInteger } from '@app/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiDateTime, ApiInteger, IsInteger, NumberFromText } from '@app/common';
 import { IsIn, IsNotEmpty, IsNumber, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { RECOMMENDATION_PRIORITIES, type RecommendationPriority, type RecommendationStatus } from '../recommendation';
+import { IsRecommendationCursor, MAX_RECOMMENDATION_CURSOR_LENGTH } from './recommendation-cursor';
 
 const FINITE = { allowNaN: false, allowInfinity: false } as const;
 export const MAX_PERIOD_DAYS = 90;
@@ -190,6 +192,33 @@ export class RecommendationSummaryDto {
   results_count!: number;
   /** The ROI of the latest result; null without results or when it was null. */
   latest_roi!: number | null;
+}
+
+export class ListRecommendationsQueryDto {
+  /** Recommendations returned, newest first (1..200, default 50). */
+  @IsOptional()
+  @NumberFromText()
+  @IsInteger()
+  @Min(1)
+  @Max(200)
+  limit?: number = 50;
+  /**
+   * The `next_cursor` of the previous page: the recommendations older than that page's last one (keyset paging, stable
+   * while new recommendations are created). Opaque: never build one.
+   */
+  @ApiPropertyOptional({ type: 'string', maxLength: MAX_RECOMMENDATION_CURSOR_LENGTH })
+  @IsOptional()
+  @IsRecommendationCursor()
+  cursor?: string;
+}
+
+export class ListRecommendationsResponseDto {
+  /** Recommendations on this page. */
+  @ApiInteger()
+  count!: number;
+  entries!: RecommendationSummaryDto[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  next_cursor!: string | null;
 }
 
 export class RecommendationDetailDto extends RecommendationSummaryDto {

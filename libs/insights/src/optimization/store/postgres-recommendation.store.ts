@@ -25,7 +25,7 @@ import {
   toRecommendation,
   toResult,
 } from './recommendation-sql';
-import { RecommendationStore, type ResultFilter } from './recommendation-store.port';
+import { type RecommendationPage, RecommendationStore, type ResultFilter } from './recommendation-store.port';
 
 const p = (i: number): string => `$${i}`;
 /** Serialises schema creation between instances starting together (the ledger's lock is 7349001). */
@@ -80,8 +80,9 @@ export class PostgresRecommendationStore extends RecommendationStore {
     return rows[0] ? toRecommendation(rows[0]) : undefined;
   }
 
-  async list(): Promise<Recommendation[]> {
-    const { rows } = await this.query(listRecommendationsSql);
+  async list(page?: RecommendationPage): Promise<Recommendation[]> {
+    const { sql, params } = listRecommendationsSql(page, p);
+    const { rows } = await this.query(sql, params);
     return rows.map(toRecommendation);
   }
 

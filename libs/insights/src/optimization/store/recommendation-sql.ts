@@ -1,6 +1,6 @@
 import { metaTableDdl, type SchemaVersion, storableParams } from '@app/common';
 import type { Recommendation, RecommendationResult, RecommendationPriority, UsageWindow } from '../recommendation';
-import type { RecommendationStoreKind, ResultFilter } from './recommendation-store.port';
+import type { RecommendationPage, RecommendationStoreKind, ResultFilter } from './recommendation-store.port';
 
 /**
  * The recommendations' schema marks in `optimization_meta` (libs/common schema-version.ts), written by every start
@@ -141,7 +141,30 @@ export const implementSql = (p: Placeholder): string =>
 export const selectRecommendationSql = (p: Placeholder): string =>
   `SELECT ${RECOMMENDATION_COLUMNS.join(', ')} FROM optimization_recommendations WHERE id = ${p(1)}`;
 
-export const listRecommendationsSql = `SELECT ${RECOMMENDATION_COLUMNS.join(', ')} FROM optimization_recommendations ORDER BY created_at DESC, id DESC`;
+/**
+ * The recommendations newest first; with a page, at most `limit` of them, older than `before` in that order (keyset
+ * paging on the `created_at` index, id breaking ties).
+ */
+export function listRecommendationsSql(
+  page: RecommendationPage | undefined,
+  p: Placeholder,
+): { sql: string; params: Value[] } {
+  const params: Value[] = [];
+  let where = '';
+  if (page?.before !== undefined) {
+    params.push(page.before.createdAt, page.before.createdAt, page.before.id);
+    where = ` WHERE created_at < ${p(1)} OR (created_at = ${p(2)} AND id < ${p(3)})`;
+  }
+  let limit = '';
+  if (page !== undefined) {
+    params.push(page.limit);
+    limit = ` LIMIT ${p(params.length)}`;
+  }
+  const sql =
+    `SELECT ${RECOMMENDATION_COLUMNS.join(', ')} FROM optimization_recommendations${where}` +
+    ` ORDER BY created_at DESC, id DESC${limit}`;
+  return { sql, params };
+}
 
 export function selectResultsSql(filter: ResultFilter, p: Placeholder): { sql: string; params: Value[] } {
   const where: string[] = [];
@@ -149,6 +172,15 @@ export function selectResultsSql(filter: ResultFilter, p: Placeholder): { sql: s
   if (filter.recommendationId !== undefined) {
     params.push(filter.recommendationId);
     where.push(`r.recommendation_id = ${p(params.length)}`);
+  }
+  if (filter.recommendationIds !== undefined) {
+    const first = params.length + 1;
+    params.push(...filter.recommendationIds);
+    where.push(
+      filter.recommendationIds.length === 0
+        ? 'FALSE'
+        : `r.recommendation_id IN (${filter.recommendationIds.map((_, i) => p(first + i)).join(', ')})`,
+    );
   }
   if (filter.periodEndFrom !== undefined) {
     params.push(filter.periodEndFrom);

@@ -5,10 +5,18 @@ export type RecommendationStoreKind = 'sqlite' | 'postgres';
 /** Which results to read; every condition given must hold. */
 export interface ResultFilter {
   recommendationId?: string;
+  /** Results of any of these recommendations (a page of the list's). */
+  recommendationIds?: readonly string[];
   /** Results whose measured (after) window ends at or after this time (epoch ms). */
   periodEndFrom?: number;
   /** Results of recommendations of this category. */
   category?: string;
+}
+
+/** A page of the recommendations: at most `limit`, older than `before` when given. */
+export interface RecommendationPage {
+  limit: number;
+  before?: { readonly createdAt: number; readonly id: string };
 }
 
 /**
@@ -22,8 +30,11 @@ export abstract class RecommendationStore {
   abstract init(): Promise<void>;
   abstract create(recommendation: Recommendation): Promise<void>;
   abstract get(id: string): Promise<Recommendation | undefined>;
-  /** Every recommendation, newest first. */
-  abstract list(): Promise<Recommendation[]>;
+  /**
+   * Recommendations, newest first (creation time, then id, descending): every one, or with `page`, at most `limit` of
+   * them, older than `before` (keyset paging) when given.
+   */
+  abstract list(page?: RecommendationPage): Promise<Recommendation[]>;
   /**
    * Marks a pending recommendation implemented at `implementedAt` with its baseline, in one conditional update.
    * False when it is unknown or not pending (two concurrent implements: one wins).

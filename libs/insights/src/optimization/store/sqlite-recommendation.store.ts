@@ -26,7 +26,7 @@ import {
   toRecommendation,
   toResult,
 } from './recommendation-sql';
-import { RecommendationStore, type ResultFilter } from './recommendation-store.port';
+import { type RecommendationPage, RecommendationStore, type ResultFilter } from './recommendation-store.port';
 
 const q = (): string => '?';
 
@@ -79,13 +79,14 @@ export class SqliteRecommendationStore extends RecommendationStore {
     });
   }
 
-  list(): Promise<Recommendation[]> {
-    return sqliteStore('optimization', () =>
-      this.open()
-        .prepare(listRecommendationsSql)
-        .all()
-        .map((row) => toRecommendation(row as Record<string, unknown>)),
-    );
+  list(page?: RecommendationPage): Promise<Recommendation[]> {
+    return sqliteStore('optimization', () => {
+      const { sql, params } = listRecommendationsSql(page, q);
+      return this.open()
+        .prepare(sql)
+        .all(...(params as SQLInputValue[]))
+        .map((row) => toRecommendation(row as Record<string, unknown>));
+    });
   }
 
   implement(id: string, implementedAt: number, baseline: Baseline): Promise<boolean> {
