@@ -61,6 +61,29 @@ describe('StatsdMetricsAdapter (hot-shots against a real UDP socket)', () => {
     for (const raw of rawLines) expect(raw.length).toBeLessThan(1_300);
   });
 
+  it("sends Datadog's client telemetry with the global tags, like every other line", async () => {
+    const metrics = new StatsdMetricsAdapter(
+      testConfig({
+        DD_DOGSTATSD_PORT: String(receiver.port),
+        STATSD_FLUSH_INTERVAL_MS: '60000',
+        DD_ENV: 'unit',
+        DD_VERSION: '1.2.3',
+      }),
+    );
+    metrics.increment('test.telemetry', 1);
+    // hot-shots flushes its telemetry every 10 s, and once more at close.
+    await metrics.close();
+    await receiver.waitFor((ls) => ls.some((l) => l.name === 'datadog.dogstatsd.client.metrics'));
+    const telemetry = receiver.lines.filter((l) => l.name.startsWith('datadog.dogstatsd.client.'));
+    expect(telemetry.find((l) => l.name === 'datadog.dogstatsd.client.metrics')).toMatchObject({ value: 1, type: 'c' });
+    for (const line of receiver.lines)
+      expect({ line: line.raw, tags: line.tags }).toEqual({
+        line: line.raw,
+        tags: expect.arrayContaining(['env:unit', 'service:llm-reliability-control-plane', 'version:1.2.3']) as unknown,
+      });
+    for (const line of telemetry) expect(line.tags).toEqual(expect.arrayContaining(['client:nodejs']));
+  });
+
   it('formats packed values compactly and keeps small costs exact to 6 digits', () => {
     expect(packValues('m', 'd', [1, 2.5, 0.1 + 0.2, 0.0000123456789])).toEqual(['m:1:2.5:0.3:0.0000123457|d']);
     expect(packValues('m', 'd', [])).toEqual([]);

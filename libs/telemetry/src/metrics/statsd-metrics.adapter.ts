@@ -83,6 +83,26 @@ function assertUnixDatagramSupport(): void {
   }
 }
 
+/** What `tagClientTelemetry` reads of a hot-shots client (not in its typings). */
+interface TelemetryInternals {
+  globalTags?: unknown;
+  telemetry?: { telemetryTags?: unknown } | null;
+}
+
+/**
+ * hot-shots tags its client telemetry (`datadog.dogstatsd.client.*`) with `client`, `client_version` and
+ * `client_transport` only, never the global tags: the lines of this service's client could not be told from those of
+ * any other service on the same agent (which one drops packets?), unlike dd-trace's client and Datadog's Go client,
+ * which add their global tags. They get the client's global tags here (`env`, `service`, `version`, and `DD_TAGS`'s).
+ */
+function tagClientTelemetry(client: StatsD): void {
+  const internals = client as unknown as TelemetryInternals;
+  const tags = internals.telemetry?.telemetryTags;
+  const global = internals.globalTags;
+  if (!Array.isArray(tags) || !Array.isArray(global)) return;
+  for (const tag of global) if (typeof tag === 'string' && !tags.includes(tag)) tags.push(tag);
+}
+
 export class StatsdMetricsAdapter extends MetricsPort {
   private readonly logger = new Logger('StatsdMetrics');
   private readonly client: StatsD;
@@ -121,8 +141,12 @@ export class StatsdMetricsAdapter extends MetricsPort {
       }),
       maxBufferSize: config.statsd.maxBufferBytes,
       bufferFlushInterval: config.statsd.flushIntervalMs,
+      // Datadog's client telemetry (`datadog.dogstatsd.client.*`: metrics, bytes and packets sent and dropped), on
+      // whatever the environment says: hot-shots turned it on only when some DD_* variable was set.
+      includeDatadogTelemetry: true,
       errorHandler: (error: Error) => this.onError(error),
     });
+    tagClientTelemetry(this.client);
     const raw = this.client as unknown as Partial<RawSender>;
     if (typeof raw.send !== 'function') throw new Error('hot-shots: Client.send(message, tags) is missing');
     this.raw = raw as RawSender;
