@@ -73,6 +73,31 @@ export function recommendationStoreContract(name: string, harness: () => Recomme
       expect(ids.indexOf(b)).toBeLessThan(ids.indexOf(a));
     });
 
+    it('lists a page at a time: at most limit, older than a position (creation time, then id); results of a page', async () => {
+      // Created after every other row of the shared store: they are its newest.
+      const at = T0 + 400 * 86_400_000;
+      const rows = [
+        { id: id('page-a'), createdAt: at + 1 },
+        { id: id('page-b'), createdAt: at + 2 },
+        { id: id('page-c'), createdAt: at + 2 },
+        { id: id('page-d'), createdAt: at + 3 },
+      ];
+      for (const row of rows) await store.create(recommendation(row.id, { createdAt: row.createdAt }));
+      const newestFirst = [...rows].sort((x, y) => y.createdAt - x.createdAt || (x.id < y.id ? 1 : -1));
+      const first = await store.list({ limit: 2 });
+      expect(first.map((r) => r.id)).toEqual(newestFirst.slice(0, 2).map((r) => r.id));
+      const second = await store.list({ limit: 2, before: first[1]! });
+      expect(second.map((r) => r.id)).toEqual(newestFirst.slice(2, 4).map((r) => r.id));
+      const rest = await store.list({ limit: 1000, before: second[1]! });
+      expect(rest.every((r) => r.createdAt < at + 1)).toBe(true);
+
+      await store.addResult(result(`${rows[0]!.id}-r`, rows[0]!.id, T0 + 1000));
+      await store.addResult(result(`${rows[3]!.id}-r`, rows[3]!.id, T0 + 1000));
+      const ofPage = await store.results({ recommendationIds: [rows[0]!.id, rows[1]!.id] });
+      expect(ofPage.map((r) => r.id)).toEqual([`${rows[0]!.id}-r`]);
+      expect(await store.results({ recommendationIds: [] })).toEqual([]);
+    });
+
     it("holds text with a NUL (JSON's \\u0000) as U+FFFD; a look-up by an id holding one finds nothing", async () => {
       // PostgreSQL's text refuses NUL: creating or reading such a recommendation was a 500; both stores answer the same.
       const a = id('nul');
