@@ -102,13 +102,12 @@ describe('optimisation recommendations and ROI (built service, SQLite ledger)', 
       baseline_metrics: { note: 'kept as sent' },
     });
     expect(detail.results).toHaveLength(1);
-    const list = (await (await fetch(`${url2}/optimization/recommendations`)).json()) as {
-      count: number;
-      entries: { id: string }[];
-      next_cursor: string | null;
-    };
-    expect(list).toMatchObject({ count: 1, next_cursor: null });
-    expect(list.entries[0]!.id).toBe(id);
+    const listRes = await fetch(`${url2}/optimization/recommendations`);
+    // The origin's bare array; one page, so no next page in the headers.
+    const list = (await listRes.json()) as { id: string }[];
+    expect(list.map((e) => e.id)).toEqual([id]);
+    expect(listRes.headers.get('x-next-cursor')).toBeNull();
+    expect(listRes.headers.get('link')).toBeNull();
 
     const reportRes = await fetch(`${url2}/optimization/roi-report?days=7&category=model_routing`);
     const reportText = await reportRes.text();
@@ -153,10 +152,10 @@ describe('optimisation recommendations and ROI (built service, SQLite ledger)', 
   });
 
   /**
-   * The list is a page at a time, as `GET /incidents` is (`limit` 1..200, default 50; `next_cursor` back as `cursor`):
-   * it answered every recommendation of the store in one body.
+   * The list is the origin's bare array, a page at a time (`limit` 1..200, default 50): the next page's cursor is in
+   * `X-Next-Cursor` and its address in `Link` (rel="next"). It answered every recommendation of the store in one body.
    */
-  it('GET /optimization/recommendations pages back with next_cursor; bad limit and cursor are 400 naming them', async () => {
+  it('GET /optimization/recommendations is a bare array paged by X-Next-Cursor and Link; bad limit and cursor are 400 naming them', async () => {
     const url = service!.url;
     const created: string[] = [];
     for (let i = 0; i < 5; i++) {
@@ -170,28 +169,34 @@ describe('optimisation recommendations and ROI (built service, SQLite ledger)', 
       expect(res.status).toBe(201);
       created.push(((await res.json()) as { id: string }).id);
     }
-    type Page = { count: number; entries: { id: string }[]; next_cursor: string | null };
+    type Page = { entries: { id: string }[]; next: string | null; link: string | null };
     const page = async (query: string): Promise<Page> => {
       const res = await fetch(`${url}/optimization/recommendations?${query}`);
       expect(res.status).toBe(200);
-      return (await res.json()) as Page;
+      const entries = (await res.json()) as { id: string }[];
+      expect(Array.isArray(entries)).toBe(true);
+      return { entries, next: res.headers.get('x-next-cursor'), link: res.headers.get('link') };
     };
     const everything = await page('limit=200');
-    expect(everything.next_cursor).toBeNull();
+    expect(everything.next).toBeNull();
     const ids: string[] = [];
     let cursor: string | null = null;
     for (let pages = 0; pages < 50; pages++) {
       const answer: Page = await page(`limit=2${cursor === null ? '' : `&cursor=${cursor}`}`);
-      expect(answer.count).toBe(answer.entries.length);
-      expect(answer.count).toBeLessThanOrEqual(2);
+      expect(answer.entries.length).toBeLessThanOrEqual(2);
       ids.push(...answer.entries.map((e) => e.id));
-      cursor = answer.next_cursor;
-      if (cursor === null) break;
+      cursor = answer.next;
+      if (cursor === null) {
+        expect(answer.link).toBeNull();
+        break;
+      }
+      // The Link header's address is the next page: following it gives what the cursor gives.
+      expect(answer.link).toBe(`</optimization/recommendations?limit=2&cursor=${cursor}>; rel="next"`);
     }
     expect(ids).toEqual(everything.entries.map((e) => e.id));
     expect(ids).toEqual(expect.arrayContaining(created));
     expect(new Set(ids).size).toBe(ids.length);
-    expect((await page('')).count).toBe(Math.min(50, everything.count));
+    expect((await page('')).entries.length).toBe(Math.min(50, everything.entries.length));
 
     const forged = Buffer.from('r1:abc:opt-1').toString('base64url');
     const bad: [string, string][] = [

@@ -1320,18 +1320,6 @@ export type ListIncidentsResponseDto = {
     next_cursor: string | null;
 };
 
-export type ListRecommendationsResponseDto = {
-    /**
-     * Recommendations on this page.
-     */
-    count: number;
-    entries: Array<RecommendationSummaryDto>;
-    /**
-     * Pass as `cursor` for the next (older) page; null on the last page.
-     */
-    next_cursor: string | null;
-};
-
 export type LivenessDto = {
     /**
      * Always "ok" when the process answers.
@@ -3674,7 +3662,7 @@ export type ListRecommendationsErrors = {
 export type ListRecommendationsError = ListRecommendationsErrors[keyof ListRecommendationsErrors];
 
 export type ListRecommendationsResponses = {
-    200: ListRecommendationsResponseDto;
+    200: Array<RecommendationSummaryDto>;
 };
 
 export type ListRecommendationsResponse = ListRecommendationsResponses[keyof ListRecommendationsResponses];

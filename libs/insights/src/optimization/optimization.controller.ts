@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems, createValidationPipe, RequireScope, STORAGE_ERRORS } from '@app/common';
 import {
@@ -7,14 +7,24 @@ import {
   ImplementRecommendationDto,
   ImplementRecommendationResponseDto,
   ListRecommendationsQueryDto,
-  ListRecommendationsResponseDto,
   RecommendationDetailDto,
+  RecommendationSummaryDto,
   RecordResultDto,
   RecordResultResponseDto,
 } from './dto/recommendation.dto';
 import { RoiReportQueryDto, RoiReportRequestDto, RoiReportResponseDto } from './dto/roi-report.dto';
 import { OPTIMIZATION_ERRORS } from './optimization.errors';
 import { OptimizationService } from './optimization.service';
+
+/** The reply, for the paging headers (passthrough: Nest still sends the returned value). */
+interface HeaderReply {
+  header(name: string, value: string): unknown;
+}
+
+/** The header holding the next page's cursor of the list. */
+export const NEXT_CURSOR_HEADER = 'x-next-cursor';
+/** Recommendations a page holds when `limit` is not given. */
+const DEFAULT_PAGE = 50;
 
 /** Cost-optimisation recommendations, their results measured from the usage ledger, and the ROI report. */
 @ApiTags('optimization')
@@ -44,16 +54,39 @@ export class OptimizationController {
   }
 
   /**
-   * Recommendations, newest first, with their total measured savings and latest ROI, a page at a time: pass
-   * `next_cursor` back as `cursor` for the next (older) page.
+   * Recommendations, newest first, with their total measured savings and latest ROI: the origin's bare array, a page
+   * at a time (`limit`, default 50). When there are older ones, `X-Next-Cursor` holds the cursor of the next page and
+   * `Link` its address (`rel="next"`, RFC 8288), as GitHub's API pages its arrays.
    */
   @Get('recommendations')
   @RequireScope('read')
   @ApiOperation({ summary: 'List recommendations, newest first, a page at a time' })
-  @ApiOkResponse({ type: ListRecommendationsResponseDto })
+  @ApiOkResponse({
+    type: RecommendationSummaryDto,
+    isArray: true,
+    headers: {
+      [NEXT_CURSOR_HEADER]: {
+        description: 'Pass as `cursor` for the next (older) page; absent on the last page.',
+        schema: { type: 'string' },
+      },
+      Link: {
+        description: 'The next page\'s address, `<...>; rel="next"`; absent on the last page.',
+        schema: { type: 'string' },
+      },
+    },
+  })
   @ApiProblems('VALIDATION_FAILED', STORAGE_ERRORS.DATABASE_UNAVAILABLE)
-  listRecommendations(@Query() query: ListRecommendationsQueryDto): Promise<ListRecommendationsResponseDto> {
-    return this.optimization.list(query.limit ?? 50, query.cursor);
+  async listRecommendations(
+    @Query() query: ListRecommendationsQueryDto,
+    @Res({ passthrough: true }) reply: HeaderReply,
+  ): Promise<RecommendationSummaryDto[]> {
+    const limit = query.limit ?? DEFAULT_PAGE;
+    const page = await this.optimization.list(limit, query.cursor);
+    if (page.next_cursor !== null) {
+      reply.header(NEXT_CURSOR_HEADER, page.next_cursor);
+      reply.header('link', `</optimization/recommendations?limit=${limit}&cursor=${page.next_cursor}>; rel="next"`);
+    }
+    return page.entries;
   }
 
   /** One recommendation with its baseline, its results and total savings. */

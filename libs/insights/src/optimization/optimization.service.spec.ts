@@ -201,8 +201,7 @@ describe('the list of recommendations', () => {
     const pages: number[] = [];
     for (let page = 0; page < 10; page++) {
       const answer = await service.list(3, cursor);
-      pages.push(answer.count);
-      expect(answer.entries).toHaveLength(answer.count);
+      pages.push(answer.entries.length);
       seen.push(...answer.entries);
       // Created between two pages: on a fresh first page, never shifting the pages under way.
       if (page === 0) await service.create(BODY, IMPL + 1);
@@ -215,7 +214,7 @@ describe('the list of recommendations', () => {
     expect(seen.map((e) => e.id)).toEqual(newestFirst);
     expect(seen.at(-1)).toMatchObject({ id: ids[0], results_count: 1, total_savings: 0.24 });
     expect(seen.filter((e) => e.results_count > 0)).toHaveLength(1);
-    expect((await service.list(50)).count).toBe(8);
+    expect((await service.list(50)).entries).toHaveLength(8);
     expect(await service.list(50)).toMatchObject({ next_cursor: null });
   });
 

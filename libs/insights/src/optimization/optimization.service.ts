@@ -6,8 +6,8 @@ import type {
   CreateRecommendationDto,
   CreateRecommendationResponseDto,
   ImplementRecommendationResponseDto,
-  ListRecommendationsResponseDto,
   RecommendationDetailDto,
+  RecommendationPage,
   RecommendationResultDto,
   RecommendationSummaryDto,
   RecordResultResponseDto,
@@ -162,14 +162,13 @@ export class OptimizationService implements OnModuleInit, OnApplicationShutdown 
    * `next_cursor` this answered), with the results of those only. It read every recommendation and every result
    * of the store on each call.
    */
-  async list(limit: number, cursor?: string): Promise<ListRecommendationsResponseDto> {
+  async list(limit: number, cursor?: string): Promise<RecommendationPage> {
     const before = cursor === undefined ? undefined : decodeRecommendationCursor(cursor);
     const recs = await this.store.list({ limit: limit + 1, ...(before === undefined ? {} : { before }) });
     const page = recs.slice(0, limit);
     const results = page.length === 0 ? [] : await this.store.results({ recommendationIds: page.map((rec) => rec.id) });
     const last = page.at(-1);
     return {
-      count: page.length,
       entries: summarise(page, results),
       next_cursor: recs.length > limit && last ? encodeRecommendationCursor(last) : null,
     };

@@ -212,13 +212,14 @@ export class ListRecommendationsQueryDto {
   cursor?: string;
 }
 
-export class ListRecommendationsResponseDto {
-  /** Recommendations on this page. */
-  @ApiInteger()
-  count!: number;
-  entries!: RecommendationSummaryDto[];
+/**
+ * A page of the list: the body is its entries (the origin's bare array); `next_cursor` goes out in the `X-Next-Cursor`
+ * and `Link` headers.
+ */
+export interface RecommendationPage {
+  entries: RecommendationSummaryDto[];
   /** Pass as `cursor` for the next (older) page; null on the last page. */
-  next_cursor!: string | null;
+  next_cursor: string | null;
 }
 
 export class RecommendationDetailDto extends RecommendationSummaryDto {
