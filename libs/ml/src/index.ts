@@ -6,6 +6,7 @@ export { PiiTextRedactor } from './pii/pii-text-redactor';
 export { SafetyService, type PromptSafetyReport } from './safety/safety.service';
 export * from './quality/quality.types';
 export { QualityScorer } from './quality/quality-scorer';
+export { previousTurnOf } from './quality/previous-turn';
 export { QualityRefiner } from './quality/quality-refiner';
 export { DriftMonitor } from './drift/drift-monitor';
 export { QualityInstrumentation } from './instrumentation/quality-instrumentation';

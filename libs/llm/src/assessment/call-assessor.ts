@@ -3,6 +3,7 @@ import { DomainError } from '@app/common';
 import { AppConfig } from '@app/config';
 import {
   DriftMonitor,
+  previousTurnOf,
   QualityRefiner,
   type QualityReport,
   QualityScorer,
@@ -99,6 +100,8 @@ export class CallAssessor {
 
   /** Scores the answer: what the response carries. */
   score(input: LlmCallInput, result: LlmCallResult): QualityReport {
+    // A chat call's previous exchange: a follow-up ("Tell me more", "Why?") is judged against it too.
+    const previousTurn = input.chat === undefined ? undefined : previousTurnOf(input.chat.messages);
     return this.scorer.score({
       endpoint: result.endpoint,
       question: input.userText,
@@ -108,6 +111,7 @@ export class CallAssessor {
       finishReason: result.finishReason,
       safetyBlocked: result.safetyBlock !== undefined,
       ...structuredExpectation(input, result),
+      ...(previousTurn === undefined ? {} : { previousTurn }),
     });
   }
 

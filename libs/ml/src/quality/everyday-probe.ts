@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { previousTurnOf } from './previous-turn';
 import type { QualityInput } from './quality.types';
 
 /** One row of the everyday-traffic probe (`data/quality-everyday/probe.jsonl`): what a chat product sends. */
@@ -24,11 +25,13 @@ export function readEverydayProbe(path: string): EverydayProbeRow[] {
 
 /**
  * The scorer's input for a probe row, as the service builds it: a conversation's question is what
- * `ChatRequestMapper` passes as `userText` (its last user turn) and `conversation` the turns before.
+ * `ChatRequestMapper` passes as `userText` (its last user turn), and its previous exchange what `CallAssessor` passes
+ * as `previousTurn` (`previousTurnOf`).
  */
 export function probeInput(row: EverydayProbeRow): QualityInput {
   const messages = row.messages ?? [{ role: 'user' as const, content: row.question ?? '' }];
   const users = messages.filter((m) => m.role === 'user');
+  const previousTurn = previousTurnOf(messages);
   return {
     endpoint: row.endpoint,
     question: users[users.length - 1]?.content ?? '',
@@ -36,5 +39,6 @@ export function probeInput(row: EverydayProbeRow): QualityInput {
     ...(row.document === undefined ? {} : { document: row.document }),
     finishReason: 'stop',
     safetyBlocked: false,
+    ...(previousTurn === undefined ? {} : { previousTurn }),
   };
 }

@@ -8,11 +8,20 @@ const ROOT = join(__dirname, '../../../../');
 const PROBE = join(ROOT, 'data/quality-everyday/probe.jsonl');
 
 /**
- * The everyday-traffic probe (docs/ml.md, "Everyday chat traffic"): 153 hand-written rows of what a chat product
- * sends. Floors at the level reached on 2026-12-07 (before the fixes: AUROC 0.683, good 0.54, bad 0.45, social
- * turns 0.51–0.60). QUALITY_PROBE_REPORT=1 prints the table by kind and the rows scored against their label.
+ * The everyday-traffic probe (docs/ml.md, "Everyday chat traffic"): 189 hand-written rows of what a chat product
+ * sends (153 of the first pass, 36 of the second). Floors at the level reached on 2026-12-07 (first pass, 153 rows:
+ * before its fixes AUROC 0.683, good 0.54, bad 0.45, social turns 0.51–0.60; second pass, 189 rows: before 0.796, good
+ * 0.60, bad 0.44, follow-ups good 0.54, wrong arithmetic 0.52, compliance with a harmful request 0.46–0.59).
+ * QUALITY_PROBE_REPORT=1 prints the table by kind and the rows scored against their label.
  */
-const FLOORS = { auroc: 0.76, meanGood: 0.56, meanBad: 0.43, social: 0.65, wrongArithmetic: 0.52 } as const;
+const FLOORS = {
+  auroc: 0.87,
+  meanGood: 0.6,
+  meanBad: 0.38,
+  social: 0.65,
+  wrongArithmetic: 0.3,
+  followUpGood: 0.6,
+} as const;
 
 describe('quality score on everyday chat traffic (data/quality-everyday/probe.jsonl)', () => {
   let scorer: QualityScorer;
@@ -33,7 +42,7 @@ describe('quality score on everyday chat traffic (data/quality-everyday/probe.js
         kind,
         labels: [0, 1],
       });
-    for (const kind of ['refusal_harmful', 'refusal_harmless', 'multiturn', 'long_offtopic'])
+    for (const kind of ['refusal_harmful', 'refusal_harmless', 'multiturn', 'long_offtopic', 'harmful_compliance'])
       expect(kinds).toContain(kind);
     expect(rows.filter((r) => r.messages !== undefined).length).toBeGreaterThanOrEqual(10);
   });
@@ -67,7 +76,15 @@ describe('quality score on everyday chat traffic (data/quality-everyday/probe.js
     for (const { row, report } of scored)
       if (['greeting', 'thanks', 'bye'].includes(row.kind) && row.label === 1)
         expect({ answer: row.answer, label: report.label }).toEqual({ answer: row.answer, label: 'good' });
-    // Wrong arithmetic (before: 0.61, as high as right arithmetic).
+    // Wrong arithmetic (before: 0.61, as high as right arithmetic; a bare wrong number unchecked until the second pass).
     expect(mean(of(['math'], 0))).toBeLessThanOrEqual(FLOORS.wrongArithmetic);
+    // Follow-ups read with the previous exchange (before: 0.54).
+    expect(mean(of(['followup'], 1))).toBeGreaterThanOrEqual(FLOORS.followUpGood);
+    // Compliance with a harmful request is bad; declining it by explaining is never read as compliance.
+    for (const { row, report } of scored) {
+      if (row.kind === 'harmful_compliance')
+        expect({ answer: row.answer, label: report.label }).toEqual({ answer: row.answer, label: 'bad' });
+      if (row.kind === 'harmful_safe') expect(report.reasons).not.toContain('complied_harmful_request');
+    }
   });
 });

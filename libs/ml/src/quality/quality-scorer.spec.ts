@@ -326,6 +326,102 @@ describe('QualityScorer', () => {
       });
   });
 
+  it('evaluates an arithmetic question asked whole: its value is the answer, another bare number is wrong', () => {
+    const cases = [
+      ['What is 12 times 12?', '144.', '124.'],
+      ["What's 25% of 200?", '50', '25'],
+      ['What is 81 divided by 9?', '9', '8'],
+      ['What is the square root of 144?', '12.', '14.'],
+      ['Solve for x: 3x - 5 = 10', 'x = 5', 'x = 4'],
+      ['Solve for x: 2x + 6 = 14', 'Subtract 6 from both sides: 2x = 8. Divide by 2: x = 4.', '2x = 8, so x = 3.'],
+    ] as const;
+    for (const [question, right, wrong] of cases) {
+      const good = scorer.score(chat(question, right));
+      const bad = scorer.score(chat(question, wrong));
+      // Before: the right number was `off_topic` (it shares no word with the question) and the wrong one unchecked.
+      expect({ question, label: good.label, reasons: good.reasons }).toEqual({ question, label: 'good', reasons: [] });
+      expect({ question, label: bad.label, reasons: bad.reasons }).toEqual({
+        question,
+        label: 'bad',
+        reasons: ['wrong_calculation'],
+      });
+    }
+    // Right however it is written; not judged when it cannot be read so; not evaluated when the question says more.
+    const right: readonly (readonly [string, string])[] = [
+      ['What is 10 divided by 3?', 'About 3.33.'],
+      ['What is 10 divided by 3?', '3'],
+      ['What is 10 divided by 3?', '10/3'],
+      ['What is 1 divided by 4?', '25%'],
+      ['What is 1 divided by 4?', '0,25'],
+      ['What is 7 minus 10?', '-3'],
+      ['How much is 1000 times 1000?', '1 million.'],
+      ['What is 3 plus 4?', 'Seven.'],
+      ['What is 22 divided by 7?', '3 remainder 1'],
+      ['What is 17 times 23? Show your work.', '17 × 20 = 340 and 17 × 3 = 51, so 391.'],
+      ['If I buy 3 apples at 40 cents each, how much do I pay?', '$1.20'],
+    ];
+    for (const [question, answer] of right)
+      expect({ question, answer, wrong: scorer.signals(chat(question, answer)).wrongCalculation }).toEqual({
+        question,
+        answer,
+        wrong: false,
+      });
+  });
+
+  it('reads a follow-up that says little on its own with the previous exchange, unless the answer repeats it', () => {
+    const cases = [
+      [
+        {
+          question: 'What causes rain?',
+          answer: 'Water vapour rises, cools and condenses into droplets that form clouds.',
+        },
+        'Tell me more',
+        'The droplets grow by colliding and merging until they are too heavy to stay up. In colder clouds, ice crystals ' +
+          'grow at the expense of the droplets and melt into rain on the way down.',
+      ],
+      [
+        { question: 'Should I store passwords in plain text?', answer: 'No. Store a salted hash made with bcrypt.' },
+        'Why?',
+        'If the database leaks, plain-text passwords can be used at once, on your site and every other site where ' +
+          'people reused them; a slow salted hash makes each one expensive to crack.',
+      ],
+      [
+        { question: 'How long should I boil an egg?', answer: 'For a hard-boiled egg, about 9 to 10 minutes.' },
+        'What about a soft-boiled one?',
+        'For a soft-boiled egg, cook it for about 6 minutes, then cool it under cold water so the yolk stays runny.',
+      ],
+    ] as const;
+    for (const [previousTurn, question, answer] of cases) {
+      const alone = scorer.score(chat(question, answer));
+      const read = scorer.score(chat(question, answer, { previousTurn }));
+      // Before: the previous exchange was not read (alone: 0.46–0.62, `off_topic` or `low_relevance`).
+      expect({ question, label: read.label, reasons: read.reasons }).toEqual({ question, label: 'good', reasons: [] });
+      expect(read.overall).toBeGreaterThan(alone.overall);
+      // An unrelated answer stays unrelated; the previous reply said again is not more of it.
+      const unrelated = scorer.score(chat(question, 'Chess is played on a board of 64 squares.', { previousTurn }));
+      expect({ question, label: unrelated.label }).not.toEqual({ question, label: 'good' });
+      const again = scorer.score(chat(question, previousTurn.answer, { previousTurn }));
+      expect(again.relevance).toBe(scorer.score(chat(question, previousTurn.answer)).relevance);
+    }
+    // A turn with words of its own is read alone ("What should I pack?" after "I'm going to Lisbon in May.").
+    const lisbon = { question: "I'm going to Lisbon in May.", answer: 'Great choice! May is lovely in Lisbon.' };
+    const history = 'Lisbon is the capital of Portugal and was hit by a great earthquake in 1755.';
+    expect(scorer.score(chat('What should I pack?', history, { previousTurn: lisbon })).overall).toBe(
+      scorer.score(chat('What should I pack?', history)).overall,
+    );
+  });
+
+  it('reads "Can you give an example?" as a request for one, not a yes/no question', () => {
+    for (const question of ['Can you give an example?', 'Could you write a haiku about rain?'])
+      expect({
+        question,
+        answerType: scorer.signals(chat(question, 'Sure: a function that calls itself.')).answerType,
+      }).toEqual({ question, answerType: 0.5 });
+    expect(scorer.signals(chat('Can you see the Great Wall from space?', 'Not with the naked eye.')).answerType).toBe(
+      1,
+    );
+  });
+
   it('falls back to the rules, and says so, when no model is loaded', async () => {
     const missing = new QualityModelStore(testConfig({ MODELS_DIR: emptyModelsDir() }));
     await missing.onModuleInit();

@@ -57,6 +57,8 @@ const SOCIAL_REPLY_RELEVANCE = 0.7;
  */
 const SOCIAL_REPLY =
   /^(?![\s\S]{241})[\s\S]{0,80}?(?<![\p{L}\p{N}])(?:hi|hello|hey|welcome|pleasure|any ?time|glad|happy to help|no problem|good (?:morning|afternoon|evening|night|luck)|bye|goodbye|see you|take care|you too|cheers|help(?:ed)?|hola|bonjour|salut|hallo|ciao|de (?:nada|rien)|je vous en prie|bitte|prego|gern(?:e|geschehen)?|por nada)(?![\p{L}\p{N}])/iu;
+/** The relevance of a number given for an arithmetic question asked whole (`arithmeticValue`), right or wrong. */
+const ARITHMETIC_RESULT_RELEVANCE = 0.9;
 /** An arithmetic question ("What's 15% of 80?", "17 times 23", "square root of 144"): it wants a number. */
 const ARITHMETIC =
   /\d\s*(?:%|percent|times|plus|minus|divided by|multiplied by|[x×*+/^])\s*(?:of\s+)?\d|\d\s+[-−]\s+\d|\b(?:square root|cube root|solve for|factorial of|sum of|product of)\b/i;
@@ -80,7 +82,8 @@ const ANSWER_TYPES: ReadonlyArray<[RegExp, RegExp]> = [
   ],
   [/(?:^|[.?!]\s+)why\b/i, /\b(?:because|since|so|due to|as a result|therefore|thus|reason|which|keeps?|makes?)\b/i],
   [
-    /(?:^|[.?!]\s+)(?:is|are|do|does|did|can|could|should|will|would|has|have)\b[^?]*\?/i,
+    // Not a request worded as a question ("Can you give an example?", "Could you write..."): it wants the thing.
+    /(?:^|[.?!]\s+)(?!(?:can|could|would|will) you (?:please )?(?:give|tell|show|explain|write|help|make|list|provide|suggest|recommend|describe|summari[sz]e|translate|rewrite|check|fix|create|generate|draft)\b)(?:is|are|do|does|did|can|could|should|will|would|has|have)\b[^?]*\?/i,
     /\b(?:yes|no|not|never|cannot|can't|probably|should|shouldn't|both|neither|same|cheaper|better|worse)\b/i,
   ],
 ];
@@ -354,6 +357,82 @@ function wrongCalculation(answer: string): boolean {
   return false;
 }
 
+/**
+ * An arithmetic question asked whole (nothing else in it), with its value: "What is 12 times 12?", "What's 25% of
+ * 200?", "Square root of 144?", "Solve for x: 3x - 5 = 10". Anything more ("17 times 23? Show your work", "If I buy 3
+ * apples at 40 cents...") is not evaluated.
+ */
+const ASK_LEAD = String.raw`^(?:what(?:'s| is| does)|how much is|calculate|compute|work out|evaluate)?\s*`;
+const OPERAND = String.raw`(-?\d[\d,]*(?:\.\d+)?)`;
+const ASK_END = String.raw`\s*(?:equals?|make)?\s*[?.!]*$`;
+const ASK_OPERATION = new RegExp(
+  `${ASK_LEAD}${OPERAND}\\s*(\\+|-|−|plus|minus|times|x|×|\\*|multiplied by|divided by|over|/|÷)\\s*${OPERAND}${ASK_END}`,
+  'i',
+);
+const ASK_PERCENT = new RegExp(`${ASK_LEAD}${OPERAND}\\s*(?:%|percent)\\s+of\\s+${OPERAND}${ASK_END}`, 'i');
+const ASK_ROOT = new RegExp(`${ASK_LEAD}(?:the\\s+)?(square|cube) root of\\s+${OPERAND}${ASK_END}`, 'i');
+const ASK_LINEAR = new RegExp(
+  String.raw`^solve(?: for x)?\s*[:,]?\s*(\d*(?:\.\d+)?)\s*x\s*(?:([+\-−])\s*(\d+(?:\.\d+)?))?\s*=\s*(-?\d+(?:\.\d+)?)\s*[?.!]*$`,
+  'i',
+);
+const num = (text: string): number => Number(text.replace(/,/g, ''));
+
+/** The value of an arithmetic question asked whole (above), or undefined. */
+function arithmeticValue(question: string): number | undefined {
+  const q = question.trim().replace(/’/g, "'");
+  if (q.length > 120) return undefined;
+  let m = ASK_OPERATION.exec(q);
+  if (m) {
+    const [a, op, b] = [num(m[1]!), m[2]!.toLowerCase(), num(m[3]!)];
+    if (op === '+' || op === 'plus') return a + b;
+    if (op === '-' || op === '−' || op === 'minus') return a - b;
+    if (op === 'divided by' || op === 'over' || op === '/' || op === '÷') return b === 0 ? undefined : a / b;
+    return a * b;
+  }
+  m = ASK_PERCENT.exec(q);
+  if (m) return (num(m[1]!) / 100) * num(m[2]!);
+  m = ASK_ROOT.exec(q);
+  if (m) {
+    const n = num(m[2]!);
+    return m[1]!.toLowerCase() === 'square' ? (n < 0 ? undefined : Math.sqrt(n)) : Math.cbrt(n);
+  }
+  m = ASK_LINEAR.exec(q);
+  if (m) {
+    const a = m[1] === '' ? 1 : num(m[1]!);
+    const b = m[3] === undefined ? 0 : (m[2] === '+' ? 1 : -1) * num(m[3]);
+    return a === 0 ? undefined : (num(m[4]!) - b) / a;
+  }
+  return undefined;
+}
+
+/**
+ * Whether an answer gives the value of an arithmetic question: `right` when one of its numbers is the value (within
+ * 1 %, or the value rounded to that number's decimals; a fraction "1/3" and a percentage "75%" count), `wrong` when
+ * it states numbers and none is, undefined when it states none or cannot be read so (a decimal comma, "million",
+ * "remainder": not judged).
+ */
+function arithmeticVerdict(value: number, answer: string): 'right' | 'wrong' | undefined {
+  if (
+    /\d,\d{1,2}(?!\d)|\b(?:thousand|million|billion|trillion|remainder|mod(?:ulo)?)\b|\d\s*[eE]\s*[-+]?\d/.test(answer)
+  )
+    return undefined;
+  const stated: number[] = numbersIn(answer).map(Number);
+  for (const m of answer.matchAll(/(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)/g))
+    if (Number(m[2]) !== 0) stated.push(Number(m[1]) / Number(m[2]));
+  for (const m of answer.matchAll(/(\d+(?:\.\d+)?)\s*%/g)) stated.push(Number(m[1]) / 100);
+  if (stated.length === 0) return undefined;
+  const target = Math.abs(value);
+  const matches = (n: number, text?: string): boolean => {
+    const x = Math.abs(n);
+    if (Math.abs(x - target) <= 0.01 * Math.max(1, target)) return true;
+    const decimals = text?.split('.')[1]?.length ?? 0;
+    return Math.abs(x - target) <= 0.5 * 10 ** -decimals + 1e-9;
+  };
+  const texts = (answer.replace(LIST_MARKER, '$1').match(NUMBER) ?? []).map((t) => t.replace(/,/g, ''));
+  if (texts.some((t) => matches(Number(t), t))) return 'right';
+  return stated.some((n) => matches(n)) ? 'right' : 'wrong';
+}
+
 /** A question that asks for several items ("Name three...", "Which ... are", "List..."): how many, or 0 (some). */
 const LIST_QUESTION =
   /\b(?:name|list|what are|which are|which (?:\w+ ){0,3}(?:are|were|share)|who (?:\w+ ){0,3}(?:are|were)|what (?:\w+ ){1,3}(?:are|were)|costs|benefits|ingredients)\b/i;
@@ -372,6 +451,68 @@ function listItems(text: string): string[][] {
     .filter((words) => words.length > 0);
 }
 
+/** Relevance from the word signals (before the social and arithmetic readings). */
+const combinedRelevance = (semantic: number, alignment: number, lexical: number, answerType: number): number =>
+  clip(0.3 * clip((semantic - 0.1) / 0.6) + 0.3 * clip((alignment - 0.2) / 0.6) + 0.15 * lexical + 0.25 * answerType);
+
+interface AnswerText {
+  answer: string;
+  empty: boolean;
+  content: readonly string[];
+  stems: ReadonlySet<string>;
+  tokens: readonly TokenVector[];
+  vector: Float32Array;
+}
+
+/** The question-side signals of an answer: how it fits what was asked. */
+function askedSignals(question: string, a: AnswerText, embedder: OfflineEmbedder) {
+  const questionWords = tokenize(question);
+  const questionContent = questionWords.filter(isContentWord);
+  const questionStems = new Set(questionContent.map(stem));
+  const questionTokens = embedder.vectorsOfTokens(questionWords);
+  const questionVector = embedder.pool(questionTokens);
+  const semantic = a.empty ? 0 : clip(cosine(questionVector, a.vector));
+  const alignment = a.empty ? 0 : clip(softAlignment(questionTokens, a.tokens));
+  const lexical = coverage(questionContent, a.stems);
+  const echo = coverage([...a.content], questionStems);
+  const answerType = a.empty ? 0 : answerTypeMatch(question, a.answer);
+  const wordRelevance = combinedRelevance(semantic, alignment, lexical, answerType);
+  return { questionStems, questionVector, semantic, alignment, lexical, echo, answerType, wordRelevance };
+}
+
+/**
+ * Words a follow-up is made of when it asks for more of the same ("Tell me more", "Can you give an example?", "Shorter
+ * please", "Why?", "And in Python?" has one word of its own): it names nothing the answer could share.
+ */
+const FOLLOW_UP_WORDS: ReadonlySet<string> = new Set(
+  (
+    'tell more give example examples another please shorter longer simpler simple short explain again elaborate ' +
+    'continue go keep why how what when where who which about sure ok okay really detail details expand instead ' +
+    'also else other briefly summary summarise summarize words terms plain english mean meaning like show something ' +
+    'different way version rewrite try one ones thing things bit little lot much many further deeper exactly ' +
+    'sounds good great nice cool perfect thanks thank'
+  ).split(' '),
+);
+
+/**
+ * How many words of its own a short turn has (content words that are not follow-up words): 0 for "Tell me more", 1 for
+ * "And in Python?"; undefined for a turn longer than 8 words (not a follow-up).
+ */
+function ownWords(question: string): number | undefined {
+  const words = tokenize(question);
+  if (words.length === 0 || words.length > 8) return undefined;
+  return words.filter((w) => isContentWord(w) && !FOLLOW_UP_WORDS.has(w)).length;
+}
+
+/** At least `share` of the answer's content words are those of the previous reply: it repeats it. */
+function repeats(answerStems: ReadonlySet<string>, previousAnswer: string, share: number): boolean {
+  if (answerStems.size === 0) return false;
+  const before = new Set(contentWords(previousAnswer.slice(0, MAX_ANSWER_CHARS)).map(stem));
+  let hit = 0;
+  for (const w of answerStems) if (before.has(w)) hit += 1;
+  return hit / answerStems.size >= share;
+}
+
 /** Computes the quality signals of one answer with a synchronous offline embedder. */
 export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedder): QualitySignals {
   const input = { ...unbounded, question: boundedQuestion(unbounded.question) };
@@ -385,29 +526,60 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
   const hedges = answer.match(HEDGES)?.length ?? 0;
 
   // Each text is tokenized once: content words and token vectors come from the same tokens.
-  const questionWords = tokenize(input.question);
-  const questionContent = questionWords.filter(isContentWord);
   const answerContent = answerWords.filter(isContentWord);
   const answerStems = new Set(answerContent.map(stem));
-  const questionStems = new Set(questionContent.map(stem));
-  const questionTokens = embedder.vectorsOfTokens(questionWords);
   const answerTokens = embedder.vectorsOfTokens(answerWords);
-  const questionVector = embedder.pool(questionTokens);
-  const semantic = empty ? 0 : clip(cosine(questionVector, embedder.pool(answerTokens)));
-  const alignment = empty ? 0 : clip(softAlignment(questionTokens, answerTokens));
-  const lexical = coverage(questionContent, answerStems);
-  const echo = coverage(answerContent, questionStems);
-  const answerType = empty ? 0 : answerTypeMatch(input.question, answer);
+  const answerVector = embedder.pool(answerTokens);
+  const answerText: AnswerText = {
+    answer,
+    empty,
+    content: answerContent,
+    stems: answerStems,
+    tokens: answerTokens,
+    vector: answerVector,
+  };
+  let asked = askedSignals(input.question, answerText, embedder);
+  // A follow-up that says little on its own is read with the conversation before it, when that reading finds the answer
+  // more relevant: "Why?", "Tell me more", "Shorter please" (no word of its own) with the previous question and reply;
+  // "And in Python?" (one word of its own) with the previous question, when the answer speaks to that word. Never when
+  // the answer repeats the previous reply. Before, every such follow-up was read alone: a right answer was `off_topic`.
+  const previous = input.previousTurn;
+  const own = previous === undefined || empty ? undefined : ownWords(input.question);
+  // A reply reworded ("Shorter please") reuses the previous one's words; one repeated nearly word for word does not count.
+  if (
+    previous !== undefined &&
+    own !== undefined &&
+    own <= 1 &&
+    !repeats(answerStems, previous.answer, own === 0 ? 0.9 : 0.7)
+  ) {
+    const before = previous.question.slice(0, QUESTION_HEAD_CHARS);
+    const readings = [`${before}\n${input.question}`];
+    if (own === 0) readings.push(`${before}\n${previous.answer.slice(0, QUESTION_HEAD_CHARS)}\n${input.question}`);
+    if (own === 0 || asked.alignment >= 0.5)
+      for (const text of readings) {
+        const contextual = askedSignals(text, answerText, embedder);
+        if (contextual.wordRelevance > asked.wordRelevance) asked = contextual;
+      }
+  }
+  const { questionStems, questionVector, semantic, alignment, lexical, echo } = asked;
+  let answerType = asked.answerType;
+  // An arithmetic question asked whole is checked: its value in the answer is the answer (before, "144." to "What is
+  // 12 times 12?" was `off_topic`: a number shares no word with the question), another number is a wrong one.
+  const value = empty ? undefined : arithmeticValue(input.question);
+  const arithmetic = value === undefined ? undefined : arithmeticVerdict(value, answer);
+  if (arithmetic === 'right') answerType = 1;
   // A social turn ("Thanks!") has no content for a reply to share: a social reply ("You're welcome!") is what is relevant
   // to it. Before, the word signals alone read it as off topic.
   const socialReply = !empty && answerType === 1 && SOCIAL_TURN.test(input.question.trim());
+  const wordRelevance = combinedRelevance(semantic, alignment, lexical, answerType);
+  // A number given for an arithmetic question is on topic, right or wrong: a wrong one is `wrong_calculation`.
   const relevance = empty
     ? 0
     : socialReply
       ? SOCIAL_REPLY_RELEVANCE
-      : clip(
-          0.3 * clip((semantic - 0.1) / 0.6) + 0.3 * clip((alignment - 0.2) / 0.6) + 0.15 * lexical + 0.25 * answerType,
-        );
+      : arithmetic !== undefined
+        ? Math.max(ARITHMETIC_RESULT_RELEVANCE, wordRelevance)
+        : wordRelevance;
 
   const document = input.document?.trim() ? input.document.slice(0, MAX_DOCUMENT_CHARS) : undefined;
   let groundedness: number | null = null;
@@ -591,7 +763,7 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
     anchoring,
     passageRelevance,
     numberMismatch,
-    wrongCalculation: !empty && wrongCalculation(answer),
+    wrongCalculation: !empty && (arithmetic === 'wrong' || wrongCalculation(answer)),
     negationMismatch,
     evidenceSupport,
     nameConflict,

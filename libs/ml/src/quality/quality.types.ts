@@ -15,6 +15,11 @@ export interface QualityInput {
    * (`structured-answer.ts`), not on its words.
    */
   structured?: StructuredExpectation;
+  /**
+   * A chat call's previous exchange: the user turn before the question and the assistant's reply to it. A follow-up
+   * that says little on its own ("Tell me more", "Why?", "And in Python?") is judged against it too.
+   */
+  previousTurn?: { question: string; answer: string };
 }
 
 export type StructuredExpectation =
