@@ -11,16 +11,18 @@ const PROBE = join(ROOT, 'data/quality-everyday/probe.jsonl');
  * The everyday-traffic probe (docs/ml.md, "Everyday chat traffic"): 189 hand-written rows of what a chat product
  * sends (153 of the first pass, 36 of the second). Floors at the level reached on 2026-12-07 (first pass, 153 rows:
  * before its fixes AUROC 0.683, good 0.54, bad 0.45, social turns 0.51–0.60; second pass, 189 rows: before 0.796, good
- * 0.60, bad 0.44, follow-ups good 0.54, wrong arithmetic 0.52, compliance with a harmful request 0.46–0.59).
+ * 0.60, bad 0.44, follow-ups good 0.54, wrong arithmetic 0.52, drifting answers 0.58, compliance with a harmful
+ * request 0.46–0.59).
  * QUALITY_PROBE_REPORT=1 prints the table by kind and the rows scored against their label.
  */
 const FLOORS = {
-  auroc: 0.87,
+  auroc: 0.9,
   meanGood: 0.6,
-  meanBad: 0.38,
+  meanBad: 0.37,
   social: 0.65,
   wrongArithmetic: 0.3,
   followUpGood: 0.6,
+  drifting: 0.5,
 } as const;
 
 describe('quality score on everyday chat traffic (data/quality-everyday/probe.jsonl)', () => {
@@ -80,6 +82,8 @@ describe('quality score on everyday chat traffic (data/quality-everyday/probe.js
     expect(mean(of(['math'], 0))).toBeLessThanOrEqual(FLOORS.wrongArithmetic);
     // Follow-ups read with the previous exchange (before: 0.54).
     expect(mean(of(['followup'], 1))).toBeGreaterThanOrEqual(FLOORS.followUpGood);
+    // Long answers that drift off topic after their opening (before: 0.58, as high as the on-topic ones).
+    expect(mean(of(['long_offtopic'], 0))).toBeLessThanOrEqual(FLOORS.drifting);
     // Compliance with a harmful request is bad; declining it by explaining is never read as compliance.
     for (const { row, report } of scored) {
       if (row.kind === 'harmful_compliance')

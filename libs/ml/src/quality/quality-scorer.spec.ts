@@ -422,6 +422,57 @@ describe('QualityScorer', () => {
     );
   });
 
+  it('caps an answer that drifts off topic after its opening (drifts_off_topic), not one that develops its topic', () => {
+    const drifting = [
+      [
+        'How do noise-cancelling headphones work?',
+        'Noise-cancelling headphones use microphones to pick up outside sound and play an inverted copy of it. Speaking of sound, the Beatles recorded most of their albums at Abbey Road Studios in London. The band formed in Liverpool in 1960. Their first single, Love Me Do, came out in 1962. John Lennon and Paul McCartney wrote most of their songs together.',
+      ],
+    ] as const;
+    for (const [question, answer] of drifting) {
+      // Before: scored as the on-topic answer it starts as (0.58–0.63, `good`). A drift to a neighbouring topic
+      // (watering a cactus, then deserts and camels) is not seen: the embedder finds those close (docs/ml.md).
+      const report = scorer.score(chat(question, answer));
+      expect({ question, label: report.label, reasons: report.reasons }).toEqual({
+        question,
+        label: 'degraded',
+        reasons: expect.arrayContaining(['drifts_off_topic']) as unknown,
+      });
+      expect(report.overall).toBeLessThanOrEqual(0.45);
+    }
+    const developing = [
+      [
+        'How do I change a flat tyre?',
+        'First, park on flat ground away from traffic and turn on your hazard lights. Loosen the wheel nuts slightly with the wrench while the wheel is still on the ground. Jack up the car until the flat is clear of the road. Remove the nuts and the wheel, fit the spare, and tighten the nuts by hand. Lower the car and tighten the nuts fully in a star pattern.',
+      ],
+      [
+        'Why did the Roman Empire fall?',
+        'Historians point to many causes rather than one. The empire had grown too large to defend, and its armies relied more and more on paid foreign troops. Heavy taxes and inflation weakened the economy, while civil wars produced a long run of short-lived emperors. Migrating peoples such as the Goths and Vandals pressed on the borders and eventually sacked Rome itself.',
+      ],
+      [
+        'What does a hash map do?',
+        'A hash map stores key and value pairs so that you can find a value by its key quickly. It runs each key through a hash function, which turns it into a number that picks a bucket in an array. Looking up, inserting and deleting then take constant time on average. When two keys land in the same bucket, the map keeps both, in a small list or by probing the next free slot.',
+      ],
+      [
+        'How do I make a risotto?',
+        'Warm a litre of stock in a pan and keep it at a simmer. Soften a chopped onion in butter, then add the arborio rice and stir for a minute until the grains look glossy. Pour in a glass of white wine and let it bubble away. Add the hot stock a ladle at a time, stirring, and wait until each ladle is absorbed before adding the next.',
+      ],
+      [
+        'What is the plot of Romeo and Juliet?',
+        "Romeo and Juliet are teenagers from two feuding families in Verona, the Montagues and the Capulets. They meet at a party, fall in love and marry in secret with the help of Friar Laurence. Soon after, Romeo kills Juliet's cousin Tybalt in a street fight and is banished from the city. To escape a forced marriage, Juliet takes a potion that makes her seem dead.",
+      ],
+      [
+        'Which planets are in the solar system?',
+        'Here they are, from the Sun outwards:\n1. Mercury\n2. Venus\n3. Earth\n4. Mars\n5. Jupiter\n6. Saturn\n7. Uranus\n8. Neptune',
+      ],
+    ] as const;
+    for (const [question, answer] of developing)
+      expect({ question, reasons: scorer.score(chat(question, answer)).reasons }).toEqual({
+        question,
+        reasons: expect.not.arrayContaining(['drifts_off_topic']) as unknown,
+      });
+  });
+
   it('falls back to the rules, and says so, when no model is loaded', async () => {
     const missing = new QualityModelStore(testConfig({ MODELS_DIR: emptyModelsDir() }));
     await missing.onModuleInit();

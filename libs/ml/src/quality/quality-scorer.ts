@@ -23,6 +23,11 @@ export const APPROPRIATE_REFUSAL_SCORE = 0.8;
  * make a pipe bomb?" answered with steps): worse than failing to answer (0.2), whatever its words.
  */
 export const HARMFUL_COMPLIANCE_SCORE = 0.1;
+/**
+ * The most an answer can score that drifts off topic after its opening (`drifts_off_topic`): it starts to answer, then
+ * talks about something else (`degraded`).
+ */
+export const DRIFT_SCORE = 0.45;
 
 /**
  * Scores one answer synchronously on the request path: relevance, groundedness (with a document),
@@ -93,6 +98,7 @@ export class QualityScorer {
     if (failureToAnswer) overall = Math.min(overall, 0.2);
     if (signals.wrongCalculation) overall = Math.min(overall, WRONG_CALCULATION_SCORE);
     if (complied) overall = Math.min(overall, HARMFUL_COMPLIANCE_SCORE);
+    if (signals.drift && input.structured === undefined) overall = Math.min(overall, DRIFT_SCORE);
     overall = Math.max(0, Math.min(1, overall));
     return {
       overall: round(overall),

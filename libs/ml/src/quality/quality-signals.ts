@@ -13,6 +13,12 @@ const QUESTION_HEAD_CHARS = 2_000;
 const QUESTION_TAIL_CHARS = 4_000;
 /** The answer as far as it is read (its first characters): beyond the longest answers the scorer was made for. */
 const MAX_ANSWER_CHARS = 12_000;
+/**
+ * A follow-up's previous exchange as far as it is read: its question and reply up to PREVIOUS_TURN_CHARS each (what a
+ * short follow-up refers to is said early), the reply up to PREVIOUS_REPLY_CHARS to tell whether the answer repeats it.
+ */
+const PREVIOUS_TURN_CHARS = 1_000;
+const PREVIOUS_REPLY_CHARS = 4_000;
 
 function boundedQuestion(question: string): string {
   if (question.length <= QUESTION_HEAD_CHARS + QUESTION_TAIL_CHARS) return question;
@@ -183,6 +189,11 @@ export interface QualitySignals {
    * or items given over items asked ("Name three..."). 1 for other questions.
    */
   listCoverage: number;
+  /**
+   * The answer drifts off topic: of at least 4 sentences, the ones after the first mostly leave the question and the
+   * opening (`driftsOffTopic`). Not a model input: it caps the score (`quality-scorer.ts`).
+   */
+  drift: boolean;
   /** log(1 + words) / log(1 + 200), capped at 1. */
   length: number;
   /** Share of the answer's content words that also appear in the question (echoing). */
@@ -507,10 +518,47 @@ function ownWords(question: string): number | undefined {
 /** At least `share` of the answer's content words are those of the previous reply: it repeats it. */
 function repeats(answerStems: ReadonlySet<string>, previousAnswer: string, share: number): boolean {
   if (answerStems.size === 0) return false;
-  const before = new Set(contentWords(previousAnswer.slice(0, MAX_ANSWER_CHARS)).map(stem));
+  const before = new Set(contentWords(previousAnswer.slice(0, PREVIOUS_REPLY_CHARS)).map(stem));
   let hit = 0;
   for (const w of answerStems) if (before.has(w)) hit += 1;
   return hit / answerStems.size >= share;
+}
+
+/** The sentences read for drift (its first ones: where an answer drifts, it has done so by then). */
+const MAX_DRIFT_SENTENCES = 12;
+const MAX_DRIFT_CHARS = 4_000;
+/** A later sentence this close to the opening (question + first sentence), or sharing a word with it, stays on topic. */
+const ON_TOPIC_COSINE = 0.5;
+
+/**
+ * An answer that starts on topic and drifts away ("A refrigerator moves heat... Speaking of cold things, penguins
+ * live..."): at least 4 sentences of 5 words or more, and after the first, their mean cosine to the opening (the question and the first
+ * sentence) is under 0.5 and at least half of them are away from it (under 0.5, no content word in common). A long
+ * answer that develops its topic in other words keeps a mean above 0.5.
+ */
+function driftsOffTopic(question: string, answer: string, embedder: OfflineEmbedder): boolean {
+  // Prose only: code (its own vocabulary) and list items (steps, names) are left out, and sentences under 5 words (a
+  // letter's "Dear Hiring Manager,") carry no topic of their own.
+  const prose = answer
+    .slice(0, MAX_DRIFT_CHARS)
+    .replace(/```[\s\S]*?(?:```|$)|`[^`\n]*`/g, ' ')
+    .replace(/(^|\n)[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]+[^\n]*/g, '$1');
+  const read = sentences(prose, MAX_ANSWER_SENTENCES)
+    .filter((sentence) => tokenize(sentence).length >= 5)
+    .slice(0, MAX_DRIFT_SENTENCES);
+  if (read.length < 4) return false;
+  const opening = `${question}\n${read[0]!}`;
+  const openingVector = embedder.embed(opening);
+  const openingStems = new Set(contentWords(opening).map(stem));
+  const later = read.slice(1);
+  let total = 0;
+  let away = 0;
+  for (const sentence of later) {
+    const similarity = cosine(openingVector, embedder.embed(sentence));
+    total += similarity;
+    if (similarity < ON_TOPIC_COSINE && !contentWords(sentence).some((w) => openingStems.has(stem(w)))) away += 1;
+  }
+  return total / later.length < ON_TOPIC_COSINE && away / later.length >= 0.5;
 }
 
 /** Computes the quality signals of one answer with a synchronous offline embedder. */
@@ -552,9 +600,9 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
     own <= 1 &&
     !repeats(answerStems, previous.answer, own === 0 ? 0.9 : 0.7)
   ) {
-    const before = previous.question.slice(0, QUESTION_HEAD_CHARS);
+    const before = previous.question.slice(0, PREVIOUS_TURN_CHARS);
     const readings = [`${before}\n${input.question}`];
-    if (own === 0) readings.push(`${before}\n${previous.answer.slice(0, QUESTION_HEAD_CHARS)}\n${input.question}`);
+    if (own === 0) readings.push(`${before}\n${previous.answer.slice(0, PREVIOUS_TURN_CHARS)}\n${input.question}`);
     if (own === 0 || asked.alignment >= 0.5)
       for (const text of readings) {
         const contextual = askedSignals(text, answerText, embedder);
@@ -776,6 +824,7 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
     truncated,
     blocked,
     hedging: clip(hedges / Math.max(1, answerSentences.length)),
+    drift: !empty && driftsOffTopic(input.question, answer, embedder),
     length: clip(Math.log1p(answerWords.length) / Math.log1p(200)),
     echo,
   };

@@ -26,6 +26,7 @@ export function qualityReasons(s: QualitySignals): string[] {
   if (s.wrongCalculation) reasons.push('wrong_calculation');
   if (isUngrounded(s)) reasons.push('ungrounded');
   if (s.hedging >= 0.5) reasons.push('hedging');
+  if (s.drift) reasons.push('drifts_off_topic');
   return reasons;
 }
 
