@@ -366,6 +366,9 @@ describe('QualityScorer', () => {
         answer,
         wrong: false,
       });
+    // Linear in a long answer of digits (a fraction or a percentage is looked for from the start of a number only).
+    const digits = new Map([1000, 8000].map((n) => [n, '1'.repeat(n)]));
+    expect(growthRatio((n) => scorer.signals(chat('What is 2 times 3?', digits.get(n)!)), 1000, 8000)).toBeLessThan(24);
   });
 
   it('reads a follow-up that says little on its own with the previous exchange, unless the answer repeats it', () => {

@@ -428,9 +428,10 @@ function arithmeticVerdict(value: number, answer: string): 'right' | 'wrong' | u
   )
     return undefined;
   const stated: number[] = numbersIn(answer).map(Number);
-  for (const m of answer.matchAll(/(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)/g))
+  // Each from the start of a number only (a long run of digits is one start, not one per digit).
+  for (const m of answer.matchAll(/(?<![\d.])(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)/g))
     if (Number(m[2]) !== 0) stated.push(Number(m[1]) / Number(m[2]));
-  for (const m of answer.matchAll(/(\d+(?:\.\d+)?)\s*%/g)) stated.push(Number(m[1]) / 100);
+  for (const m of answer.matchAll(/(?<![\d.])(\d+(?:\.\d+)?)\s*%/g)) stated.push(Number(m[1]) / 100);
   if (stated.length === 0) return undefined;
   const target = Math.abs(value);
   const matches = (n: number, text?: string): boolean => {
