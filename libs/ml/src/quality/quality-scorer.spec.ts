@@ -406,6 +406,12 @@ describe('QualityScorer', () => {
       const again = scorer.score(chat(question, previousTurn.answer, { previousTurn }));
       expect(again.relevance).toBe(scorer.score(chat(question, previousTurn.answer)).relevance);
     }
+    // A social turn is read alone: "Thanks!" asks for a social reply, not more of the topic (with the previous
+    // exchange read, an answer going on about black holes scored 0.60, `good`).
+    const blackHole = { question: 'What is a black hole?', answer: 'A region of space light cannot escape.' };
+    expect(
+      scorer.score(chat('Thanks!', 'Black holes form when massive stars collapse.', { previousTurn: blackHole })),
+    ).toEqual(scorer.score(chat('Thanks!', 'Black holes form when massive stars collapse.')));
     // A turn with words of its own is read alone ("What should I pack?" after "I'm going to Lisbon in May.").
     const lisbon = { question: "I'm going to Lisbon in May.", answer: 'Great choice! May is lovely in Lisbon.' };
     const history = 'Lisbon is the capital of Portugal and was hit by a great earthquake in 1755.';

@@ -593,7 +593,9 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
   // "And in Python?" (one word of its own) with the previous question, when the answer speaks to that word. Never when
   // the answer repeats the previous reply. Before, every such follow-up was read alone: a right answer was `off_topic`.
   const previous = input.previousTurn;
-  const own = previous === undefined || empty ? undefined : ownWords(input.question);
+  // A social turn ("Thanks!") asks for a social reply, not more of the topic: it is read alone.
+  const own =
+    previous === undefined || empty || SOCIAL_TURN.test(input.question.trim()) ? undefined : ownWords(input.question);
   // A reply reworded ("Shorter please") reuses the previous one's words; one repeated nearly word for word does not count.
   if (
     previous !== undefined &&
