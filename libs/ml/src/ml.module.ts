@@ -44,7 +44,6 @@ function createInjectionDetector(config: AppConfig): InjectionDetector {
 }
 
 const SERVICES = [
-  PiiDetector,
   PiiTextRedactor,
   SafetyService,
   QualityModelStore,
@@ -62,6 +61,8 @@ const SERVICES = [
 @Module({
   providers: [
     ...SERVICES,
+    // The wall clock by default (Date.now): a factory, as Nest cannot inject a function by its type.
+    { provide: PiiDetector, useFactory: (): PiiDetector => new PiiDetector() },
     {
       provide: OfflineEmbedder,
       inject: [AppConfig],
@@ -82,7 +83,15 @@ const SERVICES = [
         new QualityRefiner(embeddings, metrics, config.ml.remoteEmbeddingsSampleRate),
     },
   ],
-  exports: [...SERVICES, QualityRefiner, OfflineEmbedder, EmbeddingsPort, InjectionDetector, RoutePredictor],
+  exports: [
+    ...SERVICES,
+    PiiDetector,
+    QualityRefiner,
+    OfflineEmbedder,
+    EmbeddingsPort,
+    InjectionDetector,
+    RoutePredictor,
+  ],
 })
 export class MlModule implements OnApplicationShutdown {
   constructor(private readonly embeddings: EmbeddingsPort) {}

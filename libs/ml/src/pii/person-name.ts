@@ -110,6 +110,27 @@ export interface PersonNameRule {
 
 const nameOk = (m: RegExpExecArray): boolean => plausible(m[1]!);
 
+/** What follows a name in an introduction: the end, a stop or a comma, or from, and, here, calling... (six languages). */
+const AFTER_INTRODUCTION = new RegExp(
+  String.raw`^(?:[ \t]*(?:$|[\r\n.,;:!?)(—–]|[ \t]-[ \t])|[ \t]+(?:from|and|here|speaking|calling|writing|again|with|at|of|` +
+    String.raw`on|in|your|the|my|et|de|du|chez|ici|y|aquí|e|di|da|qui|und|von|aus|hier)(?![\p{L}\d]))`,
+  'u',
+);
+
+/**
+ * Whether "I am" / "this is" + capitalised words is someone introducing themselves rather than a title, a headline
+ * or a quotation that happens to start so: not inside quotes ("Translate 'I am Iron Man'"), and followed by what
+ * follows a name in an introduction ("this is Arjun Mehta from finance", "I'm Maria Gomez."), not by more of a
+ * sentence whose subject or object it is ("This is Spinal Tap is a 1984 film", "I am Legend was released", "This is
+ * Great News for the team", "Here Is What We Learned This Week"). Until 2026-12-07 any two capitalised words after
+ * it were a name. A bare "I am Iron Man." still reads as an introduction: only a lexicon of ordinary words could
+ * tell, and none is used (docs/ml.md, "Person names").
+ */
+function introduced(m: RegExpExecArray): boolean {
+  if (/["'“‘«„]$/.test(m.input.slice(Math.max(0, m.index - 1), m.index))) return false;
+  return AFTER_INTRODUCTION.test(m.input.slice(m.index + m[0].length, m.index + m[0].length + 16));
+}
+
 /** Keys and labels that name a person's name outright: one word after them is enough (first_name: Svetlana). */
 const NAME_KEY =
   String.raw`(?:[Ff]ull|[Ff]irst|[Ll]ast|[Gg]iven|[Ff]amily|[Mm]iddle|[Ss]ur|[Cc]ustomer|[Pp]atient|[Cc]ontact|` +
@@ -158,14 +179,15 @@ export const PERSON_NAME_RULES: readonly PersonNameRule[] = [
   },
   {
     // A weaker introduction: two capitalised words at least (I am Nadia Haddad; not "I am Happy"). Not German "ich
-    // bin": German capitalises its nouns ("Ich bin Software Entwickler").
+    // bin": German capitalises its nouns ("Ich bin Software Entwickler"). Only where it reads as one (`introduced`).
     pattern: new RegExp(
       String.raw`(?<![\p{L}])(?:I am|I'm|I’m|[Tt]his is|[Jj]e suis|[Ss]oy|[Ss]ono|[Ss]ou|[Hh]ere is)[ \t]+(${NAME2})`,
       'gu',
     ),
-    needs: /\b(?:am|I'm|I’m|is|suis|soy|sono|sou)\b/,
+    // Any case: a sentence starts with "Soy", "Sono", "Sou" (until 2026-12-07 this pre-check skipped them).
+    needs: /\b(?:am|I'm|I’m|is|suis|soy|sono|sou)\b/i,
     group: 1,
-    validate: nameOk,
+    validate: (m) => nameOk(m) && introduced(m),
   },
   {
     // A key or label that names a name: `"first_name": "Svetlana"`, `full_name='Mehmet Yılmaz'`, "Nombre: Valentina

@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { isIP } from 'node:net';
 import { LRCP_KEY_RUN, lrcpKeyShaped } from '@app/common';
 import {
@@ -51,12 +50,17 @@ interface Rule {
   needs?: RegExp;
   /** Index of the capture group to report instead of the whole match. */
   group?: number;
-  validate?: (match: RegExpExecArray) => boolean;
+  validate?: (match: RegExpExecArray, scan: Scan) => boolean;
   /**
    * The findings inside a match, as offsets in the text, in place of the match itself: for a rule whose match is a
    * run that holds the item (a card among other numbers) rather than the item.
    */
   pick?: (match: RegExpExecArray) => ReadonlyArray<readonly [number, number]>;
+}
+
+/** What a scan knows besides the text: the current year, from the detector's clock. */
+interface Scan {
+  year: number;
 }
 
 const digitsOf = (text: string): string => text.replace(/\D/g, '');
@@ -105,26 +109,30 @@ function cardsInRun(run: string, offset: number): Array<readonly [number, number
   return found;
 }
 
+/** Redis's `requirepass` and `masterauth` (redis.conf, `CONFIG SET`) hold its password: until 2026-12-07 they did not. */
 const CREDENTIAL_KEY =
-  /api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|private[_-]?key|client[_-]?secret|(?:^|[_.-])(?:pw|pass)$/i;
+  /api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|private[_-]?key|client[_-]?secret|requirepass|masterauth|(?:^|[_.-])(?:pw|pass)$/i;
 
 /**
  * Keys with a credential word in them that hold something else: a tokenizer (`tokenizer: cl100k_base`), a model's
  * special token (`pad_token = tokenizer.eos_token`), a secrets-manager service or IAM action
  * (`secretsmanager:GetSecretValue`), or a property of a credential rather than the credential: its name, header,
  * type, URL, lifetime, length, file or path (`api_key_header_name = "x-api-key"`, `secret_name: prod/db-credentials`,
- * `csrfTokenHeader: X-CSRF-Token`, `private_key_path: ~/.ssh/id_ed25519`).
+ * `csrfTokenHeader: X-CSRF-Token`, `private_key_path: ~/.ssh/id_ed25519`); or a paging cursor, which an API hands
+ * back to fetch the next page and which grants nothing (`nextPageToken`, `page_token`, AWS `NextToken`, S3
+ * `ContinuationToken`, `pagination_token`).
  */
 const NOT_CREDENTIAL_KEY =
-  /tokeni[sz]|^(?:pad|eos|bos|unk|sep|cls|mask|stop|start|end|special)[_-]?tokens?$|secretsmanager|[_.-](?:name|header|type|url|uri|endpoint|ttl|expiry|length|len|path|file|dir|policy)$/i;
+  /tokeni[sz]|^(?:pad|eos|bos|unk|sep|cls|mask|stop|start|end|special)[_-]?tokens?$|secretsmanager|(?:page|next|continuation|pagination)[_-]?token$|[_.-](?:name|header|type|url|uri|endpoint|ttl|expiry|length|len|path|file|dir|policy)$/i;
 const NOT_CREDENTIAL_CAMEL_KEY =
   /[a-z0-9](?:Name|Header|Type|Url|Uri|Endpoint|Ttl|Expiry|Length|Path|File|Dir|Policy)$/;
 
 /** A stand-in for a secret: a mask (********, xxxx), a redaction, <PASSWORD>, ${DB_PASSWORD}, $DB_PASSWORD. */
 const placeholder = (value: string): boolean =>
   /^(?:\*+|x+|\[?redacted\]?|<[^<>]*>|\$\{?[A-Za-z_]\w*\}?)$/i.test(value) ||
-  // What a tutorial writes in place of one: YOUR_API_KEY, your-api-key-here, <...> above, INSERT_TOKEN_HERE.
-  /^(?:your|insert|enter|replace|put)[_-]?[a-z_-]*$|^[a-z_-]*[_-]here$/i.test(value);
+  // What a tutorial writes in place of one: YOUR_API_KEY, your-api-key-here, <...> above, INSERT_TOKEN_HERE; and the
+  // default a sample config ships asking to be changed (changeme, CHANGE_ME, Java's keystore changeit).
+  /^(?:your|insert|enter|replace|put)[_-]?[a-z_-]*$|^[a-z_-]*[_-]here$|^change[_-]?(?:me|it)$/i.test(value);
 
 /**
  * Whether `key = value` assigns a credential: the key is named like one and the value is not a stand-in for one
@@ -139,6 +147,54 @@ function credentialAssignment(key: string, value: string): boolean {
     return false;
   if (/^\d{4}-\d{2}-\d{2}/.test(value)) return false;
   return !(/pwd$/i.test(key) && /^[/~]/.test(value)); // PWD=/home/app, OLDPWD=...
+}
+
+/**
+ * `value` without the `)` at its end that close no `(` of it: those close the code around an unquoted value
+ * (`connect(password=hunter2pass)`). One inside it is the value's own (`Gh5)Pq8(Ls3x`).
+ */
+function withoutClosingTail(value: string): string {
+  let open = 0;
+  let close = 0;
+  for (const c of value) {
+    if (c === '(') open++;
+    else if (c === ')') close++;
+  }
+  let end = value.length;
+  while (close > open && value[end - 1] === ')') {
+    end--;
+    close--;
+  }
+  return value.slice(0, end);
+}
+
+/** A name, dotted or not, as code writes a function or a variable: `getpass.getpass`, `os.getenv`, `st.secrets`. */
+const CODE_NAME = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*/;
+
+/**
+ * Whether an unquoted credential value (at `start` in `text`) is code that fetches the credential rather than the
+ * credential: a name indexed or called (`st.secrets["api_key"]`, `os.getenv("API_KEY")`, `getpass.getpass()`,
+ * `keyring.get_password("svc", "me")`), the call running on past the value's end into its quoted arguments or onto the
+ * next line. A call followed by more of the value is not one: `Secret123(abc)xyz` is a password. Reads at most 256
+ * characters after the value's `(`, on its line.
+ */
+function codeFetchingCredential(text: string, start: number, value: string): boolean {
+  const name = CODE_NAME.exec(value)?.[0] ?? '';
+  if (name.length === value.length) return /[([]/.test(text[start + value.length] ?? '');
+  if (name.length === 0 || value[name.length] !== '(') return false;
+  let depth = 0;
+  let quote = '';
+  const limit = Math.min(text.length, start + name.length + 256);
+  for (let i = start + name.length; i < limit; i++) {
+    const c = text[i]!;
+    if (c === '\n') return true; // a call continued on the next line
+    if (quote !== '') {
+      if (c === quote) quote = '';
+    } else if (c === '"' || c === "'" || c === '\x60') quote = c;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return !/[A-Za-z0-9_!@#$%^*~+=/-]/.test(text[i + 1] ?? '');
+  }
+  return true; // unclosed within reach: a call written over several lines, or cut off
 }
 
 /** Addresses that are never a person's: this network (0/8), loopback (127/8), reserved and broadcast (240/4). */
@@ -173,6 +229,26 @@ const VERSION_BEFORE = /(?:\bv|\b(?:ver|version|build|release|rev|revision|firmw
 const AFTER_COUNTRY_CODE = /(?:\+|%2B)\d{1,3}[ .-]?$/i;
 const precededBy = (m: RegExpExecArray, before: RegExp, start = m.index): boolean =>
   before.test(m.input.slice(Math.max(0, start - 16), start));
+
+/**
+ * What labels a number as a code rather than a phone, right before it: an order, tracking, invoice, reference, case,
+ * ticket, policy, booking, confirmation, part, serial, build or ISBN number (`Order #212-555-0147`, `Tracking number:
+ * 020 7946 0958`, `Booking ref 0612 447 3390`), also with `no.`, `number`, `#`, `id`, `code` after the word, and the
+ * French, German, Spanish, Portuguese and Italian words for order and invoice. A phone's own label (`phone`, `tel`,
+ * `call`, `mobile`) is none of these; "Order line: ..." or "orders, call ..." still are phones (the label must be right
+ * before the number).
+ */
+const CODE_LABEL_BEFORE = new RegExp(
+  String.raw`(?<![\p{L}\d])(?:order|tracking|invoice|inv|ref|reference|case|ticket|policy|booking|confirmation|` +
+    String.raw`part|serial|build|isbn(?:-1[03])?|issn|sku|po|receipt|claim|shipment|parcel|transaction|txn|batch|lot|` +
+    String.raw`contract|account|acct|quote|bestellung|bestellnummer|rechnung|rechnungsnummer|auftrag|sendungsnummer|` +
+    String.raw`commande|facture|pedido|factura|fatura|encomenda|ordine|fattura|riferimento|referencia|référence)` +
+    String.raw`(?:[ \t]*(?:no\.?|nr\.?|n[°º]\.?|num(?:ber)?\.?|#|id|code|ref(?:erence)?|number))?[ \t]*[#:.]?[ \t]*$`,
+  'iu',
+);
+/** Whether a phone-shaped match is labelled as a code (`CODE_LABEL_BEFORE`). */
+const labelledAsCode = (m: RegExpExecArray): boolean =>
+  CODE_LABEL_BEFORE.test(m.input.slice(Math.max(0, m.index - 40), m.index));
 
 /** Month names (en, fr, de, es, pt, it; full and common abbreviations), lower case, accents kept and stripped. */
 const MONTHS = new Set(
@@ -246,13 +322,14 @@ const monthNamed = (m: RegExpExecArray): boolean => {
 /**
  * Whether a birth date's year could be a living person's: not before 1900 (no one alive was born then: "Napoleon was
  * born on 15 August 1769", "Einstein was born on 14 March 1879" are history, and personal data is a living person's)
- * nor after this year. A two-digit year (14.03.87) says nothing and is kept.
+ * nor after `thisYear` (the detector's clock: until 2026-12-07 the wall clock was read here, so no test could fix the
+ * year). A two-digit year (14.03.87) says nothing and is kept.
  */
-const livingBirthYear = (date: string): boolean => {
+const livingBirthYear = (date: string, thisYear: number): boolean => {
   const year = /(?<!\d)\d{4}(?!\d)/.exec(date);
   if (year === null) return true;
   const y = Number(year[0]);
-  return y >= 1900 && y <= new Date().getUTCFullYear();
+  return y >= 1900 && y <= thisYear;
 };
 
 /**
@@ -318,17 +395,41 @@ const RULES: readonly Rule[] = [
     // `variables:\n  GITLAB_TOKEN: ...` must not read as the key `variables` with the value `GITLAB_TOKEN`. A value
     // holds an `&` but not one that starts the next `name=` of a query string: the value of `?user=bob&password=...`
     // ran on over `&password=...`, so the password (or `&token=` after `?id=`) was never read as a key of its own and
-    // was left in the text.
+    // was left in the text. A value holds parentheses (`S3cr3t(Prod)2024!`): until 2026-12-07 it stopped at the `(`,
+    // and what followed it was left in the text (or, unquoted, the whole value was read as a function call).
     type: 'secret',
     pattern:
-      /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+)["']?[ \t]*[:=][ \t]*["']?((?:[A-Za-z0-9_\-./+=~!@#$%^*]|&(?![A-Za-z0-9_.-]+=)){8,})/g,
+      /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+)["']?[ \t]*[:=][ \t]*["']?((?:[A-Za-z0-9_\-./+=~!@#$%^*()]|&(?![A-Za-z0-9_.-]+=)){8,})/g,
     needs: /[:=]/,
-    group: 2,
-    // An unquoted value right before `(` or `[` is code that fetches the credential (`os.getenv("API_KEY")`,
-    // `getpass.getpass()`, `st.secrets["api_key"]`, `request.form["password"]`), not the credential.
-    validate: (m) =>
-      credentialAssignment(m[1]!, m[2]!) &&
-      !(/[([]/.test(m.input[m.index + m[0].length] ?? '') && !/["']$/.test(m[0].slice(0, m[0].length - m[2]!.length))),
+    pick: (m) => {
+      let key = m[1]!;
+      let raw = m[2]!;
+      let start = m.index + m[0].length - raw.length;
+      let quoted = /["']$/.test(m[0].slice(0, m[0].length - raw.length));
+      // A value that is itself an assignment (`env: DB_PASSWORD=...`, `redis.conf: requirepass=...`,
+      // `args=--password=...`) is read as one: until 2026-12-07 the outer key decided and the password was left in
+      // the text. Three levels at most, so a run of `a=a=a=...` stays linear.
+      for (let depth = 0; depth < 3; depth++) {
+        const value = quoted ? raw : withoutClosingTail(raw);
+        if (value.length >= 8 && credentialAssignment(key, value))
+          return !quoted && codeFetchingCredential(m.input, start, value) ? [] : [[start, start + value.length]];
+        const inner = /^([A-Za-z0-9_.-]+)[:=]/.exec(raw);
+        if (inner === null || CREDENTIAL_KEY.test(key)) return [];
+        key = inner[1]!;
+        raw = raw.slice(inner[0].length);
+        start += inner[0].length;
+        quoted = false;
+      }
+      return [];
+    },
+  },
+  {
+    // redis.conf and `CONFIG SET` write Redis's password after a space: `requirepass Kd8#Wm2qLx9v`, `masterauth ...`.
+    type: 'secret',
+    pattern: /(?<![\w.-])(?:requirepass|masterauth)[ \t]+["']?([^\s"']+)/gi,
+    needs: /requirepass|masterauth/i,
+    group: 1,
+    validate: (m) => !placeholder(m[1]!),
   },
   // --- contact and financial data ---
   {
@@ -343,6 +444,9 @@ const RULES: readonly Rule[] = [
       const at = m[0].search(/@|%40/);
       // SCP-style git remotes (git@github.com:org/repo.git) and retina assets (logo@2x.png) are not addresses.
       if (m[0].slice(0, at) === 'git' && m.input[m.index + m[0].length] === ':') return false;
+      // The password and host of a URL (`mongodb+srv://admin:your_password_here@cluster0.example.net`): the URL rule
+      // above judges the password; a placeholder it let pass was redacted here as an e-mail.
+      if (/:\/\/[^\s/:@]*:$/.test(m.input.slice(Math.max(0, m.index - 64), m.index))) return false;
       return !/^(?:@|%40)\d+(?:\.\d+)?x\./i.test(m[0].slice(at));
     },
   },
@@ -458,7 +562,7 @@ const RULES: readonly Rule[] = [
     ),
     needs: /birth|born|d\.?o\.?b|geb|naissance|n[ée]e?\s+le|nacim|naci|nascim|nascid|nasceu|nascita|nat[oa]\s/i,
     group: 1,
-    validate: (m) => monthNamed(m) && livingBirthYear(m[1]!),
+    validate: (m, scan) => monthNamed(m) && livingBirthYear(m[1]!, scan.year),
   },
   {
     // A street address, number first (221B Baker Street; 1600 Pennsylvania Avenue NW, Washington, DC 20500), then
@@ -525,6 +629,7 @@ const RULES: readonly Rule[] = [
     type: 'phone',
     pattern: /(?<![\d-])(?:1[-. ])?(?:\(([2-9]\d{2})\) ?|([2-9]\d{2})[-. ])[2-9]\d{2}[-. ]\d{4}(?![\d-])/g,
     validate: (m) => {
+      if (labelledAsCode(m)) return false;
       if (!/ \d{4}$/.test(m[0])) return true;
       const after = m.index + m[0].length;
       return !precededBy(m, /\d $/) && !(m.input[after] === ' ' && /\d/.test(m.input[after + 1] ?? ''));
@@ -534,6 +639,7 @@ const RULES: readonly Rule[] = [
     // Brazilian numbers: (11) 91234-5678, (21) 3456-7890.
     type: 'phone',
     pattern: /(?<![\d-])\(\d{2}\) ?9?\d{4}-\d{4}(?![\d-])/g,
+    validate: (m) => !labelledAsCode(m),
   },
   {
     // European national formats with a trunk 0, three to five groups: 0X XX XX XX XX, 020 7946 0958,
@@ -543,7 +649,7 @@ const RULES: readonly Rule[] = [
     pattern: /(?<![\d-])(?:\(0[1-9]\d{0,3}\)|0[1-9]\d{0,3})(?:[ .-]\d{2,4}){2,4}(?![\d-])/g,
     validate: (m) => {
       // Not the tail of a longer run of numbers set apart by spaces (`Quote 2024 0612 0001 4412`, a table row).
-      if (/ \d+$/.test(m[0]) && precededBy(m, /\d $/)) return false;
+      if ((/ \d+$/.test(m[0]) && precededBy(m, /\d $/)) || labelledAsCode(m)) return false;
       const n = digitsOf(m[0]).length;
       return (
         n >= 9 && n <= 12 && !/^\d{4}-\d{2}-\d{2}$/.test(m[0]) && !/^\d{2}([ .-])\d{2}\1(?:19|20)\d{2}(?!\d)/.test(m[0])
@@ -562,6 +668,7 @@ const RULES: readonly Rule[] = [
       const prefix = m[1] ?? m[2]!;
       const subscriber = m[3]!.length;
       const n = prefix.length + subscriber;
+      if (labelledAsCode(m)) return false;
       return n === 11 || (prefix.length === 3 && subscriber === 7) || (/^01[5-7]\d$/.test(prefix) && n === 12);
     },
   },
@@ -571,6 +678,7 @@ const RULES: readonly Rule[] = [
     type: 'phone',
     pattern: /(?<![\w.,+-])07[1-9]\d{8}(?![\w-]|[.,]\d)/g,
     needs: /07/,
+    validate: (m) => !labelledAsCode(m),
   }, // --- person names (./person-name): last, so any other finding inside a name's words wins ---
   ...PERSON_NAME_RULES.map((rule): Rule => ({ type: 'person_name', ...rule })),
 ];
@@ -630,8 +738,10 @@ function foldForDetection(text: string): FoldedText | null {
  * own `lrcp_` API keys, bearer tokens, JWTs, private key blocks, credential assignments), dates of birth, street
  * addresses and person names where the text says a name follows (./person-name). Returns offsets only.
  */
-@Injectable()
 export class PiiDetector {
+  /** `now`: the wall clock in epoch ms, for the current year (a birth date after it is no one's). */
+  constructor(private readonly now: () => number = Date.now) {}
+
   /**
    * Findings in `text`, read as typed rather than as encoded: invisible characters (zero-width, soft hyphen, bidi
    * controls, BOM) are left out, non-breaking and other typographic spaces read as spaces, and full-width ASCII
@@ -651,6 +761,7 @@ export class PiiDetector {
 
   private detectIn(text: string): PiiFinding[] {
     const candidates: Array<PiiFinding & { rank: number }> = [];
+    const scan: Scan = { year: new Date(this.now()).getUTCFullYear() };
     RULES.forEach((rule, rank) => {
       if (rule.needs && !rule.needs.test(text)) return;
       rule.pattern.lastIndex = 0;
@@ -659,7 +770,7 @@ export class PiiDetector {
           rule.pattern.lastIndex += 1;
           continue;
         }
-        if (rule.validate && !rule.validate(m)) continue;
+        if (rule.validate && !rule.validate(m, scan)) continue;
         if (rule.pick) {
           for (const [start, end] of rule.pick(m)) candidates.push({ type: rule.type, start, end, rank });
           continue;
