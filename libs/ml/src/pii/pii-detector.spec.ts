@@ -537,6 +537,7 @@ describe('PiiDetector', () => {
         'api_key = hashlib.sha256(seed.encode()).hexdigest()',
         'access_token = oauth.refresh(\n    client_id,\n)',
         'secret = boto3.client("secretsmanager")',
+        'api_key = (os.environ.get("ACME_KEY") or "")',
       ])
         expect([text, typesIn(text)]).toEqual([text, []]);
     });

@@ -168,8 +168,11 @@ function withoutClosingTail(value: string): string {
   return value.slice(0, end);
 }
 
-/** A name, dotted or not, as code writes a function or a variable: `getpass.getpass`, `os.getenv`, `st.secrets`. */
-const CODE_NAME = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*/;
+/**
+ * A name, dotted or not, as code writes a function or a variable (`getpass.getpass`, `os.getenv`, `st.secrets`),
+ * perhaps inside the parentheses of an expression (`(os.getenv("KEY") or "")`).
+ */
+const CODE_NAME = /^\(*[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*/;
 
 /**
  * Whether an unquoted credential value (at `start` in `text`) is code that fetches the credential rather than the
