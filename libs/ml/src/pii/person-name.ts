@@ -110,10 +110,10 @@ export interface PersonNameRule {
 
 const nameOk = (m: RegExpExecArray): boolean => plausible(m[1]!);
 
-/** What follows a name in an introduction: the end, a stop or a comma, or from, and, here, calling... (six languages). */
+/** What follows a name in an introduction: the end, a stop or a comma, or from, and, but, who, here, calling, I... (six languages). */
 const AFTER_INTRODUCTION = new RegExp(
-  String.raw`^(?:[ \t]*(?:$|[\r\n.,;:!?)(—–]|[ \t]-[ \t])|[ \t]+(?:from|and|here|speaking|calling|writing|again|with|at|of|` +
-    String.raw`on|in|your|the|my|et|de|du|chez|ici|y|aquí|e|di|da|qui|und|von|aus|hier)(?![\p{L}\d]))`,
+  String.raw`^(?:[ \t]*(?:$|[\r\n.,;:!?)(—–]|[ \t]-[ \t])|[ \t]+(?:from|and|but|who|here|speaking|calling|writing|again|with|at|of|` +
+    String.raw`on|in|your|our|the|my|a|an|I|i|et|de|du|chez|ici|y|aquí|e|di|da|qui|und|von|aus|hier)(?![\p{L}\d]))`,
   'u',
 );
 

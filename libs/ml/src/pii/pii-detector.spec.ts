@@ -637,6 +637,8 @@ describe('PiiDetector', () => {
         ['Hello, this is Tomasz Wójcik from accounts.', 'Tomasz Wójcik'],
         ["I'm Aiyana Begay, the new admin.", 'Aiyana Begay'],
         ['I am Obinna Eze', 'Obinna Eze'],
+        ["hi I'm Ngozi Okafor I ordered the wrong size", 'Ngozi Okafor'],
+        ['This is Ilse Brandt but I may be late', 'Ilse Brandt'],
         ['Soy Renata Quispe y tengo una duda.', 'Renata Quispe'],
         ['Sono Chiara Galli e scrivo per la fattura.', 'Chiara Galli'],
       ] as const)
