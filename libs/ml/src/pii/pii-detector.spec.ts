@@ -614,6 +614,9 @@ describe('PiiDetector', () => {
         'build 0117 496 0833 passed',
         'Bestellnummer 030-1234567',
         'Numéro de commande : 01 72 45 88 90',
+        'Reservation 0113 496 0271 confirmed',
+        'Pedido nº 046 454 286',
+        'Order 219-09-9998 refunded',
       ])
         expect([text, typesIn(text)]).toEqual([text, []]);
       for (const [text, value] of [
@@ -623,6 +626,8 @@ describe('PiiDetector', () => {
         ['Tel. (11) 98765-4321', '(11) 98765-4321'],
       ] as const)
         expect([text, valuesIn(text), typesIn(text)]).toEqual([text, [value], ['phone']]);
+      for (const text of ['SIN 046 454 286', 'order shipped; SSN 219-09-9998 on file'])
+        expect([text, typesIn(text)]).toEqual([text, ['national_id']]);
     });
     it('"I am" / "this is" before a title, a headline or a quotation is no introduction; one still is', () => {
       for (const text of [

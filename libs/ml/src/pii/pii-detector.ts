@@ -234,7 +234,7 @@ const precededBy = (m: RegExpExecArray, before: RegExp, start = m.index): boolea
   before.test(m.input.slice(Math.max(0, start - 16), start));
 
 /**
- * What labels a number as a code rather than a phone, right before it: an order, tracking, invoice, reference, case,
+ * What labels a number as a code rather than a phone (or a SSN or SIN), right before it: an order, tracking, invoice, reference, case,
  * ticket, policy, booking, confirmation, part, serial, build or ISBN number (`Order #212-555-0147`, `Tracking number:
  * 020 7946 0958`, `Booking ref 0612 447 3390`), also with `no.`, `number`, `#`, `id`, `code` after the word, and the
  * French, German, Spanish, Portuguese and Italian words for order and invoice. A phone's own label (`phone`, `tel`,
@@ -242,7 +242,8 @@ const precededBy = (m: RegExpExecArray, before: RegExp, start = m.index): boolea
  * before the number).
  */
 const CODE_LABEL_BEFORE = new RegExp(
-  String.raw`(?<![\p{L}\d])(?:order|tracking|invoice|inv|ref|reference|case|ticket|policy|booking|confirmation|` +
+  String.raw`(?<![\p{L}\d])(?:order|tracking|invoice|inv|ref|reference|case|ticket|policy|booking|confirmation|pnr|` +
+    String.raw`reservation|voucher|coupon|membership|loyalty|` +
     String.raw`part|serial|build|isbn(?:-1[03])?|issn|sku|po|receipt|claim|shipment|parcel|transaction|txn|batch|lot|` +
     String.raw`contract|account|acct|quote|bestellung|bestellnummer|rechnung|rechnungsnummer|auftrag|sendungsnummer|` +
     String.raw`commande|facture|pedido|factura|fatura|encomenda|ordine|fattura|riferimento|referencia|référence)` +
@@ -489,13 +490,14 @@ const RULES: readonly Rule[] = [
     // US SSN, dashed or spaced (a bare 9-digit number is too ambiguous).
     type: 'national_id',
     pattern: /(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])/g,
-    validate: (m) => ssnValid(m[1]!, m[3]!, m[4]!) && !precededBy(m, AFTER_COUNTRY_CODE),
+    validate: (m) => ssnValid(m[1]!, m[3]!, m[4]!) && !precededBy(m, AFTER_COUNTRY_CODE) && !labelledAsCode(m),
   },
   {
     // Canadian SIN: 3-3-3 digits, Luhn.
     type: 'national_id',
     pattern: /(?<![\d-])[0-79]\d{2}([- ])\d{3}\1\d{3}(?![\d-])/g,
-    validate: (m) => luhnValid(digitsOf(m[0])) && !precededBy(m, AFTER_COUNTRY_CODE),
+    // Nor a number labelled as a code (`Pedido nº 612 345 678`: one number in ten passes Luhn).
+    validate: (m) => luhnValid(digitsOf(m[0])) && !precededBy(m, AFTER_COUNTRY_CODE) && !labelledAsCode(m),
   },
   {
     // A bare 9-digit SSN or SIN only where a key names it (ssn=384201956, "sin": "271836454").
