@@ -112,7 +112,7 @@ const nameOk = (m: RegExpExecArray): boolean => plausible(m[1]!);
 
 /** What follows a name in an introduction: the end, a stop or a comma, or from, and, but, who, here, calling, I... (six languages). */
 const AFTER_INTRODUCTION = new RegExp(
-  String.raw`^(?:[ \t]*(?:$|[\r\n.,;:!?)(—–]|[ \t]-[ \t])|[ \t]+(?:from|and|but|who|here|speaking|calling|writing|again|with|at|of|` +
+  String.raw`^(?:[ \t]*(?:$|[\r\n.,;:!?)(—–"'”’\x60]|[ \t]-[ \t])|[ \t]+(?:from|and|but|who|here|speaking|calling|writing|again|with|at|of|` +
     String.raw`on|in|your|our|the|my|a|an|I|i|et|de|du|chez|ici|y|aquí|e|di|da|qui|und|von|aus|hier)(?![\p{L}\d]))`,
   'u',
 );
@@ -127,7 +127,9 @@ const AFTER_INTRODUCTION = new RegExp(
  * tell, and none is used (docs/ml.md, "Person names").
  */
 function introduced(m: RegExpExecArray): boolean {
-  if (/["'“‘«„]$/.test(m.input.slice(Math.max(0, m.index - 1), m.index))) return false;
+  // A quotation opens after a word ("Translate 'I am ..."); a string that opens after a key, a bracket or a comma is
+  // the text itself, as a JSON log line or request body holds it (`{"prompt": "I am Nadia Haddad"}`).
+  if (/[\p{L}\d][ \t]*["'“‘«„]$/u.test(m.input.slice(Math.max(0, m.index - 8), m.index))) return false;
   return AFTER_INTRODUCTION.test(m.input.slice(m.index + m[0].length, m.index + m[0].length + 16));
 }
 

@@ -544,6 +544,7 @@ describe('PiiDetector', () => {
     it("finds Redis's requirepass and masterauth; a sample config's changeme is no credential", () => {
       for (const [text, value] of [
         ['requirepass Kd8#Wm2qLx9v', 'Kd8#Wm2qLx9v'],
+        ['set `requirepass Jp2;Xr8,Vq5`, then restart.', 'Jp2;Xr8,Vq5'],
         ['CONFIG SET masterauth "Pz4Tq7Wc1Nb"', 'Pz4Tq7Wc1Nb'],
         ['requirepass=Kd8#Wm2qLx9v', 'Kd8#Wm2qLx9v'],
         ['masterauth: "Rt5(Hv1)Jn7c"', 'Rt5(Hv1)Jn7c'],
@@ -554,6 +555,7 @@ describe('PiiDetector', () => {
         'keystore_password: changeit',
         'admin_password = "CHANGE_ME"',
         'requirepass <your-password>',
+        'requirepass ... in redis.conf',
       ])
         expect([text, typesIn(text)]).toEqual([text, []]);
     });
@@ -644,6 +646,8 @@ describe('PiiDetector', () => {
         ['I am Obinna Eze', 'Obinna Eze'],
         ["hi I'm Ngozi Okafor I ordered the wrong size", 'Ngozi Okafor'],
         ['This is Ilse Brandt but I may be late', 'Ilse Brandt'],
+        ['{"prompt": "I am Tendai Moyo, please reset my MFA"}', 'Tendai Moyo'],
+        ['{"messages":[{"role":"user","content":"This is Leilani Kahale"}]}', 'Leilani Kahale'],
         ['Soy Renata Quispe y tengo una duda.', 'Renata Quispe'],
         ['Sono Chiara Galli e scrivo per la fattura.', 'Chiara Galli'],
       ] as const)
@@ -655,6 +659,7 @@ describe('PiiDetector', () => {
         'a call per key': (n) => 'token=getx(a)b '.repeat(n / 15),
         'an unclosed call': (n) => `secret=fetch(${'a'.repeat(n)}`,
         'blanks after requirepass': (n) => `requirepass${' '.repeat(n)}`,
+        'stops after requirepass': (n) => `requirepass ${'.'.repeat(n)}`,
         'assignments in a value': (n) => `cfg: ${'a='.repeat(n / 2)}`,
         'labelled numbers': (n) => 'Order # 212-555-0147 '.repeat(n / 21),
         introductions: (n) => 'I am Xo Yu Zi Wa '.repeat(n / 17),

@@ -430,10 +430,11 @@ const RULES: readonly Rule[] = [
   {
     // redis.conf and `CONFIG SET` write Redis's password after a space: `requirepass Kd8#Wm2qLx9v`, `masterauth ...`.
     type: 'secret',
-    pattern: /(?<![\w.-])(?:requirepass|masterauth)[ \t]+["']?([^\s"']+)/gi,
+    // The value ends before a closing quote or backtick and the punctuation of the sentence around it.
+    pattern: /(?<![\w.-])(?:requirepass|masterauth)[ \t]+["'\x60]?([^\s"'\x60]*[^\s"'\x60.,;:)\]}])/gi,
     needs: /requirepass|masterauth/i,
     group: 1,
-    validate: (m) => !placeholder(m[1]!),
+    validate: (m) => /[A-Za-z0-9]/.test(m[1]!) && !placeholder(m[1]!),
   },
   // --- contact and financial data ---
   {
