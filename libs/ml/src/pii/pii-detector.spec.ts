@@ -564,6 +564,8 @@ describe('PiiDetector', () => {
         ['environment: OPENAI_API_KEY=Lb4Vr8Qk2Ws6Yt1N', 'Lb4Vr8Qk2Ws6Yt1N'],
         ['/etc/redis/redis.conf: requirepass=Gf3(Kw7)Dp2x', 'Gf3(Kw7)Dp2x'],
         ['ARGS=--db-password=Nx5Qm8Tz3Rc', 'Nx5Qm8Tz3Rc'],
+        // A JSON string holding an assignment, as a log line or a request body carries it.
+        ['{"input": "STRIPE_SECRET=Hs7Kq2Vm9Xb4Lp"}', 'Hs7Kq2Vm9Xb4Lp'],
       ] as const)
         expect([text, valuesIn(text), typesIn(text)]).toEqual([text, [value], ['secret']]);
       for (const text of [
