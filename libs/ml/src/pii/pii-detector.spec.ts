@@ -575,6 +575,11 @@ describe('PiiDetector', () => {
       ])
         expect([text, typesIn(text)]).toEqual([text, []]);
     });
+    it('an expression counting tokens under a `*tokens` key is not a token; a token under one still is', () => {
+      for (const text of ["outputTokens: 'COALESCE(SUM(output_tokens), 0)',", 'max_tokens=min(budget.remaining, 4096)'])
+        expect([text, typesIn(text)]).toEqual([text, []]);
+      expect(valuesIn('refresh_tokens = "Qm4(Zt8)Wk2v"')).toEqual(['Qm4(Zt8)Wk2v']);
+    });
     it('a paging cursor is not a credential; access, refresh and session tokens still are', () => {
       for (const text of [
         '{"files": [], "nextPageToken": "AeQk9vZ2xl1mRkYXRhX3BhZ2VfMg"}',

@@ -141,8 +141,10 @@ const placeholder = (value: string): boolean =>
 function credentialAssignment(key: string, value: string): boolean {
   if (!CREDENTIAL_KEY.test(key) || placeholder(value)) return false;
   if (NOT_CREDENTIAL_KEY.test(key) || NOT_CREDENTIAL_CAMEL_KEY.test(key)) return false;
-  // A count of tokens, not a token: total_tokens=12850311, prompt_tokens: 512 (an LLM gateway's own usage lines).
-  if (/tokens$/i.test(key) && /^\d+$/.test(value)) return false;
+  // A count of tokens, not a token: total_tokens=12850311, prompt_tokens: 512 (an LLM gateway's own usage lines), or
+  // the expression that counts them, quoted or not (`inputTokens: 'COALESCE(SUM(input_tokens), 0)'`, a SQL column;
+  // a function's name holds no digit, `Qm4(Zt8)Wk2v` is a token).
+  if (/tokens$/i.test(key) && (/^\d+$/.test(value) || /^[A-Za-z_]+(?:\.[A-Za-z_]+)*\(/.test(value))) return false;
   if (/^(?:process\.env|import\.meta\.env|os\.environ|env|config|settings|this|self)\.[A-Za-z_]/.test(value))
     return false;
   if (/^\d{4}-\d{2}-\d{2}/.test(value)) return false;
