@@ -243,7 +243,7 @@ describe('hostile input: never a 5xx, and a body refused for its shape costs no 
   });
 
   it('refuses a query string on a route that declares none, as it refuses an unknown field', async () => {
-    const refused = await fetch(`${service.url}/optimization/recommendations?status=open&limit=5`).then(answerOf);
+    const refused = await fetch(`${service.url}/incidents/status?status=open&limit=5`).then(answerOf);
     expect(refused.status).toBe(400);
     expect(refused.code).toBe('VALIDATION_FAILED');
     expect(refused.reasons).toEqual(['property status should not exist', 'property limit should not exist']);
