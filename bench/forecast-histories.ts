@@ -36,8 +36,13 @@ function seasonal(t: number): number {
   return 0.6 * daily * weekly;
 }
 
-/** Multiplier of hour k, `ago` hours before the first held-out hour (ago 1 = the last hour of history). */
-type Shape = (ago: number, r: () => number) => number;
+/**
+ * Multiplier of hour k, `ago` hours before the first held-out hour (ago 1 = the last hour of history; the held-out
+ * hours are ago 0 to −23), `t` its start (epoch ms).
+ */
+type Shape = (ago: number, r: () => number, t: number) => number;
+const gaussOf = (r: () => number): number =>
+  Math.sqrt(-2 * Math.log(Math.max(1e-12, r()))) * Math.cos(2 * Math.PI * r());
 export const SHAPES: Record<string, Shape> = {
   steady: () => 1,
   'trend +3 %/day': (ago) => Math.exp((-0.03 * ago) / 24),
@@ -47,6 +52,15 @@ export const SHAPES: Record<string, Shape> = {
   'cut to ×0.25, 1 day ago': (ago) => (ago <= 24 ? 0.25 : 1),
   'spike hours (1 %, ×30–230)': (ago, r) => (ago > 0 && r() < 0.01 ? 30 + 200 * r() : 1),
   'runaway day ×10, 3 days ago': (ago) => (ago > 48 && ago <= 72 ? 10 : 1),
+  'flat (no daily or weekly cycle)': (ago, r, t) => 0.5 / seasonal(t),
+  'noisy (σ 0.5 more)': (ago, r) => Math.exp(0.5 * gaussOf(r) - 0.125),
+  'daily batch (03:00 ×20)': (ago, r, t) => (new Date(t).getUTCHours() === 3 ? 20 : 1),
+  'weekly batch (Mon 03:00–05:00 ×30)': (ago, r, t) => {
+    const d = new Date(t);
+    return d.getUTCDay() === 1 && d.getUTCHours() >= 3 && d.getUTCHours() < 6 ? 30 : 1;
+  },
+  'one spike hour ×100, 1 week ago': (ago) => (ago === 160 ? 100 : 1),
+  'one spike hour ×100, 20 h ago': (ago) => (ago === 20 ? 100 : 1),
 };
 
 export function history(shape: Shape, n: number, seed: number): { series: HourlySeries; next: number[] } {
@@ -56,7 +70,7 @@ export function history(shape: Shape, n: number, seed: number): { series: Hourly
   const start = Date.UTC(2026, 9, 5) + ((seed * 37) % 168) * HOUR_MS;
   const all = Array.from({ length: n + 24 }, (_, k) => {
     const t = start + k * HOUR_MS;
-    return seasonal(t) * shape(n - k, r) * Math.exp(0.12 * gauss());
+    return seasonal(t) * shape(n - k, r, t) * Math.exp(0.12 * gauss());
   });
   const cost = all.slice(0, n);
   return {

@@ -235,38 +235,107 @@ export function ewmaAt(cost: readonly number[], origin: number, alpha: number): 
 }
 
 /**
- * How many times the largest hour since it a week-old hour must cost before seasonal naive t−168 reads it as a burst
- * that ended (a runaway loop, an incident) rather than the week's pattern.
+ * How many times a typical high hour around it a lagged hour must cost before a seasonal naive forecast reads it as a
+ * burst that ended (a runaway loop, an incident, a one-off batch) rather than the week's or the day's pattern.
  */
 export const SEASONAL_BURST_FACTOR = 5;
 
 /**
+ * Hours around a lagged hour that may cost as much as it (within SEASONAL_BURST_FACTOR) and still leave it a burst:
+ * the typical high hour it is compared with is the (SPIKE_HOURS + 1)-th largest, so a few other spike hours in the
+ * window (1 % of hours at ×30–230 puts one or two in a week) do not make it look usual. A pattern that recurs every
+ * day puts at least 5 hours of that cost in the window of t−168 (a day after the lag to the origin: 121 hours or more),
+ * so it is still read as one.
+ */
+export const SPIKE_HOURS = 3;
+
+/**
+ * Whether `value` is a burst against the hours of `cost` in [from, to] other than `skip`: fewer than SPIKE_HOURS + 1
+ * of them cost at least 1 / SEASONAL_BURST_FACTOR of it. Returns the typical high hour (the (SPIKE_HOURS + 1)-th
+ * largest, 0 when the window has fewer hours) when it is one, else null (stops at the (SPIKE_HOURS + 1)-th match: most
+ * hours are matched soon, and a full scan of every lag doubled a 504 h backtest's time).
+ */
+function burstAgainst(cost: readonly number[], value: number, from: number, to: number, skip = -1): number | null {
+  let matched = 0;
+  const top: number[] = [];
+  for (let i = Math.max(0, from); i <= to; i++) {
+    if (i === skip) continue;
+    const c = cost[i]!;
+    if (value <= SEASONAL_BURST_FACTOR * c && (matched += 1) > SPIKE_HOURS) return null;
+    if (top.length <= SPIKE_HOURS || c > top[SPIKE_HOURS]!) {
+      top.push(c);
+      top.sort((a, b) => b - a);
+      if (top.length > SPIKE_HOURS + 1) top.pop();
+    }
+  }
+  return top.length > SPIKE_HOURS ? top[SPIKE_HOURS]! : 0;
+}
+
+/** The second largest of the hours `lag` + 24 k in [from, to] (k ≠ 0): the same hour of the day on the other days. */
+function sameHourHigh(cost: readonly number[], lag: number, from: number, to: number): number {
+  let first = 0;
+  let second = 0;
+  for (let i = lag - 24 * Math.floor((lag - Math.max(0, from)) / 24); i <= to; i += 24) {
+    if (i === lag) continue;
+    const c = cost[i]!;
+    if (c > first) [first, second] = [c, first];
+    else if (c > second) second = c;
+  }
+  return second;
+}
+
+/**
  * Seasonal naive t−168's lag for `origin + h` (h ≤ 168): the hour a week before, unless it was a burst that ended.
- * It is one when it costs more than SEASONAL_BURST_FACTOR times the largest hour from a day after it to the origin (at
- * least 121 hours, all known at the origin: a burst of up to a day has ended by then) and the same hour a week earlier
- * did not (so it does not recur weekly); it is then
- * replaced by that earlier hour, or without one by the median of the same hour of the day on the days since. A burst
- * a week old is never a backtest input: the backtest on the last week forecast it (from the week before) as a target,
- * so t−168 could rank first there and then replay it over the next day (a $50-an-hour day of a runaway loop six days
- * ago forecast tomorrow at 16 times its cost, with confidence 0.77 and a predicted budget breach).
+ * It is one when it costs more than SEASONAL_BURST_FACTOR times the same hour of the day on the days from a day after it
+ * to the origin (the second largest of them: one other spike at that hour does not hide it), or than the typical high
+ * hour of all those hours (`burstAgainst`: the largest but SPIKE_HOURS; at least 121 hours, all known at the origin: a
+ * burst of up to a day has ended by then), and the same hour a week earlier did not (so it does not recur weekly); it
+ * is then replaced by that earlier hour, or without one by the median of the same hour of the day on the days since. A
+ * burst a week old is never a backtest input: the backtest on the last week forecast it (from the week before) as a
+ * target, so t−168 could rank first there and then replay it over the next day (a $50-an-hour day of a runaway loop
+ * six days ago forecast tomorrow at 16 times its cost, with confidence 0.77 and a predicted budget breach). Until
+ * 2026-12-07 (the second change) it was compared with the largest hour since only: one other spike hour in those days
+ * (1 % of hours at ×30–230) made a spike a week old look usual, as did the day's peak hours a spike at night, and t−168
+ * replayed it (real error 187 % over the next day, 33 % claimed).
  */
 export function seasonalLag168(cost: readonly number[], origin: number, h: number): number {
   const lag = origin + h - 168 * Math.ceil(h / 168);
   const value = cost[lag]!;
-  // Most lags are matched by an hour soon after: stop there (a full scan of every lag doubled a 504 h backtest's time).
-  let since = 0;
-  for (let i = lag + 24; i <= origin; i++) {
-    if (value <= SEASONAL_BURST_FACTOR * cost[i]!) return value;
-    if (cost[i]! > since) since = cost[i]!;
-  }
-  if (since <= 0) return value;
+  const sameHour = sameHourHigh(cost, lag, lag + 24, origin);
+  let since: number | null = sameHour;
+  if (!(sameHour > 0 && value > SEASONAL_BURST_FACTOR * sameHour)) since = burstAgainst(cost, value, lag + 24, origin);
+  if (since === null || since <= 0) return value;
   if (lag >= 168) {
     const weekBefore = cost[lag - 168]!;
     return weekBefore > SEASONAL_BURST_FACTOR * since ? value : weekBefore;
   }
-  const sameHour: number[] = [];
-  for (let i = lag + 24; i <= origin; i += 24) sameHour.push(cost[i]!);
-  return median(sameHour);
+  const sameHours: number[] = [];
+  for (let i = lag + 24; i <= origin; i += 24) sameHours.push(cost[i]!);
+  return median(sameHours);
+}
+
+/** Hours on either side of a lagged hour that t−24 compares it with (`seasonalLag24`). */
+const SPIKE_NEIGHBOURS = 6;
+
+/**
+ * Seasonal naive t−24's lag for `origin + h` (h ≤ 24): the hour a day before, unless it was a spike: it costs more than
+ * SEASONAL_BURST_FACTOR times the same hour a day earlier (so it does not recur daily) and than the typical high hour
+ * (`burstAgainst`: the largest but SPIKE_HOURS) of the SPIKE_NEIGHBOURS hours on either side of it known at the origin;
+ * it is then replaced by that earlier hour. Before, a one-off spike hour of the last day (an incident, a batch run by
+ * hand) was the next day's forecast at that hour: one hour at ×100 20 h ago, on business-hours spend, was forecast
+ * at 50 times the next day's cost at that hour (real error 220–270 % over the day), and with 1 % of spike hours
+ * (×30–230) and 200 h of history t−24 served with a real error of 140 % where 16 % was claimed. A launch or a
+ * day-long burst is no spike (the hours around it cost as much) and is still read as t−24 reads it, as is the last
+ * day's hour with less than a day before it.
+ */
+export function seasonalLag24(cost: readonly number[], origin: number, h: number): number {
+  const lag = origin + h - 24 * Math.ceil(h / 24);
+  const value = cost[lag]!;
+  if (lag < 24) return value;
+  const dayBefore = cost[lag - 24]!;
+  if (value <= SEASONAL_BURST_FACTOR * dayBefore) return value;
+  const typical = burstAgainst(cost, value, lag - SPIKE_NEIGHBOURS, Math.min(origin, lag + SPIKE_NEIGHBOURS), lag);
+  return typical === null || typical <= 0 ? value : dayBefore;
 }
 
 /** A baseline's forecast for origin + h. */
@@ -279,7 +348,7 @@ export function baselineForecast(
 ): number {
   switch (name) {
     case 'seasonal_naive_24':
-      return cost[origin + h - 24 * Math.ceil(h / 24)]!;
+      return seasonalLag24(cost, origin, h);
     case 'seasonal_naive_168':
       return seasonalLag168(cost, origin, h);
     case 'ewma':
