@@ -7,11 +7,21 @@ export const LEVEL_SHIFT_MIN_HOURS = 6;
 /** How far back a shift is looked for: two days. */
 const MAX_HOURS = 48;
 /**
- * History needed: a week before the hours looked at. Against the day before (tried first), every Monday read as a shift
- * (a Sunday costs a half to a fifth of it in business use), and a shift hidden by a weekend was placed on the Monday
- * after it; with less than a week before them, a shift and the week's cycle cannot be told apart.
+ * History needed to look for a shift either way, against the same hours a week before. Against the day before (tried
+ * first), every Monday read as a shift (a Sunday costs a half to a fifth of it in business use), and a shift hidden by a
+ * weekend was placed on the Monday after it; with less than a week before them, a cut and the week's cycle cannot be
+ * told apart. With less, only a rise of the last day is looked for (`SHORT_DAYS`).
  */
 export const LEVEL_SHIFT_MIN_HISTORY = 168 + MAX_HOURS + LEVEL_SHIFT_MIN_HOURS;
+/**
+ * With less than LEVEL_SHIFT_MIN_HISTORY hours, a rise is read against the **largest** of the same hour on the days
+ * before (at least SHORT_MIN_DAYS of them, at most SHORT_DAYS): any 3 days hold a weekday, so a Monday is not a rise
+ * over its weekend (it is compared with the Friday before), and a launch still is. A cut is not looked for there (a
+ * Saturday is a cut against the weekdays before it), nor a shift older than a day (t−24 follows it from a day after).
+ */
+const SHORT_MIN_DAYS = 3;
+const SHORT_DAYS = 6;
+const SHORT_MAX_HOURS = 24;
 /** The median ratio to the reference hours from which the new level is a shift (×1.5 up, ×1/1.5 down). */
 const SHIFT_FACTOR = 1.5;
 /** Each hour after the shift: at least this far from its reference hour, on the same side... */
@@ -31,6 +41,8 @@ export interface LevelShift {
   factor: number;
   /** Standard error of log(factor) (the spread of the hours' log ratios around it, over √hours). */
   logError: number;
+  /** What the hours were compared with: the same hours a week before, or the largest of the days before. */
+  against: 'week' | 'days';
 }
 
 /**
@@ -38,17 +50,26 @@ export interface LevelShift {
  * last hours, at least LEVEL_SHIFT_MIN_HOURS, of which CONSISTENT_SHARE cost HOUR_FACTOR times the same hour a week before or
  * more (or as much less), with a median ratio beyond SHIFT_FACTOR, after hours that were not shifted (so the step is
  * in the run: an older shift is not found). Hours without cost are no evidence of a level (an outage is not a new
- * level). Null when there is none, or with less than LEVEL_SHIFT_MIN_HISTORY hours.
+ * level). With less than LEVEL_SHIFT_MIN_HISTORY hours, only a rise in the last day, against the largest of the same
+ * hours on the 3 to 6 days before (`SHORT_DAYS`). Null when there is none.
  */
 export function detectLevelShift(series: HourlySeries): LevelShift | null {
   const { cost } = series;
   const n = cost.length;
-  if (n < LEVEL_SHIFT_MIN_HISTORY) return null;
-  const maxHours = MAX_HOURS;
+  const short = n < LEVEL_SHIFT_MIN_HISTORY;
+  const maxHours = short ? SHORT_MAX_HOURS : MAX_HOURS;
   // Log ratio of each of the last hours to the same hour a week before (a burst a week old read as such, as t−168
-  // reads it); null when either cost nothing.
+  // reads it), or with a short history to the largest of the same hour on the days before; null when either cost
+  // nothing (or too few days came before).
+  const reference = (t: number): number => {
+    if (!short) return seasonalLag168(cost, t - 1, 1);
+    if (t < 24 * SHORT_MIN_DAYS) return 0;
+    let largest = 0;
+    for (let k = 1; k <= SHORT_DAYS && t - 24 * k >= 0; k++) largest = Math.max(largest, cost[t - 24 * k]!);
+    return largest;
+  };
   const logRatio = (t: number): number | null => {
-    const ref = seasonalLag168(cost, t - 1, 1);
+    const ref = reference(t);
     return cost[t]! > 0 && ref > 0 ? Math.log(cost[t]! / ref) : null;
   };
   const ratios: (number | null)[] = [];
@@ -61,6 +82,7 @@ export function detectLevelShift(series: HourlySeries): LevelShift | null {
     if (known.length < CONSISTENT_SHARE * longest) continue;
     const m = median([...known]);
     const sign = Math.sign(m);
+    if (short && sign < 0) continue;
     if (Math.abs(m) < Math.log(SHIFT_FACTOR) || side(run, sign) < CONSISTENT_SHARE * longest) continue;
     // The hours before the run were at the old level, as far as they tell: the step is in it. When they do not tell
     // (no cost, or another kind of day than the day before), where it started is not known: no shift is read, for
@@ -71,12 +93,12 @@ export function detectLevelShift(series: HourlySeries): LevelShift | null {
     // It starts at its first shifted hour (the run may begin with a few hours still at the old level).
     let hours = longest;
     while (hours > LEVEL_SHIFT_MIN_HOURS && side([ratios[hours - 1]!], sign) === 0) hours -= 1;
-    return shiftOf(ratios.slice(0, hours), n);
+    return shiftOf(ratios.slice(0, hours), n, short ? 'days' : 'week');
   }
   return null;
 }
 
-function shiftOf(run: readonly (number | null)[], n: number): LevelShift {
+function shiftOf(run: readonly (number | null)[], n: number, against: LevelShift['against']): LevelShift {
   const hours = run.length;
   const known = run.filter((v): v is number => v !== null);
   const m = median([...known]);
@@ -87,6 +109,7 @@ function shiftOf(run: readonly (number | null)[], n: number): LevelShift {
     hours,
     factor: Math.exp(m),
     logError: (1.2533 * spread) / Math.sqrt(known.length),
+    against,
   };
 }
 
@@ -135,8 +158,9 @@ export function forecastAfterLevelShift(
     validation,
     confidence: validation ? Math.max(0, Math.min(1, 1 - validation.metrics.mape / 100)) : 0,
     reason:
-      `${result.reason}; level shift: the ${shift.hours} hours from ${from} cost ×${factor} the same hours a week ` +
-      `before (median), so the hours before them were rebased ×${factor} and the forecast is from the new level (the ` +
+      `${result.reason}; level shift: the ${shift.hours} hours from ${from} cost ×${factor} ` +
+      `${shift.against === 'week' ? 'the same hours a week before' : 'the largest of the same hours on the days before'} ` +
+      `(median), so the hours before them were rebased ×${factor} and the forecast is from the new level (the ` +
       `factor's uncertainty, ±${factorError.toFixed(1)} %, is added to the error and the interval)`,
   };
 }
