@@ -257,18 +257,13 @@ export const SPIKE_HOURS = 3;
  */
 function burstAgainst(cost: readonly number[], value: number, from: number, to: number, skip = -1): number | null {
   let matched = 0;
-  const top: number[] = [];
-  for (let i = Math.max(0, from); i <= to; i++) {
-    if (i === skip) continue;
-    const c = cost[i]!;
-    if (value <= SEASONAL_BURST_FACTOR * c && (matched += 1) > SPIKE_HOURS) return null;
-    if (top.length <= SPIKE_HOURS || c > top[SPIKE_HOURS]!) {
-      top.push(c);
-      top.sort((a, b) => b - a);
-      if (top.length > SPIKE_HOURS + 1) top.pop();
-    }
-  }
-  return top.length > SPIKE_HOURS ? top[SPIKE_HOURS]! : 0;
+  for (let i = Math.max(0, from); i <= to; i++)
+    if (i !== skip && value <= SEASONAL_BURST_FACTOR * cost[i]! && (matched += 1) > SPIKE_HOURS) return null;
+  // A burst (rare): its typical high hour, for the caller's comparison with the hour a week or a day earlier.
+  const window: number[] = [];
+  for (let i = Math.max(0, from); i <= to; i++) if (i !== skip) window.push(cost[i]!);
+  window.sort((x, y) => y - x);
+  return window[SPIKE_HOURS] ?? 0;
 }
 
 /** The second largest of the hours `lag` + 24 k in [from, to] (k ≠ 0): the same hour of the day on the other days. */
