@@ -341,3 +341,52 @@ describe('budget enforcement on the LLM endpoints', () => {
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
   });
 });
+
+/**
+ * Spend imported into the ledger as an SRE would meet it: a business-hours daily cycle (no noise, so the next day is
+ * known), with a one-off spike hour 20 h ago, or a launch ×4 6 h ago, and 150 h of history (t−24 serves: the model
+ * needs 168). Before, t−24 forecast the spike again for the next day (a point 100 times its hour), and after the
+ * launch kept the old level for the 18 hours of the next day it had not reached yet (about 45 % of the next day).
+ */
+describe('GET /forecast/cost after a one-off spike hour, or a launch 6 h ago (150 h in the ledger)', () => {
+  const cycle = (t: number): number =>
+    0.6 * (0.3 + 0.7 * Math.max(0, Math.sin((Math.PI * (new Date(t).getUTCHours() - 7)) / 12)) ** 1.5);
+  const dirs: string[] = [];
+  const apps: NestFastifyApplication[] = [];
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  async function forecastOf(factor: (ago: number) => number): Promise<{ body: ForecastBody; next: number[] }> {
+    const dataDir = mkdtempSync(join(tmpdir(), 'forecast-e2e-'));
+    dirs.push(dataDir);
+    const { app, ledger } = await startApp({ DATA_DIR: dataDir });
+    apps.push(app);
+    const now = hourStart(Date.now());
+    await ledger.importHourly(
+      Array.from({ length: 150 }, (_, k) => {
+        const t = now - (150 - k) * HOUR_MS;
+        const costUsd = cycle(t) * factor(150 - k);
+        return { ...emptyHourly(t), costUsd, requests: Math.round(costUsd * 400) };
+      }),
+    );
+    await ledger.flush();
+    const body = (await app.inject({ method: 'GET', url: '/forecast/cost?hours=24' })).json<ForecastBody>();
+    return { body, next: Array.from({ length: 24 }, (_, i) => cycle(now + i * HOUR_MS) * factor(-i)) };
+  }
+
+  it('a spike hour 20 h ago is not forecast again', async () => {
+    const { body, next } = await forecastOf((ago) => (ago === 20 ? 100 : 1));
+    expect(body.historyHours).toBe(150);
+    expect(body.hourly).toHaveLength(24);
+    body.hourly.forEach((h, i) => expect(h.costUsd / next[i]!).toBeLessThan(2));
+  });
+
+  it('a launch ×4 6 h ago: the next day is forecast at the new level, and the reason says so', async () => {
+    const { body, next } = await forecastOf((ago) => (ago <= 6 ? 4 : 1));
+    expect(body.reason).toMatch(/; level shift: the \d+ hours from .* cost ×4\.00 the largest of the same hours/);
+    const actual = next.reduce((s, a) => s + a, 0);
+    expect(body.totalUsd! / actual).toBeGreaterThan(0.75);
+    expect(body.totalUsd! / actual).toBeLessThan(1.25);
+  });
+});
