@@ -1,7 +1,8 @@
 /**
  * The served cost forecast on realistic histories of LLM spend (not the synthetic generator the card was trained on):
  * business-hours daily cycle, low weekends, log-normal noise, and shapes a budget owner meets: steady, a trend, a
- * launch (a step up) a day or 6 hours ago, a step down, a few spike hours, a runaway day. For each shape, history
+ * launch (a step up) a day or 6 hours ago, a step down, a few spike hours, a runaway day, and (since the second change
+ * of 2026-12-07, docs/ml.md) flat and noisy spend, a daily and a weekly batch, one spike hour. For each shape, history
  * length and seed, the forecast the service serves (the committed card; `CostForecaster.forecast`, which falls back to
  * `baselineFromHistory` under 168 h) is compared with the next 24 hours of the same process (held out): real MAPE, the
  * error the confidence claims (1 − confidence), the 80 % interval's coverage of those hours and its width (upper /
