@@ -4,6 +4,7 @@ import { ApiProblems, createValidationPipe, RequireScope, STORAGE_ERRORS } from 
 import {
   CreateRecommendationDto,
   CreateRecommendationResponseDto,
+  DEFAULT_RECOMMENDATION_PAGE,
   ImplementRecommendationDto,
   ImplementRecommendationResponseDto,
   ListRecommendationsQueryDto,
@@ -23,8 +24,6 @@ interface HeaderReply {
 
 /** The header holding the next page's cursor of the list. */
 export const NEXT_CURSOR_HEADER = 'x-next-cursor';
-/** Recommendations a page holds when `limit` is not given. */
-const DEFAULT_PAGE = 50;
 
 /** Cost-optimisation recommendations, their results measured from the usage ledger, and the ROI report. */
 @ApiTags('optimization')
@@ -80,7 +79,7 @@ export class OptimizationController {
     @Query() query: ListRecommendationsQueryDto,
     @Res({ passthrough: true }) reply: HeaderReply,
   ): Promise<RecommendationSummaryDto[]> {
-    const limit = query.limit ?? DEFAULT_PAGE;
+    const limit = query.limit ?? DEFAULT_RECOMMENDATION_PAGE;
     const page = await this.optimization.list(limit, query.cursor);
     if (page.next_cursor !== null) {
       reply.header(NEXT_CURSOR_HEADER, page.next_cursor);

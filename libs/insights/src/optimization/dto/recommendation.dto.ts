@@ -194,6 +194,9 @@ export class RecommendationSummaryDto {
   latest_roi!: number | null;
 }
 
+/** Recommendations a page of the list holds when `limit` is not given. */
+export const DEFAULT_RECOMMENDATION_PAGE = 50;
+
 export class ListRecommendationsQueryDto {
   /** Recommendations returned, newest first (1..200, default 50). */
   @IsOptional()
@@ -201,7 +204,7 @@ export class ListRecommendationsQueryDto {
   @IsInteger()
   @Min(1)
   @Max(200)
-  limit?: number = 50;
+  limit?: number = DEFAULT_RECOMMENDATION_PAGE;
   /**
    * The `next_cursor` of the previous page: the recommendations older than that page's last one (keyset paging, stable
    * while new recommendations are created). Opaque: never build one.
