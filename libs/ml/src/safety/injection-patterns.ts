@@ -87,7 +87,7 @@ const RULES_UNBOUND =
 const RULES_VOID =
   "(?:do(?:es)?n't|do(?:es)? not|no longer|never) (?:apply|matter|count|exist|bind)|(?:are|were|have been|got) (?:lifted|removed|gone|void|suspended|off|deleted|irrelevant|cancel+ed)|" +
   'ne (?:comptent|compte|s.appliquent|valent|existent) plus|(?:ya )?no (?:cuentan|aplican|valen|existen|importan)|non (?:contano|valgono|esistono|si applicano)(?: più)?|' +
-  '(?:gelten|zählen|greifen) (?:hier |jetzt |ab sofort )?(?:nicht|nie)|(?:já )?não (?:valem|contam|se aplicam|existem)(?: mais)?';
+  '(?:gelten|zählen|greifen) (?:hier |jetzt |ab sofort )?(?:nicht|nie)|(?:hier |jetzt |ab sofort )?(?:nicht|nie|nicht mehr) (?:gelten|zählen|greifen)|(?:já )?não (?:valem|contam|se aplicam|existem)(?: mais)?';
 
 /**
  * A goal hijack inside a document: an address to the model that starts a sentence or line after other text ("...
@@ -100,7 +100,7 @@ const HIJACK_AI =
   'ai|a\\.i\\.|llm|assistant|bot|chatbot|model|language model|agent|copilot|gpt|ki|ia|assistente|asistente|assistent|assistenten|assistentin';
 const HIJACK_ADDRESS =
   `(?<=[.!?:;#/(\\[>*\\n-][^\\S\\n]{0,4})(?!(?<=\\n[^\\S\\n]{0,4})(?:${HIJACK_AI})\\s*:)(?:(?:p\\.?\\s?s\\.?|note|message|reminder|hint|request|hinweis|nachricht|nota|mensaje|aviso|remarque|messaggio)\\s+(?:to|for|an|für|para|pour|per|à|al|a)\\s+)?` +
-  `(?:(?:dear|hey|hi|hello|attention|the|any|all|whatever|liebe|lieber|liebes|querido|querida|cher|chère|caro|cara|den|die|das|el|la|le|il|o)\\s+){0,2}(?:(?!(?:my|our|his|her|their|mi|mon|ma|mein|meine|meiner|mio|mia|meu|minha)\\s)[\\p{L}-]{1,30}\\s+)?(?:${HIJACK_AI})${R}[^.!?\\n:,;]{0,50}?[:,](?!\\s*(?:sure|of course|okay|ok|yes|certainly|absolutely|here|sorry|thanks|thank you|hi|hello|no problem)${R})`;
+  `(?:(?:dear|hey|hi|hello|attention|the|any|all|whatever|liebe|lieber|liebes|querido|querida|cher|chère|caro|cara|den|die|das|el|la|le|il|o)\\s+){0,2}(?:(?!(?:my|our|his|her|their|mi|mon|ma|mein|meine|meiner|mio|mia|meu|minha)\\s)[\\p{L}-]{1,30}\\s+)?(?:l['’]|all['’])?(?:${HIJACK_AI})${R}[^.!?\\n:,;]{0,50}?[:,](?!\\s*(?:sure|of course|okay|ok|yes|certainly|absolutely|here|sorry|thanks|thank you|hi|hello|no problem)${R})`;
 const TASK_VERB_ING =
   'summari[sz]ing|translating|answering|evaluating|reviewing|grading|scoring|rating|analy[sz]ing|comparing|replying|responding|proofreading|checking|classifying|extracting|helping|following';
 const TASK_REDIRECT =
