@@ -228,7 +228,7 @@ export const INJECTION_PATTERNS: readonly InjectionPattern[] = [
         `|${L}(?:${AI})${R}[^.!?\\n]{0,20}?${L}whose (?:creators?|makers?|developers?|owners?|programmers?) (?:just |have |has |had )?(?:removed|disabled|deleted|stripped|turned off|switched off|unplugged|took away|took out)${R}[^.!?\\n]{0,20}?${L}(?:safety|rules|filters|guardrails|restrictions|limits|guidelines|training)${R}` +
         `|${L}(?:sus|tus|ses|tes|seus|teus|suoi|tuoi|seine|deine|ihre)\\s+(?:creadores|desarrolladores|créateurs|développeurs|criadores|desenvolvedores|creatori|sviluppatori|entwickler|schöpfer)${R}[^.!?\\n]{0,15}?${L}(?:le |lui |lhe |gli |ihr |ihm )?(?:quitaron|eliminaron|desactivaron|ont (?:retiré|supprimé|désactivé)|removeram|desativaram|tiraram|hanno (?:rimosso|tolto|disattivato)|haben)${R}[^.!?\\n]{0,30}?${L}(?:restricciones|reglas|filtros|límites|restrictions|règles|filtres|limites|restrições|regras|restrizioni|regole|filtri|limiti|einschränkungen|regeln|filter|grenzen)${R}` +
         `|${L}(?:who|that|which) never refuses${R}|${L}no longer bound by${R}|${L}never refuses and${R}|${L}has no (?:rules|restrictions|moral limits|ethical guidelines|filters)${R}|${L}without (?:any )?(?:filters|limits|restrictions|rules)${R}[^.!?\\n]{0,20}(?:answer|respond|reply)` +
-        `|${L}(?:enter|activate|enable) developer mode${R}(?![^.!?\\n]{0,60}?${L}(?:${DEVICE})${R})(?<!${L}how (?:do|can|to|would|should) (?:i |you |we )?(?:enter|activate|enable) developer mode)` +
+        `|${L}(?:stay|remain) in character${R}|${L}(?:two|dual) personalit(?:y|ies)${R}|${L}respond twice${R}|${L}(?:enter|activate|enable) developer mode${R}(?![^.!?\\n]{0,60}?${L}(?:${DEVICE})${R})(?<!${L}how (?:do|can|to|would|should) (?:i |you |we )?(?:enter|activate|enable) developer mode)` +
         `|${L}(?:grandma|grandmother|late grandmother|deceased (?:\\p{L}+))${R}[^.!?\\n]{0,60}(?:used to|would)${R}[^.!?\\n]{0,40}?${L}(?:read|tell|recite|whisper|sing|give|list)${R}[^.!?\\n]{0,40}?${L}(?:keys?|passwords?|codes?|serials?|licen[cs]es?|steps|recipe for|instructions|formula|napalm|secrets?|credentials)${R}` +
         // The same bedtime story from another relative, for secrets only ("my late uncle used to read me the admin
         // passwords"): "my late father used to give me the recipe for lasagne" is a memory.
@@ -347,13 +347,6 @@ export const INJECTION_PATTERNS: readonly InjectionPattern[] = [
     signal: 'goal_hijack',
     weight: 0.6,
     pattern: re(`${HIJACK_ADDRESS}[^\\n]{0,60}?${TASK_REDIRECT}`),
-  },
-  {
-    // "Stay in character", "respond twice", "two personalities": role-play vocabulary, weak alone (a Dungeon Master
-    // stays in character); it adds to the rest.
-    signal: 'persona_persistence',
-    weight: 0.3,
-    pattern: re(`${L}(?:(?:stay|remain) in character|(?:two|dual) personalit(?:y|ies)|respond twice)${R}`),
   },
 ];
 
@@ -576,7 +569,6 @@ const MENTIONABLE = new Set([
   'jailbreak_terms',
   'safety_override',
   'rules_disowned',
-  'persona_persistence',
 ]);
 /** Weight kept by a mentionable signal found only inside quotes that the prompt talks about. */
 export const QUOTED_MENTION_FACTOR = 0.25;
