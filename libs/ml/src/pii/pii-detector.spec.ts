@@ -955,6 +955,52 @@ describe('PiiDetector', () => {
     expect(new PiiTextRedactor(detector).redact(`401: bad key ${value}`)).toBe('401: bad key [REDACTED:SECRET]');
   });
 
+  describe('a password given in a sentence, and short passwords (until 2026-12-07 both were left in the text)', () => {
+    it.each([
+      ['my password is Xk9mP2qL', 'my password is [REDACTED:SECRET]'],
+      ['The wifi password is Summer2024!', 'The wifi password is [REDACTED:SECRET]!'],
+      [
+        'the password for the router was changed to 7731alpha.',
+        'the password for the router was changed to [REDACTED:SECRET].',
+      ],
+      [
+        'Your password was reset to Tmp#4471, please change it.',
+        'Your password was reset to [REDACTED:SECRET], please change it.',
+      ],
+      ['my password is abc123 for testing', 'my password is [REDACTED:SECRET] for testing'],
+      ['my password is 12345678', 'my password is [REDACTED:SECRET]'],
+      ["the passcode is 'Q7wert9'", "the passcode is '[REDACTED:SECRET]'"],
+      ['password: Hunter2', 'password: [REDACTED:SECRET]'],
+      ['pwd=abc123', 'pwd=[REDACTED:SECRET]'],
+    ])('redacts %j', (text, redacted) => {
+      expect(detector.redact(text)).toBe(redacted);
+    });
+
+    it.each([
+      'the password is required',
+      'Password is case-sensitive.',
+      "the password is 'admin'",
+      'the password is SHA-256 hashed',
+      'password is stored as bcrypt2 hashes',
+      'The password is at least 12 chars and includes a digit',
+      'password is 8 characters',
+      'Password is incorrect, try again.',
+      'password_min_length: 12',
+      'token: v1beta',
+      'the password is YOUR_PASSWORD',
+    ])('leaves %j alone', (text) => {
+      expect(detector.detect(text).filter((f) => f.type === 'secret')).toEqual([]);
+    });
+
+    it('stays linear on a long run of "password is" clauses that give no password', () => {
+      const texts = new Map(
+        [5000, 40_000].map((n) => [n, 'the password for the x is password is now set to '.repeat(n / 48)]),
+      );
+      const ratio = growthRatio((n) => detector.detect(texts.get(n)!), 5000, 40_000);
+      expect({ ratio, linear: ratio < 24 }).toEqual({ ratio, linear: true });
+    });
+  });
+
   it('resolves overlaps in linear time: 20,000 addresses in one prompt, each found once', () => {
     const prompt = (addresses: number): string =>
       Array.from({ length: addresses }, (_, i) => `contact user${i}@example.com today.`).join(' ');

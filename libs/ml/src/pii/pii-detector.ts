@@ -152,6 +152,34 @@ function credentialAssignment(key: string, value: string): boolean {
 }
 
 /**
+ * A password of 6 or 7 characters with a letter and a digit (`password: Hunter2`, `pwd=abc123`): under a key naming a
+ * password only. Other credentials (tokens, keys) are long; a 6-character value of `token:` is as often a label.
+ * Until 2026-12-07 every value under 8 characters was left in the text.
+ */
+function shortPassword(key: string, value: string): boolean {
+  return value.length >= 6 && /passw(?:or)?d|pwd|passcode/i.test(key) && /[A-Za-z]/.test(value) && /\d/.test(value);
+}
+
+/**
+ * A password given in prose: "my password is Xk9mP2qL", "the wifi password is Summer2024!", "the password for the
+ * router was changed to 7731alpha". Until 2026-12-07 only `key: value` forms were read, and a user telling the
+ * assistant their password in a sentence had it in the logs. The value is the one word after the verb, the last of
+ * its clause (a sentence's end, a comma, "and", "but", "for", ...): "the password is SHA-256 hashed" gives none. It
+ * holds a letter and a digit or a symbol (not only a hyphen), or is 6+ digits: "the password is required", "is
+ * case-sensitive", "is 'admin'" (a word) are not read as passwords.
+ */
+const PROSE_PASSWORD =
+  /\b(?:password|passwd|passcode|passphrase|pass[ \t]?word)(?:[ \t]+(?:for|of|on|to)[ \t]+(?:the[ \t]+|my[ \t]+|our[ \t]+|your[ \t]+)?[\w.@-]{1,40})?[ \t]+(?:is|was|is[ \t]+now|will[ \t]+be|(?:(?:is|was|has[ \t]+been)[ \t]+)?(?:set|changed|reset|updated)[ \t]+to)[ \t]*:?[ \t]+["'\x60\u201c]?([^\s"'\x60\u201d]*[^\s"'\x60\u201d.,;:!?)\]}])(?=["'\x60\u201d]?(?:[ \t]*(?:[.,;!?)\]}\n]|$)|[ \t]+(?:and|but|so|or|for|if|when|please|thanks)\b|[ \t]+[-\u2013\u2014]))/gi;
+
+function prosePasswordShaped(value: string): boolean {
+  if (value.length < 6 || value.length > 64 || placeholder(value)) return false;
+  if (/^\d+$/.test(value)) return true;
+  return (
+    /[A-Za-z]/.test(value) && (/\d/.test(value) || /[!@#$%^&*+=~?_]/.test(value)) && !/^[\w.+-]+@[\w-]+\./.test(value)
+  );
+}
+
+/**
  * `value` without the `)` at its end that close no `(` of it: those close the code around an unquoted value
  * (`connect(password=hunter2pass)`). One inside it is the value's own (`Gh5)Pq8(Ls3x`).
  */
@@ -405,7 +433,7 @@ const RULES: readonly Rule[] = [
     // and what followed it was left in the text (or, unquoted, the whole value was read as a function call).
     type: 'secret',
     pattern:
-      /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+)["']?[ \t]*[:=][ \t]*["']?((?:[A-Za-z0-9_\-./+=~!@#$%^*()]|&(?![A-Za-z0-9_.-]+=)){8,})/g,
+      /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+)["']?[ \t]*[:=][ \t]*["']?((?:[A-Za-z0-9_\-./+=~!@#$%^*()]|&(?![A-Za-z0-9_.-]+=)){6,})/g,
     needs: /[:=]/,
     pick: (m) => {
       let key = m[1]!;
@@ -417,7 +445,7 @@ const RULES: readonly Rule[] = [
       // the text. Three levels at most, so a run of `a=a=a=...` stays linear.
       for (let depth = 0; depth < 3; depth++) {
         const value = quoted ? raw : withoutClosingTail(raw);
-        if (value.length >= 8 && credentialAssignment(key, value))
+        if ((value.length >= 8 || shortPassword(key, value)) && credentialAssignment(key, value))
           return !quoted && codeFetchingCredential(m.input, start, value) ? [] : [[start, start + value.length]];
         const inner = /^([A-Za-z0-9_.-]+)[:=]/.exec(raw);
         if (inner === null || CREDENTIAL_KEY.test(key)) return [];
@@ -428,6 +456,13 @@ const RULES: readonly Rule[] = [
       }
       return [];
     },
+  },
+  {
+    type: 'secret',
+    pattern: PROSE_PASSWORD,
+    needs: /pass/i,
+    group: 1,
+    validate: (m) => prosePasswordShaped(m[1]!),
   },
   {
     // redis.conf and `CONFIG SET` write Redis's password after a space: `requirepass Kd8#Wm2qLx9v`, `masterauth ...`.
