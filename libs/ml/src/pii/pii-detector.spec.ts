@@ -1001,6 +1001,50 @@ describe('PiiDetector', () => {
     });
   });
 
+  describe('keyed numbers in a sentence, fictional phone shapes, card codes and PINs (left in the text until 2026-12-07)', () => {
+    it.each([
+      ['my social security number is 123456789', 'my social security number is [REDACTED:NATIONAL_ID]'],
+      ['SSN 384201956', 'SSN [REDACTED:NATIONAL_ID]'],
+      ['passport number X12345678', 'passport number [REDACTED:NATIONAL_ID]'],
+      ['driver license D1234567', 'driver license [REDACTED:NATIONAL_ID]'],
+      ["driver's license: D123-4567-8901", "driver's license: [REDACTED:NATIONAL_ID]"],
+      ['Reisepass-Nr. C01X00T47', 'Reisepass-Nr. [REDACTED:NATIONAL_ID]'],
+      ['Call me at (555) 123-4567', 'Call me at [REDACTED:PHONE]'],
+      ['reach me on 555-123-4567 or 123-456-7890', 'reach me on [REDACTED:PHONE] or [REDACTED:PHONE]'],
+      [
+        'card 4111 1111 1111 1111 exp 12/27 cvv 123',
+        'card [REDACTED:CREDIT_CARD] exp 12/27 cvv [REDACTED:CREDIT_CARD]',
+      ],
+      ['the CVV is 123', 'the CVV is [REDACTED:CREDIT_CARD]'],
+      ['My PIN is 4821', 'My PIN is [REDACTED:SECRET]'],
+      ['pin: 90210', 'pin: [REDACTED:SECRET]'],
+    ])('redacts %j', (text, redacted) => {
+      expect(detector.redact(text)).toBe(redacted);
+    });
+
+    it.each([
+      'passport number expired',
+      'my passport is valid until 2030',
+      'license plate 7ABC123',
+      'order 100-200-3000',
+      'version 100.200.3000',
+      'the cvv field has 3 digits',
+      'GPIO pin 17',
+      'connect pin 4821 to ground',
+      'the pin is 3.3V',
+      'SSN format is 3-2-4 digits',
+    ])('leaves %j alone', (text) => {
+      expect(detector.detect(text)).toEqual([]);
+    });
+
+    it('stays linear on long runs of the keywords without a value', () => {
+      const run = 'passport no. cvv pin is ssn is driver license: ';
+      const texts = new Map([5000, 40_000].map((n) => [n, run.repeat(Math.ceil(n / run.length))]));
+      const ratio = growthRatio((n) => detector.detect(texts.get(n)!), 5000, 40_000);
+      expect({ ratio, linear: ratio < 24 }).toEqual({ ratio, linear: true });
+    });
+  });
+
   it('resolves overlaps in linear time: 20,000 addresses in one prompt, each found once', () => {
     const prompt = (addresses: number): string =>
       Array.from({ length: addresses }, (_, i) => `contact user${i}@example.com today.`).join(' ');

@@ -465,6 +465,15 @@ const RULES: readonly Rule[] = [
     validate: (m) => prosePasswordShaped(m[1]!),
   },
   {
+    // A PIN given with its value ("my PIN is 4821", "pin: 90210", "PIN code = 1234"): a credential. The value comes
+    // after "is", ":" or "=" (a pin of a board, "GPIO pin 17", "pin 4821" as a label, is not one); until 2026-12-07
+    // it was left in the text.
+    type: 'secret',
+    pattern: /\bpin(?:[ \t]+(?:code|number))?(?:[ \t]*[:=]|[ \t]+(?:is|was))[ \t]*["']?(\d{4,8})(?!\d)/gi,
+    needs: /pin/i,
+    group: 1,
+  },
+  {
     // redis.conf and `CONFIG SET` write Redis's password after a space: `requirepass Kd8#Wm2qLx9v`, `masterauth ...`.
     type: 'secret',
     // The value ends before a closing quote or backtick and the punctuation of the sentence around it.
@@ -538,15 +547,39 @@ const RULES: readonly Rule[] = [
     validate: (m) => luhnValid(digitsOf(m[0])) && !precededBy(m, AFTER_COUNTRY_CODE) && !labelledAsCode(m),
   },
   {
-    // A bare 9-digit SSN or SIN only where a key names it (ssn=384201956, "sin": "271836454").
+    // A bare 9-digit SSN or SIN only where a key names it (ssn=384201956, "sin": "271836454"), also in a sentence
+    // ("my social security number is 384201956", "SSN 384201956"; until 2026-12-07 only after `:` or `=`).
     type: 'national_id',
     pattern:
-      /\b(?:ssn|sin|social[ _-]?(?:security|insurance)(?:[ _-]?(?:no|num|number))?)["']?\s*[:=]\s*["']?(\d{9})(?!\d)/gi,
+      /\b(?:ssn|sin|social[ _-]?(?:security|insurance)(?:[ _-]?(?:no|num|number))?)(?:["']?[ \t]*[:=][ \t]*["']?|[ \t]+(?:(?:is|was)[ \t]+)?|[ \t]*#[ \t]*)(\d{9})(?!\d)/gi,
     group: 1,
     validate: (m) => {
       const d = m[1]!;
       return ssnValid(d.slice(0, 3), d.slice(3, 5), d.slice(5)) || luhnValid(d);
     },
+  },
+  {
+    // A passport or driving licence number where words name it ("passport number X12345678", "driver's license:
+    // D1234567", "Reisepass-Nr. C01X00T47"): until 2026-12-07 none was read. 6 to 12 letters and digits with at least
+    // 5 digits (so "passport number expired" or "licence is valid" give none).
+    type: 'national_id',
+    pattern:
+      /\b(?:passport|driver'?s?[ \t]+licen[cs]e|driving[ \t]+licen[cs]e|reisepass|pasaporte|passeport)(?:[ \t-]*(?:no\.?|nr\.?|num(?:ber)?\.?|#|id))?(?:[ \t]*[:=#]|[ \t]+(?:is|was))?[ \t]*["']?([A-Z0-9][A-Z0-9-]{4,14}[A-Z0-9])(?![\w-])/gi,
+    needs: /passport|licen[cs]e|reisepass|pasaporte|passeport/i,
+    group: 1,
+    validate: (m) => {
+      const value = m[1]!.replace(/-/g, '');
+      return value.length >= 6 && value.length <= 12 && (value.match(/\d/g)?.length ?? 0) >= 5;
+    },
+  },
+  {
+    // A card's security code where words name it ("cvv 123", "CVC: 4567", "the CVV is 123"): with the card number,
+    // what lets someone use the card. Until 2026-12-07 it was left in the text.
+    type: 'credit_card',
+    pattern:
+      /\b(?:cvv2?|cvc2?|csc|card[ \t]+security[ \t]+code)(?:[ \t]*[:=#]|[ \t]+(?:is|was))?[ \t]*(\d{3,4})(?!\d)/gi,
+    needs: /cvv|cvc|csc|security/i,
+    group: 1,
   },
   {
     // Spanish DNI / NIE: mod-23 check letter.
@@ -677,6 +710,15 @@ const RULES: readonly Rule[] = [
       const after = m.index + m[0].length;
       return !precededBy(m, /\d $/) && !(m.input[after] === ' ' && /\d/.test(m.input[after + 1] ?? ''));
     },
+  },
+  {
+    // The North American shape with an area or exchange code the plan does not assign ((555) 123-4567,
+    // 123-456-7890): what fictional, test and example data writes, and what a reader takes for a phone. Only in
+    // the parenthesised or the dashed form, never with spaces or dots (`version 100.200.3000`); not labelled as a code (`order
+    // 100-200-3000`). Until 2026-12-07 these were left in the text.
+    type: 'phone',
+    pattern: /(?<![\w.-])(?:1-)?(?:\(\d{3}\) ?\d{3}-\d{4}|\d{3}-\d{3}-\d{4})(?![\w-]|\.\d)/g,
+    validate: (m) => !labelledAsCode(m),
   },
   {
     // Brazilian numbers: (11) 91234-5678, (21) 3456-7890.
