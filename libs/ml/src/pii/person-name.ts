@@ -75,6 +75,8 @@ const NOT_NAME = new Set(
     'status health checkout payment payments order orders cart login signup inventory shipping database cache events',
     'release deploy deployment rollout canary backup',
     'operator controller daemon collector scheduler assistant copilot model models',
+    // voice assistants and chatbots greeted by name ("Hey Siri,", "OK Google,"): a product, not a person
+    'siri alexa cortana bixby google chatgpt gemini',
     // model families (Gemini Flash, Claude Opus): a model, not a person
     'flash opus sonnet haiku ultra mini nano turbo lite',
     'sir madam madame dear hello hi hey thanks thank regards best cheers',

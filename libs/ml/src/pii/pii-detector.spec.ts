@@ -1001,7 +1001,7 @@ describe('PiiDetector', () => {
     });
   });
 
-  describe('keyed numbers in a sentence, fictional phone shapes, card codes and PINs (left in the text until 2026-12-07)', () => {
+  describe('keyed numbers in a sentence, fictional phone shapes, card codes and PINs (left in the text until 2026-12-07); assistants greeted by name', () => {
     it.each([
       ['my social security number is 123456789', 'my social security number is [REDACTED:NATIONAL_ID]'],
       ['SSN 384201956', 'SSN [REDACTED:NATIONAL_ID]'],
@@ -1033,6 +1033,10 @@ describe('PiiDetector', () => {
       'connect pin 4821 to ground',
       'the pin is 3.3V',
       'SSN format is 3-2-4 digits',
+      'Hey Siri, set a timer for ten minutes',
+      'Alexa, play some jazz',
+      'Hey Cortana! What is on my calendar?',
+      'Dear Gemini, help me plan a trip',
     ])('leaves %j alone', (text) => {
       expect(detector.detect(text)).toEqual([]);
     });
