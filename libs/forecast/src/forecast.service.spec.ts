@@ -15,18 +15,36 @@ import { ForecastService } from './forecast.service';
 /** The committed artifacts: a card that promoted the model (`served: ml`). */
 const COMMITTED_MODELS = join(__dirname, '..', '..', '..', 'models');
 
-/** A ForecastService over an in-memory ledger holding `hours` of synthetic usage that ends at `now`'s hour. */
-async function serviceWithHistory(hours: number, now: number, env: Record<string, string> = {}, scale = 1) {
+/**
+ * The clock of the tests below. What they check moves with the hour and weekday the history ends on (the synthetic
+ * usage has a daily and a weekly cycle): on a history ending at the clock's hour, the 30 h backtest scored EWMA's
+ * confidence 0 at 8 of a week's 168 hours, all on a Saturday, so a test that read `Date.now()` passed or failed
+ * with the hour CI ran it. A Saturday at 14:30 UTC, as the budget tests' clock.
+ */
+const NOW = Date.UTC(2026, 10, 28, 14, 30);
+
+/**
+ * A ForecastService over an in-memory ledger holding `hours` of synthetic usage that ends at `end`'s hour; the ledger's
+ * and the budget's clock is `clock` (by default `end`).
+ */
+async function serviceWithHistory(
+  hours: number,
+  end: number,
+  env: Record<string, string> = {},
+  scale = 1,
+  clock = end,
+) {
   const config = testConfig({ MODELS_DIR: COMMITTED_MODELS, DAILY_BUDGET_USD: '50', ...env });
   const metrics = new InMemoryMetrics();
   const ledger = new BufferedUsageLedger(new SqliteLedgerStore(':memory:'), metrics, new BasicTextRedactor(), {
     flushMs: 60_000,
     retentionDays: 365,
     storePreview: false,
+    now: () => clock,
   });
   await ledger.start();
   if (hours > 0) {
-    const series = generateSyntheticUsage({ days: hours / 24, seed: 11, start: hourStart(now) - hours * HOUR_MS });
+    const series = generateSyntheticUsage({ days: hours / 24, seed: 11, start: hourStart(end) - hours * HOUR_MS });
     await ledger.importHourly(
       series.cost.map((cost, i) => ({
         ...emptyHourly(series.start + i * HOUR_MS),
@@ -35,7 +53,7 @@ async function serviceWithHistory(hours: number, now: number, env: Record<string
       })),
     );
   }
-  const budget = new BudgetService(ledger, metrics, { policy: 'alert', dailyUsd: 50, now: () => now });
+  const budget = new BudgetService(ledger, metrics, { policy: 'alert', dailyUsd: 50, now: () => clock });
   const readiness = new ReadinessRegistry();
   const service = new ForecastService(config, ledger, budget, metrics, readiness);
   await service.onModuleInit();
@@ -47,7 +65,7 @@ async function serviceWithHistory(hours: number, now: number, env: Record<string
 }
 
 describe('ForecastService: what serves with how much history (committed card: served ml)', () => {
-  const now = Date.now();
+  const now = NOW;
 
   it('0 h (a fresh start): no forecast, method none, confidence 0, no interval, and the budget outlook has none', async () => {
     const { service, budget, metrics, close } = await serviceWithHistory(0, now);
@@ -69,7 +87,7 @@ describe('ForecastService: what serves with how much history (committed card: se
     expect(body).toMatchObject({ lastObservedHour: null, staleHours: null, stale: false });
     expect(body.budget).toMatchObject({ forecastUtilizationPct: null, projectedTodayPct: null, risk: 'low' });
 
-    expect(await service.spendForecast(24)).toBeNull();
+    expect(await service.spendForecast(24, now)).toBeNull();
     const outlook = await new BudgetOutlook(budget, service, metrics).report(now);
     expect(outlook).toMatchObject({ forecast24hUsd: null, forecastServedBy: null, predictedBreach: null });
     expect(metrics.named('llm.cost.forecast_24h_usd')).toHaveLength(0);
@@ -106,7 +124,7 @@ describe('ForecastService: what serves with how much history (committed card: se
       expect(h.upperUsd!).toBeGreaterThan(h.costUsd);
     }
     // Rounded to 6 significant digits, an hour shows 3 or fewer only when its 4th to 6th digits happen to be zero
-    // (about 1 in 1,000; the forecast moves with the clock's hour). Before, every hour had one digit.
+    // (about 1 in 1,000 hours). Before, every hour had one digit.
     expect(body.hourly.filter((h) => digits(h.costUsd) > 3).length).toBeGreaterThanOrEqual(20);
     const total = body.hourly.reduce((sum, h) => sum + h.costUsd, 0);
     expect(body.totalUsd!).toBeCloseTo(total, 9);
@@ -197,7 +215,7 @@ describe('ForecastService: one computation per ledger history', () => {
     ['no artifacts (100 h)', { MODELS_DIR: empty }],
   ] as const) {
     it(`${what}: reused while the hourly history is the same; recomputed when an hour closes or an import lands`, async () => {
-      const now = Date.UTC(2026, 10, 28, 14, 30);
+      const now = NOW;
       const { service, ledger, budget, metrics, close } = await serviceWithHistory(100, now, env);
       const first = await service.costForecast(24, now);
       const outlook = new BudgetOutlook(budget, service, metrics);
@@ -231,11 +249,11 @@ describe('ForecastService: one computation per ledger history', () => {
 });
 
 describe('ForecastService on a ledger whose usage stops in the past (committed card: served ml)', () => {
-  const now = Date.now();
+  const now = NOW;
 
   it("usage up to 3 days ago: the forecast says how stale its input is, with confidence 0 and no interval, not the card's", async () => {
     // 200 h of usage ending 72 h before now's hour: the served input ends in 72 hours without usage.
-    const { service, close } = await serviceWithHistory(200, now - 72 * HOUR_MS);
+    const { service, close } = await serviceWithHistory(200, now - 72 * HOUR_MS, {}, 1, now);
     const body = await service.costForecast(24, now);
     expect(body).toMatchObject({
       method: 'ml',
@@ -256,7 +274,7 @@ describe('ForecastService on a ledger whose usage stops in the past (committed c
   });
 
   it('usage resumed in the current hour after 3 days without: the reason says the gap is before it, not "no usage in the last 72 hours"', async () => {
-    const { service, ledger, close } = await serviceWithHistory(200, now - 72 * HOUR_MS);
+    const { service, ledger, close } = await serviceWithHistory(200, now - 72 * HOUR_MS, {}, 1, now);
     for (let i = 0; i < 20; i++) ledger.record(usageRecord({ ts: hourStart(now) + i, costUsd: 0.001 }));
     await ledger.flush();
     const body = await service.costForecast(24, now);
@@ -271,7 +289,7 @@ describe('ForecastService on a ledger whose usage stops in the past (committed c
   });
 
   it('49 days of usage ending 6 weeks ago: no forecast, and it names the last hour with usage and the gap (not "no usage yet")', async () => {
-    const { service, close } = await serviceWithHistory(49 * 24, now - 42 * 24 * HOUR_MS);
+    const { service, close } = await serviceWithHistory(49 * 24, now - 42 * 24 * HOUR_MS, {}, 1, now);
     const body = await service.costForecast(24, now);
     expect(body).toMatchObject({
       method: 'none',
@@ -296,7 +314,7 @@ describe('ForecastService without artifacts', () => {
   afterAll(() => rmSync(models, { recursive: true, force: true }));
 
   it('serves a backtested baseline, retrains from the ledger in the background, then serves the new card', async () => {
-    const now = Date.now();
+    const now = NOW;
     const { service, budget, metrics, readiness, close } = await serviceWithHistory(35 * 24, now, {
       MODELS_DIR: models,
     });
@@ -307,7 +325,7 @@ describe('ForecastService without artifacts', () => {
     expect(before.reason).toMatch(/^no trained artifacts under .*; serving \w+, the lowest error in a backtest/);
     expect((await readiness.run())['cost-forecaster']!.status).toBe('degraded');
 
-    await service.retrain();
+    await service.retrain(now);
     expect(readdirSync(join(models, 'cost-forecaster')).sort()).toEqual([
       'card.json',
       'model.json',
@@ -329,11 +347,11 @@ describe('ForecastService without artifacts', () => {
   });
 
   it('retrains on the span a stale ledger covers, never on zero-cost hours padded up to now', async () => {
-    const now = Date.now();
+    const now = NOW;
     const dir = mkdtempSync(join(tmpdir(), 'forecast-service-'));
     // 30 days of usage ending 10 days ago.
-    const { service, close } = await serviceWithHistory(30 * 24, now - 10 * 24 * HOUR_MS, { MODELS_DIR: dir });
-    await service.retrain();
+    const { service, close } = await serviceWithHistory(30 * 24, now - 10 * 24 * HOUR_MS, { MODELS_DIR: dir }, 1, now);
+    await service.retrain(now);
     const body = await service.costForecast(24, now);
     expect(body.model).toMatchObject({ dataSource: 'ledger' });
     expect(body.model!.modelMape).toBeGreaterThan(1); // padded zeros scored 0.00
@@ -345,8 +363,6 @@ describe('ForecastService without artifacts', () => {
 });
 
 describe('ForecastService: the budget risk, judged as the budget outlook judges it (sweep 2, D10)', () => {
-  const NOW = Date.UTC(2026, 10, 28, 14, 30);
-
   /** A ForecastService and a BudgetOutlook over one ledger whose clock is NOW, holding the given hourly costs. */
   async function at(hours: { hour: number; costUsd: number; requests: number }[], dailyUsd: number) {
     const metrics = new InMemoryMetrics();

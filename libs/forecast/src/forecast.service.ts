@@ -126,11 +126,14 @@ export class ForecastService extends SpendForecastPort implements OnModuleInit, 
     }
   }
 
-  /** Retrains on the ledger's history; promotes only artifacts whose card says so (ml or a baseline). */
-  retrain(): Promise<void> {
+  /**
+   * Retrains on the ledger's history of the 90 days before `now`'s hour; promotes only artifacts whose card says so
+   * (ml or a baseline).
+   */
+  retrain(now = Date.now()): Promise<void> {
     this.retraining ??= (async () => {
       try {
-        const to = hourStart(Date.now());
+        const to = hourStart(now);
         const rows = await this.ledger.hourlySeries(to - 90 * DAY_MS, to);
         // Hours before the ledger's first usage and after its last are not zero-cost history (as in `ml:train cost`).
         const series = trimEmptyEnds(seriesFromHourly(rows, to - 90 * DAY_MS, to, 'ledger'));
