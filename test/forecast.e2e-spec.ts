@@ -8,6 +8,18 @@ import { generateSyntheticUsage } from '@app/ml';
 import { createApp } from '../apps/control-plane/src/create-app';
 import { testConfig } from './support/app-config';
 import { usageRecord } from './support/ledger-store-contract';
+import { pinWallClock } from './support/wall-clock';
+
+/**
+ * The wall clock of every app here (in-process: `Date` is this process's), from which it runs on. The histories are
+ * imported up to its hour, and what is served from them moves with that hour and weekday (the synthetic usage has a
+ * daily and a weekly cycle): on 3 days of it, seasonal naive t−24 lost the backtest to EWMA at 3 of a week's 168
+ * hours (Tuesdays 19:00, 21:00, 22:00 UTC), so the suite passed or failed with the hour CI ran it; and a test that
+ * crossed an hour boundary between a request and its check compared two different hours.
+ */
+const NOW = Date.UTC(2026, 10, 28, 14, 30);
+beforeAll(() => pinWallClock(NOW));
+afterAll(() => jest.useRealTimers());
 
 /** In-process app (Fastify inject) with its own DATA_DIR; MODELS_DIR is the committed models/ unless given. */
 async function startApp(env: Record<string, string>): Promise<{ app: NestFastifyApplication; ledger: UsageLedger }> {
