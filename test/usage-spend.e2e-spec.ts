@@ -144,8 +144,9 @@ describe('GET /usage/spend (built service, API keys, SQLite ledger)', () => {
     expect(byKey.groups.map((g) => g.principal).sort()).toEqual(['team-a', 'team-b']);
     expect(byKey.groups.reduce((sum, g) => sum + (g.cost_share ?? 0), 0)).toBeCloseTo(1, 3);
 
-    // Per key and endpoint: team-b's two calls went to two endpoints.
-    const byEndpoint = (await (await spend('?hours=1&group_by=principal,endpoint')).json()) as Report;
+    // Per key and endpoint: team-b's two calls went to two endpoints. Over 2 hours: `hours=1` is the current hour
+    // alone, which holds none of the calls when an hour began since they were made.
+    const byEndpoint = (await (await spend('?hours=2&group_by=principal,endpoint')).json()) as Report;
     expect(byEndpoint.groups.map((g) => `${g.principal} ${g.endpoint} ${g.calls}`).sort()).toEqual([
       'team-a qa 3',
       'team-b chat 1',
@@ -166,7 +167,8 @@ describe('GET /usage/spend (built service, API keys, SQLite ledger)', () => {
     expect(res.status).toBe(200);
     let groups: string[] = [];
     for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
-      const report = (await (await spend('?hours=1&group_by=principal,endpoint')).json()) as Report;
+      // The current hour and the one before (an hour may begin between the call and the report).
+      const report = (await (await spend('?hours=2&group_by=principal,endpoint')).json()) as Report;
       groups = report.groups.filter((g) => g.endpoint === 'stress').map((g) => `${g.principal} ${g.calls}`);
       if (groups.length > 0) break;
       await new Promise((r) => setTimeout(r, 100));
