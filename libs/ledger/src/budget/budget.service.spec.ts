@@ -138,10 +138,13 @@ describe('BufferedUsageLedger', () => {
     ledger.record(usageRecord({ ts: NOON, preview: 'mail bob@example.com' }));
     await ledger.flush();
     expect((await store.records(NOON, NOON + 1, 10))[0]!.preview).toBeNull();
+    // On the same clock as the records: on the wall clock, from 90 days after NOON (2027-02-26) the flush's
+    // retention purge deleted the record it had just written.
     const keep = new BufferedUsageLedger(store, new InMemoryMetrics(), new BasicTextRedactor(), {
       flushMs: 60_000,
       retentionDays: 90,
       storePreview: true,
+      now: () => NOON,
     });
     keep.record(usageRecord({ ts: NOON + 5, preview: 'mail bob@example.com' }));
     await keep.flush();
