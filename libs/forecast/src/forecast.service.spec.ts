@@ -124,8 +124,8 @@ describe('ForecastService: what serves with how much history (committed card: se
       expect(h.upperUsd!).toBeGreaterThan(h.costUsd);
     }
     // Rounded to 6 significant digits, an hour shows 3 or fewer only when its 4th to 6th digits happen to be zero
-    // (about 1 in 1,000 hours). Before, every hour had one digit.
-    expect(body.hourly.filter((h) => digits(h.costUsd) > 3).length).toBeGreaterThanOrEqual(20);
+    // (about 1 in 1,000 hours; at NOW, none). Before, every hour had one digit.
+    expect(body.hourly.filter((h) => digits(h.costUsd) <= 3)).toEqual([]);
     const total = body.hourly.reduce((sum, h) => sum + h.costUsd, 0);
     expect(body.totalUsd!).toBeCloseTo(total, 9);
     await close();
