@@ -92,9 +92,18 @@ describe('ml:train cost on history that stops in the past', () => {
     const lines: string[] = [];
     const auto = await loadTrainingSeries('auto', [], 30, { config, now: NOW, write: (t) => lines.push(t) });
     expect(auto.source).toBe('synthetic');
+    // Up to NOW's hour, not the wall clock's: the same series whenever the test runs.
+    expect(auto.start + auto.cost.length * HOUR_MS).toBe(hourStart(NOW));
     expect(lines.join('')).toMatch(
       /the ledger's usage covers .* \(480 hours, 20\.0 days\), then none in the 1008 hours .* \(< 696 hours\); training on the SYNTHETIC/,
     );
+  });
+
+  it("synthetic: the generator's usage up to the hour of the now given, seeded by --seed", async () => {
+    // The generator's cycles follow the hours' UTC clock: the series ended at the wall clock's hour whatever `now` was
+    // given, so the model trained on it, and its card, moved with the hour the training ran.
+    const series = await loadTrainingSeries('synthetic', ['--seed', '7'], 30, { now: NOW });
+    expect(series).toEqual(generateSyntheticUsage({ days: 30, seed: 7, start: hourStart(NOW) - 30 * DAY_MS }));
   });
 
   it('file: an hour_start CSV whose last rows cost $0 trains on the hours with usage only', async () => {

@@ -93,7 +93,7 @@ export async function loadTrainingSeries(
   const write = context.write ?? ((text: string) => process.stderr.write(text));
   switch (source) {
     case 'synthetic':
-      return generateSyntheticUsage({ days, seed: Number(option(args, 'seed') ?? 42) });
+      return synthetic(days, args, now);
     case 'ledger':
       return fromLedger(days, context.config ?? loadConfig(), now);
     case 'file': {
@@ -121,9 +121,22 @@ export async function loadTrainingSeries(
         `ml:train cost: the ledger's ${describeCoverage(ledger, now).text} (< ${MIN_TRAINING_HOURS} hours); ` +
           'training on the SYNTHETIC generator instead (the card says so). Use --from ledger|file|datadog for real data.\n',
       );
-      return generateSyntheticUsage({ days, seed: Number(option(args, 'seed') ?? 42) });
+      return synthetic(days, args, now);
     }
   }
+}
+
+/**
+ * `days` of the synthetic generator's usage up to `now`'s hour. Its daily and weekly cycles follow the hours' UTC
+ * clock: left to its own default (the wall clock), a `now` given was ignored, and the series, so the trained model and
+ * its card, moved with the hour the training ran.
+ */
+function synthetic(days: number, args: string[], now: number): HourlySeries {
+  return generateSyntheticUsage({
+    days,
+    seed: Number(option(args, 'seed') ?? 42),
+    start: hourStart(now) - days * DAY_MS,
+  });
 }
 
 function progressBar(epoch: number, epochs: number, loss: number): void {
