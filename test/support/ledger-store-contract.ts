@@ -94,12 +94,14 @@ function legacySchema(id: string): string[] {
 }
 
 /**
- * `usage_10s` as the version before `noCapacity` created it (every measure but that one, then the latency ladder's
- * buckets), with one slot row in it. `id` tells the dialect (the auto-increment column of `legacySchema`).
+ * `usage_10s` as the version before `noCapacity`, `fallbacks` and `fallbackRetries` created it (every measure but
+ * those, then the latency ladder's buckets), with one slot row in it. `id` tells the dialect (the auto-increment
+ * column of `legacySchema`).
  */
 function legacyRollupSchema(id: string): string[] {
   const float = id.startsWith('BIGSERIAL') ? 'DOUBLE PRECISION' : 'REAL';
-  const measures = WINDOW_MEASURES.filter((m) => m !== 'noCapacity').map(
+  const added: readonly string[] = ['noCapacity', 'fallbacks', 'fallbackRetries'];
+  const measures = WINDOW_MEASURES.filter((m) => !added.includes(m)).map(
     (m) =>
       `w_${m.toLowerCase()} ${['costUsd', 'latencyMsSum', 'qualitySum'].includes(m) ? float : 'BIGINT'} NOT NULL DEFAULT 0`,
   );
@@ -193,6 +195,7 @@ function mixedRecords(from: number, span: number, n: number): UsageRecord[] {
         random() < 0.3 ? [pick(['ungrounded', 'failure_to_answer', 'pii', 'prompt_injection', 'token_abuse'])] : [],
       inputTokens: Math.floor(random() * 3000),
       outputTokens: Math.floor(random() * 500),
+      fallbackUsed: random() < 0.2,
     });
   });
 }
@@ -482,6 +485,27 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       expect(comparable(await again.window(query))).toEqual(first);
     });
 
+    it('counts the calls that fell back, and their retries, under the model that answered them', async () => {
+      const t = base() + 60_000;
+      await store.append([
+        usageRecord({ ts: t, model: 'flash', retryCount: 2, fallbackUsed: true }),
+        usageRecord({ ts: t + 1, model: 'flash', retryCount: 0, fallbackUsed: true }),
+        usageRecord({ ts: t + 2, model: 'flash', retryCount: 1 }),
+        usageRecord({ ts: t + 3, model: 'mini', retryCount: 2 }),
+      ]);
+      const slot = t - (t % 10_000);
+      for (const [from, to] of [
+        [t, t + 10], // raw records
+        [slot, slot + 10_000], // a whole slot: the rollups
+      ] as const) {
+        const byModel = await store.window({ from, to, groupBy: ['model'] });
+        expect(byModel.map((w) => [w.model, w.requests, w.retries, w.fallbacks, w.fallbackRetries])).toEqual([
+          ['flash', 3, 3, 2, 2],
+          ['mini', 1, 2, 0, 0],
+        ]);
+      }
+    });
+
     it('counts calls refused by open circuits apart from other errors, and not in the latency', async () => {
       const t = base() + 60_000;
       await store.append([
@@ -534,7 +558,7 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       expect(imported).toMatchObject({ requests: 7, errors: 0, errorsUnknown: 7 });
     });
 
-    it("adds the rollups' columns an earlier version's usage_10s lacks, and counts refusals for capacity", async () => {
+    it("adds the rollups' columns an earlier version's usage_10s lacks, and counts refusals for capacity and fallbacks", async () => {
       const now = T0 + HOUR_MS;
       const upgraded = await harness().openFresh((id) => [...legacySchema(id), ...legacyRollupSchema(id)], {
         now: () => now,
@@ -545,14 +569,17 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
         usageRecord({ ts: t, model: 'pro', status: 'error', errorType: 'no_capacity', latencyMs: 0.2 }),
         usageRecord({ ts: t + 1, model: 'pro', status: 'error', errorType: 'no_capacity', latencyMs: 0.2 }),
         usageRecord({ ts: t + 2, model: 'pro', status: 'error', errorType: 'server', latencyMs: 800 }),
+        usageRecord({ ts: t + 3, model: 'flash', latencyMs: 900, retryCount: 2, fallbackUsed: true }),
+        usageRecord({ ts: t + 4, model: 'flash', latencyMs: 90, retryCount: 1 }),
       ]);
-      // Whole slots: read from the rollups, which now hold the new column.
+      // Whole slots: read from the rollups, which now hold the new columns.
       const query = { from: t - (t % 10_000), to: t - (t % 10_000) + 10_000, groupBy: ['model'] as const };
-      const [pro] = await upgraded.window(query);
+      const [flash, pro] = await upgraded.window(query);
       expect(pro).toMatchObject({ model: 'pro', requests: 3, errors: 3, noCapacity: 2, latencyCount: 1 });
-      // The earlier version's slot row is kept, with no refusals counted.
+      expect(flash).toMatchObject({ model: 'flash', requests: 2, retries: 3, fallbacks: 1, fallbackRetries: 2 });
+      // The earlier version's slot row is kept, with no refusals or fallbacks counted.
       const [old] = await upgraded.window({ from: T0, to: T0 + 10_000 });
-      expect(old).toMatchObject({ requests: 3, errors: 1, noCapacity: 0 });
+      expect(old).toMatchObject({ requests: 3, errors: 1, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 });
       await upgraded.init(); // a second start adds nothing
     });
 

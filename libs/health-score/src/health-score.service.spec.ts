@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { UsageLedger, type WindowQuery, type WindowUsage } from '@app/ledger';
+import { emptyWindow, UsageLedger, type WindowQuery, type WindowUsage } from '@app/ledger';
 import { InMemoryMetrics } from '@app/telemetry';
 import { testConfig } from '../../../test/support/app-config';
+import { latencyBounds } from './health-score.calculator';
 import { HealthScoreService, presentSignals } from './health-score.service';
 
 /** A ledger that only answers window reads, and counts them (anything else is a test error). */
@@ -111,5 +112,40 @@ describe('HealthScoreService presents', () => {
     const a = health.assessAggregates({ p95LatencyMs: 1409.9999999999998, errorRate: 0.1 + 0.2 });
     expect(a.signals.p95LatencyMs).toBe(1410);
     expect(a.signals.errorRate).toBe(0.3);
+  });
+});
+
+describe('HealthScoreService per model', () => {
+  const config = testConfig({ HEALTH_INTERVAL_MS: '0', HEALTH_WINDOW_STEP_MS: '10000' });
+  const T0 = Date.UTC(2026, 11, 6, 12, 0, 0);
+
+  it("does not charge a model the retries of the calls that fell back to it (the failed model's attempts)", async () => {
+    // Measured on a loopback upstream: mini failing 90 % of its attempts (2 retries each), its calls falling back to
+    // flash. The ledger records a fallback, with its retries, under flash: flash read 0.63 retries per call and
+    // reliability 30.92, worse than mini's 76.51, so the healthy model was the one to look unreliable.
+    const bounds = latencyBounds(config.health.latencySloMs);
+    const row = (model: string, calls: number, extra: Partial<WindowUsage>): WindowUsage => ({
+      ...emptyWindow(bounds.length, 'chat', 'openai', model),
+      requests: calls,
+      answered: calls,
+      latencyCount: calls,
+      latencyMsSum: 100 * calls,
+      latencyAtMost: bounds.map(() => calls),
+      ...extra,
+    });
+    const rows = [
+      row('flash', 146, { retries: 92, fallbacks: 46, fallbackRetries: 92 }),
+      row('mini', 54, { retries: 17 }),
+    ];
+    const ledger = { window: () => Promise.resolve(rows.map((r) => ({ ...r }))) } as unknown as UsageLedger;
+    const report = await new HealthScoreService(config, ledger, new InMemoryMetrics()).score('5m', T0);
+    const [flash, mini] = report.models;
+    expect(flash).toMatchObject({ model: 'flash', components: { reliability: 100 } });
+    expect(flash!.signals.retriesPerRequest).toBe(0);
+    // mini's own retries stay its own: 17 over 54 calls.
+    expect(mini!.signals.retriesPerRequest).toBe(0.314815);
+    expect(mini!.components.reliability!).toBeLessThan(100);
+    // The whole window still counts every retry: the calls did wait for them.
+    expect(report.overall.signals.retriesPerRequest).toBe(Number((109 / 200).toPrecision(6)));
   });
 });

@@ -37,6 +37,15 @@ export function presentSignals(signals: HealthSignals): HealthSignals {
 }
 
 /**
+ * A model's usage with only its own retries: a call that fell back to it (`fallbacks`) carries the retries of the
+ * model that failed before it, which are not this model's. Counting them made the model that answered the fallbacks
+ * read as the unreliable one (a model failing 90 % of its attempts scored 88.92 and its healthy fallback 77.53).
+ */
+function ownRetries(u: WindowUsage): WindowUsage {
+  return { ...u, retries: Math.max(0, u.retries - u.fallbackRetries) };
+}
+
+/**
  * The live health score: reads a window of the usage ledger's raw records (the store, shared by every replica on one
  * PostgreSQL ledger), scores it (`health-score.calculator.ts`) and emits the `llm.health.*` gauges every
  * HEALTH_INTERVAL_MS. Windows end on a multiple of HEALTH_WINDOW_STEP_MS, so replicas score the same window.
@@ -148,7 +157,7 @@ export class HealthScoreService implements OnModuleInit, OnApplicationShutdown {
       overall: judge(rows.length > 0 ? overall : null),
       models: [...byModel.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([model, u]) => ({ model, ...judge(u) })),
+        .map(([model, u]) => ({ model, ...judge(ownRetries(u)) })),
       endpoints: [...byEndpoint.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([endpoint, u]) => ({ endpoint, ...judge(u) })),

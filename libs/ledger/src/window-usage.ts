@@ -90,6 +90,16 @@ export interface WindowUsage {
    * queue timed out, or every model was held after the provider's 429s; none reached a model.
    */
   noCapacity: number;
+  /**
+   * Calls that reached this model only after an earlier model of their chain failed or had its circuit open
+   * (`fallback_used`): the row names the model that answered (or was tried last), not the one that failed first.
+   */
+  fallbacks: number;
+  /**
+   * The retries of those calls (`retry_count` of the `fallbacks`): attempts that are mostly the earlier model's, not
+   * this one's.
+   */
+  fallbackRetries: number;
 }
 
 /** The counted members of WindowUsage (all but the dimensions and the latency buckets), in storage order. */
@@ -115,8 +125,10 @@ export const WINDOW_MEASURES = [
   'pii',
   'promptInjection',
   'tokenAbuse',
-  // Added after the first 10-second rollups: last, so its column is added to an earlier version's table.
+  // Added after the first 10-second rollups: last, so their columns are added to an earlier version's table.
   'noCapacity',
+  'fallbacks',
+  'fallbackRetries',
 ] as const satisfies readonly (keyof WindowUsage)[];
 export type WindowMeasure = (typeof WINDOW_MEASURES)[number];
 

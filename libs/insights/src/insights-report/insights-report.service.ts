@@ -129,6 +129,8 @@ export class InsightsReportService {
         requests: w.requests,
         refused: w.circuitOpen,
         noCapacity: w.noCapacity,
+        fallbacks: w.fallbacks,
+        fallbackRetries: w.fallbackRetries,
       })),
       refusalsWindow: windowOf(short.window, short.from, short.to),
       answered: answered.map((w) => ({
@@ -146,6 +148,11 @@ export class InsightsReportService {
       repeatsLimit: REPEATS_LIMIT,
       repeatsWindow: windowOf(long.window, long.from, long.to),
       cache: { mode: this.config.cache.mode, scope: this.config.cache.scope },
+      chainModels: [
+        this.config.llm.model,
+        ...this.config.llm.fallbackModels,
+        ...(this.config.router.mode === 'off' ? [] : this.config.router.candidates),
+      ],
       short,
       long,
       prompts: [...byEndpoint.values()].sort((a, b) => a.endpoint.localeCompare(b.endpoint)),

@@ -86,6 +86,7 @@ function facts(
     answered: [],
     repeatsWindow: windowOf('1h', NOW - 3_600_000, NOW),
     cache: { mode: 'off', scope: 'key' },
+    chainModels: [],
     ...extra,
   };
 }
@@ -191,6 +192,55 @@ describe('insights rules: live recommendations', () => {
         .map((r) => `${r.category} ${r.model}`)
         .sort(),
     ).toEqual(['cost cheap', 'performance cheap', 'performance dear']);
+  });
+
+  it('names the model whose calls fell back, not the healthy model that answered them, and advises no move to it', () => {
+    // Measured on a loopback upstream: mini failing 90 % of its attempts (2 retries each), flash healthy. The ledger
+    // records a fallback, with mini's retries, under flash: the report said "Model flash: 0.63 retries per call ...
+    // its attempts are failing, check the provider's status for it" and "mini answered as well as flash for 68.6 %
+    // less per call: move part of flash's traffic to mini". The health score now keeps a model's own retries (flash:
+    // 0), and the fallbacks name mini.
+    const row = (model: string, n: number, costPerCall: number) => ({
+      endpoint: 'chat',
+      model,
+      requests: n,
+      answered: n,
+      errors: 0,
+      costUsd: n * costPerCall,
+      pricedRequests: n,
+      qualitySum: n * 0.633,
+      qualityCount: n,
+    });
+    const answered = [row('flash', 146, 0.00021), row('mini', 54, 0.000066)];
+    const short = { flash: assessment(146), mini: assessment(54, { retriesPerRequest: 17 / 54 }) };
+    const refusals = [
+      { model: 'flash', requests: 146, refused: 0, noCapacity: 0, fallbacks: 46, fallbackRetries: 92 },
+      { model: 'mini', requests: 54, refused: 0, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
+    ];
+    const recs = liveRecommendations(facts(short, short, { answered, refusals, chainModels: ['flash', 'mini'] }));
+    expect(recs.map((r) => [r.category, r.model])).toEqual([['reliability', 'mini']]);
+    const [rec] = recs;
+    expect(rec!.title).toBe('Model mini: 46 calls (23%) fell back to flash in the last 5m');
+    expect(rec!.priority).toBe('high');
+    expect(rec!.evidence.figures).toMatchObject({ fallback_calls: 46, fallback_rate: 0.23, fallback_retries: 92 });
+    expect(rec!.evidence.summary).toContain('46 of 146 calls recorded under flash reached it after mini failed');
+    expect(rec!.description).toContain('send its traffic to flash');
+
+    // The fallbacks' latency (mini's failed attempts and the backoff) is recorded under flash: its p95 is said to
+    // be theirs, not flash's own slowness.
+    const slowShort = { flash: assessment(146, { p95LatencyMs: 1500, meanLatencyMs: 700 }), mini: short.mini };
+    const perf = liveRecommendations(
+      facts(slowShort, slowShort, { answered, refusals, chainModels: ['flash', 'mini'] }),
+    ).find((r) => r.category === 'performance');
+    expect(perf).toMatchObject({ model: 'flash', evidence: { figures: { fallback_calls: 46 } } });
+    expect(perf!.description).toMatch(
+      /^46 of these 146 calls \(31.5%\) reached flash as fallbacks after another model failed/,
+    );
+    // Without fallbacks, the plain advice.
+    const plain = liveRecommendations(facts(slowShort, slowShort, { answered })).find(
+      (r) => r.category === 'performance',
+    );
+    expect(plain!.description).toMatch(/^Answers from flash are slow: check the provider's latency/);
   });
 
   it('says nothing on healthy traffic, and nothing on too few calls', () => {

@@ -15,6 +15,7 @@ import {
   cheaperModelRecommendations,
   capacityRecommendations,
   circuitRecommendations,
+  fallbackRecommendations,
   type TrafficFacts,
 } from './traffic-rules';
 import { spanLabel } from './span-label';
@@ -360,13 +361,23 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
     if (p95 !== null && p95 >= facts.latencySloMs) {
       const ratio = p95 / facts.latencySloMs;
       const longP95 = long?.signals.p95LatencyMs ?? null;
+      // A fallback's latency is recorded under the model that answered it, the failed model's attempts and the retry
+      // backoff included: from 5 % of the calls, the p95 (the slowest 5 %) may be theirs alone.
+      const fellBack = facts.refusals.find((r) => r.model === m.model)?.fallbacks ?? 0;
+      const slowness =
+        fellBack / n >= 0.05
+          ? `${fellBack} of these ${n} calls (${pct(fellBack / n)}) reached ${m.model} as fallbacks after another ` +
+            `model failed: their latency includes that model's failed attempts and the retry backoff, enough to ` +
+            `make the p95, so ${m.model} itself may not be slow (see the fallback recommendation). If it is, `
+          : `Answers from ${m.model} are slow: `;
       out.push({
         title: `Model ${m.model}: p95 latency ${Math.round(p95)} ms in the last ${spanOf(facts.short)}, ${round(ratio, 1)} × the ${facts.latencySloMs} ms objective`,
         category: 'performance',
         priority: priorityFromScore(m.components.performance),
         confidence: confidenceOf(n, (ratio - 0.75) / 1.75),
         description:
-          `Answers from ${m.model} are slow. Check the provider's latency for it, move latency-sensitive traffic to ` +
+          slowness +
+          `check the provider's latency for it, move latency-sensitive traffic to ` +
           `a faster model, or cap output tokens (LLM_MAX_OUTPUT_TOKENS) for the slowest endpoints.`,
         evidence: {
           summary:
@@ -383,6 +394,7 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
             p95_latency_ms_long_window: longP95 === null ? null : Math.round(longP95),
             latency_slo_ms: facts.latencySloMs,
             performance_score: m.components.performance,
+            fallback_calls: fellBack,
           },
         },
         expected_impact:
@@ -459,6 +471,7 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
 
   out.push(...circuitRecommendations(facts));
   out.push(...capacityRecommendations(facts));
+  out.push(...fallbackRecommendations(facts));
   out.push(...securityRecommendations(facts, shortW, longW));
   out.push(...promptRecommendations(facts));
   out.push(...cachingRecommendations(facts));

@@ -6,6 +6,7 @@ import {
   cheaperModelRecommendations,
   circuitRecommendations,
   type EndpointModelCalls,
+  fallbackRecommendations,
   type TrafficFacts,
 } from './traffic-rules';
 
@@ -20,6 +21,7 @@ function facts(extra: Partial<TrafficFacts>): TrafficFacts {
     answered: [],
     repeatsWindow: windowOf('1h', NOW - 3_600_000, NOW),
     cache: { mode: 'off', scope: 'key' },
+    chainModels: [],
     ...extra,
   };
 }
@@ -60,9 +62,9 @@ describe('traffic rules: refused for capacity (NO_CAPACITY)', () => {
     const recs = capacityRecommendations(
       facts({
         refusals: [
-          { model: 'pro', requests: 100, refused: 0, noCapacity: 30 },
-          { model: 'flash', requests: 100, refused: 5, noCapacity: 10 },
-          { model: 'lite', requests: 50, refused: 0, noCapacity: 0 },
+          { model: 'pro', requests: 100, refused: 0, noCapacity: 30, fallbacks: 0, fallbackRetries: 0 },
+          { model: 'flash', requests: 100, refused: 5, noCapacity: 10, fallbacks: 0, fallbackRetries: 0 },
+          { model: 'lite', requests: 50, refused: 0, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
         ],
       }),
     );
@@ -86,18 +88,24 @@ describe('traffic rules: refused for capacity (NO_CAPACITY)', () => {
     const [rare] = capacityRecommendations(
       facts({
         refusals: [
-          { model: 'pro', requests: 400, refused: 0, noCapacity: 4 },
-          { model: 'flash', requests: 100, refused: 0, noCapacity: 0 },
+          { model: 'pro', requests: 400, refused: 0, noCapacity: 4, fallbacks: 0, fallbackRetries: 0 },
+          { model: 'flash', requests: 100, refused: 0, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
         ],
       }),
     );
     expect(rare).toMatchObject({ priority: 'medium', model: 'pro' });
     const [frequent] = capacityRecommendations(
-      facts({ refusals: [{ model: 'pro', requests: 400, refused: 0, noCapacity: 200 }] }),
+      facts({
+        refusals: [{ model: 'pro', requests: 400, refused: 0, noCapacity: 200, fallbacks: 0, fallbackRetries: 0 }],
+      }),
     );
     expect(rare!.confidence).toBeLessThan(frequent!.confidence);
     expect(
-      capacityRecommendations(facts({ refusals: [{ model: 'pro', requests: 80, refused: 3, noCapacity: 0 }] })),
+      capacityRecommendations(
+        facts({
+          refusals: [{ model: 'pro', requests: 80, refused: 3, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 }],
+        }),
+      ),
     ).toEqual([]);
   });
 });
@@ -107,8 +115,8 @@ describe('traffic rules: open circuits', () => {
     const recs = circuitRecommendations(
       facts({
         refusals: [
-          { model: 'pro', requests: 80, refused: 20, noCapacity: 0 },
-          { model: 'flash', requests: 200, refused: 0, noCapacity: 0 },
+          { model: 'pro', requests: 80, refused: 20, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
+          { model: 'flash', requests: 200, refused: 0, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
         ],
       }),
     );
@@ -122,19 +130,70 @@ describe('traffic rules: open circuits', () => {
     expect(recs[0]!.title).toContain('20 calls (25%) refused with 503 in the last 5m');
     expect(recs[0]!.confidence).toBeGreaterThan(0.5);
     expect(
-      circuitRecommendations(facts({ refusals: [{ model: 'pro', requests: 80, refused: 0, noCapacity: 0 }] })),
+      circuitRecommendations(
+        facts({
+          refusals: [{ model: 'pro', requests: 80, refused: 0, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 }],
+        }),
+      ),
     ).toEqual([]);
   });
 
   it('a rare refusal is medium priority with a lower confidence than a frequent one', () => {
     const [rare] = circuitRecommendations(
-      facts({ refusals: [{ model: 'pro', requests: 200, refused: 2, noCapacity: 0 }] }),
+      facts({
+        refusals: [{ model: 'pro', requests: 200, refused: 2, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 }],
+      }),
     );
     const [often] = circuitRecommendations(
-      facts({ refusals: [{ model: 'pro', requests: 200, refused: 60, noCapacity: 0 }] }),
+      facts({
+        refusals: [{ model: 'pro', requests: 200, refused: 60, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 }],
+      }),
     );
     expect(rare!.priority).toBe('medium');
     expect(rare!.confidence).toBeLessThan(often!.confidence);
+  });
+});
+
+describe('traffic rules: fallbacks', () => {
+  const refusal = (model: string, requests: number, fallbacks: number, fallbackRetries = 2 * fallbacks) => ({
+    model,
+    requests,
+    refused: 0,
+    noCapacity: 0,
+    fallbacks,
+    fallbackRetries,
+  });
+
+  it('names the model that failed when the chain leaves one, else lists the candidates; silent under 5 fallbacks', () => {
+    const [two] = fallbackRecommendations(
+      facts({ refusals: [refusal('flash', 146, 46), refusal('mini', 54, 0)], chainModels: ['flash', 'mini'] }),
+    );
+    expect(two).toMatchObject({
+      category: 'reliability',
+      priority: 'high',
+      model: 'mini',
+      evidence: { requests: 200, figures: { fallback_calls: 46, fallback_rate: 0.23, fallback_retries: 92 } },
+    });
+    expect(two!.title).toBe('Model mini: 46 calls (23%) fell back to flash in the last 5m');
+    expect(two!.evidence.summary).toContain('with 92 retries before');
+
+    // Three models a call may start on: which one failed is not known, so none is named (`model` null).
+    const [three] = fallbackRecommendations(
+      facts({
+        refusals: [refusal('pro', 400, 10)],
+        chainModels: ['flash', 'pro', 'lite', 'flash'],
+      }),
+    );
+    expect(three).toMatchObject({ model: null, priority: 'medium' });
+    expect(three!.title).toBe(
+      'Fallbacks: 10 calls (2.5%) fell back to pro from another model of the chain (flash, lite) in the last 5m',
+    );
+    expect(three!.confidence).toBeLessThan(two!.confidence);
+
+    expect(
+      fallbackRecommendations(facts({ refusals: [refusal('flash', 146, 4)], chainModels: ['flash', 'mini'] })),
+    ).toEqual([]);
+    expect(fallbackRecommendations(facts({ refusals: [], chainModels: ['flash', 'mini'] }))).toEqual([]);
   });
 });
 

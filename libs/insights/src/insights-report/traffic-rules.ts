@@ -11,6 +11,12 @@ export interface ModelRefusals {
   requests: number;
   refused: number;
   noCapacity: number;
+  /**
+   * Calls recorded under this model that reached it only after an earlier model of their chain failed or had its
+   * circuit open (`fallback_used`), and their retries (mostly the earlier model's attempts).
+   */
+  fallbacks: number;
+  fallbackRetries: number;
 }
 
 /** Calls per endpoint and model over the long window: the cache's denominator and the cheaper-model comparison. */
@@ -38,6 +44,11 @@ export interface TrafficFacts {
   repeatsWindow: InsightsWindowDto;
   /** This service's response cache (CACHE_MODE, CACHE_SCOPE): what the caching rule advises depends on it. */
   cache: { mode: 'off' | 'exact'; scope: 'key' | 'shared' };
+  /**
+   * The models a call may start on: LLM_MODEL, LLM_FALLBACK_MODELS (a `/v1` call names its first model) and, while
+   * the router is at work, ROUTER_CANDIDATES. A fallback recorded under one of them came from one of the others.
+   */
+  chainModels: readonly string[];
 }
 
 /** Fewest calls a cache would have answered for the caching rule to speak, and the smallest share of the traffic. */
@@ -45,6 +56,8 @@ export const CACHE_MIN_AVOIDABLE = 5;
 export const CACHE_MIN_SHARE = 0.05;
 /** Refusals by open circuits are always worth a word; from this share of calls they are high priority. */
 export const REFUSAL_HIGH_SHARE = 0.1;
+/** Fewest fallbacks recorded under a model for the fallback rule to speak (as the other rules' fewest calls). */
+export const FALLBACK_MIN_CALLS = 5;
 /** Fewest scored answers of each model on an endpoint for the cheaper-model comparison. */
 export const CHEAPER_MIN_SCORED = 20;
 /** The cheaper model's mean quality may be at most this much below the other's (quality scores are 0..1). */
@@ -143,6 +156,66 @@ export function capacityRecommendations(facts: TrafficFacts): InsightRecommendat
       endpoint: null,
     } satisfies InsightRecommendationDto,
   ];
+}
+
+/**
+ * Calls that fell back: their first model failed after its retries (or its circuit breaker was open) and the next
+ * model of the chain took them. The ledger records such a call, and its retries, under the model that answered, so the
+ * failing model's trouble shows nowhere else: before, a model failing 90 % of its attempts read as healthy (88.92),
+ * its healthy fallback was told "retries per call ... its attempts are failing, check the provider's status for it",
+ * and the failing model was recommended as the cheaper one to move traffic to. The model that failed is named when
+ * the chain leaves one candidate (`model`, so the cheaper-model rule leaves it out); else the candidates are listed.
+ */
+export function fallbackRecommendations(facts: TrafficFacts): InsightRecommendationDto[] {
+  const w = facts.refusalsWindow;
+  const span = spanLabel(w.duration_ms);
+  const total = facts.refusals.reduce((sum, m) => sum + m.requests, 0);
+  if (total === 0) return [];
+  return facts.refusals
+    .filter((m) => m.fallbacks >= FALLBACK_MIN_CALLS && m.requests > 0)
+    .sort((a, b) => b.fallbacks - a.fallbacks || a.model.localeCompare(b.model))
+    .map((m) => {
+      const sources = [...new Set(facts.chainModels)].filter((x) => x !== m.model);
+      const source = sources.length === 1 ? sources[0]! : null;
+      const from =
+        source ?? (sources.length > 0 ? `another model of the chain (${sources.join(', ')})` : 'an earlier model');
+      const rate = m.fallbacks / total;
+      return {
+        title:
+          source !== null
+            ? `Model ${source}: ${m.fallbacks} calls (${pct(rate)}) fell back to ${m.model} in the last ${span}`
+            : `Fallbacks: ${m.fallbacks} calls (${pct(rate)}) fell back to ${m.model} from ${from} in the last ${span}`,
+        category: 'reliability',
+        priority: rate >= REFUSAL_HIGH_SHARE ? 'high' : 'medium',
+        confidence: confidenceOf(total, rate / REFUSAL_HIGH_SHARE),
+        description:
+          `These calls' first model (${from}) failed after its retries, or had its circuit breaker open, and ` +
+          `${m.model}, next in the chain, took them: the callers got answers, after the failed attempts' latency. ` +
+          `The ledger records such a call, and its retries, under the model that answered, so the first model's ` +
+          `failures are not in its own error rate. Check that model's provider (llm.error.count and ` +
+          `llm.circuit.state by model, llm.fallback.count), and send its traffic to ${m.model} until it recovers.`,
+        evidence: {
+          summary:
+            `${m.fallbacks} of ${m.requests} calls recorded under ${m.model} reached it after ${from} failed ` +
+            `(fallback_used), with ${m.fallbackRetries} retries before, in the ${span} window ${w.from} – ${w.to}; ` +
+            `${pct(rate)} of all ${total} calls.`,
+          window: w,
+          baseline_window: null,
+          requests: total,
+          figures: {
+            fallback_calls: m.fallbacks,
+            fallback_rate: round(rate, 4),
+            fallback_retries: m.fallbackRetries,
+            calls_of_fallback_model: m.requests,
+          },
+        },
+        expected_impact:
+          `A healthy ${source ?? 'first model'} would answer these ${m.fallbacks} calls per ${span} itself, without ` +
+          `the failed attempts' latency.`,
+        model: source,
+        endpoint: null,
+      } satisfies InsightRecommendationDto;
+    });
 }
 
 /** What to do about repeats, given this service's own response cache (docs/cache.md). */

@@ -331,6 +331,8 @@ export const WINDOW_SQL: Record<WindowMeasure, string> = {
   promptInjection: `SUM(CASE WHEN flags LIKE '%"prompt_injection"%' THEN 1 ELSE 0 END)`,
   tokenAbuse: `SUM(CASE WHEN flags LIKE '%"token_abuse"%' THEN 1 ELSE 0 END)`,
   noCapacity: `SUM(CASE WHEN status = 'error' AND error_type = 'no_capacity' THEN 1 ELSE 0 END)`,
+  fallbacks: 'SUM(CASE WHEN fallback_used = 1 THEN 1 ELSE 0 END)',
+  fallbackRetries: 'COALESCE(SUM(CASE WHEN fallback_used = 1 THEN retry_count ELSE 0 END), 0)',
 };
 
 export const windowColumn = (m: WindowMeasure): string => `w_${m.toLowerCase()}`;

@@ -67,6 +67,8 @@ export function rollupSchema(dialect: 'sqlite' | 'postgres'): string[] {
  */
 export const ADDED_ROLLUP_COLUMNS: readonly (readonly [string, string])[] = [
   [windowColumn('noCapacity'), 'BIGINT NOT NULL DEFAULT 0'],
+  [windowColumn('fallbacks'), 'BIGINT NOT NULL DEFAULT 0'],
+  [windowColumn('fallbackRetries'), 'BIGINT NOT NULL DEFAULT 0'],
 ];
 
 const hasFlag = (r: UsageRecord, flag: string): boolean => r.flags.includes(flag);
@@ -98,6 +100,8 @@ function measuresOf(r: UsageRecord): Record<WindowMeasure, number> {
     promptInjection: hasFlag(r, 'prompt_injection') ? 1 : 0,
     tokenAbuse: hasFlag(r, 'token_abuse') ? 1 : 0,
     noCapacity: r.status === 'error' && r.errorType === 'no_capacity' ? 1 : 0,
+    fallbacks: r.fallbackUsed ? 1 : 0,
+    fallbackRetries: r.fallbackUsed ? r.retryCount : 0,
   };
 }
 
