@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FakeOpenAiServer } from './support/fake-openai-server';
 import { post } from './support/http';
 import { ServiceProcess } from './support/service-process';
 
@@ -298,6 +299,56 @@ describe('insights (POST /insights)', () => {
     expect(body.recommendations.some((r) => r.title.includes('error rate'))).toBe(false);
     expect(body.recommendations.some((r) => r.title.startsWith('Circuit breakers open'))).toBe(false);
     report.push(`  refused for capacity: ${JSON.stringify(capacity)}`);
+  }, 60_000);
+
+  it('names the model whose calls fell back, not the healthy fallback that answered them', async () => {
+    // The primary fails every attempt; its fallback answers. Each call is one ledger row under the fallback, with the
+    // primary's retries: before, the fallback was the model said to fail ("retries per call ... its attempts are
+    // failing, check the provider's status for it"), scored below the failing one, and the failing one was named
+    // nowhere.
+    const upstream = await new FakeOpenAiServer().start();
+    try {
+      upstream.setDefault((request) =>
+        request.model === 'gpt-4o-mini'
+          ? { type: 'error', status: 500 }
+          : { type: 'answer', text: 'The sky on Mars is butterscotch by day.', usage: { prompt: 20, output: 8 } },
+      );
+      const service = await start({
+        LLM_PROVIDER: 'openai',
+        OPENAI_BASE_URL: upstream.url,
+        ML_REMOTE_EMBEDDINGS: 'false',
+        LLM_MODEL: 'gpt-4o-mini',
+        LLM_FALLBACK_MODELS: 'gemini-2.5-flash',
+        LLM_MAX_RETRIES: '2',
+        LLM_RETRY_BASE_MS: '1',
+        LLM_RETRY_MAX_MS: '5',
+        LLM_BREAKER_FAILURE_THRESHOLD: '1000',
+        LLM_BREAKER_MIN_REQUESTS: '10000',
+        HEALTH_WINDOW_SHORT_MS: '60000', // every call in it, however slow the runner
+      });
+      const statuses = await driveCalls(service, 20, 4);
+      expect(statuses).toEqual(new Array<number>(20).fill(200));
+      await sleep(1500);
+
+      const score = (await (await fetch(`${service.url}/insights/health-score`)).json()) as {
+        models: { model: string; components: Record<string, number | null>; signals: Record<string, number> }[];
+      };
+      const flash = score.models.find((m) => m.model === 'gemini-2.5-flash');
+      expect(flash).toMatchObject({
+        components: { reliability: 100 },
+        signals: { requests: 20, retriesPerRequest: 0 },
+      });
+
+      const recs = (await insights(service)).recommendations;
+      const fallback = recs.find((r) => r.title.includes('fell back'));
+      expect(fallback).toMatchObject({ category: 'reliability', priority: 'high', model: 'gpt-4o-mini' });
+      expect(fallback!.title).toBe('Model gpt-4o-mini: 20 calls (100%) fell back to gemini-2.5-flash in the last 1m');
+      expect(fallback!.evidence.figures).toMatchObject({ fallback_calls: 20, fallback_retries: 40 });
+      expect(recs.filter((r) => r.model === 'gemini-2.5-flash' && r.category === 'reliability')).toEqual([]);
+      report.push(`  fallbacks: ${JSON.stringify(fallback)}`);
+    } finally {
+      await upstream.close();
+    }
   }, 60_000);
 
   it('names a cheaper model where quality holds: two replicas on one ledger, each serving one model', async () => {
