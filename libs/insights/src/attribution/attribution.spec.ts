@@ -63,6 +63,7 @@ function grouped(rows: readonly HourlyUsage[], keep: UsageDimension[]): HourlyUs
       'latencyCount',
       'qualitySum',
       'qualityCount',
+      'fallbacks',
     ] as const)
       acc[k] += r[k];
   }
@@ -113,6 +114,31 @@ describe('anomaly attribution', () => {
     expect(report.contributingFactors.map((f) => `${f.dimension}:${f.value}`)).toEqual(['provider:vertex']);
     expect(report.confidence).toBeGreaterThan(0.5);
     expect(report.confidence).toBeLessThanOrEqual(1);
+  });
+
+  it("says when the model named as the cause answered fallbacks: their latency is the failed model's", () => {
+    // gemini-pro fails its attempts in the analysis hour and its calls fall back to gemini-flash: each is one row under
+    // gemini-flash with the failed attempts and the backoff in its latency. The attribution names gemini-flash, the
+    // model the ledger charged; the note says part of it may be the model that failed first.
+    const rows = leafRows((h, e, m, inAnalysis) => {
+      const c = steady(h, e, m, inAnalysis);
+      return inAnalysis && m === 'gemini-flash' ? { ...c, requests: 40, latencyMs: c.latencyMs * 3 } : c;
+    });
+    for (const row of rows)
+      if (row.hour === Date.UTC(2026, 2, 10, 14) && row.model === 'gemini-flash') row.fallbacks = 20;
+    const report = attribute('latency', rows);
+    expect(report.primaryCause).toMatchObject({ dimension: 'model', value: 'gemini-flash' });
+    const note = report.notes.find((n) => n.startsWith('fallbacks:'));
+    expect(note).toBe(
+      'fallbacks: 60 of the 120 calls recorded under model gemini-flash in the analysis window reached it after ' +
+        'another model of their chain failed (fallback_used); the ledger records such a call under the model that ' +
+        "answered it, with the failed model's latency, retries and billed attempts, so part of this change may be " +
+        "that model's (POST /insights names it).",
+    );
+    // The quality of an answer is the answering model's own; and without fallbacks, no note.
+    expect(attribute('quality', rows).notes.some((n) => n.startsWith('fallbacks:'))).toBe(false);
+    for (const row of rows) row.fallbacks = 0;
+    expect(attribute('latency', rows).notes.some((n) => n.startsWith('fallbacks:'))).toBe(false);
   });
 
   it.each<AnomalyMetric>(['cost', 'latency', 'errors', 'quality'])(

@@ -378,6 +378,39 @@ function unknownValueNotes(breakdown: Record<UsageDimension, AttributionItemDto[
   ];
 }
 
+/** From this share of a model's calls in the analysis window, its fallbacks are said to be in its figures. */
+export const FALLBACK_NOTE_SHARE = 0.05;
+
+/**
+ * A model named as a cause whose calls in the analysis window are partly fallbacks (`fallback_used`): the ledger
+ * records such a call under the model that answered it, with the latency (failed attempts and retry backoff), the
+ * billed attempts and the last error of the model that failed first, so that model's trouble reads as this one's.
+ * Before, a primary model failing most attempts made the latency attribution name its healthy fallback alone.
+ * The quality of an answer is the answering model's own: no note for it.
+ */
+function fallbackNotes(input: AttributionInput, win: Windows, causes: readonly AttributionItemDto[]): string[] {
+  if (input.metric === 'quality') return [];
+  const notes: string[] = [];
+  for (const cause of causes) {
+    if (cause.dimension !== 'model' || cause.value === ANY) continue;
+    let calls = 0;
+    let fallbacks = 0;
+    for (const row of input.byDimension.model) {
+      if (row.model !== cause.value || row.hour < win.analysis.from || row.hour >= win.analysis.to) continue;
+      calls += row.requests;
+      fallbacks += row.fallbacks;
+    }
+    if (fallbacks === 0 || fallbacks < FALLBACK_NOTE_SHARE * calls) continue;
+    notes.push(
+      `fallbacks: ${fallbacks} of the ${calls} calls recorded under model ${cause.value} in the analysis window ` +
+        'reached it after another model of their chain failed (fallback_used); the ledger records such a call under ' +
+        "the model that answered it, with the failed model's latency, retries and billed attempts, so part of this " +
+        "change may be that model's (POST /insights names it).",
+    );
+  }
+  return notes;
+}
+
 function notesOf(input: AttributionInput, win: Windows): string[] {
   const notes = [REQUEST_TYPE_NOTE, SOURCE_NOTES[input.source ?? 'ledger']];
   const asked = win.analysis.from - input.baselineHours * HOUR_MS;
@@ -477,6 +510,10 @@ export function attributeAnomaly(input: AttributionInput): AnomalyAttributionRes
       provider: breakdown.provider.slice(0, MAX_BREAKDOWN_ITEMS),
       endpoint: breakdown.endpoint.slice(0, MAX_BREAKDOWN_ITEMS),
     },
-    notes: [...notesOf(input, win), ...unknownValueNotes(breakdown)],
+    notes: [
+      ...notesOf(input, win),
+      ...unknownValueNotes(breakdown),
+      ...fallbackNotes(input, win, primary ? [primary, ...factors] : []),
+    ],
   };
 }
