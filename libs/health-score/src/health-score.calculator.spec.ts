@@ -76,6 +76,21 @@ describe('health score composition', () => {
     expect(quantileFromBuckets([100, 200], [20, 100], 100, 0.5)).toBeCloseTo(137.5, 9);
   });
 
+  it('leaves a component weighted 0 out of the mean and of the cap', () => {
+    const components = { performance: 100, reliability: 100, cost: 0, quality: 90, security: 100 };
+    // Weighted in, a cost at 0 caps the score at 50 (critical).
+    expect(combine(components, WEIGHTS)).toBe(50);
+    // Weighted out (HEALTH_WEIGHTS=cost=0), it neither lowers the mean nor caps it: before, it still read 50.
+    expect(combine(components, { ...WEIGHTS, cost: 0 })).toBeCloseTo((25 + 25 + 18 + 10) / 0.8, 9);
+    // Only weighted-out components with data: no score.
+    expect(
+      combine(
+        { performance: null, reliability: null, cost: 0, quality: null, security: null },
+        { ...WEIGHTS, cost: 0 },
+      ),
+    ).toBeNull();
+  });
+
   it('combines monotonically and continuously: raising any component never lowers the score', () => {
     const names = Object.keys(WEIGHTS) as (keyof typeof WEIGHTS)[];
     for (let trial = 0; trial < 20_000; trial++) {

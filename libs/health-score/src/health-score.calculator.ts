@@ -72,7 +72,9 @@ export function statusOf(score: number | null): HealthStatus {
 
 /**
  * The overall score from the components: the weighted mean of those with data (weights renormalised over them),
- * capped at the weakest component + 50. Null when no component has data.
+ * capped at the weakest component + 50. A component weighted 0 (HEALTH_WEIGHTS) is left out of both: before, one the
+ * operator had weighted out still capped the score (cost=0 and calls over the cost target: 50, critical). Null when
+ * no weighted component has data.
  */
 export function combine(
   components: Readonly<Record<HealthComponentName, number | null>>,
@@ -83,7 +85,7 @@ export function combine(
   let weakest = Infinity;
   for (const name of HEALTH_COMPONENTS) {
     const score = components[name];
-    if (score === null) continue;
+    if (score === null || !(weights[name] > 0)) continue;
     weakest = Math.min(weakest, score);
     weighted += weights[name] * score;
     weightSum += weights[name];
