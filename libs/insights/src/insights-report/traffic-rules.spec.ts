@@ -190,6 +190,11 @@ describe('traffic rules: fallbacks', () => {
     );
     expect(three!.confidence).toBeLessThan(two!.confidence);
 
+    // A few fallbacks in much traffic: the chain doing its job, low priority.
+    const [rare] = fallbackRecommendations(
+      facts({ refusals: [refusal('flash', 1000, 5)], chainModels: ['flash', 'mini'] }),
+    );
+    expect(rare).toMatchObject({ model: 'mini', priority: 'low' });
     expect(
       fallbackRecommendations(facts({ refusals: [refusal('flash', 146, 4)], chainModels: ['flash', 'mini'] })),
     ).toEqual([]);

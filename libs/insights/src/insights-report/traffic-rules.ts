@@ -58,6 +58,8 @@ export const CACHE_MIN_SHARE = 0.05;
 export const REFUSAL_HIGH_SHARE = 0.1;
 /** Fewest fallbacks recorded under a model for the fallback rule to speak (as the other rules' fewest calls). */
 export const FALLBACK_MIN_CALLS = 5;
+/** Below this share of all calls, fallbacks are a low-priority item (the fallback chain is doing its job). */
+export const FALLBACK_MEDIUM_SHARE = 0.01;
 /** Fewest scored answers of each model on an endpoint for the cheaper-model comparison. */
 export const CHEAPER_MIN_SCORED = 20;
 /** The cheaper model's mean quality may be at most this much below the other's (quality scores are 0..1). */
@@ -186,7 +188,7 @@ export function fallbackRecommendations(facts: TrafficFacts): InsightRecommendat
             ? `Model ${source}: ${m.fallbacks} calls (${pct(rate)}) fell back to ${m.model} in the last ${span}`
             : `Fallbacks: ${m.fallbacks} calls (${pct(rate)}) fell back to ${m.model} from ${from} in the last ${span}`,
         category: 'reliability',
-        priority: rate >= REFUSAL_HIGH_SHARE ? 'high' : 'medium',
+        priority: rate >= REFUSAL_HIGH_SHARE ? 'high' : rate >= FALLBACK_MEDIUM_SHARE ? 'medium' : 'low',
         confidence: confidenceOf(total, rate / REFUSAL_HIGH_SHARE),
         description:
           `These calls' first model (${from}) failed after its retries, or had its circuit breaker open, and ` +
