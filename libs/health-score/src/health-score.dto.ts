@@ -36,6 +36,10 @@ export class HealthSignalsDto {
   errorRate!: number | null;
   /** Calls that failed on a timeout, per call. */
   timeoutRate!: number | null;
+  /**
+   * Retries per call. A model's counts its own only: not those of the calls that fell back to it, which were the
+   * failed model's attempts (docs/health-score.md).
+   */
   retriesPerRequest!: number | null;
   /** Spend per priced call, USD. */
   costPerRequestUsd!: number | null;
