@@ -89,6 +89,14 @@ export class HealthScoreService implements OnModuleInit, OnApplicationShutdown {
     this.timer = undefined;
   }
 
+  /**
+   * The highest p95 the score reports (the last latency bound asked of the ledger, at least 3.2 × the SLO): a p95
+   * at this value means at least this much, the slowest calls being above the buckets.
+   */
+  get p95CeilingMs(): number {
+    return this.bounds[this.bounds.length - 1] ?? 0;
+  }
+
   /** The window's length (the `5m` and `1h` names are the defaults' lengths; tests shorten them). */
   windowMs(window: HealthWindowName): number {
     return window === '5m' ? this.config.health.windowShortMs : this.config.health.windowLongMs;

@@ -164,6 +164,7 @@ export class InsightsReportService {
         injectionPolicy: this.config.safety.injectionPolicy,
       },
       latencySloMs: this.config.health.latencySloMs,
+      p95CeilingMs: this.health.p95CeilingMs,
       costPerRequestUsd: this.config.health.costPerRequestUsd,
     };
   }

@@ -78,6 +78,7 @@ function facts(
     drift: [],
     safety: { redactPrompts: false, injectionPolicy: 'flag' },
     latencySloMs: SLO,
+    p95CeilingMs: health.p95CeilingMs,
     costPerRequestUsd: 0.01,
     refusals: [],
     refusalsWindow: windowOf('5m', NOW - 300_000, NOW),
@@ -115,11 +116,24 @@ describe('insights rules: live recommendations', () => {
 
   it('names a slow model against the latency objective (performance)', () => {
     const recs = liveRecommendations(
-      facts({ fast: assessment(80), slow: assessment(80, { p95LatencyMs: 1500, meanLatencyMs: 1200 }) }),
+      facts({ fast: assessment(80), slow: assessment(80, { p95LatencyMs: 1300, meanLatencyMs: 1100 }) }),
     );
     expect(recs.map((r) => [r.category, r.model])).toEqual([['performance', 'slow']]);
-    expect(recs[0]!.title).toContain('p95 latency 1500 ms');
-    expect(recs[0]!.evidence.figures).toMatchObject({ p95_latency_ms: 1500, latency_slo_ms: SLO });
+    expect(recs[0]!.title).toContain('p95 latency 1300 ms');
+    expect(recs[0]!.evidence.figures).toMatchObject({ p95_latency_ms: 1300, latency_slo_ms: SLO });
+  });
+
+  it('says "at least" of a p95 at the last latency bucket, where the slowest calls are above the buckets', () => {
+    // SLO 400 ms: the buckets end at 1500 ms (the ladder up to 4 × SLO). Measured with 9.6 s calls (SLO 2000 ms):
+    // "p95 latency 6800 ms ... (mean 9612 ms)", a p95 below the mean.
+    expect(health.p95CeilingMs).toBe(1500);
+    const [rec] = liveRecommendations(facts({ slow: assessment(80, { p95LatencyMs: 1500, meanLatencyMs: 2500 }) }));
+    expect(rec!.title).toBe(
+      'Model slow: p95 latency at least 1500 ms in the last 5m, at least 3.8 × the 400 ms objective',
+    );
+    expect(rec!.evidence.summary).toContain(
+      "p95 latency of slow was at least 1500 ms (the health score's last latency bucket) (mean 2500 ms)",
+    );
   });
 
   it('names a model whose calls succeed only after retries: the reliability component is low, the error rate is not', () => {

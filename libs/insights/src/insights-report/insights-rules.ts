@@ -43,6 +43,11 @@ export interface LiveFacts extends TrafficFacts {
   /** The prompt-safety settings the security advice follows (PII_REDACT_PROMPTS, PROMPT_INJECTION_POLICY). */
   safety: { redactPrompts: boolean; injectionPolicy: 'flag' | 'block' };
   latencySloMs: number;
+  /**
+   * The highest p95 the health score reports (its last latency bucket): a p95 there is "at least" that much. Before,
+   * a window of 9.6 s calls read "p95 latency 6800 ms (mean 9612 ms)".
+   */
+  p95CeilingMs: number;
   costPerRequestUsd: number;
 }
 
@@ -361,6 +366,8 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
     if (p95 !== null && p95 >= facts.latencySloMs) {
       const ratio = p95 / facts.latencySloMs;
       const longP95 = long?.signals.p95LatencyMs ?? null;
+      // At the last latency bucket the p95 is a floor: the slowest calls are above it (the curve is 0 from 2.5 × SLO).
+      const atLeast = p95 >= facts.p95CeilingMs ? 'at least ' : '';
       // A fallback's latency is recorded under the model that answered it, the failed model's attempts and the retry
       // backoff included: from 5 % of the calls, the p95 (the slowest 5 %) may be theirs alone.
       const fellBack = facts.refusals.find((r) => r.model === m.model)?.fallbacks ?? 0;
@@ -371,7 +378,7 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
             `make the p95, so ${m.model} itself may not be slow (see the fallback recommendation). If it is, `
           : `Answers from ${m.model} are slow: `;
       out.push({
-        title: `Model ${m.model}: p95 latency ${Math.round(p95)} ms in the last ${spanOf(facts.short)}, ${round(ratio, 1)} × the ${facts.latencySloMs} ms objective`,
+        title: `Model ${m.model}: p95 latency ${atLeast}${Math.round(p95)} ms in the last ${spanOf(facts.short)}, ${atLeast}${round(ratio, 1)} × the ${facts.latencySloMs} ms objective`,
         category: 'performance',
         priority: priorityFromScore(m.components.performance),
         confidence: confidenceOf(n, (ratio - 0.75) / 1.75),
@@ -381,7 +388,9 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
           `a faster model, or cap output tokens (LLM_MAX_OUTPUT_TOKENS) for the slowest endpoints.`,
         evidence: {
           summary:
-            `p95 latency of ${m.model} was ${Math.round(p95)} ms (mean ${Math.round(s.meanLatencyMs ?? 0)} ms) over ` +
+            `p95 latency of ${m.model} was ${atLeast}${Math.round(p95)} ms` +
+            (atLeast ? ` (the health score's last latency bucket)` : '') +
+            ` (mean ${Math.round(s.meanLatencyMs ?? 0)} ms) over ` +
             `${n} calls in the ${spanOf(facts.short)} window ${shortW.from} – ${shortW.to}` +
             (longP95 !== null ? `; ${Math.round(longP95)} ms over the ${spanOf(facts.long)} window` : '') +
             `; objective (HEALTH_LATENCY_SLO_MS) ${facts.latencySloMs} ms.`,
