@@ -67,6 +67,20 @@ describe('health score composition', () => {
     expect(a.components.cost).toBe(0);
   });
 
+  it('has no budget pace, and no cost, when no call was priced (a model missing from the price table)', () => {
+    // Measured: 20 calls to an unpriced model with DAILY_BUDGET_USD=5 read costPerRequestUsd null, budgetPace 0 and a
+    // cost component of 100: a spend nobody knows, scored as $0.
+    const unpriced = usage(20, 300, { costUsd: 0, pricedRequests: 0 });
+    const a = assess(unpriced, BOUNDS, 300_000, { ...SETTINGS, dailyBudgetUsd: 5 });
+    expect(a.signals.costPerRequestUsd).toBeNull();
+    expect(a.signals.budgetPace).toBeNull();
+    expect(a.components.cost).toBeNull();
+    // Priced calls that cost nothing (failed before any billing) are a measured $0.
+    const free = assess(usage(20, 300, { costUsd: 0 }), BOUNDS, 300_000, { ...SETTINGS, dailyBudgetUsd: 5 });
+    expect(free.signals.budgetPace).toBe(0);
+    expect(free.components.cost).toBe(100);
+  });
+
   it('interpolates the p95 inside its bucket', () => {
     expect(p95FromBuckets([100, 200], [50, 100], 100)).toBeCloseTo(190, 9);
     expect(p95FromBuckets([100, 200], [0, 0], 10)).toBe(200);

@@ -111,7 +111,10 @@ export function signalsOf(
     timeoutRate: rate(usage.timeouts, n),
     retriesPerRequest: rate(usage.retries, n),
     costPerRequestUsd: rate(usage.costUsd, usage.pricedRequests),
-    budgetPace: budget && budget > 0 && n > 0 ? (usage.costUsd * (DAY_MS / windowMs)) / budget : null,
+    // Only over priced calls: the spend of calls to a model missing from the price table is unknown, not $0 (before,
+    // a window of such calls read a pace of 0 and a cost component of 100 while costPerRequestUsd was null).
+    budgetPace:
+      budget && budget > 0 && usage.pricedRequests > 0 ? (usage.costUsd * (DAY_MS / windowMs)) / budget : null,
     meanQuality: rate(usage.qualitySum, usage.qualityCount),
     ungroundedRate: rate(usage.ungrounded, usage.answered),
     failureToAnswerRate: rate(usage.failureToAnswer, usage.answered),

@@ -43,7 +43,10 @@ export class HealthSignalsDto {
   retriesPerRequest!: number | null;
   /** Spend per priced call, USD. */
   costPerRequestUsd!: number | null;
-  /** The window's spend extrapolated to a day, over DAILY_BUDGET_USD; null without a budget. */
+  /**
+   * The window's spend extrapolated to a day, over DAILY_BUDGET_USD; null without a budget, or without a priced call
+   * (a model missing from the price table: its spend is unknown, not $0).
+   */
   budgetPace!: number | null;
   /** Mean quality score of the scored answers, 0-1. */
   meanQuality!: number | null;

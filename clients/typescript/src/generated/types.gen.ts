@@ -1010,7 +1010,8 @@ export type HealthSignalsDto = {
      */
     costPerRequestUsd: number | null;
     /**
-     * The window's spend extrapolated to a day, over DAILY_BUDGET_USD; null without a budget.
+     * The window's spend extrapolated to a day, over DAILY_BUDGET_USD; null without a budget, or without a priced call
+     * (a model missing from the price table: its spend is unknown, not $0).
      */
     budgetPace: number | null;
     /**
