@@ -522,6 +522,17 @@ describe('insights rules: predictive insights', () => {
       ['quality_degradation', 'm', 'qa'],
       ['latency_trend', 'm', null],
     ]);
+    // 900 ms against a 400 ms objective: there is a performance recommendation to point to.
+    expect(out[2]!.description).toContain("see the model's performance recommendation");
+    // A rise well under the objective has none: the trend says where it stands instead.
+    const [under] = livePredictions(
+      facts({ m: assessment(100, { p95LatencyMs: 200 }) }, { m: assessment(1000, { p95LatencyMs: 100 }) }),
+    );
+    expect(under).toMatchObject({ type: 'latency_trend', model: 'm' });
+    expect(under!.description).toBe(
+      'Still under the 400 ms objective (HEALTH_LATENCY_SLO_MS; performance score 100); that score starts falling ' +
+        'at 300 ms (0.75 × the objective) if the rise continues.',
+    );
     for (const p of out) {
       expect(p.confidence).toBeGreaterThan(0);
       expect(p.confidence).toBeLessThanOrEqual(1);
