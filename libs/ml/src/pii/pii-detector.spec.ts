@@ -1018,6 +1018,11 @@ describe('PiiDetector', () => {
       ['the CVV is 123', 'the CVV is [REDACTED:CREDIT_CARD]'],
       ['My PIN is 4821', 'My PIN is [REDACTED:SECRET]'],
       ['pin: 90210', 'pin: [REDACTED:SECRET]'],
+      // A Spanish or Portuguese 3-3-3 number named as a phone is a phone (was a SIN when its digits passed Luhn).
+      ['Mi número es 612 345 678', 'Mi número es [REDACTED:PHONE]'],
+      ['O meu telemóvel é 912 345 678', 'O meu telemóvel é [REDACTED:PHONE]'],
+      ['call me on 612 345 679', 'call me on [REDACTED:PHONE]'],
+      ['His SIN is 046 454 286', 'His SIN is [REDACTED:NATIONAL_ID]'],
     ])('redacts %j', (text, redacted) => {
       expect(detector.redact(text)).toBe(redacted);
     });

@@ -260,6 +260,17 @@ const VERSION_BEFORE = /(?:\bv|\b(?:ver|version|build|release|rev|revision|firmw
 
 /** A number just after `+CC ` is the rest of an international phone number, not an id (+61 491 570 156). */
 const AFTER_COUNTRY_CODE = /(?:\+|%2B)\d{1,3}[ .-]?$/i;
+/**
+ * Words that name a phone number right before one ("Mi número es 612 345 678", "call me on 612 345 678"): a 3-3-3
+ * number after them is a phone (Spain's and Portugal's 9 digits), not a Canadian SIN, which was the type they read
+ * as until 2026-12-07 whenever the digits passed the SIN's Luhn check (one in ten).
+ */
+const PHONE_WORD_BEFORE =
+  /(?:\b(?:phone|mobile|cell|tel|call(?:[ \t]+me)?(?:[ \t]+(?:on|at))?|whatsapp|n[uú]mero|tel[eé]fono|m[oó]vil|celular|telefone|telemóvel|telem[oó]vel|handy|telefon|portable|t[eé]l[eé]phone|cellulare|telefono)\b[^\d\n]{0,24})$/i;
+const phoneWordBefore = (m: RegExpExecArray): boolean => {
+  const before = m.input.slice(Math.max(0, m.index - 48), m.index);
+  return PHONE_WORD_BEFORE.test(before) && !/\b(?:sin|social[ \t]+insurance)\b[^\d\n]{0,16}$/i.test(before);
+};
 const precededBy = (m: RegExpExecArray, before: RegExp, start = m.index): boolean =>
   before.test(m.input.slice(Math.max(0, start - 16), start));
 
@@ -544,7 +555,16 @@ const RULES: readonly Rule[] = [
     type: 'national_id',
     pattern: /(?<![\d-])[0-79]\d{2}([- ])\d{3}\1\d{3}(?![\d-])/g,
     // Nor a number labelled as a code (`Pedido nº 612 345 678`: one number in ten passes Luhn).
-    validate: (m) => luhnValid(digitsOf(m[0])) && !precededBy(m, AFTER_COUNTRY_CODE) && !labelledAsCode(m),
+    validate: (m) =>
+      luhnValid(digitsOf(m[0])) && !precededBy(m, AFTER_COUNTRY_CODE) && !labelledAsCode(m) && !phoneWordBefore(m),
+  },
+  {
+    // Spain's and Portugal's 9-digit numbers written 3-3-3 where words name a phone ("Mi número es 612 345 678",
+    // "telemóvel 912 345 678"): a phone, whether or not the digits pass a SIN's check. Mobiles start 6, 7 or 9,
+    // landlines 8 or 9 (Spain) and 2 (Portugal).
+    type: 'phone',
+    pattern: /(?<![\d-])[26-9]\d{2}([ .-])\d{3}\1\d{3}(?![\d-])/g,
+    validate: (m) => phoneWordBefore(m) && !precededBy(m, AFTER_COUNTRY_CODE) && !labelledAsCode(m),
   },
   {
     // A bare 9-digit SSN or SIN only where a key names it (ssn=384201956, "sin": "271836454"), also in a sentence
