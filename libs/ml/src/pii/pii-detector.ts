@@ -261,6 +261,17 @@ const VERSION_BEFORE = /(?:\bv|\b(?:ver|version|build|release|rev|revision|firmw
 /** A number just after `+CC ` is the rest of an international phone number, not an id (+61 491 570 156). */
 const AFTER_COUNTRY_CODE = /(?:\+|%2B)\d{1,3}[ .-]?$/i;
 /**
+ * A number written with spaces between its thousands and followed by a unit or a currency, or after a currency sign
+ * ("We sold 612 345 678 units", "Le budget est de 046 454 286 €", "$ 612 345 678"): an amount, not a SIN. Until
+ * 2026-12-07 one amount in ten (those passing the SIN's Luhn check) was redacted as a national id.
+ */
+const QUANTITY_AFTER =
+  /^[ \t]*(?:[€$£¥%]|(?:eur|usd|gbp|chf|euros?|dollars?|pounds?|units?|people|persons|users|customers|visitors|requests|calls|tokens|items|bytes|[kmg]b|km|kg|tonnes?|tons?|views|downloads|habitants|personnes|clients|ventes|einwohner|menschen|personas|habitantes)\b)/i;
+const quantity = (m: RegExpExecArray): boolean =>
+  QUANTITY_AFTER.test(m.input.slice(m.index + m[0].length, m.index + m[0].length + 24)) ||
+  precededBy(m, /[€$£¥][ \t]?$/);
+
+/**
  * Words that name a phone number right before one ("Mi número es 612 345 678", "call me on 612 345 678"): a 3-3-3
  * number after them is a phone (Spain's and Portugal's 9 digits), not a Canadian SIN, which was the type they read
  * as until 2026-12-07 whenever the digits passed the SIN's Luhn check (one in ten).
@@ -556,7 +567,11 @@ const RULES: readonly Rule[] = [
     pattern: /(?<![\d-])[0-79]\d{2}([- ])\d{3}\1\d{3}(?![\d-])/g,
     // Nor a number labelled as a code (`Pedido nº 612 345 678`: one number in ten passes Luhn).
     validate: (m) =>
-      luhnValid(digitsOf(m[0])) && !precededBy(m, AFTER_COUNTRY_CODE) && !labelledAsCode(m) && !phoneWordBefore(m),
+      luhnValid(digitsOf(m[0])) &&
+      !precededBy(m, AFTER_COUNTRY_CODE) &&
+      !labelledAsCode(m) &&
+      !phoneWordBefore(m) &&
+      !quantity(m),
   },
   {
     // Spain's and Portugal's 9-digit numbers written 3-3-3 where words name a phone ("Mi número es 612 345 678",
