@@ -47,6 +47,19 @@ const HEALTHY: Partial<HealthSignals> = {
 const assessment = (requests: number, s: Partial<HealthSignals> = {}): HealthAssessment =>
   health.assessAggregates({ ...HEALTHY, ...s, requests });
 
+/** An answered-traffic row of `n` calls, all answered and priced, at a cost per call and a mean quality. */
+const answeredRow = (endpoint: string, model: string, n: number, costPerCall: number, quality: number) => ({
+  endpoint,
+  model,
+  requests: n,
+  answered: n,
+  errors: 0,
+  costUsd: n * costPerCall,
+  pricedRequests: n,
+  qualitySum: n * quality,
+  qualityCount: n,
+});
+
 function report(
   window: '5m' | '1h',
   models: Record<string, HealthAssessment>,
@@ -175,18 +188,7 @@ describe('insights rules: live recommendations', () => {
     // Measured: cheap failing 45 % of attempts, its calls falling back to dear. The ledger records the fallbacks under
     // dear (answered, as good), so the cheaper-model rule advised moving dear's traffic to cheap, next to the retry
     // rule's "move traffic away from cheap".
-    const row = (model: string, n: number, costPerCall: number) => ({
-      endpoint: 'qa',
-      model,
-      requests: n,
-      answered: n,
-      errors: 0,
-      costUsd: n * costPerCall,
-      pricedRequests: n,
-      qualitySum: n * 0.58,
-      qualityCount: n,
-    });
-    const answered = [row('dear', 55, 0.00013), row('cheap', 25, 0.000013)];
+    const answered = [answeredRow('qa', 'dear', 55, 0.00013, 0.58), answeredRow('qa', 'cheap', 25, 0.000013, 0.58)];
     const short = {
       dear: assessment(55, { retriesPerRequest: 0.15 }),
       cheap: assessment(25, { retriesPerRequest: 0.52 }),
@@ -214,18 +216,10 @@ describe('insights rules: live recommendations', () => {
     // its attempts are failing, check the provider's status for it" and "mini answered as well as flash for 68.6 %
     // less per call: move part of flash's traffic to mini". The health score now keeps a model's own retries (flash:
     // 0), and the fallbacks name mini.
-    const row = (model: string, n: number, costPerCall: number) => ({
-      endpoint: 'chat',
-      model,
-      requests: n,
-      answered: n,
-      errors: 0,
-      costUsd: n * costPerCall,
-      pricedRequests: n,
-      qualitySum: n * 0.633,
-      qualityCount: n,
-    });
-    const answered = [row('flash', 146, 0.00021), row('mini', 54, 0.000066)];
+    const answered = [
+      answeredRow('chat', 'flash', 146, 0.00021, 0.633),
+      answeredRow('chat', 'mini', 54, 0.000066, 0.633),
+    ];
     const short = { flash: assessment(146), mini: assessment(54, { retriesPerRequest: 17 / 54 }) };
     const refusals = [
       { model: 'flash', requests: 146, refused: 0, noCapacity: 0, fallbacks: 46, fallbackRetries: 92 },
