@@ -83,7 +83,8 @@ export const ML_METRICS = {
     type: 'gauge',
     unit: 'fraction',
     tags: [TAG.endpoint, TAG.model],
-    description: 'Quality projected 24 h ahead from the regression slope of the rolling window (24 h, 1000 answers).',
+    description:
+      'Quality projected 24 h ahead from the regression slope of the rolling window (24 h of answers, summed per minute).',
   },
   driftRisk: {
     name: 'llm.quality.drift.risk',
