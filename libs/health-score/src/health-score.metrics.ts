@@ -17,7 +17,7 @@ export const HEALTH_METRICS = {
     unit: 'score',
     tags: [HEALTH_TAG.window, HEALTH_TAG.scope, HEALTH_TAG.model, HEALTH_TAG.endpoint],
     description:
-      'LLM health score 0-100 over the window (5m, 1h) from the shared ledger; scope overall, model (configured chain) or endpoint; not sent for a window with no calls.',
+      'LLM health score 0-100 over the window (5m, 1h) from the shared ledger; scope overall, model (the configured chain and, while the router is at work, ROUTER_CANDIDATES) or endpoint; not sent for a window with no calls.',
   },
   componentScore: {
     name: 'llm.health.component_score',

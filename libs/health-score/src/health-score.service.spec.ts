@@ -149,3 +149,45 @@ describe('HealthScoreService per model', () => {
     expect(report.overall.signals.retriesPerRequest).toBe(Number((109 / 200).toPrecision(6)));
   });
 });
+
+describe('HealthScoreService gauges', () => {
+  const T0 = Date.UTC(2026, 11, 6, 12, 0, 0);
+  const bounds = latencyBounds(2000);
+  const answered = (model: string): WindowUsage => ({
+    ...emptyWindow(bounds.length, 'qa', 'openai', model),
+    requests: 10,
+    answered: 10,
+    latencyCount: 10,
+    latencyMsSum: 1000,
+    latencyAtMost: bounds.map(() => 10),
+  });
+  const modelGauges = async (env: Record<string, string>, models: string[]): Promise<string[]> => {
+    const config = testConfig({ HEALTH_INTERVAL_MS: '0', ...env });
+    const ledger = { window: () => Promise.resolve(models.map(answered)) } as unknown as UsageLedger;
+    const metrics = new InMemoryMetrics();
+    await new HealthScoreService(config, ledger, metrics).report(T0);
+    return metrics
+      .named('llm.health.score')
+      .filter((m) => m.tags.includes('scope:model') && m.tags.includes('window:5m'))
+      .flatMap((m) => m.tags.filter((t) => t.startsWith('model:')));
+  };
+
+  it('sends a per-model score for a router candidate outside the fallback chain, which the router sends traffic to', async () => {
+    // Measured on a loopback upstream: ROUTER_CANDIDATES=gemini-2.5-flash-lite,gpt-4o-mini with the chain
+    // gpt-4o-mini → gemini-2.5-flash; the router sent every call to flash-lite, which had no per-model gauge.
+    const env = {
+      LLM_MODEL: 'gpt-4o-mini',
+      LLM_FALLBACK_MODELS: 'gemini-2.5-flash',
+      ROUTER_MODE: 'rules',
+      ROUTER_CANDIDATES: 'gemini-2.5-flash-lite,gpt-4o-mini',
+    };
+    expect(await modelGauges(env, ['gemini-2.5-flash-lite', 'gpt-4o-mini', 'made-up-by-a-chat-call'])).toEqual([
+      'model:gemini-2.5-flash-lite',
+      'model:gpt-4o-mini',
+    ]);
+    // The router off: its candidates take no traffic, and the tag set stays the chain's.
+    expect(await modelGauges({ ...env, ROUTER_MODE: 'off' }, ['gemini-2.5-flash-lite', 'gpt-4o-mini'])).toEqual([
+      'model:gpt-4o-mini',
+    ]);
+  });
+});
