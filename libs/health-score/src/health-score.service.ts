@@ -62,11 +62,6 @@ export class HealthScoreService implements OnModuleInit, OnApplicationShutdown {
   /** Reports that could not read the ledger (a database outage): one warning a minute, one line when it is back. */
   private readonly unavailableLog = new WarningThrottle(UNAVAILABLE_LOG_INTERVAL_MS);
   private failedReports = 0;
-  /**
-   * The models with a per-model gauge (a bounded tag set): the configured chain and, while the router is at work,
-   * its candidates. Before, a candidate outside the chain had none, though the router sent it the traffic.
-   */
-  private readonly gaugedModels: ReadonlySet<string>;
 
   constructor(
     private readonly config: AppConfig,
@@ -75,11 +70,7 @@ export class HealthScoreService implements OnModuleInit, OnApplicationShutdown {
   ) {
     const health = config.health;
     this.bounds = latencyBounds(health.latencySloMs);
-    this.gaugedModels = new Set([
-      config.llm.model,
-      ...config.llm.fallbackModels,
-      ...(config.router.mode === 'off' ? [] : config.router.candidates),
-    ]);
+
     this.settings = {
       latencySloMs: health.latencySloMs,
       costPerRequestUsd: health.costPerRequestUsd,
@@ -237,9 +228,11 @@ export class HealthScoreService implements OnModuleInit, OnApplicationShutdown {
     for (const c of HEALTH_COMPONENTS) {
       gauge(overall.components[c], { window, component: c }, HEALTH_METRICS.componentScore.name);
     }
-    for (const m of report.models) {
-      if (this.gaugedModels.has(m.model)) gauge(m.score, { window, scope: 'model', model: m.model });
-    }
+    // The models with a per-model gauge (a bounded tag set): the configured chain and, while the router is at work,
+    // its candidates. Before, a candidate outside the chain had none, though the router sent it the traffic.
+    const { llm, router } = this.config;
+    const gauged = new Set([llm.model, ...llm.fallbackModels, ...(router.mode === 'off' ? [] : router.candidates)]);
+    for (const m of report.models) if (gauged.has(m.model)) gauge(m.score, { window, scope: 'model', model: m.model });
     for (const e of report.endpoints) {
       if (ENDPOINTS.has(e.endpoint)) gauge(e.score, { window, scope: 'endpoint', endpoint: e.endpoint });
     }
