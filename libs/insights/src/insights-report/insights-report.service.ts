@@ -148,11 +148,8 @@ export class InsightsReportService {
       repeatsLimit: REPEATS_LIMIT,
       repeatsWindow: windowOf(long.window, long.from, long.to),
       cache: { mode: this.config.cache.mode, scope: this.config.cache.scope },
-      chainModels: [
-        this.config.llm.model,
-        ...this.config.llm.fallbackModels,
-        ...(this.config.router.mode === 'off' ? [] : this.config.router.candidates),
-      ],
+      chainModels: [this.config.llm.model, ...this.config.llm.fallbackModels],
+      routerCandidates: this.config.router.mode === 'off' ? [] : this.config.router.candidates,
       short,
       long,
       prompts: [...byEndpoint.values()].sort((a, b) => a.endpoint.localeCompare(b.endpoint)),

@@ -101,6 +101,7 @@ function facts(
     repeatsWindow: windowOf('1h', NOW - 3_600_000, NOW),
     cache: { mode: 'off', scope: 'key' },
     chainModels: [],
+    routerCandidates: [],
     ...extra,
   };
 }
@@ -225,7 +226,7 @@ describe('insights rules: live recommendations', () => {
       { model: 'flash', requests: 146, refused: 0, noCapacity: 0, fallbacks: 46, fallbackRetries: 92 },
       { model: 'mini', requests: 54, refused: 0, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
     ];
-    const recs = liveRecommendations(facts(short, short, { answered, refusals, chainModels: ['flash', 'mini'] }));
+    const recs = liveRecommendations(facts(short, short, { answered, refusals, chainModels: ['mini', 'flash'] }));
     expect(recs.map((r) => [r.category, r.model])).toEqual([['reliability', 'mini']]);
     const [rec] = recs;
     expect(rec!.title).toBe('Model mini: 46 calls (23%) fell back to flash in the last 5m');
@@ -238,7 +239,7 @@ describe('insights rules: live recommendations', () => {
     // be theirs, not flash's own slowness.
     const slowShort = { flash: assessment(146, { p95LatencyMs: 1500, meanLatencyMs: 700 }), mini: short.mini };
     const perf = liveRecommendations(
-      facts(slowShort, slowShort, { answered, refusals, chainModels: ['flash', 'mini'] }),
+      facts(slowShort, slowShort, { answered, refusals, chainModels: ['mini', 'flash'] }),
     ).find((r) => r.category === 'performance');
     expect(perf).toMatchObject({ model: 'flash', evidence: { figures: { fallback_calls: 46 } } });
     expect(perf!.description).toMatch(

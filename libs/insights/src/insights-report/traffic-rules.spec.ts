@@ -22,6 +22,7 @@ function facts(extra: Partial<TrafficFacts>): TrafficFacts {
     repeatsWindow: windowOf('1h', NOW - 3_600_000, NOW),
     cache: { mode: 'off', scope: 'key' },
     chainModels: [],
+    routerCandidates: [],
     ...extra,
   };
 }
@@ -166,7 +167,7 @@ describe('traffic rules: fallbacks', () => {
 
   it('names the model that failed when the chain leaves one, else lists the candidates; silent under 5 fallbacks', () => {
     const [two] = fallbackRecommendations(
-      facts({ refusals: [refusal('flash', 146, 46), refusal('mini', 54, 0)], chainModels: ['flash', 'mini'] }),
+      facts({ refusals: [refusal('flash', 146, 46), refusal('mini', 54, 0)], chainModels: ['mini', 'flash'] }),
     );
     expect(two).toMatchObject({
       category: 'reliability',
@@ -177,28 +178,53 @@ describe('traffic rules: fallbacks', () => {
     expect(two!.title).toBe('Model mini: 46 calls (23%) fell back to flash in the last 5m');
     expect(two!.evidence.summary).toContain('with 92 retries before');
 
-    // Three models a call may start on: which one failed is not known, so none is named (`model` null).
-    const [three] = fallbackRecommendations(
+    // A chain of three: a call falls back along it, so a fallback under its second model came from the first (before,
+    // every other model of the chain was listed, those after it too, and none was named).
+    const [second] = fallbackRecommendations(
+      facts({ refusals: [refusal('pro', 400, 10)], chainModels: ['flash', 'pro', 'lite', 'flash'] }),
+    );
+    expect(second).toMatchObject({ model: 'flash', priority: 'medium' });
+    expect(second!.title).toBe('Model flash: 10 calls (2.5%) fell back to pro in the last 5m');
+    expect(second!.confidence).toBeLessThan(two!.confidence);
+    // Under its third model, either of the first two may have failed: both are listed, none is named.
+    const [third] = fallbackRecommendations(
+      facts({ refusals: [refusal('lite', 400, 10)], chainModels: ['flash', 'pro', 'lite'] }),
+    );
+    expect(third).toMatchObject({ model: null });
+    expect(third!.title).toBe(
+      'Fallbacks: 10 calls (2.5%) fell back to lite from another model of the chain (flash, pro) in the last 5m',
+    );
+
+    // The router at work (measured on a loopback upstream): the chain gpt-4o-mini → gemini-2.5-flash →
+    // gemini-2.5-pro, ROUTER_CANDIDATES=gemini-2.5-flash-lite,gpt-4o-mini, every call routed to flash-lite, which
+    // failed. A routed call's chain is its candidate, then the configured chain: the calls under gpt-4o-mini came
+    // from flash-lite, not from the two models after it. Before: "from another model of the chain (gemini-2.5-flash,
+    // gemini-2.5-pro, gemini-2.5-flash-lite)", `model` null.
+    const [routed] = fallbackRecommendations(
       facts({
-        refusals: [refusal('pro', 400, 10)],
-        chainModels: ['flash', 'pro', 'lite', 'flash'],
+        refusals: [refusal('gpt-4o-mini', 50, 30), refusal('gemini-2.5-flash-lite', 20, 0)],
+        chainModels: ['gpt-4o-mini', 'gemini-2.5-flash', 'gemini-2.5-pro'],
+        routerCandidates: ['gemini-2.5-flash-lite', 'gpt-4o-mini'],
       }),
     );
-    expect(three).toMatchObject({ model: null, priority: 'medium' });
-    expect(three!.title).toBe(
-      'Fallbacks: 10 calls (2.5%) fell back to pro from another model of the chain (flash, lite) in the last 5m',
+    expect(routed).toMatchObject({ model: 'gemini-2.5-flash-lite' });
+    expect(routed!.title).toBe('Model gemini-2.5-flash-lite: 30 calls (42.9%) fell back to gpt-4o-mini in the last 5m');
+    // The chain's first model, without a router: only a `/v1` call naming another model could have started before it.
+    const [first] = fallbackRecommendations(
+      facts({ refusals: [refusal('flash', 100, 10)], chainModels: ['flash', 'pro'] }),
     );
-    expect(three!.confidence).toBeLessThan(two!.confidence);
+    expect(first).toMatchObject({ model: null });
+    expect(first!.title).toBe('Fallbacks: 10 calls (10%) fell back to flash from an earlier model in the last 5m');
 
     // A few fallbacks in much traffic: the chain doing its job, low priority.
     const [rare] = fallbackRecommendations(
-      facts({ refusals: [refusal('flash', 1000, 5)], chainModels: ['flash', 'mini'] }),
+      facts({ refusals: [refusal('flash', 1000, 5)], chainModels: ['mini', 'flash'] }),
     );
     expect(rare).toMatchObject({ model: 'mini', priority: 'low' });
     expect(
-      fallbackRecommendations(facts({ refusals: [refusal('flash', 146, 4)], chainModels: ['flash', 'mini'] })),
+      fallbackRecommendations(facts({ refusals: [refusal('flash', 146, 4)], chainModels: ['mini', 'flash'] })),
     ).toEqual([]);
-    expect(fallbackRecommendations(facts({ refusals: [], chainModels: ['flash', 'mini'] }))).toEqual([]);
+    expect(fallbackRecommendations(facts({ refusals: [], chainModels: ['mini', 'flash'] }))).toEqual([]);
   });
 });
 

@@ -45,10 +45,35 @@ export interface TrafficFacts {
   /** This service's response cache (CACHE_MODE, CACHE_SCOPE): what the caching rule advises depends on it. */
   cache: { mode: 'off' | 'exact'; scope: 'key' | 'shared' };
   /**
-   * The models a call may start on: LLM_MODEL, LLM_FALLBACK_MODELS (a `/v1` call names its first model) and, while
-   * the router is at work, ROUTER_CANDIDATES. A fallback recorded under one of them came from one of the others.
+   * The configured chain, in order: LLM_MODEL, then LLM_FALLBACK_MODELS. A call falls back along it, so a fallback
+   * recorded under one of its models came from a model before it (or from a routed call's first model).
    */
   chainModels: readonly string[];
+  /**
+   * ROUTER_CANDIDATES while the router is at work (else empty): a routed call starts on one of them, then follows the
+   * rest of the chain.
+   */
+  routerCandidates: readonly string[];
+}
+
+/**
+ * The models a call recorded under `model` as a fallback may have started on: those before it in the configured
+ * chain, and, when it is in the chain, the router's other candidates (a routed call's chain is its candidate, then
+ * the configured chain without it). Before 2026-12-08 every model of the chain and every candidate was listed, those
+ * after it included: a chain gpt-4o-mini → gemini-2.5-flash → gemini-2.5-pro whose router sent the calls to
+ * gemini-2.5-flash-lite, failing, read "fell back to gpt-4o-mini from another model of the chain (gemini-2.5-flash,
+ * gemini-2.5-pro, gemini-2.5-flash-lite)", named no model, and the cheaper-model rule advised moving traffic to the
+ * failing flash-lite (measured on a loopback upstream). A `/v1` call naming its own model may start on it too; the
+ * ledger does not keep which.
+ */
+export function fallbackSources(
+  facts: Pick<TrafficFacts, 'chainModels' | 'routerCandidates'>,
+  model: string,
+): string[] {
+  const chain = [...new Set(facts.chainModels)];
+  const at = chain.indexOf(model);
+  if (at < 0) return [];
+  return [...new Set([...chain.slice(0, at), ...facts.routerCandidates.filter((m) => m !== model)])];
 }
 
 /** Fewest calls a cache would have answered for the caching rule to speak, and the smallest share of the traffic. */
@@ -166,7 +191,8 @@ export function capacityRecommendations(facts: TrafficFacts): InsightRecommendat
  * failing model's trouble shows nowhere else: before, a model failing 90 % of its attempts read as healthy (88.92),
  * its healthy fallback was told "retries per call ... its attempts are failing, check the provider's status for it",
  * and the failing model was recommended as the cheaper one to move traffic to. The model that failed is named when
- * the chain leaves one candidate (`model`, so the cheaper-model rule leaves it out); else the candidates are listed.
+ * the chain leaves one model that can precede it (`fallbackSources`; `model`, so the cheaper-model rule leaves it
+ * out); else those models are listed.
  */
 export function fallbackRecommendations(facts: TrafficFacts): InsightRecommendationDto[] {
   const w = facts.refusalsWindow;
@@ -177,7 +203,7 @@ export function fallbackRecommendations(facts: TrafficFacts): InsightRecommendat
     .filter((m) => m.fallbacks >= FALLBACK_MIN_CALLS && m.requests > 0)
     .sort((a, b) => b.fallbacks - a.fallbacks || a.model.localeCompare(b.model))
     .map((m) => {
-      const sources = [...new Set(facts.chainModels)].filter((x) => x !== m.model);
+      const sources = fallbackSources(facts, m.model);
       const source = sources.length === 1 ? sources[0]! : null;
       const from =
         source ?? (sources.length > 0 ? `another model of the chain (${sources.join(', ')})` : 'an earlier model');
