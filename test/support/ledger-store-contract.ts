@@ -94,13 +94,19 @@ function legacySchema(id: string): string[] {
 }
 
 /**
- * `usage_10s` as the version before `noCapacity`, `fallbacks` and `fallbackRetries` created it (every measure but
- * those, then the latency ladder's buckets), with one slot row in it. `id` tells the dialect (the auto-increment
+ * `usage_10s` as the version before `noCapacity`, `fallbacks`, `fallbackRetries` and the fallbacks' latency created it
+ * (every measure but those, then the latency ladder's buckets, not the fallbacks' ones), with one slot row in it. `id` tells the dialect (the auto-increment
  * column of `legacySchema`).
  */
 function legacyRollupSchema(id: string): string[] {
   const float = id.startsWith('BIGSERIAL') ? 'DOUBLE PRECISION' : 'REAL';
-  const added: readonly string[] = ['noCapacity', 'fallbacks', 'fallbackRetries'];
+  const added: readonly string[] = [
+    'noCapacity',
+    'fallbacks',
+    'fallbackRetries',
+    'fallbackLatencyCount',
+    'fallbackLatencyMsSum',
+  ];
   const measures = WINDOW_MEASURES.filter((m) => !added.includes(m)).map(
     (m) =>
       `w_${m.toLowerCase()} ${['costUsd', 'latencyMsSum', 'qualitySum'].includes(m) ? float : 'BIGINT'} NOT NULL DEFAULT 0`,
@@ -485,24 +491,40 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       expect(comparable(await again.window(query))).toEqual(first);
     });
 
-    it('counts the calls that fell back, and their retries, under the model that answered them', async () => {
+    it('counts the calls that fell back, their retries and their latency, under the model that answered them', async () => {
       const t = base() + 60_000;
       await store.append([
-        usageRecord({ ts: t, model: 'flash', retryCount: 2, fallbackUsed: true }),
-        usageRecord({ ts: t + 1, model: 'flash', retryCount: 0, fallbackUsed: true }),
-        usageRecord({ ts: t + 2, model: 'flash', retryCount: 1 }),
-        usageRecord({ ts: t + 3, model: 'mini', retryCount: 2 }),
+        usageRecord({ ts: t, model: 'flash', retryCount: 2, fallbackUsed: true, latencyMs: 1500 }),
+        usageRecord({ ts: t + 1, model: 'flash', retryCount: 0, fallbackUsed: true, latencyMs: 390 }),
+        usageRecord({ ts: t + 2, model: 'flash', retryCount: 1, latencyMs: 33 }),
+        usageRecord({ ts: t + 3, model: 'mini', retryCount: 2, latencyMs: 1200 }),
+        // A fallback the client abandoned: not timed, as any aborted call.
+        usageRecord({ ts: t + 4, model: 'flash', status: 'aborted', fallbackUsed: true, latencyMs: 9000 }),
       ]);
       const slot = t - (t % 10_000);
       for (const [from, to] of [
         [t, t + 10], // raw records
         [slot, slot + 10_000], // a whole slot: the rollups
       ] as const) {
-        const byModel = await store.window({ from, to, groupBy: ['model'] });
+        const byModel = await store.window({ from, to, groupBy: ['model'], latencyBoundsMs: [39, 390, 1500] });
         expect(byModel.map((w) => [w.model, w.requests, w.retries, w.fallbacks, w.fallbackRetries])).toEqual([
-          ['flash', 3, 3, 2, 2],
+          ['flash', 4, 3, 3, 2],
           ['mini', 1, 2, 0, 0],
         ]);
+        // The fallbacks' latency, apart: the health score takes it out of the answering model's own p95.
+        expect(
+          byModel.map((w) => [
+            w.model,
+            w.latencyCount,
+            w.fallbackLatencyCount,
+            w.fallbackLatencyMsSum,
+            w.fallbackLatencyAtMost,
+          ]),
+        ).toEqual([
+          ['flash', 3, 2, 1890, [0, 1, 2]],
+          ['mini', 1, 0, 0, [0, 0, 0]],
+        ]);
+        expect(byModel[0]!.latencyAtMost).toEqual([1, 2, 3]);
       }
     });
 
@@ -576,10 +598,25 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
       const query = { from: t - (t % 10_000), to: t - (t % 10_000) + 10_000, groupBy: ['model'] as const };
       const [flash, pro] = await upgraded.window(query);
       expect(pro).toMatchObject({ model: 'pro', requests: 3, errors: 3, noCapacity: 2, latencyCount: 1 });
-      expect(flash).toMatchObject({ model: 'flash', requests: 2, retries: 3, fallbacks: 1, fallbackRetries: 2 });
+      expect(flash).toMatchObject({
+        model: 'flash',
+        requests: 2,
+        retries: 3,
+        fallbacks: 1,
+        fallbackRetries: 2,
+        fallbackLatencyCount: 1,
+        fallbackLatencyMsSum: 900,
+      });
       // The earlier version's slot row is kept, with no refusals or fallbacks counted.
       const [old] = await upgraded.window({ from: T0, to: T0 + 10_000 });
-      expect(old).toMatchObject({ requests: 3, errors: 1, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 });
+      expect(old).toMatchObject({
+        requests: 3,
+        errors: 1,
+        noCapacity: 0,
+        fallbacks: 0,
+        fallbackRetries: 0,
+        fallbackLatencyCount: 0,
+      });
       await upgraded.init(); // a second start adds nothing
     });
 

@@ -148,6 +148,53 @@ describe('HealthScoreService per model', () => {
     // The whole window still counts every retry: the calls did wait for them.
     expect(report.overall.signals.retriesPerRequest).toBe(Number((109 / 200).toPrecision(6)));
   });
+
+  it("keeps the fallbacks' latency (the failed model's attempts and the backoff) out of the answering model's p95", async () => {
+    // Measured on a loopback upstream: gemini-2.5-flash-lite failing after 600 ms, its calls falling back to
+    // gpt-4o-mini, which answers in about 30 ms. The ledger records a fallback, with its whole latency, under
+    // gpt-4o-mini: it read a p95 of 1485 ms, performance 0 and a score of 50 (critical), and the report's first item
+    // was "Model gpt-4o-mini: p95 latency 1485 ms ... 3.7 x the 400 ms objective".
+    const slo = 400;
+    const cfg = testConfig({ HEALTH_INTERVAL_MS: '0', HEALTH_LATENCY_SLO_MS: String(slo) });
+    const bounds = latencyBounds(slo);
+    const le = (ms: number, calls: number): number[] => bounds.map((b) => (ms <= b ? calls : 0));
+    const sum = (a: number[], b: number[]): number[] => a.map((n, i) => n + b[i]!);
+    const mini: WindowUsage = {
+      ...emptyWindow(bounds.length, 'qa', 'openai', 'gpt-4o-mini'),
+      requests: 50,
+      answered: 50,
+      latencyCount: 50,
+      latencyMsSum: 20 * 30 + 30 * 1400,
+      latencyAtMost: sum(le(30, 20), le(1400, 30)),
+      fallbacks: 30,
+      fallbackLatencyCount: 30,
+      fallbackLatencyMsSum: 30 * 1400,
+      fallbackLatencyAtMost: le(1400, 30),
+    };
+    const ledger = { window: () => Promise.resolve([{ ...mini }]) } as unknown as UsageLedger;
+    const report = await new HealthScoreService(cfg, ledger, new InMemoryMetrics()).score('5m', T0);
+    const [model] = report.models;
+    expect(model!.signals.p95LatencyMs!).toBeLessThanOrEqual(33);
+    expect(model!.signals.meanLatencyMs).toBe(30);
+    expect(model!.components.performance).toBe(100);
+    expect(model!.score!).toBeGreaterThan(80);
+    // The callers did wait: the whole window, and the endpoint, keep every call's latency.
+    expect(report.overall.signals.p95LatencyMs!).toBeGreaterThan(1000);
+    expect(report.overall.components.performance).toBe(0);
+    expect(report.endpoints[0]!.signals.p95LatencyMs!).toBeGreaterThan(1000);
+
+    // Every call a fallback: the model's own latency has nothing to measure.
+    const only = { ...mini, requests: 30, answered: 30, latencyCount: 30, latencyMsSum: 30 * 1400 };
+    only.latencyAtMost = le(1400, 30);
+    const all = await new HealthScoreService(
+      cfg,
+      { window: () => Promise.resolve([only]) } as unknown as UsageLedger,
+      new InMemoryMetrics(),
+    ).score('5m', T0);
+    expect(all.models[0]!.signals.p95LatencyMs).toBeNull();
+    expect(all.models[0]!.components.performance).toBeNull();
+    expect(all.overall.components.performance).toBe(0);
+  });
 });
 
 describe('HealthScoreService gauges', () => {

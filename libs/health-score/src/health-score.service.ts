@@ -37,12 +37,22 @@ export function presentSignals(signals: HealthSignals): HealthSignals {
 }
 
 /**
- * A model's usage with only its own retries: a call that fell back to it (`fallbacks`) carries the retries of the
- * model that failed before it, which are not this model's. Counting them made the model that answered the fallbacks
- * read as the unreliable one (a model failing 90 % of its attempts scored 88.92 and its healthy fallback 77.53).
+ * A model's usage with only its own retries and latency: a call that fell back to it (`fallbacks`) carries the
+ * retries of the model that failed before it, and a latency that is mostly that model's failed attempts and the
+ * retry backoff, neither of them this model's. Counting the retries made the model that answered the fallbacks read
+ * as the unreliable one (a model failing 90 % of its attempts scored 88.92 and its healthy fallback 77.53); counting
+ * the latency made it the slow one (a fallback answering in 30 ms behind a model failing after 600 ms read a p95 of
+ * 1485 ms, performance 0, and was the report's critical item). Its p95 is over the calls it served from their start;
+ * with none, its performance has nothing to measure (null).
  */
-function ownRetries(u: WindowUsage): WindowUsage {
-  return { ...u, retries: Math.max(0, u.retries - u.fallbackRetries) };
+function ownCalls(u: WindowUsage): WindowUsage {
+  return {
+    ...u,
+    retries: Math.max(0, u.retries - u.fallbackRetries),
+    latencyCount: Math.max(0, u.latencyCount - u.fallbackLatencyCount),
+    latencyMsSum: Math.max(0, u.latencyMsSum - u.fallbackLatencyMsSum),
+    latencyAtMost: u.latencyAtMost.map((n, i) => Math.max(0, n - (u.fallbackLatencyAtMost[i] ?? 0))),
+  };
 }
 
 /**
@@ -166,7 +176,7 @@ export class HealthScoreService implements OnModuleInit, OnApplicationShutdown {
       overall: judge(rows.length > 0 ? overall : null),
       models: [...byModel.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([model, u]) => ({ model, ...judge(ownRetries(u)) })),
+        .map(([model, u]) => ({ model, ...judge(ownCalls(u)) })),
       endpoints: [...byEndpoint.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([endpoint, u]) => ({ endpoint, ...judge(u) })),

@@ -100,6 +100,16 @@ export interface WindowUsage {
    * this one's.
    */
   fallbackRetries: number;
+  /**
+   * The latency of those calls (timed ones, as `latencyCount`): the earlier model's failed attempts and the retry
+   * backoff, then this model's answer. Subtracted from the window's latency, what is left is the model's own calls'
+   * (the health score's per-model p95): before, a healthy fallback answering in 30 ms read a p95 of 1485 ms and a
+   * performance of 0, the failed model's 600 ms attempts counted as its slowness.
+   */
+  fallbackLatencyCount: number;
+  fallbackLatencyMsSum: number;
+  /** Per bound of the query, the fallbacks (timed) with latency at most that bound: part of `latencyAtMost`. */
+  fallbackLatencyAtMost: number[];
 }
 
 /** The counted members of WindowUsage (all but the dimensions and the latency buckets), in storage order. */
@@ -129,11 +139,19 @@ export const WINDOW_MEASURES = [
   'noCapacity',
   'fallbacks',
   'fallbackRetries',
+  'fallbackLatencyCount',
+  'fallbackLatencyMsSum',
 ] as const satisfies readonly (keyof WindowUsage)[];
 export type WindowMeasure = (typeof WINDOW_MEASURES)[number];
 
 export function emptyWindow(buckets: number, endpoint = ANY, provider = ANY, model = ANY): WindowUsage {
-  const row = { endpoint, provider, model, latencyAtMost: new Array<number>(buckets).fill(0) } as WindowUsage;
+  const row = {
+    endpoint,
+    provider,
+    model,
+    latencyAtMost: new Array<number>(buckets).fill(0),
+    fallbackLatencyAtMost: new Array<number>(buckets).fill(0),
+  } as WindowUsage;
   for (const m of WINDOW_MEASURES) row[m] = 0;
   return row;
 }
@@ -142,5 +160,6 @@ export function emptyWindow(buckets: number, endpoint = ANY, provider = ANY, mod
 export function addWindow(a: WindowUsage, b: WindowUsage): WindowUsage {
   for (const m of WINDOW_MEASURES) a[m] += b[m];
   b.latencyAtMost.forEach((n, i) => (a.latencyAtMost[i] = (a.latencyAtMost[i] ?? 0) + n));
+  b.fallbackLatencyAtMost.forEach((n, i) => (a.fallbackLatencyAtMost[i] = (a.fallbackLatencyAtMost[i] ?? 0) + n));
   return a;
 }

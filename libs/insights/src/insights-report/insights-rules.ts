@@ -369,13 +369,14 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
       // At the last latency bucket the p95 is a floor: the slowest calls are above it (the curve is 0 from 2.5 × SLO).
       const atLeast = p95 >= facts.p95CeilingMs ? 'at least ' : '';
       // A fallback's latency is recorded under the model that answered it, the failed model's attempts and the retry
-      // backoff included: from 5 % of the calls, the p95 (the slowest 5 %) may be theirs alone.
+      // backoff included: the health score's per-model p95 leaves them out (before 2026-12-08 it did not, and a
+      // healthy fallback behind a failing model was this item, critical), so this is the model's own slowness.
       const fellBack = facts.refusals.find((r) => r.model === m.model)?.fallbacks ?? 0;
       const slowness =
-        fellBack / n >= 0.05
-          ? `${fellBack} of these ${n} calls (${pct(fellBack / n)}) reached ${m.model} as fallbacks after another ` +
-            `model failed: their latency includes that model's failed attempts and the retry backoff, enough to ` +
-            `make the p95, so ${m.model} itself may not be slow (see the fallback recommendation). If it is, `
+        fellBack > 0
+          ? `Answers from ${m.model} are slow on the ${n - fellBack} calls it served from their start (the ` +
+            `${fellBack} that fell back to it after another model failed are left out of this p95: their latency is ` +
+            `mostly that model's failed attempts and the retry backoff; see the fallback recommendation): `
           : `Answers from ${m.model} are slow: `;
       out.push({
         title: `Model ${m.model}: p95 latency ${atLeast}${Math.round(p95)} ms in the last ${spanOf(facts.short)}, ${atLeast}${round(ratio, 1)} × the ${facts.latencySloMs} ms objective`,
@@ -391,7 +392,8 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
             `p95 latency of ${m.model} was ${atLeast}${Math.round(p95)} ms` +
             (atLeast ? ` (the health score's last latency bucket)` : '') +
             ` (mean ${Math.round(s.meanLatencyMs ?? 0)} ms) over ` +
-            `${n} calls in the ${spanOf(facts.short)} window ${shortW.from} – ${shortW.to}` +
+            `${n - fellBack} calls${fellBack > 0 ? ` (not the ${fellBack} fallbacks)` : ''} in the ` +
+            `${spanOf(facts.short)} window ${shortW.from} – ${shortW.to}` +
             (longP95 !== null ? `; ${Math.round(longP95)} ms over the ${spanOf(facts.long)} window` : '') +
             `; objective (HEALTH_LATENCY_SLO_MS) ${facts.latencySloMs} ms.`,
           window: shortW,

@@ -333,6 +333,8 @@ export const WINDOW_SQL: Record<WindowMeasure, string> = {
   noCapacity: `SUM(CASE WHEN status = 'error' AND error_type = 'no_capacity' THEN 1 ELSE 0 END)`,
   fallbacks: 'SUM(CASE WHEN fallback_used = 1 THEN 1 ELSE 0 END)',
   fallbackRetries: 'COALESCE(SUM(CASE WHEN fallback_used = 1 THEN retry_count ELSE 0 END), 0)',
+  fallbackLatencyCount: `SUM(CASE WHEN fallback_used = 1 AND ${TIMED_SQL} THEN 1 ELSE 0 END)`,
+  fallbackLatencyMsSum: `COALESCE(SUM(CASE WHEN fallback_used = 1 AND ${TIMED_SQL} THEN latency_ms ELSE 0 END), 0)`,
 };
 
 export const windowColumn = (m: WindowMeasure): string => `w_${m.toLowerCase()}`;
@@ -349,8 +351,12 @@ export function windowSelect(query: WindowQuery, param: (i: number) => string): 
     if (!Number.isFinite(bound)) throw new Error(`latency bound ${String(bound)} is not a finite number`);
     return `SUM(CASE WHEN ${TIMED_SQL} AND latency_ms <= ${Number(bound)} THEN 1 ELSE 0 END) AS w_le_${i}`;
   });
+  const fallbackBuckets = (query.latencyBoundsMs ?? []).map(
+    (bound, i) =>
+      `SUM(CASE WHEN fallback_used = 1 AND ${TIMED_SQL} AND latency_ms <= ${Number(bound)} THEN 1 ELSE 0 END) AS w_fle_${i}`,
+  );
   const group = keep.length > 0 ? `GROUP BY ${keep.join(', ')} ORDER BY ${keep.join(', ')}` : '';
-  return `SELECT ${dims}, ${[...sums, ...buckets].join(', ')} FROM usage_records
+  return `SELECT ${dims}, ${[...sums, ...buckets, ...fallbackBuckets].join(', ')} FROM usage_records
 WHERE ts >= ${param(1)} AND ts < ${param(2)} ${group}`;
 }
 
@@ -360,6 +366,7 @@ export function toWindow(row: Record<string, unknown>, buckets: number): WindowU
     provider: str(row.provider),
     model: str(row.model),
     latencyAtMost: Array.from({ length: buckets }, (_, i) => num(row[`w_le_${i}`])),
+    fallbackLatencyAtMost: Array.from({ length: buckets }, (_, i) => num(row[`w_fle_${i}`])),
   } as WindowUsage;
   for (const m of WINDOW_MEASURES) out[m] = num(row[windowColumn(m)]);
   return out;

@@ -292,7 +292,7 @@ export class PostgresLedgerStore extends LedgerStore {
       if (records.length === 0) return;
       await this.upsertHourly(client, rollUp(records), 'add');
       const slots = rollUpSlots(records);
-      const per = Math.floor(CHUNK / 5); // 110 columns a row: stay under the parameter limit
+      const per = Math.floor(CHUNK / 5); // about 200 columns a row: stay under the parameter limit (65 535)
       for (let i = 0; i < slots.length; i += per) {
         const chunk = slots.slice(i, i + per);
         await client.query(rollupUpsert(placeholders(chunk.length, ROLLUP_COLUMNS.length)), chunk.flat());

@@ -30,14 +30,17 @@ export const ROLLUP_MS = 10_000;
 export const BACKFILL_MS = 2 * 3_600_000;
 export const ROLLUP_SINCE_KEY = 'rollup_10s_since';
 
-const FLOAT_MEASURES = new Set<WindowMeasure>(['costUsd', 'latencyMsSum', 'qualitySum']);
+const FLOAT_MEASURES = new Set<WindowMeasure>(['costUsd', 'latencyMsSum', 'qualitySum', 'fallbackLatencyMsSum']);
 const bucketColumn = (i: number): string => `h_${i}`;
+/** The fallbacks' latency buckets (`fallbackLatencyAtMost`), on the same ladder. */
+const fallbackBucketColumn = (i: number): string => `fh_${i}`;
 
 export const ROLLUP_COLUMNS: readonly string[] = [
   'slot',
   ...USAGE_DIMENSIONS,
   ...WINDOW_MEASURES.map(windowColumn),
   ...LATENCY_LADDER_MS.map((_, i) => bucketColumn(i)),
+  ...LATENCY_LADDER_MS.map((_, i) => fallbackBucketColumn(i)),
 ];
 
 export const rollupStart = (ts: number): number => Math.floor(ts / ROLLUP_MS) * ROLLUP_MS;
@@ -47,7 +50,10 @@ export function rollupSchema(dialect: 'sqlite' | 'postgres'): string[] {
   const measures = WINDOW_MEASURES.map(
     (m) => `${windowColumn(m)} ${FLOAT_MEASURES.has(m) ? float : 'BIGINT'} NOT NULL DEFAULT 0`,
   );
-  const buckets = LATENCY_LADDER_MS.map((_, i) => `${bucketColumn(i)} BIGINT NOT NULL DEFAULT 0`);
+  const buckets = [
+    ...LATENCY_LADDER_MS.map((_, i) => `${bucketColumn(i)} BIGINT NOT NULL DEFAULT 0`),
+    ...LATENCY_LADDER_MS.map((_, i) => `${fallbackBucketColumn(i)} BIGINT NOT NULL DEFAULT 0`),
+  ];
   return [
     `CREATE TABLE IF NOT EXISTS usage_10s (
   slot BIGINT NOT NULL,
@@ -69,6 +75,10 @@ export const ADDED_ROLLUP_COLUMNS: readonly (readonly [string, string])[] = [
   [windowColumn('noCapacity'), 'BIGINT NOT NULL DEFAULT 0'],
   [windowColumn('fallbacks'), 'BIGINT NOT NULL DEFAULT 0'],
   [windowColumn('fallbackRetries'), 'BIGINT NOT NULL DEFAULT 0'],
+  [windowColumn('fallbackLatencyCount'), 'BIGINT NOT NULL DEFAULT 0'],
+  // REAL on SQLite: its DOUBLE PRECISION is a REAL affinity too.
+  [windowColumn('fallbackLatencyMsSum'), 'DOUBLE PRECISION NOT NULL DEFAULT 0'],
+  ...LATENCY_LADDER_MS.map((_, i) => [fallbackBucketColumn(i), 'BIGINT NOT NULL DEFAULT 0'] as const),
 ];
 
 const hasFlag = (r: UsageRecord, flag: string): boolean => r.flags.includes(flag);
@@ -102,6 +112,8 @@ function measuresOf(r: UsageRecord): Record<WindowMeasure, number> {
     noCapacity: r.status === 'error' && r.errorType === 'no_capacity' ? 1 : 0,
     fallbacks: r.fallbackUsed ? 1 : 0,
     fallbackRetries: r.fallbackUsed ? r.retryCount : 0,
+    fallbackLatencyCount: r.fallbackUsed && timed ? 1 : 0,
+    fallbackLatencyMsSum: r.fallbackUsed && timed ? r.latencyMs : 0,
   };
 }
 
@@ -121,6 +133,7 @@ export function rollUpSlots(records: readonly UsageRecord[]): SqlValue[][] {
     if (isTimed(r)) {
       LATENCY_LADDER_MS.forEach((bound, i) => {
         if (r.latencyMs <= bound) row.usage.latencyAtMost[i]! += 1;
+        if (r.fallbackUsed && r.latencyMs <= bound) row.usage.fallbackLatencyAtMost[i]! += 1;
       });
     }
   }
@@ -133,6 +146,7 @@ export function rollUpSlots(records: readonly UsageRecord[]): SqlValue[][] {
       usage.model,
       ...WINDOW_MEASURES.map((name) => usage[name]),
       ...usage.latencyAtMost,
+      ...usage.fallbackLatencyAtMost,
     ]);
 }
 
@@ -155,9 +169,12 @@ export function rollupBackfill(param: (i: number) => string, bounded = false): s
   const buckets = LATENCY_LADDER_MS.map(
     (bound) => `SUM(CASE WHEN ${TIMED_SQL} AND latency_ms <= ${bound} THEN 1 ELSE 0 END)`,
   );
+  const fallbackBuckets = LATENCY_LADDER_MS.map(
+    (bound) => `SUM(CASE WHEN fallback_used = 1 AND ${TIMED_SQL} AND latency_ms <= ${bound} THEN 1 ELSE 0 END)`,
+  );
   const slot = `(ts - (ts % ${ROLLUP_MS}))`;
   return `INSERT INTO usage_10s (${ROLLUP_COLUMNS.join(', ')})
-SELECT ${slot} AS s, ${USAGE_DIMENSIONS.join(', ')}, ${[...sums, ...buckets].join(', ')}
+SELECT ${slot} AS s, ${USAGE_DIMENSIONS.join(', ')}, ${[...sums, ...buckets, ...fallbackBuckets].join(', ')}
 FROM usage_records WHERE ts >= ${param(1)}${bounded ? ` AND ts < ${param(2)}` : ''}
 GROUP BY ${slot}, ${USAGE_DIMENSIONS.join(', ')}`;
 }
@@ -192,8 +209,9 @@ export function rollupSelect(query: WindowQuery, buckets: readonly number[], par
   const dims = USAGE_DIMENSIONS.map((d) => (keep.includes(d) ? d : `'${ANY}' AS ${d}`)).join(', ');
   const sums = WINDOW_MEASURES.map((m) => `COALESCE(SUM(${windowColumn(m)}), 0) AS ${windowColumn(m)}`);
   const le = buckets.map((b, i) => `COALESCE(SUM(${bucketColumn(b)}), 0) AS w_le_${i}`);
+  const fle = buckets.map((b, i) => `COALESCE(SUM(${fallbackBucketColumn(b)}), 0) AS w_fle_${i}`);
   const group = keep.length > 0 ? `GROUP BY ${keep.join(', ')}` : '';
-  return `SELECT ${dims}, ${[...sums, ...le].join(', ')} FROM usage_10s
+  return `SELECT ${dims}, ${[...sums, ...le, ...fle].join(', ')} FROM usage_10s
 WHERE slot >= ${param(1)} AND slot < ${param(2)} ${group}`;
 }
 
