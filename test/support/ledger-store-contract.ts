@@ -106,6 +106,7 @@ function legacyRollupSchema(id: string): string[] {
     'fallbackRetries',
     'fallbackLatencyCount',
     'fallbackLatencyMsSum',
+    'freeFailures',
   ];
   const measures = WINDOW_MEASURES.filter((m) => !added.includes(m)).map(
     (m) =>
@@ -525,6 +526,26 @@ export function ledgerStoreContract(name: string, harness: () => LedgerStoreHarn
           ['mini', 1, 0, 0, [0, 0, 0]],
         ]);
         expect(byModel[0]!.latencyAtMost).toEqual([1, 2, 3]);
+      }
+    });
+
+    it('counts the priced calls that failed and cost nothing, apart from those answered or billed', async () => {
+      const t = base() + 60_000;
+      await store.append([
+        usageRecord({ ts: t, model: 'pro', costUsd: 0.02 }),
+        usageRecord({ ts: t + 1, model: 'pro', status: 'error', errorType: 'server', costUsd: 0 }),
+        usageRecord({ ts: t + 2, model: 'pro', status: 'error', errorType: 'server', costUsd: 0.01 }), // billed
+        usageRecord({ ts: t + 3, model: 'pro', status: 'aborted', errorType: 'client_abort', costUsd: 0 }),
+        usageRecord({ ts: t + 4, model: 'pro', status: 'error', errorType: 'server', costUsd: null }), // unpriced
+        usageRecord({ ts: t + 5, model: 'pro', costUsd: 0 }), // answered for nothing (a cache hit): a call
+      ]);
+      const slot = t - (t % 10_000);
+      for (const [from, to] of [
+        [t, t + 10], // raw records
+        [slot, slot + 10_000], // a whole slot: the rollups
+      ] as const) {
+        const [pro] = await store.window({ from, to, groupBy: ['model'] });
+        expect([pro!.requests, pro!.pricedRequests, pro!.freeFailures]).toEqual([6, 5, 2]);
       }
     });
 

@@ -81,6 +81,25 @@ describe('health score composition', () => {
     expect(free.components.cost).toBe(100);
   });
 
+  it('prices a call over the calls answered or billed: failures that cost nothing do not make calls cheaper', () => {
+    // Measured on a loopback upstream: every model of the chain answering 500, the 50 failed calls (billed nothing)
+    // read costPerRequestUsd 0 and a cost component of 100; half the calls failing read half the cost per call.
+    const outage = usage(100, 300, { errors: 50, answered: 50, costUsd: 50 * 0.02, freeFailures: 50 });
+    const a = assess(outage, BOUNDS, 300_000, SETTINGS);
+    expect(a.signals.costPerRequestUsd).toBeCloseTo(0.02, 12);
+    const calm = assess(usage(50, 300, { costUsd: 50 * 0.02 }), BOUNDS, 300_000, SETTINGS);
+    expect(a.components.cost).toBe(calm.components.cost);
+    // A failure the provider billed (its attempts answered empty) is a call that cost something: counted.
+    const billed = usage(2, 300, { errors: 1, answered: 1, costUsd: 0.03 });
+    expect(assess(billed, BOUNDS, 300_000, SETTINGS).signals.costPerRequestUsd).toBeCloseTo(0.015, 12);
+    // Every call failed for free: no cost per call (not $0), the budget pace still reads the $0 spent.
+    const none = usage(20, 300, { errors: 20, answered: 0, costUsd: 0, freeFailures: 20 });
+    const b = assess(none, BOUNDS, 300_000, { ...SETTINGS, dailyBudgetUsd: 5 });
+    expect(b.signals.costPerRequestUsd).toBeNull();
+    expect(b.signals.budgetPace).toBe(0);
+    expect(b.components.cost).toBe(100);
+  });
+
   it('interpolates the p95 inside its bucket', () => {
     expect(p95FromBuckets([100, 200], [50, 100], 100)).toBeCloseTo(190, 9);
     expect(p95FromBuckets([100, 200], [0, 0], 10)).toBe(200);

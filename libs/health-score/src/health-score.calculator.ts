@@ -110,7 +110,9 @@ export function signalsOf(
     errorRate: rate(usage.errors, n),
     timeoutRate: rate(usage.timeouts, n),
     retriesPerRequest: rate(usage.retries, n),
-    costPerRequestUsd: rate(usage.costUsd, usage.pricedRequests),
+    // Over the calls answered or billed: a failure that cost nothing is no cheaper call (before, an outage whose
+    // failures cost $0 read as a fall of the cost per call; slots written before `freeFailures` count none).
+    costPerRequestUsd: rate(usage.costUsd, usage.pricedRequests - usage.freeFailures),
     // Only over priced calls: the spend of calls to a model missing from the price table is unknown, not $0 (before,
     // a window of such calls read a pace of 0 and a cost component of 100 while costPerRequestUsd was null).
     budgetPace:

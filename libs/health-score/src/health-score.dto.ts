@@ -41,7 +41,10 @@ export class HealthSignalsDto {
    * failed model's attempts (docs/health-score.md).
    */
   retriesPerRequest!: number | null;
-  /** Spend per priced call, USD. */
+  /**
+   * Spend per priced call answered or billed, USD: a failed (or blocked, aborted) call that cost nothing is not
+   * counted, so an outage does not read as cheaper calls; null when there is none.
+   */
   costPerRequestUsd!: number | null;
   /**
    * The window's spend extrapolated to a day, over DAILY_BUDGET_USD; null without a budget, or without a priced call

@@ -110,6 +110,12 @@ export interface WindowUsage {
   fallbackLatencyMsSum: number;
   /** Per bound of the query, the fallbacks (timed) with latency at most that bound: part of `latencyAtMost`. */
   fallbackLatencyAtMost: number[];
+  /**
+   * Priced calls that were not answered and cost nothing (a failure, refusal, block or abort the provider billed
+   * nothing for): `pricedRequests − freeFailures` are the calls answered or billed, what a cost per call is over.
+   * Before, they counted as calls of $0, so the cost per call fell during an outage.
+   */
+  freeFailures: number;
 }
 
 /** The counted members of WindowUsage (all but the dimensions and the latency buckets), in storage order. */
@@ -141,6 +147,7 @@ export const WINDOW_MEASURES = [
   'fallbackRetries',
   'fallbackLatencyCount',
   'fallbackLatencyMsSum',
+  'freeFailures',
 ] as const satisfies readonly (keyof WindowUsage)[];
 export type WindowMeasure = (typeof WINDOW_MEASURES)[number];
 

@@ -1006,7 +1006,8 @@ export type HealthSignalsDto = {
      */
     retriesPerRequest: number | null;
     /**
-     * Spend per priced call, USD.
+     * Spend per priced call answered or billed, USD: a failed (or blocked, aborted) call that cost nothing is not
+     * counted, so an outage does not read as cheaper calls; null when there is none.
      */
     costPerRequestUsd: number | null;
     /**

@@ -335,6 +335,7 @@ export const WINDOW_SQL: Record<WindowMeasure, string> = {
   fallbackRetries: 'COALESCE(SUM(CASE WHEN fallback_used = 1 THEN retry_count ELSE 0 END), 0)',
   fallbackLatencyCount: `SUM(CASE WHEN fallback_used = 1 AND ${TIMED_SQL} THEN 1 ELSE 0 END)`,
   fallbackLatencyMsSum: `COALESCE(SUM(CASE WHEN fallback_used = 1 AND ${TIMED_SQL} THEN latency_ms ELSE 0 END), 0)`,
+  freeFailures: `SUM(CASE WHEN status <> 'ok' AND cost_usd = 0 THEN 1 ELSE 0 END)`,
 };
 
 export const windowColumn = (m: WindowMeasure): string => `w_${m.toLowerCase()}`;

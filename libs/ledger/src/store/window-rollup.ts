@@ -78,6 +78,7 @@ export const ADDED_ROLLUP_COLUMNS: readonly (readonly [string, string])[] = [
   [windowColumn('fallbackLatencyCount'), 'BIGINT NOT NULL DEFAULT 0'],
   // REAL on SQLite: its DOUBLE PRECISION is a REAL affinity too.
   [windowColumn('fallbackLatencyMsSum'), 'DOUBLE PRECISION NOT NULL DEFAULT 0'],
+  [windowColumn('freeFailures'), 'BIGINT NOT NULL DEFAULT 0'],
   ...LATENCY_LADDER_MS.map((_, i) => [fallbackBucketColumn(i), 'BIGINT NOT NULL DEFAULT 0'] as const),
 ];
 
@@ -114,6 +115,7 @@ function measuresOf(r: UsageRecord): Record<WindowMeasure, number> {
     fallbackRetries: r.fallbackUsed ? r.retryCount : 0,
     fallbackLatencyCount: r.fallbackUsed && timed ? 1 : 0,
     fallbackLatencyMsSum: r.fallbackUsed && timed ? r.latencyMs : 0,
+    freeFailures: r.status !== 'ok' && r.costUsd === 0 ? 1 : 0,
   };
 }
 
