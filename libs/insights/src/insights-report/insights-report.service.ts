@@ -3,7 +3,7 @@ import { DAY_MS, HOUR_MS } from '@app/common';
 import { AppConfig } from '@app/config';
 import { BudgetOutlook } from '@app/forecast';
 import { type HealthAssessment, HealthScoreService } from '@app/health-score';
-import { UsageLedger } from '@app/ledger';
+import { UsageLedger, type WindowUsage } from '@app/ledger';
 import { DriftMonitor } from '@app/ml';
 import {
   type InsightRecommendationDto,
@@ -21,6 +21,7 @@ import {
   requestRecommendations,
   windowOf,
 } from './insights-rules';
+import type { EndpointModelCalls } from './traffic-rules';
 
 /** The origin body's fields that are scored or named; a body with none of them asks for live insights. */
 const REQUEST_FIELDS: readonly (keyof InsightsRequestDto)[] = [
@@ -118,8 +119,9 @@ export class InsightsReportService {
     }
     // A forecast read now: the judgement GET /forecast/cost gives at the same moment (one source, `judgeBudget`).
     const budget = await this.outlook.current(now);
-    const [refusals, answered, repeats] = await Promise.all([
+    const [refusals, spendShort, answered, repeats] = await Promise.all([
       this.ledger.window({ from: short.from, to: short.to, groupBy: ['model'] }),
+      this.ledger.window({ from: short.from, to: short.to, groupBy: ['endpoint', 'model'] }),
       this.ledger.window({ from: long.from, to: long.to, groupBy: ['endpoint', 'model'] }),
       this.ledger.repeatedPrompts({ from: long.from, to: long.to, minCalls: 2, limit: REPEATS_LIMIT }),
     ]);
@@ -133,17 +135,8 @@ export class InsightsReportService {
         fallbackRetries: w.fallbackRetries,
       })),
       refusalsWindow: windowOf(short.window, short.from, short.to),
-      answered: answered.map((w) => ({
-        endpoint: w.endpoint,
-        model: w.model,
-        requests: w.requests,
-        answered: w.answered,
-        errors: w.errors,
-        costUsd: w.costUsd,
-        pricedRequests: w.pricedRequests,
-        qualitySum: w.qualitySum,
-        qualityCount: w.qualityCount,
-      })),
+      answered: answered.map(endpointModelCalls),
+      spendShort: spendShort.map(endpointModelCalls),
       repeats,
       repeatsLimit: REPEATS_LIMIT,
       repeatsWindow: windowOf(long.window, long.from, long.to),
@@ -191,5 +184,21 @@ function summary(a: HealthAssessment, window: InsightsHealthSummaryDto['window']
     status: a.status,
     window,
     requests: window === null ? null : a.signals.requests,
+  };
+}
+
+/** What the traffic rules read of a window row per endpoint and model. */
+function endpointModelCalls(w: WindowUsage): EndpointModelCalls {
+  return {
+    endpoint: w.endpoint,
+    model: w.model,
+    requests: w.requests,
+    answered: w.answered,
+    errors: w.errors,
+    costUsd: w.costUsd,
+    pricedRequests: w.pricedRequests,
+    freeFailures: w.freeFailures,
+    qualitySum: w.qualitySum,
+    qualityCount: w.qualityCount,
   };
 }

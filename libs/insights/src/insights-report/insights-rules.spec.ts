@@ -56,6 +56,7 @@ const answeredRow = (endpoint: string, model: string, n: number, costPerCall: nu
   errors: 0,
   costUsd: n * costPerCall,
   pricedRequests: n,
+  freeFailures: 0,
   qualitySum: n * quality,
   qualityCount: n,
 });
@@ -101,12 +102,27 @@ function facts(
     repeatsWindow: windowOf('1h', NOW - 3_600_000, NOW),
     cache: { mode: 'off', scope: 'key' },
     chainModels: [],
+    spendShort: [],
     routerCandidates: [],
     ...extra,
   };
 }
 
 describe('insights rules: live recommendations', () => {
+  it('reports a cost per call that jumped several-fold under the target, naming the endpoint and model', () => {
+    // gpt-4o-mini's answers grew from 8 to 4000 output tokens: $0.0000078 to $0.0024 a call, under the $0.01
+    // target, and the report said nothing (loopback upstream).
+    const models = { 'gpt-4o-mini': assessment(30, { costPerRequestUsd: 0.0024 }) };
+    const long = { 'gpt-4o-mini': assessment(80, { costPerRequestUsd: 0.000905 }) };
+    const answered = [{ ...answeredRow('qa', 'gpt-4o-mini', 80, 0, 0.8), costUsd: 50 * 0.0000078 + 30 * 0.0024 }];
+    const spendShort = [answeredRow('qa', 'gpt-4o-mini', 30, 0.0024, 0.8)];
+    const recs = liveRecommendations(facts(models, long, { answered, spendShort }));
+    expect(recs.map((r) => [r.category, r.priority, r.endpoint, r.model])).toEqual([
+      ['cost', 'medium', 'qa', 'gpt-4o-mini'],
+    ]);
+    expect(recs[0]!.title).toContain('cost per call rose 307.7 ×');
+  });
+
   it('names the model with rising errors, with the numbers and the window, and says nothing of the healthy one', () => {
     const recs = liveRecommendations(
       facts(

@@ -15,6 +15,7 @@ import {
   cheaperModelRecommendations,
   capacityRecommendations,
   circuitRecommendations,
+  costSpikeRecommendations,
   fallbackRecommendations,
   type TrafficFacts,
 } from './traffic-rules';
@@ -483,6 +484,7 @@ export function liveRecommendations(facts: LiveFacts): InsightRecommendationDto[
   out.push(...circuitRecommendations(facts));
   out.push(...capacityRecommendations(facts));
   out.push(...fallbackRecommendations(facts));
+  out.push(...costSpikeRecommendations(facts, facts.costPerRequestUsd));
   out.push(...securityRecommendations(facts, shortW, longW));
   out.push(...promptRecommendations(facts));
   out.push(...cachingRecommendations(facts));

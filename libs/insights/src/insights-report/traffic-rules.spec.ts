@@ -5,6 +5,7 @@ import {
   capacityRecommendations,
   cheaperModelRecommendations,
   circuitRecommendations,
+  costSpikeRecommendations,
   type EndpointModelCalls,
   fallbackRecommendations,
   type TrafficFacts,
@@ -22,6 +23,7 @@ function facts(extra: Partial<TrafficFacts>): TrafficFacts {
     repeatsWindow: windowOf('1h', NOW - 3_600_000, NOW),
     cache: { mode: 'off', scope: 'key' },
     chainModels: [],
+    spendShort: [],
     routerCandidates: [],
     ...extra,
   };
@@ -41,6 +43,7 @@ const calls = (
   errors: 0,
   costUsd: 0.002 * answered,
   pricedRequests: answered,
+  freeFailures: 0,
   qualitySum: 0.8 * answered,
   qualityCount: answered,
   ...extra,
@@ -314,5 +317,36 @@ describe('traffic rules: a cheaper model where quality holds', () => {
     expect(silent([pro(), flash({ qualityCount: 10, qualitySum: 8.1 })])).toEqual([]);
     expect(silent([pro(), calls('reason', 'flash', 60)])).toEqual([]); // another endpoint: no comparison
     expect(silent([pro()])).toEqual([]);
+  });
+});
+
+describe('traffic rules: a cost per call that jumped under the target', () => {
+  it('names the endpoint and model whose cost per call rose several-fold, over the calls answered or billed', () => {
+    // Measured on a loopback upstream: answers growing from 8 to 4000 output tokens took gpt-4o-mini on qa from
+    // $0.0000078 to $0.0024 a call, under the $0.01 target: nothing was said.
+    const long = [calls('qa', 'gpt-4o-mini', 80, { costUsd: 50 * 0.0000078 + 30 * 0.0024 }), calls('qa', 'flash', 40)];
+    const short = [calls('qa', 'gpt-4o-mini', 30, { costUsd: 30 * 0.0024 }), calls('qa', 'flash', 10)];
+    const [spike, ...rest] = costSpikeRecommendations(facts({ answered: long, spendShort: short }), 0.01);
+    expect(rest).toEqual([]);
+    expect(spike).toMatchObject({ category: 'cost', priority: 'medium', model: 'gpt-4o-mini', endpoint: 'qa' });
+    expect(spike!.title).toBe(
+      'Endpoint qa, model gpt-4o-mini: cost per call rose 307.7 × in the last 5m, from $0.0000078 to $0.0024',
+    );
+    expect(spike!.evidence.figures).toMatchObject({ cost_ratio: 307.69, baseline_cost_per_request_usd: 0.0000078 });
+    expect(spike!.confidence).toBeGreaterThan(0);
+
+    // Failures that cost nothing are not cheaper calls: half the calls failing for free is no spike, nor a fall.
+    const outage = [calls('qa', 'flash', 20, { costUsd: 10 * 0.002, freeFailures: 10, errors: 10, answered: 10 })];
+    const before = [calls('qa', 'flash', 60, { costUsd: 50 * 0.002, freeFailures: 10, errors: 10, answered: 50 })];
+    expect(costSpikeRecommendations(facts({ answered: before, spendShort: outage }), 0.01)).toEqual([]);
+
+    // Under 3 x, over the target (the health score's cost rule speaks), or too few calls either side: nothing.
+    const twice = [calls('qa', 'flash', 10, { costUsd: 10 * 0.004 })];
+    const withTwice = [calls('qa', 'flash', 50, { costUsd: 40 * 0.002 + 10 * 0.004 })];
+    expect(costSpikeRecommendations(facts({ answered: withTwice, spendShort: twice }), 0.01)).toEqual([]);
+    expect(costSpikeRecommendations(facts({ answered: long, spendShort: short }), 0.002)).toEqual([]);
+    const few = [calls('qa', 'gpt-4o-mini', 4, { costUsd: 4 * 0.0024 })];
+    const withFew = [calls('qa', 'gpt-4o-mini', 54, { costUsd: 50 * 0.0000078 + 4 * 0.0024 })];
+    expect(costSpikeRecommendations(facts({ answered: withFew, spendShort: few }), 0.01)).toEqual([]);
   });
 });

@@ -28,6 +28,8 @@ export interface EndpointModelCalls {
   errors: number;
   costUsd: number;
   pricedRequests: number;
+  /** Priced calls that failed and cost nothing: `pricedRequests − freeFailures` were answered or billed. */
+  freeFailures: number;
   qualitySum: number;
   qualityCount: number;
 }
@@ -42,6 +44,8 @@ export interface TrafficFacts {
   repeatsLimit: number;
   answered: EndpointModelCalls[];
   repeatsWindow: InsightsWindowDto;
+  /** Per endpoint and model over the short window (`refusalsWindow`): what the cost-spike rule compares. */
+  spendShort: EndpointModelCalls[];
   /** This service's response cache (CACHE_MODE, CACHE_SCOPE): what the caching rule advises depends on it. */
   cache: { mode: 'off' | 'exact'; scope: 'key' | 'shared' };
   /**
@@ -422,6 +426,75 @@ export function cheaperModelRecommendations(
       expected_impact: `Moving all of ${dearest.model}'s calls on ${endpoint} would have saved about $${round(savedUsd, 6)} per ${spanLabel(w.duration_ms)}.`,
       model: best.model,
       endpoint,
+    });
+  }
+  return out;
+}
+
+/** Cost per call over the rest of the long window from which a rise is a spike, and the fewest billed calls each side. */
+export const COST_SPIKE_RATIO = 3;
+export const COST_SPIKE_MIN_CALLS = 5;
+
+/**
+ * A cost per call that jumped while still under HEALTH_COST_PER_REQUEST_USD (over it, the health score's cost rule
+ * speaks): per endpoint and model, the short window's spend per call answered or billed against the rest of the long
+ * window's, at least COST_SPIKE_RATIO ×. Before 2026-12-08 nothing was said: on a loopback upstream, answers growing
+ * from 8 to 4000 output tokens took gpt-4o-mini on qa from $0.0000078 to $0.0024 a call (300 ×) with no item, the
+ * target being $0.01. Medium priority: below an exceeded budget (critical) and the over-target rule.
+ */
+export function costSpikeRecommendations(facts: TrafficFacts, targetUsd: number): InsightRecommendationDto[] {
+  const w = facts.refusalsWindow;
+  const span = spanLabel(w.duration_ms);
+  const long = new Map(facts.answered.map((r) => [`${r.endpoint}\u0000${r.model}`, r]));
+  const out: InsightRecommendationDto[] = [];
+  for (const now of facts.spendShort) {
+    const all = long.get(`${now.endpoint}\u0000${now.model}`);
+    if (!all) continue;
+    const billedNow = now.pricedRequests - now.freeFailures;
+    const billedBefore = all.pricedRequests - all.freeFailures - billedNow;
+    const spentBefore = all.costUsd - now.costUsd;
+    if (billedNow < COST_SPIKE_MIN_CALLS || billedBefore < COST_SPIKE_MIN_CALLS || spentBefore <= 0) continue;
+    const perCall = now.costUsd / billedNow;
+    const before = spentBefore / billedBefore;
+    const ratio = perCall / before;
+    if (ratio < COST_SPIKE_RATIO || perCall >= targetUsd) continue;
+    const extra = (perCall - before) * billedNow;
+    out.push({
+      title:
+        `Endpoint ${now.endpoint}, model ${now.model}: cost per call rose ${round(ratio, 1)} × in the last ${span}, ` +
+        `from $${round(before, 8)} to $${round(perCall, 8)}`,
+      category: 'cost',
+      priority: 'medium',
+      confidence: confidenceOf(Math.min(billedNow, billedBefore), (ratio - 1) / (2 * COST_SPIKE_RATIO)),
+      description:
+        `Still under the $${targetUsd} target (HEALTH_COST_PER_REQUEST_USD), but several times what these calls cost ` +
+        `earlier in the ${spanLabel(facts.repeatsWindow.duration_ms)} window. Look for what changed on ${now.endpoint}: ` +
+        `longer answers or prompts (llm.tokens.* by endpoint and model), a long-context price tier, failed attempts ` +
+        `the provider billed (retries, fallbacks), or a caller sending more (GET /usage/spend by API key). Cap ` +
+        `output tokens (LLM_MAX_OUTPUT_TOKENS) if the answers grew; at this pace the spend is ${round(ratio, 1)} × ` +
+        `what this traffic cost before.`,
+      evidence: {
+        summary:
+          `${billedNow} calls answered or billed on ${now.endpoint} by ${now.model} cost $${round(now.costUsd, 6)} ` +
+          `($${round(perCall, 8)} each) in the ${span} window ${w.from} – ${w.to}; ${billedBefore} earlier in the ` +
+          `${spanLabel(facts.repeatsWindow.duration_ms)} window cost $${round(before, 8)} each.`,
+        window: w,
+        baseline_window: facts.repeatsWindow,
+        requests: billedNow,
+        figures: {
+          cost_per_request_usd: round(perCall, 8),
+          baseline_cost_per_request_usd: round(before, 8),
+          cost_ratio: round(ratio, 2),
+          window_spend_usd: round(now.costUsd, 6),
+          extra_spend_usd: round(extra, 6),
+          target_cost_per_request_usd: targetUsd,
+        },
+      },
+      expected_impact:
+        `Back at $${round(before, 8)} per call, these ${billedNow} calls would have cost about $${round(extra, 6)} ` +
+        `less per ${span}.`,
+      model: now.model,
+      endpoint: now.endpoint,
     });
   }
   return out;
