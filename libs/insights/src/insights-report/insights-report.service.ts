@@ -129,6 +129,7 @@ export class InsightsReportService {
       refusals: refusals.map((w) => ({
         model: w.model,
         requests: w.requests,
+        errors: w.errors,
         refused: w.circuitOpen,
         noCapacity: w.noCapacity,
         fallbacks: w.fallbacks,

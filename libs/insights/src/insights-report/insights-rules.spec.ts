@@ -239,8 +239,8 @@ describe('insights rules: live recommendations', () => {
     ];
     const short = { flash: assessment(146), mini: assessment(54, { retriesPerRequest: 17 / 54 }) };
     const refusals = [
-      { model: 'flash', requests: 146, refused: 0, noCapacity: 0, fallbacks: 46, fallbackRetries: 92 },
-      { model: 'mini', requests: 54, refused: 0, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
+      { model: 'flash', requests: 146, errors: 0, refused: 0, noCapacity: 0, fallbacks: 46, fallbackRetries: 92 },
+      { model: 'mini', requests: 54, errors: 0, refused: 0, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
     ];
     const recs = liveRecommendations(facts(short, short, { answered, refusals, chainModels: ['mini', 'flash'] }));
     expect(recs.map((r) => [r.category, r.model])).toEqual([['reliability', 'mini']]);

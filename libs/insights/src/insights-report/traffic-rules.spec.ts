@@ -66,9 +66,9 @@ describe('traffic rules: refused for capacity (NO_CAPACITY)', () => {
     const recs = capacityRecommendations(
       facts({
         refusals: [
-          { model: 'pro', requests: 100, refused: 0, noCapacity: 30, fallbacks: 0, fallbackRetries: 0 },
-          { model: 'flash', requests: 100, refused: 5, noCapacity: 10, fallbacks: 0, fallbackRetries: 0 },
-          { model: 'lite', requests: 50, refused: 0, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
+          { model: 'pro', requests: 100, errors: 0, refused: 0, noCapacity: 30, fallbacks: 0, fallbackRetries: 0 },
+          { model: 'flash', requests: 100, errors: 0, refused: 5, noCapacity: 10, fallbacks: 0, fallbackRetries: 0 },
+          { model: 'lite', requests: 50, errors: 0, refused: 0, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
         ],
       }),
     );
@@ -92,22 +92,26 @@ describe('traffic rules: refused for capacity (NO_CAPACITY)', () => {
     const [rare] = capacityRecommendations(
       facts({
         refusals: [
-          { model: 'pro', requests: 400, refused: 0, noCapacity: 4, fallbacks: 0, fallbackRetries: 0 },
-          { model: 'flash', requests: 100, refused: 0, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
+          { model: 'pro', requests: 400, errors: 0, refused: 0, noCapacity: 4, fallbacks: 0, fallbackRetries: 0 },
+          { model: 'flash', requests: 100, errors: 0, refused: 0, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
         ],
       }),
     );
     expect(rare).toMatchObject({ priority: 'medium', model: 'pro' });
     const [frequent] = capacityRecommendations(
       facts({
-        refusals: [{ model: 'pro', requests: 400, refused: 0, noCapacity: 200, fallbacks: 0, fallbackRetries: 0 }],
+        refusals: [
+          { model: 'pro', requests: 400, errors: 0, refused: 0, noCapacity: 200, fallbacks: 0, fallbackRetries: 0 },
+        ],
       }),
     );
     expect(rare!.confidence).toBeLessThan(frequent!.confidence);
     expect(
       capacityRecommendations(
         facts({
-          refusals: [{ model: 'pro', requests: 80, refused: 3, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 }],
+          refusals: [
+            { model: 'pro', requests: 80, errors: 0, refused: 3, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
+          ],
         }),
       ),
     ).toEqual([]);
@@ -119,8 +123,8 @@ describe('traffic rules: open circuits', () => {
     const recs = circuitRecommendations(
       facts({
         refusals: [
-          { model: 'pro', requests: 80, refused: 20, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
-          { model: 'flash', requests: 200, refused: 0, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
+          { model: 'pro', requests: 80, errors: 0, refused: 20, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
+          { model: 'flash', requests: 200, errors: 0, refused: 0, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
         ],
       }),
     );
@@ -136,7 +140,9 @@ describe('traffic rules: open circuits', () => {
     expect(
       circuitRecommendations(
         facts({
-          refusals: [{ model: 'pro', requests: 80, refused: 0, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 }],
+          refusals: [
+            { model: 'pro', requests: 80, errors: 0, refused: 0, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
+          ],
         }),
       ),
     ).toEqual([]);
@@ -145,12 +151,16 @@ describe('traffic rules: open circuits', () => {
   it('a rare refusal is medium priority with a lower confidence than a frequent one', () => {
     const [rare] = circuitRecommendations(
       facts({
-        refusals: [{ model: 'pro', requests: 200, refused: 2, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 }],
+        refusals: [
+          { model: 'pro', requests: 200, errors: 0, refused: 2, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
+        ],
       }),
     );
     const [often] = circuitRecommendations(
       facts({
-        refusals: [{ model: 'pro', requests: 200, refused: 60, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 }],
+        refusals: [
+          { model: 'pro', requests: 200, errors: 0, refused: 60, noCapacity: 0, fallbacks: 0, fallbackRetries: 0 },
+        ],
       }),
     );
     expect(rare!.priority).toBe('medium');
@@ -162,6 +172,7 @@ describe('traffic rules: fallbacks', () => {
   const refusal = (model: string, requests: number, fallbacks: number, fallbackRetries = 2 * fallbacks) => ({
     model,
     requests,
+    errors: 0,
     refused: 0,
     noCapacity: 0,
     fallbacks,
@@ -179,6 +190,14 @@ describe('traffic rules: fallbacks', () => {
       evidence: { requests: 200, figures: { fallback_calls: 46, fallback_rate: 0.23, fallback_retries: 92 } },
     });
     expect(two!.title).toBe('Model mini: 46 calls (23%) fell back to flash in the last 5m');
+    expect(two!.description).toContain('the callers got answers, after the failed attempts');
+    // The whole chain failing (loopback upstream, every model answering 500): the calls are recorded as fallbacks
+    // under its last model, failed; the callers got no answer, and the item does not say they did.
+    const [failed] = fallbackRecommendations(
+      facts({ refusals: [{ ...refusal('flash', 50, 50), errors: 50 }], chainModels: ['mini', 'flash'] }),
+    );
+    expect(failed!.description).not.toContain('the callers got answers, after');
+    expect(failed!.description).toContain('unless flash failed too: 50 of the 50 calls recorded under it failed');
     expect(two!.evidence.summary).toContain('with 92 retries before');
 
     // A chain of three: a call falls back along it, so a fallback under its second model came from the first (before,

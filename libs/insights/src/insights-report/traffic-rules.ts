@@ -9,6 +9,8 @@ import { spanLabel } from './span-label';
 export interface ModelRefusals {
   model: string;
   requests: number;
+  /** Failed calls (any error type, the refusals included). */
+  errors: number;
   refused: number;
   noCapacity: number;
   /**
@@ -222,7 +224,13 @@ export function fallbackRecommendations(facts: TrafficFacts): InsightRecommendat
         confidence: confidenceOf(total, rate / REFUSAL_HIGH_SHARE),
         description:
           `These calls' first model (${from}) failed after its retries, or had its circuit breaker open, and ` +
-          `${m.model}, next in the chain, took them: the callers got answers, after the failed attempts' latency. ` +
+          `${m.model}, next in the chain, took them: ` +
+          // The whole chain failing records its calls as fallbacks under its last model, failed: before 2026-12-08
+          // every model answering 500 read "the callers got answers" here.
+          (m.errors > 0
+            ? `the callers got answers unless ${m.model} failed too: ${m.errors} of the ${m.requests} calls ` +
+              `recorded under it failed (see its error rate). `
+            : `the callers got answers, after the failed attempts' latency. `) +
           `The ledger records such a call, and its retries, under the model that answered, so the first model's ` +
           `failures are not in its own error rate. Check that model's provider (llm.error.count and ` +
           `llm.circuit.state by model, llm.fallback.count), and send its traffic to ${m.model} until it recovers.`,
