@@ -199,6 +199,7 @@ function endpointModelCalls(w: WindowUsage): EndpointModelCalls {
     costUsd: w.costUsd,
     pricedRequests: w.pricedRequests,
     freeFailures: w.freeFailures,
+    fallbacks: w.fallbacks,
     qualitySum: w.qualitySum,
     qualityCount: w.qualityCount,
   };

@@ -57,6 +57,7 @@ const answeredRow = (endpoint: string, model: string, n: number, costPerCall: nu
   costUsd: n * costPerCall,
   pricedRequests: n,
   freeFailures: 0,
+  fallbacks: 0,
   qualitySum: n * quality,
   qualityCount: n,
 });

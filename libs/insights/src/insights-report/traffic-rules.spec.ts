@@ -44,6 +44,7 @@ const calls = (
   costUsd: 0.002 * answered,
   pricedRequests: answered,
   freeFailures: 0,
+  fallbacks: 0,
   qualitySum: 0.8 * answered,
   qualityCount: answered,
   ...extra,
@@ -336,6 +337,34 @@ describe('traffic rules: a cheaper model where quality holds', () => {
     expect(silent([pro(), flash({ qualityCount: 10, qualitySum: 8.1 })])).toEqual([]);
     expect(silent([pro(), calls('reason', 'flash', 60)])).toEqual([]); // another endpoint: no comparison
     expect(silent([pro()])).toEqual([]);
+  });
+
+  it("does not advise a cheaper model whose failures the dearer one's calls were (its fallbacks)", () => {
+    // Loopback upstream: the router sent every call to flash (failing), which fell back to pro; the ledger holds them
+    // under pro, answered, so flash's own rows read no error. Before, "flash answered as well as pro for 80% less".
+    const chain = { chainModels: ['pro'], routerCandidates: ['flash', 'pro'] };
+    const carried = facts({ answered: [pro({ fallbacks: 30 }), flash()], ...chain });
+    expect(cheaperModelRecommendations(carried)).toEqual([]);
+    // pro's fallbacks could not have come from flash (flash is after pro in the chain, no router): compared.
+    const after = facts({ answered: [pro({ fallbacks: 30 }), flash()], chainModels: ['pro', 'flash'] });
+    expect(cheaperModelRecommendations(after)).toHaveLength(1);
+    // A few fallbacks in much traffic (under 5 % of pro's calls): compared.
+    expect(cheaperModelRecommendations(facts({ answered: [pro({ fallbacks: 4 }), flash()], ...chain }))).toHaveLength(
+      1,
+    );
+  });
+
+  it("prices a model's call over the calls answered or billed: calls that cost nothing do not make it cheaper", () => {
+    // flash at pro's $0.01 per answered call, but half its calls abandoned by the clients before any billing (aborted:
+    // not errors): it read $0.005 a call, "as good as pro for 50% less".
+    const halfAbandoned = calls('qa', 'flash', 100, {
+      answered: 50,
+      freeFailures: 50,
+      costUsd: 50 * 0.01,
+      qualitySum: 50 * 0.81,
+      qualityCount: 50,
+    });
+    expect(cheaperModelRecommendations(facts({ answered: [pro(), halfAbandoned] }))).toEqual([]);
   });
 });
 

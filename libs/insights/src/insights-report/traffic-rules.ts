@@ -32,6 +32,8 @@ export interface EndpointModelCalls {
   pricedRequests: number;
   /** Priced calls that failed and cost nothing: `pricedRequests − freeFailures` were answered or billed. */
   freeFailures: number;
+  /** Calls that reached this model after an earlier model of their chain failed (`fallback_used`). */
+  fallbacks: number;
   qualitySum: number;
   qualityCount: number;
 }
@@ -97,6 +99,8 @@ export const CHEAPER_MIN_SCORED = 20;
 export const CHEAPER_QUALITY_TOLERANCE = 0.03;
 /** ... and its error rate at most this much above. */
 export const CHEAPER_ERROR_TOLERANCE = 0.01;
+/** From this share of the dearer model's calls being fallbacks the cheaper one may have started, no comparison. */
+export const CHEAPER_MAX_FALLBACK_SHARE = 0.05;
 /** The saving per call must be at least this share of the dearer model's cost per call. */
 export const CHEAPER_MIN_SAVING = 0.2;
 
@@ -352,19 +356,37 @@ interface ModelOnEndpoint {
   quality: number;
   errorRate: number;
   scored: number;
+  fallbacks: number;
 }
 
 function comparable(row: EndpointModelCalls): ModelOnEndpoint | null {
-  if (row.qualityCount < CHEAPER_MIN_SCORED || row.pricedRequests < CHEAPER_MIN_SCORED || row.requests <= 0)
-    return null;
+  // Per call answered or billed: a failure that cost nothing does not make a model cheaper.
+  const billed = row.pricedRequests - row.freeFailures;
+  if (row.qualityCount < CHEAPER_MIN_SCORED || billed < CHEAPER_MIN_SCORED || row.requests <= 0) return null;
   return {
     model: row.model,
     calls: row.requests,
-    costPerCall: row.costUsd / row.pricedRequests,
+    costPerCall: row.costUsd / billed,
     quality: row.qualitySum / row.qualityCount,
     errorRate: row.errors / row.requests,
     scored: row.qualityCount,
+    fallbacks: row.fallbacks,
   };
+}
+
+/**
+ * The dearer model's calls in the window were, in a share that counts, the cheaper one's failures (fallbacks it may
+ * have started on): the cheaper model's own error rate does not show them (they are the dearer one's rows), so its
+ * "as good" is not known. On a loopback upstream, a router sending every call to a failing gemini-2.5-flash-lite whose
+ * calls fell back to gpt-4o-mini made the report advise "flash-lite answered as well as gpt-4o-mini for 33.3 % less
+ * per call" once the short window no longer held the failures (before 2026-12-08).
+ */
+function carriedFailuresOf(facts: TrafficFacts, cheaper: ModelOnEndpoint, dearer: ModelOnEndpoint): boolean {
+  return (
+    dearer.fallbacks >= FALLBACK_MIN_CALLS &&
+    dearer.fallbacks >= CHEAPER_MAX_FALLBACK_SHARE * dearer.calls &&
+    fallbackSources(facts, dearer.model).includes(cheaper.model)
+  );
 }
 
 /**
@@ -396,7 +418,8 @@ export function cheaperModelRecommendations(
         m.costPerCall <= dearest.costPerCall * (1 - CHEAPER_MIN_SAVING) &&
         m.quality >= dearest.quality - CHEAPER_QUALITY_TOLERANCE &&
         m.errorRate <= dearest.errorRate + CHEAPER_ERROR_TOLERANCE &&
-        !worseThan(m.model, dearest.model),
+        !worseThan(m.model, dearest.model) &&
+        !carriedFailuresOf(facts, m, dearest),
     );
     if (candidates.length === 0) continue;
     const best = candidates.reduce((a, b) => (b.costPerCall < a.costPerCall ? b : a));
