@@ -199,6 +199,8 @@ describe('traffic rules: fallbacks', () => {
     );
     expect(failed!.description).not.toContain('the callers got answers, after');
     expect(failed!.description).toContain('unless flash failed too: 50 of the 50 calls recorded under it failed');
+    expect(failed!.description).not.toContain('send its traffic to flash');
+    expect(two!.description).toContain('send its traffic to flash until it recovers');
     expect(two!.evidence.summary).toContain('with 92 retries before');
 
     // A chain of three: a call falls back along it, so a fallback under its second model came from the first (before,

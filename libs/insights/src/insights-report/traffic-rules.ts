@@ -237,7 +237,11 @@ export function fallbackRecommendations(facts: TrafficFacts): InsightRecommendat
             : `the callers got answers, after the failed attempts' latency. `) +
           `The ledger records such a call, and its retries, under the model that answered, so the first model's ` +
           `failures are not in its own error rate. Check that model's provider (llm.error.count and ` +
-          `llm.circuit.state by model, llm.fallback.count), and send its traffic to ${m.model} until it recovers.`,
+          `llm.circuit.state by model, llm.fallback.count)` +
+          // A model failing too is no place to send the traffic.
+          (m.errors > 0
+            ? `, and ${m.model}'s: with both failing, add a fallback model on another provider (LLM_FALLBACK_MODELS).`
+            : `, and send its traffic to ${m.model} until it recovers.`),
         evidence: {
           summary:
             `${m.fallbacks} of ${m.requests} calls recorded under ${m.model} reached it after ${from} failed ` +
