@@ -351,6 +351,55 @@ describe('insights (POST /insights)', () => {
     }
   }, 60_000);
 
+  it("does not call the healthy fallback slow: the failed model's attempts are out of its p95", async () => {
+    // The primary fails after 300 ms, three attempts a call; its fallback answers at once. Each call is one ledger row
+    // under the fallback with its whole latency: before, the fallback read a p95 of over a second, performance 0,
+    // and the report's first item was "Model gemini-2.5-flash: p95 latency ... × the 400 ms objective".
+    const upstream = await new FakeOpenAiServer().start();
+    try {
+      upstream.setDefault((request) =>
+        request.model === 'gpt-4o-mini'
+          ? { type: 'error', status: 500, delayMs: 300 }
+          : { type: 'answer', text: 'The sky on Mars is butterscotch by day.', usage: { prompt: 20, output: 8 } },
+      );
+      const service = await start({
+        LLM_PROVIDER: 'openai',
+        OPENAI_BASE_URL: upstream.url,
+        ML_REMOTE_EMBEDDINGS: 'false',
+        LLM_MODEL: 'gpt-4o-mini',
+        LLM_FALLBACK_MODELS: 'gemini-2.5-flash',
+        LLM_MAX_RETRIES: '2',
+        LLM_RETRY_BASE_MS: '1',
+        LLM_RETRY_MAX_MS: '5',
+        LLM_BREAKER_FAILURE_THRESHOLD: '1000',
+        LLM_BREAKER_MIN_REQUESTS: '10000',
+        HEALTH_WINDOW_SHORT_MS: '60000', // every call in it, however slow the runner
+      });
+      const statuses = await driveCalls(service, 12, 4);
+      expect(statuses).toEqual(new Array<number>(12).fill(200));
+      await sleep(1500);
+
+      const score = (await (await fetch(`${service.url}/insights/health-score`)).json()) as {
+        components: Record<string, number | null>;
+        signals: Record<string, number | null>;
+        models: { model: string; components: Record<string, number | null>; signals: Record<string, number | null> }[];
+      };
+      // The callers waited for the failed attempts: the window's p95 is theirs.
+      expect(score.signals.p95LatencyMs!).toBeGreaterThan(800);
+      const flash = score.models.find((m) => m.model === 'gemini-2.5-flash');
+      // Every call was a fallback: flash has no latency of its own to judge, and is not called slow.
+      expect(flash).toMatchObject({ signals: { requests: 12, p95LatencyMs: null }, components: { performance: null } });
+      const recs = (await insights(service)).recommendations;
+      expect(recs.filter((r) => r.model === 'gemini-2.5-flash' && r.category === 'performance')).toEqual([]);
+      expect(recs.find((r) => r.title.includes('fell back'))).toMatchObject({ model: 'gpt-4o-mini' });
+      report.push(
+        `  slow fallbacks: ${JSON.stringify(score.signals.p95LatencyMs)} ms overall, flash ${JSON.stringify(flash)}`,
+      );
+    } finally {
+      await upstream.close();
+    }
+  }, 60_000);
+
   it('names a cheaper model where quality holds: two replicas on one ledger, each serving one model', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'insights-'));
     const [pro, flash] = await Promise.all([
