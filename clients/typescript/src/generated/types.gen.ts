@@ -2255,8 +2255,8 @@ export type RoutingMetadataDto = {
 
 export type SafetyDto = {
     /**
-     * PII types found in the prompt (email, phone, credit_card, iban, national_id, ip_address, secret, date_of_birth,
-     * street_address, person_name).
+     * PII types found in the prompt (email, phone, credit_card, iban, bank_account, national_id, ip_address, secret,
+     * date_of_birth, street_address, person_name, medical_id).
      */
     pii_types: Array<string>;
     /**

@@ -33,8 +33,8 @@ export class QualityDto {
 /** What the safety checks found in the prompt: types and scores, never the values. */
 export class SafetyDto {
   /**
-   * PII types found in the prompt (email, phone, credit_card, iban, national_id, ip_address, secret, date_of_birth,
-   * street_address, person_name).
+   * PII types found in the prompt (email, phone, credit_card, iban, bank_account, national_id, ip_address, secret,
+   * date_of_birth, street_address, person_name, medical_id).
    */
   pii_types!: string[];
   /** True when PII_REDACT_PROMPTS replaced them before the prompt reached the provider. */

@@ -165,3 +165,25 @@ export function codiceFiscaleValid(code: string): boolean {
   }
   return String.fromCharCode(65 + (sum % 26)) === id[15];
 }
+
+/**
+ * A US bank's ABA routing transit number: 9 digits, weights 3-7-1 summing to a multiple of 10, and a first pair the
+ * Federal Reserve assigns (00–12 banks, 21–32 thrifts, 61–72 electronic, 80 traveller's cheques).
+ */
+export function abaRoutingValid(digits: string): boolean {
+  if (!/^\d{9}$/.test(digits)) return false;
+  const prefix = Number(digits.slice(0, 2));
+  if (!(prefix <= 12 || (prefix >= 21 && prefix <= 32) || (prefix >= 61 && prefix <= 72) || prefix === 80))
+    return false;
+  const d = [...digits].map(Number);
+  return (3 * (d[0]! + d[3]! + d[6]!) + 7 * (d[1]! + d[4]! + d[7]!) + d[2]! + d[5]! + d[8]!) % 10 === 0;
+}
+
+/** An NHS number (England, Wales, Isle of Man): 10 digits, the last a mod-11 check digit over weights 10 to 2. */
+export function nhsNumberValid(digits: string): boolean {
+  if (!/^\d{10}$/.test(digits)) return false;
+  let sum = 0;
+  for (let i = 0; i < 9; i++) sum += Number(digits[i]) * (10 - i);
+  const check = 11 - (sum % 11);
+  return check !== 10 && (check === 11 ? 0 : check) === Number(digits[9]);
+}

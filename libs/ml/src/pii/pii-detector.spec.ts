@@ -3,7 +3,7 @@ import { Secret } from '@app/config';
 import { growthRatio } from '../../../../test/support/growth';
 import { PiiDetector, type PiiType } from './pii-detector';
 import { PiiTextRedactor } from './pii-text-redactor';
-import { ibanValid, luhnValid, spanishIdValid, ssnValid } from './checksums';
+import { abaRoutingValid, ibanValid, luhnValid, nhsNumberValid, spanishIdValid, ssnValid } from './checksums';
 
 const detector = new PiiDetector();
 const typesIn = (text: string): PiiType[] => detector.detect(text).map((f) => f.type);
@@ -32,6 +32,15 @@ describe('checksums', () => {
     expect(spanishIdValid('12345678Z')).toBe(true);
     expect(spanishIdValid('12345678A')).toBe(false);
     expect(spanishIdValid('X1234567L')).toBe(true);
+  });
+  it('ABA routing numbers (3-7-1 weights, Federal Reserve prefixes) and NHS numbers (mod 11)', () => {
+    expect(abaRoutingValid('071000013')).toBe(true);
+    expect(abaRoutingValid('071000014')).toBe(false);
+    expect(abaRoutingValid('123456789')).toBe(false);
+    expect(abaRoutingValid('990000099')).toBe(false); // checksum right, no such prefix
+    expect(nhsNumberValid('4505577104')).toBe(true);
+    expect(nhsNumberValid('4505577105')).toBe(false);
+    expect(nhsNumberValid('450557710')).toBe(false);
   });
 });
 
@@ -1053,6 +1062,83 @@ describe('PiiDetector', () => {
 
     it('stays linear on long runs of the keywords without a value', () => {
       const run = 'passport no. cvv pin is ssn is driver license: ';
+      const texts = new Map([5000, 40_000].map((n) => [n, run.repeat(Math.ceil(n / run.length))]));
+      const ratio = growthRatio((n) => detector.detect(texts.get(n)!), 5000, 40_000);
+      expect({ ratio, linear: ratio < 24 }).toEqual({ ratio, linear: true });
+    });
+  });
+
+  describe('fourth pass: bank accounts, medical ids, spelled-out e-mails (left in the text until 2026-12-08)', () => {
+    it.each([
+      [
+        'Account number: 87654321, sort code 60-16-13',
+        'Account number: [REDACTED:BANK_ACCOUNT], sort code [REDACTED:BANK_ACCOUNT]',
+      ],
+      ['ABA 071000013, acct no 000987654321', 'ABA [REDACTED:BANK_ACCOUNT], acct no [REDACTED:BANK_ACCOUNT]'],
+      // A bare "account" beside a bank's words.
+      [
+        'Wire to routing number 111000025 account 44556677',
+        'Wire to routing number [REDACTED:BANK_ACCOUNT] account [REDACTED:BANK_ACCOUNT]',
+      ],
+      [
+        'Ihre Kontonummer 1234567890, BLZ 100 500 00',
+        'Ihre Kontonummer [REDACTED:BANK_ACCOUNT], BLZ [REDACTED:BANK_ACCOUNT]',
+      ],
+      ['numéro de compte : 00020055000', 'numéro de compte : [REDACTED:BANK_ACCOUNT]'],
+      ['MRN: 99120034', 'MRN: [REDACTED:MEDICAL_ID]'],
+      ['Patient ID 55-2901-77 was discharged', 'Patient ID [REDACTED:MEDICAL_ID] was discharged'],
+      // An NHS number is shaped as a North American phone: it was one.
+      ['NHS number 450 557 7104', 'NHS number [REDACTED:MEDICAL_ID]'],
+      ['Medicaid ID 7712345601', 'Medicaid ID [REDACTED:MEDICAL_ID]'],
+      ['Krankenversichertennummer: B987654321', 'Krankenversichertennummer: [REDACTED:MEDICAL_ID]'],
+      ['ana.silva (at) example (dot) pt', '[REDACTED:EMAIL]'],
+      ['pedro[at]example[dot]com[dot]br', '[REDACTED:EMAIL]'],
+      ['mail me at olivia dot king at icloud dot com', 'mail me at [REDACTED:EMAIL]'],
+      ['you can write to leo_park at example dot org', 'you can write to [REDACTED:EMAIL]'],
+      ['de89 3704 0044 0532 0130 00', '[REDACTED:IBAN]'],
+      // German phone splits, where words name a phone.
+      ['Tel.: 0211 / 654321', 'Tel.: [REDACTED:PHONE]'],
+      ['Bitte rufen Sie 089 - 98 76 54 32 an', 'Bitte rufen Sie [REDACTED:PHONE] an'],
+      ['token hf_ZyXwVuTsRqPoNmLkJiHgFeDcBa9876543210', 'token [REDACTED:SECRET]'],
+      [`key SG.${'a1B2c3D4e5'.repeat(2)}xy.${'Zz9Yy8Xx7W'.repeat(4)}vu1`, 'key [REDACTED:SECRET]'],
+    ])('redacts %j', (text, redacted) => {
+      expect(detector.redact(text)).toBe(redacted);
+    });
+
+    it.each([
+      'AWS account 987654321098 in us-east-1',
+      'customer account number 12345678',
+      'account number must be 10 digits',
+      'routing number 123456789', // fails the ABA checksum
+      'Sort code field is empty',
+      'patient ID field',
+      'MRN is required',
+      'patient count 240',
+      'the patient #1 priority',
+      'Ticket 4412-0093 for patient care',
+      'Look at the dot matrix printer',
+      'The meeting is at noon at the office',
+      'the dot com era ended at the turn of the century',
+      'look at example dot com for the format',
+      'Enter an address such as name at domain dot com',
+      'ab12 cdef ghij klmn',
+      'Aktenzeichen 0211 / 654321',
+      // Amounts with a leading 0 were European trunk-0 phones.
+      'Le total est de 031 245 678 €',
+      'Kosten: 089 123 456 EUR',
+      'Population: 054 321 987 inhabitants',
+    ])('leaves %j alone', (text) => {
+      expect(detector.detect(text)).toEqual([]);
+    });
+
+    it.each([
+      ['spelled dots', 'a dot '],
+      ['bracketed ats', 'x (at) y '],
+      ['spelled ats', 'b at c dot '],
+      ['account labels', 'account number account # '],
+      ['medical labels', 'patient ID MRN: NHS number '],
+      ['routing labels', 'routing number sort code '],
+    ])('stays linear on long runs of %s', (_, run) => {
       const texts = new Map([5000, 40_000].map((n) => [n, run.repeat(Math.ceil(n / run.length))]));
       const ratio = growthRatio((n) => detector.detect(texts.get(n)!), 5000, 40_000);
       expect({ ratio, linear: ratio < 24 }).toEqual({ ratio, linear: true });

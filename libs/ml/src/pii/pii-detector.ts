@@ -1,10 +1,12 @@
 import { isIP } from 'node:net';
 import { LRCP_KEY_RUN, lrcpKeyShaped } from '@app/common';
 import {
+  abaRoutingValid,
   codiceFiscaleValid,
   cpfValid,
   ibanValid,
   luhnValid,
+  nhsNumberValid,
   paymentCardValid,
   spanishIdValid,
   ssnValid,
@@ -16,24 +18,28 @@ export type PiiType =
   | 'phone'
   | 'credit_card'
   | 'iban'
+  | 'bank_account'
   | 'national_id'
   | 'ip_address'
   | 'secret'
   | 'date_of_birth'
   | 'street_address'
-  | 'person_name';
+  | 'person_name'
+  | 'medical_id';
 
 export const PII_TYPES: readonly PiiType[] = [
   'email',
   'phone',
   'credit_card',
   'iban',
+  'bank_account',
   'national_id',
   'ip_address',
   'secret',
   'date_of_birth',
   'street_address',
   'person_name',
+  'medical_id',
 ];
 
 /** Where a piece of personal data or a secret sits in the text. Offsets only: never the value. */
@@ -266,7 +272,7 @@ const AFTER_COUNTRY_CODE = /(?:\+|%2B)\d{1,3}[ .-]?$/i;
  * 2026-12-07 one amount in ten (those passing the SIN's Luhn check) was redacted as a national id.
  */
 const QUANTITY_AFTER =
-  /^[ \t]*(?:[€$£¥%]|(?:eur|usd|gbp|chf|euros?|dollars?|pounds?|units?|people|persons|users|customers|visitors|requests|calls|tokens|items|bytes|[kmg]b|km|kg|tonnes?|tons?|views|downloads|habitants|personnes|clients|ventes|einwohner|menschen|personas|habitantes)\b)/i;
+  /^[ \t]*(?:[€$£¥%]|(?:eur|usd|gbp|chf|euros?|dollars?|pounds?|units?|people|persons|users|customers|visitors|requests|calls|tokens|items|bytes|[kmg]b|km|kg|tonnes?|tons?|views|downloads|habitants|personnes|clients|ventes|einwohner|menschen|personas|habitantes|inhabitants|residents)\b)/i;
 const quantity = (m: RegExpExecArray): boolean =>
   QUANTITY_AFTER.test(m.input.slice(m.index + m[0].length, m.index + m[0].length + 24)) ||
   precededBy(m, /[€$£¥][ \t]?$/);
@@ -277,7 +283,7 @@ const quantity = (m: RegExpExecArray): boolean =>
  * as until 2026-12-07 whenever the digits passed the SIN's Luhn check (one in ten).
  */
 const PHONE_WORD_BEFORE =
-  /(?:\b(?:phone|mobile|cell|tel|call(?:[ \t]+me)?(?:[ \t]+(?:on|at))?|whatsapp|n[uú]mero|tel[eé]fono|m[oó]vil|celular|telefone|telemóvel|telem[oó]vel|handy|telefon|portable|t[eé]l[eé]phone|cellulare|telefono)\b[^\d\n]{0,24})$/i;
+  /(?:\b(?:phone|mobile|cell|tel|call(?:[ \t]+me)?(?:[ \t]+(?:on|at))?|whatsapp|n[uú]mero|tel[eé]fono|m[oó]vil|celular|telefone|telemóvel|telem[oó]vel|handy|telefon|portable|t[eé]l[eé]phone|cellulare|telefono|anrufen|rufen|erreichbar|joindre|joignable|appel(?:ez|le|er)?|ll[aá]m(?:a|e|ar|ame)|ligue|chiama(?:mi)?)\b[^\d\n]{0,24})$/i;
 const phoneWordBefore = (m: RegExpExecArray): boolean => {
   const before = m.input.slice(Math.max(0, m.index - 48), m.index);
   return PHONE_WORD_BEFORE.test(before) && !/\b(?:sin|social[ \t]+insurance)\b[^\d\n]{0,16}$/i.test(before);
@@ -305,6 +311,84 @@ const CODE_LABEL_BEFORE = new RegExp(
 /** Whether a phone-shaped match is labelled as a code (`CODE_LABEL_BEFORE`). */
 const labelledAsCode = (m: RegExpExecArray): boolean =>
   CODE_LABEL_BEFORE.test(m.input.slice(Math.max(0, m.index - 40), m.index));
+
+/**
+ * What names a bank account's number right before it: "account number", "acc no", "acct #", a "bank", "checking",
+ * "savings" or "current" account, and the German, French, Spanish, Portuguese and Italian words ("Kontonummer",
+ * "numéro de compte", "número de cuenta", "número da conta", "numero di conto"). A bare "account" (group 1) names one
+ * only beside a bank's words (`BANK_WORD`): "AWS account 123456789012" is a cloud account. Until 2026-12-08 no type
+ * held a bank account, and "my account number is 12345678, sort code 12-34-56" went to the logs as typed.
+ */
+const ACCOUNT_LABEL =
+  String.raw`(?:(?:bank|checking|chequing|savings|current|deposit)[ \t]+account|(?:bank[ \t]+)?(?:account|acc(?:t|ount)?\.?)[ \t]*(?:number|num\.?|no\.?|nr\.?|#)|` +
+  String.raw`konto(?:nummer|[ \t]*-?nr\.?)|(?:num[ée]ro|n[°º])[ \t]+de[ \t]+compte|n[úu]mero[ \t]+de[ \t]+cuenta|n[úu]mero[ \t]+da[ \t]+conta|` +
+  String.raw`numero[ \t]+di[ \t]+conto|(account|konto|compte|cuenta|conta|conto))`;
+/** A bank's words, near a bare "account" number: what makes it a bank account rather than a cloud or customer one. */
+const BANK_WORD =
+  /\b(?:bank|routing|sort[ \t-]?code|aba|iban|bic|swift|wire|blz|deposit|transfer|payee|banque|bancaria|banco|banca)\b/i;
+/** Not a bank's: a cloud, customer, service or e-mail account ("AWS account number 123456789012"). */
+const NOT_BANK_BEFORE =
+  /\b(?:aws|gcp|azure|cloud|billing|service|customer|user|e-?mail|github|google|microsoft|apple|steam|twitter|instagram)[ \t]*$/i;
+
+/**
+ * What names a medical record or health insurance number right before it: "MRN", "medical record number", "patient
+ * ID", "patient #", "NHS number", "CHI number", "Medicare number", "Medicaid ID", "health insurance (member) ID",
+ * "health card number", German "Versichertennummer" / "Krankenversichertennummer". Until 2026-12-08 no type held them.
+ */
+const MEDICAL_LABEL =
+  String.raw`mrn|medical[ \t]+record(?:[ \t]+(?:number|no\.?|#))?|patient(?:[ \t]+(?:id|number|no\.?)|[ \t]*#)|` +
+  String.raw`(nhs|chi)(?:[ \t]+(?:number|no\.?))?|medicare(?:[ \t]+(?:number|no\.?|id))?|medicaid(?:[ \t]+(?:number|no\.?|id))?|` +
+  String.raw`health[ \t]+(?:insurance|plan|card)(?:[ \t]+(?:member|policy|subscriber))?[ \t]+(?:id|number|no\.?)|` +
+  String.raw`(?:kranken)?versicherten[ \t]*-?(?:nummer|nr\.?)`;
+
+/**
+ * An e-mail address written to escape address harvesters: `jane[at]example[dot]org`, `bob (at) example (dot) com`,
+ * "john dot doe at gmail dot com", "maria.lopez AT example DOT es". Until 2026-12-08 every one was left in the text.
+ * Each separator is bounded (`[ \t]{0,3}`) and so is each repetition: a long run of "a dot a dot ..." is read in
+ * bounded work from each word's start, linear.
+ */
+const SPELLED_AT = String.raw`[ \t]{1,3}at[ \t]{1,3}`;
+const BRACKETED_AT = String.raw`[ \t]{0,3}[[({<][ \t]{0,2}at[ \t]{0,2}[\])}>][ \t]{0,3}`;
+const SPELLED_DOT = String.raw`(?:[ \t]{1,3}dot[ \t]{1,3}|[ \t]{0,3}[[({<][ \t]{0,2}dot[ \t]{0,2}[\])}>][ \t]{0,3})`;
+const OBFUSCATED_EMAIL = new RegExp(
+  String.raw`(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}(?:${SPELLED_DOT}[A-Za-z0-9_%+-]{1,64}){0,3}` +
+    String.raw`(${SPELLED_AT}|${BRACKETED_AT})[A-Za-z0-9-]{1,63}(?:(?:${SPELLED_DOT}|\.)[A-Za-z0-9-]{1,63}){0,3}` +
+    String.raw`(?:${SPELLED_DOT}|\.)([A-Za-z]{2,6})(?![A-Za-z0-9-]|\.[A-Za-z0-9])`,
+  'gi',
+);
+/** Top-level domains an obfuscated address ends in: "the dot on" or "a dot in" is no address. */
+const MAIL_TLDS = new Set(
+  (
+    'com org net edu gov mil int io co uk de fr es it pt nl be ch at ca au us info biz me ai dev app eu br mx ar cl jp ' +
+    'in ru pl se no dk fi ie nz za cz gr hu ro tr il sg hk kr tw cn'
+  ).split(' '),
+);
+/** Mail providers whose name after "at" says an address is meant ("bob at gmail dot com"). */
+const MAIL_PROVIDER =
+  /^(?:gmail|googlemail|yahoo|hotmail|outlook|live|msn|icloud|me|mac|aol|proton|protonmail|pm|gmx|web|yandex|mail|zoho|fastmail|orange|free|laposte|libero|t-online)$/i;
+/**
+ * Whether a spelled-out address is one: a bracketed `[at]` always is; a spelled " at " needs a spelled dot and either
+ * a local part that is no plain word (a dot, an underscore, a digit in it: "sam_smith at outlook dot com"), a mail
+ * provider ("bob at gmail dot com"), or a word naming an address just before ("email: bob at example dot com"); and
+ * is no help text's stand-in ("such as name at domain dot com"). "Point at the dot on the screen", "look at example
+ * dot com", "the dot com bubble burst at ..." are not.
+ */
+function obfuscatedEmail(m: RegExpExecArray): boolean {
+  if (!MAIL_TLDS.has(m[2]!.toLowerCase())) return false;
+  if (!/^[ \t]*at[ \t]*$/i.test(m[1]!)) return true;
+  const at = m[0].indexOf(m[1]!);
+  const local = m[0].slice(0, at);
+  const domain = m[0].slice(at + m[1]!.length);
+  if (!new RegExp(SPELLED_DOT, 'i').test(domain)) return false;
+  // What a form's help text writes for an address: "such as name at domain dot com".
+  if (/^(?:name|user|username|your[ \t]?name|someone|somebody)$/i.test(local) || /^(?:your|my)?domain\b/i.test(domain))
+    return false;
+  if (/[._\d%+]|[ \t]dot[ \t]/i.test(local)) return true;
+  if (MAIL_PROVIDER.test(/^[A-Za-z0-9-]+/.exec(domain)![0])) return true;
+  return /\b(?:e-?mail|mail|contact|reach|write|address|courriel|correo|kontakt)\b[^\n]{0,12}$/i.test(
+    m.input.slice(Math.max(0, m.index - 40), m.index),
+  );
+}
 
 /** Month names (en, fr, de, es, pt, it; full and common abbreviations), lower case, accents kept and stripped. */
 const MONTHS = new Set(
@@ -430,6 +514,10 @@ const RULES: readonly Rule[] = [
   },
   { type: 'secret', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})/g },
   { type: 'secret', pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/g, needs: /xox/ },
+  // Hugging Face access tokens (hf_ and 34 letters) and SendGrid API keys (SG.<22>.<43>): until 2026-12-08 left in
+  // the text unless a credential key named them.
+  { type: 'secret', pattern: /\bhf_[A-Za-z0-9]{30,}(?![A-Za-z0-9_-])/g, needs: /hf_/ },
+  { type: 'secret', pattern: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g, needs: /SG\./ },
   // GitLab personal access tokens are glpat- (a dash), npm tokens npm_.
   { type: 'secret', pattern: /\b(?:glpat-|npm_)[A-Za-z0-9_-]{20,}/g },
   {
@@ -524,6 +612,21 @@ const RULES: readonly Rule[] = [
     },
   },
   {
+    // An e-mail address spelled out against harvesters (`OBFUSCATED_EMAIL`): `jane[at]example[dot]org`, "john dot
+    // doe at gmail dot com".
+    type: 'email',
+    pattern: OBFUSCATED_EMAIL,
+    needs: /\bdot\b|[[({<][ \t]*at[ \t]*[\])}>]/i,
+    // A candidate turned down is read again from its next word: "mail me at olivia dot king at icloud dot com" first
+    // matches from "me" (up to "king", no domain), and the address inside it would be passed over. Each start's match
+    // is bounded, so this stays linear.
+    validate: (m) => {
+      if (obfuscatedEmail(m)) return true;
+      OBFUSCATED_EMAIL.lastIndex = m.index + 1;
+      return false;
+    },
+  },
+  {
     type: 'iban',
     pattern: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b/g,
     validate: (m) => ibanValid(m[0].replace(/ /g, '')),
@@ -533,6 +636,13 @@ const RULES: readonly Rule[] = [
     type: 'iban',
     pattern: /\b[a-z]{2}\d{2}[a-z0-9]{11,30}\b/g,
     validate: (m) => ibanValid(m[0].toUpperCase()),
+  },
+  {
+    // Typed in lower case and in its printed groups of four (`gb82 west 1234 5698 7654 32`): until 2026-12-08 only
+    // the compact lower-case form was read. The country's length and mod-97 decide.
+    type: 'iban',
+    pattern: /\b[a-z]{2}\d{2}(?: [a-z0-9]{4}){2,7}(?: [a-z0-9]{1,3})?\b/g,
+    validate: (m) => ibanValid(m[0].replace(/ /g, '').toUpperCase()),
   },
   {
     type: 'credit_card',
@@ -554,6 +664,63 @@ const RULES: readonly Rule[] = [
     type: 'credit_card',
     pattern: /(?<![\d.])\d{4}\.\d{4}\.\d{4}\.\d{4}(?![\d.]*\d)/g,
     validate: (m) => paymentCardValid(digitsOf(m[0])),
+  },
+  {
+    // A bank account number where words name it (`ACCOUNT_LABEL`): 6 to 17 digits, as the UK (8), Germany (10), France
+    // (11) and the US (up to 17) write them, also in groups.
+    type: 'bank_account',
+    pattern: new RegExp(
+      String.raw`(?<![\p{L}\d])(?:${ACCOUNT_LABEL})(?:[ \t]*[:=#]{1,2}|[ \t]+(?:is|was|lautet|est|es|é|è))?[ \t]*["']?(\d(?:[ -]?\d){5,16})(?![\d-])`,
+      'giu',
+    ),
+    needs: /account|acc|konto|compte|cuenta|conta|conto/i,
+    group: 2,
+    validate: (m) => {
+      if (/^0+$/.test(digitsOf(m[2]!)) || NOT_BANK_BEFORE.test(m.input.slice(Math.max(0, m.index - 24), m.index)))
+        return false;
+      // A bare "account" is a bank's only beside a bank's words (in the 80 characters around it, on its line).
+      if (m[1] === undefined) return true;
+      const lineStart = m.input.lastIndexOf('\n', m.index) + 1;
+      const lineEnd = m.input.indexOf('\n', m.index + m[0].length);
+      const from = Math.max(lineStart, m.index - 80);
+      const to = Math.min(lineEnd === -1 ? m.input.length : lineEnd, m.index + m[0].length + 80);
+      return BANK_WORD.test(m.input.slice(from, to));
+    },
+  },
+  {
+    // A US routing transit number where words name it ("routing 021000021", "ABA: 026009593", "RTN 122105155"):
+    // the ABA checksum and the Federal Reserve's prefixes.
+    type: 'bank_account',
+    pattern:
+      /\b(?:routing|aba|rtn|transit)(?:[ \t]+(?:transit[ \t]+)?(?:number|no\.?|num\.?))?(?:[ \t]*[:=#]{1,2}|[ \t]+(?:is|was))?[ \t]*(\d{9})(?!\d)/gi,
+    needs: /routing|aba|rtn|transit/i,
+    group: 1,
+    validate: (m) => abaRoutingValid(m[1]!),
+  },
+  {
+    // A UK sort code (12-34-56) or a German Bankleitzahl (BLZ 370 400 44) where words name it.
+    type: 'bank_account',
+    pattern:
+      /\b(?:sort[ \t-]?code|blz|bankleitzahl)(?:[ \t]*[:=#]|[ \t]+(?:is|was|lautet))?[ \t]*(\d{2}([ -]?)\d{2}\2\d{2}|\d{3} ?\d{3} ?\d{2})(?![\d-])/gi,
+    needs: /sort|blz|bankleitzahl/i,
+    group: 1,
+  },
+  {
+    // A medical record or health insurance number where words name it (`MEDICAL_LABEL`): 5 to 15 letters and
+    // digits, at least 4 of them digits ("MRN 00482913", "patient ID: 7731-2231", "Medicare number 1EG4-TE5-MK73");
+    // an NHS number (10 digits, also 3-3-4) must pass its mod-11 check. "patient ID column", "MRN field" give none.
+    type: 'medical_id',
+    pattern: new RegExp(
+      String.raw`(?<![\p{L}\d])(?:${MEDICAL_LABEL})(?:[ \t]*[:=#]{1,2}|[ \t]+(?:is|was|lautet))?[ \t]*["']?(\d{3} \d{3} \d{4}|[A-Z0-9]{1,15}(?:-[A-Z0-9]{1,15}){0,3})(?![\w-])`,
+      'giu',
+    ),
+    needs: /mrn|medical|patient|nhs|chi|medicare|medicaid|health|versicherten/i,
+    group: 2,
+    validate: (m) => {
+      const value = m[2]!.replace(/[ -]/g, '');
+      if (m[1] !== undefined) return nhsNumberValid(value);
+      return value.length >= 5 && value.length <= 15 && (value.match(/\d/g)?.length ?? 0) >= 4;
+    },
   },
   {
     // US SSN, dashed or spaced (a bare 9-digit number is too ambiguous).
@@ -770,6 +937,8 @@ const RULES: readonly Rule[] = [
     validate: (m) => {
       // Not the tail of a longer run of numbers set apart by spaces (`Quote 2024 0612 0001 4412`, a table row).
       if ((/ \d+$/.test(m[0]) && precededBy(m, /\d $/)) || labelledAsCode(m)) return false;
+      // Nor an amount with a leading 0 (`046 454 286 €`, `012 345 678 EUR`): until 2026-12-08 a phone.
+      if (quantity(m)) return false;
       const n = digitsOf(m[0]).length;
       return (
         n >= 9 && n <= 12 && !/^\d{4}-\d{2}-\d{2}$/.test(m[0]) && !/^\d{2}([ .-])\d{2}\1(?:19|20)\d{2}(?!\d)/.test(m[0])
@@ -790,6 +959,20 @@ const RULES: readonly Rule[] = [
       const n = prefix.length + subscriber;
       if (labelledAsCode(m)) return false;
       return n === 11 || (prefix.length === 3 && subscriber === 7) || (/^01[5-7]\d$/.test(prefix) && n === 12);
+    },
+  },
+  {
+    // A trunk-0 number split as Germans write it where words name a phone ("Tel.: 0221 / 123456", "Rufen Sie 040 - 12
+    // 34 56 78 an", "Telefon 0221 123456"): an area code of 2 to 5 digits and a subscriber number, 9 to 12 digits in
+    // all. The rules above take only the splits that are seldom two codes side by side; here the words say which it is.
+    // Until 2026-12-08 these were left in the text.
+    type: 'phone',
+    pattern:
+      /(?<![\w.,+/-])(?:\(0[1-9]\d{1,4}\)|0[1-9]\d{1,4})(?:[ \t]{0,2}[/-][ \t]{0,2}|[ \t])\d{2,8}(?:[ -]\d{2,4}){0,3}(?![\w/-]|[.,]\d)/g,
+    needs: /0[1-9]/,
+    validate: (m) => {
+      const n = digitsOf(m[0]).length;
+      return n >= 9 && n <= 12 && phoneWordBefore(m) && !labelledAsCode(m) && !quantity(m);
     },
   },
   {
