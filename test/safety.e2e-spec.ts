@@ -60,6 +60,34 @@ describe('PII and secrets never leave the process: logs, spans, LLM Observabilit
     expect(piiTags).toEqual(expect.arrayContaining(['pii_type:email', 'pii_type:credit_card']));
   });
 
+  // Until 2026-12-08 no type held a bank account or a medical record number, and a spelled-out address was no e-mail:
+  // all three reached the logs, the spans and LLM Observability as typed (docs/ml.md, "Fourth pass").
+  it('redacts bank accounts, medical record numbers and spelled-out e-mails, and names their types', async () => {
+    const ACCOUNT = '87654321';
+    const SORT_CODE = '60-16-13';
+    const MRN = '99120034';
+    const SPELLED = 'ana.silva (at) example (dot) pt';
+    const prompt = `Refund account number ${ACCOUNT}, sort code ${SORT_CODE}, for MRN ${MRN}; write to ${SPELLED}.`;
+    const res = await post(`${service.url}/reason`, { prompt });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as LlmBody;
+    expect(body.metadata.safety?.pii_types).toEqual(['email', 'bank_account', 'medical_id']);
+    await agent.waitForSpan((s) => s.meta['llm.prompt_id'] === body.metadata.prompt_id, 15_000);
+    await statsd.waitFor((ls) =>
+      ls.some((l) => l.name === 'llm.security.pii_detected.count' && l.tags.includes('pii_type:medical_id')),
+    );
+    const logs = service.stdout.join('\n') + service.stderr.join('\n');
+    const traces = agent.allText();
+    for (const value of [ACCOUNT, SORT_CODE, MRN, SPELLED]) {
+      expect(logs).not.toContain(value);
+      expect(traces).not.toContain(value);
+    }
+    const piiTags = statsd
+      .named('llm.security.pii_detected.count')
+      .flatMap((l) => l.tags.filter((t) => t.startsWith('pii_type:')));
+    expect(piiTags).toEqual(expect.arrayContaining(['pii_type:bank_account', 'pii_type:medical_id']));
+  });
+
   it('scores quality on every endpoint, with the origin keys meaningful (not 0 on /reason)', async () => {
     const reason = (await (
       await post(`${service.url}/reason`, { prompt: 'Why do leaves change colour in autumn?' })

@@ -31,3 +31,19 @@ describe('PiiDetector on data/pii-fourth/probe.jsonl (regression floors)', () =>
     for (const type of ['bank_account', 'medical_id'] as const) expect(PII_TYPES).toContain(type);
   });
 });
+
+// Scored once, after the rules were written (2026-12-08): 20 of 21 values, no false finding (before the pass 8 of 21
+// and an amount read as a phone). Its miss is in docs/ml.md: a member ID named before the words for the insurance
+// ("member ID on my health insurance card is W123456789").
+describe('PiiDetector on data/pii-fourth/holdout.jsonl (regression floors)', () => {
+  it('holds 30 rows, every value in its row; at least 20 of 21 values found, no false finding', () => {
+    const set = loadPiiEvalSet(join(dir, 'holdout.jsonl'));
+    expect(set.length).toBeGreaterThanOrEqual(30);
+    for (const r of set) for (const s of r.spans) expect(r.text.slice(s.start, s.end)).toBe(s.value);
+    const report = evaluatePiiDetector(new PiiDetector(), set);
+    expect({ found: report.overall.found >= 20, falsePositives: report.overall.falsePositives }).toEqual({
+      found: true,
+      falsePositives: 0,
+    });
+  });
+});
