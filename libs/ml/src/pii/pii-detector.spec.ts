@@ -1086,6 +1086,11 @@ describe('PiiDetector', () => {
       ],
       ['numéro de compte : 00020055000', 'numéro de compte : [REDACTED:BANK_ACCOUNT]'],
       ['MRN: 99120034', 'MRN: [REDACTED:MEDICAL_ID]'],
+      // As keys of a logged JSON body or of code (`account_number`, `routingNumber`, `patient_id`).
+      [
+        '{"account_number": "55443322", "routingNumber": "071000013", "patient_id": "4410-9921"}',
+        '{"account_number": "[REDACTED:BANK_ACCOUNT]", "routingNumber": "[REDACTED:BANK_ACCOUNT]", "patient_id": "[REDACTED:MEDICAL_ID]"}',
+      ],
       ['Patient ID 55-2901-77 was discharged', 'Patient ID [REDACTED:MEDICAL_ID] was discharged'],
       // An NHS number is shaped as a North American phone: it was one.
       ['NHS number 450 557 7104', 'NHS number [REDACTED:MEDICAL_ID]'],
@@ -1108,6 +1113,9 @@ describe('PiiDetector', () => {
     it.each([
       'AWS account 987654321098 in us-east-1',
       'customer account number 12345678',
+      'customer_account_number = 12345678',
+      'aws_account_id: 123456789012',
+      'patient_count = 12345',
       'account number must be 10 digits',
       'routing number 123456789', // fails the ABA checksum
       'Sort code field is empty',

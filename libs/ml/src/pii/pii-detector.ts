@@ -320,7 +320,7 @@ const labelledAsCode = (m: RegExpExecArray): boolean =>
  * held a bank account, and "my account number is 12345678, sort code 12-34-56" went to the logs as typed.
  */
 const ACCOUNT_LABEL =
-  String.raw`(?:(?:bank|checking|chequing|savings|current|deposit)[ \t]+account|(?:bank[ \t]+)?(?:account|acc(?:t|ount)?\.?)[ \t]*(?:number|num\.?|no\.?|nr\.?|#)|` +
+  String.raw`(?:(?:bank|checking|chequing|savings|current|deposit)[ \t_-]*account|(?:bank[ \t_-]*)?(?:account|acc(?:t|ount)?\.?)[ \t_-]*(?:number|num\.?|no\.?|nr\.?|#)|` +
   String.raw`konto(?:nummer|[ \t]*-?nr\.?)|(?:num[ée]ro|n[°º])[ \t]+de[ \t]+compte|n[úu]mero[ \t]+de[ \t]+cuenta|n[úu]mero[ \t]+da[ \t]+conta|` +
   String.raw`numero[ \t]+di[ \t]+conto|(account|konto|compte|cuenta|conta|conto))`;
 /** A bank's words, near a bare "account" number: what makes it a bank account rather than a cloud or customer one. */
@@ -328,7 +328,7 @@ const BANK_WORD =
   /\b(?:bank|routing|sort[ \t-]?code|aba|iban|bic|swift|wire|blz|deposit|transfer|payee|banque|bancaria|banco|banca)\b/i;
 /** Not a bank's: a cloud, customer, service or e-mail account ("AWS account number 123456789012"). */
 const NOT_BANK_BEFORE =
-  /\b(?:aws|gcp|azure|cloud|billing|service|customer|user|e-?mail|github|google|microsoft|apple|steam|twitter|instagram)[ \t]*$/i;
+  /\b(?:aws|gcp|azure|cloud|billing|service|customer|user|e-?mail|github|google|microsoft|apple|steam|twitter|instagram)[ \t_-]*$/i;
 
 /**
  * What names a medical record or health insurance number right before it: "MRN", "medical record number", "patient
@@ -336,9 +336,9 @@ const NOT_BANK_BEFORE =
  * "health card number", German "Versichertennummer" / "Krankenversichertennummer". Until 2026-12-08 no type held them.
  */
 const MEDICAL_LABEL =
-  String.raw`mrn|medical[ \t]+record(?:[ \t]+(?:number|no\.?|#))?|patient(?:[ \t]+(?:id|number|no\.?)|[ \t]*#)|` +
-  String.raw`(nhs|chi)(?:[ \t]+(?:number|no\.?))?|medicare(?:[ \t]+(?:number|no\.?|id))?|medicaid(?:[ \t]+(?:number|no\.?|id))?|` +
-  String.raw`health[ \t]+(?:insurance|plan|card)(?:[ \t]+(?:member|policy|subscriber))?[ \t]+(?:id|number|no\.?)|` +
+  String.raw`mrn|medical[ \t_-]*record(?:[ \t_-]*(?:number|no\.?|#))?|patient(?:[ \t_-]*(?:id|number|no\.?)|[ \t]*#)|` +
+  String.raw`(nhs|chi)(?:[ \t_-]*(?:number|no\.?))?|medicare(?:[ \t_-]*(?:number|no\.?|id))?|medicaid(?:[ \t_-]*(?:number|no\.?|id))?|` +
+  String.raw`health[ \t_-]*(?:insurance|plan|card)(?:[ \t_-]*(?:member|policy|subscriber))?[ \t_-]*(?:id|number|no\.?)|` +
   String.raw`(?:kranken)?versicherten[ \t]*-?(?:nummer|nr\.?)`;
 
 /**
@@ -670,7 +670,7 @@ const RULES: readonly Rule[] = [
     // (11) and the US (up to 17) write them, also in groups.
     type: 'bank_account',
     pattern: new RegExp(
-      String.raw`(?<![\p{L}\d])(?:${ACCOUNT_LABEL})(?:[ \t]*[:=#]{1,2}|[ \t]+(?:is|was|lautet|est|es|é|è))?[ \t]*["']?(\d(?:[ -]?\d){5,16})(?![\d-])`,
+      String.raw`(?<![\p{L}\d])(?:${ACCOUNT_LABEL})(?:["']?[ \t]*[:=#]{1,2}|[ \t]+(?:is|was|lautet|est|es|é|è))?[ \t]*["']?(\d(?:[ -]?\d){5,16})(?![\d-])`,
       'giu',
     ),
     needs: /account|acc|konto|compte|cuenta|conta|conto/i,
@@ -692,7 +692,7 @@ const RULES: readonly Rule[] = [
     // the ABA checksum and the Federal Reserve's prefixes.
     type: 'bank_account',
     pattern:
-      /\b(?:routing|aba|rtn|transit)(?:[ \t]+(?:transit[ \t]+)?(?:number|no\.?|num\.?))?(?:[ \t]*[:=#]{1,2}|[ \t]+(?:is|was))?[ \t]*(\d{9})(?!\d)/gi,
+      /(?<![A-Za-z0-9])(?:routing|aba|rtn|transit)(?:[ \t_-]*(?:transit[ \t_-]*)?(?:number|no\.?|num\.?))?(?:["']?[ \t]*[:=#]{1,2}|[ \t]+(?:is|was))?[ \t]*["']?(\d{9})(?!\d)/gi,
     needs: /routing|aba|rtn|transit/i,
     group: 1,
     validate: (m) => abaRoutingValid(m[1]!),
@@ -701,7 +701,7 @@ const RULES: readonly Rule[] = [
     // A UK sort code (12-34-56) or a German Bankleitzahl (BLZ 370 400 44) where words name it.
     type: 'bank_account',
     pattern:
-      /\b(?:sort[ \t-]?code|blz|bankleitzahl)(?:[ \t]*[:=#]|[ \t]+(?:is|was|lautet))?[ \t]*(\d{2}([ -]?)\d{2}\2\d{2}|\d{3} ?\d{3} ?\d{2})(?![\d-])/gi,
+      /(?<![A-Za-z0-9])(?:sort[ \t_-]?code|blz|bankleitzahl)(?:["']?[ \t]*[:=#]|[ \t]+(?:is|was|lautet))?[ \t]*["']?(\d{2}([ -]?)\d{2}\2\d{2}|\d{3} ?\d{3} ?\d{2})(?![\d-])/gi,
     needs: /sort|blz|bankleitzahl/i,
     group: 1,
   },
@@ -711,7 +711,7 @@ const RULES: readonly Rule[] = [
     // an NHS number (10 digits, also 3-3-4) must pass its mod-11 check. "patient ID column", "MRN field" give none.
     type: 'medical_id',
     pattern: new RegExp(
-      String.raw`(?<![\p{L}\d])(?:${MEDICAL_LABEL})(?:[ \t]*[:=#]{1,2}|[ \t]+(?:is|was|lautet))?[ \t]*["']?(\d{3} \d{3} \d{4}|[A-Z0-9]{1,15}(?:-[A-Z0-9]{1,15}){0,3})(?![\w-])`,
+      String.raw`(?<![\p{L}\d])(?:${MEDICAL_LABEL})(?:["']?[ \t]*[:=#]{1,2}|[ \t]+(?:is|was|lautet))?[ \t]*["']?(\d{3} \d{3} \d{4}|[A-Z0-9]{1,15}(?:-[A-Z0-9]{1,15}){0,3})(?![\w-])`,
       'giu',
     ),
     needs: /mrn|medical|patient|nhs|chi|medicare|medicaid|health|versicherten/i,
