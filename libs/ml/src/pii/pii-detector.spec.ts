@@ -1105,6 +1105,13 @@ describe('PiiDetector', () => {
       ['Tel.: 0211 / 654321', 'Tel.: [REDACTED:PHONE]'],
       ['Bitte rufen Sie 089 - 98 76 54 32 an', 'Bitte rufen Sie [REDACTED:PHONE] an'],
       ['token hf_ZyXwVuTsRqPoNmLkJiHgFeDcBa9876543210', 'token [REDACTED:SECRET]'],
+      // A key named in a sentence, without `:` or `=`: a Datadog API key pasted to this very service.
+      [
+        'my Datadog API key 9f8e7d6c5b4a39281706f5e4d3c2b1a0, why 403?',
+        'my Datadog API key [REDACTED:SECRET], why 403?',
+      ],
+      ['the app key is 1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b', 'the app key is [REDACTED:SECRET]'],
+      ["my birthday's on 9 June 1984", "my birthday's on [REDACTED:DATE_OF_BIRTH]"],
       [`key SG.${'a1B2c3D4e5'.repeat(2)}xy.${'Zz9Yy8Xx7W'.repeat(4)}vu1`, 'key [REDACTED:SECRET]'],
     ])('redacts %j', (text, redacted) => {
       expect(detector.redact(text)).toBe(redacted);
@@ -1114,6 +1121,9 @@ describe('PiiDetector', () => {
       'AWS account 987654321098 in us-east-1',
       'customer account number 12345678',
       'customer_account_number = 12345678',
+      'next page token CgZ0ZXN0MTIzNDU2Nzg5MA',
+      'the token abcdefghijklmnopqrstuvwxyz is one word',
+      'the access token expired at 2026-12-07T10:00:00Z',
       'aws_account_id: 123456789012',
       'patient_count = 12345',
       'account number must be 10 digits',
@@ -1146,6 +1156,7 @@ describe('PiiDetector', () => {
       ['account labels', 'account number account # '],
       ['medical labels', 'patient ID MRN: NHS number '],
       ['routing labels', 'routing number sort code '],
+      ['key words', 'api key token secret key auth token '],
     ])('stays linear on long runs of %s', (_, run) => {
       const texts = new Map([5000, 40_000].map((n) => [n, run.repeat(Math.ceil(n / run.length))]));
       const ratio = growthRatio((n) => detector.detect(texts.get(n)!), 5000, 40_000);

@@ -411,7 +411,7 @@ const MONTHS = new Set(
  * a timestamp, a deadline, an invoice date.
  */
 const BIRTH_KEY =
-  String.raw`date[ _-]?of[ _-]?birth|birth[ _-]?date|d\.?o\.?b\.?|born(?:\s+(?:in\s+\p{Lu}\p{L}+\s+)?on)?|birthday|` +
+  String.raw`date[ _-]?of[ _-]?birth|birth[ _-]?date|d\.?o\.?b\.?|born(?:\s+(?:in\s+\p{Lu}\p{L}+\s+)?on)?|birthday(?:['’]s)?(?:\s+(?:is\s+|was\s+)?on)?|` +
   String.raw`geburtsdatum|geb\.|geboren(?:\s+(?:in\s+\p{Lu}\p{L}+\s+)?am)?|date\s+de\s+naissance|n[ée]e?\s+le|` +
   String.raw`fecha[ _-](?:de[ _-])?nacimiento|naci(?:d[oa]|ó|o)\s+el|data[ _-](?:de[ _-])?nascimento|nascimento|` +
   String.raw`nasceu\s+em|nascid[oa]\s+em|data[ _-]di[ _-]nascita|nat[oa](?:\s+a\s+\p{Lu}\p{L}+)?\s+il`;
@@ -573,6 +573,22 @@ const RULES: readonly Rule[] = [
     needs: /pass/i,
     group: 1,
     validate: (m) => prosePasswordShaped(m[1]!),
+  },
+  {
+    // A key or token named in a sentence, without `:` or `=` ("my Datadog API key 0123...cdef", "the app key is
+    // ...", "twilio auth token ..."): 20+ characters holding a letter and a digit, as keys are. Until 2026-12-08 a
+    // key pasted this way (a Datadog API key, 32 hex characters, to this very service) was left in the text. A paging
+    // token ("next page token ...") grants nothing.
+    type: 'secret',
+    pattern:
+      /(?<![\w-])(?:api[ \t_-]?key|app(?:lication)?[ \t_-]?key|access[ \t_-]?(?:key|token)|auth(?:entication)?[ \t_-]?token|secret[ \t_-]?key|client[ \t_-]?secret|token)(?:[ \t]+(?:is|was))?[ \t]+["'\x60]?([A-Za-z0-9][A-Za-z0-9_-]{19,})(?![\w-])/gi,
+    needs: /key|token|secret/i,
+    group: 1,
+    validate: (m) =>
+      /[A-Za-z]/.test(m[1]!) &&
+      /\d/.test(m[1]!) &&
+      !placeholder(m[1]!) &&
+      !precededBy(m, /\b(?:page|next|continuation|pagination|cursor)[ \t_-]*$/i),
   },
   {
     // A PIN given with its value ("my PIN is 4821", "pin: 90210", "PIN code = 1234"): a credential. The value comes
