@@ -1,8 +1,14 @@
 import { answered, buildLlmPipeline as build, input, named, settled } from '../../../test/support/llm-pipeline-harness';
 import { ScriptedProvider } from '../../../test/support/scripted-provider';
+import { pinWallClock } from '../../../test/support/wall-clock';
 import { LlmCallAbandonedError } from './llm.errors';
 
 describe("LlmService: a call's records, sampling, safety blocks, concurrent calls, the budget", () => {
+  // Today's spend is the spend of the current UTC day: a test whose calls ran before midnight and whose check (or next
+  // call) came after it read $0 (a budget reached was no longer reached). Every test runs at noon of a fixed day.
+  beforeEach(() => pinWallClock(Date.UTC(2026, 5, 15, 12)));
+  afterEach(() => jest.useRealTimers());
+
   it('records a call just after its answer, and whatever is pending at shutdown', async () => {
     const provider = new ScriptedProvider().script('gemini-2.5-flash', { ok: 'Paris' }, { ok: 'Lyon' });
     const { service, metrics, bookkeeping } = await build({}, provider);
