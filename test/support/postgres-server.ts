@@ -10,12 +10,20 @@ import { join } from 'node:path';
  * socket in the temp dir, stop and delete after. PostgreSQL refuses to run as root, so under root (CI)
  * the server runs as the `postgres` user, else `nobody`, with the temp dir handed to that user.
  * Never skips: when it cannot start, `start()` throws with the reason and the server log.
+ *
+ * The server runs on the machine's real clock, whatever clock the test process is given: libfaketime (`faketime`,
+ * used to run a test at 23:59:58 or days ahead) is passed on to children by LD_PRELOAD and FAKETIME, and a
+ * PostgreSQL under it never fired its `statement_timeout` (a `pg_sleep(3)` under a 300 ms bound ran 3 s), so
+ * test/database-statement-timeout.spec.ts failed under `faketime -f +2d` though the service was right.
  */
 export class PostgresTestServer {
   private dir = '';
   private port = 0;
   private runAs: { uid: number; gid: number } | undefined;
   private bin = '';
+
+  /** `env`: the environment the server's tools start from (this process's by default). */
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
   get url(): string {
     return `postgres://ledger@127.0.0.1:${this.port}/postgres`;
@@ -115,15 +123,23 @@ export class PostgresTestServer {
           {
             encoding: 'utf8',
             cwd: this.dir,
+            env: realClockEnv(this.env),
           },
         )
-      : spawnSync(command, args, { encoding: 'utf8', cwd: this.dir, timeout: 60_000 });
+      : spawnSync(command, args, { encoding: 'utf8', cwd: this.dir, timeout: 60_000, env: realClockEnv(this.env) });
     if (result.error || result.status !== 0) {
       throw new Error(
         `PostgreSQL test server: ${tool} failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr}${result.stdout}`,
       );
     }
   }
+}
+
+/** `env` without what would fake a child's clock (libfaketime's preload and settings). */
+export function realClockEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(([name]) => name !== 'LD_PRELOAD' && !name.startsWith('FAKETIME')),
+  );
 }
 
 function findBinDir(): string {
