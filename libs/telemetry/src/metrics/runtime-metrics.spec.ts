@@ -33,12 +33,14 @@ describe('RuntimeMetrics', () => {
     runtime.onModuleInit();
     try {
       await sleep(60);
-      // A 120 ms stall and enough short-lived garbage for young-generation collections.
+      // A stall of at least 120 ms and at least 256 MiB of short-lived garbage: young-generation collections whatever
+      // the size of the young generation. The garbage was what 120 ms made: on a loaded runner 28 000 small arrays
+      // (about 15 MB), less than a young generation grown in a long-running worker, and no GC was reported.
       const until = Date.now() + 120;
       let garbage: number[][] = [];
-      while (Date.now() < until) {
-        garbage.push(new Array<number>(64).fill(1));
-        if (garbage.length > 10_000) garbage = [];
+      for (let made = 0; made < 32_768 || Date.now() < until; made++) {
+        garbage.push(new Array<number>(1024).fill(1)); // 8 KiB
+        if (garbage.length > 1000) garbage = [];
       }
       await sleep(60);
       runtime.report();
