@@ -28,6 +28,16 @@ export const HARMFUL_COMPLIANCE_SCORE = 0.1;
  * talks about something else (`degraded`).
  */
 export const DRIFT_SCORE = 0.45;
+/**
+ * "The document does not say" when the document indeed lacks what was asked (`notInDocument`): the right answer from
+ * that document (`good`), with the reason `not_in_document`; not a refusal, not ungrounded.
+ */
+export const NOT_IN_DOCUMENT_SCORE = 0.8;
+/**
+ * The most an answer can score that states a number in the slot of its passage's own with another value ("30 seconds"
+ * where the document says 10 seconds: `unitConflict`): a checked contradiction, `bad`, as a wrong calculation is.
+ */
+export const UNIT_CONFLICT_SCORE = 0.2;
 
 /**
  * Scores one answer synchronously on the request path: relevance, groundedness (with a document),
@@ -94,11 +104,25 @@ export class QualityScorer {
         reasons = [...reasons, 'complied_harmful_request'];
       }
     }
+    let ungrounded = isUngrounded(signals);
+    if (signals.notInDocument && input.structured === undefined) {
+      // Before, every "the document does not say..." was a refusal (0.04–0.2) or `contradicts_document`, even when true.
+      overall = Math.max(overall, NOT_IN_DOCUMENT_SCORE);
+      ungrounded = false;
+      reasons = [
+        ...reasons.filter(
+          (r) =>
+            !['refusal', 'off_topic', 'low_relevance', 'contradicts_document', 'ungrounded', 'hedging'].includes(r),
+        ),
+        'not_in_document',
+      ];
+    }
     // A failed answer is never "good", whatever the model says.
     if (failureToAnswer) overall = Math.min(overall, 0.2);
     if (signals.wrongCalculation) overall = Math.min(overall, WRONG_CALCULATION_SCORE);
     if (complied) overall = Math.min(overall, HARMFUL_COMPLIANCE_SCORE);
     if (signals.drift && input.structured === undefined) overall = Math.min(overall, DRIFT_SCORE);
+    if (signals.unitConflict && input.structured === undefined) overall = Math.min(overall, UNIT_CONFLICT_SCORE);
     overall = Math.max(0, Math.min(1, overall));
     return {
       overall: round(overall),
@@ -106,7 +130,7 @@ export class QualityScorer {
       reasons,
       relevance: round(signals.relevance),
       groundedness: signals.groundedness === null ? null : round(signals.groundedness),
-      ungrounded: isUngrounded(signals),
+      ungrounded,
       failureToAnswer,
       scorer,
       semanticSimilarity: round(signals.semantic),

@@ -162,8 +162,23 @@ export interface QualitySignals {
   numberMismatch: boolean;
   /** The answer writes out a calculation with a wrong result ("17 × 23 = 401"), with or without a document. */
   wrongCalculation: boolean;
-  /** The best-matching document sentence and the answer sentence differ in negation. */
+  /**
+   * The best-matching document sentence and the answer sentence differ in negation, on the same word: the word the
+   * negation bears on ("does not **work** with...") is in the other sentence too ("it works with...").
+   */
   negationMismatch: boolean;
+  /**
+   * The answer states a number with the unit its passage gives another number ("30 seconds" where the document says
+   * "10 seconds"), a value the document never states with that unit and the passage's numbers do not give in one step.
+   * A checked contradiction: it caps the score (`quality-scorer.ts`).
+   */
+  unitConflict: boolean;
+  /**
+   * The answer says the document does not give what was asked ("The leaflet does not say whether...") and the document
+   * indeed lacks it: a word the question asks about appears nowhere in it. A right answer, not a refusal
+   * (`refusal` is false); it sets the score (`quality-scorer.ts`). When the document has it, `refusal` is true.
+   */
+  notInDocument: boolean;
   refusal: boolean;
   empty: boolean;
   truncated: boolean;
@@ -319,12 +334,16 @@ function namesIn(text: string): Set<string> {
   return names;
 }
 
-/** Values derivable from the known numbers by one arithmetic step (sum, difference, product, ratio). */
-function derivedNumbers(known: readonly number[]): Set<number> {
+/**
+ * Values derivable from the known numbers by one arithmetic step (sum, difference, product, ratio); of two different
+ * stated numbers when `distinct` (a number with itself makes its double: 60 from "30 minutes").
+ */
+function derivedNumbers(known: readonly number[], distinct = false): Set<number> {
   const out = new Set<number>(known);
   const xs = known.slice(0, 12);
   for (let i = 0; i < xs.length; i++)
     for (let j = 0; j < xs.length; j++) {
+      if (distinct && i === j) continue;
       const a = xs[i]!;
       const b = xs[j]!;
       out.add(Math.round((a + b) * 1e6) / 1e6);
@@ -447,7 +466,7 @@ function arithmeticVerdict(value: number, answer: string): 'right' | 'wrong' | u
 
 /** A question that asks for several items ("Name three...", "Which ... are", "List..."): how many, or 0 (some). */
 const LIST_QUESTION =
-  /\b(?:name|list|what are|which are|which (?:\w+ ){0,3}(?:are|were|share)|who (?:\w+ ){0,3}(?:are|were)|what (?:\w+ ){1,3}(?:are|were)|costs|benefits|ingredients)\b/i;
+  /\b(?:name|list|what are|which are|which (?:\w+ ){0,3}(?:are|were|share|cannot|can't|must)|who (?:\w+ ){0,3}(?:are|were|should(?: not|n't)|must not|cannot|can't)|what (?:\w+ ){1,3}(?:are|were)|costs|benefits|ingredients)\b/i;
 const COUNT_WORDS: Record<string, number> = { two: 2, three: 3, four: 4, five: 5, both: 2 };
 
 /** The items of a list in a text: comma, semicolon, "and" or line separated, with a content word. */
@@ -563,6 +582,120 @@ function driftsOffTopic(question: string, answer: string, embedder: OfflineEmbed
 }
 
 /** Computes the quality signals of one answer with a synchronous offline embedder. */
+/**
+ * An answer saying its document does not give what was asked: "The document does not say whether...", "The leaflet
+ * doesn't mention alcohol", "not stated in the article", "The article has no information on...". Said of the document,
+ * not of the world ("The policy does not cover rental cars" is a claim, not an abstention).
+ */
+const DOCUMENT_NOUN = String.raw`(?:document(?:ation)?|docs|text|context|passage|article|leaflet|manual|guide|report|source|page|excerpt|policy|provided information)`;
+const DOCUMENT_ABSTENTION = new RegExp(
+  String.raw`\b${DOCUMENT_NOUN}\s+(?:does not|doesn't|do not|don't|did not|didn't)\s+(?:say|mention|state|specify|list|give|describe|discuss|indicate|explain|address)\b|` +
+    String.raw`\bnot (?:mentioned|stated|specified|given|listed|described|discussed|addressed|covered|provided|included) (?:in|by) the (?:provided )?${DOCUMENT_NOUN}\b|` +
+    String.raw`\b${DOCUMENT_NOUN}\s+(?:has|contains|gives|provides) no (?:information|mention|details?)\b`,
+  'i',
+);
+/** The refusal patterns' own "the document does not contain / provide / include" (`REFUSAL`). */
+const REFUSAL_OF_DOCUMENT = /\b(?:document|context|text|passage) does not (?:contain|provide|include)\b/i;
+/** Question words too general to tell what a question is about ("What does a red light **mean**?"). */
+const GENERIC_QUESTION_WORDS: ReadonlySet<string> = new Set(
+  'mean means meaning happen happens happened work works use used using need needs get gets make makes know say says said exactly usually long many much often kind type way ways thing things people one time take takes'.split(
+    ' ',
+  ),
+);
+
+/**
+ * The question asks about something the document never names: one of its words (beyond question words, framing and
+ * the most general verbs) is in no form in the document ("Does it support **GraphQL**?", "Who **designed** the
+ * bridge?").
+ */
+function asksBeyondDocument(question: string, document: string): boolean {
+  const documentWords = [...new Set(tokenize(document))];
+  // Acronyms the document spells out: "DNS" for "Domain Name System".
+  const initials = new Set<string>();
+  for (const run of document.matchAll(/(?:[A-Z][a-z]+[ -]){1,5}[A-Z][a-z]+/g)) {
+    const words = run[0].split(/[ -]/);
+    for (let i = 0; i < words.length; i++)
+      for (let j = i + 2; j <= words.length; j++)
+        initials.add(
+          words
+            .slice(i, j)
+            .map((w) => w[0]!.toLowerCase())
+            .join(''),
+        );
+  }
+  // In some form: "connected" for "connect", "addresses" for "address"; not "home" for "HomeKit".
+  const inDocument = (w: string): boolean => {
+    const x = lemma(w);
+    return (
+      initials.has(w) ||
+      documentWords.some((d) => {
+        const y = lemma(d);
+        const [short, long] = x.length <= y.length ? [x, y] : [y, x];
+        return long.startsWith(short) && short.length >= 0.75 * long.length;
+      })
+    );
+  };
+  const words = tokenize(question);
+  return words.some(
+    (w, i) =>
+      isClaimWord(w) &&
+      !GENERIC_QUESTION_WORDS.has(w) &&
+      !inDocument(w) &&
+      // A modifier of a word the document has names a kind of it, often in other words ("the **rate** limit" of a
+      // document that says "100 requests per second"): it does not tell that the document lacks the thing.
+      !(i + 1 < words.length && isContentWord(words[i + 1]!) && inDocument(words[i + 1]!)),
+  );
+}
+
+/** A word without its inflection ("losing", "loses" → "los"; "capped" → "capp"), to match a word's forms. */
+const lemma = (w: string): string => (w.length > 4 ? w.replace(/(?:ing|ed|es|e|s)$/, '') : w);
+const sameWord = (a: string, b: string): boolean => {
+  const x = lemma(a);
+  const y = lemma(b);
+  return x.length >= 3 && y.length >= 3 && (x.startsWith(y) || y.startsWith(x));
+};
+
+/** The word a negation bears on: the first content word after it in its clause ("does not **work** with..."). */
+function negatedWords(sentence: string): string[] {
+  const out: string[] = [];
+  for (const clause of sentence.toLowerCase().split(/[,;:()]|\s[-–—]\s/)) {
+    const words = tokenize(clause);
+    words.forEach((w, i) => {
+      if (!NEGATION.test(w)) return;
+      const next = words.slice(i + 1).find((x) => isContentWord(x) && !NEGATION.test(x));
+      if (next !== undefined) out.push(next);
+    });
+  }
+  return out;
+}
+
+/**
+ * One sentence negates what the other affirms: the word the negation bears on is in the other sentence, in some form
+ * ("It does not work with..." / "It works with..."; "There is no cap" / "supply is capped"). Before, any negation on
+ * one side only counted: "Six tablets." contradicted "Do not take more than six tablets in 24 hours."
+ */
+function negationDiffers(a: string, b: string): boolean {
+  const negA = NEGATION.test(a);
+  if (negA === NEGATION.test(b)) return false;
+  const [negated, other] = negA ? [a, b] : [b, a];
+  const otherWords = tokenize(other).filter(isContentWord);
+  return negatedWords(negated).some((w) => otherWords.some((o) => sameWord(w, o)));
+}
+
+/** Numbers with the word after them ("10 seconds", "45 euros", "7 to 2"): a value and its unit. */
+function numbersWithUnits(text: string): { value: number; unit: string }[] {
+  const out: { value: number; unit: string }[] = [];
+  const cleaned = text.replace(LIST_MARKER, '$1');
+  for (const m of cleaned.matchAll(
+    /(?<![a-z\d.,])(\d[\d,]*(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred)\s*(%|[a-z]+)/gi,
+  )) {
+    const raw = m[1]!.toLowerCase();
+    const value = Number(NUMBER_WORDS[raw] ?? raw.replace(/,/g, ''));
+    if (Number.isFinite(value)) out.push({ value, unit: m[2] === '%' ? 'percent' : stem(m[2]!.toLowerCase()) });
+  }
+  return out;
+}
+
 export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedder): QualitySignals {
   const input = { ...unbounded, question: boundedQuestion(unbounded.question) };
   const answer = input.answer.slice(0, MAX_ANSWER_CHARS).trim();
@@ -570,7 +703,7 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
   const empty = answerWords.length === 0;
   const blocked = input.safetyBlocked || input.finishReason === 'safety' || input.finishReason === 'error';
   const truncated = input.finishReason === 'length';
-  const refusal = !empty && REFUSAL.test(answer);
+  let refusal = !empty && REFUSAL.test(answer);
   const answerSentences = empty ? [] : sentences(answer, MAX_ANSWER_SENTENCES);
   const hedges = answer.match(HEDGES)?.length ?? 0;
 
@@ -646,6 +779,8 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
   let antonymConflict = false;
   let orderAgreement = 1;
   let listCoverage = 1;
+  let unitConflict = false;
+  let notInDocument = false;
   if (!empty && LIST_QUESTION.test(input.question)) {
     const count = /\b(two|three|four|five|both)\b/i.exec(input.question)?.[1]?.toLowerCase();
     const asked = count ? COUNT_WORDS[count]! : 2;
@@ -656,6 +791,15 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
     const docSentenceStems = docSentences.map((sentence) => new Set(contentWords(sentence).map(stem)));
     const docStems = new Set<string>();
     for (const stems of docSentenceStems) for (const w of stems) docStems.add(w);
+    // "The document does not say": right when the document lacks what was asked, a refusal when it has it. Before,
+    // every such answer was a refusal (0.04–0.2, `bad`), or, worded with another noun ("The article does not say..."),
+    // `contradicts_document`.
+    if (!empty && (DOCUMENT_ABSTENTION.test(answer) || REFUSAL_OF_DOCUMENT.test(answer))) {
+      notInDocument = asksBeyondDocument(input.question, document);
+      refusal = !notInDocument;
+    }
+    // Numbers with their unit ("10 seconds") as the document states them, for the unit-conflict check below.
+    const documentUnits = new Set(numbersWithUnits(document).map((n) => `${n.value} ${n.unit}`));
     // Numbers the answer may state: the document's, and the question's (restating them is not a claim).
     const knownNumbers = derivedNumbers([...numbersIn(document), ...numbersIn(input.question)].map(Number));
     // Only document sentences sharing a content word with the answer or the question can be the answer's
@@ -700,9 +844,27 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
         support *= 0.3;
       }
       const bestSentence = bestIndex >= 0 ? candidateSentences[bestIndex]! : '';
-      if (best > 0.5 && NEGATION.test(sentence) !== NEGATION.test(bestSentence)) {
+      if (best > 0.5 && negationDiffers(sentence, bestSentence)) {
         negationMismatch = true;
         support *= 0.5;
+      }
+      // A number in the slot of the passage's own ("hold it for 30 seconds" where the passage says 10 seconds), that the
+      // document never states with that unit and the numbers of the passage and the sentences next to it do not give
+      // in one step (26 = 86 − 60 does; 30 = 3 × 10 with the 3 of "3 a.m." two paragraphs away does not).
+      if (bestSentence !== '') {
+        const passage = numbersWithUnits(bestSentence);
+        const at = candidates[bestIndex]!.i;
+        const near = docSentences.slice(Math.max(0, at - 1), at + 2).join(' ');
+        const derivable = derivedNumbers([...numbersIn(near), ...numbersIn(input.question)].map(Number), true);
+        for (const { value, unit } of numbersWithUnits(sentence))
+          if (
+            !documentUnits.has(`${value} ${unit}`) &&
+            !derivable.has(value) &&
+            passage.some((p) => p.unit === unit && p.value !== value)
+          ) {
+            unitConflict = true;
+            numberMismatch = true;
+          }
       }
       if (bestIndex >= 0 && support >= 0.45) anchorFit = Math.max(anchorFit, questionFit[bestIndex]!);
       total += support;
@@ -816,6 +978,8 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
     numberMismatch,
     wrongCalculation: !empty && (arithmetic === 'wrong' || wrongCalculation(answer)),
     negationMismatch,
+    unitConflict,
+    notInDocument,
     evidenceSupport,
     nameConflict,
     numberConflict,
