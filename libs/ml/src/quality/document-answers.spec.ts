@@ -96,6 +96,15 @@ describe('quality score of answers about a document', () => {
       expect({ answer, label: report.label }).toEqual({ answer, label: 'bad' });
       expect(report.reasons).toContain('contradicts_document');
     }
+    // A value the next sentence states with another unit is no excuse (before: "two" was known from "two tablets").
+    const doses = scorer.score(
+      ask(
+        'How long should I wait between doses?',
+        'Leave at least two hours between doses.',
+        'Take two tablets at a time. Leave at least eight hours between doses.',
+      ),
+    );
+    expect(doses.label).toBe('bad');
     const years = scorer.score(ask('How long is the warranty?', 'Three years from the date of purchase.'));
     expect(years.label).toBe('bad');
     // The document's own number, and a value one step from the passage's numbers, are not conflicts.
@@ -108,5 +117,24 @@ describe('quality score of answers about a document', () => {
       ),
     );
     expect(derived.reasons).not.toContain('contradicts_document');
+  });
+
+  it('reads a cited answer as the same answer uncited: "[1]" is no number the answer states', () => {
+    // Before: the "3" of "[3]" was a number the passage does not state (a number conflict), and cited answers scored lower.
+    const question = 'How long do I leave the vinegar in the kettle?';
+    const plain = scorer.score(ask(question, 'Boil it once and leave it for 30 minutes.'));
+    for (const cited of [
+      'Boil it once and leave it for 30 minutes [3].',
+      'Boil it once [1] and leave it for 30 minutes [2, 3].',
+    ])
+      expect({ cited, overall: scorer.score(ask(question, cited)).overall }).toEqual({ cited, overall: plain.overall });
+    expect(scorer.signals(ask(question, 'Leave it for 30 minutes [3].')).numberConflict).toBe(false);
+  });
+
+  it('reads "rose" where the document says "fell" as an opposite', () => {
+    const report = scorer.signals(
+      ask('What happened to profit?', 'Profit rose to 310 million dollars.', 'Profit fell to 310 million dollars.'),
+    );
+    expect(report.antonymConflict).toBe(true);
   });
 });

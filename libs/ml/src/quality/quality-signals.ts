@@ -310,7 +310,7 @@ const ANTONYMS: ReadonlyMap<string, readonly string[]> = (() => {
     'denser lighter|dense light|strong weak|stronger weaker|cheap expensive|cheaper dearer|safe dangerous|' +
     'internal external|minimum maximum|solid liquid|lowest highest|many few|plus minus|' +
     'lose keep|loses keeps|enter leave|arrive depart|clockwise anticlockwise|odd even|ancient modern|' +
-    'dormant active|acquired inherited|connected disconnected|encrypt decrypt';
+    'dormant active|acquired inherited|connected disconnected|encrypt decrypt|rose fell|grew shrank';
   const map = new Map<string, string[]>();
   for (const pair of pairs.split('|')) {
     const [a, b] = pair.split(' ') as [string, string];
@@ -335,11 +335,12 @@ function namesIn(text: string): Set<string> {
 }
 
 /**
- * Values derivable from the known numbers by one arithmetic step (sum, difference, product, ratio); of two different
- * stated numbers when `distinct` (a number with itself makes its double: 60 from "30 minutes").
+ * The known numbers and the values derivable from them by one arithmetic step (sum, difference, product, ratio). With
+ * `distinct`, only the values derived from two different stated numbers (a number with itself makes its double: 60
+ * from "30 minutes"; a number stated with another unit is no excuse either: "two hours" where it says "two tablets").
  */
 function derivedNumbers(known: readonly number[], distinct = false): Set<number> {
-  const out = new Set<number>(known);
+  const out = new Set<number>(distinct ? [] : known);
   const xs = known.slice(0, 12);
   for (let i = 0; i < xs.length; i++)
     for (let j = 0; j < xs.length; j++) {
@@ -596,6 +597,8 @@ const DOCUMENT_ABSTENTION = new RegExp(
 );
 /** The refusal patterns' own "the document does not contain / provide / include" (`REFUSAL`). */
 const REFUSAL_OF_DOCUMENT = /\b(?:document|context|text|passage) does not (?:contain|provide|include)\b/i;
+/** A citation marker: "[1]", "[2, 3]", "[1-3]", "[^4]". */
+const CITATION = /[ \t]*\[\^?\d{1,3}(?:\s*[,–-]\s*\d{1,3}){0,8}\]/g;
 /** Question words too general to tell what a question is about ("What does a red light **mean**?"). */
 const GENERIC_QUESTION_WORDS: ReadonlySet<string> = new Set(
   'mean means meaning happen happens happened work works use used using need needs get gets make makes know say says said exactly usually long many much often kind type way ways thing things people one time take takes'.split(
@@ -698,7 +701,9 @@ function numbersWithUnits(text: string): { value: number; unit: string }[] {
 
 export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedder): QualitySignals {
   const input = { ...unbounded, question: boundedQuestion(unbounded.question) };
-  const answer = input.answer.slice(0, MAX_ANSWER_CHARS).trim();
+  // Citation markers ("[1]", "[2, 3]", "[^4]") point at sources: not words, not numbers the answer states. Before, the
+  // "1" of "[1]" was a number the passage does not state, and a cited answer lost to the same answer uncited.
+  const answer = input.answer.slice(0, MAX_ANSWER_CHARS).replace(CITATION, '').trim();
   const answerWords = tokenize(answer);
   const empty = answerWords.length === 0;
   const blocked = input.safetyBlocked || input.finishReason === 'safety' || input.finishReason === 'error';
@@ -856,9 +861,11 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
         const at = candidates[bestIndex]!.i;
         const near = docSentences.slice(Math.max(0, at - 1), at + 2).join(' ');
         const derivable = derivedNumbers([...numbersIn(near), ...numbersIn(input.question)].map(Number), true);
+        const asked = numbersIn(input.question).map(Number);
         for (const { value, unit } of numbersWithUnits(sentence))
           if (
             !documentUnits.has(`${value} ${unit}`) &&
+            !asked.includes(value) &&
             !derivable.has(value) &&
             passage.some((p) => p.unit === unit && p.value !== value)
           ) {
