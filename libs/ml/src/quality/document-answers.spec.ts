@@ -71,7 +71,7 @@ describe('quality score of answers about a document', () => {
     expect(acronym.reasons).toContain('refusal');
   });
 
-  it('counts a negation against the document only when it bears on a word the other sentence has', () => {
+  it('counts a negation against the document when it bears on a word of the other sentence, or a whole statement', () => {
     // Before: "110-volt sockets." contradicted a sentence whose other clause says "does not".
     const short = scorer.score(ask('Which sockets does the base not work with?', '110-volt sockets.'));
     expect(short.reasons).not.toContain('contradicts_document');
@@ -82,6 +82,15 @@ describe('quality score of answers about a document', () => {
       ask('Does the base work with 110-volt sockets?', 'Yes, the base works with 110-volt sockets.'),
     );
     expect(flipped.reasons).toContain('contradicts_document');
+    // A whole statement against a negated sentence still contradicts it, though worded otherwise.
+    const cure = scorer.score(
+      ask(
+        'Do antibiotics help against the flu?',
+        'Yes, antibiotics are the standard cure for the flu virus.',
+        'Antibiotics do not work against viruses such as the flu.',
+      ),
+    );
+    expect(cure.reasons).toContain('contradicts_document');
   });
 
   it("scores a number put in the slot of the document's own bad (unit conflict), not one derived from it", () => {
@@ -109,6 +118,15 @@ describe('quality score of answers about a document', () => {
     expect(years.label).toBe('bad');
     // The document's own number, and a value one step from the passage's numbers, are not conflicts.
     expect(scorer.score(ask('How long do I leave the vinegar in the kettle?', 'For 30 minutes.')).label).toBe('good');
+    // A value the document states without a unit may be the one the answer gives a unit to.
+    const page = scorer.score(
+      ask(
+        'What is the largest page size?',
+        '- Default: 50 items\n- Maximum: 200 items',
+        'Lists return 50 items per page by default; you can ask for up to 200 with the limit parameter.',
+      ),
+    );
+    expect(page.reasons).not.toContain('contradicts_document');
     const derived = scorer.score(
       ask(
         'How much does the refill add?',

@@ -673,19 +673,25 @@ function negatedWords(sentence: string): string[] {
 }
 
 /**
- * One sentence negates what the other affirms: the word the negation bears on is in the other sentence, in some form
- * ("It does not work with..." / "It works with..."; "There is no cap" / "supply is capped"). Before, any negation on
- * one side only counted: "Six tablets." contradicted "Do not take more than six tablets in 24 hours."
+ * The answer sentence and its document sentence differ in negation. Not when the negation bears on nothing ("If it does
+ * not, it retries..."), nor when the document's negation is the question's own frame ("Which items cannot be
+ * returned?" answered with the items), nor when a short answer (at most 4 content words) lacks the word the negation
+ * bears on ("Six tablets." for "Do not take more than six tablets"). Before, any negation on one side only counted.
  */
-function negationDiffers(a: string, b: string): boolean {
-  const negA = NEGATION.test(a);
-  if (negA === NEGATION.test(b)) return false;
-  const [negated, other] = negA ? [a, b] : [b, a];
+function negationDiffers(answerSentence: string, documentSentence: string, questionNegated: boolean): boolean {
+  const answerNegated = NEGATION.test(answerSentence);
+  if (answerNegated === NEGATION.test(documentSentence)) return false;
+  const [negated, other] = answerNegated ? [answerSentence, documentSentence] : [documentSentence, answerSentence];
+  const borne = negatedWords(negated);
+  if (borne.length === 0) return false;
   const otherWords = tokenize(other).filter(isContentWord);
-  return negatedWords(negated).some((w) => otherWords.some((o) => sameWord(w, o)));
+  // The negation bears on a word the other sentence has, in some form: "does not work" / "works", "no cap" / "capped".
+  if (borne.some((w) => otherWords.some((o) => sameWord(w, o)))) return true;
+  if (!answerNegated && questionNegated) return false;
+  return contentWords(answerSentence).length > 4;
 }
 
-/** Numbers with the word after them ("10 seconds", "45 euros", "7 to 2"): a value and its unit. */
+/** Numbers with the word after them ("10 seconds", "45 euros"): a value and its unit. */
 function numbersWithUnits(text: string): { value: number; unit: string }[] {
   const out: { value: number; unit: string }[] = [];
   const cleaned = text.replace(LIST_MARKER, '$1');
@@ -694,7 +700,10 @@ function numbersWithUnits(text: string): { value: number; unit: string }[] {
   )) {
     const raw = m[1]!.toLowerCase();
     const value = Number(NUMBER_WORDS[raw] ?? raw.replace(/,/g, ''));
-    if (Number.isFinite(value)) out.push({ value, unit: m[2] === '%' ? 'percent' : stem(m[2]!.toLowerCase()) });
+    const word = m[2]!.toLowerCase();
+    // A number followed by a stop word ("up to 200 with the limit parameter", "7 to 2") has no unit: ''.
+    if (Number.isFinite(value))
+      out.push({ value, unit: word === '%' ? 'percent' : STOP_WORDS.has(word) ? '' : stem(word) });
   }
   return out;
 }
@@ -803,6 +812,7 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
       notInDocument = asksBeyondDocument(input.question, document);
       refusal = !notInDocument;
     }
+    const questionNegated = NEGATION.test(input.question);
     // Numbers with their unit ("10 seconds") as the document states them, for the unit-conflict check below.
     const documentUnits = new Set(numbersWithUnits(document).map((n) => `${n.value} ${n.unit}`));
     // Numbers the answer may state: the document's, and the question's (restating them is not a claim).
@@ -849,7 +859,7 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
         support *= 0.3;
       }
       const bestSentence = bestIndex >= 0 ? candidateSentences[bestIndex]! : '';
-      if (best > 0.5 && negationDiffers(sentence, bestSentence)) {
+      if (best > 0.5 && negationDiffers(sentence, bestSentence, questionNegated)) {
         negationMismatch = true;
         support *= 0.5;
       }
@@ -864,7 +874,10 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
         const asked = numbersIn(input.question).map(Number);
         for (const { value, unit } of numbersWithUnits(sentence))
           if (
+            unit !== '' &&
             !documentUnits.has(`${value} ${unit}`) &&
+            // The document states the value without a unit ("up to 200 with the limit parameter"): it may be this one.
+            !documentUnits.has(`${value} `) &&
             !asked.includes(value) &&
             !derivable.has(value) &&
             passage.some((p) => p.unit === unit && p.value !== value)
