@@ -49,6 +49,8 @@ describe('quality score of answers about a document', () => {
     for (const [question, answer] of [
       ['How long is the warranty?', 'The document does not mention how long the warranty lasts.'],
       ['How long do I leave the vinegar in the kettle?', 'The manual does not say how long to leave it.'],
+      // One sentence has most of the question's words ("stand" for "base"): it is about the question.
+      ['When does the kettle switch itself off on its stand?', 'The manual does not say when it switches off.'],
       // A modifier of a word the document has ("boil **time**"): the document may say it in other words.
       ['What is the boil time for a full kettle?', 'The document does not specify the boil time.'],
     ] as const) {

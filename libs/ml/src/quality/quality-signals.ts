@@ -626,20 +626,9 @@ function asksBeyondDocument(question: string, document: string): boolean {
             .join(''),
         );
   }
-  // In some form: "connected" for "connect", "addresses" for "address"; not "home" for "HomeKit".
-  const inDocument = (w: string): boolean => {
-    const x = lemma(w);
-    return (
-      initials.has(w) ||
-      documentWords.some((d) => {
-        const y = lemma(d);
-        const [short, long] = x.length <= y.length ? [x, y] : [y, x];
-        return long.startsWith(short) && short.length >= 0.75 * long.length;
-      })
-    );
-  };
+  const inDocument = (w: string): boolean => initials.has(w) || documentWords.some((d) => sameForm(w, d));
   const words = tokenize(question);
-  return words.some(
+  const missing = words.some(
     (w, i) =>
       isClaimWord(w) &&
       !GENERIC_QUESTION_WORDS.has(w) &&
@@ -648,10 +637,27 @@ function asksBeyondDocument(question: string, document: string): boolean {
       // document that says "100 requests per second"): it does not tell that the document lacks the thing.
       !(i + 1 < words.length && isContentWord(words[i + 1]!) && inDocument(words[i + 1]!)),
   );
+  if (!missing) return false;
+  // One sentence with most of the question's words is about it, whatever word it lacks: "Why does water boil at a lower
+  // temperature in the mountains?" against "At higher altitudes ... water boils at a lower temperature".
+  const asked = [...new Set(words.filter((w) => isClaimWord(w) && !GENERIC_QUESTION_WORDS.has(w)))];
+  if (asked.length < 3) return true;
+  return !sentences(document, MAX_DOCUMENT_SENTENCES).some((sentence) => {
+    const here = [...new Set(tokenize(sentence))];
+    const found = asked.filter((w) => here.some((d) => sameForm(w, d))).length;
+    return found >= 0.75 * asked.length;
+  });
 }
 
 /** A word without its inflection ("losing", "loses" → "los"; "capped" → "capp"), to match a word's forms. */
 const lemma = (w: string): string => (w.length > 4 ? w.replace(/(?:ing|ed|es|e|s)$/, '') : w);
+/** The same word in another form: "connected" for "connect", "addresses" for "address"; not "home" for "HomeKit". */
+function sameForm(a: string, b: string): boolean {
+  const x = lemma(a);
+  const y = lemma(b);
+  const [short, long] = x.length <= y.length ? [x, y] : [y, x];
+  return long.startsWith(short) && short.length >= 0.75 * long.length;
+}
 const sameWord = (a: string, b: string): boolean => {
   const x = lemma(a);
   const y = lemma(b);
