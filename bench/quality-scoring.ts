@@ -55,6 +55,11 @@ async function main(): Promise<void> {
       safetyBlocked: false,
       ...(JSON.parse(l) as Partial<QualityInput> & Pick<QualityInput, 'question' | 'answer'>),
     }));
+  // RAG answers about multi-paragraph documents (docs/ml.md, "RAG traffic").
+  const ragSet = readFileSync(join(root, 'data/quality-rag/probe.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l): QualityInput => ({ ...(JSON.parse(l) as QualityInput), finishReason: 'stop', safetyBlocked: false }));
   const prompts = readFileSync(join(root, 'data/injection/examples.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean)
@@ -75,6 +80,13 @@ async function main(): Promise<void> {
     safetyBlocked: false,
   };
   const longPrompt = `${longDocument}\n\nQuestion: How tall is the Eiffel Tower?`;
+  // The worst case of the "not in the document" check: an abstention against a 20 KB document (every sentence read).
+  const abstention: QualityInput = {
+    ...longInput,
+    question: 'Does the Eiffel Tower have a restaurant on its second floor, and who runs it today?',
+    answer: 'The document does not say whether the tower has a restaurant on its second floor or who runs it.',
+    document: longDocument.repeat(2).slice(0, 20_000),
+  };
 
   const store = new QualityModelStore(config);
   await store.onModuleInit();
@@ -96,6 +108,11 @@ async function main(): Promise<void> {
     measure('QualityScorer.score (model, GloVe)', examples.length, (i) => scorer.score(examples[i]!)),
     measure('QualityScorer.score (model, GloVe), hand-written eval set', evalSet.length, (i) =>
       scorer.score(evalSet[i]!),
+    ),
+    measure('QualityScorer.score (model, GloVe), RAG probe', ragSet.length, (i) => scorer.score(ragSet[i]!)),
+    measure('score, abstention against a 20 KB document', 1, () => scorer.score(abstention)),
+    measure('score, the same question answered, 20 KB document', 1, () =>
+      scorer.score({ ...abstention, answer: 'The tower has a restaurant on its second floor, run by a chef.' }),
     ),
     measure('QualityScorer.score (rules only, GloVe)', examples.length, (i) => rulesScorer.score(examples[i]!)),
     measure('QualityScorer.score (model, hashed n-grams)', examples.length, (i) => hashedScorer.score(examples[i]!)),

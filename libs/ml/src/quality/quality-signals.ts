@@ -611,7 +611,7 @@ const GENERIC_QUESTION_WORDS: ReadonlySet<string> = new Set(
  * the most general verbs) is in no form in the document ("Does it support **GraphQL**?", "Who **designed** the
  * bridge?").
  */
-function asksBeyondDocument(question: string, document: string): boolean {
+function asksBeyondDocument(question: string, document: string, documentSentences: readonly string[]): boolean {
   const documentWords = [...new Set(tokenize(document))];
   // Acronyms the document spells out: "DNS" for "Domain Name System".
   const initials = new Set<string>();
@@ -626,7 +626,8 @@ function asksBeyondDocument(question: string, document: string): boolean {
             .join(''),
         );
   }
-  const inDocument = (w: string): boolean => initials.has(w) || documentWords.some((d) => sameForm(w, d));
+  const inWords = formLookup(documentWords);
+  const inDocument = (w: string): boolean => initials.has(w) || inWords(w);
   const words = tokenize(question);
   const missing = words.some(
     (w, i) =>
@@ -638,31 +639,54 @@ function asksBeyondDocument(question: string, document: string): boolean {
       !(i + 1 < words.length && isContentWord(words[i + 1]!) && inDocument(words[i + 1]!)),
   );
   if (!missing) return false;
-  // One sentence with most of the question's words is about it, whatever word it lacks: "Why does water boil at a lower
+  // One sentence with most of the question's words (of those sharing a word with the question or the answer) is about
+  // it, whatever word it lacks: "Why does water boil at a lower
   // temperature in the mountains?" against "At higher altitudes ... water boils at a lower temperature".
   const asked = [...new Set(words.filter((w) => isClaimWord(w) && !GENERIC_QUESTION_WORDS.has(w)))];
   if (asked.length < 3) return true;
-  return !sentences(document, MAX_DOCUMENT_SENTENCES).some((sentence) => {
-    const here = [...new Set(tokenize(sentence))];
-    const found = asked.filter((w) => here.some((d) => sameForm(w, d))).length;
-    return found >= 0.75 * asked.length;
+  const askedLemmas = asked.map(lemma);
+  const lemmaOf = new Map<string, string>();
+  return !documentSentences.some((sentence) => {
+    const found = new Set<number>();
+    for (const w of tokenize(sentence)) {
+      let y = lemmaOf.get(w);
+      if (y === undefined) lemmaOf.set(w, (y = lemma(w)));
+      askedLemmas.forEach((x, k) => {
+        const [short, long] = x.length <= y.length ? [x, y] : [y, x];
+        if (long.startsWith(short) && short.length >= 0.75 * long.length) found.add(k);
+      });
+    }
+    return found.size >= 0.75 * asked.length;
   });
 }
 
 /** A word without its inflection ("losing", "loses" → "los"; "capped" → "capp"), to match a word's forms. */
 const lemma = (w: string): string => (w.length > 4 ? w.replace(/(?:ing|ed|es|e|s)$/, '') : w);
-/** The same word in another form: "connected" for "connect", "addresses" for "address"; not "home" for "HomeKit". */
-function sameForm(a: string, b: string): boolean {
-  const x = lemma(a);
-  const y = lemma(b);
-  const [short, long] = x.length <= y.length ? [x, y] : [y, x];
-  return long.startsWith(short) && short.length >= 0.75 * long.length;
-}
 const sameWord = (a: string, b: string): boolean => {
   const x = lemma(a);
   const y = lemma(b);
   return x.length >= 3 && y.length >= 3 && (x.startsWith(y) || y.startsWith(x));
 };
+/**
+ * A lookup of words "in some form": a word is found when its lemma and a lemma of `words` are equal or one starts the
+ * other with at least three quarters of its length ("connected" for "connect", "addresses" for "address"; not "home"
+ * for "HomeKit"). Built once over the words (prefix sets), so a lookup costs the word's length, not the text's.
+ */
+function formLookup(words: Iterable<string>): (word: string) => boolean {
+  const lemmas = new Set<string>();
+  const prefixes = new Set<string>();
+  for (const w of words) {
+    const y = lemma(w);
+    lemmas.add(y);
+    for (let n = Math.ceil(0.75 * y.length); n <= y.length; n++) prefixes.add(y.slice(0, n));
+  }
+  return (word: string): boolean => {
+    const x = lemma(word);
+    if (prefixes.has(x)) return true;
+    for (let n = Math.ceil(0.75 * x.length); n < x.length; n++) if (lemmas.has(x.slice(0, n))) return true;
+    return false;
+  };
+}
 
 /** The word a negation bears on: the first content word after it in its clause ("does not **work** with..."). */
 function negatedWords(sentence: string): string[] {
@@ -811,13 +835,6 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
     const docSentenceStems = docSentences.map((sentence) => new Set(contentWords(sentence).map(stem)));
     const docStems = new Set<string>();
     for (const stems of docSentenceStems) for (const w of stems) docStems.add(w);
-    // "The document does not say": right when the document lacks what was asked, a refusal when it has it. Before,
-    // every such answer was a refusal (0.04–0.2, `bad`), or, worded with another noun ("The article does not say..."),
-    // `contradicts_document`.
-    if (!empty && (DOCUMENT_ABSTENTION.test(answer) || REFUSAL_OF_DOCUMENT.test(answer))) {
-      notInDocument = asksBeyondDocument(input.question, document);
-      refusal = !notInDocument;
-    }
     const questionNegated = NEGATION.test(input.question);
     // Numbers with their unit ("10 seconds") as the document states them, for the unit-conflict check below.
     const documentUnits = new Set(numbersWithUnits(document).map((n) => `${n.value} ${n.unit}`));
@@ -839,6 +856,13 @@ export function computeSignals(unbounded: QualityInput, embedder: OfflineEmbedde
       .slice(0, MAX_CANDIDATES);
     const candidateSentences = candidates.map((c) => docSentences[c.i]!);
     const docVectors = candidateSentences.map((sentence) => embedder.embed(sentence));
+    // "The document does not say": right when the document lacks what was asked, a refusal when it has it. Before,
+    // every such answer was a refusal (0.04–0.2, `bad`), or, worded with another noun ("The article does not say..."),
+    // `contradicts_document`.
+    if (!empty && (DOCUMENT_ABSTENTION.test(answer) || REFUSAL_OF_DOCUMENT.test(answer))) {
+      notInDocument = asksBeyondDocument(input.question, document, candidateSentences);
+      refusal = !notInDocument;
+    }
     // How much each candidate passage is about the question: embedding cosine and question-word coverage.
     const questionFit = candidates.map(
       (c, i) => 0.5 * clip(cosine(questionVector, docVectors[i]!)) + 0.5 * (c.q / Math.max(1, questionStems.size)),
