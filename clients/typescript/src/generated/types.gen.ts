@@ -2487,7 +2487,8 @@ export type UsageWindowDto = {
      */
     requests: number;
     /**
-     * Calls with a cost (a model missing from the price table has none); the per-request figures use these.
+     * Calls with a cost (a model missing from the price table has none), failed calls that cost nothing left out; the
+     * per-request figures use these.
      */
     priced_requests: number;
     /**

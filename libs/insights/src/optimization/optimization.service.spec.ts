@@ -12,7 +12,7 @@ import {
 import { SqliteRecommendationStore } from './store/sqlite-recommendation.store';
 
 /** A ledger whose windows are computed from (time, cost) calls; any other method throws (strict fake). */
-function fakeLedger(calls: { ts: number; cost: number | null }[]): UsageLedger {
+function fakeLedger(calls: { ts: number; cost: number | null; failed?: boolean }[]): UsageLedger {
   const window = (q: WindowQuery): Promise<WindowUsage[]> => {
     const inside = calls.filter((c) => c.ts >= q.from && c.ts < q.to);
     return Promise.resolve([
@@ -20,6 +20,7 @@ function fakeLedger(calls: { ts: number; cost: number | null }[]): UsageLedger {
         requests: inside.length,
         pricedRequests: inside.filter((c) => c.cost !== null).length,
         costUsd: inside.reduce((s, c) => s + (c.cost ?? 0), 0),
+        freeFailures: inside.filter((c) => c.failed === true && c.cost === 0).length,
       } as WindowUsage,
     ]);
   };
@@ -43,7 +44,7 @@ function expectFinite(value: unknown, path = '$'): void {
 
 const IMPL = Date.UTC(2026, 11, 1, 12);
 
-async function setup(calls: { ts: number; cost: number | null }[]) {
+async function setup(calls: { ts: number; cost: number | null; failed?: boolean }[]) {
   const store = new SqliteRecommendationStore(':memory:');
   const service = new OptimizationService(store, fakeLedger(calls));
   await service.onModuleInit();
@@ -125,6 +126,32 @@ describe('OptimizationService', () => {
     expect((await service.roiReport(7, 'caching', IMPL + DAY_MS)).roi_percentage).toBe(100);
     expect((await service.roiReport(7, 'routing', IMPL + DAY_MS)).results_count).toBe(0);
     expect((await service.roiReport(7, undefined, IMPL + 30 * DAY_MS)).results_count).toBe(0);
+  });
+
+  it('an outage is no saving: failed calls that cost nothing are left out of both windows', async () => {
+    // Baseline: 100 calls at $0.01 and 100 failed at $0; after: 40 at $0.01 (the change saved nothing) and 40 failed
+    // at $0. Counted as priced requests, the baseline read $0.005 a call and the after window's 80 calls "would have
+    // cost" $0.40 at that rate against $0.40 spent; with the failures after only, $0.80 against $0.40: "saved" $0.40.
+    const calls = [
+      ...Array.from({ length: 100 }, (_, i) => ({ ts: IMPL - DAY_MS + i * 1000, cost: 0.01 })),
+      ...Array.from({ length: 40 }, (_, i) => ({ ts: IMPL + 1000 + i * 1000, cost: 0.01 })),
+      ...Array.from({ length: 40 }, (_, i) => ({ ts: IMPL + 500 + i * 1000, cost: 0, failed: true })),
+    ];
+    const { service } = await setup(calls);
+    const { id } = await service.create(BODY, IMPL - 5000);
+    const implemented = await service.implement(id, undefined, IMPL);
+    expect(implemented.baseline).toMatchObject({ requests: 100, priced_requests: 100, cost_per_request: 0.01 });
+    const result = await service.recordResult(id, 7, IMPL + DAY_MS);
+    expect(result).toMatchObject({ before_cost: 0.4, after_cost: 0.4, actual_savings: 0 });
+    expect(result.after).toMatchObject({ requests: 80, priced_requests: 40 });
+
+    const withFailedBaseline = await setup([
+      ...calls,
+      ...Array.from({ length: 100 }, (_, i) => ({ ts: IMPL - DAY_MS + 500 + i * 1000, cost: 0, failed: true })),
+    ]);
+    const other = await withFailedBaseline.service.create(BODY, IMPL - 5000);
+    const baseline = await withFailedBaseline.service.implement(other.id, undefined, IMPL);
+    expect(baseline.baseline).toMatchObject({ requests: 200, priced_requests: 100, cost_per_request: 0.01 });
   });
 
   it('results over several periods: each starts where the last ended, so totals count every request once', async () => {

@@ -380,7 +380,11 @@ export class OptimizationService implements OnModuleInit, OnApplicationShutdown 
     );
   }
 
-  /** Ledger usage in [from, to), written records (this instance's buffer is flushed first). */
+  /**
+   * Ledger usage in [from, to), written records (this instance's buffer is flushed first). Priced requests leave out
+   * the failed calls that cost nothing: counted at the baseline's cost per request, an outage after implementation
+   * read as savings (half the calls failing at $0 "saved" half the bill) and one in the baseline lowered its rate.
+   */
   private async usage(from: number, to: number): Promise<UsageWindow> {
     await this.ledger.flush();
     const rows = await this.ledger.window({ from, to });
@@ -388,7 +392,7 @@ export class OptimizationService implements OnModuleInit, OnApplicationShutdown 
       from,
       to,
       requests: rows.reduce((sum, r) => sum + r.requests, 0),
-      pricedRequests: rows.reduce((sum, r) => sum + r.pricedRequests, 0),
+      pricedRequests: rows.reduce((sum, r) => sum + Math.max(0, r.pricedRequests - r.freeFailures), 0),
       costUsd: rows.reduce((sum, r) => sum + r.costUsd, 0),
     };
   }

@@ -15,7 +15,7 @@ export interface UsageWindow {
   to: number;
   /** Every call in the window. */
   requests: number;
-  /** Calls with a cost: the figures per request are over these. */
+  /** Calls with a cost, failed calls that cost nothing left out: the figures per request are over these. */
   pricedRequests: number;
   costUsd: number;
 }

@@ -81,7 +81,10 @@ export class UsageWindowDto {
   /** Every call in the window (ledger records). */
   @ApiInteger()
   requests!: number;
-  /** Calls with a cost (a model missing from the price table has none); the per-request figures use these. */
+  /**
+   * Calls with a cost (a model missing from the price table has none), failed calls that cost nothing left out; the
+   * per-request figures use these.
+   */
   @ApiInteger()
   priced_requests!: number;
   /** Spend in the window, USD. */
