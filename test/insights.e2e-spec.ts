@@ -111,6 +111,22 @@ describe('insights (POST /insights)', () => {
     return service.start();
   };
 
+  /** gpt-4o-mini first, gemini-2.5-flash its fallback, on a loopback OpenAI upstream; two retries, no circuit. */
+  const startFallingBack = (upstreamUrl: string): Promise<ServiceProcess> =>
+    start({
+      LLM_PROVIDER: 'openai',
+      OPENAI_BASE_URL: upstreamUrl,
+      ML_REMOTE_EMBEDDINGS: 'false',
+      LLM_MODEL: 'gpt-4o-mini',
+      LLM_FALLBACK_MODELS: 'gemini-2.5-flash',
+      LLM_MAX_RETRIES: '2',
+      LLM_RETRY_BASE_MS: '1',
+      LLM_RETRY_MAX_MS: '5',
+      LLM_BREAKER_FAILURE_THRESHOLD: '1000',
+      LLM_BREAKER_MIN_REQUESTS: '10000',
+      HEALTH_WINDOW_SHORT_MS: '60000', // every call in it, however slow the runner
+    });
+
   beforeAll(() => ServiceProcess.assertBuilt());
   afterEach(async () => {
     await Promise.all(running.splice(0).map((s) => s.stop()));
@@ -316,19 +332,7 @@ describe('insights (POST /insights)', () => {
           ? { type: 'error', status: 500 }
           : { type: 'answer', text: 'The sky on Mars is butterscotch by day.', usage: { prompt: 20, output: 8 } },
       );
-      const service = await start({
-        LLM_PROVIDER: 'openai',
-        OPENAI_BASE_URL: upstream.url,
-        ML_REMOTE_EMBEDDINGS: 'false',
-        LLM_MODEL: 'gpt-4o-mini',
-        LLM_FALLBACK_MODELS: 'gemini-2.5-flash',
-        LLM_MAX_RETRIES: '2',
-        LLM_RETRY_BASE_MS: '1',
-        LLM_RETRY_MAX_MS: '5',
-        LLM_BREAKER_FAILURE_THRESHOLD: '1000',
-        LLM_BREAKER_MIN_REQUESTS: '10000',
-        HEALTH_WINDOW_SHORT_MS: '60000', // every call in it, however slow the runner
-      });
+      const service = await startFallingBack(upstream.url);
       const statuses = await driveCalls(service, 20, 4);
       expect(statuses).toEqual(new Array<number>(20).fill(200));
       await sleep(1500);
@@ -365,19 +369,7 @@ describe('insights (POST /insights)', () => {
           ? { type: 'error', status: 500, delayMs: 300 }
           : { type: 'answer', text: 'The sky on Mars is butterscotch by day.', usage: { prompt: 20, output: 8 } },
       );
-      const service = await start({
-        LLM_PROVIDER: 'openai',
-        OPENAI_BASE_URL: upstream.url,
-        ML_REMOTE_EMBEDDINGS: 'false',
-        LLM_MODEL: 'gpt-4o-mini',
-        LLM_FALLBACK_MODELS: 'gemini-2.5-flash',
-        LLM_MAX_RETRIES: '2',
-        LLM_RETRY_BASE_MS: '1',
-        LLM_RETRY_MAX_MS: '5',
-        LLM_BREAKER_FAILURE_THRESHOLD: '1000',
-        LLM_BREAKER_MIN_REQUESTS: '10000',
-        HEALTH_WINDOW_SHORT_MS: '60000', // every call in it, however slow the runner
-      });
+      const service = await startFallingBack(upstream.url);
       const statuses = await driveCalls(service, 12, 4);
       expect(statuses).toEqual(new Array<number>(12).fill(200));
       await sleep(1500);
